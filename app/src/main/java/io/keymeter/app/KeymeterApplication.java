@@ -1,0 +1,25 @@
+package io.keymeter.app;
+
+import io.keymeter.billing.BillingConfiguration;
+import io.keymeter.console.ConsoleConfiguration;
+import io.keymeter.credentials.CredentialStoreConfiguration;
+import io.keymeter.ingest.IngestConfiguration;
+import io.keymeter.metering.MeteringConfiguration;
+import io.keymeter.platform.PlatformConfiguration;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.context.annotation.Import;
+
+/**
+ * Keymeter in one process: the roles named by {@code keymeter.roles} (all by default), on the Kafka cluster of
+ * {@code spring.kafka.bootstrap-servers} or, without one, on an embedded broker under {@code keymeter.data-dir}.
+ */
+@SpringBootApplication
+@Import({PlatformConfiguration.class, CredentialStoreConfiguration.class, IngestConfiguration.class,
+        MeteringConfiguration.class, BillingConfiguration.class, ConsoleConfiguration.class})
+public class KeymeterApplication {
+
+    public static void main(String[] args) {
+        SpringApplication.run(KeymeterApplication.class, args);
+    }
+}

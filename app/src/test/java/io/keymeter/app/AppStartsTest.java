@@ -1,0 +1,59 @@
+package io.keymeter.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.keymeter.app.support.KeymeterIntegrationTest;
+import io.keymeter.events.Topic;
+import io.keymeter.events.Topics;
+import io.keymeter.testsupport.SharedKafka;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.resttestclient.TestRestTemplate;
+
+@KeymeterIntegrationTest
+class AppStartsTest {
+
+    @Autowired
+    TestRestTemplate http;
+
+    @Test
+    void healthIsUpOnceKafkaAndEveryTopologyRun() {
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                assertThat(http.getForObject("/actuator/health", String.class)).contains("\"status\":\"UP\""));
+    }
+
+    @Test
+    void everyPublicTopicExistsWithItsCleanupPolicyAndPartitionCount() throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, SharedKafka.bootstrapServers()))) {
+            List<String> names = Topics.PUBLIC.stream().map(Topic::name).toList();
+            Map<String, TopicDescription> described = admin.describeTopics(names).allTopicNames().get();
+            Map<ConfigResource, Config> configs = admin.describeConfigs(names.stream()
+                    .map(n -> new ConfigResource(ConfigResource.Type.TOPIC, n)).toList()).all().get();
+
+            for (Topic<String, ?> topic : Topics.PUBLIC) {
+                assertThat(described.get(topic.name()).partitions()).as(topic.name()).hasSize(6);
+                assertThat(configs.get(new ConfigResource(ConfigResource.Type.TOPIC, topic.name()))
+                        .get("cleanup.policy").value()).as(topic.name()).isEqualTo(topic.cleanupPolicy());
+            }
+            assertThat(configs.get(new ConfigResource(ConfigResource.Type.TOPIC, Topics.CREDENTIAL_EVENTS.name()))
+                    .get("retention.ms").value()).isEqualTo("-1");
+        }
+    }
+
+    @Test
+    void prometheusExposesKafkaClientMetrics() {
+        String scrape = http.getForObject("/actuator/prometheus", String.class);
+        assertThat(scrape).contains("jvm_memory_used_bytes");
+        assertThat(scrape.lines().filter(l -> l.startsWith("kafka_")).collect(Collectors.toList())).isNotEmpty();
+    }
+}

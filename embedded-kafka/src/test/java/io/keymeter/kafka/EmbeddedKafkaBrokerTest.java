@@ -1,0 +1,42 @@
+package io.keymeter.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(120)
+class EmbeddedKafkaBrokerTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aRestartedBrokerFindsTheTopicsOfThePreviousRun() throws Exception {
+        try (EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(dir, 0).start()) {
+            try (Admin admin = admin(broker)) {
+                admin.createTopics(List.of(new NewTopic("kept", 3, (short) 1))).all().get();
+            }
+        }
+
+        try (EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(dir, 0).start(); Admin admin = admin(broker)) {
+            Set<String> names = admin.listTopics().names().get();
+            assertThat(names).contains("kept");
+            assertThat(admin.describeTopics(List.of("kept")).allTopicNames().get().get("kept").partitions()).hasSize(3);
+        }
+    }
+
+    private static Admin admin(EmbeddedKafkaBroker broker) {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) Duration.ofSeconds(30).toMillis()));
+    }
+}

@@ -1,0 +1,34 @@
+package io.keymeter.events;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The state of one API key, as published on the compacted {@code keymeter.api-keys} topic.
+ * The record timestamp is {@code updatedAt}, so a versioned table holds the key's history.
+ */
+public record ApiKeyState(
+        String keyId,
+        String credentialId,
+        String accountId,
+        int slot,
+        KeyStatus status,
+        Instant expiresAt,
+        String secretHash,
+        List<String> privileges,
+        List<String> itemAccess,
+        List<String> referrers,
+        Instant updatedAt) {
+
+    public ApiKeyState {
+        privileges = privileges == null ? List.of() : List.copyOf(privileges);
+        itemAccess = itemAccess == null ? List.of() : List.copyOf(itemAccess);
+        referrers = referrers == null ? List.of() : List.copyOf(referrers);
+    }
+
+    @Override
+    public String toString() {
+        return "ApiKeyState[keyId=" + keyId + ", credentialId=" + credentialId + ", slot=" + slot
+                + ", status=" + status + ", expiresAt=" + expiresAt + ", updatedAt=" + updatedAt + "]";
+    }
+}

@@ -1,0 +1,20 @@
+package io.keymeter.events;
+
+import java.time.Instant;
+
+/**
+ * One request a gateway served, as it travels on {@code keymeter.requests}: the secret is only a hash.
+ *
+ * @param secretHash lowercase hex SHA-256 of the key's secret part, see {@link ApiKeys}
+ */
+public record RequestLog(
+        String requestId,
+        String keyId,
+        String secretHash,
+        String service,
+        String operation,
+        long units,
+        String itemId,
+        String referrer,
+        Instant timestamp) {
+}

@@ -1,0 +1,67 @@
+package io.keymeter.events;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.List;
+import org.apache.kafka.common.errors.SerializationException;
+import org.junit.jupiter.api.Test;
+
+class JsonSerdeTest {
+
+    @Test
+    void credentialEventsCarryTheirTypeAndRoundTrip() {
+        CredentialEvent event = new CredentialEvent.KeyInvalidated("e1", "c1", "acme", 3,
+                Instant.parse("2026-11-26T10:15:30Z"), 1, "k1", "privileges-changed");
+
+        byte[] bytes = Topics.CREDENTIAL_EVENTS.valueSerde().serializer().serialize("t", event);
+
+        assertThat(new String(bytes, StandardCharsets.UTF_8))
+                .contains("\"type\":\"key-invalidated\"")
+                .contains("\"at\":\"2026-11-26T10:15:30Z\"");
+        assertThat(Topics.CREDENTIAL_EVENTS.valueSerde().deserializer().deserialize("t", bytes)).isEqualTo(event);
+        assertThat(CredentialEvent.typeOf(event)).isEqualTo("key-invalidated");
+    }
+
+    @Test
+    void moneyIsADecimalStringAndDaysAreIsoDates() {
+        Statement statement = new Statement("s1", "acme", "2026-11", "final", Instant.parse("2026-12-01T01:00:00Z"),
+                "USD", List.of(new StatementLine("geocoding", 10, 2000, 1000, 1000, new BigDecimal("0.50"),
+                new BigDecimal("0.50"))), new BigDecimal("0.50"));
+        UsageDaily usage = new UsageDaily("acme", "c1", "geocoding", LocalDate.parse("2026-11-26"), 1, 5);
+
+        String statementJson = new String(Topics.BILLING_STATEMENTS.valueSerde().serializer().serialize("t", statement),
+                StandardCharsets.UTF_8);
+        String usageJson = new String(Topics.USAGE_DAILY.valueSerde().serializer().serialize("t", usage),
+                StandardCharsets.UTF_8);
+
+        assertThat(Topics.BILLING_STATEMENTS.valueSerde().deserializer()
+                .deserialize("t", statementJson.getBytes(StandardCharsets.UTF_8))).isEqualTo(statement);
+        assertThat(usageJson).contains("\"date\":\"2026-11-26\"");
+        assertThat(statementJson).contains("\"amountDue\":\"0.50\"");
+        assertThat(usage.key()).isEqualTo("acme/c1/geocoding/2026-11-26");
+    }
+
+    @Test
+    void keyStatusAndReasonsAreWrittenAsTheirContractCodes() {
+        ApiKeyState state = new ApiKeyState("k", "c", "a", 1, KeyStatus.INVALIDATED, Instant.EPOCH, "h",
+                List.of("premium:user:geocode"), null, null, Instant.EPOCH);
+        String json = new String(Topics.API_KEYS.valueSerde().serializer().serialize("t", state), StandardCharsets.UTF_8);
+
+        assertThat(json).contains("\"status\":\"invalidated\"");
+        assertThat(RejectionReason.SERVICE_NOT_PERMITTED.code()).isEqualTo("service-not-permitted");
+        assertThat(RejectionReason.fromCode("malformed-key")).isEqualTo(RejectionReason.MALFORMED_KEY);
+    }
+
+    @Test
+    void unreadableBytesFailWithoutEchoingThePayload() {
+        byte[] garbage = "{\"apiKey\":\"km_secretstuff\"".getBytes(StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> Topics.REQUESTS.valueSerde().deserializer().deserialize("keymeter.requests", garbage))
+                .isInstanceOf(SerializationException.class)
+                .hasMessageNotContaining("km_secretstuff");
+    }
+}

@@ -1,0 +1,147 @@
+package io.keymeter.platform.config;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.AssertTrue;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotEmpty;
+import jakarta.validation.constraints.Pattern;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * Keymeter's configuration (CONTRACT §2), bound and validated at start-up: a bad value stops start-up with a
+ * message naming the property.
+ */
+@Validated
+@ConfigurationProperties("keymeter")
+public record KeymeterProperties(
+        @NotEmpty List<@Pattern(regexp = "all|credential-store|ingest|metering|billing-report|console",
+                message = "must be one of all, credential-store, ingest, metering, billing-report, console") String> roles,
+        Path dataDir,
+        @Valid EmbeddedKafka embeddedKafka,
+        List<@Valid Account> accounts,
+        List<@NotBlank String> gatewayTokens,
+        @Valid Keys keys,
+        @Valid Ingest ingest,
+        @Valid Metering metering,
+        @Valid Billing billing,
+        @Valid Topics topics,
+        @Valid Streams streams) {
+
+    public KeymeterProperties {
+        roles = roles == null ? List.of("all") : List.copyOf(roles);
+        dataDir = dataDir == null ? Path.of("data") : dataDir;
+        embeddedKafka = embeddedKafka == null ? new EmbeddedKafka(null) : embeddedKafka;
+        accounts = accounts == null ? List.of() : List.copyOf(accounts);
+        gatewayTokens = gatewayTokens == null ? List.of() : List.copyOf(gatewayTokens);
+        keys = keys == null ? new Keys(null, null, null) : keys;
+        ingest = ingest == null ? new Ingest(null, null) : ingest;
+        metering = metering == null ? new Metering(null) : metering;
+        billing = billing == null ? new Billing(null, null) : billing;
+        topics = topics == null ? new Topics(null, null) : topics;
+        streams = streams == null ? new Streams(null, null, null, null) : streams;
+    }
+
+    /** Where the embedded broker keeps its logs. */
+    public Path kafkaDir() {
+        return dataDir.resolve("kafka");
+    }
+
+    /** Where Kafka Streams keeps its state stores. */
+    public Path stateDir() {
+        return dataDir.resolve("streams");
+    }
+
+    public record EmbeddedKafka(@Min(0) @Max(65535) Integer port) {
+        public EmbeddedKafka {
+            port = port == null ? 9092 : port;
+        }
+    }
+
+    public record Account(
+            @NotBlank @Pattern(regexp = "[A-Za-z0-9_-]{1,64}", message = "must be 1-64 letters, digits, _ or -") String id,
+            @NotBlank String token) {
+        @Override
+        public String toString() {
+            return "Account[id=" + id + "]";
+        }
+    }
+
+    public record Keys(Duration minLifetime, Duration maxLifetime, Duration expiringNotice) {
+        public Keys {
+            minLifetime = minLifetime == null ? Duration.ofDays(1) : minLifetime;
+            maxLifetime = maxLifetime == null ? Duration.ofDays(366) : maxLifetime;
+            expiringNotice = expiringNotice == null ? Duration.ofDays(7) : expiringNotice;
+        }
+
+        @AssertTrue(message = "min-lifetime must be positive and not longer than max-lifetime")
+        public boolean isLifetimeRangeValid() {
+            return !minLifetime.isNegative() && !minLifetime.isZero() && minLifetime.compareTo(maxLifetime) <= 0;
+        }
+    }
+
+    public record Ingest(Duration maxFutureSkew, Duration maxAge) {
+        public Ingest {
+            maxFutureSkew = maxFutureSkew == null ? Duration.ofMinutes(5) : maxFutureSkew;
+            maxAge = maxAge == null ? Duration.ofDays(35) : maxAge;
+        }
+
+        @AssertTrue(message = "max-future-skew and max-age must not be negative")
+        public boolean isWindowValid() {
+            return !maxFutureSkew.isNegative() && !maxAge.isNegative() && !maxAge.isZero();
+        }
+    }
+
+    public record Metering(Duration dedupeWindow) {
+        public Metering {
+            dedupeWindow = dedupeWindow == null ? Duration.ofDays(1) : dedupeWindow;
+        }
+
+        @AssertTrue(message = "dedupe-window must be positive")
+        public boolean isDedupeWindowValid() {
+            return !dedupeWindow.isNegative() && !dedupeWindow.isZero();
+        }
+    }
+
+    public record Billing(Duration closeGrace, @Pattern(regexp = "[A-Z]{3}", message = "must be an ISO 4217 code") String currency) {
+        public Billing {
+            closeGrace = closeGrace == null ? Duration.ofHours(1) : closeGrace;
+            currency = currency == null ? "USD" : currency;
+        }
+
+        @AssertTrue(message = "close-grace must not be negative")
+        public boolean isCloseGraceValid() {
+            return !closeGrace.isNegative();
+        }
+    }
+
+    public record Topics(@Min(1) @Max(1000) Integer partitions, @Min(1) @Max(32767) Integer replicationFactor) {
+        public Topics {
+            partitions = partitions == null ? 6 : partitions;
+            replicationFactor = replicationFactor == null ? 1 : replicationFactor;
+        }
+    }
+
+    /**
+     * Kafka Streams tuning shared by every topology.
+     *
+     * @param commitInterval exactly-once commit interval: the latency floor of every output
+     * @param threads        stream threads per topology
+     * @param rocksdbCache   bytes of the one block cache shared by every RocksDB store of the process
+     * @param rocksdbWriteBuffers bytes of memtables allowed in total, charged against the cache
+     */
+    public record Streams(Duration commitInterval, @Min(1) @Max(64) Integer threads,
+                          @Min(1048576) Long rocksdbCache, @Min(1048576) Long rocksdbWriteBuffers) {
+        public Streams {
+            commitInterval = commitInterval == null ? Duration.ofMillis(100) : commitInterval;
+            threads = threads == null ? 1 : threads;
+            rocksdbCache = rocksdbCache == null ? 64L * 1024 * 1024 : rocksdbCache;
+            rocksdbWriteBuffers = rocksdbWriteBuffers == null ? 32L * 1024 * 1024 : rocksdbWriteBuffers;
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package io.keymeter.platform.kafka;
+
+import io.keymeter.events.Topic;
+import io.keymeter.events.Topics;
+import io.keymeter.platform.config.KeymeterProperties;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+/**
+ * Creates Keymeter's topics when missing, then checks what it depends on: cleanup policies (a key-state topic
+ * with {@code delete} loses old keys to retention) and equal partition counts of the topics joined without a
+ * repartition step (Kafka Streams does not check this itself). Any mismatch stops start-up.
+ * Every Kafka Streams topology depends on this bean, so none starts before the check passed.
+ */
+@Component
+public class KafkaTopics {
+
+    private static final Logger log = LoggerFactory.getLogger(KafkaTopics.class);
+    private static final long TIMEOUT_SECONDS = 60;
+
+    private final Map<String, Integer> partitionCounts;
+
+    public KafkaTopics(KafkaClients clients, KeymeterProperties properties) {
+        try (Admin admin = clients.newAdmin()) {
+            createMissing(admin, properties.topics());
+            Map<String, TopicDescription> described = admin.describeTopics(allNames()).allTopicNames()
+                    .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            checkCleanupPolicies(admin);
+            this.partitionCounts = described.values().stream()
+                    .collect(Collectors.toUnmodifiableMap(TopicDescription::name, d -> d.partitions().size()));
+            checkCoPartitioning(partitionCounts);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("Kafka at " + clients.bootstrapServers() + " did not answer while checking topics: "
+                    + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while checking topics", e);
+        }
+    }
+
+    public int partitions(String topic) {
+        return partitionCounts.get(topic);
+    }
+
+    /** Fails when topics that are joined without repartitioning have different partition counts. */
+    static void checkCoPartitioning(Map<String, Integer> partitionCounts) {
+        for (List<String> group : Topics.CO_PARTITIONED) {
+            Map<String, Integer> counts = new HashMap<>();
+            group.forEach(name -> counts.put(name, partitionCounts.get(name)));
+            if (Set.copyOf(counts.values()).size() > 1) {
+                throw new IllegalStateException("Topics " + group + " must have the same number of partitions "
+                        + "(they are joined by keyId without a repartition step), but have " + counts
+                        + ". Recreate or expand them to one count.");
+            }
+        }
+    }
+
+    private static List<Topic<String, ?>> allTopics() {
+        List<Topic<String, ?>> all = new ArrayList<>(Topics.PUBLIC);
+        all.addAll(Topics.INTERNAL);
+        return all;
+    }
+
+    private static List<String> allNames() {
+        return allTopics().stream().map(Topic::name).toList();
+    }
+
+    private static void createMissing(Admin admin, KeymeterProperties.Topics settings)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        Set<String> existing = admin.listTopics().names().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        List<NewTopic> missing = allTopics().stream().filter(t -> !existing.contains(t.name()))
+                .map(t -> new NewTopic(t.name(), settings.partitions(), settings.replicationFactor().shortValue())
+                        .configs(configsOf(t)))
+                .toList();
+        if (missing.isEmpty()) {
+            return;
+        }
+        try {
+            admin.createTopics(missing).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            log.info("Created topics {}", missing.stream().map(NewTopic::name).toList());
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw e; // another instance creating them at the same moment is fine
+            }
+        }
+    }
+
+    private static Map<String, String> configsOf(Topic<String, ?> topic) {
+        Map<String, String> configs = new HashMap<>();
+        configs.put(TopicConfig.CLEANUP_POLICY_CONFIG, topic.cleanupPolicy());
+        if (topic.keepForever()) {
+            configs.put(TopicConfig.RETENTION_MS_CONFIG, "-1");
+            configs.put(TopicConfig.RETENTION_BYTES_CONFIG, "-1");
+        }
+        return configs;
+    }
+
+    private static void checkCleanupPolicies(Admin admin) throws ExecutionException, InterruptedException, TimeoutException {
+        List<ConfigResource> resources = allTopics().stream()
+                .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t.name())).toList();
+        Map<ConfigResource, Config> configs = admin.describeConfigs(resources).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        for (Topic<String, ?> topic : allTopics()) {
+            String actual = configs.get(new ConfigResource(ConfigResource.Type.TOPIC, topic.name()))
+                    .get(TopicConfig.CLEANUP_POLICY_CONFIG).value();
+            if (!actual.equals(topic.cleanupPolicy())) {
+                throw new IllegalStateException("Topic " + topic.name() + " has cleanup.policy=" + actual
+                        + " but Keymeter needs " + topic.cleanupPolicy());
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package io.keymeter.platform.security;
+
+import io.keymeter.platform.config.KeymeterProperties;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.springframework.stereotype.Component;
+
+/**
+ * The account and gateway bearer tokens. Configured tokens come from {@code keymeter.accounts} and
+ * {@code keymeter.gateway-tokens}; with none configured, account {@code demo} and one gateway token are created with
+ * random tokens kept in {@code <data-dir>/demo-token} and {@code <data-dir>/gateway-token} (reused on restart).
+ */
+@Component
+public class AccessTokens {
+
+    public static final String DEMO_ACCOUNT = "demo";
+
+    private final List<Entry> accounts = new ArrayList<>();
+    private final List<byte[]> gateways = new ArrayList<>();
+    private final List<Path> tokenFiles = new ArrayList<>();
+
+    public AccessTokens(KeymeterProperties properties) {
+        if (properties.accounts().isEmpty()) {
+            Path file = properties.dataDir().resolve("demo-token");
+            accounts.add(new Entry(DEMO_ACCOUNT, Tokens.digest(readOrCreate(file, "kmacct_"))));
+            tokenFiles.add(file);
+        } else {
+            properties.accounts().forEach(a -> accounts.add(new Entry(a.id(), Tokens.digest(a.token()))));
+        }
+        if (properties.gatewayTokens().isEmpty()) {
+            Path file = properties.dataDir().resolve("gateway-token");
+            gateways.add(Tokens.digest(readOrCreate(file, "kmgw_")));
+            tokenFiles.add(file);
+        } else {
+            properties.gatewayTokens().forEach(t -> gateways.add(Tokens.digest(t)));
+        }
+    }
+
+    /** The account whose token this is. Every entry is compared, so the time taken does not tell which matched. */
+    public Optional<Account> account(String token) {
+        byte[] presented = Tokens.digest(token);
+        Account found = null;
+        for (Entry entry : accounts) {
+            if (Tokens.matches(entry.digest(), presented)) {
+                found = new Account(entry.accountId());
+            }
+        }
+        return Optional.ofNullable(found);
+    }
+
+    public boolean isGateway(String token) {
+        byte[] presented = Tokens.digest(token);
+        boolean found = false;
+        for (byte[] digest : gateways) {
+            found |= Tokens.matches(digest, presented);
+        }
+        return found;
+    }
+
+    /** Files holding generated tokens, for the start-up message. */
+    public List<Path> generatedTokenFiles() {
+        return List.copyOf(tokenFiles);
+    }
+
+    private static String readOrCreate(Path file, String prefix) {
+        try {
+            if (Files.exists(file)) {
+                return Files.readString(file, StandardCharsets.UTF_8).trim();
+            }
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            String token = Tokens.newToken(prefix);
+            Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
+            try {
+                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+            } catch (UnsupportedOperationException ignored) {
+                // not a POSIX file system
+            }
+            return token;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot keep a token in " + file, e);
+        }
+    }
+
+    private record Entry(String accountId, byte[] digest) {
+    }
+}

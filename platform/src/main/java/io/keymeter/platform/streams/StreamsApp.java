@@ -1,0 +1,112 @@
+package io.keymeter.platform.streams;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import java.time.Duration;
+import java.util.Properties;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+
+/**
+ * One Kafka Streams application of a role, started and stopped with the Spring context. Health reports it UP only
+ * while it is RUNNING; its metrics are on {@code /actuator/prometheus}.
+ */
+public final class StreamsApp implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(StreamsApp.class);
+
+    private final String name;
+    private final Topology topology;
+    private final Properties config;
+    private final MeterRegistry meterRegistry;
+    private volatile KafkaStreams streams;
+    private KafkaStreamsMetrics metrics;
+
+    StreamsApp(String name, Topology topology, Properties config, MeterRegistry meterRegistry) {
+        this.name = name;
+        this.topology = topology;
+        this.config = config;
+        this.meterRegistry = meterRegistry;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Topology topology() {
+        return topology;
+    }
+
+    /** A copy of the configuration this application runs with. */
+    public Properties config() {
+        Properties copy = new Properties();
+        copy.putAll(config);
+        return copy;
+    }
+
+    public KafkaStreams.State state() {
+        KafkaStreams current = streams;
+        return current == null ? KafkaStreams.State.CREATED : current.state();
+    }
+
+    /** The running Kafka Streams instance, for interactive queries. */
+    public KafkaStreams kafkaStreams() {
+        KafkaStreams current = streams;
+        if (current == null) {
+            throw new IllegalStateException(name + " is not started");
+        }
+        return current;
+    }
+
+    public <T> T store(StoreQueryParameters<T> parameters) {
+        return kafkaStreams().store(parameters);
+    }
+
+    @Override
+    public synchronized void start() {
+        if (streams != null) {
+            return;
+        }
+        KafkaStreams created = new KafkaStreams(topology, config);
+        created.setUncaughtExceptionHandler(e -> {
+            log.error("Stream thread of {} failed; replacing it", name, e);
+            return StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+        created.setStateListener((now, before) -> log.info("Kafka Streams {}: {} -> {}", name, before, now));
+        if (meterRegistry != null) {
+            metrics = new KafkaStreamsMetrics(created);
+            metrics.bindTo(meterRegistry);
+        }
+        streams = created;
+        created.start();
+    }
+
+    @Override
+    public synchronized void stop() {
+        KafkaStreams current = streams;
+        if (current == null) {
+            return;
+        }
+        current.close(Duration.ofSeconds(30));
+        if (metrics != null) {
+            metrics.close();
+        }
+        streams = null;
+    }
+
+    @Override
+    public boolean isRunning() {
+        return streams != null;
+    }
+
+    /** Started after the web server's port is known and the topics checked; stopped before the broker. */
+    @Override
+    public int getPhase() {
+        return SmartLifecycle.DEFAULT_PHASE - 1000;
+    }
+}

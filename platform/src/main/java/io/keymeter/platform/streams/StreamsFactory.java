@@ -1,0 +1,70 @@
+package io.keymeter.platform.streams;
+
+import io.keymeter.events.Topics;
+import io.keymeter.platform.config.KeymeterProperties;
+import io.keymeter.platform.kafka.KafkaClients;
+import io.keymeter.platform.kafka.KafkaTopics;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.stereotype.Component;
+
+/**
+ * Builds every Kafka Streams application with the same guarantees: exactly-once v2, state under the data dir,
+ * bounded RocksDB memory, and unreadable or failing records sent to {@code keymeter.dead-letters} with headers
+ * saying why, while the application keeps running.
+ */
+@Component
+public class StreamsFactory {
+
+    private final KafkaClients clients;
+    private final KeymeterProperties properties;
+    private final MeterRegistry meterRegistry;
+
+    /** Depends on {@link KafkaTopics} so that no topology starts before the topics are created and checked. */
+    public StreamsFactory(KafkaClients clients, KeymeterProperties properties, KafkaTopics topics,
+                          ObjectProvider<MeterRegistry> meterRegistry) {
+        this.clients = clients;
+        this.properties = properties;
+        this.meterRegistry = meterRegistry.getIfAvailable();
+    }
+
+    /** The configuration of application {@code keymeter-<name>}, usable by TopologyTestDriver too. */
+    public Properties config(String name, Map<String, Object> overrides) {
+        return config(clients.streams(), properties, name, overrides);
+    }
+
+    public StreamsApp create(String name, Topology topology, Map<String, Object> overrides) {
+        return new StreamsApp(name, topology, config(name, overrides), meterRegistry);
+    }
+
+    /** The production settings, without a Spring context (tests, benchmarks). */
+    public static Properties config(Map<String, Object> base, KeymeterProperties properties, String name,
+                                    Map<String, Object> overrides) {
+        Properties p = new Properties();
+        p.putAll(base);
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, "keymeter-" + name);
+        p.put(StreamsConfig.CLIENT_ID_CONFIG, "keymeter-" + name);
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        p.put(StreamsConfig.STATE_DIR_CONFIG, properties.stateDir().toAbsolutePath().toString());
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, properties.streams().commitInterval().toMillis());
+        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, properties.streams().threads());
+        p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, properties.topics().replicationFactor());
+        p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedRocksDbConfigSetter.class);
+        p.put(BoundedRocksDbConfigSetter.CACHE_BYTES, properties.streams().rocksdbCache());
+        p.put(BoundedRocksDbConfigSetter.WRITE_BUFFER_BYTES, properties.streams().rocksdbWriteBuffers());
+        p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
+        p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueProcessingExceptionHandler.class);
+        p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, Topics.DEAD_LETTERS);
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
+        p.putAll(overrides);
+        return p;
+    }
+}

@@ -1,0 +1,33 @@
+package io.keymeter.platform.streams;
+
+import java.util.List;
+import org.apache.kafka.streams.KafkaStreams;
+import org.springframework.boot.health.contributor.AbstractHealthIndicator;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.stereotype.Component;
+
+/** UP only while every Kafka Streams application of the enabled roles is RUNNING. */
+@Component("streams")
+public class StreamsHealthIndicator extends AbstractHealthIndicator {
+
+    private final List<StreamsApp> apps;
+
+    public StreamsHealthIndicator(List<StreamsApp> apps) {
+        this.apps = apps;
+    }
+
+    @Override
+    protected void doHealthCheck(Health.Builder builder) {
+        boolean allRunning = true;
+        for (StreamsApp app : apps) {
+            KafkaStreams.State state = app.state();
+            builder.withDetail(app.name(), state.name());
+            allRunning &= state == KafkaStreams.State.RUNNING;
+        }
+        if (allRunning) {
+            builder.up();
+        } else {
+            builder.down();
+        }
+    }
+}

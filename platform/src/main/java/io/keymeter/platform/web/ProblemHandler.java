@@ -1,0 +1,92 @@
+package io.keymeter.platform.web;
+
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.web.bind.MethodArgumentNotValidException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+import tools.jackson.databind.DatabindException;
+import tools.jackson.databind.exc.UnrecognizedPropertyException;
+
+/**
+ * Every error of the API as {@code application/problem+json}: field errors named, unknown JSON fields refused,
+ * never a stack trace, never a 500 for bad input.
+ */
+@RestControllerAdvice
+public class ProblemHandler extends ResponseEntityExceptionHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
+    private static final MediaType PROBLEM = MediaType.APPLICATION_PROBLEM_JSON;
+
+    @ExceptionHandler(ApiProblem.class)
+    ResponseEntity<ProblemDetail> apiProblem(ApiProblem problem) {
+        ResponseEntity.BodyBuilder response = ResponseEntity.status(problem.status()).contentType(PROBLEM);
+        if (problem.retryAfter() != null) {
+            response.header(HttpHeaders.RETRY_AFTER, String.valueOf(Math.max(1, problem.retryAfter().toSeconds())));
+        }
+        return response.body(Problems.of(problem.status(), problem.title(), problem.getMessage(), problem.errors()));
+    }
+
+    @ExceptionHandler(MethodArgumentTypeMismatchException.class)
+    ResponseEntity<ProblemDetail> typeMismatch(MethodArgumentTypeMismatchException e) {
+        return apiProblem(ApiProblem.invalid(e.getName(), "has an invalid value"));
+    }
+
+    @ExceptionHandler(Exception.class)
+    ResponseEntity<ProblemDetail> unexpected(Exception e) {
+        log.error("Unexpected failure answering a request", e);
+        return ResponseEntity.status(500).contentType(PROBLEM)
+                .body(Problems.of(500, "Internal error", "The request could not be completed.", List.of()));
+    }
+
+    @Override
+    protected ResponseEntity<Object> handleMethodArgumentNotValid(MethodArgumentNotValidException e, HttpHeaders headers,
+                                                                  HttpStatusCode status, WebRequest request) {
+        List<ApiProblem.FieldError> errors = e.getBindingResult().getFieldErrors().stream()
+                .map(f -> new ApiProblem.FieldError(f.getField(), f.getDefaultMessage())).toList();
+        return ResponseEntity.badRequest().contentType(PROBLEM).body(ApiProblem.invalid(errors).errors().isEmpty()
+                ? Problems.of(400, "Invalid request", "The body is invalid.", List.of())
+                : Problems.of(400, "Invalid request", ApiProblem.invalid(errors).getMessage(), errors));
+    }
+
+    @Override
+    protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e, HttpHeaders headers,
+                                                                  HttpStatusCode status, WebRequest request) {
+        Throwable cause = e.getMostSpecificCause();
+        ProblemDetail body;
+        if (cause instanceof UnrecognizedPropertyException unknown) {
+            body = Problems.of(400, "Invalid request", "unknown field '" + unknown.getPropertyName() + "'",
+                    List.of(new ApiProblem.FieldError(unknown.getPropertyName(), "unknown field")));
+        } else if (cause instanceof DatabindException mapping && !mapping.getPath().isEmpty()) {
+            String field = mapping.getPath().stream()
+                    .map(r -> r.getPropertyName() != null ? r.getPropertyName() : "[" + r.getIndex() + "]")
+                    .reduce((a, b) -> b.startsWith("[") ? a + b : a + "." + b).orElse("body");
+            body = Problems.of(400, "Invalid request", field + ": has an invalid value",
+                    List.of(new ApiProblem.FieldError(field, "has an invalid value")));
+        } else {
+            body = Problems.of(400, "Invalid request", "The body is not valid JSON.", List.of());
+        }
+        return ResponseEntity.badRequest().contentType(PROBLEM).body(body);
+    }
+
+    @Override
+    protected ResponseEntity<Object> handleExceptionInternal(Exception ex, Object body, HttpHeaders headers,
+                                                             HttpStatusCode statusCode, WebRequest request) {
+        ResponseEntity<Object> response = super.handleExceptionInternal(ex, body, headers, statusCode, request);
+        if (response == null) {
+            return null;
+        }
+        return ResponseEntity.status(response.getStatusCode()).headers(response.getHeaders()).contentType(PROBLEM)
+                .body(response.getBody());
+    }
+}
