@@ -9,7 +9,6 @@ import java.nio.charset.Charset;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpHeaders;
-import org.springframework.http.InvalidMediaTypeException;
 import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
@@ -46,7 +45,7 @@ public class ContentTypeGuard extends OncePerRequestFilter {
             }
             String charset = type.getParameter("charset");
             return charset == null || Charset.isSupported(charset.replace("\"", ""));
-        } catch (InvalidMediaTypeException | IllegalArgumentException e) {
+        } catch (IllegalArgumentException e) { // InvalidMediaTypeException, unknown charset names
             return false;
         }
     }
