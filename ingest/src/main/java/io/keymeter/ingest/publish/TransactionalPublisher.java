@@ -56,7 +56,6 @@ public final class TransactionalPublisher implements AutoCloseable {
 
     /** Starts a batch: takes a producer from the pool (waiting at most the timeout) and begins its transaction. */
     public Batch begin() {
-        long deadline = System.nanoTime() + settings.timeout().toNanos();
         Slot slot;
         try {
             slot = free.poll(settings.timeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -73,7 +72,7 @@ public final class TransactionalPublisher implements AutoCloseable {
                 slot.producer.initTransactions();
             }
             slot.producer.beginTransaction();
-            return new Batch(slot, deadline);
+            return new Batch(slot);
         } catch (KafkaException e) {
             release(slot, false);
             throw new PublishUnavailableException("Kafka cannot start a transaction", e);
@@ -139,14 +138,12 @@ public final class TransactionalPublisher implements AutoCloseable {
     public final class Batch implements AutoCloseable {
 
         private final Slot slot;
-        private final long deadline;
         private boolean done;
         private int requests;
         private int rejections;
 
-        private Batch(Slot slot, long deadline) {
+        private Batch(Slot slot) {
             this.slot = slot;
-            this.deadline = deadline;
         }
 
         public void send(RequestLog request) {
@@ -171,11 +168,8 @@ public final class TransactionalPublisher implements AutoCloseable {
             }
         }
 
-        /** Commits; returns only when every line is durably written (acks=all), or throws and nothing is visible. */
+        /** Commits (bounded by {@code max.block.ms}); returns only when every line is durably written (acks=all), or throws and nothing is visible. */
         public void commit() {
-            if (System.nanoTime() > deadline) {
-                fail("the batch took longer than " + settings.timeout(), null);
-            }
             try {
                 slot.producer.commitTransaction();
             } catch (KafkaException e) {
