@@ -7,8 +7,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.BlockingDeque;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -36,7 +36,8 @@ public final class TransactionalPublisher implements AutoCloseable {
     private final Map<String, Object> baseConfig;
     private final PublishSettings settings;
     private final String idPrefix;
-    private final BlockingQueue<Slot> free;
+    /** Last in, first out: the most recently used (warm, connected) producer is taken first. */
+    private final BlockingDeque<Slot> free;
     private final Serializer<RequestLog> requestSerializer = Topics.REQUESTS.valueSerde().serializer();
     private final Serializer<Rejection> rejectionSerializer = Topics.REJECTIONS.valueSerde().serializer();
     private volatile boolean closed;
@@ -48,7 +49,7 @@ public final class TransactionalPublisher implements AutoCloseable {
         this.baseConfig = new HashMap<>(producerConfig);
         this.settings = settings;
         this.idPrefix = "keymeter-ingest-" + UUID.randomUUID().toString().substring(0, 8);
-        this.free = new ArrayBlockingQueue<>(settings.producers());
+        this.free = new LinkedBlockingDeque<>(settings.producers());
         for (int i = 0; i < settings.producers(); i++) {
             free.add(new Slot(i));
         }
@@ -58,7 +59,7 @@ public final class TransactionalPublisher implements AutoCloseable {
     public Batch begin() {
         Slot slot;
         try {
-            slot = free.poll(settings.timeout().toMillis(), TimeUnit.MILLISECONDS);
+            slot = free.pollFirst(settings.timeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new PublishUnavailableException("interrupted while waiting for a producer", e);
@@ -111,7 +112,7 @@ public final class TransactionalPublisher implements AutoCloseable {
             slot.producer.close(Duration.ofSeconds(5));
             slot.producer = null;
         }
-        free.add(slot);
+        free.addFirst(slot);
     }
 
     @Override
