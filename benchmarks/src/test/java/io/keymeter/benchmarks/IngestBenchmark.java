@@ -73,12 +73,16 @@ class IngestBenchmark {
             int port = ((WebServerApplicationContext) app).getWebServer().getPort();
             runHttp(port, workload.ndjson.subList(0, Math.min(20, workload.ndjson.size())));
             runRaw(bootstrap, workload.records.subList(0, Math.min(20, workload.records.size())));
+            runRawTransactional(bootstrap, workload.records.subList(0, Math.min(20, workload.records.size())));
 
             Result raw = runRaw(bootstrap, workload.records);
+            Result rawTx = runRawTransactional(bootstrap, workload.records);
             Result http = runHttp(port, workload.ndjson);
             report("raw-producer", raw, workload);
+            report("raw-transactional", rawTx, workload);
             report("http-ingest", http, workload);
             Figures.ratio("ingest.http-vs-raw lines/s", http.linesPerSecond(), raw.linesPerSecond());
+            Figures.ratio("ingest.raw-transactional-vs-raw lines/s", rawTx.linesPerSecond(), raw.linesPerSecond());
         } finally {
             app.close();
         }
@@ -170,6 +174,55 @@ class IngestBenchmark {
         if (failure.get() != null) {
             throw failure.get();
         }
+        return new Result(count, elapsed, latencies);
+    }
+
+    /**
+     * The design question of the publisher at the Kafka layer: {@link #CLIENTS} threads, each with its own
+     * transactional producer and one transaction per batch (what ingest does), on the pre-serialised records.
+     */
+    private static Result runRawTransactional(String bootstrap, List<List<ProducerRecord<String, byte[]>>> batches)
+            throws Exception {
+        long[] latencies = new long[batches.size()];
+        AtomicInteger next = new AtomicInteger();
+        String prefix = "bench-tx-" + System.nanoTime();
+        ExecutorService pool = Executors.newFixedThreadPool(CLIENTS);
+        List<Future<Long>> done = new ArrayList<>();
+        long started = System.nanoTime();
+        for (int c = 0; c < CLIENTS; c++) {
+            int slot = c;
+            done.add(pool.submit(() -> {
+                Map<String, Object> config = new HashMap<>();
+                config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+                config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, prefix + "-" + slot);
+                config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+                config.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+                config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+                long count = 0;
+                try (KafkaProducer<String, byte[]> producer =
+                             new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer())) {
+                    producer.initTransactions();
+                    int i;
+                    while ((i = next.getAndIncrement()) < batches.size()) {
+                        long t0 = System.nanoTime();
+                        producer.beginTransaction();
+                        for (ProducerRecord<String, byte[]> record : batches.get(i)) {
+                            producer.send(record);
+                        }
+                        producer.commitTransaction();
+                        latencies[i] = (System.nanoTime() - t0) / 1000;
+                        count += batches.get(i).size();
+                    }
+                }
+                return count;
+            }));
+        }
+        long count = 0;
+        for (Future<Long> f : done) {
+            count += f.get();
+        }
+        long elapsed = System.nanoTime() - started;
+        pool.shutdown();
         return new Result(count, elapsed, latencies);
     }
 

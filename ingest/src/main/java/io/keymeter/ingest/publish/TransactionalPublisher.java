@@ -38,7 +38,6 @@ public final class TransactionalPublisher implements AutoCloseable {
     private final String idPrefix;
     /** Last in, first out: the most recently used (warm, connected) producer is taken first. */
     private final BlockingDeque<Slot> free;
-    private final Serializer<RequestLog> requestSerializer = Topics.REQUESTS.valueSerde().serializer();
     private final Serializer<Rejection> rejectionSerializer = Topics.REJECTIONS.valueSerde().serializer();
     private volatile boolean closed;
 
@@ -149,7 +148,7 @@ public final class TransactionalPublisher implements AutoCloseable {
 
         public void send(RequestLog request) {
             String topic = Topics.REQUESTS.name();
-            send(new ProducerRecord<>(topic, request.keyId(), requestSerializer.serialize(topic, request)));
+            send(new ProducerRecord<>(topic, request.keyId(), RequestLogWriter.write(request)));
             requests++;
         }
 
