@@ -11,6 +11,7 @@ import io.keymeter.events.UsageDaily;
 import io.keymeter.kafka.EmbeddedKafkaBroker;
 import io.keymeter.testsupport.TopicReader;
 import io.keymeter.testsupport.load.LoadGenerator;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -44,7 +45,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(900)
 class ExactlyOnceCrashTest {
 
-    private static final int REQUESTS = Integer.getInteger("proof.requests", 60_000);
+    private static final int REQUESTS = Integer.getInteger("proof.requests", 30_000);
     private static final int KILLS = Integer.getInteger("proof.kills", 3);
 
     @TempDir
@@ -71,7 +72,8 @@ class ExactlyOnceCrashTest {
                     "--keymeter.data-dir=" + dir.resolve("metering"), "--keymeter.streams.commit-interval=PT2S",
                     "--spring.kafka.streams.properties.processing.guarantee=" + guarantee,
                     "--spring.kafka.streams.properties.commit.interval.ms=2000"};
-            Path log = dir.resolve("metering-" + guarantee + ".log");
+            Path log = Files.createDirectories(Path.of("target", "proof-logs")).resolve("metering-" + guarantee + ".log");
+            Files.deleteIfExists(log);
             ChildApp metering = new ChildApp(log, args).start().awaitHealthy(Duration.ofSeconds(120));
             try (KafkaProducer<String, Object> producer = producer(broker)) {
                 for (ApiKeyState state : scenario.keyStates()) {
