@@ -20,6 +20,8 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Keeps each account's billing ledger and issues its statements. Records update the stores; a wall-clock
@@ -30,6 +32,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  */
 final class LedgerProcessor implements Processor<String, BillingInput, String, Statement> {
 
+    private static final Logger log = LoggerFactory.getLogger(LedgerProcessor.class);
     private static final StringSerializer KEYS = new StringSerializer();
 
     private final StatementCalculator calculator;
@@ -157,5 +160,7 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
     private void issue(String accountId, BillingCycle cycle, int sequence, Statement statement) {
         statements.put(StoreKeys.statement(accountId, cycle, sequence), statement);
         context.forward(new Record<>(statement.statementId(), statement, statement.issuedAt().toEpochMilli()));
+        log.info("Issued statement {} ({}, {} {})", statement.statementId(), statement.kind(),
+                statement.amountDue().toPlainString(), statement.currency());
     }
 }
