@@ -4,6 +4,7 @@ import io.keymeter.billing.cycles.BillingCycle;
 import io.keymeter.billing.cycles.StatementCalculator;
 import io.keymeter.billing.cycles.Totals;
 import io.keymeter.events.Statement;
+import io.keymeter.events.StatementLine;
 import io.keymeter.events.UsageDaily;
 import java.time.Duration;
 import java.time.Instant;
@@ -134,14 +135,15 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
         String cycleKey = StoreKeys.cycle(accountId, cycle);
         CycleState state = Objects.requireNonNullElse(cycles.get(cycleKey), CycleState.open());
         Map<String, Totals> totals = totalsByService(accountId, cycle);
+        Map<String, StatementLine> lines = calculator.linesByService(totals);
         if (!state.closed()) {
             issue(accountId, cycle, state.statements(), calculator.finalStatement(accountId, cycle, totals, now));
-            cycles.put(cycleKey, state.closedWith(totals));
+            cycles.put(cycleKey, state.closedWith(lines));
         } else {
-            calculator.adjustment(accountId, cycle, state.adjustments() + 1, state.billed(), totals, now)
+            calculator.adjustment(accountId, cycle, state.adjustments() + 1, state.billed(), lines, now)
                     .ifPresent(adjustment -> {
                         issue(accountId, cycle, state.statements(), adjustment);
-                        cycles.put(cycleKey, state.adjustedTo(totals));
+                        cycles.put(cycleKey, state.adjustedTo(lines));
                     });
         }
     }
