@@ -74,8 +74,10 @@ class ExactlyOnceCrashTest {
                     "--spring.kafka.streams.properties.commit.interval.ms=2000"};
             Path log = Files.createDirectories(Path.of("target", "proof-logs")).resolve("metering-" + guarantee + ".log");
             Files.deleteIfExists(log);
-            ChildApp metering = new ChildApp(log, args).start().awaitHealthy(Duration.ofSeconds(120));
-            try (KafkaProducer<String, Object> producer = producer(broker)) {
+            ChildApp metering = new ChildApp(log, args).start();
+            try {
+                metering.awaitHealthy(Duration.ofSeconds(120));
+                try (KafkaProducer<String, Object> producer = producer(broker)) {
                 for (ApiKeyState state : scenario.keyStates()) {
                     producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), null, state.updatedAt().toEpochMilli(),
                             state.keyId(), state));
@@ -99,9 +101,11 @@ class ExactlyOnceCrashTest {
                     }
                 }
                 producer.flush();
+                }
+                awaitCaughtUp(broker);
+            } finally {
+                metering.close();
             }
-            awaitCaughtUp(broker);
-            metering.close();
 
             Map<String, UsageDaily> latest = new HashMap<>();
             for (ConsumerRecord<String, UsageDaily> r : TopicReader.readAll(broker.bootstrapServers(), Topics.USAGE_DAILY)) {
