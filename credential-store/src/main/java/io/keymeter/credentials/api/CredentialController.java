@@ -124,11 +124,11 @@ class CredentialController {
     }
 
     @PostMapping("/{id}/keys/{slot}/regenerate")
-    ResponseEntity<IssuedKey> regenerate(Account account, @PathVariable String id, @PathVariable int slot,
+    ResponseEntity<IssuedKey> regenerate(Account account, @PathVariable String id, @PathVariable("slot") String slotText,
                                          @RequestBody(required = false) CredentialRequests.RegenerateKey body) {
         checkId(id);
         CredentialValidator v = new CredentialValidator();
-        v.slot(slot);
+        int slot = v.pathSlot(slotText);
         java.time.Instant expiresAt = body == null ? null : body.expiresAt();
         v.expiresAt(expiresAt, false, clock.instant(), keys);
         v.throwIfInvalid();
@@ -139,10 +139,10 @@ class CredentialController {
     }
 
     @PostMapping("/{id}/keys/{slot}/invalidate")
-    CredentialView invalidate(Account account, @PathVariable String id, @PathVariable int slot) {
+    CredentialView invalidate(Account account, @PathVariable String id, @PathVariable("slot") String slotText) {
         checkId(id);
         CredentialValidator v = new CredentialValidator();
-        v.slot(slot);
+        int slot = v.pathSlot(slotText);
         v.throwIfInvalid();
         return view(applied(new CredentialCommand.InvalidateKey(newCommandId(), id, account.id(), bus.deadline(), slot),
                 id));
