@@ -45,14 +45,15 @@ class CredentialStoreBenchmark {
     @Test
     @Timeout(600)
     void keyGenerationAndInvalidationVisibility() throws Exception {
-        ConfigurableApplicationContext app = new SpringApplicationBuilder(KeymeterApplication.class).properties(Map.of(
-                "spring.kafka.bootstrap-servers", SharedKafka.bootstrapServers(),
-                "keymeter.data-dir", Files.createTempDirectory("keymeter-bench").toString(),
-                "keymeter.roles", "credential-store",
-                "keymeter.accounts[0].id", "bench",
-                "keymeter.accounts[0].token", TOKEN,
-                "keymeter.gateway-tokens[0]", "bench-gateway",
-                "server.port", "0")).run();
+        ConfigurableApplicationContext app = new SpringApplicationBuilder(KeymeterApplication.class)
+                // command-line arguments: they win over application.yml (server.port 8080 there)
+                .run("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
+                        "--keymeter.data-dir=" + Files.createTempDirectory("keymeter-bench"),
+                        "--keymeter.roles=credential-store",
+                        "--keymeter.accounts[0].id=bench",
+                        "--keymeter.accounts[0].token=" + TOKEN,
+                        "--keymeter.gateway-tokens[0]=bench-gateway",
+                        "--server.port=0");
         AtomicBoolean tailing = new AtomicBoolean(true);
         Map<String, CompletableFuture<Long>> invalidatedSeen = new ConcurrentHashMap<>();
         Thread tail = new Thread(() -> tail(tailing, invalidatedSeen), "api-keys-tail");
@@ -62,8 +63,10 @@ class CredentialStoreBenchmark {
             awaitUp(http, base);
             tail.start();
 
-            String created = call(http, base + "/v1/credentials", "POST",
-                    "{\"name\":\"bench\",\"privileges\":[\"premium:user:basemaps\"]}", 201);
+            // the first transaction of a fresh app can take longer than the 5 s reply deadline on a loaded machine
+            String created = await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> call(http,
+                    base + "/v1/credentials", "POST", "{\"name\":\"bench\",\"privileges\":[\"premium:user:basemaps\"]}",
+                    201), body -> body != null);
             String id = Json.mapper().readTree(created).get("id").asString();
             String generateBody = "{\"slot\":1,\"expiresAt\":\"" + Instant.now().plus(Duration.ofDays(30)) + "\"}";
 

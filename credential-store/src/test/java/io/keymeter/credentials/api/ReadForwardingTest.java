@@ -19,7 +19,6 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsMetadata;
@@ -102,17 +101,18 @@ class ReadForwardingTest {
     }
 
     private static ConfigurableApplicationContext start(int port) throws IOException {
-        return new SpringApplicationBuilder(CredentialStoreOnly.class).properties(Map.of(
-                "spring.kafka.bootstrap-servers", SharedKafka.bootstrapServers(),
-                "keymeter.data-dir", Files.createTempDirectory("keymeter-forwarding").toString(),
-                "keymeter.roles", "credential-store",
-                "keymeter.accounts[0].id", "acme",
-                "keymeter.accounts[0].token", "token-acme",
-                "keymeter.accounts[1].id", "globex",
-                "keymeter.accounts[1].token", "token-globex",
-                "keymeter.gateway-tokens[0]", "gateway",
-                "keymeter.credentials.advertised-host", "localhost",
-                "server.port", String.valueOf(port))).run();
+        return new SpringApplicationBuilder(CredentialStoreOnly.class)
+                // command-line arguments: the highest precedence, whatever configuration files are on the classpath
+                .run("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
+                        "--keymeter.data-dir=" + Files.createTempDirectory("keymeter-forwarding"),
+                        "--keymeter.roles=credential-store",
+                        "--keymeter.accounts[0].id=acme",
+                        "--keymeter.accounts[0].token=token-acme",
+                        "--keymeter.accounts[1].id=globex",
+                        "--keymeter.accounts[1].token=token-globex",
+                        "--keymeter.gateway-tokens[0]=gateway",
+                        "--keymeter.credentials.advertised-host=localhost",
+                        "--server.port=" + port);
     }
 
     private static int freePort() throws IOException {
