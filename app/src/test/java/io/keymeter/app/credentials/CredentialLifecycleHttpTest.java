@@ -1,0 +1,199 @@
+package io.keymeter.app.credentials;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.keymeter.app.support.KeymeterIntegrationTest;
+import io.keymeter.events.ApiKeyState;
+import io.keymeter.events.ApiKeys;
+import io.keymeter.events.CredentialEvent;
+import io.keymeter.events.KeyStatus;
+import io.keymeter.events.Topics;
+import io.keymeter.testsupport.SharedKafka;
+import io.keymeter.testsupport.TopicReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.resttestclient.TestRestTemplate;
+import tools.jackson.databind.JsonNode;
+
+/** The whole lifecycle through HTTP on the real app and broker, checked on both public topics. */
+@KeymeterIntegrationTest
+class CredentialLifecycleHttpTest {
+
+    @Autowired
+    TestRestTemplate rest;
+
+    private CredentialsHttp http;
+
+    @BeforeEach
+    void setUp() {
+        http = new CredentialsHttp(rest, "wonka");
+        http.awaitReady();
+    }
+
+    @Test
+    void createGenerateSecondaryRegenerateInvalidateEditPrivilegesDelete() {
+        Instant expiresAt = Instant.now().plus(Duration.ofDays(30)).truncatedTo(ChronoUnit.SECONDS);
+
+        // create
+        CredentialsHttp.Answer created = http.post("/v1/credentials", """
+                {"name":"Store locator","privileges":["premium:user:basemaps","premium:user:geocode:temporary"],
+                 "itemAccess":["item_1"],"referrers":["https://*.example.com"]}""");
+        assertThat(created.status()).as(created.toString()).isEqualTo(201);
+        String id = created.json().get("id").asString();
+        assertThat(created.headers().getLocation()).hasToString("/v1/credentials/" + id);
+        assertThat(created.json().get("keys").size()).isZero();
+        assertThat(http.get("/v1/credentials").json().get("credentials").findValuesAsString("id")).contains(id);
+
+        // generate (slot 1)
+        CredentialsHttp.Answer first = http.post("/v1/credentials/" + id + "/keys",
+                "{\"slot\":1,\"expiresAt\":\"" + expiresAt + "\"}");
+        assertThat(first.status()).as(first.toString()).isEqualTo(201);
+        String firstKey = first.json().get("apiKey").asString();
+        String firstKeyId = first.json().get("keyId").asString();
+        assertThat(ApiKeys.parse(firstKey)).hasValueSatisfying(k -> assertThat(k.keyId()).isEqualTo(firstKeyId));
+        assertThat(first.json().get("expiresAt").asString()).isEqualTo(expiresAt.toString());
+
+        // secondary, and the occupied slot refused
+        CredentialsHttp.Answer second = http.post("/v1/credentials/" + id + "/keys",
+                "{\"expiresAt\":\"" + expiresAt + "\"}");
+        assertThat(second.status()).as(second.toString()).isEqualTo(201);
+        assertThat(second.json().get("slot").asInt()).isEqualTo(2);
+        String secondKeyId = second.json().get("keyId").asString();
+        assertThat(http.post("/v1/credentials/" + id + "/keys", "{\"slot\":1,\"expiresAt\":\"" + expiresAt + "\"}")
+                .status()).isEqualTo(409);
+        JsonNode bothActive = http.get("/v1/credentials/" + id).json();
+        assertThat(bothActive.get("keys").findValuesAsString("status")).containsExactly("active", "active");
+        assertThat(bothActive.toString()).doesNotContain(firstKey).doesNotContain("secretHash");
+
+        // regenerate slot 1
+        CredentialsHttp.Answer regenerated = http.post("/v1/credentials/" + id + "/keys/1/regenerate", null);
+        assertThat(regenerated.status()).as(regenerated.toString()).isEqualTo(201);
+        String regeneratedKeyId = regenerated.json().get("keyId").asString();
+        assertThat(regeneratedKeyId).isNotEqualTo(firstKeyId);
+        assertThat(regenerated.json().get("expiresAt").asString()).isEqualTo(expiresAt.toString());
+        assertThat(regenerated.json().get("apiKey").asString()).isNotEqualTo(firstKey);
+
+        // invalidate slot 2
+        CredentialsHttp.Answer invalidated = http.post("/v1/credentials/" + id + "/keys/2/invalidate", null);
+        assertThat(invalidated.status()).as(invalidated.toString()).isEqualTo(200);
+        JsonNode slot2 = invalidated.json().get("keys").get(1);
+        assertThat(slot2.get("status").asString()).isEqualTo("invalidated");
+        assertThat(slot2.get("invalidationReason").asString()).isEqualTo("invalidated");
+
+        // edit privileges: every key invalidated
+        CredentialsHttp.Answer edited = http.put("/v1/credentials/" + id + "/privileges",
+                "{\"privileges\":[\"premium:user:places\"]}");
+        assertThat(edited.status()).as(edited.toString()).isEqualTo(200);
+        assertThat(edited.json().get("keys").findValuesAsString("status")).containsOnly("invalidated");
+        assertThat(edited.json().get("privileges").get(0).asString()).isEqualTo("premium:user:places");
+
+        // delete
+        assertThat(http.delete("/v1/credentials/" + id).status()).isEqualTo(204);
+        assertThat(http.get("/v1/credentials/" + id).status()).isEqualTo(404);
+        assertThat(http.post("/v1/credentials/" + id + "/keys", "{\"expiresAt\":\"" + expiresAt + "\"}").status())
+                .isEqualTo(404);
+        assertThat(http.get("/v1/credentials").json().get("credentials").findValuesAsString("id")).doesNotContain(id);
+
+        // credential-events: the whole story, versions from 1
+        List<CredentialEvent> events = await().atMost(Duration.ofSeconds(30)).until(() -> eventsOf(id), e -> e.size() == 9);
+        assertThat(events).extracting(CredentialEvent::typeOf).containsExactly(
+                "credential-created", "key-created", "key-created", "key-invalidated", "key-regenerated",
+                "key-invalidated", "privileges-changed", "key-invalidated", "credential-deleted");
+        assertThat(events).extracting(CredentialEvent::version).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L);
+        assertThat(((CredentialEvent.KeyInvalidated) events.get(3)).reason()).isEqualTo("regenerated");
+        assertThat(((CredentialEvent.KeyInvalidated) events.get(3)).keyId()).isEqualTo(firstKeyId);
+        assertThat(((CredentialEvent.KeyInvalidated) events.get(5)).keyId()).isEqualTo(secondKeyId);
+        assertThat(((CredentialEvent.KeyInvalidated) events.get(7)).reason()).isEqualTo("privileges-changed");
+        assertThat(((CredentialEvent.KeyInvalidated) events.get(7)).keyId()).isEqualTo(regeneratedKeyId);
+        assertThat(events).allSatisfy(e -> assertThat(e.accountId()).isEqualTo("wonka"));
+
+        // api-keys: each key's history, record time = event time, all invalidated at the end
+        List<ConsumerRecord<String, ApiKeyState>> states = TopicReader.readAll(SharedKafka.bootstrapServers(),
+                Topics.API_KEYS).stream().filter(r -> r.value() != null && id.equals(r.value().credentialId())).toList();
+        assertThat(states).allSatisfy(r -> {
+            assertThat(r.key()).isEqualTo(r.value().keyId());
+            assertThat(r.timestamp()).isEqualTo(r.value().updatedAt().toEpochMilli());
+            assertThat(r.value().secretHash()).matches("[0-9a-f]{64}");
+        });
+        Map<String, List<KeyStatus>> history = states.stream().collect(Collectors.groupingBy(r -> r.key(),
+                Collectors.mapping(r -> r.value().status(), Collectors.toList())));
+        assertThat(history).containsOnlyKeys(firstKeyId, secondKeyId, regeneratedKeyId);
+        assertThat(history.get(firstKeyId)).containsExactly(KeyStatus.ACTIVE, KeyStatus.INVALIDATED);
+        assertThat(history.get(secondKeyId)).containsExactly(KeyStatus.ACTIVE, KeyStatus.INVALIDATED);
+        assertThat(history.get(regeneratedKeyId)).containsExactly(KeyStatus.ACTIVE, KeyStatus.INVALIDATED);
+
+        // the plaintext keys reached no topic
+        for (String topic : List.of(Topics.API_KEYS.name(), Topics.CREDENTIAL_EVENTS.name(), Topics.CREDENTIAL_COMMANDS,
+                Topics.CREDENTIAL_REPLIES)) {
+            List<String> raw = TopicReader.readRaw(SharedKafka.bootstrapServers(), topic).stream()
+                    .filter(r -> r.value() != null).map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList();
+            assertThat(raw).as(topic).noneMatch(v -> v.contains(firstKey.substring(ApiKeys.PREFIX.length()
+                    + ApiKeys.KEY_ID_LENGTH + 1)));
+        }
+    }
+
+    @Test
+    void referrersEditKeepsKeysActiveAndRepublishesThem() {
+        String id = http.createCredential("referrers");
+        Instant expiresAt = Instant.now().plus(Duration.ofDays(10));
+        String keyId = http.post("/v1/credentials/" + id + "/keys", "{\"expiresAt\":\"" + expiresAt + "\"}")
+                .json().get("keyId").asString();
+
+        CredentialsHttp.Answer edited = http.put("/v1/credentials/" + id + "/referrers",
+                "{\"referrers\":[\"https://maps.example.org\"]}");
+
+        assertThat(edited.status()).as(edited.toString()).isEqualTo(200);
+        assertThat(edited.json().get("keys").get(0).get("status").asString()).isEqualTo("active");
+        List<ApiKeyState> states = TopicReader.readAll(SharedKafka.bootstrapServers(), Topics.API_KEYS).stream()
+                .filter(r -> keyId.equals(r.key())).map(ConsumerRecord::value).toList();
+        assertThat(states).last().satisfies(s -> {
+            assertThat(s.status()).isEqualTo(KeyStatus.ACTIVE);
+            assertThat(s.referrers()).containsExactly("https://maps.example.org");
+        });
+    }
+
+    @Test
+    void itemAccessEditInvalidatesEveryKey() {
+        String id = http.createCredential("items");
+        Instant expiresAt = Instant.now().plus(Duration.ofDays(10));
+        http.post("/v1/credentials/" + id + "/keys", "{\"expiresAt\":\"" + expiresAt + "\"}");
+        http.post("/v1/credentials/" + id + "/keys", "{\"expiresAt\":\"" + expiresAt + "\"}");
+
+        CredentialsHttp.Answer edited = http.put("/v1/credentials/" + id + "/item-access", "{\"itemAccess\":[\"a-1\"]}");
+
+        assertThat(edited.status()).as(edited.toString()).isEqualTo(200);
+        assertThat(edited.json().get("keys").findValuesAsString("invalidationReason"))
+                .containsExactly("item-access-changed", "item-access-changed");
+    }
+
+    @Test
+    void privilegesCatalogIsServed() {
+        JsonNode catalog = http.get("/v1/privileges").json();
+        assertThat(catalog.get("privileges").findValuesAsString("privilege"))
+                .contains("premium:user:basemaps", "premium:user:geocode:temporary");
+        assertThat(catalog.get("privileges").get(0).has("service")).isTrue();
+        assertThat(catalog.get("privileges").get(0).has("description")).isTrue();
+    }
+
+    private static List<CredentialEvent> eventsOf(String credentialId) {
+        List<CredentialEvent> out = new ArrayList<>();
+        for (ConsumerRecord<String, CredentialEvent> r : TopicReader.readAll(SharedKafka.bootstrapServers(),
+                Topics.CREDENTIAL_EVENTS)) {
+            if (credentialId.equals(r.key())) {
+                out.add(r.value());
+            }
+        }
+        return out;
+    }
+}

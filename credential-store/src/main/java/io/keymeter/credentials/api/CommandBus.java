@@ -1,0 +1,187 @@
+package io.keymeter.credentials.api;
+
+import io.keymeter.credentials.lifecycle.CommandReply;
+import io.keymeter.credentials.lifecycle.CredentialCommand;
+import io.keymeter.credentials.lifecycle.CredentialTopics;
+import io.keymeter.platform.kafka.KafkaClients;
+import io.keymeter.platform.kafka.KafkaTopics;
+import io.keymeter.platform.web.ApiProblem;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+
+/**
+ * Sends a command to {@code keymeter.credential-commands} and waits for its outcome on
+ * {@code keymeter.credential-replies}. The replies are read by one consumer per instance that is assigned every
+ * partition (no group, so every instance sees every reply whichever instance processed the command) and reads
+ * {@code read_committed}: a reply is seen only once its command's events and key states are committed with it.
+ * Callers wait on a future in a correlation map keyed by command id.
+ */
+@Component
+class CommandBus implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(CommandBus.class);
+
+    /** How long an HTTP call waits for its command's outcome. */
+    static final Duration TIMEOUT = Duration.ofSeconds(5);
+    /** A command not processed this long after it was sent is refused by the processor, never applied late. */
+    static final Duration COMMAND_DEADLINE = Duration.ofSeconds(4);
+    static final Duration RETRY_AFTER = Duration.ofSeconds(1);
+
+    private final KafkaClients clients;
+    private final Clock clock;
+    private final Map<String, CompletableFuture<CommandReply>> pending = new ConcurrentHashMap<>();
+    private volatile KafkaProducer<String, CredentialCommand> producer;
+    private volatile KafkaConsumer<String, CommandReply> consumer;
+    private volatile Thread poller;
+    private volatile boolean running;
+
+    /** Depends on {@link KafkaTopics}: the replies topic must exist before it is assigned. */
+    CommandBus(KafkaClients clients, KafkaTopics topics, Clock clock) {
+        this.clients = clients;
+        this.clock = clock;
+    }
+
+    /** The deadline a command sent now carries. */
+    Instant deadline() {
+        return clock.instant().plus(COMMAND_DEADLINE);
+    }
+
+    /**
+     * Sends and waits. Only a reply ends the wait with an answer; no reply in time is a 503, and then the command
+     * was applied in full or not at all (it may still be applied before its deadline).
+     */
+    CommandReply send(CredentialCommand command) {
+        if (!running) {
+            throw ApiProblem.unavailable("The credential store is starting.", RETRY_AFTER);
+        }
+        long deadlineNanos = System.nanoTime() + TIMEOUT.toNanos();
+        CompletableFuture<CommandReply> reply = new CompletableFuture<>();
+        pending.put(command.commandId(), reply);
+        try {
+            producer.send(new ProducerRecord<>(CredentialTopics.COMMANDS.name(), command.credentialId(), command))
+                    .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            return reply.get(Math.max(1, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            throw ApiProblem.unavailable("The change was not confirmed in time; it was applied in full or not at all."
+                    + " Read the credential before retrying.", RETRY_AFTER);
+        } catch (ExecutionException e) {
+            log.warn("Could not send credential command {}: {}", command.commandId(), e.getCause().toString());
+            throw ApiProblem.unavailable("Kafka cannot take the change now; nothing was applied.", RETRY_AFTER);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ApiProblem.unavailable("Interrupted while waiting for the change.", RETRY_AFTER);
+        } finally {
+            pending.remove(command.commandId());
+        }
+    }
+
+    @Override
+    public synchronized void start() {
+        if (running) {
+            return;
+        }
+        Map<String, Object> producerConfig = clients.producer("keymeter-credential-commands");
+        producerConfig.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        producer = new KafkaProducer<>(producerConfig, CredentialTopics.COMMANDS.keySerde().serializer(),
+                CredentialTopics.COMMANDS.valueSerde().serializer());
+        Map<String, Object> consumerConfig = clients.consumer("keymeter-credential-replies");
+        consumerConfig.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        consumerConfig.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
+        consumer = new KafkaConsumer<>(consumerConfig, CredentialTopics.REPLIES.keySerde().deserializer(),
+                CredentialTopics.REPLIES.valueSerde().deserializer());
+        List<TopicPartition> partitions = consumer.partitionsFor(CredentialTopics.REPLIES.name(), Duration.ofSeconds(30))
+                .stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+        consumer.assign(partitions);
+        consumer.seekToEnd(partitions);
+        // resolve the positions now: a reply to a command sent after start() returns is never skipped
+        partitions.forEach(consumer::position);
+        CountDownLatch started = new CountDownLatch(1);
+        running = true;
+        poller = new Thread(() -> poll(started), "credential-replies");
+        poller.setDaemon(true);
+        poller.start();
+        try {
+            started.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void poll(CountDownLatch started) {
+        started.countDown();
+        try {
+            while (running) {
+                for (ConsumerRecord<String, CommandReply> record : consumer.poll(Duration.ofSeconds(1))) {
+                    if (record.key() == null || record.value() == null) {
+                        continue;
+                    }
+                    CompletableFuture<CommandReply> waiting = pending.get(record.key());
+                    if (waiting != null) {
+                        waiting.complete(record.value());
+                    }
+                }
+            }
+        } catch (WakeupException e) {
+            // stopping
+        } catch (RuntimeException e) {
+            log.error("Credential replies consumer failed; calls will answer 503 until restart", e);
+            running = false;
+        } finally {
+            consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    @Override
+    public synchronized void stop() {
+        if (!running && poller == null) {
+            return;
+        }
+        running = false;
+        try {
+            consumer.wakeup();
+        } catch (RuntimeException e) {
+            // already closed after a failure
+        }
+        try {
+            poller.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        producer.close(Duration.ofSeconds(5));
+        poller = null;
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** Before the web server takes calls; after the topics exist. */
+    @Override
+    public int getPhase() {
+        return SmartLifecycle.DEFAULT_PHASE - 2048;
+    }
+}

@@ -1,0 +1,189 @@
+package io.keymeter.credentials.api;
+
+import io.keymeter.credentials.api.CredentialResponses.CredentialList;
+import io.keymeter.credentials.api.CredentialResponses.CredentialView;
+import io.keymeter.credentials.api.CredentialResponses.IssuedKey;
+import io.keymeter.credentials.lifecycle.CommandReply;
+import io.keymeter.credentials.lifecycle.Credential;
+import io.keymeter.credentials.lifecycle.CredentialCommand;
+import io.keymeter.events.ApiKeys;
+import io.keymeter.platform.config.KeymeterProperties;
+import io.keymeter.platform.security.Account;
+import io.keymeter.platform.web.ApiProblem;
+import java.net.URI;
+import java.time.Clock;
+import java.util.List;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.PutMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * CONTRACT §3, credentials. Every change is a command answered by the single writer of the credential; reads come
+ * from the store. Plaintext keys are generated here, sent to nobody but the caller, and only after the store
+ * confirmed the key: commands carry the keyId and the hash of the secret only.
+ */
+@RestController
+@RequestMapping("/v1/credentials")
+class CredentialController {
+
+    private static final Pattern CREDENTIAL_ID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+
+    private final CommandBus bus;
+    private final CredentialReads reads;
+    private final KeymeterProperties.Keys keys;
+    private final Clock clock;
+
+    CredentialController(CommandBus bus, CredentialReads reads, KeymeterProperties properties, Clock clock) {
+        this.bus = bus;
+        this.reads = reads;
+        this.keys = properties.keys();
+        this.clock = clock;
+    }
+
+    @PostMapping
+    ResponseEntity<CredentialView> create(Account account, @RequestBody CredentialRequests.CreateCredential body) {
+        CredentialValidator v = new CredentialValidator();
+        String name = v.name(body.name());
+        List<String> privileges = v.privileges(body.privileges());
+        List<String> itemAccess = v.itemAccess(body.itemAccess(), false);
+        List<String> referrers = v.referrers(body.referrers(), false);
+        v.throwIfInvalid();
+        String id = UUID.randomUUID().toString();
+        Credential created = applied(new CredentialCommand.CreateCredential(newCommandId(), id, account.id(),
+                bus.deadline(), name, privileges, itemAccess, referrers), id);
+        return ResponseEntity.created(URI.create("/v1/credentials/" + id)).body(view(created));
+    }
+
+    @GetMapping
+    CredentialList list(Account account) {
+        return new CredentialList(reads.list(account.id()).stream().map(this::view).toList());
+    }
+
+    @GetMapping("/{id}")
+    CredentialView get(Account account, @PathVariable String id) {
+        return view(reads.find(account.id(), checkId(id)).orElseThrow(() -> notFound(id)));
+    }
+
+    @PutMapping("/{id}/privileges")
+    CredentialView privileges(Account account, @PathVariable String id, @RequestBody CredentialRequests.Privileges body) {
+        checkId(id);
+        CredentialValidator v = new CredentialValidator();
+        List<String> privileges = v.privileges(body.privileges());
+        v.throwIfInvalid();
+        return view(applied(new CredentialCommand.ChangePrivileges(newCommandId(), id, account.id(), bus.deadline(),
+                privileges), id));
+    }
+
+    @PutMapping("/{id}/item-access")
+    CredentialView itemAccess(Account account, @PathVariable String id, @RequestBody CredentialRequests.ItemAccess body) {
+        checkId(id);
+        CredentialValidator v = new CredentialValidator();
+        List<String> itemAccess = v.itemAccess(body.itemAccess(), true);
+        v.throwIfInvalid();
+        return view(applied(new CredentialCommand.ChangeItemAccess(newCommandId(), id, account.id(), bus.deadline(),
+                itemAccess), id));
+    }
+
+    @PutMapping("/{id}/referrers")
+    CredentialView referrers(Account account, @PathVariable String id, @RequestBody CredentialRequests.Referrers body) {
+        checkId(id);
+        CredentialValidator v = new CredentialValidator();
+        List<String> referrers = v.referrers(body.referrers(), true);
+        v.throwIfInvalid();
+        return view(applied(new CredentialCommand.ChangeReferrers(newCommandId(), id, account.id(), bus.deadline(),
+                referrers), id));
+    }
+
+    @DeleteMapping("/{id}")
+    ResponseEntity<Void> delete(Account account, @PathVariable String id) {
+        checkId(id);
+        applied(new CredentialCommand.DeleteCredential(newCommandId(), id, account.id(), bus.deadline()), id);
+        return ResponseEntity.noContent().build();
+    }
+
+    @PostMapping("/{id}/keys")
+    ResponseEntity<IssuedKey> generate(Account account, @PathVariable String id,
+                                       @RequestBody CredentialRequests.GenerateKey body) {
+        checkId(id);
+        CredentialValidator v = new CredentialValidator();
+        v.slot(body.slot());
+        v.expiresAt(body.expiresAt(), true, clock.instant(), keys);
+        v.throwIfInvalid();
+        ApiKeys.GeneratedKey key = ApiKeys.generate();
+        Credential after = applied(new CredentialCommand.GenerateKey(newCommandId(), id, account.id(), bus.deadline(),
+                body.slot(), key.keyId(), key.secretHash(), body.expiresAt()), id);
+        return issued(after, key);
+    }
+
+    @PostMapping("/{id}/keys/{slot}/regenerate")
+    ResponseEntity<IssuedKey> regenerate(Account account, @PathVariable String id, @PathVariable int slot,
+                                         @RequestBody(required = false) CredentialRequests.RegenerateKey body) {
+        checkId(id);
+        CredentialValidator v = new CredentialValidator();
+        v.slot(slot);
+        java.time.Instant expiresAt = body == null ? null : body.expiresAt();
+        v.expiresAt(expiresAt, false, clock.instant(), keys);
+        v.throwIfInvalid();
+        ApiKeys.GeneratedKey key = ApiKeys.generate();
+        Credential after = applied(new CredentialCommand.RegenerateKey(newCommandId(), id, account.id(), bus.deadline(),
+                slot, key.keyId(), key.secretHash(), expiresAt), id);
+        return issued(after, key);
+    }
+
+    @PostMapping("/{id}/keys/{slot}/invalidate")
+    CredentialView invalidate(Account account, @PathVariable String id, @PathVariable int slot) {
+        checkId(id);
+        CredentialValidator v = new CredentialValidator();
+        v.slot(slot);
+        v.throwIfInvalid();
+        return view(applied(new CredentialCommand.InvalidateKey(newCommandId(), id, account.id(), bus.deadline(), slot),
+                id));
+    }
+
+    /** The credential after the command, or the problem its refusal means. */
+    private Credential applied(CredentialCommand command, String id) {
+        CommandReply reply = bus.send(command);
+        return switch (reply.outcome()) {
+            case APPLIED -> reply.credential();
+            case NOT_FOUND -> throw reply.field() == null ? notFound(id) : ApiProblem.notFound(reply.message());
+            case CONFLICT -> throw ApiProblem.conflict(reply.message());
+            case INVALID -> throw ApiProblem.invalid(reply.field(), reply.message());
+            case EXPIRED -> throw ApiProblem.unavailable("The credential store did not take the change in time;"
+                    + " nothing was applied.", CommandBus.RETRY_AFTER);
+        };
+    }
+
+    private ResponseEntity<IssuedKey> issued(Credential after, ApiKeys.GeneratedKey key) {
+        Credential.Key issued = after.keyById(key.keyId()).orElseThrow();
+        return ResponseEntity.status(201).body(new IssuedKey(issued.slot(), issued.keyId(), key.apiKey(),
+                issued.expiresAt(), issued.createdAt()));
+    }
+
+    private CredentialView view(Credential credential) {
+        return CredentialView.of(credential, clock.instant());
+    }
+
+    /** Ids are ours (UUIDs): anything else cannot exist, and is never sent as a command key. */
+    private static String checkId(String id) {
+        if (!CREDENTIAL_ID.matcher(id).matches()) {
+            throw notFound(id);
+        }
+        return id;
+    }
+
+    private static ApiProblem notFound(String id) {
+        return ApiProblem.notFound("credential " + (CREDENTIAL_ID.matcher(id).matches() ? id : "with this id"));
+    }
+
+    private static String newCommandId() {
+        return UUID.randomUUID().toString();
+    }
+}

@@ -1,0 +1,40 @@
+package io.keymeter.credentials.api;
+
+import io.keymeter.credentials.lifecycle.Credential;
+import io.keymeter.events.KeyStatus;
+import java.time.Instant;
+import java.util.List;
+
+/** What the credential endpoints answer (CONTRACT §3). A credential never shows a secret or a hash of one. */
+final class CredentialResponses {
+
+    private CredentialResponses() {
+    }
+
+    record CredentialView(String id, String name, List<String> privileges, List<String> itemAccess,
+                          List<String> referrers, List<KeyView> keys, Instant createdAt, Instant updatedAt) {
+
+        /** Key statuses as of {@code now}: a key past its expiration reads expired even before that is published. */
+        static CredentialView of(Credential c, Instant now) {
+            return new CredentialView(c.id(), c.name(), c.privileges(), c.itemAccess(), c.referrers(),
+                    c.keys().stream().map(k -> new KeyView(k.slot(), k.keyId(), k.statusAt(now), k.expiresAt(),
+                            k.createdAt(), k.invalidatedAt(), k.invalidationReason())).toList(),
+                    c.createdAt(), c.updatedAt());
+        }
+    }
+
+    record KeyView(int slot, String keyId, KeyStatus status, Instant expiresAt, Instant createdAt,
+                   Instant invalidatedAt, String invalidationReason) {
+    }
+
+    record CredentialList(List<CredentialView> credentials) {
+    }
+
+    /** The one answer that carries a plaintext key. */
+    record IssuedKey(int slot, String keyId, String apiKey, Instant expiresAt, Instant createdAt) {
+        @Override
+        public String toString() {
+            return "IssuedKey[slot=" + slot + ", keyId=" + keyId + "]";
+        }
+    }
+}

@@ -1,0 +1,120 @@
+package io.keymeter.credentials.api;
+
+import io.keymeter.events.Referrers;
+import io.keymeter.events.ServiceCatalog;
+import io.keymeter.platform.config.KeymeterProperties;
+import io.keymeter.platform.web.ApiProblem;
+import io.keymeter.platform.web.ApiProblem.FieldError;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * The syntax rules of CONTRACT §3, checked before a command is sent: each broken rule is one field error, all of
+ * them reported at once. Lists come back without duplicates, in their first-seen order.
+ */
+final class CredentialValidator {
+
+    static final int MAX_NAME = 128;
+    static final int MAX_ITEMS = 1000;
+    static final int MAX_REFERRERS = 100;
+    private static final Pattern ITEM_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+
+    private final List<FieldError> errors = new ArrayList<>();
+
+    /** Throws the collected errors as one 400, if any. */
+    void throwIfInvalid() {
+        if (!errors.isEmpty()) {
+            throw ApiProblem.invalid(errors);
+        }
+    }
+
+    String name(String name) {
+        if (name == null || name.isBlank()) {
+            errors.add(new FieldError("name", "is required"));
+        } else if (name.length() > MAX_NAME) {
+            errors.add(new FieldError("name", "must be 1-" + MAX_NAME + " characters"));
+        }
+        return name;
+    }
+
+    List<String> privileges(List<String> privileges) {
+        if (privileges == null || privileges.isEmpty()) {
+            errors.add(new FieldError("privileges", "at least one privilege is required"));
+            return List.of();
+        }
+        for (int i = 0; i < privileges.size(); i++) {
+            if (ServiceCatalog.byPrivilege(privileges.get(i)).isEmpty()) {
+                errors.add(new FieldError("privileges[" + i + "]", "is not a privilege of GET /v1/privileges"));
+            }
+        }
+        return distinct(privileges);
+    }
+
+    /** {@code required}: a PUT of item access must name the list, even empty. */
+    List<String> itemAccess(List<String> itemAccess, boolean required) {
+        if (itemAccess == null) {
+            if (required) {
+                errors.add(new FieldError("itemAccess", "is required (an empty list allows no item restriction)"));
+            }
+            return List.of();
+        }
+        if (itemAccess.size() > MAX_ITEMS) {
+            errors.add(new FieldError("itemAccess", "at most " + MAX_ITEMS + " item ids"));
+            return List.of();
+        }
+        for (int i = 0; i < itemAccess.size(); i++) {
+            String item = itemAccess.get(i);
+            if (item == null || !ITEM_ID.matcher(item).matches()) {
+                errors.add(new FieldError("itemAccess[" + i + "]", "must be 1-64 letters, digits, _ or -"));
+            }
+        }
+        return distinct(itemAccess);
+    }
+
+    List<String> referrers(List<String> referrers, boolean required) {
+        if (referrers == null) {
+            if (required) {
+                errors.add(new FieldError("referrers", "is required (an empty list allows any referrer)"));
+            }
+            return List.of();
+        }
+        if (referrers.size() > MAX_REFERRERS) {
+            errors.add(new FieldError("referrers", "at most " + MAX_REFERRERS + " referrers"));
+            return List.of();
+        }
+        for (int i = 0; i < referrers.size(); i++) {
+            if (!Referrers.isValidPattern(referrers.get(i))) {
+                errors.add(new FieldError("referrers[" + i + "]",
+                        "must be scheme://host[:port][/path], '*' only as the leftmost host label"));
+            }
+        }
+        return distinct(referrers);
+    }
+
+    void slot(Integer slot) {
+        if (slot != null && slot != 1 && slot != 2) {
+            errors.add(new FieldError("slot", "must be 1 or 2"));
+        }
+    }
+
+    /** {@code required}: generate needs a date; regenerate may keep the previous one. */
+    void expiresAt(Instant expiresAt, boolean required, Instant now, KeymeterProperties.Keys keys) {
+        if (expiresAt == null) {
+            if (required) {
+                errors.add(new FieldError("expiresAt", "is required"));
+            }
+            return;
+        }
+        if (expiresAt.isBefore(now.plus(keys.minLifetime())) || expiresAt.isAfter(now.plus(keys.maxLifetime()))) {
+            errors.add(new FieldError("expiresAt", "must be between " + keys.minLifetime() + " and "
+                    + keys.maxLifetime() + " from now"));
+        }
+    }
+
+    private static List<String> distinct(List<String> values) {
+        return List.copyOf(new LinkedHashSet<>(values.stream().filter(v -> v != null).toList()));
+    }
+}

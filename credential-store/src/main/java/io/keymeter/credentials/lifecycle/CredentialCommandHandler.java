@@ -1,0 +1,82 @@
+package io.keymeter.credentials.lifecycle;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * The single writer of the credentials of its partition: decides each command against the stored aggregate, saves
+ * the new state and forwards events, key states and the reply, all inside the task's exactly-once transaction. A
+ * wall-clock punctuator publishes expirations without waiting for any request.
+ */
+final class CredentialCommandHandler implements Processor<String, CredentialCommand, String, LifecycleOutput> {
+
+    private final CredentialDecider decider;
+    private final Duration expiryCheckInterval;
+    private ProcessorContext<String, LifecycleOutput> context;
+    private KeyValueStore<String, Credential> store;
+
+    CredentialCommandHandler(CredentialDecider decider, Duration expiryCheckInterval) {
+        this.decider = decider;
+        this.expiryCheckInterval = expiryCheckInterval;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, LifecycleOutput> context) {
+        this.context = context;
+        this.store = context.getStateStore(CredentialTopology.STORE);
+        context.schedule(expiryCheckInterval, PunctuationType.WALL_CLOCK_TIME, this::checkExpiry);
+    }
+
+    @Override
+    public void process(Record<String, CredentialCommand> command) {
+        if (command.key() == null || command.value() == null) {
+            return; // nothing to answer: a command without a credential id cannot be routed back to a state
+        }
+        Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
+        Decision decision = decider.decide(store.get(command.key()), command.value(), now);
+        save(command.key(), decision, now);
+        context.forward(new Record<>(decision.reply().commandId(), new LifecycleOutput.Reply(decision.reply()),
+                now.toEpochMilli()));
+    }
+
+    private void checkExpiry(long wallClockMs) {
+        Instant now = Instant.ofEpochMilli(wallClockMs);
+        List<KeyValue<String, Decision>> changed = new ArrayList<>();
+        try (KeyValueIterator<String, Credential> all = store.all()) {
+            while (all.hasNext()) {
+                KeyValue<String, Credential> entry = all.next();
+                Decision decision = decider.checkExpiry(entry.value, now);
+                if (decision.changed()) {
+                    changed.add(KeyValue.pair(entry.key, decision));
+                }
+            }
+        }
+        // written after the scan: the iterator is not disturbed by its own updates
+        changed.forEach(c -> save(c.key, c.value, now));
+    }
+
+    private void save(String credentialId, Decision decision, Instant now) {
+        if (!decision.changed()) {
+            return;
+        }
+        if (decision.state() == null) {
+            store.delete(credentialId);
+        } else {
+            store.put(credentialId, decision.state());
+        }
+        decision.events().forEach(e ->
+                context.forward(new Record<>(e.credentialId(), new LifecycleOutput.Event(e), e.at().toEpochMilli())));
+        // record time = event time, so a versioned table over keymeter.api-keys keeps each key's history
+        decision.keyStates().forEach(s ->
+                context.forward(new Record<>(s.keyId(), new LifecycleOutput.KeyState(s), s.updatedAt().toEpochMilli())));
+    }
+}

@@ -1,0 +1,214 @@
+package io.keymeter.credentials.lifecycle;
+
+import io.keymeter.credentials.lifecycle.CommandReply.Outcome;
+import io.keymeter.events.ApiKeyState;
+import io.keymeter.events.CredentialEvent;
+import io.keymeter.events.KeyStatus;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The rules of the credential lifecycle (issue table, CONTRACT §3), as a pure function of the current state, a
+ * command and the time. Syntax (name length, catalog, patterns, lifetime range) is checked by the HTTP layer before a
+ * command is sent; this checks what only the current state can tell (account, slots, key status).
+ */
+public final class CredentialDecider {
+
+    public static final String REASON_INVALIDATED = "invalidated";
+    public static final String REASON_REGENERATED = "regenerated";
+    public static final String REASON_PRIVILEGES = "privileges-changed";
+    public static final String REASON_ITEM_ACCESS = "item-access-changed";
+    public static final String REASON_DELETED = "credential-deleted";
+
+    private final Duration expiringNotice;
+
+    public CredentialDecider(Duration expiringNotice) {
+        this.expiringNotice = expiringNotice;
+    }
+
+    public Decision decide(Credential state, CredentialCommand command, Instant now) {
+        String id = command.commandId();
+        if (command.deadline() != null && now.isAfter(command.deadline())) {
+            return refuse(state, id, Outcome.EXPIRED, null, "the command arrived after its deadline");
+        }
+        if (command instanceof CredentialCommand.CreateCredential c) {
+            if (state != null) {
+                return refuse(state, id, Outcome.CONFLICT, "id", "a credential with this id exists");
+            }
+            Changes changes = new Changes(c.credentialId(), null, now);
+            changes.emit(new CredentialEvent.CredentialCreated(changes.eventId(), c.credentialId(), c.accountId(),
+                    changes.nextVersion(), now, c.name(), c.privileges(), c.itemAccess(), c.referrers()));
+            return changes.applied(id);
+        }
+        if (state == null || !state.accountId().equals(command.accountId())) {
+            // another account's credential answers exactly like a missing one
+            return refuse(state, id, Outcome.NOT_FOUND, null, "credential " + command.credentialId());
+        }
+        Changes changes = new Changes(state.id(), state, now);
+        changes.expireDueKeys();
+        if (command instanceof CredentialCommand.ChangePrivileges c) {
+            changes.emit(new CredentialEvent.PrivilegesChanged(changes.eventId(), state.id(), state.accountId(),
+                    changes.nextVersion(), now, c.privileges()));
+            changes.invalidateActiveKeys(REASON_PRIVILEGES);
+        } else if (command instanceof CredentialCommand.ChangeItemAccess c) {
+            changes.emit(new CredentialEvent.ItemAccessChanged(changes.eventId(), state.id(), state.accountId(),
+                    changes.nextVersion(), now, c.itemAccess()));
+            changes.invalidateActiveKeys(REASON_ITEM_ACCESS);
+        } else if (command instanceof CredentialCommand.ChangeReferrers c) {
+            changes.emit(new CredentialEvent.ReferrersChanged(changes.eventId(), state.id(), state.accountId(),
+                    changes.nextVersion(), now, c.referrers()));
+        } else if (command instanceof CredentialCommand.DeleteCredential) {
+            changes.invalidateActiveKeys(REASON_DELETED);
+            changes.emit(new CredentialEvent.CredentialDeleted(changes.eventId(), state.id(), state.accountId(),
+                    changes.nextVersion(), now));
+        } else if (command instanceof CredentialCommand.GenerateKey c) {
+            Integer slot = c.slot() != null ? c.slot() : changes.firstFreeSlot();
+            if (slot == null) {
+                return refuse(state, id, Outcome.CONFLICT, "slot", "both slots hold an active key");
+            }
+            if (changes.activeKey(slot).isPresent()) {
+                return refuse(state, id, Outcome.CONFLICT, "slot", "slot " + slot + " holds an active key");
+            }
+            changes.emitKey(new CredentialEvent.KeyCreated(changes.eventId(), state.id(), state.accountId(),
+                    changes.nextVersion(), now, slot, c.keyId(), c.expiresAt()), c.secretHash());
+        } else if (command instanceof CredentialCommand.RegenerateKey c) {
+            Optional<Credential.Key> previous = changes.state.key(c.slot());
+            if (previous.isEmpty()) {
+                return refuse(state, id, Outcome.NOT_FOUND, "slot", "key in slot " + c.slot());
+            }
+            Instant expiresAt = c.expiresAt() != null ? c.expiresAt() : previous.get().expiresAt();
+            if (!expiresAt.isAfter(now)) {
+                return refuse(state, id, Outcome.INVALID, "expiresAt",
+                        "is required: the previous key's expiration has passed");
+            }
+            if (previous.get().isActiveAt(now)) {
+                changes.invalidate(previous.get(), REASON_REGENERATED);
+            }
+            changes.emitKey(new CredentialEvent.KeyRegenerated(changes.eventId(), state.id(), state.accountId(),
+                    changes.nextVersion(), now, c.slot(), c.keyId(), previous.get().keyId(), expiresAt), c.secretHash());
+        } else if (command instanceof CredentialCommand.InvalidateKey c) {
+            Optional<Credential.Key> key = changes.state.key(c.slot());
+            if (key.isEmpty()) {
+                return refuse(state, id, Outcome.NOT_FOUND, "slot", "key in slot " + c.slot());
+            }
+            if (!key.get().isActiveAt(now)) {
+                return refuse(state, id, Outcome.CONFLICT, "slot", "the key in slot " + c.slot() + " is not active");
+            }
+            changes.invalidate(key.get(), REASON_INVALIDATED);
+        }
+        return changes.applied(id);
+    }
+
+    /**
+     * The wall-clock check of one credential: {@code key-expired} for every active key whose expiration passed,
+     * {@code key-expiring} once for every active key within the notice period. No change: no events.
+     */
+    public Decision checkExpiry(Credential state, Instant now) {
+        Changes changes = new Changes(state.id(), state, now);
+        changes.expireDueKeys();
+        for (Credential.Key key : changes.state.keys()) {
+            if (key.isActiveAt(now) && !key.expiringNotified() && !key.expiresAt().minus(expiringNotice).isAfter(now)) {
+                changes.emit(new CredentialEvent.KeyExpiring(changes.eventId(), state.id(), state.accountId(),
+                        changes.nextVersion(), now, key.slot(), key.keyId(), key.expiresAt()));
+            }
+        }
+        return new Decision(changes.events, changes.keyStates, changes.state, null);
+    }
+
+    private static Decision refuse(Credential state, String commandId, Outcome outcome, String field, String message) {
+        return new Decision(List.of(), List.of(), state, CommandReply.refused(commandId, outcome, field, message));
+    }
+
+    /** Events being decided, folded into the state one at a time so each key state is taken right after its event. */
+    private static final class Changes {
+        private final String credentialId;
+        private Credential state;
+        private final Instant now;
+        private final List<CredentialEvent> events = new ArrayList<>();
+        private final List<ApiKeyState> keyStates = new ArrayList<>();
+
+        Changes(String credentialId, Credential state, Instant now) {
+            this.credentialId = credentialId;
+            this.state = state;
+            this.now = now;
+        }
+
+        long nextVersion() {
+            return (state == null ? 0 : state.version()) + 1;
+        }
+
+        /** Deterministic: a redelivered command after an aborted transaction yields the same ids. */
+        String eventId() {
+            return credentialId + "-" + nextVersion();
+        }
+
+        void emit(CredentialEvent event) {
+            events.add(event);
+            state = Credential.apply(state, event);
+            if (event instanceof CredentialEvent.KeyInvalidated e) {
+                publish(state, e.keyId());
+            } else if (event instanceof CredentialEvent.KeyExpired e) {
+                publish(state, e.keyId());
+            } else if (event instanceof CredentialEvent.ReferrersChanged) {
+                state.keys().stream().filter(k -> k.status() == KeyStatus.ACTIVE).forEach(k -> publish(state, k.keyId()));
+            }
+        }
+
+        void emitKey(CredentialEvent event, String secretHash) {
+            String keyId = event instanceof CredentialEvent.KeyCreated c ? c.keyId()
+                    : ((CredentialEvent.KeyRegenerated) event).keyId();
+            events.add(event);
+            state = Credential.apply(state, event).withSecretHash(keyId, secretHash);
+            publish(state, keyId);
+        }
+
+        Optional<Credential.Key> activeKey(int slot) {
+            return state.key(slot).filter(k -> k.isActiveAt(now));
+        }
+
+        Integer firstFreeSlot() {
+            for (int slot = 1; slot <= 2; slot++) {
+                if (activeKey(slot).isEmpty()) {
+                    return slot;
+                }
+            }
+            return null;
+        }
+
+        void expireDueKeys() {
+            for (Credential.Key key : state.keys()) {
+                if (key.status() == KeyStatus.ACTIVE && !key.expiresAt().isAfter(now)) {
+                    emit(new CredentialEvent.KeyExpired(eventId(), state.id(), state.accountId(), nextVersion(), now,
+                            key.slot(), key.keyId(), key.expiresAt()));
+                }
+            }
+        }
+
+        void invalidate(Credential.Key key, String reason) {
+            emit(new CredentialEvent.KeyInvalidated(eventId(), state.id(), state.accountId(), nextVersion(), now,
+                    key.slot(), key.keyId(), reason));
+        }
+
+        void invalidateActiveKeys(String reason) {
+            for (Credential.Key key : state.keys()) {
+                if (key.isActiveAt(now)) {
+                    invalidate(key, reason);
+                }
+            }
+        }
+
+        Decision applied(String commandId) {
+            return new Decision(events, keyStates, state, CommandReply.applied(commandId, state));
+        }
+
+        private void publish(Credential credential, String keyId) {
+            Credential.Key key = credential.keyById(keyId).orElseThrow();
+            keyStates.add(new ApiKeyState(key.keyId(), credential.id(), credential.accountId(), key.slot(), key.status(),
+                    key.expiresAt(), key.secretHash(), credential.privileges(), credential.itemAccess(),
+                    credential.referrers(), now));
+        }
+    }
+}

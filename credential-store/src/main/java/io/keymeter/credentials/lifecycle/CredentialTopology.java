@@ -1,0 +1,84 @@
+package io.keymeter.credentials.lifecycle;
+
+import io.keymeter.events.ApiKeyState;
+import io.keymeter.events.CredentialEvent;
+import io.keymeter.events.Topics;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The credential store: commands in, and in one exactly-once transaction per commit the credential events, the key
+ * states and the command replies out.
+ *
+ * <pre>
+ * credential-commands ─▶ credential-command-handler ◀─▶ [credentials]
+ *                             │ (+ wall-clock expiry check)
+ *                             ├─▶ credential-events
+ *                             ├─▶ api-keys
+ *                             └─▶ credential-replies
+ * </pre>
+ */
+public final class CredentialTopology {
+
+    /** Application name: Kafka Streams application id {@code keymeter-credential-store}. */
+    public static final String APP_NAME = "credential-store";
+    /** The key store: credentialId → {@link Credential}. Queried by the HTTP layer. */
+    public static final String STORE = "credentials";
+    /** How often the wall-clock punctuator looks for keys to expire or to announce as expiring. */
+    public static final Duration EXPIRY_CHECK_INTERVAL = Duration.ofSeconds(1);
+
+    /**
+     * A low-volume, latency-bound app: commit every 10 ms (each commit closes the transaction that makes a reply and
+     * its key states visible to read_committed readers) and send without lingering.
+     */
+    public static final Map<String, Object> OVERRIDES = Map.of(
+            StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 10,
+            StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
+
+    private final CredentialDecider decider;
+
+    public CredentialTopology(Duration expiringNotice) {
+        this.decider = new CredentialDecider(expiringNotice);
+    }
+
+    public Topology build() {
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.String(),
+                CredentialTopics.CREDENTIAL_SERDE));
+
+        KStream<String, LifecycleOutput> outputs = builder
+                .stream(CredentialTopics.COMMANDS.name(), Consumed.with(CredentialTopics.COMMANDS.keySerde(),
+                        CredentialTopics.COMMANDS.valueSerde()).withName("credential-commands-source"))
+                .process(() -> new CredentialCommandHandler(decider, EXPIRY_CHECK_INTERVAL),
+                        Named.as("credential-command-handler"), STORE);
+
+        outputs.split(Named.as("credential-output-"))
+                .branch((k, v) -> v instanceof LifecycleOutput.Event, Branched.withConsumer(events -> events
+                        .mapValues(v -> ((LifecycleOutput.Event) v).event(), Named.as("credential-event-unwrap"))
+                        .to(Topics.CREDENTIAL_EVENTS.name(), Produced.<String, CredentialEvent>with(
+                                Topics.CREDENTIAL_EVENTS.keySerde(), Topics.CREDENTIAL_EVENTS.valueSerde())
+                                .withName("credential-events-sink")), "events"))
+                .branch((k, v) -> v instanceof LifecycleOutput.KeyState, Branched.withConsumer(keys -> keys
+                        .mapValues(v -> ((LifecycleOutput.KeyState) v).state(), Named.as("api-key-unwrap"))
+                        .to(Topics.API_KEYS.name(), Produced.<String, ApiKeyState>with(
+                                Topics.API_KEYS.keySerde(), Topics.API_KEYS.valueSerde())
+                                .withName("api-keys-sink")), "key-states"))
+                .branch((k, v) -> v instanceof LifecycleOutput.Reply, Branched.withConsumer(replies -> replies
+                        .mapValues(v -> ((LifecycleOutput.Reply) v).reply(), Named.as("credential-reply-unwrap"))
+                        .to(CredentialTopics.REPLIES.name(), Produced.with(CredentialTopics.REPLIES.keySerde(),
+                                CredentialTopics.REPLIES.valueSerde()).withName("credential-replies-sink")), "replies"))
+                .noDefaultBranch();
+        return builder.build();
+    }
+}

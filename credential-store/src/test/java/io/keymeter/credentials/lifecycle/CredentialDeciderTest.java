@@ -1,0 +1,61 @@
+package io.keymeter.credentials.lifecycle;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.keymeter.credentials.lifecycle.CommandReply.Outcome;
+import io.keymeter.events.ApiKeys;
+import io.keymeter.events.CredentialEvent;
+import io.keymeter.events.KeyStatus;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class CredentialDeciderTest {
+
+    private static final Instant T0 = Instant.parse("2026-11-26T10:00:00Z");
+    private final CredentialDecider decider = new CredentialDecider(Duration.ofDays(7));
+
+    @Test
+    void aKeyPastItsExpirationIsExpiredBeforeTheCommandEvenIfNoCheckRanYet() {
+        Credential state = withKeyInSlot1(T0.plus(Duration.ofDays(1)));
+        Instant later = T0.plus(Duration.ofDays(2));
+        ApiKeys.GeneratedKey key = ApiKeys.generate();
+
+        Decision decision = decider.decide(state, new CredentialCommand.GenerateKey("c2", "cred", "acme",
+                later.plusSeconds(5), 1, key.keyId(), key.secretHash(), later.plus(Duration.ofDays(30))), later);
+
+        assertThat(decision.reply().outcome()).isEqualTo(Outcome.APPLIED);
+        assertThat(decision.events()).extracting(CredentialEvent::getClass)
+                .containsExactly(CredentialEvent.KeyExpired.class, CredentialEvent.KeyCreated.class);
+        assertThat(decision.keyStates()).extracting(s -> s.status())
+                .containsExactly(KeyStatus.EXPIRED, KeyStatus.ACTIVE);
+    }
+
+    @Test
+    void regenerateWithoutADateWhenThePreviousOneHasPassedIsInvalid() {
+        Credential state = withKeyInSlot1(T0.plus(Duration.ofDays(1)));
+        Instant later = T0.plus(Duration.ofDays(2));
+
+        Decision decision = decider.decide(state, new CredentialCommand.RegenerateKey("c2", "cred", "acme",
+                later.plusSeconds(5), 1, ApiKeys.newKeyId(), "hash", null), later);
+
+        assertThat(decision.reply().outcome()).isEqualTo(Outcome.INVALID);
+        assertThat(decision.reply().field()).isEqualTo("expiresAt");
+        assertThat(decision.changed()).isFalse();
+    }
+
+    @Test
+    void expiryCheckOfAnUntouchedCredentialChangesNothing() {
+        Credential state = withKeyInSlot1(T0.plus(Duration.ofDays(30)));
+        assertThat(decider.checkExpiry(state, T0.plusSeconds(10)).changed()).isFalse();
+    }
+
+    private Credential withKeyInSlot1(Instant expiresAt) {
+        Decision created = decider.decide(null, new CredentialCommand.CreateCredential("c0", "cred", "acme",
+                T0.plusSeconds(5), "n", List.of("premium:user:basemaps"), List.of(), List.of()), T0);
+        ApiKeys.GeneratedKey key = ApiKeys.generate();
+        return decider.decide(created.state(), new CredentialCommand.GenerateKey("c1", "cred", "acme",
+                T0.plusSeconds(5), 1, key.keyId(), key.secretHash(), expiresAt), T0).state();
+    }
+}

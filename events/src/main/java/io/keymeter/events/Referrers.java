@@ -1,0 +1,159 @@
+package io.keymeter.events;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * Allowed-referrer patterns of a credential (CONTRACT §3): {@code scheme://host[:port][/path]}, where the leftmost
+ * host label may be {@code *}. {@code https://*.example.com} matches {@code https://example.com} and every subdomain
+ * of it. Scheme and port must match (a missing port is the scheme's default); a pattern with a path matches that
+ * path and everything under it, a pattern without one matches any path. Shared by the credential store (validation),
+ * metering and {@code /v1/verify} (enforcement).
+ */
+public final class Referrers {
+
+    /** Longest pattern or referrer considered. */
+    public static final int MAX_LENGTH = 2048;
+
+    private static final Pattern SCHEME = Pattern.compile("[a-z][a-z0-9+.-]{0,31}");
+    private static final Pattern LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+    private static final Pattern PATH = Pattern.compile("(/[A-Za-z0-9._~!$&'()*+,;=:@%-]*)*");
+
+    private Referrers() {
+    }
+
+    /** True when the string is a well-formed referrer pattern. Never throws. */
+    public static boolean isValidPattern(String pattern) {
+        return parse(pattern, true) != null;
+    }
+
+    /**
+     * True when the referrer is allowed by the patterns: with no patterns any referrer (or none) passes; with
+     * patterns, a missing or unparseable referrer is refused. Invalid patterns match nothing. Never throws.
+     */
+    public static boolean matches(List<String> patterns, String referrer) {
+        if (patterns == null || patterns.isEmpty()) {
+            return true;
+        }
+        Parsed actual = parse(referrer, false);
+        if (actual == null) {
+            return false;
+        }
+        for (String pattern : patterns) {
+            Parsed allowed = parse(pattern, true);
+            if (allowed != null && allowed.admits(actual)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Null when malformed. {@code wildcard} allows {@code *} as the leftmost label. Query and fragment are ignored for referrers only. */
+    private static Parsed parse(String text, boolean isPattern) {
+        if (text == null || text.isEmpty() || text.length() > MAX_LENGTH) {
+            return null;
+        }
+        int schemeEnd = text.indexOf("://");
+        if (schemeEnd <= 0) {
+            return null;
+        }
+        String scheme = text.substring(0, schemeEnd).toLowerCase(Locale.ROOT);
+        if (!SCHEME.matcher(scheme).matches()) {
+            return null;
+        }
+        String rest = text.substring(schemeEnd + 3);
+        if (!isPattern) {
+            int cut = indexOfAny(rest, "?#");
+            if (cut >= 0) {
+                rest = rest.substring(0, cut);
+            }
+        } else if (indexOfAny(rest, "?#") >= 0) {
+            return null;
+        }
+        int slash = rest.indexOf('/');
+        String authority = slash < 0 ? rest : rest.substring(0, slash);
+        String path = slash < 0 ? "" : rest.substring(slash);
+        if (!PATH.matcher(path).matches() || authority.indexOf('@') >= 0) {
+            return null;
+        }
+        String host = authority;
+        int port = defaultPort(scheme);
+        int colon = authority.lastIndexOf(':');
+        if (colon >= 0) {
+            String digits = authority.substring(colon + 1);
+            if (digits.isEmpty() || digits.length() > 5 || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                return null;
+            }
+            port = Integer.parseInt(digits);
+            if (port < 1 || port > 65535) {
+                return null;
+            }
+            host = authority.substring(0, colon);
+        }
+        host = host.toLowerCase(Locale.ROOT);
+        boolean wildcard = false;
+        if (isPattern && host.startsWith("*.")) {
+            wildcard = true;
+            host = host.substring(2);
+        }
+        if (host.isEmpty() || host.length() > 253 || host.endsWith(".")) {
+            return null;
+        }
+        for (String label : host.split("\\.", -1)) {
+            if (!LABEL.matcher(label).matches()) {
+                return null;
+            }
+        }
+        if (!isPattern && !isUri(text)) {
+            return null;
+        }
+        return new Parsed(scheme, wildcard, host, port, trimSlash(path));
+    }
+
+    private static boolean isUri(String text) {
+        try {
+            new URI(text);
+            return true;
+        } catch (URISyntaxException e) {
+            return false;
+        }
+    }
+
+    private static int indexOfAny(String s, String chars) {
+        for (int i = 0; i < s.length(); i++) {
+            if (chars.indexOf(s.charAt(i)) >= 0) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static String trimSlash(String path) {
+        return path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+    }
+
+    private static int defaultPort(String scheme) {
+        return switch (scheme) {
+            case "http", "ws" -> 80;
+            case "https", "wss" -> 443;
+            default -> -1;
+        };
+    }
+
+    private record Parsed(String scheme, boolean wildcard, String host, int port, String path) {
+
+        boolean admits(Parsed referrer) {
+            if (!scheme.equals(referrer.scheme) || port != referrer.port) {
+                return false;
+            }
+            boolean hostOk = referrer.host.equals(host) || (wildcard && referrer.host.endsWith("." + host));
+            if (!hostOk) {
+                return false;
+            }
+            return path.isEmpty() || referrer.path.equals(path) || referrer.path.startsWith(path + "/");
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package io.keymeter.events;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class ReferrersTest {
+
+    private static final List<String> WILDCARD = List.of("https://*.example.com");
+
+    @ParameterizedTest
+    @ValueSource(strings = {"https://example.com", "https://*.example.com", "http://localhost:8080",
+            "https://app.example.com/maps", "https://*.example.com:8443/a/b", "https://EXAMPLE.com/"})
+    void wellFormedPatternsAreValid(String pattern) {
+        assertThat(Referrers.isValidPattern(pattern)).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "example.com", "https://", "https://*", "https://a.*.example.com",
+            "https://*example.com", "https://**.example.com", "https://example.com:0", "https://example.com:99999",
+            "https://example.com:", "https://ex ample.com", "https://example.com?x=1", "https://example.com#f",
+            "https://user@example.com", "https://-bad.com", "https://example..com", "1https://example.com",
+            "https://example.com/a b"})
+    void malformedPatternsAreInvalid(String pattern) {
+        assertThat(Referrers.isValidPattern(pattern)).isFalse();
+    }
+
+    @Test
+    void nullPatternIsInvalid() {
+        assertThat(Referrers.isValidPattern(null)).isFalse();
+    }
+
+    @Test
+    void wildcardMatchesTheBareDomainAndEverySubdomainAtAnyPath() {
+        assertThat(Referrers.matches(WILDCARD, "https://example.com")).isTrue();
+        assertThat(Referrers.matches(WILDCARD, "https://example.com/some/page?q=1")).isTrue();
+        assertThat(Referrers.matches(WILDCARD, "https://maps.example.com/")).isTrue();
+        assertThat(Referrers.matches(WILDCARD, "https://a.b.example.com/x")).isTrue();
+        assertThat(Referrers.matches(WILDCARD, "https://MAPS.Example.COM")).isTrue();
+    }
+
+    @Test
+    void wildcardDoesNotMatchLookalikeDomains() {
+        assertThat(Referrers.matches(WILDCARD, "https://badexample.com")).isFalse();
+        assertThat(Referrers.matches(WILDCARD, "https://example.com.evil.net")).isFalse();
+        assertThat(Referrers.matches(WILDCARD, "https://example.org")).isFalse();
+    }
+
+    @Test
+    void schemeAndPortMustMatch() {
+        assertThat(Referrers.matches(WILDCARD, "http://example.com")).isFalse();
+        assertThat(Referrers.matches(WILDCARD, "https://example.com:8443")).isFalse();
+        assertThat(Referrers.matches(WILDCARD, "https://example.com:443/x")).isTrue();
+        assertThat(Referrers.matches(List.of("http://localhost:8080"), "http://localhost:8080/app")).isTrue();
+        assertThat(Referrers.matches(List.of("http://localhost:8080"), "http://localhost:8081/app")).isFalse();
+    }
+
+    @Test
+    void exactHostMatchesOnlyItself() {
+        List<String> exact = List.of("https://example.com");
+        assertThat(Referrers.matches(exact, "https://example.com/x")).isTrue();
+        assertThat(Referrers.matches(exact, "https://www.example.com/x")).isFalse();
+    }
+
+    @Test
+    void patternPathIsAPrefixOnSegmentBoundaries() {
+        List<String> withPath = List.of("https://example.com/maps");
+        assertThat(Referrers.matches(withPath, "https://example.com/maps")).isTrue();
+        assertThat(Referrers.matches(withPath, "https://example.com/maps/city")).isTrue();
+        assertThat(Referrers.matches(withPath, "https://example.com/mapsx")).isFalse();
+        assertThat(Referrers.matches(withPath, "https://example.com/")).isFalse();
+    }
+
+    @Test
+    void noPatternsLetAnyReferrerOrNoneThrough() {
+        assertThat(Referrers.matches(List.of(), null)).isTrue();
+        assertThat(Referrers.matches(List.of(), "https://anything.net")).isTrue();
+        assertThat(Referrers.matches(null, "garbage")).isTrue();
+    }
+
+    @Test
+    void withPatternsAMissingOrMalformedReferrerIsRefused() {
+        assertThat(Referrers.matches(WILDCARD, null)).isFalse();
+        assertThat(Referrers.matches(WILDCARD, "")).isFalse();
+        assertThat(Referrers.matches(WILDCARD, "not a url")).isFalse();
+        assertThat(Referrers.matches(WILDCARD, "https://ex ample.com")).isFalse();
+    }
+
+    @Test
+    void anyOfSeveralPatternsIsEnough() {
+        List<String> several = List.of("https://a.com", "https://*.b.com");
+        assertThat(Referrers.matches(several, "https://x.b.com")).isTrue();
+        assertThat(Referrers.matches(several, "https://a.com")).isTrue();
+        assertThat(Referrers.matches(several, "https://c.com")).isFalse();
+    }
+}
