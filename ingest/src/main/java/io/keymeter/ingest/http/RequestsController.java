@@ -1,0 +1,88 @@
+package io.keymeter.ingest.http;
+
+import io.keymeter.ingest.parse.BadBodyException;
+import io.keymeter.ingest.parse.BatchFormat;
+import io.keymeter.ingest.publish.PublishUnavailableException;
+import io.keymeter.platform.web.ApiProblem;
+import jakarta.servlet.http.HttpServletRequest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * {@code POST /v1/requests} (CONTRACT §3): a batch of request-log lines from a gateway. The gateway token is
+ * checked by the platform filter before this runs.
+ */
+@RestController
+class RequestsController {
+
+    static final String NDJSON = "application/x-ndjson";
+    /** Limit of the body as sent (compressed or not). */
+    static final long MAX_BODY = 16L * 1024 * 1024;
+    /** Limit of a gzip body once decompressed: bounds the work one request can cause (gzip bombs). */
+    static final long MAX_DECOMPRESSED = 64L * 1024 * 1024;
+    static final Duration RETRY_AFTER = Duration.ofSeconds(5);
+
+    private static final Logger log = LoggerFactory.getLogger(RequestsController.class);
+
+    private final BatchIngestor ingestor;
+
+    RequestsController(BatchIngestor ingestor) {
+        this.ingestor = ingestor;
+    }
+
+    @PostMapping(path = "/v1/requests", consumes = {NDJSON, MediaType.APPLICATION_JSON_VALUE},
+            produces = MediaType.APPLICATION_JSON_VALUE)
+    ResponseEntity<IngestResult> ingest(HttpServletRequest request) throws IOException {
+        BatchFormat format = MediaType.parseMediaType(request.getContentType()).isCompatibleWith(MediaType.APPLICATION_JSON)
+                ? BatchFormat.JSON_ARRAY : BatchFormat.NDJSON;
+        boolean gzip = gzip(request.getHeader(HttpHeaders.CONTENT_ENCODING));
+        if (request.getContentLengthLong() > MAX_BODY) {
+            throw tooLarge("the body is larger than 16 MiB");
+        }
+        InputStream body = new LimitedInputStream(request.getInputStream(), MAX_BODY, "the body");
+        try {
+            if (gzip) {
+                body = new LimitedInputStream(new GZIPInputStream(body, 64 * 1024), MAX_DECOMPRESSED,
+                        "the decompressed body");
+            }
+            IngestResult result = ingestor.ingest(body, format);
+            log.debug("Batch taken: {} accepted, {} refused", result.accepted(), result.rejected().size());
+            return ResponseEntity.accepted().body(result);
+        } catch (BodyTooLargeException e) {
+            throw tooLarge(e.getMessage());
+        } catch (ZipException | java.io.EOFException e) {
+            throw ApiProblem.badRequest(gzip ? "body: is not a valid gzip stream" : "body: ended early");
+        } catch (BadBodyException e) {
+            throw ApiProblem.badRequest(e.getMessage());
+        } catch (PublishUnavailableException e) {
+            log.warn("Batch refused with 503: {} ({})", e.getMessage(), e.getCause() == null ? "-" : e.getCause().toString());
+            throw ApiProblem.unavailable("Kafka cannot take the batch now; nothing of it was kept. Send it again.",
+                    RETRY_AFTER);
+        }
+    }
+
+    private static boolean gzip(String encoding) {
+        if (encoding == null || encoding.isBlank() || encoding.trim().equalsIgnoreCase("identity")) {
+            return false;
+        }
+        if (encoding.trim().equalsIgnoreCase("gzip") || encoding.trim().equalsIgnoreCase("x-gzip")) {
+            return true;
+        }
+        throw new ApiProblem(415, "Unsupported media type", "Content-Encoding must be gzip or identity", List.of(), null);
+    }
+
+    private static ApiProblem tooLarge(String detail) {
+        return new ApiProblem(413, "Payload too large", detail + "; split the batch", List.of(), null);
+    }
+}

@@ -1,0 +1,216 @@
+package io.keymeter.ingest.parse;
+
+import java.io.IOException;
+import java.io.InputStream;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.core.ObjectReadContext;
+import tools.jackson.core.json.JsonFactory;
+
+/**
+ * Reads a batch of request-log lines as a stream with Jackson's streaming parser: nothing is ever held as a tree
+ * and memory stays bounded by {@link #MAX_LINE_BYTES} whatever the body size.
+ * <p>
+ * NDJSON is cut into lines first (so a line that is not JSON is reported and the next line is read as usual); each
+ * line is then parsed on its own. A JSON array is read with one parser: an element that is not an object is a line
+ * error, but a syntax error ends the body ({@link BadBodyException}) because no element boundary can be trusted
+ * after it.
+ */
+public final class BatchReader {
+
+    /** Longest NDJSON line accepted; a longer one is a line error. Request-log lines are a few hundred bytes. */
+    public static final int MAX_LINE_BYTES = 64 * 1024;
+
+    static final String NOT_JSON = "line: is not valid JSON";
+    static final String NOT_OBJECT = "line: must be a JSON object";
+    static final String TOO_LONG = "line: is longer than " + MAX_LINE_BYTES + " bytes";
+
+    private static final JsonFactory FACTORY = new JsonFactory();
+
+    private BatchReader() {
+    }
+
+    /** Reads every line of the body and hands it to the handler; IO errors of the stream propagate. */
+    public static void read(InputStream body, BatchFormat format, LineHandler handler) throws IOException {
+        if (format == BatchFormat.NDJSON) {
+            readNdjson(body, handler);
+        } else {
+            readArray(body, handler);
+        }
+    }
+
+    private static void readNdjson(InputStream body, LineHandler handler) throws IOException {
+        byte[] buf = new byte[MAX_LINE_BYTES];
+        int start = 0;
+        int end = 0;
+        int scan = 0;
+        int line = 0;
+        boolean skipping = false;
+        while (true) {
+            int newline = indexOf(buf, scan, end);
+            if (newline >= 0) {
+                line++;
+                if (skipping) {
+                    skipping = false;
+                } else {
+                    ndjsonLine(buf, start, newline, line, handler);
+                }
+                start = newline + 1;
+                scan = start;
+                continue;
+            }
+            if (start == 0 && end == buf.length) {
+                // a full buffer without a newline: report the line once, then drop bytes up to its end
+                if (!skipping) {
+                    handler.unreadable(line + 1, TOO_LONG);
+                    skipping = true;
+                }
+                end = 0;
+            } else if (start > 0) {
+                System.arraycopy(buf, start, buf, 0, end - start);
+                end -= start;
+                start = 0;
+            }
+            scan = end;
+            int n = body.read(buf, end, buf.length - end);
+            if (n < 0) {
+                if (!skipping && end > start) {
+                    ndjsonLine(buf, start, end, line + 1, handler);
+                }
+                return;
+            }
+            end += n;
+        }
+    }
+
+    private static void ndjsonLine(byte[] buf, int from, int to, int line, LineHandler handler) {
+        while (from < to && isWhitespace(buf[from])) {
+            from++;
+        }
+        while (to > from && isWhitespace(buf[to - 1])) {
+            to--;
+        }
+        if (from == to) {
+            return; // blank lines are counted but carry nothing
+        }
+        try (JsonParser parser = FACTORY.createParser(ObjectReadContext.empty(), buf, from, to - from)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                handler.unreadable(line, NOT_OBJECT);
+                return;
+            }
+            RawLine raw = readObject(parser);
+            if (parser.nextToken() != null) {
+                handler.unreadable(line, NOT_JSON);
+                return;
+            }
+            handler.line(line, raw);
+        } catch (JacksonException e) {
+            // never e.getMessage(): it quotes the input, which may hold a key
+            handler.unreadable(line, NOT_JSON);
+        }
+    }
+
+    private static void readArray(InputStream body, LineHandler handler) {
+        int line = 0;
+        try (JsonParser parser = FACTORY.createParser(ObjectReadContext.empty(), body)) {
+            JsonToken first = parser.nextToken();
+            if (first != JsonToken.START_ARRAY) {
+                throw new BadBodyException("body: must be a JSON array of request-log lines");
+            }
+            JsonToken token;
+            while ((token = parser.nextToken()) != JsonToken.END_ARRAY) {
+                if (token == null) {
+                    throw new BadBodyException("body: the JSON array is not closed");
+                }
+                line++;
+                if (token == JsonToken.START_OBJECT) {
+                    handler.line(line, readObject(parser));
+                } else {
+                    parser.skipChildren();
+                    handler.unreadable(line, NOT_OBJECT);
+                }
+            }
+            if (parser.nextToken() != null) {
+                throw new BadBodyException("body: unexpected content after the JSON array");
+            }
+        } catch (JacksonException e) {
+            throw new BadBodyException("body: is not valid JSON after element " + line + "; nothing was taken");
+        }
+    }
+
+    /** Reads the fields of one object; the parser is on its START_OBJECT and is left on its END_OBJECT. */
+    static RawLine readObject(JsonParser parser) {
+        String requestId = null;
+        String apiKey = null;
+        String service = null;
+        String operation = null;
+        Long units = null;
+        String itemId = null;
+        String referrer = null;
+        String timestamp = null;
+        String typeError = null;
+        String name;
+        while ((name = parser.nextName()) != null) {
+            JsonToken value = parser.nextToken();
+            switch (name) {
+                case "requestId" -> requestId = string(parser, value);
+                case "apiKey" -> apiKey = string(parser, value);
+                case "service" -> service = string(parser, value);
+                case "operation" -> operation = string(parser, value);
+                case "itemId" -> itemId = string(parser, value);
+                case "referrer" -> referrer = string(parser, value);
+                case "timestamp" -> timestamp = string(parser, value);
+                case "units" -> units = integer(parser, value);
+                default -> {
+                    // unknown fields are tolerated: gateways may send more than Keymeter reads
+                    parser.skipChildren();
+                    continue;
+                }
+            }
+            if (typeError == null && isWrongType(name, value, parser)) {
+                typeError = name + ("units".equals(name) ? ": must be a positive integer" : ": must be a string");
+            }
+        }
+        return new RawLine(requestId, apiKey, service, operation, units, itemId, referrer, timestamp, typeError);
+    }
+
+    private static String string(JsonParser parser, JsonToken value) {
+        if (value == JsonToken.VALUE_STRING) {
+            return parser.getString();
+        }
+        parser.skipChildren();
+        return null;
+    }
+
+    private static Long integer(JsonParser parser, JsonToken value) {
+        if (value == JsonToken.VALUE_NUMBER_INT && parser.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
+            return parser.getLongValue();
+        }
+        parser.skipChildren();
+        return null;
+    }
+
+    private static boolean isWrongType(String name, JsonToken value, JsonParser parser) {
+        if (value == JsonToken.VALUE_NULL) {
+            return false; // null is the same as absent
+        }
+        if ("units".equals(name)) {
+            return value != JsonToken.VALUE_NUMBER_INT || parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER;
+        }
+        return value != JsonToken.VALUE_STRING;
+    }
+
+    private static int indexOf(byte[] buf, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (buf[i] == '\n') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean isWhitespace(byte b) {
+        return b == ' ' || b == '\t' || b == '\r' || b == '\n';
+    }
+}

@@ -1,0 +1,94 @@
+package io.keymeter.ingest.parse;
+
+import io.keymeter.events.ApiKeys;
+import io.keymeter.events.Rejection;
+import io.keymeter.events.RejectionReason;
+import io.keymeter.events.RequestLog;
+import io.keymeter.events.ServiceCatalog;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Optional;
+
+/**
+ * Validates one line on its own and hashes its key at once: the plaintext key goes no further than this class.
+ * Error messages name the field and the rule, never the value.
+ */
+public final class RequestLineValidator {
+
+    /** Record key of malformed-key rejections: there is no keyId to key them by. Not a valid keyId shape. */
+    public static final String MALFORMED_KEY_ID = "malformed";
+
+    static final int MAX_REQUEST_ID = 128;
+    static final int MAX_TEXT = 2048;
+    static final long MAX_UNITS = Integer.MAX_VALUE;
+
+    private final Clock clock;
+    private final Duration maxAge;
+    private final Duration maxFutureSkew;
+
+    public RequestLineValidator(Clock clock, Duration maxAge, Duration maxFutureSkew) {
+        this.clock = clock;
+        this.maxAge = maxAge;
+        this.maxFutureSkew = maxFutureSkew;
+    }
+
+    public LineOutcome validate(RawLine line) {
+        if (line.typeError() != null) {
+            return new LineOutcome.Invalid(line.typeError());
+        }
+        if (line.requestId() == null) {
+            return invalid("requestId", "is required");
+        }
+        if (line.requestId().isEmpty() || line.requestId().length() > MAX_REQUEST_ID) {
+            return invalid("requestId", "must be 1-" + MAX_REQUEST_ID + " characters");
+        }
+        if (line.apiKey() == null || line.apiKey().isEmpty()) {
+            return invalid("apiKey", "is required");
+        }
+        if (line.service() == null) {
+            return invalid("service", "is required");
+        }
+        if (ServiceCatalog.byService(line.service()).isEmpty()) {
+            return invalid("service", "is not a service of the catalog");
+        }
+        long units = line.units() == null ? 1 : line.units();
+        if (units < 1 || units > MAX_UNITS) {
+            return invalid("units", "must be a positive integer");
+        }
+        for (String[] text : new String[][] {{"operation", line.operation()}, {"itemId", line.itemId()},
+                {"referrer", line.referrer()}}) {
+            if (text[1] != null && text[1].length() > MAX_TEXT) {
+                return invalid(text[0], "must be at most " + MAX_TEXT + " characters");
+            }
+        }
+        if (line.timestamp() == null) {
+            return invalid("timestamp", "is required");
+        }
+        Instant timestamp;
+        try {
+            timestamp = Instant.parse(line.timestamp());
+        } catch (DateTimeParseException e) {
+            return invalid("timestamp", "must be an RFC 3339 date-time such as 2026-11-26T10:15:30Z");
+        }
+        Instant now = clock.instant();
+        if (timestamp.isBefore(now.minus(maxAge))) {
+            return invalid("timestamp", "is older than the accepted " + maxAge);
+        }
+        if (timestamp.isAfter(now.plus(maxFutureSkew))) {
+            return invalid("timestamp", "is more than " + maxFutureSkew + " in the future");
+        }
+        Optional<ApiKeys.ParsedKey> key = ApiKeys.parse(line.apiKey());
+        if (key.isEmpty()) {
+            return new LineOutcome.MalformedKey(new Rejection(line.requestId(), null, null, null, line.service(),
+                    line.operation(), units, line.itemId(), line.referrer(), timestamp, RejectionReason.MALFORMED_KEY));
+        }
+        return new LineOutcome.Accepted(new RequestLog(line.requestId(), key.get().keyId(), key.get().secretHash(),
+                line.service(), line.operation(), units, line.itemId(), line.referrer(), timestamp));
+    }
+
+    private static LineOutcome invalid(String field, String message) {
+        return new LineOutcome.Invalid(field + ": " + message);
+    }
+}

@@ -1,0 +1,219 @@
+package io.keymeter.ingest.publish;
+
+import io.keymeter.events.Rejection;
+import io.keymeter.events.RequestLog;
+import io.keymeter.events.Topics;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes each batch in one Kafka transaction, so a batch is either wholly visible to {@code read_committed}
+ * readers or not at all: a 503 never leaves half a batch behind.
+ * <p>
+ * A small pool of transactional producers, one per batch in flight. Each pool slot keeps its
+ * {@code transactional.id} ({@code <prefix>-<instance>-<slot>}) for the life of the process: a producer that failed
+ * is closed and its replacement, by calling {@code initTransactions} under the same id, fences it and aborts
+ * whatever transaction it left open on the broker.
+ */
+public final class TransactionalPublisher implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(TransactionalPublisher.class);
+
+    private final Map<String, Object> baseConfig;
+    private final PublishSettings settings;
+    private final String idPrefix;
+    private final BlockingQueue<Slot> free;
+    private final Serializer<RequestLog> requestSerializer = Topics.REQUESTS.valueSerde().serializer();
+    private final Serializer<Rejection> rejectionSerializer = Topics.REJECTIONS.valueSerde().serializer();
+    private volatile boolean closed;
+
+    /**
+     * @param producerConfig from {@code KafkaClients.producer(..)}: cluster, security, idempotence, acks=all
+     */
+    public TransactionalPublisher(Map<String, Object> producerConfig, PublishSettings settings) {
+        this.baseConfig = new HashMap<>(producerConfig);
+        this.settings = settings;
+        this.idPrefix = "keymeter-ingest-" + UUID.randomUUID().toString().substring(0, 8);
+        this.free = new ArrayBlockingQueue<>(settings.producers());
+        for (int i = 0; i < settings.producers(); i++) {
+            free.add(new Slot(i));
+        }
+    }
+
+    /** Starts a batch: takes a producer from the pool (waiting at most the timeout) and begins its transaction. */
+    public Batch begin() {
+        long deadline = System.nanoTime() + settings.timeout().toNanos();
+        Slot slot;
+        try {
+            slot = free.poll(settings.timeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PublishUnavailableException("interrupted while waiting for a producer", e);
+        }
+        if (slot == null) {
+            throw new PublishUnavailableException("every producer is busy", null);
+        }
+        try {
+            if (slot.producer == null) {
+                slot.producer = newProducer(slot.index);
+                slot.producer.initTransactions();
+            }
+            slot.producer.beginTransaction();
+            return new Batch(slot, deadline);
+        } catch (KafkaException e) {
+            release(slot, false);
+            throw new PublishUnavailableException("Kafka cannot start a transaction", e);
+        }
+    }
+
+    private KafkaProducer<String, byte[]> newProducer(int index) {
+        Map<String, Object> config = new HashMap<>(baseConfig);
+        String id = idPrefix + "-" + index;
+        long timeoutMs = settings.timeout().toMillis();
+        config.put(ProducerConfig.CLIENT_ID_CONFIG, id);
+        config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, id);
+        config.put(ProducerConfig.LINGER_MS_CONFIG, settings.lingerMs());
+        config.put(ProducerConfig.BATCH_SIZE_CONFIG, settings.batchBytes());
+        config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, settings.compression());
+        // every blocking call (metadata, buffer space, init, commit) and every send is bounded by the timeout
+        config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, timeoutMs);
+        int requestTimeout = (int) Math.max(500, timeoutMs / 2 - settings.lingerMs());
+        config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, requestTimeout);
+        config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) Math.max(timeoutMs, requestTimeout + settings.lingerMs()));
+        // an instance that dies mid-batch blocks read_committed readers of those partitions at most this long
+        config.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) Math.max(30_000, 3 * timeoutMs));
+        return new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
+    }
+
+    private void release(Slot slot, boolean healthy) {
+        if (!healthy && slot.producer != null) {
+            try {
+                slot.producer.close(Duration.ZERO);
+            } catch (RuntimeException e) {
+                log.debug("Closing a failed ingest producer: {}", e.toString());
+            }
+            slot.producer = null;
+        }
+        if (closed && slot.producer != null) {
+            slot.producer.close(Duration.ofSeconds(5));
+            slot.producer = null;
+        }
+        free.add(slot);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (Slot slot : free) {
+            if (slot.producer != null) {
+                slot.producer.close(Duration.ofSeconds(5));
+                slot.producer = null;
+            }
+        }
+    }
+
+    private static final class Slot {
+        final int index;
+        KafkaProducer<String, byte[]> producer;
+
+        Slot(int index) {
+            this.index = index;
+        }
+    }
+
+    /** One open transaction: send lines, then {@link #commit()}; closing without a commit aborts it. */
+    public final class Batch implements AutoCloseable {
+
+        private final Slot slot;
+        private final long deadline;
+        private boolean done;
+        private int requests;
+        private int rejections;
+
+        private Batch(Slot slot, long deadline) {
+            this.slot = slot;
+            this.deadline = deadline;
+        }
+
+        public void send(RequestLog request) {
+            String topic = Topics.REQUESTS.name();
+            send(new ProducerRecord<>(topic, request.keyId(), requestSerializer.serialize(topic, request)));
+            requests++;
+        }
+
+        /** Records a rejection under the given record key (the keyId, or a placeholder when there is none). */
+        public void send(String key, Rejection rejection) {
+            String topic = Topics.REJECTIONS.name();
+            send(new ProducerRecord<>(topic, key, rejectionSerializer.serialize(topic, rejection)));
+            rejections++;
+        }
+
+        private void send(ProducerRecord<String, byte[]> record) {
+            try {
+                // errors of single sends surface at commit: the transaction then fails as a whole
+                slot.producer.send(record);
+            } catch (KafkaException e) {
+                fail("Kafka cannot take the batch", e);
+            }
+        }
+
+        /** Commits; returns only when every line is durably written (acks=all), or throws and nothing is visible. */
+        public void commit() {
+            if (System.nanoTime() > deadline) {
+                fail("the batch took longer than " + settings.timeout(), null);
+            }
+            try {
+                slot.producer.commitTransaction();
+            } catch (KafkaException e) {
+                fail("Kafka did not commit the batch", e);
+            }
+            done = true;
+            release(slot, true);
+        }
+
+        public int requests() {
+            return requests;
+        }
+
+        public int rejections() {
+            return rejections;
+        }
+
+        private void fail(String message, Exception cause) {
+            done = true;
+            // closed, not aborted: an abort could block again; the slot's next producer fences this transaction
+            release(slot, false);
+            throw new PublishUnavailableException(message, cause);
+        }
+
+        /** Aborts the transaction if it was not committed (a bad body, a client gone). */
+        @Override
+        public void close() {
+            if (done) {
+                return;
+            }
+            done = true;
+            boolean healthy = true;
+            try {
+                slot.producer.abortTransaction();
+            } catch (KafkaException e) {
+                healthy = false;
+            }
+            release(slot, healthy);
+        }
+    }
+}

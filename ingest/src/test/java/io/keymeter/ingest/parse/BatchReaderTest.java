@@ -1,0 +1,71 @@
+package io.keymeter.ingest.parse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class BatchReaderTest {
+
+    private final List<String> seen = new ArrayList<>();
+
+    private final LineHandler recorder = new LineHandler() {
+        @Override
+        public void line(int line, RawLine raw) {
+            seen.add(line + " ok " + raw.requestId() + (raw.typeError() == null ? "" : " " + raw.typeError()));
+        }
+
+        @Override
+        public void unreadable(int line, String error) {
+            seen.add(line + " " + error);
+        }
+    };
+
+    private void read(String body, BatchFormat format) throws IOException {
+        BatchReader.read(new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8)), format, recorder);
+    }
+
+    @Test
+    void ndjsonRecoversAtTheNextNewlineAndCountsBlankLines() throws IOException {
+        read("{\"requestId\":\"a\"}\n{not json\n\n[1,2]\n{\"requestId\":\"b\"} trailing\r\n{\"requestId\":\"c\"}", BatchFormat.NDJSON);
+
+        assertThat(seen).containsExactly("1 ok a", "2 " + BatchReader.NOT_JSON, "4 " + BatchReader.NOT_OBJECT,
+                "5 " + BatchReader.NOT_JSON, "6 ok c");
+    }
+
+    @Test
+    void ndjsonReportsAnOverlongLineOnceAndGoesOn() throws IOException {
+        String longLine = "{\"requestId\":\"" + "x".repeat(BatchReader.MAX_LINE_BYTES * 2) + "\"}";
+        read("{\"requestId\":\"a\"}\n" + longLine + "\n{\"requestId\":\"b\"}\n", BatchFormat.NDJSON);
+
+        assertThat(seen).containsExactly("1 ok a", "2 " + BatchReader.TOO_LONG, "3 ok b");
+    }
+
+    @Test
+    void wrongTypesAreReportedByFieldAndUnknownFieldsIgnored() throws IOException {
+        read("{\"requestId\":\"a\",\"units\":1.5,\"extra\":{\"x\":[1]}}\n{\"requestId\":\"b\",\"service\":7}\n",
+                BatchFormat.NDJSON);
+
+        assertThat(seen).containsExactly("1 ok a units: must be a positive integer", "2 ok b service: must be a string");
+    }
+
+    @Test
+    void arrayElementsCountAsLines() throws IOException {
+        read("[{\"requestId\":\"a\"}, 5, {\"requestId\":\"b\"}]", BatchFormat.JSON_ARRAY);
+
+        assertThat(seen).containsExactly("1 ok a", "2 " + BatchReader.NOT_OBJECT, "3 ok b");
+    }
+
+    @Test
+    void aBrokenArrayRefusesTheBody() {
+        assertThatThrownBy(() -> read("[{\"requestId\":\"a\"}, {\"requ", BatchFormat.JSON_ARRAY))
+                .isInstanceOf(BadBodyException.class);
+        assertThatThrownBy(() -> read("{\"requestId\":\"a\"}", BatchFormat.JSON_ARRAY))
+                .isInstanceOf(BadBodyException.class).hasMessageContaining("array");
+    }
+}

@@ -1,0 +1,79 @@
+package io.keymeter.ingest.parse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.keymeter.events.ApiKeys;
+import io.keymeter.events.RejectionReason;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import org.junit.jupiter.api.Test;
+
+class RequestLineValidatorTest {
+
+    private static final Instant NOW = Instant.parse("2026-11-26T12:00:00Z");
+    private final RequestLineValidator validator = new RequestLineValidator(Clock.fixed(NOW, ZoneOffset.UTC),
+            Duration.ofDays(35), Duration.ofMinutes(5));
+    private final ApiKeys.GeneratedKey key = ApiKeys.generate();
+
+    private RawLine line(String requestId, String apiKey, String service, Long units, String timestamp) {
+        return new RawLine(requestId, apiKey, service, "tile", units, null, null, timestamp, null);
+    }
+
+    private String error(RawLine raw) {
+        return ((LineOutcome.Invalid) validator.validate(raw)).error();
+    }
+
+    @Test
+    void aGoodLineBecomesARequestWithKeyIdAndHashOnly() {
+        LineOutcome outcome = validator.validate(line("r1", key.apiKey(), "basemaps", null, "2026-11-26T11:00:00Z"));
+
+        var request = ((LineOutcome.Accepted) outcome).request();
+        assertThat(request.keyId()).isEqualTo(key.keyId());
+        assertThat(request.secretHash()).isEqualTo(key.secretHash());
+        assertThat(request.units()).isEqualTo(1);
+        assertThat(request.toString()).doesNotContain(key.apiKey());
+    }
+
+    @Test
+    void eachRuleNamesItsFieldWithoutEchoingTheValue() {
+        String ts = "2026-11-26T11:00:00Z";
+        assertThat(error(line(null, key.apiKey(), "basemaps", 1L, ts))).isEqualTo("requestId: is required");
+        assertThat(error(line("x".repeat(129), key.apiKey(), "basemaps", 1L, ts))).startsWith("requestId: must be 1-128");
+        assertThat(error(line("r", null, "basemaps", 1L, ts))).isEqualTo("apiKey: is required");
+        assertThat(error(line("r", key.apiKey(), null, 1L, ts))).isEqualTo("service: is required");
+        assertThat(error(line("r", key.apiKey(), "teleport", 1L, ts))).startsWith("service: is not").doesNotContain("teleport");
+        assertThat(error(line("r", key.apiKey(), "basemaps", 0L, ts))).isEqualTo("units: must be a positive integer");
+        assertThat(error(line("r", key.apiKey(), "basemaps", 1L, null))).isEqualTo("timestamp: is required");
+        assertThat(error(line("r", key.apiKey(), "basemaps", 1L, "yesterday"))).startsWith("timestamp: must be an RFC 3339");
+        assertThat(error(line("r", key.apiKey(), "basemaps", 1L, "2026-10-01T00:00:00Z"))).startsWith("timestamp: is older");
+        assertThat(error(line("r", key.apiKey(), "basemaps", 1L, "2026-11-26T12:06:00Z"))).startsWith("timestamp: is more");
+    }
+
+    @Test
+    void theWindowEdgesAreInclusive() {
+        assertThat(validator.validate(line("r", key.apiKey(), "routing", 2L, "2026-11-26T12:05:00Z")))
+                .isInstanceOf(LineOutcome.Accepted.class);
+        assertThat(validator.validate(line("r", key.apiKey(), "routing", 2L, "2026-10-22T12:00:00Z")))
+                .isInstanceOf(LineOutcome.Accepted.class);
+    }
+
+    @Test
+    void aMalformedKeyOnAnOtherwiseGoodLineIsARejectionWithoutAnyKeyMaterial() {
+        String tampered = key.apiKey().substring(0, key.apiKey().length() - 1) + "#";
+        LineOutcome outcome = validator.validate(line("r2", tampered, "geocoding", 3L, "2026-11-26T11:00:00Z"));
+
+        var rejection = ((LineOutcome.MalformedKey) outcome).rejection();
+        assertThat(rejection.reason()).isEqualTo(RejectionReason.MALFORMED_KEY);
+        assertThat(rejection.keyId()).isNull();
+        assertThat(rejection.requestId()).isEqualTo("r2");
+        assertThat(rejection.units()).isEqualTo(3);
+    }
+
+    @Test
+    void aMalformedKeyOnABadLineIsALineError() {
+        assertThat(validator.validate(line("r3", "km_nope", "teleport", 1L, "2026-11-26T11:00:00Z")))
+                .isInstanceOf(LineOutcome.Invalid.class);
+    }
+}
