@@ -1,0 +1,91 @@
+package io.keymeter.billing.catalog;
+
+import io.keymeter.events.ServiceCatalog;
+import io.keymeter.events.StatementLine;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Prices services and turns usage into money. Money is {@link BigDecimal}, rounded half-even to cents once per
+ * line (never per request, never through {@code double}). The free allowance is applied by {@link #line}, which
+ * callers invoke once per account, cycle and service: never per credential.
+ */
+public final class PriceCatalog {
+
+    private static final int CENTS = 2;
+
+    private final String currency;
+    private final Map<String, ServicePrice> prices;
+
+    private PriceCatalog(String currency, Map<String, ServicePrice> prices) {
+        this.currency = currency;
+        this.prices = Map.copyOf(prices);
+    }
+
+    /** The shipped catalog in the given currency. */
+    public static PriceCatalog defaults(String currency) {
+        return of(currency, List.of());
+    }
+
+    /**
+     * The shipped catalog with the configured entries replacing their service's default. A configured service that
+     * {@code ServiceCatalog} does not know fails start-up with the property named.
+     */
+    public static PriceCatalog of(String currency, List<CatalogProperties.ServiceEntry> configured) {
+        Map<String, ServicePrice> prices = new LinkedHashMap<>();
+        DefaultCatalog.ENTRIES.forEach(e -> prices.put(e.service(), price(e, null)));
+        for (int i = 0; i < configured.size(); i++) {
+            CatalogProperties.ServiceEntry entry = configured.get(i);
+            if (ServiceCatalog.byService(entry.service()).isEmpty()) {
+                throw new IllegalArgumentException("keymeter.catalog.services[" + i + "].service: unknown service '"
+                        + entry.service() + "'");
+            }
+            prices.put(entry.service(), price(entry, prices.get(entry.service())));
+        }
+        return new PriceCatalog(currency, prices);
+    }
+
+    public String currency() {
+        return currency;
+    }
+
+    /** The price of a service; a service without a price (none today) is carried at zero, never dropped. */
+    public ServicePrice price(String service) {
+        ServicePrice price = prices.get(service);
+        return price != null ? price : new ServicePrice(service, null, "unit", BigDecimal.ZERO.setScale(CENTS), 0);
+    }
+
+    public List<ServicePrice> all() {
+        return List.copyOf(prices.values());
+    }
+
+    /** List price of some units: units / 1000 × price, half-even to cents. */
+    public BigDecimal listCost(String service, long units) {
+        return cost(units, price(service).pricePer1000());
+    }
+
+    /**
+     * One service's line for one account and cycle: the free allowance applied once, the rest billed at list price.
+     */
+    public StatementLine line(String service, long requests, long units) {
+        ServicePrice price = price(service);
+        long free = Math.min(Math.max(units, 0), price.freeUnits());
+        long billable = units - free;
+        return new StatementLine(service, requests, units, free, billable, price.pricePer1000(),
+                cost(billable, price.pricePer1000()));
+    }
+
+    static BigDecimal cost(long units, BigDecimal pricePer1000) {
+        return pricePer1000.multiply(BigDecimal.valueOf(units)).movePointLeft(3).setScale(CENTS, RoundingMode.HALF_EVEN);
+    }
+
+    private static ServicePrice price(CatalogProperties.ServiceEntry entry, ServicePrice fallback) {
+        String privilege = ServiceCatalog.privilegeFor(entry.service()).orElse(null);
+        String unit = entry.unit() != null ? entry.unit() : fallback != null ? fallback.unit() : "unit";
+        long free = entry.freeUnits() != null ? entry.freeUnits() : fallback != null ? fallback.freeUnits() : 0;
+        return new ServicePrice(entry.service(), privilege, unit, entry.pricePer1000(), free);
+    }
+}

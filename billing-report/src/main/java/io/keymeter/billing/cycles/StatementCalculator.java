@@ -1,0 +1,81 @@
+package io.keymeter.billing.cycles;
+
+import io.keymeter.billing.catalog.PriceCatalog;
+import io.keymeter.events.Statement;
+import io.keymeter.events.StatementLine;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+
+/**
+ * Prices an account's cycle into statements. A final statement bills the cycle's totals per service; an adjustment
+ * carries only the difference between the totals now and the totals already billed, line by line, so that the
+ * final plus its adjustments always add up to what the cycle's whole usage would have cost.
+ */
+public final class StatementCalculator {
+
+    public static final String FINAL = "final";
+    public static final String ADJUSTMENT = "adjustment";
+
+    private final PriceCatalog catalog;
+
+    public StatementCalculator(PriceCatalog catalog) {
+        this.catalog = catalog;
+    }
+
+    public static String finalId(String accountId, BillingCycle cycle) {
+        return accountId + "-" + cycle.id() + "-final";
+    }
+
+    public static String adjustmentId(String accountId, BillingCycle cycle, int n) {
+        return accountId + "-" + cycle.id() + "-adj-" + n;
+    }
+
+    /** The per-service lines of an account's cycle, free units applied once per service. */
+    public List<StatementLine> lines(Map<String, Totals> byService) {
+        return new TreeSet<>(byService.keySet()).stream()
+                .map(service -> catalog.line(service, byService.get(service).requests(), byService.get(service).units()))
+                .toList();
+    }
+
+    public Statement finalStatement(String accountId, BillingCycle cycle, Map<String, Totals> byService, Instant issuedAt) {
+        List<StatementLine> lines = lines(byService);
+        return new Statement(finalId(accountId, cycle), accountId, cycle.id(), FINAL, issuedAt, catalog.currency(),
+                lines, sum(lines));
+    }
+
+    /**
+     * The {@code n}-th adjustment: per service, now minus already billed. Empty when no service's totals changed.
+     */
+    public Optional<Statement> adjustment(String accountId, BillingCycle cycle, int n, Map<String, Totals> billed,
+                                          Map<String, Totals> now, Instant issuedAt) {
+        TreeSet<String> services = new TreeSet<>(billed.keySet());
+        services.addAll(now.keySet());
+        List<StatementLine> lines = new ArrayList<>();
+        for (String service : services) {
+            Totals before = billed.getOrDefault(service, Totals.ZERO);
+            Totals after = now.getOrDefault(service, Totals.ZERO);
+            if (before.equals(after)) {
+                continue;
+            }
+            StatementLine old = catalog.line(service, before.requests(), before.units());
+            StatementLine next = catalog.line(service, after.requests(), after.units());
+            lines.add(new StatementLine(service, next.requests() - old.requests(), next.units() - old.units(),
+                    next.freeUnits() - old.freeUnits(), next.billableUnits() - old.billableUnits(), next.pricePer1000(),
+                    next.amount().subtract(old.amount())));
+        }
+        if (lines.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new Statement(adjustmentId(accountId, cycle, n), accountId, cycle.id(), ADJUSTMENT, issuedAt,
+                catalog.currency(), lines, sum(lines)));
+    }
+
+    public static BigDecimal sum(List<StatementLine> lines) {
+        return lines.stream().map(StatementLine::amount).reduce(BigDecimal.ZERO.setScale(2), BigDecimal::add);
+    }
+}

@@ -1,0 +1,118 @@
+package io.keymeter.billing.ledger;
+
+import io.keymeter.billing.catalog.PriceCatalog;
+import io.keymeter.billing.cycles.StatementCalculator;
+import io.keymeter.billing.cycles.Totals;
+import io.keymeter.events.JsonSerde;
+import io.keymeter.events.Statement;
+import io.keymeter.events.Topics;
+import java.time.Duration;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The billing ledger: usage-daily, credential names and attributable rejections, re-keyed by accountId through one
+ * named repartition (so one task owns an account), kept in stores that the reports read, and settled into
+ * statements on {@code keymeter.billing-statements} by the ledger's wall-clock punctuator.
+ *
+ * <pre>
+ * usage-daily ──────────► to input ─┐
+ * credential-events ────► to input ─┼─► billing-by-account (repartition) ─► billing-ledger ─► billing-statements
+ * rejections ─► filter ─► to input ─┘                                       (stores below)
+ * </pre>
+ */
+public final class BillingTopology {
+
+    /** The Kafka Streams application name: application id {@code keymeter-billing-report}. */
+    public static final String APP_NAME = "billing-report";
+
+    /** {@code accountId/cycle/credentialId/service/date} → latest {@link Totals} of that day. */
+    public static final String USAGE_STORE = "billing-usage";
+    /** {@code accountId/credentialId} → {@link CredentialInfo}. */
+    public static final String CREDENTIALS_STORE = "billing-credentials";
+    /** {@code accountId/cycle/credentialId} → rejected requests. */
+    public static final String REJECTIONS_STORE = "billing-rejections";
+    /** {@code accountId/cycle} → {@link CycleState}: closed or not, what was billed. */
+    public static final String CYCLES_STORE = "billing-cycles";
+    /** {@code dueAt/accountId/cycle} → {@code accountId/cycle}: cycles to close or adjust. */
+    public static final String PENDING_STORE = "billing-pending";
+    /** {@code accountId/cycle/NNNN} → the statements issued. */
+    public static final String STATEMENTS_STORE = "billing-statements";
+
+    /** The repartition topic that co-locates everything of an account. */
+    public static final String BY_ACCOUNT = "billing-by-account";
+
+    /** How often the ledger looks for cycles to close or adjust (wall clock). */
+    public static final Duration CHECK_INTERVAL = Duration.ofSeconds(10);
+
+    static final Serde<BillingInput> INPUT_SERDE = new JsonSerde<>(BillingInput.class);
+
+    private final PriceCatalog catalog;
+    private final Duration closeGrace;
+    private final Duration checkInterval;
+
+    public BillingTopology(PriceCatalog catalog, Duration closeGrace) {
+        this(catalog, closeGrace, CHECK_INTERVAL);
+    }
+
+    /** With another punctuation interval: broker tests use a short one to keep their waits short. */
+    public BillingTopology(PriceCatalog catalog, Duration closeGrace, Duration checkInterval) {
+        this.catalog = catalog;
+        this.closeGrace = closeGrace;
+        this.checkInterval = checkInterval;
+    }
+
+    public Topology build() {
+        StreamsBuilder builder = new StreamsBuilder();
+        addStores(builder);
+
+        KStream<String, BillingInput> usage = builder
+                .stream(Topics.USAGE_DAILY.name(), Consumed.with(Topics.USAGE_DAILY.keySerde(), Topics.USAGE_DAILY.valueSerde())
+                        .withName("billing-usage-daily-source"))
+                .map(InputMappers::usage, Named.as("billing-usage-to-input"));
+        KStream<String, BillingInput> names = builder
+                .stream(Topics.CREDENTIAL_EVENTS.name(), Consumed.with(Topics.CREDENTIAL_EVENTS.keySerde(),
+                        Topics.CREDENTIAL_EVENTS.valueSerde()).withName("billing-credential-events-source"))
+                .flatMap(InputMappers::credential, Named.as("billing-credential-to-input"));
+        KStream<String, BillingInput> rejected = builder
+                .stream(Topics.REJECTIONS.name(), Consumed.with(Topics.REJECTIONS.keySerde(), Topics.REJECTIONS.valueSerde())
+                        .withName("billing-rejections-source"))
+                // unknown or malformed keys have no credential: they belong to no account's bill
+                .filter(InputMappers::attributable, Named.as("billing-rejections-attributable"))
+                .map(InputMappers::rejection, Named.as("billing-rejection-to-input"));
+
+        usage.merge(names, Named.as("billing-merge-names"))
+                .merge(rejected, Named.as("billing-merge-rejections"))
+                .repartition(Repartitioned.<String, BillingInput>as(BY_ACCOUNT)
+                        .withKeySerde(Serdes.String()).withValueSerde(INPUT_SERDE))
+                .process(() -> new LedgerProcessor(new StatementCalculator(catalog), closeGrace, checkInterval),
+                        Named.as("billing-ledger"), USAGE_STORE, CREDENTIALS_STORE, REJECTIONS_STORE, CYCLES_STORE,
+                        PENDING_STORE, STATEMENTS_STORE)
+                .to(Topics.BILLING_STATEMENTS.name(), Produced.with(Topics.BILLING_STATEMENTS.keySerde(),
+                        Topics.BILLING_STATEMENTS.valueSerde()).withName("billing-statements-sink"));
+        return builder.build();
+    }
+
+    private static void addStores(StreamsBuilder builder) {
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(USAGE_STORE),
+                Serdes.String(), new JsonSerde<>(Totals.class)));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CREDENTIALS_STORE),
+                Serdes.String(), new JsonSerde<>(CredentialInfo.class)));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(REJECTIONS_STORE),
+                Serdes.String(), Serdes.Long()));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CYCLES_STORE),
+                Serdes.String(), new JsonSerde<>(CycleState.class)));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PENDING_STORE),
+                Serdes.String(), Serdes.String()));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STATEMENTS_STORE),
+                Serdes.String(), Topics.BILLING_STATEMENTS.valueSerde()));
+    }
+}

@@ -1,0 +1,74 @@
+package io.keymeter.billing.ledger;
+
+import io.keymeter.events.CredentialEvent;
+import io.keymeter.events.Rejection;
+import io.keymeter.events.UsageDaily;
+import java.time.LocalDate;
+import java.util.List;
+import org.apache.kafka.streams.KeyValue;
+
+/**
+ * Turns the three inputs into {@link BillingInput}s keyed by accountId. A record that cannot be attributed to an
+ * account throws, so the platform's processing handler sends it to the dead-letter topic instead of losing it.
+ */
+public final class InputMappers {
+
+    private InputMappers() {
+    }
+
+    /**
+     * A usage-daily record. A tombstone (null value) means the day's totals are gone: it becomes zero totals, read
+     * from the key {@code accountId/credentialId/service/YYYY-MM-DD}.
+     */
+    public static KeyValue<String, BillingInput> usage(String key, UsageDaily value) {
+        UsageDaily usage = value != null ? value : zeroFromKey(key);
+        if (usage.accountId() == null || usage.credentialId() == null || usage.service() == null || usage.date() == null) {
+            throw new IllegalArgumentException("usage-daily record without accountId, credentialId, service or date");
+        }
+        if (usage.requests() < 0 || usage.units() < 0) {
+            throw new IllegalArgumentException("usage-daily record with negative totals");
+        }
+        return KeyValue.pair(usage.accountId(), new BillingInput.Usage(usage));
+    }
+
+    /** Names from {@code credential-created}, deletions from {@code credential-deleted}; other events carry none. */
+    public static List<KeyValue<String, BillingInput>> credential(String key, CredentialEvent event) {
+        if (event instanceof CredentialEvent.CredentialCreated created && created.accountId() != null) {
+            return List.of(KeyValue.pair(created.accountId(),
+                    new BillingInput.CredentialNamed(created.credentialId(), created.name(), created.at(), false)));
+        }
+        if (event instanceof CredentialEvent.CredentialDeleted deleted && deleted.accountId() != null) {
+            return List.of(KeyValue.pair(deleted.accountId(),
+                    new BillingInput.CredentialNamed(deleted.credentialId(), null, deleted.at(), true)));
+        }
+        return List.of();
+    }
+
+    /** True for a rejection billing can attribute: a known credential of a known account, with a time. */
+    public static boolean attributable(String key, Rejection rejection) {
+        return rejection != null && rejection.accountId() != null && rejection.credentialId() != null
+                && rejection.timestamp() != null;
+    }
+
+    public static KeyValue<String, BillingInput> rejection(String key, Rejection rejection) {
+        return KeyValue.pair(rejection.accountId(), new BillingInput.Rejected(rejection.credentialId(), rejection.timestamp()));
+    }
+
+    private static UsageDaily zeroFromKey(String key) {
+        if (key == null) {
+            throw new IllegalArgumentException("usage-daily tombstone without a key");
+        }
+        int first = key.indexOf('/');
+        int last = key.lastIndexOf('/');
+        int beforeLast = key.lastIndexOf('/', last - 1);
+        if (first < 0 || beforeLast <= first) {
+            throw new IllegalArgumentException("usage-daily key is not accountId/credentialId/service/date");
+        }
+        try {
+            return new UsageDaily(key.substring(0, first), key.substring(first + 1, beforeLast),
+                    key.substring(beforeLast + 1, last), LocalDate.parse(key.substring(last + 1)), 0, 0);
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new IllegalArgumentException("usage-daily key has no valid date");
+        }
+    }
+}

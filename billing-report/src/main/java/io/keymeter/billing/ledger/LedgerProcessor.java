@@ -1,0 +1,161 @@
+package io.keymeter.billing.ledger;
+
+import io.keymeter.billing.cycles.BillingCycle;
+import io.keymeter.billing.cycles.StatementCalculator;
+import io.keymeter.billing.cycles.Totals;
+import io.keymeter.events.Statement;
+import io.keymeter.events.UsageDaily;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * Keeps each account's billing ledger and issues its statements. Records update the stores; a wall-clock
+ * punctuator settles what is due: a cycle {@code close-grace} after its end gets its final statement (even when
+ * the account has been idle since), a closed cycle whose usage changed gets one adjustment per punctuation, however
+ * many updates arrived. The issued state lives in the stores, written in the same exactly-once transaction as the
+ * statement, so a restart or a rebalance never issues a statement twice.
+ */
+final class LedgerProcessor implements Processor<String, BillingInput, String, Statement> {
+
+    private static final StringSerializer KEYS = new StringSerializer();
+
+    private final StatementCalculator calculator;
+    private final Duration closeGrace;
+    private final Duration checkInterval;
+
+    private ProcessorContext<String, Statement> context;
+    private KeyValueStore<String, Totals> usage;
+    private KeyValueStore<String, CredentialInfo> credentials;
+    private KeyValueStore<String, Long> rejections;
+    private KeyValueStore<String, CycleState> cycles;
+    private KeyValueStore<String, String> pending;
+    private KeyValueStore<String, Statement> statements;
+
+    LedgerProcessor(StatementCalculator calculator, Duration closeGrace, Duration checkInterval) {
+        this.calculator = calculator;
+        this.closeGrace = closeGrace;
+        this.checkInterval = checkInterval;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, Statement> context) {
+        this.context = context;
+        usage = context.getStateStore(BillingTopology.USAGE_STORE);
+        credentials = context.getStateStore(BillingTopology.CREDENTIALS_STORE);
+        rejections = context.getStateStore(BillingTopology.REJECTIONS_STORE);
+        cycles = context.getStateStore(BillingTopology.CYCLES_STORE);
+        pending = context.getStateStore(BillingTopology.PENDING_STORE);
+        statements = context.getStateStore(BillingTopology.STATEMENTS_STORE);
+        context.schedule(checkInterval, PunctuationType.WALL_CLOCK_TIME, this::settleDue);
+    }
+
+    @Override
+    public void process(Record<String, BillingInput> record) {
+        String accountId = record.key();
+        BillingInput input = record.value();
+        if (input instanceof BillingInput.Usage u) {
+            usage(accountId, u.usage());
+        } else if (input instanceof BillingInput.CredentialNamed c) {
+            credential(accountId, c);
+        } else if (input instanceof BillingInput.Rejected r) {
+            String key = StoreKeys.rejections(accountId, BillingCycle.of(r.timestamp()), r.credentialId());
+            Long count = rejections.get(key);
+            rejections.put(key, count == null ? 1 : count + 1);
+        }
+    }
+
+    private void usage(String accountId, UsageDaily day) {
+        String key = StoreKeys.usage(accountId, day.credentialId(), day.service(), day.date());
+        Totals next = new Totals(day.requests(), day.units());
+        Totals previous = usage.get(key);
+        if (Objects.equals(previous, next) || (previous == null && next.isZero())) {
+            return; // a repeat of the totals we hold: nothing to bill
+        }
+        if (next.isZero()) {
+            usage.delete(key);
+        } else {
+            usage.put(key, next);
+        }
+        BillingCycle cycle = BillingCycle.of(day.date());
+        String cycleKey = StoreKeys.cycle(accountId, cycle);
+        if (cycles.get(cycleKey) == null) {
+            cycles.put(cycleKey, CycleState.open());
+        }
+        // open: due when the cycle closes; closed: due at once, and repeated changes share this one entry
+        pending.put(StoreKeys.pending(cycle.closesAt(closeGrace), accountId, cycle), cycleKey);
+    }
+
+    private void credential(String accountId, BillingInput.CredentialNamed event) {
+        String key = StoreKeys.credential(accountId, event.credentialId());
+        CredentialInfo known = credentials.get(key);
+        if (event.deleted()) {
+            credentials.put(key, new CredentialInfo(known == null ? null : known.name(),
+                    known == null ? null : known.createdAt(), event.at()));
+        } else {
+            credentials.put(key, new CredentialInfo(event.name(), event.at(), known == null ? null : known.deletedAt()));
+        }
+    }
+
+    private void settleDue(long now) {
+        List<KeyValue<String, String>> due = new ArrayList<>();
+        try (KeyValueIterator<String, String> all = pending.all()) {
+            while (all.hasNext()) {
+                KeyValue<String, String> entry = all.next();
+                if (StoreKeys.pendingDueAt(entry.key) > now) {
+                    break; // keys are sorted by due time
+                }
+                due.add(entry);
+            }
+        }
+        for (KeyValue<String, String> entry : due) {
+            String[] accountAndCycle = StoreKeys.pendingAccountAndCycle(entry.key);
+            settle(accountAndCycle[0], BillingCycle.parse(accountAndCycle[1]).orElseThrow(), Instant.ofEpochMilli(now));
+            pending.delete(entry.key);
+        }
+    }
+
+    private void settle(String accountId, BillingCycle cycle, Instant now) {
+        String cycleKey = StoreKeys.cycle(accountId, cycle);
+        CycleState state = Objects.requireNonNullElse(cycles.get(cycleKey), CycleState.open());
+        Map<String, Totals> totals = totalsByService(accountId, cycle);
+        if (!state.closed()) {
+            issue(accountId, cycle, state.statements(), calculator.finalStatement(accountId, cycle, totals, now));
+            cycles.put(cycleKey, state.closedWith(totals));
+        } else {
+            calculator.adjustment(accountId, cycle, state.adjustments() + 1, state.billed(), totals, now)
+                    .ifPresent(adjustment -> {
+                        issue(accountId, cycle, state.statements(), adjustment);
+                        cycles.put(cycleKey, state.adjustedTo(totals));
+                    });
+        }
+    }
+
+    private Map<String, Totals> totalsByService(String accountId, BillingCycle cycle) {
+        Map<String, Totals> totals = new TreeMap<>();
+        try (KeyValueIterator<String, Totals> days = usage.prefixScan(StoreKeys.cyclePrefix(accountId, cycle), KEYS)) {
+            while (days.hasNext()) {
+                KeyValue<String, Totals> day = days.next();
+                totals.merge(StoreKeys.UsageKey.parse(day.key).service(), day.value, Totals::plus);
+            }
+        }
+        return totals;
+    }
+
+    private void issue(String accountId, BillingCycle cycle, int sequence, Statement statement) {
+        statements.put(StoreKeys.statement(accountId, cycle, sequence), statement);
+        context.forward(new Record<>(statement.statementId(), statement, statement.issuedAt().toEpochMilli()));
+    }
+}

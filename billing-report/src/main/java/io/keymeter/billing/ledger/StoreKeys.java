@@ -1,0 +1,79 @@
+package io.keymeter.billing.ledger;
+
+import io.keymeter.billing.cycles.BillingCycle;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.Locale;
+
+/**
+ * Keys of the billing stores. Every key starts with {@code accountId/} (account ids have no slash), so one prefix
+ * scan reads one account's data, and {@code accountId/cycle/} one account's cycle.
+ */
+public final class StoreKeys {
+
+    private StoreKeys() {
+    }
+
+    /** {@code accountId/cycle/credentialId/service/date}. */
+    public static String usage(String accountId, String credentialId, String service, LocalDate date) {
+        return accountId + "/" + BillingCycle.of(date).id() + "/" + credentialId + "/" + service + "/" + date;
+    }
+
+    /** {@code accountId/cycle/}: the prefix of an account's usage, rejections or statements in one cycle. */
+    public static String cyclePrefix(String accountId, BillingCycle cycle) {
+        return accountId + "/" + cycle.id() + "/";
+    }
+
+    /** {@code accountId/cycle}. */
+    public static String cycle(String accountId, BillingCycle cycle) {
+        return accountId + "/" + cycle.id();
+    }
+
+    /** {@code accountId/credentialId}. */
+    public static String credential(String accountId, String credentialId) {
+        return accountId + "/" + credentialId;
+    }
+
+    /** {@code accountId/cycle/credentialId}. */
+    public static String rejections(String accountId, BillingCycle cycle, String credentialId) {
+        return cyclePrefix(accountId, cycle) + credentialId;
+    }
+
+    /** {@code accountId/cycle/NNNN}: statements in the order they were issued. */
+    public static String statement(String accountId, BillingCycle cycle, int sequence) {
+        return cyclePrefix(accountId, cycle) + String.format(Locale.ROOT, "%04d", sequence);
+    }
+
+    /**
+     * {@code <closesAt millis, 15 digits>/accountId/cycle}: pending work sorted by when it is due, so the
+     * punctuator reads only what is due and stops at the first key in the future.
+     */
+    public static String pending(Instant dueAt, String accountId, BillingCycle cycle) {
+        return String.format(Locale.ROOT, "%015d", Math.max(0, dueAt.toEpochMilli())) + "/" + cycle(accountId, cycle);
+    }
+
+    public static long pendingDueAt(String key) {
+        return Long.parseLong(key.substring(0, key.indexOf('/')));
+    }
+
+    /** The account and cycle of a pending key. */
+    public static String[] pendingAccountAndCycle(String key) {
+        String rest = key.substring(key.indexOf('/') + 1);
+        int slash = rest.lastIndexOf('/');
+        return new String[] {rest.substring(0, slash), rest.substring(slash + 1)};
+    }
+
+    /** A usage key split into its parts; the credential id is what lies between cycle and service. */
+    public record UsageKey(String accountId, String cycle, String credentialId, String service, LocalDate date) {
+
+        public static UsageKey parse(String key) {
+            int first = key.indexOf('/');
+            int second = key.indexOf('/', first + 1);
+            int last = key.lastIndexOf('/');
+            int beforeLast = key.lastIndexOf('/', last - 1);
+            return new UsageKey(key.substring(0, first), key.substring(first + 1, second),
+                    key.substring(second + 1, beforeLast), key.substring(beforeLast + 1, last),
+                    LocalDate.parse(key.substring(last + 1)));
+        }
+    }
+}

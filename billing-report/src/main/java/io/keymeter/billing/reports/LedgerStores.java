@@ -1,0 +1,60 @@
+package io.keymeter.billing.reports;
+
+import io.keymeter.platform.streams.StreamsApp;
+import io.keymeter.platform.web.ApiProblem;
+import java.time.Duration;
+import java.util.function.Supplier;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyQueryMetadata;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.stereotype.Component;
+
+/**
+ * Interactive queries of the billing ledger's stores. Every store is partitioned by accountId (the ledger reads a
+ * repartition keyed by it), so one partition holds all of an account's data: the query goes to that partition.
+ * This instance answers for the accounts whose partition it owns; with several instances a request must reach the
+ * owner (see the module README).
+ */
+@Component
+public class LedgerStores {
+
+    private static final Serializer<String> KEYS = new StringSerializer();
+    private static final Duration RETRY_AFTER = Duration.ofSeconds(5);
+
+    private final StreamsApp streams;
+
+    LedgerStores(@Qualifier("billingStreams") StreamsApp streams) {
+        this.streams = streams;
+    }
+
+    /** The store's partition of one account. */
+    public <V> ReadOnlyKeyValueStore<String, V> store(String name, String accountId) {
+        KafkaStreams running = streams.kafkaStreams();
+        StoreQueryParameters<ReadOnlyKeyValueStore<String, V>> query =
+                StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.keyValueStore());
+        KeyQueryMetadata owner = running.queryMetadataForKey(name, accountId, KEYS);
+        if (owner != null && owner.partition() >= 0) {
+            query = query.withPartition(owner.partition());
+        }
+        return running.store(query);
+    }
+
+    /**
+     * Runs a read, answering 503 with {@code Retry-After} while the stores are not queryable (starting, restoring,
+     * rebalancing): the caller retries, no report is ever answered from half a ledger.
+     */
+    public <T> T read(Supplier<T> read) {
+        try {
+            return read.get();
+        } catch (InvalidStateStoreException | IllegalStateException e) {
+            throw ApiProblem.unavailable("Usage reports are not available yet (the billing ledger is starting or "
+                    + "rebalancing); try again shortly.", RETRY_AFTER);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package io.keymeter.billing.reports;
+
+import io.keymeter.events.StatementLine;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.List;
+
+/** The JSON answers of the usage and billing API (CONTRACT §3). Money is a decimal string. */
+public final class ReportViews {
+
+    private ReportViews() {
+    }
+
+    /** {@code end} is exclusive: the first instant of the next cycle. */
+    public record CycleView(String id, Instant start, Instant end, String status) {
+    }
+
+    public record UsageReport(CycleView cycle, String currency, List<CredentialUsage> credentials,
+                              List<StatementLine> services, BigDecimal amountDue) {
+    }
+
+    public record CredentialUsage(String credentialId, String name, List<ServiceUsage> services, long rejectedRequests,
+                                  BigDecimal cost) {
+    }
+
+    /** {@code cost} is list price, before the account's free units. */
+    public record ServiceUsage(String service, long requests, long units, BigDecimal cost) {
+    }
+
+    public record DailyUsage(List<DayUsage> days) {
+    }
+
+    public record DayUsage(LocalDate date, long requests, long units) {
+    }
+
+    public record StatementList(List<StatementView> statements) {
+    }
+
+    public record StatementView(String statementId, String cycle, String kind, Instant issuedAt, String currency,
+                                List<StatementLine> lines, BigDecimal amountDue) {
+    }
+}

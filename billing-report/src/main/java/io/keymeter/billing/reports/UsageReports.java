@@ -1,0 +1,226 @@
+package io.keymeter.billing.reports;
+
+import io.keymeter.billing.catalog.PriceCatalog;
+import io.keymeter.billing.cycles.BillingCycle;
+import io.keymeter.billing.cycles.StatementCalculator;
+import io.keymeter.billing.cycles.Totals;
+import io.keymeter.billing.ledger.BillingTopology;
+import io.keymeter.billing.ledger.CredentialInfo;
+import io.keymeter.billing.ledger.CycleState;
+import io.keymeter.billing.ledger.StoreKeys;
+import io.keymeter.billing.reports.ReportViews.CredentialUsage;
+import io.keymeter.billing.reports.ReportViews.CycleView;
+import io.keymeter.billing.reports.ReportViews.DailyUsage;
+import io.keymeter.billing.reports.ReportViews.DayUsage;
+import io.keymeter.billing.reports.ReportViews.ServiceUsage;
+import io.keymeter.billing.reports.ReportViews.StatementList;
+import io.keymeter.billing.reports.ReportViews.StatementView;
+import io.keymeter.billing.reports.ReportViews.UsageReport;
+import io.keymeter.events.Statement;
+import io.keymeter.events.StatementLine;
+import io.keymeter.platform.config.KeymeterProperties;
+import io.keymeter.platform.web.ApiProblem;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.time.Clock;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.springframework.stereotype.Component;
+
+/**
+ * Answers the usage and billing reports of one account from the billing ledger's stores. Report totals, the daily
+ * timeline and the CSV are all read from the same usage store, so they agree.
+ */
+@Component
+public class UsageReports {
+
+    private static final StringSerializer KEYS = new StringSerializer();
+
+    private final LedgerStores stores;
+    private final PriceCatalog catalog;
+    private final StatementCalculator calculator;
+    private final Clock clock;
+    private final KeymeterProperties properties;
+
+    UsageReports(LedgerStores stores, PriceCatalog catalog, Clock clock, KeymeterProperties properties) {
+        this.stores = stores;
+        this.catalog = catalog;
+        this.calculator = new StatementCalculator(catalog);
+        this.clock = clock;
+        this.properties = properties;
+    }
+
+    /** One day of one credential and service, as the usage store holds it. */
+    record Row(LocalDate date, String credentialId, String service, Totals totals) {
+    }
+
+    /**
+     * The cycle's report. {@code credentialId} (nullable) narrows {@code credentials[]} only: {@code services[]} and
+     * {@code amountDue} are always the account's bill, because free units apply per account.
+     */
+    public UsageReport usage(String accountId, BillingCycle cycle, String credentialId) {
+        return stores.read(() -> {
+            List<Row> rows = rows(accountId, cycle);
+            Map<String, Long> rejected = rejections(accountId, cycle);
+            if (credentialId != null) {
+                requireCredential(accountId, credentialId, rows, rejected);
+            }
+            TreeSet<String> credentialIds = new TreeSet<>(rejected.keySet());
+            rows.forEach(r -> credentialIds.add(r.credentialId()));
+            if (credentialId != null) {
+                credentialIds.retainAll(List.of(credentialId));
+                credentialIds.add(credentialId);
+            }
+            List<CredentialUsage> credentials = new ArrayList<>();
+            for (String id : credentialIds) {
+                Map<String, Totals> byService = new TreeMap<>();
+                rows.stream().filter(r -> r.credentialId().equals(id))
+                        .forEach(r -> byService.merge(r.service(), r.totals(), Totals::plus));
+                List<ServiceUsage> services = byService.entrySet().stream()
+                        .map(e -> new ServiceUsage(e.getKey(), e.getValue().requests(), e.getValue().units(),
+                                catalog.listCost(e.getKey(), e.getValue().units())))
+                        .toList();
+                BigDecimal cost = services.stream().map(ServiceUsage::cost).reduce(BigDecimal.ZERO.setScale(2), BigDecimal::add);
+                credentials.add(new CredentialUsage(id, name(accountId, id), services, rejected.getOrDefault(id, 0L), cost));
+            }
+            Map<String, Totals> accountTotals = new TreeMap<>();
+            rows.forEach(r -> accountTotals.merge(r.service(), r.totals(), Totals::plus));
+            List<StatementLine> lines = calculator.lines(accountTotals);
+            return new UsageReport(cycleView(accountId, cycle), catalog.currency(), credentials, lines,
+                    StatementCalculator.sum(lines));
+        });
+    }
+
+    /**
+     * One entry per day of the cycle up to today (UTC), zeros included. Without {@code credentialId} the days sum
+     * every credential of the account; without {@code service}, every service.
+     */
+    public DailyUsage daily(String accountId, BillingCycle cycle, String credentialId, String service) {
+        return stores.read(() -> {
+            List<Row> rows = rows(accountId, cycle);
+            if (credentialId != null) {
+                requireCredential(accountId, credentialId, rows, rejections(accountId, cycle));
+            }
+            Map<LocalDate, Totals> byDay = new TreeMap<>();
+            rows.stream()
+                    .filter(r -> credentialId == null || r.credentialId().equals(credentialId))
+                    .filter(r -> service == null || r.service().equals(service))
+                    .forEach(r -> byDay.merge(r.date(), r.totals(), Totals::plus));
+            List<DayUsage> days = cycle.daysUpTo(LocalDate.now(clock)).stream()
+                    .map(day -> {
+                        Totals totals = byDay.getOrDefault(day, Totals.ZERO);
+                        return new DayUsage(day, totals.requests(), totals.units());
+                    })
+                    .toList();
+            return new DailyUsage(days);
+        });
+    }
+
+    /**
+     * The cycle's usage as CSV, one row per day, credential and service with usage, ordered by date, credential and
+     * service. {@code cost} is the row's list price, rounded half-even to cents on its own.
+     */
+    public String csv(String accountId, BillingCycle cycle, String credentialId) {
+        List<Row> rows = stores.read(() -> {
+            List<Row> all = rows(accountId, cycle);
+            if (credentialId != null) {
+                requireCredential(accountId, credentialId, all, rejections(accountId, cycle));
+            }
+            return all.stream().filter(r -> credentialId == null || r.credentialId().equals(credentialId))
+                    .sorted(Comparator.comparing(Row::date).thenComparing(Row::credentialId).thenComparing(Row::service))
+                    .toList();
+        });
+        Map<String, String> names = stores.read(() -> {
+            Map<String, String> found = new TreeMap<>();
+            rows.forEach(r -> found.computeIfAbsent(r.credentialId(), id -> {
+                String name = name(accountId, id);
+                return name == null ? "" : name;
+            }));
+            return found;
+        });
+        StringWriter out = new StringWriter();
+        try {
+            UsageCsv.write(out, rows.stream().map(r -> new UsageCsv.Line(r.date(), r.credentialId(),
+                    names.get(r.credentialId()), r.service(), r.totals().requests(), r.totals().units(),
+                    catalog.listCost(r.service(), r.totals().units()))).toList());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toString();
+    }
+
+    /** The statements issued for the cycle, in the order they were issued. */
+    public StatementList statements(String accountId, BillingCycle cycle) {
+        return stores.read(() -> {
+            ReadOnlyKeyValueStore<String, Statement> store = stores.store(BillingTopology.STATEMENTS_STORE, accountId);
+            List<StatementView> statements = new ArrayList<>();
+            try (KeyValueIterator<String, Statement> all = store.prefixScan(StoreKeys.cyclePrefix(accountId, cycle), KEYS)) {
+                all.forEachRemaining(kv -> statements.add(view(kv.value)));
+            }
+            return new StatementList(statements);
+        });
+    }
+
+    private static StatementView view(Statement s) {
+        return new StatementView(s.statementId(), s.cycle(), s.kind(), s.issuedAt(), s.currency(), s.lines(), s.amountDue());
+    }
+
+    private CycleView cycleView(String accountId, BillingCycle cycle) {
+        ReadOnlyKeyValueStore<String, CycleState> cycles = stores.store(BillingTopology.CYCLES_STORE, accountId);
+        CycleState state = cycles.get(StoreKeys.cycle(accountId, cycle));
+        boolean closed = state != null ? state.closed()
+                : !clock.instant().isBefore(cycle.closesAt(properties.billing().closeGrace()));
+        return new CycleView(cycle.id(), cycle.start(), cycle.end(), closed ? "closed" : "open");
+    }
+
+    private List<Row> rows(String accountId, BillingCycle cycle) {
+        ReadOnlyKeyValueStore<String, Totals> usage = stores.store(BillingTopology.USAGE_STORE, accountId);
+        List<Row> rows = new ArrayList<>();
+        try (KeyValueIterator<String, Totals> days = usage.prefixScan(StoreKeys.cyclePrefix(accountId, cycle), KEYS)) {
+            while (days.hasNext()) {
+                KeyValue<String, Totals> day = days.next();
+                StoreKeys.UsageKey key = StoreKeys.UsageKey.parse(day.key);
+                rows.add(new Row(key.date(), key.credentialId(), key.service(), day.value));
+            }
+        }
+        return rows;
+    }
+
+    private Map<String, Long> rejections(String accountId, BillingCycle cycle) {
+        ReadOnlyKeyValueStore<String, Long> store = stores.store(BillingTopology.REJECTIONS_STORE, accountId);
+        String prefix = StoreKeys.cyclePrefix(accountId, cycle);
+        Map<String, Long> counts = new TreeMap<>();
+        try (KeyValueIterator<String, Long> all = store.prefixScan(prefix, KEYS)) {
+            all.forEachRemaining(kv -> counts.put(kv.key.substring(prefix.length()), kv.value));
+        }
+        return counts;
+    }
+
+    private String name(String accountId, String credentialId) {
+        ReadOnlyKeyValueStore<String, CredentialInfo> names = stores.store(BillingTopology.CREDENTIALS_STORE, accountId);
+        CredentialInfo info = names.get(StoreKeys.credential(accountId, credentialId));
+        return info == null ? null : info.name();
+    }
+
+    /** A credential of this account (created, or with usage or rejections in the cycle); otherwise 404. */
+    private void requireCredential(String accountId, String credentialId, List<Row> rows, Map<String, Long> rejected) {
+        boolean known = rows.stream().anyMatch(r -> r.credentialId().equals(credentialId))
+                || rejected.containsKey(credentialId)
+                || stores.<CredentialInfo>store(BillingTopology.CREDENTIALS_STORE, accountId)
+                        .get(StoreKeys.credential(accountId, credentialId)) != null;
+        if (!known) {
+            throw ApiProblem.notFound("Credential " + credentialId);
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package io.keymeter.billing.catalog;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.keymeter.events.ServiceCatalog;
+import io.keymeter.events.StatementLine;
+import java.math.BigDecimal;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+
+class PriceCatalogTest {
+
+    private final PriceCatalog catalog = PriceCatalog.defaults("USD");
+
+    @Test
+    void theDefaultCatalogPricesEveryServiceAndContentIsFree() {
+        assertThat(catalog.all()).extracting(ServicePrice::service)
+                .containsExactlyInAnyOrderElementsOf(ServiceCatalog.ALL.stream().map(ServiceCatalog.Service::service).toList());
+        assertThat(catalog.all()).allSatisfy(p -> assertThat(p.privilege()).isNotNull());
+        assertThat(catalog.price("content").pricePer1000()).isEqualByComparingTo("0");
+        assertThat(catalog.listCost("content", 1_000_000)).isEqualTo(new BigDecimal("0.00"));
+    }
+
+    @Test
+    void costsAreRoundedHalfEvenToCents() {
+        BigDecimal price = new BigDecimal("0.15");
+        assertThat(PriceCatalog.cost(100, price)).isEqualTo(new BigDecimal("0.02"));  // 0.015 -> up to the even 2
+        assertThat(PriceCatalog.cost(300, price)).isEqualTo(new BigDecimal("0.04"));  // 0.045 -> down to the even 4
+        assertThat(PriceCatalog.cost(50, new BigDecimal("0.50"))).isEqualTo(new BigDecimal("0.02")); // 0.025
+        assertThat(PriceCatalog.cost(70, new BigDecimal("0.50"))).isEqualTo(new BigDecimal("0.04")); // 0.035
+        assertThat(PriceCatalog.cost(0, price)).isEqualTo(new BigDecimal("0.00"));
+    }
+
+    @Test
+    void aLineAppliesTheFreeUnitsAndBillsTheRest() {
+        StatementLine under = catalog.line("geocoding", 3, 19_999);
+        assertThat(under.freeUnits()).isEqualTo(19_999);
+        assertThat(under.billableUnits()).isZero();
+        assertThat(under.amount()).isEqualTo(new BigDecimal("0.00"));
+
+        StatementLine over = catalog.line("geocoding", 4, 24_000);
+        assertThat(over.freeUnits()).isEqualTo(20_000);
+        assertThat(over.billableUnits()).isEqualTo(4_000);
+        assertThat(over.pricePer1000()).isEqualTo(new BigDecimal("0.50"));
+        assertThat(over.amount()).isEqualTo(new BigDecimal("2.00"));
+    }
+
+    @Test
+    void configuredEntriesReplaceTheirServiceAndKeepTheOthers() {
+        PriceCatalog custom = PriceCatalog.of("EUR", List.of(
+                new CatalogProperties.ServiceEntry("routing", null, new BigDecimal("1.25"), 5L)));
+        assertThat(custom.currency()).isEqualTo("EUR");
+        assertThat(custom.price("routing").pricePer1000()).isEqualTo(new BigDecimal("1.25"));
+        assertThat(custom.price("routing").freeUnits()).isEqualTo(5);
+        assertThat(custom.price("routing").unit()).isEqualTo("route");
+        assertThat(custom.price("geocoding").pricePer1000()).isEqualTo(new BigDecimal("0.50"));
+    }
+
+    @Test
+    void anUnknownConfiguredServiceNamesTheProperty() {
+        assertThatThrownBy(() -> PriceCatalog.of("USD", List.of(
+                new CatalogProperties.ServiceEntry("teleport", "jump", BigDecimal.ONE, 0L))))
+                .hasMessageContaining("keymeter.catalog.services[0].service").hasMessageContaining("teleport");
+    }
+
+    @Test
+    void theCatalogBindsFromKebabCaseProperties() {
+        Binder binder = new Binder(new MapConfigurationPropertySource(Map.of(
+                "keymeter.catalog.services[0].service", "places",
+                "keymeter.catalog.services[0].unit", "search",
+                "keymeter.catalog.services[0].price-per-1000", "0.75",
+                "keymeter.catalog.services[0].free-units", "100")));
+        CatalogProperties bound = binder.bind("keymeter.catalog", CatalogProperties.class).get();
+        assertThat(bound.services()).containsExactly(
+                new CatalogProperties.ServiceEntry("places", "search", new BigDecimal("0.75"), 100L));
+    }
+}

@@ -1,0 +1,61 @@
+package io.keymeter.billing.cycles;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import org.junit.jupiter.api.Test;
+
+class BillingCycleTest {
+
+    @Test
+    void theLastMillisecondOfAMonthBelongsToItAndMidnightToTheNext() {
+        assertThat(BillingCycle.of(Instant.parse("2026-10-31T23:59:59.999Z")).id()).isEqualTo("2026-10");
+        assertThat(BillingCycle.of(Instant.parse("2026-11-01T00:00:00Z")).id()).isEqualTo("2026-11");
+        assertThat(BillingCycle.of(Instant.parse("2026-12-31T23:59:59.999Z")).id()).isEqualTo("2026-12");
+        assertThat(BillingCycle.of(Instant.parse("2027-01-01T00:00:00Z")).id()).isEqualTo("2027-01");
+    }
+
+    @Test
+    void aCycleRunsFromItsFirstInstantToTheNextMonthsAndClosesAfterTheGrace() {
+        BillingCycle november = BillingCycle.parse("2026-11").orElseThrow();
+        assertThat(november.start()).isEqualTo(Instant.parse("2026-11-01T00:00:00Z"));
+        assertThat(november.end()).isEqualTo(Instant.parse("2026-12-01T00:00:00Z"));
+        assertThat(november.closesAt(Duration.ofHours(1))).isEqualTo(Instant.parse("2026-12-01T01:00:00Z"));
+    }
+
+    @Test
+    void februaryOfALeapYearHas29Days() {
+        BillingCycle february = BillingCycle.parse("2028-02").orElseThrow();
+        assertThat(february.daysUpTo(LocalDate.parse("2028-03-15"))).hasSize(29)
+                .endsWith(LocalDate.parse("2028-02-29"));
+        assertThat(february.contains(LocalDate.parse("2028-02-29"))).isTrue();
+        assertThat(BillingCycle.parse("2027-02").orElseThrow().daysUpTo(LocalDate.parse("2027-03-01"))).hasSize(28);
+    }
+
+    @Test
+    void theDaysOfTheCurrentCycleStopAtTodayAndAFutureCycleHasNone() {
+        BillingCycle november = BillingCycle.parse("2026-11").orElseThrow();
+        assertThat(november.daysUpTo(LocalDate.parse("2026-11-26"))).hasSize(26);
+        assertThat(november.daysUpTo(LocalDate.parse("2026-10-31"))).isEmpty();
+    }
+
+    @Test
+    void onlyYearDashMonthParses() {
+        assertThat(BillingCycle.parse("2026-13")).isEmpty();
+        assertThat(BillingCycle.parse("2026-00")).isEmpty();
+        assertThat(BillingCycle.parse("2026-1")).isEmpty();
+        assertThat(BillingCycle.parse("2026-11-01")).isEmpty();
+        assertThat(BillingCycle.parse(null)).isEmpty();
+        assertThat(BillingCycle.parse("2026-12")).isPresent();
+    }
+
+    @Test
+    void theCurrentCycleComesFromTheClock() {
+        Clock clock = Clock.fixed(Instant.parse("2026-11-30T23:59:59.999Z"), ZoneOffset.UTC);
+        assertThat(BillingCycle.current(clock).id()).isEqualTo("2026-11");
+    }
+}

@@ -1,0 +1,59 @@
+package io.keymeter.billing.cycles;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.keymeter.billing.catalog.PriceCatalog;
+import io.keymeter.events.Statement;
+import io.keymeter.events.StatementLine;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class StatementCalculatorTest {
+
+    private final StatementCalculator calculator = new StatementCalculator(PriceCatalog.defaults("USD"));
+    private final BillingCycle november = BillingCycle.parse("2026-11").orElseThrow();
+    private final Instant now = Instant.parse("2026-12-01T01:00:00Z");
+
+    @Test
+    void aFinalStatementHasOneLinePerServiceAndDeterministicId() {
+        Statement statement = calculator.finalStatement("acme", november,
+                Map.of("routing", new Totals(10, 25_000), "geocoding-stored", new Totals(2, 100)), now);
+        assertThat(statement.statementId()).isEqualTo("acme-2026-11-final");
+        assertThat(statement.lines()).extracting(StatementLine::service).containsExactly("geocoding-stored", "routing");
+        assertThat(statement.amountDue()).isEqualTo(new BigDecimal("2.90")); // 0.40 + 5,000 x 0.50 / 1000
+    }
+
+    @Test
+    void anAdjustmentCarriesOnlyTheDifferenceAcrossTheFreeAllowance() {
+        Statement adjustment = calculator.adjustment("acme", november, 1,
+                Map.of("geocoding", new Totals(10, 19_000), "routing", new Totals(1, 5)),
+                Map.of("geocoding", new Totals(12, 23_000), "routing", new Totals(1, 5)), now).orElseThrow();
+        assertThat(adjustment.statementId()).isEqualTo("acme-2026-11-adj-1");
+        assertThat(adjustment.lines()).singleElement().satisfies(line -> {
+            assertThat(line.service()).isEqualTo("geocoding");
+            assertThat(line.requests()).isEqualTo(2);
+            assertThat(line.units()).isEqualTo(4_000);
+            assertThat(line.freeUnits()).isEqualTo(1_000);
+            assertThat(line.billableUnits()).isEqualTo(3_000);
+            assertThat(line.amount()).isEqualTo(new BigDecimal("1.50"));
+        });
+        assertThat(adjustment.amountDue()).isEqualTo(new BigDecimal("1.50"));
+    }
+
+    @Test
+    void noChangeMeansNoAdjustment() {
+        Map<String, Totals> same = Map.of("geocoding", new Totals(1, 1));
+        assertThat(calculator.adjustment("acme", november, 1, same, same, now)).isEmpty();
+    }
+
+    @Test
+    void usageThatWentDownIsCreditedAsANegativeDifference() {
+        Statement adjustment = calculator.adjustment("acme", november, 2,
+                Map.of("geocoding-stored", new Totals(5, 1000)), Map.of("geocoding-stored", new Totals(4, 750)), now)
+                .orElseThrow();
+        assertThat(adjustment.statementId()).isEqualTo("acme-2026-11-adj-2");
+        assertThat(adjustment.amountDue()).isEqualTo(new BigDecimal("-1.00"));
+    }
+}

@@ -1,0 +1,258 @@
+package io.keymeter.billing.ledger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.keymeter.billing.catalog.PriceCatalog;
+import io.keymeter.billing.cycles.Totals;
+import io.keymeter.events.CredentialEvent;
+import io.keymeter.events.Rejection;
+import io.keymeter.events.RejectionReason;
+import io.keymeter.events.Statement;
+import io.keymeter.events.StatementLine;
+import io.keymeter.events.Topics;
+import io.keymeter.events.UsageDaily;
+import io.keymeter.platform.config.KeymeterProperties;
+import io.keymeter.platform.streams.StreamsFactory;
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The production billing topology with the production Streams configuration, driven by wall-clock punctuation.
+ * Default catalog: geocoding 0.50 per 1,000 with 20,000 free units, geocoding-stored 4.00 with none.
+ */
+class BillingTopologyTest {
+
+    private static final Duration GRACE = Duration.ofHours(1);
+
+    @TempDir
+    Path dataDir;
+
+    private TopologyTestDriver driver;
+    private TestInputTopic<String, UsageDaily> usage;
+    private TestInputTopic<String, CredentialEvent> credentials;
+    private TestInputTopic<String, Rejection> rejections;
+    private TestOutputTopic<String, Statement> statements;
+
+    @AfterEach
+    void close() {
+        if (driver != null) {
+            driver.close();
+        }
+    }
+
+    private void start(Instant wallClock) {
+        KeymeterProperties properties = new KeymeterProperties(null, dataDir, null, null, null, null, null, null,
+                null, null, null);
+        Properties config = StreamsFactory.config(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"),
+                properties, BillingTopology.APP_NAME, Map.of());
+        driver = new TopologyTestDriver(new BillingTopology(PriceCatalog.defaults("USD"), GRACE).build(), config, wallClock);
+        usage = driver.createInputTopic(Topics.USAGE_DAILY.name(), Topics.USAGE_DAILY.keySerde().serializer(),
+                Topics.USAGE_DAILY.valueSerde().serializer());
+        credentials = driver.createInputTopic(Topics.CREDENTIAL_EVENTS.name(), Topics.CREDENTIAL_EVENTS.keySerde().serializer(),
+                Topics.CREDENTIAL_EVENTS.valueSerde().serializer());
+        rejections = driver.createInputTopic(Topics.REJECTIONS.name(), Topics.REJECTIONS.keySerde().serializer(),
+                Topics.REJECTIONS.valueSerde().serializer());
+        statements = driver.createOutputTopic(Topics.BILLING_STATEMENTS.name(),
+                Topics.BILLING_STATEMENTS.keySerde().deserializer(), Topics.BILLING_STATEMENTS.valueSerde().deserializer());
+    }
+
+    private void send(String account, String credential, String service, String date, long requests, long units) {
+        UsageDaily day = new UsageDaily(account, credential, service, LocalDate.parse(date), requests, units);
+        usage.pipeInput(day.key(), day);
+    }
+
+    private void reject(String account, String credential, String at) {
+        rejections.pipeInput("keyid0000000000" + credential.length(), new Rejection("r-" + at, "keyid", account, credential,
+                "geocoding", "find", 1, null, null, Instant.parse(at), RejectionReason.EXPIRED));
+    }
+
+    /** Moves the wall clock to {@code at} (the punctuator fires once). */
+    private void clockTo(String at) {
+        Instant target = Instant.parse(at);
+        driver.advanceWallClockTime(Duration.between(current, target));
+        current = target;
+    }
+
+    private Instant current;
+
+    private void startAt(String at) {
+        current = Instant.parse(at);
+        start(current);
+    }
+
+    private static StatementLine line(Statement statement, String service) {
+        return statement.lines().stream().filter(l -> l.service().equals(service)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void usageOnTheLastMillisecondOfAMonthIsBilledInThatMonthAndMidnightInTheNext() {
+        startAt("2026-10-31T23:00:00Z");
+        send("acme", "c1", "geocoding-stored", "2026-10-31", 1, 1000);
+        send("acme", "c1", "geocoding-stored", "2026-11-01", 1, 2000);
+        reject("acme", "c1", "2026-10-31T23:59:59.999Z");
+        reject("acme", "c1", "2026-11-01T00:00:00Z");
+        reject("acme", "c1", "2026-11-01T00:00:01Z");
+
+        clockTo("2026-11-01T00:59:59.999Z");
+        assertThat(statements.isEmpty()).as("October is still in its grace period").isTrue();
+
+        clockTo("2026-11-01T01:00:00Z");
+        Statement october = statements.readValue();
+        assertThat(october.statementId()).isEqualTo("acme-2026-10-final");
+        assertThat(october.cycle()).isEqualTo("2026-10");
+        assertThat(line(october, "geocoding-stored").units()).isEqualTo(1000);
+        assertThat(october.amountDue()).isEqualByComparingTo("4.00");
+        assertThat(statements.isEmpty()).isTrue();
+
+        KeyValueStore<String, Long> rejected = driver.getKeyValueStore(BillingTopology.REJECTIONS_STORE);
+        assertThat(rejected.get("acme/2026-10/c1")).isEqualTo(1L);
+        assertThat(rejected.get("acme/2026-11/c1")).isEqualTo(2L);
+    }
+
+    @Test
+    void februaryOfALeapYearHas29DaysAndClosesOnTheFirstOfMarch() {
+        startAt("2028-02-29T12:00:00Z");
+        send("acme", "c1", "geocoding-stored", "2028-02-29", 2, 500);
+        send("acme", "c1", "geocoding-stored", "2028-03-01", 2, 700);
+
+        clockTo("2028-03-01T00:30:00Z");
+        assertThat(statements.isEmpty()).isTrue();
+        clockTo("2028-03-01T01:00:00Z");
+
+        Statement february = statements.readValue();
+        assertThat(february.statementId()).isEqualTo("acme-2028-02-final");
+        assertThat(line(february, "geocoding-stored").units()).isEqualTo(500);
+        assertThat(february.amountDue()).isEqualByComparingTo("2.00");
+        assertThat(statements.isEmpty()).isTrue();
+    }
+
+    @Test
+    void freeUnitsApplyOncePerAccountAndServiceNotPerCredential() {
+        startAt("2026-11-20T00:00:00Z");
+        send("acme", "c1", "geocoding", "2026-11-02", 10, 15_000);
+        send("acme", "c2", "geocoding", "2026-11-03", 10, 15_000);
+        send("globex", "g1", "geocoding", "2026-11-03", 10, 15_000);
+
+        clockTo("2026-12-01T01:00:00Z");
+        List<Statement> issued = statements.readValuesToList();
+        assertThat(issued).extracting(Statement::statementId)
+                .containsExactlyInAnyOrder("acme-2026-11-final", "globex-2026-11-final");
+        Statement acme = issued.stream().filter(s -> s.accountId().equals("acme")).findFirst().orElseThrow();
+        StatementLine geocoding = line(acme, "geocoding");
+        assertThat(geocoding.units()).isEqualTo(30_000);
+        assertThat(geocoding.requests()).isEqualTo(20);
+        assertThat(geocoding.freeUnits()).isEqualTo(20_000);
+        assertThat(geocoding.billableUnits()).isEqualTo(10_000);
+        assertThat(geocoding.amount()).isEqualTo(new BigDecimal("5.00"));
+        assertThat(acme.amountDue()).isEqualTo(new BigDecimal("5.00"));
+
+        Statement globex = issued.stream().filter(s -> s.accountId().equals("globex")).findFirst().orElseThrow();
+        assertThat(line(globex, "geocoding").freeUnits()).isEqualTo(15_000);
+        assertThat(globex.amountDue()).isEqualTo(new BigDecimal("0.00"));
+    }
+
+    @Test
+    void amountsAreRoundedHalfEvenToCentsPerLine() {
+        startAt("2026-11-20T00:00:00Z");
+        // geocoding: 50 billable units x 0.50 / 1000 = 0.025 -> 0.02 (half-up would say 0.03)
+        send("acme", "c1", "geocoding", "2026-11-02", 1, 20_050);
+        // basemaps: 2,000,300 - 2,000,000 free = 300 x 0.15 / 1000 = 0.045 -> 0.04
+        send("acme", "c1", "basemaps", "2026-11-02", 1, 2_000_300);
+
+        clockTo("2026-12-01T01:00:00Z");
+        Statement statement = statements.readValue();
+        assertThat(line(statement, "geocoding").amount()).isEqualTo(new BigDecimal("0.02"));
+        assertThat(line(statement, "basemaps").amount()).isEqualTo(new BigDecimal("0.04"));
+        assertThat(statement.amountDue()).isEqualTo(new BigDecimal("0.06"));
+    }
+
+    @Test
+    void anIdleAccountsCycleClosesOnTheWallClockWithItsStatement() {
+        startAt("2026-11-03T10:00:00Z");
+        send("acme", "c1", "geocoding-stored", "2026-11-03", 3, 250);
+        clockTo("2026-11-30T23:59:59Z");
+        assertThat(statements.isEmpty()).isTrue();
+
+        // no record of any kind arrives: only the wall clock moves
+        clockTo("2026-12-01T01:00:05Z");
+        Statement statement = statements.readValue();
+        assertThat(statement.statementId()).isEqualTo("acme-2026-11-final");
+        assertThat(statement.kind()).isEqualTo("final");
+        assertThat(statement.issuedAt()).isEqualTo(Instant.parse("2026-12-01T01:00:05Z"));
+        assertThat(statement.currency()).isEqualTo("USD");
+        assertThat(statement.amountDue()).isEqualTo(new BigDecimal("1.00"));
+        assertThat(statements.isEmpty()).isTrue();
+
+        clockTo("2026-12-01T02:00:00Z");
+        assertThat(statements.isEmpty()).as("a closed cycle without changes issues nothing more").isTrue();
+        KeyValueStore<String, Statement> kept = driver.getKeyValueStore(BillingTopology.STATEMENTS_STORE);
+        assertThat(kept.get("acme/2026-11/0000").statementId()).isEqualTo("acme-2026-11-final");
+    }
+
+    @Test
+    void lateUsageForAClosedCycleIsBilledAsOneAdjustmentWithOnlyTheDifference() {
+        startAt("2026-11-30T12:00:00Z");
+        send("acme", "c1", "geocoding-stored", "2026-11-30", 10, 1000);
+        send("acme", "c1", "geocoding", "2026-11-30", 5, 100);
+        clockTo("2026-12-01T01:00:00Z");
+        assertThat(statements.readValue().amountDue()).isEqualTo(new BigDecimal("4.00"));
+
+        // two later updates of the same day (latest totals, not deltas) and an unchanged repeat
+        send("acme", "c1", "geocoding-stored", "2026-11-30", 12, 1200);
+        send("acme", "c1", "geocoding-stored", "2026-11-30", 15, 1500);
+        send("acme", "c1", "geocoding", "2026-11-30", 5, 100);
+        clockTo("2026-12-01T01:00:10Z");
+
+        Statement adjustment = statements.readValue();
+        assertThat(adjustment.statementId()).isEqualTo("acme-2026-11-adj-1");
+        assertThat(adjustment.kind()).isEqualTo("adjustment");
+        assertThat(adjustment.lines()).hasSize(1);
+        StatementLine line = line(adjustment, "geocoding-stored");
+        assertThat(line.requests()).isEqualTo(5);
+        assertThat(line.units()).isEqualTo(500);
+        assertThat(line.billableUnits()).isEqualTo(500);
+        assertThat(line.amount()).isEqualTo(new BigDecimal("2.00"));
+        assertThat(adjustment.amountDue()).isEqualTo(new BigDecimal("2.00"));
+        assertThat(statements.isEmpty()).isTrue();
+
+        clockTo("2026-12-01T01:00:20Z");
+        assertThat(statements.isEmpty()).isTrue();
+        send("acme", "c2", "geocoding-stored", "2026-11-29", 1, 250);
+        clockTo("2026-12-01T01:00:30Z");
+        Statement second = statements.readValue();
+        assertThat(second.statementId()).isEqualTo("acme-2026-11-adj-2");
+        assertThat(second.amountDue()).isEqualTo(new BigDecimal("1.00"));
+        assertThat(statements.isEmpty()).isTrue();
+    }
+
+    @Test
+    void namesOfDeletedCredentialsAreKeptForTheReports() {
+        startAt("2026-11-03T10:00:00Z");
+        Instant at = Instant.parse("2026-11-01T00:00:00Z");
+        credentials.pipeInput("c1", new CredentialEvent.CredentialCreated("e1", "c1", "acme", 1, at, "Web app",
+                List.of("premium:user:geocode:temporary"), List.of(), List.of()));
+        credentials.pipeInput("c1", new CredentialEvent.CredentialDeleted("e2", "c1", "acme", 2, at.plusSeconds(60)));
+        send("acme", "c1", "geocoding", "2026-11-02", 1, 10);
+
+        KeyValueStore<String, CredentialInfo> names = driver.getKeyValueStore(BillingTopology.CREDENTIALS_STORE);
+        assertThat(names.get("acme/c1").name()).isEqualTo("Web app");
+        assertThat(names.get("acme/c1").deletedAt()).isEqualTo(at.plusSeconds(60));
+        KeyValueStore<String, Totals> days = driver.getKeyValueStore(BillingTopology.USAGE_STORE);
+        assertThat(days.get("acme/2026-11/c1/geocoding/2026-11-02")).isEqualTo(new Totals(1, 10));
+        assertThat(statements.isEmpty()).isTrue();
+    }
+}

@@ -1,0 +1,72 @@
+package io.keymeter.billing.ledger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.keymeter.events.CredentialEvent;
+import io.keymeter.events.Rejection;
+import io.keymeter.events.RejectionReason;
+import io.keymeter.events.UsageDaily;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.List;
+import org.apache.kafka.streams.KeyValue;
+import org.junit.jupiter.api.Test;
+
+class InputMappersTest {
+
+    private final Instant at = Instant.parse("2026-11-02T10:00:00Z");
+
+    @Test
+    void usageIsKeyedByItsAccount() {
+        UsageDaily day = new UsageDaily("acme", "c1", "routing", LocalDate.parse("2026-11-02"), 3, 4);
+        KeyValue<String, BillingInput> mapped = InputMappers.usage(day.key(), day);
+        assertThat(mapped.key).isEqualTo("acme");
+        assertThat(mapped.value).isEqualTo(new BillingInput.Usage(day));
+    }
+
+    @Test
+    void aTombstoneBecomesZeroTotalsReadFromTheKey() {
+        KeyValue<String, BillingInput> mapped = InputMappers.usage("acme/c1/routing/2026-11-02", null);
+        assertThat(mapped.value).isEqualTo(new BillingInput.Usage(
+                new UsageDaily("acme", "c1", "routing", LocalDate.parse("2026-11-02"), 0, 0)));
+    }
+
+    @Test
+    void unattributableUsageFailsSoItReachesTheDeadLetters() {
+        assertThatThrownBy(() -> InputMappers.usage("garbage", null)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> InputMappers.usage("k", new UsageDaily(null, "c1", "routing",
+                LocalDate.parse("2026-11-02"), 1, 1))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> InputMappers.usage("k", new UsageDaily("acme", "c1", "routing",
+                LocalDate.parse("2026-11-02"), -1, 1))).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void onlyCreatedAndDeletedEventsCarryNames() {
+        assertThat(InputMappers.credential("c1", new CredentialEvent.CredentialCreated("e", "c1", "acme", 1, at, "Web",
+                List.of(), List.of(), List.of())))
+                .containsExactly(KeyValue.pair("acme", new BillingInput.CredentialNamed("c1", "Web", at, false)));
+        assertThat(InputMappers.credential("c1", new CredentialEvent.CredentialDeleted("e", "c1", "acme", 2, at)))
+                .containsExactly(KeyValue.pair("acme", new BillingInput.CredentialNamed("c1", null, at, true)));
+        assertThat(InputMappers.credential("c1", new CredentialEvent.ReferrersChanged("e", "c1", "acme", 3, at, List.of())))
+                .isEmpty();
+    }
+
+    @Test
+    void rejectionsWithoutACredentialAreNotAnAccountsToBill() {
+        Rejection unknownKey = new Rejection("r", "k", null, null, "routing", "solve", 1, null, null, at,
+                RejectionReason.UNKNOWN_KEY);
+        Rejection expired = new Rejection("r", "k", "acme", "c1", "routing", "solve", 1, null, null, at,
+                RejectionReason.EXPIRED);
+        assertThat(InputMappers.attributable("k", unknownKey)).isFalse();
+        assertThat(InputMappers.attributable("k", expired)).isTrue();
+        assertThat(InputMappers.rejection("k", expired))
+                .isEqualTo(KeyValue.pair("acme", new BillingInput.Rejected("c1", at)));
+    }
+
+    @Test
+    void usageKeysSplitEvenWhenACredentialIdHoldsASlash() {
+        StoreKeys.UsageKey key = StoreKeys.UsageKey.parse(StoreKeys.usage("acme", "c/1", "routing", LocalDate.parse("2026-11-02")));
+        assertThat(key).isEqualTo(new StoreKeys.UsageKey("acme", "2026-11", "c/1", "routing", LocalDate.parse("2026-11-02")));
+    }
+}

@@ -1,0 +1,40 @@
+package io.keymeter.billing.reports;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.StringReader;
+import java.math.BigDecimal;
+import java.time.LocalDate;
+import java.util.List;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVRecord;
+import org.junit.jupiter.api.Test;
+
+class UsageCsvTest {
+
+    @Test
+    void namesWithCommasQuotesAndNewlinesSurviveARoundTrip() throws Exception {
+        StringBuilder out = new StringBuilder();
+        String name = "Acme, \"West\"\nline two";
+        UsageCsv.write(out, List.of(new UsageCsv.Line(LocalDate.parse("2026-11-02"), "c1", name, "geocoding", 3, 40,
+                new BigDecimal("0.02"))));
+
+        assertThat(out.toString()).startsWith("date,credential_id,credential_name,service,requests,units,cost\r\n")
+                .contains("\"Acme, \"\"West\"\"\nline two\"");
+        List<CSVRecord> records = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get()
+                .parse(new StringReader(out.toString())).getRecords();
+        assertThat(records).singleElement().satisfies(r -> {
+            assertThat(r.get("credential_name")).isEqualTo(name);
+            assertThat(r.get("date")).isEqualTo("2026-11-02");
+            assertThat(r.get("units")).isEqualTo("40");
+            assertThat(r.get("cost")).isEqualTo("0.02");
+        });
+    }
+
+    @Test
+    void anEmptyCycleIsJustTheHeader() throws Exception {
+        StringBuilder out = new StringBuilder();
+        UsageCsv.write(out, List.of());
+        assertThat(out).hasToString("date,credential_id,credential_name,service,requests,units,cost\r\n");
+    }
+}
