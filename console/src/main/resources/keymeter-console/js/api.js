@@ -8,7 +8,9 @@ export class ApiError extends Error {
     this.status = status;
     this.title = problem.title || (status ? `Error ${status}` : 'Network error');
     this.detail = problem.detail || '';
-    this.errors = Array.isArray(problem.errors) ? problem.errors : [];
+    // RFC 9457 extension member; some serializers nest extensions under "properties"
+    const errors = problem.errors ?? problem.properties?.errors;
+    this.errors = Array.isArray(errors) ? errors : [];
   }
 
   static async from(response) {

@@ -19,6 +19,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.condition.EnabledIf;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.ExpectedConditions;
@@ -56,6 +59,17 @@ class ConsoleBrowserTest {
 
     private HeadlessChromium browser;
 
+    /** A failing step leaves a screenshot of what the browser showed. */
+    @RegisterExtension
+    final TestWatcher screenshotOnFailure = new TestWatcher() {
+        @Override
+        public void testFailed(ExtensionContext context, Throwable cause) {
+            if (browser != null) {
+                browser.screenshot("failed-" + context.getRequiredTestMethod().getName());
+            }
+        }
+    };
+
     @BeforeAll
     void startBrowser() {
         browser = new HeadlessChromium();
@@ -77,7 +91,7 @@ class ConsoleBrowserTest {
     void signInRefusesAWrongTokenKeepsTheRightOneInTheTabOnlyAndSignOutForgetsIt() {
         signedOut();
         browser.visible(By.id("token")).sendKeys("not-a-token");
-        browser.clickable(By.id("sign-in")).click();
+        browser.click(By.id("sign-in"));
         WebElement problem = browser.visible(By.cssSelector("#signin-form .problem"));
         assertThat(problem.getText()).contains("That token was not accepted");
         assertThat(browser.js("return sessionStorage.length")).isEqualTo(0L);
@@ -86,13 +100,13 @@ class ConsoleBrowserTest {
         WebElement token = browser.driver().findElement(By.id("token"));
         token.clear();
         token.sendKeys(TestAccounts.token(ACCOUNT));
-        browser.clickable(By.id("sign-in")).click();
+        browser.click(By.id("sign-in"));
         browser.visible(By.id("new-credential"));
         assertThat(browser.js("return sessionStorage.getItem('keymeter.accountToken')"))
                 .isEqualTo(TestAccounts.token(ACCOUNT));
         assertThat(browser.js("return localStorage.length + document.cookie.length")).isEqualTo(0L);
 
-        browser.clickable(By.id("sign-out")).click();
+        browser.click(By.id("sign-out"));
         assertThat(browser.visible(By.id("signin-notice")).getText()).contains("signed out");
         assertThat(browser.js("return sessionStorage.getItem('keymeter.accountToken')")).isNull();
         assertThat(browser.driver().findElement(By.id("nav")).isDisplayed()).isFalse();
@@ -105,27 +119,27 @@ class ConsoleBrowserTest {
         String name = "Storefront " + UUID.randomUUID().toString().substring(0, 8);
 
         // create: a bad referrer is refused and the API's message shows beside the form
-        browser.clickable(By.id("new-credential")).click();
+        browser.click(By.id("new-credential"));
         browser.visible(By.id("field-name")).sendKeys(name);
         check("premium:user:basemaps");
         browser.driver().findElement(By.id("field-referrers")).sendKeys("not a referrer");
-        browser.clickable(By.id("create-credential")).click();
+        browser.click(By.id("create-credential"));
         WebElement problem = browser.visible(By.cssSelector("#credential-form .problem"));
         assertThat(problem.getText()).isNotBlank();
         assertThat(browser.driver().findElement(By.id("field-referrers")).getAttribute("aria-invalid"))
-                .as("the referrers field is marked as the cause").isEqualTo("true");
+                .as("the referrers field is marked as the cause of: %s", problem.getText()).isEqualTo("true");
         browser.screenshot("02-new-credential-refused");
 
         browser.driver().findElement(By.id("field-referrers")).clear();
         check("premium:user:geocode:temporary");
-        browser.clickable(By.id("create-credential")).click();
+        browser.click(By.id("create-credential"));
         assertThat(browser.visible(By.id("credential-name")).getText()).isEqualTo(name);
         String credentialId = browser.driver().findElement(By.id("credential-id")).getText();
         assertThat(slotStatus(1)).isEqualTo("none");
 
         // generate: the key is read from the one-time dialog, and is gone from the page once it is closed
-        browser.clickable(By.cssSelector("#slot-1 [data-action='generate']")).click();
-        browser.clickable(By.cssSelector("#expiration-dialog [data-action='confirm']")).click();
+        browser.click(By.cssSelector("#slot-1 [data-action='generate']"));
+        browser.click(By.cssSelector("#expiration-dialog [data-action='confirm']"));
         String key = issuedKey("03-key-dialog");
         String keyId = keyIdOf(key);
         await().atMost(Duration.ofSeconds(10)).until(() -> "active".equals(slotStatus(1)));
@@ -141,16 +155,16 @@ class ConsoleBrowserTest {
         awaitVerify(key, "basemaps", true, null);
 
         // a secondary key, then regenerate the primary with a new expiration: the old primary is rejected
-        browser.clickable(By.cssSelector("#slot-2 [data-action='generate']")).click();
-        browser.clickable(By.cssSelector("#expiration-dialog [data-action='confirm']")).click();
+        browser.click(By.cssSelector("#slot-2 [data-action='generate']"));
+        browser.click(By.cssSelector("#expiration-dialog [data-action='confirm']"));
         String secondary = issuedKey(null);
         await().atMost(Duration.ofSeconds(10)).until(() -> "active".equals(slotStatus(2)));
 
         LocalDate newExpiry = LocalDate.now(ZoneOffset.UTC).plusDays(20);
-        browser.clickable(By.cssSelector("#slot-1 [data-action='regenerate']")).click();
-        browser.clickable(By.id("key-set-expiration")).click();
+        browser.click(By.cssSelector("#slot-1 [data-action='regenerate']"));
+        browser.click(By.id("key-set-expiration"));
         setDate(browser.visible(By.id("key-expiration")), newExpiry);
-        browser.clickable(By.cssSelector("#expiration-dialog [data-action='confirm']")).click();
+        browser.click(By.cssSelector("#expiration-dialog [data-action='confirm']"));
         String regenerated = issuedKey("04-regenerated-key-dialog");
         assertThat(regenerated).isNotEqualTo(key);
         awaitVerify(key, "basemaps", false, "invalidated");
@@ -161,16 +175,16 @@ class ConsoleBrowserTest {
 
         // changing privileges warns first; cancel changes nothing, confirm invalidates every key
         uncheck("premium:user:geocode:temporary");
-        browser.clickable(By.cssSelector("#privileges-form [data-action='save']")).click();
+        browser.click(By.cssSelector("#privileges-form [data-action='save']"));
         WebElement confirm = browser.visible(By.id("confirm-dialog"));
         assertThat(confirm.getText()).contains("invalidates every API key");
         browser.screenshot("05-privileges-confirmation");
-        confirm.findElement(By.cssSelector("[data-action='cancel']")).click();
+        browser.click(confirm.findElement(By.cssSelector("[data-action='cancel']")));
         browser.waiting().until(ExpectedConditions.invisibilityOfElementLocated(By.id("confirm-dialog")));
         assertThat((List<Object>) credential(ACCOUNT, credentialId).get("privileges")).hasSize(2);
 
-        browser.clickable(By.cssSelector("#privileges-form [data-action='save']")).click();
-        browser.visible(By.id("confirm-dialog")).findElement(By.cssSelector("[data-action='confirm']")).click();
+        browser.click(By.cssSelector("#privileges-form [data-action='save']"));
+        browser.click(browser.visible(By.id("confirm-dialog")).findElement(By.cssSelector("[data-action='confirm']")));
         await().atMost(Duration.ofSeconds(10))
                 .until(() -> "invalidated".equals(slotStatus(1)) && "invalidated".equals(slotStatus(2)));
         assertThat((List<Object>) credential(ACCOUNT, credentialId).get("privileges"))
@@ -180,7 +194,7 @@ class ConsoleBrowserTest {
         browser.screenshot("06-credential-settings");
 
         // the list shows the credential with its two (now invalidated) keys
-        browser.clickable(By.linkText("← Credentials")).click();
+        browser.click(By.linkText("← Credentials"));
         WebElement row = browser.visible(By.cssSelector("tr[data-credential-id='" + credentialId + "']"));
         assertThat(row.getText()).contains(name).contains("Invalidated");
         browser.screenshot("07-credentials");
@@ -207,7 +221,9 @@ class ConsoleBrowserTest {
         assertThat(sendRequests(key, "basemaps", 5, 3).getStatusCode().value()).isEqualTo(202);
         assertThat(sendRequests(key, "routing", 2, 10).getStatusCode().value()).isEqualTo(202);
         String cycle = LocalDate.now(ZoneOffset.UTC).toString().substring(0, 7);
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        String keyId = keyIdOf(key);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+            nudgeMetering(keyId);
             Map<String, Object> usage = exchange(USAGE_ACCOUNT, HttpMethod.GET, "/v1/usage?cycle=" + cycle, null).getBody();
             assertThat(serviceUnits(usage)).containsEntry("basemaps", 15).containsEntry("routing", 20);
         });
@@ -229,7 +245,7 @@ class ConsoleBrowserTest {
         browser.screenshot("08-usage");
 
         // and the CSV downloads with the bearer token
-        browser.clickable(By.id("download-csv")).click();
+        browser.click(By.id("download-csv"));
         java.nio.file.Path csv = browser.downloads().resolve("keymeter-usage-" + cycle + ".csv");
         await().atMost(Duration.ofSeconds(10)).until(() -> java.nio.file.Files.exists(csv));
         List<String> lines = java.nio.file.Files.readAllLines(csv);
@@ -264,21 +280,21 @@ class ConsoleBrowserTest {
     private void signIn(String account) {
         signedOut();
         browser.visible(By.id("token")).sendKeys(TestAccounts.token(account));
-        browser.clickable(By.id("sign-in")).click();
+        browser.click(By.id("sign-in"));
         browser.visible(By.id("new-credential"));
     }
 
     private void check(String privilege) {
         WebElement box = browser.driver().findElement(By.cssSelector("input[name='privileges'][value='" + privilege + "']"));
         if (!box.isSelected()) {
-            box.click();
+            browser.click(box);
         }
     }
 
     private void uncheck(String privilege) {
         WebElement box = browser.driver().findElement(By.cssSelector("input[name='privileges'][value='" + privilege + "']"));
         if (box.isSelected()) {
-            box.click();
+            browser.click(box);
         }
     }
 
@@ -295,7 +311,9 @@ class ConsoleBrowserTest {
         if (screenshot != null) {
             browser.screenshot(screenshot);
         }
-        dialog.findElement(By.cssSelector("[data-action='done']")).click();
+        browser.click(dialog.findElement(By.id("copy-api-key")));
+        browser.waiting().until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#key-dialog .copied"), "Copied"));
+        browser.click(dialog.findElement(By.cssSelector("[data-action='done']")));
         browser.waiting().until(ExpectedConditions.invisibilityOfElementLocated(By.id("key-dialog")));
         return key;
     }
@@ -373,6 +391,17 @@ class ConsoleBrowserTest {
         headers.setBearerAuth(TestAccounts.GATEWAY_TOKEN);
         headers.setContentType(MediaType.parseMediaType("application/x-ndjson"));
         return rest.exchange("/v1/requests", HttpMethod.POST, new HttpEntity<>(ndjson.toString(), headers), Map.class);
+    }
+
+    /**
+     * Metering judges a request once its key's stream time passes the request's timestamp plus the join grace
+     * ({@code keymeter.metering.join-grace}), so the last requests of a quiet key wait for later traffic on its
+     * partition. This sends that later traffic: a request with the same keyId but another secret, which metering
+     * rejects (it lands in rejections, never in usage).
+     */
+    private void nudgeMetering(String keyId) {
+        String forged = io.keymeter.events.ApiKeys.generate(keyId).apiKey();
+        assertThat(sendRequests(forged, "basemaps", 1, 1).getStatusCode().value()).isEqualTo(202);
     }
 
     @SuppressWarnings({"rawtypes", "unchecked"})

@@ -103,6 +103,16 @@ final class HeadlessChromium implements AutoCloseable {
         return waiting().until(ExpectedConditions.elementToBeClickable(by));
     }
 
+    /** Clicks an element once it is clickable, scrolled to the middle of the screen (clear of the sticky top bar). */
+    void click(By by) {
+        click(clickable(by));
+    }
+
+    void click(WebElement element) {
+        js("arguments[0].scrollIntoView({block: 'center'})", element);
+        element.click();
+    }
+
     Object js(String script, Object... args) {
         return ((JavascriptExecutor) driver).executeScript(script, args);
     }
@@ -120,6 +130,7 @@ final class HeadlessChromium implements AutoCloseable {
     /** Saves a screenshot of the whole page (not only the viewport) as target/screenshots/{name}.png. */
     @SuppressWarnings("unchecked")
     Path screenshot(String name) {
+        js("window.scrollTo(0, 0)");
         Map<String, Object> metrics = driver.executeCdpCommand("Page.getLayoutMetrics", Map.of());
         Map<String, Object> size = (Map<String, Object>) metrics.get("cssContentSize");
         Map<String, Object> viewport = (Map<String, Object>) metrics.get("cssLayoutViewport");
