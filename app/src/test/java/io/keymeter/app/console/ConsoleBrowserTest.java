@@ -154,12 +154,20 @@ class ConsoleBrowserTest {
         assertThat(sent.getBody()).containsEntry("accepted", 3);
         awaitVerify(key, "basemaps", true, null);
 
-        // a secondary key, then regenerate the primary with a new expiration: the old primary is rejected
+        // a secondary key expiring in 3 days is flagged as expiring soon; invalidating it asks first
         browser.click(By.cssSelector("#slot-2 [data-action='generate']"));
+        setDate(browser.visible(By.id("key-expiration")), LocalDate.now(ZoneOffset.UTC).plusDays(3));
         browser.click(By.cssSelector("#expiration-dialog [data-action='confirm']"));
         String secondary = issuedKey(null);
         await().atMost(Duration.ofSeconds(10)).until(() -> "active".equals(slotStatus(2)));
+        assertThat(browser.driver().findElement(By.id("slot-2")).getAttribute("class")).contains("is-expiring");
+        awaitVerify(secondary, "basemaps", true, null);
+        browser.click(By.cssSelector("#slot-2 [data-action='invalidate']"));
+        browser.click(browser.visible(By.id("confirm-dialog")).findElement(By.cssSelector("[data-action='confirm']")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> "invalidated".equals(slotStatus(2)));
+        awaitVerify(secondary, "basemaps", false, "invalidated");
 
+        // regenerate the primary with a new expiration: the old primary is rejected, the new one accepted
         LocalDate newExpiry = LocalDate.now(ZoneOffset.UTC).plusDays(20);
         browser.click(By.cssSelector("#slot-1 [data-action='regenerate']"));
         browser.click(By.id("key-set-expiration"));
@@ -190,7 +198,6 @@ class ConsoleBrowserTest {
         assertThat((List<Object>) credential(ACCOUNT, credentialId).get("privileges"))
                 .containsExactly("premium:user:basemaps");
         awaitVerify(regenerated, "basemaps", false, "invalidated");
-        awaitVerify(secondary, "basemaps", false, "invalidated");
         browser.screenshot("06-credential-settings");
 
         // the list shows the credential with its two (now invalidated) keys
@@ -253,6 +260,13 @@ class ConsoleBrowserTest {
         assertThat(lines).anySatisfy(line -> assertThat(line).startsWith(today + "," + credentialId + ",")
                 .contains(",basemaps,5,15,"));
 
+        // an earlier cycle: the selector reloads the page for it
+        String previous = LocalDate.now(ZoneOffset.UTC).minusMonths(1).toString().substring(0, 7);
+        new org.openqa.selenium.support.ui.Select(browser.clickable(By.id("cycle"))).selectByValue(previous);
+        browser.waiting().until(ExpectedConditions.urlContains("cycle=" + previous));
+        assertThat(browser.visible(By.id("no-usage")).getText()).contains("No usage");
+        assertThat(browser.visible(By.id("statements")).findElements(By.cssSelector(".problem"))).isEmpty();
+
         browser.phoneWidth(true);
         try {
             open("#/usage");
@@ -262,6 +276,37 @@ class ConsoleBrowserTest {
         } finally {
             browser.phoneWidth(false);
         }
+    }
+
+    @Test
+    void moneyIsSummedExactlyAndKeyStatesAreReadAsTheUserShouldSeeThem() {
+        open("#/");
+        Object result = browser.driver().executeAsyncScript("""
+                const done = arguments[arguments.length - 1];
+                import('./js/ui.js').then((ui) => {
+                  const now = Date.parse('2026-11-26T12:00:00Z');
+                  const day = 24 * 3600 * 1000;
+                  done({
+                    sum: ui.sumDecimals(['0.1', '0.2', '0.00045', '12']),
+                    negative: ui.sumDecimals(['1.50', '-2.25']),
+                    soon: ui.keyState({ status: 'active', expiresAt: new Date(now + 6 * day).toISOString() }, now),
+                    later: ui.keyState({ status: 'active', expiresAt: new Date(now + 8 * day).toISOString() }, now),
+                    past: ui.keyState({ status: 'active', expiresAt: new Date(now - 1000).toISOString() }, now).status,
+                    field: ui.fieldOf('referrers[3]'),
+                    money: ui.formatMoney('0.00045', 'USD'),
+                  });
+                }, (e) => done(String(e)));
+                """);
+        assertThat(result).isInstanceOf(Map.class);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> checks = (Map<String, Object>) result;
+        assertThat(checks.get("sum")).isEqualTo("12.30045");
+        assertThat(checks.get("negative")).isEqualTo("-0.75");
+        assertThat(checks.get("soon")).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP).containsEntry("status", "active").containsEntry("expiring", true);
+        assertThat(checks.get("later")).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP).containsEntry("expiring", false);
+        assertThat(checks.get("past")).isEqualTo("expired");
+        assertThat(checks.get("field")).isEqualTo("referrers");
+        assertThat(checks.get("money")).isEqualTo("$0.00045");
     }
 
     // ---- browser steps ----------------------------------------------------------------------------------------------
