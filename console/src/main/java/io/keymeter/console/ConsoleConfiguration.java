@@ -17,8 +17,9 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
  * JavaScript modules and CSS from {@code classpath:/keymeter-console/}) at {@code /} and the Chart.js WebJar under
  * {@code /webjars/}. The console is a client of the public HTTP API only; it has no endpoints of its own.
  *
- * <p>Resource handlers are the last handler mapping Spring MVC consults, so {@code /v1/**} controllers and the
- * actuator endpoints are still answered by their own handlers.
+ * <p>Resource handlers are the last handler mapping Spring MVC consults, and they claim only the console's own
+ * paths, so {@code /v1/**} controllers and the actuator endpoints are answered by their own handlers, and an unknown
+ * path stays a plain 404.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnRole(Role.CONSOLE)
@@ -27,6 +28,8 @@ public class ConsoleConfiguration implements WebMvcConfigurer {
 
     static final String CONSOLE_LOCATION = "classpath:/keymeter-console/";
     static final String WEBJARS_LOCATION = "classpath:/META-INF/resources/webjars/";
+    /** Everything under {@code keymeter-console/}: the page, its modules, styles and icon. */
+    static final String[] CONSOLE_PATHS = {"/index.html", "/favicon.svg", "/js/**", "/css/**"};
 
     @Bean
     FilterRegistrationBean<ConsoleHeadersFilter> consoleHeadersFilter() {
@@ -42,8 +45,9 @@ public class ConsoleConfiguration implements WebMvcConfigurer {
                 .addResourceLocations(WEBJARS_LOCATION)
                 .setCacheControl(CacheControl.maxAge(Duration.ofHours(1)))
                 .resourceChain(true);
+        // only the console's own paths: a catch-all /** would answer an unknown POST /v1/... with 405 instead of 404.
         // no-cache: the browser revalidates (Last-Modified), so a new release is picked up on the next load
-        registry.addResourceHandler("/**")
+        registry.addResourceHandler(CONSOLE_PATHS)
                 .addResourceLocations(CONSOLE_LOCATION)
                 .setCacheControl(CacheControl.noCache())
                 .resourceChain(true);

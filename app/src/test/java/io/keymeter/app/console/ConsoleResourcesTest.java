@@ -3,14 +3,18 @@ package io.keymeter.app.console;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.keymeter.app.support.KeymeterIntegrationTest;
+import io.keymeter.app.support.TestAccounts;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.resttestclient.TestRestTemplate;
+import org.springframework.http.HttpEntity;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 
-/** What the console role serves, and that serving it at {@code /**} leaves the API and the actuator alone. */
+/** What the console role serves, and that serving it leaves the API, the actuator and unknown paths alone. */
 @KeymeterIntegrationTest
 class ConsoleResourcesTest {
 
@@ -62,8 +66,19 @@ class ConsoleResourcesTest {
     }
 
     @Test
+    void anUnknownApiCallIsStillANotFound() {
+        HttpHeaders headers = new HttpHeaders();
+        headers.setBearerAuth(TestAccounts.token("wonka"));
+        headers.setContentType(MediaType.APPLICATION_JSON);
+        ResponseEntity<String> answer = rest.exchange("/v1/no-such-call", HttpMethod.POST,
+                new HttpEntity<>("{}", headers), String.class);
+        assertThat(answer.getStatusCode()).isEqualTo(HttpStatus.NOT_FOUND);
+    }
+
+    @Test
     void anUnknownPathIsANotFoundNotAServerError() {
         assertThat(rest.getForEntity("/no-such-page.html", String.class).getStatusCode()).isEqualTo(HttpStatus.NOT_FOUND);
         assertThat(rest.getForEntity("/../application.yml", String.class).getStatusCode().is2xxSuccessful()).isFalse();
+        assertThat(rest.getForEntity("/js/../../application.yml", String.class).getStatusCode().is2xxSuccessful()).isFalse();
     }
 }
