@@ -6,9 +6,15 @@ import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.config.Role;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.platform.streams.StreamsFactory;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.streams.StreamsConfig;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.ComponentScan;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 
 /** The credential-store role: present only when {@code keymeter.roles} enables it. */
 @Configuration(proxyBeanMethods = false)
@@ -19,9 +25,28 @@ public class CredentialStoreConfiguration {
     /** Bean name of the credential store's Kafka Streams application (several roles define a {@link StreamsApp}). */
     public static final String STREAMS = "credentialStoreStreams";
 
+    /** Host other instances forward reads to; default: this machine's host name. */
+    public static final String ADVERTISED_HOST = "keymeter.credentials.advertised-host";
+
     @Bean(STREAMS)
-    StreamsApp credentialStoreStreams(StreamsFactory factory, KeymeterProperties properties) {
+    StreamsApp credentialStoreStreams(StreamsFactory factory, KeymeterProperties properties, Environment environment) {
         CredentialTopology topology = new CredentialTopology(properties.keys().expiringNotice());
-        return factory.create(CredentialTopology.APP_NAME, topology.build(), CredentialTopology.OVERRIDES);
+        Map<String, Object> overrides = new HashMap<>(CredentialTopology.OVERRIDES);
+        int port = environment.getProperty("server.port", Integer.class, 8080);
+        if (port > 0) {
+            // where this instance answers HTTP: reads of credentials owned by another instance are forwarded there.
+            // With a random port (0, tests) the port is not known yet and reads stay local.
+            overrides.put(StreamsConfig.APPLICATION_SERVER_CONFIG,
+                    environment.getProperty(ADVERTISED_HOST, localHostName()) + ":" + port);
+        }
+        return factory.create(CredentialTopology.APP_NAME, topology.build(), overrides);
+    }
+
+    private static String localHostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "localhost";
+        }
     }
 }

@@ -42,7 +42,17 @@ public final class ApiKeys {
 
     /** A new secret for the given keyId. */
     public static GeneratedKey generate(String keyId) {
-        String secret = randomBase62(SECRET_LENGTH);
+        return assemble(keyId, randomBase62(SECRET_LENGTH));
+    }
+
+    /**
+     * The key made of this keyId and secret (both base62, of the format's lengths). For tools that need
+     * reproducible keys, such as seeded load generators; production keys come from {@link #generate()}.
+     */
+    public static GeneratedKey assemble(String keyId, String secret) {
+        if (!isKeyId(keyId) || secret == null || secret.length() != SECRET_LENGTH || !isBase62(secret, 0, SECRET_LENGTH)) {
+            throw new IllegalArgumentException("keyId or secret does not fit the key format");
+        }
         String body = PREFIX + keyId + "_" + secret;
         return new GeneratedKey(keyId, body + checksum(body), hashSecret(secret));
     }

@@ -7,14 +7,20 @@ import io.keymeter.credentials.lifecycle.CommandReply;
 import io.keymeter.credentials.lifecycle.Credential;
 import io.keymeter.credentials.lifecycle.CredentialCommand;
 import io.keymeter.events.ApiKeys;
+import io.keymeter.events.Json;
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.security.Account;
 import io.keymeter.platform.web.ApiProblem;
 import java.net.URI;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
+import org.apache.kafka.streams.state.HostInfo;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -22,6 +28,7 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
@@ -38,12 +45,15 @@ class CredentialController {
 
     private final CommandBus bus;
     private final CredentialReads reads;
+    private final ReadForwarder forwarder;
     private final KeymeterProperties.Keys keys;
     private final Clock clock;
 
-    CredentialController(CommandBus bus, CredentialReads reads, KeymeterProperties properties, Clock clock) {
+    CredentialController(CommandBus bus, CredentialReads reads, ReadForwarder forwarder, KeymeterProperties properties,
+                         Clock clock) {
         this.bus = bus;
         this.reads = reads;
+        this.forwarder = forwarder;
         this.keys = properties.keys();
         this.clock = clock;
     }
@@ -62,14 +72,34 @@ class CredentialController {
         return ResponseEntity.created(URI.create("/v1/credentials/" + id)).body(view(created));
     }
 
+    /** This instance's credentials of the account, plus those of every other instance of the store. */
     @GetMapping
-    CredentialList list(Account account) {
-        return new CredentialList(reads.list(account.id()).stream().map(this::view).toList());
+    CredentialList list(Account account, @RequestHeader(HttpHeaders.AUTHORIZATION) String authorization,
+                        @RequestHeader(name = ReadForwarder.HEADER, required = false) String forwarded) {
+        List<CredentialView> views = new ArrayList<>(reads.list(account.id()).stream().map(this::view).toList());
+        if (forwarded == null) {
+            for (HostInfo other : reads.otherInstances()) {
+                forwarder.getJson(other, "/v1/credentials", authorization).get("credentials").forEach(c ->
+                        views.add(Json.mapper().treeToValue(c, CredentialView.class)));
+            }
+            views.sort(Comparator.comparing(CredentialView::createdAt).thenComparing(CredentialView::id));
+        }
+        return new CredentialList(views);
     }
 
+    /** Answered by the instance that owns the credential's partition (forwarded there when it is another one). */
     @GetMapping("/{id}")
-    CredentialView get(Account account, @PathVariable String id) {
-        return view(reads.find(account.id(), checkId(id)).orElseThrow(() -> notFound(id)));
+    ResponseEntity<?> get(Account account, @PathVariable String id,
+                          @RequestHeader(HttpHeaders.AUTHORIZATION) String authorization,
+                          @RequestHeader(name = ReadForwarder.HEADER, required = false) String forwarded) {
+        checkId(id);
+        if (forwarded == null) {
+            Optional<HostInfo> owner = reads.owner(id);
+            if (owner.isPresent()) {
+                return forwarder.get(owner.get(), "/v1/credentials/" + id, authorization);
+            }
+        }
+        return ResponseEntity.ok(view(reads.find(account.id(), id).orElseThrow(() -> notFound(id))));
     }
 
     @PutMapping("/{id}/privileges")
@@ -124,11 +154,11 @@ class CredentialController {
     }
 
     @PostMapping("/{id}/keys/{slot}/regenerate")
-    ResponseEntity<IssuedKey> regenerate(Account account, @PathVariable String id, @PathVariable int slot,
+    ResponseEntity<IssuedKey> regenerate(Account account, @PathVariable String id, @PathVariable("slot") String slotText,
                                          @RequestBody(required = false) CredentialRequests.RegenerateKey body) {
         checkId(id);
         CredentialValidator v = new CredentialValidator();
-        v.slot(slot);
+        int slot = v.pathSlot(slotText);
         java.time.Instant expiresAt = body == null ? null : body.expiresAt();
         v.expiresAt(expiresAt, false, clock.instant(), keys);
         v.throwIfInvalid();
@@ -139,10 +169,10 @@ class CredentialController {
     }
 
     @PostMapping("/{id}/keys/{slot}/invalidate")
-    CredentialView invalidate(Account account, @PathVariable String id, @PathVariable int slot) {
+    CredentialView invalidate(Account account, @PathVariable String id, @PathVariable("slot") String slotText) {
         checkId(id);
         CredentialValidator v = new CredentialValidator();
-        v.slot(slot);
+        int slot = v.pathSlot(slotText);
         v.throwIfInvalid();
         return view(applied(new CredentialCommand.InvalidateKey(newCommandId(), id, account.id(), bus.deadline(), slot),
                 id));

@@ -10,9 +10,14 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyQueryMetadata;
 import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.StreamsMetadata;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
@@ -20,17 +25,21 @@ import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.stereotype.Component;
 
 /**
- * Reads credentials from the {@code credentials} store of this instance (interactive queries over every partition
- * this instance hosts). Secret hashes never leave here. A store that is not queryable yet (starting, rebalancing)
- * answers 503 with Retry-After.
+ * Reads credentials from the {@code credentials} store through interactive queries. This instance answers for the
+ * partitions it hosts; {@link #owner} and {@link #otherInstances} tell where the rest live (from the
+ * {@code application.server} metadata), so the controller can forward. Secret hashes never leave here. A store that
+ * is not queryable yet (starting, rebalancing) answers 503 with Retry-After.
  */
 @Component
 class CredentialReads {
 
     private final StreamsApp streams;
+    private final HostInfo self;
 
     CredentialReads(@Qualifier(CredentialStoreConfiguration.STREAMS) StreamsApp streams) {
         this.streams = streams;
+        String server = streams.config().getProperty(StreamsConfig.APPLICATION_SERVER_CONFIG);
+        this.self = server == null || server.isEmpty() ? HostInfo.unavailable() : HostInfo.buildFromEndpoint(server);
     }
 
     /** The account's credential, or empty when missing or another account's (indistinguishable on purpose). */
@@ -44,6 +53,7 @@ class CredentialReads {
         }
     }
 
+    /** The account's credentials held by this instance. */
     List<Credential> list(String accountId) {
         List<Credential> out = new ArrayList<>();
         try (KeyValueIterator<String, Credential> all = store().all()) {
@@ -59,14 +69,45 @@ class CredentialReads {
         return out;
     }
 
-    private ReadOnlyKeyValueStore<String, Credential> store() {
+    /** Another instance that owns the credential's partition, or empty when this one does (or nobody says). */
+    Optional<HostInfo> owner(String credentialId) {
+        if (self.equals(HostInfo.unavailable())) {
+            return Optional.empty();
+        }
+        KeyQueryMetadata metadata = kafkaStreams().queryMetadataForKey(CredentialTopology.STORE, credentialId,
+                Serdes.String().serializer());
+        if (metadata == null || metadata.equals(KeyQueryMetadata.NOT_AVAILABLE) || metadata.activeHost().equals(self)) {
+            return Optional.empty();
+        }
+        return Optional.of(metadata.activeHost());
+    }
+
+    /** The other instances hosting part of the store. */
+    List<HostInfo> otherInstances() {
+        if (self.equals(HostInfo.unavailable())) {
+            return List.of();
+        }
+        return kafkaStreams().streamsMetadataForStore(CredentialTopology.STORE).stream()
+                .map(StreamsMetadata::hostInfo).filter(h -> !h.equals(self)).distinct().toList();
+    }
+
+    private KafkaStreams kafkaStreams() {
         try {
-            if (streams.state() != KafkaStreams.State.RUNNING) {
+            KafkaStreams kafkaStreams = streams.kafkaStreams();
+            if (kafkaStreams.state() != KafkaStreams.State.RUNNING) {
                 throw notReady();
             }
-            return streams.store(StoreQueryParameters.fromNameAndType(CredentialTopology.STORE,
+            return kafkaStreams;
+        } catch (IllegalStateException e) {
+            throw notReady();
+        }
+    }
+
+    private ReadOnlyKeyValueStore<String, Credential> store() {
+        try {
+            return kafkaStreams().store(StoreQueryParameters.fromNameAndType(CredentialTopology.STORE,
                     QueryableStoreTypes.keyValueStore()));
-        } catch (InvalidStateStoreException | IllegalStateException e) {
+        } catch (InvalidStateStoreException e) {
             throw notReady();
         }
     }

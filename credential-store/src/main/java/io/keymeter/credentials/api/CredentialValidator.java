@@ -100,6 +100,15 @@ final class CredentialValidator {
         }
     }
 
+    /** A slot in a path: "1" or "2". */
+    int pathSlot(String slot) {
+        if ("1".equals(slot) || "2".equals(slot)) {
+            return Integer.parseInt(slot);
+        }
+        errors.add(new FieldError("slot", "must be 1 or 2"));
+        return 0;
+    }
+
     /** {@code required}: generate needs a date; regenerate may keep the previous one. */
     void expiresAt(Instant expiresAt, boolean required, Instant now, KeymeterProperties.Keys keys) {
         if (expiresAt == null) {

@@ -40,11 +40,13 @@ public final class CredentialTopology {
 
     /**
      * A low-volume, latency-bound app: commit every 10 ms (each commit closes the transaction that makes a reply and
-     * its key states visible to read_committed readers) and send without lingering.
+     * its key states visible to read_committed readers), send without lingering, and retry quickly when a new
+     * transaction's first send finds the previous one still completing (CONCURRENT_TRANSACTIONS).
      */
     public static final Map<String, Object> OVERRIDES = Map.of(
             StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 10,
-            StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
+            StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0,
+            StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG), 5);
 
     private final CredentialDecider decider;
 

@@ -44,13 +44,14 @@ public class StreamsFactory {
         return new StreamsApp(name, topology, config(name, overrides), meterRegistry);
     }
 
-    /** The production settings, without a Spring context (tests, benchmarks). */
+    /**
+     * The production settings, without a Spring context (tests, benchmarks). Precedence, lowest first: Keymeter's
+     * defaults, then the operator's {@code spring.kafka.streams.*} settings in {@code base}, then the topology's own
+     * overrides; the application id is always {@code keymeter-<name>}.
+     */
     public static Properties config(Map<String, Object> base, KeymeterProperties properties, String name,
                                     Map<String, Object> overrides) {
         Properties p = new Properties();
-        p.putAll(base);
-        p.put(StreamsConfig.APPLICATION_ID_CONFIG, "keymeter-" + name);
-        p.put(StreamsConfig.CLIENT_ID_CONFIG, "keymeter-" + name);
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         p.put(StreamsConfig.STATE_DIR_CONFIG, properties.stateDir().toAbsolutePath().toString());
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, properties.streams().commitInterval().toMillis());
@@ -64,7 +65,10 @@ public class StreamsFactory {
         p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, Topics.DEAD_LETTERS);
         p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
         p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
+        p.putAll(base);
         p.putAll(overrides);
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, "keymeter-" + name);
+        p.put(StreamsConfig.CLIENT_ID_CONFIG, "keymeter-" + name);
         return p;
     }
 }

@@ -63,6 +63,14 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e, HttpHeaders headers,
                                                                   HttpStatusCode status, WebRequest request) {
         Throwable cause = e.getMostSpecificCause();
+        // a value Jackson could not convert (an Instant, say) has the parser's exception as its most specific cause:
+        // the Jackson exception above it knows the field
+        for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+            if (t instanceof DatabindException) {
+                cause = t;
+                break;
+            }
+        }
         ProblemDetail body;
         if (cause instanceof UnrecognizedPropertyException unknown) {
             body = Problems.of(400, "Invalid request", "unknown field '" + unknown.getPropertyName() + "'",

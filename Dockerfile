@@ -1,0 +1,16 @@
+# One image for every Keymeter role; KEYMETER_ROLES chooses what a container runs.
+FROM eclipse-temurin:17-jdk AS build
+WORKDIR /src
+COPY . .
+RUN ./mvnw -q -B -DskipTests package
+
+FROM eclipse-temurin:17-jre
+RUN useradd --system --home /var/lib/keymeter keymeter && mkdir -p /var/lib/keymeter && chown keymeter /var/lib/keymeter
+COPY --from=build /src/app/target/keymeter.jar /opt/keymeter/keymeter.jar
+USER keymeter
+ENV KEYMETER_ROLES=all \
+    KEYMETER_DATA_DIR=/var/lib/keymeter \
+    JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=60"
+VOLUME /var/lib/keymeter
+EXPOSE 8080
+ENTRYPOINT ["java", "-jar", "/opt/keymeter/keymeter.jar"]

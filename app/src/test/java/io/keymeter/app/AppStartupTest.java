@@ -1,0 +1,98 @@
+package io.keymeter.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.keymeter.events.Topics;
+import io.keymeter.kafka.EmbeddedKafkaBroker;
+import io.keymeter.platform.kafka.KafkaClients;
+import io.keymeter.testsupport.SharedKafka;
+import io.keymeter.testsupport.TopicReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/** Start-up behaviour that needs its own application (and sometimes its own broker), not the shared test context. */
+@Timeout(180)
+class AppStartupTest {
+
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void withoutAClusterItRunsOnItsEmbeddedBrokerAndARestartFindsThePreviousData() throws Exception {
+        String token;
+        try (ConfigurableApplicationContext app = start("--keymeter.data-dir=" + dataDir,
+                "--keymeter.embedded-kafka.port=0")) {
+            assertThat(app.getBean(EmbeddedKafkaBroker.class).isRunning()).isTrue();
+            token = Files.readString(dataDir.resolve("demo-token"), StandardCharsets.UTF_8);
+            KafkaClients clients = app.getBean(KafkaClients.class);
+            try (var producer = new KafkaProducer<>(clients.producer("restart-test"), new StringSerializer(),
+                    new ByteArraySerializer())) {
+                producer.send(new ProducerRecord<>(Topics.DEAD_LETTERS, "kept", "across restarts".getBytes())).get();
+            }
+        }
+        assertThat(dataDir.resolve("kafka/meta.properties")).exists();
+
+        try (ConfigurableApplicationContext app = start("--keymeter.data-dir=" + dataDir,
+                "--keymeter.embedded-kafka.port=0")) {
+            String bootstrap = app.getBean(KafkaClients.class).bootstrapServers();
+            assertThat(TopicReader.readRaw(bootstrap, Topics.DEAD_LETTERS))
+                    .anySatisfy(r -> assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo("kept"));
+            assertThat(Files.readString(dataDir.resolve("demo-token"), StandardCharsets.UTF_8)).isEqualTo(token);
+        }
+    }
+
+    @Test
+    void misPartitionedJoinedTopicsStopStartUpWithAClearMessage() throws Exception {
+        try (EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(dataDir.resolve("kafka"), 0).start()) {
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+                admin.createTopics(List.of(
+                        new NewTopic(Topics.REQUESTS.name(), 6, (short) 1),
+                        new NewTopic(Topics.API_KEYS.name(), 3, (short) 1).configs(Map.of("cleanup.policy", "compact"))))
+                        .all().get();
+            }
+
+            assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + broker.bootstrapServers(),
+                    "--keymeter.data-dir=" + dataDir))
+                    .rootCause()
+                    .hasMessageContaining("must have the same number of partitions")
+                    .hasMessageContaining("keymeter.requests=6")
+                    .hasMessageContaining("keymeter.api-keys=3");
+        }
+    }
+
+    @Test
+    void aBadConfigurationValueStopsStartUpNamingTheProperty() {
+        assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
+                "--keymeter.data-dir=" + dataDir, "--keymeter.topics.partitions=0"))
+                .hasStackTraceContaining("topics.partitions");
+        assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
+                "--keymeter.data-dir=" + dataDir, "--keymeter.roles=metering,billing"))
+                .hasStackTraceContaining("roles");
+        assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
+                "--keymeter.data-dir=" + dataDir, "--keymeter.keys.min-lifetime=P400D"))
+                .hasStackTraceContaining("min-lifetime");
+    }
+
+    private static ConfigurableApplicationContext start(String... args) {
+        String[] all = new String[args.length + 1];
+        System.arraycopy(args, 0, all, 0, args.length);
+        all[args.length] = "--server.port=0";
+        return new SpringApplicationBuilder(KeymeterApplication.class).run(all);
+    }
+}

@@ -1,0 +1,157 @@
+package io.keymeter.app.credentials;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.keymeter.app.support.KeymeterIntegrationTest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.resttestclient.TestRestTemplate;
+import org.springframework.http.HttpMethod;
+import tools.jackson.databind.JsonNode;
+
+/** Every validation rule answers 400 naming its field; tokens and tenants are enforced; bad bodies are never a 5xx. */
+@KeymeterIntegrationTest
+class CredentialValidationHttpTest {
+
+    @Autowired
+    TestRestTemplate rest;
+
+    private CredentialsHttp http;
+
+    @BeforeEach
+    void setUp() {
+        http = new CredentialsHttp(rest, "oscorp");
+        http.awaitReady();
+    }
+
+    static Stream<Arguments> invalidCreations() {
+        String ok = "\"privileges\":[\"premium:user:basemaps\"]";
+        String items1001 = String.join(",", Collections.nCopies(1001, "\"i\""));
+        String refs101 = String.join(",", Collections.nCopies(101, "\"https://a.com\""));
+        return Stream.of(
+                Arguments.of("{" + ok + "}", "name"),
+                Arguments.of("{\"name\":\"\"," + ok + "}", "name"),
+                Arguments.of("{\"name\":\"" + "n".repeat(129) + "\"," + ok + "}", "name"),
+                Arguments.of("{\"name\":\"x\"}", "privileges"),
+                Arguments.of("{\"name\":\"x\",\"privileges\":[]}", "privileges"),
+                Arguments.of("{\"name\":\"x\",\"privileges\":[\"admin:everything\"]}", "privileges[0]"),
+                Arguments.of("{\"name\":\"x\"," + ok + ",\"itemAccess\":[\"bad id!\"]}", "itemAccess[0]"),
+                Arguments.of("{\"name\":\"x\"," + ok + ",\"itemAccess\":[\"" + "i".repeat(65) + "\"]}", "itemAccess[0]"),
+                Arguments.of("{\"name\":\"x\"," + ok + ",\"itemAccess\":[" + items1001 + "]}", "itemAccess"),
+                Arguments.of("{\"name\":\"x\"," + ok + ",\"referrers\":[\"example.com\"]}", "referrers[0]"),
+                Arguments.of("{\"name\":\"x\"," + ok + ",\"referrers\":[\"https://a.*.example.com\"]}", "referrers[0]"),
+                Arguments.of("{\"name\":\"x\"," + ok + ",\"referrers\":[" + refs101 + "]}", "referrers"),
+                Arguments.of("{\"name\":\"x\"," + ok + ",\"owner\":\"globex\"}", "owner"),
+                Arguments.of("{\"name\":\"x\",\"privileges\":\"premium:user:basemaps\"}", "privileges"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("invalidCreations")
+    void eachCreationRuleAnswers400NamingTheField(String body, String field) {
+        CredentialsHttp.Answer answer = http.post("/v1/credentials", body);
+
+        assertThat(answer.status()).as(answer.toString()).isEqualTo(400);
+        assertThat(answer.headers().getContentType()).hasToString("application/problem+json");
+        assertThat(answer.json().get("errors").findValuesAsString("field")).as(answer.toString()).contains(field);
+    }
+
+    @Test
+    void keyRulesAnswer400NamingTheField() {
+        String id = http.createCredential("keys");
+        String keys = "/v1/credentials/" + id + "/keys";
+        Instant now = Instant.now();
+
+        assertField(http.post(keys, "{}"), "expiresAt");
+        assertField(http.post(keys, "{\"expiresAt\":\"" + now.plus(Duration.ofHours(1)) + "\"}"), "expiresAt");
+        assertField(http.post(keys, "{\"expiresAt\":\"" + now.plus(Duration.ofDays(400)) + "\"}"), "expiresAt");
+        assertField(http.post(keys, "{\"expiresAt\":\"next tuesday\"}"), "expiresAt");
+        assertField(http.post(keys, "{\"slot\":3,\"expiresAt\":\"" + now.plus(Duration.ofDays(5)) + "\"}"), "slot");
+        assertField(http.post(keys + "/3/invalidate", null), "slot");
+        assertField(http.post(keys + "/x/regenerate", null), "slot");
+        assertField(http.post(keys + "/1/regenerate", "{\"expiresAt\":\"" + now.minus(Duration.ofDays(1)) + "\"}"),
+                "expiresAt");
+        assertField(http.put("/v1/credentials/" + id + "/privileges", "{\"privileges\":[]}"), "privileges");
+        assertField(http.put("/v1/credentials/" + id + "/item-access", "{}"), "itemAccess");
+        assertField(http.put("/v1/credentials/" + id + "/referrers", "{\"referrers\":[\"ftp//x\"]}"), "referrers[0]");
+    }
+
+    @Test
+    void missingOrWrongTokenIs401() {
+        assertThat(CredentialsHttp.withToken(rest, null).get("/v1/credentials").status()).isEqualTo(401);
+        assertThat(CredentialsHttp.withToken(rest, "token-nobody").get("/v1/credentials").status()).isEqualTo(401);
+        assertThat(CredentialsHttp.withToken(rest, "token-nobody").post("/v1/credentials", "{}").status()).isEqualTo(401);
+        assertThat(CredentialsHttp.withToken(rest, "test-gateway-token").get("/v1/privileges").status())
+                .as("a gateway token is not an account token").isEqualTo(401);
+    }
+
+    @Test
+    void anotherAccountsCredentialAnswersExactlyLikeAMissingOne() {
+        String theirs = new CredentialsHttp(rest, "soylent").createCredential("not yours");
+        String missing = UUID.randomUUID().toString();
+        String expires = "{\"expiresAt\":\"" + Instant.now().plus(Duration.ofDays(5)) + "\"}";
+
+        for (String id : List.of(theirs, missing)) {
+            String base = "/v1/credentials/" + id;
+            List<CredentialsHttp.Answer> answers = List.of(
+                    http.get(base),
+                    http.put(base + "/privileges", "{\"privileges\":[\"premium:user:basemaps\"]}"),
+                    http.put(base + "/item-access", "{\"itemAccess\":[]}"),
+                    http.put(base + "/referrers", "{\"referrers\":[]}"),
+                    http.post(base + "/keys", expires),
+                    http.post(base + "/keys/1/regenerate", null),
+                    http.post(base + "/keys/1/invalidate", null),
+                    http.delete(base));
+            for (CredentialsHttp.Answer answer : answers) {
+                assertThat(answer.status()).as(answer.toString()).isEqualTo(404);
+                JsonNode problem = answer.json();
+                assertThat(problem.get("detail").asString()).isEqualTo("credential " + id + " does not exist");
+            }
+        }
+        assertThat(http.get("/v1/credentials").json().get("credentials").findValuesAsString("id")).doesNotContain(theirs);
+        assertThat(new CredentialsHttp(rest, "soylent").get("/v1/credentials/" + theirs).status())
+                .as("still there for its owner").isEqualTo(200);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "{", "[]", "null", "\"x\"", "42", "{\"name\":5}", "{\"name\":{\"a\":1}}",
+            "{\"privileges\":[1,2]}", "{\"privileges\":[null]}", "{\"itemAccess\":[null]}", "{\"referrers\":[{}]}",
+            "{\"name\":\"x\",\"privileges\":[\"premium:user:basemaps\"],\"referrers\":[null]}", "\u0000\u0001",
+            "{\"slot\":\"one\"}", "{\"slot\":99999999999999999999}", "{\"expiresAt\":12}"})
+    void malformedBodiesAreNever5xx(String body) {
+        for (HttpMethod method : List.of(HttpMethod.POST)) {
+            CredentialsHttp.Answer create = http.call(method, "/v1/credentials", body);
+            assertThat(create.status()).as(create.toString()).isBetween(400, 499);
+        }
+        String id = UUID.randomUUID().toString();
+        for (String path : List.of("/v1/credentials/" + id + "/keys", "/v1/credentials/" + id + "/keys/1/regenerate")) {
+            CredentialsHttp.Answer answer = http.post(path, body);
+            assertThat(answer.status()).as(path + " " + answer).isBetween(400, 499);
+        }
+        for (String path : List.of("/privileges", "/item-access", "/referrers")) {
+            CredentialsHttp.Answer answer = http.put("/v1/credentials/" + id + path, body);
+            assertThat(answer.status()).as(path + " " + answer).isBetween(400, 499);
+        }
+    }
+
+    @Test
+    void unknownCredentialIdShapesAre404NotErrors() {
+        assertThat(http.get("/v1/credentials/not-a-uuid").status()).isEqualTo(404);
+        assertThat(http.post("/v1/credentials/%2e%2e/keys/1/invalidate", null).status()).isBetween(400, 404);
+    }
+
+    private static void assertField(CredentialsHttp.Answer answer, String field) {
+        assertThat(answer.status()).as(answer.toString()).isEqualTo(400);
+        assertThat(answer.json().get("errors").findValuesAsString("field")).as(answer.toString()).contains(field);
+    }
+}

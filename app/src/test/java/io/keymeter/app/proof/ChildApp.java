@@ -1,0 +1,92 @@
+package io.keymeter.app.proof;
+
+import io.keymeter.app.KeymeterApplication;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.awaitility.Awaitility;
+
+/**
+ * Keymeter running in a separate JVM on the test's broker, so a test can kill it with SIGKILL mid-transaction and
+ * start it again on the same data dir, as a crash in production would. Output goes to a log file.
+ */
+final class ChildApp implements AutoCloseable {
+
+    private final List<String> args;
+    private final Path log;
+    private final int port;
+    private Process process;
+
+    ChildApp(Path log, String... args) {
+        this.log = log;
+        this.port = freePort();
+        this.args = new ArrayList<>(List.of(args));
+        this.args.add("--server.port=" + port);
+    }
+
+    ChildApp start() {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx768m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+                KeymeterApplication.class.getName()));
+        command.addAll(args);
+        try {
+            process = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return this;
+    }
+
+    /** Waits until /actuator/health answers UP: the broker is reachable and every topology RUNNING. */
+    ChildApp awaitHealthy(Duration timeout) {
+        HttpClient http = HttpClient.newHttpClient();
+        HttpRequest health = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/health"))
+                .timeout(Duration.ofSeconds(2)).build();
+        Awaitility.await("child app healthy").atMost(timeout).pollInterval(Duration.ofMillis(250))
+                .ignoreExceptions().until(() -> {
+                    if (!process.isAlive()) {
+                        throw new IllegalStateException("child app exited with " + process.exitValue() + ", see " + log);
+                    }
+                    return http.send(health, HttpResponse.BodyHandlers.ofString()).body().contains("\"status\":\"UP\"");
+                });
+        return this;
+    }
+
+    /** SIGKILL: no shutdown hook, no commit, no flush. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    int port() {
+        return port;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                kill();
+            }
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

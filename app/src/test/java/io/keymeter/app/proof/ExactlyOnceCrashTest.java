@@ -1,0 +1,156 @@
+package io.keymeter.app.proof;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.keymeter.events.ApiKeyState;
+import io.keymeter.events.Rejection;
+import io.keymeter.events.RequestLog;
+import io.keymeter.events.Topics;
+import io.keymeter.events.UsageDaily;
+import io.keymeter.kafka.EmbeddedKafkaBroker;
+import io.keymeter.testsupport.TopicReader;
+import io.keymeter.testsupport.load.LoadGenerator;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Kafka's EOS system test, on Keymeter: a seeded generator with a ground-truth ledger feeds metering while metering,
+ * running in its own JVM, is killed with SIGKILL at random moments (with a commit interval long enough that kills
+ * land inside open transactions) and restarted. Afterwards every daily total and every rejection read with
+ * {@code read_committed} must equal the ledger exactly. The same run with {@code at_least_once} must fail the check.
+ * <p>
+ * Short version in the test command; the long one: {@code -Dproof.requests=1000000} (see README, "Proof").
+ */
+@Timeout(900)
+class ExactlyOnceCrashTest {
+
+    private static final int REQUESTS = Integer.getInteger("proof.requests", 60_000);
+    private static final int KILLS = Integer.getInteger("proof.kills", 3);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void exactlyOnceBillsEveryRequestOnceAcrossSigkills() throws Exception {
+        List<String> differences = runWithCrashes("exactly_once_v2", 42);
+        assertThat(differences).as("differences from the ledger").isEmpty();
+    }
+
+    @Test
+    void atLeastOnceFailsTheSameCheck() throws Exception {
+        List<String> differences = runWithCrashes("at_least_once", 42);
+        assertThat(differences).as("at_least_once must show over-counting after kills").isNotEmpty();
+    }
+
+    private List<String> runWithCrashes(String guarantee, long seed) throws Exception {
+        LoadGenerator.Scenario scenario = new LoadGenerator(LoadGenerator.Settings.of(seed, REQUESTS,
+                Instant.parse("2026-10-30T12:00:00Z"))).generate();
+        Random kills = new Random(seed);
+        try (EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(dir.resolve("kafka"), 0).start()) {
+            String[] args = {"--keymeter.roles=metering", "--spring.kafka.bootstrap-servers=" + broker.bootstrapServers(),
+                    "--keymeter.data-dir=" + dir.resolve("metering"), "--keymeter.streams.commit-interval=PT2S",
+                    "--spring.kafka.streams.properties.processing.guarantee=" + guarantee,
+                    "--spring.kafka.streams.properties.commit.interval.ms=2000"};
+            Path log = dir.resolve("metering-" + guarantee + ".log");
+            ChildApp metering = new ChildApp(log, args).start().awaitHealthy(Duration.ofSeconds(120));
+            try (KafkaProducer<String, Object> producer = producer(broker)) {
+                for (ApiKeyState state : scenario.keyStates()) {
+                    producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), null, state.updatedAt().toEpochMilli(),
+                            state.keyId(), state));
+                }
+                producer.flush();
+                List<LoadGenerator.Request> requests = scenario.requests();
+                Set<Integer> killPoints = kills.ints(1, requests.size() - 1).distinct().limit(KILLS).boxed()
+                        .collect(Collectors.toSet());
+                int chunk = Math.max(1, requests.size() / 50);
+                for (int i = 0; i < requests.size(); i++) {
+                    RequestLog r = requests.get(i).log();
+                    producer.send(new ProducerRecord<>(Topics.REQUESTS.name(), null, r.timestamp().toEpochMilli(),
+                            r.keyId(), r));
+                    if (killPoints.contains(i)) {
+                        producer.flush();
+                        awaitProgress(broker, i / 2);
+                        metering.kill();
+                        metering = new ChildApp(log, args).start().awaitHealthy(Duration.ofSeconds(120));
+                    } else if (i % chunk == 0) {
+                        producer.flush();
+                    }
+                }
+                producer.flush();
+            }
+            awaitCaughtUp(broker);
+            metering.close();
+
+            Map<String, UsageDaily> latest = new HashMap<>();
+            for (ConsumerRecord<String, UsageDaily> r : TopicReader.readAll(broker.bootstrapServers(), Topics.USAGE_DAILY)) {
+                latest.put(r.key(), r.value());
+            }
+            List<Rejection> rejections = TopicReader.readAll(broker.bootstrapServers(), Topics.REJECTIONS).stream()
+                    .map(ConsumerRecord::value).toList();
+            return scenario.ledger().differences(latest, rejections);
+        }
+    }
+
+    private static KafkaProducer<String, Object> producer(EmbeddedKafkaBroker broker) {
+        Map<String, Object> config = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        return new KafkaProducer<>(config, new org.apache.kafka.common.serialization.StringSerializer(),
+                (topic, value) -> topic.equals(Topics.API_KEYS.name())
+                        ? Topics.API_KEYS.valueSerde().serializer().serialize(topic, (ApiKeyState) value)
+                        : Topics.REQUESTS.valueSerde().serializer().serialize(topic, (RequestLog) value));
+    }
+
+    /** Waits until metering has committed at least this many requests, so a kill interrupts real work. */
+    private static void awaitProgress(EmbeddedKafkaBroker broker, long committed) {
+        await("metering progress").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
+                .until(() -> committedOffsets(broker) >= committed);
+    }
+
+    /** Waits until metering has committed every request on the topic. */
+    private static void awaitCaughtUp(EmbeddedKafkaBroker broker) throws Exception {
+        long end;
+        try (Admin admin = admin(broker)) {
+            Map<TopicPartition, OffsetSpec> latest = admin.describeTopics(List.of(Topics.REQUESTS.name())).allTopicNames()
+                    .get().get(Topics.REQUESTS.name()).partitions().stream()
+                    .collect(Collectors.toMap(p -> new TopicPartition(Topics.REQUESTS.name(), p.partition()),
+                            p -> OffsetSpec.latest()));
+            end = admin.listOffsets(latest).all().get().values().stream().mapToLong(o -> o.offset()).sum();
+        }
+        await("metering caught up").atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofMillis(500))
+                .until(() -> committedOffsets(broker) >= end);
+    }
+
+    private static long committedOffsets(EmbeddedKafkaBroker broker) throws Exception {
+        try (Admin admin = admin(broker)) {
+            Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets("keymeter-metering")
+                    .partitionsToOffsetAndMetadata().get();
+            return offsets.entrySet().stream().filter(e -> e.getKey().topic().equals(Topics.REQUESTS.name()))
+                    .filter(e -> e.getValue() != null).mapToLong(e -> e.getValue().offset()).sum();
+        }
+    }
+
+    private static Admin admin(EmbeddedKafkaBroker broker) {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()));
+    }
+}

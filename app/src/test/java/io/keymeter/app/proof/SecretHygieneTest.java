@@ -1,0 +1,150 @@
+package io.keymeter.app.proof;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.keymeter.app.support.KeymeterIntegrationTest;
+import io.keymeter.app.support.TestAccounts;
+import io.keymeter.events.Json;
+import io.keymeter.events.Topics;
+import io.keymeter.platform.config.KeymeterProperties;
+import io.keymeter.testsupport.SharedKafka;
+import io.keymeter.testsupport.TopicReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.resttestclient.TestRestTemplate;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.http.HttpEntity;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpMethod;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * After an end-to-end run (keys issued, rotated, used through ingest and verify, a mistyped key sent), no plaintext
+ * key or secret is found anywhere Keymeter writes: any topic (internal ones included), the state directories, the
+ * broker's log segments, or the log output.
+ */
+@KeymeterIntegrationTest
+@ExtendWith(OutputCaptureExtension.class)
+class SecretHygieneTest {
+
+    private static final String ACCOUNT = "wayne";
+
+    @Autowired
+    TestRestTemplate http;
+
+    @Autowired
+    KeymeterProperties properties;
+
+    @Test
+    void noPlaintextKeyReachesATopicAStoreALogSegmentOrALogLine(CapturedOutput output) throws Exception {
+        String credentialId = post("/v1/credentials", Map.of("name", "hygiene",
+                "privileges", List.of("premium:user:geocode:temporary", "premium:user:basemaps"),
+                "itemAccess", List.of(), "referrers", List.of()), TestAccounts.token(ACCOUNT)).get("id").asString();
+        String expiresAt = Instant.now().plus(30, ChronoUnit.DAYS).truncatedTo(ChronoUnit.SECONDS).toString();
+        List<String> keys = new ArrayList<>();
+        keys.add(post("/v1/credentials/" + credentialId + "/keys", Map.of("slot", 1, "expiresAt", expiresAt),
+                TestAccounts.token(ACCOUNT)).get("apiKey").asString());
+        keys.add(post("/v1/credentials/" + credentialId + "/keys", Map.of("slot", 2, "expiresAt", expiresAt),
+                TestAccounts.token(ACCOUNT)).get("apiKey").asString());
+        keys.add(post("/v1/credentials/" + credentialId + "/keys/1/regenerate", Map.of(),
+                TestAccounts.token(ACCOUNT)).get("apiKey").asString());
+        String mistyped = keys.get(0).substring(0, 30) + (keys.get(0).charAt(30) == 'a' ? 'b' : 'a') + keys.get(0).substring(31);
+        keys.add(mistyped);
+
+        StringBuilder ndjson = new StringBuilder();
+        for (int i = 0; i < keys.size(); i++) {
+            ndjson.append(Json.mapper().writeValueAsString(Map.of("requestId", "hygiene-" + credentialId + "-" + i,
+                    "apiKey", keys.get(i), "service", "geocoding", "units", 1,
+                    "timestamp", Instant.now().toString()))).append('\n');
+        }
+        HttpHeaders gateway = new HttpHeaders();
+        gateway.setBearerAuth(TestAccounts.GATEWAY_TOKEN);
+        gateway.setContentType(MediaType.parseMediaType("application/x-ndjson"));
+        assertThat(http.exchange("/v1/requests", HttpMethod.POST, new HttpEntity<>(ndjson.toString(), gateway), String.class)
+                .getStatusCode().value()).isEqualTo(202);
+        gateway.setContentType(MediaType.APPLICATION_JSON);
+        for (String key : keys) {
+            http.exchange("/v1/verify", HttpMethod.POST,
+                    new HttpEntity<>(Map.of("apiKey", key, "service", "geocoding"), gateway), String.class);
+        }
+        await("metering counted the accepted lines").atMost(Duration.ofSeconds(60)).until(() ->
+                TopicReader.readAll(SharedKafka.bootstrapServers(), Topics.USAGE_DAILY).stream()
+                        .anyMatch(r -> r.value() != null && credentialId.equals(r.value().credentialId())));
+
+        List<String> secrets = new ArrayList<>();
+        for (String key : keys) {
+            secrets.add(key);
+            secrets.add(key.substring(20, 52)); // the secret part alone
+        }
+        assertThat(findIn(allTopics(), secrets)).as("topics").isEmpty();
+        assertThat(findInFiles(properties.dataDir(), secrets)).as("state and token files").isEmpty();
+        assertThat(findInFiles(SharedKafka.broker().logDir(), secrets)).as("broker log segments").isEmpty();
+        for (String secret : secrets) {
+            assertThat(output.getAll()).as("log output").doesNotContain(secret);
+        }
+    }
+
+    private List<String> allTopics() throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, SharedKafka.bootstrapServers()))) {
+            Set<String> names = admin.listTopics().names().get();
+            return names.stream().sorted().toList();
+        }
+    }
+
+    private static List<String> findIn(List<String> topics, List<String> secrets) {
+        List<String> found = new ArrayList<>();
+        for (String topic : topics) {
+            for (ConsumerRecord<byte[], byte[]> r : TopicReader.readRaw(SharedKafka.bootstrapServers(), topic)) {
+                String text = (r.key() == null ? "" : new String(r.key(), StandardCharsets.ISO_8859_1))
+                        + (r.value() == null ? "" : new String(r.value(), StandardCharsets.ISO_8859_1));
+                secrets.stream().filter(text::contains).forEach(s -> found.add(topic + "@" + r.partition() + ":" + r.offset()));
+            }
+        }
+        return found;
+    }
+
+    private static List<String> findInFiles(Path root, List<String> secrets) throws IOException {
+        List<String> found = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                String text;
+                try {
+                    text = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+                } catch (IOException e) {
+                    continue; // a file removed while walking (segments roll, RocksDB compacts)
+                }
+                secrets.stream().filter(text::contains).forEach(s -> found.add(file.toString()));
+            }
+        }
+        return found;
+    }
+
+    private JsonNode post(String path, Object body, String token) {
+        HttpHeaders headers = new HttpHeaders();
+        headers.setBearerAuth(token);
+        headers.setContentType(MediaType.APPLICATION_JSON);
+        ResponseEntity<String> response = http.exchange(path, HttpMethod.POST, new HttpEntity<>(body, headers), String.class);
+        assertThat(response.getStatusCode().value()).as(path + " " + response.getBody()).isEqualTo(201);
+        return Json.mapper().readTree(response.getBody());
+    }
+}

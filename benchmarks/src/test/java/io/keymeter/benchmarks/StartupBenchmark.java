@@ -1,0 +1,89 @@
+package io.keymeter.benchmarks;
+
+import io.keymeter.app.KeymeterApplication;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Time from JVM launch to {@code /actuator/health} UP, every role on the embedded broker, and the process's RSS at
+ * idle; baseline: the embedded broker alone in a JVM (time to accept connections, RSS). Three rounds each, fresh data
+ * dirs, same JVM flags.
+ */
+class StartupBenchmark {
+
+    private static final int ROUNDS = Integer.getInteger("rounds", 3);
+    private static final List<String> JVM = List.of("-XX:+UseSerialGC");
+
+    @Test
+    void startupTimeAndIdleMemory() throws Exception {
+        Path dir = Files.createTempDirectory("startup-bench");
+        for (int round = 1; round <= ROUNDS; round++) {
+            double brokerSeconds;
+            long brokerRss;
+            int brokerPort = ChildJvm.freePort();
+            try (ChildJvm broker = ChildJvm.start(dir.resolve("broker.log"), JVM, BrokerOnly.class.getName(),
+                    List.of(dir.resolve("broker-" + round).toString(), String.valueOf(brokerPort)))) {
+                while (!accepts(brokerPort)) {
+                    Thread.sleep(10); // poll; a spin would steal a core from the JVM being measured
+                }
+                brokerSeconds = (System.nanoTime() - broker.startedNanos) / 1e9;
+                Thread.sleep(5000); // idle, as below: a settle time before reading RSS, not a wait for work
+                brokerRss = broker.rssBytes();
+            }
+            int httpPort = ChildJvm.freePort();
+            double appSeconds;
+            long appRss;
+            try (ChildJvm app = ChildJvm.start(dir.resolve("app.log"), JVM, KeymeterApplication.class.getName(),
+                    List.of("--keymeter.data-dir=" + dir.resolve("app-" + round), "--keymeter.embedded-kafka.port=0",
+                            "--server.port=" + httpPort))) {
+                awaitHealthUp(httpPort, app);
+                appSeconds = (System.nanoTime() - app.startedNanos) / 1e9;
+                Thread.sleep(5000);
+                appRss = app.rssBytes();
+            }
+            Figures.print("startup round " + round + ": broker alone, to accepting", brokerSeconds, "s");
+            Figures.print("startup round " + round + ": keymeter all roles, to health UP", appSeconds, "s");
+            Figures.ratio("startup round " + round + ": keymeter / broker alone", appSeconds, brokerSeconds);
+            Figures.print("idle RSS round " + round + ": broker alone", brokerRss / 1048576.0, "MiB");
+            Figures.print("idle RSS round " + round + ": keymeter all roles", appRss / 1048576.0, "MiB");
+            Figures.ratio("idle RSS round " + round + ": keymeter / broker alone", appRss, brokerRss);
+        }
+    }
+
+    private static boolean accepts(int port) {
+        try (Socket ignored = new Socket("localhost", port)) {
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    private static void awaitHealthUp(int port, ChildJvm app) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        HttpRequest health = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/health"))
+                .timeout(Duration.ofSeconds(2)).build();
+        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!app.isAlive()) {
+                throw new IllegalStateException("keymeter exited during start-up");
+            }
+            try {
+                if (http.send(health, HttpResponse.BodyHandlers.ofString()).body().contains("\"status\":\"UP\"")) {
+                    return;
+                }
+            } catch (java.io.IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(20);
+        }
+        throw new IllegalStateException("health not UP within 3 minutes");
+    }
+}

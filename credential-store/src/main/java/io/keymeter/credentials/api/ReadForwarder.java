@@ -1,0 +1,65 @@
+package io.keymeter.credentials.api;
+
+import io.keymeter.events.Json;
+import io.keymeter.platform.web.ApiProblem;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import org.apache.kafka.streams.state.HostInfo;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.stereotype.Component;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Forwards a read to the instance that owns the credential, with the caller's own Authorization header (every
+ * instance knows the same accounts). The forwarded call carries {@link #HEADER}, so it is answered locally and never
+ * forwarded again.
+ */
+@Component
+class ReadForwarder {
+
+    static final String HEADER = "X-Keymeter-Forwarded";
+    private static final Duration TIMEOUT = Duration.ofSeconds(5);
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    /** The owner's answer, status and body as they are. */
+    ResponseEntity<String> get(HostInfo host, String path, String authorization) {
+        HttpResponse<String> response = send(host, path, authorization);
+        return ResponseEntity.status(response.statusCode())
+                .contentType(MediaType.parseMediaType(response.headers().firstValue(HttpHeaders.CONTENT_TYPE)
+                        .orElse(MediaType.APPLICATION_JSON_VALUE)))
+                .body(response.body());
+    }
+
+    /** The owner's JSON answer, which must be a 200. */
+    JsonNode getJson(HostInfo host, String path, String authorization) {
+        HttpResponse<String> response = send(host, path, authorization);
+        if (response.statusCode() != 200) {
+            throw unavailable(host);
+        }
+        return Json.mapper().readTree(response.body());
+    }
+
+    private HttpResponse<String> send(HostInfo host, String path, String authorization) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + host.host() + ":" + host.port() + path))
+                .timeout(TIMEOUT).header(HttpHeaders.AUTHORIZATION, authorization).header(HEADER, "1").GET().build();
+        try {
+            return http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw unavailable(host);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw unavailable(host);
+        }
+    }
+
+    private static ApiProblem unavailable(HostInfo host) {
+        return ApiProblem.unavailable("The instance holding this credential does not answer.", Duration.ofSeconds(1));
+    }
+}

@@ -1,0 +1,78 @@
+package io.keymeter.credentials.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.keymeter.platform.config.KeymeterProperties;
+import io.keymeter.platform.web.ApiProblem;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class CredentialValidatorTest {
+
+    private static final Instant NOW = Instant.parse("2026-11-26T10:00:00Z");
+    private static final KeymeterProperties.Keys KEYS = new KeymeterProperties.Keys(null, null, null);
+
+    @Test
+    void validCredentialPassesAndListsAreDeduplicatedInOrder() {
+        CredentialValidator v = new CredentialValidator();
+        v.name("Store locator");
+        assertThat(v.privileges(List.of("premium:user:places", "premium:user:basemaps", "premium:user:places")))
+                .containsExactly("premium:user:places", "premium:user:basemaps");
+        assertThat(v.itemAccess(List.of("a", "b_1", "a"), false)).containsExactly("a", "b_1");
+        assertThat(v.referrers(null, false)).isEmpty();
+        v.expiresAt(NOW.plus(Duration.ofDays(30)), true, NOW, KEYS);
+        assertThatCode(v::throwIfInvalid).doesNotThrowAnyException();
+    }
+
+    @Test
+    void everyBrokenRuleIsReportedWithItsField() {
+        CredentialValidator v = new CredentialValidator();
+        v.name("x".repeat(129));
+        v.privileges(Arrays.asList("premium:user:basemaps", null, "nope"));
+        v.itemAccess(List.of("ok", "not ok"), false);
+        v.referrers(List.of("https://*.example.com", "*.example.com"), false);
+        v.slot(3);
+        v.expiresAt(NOW.plus(Duration.ofHours(23)), true, NOW, KEYS);
+
+        ApiProblem problem = catchThrowableOfType(ApiProblem.class, v::throwIfInvalid);
+
+        assertThat(problem.status()).isEqualTo(400);
+        assertThat(problem.errors()).extracting(ApiProblem.FieldError::field).containsExactly(
+                "name", "privileges[1]", "privileges[2]", "itemAccess[1]", "referrers[1]", "slot", "expiresAt");
+    }
+
+    @Test
+    void limitsOnListSizesAndLifetimes() {
+        CredentialValidator v = new CredentialValidator();
+        v.privileges(List.of());
+        v.itemAccess(Collections.nCopies(1001, "i"), false);
+        v.referrers(Collections.nCopies(101, "https://a.com"), false);
+        v.expiresAt(NOW.plus(Duration.ofDays(367)), false, NOW, KEYS);
+        v.expiresAt(null, true, NOW, KEYS);
+        assertThat(v.pathSlot("0")).isZero();
+
+        ApiProblem problem = catchThrowableOfType(ApiProblem.class, v::throwIfInvalid);
+
+        assertThat(problem.errors()).extracting(ApiProblem.FieldError::field).containsExactly(
+                "privileges", "itemAccess", "referrers", "expiresAt", "expiresAt", "slot");
+    }
+
+    @Test
+    void exactlyTheLimitsAreAllowed() {
+        CredentialValidator v = new CredentialValidator();
+        v.name("n".repeat(128));
+        v.privileges(List.of("portal:user:content"));
+        v.itemAccess(Collections.nCopies(1000, "i".repeat(64)), true);
+        v.referrers(Collections.nCopies(100, "https://a.com"), true);
+        v.expiresAt(NOW.plus(Duration.ofDays(1)), true, NOW, KEYS);
+        v.expiresAt(NOW.plus(Duration.ofDays(366)), true, NOW, KEYS);
+        assertThat(v.pathSlot("2")).isEqualTo(2);
+        assertThatCode(v::throwIfInvalid).doesNotThrowAnyException();
+    }
+}

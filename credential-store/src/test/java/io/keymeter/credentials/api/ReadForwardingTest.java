@@ -1,0 +1,123 @@
+package io.keymeter.credentials.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.keymeter.credentials.CredentialStoreConfiguration;
+import io.keymeter.credentials.lifecycle.CredentialTopology;
+import io.keymeter.events.Json;
+import io.keymeter.platform.PlatformConfiguration;
+import io.keymeter.platform.streams.StreamsApp;
+import io.keymeter.testsupport.SharedKafka;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsMetadata;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Import;
+
+/** Two instances of the credential store on one broker: a read answers wherever the credential's partition lives. */
+class ReadForwardingTest {
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    @Import({PlatformConfiguration.class, CredentialStoreConfiguration.class})
+    static class CredentialStoreOnly {
+    }
+
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @Test
+    @Timeout(150)
+    void readsAreAnsweredByWhicheverInstanceOwnsTheCredential() throws Exception {
+        int portA = freePort();
+        int portB = freePort();
+        try (ConfigurableApplicationContext a = start(portA); ConfigurableApplicationContext b = start(portB)) {
+            KafkaStreams streamsA = a.getBean(CredentialStoreConfiguration.STREAMS, StreamsApp.class).kafkaStreams();
+            KafkaStreams streamsB = b.getBean(CredentialStoreConfiguration.STREAMS, StreamsApp.class).kafkaStreams();
+            await().atMost(Duration.ofSeconds(90)).until(() -> bothOwnPartitions(streamsA) && bothOwnPartitions(streamsB)
+                    && streamsA.state() == KafkaStreams.State.RUNNING && streamsB.state() == KafkaStreams.State.RUNNING);
+
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                String id = Json.mapper().readTree(await().atMost(Duration.ofSeconds(30)).until(() -> send(portA, "POST",
+                        "/v1/credentials", "acme", "{\"name\":\"c" + ids.size() + "\",\"privileges\":[\"premium:user:basemaps\"]}"),
+                        r -> r.statusCode() == 201).body()).get("id").asString();
+                ids.add(id);
+            }
+            assertThat(ids).as("both instances own some of them, so some reads are forwarded")
+                    .anyMatch(id -> ownerPort(streamsA, id) == portA).anyMatch(id -> ownerPort(streamsA, id) == portB);
+
+            for (String id : ids) {
+                for (int port : List.of(portA, portB)) {
+                    HttpResponse<String> read = send(port, "GET", "/v1/credentials/" + id, "acme", null);
+                    assertThat(read.statusCode()).as("read of %s on %d: %s", id, port, read.body()).isEqualTo(200);
+                    assertThat(Json.mapper().readTree(read.body()).get("id").asString()).isEqualTo(id);
+                    assertThat(send(port, "GET", "/v1/credentials/" + id, "globex", null).statusCode())
+                            .as("another account, forwarded or not").isEqualTo(404);
+                }
+            }
+            for (int port : List.of(portA, portB)) {
+                HttpResponse<String> list = send(port, "GET", "/v1/credentials", "acme", null);
+                assertThat(Json.mapper().readTree(list.body()).get("credentials").findValuesAsString("id"))
+                        .containsExactlyInAnyOrderElementsOf(ids);
+            }
+        }
+    }
+
+    private static boolean bothOwnPartitions(KafkaStreams streams) {
+        return streams.metadataForAllStreamsClients().stream().map(StreamsMetadata::topicPartitions)
+                .filter(p -> !p.isEmpty()).count() == 2;
+    }
+
+    private static int ownerPort(KafkaStreams streams, String id) {
+        return streams.queryMetadataForKey(CredentialTopology.STORE, id, Serdes.String().serializer()).activeHost().port();
+    }
+
+    private HttpResponse<String> send(int port, String method, String path, String account, String json)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                .header("Authorization", "Bearer token-" + account).timeout(Duration.ofSeconds(10));
+        if (json == null) {
+            request.method(method, HttpRequest.BodyPublishers.noBody());
+        } else {
+            request.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(json));
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static ConfigurableApplicationContext start(int port) throws IOException {
+        return new SpringApplicationBuilder(CredentialStoreOnly.class).properties(Map.of(
+                "spring.kafka.bootstrap-servers", SharedKafka.bootstrapServers(),
+                "keymeter.data-dir", Files.createTempDirectory("keymeter-forwarding").toString(),
+                "keymeter.roles", "credential-store",
+                "keymeter.accounts[0].id", "acme",
+                "keymeter.accounts[0].token", "token-acme",
+                "keymeter.accounts[1].id", "globex",
+                "keymeter.accounts[1].token", "token-globex",
+                "keymeter.gateway-tokens[0]", "gateway",
+                "keymeter.credentials.advertised-host", "localhost",
+                "server.port", String.valueOf(port))).run();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
