@@ -12,6 +12,6 @@ class CatalogConfiguration {
 
     @Bean
     PriceCatalog priceCatalog(CatalogProperties catalog, KeymeterProperties properties) {
-        return PriceCatalog.of(properties.billing().currency(), catalog.services());
+        return catalog.toCatalog(properties.billing().currency());
     }
 }

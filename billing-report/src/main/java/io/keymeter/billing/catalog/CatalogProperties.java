@@ -13,14 +13,24 @@ import org.springframework.validation.annotation.Validated;
 /**
  * The price catalog as configured under {@code keymeter.catalog.services[N]}. Each entry replaces the built-in
  * default of its service ({@link DefaultCatalog}); services not listed keep their default. The currency is
- * {@code keymeter.billing.currency}: one currency for the whole catalog.
+ * {@code keymeter.billing.currency}, one currency for the whole catalog; {@code keymeter.catalog.currency} may repeat
+ * it but never differ from it.
  */
 @Validated
 @ConfigurationProperties("keymeter.catalog")
-public record CatalogProperties(List<@Valid ServiceEntry> services) {
+public record CatalogProperties(String currency, List<@Valid ServiceEntry> services) {
 
     public CatalogProperties {
         services = services == null ? List.of() : List.copyOf(services);
+    }
+
+    /** The catalog in the billing currency; a different {@code keymeter.catalog.currency} stops start-up. */
+    public PriceCatalog toCatalog(String billingCurrency) {
+        if (currency != null && !currency.equals(billingCurrency)) {
+            throw new IllegalArgumentException("keymeter.catalog.currency is " + currency + " but keymeter.billing.currency is "
+                    + billingCurrency + ": Keymeter bills in one currency, set keymeter.billing.currency");
+        }
+        return PriceCatalog.of(billingCurrency, services);
     }
 
     /**

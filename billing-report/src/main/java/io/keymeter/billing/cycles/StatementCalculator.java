@@ -9,12 +9,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
  * Prices an account's cycle into statements. A final statement bills the cycle's totals per service; an adjustment
- * carries only the difference between the totals now and the totals already billed, line by line, so that the
- * final plus its adjustments always add up to what the cycle's whole usage would have cost.
+ * carries only the difference between the lines now and the lines already billed, so that the final plus its
+ * adjustments always add up to what the cycle's whole usage costs.
  */
 public final class StatementCalculator {
 
@@ -48,22 +49,29 @@ public final class StatementCalculator {
                 lines, sum(lines));
     }
 
+    /** The cycle's lines by service: what a final statement bills, and what adjustments are measured against. */
+    public Map<String, StatementLine> linesByService(Map<String, Totals> byService) {
+        Map<String, StatementLine> lines = new TreeMap<>();
+        lines(byService).forEach(line -> lines.put(line.service(), line));
+        return lines;
+    }
+
     /**
-     * The {@code n}-th adjustment: per service, now minus already billed. Empty when no service's totals changed.
+     * The {@code n}-th adjustment: per service, the lines now minus the lines billed so far. The billed lines keep
+     * the amounts actually billed, so a price change in the catalog never re-prices usage already billed. Empty
+     * when no service's requests or units changed.
      */
-    public Optional<Statement> adjustment(String accountId, BillingCycle cycle, int n, Map<String, Totals> billed,
-                                          Map<String, Totals> now, Instant issuedAt) {
+    public Optional<Statement> adjustment(String accountId, BillingCycle cycle, int n, Map<String, StatementLine> billed,
+                                          Map<String, StatementLine> now, Instant issuedAt) {
         TreeSet<String> services = new TreeSet<>(billed.keySet());
         services.addAll(now.keySet());
         List<StatementLine> lines = new ArrayList<>();
         for (String service : services) {
-            Totals before = billed.getOrDefault(service, Totals.ZERO);
-            Totals after = now.getOrDefault(service, Totals.ZERO);
-            if (before.equals(after)) {
+            StatementLine old = billed.getOrDefault(service, catalog.line(service, 0, 0));
+            StatementLine next = now.getOrDefault(service, catalog.line(service, 0, 0));
+            if (old.requests() == next.requests() && old.units() == next.units()) {
                 continue;
             }
-            StatementLine old = catalog.line(service, before.requests(), before.units());
-            StatementLine next = catalog.line(service, after.requests(), after.units());
             lines.add(new StatementLine(service, next.requests() - old.requests(), next.units() - old.units(),
                     next.freeUnits() - old.freeUnits(), next.billableUnits() - old.billableUnits(), next.pricePer1000(),
                     next.amount().subtract(old.amount())));

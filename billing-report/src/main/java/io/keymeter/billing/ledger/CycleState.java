@@ -1,14 +1,14 @@
 package io.keymeter.billing.ledger;
 
-import io.keymeter.billing.cycles.Totals;
+import io.keymeter.events.StatementLine;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * What billing remembers about one account's cycle: whether its final statement was issued, how many adjustments
- * followed, and the per-service totals billed so far (what the next adjustment is measured against).
+ * and statements followed, and the per-service lines billed so far (cumulative: what the next adjustment is measured
+ * against, at the amounts actually billed).
  */
-public record CycleState(boolean closed, int adjustments, int statements, Map<String, Totals> billed) {
+public record CycleState(boolean closed, int adjustments, int statements, Map<String, StatementLine> billed) {
 
     public CycleState {
         billed = billed == null ? Map.of() : Map.copyOf(billed);
@@ -18,11 +18,11 @@ public record CycleState(boolean closed, int adjustments, int statements, Map<St
         return new CycleState(false, 0, 0, Map.of());
     }
 
-    public CycleState closedWith(Map<String, Totals> totals) {
-        return new CycleState(true, 0, statements + 1, new TreeMap<>(totals));
+    public CycleState closedWith(Map<String, StatementLine> lines) {
+        return new CycleState(true, 0, statements + 1, lines);
     }
 
-    public CycleState adjustedTo(Map<String, Totals> totals) {
-        return new CycleState(true, adjustments + 1, statements + 1, new TreeMap<>(totals));
+    public CycleState adjustedTo(Map<String, StatementLine> lines) {
+        return new CycleState(true, adjustments + 1, statements + 1, lines);
     }
 }

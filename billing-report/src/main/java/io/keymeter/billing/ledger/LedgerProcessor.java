@@ -4,6 +4,7 @@ import io.keymeter.billing.cycles.BillingCycle;
 import io.keymeter.billing.cycles.StatementCalculator;
 import io.keymeter.billing.cycles.Totals;
 import io.keymeter.events.Statement;
+import io.keymeter.events.StatementLine;
 import io.keymeter.events.UsageDaily;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,6 +21,8 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Keeps each account's billing ledger and issues its statements. Records update the stores; a wall-clock
@@ -30,6 +33,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  */
 final class LedgerProcessor implements Processor<String, BillingInput, String, Statement> {
 
+    private static final Logger log = LoggerFactory.getLogger(LedgerProcessor.class);
     private static final StringSerializer KEYS = new StringSerializer();
 
     private final StatementCalculator calculator;
@@ -131,14 +135,15 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
         String cycleKey = StoreKeys.cycle(accountId, cycle);
         CycleState state = Objects.requireNonNullElse(cycles.get(cycleKey), CycleState.open());
         Map<String, Totals> totals = totalsByService(accountId, cycle);
+        Map<String, StatementLine> lines = calculator.linesByService(totals);
         if (!state.closed()) {
             issue(accountId, cycle, state.statements(), calculator.finalStatement(accountId, cycle, totals, now));
-            cycles.put(cycleKey, state.closedWith(totals));
+            cycles.put(cycleKey, state.closedWith(lines));
         } else {
-            calculator.adjustment(accountId, cycle, state.adjustments() + 1, state.billed(), totals, now)
+            calculator.adjustment(accountId, cycle, state.adjustments() + 1, state.billed(), lines, now)
                     .ifPresent(adjustment -> {
                         issue(accountId, cycle, state.statements(), adjustment);
-                        cycles.put(cycleKey, state.adjustedTo(totals));
+                        cycles.put(cycleKey, state.adjustedTo(lines));
                     });
         }
     }
@@ -157,5 +162,7 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
     private void issue(String accountId, BillingCycle cycle, int sequence, Statement statement) {
         statements.put(StoreKeys.statement(accountId, cycle, sequence), statement);
         context.forward(new Record<>(statement.statementId(), statement, statement.issuedAt().toEpochMilli()));
+        log.info("Issued statement {} ({}, {} {})", statement.statementId(), statement.kind(),
+                statement.amountDue().toPlainString(), statement.currency());
     }
 }

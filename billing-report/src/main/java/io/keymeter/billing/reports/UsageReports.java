@@ -82,11 +82,12 @@ public class UsageReports {
                 credentialIds.retainAll(List.of(credentialId));
                 credentialIds.add(credentialId);
             }
+            Map<String, Map<String, Totals>> byCredential = new TreeMap<>();
+            rows.forEach(r -> byCredential.computeIfAbsent(r.credentialId(), id -> new TreeMap<>())
+                    .merge(r.service(), r.totals(), Totals::plus));
             List<CredentialUsage> credentials = new ArrayList<>();
             for (String id : credentialIds) {
-                Map<String, Totals> byService = new TreeMap<>();
-                rows.stream().filter(r -> r.credentialId().equals(id))
-                        .forEach(r -> byService.merge(r.service(), r.totals(), Totals::plus));
+                Map<String, Totals> byService = byCredential.getOrDefault(id, Map.of());
                 List<ServiceUsage> services = byService.entrySet().stream()
                         .map(e -> new ServiceUsage(e.getKey(), e.getValue().requests(), e.getValue().units(),
                                 catalog.listCost(e.getKey(), e.getValue().units())))

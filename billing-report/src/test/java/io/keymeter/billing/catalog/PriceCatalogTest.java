@@ -77,5 +77,13 @@ class PriceCatalogTest {
         CatalogProperties bound = binder.bind("keymeter.catalog", CatalogProperties.class).get();
         assertThat(bound.services()).containsExactly(
                 new CatalogProperties.ServiceEntry("places", "search", new BigDecimal("0.75"), 100L));
+        assertThat(bound.toCatalog("USD").price("places").pricePer1000()).isEqualTo(new BigDecimal("0.75"));
+    }
+
+    @Test
+    void aCatalogCurrencyMayRepeatTheBillingCurrencyButNeverDiffer() {
+        assertThat(new CatalogProperties("EUR", List.of()).toCatalog("EUR").currency()).isEqualTo("EUR");
+        assertThatThrownBy(() -> new CatalogProperties("EUR", List.of()).toCatalog("USD"))
+                .hasMessageContaining("keymeter.catalog.currency").hasMessageContaining("keymeter.billing.currency");
     }
 }

@@ -16,6 +16,10 @@ class StatementCalculatorTest {
     private final BillingCycle november = BillingCycle.parse("2026-11").orElseThrow();
     private final Instant now = Instant.parse("2026-12-01T01:00:00Z");
 
+    private Map<String, StatementLine> lines(Map<String, Totals> totals) {
+        return calculator.linesByService(totals);
+    }
+
     @Test
     void aFinalStatementHasOneLinePerServiceAndDeterministicId() {
         Statement statement = calculator.finalStatement("acme", november,
@@ -28,8 +32,8 @@ class StatementCalculatorTest {
     @Test
     void anAdjustmentCarriesOnlyTheDifferenceAcrossTheFreeAllowance() {
         Statement adjustment = calculator.adjustment("acme", november, 1,
-                Map.of("geocoding", new Totals(10, 19_000), "routing", new Totals(1, 5)),
-                Map.of("geocoding", new Totals(12, 23_000), "routing", new Totals(1, 5)), now).orElseThrow();
+                lines(Map.of("geocoding", new Totals(10, 19_000), "routing", new Totals(1, 5))),
+                lines(Map.of("geocoding", new Totals(12, 23_000), "routing", new Totals(1, 5))), now).orElseThrow();
         assertThat(adjustment.statementId()).isEqualTo("acme-2026-11-adj-1");
         assertThat(adjustment.lines()).singleElement().satisfies(line -> {
             assertThat(line.service()).isEqualTo("geocoding");
@@ -43,15 +47,26 @@ class StatementCalculatorTest {
     }
 
     @Test
+    void anAdjustmentAfterAPriceChangeKeepsWhatWasBilledAtTheOldPrice() {
+        Map<String, StatementLine> billedAtFour = lines(Map.of("geocoding-stored", new Totals(1, 1000)));
+        StatementCalculator repriced = new StatementCalculator(PriceCatalog.of("USD", java.util.List.of(
+                new io.keymeter.billing.catalog.CatalogProperties.ServiceEntry("geocoding-stored", null,
+                        new BigDecimal("5.00"), 0L))));
+        Statement adjustment = repriced.adjustment("acme", november, 1, billedAtFour,
+                repriced.linesByService(Map.of("geocoding-stored", new Totals(2, 2000))), now).orElseThrow();
+        assertThat(adjustment.amountDue()).isEqualTo(new BigDecimal("6.00")); // 2000 at 5.00 = 10.00, minus 4.00 billed
+    }
+
+    @Test
     void noChangeMeansNoAdjustment() {
-        Map<String, Totals> same = Map.of("geocoding", new Totals(1, 1));
+        Map<String, StatementLine> same = lines(Map.of("geocoding", new Totals(1, 1)));
         assertThat(calculator.adjustment("acme", november, 1, same, same, now)).isEmpty();
     }
 
     @Test
     void usageThatWentDownIsCreditedAsANegativeDifference() {
         Statement adjustment = calculator.adjustment("acme", november, 2,
-                Map.of("geocoding-stored", new Totals(5, 1000)), Map.of("geocoding-stored", new Totals(4, 750)), now)
+                lines(Map.of("geocoding-stored", new Totals(5, 1000))), lines(Map.of("geocoding-stored", new Totals(4, 750))), now)
                 .orElseThrow();
         assertThat(adjustment.statementId()).isEqualTo("acme-2026-11-adj-2");
         assertThat(adjustment.amountDue()).isEqualTo(new BigDecimal("-1.00"));

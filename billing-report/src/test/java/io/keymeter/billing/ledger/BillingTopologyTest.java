@@ -14,6 +14,7 @@ import io.keymeter.events.UsageDaily;
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.streams.StreamsFactory;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
@@ -236,6 +238,21 @@ class BillingTopologyTest {
         Statement second = statements.readValue();
         assertThat(second.statementId()).isEqualTo("acme-2026-11-adj-2");
         assertThat(second.amountDue()).isEqualTo(new BigDecimal("1.00"));
+        assertThat(statements.isEmpty()).isTrue();
+    }
+
+    @Test
+    void usageThatCannotBeAttributedGoesToTheDeadLettersAndTheRestIsBilled() {
+        startAt("2026-11-03T10:00:00Z");
+        usage.pipeInput("not-a-usage-key", null);
+        send("acme", "c1", "geocoding-stored", "2026-11-03", 1, 250);
+
+        TestOutputTopic<byte[], byte[]> deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS,
+                new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        assertThat(deadLetters.readRecordsToList()).singleElement()
+                .satisfies(r -> assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo("not-a-usage-key"));
+        clockTo("2026-12-01T01:00:00Z");
+        assertThat(statements.readValue().amountDue()).isEqualTo(new BigDecimal("1.00"));
         assertThat(statements.isEmpty()).isTrue();
     }
 

@@ -1,0 +1,288 @@
+package io.keymeter.app.billing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.keymeter.app.support.KeymeterIntegrationTest;
+import io.keymeter.app.support.TestAccounts;
+import io.keymeter.events.CredentialEvent;
+import io.keymeter.events.Json;
+import io.keymeter.events.Rejection;
+import io.keymeter.events.RejectionReason;
+import io.keymeter.events.Statement;
+import io.keymeter.events.Topic;
+import io.keymeter.events.Topics;
+import io.keymeter.events.UsageDaily;
+import io.keymeter.testsupport.SharedKafka;
+import io.keymeter.testsupport.TopicReader;
+import java.io.StringReader;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.resttestclient.TestRestTemplate;
+import org.springframework.http.HttpEntity;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpMethod;
+import org.springframework.http.ResponseEntity;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The usage and billing API through the whole app. Usage and credential events are produced straight to the topics
+ * (as metering and the credential store would) for account {@code oscorp} in a cycle long closed, March 2025, so
+ * no other test's data can mix in; {@code tyrell} is the other tenant.
+ */
+@KeymeterIntegrationTest
+class BillingReportHttpTest {
+
+    private static final String ACCOUNT = "oscorp";
+    private static final String OTHER = "tyrell";
+    private static final String CYCLE = "2025-03";
+    private static final String WEST_NAME = "Acme, \"West\"\nsecond line";
+
+    @Autowired
+    TestRestTemplate http;
+
+    private final String west = "cred-" + UUID.randomUUID();
+    private final String mobile = "cred-" + UUID.randomUUID();
+
+    @Test
+    void reportDailyTimelineCsvAndStatementAgreeWithTheUsageSentAndStayWithTheAccount() throws Exception {
+        Instant created = Instant.parse("2025-02-20T10:00:00Z");
+        send(Topics.CREDENTIAL_EVENTS, west, new CredentialEvent.CredentialCreated(UUID.randomUUID().toString(), west,
+                ACCOUNT, 1, created, WEST_NAME, List.of("premium:user:geocode:temporary"), List.of(), List.of()));
+        send(Topics.CREDENTIAL_EVENTS, mobile, new CredentialEvent.CredentialCreated(UUID.randomUUID().toString(), mobile,
+                ACCOUNT, 1, created, "Mobile app", List.of("premium:user:geocode:stored"), List.of(), List.of()));
+        usage(west, "geocoding", "2025-03-01", 1, 10);
+        usage(west, "geocoding", "2025-03-01", 3, 30); // latest totals of the day replace the earlier ones
+        usage(west, "geocoding", "2025-03-31", 2, 20);
+        usage(west, "routing", "2025-03-15", 1, 10);
+        usage(mobile, "geocoding", "2025-03-15", 5, 50);
+        usage(mobile, "geocoding-stored", "2025-03-20", 2, 250);
+        send(Topics.REJECTIONS, "keyidkeyidkeyid1", new Rejection("r-" + UUID.randomUUID(), "keyidkeyidkeyid1", ACCOUNT,
+                west, "geocoding", "find", 1, null, null, Instant.parse("2025-03-31T23:59:59.999Z"), RejectionReason.EXPIRED));
+        send(Topics.CREDENTIAL_EVENTS, mobile, new CredentialEvent.CredentialDeleted(UUID.randomUUID().toString(), mobile,
+                ACCOUNT, 2, Instant.parse("2025-04-02T00:00:00Z")));
+
+        // March 2025 closed long ago: the ledger's wall-clock punctuator issues its final statement
+        JsonNode report = await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> json(get(ACCOUNT, "/v1/usage?cycle=" + CYCLE)),
+                r -> r.path("cycle").path("status").asString().equals("closed")
+                        && credential(r, west) != null && credential(r, west).path("rejectedRequests").asLong() == 1
+                        && credential(r, mobile) != null && credential(r, mobile).path("services").size() == 2
+                        && "1.00".equals(r.path("amountDue").asString()));
+
+        assertThat(report.path("cycle").path("id").asString()).isEqualTo(CYCLE);
+        assertThat(report.path("cycle").path("start").asString()).isEqualTo("2025-03-01T00:00:00Z");
+        assertThat(report.path("cycle").path("end").asString()).isEqualTo("2025-04-01T00:00:00Z");
+        assertThat(report.path("currency").asString()).isEqualTo("USD");
+        assertThat(report.path("credentials").size()).isEqualTo(2);
+
+        JsonNode westReport = credential(report, west);
+        assertThat(westReport.path("name").asString()).isEqualTo(WEST_NAME);
+        assertThat(service(westReport, "geocoding").path("requests").asLong()).isEqualTo(5);
+        assertThat(service(westReport, "geocoding").path("units").asLong()).isEqualTo(50);
+        assertThat(service(westReport, "geocoding").path("cost").asString()).isEqualTo("0.02"); // 0.025 half-even
+        assertThat(service(westReport, "routing").path("units").asLong()).isEqualTo(10);
+        assertThat(westReport.path("cost").asString()).isEqualTo("0.02");
+        JsonNode mobileReport = credential(report, mobile);
+        assertThat(mobileReport.path("name").asString()).as("a deleted credential keeps its name").isEqualTo("Mobile app");
+        assertThat(service(mobileReport, "geocoding-stored").path("cost").asString()).isEqualTo("1.00");
+
+        JsonNode geocoding = service(report, "geocoding");
+        assertThat(geocoding.path("units").asLong()).isEqualTo(100);
+        assertThat(geocoding.path("freeUnits").asLong()).as("free units once per account and service").isEqualTo(100);
+        assertThat(geocoding.path("billableUnits").asLong()).isZero();
+        assertThat(geocoding.path("pricePer1000").asString()).isEqualTo("0.50");
+        assertThat(geocoding.path("amount").asString()).isEqualTo("0.00");
+        assertThat(service(report, "geocoding-stored").path("amount").asString()).isEqualTo("1.00");
+
+        // the daily timeline: every day of March, zeros included, summing to the report
+        JsonNode days = json(get(ACCOUNT, "/v1/usage/daily?cycle=" + CYCLE)).path("days");
+        assertThat(days.size()).isEqualTo(31);
+        assertThat(days.get(0).path("date").asString()).isEqualTo("2025-03-01");
+        assertThat(days.get(30).path("date").asString()).isEqualTo("2025-03-31");
+        assertThat(day(days, "2025-03-15")).isEqualTo(List.of(6L, 60L));
+        assertThat(day(days, "2025-03-02")).isEqualTo(List.of(0L, 0L));
+        assertThat(sum(days, "units")).isEqualTo(sumOfReport(report, "units")).isEqualTo(360);
+        assertThat(sum(days, "requests")).isEqualTo(sumOfReport(report, "requests")).isEqualTo(13);
+
+        JsonNode westGeocoding = json(get(ACCOUNT, "/v1/usage/daily?cycle=" + CYCLE + "&credentialId=" + west
+                + "&service=geocoding")).path("days");
+        assertThat(westGeocoding.size()).isEqualTo(31);
+        assertThat(day(westGeocoding, "2025-03-01")).isEqualTo(List.of(3L, 30L));
+        assertThat(day(westGeocoding, "2025-03-31")).isEqualTo(List.of(2L, 20L));
+        assertThat(sum(westGeocoding, "units")).isEqualTo(50);
+
+        // the CSV: one row per day, credential and service, names escaped, agreeing with the report
+        ResponseEntity<String> csv = get(ACCOUNT, "/v1/usage.csv?cycle=" + CYCLE);
+        assertThat(csv.getStatusCode().value()).isEqualTo(200);
+        assertThat(csv.getHeaders().getContentType().toString()).startsWith("text/csv");
+        assertThat(csv.getBody()).startsWith("date,credential_id,credential_name,service,requests,units,cost\r\n")
+                .contains("\"Acme, \"\"West\"\"\nsecond line\"");
+        List<CSVRecord> rows = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get()
+                .parse(new StringReader(csv.getBody())).getRecords();
+        assertThat(rows).hasSize(5);
+        assertThat(rows).extracting(r -> r.get("date")).isSorted();
+        assertThat(rows).filteredOn(r -> r.get("credential_id").equals(west))
+                .allSatisfy(r -> assertThat(r.get("credential_name")).isEqualTo(WEST_NAME));
+        for (String credentialId : List.of(west, mobile)) {
+            JsonNode reported = credential(report, credentialId);
+            for (int i = 0; i < reported.path("services").size(); i++) {
+                JsonNode s = reported.path("services").get(i);
+                long csvUnits = rows.stream().filter(r -> r.get("credential_id").equals(credentialId)
+                        && r.get("service").equals(s.path("service").asString())).mapToLong(r -> Long.parseLong(r.get("units"))).sum();
+                assertThat(csvUnits).as(credentialId + " " + s.path("service").asString()).isEqualTo(s.path("units").asLong());
+            }
+        }
+        assertThat(rows.stream().mapToLong(r -> Long.parseLong(r.get("requests"))).sum()).isEqualTo(13);
+        assertThat(rows).filteredOn(r -> r.get("service").equals("geocoding-stored")).singleElement()
+                .satisfies(r -> assertThat(r.get("cost")).isEqualTo("1.00"));
+        List<CSVRecord> westOnly = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get()
+                .parse(new StringReader(get(ACCOUNT, "/v1/usage.csv?cycle=" + CYCLE + "&credentialId=" + west).getBody()))
+                .getRecords();
+        assertThat(westOnly).hasSize(3).allSatisfy(r -> assertThat(r.get("credential_id")).isEqualTo(west));
+
+        // the final statement: in the API and on the topic, once
+        JsonNode statements = json(get(ACCOUNT, "/v1/statements?cycle=" + CYCLE)).path("statements");
+        assertThat(statements.size()).isEqualTo(1);
+        assertThat(statements.get(0).path("statementId").asString()).isEqualTo(ACCOUNT + "-" + CYCLE + "-final");
+        assertThat(statements.get(0).path("kind").asString()).isEqualTo("final");
+        assertThat(statements.get(0).path("amountDue").asString()).isEqualTo(report.path("amountDue").asString());
+        List<Statement> published = TopicReader.readAll(SharedKafka.bootstrapServers(), Topics.BILLING_STATEMENTS).stream()
+                .map(ConsumerRecord::value).filter(s -> s.accountId().equals(ACCOUNT) && s.cycle().equals(CYCLE)).toList();
+        assertThat(published).singleElement().satisfies(s -> {
+            assertThat(s.kind()).isEqualTo("final");
+            assertThat(s.amountDue()).isEqualTo(new BigDecimal("1.00"));
+        });
+
+        // another account sees none of it
+        JsonNode others = json(get(OTHER, "/v1/usage?cycle=" + CYCLE));
+        assertThat(others.toString()).doesNotContain(west).doesNotContain(mobile).doesNotContain("Acme");
+        assertThat(get(OTHER, "/v1/usage.csv?cycle=" + CYCLE).getBody()).doesNotContain(west).doesNotContain(mobile);
+        assertThat(json(get(OTHER, "/v1/statements?cycle=" + CYCLE)).toString()).doesNotContain(ACCOUNT);
+        assertThat(sum(json(get(OTHER, "/v1/usage/daily?cycle=" + CYCLE)).path("days"), "units")).isZero();
+        assertNotFound(get(OTHER, "/v1/usage?cycle=" + CYCLE + "&credentialId=" + west));
+        assertNotFound(get(OTHER, "/v1/usage/daily?cycle=" + CYCLE + "&credentialId=" + west));
+        assertNotFound(get(OTHER, "/v1/usage.csv?cycle=" + CYCLE + "&credentialId=" + west));
+    }
+
+    @Test
+    void badInputAnswersProblemJsonNamingTheField() {
+        for (String path : List.of("/v1/usage", "/v1/usage/daily", "/v1/usage.csv", "/v1/statements")) {
+            ResponseEntity<String> response = get(ACCOUNT, path + "?cycle=2026-13");
+            assertThat(response.getStatusCode().value()).as(path + " " + response.getBody()).isEqualTo(400);
+            assertThat(response.getHeaders().getContentType().toString()).as(path).startsWith("application/problem+json");
+            assertThat(json(response).path("errors").path(0).path("field").asString()).as(path + " " + response.getBody())
+                    .isEqualTo("cycle");
+        }
+        assertNotFound(get(ACCOUNT, "/v1/usage?credentialId=cred-does-not-exist"));
+        assertNotFound(get(ACCOUNT, "/v1/usage/daily?credentialId=cred-does-not-exist"));
+        assertNotFound(get(ACCOUNT, "/v1/usage.csv?credentialId=cred-does-not-exist"));
+
+        ResponseEntity<String> service = get(ACCOUNT, "/v1/usage/daily?service=teleport");
+        assertThat(service.getStatusCode().value()).isEqualTo(400);
+        assertThat(json(service).path("errors").path(0).path("field").asString()).as(service.getBody())
+                .isEqualTo("service");
+
+        ResponseEntity<String> anonymous = http.getForEntity("/v1/usage", String.class);
+        assertThat(anonymous.getStatusCode().value()).isEqualTo(401);
+    }
+
+    @Test
+    void theCurrentCycleIsTheDefaultAndItsTimelineEndsToday() {
+        JsonNode report = json(get(OTHER, "/v1/usage"));
+        String current = java.time.YearMonth.now(java.time.ZoneOffset.UTC).toString();
+        assertThat(report.path("cycle").path("id").asString()).isEqualTo(current);
+        assertThat(report.path("cycle").path("status").asString()).isEqualTo("open");
+        JsonNode days = json(get(OTHER, "/v1/usage/daily")).path("days");
+        assertThat(days.size()).isEqualTo(LocalDate.now(java.time.ZoneOffset.UTC).getDayOfMonth());
+        assertThat(days.get(days.size() - 1).path("date").asString()).isEqualTo(LocalDate.now(java.time.ZoneOffset.UTC).toString());
+    }
+
+    private void usage(String credentialId, String service, String date, long requests, long units) throws Exception {
+        UsageDaily day = new UsageDaily(ACCOUNT, credentialId, service, LocalDate.parse(date), requests, units);
+        send(Topics.USAGE_DAILY, day.key(), day);
+    }
+
+    private static <V> void send(Topic<String, V> topic, String key, V value) throws Exception {
+        Map<String, Object> config = new HashMap<>();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedKafka.bootstrapServers());
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        try (KafkaProducer<String, V> producer = new KafkaProducer<>(config, topic.keySerde().serializer(),
+                topic.valueSerde().serializer())) {
+            producer.send(new ProducerRecord<>(topic.name(), key, value)).get();
+        }
+    }
+
+    private ResponseEntity<String> get(String account, String path) {
+        HttpHeaders headers = new HttpHeaders();
+        headers.setBearerAuth(TestAccounts.token(account));
+        return http.exchange(path, HttpMethod.GET, new HttpEntity<>(headers), String.class);
+    }
+
+    private static JsonNode json(ResponseEntity<String> response) {
+        return Json.mapper().readTree(response.getBody());
+    }
+
+    private static void assertNotFound(ResponseEntity<String> response) {
+        assertThat(response.getStatusCode().value()).isEqualTo(404);
+        assertThat(response.getHeaders().getContentType().toString()).startsWith("application/problem+json");
+    }
+
+    private static JsonNode credential(JsonNode report, String credentialId) {
+        for (JsonNode c : report.path("credentials")) {
+            if (c.path("credentialId").asString().equals(credentialId)) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    private static JsonNode service(JsonNode node, String service) {
+        for (JsonNode s : node.path("services")) {
+            if (s.path("service").asString().equals(service)) {
+                return s;
+            }
+        }
+        throw new AssertionError("no service " + service + " in " + node);
+    }
+
+    private static List<Long> day(JsonNode days, String date) {
+        for (JsonNode d : days) {
+            if (d.path("date").asString().equals(date)) {
+                return List.of(d.path("requests").asLong(), d.path("units").asLong());
+            }
+        }
+        throw new AssertionError("no day " + date);
+    }
+
+    private static long sum(JsonNode days, String field) {
+        long total = 0;
+        for (JsonNode d : days) {
+            total += d.path(field).asLong();
+        }
+        return total;
+    }
+
+    private static long sumOfReport(JsonNode report, String field) {
+        long total = 0;
+        for (JsonNode c : report.path("credentials")) {
+            for (JsonNode s : c.path("services")) {
+                total += s.path(field).asLong();
+            }
+        }
+        return total;
+    }
+}
