@@ -20,6 +20,9 @@ import org.springframework.context.annotation.Import;
 public class KeymeterApplication {
 
     public static void main(String[] args) {
+        if (args.length > 0 && "ship".equals(args[0])) {
+            System.exit(io.keymeter.ingest.shipper.ShipperCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length)));
+        }
         SpringApplication.run(KeymeterApplication.class, args);
     }
 }

@@ -68,7 +68,7 @@ public final class RequestLineValidator {
         }
         Instant timestamp;
         try {
-            timestamp = Instant.parse(line.timestamp());
+            timestamp = Timestamps.parse(line.timestamp());
         } catch (DateTimeParseException e) {
             return invalid("timestamp", "must be an RFC 3339 date-time such as 2026-11-26T10:15:30Z");
         }

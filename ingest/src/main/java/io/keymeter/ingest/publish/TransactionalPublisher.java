@@ -7,8 +7,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.BlockingDeque;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -36,8 +36,8 @@ public final class TransactionalPublisher implements AutoCloseable {
     private final Map<String, Object> baseConfig;
     private final PublishSettings settings;
     private final String idPrefix;
-    private final BlockingQueue<Slot> free;
-    private final Serializer<RequestLog> requestSerializer = Topics.REQUESTS.valueSerde().serializer();
+    /** Last in, first out: the most recently used (warm, connected) producer is taken first. */
+    private final BlockingDeque<Slot> free;
     private final Serializer<Rejection> rejectionSerializer = Topics.REJECTIONS.valueSerde().serializer();
     private volatile boolean closed;
 
@@ -48,7 +48,7 @@ public final class TransactionalPublisher implements AutoCloseable {
         this.baseConfig = new HashMap<>(producerConfig);
         this.settings = settings;
         this.idPrefix = "keymeter-ingest-" + UUID.randomUUID().toString().substring(0, 8);
-        this.free = new ArrayBlockingQueue<>(settings.producers());
+        this.free = new LinkedBlockingDeque<>(settings.producers());
         for (int i = 0; i < settings.producers(); i++) {
             free.add(new Slot(i));
         }
@@ -56,10 +56,9 @@ public final class TransactionalPublisher implements AutoCloseable {
 
     /** Starts a batch: takes a producer from the pool (waiting at most the timeout) and begins its transaction. */
     public Batch begin() {
-        long deadline = System.nanoTime() + settings.timeout().toNanos();
         Slot slot;
         try {
-            slot = free.poll(settings.timeout().toMillis(), TimeUnit.MILLISECONDS);
+            slot = free.pollFirst(settings.timeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new PublishUnavailableException("interrupted while waiting for a producer", e);
@@ -73,7 +72,7 @@ public final class TransactionalPublisher implements AutoCloseable {
                 slot.producer.initTransactions();
             }
             slot.producer.beginTransaction();
-            return new Batch(slot, deadline);
+            return new Batch(slot);
         } catch (KafkaException e) {
             release(slot, false);
             throw new PublishUnavailableException("Kafka cannot start a transaction", e);
@@ -112,7 +111,7 @@ public final class TransactionalPublisher implements AutoCloseable {
             slot.producer.close(Duration.ofSeconds(5));
             slot.producer = null;
         }
-        free.add(slot);
+        free.addFirst(slot);
     }
 
     @Override
@@ -139,19 +138,17 @@ public final class TransactionalPublisher implements AutoCloseable {
     public final class Batch implements AutoCloseable {
 
         private final Slot slot;
-        private final long deadline;
         private boolean done;
         private int requests;
         private int rejections;
 
-        private Batch(Slot slot, long deadline) {
+        private Batch(Slot slot) {
             this.slot = slot;
-            this.deadline = deadline;
         }
 
         public void send(RequestLog request) {
             String topic = Topics.REQUESTS.name();
-            send(new ProducerRecord<>(topic, request.keyId(), requestSerializer.serialize(topic, request)));
+            send(new ProducerRecord<>(topic, request.keyId(), RequestLogWriter.write(request)));
             requests++;
         }
 
@@ -171,11 +168,8 @@ public final class TransactionalPublisher implements AutoCloseable {
             }
         }
 
-        /** Commits; returns only when every line is durably written (acks=all), or throws and nothing is visible. */
+        /** Commits (bounded by {@code max.block.ms}); returns only when every line is durably written (acks=all), or throws and nothing is visible. */
         public void commit() {
-            if (System.nanoTime() > deadline) {
-                fail("the batch took longer than " + settings.timeout(), null);
-            }
             try {
                 slot.producer.commitTransaction();
             } catch (KafkaException e) {

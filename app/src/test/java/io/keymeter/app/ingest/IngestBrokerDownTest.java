@@ -1,0 +1,146 @@
+package io.keymeter.app.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.keymeter.app.KeymeterApplication;
+import io.keymeter.events.ApiKeys;
+import io.keymeter.events.RequestLog;
+import io.keymeter.events.Topics;
+import io.keymeter.kafka.EmbeddedKafkaBroker;
+import io.keymeter.testsupport.TopicReader;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * Backpressure, not loss: with its own broker stopped, a batch answers 503 with Retry-After in bounded time and
+ * leaves nothing visible; once the broker is back, the resent batch is on the topic exactly once. Runs the ingest
+ * role alone in its own context, on its own broker (the shared one must not be stopped).
+ */
+@Timeout(150)
+class IngestBrokerDownTest {
+
+    private static final String GATEWAY = "broker-down-gateway";
+    private static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(3);
+
+    private EmbeddedKafkaBroker broker;
+    private ConfigurableApplicationContext app;
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final String run = UUID.randomUUID().toString().substring(0, 8);
+
+    @BeforeEach
+    void start() throws IOException {
+        Path dir = Files.createTempDirectory("keymeter-broker-down");
+        // a fixed port: producers keep their bootstrap address across the restart
+        broker = new EmbeddedKafkaBroker(dir.resolve("kafka"), freePort()).start();
+        app = new SpringApplication(KeymeterApplication.class).run(
+                "--server.port=0",
+                "--keymeter.roles=ingest",
+                "--keymeter.data-dir=" + dir,
+                "--spring.kafka.bootstrap-servers=" + broker.bootstrapServers(),
+                "--keymeter.gateway-tokens[0]=" + GATEWAY,
+                "--keymeter.accounts[0].id=down",
+                "--keymeter.accounts[0].token=token-down",
+                "--keymeter.ingest.publish.timeout=" + PUBLISH_TIMEOUT);
+    }
+
+    @AfterEach
+    void stop() {
+        if (app != null) {
+            app.close();
+        }
+        broker.stop();
+    }
+
+    @Test
+    void aBatchAnswers503WhileTheBrokerIsDownAndIsTakenExactlyOnceWhenResent() throws Exception {
+        String key = ApiKeys.generate().apiKey();
+        String before = batch("before", key, 50);
+        String during = batch("during", key, 50);
+        // the first batch also starts a producer: on a busy machine that may take longer than the publish timeout
+        await().atMost(Duration.ofSeconds(60)).until(() -> post(before).statusCode() == 202);
+
+        broker.stop();
+        long started = System.nanoTime();
+        HttpResponse<String> refused = post(during);
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+        assertThat(refused.statusCode()).isEqualTo(503);
+        assertThat(refused.headers().firstValue("Retry-After")).hasValueSatisfying(v -> assertThat(Long.parseLong(v)).isPositive());
+        assertThat(refused.body()).contains("\"status\":503").doesNotContain(key);
+        // bounded: the commit waits at most max.block.ms (= the publish timeout), plus scheduling slack
+        assertThat(took).isLessThan(PUBLISH_TIMEOUT.multipliedBy(4));
+
+        broker.start();
+        // the refused attempt left nothing a read_committed reader can see
+        assertThat(ours()).containsOnlyKeys(ids("before", 50));
+
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                .until(() -> post(during).statusCode() == 202);
+
+        Map<String, Long> counts = ours();
+        assertThat(counts).containsOnlyKeys(concat(ids("before", 50), ids("during", 50)));
+        assertThat(counts.values()).allMatch(count -> count == 1L);
+    }
+
+    private Map<String, Long> ours() {
+        return TopicReader.readAll(broker.bootstrapServers(), Topics.REQUESTS).stream()
+                .map(r -> r.value().requestId()).filter(id -> id.startsWith(run))
+                .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+    }
+
+    private List<String> ids(String phase, int n) {
+        return IntStream.range(0, n).mapToObj(i -> run + "-" + phase + "-" + i).toList();
+    }
+
+    private static String[] concat(List<String> a, List<String> b) {
+        return java.util.stream.Stream.concat(a.stream(), b.stream()).toArray(String[]::new);
+    }
+
+    private String batch(String phase, String key, int n) {
+        String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+        return ids(phase, n).stream()
+                .map(id -> "{\"requestId\":\"" + id + "\",\"apiKey\":\"" + key
+                        + "\",\"service\":\"routing\",\"timestamp\":\"" + now + "\"}")
+                .collect(Collectors.joining("\n"));
+    }
+
+    private HttpResponse<String> post(String body) throws IOException, InterruptedException {
+        int port = ((WebServerApplicationContext) app).getWebServer().getPort();
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v1/requests"))
+                .header("Authorization", "Bearer " + GATEWAY)
+                .header("Content-Type", "application/x-ndjson")
+                .timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        return http.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+}

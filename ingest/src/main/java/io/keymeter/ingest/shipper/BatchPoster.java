@@ -1,0 +1,135 @@
+package io.keymeter.ingest.shipper;
+
+import io.keymeter.events.Json;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.Deflater;
+import java.util.zip.GZIPOutputStream;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Posts one NDJSON batch to {@code /v1/requests}, retrying 503s and connection failures with exponential backoff
+ * (honouring {@code Retry-After}). Any other refusal is final: resending the same bytes cannot help.
+ */
+final class BatchPoster {
+
+    private final HttpClient http;
+    private final URI endpoint;
+    private final String token;
+    private final boolean gzip;
+    private final int maxAttempts;
+    private final Duration firstBackoff;
+    private final Duration maxBackoff;
+
+    BatchPoster(URI baseUrl, String token, boolean gzip, int maxAttempts, Duration firstBackoff, Duration maxBackoff) {
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        this.endpoint = baseUrl.resolve("/v1/requests");
+        this.token = token;
+        this.gzip = gzip;
+        this.maxAttempts = maxAttempts;
+        this.firstBackoff = firstBackoff;
+        this.maxBackoff = maxBackoff;
+    }
+
+    /** The server's answer to an acknowledged batch. */
+    record Answer(long accepted, List<LineError> rejected, int attempts) {
+    }
+
+    record LineError(int line, String error) {
+    }
+
+    /** Thrown when the batch cannot be delivered: a final refusal, or retries used up. */
+    static final class ShipException extends Exception {
+        ShipException(String message) {
+            super(message);
+        }
+    }
+
+    Answer post(byte[] ndjson, int length) throws ShipException, InterruptedException {
+        byte[] body = gzip ? gzip(ndjson, length) : java.util.Arrays.copyOf(ndjson, length);
+        HttpRequest.Builder request = HttpRequest.newBuilder(endpoint)
+                .timeout(Duration.ofMinutes(2))
+                .header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/x-ndjson")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (gzip) {
+            request.header("Content-Encoding", "gzip");
+        }
+        Duration backoff = firstBackoff;
+        String lastFailure = null;
+        for (int attempt = 1; attempt <= maxAttempts; attempt++) {
+            Duration wait = backoff;
+            try {
+                HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() == 202) {
+                    return parse(response.body(), attempt);
+                }
+                if (response.statusCode() != 503) {
+                    throw new ShipException("the server refused the batch with " + response.statusCode() + ": "
+                            + detail(response.body()));
+                }
+                lastFailure = "503 " + detail(response.body());
+                Duration current = backoff;
+                wait = retryAfter(response).filter(d -> d.compareTo(current) > 0).orElse(current);
+            } catch (IOException e) {
+                lastFailure = "cannot reach " + endpoint + ": " + e;
+            }
+            if (attempt < maxAttempts) {
+                Thread.sleep(Math.min(wait.toMillis(), maxBackoff.toMillis()));
+                backoff = min(backoff.multipliedBy(2), maxBackoff);
+            }
+        }
+        throw new ShipException("gave up after " + maxAttempts + " attempts; last: " + lastFailure);
+    }
+
+    private static Answer parse(String body, int attempts) {
+        JsonNode json = Json.mapper().readTree(body);
+        List<LineError> rejected = new ArrayList<>();
+        json.path("rejected").forEach(r -> rejected.add(new LineError(r.path("line").asInt(), r.path("error").asString())));
+        return new Answer(json.path("accepted").asLong(), rejected, attempts);
+    }
+
+    private static String detail(String body) {
+        try {
+            JsonNode json = Json.mapper().readTree(body);
+            return json.path("detail").asString(body);
+        } catch (RuntimeException e) {
+            return body == null ? "" : body.substring(0, Math.min(200, body.length()));
+        }
+    }
+
+    private static java.util.Optional<Duration> retryAfter(HttpResponse<?> response) {
+        return response.headers().firstValue("Retry-After").flatMap(v -> {
+            try {
+                return java.util.Optional.of(Duration.ofSeconds(Long.parseLong(v.trim())));
+            } catch (NumberFormatException e) {
+                return java.util.Optional.empty();
+            }
+        });
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+
+    private static byte[] gzip(byte[] data, int length) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(1024, length / 6));
+        try (GZIPOutputStream gz = new GZIPOutputStream(out, 64 * 1024) {
+            {
+                def.setLevel(Deflater.BEST_SPEED);
+            }
+        }) {
+            gz.write(data, 0, length);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+}

@@ -1,0 +1,160 @@
+package io.keymeter.ingest.shipper;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Sends NDJSON files (or standard input) to {@code /v1/requests} in batches cut at line ends. After each
+ * acknowledged batch the file's position is saved, so a run that is stopped and started again resumes after the
+ * last acknowledged batch: nothing acknowledged is sent twice and nothing is skipped.
+ */
+final class Shipper {
+
+    private final BatchPoster poster;
+    private final ShipState state;
+    private final int batchLines;
+    private final int batchBytes;
+    private final ProgressBar progress;
+    private final ShipSummary summary = new ShipSummary();
+    private long totalBytes;
+    private long doneBytes;
+
+    /**
+     * @param progress null for no progress bar
+     */
+    Shipper(BatchPoster poster, ShipState state, int batchLines, int batchBytes, ProgressBar progress) {
+        this.poster = poster;
+        this.state = state;
+        this.batchLines = batchLines;
+        this.batchBytes = batchBytes;
+        this.progress = progress;
+    }
+
+    ShipSummary summary() {
+        return summary;
+    }
+
+    /** Ships every file in turn; with no files, standard input. */
+    void ship(List<Path> files, InputStream stdin) throws IOException, InterruptedException, BatchPoster.ShipException {
+        if (files.isEmpty()) {
+            totalBytes = -1;
+            ship(stdin, null, "<stdin>", ShipState.Position.START);
+        } else {
+            for (Path file : files) {
+                totalBytes += Files.size(file);
+            }
+            for (Path file : files) {
+                ShipState.Position from = state.position(file);
+                long size = Files.size(file);
+                if (from.offset() > size) {
+                    System.err.println(file + " is shorter than its saved position: sending it from the start");
+                    from = ShipState.Position.START;
+                }
+                summary.skippedBytes += from.offset();
+                doneBytes += from.offset();
+                try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+                    channel.position(from.offset());
+                    ship(Channels.newInputStream(channel), file, file.toString(), from);
+                }
+            }
+        }
+        if (progress != null) {
+            progress.update(summary.sent, doneBytes, totalBytes, true);
+            progress.finish();
+        }
+    }
+
+    private void ship(InputStream in, Path file, String name, ShipState.Position from)
+            throws IOException, InterruptedException, BatchPoster.ShipException {
+        Batch batch = new Batch(from);
+        byte[] chunk = new byte[64 * 1024];
+        int n;
+        while ((n = in.read(chunk)) > 0) {
+            int pos = 0;
+            while (pos < n) {
+                int newline = indexOf(chunk, pos, n);
+                int end = newline < 0 ? n : newline + 1;
+                batch.append(chunk, pos, end - pos);
+                pos = end;
+                if (newline >= 0) {
+                    batch.lines++;
+                    if (batch.lines >= batchLines || batch.length >= batchBytes) {
+                        batch = send(batch, file, name);
+                    }
+                }
+            }
+        }
+        if (batch.length > 0) {
+            if (batch.bytes[batch.length - 1] != '\n') {
+                batch.lines++; // the last line of a file without a final newline
+            }
+            send(batch, file, name);
+        }
+    }
+
+    private Batch send(Batch batch, Path file, String name)
+            throws IOException, InterruptedException, BatchPoster.ShipException {
+        if (Thread.interrupted()) {
+            throw new InterruptedException("stopped before a batch");
+        }
+        BatchPoster.Answer answer = poster.post(batch.bytes, batch.length);
+        ShipState.Position next = new ShipState.Position(batch.start.offset() + batch.length,
+                batch.start.lines() + batch.lines);
+        if (file != null) {
+            state.save(file, next);
+        }
+        summary.batches++;
+        summary.sent += batch.lines;
+        summary.accepted += answer.accepted();
+        summary.retries += answer.attempts() - 1;
+        for (BatchPoster.LineError error : answer.rejected()) {
+            summary.rejected(name, batch.start.lines() + error.line(), error.error());
+        }
+        doneBytes += batch.length;
+        if (progress != null) {
+            progress.update(summary.sent, doneBytes, totalBytes, false);
+        }
+        return new Batch(next, batch.bytes);
+    }
+
+    private static int indexOf(byte[] buf, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (buf[i] == '\n') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The bytes of the batch being filled, and where in the file it starts. */
+    private static final class Batch {
+        final ShipState.Position start;
+        byte[] bytes;
+        int length;
+        int lines;
+
+        Batch(ShipState.Position start) {
+            this(start, new byte[1024 * 1024]);
+        }
+
+        Batch(ShipState.Position start, byte[] reuse) {
+            this.start = start;
+            this.bytes = reuse;
+        }
+
+        void append(byte[] src, int from, int count) {
+            if (length + count > bytes.length) {
+                bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, length + count));
+            }
+            System.arraycopy(src, from, bytes, length, count);
+            length += count;
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package io.keymeter.ingest.shipper;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code java -jar keymeter.jar ship [options] [files…]}: sends gateway request logs (NDJSON) to
+ * {@code POST /v1/requests}. Exit code 0 when every batch was acknowledged (even with rejected lines), 1 when the
+ * server refused a batch for good (bad token, bad body), 2 when it could not be reached or kept answering 503.
+ */
+@Command(name = "ship", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Send NDJSON request logs to Keymeter's POST /v1/requests, resuming where the last run stopped.")
+public final class ShipperCommand implements Callable<Integer> {
+
+    @Parameters(paramLabel = "FILE", description = "NDJSON files, one request a line. None: read standard input "
+            + "(no resume for standard input).")
+    List<Path> files = new ArrayList<>();
+
+    @Option(names = "--url", defaultValue = "http://localhost:8080", description = "Keymeter base URL (default: ${DEFAULT-VALUE})")
+    URI url;
+
+    @Option(names = "--token", description = "Gateway token; default: environment KEYMETER_GATEWAY_TOKEN")
+    String token;
+
+    @Option(names = "--token-file", description = "File holding the gateway token, e.g. data/gateway-token")
+    Path tokenFile;
+
+    @Option(names = "--state", defaultValue = ".keymeter-ship.state",
+            description = "State file remembering how far each file was acknowledged (default: ${DEFAULT-VALUE})")
+    Path stateFile;
+
+    @Option(names = "--batch-lines", defaultValue = "5000", description = "Lines per batch (default: ${DEFAULT-VALUE})")
+    int batchLines;
+
+    @Option(names = "--batch-bytes", defaultValue = "4194304",
+            description = "Uncompressed bytes per batch, at most (default: ${DEFAULT-VALUE})")
+    int batchBytes;
+
+    @Option(names = "--no-gzip", description = "Send batches uncompressed")
+    boolean noGzip;
+
+    @Option(names = "--max-attempts", defaultValue = "10",
+            description = "Attempts per batch on 503 or connection errors (default: ${DEFAULT-VALUE})")
+    int maxAttempts;
+
+    @Option(names = "--max-backoff", defaultValue = "PT30S", description = "Longest wait between attempts (default: ${DEFAULT-VALUE})")
+    Duration maxBackoff;
+
+    @Option(names = "--no-progress", description = "No progress bar, even on a terminal")
+    boolean noProgress;
+
+    /** Runs the command; returns the exit code. */
+    public static int run(String... args) {
+        return new CommandLine(new ShipperCommand()).execute(args);
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        String gatewayToken = token != null ? token
+                : tokenFile != null ? Files.readString(tokenFile).trim()
+                : System.getenv("KEYMETER_GATEWAY_TOKEN");
+        if (gatewayToken == null || gatewayToken.isBlank()) {
+            System.err.println("No gateway token: use --token, --token-file or KEYMETER_GATEWAY_TOKEN");
+            return 1;
+        }
+        if (batchLines < 1 || batchBytes < 1024 || maxAttempts < 1) {
+            System.err.println("--batch-lines and --max-attempts must be positive, --batch-bytes at least 1024");
+            return 1;
+        }
+        BatchPoster poster = new BatchPoster(url, gatewayToken, !noGzip, maxAttempts, Duration.ofMillis(500), maxBackoff);
+        boolean console = System.console() != null && !noProgress;
+        Shipper shipper = new Shipper(poster, ShipState.load(stateFile), batchLines, batchBytes,
+                console ? new ProgressBar(System.out) : null);
+        long started = System.nanoTime();
+        int exit = 0;
+        try {
+            shipper.ship(files, System.in);
+        } catch (BatchPoster.ShipException e) {
+            System.err.println("Stopped: " + e.getMessage());
+            exit = e.getMessage().startsWith("gave up") ? 2 : 1;
+        }
+        shipper.summary().print(System.out, (System.nanoTime() - started) / 1e9);
+        return exit;
+    }
+}

@@ -1,0 +1,29 @@
+package io.keymeter.ingest.parse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class TimestampsTest {
+
+    @ParameterizedTest
+    @ValueSource(strings = {"2026-11-26T10:15:30Z", "2026-11-26T10:15:30.1Z", "2026-11-26T10:15:30.123456789Z",
+            "2024-02-29T23:59:59.999Z", "2026-11-26T10:15:30+01:00", "2026-12-31T23:59:60Z", "0001-01-01T00:00:00Z",
+            "2026-11-26T24:00:00Z", "2026-11-26T10:15:30.Z"})
+    void acceptsWhatInstantParseAcceptsWithTheSameResult(String text) {
+        assertThat(Timestamps.parse(text)).isEqualTo(Instant.parse(text));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"2026-02-30T10:15:30Z", "2026-13-01T10:15:30Z", 
+            "2026-11-26T10:15:30.1234567890Z", "2026-11-26 10:15:30Z", "2026-1a-26T10:15:30Z",
+            "2026-11-26T10:15:30", "yesterday", ""})
+    void refusesWhatInstantParseRefuses(String text) {
+        assertThatThrownBy(() -> Instant.parse(text)).isInstanceOf(DateTimeParseException.class);
+        assertThatThrownBy(() -> Timestamps.parse(text)).isInstanceOf(DateTimeParseException.class);
+    }
+}

@@ -1,0 +1,164 @@
+package io.keymeter.ingest.shipper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The shipper is killed (a child JVM, destroyed) while a batch is in flight, then run again: every line is
+ * acknowledged exactly once, in file order. The server is a small stand-in for {@code /v1/requests} that records
+ * the lines of the batches it acknowledged, refuses lines marked bad, answers one 503, and can hold a batch
+ * unanswered.
+ */
+@Timeout(120)
+class ShipperResumeTest {
+
+    private static final int LINES = 1000;
+    private static final int BATCH = 100;
+
+    @TempDir
+    Path dir;
+
+    private HttpServer server;
+    private final List<String> acknowledged = Collections.synchronizedList(new ArrayList<>());
+    private final AtomicInteger requests = new AtomicInteger();
+    private volatile int holdRequest = -1;
+    private volatile int unavailableRequest = -1;
+    private final CountDownLatch held = new CountDownLatch(1);
+    private final CountDownLatch release = new CountDownLatch(1);
+
+    @BeforeEach
+    void startServer() throws IOException {
+        server = HttpServer.create(new InetSocketAddress("localhost", 0), 0);
+        server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+        server.createContext("/v1/requests", this::handle);
+        server.start();
+    }
+
+    @AfterEach
+    void stopServer() {
+        release.countDown();
+        server.stop(0);
+    }
+
+    @Test
+    void aKilledRunResumesAfterTheLastAcknowledgedBatchWithoutDuplicatesOrGaps() throws Exception {
+        Path file = dir.resolve("gateway.ndjson");
+        List<String> lines = IntStream.rangeClosed(1, LINES)
+                .mapToObj(i -> "{\"requestId\":\"r-" + i + "\"" + (i == 500 ? ",\"bad\":true" : "") + "}").toList();
+        Files.writeString(file, String.join("\n", lines) + "\n");
+        Path state = dir.resolve("ship.state");
+        unavailableRequest = 2;
+        holdRequest = 5; // request 2 is a 503 and its retry is request 3: batches 1-3 are acknowledged, batch 4 hangs
+
+        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), ShipperCommand.class.getName(),
+                "--url", url(), "--token", "t", "--state", state.toString(), "--batch-lines", String.valueOf(BATCH),
+                "--no-progress", file.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile()).start();
+        try {
+            assertThat(held.await(60, TimeUnit.SECONDS)).as("the shipper reached batch 4").isTrue();
+        } finally {
+            child.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
+        assertThat(acknowledged).hasSize(3 * BATCH);
+        release.countDown();
+        holdRequest = -1;
+
+        BatchPoster poster = new BatchPoster(URI.create(url()), "t", true, 3, Duration.ofMillis(10), Duration.ofMillis(50));
+        Shipper resumed = new Shipper(poster, ShipState.load(state), BATCH, 1 << 20, null);
+        resumed.ship(List.of(file), InputStream.nullInputStream());
+
+        assertThat(acknowledged).containsExactlyElementsOf(lines);
+        ShipSummary summary = resumed.summary();
+        assertThat(summary.sent).isEqualTo(LINES - 3 * BATCH);
+        assertThat(summary.accepted).isEqualTo(LINES - 3 * BATCH - 1);
+        assertThat(summary.skippedBytes).isPositive();
+        assertThat(summary.reasons).containsEntry("line: marked bad", 1L);
+        assertThat(summary.examples).containsExactly(file + ":500: line: marked bad");
+
+        // a third run finds everything acknowledged and sends nothing
+        int before = requests.get();
+        Shipper again = new Shipper(poster, ShipState.load(state), BATCH, 1 << 20, null);
+        again.ship(List.of(file), InputStream.nullInputStream());
+        assertThat(again.summary().sent).isZero();
+        assertThat(requests.get()).isEqualTo(before);
+    }
+
+    private String url() {
+        return "http://localhost:" + server.getAddress().getPort();
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        int request = requests.incrementAndGet();
+        InputStream in = exchange.getRequestBody();
+        if ("gzip".equals(exchange.getRequestHeaders().getFirst("Content-Encoding"))) {
+            in = new GZIPInputStream(in);
+        }
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        in.transferTo(body);
+        if (request == holdRequest) {
+            held.countDown();
+            try {
+                release.await(90, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            exchange.close();
+            return;
+        }
+        if (request == unavailableRequest) {
+            exchange.getResponseHeaders().set("Retry-After", "1");
+            respond(exchange, 503, "{\"status\":503,\"detail\":\"busy\"}");
+            return;
+        }
+        String[] lines = body.toString(StandardCharsets.UTF_8).split("\n");
+        StringBuilder rejected = new StringBuilder();
+        long accepted = 0;
+        for (int i = 0; i < lines.length; i++) {
+            if (lines[i].contains("\"bad\"")) {
+                rejected.append(rejected.isEmpty() ? "" : ",").append("{\"line\":").append(i + 1)
+                        .append(",\"error\":\"line: marked bad\"}");
+            } else {
+                accepted++;
+            }
+        }
+        synchronized (acknowledged) {
+            acknowledged.addAll(List.of(lines));
+        }
+        respond(exchange, 202, "{\"accepted\":" + accepted + ",\"rejected\":[" + rejected + "]}");
+    }
+
+    private static void respond(HttpExchange exchange, int status, String json) throws IOException {
+        byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+}
