@@ -62,9 +62,8 @@ public final class MeteringTopology {
     }
 
     public static void build(StreamsBuilder builder, MeteringSettings settings) {
-        builder.addStateStore(Stores.windowStoreBuilder(
-                Stores.persistentWindowStore(DEDUPE_STORE, settings.dedupeWindow(), Duration.ofMillis(1), false),
-                MeteringSerdes.STRING, MeteringSerdes.LONG));
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(DEDUPE_STORE), MeteringSerdes.STRING, MeteringSerdes.LONG));
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(ALERT_STORE), MeteringSerdes.STRING, MeteringSerdes.ALERT_STATE));
 
@@ -80,9 +79,7 @@ public final class MeteringTopology {
                                 .withTimestampExtractor(new RequestTimestampExtractor()).withName("requests-source"))
                 .processValues(() -> new Deduplicator(DEDUPE_STORE, settings.dedupeWindow()),
                         Named.as("dedupe-requests"), DEDUPE_STORE)
-                .leftJoin(keys, new RequestKeyJoiner(),
-                        Joined.with(Topics.REQUESTS.keySerde(), Topics.REQUESTS.valueSerde(), Topics.API_KEYS.valueSerde())
-                                .withGracePeriod(settings.joinGrace()).withName("judge-request"));
+                .leftJoin(keys, new RequestKeyJoiner(), joined(settings.joinGrace()));
 
         Map<String, KStream<String, Decision>> outcome = decisions.split(Named.as("outcome-"))
                 .branch((keyId, decision) -> decision.accepted(), Branched.as("accepted"))
@@ -115,6 +112,16 @@ public final class MeteringTopology {
                 .to(Topics.SECURITY_ALERTS.name(),
                         Produced.with(Topics.SECURITY_ALERTS.keySerde(), Topics.SECURITY_ALERTS.valueSerde())
                                 .withName("security-alerts-sink"));
+    }
+
+    /**
+     * With a grace period, requests wait that long (in stream time) for key-state updates stamped before them that
+     * arrive late; zero judges each request on arrival (no buffer).
+     */
+    private static Joined<String, RequestLog, ApiKeyState> joined(Duration grace) {
+        Joined<String, RequestLog, ApiKeyState> joined = Joined.with(Topics.REQUESTS.keySerde(),
+                Topics.REQUESTS.valueSerde(), Topics.API_KEYS.valueSerde()).withName("judge-request");
+        return grace.isZero() ? joined : joined.withGracePeriod(grace);
     }
 
     /** UTC day of an instant-stamped request. */
