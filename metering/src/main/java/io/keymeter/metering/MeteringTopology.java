@@ -9,9 +9,8 @@ import io.keymeter.metering.aggregation.UsageAdder;
 import io.keymeter.metering.alerts.StaleKeyAlerter;
 import io.keymeter.metering.enforcement.Decision;
 import io.keymeter.metering.enforcement.Deduplicator;
-import io.keymeter.metering.enforcement.RequestKeyJoiner;
+import io.keymeter.metering.enforcement.RequestJudge;
 import io.keymeter.metering.enforcement.RequestTimestampExtractor;
-import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.Map;
@@ -22,9 +21,7 @@ import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Grouped;
-import org.apache.kafka.streams.kstream.Joined;
 import org.apache.kafka.streams.kstream.KStream;
-import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
@@ -35,7 +32,7 @@ import org.apache.kafka.streams.state.Stores;
  * The metering topology: every request judged by its key's state at the request's own time, accepted usage
  * summed per account, credential, service and UTC day, rejections published and counted, stale keys alerted.
  * <pre>
- * requests ─ dedupe ─ join(api-keys, versioned, as of request time, grace) ─┬ accepted ─ by usage key ─ sum ─ usage-daily
+ * requests ─ dedupe ─ judge(api-keys versioned store, as of request time, after grace) ─┬ accepted ─ by usage key ─ sum ─ usage-daily
  *                                                                           └ rejected ─ rejections
  *                                                                                      ├ by credential/day/reason ─ count
  *                                                                                      └ invalidated/expired ─ alerts
@@ -45,6 +42,7 @@ public final class MeteringTopology {
 
     public static final String DEDUPE_STORE = "metering-dedupe";
     public static final String API_KEYS_STORE = "metering-api-keys";
+    public static final String JOIN_BUFFER_STORE = "metering-join-buffer";
     public static final String USAGE_STORE = "metering-usage-daily";
     public static final String REJECTION_COUNTS_STORE = "metering-rejection-counts";
     public static final String ALERT_STORE = "metering-alert-state";
@@ -62,14 +60,16 @@ public final class MeteringTopology {
     }
 
     public static void build(StreamsBuilder builder, MeteringSettings settings) {
-        builder.addStateStore(Stores.windowStoreBuilder(
-                Stores.persistentWindowStore(DEDUPE_STORE, settings.dedupeWindow(), Duration.ofMillis(1), false),
-                MeteringSerdes.STRING, MeteringSerdes.LONG));
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(DEDUPE_STORE), MeteringSerdes.STRING, MeteringSerdes.LONG));
+        // bounded by join-grace worth of requests; changelogged, so a request waiting in it survives a crash
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.inMemoryKeyValueStore(JOIN_BUFFER_STORE), MeteringSerdes.STRING, Topics.REQUESTS.valueSerde()));
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(ALERT_STORE), MeteringSerdes.STRING, MeteringSerdes.ALERT_STATE));
 
         // versioned: a request is judged by the key's state at its own timestamp, however late it arrives
-        KTable<String, ApiKeyState> keys = builder.table(Topics.API_KEYS.name(),
+        builder.table(Topics.API_KEYS.name(),
                 Consumed.with(Topics.API_KEYS.keySerde(), Topics.API_KEYS.valueSerde()).withName("api-keys-source"),
                 Materialized.<String, ApiKeyState>as(
                                 Stores.persistentVersionedKeyValueStore(API_KEYS_STORE, settings.historyRetention()))
@@ -80,9 +80,8 @@ public final class MeteringTopology {
                                 .withTimestampExtractor(new RequestTimestampExtractor()).withName("requests-source"))
                 .processValues(() -> new Deduplicator(DEDUPE_STORE, settings.dedupeWindow()),
                         Named.as("dedupe-requests"), DEDUPE_STORE)
-                .leftJoin(keys, new RequestKeyJoiner(),
-                        Joined.with(Topics.REQUESTS.keySerde(), Topics.REQUESTS.valueSerde(), Topics.API_KEYS.valueSerde())
-                                .withGracePeriod(settings.joinGrace()).withName("judge-request"));
+                .process(() -> new RequestJudge(API_KEYS_STORE, JOIN_BUFFER_STORE, settings.joinGrace()),
+                        Named.as("judge-request"), API_KEYS_STORE, JOIN_BUFFER_STORE);
 
         Map<String, KStream<String, Decision>> outcome = decisions.split(Named.as("outcome-"))
                 .branch((keyId, decision) -> decision.accepted(), Branched.as("accepted"))

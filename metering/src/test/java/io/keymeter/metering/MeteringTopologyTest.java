@@ -150,6 +150,22 @@ class MeteringTopologyTest {
         assertNothingDropped();
     }
 
+    @Test
+    void expiredDedupeEntriesAreSweptAndRecentOnesKept() {
+        TestKey key = publish(TestKey.create(ACME, "cred-4b", 1), KeyStatus.ACTIVE, T0);
+        send(key.request("old-id", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(1)));
+        Instant later = T0.plus(settings.dedupeWindow()).plusSeconds(60);
+        send(key.request("new-id", KeyFixtures.BASEMAPS, 1, later));
+        KeyValueStore<String, Long> seen = driver.getKeyValueStore(MeteringTopology.DEDUPE_STORE);
+        assertThat(seen.get("old-id")).isNotNull();
+
+        driver.advanceWallClockTime(Duration.ofSeconds(2));
+
+        assertThat(seen.get("old-id")).isNull();
+        assertThat(seen.get("new-id")).isEqualTo(later.toEpochMilli());
+        assertNothingDropped();
+    }
+
     // --- every reason --------------------------------------------------------------------------------------------
 
     @Test
