@@ -28,8 +28,8 @@ public class ConsoleConfiguration implements WebMvcConfigurer {
 
     static final String CONSOLE_LOCATION = "classpath:/keymeter-console/";
     static final String WEBJARS_LOCATION = "classpath:/META-INF/resources/webjars/";
-    /** Everything under {@code keymeter-console/}: the page, its modules, styles and icon. */
-    static final String[] CONSOLE_PATHS = {"/index.html", "/favicon.svg", "/js/**", "/css/**"};
+    /** The folders under {@code keymeter-console/} (besides index.html and favicon.svg at its root). */
+    static final String[] CONSOLE_FOLDERS = {"js", "css"};
 
     @Bean
     FilterRegistrationBean<ConsoleHeadersFilter> consoleHeadersFilter() {
@@ -46,11 +46,16 @@ public class ConsoleConfiguration implements WebMvcConfigurer {
                 .setCacheControl(CacheControl.maxAge(Duration.ofHours(1)))
                 .resourceChain(true);
         // only the console's own paths: a catch-all /** would answer an unknown POST /v1/... with 405 instead of 404.
-        // no-cache: the browser revalidates (Last-Modified), so a new release is picked up on the next load
-        registry.addResourceHandler(CONSOLE_PATHS)
+        // no-cache: the browser revalidates (Last-Modified), so a new release is picked up on the next load.
+        // (a "/dir/**" pattern resolves what "**" matched, so each folder is registered with its own location)
+        registry.addResourceHandler("/index.html", "/favicon.svg")
                 .addResourceLocations(CONSOLE_LOCATION)
-                .setCacheControl(CacheControl.noCache())
-                .resourceChain(true);
+                .setCacheControl(CacheControl.noCache());
+        for (String folder : CONSOLE_FOLDERS) {
+            registry.addResourceHandler("/" + folder + "/**")
+                    .addResourceLocations(CONSOLE_LOCATION + folder + "/")
+                    .setCacheControl(CacheControl.noCache());
+        }
     }
 
     @Override
