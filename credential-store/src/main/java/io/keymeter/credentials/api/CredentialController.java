@@ -13,6 +13,7 @@ import io.keymeter.platform.security.Account;
 import io.keymeter.platform.web.ApiProblem;
 import java.net.URI;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -159,7 +160,7 @@ class CredentialController {
         checkId(id);
         CredentialValidator v = new CredentialValidator();
         int slot = v.pathSlot(slotText);
-        java.time.Instant expiresAt = body == null ? null : body.expiresAt();
+        Instant expiresAt = body == null ? null : body.expiresAt();
         v.expiresAt(expiresAt, false, clock.instant(), keys);
         v.throwIfInvalid();
         ApiKeys.GeneratedKey key = ApiKeys.generate();

@@ -11,6 +11,8 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The single writer of the credentials of its partition: decides each command against the stored aggregate, saves
@@ -18,6 +20,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * wall-clock punctuator publishes expirations without waiting for any request.
  */
 final class CredentialCommandHandler implements Processor<String, CredentialCommand, String, LifecycleOutput> {
+
+    private static final Logger log = LoggerFactory.getLogger(CredentialCommandHandler.class);
 
     private final CredentialDecider decider;
     private final Duration expiryCheckInterval;
@@ -39,7 +43,11 @@ final class CredentialCommandHandler implements Processor<String, CredentialComm
     @Override
     public void process(Record<String, CredentialCommand> command) {
         if (command.key() == null || command.value() == null) {
-            return; // nothing to answer: a command without a credential id cannot be routed back to a state
+            // not written by CommandBus (which always sets both): nobody waits for it, nothing to apply
+            log.warn("Ignoring a credential command without key or value at offset {} of partition {}",
+                    context.recordMetadata().map(m -> m.offset()).orElse(-1L),
+                    context.recordMetadata().map(m -> m.partition()).orElse(-1));
+            return;
         }
         Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
         Decision decision = decider.decide(store.get(command.key()), command.value(), now);
