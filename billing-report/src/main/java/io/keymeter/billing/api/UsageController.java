@@ -1,15 +1,18 @@
 package io.keymeter.billing.api;
 
 import io.keymeter.billing.cycles.BillingCycle;
-import io.keymeter.billing.reports.ReportViews.DailyUsage;
-import io.keymeter.billing.reports.ReportViews.StatementList;
-import io.keymeter.billing.reports.ReportViews.UsageReport;
+import io.keymeter.billing.reports.LedgerStores;
 import io.keymeter.billing.reports.UsageReports;
 import io.keymeter.events.ServiceCatalog;
 import io.keymeter.platform.security.Account;
 import io.keymeter.platform.web.ApiProblem;
+import jakarta.servlet.http.HttpServletRequest;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
+import org.apache.kafka.streams.state.HostInfo;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -19,52 +22,78 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * Usage and billing (CONTRACT §3), for the caller's account only. {@code cycle} defaults to the current one; an
- * empty parameter counts as absent. Another account's credential answers 404 exactly like a missing one.
+ * empty parameter counts as absent. Another account's credential answers 404 exactly like a missing one. Input is
+ * checked here; the answer comes from the instance that owns the account (this one, or forwarded to it).
  */
 @RestController
 class UsageController {
 
-    private static final MediaType CSV = new MediaType("text", "csv", java.nio.charset.StandardCharsets.UTF_8);
+    private static final MediaType CSV = new MediaType("text", "csv", StandardCharsets.UTF_8);
 
     private final UsageReports reports;
+    private final LedgerStores stores;
+    private final OwnerForwarder forwarder;
     private final Clock clock;
 
-    UsageController(UsageReports reports, Clock clock) {
+    UsageController(UsageReports reports, LedgerStores stores, OwnerForwarder forwarder, Clock clock) {
         this.reports = reports;
+        this.stores = stores;
+        this.forwarder = forwarder;
         this.clock = clock;
     }
 
     @GetMapping("/v1/usage")
-    UsageReport usage(Account account, @RequestParam(required = false) String cycle,
-                      @RequestParam(required = false) String credentialId) {
-        return reports.usage(account.id(), cycle(cycle), blankToNull(credentialId));
+    ResponseEntity<?> usage(Account account, HttpServletRequest request, @RequestParam(required = false) String cycle,
+                            @RequestParam(required = false) String credentialId) {
+        BillingCycle billingCycle = cycle(cycle);
+        return answer(account, request, () -> ResponseEntity.ok()
+                .body(reports.usage(account.id(), billingCycle, blankToNull(credentialId))));
     }
 
     @GetMapping("/v1/usage/daily")
-    DailyUsage daily(Account account, @RequestParam(required = false) String cycle,
-                     @RequestParam(required = false) String credentialId, @RequestParam(required = false) String service) {
+    ResponseEntity<?> daily(Account account, HttpServletRequest request, @RequestParam(required = false) String cycle,
+                            @RequestParam(required = false) String credentialId,
+                            @RequestParam(required = false) String service) {
         BillingCycle billingCycle = cycle(cycle);
         String serviceName = blankToNull(service);
         if (serviceName != null && ServiceCatalog.byService(serviceName).isEmpty()) {
             throw ApiProblem.invalid("service", "unknown service; one of " + ServiceCatalog.ALL.stream()
                     .map(ServiceCatalog.Service::service).collect(Collectors.joining(", ")));
         }
-        return reports.daily(account.id(), billingCycle, blankToNull(credentialId), serviceName);
+        return answer(account, request, () -> ResponseEntity.ok()
+                .body(reports.daily(account.id(), billingCycle, blankToNull(credentialId), serviceName)));
     }
 
     @GetMapping("/v1/usage.csv")
-    ResponseEntity<String> csv(Account account, @RequestParam(required = false) String cycle,
-                               @RequestParam(required = false) String credentialId) {
+    ResponseEntity<?> csv(Account account, HttpServletRequest request, @RequestParam(required = false) String cycle,
+                          @RequestParam(required = false) String credentialId) {
         BillingCycle billingCycle = cycle(cycle);
-        String body = reports.csv(account.id(), billingCycle, blankToNull(credentialId));
-        return ResponseEntity.ok().contentType(CSV)
+        return answer(account, request, () -> ResponseEntity.ok().contentType(CSV)
                 .header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"usage-" + billingCycle.id() + ".csv\"")
-                .body(body);
+                .body(reports.csv(account.id(), billingCycle, blankToNull(credentialId))));
     }
 
     @GetMapping("/v1/statements")
-    StatementList statements(Account account, @RequestParam(required = false) String cycle) {
-        return reports.statements(account.id(), cycle(cycle));
+    ResponseEntity<?> statements(Account account, HttpServletRequest request, @RequestParam(required = false) String cycle) {
+        BillingCycle billingCycle = cycle(cycle);
+        return answer(account, request, () -> ResponseEntity.ok().body(reports.statements(account.id(), billingCycle)));
+    }
+
+    /** Answers here when this instance owns the account (or was forwarded to), otherwise forwards to the owner. */
+    private ResponseEntity<?> answer(Account account, HttpServletRequest request, Supplier<ResponseEntity<?>> local) {
+        if (!OwnerForwarder.isForwarded(request)) {
+            Optional<HostInfo> owner = stores.remoteOwner(account.id());
+            if (owner.isPresent()) {
+                return forwarder.forward(owner.get(), request);
+            }
+        }
+        ResponseEntity<?> answer = local.get();
+        Optional<String> self = stores.self();
+        if (self.isEmpty()) {
+            return answer;
+        }
+        return ResponseEntity.status(answer.getStatusCode()).headers(answer.getHeaders())
+                .header(OwnerForwarder.ANSWERED_BY, self.get()).body(answer.getBody());
     }
 
     private BillingCycle cycle(String raw) {

@@ -36,6 +36,13 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
     private static final Logger log = LoggerFactory.getLogger(LedgerProcessor.class);
     private static final StringSerializer KEYS = new StringSerializer();
 
+    /**
+     * Work done by one punctuation is bounded, so that closing a month of many accounts never outlasts the
+     * exactly-once transaction; what is left stays pending for the next punctuation.
+     */
+    static final int MAX_SETTLED_PER_PUNCTUATION = 2_000;
+    static final Duration SETTLE_BUDGET = Duration.ofSeconds(2);
+
     private final StatementCalculator calculator;
     private final Duration closeGrace;
     private final Duration checkInterval;
@@ -114,9 +121,10 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
     }
 
     private void settleDue(long now) {
+        long deadline = System.nanoTime() + SETTLE_BUDGET.toNanos();
         List<KeyValue<String, String>> due = new ArrayList<>();
         try (KeyValueIterator<String, String> all = pending.all()) {
-            while (all.hasNext()) {
+            while (all.hasNext() && due.size() < MAX_SETTLED_PER_PUNCTUATION) {
                 KeyValue<String, String> entry = all.next();
                 if (StoreKeys.pendingDueAt(entry.key) > now) {
                     break; // keys are sorted by due time
@@ -128,6 +136,9 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
             String[] accountAndCycle = StoreKeys.pendingAccountAndCycle(entry.key);
             settle(accountAndCycle[0], BillingCycle.parse(accountAndCycle[1]).orElseThrow(), Instant.ofEpochMilli(now));
             pending.delete(entry.key);
+            if (System.nanoTime() > deadline) {
+                break;
+            }
         }
     }
 

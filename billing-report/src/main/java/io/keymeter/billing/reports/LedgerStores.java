@@ -1,15 +1,19 @@
 package io.keymeter.billing.reports;
 
+import io.keymeter.billing.ledger.BillingTopology;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.platform.web.ApiProblem;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyQueryMetadata;
 import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.springframework.beans.factory.annotation.Qualifier;
@@ -18,8 +22,8 @@ import org.springframework.stereotype.Component;
 /**
  * Interactive queries of the billing ledger's stores. Every store is partitioned by accountId (the ledger reads a
  * repartition keyed by it), so one partition holds all of an account's data: the query goes to that partition.
- * This instance answers for the accounts whose partition it owns; with several instances a request must reach the
- * owner (see the module README).
+ * This instance answers for the accounts whose partition it owns; with several instances the API forwards a request
+ * to the owner found by {@link #remoteOwner(String)} (see the module README).
  */
 @Component
 public class LedgerStores {
@@ -43,6 +47,37 @@ public class LedgerStores {
             query = query.withPartition(owner.partition());
         }
         return running.store(query);
+    }
+
+    /** This instance's {@code application.server} ({@code host:port}), or empty when none is configured. */
+    public Optional<String> self() {
+        String self = streams.config().getProperty(StreamsConfig.APPLICATION_SERVER_CONFIG);
+        return self == null || self.isBlank() ? Optional.empty() : Optional.of(self.trim());
+    }
+
+    /**
+     * The instance that owns the account's partition when that is another instance. Needs
+     * {@code application.server} on every instance (for example
+     * {@code spring.kafka.streams.properties[application.server]=host:port} of its HTTP server); without it, or
+     * while the owner is unknown, empty: this instance answers from what it holds.
+     */
+    public Optional<HostInfo> remoteOwner(String accountId) {
+        Optional<String> self = self();
+        if (self.isEmpty() || !streams.isRunning()) {
+            return Optional.empty();
+        }
+        KeyQueryMetadata owner;
+        try {
+            owner = streams.kafkaStreams().queryMetadataForKey(BillingTopology.USAGE_STORE, accountId, KEYS);
+        } catch (IllegalStateException e) {
+            return Optional.empty();
+        }
+        if (owner == null || owner.equals(KeyQueryMetadata.NOT_AVAILABLE) || owner.activeHost() == null
+                || owner.activeHost().port() < 0) {
+            return Optional.empty();
+        }
+        return owner.activeHost().equals(HostInfo.buildFromEndpoint(self.get())) ? Optional.empty()
+                : Optional.of(owner.activeHost());
     }
 
     /**

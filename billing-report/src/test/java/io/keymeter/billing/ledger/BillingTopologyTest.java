@@ -257,6 +257,26 @@ class BillingTopologyTest {
     }
 
     @Test
+    void aCloseWithMoreAccountsThanOnePunctuationSettlesContinuesAtTheNextOnesWithoutRepeats() {
+        startAt("2026-11-20T00:00:00Z");
+        int accounts = LedgerProcessor.MAX_SETTLED_PER_PUNCTUATION + 300;
+        for (int i = 0; i < accounts; i++) {
+            send("acct-" + i, "c1", "geocoding-stored", "2026-11-02", 1, 250);
+        }
+        clockTo("2026-12-01T01:00:00Z");
+        List<String> issued = new java.util.ArrayList<>(statements.readKeyValuesToList().stream().map(kv -> kv.key).toList());
+        assertThat(issued).isNotEmpty().hasSizeLessThan(accounts);
+
+        Instant next = current;
+        while (issued.size() < accounts && next.isBefore(Instant.parse("2026-12-01T02:00:00Z"))) {
+            next = next.plus(BillingTopology.CHECK_INTERVAL);
+            clockTo(next.toString());
+            statements.readKeyValuesToList().forEach(kv -> issued.add(kv.key));
+        }
+        assertThat(issued).hasSize(accounts).doesNotHaveDuplicates().allMatch(id -> id.endsWith("-2026-11-final"));
+    }
+
+    @Test
     void namesOfDeletedCredentialsAreKeptForTheReports() {
         startAt("2026-11-03T10:00:00Z");
         Instant at = Instant.parse("2026-11-01T00:00:00Z");

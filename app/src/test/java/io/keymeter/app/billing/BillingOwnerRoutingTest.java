@@ -1,0 +1,142 @@
+package io.keymeter.app.billing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.keymeter.app.KeymeterApplication;
+import io.keymeter.app.support.TestAccounts;
+import io.keymeter.events.Json;
+import io.keymeter.events.Topics;
+import io.keymeter.events.UsageDaily;
+import io.keymeter.kafka.EmbeddedKafkaBroker;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Two billing-report instances in one consumer group, each owning part of the accounts: a report asked of either
+ * instance is answered by the account's owner (forwarded when needed) and is the same. The instances run on their
+ * own broker, so their application id does not meet the shared test context's.
+ */
+@Timeout(240)
+class BillingOwnerRoutingTest {
+
+    private static final String CYCLE = "2025-05";
+    private static final HttpClient CLIENT = HttpClient.newHttpClient();
+    private static EmbeddedKafkaBroker broker;
+    private static final List<ConfigurableApplicationContext> instances = new ArrayList<>();
+    private static final List<Integer> ports = new ArrayList<>();
+
+    @BeforeAll
+    static void startTwoInstances() throws Exception {
+        broker = new EmbeddedKafkaBroker(Files.createTempDirectory("billing-routing-kafka"), 0).start();
+        for (int i = 0; i < 2; i++) {
+            int port = freePort();
+            ports.add(port);
+            Map<String, Object> props = new HashMap<>();
+            props.put("server.port", port);
+            props.put("keymeter.roles", "billing-report");
+            props.put("spring.kafka.bootstrap-servers", broker.bootstrapServers());
+            props.put("keymeter.data-dir", Files.createTempDirectory("billing-routing-" + i).toString());
+            props.put("spring.kafka.streams.properties[application.server]", "localhost:" + port);
+            int n = 0;
+            for (Map.Entry<String, String> account : TestAccounts.ALL.entrySet()) {
+                props.put("keymeter.accounts[" + n + "].id", account.getKey());
+                props.put("keymeter.accounts[" + n + "].token", account.getValue());
+                n++;
+            }
+            props.put("keymeter.gateway-tokens[0]", TestAccounts.GATEWAY_TOKEN);
+            // as arguments: they must win over application.yml (server.port 8080)
+            String[] args = props.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
+            instances.add(new SpringApplicationBuilder(KeymeterApplication.class).run(args));
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        instances.forEach(ConfigurableApplicationContext::close);
+        if (broker != null) {
+            broker.stop();
+        }
+    }
+
+    @Test
+    void eitherInstanceAnswersEveryAccountFromItsOwner() throws Exception {
+        List<String> accounts = new ArrayList<>(TestAccounts.ALL.keySet());
+        Map<String, Long> expectedUnits = new HashMap<>();
+        Map<String, Object> config = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all");
+        try (KafkaProducer<String, UsageDaily> producer = new KafkaProducer<>(config,
+                Topics.USAGE_DAILY.keySerde().serializer(), Topics.USAGE_DAILY.valueSerde().serializer())) {
+            for (int i = 0; i < accounts.size(); i++) {
+                UsageDaily day = new UsageDaily(accounts.get(i), "cred-" + i, "routing", LocalDate.parse("2025-05-10"),
+                        1, 10L * (i + 1));
+                expectedUnits.put(accounts.get(i), day.units());
+                producer.send(new ProducerRecord<>(Topics.USAGE_DAILY.name(), day.key(), day)).get();
+            }
+        }
+
+        Set<String> answeredBy = new HashSet<>();
+        await().atMost(Duration.ofSeconds(120)).ignoreExceptions().untilAsserted(() -> {
+            answeredBy.clear();
+            for (String account : accounts) {
+                for (int port : ports) {
+                    HttpResponse<String> response = get(port, account, "/v1/usage?cycle=" + CYCLE);
+                    assertThat(response.statusCode()).as(account + " on " + port + ": " + response.body()).isEqualTo(200);
+                    JsonNode report = Json.mapper().readTree(response.body());
+                    assertThat(report.path("services").path(0).path("units").asLong()).as(account + " on " + port)
+                            .isEqualTo(expectedUnits.get(account));
+                    assertThat(report.path("credentials").size()).isEqualTo(1);
+                    String owner = response.headers().firstValue("X-Keymeter-Answered-By").orElseThrow();
+                    answeredBy.add(owner);
+                }
+            }
+            // both instances own some accounts, so some answers above were forwarded
+            assertThat(answeredBy).containsExactlyInAnyOrder("localhost:" + ports.get(0), "localhost:" + ports.get(1));
+        });
+
+        String account = accounts.get(0);
+        HttpResponse<String> first = get(ports.get(0), account, "/v1/usage.csv?cycle=" + CYCLE);
+        HttpResponse<String> second = get(ports.get(1), account, "/v1/usage.csv?cycle=" + CYCLE);
+        assertThat(first.body()).isEqualTo(second.body()).contains("cred-0");
+        assertThat(first.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/csv");
+        HttpResponse<String> missing = get(ports.get(1), account, "/v1/usage?cycle=" + CYCLE + "&credentialId=nope");
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(missing.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/problem+json");
+    }
+
+    private static HttpResponse<String> get(int port, String account, String path) throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                .header("Authorization", "Bearer " + TestAccounts.token(account)).GET().build();
+        return CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}

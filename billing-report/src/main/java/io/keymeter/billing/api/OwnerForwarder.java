@@ -1,0 +1,67 @@
+package io.keymeter.billing.api;
+
+import io.keymeter.platform.web.ApiProblem;
+import jakarta.servlet.http.HttpServletRequest;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.time.Duration;
+import java.util.List;
+import org.apache.kafka.streams.state.HostInfo;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.client.JdkClientHttpRequestFactory;
+import org.springframework.stereotype.Component;
+import org.springframework.web.client.RestClient;
+import org.springframework.web.client.RestClientException;
+import org.springframework.web.util.UriComponentsBuilder;
+
+/**
+ * Sends a report call to the instance that owns the account's partition and answers with what it answered (status,
+ * body, content type), marked so the owner answers itself and never forwards again. The caller's bearer token goes
+ * with it: instances must reach each other on a trusted network.
+ */
+@Component
+class OwnerForwarder {
+
+    static final String FORWARDED = "X-Keymeter-Forwarded";
+    static final String ANSWERED_BY = "X-Keymeter-Answered-By";
+
+    private static final List<String> COPIED = List.of(HttpHeaders.CONTENT_TYPE, HttpHeaders.CONTENT_DISPOSITION,
+            HttpHeaders.RETRY_AFTER, ANSWERED_BY);
+
+    private final RestClient http;
+
+    OwnerForwarder() {
+        JdkClientHttpRequestFactory factory = new JdkClientHttpRequestFactory(
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build());
+        factory.setReadTimeout(Duration.ofSeconds(30));
+        this.http = RestClient.builder().requestFactory(factory).build();
+    }
+
+    static boolean isForwarded(HttpServletRequest request) {
+        return request.getHeader(FORWARDED) != null;
+    }
+
+    ResponseEntity<byte[]> forward(HostInfo owner, HttpServletRequest request) {
+        URI uri = UriComponentsBuilder.newInstance().scheme("http").host(owner.host()).port(owner.port())
+                .path(request.getRequestURI()).query(request.getQueryString()).build(true).toUri();
+        try {
+            return http.get().uri(uri)
+                    .header(HttpHeaders.AUTHORIZATION, request.getHeader(HttpHeaders.AUTHORIZATION))
+                    .header(FORWARDED, "1")
+                    .exchange((req, res) -> {
+                        HttpHeaders headers = new HttpHeaders();
+                        COPIED.forEach(name -> {
+                            String value = res.getHeaders().getFirst(name);
+                            if (value != null) {
+                                headers.set(name, value);
+                            }
+                        });
+                        return ResponseEntity.status(res.getStatusCode()).headers(headers).body(res.getBody().readAllBytes());
+                    });
+        } catch (RestClientException e) {
+            throw ApiProblem.unavailable("The instance that holds this account's reports did not answer; try again shortly.",
+                    Duration.ofSeconds(5));
+        }
+    }
+}
