@@ -201,6 +201,18 @@ class IngestApiTest {
     }
 
     @Test
+    void moreThan100000BadLinesRefuseTheBodyWhole() {
+        String key = sent(ApiKeys.generate()).apiKey();
+        String body = line("cap", key, "basemaps", "") + "\n" + "{}\n".repeat(100_001);
+
+        ResponseEntity<JsonNode> response = post(body, NDJSON, null);
+
+        assertThat(response.getStatusCode()).isEqualTo(HttpStatus.BAD_REQUEST);
+        assertThat(response.getBody().get("detail").asString()).contains("100000");
+        assertThat(ours(Topics.REQUESTS, RequestLog::requestId)).isEmpty();
+    }
+
+    @Test
     void otherContentTypesAndEncodingsAnswer415() {
         String body = line("t1", sent(ApiKeys.generate()).apiKey(), "basemaps", "");
 

@@ -1,5 +1,6 @@
 package io.keymeter.ingest.http;
 
+import io.keymeter.ingest.parse.BadBodyException;
 import io.keymeter.ingest.parse.BatchFormat;
 import io.keymeter.ingest.parse.BatchReader;
 import io.keymeter.ingest.parse.LineHandler;
@@ -19,6 +20,9 @@ import org.springframework.stereotype.Component;
  */
 @Component
 final class BatchIngestor {
+
+    /** More refused lines than this and the body is refused whole: bounds the memory of one answer. */
+    static final int MAX_LINE_ERRORS = 100_000;
 
     private final RequestLineValidator validator;
     private final TransactionalPublisher publisher;
@@ -43,12 +47,15 @@ final class BatchIngestor {
                         batch.send(RequestLineValidator.MALFORMED_KEY_ID, malformed.rejection());
                         accepted[0]++;
                     } else if (outcome instanceof LineOutcome.Invalid invalid) {
-                        errors.add(new IngestResult.LineError(line, invalid.error()));
+                        unreadable(line, invalid.error());
                     }
                 }
 
                 @Override
                 public void unreadable(int line, String error) {
+                    if (errors.size() == MAX_LINE_ERRORS) {
+                        throw new BadBodyException("body: more than " + MAX_LINE_ERRORS + " lines are invalid; nothing was taken");
+                    }
                     errors.add(new IngestResult.LineError(line, error));
                 }
             });

@@ -94,20 +94,27 @@ public final class BatchReader {
         if (from == to) {
             return; // blank lines are counted but carry nothing
         }
+        RawLine raw;
+        String error = null;
         try (JsonParser parser = FACTORY.createParser(ObjectReadContext.empty(), buf, from, to - from)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
-                handler.unreadable(line, NOT_OBJECT);
-                return;
+                error = NOT_OBJECT;
+                raw = null;
+            } else {
+                raw = readObject(parser);
+                if (parser.nextToken() != null) {
+                    error = NOT_JSON;
+                }
             }
-            RawLine raw = readObject(parser);
-            if (parser.nextToken() != null) {
-                handler.unreadable(line, NOT_JSON);
-                return;
-            }
-            handler.line(line, raw);
         } catch (JacksonException e) {
             // never e.getMessage(): it quotes the input, which may hold a key
-            handler.unreadable(line, NOT_JSON);
+            error = NOT_JSON;
+            raw = null;
+        }
+        if (error != null) {
+            handler.unreadable(line, error);
+        } else {
+            handler.line(line, raw);
         }
     }
 
