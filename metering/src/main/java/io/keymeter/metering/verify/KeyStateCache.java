@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -67,36 +68,44 @@ public class KeyStateCache implements SmartLifecycle {
             return;
         }
         running = true;
-        consumer = new KafkaConsumer<>(consumerConfig, new StringDeserializer(), new ByteArrayDeserializer());
         thread = new Thread(this::run, "keymeter-verify-keys");
         thread.setDaemon(true);
         thread.start();
     }
 
+    /** Tails the topic; after a failure starts over with a fresh consumer (replaying states is harmless). */
     private void run() {
-        KafkaConsumer<String, byte[]> c = consumer;
-        try {
-            List<TopicPartition> partitions = c.partitionsFor(Topics.API_KEYS.name(), Duration.ofSeconds(60)).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-            c.assign(partitions);
-            c.seekToBeginning(partitions);
-            Map<TopicPartition, Long> startupEnd = c.endOffsets(partitions);
-            while (running) {
-                for (ConsumerRecord<String, byte[]> record : c.poll(Duration.ofMillis(500))) {
-                    apply(record);
+        while (running) {
+            try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(consumerConfig, new StringDeserializer(),
+                    new ByteArrayDeserializer())) {
+                consumer = c;
+                if (!running) {
+                    return;
                 }
-                if (!caughtUp && startupEnd.entrySet().stream().allMatch(e -> c.position(e.getKey()) >= e.getValue())) {
-                    caughtUp = true;
-                    log.info("Verify cache caught up with {}: {} keys", Topics.API_KEYS.name(), keys.size());
-                }
+                tail(c);
+            } catch (WakeupException e) {
+                return; // stopping
+            } catch (RuntimeException e) {
+                log.error("Verify cache failed reading {}; starting over", Topics.API_KEYS.name(), e);
+                LockSupport.parkNanos(Duration.ofSeconds(1).toNanos());
             }
-        } catch (WakeupException e) {
-            // stopping
-        } catch (RuntimeException e) {
-            log.error("Verify cache stopped reading {}", Topics.API_KEYS.name(), e);
-            caughtUp = false;
-        } finally {
-            c.close(Duration.ofSeconds(5));
+        }
+    }
+
+    private void tail(KafkaConsumer<String, byte[]> c) {
+        List<TopicPartition> partitions = c.partitionsFor(Topics.API_KEYS.name(), Duration.ofSeconds(60)).stream()
+                .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+        c.assign(partitions);
+        c.seekToBeginning(partitions);
+        Map<TopicPartition, Long> startupEnd = c.endOffsets(partitions);
+        while (running) {
+            for (ConsumerRecord<String, byte[]> record : c.poll(Duration.ofMillis(500))) {
+                apply(record);
+            }
+            if (!caughtUp && startupEnd.entrySet().stream().allMatch(e -> c.position(e.getKey()) >= e.getValue())) {
+                caughtUp = true;
+                log.info("Verify cache caught up with {}: {} keys", Topics.API_KEYS.name(), keys.size());
+            }
         }
     }
 
@@ -128,7 +137,10 @@ public class KeyStateCache implements SmartLifecycle {
             return;
         }
         running = false;
-        consumer.wakeup();
+        KafkaConsumer<String, byte[]> current = consumer;
+        if (current != null) {
+            current.wakeup();
+        }
         try {
             thread.join(10_000);
         } catch (InterruptedException e) {
