@@ -344,7 +344,8 @@ class ConsoleBrowserTest {
     }
 
     private String slotStatus(int slot) {
-        return browser.driver().findElement(By.id("slot-" + slot)).getAttribute("data-status");
+        // read in one script: the settings page redraws the slot cards after every change
+        return (String) browser.js("return document.getElementById('slot-' + arguments[0])?.dataset.status ?? null", slot);
     }
 
     /** Reads the key from the one-time dialog, checks its warning and closes it. */
