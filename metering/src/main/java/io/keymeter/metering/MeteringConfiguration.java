@@ -1,7 +1,14 @@
 package io.keymeter.metering;
 
 import io.keymeter.platform.config.ConditionalOnRole;
+import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.config.Role;
+import io.keymeter.platform.streams.StreamsApp;
+import io.keymeter.platform.streams.StreamsFactory;
+import java.time.Duration;
+import java.util.Map;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.ComponentScan;
 import org.springframework.context.annotation.Configuration;
 
@@ -10,4 +17,18 @@ import org.springframework.context.annotation.Configuration;
 @ConditionalOnRole(Role.METERING)
 @ComponentScan(basePackageClasses = MeteringConfiguration.class)
 public class MeteringConfiguration {
+
+    /** Name of the Streams application: application id {@code keymeter-metering}. */
+    public static final String APP_NAME = "metering";
+
+    @Bean
+    MeteringSettings meteringSettings(KeymeterProperties properties,
+                                      @Value("${keymeter.metering.join-grace:PT2S}") Duration joinGrace) {
+        return MeteringSettings.of(properties, joinGrace);
+    }
+
+    @Bean
+    StreamsApp meteringStreams(StreamsFactory factory, MeteringSettings settings) {
+        return factory.create(APP_NAME, MeteringTopology.build(settings), Map.of());
+    }
 }

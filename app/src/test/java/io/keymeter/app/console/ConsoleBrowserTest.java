@@ -1,0 +1,468 @@
+package io.keymeter.app.console;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.keymeter.app.support.KeymeterIntegrationTest;
+import io.keymeter.app.support.TestAccounts;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.condition.EnabledIf;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.resttestclient.TestRestTemplate;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.http.HttpEntity;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpMethod;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+
+/**
+ * The console in a real headless Chromium, against the whole app on the embedded broker: sign-in, credentials, keys
+ * (read from the one-time dialog and used for real through the gateway API), the privilege-change confirmation, and
+ * the usage page with its chart and CSV. Screenshots of each page go to {@code target/screenshots/}.
+ */
+@KeymeterIntegrationTest
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@EnabledIf(value = "io.keymeter.app.console.HeadlessChromium#installedOrRequired",
+        disabledReason = "needs /usr/bin/chromium and /usr/bin/chromedriver (apt-get install chromium chromium-driver); "
+                + "-Dui.browser.required=true turns this skip into a failure")
+class ConsoleBrowserTest {
+
+    /** Accounts of this class only: the usage figures it asserts are exact. */
+    private static final String ACCOUNT = "oscorp";
+    private static final String USAGE_ACCOUNT = "wonka";
+    private static final Pattern API_KEY = Pattern.compile("km_([A-Za-z0-9]{16})_[A-Za-z0-9]{38}");
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    TestRestTemplate rest;
+
+    private HeadlessChromium browser;
+
+    /** A failing step leaves a screenshot of what the browser showed. */
+    @RegisterExtension
+    final TestWatcher screenshotOnFailure = new TestWatcher() {
+        @Override
+        public void testFailed(ExtensionContext context, Throwable cause) {
+            if (browser != null) {
+                browser.screenshot("failed-" + context.getRequiredTestMethod().getName());
+            }
+        }
+    };
+
+    @BeforeAll
+    void startBrowser() {
+        browser = new HeadlessChromium();
+    }
+
+    @AfterAll
+    void stopBrowser() {
+        if (browser != null) {
+            browser.close();
+        }
+    }
+
+    @AfterEach
+    void noScriptErrors() {
+        assertThat(browser.scriptErrors()).as("JavaScript errors or CSP violations in the browser console").isEmpty();
+    }
+
+    @Test
+    void signInRefusesAWrongTokenKeepsTheRightOneInTheTabOnlyAndSignOutForgetsIt() {
+        signedOut();
+        browser.visible(By.id("token")).sendKeys("not-a-token");
+        browser.click(By.id("sign-in"));
+        WebElement problem = browser.visible(By.cssSelector("#signin-form .problem"));
+        assertThat(problem.getText()).contains("That token was not accepted");
+        assertThat(browser.js("return sessionStorage.length")).isEqualTo(0L);
+        browser.screenshot("01-sign-in-refused");
+
+        WebElement token = browser.driver().findElement(By.id("token"));
+        token.clear();
+        token.sendKeys(TestAccounts.token(ACCOUNT));
+        browser.click(By.id("sign-in"));
+        browser.visible(By.id("new-credential"));
+        assertThat(browser.js("return sessionStorage.getItem('keymeter.accountToken')"))
+                .isEqualTo(TestAccounts.token(ACCOUNT));
+        assertThat(browser.js("return localStorage.length + document.cookie.length")).isEqualTo(0L);
+
+        browser.click(By.id("sign-out"));
+        assertThat(browser.visible(By.id("signin-notice")).getText()).contains("signed out");
+        assertThat(browser.js("return sessionStorage.getItem('keymeter.accountToken')")).isNull();
+        assertThat(browser.driver().findElement(By.id("nav")).isDisplayed()).isFalse();
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void credentialLifecycle_createGenerateUseRegenerateAndChangePrivileges() {
+        signIn(ACCOUNT);
+        String name = "Storefront " + UUID.randomUUID().toString().substring(0, 8);
+
+        // create: a bad referrer is refused and the API's message shows beside the form
+        browser.click(By.id("new-credential"));
+        browser.visible(By.id("field-name")).sendKeys(name);
+        check("premium:user:basemaps");
+        browser.driver().findElement(By.id("field-referrers")).sendKeys("not a referrer");
+        browser.click(By.id("create-credential"));
+        WebElement problem = browser.visible(By.cssSelector("#credential-form .problem"));
+        assertThat(problem.getText()).isNotBlank();
+        assertThat(browser.driver().findElement(By.id("field-referrers")).getAttribute("aria-invalid"))
+                .as("the referrers field is marked as the cause of: %s", problem.getText()).isEqualTo("true");
+        browser.screenshot("02-new-credential-refused");
+
+        browser.driver().findElement(By.id("field-referrers")).clear();
+        check("premium:user:geocode:temporary");
+        browser.click(By.id("create-credential"));
+        assertThat(browser.visible(By.id("credential-name")).getText()).isEqualTo(name);
+        String credentialId = browser.driver().findElement(By.id("credential-id")).getText();
+        assertThat(slotStatus(1)).isEqualTo("none");
+
+        // generate: the key is read from the one-time dialog, and is gone from the page once it is closed
+        browser.click(By.cssSelector("#slot-1 [data-action='generate']"));
+        browser.click(By.cssSelector("#expiration-dialog [data-action='confirm']"));
+        String key = issuedKey("03-key-dialog");
+        String keyId = keyIdOf(key);
+        await().atMost(Duration.ofSeconds(10)).until(() -> "active".equals(slotStatus(1)));
+        assertThat(browser.driver().findElement(By.cssSelector("#slot-1 .key-id")).getText()).isEqualTo(keyId);
+        assertThat(browser.js("return document.documentElement.outerHTML.includes(arguments[0])", key)).isEqualTo(false);
+        assertThat(browser.js("return JSON.stringify(sessionStorage) + JSON.stringify(localStorage)").toString())
+                .doesNotContain(key);
+
+        // the key works for real: requests through the gateway API, and /v1/verify accepts it
+        ResponseEntity<Map> sent = sendRequests(key, "basemaps", 3, 1);
+        assertThat(sent.getStatusCode().value()).isEqualTo(202);
+        assertThat(sent.getBody()).containsEntry("accepted", 3);
+        awaitVerify(key, "basemaps", true, null);
+
+        // a secondary key expiring in 3 days is flagged as expiring soon; invalidating it asks first
+        browser.click(By.cssSelector("#slot-2 [data-action='generate']"));
+        setDate(browser.visible(By.id("key-expiration")), LocalDate.now(ZoneOffset.UTC).plusDays(3));
+        browser.click(By.cssSelector("#expiration-dialog [data-action='confirm']"));
+        String secondary = issuedKey(null);
+        await().atMost(Duration.ofSeconds(10)).until(() -> "active".equals(slotStatus(2)));
+        assertThat(browser.driver().findElement(By.id("slot-2")).getAttribute("class")).contains("is-expiring");
+        awaitVerify(secondary, "basemaps", true, null);
+        browser.click(By.cssSelector("#slot-2 [data-action='invalidate']"));
+        browser.click(browser.visible(By.id("confirm-dialog")).findElement(By.cssSelector("[data-action='confirm']")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> "invalidated".equals(slotStatus(2)));
+        awaitVerify(secondary, "basemaps", false, "invalidated");
+
+        // regenerate the primary with a new expiration: the old primary is rejected, the new one accepted
+        LocalDate newExpiry = LocalDate.now(ZoneOffset.UTC).plusDays(20);
+        browser.click(By.cssSelector("#slot-1 [data-action='regenerate']"));
+        browser.click(By.id("key-set-expiration"));
+        setDate(browser.visible(By.id("key-expiration")), newExpiry);
+        browser.click(By.cssSelector("#expiration-dialog [data-action='confirm']"));
+        String regenerated = issuedKey("04-regenerated-key-dialog");
+        assertThat(regenerated).isNotEqualTo(key);
+        awaitVerify(key, "basemaps", false, "invalidated");
+        awaitVerify(regenerated, "basemaps", true, null);
+        Map<String, Object> credential = credential(ACCOUNT, credentialId);
+        assertThat(keyInSlot(credential, 1)).containsEntry("status", "active")
+                .containsEntry("expiresAt", newExpiry + "T23:59:59Z");
+
+        // changing privileges warns first; cancel changes nothing, confirm invalidates every key
+        uncheck("premium:user:geocode:temporary");
+        browser.click(By.cssSelector("#privileges-form [data-action='save']"));
+        WebElement confirm = browser.visible(By.id("confirm-dialog"));
+        assertThat(confirm.getText()).contains("invalidates every API key");
+        browser.screenshot("05-privileges-confirmation");
+        browser.click(confirm.findElement(By.cssSelector("[data-action='cancel']")));
+        browser.waiting().until(ExpectedConditions.invisibilityOfElementLocated(By.id("confirm-dialog")));
+        assertThat((List<Object>) credential(ACCOUNT, credentialId).get("privileges")).hasSize(2);
+
+        browser.click(By.cssSelector("#privileges-form [data-action='save']"));
+        browser.click(browser.visible(By.id("confirm-dialog")).findElement(By.cssSelector("[data-action='confirm']")));
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> "invalidated".equals(slotStatus(1)) && "invalidated".equals(slotStatus(2)));
+        assertThat((List<Object>) credential(ACCOUNT, credentialId).get("privileges"))
+                .containsExactly("premium:user:basemaps");
+        awaitVerify(regenerated, "basemaps", false, "invalidated");
+        browser.screenshot("06-credential-settings");
+
+        // the list shows the credential with its two (now invalidated) keys
+        browser.click(By.linkText("← Credentials"));
+        WebElement row = browser.visible(By.cssSelector("tr[data-credential-id='" + credentialId + "']"));
+        assertThat(row.getText()).contains(name).contains("Invalidated");
+        browser.screenshot("07-credentials");
+        browser.phoneWidth(true);
+        try {
+            assertNoHorizontalScroll();
+            browser.screenshot("07-credentials-phone");
+        } finally {
+            browser.phoneWidth(false);
+        }
+    }
+
+    @Test
+    void usagePageChartsTheSentRequestsAndDownloadsTheCsv() throws Exception {
+        // given requests sent with a fresh key of a fresh credential (set up through the API)
+        Map<String, Object> created = exchange(USAGE_ACCOUNT, HttpMethod.POST, "/v1/credentials", Map.of(
+                "name", "Usage " + UUID.randomUUID().toString().substring(0, 8),
+                "privileges", List.of("premium:user:basemaps", "premium:user:networkanalysis:routing"),
+                "itemAccess", List.of(), "referrers", List.of())).getBody();
+        String credentialId = (String) created.get("id");
+        String key = (String) exchange(USAGE_ACCOUNT, HttpMethod.POST, "/v1/credentials/" + credentialId + "/keys",
+                Map.of("slot", 1, "expiresAt", Instant.now().plus(Duration.ofDays(30)).toString())).getBody().get("apiKey");
+        awaitVerify(key, "basemaps", true, null);
+        assertThat(sendRequests(key, "basemaps", 5, 3).getStatusCode().value()).isEqualTo(202);
+        assertThat(sendRequests(key, "routing", 2, 10).getStatusCode().value()).isEqualTo(202);
+        String cycle = LocalDate.now(ZoneOffset.UTC).toString().substring(0, 7);
+        String keyId = keyIdOf(key);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+            nudgeMetering(keyId);
+            Map<String, Object> usage = exchange(USAGE_ACCOUNT, HttpMethod.GET, "/v1/usage?cycle=" + cycle, null).getBody();
+            assertThat(serviceUnits(usage)).containsEntry("basemaps", 15).containsEntry("routing", 20);
+        });
+
+        // when the owner opens the usage page
+        signIn(USAGE_ACCOUNT);
+        open("#/usage");
+        browser.visible(By.id("chart-basemaps"));
+        browser.visible(By.id("chart-routing"));
+
+        // then each service's chart holds the sent units and requests, on today's date
+        String today = LocalDate.now(ZoneOffset.UTC).toString();
+        assertThat(chartPoint("basemaps", today)).isEqualTo(List.of(15L, 5L));
+        assertThat(chartPoint("routing", today)).isEqualTo(List.of(20L, 2L));
+        WebElement basemaps = browser.visible(By.cssSelector("#services-table tr[data-service='basemaps']"));
+        assertThat(basemaps.getText()).contains("15");
+        assertThat(browser.driver().findElement(By.id("statements")).findElements(By.cssSelector(".problem")))
+                .as("statements load without error").isEmpty();
+        browser.screenshot("08-usage");
+
+        // and the CSV downloads with the bearer token
+        browser.click(By.id("download-csv"));
+        java.nio.file.Path csv = browser.downloads().resolve("keymeter-usage-" + cycle + ".csv");
+        await().atMost(Duration.ofSeconds(10)).until(() -> java.nio.file.Files.exists(csv));
+        List<String> lines = java.nio.file.Files.readAllLines(csv);
+        assertThat(lines.get(0)).isEqualTo("date,credential_id,credential_name,service,requests,units,cost");
+        assertThat(lines).anySatisfy(line -> assertThat(line).startsWith(today + "," + credentialId + ",")
+                .contains(",basemaps,5,15,"));
+
+        // an earlier cycle: the selector reloads the page for it
+        String previous = LocalDate.now(ZoneOffset.UTC).minusMonths(1).toString().substring(0, 7);
+        new org.openqa.selenium.support.ui.Select(browser.clickable(By.id("cycle"))).selectByValue(previous);
+        browser.waiting().until(ExpectedConditions.urlContains("cycle=" + previous));
+        assertThat(browser.visible(By.id("no-usage")).getText()).contains("No usage");
+        assertThat(browser.visible(By.id("statements")).findElements(By.cssSelector(".problem"))).isEmpty();
+
+        browser.phoneWidth(true);
+        try {
+            open("#/usage");
+            browser.visible(By.id("chart-basemaps"));
+            assertNoHorizontalScroll();
+            browser.screenshot("09-usage-phone");
+        } finally {
+            browser.phoneWidth(false);
+        }
+    }
+
+    @Test
+    void moneyIsSummedExactlyAndKeyStatesAreReadAsTheUserShouldSeeThem() {
+        open("#/");
+        Object result = browser.driver().executeAsyncScript("""
+                const done = arguments[arguments.length - 1];
+                import('./js/ui.js').then((ui) => {
+                  const now = Date.parse('2026-11-26T12:00:00Z');
+                  const day = 24 * 3600 * 1000;
+                  done({
+                    sum: ui.sumDecimals(['0.1', '0.2', '0.00045', '12']),
+                    negative: ui.sumDecimals(['1.50', '-2.25']),
+                    soon: ui.keyState({ status: 'active', expiresAt: new Date(now + 6 * day).toISOString() }, now),
+                    later: ui.keyState({ status: 'active', expiresAt: new Date(now + 8 * day).toISOString() }, now),
+                    past: ui.keyState({ status: 'active', expiresAt: new Date(now - 1000).toISOString() }, now).status,
+                    field: ui.fieldOf('referrers[3]'),
+                    money: ui.formatMoney('0.00045', 'USD'),
+                  });
+                }, (e) => done(String(e)));
+                """);
+        assertThat(result).isInstanceOf(Map.class);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> checks = (Map<String, Object>) result;
+        assertThat(checks.get("sum")).isEqualTo("12.30045");
+        assertThat(checks.get("negative")).isEqualTo("-0.75");
+        assertThat(checks.get("soon")).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP).containsEntry("status", "active").containsEntry("expiring", true);
+        assertThat(checks.get("later")).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP).containsEntry("expiring", false);
+        assertThat(checks.get("past")).isEqualTo("expired");
+        assertThat(checks.get("field")).isEqualTo("referrers");
+        assertThat(checks.get("money")).isEqualTo("$0.00045");
+    }
+
+    // ---- browser steps ----------------------------------------------------------------------------------------------
+
+    private void open(String hash) {
+        browser.driver().get("http://localhost:" + port + "/" + hash);
+    }
+
+    /** Loads the console signed out (the tab's sessionStorage emptied). */
+    private void signedOut() {
+        open("#/");
+        browser.js("sessionStorage.clear()");
+        browser.driver().navigate().refresh();
+    }
+
+    private void signIn(String account) {
+        signedOut();
+        browser.visible(By.id("token")).sendKeys(TestAccounts.token(account));
+        browser.click(By.id("sign-in"));
+        browser.visible(By.id("new-credential"));
+    }
+
+    private void check(String privilege) {
+        WebElement box = browser.driver().findElement(By.cssSelector("input[name='privileges'][value='" + privilege + "']"));
+        if (!box.isSelected()) {
+            browser.click(box);
+        }
+    }
+
+    private void uncheck(String privilege) {
+        WebElement box = browser.driver().findElement(By.cssSelector("input[name='privileges'][value='" + privilege + "']"));
+        if (box.isSelected()) {
+            browser.click(box);
+        }
+    }
+
+    private String slotStatus(int slot) {
+        // read in one script: the settings page redraws the slot cards after every change
+        return (String) browser.js("return document.getElementById('slot-' + arguments[0])?.dataset.status ?? null", slot);
+    }
+
+    /** Reads the key from the one-time dialog, checks its warning and closes it. */
+    private String issuedKey(String screenshot) {
+        WebElement dialog = browser.visible(By.id("key-dialog"));
+        assertThat(dialog.getText()).contains("cannot be shown again");
+        String key = dialog.findElement(By.id("issued-api-key")).getAttribute("value");
+        assertThat(key).matches(API_KEY);
+        if (screenshot != null) {
+            browser.screenshot(screenshot);
+        }
+        browser.click(dialog.findElement(By.id("copy-api-key")));
+        browser.waiting().until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#key-dialog .copied"), "Copied"));
+        browser.click(dialog.findElement(By.cssSelector("[data-action='done']")));
+        browser.waiting().until(ExpectedConditions.invisibilityOfElementLocated(By.id("key-dialog")));
+        return key;
+    }
+
+    private static String keyIdOf(String key) {
+        var matcher = API_KEY.matcher(key);
+        assertThat(matcher.matches()).isTrue();
+        return matcher.group(1);
+    }
+
+    private void setDate(WebElement input, LocalDate date) {
+        browser.js("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change'))", input,
+                date.toString());
+    }
+
+    /** [units, requests] the Chart.js instance of a service draws for a day. */
+    private List<Long> chartPoint(String service, String day) {
+        @SuppressWarnings("unchecked")
+        List<Object> point = (List<Object>) browser.js("""
+                const chart = Chart.getChart(document.getElementById('chart-' + arguments[0]));
+                const i = chart.data.labels.indexOf(arguments[1]);
+                return i < 0 ? null : [chart.data.datasets[0].data[i], chart.data.datasets[1].data[i]];
+                """, service, day);
+        assertThat(point).as("chart of %s has a point for %s", service, day).isNotNull();
+        return point.stream().map(v -> ((Number) v).longValue()).toList();
+    }
+
+    private void assertNoHorizontalScroll() {
+        assertThat((Long) browser.js("return document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+                .as("page fits the screen width").isLessThanOrEqualTo(1L);
+    }
+
+    // ---- API calls the test makes itself ---------------------------------------------------------------------------
+
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    private ResponseEntity<Map<String, Object>> exchange(String account, HttpMethod method, String path, Object body) {
+        HttpHeaders headers = new HttpHeaders();
+        headers.setBearerAuth(TestAccounts.token(account));
+        headers.setContentType(MediaType.APPLICATION_JSON);
+        ResponseEntity response = rest.exchange(path, method, new HttpEntity<>(body, headers), Map.class);
+        return response;
+    }
+
+    private Map<String, Object> credential(String account, String id) {
+        return exchange(account, HttpMethod.GET, "/v1/credentials/" + id, null).getBody();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> keyInSlot(Map<String, Object> credential, int slot) {
+        return ((List<Map<String, Object>>) credential.get("keys")).stream()
+                .filter(k -> ((Number) k.get("slot")).intValue() == slot)
+                .max((a, b) -> String.valueOf(a.get("createdAt")).compareTo(String.valueOf(b.get("createdAt"))))
+                .orElseThrow();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Integer> serviceUnits(Map<String, Object> usage) {
+        Map<String, Integer> units = new java.util.HashMap<>();
+        for (Map<String, Object> service : (List<Map<String, Object>>) usage.get("services")) {
+            units.put((String) service.get("service"), ((Number) service.get("units")).intValue());
+        }
+        return units;
+    }
+
+    /** Sends {@code count} request-log lines through the gateway API, each with a unique requestId. */
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    private ResponseEntity<Map> sendRequests(String key, String service, int count, int units) {
+        StringBuilder ndjson = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            ndjson.append("{\"requestId\":\"console-").append(UUID.randomUUID()).append("\",\"apiKey\":\"").append(key)
+                    .append("\",\"service\":\"").append(service).append("\",\"operation\":\"test\",\"units\":")
+                    .append(units).append(",\"timestamp\":\"").append(Instant.now()).append("\"}\n");
+        }
+        HttpHeaders headers = new HttpHeaders();
+        headers.setBearerAuth(TestAccounts.GATEWAY_TOKEN);
+        headers.setContentType(MediaType.parseMediaType("application/x-ndjson"));
+        return rest.exchange("/v1/requests", HttpMethod.POST, new HttpEntity<>(ndjson.toString(), headers), Map.class);
+    }
+
+    /**
+     * Metering judges a request once its key's stream time passes the request's timestamp plus the join grace
+     * ({@code keymeter.metering.join-grace}), so the last requests of a quiet key wait for later traffic on its
+     * partition. This sends that later traffic: a request with the same keyId but another secret, which metering
+     * rejects (it lands in rejections, never in usage).
+     */
+    private void nudgeMetering(String keyId) {
+        String forged = io.keymeter.events.ApiKeys.generate(keyId).apiKey();
+        assertThat(sendRequests(forged, "basemaps", 1, 1).getStatusCode().value()).isEqualTo(202);
+    }
+
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    private void awaitVerify(String key, String service, boolean valid, String reason) {
+        HttpHeaders headers = new HttpHeaders();
+        headers.setBearerAuth(TestAccounts.GATEWAY_TOKEN);
+        headers.setContentType(MediaType.APPLICATION_JSON);
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            ResponseEntity<Map> answer = rest.exchange("/v1/verify", HttpMethod.POST,
+                    new HttpEntity<>(Map.of("apiKey", key, "service", service), headers), Map.class);
+            assertThat(answer.getStatusCode().value()).isEqualTo(200);
+            assertThat(answer.getBody()).containsEntry("valid", valid);
+            if (reason != null) {
+                assertThat(answer.getBody()).containsEntry("reason", reason);
+            }
+        });
+    }
+}

@@ -1,0 +1,173 @@
+package io.keymeter.app.metering;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.keymeter.app.support.KeymeterIntegrationTest;
+import io.keymeter.events.ApiKeyState;
+import io.keymeter.events.ApiKeys;
+import io.keymeter.events.KeyStatus;
+import io.keymeter.events.Rejection;
+import io.keymeter.events.RejectionReason;
+import io.keymeter.events.RequestLog;
+import io.keymeter.events.Topic;
+import io.keymeter.events.Topics;
+import io.keymeter.events.UsageDaily;
+import io.keymeter.platform.kafka.KafkaClients;
+import io.keymeter.platform.kafka.KafkaTopics;
+import io.keymeter.platform.streams.StreamsApp;
+import io.keymeter.testsupport.SharedKafka;
+import io.keymeter.testsupport.TopicReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.utils.Utils;
+import org.apache.kafka.streams.KafkaStreams;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+
+/**
+ * Metering on the real broker inside the whole app: key states and requests published the way credential-store
+ * and gateways publish them, exact totals read back from {@code keymeter.usage-daily}.
+ */
+@KeymeterIntegrationTest
+class MeteringIntegrationTest {
+
+    private static final String ACCOUNT = "tyrell";
+
+    @Autowired
+    KafkaClients clients;
+
+    @Autowired
+    KafkaTopics topics;
+
+    @Autowired
+    List<StreamsApp> streamsApps;
+
+    @Test
+    void publishesExactDailyTotalsAndRejections() throws Exception {
+        String credential = "cred-" + UUID.randomUUID();
+        ApiKeys.GeneratedKey slot1 = ApiKeys.generate();
+        ApiKeys.GeneratedKey slot2 = ApiKeys.generate();
+        Instant created = Instant.now().minus(Duration.ofMinutes(30)).truncatedTo(ChronoUnit.MILLIS);
+        Instant invalidated = created.plus(Duration.ofMinutes(10));
+        publish(Topics.API_KEYS, slot1.keyId(), state(slot1, credential, 1, KeyStatus.ACTIVE, created), created);
+        publish(Topics.API_KEYS, slot2.keyId(), state(slot2, credential, 2, KeyStatus.ACTIVE, created), created);
+        publish(Topics.API_KEYS, slot2.keyId(), state(slot2, credential, 2, KeyStatus.INVALIDATED, invalidated), invalidated);
+
+        Instant t = created.plus(Duration.ofMinutes(5));
+        String run = UUID.randomUUID().toString();
+        RequestLog resent = request(run + "-1", slot1, "basemaps", 3, t);
+        List<RequestLog> requests = List.of(
+                resent, resent,                                                    // counted once
+                request(run + "-2", slot1, "basemaps", 2, t.plusSeconds(1)),
+                request(run + "-3", slot2, "basemaps", 4, t.plusSeconds(2)),       // before slot 2's invalidation
+                request(run + "-4", slot1, "geocoding", 1, t.plusSeconds(3)),
+                request(run + "-5", slot2, "basemaps", 1, invalidated.plusSeconds(1)), // after it
+                request(run + "-6", slot1, "routing", 1, t.plusSeconds(4)));       // no privilege
+        for (RequestLog request : requests) {
+            publish(Topics.REQUESTS, request.keyId(), request, request.timestamp());
+        }
+        releaseJoinGrace();
+
+        LocalDate day = LocalDate.ofInstant(t, ZoneOffset.UTC);
+        String basemaps = UsageDaily.key(ACCOUNT, credential, "basemaps", day);
+        String geocoding = UsageDaily.key(ACCOUNT, credential, "geocoding", day);
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            Map<String, UsageDaily> latest = new HashMap<>();
+            for (ConsumerRecord<String, UsageDaily> record : TopicReader.readAll(SharedKafka.bootstrapServers(), Topics.USAGE_DAILY)) {
+                if (record.key().startsWith(ACCOUNT + "/" + credential + "/")) {
+                    latest.put(record.key(), record.value());
+                }
+            }
+            assertThat(latest).containsOnlyKeys(basemaps, geocoding);
+            assertThat(latest.get(basemaps)).isEqualTo(new UsageDaily(ACCOUNT, credential, "basemaps", day, 3, 9));
+            assertThat(latest.get(geocoding)).isEqualTo(new UsageDaily(ACCOUNT, credential, "geocoding", day, 1, 1));
+        });
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            Map<String, RejectionReason> reasons = new HashMap<>();
+            for (ConsumerRecord<String, Rejection> record : TopicReader.readAll(SharedKafka.bootstrapServers(), Topics.REJECTIONS)) {
+                if (credential.equals(record.value().credentialId())) {
+                    reasons.put(record.value().requestId(), record.value().reason());
+                }
+            }
+            assertThat(reasons).containsExactlyInAnyOrderEntriesOf(Map.of(
+                    run + "-5", RejectionReason.INVALIDATED, run + "-6", RejectionReason.SERVICE_NOT_PERMITTED));
+        });
+    }
+
+    @Test
+    void anUnreadableRequestGoesToTheDeadLetterTopicAndMeteringKeepsRunning() throws Exception {
+        String key = ApiKeys.newKeyId();
+        byte[] poison = ("{\"requestId\": poison " + UUID.randomUUID() + "}").getBytes(StandardCharsets.UTF_8);
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(clients.producer("metering-it-poison"),
+                new StringSerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(Topics.REQUESTS.name(), key, poison)).get();
+        }
+
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            List<ConsumerRecord<byte[], byte[]>> dead = TopicReader.readRaw(SharedKafka.bootstrapServers(), Topics.DEAD_LETTERS)
+                    .stream().filter(r -> r.value() != null && new String(r.value(), StandardCharsets.UTF_8)
+                            .equals(new String(poison, StandardCharsets.UTF_8))).toList();
+            assertThat(dead).hasSize(1);
+            assertThat(new String(dead.get(0).key(), StandardCharsets.UTF_8)).isEqualTo(key);
+            Map<String, String> headers = new HashMap<>();
+            for (Header header : dead.get(0).headers()) {
+                headers.put(header.key(), header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8));
+            }
+            assertThat(headers).containsEntry("__streams.errors.topic", Topics.REQUESTS.name())
+                    .containsEntry("__streams.errors.exception", "org.apache.kafka.common.errors.SerializationException");
+            assertThat(headers.get("__streams.errors.message")).contains("cannot read RequestLog");
+        });
+        StreamsApp metering = streamsApps.stream().filter(app -> app.name().equals("metering")).findFirst().orElseThrow();
+        assertThat(metering.state()).isEqualTo(KafkaStreams.State.RUNNING);
+    }
+
+    /**
+     * Requests wait out the join grace (for late key-state updates) until later requests advance their partition's
+     * stream time; a live system always has later requests, a test sends one to every partition.
+     */
+    private void releaseJoinGrace() throws Exception {
+        int partitions = topics.partitions(Topics.REQUESTS.name());
+        Set<Integer> covered = new HashSet<>();
+        Instant later = Instant.now().plusSeconds(10);
+        while (covered.size() < partitions) {
+            String keyId = ApiKeys.newKeyId();
+            if (covered.add(Utils.toPositive(Utils.murmur2(keyId.getBytes(StandardCharsets.UTF_8))) % partitions)) {
+                publish(Topics.REQUESTS, keyId, new RequestLog("tick-" + UUID.randomUUID(), keyId,
+                        ApiKeys.hashSecret("tick"), "basemaps", "tick", 1, null, null, later), later);
+            }
+        }
+    }
+
+    private <V> void publish(Topic<String, V> topic, String key, V value, Instant timestamp) throws Exception {
+        try (KafkaProducer<String, V> producer = new KafkaProducer<>(clients.producer("metering-it"),
+                topic.keySerde().serializer(), topic.valueSerde().serializer())) {
+            producer.send(new ProducerRecord<>(topic.name(), null, timestamp.toEpochMilli(), key, value)).get();
+        }
+    }
+
+    private static ApiKeyState state(ApiKeys.GeneratedKey key, String credential, int slot, KeyStatus status, Instant at) {
+        return new ApiKeyState(key.keyId(), credential, ACCOUNT, slot, status, at.plus(Duration.ofDays(30)), key.secretHash(),
+                List.of("premium:user:basemaps", "premium:user:geocode:temporary"), List.of(), List.of(), at);
+    }
+
+    private static RequestLog request(String id, ApiKeys.GeneratedKey key, String service, long units, Instant at) {
+        return new RequestLog(id, key.keyId(), key.secretHash(), service, "op", units, null, null, at);
+    }
+}

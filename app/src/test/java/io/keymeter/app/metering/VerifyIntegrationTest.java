@@ -1,0 +1,126 @@
+package io.keymeter.app.metering;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.keymeter.app.support.KeymeterIntegrationTest;
+import io.keymeter.app.support.TestAccounts;
+import io.keymeter.events.ApiKeyState;
+import io.keymeter.events.ApiKeys;
+import io.keymeter.events.KeyStatus;
+import io.keymeter.events.Topics;
+import io.keymeter.platform.kafka.KafkaClients;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.resttestclient.TestRestTemplate;
+import org.springframework.http.HttpEntity;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+
+/** {@code POST /v1/verify} answering from the locally tailed key states. */
+@KeymeterIntegrationTest
+class VerifyIntegrationTest {
+
+    private static final String ACCOUNT = "cyberdyne";
+
+    @Autowired
+    TestRestTemplate http;
+
+    @Autowired
+    KafkaClients clients;
+
+    @Test
+    void answersValidWithTheKeyAndThenInvalidatedOnceTheKeyIsInvalidated() throws Exception {
+        ApiKeys.GeneratedKey key = ApiKeys.generate();
+        String credential = "cred-" + UUID.randomUUID();
+        Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        Instant expiresAt = now.plus(Duration.ofDays(30));
+        publish(state(key, credential, KeyStatus.ACTIVE, expiresAt, List.of(), now.minusSeconds(5)));
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(verify(Map.of("apiKey", key.apiKey(), "service", "basemaps")).getBody())
+                        .containsEntry("valid", true));
+        assertThat(verify(Map.of("apiKey", key.apiKey(), "service", "basemaps")).getBody()).isEqualTo(Map.of(
+                "valid", true, "credentialId", credential, "keyId", key.keyId(), "slot", 1,
+                "expiresAt", expiresAt.toString()));
+
+        publish(state(key, credential, KeyStatus.INVALIDATED, expiresAt, List.of(), now));
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).untilAsserted(() ->
+                assertThat(verify(Map.of("apiKey", key.apiKey(), "service", "basemaps")).getBody())
+                        .isEqualTo(Map.of("valid", false, "reason", "invalidated")));
+    }
+
+    @Test
+    void refusesWithTheSameReasonsAsMetering() throws Exception {
+        ApiKeys.GeneratedKey key = ApiKeys.generate();
+        Instant now = Instant.now();
+        publish(state(key, "cred-" + UUID.randomUUID(), KeyStatus.ACTIVE, now.plus(Duration.ofDays(1)),
+                List.of("https://*.example.com"), now.minusSeconds(5)));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(verify(Map.of("apiKey", key.apiKey(),
+                "service", "basemaps", "referrer", "https://app.example.com/")).getBody()).containsEntry("valid", true));
+
+        assertThat(verify(Map.of("apiKey", key.apiKey(), "service", "routing", "referrer", "https://example.com")).getBody())
+                .isEqualTo(Map.of("valid", false, "reason", "service-not-permitted"));
+        assertThat(verify(Map.of("apiKey", key.apiKey(), "service", "basemaps", "referrer", "https://evil.test")).getBody())
+                .isEqualTo(Map.of("valid", false, "reason", "referrer-not-permitted"));
+        assertThat(verify(Map.of("apiKey", key.apiKey(), "service", "basemaps")).getBody())
+                .isEqualTo(Map.of("valid", false, "reason", "referrer-not-permitted"));
+        assertThat(verify(Map.of("apiKey", "km_not-a-key", "service", "basemaps")).getBody())
+                .isEqualTo(Map.of("valid", false, "reason", "malformed-key"));
+        assertThat(verify(Map.of("apiKey", ApiKeys.generate().apiKey(), "service", "basemaps")).getBody())
+                .isEqualTo(Map.of("valid", false, "reason", "unknown-key"));
+        String otherSecret = ApiKeys.generate(key.keyId()).apiKey();
+        assertThat(verify(Map.of("apiKey", otherSecret, "service", "basemaps")).getBody())
+                .isEqualTo(Map.of("valid", false, "reason", "unknown-key"));
+    }
+
+    @Test
+    void needsAGatewayToken() {
+        HttpHeaders headers = new HttpHeaders();
+        headers.setContentType(MediaType.APPLICATION_JSON);
+        headers.setBearerAuth(TestAccounts.token(ACCOUNT));
+        ResponseEntity<String> response = http.postForEntity("/v1/verify",
+                new HttpEntity<>(Map.of("apiKey", ApiKeys.generate().apiKey(), "service", "basemaps"), headers), String.class);
+        assertThat(response.getStatusCode()).isEqualTo(HttpStatus.UNAUTHORIZED);
+    }
+
+    @Test
+    void anUnknownFieldIsABadRequestNamingIt() {
+        ResponseEntity<Map> response = verify(Map.of("apiKey", "x", "service", "basemaps", "secret", "y"));
+        assertThat(response.getStatusCode()).isEqualTo(HttpStatus.BAD_REQUEST);
+        assertThat(response.getHeaders().getContentType().toString()).startsWith("application/problem+json");
+        assertThat(response.getBody().toString()).contains("secret");
+    }
+
+    @SuppressWarnings("rawtypes")
+    private ResponseEntity<Map> verify(Map<String, ?> body) {
+        HttpHeaders headers = new HttpHeaders();
+        headers.setContentType(MediaType.APPLICATION_JSON);
+        headers.setBearerAuth(TestAccounts.GATEWAY_TOKEN);
+        return http.postForEntity("/v1/verify", new HttpEntity<>(body, headers), Map.class);
+    }
+
+    private void publish(ApiKeyState state) throws Exception {
+        try (KafkaProducer<String, ApiKeyState> producer = new KafkaProducer<>(clients.producer("verify-it"),
+                Topics.API_KEYS.keySerde().serializer(), Topics.API_KEYS.valueSerde().serializer())) {
+            producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), null, state.updatedAt().toEpochMilli(),
+                    state.keyId(), state)).get();
+        }
+    }
+
+    private static ApiKeyState state(ApiKeys.GeneratedKey key, String credential, KeyStatus status, Instant expiresAt,
+                                     List<String> referrers, Instant at) {
+        return new ApiKeyState(key.keyId(), credential, ACCOUNT, 1, status, expiresAt, key.secretHash(),
+                List.of("premium:user:basemaps"), List.of(), referrers, at);
+    }
+}

@@ -1,0 +1,94 @@
+// The console's only way to the server: the public HTTP API under v1/, with the account token as a bearer token.
+import { session } from './session.js';
+
+/** An answer that is not 2xx, carrying the problem+json fields (RFC 9457) the API sends. */
+export class ApiError extends Error {
+  constructor(status, problem = {}) {
+    super(problem.detail || problem.title || `The server answered ${status}.`);
+    this.status = status;
+    this.title = problem.title || (status ? `Error ${status}` : 'Network error');
+    this.detail = problem.detail || '';
+    // RFC 9457 extension member; some serializers nest extensions under "properties"
+    const errors = problem.errors ?? problem.properties?.errors;
+    this.errors = Array.isArray(errors) ? errors : [];
+  }
+
+  static async from(response) {
+    let problem = {};
+    const type = response.headers.get('Content-Type') || '';
+    if (type.includes('json')) {
+      try {
+        problem = await response.json();
+      } catch {
+        problem = {};
+      }
+    }
+    if (response.status === 404 && !problem.detail) {
+      problem.detail = 'Not found. It may have been deleted, or this server does not offer it.';
+    }
+    return new ApiError(response.status, problem);
+  }
+}
+
+async function send(method, path, body, token = session.token()) {
+  const headers = { Accept: 'application/json, application/problem+json' };
+  if (token) {
+    headers.Authorization = `Bearer ${token}`;
+  }
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+  }
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+      credentials: 'omit',
+    });
+  } catch {
+    throw new ApiError(0, { title: 'Network error', detail: 'The server could not be reached. Check the connection and try again.' });
+  }
+  if (!response.ok) {
+    const error = await ApiError.from(response);
+    if (response.status === 401 && token === session.token()) {
+      window.dispatchEvent(new CustomEvent('keymeter:unauthorized', { detail: error }));
+    }
+    throw error;
+  }
+  return response;
+}
+
+/** Calls the API and returns its JSON answer (null for 204). */
+export async function api(method, path, body) {
+  const response = await send(method, path, body);
+  if (response.status === 204) {
+    return null;
+  }
+  const text = await response.text();
+  return text ? JSON.parse(text) : null;
+}
+
+/** Checks a token before the console keeps it: resolves when the API accepts it, else throws the ApiError. */
+export async function checkToken(token) {
+  await send('GET', 'v1/credentials', undefined, token);
+}
+
+/** Calls the API and returns the answer as a Blob (for downloads, which must carry the bearer token). */
+export async function apiBlob(path) {
+  const response = await send('GET', path);
+  return response.blob();
+}
+
+/** Builds a query string from the defined, non-empty values. */
+export function query(params) {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== '') {
+      search.set(name, value);
+    }
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}

@@ -1,0 +1,92 @@
+// The console's entry point: a hash router over the views. Every view renders into <main id="view">.
+import { session } from './session.js';
+import { renderSignIn } from './views/signin.js';
+import { renderCredentials } from './views/credentials.js';
+import { renderNewCredential } from './views/new-credential.js';
+import { renderCredential } from './views/credential.js';
+import { renderUsage } from './views/usage.js';
+import { h, replace } from './ui.js';
+
+const view = document.getElementById('view');
+const nav = document.getElementById('nav');
+let notice = null;
+
+const routes = [
+  { pattern: /^#\/credentials\/new$/, name: 'credentials', render: renderNewCredential },
+  { pattern: /^#\/credentials\/([^/?]+)$/, name: 'credentials', render: renderCredential },
+  { pattern: /^#\/(?:credentials)?$/, name: 'credentials', render: renderCredentials },
+  { pattern: /^#\/usage$/, name: 'usage', render: renderUsage },
+];
+
+/** The current route's hash path and its query parameters (#/usage?cycle=2026-11). */
+function location() {
+  const hash = window.location.hash || '#/';
+  const [path, search = ''] = hash.split('?');
+  return { path, params: new URLSearchParams(search) };
+}
+
+async function route() {
+  // each render gets a token; a view checks it after every await so a slow answer never paints over a newer page
+  const token = Symbol('render');
+  route.current = token;
+  const context = { isCurrent: () => route.current === token, params: location().params, navigate };
+  document.querySelectorAll('dialog[open]').forEach((d) => d.close());
+
+  if (!session.signedIn()) {
+    nav.hidden = true;
+    document.title = 'Sign in · Keymeter';
+    renderSignIn(view, { ...context, notice: takeNotice() });
+    return;
+  }
+  nav.hidden = false;
+  const { path } = location();
+  const match = routes.map((r) => ({ r, m: r.pattern.exec(path) })).find((x) => x.m);
+  nav.querySelectorAll('[data-nav]').forEach((a) => {
+    a.toggleAttribute('aria-current', Boolean(match) && a.dataset.nav === match.r.name);
+  });
+  if (!match) {
+    replace(view, h('h1', {}, 'Page not found'), h('p', {}, h('a', { href: '#/credentials' }, 'Go to your credentials')));
+    return;
+  }
+  view.setAttribute('aria-busy', 'true');
+  try {
+    await match.r.render(view, { ...context, id: match.m[1] ? decodeURIComponent(match.m[1]) : undefined });
+  } finally {
+    if (context.isCurrent()) {
+      view.removeAttribute('aria-busy');
+    }
+  }
+}
+
+function navigate(hash) {
+  if (window.location.hash === hash) {
+    route();
+  } else {
+    window.location.hash = hash;
+  }
+}
+
+function takeNotice() {
+  const text = notice;
+  notice = null;
+  return text;
+}
+
+function signOut(message) {
+  session.signOut();
+  notice = message;
+  if (window.location.hash && window.location.hash !== '#/') {
+    window.location.hash = '#/';
+  } else {
+    route();
+  }
+}
+
+document.getElementById('sign-out').addEventListener('click', () => signOut('You are signed out.'));
+window.addEventListener('keymeter:unauthorized', () => {
+  if (session.signedIn()) {
+    signOut('Your account token was not accepted any more. Sign in again.');
+  }
+});
+window.addEventListener('hashchange', route);
+route();

@@ -1,0 +1,289 @@
+// Small DOM helpers. Every value from the API reaches the page as text (textContent), never as HTML.
+
+/** Creates an element: h('a', {href: '#/x', class: 'c', onclick: fn}, 'text', child, …). */
+export function h(tag, attrs = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) {
+      continue;
+    }
+    if (name.startsWith('on') && typeof value === 'function') {
+      element.addEventListener(name.slice(2), value);
+    } else if (name === 'class') {
+      element.className = value;
+    } else if (name === 'dataset') {
+      Object.assign(element.dataset, value);
+    } else if (name === 'value' || name === 'checked' || name === 'disabled') {
+      element[name] = value;
+    } else {
+      element.setAttribute(name, value === true ? '' : value);
+    }
+  }
+  append(element, children);
+  return element;
+}
+
+function append(element, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null || child === false) {
+      continue;
+    }
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+/** Replaces the children of an element. */
+export function replace(element, ...children) {
+  element.replaceChildren();
+  append(element, children);
+  return element;
+}
+
+// ---- formatting -------------------------------------------------------------------------------------------------
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const EXPIRING_SOON_MS = 7 * DAY_MS;
+
+/** "2026-11-26 10:15 UTC": the API's times are UTC and so is the billing cycle, so the console shows UTC too. */
+export function formatInstant(instant) {
+  if (!instant) {
+    return '—';
+  }
+  const date = new Date(instant);
+  if (Number.isNaN(date.getTime())) {
+    return String(instant);
+  }
+  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+export function formatDay(instant) {
+  return instant ? new Date(instant).toISOString().slice(0, 10) : '—';
+}
+
+/** "in 3 days", "5 hours ago". */
+export function relative(instant, now = Date.now()) {
+  const ms = new Date(instant).getTime() - now;
+  const abs = Math.abs(ms);
+  const [value, unit] = abs >= DAY_MS ? [Math.round(abs / DAY_MS), 'day']
+    : abs >= 3600000 ? [Math.round(abs / 3600000), 'hour'] : [Math.max(1, Math.round(abs / 60000)), 'minute'];
+  const text = `${value} ${unit}${value === 1 ? '' : 's'}`;
+  return ms >= 0 ? `in ${text}` : `${text} ago`;
+}
+
+export function formatNumber(value) {
+  return new Intl.NumberFormat('en-US').format(Number(value || 0));
+}
+
+/** Money arrives as a decimal string; show every decimal it has (at least two) with the currency. */
+export function formatMoney(amount, currency = 'USD') {
+  const text = String(amount ?? '0');
+  const decimals = Math.max(2, (text.split('.')[1] || '').length);
+  try {
+    return new Intl.NumberFormat('en-US', {
+      style: 'currency', currency, minimumFractionDigits: decimals, maximumFractionDigits: decimals,
+    }).format(Number(text));
+  } catch {
+    return `${text} ${currency}`;
+  }
+}
+
+/** Exact sum of decimal strings (money), without floating-point rounding. */
+export function sumDecimals(values) {
+  const parts = values.filter((v) => v !== undefined && v !== null && v !== '').map(String);
+  const scale = Math.max(0, ...parts.map((v) => (v.split('.')[1] || '').length));
+  let total = 0n;
+  for (const value of parts) {
+    const negative = value.startsWith('-');
+    const [whole, fraction = ''] = value.replace('-', '').split('.');
+    const units = BigInt(whole || '0') * 10n ** BigInt(scale) + BigInt((fraction + '0'.repeat(scale)).slice(0, scale) || '0');
+    total += negative ? -units : units;
+  }
+  const negative = total < 0n;
+  const digits = (negative ? -total : total).toString().padStart(scale + 1, '0');
+  const text = scale ? `${digits.slice(0, -scale)}.${digits.slice(-scale)}` : digits;
+  return negative ? `-${text}` : text;
+}
+
+/** Splits a textarea into its non-empty lines (commas also separate). */
+export function lines(text) {
+  return String(text || '').split(/[\n,]/).map((s) => s.trim()).filter(Boolean);
+}
+
+// ---- keys -------------------------------------------------------------------------------------------------------
+
+/** The key's state as the user should see it: the server's status, with an active key past its date shown expired. */
+export function keyState(key, now = Date.now()) {
+  if (!key) {
+    return { status: 'none', expiring: false };
+  }
+  const expiresAt = key.expiresAt ? new Date(key.expiresAt).getTime() : Infinity;
+  if (key.status === 'active' && expiresAt <= now) {
+    return { status: 'expired', expiring: false };
+  }
+  return { status: key.status, expiring: key.status === 'active' && expiresAt - now <= EXPIRING_SOON_MS };
+}
+
+/** The key currently in each slot: the newest key the credential lists for it. */
+export function keysBySlot(credential) {
+  const slots = { 1: null, 2: null };
+  for (const key of credential.keys || []) {
+    const current = slots[key.slot];
+    if (!current || String(key.createdAt) > String(current.createdAt)) {
+      slots[key.slot] = key;
+    }
+  }
+  return slots;
+}
+
+export function statusBadge(state) {
+  const labels = { active: 'Active', expired: 'Expired', invalidated: 'Invalidated', none: 'No key' };
+  return h('span', { class: `badge badge-${state.status}` }, labels[state.status] || state.status);
+}
+
+// ---- problems ---------------------------------------------------------------------------------------------------
+
+/** The part of a problem's field name that names a form field: "referrers[0]" → "referrers". */
+export function fieldOf(name) {
+  const match = /^[A-Za-z]+/.exec(String(name || ''));
+  return match ? match[0] : '';
+}
+
+/** Removes the problems shown in a container (and the field markers of its form fields). */
+export function clearProblem(container) {
+  if (!container) {
+    return;
+  }
+  container.querySelectorAll('.problem').forEach((e) => e.remove());
+  container.querySelectorAll('.field-error').forEach((e) => e.remove());
+  container.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'));
+}
+
+/**
+ * Shows an API error next to what caused it: the problem's detail at the top of the container, and each of its
+ * `errors[]` under the form field it names (fields are found by their data-field attribute).
+ */
+export function showProblem(container, error, { prepend = true } = {}) {
+  clearProblem(container);
+  const unplaced = [];
+  for (const fieldError of error.errors || []) {
+    const field = container.querySelector(`[data-field="${CSS.escape(fieldOf(fieldError.field))}"]`);
+    const message = `${fieldError.field}: ${fieldError.message}`;
+    if (field) {
+      const input = field.querySelector('input, textarea, select');
+      if (input) {
+        input.setAttribute('aria-invalid', 'true');
+      }
+      field.append(h('p', { class: 'field-error', role: 'alert' }, message));
+    } else {
+      unplaced.push(message);
+    }
+  }
+  const box = h('div', { class: 'problem alert alert-error', role: 'alert' },
+    h('strong', {}, error.title || 'Error'),
+    error.detail && error.detail !== error.title ? h('span', {}, ` ${error.detail}`) : null,
+    unplaced.length ? h('ul', {}, unplaced.map((m) => h('li', {}, m))) : null);
+  if (prepend) {
+    container.prepend(box);
+  } else {
+    container.append(box);
+  }
+  return box;
+}
+
+/** Briefly shows a confirmation at the bottom of the screen. */
+export function toast(message) {
+  const element = document.getElementById('toast');
+  element.textContent = message;
+  element.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => {
+    element.hidden = true;
+  }, 4000);
+}
+
+// ---- dialogs ----------------------------------------------------------------------------------------------------
+
+/** Opens a modal <dialog> and removes it from the page once closed. */
+export function openDialog(dialog) {
+  document.body.append(dialog);
+  dialog.addEventListener('close', () => dialog.remove());
+  dialog.showModal();
+  return dialog;
+}
+
+/** Asks before something that cannot be undone. Resolves true only on the confirm button. */
+export function confirmDialog({ title, message, confirmLabel = 'Continue', danger = false, id = 'confirm-dialog' }) {
+  return new Promise((resolve) => {
+    let confirmed = false;
+    const dialog = h('dialog', { id, class: 'dialog', 'aria-labelledby': `${id}-title` },
+      h('h2', { id: `${id}-title` }, title),
+      [].concat(message).map((m) => h('p', {}, m)),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'button', 'data-action': 'cancel', onclick: () => dialog.close() }, 'Cancel'),
+        h('button', {
+          type: 'button', class: `button ${danger ? 'danger' : 'primary'}`, 'data-action': 'confirm',
+          onclick: () => {
+            confirmed = true;
+            dialog.close();
+          },
+        }, confirmLabel)));
+    dialog.addEventListener('close', () => resolve(confirmed));
+    openDialog(dialog);
+    dialog.querySelector('[data-action="cancel"]').focus();
+  });
+}
+
+/**
+ * Shows a newly issued API key exactly once. The key lives only in this dialog's DOM: it is never stored in the
+ * browser, and closing the dialog removes it from the page.
+ */
+export function showIssuedKey(issued) {
+  return new Promise((resolve) => {
+    const output = h('input', {
+      id: 'issued-api-key', class: 'mono key-output', type: 'text', readonly: true, value: issued.apiKey,
+      'aria-label': 'New API key', autocomplete: 'off', spellcheck: 'false',
+    });
+    const copied = h('span', { class: 'copied', role: 'status', 'aria-live': 'polite' });
+    const copy = async () => {
+      output.select();
+      try {
+        await navigator.clipboard.writeText(output.value);
+      } catch {
+        // clipboard API unavailable (not a secure context): fall back to the selection
+        document.execCommand('copy');
+      }
+      copied.textContent = 'Copied';
+    };
+    const dialog = h('dialog', { id: 'key-dialog', class: 'dialog', 'aria-labelledby': 'key-dialog-title' },
+      h('h2', { id: 'key-dialog-title' }, `New API key (slot ${issued.slot})`),
+      h('p', { class: 'alert alert-warning' },
+        h('strong', {}, 'Copy this key now. '),
+        'It cannot be shown again: Keymeter keeps only a hash of it. If you lose it, regenerate the key.'),
+      h('div', { class: 'copy-row' }, output,
+        h('button', { type: 'button', id: 'copy-api-key', class: 'button primary', onclick: copy }, 'Copy'), copied),
+      h('dl', { class: 'facts' },
+        h('dt', {}, 'Key ID'), h('dd', { class: 'mono' }, issued.keyId),
+        h('dt', {}, 'Expires'), h('dd', {}, formatInstant(issued.expiresAt))),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'button', 'data-action': 'done', onclick: () => dialog.close() },
+          'I have copied the key')));
+    dialog.addEventListener('close', () => {
+      output.value = '';
+      resolve();
+    });
+    openDialog(dialog);
+    output.select();
+  });
+}
+
+// ---- dates ------------------------------------------------------------------------------------------------------
+
+/** yyyy-mm-dd of today + days, in UTC. */
+export function utcDatePlus(days) {
+  return new Date(Date.now() + days * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** A key expires at the end of the chosen UTC day. */
+export function endOfUtcDay(date) {
+  return `${date}T23:59:59Z`;
+}

@@ -1,0 +1,79 @@
+import { api } from '../api.js';
+import { formatDay, formatInstant, h, keyState, keysBySlot, relative, replace, showProblem, statusBadge } from '../ui.js';
+
+/** The account's credentials, each with its two key slots; keys expiring within 7 days are highlighted. */
+export async function renderCredentials(view, { isCurrent }) {
+  document.title = 'Credentials · Keymeter';
+  const body = h('div', { class: 'section-body' }, h('p', { class: 'loading' }, 'Loading credentials…'));
+  replace(view,
+    h('div', { class: 'page-head' },
+      h('h1', {}, 'API key credentials'),
+      h('a', { class: 'button primary', href: '#/credentials/new', id: 'new-credential' }, 'New credentials')),
+    h('p', { class: 'lead' },
+      'Each credential grants service privileges to up to two API keys. Keys are shown once, when they are generated.'),
+    body);
+
+  let answer;
+  try {
+    answer = await api('GET', 'v1/credentials');
+  } catch (error) {
+    if (isCurrent()) {
+      replace(body);
+      showProblem(body, error);
+    }
+    return;
+  }
+  if (!isCurrent()) {
+    return;
+  }
+  const credentials = [...(answer.credentials || [])]
+    .sort((a, b) => String(a.name).localeCompare(String(b.name)));
+  if (!credentials.length) {
+    replace(body, h('div', { class: 'empty card' },
+      h('p', {}, 'No credentials yet.'),
+      h('a', { class: 'button primary', href: '#/credentials/new' }, 'Create your first credentials')));
+    return;
+  }
+  const now = Date.now();
+  replace(body, h('div', { class: 'table-wrap' },
+    h('table', { class: 'table responsive', id: 'credentials-table' },
+      h('thead', {}, h('tr', {},
+        h('th', {}, 'Name'), h('th', {}, 'Services'), h('th', {}, 'Primary key'), h('th', {}, 'Secondary key'),
+        h('th', {}, 'Updated'))),
+      h('tbody', {}, credentials.map((c) => credentialRow(c, now))))));
+}
+
+function credentialRow(credential, now) {
+  const slots = keysBySlot(credential);
+  return h('tr', { dataset: { credentialId: credential.id } },
+    h('td', { 'data-label': 'Name' },
+      h('a', { href: `#/credentials/${encodeURIComponent(credential.id)}`, class: 'credential-link' }, credential.name),
+      h('div', { class: 'muted mono small' }, credential.id)),
+    h('td', { 'data-label': 'Services' }, h('div', { class: 'chips' },
+      (credential.privileges || []).map((p) => h('span', { class: 'chip', title: p }, p.split(':').pop())))),
+    keyCell(slots[1], now, 'Primary key', 1),
+    keyCell(slots[2], now, 'Secondary key', 2),
+    h('td', { 'data-label': 'Updated' }, formatDay(credential.updatedAt || credential.createdAt)));
+}
+
+function keyCell(key, now, label, slot) {
+  const state = keyState(key, now);
+  const cell = h('td', { 'data-label': label, class: 'key-cell', dataset: { slot: String(slot), status: state.status } },
+    statusBadge(state));
+  if (!key) {
+    return cell;
+  }
+  cell.append(h('div', { class: 'mono small' }, key.keyId));
+  if (state.status === 'active') {
+    cell.append(h('div', { class: state.expiring ? 'expiring' : 'small muted', title: formatInstant(key.expiresAt) },
+      state.expiring ? `Expires ${relative(key.expiresAt, now)}` : `Expires ${formatDay(key.expiresAt)}`));
+    if (state.expiring) {
+      cell.classList.add('is-expiring');
+    }
+  } else if (state.status === 'expired') {
+    cell.append(h('div', { class: 'small muted' }, `Expired ${formatDay(key.expiresAt)}`));
+  } else if (state.status === 'invalidated') {
+    cell.append(h('div', { class: 'small muted' }, key.invalidationReason || 'invalidated'));
+  }
+  return cell;
+}

@@ -1,0 +1,59 @@
+import { api } from '../api.js';
+import { clearProblem, h, lines, replace, showProblem } from '../ui.js';
+import { checkedPrivileges, ITEM_ACCESS_HELP, linesField, privilegeFieldset, privileges, REFERRERS_HELP } from './forms.js';
+
+/** Create credentials: name, privileges from GET /v1/privileges, item access and referrers. */
+export async function renderNewCredential(view, { isCurrent, navigate }) {
+  document.title = 'New credentials · Keymeter';
+  const body = h('div', {}, h('p', { class: 'loading' }, 'Loading privileges…'));
+  replace(view,
+    h('p', { class: 'crumbs' }, h('a', { href: '#/credentials' }, '← Credentials')),
+    h('h1', {}, 'New API key credentials'),
+    body);
+  let list;
+  try {
+    list = await privileges();
+  } catch (error) {
+    if (isCurrent()) {
+      replace(body);
+      showProblem(body, error);
+    }
+    return;
+  }
+  if (!isCurrent()) {
+    return;
+  }
+  const submit = h('button', { type: 'submit', class: 'button primary', id: 'create-credential' }, 'Create credentials');
+  const form = h('form', { id: 'credential-form', class: 'card form', novalidate: true },
+    h('div', { class: 'field', 'data-field': 'name' },
+      h('label', { for: 'field-name' }, 'Name'),
+      h('input', { id: 'field-name', name: 'name', type: 'text', maxlength: 128, autocomplete: 'off' })),
+    privilegeFieldset(list),
+    linesField({ name: 'itemAccess', label: 'Item access', help: ITEM_ACCESS_HELP, placeholder: 'item-id' }),
+    linesField({ name: 'referrers', label: 'Allowed referrers', help: REFERRERS_HELP, placeholder: 'https://*.example.com' }),
+    h('div', { class: 'actions' },
+      h('a', { class: 'button', href: '#/credentials' }, 'Cancel'), submit));
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearProblem(form);
+    const request = {
+      name: form.elements.name.value.trim(),
+      privileges: checkedPrivileges(form),
+      itemAccess: lines(form.elements.itemAccess.value),
+      referrers: lines(form.elements.referrers.value),
+    };
+    submit.disabled = true;
+    try {
+      const created = await api('POST', 'v1/credentials', request);
+      navigate(`#/credentials/${encodeURIComponent(created.id)}`);
+    } catch (error) {
+      showProblem(form, error);
+      form.querySelector('.problem')?.scrollIntoView({ block: 'nearest' });
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  replace(body, form);
+  form.elements.name.focus();
+}

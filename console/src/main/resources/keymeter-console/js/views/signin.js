@@ -1,0 +1,45 @@
+import { checkToken } from '../api.js';
+import { session } from '../session.js';
+import { h, replace, showProblem } from '../ui.js';
+
+/** Sign-in with an account token. The token is checked against the API before the console keeps it. */
+export function renderSignIn(view, { notice, navigate }) {
+  const input = h('input', {
+    id: 'token', name: 'token', type: 'password', autocomplete: 'off', spellcheck: 'false', required: true,
+    'aria-describedby': 'token-help',
+  });
+  const button = h('button', { type: 'submit', class: 'button primary', id: 'sign-in' }, 'Sign in');
+  const form = h('form', { class: 'card signin', id: 'signin-form', novalidate: true },
+    h('h1', {}, 'Sign in to Keymeter'),
+    notice ? h('p', { class: 'alert alert-info', id: 'signin-notice' }, notice) : null,
+    h('div', { class: 'field', 'data-field': 'token' },
+      h('label', { for: 'token' }, 'Account token'),
+      input,
+      h('p', { class: 'help', id: 'token-help' },
+        'Your account token is kept in this browser tab only and sent only to this server. ',
+        'On a local install it is in the file ', h('code', {}, 'data/demo-token'), '.')),
+    h('div', { class: 'actions' }, button));
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const token = input.value.trim();
+    if (!token) {
+      showProblem(form, { title: 'Enter your account token.', errors: [{ field: 'token', message: 'is required' }] });
+      return;
+    }
+    button.disabled = true;
+    try {
+      await checkToken(token);
+      session.signIn(token);
+      navigate('#/credentials');
+    } catch (error) {
+      showProblem(form, error.status === 401
+        ? { title: 'That token was not accepted.', detail: 'Check the account token and try again.' }
+        : error);
+      button.disabled = false;
+      input.focus();
+    }
+  });
+  replace(view, h('div', { class: 'center' }, form));
+  input.focus();
+}

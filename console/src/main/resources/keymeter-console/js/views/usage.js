@@ -1,0 +1,283 @@
+import { api, apiBlob, query } from '../api.js';
+import {
+  formatDay, formatInstant, formatMoney, formatNumber, h, replace, showProblem, sumDecimals, toast,
+} from '../ui.js';
+
+const charts = [];
+
+/** The last 12 billing cycles (UTC calendar months), newest first. */
+function recentCycles(count = 12) {
+  const now = new Date();
+  const cycles = [];
+  for (let i = 0; i < count; i++) {
+    const month = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - i, 1));
+    cycles.push(month.toISOString().slice(0, 7));
+  }
+  return cycles;
+}
+
+/**
+ * Usage and billing for one cycle: per-service and per-credential tables, the amount due, a daily chart per service,
+ * the CSV download and the cycle's statements. Each part loads on its own, so one failing call does not hide the rest.
+ */
+export async function renderUsage(view, { params, isCurrent, navigate }) {
+  document.title = 'Usage · Keymeter';
+  charts.splice(0).forEach((chart) => chart.destroy());
+  const cycles = recentCycles();
+  const cycle = /^\d{4}-\d{2}$/.test(params.get('cycle') || '') ? params.get('cycle') : cycles[0];
+  if (!cycles.includes(cycle)) {
+    cycles.push(cycle);
+  }
+  const credentialId = params.get('credential') || '';
+  const go = (changes) => {
+    const next = { cycle, credential: credentialId, ...changes };
+    navigate(`#/usage${query(next)}`);
+  };
+
+  const cycleSelect = h('select', { id: 'cycle', onchange: (e) => go({ cycle: e.target.value }) },
+    cycles.map((c) => h('option', { value: c, selected: c === cycle }, c)));
+  const credentialSelect = h('select', { id: 'usage-credential', onchange: (e) => go({ credential: e.target.value }) },
+    h('option', { value: '' }, 'All credentials'));
+  const download = h('button', { type: 'button', class: 'button', id: 'download-csv' }, 'Download CSV');
+  const controls = h('div', { class: 'controls card' },
+    h('div', { class: 'field inline' }, h('label', { for: 'cycle' }, 'Billing cycle'), cycleSelect),
+    h('div', { class: 'field inline' }, h('label', { for: 'usage-credential' }, 'Credentials'), credentialSelect),
+    download);
+
+  const summary = h('div', { class: 'summary', id: 'usage-summary' }, h('p', { class: 'loading' }, 'Loading usage…'));
+  const services = h('section', { class: 'section', id: 'usage-services' });
+  const byCredential = h('section', { class: 'section', id: 'usage-credentials' });
+  const daily = h('section', { class: 'section', id: 'usage-daily' });
+  const statements = h('section', { class: 'section', id: 'statements' });
+  replace(view, h('div', { class: 'page-head' }, h('h1', {}, 'Usage and billing')), controls,
+    summary, services, byCredential, daily, statements);
+
+  download.addEventListener('click', () => downloadCsv(controls, cycle, credentialId, download));
+
+  api('GET', 'v1/credentials').then((answer) => {
+    if (!isCurrent()) {
+      return;
+    }
+    for (const c of [...(answer.credentials || [])].sort((a, b) => String(a.name).localeCompare(String(b.name)))) {
+      credentialSelect.append(h('option', { value: c.id, selected: c.id === credentialId }, c.name));
+    }
+  }).catch(() => { /* the filter is optional; the usage call below shows any error */ });
+
+  loadStatements(statements, cycle, isCurrent);
+
+  let usage;
+  try {
+    usage = await api('GET', `v1/usage${query({ cycle, credentialId })}`);
+  } catch (error) {
+    if (isCurrent()) {
+      replace(summary);
+      showProblem(summary, error);
+    }
+    return;
+  }
+  if (!isCurrent()) {
+    return;
+  }
+  drawSummary(summary, usage);
+  drawServices(services, usage);
+  drawCredentials(byCredential, usage);
+  await drawDaily(daily, usage, cycle, credentialId, isCurrent);
+}
+
+function drawSummary(container, usage) {
+  const currency = usage.currency || 'USD';
+  const totals = (usage.services || []).reduce((t, s) => ({
+    requests: t.requests + Number(s.requests || 0), units: t.units + Number(s.units || 0),
+  }), { requests: 0, units: 0 });
+  const status = usage.cycle?.status || 'open';
+  replace(container,
+    tile('Billing cycle', usage.cycle?.id || '', h('span', { class: `badge badge-${status}` }, status),
+      usage.cycle ? `${formatDay(usage.cycle.start)} – ${lastDay(usage.cycle.end)}` : ''),
+    tile('Amount due', h('span', { id: 'amount-due' }, formatMoney(usage.amountDue, currency)), null,
+      status === 'open' ? 'so far, billed when the cycle closes' : 'for the closed cycle'),
+    tile('Requests', formatNumber(totals.requests)),
+    tile('Units', formatNumber(totals.units)));
+}
+
+/** The cycle's end is exclusive (the next month's first instant): show the last day in it. */
+function lastDay(end) {
+  return end ? formatDay(new Date(new Date(end).getTime() - 1)) : '';
+}
+
+function tile(label, value, badge, note) {
+  return h('div', { class: 'tile card' }, h('div', { class: 'tile-label' }, label),
+    h('div', { class: 'tile-value' }, value, badge ? ' ' : null, badge), note ? h('div', { class: 'small muted' }, note) : null);
+}
+
+function drawServices(container, usage) {
+  const currency = usage.currency || 'USD';
+  // list-price cost per service: the sum of the per-credential costs the API reports for it
+  const costs = new Map();
+  for (const credential of usage.credentials || []) {
+    for (const s of credential.services || []) {
+      costs.set(s.service, [...(costs.get(s.service) || []), s.cost]);
+    }
+  }
+  const rows = usage.services || [];
+  replace(container, h('h2', {}, 'By service'),
+    rows.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'table responsive numeric', id: 'services-table' },
+      h('thead', {}, h('tr', {}, ['Service', 'Requests', 'Units', 'Cost', 'Free units', 'Billable units', 'Price / 1,000', 'Amount']
+        .map((t, i) => h('th', { class: i > 0 && t !== 'Service' ? 'num' : null }, t)))),
+      h('tbody', {}, rows.map((s) => h('tr', { dataset: { service: s.service } },
+        cell('Service', s.service, false), cell('Requests', formatNumber(s.requests)), cell('Units', formatNumber(s.units)),
+        cell('Cost', formatMoney(sumDecimals(costs.get(s.service) || ['0']), currency)),
+        cell('Free units', formatNumber(s.freeUnits)), cell('Billable units', formatNumber(s.billableUnits)),
+        cell('Price / 1,000', formatMoney(s.pricePer1000, currency)), cell('Amount', formatMoney(s.amount, currency))))),
+      h('tfoot', {}, h('tr', {}, h('th', { colspan: 7, scope: 'row' }, 'Amount due'),
+        h('td', { class: 'total num', id: 'services-amount-due' }, formatMoney(usage.amountDue, currency))))))
+      : h('p', { class: 'muted', id: 'no-usage' }, 'No usage in this cycle yet.'));
+}
+
+function drawCredentials(container, usage) {
+  const currency = usage.currency || 'USD';
+  const credentials = usage.credentials || [];
+  const rows = [];
+  for (const c of credentials) {
+    const services = c.services || [];
+    services.forEach((s, i) => rows.push(h('tr', { dataset: { credentialId: c.credentialId, service: s.service } },
+      i === 0 ? h('td', { 'data-label': 'Credentials', rowspan: services.length, class: 'group' },
+        h('a', { href: `#/credentials/${encodeURIComponent(c.credentialId)}` }, c.name || c.credentialId),
+        h('div', { class: 'small muted' }, `${formatNumber(c.rejectedRequests)} rejected · ${formatMoney(c.cost, currency)} total`))
+        : null,
+      cell('Service', s.service, false), cell('Requests', formatNumber(s.requests)), cell('Units', formatNumber(s.units)),
+      cell('Cost', formatMoney(s.cost, currency)))));
+    if (!services.length) {
+      rows.push(h('tr', { dataset: { credentialId: c.credentialId } },
+        cell('Credentials', c.name || c.credentialId, false), h('td', { colspan: 4, class: 'muted' },
+          `${formatNumber(c.rejectedRequests)} rejected requests, no accepted usage`)));
+    }
+  }
+  replace(container, h('h2', {}, 'By credentials'),
+    credentials.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'table responsive numeric', id: 'credential-usage-table' },
+      h('thead', {}, h('tr', {}, ['Credentials', 'Service', 'Requests', 'Units', 'Cost'].map((t, i) => h('th', { class: i > 0 && t !== 'Service' ? 'num' : null }, t)))),
+      h('tbody', {}, rows)))
+      : h('p', { class: 'muted' }, 'No credential has usage in this cycle.'),
+    h('p', { class: 'help' }, 'Cost is the list price (units / 1,000 × price). The free monthly allowance applies once per service '
+      + 'for the whole account, in the table above.'));
+}
+
+/** A table cell labelled for the stacked phone layout; numbers are right-aligned. */
+function cell(label, value, numeric = true) {
+  return h('td', { 'data-label': label, class: numeric ? 'num' : null }, value);
+}
+
+/** One Chart.js timeline per service with usage: units per day (bars) and requests per day (line). */
+async function drawDaily(container, usage, cycle, credentialId, isCurrent) {
+  const services = (usage.services || []).filter((s) => Number(s.requests || 0) > 0 || Number(s.units || 0) > 0);
+  replace(container, h('h2', {}, 'Daily usage'));
+  if (!services.length) {
+    container.append(h('p', { class: 'muted' }, 'Charts appear once there is usage in this cycle.'));
+    return;
+  }
+  const grid = h('div', { class: 'charts' });
+  container.append(grid);
+  await Promise.all(services.map(async ({ service }) => {
+    const figure = h('figure', { class: 'chart card', dataset: { service } }, h('figcaption', {}, service));
+    grid.append(figure);
+    try {
+      const answer = await api('GET', `v1/usage/daily${query({ cycle, credentialId, service })}`);
+      if (isCurrent()) {
+        drawChart(figure, service, answer.days || []);
+      }
+    } catch (error) {
+      showProblem(figure, error, { prepend: false });
+    }
+  }));
+}
+
+function drawChart(figure, service, days) {
+  if (!window.Chart) {
+    figure.append(h('p', { class: 'alert alert-error' }, 'The chart library did not load.'));
+    return;
+  }
+  const canvas = h('canvas', { id: `chart-${service}`, role: 'img', 'aria-label': `Daily units and requests of ${service}` });
+  figure.append(h('div', { class: 'chart-box' }, canvas));
+  const styles = getComputedStyle(document.documentElement);
+  charts.push(new window.Chart(canvas, {
+    type: 'bar',
+    data: {
+      labels: days.map((d) => d.date),
+      datasets: [
+        { label: 'Units', data: days.map((d) => Number(d.units || 0)), backgroundColor: styles.getPropertyValue('--chart-units').trim(), order: 2 },
+        { label: 'Requests', type: 'line', data: days.map((d) => Number(d.requests || 0)),
+          borderColor: styles.getPropertyValue('--chart-requests').trim(), backgroundColor: styles.getPropertyValue('--chart-requests').trim(),
+          pointRadius: 2, tension: 0.2, order: 1 },
+      ],
+    },
+    options: {
+      animation: false,
+      maintainAspectRatio: false,
+      interaction: { mode: 'index', intersect: false },
+      scales: {
+        x: { ticks: { callback(value) { return this.getLabelForValue(value).slice(5); }, maxRotation: 0, autoSkipPadding: 8 } },
+        y: { beginAtZero: true, ticks: { precision: 0 } },
+      },
+      plugins: { legend: { position: 'bottom' } },
+    },
+  }));
+}
+
+async function downloadCsv(container, cycle, credentialId, button) {
+  container.querySelectorAll('.problem').forEach((e) => e.remove());
+  button.disabled = true;
+  try {
+    // a plain link cannot carry the bearer token, so fetch the file and save it from a blob URL
+    const blob = await apiBlob(`v1/usage.csv${query({ cycle, credentialId })}`);
+    const url = URL.createObjectURL(blob);
+    const name = `keymeter-usage-${cycle}${credentialId ? `-${credentialId}` : ''}.csv`;
+    const link = h('a', { href: url, download: name, hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    toast(`Downloaded ${name}`);
+  } catch (error) {
+    showProblem(container, error, { prepend: false });
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function loadStatements(container, cycle, isCurrent) {
+  replace(container, h('h2', {}, 'Statements'), h('p', { class: 'loading' }, 'Loading statements…'));
+  let answer;
+  try {
+    answer = await api('GET', `v1/statements${query({ cycle })}`);
+  } catch (error) {
+    if (isCurrent()) {
+      replace(container, h('h2', {}, 'Statements'));
+      showProblem(container, error, { prepend: false });
+    }
+    return;
+  }
+  if (!isCurrent()) {
+    return;
+  }
+  const list = answer.statements || [];
+  replace(container, h('h2', {}, 'Statements'),
+    list.length ? list.map(statementCard)
+      : h('p', { class: 'muted', id: 'no-statements' },
+        `No statement for ${cycle}. A cycle's final statement is issued shortly after the cycle closes; `
+        + 'usage arriving later is billed on an adjustment statement.'));
+}
+
+function statementCard(statement) {
+  const currency = statement.currency || 'USD';
+  return h('article', { class: 'card statement', dataset: { statementId: statement.statementId } },
+    h('div', { class: 'slot-head' },
+      h('h3', {}, `${statement.cycle} · ${statement.kind === 'adjustment' ? 'Adjustment' : 'Final statement'}`),
+      h('strong', {}, formatMoney(statement.amountDue, currency))),
+    h('p', { class: 'small muted' }, `Issued ${formatInstant(statement.issuedAt)} · `, h('code', {}, statement.statementId)),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'table responsive numeric' },
+      h('thead', {}, h('tr', {}, ['Service', 'Requests', 'Units', 'Free units', 'Billable units', 'Price / 1,000', 'Amount']
+        .map((t, i) => h('th', { class: i > 0 && t !== 'Service' ? 'num' : null }, t)))),
+      h('tbody', {}, (statement.lines || []).map((l) => h('tr', {},
+        cell('Service', l.service, false), cell('Requests', formatNumber(l.requests)), cell('Units', formatNumber(l.units)),
+        cell('Free units', formatNumber(l.freeUnits)), cell('Billable units', formatNumber(l.billableUnits)),
+        cell('Price / 1,000', formatMoney(l.pricePer1000, currency)), cell('Amount', formatMoney(l.amount, currency))))))));
+}

@@ -1,0 +1,28 @@
+package io.keymeter.metering;
+
+import io.keymeter.platform.config.KeymeterProperties;
+import java.time.Duration;
+
+/**
+ * What the metering topology needs to know.
+ *
+ * @param dedupeWindow     a requestId seen again within this much stream time is counted once
+ * @param historyRetention how far back the versioned key-state store answers "as of": max-age plus a margin, so a
+ *                         request ingest still accepts always finds its key's state
+ * @param joinGrace        how long a request waits for a late key-state update before it is judged
+ * @param alertInterval    at most one security alert per key per this interval
+ */
+public record MeteringSettings(Duration dedupeWindow, Duration historyRetention, Duration joinGrace,
+                               Duration alertInterval) {
+
+    /** Margin of history kept beyond max-age (clock skew, requests in flight, a late partition). */
+    public static final Duration HISTORY_MARGIN = Duration.ofDays(1);
+    public static final Duration DEFAULT_JOIN_GRACE = Duration.ofSeconds(2);
+    public static final Duration DEFAULT_ALERT_INTERVAL = Duration.ofHours(1);
+
+    public static MeteringSettings of(KeymeterProperties properties, Duration joinGrace) {
+        return new MeteringSettings(properties.metering().dedupeWindow(),
+                properties.ingest().maxAge().plus(properties.ingest().maxFutureSkew()).plus(HISTORY_MARGIN),
+                joinGrace, DEFAULT_ALERT_INTERVAL);
+    }
+}

@@ -1,0 +1,136 @@
+package io.keymeter.metering;
+
+import io.keymeter.events.ApiKeyState;
+import io.keymeter.events.Rejection;
+import io.keymeter.events.RequestLog;
+import io.keymeter.events.Topics;
+import io.keymeter.events.UsageDaily;
+import io.keymeter.metering.aggregation.UsageAdder;
+import io.keymeter.metering.alerts.StaleKeyAlerter;
+import io.keymeter.metering.enforcement.Decision;
+import io.keymeter.metering.enforcement.Deduplicator;
+import io.keymeter.metering.enforcement.RequestJudge;
+import io.keymeter.metering.enforcement.RequestTimestampExtractor;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.Map;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The metering topology: every request judged by its key's state at the request's own time, accepted usage
+ * summed per account, credential, service and UTC day, rejections published and counted, stale keys alerted.
+ * <pre>
+ * requests ─ dedupe ─ judge(api-keys versioned store, as of request time, after grace) ─┬ accepted ─ by usage key ─ sum ─ usage-daily
+ *                                                                           └ rejected ─ rejections
+ *                                                                                      ├ by credential/day/reason ─ count
+ *                                                                                      └ invalidated/expired ─ alerts
+ * </pre>
+ */
+public final class MeteringTopology {
+
+    public static final String DEDUPE_STORE = "metering-dedupe";
+    public static final String API_KEYS_STORE = "metering-api-keys";
+    public static final String JOIN_BUFFER_STORE = "metering-join-buffer";
+    public static final String USAGE_STORE = "metering-usage-daily";
+    public static final String REJECTION_COUNTS_STORE = "metering-rejection-counts";
+    public static final String ALERT_STORE = "metering-alert-state";
+    /** Name of the usage repartition step (topic {@code keymeter-metering-usage-by-day-repartition}). */
+    public static final String USAGE_REPARTITION = "usage-by-day";
+    public static final String REJECTIONS_REPARTITION = "rejections-by-credential-day";
+
+    private MeteringTopology() {
+    }
+
+    public static Topology build(MeteringSettings settings) {
+        StreamsBuilder builder = new StreamsBuilder();
+        build(builder, settings);
+        return builder.build();
+    }
+
+    public static void build(StreamsBuilder builder, MeteringSettings settings) {
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(DEDUPE_STORE), MeteringSerdes.STRING, MeteringSerdes.LONG));
+        // bounded by join-grace worth of requests; changelogged, so a request waiting in it survives a crash
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.inMemoryKeyValueStore(JOIN_BUFFER_STORE), MeteringSerdes.STRING, Topics.REQUESTS.valueSerde()));
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(ALERT_STORE), MeteringSerdes.STRING, MeteringSerdes.ALERT_STATE));
+
+        // versioned: a request is judged by the key's state at its own timestamp, however late it arrives
+        builder.table(Topics.API_KEYS.name(),
+                Consumed.with(Topics.API_KEYS.keySerde(), Topics.API_KEYS.valueSerde()).withName("api-keys-source"),
+                Materialized.<String, ApiKeyState>as(
+                                Stores.persistentVersionedKeyValueStore(API_KEYS_STORE, settings.historyRetention()))
+                        .withKeySerde(Topics.API_KEYS.keySerde()).withValueSerde(Topics.API_KEYS.valueSerde()));
+
+        KStream<String, Decision> decisions = builder.stream(Topics.REQUESTS.name(),
+                        Consumed.with(Topics.REQUESTS.keySerde(), Topics.REQUESTS.valueSerde())
+                                .withTimestampExtractor(new RequestTimestampExtractor()).withName("requests-source"))
+                .processValues(() -> new Deduplicator(DEDUPE_STORE, settings.dedupeWindow()),
+                        Named.as("dedupe-requests"), DEDUPE_STORE)
+                .process(() -> new RequestJudge(API_KEYS_STORE, JOIN_BUFFER_STORE, settings.joinGrace()),
+                        Named.as("judge-request"), API_KEYS_STORE, JOIN_BUFFER_STORE);
+
+        Map<String, KStream<String, Decision>> outcome = decisions.split(Named.as("outcome-"))
+                .branch((keyId, decision) -> decision.accepted(), Branched.as("accepted"))
+                .defaultBranch(Branched.as("rejected"));
+
+        outcome.get("outcome-accepted")
+                .map((keyId, decision) -> usageOf(decision), Named.as("usage-delta"))
+                .groupByKey(Grouped.with(USAGE_REPARTITION, Topics.USAGE_DAILY.keySerde(), Topics.USAGE_DAILY.valueSerde()))
+                .reduce(new UsageAdder(), Named.as("sum-usage"),
+                        Materialized.<String, UsageDaily, KeyValueStore<Bytes, byte[]>>as(USAGE_STORE)
+                                .withKeySerde(Topics.USAGE_DAILY.keySerde()).withValueSerde(Topics.USAGE_DAILY.valueSerde()))
+                .toStream(Named.as("usage-totals"))
+                .to(Topics.USAGE_DAILY.name(), Produced.with(Topics.USAGE_DAILY.keySerde(), Topics.USAGE_DAILY.valueSerde())
+                        .withName("usage-daily-sink"));
+
+        KStream<String, Rejection> rejections = outcome.get("outcome-rejected")
+                .mapValues(Decision::rejection, Named.as("to-rejection"));
+        rejections.to(Topics.REJECTIONS.name(),
+                Produced.with(Topics.REJECTIONS.keySerde(), Topics.REJECTIONS.valueSerde()).withName("rejections-sink"));
+        rejections
+                .groupBy((keyId, rejection) -> rejectionCountKey(rejection),
+                        Grouped.with(REJECTIONS_REPARTITION, Topics.REJECTIONS.keySerde(), Topics.REJECTIONS.valueSerde()))
+                .count(Named.as("count-rejections"),
+                        Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as(REJECTION_COUNTS_STORE)
+                                .withKeySerde(MeteringSerdes.STRING).withValueSerde(MeteringSerdes.LONG));
+        rejections
+                .filter((keyId, rejection) -> StaleKeyAlerter.concerns(rejection), Named.as("stale-key-uses"))
+                .process(() -> new StaleKeyAlerter(ALERT_STORE, settings.alertInterval()), Named.as("alert-stale-keys"),
+                        ALERT_STORE)
+                .to(Topics.SECURITY_ALERTS.name(),
+                        Produced.with(Topics.SECURITY_ALERTS.keySerde(), Topics.SECURITY_ALERTS.valueSerde())
+                                .withName("security-alerts-sink"));
+    }
+
+    /** UTC day of an instant-stamped request. */
+    public static LocalDate dayOf(RequestLog request) {
+        return LocalDate.ofInstant(request.timestamp(), ZoneOffset.UTC);
+    }
+
+    /** Key of the rejection counts store: {@code credentialId/YYYY-MM-DD/reason}, credential {@code -} when unknown. */
+    public static String rejectionCountKey(Rejection rejection) {
+        String credential = rejection.credentialId() == null ? "-" : rejection.credentialId();
+        return credential + "/" + LocalDate.ofInstant(rejection.timestamp(), ZoneOffset.UTC) + "/" + rejection.reason().code();
+    }
+
+    private static KeyValue<String, UsageDaily> usageOf(Decision decision) {
+        RequestLog request = decision.request();
+        UsageDaily usage = new UsageDaily(decision.accountId(), decision.credentialId(), request.service(),
+                dayOf(request), 1, request.units());
+        return KeyValue.pair(usage.key(), usage);
+    }
+}

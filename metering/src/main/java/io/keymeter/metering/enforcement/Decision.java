@@ -1,0 +1,30 @@
+package io.keymeter.metering.enforcement;
+
+import io.keymeter.events.ApiKeyState;
+import io.keymeter.events.Rejection;
+import io.keymeter.events.RejectionReason;
+import io.keymeter.events.RequestLog;
+
+/**
+ * The outcome for one request: accepted when {@code reason} is null. {@code key} is the key's state at the
+ * request's time (null when the key did not exist then). Only lives between the join and the branches.
+ */
+public record Decision(RequestLog request, ApiKeyState key, RejectionReason reason) {
+
+    public boolean accepted() {
+        return reason == null;
+    }
+
+    public String accountId() {
+        return key == null ? null : key.accountId();
+    }
+
+    public String credentialId() {
+        return key == null ? null : key.credentialId();
+    }
+
+    /** The rejection as published, naming the credential only when the key is known. */
+    public Rejection rejection() {
+        return Rejection.of(request, reason, accountId(), credentialId());
+    }
+}

@@ -1,0 +1,93 @@
+package io.keymeter.metering.enforcement;
+
+import io.keymeter.events.RequestLog;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
+import org.apache.kafka.streams.processor.api.FixedKeyRecord;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * Forwards the first request with a given {@code requestId} and drops repeats seen within the dedupe window.
+ * <p>
+ * The store maps requestId → the task's stream time when it was first seen (a requestId always travels with the
+ * same keyId, so this is partition-local). Stream time rather than the request's own time: a request up to max-age
+ * old is still remembered for the whole window. One point lookup per request (a window store's per-record range
+ * scan was several times slower); an entry older than the window no longer counts even before it is removed, and a
+ * sweeper removes expired entries a bounded batch at a time, so no punctuation stalls the task.
+ * Nothing but a repeat is dropped: a request without a requestId passes.
+ */
+public final class Deduplicator implements FixedKeyProcessor<String, RequestLog, RequestLog> {
+
+    static final Duration SWEEP_INTERVAL = Duration.ofSeconds(1);
+    static final int SWEEP_BATCH = 10_000;
+
+    private final String storeName;
+    private final long windowMs;
+    private FixedKeyProcessorContext<String, RequestLog> context;
+    private KeyValueStore<String, Long> seen;
+    private String sweepFrom;
+
+    public Deduplicator(String storeName, Duration window) {
+        this.storeName = storeName;
+        this.windowMs = window.toMillis();
+    }
+
+    @Override
+    public void init(FixedKeyProcessorContext<String, RequestLog> context) {
+        this.context = context;
+        this.seen = context.getStateStore(storeName);
+        context.schedule(SWEEP_INTERVAL, PunctuationType.WALL_CLOCK_TIME, now -> sweep());
+    }
+
+    @Override
+    public void process(FixedKeyRecord<String, RequestLog> record) {
+        RequestLog request = record.value();
+        if (request == null) {
+            // a tombstone on the request log is not a request: fail it so it lands on the dead-letter topic
+            throw new IllegalArgumentException("request record without a value");
+        }
+        if (request.timestamp() == null) {
+            // judged and counted at its event time, which the timestamp extractor took from the record
+            request = new RequestLog(request.requestId(), request.keyId(), request.secretHash(), request.service(),
+                    request.operation(), request.units(), request.itemId(), request.referrer(),
+                    Instant.ofEpochMilli(record.timestamp()));
+            record = record.withValue(request);
+        }
+        String requestId = request.requestId();
+        if (requestId == null) {
+            context.forward(record);
+            return;
+        }
+        long now = Math.max(context.currentStreamTimeMs(), record.timestamp());
+        Long firstSeen = seen.get(requestId);
+        if (firstSeen != null && firstSeen > now - windowMs) {
+            return; // a resend within the window: already counted
+        }
+        seen.put(requestId, now);
+        context.forward(record);
+    }
+
+    /** Removes up to {@link #SWEEP_BATCH} expired entries, continuing where the last sweep stopped. */
+    void sweep() {
+        long cutoff = context.currentStreamTimeMs() - windowMs;
+        List<String> expired = new ArrayList<>();
+        try (KeyValueIterator<String, Long> entries = sweepFrom == null ? seen.all() : seen.range(sweepFrom, null)) {
+            int visited = 0;
+            while (entries.hasNext() && visited++ < SWEEP_BATCH) {
+                KeyValue<String, Long> entry = entries.next();
+                if (entry.value <= cutoff) {
+                    expired.add(entry.key);
+                }
+            }
+            sweepFrom = entries.hasNext() ? entries.peekNextKey() : null;
+        }
+        expired.forEach(seen::delete);
+    }
+}

@@ -1,0 +1,155 @@
+package io.keymeter.metering.verify;
+
+import io.keymeter.events.ApiKeyState;
+import io.keymeter.events.Topics;
+import io.keymeter.platform.kafka.KafkaClients;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+
+/**
+ * The latest state of every API key, held in memory: one consumer assigned to all partitions of
+ * {@code keymeter.api-keys} (no group, read_committed) tails the topic into a map. Every instance therefore answers
+ * for every key, and {@code /v1/verify} never makes a network call. Invalidation reaches it as soon as the
+ * credential store's write is committed.
+ */
+@Component
+public class KeyStateCache implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(KeyStateCache.class);
+
+    private final Map<String, Object> consumerConfig;
+    private final Map<String, ApiKeyState> keys = new ConcurrentHashMap<>();
+    private volatile boolean caughtUp;
+    private volatile boolean running;
+    private volatile KafkaConsumer<String, byte[]> consumer;
+    private Thread thread;
+
+    public KeyStateCache(KafkaClients clients) {
+        Map<String, Object> config = clients.consumer("keymeter-metering-verify");
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        config.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
+        config.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        this.consumerConfig = config;
+    }
+
+    /** The latest state of a key, or null when no such key was ever published (or it was deleted). */
+    public ApiKeyState get(String keyId) {
+        return keys.get(keyId);
+    }
+
+    /** True once everything on the topic at start-up has been read: before that, an answer could be stale. */
+    public boolean caughtUp() {
+        return caughtUp;
+    }
+
+    public int size() {
+        return keys.size();
+    }
+
+    @Override
+    public synchronized void start() {
+        if (running) {
+            return;
+        }
+        running = true;
+        thread = new Thread(this::run, "keymeter-verify-keys");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** Tails the topic; after a failure starts over with a fresh consumer (replaying states is harmless). */
+    private void run() {
+        while (running) {
+            try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(consumerConfig, new StringDeserializer(),
+                    new ByteArrayDeserializer())) {
+                consumer = c;
+                if (!running) {
+                    return;
+                }
+                tail(c);
+            } catch (WakeupException e) {
+                return; // stopping
+            } catch (RuntimeException e) {
+                log.error("Verify cache failed reading {}; starting over", Topics.API_KEYS.name(), e);
+                LockSupport.parkNanos(Duration.ofSeconds(1).toNanos());
+            }
+        }
+    }
+
+    private void tail(KafkaConsumer<String, byte[]> c) {
+        List<TopicPartition> partitions = c.partitionsFor(Topics.API_KEYS.name(), Duration.ofSeconds(60)).stream()
+                .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+        c.assign(partitions);
+        c.seekToBeginning(partitions);
+        Map<TopicPartition, Long> startupEnd = c.endOffsets(partitions);
+        while (running) {
+            for (ConsumerRecord<String, byte[]> record : c.poll(Duration.ofMillis(500))) {
+                apply(record);
+            }
+            if (!caughtUp && startupEnd.entrySet().stream().allMatch(e -> c.position(e.getKey()) >= e.getValue())) {
+                caughtUp = true;
+                log.info("Verify cache caught up with {}: {} keys", Topics.API_KEYS.name(), keys.size());
+            }
+        }
+    }
+
+    private void apply(ConsumerRecord<String, byte[]> record) {
+        if (record.key() == null) {
+            return;
+        }
+        if (record.value() == null) {
+            keys.remove(record.key());
+            return;
+        }
+        ApiKeyState state;
+        try {
+            state = Topics.API_KEYS.valueSerde().deserializer().deserialize(record.topic(), record.value());
+        } catch (RuntimeException e) {
+            log.warn("Skipping unreadable key state at {}-{}@{}: {}", record.topic(), record.partition(),
+                    record.offset(), e.getMessage());
+            return;
+        }
+        // like the versioned store: an update stamped earlier than what we hold does not replace it
+        keys.merge(record.key(), state, (held, next) ->
+                held.updatedAt() != null && next.updatedAt() != null && next.updatedAt().isBefore(held.updatedAt())
+                        ? held : next);
+    }
+
+    @Override
+    public synchronized void stop() {
+        if (!running) {
+            return;
+        }
+        running = false;
+        KafkaConsumer<String, byte[]> current = consumer;
+        if (current != null) {
+            current.wakeup();
+        }
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+}

@@ -1,0 +1,26 @@
+package io.keymeter.metering.verify;
+
+import io.keymeter.platform.web.ApiProblem;
+import java.time.Duration;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RestController;
+
+/** {@code POST /v1/verify} for gateways (gateway token checked by the platform's filter). */
+@RestController
+class VerifyController {
+
+    private final Verifier verifier;
+
+    VerifyController(Verifier verifier) {
+        this.verifier = verifier;
+    }
+
+    @PostMapping(path = "/v1/verify", consumes = "application/json", produces = "application/json")
+    VerifyResponse verify(@RequestBody VerifyRequest request) {
+        if (!verifier.ready()) {
+            throw ApiProblem.unavailable("key states are still loading", Duration.ofSeconds(1));
+        }
+        return verifier.verify(request);
+    }
+}

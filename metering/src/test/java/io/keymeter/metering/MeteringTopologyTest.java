@@ -1,0 +1,430 @@
+package io.keymeter.metering;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.keymeter.events.ApiKeyState;
+import io.keymeter.events.KeyStatus;
+import io.keymeter.events.Rejection;
+import io.keymeter.events.RejectionReason;
+import io.keymeter.events.RequestLog;
+import io.keymeter.events.SecurityAlert;
+import io.keymeter.events.Topics;
+import io.keymeter.events.UsageDaily;
+import io.keymeter.metering.KeyFixtures.TestKey;
+import io.keymeter.platform.config.KeymeterProperties;
+import io.keymeter.platform.streams.StreamsFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The production metering topology with the production Streams configuration, driven record by record. */
+class MeteringTopologyTest {
+
+    private static final Instant T0 = Instant.parse("2026-11-01T10:00:00Z");
+    private static final Instant EXPIRES = T0.plus(Duration.ofDays(30));
+    private static final String ACME = "acme";
+
+    @TempDir
+    Path dataDir;
+
+    private KeymeterProperties properties;
+    private MeteringSettings settings;
+    private TopologyTestDriver driver;
+    private TestInputTopic<String, RequestLog> requests;
+    private TestInputTopic<String, ApiKeyState> keys;
+    private TestOutputTopic<String, UsageDaily> usage;
+    private TestOutputTopic<String, Rejection> rejections;
+    private TestOutputTopic<String, SecurityAlert> alerts;
+    private int ticks;
+
+    @BeforeEach
+    void startDriver() {
+        properties = new KeymeterProperties(List.of("all"), dataDir, null, null, null, null, null, null, null, null, null);
+        settings = MeteringSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE);
+        Properties config = StreamsFactory.config(Map.of("bootstrap.servers", "unused:9092"), properties,
+                MeteringConfiguration.APP_NAME, Map.of());
+        driver = new TopologyTestDriver(MeteringTopology.build(settings), config);
+        requests = driver.createInputTopic(Topics.REQUESTS.name(), Topics.REQUESTS.keySerde().serializer(),
+                Topics.REQUESTS.valueSerde().serializer());
+        keys = driver.createInputTopic(Topics.API_KEYS.name(), Topics.API_KEYS.keySerde().serializer(),
+                Topics.API_KEYS.valueSerde().serializer());
+        usage = driver.createOutputTopic(Topics.USAGE_DAILY.name(), Topics.USAGE_DAILY.keySerde().deserializer(),
+                Topics.USAGE_DAILY.valueSerde().deserializer());
+        rejections = driver.createOutputTopic(Topics.REJECTIONS.name(), Topics.REJECTIONS.keySerde().deserializer(),
+                Topics.REJECTIONS.valueSerde().deserializer());
+        alerts = driver.createOutputTopic(Topics.SECURITY_ALERTS.name(), Topics.SECURITY_ALERTS.keySerde().deserializer(),
+                Topics.SECURITY_ALERTS.valueSerde().deserializer());
+    }
+
+    @AfterEach
+    void closeDriver() {
+        driver.close();
+    }
+
+    // --- accepted usage -------------------------------------------------------------------------------------
+
+    @Test
+    void acceptedRequestsAreSummedPerCredentialServiceAndUtcDay() {
+        TestKey key = publish(TestKey.create(ACME, "cred-1", 1), KeyStatus.ACTIVE, T0);
+        send(key.request("r1", KeyFixtures.BASEMAPS, 3, T0.plusSeconds(60)),
+                key.request("r2", KeyFixtures.BASEMAPS, 2, T0.plusSeconds(120)),
+                key.request("r3", KeyFixtures.GEOCODING, 7, T0.plusSeconds(180)),
+                key.request("r4", KeyFixtures.BASEMAPS, 1, Instant.parse("2026-11-02T00:00:00Z")));
+        flush(Instant.parse("2026-11-02T00:00:00Z"));
+
+        Map<String, UsageDaily> totals = latestUsage();
+        assertThat(totals).containsOnlyKeys(
+                UsageDaily.key(ACME, "cred-1", "basemaps", LocalDate.of(2026, 11, 1)),
+                UsageDaily.key(ACME, "cred-1", "geocoding", LocalDate.of(2026, 11, 1)),
+                UsageDaily.key(ACME, "cred-1", "basemaps", LocalDate.of(2026, 11, 2)));
+        assertThat(totals.get(UsageDaily.key(ACME, "cred-1", "basemaps", LocalDate.of(2026, 11, 1))))
+                .isEqualTo(new UsageDaily(ACME, "cred-1", "basemaps", LocalDate.of(2026, 11, 1), 2, 5));
+        assertThat(totals.get(UsageDaily.key(ACME, "cred-1", "geocoding", LocalDate.of(2026, 11, 1))))
+                .isEqualTo(new UsageDaily(ACME, "cred-1", "geocoding", LocalDate.of(2026, 11, 1), 1, 7));
+        assertThat(totals.get(UsageDaily.key(ACME, "cred-1", "basemaps", LocalDate.of(2026, 11, 2))))
+                .isEqualTo(new UsageDaily(ACME, "cred-1", "basemaps", LocalDate.of(2026, 11, 2), 1, 1));
+        assertThat(realRejections()).isEmpty();
+        assertNothingDropped();
+    }
+
+    @Test
+    void bothSlotsOfACredentialAddUpToOneTotal() {
+        TestKey slot1 = publish(TestKey.create(ACME, "cred-2", 1), KeyStatus.ACTIVE, T0);
+        TestKey slot2 = publish(TestKey.create(ACME, "cred-2", 2), KeyStatus.ACTIVE, T0);
+        send(slot1.request("a", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(10)),
+                slot2.request("b", KeyFixtures.BASEMAPS, 4, T0.plusSeconds(20)));
+        flush(T0.plusSeconds(20));
+
+        assertThat(latestUsage().get(UsageDaily.key(ACME, "cred-2", "basemaps", LocalDate.of(2026, 11, 1))))
+                .isEqualTo(new UsageDaily(ACME, "cred-2", "basemaps", LocalDate.of(2026, 11, 1), 2, 5));
+        assertNothingDropped();
+    }
+
+    // --- dedupe ------------------------------------------------------------------------------------------------
+
+    @Test
+    void aResentRequestIsCountedOnce() {
+        TestKey key = publish(TestKey.create(ACME, "cred-3", 1), KeyStatus.ACTIVE, T0);
+        RequestLog request = key.request("same-id", KeyFixtures.BASEMAPS, 5, T0.plusSeconds(30));
+        send(request, request, key.request("other-id", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(31)), request);
+        flush(T0.plusSeconds(31));
+
+        assertThat(latestUsage().get(UsageDaily.key(ACME, "cred-3", "basemaps", LocalDate.of(2026, 11, 1))))
+                .isEqualTo(new UsageDaily(ACME, "cred-3", "basemaps", LocalDate.of(2026, 11, 1), 2, 6));
+        assertNothingDropped();
+    }
+
+    @Test
+    void aRequestIdSeenAgainAfterTheDedupeWindowCountsAgain() {
+        TestKey key = publish(TestKey.create(ACME, "cred-4", 1), KeyStatus.ACTIVE, T0);
+        RequestLog first = key.request("reused", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(1));
+        send(first);
+        Instant later = T0.plus(settings.dedupeWindow()).plusSeconds(60);
+        send(key.request("reused", KeyFixtures.BASEMAPS, 1, later));
+        flush(later);
+
+        Map<String, UsageDaily> totals = latestUsage();
+        assertThat(totals.get(UsageDaily.key(ACME, "cred-4", "basemaps", LocalDate.of(2026, 11, 1))).requests())
+                .isEqualTo(1);
+        assertThat(totals.get(UsageDaily.key(ACME, "cred-4", "basemaps", LocalDate.of(2026, 11, 2))).requests())
+                .isEqualTo(1);
+        assertNothingDropped();
+    }
+
+    @Test
+    void expiredDedupeEntriesAreSweptAndRecentOnesKept() {
+        TestKey key = publish(TestKey.create(ACME, "cred-4b", 1), KeyStatus.ACTIVE, T0);
+        send(key.request("old-id", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(1)));
+        Instant later = T0.plus(settings.dedupeWindow()).plusSeconds(60);
+        send(key.request("new-id", KeyFixtures.BASEMAPS, 1, later));
+        KeyValueStore<String, Long> seen = driver.getKeyValueStore(MeteringTopology.DEDUPE_STORE);
+        assertThat(seen.get("old-id")).isNotNull();
+
+        driver.advanceWallClockTime(Duration.ofSeconds(2));
+
+        assertThat(seen.get("old-id")).isNull();
+        assertThat(seen.get("new-id")).isEqualTo(later.toEpochMilli());
+        assertNothingDropped();
+    }
+
+    // --- every reason --------------------------------------------------------------------------------------------
+
+    @Test
+    void everyReasonIsPublishedWithTheCredentialWhenTheKeyIsKnown() {
+        TestKey plain = publish(TestKey.create(ACME, "cred-5", 1), KeyStatus.ACTIVE, T0);
+        TestKey restricted = TestKey.create(ACME, "cred-6", 1);
+        keys.pipeInput(restricted.keyId(), restricted.state(KeyStatus.ACTIVE, EXPIRES, T0, List.of("item1"),
+                List.of("https://*.example.com")), T0);
+        TestKey invalidated = publish(TestKey.create(ACME, "cred-7", 1), KeyStatus.INVALIDATED, T0);
+        TestKey expired = TestKey.create(ACME, "cred-8", 1);
+        keys.pipeInput(expired.keyId(), expired.state(KeyStatus.ACTIVE, T0.plusSeconds(60), T0), T0);
+        TestKey neverPublished = TestKey.create(ACME, "cred-9", 1);
+
+        Instant at = T0.plusSeconds(120);
+        send(neverPublished.request("unknown", KeyFixtures.BASEMAPS, 1, at),
+                plain.forged("forged", KeyFixtures.BASEMAPS, at),
+                invalidated.request("invalidated", KeyFixtures.BASEMAPS, 1, at),
+                expired.request("expired", KeyFixtures.BASEMAPS, 1, at),
+                plain.request("no-privilege", KeyFixtures.ROUTING, 1, at),
+                plain.request("no-such-service", "teleport", 1, at),
+                restricted.request("wrong-item", KeyFixtures.BASEMAPS, 1, "item2", "https://maps.example.com/a", at),
+                restricted.request("wrong-referrer", KeyFixtures.BASEMAPS, 1, "item1", "https://evil.test/", at),
+                restricted.request("no-referrer", KeyFixtures.BASEMAPS, 1, "item1", null, at),
+                restricted.request("fine", KeyFixtures.BASEMAPS, 1, "item1", "https://example.com/x", at),
+                plain.request("any-item", KeyFixtures.BASEMAPS, 1, "whatever", null, at));
+        flush(at);
+
+        Map<String, Rejection> byRequest = new LinkedHashMap<>();
+        realRejections().forEach(r -> byRequest.put(r.requestId(), r));
+        assertThat(byRequest).hasSize(9);
+        assertThat(byRequest.get("unknown").reason()).isEqualTo(RejectionReason.UNKNOWN_KEY);
+        assertThat(byRequest.get("unknown").credentialId()).isNull();
+        assertThat(byRequest.get("forged").reason()).isEqualTo(RejectionReason.UNKNOWN_KEY);
+        assertThat(byRequest.get("forged").credentialId()).isNull();
+        assertThat(byRequest.get("invalidated").reason()).isEqualTo(RejectionReason.INVALIDATED);
+        assertThat(byRequest.get("invalidated").credentialId()).isEqualTo("cred-7");
+        assertThat(byRequest.get("invalidated").accountId()).isEqualTo(ACME);
+        assertThat(byRequest.get("expired").reason()).isEqualTo(RejectionReason.EXPIRED);
+        assertThat(byRequest.get("no-privilege").reason()).isEqualTo(RejectionReason.SERVICE_NOT_PERMITTED);
+        assertThat(byRequest.get("no-such-service").reason()).isEqualTo(RejectionReason.SERVICE_NOT_PERMITTED);
+        assertThat(byRequest.get("wrong-item").reason()).isEqualTo(RejectionReason.ITEM_NOT_PERMITTED);
+        assertThat(byRequest.get("wrong-referrer").reason()).isEqualTo(RejectionReason.REFERRER_NOT_PERMITTED);
+        assertThat(byRequest.get("no-referrer").reason()).isEqualTo(RejectionReason.REFERRER_NOT_PERMITTED);
+        assertThat(byRequest.get("no-privilege").credentialId()).isEqualTo("cred-5");
+
+        Map<String, UsageDaily> totals = latestUsage();
+        assertThat(totals.get(UsageDaily.key(ACME, "cred-6", "basemaps", LocalDate.of(2026, 11, 1))).requests()).isEqualTo(1);
+        assertThat(totals.get(UsageDaily.key(ACME, "cred-5", "basemaps", LocalDate.of(2026, 11, 1))).requests()).isEqualTo(1);
+
+        KeyValueStore<String, Long> counts = driver.getKeyValueStore(MeteringTopology.REJECTION_COUNTS_STORE);
+        assertThat(counts.get("cred-6/2026-11-01/referrer-not-permitted")).isEqualTo(2L);
+        assertThat(counts.get("cred-5/2026-11-01/service-not-permitted")).isEqualTo(2L);
+        assertThat(counts.get("-/2026-11-01/unknown-key")).isGreaterThanOrEqualTo(2L); // plus the flush ticks
+        assertNothingDropped();
+    }
+
+    // --- event time -------------------------------------------------------------------------------------------
+
+    @Test
+    void aRequestMadeBeforeAnInvalidationButArrivingAfterItIsAccepted() {
+        TestKey key = publish(TestKey.create(ACME, "cred-10", 1), KeyStatus.ACTIVE, T0);
+        Instant invalidatedAt = T0.plus(Duration.ofHours(1));
+        keys.pipeInput(key.keyId(), key.state(KeyStatus.INVALIDATED, EXPIRES, invalidatedAt), invalidatedAt);
+        send(key.request("before", KeyFixtures.BASEMAPS, 1, invalidatedAt.minusMillis(1)),
+                key.request("after", KeyFixtures.BASEMAPS, 1, invalidatedAt),
+                key.request("long-after", KeyFixtures.BASEMAPS, 1, invalidatedAt.plusSeconds(600)));
+        flush(invalidatedAt.plusSeconds(600));
+
+        assertThat(latestUsage().get(UsageDaily.key(ACME, "cred-10", "basemaps", LocalDate.of(2026, 11, 1))).requests())
+                .isEqualTo(1);
+        assertThat(realRejections()).extracting(Rejection::requestId, Rejection::reason).containsExactlyInAnyOrder(
+                org.assertj.core.groups.Tuple.tuple("after", RejectionReason.INVALIDATED),
+                org.assertj.core.groups.Tuple.tuple("long-after", RejectionReason.INVALIDATED));
+        assertNothingDropped();
+    }
+
+    @Test
+    void aRequestExactlyAtExpiresAtIsExpiredAndOneMillisecondBeforeIsAccepted() {
+        TestKey key = TestKey.create(ACME, "cred-11", 1);
+        Instant expiresAt = T0.plusSeconds(3600);
+        keys.pipeInput(key.keyId(), key.state(KeyStatus.ACTIVE, expiresAt, T0), T0);
+        send(key.request("just-before", KeyFixtures.BASEMAPS, 1, expiresAt.minusMillis(1)),
+                key.request("at", KeyFixtures.BASEMAPS, 1, expiresAt));
+        flush(expiresAt);
+
+        assertThat(latestUsage().get(UsageDaily.key(ACME, "cred-11", "basemaps", LocalDate.of(2026, 11, 1))).requests())
+                .isEqualTo(1);
+        assertThat(realRejections()).extracting(Rejection::requestId, Rejection::reason)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("at", RejectionReason.EXPIRED));
+        assertNothingDropped();
+    }
+
+    @Test
+    void aRequestFromBeforeTheKeyExistedIsUnknown() {
+        TestKey key = publish(TestKey.create(ACME, "cred-12", 1), KeyStatus.ACTIVE, T0);
+        send(key.request("too-early", KeyFixtures.BASEMAPS, 1, T0.minusMillis(1)),
+                key.request("in-time", KeyFixtures.BASEMAPS, 1, T0));
+        flush(T0);
+
+        assertThat(realRejections()).extracting(Rejection::requestId, Rejection::reason)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("too-early", RejectionReason.UNKNOWN_KEY));
+        assertThat(latestUsage().get(UsageDaily.key(ACME, "cred-12", "basemaps", LocalDate.of(2026, 11, 1))).requests())
+                .isEqualTo(1);
+        assertNothingDropped();
+    }
+
+    @Test
+    void aKeyRegeneratedInItsSlotStopsTheOldKeyAndStartsTheNewOneAtThatInstant() {
+        TestKey old = publish(TestKey.create(ACME, "cred-13", 1), KeyStatus.ACTIVE, T0);
+        Instant regeneratedAt = T0.plus(Duration.ofHours(2));
+        TestKey fresh = TestKey.create(ACME, "cred-13", 1);
+        keys.pipeInput(old.keyId(), old.state(KeyStatus.INVALIDATED, EXPIRES, regeneratedAt), regeneratedAt);
+        keys.pipeInput(fresh.keyId(), fresh.state(KeyStatus.ACTIVE, EXPIRES, regeneratedAt), regeneratedAt);
+        send(old.request("old-before", KeyFixtures.BASEMAPS, 1, regeneratedAt.minusSeconds(1)),
+                fresh.request("new-before", KeyFixtures.BASEMAPS, 1, regeneratedAt.minusSeconds(1)),
+                old.request("old-after", KeyFixtures.BASEMAPS, 1, regeneratedAt.plusSeconds(1)),
+                fresh.request("new-after", KeyFixtures.BASEMAPS, 1, regeneratedAt.plusSeconds(1)));
+        flush(regeneratedAt.plusSeconds(1));
+
+        assertThat(realRejections()).extracting(Rejection::requestId, Rejection::reason).containsExactlyInAnyOrder(
+                org.assertj.core.groups.Tuple.tuple("new-before", RejectionReason.UNKNOWN_KEY),
+                org.assertj.core.groups.Tuple.tuple("old-after", RejectionReason.INVALIDATED));
+        assertThat(latestUsage().get(UsageDaily.key(ACME, "cred-13", "basemaps", LocalDate.of(2026, 11, 1))).requests())
+                .isEqualTo(2);
+        assertNothingDropped();
+    }
+
+    @Test
+    void aKeyStateUpdateArrivingLateWithinTheGraceIsSeen() {
+        TestKey key = publish(TestKey.create(ACME, "cred-14", 1), KeyStatus.ACTIVE, T0);
+        Instant invalidatedAt = T0.plusSeconds(100);
+        // the request after the invalidation arrives first; the invalidation lands a moment later
+        send(key.request("sneaky", KeyFixtures.BASEMAPS, 1, invalidatedAt.plusMillis(500)));
+        keys.pipeInput(key.keyId(), key.state(KeyStatus.INVALIDATED, EXPIRES, invalidatedAt), invalidatedAt);
+        flush(invalidatedAt.plusMillis(500));
+
+        assertThat(realRejections()).extracting(Rejection::requestId, Rejection::reason)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("sneaky", RejectionReason.INVALIDATED));
+        assertThat(latestUsage()).isEmpty();
+        assertNothingDropped();
+    }
+
+    @Test
+    void aRequestAtTheEdgeOfMaxAgeIsStillCounted() {
+        Instant now = T0.plus(Duration.ofDays(60));
+        Instant edge = now.minus(properties.ingest().maxAge());
+        TestKey key = TestKey.create(ACME, "cred-15", 1);
+        Instant created = edge.minus(Duration.ofDays(1));
+        keys.pipeInput(key.keyId(), key.state(KeyStatus.ACTIVE, now.plus(Duration.ofDays(30)), created), created);
+        // the key changed since (referrers), so the state at the edge is history, not the latest version
+        keys.pipeInput(key.keyId(), key.state(KeyStatus.ACTIVE, now.plus(Duration.ofDays(30)), now, List.of(),
+                List.of("https://only.example.com")), now);
+        send(key.request("now", KeyFixtures.BASEMAPS, 1, null, "https://only.example.com/", now));
+        send(key.request("edge", KeyFixtures.BASEMAPS, 5, edge));
+        flush(now);
+
+        LocalDate edgeDay = LocalDate.ofInstant(edge, ZoneOffset.UTC);
+        assertThat(latestUsage().get(UsageDaily.key(ACME, "cred-15", "basemaps", edgeDay)))
+                .isEqualTo(new UsageDaily(ACME, "cred-15", "basemaps", edgeDay, 1, 5));
+        assertThat(realRejections()).isEmpty();
+        assertNothingDropped();
+    }
+
+    // --- alerts ------------------------------------------------------------------------------------------------
+
+    @Test
+    void anInvalidatedKeyInUseRaisesAtMostOneAlertPerHourWithCounts() {
+        TestKey key = publish(TestKey.create(ACME, "cred-16", 1), KeyStatus.ACTIVE, T0);
+        Instant invalidatedAt = T0.plusSeconds(10);
+        keys.pipeInput(key.keyId(), key.state(KeyStatus.INVALIDATED, EXPIRES, invalidatedAt), invalidatedAt);
+        List<RequestLog> uses = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            uses.add(key.request("stolen-" + i, KeyFixtures.BASEMAPS, 1, invalidatedAt.plus(Duration.ofMinutes(20L * i + 1))));
+        }
+        send(uses.toArray(RequestLog[]::new));
+        flush(uses.get(5).timestamp());
+
+        List<SecurityAlert> raised = alerts.readValuesToList();
+        // uses at +1, +21, +41, +61, +81, +101 minutes: alerts at the first use and once the hour has passed
+        assertThat(raised).hasSize(2);
+        assertThat(raised.get(0)).isEqualTo(new SecurityAlert(io.keymeter.metering.alerts.StaleKeyAlerter.KIND, ACME,
+                "cred-16", key.keyId(), "invalidated", 1, uses.get(0).timestamp(), uses.get(0).timestamp()));
+        assertThat(raised.get(1).count()).isEqualTo(4);
+        assertThat(raised.get(1).firstSeen()).isEqualTo(uses.get(0).timestamp());
+        assertThat(raised.get(1).lastSeen()).isEqualTo(uses.get(3).timestamp());
+        assertNothingDropped();
+    }
+
+    // --- nothing silently lost ----------------------------------------------------------------------------
+
+    /**
+     * A record that fails in processing (a tombstone is not a request) lands on the dead-letter topic with headers
+     * saying why, and the records after it are processed. (TopologyTestDriver does not route deserialization
+     * failures to the dead-letter topic; {@code MeteringIntegrationTest} proves that on the real broker.)
+     */
+    @Test
+    void aRecordThatFailsProcessingGoesToTheDeadLetterTopicAndProcessingContinues() {
+        TestKey key = publish(TestKey.create(ACME, "cred-17", 1), KeyStatus.ACTIVE, T0);
+        TestOutputTopic<byte[], byte[]> deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS,
+                new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        requests.pipeInput(key.keyId(), null, T0.plusSeconds(1));
+        send(key.request("after-poison", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(2)));
+        flush(T0.plusSeconds(2));
+
+        List<TestRecord<byte[], byte[]>> dead = deadLetters.readRecordsToList();
+        assertThat(dead).hasSize(1);
+        assertThat(new String(dead.get(0).key(), StandardCharsets.UTF_8)).isEqualTo(key.keyId());
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (Header header : dead.get(0).headers()) {
+            headers.put(header.key(), header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8));
+        }
+        assertThat(headers).containsEntry("__streams.errors.exception", IllegalArgumentException.class.getName())
+                .containsEntry("__streams.errors.message", "request record without a value")
+                .containsEntry("__streams.errors.topic", Topics.REQUESTS.name())
+                .containsEntry("__streams.errors.partition", "0")
+                .containsEntry("__streams.errors.offset", "0");
+        assertThat(latestUsage().get(UsageDaily.key(ACME, "cred-17", "basemaps", LocalDate.of(2026, 11, 1))).requests())
+                .isEqualTo(1);
+        assertThat(droppedRecords()).isEqualTo(1.0); // the failed record, which is on the dead-letter topic
+    }
+
+    // --- helpers -------------------------------------------------------------------------------------------------
+
+    private TestKey publish(TestKey key, KeyStatus status, Instant at) {
+        keys.pipeInput(key.keyId(), key.state(status, EXPIRES, at), at);
+        return key;
+    }
+
+    private void send(RequestLog... logs) {
+        for (RequestLog log : logs) {
+            requests.pipeInput(log.keyId(), log, log.timestamp());
+        }
+    }
+
+    /** Requests wait out the join grace; a later request on the stream releases them. */
+    private void flush(Instant lastRequest) {
+        Instant at = lastRequest.plus(settings.joinGrace()).plusMillis(1);
+        TestKey nobody = TestKey.create("tick", "tick", 1);
+        requests.pipeInput(nobody.keyId(), nobody.request("tick-" + ticks++, KeyFixtures.BASEMAPS, 1, at), at);
+    }
+
+    private Map<String, UsageDaily> latestUsage() {
+        Map<String, UsageDaily> latest = new LinkedHashMap<>();
+        usage.readKeyValuesToList().forEach(kv -> latest.put(kv.key, kv.value));
+        return latest;
+    }
+
+    private List<Rejection> realRejections() {
+        return rejections.readValuesToList().stream().filter(r -> !r.requestId().startsWith("tick-")).toList();
+    }
+
+    private double droppedRecords() {
+        return driver.metrics().entrySet().stream()
+                .filter(e -> e.getKey().name().equals("dropped-records-total"))
+                .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue()).sum();
+    }
+
+    private void assertNothingDropped() {
+        assertThat(driver.metrics().keySet()).anyMatch(name -> name.name().equals("dropped-records-total"));
+        assertThat(droppedRecords()).isZero();
+    }
+}
