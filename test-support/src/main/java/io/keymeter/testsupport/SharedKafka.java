@@ -7,7 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * One real embedded broker per test JVM, started on first use on a free port and stopped when the JVM exits.
+ * One real embedded broker per test JVM, started on first use on a free port; it ends with the JVM.
  * Tests isolate themselves by unique application ids and topic names, not by restarting the broker.
  */
 public final class SharedKafka {
@@ -21,8 +21,9 @@ public final class SharedKafka {
         if (broker == null) {
             try {
                 Path dir = Files.createTempDirectory("keymeter-test-kafka");
+                // not stopped by a shutdown hook: it would race the Spring contexts' own hooks, whose clients then
+                // retry against a dead broker until surefire kills the JVM; the JVM's exit ends it
                 broker = new EmbeddedKafkaBroker(dir, 0).start();
-                Runtime.getRuntime().addShutdownHook(new Thread(broker::stop, "embedded-kafka-stop"));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -10,6 +10,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /** Reads what is committed on a topic, from the beginning, the way a downstream {@code read_committed} consumer sees it. */
@@ -18,12 +19,21 @@ public final class TopicReader {
     private TopicReader() {
     }
 
-    /** Every committed record currently on the topic, in partition order. */
+    /**
+     * Every committed record currently on the topic, in partition order. Records that do not deserialize are left
+     * out: tests share topics, and some put poison records on them on purpose (read those with {@link #readRaw}).
+     */
     public static <K, V> List<ConsumerRecord<K, V>> readAll(String bootstrapServers, Topic<K, V> topic) {
         List<ConsumerRecord<K, V>> out = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> raw : readRaw(bootstrapServers, topic.name())) {
-            K key = raw.key() == null ? null : topic.keySerde().deserializer().deserialize(topic.name(), raw.key());
-            V value = raw.value() == null ? null : topic.valueSerde().deserializer().deserialize(topic.name(), raw.value());
+            K key;
+            V value;
+            try {
+                key = raw.key() == null ? null : topic.keySerde().deserializer().deserialize(topic.name(), raw.key());
+                value = raw.value() == null ? null : topic.valueSerde().deserializer().deserialize(topic.name(), raw.value());
+            } catch (SerializationException e) {
+                continue;
+            }
             out.add(new ConsumerRecord<>(raw.topic(), raw.partition(), raw.offset(), raw.timestamp(), raw.timestampType(),
                     raw.serializedKeySize(), raw.serializedValueSize(), key, value, raw.headers(), raw.leaderEpoch()));
         }
