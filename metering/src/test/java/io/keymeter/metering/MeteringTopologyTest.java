@@ -309,6 +309,19 @@ class MeteringTopologyTest {
     }
 
     @Test
+    void waitingRequestsAreJudgedWhenRealTimePassesTheGraceEvenWithoutLaterTraffic() {
+        TestKey key = publish(TestKey.create(ACME, "cred-14b", 1), KeyStatus.ACTIVE, T0);
+        send(key.request("last-before-a-pause", KeyFixtures.BASEMAPS, 2, T0.plusSeconds(5)));
+        assertThat(usage.isEmpty()).isTrue(); // waiting out the grace
+
+        driver.advanceWallClockTime(Duration.ofSeconds(1)); // the driver's clock is now, long after T0 + grace
+
+        assertThat(latestUsage().get(UsageDaily.key(ACME, "cred-14b", "basemaps", LocalDate.of(2026, 11, 1))))
+                .isEqualTo(new UsageDaily(ACME, "cred-14b", "basemaps", LocalDate.of(2026, 11, 1), 1, 2));
+        assertNothingDropped();
+    }
+
+    @Test
     void aRequestAtTheEdgeOfMaxAgeIsStillCounted() {
         Instant now = T0.plus(Duration.ofDays(60));
         Instant edge = now.minus(properties.ingest().maxAge());

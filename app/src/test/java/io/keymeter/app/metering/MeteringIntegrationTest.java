@@ -14,7 +14,6 @@ import io.keymeter.events.Topic;
 import io.keymeter.events.Topics;
 import io.keymeter.events.UsageDaily;
 import io.keymeter.platform.kafka.KafkaClients;
-import io.keymeter.platform.kafka.KafkaTopics;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.testsupport.SharedKafka;
 import io.keymeter.testsupport.TopicReader;
@@ -25,10 +24,8 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -36,7 +33,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -52,9 +48,6 @@ class MeteringIntegrationTest {
 
     @Autowired
     KafkaClients clients;
-
-    @Autowired
-    KafkaTopics topics;
 
     @Autowired
     List<StreamsApp> streamsApps;
@@ -83,7 +76,6 @@ class MeteringIntegrationTest {
         for (RequestLog request : requests) {
             publish(Topics.REQUESTS, request.keyId(), request, request.timestamp());
         }
-        releaseJoinGrace();
 
         LocalDate day = LocalDate.ofInstant(t, ZoneOffset.UTC);
         String basemaps = UsageDaily.key(ACCOUNT, credential, "basemaps", day);
@@ -136,23 +128,6 @@ class MeteringIntegrationTest {
         });
         StreamsApp metering = streamsApps.stream().filter(app -> app.name().equals("metering")).findFirst().orElseThrow();
         assertThat(metering.state()).isEqualTo(KafkaStreams.State.RUNNING);
-    }
-
-    /**
-     * Requests wait out the join grace (for late key-state updates) until later requests advance their partition's
-     * stream time; a live system always has later requests, a test sends one to every partition.
-     */
-    private void releaseJoinGrace() throws Exception {
-        int partitions = topics.partitions(Topics.REQUESTS.name());
-        Set<Integer> covered = new HashSet<>();
-        Instant later = Instant.now().plusSeconds(10);
-        while (covered.size() < partitions) {
-            String keyId = ApiKeys.newKeyId();
-            if (covered.add(Utils.toPositive(Utils.murmur2(keyId.getBytes(StandardCharsets.UTF_8))) % partitions)) {
-                publish(Topics.REQUESTS, keyId, new RequestLog("tick-" + UUID.randomUUID(), keyId,
-                        ApiKeys.hashSecret("tick"), "basemaps", "tick", 1, null, null, later), later);
-            }
-        }
     }
 
     private <V> void publish(Topic<String, V> topic, String key, V value, Instant timestamp) throws Exception {

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -24,9 +25,12 @@ import org.apache.kafka.streams.state.VersionedRecord;
  * over tombstones on every record and ran at 0.05x of a pass-through here (see the module README). This buffer is an
  * in-memory, changelogged store keyed by {@code <timestamp>/<offset>} (sorted by time, so eviction is one short
  * range read); it holds at most {@code grace} worth of requests. Requests already older than stream time minus
- * grace, and every request when grace is zero, are judged on arrival.
+ * grace, and every request when grace is zero, are judged on arrival. When traffic pauses, a wall-clock check
+ * judges what has waited {@code grace} of real time, so the last requests before a pause are not held back.
  */
 public final class RequestJudge implements Processor<String, RequestLog, String, Decision> {
+
+    static final Duration WALL_CLOCK_CHECK = Duration.ofMillis(500);
 
     private final String keyStoreName;
     private final String bufferStoreName;
@@ -53,6 +57,11 @@ public final class RequestJudge implements Processor<String, RequestLog, String,
             if (newest.hasNext()) {
                 observedStreamTime = timestampOf(newest.next().key);
             }
+        }
+        if (graceMs > 0) {
+            // when traffic pauses, stream time stands still: real time passing the grace releases the last requests
+            context.schedule(WALL_CLOCK_CHECK, PunctuationType.WALL_CLOCK_TIME,
+                    now -> evictUpTo(Math.max(observedStreamTime, now) - graceMs));
         }
     }
 
