@@ -87,6 +87,10 @@ public final class Ledger {
                 out.add("request " + id + " rejected " + n + " times");
             }
         });
+        List<String> missing = rejectedRequests.keySet().stream().filter(id -> !seen.containsKey(id)).sorted().toList();
+        if (!missing.isEmpty()) {
+            out.add(missing.size() + " rejections missing, first " + missing.subList(0, Math.min(20, missing.size())));
+        }
         for (RejectionReason reason : RejectionReason.values()) {
             long expected = rejections.getOrDefault(reason, 0L);
             long actual = counted.getOrDefault(reason, 0L);
