@@ -8,7 +8,10 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.BlockingDeque;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -28,6 +31,11 @@ import org.slf4j.LoggerFactory;
  * {@code transactional.id} ({@code <prefix>-<instance>-<slot>}) for the life of the process: a producer that failed
  * is closed and its replacement, by calling {@code initTransactions} under the same id, fences it and aborts
  * whatever transaction it left open on the broker.
+ * <p>
+ * Every batch also has a watchdog: the client's own bounds ({@code max.block.ms}, {@code delivery.timeout.ms}) did
+ * not always hold with the broker gone (a send was seen blocked for 50 s), so a batch still open after
+ * {@link #WATCHDOG_FACTOR} times the publish timeout has its producer closed under it, which fails the blocked call
+ * and turns the batch into a 503.
  */
 public final class TransactionalPublisher implements AutoCloseable {
 
@@ -40,6 +48,14 @@ public final class TransactionalPublisher implements AutoCloseable {
     private final BlockingDeque<Slot> free;
     private final Serializer<Rejection> rejectionSerializer = Topics.REJECTIONS.valueSerde().serializer();
     private volatile boolean closed;
+    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "ingest-publish-watchdog");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    /** A batch still open after this many publish timeouts is failed by closing its producer. */
+    static final int WATCHDOG_FACTOR = 2;
 
     /**
      * @param producerConfig from {@code KafkaClients.producer(..)}: cluster, security, idempotence, acks=all
@@ -72,7 +88,10 @@ public final class TransactionalPublisher implements AutoCloseable {
                 slot.producer.initTransactions();
             }
             slot.producer.beginTransaction();
-            return new Batch(slot);
+            Batch batch = new Batch(slot);
+            batch.watch(watchdog.schedule(batch::expire, settings.timeout().toMillis() * WATCHDOG_FACTOR,
+                    TimeUnit.MILLISECONDS));
+            return batch;
         } catch (KafkaException e) {
             release(slot, false);
             throw new PublishUnavailableException("Kafka cannot start a transaction", e);
@@ -117,6 +136,7 @@ public final class TransactionalPublisher implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        watchdog.shutdownNow();
         for (Slot slot : free) {
             if (slot.producer != null) {
                 slot.producer.close(Duration.ofSeconds(5));
@@ -138,12 +158,35 @@ public final class TransactionalPublisher implements AutoCloseable {
     public final class Batch implements AutoCloseable {
 
         private final Slot slot;
-        private boolean done;
+        private final KafkaProducer<String, byte[]> producer;
+        private volatile boolean done;
+        private volatile ScheduledFuture<?> watch;
         private int requests;
         private int rejections;
 
         private Batch(Slot slot) {
             this.slot = slot;
+            this.producer = slot.producer;
+        }
+
+        private void watch(ScheduledFuture<?> future) {
+            this.watch = future;
+        }
+
+        /** The watchdog: a batch still open now is stuck in the client; closing the producer fails the stuck call. */
+        private void expire() {
+            if (!done) {
+                log.warn("Ingest batch still open after {} x the publish timeout: closing its producer", WATCHDOG_FACTOR);
+                producer.close(Duration.ZERO);
+            }
+        }
+
+        private void finish() {
+            done = true;
+            ScheduledFuture<?> future = watch;
+            if (future != null) {
+                future.cancel(false);
+            }
         }
 
         public void send(RequestLog request) {
@@ -163,7 +206,7 @@ public final class TransactionalPublisher implements AutoCloseable {
             try {
                 // errors of single sends surface at commit: the transaction then fails as a whole
                 slot.producer.send(record);
-            } catch (KafkaException e) {
+            } catch (KafkaException | IllegalStateException e) { // IllegalState: closed by the watchdog
                 fail("Kafka cannot take the batch", e);
             }
         }
@@ -172,10 +215,10 @@ public final class TransactionalPublisher implements AutoCloseable {
         public void commit() {
             try {
                 slot.producer.commitTransaction();
-            } catch (KafkaException e) {
+            } catch (KafkaException | IllegalStateException e) { // IllegalState: closed by the watchdog
                 fail("Kafka did not commit the batch", e);
             }
-            done = true;
+            finish();
             release(slot, true);
         }
 
@@ -188,7 +231,7 @@ public final class TransactionalPublisher implements AutoCloseable {
         }
 
         private void fail(String message, Exception cause) {
-            done = true;
+            finish();
             // closed, not aborted: an abort could block again; the slot's next producer fences this transaction
             release(slot, false);
             throw new PublishUnavailableException(message, cause);
@@ -200,11 +243,11 @@ public final class TransactionalPublisher implements AutoCloseable {
             if (done) {
                 return;
             }
-            done = true;
+            finish();
             boolean healthy = true;
             try {
                 slot.producer.abortTransaction();
-            } catch (KafkaException e) {
+            } catch (KafkaException | IllegalStateException e) {
                 healthy = false;
             }
             release(slot, healthy);
