@@ -47,6 +47,9 @@ class AppStartsTest {
             }
             assertThat(configs.get(new ConfigResource(ConfigResource.Type.TOPIC, Topics.CREDENTIAL_EVENTS.name()))
                     .get("retention.ms").value()).isEqualTo("-1");
+            // requests carry their own time, up to max-age (35 days) old: retention must outlast that
+            assertThat(configs.get(new ConfigResource(ConfigResource.Type.TOPIC, Topics.REQUESTS.name()))
+                    .get("retention.ms").value()).isEqualTo(String.valueOf(Duration.ofDays(42).toMillis()));
         }
     }
 

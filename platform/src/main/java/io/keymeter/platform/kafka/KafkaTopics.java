@@ -3,6 +3,7 @@ package io.keymeter.platform.kafka;
 import io.keymeter.events.Topic;
 import io.keymeter.events.Topics;
 import io.keymeter.platform.config.KeymeterProperties;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -39,7 +40,7 @@ public class KafkaTopics {
 
     public KafkaTopics(KafkaClients clients, KeymeterProperties properties) {
         try (Admin admin = clients.newAdmin()) {
-            createMissing(admin, properties.topics());
+            createMissing(admin, properties.topics(), retentionOf(properties));
             Map<String, TopicDescription> described = admin.describeTopics(allNames()).allTopicNames()
                     .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
             checkCleanupPolicies(admin);
@@ -82,12 +83,23 @@ public class KafkaTopics {
         return allTopics().stream().map(Topic::name).toList();
     }
 
-    private static void createMissing(Admin admin, KeymeterProperties.Topics settings)
+    /**
+     * Retention of the delete-policy topics. Retention is judged by record timestamps, and requests (and their
+     * rejections) carry their own time, up to {@code keymeter.ingest.max-age} old: with Kafka's default of 7 days a
+     * segment of old-stamped requests could be deleted before metering read it. One week beyond max-age is kept.
+     */
+    static Duration retentionOf(KeymeterProperties properties) {
+        return properties.ingest().maxAge().plus(MIN_RETENTION_BEYOND_MAX_AGE);
+    }
+
+    static final Duration MIN_RETENTION_BEYOND_MAX_AGE = Duration.ofDays(7);
+
+    private static void createMissing(Admin admin, KeymeterProperties.Topics settings, Duration retention)
             throws ExecutionException, InterruptedException, TimeoutException {
         Set<String> existing = admin.listTopics().names().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
         List<NewTopic> missing = allTopics().stream().filter(t -> !existing.contains(t.name()))
                 .map(t -> new NewTopic(t.name(), settings.partitions(), settings.replicationFactor().shortValue())
-                        .configs(configsOf(t)))
+                        .configs(configsOf(t, retention)))
                 .toList();
         if (missing.isEmpty()) {
             return;
@@ -102,12 +114,14 @@ public class KafkaTopics {
         }
     }
 
-    private static Map<String, String> configsOf(Topic<String, ?> topic) {
+    static Map<String, String> configsOf(Topic<String, ?> topic, Duration retention) {
         Map<String, String> configs = new HashMap<>();
         configs.put(TopicConfig.CLEANUP_POLICY_CONFIG, topic.cleanupPolicy());
         if (topic.keepForever()) {
             configs.put(TopicConfig.RETENTION_MS_CONFIG, "-1");
             configs.put(TopicConfig.RETENTION_BYTES_CONFIG, "-1");
+        } else if (!topic.compacted()) {
+            configs.put(TopicConfig.RETENTION_MS_CONFIG, String.valueOf(retention.toMillis()));
         }
         return configs;
     }
