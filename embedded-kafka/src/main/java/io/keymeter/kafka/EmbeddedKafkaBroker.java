@@ -28,6 +28,13 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(EmbeddedKafkaBroker.class);
 
+    /**
+     * Transactions v1. With v2 (KIP-890, the default of new 4.x clusters) this broker rejected exactly-once appends
+     * with OutOfOrderSequenceException ("expected sequence 0 for transactions v2 idempotent producer with no existing
+     * state") after CONCURRENT_TRANSACTIONS retries, and metering's crash test saw totals go wrong around them.
+     */
+    static final int TRANSACTION_VERSION = 1;
+
     private final Path logDir;
     private final int port;
     private final int controllerPort;
@@ -130,7 +137,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             }
             ByteArrayOutputStream output = new ByteArrayOutputStream();
             int exit = StorageTool.execute(new String[] {"format", "-t", Uuid.randomUuid().toString(), "-c",
-                    config.toString(), "--ignore-formatted"}, new PrintStream(output, true, StandardCharsets.UTF_8));
+                    config.toString(), "--ignore-formatted", "--feature", "transaction.version=" + TRANSACTION_VERSION},
+                    new PrintStream(output, true, StandardCharsets.UTF_8));
             Files.deleteIfExists(config);
             if (exit != 0) {
                 throw new IllegalStateException("formatting " + logDir + " failed: " + output.toString(StandardCharsets.UTF_8));
