@@ -6,11 +6,8 @@ import static org.awaitility.Awaitility.await;
 import io.keymeter.app.KeymeterApplication;
 import io.keymeter.events.ApiKeyState;
 import io.keymeter.events.Json;
-import io.keymeter.events.Rejection;
 import io.keymeter.events.Topics;
-import io.keymeter.events.UsageDaily;
 import io.keymeter.kafka.EmbeddedKafkaBroker;
-import io.keymeter.testsupport.TopicReader;
 import io.keymeter.testsupport.load.LoadGenerator;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -21,11 +18,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -94,21 +89,10 @@ class BrokerRestartTest {
 
             String bootstrap = broker.bootstrapServers();
             await("metering matches the ledger").atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(2))
-                    .untilAsserted(() -> assertThat(differences(bootstrap, scenario)).isEmpty());
+                    .untilAsserted(() -> assertThat(scenario.ledger().differencesOn(bootstrap, 20)).isEmpty());
         } finally {
             broker.stop();
         }
-    }
-
-    private static List<String> differences(String bootstrap, LoadGenerator.Scenario scenario) {
-        Map<String, UsageDaily> latest = new HashMap<>();
-        for (ConsumerRecord<String, UsageDaily> r : TopicReader.readAll(bootstrap, Topics.USAGE_DAILY)) {
-            latest.put(r.key(), r.value());
-        }
-        List<Rejection> rejections = TopicReader.readAll(bootstrap, Topics.REJECTIONS).stream()
-                .map(ConsumerRecord::value).toList();
-        List<String> differences = scenario.ledger().differences(latest, rejections);
-        return differences.subList(0, Math.min(20, differences.size()));
     }
 
     private static void publishKeyStates(EmbeddedKafkaBroker broker, List<ApiKeyState> states) throws Exception {

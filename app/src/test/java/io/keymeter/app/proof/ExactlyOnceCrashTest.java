@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.keymeter.events.ApiKeyState;
-import io.keymeter.events.Rejection;
 import io.keymeter.events.RequestLog;
 import io.keymeter.events.Topics;
 import io.keymeter.events.UsageDaily;
@@ -16,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -57,7 +55,7 @@ class ExactlyOnceCrashTest {
     void exactlyOnceBillsEveryRequestOnceAcrossSigkills() throws Exception {
         runWithCrashes("exactly_once_v2", 42, (broker, ledger) ->
                 await("outputs equal the ledger").atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(2))
-                        .untilAsserted(() -> assertThat(differences(broker, ledger)).as("differences from the ledger").isEmpty()));
+                        .untilAsserted(() -> assertThat(ledger.differencesOn(broker.bootstrapServers(), 30)).as("differences from the ledger").isEmpty()));
     }
 
     @Test
@@ -67,29 +65,14 @@ class ExactlyOnceCrashTest {
             await("every request has an outcome").atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(2))
                     .until(() -> outcomes(broker) >= ledger.acceptedRequests()
                             + ledger.rejectionsByReason().values().stream().mapToLong(Long::longValue).sum());
-            assertThat(differences(broker, ledger)).as("at_least_once must show over-counting after kills").isNotEmpty();
+            assertThat(ledger.differencesOn(broker.bootstrapServers(), 30)).as("at_least_once must show over-counting after kills").isNotEmpty();
         });
     }
 
     /** Accepted requests summed over the latest daily totals, plus rejection records. */
     private static long outcomes(EmbeddedKafkaBroker broker) {
-        return latestUsage(broker).values().stream().mapToLong(UsageDaily::requests).sum()
+        return Ledger.latestUsage(broker.bootstrapServers()).values().stream().mapToLong(UsageDaily::requests).sum()
                 + TopicReader.readAll(broker.bootstrapServers(), Topics.REJECTIONS).size();
-    }
-
-    private static Map<String, UsageDaily> latestUsage(EmbeddedKafkaBroker broker) {
-        Map<String, UsageDaily> latest = new HashMap<>();
-        for (ConsumerRecord<String, UsageDaily> r : TopicReader.readAll(broker.bootstrapServers(), Topics.USAGE_DAILY)) {
-            latest.put(r.key(), r.value());
-        }
-        return latest;
-    }
-
-    private static List<String> differences(EmbeddedKafkaBroker broker, Ledger ledger) {
-        List<Rejection> rejections = TopicReader.readAll(broker.bootstrapServers(), Topics.REJECTIONS).stream()
-                .map(ConsumerRecord::value).toList();
-        List<String> all = ledger.differences(latestUsage(broker), rejections);
-        return all.subList(0, Math.min(30, all.size()));
     }
 
     /** What the test checks once the run is over and metering still runs. */

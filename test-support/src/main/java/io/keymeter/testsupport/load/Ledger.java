@@ -1,6 +1,9 @@
 package io.keymeter.testsupport.load;
 
 import io.keymeter.events.Rejection;
+import io.keymeter.events.Topics;
+import io.keymeter.testsupport.TopicReader;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import io.keymeter.events.RejectionReason;
 import io.keymeter.events.UsageDaily;
 import java.time.LocalDate;
@@ -51,6 +54,25 @@ public final class Ledger {
     /** usage key → {requests, units}. */
     public Map<String, long[]> usage() {
         return usage;
+    }
+
+    /**
+     * Differences between the ledger and what is committed on {@code keymeter.usage-daily} (the latest value per key)
+     * and {@code keymeter.rejections} of this cluster, at most {@code limit} of them.
+     */
+    public List<String> differencesOn(String bootstrapServers, int limit) {
+        List<String> all = differences(latestUsage(bootstrapServers), TopicReader.readAll(bootstrapServers,
+                Topics.REJECTIONS).stream().map(ConsumerRecord::value).toList());
+        return all.subList(0, Math.min(limit, all.size()));
+    }
+
+    /** The latest committed daily totals per usage key. */
+    public static Map<String, UsageDaily> latestUsage(String bootstrapServers) {
+        Map<String, UsageDaily> latest = new HashMap<>();
+        for (ConsumerRecord<String, UsageDaily> r : TopicReader.readAll(bootstrapServers, Topics.USAGE_DAILY)) {
+            latest.put(r.key(), r.value());
+        }
+        return latest;
     }
 
     /**

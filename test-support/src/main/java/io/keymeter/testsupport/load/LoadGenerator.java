@@ -139,14 +139,14 @@ public final class LoadGenerator {
             SimKey dead = pick(k -> k.existsAt(t) && k.invalidatedAt(t) && !nearEdge(t, k));
             if (dead != null) {
                 ledger.reject(requestId, RejectionReason.INVALIDATED);
-                return build(requestId, dead, anyService(dead), t, dead);
+                return build(requestId, dead, anyService(dead), t);
             }
         }
         if (roll < 9) {
             SimKey expired = pick(k -> k.existsAt(t) && k.expiredAt(t) && !k.invalidatedAt(t) && !nearEdge(t, k));
             if (expired != null) {
                 ledger.reject(requestId, RejectionReason.EXPIRED);
-                return build(requestId, expired, anyService(expired), t, expired);
+                return build(requestId, expired, anyService(expired), t);
             }
         }
         SimKey key = pick(k -> k.usableAt(t) && !nearEdge(t, k));
@@ -154,7 +154,7 @@ public final class LoadGenerator {
             String missing = ServiceCatalog.ALL.stream().filter(s -> !key.privileges.contains(s.privilege()))
                     .findFirst().orElseThrow().service();
             ledger.reject(requestId, RejectionReason.SERVICE_NOT_PERMITTED);
-            return build(requestId, key, missing, t, key);
+            return build(requestId, key, missing, t);
         }
         if (roll < 14 && !key.itemAccess.isEmpty()) {
             ledger.reject(requestId, RejectionReason.ITEM_NOT_PERMITTED);
@@ -165,7 +165,7 @@ public final class LoadGenerator {
             return new Request(key.key.apiKey(), log(requestId, key, anyService(key), t, itemFor(key), "https://evil.example/"));
         }
         String service = anyService(key);
-        Request request = build(requestId, key, service, t, key);
+        Request request = build(requestId, key, service, t);
         ledger.accept(key.accountId, key.credentialId, service, t, request.log().units());
         return request;
     }
@@ -183,8 +183,8 @@ public final class LoadGenerator {
                 "findAddressCandidates", 1, null, null, t));
     }
 
-    private Request build(String requestId, SimKey key, String service, Instant t, SimKey forContext) {
-        return new Request(key.key.apiKey(), log(requestId, key, service, t, itemFor(forContext), referrerFor(forContext)));
+    private Request build(String requestId, SimKey key, String service, Instant t) {
+        return new Request(key.key.apiKey(), log(requestId, key, service, t, itemFor(key), referrerFor(key)));
     }
 
     private RequestLog log(String requestId, SimKey key, String service, Instant t, String item, String referrer) {
