@@ -6,7 +6,8 @@ import java.time.Duration;
 /**
  * What the metering topology needs to know.
  *
- * @param dedupeWindow     a requestId seen again within this much stream time is counted once
+ * @param dedupeWindow     a requestId seen again within this much request time (the newest request timestamp seen)
+ *                         is counted once
  * @param historyRetention how far back the versioned key-state store answers "as of": max-age plus a margin, so a
  *                         request ingest still accepts always finds its key's state
  * @param joinGrace        how long a request waits for a late key-state update before it is judged

@@ -134,6 +134,21 @@ class MeteringTopologyTest {
     }
 
     @Test
+    void keyStatesDaysAheadOfTheRequestsDoNotEndTheDedupeWindow() {
+        // metering catching up after an outage: the key-state partition is read up to now while requests lag behind
+        TestKey key = publish(TestKey.create(ACME, "cred-3b", 1), KeyStatus.ACTIVE, T0);
+        RequestLog request = key.request("resent-across-catch-up", KeyFixtures.BASEMAPS, 4, T0.plusSeconds(30));
+        send(request);
+        publish(TestKey.create(ACME, "cred-3c", 1), KeyStatus.ACTIVE, T0.plus(Duration.ofDays(3)));
+        send(request);
+        flush(T0.plusSeconds(30));
+
+        assertThat(latestUsage().get(UsageDaily.key(ACME, "cred-3b", "basemaps", LocalDate.of(2026, 11, 1))))
+                .isEqualTo(new UsageDaily(ACME, "cred-3b", "basemaps", LocalDate.of(2026, 11, 1), 1, 4));
+        assertNothingDropped();
+    }
+
+    @Test
     void aRequestIdSeenAgainAfterTheDedupeWindowCountsAgain() {
         TestKey key = publish(TestKey.create(ACME, "cred-4", 1), KeyStatus.ACTIVE, T0);
         RequestLog first = key.request("reused", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(1));

@@ -25,7 +25,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,7 +36,6 @@ import org.springframework.context.ConfigurableApplicationContext;
  * The broker stops in the middle of ingestion and comes back. Gateways see 503 and resend whole batches; in the
  * end every request is billed or refused exactly as the ledger says: no acknowledged line lost, none counted twice.
  */
-@Tag("proof")
 @Timeout(600)
 class BrokerRestartTest {
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.keymeter.events.ApiKeyState;
+import io.keymeter.events.Rejection;
 import io.keymeter.events.RequestLog;
 import io.keymeter.events.Topics;
 import io.keymeter.events.UsageDaily;
@@ -15,20 +16,28 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
-import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,13 +48,14 @@ import org.junit.jupiter.api.io.TempDir;
  * land inside open transactions) and restarted. Afterwards every daily total and every rejection read with
  * {@code read_committed} must equal the ledger exactly. The same run with {@code at_least_once} must fail the check.
  * <p>
- * Short version in the test command; the long one: {@code -Dproof.requests=1000000} (see README, "Proof").
+ * The short version (10,000 requests) runs in the test command; the long one: {@code -Dproof.requests=1000000}
+ * (see README, "Proof"). A 6 s session timeout lets the restarted instance take over without waiting out the
+ * default 45 s for the killed one; it changes nothing about what is checked.
  */
-@Tag("proof")
 @Timeout(900)
 class ExactlyOnceCrashTest {
 
-    private static final int REQUESTS = Integer.getInteger("proof.requests", 30_000);
+    private static final int REQUESTS = Integer.getInteger("proof.requests", 10_000);
     private static final int KILLS = Integer.getInteger("proof.kills", 3);
 
     @TempDir
@@ -53,26 +63,84 @@ class ExactlyOnceCrashTest {
 
     @Test
     void exactlyOnceBillsEveryRequestOnceAcrossSigkills() throws Exception {
-        runWithCrashes("exactly_once_v2", 42, (broker, ledger) ->
+        runWithCrashes("exactly_once_v2", 42, (broker, ledger) -> {
+            try {
                 await("outputs equal the ledger").atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(2))
-                        .untilAsserted(() -> assertThat(ledger.differencesOn(broker.bootstrapServers(), 30)).as("differences from the ledger").isEmpty()));
-    }
-
-    @Test
-    void atLeastOnceFailsTheSameCheck() throws Exception {
-        runWithCrashes("at_least_once", 42, (broker, ledger) -> {
-            // once every request has an outcome, the outputs must disagree with the ledger (counted twice)
-            await("every request has an outcome").atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(2))
-                    .until(() -> outcomes(broker) >= ledger.acceptedRequests()
-                            + ledger.rejectionsByReason().values().stream().mapToLong(Long::longValue).sum());
-            assertThat(ledger.differencesOn(broker.bootstrapServers(), 30)).as("at_least_once must show over-counting after kills").isNotEmpty();
+                        .untilAsserted(() -> assertThat(ledger.differencesOn(broker.bootstrapServers(), 30)).as("differences from the ledger").isEmpty());
+            } catch (Throwable e) {
+                diagnose(broker, ledger);
+                throw e;
+            }
         });
     }
 
-    /** Accepted requests summed over the latest daily totals, plus rejection records. */
-    private static long outcomes(EmbeddedKafkaBroker broker) {
-        return Ledger.latestUsage(broker.bootstrapServers()).values().stream().mapToLong(UsageDaily::requests).sum()
-                + TopicReader.readAll(broker.bootstrapServers(), Topics.REJECTIONS).size();
+    /**
+     * The same run with {@code at_least_once} must fail the check: work processed after the last commit is replayed
+     * after each kill and added to totals whose updates already reached the changelog. (Kills during a slow, steady
+     * trickle of requests did not show it: replays then hit the dedupe store and the record cache, and three such
+     * runs were exact. Kills in the middle of a backlog do: 369 differences in the first run.)
+     */
+    @Test
+    void atLeastOnceFailsTheSameCheck() throws Exception {
+        runWithCrashes("at_least_once", 42, (broker, ledger) -> {
+            long sent = endOffsets(broker);
+            await("metering commits every request").atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(1))
+                    .until(() -> committedOffsets(broker) >= sent);
+            AtomicReference<List<String>> previous = new AtomicReference<>(List.of("none yet"));
+            List<String> settled = await("outputs settle").atMost(Duration.ofSeconds(120))
+                    .pollInterval(Duration.ofSeconds(3))
+                    .until(() -> {
+                        List<String> now = ledger.differencesOn(broker.bootstrapServers(), 1000);
+                        return now.equals(previous.getAndSet(now)) ? now : null;
+                    }, Objects::nonNull);
+            System.out.println("at_least_once differences from the ledger: " + settled.size() + ", first "
+                    + settled.subList(0, Math.min(10, settled.size())));
+            Map<String, UsageDaily> totals = Ledger.latestUsage(broker.bootstrapServers());
+            List<String> overCounted = ledger.usage().entrySet().stream()
+                    .filter(e -> totals.containsKey(e.getKey()) && totals.get(e.getKey()).requests() > e.getValue()[0])
+                    .map(Map.Entry::getKey).toList();
+            assertThat(overCounted).as("at_least_once must count some requests twice after kills").isNotEmpty();
+        });
+    }
+
+    private static long endOffsets(EmbeddedKafkaBroker broker) throws Exception {
+        try (Admin admin = admin(broker)) {
+            Map<TopicPartition, OffsetSpec> latest = admin.describeTopics(List.of(Topics.REQUESTS.name())).allTopicNames()
+                    .get().get(Topics.REQUESTS.name()).partitions().stream()
+                    .collect(Collectors.toMap(p -> new TopicPartition(Topics.REQUESTS.name(), p.partition()),
+                            p -> OffsetSpec.latest()));
+            return admin.listOffsets(latest).all().get().values().stream()
+                    .mapToLong(ListOffsetsResult.ListOffsetsResultInfo::offset).sum();
+        }
+    }
+
+    /**
+     * On a failed check, writes what is on the topics to target/proof-logs (rejections.tsv, requests.tsv, usage.tsv,
+     * differences.txt) so the failure can be traced to requests: that is how resends counted twice after a kill were
+     * found to straddle the kill.
+     */
+    private static void diagnose(EmbeddedKafkaBroker broker, Ledger ledger) {
+        try {
+            Path out = Path.of("target", "proof-logs");
+            List<String> lines = new ArrayList<>();
+            for (ConsumerRecord<String, Rejection> r : TopicReader.readAll(broker.bootstrapServers(), Topics.REJECTIONS)) {
+                lines.add(r.partition() + "\t" + r.offset() + "\t" + r.value().requestId() + "\t" + r.value().reason().code() + "\t" + r.timestamp());
+            }
+            Files.write(out.resolve("rejections.tsv"), lines);
+            lines.clear();
+            for (ConsumerRecord<String, RequestLog> r : TopicReader.readAll(broker.bootstrapServers(), Topics.REQUESTS)) {
+                lines.add(r.partition() + "\t" + r.offset() + "\t" + r.value().requestId() + "\t" + r.value().keyId() + "\t" + r.value().service() + "\t" + r.value().units() + "\t" + r.timestamp());
+            }
+            Files.write(out.resolve("requests.tsv"), lines);
+            lines.clear();
+            for (ConsumerRecord<String, UsageDaily> r : TopicReader.readAll(broker.bootstrapServers(), Topics.USAGE_DAILY)) {
+                lines.add(r.partition() + "\t" + r.offset() + "\t" + r.key() + "\t" + r.value().requests() + "\t" + r.value().units() + "\t" + r.timestamp());
+            }
+            Files.write(out.resolve("usage.tsv"), lines);
+            Files.write(out.resolve("differences.txt"), ledger.differencesOn(broker.bootstrapServers(), 1000));
+        } catch (Exception e) {
+            System.err.println("could not write the proof diagnostics: " + e);
+        }
     }
 
     /** What the test checks once the run is over and metering still runs. */
@@ -80,50 +148,73 @@ class ExactlyOnceCrashTest {
         void verify(EmbeddedKafkaBroker broker, Ledger ledger) throws Exception;
     }
 
-    private void runWithCrashes(String guarantee, long seed, Check check) throws Exception {
+    private void runWithCrashes(String guarantee, long seed, Check check, String... extraArgs) throws Exception {
         LoadGenerator.Scenario scenario = new LoadGenerator(LoadGenerator.Settings.of(seed, REQUESTS,
                 Instant.parse("2026-10-30T12:00:00Z"))).generate();
-        Random kills = new Random(seed);
         try (EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(dir.resolve("kafka"), 0).start()) {
-            String[] args = {"--keymeter.roles=metering", "--spring.kafka.bootstrap-servers=" + broker.bootstrapServers(),
+            String[] base = {"--keymeter.roles=metering", "--spring.kafka.bootstrap-servers=" + broker.bootstrapServers(),
                     "--keymeter.data-dir=" + dir.resolve("metering"), "--keymeter.streams.commit-interval=PT2S",
                     "--spring.kafka.streams.properties.processing.guarantee=" + guarantee,
-                    "--spring.kafka.streams.properties.commit.interval.ms=2000"};
+                    "--spring.kafka.streams.properties.commit.interval.ms=2000",
+                    "--spring.kafka.streams.properties.session.timeout.ms=6000",
+                    "--spring.kafka.streams.properties.heartbeat.interval.ms=1500"};
+            String[] args = Stream.concat(Arrays.stream(base), Arrays.stream(extraArgs)).toArray(String[]::new);
             Path log = Files.createDirectories(Path.of("target", "proof-logs")).resolve("metering-" + guarantee + ".log");
             Files.deleteIfExists(log);
-            ChildApp metering = new ChildApp(log, args).start();
-            try {
-                metering.awaitHealthy(Duration.ofSeconds(120));
-                try (KafkaProducer<String, Object> producer = producer(broker)) {
+            AtomicReference<ChildApp> metering = new AtomicReference<>(new ChildApp(log, args).start());
+            ScheduledExecutorService killer = Executors.newSingleThreadScheduledExecutor();
+            try (KafkaProducer<String, Object> producer = producer(broker)) {
+                metering.get().awaitHealthy(Duration.ofSeconds(120));
                 for (ApiKeyState state : scenario.keyStates()) {
                     producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), null, state.updatedAt().toEpochMilli(),
                             state.keyId(), state));
                 }
                 producer.flush();
-                List<LoadGenerator.Request> requests = scenario.requests();
-                Set<Integer> killPoints = kills.ints(1, requests.size() - 1).distinct().limit(KILLS).boxed()
-                        .collect(Collectors.toSet());
-                int chunk = Math.max(1, requests.size() / 50);
-                for (int i = 0; i < requests.size(); i++) {
-                    RequestLog r = requests.get(i).log();
-                    producer.send(new ProducerRecord<>(Topics.REQUESTS.name(), null, r.timestamp().toEpochMilli(),
-                            r.keyId(), r));
-                    if (killPoints.contains(i)) {
-                        producer.flush();
-                        awaitProgress(broker, i / 2);
-                        metering.kill();
-                        metering = new ChildApp(log, args).start().awaitHealthy(Duration.ofSeconds(120));
-                    } else if (i % chunk == 0) {
-                        producer.flush();
-                    }
-                }
-                producer.flush();
+                // every request is on the topic first: metering works through a backlog at full speed, so each kill
+                // (at a random moment after a random share of the run is committed) lands in an open transaction
+                sendAll(producer, scenario.requests());
+                Random random = new Random(seed);
+                long total = scenario.requests().size();
+                for (int k = 0; k < KILLS; k++) {
+                    long progress = (long) (total * (k + 0.2 + 0.6 * random.nextDouble()) / (KILLS + 1));
+                    awaitProgress(broker, progress);
+                    long delay = 200 + random.nextInt(1_600);
+                    killer.schedule(() -> killAndRestart(metering, log, args), delay, TimeUnit.MILLISECONDS).get();
                 }
                 check.verify(broker, scenario.ledger());
             } finally {
-                metering.close();
+                killer.shutdownNow();
+                metering.get().close();
             }
         }
+    }
+
+    /** SIGKILL, then a new JVM on the same data dir, as a crashed and restarted pod. */
+    private static Void killAndRestart(AtomicReference<ChildApp> metering, Path log, String[] args) throws Exception {
+        metering.get().kill();
+        System.out.println("killed metering at " + Instant.now());
+        metering.set(new ChildApp(log, args).start().awaitHealthy(Duration.ofSeconds(120)));
+        return null;
+    }
+
+    private static void sendAll(KafkaProducer<String, Object> producer, List<LoadGenerator.Request> requests)
+            throws Exception {
+        List<java.util.concurrent.Future<?>> acks = new ArrayList<>(requests.size());
+        for (LoadGenerator.Request request : requests) {
+            RequestLog r = request.log();
+            acks.add(producer.send(new ProducerRecord<>(Topics.REQUESTS.name(), null, r.timestamp().toEpochMilli(),
+                    r.keyId(), r)));
+        }
+        producer.flush();
+        for (java.util.concurrent.Future<?> ack : acks) {
+            ack.get(); // every request acknowledged: the ledger's inputs are all on the topic
+        }
+    }
+
+    /** Waits until metering has committed at least this many requests. */
+    private static void awaitProgress(EmbeddedKafkaBroker broker, long committed) {
+        await("metering progress").atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofMillis(100))
+                .until(() -> committedOffsets(broker) >= committed);
     }
 
     private static KafkaProducer<String, Object> producer(EmbeddedKafkaBroker broker) {
@@ -134,12 +225,6 @@ class ExactlyOnceCrashTest {
                 (topic, value) -> topic.equals(Topics.API_KEYS.name())
                         ? Topics.API_KEYS.valueSerde().serializer().serialize(topic, (ApiKeyState) value)
                         : Topics.REQUESTS.valueSerde().serializer().serialize(topic, (RequestLog) value));
-    }
-
-    /** Waits until metering has committed at least this many requests, so a kill interrupts real work. */
-    private static void awaitProgress(EmbeddedKafkaBroker broker, long committed) {
-        await("metering progress").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
-                .until(() -> committedOffsets(broker) >= committed);
     }
 
     private static long committedOffsets(EmbeddedKafkaBroker broker) throws Exception {

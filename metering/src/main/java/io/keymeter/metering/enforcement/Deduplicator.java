@@ -16,11 +16,17 @@ import org.apache.kafka.streams.state.KeyValueStore;
 /**
  * Forwards the first request with a given {@code requestId} and drops repeats seen within the dedupe window.
  * <p>
- * The store maps requestId → the task's stream time when it was first seen (a requestId always travels with the
- * same keyId, so this is partition-local). Stream time rather than the request's own time: a request up to max-age
- * old is still remembered for the whole window. One point lookup per request (a window store's per-record range
- * scan was several times slower); an entry older than the window no longer counts even before it is removed, and a
- * sweeper removes expired entries a bounded batch at a time, so no punctuation stalls the task.
+ * The store maps requestId → the request time when it was first seen: the newest request timestamp this task had
+ * processed by then (a requestId always travels with the same keyId, so this is partition-local). Not the request's
+ * own time: a request up to max-age old is still remembered for the whole window after it arrives. Not the task's
+ * stream time either: that includes the key-state partition, whose records can run days ahead of a request backlog
+ * (metering catching up after an outage), and would end the window of requests seen just before the outage (the
+ * crash test found resends counted twice that way). The request time is kept in memory: after a restart it starts
+ * again from the first request processed, which is never later than before, so entries only look younger.
+ * <p>
+ * One point lookup per request (a window store's per-record range scan was several times slower); an entry older
+ * than the window no longer counts even before it is removed, and a sweeper removes expired entries a bounded batch
+ * at a time, so no punctuation stalls the task.
  * Nothing but a repeat is dropped: a request without a requestId passes.
  */
 public final class Deduplicator implements FixedKeyProcessor<String, RequestLog, RequestLog> {
@@ -33,6 +39,7 @@ public final class Deduplicator implements FixedKeyProcessor<String, RequestLog,
     private FixedKeyProcessorContext<String, RequestLog> context;
     private KeyValueStore<String, Long> seen;
     private String sweepFrom;
+    private long requestTime = Long.MIN_VALUE;
 
     public Deduplicator(String storeName, Duration window) {
         this.storeName = storeName;
@@ -65,7 +72,8 @@ public final class Deduplicator implements FixedKeyProcessor<String, RequestLog,
             context.forward(record);
             return;
         }
-        long now = Math.max(context.currentStreamTimeMs(), record.timestamp());
+        requestTime = Math.max(requestTime, record.timestamp());
+        long now = requestTime;
         Long firstSeen = seen.get(requestId);
         if (firstSeen != null && firstSeen > now - windowMs) {
             return; // a resend within the window: already counted
@@ -76,7 +84,10 @@ public final class Deduplicator implements FixedKeyProcessor<String, RequestLog,
 
     /** Removes up to {@link #SWEEP_BATCH} expired entries, continuing where the last sweep stopped. */
     void sweep() {
-        long cutoff = context.currentStreamTimeMs() - windowMs;
+        if (requestTime == Long.MIN_VALUE) {
+            return; // nothing processed since (re)start: no notion of time yet
+        }
+        long cutoff = requestTime - windowMs;
         List<String> expired = new ArrayList<>();
         try (KeyValueIterator<String, Long> entries = sweepFrom == null ? seen.all() : seen.range(sweepFrom, null)) {
             int visited = 0;
