@@ -14,6 +14,7 @@ import io.keymeter.metering.MeteringTopology;
 import io.keymeter.metering.verify.Verifier;
 import io.keymeter.metering.verify.VerifyRequest;
 import io.keymeter.platform.config.KeymeterProperties;
+import io.keymeter.platform.kafka.KafkaTopics;
 import io.keymeter.platform.streams.StreamsFactory;
 import io.keymeter.testsupport.SharedKafka;
 import java.net.URI;
@@ -296,6 +297,7 @@ class MeteringBenchmark {
             }
             topics.add(new NewTopic(PASS_THROUGH_OUT, PARTITIONS, (short) 1));
             admin.createTopics(topics).all().get();
+            KafkaTopics.awaitLeaders(admin, topics.stream().map(NewTopic::name).toList(), Duration.ofSeconds(60));
         }
     }
 

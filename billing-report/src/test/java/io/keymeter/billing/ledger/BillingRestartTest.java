@@ -9,6 +9,7 @@ import io.keymeter.events.Topic;
 import io.keymeter.events.Topics;
 import io.keymeter.events.UsageDaily;
 import io.keymeter.platform.config.KeymeterProperties;
+import io.keymeter.platform.kafka.KafkaTopics;
 import io.keymeter.platform.streams.StreamsFactory;
 import io.keymeter.testsupport.SharedKafka;
 import io.keymeter.testsupport.TopicReader;
@@ -74,6 +75,7 @@ class BillingRestartTest {
                     throw e;
                 }
             }
+            KafkaTopics.awaitLeaders(admin, topics.stream().map(NewTopic::name).toList(), Duration.ofSeconds(60));
         }
     }
 

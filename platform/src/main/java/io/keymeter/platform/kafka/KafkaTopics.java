@@ -5,6 +5,7 @@ import io.keymeter.events.Topics;
 import io.keymeter.platform.config.KeymeterProperties;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +17,9 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -106,12 +109,29 @@ public class KafkaTopics {
         }
         try {
             admin.createTopics(missing).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            awaitLeaders(admin, missing.stream().map(NewTopic::name).toList(), Duration.ofSeconds(TIMEOUT_SECONDS));
             log.info("Created topics {}", missing.stream().map(NewTopic::name).toList());
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {
                 throw e; // another instance creating them at the same moment is fine
             }
         }
+    }
+
+    /**
+     * Returns once every partition of the topics is served by its leader. Right after creation the broker's metadata
+     * can name a leader before that leader serves the partition: an idempotent producer's first batch then fails with
+     * NOT_LEADER_OR_FOLLOWER while its next batch is appended, and the retried first batch is refused as out of
+     * sequence forever (seen in a benchmark on Kafka 4.4). A list-offsets call is answered by the leader itself, and
+     * the admin client retries it until it is.
+     */
+    public static void awaitLeaders(Admin admin, Collection<String> topics, Duration timeout)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        admin.describeTopics(topics).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS).values()
+                .forEach(d -> d.partitions().forEach(p -> latest.put(new TopicPartition(d.name(), p.partition()),
+                        OffsetSpec.latest())));
+        admin.listOffsets(latest).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     static Map<String, String> configsOf(Topic<String, ?> topic, Duration retention) {
