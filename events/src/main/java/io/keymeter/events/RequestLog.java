@@ -17,4 +17,12 @@ public record RequestLog(
         String itemId,
         String referrer,
         Instant timestamp) {
+
+    /** Without the secret hash: a hash of a secret never goes into a log line. */
+    @Override
+    public String toString() {
+        return "RequestLog[requestId=" + requestId + ", keyId=" + keyId + ", service=" + service + ", operation="
+                + operation + ", units=" + units + ", itemId=" + itemId + ", referrer=" + referrer + ", timestamp="
+                + timestamp + "]";
+    }
 }

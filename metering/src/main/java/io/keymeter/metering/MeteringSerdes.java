@@ -1,9 +1,13 @@
 package io.keymeter.metering;
 
 import io.keymeter.events.JsonSerde;
+import io.keymeter.events.UsageDaily;
+import io.keymeter.metering.aggregation.UsageBinarySerde;
 import io.keymeter.metering.alerts.AlertState;
+import io.keymeter.metering.enforcement.ArrivedRequest;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
 
 /** The serdes of metering's own stores and internal topics (public topics bring theirs from {@code Topics}). */
 public final class MeteringSerdes {
@@ -11,6 +15,11 @@ public final class MeteringSerdes {
     public static final Serde<String> STRING = Serdes.String();
     public static final Serde<Long> LONG = Serdes.Long();
     public static final Serde<AlertState> ALERT_STATE = new JsonSerde<>(AlertState.class);
+    /** {@code keymeter.requests} as read by metering: the parsed log and its bytes (the join buffer stores those). */
+    public static final Serde<ArrivedRequest> ARRIVED_REQUEST = ArrivedRequest.serde();
+    public static final Serde<Bytes> BYTES = Serdes.Bytes();
+    /** Usage on the internal repartition topic and in the totals store (the public topic keeps JSON). */
+    public static final Serde<UsageDaily> USAGE = UsageBinarySerde.serde();
 
     private MeteringSerdes() {
     }

@@ -64,7 +64,7 @@ public final class MeteringTopology {
                 Stores.persistentKeyValueStore(DEDUPE_STORE), MeteringSerdes.STRING, MeteringSerdes.LONG));
         // bounded by join-grace worth of requests; changelogged, so a request waiting in it survives a crash
         builder.addStateStore(Stores.keyValueStoreBuilder(
-                Stores.inMemoryKeyValueStore(JOIN_BUFFER_STORE), MeteringSerdes.STRING, Topics.REQUESTS.valueSerde()));
+                Stores.inMemoryKeyValueStore(JOIN_BUFFER_STORE), MeteringSerdes.BYTES, MeteringSerdes.ARRIVED_REQUEST));
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(ALERT_STORE), MeteringSerdes.STRING, MeteringSerdes.ALERT_STATE));
 
@@ -76,7 +76,7 @@ public final class MeteringTopology {
                         .withKeySerde(Topics.API_KEYS.keySerde()).withValueSerde(Topics.API_KEYS.valueSerde()));
 
         KStream<String, Decision> decisions = builder.stream(Topics.REQUESTS.name(),
-                        Consumed.with(Topics.REQUESTS.keySerde(), Topics.REQUESTS.valueSerde())
+                        Consumed.with(Topics.REQUESTS.keySerde(), MeteringSerdes.ARRIVED_REQUEST)
                                 .withTimestampExtractor(new RequestTimestampExtractor()).withName("requests-source"))
                 .processValues(() -> new Deduplicator(DEDUPE_STORE, settings.dedupeWindow()),
                         Named.as("dedupe-requests"), DEDUPE_STORE)
@@ -89,10 +89,10 @@ public final class MeteringTopology {
 
         outcome.get("outcome-accepted")
                 .map((keyId, decision) -> usageOf(decision), Named.as("usage-delta"))
-                .groupByKey(Grouped.with(USAGE_REPARTITION, Topics.USAGE_DAILY.keySerde(), Topics.USAGE_DAILY.valueSerde()))
+                .groupByKey(Grouped.with(USAGE_REPARTITION, Topics.USAGE_DAILY.keySerde(), MeteringSerdes.USAGE))
                 .reduce(new UsageAdder(), Named.as("sum-usage"),
                         Materialized.<String, UsageDaily, KeyValueStore<Bytes, byte[]>>as(USAGE_STORE)
-                                .withKeySerde(Topics.USAGE_DAILY.keySerde()).withValueSerde(Topics.USAGE_DAILY.valueSerde()))
+                                .withKeySerde(Topics.USAGE_DAILY.keySerde()).withValueSerde(MeteringSerdes.USAGE))
                 .toStream(Named.as("usage-totals"))
                 .to(Topics.USAGE_DAILY.name(), Produced.with(Topics.USAGE_DAILY.keySerde(), Topics.USAGE_DAILY.valueSerde())
                         .withName("usage-daily-sink"));

@@ -29,14 +29,14 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * at a time, so no punctuation stalls the task.
  * Nothing but a repeat is dropped: a request without a requestId passes.
  */
-public final class Deduplicator implements FixedKeyProcessor<String, RequestLog, RequestLog> {
+public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequest, ArrivedRequest> {
 
     static final Duration SWEEP_INTERVAL = Duration.ofSeconds(1);
     static final int SWEEP_BATCH = 10_000;
 
     private final String storeName;
     private final long windowMs;
-    private FixedKeyProcessorContext<String, RequestLog> context;
+    private FixedKeyProcessorContext<String, ArrivedRequest> context;
     private KeyValueStore<String, Long> seen;
     private String sweepFrom;
     private long requestTime = Long.MIN_VALUE;
@@ -47,15 +47,15 @@ public final class Deduplicator implements FixedKeyProcessor<String, RequestLog,
     }
 
     @Override
-    public void init(FixedKeyProcessorContext<String, RequestLog> context) {
+    public void init(FixedKeyProcessorContext<String, ArrivedRequest> context) {
         this.context = context;
         this.seen = context.getStateStore(storeName);
         context.schedule(SWEEP_INTERVAL, PunctuationType.WALL_CLOCK_TIME, now -> sweep());
     }
 
     @Override
-    public void process(FixedKeyRecord<String, RequestLog> record) {
-        RequestLog request = record.value();
+    public void process(FixedKeyRecord<String, ArrivedRequest> record) {
+        RequestLog request = record.value() == null ? null : record.value().log();
         if (request == null) {
             // a tombstone on the request log is not a request: fail it so it lands on the dead-letter topic
             throw new IllegalArgumentException("request record without a value");
@@ -65,7 +65,7 @@ public final class Deduplicator implements FixedKeyProcessor<String, RequestLog,
             request = new RequestLog(request.requestId(), request.keyId(), request.secretHash(), request.service(),
                     request.operation(), request.units(), request.itemId(), request.referrer(),
                     Instant.ofEpochMilli(record.timestamp()));
-            record = record.withValue(request);
+            record = record.withValue(record.value().withLog(request));
         }
         String requestId = request.requestId();
         if (requestId == null) {

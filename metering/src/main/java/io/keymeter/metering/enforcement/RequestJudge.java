@@ -2,10 +2,13 @@ package io.keymeter.metering.enforcement;
 
 import io.keymeter.events.ApiKeyState;
 import io.keymeter.events.RequestLog;
+import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -22,23 +25,41 @@ import org.apache.kafka.streams.state.VersionedRecord;
  * (request) stream time so that a key-state update stamped before the request but arriving after it is still seen.
  * <p>
  * Why not {@code leftJoin(table, Joined.withGracePeriod(...))}: its RocksDB time-ordered buffer opens an iterator
- * over tombstones on every record and ran at 0.05x of a pass-through here (see the module README). This buffer is an
- * in-memory, changelogged store keyed by {@code <timestamp>/<offset>} (sorted by time, so eviction is one short
- * range read); it holds at most {@code grace} worth of requests. Requests already older than stream time minus
- * grace, and every request when grace is zero, are judged on arrival. When traffic pauses, a wall-clock check
- * judges what has waited {@code grace} of real time, so the last requests before a pause are not held back.
+ * over tombstones on every record and ran at 0.05x of a pass-through here (see the module README).
+ * <p>
+ * Waiting requests live twice: as objects in a time-ordered map that eviction reads (no deserialization, no
+ * iterator per record), and as their arrival bytes in a changelogged store keyed by 16 bytes of
+ * {@code (timestamp, offset)}, so a request waiting at a crash is restored (the map is rebuilt from the store at
+ * initialization). Requests already older than stream time minus grace, and every request when grace is zero, are
+ * judged on arrival. When traffic pauses, a wall-clock check judges what has waited {@code grace} of real time, so
+ * the last requests before a pause are not held back.
  */
-public final class RequestJudge implements Processor<String, RequestLog, String, Decision> {
+public final class RequestJudge implements Processor<String, ArrivedRequest, String, Decision> {
 
     static final Duration WALL_CLOCK_CHECK = Duration.ofMillis(500);
+
+    /** Position of a waiting request: its time, then its input offset (unique within the task). */
+    record Slot(long timestamp, long offset) {
+        static final Comparator<Slot> ORDER = Comparator.comparingLong(Slot::timestamp).thenComparingLong(Slot::offset);
+
+        Bytes key() {
+            return Bytes.wrap(ByteBuffer.allocate(16).putLong(timestamp).putLong(offset).array());
+        }
+
+        static Slot of(Bytes key) {
+            ByteBuffer buffer = ByteBuffer.wrap(key.get());
+            return new Slot(buffer.getLong(), buffer.getLong());
+        }
+    }
 
     private final String keyStoreName;
     private final String bufferStoreName;
     private final long graceMs;
     private final RequestKeyJoiner joiner = new RequestKeyJoiner();
+    private final TreeMap<Slot, RequestLog> waiting = new TreeMap<>(Slot.ORDER);
     private ProcessorContext<String, Decision> context;
     private VersionedKeyValueStore<String, ApiKeyState> keys;
-    private KeyValueStore<String, RequestLog> buffer;
+    private KeyValueStore<Bytes, ArrivedRequest> buffer;
     private long observedStreamTime = Long.MIN_VALUE;
     private long sequence;
 
@@ -53,9 +74,12 @@ public final class RequestJudge implements Processor<String, RequestLog, String,
         this.context = context;
         this.keys = context.getStateStore(keyStoreName);
         this.buffer = context.getStateStore(bufferStoreName);
-        try (KeyValueIterator<String, RequestLog> newest = buffer.reverseAll()) {
-            if (newest.hasNext()) {
-                observedStreamTime = timestampOf(newest.next().key);
+        try (KeyValueIterator<Bytes, ArrivedRequest> restored = buffer.all()) {
+            while (restored.hasNext()) {
+                KeyValue<Bytes, ArrivedRequest> entry = restored.next();
+                Slot slot = Slot.of(entry.key);
+                waiting.put(slot, withTimestamp(entry.value.log(), slot.timestamp()));
+                observedStreamTime = Math.max(observedStreamTime, slot.timestamp());
             }
         }
         if (graceMs > 0) {
@@ -66,29 +90,26 @@ public final class RequestJudge implements Processor<String, RequestLog, String,
     }
 
     @Override
-    public void process(Record<String, RequestLog> record) {
+    public void process(Record<String, ArrivedRequest> record) {
         long timestamp = record.timestamp();
         observedStreamTime = Math.max(observedStreamTime, timestamp);
         if (graceMs == 0 || timestamp <= observedStreamTime - graceMs) {
-            judge(record.key(), record.value(), timestamp);
+            judge(record.key(), record.value().log(), timestamp);
         } else {
             long offset = context.recordMetadata().map(m -> m.offset()).orElse(sequence++);
-            buffer.put(bufferKey(timestamp, offset), record.value());
+            Slot slot = new Slot(timestamp, offset);
+            buffer.put(slot.key(), record.value());
+            waiting.put(slot, record.value().log());
         }
         evictUpTo(observedStreamTime - graceMs);
     }
 
     private void evictUpTo(long cutoff) {
-        if (graceMs == 0) {
-            return;
-        }
-        List<KeyValue<String, RequestLog>> due = new ArrayList<>();
-        try (KeyValueIterator<String, RequestLog> entries = buffer.range(null, String.format(Locale.ROOT, "%016x~", cutoff))) {
-            entries.forEachRemaining(due::add);
-        }
-        for (KeyValue<String, RequestLog> entry : due) {
-            buffer.delete(entry.key);
-            judge(entry.value.keyId(), entry.value, timestampOf(entry.key));
+        Map.Entry<Slot, RequestLog> next;
+        while ((next = waiting.firstEntry()) != null && next.getKey().timestamp() <= cutoff) {
+            waiting.pollFirstEntry();
+            buffer.delete(next.getKey().key());
+            judge(next.getValue().keyId(), next.getValue(), next.getKey().timestamp());
         }
     }
 
@@ -97,12 +118,10 @@ public final class RequestJudge implements Processor<String, RequestLog, String,
         context.forward(new Record<>(keyId, joiner.apply(request, state == null ? null : state.value()), timestamp));
     }
 
-    /** Sorts by time: 16 hex digits of the (non-negative) timestamp, then the input offset for uniqueness. */
-    static String bufferKey(long timestamp, long offset) {
-        return String.format(Locale.ROOT, "%016x/%016x", timestamp, offset);
-    }
-
-    static long timestampOf(String bufferKey) {
-        return Long.parseUnsignedLong(bufferKey.substring(0, 16), 16);
+    /** A request restored from its arrival bytes gets back the event time the extractor gave it. */
+    private static RequestLog withTimestamp(RequestLog request, long timestamp) {
+        return request.timestamp() != null ? request : new RequestLog(request.requestId(), request.keyId(),
+                request.secretHash(), request.service(), request.operation(), request.units(), request.itemId(),
+                request.referrer(), Instant.ofEpochMilli(timestamp));
     }
 }

@@ -12,6 +12,9 @@ public final class RequestTimestampExtractor implements TimestampExtractor {
 
     @Override
     public long extract(ConsumerRecord<Object, Object> record, long partitionTime) {
+        if (record.value() instanceof ArrivedRequest arrived && arrived.log() != null && arrived.log().timestamp() != null) {
+            return arrived.log().timestamp().toEpochMilli();
+        }
         if (record.value() instanceof RequestLog request && request.timestamp() != null) {
             return request.timestamp().toEpochMilli();
         }

@@ -1,0 +1,82 @@
+package io.keymeter.metering.enforcement;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.keymeter.events.ApiKeyState;
+import io.keymeter.events.KeyStatus;
+import io.keymeter.events.RequestLog;
+import io.keymeter.events.Topics;
+import io.keymeter.metering.KeyFixtures;
+import io.keymeter.metering.KeyFixtures.TestKey;
+import io.keymeter.metering.MeteringSerdes;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.processor.TaskId;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.state.VersionedKeyValueStore;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What the topology tests cannot show: a request that was waiting in the join buffer when the task stopped is
+ * rebuilt from the (restored) buffer store and judged once its grace has passed, before later requests.
+ */
+class RequestJudgeTest {
+
+    private static final Instant T0 = Instant.parse("2026-11-01T10:00:00Z");
+    private static final Duration GRACE = Duration.ofSeconds(2);
+
+    @TempDir
+    Path stateDir;
+
+    @Test
+    void aRequestWaitingInTheRestoredBufferIsJudgedAfterTheGraceAndRemovedFromTheBuffer() {
+        Properties config = new Properties();
+        config.put(StreamsConfig.APPLICATION_ID_CONFIG, "judge-test");
+        config.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        config.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        MockProcessorContext<String, Decision> context = new MockProcessorContext<>(config, new TaskId(0, 0),
+                stateDir.toFile());
+        KeyValueStore<Bytes, ArrivedRequest> buffer = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("buffer"),
+                MeteringSerdes.BYTES, MeteringSerdes.ARRIVED_REQUEST).withLoggingDisabled().build();
+        VersionedKeyValueStore<String, ApiKeyState> keys = Stores.versionedKeyValueStoreBuilder(
+                Stores.persistentVersionedKeyValueStore("keys", Duration.ofDays(1)), Topics.API_KEYS.keySerde(),
+                Topics.API_KEYS.valueSerde()).withLoggingDisabled().build();
+        buffer.init(context.getStateStoreContext(), buffer);
+        keys.init(context.getStateStoreContext(), keys);
+        context.addStateStore(buffer);
+        context.addStateStore(keys);
+
+        TestKey key = TestKey.create("acme", "cred-1", 1);
+        keys.put(key.keyId(), key.state(KeyStatus.ACTIVE, T0.plus(Duration.ofDays(30)), T0), T0.toEpochMilli());
+        // as the changelog restores it: the arrival bytes of a request that waited when the task stopped
+        RequestLog waiting = key.request("waited", KeyFixtures.BASEMAPS, 3, T0.plusSeconds(10));
+        buffer.put(new RequestJudge.Slot(T0.plusSeconds(10).toEpochMilli(), 41).key(), arrived(waiting));
+
+        RequestJudge judge = new RequestJudge("keys", "buffer", GRACE);
+        judge.init(context);
+        RequestLog later = key.request("later", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(13));
+        judge.process(new Record<>(key.keyId(), arrived(later), later.timestamp().toEpochMilli()));
+
+        List<Decision> judged = context.forwarded().stream().<Decision>map(f -> f.record().value()).toList();
+        assertThat(judged).extracting(d -> d.request().requestId()).containsExactly("waited");
+        assertThat(judged.get(0).accepted()).isTrue();
+        assertThat(judged.get(0).request().units()).isEqualTo(3);
+        assertThat(buffer.approximateNumEntries()).as("the judged request left the buffer; the later one waits").isEqualTo(1);
+        keys.close();
+        buffer.close();
+    }
+
+    private static ArrivedRequest arrived(RequestLog request) {
+        return MeteringSerdes.ARRIVED_REQUEST.deserializer().deserialize(Topics.REQUESTS.name(),
+                Topics.REQUESTS.valueSerde().serializer().serialize(Topics.REQUESTS.name(), request));
+    }
+}
