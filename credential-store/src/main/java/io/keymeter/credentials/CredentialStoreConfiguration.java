@@ -8,6 +8,7 @@ import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.platform.streams.StreamsFactory;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.streams.StreamsConfig;
@@ -28,10 +29,25 @@ public class CredentialStoreConfiguration {
     /** Host other instances forward reads to; default: this machine's host name. */
     public static final String ADVERTISED_HOST = "keymeter.credentials.advertised-host";
 
+    /**
+     * Commit interval of the credential store's exactly-once transactions, default 10 ms
+     * ({@link CredentialTopology#OVERRIDES}). Its own property because the topology's overrides win over
+     * {@code spring.kafka.streams.properties.*} and {@code keymeter.streams.commit-interval}. Every reply waits for
+     * its commit, so a longer interval slows every change (crash tests use it to keep transactions open).
+     */
+    public static final String COMMIT_INTERVAL = "keymeter.credentials.commit-interval";
+
     @Bean(STREAMS)
     StreamsApp credentialStoreStreams(StreamsFactory factory, KeymeterProperties properties, Environment environment) {
         CredentialTopology topology = new CredentialTopology(properties.keys().expiringNotice());
         Map<String, Object> overrides = new HashMap<>(CredentialTopology.OVERRIDES);
+        Duration commitInterval = environment.getProperty(COMMIT_INTERVAL, Duration.class);
+        if (commitInterval != null) {
+            if (commitInterval.isNegative() || commitInterval.isZero()) {
+                throw new IllegalArgumentException(COMMIT_INTERVAL + " must be positive, was " + commitInterval);
+            }
+            overrides.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitInterval.toMillis());
+        }
         int port = environment.getProperty("server.port", Integer.class, 8080);
         if (port > 0) {
             // where this instance answers HTTP: reads of credentials owned by another instance are forwarded there.

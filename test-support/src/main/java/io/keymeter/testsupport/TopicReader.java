@@ -42,10 +42,19 @@ public final class TopicReader {
 
     /** Every committed record currently on the topic, as bytes. */
     public static List<ConsumerRecord<byte[], byte[]>> readRaw(String bootstrapServers, String topic) {
+        return readRaw(bootstrapServers, topic, true);
+    }
+
+    /**
+     * Every record currently on the topic, as bytes; with {@code committedOnly} false, records of aborted and open
+     * transactions too ({@code read_uncommitted}), e.g. to show that a crash really left an aborted transaction.
+     */
+    public static List<ConsumerRecord<byte[], byte[]>> readRaw(String bootstrapServers, String topic,
+                                                               boolean committedOnly) {
         Map<String, Object> config = Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.GROUP_ID_CONFIG, "test-reader-" + UUID.randomUUID(),
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, committedOnly ? "read_committed" : "read_uncommitted",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         try (KafkaConsumer<byte[], byte[]> consumer =
                      new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
