@@ -108,7 +108,7 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
         Map.Entry<Slot, RequestLog> next;
         while ((next = waiting.firstEntry()) != null && next.getKey().timestamp() <= cutoff) {
             waiting.pollFirstEntry();
-            buffer.delete(next.getKey().key());
+            buffer.put(next.getKey().key(), null); // not delete(): that reads and parses the old value to return it
             judge(next.getValue().keyId(), next.getValue(), next.getKey().timestamp());
         }
     }
