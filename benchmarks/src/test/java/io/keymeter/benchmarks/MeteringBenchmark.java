@@ -95,14 +95,14 @@ class MeteringBenchmark {
         Figures.print("metering.preload.rate", REQUESTS / seconds(System.nanoTime() - loadStart), "records/s");
 
         Topology passThrough = passThrough();
-        double baseline = run("bench-pass-through", passThrough, properties);
+        double baseline = run("bench-pass-through", passThrough, properties, Map.of());
         Figures.print("metering.pass-through.throughput", baseline, "records/s");
         Topology metering = MeteringTopology.build(MeteringSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE));
-        double metered = run("bench-metering", metering, properties);
+        double metered = run("bench-metering", metering, properties, MeteringTopology.OVERRIDES);
         Figures.print("metering.topology.throughput", metered, "records/s");
         Figures.ratio("metering.topology.vs.pass-through", metered, baseline);
         Topology noGrace = MeteringTopology.build(MeteringSettings.of(properties, Duration.ZERO));
-        double meteredNoGrace = run("bench-metering-no-grace", noGrace, properties);
+        double meteredNoGrace = run("bench-metering-no-grace", noGrace, properties, MeteringTopology.OVERRIDES);
         Figures.print("metering.topology.join-grace-0.throughput", meteredNoGrace, "records/s");
         Figures.ratio("metering.topology.join-grace-0.vs.pass-through", meteredNoGrace, baseline);
 
@@ -127,8 +127,9 @@ class MeteringBenchmark {
     }
 
     /** Records/s from RUNNING to every input offset committed. */
-    private double run(String name, Topology topology, KeymeterProperties properties) throws Exception {
-        Properties config = StreamsFactory.config(Map.of("bootstrap.servers", bootstrap), properties, name, Map.of());
+    private double run(String name, Topology topology, KeymeterProperties properties, Map<String, Object> overrides)
+            throws Exception {
+        Properties config = StreamsFactory.config(Map.of("bootstrap.servers", bootstrap), properties, name, overrides);
         String groupId = config.getProperty("application.id");
         try (KafkaStreams streams = new KafkaStreams(topology, config); Admin admin = admin()) {
             streams.start();

@@ -1,10 +1,12 @@
 package io.keymeter.metering;
 
 import io.keymeter.events.JsonSerde;
+import io.keymeter.events.ApiKeyState;
 import io.keymeter.events.UsageDaily;
 import io.keymeter.metering.aggregation.UsageBinarySerde;
 import io.keymeter.metering.alerts.AlertState;
 import io.keymeter.metering.enforcement.ArrivedRequest;
+import io.keymeter.metering.enforcement.DecodedKeyStates;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -18,6 +20,8 @@ public final class MeteringSerdes {
     /** {@code keymeter.requests} as read by metering: the parsed log and its bytes (the join buffer stores those). */
     public static final Serde<ArrivedRequest> ARRIVED_REQUEST = ArrivedRequest.serde();
     public static final Serde<Bytes> BYTES = Serdes.Bytes();
+    /** Key states in the versioned store: the topic's JSON, parsed once per distinct state. */
+    public static final Serde<ApiKeyState> KEY_STATE = DecodedKeyStates.serde();
     /** Usage on the internal repartition topic and in the totals store (the public topic keeps JSON). */
     public static final Serde<UsageDaily> USAGE = UsageBinarySerde.serde();
 

@@ -61,7 +61,7 @@ class MeteringTopologyTest {
         properties = new KeymeterProperties(List.of("all"), dataDir, null, null, null, null, null, null, null, null, null);
         settings = MeteringSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE);
         Properties config = StreamsFactory.config(Map.of("bootstrap.servers", "unused:9092"), properties,
-                MeteringConfiguration.APP_NAME, Map.of());
+                MeteringConfiguration.APP_NAME, MeteringTopology.OVERRIDES);
         driver = new TopologyTestDriver(MeteringTopology.build(settings), config);
         requests = driver.createInputTopic(Topics.REQUESTS.name(), Topics.REQUESTS.keySerde().serializer(),
                 Topics.REQUESTS.valueSerde().serializer());

@@ -1,0 +1,47 @@
+package io.keymeter.metering.enforcement;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.keymeter.events.ApiKeyState;
+import io.keymeter.events.KeyStatus;
+import io.keymeter.events.Topics;
+import io.keymeter.metering.KeyFixtures.TestKey;
+import java.time.Instant;
+import org.apache.kafka.common.serialization.Serde;
+import org.junit.jupiter.api.Test;
+
+class DecodedKeyStatesTest {
+
+    private static final Instant T0 = Instant.parse("2026-11-01T10:00:00Z");
+
+    private final Serde<ApiKeyState> serde = DecodedKeyStates.serde();
+
+    @Test
+    void writesTheTopicsJsonAndParsesTheSameBytesOnce() {
+        ApiKeyState state = TestKey.create("acme", "cred-1", 1).state(KeyStatus.ACTIVE, T0.plusSeconds(3600), T0);
+        byte[] bytes = serde.serializer().serialize("t", state);
+        assertThat(bytes).isEqualTo(Topics.API_KEYS.valueSerde().serializer().serialize("t", state));
+
+        ApiKeyState first = serde.deserializer().deserialize("t", bytes);
+        ApiKeyState again = serde.deserializer().deserialize("t", bytes.clone());
+        assertThat(first).isEqualTo(state);
+        assertThat(again).isSameAs(first);
+    }
+
+    @Test
+    void differentBytesAreDifferentStatesAlsoPastTheCapacity() {
+        TestKey key = TestKey.create("acme", "cred-1", 1);
+        ApiKeyState active = key.state(KeyStatus.ACTIVE, T0.plusSeconds(3600), T0);
+        ApiKeyState invalidated = key.state(KeyStatus.INVALIDATED, T0.plusSeconds(3600), T0.plusSeconds(5));
+        assertThat(serde.deserializer().deserialize("t", serde.serializer().serialize("t", invalidated)).status())
+                .isEqualTo(KeyStatus.INVALIDATED);
+        assertThat(serde.deserializer().deserialize("t", serde.serializer().serialize("t", active)).status())
+                .isEqualTo(KeyStatus.ACTIVE);
+        for (int i = 0; i < DecodedKeyStates.CAPACITY + 10; i++) {
+            ApiKeyState other = key.state(KeyStatus.ACTIVE, T0.plusSeconds(i), T0);
+            assertThat(serde.deserializer().deserialize("t", serde.serializer().serialize("t", other)).expiresAt())
+                    .isEqualTo(T0.plusSeconds(i));
+        }
+        assertThat(serde.deserializer().deserialize("t", null)).isNull();
+    }
+}
