@@ -98,11 +98,11 @@ class MeteringBenchmark {
         double baseline = run("bench-pass-through", passThrough, properties, Map.of());
         Figures.print("metering.pass-through.throughput", baseline, "records/s");
         Topology metering = MeteringTopology.build(MeteringSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE));
-        double metered = run("bench-metering", metering, properties, MeteringTopology.OVERRIDES);
+        double metered = run("bench-metering", metering, properties, Map.of());
         Figures.print("metering.topology.throughput", metered, "records/s");
         Figures.ratio("metering.topology.vs.pass-through", metered, baseline);
         Topology noGrace = MeteringTopology.build(MeteringSettings.of(properties, Duration.ZERO));
-        double meteredNoGrace = run("bench-metering-no-grace", noGrace, properties, MeteringTopology.OVERRIDES);
+        double meteredNoGrace = run("bench-metering-no-grace", noGrace, properties, Map.of());
         Figures.print("metering.topology.join-grace-0.throughput", meteredNoGrace, "records/s");
         Figures.ratio("metering.topology.join-grace-0.vs.pass-through", meteredNoGrace, baseline);
 

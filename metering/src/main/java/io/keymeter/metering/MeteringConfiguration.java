@@ -29,6 +29,6 @@ public class MeteringConfiguration {
 
     @Bean
     StreamsApp meteringStreams(StreamsFactory factory, MeteringSettings settings) {
-        return factory.create(APP_NAME, MeteringTopology.build(settings), MeteringTopology.OVERRIDES);
+        return factory.create(APP_NAME, MeteringTopology.build(settings), Map.of());
     }
 }

@@ -17,7 +17,6 @@ import java.util.Map;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.Consumed;
@@ -50,15 +49,6 @@ public final class MeteringTopology {
     /** Name of the usage repartition step (topic {@code keymeter-metering-usage-by-day-repartition}). */
     public static final String USAGE_REPARTITION = "usage-by-day";
     public static final String REJECTIONS_REPARTITION = "rejections-by-credential-day";
-
-    /**
-     * Streams settings of this topology. {@code max.task.idle.ms = -1}: a task does not wait for its empty key-state
-     * partition before processing requests. Every request already waits {@code join-grace} in the judge's buffer for
-     * late key states, which covers a fetch in flight; and Kafka 4.4 formats diagnostic strings for each empty
-     * partition on every record when idling is enabled (7% of the topology's time in JFR).
-     */
-    public static final Map<String, Object> OVERRIDES = Map.of(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG,
-            StreamsConfig.MAX_TASK_IDLE_MS_DISABLED);
 
     private MeteringTopology() {
     }

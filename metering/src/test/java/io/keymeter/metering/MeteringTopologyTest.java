@@ -61,8 +61,9 @@ class MeteringTopologyTest {
         properties = new KeymeterProperties(List.of("all"), dataDir, null, null, null, null, null, null, null, null, null);
         settings = MeteringSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE);
         Properties config = StreamsFactory.config(Map.of("bootstrap.servers", "unused:9092"), properties,
-                MeteringConfiguration.APP_NAME, MeteringTopology.OVERRIDES);
-        driver = new TopologyTestDriver(MeteringTopology.build(settings), config);
+                MeteringConfiguration.APP_NAME, Map.of());
+        // the wall clock starts at T0: requests are live traffic, not a backlog (see the backlog test)
+        driver = new TopologyTestDriver(MeteringTopology.build(settings), config, T0);
         requests = driver.createInputTopic(Topics.REQUESTS.name(), Topics.REQUESTS.keySerde().serializer(),
                 Topics.REQUESTS.valueSerde().serializer());
         keys = driver.createInputTopic(Topics.API_KEYS.name(), Topics.API_KEYS.keySerde().serializer(),
@@ -130,6 +131,19 @@ class MeteringTopologyTest {
 
         assertThat(latestUsage().get(UsageDaily.key(ACME, "cred-3", "basemaps", LocalDate.of(2026, 11, 1))))
                 .isEqualTo(new UsageDaily(ACME, "cred-3", "basemaps", LocalDate.of(2026, 11, 1), 2, 6));
+        assertNothingDropped();
+    }
+
+    @Test
+    void aBacklogOlderThanTheGraceByTheWallClockIsJudgedAtOnce() {
+        TestKey key = publish(TestKey.create(ACME, "cred-backlog", 1), KeyStatus.ACTIVE, T0);
+        driver.advanceWallClockTime(Duration.ofHours(1)); // metering catching up an hour behind
+        send(key.request("old", KeyFixtures.BASEMAPS, 2, T0.plusSeconds(5)));
+
+        // no later request, no punctuation: judged on arrival, nothing waits in the join buffer
+        assertThat(latestUsage().get(UsageDaily.key(ACME, "cred-backlog", "basemaps", LocalDate.of(2026, 11, 1))))
+                .isEqualTo(new UsageDaily(ACME, "cred-backlog", "basemaps", LocalDate.of(2026, 11, 1), 1, 2));
+        assertThat(driver.getKeyValueStore(MeteringTopology.JOIN_BUFFER_STORE).approximateNumEntries()).isZero();
         assertNothingDropped();
     }
 
@@ -328,8 +342,9 @@ class MeteringTopologyTest {
         TestKey key = publish(TestKey.create(ACME, "cred-14b", 1), KeyStatus.ACTIVE, T0);
         send(key.request("last-before-a-pause", KeyFixtures.BASEMAPS, 2, T0.plusSeconds(5)));
         assertThat(usage.isEmpty()).isTrue(); // waiting out the grace
+        assertThat(driver.getKeyValueStore(MeteringTopology.JOIN_BUFFER_STORE).approximateNumEntries()).isEqualTo(1);
 
-        driver.advanceWallClockTime(Duration.ofSeconds(1)); // the driver's clock is now, long after T0 + grace
+        driver.advanceWallClockTime(Duration.ofSeconds(8)); // real time passes T0 + 5 s + grace
 
         assertThat(latestUsage().get(UsageDaily.key(ACME, "cred-14b", "basemaps", LocalDate.of(2026, 11, 1))))
                 .isEqualTo(new UsageDaily(ACME, "cred-14b", "basemaps", LocalDate.of(2026, 11, 1), 1, 2));

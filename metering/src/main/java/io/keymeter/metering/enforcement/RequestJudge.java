@@ -30,9 +30,9 @@ import org.apache.kafka.streams.state.VersionedRecord;
  * Waiting requests live twice: as objects in a time-ordered map that eviction reads (no deserialization, no
  * iterator per record), and as their arrival bytes in a changelogged store keyed by 16 bytes of
  * {@code (timestamp, offset)}, so a request waiting at a crash is restored (the map is rebuilt from the store at
- * initialization). Requests already older than stream time minus grace, and every request when grace is zero, are
- * judged on arrival. When traffic pauses, a wall-clock check judges what has waited {@code grace} of real time, so
- * the last requests before a pause are not held back.
+ * initialization). Requests already older than the later of stream time and real time minus grace (a backlog being
+ * caught up), and every request when grace is zero, are judged on arrival. When traffic pauses, a wall-clock check
+ * judges what has waited {@code grace} of real time, so the last requests before a pause are not held back.
  */
 public final class RequestJudge implements Processor<String, ArrivedRequest, String, Decision> {
 
@@ -93,7 +93,11 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
     public void process(Record<String, ArrivedRequest> record) {
         long timestamp = record.timestamp();
         observedStreamTime = Math.max(observedStreamTime, timestamp);
-        if (graceMs == 0 || timestamp <= observedStreamTime - graceMs) {
+        // released once stream time or real time is past it plus the grace: in a backlog (catching up after an
+        // outage) key states stamped before a request are long in Kafka, and Streams reads them first (it orders
+        // a task's partitions by timestamp and waits for a partition it knows has unread records)
+        long cutoff = Math.max(observedStreamTime, context.currentSystemTimeMs()) - graceMs;
+        if (graceMs == 0 || timestamp <= cutoff) {
             judge(record.key(), record.value().log(), timestamp);
         } else {
             long offset = context.recordMetadata().map(m -> m.offset()).orElse(sequence++);
@@ -101,7 +105,7 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
             buffer.put(slot.key(), record.value());
             waiting.put(slot, record.value().log());
         }
-        evictUpTo(observedStreamTime - graceMs);
+        evictUpTo(cutoff);
     }
 
     private void evictUpTo(long cutoff) {

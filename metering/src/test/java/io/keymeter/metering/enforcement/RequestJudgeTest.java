@@ -45,6 +45,7 @@ class RequestJudgeTest {
         config.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         MockProcessorContext<String, Decision> context = new MockProcessorContext<>(config, new TaskId(0, 0),
                 stateDir.toFile());
+        context.setCurrentSystemTimeMs(T0.toEpochMilli()); // live traffic: real time is not ahead of the requests
         KeyValueStore<Bytes, ArrivedRequest> buffer = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("buffer"),
                 MeteringSerdes.BYTES, MeteringSerdes.ARRIVED_REQUEST).withLoggingDisabled().build();
         VersionedKeyValueStore<String, ApiKeyState> keys = Stores.versionedKeyValueStoreBuilder(
