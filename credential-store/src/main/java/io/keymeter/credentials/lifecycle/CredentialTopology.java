@@ -38,13 +38,18 @@ public final class CredentialTopology {
     /** How often the wall-clock punctuator looks for keys to expire or to announce as expiring. */
     public static final Duration EXPIRY_CHECK_INTERVAL = Duration.ofSeconds(1);
 
+    /** Each commit closes the transaction that makes a reply and its key states visible to read_committed readers. */
+    private static final int COMMIT_INTERVAL_MS = 10;
+
     /**
-     * A low-volume, latency-bound app: commit every 10 ms (each commit closes the transaction that makes a reply and
-     * its key states visible to read_committed readers), send without lingering, and retry quickly when a new
-     * transaction's first send finds the previous one still completing (CONCURRENT_TRANSACTIONS).
+     * A low-volume, latency-bound app: commit every 10 ms; block in poll no longer than that (the stream thread
+     * commits only between polls, so a command processed less than 10 ms after the previous commit would otherwise
+     * stay uncommitted for the default poll.ms of 100 ms when nothing else arrives); send without lingering; and retry
+     * quickly when a new transaction's first send finds the previous one still completing (CONCURRENT_TRANSACTIONS).
      */
     public static final Map<String, Object> OVERRIDES = Map.of(
-            StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 10,
+            StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, COMMIT_INTERVAL_MS,
+            StreamsConfig.POLL_MS_CONFIG, COMMIT_INTERVAL_MS,
             StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0,
             StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG), 5);
 
