@@ -23,7 +23,7 @@ import org.apache.kafka.streams.state.Stores;
  *
  * <pre>
  * credential-commands ─▶ credential-command-handler ◀─▶ [credentials]
- *                             │ (+ wall-clock expiry check)
+ *                             │ (+ wall-clock expiry check) ◀─▶ [credential-expiry-index]
  *                             ├─▶ credential-events
  *                             ├─▶ api-keys
  *                             └─▶ credential-replies
@@ -35,6 +35,8 @@ public final class CredentialTopology {
     public static final String APP_NAME = "credential-store";
     /** The key store: credentialId → {@link Credential}. Queried by the HTTP layer. */
     public static final String STORE = "credentials";
+    /** Due time → credentialId, for the expiry check; derived from {@link #STORE}, so neither logged nor queried. */
+    static final String EXPIRY_INDEX = "credential-expiry-index";
     /** How often the wall-clock punctuator looks for keys to expire or to announce as expiring. */
     public static final Duration EXPIRY_CHECK_INTERVAL = Duration.ofSeconds(1);
 
@@ -63,12 +65,14 @@ public final class CredentialTopology {
         StreamsBuilder builder = new StreamsBuilder();
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.String(),
                 CredentialTopics.CREDENTIAL_SERDE));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EXPIRY_INDEX),
+                Serdes.String(), Serdes.String()).withLoggingDisabled());
 
         KStream<String, LifecycleOutput> outputs = builder
                 .stream(CredentialTopics.COMMANDS.name(), Consumed.with(CredentialTopics.COMMANDS.keySerde(),
                         CredentialTopics.COMMANDS.valueSerde()).withName("credential-commands-source"))
                 .process(() -> new CredentialCommandHandler(decider, EXPIRY_CHECK_INTERVAL),
-                        Named.as("credential-command-handler"), STORE);
+                        Named.as("credential-command-handler"), STORE, EXPIRY_INDEX);
 
         outputs.split(Named.as("credential-output-"))
                 .branch((k, v) -> v instanceof LifecycleOutput.Event, Branched.withConsumer(events -> events
