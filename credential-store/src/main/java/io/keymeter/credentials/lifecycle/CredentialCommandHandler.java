@@ -2,14 +2,10 @@ package io.keymeter.credentials.lifecycle;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,16 +13,21 @@ import org.slf4j.LoggerFactory;
 /**
  * The single writer of the credentials of its partition: decides each command against the stored aggregate, saves
  * the new state and forwards events, key states and the reply, all inside the task's exactly-once transaction. A
- * wall-clock punctuator publishes expirations without waiting for any request.
+ * wall-clock punctuator publishes expirations without waiting for any request; it reads only the credentials the
+ * {@link ExpiryIndex} says are due, and at most {@link #MAX_CHECKS_PER_PUNCTUATION} of them, because it runs on the
+ * stream thread and every command waits while it runs.
  */
 final class CredentialCommandHandler implements Processor<String, CredentialCommand, String, LifecycleOutput> {
 
     private static final Logger log = LoggerFactory.getLogger(CredentialCommandHandler.class);
+    /** More due at once (a mass expiry) are left for the next punctuation, a second later. */
+    static final int MAX_CHECKS_PER_PUNCTUATION = 200;
 
     private final CredentialDecider decider;
     private final Duration expiryCheckInterval;
     private ProcessorContext<String, LifecycleOutput> context;
     private KeyValueStore<String, Credential> store;
+    private ExpiryIndex expiryIndex;
 
     CredentialCommandHandler(CredentialDecider decider, Duration expiryCheckInterval) {
         this.decider = decider;
@@ -37,6 +38,8 @@ final class CredentialCommandHandler implements Processor<String, CredentialComm
     public void init(ProcessorContext<String, LifecycleOutput> context) {
         this.context = context;
         this.store = context.getStateStore(CredentialTopology.STORE);
+        this.expiryIndex = new ExpiryIndex(context.getStateStore(CredentialTopology.EXPIRY_INDEX), decider);
+        expiryIndex.rebuild(store);
         context.schedule(expiryCheckInterval, PunctuationType.WALL_CLOCK_TIME, this::checkExpiry);
     }
 
@@ -50,32 +53,27 @@ final class CredentialCommandHandler implements Processor<String, CredentialComm
             return;
         }
         Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
-        Decision decision = decider.decide(store.get(command.key()), command.value(), now);
-        save(command.key(), decision, now);
+        Credential before = store.get(command.key());
+        Decision decision = decider.decide(before, command.value(), now);
+        save(command.key(), before, decision, now);
         context.forward(new Record<>(decision.reply().commandId(), new LifecycleOutput.Reply(decision.reply()),
                 now.toEpochMilli()));
     }
 
     private void checkExpiry(long wallClockMs) {
         Instant now = Instant.ofEpochMilli(wallClockMs);
-        List<KeyValue<String, Decision>> changed = new ArrayList<>();
-        try (KeyValueIterator<String, Credential> all = store.all()) {
-            while (all.hasNext()) {
-                KeyValue<String, Credential> entry = all.next();
-                Decision decision = decider.checkExpiry(entry.value, now);
-                if (decision.changed()) {
-                    changed.add(KeyValue.pair(entry.key, decision));
-                }
-            }
+        // the due ids first, then the saves, each of which moves its own credential's index entry
+        for (String credentialId : expiryIndex.due(now, MAX_CHECKS_PER_PUNCTUATION)) {
+            Credential before = store.get(credentialId);
+            save(credentialId, before, decider.checkExpiry(before, now), now);
         }
-        // written after the scan: the iterator is not disturbed by its own updates
-        changed.forEach(c -> save(c.key, c.value, now));
     }
 
-    private void save(String credentialId, Decision decision, Instant now) {
+    private void save(String credentialId, Credential before, Decision decision, Instant now) {
         if (!decision.changed()) {
             return;
         }
+        expiryIndex.update(credentialId, before, decision.state());
         if (decision.state() == null) {
             store.delete(credentialId);
         } else {

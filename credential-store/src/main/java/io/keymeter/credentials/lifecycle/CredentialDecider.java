@@ -118,6 +118,17 @@ public final class CredentialDecider {
         return new Decision(changes.events, changes.keyStates, changes.state, null);
     }
 
+    /**
+     * When {@link #checkExpiry} would next change this credential: the earliest moment an active key expires or, if
+     * not yet announced, enters its notice period. Empty: no active key, nothing will ever be due.
+     */
+    public Optional<Instant> nextExpiryCheck(Credential state) {
+        return state.keys().stream()
+                .filter(k -> k.status() == KeyStatus.ACTIVE)
+                .map(k -> k.expiringNotified() ? k.expiresAt() : k.expiresAt().minus(expiringNotice))
+                .min(Instant::compareTo);
+    }
+
     private static Decision refuse(Credential state, String commandId, Outcome outcome, String field, String message) {
         return new Decision(List.of(), List.of(), state, CommandReply.refused(commandId, outcome, field, message));
     }

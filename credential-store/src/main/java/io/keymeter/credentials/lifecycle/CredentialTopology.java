@@ -23,7 +23,7 @@ import org.apache.kafka.streams.state.Stores;
  *
  * <pre>
  * credential-commands ─▶ credential-command-handler ◀─▶ [credentials]
- *                             │ (+ wall-clock expiry check)
+ *                             │ (+ wall-clock expiry check) ◀─▶ [credential-expiry-index]
  *                             ├─▶ credential-events
  *                             ├─▶ api-keys
  *                             └─▶ credential-replies
@@ -35,16 +35,23 @@ public final class CredentialTopology {
     public static final String APP_NAME = "credential-store";
     /** The key store: credentialId → {@link Credential}. Queried by the HTTP layer. */
     public static final String STORE = "credentials";
+    /** Due time → credentialId, for the expiry check; derived from {@link #STORE}, so neither logged nor queried. */
+    static final String EXPIRY_INDEX = "credential-expiry-index";
     /** How often the wall-clock punctuator looks for keys to expire or to announce as expiring. */
     public static final Duration EXPIRY_CHECK_INTERVAL = Duration.ofSeconds(1);
 
+    /** Each commit closes the transaction that makes a reply and its key states visible to read_committed readers. */
+    private static final int COMMIT_INTERVAL_MS = 10;
+
     /**
-     * A low-volume, latency-bound app: commit every 10 ms (each commit closes the transaction that makes a reply and
-     * its key states visible to read_committed readers), send without lingering, and retry quickly when a new
-     * transaction's first send finds the previous one still completing (CONCURRENT_TRANSACTIONS).
+     * A low-volume, latency-bound app: commit every 10 ms; block in poll no longer than that (the stream thread
+     * commits only between polls, so a command processed less than 10 ms after the previous commit would otherwise
+     * stay uncommitted for the default poll.ms of 100 ms when nothing else arrives); send without lingering; and retry
+     * quickly when a new transaction's first send finds the previous one still completing (CONCURRENT_TRANSACTIONS).
      */
     public static final Map<String, Object> OVERRIDES = Map.of(
-            StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 10,
+            StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, COMMIT_INTERVAL_MS,
+            StreamsConfig.POLL_MS_CONFIG, COMMIT_INTERVAL_MS,
             StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0,
             StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG), 5);
 
@@ -58,12 +65,14 @@ public final class CredentialTopology {
         StreamsBuilder builder = new StreamsBuilder();
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.String(),
                 CredentialTopics.CREDENTIAL_SERDE));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EXPIRY_INDEX),
+                Serdes.String(), Serdes.String()).withLoggingDisabled());
 
         KStream<String, LifecycleOutput> outputs = builder
                 .stream(CredentialTopics.COMMANDS.name(), Consumed.with(CredentialTopics.COMMANDS.keySerde(),
                         CredentialTopics.COMMANDS.valueSerde()).withName("credential-commands-source"))
                 .process(() -> new CredentialCommandHandler(decider, EXPIRY_CHECK_INTERVAL),
-                        Named.as("credential-command-handler"), STORE);
+                        Named.as("credential-command-handler"), STORE, EXPIRY_INDEX);
 
         outputs.split(Named.as("credential-output-"))
                 .branch((k, v) -> v instanceof LifecycleOutput.Event, Branched.withConsumer(events -> events

@@ -51,6 +51,25 @@ class CredentialDeciderTest {
         assertThat(decider.checkExpiry(state, T0.plusSeconds(10)).changed()).isFalse();
     }
 
+    @Test
+    void theNextExpiryCheckIsDueExactlyWhenTheCheckWouldChangeTheCredential() {
+        Instant expiresAt = T0.plus(Duration.ofDays(30));
+        Credential state = withKeyInSlot1(expiresAt);
+        Instant notice = expiresAt.minus(Duration.ofDays(7));
+
+        assertThat(decider.nextExpiryCheck(state)).contains(notice);
+        assertThat(decider.checkExpiry(state, notice.minusMillis(1)).changed()).isFalse();
+        Decision announced = decider.checkExpiry(state, notice);
+        assertThat(announced.events()).singleElement().isInstanceOf(CredentialEvent.KeyExpiring.class);
+
+        assertThat(decider.nextExpiryCheck(announced.state())).contains(expiresAt);
+        assertThat(decider.checkExpiry(announced.state(), expiresAt.minusMillis(1)).changed()).isFalse();
+        Decision expired = decider.checkExpiry(announced.state(), expiresAt);
+        assertThat(expired.events()).singleElement().isInstanceOf(CredentialEvent.KeyExpired.class);
+
+        assertThat(decider.nextExpiryCheck(expired.state())).as("no active key, never due").isEmpty();
+    }
+
     private Credential withKeyInSlot1(Instant expiresAt) {
         Decision created = decider.decide(null, new CredentialCommand.CreateCredential("c0", "cred", "acme",
                 T0.plusSeconds(5), "n", List.of("premium:user:basemaps"), List.of(), List.of()), T0);

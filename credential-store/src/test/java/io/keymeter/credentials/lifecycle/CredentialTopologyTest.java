@@ -346,6 +346,31 @@ class CredentialTopologyTest {
         assertThat(apiKeys.isEmpty()).as("still active, nothing to republish").isTrue();
     }
 
+    @Test
+    void aMassExpiryIsPublishedOverSuccessivePunctuationsEachKeyOnce() {
+        int credentials = CredentialCommandHandler.MAX_CHECKS_PER_PUNCTUATION + 50;
+        Instant expiresAt = START.plus(Duration.ofDays(1));
+        for (int i = 0; i < credentials; i++) {
+            credentialId = UUID.randomUUID().toString();
+            created();
+            send(generate(1, ApiKeys.generate(), expiresAt));
+        }
+        drain();
+
+        driver.advanceWallClockTime(Duration.ofDays(1).plusSeconds(1));
+        List<ApiKeyState> first = apiKeys.readValuesToList();
+        driver.advanceWallClockTime(Duration.ofSeconds(1));
+        List<ApiKeyState> second = apiKeys.readValuesToList();
+        driver.advanceWallClockTime(Duration.ofSeconds(1));
+
+        assertThat(first).hasSize(CredentialCommandHandler.MAX_CHECKS_PER_PUNCTUATION);
+        assertThat(second).hasSize(50);
+        assertThat(apiKeys.isEmpty()).as("each key once").isTrue();
+        assertThat(events.readValuesToList()).hasSize(credentials)
+                .allSatisfy(e -> assertThat(e).isInstanceOf(CredentialEvent.KeyExpired.class));
+        assertThat(first).extracting(ApiKeyState::status).containsOnly(KeyStatus.EXPIRED);
+    }
+
     // ---- delete credentials
 
     @Test

@@ -1,0 +1,70 @@
+package io.keymeter.credentials.lifecycle;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * Which credentials the wall-clock check must look at: {@code <due epoch ms, 19 digits>|<credentialId>} →
+ * credentialId, ordered by due time, so a check reads only what is due instead of the whole credentials store.
+ * Derived data: not changelogged, rebuilt from the credentials store whenever the task starts.
+ */
+final class ExpiryIndex {
+
+    private final KeyValueStore<String, String> index;
+    private final CredentialDecider decider;
+
+    ExpiryIndex(KeyValueStore<String, String> index, CredentialDecider decider) {
+        this.index = index;
+        this.decider = decider;
+    }
+
+    /** Drops whatever a previous run left and indexes every stored credential. */
+    void rebuild(KeyValueStore<String, Credential> credentials) {
+        // store iterators are safe from concurrent modification (KeyValueStore contract): no key list in memory
+        try (KeyValueIterator<String, String> all = index.all()) {
+            all.forEachRemaining(entry -> index.delete(entry.key));
+        }
+        try (KeyValueIterator<String, Credential> all = credentials.all()) {
+            all.forEachRemaining(entry -> update(entry.key, null, entry.value));
+        }
+    }
+
+    /** Moves a credential's entry from its previous state's due time to its new one (null state: none). */
+    void update(String credentialId, Credential before, Credential after) {
+        Optional<String> from = dueKey(credentialId, before);
+        Optional<String> to = dueKey(credentialId, after);
+        if (from.equals(to)) {
+            return;
+        }
+        from.ifPresent(index::delete);
+        to.ifPresent(key -> index.put(key, credentialId));
+    }
+
+    /** The ids of at most {@code limit} credentials due at or before {@code now}, earliest first. */
+    List<String> due(Instant now, int limit) {
+        List<String> ids = new ArrayList<>();
+        // every key of a due time ≤ now sorts below the bare prefix of now + 1 ms
+        try (KeyValueIterator<String, String> due = index.range(null, prefix(now.toEpochMilli() + 1))) {
+            while (due.hasNext() && ids.size() < limit) {
+                KeyValue<String, String> entry = due.next();
+                ids.add(entry.value);
+            }
+        }
+        return ids;
+    }
+
+    private Optional<String> dueKey(String credentialId, Credential state) {
+        return state == null ? Optional.empty()
+                : decider.nextExpiryCheck(state).map(at -> prefix(at.toEpochMilli()) + credentialId);
+    }
+
+    /** Fixed width, so the string order of the keys is the order of the due times (before 1970: first). */
+    private static String prefix(long epochMs) {
+        return String.format("%019d|", Math.max(0, epochMs));
+    }
+}

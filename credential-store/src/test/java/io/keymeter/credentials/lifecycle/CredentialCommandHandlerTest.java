@@ -1,0 +1,65 @@
+package io.keymeter.credentials.lifecycle;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.keymeter.events.ApiKeys;
+import io.keymeter.events.CredentialEvent;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The expiry index across a task (re)start, which TopologyTestDriver cannot show: it never keeps state. */
+class CredentialCommandHandlerTest {
+
+    private static final Instant T0 = Instant.parse("2026-11-26T10:00:00Z");
+
+    private final CredentialDecider decider = new CredentialDecider(Duration.ofDays(7));
+    private final MockProcessorContext<String, LifecycleOutput> context = new MockProcessorContext<>();
+    private KeyValueStore<String, Credential> credentials;
+    private KeyValueStore<String, String> index;
+
+    @BeforeEach
+    void setUp() {
+        credentials = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(CredentialTopology.STORE),
+                Serdes.String(), CredentialTopics.CREDENTIAL_SERDE).withLoggingDisabled().build();
+        index = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(CredentialTopology.EXPIRY_INDEX),
+                Serdes.String(), Serdes.String()).withLoggingDisabled().build();
+        credentials.init(context.getStateStoreContext(), credentials);
+        index.init(context.getStateStoreContext(), index);
+        context.addStateStore(credentials);
+        context.addStateStore(index);
+    }
+
+    @Test
+    void aCredentialStoredBeforeTheTaskStartsIsIndexedAndExpires() {
+        credentials.put("cred", withKey(T0.plus(Duration.ofDays(1))));
+        index.put("stale entry of a credential that no longer exists", "gone");
+
+        new CredentialCommandHandler(decider, Duration.ofSeconds(1)).init(context);
+        punctuateAt(T0.plus(Duration.ofDays(1)));
+
+        List<CredentialEvent> events = context.forwarded().stream().map(f -> f.record().value())
+                .filter(LifecycleOutput.Event.class::isInstance).map(v -> ((LifecycleOutput.Event) v).event()).toList();
+        assertThat(events).singleElement().isInstanceOf(CredentialEvent.KeyExpired.class);
+        assertThat(index.approximateNumEntries()).as("stale entry dropped, expired key no longer due").isZero();
+    }
+
+    private void punctuateAt(Instant now) {
+        context.setCurrentSystemTimeMs(now.toEpochMilli());
+        context.scheduledPunctuators().get(0).getPunctuator().punctuate(now.toEpochMilli());
+    }
+
+    private Credential withKey(Instant expiresAt) {
+        Credential created = decider.decide(null, new CredentialCommand.CreateCredential("c0", "cred", "acme",
+                T0.plusSeconds(5), "n", List.of("premium:user:basemaps"), List.of(), List.of()), T0).state();
+        ApiKeys.GeneratedKey key = ApiKeys.generate();
+        return decider.decide(created, new CredentialCommand.GenerateKey("c1", "cred", "acme", T0.plusSeconds(5), 1,
+                key.keyId(), key.secretHash(), expiresAt), T0).state();
+    }
+}
