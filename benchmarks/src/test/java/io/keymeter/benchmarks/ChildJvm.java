@@ -34,6 +34,10 @@ final class ChildJvm implements AutoCloseable {
         return new ChildJvm(p, started);
     }
 
+    long pid() {
+        return process.pid();
+    }
+
     boolean isAlive() {
         return process.isAlive();
     }

@@ -2,7 +2,6 @@ package io.keymeter.benchmarks;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.keymeter.app.KeymeterApplication;
 import io.keymeter.events.ApiKeyState;
 import io.keymeter.events.ApiKeys;
 import io.keymeter.events.KeyStatus;
@@ -11,16 +10,10 @@ import io.keymeter.events.Topic;
 import io.keymeter.events.Topics;
 import io.keymeter.metering.MeteringSettings;
 import io.keymeter.metering.MeteringTopology;
-import io.keymeter.metering.verify.Verifier;
-import io.keymeter.metering.verify.VerifyRequest;
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.kafka.KafkaTopics;
 import io.keymeter.platform.streams.StreamsFactory;
 import io.keymeter.testsupport.SharedKafka;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,22 +24,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
-import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.admin.RecordsToDelete;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -54,13 +40,11 @@ import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Produced;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.builder.SpringApplicationBuilder;
-import org.springframework.context.ConfigurableApplicationContext;
 
 /**
  * Metering throughput against a plain pass-through topology over the same pre-loaded requests (same run, same
- * exactly-once configuration, 6 partitions, 10k keys), then {@code /v1/verify} latency at a fixed rate and the
- * propagation of an invalidation to {@code /v1/verify}.
+ * exactly-once configuration, 6 partitions, 10k keys). {@code /v1/verify} latency and invalidation propagation are
+ * in {@link VerifyBenchmark}.
  * <p>
  * {@code -Dbench.requests=} sets the number of requests (default 5,000,000).
  */
@@ -69,13 +53,7 @@ class MeteringBenchmark {
     private static final int KEYS = 10_000;
     private static final int PARTITIONS = 6;
     private static final long REQUESTS = Long.getLong("bench.requests", 5_000_000L);
-    private static final int VERIFY_RATE = 2_000;
-    private static final Duration VERIFY_WARMUP = Duration.ofSeconds(3);
-    private static final Duration VERIFY_MEASURE = Duration.ofSeconds(10);
-    private static final int PROPAGATIONS = 200;
-    private static final int VERIFY_CLIENTS = 16;
     private static final String PASS_THROUGH_OUT = "bench.pass-through-out";
-    private static final String GATEWAY_TOKEN = "bench-gateway-token";
 
     private final String bootstrap = SharedKafka.bootstrapServers();
     private final Instant now = Instant.now();
@@ -105,14 +83,6 @@ class MeteringBenchmark {
         double meteredNoGrace = run("bench-metering-no-grace", noGrace, properties, Map.of());
         Figures.print("metering.topology.join-grace-0.throughput", meteredNoGrace, "records/s");
         Figures.ratio("metering.topology.join-grace-0.vs.pass-through", meteredNoGrace, baseline);
-
-        deleteRequests(); // the app's own metering topology should not compete with the verify measurements
-        try (ConfigurableApplicationContext app = startApp(dataDir.resolve("app"))) {
-            int port = Integer.parseInt(app.getEnvironment().getProperty("local.server.port"));
-            verifyLatency(port);
-            verifyInProcess(app.getBean(Verifier.class));
-            invalidationPropagation(port);
-        }
     }
 
     // --- throughput ---------------------------------------------------------------------------------------------
@@ -156,131 +126,6 @@ class MeteringBenchmark {
             streams.close(Duration.ofSeconds(30));
             return rate;
         }
-    }
-
-    // --- verify -------------------------------------------------------------------------------------------------
-
-    /** Open loop: requests are issued on a fixed schedule by a pool of clients, whatever the previous answers took. */
-    private void verifyLatency(int port) throws Exception {
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        Random random = new Random(7);
-        long interval = TimeUnit.SECONDS.toNanos(1) / VERIFY_RATE;
-        int warmup = (int) (VERIFY_WARMUP.toSeconds() * VERIFY_RATE);
-        int total = warmup + (int) (VERIFY_MEASURE.toSeconds() * VERIFY_RATE);
-        long[] service = new long[total];
-        long[] fromSchedule = new long[total];
-        AtomicInteger invalid = new AtomicInteger();
-        ExecutorService clients = Executors.newFixedThreadPool(VERIFY_CLIENTS);
-        long start = System.nanoTime();
-        for (int i = 0; i < total; i++) {
-            long scheduled = start + i * interval;
-            long wait;
-            while ((wait = scheduled - System.nanoTime()) > 0) {
-                LockSupport.parkNanos(wait);
-            }
-            int index = i;
-            HttpRequest request = verifyRequest(port, keys.get(random.nextInt(KEYS)).apiKey());
-            clients.execute(() -> {
-                long sent = System.nanoTime();
-                try {
-                    HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
-                    if (response.statusCode() != 200 || !response.body().contains("\"valid\":true")) {
-                        invalid.incrementAndGet();
-                    }
-                } catch (Exception e) {
-                    invalid.incrementAndGet();
-                }
-                long done = System.nanoTime();
-                service[index] = done - sent;
-                fromSchedule[index] = done - scheduled;
-            });
-        }
-        clients.shutdown();
-        assertThat(clients.awaitTermination(2, TimeUnit.MINUTES)).isTrue();
-        double achieved = total / seconds(System.nanoTime() - start);
-        assertThat(invalid.get()).as("answers other than valid").isZero();
-        long[] measuredService = java.util.Arrays.copyOfRange(service, warmup, total);
-        long[] measuredSchedule = java.util.Arrays.copyOfRange(fromSchedule, warmup, total);
-        Figures.print("verify.rate.achieved", achieved, "requests/s");
-        Figures.print("verify.latency.p50", Figures.percentile(measuredService, 50) / 1e6, "ms");
-        Figures.print("verify.latency.p99", Figures.percentile(measuredService, 99) / 1e6, "ms");
-        Figures.print("verify.latency.p99.from-schedule", Figures.percentile(measuredSchedule, 99) / 1e6, "ms");
-    }
-
-    /** The verify decision itself (key parse and hash, cache lookup, validator), without HTTP. */
-    private void verifyInProcess(Verifier verifier) {
-        Random random = new Random(11);
-        int total = 200_000;
-        int warmup = 50_000;
-        long[] samples = new long[total - warmup];
-        for (int i = 0; i < total; i++) {
-            VerifyRequest request = new VerifyRequest(keys.get(random.nextInt(KEYS)).apiKey(), "basemaps", null, null);
-            long start = System.nanoTime();
-            boolean valid = verifier.verify(request).valid();
-            long took = System.nanoTime() - start;
-            assertThat(valid).isTrue();
-            if (i >= warmup) {
-                samples[i - warmup] = took;
-            }
-        }
-        Figures.print("verify.in-process.p50", Figures.percentile(samples, 50) / 1e3, "us");
-        Figures.print("verify.in-process.p99", Figures.percentile(samples, 99) / 1e3, "us");
-    }
-
-    /** From the acknowledged write of an invalidated key state to the first {@code /v1/verify} answering invalidated. */
-    private void invalidationPropagation(int port) throws Exception {
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        long[] samples = new long[PROPAGATIONS];
-        try (KafkaProducer<String, ApiKeyState> producer = producer(Topics.API_KEYS)) {
-            for (int i = 0; i < PROPAGATIONS; i++) {
-                ApiKeys.GeneratedKey key = keys.get(i);
-                HttpResponse<String> before = http.send(verifyRequest(port, key.apiKey()), HttpResponse.BodyHandlers.ofString());
-                assertThat(before.body()).contains("\"valid\":true");
-                producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), key.keyId(),
-                        state(key, i, KeyStatus.INVALIDATED, Instant.now()))).get();
-                long acknowledged = System.nanoTime();
-                long deadline = acknowledged + TimeUnit.SECONDS.toNanos(10);
-                while (true) {
-                    String body = http.send(verifyRequest(port, key.apiKey()), HttpResponse.BodyHandlers.ofString()).body();
-                    if (body.contains("\"reason\":\"invalidated\"")) {
-                        samples[i] = System.nanoTime() - acknowledged;
-                        break;
-                    }
-                    assertThat(System.nanoTime()).as("invalidation reaches /v1/verify").isLessThan(deadline);
-                }
-            }
-        }
-        Figures.print("verify.invalidation-propagation.p50", Figures.percentile(samples, 50) / 1e6, "ms");
-        Figures.print("verify.invalidation-propagation.p99", Figures.percentile(samples, 99) / 1e6, "ms");
-        Figures.print("verify.invalidation-propagation.max", Figures.percentile(samples, 100) / 1e6, "ms");
-    }
-
-    private static HttpRequest verifyRequest(int port, String apiKey) {
-        String body = "{\"apiKey\":\"" + apiKey + "\",\"service\":\"basemaps\"}";
-        return HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v1/verify"))
-                .header("Authorization", "Bearer " + GATEWAY_TOKEN).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
-    }
-
-    private ConfigurableApplicationContext startApp(Path dataDir) {
-        Map<String, Object> props = new HashMap<>();
-        props.put("keymeter.roles", "metering");
-        props.put("spring.kafka.bootstrap-servers", bootstrap);
-        props.put("server.port", "0");
-        props.put("keymeter.data-dir", dataDir.toString());
-        props.put("keymeter.gateway-tokens[0]", GATEWAY_TOKEN);
-        props.put("keymeter.accounts[0].id", "bench");
-        props.put("keymeter.accounts[0].token", "bench-account-token");
-        props.put("logging.level.root", "WARN");
-        ConfigurableApplicationContext app = new SpringApplicationBuilder(KeymeterApplication.class).properties(props).run();
-        io.keymeter.metering.verify.KeyStateCache cache = app.getBean(io.keymeter.metering.verify.KeyStateCache.class);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!cache.caughtUp() || (cache.size() < KEYS && System.nanoTime() < deadline)) {
-            assertThat(System.nanoTime()).as("verify cache catches up").isLessThan(deadline);
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
-        }
-        Figures.print("verify.cache.keys", cache.size(), "keys");
-        return app;
     }
 
     // --- data -------------------------------------------------------------------------------------------------
@@ -350,20 +195,6 @@ class MeteringBenchmark {
     private void failOnError(org.apache.kafka.clients.producer.RecordMetadata metadata, Exception error) {
         if (error != null) {
             sendFailures.incrementAndGet();
-        }
-    }
-
-    private void deleteRequests() throws Exception {
-        try (Admin admin = admin()) {
-            List<TopicPartition> partitions = new ArrayList<>();
-            for (int p = 0; p < PARTITIONS; p++) {
-                partitions.add(new TopicPartition(Topics.REQUESTS.name(), p));
-            }
-            Map<TopicPartition, Long> ends = admin.listOffsets(partitions.stream()
-                            .collect(Collectors.toMap(tp -> tp, tp -> OffsetSpec.latest()))).all().get()
-                    .entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
-            admin.deleteRecords(ends.entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey,
-                    e -> RecordsToDelete.beforeOffset(e.getValue())))).all().get();
         }
     }
 

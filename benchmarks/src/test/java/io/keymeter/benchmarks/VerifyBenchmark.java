@@ -1,0 +1,223 @@
+package io.keymeter.benchmarks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.keymeter.app.KeymeterApplication;
+import io.keymeter.events.ApiKeys;
+import io.keymeter.events.Json;
+import io.keymeter.metering.verify.KeyStateCache;
+import io.keymeter.metering.verify.Verifier;
+import io.keymeter.metering.verify.VerifyRequest;
+import io.keymeter.testsupport.SharedKafka;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+import org.apache.hc.client5.http.async.methods.SimpleHttpRequest;
+import org.apache.hc.client5.http.async.methods.SimpleRequestBuilder;
+import org.apache.hc.core5.http.ContentType;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * {@code POST /v1/verify} at a fixed 2,000 requests/s (open loop, see {@link OpenLoopLoad}) and the propagation of an
+ * invalidation to {@code /v1/verify}, end to end, on one app with the credential-store and metering roles.
+ * <p>
+ * Baselines in the same run: the verify decision in process ({@link Verifier#verify}, no HTTP), and an HTTP round
+ * trip of a trivial endpoint ({@code GET /actuator/info}, an empty JSON object; a 404 would log a warning per
+ * request) at the same rate over the same client, so the cost of the HTTP stack itself is visible.
+ * <p>
+ * Invalidation: from the moment {@code POST …/keys/{slot}/invalidate} returns to the first {@code /v1/verify}
+ * answering {@code invalidated}, polling in a tight loop.
+ * <p>
+ * {@code -Dverify.rate=} (default 2000), {@code -Dverify.seconds=} measured seconds per run (default 20),
+ * {@code -Drounds=} interleaved rounds of baseline and verify (default 2), {@code -Dverify.connections=} (default 8).
+ */
+class VerifyBenchmark {
+
+    private static final int KEYS = 10_000;
+    private static final int RATE = Integer.getInteger("verify.rate", 2_000);
+    private static final Duration WARMUP = Duration.ofSeconds(5);
+    private static final Duration MEASURE = Duration.ofSeconds(Integer.getInteger("verify.seconds", 20));
+    private static final int ROUNDS = Integer.getInteger("rounds", 2);
+    private static final int CONNECTIONS = Integer.getInteger("verify.connections", 8);
+    private static final int PROPAGATION_WARMUP = 20;
+    private static final int PROPAGATIONS = 200;
+    private static final String GATEWAY_TOKEN = "bench-gateway-token";
+    private static final String ACCOUNT_TOKEN = "bench-account-token";
+
+    private final List<ApiKeys.GeneratedKey> keys = new ArrayList<>();
+
+    @Test
+    void verifyLatencyAndInvalidationPropagation() throws Exception {
+        String bootstrap = SharedKafka.bootstrapServers();
+        try (ConfigurableApplicationContext app = new SpringApplicationBuilder(KeymeterApplication.class)
+                // command-line arguments: they win over application.yml (server.port 8080 there)
+                .run("--spring.kafka.bootstrap-servers=" + bootstrap,
+                        "--keymeter.data-dir=" + Files.createTempDirectory("keymeter-verify-bench"),
+                        "--keymeter.roles=credential-store,metering",
+                        "--keymeter.accounts[0].id=bench",
+                        "--keymeter.accounts[0].token=" + ACCOUNT_TOKEN,
+                        "--keymeter.gateway-tokens[0]=" + GATEWAY_TOKEN,
+                        "--server.port=0",
+                        "--logging.level.root=WARN")) {
+            String base = "http://localhost:" + app.getEnvironment().getProperty("local.server.port");
+            KeyStates.publish(bootstrap, 0, KEYS, keys::add); // the app has created the topics by now
+            KeyStateCache cache = app.getBean(KeyStateCache.class);
+            await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> cache.caughtUp() && cache.size() >= KEYS);
+            Figures.print("verify.cache.keys", cache.size(), "keys");
+
+            verifyLatency(base);
+            verifyInProcess(app.getBean(Verifier.class));
+            invalidationPropagation(base);
+        }
+    }
+
+    // --- /v1/verify at a fixed rate -------------------------------------------------------------------------------
+
+    private void verifyLatency(String base) throws Exception {
+        Random random = new Random(7);
+        URI verify = URI.create(base + "/v1/verify");
+        URI info = URI.create(base + "/actuator/info");
+        try (OpenLoopLoad load = new OpenLoopLoad(CONNECTIONS)) {
+            // JIT warm-up of server and client at the same rate, not reported: a cold first round fell behind
+            load.run("warm-up", RATE, WARMUP, WARMUP, i -> SimpleRequestBuilder.get(info).build(), answer -> true);
+            load.run("warm-up", RATE, WARMUP, WARMUP,
+                    i -> verifyRequest(verify, keys.get(random.nextInt(KEYS)).apiKey()), answer -> true);
+            for (int round = 1; round <= ROUNDS; round++) {
+                OpenLoopLoad.Result trivial = load.run("round " + round + " http-info", RATE, WARMUP, MEASURE,
+                        i -> SimpleRequestBuilder.get(info).build(), answer -> answer.getCode() == 200);
+                OpenLoopLoad.Result verified = load.run("round " + round + " verify", RATE, WARMUP, MEASURE,
+                        i -> verifyRequest(verify, keys.get(random.nextInt(KEYS)).apiKey()),
+                        answer -> answer.getCode() == 200 && answer.getBodyText().contains("\"valid\":true"));
+                trivial.print();
+                verified.print();
+                ratio("round " + round + " verify / http-info, response p50", verified.responseTime(),
+                        trivial.responseTime(), 50);
+                ratio("round " + round + " verify / http-info, response p99", verified.responseTime(),
+                        trivial.responseTime(), 99);
+                assertThat(trivial.failed()).as("GET /actuator/info answered other than 200").isZero();
+                assertThat(verified.failed()).as("verify answers other than valid").isZero();
+            }
+        }
+    }
+
+    private static SimpleHttpRequest verifyRequest(URI verify, String apiKey) {
+        return SimpleRequestBuilder.post(verify).addHeader("Authorization", "Bearer " + GATEWAY_TOKEN)
+                .setBody("{\"apiKey\":\"" + apiKey + "\",\"service\":\"basemaps\"}", ContentType.APPLICATION_JSON)
+                .build();
+    }
+
+    private static void ratio(String name, Histogram value, Histogram baseline, double percentile) {
+        Figures.ratio(name, value.getValueAtPercentile(percentile), baseline.getValueAtPercentile(percentile));
+    }
+
+    /** The verify decision itself (key parse and hash, cache lookup, validator), without HTTP. */
+    private void verifyInProcess(Verifier verifier) {
+        Random random = new Random(11);
+        int total = 200_000;
+        int warmup = 50_000;
+        long[] samples = new long[total - warmup];
+        for (int i = 0; i < total; i++) {
+            VerifyRequest request = new VerifyRequest(keys.get(random.nextInt(KEYS)).apiKey(), "basemaps", null, null);
+            long start = System.nanoTime();
+            boolean valid = verifier.verify(request).valid();
+            long took = System.nanoTime() - start;
+            assertThat(valid).isTrue();
+            if (i >= warmup) {
+                samples[i - warmup] = took;
+            }
+        }
+        Figures.print("verify.in-process.p50", Figures.percentile(samples, 50) / 1e3, "us");
+        Figures.print("verify.in-process.p99", Figures.percentile(samples, 99) / 1e3, "us");
+        Figures.print("verify.in-process.p99.9", Figures.percentile(samples, 99.9) / 1e3, "us");
+    }
+
+    // --- invalidation, end to end -----------------------------------------------------------------------------------
+
+    /**
+     * Per round: a new key on slot 1 over HTTP (its 201 carries the plaintext key), wait until {@code /v1/verify}
+     * answers valid, then {@code POST …/keys/1/invalidate}; from the moment that returns, {@code /v1/verify} in a
+     * tight loop until it answers {@code invalidated}. One sequential connection (the JDK client) for all of it.
+     */
+    private void invalidationPropagation(String base) throws Exception {
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        // the first transaction of a fresh credential store can take longer than its 5 s reply deadline when loaded
+        String created = await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> call(http,
+                base + "/v1/credentials", "{\"name\":\"bench\",\"privileges\":[\"premium:user:basemaps\"]}", 201),
+                body -> body != null);
+        String id = Json.mapper().readTree(created).get("id").asString();
+        String generate = "{\"slot\":1,\"expiresAt\":\"" + Instant.now().plus(Duration.ofDays(30)) + "\"}";
+        long[] propagation = new long[PROPAGATIONS];
+        long[] invalidateCall = new long[PROPAGATIONS];
+        long[] newKeyVisible = new long[PROPAGATIONS];
+        long polls = 0;
+        for (int i = -PROPAGATION_WARMUP; i < PROPAGATIONS; i++) {
+            String apiKey = Json.mapper().readTree(call(http, base + "/v1/credentials/" + id + "/keys", generate, 201))
+                    .get("apiKey").asString();
+            long issued = System.nanoTime();
+            long valid = pollVerify(http, base, apiKey, "\"valid\":true", issued);
+            long before = System.nanoTime();
+            call(http, base + "/v1/credentials/" + id + "/keys/1/invalidate", null, 200);
+            long returned = System.nanoTime();
+            long seen = pollVerify(http, base, apiKey, "\"reason\":\"invalidated\"", returned);
+            if (i >= 0) {
+                propagation[i] = seen - returned;
+                invalidateCall[i] = returned - before;
+                newKeyVisible[i] = valid - issued;
+            }
+        }
+        report("verify.invalidation-propagation", propagation); // invalidate returned -> verify answers invalidated
+        report("verify.invalidate-call", invalidateCall); // the POST .../invalidate round trip itself
+        report("verify.new-key-visible", newKeyVisible); // key generation 201 returned -> verify answers valid
+    }
+
+    /** Calls {@code /v1/verify} back to back until the answer contains {@code expected}; the time it did. */
+    private static long pollVerify(HttpClient http, String base, String apiKey, String expected, long from)
+            throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/v1/verify"))
+                .header("Authorization", "Bearer " + GATEWAY_TOKEN).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"apiKey\":\"" + apiKey + "\",\"service\":\"basemaps\"}"))
+                .build();
+        long deadline = from + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            HttpResponse<String> answer = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            if (answer.body().contains(expected)) {
+                return System.nanoTime();
+            }
+            assertThat(System.nanoTime()).as("/v1/verify answers " + expected + " within 30 s").isLessThan(deadline);
+        }
+    }
+
+    private static void report(String name, long[] nanos) {
+        Figures.print(name + " p50", Figures.percentile(nanos, 50) / 1e6, "ms");
+        Figures.print(name + " p99", Figures.percentile(nanos, 99) / 1e6, "ms");
+        Figures.print(name + " max", Figures.percentile(nanos, 100) / 1e6, "ms");
+    }
+
+    private static String call(HttpClient http, String url, String json, int expected) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url))
+                .header("Authorization", "Bearer " + ACCOUNT_TOKEN).timeout(Duration.ofSeconds(10));
+        request.POST(json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
+        if (json != null) {
+            request.header("Content-Type", "application/json");
+        }
+        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != expected) {
+            throw new IllegalStateException("POST " + url + " answered " + response.statusCode() + ": " + response.body());
+        }
+        return response.body();
+    }
+}
