@@ -70,7 +70,8 @@ public final class MeteringTopology {
 
         // versioned: a request is judged by the key's state at its own timestamp, however late it arrives
         builder.table(Topics.API_KEYS.name(),
-                Consumed.with(Topics.API_KEYS.keySerde(), Topics.API_KEYS.valueSerde()).withName("api-keys-source"),
+                // the source's serde is the store's too (a source table keeps the Consumed serdes)
+                Consumed.with(Topics.API_KEYS.keySerde(), MeteringSerdes.KEY_STATE).withName("api-keys-source"),
                 Materialized.<String, ApiKeyState>as(
                                 Stores.persistentVersionedKeyValueStore(API_KEYS_STORE, settings.historyRetention()))
                         .withKeySerde(Topics.API_KEYS.keySerde()).withValueSerde(MeteringSerdes.KEY_STATE));
