@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.keymeter.app.KeymeterApplication;
 import io.keymeter.events.ApiKeys;
 import io.keymeter.events.Topics;
+import io.keymeter.platform.kafka.KafkaTopics;
 import io.keymeter.testsupport.SharedKafka;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -25,8 +26,8 @@ import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
 import org.junit.jupiter.api.Test;
@@ -202,9 +203,8 @@ class MemoryBenchmark {
             for (int p = 0; p < PARTITIONS; p++) {
                 partitions.add(new TopicPartition(Topics.API_KEYS.name(), p));
             }
-            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-            partitions.forEach(tp -> latest.put(tp, OffsetSpec.latest()));
-            long end = admin.listOffsets(latest).all().get().values().stream().mapToLong(o -> o.offset()).sum();
+            long end = KafkaTopics.endOffsets(admin, List.of(Topics.API_KEYS.name()), IsolationLevel.READ_UNCOMMITTED,
+                    Duration.ofSeconds(30)).values().stream().mapToLong(Long::longValue).sum();
             await(app, "metering commits every key state", () -> {
                 Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(METERING_GROUP)
                         .partitionsToOffsetAndMetadata().get();

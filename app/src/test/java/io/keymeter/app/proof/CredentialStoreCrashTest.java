@@ -12,6 +12,7 @@ import io.keymeter.events.KeyStatus;
 import io.keymeter.events.Topics;
 import io.keymeter.kafka.EmbeddedKafkaBroker;
 import io.keymeter.testsupport.TopicReader;
+import io.keymeter.platform.kafka.KafkaTopics;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -42,8 +43,6 @@ import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.ListOffsetsOptions;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
@@ -199,12 +198,10 @@ class CredentialStoreCrashTest {
 
         /** Some partition of the replies (every command has one) has records above its last stable offset. */
         private boolean transactionOpen() throws Exception {
-            Map<TopicPartition, OffsetSpec> latest = admin.describeTopics(List.of(Topics.CREDENTIAL_REPLIES))
-                    .allTopicNames().get().get(Topics.CREDENTIAL_REPLIES).partitions().stream().collect(Collectors.toMap(
-                            p -> new TopicPartition(Topics.CREDENTIAL_REPLIES, p.partition()), p -> OffsetSpec.latest()));
-            var stable = admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all().get();
-            var end = admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_UNCOMMITTED)).all().get();
-            return latest.keySet().stream().anyMatch(tp -> stable.get(tp).offset() < end.get(tp).offset());
+            List<String> replies = List.of(Topics.CREDENTIAL_REPLIES);
+            Map<TopicPartition, Long> stable = KafkaTopics.endOffsets(admin, replies, IsolationLevel.READ_COMMITTED, Duration.ofSeconds(30));
+            Map<TopicPartition, Long> end = KafkaTopics.endOffsets(admin, replies, IsolationLevel.READ_UNCOMMITTED, Duration.ofSeconds(30));
+            return end.keySet().stream().anyMatch(tp -> stable.get(tp) < end.get(tp));
         }
 
         @Override

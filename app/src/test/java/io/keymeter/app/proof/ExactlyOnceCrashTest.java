@@ -9,6 +9,7 @@ import io.keymeter.events.RequestLog;
 import io.keymeter.events.Topics;
 import io.keymeter.events.UsageDaily;
 import io.keymeter.kafka.EmbeddedKafkaBroker;
+import io.keymeter.platform.kafka.KafkaTopics;
 import io.keymeter.testsupport.TopicReader;
 import io.keymeter.testsupport.load.Ledger;
 import io.keymeter.testsupport.load.LoadGenerator;
@@ -30,9 +31,6 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.ListOffsetsOptions;
-import org.apache.kafka.clients.admin.ListOffsetsResult;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -210,11 +208,8 @@ class ExactlyOnceCrashTest {
     /** End of a topic's log, uncommitted transactional records included. */
     private static long logEnd(EmbeddedKafkaBroker broker, String topic) throws Exception {
         try (Admin admin = admin(broker)) {
-            Map<TopicPartition, OffsetSpec> latest = admin.describeTopics(List.of(topic)).allTopicNames().get()
-                    .get(topic).partitions().stream()
-                    .collect(Collectors.toMap(p -> new TopicPartition(topic, p.partition()), p -> OffsetSpec.latest()));
-            return admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_UNCOMMITTED)).all().get()
-                    .values().stream().mapToLong(ListOffsetsResult.ListOffsetsResultInfo::offset).sum();
+            return KafkaTopics.endOffsets(admin, List.of(topic), IsolationLevel.READ_UNCOMMITTED, Duration.ofSeconds(30))
+                    .values().stream().mapToLong(Long::longValue).sum();
         }
     }
 

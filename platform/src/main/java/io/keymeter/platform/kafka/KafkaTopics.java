@@ -16,9 +16,11 @@ import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
@@ -127,11 +129,24 @@ public class KafkaTopics {
      */
     public static void awaitLeaders(Admin admin, Collection<String> topics, Duration timeout)
             throws ExecutionException, InterruptedException, TimeoutException {
+        endOffsets(admin, topics, IsolationLevel.READ_UNCOMMITTED, timeout);
+    }
+
+    /**
+     * The end offset of every partition of the topics, as its leader answers it: the log end for
+     * {@code READ_UNCOMMITTED}, the last stable offset (before any open transaction) for {@code READ_COMMITTED}.
+     */
+    public static Map<TopicPartition, Long> endOffsets(Admin admin, Collection<String> topics, IsolationLevel isolation,
+                                                       Duration timeout)
+            throws ExecutionException, InterruptedException, TimeoutException {
         Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
         admin.describeTopics(topics).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS).values()
                 .forEach(d -> d.partitions().forEach(p -> latest.put(new TopicPartition(d.name(), p.partition()),
                         OffsetSpec.latest())));
-        admin.listOffsets(latest).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        Map<TopicPartition, Long> ends = new HashMap<>();
+        admin.listOffsets(latest, new ListOffsetsOptions(isolation)).all()
+                .get(timeout.toMillis(), TimeUnit.MILLISECONDS).forEach((tp, info) -> ends.put(tp, info.offset()));
+        return ends;
     }
 
     static Map<String, String> configsOf(Topic<String, ?> topic, Duration retention) {
