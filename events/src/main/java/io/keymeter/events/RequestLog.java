@@ -18,6 +18,12 @@ public record RequestLog(
         String referrer,
         Instant timestamp) {
 
+    /** This request, stamped with the given event time if it carries none (its record time, when read). */
+    public RequestLog withTimestampIfMissing(long epochMillis) {
+        return timestamp != null ? this : new RequestLog(requestId, keyId, secretHash, service, operation, units, itemId,
+                referrer, Instant.ofEpochMilli(epochMillis));
+    }
+
     /** Without the secret hash: a hash of a secret never goes into a log line. */
     @Override
     public String toString() {

@@ -2,7 +2,6 @@ package io.keymeter.metering.enforcement;
 
 import io.keymeter.events.RequestLog;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.streams.KeyValue;
@@ -62,9 +61,7 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
         }
         if (request.timestamp() == null) {
             // judged and counted at its event time, which the timestamp extractor took from the record
-            request = new RequestLog(request.requestId(), request.keyId(), request.secretHash(), request.service(),
-                    request.operation(), request.units(), request.itemId(), request.referrer(),
-                    Instant.ofEpochMilli(record.timestamp()));
+            request = request.withTimestampIfMissing(record.timestamp());
             record = record.withValue(record.value().withLog(request));
         }
         String requestId = request.requestId();

@@ -4,7 +4,6 @@ import io.keymeter.events.ApiKeyState;
 import io.keymeter.events.RequestLog;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.TreeMap;
@@ -78,7 +77,7 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
             while (restored.hasNext()) {
                 KeyValue<Bytes, ArrivedRequest> entry = restored.next();
                 Slot slot = Slot.of(entry.key);
-                waiting.put(slot, withTimestamp(entry.value.log(), slot.timestamp()));
+                waiting.put(slot, entry.value.log().withTimestampIfMissing(slot.timestamp()));
                 observedStreamTime = Math.max(observedStreamTime, slot.timestamp());
             }
         }
@@ -120,12 +119,5 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
     private void judge(String keyId, RequestLog request, long timestamp) {
         VersionedRecord<ApiKeyState> state = keyId == null ? null : keys.get(keyId, timestamp);
         context.forward(new Record<>(keyId, joiner.apply(request, state == null ? null : state.value()), timestamp));
-    }
-
-    /** A request restored from its arrival bytes gets back the event time the extractor gave it. */
-    private static RequestLog withTimestamp(RequestLog request, long timestamp) {
-        return request.timestamp() != null ? request : new RequestLog(request.requestId(), request.keyId(),
-                request.secretHash(), request.service(), request.operation(), request.units(), request.itemId(),
-                request.referrer(), Instant.ofEpochMilli(timestamp));
     }
 }
