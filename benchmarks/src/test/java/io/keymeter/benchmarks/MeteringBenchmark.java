@@ -53,7 +53,15 @@ class MeteringBenchmark {
     private static final int KEYS = 10_000;
     private static final int PARTITIONS = 6;
     private static final long REQUESTS = Long.getLong("bench.requests", 5_000_000L);
+    /** {@code -Dbench.rounds=}: how many times each topology runs over the whole topic, in turn (default 1). */
+    private static final int ROUNDS = Integer.getInteger("bench.rounds", 1);
     private static final String PASS_THROUGH_OUT = "bench.pass-through-out";
+
+    /** {@code -Dbench.streams.<config>=<value>}: Kafka Streams settings for every topology of the run (both sides). */
+    private static final Map<String, Object> STREAMS_OVERRIDES = System.getProperties().stringPropertyNames().stream()
+            .filter(name -> name.startsWith("bench.streams."))
+            .collect(java.util.stream.Collectors.toMap(name -> name.substring("bench.streams.".length()),
+                    System::getProperty));
 
     private final String bootstrap = SharedKafka.bootstrapServers();
     private final Instant now = Instant.now();
@@ -72,17 +80,21 @@ class MeteringBenchmark {
         Figures.print("metering.preload.requests", REQUESTS, "records");
         Figures.print("metering.preload.rate", REQUESTS / seconds(System.nanoTime() - loadStart), "records/s");
 
-        Topology passThrough = passThrough();
-        double baseline = run("bench-pass-through", passThrough, properties, Map.of());
-        Figures.print("metering.pass-through.throughput", baseline, "records/s");
-        Topology metering = MeteringTopology.build(MeteringSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE));
-        double metered = run("bench-metering", metering, properties, Map.of());
-        Figures.print("metering.topology.throughput", metered, "records/s");
-        Figures.ratio("metering.topology.vs.pass-through", metered, baseline);
-        Topology noGrace = MeteringTopology.build(MeteringSettings.of(properties, Duration.ZERO));
-        double meteredNoGrace = run("bench-metering-no-grace", noGrace, properties, Map.of());
-        Figures.print("metering.topology.join-grace-0.throughput", meteredNoGrace, "records/s");
-        Figures.ratio("metering.topology.join-grace-0.vs.pass-through", meteredNoGrace, baseline);
+        for (int round = 1; round <= ROUNDS; round++) {
+            // each round runs all three over the whole topic; the first is also the JIT's warm-up, so compare rounds
+            String suffix = ROUNDS == 1 ? "" : ".round-" + round;
+            String app = ROUNDS == 1 ? "" : "-r" + round;
+            double baseline = run("bench-pass-through" + app, passThrough(), properties, Map.of());
+            Figures.print("metering.pass-through.throughput" + suffix, baseline, "records/s");
+            Topology metering = MeteringTopology.build(MeteringSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE));
+            double metered = run("bench-metering" + app, metering, properties, Map.of());
+            Figures.print("metering.topology.throughput" + suffix, metered, "records/s");
+            Figures.ratio("metering.topology.vs.pass-through" + suffix, metered, baseline);
+            Topology noGrace = MeteringTopology.build(MeteringSettings.of(properties, Duration.ZERO));
+            double meteredNoGrace = run("bench-metering-no-grace" + app, noGrace, properties, Map.of());
+            Figures.print("metering.topology.join-grace-0.throughput" + suffix, meteredNoGrace, "records/s");
+            Figures.ratio("metering.topology.join-grace-0.vs.pass-through" + suffix, meteredNoGrace, baseline);
+        }
     }
 
     // --- throughput ---------------------------------------------------------------------------------------------
@@ -99,7 +111,9 @@ class MeteringBenchmark {
     /** Records/s from RUNNING to every input offset committed. */
     private double run(String name, Topology topology, KeymeterProperties properties, Map<String, Object> overrides)
             throws Exception {
-        Properties config = StreamsFactory.config(Map.of("bootstrap.servers", bootstrap), properties, name, overrides);
+        Map<String, Object> base = new HashMap<>(STREAMS_OVERRIDES);
+        base.put("bootstrap.servers", bootstrap);
+        Properties config = StreamsFactory.config(base, properties, name, overrides);
         String groupId = config.getProperty("application.id");
         try (KafkaStreams streams = new KafkaStreams(topology, config); Admin admin = admin()) {
             streams.start();

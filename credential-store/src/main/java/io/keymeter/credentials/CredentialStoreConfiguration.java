@@ -30,8 +30,8 @@ public class CredentialStoreConfiguration {
     public static final String ADVERTISED_HOST = "keymeter.credentials.advertised-host";
 
     /**
-     * Commit interval of the credential store's exactly-once transactions, default 10 ms
-     * ({@link CredentialTopology#OVERRIDES}). Its own property because the topology's overrides win over
+     * Commit interval of the credential store's exactly-once transactions, default 0: commit as soon as a poll's
+     * commands are processed ({@link CredentialTopology#OVERRIDES}). Its own property because the topology's overrides win over
      * {@code spring.kafka.streams.properties.*} and {@code keymeter.streams.commit-interval}. Every reply waits for
      * its commit, so a longer interval slows every change (crash tests use it to keep transactions open).
      */
@@ -43,8 +43,8 @@ public class CredentialStoreConfiguration {
         Map<String, Object> overrides = new HashMap<>(CredentialTopology.OVERRIDES);
         Duration commitInterval = environment.getProperty(COMMIT_INTERVAL, Duration.class);
         if (commitInterval != null) {
-            if (commitInterval.isNegative() || commitInterval.isZero()) {
-                throw new IllegalArgumentException(COMMIT_INTERVAL + " must be positive, was " + commitInterval);
+            if (commitInterval.isNegative()) {
+                throw new IllegalArgumentException(COMMIT_INTERVAL + " must not be negative, was " + commitInterval);
             }
             overrides.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitInterval.toMillis());
         }

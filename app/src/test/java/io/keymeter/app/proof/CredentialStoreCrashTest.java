@@ -98,7 +98,7 @@ class CredentialStoreCrashTest {
                     "--spring.kafka.bootstrap-servers=" + broker.bootstrapServers(),
                     "--keymeter.data-dir=" + dir.resolve("credential-store"),
                     "--keymeter.accounts[0].id=" + ACCOUNT, "--keymeter.accounts[0].token=" + TOKEN,
-                    // the topology's own 10 ms wins over spring.kafka.streams.properties.commit.interval.ms
+                    // the topology's own 0 wins over spring.kafka.streams.properties.commit.interval.ms
                     "--" + CredentialStoreConfiguration.COMMIT_INTERVAL + "=PT1S",
                     "--spring.kafka.streams.properties.processing.guarantee=" + GUARANTEE,
                     "--spring.kafka.streams.properties.session.timeout.ms=6000",
