@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keymeter.events.UsageDaily;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
 import java.time.LocalDate;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Serde;
@@ -26,5 +29,32 @@ class UsageBinarySerdeTest {
         assertThat(serde.deserializer().deserialize("t", null)).isNull();
         assertThatThrownBy(() -> serde.deserializer().deserialize("t", new byte[] {9, 0})).isInstanceOf(SerializationException.class)
                 .hasMessageContaining("unknown usage format 9");
+    }
+
+    @Test
+    void readsFormatOneWrittenBeforeTheCompactForm() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(1);
+            out.writeUTF("acme");
+            out.writeUTF("cred-1");
+            out.writeUTF("routing");
+            out.writeLong(LocalDate.of(2026, 11, 30).toEpochDay());
+            out.writeLong(3);
+            out.writeLong(11);
+        }
+        assertThat(serde.deserializer().deserialize("t", bytes.toByteArray()))
+                .isEqualTo(new UsageDaily("acme", "cred-1", "routing", LocalDate.of(2026, 11, 30), 3, 11));
+    }
+
+    @Test
+    void aTruncatedRecordIsASerializationErrorNotAnIndexError() {
+        byte[] whole = serde.serializer().serialize("t",
+                new UsageDaily("acme", "cred-1", "routing", LocalDate.of(2026, 11, 30), 3, 11));
+        for (int length : new int[] {1, 3, 10, whole.length - 1}) {
+            byte[] cut = java.util.Arrays.copyOf(whole, length);
+            assertThatThrownBy(() -> serde.deserializer().deserialize("t", cut))
+                    .as("cut at %d bytes", length).isInstanceOf(SerializationException.class);
+        }
     }
 }
