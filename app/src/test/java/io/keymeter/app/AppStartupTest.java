@@ -87,6 +87,10 @@ class AppStartupTest {
         assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
                 "--keymeter.data-dir=" + dataDir, "--keymeter.keys.min-lifetime=P400D"))
                 .hasStackTraceContaining("min-lifetime");
+        assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
+                "--keymeter.data-dir=" + dataDir, "--keymeter.roles=credential-store",
+                "--keymeter.credentials.commit-interval=-PT1S"))
+                .hasStackTraceContaining("keymeter.credentials.commit-interval must not be negative");
     }
 
     private static ConfigurableApplicationContext start(String... args) {

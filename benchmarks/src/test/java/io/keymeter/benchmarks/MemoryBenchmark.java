@@ -7,6 +7,7 @@ import io.keymeter.events.ApiKeys;
 import io.keymeter.events.Topics;
 import io.keymeter.platform.kafka.KafkaTopics;
 import io.keymeter.testsupport.SharedKafka;
+import io.keymeter.testsupport.FreePorts;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -101,7 +102,7 @@ class MemoryBenchmark {
     }
 
     private Footprint measure(Path dir, String label, int keys, ApiKeys.GeneratedKey probe) throws Exception {
-        int port = ChildJvm.freePort();
+        int port = FreePorts.next();
         Path log = dir.resolve("app-" + label + ".log");
         String base = "http://localhost:" + port;
         try (ChildJvm app = ChildJvm.start(log, JVM, KeymeterApplication.class.getName(), List.of(

@@ -1,6 +1,7 @@
 package io.keymeter.benchmarks;
 
 import io.keymeter.app.KeymeterApplication;
+import io.keymeter.testsupport.FreePorts;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -28,7 +29,7 @@ class StartupBenchmark {
         for (int round = 1; round <= ROUNDS; round++) {
             double brokerSeconds;
             long brokerRss;
-            int brokerPort = ChildJvm.freePort();
+            int brokerPort = FreePorts.next();
             try (ChildJvm broker = ChildJvm.start(dir.resolve("broker.log"), JVM, BrokerOnly.class.getName(),
                     List.of(dir.resolve("broker-" + round).toString(), String.valueOf(brokerPort)))) {
                 while (!accepts(brokerPort)) {
@@ -38,7 +39,7 @@ class StartupBenchmark {
                 Thread.sleep(5000); // idle, as below: a settle time before reading RSS, not a wait for work
                 brokerRss = broker.rssBytes();
             }
-            int httpPort = ChildJvm.freePort();
+            int httpPort = FreePorts.next();
             double appSeconds;
             long appRss;
             try (ChildJvm app = ChildJvm.start(dir.resolve("app.log"), JVM, KeymeterApplication.class.getName(),

@@ -9,8 +9,7 @@ import io.keymeter.events.Json;
 import io.keymeter.events.Topics;
 import io.keymeter.events.UsageDaily;
 import io.keymeter.kafka.EmbeddedKafkaBroker;
-import java.io.IOException;
-import java.net.ServerSocket;
+import io.keymeter.testsupport.FreePorts;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -54,7 +53,7 @@ class BillingOwnerRoutingTest {
     static void startTwoInstances() throws Exception {
         broker = new EmbeddedKafkaBroker(Files.createTempDirectory("billing-routing-kafka"), 0).start();
         for (int i = 0; i < 2; i++) {
-            int port = freePort();
+            int port = FreePorts.next();
             ports.add(port);
             Map<String, Object> props = new HashMap<>();
             props.put("server.port", port);
@@ -132,11 +131,5 @@ class BillingOwnerRoutingTest {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
                 .header("Authorization", "Bearer " + TestAccounts.token(account)).GET().build();
         return CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

@@ -9,9 +9,8 @@ import io.keymeter.events.RequestLog;
 import io.keymeter.events.Topics;
 import io.keymeter.kafka.EmbeddedKafkaBroker;
 import io.keymeter.testsupport.TopicReader;
+import io.keymeter.testsupport.FreePorts;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -55,7 +54,7 @@ class IngestBrokerDownTest {
     void start() throws IOException {
         Path dir = Files.createTempDirectory("keymeter-broker-down");
         // a fixed port: producers keep their bootstrap address across the restart
-        broker = new EmbeddedKafkaBroker(dir.resolve("kafka"), freePort()).start();
+        broker = new EmbeddedKafkaBroker(dir.resolve("kafka"), FreePorts.next()).start();
         app = new SpringApplication(KeymeterApplication.class).run(
                 "--server.port=0",
                 "--keymeter.roles=ingest",
@@ -136,11 +135,5 @@ class IngestBrokerDownTest {
                 .timeout(Duration.ofSeconds(30))
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build();
         return http.send(request, HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 }

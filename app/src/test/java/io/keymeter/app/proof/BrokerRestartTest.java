@@ -9,7 +9,7 @@ import io.keymeter.events.Json;
 import io.keymeter.events.Topics;
 import io.keymeter.kafka.EmbeddedKafkaBroker;
 import io.keymeter.testsupport.load.LoadGenerator;
-import java.net.ServerSocket;
+import io.keymeter.testsupport.FreePorts;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -46,10 +46,7 @@ class BrokerRestartTest {
 
     @Test
     void noAcknowledgedLineIsLostAndNoneIsCountedTwiceAcrossABrokerRestart() throws Exception {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        int port = FreePorts.next();
         Instant start = Instant.now().minus(5, ChronoUnit.DAYS).truncatedTo(ChronoUnit.HOURS);
         LoadGenerator.Scenario scenario = new LoadGenerator(new LoadGenerator.Settings(7, 2, 4, 12_000, start,
                 Duration.ofDays(4), 0.03, 0.02)).generate();

@@ -2,10 +2,9 @@ package io.keymeter.app.proof;
 
 import io.keymeter.app.KeymeterApplication;
 import io.keymeter.events.Json;
+import io.keymeter.testsupport.FreePorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -29,7 +28,7 @@ final class ChildApp implements AutoCloseable {
 
     ChildApp(Path log, String... args) {
         this.log = log;
-        this.port = freePort();
+        this.port = FreePorts.next();
         this.args = new ArrayList<>(List.of(args));
         this.args.add("--server.port=" + port);
     }
@@ -82,14 +81,6 @@ final class ChildApp implements AutoCloseable {
             if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
                 kill();
             }
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }

@@ -9,8 +9,8 @@ import io.keymeter.events.Json;
 import io.keymeter.platform.PlatformConfiguration;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.testsupport.SharedKafka;
+import io.keymeter.testsupport.FreePorts;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -44,8 +44,8 @@ class ReadForwardingTest {
     @Test
     @Timeout(150)
     void readsAreAnsweredByWhicheverInstanceOwnsTheCredential() throws Exception {
-        int portA = freePort();
-        int portB = freePort();
+        int portA = FreePorts.next();
+        int portB = FreePorts.next();
         try (ConfigurableApplicationContext a = start(portA); ConfigurableApplicationContext b = start(portB)) {
             KafkaStreams streamsA = a.getBean(CredentialStoreConfiguration.STREAMS, StreamsApp.class).kafkaStreams();
             KafkaStreams streamsB = b.getBean(CredentialStoreConfiguration.STREAMS, StreamsApp.class).kafkaStreams();
@@ -113,11 +113,5 @@ class ReadForwardingTest {
                         "--keymeter.gateway-tokens[0]=gateway",
                         "--keymeter.credentials.advertised-host=localhost",
                         "--server.port=" + port);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }
