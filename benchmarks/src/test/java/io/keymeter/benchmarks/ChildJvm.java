@@ -49,6 +49,15 @@ final class ChildJvm implements AutoCloseable {
         throw new IllegalStateException("no VmRSS for " + process.pid());
     }
 
+    /** Waits for the JVM to exit by itself; its exit code, or -1 (and it is killed) when it did not in time. */
+    int waitFor(java.time.Duration timeout) throws InterruptedException {
+        if (process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            return process.exitValue();
+        }
+        process.destroyForcibly().waitFor();
+        return -1;
+    }
+
     @Override
     public void close() throws InterruptedException {
         process.destroy();

@@ -16,16 +16,14 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.HdrHistogram.Histogram;
-import org.apache.hc.client5.http.async.methods.SimpleHttpRequest;
-import org.apache.hc.client5.http.async.methods.SimpleRequestBuilder;
-import org.apache.hc.core5.http.ContentType;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -41,17 +39,15 @@ import org.springframework.context.ConfigurableApplicationContext;
  * Invalidation: from the moment {@code POST …/keys/{slot}/invalidate} returns to the first {@code /v1/verify}
  * answering {@code invalidated}, polling in a tight loop.
  * <p>
- * {@code -Dverify.rate=} (default 2000), {@code -Dverify.seconds=} measured seconds per run (default 20),
- * {@code -Drounds=} interleaved rounds of baseline and verify (default 2), {@code -Dverify.connections=} (default 8).
+ * The load ({@link VerifyLoad}, its settings are there) runs first from this JVM, beside the app and the broker, then
+ * from a JVM of its own ({@code -Dverify.client=same-jvm|child|both}, default both): figures of the second are
+ * prefixed {@code separate-jvm client:}.
  */
 class VerifyBenchmark {
 
     private static final int KEYS = 10_000;
-    private static final int RATE = Integer.getInteger("verify.rate", 2_000);
-    private static final Duration WARMUP = Duration.ofSeconds(5);
-    private static final Duration MEASURE = Duration.ofSeconds(Integer.getInteger("verify.seconds", 20));
-    private static final int ROUNDS = Integer.getInteger("rounds", 2);
-    private static final int CONNECTIONS = Integer.getInteger("verify.connections", 8);
+    /** {@code same-jvm}, {@code child} or {@code both} (default): where the load client runs. */
+    private static final String CLIENT = System.getProperty("verify.client", "both");
     private static final int PROPAGATION_WARMUP = 20;
     private static final int PROPAGATIONS = 200;
     private static final String GATEWAY_TOKEN = "bench-gateway-token";
@@ -87,41 +83,34 @@ class VerifyBenchmark {
 
     // --- /v1/verify at a fixed rate -------------------------------------------------------------------------------
 
+    /** The load client in this JVM (beside app and broker), then in a JVM of its own; {@code -Dverify.client=}. */
     private void verifyLatency(String base) throws Exception {
-        Random random = new Random(7);
-        URI verify = URI.create(base + "/v1/verify");
-        URI info = URI.create(base + "/actuator/info");
-        try (OpenLoopLoad load = new OpenLoopLoad(CONNECTIONS)) {
-            // JIT warm-up of server and client at the same rate, not reported: a cold first round fell behind
-            load.run("warm-up", RATE, WARMUP, WARMUP, i -> SimpleRequestBuilder.get(info).build(), answer -> true);
-            load.run("warm-up", RATE, WARMUP, WARMUP,
-                    i -> verifyRequest(verify, keys.get(random.nextInt(KEYS)).apiKey()), answer -> true);
-            for (int round = 1; round <= ROUNDS; round++) {
-                OpenLoopLoad.Result trivial = load.run("round " + round + " http-info", RATE, WARMUP, MEASURE,
-                        i -> SimpleRequestBuilder.get(info).build(), answer -> answer.getCode() == 200);
-                OpenLoopLoad.Result verified = load.run("round " + round + " verify", RATE, WARMUP, MEASURE,
-                        i -> verifyRequest(verify, keys.get(random.nextInt(KEYS)).apiKey()),
-                        answer -> answer.getCode() == 200 && answer.getBodyText().contains("\"valid\":true"));
-                trivial.print();
-                verified.print();
-                ratio("round " + round + " verify / http-info, response p50", verified.responseTime(),
-                        trivial.responseTime(), 50);
-                ratio("round " + round + " verify / http-info, response p99", verified.responseTime(),
-                        trivial.responseTime(), 99);
-                assertThat(trivial.failed()).as("GET /actuator/info answered other than 200").isZero();
-                assertThat(verified.failed()).as("verify answers other than valid").isZero();
-            }
+        List<String> apiKeys = keys.stream().map(ApiKeys.GeneratedKey::apiKey).toList();
+        if (!CLIENT.equals("child")) {
+            VerifyLoad.run(base, GATEWAY_TOKEN, apiKeys, "");
+        }
+        if (!CLIENT.equals("same-jvm")) {
+            verifyLatencyFromChildJvm(base, apiKeys);
         }
     }
 
-    private static SimpleHttpRequest verifyRequest(URI verify, String apiKey) {
-        return SimpleRequestBuilder.post(verify).addHeader("Authorization", "Bearer " + GATEWAY_TOKEN)
-                .setBody("{\"apiKey\":\"" + apiKey + "\",\"service\":\"basemaps\"}", ContentType.APPLICATION_JSON)
-                .build();
-    }
-
-    private static void ratio(String name, Histogram value, Histogram baseline, double percentile) {
-        Figures.ratio(name, value.getValueAtPercentile(percentile), baseline.getValueAtPercentile(percentile));
+    /** The same rounds from a child JVM: the client's garbage, GC pauses and JIT no longer stop the server's JVM. */
+    private static void verifyLatencyFromChildJvm(String base, List<String> apiKeys) throws Exception {
+        Path dir = Files.createTempDirectory("keymeter-verify-client");
+        Path keyFile = Files.write(dir.resolve("keys"), apiKeys, StandardCharsets.UTF_8); // the child deletes it
+        Path log = dir.resolve("client.log");
+        List<String> jvm = System.getProperties().stringPropertyNames().stream()
+                .filter(name -> name.startsWith("verify.") || name.equals("rounds"))
+                .map(name -> "-D" + name + "=" + System.getProperty(name)).collect(Collectors.toList());
+        jvm.add("-Xmx512m");
+        try (ChildJvm client = ChildJvm.start(log, jvm, VerifyLoad.class.getName(),
+                List.of(base, GATEWAY_TOKEN, keyFile.toString(), "separate-jvm client: "))) {
+            int exit = client.waitFor(Duration.ofMinutes(10));
+            Files.readAllLines(log).stream().filter(line -> line.startsWith("BENCH ")).forEach(System.out::println);
+            assertThat(exit).as("the client JVM's exit code (its log: %s)", log).isZero();
+        } finally {
+            Files.deleteIfExists(keyFile);
+        }
     }
 
     /** The verify decision itself (key parse and hash, cache lookup, validator), without HTTP. */
