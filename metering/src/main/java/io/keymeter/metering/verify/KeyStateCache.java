@@ -33,6 +33,7 @@ public class KeyStateCache implements SmartLifecycle {
 
     private final Map<String, Object> consumerConfig;
     private final Map<String, ApiKeyState> keys = new ConcurrentHashMap<>();
+    private final KeyStateInterner interner = new KeyStateInterner();
     private volatile boolean caughtUp;
     private volatile boolean running;
     private volatile KafkaConsumer<String, byte[]> consumer;
@@ -119,14 +120,16 @@ public class KeyStateCache implements SmartLifecycle {
         }
         ApiKeyState state;
         try {
-            state = Topics.API_KEYS.valueSerde().deserializer().deserialize(record.topic(), record.value());
+            state = interner.intern(Topics.API_KEYS.valueSerde().deserializer().deserialize(record.topic(), record.value()));
         } catch (RuntimeException e) {
             log.warn("Skipping unreadable key state at {}-{}@{}: {}", record.topic(), record.partition(),
                     record.offset(), e.getMessage());
             return;
         }
+        // the state's own keyId as the map key when they agree: one copy of the string per key, not two
+        String keyId = record.key().equals(state.keyId()) ? state.keyId() : record.key();
         // like the versioned store: an update stamped earlier than what we hold does not replace it
-        keys.merge(record.key(), state, (held, next) ->
+        keys.merge(keyId, state, (held, next) ->
                 held.updatedAt() != null && next.updatedAt() != null && next.updatedAt().isBefore(held.updatedAt())
                         ? held : next);
     }
