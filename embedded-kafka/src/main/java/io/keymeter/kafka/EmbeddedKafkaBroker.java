@@ -32,6 +32,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      * Transactions v1. With v2 (KIP-890, the default of new 4.x clusters) this broker rejected exactly-once appends
      * with OutOfOrderSequenceException ("expected sequence 0 for transactions v2 idempotent producer with no existing
      * state") after CONCURRENT_TRANSACTIONS retries, and metering's crash test saw totals go wrong around them.
+     * Re-tested on 2026-11-30, after the fix of the leader race that may have caused it: the three proof tests passed
+     * once on v2, but it bought nothing measurable (credential-store key generation and invalidation latency, metering
+     * throughput), so v1 stays until v2 has the repeated crash-test runs that would justify the switch.
      */
     static final int TRANSACTION_VERSION = 1;
 
