@@ -3,8 +3,10 @@ package io.keymeter.benchmarks;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /** A JVM started by a benchmark, so its start-up time and resident memory can be measured from outside. */
 final class ChildJvm implements AutoCloseable {
@@ -50,8 +52,8 @@ final class ChildJvm implements AutoCloseable {
     }
 
     /** Waits for the JVM to exit by itself; its exit code, or -1 (and it is killed) when it did not in time. */
-    int waitFor(java.time.Duration timeout) throws InterruptedException {
-        if (process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+    int waitFor(Duration timeout) throws InterruptedException {
+        if (process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             return process.exitValue();
         }
         process.destroyForcibly().waitFor();
@@ -61,7 +63,7 @@ final class ChildJvm implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         process.destroy();
-        if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor();
         }
     }

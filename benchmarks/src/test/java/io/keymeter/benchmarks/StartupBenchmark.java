@@ -1,7 +1,7 @@
 package io.keymeter.benchmarks;
 
 import io.keymeter.app.KeymeterApplication;
-import io.keymeter.testsupport.FreePorts;
+import io.keymeter.kafka.FreePorts;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;

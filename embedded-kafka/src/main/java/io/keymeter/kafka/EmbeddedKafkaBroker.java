@@ -5,8 +5,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,8 +47,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      */
     public EmbeddedKafkaBroker(Path logDir, int port) {
         this.logDir = logDir.toAbsolutePath();
-        this.port = port == 0 ? freePort() : port;
-        this.controllerPort = freePort();
+        this.port = port == 0 ? FreePorts.next() : port;
+        this.controllerPort = FreePorts.next();
     }
 
     /** Formats the log directory if it is new, then starts the broker; returns when it serves requests. */
@@ -148,15 +146,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare " + logDir, e);
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("no free port", e);
         }
     }
 }

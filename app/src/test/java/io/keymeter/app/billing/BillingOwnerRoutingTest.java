@@ -9,7 +9,7 @@ import io.keymeter.events.Json;
 import io.keymeter.events.Topics;
 import io.keymeter.events.UsageDaily;
 import io.keymeter.kafka.EmbeddedKafkaBroker;
-import io.keymeter.testsupport.FreePorts;
+import io.keymeter.kafka.FreePorts;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

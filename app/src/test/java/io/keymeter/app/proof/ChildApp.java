@@ -2,7 +2,7 @@ package io.keymeter.app.proof;
 
 import io.keymeter.app.KeymeterApplication;
 import io.keymeter.events.Json;
-import io.keymeter.testsupport.FreePorts;
+import io.keymeter.kafka.FreePorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;

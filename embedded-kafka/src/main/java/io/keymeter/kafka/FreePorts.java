@@ -1,11 +1,14 @@
-package io.keymeter.testsupport;
+package io.keymeter.kafka;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 
-/** A port free on the loopback interface right now, for a broker or app a test must restart on the same port. */
+/**
+ * A port free on the loopback interface right now: for the embedded broker asked for "any free port", and for the
+ * tests and benchmarks that must restart a broker or an app on the same port.
+ */
 public final class FreePorts {
 
     private FreePorts() {
