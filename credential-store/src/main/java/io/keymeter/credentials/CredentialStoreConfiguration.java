@@ -31,8 +31,8 @@ public class CredentialStoreConfiguration {
 
     /**
      * Commit interval of the credential store's exactly-once transactions, default 0: commit as soon as a poll's
-     * commands are processed ({@link CredentialTopology#OVERRIDES}). Its own property because the topology's overrides win over
-     * {@code spring.kafka.streams.properties.*} and {@code keymeter.streams.commit-interval}. Every reply waits for
+     * commands are processed ({@link CredentialTopology#OVERRIDES}). Its own property because the topology's
+     * overrides win over {@code spring.kafka.streams.properties.*} and {@code keymeter.streams.commit-interval}. Every reply waits for
      * its commit, so a longer interval slows every change (crash tests use it to keep transactions open).
      */
     public static final String COMMIT_INTERVAL = "keymeter.credentials.commit-interval";
@@ -40,6 +40,11 @@ public class CredentialStoreConfiguration {
     @Bean(STREAMS)
     StreamsApp credentialStoreStreams(StreamsFactory factory, KeymeterProperties properties, Environment environment) {
         CredentialTopology topology = new CredentialTopology(properties.keys().expiringNotice());
+        return factory.create(CredentialTopology.APP_NAME, topology.build(), streamsOverrides(environment));
+    }
+
+    /** The topology's own settings, then the commit interval and this instance's HTTP address from the environment. */
+    static Map<String, Object> streamsOverrides(Environment environment) {
         Map<String, Object> overrides = new HashMap<>(CredentialTopology.OVERRIDES);
         Duration commitInterval = environment.getProperty(COMMIT_INTERVAL, Duration.class);
         if (commitInterval != null) {
@@ -55,7 +60,7 @@ public class CredentialStoreConfiguration {
             overrides.put(StreamsConfig.APPLICATION_SERVER_CONFIG,
                     environment.getProperty(ADVERTISED_HOST, localHostName()) + ":" + port);
         }
-        return factory.create(CredentialTopology.APP_NAME, topology.build(), overrides);
+        return overrides;
     }
 
     private static String localHostName() {

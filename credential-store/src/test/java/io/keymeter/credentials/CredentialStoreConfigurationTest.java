@@ -1,0 +1,49 @@
+package io.keymeter.credentials;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.convert.ApplicationConversionService;
+import org.springframework.mock.env.MockEnvironment;
+
+class CredentialStoreConfigurationTest {
+
+    @Test
+    void byDefaultTheStoreCommitsAsSoonAsAPollsCommandsAreProcessed() {
+        assertThat(CredentialStoreConfiguration.streamsOverrides(environment()))
+                .containsEntry(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 0)
+                .containsEntry(StreamsConfig.POLL_MS_CONFIG, 10);
+    }
+
+    @Test
+    void theCommitIntervalPropertyTakesZeroOrMoreAndRefusesANegativeValue() {
+        assertThat(CredentialStoreConfiguration.streamsOverrides(
+                environment().withProperty(CredentialStoreConfiguration.COMMIT_INTERVAL, "PT1S")))
+                .containsEntry(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 1000L);
+        assertThat(CredentialStoreConfiguration.streamsOverrides(
+                environment().withProperty(CredentialStoreConfiguration.COMMIT_INTERVAL, "PT0S")))
+                .containsEntry(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 0L);
+        assertThatThrownBy(() -> CredentialStoreConfiguration.streamsOverrides(
+                environment().withProperty(CredentialStoreConfiguration.COMMIT_INTERVAL, "-PT1S")))
+                .hasMessageContaining("keymeter.credentials.commit-interval must not be negative");
+    }
+
+    @Test
+    void aFixedPortIsAdvertisedSoReadsCanBeForwardedHere() {
+        assertThat(CredentialStoreConfiguration.streamsOverrides(environment()
+                .withProperty("server.port", "8085")
+                .withProperty(CredentialStoreConfiguration.ADVERTISED_HOST, "node-a")))
+                .containsEntry(StreamsConfig.APPLICATION_SERVER_CONFIG, "node-a:8085");
+        assertThat(CredentialStoreConfiguration.streamsOverrides(environment().withProperty("server.port", "0")))
+                .doesNotContainKey(StreamsConfig.APPLICATION_SERVER_CONFIG);
+    }
+
+    /** An environment converting values as the application's does ({@code PT1S} to a Duration). */
+    private static MockEnvironment environment() {
+        MockEnvironment environment = new MockEnvironment();
+        environment.setConversionService(new ApplicationConversionService());
+        return environment;
+    }
+}
