@@ -25,7 +25,7 @@ import org.apache.hc.core5.http.ContentType;
  */
 final class VerifyLoad {
 
-    static final int RATE = Integer.getInteger("verify.rate", 2_000);
+    private static final int RATE = Integer.getInteger("verify.rate", 2_000);
     private static final Duration WARMUP = Duration.ofSeconds(5);
     private static final Duration MEASURE = Duration.ofSeconds(Integer.getInteger("verify.seconds", 20));
     private static final int ROUNDS = Integer.getInteger("rounds", 2);
