@@ -8,22 +8,30 @@ import io.keymeter.events.KeyStatus;
 import io.keymeter.events.RequestLog;
 import io.keymeter.events.Topic;
 import io.keymeter.events.Topics;
+import io.keymeter.metering.MeteringSerdes;
 import io.keymeter.metering.MeteringSettings;
 import io.keymeter.metering.MeteringTopology;
+import io.keymeter.metering.enforcement.RequestTimestampExtractor;
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.kafka.KafkaTopics;
 import io.keymeter.platform.streams.StreamsFactory;
 import io.keymeter.testsupport.SharedKafka;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -31,15 +39,27 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.Joined;
+import org.apache.kafka.streams.kstream.KTable;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -89,6 +109,10 @@ class MeteringBenchmark {
             String app = ROUNDS == 1 ? "" : "-r" + round;
             double baseline = run("bench-pass-through" + app, passThrough(), properties, Map.of());
             Figures.print("metering.pass-through.throughput" + suffix, baseline, "records/s");
+            MeteringSettings settings = MeteringSettings.of(properties, Duration.ZERO);
+            double reference = run("bench-join-count" + app, joinAndCount(settings), properties, Map.of());
+            Figures.print("metering.reference.join-count.throughput" + suffix, reference, "records/s");
+            Figures.ratio("metering.reference.join-count.vs.pass-through" + suffix, reference, baseline);
             Topology metering = MeteringTopology.build(MeteringSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE));
             double metered = run("bench-metering" + app, metering, properties, Map.of());
             Figures.print("metering.topology.throughput" + suffix, metered, "records/s");
@@ -111,6 +135,32 @@ class MeteringBenchmark {
         return builder.build();
     }
 
+    /**
+     * The issue's reference point, "a bare versioned join + daily count": each request inner-joined to the versioned
+     * key-state table (no dedupe, no grace, no validation, no rejections) and counted per credential, service and UTC
+     * day through a repartition, with the same serdes as metering. What metering adds beyond it is the difference.
+     */
+    private static Topology joinAndCount(MeteringSettings settings) {
+        StreamsBuilder builder = new StreamsBuilder();
+        KTable<String, ApiKeyState> keyStates = builder.table(Topics.API_KEYS.name(),
+                Consumed.with(Topics.API_KEYS.keySerde(), MeteringSerdes.KEY_STATE).withName("ref-api-keys-source"),
+                Materialized.<String, ApiKeyState>as(
+                                Stores.persistentVersionedKeyValueStore("ref-api-keys", settings.historyRetention()))
+                        .withKeySerde(Topics.API_KEYS.keySerde()).withValueSerde(MeteringSerdes.KEY_STATE));
+        builder.stream(Topics.REQUESTS.name(), Consumed.with(Topics.REQUESTS.keySerde(), Topics.REQUESTS.valueSerde())
+                        .withTimestampExtractor(new RequestTimestampExtractor()).withName("ref-requests-source"))
+                .join(keyStates, (request, state) -> state.accountId() + "/" + state.credentialId() + "/"
+                                + request.service() + "/" + LocalDate.ofInstant(request.timestamp(), ZoneOffset.UTC),
+                        Joined.<String, RequestLog, ApiKeyState>as("ref-join")
+                                .withKeySerde(Topics.REQUESTS.keySerde()).withValueSerde(Topics.REQUESTS.valueSerde()))
+                .groupBy((keyId, usageKey) -> usageKey, Grouped.with("ref-by-day", Serdes.String(), Serdes.String()))
+                .count(Named.as("ref-count"), Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as("ref-daily-counts")
+                        .withKeySerde(Serdes.String()).withValueSerde(Serdes.Long()))
+                .toStream(Named.as("ref-totals"))
+                .to("bench.join-count-out", Produced.with(Serdes.String(), Serdes.Long()).withName("ref-sink"));
+        return builder.build();
+    }
+
     /** Records/s from RUNNING to every input offset committed. */
     private double run(String name, Topology topology, KeymeterProperties properties, Map<String, Object> overrides)
             throws Exception {
@@ -119,6 +169,7 @@ class MeteringBenchmark {
         Properties config = StreamsFactory.config(base, properties, name, overrides);
         String groupId = config.getProperty("application.id");
         try (KafkaStreams streams = new KafkaStreams(topology, config); Admin admin = admin()) {
+            Map<String, Long> endsBefore = endOffsets(admin);
             streams.start();
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
             while (streams.state() != KafkaStreams.State.RUNNING) {
@@ -126,6 +177,8 @@ class MeteringBenchmark {
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
             }
             long start = System.nanoTime();
+            long processCpuStart = processCpuNanos();
+            long streamThreadCpuStart = streamThreadCpuNanos(name);
             deadline = start + TimeUnit.MINUTES.toNanos(20);
             long committed = 0;
             while (committed < REQUESTS) {
@@ -135,14 +188,67 @@ class MeteringBenchmark {
                         .stream().filter(e -> e.getKey().topic().equals(Topics.REQUESTS.name()))
                         .mapToLong(e -> e.getValue() == null ? 0 : e.getValue().offset()).sum();
             }
-            double rate = REQUESTS / seconds(System.nanoTime() - start);
+            long elapsed = System.nanoTime() - start;
+            double rate = REQUESTS / seconds(elapsed);
+            // busy share of the stream thread and cores used by the whole JVM (broker included): a thread well below
+            // 100 % waits (commits, fetches), a JVM near the core count is CPU-bound
+            Figures.print(name + ".stream-thread.busy", 100.0 * (streamThreadCpuNanos(name) - streamThreadCpuStart) / elapsed, "%");
+            Figures.print(name + ".jvm.cores-used", (double) (processCpuNanos() - processCpuStart) / elapsed, "cores");
+            Figures.print(name + ".jvm.cpu-per-request", (processCpuNanos() - processCpuStart) / 1000.0 / REQUESTS, "us");
             double dropped = streams.metrics().entrySet().stream()
                     .filter(e -> e.getKey().name().equals("dropped-records-total"))
                     .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue()).sum();
             Figures.print(name + ".dropped-records", dropped, "records");
             streams.close(Duration.ofSeconds(30));
+            printWrites(name, endsBefore, endOffsets(admin));
             return rate;
         }
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /** CPU time of the application's stream threads so far. */
+    private static long streamThreadCpuNanos(String name) {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long total = 0;
+        for (ThreadInfo thread : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (thread != null && thread.getThreadName().matches("keymeter-" + name + "-StreamThread-\\d+")) {
+                total += Math.max(0, threads.getThreadCpuTime(thread.getThreadId()));
+            }
+        }
+        return total;
+    }
+
+    /** Sum of the partitions' end offsets, per topic. */
+    private static Map<String, Long> endOffsets(Admin admin) throws Exception {
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        for (TopicDescription topic : admin.describeTopics(admin.listTopics().names().get()).allTopicNames().get()
+                .values()) {
+            topic.partitions().forEach(p -> latest.put(new TopicPartition(topic.name(), p.partition()), OffsetSpec.latest()));
+        }
+        return admin.listOffsets(latest).all().get().entrySet().stream().collect(
+                Collectors.groupingBy(e -> e.getKey().topic(), Collectors.summingLong(e -> e.getValue().offset())));
+    }
+
+    /**
+     * Offsets each topic advanced by during the run, per request: the write amplification that separates a topology
+     * from the pass-through's one record out per record in. Offsets also count transaction markers (one per partition
+     * and commit), a few thousand per run.
+     */
+    private static void printWrites(String name, Map<String, Long> before, Map<String, Long> after) {
+        double total = 0;
+        for (Map.Entry<String, Long> topic : new TreeMap<>(after).entrySet()) {
+            long written = topic.getValue() - before.getOrDefault(topic.getKey(), 0L);
+            if (written > 0 && !topic.getKey().startsWith("__")) {
+                String label = topic.getKey().startsWith(name + "-") ? topic.getKey().substring(name.length() + 1)
+                        : topic.getKey();
+                Figures.print(name + ".writes." + label, (double) written / REQUESTS, "offsets/request");
+                total += (double) written / REQUESTS;
+            }
+        }
+        Figures.print(name + ".writes.total", total, "offsets/request");
     }
 
     // --- data -------------------------------------------------------------------------------------------------
@@ -159,6 +265,8 @@ class MeteringBenchmark {
                         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, topic.cleanupPolicy())));
             }
             topics.add(new NewTopic(PASS_THROUGH_OUT, PARTITIONS, (short) 1));
+            topics.add(new NewTopic("bench.join-count-out", PARTITIONS, (short) 1)
+                    .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
             admin.createTopics(topics).all().get();
             KafkaTopics.awaitLeaders(admin, topics.stream().map(NewTopic::name).toList(), Duration.ofSeconds(60));
         }

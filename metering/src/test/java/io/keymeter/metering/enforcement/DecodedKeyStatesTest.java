@@ -44,4 +44,22 @@ class DecodedKeyStatesTest {
         }
         assertThat(serde.deserializer().deserialize("t", null)).isNull();
     }
+
+    @Test
+    void statesThatDifferOnlyInTheMiddleAreToldApart() {
+        TestKey key = TestKey.create("acme", "cred-1", 1);
+        // expiry times of the same length: the JSON differs only in the middle
+        ApiKeyState shorter = key.state(KeyStatus.ACTIVE, T0.plusSeconds(3600), T0);
+        ApiKeyState longer = key.state(KeyStatus.ACTIVE, T0.plusSeconds(7200), T0);
+        byte[] shorterBytes = serde.serializer().serialize("t", shorter);
+        byte[] longerBytes = serde.serializer().serialize("t", longer);
+        // same memo hash (same length and ends), so only the full comparison keeps them apart
+        assertThat(new DecodedKeyStates.StateBytes(shorterBytes.clone()))
+                .hasSameHashCodeAs(new DecodedKeyStates.StateBytes(longerBytes.clone()))
+                .isNotEqualTo(new DecodedKeyStates.StateBytes(longerBytes.clone()));
+
+        assertThat(serde.deserializer().deserialize("t", shorterBytes).expiresAt()).isEqualTo(T0.plusSeconds(3600));
+        assertThat(serde.deserializer().deserialize("t", longerBytes).expiresAt()).isEqualTo(T0.plusSeconds(7200));
+        assertThat(serde.deserializer().deserialize("t", shorterBytes.clone()).expiresAt()).isEqualTo(T0.plusSeconds(3600));
+    }
 }
