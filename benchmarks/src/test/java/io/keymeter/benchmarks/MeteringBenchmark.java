@@ -64,8 +64,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Metering throughput against a plain pass-through topology over the same pre-loaded requests (same run, same
- * exactly-once configuration, 6 partitions, 10k keys). {@code /v1/verify} latency and invalidation propagation are
- * in {@link VerifyBenchmark}.
+ * exactly-once configuration, 6 partitions, 10k keys), with the issue's reference point between them: a bare
+ * versioned join + daily count. For each topology it also prints the offsets every topic advanced by per request
+ * (what the topology writes for one record in), its stream thread's busy share and the JVM's CPU per request.
+ * {@code /v1/verify} latency and invalidation propagation are in {@link VerifyBenchmark}.
  * <p>
  * {@code -Dbench.requests=} sets the number of requests (default 5,000,000). Each topology runs
  * {@code -Dbench.rounds=} times (default 2), in turn, each time as a fresh application over the whole topic: the
@@ -104,7 +106,7 @@ class MeteringBenchmark {
         Figures.print("metering.preload.rate", REQUESTS / seconds(System.nanoTime() - loadStart), "records/s");
 
         for (int round = 1; round <= ROUNDS; round++) {
-            // each round runs all three over the whole topic; the first is also the JIT's warm-up, so compare rounds
+            // each round runs all four over the whole topic; the first is also the JIT's warm-up, so compare rounds
             String suffix = ROUNDS == 1 ? "" : ".round-" + round;
             String app = ROUNDS == 1 ? "" : "-r" + round;
             double baseline = run("bench-pass-through" + app, passThrough(), properties, Map.of());
