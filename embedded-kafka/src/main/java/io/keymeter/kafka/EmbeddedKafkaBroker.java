@@ -5,9 +5,13 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Properties;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
@@ -40,6 +44,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private final int port;
     private final int controllerPort;
     private KafkaRaftServer server;
+    private FileChannel lockFile;
+    private FileLock lock;
 
     /**
      * @param logDir where the broker keeps its data
@@ -57,10 +63,17 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             return this;
         }
         long started = System.nanoTime();
-        Properties props = brokerProperties();
-        formatIfNew(props);
-        server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
-        server.startup();
+        lockDataDir();
+        try {
+            Properties props = brokerProperties();
+            formatIfNew(props);
+            server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
+            server.startup();
+        } catch (RuntimeException e) {
+            server = null;
+            unlockDataDir();
+            throw e;
+        }
         log.info("Embedded Kafka broker on {} started in {} ms, data in {}", bootstrapServers(),
                 (System.nanoTime() - started) / 1_000_000, logDir);
         return this;
@@ -90,7 +103,51 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         server.shutdown();
         server.awaitShutdown();
         server = null;
+        unlockDataDir();
         log.info("Embedded Kafka broker on {} stopped", bootstrapServers());
+    }
+
+    /**
+     * Takes an exclusive lock on {@code <logDir>.lock} before anything touches the data. Kafka locks the log
+     * directory only when the broker half starts, after the controller half has opened the metadata log: a second
+     * Keymeter started on the same data directory got that far and made the running one fail on a corrupt metadata
+     * log ("Unexpected EOF while attempting to read the next batch"). This refuses the second start up front.
+     */
+    private void lockDataDir() {
+        Path lockPath = logDir.resolveSibling(logDir.getFileName() + ".lock");
+        try {
+            Files.createDirectories(logDir);
+            lockFile = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            try {
+                lock = lockFile.tryLock();
+            } catch (OverlappingFileLockException e) {
+                lock = null; // held by another broker in this JVM
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot lock " + lockPath, e);
+        }
+        if (lock == null) {
+            unlockDataDir();
+            throw new IllegalStateException("The embedded Kafka data in " + logDir + " is in use by another broker ("
+                    + "another Keymeter on the same data directory?). Stop it, or give this one its own "
+                    + "keymeter.data-dir.");
+        }
+    }
+
+    private void unlockDataDir() {
+        try {
+            if (lock != null) {
+                lock.release();
+            }
+            if (lockFile != null) {
+                lockFile.close();
+            }
+        } catch (IOException e) {
+            log.warn("Could not release the lock on {}", logDir, e);
+        } finally {
+            lock = null;
+            lockFile = null;
+        }
     }
 
     @Override

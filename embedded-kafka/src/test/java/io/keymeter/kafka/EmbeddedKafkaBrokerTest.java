@@ -1,6 +1,7 @@
 package io.keymeter.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,6 +33,24 @@ class EmbeddedKafkaBrokerTest {
             Set<String> names = admin.listTopics().names().get();
             assertThat(names).contains("kept");
             assertThat(admin.describeTopics(List.of("kept")).allTopicNames().get().get("kept").partitions()).hasSize(3);
+        }
+    }
+
+    @Test
+    void aSecondBrokerOnTheSameDataIsRefusedAndTheFirstKeepsServing() throws Exception {
+        try (EmbeddedKafkaBroker first = new EmbeddedKafkaBroker(dir, 0).start(); Admin admin = admin(first)) {
+            admin.createTopics(List.of(new NewTopic("kept", 1, (short) 1))).all().get();
+
+            EmbeddedKafkaBroker second = new EmbeddedKafkaBroker(dir, 0);
+            assertThatThrownBy(second::start).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("in use by another broker").hasMessageContaining(dir.toString());
+            assertThat(second.isRunning()).isFalse();
+
+            assertThat(admin.listTopics().names().get()).contains("kept");
+        }
+        // released on stop: the data can be used again
+        try (EmbeddedKafkaBroker again = new EmbeddedKafkaBroker(dir, 0).start(); Admin admin = admin(again)) {
+            assertThat(admin.listTopics().names().get()).contains("kept");
         }
     }
 
