@@ -25,6 +25,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
@@ -40,6 +41,7 @@ public class KafkaTopics {
 
     private static final Logger log = LoggerFactory.getLogger(KafkaTopics.class);
     private static final long TIMEOUT_SECONDS = 60;
+    private static final Duration UNKNOWN_TOPIC_BACKOFF = Duration.ofMillis(50);
 
     private final Map<String, Integer> partitionCounts;
 
@@ -138,6 +140,24 @@ public class KafkaTopics {
      */
     public static Map<TopicPartition, Long> endOffsets(Admin admin, Collection<String> topics, IsolationLevel isolation,
                                                        Duration timeout)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                return endOffsetsOnce(admin, topics, isolation, timeout);
+            } catch (ExecutionException e) {
+                // right after creation the broker can still answer "unknown topic" (its metadata lags the
+                // controller's), and the admin client does not retry that for describeTopics
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(UNKNOWN_TOPIC_BACKOFF.toMillis());
+            }
+        }
+    }
+
+    private static Map<TopicPartition, Long> endOffsetsOnce(Admin admin, Collection<String> topics,
+                                                            IsolationLevel isolation, Duration timeout)
             throws ExecutionException, InterruptedException, TimeoutException {
         Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
         admin.describeTopics(topics).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS).values()
