@@ -23,8 +23,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -39,12 +37,10 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -111,7 +107,7 @@ class MeteringBenchmark {
             String app = ROUNDS == 1 ? "" : "-r" + round;
             double baseline = run("bench-pass-through" + app, passThrough(), properties, Map.of());
             Figures.print("metering.pass-through.throughput" + suffix, baseline, "records/s");
-            MeteringSettings settings = MeteringSettings.of(properties, Duration.ZERO);
+            MeteringSettings settings = MeteringSettings.of(properties, Duration.ZERO); // no join grace
             double reference = run("bench-join-count" + app, joinAndCount(settings), properties, Map.of());
             Figures.print("metering.reference.join-count.throughput" + suffix, reference, "records/s");
             Figures.ratio("metering.reference.join-count.vs.pass-through" + suffix, reference, baseline);
@@ -119,7 +115,7 @@ class MeteringBenchmark {
             double metered = run("bench-metering" + app, metering, properties, Map.of());
             Figures.print("metering.topology.throughput" + suffix, metered, "records/s");
             Figures.ratio("metering.topology.vs.pass-through" + suffix, metered, baseline);
-            Topology noGrace = MeteringTopology.build(MeteringSettings.of(properties, Duration.ZERO));
+            Topology noGrace = MeteringTopology.build(settings);
             double meteredNoGrace = run("bench-metering-no-grace" + app, noGrace, properties, Map.of());
             Figures.print("metering.topology.join-grace-0.throughput" + suffix, meteredNoGrace, "records/s");
             Figures.ratio("metering.topology.join-grace-0.vs.pass-through" + suffix, meteredNoGrace, baseline);
@@ -152,7 +148,7 @@ class MeteringBenchmark {
         builder.stream(Topics.REQUESTS.name(), Consumed.with(Topics.REQUESTS.keySerde(), Topics.REQUESTS.valueSerde())
                         .withTimestampExtractor(new RequestTimestampExtractor()).withName("ref-requests-source"))
                 .join(keyStates, (request, state) -> state.accountId() + "/" + state.credentialId() + "/"
-                                + request.service() + "/" + LocalDate.ofInstant(request.timestamp(), ZoneOffset.UTC),
+                                + request.service() + "/" + MeteringTopology.dayOf(request),
                         Joined.<String, RequestLog, ApiKeyState>as("ref-join")
                                 .withKeySerde(Topics.REQUESTS.keySerde()).withValueSerde(Topics.REQUESTS.valueSerde()))
                 .groupBy((keyId, usageKey) -> usageKey, Grouped.with("ref-by-day", Serdes.String(), Serdes.String()))
@@ -225,13 +221,9 @@ class MeteringBenchmark {
 
     /** Sum of the partitions' end offsets, per topic. */
     private static Map<String, Long> endOffsets(Admin admin) throws Exception {
-        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-        for (TopicDescription topic : admin.describeTopics(admin.listTopics().names().get()).allTopicNames().get()
-                .values()) {
-            topic.partitions().forEach(p -> latest.put(new TopicPartition(topic.name(), p.partition()), OffsetSpec.latest()));
-        }
-        return admin.listOffsets(latest).all().get().entrySet().stream().collect(
-                Collectors.groupingBy(e -> e.getKey().topic(), Collectors.summingLong(e -> e.getValue().offset())));
+        return KafkaTopics.endOffsets(admin, admin.listTopics().names().get(), IsolationLevel.READ_UNCOMMITTED,
+                        Duration.ofSeconds(60)).entrySet().stream()
+                .collect(Collectors.groupingBy(e -> e.getKey().topic(), Collectors.summingLong(Map.Entry::getValue)));
     }
 
     /**
