@@ -143,8 +143,9 @@ public class KafkaTopics {
             throws ExecutionException, InterruptedException, TimeoutException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
+            Duration remaining = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
             try {
-                return endOffsetsOnce(admin, topics, isolation, timeout);
+                return endOffsetsOnce(admin, topics, isolation, remaining);
             } catch (ExecutionException e) {
                 // right after creation the broker can still answer "unknown topic" (its metadata lags the
                 // controller's), and the admin client does not retry that for describeTopics
