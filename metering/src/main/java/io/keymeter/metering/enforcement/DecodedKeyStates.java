@@ -2,12 +2,12 @@ package io.keymeter.metering.enforcement;
 
 import io.keymeter.events.ApiKeyState;
 import io.keymeter.events.Topics;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
-import java.util.Arrays;
 
 /**
  * The value serde of the versioned key-state store: the topic's JSON, but a state read again with the same bytes

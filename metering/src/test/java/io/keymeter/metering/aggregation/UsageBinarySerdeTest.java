@@ -8,6 +8,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.time.LocalDate;
+import java.util.Arrays;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Serde;
 import org.junit.jupiter.api.Test;
@@ -52,7 +53,7 @@ class UsageBinarySerdeTest {
         byte[] whole = serde.serializer().serialize("t",
                 new UsageDaily("acme", "cred-1", "routing", LocalDate.of(2026, 11, 30), 3, 11));
         for (int length : new int[] {1, 3, 10, whole.length - 1}) {
-            byte[] cut = java.util.Arrays.copyOf(whole, length);
+            byte[] cut = Arrays.copyOf(whole, length);
             assertThatThrownBy(() -> serde.deserializer().deserialize("t", cut))
                     .as("cut at %d bytes", length).isInstanceOf(SerializationException.class);
         }
