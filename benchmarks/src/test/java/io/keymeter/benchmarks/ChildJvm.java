@@ -51,6 +51,11 @@ final class ChildJvm implements AutoCloseable {
         throw new IllegalStateException("no VmRSS for " + process.pid());
     }
 
+    /** SIGKILL, as a crash: no shutdown hook runs. Returns once the process is gone. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor();
+    }
+
     /** Waits for the JVM to exit by itself; its exit code, or -1 (and it is killed) when it did not in time. */
     int waitFor(Duration timeout) throws InterruptedException {
         if (process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {

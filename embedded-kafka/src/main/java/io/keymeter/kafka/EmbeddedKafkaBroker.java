@@ -177,6 +177,11 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         p.put("min.insync.replicas", "1");
         p.put("group.initial.rebalance.delay.ms", "0");
         p.put("auto.create.topics.enable", "false");
+        // after a hard kill the controller half refuses the restarted broker half (DUPLICATE_BROKER_REGISTRATION)
+        // until the dead incarnation's session times out: 9 s by default, 4 s here. Its own broker, in its own
+        // process, heartbeats every 0.5 s, so a stall must last 8 heartbeats before the broker is fenced.
+        p.put("broker.heartbeat.interval.ms", "500");
+        p.put("broker.session.timeout.ms", "4000");
         // a laptop-sized broker: small segments and indexes keep the data dir and start-up small
         p.put("log.segment.bytes", String.valueOf(64 * 1024 * 1024));
         p.put("log.cleaner.dedupe.buffer.size", String.valueOf(16 * 1024 * 1024));

@@ -60,7 +60,8 @@ final class CredentialsHttp {
     /** Waits until every Kafka Streams app of the shared context runs: commands sent earlier could miss their deadline. */
     void awaitReady() {
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(90)).until(() ->
-                http.getForObject("/actuator/health", String.class).contains("\"status\":\"UP\""));
+                "UP".equals(Json.mapper().readTree(http.getForObject("/actuator/health", String.class))
+                        .path("status").asString()));
     }
 
     /** Creates a credential with the basemaps privilege and returns its id. */

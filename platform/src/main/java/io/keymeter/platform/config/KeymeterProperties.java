@@ -44,7 +44,7 @@ public record KeymeterProperties(
         metering = metering == null ? new Metering(null) : metering;
         billing = billing == null ? new Billing(null, null) : billing;
         topics = topics == null ? new Topics(null, null) : topics;
-        streams = streams == null ? new Streams(null, null, null, null) : streams;
+        streams = streams == null ? new Streams(null, null, null, null, null) : streams;
     }
 
     /** Where the embedded broker keeps its logs. */
@@ -134,10 +134,14 @@ public record KeymeterProperties(
      * @param threads        stream threads per topology
      * @param rocksdbCache   bytes of the one block cache shared by every RocksDB store of the process
      * @param rocksdbWriteBuffers bytes of memtables allowed in total, charged against the cache
+     * @param staticMembership whether a restarted instance takes its old place in its groups at once (see
+     *                         {@code StaticMembership}) instead of waiting out its dead members' session timeout
      */
     public record Streams(Duration commitInterval, @Min(1) @Max(64) Integer threads,
-                          @Min(1048576) Long rocksdbCache, @Min(1048576) Long rocksdbWriteBuffers) {
+                          @Min(1048576) Long rocksdbCache, @Min(1048576) Long rocksdbWriteBuffers,
+                          Boolean staticMembership) {
         public Streams {
+            staticMembership = staticMembership == null || staticMembership;
             commitInterval = commitInterval == null ? Duration.ofMillis(100) : commitInterval;
             threads = threads == null ? 1 : threads;
             rocksdbCache = rocksdbCache == null ? 64L * 1024 * 1024 : rocksdbCache;

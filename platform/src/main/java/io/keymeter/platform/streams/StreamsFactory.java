@@ -5,8 +5,10 @@ import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.kafka.KafkaClients;
 import io.keymeter.platform.kafka.KafkaTopics;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
@@ -17,8 +19,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * Builds every Kafka Streams application with the same guarantees: exactly-once v2, state under the data dir,
- * bounded RocksDB memory, and unreadable or failing records sent to {@code keymeter.dead-letters} with headers
- * saying why, while the application keeps running.
+ * bounded RocksDB memory, static group membership, and unreadable or failing records sent to
+ * {@code keymeter.dead-letters} with headers saying why, while the application keeps running.
  */
 @Component
 public class StreamsFactory {
@@ -67,6 +69,11 @@ public class StreamsFactory {
         p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
         p.putAll(base);
         p.putAll(overrides);
+        if (properties.streams().staticMembership()) {
+            // from the final state dir: an override of it must not make two instances share one id
+            p.putIfAbsent(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG,
+                    StaticMembership.instanceId(Path.of(String.valueOf(p.get(StreamsConfig.STATE_DIR_CONFIG)))));
+        }
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, "keymeter-" + name);
         p.put(StreamsConfig.CLIENT_ID_CONFIG, "keymeter-" + name);
         return p;
