@@ -69,9 +69,9 @@ public class StreamsFactory {
         p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
         p.putAll(base);
         p.putAll(overrides);
-        if (properties.streams().staticMembership()) {
-            // from the final state dir: an override of it must not make two instances share one id
-            p.putIfAbsent(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG,
+        if (properties.streams().staticMembership() && !p.containsKey(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG)) {
+            // kept in the final state dir: an override of it must not make two instances share one id
+            p.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG,
                     StaticMembership.instanceId(Path.of(String.valueOf(p.get(StreamsConfig.STATE_DIR_CONFIG)))));
         }
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, "keymeter-" + name);

@@ -3,45 +3,54 @@ package io.keymeter.platform.streams;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.keymeter.platform.config.KeymeterProperties;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class StaticMembershipTest {
 
-    @Test
-    void theSameHostAndStateDirGiveTheSameIdAndAnotherDirAnotherOne() {
-        String id = StaticMembership.instanceId("node-a", Path.of("/var/keymeter/data/streams"));
-
-        assertThat(StaticMembership.instanceId("node-a", Path.of("/var/keymeter/data/../data/streams"))).isEqualTo(id);
-        assertThat(StaticMembership.instanceId("node-a", Path.of("/var/keymeter/data2/streams"))).isNotEqualTo(id);
-        assertThat(StaticMembership.instanceId("node-b", Path.of("/var/keymeter/data/streams"))).isNotEqualTo(id);
-        assertThat(id).matches("node-a-[0-9a-f]{12}");
-    }
+    @TempDir
+    Path dir;
 
     @Test
-    void aHostNameIsMadeLegalForKafkaAndShortEnoughForTheThreadSuffix() {
-        String id = StaticMembership.instanceId("höst name:" + "x".repeat(400), Path.of("/data"));
+    void theIdIsKeptInTheStateDirSoARestartGetsItAgainAndAnotherDirGetsAnother() {
+        String id = StaticMembership.instanceId(dir.resolve("a"));
 
+        assertThat(StaticMembership.instanceId(dir.resolve("a"))).isEqualTo(id);
+        assertThat(StaticMembership.instanceId(dir.resolve("b"))).isNotEqualTo(id);
         // Kafka's rule for group.instance.id: [a-zA-Z0-9._-], at most 249 characters, Streams appends -<thread>
-        assertThat(id).matches("[a-zA-Z0-9._-]+").startsWith("h_st_name_x");
-        assertThat(id.length() + "-64".length()).isLessThanOrEqualTo(249);
+        assertThat(id).matches("[a-zA-Z0-9._-]{1,240}");
     }
 
     @Test
-    void everyTopologyGetsAnIdFromItsFinalStateDirUnlessTheOperatorSetsOneOrTurnsItOff() {
+    void anUnreadableIdFileIsReplacedByANewId() throws Exception {
+        Path stateDir = Files.createDirectories(dir.resolve("c"));
+        Files.writeString(stateDir.resolve(StaticMembership.FILE), "keymeter-12"); // cut short
+
+        String id = StaticMembership.instanceId(stateDir);
+
+        assertThat(id).startsWith("keymeter-").hasSize("keymeter-".length() + 36);
+        assertThat(Files.readString(stateDir.resolve(StaticMembership.FILE))).isEqualTo(id);
+        assertThat(StaticMembership.instanceId(stateDir)).isEqualTo(id);
+    }
+
+    @Test
+    void everyTopologyGetsTheIdOfItsFinalStateDirUnlessTheOperatorSetsOneOrTurnsItOff() {
         KeymeterProperties defaults = properties(null);
         Properties config = StreamsFactory.config(Map.of(), defaults, "metering", Map.of());
         String id = (String) config.get(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
         assertThat(id).isEqualTo(StaticMembership.instanceId(defaults.stateDir()));
 
+        Path elsewhere = dir.resolve("elsewhere");
         Properties movedState = StreamsFactory.config(Map.of(), defaults, "metering",
-                Map.of(StreamsConfig.STATE_DIR_CONFIG, "/elsewhere"));
+                Map.of(StreamsConfig.STATE_DIR_CONFIG, elsewhere.toString()));
         assertThat(movedState.get(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG))
-                .isEqualTo(StaticMembership.instanceId(Path.of("/elsewhere"))).isNotEqualTo(id);
+                .isEqualTo(StaticMembership.instanceId(elsewhere)).isNotEqualTo(id);
 
         Properties chosen = StreamsFactory.config(Map.of(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "pod-3"), defaults,
                 "metering", Map.of());
@@ -51,8 +60,8 @@ class StaticMembershipTest {
         assertThat(off).doesNotContainKey(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
     }
 
-    private static KeymeterProperties properties(Boolean staticMembership) {
-        return new KeymeterProperties(null, null, null, null, null, null, null, null, null, null,
+    private KeymeterProperties properties(Boolean staticMembership) {
+        return new KeymeterProperties(null, dir.resolve("data"), null, null, null, null, null, null, null, null,
                 new KeymeterProperties.Streams(null, null, null, null, staticMembership));
     }
 }
