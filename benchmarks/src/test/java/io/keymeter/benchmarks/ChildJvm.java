@@ -1,6 +1,11 @@
 package io.keymeter.benchmarks;
 
+import io.keymeter.events.Json;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,6 +54,30 @@ final class ChildJvm implements AutoCloseable {
             }
         }
         throw new IllegalStateException("no VmRSS for " + process.pid());
+    }
+
+    /** Polls {@code /actuator/health} on {@code httpPort} until the overall status is UP (3 minutes at most). */
+    void awaitHealthUp(int httpPort) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        HttpRequest health = HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + "/actuator/health"))
+                .timeout(Duration.ofSeconds(2)).build();
+        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!isAlive()) {
+                throw new IllegalStateException("keymeter exited during start-up");
+            }
+            try {
+                // the overall status: with details shown, kafka and diskSpace say UP while streams is still DOWN
+                String body = http.send(health, HttpResponse.BodyHandlers.ofString()).body();
+                if ("UP".equals(Json.mapper().readTree(body).path("status").asString())) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(20); // poll; a spin would steal a core from the JVM being measured
+        }
+        throw new IllegalStateException("health not UP within 3 minutes");
     }
 
     /** SIGKILL, as a crash: no shutdown hook runs. Returns once the process is gone. */

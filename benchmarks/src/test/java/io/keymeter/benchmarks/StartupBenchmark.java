@@ -1,16 +1,10 @@
 package io.keymeter.benchmarks;
 
 import io.keymeter.app.KeymeterApplication;
-import io.keymeter.events.Json;
 import io.keymeter.kafka.FreePorts;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -48,7 +42,7 @@ class StartupBenchmark {
             long appRss;
             try (ChildJvm app = ChildJvm.start(dir.resolve("app.log"), JVM, KeymeterApplication.class.getName(),
                     appArgs)) {
-                awaitHealthUp(httpPort, app);
+                app.awaitHealthUp(httpPort);
                 appSeconds = (System.nanoTime() - app.startedNanos) / 1e9;
                 Thread.sleep(5000);
                 appRss = app.rssBytes();
@@ -57,7 +51,7 @@ class StartupBenchmark {
             double restartSeconds;
             try (ChildJvm app = ChildJvm.start(dir.resolve("app.log"), JVM, KeymeterApplication.class.getName(),
                     appArgs)) {
-                awaitHealthUp(httpPort, app);
+                app.awaitHealthUp(httpPort);
                 restartSeconds = (System.nanoTime() - app.startedNanos) / 1e9;
             }
             Figures.print("startup round " + round + ": broker alone, to accepting", brokerSeconds, "s");
@@ -78,28 +72,5 @@ class StartupBenchmark {
         } catch (java.io.IOException e) {
             return false;
         }
-    }
-
-    private static void awaitHealthUp(int port, ChildJvm app) throws Exception {
-        HttpClient http = HttpClient.newHttpClient();
-        HttpRequest health = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/health"))
-                .timeout(Duration.ofSeconds(2)).build();
-        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!app.isAlive()) {
-                throw new IllegalStateException("keymeter exited during start-up");
-            }
-            try {
-                // the overall status: with details shown, kafka and diskSpace say UP while streams is still DOWN
-                String body = http.send(health, HttpResponse.BodyHandlers.ofString()).body();
-                if ("UP".equals(Json.mapper().readTree(body).path("status").asString())) {
-                    return;
-                }
-            } catch (java.io.IOException e) {
-                // not listening yet
-            }
-            Thread.sleep(20);
-        }
-        throw new IllegalStateException("health not UP within 3 minutes");
     }
 }

@@ -73,6 +73,11 @@ class ExactlyOnceCrashTest {
                 throw e;
             }
         });
+        // transactional state stores: a restarted stream thread keeps its stores instead of wiping and restoring
+        // them (without them, every restart after a SIGKILL logs "Encounter corrupted task" for each task)
+        assertThat(Files.readAllLines(Path.of("target", "proof-logs", "metering-exactly_once_v2.log")))
+                .as("stream threads that wiped their stores after a kill")
+                .noneMatch(line -> line.contains("Encounter corrupted task"));
     }
 
     /**

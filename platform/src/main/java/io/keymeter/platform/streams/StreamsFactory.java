@@ -25,6 +25,9 @@ import org.springframework.stereotype.Component;
 @Component
 public class StreamsFactory {
 
+    /** Uncommitted writes held per process before an early commit: the buffers live outside the block cache. */
+    static final long UNCOMMITTED_BYTES = 16L * 1024 * 1024;
+
     private final KafkaClients clients;
     private final KeymeterProperties properties;
     private final MeterRegistry meterRegistry;
@@ -59,6 +62,10 @@ public class StreamsFactory {
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, properties.streams().commitInterval().toMillis());
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, properties.streams().threads());
         p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, properties.topics().replicationFactor());
+        // KIP-892: writes stay in a transaction buffer until their changelog transaction commits, so after a crash
+        // a store keeps its committed state instead of being wiped and restored from its whole changelog
+        p.put(StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG, true);
+        p.put(StreamsConfig.STATESTORE_UNCOMMITTED_MAX_BYTES_CONFIG, UNCOMMITTED_BYTES);
         p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedRocksDbConfigSetter.class);
         p.put(BoundedRocksDbConfigSetter.CACHE_BYTES, properties.streams().rocksdbCache());
         p.put(BoundedRocksDbConfigSetter.WRITE_BUFFER_BYTES, properties.streams().rocksdbWriteBuffers());

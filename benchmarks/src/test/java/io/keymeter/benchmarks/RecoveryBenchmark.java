@@ -1,0 +1,122 @@
+package io.keymeter.benchmarks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.keymeter.app.KeymeterApplication;
+import io.keymeter.events.RequestLog;
+import io.keymeter.events.Topics;
+import io.keymeter.kafka.FreePorts;
+import io.keymeter.platform.kafka.KafkaTopics;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Time to health UP after {@code kill -9} with state to keep: the metering role on the embedded broker meters
+ * {@code -Dbench.requests} requests (default 1M; one dedupe entry each), is killed once every request is committed,
+ * and is started again on the same data. Measured with transactional state stores (Keymeter's default: the stores
+ * keep their committed state) and, as the baseline in the same run, without them (exactly-once then wipes every
+ * store and restores it from its changelog).
+ */
+class RecoveryBenchmark {
+
+    private static final long REQUESTS = Long.getLong("bench.requests", 1_000_000);
+    private static final List<String> JVM = List.of("-XX:+UseG1GC", "-Xmx2g");
+    private static final String METERING_GROUP = "keymeter-metering";
+    private static final String DEDUPE_CHANGELOG = "keymeter-metering-metering-dedupe-changelog";
+
+    @Test
+    void restartAfterKillWithAndWithoutTransactionalStores() throws Exception {
+        Path dir = Files.createTempDirectory("recovery-bench");
+        double wiped = restartSeconds(dir.resolve("wiped"), false);
+        double kept = restartSeconds(dir.resolve("kept"), true);
+        Figures.ratio("recovery: transactional stores / wipe and restore", kept, wiped);
+    }
+
+    private double restartSeconds(Path dataDir, boolean transactional) throws Exception {
+        String mode = transactional ? "transactional stores" : "wipe and restore";
+        int httpPort = FreePorts.next();
+        int brokerPort = FreePorts.next();
+        List<String> args = List.of("--keymeter.data-dir=" + dataDir, "--keymeter.roles=metering",
+                "--keymeter.embedded-kafka.port=" + brokerPort, "--server.port=" + httpPort,
+                "--spring.kafka.streams.properties.enable.transactional.statestores=" + transactional);
+        String bootstrap = "localhost:" + brokerPort;
+        Path log = dataDir.resolveSibling(dataDir.getFileName() + ".log");
+        try (ChildJvm app = ChildJvm.start(log, JVM, KeymeterApplication.class.getName(), args)) {
+            app.awaitHealthUp(httpPort);
+            long sent = sendRequests(bootstrap);
+            awaitEverythingCommitted(bootstrap, sent);
+            Figures.print("recovery " + mode + ": dedupe changelog records", dedupeChangelogRecords(bootstrap),
+                    "records");
+            app.kill();
+        }
+        try (ChildJvm app = ChildJvm.start(log, JVM, KeymeterApplication.class.getName(), args)) {
+            app.awaitHealthUp(httpPort);
+            double seconds = (System.nanoTime() - app.startedNanos) / 1e9;
+            Figures.print("recovery " + mode + ": kill -9 → health UP", seconds, "s");
+            return seconds;
+        }
+    }
+
+    /** Distinct request ids spread over the last hour, on keys the app does not know: each is judged and deduped. */
+    private static long sendRequests(String bootstrap) {
+        Map<String, Object> config = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 20,
+                ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024, ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        AtomicLong failed = new AtomicLong();
+        Instant start = Instant.now().minus(Duration.ofHours(1));
+        try (KafkaProducer<String, RequestLog> producer = new KafkaProducer<>(config,
+                Topics.REQUESTS.keySerde().serializer(), Topics.REQUESTS.valueSerde().serializer())) {
+            for (long i = 0; i < REQUESTS; i++) {
+                String keyId = "key-" + (i % 10_000);
+                Instant at = start.plusMillis(i * 3_000_000 / REQUESTS);
+                RequestLog request = new RequestLog("req-" + i, keyId, "0".repeat(64), "basemaps", "op", 1, null, null,
+                        at);
+                producer.send(new ProducerRecord<>(Topics.REQUESTS.name(), null, at.toEpochMilli(), keyId, request),
+                        (metadata, error) -> {
+                            if (error != null) {
+                                failed.incrementAndGet();
+                            }
+                        });
+            }
+            producer.flush();
+        }
+        assertThat(failed.get()).as("failed sends").isZero();
+        return REQUESTS;
+    }
+
+    private static void awaitEverythingCommitted(String bootstrap, long sent) throws Exception {
+        try (Admin admin = Admin.create(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            Map<TopicPartition, Long> ends = KafkaTopics.endOffsets(admin, List.of(Topics.REQUESTS.name()),
+                    IsolationLevel.READ_UNCOMMITTED, Duration.ofSeconds(30));
+            assertThat(ends.values().stream().mapToLong(Long::longValue).sum()).isGreaterThanOrEqualTo(sent);
+            await().atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(500)).until(() -> {
+                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(METERING_GROUP)
+                        .partitionsToOffsetAndMetadata().get();
+                return ends.entrySet().stream().allMatch(end -> committed.get(end.getKey()) != null
+                        && committed.get(end.getKey()).offset() >= end.getValue());
+            });
+        }
+    }
+
+    private static long dedupeChangelogRecords(String bootstrap) throws Exception {
+        try (Admin admin = Admin.create(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            return KafkaTopics.endOffsets(admin, List.of(DEDUPE_CHANGELOG), IsolationLevel.READ_COMMITTED,
+                    Duration.ofSeconds(30)).values().stream().mapToLong(Long::longValue).sum();
+        }
+    }
+}
