@@ -27,6 +27,7 @@ public final class StreamsApp implements SmartLifecycle {
     private final MeterRegistry meterRegistry;
     private volatile KafkaStreams streams;
     private KafkaStreamsMetrics metrics;
+    private volatile ReplacedMemberRemover remover;
 
     StreamsApp(String name, Topology topology, Properties config, MeterRegistry meterRegistry) {
         this.name = name;
@@ -74,8 +75,12 @@ public final class StreamsApp implements SmartLifecycle {
             return;
         }
         KafkaStreams created = new KafkaStreams(topology, config);
+        remover = ReplacedMemberRemover.of(config).orElse(null);
         created.setUncaughtExceptionHandler(e -> {
             log.error("Stream thread of {} failed; replacing it", name, e);
+            if (remover != null) {
+                remover.removeWhenGone(Thread.currentThread());
+            }
             return StreamThreadExceptionResponse.REPLACE_THREAD;
         });
         created.setStateListener((now, before) -> log.info("Kafka Streams {}: {} -> {}", name, before, now));
@@ -98,6 +103,9 @@ public final class StreamsApp implements SmartLifecycle {
                 .withTimeout(Duration.ofSeconds(30)));
         if (metrics != null) {
             metrics.close();
+        }
+        if (remover != null) {
+            remover.close();
         }
         streams = null;
     }
