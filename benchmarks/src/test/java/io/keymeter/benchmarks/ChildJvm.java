@@ -1,6 +1,6 @@
 package io.keymeter.benchmarks;
 
-import io.keymeter.events.Json;
+import io.keymeter.testsupport.Health;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -67,9 +67,7 @@ final class ChildJvm implements AutoCloseable {
                 throw new IllegalStateException("keymeter exited during start-up");
             }
             try {
-                // the overall status: with details shown, kafka and diskSpace say UP while streams is still DOWN
-                String body = http.send(health, HttpResponse.BodyHandlers.ofString()).body();
-                if ("UP".equals(Json.mapper().readTree(body).path("status").asString())) {
+                if (Health.isUp(http.send(health, HttpResponse.BodyHandlers.ofString()).body())) {
                     return;
                 }
             } catch (IOException e) {

@@ -8,6 +8,7 @@ import io.keymeter.events.ApiKeyState;
 import io.keymeter.events.Json;
 import io.keymeter.events.KeyStatus;
 import io.keymeter.events.Topics;
+import io.keymeter.testsupport.Health;
 import io.keymeter.testsupport.SharedKafka;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -141,9 +142,9 @@ class CredentialStoreBenchmark {
 
     /** The overall status, not any component's: every topology RUNNING. */
     private static void awaitUp(HttpClient http, String base) {
-        await().atMost(Duration.ofSeconds(120)).until(() -> Json.mapper().readTree(http.send(
+        await().atMost(Duration.ofSeconds(120)).until(() -> Health.isUp(http.send(
                 HttpRequest.newBuilder(URI.create(base + "/actuator/health")).build(),
-                HttpResponse.BodyHandlers.ofString()).body()).path("status").asString(), "UP"::equals);
+                HttpResponse.BodyHandlers.ofString()).body()));
     }
 
     private static String call(HttpClient http, String url, String method, String json, int expected) throws Exception {

@@ -4,10 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.keymeter.app.KeymeterApplication;
 import io.keymeter.events.ApiKeys;
-import io.keymeter.events.Json;
 import io.keymeter.events.Topics;
 import io.keymeter.kafka.FreePorts;
 import io.keymeter.platform.kafka.KafkaTopics;
+import io.keymeter.testsupport.ConsumerGroups;
+import io.keymeter.testsupport.Health;
 import io.keymeter.testsupport.SharedKafka;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -28,9 +29,7 @@ import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.IsolationLevel;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
 import org.junit.jupiter.api.Test;
 
@@ -201,21 +200,12 @@ class MemoryBenchmark {
     /** The metering application has committed every key state (into its versioned store) and health is UP. */
     private void awaitStoreLoaded(ChildJvm app, String base) throws Exception {
         try (Admin admin = admin()) {
-            List<TopicPartition> partitions = new ArrayList<>();
-            for (int p = 0; p < PARTITIONS; p++) {
-                partitions.add(new TopicPartition(Topics.API_KEYS.name(), p));
-            }
             long end = KafkaTopics.endOffsets(admin, List.of(Topics.API_KEYS.name()), IsolationLevel.READ_UNCOMMITTED,
                     Duration.ofSeconds(30)).values().stream().mapToLong(Long::longValue).sum();
-            await(app, "metering commits every key state", () -> {
-                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(METERING_GROUP)
-                        .partitionsToOffsetAndMetadata().get();
-                return partitions.stream().mapToLong(tp -> committed.get(tp) == null ? 0 : committed.get(tp).offset())
-                        .sum() >= end;
-            });
+            await(app, "metering commits every key state",
+                    () -> ConsumerGroups.committed(admin, METERING_GROUP, Topics.API_KEYS.name()) >= end);
         }
-        await(app, "health UP", () -> "UP".equals(
-                Json.mapper().readTree(get(base + "/actuator/health")).path("status").asString()));
+        await(app, "health UP", () -> Health.isUp(get(base + "/actuator/health")));
     }
 
     /** Micrometer binds new Kafka metrics (the stores') on a refresh, up to a minute after they appear. */

@@ -15,6 +15,7 @@ import io.keymeter.metering.enforcement.RequestTimestampExtractor;
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.kafka.KafkaTopics;
 import io.keymeter.platform.streams.StreamsFactory;
+import io.keymeter.testsupport.ConsumerGroups;
 import io.keymeter.testsupport.SharedKafka;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
@@ -182,9 +183,7 @@ class MeteringBenchmark {
             while (committed < REQUESTS) {
                 assertThat(System.nanoTime()).as(name + " processes every request").isLessThan(deadline);
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
-                committed = admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get().entrySet()
-                        .stream().filter(e -> e.getKey().topic().equals(Topics.REQUESTS.name()))
-                        .mapToLong(e -> e.getValue() == null ? 0 : e.getValue().offset()).sum();
+                committed = ConsumerGroups.committed(admin, groupId, Topics.REQUESTS.name());
             }
             long elapsed = System.nanoTime() - start;
             double rate = REQUESTS / seconds(elapsed);

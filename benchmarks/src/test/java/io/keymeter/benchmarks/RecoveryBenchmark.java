@@ -8,6 +8,7 @@ import io.keymeter.events.RequestLog;
 import io.keymeter.events.Topics;
 import io.keymeter.kafka.FreePorts;
 import io.keymeter.platform.kafka.KafkaTopics;
+import io.keymeter.testsupport.ConsumerGroups;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,12 +18,10 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -58,10 +57,12 @@ class RecoveryBenchmark {
         Path log = dataDir.resolveSibling(dataDir.getFileName() + ".log");
         try (ChildJvm app = ChildJvm.start(log, JVM, KeymeterApplication.class.getName(), args)) {
             app.awaitHealthUp(httpPort);
-            long sent = sendRequests(bootstrap);
-            awaitEverythingCommitted(bootstrap, sent);
-            Figures.print("recovery " + mode + ": dedupe changelog records", dedupeChangelogRecords(bootstrap),
-                    "records");
+            sendRequests(bootstrap);
+            try (Admin admin = Admin.create(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+                awaitEverythingCommitted(admin);
+                Figures.print("recovery " + mode + ": dedupe changelog records", endOffsetSum(admin, DEDUPE_CHANGELOG,
+                        IsolationLevel.READ_COMMITTED), "records");
+            }
             app.kill();
         }
         try (ChildJvm app = ChildJvm.start(log, JVM, KeymeterApplication.class.getName(), args)) {
@@ -73,7 +74,7 @@ class RecoveryBenchmark {
     }
 
     /** Distinct request ids spread over the last hour, on keys the app does not know: each is judged and deduped. */
-    private static long sendRequests(String bootstrap) {
+    private static void sendRequests(String bootstrap) {
         Map<String, Object> config = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 20,
                 ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024, ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
@@ -96,27 +97,18 @@ class RecoveryBenchmark {
             producer.flush();
         }
         assertThat(failed.get()).as("failed sends").isZero();
-        return REQUESTS;
     }
 
-    private static void awaitEverythingCommitted(String bootstrap, long sent) throws Exception {
-        try (Admin admin = Admin.create(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-            Map<TopicPartition, Long> ends = KafkaTopics.endOffsets(admin, List.of(Topics.REQUESTS.name()),
-                    IsolationLevel.READ_UNCOMMITTED, Duration.ofSeconds(30));
-            assertThat(ends.values().stream().mapToLong(Long::longValue).sum()).isGreaterThanOrEqualTo(sent);
-            await().atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(500)).until(() -> {
-                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(METERING_GROUP)
-                        .partitionsToOffsetAndMetadata().get();
-                return ends.entrySet().stream().allMatch(end -> committed.get(end.getKey()) != null
-                        && committed.get(end.getKey()).offset() >= end.getValue());
-            });
-        }
+    /** Every partition's committed offset has reached its end (a committed offset never passes its end). */
+    private static void awaitEverythingCommitted(Admin admin) throws Exception {
+        long end = endOffsetSum(admin, Topics.REQUESTS.name(), IsolationLevel.READ_UNCOMMITTED);
+        assertThat(end).isGreaterThanOrEqualTo(REQUESTS);
+        await().atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(500))
+                .until(() -> ConsumerGroups.committed(admin, METERING_GROUP, Topics.REQUESTS.name()) >= end);
     }
 
-    private static long dedupeChangelogRecords(String bootstrap) throws Exception {
-        try (Admin admin = Admin.create(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-            return KafkaTopics.endOffsets(admin, List.of(DEDUPE_CHANGELOG), IsolationLevel.READ_COMMITTED,
-                    Duration.ofSeconds(30)).values().stream().mapToLong(Long::longValue).sum();
-        }
+    private static long endOffsetSum(Admin admin, String topic, IsolationLevel isolation) throws Exception {
+        return KafkaTopics.endOffsets(admin, List.of(topic), isolation, Duration.ofSeconds(30)).values().stream()
+                .mapToLong(Long::longValue).sum();
     }
 }

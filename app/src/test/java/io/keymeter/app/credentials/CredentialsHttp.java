@@ -2,6 +2,7 @@ package io.keymeter.app.credentials;
 
 import io.keymeter.app.support.TestAccounts;
 import io.keymeter.events.Json;
+import io.keymeter.testsupport.Health;
 import org.springframework.boot.resttestclient.TestRestTemplate;
 import org.springframework.http.HttpEntity;
 import org.springframework.http.HttpHeaders;
@@ -60,8 +61,7 @@ final class CredentialsHttp {
     /** Waits until every Kafka Streams app of the shared context runs: commands sent earlier could miss their deadline. */
     void awaitReady() {
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(90)).until(() ->
-                "UP".equals(Json.mapper().readTree(http.getForObject("/actuator/health", String.class))
-                        .path("status").asString()));
+                Health.isUp(http.getForObject("/actuator/health", String.class)));
     }
 
     /** Creates a credential with the basemaps privilege and returns its id. */

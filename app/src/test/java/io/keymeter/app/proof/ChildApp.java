@@ -1,8 +1,8 @@
 package io.keymeter.app.proof;
 
 import io.keymeter.app.KeymeterApplication;
-import io.keymeter.events.Json;
 import io.keymeter.kafka.FreePorts;
+import io.keymeter.testsupport.Health;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -57,9 +57,7 @@ final class ChildApp implements AutoCloseable {
                     if (!process.isAlive()) {
                         throw new IllegalStateException("child app exited with " + process.exitValue() + ", see " + log);
                     }
-                    // the overall status: with details shown, components (kafka, diskSpace) say UP while streams is DOWN
-                    return "UP".equals(Json.mapper().readTree(http.send(health, HttpResponse.BodyHandlers.ofString())
-                            .body()).path("status").asString());
+                    return Health.isUp(http.send(health, HttpResponse.BodyHandlers.ofString()).body());
                 });
         return this;
     }

@@ -10,6 +10,7 @@ import io.keymeter.events.Topics;
 import io.keymeter.events.UsageDaily;
 import io.keymeter.kafka.EmbeddedKafkaBroker;
 import io.keymeter.platform.kafka.KafkaTopics;
+import io.keymeter.testsupport.ConsumerGroups;
 import io.keymeter.testsupport.TopicReader;
 import io.keymeter.testsupport.load.Ledger;
 import io.keymeter.testsupport.load.LoadGenerator;
@@ -27,17 +28,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -94,7 +92,7 @@ class ExactlyOnceCrashTest {
         runWithCrashes("at_least_once", 42, (broker, ledger) -> {
             long sent = logEnd(broker, Topics.REQUESTS.name());
             await("metering commits every request").atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(1))
-                    .until(() -> committedOffsets(broker) >= sent);
+                    .until(() -> committedRequests(broker) >= sent);
             AtomicReference<List<String>> previous = new AtomicReference<>(List.of("none yet"));
             List<String> settled = await("outputs settle").atMost(Duration.ofSeconds(120))
                     .pollInterval(Duration.ofSeconds(3))
@@ -228,12 +226,9 @@ class ExactlyOnceCrashTest {
                         : Topics.REQUESTS.valueSerde().serializer().serialize(topic, (RequestLog) value));
     }
 
-    private static long committedOffsets(EmbeddedKafkaBroker broker) throws Exception {
+    private static long committedRequests(EmbeddedKafkaBroker broker) throws Exception {
         try (Admin admin = admin(broker)) {
-            Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets("keymeter-metering")
-                    .partitionsToOffsetAndMetadata().get();
-            return offsets.entrySet().stream().filter(e -> e.getKey().topic().equals(Topics.REQUESTS.name()))
-                    .filter(e -> e.getValue() != null).mapToLong(e -> e.getValue().offset()).sum();
+            return ConsumerGroups.committed(admin, "keymeter-metering", Topics.REQUESTS.name());
         }
     }
 

@@ -25,7 +25,7 @@ import org.springframework.stereotype.Component;
 @Component
 public class StreamsFactory {
 
-    /** Uncommitted writes held per process before an early commit: the buffers live outside the block cache. */
+    /** Uncommitted writes held per topology (Streams instance) before an early commit, outside the block cache. */
     static final long UNCOMMITTED_BYTES = 16L * 1024 * 1024;
 
     private final KafkaClients clients;
