@@ -10,7 +10,9 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,6 +53,17 @@ class EmbeddedKafkaBrokerTest {
         // released on stop: the data can be used again
         try (EmbeddedKafkaBroker again = new EmbeddedKafkaBroker(dir, 0).start(); Admin admin = admin(again)) {
             assertThat(admin.listTopics().names().get()).contains("kept");
+        }
+    }
+
+    @Test
+    void theBrokersOwnSessionLapsesAfterFourSecondsSoARestartAfterAHardKillIsAcceptedSooner() throws Exception {
+        try (EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(dir, 0).start(); Admin admin = admin(broker)) {
+            ConfigResource node = new ConfigResource(ConfigResource.Type.BROKER, "1");
+            Config config = admin.describeConfigs(List.of(node)).all().get().get(node);
+            // Kafka's defaults are 9000 and 2000: a restart after kill -9 waited 9 s for the dead incarnation
+            assertThat(config.get("broker.session.timeout.ms").value()).isEqualTo("4000");
+            assertThat(config.get("broker.heartbeat.interval.ms").value()).isEqualTo("500");
         }
     }
 
