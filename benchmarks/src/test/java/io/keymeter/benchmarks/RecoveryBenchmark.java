@@ -36,7 +36,7 @@ class RecoveryBenchmark {
     private static final long REQUESTS = Long.getLong("bench.requests", 1_000_000);
     private static final List<String> JVM = List.of("-XX:+UseG1GC", "-Xmx2g");
     private static final String METERING_GROUP = "keymeter-metering";
-    private static final String DEDUPE_CHANGELOG = "keymeter-metering-metering-dedupe-changelog";
+    private static final String DEDUPE_CHANGELOG = "keymeter-metering-metering-seen-requests-changelog";
 
     @Test
     void restartAfterKillWithAndWithoutTransactionalStores() throws Exception {

@@ -40,7 +40,8 @@ import org.apache.kafka.streams.state.Stores;
  */
 public final class MeteringTopology {
 
-    public static final String DEDUPE_STORE = "metering-dedupe";
+    /** requestIds by generation (see {@link Deduplicator}); renamed from {@code metering-dedupe} with the key format. */
+    public static final String DEDUPE_STORE = "metering-seen-requests";
     public static final String API_KEYS_STORE = "metering-api-keys";
     public static final String JOIN_BUFFER_STORE = "metering-join-buffer";
     public static final String USAGE_STORE = "metering-usage-daily";
@@ -61,7 +62,7 @@ public final class MeteringTopology {
 
     public static void build(StreamsBuilder builder, MeteringSettings settings) {
         builder.addStateStore(Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(DEDUPE_STORE), MeteringSerdes.STRING, MeteringSerdes.LONG));
+                Stores.persistentKeyValueStore(DEDUPE_STORE), MeteringSerdes.BYTES, MeteringSerdes.LONG));
         // bounded by join-grace worth of requests; changelogged, so a request waiting in it survives a crash
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.inMemoryKeyValueStore(JOIN_BUFFER_STORE), MeteringSerdes.BYTES, MeteringSerdes.ARRIVED_REQUEST));

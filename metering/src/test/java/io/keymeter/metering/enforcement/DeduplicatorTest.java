@@ -1,0 +1,152 @@
+package io.keymeter.metering.enforcement;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.keymeter.events.RequestLog;
+import io.keymeter.events.Topics;
+import io.keymeter.metering.MeteringConfiguration;
+import io.keymeter.metering.MeteringSerdes;
+import io.keymeter.platform.config.KeymeterProperties;
+import io.keymeter.platform.streams.StreamsFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The deduplicator on its own (a source, the processor, a sink) over a real RocksDB store with the production
+ * Streams config. The whole topology's dedupe behaviour is in {@code MeteringTopologyTest}.
+ */
+class DeduplicatorTest {
+
+    private static final String STORE = "seen";
+    private static final Duration WINDOW = Duration.ofSeconds(10);
+    private static final int MIN_BATCH = 100;
+    /** A generation boundary: request time is cut into windows from the epoch. */
+    private static final Instant T0 = Instant.parse("2026-11-01T10:00:00Z");
+
+    @TempDir
+    Path dataDir;
+
+    private TopologyTestDriver driver;
+    private TestInputTopic<String, RequestLog> in;
+    private TestOutputTopic<String, String> out;
+    private KeyValueStore<Bytes, Long> seen;
+
+    @BeforeEach
+    void startDriver() {
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(STORE), MeteringSerdes.BYTES, MeteringSerdes.LONG));
+        builder.stream(Topics.REQUESTS.name(), Consumed.with(Topics.REQUESTS.keySerde(), MeteringSerdes.ARRIVED_REQUEST))
+                .processValues(() -> new Deduplicator(STORE, WINDOW, MIN_BATCH), Named.as("dedupe"), STORE)
+                .mapValues(arrived -> arrived.log().requestId())
+                .to("out", Produced.with(MeteringSerdes.STRING, MeteringSerdes.STRING));
+        KeymeterProperties properties = new KeymeterProperties(List.of("all"), dataDir, null, null, null, null, null,
+                null, null, null, null);
+        Properties config = StreamsFactory.config(Map.of("bootstrap.servers", "unused:9092"), properties,
+                MeteringConfiguration.APP_NAME, Map.of());
+        driver = new TopologyTestDriver(builder.build(), config, T0);
+        in = driver.createInputTopic(Topics.REQUESTS.name(), Topics.REQUESTS.keySerde().serializer(),
+                Topics.REQUESTS.valueSerde().serializer());
+        out = driver.createOutputTopic("out", MeteringSerdes.STRING.deserializer(), MeteringSerdes.STRING.deserializer());
+        seen = driver.getKeyValueStore(STORE);
+    }
+
+    @AfterEach
+    void closeDriver() {
+        driver.close();
+    }
+
+    @Test
+    void aResendAcrossAGenerationBoundaryIsDroppedAndOneAfterTheWindowPasses() {
+        send("a", T0.minusMillis(1)); // last millisecond of one generation
+        send("a", T0);                // first of the next: found in the previous generation
+        send("a", T0.plus(WINDOW).minusMillis(2)); // still within the window of the first sighting
+        send("a", T0.plus(WINDOW).minusMillis(1)); // a window after it: counts again
+
+        assertThat(out.readRecordsToList()).extracting(TestRecord::getRecordTime)
+                .containsExactly(T0.minusMillis(1), T0.plus(WINDOW).minusMillis(1));
+    }
+
+    @Test
+    void theStoreStaysBoundedWhenRequestsOutpaceTheMinimumSweep() {
+        // 1,000 requests a second of request time, ten times the minimum sweep batch, for ten windows
+        int perSecond = 1_000;
+        long maxEntries = 0;
+        for (int second = 0; second < 100; second++) {
+            Instant at = T0.plusSeconds(second);
+            for (int i = 0; i < perSecond; i++) {
+                send(second + "-" + i, at);
+            }
+            driver.advanceWallClockTime(Deduplicator.SWEEP_INTERVAL);
+            maxEntries = Math.max(maxEntries, entries().size());
+        }
+
+        long perWindow = perSecond * WINDOW.toSeconds();
+        assertThat(out.readValuesToList()).hasSize(100 * perSecond); // all distinct: nothing dropped
+        // two windows, and one second of writes before a sweep; with the minimum batch alone: 92,000
+        assertThat(maxEntries).isLessThanOrEqualTo(perWindow * 2 + perSecond);
+        // everything within the window of the newest request is still remembered
+        assertThat(entries()).contains("99-0", "90-999");
+        send("90-0", T0.plusSeconds(99));
+        assertThat(out.readValuesToList()).isEmpty();
+    }
+
+    @Test
+    void onlyGenerationsWhollyOutsideTheWindowAreSwept() {
+        send("old", T0.plusSeconds(1));        // generation 0
+        send("previous", T0.plusSeconds(15));  // generation 1
+        send("current", T0.plusSeconds(21));   // generation 2: generation 0 has left the window
+
+        driver.advanceWallClockTime(Deduplicator.SWEEP_INTERVAL);
+
+        assertThat(entries()).containsExactlyInAnyOrder("previous", "current");
+    }
+
+    @Test
+    void afterARestartEntriesWrittenAheadOfTheFirstRequestAreStillFound() {
+        // left by the task before a restart, when its newest request was in generation 5
+        long generation5 = Math.floorDiv(T0.plus(WINDOW.multipliedBy(5)).toEpochMilli(), WINDOW.toMillis());
+        seen.put(Deduplicator.key(generation5, "early".getBytes(StandardCharsets.UTF_8)),
+                T0.plus(WINDOW.multipliedBy(5)).plusSeconds(1).toEpochMilli());
+
+        // the first request after the restart is older, from generation 3, and the resend of "early" too
+        send("late", T0.plus(WINDOW.multipliedBy(3)));
+        send("early", T0.plus(WINDOW.multipliedBy(3)).plusSeconds(1));
+
+        assertThat(out.readValuesToList()).containsExactly("late");
+    }
+
+    private void send(String requestId, Instant at) {
+        in.pipeInput("key-1", new RequestLog(requestId, "key-1", "hash", "basemaps", "tile", 1, null, null, at), at);
+    }
+
+    private List<String> entries() {
+        List<String> ids = new ArrayList<>();
+        try (KeyValueIterator<Bytes, Long> all = seen.all()) {
+            all.forEachRemaining(entry -> ids.add(Deduplicator.requestIdOf(entry.key)));
+        }
+        return ids;
+    }
+}
