@@ -138,6 +138,22 @@ class MeteringTopologyTest {
     }
 
     @Test
+    void theSameRequestIdSentForTwoKeysIsBilledForBoth() {
+        TestKey first = publish(TestKey.create(ACME, "cred-3d", 1), KeyStatus.ACTIVE, T0);
+        TestKey second = publish(TestKey.create(ACME, "cred-3e", 1), KeyStatus.ACTIVE, T0);
+        send(first.request("gateway-counter-7", KeyFixtures.BASEMAPS, 2, T0.plusSeconds(30)),
+                second.request("gateway-counter-7", KeyFixtures.BASEMAPS, 3, T0.plusSeconds(31)));
+        flush(T0.plusSeconds(31));
+
+        Map<String, UsageDaily> totals = latestUsage();
+        assertThat(totals.get(UsageDaily.key(ACME, "cred-3d", "basemaps", LocalDate.of(2026, 11, 1))))
+                .isEqualTo(new UsageDaily(ACME, "cred-3d", "basemaps", LocalDate.of(2026, 11, 1), 1, 2));
+        assertThat(totals.get(UsageDaily.key(ACME, "cred-3e", "basemaps", LocalDate.of(2026, 11, 1))))
+                .isEqualTo(new UsageDaily(ACME, "cred-3e", "basemaps", LocalDate.of(2026, 11, 1), 1, 3));
+        assertNothingDropped();
+    }
+
+    @Test
     void aBacklogOlderThanTheGraceByTheWallClockIsJudgedAtOnce() {
         TestKey key = publish(TestKey.create(ACME, "cred-backlog", 1), KeyStatus.ACTIVE, T0);
         driver.advanceWallClockTime(Duration.ofHours(1)); // metering catching up an hour behind

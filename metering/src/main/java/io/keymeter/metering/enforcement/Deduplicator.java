@@ -17,15 +17,20 @@ import org.apache.kafka.streams.state.KeyValueStore;
 /**
  * Forwards the first request with a given {@code requestId} and drops repeats seen within the dedupe window.
  * <p>
- * <b>When a request was seen.</b> The store keeps, per requestId, the request time when it was first seen: the newest
- * request timestamp this task had processed by then (a requestId always travels with the same keyId, so this is
+ * <b>Per key.</b> A request is identified by its keyId and requestId: a resend is the same log line, so the same key,
+ * and the same requestId sent for two different keys is two requests, both billed. (Deduplicating on the requestId
+ * alone would have dropped such a pair only when the two keys happened to share a partition.)
+ * <p>
+ * <b>When a request was seen.</b> The store keeps, per request, the request time when it was first seen: the newest
+ * request timestamp this task had processed by then (a request always travels with its keyId, so this is
  * partition-local). Not the request's own time: a request up to max-age old is still remembered for the whole window
  * after it arrives. Not the task's stream time either: that includes the key-state partition, whose records can run
  * days ahead of a request backlog (metering catching up after an outage), and would end the window of requests seen
  * just before the outage (the crash test found resends counted twice that way).
  * <p>
  * <b>Generations, so that forgetting keeps up.</b> Request time is cut into generations one window long, and each
- * entry's key starts with the generation it was written in: {@code [generation, 8 bytes][requestId, UTF-8]}. A
+ * entry's key starts with the generation it was written in:
+ * {@code [generation, 8 bytes][keyId length, 2 bytes][keyId, UTF-8][requestId, UTF-8]}. A
  * request looks itself up in the current generation and the one before (two point lookups; anything older has left
  * the window), and is written to the current one. Every generation two or more behind is wholly expired, and it sorts
  * first, so the sweeper deletes from the front of the store without visiting a live entry, up to twice as many
@@ -46,6 +51,8 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
     static final int SWEEP_MIN_BATCH = 10_000;
     static final int SWEEP_PER_WRITE = 2;
     private static final int GENERATION_BYTES = Long.BYTES;
+    private static final int KEY_ID_LENGTH_BYTES = Short.BYTES;
+    private static final int KEY_ID_MAX_BYTES = 0xFFFF;
 
     private final String storeName;
     private final long windowMs;
@@ -92,16 +99,15 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
         }
         resumeRequestTime();
         requestTime = Math.max(requestTime, record.timestamp());
-        if (seenWithinWindow(request.requestId(), requestTime)) {
+        if (seenWithinWindow(identity(request.keyId(), request.requestId()), requestTime)) {
             return; // a resend within the window: already counted
         }
         context.forward(record);
     }
 
-    /** Looks the id up in the current and the previous generation; records it in the current one if it is new. */
-    private boolean seenWithinWindow(String requestId, long now) {
+    /** Looks the request up in the current and the previous generation; records it in the current one if new. */
+    private boolean seenWithinWindow(byte[] id, long now) {
         long generation = generationOf(now);
-        byte[] id = requestId.getBytes(StandardCharsets.UTF_8);
         Long firstSeen = seen.get(key(generation, id));
         if (firstSeen == null) {
             firstSeen = seen.get(key(generation - 1, id));
@@ -158,10 +164,21 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
         return Math.floorDiv(requestTimeMs, windowMs);
     }
 
-    /** Store key: the generation with its sign bit flipped (so byte order is numeric order), then the id. */
-    static Bytes key(long generation, byte[] requestId) {
-        return Bytes.wrap(ByteBuffer.allocate(GENERATION_BYTES + requestId.length)
-                .putLong(generation ^ Long.MIN_VALUE).put(requestId).array());
+    /** Store key: the generation with its sign bit flipped (so byte order is numeric order), then the identity. */
+    static Bytes key(long generation, byte[] identity) {
+        return Bytes.wrap(ByteBuffer.allocate(GENERATION_BYTES + identity.length)
+                .putLong(generation ^ Long.MIN_VALUE).put(identity).array());
+    }
+
+    /** A request's identity: its keyId, length-prefixed so no two (keyId, requestId) pairs share bytes, and its id. */
+    static byte[] identity(String keyId, String requestId) {
+        byte[] key = keyId == null ? new byte[0] : keyId.getBytes(StandardCharsets.UTF_8);
+        byte[] id = requestId.getBytes(StandardCharsets.UTF_8);
+        if (key.length > KEY_ID_MAX_BYTES) {
+            throw new IllegalArgumentException("keyId longer than " + KEY_ID_MAX_BYTES + " bytes");
+        }
+        return ByteBuffer.allocate(KEY_ID_LENGTH_BYTES + key.length + id.length)
+                .putShort((short) key.length).put(key).put(id).array();
     }
 
     static long generationOf(Bytes key) {
@@ -171,6 +188,7 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
     /** The requestId of a store key (for reading the store, in tests and by hand). */
     public static String requestIdOf(Bytes key) {
         byte[] bytes = key.get();
-        return new String(bytes, GENERATION_BYTES, bytes.length - GENERATION_BYTES, StandardCharsets.UTF_8);
+        int start = GENERATION_BYTES + KEY_ID_LENGTH_BYTES + (ByteBuffer.wrap(bytes).getShort(GENERATION_BYTES) & 0xFFFF);
+        return new String(bytes, start, bytes.length - start, StandardCharsets.UTF_8);
     }
 }

@@ -8,7 +8,6 @@ import io.keymeter.metering.MeteringConfiguration;
 import io.keymeter.metering.MeteringSerdes;
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.streams.StreamsFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -90,6 +89,18 @@ class DeduplicatorTest {
     }
 
     @Test
+    void theSameRequestIdForTwoKeysIsTwoRequests() {
+        send("key-1", "shared-id", T0);
+        send("key-2", "shared-id", T0.plusMillis(1)); // another key in the same partition: billed too
+        send("key-1", "shared-id", T0.plusMillis(2)); // a resend: dropped
+        // a keyId that ends where another begins does not make the pair ambiguous
+        send("key-1s", "hared-id", T0.plusMillis(3));
+
+        assertThat(out.readRecordsToList()).extracting(TestRecord::getRecordTime)
+                .containsExactly(T0, T0.plusMillis(1), T0.plusMillis(3));
+    }
+
+    @Test
     void theStoreStaysBoundedWhenRequestsOutpaceTheMinimumSweep() {
         // 1,000 requests a second of request time, ten times the minimum sweep batch, for ten windows
         int perSecond = 1_000;
@@ -128,7 +139,7 @@ class DeduplicatorTest {
     void afterARestartEntriesWrittenAheadOfTheFirstRequestAreStillFound() {
         // left by the task before a restart, when its newest request was in generation 5
         long generation5 = Math.floorDiv(T0.plus(WINDOW.multipliedBy(5)).toEpochMilli(), WINDOW.toMillis());
-        seen.put(Deduplicator.key(generation5, "early".getBytes(StandardCharsets.UTF_8)),
+        seen.put(Deduplicator.key(generation5, Deduplicator.identity("key-1", "early")),
                 T0.plus(WINDOW.multipliedBy(5)).plusSeconds(1).toEpochMilli());
 
         // the first request after the restart is older, from generation 3, and the resend of "early" too
@@ -139,7 +150,11 @@ class DeduplicatorTest {
     }
 
     private void send(String requestId, Instant at) {
-        in.pipeInput("key-1", new RequestLog(requestId, "key-1", "hash", "basemaps", "tile", 1, null, null, at), at);
+        send("key-1", requestId, at);
+    }
+
+    private void send(String keyId, String requestId, Instant at) {
+        in.pipeInput(keyId, new RequestLog(requestId, keyId, "hash", "basemaps", "tile", 1, null, null, at), at);
     }
 
     private List<String> entries() {
