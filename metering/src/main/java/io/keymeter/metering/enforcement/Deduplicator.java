@@ -30,7 +30,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * <p>
  * <b>Generations, so that forgetting keeps up.</b> Request time is cut into generations one window long, and each
  * entry's key starts with the generation it was written in:
- * {@code [generation, 8 bytes][keyId length, 2 bytes][keyId, UTF-8][requestId, UTF-8]}. A
+ * {@code [generation, 8 bytes][requestId, UTF-8][keyId, UTF-8][keyId length, 2 bytes]} (the requestId first, so
+ * ids that a gateway numbers in order are written in key order). A
  * request looks itself up in the current generation and the one before (two point lookups; anything older has left
  * the window), and is written to the current one. Every generation two or more behind is wholly expired, and it sorts
  * first, so the sweeper deletes from the front of the store without visiting a live entry, up to twice as many
@@ -170,15 +171,15 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
                 .putLong(generation ^ Long.MIN_VALUE).put(identity).array());
     }
 
-    /** A request's identity: its keyId, length-prefixed so no two (keyId, requestId) pairs share bytes, and its id. */
+    /** A request's identity: its id, then its keyId and that keyId's length, so no two pairs share bytes. */
     static byte[] identity(String keyId, String requestId) {
         byte[] key = keyId == null ? new byte[0] : keyId.getBytes(StandardCharsets.UTF_8);
         byte[] id = requestId.getBytes(StandardCharsets.UTF_8);
         if (key.length > KEY_ID_MAX_BYTES) {
             throw new IllegalArgumentException("keyId longer than " + KEY_ID_MAX_BYTES + " bytes");
         }
-        return ByteBuffer.allocate(KEY_ID_LENGTH_BYTES + key.length + id.length)
-                .putShort((short) key.length).put(key).put(id).array();
+        return ByteBuffer.allocate(id.length + key.length + KEY_ID_LENGTH_BYTES)
+                .put(id).put(key).putShort((short) key.length).array();
     }
 
     static long generationOf(Bytes key) {
@@ -188,7 +189,8 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
     /** The requestId of a store key (for reading the store, in tests and by hand). */
     public static String requestIdOf(Bytes key) {
         byte[] bytes = key.get();
-        int start = GENERATION_BYTES + KEY_ID_LENGTH_BYTES + (ByteBuffer.wrap(bytes).getShort(GENERATION_BYTES) & 0xFFFF);
-        return new String(bytes, start, bytes.length - start, StandardCharsets.UTF_8);
+        int keyIdLength = ByteBuffer.wrap(bytes).getShort(bytes.length - KEY_ID_LENGTH_BYTES) & 0xFFFF;
+        int end = bytes.length - KEY_ID_LENGTH_BYTES - keyIdLength;
+        return new String(bytes, GENERATION_BYTES, end - GENERATION_BYTES, StandardCharsets.UTF_8);
     }
 }

@@ -93,8 +93,8 @@ class DeduplicatorTest {
         send("key-1", "shared-id", T0);
         send("key-2", "shared-id", T0.plusMillis(1)); // another key in the same partition: billed too
         send("key-1", "shared-id", T0.plusMillis(2)); // a resend: dropped
-        // a keyId that ends where another begins does not make the pair ambiguous
-        send("key-1s", "hared-id", T0.plusMillis(3));
+        // an id that runs into where another pair's keyId starts is still another request
+        send("ey-1", "shared-idk", T0.plusMillis(3));
 
         assertThat(out.readRecordsToList()).extracting(TestRecord::getRecordTime)
                 .containsExactly(T0, T0.plusMillis(1), T0.plusMillis(3));
