@@ -110,14 +110,15 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
     /** Looks the request up in the current and the previous generation; records it in the current one if new. */
     private boolean seenWithinWindow(byte[] id, long now) {
         long generation = generationOf(now);
-        Long firstSeen = seen.get(key(generation, id));
+        Bytes current = key(generation, id);
+        Long firstSeen = seen.get(current);
         if (firstSeen == null) {
             firstSeen = seen.get(key(generation - 1, id));
         }
         if (firstSeen != null && firstSeen > now - windowMs) {
             return true;
         }
-        seen.put(key(generation, id), now);
+        seen.put(current, now);
         writesSinceSweep++;
         return false;
     }
