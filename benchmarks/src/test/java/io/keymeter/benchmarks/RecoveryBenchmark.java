@@ -7,7 +7,10 @@ import io.keymeter.app.KeymeterApplication;
 import io.keymeter.events.RequestLog;
 import io.keymeter.events.Topics;
 import io.keymeter.kafka.FreePorts;
+import io.keymeter.metering.MeteringConfiguration;
+import io.keymeter.metering.MeteringTopology;
 import io.keymeter.platform.kafka.KafkaTopics;
+import io.keymeter.platform.streams.StreamsFactory;
 import io.keymeter.testsupport.ConsumerGroups;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,8 +38,8 @@ class RecoveryBenchmark {
 
     private static final long REQUESTS = Long.getLong("bench.requests", 1_000_000);
     private static final List<String> JVM = List.of("-XX:+UseG1GC", "-Xmx2g");
-    private static final String METERING_GROUP = "keymeter-metering";
-    private static final String DEDUPE_CHANGELOG = "keymeter-metering-metering-seen-requests-changelog";
+    private static final String METERING_GROUP = StreamsFactory.applicationId(MeteringConfiguration.APP_NAME);
+    private static final String DEDUPE_CHANGELOG = METERING_GROUP + "-" + MeteringTopology.DEDUPE_STORE + "-changelog";
 
     @Test
     void restartAfterKillWithAndWithoutTransactionalStores() throws Exception {

@@ -49,6 +49,11 @@ public class StreamsFactory {
         return new StreamsApp(name, topology, config(name, overrides), meterRegistry);
     }
 
+    /** A topology's application id: its consumer group and the prefix of its internal topics. */
+    public static String applicationId(String name) {
+        return "keymeter-" + name;
+    }
+
     /**
      * The production settings, without a Spring context (tests, benchmarks). Precedence, lowest first: Keymeter's
      * defaults, then the operator's {@code spring.kafka.streams.*} settings in {@code base}, then the topology's own
@@ -81,8 +86,8 @@ public class StreamsFactory {
             p.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG,
                     StaticMembership.instanceId(Path.of(String.valueOf(p.get(StreamsConfig.STATE_DIR_CONFIG)))));
         }
-        p.put(StreamsConfig.APPLICATION_ID_CONFIG, "keymeter-" + name);
-        p.put(StreamsConfig.CLIENT_ID_CONFIG, "keymeter-" + name);
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId(name));
+        p.put(StreamsConfig.CLIENT_ID_CONFIG, applicationId(name));
         return p;
     }
 }
