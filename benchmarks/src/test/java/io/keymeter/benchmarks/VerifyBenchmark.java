@@ -10,6 +10,10 @@ import io.keymeter.metering.verify.KeyStateCache;
 import io.keymeter.metering.verify.Verifier;
 import io.keymeter.metering.verify.VerifyRequest;
 import io.keymeter.testsupport.SharedKafka;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -75,7 +79,12 @@ class VerifyBenchmark {
                     .until(() -> cache.caughtUp() && cache.size() >= KEYS);
             Figures.print("verify.cache.keys", cache.size(), "keys");
 
-            verifyLatency(base);
+            HttpServer raw = rawServer();
+            try {
+                verifyLatency(base, "http://127.0.0.1:" + raw.getAddress().getPort() + "/raw");
+            } finally {
+                raw.stop(0);
+            }
             verifyInProcess(app.getBean(Verifier.class));
             invalidationPropagation(base);
         }
@@ -84,18 +93,37 @@ class VerifyBenchmark {
     // --- /v1/verify at a fixed rate -------------------------------------------------------------------------------
 
     /** The load client in this JVM (beside app and broker), then in a JVM of its own; {@code -Dverify.client=}. */
-    private void verifyLatency(String base) throws Exception {
+    private void verifyLatency(String base, String raw) throws Exception {
         List<String> apiKeys = keys.stream().map(ApiKeys.GeneratedKey::apiKey).toList();
         if (!CLIENT.equals("child")) {
-            VerifyLoad.run(base, GATEWAY_TOKEN, apiKeys, "");
+            VerifyLoad.run(base, GATEWAY_TOKEN, apiKeys, "", raw);
         }
         if (!CLIENT.equals("same-jvm")) {
-            verifyLatencyFromChildJvm(base, apiKeys);
+            verifyLatencyFromChildJvm(base, apiKeys, raw);
         }
     }
 
+    /**
+     * The floor under any endpoint of this JVM: the JDK's bare HTTP server answering {@code {}} on its dispatcher
+     * thread (no servlet container, no hand-off to a worker thread), beside the app, the broker and the topologies.
+     */
+    private static HttpServer rawServer() throws IOException {
+        System.setProperty("sun.net.httpserver.nodelay", "true"); // as Tomcat: no Nagle delay on small answers
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+        byte[] body = "{}".getBytes(StandardCharsets.UTF_8);
+        server.createContext("/raw", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.start();
+        return server;
+    }
+
     /** The same rounds from a child JVM: the client's garbage, GC pauses and JIT no longer stop the server's JVM. */
-    private static void verifyLatencyFromChildJvm(String base, List<String> apiKeys) throws Exception {
+    private static void verifyLatencyFromChildJvm(String base, List<String> apiKeys, String raw) throws Exception {
         Path dir = Files.createTempDirectory("keymeter-verify-client");
         Path keyFile = Files.write(dir.resolve("keys"), apiKeys, StandardCharsets.UTF_8); // the child deletes it
         Path log = dir.resolve("client.log");
@@ -104,7 +132,7 @@ class VerifyBenchmark {
                 .map(name -> "-D" + name + "=" + System.getProperty(name)).collect(Collectors.toList());
         jvm.add("-Xmx512m");
         try (ChildJvm client = ChildJvm.start(log, jvm, VerifyLoad.class.getName(),
-                List.of(base, GATEWAY_TOKEN, keyFile.toString(), "separate-jvm client: "))) {
+                List.of(base, GATEWAY_TOKEN, keyFile.toString(), "separate-jvm client: ", raw))) {
             int exit = client.waitFor(Duration.ofMinutes(10));
             Files.readAllLines(log).stream().filter(line -> line.startsWith("BENCH ")).forEach(System.out::println);
             assertThat(exit).as("the client JVM's exit code (its log: %s)", log).isZero();

@@ -42,11 +42,13 @@ final class VerifyLoad {
         Path keyFile = Path.of(args[2]);
         List<String> apiKeys = Files.readAllLines(keyFile, StandardCharsets.UTF_8);
         Files.delete(keyFile);
-        run(args[0], args[1], apiKeys, args[3]);
+        run(args[0], args[1], apiKeys, args[3], args.length > 4 ? args[4] : null);
         System.exit(0); // the async client's threads must not keep the JVM alive
     }
 
-    static void run(String base, String gatewayToken, List<String> apiKeys, String label) throws Exception {
+    /** {@code raw}: the URL of a bare HTTP server's endpoint in the app's JVM, run as a third baseline; may be null. */
+    static void run(String base, String gatewayToken, List<String> apiKeys, String label, String raw)
+            throws Exception {
         Random random = new Random(7);
         URI verify = URI.create(base + "/v1/verify");
         URI info = URI.create(base + "/actuator/info");
@@ -61,6 +63,11 @@ final class VerifyLoad {
                 OpenLoopLoad.Result verified = load.run(label + "round " + round + " verify", RATE, WARMUP, MEASURE,
                         i -> request(verify, gatewayToken, apiKeys.get(random.nextInt(apiKeys.size()))),
                         answer -> answer.getCode() == 200 && answer.getBodyText().contains("\"valid\":true"));
+                if (raw != null) {
+                    load.run(label + "round " + round + " http-raw", RATE, WARMUP, MEASURE,
+                            i -> SimpleRequestBuilder.get(URI.create(raw)).build(), answer -> answer.getCode() == 200)
+                            .print();
+                }
                 trivial.print();
                 verified.print();
                 ratio(label + "round " + round + " verify / http-info, response p50", verified.responseTime(),
