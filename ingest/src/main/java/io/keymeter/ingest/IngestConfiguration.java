@@ -31,7 +31,9 @@ public class IngestConfiguration {
             KafkaClients clients,
             @Value("${keymeter.ingest.publish.producers:4}") int producers,
             @Value("${keymeter.ingest.publish.timeout:PT10S}") Duration timeout,
-            @Value("${keymeter.ingest.publish.linger-ms:5}") int lingerMs,
+            // the commit at the end of each batch sends whatever lingers, so a long linger delays no answer; a short
+            // one cut the batches into many small producer batches, each allocating its own lz4 buffers
+            @Value("${keymeter.ingest.publish.linger-ms:50}") int lingerMs,
             @Value("${keymeter.ingest.publish.batch-bytes:262144}") int batchBytes,
             @Value("${keymeter.ingest.publish.compression:lz4}") String compression) {
         return new TransactionalPublisher(clients.producer("keymeter-ingest"),
