@@ -20,7 +20,9 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.jetty.JettyWebServer;
 import org.springframework.boot.resttestclient.TestRestTemplate;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.http.HttpEntity;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -38,6 +40,15 @@ class VerifyIntegrationTest {
 
     @Autowired
     KafkaClients clients;
+
+    @Autowired
+    WebServerApplicationContext context;
+
+    @Test
+    void isServedByJetty() {
+        // its tail latency at 2,000 req/s was 2.2-4.8x lower than Tomcat's (docs/benchmarks.md, session 7)
+        assertThat(context.getWebServer()).isInstanceOf(JettyWebServer.class);
+    }
 
     @Test
     void answersValidWithTheKeyAndThenInvalidatedOnceTheKeyIsInvalidated() throws Exception {
