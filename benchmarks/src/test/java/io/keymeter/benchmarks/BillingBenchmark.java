@@ -7,7 +7,7 @@ import io.keymeter.events.Topics;
 import io.keymeter.events.UsageDaily;
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.streams.StreamsFactory;
-import java.nio.file.Files;
+import io.keymeter.testsupport.TempDirs;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -72,7 +72,7 @@ class BillingBenchmark {
     /** {records/s, statements issued at close, statements/s, idle punctuation ms, punctuations to close}. */
     private static double[] run(Topology topology, List<UsageDaily> records, Instant wallClock, boolean close)
             throws Exception {
-        Path dir = Files.createTempDirectory("billing-bench");
+        Path dir = TempDirs.create("billing-bench");
         KeymeterProperties properties = new KeymeterProperties(null, dir, null, null, null, null, null, null, null,
                 null, null);
         Properties config = StreamsFactory.config(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"),

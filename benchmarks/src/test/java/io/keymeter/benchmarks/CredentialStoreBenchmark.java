@@ -10,11 +10,11 @@ import io.keymeter.events.KeyStatus;
 import io.keymeter.events.Topics;
 import io.keymeter.testsupport.Health;
 import io.keymeter.testsupport.SharedKafka;
+import io.keymeter.testsupport.TempDirs;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -49,7 +49,7 @@ class CredentialStoreBenchmark {
         ConfigurableApplicationContext app = new SpringApplicationBuilder(KeymeterApplication.class)
                 // command-line arguments: they win over application.yml (server.port 8080 there)
                 .run("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
-                        "--keymeter.data-dir=" + Files.createTempDirectory("keymeter-bench"),
+                        "--keymeter.data-dir=" + TempDirs.create("keymeter-bench"),
                         "--keymeter.roles=credential-store",
                         "--keymeter.accounts[0].id=bench",
                         "--keymeter.accounts[0].token=" + TOKEN,

@@ -6,13 +6,13 @@ import io.keymeter.events.RequestLog;
 import io.keymeter.events.ServiceCatalog;
 import io.keymeter.events.Topics;
 import io.keymeter.testsupport.SharedKafka;
+import io.keymeter.testsupport.TempDirs;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -59,7 +59,7 @@ class IngestBenchmark {
         String bootstrap = SharedKafka.bootstrapServers();
         ConfigurableApplicationContext app = new SpringApplication(KeymeterApplication.class).run(
                 "--server.port=0", "--keymeter.roles=ingest",
-                "--keymeter.data-dir=" + Files.createTempDirectory("keymeter-bench"),
+                "--keymeter.data-dir=" + TempDirs.create("keymeter-bench"),
                 "--spring.kafka.bootstrap-servers=" + bootstrap,
                 "--keymeter.gateway-tokens[0]=" + GATEWAY,
                 "--keymeter.accounts[0].id=bench", "--keymeter.accounts[0].token=token-bench",

@@ -10,6 +10,7 @@ import io.keymeter.platform.kafka.KafkaTopics;
 import io.keymeter.testsupport.ConsumerGroups;
 import io.keymeter.testsupport.Health;
 import io.keymeter.testsupport.SharedKafka;
+import io.keymeter.testsupport.TempDirs;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -71,7 +72,7 @@ class MemoryBenchmark {
 
     @Test
     void memoryAtOneMillionKeys() throws Exception {
-        Path dir = Files.createTempDirectory("memory-bench");
+        Path dir = TempDirs.create("memory-bench");
         try (Admin admin = admin()) {
             admin.createTopics(List.of(new NewTopic(Topics.API_KEYS.name(), PARTITIONS, (short) 1)
                     .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, Topics.API_KEYS.cleanupPolicy())))).all().get();

@@ -17,10 +17,10 @@ import io.keymeter.platform.kafka.KafkaTopics;
 import io.keymeter.platform.streams.StreamsFactory;
 import io.keymeter.testsupport.ConsumerGroups;
 import io.keymeter.testsupport.SharedKafka;
+import io.keymeter.testsupport.TempDirs;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -92,7 +92,7 @@ class MeteringBenchmark {
 
     @Test
     void metering() throws Exception {
-        Path dataDir = Files.createTempDirectory("keymeter-bench");
+        Path dataDir = TempDirs.create("keymeter-bench");
         KeymeterProperties properties = new KeymeterProperties(List.of("metering"), dataDir, null, null, null, null,
                 null, null, null, null, null);
         createTopics();

@@ -12,7 +12,7 @@ import io.keymeter.metering.MeteringTopology;
 import io.keymeter.platform.kafka.KafkaTopics;
 import io.keymeter.platform.streams.StreamsFactory;
 import io.keymeter.testsupport.ConsumerGroups;
-import java.nio.file.Files;
+import io.keymeter.testsupport.TempDirs;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -43,7 +43,7 @@ class RecoveryBenchmark {
 
     @Test
     void restartAfterKillWithAndWithoutTransactionalStores() throws Exception {
-        Path dir = Files.createTempDirectory("recovery-bench");
+        Path dir = TempDirs.create("recovery-bench");
         double wiped = restartSeconds(dir.resolve("wiped"), false);
         double kept = restartSeconds(dir.resolve("kept"), true);
         Figures.ratio("recovery: transactional stores / wipe and restore", kept, wiped);

@@ -2,8 +2,8 @@ package io.keymeter.benchmarks;
 
 import io.keymeter.app.KeymeterApplication;
 import io.keymeter.kafka.FreePorts;
+import io.keymeter.testsupport.TempDirs;
 import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -21,7 +21,7 @@ class StartupBenchmark {
 
     @Test
     void startupTimeAndIdleMemory() throws Exception {
-        Path dir = Files.createTempDirectory("startup-bench");
+        Path dir = TempDirs.create("startup-bench");
         for (int round = 1; round <= ROUNDS; round++) {
             double brokerSeconds;
             long brokerRss;

@@ -11,6 +11,7 @@ import io.keymeter.metering.verify.Verifier;
 import io.keymeter.metering.verify.VerifyRequest;
 import io.keymeter.testsupport.SharedKafka;
 import com.sun.net.httpserver.HttpServer;
+import io.keymeter.testsupport.TempDirs;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -65,7 +66,7 @@ class VerifyBenchmark {
         try (ConfigurableApplicationContext app = new SpringApplicationBuilder(KeymeterApplication.class)
                 // command-line arguments: they win over application.yml (server.port 8080 there)
                 .run("--spring.kafka.bootstrap-servers=" + bootstrap,
-                        "--keymeter.data-dir=" + Files.createTempDirectory("keymeter-verify-bench"),
+                        "--keymeter.data-dir=" + TempDirs.create("keymeter-verify-bench"),
                         "--keymeter.roles=credential-store,metering",
                         "--keymeter.accounts[0].id=bench",
                         "--keymeter.accounts[0].token=" + ACCOUNT_TOKEN,
@@ -124,7 +125,7 @@ class VerifyBenchmark {
 
     /** The same rounds from a child JVM: the client's garbage, GC pauses and JIT no longer stop the server's JVM. */
     private static void verifyLatencyFromChildJvm(String base, List<String> apiKeys, String raw) throws Exception {
-        Path dir = Files.createTempDirectory("keymeter-verify-client");
+        Path dir = TempDirs.create("keymeter-verify-client");
         Path keyFile = Files.write(dir.resolve("keys"), apiKeys, StandardCharsets.UTF_8); // the child deletes it
         Path log = dir.resolve("client.log");
         List<String> jvm = System.getProperties().stringPropertyNames().stream()

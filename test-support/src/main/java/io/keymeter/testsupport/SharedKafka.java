@@ -1,13 +1,11 @@
 package io.keymeter.testsupport;
 
 import io.keymeter.kafka.EmbeddedKafkaBroker;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * One real embedded broker per test JVM, started on first use on a free port; it ends with the JVM.
+ * One real embedded broker per test JVM, started on first use on a free port; it ends with the JVM, and its log
+ * directory is deleted by the first {@link TempDirs#create} of a later JVM.
  * Tests isolate themselves by unique application ids and topic names, not by restarting the broker.
  */
 public final class SharedKafka {
@@ -19,14 +17,10 @@ public final class SharedKafka {
 
     public static synchronized EmbeddedKafkaBroker broker() {
         if (broker == null) {
-            try {
-                Path dir = Files.createTempDirectory("keymeter-test-kafka");
-                // not stopped by a shutdown hook: it would race the Spring contexts' own hooks, whose clients then
-                // retry against a dead broker until surefire kills the JVM; the JVM's exit ends it
-                broker = new EmbeddedKafkaBroker(dir, 0).start();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            Path dir = TempDirs.create("keymeter-test-kafka");
+            // not stopped by a shutdown hook: it would race the Spring contexts' own hooks, whose clients then
+            // retry against a dead broker until surefire kills the JVM; the JVM's exit ends it
+            broker = new EmbeddedKafkaBroker(dir, 0).start();
         }
         return broker;
     }

@@ -10,11 +10,11 @@ import io.keymeter.events.Topics;
 import io.keymeter.events.UsageDaily;
 import io.keymeter.kafka.EmbeddedKafkaBroker;
 import io.keymeter.kafka.FreePorts;
+import io.keymeter.testsupport.TempDirs;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -51,7 +51,7 @@ class BillingOwnerRoutingTest {
 
     @BeforeAll
     static void startTwoInstances() throws Exception {
-        broker = new EmbeddedKafkaBroker(Files.createTempDirectory("billing-routing-kafka"), 0).start();
+        broker = new EmbeddedKafkaBroker(TempDirs.create("billing-routing-kafka"), 0).start();
         for (int i = 0; i < 2; i++) {
             int port = FreePorts.next();
             ports.add(port);
@@ -59,7 +59,7 @@ class BillingOwnerRoutingTest {
             props.put("server.port", port);
             props.put("keymeter.roles", "billing-report");
             props.put("spring.kafka.bootstrap-servers", broker.bootstrapServers());
-            props.put("keymeter.data-dir", Files.createTempDirectory("billing-routing-" + i).toString());
+            props.put("keymeter.data-dir", TempDirs.create("billing-routing-" + i).toString());
             props.put("spring.kafka.streams.properties[application.server]", "localhost:" + port);
             int n = 0;
             for (Map.Entry<String, String> account : TestAccounts.ALL.entrySet()) {

@@ -1,5 +1,6 @@
 package io.keymeter.app.console;
 
+import io.keymeter.testsupport.TempDirs;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -52,7 +53,7 @@ final class HeadlessChromium implements AutoCloseable {
                     + " is missing: apt-get install -y chromium chromium-driver");
         }
         try {
-            Path home = Files.createTempDirectory("keymeter-chromium");
+            Path home = TempDirs.create("keymeter-chromium");
             downloads = Files.createDirectories(home.resolve("downloads"));
             service = new ChromeDriverService.Builder()
                     .usingDriverExecutable(CHROMEDRIVER.toFile())

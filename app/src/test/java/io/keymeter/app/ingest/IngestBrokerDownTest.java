@@ -9,13 +9,13 @@ import io.keymeter.events.RequestLog;
 import io.keymeter.events.Topics;
 import io.keymeter.kafka.EmbeddedKafkaBroker;
 import io.keymeter.kafka.FreePorts;
+import io.keymeter.testsupport.TempDirs;
 import io.keymeter.testsupport.TopicReader;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -52,7 +52,7 @@ class IngestBrokerDownTest {
 
     @BeforeEach
     void start() throws IOException {
-        Path dir = Files.createTempDirectory("keymeter-broker-down");
+        Path dir = TempDirs.create("keymeter-broker-down");
         // a fixed port: producers keep their bootstrap address across the restart
         broker = new EmbeddedKafkaBroker(dir.resolve("kafka"), FreePorts.next()).start();
         app = new SpringApplication(KeymeterApplication.class).run(

@@ -1,9 +1,7 @@
 package io.keymeter.app.support;
 
 import io.keymeter.testsupport.SharedKafka;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import io.keymeter.testsupport.TempDirs;
 import java.util.HashMap;
 import java.util.Map;
 import org.springframework.context.ApplicationContextInitializer;
@@ -17,11 +15,7 @@ public class SharedKafkaInitializer implements ApplicationContextInitializer<Con
     public void initialize(ConfigurableApplicationContext context) {
         Map<String, Object> props = new HashMap<>();
         props.put("spring.kafka.bootstrap-servers", SharedKafka.bootstrapServers());
-        try {
-            props.put("keymeter.data-dir", Files.createTempDirectory("keymeter-it").toString());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        props.put("keymeter.data-dir", TempDirs.create("keymeter-it").toString());
         int i = 0;
         for (Map.Entry<String, String> account : TestAccounts.ALL.entrySet()) {
             props.put("keymeter.accounts[" + i + "].id", account.getKey());

@@ -2,7 +2,6 @@ package io.keymeter.credentials.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-
 import io.keymeter.credentials.CredentialStoreConfiguration;
 import io.keymeter.credentials.lifecycle.CredentialTopology;
 import io.keymeter.events.Json;
@@ -10,12 +9,12 @@ import io.keymeter.kafka.FreePorts;
 import io.keymeter.platform.PlatformConfiguration;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.testsupport.SharedKafka;
+import io.keymeter.testsupport.TempDirs;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -104,7 +103,7 @@ class ReadForwardingTest {
         return new SpringApplicationBuilder(CredentialStoreOnly.class)
                 // command-line arguments: the highest precedence, whatever configuration files are on the classpath
                 .run("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
-                        "--keymeter.data-dir=" + Files.createTempDirectory("keymeter-forwarding"),
+                        "--keymeter.data-dir=" + TempDirs.create("keymeter-forwarding"),
                         "--keymeter.roles=credential-store",
                         "--keymeter.accounts[0].id=acme",
                         "--keymeter.accounts[0].token=token-acme",
