@@ -52,6 +52,7 @@ final class VerifyLoad {
         Random random = new Random(7);
         URI verify = URI.create(base + "/v1/verify");
         URI info = URI.create(base + "/actuator/info");
+        URI bare = raw == null ? null : URI.create(raw);
         try (OpenLoopLoad load = new OpenLoopLoad(CONNECTIONS)) {
             // JIT warm-up of server and client at the same rate, not reported: a cold first round fell behind
             load.run("warm-up", RATE, WARMUP, WARMUP, i -> SimpleRequestBuilder.get(info).build(), answer -> true);
@@ -65,7 +66,7 @@ final class VerifyLoad {
                         answer -> answer.getCode() == 200 && answer.getBodyText().contains("\"valid\":true"));
                 if (raw != null) {
                     load.run(label + "round " + round + " http-raw", RATE, WARMUP, MEASURE,
-                            i -> SimpleRequestBuilder.get(URI.create(raw)).build(), answer -> answer.getCode() == 200)
+                            i -> SimpleRequestBuilder.get(bare).build(), answer -> answer.getCode() == 200)
                             .print();
                 }
                 trivial.print();

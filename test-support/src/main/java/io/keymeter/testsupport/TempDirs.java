@@ -4,12 +4,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.OptionalLong;
+import org.apache.kafka.common.utils.Utils;
 
 /**
  * Temporary directories for brokers and data dirs that live as long as the JVM, so nothing can delete them at the
@@ -69,21 +67,9 @@ public final class TempDirs {
 
     private static void deleteTree(Path dir) {
         try {
-            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.deleteIfExists(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                    Files.deleteIfExists(d);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
+            Utils.delete(dir.toFile()); // Kafka's recursive delete: a file already gone is not an error
         } catch (IOException e) {
-            // another JVM's sweep got there first, or a file is not ours to delete: leave the rest
+            // a file that is not ours to delete: leave the rest
         }
     }
 }
