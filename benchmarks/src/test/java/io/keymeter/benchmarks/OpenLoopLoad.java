@@ -6,14 +6,11 @@ import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
 import java.util.function.Predicate;
-import org.HdrHistogram.ConcurrentHistogram;
-import org.HdrHistogram.Histogram;
 import org.apache.hc.client5.http.async.methods.SimpleHttpRequest;
 import org.apache.hc.client5.http.async.methods.SimpleHttpResponse;
+import org.apache.hc.client5.http.async.methods.SimpleRequestBuilder;
 import org.apache.hc.client5.http.async.methods.SimpleRequestProducer;
 import org.apache.hc.client5.http.async.methods.SimpleResponseConsumer;
 import org.apache.hc.client5.http.config.ConnectionConfig;
@@ -24,13 +21,13 @@ import org.apache.hc.client5.http.impl.ChainElement;
 import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
 import org.apache.hc.client5.http.protocol.HttpClientContext;
 import org.apache.hc.core5.concurrent.FutureCallback;
+import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.reactor.IOReactorConfig;
 import org.apache.hc.core5.util.Timeout;
 
 /**
- * Open-loop HTTP load: request i leaves at {@code start + i / rate} whatever the earlier answers took, so a slow
- * answer cannot hold back the next requests (no coordinated omission). Apache HttpClient 5's async client on one I/O
+ * Open-loop HTTP load ({@link LoadClient}) from one pacing thread: Apache HttpClient 5's async client on one I/O
  * thread over a fixed pool of HTTP/1.1 connections; a request finding every connection busy waits in the pool, and
  * that wait counts. Per request, in HdrHistograms (ns):
  * <ul>
@@ -41,9 +38,8 @@ import org.apache.hc.core5.util.Timeout;
  * </ul>
  * Plus the CPU time of the client's own threads (pacing and I/O) per request.
  */
-final class OpenLoopLoad implements AutoCloseable {
+final class OpenLoopLoad implements LoadClient {
 
-    private static final long HIGHEST = TimeUnit.MINUTES.toNanos(5);
     private static final String ON_CONNECTION = "bench.on-connection";
 
     private final CloseableHttpAsyncClient client;
@@ -70,60 +66,24 @@ final class OpenLoopLoad implements AutoCloseable {
         client.start();
     }
 
-    /** What one run measured; only the requests after the warm-up are in the histograms and the rate. */
-    record Result(String name, int rate, long measured, long failed, double achievedRate, Histogram responseTime,
-                  Histogram serviceTime, Histogram sendLag, double clientCpuMicrosPerRequest, long gcMillis) {
-
-        void print() {
-            Figures.print(name + ".rate.target", rate, "requests/s");
-            Figures.print(name + ".rate.achieved", achievedRate, "requests/s");
-            Figures.print(name + ".requests", measured, "requests");
-            Figures.latency(name + ".response-time (from schedule)", responseTime);
-            Figures.print(name + ".response-time <= 2 ms", responseTime.getPercentileAtOrBelowValue(2_000_000), "%");
-            Figures.latency(name + ".service-time", serviceTime);
-            Figures.print(name + ".send-lag.p99", sendLag.getValueAtPercentile(99) / 1e6, "ms");
-            Figures.print(name + ".send-lag.max", sendLag.getMaxValue() / 1e6, "ms");
-            Figures.print(name + ".client-cpu per request", clientCpuMicrosPerRequest, "us");
-            Figures.print(name + ".gc time in this JVM during the run", gcMillis, "ms");
-        }
-    }
-
-    /**
-     * Sends {@code rate} requests a second for {@code warmup + measure}; {@code request} builds request i,
-     * {@code ok} says whether an answer is the expected one (anything else, or an error, counts as failed).
-     */
-    Result run(String name, int rate, Duration warmup, Duration measure, IntFunction<SimpleHttpRequest> request,
-               Predicate<SimpleHttpResponse> ok) throws InterruptedException {
-        long interval = TimeUnit.SECONDS.toNanos(1) / rate;
-        int first = (int) (warmup.toNanos() / interval);
-        int total = first + (int) (measure.toNanos() / interval);
-        Histogram response = new ConcurrentHistogram(HIGHEST, 3);
-        Histogram service = new ConcurrentHistogram(HIGHEST, 3);
-        Histogram lag = new ConcurrentHistogram(HIGHEST, 3);
-        AtomicLong failed = new AtomicLong();
-        AtomicLong lastAnswer = new AtomicLong();
-        CountDownLatch answered = new CountDownLatch(total);
+    @Override
+    public Result run(String name, int rate, Duration warmup, Duration measure, IntFunction<Call> request,
+                      Predicate<Answer> ok) throws InterruptedException {
+        LoadSchedule schedule = new LoadSchedule(rate, warmup, measure);
+        CountDownLatch answered = new CountDownLatch(schedule.total);
         long cpuBefore = clientCpuNanos();
-        long gcBefore = gcMillis();
-        long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(10);
-        for (int i = 0; i < total; i++) {
-            long scheduled = start + i * interval;
-            long wait;
-            while ((wait = scheduled - System.nanoTime()) > 0) {
-                LockSupport.parkNanos(wait);
-            }
-            boolean measured = i >= first;
-            SimpleHttpRequest next = request.apply(i);
+        for (int i = 0; i < schedule.total; i++) {
+            long scheduled = schedule.awaitTurn(i);
+            int index = i;
+            SimpleHttpRequest next = toRequest(request.apply(i));
             HttpClientContext context = HttpClientContext.create();
             long sent = System.nanoTime();
-            if (measured) {
-                lag.recordValue(Math.min(HIGHEST, sent - scheduled));
-            }
+            schedule.sent(i, scheduled, sent);
             client.execute(SimpleRequestProducer.create(next), SimpleResponseConsumer.create(), context,
                     new FutureCallback<SimpleHttpResponse>() {
                         @Override
                         public void completed(SimpleHttpResponse answer) {
-                            done(ok.test(answer));
+                            done(ok.test(new Answer(answer.getCode(), answer.getBodyText())));
                         }
 
                         @Override
@@ -137,16 +97,8 @@ final class OpenLoopLoad implements AutoCloseable {
                         }
 
                         private void done(boolean success) {
-                            long now = System.nanoTime();
-                            if (measured) {
-                                Long onConnection = (Long) context.getAttribute(ON_CONNECTION);
-                                response.recordValue(Math.min(HIGHEST, now - scheduled));
-                                service.recordValue(Math.min(HIGHEST, now - (onConnection == null ? sent : onConnection)));
-                                lastAnswer.accumulateAndGet(now, Math::max);
-                                if (!success) {
-                                    failed.incrementAndGet();
-                                }
-                            }
+                            Long onConnection = (Long) context.getAttribute(ON_CONNECTION);
+                            schedule.answered(index, scheduled, onConnection == null ? sent : onConnection, success);
                             answered.countDown();
                         }
                     });
@@ -154,17 +106,16 @@ final class OpenLoopLoad implements AutoCloseable {
         if (!answered.await(2, TimeUnit.MINUTES)) {
             throw new IllegalStateException(name + ": " + answered.getCount() + " requests unanswered after 2 minutes");
         }
-        double cpuPerRequest = (clientCpuNanos() - cpuBefore) / 1e3 / total;
-        long measured = total - first;
-        double seconds = (lastAnswer.get() - (start + first * interval)) / 1e9;
-        return new Result(name, rate, measured, failed.get(), measured / seconds, response, service, lag,
-                cpuPerRequest, gcMillis() - gcBefore);
+        return schedule.result(name, rate, clientCpuNanos() - cpuBefore);
     }
 
-    /** Collection time of every collector of this JVM so far (pauses included), in ms. */
-    private static long gcMillis() {
-        return ManagementFactory.getGarbageCollectorMXBeans().stream()
-                .mapToLong(gc -> Math.max(0, gc.getCollectionTime())).sum();
+    private static SimpleHttpRequest toRequest(Call call) {
+        SimpleRequestBuilder builder = call.json() == null ? SimpleRequestBuilder.get(call.uri())
+                : SimpleRequestBuilder.post(call.uri()).setBody(call.json(), ContentType.APPLICATION_JSON);
+        if (call.bearer() != null) {
+            builder.addHeader("Authorization", "Bearer " + call.bearer());
+        }
+        return builder.build();
     }
 
     /** CPU time of this (the pacing) thread and of the client's I/O threads. */

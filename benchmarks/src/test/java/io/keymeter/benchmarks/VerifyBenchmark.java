@@ -34,7 +34,7 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
- * {@code POST /v1/verify} at a fixed 2,000 requests/s (open loop, see {@link OpenLoopLoad}) and the propagation of an
+ * {@code POST /v1/verify} at a fixed 2,000 requests/s (open loop, see {@link LoadClient}) and the propagation of an
  * invalidation to {@code /v1/verify}, end to end, on one app with the credential-store and metering roles.
  * <p>
  * Baselines in the same run: the verify decision in process ({@link Verifier#verify}, no HTTP), and an HTTP round
