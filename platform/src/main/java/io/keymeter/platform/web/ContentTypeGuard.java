@@ -16,10 +16,11 @@ import org.springframework.web.filter.OncePerRequestFilter;
 /**
  * Answers 415 for a request whose Content-Type is not one concrete media type with a known charset. Spring MVC
  * would otherwise fail deep inside request handling (a wildcard type or an unknown charset is an internal error
- * there), and bad input must never be a 500.
+ * there), and bad input must never be a 500. Runs inside {@link UnreadBodyDrain}, so that the body of a request it
+ * refuses is still read after the answer.
  */
 @Component
-@Order(Ordered.HIGHEST_PRECEDENCE)
+@Order(Ordered.HIGHEST_PRECEDENCE + 1)
 public class ContentTypeGuard extends OncePerRequestFilter {
 
     @Override

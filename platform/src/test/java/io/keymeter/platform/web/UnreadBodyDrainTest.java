@@ -2,10 +2,15 @@ package io.keymeter.platform.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import jakarta.servlet.Filter;
+import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.springframework.core.annotation.AnnotationAwareOrderComparator;
 import org.springframework.mock.web.MockFilterChain;
 import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.mock.web.MockHttpServletResponse;
@@ -43,6 +48,21 @@ class UnreadBodyDrainTest {
         drain.doFilter(request, response, (req, res) -> req.getReader().read());
 
         assertThat(response.getStatus()).isEqualTo(200);
+    }
+
+    @Test
+    void theDrainWrapsTheContentTypeGuardSoIts415AlsoHasTheBodyRead() throws Exception {
+        // sorted as Spring Boot registers filter beans: by @Order, equal orders kept as listed (guard first)
+        List<Filter> filters = new ArrayList<>(List.of(new ContentTypeGuard(), drain));
+        AnnotationAwareOrderComparator.sort(filters);
+        MockHttpServletRequest request = post(new byte[1024 * 1024]);
+        request.setContentType("*/*");
+        MockHttpServletResponse response = new MockHttpServletResponse();
+
+        new MockFilterChain(new HttpServlet() { }, filters.toArray(Filter[]::new)).doFilter(request, response);
+
+        assertThat(response.getStatus()).isEqualTo(415);
+        assertThat(unread(request)).isZero();
     }
 
     private static MockHttpServletRequest post(byte[] body) {
