@@ -9,6 +9,8 @@ import io.keymeter.metering.aggregation.UsageAdder;
 import io.keymeter.metering.alerts.StaleKeyAlerter;
 import io.keymeter.metering.enforcement.Decision;
 import io.keymeter.metering.enforcement.Deduplicator;
+import io.keymeter.metering.enforcement.KeyStateChangeListener;
+import io.keymeter.metering.enforcement.LatestKeyStates;
 import io.keymeter.metering.enforcement.RequestJudge;
 import io.keymeter.metering.enforcement.RequestTimestampExtractor;
 import java.time.LocalDate;
@@ -22,6 +24,7 @@ import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
@@ -32,6 +35,7 @@ import org.apache.kafka.streams.state.Stores;
  * The metering topology: every request judged by its key's state at the request's own time, accepted usage
  * summed per account, credential, service and UTC day, rejections published and counted, stale keys alerted.
  * <pre>
+ * api-keys ─ versioned store ─ changes ─ forget the judge's in-memory latest state of that key
  * requests ─ dedupe ─ judge(api-keys versioned store, as of request time, after grace) ─┬ accepted ─ by usage key ─ sum ─ usage-daily
  *                                                                           └ rejected ─ rejections
  *                                                                                      ├ by credential/day/reason ─ count
@@ -43,6 +47,8 @@ public final class MeteringTopology {
     /** requestIds by generation (see {@link Deduplicator}); renamed from {@code metering-dedupe} with the key format. */
     public static final String DEDUPE_STORE = "metering-seen-requests";
     public static final String API_KEYS_STORE = "metering-api-keys";
+    /** In memory, per task: the latest key states the judge read (see {@link LatestKeyStates}). */
+    public static final String LATEST_KEY_STATES_STORE = "metering-latest-key-states";
     public static final String JOIN_BUFFER_STORE = "metering-join-buffer";
     public static final String USAGE_STORE = "metering-usage-daily";
     public static final String REJECTION_COUNTS_STORE = "metering-rejection-counts";
@@ -68,22 +74,28 @@ public final class MeteringTopology {
                 Stores.inMemoryKeyValueStore(JOIN_BUFFER_STORE), MeteringSerdes.BYTES, MeteringSerdes.ARRIVED_REQUEST));
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(ALERT_STORE), MeteringSerdes.STRING, MeteringSerdes.ALERT_STATE));
+        builder.addStateStore(LatestKeyStates.builder(LATEST_KEY_STATES_STORE));
 
         // versioned: a request is judged by the key's state at its own timestamp, however late it arrives
-        builder.table(Topics.API_KEYS.name(),
+        KTable<String, ApiKeyState> keyStates = builder.table(Topics.API_KEYS.name(),
                 // the source's serde is the store's too (a source table keeps the Consumed serdes)
                 Consumed.with(Topics.API_KEYS.keySerde(), MeteringSerdes.KEY_STATE).withName("api-keys-source"),
                 Materialized.<String, ApiKeyState>as(
                                 Stores.persistentVersionedKeyValueStore(API_KEYS_STORE, settings.historyRetention()))
                         .withKeySerde(Topics.API_KEYS.keySerde()).withValueSerde(MeteringSerdes.KEY_STATE));
+        // every stored key-state change, in the task that stores it: the judge's in-memory latest states forget it
+        keyStates.toStream(Named.as("api-key-changes"))
+                .process(() -> new KeyStateChangeListener(LATEST_KEY_STATES_STORE), Named.as("forget-latest-key-state"),
+                        LATEST_KEY_STATES_STORE);
 
         KStream<String, Decision> decisions = builder.stream(Topics.REQUESTS.name(),
                         Consumed.with(Topics.REQUESTS.keySerde(), MeteringSerdes.ARRIVED_REQUEST)
                                 .withTimestampExtractor(new RequestTimestampExtractor()).withName("requests-source"))
                 .processValues(() -> new Deduplicator(DEDUPE_STORE, settings.dedupeWindow()),
                         Named.as("dedupe-requests"), DEDUPE_STORE)
-                .process(() -> new RequestJudge(API_KEYS_STORE, JOIN_BUFFER_STORE, settings.joinGrace()),
-                        Named.as("judge-request"), API_KEYS_STORE, JOIN_BUFFER_STORE);
+                .process(() -> new RequestJudge(API_KEYS_STORE, LATEST_KEY_STATES_STORE, JOIN_BUFFER_STORE,
+                                settings.joinGrace()),
+                        Named.as("judge-request"), API_KEYS_STORE, LATEST_KEY_STATES_STORE, JOIN_BUFFER_STORE);
 
         Map<String, KStream<String, Decision>> outcome = decisions.split(Named.as("outcome-"))
                 .branch((keyId, decision) -> decision.accepted(), Branched.as("accepted"))

@@ -284,8 +284,7 @@ class MeteringTopologyTest {
                 key.request("long-after", KeyFixtures.BASEMAPS, 1, invalidatedAt.plusSeconds(600)));
         flush(invalidatedAt.plusSeconds(600));
 
-        assertThat(latestUsage().get(UsageDaily.key(ACME, "cred-10", "basemaps", LocalDate.of(2026, 11, 1))).requests())
-                .isEqualTo(1);
+        assertThat(basemapsRequestsOnNov1("cred-10")).isEqualTo(1);
         assertThat(realRejections()).extracting(Rejection::requestId, Rejection::reason).containsExactlyInAnyOrder(
                 org.assertj.core.groups.Tuple.tuple("after", RejectionReason.INVALIDATED),
                 org.assertj.core.groups.Tuple.tuple("long-after", RejectionReason.INVALIDATED));
@@ -301,8 +300,7 @@ class MeteringTopologyTest {
                 key.request("at", KeyFixtures.BASEMAPS, 1, expiresAt));
         flush(expiresAt);
 
-        assertThat(latestUsage().get(UsageDaily.key(ACME, "cred-11", "basemaps", LocalDate.of(2026, 11, 1))).requests())
-                .isEqualTo(1);
+        assertThat(basemapsRequestsOnNov1("cred-11")).isEqualTo(1);
         assertThat(realRejections()).extracting(Rejection::requestId, Rejection::reason)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("at", RejectionReason.EXPIRED));
         assertNothingDropped();
@@ -317,8 +315,7 @@ class MeteringTopologyTest {
 
         assertThat(realRejections()).extracting(Rejection::requestId, Rejection::reason)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("too-early", RejectionReason.UNKNOWN_KEY));
-        assertThat(latestUsage().get(UsageDaily.key(ACME, "cred-12", "basemaps", LocalDate.of(2026, 11, 1))).requests())
-                .isEqualTo(1);
+        assertThat(basemapsRequestsOnNov1("cred-12")).isEqualTo(1);
         assertNothingDropped();
     }
 
@@ -338,8 +335,7 @@ class MeteringTopologyTest {
         assertThat(realRejections()).extracting(Rejection::requestId, Rejection::reason).containsExactlyInAnyOrder(
                 org.assertj.core.groups.Tuple.tuple("new-before", RejectionReason.UNKNOWN_KEY),
                 org.assertj.core.groups.Tuple.tuple("old-after", RejectionReason.INVALIDATED));
-        assertThat(latestUsage().get(UsageDaily.key(ACME, "cred-13", "basemaps", LocalDate.of(2026, 11, 1))).requests())
-                .isEqualTo(2);
+        assertThat(basemapsRequestsOnNov1("cred-13")).isEqualTo(2);
         assertNothingDropped();
     }
 
@@ -355,6 +351,43 @@ class MeteringTopologyTest {
         assertThat(realRejections()).extracting(Rejection::requestId, Rejection::reason)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("sneaky", RejectionReason.INVALIDATED));
         assertThat(latestUsage()).isEmpty();
+        assertNothingDropped();
+    }
+
+    @Test
+    void aKeyInvalidatedAfterTheJudgeHeldItsLatestStateIsRejectedFromThen() {
+        TestKey key = publish(TestKey.create(ACME, "cred-14c", 1), KeyStatus.ACTIVE, T0);
+        send(key.request("warm", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(60)));
+        flush(T0.plusSeconds(60)); // judged: the judge now holds the key's latest (active) state in memory
+        Instant invalidatedAt = T0.plusSeconds(600);
+        keys.pipeInput(key.keyId(), key.state(KeyStatus.INVALIDATED, EXPIRES, invalidatedAt), invalidatedAt);
+        send(key.request("after", KeyFixtures.BASEMAPS, 1, invalidatedAt.plusSeconds(1)),
+                key.request("before-arriving-late", KeyFixtures.BASEMAPS, 1, invalidatedAt.minusSeconds(1)));
+        flush(invalidatedAt.plusSeconds(1));
+
+        assertThat(realRejections()).extracting(Rejection::requestId, Rejection::reason)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("after", RejectionReason.INVALIDATED));
+        assertThat(basemapsRequestsOnNov1("cred-14c")).isEqualTo(2);
+        assertNothingDropped();
+    }
+
+    @Test
+    void aKeyStateUpdateOlderThanTheLatestChangesOnlyTheTimeItCovers() {
+        TestKey key = publish(TestKey.create(ACME, "cred-14d", 1), KeyStatus.ACTIVE, T0);
+        Instant latestAt = T0.plusSeconds(7200);
+        keys.pipeInput(key.keyId(), key.state(KeyStatus.ACTIVE, EXPIRES, latestAt), latestAt);
+        // out of order: an invalidation stamped between the two states lands after both
+        Instant invalidatedAt = T0.plusSeconds(3600);
+        keys.pipeInput(key.keyId(), key.state(KeyStatus.INVALIDATED, EXPIRES, invalidatedAt), invalidatedAt);
+        send(key.request("warm", KeyFixtures.BASEMAPS, 1, latestAt.plusSeconds(60)));
+        flush(latestAt.plusSeconds(60)); // the judge now holds the latest state, the one that began at latestAt
+        send(key.request("in-the-invalidated-hour", KeyFixtures.BASEMAPS, 1, invalidatedAt.plusSeconds(60)),
+                key.request("after-the-latest", KeyFixtures.BASEMAPS, 1, latestAt.plusSeconds(120)));
+        flush(latestAt.plusSeconds(120));
+
+        assertThat(realRejections()).extracting(Rejection::requestId, Rejection::reason).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("in-the-invalidated-hour", RejectionReason.INVALIDATED));
+        assertThat(basemapsRequestsOnNov1("cred-14d")).isEqualTo(2);
         assertNothingDropped();
     }
 
@@ -446,8 +479,7 @@ class MeteringTopologyTest {
                 .containsEntry("__streams.errors.topic", Topics.REQUESTS.name())
                 .containsEntry("__streams.errors.partition", "0")
                 .containsEntry("__streams.errors.offset", "0");
-        assertThat(latestUsage().get(UsageDaily.key(ACME, "cred-17", "basemaps", LocalDate.of(2026, 11, 1))).requests())
-                .isEqualTo(1);
+        assertThat(basemapsRequestsOnNov1("cred-17")).isEqualTo(1);
         assertThat(droppedRecords()).isEqualTo(1.0); // the failed record, which is on the dead-letter topic
     }
 
@@ -484,6 +516,11 @@ class MeteringTopologyTest {
         Map<String, UsageDaily> latest = new LinkedHashMap<>();
         usage.readKeyValuesToList().forEach(kv -> latest.put(kv.key, kv.value));
         return latest;
+    }
+
+    /** Accepted basemaps requests of an ACME credential on 2026-11-01, from the latest totals published. */
+    private long basemapsRequestsOnNov1(String credentialId) {
+        return latestUsage().get(UsageDaily.key(ACME, credentialId, "basemaps", LocalDate.of(2026, 11, 1))).requests();
     }
 
     private List<Rejection> realRejections() {

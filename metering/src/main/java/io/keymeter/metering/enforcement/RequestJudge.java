@@ -53,17 +53,21 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
 
     private final String keyStoreName;
     private final String bufferStoreName;
+    private final String latestStoreName;
     private final long graceMs;
     private final RequestKeyJoiner joiner = new RequestKeyJoiner();
     private final TreeMap<Slot, RequestLog> waiting = new TreeMap<>(Slot.ORDER);
     private ProcessorContext<String, Decision> context;
     private VersionedKeyValueStore<String, ApiKeyState> keys;
+    private LatestKeyStates latest;
     private KeyValueStore<Bytes, ArrivedRequest> buffer;
     private long observedStreamTime = Long.MIN_VALUE;
     private long sequence;
 
-    public RequestJudge(String keyStoreName, String bufferStoreName, Duration grace) {
+    /** {@code latestStoreName}: the {@link LatestKeyStates} in front of the versioned store {@code keyStoreName}. */
+    public RequestJudge(String keyStoreName, String latestStoreName, String bufferStoreName, Duration grace) {
         this.keyStoreName = keyStoreName;
+        this.latestStoreName = latestStoreName;
         this.bufferStoreName = bufferStoreName;
         this.graceMs = grace.toMillis();
     }
@@ -72,6 +76,7 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
     public void init(ProcessorContext<String, Decision> context) {
         this.context = context;
         this.keys = context.getStateStore(keyStoreName);
+        this.latest = context.getStateStore(latestStoreName);
         this.buffer = context.getStateStore(bufferStoreName);
         try (KeyValueIterator<Bytes, ArrivedRequest> restored = buffer.all()) {
             while (restored.hasNext()) {
@@ -117,7 +122,25 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
     }
 
     private void judge(String keyId, RequestLog request, long timestamp) {
-        VersionedRecord<ApiKeyState> state = keyId == null ? null : keys.get(keyId, timestamp);
+        VersionedRecord<ApiKeyState> state = keyId == null ? null : stateAt(keyId, timestamp);
         context.forward(new Record<>(keyId, joiner.apply(request, state == null ? null : state.value()), timestamp));
+    }
+
+    /**
+     * The key's state at the request's time: the latest one held in memory when it covers that time. Otherwise the
+     * versioned store's answer, and when that answer is the key's latest state it is held from then on. (Whether
+     * it is the latest takes a second read: a record read as of a time comes back through the store's layers
+     * without its {@code validTo}.)
+     */
+    private VersionedRecord<ApiKeyState> stateAt(String keyId, long timestamp) {
+        VersionedRecord<ApiKeyState> state = latest.get(keyId, timestamp);
+        if (state == null) {
+            state = keys.get(keyId, timestamp);
+            VersionedRecord<ApiKeyState> newest = state == null ? null : keys.get(keyId);
+            if (newest != null && newest.timestamp() == state.timestamp()) {
+                latest.remember(keyId, newest);
+            }
+        }
+        return state;
     }
 }

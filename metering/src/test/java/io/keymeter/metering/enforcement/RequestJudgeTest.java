@@ -51,10 +51,13 @@ class RequestJudgeTest {
         VersionedKeyValueStore<String, ApiKeyState> keys = Stores.versionedKeyValueStoreBuilder(
                 Stores.persistentVersionedKeyValueStore("keys", Duration.ofDays(1)), Topics.API_KEYS.keySerde(),
                 Topics.API_KEYS.valueSerde()).withLoggingDisabled().build();
+        LatestKeyStates latest = LatestKeyStates.builder("latest").build();
         buffer.init(context.getStateStoreContext(), buffer);
         keys.init(context.getStateStoreContext(), keys);
+        latest.init(context.getStateStoreContext(), latest);
         context.addStateStore(buffer);
         context.addStateStore(keys);
+        context.addStateStore(latest);
 
         TestKey key = TestKey.create("acme", "cred-1", 1);
         keys.put(key.keyId(), key.state(KeyStatus.ACTIVE, T0.plus(Duration.ofDays(30)), T0), T0.toEpochMilli());
@@ -62,7 +65,7 @@ class RequestJudgeTest {
         RequestLog waiting = key.request("waited", KeyFixtures.BASEMAPS, 3, T0.plusSeconds(10));
         buffer.put(new RequestJudge.Slot(T0.plusSeconds(10).toEpochMilli(), 41).key(), arrived(waiting));
 
-        RequestJudge judge = new RequestJudge("keys", "buffer", GRACE);
+        RequestJudge judge = new RequestJudge("keys", "latest", "buffer", GRACE);
         judge.init(context);
         RequestLog later = key.request("later", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(13));
         judge.process(new Record<>(key.keyId(), arrived(later), later.timestamp().toEpochMilli()));
