@@ -45,6 +45,11 @@ public final class LatestKeyStates implements StateStore {
         return state != null && state.timestamp() <= timestamp ? state : null;
     }
 
+    /** Whether a latest state is held for the key (whatever time it began). */
+    boolean holds(String keyId) {
+        return latest.containsKey(keyId);
+    }
+
     /** Keeps the key's latest state, as the versioned store's {@code get(key)} answered it. */
     void remember(String keyId, VersionedRecord<ApiKeyState> state) {
         if (latest.size() >= capacity && !latest.containsKey(keyId)) {

@@ -127,17 +127,20 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
     }
 
     /**
-     * The key's state at the request's time: the latest one held in memory when it covers that time. Otherwise the
-     * versioned store's answer, and when that answer is the key's latest state it is held from then on. (Whether
-     * it is the latest takes a second read: a record read as of a time comes back through the store's layers
-     * without its {@code validTo}.)
+     * The key's state at the request's time: the latest one held in memory when it covers that time, otherwise the
+     * versioned store's answer. A key with no state held yet also gets its latest state read once and held from then
+     * on, whatever the request's time. (That takes a read of its own: a record read as of a time comes back through
+     * the store's layers without its {@code validTo}, so it cannot tell whether it is the latest.)
      */
     private VersionedRecord<ApiKeyState> stateAt(String keyId, long timestamp) {
         VersionedRecord<ApiKeyState> state = latest.get(keyId, timestamp);
-        if (state == null) {
-            state = keys.get(keyId, timestamp);
-            VersionedRecord<ApiKeyState> newest = state == null ? null : keys.get(keyId);
-            if (newest != null && newest.timestamp() == state.timestamp()) {
+        if (state != null) {
+            return state;
+        }
+        state = keys.get(keyId, timestamp);
+        if (state != null && !latest.holds(keyId)) {
+            VersionedRecord<ApiKeyState> newest = keys.get(keyId);
+            if (newest != null) {
                 latest.remember(keyId, newest);
             }
         }

@@ -25,6 +25,7 @@ class LatestKeyStatesTest {
         assertThat(latest.get(key.keyId(), T0.toEpochMilli()).value()).isSameAs(active);
         assertThat(latest.get(key.keyId(), T0.plusSeconds(3600).toEpochMilli()).value()).isSameAs(active);
         assertThat(latest.get(key.keyId(), T0.toEpochMilli() - 1)).isNull();
+        assertThat(latest.holds(key.keyId())).isTrue();
     }
 
     @Test
@@ -34,6 +35,7 @@ class LatestKeyStatesTest {
         latest.forget(key.keyId());
 
         assertThat(latest.get(key.keyId(), T0.plusSeconds(1).toEpochMilli())).isNull();
+        assertThat(latest.holds(key.keyId())).isFalse();
     }
 
     @Test
