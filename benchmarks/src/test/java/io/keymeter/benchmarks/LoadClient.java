@@ -1,6 +1,5 @@
 package io.keymeter.benchmarks;
 
-import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.time.Duration;
 import java.util.function.IntFunction;
@@ -51,10 +50,4 @@ interface LoadClient extends AutoCloseable {
      */
     Result run(String name, int rate, Duration warmup, Duration measure, IntFunction<Call> request,
                Predicate<Answer> ok) throws InterruptedException;
-
-    /** Collection time of every collector of this JVM so far (pauses included), in ms. */
-    static long gcMillis() {
-        return ManagementFactory.getGarbageCollectorMXBeans().stream()
-                .mapToLong(gc -> Math.max(0, gc.getCollectionTime())).sum();
-    }
 }

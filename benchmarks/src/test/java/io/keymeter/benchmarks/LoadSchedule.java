@@ -1,5 +1,6 @@
 package io.keymeter.benchmarks;
 
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -19,7 +20,7 @@ final class LoadSchedule {
     private final long interval;
     private final int first;
     private final long start;
-    private final long gcBefore = LoadClient.gcMillis();
+    private final long gcBefore = gcMillis();
     private final Histogram response = new ConcurrentHistogram(HIGHEST, 3);
     private final Histogram service = new ConcurrentHistogram(HIGHEST, 3);
     private final Histogram lag = new ConcurrentHistogram(HIGHEST, 3);
@@ -67,6 +68,12 @@ final class LoadSchedule {
         long measured = total - first;
         double seconds = (lastAnswer.get() - (start + first * interval)) / 1e9;
         return new LoadClient.Result(name, rate, measured, failed.get(), measured / seconds, response, service, lag,
-                clientCpuNanos / 1e3 / total, LoadClient.gcMillis() - gcBefore);
+                clientCpuNanos / 1e3 / total, gcMillis() - gcBefore);
+    }
+
+    /** Collection time of every collector of this JVM so far (pauses included), in ms. */
+    private static long gcMillis() {
+        return ManagementFactory.getGarbageCollectorMXBeans().stream()
+                .mapToLong(gc -> Math.max(0, gc.getCollectionTime())).sum();
     }
 }
