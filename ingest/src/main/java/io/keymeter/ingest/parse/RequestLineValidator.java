@@ -5,6 +5,7 @@ import io.keymeter.events.Rejection;
 import io.keymeter.events.RejectionReason;
 import io.keymeter.events.RequestLog;
 import io.keymeter.events.ServiceCatalog;
+import io.keymeter.events.Timestamps;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,10 +1,12 @@
-package io.keymeter.ingest.parse;
+package io.keymeter.events;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -25,5 +27,30 @@ class TimestampsTest {
     void refusesWhatInstantParseRefuses(String text) {
         assertThatThrownBy(() -> Instant.parse(text)).isInstanceOf(DateTimeParseException.class);
         assertThatThrownBy(() -> Timestamps.parse(text)).isInstanceOf(DateTimeParseException.class);
+        assertThat(Timestamps.parseUtcFast(text)).isNull();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"2026-11-26T10:15:30+01:00", "2026-12-31T23:59:60Z", "2026-11-26T24:00:00Z",
+            "2026-11-26T10:15:30.Z", "+12026-11-26T10:15:30Z", "2026-11-26t10:15:30z"})
+    void leavesEveryOtherFormToTheSlowPath(String text) {
+        assertThat(Timestamps.parseUtcFast(text)).isNull();
+    }
+
+    @Test
+    void theFastPathReadsWhatInstantWritesAsInstantParseDoes() {
+        Random random = new Random(7);
+        for (int i = 0; i < 20_000; i++) {
+            // 1900 to 2100, at second, millisecond, microsecond and nanosecond precision
+            long seconds = -2_208_988_800L + (long) (random.nextDouble() * 6_311_433_600L);
+            int nanos = switch (i % 4) {
+                case 0 -> 0;
+                case 1 -> random.nextInt(1000) * 1_000_000;
+                case 2 -> random.nextInt(1_000_000) * 1000;
+                default -> random.nextInt(1_000_000_000);
+            };
+            Instant instant = Instant.ofEpochSecond(seconds, nanos);
+            assertThat(Timestamps.parseUtcFast(instant.toString())).as(instant.toString()).isEqualTo(instant);
+        }
     }
 }

@@ -1,0 +1,147 @@
+package io.keymeter.metering.enforcement;
+
+import io.keymeter.events.Json;
+import io.keymeter.events.RequestLog;
+import io.keymeter.events.Timestamps;
+import java.time.Instant;
+import org.apache.kafka.common.serialization.Deserializer;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+
+/**
+ * Reads a {@code keymeter.requests} value with Jackson's streaming parser, field by field, and hands anything it
+ * does not expect to the topic's own data-binding deserializer: so it answers exactly what that one answers, errors
+ * included, only faster for the shape ingest writes (flat object, strings, an integer {@code units}, a UTC
+ * {@code timestamp} like {@code 2026-11-29T14:00:00.123Z}).
+ * <p>
+ * Why: data binding took 1.8 µs a request here and this reader 0.5 µs (a tenth of the metering stream thread's
+ * time went to the request's JSON, a third of that to {@code Instant} parsing through {@code DateTimeFormatter}).
+ */
+public final class RequestLogReader {
+
+    private final Deserializer<RequestLog> fallback;
+
+    /** {@code fallback}: the topic's serde, which reads whatever this reader does not (and fails what is bad). */
+    public RequestLogReader(Deserializer<RequestLog> fallback) {
+        this.fallback = fallback;
+    }
+
+    public RequestLog read(String topic, byte[] data) {
+        if (data == null) {
+            return null;
+        }
+        RequestLog fast = readFlat(data);
+        return fast != null ? fast : fallback.deserialize(topic, data);
+    }
+
+    /** The request, or null when anything is not the expected shape (the fallback then reads it). */
+    static RequestLog readFlat(byte[] data) {
+        try (JsonParser parser = Json.mapper().createParser(data)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                return null;
+            }
+            Fields fields = new Fields();
+            JsonToken token;
+            while ((token = parser.nextToken()) == JsonToken.PROPERTY_NAME) {
+                String name = parser.currentName();
+                JsonToken value = parser.nextToken();
+                if (!fields.read(name, value, parser)) {
+                    return null;
+                }
+            }
+            // anything after the object is refused by the mapper (FAIL_ON_TRAILING_TOKENS): the fallback says so
+            return token == JsonToken.END_OBJECT && parser.nextToken() == null ? fields.request() : null;
+        } catch (JacksonException e) {
+            return null; // the fallback reads it again and reports what is wrong
+        }
+    }
+
+    /** The fields seen so far; each may appear once (a repeat goes to the fallback, which knows its rule). */
+    private static final class Fields {
+        private static final int REQUEST_ID = 1;
+        private static final int KEY_ID = 1 << 1;
+        private static final int SECRET_HASH = 1 << 2;
+        private static final int SERVICE = 1 << 3;
+        private static final int OPERATION = 1 << 4;
+        private static final int UNITS = 1 << 5;
+        private static final int ITEM_ID = 1 << 6;
+        private static final int REFERRER = 1 << 7;
+        private static final int TIMESTAMP = 1 << 8;
+
+        private String requestId;
+        private String keyId;
+        private String secretHash;
+        private String service;
+        private String operation;
+        private long units;
+        private String itemId;
+        private String referrer;
+        private Instant timestamp;
+        private int seen;
+
+        /** False when the value is not of the expected type or the field is repeated. */
+        boolean read(String name, JsonToken value, JsonParser parser) {
+            int field = switch (name) {
+                case "requestId" -> REQUEST_ID;
+                case "keyId" -> KEY_ID;
+                case "secretHash" -> SECRET_HASH;
+                case "service" -> SERVICE;
+                case "operation" -> OPERATION;
+                case "units" -> UNITS;
+                case "itemId" -> ITEM_ID;
+                case "referrer" -> REFERRER;
+                case "timestamp" -> TIMESTAMP;
+                default -> 0;
+            };
+            if (field == 0) {
+                parser.skipChildren(); // unknown fields are tolerated, as by the topic's mapper
+                return true;
+            }
+            if ((seen & field) != 0) {
+                return false;
+            }
+            seen |= field;
+            if (field == UNITS) {
+                return readUnits(value, parser);
+            }
+            if (value != JsonToken.VALUE_STRING && value != JsonToken.VALUE_NULL) {
+                return false; // the mapper coerces numbers and booleans to strings: its rules, its answer
+            }
+            String text = value == JsonToken.VALUE_NULL ? null : parser.getString();
+            switch (field) {
+                case REQUEST_ID -> requestId = text;
+                case KEY_ID -> keyId = text;
+                case SECRET_HASH -> secretHash = text;
+                case SERVICE -> service = text;
+                case OPERATION -> operation = text;
+                case ITEM_ID -> itemId = text;
+                case REFERRER -> referrer = text;
+                default -> {
+                    if (text != null) {
+                        // other forms (offsets, leap seconds, ...) go to the fallback's InstantDeserializer
+                        timestamp = Timestamps.parseUtcFast(text);
+                        return timestamp != null;
+                    }
+                }
+            }
+            return true;
+        }
+
+        private boolean readUnits(JsonToken value, JsonParser parser) {
+            if (value != JsonToken.VALUE_NUMBER_INT || parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+                return false;
+            }
+            units = parser.getLongValue();
+            return true;
+        }
+
+        /** The request, or null without {@code units}: the topic's mapper refuses a missing primitive. */
+        RequestLog request() {
+            if ((seen & UNITS) == 0) {
+                return null;
+            }
+            return new RequestLog(requestId, keyId, secretHash, service, operation, units, itemId, referrer, timestamp);
+        }
+    }
+}
