@@ -11,6 +11,7 @@ import io.keymeter.events.Topics;
 import io.keymeter.metering.MeteringSerdes;
 import io.keymeter.metering.MeteringSettings;
 import io.keymeter.metering.MeteringTopology;
+import io.keymeter.metering.enforcement.ArrivedRequest;
 import io.keymeter.metering.enforcement.RequestTimestampExtractor;
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.kafka.KafkaTopics;
@@ -62,7 +63,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Metering throughput against a plain pass-through topology over the same pre-loaded requests (same run, same
  * exactly-once configuration, 6 partitions, 10k keys), with the issue's reference point between them: a bare
- * versioned join + daily count. For each topology it also prints the offsets every topic advanced by per request
+ * versioned join + daily count. A second pass-through reads the requests as metering does ({@code RequestLogReader})
+ * instead of with the topic's data binding: metering's ratio to it shows what is left once its cheaper read is
+ * given to the baseline too. For each topology it also prints the offsets every topic advanced by per request
  * (what the topology writes for one record in), its stream thread's busy share and the JVM's CPU per request.
  * {@code /v1/verify} latency and invalidation propagation are in {@link VerifyBenchmark}.
  * <p>
@@ -108,6 +111,8 @@ class MeteringBenchmark {
             String app = ROUNDS == 1 ? "" : "-r" + round;
             double baseline = run("bench-pass-through" + app, passThrough(), properties, Map.of());
             Figures.print("metering.pass-through.throughput" + suffix, baseline, "records/s");
+            double readerBaseline = run("bench-pass-through-reader" + app, passThroughReadAsMetering(), properties, Map.of());
+            Figures.print("metering.pass-through-reader.throughput" + suffix, readerBaseline, "records/s");
             MeteringSettings settings = MeteringSettings.of(properties, Duration.ZERO); // no join grace
             double reference = run("bench-join-count" + app, joinAndCount(settings), properties, Map.of());
             Figures.print("metering.reference.join-count.throughput" + suffix, reference, "records/s");
@@ -116,6 +121,7 @@ class MeteringBenchmark {
             double metered = run("bench-metering" + app, metering, properties, Map.of());
             Figures.print("metering.topology.throughput" + suffix, metered, "records/s");
             Figures.ratio("metering.topology.vs.pass-through" + suffix, metered, baseline);
+            Figures.ratio("metering.topology.vs.pass-through-reader" + suffix, metered, readerBaseline);
             Topology noGrace = MeteringTopology.build(settings);
             double meteredNoGrace = run("bench-metering-no-grace" + app, noGrace, properties, Map.of());
             Figures.print("metering.topology.join-grace-0.throughput" + suffix, meteredNoGrace, "records/s");
@@ -129,6 +135,20 @@ class MeteringBenchmark {
         StreamsBuilder builder = new StreamsBuilder();
         builder.stream(Topics.REQUESTS.name(), Consumed.with(Topics.REQUESTS.keySerde(), Topics.REQUESTS.valueSerde())
                         .withName("requests-source"))
+                .to(PASS_THROUGH_OUT, Produced.with(Topics.REQUESTS.keySerde(), Topics.REQUESTS.valueSerde())
+                        .withName("pass-through-sink"));
+        return builder.build();
+    }
+
+    /**
+     * The pass-through reading requests as metering does ({@code RequestLogReader}, faster than the topic's data
+     * binding) and writing them with the topic's serde: how much of metering's ratio is its cheaper read.
+     */
+    private static Topology passThroughReadAsMetering() {
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.stream(Topics.REQUESTS.name(), Consumed.with(Topics.REQUESTS.keySerde(), MeteringSerdes.ARRIVED_REQUEST)
+                        .withName("requests-source"))
+                .mapValues(ArrivedRequest::log, Named.as("parsed-request"))
                 .to(PASS_THROUGH_OUT, Produced.with(Topics.REQUESTS.keySerde(), Topics.REQUESTS.valueSerde())
                         .withName("pass-through-sink"));
         return builder.build();
