@@ -78,6 +78,8 @@ class RequestLogReaderTest {
             "{\"requestId\":\"r\",\"units\":true}",
             "{\"requestId\":123,\"keyId\":true}",
             "{\"requestId\":\"r\",\"requestId\":\"s\"}",
+            "{\"requestId\":\"r\",\"units\":1,\"units\":2,\"timestamp\":\"2026-11-29T14:00:00Z\",\"timestamp\":null}",
+            "{\"requestId\":\"r\",\"units\":1,\"timestamp\":null,\"timestamp\":\"2026-11-29T14:00:00Z\",\"units\":\"2\"}",
             "{\"requestId\":\"r\",\"extra\":{\"a\":[1,{\"b\":2}]},\"more\":[1,2],\"flag\":false,\"keyId\":\"k\"}",
             "{\"requestId\":\"\\u0041b\\\"c\",\"referrer\":\"https://zürich.example.com/\",\"itemId\":null}",
             "{\"req\\u0075estId\":\"escaped name\"}",
