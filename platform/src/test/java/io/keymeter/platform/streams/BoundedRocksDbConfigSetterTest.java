@@ -1,0 +1,29 @@
+package io.keymeter.platform.streams;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class BoundedRocksDbConfigSetterTest {
+
+    @ParameterizedTest(name = "{0} MiB → {1} shard bits")
+    @CsvSource({
+            "1, 0",     // smaller than one minimum shard: a single shard
+            "16, 0",
+            "31, 0",
+            "32, 1",
+            "64, 2",    // the default: 4 shards of 16 MiB, where RocksDB's own choice is 64 of 1 MiB
+            "100, 2",
+            "1024, 6",
+            "65536, 6", // never more than 64 shards
+    })
+    void shardsAreNeverSmallerThanTheMinimumNorMoreThanSixtyFour(long mebibytes, int expectedBits) {
+        int bits = BoundedRocksDbConfigSetter.shardBits(mebibytes << 20);
+
+        assertThat(bits).isEqualTo(expectedBits);
+        if (bits > 0) {
+            assertThat((mebibytes << 20) >> bits).isGreaterThanOrEqualTo(BoundedRocksDbConfigSetter.MIN_SHARD_BYTES);
+        }
+    }
+}
