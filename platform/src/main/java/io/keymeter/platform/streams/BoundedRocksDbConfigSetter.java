@@ -16,7 +16,7 @@ import org.rocksdb.WriteBufferManager;
  * The cache is cut into few, large shards ({@link #shardBits}). RocksDB's default cuts 64 MiB into 64 shards of
  * 1 MiB, each with its own LRU list and a tenth of it for index and filter blocks, and a store's whole-file bloom
  * filter is one block of about 10 bits a key, hundreds of KiB for the dedupe store's files: in a 1 MiB shard it was
- * evicted and read back from the file on lookup after lookup (7.6 % of the metering stream thread in a profile).
+ * evicted and read back from the file on lookup after lookup (1.8–7.6 % of the metering stream thread in profiles).
  * Lock contention, what many shards are for, does not arise with a stream thread or two.
  */
 public class BoundedRocksDbConfigSetter implements RocksDBConfigSetter {
