@@ -91,7 +91,8 @@ public final class MeteringTopology {
         KStream<String, Decision> decisions = builder.stream(Topics.REQUESTS.name(),
                         Consumed.with(Topics.REQUESTS.keySerde(), MeteringSerdes.ARRIVED_REQUEST)
                                 .withTimestampExtractor(new RequestTimestampExtractor()).withName("requests-source"))
-                .processValues(() -> new Deduplicator(DEDUPE_STORE, settings.dedupeWindow()),
+                .processValues(() -> new Deduplicator(DEDUPE_STORE, settings.dedupeWindow(),
+                                settings.dedupeFilterCapacity()),
                         Named.as("dedupe-requests"), DEDUPE_STORE)
                 .process(() -> new RequestJudge(API_KEYS_STORE, LATEST_KEY_STATES_STORE, JOIN_BUFFER_STORE,
                                 settings.joinGrace()),

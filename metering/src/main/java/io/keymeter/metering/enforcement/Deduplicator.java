@@ -41,6 +41,12 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * task; at R requests a second per partition the store settled near {@code 1 / (1 - R / 20,000)} windows and grew
  * without bound from 20,000 a second.)
  * <p>
+ * <b>Filters before lookups.</b> Nearly every request is new, and each of its two lookups would miss. An in-memory
+ * Bloom filter per generation ({@link SeenRequestFilters}) answers "never written" without touching the store; only a
+ * "maybe" (a resend, or about 1 % of new requests) is looked up. Filters hold what this task wrote since it started;
+ * after a restart the entries already in the store are read back into them in batches on a wall-clock punctuation,
+ * and until that is done lookups go to the store as before.
+ * <p>
  * <b>After a restart</b> the request time starts again from the start of the newest generation in the store (never
  * later than before the restart, so entries only look younger), which keeps every entry written before the restart
  * within the two generations a lookup reads, even when the first request after it is older than the ones before.
@@ -49,6 +55,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
 public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequest, ArrivedRequest> {
 
     static final Duration SWEEP_INTERVAL = Duration.ofSeconds(1);
+    /** After a restart, store entries read back into the filters every interval, a batch at a time. */
+    static final Duration REBUILD_INTERVAL = Duration.ofMillis(100);
+    static final int REBUILD_BATCH = 20_000;
     /** Expired entries a sweep may delete at least; at any rate it may delete this many per request written. */
     static final int SWEEP_MIN_BATCH = 10_000;
     static final int SWEEP_PER_WRITE = 2;
@@ -59,6 +68,8 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
     private final String storeName;
     private final long windowMs;
     private final int sweepMinBatch;
+    private final long filterCapacity;
+    private SeenRequestFilters filters;
     private FixedKeyProcessorContext<String, ArrivedRequest> context;
     private KeyValueStore<Bytes, Long> seen;
     private long requestTime = Long.MIN_VALUE;
@@ -66,13 +77,15 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
     private long writesSinceSweep;
     private Bytes sweepFrom;
 
-    public Deduplicator(String storeName, Duration window) {
-        this(storeName, window, SWEEP_MIN_BATCH);
+    /** @param filterCapacity requests a generation's in-memory filter holds per task (0: no filters) */
+    public Deduplicator(String storeName, Duration window, long filterCapacity) {
+        this(storeName, window, filterCapacity, SWEEP_MIN_BATCH);
     }
 
-    Deduplicator(String storeName, Duration window, int sweepMinBatch) {
+    Deduplicator(String storeName, Duration window, long filterCapacity, int sweepMinBatch) {
         this.storeName = storeName;
         this.windowMs = window.toMillis();
+        this.filterCapacity = filterCapacity;
         this.sweepMinBatch = sweepMinBatch;
     }
 
@@ -80,7 +93,12 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
     public void init(FixedKeyProcessorContext<String, ArrivedRequest> context) {
         this.context = context;
         this.seen = context.getStateStore(storeName);
+        // (re)initialised after every restore, whatever the filters knew is gone: resume reads the store again
+        this.filters = new SeenRequestFilters(filterCapacity);
+        this.resumed = false;
         context.schedule(SWEEP_INTERVAL, PunctuationType.WALL_CLOCK_TIME, now -> sweep());
+        context.schedule(REBUILD_INTERVAL, PunctuationType.WALL_CLOCK_TIME,
+                now -> filters.rebuild(seen, REBUILD_BATCH));
     }
 
     @Override
@@ -107,20 +125,28 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
         context.forward(record);
     }
 
-    /** Looks the request up in the current and the previous generation; records it in the current one if new. */
+    /**
+     * Looks the request up in the current and the previous generation, each only if its filter says it may be there;
+     * records it in the current one if new.
+     */
     private boolean seenWithinWindow(byte[] id, long now) {
         long generation = generationOf(now);
         Bytes current = key(generation, id);
-        Long firstSeen = seen.get(current);
+        Long firstSeen = lookUp(generation, current);
         if (firstSeen == null) {
-            firstSeen = seen.get(key(generation - 1, id));
+            firstSeen = lookUp(generation - 1, key(generation - 1, id));
         }
         if (firstSeen != null && firstSeen > now - windowMs) {
             return true;
         }
         seen.put(current, now);
+        filters.add(generation, current);
         writesSinceSweep++;
         return false;
+    }
+
+    private Long lookUp(long generation, Bytes key) {
+        return filters.mightContain(generation, key) ? seen.get(key) : null;
     }
 
     /** Once per task start: no earlier than the newest generation already in the store (see the class comment). */
@@ -131,7 +157,9 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
         resumed = true;
         try (KeyValueIterator<Bytes, Long> newest = seen.reverseAll()) {
             if (newest.hasNext()) {
-                requestTime = Math.max(requestTime, Math.multiplyExact(generationOf(newest.next().key), windowMs));
+                long generation = generationOf(newest.next().key);
+                requestTime = Math.max(requestTime, Math.multiplyExact(generation, windowMs));
+                filters.restart(generation);
             }
         }
     }

@@ -31,11 +31,17 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The deduplicator on its own (a source, the processor, a sink) over a real RocksDB store with the production
- * Streams config. The whole topology's dedupe behaviour is in {@code MeteringTopologyTest}.
+ * Streams config, with its in-memory filters and without them: both must drop exactly the same requests. The whole
+ * topology's dedupe behaviour is in {@code MeteringTopologyTest}.
  */
+@ParameterizedClass(name = "filter capacity {0}")
+@ValueSource(longs = {10_000, 0})
 class DeduplicatorTest {
 
     private static final String STORE = "seen";
@@ -43,6 +49,9 @@ class DeduplicatorTest {
     private static final int MIN_BATCH = 100;
     /** A generation boundary: request time is cut into windows from the epoch. */
     private static final Instant T0 = Instant.parse("2026-11-01T10:00:00Z");
+
+    @Parameter
+    long filterCapacity;
 
     @TempDir
     Path dataDir;
@@ -58,7 +67,7 @@ class DeduplicatorTest {
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(STORE), MeteringSerdes.BYTES, MeteringSerdes.LONG));
         builder.stream(Topics.REQUESTS.name(), Consumed.with(Topics.REQUESTS.keySerde(), MeteringSerdes.ARRIVED_REQUEST))
-                .processValues(() -> new Deduplicator(STORE, WINDOW, MIN_BATCH), Named.as("dedupe"), STORE)
+                .processValues(() -> new Deduplicator(STORE, WINDOW, filterCapacity, MIN_BATCH), Named.as("dedupe"), STORE)
                 .mapValues(arrived -> arrived.log().requestId())
                 .to("out", Produced.with(MeteringSerdes.STRING, MeteringSerdes.STRING));
         KeymeterProperties properties = new KeymeterProperties(List.of("all"), dataDir, null, null, null, null, null,
@@ -147,6 +156,28 @@ class DeduplicatorTest {
         send("early", T0.plus(WINDOW.multipliedBy(3)).plusSeconds(1));
 
         assertThat(out.readValuesToList()).containsExactly("late");
+    }
+
+    @Test
+    void entriesLeftBeforeARestartAreFoundWhileTheFiltersAreReadBackAndAfter() {
+        // left by the task before a restart: one window of requests in generations 5 and 6
+        Instant generation6 = T0.plus(WINDOW.multipliedBy(6));
+        int left = 3 * Deduplicator.REBUILD_BATCH;
+        for (int i = 0; i < left; i++) {
+            Instant at = generation6.minus(WINDOW.dividedBy(2)).plusMillis(i * WINDOW.toMillis() / left);
+            seen.put(Deduplicator.key(Math.floorDiv(at.toEpochMilli(), WINDOW.toMillis()),
+                    Deduplicator.identity("key-1", "left-" + i)), at.toEpochMilli());
+        }
+
+        send("left-" + (left - 1), generation6.plusSeconds(1)); // read back from the store: not yet in a filter
+        for (int batch = 0; batch < 3; batch++) { // the whole store read back, a batch a punctuation
+            driver.advanceWallClockTime(Deduplicator.REBUILD_INTERVAL);
+        }
+        send("left-0", generation6.plusSeconds(2)); // first seen in generation 5, still within its window
+        send("left-" + (left / 2), generation6.plusSeconds(3));
+        send("new", generation6.plusSeconds(4));
+
+        assertThat(out.readValuesToList()).containsExactly("new");
     }
 
     private void send(String requestId, Instant at) {

@@ -7,6 +7,7 @@ import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotEmpty;
 import jakarta.validation.constraints.Pattern;
+import jakarta.validation.constraints.PositiveOrZero;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -41,7 +42,7 @@ public record KeymeterProperties(
         gatewayTokens = gatewayTokens == null ? List.of() : List.copyOf(gatewayTokens);
         keys = keys == null ? new Keys(null, null, null) : keys;
         ingest = ingest == null ? new Ingest(null, null) : ingest;
-        metering = metering == null ? new Metering(null) : metering;
+        metering = metering == null ? new Metering(null, null) : metering;
         billing = billing == null ? new Billing(null, null) : billing;
         topics = topics == null ? new Topics(null, null) : topics;
         streams = streams == null ? new Streams(null, null, null, null, null) : streams;
@@ -97,9 +98,17 @@ public record KeymeterProperties(
         }
     }
 
-    public record Metering(Duration dedupeWindow) {
+    /**
+     * @param dedupeWindow         a requestId seen again for the same key within this window is counted once
+     * @param dedupeFilterCapacity requests per partition and window the dedupe's in-memory filters are sized for
+     *                             (about 1.2 MiB a million, two per partition); 0 turns them off
+     */
+    public record Metering(Duration dedupeWindow, @PositiveOrZero Long dedupeFilterCapacity) {
+        public static final long DEFAULT_DEDUPE_FILTER_CAPACITY = 1_000_000;
+
         public Metering {
             dedupeWindow = dedupeWindow == null ? Duration.ofDays(1) : dedupeWindow;
+            dedupeFilterCapacity = dedupeFilterCapacity == null ? DEFAULT_DEDUPE_FILTER_CAPACITY : dedupeFilterCapacity;
         }
 
         @AssertTrue(message = "dedupe-window must be positive")

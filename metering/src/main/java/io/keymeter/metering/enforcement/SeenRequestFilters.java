@@ -1,0 +1,139 @@
+package io.keymeter.metering.enforcement;
+
+import com.google.common.hash.BloomFilter;
+import com.google.common.hash.Funnels;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * In-memory Bloom filters (Guava's) over the deduplicator's store, one per generation, so that a request the store
+ * has never seen, nearly every request, is told so without its two RocksDB lookups.
+ * <p>
+ * A filter may say "maybe" for a request the store does not hold (that costs the lookup it would have cost anyway),
+ * never "no" for one it does: each store entry is added to its generation's filter when it is written. After a
+ * (re)start the store holds entries no filter has seen, so the generations a lookup can read are answered "maybe"
+ * until {@link #rebuild} has read them all back from the store, a batch per call.
+ * <p>
+ * Memory is bounded: a filter holds {@code capacity} entries at 1 % false positives (about 1.2 MiB a million), and
+ * beyond four times that (two in three false) it answers "maybe" without probing. A task keeps two: the current
+ * generation's and the previous one's.
+ */
+final class SeenRequestFilters {
+
+    private static final double FALSE_POSITIVE_RATE = 0.01;
+    private static final int SATURATION = 4;
+
+    private final long capacity;
+    private final TreeMap<Long, Filter> byGeneration = new TreeMap<>();
+    /** Generations at or after this hold only entries added here; before it the store may hold others. */
+    private long knownFrom = Long.MIN_VALUE;
+    /** The oldest generation read back from the store after a restart, and where that read stands (null: done). */
+    private long rebuildFirst;
+    private Bytes rebuildFrom;
+
+    /** @param capacity entries a filter holds at its false-positive rate; 0 turns the filters off */
+    SeenRequestFilters(long capacity) {
+        if (capacity < 0) {
+            throw new IllegalArgumentException("capacity must not be negative");
+        }
+        this.capacity = capacity;
+    }
+
+    /**
+     * Forgets everything: the store already holds entries up to generation {@code newest}, of which a lookup reads the
+     * newest two; they are "maybe" until rebuilt.
+     */
+    void restart(long newest) {
+        byGeneration.clear();
+        knownFrom = newest + 1;
+        rebuildFirst = newest - 1;
+        rebuildFrom = capacity == 0 ? null : Deduplicator.key(rebuildFirst, new byte[0]);
+    }
+
+    /** False only if the store holds no entry with this key in this generation. */
+    boolean mightContain(long generation, Bytes key) {
+        if (capacity == 0 || generation < knownFrom) {
+            return true;
+        }
+        Filter filter = byGeneration.get(generation);
+        return filter != null && filter.mightContain(key);
+    }
+
+    /** Records a key written to the store; filters of generations two or more behind it are dropped. */
+    void add(long generation, Bytes key) {
+        if (capacity == 0) {
+            return;
+        }
+        filterOf(generation).add(key);
+        byGeneration.headMap(generation - 1).clear();
+    }
+
+    boolean rebuilding() {
+        return rebuildFrom != null;
+    }
+
+    /**
+     * Reads up to {@code batch} store entries back into their filters, from where the last call stopped; once the
+     * store is read to its end, every generation a lookup can read is known.
+     */
+    void rebuild(KeyValueStore<Bytes, Long> store, int batch) {
+        if (rebuildFrom == null) {
+            return;
+        }
+        try (KeyValueIterator<Bytes, Long> entries = store.range(rebuildFrom, null)) {
+            for (int read = 0; read < batch && entries.hasNext(); read++) {
+                Bytes key = entries.next().key;
+                long generation = Deduplicator.generationOf(key);
+                if (generation >= newestGeneration() - 1) { // older ones have left every lookup since the restart
+                    filterOf(generation).add(key);
+                }
+            }
+            if (entries.hasNext()) {
+                rebuildFrom = entries.peekNextKey();
+                return;
+            }
+        }
+        // entries written since the restart went into their filters as they were written
+        knownFrom = rebuildFirst;
+        rebuildFrom = null;
+    }
+
+    /** Filters held now (for tests of the memory bound). */
+    int filters() {
+        return byGeneration.size();
+    }
+
+    private long newestGeneration() {
+        return byGeneration.isEmpty() ? Long.MIN_VALUE + 1 : byGeneration.lastKey();
+    }
+
+    private Filter filterOf(long generation) {
+        return byGeneration.computeIfAbsent(generation, g -> new Filter(capacity));
+    }
+
+    /** A Bloom filter and how many keys went into it. */
+    private static final class Filter {
+        private final BloomFilter<byte[]> bloom;
+        private final long saturatedAt;
+        private long added;
+
+        Filter(long capacity) {
+            this.bloom = BloomFilter.create(Funnels.byteArrayFunnel(), capacity, FALSE_POSITIVE_RATE);
+            this.saturatedAt = SATURATION * capacity;
+        }
+
+        boolean mightContain(Bytes key) {
+            return added >= saturatedAt || bloom.mightContain(key.get());
+        }
+
+        void add(Bytes key) {
+            if (added < saturatedAt) {
+                bloom.put(key.get());
+                added++;
+            }
+        }
+    }
+}
