@@ -176,7 +176,7 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
         long budget = Math.max(sweepMinBatch, SWEEP_PER_WRITE * writesSinceSweep);
         writesSinceSweep = 0;
         List<Bytes> expired = new ArrayList<>();
-        Bytes resumeAt = key(firstLive, new byte[0]);
+        Bytes resumeAt = firstKeyOf(firstLive);
         try (KeyValueIterator<Bytes, Long> entries = sweepFrom == null ? seen.all() : seen.range(sweepFrom, null)) {
             while (entries.hasNext() && generationOf(entries.peekNextKey()) < firstLive) {
                 if (expired.size() == budget) {
@@ -199,6 +199,11 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
     static Bytes key(long generation, byte[] identity) {
         return Bytes.wrap(ByteBuffer.allocate(GENERATION_BYTES + identity.length)
                 .putLong(generation ^ Long.MIN_VALUE).put(identity).array());
+    }
+
+    /** The smallest store key of a generation: where a range over that generation and later ones starts. */
+    static Bytes firstKeyOf(long generation) {
+        return key(generation, new byte[0]);
     }
 
     /** A request's identity: its id, then its keyId and that keyId's length, so no two pairs share bytes. */

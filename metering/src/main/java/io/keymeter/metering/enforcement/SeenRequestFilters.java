@@ -2,7 +2,6 @@ package io.keymeter.metering.enforcement;
 
 import com.google.common.hash.BloomFilter;
 import com.google.common.hash.Funnels;
-import java.util.Map;
 import java.util.TreeMap;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -17,7 +16,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * (re)start the store holds entries no filter has seen, so the generations a lookup can read are answered "maybe"
  * until {@link #rebuild} has read them all back from the store, a batch per call.
  * <p>
- * Memory is bounded: a filter holds {@code capacity} entries at 1 % false positives (about 1.2 MiB a million), and
+ * Memory is bounded: a filter holds {@code capacity} entries at 1 % false positives (about 1.1 MiB a million), and
  * beyond four times that (two in three false) it answers "maybe" without probing. A task keeps two: the current
  * generation's and the previous one's.
  */
@@ -50,7 +49,7 @@ final class SeenRequestFilters {
         byGeneration.clear();
         knownFrom = newest + 1;
         rebuildFirst = newest - 1;
-        rebuildFrom = capacity == 0 ? null : Deduplicator.key(rebuildFirst, new byte[0]);
+        rebuildFrom = capacity == 0 ? null : Deduplicator.firstKeyOf(rebuildFirst);
     }
 
     /** False only if the store holds no entry with this key in this generation. */
@@ -68,7 +67,6 @@ final class SeenRequestFilters {
             return;
         }
         filterOf(generation).add(key);
-        byGeneration.headMap(generation - 1).clear();
     }
 
     boolean rebuilding() {
@@ -110,8 +108,15 @@ final class SeenRequestFilters {
         return byGeneration.isEmpty() ? Long.MIN_VALUE + 1 : byGeneration.lastKey();
     }
 
+    /** The generation's filter, made on first use; a new one drops those two or more generations behind it. */
     private Filter filterOf(long generation) {
-        return byGeneration.computeIfAbsent(generation, g -> new Filter(capacity));
+        Filter filter = byGeneration.get(generation);
+        if (filter == null) {
+            filter = new Filter(capacity);
+            byGeneration.put(generation, filter);
+            byGeneration.headMap(generation - 1).clear();
+        }
+        return filter;
     }
 
     /** A Bloom filter and how many keys went into it. */

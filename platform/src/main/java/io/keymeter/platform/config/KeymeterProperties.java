@@ -101,7 +101,7 @@ public record KeymeterProperties(
     /**
      * @param dedupeWindow         a requestId seen again for the same key within this window is counted once
      * @param dedupeFilterCapacity requests per partition and window the dedupe's in-memory filters are sized for
-     *                             (about 1.2 MiB a million, two per partition); 0 turns them off
+     *                             (about 1.1 MiB a million, two per partition); 0 turns them off
      */
     public record Metering(Duration dedupeWindow, @PositiveOrZero Long dedupeFilterCapacity) {
         public static final long DEFAULT_DEDUPE_FILTER_CAPACITY = 1_000_000;
