@@ -6,6 +6,9 @@ import static org.awaitility.Awaitility.await;
 import io.keymeter.app.support.KeymeterIntegrationTest;
 import io.keymeter.events.Topic;
 import io.keymeter.events.Topics;
+import io.keymeter.metering.MeteringConfiguration;
+import io.keymeter.metering.MeteringTopology;
+import io.keymeter.platform.streams.StreamsFactory;
 import io.keymeter.testsupport.Health;
 import io.keymeter.testsupport.SharedKafka;
 import java.time.Duration;
@@ -51,6 +54,21 @@ class AppStartsTest {
             // requests carry their own time, up to max-age (35 days) old: retention must outlast that
             assertThat(configs.get(new ConfigResource(ConfigResource.Type.TOPIC, Topics.REQUESTS.name()))
                     .get("retention.ms").value()).isEqualTo(String.valueOf(Duration.ofDays(42).toMillis()));
+        }
+    }
+
+    @Test
+    void theJoinBufferChangelogRollsEveryMinuteAndKeepsTombstonesTenMinutes() throws Exception {
+        String changelog = StreamsFactory.applicationId(MeteringConfiguration.APP_NAME) + "-"
+                + MeteringTopology.JOIN_BUFFER_STORE + "-changelog";
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, changelog);
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, SharedKafka.bootstrapServers()))) {
+            // made by Kafka Streams when metering joins its group
+            await().atMost(Duration.ofSeconds(60)).until(() -> admin.listTopics().names().get().contains(changelog));
+            Config config = admin.describeConfigs(List.of(resource)).all().get().get(resource);
+            assertThat(config.get("cleanup.policy").value()).isEqualTo("compact");
+            assertThat(config.get("segment.ms").value()).isEqualTo(String.valueOf(Duration.ofMinutes(1).toMillis()));
+            assertThat(config.get("delete.retention.ms").value()).isEqualTo(String.valueOf(Duration.ofMinutes(10).toMillis()));
         }
     }
 

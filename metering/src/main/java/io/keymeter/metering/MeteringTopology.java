@@ -13,9 +13,11 @@ import io.keymeter.metering.enforcement.KeyStateChangeListener;
 import io.keymeter.metering.enforcement.LatestKeyStates;
 import io.keymeter.metering.enforcement.RequestJudge;
 import io.keymeter.metering.enforcement.RequestTimestampExtractor;
+import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.Map;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -50,6 +52,16 @@ public final class MeteringTopology {
     /** In memory, per task: the latest key states the judge read (see {@link LatestKeyStates}). */
     public static final String LATEST_KEY_STATES_STORE = "metering-latest-key-states";
     public static final String JOIN_BUFFER_STORE = "metering-join-buffer";
+    /**
+     * The join buffer's changelog: every live request leaves a record and a tombstone in it, and the in-memory store
+     * is restored from all of it on every start. Segments roll every minute so compaction can drop the records of
+     * judged requests, and tombstones are kept 10 minutes instead of the broker's day: a restart reads minutes of
+     * live traffic instead of a day's. (A restore of a log this size takes seconds; it must finish within the
+     * tombstone retention, or it could miss the tombstone of a request it has read and judge that request again.)
+     */
+    public static final Map<String, String> JOIN_BUFFER_CHANGELOG = Map.of(
+            TopicConfig.SEGMENT_MS_CONFIG, String.valueOf(Duration.ofMinutes(1).toMillis()),
+            TopicConfig.DELETE_RETENTION_MS_CONFIG, String.valueOf(Duration.ofMinutes(10).toMillis()));
     public static final String USAGE_STORE = "metering-usage-daily";
     public static final String REJECTION_COUNTS_STORE = "metering-rejection-counts";
     public static final String ALERT_STORE = "metering-alert-state";
@@ -71,7 +83,8 @@ public final class MeteringTopology {
                 Stores.persistentKeyValueStore(DEDUPE_STORE), MeteringSerdes.BYTES, MeteringSerdes.LONG));
         // bounded by join-grace worth of requests; changelogged, so a request waiting in it survives a crash
         builder.addStateStore(Stores.keyValueStoreBuilder(
-                Stores.inMemoryKeyValueStore(JOIN_BUFFER_STORE), MeteringSerdes.BYTES, MeteringSerdes.ARRIVED_REQUEST));
+                        Stores.inMemoryKeyValueStore(JOIN_BUFFER_STORE), MeteringSerdes.BYTES, MeteringSerdes.ARRIVED_REQUEST)
+                .withLoggingEnabled(JOIN_BUFFER_CHANGELOG));
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(ALERT_STORE), MeteringSerdes.STRING, MeteringSerdes.ALERT_STATE));
         builder.addStateStore(LatestKeyStates.builder(LATEST_KEY_STATES_STORE));
