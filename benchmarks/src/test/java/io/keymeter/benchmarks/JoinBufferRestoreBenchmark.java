@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.keymeter.events.RequestLog;
-import io.keymeter.events.Topic;
 import io.keymeter.events.Topics;
 import io.keymeter.metering.MeteringSettings;
 import io.keymeter.metering.MeteringTopology;
@@ -17,7 +16,6 @@ import io.keymeter.testsupport.TempDirs;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -28,7 +26,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -37,7 +34,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.processor.StateRestoreListener;
@@ -177,17 +173,7 @@ class JoinBufferRestoreBenchmark {
 
     private void createTopics() throws Exception {
         try (Admin admin = admin()) {
-            List<NewTopic> topics = new ArrayList<>();
-            for (Topic<String, ?> topic : Topics.PUBLIC) {
-                topics.add(new NewTopic(topic.name(), PARTITIONS, (short) 1)
-                        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, topic.cleanupPolicy())));
-            }
-            for (Topic<String, byte[]> topic : Topics.INTERNAL) {
-                topics.add(new NewTopic(topic.name(), PARTITIONS, (short) 1)
-                        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, topic.cleanupPolicy())));
-            }
-            admin.createTopics(topics).all().get();
-            KafkaTopics.awaitLeaders(admin, topics.stream().map(NewTopic::name).toList(), Duration.ofSeconds(60));
+            BenchTopics.create(admin, PARTITIONS, List.of());
         }
     }
 

@@ -268,20 +268,9 @@ class MeteringBenchmark {
 
     private void createTopics() throws Exception {
         try (Admin admin = admin()) {
-            List<NewTopic> topics = new ArrayList<>();
-            for (Topic<String, ?> topic : Topics.PUBLIC) {
-                topics.add(new NewTopic(topic.name(), PARTITIONS, (short) 1)
-                        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, topic.cleanupPolicy())));
-            }
-            for (Topic<String, byte[]> topic : Topics.INTERNAL) {
-                topics.add(new NewTopic(topic.name(), PARTITIONS, (short) 1)
-                        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, topic.cleanupPolicy())));
-            }
-            topics.add(new NewTopic(PASS_THROUGH_OUT, PARTITIONS, (short) 1));
-            topics.add(new NewTopic("bench.join-count-out", PARTITIONS, (short) 1)
-                    .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
-            admin.createTopics(topics).all().get();
-            KafkaTopics.awaitLeaders(admin, topics.stream().map(NewTopic::name).toList(), Duration.ofSeconds(60));
+            BenchTopics.create(admin, PARTITIONS, List.of(new NewTopic(PASS_THROUGH_OUT, PARTITIONS, (short) 1),
+                    new NewTopic("bench.join-count-out", PARTITIONS, (short) 1)
+                            .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT))));
         }
     }
 
