@@ -59,8 +59,7 @@ class AppStartsTest {
 
     @Test
     void theJoinBufferChangelogRollsEveryMinuteAndKeepsTombstonesTenMinutes() throws Exception {
-        String changelog = StreamsFactory.applicationId(MeteringConfiguration.APP_NAME) + "-"
-                + MeteringTopology.JOIN_BUFFER_STORE + "-changelog";
+        String changelog = StreamsFactory.changelogTopic(MeteringConfiguration.APP_NAME, MeteringTopology.JOIN_BUFFER_STORE);
         ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, changelog);
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, SharedKafka.bootstrapServers()))) {
             // made by Kafka Streams when metering joins its group

@@ -3,7 +3,6 @@ package io.keymeter.benchmarks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.keymeter.events.RequestLog;
 import io.keymeter.events.Topics;
 import io.keymeter.metering.MeteringSettings;
 import io.keymeter.metering.MeteringTopology;
@@ -29,9 +28,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -55,7 +52,7 @@ class JoinBufferRestoreBenchmark {
     private static final long SECONDS = Long.getLong("bench.seconds", 180);
     private static final String APP = "bench-live";
     private static final String GROUP = StreamsFactory.applicationId(APP);
-    private static final String JOIN_BUFFER_CHANGELOG = GROUP + "-" + MeteringTopology.JOIN_BUFFER_STORE + "-changelog";
+    private static final String JOIN_BUFFER_CHANGELOG = StreamsFactory.changelogTopic(APP, MeteringTopology.JOIN_BUFFER_STORE);
 
     private final String bootstrap = SharedKafka.bootstrapServers();
 
@@ -118,34 +115,16 @@ class JoinBufferRestoreBenchmark {
 
     /** Requests stamped at the moment they are sent, paced to {@link #RATE} a second, distinct ids. */
     private long sendLive() {
-        Map<String, Object> config = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 5,
-                ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        AtomicLong failed = new AtomicLong();
         long total = RATE * SECONDS;
         long start = System.nanoTime();
-        try (KafkaProducer<String, RequestLog> producer = new KafkaProducer<>(config,
-                Topics.REQUESTS.keySerde().serializer(), Topics.REQUESTS.valueSerde().serializer())) {
-            for (long i = 0; i < total; i++) {
-                long due = start + i * TimeUnit.SECONDS.toNanos(1) / RATE;
-                long wait = due - System.nanoTime();
-                if (wait > 0) {
-                    LockSupport.parkNanos(wait);
-                }
-                String keyId = "key-" + (i % 10_000);
-                Instant now = Instant.now();
-                RequestLog request = new RequestLog("live-" + i, keyId, "0".repeat(64), "basemaps", "op", 1, null, null,
-                        now);
-                producer.send(new ProducerRecord<>(Topics.REQUESTS.name(), null, now.toEpochMilli(), keyId, request),
-                        (metadata, error) -> {
-                            if (error != null) {
-                                failed.incrementAndGet();
-                            }
-                        });
-            }
-            producer.flush();
-        }
-        assertThat(failed.get()).as("failed sends").isZero();
+        SyntheticRequests.send(bootstrap, Map.of(ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 5,
+                ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"), total, "live-", i -> {
+                    long wait = start + i * TimeUnit.SECONDS.toNanos(1) / RATE - System.nanoTime();
+                    if (wait > 0) {
+                        LockSupport.parkNanos(wait);
+                    }
+                    return Instant.now();
+                });
         return total;
     }
 

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.keymeter.app.KeymeterApplication;
-import io.keymeter.events.RequestLog;
 import io.keymeter.events.Topics;
 import io.keymeter.kafka.FreePorts;
 import io.keymeter.metering.MeteringConfiguration;
@@ -18,12 +17,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.junit.jupiter.api.Test;
 
@@ -39,7 +35,8 @@ class RecoveryBenchmark {
     private static final long REQUESTS = Long.getLong("bench.requests", 1_000_000);
     private static final List<String> JVM = List.of("-XX:+UseG1GC", "-Xmx2g");
     private static final String METERING_GROUP = StreamsFactory.applicationId(MeteringConfiguration.APP_NAME);
-    private static final String DEDUPE_CHANGELOG = METERING_GROUP + "-" + MeteringTopology.DEDUPE_STORE + "-changelog";
+    private static final String DEDUPE_CHANGELOG = StreamsFactory.changelogTopic(MeteringConfiguration.APP_NAME,
+            MeteringTopology.DEDUPE_STORE);
 
     @Test
     void restartAfterKillWithAndWithoutTransactionalStores() throws Exception {
@@ -78,28 +75,10 @@ class RecoveryBenchmark {
 
     /** Distinct request ids spread over the last hour, on keys the app does not know: each is judged and deduped. */
     private static void sendRequests(String bootstrap) {
-        Map<String, Object> config = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 20,
-                ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024, ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        AtomicLong failed = new AtomicLong();
         Instant start = Instant.now().minus(Duration.ofHours(1));
-        try (KafkaProducer<String, RequestLog> producer = new KafkaProducer<>(config,
-                Topics.REQUESTS.keySerde().serializer(), Topics.REQUESTS.valueSerde().serializer())) {
-            for (long i = 0; i < REQUESTS; i++) {
-                String keyId = "key-" + (i % 10_000);
-                Instant at = start.plusMillis(i * 3_000_000 / REQUESTS);
-                RequestLog request = new RequestLog("req-" + i, keyId, "0".repeat(64), "basemaps", "op", 1, null, null,
-                        at);
-                producer.send(new ProducerRecord<>(Topics.REQUESTS.name(), null, at.toEpochMilli(), keyId, request),
-                        (metadata, error) -> {
-                            if (error != null) {
-                                failed.incrementAndGet();
-                            }
-                        });
-            }
-            producer.flush();
-        }
-        assertThat(failed.get()).as("failed sends").isZero();
+        SyntheticRequests.send(bootstrap, Map.of(ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 20,
+                        ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024, ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"),
+                REQUESTS, "req-", i -> start.plusMillis(i * 3_000_000 / REQUESTS));
     }
 
     /** Every partition's committed offset has reached its end (a committed offset never passes its end). */

@@ -54,6 +54,11 @@ public class StreamsFactory {
         return "keymeter-" + name;
     }
 
+    /** The changelog topic Kafka Streams keeps for store {@code store} of topology {@code name}. */
+    public static String changelogTopic(String name, String store) {
+        return applicationId(name) + "-" + store + "-changelog";
+    }
+
     /**
      * The production settings, without a Spring context (tests, benchmarks). Precedence, lowest first: Keymeter's
      * defaults, then the operator's {@code spring.kafka.streams.*} settings in {@code base}, then the topology's own
