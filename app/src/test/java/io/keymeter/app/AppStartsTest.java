@@ -59,15 +59,24 @@ class AppStartsTest {
 
     @Test
     void theJoinBufferChangelogRollsEveryMinuteAndKeepsTombstonesTenMinutes() throws Exception {
-        String changelog = StreamsFactory.changelogTopic(MeteringConfiguration.APP_NAME, MeteringTopology.JOIN_BUFFER_STORE);
+        assertCompactedChangelog(MeteringTopology.JOIN_BUFFER_STORE, Duration.ofMinutes(1), Duration.ofMinutes(10));
+    }
+
+    @Test
+    void theDedupeChangelogRollsAndKeepsTombstonesAnHourAtTheDefaultWindowOfADay() throws Exception {
+        assertCompactedChangelog(MeteringTopology.DEDUPE_STORE, Duration.ofHours(1), Duration.ofHours(1));
+    }
+
+    /** A metering store's changelog, as the broker has it (Kafka Streams makes it when metering joins its group). */
+    private static void assertCompactedChangelog(String store, Duration segment, Duration tombstones) throws Exception {
+        String changelog = StreamsFactory.changelogTopic(MeteringConfiguration.APP_NAME, store);
         ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, changelog);
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, SharedKafka.bootstrapServers()))) {
-            // made by Kafka Streams when metering joins its group
             await().atMost(Duration.ofSeconds(60)).until(() -> admin.listTopics().names().get().contains(changelog));
             Config config = admin.describeConfigs(List.of(resource)).all().get().get(resource);
             assertThat(config.get("cleanup.policy").value()).isEqualTo("compact");
-            assertThat(config.get("segment.ms").value()).isEqualTo(String.valueOf(Duration.ofMinutes(1).toMillis()));
-            assertThat(config.get("delete.retention.ms").value()).isEqualTo(String.valueOf(Duration.ofMinutes(10).toMillis()));
+            assertThat(config.get("segment.ms").value()).isEqualTo(String.valueOf(segment.toMillis()));
+            assertThat(config.get("delete.retention.ms").value()).isEqualTo(String.valueOf(tombstones.toMillis()));
         }
     }
 

@@ -37,13 +37,19 @@ import org.apache.kafka.streams.processor.StateRestoreListener;
 import org.junit.jupiter.api.Test;
 
 /**
- * What live traffic leaves in the join buffer's changelog, and what a restart then restores. A live request (stamped
- * now) waits the join grace in the in-memory join buffer: one changelog record when it enters, a tombstone when it is
- * judged. An in-memory store is restored from its whole changelog on every start, so whatever the broker still keeps
- * of that changelog is read again. The metering topology runs in this JVM against requests sent at
- * {@code -Dbench.rate} a second (default 3,000) for {@code -Dbench.seconds} (default 180), on keys it does not know
- * (each is still buffered, then judged); then it is stopped, the changelog's records are counted, and it is started
- * again on the same state dir while a restore listener counts what each store restores.
+ * What live traffic leaves in the changelogs that grow with it, and what a restart then restores.
+ * <ul>
+ * <li>The join buffer: a live request (stamped now) waits the join grace in this in-memory store, one changelog
+ * record when it enters and a tombstone when it is judged. An in-memory store is restored from its whole changelog on
+ * every start, so whatever the broker still keeps of it is read again.</li>
+ * <li>The dedupe store: a record per request and a tombstone once its generation expires (within the run with
+ * {@code -Dbench.dedupe-window=PT1M}). It is persistent, so only a new instance or a wipe restores it, from all of
+ * it.</li>
+ * </ul>
+ * The metering topology runs in this JVM against requests sent at {@code -Dbench.rate} a second (default 3,000) for
+ * {@code -Dbench.seconds} (default 180), on keys it does not know (each is still buffered, then judged); then it is
+ * stopped, both changelogs' records are counted, and it is started again on the same state dir while a restore
+ * listener counts what each store restores.
  */
 class JoinBufferRestoreBenchmark {
 
@@ -53,6 +59,7 @@ class JoinBufferRestoreBenchmark {
     private static final String APP = "bench-live";
     private static final String GROUP = StreamsFactory.applicationId(APP);
     private static final String JOIN_BUFFER_CHANGELOG = StreamsFactory.changelogTopic(APP, MeteringTopology.JOIN_BUFFER_STORE);
+    private static final String DEDUPE_CHANGELOG = StreamsFactory.changelogTopic(APP, MeteringTopology.DEDUPE_STORE);
 
     private final String bootstrap = SharedKafka.bootstrapServers();
 
@@ -62,7 +69,7 @@ class JoinBufferRestoreBenchmark {
         Path dataDir = TempDirs.create("keymeter-live");
         KeymeterProperties properties = new KeymeterProperties(List.of("metering"), dataDir, null, null, null, null,
                 null, null, null, null, null);
-        MeteringSettings settings = MeteringSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE);
+        MeteringSettings settings = MeteringBenchSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE);
         Properties config = StreamsFactory.config(Map.of("bootstrap.servers", bootstrap), properties, APP, Map.of());
 
         long sent;
@@ -77,11 +84,8 @@ class JoinBufferRestoreBenchmark {
                     .until(() -> ConsumerGroups.committed(admin, GROUP, Topics.REQUESTS.name()) >= sent);
             streams.close(Duration.ofSeconds(30));
         }
-        long[] putsAndTombstones = countChangelog();
-        Figures.print("live.join-buffer-changelog.puts", putsAndTombstones[0], "records");
-        Figures.print("live.join-buffer-changelog.tombstones", putsAndTombstones[1], "records");
-        Figures.print("live.join-buffer-changelog.records-per-request",
-                (double) (putsAndTombstones[0] + putsAndTombstones[1]) / sent, "records");
+        printChangelog("join-buffer", JOIN_BUFFER_CHANGELOG, sent);
+        printChangelog("dedupe", DEDUPE_CHANGELOG, sent);
 
         Map<String, AtomicLong> restored = new ConcurrentHashMap<>();
         Set<TopicPartition> bufferDone = ConcurrentHashMap.newKeySet();
@@ -128,14 +132,22 @@ class JoinBufferRestoreBenchmark {
         return total;
     }
 
-    /** Committed puts and tombstones in the join buffer's changelog, read from its beginning as a restore reads it. */
-    private long[] countChangelog() throws Exception {
+    private void printChangelog(String label, String topic, long sent) throws Exception {
+        long[] putsAndTombstones = countChangelog(topic);
+        Figures.print("live." + label + "-changelog.puts", putsAndTombstones[0], "records");
+        Figures.print("live." + label + "-changelog.tombstones", putsAndTombstones[1], "records");
+        Figures.print("live." + label + "-changelog.records-per-request",
+                (double) (putsAndTombstones[0] + putsAndTombstones[1]) / sent, "records");
+    }
+
+    /** Committed puts and tombstones in a changelog, read from its beginning as a restore reads it. */
+    private long[] countChangelog(String topic) throws Exception {
         Map<String, Object> config = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 10_000);
         long[] counts = new long[2];
         try (Admin admin = admin(); KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config,
                 new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            Map<TopicPartition, Long> ends = KafkaTopics.endOffsets(admin, List.of(JOIN_BUFFER_CHANGELOG),
+            Map<TopicPartition, Long> ends = KafkaTopics.endOffsets(admin, List.of(topic),
                     IsolationLevel.READ_COMMITTED, Duration.ofSeconds(30));
             consumer.assign(ends.keySet());
             consumer.seekToBeginning(ends.keySet());

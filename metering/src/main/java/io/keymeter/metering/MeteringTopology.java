@@ -72,6 +72,20 @@ public final class MeteringTopology {
     private MeteringTopology() {
     }
 
+    /**
+     * The dedupe store's changelog: every request leaves a record in it and, once its generation has expired, a
+     * tombstone. With the broker's defaults a segment rolls only at 1 GiB or after 7 days and tombstones stay a day,
+     * so a restore on a new instance (or after a wipe) read days of puts and tombstones for the 1.5 to 2 windows of
+     * entries the store holds. Segments roll every 1/24 of the window (at least a minute) and tombstones are kept as
+     * long: compaction then drops swept entries within hours at the default window. A restore slower than that can
+     * miss a tombstone and bring an expired entry back, which is harmless: lookups read only the two newest
+     * generations, and the sweeper deletes it again.
+     */
+    public static Map<String, String> dedupeChangelog(Duration window) {
+        String ms = String.valueOf(Math.max(Duration.ofMinutes(1).toMillis(), window.toMillis() / 24));
+        return Map.of(TopicConfig.SEGMENT_MS_CONFIG, ms, TopicConfig.DELETE_RETENTION_MS_CONFIG, ms);
+    }
+
     public static Topology build(MeteringSettings settings) {
         StreamsBuilder builder = new StreamsBuilder();
         build(builder, settings);
@@ -80,7 +94,8 @@ public final class MeteringTopology {
 
     public static void build(StreamsBuilder builder, MeteringSettings settings) {
         builder.addStateStore(Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(DEDUPE_STORE), MeteringSerdes.BYTES, MeteringSerdes.LONG));
+                        Stores.persistentKeyValueStore(DEDUPE_STORE), MeteringSerdes.BYTES, MeteringSerdes.LONG)
+                .withLoggingEnabled(dedupeChangelog(settings.dedupeWindow())));
         // bounded by join-grace worth of requests; changelogged, so a request waiting in it survives a crash
         builder.addStateStore(Stores.keyValueStoreBuilder(
                         Stores.inMemoryKeyValueStore(JOIN_BUFFER_STORE), MeteringSerdes.BYTES, MeteringSerdes.ARRIVED_REQUEST)

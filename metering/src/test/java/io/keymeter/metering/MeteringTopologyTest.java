@@ -216,6 +216,14 @@ class MeteringTopologyTest {
         assertNothingDropped();
     }
 
+    @Test
+    void theDedupeChangelogRollsAndKeepsTombstonesA24thOfTheWindowAndNeverUnderAMinute() {
+        assertThat(MeteringTopology.dedupeChangelog(Duration.ofDays(1)))
+                .containsEntry("segment.ms", "3600000").containsEntry("delete.retention.ms", "3600000");
+        assertThat(MeteringTopology.dedupeChangelog(Duration.ofMinutes(10)))
+                .containsEntry("segment.ms", "60000").containsEntry("delete.retention.ms", "60000");
+    }
+
     // --- every reason --------------------------------------------------------------------------------------------
 
     @Test
