@@ -20,11 +20,7 @@ final class BenchTopics {
     /** Creates every public and internal topic with {@code partitions} partitions, plus {@code extra}, and waits for leaders. */
     static void create(Admin admin, int partitions, List<NewTopic> extra) throws Exception {
         List<NewTopic> topics = new ArrayList<>();
-        for (Topic<String, ?> topic : Topics.PUBLIC) {
-            topics.add(new NewTopic(topic.name(), partitions, (short) 1)
-                    .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, topic.cleanupPolicy())));
-        }
-        for (Topic<String, byte[]> topic : Topics.INTERNAL) {
+        for (Topic<String, ?> topic : Topics.ALL) {
             topics.add(new NewTopic(topic.name(), partitions, (short) 1)
                     .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, topic.cleanupPolicy())));
         }

@@ -1,6 +1,7 @@
 package io.keymeter.events;
 
 import java.util.List;
+import java.util.stream.Stream;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 
@@ -55,6 +56,9 @@ public final class Topics {
             new Topic<>(CREDENTIAL_COMMANDS, KEY, Serdes.ByteArray(), false, false),
             new Topic<>(CREDENTIAL_REPLIES, KEY, Serdes.ByteArray(), false, false),
             new Topic<>(DEAD_LETTERS, KEY, Serdes.ByteArray(), false, false));
+
+    /** Every topic Keymeter creates: the public ones, then the internal ones. */
+    public static final List<Topic<String, ?>> ALL = Stream.concat(PUBLIC.stream(), INTERNAL.stream()).toList();
 
     /** Topics joined without a repartition step: their partition counts must be equal. */
     public static final List<List<String>> CO_PARTITIONED = List.of(

@@ -4,7 +4,6 @@ import io.keymeter.events.Topic;
 import io.keymeter.events.Topics;
 import io.keymeter.platform.config.KeymeterProperties;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -80,14 +79,8 @@ public class KafkaTopics {
         }
     }
 
-    private static List<Topic<String, ?>> allTopics() {
-        List<Topic<String, ?>> all = new ArrayList<>(Topics.PUBLIC);
-        all.addAll(Topics.INTERNAL);
-        return all;
-    }
-
     private static List<String> allNames() {
-        return allTopics().stream().map(Topic::name).toList();
+        return Topics.ALL.stream().map(Topic::name).toList();
     }
 
     /**
@@ -104,7 +97,7 @@ public class KafkaTopics {
     private static void createMissing(Admin admin, KeymeterProperties.Topics settings, Duration retention)
             throws ExecutionException, InterruptedException, TimeoutException {
         Set<String> existing = admin.listTopics().names().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        List<NewTopic> missing = allTopics().stream().filter(t -> !existing.contains(t.name()))
+        List<NewTopic> missing = Topics.ALL.stream().filter(t -> !existing.contains(t.name()))
                 .map(t -> new NewTopic(t.name(), settings.partitions(), settings.replicationFactor().shortValue())
                         .configs(configsOf(t, retention)))
                 .toList();
@@ -183,10 +176,10 @@ public class KafkaTopics {
     }
 
     private static void checkCleanupPolicies(Admin admin) throws ExecutionException, InterruptedException, TimeoutException {
-        List<ConfigResource> resources = allTopics().stream()
+        List<ConfigResource> resources = Topics.ALL.stream()
                 .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t.name())).toList();
         Map<ConfigResource, Config> configs = admin.describeConfigs(resources).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        for (Topic<String, ?> topic : allTopics()) {
+        for (Topic<String, ?> topic : Topics.ALL) {
             String actual = configs.get(new ConfigResource(ConfigResource.Type.TOPIC, topic.name()))
                     .get(TopicConfig.CLEANUP_POLICY_CONFIG).value();
             if (!actual.equals(topic.cleanupPolicy())) {
