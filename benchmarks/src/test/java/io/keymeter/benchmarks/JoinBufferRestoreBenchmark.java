@@ -68,8 +68,8 @@ class JoinBufferRestoreBenchmark {
         createTopics();
         Path dataDir = TempDirs.create("keymeter-live");
         KeymeterProperties properties = new KeymeterProperties(List.of("metering"), dataDir, null, null, null, null,
-                null, null, null, null, null);
-        MeteringSettings settings = MeteringBenchSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE);
+                null, MeteringBenchSettings.metering(), null, null, null);
+        MeteringSettings settings = MeteringSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE);
         Properties config = StreamsFactory.config(Map.of("bootstrap.servers", bootstrap), properties, APP, Map.of());
 
         long sent;

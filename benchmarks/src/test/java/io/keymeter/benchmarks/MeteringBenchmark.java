@@ -97,7 +97,7 @@ class MeteringBenchmark {
     void metering() throws Exception {
         Path dataDir = TempDirs.create("keymeter-bench");
         KeymeterProperties properties = new KeymeterProperties(List.of("metering"), dataDir, null, null, null, null,
-                null, null, null, null, null);
+                null, MeteringBenchSettings.metering(), null, null, null);
         createTopics();
         loadKeys();
         long loadStart = System.nanoTime();
@@ -113,11 +113,11 @@ class MeteringBenchmark {
             Figures.print("metering.pass-through.throughput" + suffix, baseline, "records/s");
             double readerBaseline = run("bench-pass-through-reader" + app, passThroughReadAsMetering(), properties, Map.of());
             Figures.print("metering.pass-through-reader.throughput" + suffix, readerBaseline, "records/s");
-            MeteringSettings settings = MeteringBenchSettings.of(properties, Duration.ZERO); // no join grace
+            MeteringSettings settings = MeteringSettings.of(properties, Duration.ZERO); // no join grace
             double reference = run("bench-join-count" + app, joinAndCount(settings), properties, Map.of());
             Figures.print("metering.reference.join-count.throughput" + suffix, reference, "records/s");
             Figures.ratio("metering.reference.join-count.vs.pass-through" + suffix, reference, baseline);
-            Topology metering = MeteringTopology.build(MeteringBenchSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE));
+            Topology metering = MeteringTopology.build(MeteringSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE));
             double metered = run("bench-metering" + app, metering, properties, Map.of());
             Figures.print("metering.topology.throughput" + suffix, metered, "records/s");
             Figures.ratio("metering.topology.vs.pass-through" + suffix, metered, baseline);

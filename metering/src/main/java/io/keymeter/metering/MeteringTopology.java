@@ -59,9 +59,8 @@ public final class MeteringTopology {
      * live traffic instead of a day's. (A restore of a log this size takes seconds; it must finish within the
      * tombstone retention, or it could miss the tombstone of a request it has read and judge that request again.)
      */
-    public static final Map<String, String> JOIN_BUFFER_CHANGELOG = Map.of(
-            TopicConfig.SEGMENT_MS_CONFIG, String.valueOf(Duration.ofMinutes(1).toMillis()),
-            TopicConfig.DELETE_RETENTION_MS_CONFIG, String.valueOf(Duration.ofMinutes(10).toMillis()));
+    public static final Map<String, String> JOIN_BUFFER_CHANGELOG =
+            rollingChangelog(Duration.ofMinutes(1), Duration.ofMinutes(10));
     public static final String USAGE_STORE = "metering-usage-daily";
     public static final String REJECTION_COUNTS_STORE = "metering-rejection-counts";
     public static final String ALERT_STORE = "metering-alert-state";
@@ -82,8 +81,14 @@ public final class MeteringTopology {
      * generations, and the sweeper deletes it again.
      */
     public static Map<String, String> dedupeChangelog(Duration window) {
-        String ms = String.valueOf(Math.max(Duration.ofMinutes(1).toMillis(), window.toMillis() / 24));
-        return Map.of(TopicConfig.SEGMENT_MS_CONFIG, ms, TopicConfig.DELETE_RETENTION_MS_CONFIG, ms);
+        Duration interval = Duration.ofMillis(Math.max(Duration.ofMinutes(1).toMillis(), window.toMillis() / 24));
+        return rollingChangelog(interval, interval);
+    }
+
+    /** Changelog configs that let compaction drop deleted entries soon: segments roll and tombstones go after these. */
+    private static Map<String, String> rollingChangelog(Duration segment, Duration tombstones) {
+        return Map.of(TopicConfig.SEGMENT_MS_CONFIG, String.valueOf(segment.toMillis()),
+                TopicConfig.DELETE_RETENTION_MS_CONFIG, String.valueOf(tombstones.toMillis()));
     }
 
     public static Topology build(MeteringSettings settings) {
