@@ -47,8 +47,8 @@ import org.springframework.http.ResponseEntity;
 class ConsoleBrowserTest {
 
     /** Accounts of this class only: the usage figures it asserts are exact. */
-    private static final String ACCOUNT = "oscorp";
-    private static final String USAGE_ACCOUNT = "wonka";
+    private static final String ACCOUNT = "nakatomi";
+    private static final String USAGE_ACCOUNT = "weyland";
     private static final Pattern API_KEY = Pattern.compile("km_([A-Za-z0-9]{16})_[A-Za-z0-9]{38}");
 
     @LocalServerPort
@@ -142,7 +142,7 @@ class ConsoleBrowserTest {
         browser.click(By.cssSelector("#expiration-dialog [data-action='confirm']"));
         String key = issuedKey("03-key-dialog");
         String keyId = keyIdOf(key);
-        await().atMost(Duration.ofSeconds(10)).until(() -> "active".equals(slotStatus(1)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "active".equals(slotStatus(1)));
         assertThat(browser.driver().findElement(By.cssSelector("#slot-1 .key-id")).getText()).isEqualTo(keyId);
         assertThat(browser.js("return document.documentElement.outerHTML.includes(arguments[0])", key)).isEqualTo(false);
         assertThat(browser.js("return JSON.stringify(sessionStorage) + JSON.stringify(localStorage)").toString())
@@ -159,12 +159,12 @@ class ConsoleBrowserTest {
         setDate(browser.visible(By.id("key-expiration")), LocalDate.now(ZoneOffset.UTC).plusDays(3));
         browser.click(By.cssSelector("#expiration-dialog [data-action='confirm']"));
         String secondary = issuedKey(null);
-        await().atMost(Duration.ofSeconds(10)).until(() -> "active".equals(slotStatus(2)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "active".equals(slotStatus(2)));
         assertThat(browser.driver().findElement(By.id("slot-2")).getAttribute("class")).contains("is-expiring");
         awaitVerify(secondary, "basemaps", true, null);
         browser.click(By.cssSelector("#slot-2 [data-action='invalidate']"));
         browser.click(browser.visible(By.id("confirm-dialog")).findElement(By.cssSelector("[data-action='confirm']")));
-        await().atMost(Duration.ofSeconds(10)).until(() -> "invalidated".equals(slotStatus(2)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "invalidated".equals(slotStatus(2)));
         awaitVerify(secondary, "basemaps", false, "invalidated");
 
         // regenerate the primary with a new expiration: the old primary is rejected, the new one accepted
@@ -193,7 +193,7 @@ class ConsoleBrowserTest {
 
         browser.click(By.cssSelector("#privileges-form [data-action='save']"));
         browser.click(browser.visible(By.id("confirm-dialog")).findElement(By.cssSelector("[data-action='confirm']")));
-        await().atMost(Duration.ofSeconds(10))
+        await().atMost(Duration.ofSeconds(30))
                 .until(() -> "invalidated".equals(slotStatus(1)) && "invalidated".equals(slotStatus(2)));
         assertThat((List<Object>) credential(ACCOUNT, credentialId).get("privileges"))
                 .containsExactly("premium:user:basemaps");
@@ -254,7 +254,7 @@ class ConsoleBrowserTest {
         // and the CSV downloads with the bearer token
         browser.click(By.id("download-csv"));
         java.nio.file.Path csv = browser.downloads().resolve("keymeter-usage-" + cycle + ".csv");
-        await().atMost(Duration.ofSeconds(10)).until(() -> java.nio.file.Files.exists(csv));
+        await().atMost(Duration.ofSeconds(30)).until(() -> java.nio.file.Files.exists(csv));
         List<String> lines = java.nio.file.Files.readAllLines(csv);
         assertThat(lines.get(0)).isEqualTo("date,credential_id,credential_name,service,requests,units,cost");
         assertThat(lines).anySatisfy(line -> assertThat(line).startsWith(today + "," + credentialId + ",")

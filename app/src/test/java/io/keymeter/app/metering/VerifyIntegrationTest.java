@@ -66,7 +66,7 @@ class VerifyIntegrationTest {
                 "expiresAt", expiresAt.toString()));
 
         publish(state(key, credential, KeyStatus.INVALIDATED, expiresAt, List.of(), now));
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).untilAsserted(() ->
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).untilAsserted(() ->
                 assertThat(verify(Map.of("apiKey", key.apiKey(), "service", "basemaps")).getBody())
                         .isEqualTo(Map.of("valid", false, "reason", "invalidated")));
     }

@@ -1,6 +1,7 @@
 package io.keymeter.app.proof;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.keymeter.app.support.KeymeterIntegrationTest;
 import io.keymeter.app.support.TestAccounts;
@@ -77,8 +78,8 @@ class FuzzTest {
         assertThat(privileges.body()).contains("premium:user:geocode:temporary");
         assertThat(http.send(get("/v1/credentials/" + credentialId, TestAccounts.token(ACCOUNT)),
                 HttpResponse.BodyHandlers.ofString()).statusCode()).isIn(200, 404);
-        assertThat(Health.overallStatus(http.send(get("/actuator/health", null), HttpResponse.BodyHandlers.ofString())
-                .body())).isEqualTo("UP");
+        await().atMost(Duration.ofSeconds(30)).until(() -> Health.overallStatus(http.send(get("/actuator/health", null),
+                HttpResponse.BodyHandlers.ofString()).body()), "UP"::equals);
     }
 
     private String createCredential() throws IOException, InterruptedException {

@@ -12,8 +12,11 @@ import io.keymeter.testsupport.SharedKafka;
 import io.keymeter.testsupport.TopicReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -21,7 +24,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -125,17 +127,27 @@ class SecretHygieneTest {
 
     private static List<String> findInFiles(Path root, List<String> secrets) throws IOException {
         List<String> found = new ArrayList<>();
-        try (Stream<Path> files = Files.walk(root)) {
-            for (Path file : files.filter(Files::isRegularFile).toList()) {
-                String text;
-                try {
-                    text = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
-                } catch (IOException e) {
-                    continue; // a file removed while walking (segments roll, RocksDB compacts)
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) {
+                String name = file.getFileName().toString();
+                if (!attributes.isRegularFile() || name.endsWith(".index") || name.endsWith(".timeindex")) {
+                    return FileVisitResult.CONTINUE; // Kafka's offset indexes hold positions only
                 }
-                secrets.stream().filter(text::contains).forEach(s -> found.add(file.toString()));
+                try {
+                    String text = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+                    secrets.stream().filter(text::contains).forEach(s -> found.add(file.toString()));
+                } catch (IOException e) {
+                    // removed while walking (segments roll, RocksDB compacts)
+                }
+                return FileVisitResult.CONTINUE;
             }
-        }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) {
+                return FileVisitResult.CONTINUE; // removed between listing and reading
+            }
+        });
         return found;
     }
 

@@ -125,8 +125,8 @@ class BillingRestartTest {
                 assertThat(statementsOfAccount()).extracting(Statement::statementId)
                         .containsExactly(account + "-2025-01-final"));
 
-        first.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
-                .withTimeout(Duration.ofSeconds(20)));
+        assertThat(first.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                .withTimeout(Duration.ofSeconds(20)))).as("closed in time, so its state directory can be wiped").isTrue();
         first.cleanUp(); // the next run must restore the ledger from its changelogs
         start();
         send("c1", 12, 1250);

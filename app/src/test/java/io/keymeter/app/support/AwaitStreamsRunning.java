@@ -1,0 +1,26 @@
+package io.keymeter.app.support;
+
+import io.keymeter.platform.streams.StreamsApp;
+import java.time.Duration;
+import org.apache.kafka.streams.KafkaStreams;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.springframework.test.context.junit.jupiter.SpringExtension;
+
+/**
+ * Before a test class runs, waits until every Kafka Streams app of the shared context is RUNNING. Starting them does
+ * not block, and on a fresh broker the first class could otherwise send credential commands while the credential
+ * store still rebalances, and see them expire (503).
+ */
+public final class AwaitStreamsRunning implements BeforeAllCallback {
+
+    private static final Duration READY_WITHIN = Duration.ofSeconds(90);
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        var apps = SpringExtension.getApplicationContext(context).getBeansOfType(StreamsApp.class).values();
+        Awaitility.await("every Streams app RUNNING").atMost(READY_WITHIN).until(() ->
+                apps.stream().allMatch(app -> app.state() == KafkaStreams.State.RUNNING));
+    }
+}
