@@ -225,9 +225,10 @@ class ConsoleBrowserTest {
         String key = (String) exchange(USAGE_ACCOUNT, HttpMethod.POST, "/v1/credentials/" + credentialId + "/keys",
                 Map.of("slot", 1, "expiresAt", Instant.now().plus(Duration.ofDays(30)).toString())).getBody().get("apiKey");
         awaitVerify(key, "basemaps", true, null);
+        String today = LocalDate.now(ZoneOffset.UTC).toString(); // the requests' day, taken as they are sent
+        String cycle = today.substring(0, 7);
         assertThat(sendRequests(key, "basemaps", 5, 3).getStatusCode().value()).isEqualTo(202);
         assertThat(sendRequests(key, "routing", 2, 10).getStatusCode().value()).isEqualTo(202);
-        String cycle = LocalDate.now(ZoneOffset.UTC).toString().substring(0, 7);
         String keyId = keyIdOf(key);
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
             nudgeMetering(keyId);
@@ -242,7 +243,6 @@ class ConsoleBrowserTest {
         browser.visible(By.id("chart-routing"));
 
         // then each service's chart holds the sent units and requests, on today's date
-        String today = LocalDate.now(ZoneOffset.UTC).toString();
         assertThat(chartPoint("basemaps", today)).isEqualTo(List.of(15L, 5L));
         assertThat(chartPoint("routing", today)).isEqualTo(List.of(20L, 2L));
         WebElement basemaps = browser.visible(By.cssSelector("#services-table tr[data-service='basemaps']"));
