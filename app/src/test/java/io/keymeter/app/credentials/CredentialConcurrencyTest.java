@@ -38,7 +38,6 @@ class CredentialConcurrencyTest {
     @Test
     void fiftyConcurrentKeyOperationsNeverBreakTheSlotRules() throws Exception {
         CredentialsHttp http = new CredentialsHttp(rest, "cyberdyne");
-        http.awaitReady();
         String id = http.createCredential("busy");
         String base = "/v1/credentials/" + id + "/keys";
         String expires = "\"expiresAt\":\"" + Instant.now().plus(Duration.ofDays(20)) + "\"";

@@ -38,7 +38,6 @@ class CredentialLifecycleHttpTest {
     @BeforeEach
     void setUp() {
         http = new CredentialsHttp(rest, "wonka");
-        http.awaitReady();
     }
 
     @Test

@@ -32,7 +32,6 @@ class CredentialValidationHttpTest {
     @BeforeEach
     void setUp() {
         http = new CredentialsHttp(rest, "oscorp");
-        http.awaitReady();
     }
 
     static Stream<Arguments> invalidCreations() {

@@ -2,7 +2,6 @@ package io.keymeter.app.credentials;
 
 import io.keymeter.app.support.TestAccounts;
 import io.keymeter.events.Json;
-import io.keymeter.testsupport.Health;
 import org.springframework.boot.resttestclient.TestRestTemplate;
 import org.springframework.http.HttpEntity;
 import org.springframework.http.HttpHeaders;
@@ -56,12 +55,6 @@ final class CredentialsHttp {
 
     Answer delete(String path) {
         return call(HttpMethod.DELETE, path, null);
-    }
-
-    /** Waits until every Kafka Streams app of the shared context runs: commands sent earlier could miss their deadline. */
-    void awaitReady() {
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(90)).until(() ->
-                Health.isUp(http.getForObject("/actuator/health", String.class)));
     }
 
     /** Creates a credential with the basemaps privilege and returns its id. */
