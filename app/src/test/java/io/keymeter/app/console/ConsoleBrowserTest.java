@@ -8,6 +8,7 @@ import io.keymeter.app.support.TestAccounts;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
@@ -225,10 +226,12 @@ class ConsoleBrowserTest {
         String key = (String) exchange(USAGE_ACCOUNT, HttpMethod.POST, "/v1/credentials/" + credentialId + "/keys",
                 Map.of("slot", 1, "expiresAt", Instant.now().plus(Duration.ofDays(30)).toString())).getBody().get("apiKey");
         awaitVerify(key, "basemaps", true, null);
-        String today = LocalDate.now(ZoneOffset.UTC).toString(); // the requests' day, taken as they are sent
+        // every request stamped with one instant: its day and cycle are the page's, even across midnight UTC
+        Instant sentAt = Instant.now();
+        String today = LocalDate.ofInstant(sentAt, ZoneOffset.UTC).toString();
         String cycle = today.substring(0, 7);
-        assertThat(sendRequests(key, "basemaps", 5, 3).getStatusCode().value()).isEqualTo(202);
-        assertThat(sendRequests(key, "routing", 2, 10).getStatusCode().value()).isEqualTo(202);
+        assertThat(sendRequests(key, "basemaps", 5, 3, sentAt).getStatusCode().value()).isEqualTo(202);
+        assertThat(sendRequests(key, "routing", 2, 10, sentAt).getStatusCode().value()).isEqualTo(202);
         String keyId = keyIdOf(key);
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
             nudgeMetering(keyId);
@@ -236,9 +239,15 @@ class ConsoleBrowserTest {
             assertThat(serviceUnits(usage)).containsEntry("basemaps", 15).containsEntry("routing", 20);
         });
 
-        // when the owner opens the usage page
+        // when the owner opens the usage page (it opens on the current cycle)
         signIn(USAGE_ACCOUNT);
+        YearMonth before = YearMonth.now(ZoneOffset.UTC);
         open("#/usage");
+        String defaultCycle = new org.openqa.selenium.support.ui.Select(browser.visible(By.id("cycle")))
+                .getFirstSelectedOption().getAttribute("value");
+        assertThat(defaultCycle).isIn(before.toString(), YearMonth.now(ZoneOffset.UTC).toString());
+        // on the requests' cycle, named in the address so that a month's end between sending and here changes nothing
+        open("#/usage?cycle=" + cycle);
         browser.visible(By.id("chart-basemaps"));
         browser.visible(By.id("chart-routing"));
 
@@ -261,7 +270,7 @@ class ConsoleBrowserTest {
                 .contains(",basemaps,5,15,"));
 
         // an earlier cycle: the selector reloads the page for it
-        String previous = LocalDate.now(ZoneOffset.UTC).minusMonths(1).toString().substring(0, 7);
+        String previous = YearMonth.parse(cycle).minusMonths(1).toString();
         new org.openqa.selenium.support.ui.Select(browser.clickable(By.id("cycle"))).selectByValue(previous);
         browser.waiting().until(ExpectedConditions.urlContains("cycle=" + previous));
         assertThat(browser.visible(By.id("no-usage")).getText()).contains("No usage");
@@ -269,7 +278,7 @@ class ConsoleBrowserTest {
 
         browser.phoneWidth(true);
         try {
-            open("#/usage");
+            open("#/usage?cycle=" + cycle);
             browser.visible(By.id("chart-basemaps"));
             assertNoHorizontalScroll();
             browser.screenshot("09-usage-phone");
@@ -427,11 +436,17 @@ class ConsoleBrowserTest {
     /** Sends {@code count} request-log lines through the gateway API, each with a unique requestId. */
     @SuppressWarnings({"rawtypes", "unchecked"})
     private ResponseEntity<Map> sendRequests(String key, String service, int count, int units) {
+        return sendRequests(key, service, count, units, Instant.now());
+    }
+
+    /** As above, every line stamped {@code timestamp}. */
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    private ResponseEntity<Map> sendRequests(String key, String service, int count, int units, Instant timestamp) {
         StringBuilder ndjson = new StringBuilder();
         for (int i = 0; i < count; i++) {
             ndjson.append("{\"requestId\":\"console-").append(UUID.randomUUID()).append("\",\"apiKey\":\"").append(key)
                     .append("\",\"service\":\"").append(service).append("\",\"operation\":\"test\",\"units\":")
-                    .append(units).append(",\"timestamp\":\"").append(Instant.now()).append("\"}\n");
+                    .append(units).append(",\"timestamp\":\"").append(timestamp).append("\"}\n");
         }
         HttpHeaders headers = new HttpHeaders();
         headers.setBearerAuth(TestAccounts.GATEWAY_TOKEN);
