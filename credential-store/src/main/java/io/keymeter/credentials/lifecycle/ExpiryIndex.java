@@ -3,6 +3,7 @@ package io.keymeter.credentials.lifecycle;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -65,6 +66,6 @@ final class ExpiryIndex {
 
     /** Fixed width, so the string order of the keys is the order of the due times (before 1970: first). */
     private static String prefix(long epochMs) {
-        return String.format("%019d|", Math.max(0, epochMs));
+        return String.format(Locale.ROOT, "%019d|", Math.max(0, epochMs)); // ASCII digits on any host
     }
 }
