@@ -5,9 +5,9 @@ import java.util.Locale;
 /**
  * The JVM's default format locale, pinned to {@link Locale#US} when Keymeter starts.
  * <p>
- * Two reasons. Text meant for machines (store keys, log lines, CSV) must not change with the host: under an Arabic
- * or Thai locale {@code String.format("%d")} writes Arabic-Indic or Thai digits. And Kafka Streams 4.4 builds a log
- * message with {@code String.format} on every record of a task with an empty input partition, whatever the log level
+ * Two reasons. Text meant for machines (store keys, log lines) must not change with the host: under ar-EG, for one,
+ * {@code String.format("%d")} writes Arabic-Indic digits. And Kafka Streams 4.4 builds a log message with
+ * {@code String.format} on every record of a task with an empty input partition, whatever the log level
  * ({@code PartitionGroup.readyToProcess}; each metering task's key-state partition is empty nearly always): the JDK's
  * {@code Formatter} keeps its zero digit only for en_US and otherwise builds a {@code DecimalFormatSymbols} for every
  * {@code %d}, so under the plain "en" a C or POSIX host gives Java, each such message cost twice as much
