@@ -20,8 +20,13 @@ import org.springframework.context.annotation.Import;
         MeteringConfiguration.class, BillingConfiguration.class, ConsoleConfiguration.class})
 public class KeymeterApplication {
 
+    static {
+        // before anything formats, whether started by main or by a test booting this class: ASCII digits, and
+        // Kafka Streams' per-record messages at half the cost (FormatLocale)
+        FormatLocale.pin();
+    }
+
     public static void main(String[] args) {
-        FormatLocale.pin(); // before anything formats: ASCII digits, and Kafka Streams' per-record messages at half the cost
         if (args.length > 0 && "ship".equals(args[0])) {
             System.exit(io.keymeter.ingest.shipper.ShipperCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length)));
         }

@@ -13,6 +13,7 @@ import io.keymeter.testsupport.Health;
 import io.keymeter.testsupport.SharedKafka;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
@@ -55,6 +56,12 @@ class AppStartsTest {
             assertThat(configs.get(new ConfigResource(ConfigResource.Type.TOPIC, Topics.REQUESTS.name()))
                     .get("retention.ms").value()).isEqualTo(String.valueOf(Duration.ofDays(42).toMillis()));
         }
+    }
+
+    @Test
+    void theFormatLocaleIsPinnedToEnUsWhenTheApplicationClassLoads() {
+        // this machine gives Java the plain "en" (C.UTF-8): only the application's pin makes it en_US
+        assertThat(Locale.getDefault(Locale.Category.FORMAT)).isEqualTo(Locale.US);
     }
 
     @Test

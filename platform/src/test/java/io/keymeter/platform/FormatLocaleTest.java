@@ -8,11 +8,13 @@ import org.junit.jupiter.api.Test;
 
 class FormatLocaleTest {
 
+    private final Locale general = Locale.getDefault();
     private final Locale format = Locale.getDefault(Locale.Category.FORMAT);
     private final Locale display = Locale.getDefault(Locale.Category.DISPLAY);
 
     @AfterEach
     void restore() {
+        Locale.setDefault(general); // also sets both categories: set them back after it
         Locale.setDefault(Locale.Category.FORMAT, format);
         Locale.setDefault(Locale.Category.DISPLAY, display);
     }

@@ -6,9 +6,12 @@ import io.keymeter.events.ApiKeys;
 import io.keymeter.events.CredentialEvent;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.BeforeEach;
@@ -48,6 +51,25 @@ class CredentialCommandHandlerTest {
                 .filter(LifecycleOutput.Event.class::isInstance).map(v -> ((LifecycleOutput.Event) v).event()).toList();
         assertThat(events).singleElement().isInstanceOf(CredentialEvent.KeyExpired.class);
         assertThat(index.approximateNumEntries()).as("stale entry dropped, expired key no longer due").isZero();
+    }
+
+    @Test
+    void indexKeysHaveAsciiDigitsWhateverTheDefaultFormatLocale() {
+        Locale format = Locale.getDefault(Locale.Category.FORMAT);
+        Locale.setDefault(Locale.Category.FORMAT, Locale.forLanguageTag("ar-EG")); // Arabic-Indic digits by default
+        try {
+            credentials.put("cred", withKey(T0.plus(Duration.ofDays(30))));
+
+            new CredentialCommandHandler(decider, Duration.ofSeconds(1)).init(context);
+        } finally {
+            Locale.setDefault(Locale.Category.FORMAT, format);
+        }
+
+        List<String> keys = new ArrayList<>();
+        try (KeyValueIterator<String, String> all = index.all()) {
+            all.forEachRemaining(entry -> keys.add(entry.key));
+        }
+        assertThat(keys).isNotEmpty().allMatch(key -> key.matches("[0-9]{19}\\|cred"), "19 ASCII digits, then the id");
     }
 
     private void punctuateAt(Instant now) {
