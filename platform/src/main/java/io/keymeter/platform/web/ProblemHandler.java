@@ -1,6 +1,7 @@
 package io.keymeter.platform.web;
 
 import java.util.List;
+import org.eclipse.jetty.http.HttpException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
@@ -44,9 +45,27 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(Exception.class)
     ResponseEntity<ProblemDetail> unexpected(Exception e) {
+        HttpException refused = clientError(e);
+        if (refused != null) {
+            return ResponseEntity.status(refused.getCode()).contentType(PROBLEM).body(Problems.ofStatus(
+                    refused.getCode(), "The request's URL is not valid: " + refused.getReason() + "."));
+        }
         log.error("Unexpected failure answering a request", e);
         return ResponseEntity.status(500).contentType(PROBLEM)
                 .body(Problems.of(500, "Internal error", "The request could not be completed.", List.of()));
+    }
+
+    /**
+     * Jetty decodes the query string only when a parameter is first read, inside the controller call, and refuses a
+     * broken one ({@code cycle=%zz}) with an exception that carries its 4xx status.
+     */
+    private static HttpException clientError(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof HttpException http && http.getCode() >= 400 && http.getCode() < 500) {
+                return http;
+            }
+        }
+        return null;
     }
 
     @Override
@@ -94,7 +113,8 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         if (response == null) {
             return null;
         }
+        Object problem = response.getBody() instanceof ProblemDetail detail ? Problems.typed(detail) : response.getBody();
         return ResponseEntity.status(response.getStatusCode()).headers(response.getHeaders()).contentType(PROBLEM)
-                .body(response.getBody());
+                .body(problem);
     }
 }

@@ -27,6 +27,31 @@ public final class Problems {
         return problem;
     }
 
+    /** A problem named after its status alone ({@code 405 Method not allowed}), typed like every other of ours. */
+    public static ProblemDetail ofStatus(int status, String detail) {
+        return of(status, titleOf(status), detail, List.of());
+    }
+
+    /**
+     * Gives a problem Spring built itself (type {@code about:blank}: 404 no such call, 405, 406, 415) the type and
+     * the title our own problems of that status carry, so a client tells problems apart by {@code type} alone.
+     */
+    static ProblemDetail typed(ProblemDetail problem) {
+        if (problem.getType() == null || "about:blank".equals(problem.getType().toString())) {
+            String title = titleOf(problem.getStatus());
+            problem.setTitle(title);
+            problem.setType(type(title));
+        }
+        return problem;
+    }
+
+    /** The reason phrase in sentence case, as our own titles are: "Unsupported media type". */
+    static String titleOf(int status) {
+        HttpStatus known = HttpStatus.resolve(status);
+        String phrase = known == null ? "Error " + status : known.getReasonPhrase();
+        return phrase.charAt(0) + phrase.substring(1).toLowerCase(Locale.ROOT);
+    }
+
     public static void write(HttpServletResponse response, int status, String title, String detail) throws IOException {
         response.setStatus(status);
         response.setContentType(MEDIA_TYPE);

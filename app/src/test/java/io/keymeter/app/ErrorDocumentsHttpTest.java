@@ -1,0 +1,124 @@
+package io.keymeter.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.keymeter.app.support.KeymeterIntegrationTest;
+import io.keymeter.app.support.TestAccounts;
+import io.keymeter.events.Json;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Locale;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Errors that Spring MVC or Jetty raise themselves, not our controllers, are problem documents of our own types too:
+ * the same {@code type} and {@code title} as our problems of that status, never an HTML page, never a 500.
+ * Sent over a raw socket, so that the request line is exactly as written (HTTP clients refuse or mend a bad URI).
+ */
+@KeymeterIntegrationTest
+class ErrorDocumentsHttpTest {
+
+    @LocalServerPort
+    int port;
+
+    @ParameterizedTest(name = "{0} {1} -> {3}")
+    @CsvSource(delimiter = '|', value = {
+            // Spring MVC: no such call, a method the call lacks, an answer type it cannot give, a body type it cannot read
+            "GET    | /v1/no-such-call                   |                              | 404 | not-found",
+            "PATCH  | /v1/credentials                    |                              | 405 | method-not-allowed",
+            "GET    | /v1/credentials                    | Accept: text/csv             | 406 | not-acceptable",
+            "POST   | /v1/credentials                    | Content-Type: application/xml | 415 | unsupported-media-type",
+            // Jetty, while a controller reads the query string: a broken percent escape was a 500
+            "GET    | /v1/usage?cycle=%zz                |                              | 400 | bad-request",
+            // Jetty, before any filter runs: a path it cannot decode or finds ambiguous
+            "GET    | /v1/credentials/%zz                |                              | 400 | bad-request",
+            "GET    | /v1/credentials/..;/x              |                              | 400 | bad-request",
+    })
+    void isAProblemDocumentOfOurType(String method, String target, String header, int status, String type)
+            throws IOException {
+        Answer answer = send(method + " " + target + " HTTP/1.1\r\n"
+                + "Authorization: Bearer " + TestAccounts.token("acme") + "\r\n"
+                + (header == null ? "" : header + "\r\n") + "Content-Length: 2\r\n", "{}");
+
+        assertThat(answer.status()).as(answer.toString()).isEqualTo(status);
+        assertThat(answer.contentType()).as(answer.toString()).startsWith("application/problem+json");
+        JsonNode problem = Json.mapper().readTree(answer.body());
+        assertThat(problem.get("type").asString()).isEqualTo("urn:keymeter:problem:" + type);
+        assertThat(problem.get("title").asString()).isEqualTo(titleOf(type));
+        assertThat(problem.get("status").asInt()).isEqualTo(status);
+        assertThat(problem.get("detail").asString()).isNotBlank().doesNotContain("Exception");
+    }
+
+    @ParameterizedTest(name = "a {0}-byte header -> 431")
+    @CsvSource({"20000"})
+    void headersOverJettysLimitAreAProblemDocumentToo(int length) throws IOException {
+        Answer answer = send("GET /v1/credentials HTTP/1.1\r\nX-Padding: " + "a".repeat(length) + "\r\n", "");
+
+        assertThat(answer.status()).as(answer.toString()).isEqualTo(431);
+        assertThat(answer.contentType()).startsWith("application/problem+json");
+        assertThat(Json.mapper().readTree(answer.body()).get("type").asString())
+                .isEqualTo("urn:keymeter:problem:request-header-fields-too-large");
+    }
+
+    /** "not-acceptable" → "Not acceptable": our titles are the reason phrase in sentence case. */
+    private static String titleOf(String type) {
+        String words = type.replace('-', ' ');
+        return words.substring(0, 1).toUpperCase(Locale.ROOT) + words.substring(1);
+    }
+
+    private Answer send(String head, String body) throws IOException {
+        try (Socket socket = new Socket("localhost", port)) {
+            socket.setSoTimeout((int) Duration.ofSeconds(20).toMillis());
+            OutputStream out = socket.getOutputStream();
+            out.write((head + "Host: localhost\r\nConnection: close\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            return Answer.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        }
+    }
+
+    record Answer(int status, String contentType, String body, String raw) {
+
+        static Answer parse(String raw) {
+            int end = raw.indexOf("\r\n\r\n");
+            String[] head = raw.substring(0, end).split("\r\n");
+            String contentType = "";
+            for (String line : head) {
+                if (line.toLowerCase(Locale.ROOT).startsWith("content-type:")) {
+                    contentType = line.substring("content-type:".length()).trim();
+                }
+            }
+            String body = raw.substring(end + 4);
+            if (raw.toLowerCase(Locale.ROOT).contains("transfer-encoding: chunked")) {
+                body = unchunk(body);
+            }
+            return new Answer(Integer.parseInt(head[0].split(" ")[1]), contentType, body, raw);
+        }
+
+        private static String unchunk(String chunked) {
+            StringBuilder body = new StringBuilder();
+            int at = 0;
+            while (true) {
+                int lineEnd = chunked.indexOf("\r\n", at);
+                int size = Integer.parseInt(chunked.substring(at, lineEnd).trim(), 16);
+                if (size == 0) {
+                    return body.toString();
+                }
+                body.append(chunked, lineEnd + 2, lineEnd + 2 + size);
+                at = lineEnd + 2 + size + 2;
+            }
+        }
+
+        @Override
+        public String toString() {
+            return raw;
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package io.keymeter.platform.web;
+
+import io.keymeter.events.Json;
+import java.nio.ByteBuffer;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.util.Callback;
+import org.springframework.boot.jetty.JettyServerCustomizer;
+import org.springframework.stereotype.Component;
+
+/**
+ * Jetty refuses some requests itself, before any filter or controller runs: a URI it cannot decode or finds
+ * ambiguous, headers over its limit (431). Its error page is HTML; this makes those answers problem documents like
+ * every other error of the API. Jetty's message names the rule broken and never echoes the request; a server-side
+ * failure (5xx) says no more than that.
+ */
+@Component
+public class JettyProblemPages implements JettyServerCustomizer {
+
+    @Override
+    public void customize(Server server) {
+        server.setErrorHandler(new ProblemErrorHandler());
+    }
+
+    static byte[] body(int status, String message) {
+        boolean told = status < 500 && message != null && !message.isBlank()
+                && !message.equalsIgnoreCase(Problems.titleOf(status));
+        String detail = status >= 500 ? "The request could not be completed."
+                : "The request could not be read" + (told ? ": " + message : "") + ".";
+        return Json.mapper().writeValueAsBytes(Problems.ofStatus(status, detail));
+    }
+
+    static final class ProblemErrorHandler extends ErrorHandler {
+
+        @Override
+        protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
+                                        Callback callback) {
+            byte[] body = body(code, message);
+            response.setStatus(code);
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, Problems.MEDIA_TYPE);
+            response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+            response.write(true, ByteBuffer.wrap(body), callback);
+        }
+
+        /** What Jetty sends when it cannot even form a request (a malformed request line or header). */
+        @Override
+        public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
+            fields.put(HttpHeader.CONTENT_TYPE, Problems.MEDIA_TYPE);
+            return ByteBuffer.wrap(body(status, reason));
+        }
+    }
+}
