@@ -2,6 +2,7 @@ package io.keymeter.credentials.api;
 
 import io.keymeter.events.Referrers;
 import io.keymeter.events.ServiceCatalog;
+import io.keymeter.platform.config.DurationText;
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.web.ApiProblem;
 import io.keymeter.platform.web.ApiProblem.FieldError;
@@ -118,8 +119,8 @@ final class CredentialValidator {
             return;
         }
         if (expiresAt.isBefore(now.plus(keys.minLifetime())) || expiresAt.isAfter(now.plus(keys.maxLifetime()))) {
-            errors.add(new FieldError("expiresAt", "must be between " + keys.minLifetime() + " and "
-                    + keys.maxLifetime() + " from now"));
+            errors.add(new FieldError("expiresAt", "must be between " + DurationText.of(keys.minLifetime()) + " and "
+                    + DurationText.of(keys.maxLifetime()) + " from now (keymeter.keys.min-lifetime, max-lifetime)"));
         }
     }
 

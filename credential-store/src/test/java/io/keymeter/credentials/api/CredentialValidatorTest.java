@@ -61,6 +61,9 @@ class CredentialValidatorTest {
 
         assertThat(problem.errors()).extracting(ApiProblem.FieldError::field).containsExactly(
                 "privileges", "itemAccess", "referrers", "expiresAt", "expiresAt", "slot");
+        // the limits as their properties are written (P366D), not as Java prints the Duration (PT8784H)
+        assertThat(problem.errors().get(3).message())
+                .isEqualTo("must be between P1D and P366D from now (keymeter.keys.min-lifetime, max-lifetime)");
     }
 
     @Test

@@ -6,6 +6,7 @@ import io.keymeter.events.RejectionReason;
 import io.keymeter.events.RequestLog;
 import io.keymeter.events.ServiceCatalog;
 import io.keymeter.events.Timestamps;
+import io.keymeter.platform.config.DurationText;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -75,10 +76,11 @@ public final class RequestLineValidator {
         }
         Instant now = clock.instant();
         if (timestamp.isBefore(now.minus(maxAge))) {
-            return invalid("timestamp", "is older than the accepted " + maxAge);
+            return invalid("timestamp", "is older than the accepted " + DurationText.of(maxAge) + " (keymeter.ingest.max-age)");
         }
         if (timestamp.isAfter(now.plus(maxFutureSkew))) {
-            return invalid("timestamp", "is more than " + maxFutureSkew + " in the future");
+            return invalid("timestamp", "is more than " + DurationText.of(maxFutureSkew)
+                    + " in the future (keymeter.ingest.max-future-skew)");
         }
         Optional<ApiKeys.ParsedKey> key = ApiKeys.parse(line.apiKey());
         if (key.isEmpty()) {

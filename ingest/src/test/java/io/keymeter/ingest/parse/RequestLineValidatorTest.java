@@ -47,8 +47,10 @@ class RequestLineValidatorTest {
         assertThat(error(line("r", key.apiKey(), "basemaps", 0L, ts))).isEqualTo("units: must be a positive integer");
         assertThat(error(line("r", key.apiKey(), "basemaps", 1L, null))).isEqualTo("timestamp: is required");
         assertThat(error(line("r", key.apiKey(), "basemaps", 1L, "yesterday"))).startsWith("timestamp: must be an RFC 3339");
-        assertThat(error(line("r", key.apiKey(), "basemaps", 1L, "2026-10-01T00:00:00Z"))).startsWith("timestamp: is older");
-        assertThat(error(line("r", key.apiKey(), "basemaps", 1L, "2026-11-26T12:06:00Z"))).startsWith("timestamp: is more");
+        assertThat(error(line("r", key.apiKey(), "basemaps", 1L, "2026-10-01T00:00:00Z")))
+                .isEqualTo("timestamp: is older than the accepted P35D (keymeter.ingest.max-age)");
+        assertThat(error(line("r", key.apiKey(), "basemaps", 1L, "2026-11-26T12:06:00Z")))
+                .isEqualTo("timestamp: is more than PT5M in the future (keymeter.ingest.max-future-skew)");
     }
 
     @Test
