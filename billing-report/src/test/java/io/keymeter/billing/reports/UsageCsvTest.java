@@ -32,6 +32,21 @@ class UsageCsvTest {
     }
 
     @Test
+    void aNameASpreadsheetWouldRunAsAFormulaIsWrittenAsText() throws Exception {
+        List<String> names = List.of("=HYPERLINK(\"http://evil.example\",\"x\")", "+1+2", "-2+3", "@SUM(A1)",
+                "\tTab", "\rCR", "Acme = West", "a-b");
+        StringBuilder out = new StringBuilder();
+        UsageCsv.write(out, names.stream().map(name -> new UsageCsv.Line(LocalDate.parse("2026-11-02"), "c1", name,
+                "geocoding", 1, 1, BigDecimal.ZERO)).toList());
+
+        List<CSVRecord> records = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get()
+                .parse(new StringReader(out.toString())).getRecords();
+        assertThat(records).extracting(r -> r.get("credential_name")).containsExactly(
+                "'=HYPERLINK(\"http://evil.example\",\"x\")", "'+1+2", "'-2+3", "'@SUM(A1)", "'\tTab", "'\rCR",
+                "Acme = West", "a-b");
+    }
+
+    @Test
     void anEmptyCycleIsJustTheHeader() throws Exception {
         StringBuilder out = new StringBuilder();
         UsageCsv.write(out, List.of());
