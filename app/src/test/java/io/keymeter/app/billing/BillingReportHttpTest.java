@@ -186,6 +186,9 @@ class BillingReportHttpTest {
         assertNotFound(get(OTHER, "/v1/usage?cycle=" + CYCLE + "&credentialId=" + west));
         assertNotFound(get(OTHER, "/v1/usage/daily?cycle=" + CYCLE + "&credentialId=" + west));
         assertNotFound(get(OTHER, "/v1/usage.csv?cycle=" + CYCLE + "&credentialId=" + west));
+        // word for word what a credential that never existed gets (ids not of our shape are not echoed)
+        assertThat(json(get(OTHER, "/v1/usage?cycle=" + CYCLE + "&credentialId=" + west)))
+                .isEqualTo(json(get(OTHER, "/v1/usage?cycle=" + CYCLE + "&credentialId=cred-" + UUID.randomUUID())));
     }
 
     @Test

@@ -16,6 +16,7 @@ import io.keymeter.billing.reports.ReportViews.ServiceUsage;
 import io.keymeter.billing.reports.ReportViews.StatementList;
 import io.keymeter.billing.reports.ReportViews.StatementView;
 import io.keymeter.billing.reports.ReportViews.UsageReport;
+import io.keymeter.events.CredentialIds;
 import io.keymeter.events.Statement;
 import io.keymeter.events.StatementLine;
 import io.keymeter.platform.config.KeymeterProperties;
@@ -221,7 +222,7 @@ public class UsageReports {
                 || stores.<CredentialInfo>store(BillingTopology.CREDENTIALS_STORE, accountId)
                         .get(StoreKeys.credential(accountId, credentialId)) != null;
         if (!known) {
-            throw ApiProblem.notFound("Credential " + credentialId);
+            throw ApiProblem.notFound(CredentialIds.describe(credentialId));
         }
     }
 }

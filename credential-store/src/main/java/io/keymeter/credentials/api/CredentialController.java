@@ -7,6 +7,7 @@ import io.keymeter.credentials.lifecycle.CommandReply;
 import io.keymeter.credentials.lifecycle.Credential;
 import io.keymeter.credentials.lifecycle.CredentialCommand;
 import io.keymeter.events.ApiKeys;
+import io.keymeter.events.CredentialIds;
 import io.keymeter.events.Json;
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.security.Account;
@@ -19,7 +20,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.regex.Pattern;
 import org.apache.kafka.streams.state.HostInfo;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.ResponseEntity;
@@ -42,7 +42,6 @@ import org.springframework.web.bind.annotation.RestController;
 @RequestMapping("/v1/credentials")
 class CredentialController {
 
-    private static final Pattern CREDENTIAL_ID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
 
     private final CommandBus bus;
     private final CredentialReads reads;
@@ -204,14 +203,14 @@ class CredentialController {
 
     /** Ids are ours (UUIDs): anything else cannot exist, and is never sent as a command key. */
     private static String checkId(String id) {
-        if (!CREDENTIAL_ID.matcher(id).matches()) {
+        if (!CredentialIds.isWellFormed(id)) {
             throw notFound(id);
         }
         return id;
     }
 
     private static ApiProblem notFound(String id) {
-        return ApiProblem.notFound("credential " + (CREDENTIAL_ID.matcher(id).matches() ? id : "with this id"));
+        return ApiProblem.notFound(CredentialIds.describe(id));
     }
 
     private static String newCommandId() {
