@@ -1,7 +1,10 @@
 package io.keymeter.ingest.shipper;
 
 import java.net.URI;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,7 +18,8 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code java -jar keymeter.jar ship [options] [files…]}: sends gateway request logs (NDJSON) to
  * {@code POST /v1/requests}. Exit code 0 when every batch was acknowledged (even with rejected lines), 1 when the
- * server refused a batch for good (bad token, bad body), 2 when it could not be reached or kept answering 503.
+ * server refused a batch for good (bad token, bad body) or a file could not be read, 2 when it could not be reached
+ * or kept answering 503. A file that cannot be read is one line on standard error, never a stack trace.
  */
 @Command(name = "ship", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Send NDJSON request logs to Keymeter's POST /v1/requests, resuming where the last run stopped.")
@@ -60,7 +64,26 @@ public final class ShipperCommand implements Callable<Integer> {
 
     /** Runs the command; returns the exit code. */
     public static int run(String... args) {
-        return new CommandLine(new ShipperCommand()).execute(args);
+        return new CommandLine(new ShipperCommand())
+                .setExecutionExceptionHandler((e, command, parsed) -> {
+                    command.getErr().println("ship: " + describe(e));
+                    return 1;
+                })
+                .execute(args);
+    }
+
+    /** What went wrong, in one line: which file and why, for the errors a user can mend. */
+    static String describe(Exception e) {
+        if (e instanceof NoSuchFileException missing) {
+            return "no such file: " + missing.getFile();
+        }
+        if (e instanceof AccessDeniedException denied) {
+            return "permission denied: " + denied.getFile();
+        }
+        if (e instanceof FileSystemException file) {
+            return "cannot read " + file.getFile() + (file.getReason() == null ? "" : ": " + file.getReason());
+        }
+        return e.getMessage() == null ? e.toString() : e.getMessage();
     }
 
     public static void main(String[] args) {
@@ -75,6 +98,14 @@ public final class ShipperCommand implements Callable<Integer> {
         if (gatewayToken == null || gatewayToken.isBlank()) {
             System.err.println("No gateway token: use --token, --token-file or KEYMETER_GATEWAY_TOKEN");
             return 1;
+        }
+        for (Path file : files) {
+            if (!Files.isReadable(file) || Files.isDirectory(file)) {
+                // before anything is sent: a typo in the last of many files should not leave the others half shipped
+                System.err.println("ship: cannot read " + file + (Files.exists(file) ? "" : ": no such file")
+                        + "; nothing sent");
+                return 1;
+            }
         }
         if (batchLines < 1 || batchBytes < 1024 || maxAttempts < 1) {
             System.err.println("--batch-lines and --max-attempts must be positive, --batch-bytes at least 1024");
