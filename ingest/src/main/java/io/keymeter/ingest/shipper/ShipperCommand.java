@@ -1,5 +1,6 @@
 package io.keymeter.ingest.shipper;
 
+import java.io.IOException;
 import java.net.URI;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
@@ -66,14 +67,17 @@ public final class ShipperCommand implements Callable<Integer> {
     public static int run(String... args) {
         return new CommandLine(new ShipperCommand())
                 .setExecutionExceptionHandler((e, command, parsed) -> {
-                    command.getErr().println("ship: " + describe(e));
+                    if (!(e instanceof IOException)) {
+                        throw e; // a bug, not the user's input: picocli prints it whole
+                    }
+                    command.getErr().println("ship: " + describe((IOException) e));
                     return 1;
                 })
                 .execute(args);
     }
 
-    /** What went wrong, in one line: which file and why, for the errors a user can mend. */
-    static String describe(Exception e) {
+    /** What went wrong, in one line: which file and why. */
+    static String describe(IOException e) {
         if (e instanceof NoSuchFileException missing) {
             return "no such file: " + missing.getFile();
         }

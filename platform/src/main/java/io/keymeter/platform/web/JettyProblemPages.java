@@ -15,8 +15,8 @@ import org.springframework.stereotype.Component;
 /**
  * Jetty refuses some requests itself, before any filter or controller runs: a URI it cannot decode or finds
  * ambiguous, headers over its limit (431). Its error page is HTML; this makes those answers problem documents like
- * every other error of the API. Jetty's message names the rule broken and never echoes the request; a server-side
- * failure (5xx) says no more than that.
+ * every other error of the API. The detail keeps Jetty's message, which names the rule broken ("Ambiguous URI path
+ * parameter"), not the request's content; a server-side failure (5xx) says no more than that.
  */
 @Component
 public class JettyProblemPages implements JettyServerCustomizer {
