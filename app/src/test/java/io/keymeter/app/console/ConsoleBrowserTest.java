@@ -91,6 +91,9 @@ class ConsoleBrowserTest {
     @Test
     void signInRefusesAWrongTokenKeepsTheRightOneInTheTabOnlyAndSignOutForgetsIt() {
         signedOut();
+        // the hint's file name is not split mid-word ("dat / a/demo-token" under word-break: break-all)
+        assertThat(browser.js("return document.querySelector('#signin-form code').getClientRects().length"))
+                .as("data/demo-token on one line").isEqualTo(1L);
         browser.visible(By.id("token")).sendKeys("not-a-token");
         browser.click(By.id("sign-in"));
         WebElement problem = browser.visible(By.cssSelector("#signin-form .problem"));
