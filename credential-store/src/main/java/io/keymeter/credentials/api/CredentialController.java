@@ -42,7 +42,6 @@ import org.springframework.web.bind.annotation.RestController;
 @RequestMapping("/v1/credentials")
 class CredentialController {
 
-
     private final CommandBus bus;
     private final CredentialReads reads;
     private final ReadForwarder forwarder;

@@ -48,45 +48,49 @@ class ShipperCommandTest {
 
     @Test
     void aMissingFileAmongOthersStopsTheRunBeforeAnythingIsSent() throws IOException {
-        Path good = Files.writeString(dir.resolve("good.ndjson"), "{\"requestId\":\"r1\"}\n");
+        Path good = goodFile();
         Path missing = dir.resolve("missing.ndjson");
 
         Run run = ship("--token", "t", good.toString(), missing.toString());
 
-        assertThat(run.exit()).isEqualTo(1);
-        assertThat(run.err()).isEqualTo("ship: cannot read " + missing + ": no such file; nothing sent\n");
-        assertThat(posts).hasValue(0);
+        assertRefusedWithNothingSent(run, "ship: cannot read " + missing + ": no such file; nothing sent\n");
     }
 
     @Test
     void aDirectoryIsNotAFileToShip() {
         Run run = ship("--token", "t", dir.toString());
 
-        assertThat(run.exit()).isEqualTo(1);
-        assertThat(run.err()).isEqualTo("ship: cannot read " + dir + "; nothing sent\n");
-        assertThat(posts).hasValue(0);
+        assertRefusedWithNothingSent(run, "ship: cannot read " + dir + "; nothing sent\n");
     }
 
     @Test
     void aMissingTokenFileIsOneLineNotAStackTrace() throws IOException {
-        Path good = Files.writeString(dir.resolve("good.ndjson"), "{\"requestId\":\"r1\"}\n");
+        Path good = goodFile();
         Path token = dir.resolve("no-token");
 
         Run run = ship("--token-file", token.toString(), good.toString());
 
-        assertThat(run.exit()).isEqualTo(1);
-        assertThat(run.err()).isEqualTo("ship: no such file: " + token + "\n");
-        assertThat(posts).hasValue(0);
+        assertRefusedWithNothingSent(run, "ship: no such file: " + token + "\n");
     }
 
     @Test
     void readableFilesAreShipped() throws IOException {
-        Path good = Files.writeString(dir.resolve("good.ndjson"), "{\"requestId\":\"r1\"}\n");
+        Path good = goodFile();
 
         Run run = ship("--token", "t", good.toString());
 
         assertThat(run.exit()).as(run.err()).isZero();
         assertThat(posts).hasValue(1);
+    }
+
+    private Path goodFile() throws IOException {
+        return Files.writeString(dir.resolve("good.ndjson"), "{\"requestId\":\"r1\"}\n");
+    }
+
+    private void assertRefusedWithNothingSent(Run run, String err) {
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.err()).isEqualTo(err);
+        assertThat(posts).hasValue(0);
     }
 
     private Run ship(String... args) {
