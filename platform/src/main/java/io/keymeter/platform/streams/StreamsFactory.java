@@ -27,6 +27,8 @@ public class StreamsFactory {
 
     /** Uncommitted writes held per topology (Streams instance) before an early commit, outside the block cache. */
     static final long UNCOMMITTED_BYTES = 16L * 1024 * 1024;
+    /** StreamsConfig's constant for it is deprecated: the setting goes away when 5.0 makes it the default. */
+    static final String PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED = "processing.exception.handler.global.enabled";
 
     private final KafkaClients clients;
     private final KeymeterProperties properties;
@@ -82,6 +84,9 @@ public class StreamsFactory {
         p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
         p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueProcessingExceptionHandler.class);
         p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, Topics.DEAD_LETTERS);
+        // KIP-1270: Kafka 5.0's default. No topology has a global store, so this changes nothing but the warning
+        // every StreamsConfig logs without it (nine a start)
+        p.put(PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED, true);
         p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
         p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
         p.putAll(base);

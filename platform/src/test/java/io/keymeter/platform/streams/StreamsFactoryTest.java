@@ -1,0 +1,40 @@
+package io.keymeter.platform.streams;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.keymeter.platform.config.KeymeterProperties;
+import java.nio.file.Path;
+import java.util.Map;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+class StreamsFactoryTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theProductionSettingsGiveKafkaStreamsNothingToWarnAbout() {
+        Logger logger = (Logger) LoggerFactory.getLogger(StreamsConfig.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
+        try {
+            KeymeterProperties properties = new KeymeterProperties(null, dir.resolve("data"), null, null, null, null,
+                    null, null, null, null, null);
+            new StreamsConfig(StreamsFactory.config(Map.of(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:9092"),
+                    properties, "metering", Map.of()));
+        } finally {
+            logger.detachAppender(logged);
+        }
+
+        assertThat(logged.list).filteredOn(event -> event.getLevel().isGreaterOrEqual(Level.WARN))
+                .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
+    }
+}
