@@ -25,12 +25,23 @@ final class ChildJvm implements AutoCloseable {
     }
 
     static ChildJvm start(Path log, List<String> jvmArgs, String mainClass, List<String> args) throws IOException {
+        return launch(log, jvmArgs, List.of("-cp", System.getProperty("java.class.path"), mainClass), args);
+    }
+
+    /** {@code java [jvmArgs] -jar jar [args]}: the packaged application, started the way its users start it. */
+    static ChildJvm startJar(Path log, List<String> jvmArgs, Path jar, List<String> args) throws IOException {
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(jar.toAbsolutePath() + " is missing: build it with -am (package)");
+        }
+        return launch(log, jvmArgs, List.of("-jar", jar.toString()), args);
+    }
+
+    private static ChildJvm launch(Path log, List<String> jvmArgs, List<String> what, List<String> args)
+            throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmArgs);
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(mainClass);
+        command.addAll(what);
         command.addAll(args);
         long started = System.nanoTime();
         Process p = new ProcessBuilder(command).redirectErrorStream(true)
