@@ -85,8 +85,10 @@ public class StreamsFactory {
         p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueProcessingExceptionHandler.class);
         p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, Topics.DEAD_LETTERS);
         // KIP-1270: Kafka 5.0's default. No topology has a global store, so this changes nothing but the warning
-        // every StreamsConfig logs without it (nine a start)
+        // every StreamsConfig logs without it, including the one the main consumer's partition assignor builds
+        // from the consumer's settings (hence the prefixed copy)
         p.put(PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED, true);
+        p.put(StreamsConfig.mainConsumerPrefix(PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED), true);
         p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
         p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
         p.putAll(base);

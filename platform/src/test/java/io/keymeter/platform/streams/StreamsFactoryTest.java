@@ -9,6 +9,9 @@ import ch.qos.logback.core.read.ListAppender;
 import io.keymeter.platform.config.KeymeterProperties;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,20 +24,22 @@ class StreamsFactoryTest {
 
     @Test
     void theProductionSettingsGiveKafkaStreamsNothingToWarnAbout() {
+        KeymeterProperties properties = new KeymeterProperties(null, dir.resolve("data"), null, null, null, null,
+                null, null, null, null, null);
+        Properties config = StreamsFactory.config(Map.of(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:9092"),
+                properties, "metering", Map.of());
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.stream("in").to("out");
         Logger logger = (Logger) LoggerFactory.getLogger(StreamsConfig.class);
         ListAppender<ILoggingEvent> logged = new ListAppender<>();
         logged.start();
         logger.addAppender(logged);
-        try {
-            KeymeterProperties properties = new KeymeterProperties(null, dir.resolve("data"), null, null, null, null,
-                    null, null, null, null, null);
-            new StreamsConfig(StreamsFactory.config(Map.of(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:9092"),
-                    properties, "metering", Map.of()));
+        // creating the client builds its stream thread, whose consumer's partition assignor reads the settings again
+        try (KafkaStreams ignored = new KafkaStreams(builder.build(), config)) {
+            assertThat(logged.list).filteredOn(event -> event.getLevel().isGreaterOrEqual(Level.WARN))
+                    .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
         } finally {
             logger.detachAppender(logged);
         }
-
-        assertThat(logged.list).filteredOn(event -> event.getLevel().isGreaterOrEqual(Level.WARN))
-                .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
     }
 }
