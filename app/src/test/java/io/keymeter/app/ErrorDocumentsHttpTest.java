@@ -37,6 +37,11 @@ class ErrorDocumentsHttpTest {
             "PATCH  | /v1/credentials                    |                              | 405 | method-not-allowed",
             "GET    | /v1/credentials                    | Accept: text/csv             | 406 | not-acceptable",
             "POST   | /v1/credentials                    | Content-Type: application/xml | 415 | unsupported-media-type",
+            // TRACE: the servlet default echoed the request back (cross-site tracing), for the console's page too;
+            // TRACK, its Microsoft twin, is Spring's 405 already
+            "TRACE  | /v1/credentials                    |                              | 405 | method-not-allowed",
+            "TRACK  | /v1/credentials                    |                              | 405 | method-not-allowed",
+            "TRACE  | /                                  |                              | 405 | method-not-allowed",
             // Jetty, while a controller reads the query string: a broken percent escape was a 500
             "GET    | /v1/usage?cycle=%zz                |                              | 400 | bad-request",
             // Jetty, before any filter runs: a path it cannot decode or finds ambiguous
@@ -56,6 +61,10 @@ class ErrorDocumentsHttpTest {
         assertThat(problem.get("title").asString()).isEqualTo(titleOf(type));
         assertThat(problem.get("status").asInt()).isEqualTo(status);
         assertThat(problem.get("detail").asString()).isNotBlank().doesNotContain("Exception");
+        assertThat(answer.getContent()).doesNotContain("HTTP/1.1"); // nothing of the request echoed after it
+        if (status == 405) {
+            assertThat(answer.get(HttpHeader.ALLOW)).isNotBlank().doesNotContain("TRACE");
+        }
     }
 
     @Test
