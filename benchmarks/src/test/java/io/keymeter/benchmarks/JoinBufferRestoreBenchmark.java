@@ -12,6 +12,7 @@ import io.keymeter.platform.streams.StreamsFactory;
 import io.keymeter.testsupport.ConsumerGroups;
 import io.keymeter.testsupport.SharedKafka;
 import io.keymeter.testsupport.TempDirs;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -73,7 +74,7 @@ class JoinBufferRestoreBenchmark {
         Properties config = StreamsFactory.config(Map.of("bootstrap.servers", bootstrap), properties, APP, Map.of());
 
         long sent;
-        try (KafkaStreams streams = new KafkaStreams(MeteringTopology.build(settings), config); Admin admin = admin()) {
+        try (KafkaStreams streams = new KafkaStreams(MeteringTopology.build(settings, new SimpleMeterRegistry()), config); Admin admin = admin()) {
             streams.start();
             await().atMost(Duration.ofMinutes(2)).until(() -> streams.state() == KafkaStreams.State.RUNNING);
             long start = System.nanoTime();
@@ -89,7 +90,7 @@ class JoinBufferRestoreBenchmark {
 
         Map<String, AtomicLong> restored = new ConcurrentHashMap<>();
         Set<TopicPartition> bufferDone = ConcurrentHashMap.newKeySet();
-        try (KafkaStreams streams = new KafkaStreams(MeteringTopology.build(settings), config)) {
+        try (KafkaStreams streams = new KafkaStreams(MeteringTopology.build(settings, new SimpleMeterRegistry()), config)) {
             streams.setGlobalStateRestoreListener(new StateRestoreListener() {
                 @Override
                 public void onRestoreStart(TopicPartition partition, String store, long start, long end) {

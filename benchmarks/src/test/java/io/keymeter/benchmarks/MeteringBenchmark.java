@@ -12,6 +12,7 @@ import io.keymeter.metering.MeteringSerdes;
 import io.keymeter.metering.MeteringSettings;
 import io.keymeter.metering.MeteringTopology;
 import io.keymeter.metering.enforcement.ArrivedRequest;
+import io.keymeter.metering.enforcement.OutcomeCounters;
 import io.keymeter.metering.enforcement.RequestTimestampExtractor;
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.kafka.KafkaTopics;
@@ -19,6 +20,8 @@ import io.keymeter.platform.streams.StreamsFactory;
 import io.keymeter.testsupport.ConsumerGroups;
 import io.keymeter.testsupport.SharedKafka;
 import io.keymeter.testsupport.TempDirs;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
@@ -121,17 +124,33 @@ class MeteringBenchmark {
             Figures.print("metering.reference.join-count.throughput" + suffix, reference, "records/s");
             Figures.ratio("metering.reference.join-count.vs.pass-through" + suffix, reference, baseline);
             Figures.ratio("metering.reference.join-count.vs.pass-through-bytes" + suffix, reference, bytesBaseline);
-            Topology metering = MeteringTopology.build(MeteringSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE));
+            SimpleMeterRegistry counters = new SimpleMeterRegistry();
+            Topology metering = MeteringTopology.build(MeteringSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE),
+                    counters);
             double metered = run("bench-metering" + app, metering, properties, Map.of());
+            printOutcomes("metering.topology.requests" + suffix, counters);
             Figures.print("metering.topology.throughput" + suffix, metered, "records/s");
             Figures.ratio("metering.topology.vs.pass-through" + suffix, metered, baseline);
             Figures.ratio("metering.topology.vs.pass-through-reader" + suffix, metered, readerBaseline);
             Figures.ratio("metering.topology.vs.pass-through-bytes" + suffix, metered, bytesBaseline);
-            Topology noGrace = MeteringTopology.build(settings);
+            Topology noGrace = MeteringTopology.build(settings, new SimpleMeterRegistry());
             double meteredNoGrace = run("bench-metering-no-grace" + app, noGrace, properties, Map.of());
             Figures.print("metering.topology.join-grace-0.throughput" + suffix, meteredNoGrace, "records/s");
             Figures.ratio("metering.topology.join-grace-0.vs.pass-through" + suffix, meteredNoGrace, baseline);
         }
+    }
+
+    /** What the run's {@code keymeter_metering_requests_total} counted: every request read should be in one. */
+    private static void printOutcomes(String name, SimpleMeterRegistry counters) {
+        double all = 0;
+        for (Counter counter : counters.get(MeteringTopology.REQUESTS_METRIC).counters()) {
+            String outcome = counter.getId().getTag(OutcomeCounters.OUTCOME_TAG);
+            all += counter.count();
+            if (counter.count() > 0) {
+                Figures.print(name + "." + outcome, counter.count(), "requests");
+            }
+        }
+        Figures.print(name + ".all-outcomes", all, "requests");
     }
 
     // --- throughput ---------------------------------------------------------------------------------------------

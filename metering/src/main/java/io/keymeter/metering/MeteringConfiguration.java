@@ -5,8 +5,11 @@ import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.config.Role;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.platform.streams.StreamsFactory;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.Map;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.ComponentScan;
@@ -28,7 +31,9 @@ public class MeteringConfiguration {
     }
 
     @Bean
-    StreamsApp meteringStreams(StreamsFactory factory, MeteringSettings settings) {
-        return factory.create(APP_NAME, MeteringTopology.build(settings), Map.of());
+    StreamsApp meteringStreams(StreamsFactory factory, MeteringSettings settings,
+                               ObjectProvider<MeterRegistry> meterRegistry) {
+        return factory.create(APP_NAME,
+                MeteringTopology.build(settings, meterRegistry.getIfAvailable(SimpleMeterRegistry::new)), Map.of());
     }
 }

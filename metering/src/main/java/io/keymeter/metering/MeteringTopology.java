@@ -11,8 +11,10 @@ import io.keymeter.metering.enforcement.Decision;
 import io.keymeter.metering.enforcement.Deduplicator;
 import io.keymeter.metering.enforcement.KeyStateChangeListener;
 import io.keymeter.metering.enforcement.LatestKeyStates;
+import io.keymeter.metering.enforcement.OutcomeCounters;
 import io.keymeter.metering.enforcement.RequestJudge;
 import io.keymeter.metering.enforcement.RequestTimestampExtractor;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -67,6 +69,11 @@ public final class MeteringTopology {
     /** Name of the usage repartition step (topic {@code keymeter-metering-usage-by-day-repartition}). */
     public static final String USAGE_REPARTITION = "usage-by-day";
     public static final String REJECTIONS_REPARTITION = "rejections-by-credential-day";
+    /** {@code keymeter_metering_requests_total{outcome}}: what became of each request read (see {@link OutcomeCounters}). */
+    public static final String REQUESTS_METRIC = "keymeter.metering.requests";
+    public static final String ACCEPTED = "accepted";
+    /** The outcome of a resend dropped by the dedupe. */
+    public static final String DUPLICATE = "duplicate";
 
     private MeteringTopology() {
     }
@@ -91,13 +98,18 @@ public final class MeteringTopology {
                 TopicConfig.DELETE_RETENTION_MS_CONFIG, String.valueOf(tombstones.toMillis()));
     }
 
-    public static Topology build(MeteringSettings settings) {
+    /** The topology; its request counters go to {@code registry}. */
+    public static Topology build(MeteringSettings settings, MeterRegistry registry) {
         StreamsBuilder builder = new StreamsBuilder();
-        build(builder, settings);
+        build(builder, settings, registry);
         return builder.build();
     }
 
-    public static void build(StreamsBuilder builder, MeteringSettings settings) {
+    public static void build(StreamsBuilder builder, MeteringSettings settings, MeterRegistry registry) {
+        OutcomeCounters outcomes = new OutcomeCounters(registry, REQUESTS_METRIC,
+                "Requests metering read, by outcome: accepted, duplicate (a resend dropped) or the rejection reason",
+                ACCEPTED, DUPLICATE);
+        Runnable duplicate = () -> outcomes.count(DUPLICATE);
         builder.addStateStore(Stores.keyValueStoreBuilder(
                         Stores.persistentKeyValueStore(DEDUPE_STORE), MeteringSerdes.BYTES, MeteringSerdes.LONG)
                 .withLoggingEnabled(dedupeChangelog(settings.dedupeWindow())));
@@ -125,10 +137,10 @@ public final class MeteringTopology {
                         Consumed.with(Topics.REQUESTS.keySerde(), MeteringSerdes.ARRIVED_REQUEST)
                                 .withTimestampExtractor(new RequestTimestampExtractor()).withName("requests-source"))
                 .processValues(() -> new Deduplicator(DEDUPE_STORE, settings.dedupeWindow(),
-                                settings.dedupeFilterCapacity()),
+                                settings.dedupeFilterCapacity(), duplicate),
                         Named.as("dedupe-requests"), DEDUPE_STORE)
                 .process(() -> new RequestJudge(API_KEYS_STORE, LATEST_KEY_STATES_STORE, JOIN_BUFFER_STORE,
-                                settings.joinGrace()),
+                                settings.joinGrace(), outcomes),
                         Named.as("judge-request"), API_KEYS_STORE, LATEST_KEY_STATES_STORE, JOIN_BUFFER_STORE);
 
         Map<String, KStream<String, Decision>> outcome = decisions.split(Named.as("outcome-"))

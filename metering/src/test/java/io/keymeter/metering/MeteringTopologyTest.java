@@ -12,9 +12,11 @@ import io.keymeter.events.Topics;
 import io.keymeter.events.UsageDaily;
 import io.keymeter.metering.KeyFixtures.TestKey;
 import io.keymeter.metering.enforcement.Deduplicator;
+import io.keymeter.metering.enforcement.OutcomeCounters;
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.streams.StreamsFactory;
 import java.nio.charset.StandardCharsets;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -58,6 +60,7 @@ class MeteringTopologyTest {
     private TestOutputTopic<String, Rejection> rejections;
     private TestOutputTopic<String, SecurityAlert> alerts;
     private int ticks;
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
     @BeforeEach
     void startDriver() {
@@ -66,7 +69,7 @@ class MeteringTopologyTest {
         Properties config = StreamsFactory.config(Map.of("bootstrap.servers", "unused:9092"), properties,
                 MeteringConfiguration.APP_NAME, Map.of());
         // the wall clock starts at T0: requests are live traffic, not a backlog (see the backlog test)
-        driver = new TopologyTestDriver(MeteringTopology.build(settings), config, T0);
+        driver = new TopologyTestDriver(MeteringTopology.build(settings, registry), config, T0);
         requests = driver.createInputTopic(Topics.REQUESTS.name(), Topics.REQUESTS.keySerde().serializer(),
                 Topics.REQUESTS.valueSerde().serializer());
         keys = driver.createInputTopic(Topics.API_KEYS.name(), Topics.API_KEYS.keySerde().serializer(),
@@ -134,6 +137,8 @@ class MeteringTopologyTest {
 
         assertThat(latestUsage().get(UsageDaily.key(ACME, "cred-3", "basemaps", LocalDate.of(2026, 11, 1))))
                 .isEqualTo(new UsageDaily(ACME, "cred-3", "basemaps", LocalDate.of(2026, 11, 1), 2, 6));
+        assertThat(outcomeCount(MeteringTopology.DUPLICATE)).as("the resends dropped are counted").isEqualTo(2);
+        assertThat(outcomeCount(MeteringTopology.ACCEPTED)).isEqualTo(2);
         assertNothingDropped();
     }
 
@@ -277,6 +282,16 @@ class MeteringTopologyTest {
         assertThat(counts.get("cred-6/2026-11-01/referrer-not-permitted")).isEqualTo(2L);
         assertThat(counts.get("cred-5/2026-11-01/service-not-permitted")).isEqualTo(2L);
         assertThat(counts.get("-/2026-11-01/unknown-key")).isGreaterThanOrEqualTo(2L); // plus the flush ticks
+
+        // the operational counters agree, outcome by outcome
+        assertThat(outcomeCount(MeteringTopology.ACCEPTED)).isEqualTo(2);
+        assertThat(outcomeCount("unknown-key")).isGreaterThanOrEqualTo(2);
+        assertThat(outcomeCount("invalidated")).isEqualTo(1);
+        assertThat(outcomeCount("expired")).isEqualTo(1);
+        assertThat(outcomeCount("service-not-permitted")).isEqualTo(2);
+        assertThat(outcomeCount("item-not-permitted")).isEqualTo(1);
+        assertThat(outcomeCount("referrer-not-permitted")).isEqualTo(2);
+        assertThat(outcomeCount(MeteringTopology.DUPLICATE)).isZero();
         assertNothingDropped();
     }
 
@@ -533,6 +548,11 @@ class MeteringTopologyTest {
 
     private List<Rejection> realRejections() {
         return rejections.readValuesToList().stream().filter(r -> !r.requestId().startsWith("tick-")).toList();
+    }
+
+    /** {@code keymeter_metering_requests_total} of one outcome. */
+    private double outcomeCount(String outcome) {
+        return registry.get(MeteringTopology.REQUESTS_METRIC).tag(OutcomeCounters.OUTCOME_TAG, outcome).counter().count();
     }
 
     private double droppedRecords() {

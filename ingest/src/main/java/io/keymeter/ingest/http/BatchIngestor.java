@@ -8,10 +8,14 @@ import io.keymeter.ingest.parse.LineOutcome;
 import io.keymeter.ingest.parse.RawLine;
 import io.keymeter.ingest.parse.RequestLineValidator;
 import io.keymeter.ingest.publish.TransactionalPublisher;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
 
 /**
@@ -24,18 +28,37 @@ final class BatchIngestor {
     /** More refused lines than this and the body is refused whole: bounds the memory of one answer. */
     static final int MAX_LINE_ERRORS = 100_000;
 
+    /** {@code keymeter_ingest_lines_total{outcome}}: lines of committed batches, by what became of them. */
+    static final String LINES_METRIC = "keymeter.ingest.lines";
+
     private final RequestLineValidator validator;
     private final TransactionalPublisher publisher;
+    private final Counter acceptedLines;
+    private final Counter malformedKeyLines;
+    private final Counter refusedLines;
 
-    BatchIngestor(RequestLineValidator validator, TransactionalPublisher publisher) {
+    BatchIngestor(RequestLineValidator validator, TransactionalPublisher publisher,
+                  ObjectProvider<MeterRegistry> meterRegistry) {
         this.validator = validator;
         this.publisher = publisher;
+        MeterRegistry registry = meterRegistry.getIfAvailable(SimpleMeterRegistry::new);
+        this.acceptedLines = lines(registry, "accepted");
+        this.malformedKeyLines = lines(registry, "malformed-key");
+        this.refusedLines = lines(registry, "refused");
+    }
+
+    private static Counter lines(MeterRegistry registry, String outcome) {
+        return Counter.builder(LINES_METRIC).tag("outcome", outcome)
+                .description("Request-log lines of committed batches: accepted (on keymeter.requests), malformed-key "
+                        + "(taken, on keymeter.rejections) or refused (a line error in the answer)")
+                .register(registry);
     }
 
     IngestResult ingest(InputStream body, BatchFormat format) throws IOException {
         try (TransactionalPublisher.Batch batch = publisher.begin()) {
             List<IngestResult.LineError> errors = new ArrayList<>();
             long[] accepted = {0};
+            long[] malformedKeys = {0};
             BatchReader.read(body, format, new LineHandler() {
                 @Override
                 public void line(int line, RawLine raw) {
@@ -45,7 +68,7 @@ final class BatchIngestor {
                         accepted[0]++;
                     } else if (outcome instanceof LineOutcome.MalformedKey malformed) {
                         batch.send(RequestLineValidator.MALFORMED_KEY_ID, malformed.rejection());
-                        accepted[0]++;
+                        malformedKeys[0]++;
                     } else if (outcome instanceof LineOutcome.Invalid invalid) {
                         unreadable(line, invalid.error());
                     }
@@ -60,7 +83,11 @@ final class BatchIngestor {
                 }
             });
             batch.commit();
-            return new IngestResult(accepted[0], errors);
+            // counted once Kafka has the batch: a batch refused whole (400, 413, 503) took no line
+            acceptedLines.increment(accepted[0]);
+            malformedKeyLines.increment(malformedKeys[0]);
+            refusedLines.increment(errors.size());
+            return new IngestResult(accepted[0] + malformedKeys[0], errors);
         }
     }
 }

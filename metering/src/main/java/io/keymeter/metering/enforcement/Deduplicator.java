@@ -69,6 +69,7 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
     private final long windowMs;
     private final int sweepMinBatch;
     private final long filterCapacity;
+    private final Runnable onDuplicate;
     private SeenRequestFilters filters;
     private FixedKeyProcessorContext<String, ArrivedRequest> context;
     private KeyValueStore<Bytes, Long> seen;
@@ -77,16 +78,20 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
     private long writesSinceSweep;
     private Bytes sweepFrom;
 
-    /** @param filterCapacity requests a generation's in-memory filter holds per task (0: no filters) */
-    public Deduplicator(String storeName, Duration window, long filterCapacity) {
-        this(storeName, window, filterCapacity, SWEEP_MIN_BATCH);
+    /**
+     * @param filterCapacity requests a generation's in-memory filter holds per task (0: no filters)
+     * @param onDuplicate    told of every resend dropped, so drops are counted
+     */
+    public Deduplicator(String storeName, Duration window, long filterCapacity, Runnable onDuplicate) {
+        this(storeName, window, filterCapacity, SWEEP_MIN_BATCH, onDuplicate);
     }
 
-    Deduplicator(String storeName, Duration window, long filterCapacity, int sweepMinBatch) {
+    Deduplicator(String storeName, Duration window, long filterCapacity, int sweepMinBatch, Runnable onDuplicate) {
         this.storeName = storeName;
         this.windowMs = window.toMillis();
         this.filterCapacity = filterCapacity;
         this.sweepMinBatch = sweepMinBatch;
+        this.onDuplicate = onDuplicate;
     }
 
     @Override
@@ -120,7 +125,8 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
         resumeRequestTime();
         requestTime = Math.max(requestTime, record.timestamp());
         if (seenWithinWindow(identity(request.keyId(), request.requestId()), requestTime)) {
-            return; // a resend within the window: already counted
+            onDuplicate.run(); // a resend within the window: already counted
+            return;
         }
         context.forward(record);
     }

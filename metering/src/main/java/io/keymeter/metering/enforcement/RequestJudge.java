@@ -55,6 +55,7 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
     private final String bufferStoreName;
     private final String latestStoreName;
     private final long graceMs;
+    private final OutcomeCounters outcomes;
     private final RequestKeyJoiner joiner = new RequestKeyJoiner();
     private final TreeMap<Slot, RequestLog> waiting = new TreeMap<>(Slot.ORDER);
     private ProcessorContext<String, Decision> context;
@@ -64,12 +65,17 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
     private long observedStreamTime = Long.MIN_VALUE;
     private long sequence;
 
-    /** {@code latestStoreName}: the {@link LatestKeyStates} in front of the versioned store {@code keyStoreName}. */
-    public RequestJudge(String keyStoreName, String latestStoreName, String bufferStoreName, Duration grace) {
+    /**
+     * {@code latestStoreName}: the {@link LatestKeyStates} in front of the versioned store {@code keyStoreName};
+     * {@code outcomes} counts every decision by its reason.
+     */
+    public RequestJudge(String keyStoreName, String latestStoreName, String bufferStoreName, Duration grace,
+                        OutcomeCounters outcomes) {
         this.keyStoreName = keyStoreName;
         this.latestStoreName = latestStoreName;
         this.bufferStoreName = bufferStoreName;
         this.graceMs = grace.toMillis();
+        this.outcomes = outcomes;
     }
 
     @Override
@@ -123,7 +129,9 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
 
     private void judge(String keyId, RequestLog request, long timestamp) {
         VersionedRecord<ApiKeyState> state = keyId == null ? null : stateAt(keyId, timestamp);
-        context.forward(new Record<>(keyId, joiner.apply(request, state == null ? null : state.value()), timestamp));
+        Decision decision = joiner.apply(request, state == null ? null : state.value());
+        outcomes.count(decision.reason());
+        context.forward(new Record<>(keyId, decision, timestamp));
     }
 
     /**

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.TestInputTopic;
@@ -60,6 +61,7 @@ class DeduplicatorTest {
     private TestInputTopic<String, RequestLog> in;
     private TestOutputTopic<String, String> out;
     private KeyValueStore<Bytes, Long> seen;
+    private final AtomicInteger duplicates = new AtomicInteger();
 
     @BeforeEach
     void startDriver() {
@@ -67,7 +69,7 @@ class DeduplicatorTest {
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(STORE), MeteringSerdes.BYTES, MeteringSerdes.LONG));
         builder.stream(Topics.REQUESTS.name(), Consumed.with(Topics.REQUESTS.keySerde(), MeteringSerdes.ARRIVED_REQUEST))
-                .processValues(() -> new Deduplicator(STORE, WINDOW, filterCapacity, MIN_BATCH), Named.as("dedupe"), STORE)
+                .processValues(() -> new Deduplicator(STORE, WINDOW, filterCapacity, MIN_BATCH, duplicates::incrementAndGet), Named.as("dedupe"), STORE)
                 .mapValues(arrived -> arrived.log().requestId())
                 .to("out", Produced.with(MeteringSerdes.STRING, MeteringSerdes.STRING));
         KeymeterProperties properties = new KeymeterProperties(List.of("all"), dataDir, null, null, null, null, null,
@@ -95,6 +97,7 @@ class DeduplicatorTest {
 
         assertThat(out.readRecordsToList()).extracting(TestRecord::getRecordTime)
                 .containsExactly(T0.minusMillis(1), T0.plus(WINDOW).minusMillis(1));
+        assertThat(duplicates).as("each resend dropped is told, so it is counted").hasValue(2);
     }
 
     @Test

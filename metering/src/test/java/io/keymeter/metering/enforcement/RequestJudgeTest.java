@@ -9,6 +9,7 @@ import io.keymeter.events.Topics;
 import io.keymeter.metering.KeyFixtures;
 import io.keymeter.metering.KeyFixtures.TestKey;
 import io.keymeter.metering.MeteringSerdes;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -36,6 +37,8 @@ class RequestJudgeTest {
 
     @TempDir
     Path stateDir;
+
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
     @Test
     void aRequestWaitingInTheRestoredBufferIsJudgedAfterTheGraceAndRemovedFromTheBuffer() {
@@ -65,7 +68,8 @@ class RequestJudgeTest {
         RequestLog waiting = key.request("waited", KeyFixtures.BASEMAPS, 3, T0.plusSeconds(10));
         buffer.put(new RequestJudge.Slot(T0.plusSeconds(10).toEpochMilli(), 41).key(), arrived(waiting));
 
-        RequestJudge judge = new RequestJudge("keys", "latest", "buffer", GRACE);
+        RequestJudge judge = new RequestJudge("keys", "latest", "buffer", GRACE,
+                new OutcomeCounters(registry, "judged", "test", "accepted"));
         judge.init(context);
         RequestLog later = key.request("later", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(13));
         judge.process(new Record<>(key.keyId(), arrived(later), later.timestamp().toEpochMilli()));
@@ -74,6 +78,8 @@ class RequestJudgeTest {
         assertThat(judged).extracting(d -> d.request().requestId()).containsExactly("waited");
         assertThat(judged.get(0).accepted()).isTrue();
         assertThat(judged.get(0).request().units()).isEqualTo(3);
+        assertThat(registry.get("judged").tag(OutcomeCounters.OUTCOME_TAG, "accepted").counter().count())
+                .as("every decision forwarded is counted").isEqualTo(1.0);
         assertThat(buffer.approximateNumEntries()).as("the judged request left the buffer; the later one waits").isEqualTo(1);
         keys.close();
         buffer.close();

@@ -1,0 +1,106 @@
+package io.keymeter.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.keymeter.app.support.KeymeterIntegrationTest;
+import io.keymeter.app.support.TestAccounts;
+import io.keymeter.events.ApiKeys;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.resttestclient.TestRestTemplate;
+import org.springframework.http.HttpEntity;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+
+/**
+ * Keymeter's own counters on {@code /actuator/prometheus}: lines taken by ingest, answers of verify, requests judged
+ * by metering. Ingest and verify count before they answer, so their deltas are exact; metering counts in its stream
+ * thread, so the test waits for at least this test's requests (other classes' leftovers may add to it).
+ */
+@KeymeterIntegrationTest
+class OperationalMetricsTest {
+
+    private static final Pattern SAMPLE = Pattern.compile("^(\\w+)\\{([^}]*)} (\\S+)$");
+
+    @Autowired
+    TestRestTemplate http;
+
+    @Test
+    void ingestVerifyAndMeteringCountWhatTheyDidByOutcome() {
+        Map<String, Double> before = scrape();
+        String run = UUID.randomUUID().toString();
+        String now = Instant.now().truncatedTo(ChronoUnit.MILLIS).toString();
+        ApiKeys.GeneratedKey unknown = ApiKeys.generate();
+        String good = line(run + "-1", unknown.apiKey(), now);
+        String body = String.join("\n", good, good, line(run + "-2", "not-a-key", now),
+                "{\"requestId\":\"" + run + "-3\"}");
+        ResponseEntity<String> ingest = post("/v1/requests", body, MediaType.parseMediaType("application/x-ndjson"));
+        assertThat(ingest.getStatusCode()).isEqualTo(HttpStatus.ACCEPTED);
+        assertThat(post("/v1/verify", "{\"apiKey\":\"" + unknown.apiKey() + "\",\"service\":\"basemaps\"}",
+                MediaType.APPLICATION_JSON).getBody()).contains("unknown-key");
+        assertThat(post("/v1/verify", "{\"apiKey\":\"not-a-key\",\"service\":\"basemaps\"}",
+                MediaType.APPLICATION_JSON).getBody()).contains("malformed-key");
+
+        Map<String, Double> after = scrape();
+        assertThat(delta(before, after, "keymeter_ingest_lines_total", "accepted")).isEqualTo(2.0);
+        assertThat(delta(before, after, "keymeter_ingest_lines_total", "malformed-key")).isEqualTo(1.0);
+        assertThat(delta(before, after, "keymeter_ingest_lines_total", "refused")).isEqualTo(1.0);
+        assertThat(delta(before, after, "keymeter_verify_answers_total", "unknown-key")).isEqualTo(1.0);
+        assertThat(delta(before, after, "keymeter_verify_answers_total", "malformed-key")).isEqualTo(1.0);
+        assertThat(delta(before, after, "keymeter_verify_answers_total", "valid")).isZero();
+        // every outcome is a series from the start, zeros included
+        assertThat(after).containsKeys("keymeter_metering_requests_total|accepted",
+                "keymeter_metering_requests_total|referrer-not-permitted", "keymeter_verify_answers_total|expired");
+
+        // the resend is dropped by the dedupe, the other judged unknown-key (the key was never issued)
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            Map<String, Double> judged = scrape();
+            assertThat(delta(before, judged, "keymeter_metering_requests_total", "unknown-key")).isGreaterThanOrEqualTo(1.0);
+            assertThat(delta(before, judged, "keymeter_metering_requests_total", "duplicate")).isGreaterThanOrEqualTo(1.0);
+        });
+    }
+
+    private static String line(String requestId, String apiKey, String timestamp) {
+        return "{\"requestId\":\"" + requestId + "\",\"apiKey\":\"" + apiKey + "\",\"service\":\"basemaps\","
+                + "\"timestamp\":\"" + timestamp + "\"}";
+    }
+
+    private ResponseEntity<String> post(String path, String body, MediaType type) {
+        HttpHeaders headers = new HttpHeaders();
+        headers.setContentType(type);
+        headers.setBearerAuth(TestAccounts.GATEWAY_TOKEN);
+        return http.postForEntity(path, new HttpEntity<>(body, headers), String.class);
+    }
+
+    /** Keymeter's samples as {@code name|outcome} → value. */
+    private Map<String, Double> scrape() {
+        Map<String, Double> samples = new HashMap<>();
+        for (String line : http.getForObject("/actuator/prometheus", String.class).split("\n")) {
+            Matcher m = SAMPLE.matcher(line);
+            if (m.matches() && m.group(1).startsWith("keymeter_")) {
+                Matcher outcome = Pattern.compile("outcome=\"([^\"]*)\"").matcher(m.group(2));
+                if (outcome.find()) {
+                    samples.put(m.group(1) + "|" + outcome.group(1), Double.parseDouble(m.group(3)));
+                }
+            }
+        }
+        return samples;
+    }
+
+    private static double delta(Map<String, Double> before, Map<String, Double> after, String name, String outcome) {
+        String key = name + "|" + outcome;
+        assertThat(after).containsKey(key);
+        return after.get(key) - before.getOrDefault(key, 0.0);
+    }
+}
