@@ -32,6 +32,7 @@ import org.springframework.http.ResponseEntity;
 class OperationalMetricsTest {
 
     private static final Pattern SAMPLE = Pattern.compile("^(\\w+)\\{([^}]*)} (\\S+)$");
+    private static final Pattern OUTCOME = Pattern.compile("outcome=\"([^\"]*)\"");
 
     @Autowired
     TestRestTemplate http;
@@ -89,7 +90,7 @@ class OperationalMetricsTest {
         for (String line : http.getForObject("/actuator/prometheus", String.class).split("\n")) {
             Matcher m = SAMPLE.matcher(line);
             if (m.matches() && m.group(1).startsWith("keymeter_")) {
-                Matcher outcome = Pattern.compile("outcome=\"([^\"]*)\"").matcher(m.group(2));
+                Matcher outcome = OUTCOME.matcher(m.group(2));
                 if (outcome.find()) {
                     samples.put(m.group(1) + "|" + outcome.group(1), Double.parseDouble(m.group(3)));
                 }

@@ -6,10 +6,8 @@ import io.keymeter.platform.config.Role;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.platform.streams.StreamsFactory;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.Map;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.ComponentScan;
@@ -31,9 +29,7 @@ public class MeteringConfiguration {
     }
 
     @Bean
-    StreamsApp meteringStreams(StreamsFactory factory, MeteringSettings settings,
-                               ObjectProvider<MeterRegistry> meterRegistry) {
-        return factory.create(APP_NAME,
-                MeteringTopology.build(settings, meterRegistry.getIfAvailable(SimpleMeterRegistry::new)), Map.of());
+    StreamsApp meteringStreams(StreamsFactory factory, MeteringSettings settings, MeterRegistry meterRegistry) {
+        return factory.create(APP_NAME, MeteringTopology.build(settings, meterRegistry), Map.of());
     }
 }

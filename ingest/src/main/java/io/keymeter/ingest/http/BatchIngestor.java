@@ -10,12 +10,10 @@ import io.keymeter.ingest.parse.RequestLineValidator;
 import io.keymeter.ingest.publish.TransactionalPublisher;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
 
 /**
@@ -37,14 +35,12 @@ final class BatchIngestor {
     private final Counter malformedKeyLines;
     private final Counter refusedLines;
 
-    BatchIngestor(RequestLineValidator validator, TransactionalPublisher publisher,
-                  ObjectProvider<MeterRegistry> meterRegistry) {
+    BatchIngestor(RequestLineValidator validator, TransactionalPublisher publisher, MeterRegistry meterRegistry) {
         this.validator = validator;
         this.publisher = publisher;
-        MeterRegistry registry = meterRegistry.getIfAvailable(SimpleMeterRegistry::new);
-        this.acceptedLines = lines(registry, "accepted");
-        this.malformedKeyLines = lines(registry, "malformed-key");
-        this.refusedLines = lines(registry, "refused");
+        this.acceptedLines = lines(meterRegistry, "accepted");
+        this.malformedKeyLines = lines(meterRegistry, "malformed-key");
+        this.refusedLines = lines(meterRegistry, "refused");
     }
 
     private static Counter lines(MeterRegistry registry, String outcome) {

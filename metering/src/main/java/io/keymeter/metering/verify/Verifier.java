@@ -6,10 +6,8 @@ import io.keymeter.events.RejectionReason;
 import io.keymeter.metering.enforcement.KeyValidator;
 import io.keymeter.metering.enforcement.OutcomeCounters;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.util.Optional;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
 
 /** Answers "may this key serve this call now?" from the local key-state cache, with metering's validator. */
@@ -23,10 +21,10 @@ public class Verifier {
     private final Clock clock;
     private final OutcomeCounters answers;
 
-    public Verifier(KeyStateCache cache, Clock clock, ObjectProvider<MeterRegistry> meterRegistry) {
+    public Verifier(KeyStateCache cache, Clock clock, MeterRegistry meterRegistry) {
         this.cache = cache;
         this.clock = clock;
-        this.answers = new OutcomeCounters(meterRegistry.getIfAvailable(SimpleMeterRegistry::new), ANSWERS_METRIC,
+        this.answers = new OutcomeCounters(meterRegistry, ANSWERS_METRIC,
                 "Answers of POST /v1/verify, by outcome: valid or the reason refused", "valid");
     }
 
