@@ -59,6 +59,7 @@ class MeteringTopologyTest {
     private TestOutputTopic<String, UsageDaily> usage;
     private TestOutputTopic<String, Rejection> rejections;
     private TestOutputTopic<String, SecurityAlert> alerts;
+    private MeteringTopics topics;
     private int ticks;
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
@@ -70,16 +71,12 @@ class MeteringTopologyTest {
                 MeteringConfiguration.APP_NAME, Map.of());
         // the wall clock starts at T0: requests are live traffic, not a backlog (see the backlog test)
         driver = new TopologyTestDriver(MeteringTopology.build(settings, registry), config, T0);
-        requests = driver.createInputTopic(Topics.REQUESTS.name(), Topics.REQUESTS.keySerde().serializer(),
-                Topics.REQUESTS.valueSerde().serializer());
-        keys = driver.createInputTopic(Topics.API_KEYS.name(), Topics.API_KEYS.keySerde().serializer(),
-                Topics.API_KEYS.valueSerde().serializer());
-        usage = driver.createOutputTopic(Topics.USAGE_DAILY.name(), Topics.USAGE_DAILY.keySerde().deserializer(),
-                Topics.USAGE_DAILY.valueSerde().deserializer());
-        rejections = driver.createOutputTopic(Topics.REJECTIONS.name(), Topics.REJECTIONS.keySerde().deserializer(),
-                Topics.REJECTIONS.valueSerde().deserializer());
-        alerts = driver.createOutputTopic(Topics.SECURITY_ALERTS.name(), Topics.SECURITY_ALERTS.keySerde().deserializer(),
-                Topics.SECURITY_ALERTS.valueSerde().deserializer());
+        topics = new MeteringTopics(driver);
+        requests = topics.requests;
+        keys = topics.keys;
+        usage = topics.usage;
+        rejections = topics.rejections;
+        alerts = topics.alerts;
     }
 
     @AfterEach
@@ -536,9 +533,7 @@ class MeteringTopologyTest {
     }
 
     private Map<String, UsageDaily> latestUsage() {
-        Map<String, UsageDaily> latest = new LinkedHashMap<>();
-        usage.readKeyValuesToList().forEach(kv -> latest.put(kv.key, kv.value));
-        return latest;
+        return topics.latestUsage();
     }
 
     /** Accepted basemaps requests of an ACME credential on 2026-11-01, from the latest totals published. */
@@ -556,9 +551,7 @@ class MeteringTopologyTest {
     }
 
     private double droppedRecords() {
-        return driver.metrics().entrySet().stream()
-                .filter(e -> e.getKey().name().equals("dropped-records-total"))
-                .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue()).sum();
+        return MeteringTopics.droppedRecords(driver);
     }
 
     private void assertNothingDropped() {

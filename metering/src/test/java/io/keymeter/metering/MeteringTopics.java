@@ -1,0 +1,50 @@
+package io.keymeter.metering;
+
+import io.keymeter.events.ApiKeyState;
+import io.keymeter.events.Rejection;
+import io.keymeter.events.RequestLog;
+import io.keymeter.events.SecurityAlert;
+import io.keymeter.events.Topics;
+import io.keymeter.events.UsageDaily;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+
+/** The metering topology's topics in a TopologyTestDriver, with the serdes of the topic registry. */
+final class MeteringTopics {
+
+    final TestInputTopic<String, RequestLog> requests;
+    final TestInputTopic<String, ApiKeyState> keys;
+    final TestOutputTopic<String, UsageDaily> usage;
+    final TestOutputTopic<String, Rejection> rejections;
+    final TestOutputTopic<String, SecurityAlert> alerts;
+
+    MeteringTopics(TopologyTestDriver driver) {
+        requests = driver.createInputTopic(Topics.REQUESTS.name(), Topics.REQUESTS.keySerde().serializer(),
+                Topics.REQUESTS.valueSerde().serializer());
+        keys = driver.createInputTopic(Topics.API_KEYS.name(), Topics.API_KEYS.keySerde().serializer(),
+                Topics.API_KEYS.valueSerde().serializer());
+        usage = driver.createOutputTopic(Topics.USAGE_DAILY.name(), Topics.USAGE_DAILY.keySerde().deserializer(),
+                Topics.USAGE_DAILY.valueSerde().deserializer());
+        rejections = driver.createOutputTopic(Topics.REJECTIONS.name(), Topics.REJECTIONS.keySerde().deserializer(),
+                Topics.REJECTIONS.valueSerde().deserializer());
+        alerts = driver.createOutputTopic(Topics.SECURITY_ALERTS.name(), Topics.SECURITY_ALERTS.keySerde().deserializer(),
+                Topics.SECURITY_ALERTS.valueSerde().deserializer());
+    }
+
+    /** The latest total of every usage key published since the last read. */
+    Map<String, UsageDaily> latestUsage() {
+        Map<String, UsageDaily> latest = new LinkedHashMap<>();
+        usage.readKeyValuesToList().forEach(kv -> latest.put(kv.key, kv.value));
+        return latest;
+    }
+
+    /** Kafka Streams' {@code dropped-records-total}, summed over the driver's tasks. */
+    static double droppedRecords(TopologyTestDriver driver) {
+        return driver.metrics().entrySet().stream()
+                .filter(e -> e.getKey().name().equals("dropped-records-total"))
+                .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue()).sum();
+    }
+}
