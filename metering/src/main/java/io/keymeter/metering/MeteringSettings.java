@@ -13,9 +13,10 @@ import java.time.Duration;
  * @param joinGrace        how long a request waits for a late key-state update before it is judged
  * @param alertInterval    at most one security alert per key per this interval
  * @param dedupeFilterCapacity requests a dedupe generation's in-memory filter holds per task (0: no filters)
+ * @param maxFutureSkew    how far ahead of the clock ingest accepts a request (see {@link io.keymeter.metering.enforcement.RequestClock})
  */
 public record MeteringSettings(Duration dedupeWindow, Duration historyRetention, Duration joinGrace,
-                               Duration alertInterval, long dedupeFilterCapacity) {
+                               Duration alertInterval, long dedupeFilterCapacity, Duration maxFutureSkew) {
 
     /** Margin of history kept beyond max-age (clock skew, requests in flight, a late partition). */
     public static final Duration HISTORY_MARGIN = Duration.ofDays(1);
@@ -25,6 +26,7 @@ public record MeteringSettings(Duration dedupeWindow, Duration historyRetention,
     public static MeteringSettings of(KeymeterProperties properties, Duration joinGrace) {
         return new MeteringSettings(properties.metering().dedupeWindow(),
                 properties.ingest().maxAge().plus(properties.ingest().maxFutureSkew()).plus(HISTORY_MARGIN),
-                joinGrace, DEFAULT_ALERT_INTERVAL, properties.metering().dedupeFilterCapacity());
+                joinGrace, DEFAULT_ALERT_INTERVAL, properties.metering().dedupeFilterCapacity(),
+                properties.ingest().maxFutureSkew());
     }
 }

@@ -9,6 +9,7 @@ import io.keymeter.events.RejectionReason;
 import io.keymeter.events.RequestLog;
 import io.keymeter.events.SecurityAlert;
 import io.keymeter.events.ServiceCatalog;
+import io.keymeter.events.Topics;
 import io.keymeter.events.UsageDaily;
 import io.keymeter.metering.enforcement.KeyValidator;
 import io.keymeter.metering.enforcement.OutcomeCounters;
@@ -31,8 +32,10 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -45,10 +48,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The production topology and configuration against a model of what metering promises, on seeded random
  * histories: credentials whose keys are created, regenerated, invalidated, edited, expired and deleted, and requests
  * (resends, forged secrets, unknown and missing keys, late and out-of-order ones, some without a requestId or a
- * timestamp) for them, with key-state updates arriving late.
+ * timestamp, a few from a gateway whose clock is years ahead) for them, with key-state updates arriving late.
  * <p>
  * The model is the contract, not the implementation: a request is a duplicate when the same keyId and requestId was
- * first seen less than the dedupe window of request time ago (the newest request time seen); any other request is
+ * first seen less than the dedupe window of request time ago (the newest request time seen); a request stamped
+ * beyond max-future-skew of the clock goes to the dead-letter topic and changes nothing; any other request is
  * judged by {@link KeyValidator} against its key's state at the request's own time in the whole history (the latest
  * update stamped at or before it). That is what the topology must produce whenever every key-state update arrives
  * before the first request stamped a join grace after it (live traffic) or stamped at or after it (a backlog judged
@@ -81,7 +85,7 @@ class MeteringModelTest {
             Duration.ofDays(10), Duration.ofDays(30), Duration.ofDays(30)};
 
     /**
-     * How metering runs. Live: the wall clock far behind the requests, so they wait out the grace; otherwise a
+     * How metering runs. Live: the wall clock moves with the requests, which wait out the grace; otherwise a
      * backlog, the wall clock far ahead, every request judged on arrival. The dedupe's window and in-memory filter
      * capacity (0: none; a few dozen: saturated filters, every lookup "maybe"); a short window makes the sweeper,
      * which runs on the wall clock as it ticks along, delete generations while resends still come.
@@ -120,16 +124,16 @@ class MeteringModelTest {
         Model model = new Model(scenario.history, settings.dedupeWindow());
         arrivals.forEach(model::arrive);
 
-        Instant wallClock = setup.live() ? START.minus(Duration.ofDays(1)) : scenario.end.plus(Duration.ofDays(1));
+        Instant wallClock = setup.live() ? START : scenario.end.plus(Duration.ofDays(1));
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         Properties config = StreamsFactory.config(Map.of("bootstrap.servers", "unused:9092"), properties,
                 MeteringConfiguration.APP_NAME, Map.of());
         try (TopologyTestDriver driver = new TopologyTestDriver(MeteringTopology.build(settings, registry), config,
                 wallClock)) {
-            Run run = new Run(driver);
+            Run run = new Run(driver, wallClock, setup.live());
             run.pipeAll(arrivals);
             // the last requests wait out the grace until real time passes it
-            driver.advanceWallClockTime(Duration.between(wallClock, scenario.end).plus(Duration.ofDays(2)));
+            run.advanceClockTo(scenario.end.plus(Duration.ofDays(2)));
 
             assertThat(run.topics.latestUsage()).as("usage totals").isEqualTo(model.usage);
             assertThat(run.rejections()).as("rejections").containsExactlyInAnyOrderElementsOf(model.rejections);
@@ -138,11 +142,14 @@ class MeteringModelTest {
             assertAlerts(run.alerts(), model);
             assertThat(driver.getKeyValueStore(MeteringTopology.JOIN_BUFFER_STORE).approximateNumEntries())
                     .as("nothing left waiting").isZero();
-            assertThat(MeteringTopics.droppedRecords(driver)).as("dropped records").isZero();
+            assertThat(run.deadLetters()).as("requests on the dead-letter topic").isEqualTo(model.deadLetters);
+            assertThat(MeteringTopics.droppedRecords(driver)).as("dropped records: the dead letters")
+                    .isEqualTo((double) model.deadLetters);
             assertTheScenarioReachedEveryCase(setup, scenario, model, run);
             System.out.printf("seed %d, %s: %d arrivals, %d late key-state updates, %d resends counted again, "
-                            + "%d of %d dedupe entries left, %s%n", seed, setup, arrivals.size(), scenario.lateUpdates,
-                    model.recounted, run.dedupeEntries(), model.firstSeen.size(), model.outcomes);
+                            + "%d of %d dedupe entries left, %d dead letters, %s%n", seed, setup, arrivals.size(),
+                    scenario.lateUpdates, model.recounted, run.dedupeEntries(), model.firstSeen.size(),
+                    model.deadLetters, model.outcomes);
         }
     }
 
@@ -153,6 +160,7 @@ class MeteringModelTest {
                 Arrays.stream(RejectionReason.values()).filter(r -> r != RejectionReason.MALFORMED_KEY) // ingest's
                         .map(RejectionReason::code)).toList());
         assertThat(model.recounted).as("resends a window or more later, counted again").isPositive();
+        assertThat(model.deadLetters).as("requests from a broken clock").isPositive();
         if (setup.dedupeWindow().compareTo(Duration.ofDays(1)) < 0) {
             assertThat(run.dedupeEntries()).as("entries left after the sweeps").isLessThan(model.firstSeen.size() / 2);
         }
@@ -187,8 +195,12 @@ class MeteringModelTest {
     record KeyEvent(String keyId, ApiKeyState state, long at) {
     }
 
-    /** A request as a gateway sends it: with its record time (its timestamp, or the time it carries none of). */
-    record Request(RequestLog log, long at) {
+    /**
+     * A request as a gateway sends it: with its record time (its timestamp, or the time it carries none of).
+     * {@code brokenClock}: stamped a year or more ahead, as by a gateway with a broken clock producing to the topic
+     * directly; it must go to the dead-letter topic and change nothing else.
+     */
+    record Request(RequestLog log, long at, boolean brokenClock) {
     }
 
     /** One key as the generator knows it: its secret's hash, its latest state and when that began. */
@@ -349,7 +361,14 @@ class MeteringModelTest {
             RequestLog log = new RequestLog(requestId, keyId, secretHash, service, "op", random.nextInt(6),
                     ITEMS[random.nextInt(ITEMS.length)], SENT_REFERRERS[random.nextInt(SENT_REFERRERS.length)],
                     timestamp);
-            Request request = new Request(log, at);
+            if (random.nextInt(1000) < 3) { // a year to 80 years ahead: ingest would refuse it
+                at = START.toEpochMilli() + Duration.ofDays(365 + random.nextInt(80 * 365)).toMillis();
+                log = new RequestLog(log.requestId(), log.keyId(), log.secretHash(), log.service(), log.operation(),
+                        log.units(), log.itemId(), log.referrer(), Instant.ofEpochMilli(at));
+                happened.add(new Request(log, at, true));
+                return;
+            }
+            Request request = new Request(log, at, false);
             sent.add(request);
             happened.add(request);
         }
@@ -380,7 +399,7 @@ class MeteringModelTest {
             List<KeyValue<KeyEvent, Integer>> held = new ArrayList<>();
             long newestRequest = Long.MIN_VALUE;
             for (Object next : happened) {
-                if (next instanceof Request request) {
+                if (next instanceof Request request && !request.brokenClock()) {
                     release(held, arrived, newestRequest, event -> request.at() >= event.at() + slack);
                     newestRequest = Math.max(newestRequest, request.at());
                 }
@@ -425,6 +444,7 @@ class MeteringModelTest {
         long requestTime = Long.MIN_VALUE;
         /** Resends counted again, their first sight a window or more of request time ago. */
         long recounted;
+        long deadLetters;
 
         Model(Map<String, TreeMap<Long, ApiKeyState>> history, Duration window) {
             this.history = history;
@@ -434,6 +454,10 @@ class MeteringModelTest {
         void arrive(Object next) {
             if (!(next instanceof Request request)) {
                 return; // key states: the model reads the whole history
+            }
+            if (request.brokenClock()) {
+                deadLetters++;
+                return;
             }
             RequestLog log = request.log();
             if (log.requestId() != null) {
@@ -489,21 +513,45 @@ class MeteringModelTest {
     private static final class Run {
         final TopologyTestDriver driver;
         final MeteringTopics topics;
+        final TestOutputTopic<byte[], byte[]> deadLetters;
+        final boolean live;
+        Instant clock;
 
-        Run(TopologyTestDriver driver) {
+        Run(TopologyTestDriver driver, Instant clock, boolean live) {
             this.driver = driver;
             this.topics = new MeteringTopics(driver);
+            this.deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS, new ByteArrayDeserializer(),
+                    new ByteArrayDeserializer());
+            this.clock = clock;
+            this.live = live;
         }
 
-        /** Pipes everything; every 50 records a second of real time passes, so wall-clock punctuations run. */
+        /**
+         * Pipes everything. Live, each request arrives when it is made: the wall clock moves up to it (a broken
+         * clock's request excepted). A backlog's clock is far ahead already: a second passes every 50 records. Either
+         * way the wall-clock punctuations (the sweeper, the filters' rebuild, the judge's check) run as they go.
+         */
         void pipeAll(List<Object> arrivals) {
             for (int i = 0; i < arrivals.size(); i++) {
-                pipe(arrivals.get(i));
-                if (i % 50 == 49) {
-                    // the sweeper and the filters' rebuild (live: the clock stays a day behind the requests)
-                    driver.advanceWallClockTime(Duration.ofSeconds(1));
+                Object next = arrivals.get(i);
+                if (live && next instanceof Request request && !request.brokenClock()) {
+                    advanceClockTo(Instant.ofEpochMilli(request.at()));
+                } else if (!live && i % 50 == 49) {
+                    advanceClockTo(clock.plusSeconds(1));
                 }
+                pipe(next);
             }
+        }
+
+        void advanceClockTo(Instant at) {
+            if (at.isAfter(clock)) {
+                driver.advanceWallClockTime(Duration.between(clock, at));
+                clock = at;
+            }
+        }
+
+        long deadLetters() {
+            return deadLetters.readRecordsToList().size();
         }
 
         private void pipe(Object next) {

@@ -13,6 +13,7 @@ import io.keymeter.events.UsageDaily;
 import io.keymeter.metering.KeyFixtures.TestKey;
 import io.keymeter.metering.enforcement.Deduplicator;
 import io.keymeter.metering.enforcement.OutcomeCounters;
+import io.keymeter.metering.enforcement.RequestClock;
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.streams.StreamsFactory;
 import java.nio.charset.StandardCharsets;
@@ -61,6 +62,8 @@ class MeteringTopologyTest {
     private TestOutputTopic<String, SecurityAlert> alerts;
     private MeteringTopics topics;
     private int ticks;
+    /** The driver's wall clock: it starts at T0 and only {@link #advanceClock} moves it. */
+    private Instant clock = T0;
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
     @BeforeEach
@@ -158,7 +161,7 @@ class MeteringTopologyTest {
     @Test
     void aBacklogOlderThanTheGraceByTheWallClockIsJudgedAtOnce() {
         TestKey key = publish(TestKey.create(ACME, "cred-backlog", 1), KeyStatus.ACTIVE, T0);
-        driver.advanceWallClockTime(Duration.ofHours(1)); // metering catching up an hour behind
+        advanceClock(Duration.ofHours(1)); // metering catching up an hour behind
         send(key.request("old", KeyFixtures.BASEMAPS, 2, T0.plusSeconds(5)));
 
         // no later request, no punctuation: judged on arrival, nothing waits in the join buffer
@@ -210,7 +213,7 @@ class MeteringTopologyTest {
         Instant later = recent.plus(settings.dedupeWindow());
         send(key.request("new-id", KeyFixtures.BASEMAPS, 1, later));
 
-        driver.advanceWallClockTime(Duration.ofSeconds(2));
+        advanceClock(Duration.ofSeconds(2));
 
         // old-id is two generations (windows) behind: swept; recent-id may still be resent within the window
         assertThat(dedupeEntries()).doesNotContainKey("old-id")
@@ -418,7 +421,7 @@ class MeteringTopologyTest {
         assertThat(usage.isEmpty()).isTrue(); // waiting out the grace
         assertThat(driver.getKeyValueStore(MeteringTopology.JOIN_BUFFER_STORE).approximateNumEntries()).isEqualTo(1);
 
-        driver.advanceWallClockTime(Duration.ofSeconds(8)); // real time passes T0 + 5 s + grace
+        advanceClock(Duration.ofSeconds(8)); // real time passes T0 + 5 s + grace
 
         assertThat(latestUsage().get(UsageDaily.key(ACME, "cred-14b", "basemaps", LocalDate.of(2026, 11, 1))))
                 .isEqualTo(new UsageDaily(ACME, "cred-14b", "basemaps", LocalDate.of(2026, 11, 1), 1, 2));
@@ -503,6 +506,36 @@ class MeteringTopologyTest {
         assertThat(droppedRecords()).isEqualTo(1.0); // the failed record, which is on the dead-letter topic
     }
 
+    /**
+     * A gateway with a broken clock, producing to the topic directly (ingest would refuse the line): its request goes
+     * to the dead-letter topic instead of carrying the dedupe's request time decades ahead, where every requestId
+     * seen before it would be forgotten. A request stamped max-future-skew plus the margin ahead is still judged.
+     */
+    @Test
+    void aRequestStampedFarAheadOfTheClockGoesToTheDeadLettersAndResendsStillCountOnce() {
+        TestKey key = publish(TestKey.create(ACME, "cred-18", 1), KeyStatus.ACTIVE, T0);
+        TestOutputTopic<byte[], byte[]> deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS,
+                new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        RequestLog seen = key.request("seen-before", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(1));
+        send(seen);
+        Instant decadesAhead = Instant.parse("2100-01-01T00:00:00Z");
+        requests.pipeInput(key.keyId(), key.request("broken-clock", KeyFixtures.BASEMAPS, 1, decadesAhead), decadesAhead);
+        send(seen);
+        Instant edge = clock.plus(properties.ingest().maxFutureSkew()).plus(RequestClock.MARGIN);
+        requests.pipeInput(key.keyId(), key.request("at-the-edge", KeyFixtures.BASEMAPS, 1, edge), edge);
+        flush(edge);
+
+        List<TestRecord<byte[], byte[]>> dead = deadLetters.readRecordsToList();
+        assertThat(dead).hasSize(1);
+        String reason = new String(dead.get(0).headers().lastHeader("__streams.errors.message").value(),
+                StandardCharsets.UTF_8);
+        assertThat(reason).isEqualTo("request stamped 2100-01-01T00:00:00Z is more than PT5M "
+                + "(keymeter.ingest.max-future-skew) and PT1M ahead of this instance's clock, 2026-11-01T10:00:01Z");
+        assertThat(basemapsRequestsOnNov1("cred-18")).as("seen-before once, at-the-edge").isEqualTo(2);
+        assertThat(outcomeCount(MeteringTopology.DUPLICATE)).isEqualTo(1);
+        assertThat(droppedRecords()).isEqualTo(1.0); // the request on the dead-letter topic
+    }
+
     // --- helpers -------------------------------------------------------------------------------------------------
 
     private TestKey publish(TestKey key, KeyStatus status, Instant at) {
@@ -512,15 +545,28 @@ class MeteringTopologyTest {
 
     private void send(RequestLog... logs) {
         for (RequestLog log : logs) {
-            requests.pipeInput(log.keyId(), log, log.timestamp());
+            arrive(log, log.timestamp());
         }
+    }
+
+    /** A gateway's request reaches metering when it is made: the wall clock moves up to it (never back). */
+    private void arrive(RequestLog log, Instant at) {
+        if (at.isAfter(clock)) {
+            advanceClock(Duration.between(clock, at));
+        }
+        requests.pipeInput(log.keyId(), log, at);
+    }
+
+    private void advanceClock(Duration duration) {
+        driver.advanceWallClockTime(duration);
+        clock = clock.plus(duration);
     }
 
     /** Requests wait out the join grace; a later request on the stream releases them. */
     private void flush(Instant lastRequest) {
         Instant at = lastRequest.plus(settings.joinGrace()).plusMillis(1);
         TestKey nobody = TestKey.create("tick", "tick", 1);
-        requests.pipeInput(nobody.keyId(), nobody.request("tick-" + ticks++, KeyFixtures.BASEMAPS, 1, at), at);
+        arrive(nobody.request("tick-" + ticks++, KeyFixtures.BASEMAPS, 1, at), at);
     }
 
     private Map<String, Long> dedupeEntries() {

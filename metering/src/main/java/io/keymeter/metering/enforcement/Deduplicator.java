@@ -50,7 +50,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * <b>After a restart</b> the request time starts again from the start of the newest generation in the store (never
  * later than before the restart, so entries only look younger), which keeps every entry written before the restart
  * within the two generations a lookup reads, even when the first request after it is older than the ones before.
- * Nothing but a repeat is dropped: a request without a requestId passes.
+ * Nothing but a repeat is dropped: a request without a requestId passes. A request stamped too far ahead of this
+ * instance's clock is failed before it can move request time (see {@link RequestClock}).
  */
 public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequest, ArrivedRequest> {
 
@@ -69,6 +70,7 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
     private final long windowMs;
     private final int sweepMinBatch;
     private final long filterCapacity;
+    private final RequestClock clock;
     private final Runnable onDuplicate;
     private SeenRequestFilters filters;
     private FixedKeyProcessorContext<String, ArrivedRequest> context;
@@ -80,17 +82,21 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
 
     /**
      * @param filterCapacity requests a generation's in-memory filter holds per task (0: no filters)
+     * @param clock          refuses a request stamped too far ahead of this instance's clock
      * @param onDuplicate    told of every resend dropped, so drops are counted
      */
-    public Deduplicator(String storeName, Duration window, long filterCapacity, Runnable onDuplicate) {
-        this(storeName, window, filterCapacity, SWEEP_MIN_BATCH, onDuplicate);
+    public Deduplicator(String storeName, Duration window, long filterCapacity, RequestClock clock,
+                        Runnable onDuplicate) {
+        this(storeName, window, filterCapacity, SWEEP_MIN_BATCH, clock, onDuplicate);
     }
 
-    Deduplicator(String storeName, Duration window, long filterCapacity, int sweepMinBatch, Runnable onDuplicate) {
+    Deduplicator(String storeName, Duration window, long filterCapacity, int sweepMinBatch, RequestClock clock,
+                 Runnable onDuplicate) {
         this.storeName = storeName;
         this.windowMs = window.toMillis();
         this.filterCapacity = filterCapacity;
         this.sweepMinBatch = sweepMinBatch;
+        this.clock = clock;
         this.onDuplicate = onDuplicate;
     }
 
@@ -118,6 +124,7 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
             request = request.withTimestampIfMissing(record.timestamp());
             record = record.withValue(record.value().withLog(request));
         }
+        clock.check(record.timestamp(), context.currentSystemTimeMs());
         if (request.requestId() == null) {
             context.forward(record);
             return;

@@ -54,6 +54,9 @@ class DeduplicatorTest {
     @Parameter
     long filterCapacity;
 
+    /** These tests move request time by windows with the wall clock still: no request is refused as too new. */
+    private static final RequestClock ANY_TIME = new RequestClock(Duration.ofDays(365_000));
+
     @TempDir
     Path dataDir;
 
@@ -69,7 +72,8 @@ class DeduplicatorTest {
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(STORE), MeteringSerdes.BYTES, MeteringSerdes.LONG));
         builder.stream(Topics.REQUESTS.name(), Consumed.with(Topics.REQUESTS.keySerde(), MeteringSerdes.ARRIVED_REQUEST))
-                .processValues(() -> new Deduplicator(STORE, WINDOW, filterCapacity, MIN_BATCH, duplicates::incrementAndGet), Named.as("dedupe"), STORE)
+                .processValues(() -> new Deduplicator(STORE, WINDOW, filterCapacity, MIN_BATCH, ANY_TIME,
+                        duplicates::incrementAndGet), Named.as("dedupe"), STORE)
                 .mapValues(arrived -> arrived.log().requestId())
                 .to("out", Produced.with(MeteringSerdes.STRING, MeteringSerdes.STRING));
         KeymeterProperties properties = new KeymeterProperties(List.of("all"), dataDir, null, null, null, null, null,
