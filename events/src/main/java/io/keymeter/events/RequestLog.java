@@ -18,6 +18,9 @@ public record RequestLog(
         String referrer,
         Instant timestamp) {
 
+    /** The most units one request may carry (ingest refuses more; metering sends more to the dead letters). */
+    public static final long MAX_UNITS = Integer.MAX_VALUE;
+
     /** This request, stamped with the given event time if it carries none (its record time, when read). */
     public RequestLog withTimestampIfMissing(long epochMillis) {
         return timestamp != null ? this : new RequestLog(requestId, keyId, secretHash, service, operation, units, itemId,

@@ -12,7 +12,7 @@ import io.keymeter.metering.enforcement.Deduplicator;
 import io.keymeter.metering.enforcement.KeyStateChangeListener;
 import io.keymeter.metering.enforcement.LatestKeyStates;
 import io.keymeter.metering.enforcement.OutcomeCounters;
-import io.keymeter.metering.enforcement.RequestClock;
+import io.keymeter.metering.enforcement.RequestBounds;
 import io.keymeter.metering.enforcement.RequestJudge;
 import io.keymeter.metering.enforcement.RequestTimestampExtractor;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -138,7 +138,7 @@ public final class MeteringTopology {
                         Consumed.with(Topics.REQUESTS.keySerde(), MeteringSerdes.ARRIVED_REQUEST)
                                 .withTimestampExtractor(new RequestTimestampExtractor()).withName("requests-source"))
                 .processValues(() -> new Deduplicator(DEDUPE_STORE, settings.dedupeWindow(),
-                                settings.dedupeFilterCapacity(), new RequestClock(settings.maxFutureSkew()), duplicate),
+                                settings.dedupeFilterCapacity(), new RequestBounds(settings.maxFutureSkew()), duplicate),
                         Named.as("dedupe-requests"), DEDUPE_STORE)
                 .process(() -> new RequestJudge(API_KEYS_STORE, LATEST_KEY_STATES_STORE, JOIN_BUFFER_STORE,
                                 settings.joinGrace(), outcomes),

@@ -48,11 +48,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The production topology and configuration against a model of what metering promises, on seeded random
  * histories: credentials whose keys are created, regenerated, invalidated, edited, expired and deleted, and requests
  * (resends, forged secrets, unknown and missing keys, late and out-of-order ones, some without a requestId or a
- * timestamp, a few from a gateway whose clock is years ahead) for them, with key-state updates arriving late.
+ * timestamp, a few that ingest would refuse: from a clock years ahead, or with units out of bounds) for them, with key-state updates arriving late.
  * <p>
  * The model is the contract, not the implementation: a request is a duplicate when the same keyId and requestId was
- * first seen less than the dedupe window of request time ago (the newest request time seen); a request stamped
- * beyond max-future-skew of the clock goes to the dead-letter topic and changes nothing; any other request is
+ * first seen less than the dedupe window of request time ago (the newest request time seen); a request ingest
+ * would refuse goes to the dead-letter topic and changes nothing; any other request is
  * judged by {@link KeyValidator} against its key's state at the request's own time in the whole history (the latest
  * update stamped at or before it). That is what the topology must produce whenever every key-state update arrives
  * before the first request stamped a join grace after it (live traffic) or stamped at or after it (a backlog judged
@@ -160,7 +160,7 @@ class MeteringModelTest {
                 Arrays.stream(RejectionReason.values()).filter(r -> r != RejectionReason.MALFORMED_KEY) // ingest's
                         .map(RejectionReason::code)).toList());
         assertThat(model.recounted).as("resends a window or more later, counted again").isPositive();
-        assertThat(model.deadLetters).as("requests from a broken clock").isPositive();
+        assertThat(model.deadLetters).as("requests ingest would refuse").isPositive();
         if (setup.dedupeWindow().compareTo(Duration.ofDays(1)) < 0) {
             assertThat(run.dedupeEntries()).as("entries left after the sweeps").isLessThan(model.firstSeen.size() / 2);
         }
@@ -197,10 +197,11 @@ class MeteringModelTest {
 
     /**
      * A request as a gateway sends it: with its record time (its timestamp, or the time it carries none of).
-     * {@code brokenClock}: stamped a year or more ahead, as by a gateway with a broken clock producing to the topic
-     * directly; it must go to the dead-letter topic and change nothing else.
+     * {@code malformed}: one ingest would refuse, produced to the topic directly (stamped a year or more ahead by a
+     * broken clock, or with units below 1 or past the maximum); it must go to the dead-letter topic and change
+     * nothing else.
      */
-    record Request(RequestLog log, long at, boolean brokenClock) {
+    record Request(RequestLog log, long at, boolean malformed) {
     }
 
     /** One key as the generator knows it: its secret's hash, its latest state and when that began. */
@@ -358,13 +359,16 @@ class MeteringModelTest {
                     : "r-" + requests;
             requests++;
             Instant timestamp = random.nextInt(100) < 3 ? null : Instant.ofEpochMilli(at);
-            RequestLog log = new RequestLog(requestId, keyId, secretHash, service, "op", random.nextInt(6),
+            RequestLog log = new RequestLog(requestId, keyId, secretHash, service, "op", 1 + random.nextInt(5),
                     ITEMS[random.nextInt(ITEMS.length)], SENT_REFERRERS[random.nextInt(SENT_REFERRERS.length)],
                     timestamp);
-            if (random.nextInt(1000) < 3) { // a year to 80 years ahead: ingest would refuse it
-                at = START.toEpochMilli() + Duration.ofDays(365 + random.nextInt(80 * 365)).toMillis();
+            int malformed = random.nextInt(1000);
+            if (malformed < 5) { // what ingest would refuse: a clock years ahead, or units out of bounds
+                long units = malformed < 3 ? log.units() : malformed == 3 ? -random.nextInt(1000) : Long.MAX_VALUE;
+                at = malformed < 3 ? START.toEpochMilli() + Duration.ofDays(365 + random.nextInt(80 * 365)).toMillis()
+                        : at;
                 log = new RequestLog(log.requestId(), log.keyId(), log.secretHash(), log.service(), log.operation(),
-                        log.units(), log.itemId(), log.referrer(), Instant.ofEpochMilli(at));
+                        units, log.itemId(), log.referrer(), Instant.ofEpochMilli(at));
                 happened.add(new Request(log, at, true));
                 return;
             }
@@ -399,7 +403,7 @@ class MeteringModelTest {
             List<KeyValue<KeyEvent, Integer>> held = new ArrayList<>();
             long newestRequest = Long.MIN_VALUE;
             for (Object next : happened) {
-                if (next instanceof Request request && !request.brokenClock()) {
+                if (next instanceof Request request && !request.malformed()) {
                     release(held, arrived, newestRequest, event -> request.at() >= event.at() + slack);
                     newestRequest = Math.max(newestRequest, request.at());
                 }
@@ -455,7 +459,7 @@ class MeteringModelTest {
             if (!(next instanceof Request request)) {
                 return; // key states: the model reads the whole history
             }
-            if (request.brokenClock()) {
+            if (request.malformed()) {
                 deadLetters++;
                 return;
             }
@@ -527,14 +531,14 @@ class MeteringModelTest {
         }
 
         /**
-         * Pipes everything. Live, each request arrives when it is made: the wall clock moves up to it (a broken
-         * clock's request excepted). A backlog's clock is far ahead already: a second passes every 50 records. Either
+         * Pipes everything. Live, each request arrives when it is made: the wall clock moves up to it (a malformed
+         * one excepted). A backlog's clock is far ahead already: a second passes every 50 records. Either
          * way the wall-clock punctuations (the sweeper, the filters' rebuild, the judge's check) run as they go.
          */
         void pipeAll(List<Object> arrivals) {
             for (int i = 0; i < arrivals.size(); i++) {
                 Object next = arrivals.get(i);
-                if (live && next instanceof Request request && !request.brokenClock()) {
+                if (live && next instanceof Request request && !request.malformed()) {
                     advanceClockTo(Instant.ofEpochMilli(request.at()));
                 } else if (!live && i % 50 == 49) {
                     advanceClockTo(clock.plusSeconds(1));

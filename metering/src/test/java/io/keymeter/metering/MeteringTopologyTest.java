@@ -13,7 +13,7 @@ import io.keymeter.events.UsageDaily;
 import io.keymeter.metering.KeyFixtures.TestKey;
 import io.keymeter.metering.enforcement.Deduplicator;
 import io.keymeter.metering.enforcement.OutcomeCounters;
-import io.keymeter.metering.enforcement.RequestClock;
+import io.keymeter.metering.enforcement.RequestBounds;
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.streams.StreamsFactory;
 import java.nio.charset.StandardCharsets;
@@ -521,7 +521,7 @@ class MeteringTopologyTest {
         Instant decadesAhead = Instant.parse("2100-01-01T00:00:00Z");
         requests.pipeInput(key.keyId(), key.request("broken-clock", KeyFixtures.BASEMAPS, 1, decadesAhead), decadesAhead);
         send(seen);
-        Instant edge = clock.plus(properties.ingest().maxFutureSkew()).plus(RequestClock.MARGIN);
+        Instant edge = clock.plus(properties.ingest().maxFutureSkew()).plus(RequestBounds.CLOCK_MARGIN);
         requests.pipeInput(key.keyId(), key.request("at-the-edge", KeyFixtures.BASEMAPS, 1, edge), edge);
         flush(edge);
 
@@ -534,6 +534,27 @@ class MeteringTopologyTest {
         assertThat(basemapsRequestsOnNov1("cred-18")).as("seen-before once, at-the-edge").isEqualTo(2);
         assertThat(outcomeCount(MeteringTopology.DUPLICATE)).isEqualTo(1);
         assertThat(droppedRecords()).isEqualTo(1.0); // the request on the dead-letter topic
+    }
+
+    /** Units ingest would refuse, produced to the topic directly: on the dead-letter topic, never on a bill. */
+    @Test
+    void aRequestWithUnitsOutsideIngestsBoundsGoesToTheDeadLetters() {
+        TestKey key = publish(TestKey.create(ACME, "cred-19", 1), KeyStatus.ACTIVE, T0);
+        TestOutputTopic<byte[], byte[]> deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS,
+                new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        send(key.request("credit-me", KeyFixtures.BASEMAPS, -1000, T0.plusSeconds(1)),
+                key.request("nothing", KeyFixtures.BASEMAPS, 0, T0.plusSeconds(2)),
+                key.request("overflow", KeyFixtures.BASEMAPS, Long.MAX_VALUE, T0.plusSeconds(3)),
+                key.request("fine", KeyFixtures.BASEMAPS, 7, T0.plusSeconds(4)));
+        flush(T0.plusSeconds(4));
+
+        assertThat(deadLetters.readRecordsToList()).extracting(dead -> new String(
+                        dead.headers().lastHeader("__streams.errors.message").value(), StandardCharsets.UTF_8))
+                .containsExactly("request units -1000 outside 1 to 2147483647", "request units 0 outside 1 to 2147483647",
+                        "request units 9223372036854775807 outside 1 to 2147483647");
+        assertThat(latestUsage().get(UsageDaily.key(ACME, "cred-19", "basemaps", LocalDate.of(2026, 11, 1))))
+                .isEqualTo(new UsageDaily(ACME, "cred-19", "basemaps", LocalDate.of(2026, 11, 1), 1, 7));
+        assertThat(droppedRecords()).isEqualTo(3.0);
     }
 
     // --- helpers -------------------------------------------------------------------------------------------------

@@ -24,7 +24,6 @@ public final class RequestLineValidator {
 
     static final int MAX_REQUEST_ID = 128;
     static final int MAX_TEXT = 2048;
-    static final long MAX_UNITS = Integer.MAX_VALUE;
 
     private final Clock clock;
     private final Duration maxAge;
@@ -56,7 +55,7 @@ public final class RequestLineValidator {
             return invalid("service", "is not a service of the catalog");
         }
         long units = line.units() == null ? 1 : line.units();
-        if (units < 1 || units > MAX_UNITS) {
+        if (units < 1 || units > RequestLog.MAX_UNITS) {
             return invalid("units", "must be a positive integer");
         }
         for (String[] text : new String[][] {{"operation", line.operation()}, {"itemId", line.itemId()},

@@ -51,7 +51,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * later than before the restart, so entries only look younger), which keeps every entry written before the restart
  * within the two generations a lookup reads, even when the first request after it is older than the ones before.
  * Nothing but a repeat is dropped: a request without a requestId passes. A request stamped too far ahead of this
- * instance's clock is failed before it can move request time (see {@link RequestClock}).
+ * instance's clock, or with units ingest would refuse, is failed before it can move request time (see
+ * {@link RequestBounds}).
  */
 public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequest, ArrivedRequest> {
 
@@ -70,7 +71,7 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
     private final long windowMs;
     private final int sweepMinBatch;
     private final long filterCapacity;
-    private final RequestClock clock;
+    private final RequestBounds bounds;
     private final Runnable onDuplicate;
     private SeenRequestFilters filters;
     private FixedKeyProcessorContext<String, ArrivedRequest> context;
@@ -82,21 +83,21 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
 
     /**
      * @param filterCapacity requests a generation's in-memory filter holds per task (0: no filters)
-     * @param clock          refuses a request stamped too far ahead of this instance's clock
+     * @param bounds         refuses a request stamped too far ahead of this instance's clock, or with bad units
      * @param onDuplicate    told of every resend dropped, so drops are counted
      */
-    public Deduplicator(String storeName, Duration window, long filterCapacity, RequestClock clock,
+    public Deduplicator(String storeName, Duration window, long filterCapacity, RequestBounds bounds,
                         Runnable onDuplicate) {
-        this(storeName, window, filterCapacity, SWEEP_MIN_BATCH, clock, onDuplicate);
+        this(storeName, window, filterCapacity, SWEEP_MIN_BATCH, bounds, onDuplicate);
     }
 
-    Deduplicator(String storeName, Duration window, long filterCapacity, int sweepMinBatch, RequestClock clock,
+    Deduplicator(String storeName, Duration window, long filterCapacity, int sweepMinBatch, RequestBounds bounds,
                  Runnable onDuplicate) {
         this.storeName = storeName;
         this.windowMs = window.toMillis();
         this.filterCapacity = filterCapacity;
         this.sweepMinBatch = sweepMinBatch;
-        this.clock = clock;
+        this.bounds = bounds;
         this.onDuplicate = onDuplicate;
     }
 
@@ -124,7 +125,7 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
             request = request.withTimestampIfMissing(record.timestamp());
             record = record.withValue(record.value().withLog(request));
         }
-        clock.check(record.timestamp(), context.currentSystemTimeMs());
+        bounds.check(record.timestamp(), request.units(), context.currentSystemTimeMs());
         if (request.requestId() == null) {
             context.forward(record);
             return;

@@ -55,7 +55,7 @@ class DeduplicatorTest {
     long filterCapacity;
 
     /** These tests move request time by windows with the wall clock still: no request is refused as too new. */
-    private static final RequestClock ANY_TIME = new RequestClock(Duration.ofDays(365_000));
+    private static final RequestBounds ANY_TIME = new RequestBounds(Duration.ofDays(365_000));
 
     @TempDir
     Path dataDir;

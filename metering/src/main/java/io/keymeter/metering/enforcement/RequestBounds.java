@@ -1,0 +1,52 @@
+package io.keymeter.metering.enforcement;
+
+import io.keymeter.events.RequestLog;
+import io.keymeter.platform.config.DurationText;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * What metering refuses of a request on {@code keymeter.requests} because following it would corrupt what it keeps.
+ * Ingest refuses such lines; a gateway producing to the topic directly is checked by nobody else.
+ * <ul>
+ * <li>Stamped more than {@code keymeter.ingest.max-future-skew} (plus {@link #CLOCK_MARGIN} for clock differences
+ * between hosts) ahead of this instance's clock. One request stamped years ahead (a broken clock, microseconds taken
+ * for milliseconds) would carry the dedupe's request time and the join's stream time with it: every requestId seen
+ * before it forgotten (a resend billed twice), no generation swept until real time caught up (the store growing
+ * without bound), and no request waiting for a late key-state update any more.</li>
+ * <li>Units outside ingest's 1 to {@link RequestLog#MAX_UNITS}: fewer would take usage off a bill, more could
+ * overflow a day's total.</li>
+ * </ul>
+ * Such a request is failed, so Kafka Streams routes it to the dead-letter topic with this class's reason, and counts
+ * it. A line ingest accepted always passes: metering reads it later than ingest did.
+ */
+public final class RequestBounds {
+
+    /** Allowed beyond max-future-skew: the clocks of the ingest and metering hosts may differ a little. */
+    public static final Duration CLOCK_MARGIN = Duration.ofMinutes(1);
+
+    private final Duration maxFutureSkew;
+    private final long maxAheadMs;
+
+    public RequestBounds(Duration maxFutureSkew) {
+        this.maxFutureSkew = maxFutureSkew;
+        this.maxAheadMs = maxFutureSkew.plus(CLOCK_MARGIN).toMillis();
+    }
+
+    /**
+     * @param timestamp the request's event time
+     * @param units     the request's units
+     * @param now       this instance's clock
+     * @throws IllegalArgumentException when the request is out of bounds, saying why
+     */
+    public void check(long timestamp, long units, long now) {
+        if (timestamp > now + maxAheadMs) {
+            throw new IllegalArgumentException("request stamped " + Instant.ofEpochMilli(timestamp)
+                    + " is more than " + DurationText.of(maxFutureSkew) + " (keymeter.ingest.max-future-skew) and "
+                    + DurationText.of(CLOCK_MARGIN) + " ahead of this instance's clock, " + Instant.ofEpochMilli(now));
+        }
+        if (units < 1 || units > RequestLog.MAX_UNITS) {
+            throw new IllegalArgumentException("request units " + units + " outside 1 to " + RequestLog.MAX_UNITS);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package io.keymeter.metering.enforcement;
+
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.keymeter.events.RequestLog;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+class RequestBoundsTest {
+
+    private static final long NOW = Instant.parse("2026-12-02T01:00:00Z").toEpochMilli();
+    private final RequestBounds bounds = new RequestBounds(Duration.ofMinutes(5));
+
+    @Test
+    void aRequestUpToMaxFutureSkewAndTheMarginAheadPasses() {
+        long edge = NOW + Duration.ofMinutes(6).toMillis();
+        assertThatCode(() -> bounds.check(edge, 1, NOW)).doesNotThrowAnyException();
+        assertThatCode(() -> bounds.check(NOW, 1, NOW)).doesNotThrowAnyException();
+    }
+
+    @Test
+    void aRequestAMillisecondBeyondIsRefusedWithItsTimeTheSettingAndTheClock() {
+        long beyond = NOW + Duration.ofMinutes(6).toMillis() + 1;
+        assertThatThrownBy(() -> bounds.check(beyond, 1, NOW)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("request stamped 2026-12-02T01:06:00.001Z is more than PT5M "
+                        + "(keymeter.ingest.max-future-skew) and PT1M ahead of this instance's clock, 2026-12-02T01:00:00Z");
+    }
+
+    @Test
+    void oldRequestsPassHoweverOld() {
+        assertThatCode(() -> bounds.check(NOW - Duration.ofDays(400).toMillis(), 1, NOW)).doesNotThrowAnyException();
+        assertThatCode(() -> bounds.check(0, 1, NOW)).doesNotThrowAnyException();
+    }
+
+    @Test
+    void aSkewOfWholeDaysIsNamedAsConfigured() {
+        assertThatThrownBy(() -> new RequestBounds(Duration.ofDays(2)).check(NOW + Duration.ofDays(3).toMillis(), 1, NOW))
+                .hasMessageContaining("more than P2D (keymeter.ingest.max-future-skew) and PT1M ahead");
+    }
+
+    @Test
+    void unitsFromOneToIngestsMaximumPassAndNoOthers() {
+        assertThatCode(() -> bounds.check(NOW, RequestLog.MAX_UNITS, NOW)).doesNotThrowAnyException();
+        assertThatThrownBy(() -> bounds.check(NOW, 0, NOW)).hasMessage("request units 0 outside 1 to 2147483647");
+        assertThatThrownBy(() -> bounds.check(NOW, -5, NOW)).hasMessage("request units -5 outside 1 to 2147483647");
+        assertThatThrownBy(() -> bounds.check(NOW, RequestLog.MAX_UNITS + 1, NOW))
+                .hasMessage("request units 2147483648 outside 1 to 2147483647");
+    }
+}
