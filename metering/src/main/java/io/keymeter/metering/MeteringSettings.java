@@ -13,7 +13,8 @@ import java.time.Duration;
  * @param joinGrace        how long a request waits for a late key-state update before it is judged
  * @param alertInterval    at most one security alert per key per this interval
  * @param dedupeFilterCapacity requests a dedupe generation's in-memory filter holds per task (0: no filters)
- * @param maxFutureSkew    how far ahead of the clock ingest accepts a request (see {@link io.keymeter.metering.enforcement.RequestBounds})
+ * @param maxFutureSkew    how far ahead of the clock ingest accepts a request; metering refuses one further ahead
+ *                         (see {@link io.keymeter.metering.enforcement.RequestBounds})
  */
 public record MeteringSettings(Duration dedupeWindow, Duration historyRetention, Duration joinGrace,
                                Duration alertInterval, long dedupeFilterCapacity, Duration maxFutureSkew) {

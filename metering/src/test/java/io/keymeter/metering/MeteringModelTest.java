@@ -48,7 +48,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The production topology and configuration against a model of what metering promises, on seeded random
  * histories: credentials whose keys are created, regenerated, invalidated, edited, expired and deleted, and requests
  * (resends, forged secrets, unknown and missing keys, late and out-of-order ones, some without a requestId or a
- * timestamp, a few that ingest would refuse: from a clock years ahead, or with units out of bounds) for them, with key-state updates arriving late.
+ * timestamp, a few that ingest would refuse: from a clock years ahead, or with units out of bounds) for them,
+ * with key-state updates arriving late.
  * <p>
  * The model is the contract, not the implementation: a request is a duplicate when the same keyId and requestId was
  * first seen less than the dedupe window of request time ago (the newest request time seen); a request ingest

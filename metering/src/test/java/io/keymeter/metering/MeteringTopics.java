@@ -30,8 +30,8 @@ final class MeteringTopics {
                 Topics.USAGE_DAILY.valueSerde().deserializer());
         rejections = driver.createOutputTopic(Topics.REJECTIONS.name(), Topics.REJECTIONS.keySerde().deserializer(),
                 Topics.REJECTIONS.valueSerde().deserializer());
-        alerts = driver.createOutputTopic(Topics.SECURITY_ALERTS.name(), Topics.SECURITY_ALERTS.keySerde().deserializer(),
-                Topics.SECURITY_ALERTS.valueSerde().deserializer());
+        alerts = driver.createOutputTopic(Topics.SECURITY_ALERTS.name(),
+                Topics.SECURITY_ALERTS.keySerde().deserializer(), Topics.SECURITY_ALERTS.valueSerde().deserializer());
     }
 
     /** The latest total of every usage key published since the last read. */

@@ -519,7 +519,8 @@ class MeteringTopologyTest {
         RequestLog seen = key.request("seen-before", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(1));
         send(seen);
         Instant decadesAhead = Instant.parse("2100-01-01T00:00:00Z");
-        requests.pipeInput(key.keyId(), key.request("broken-clock", KeyFixtures.BASEMAPS, 1, decadesAhead), decadesAhead);
+        RequestLog brokenClock = key.request("broken-clock", KeyFixtures.BASEMAPS, 1, decadesAhead);
+        requests.pipeInput(key.keyId(), brokenClock, decadesAhead); // not send(): the wall clock stays
         send(seen);
         Instant edge = clock.plus(properties.ingest().maxFutureSkew()).plus(RequestBounds.CLOCK_MARGIN);
         requests.pipeInput(key.keyId(), key.request("at-the-edge", KeyFixtures.BASEMAPS, 1, edge), edge);
@@ -550,7 +551,8 @@ class MeteringTopologyTest {
 
         assertThat(deadLetters.readRecordsToList()).extracting(dead -> new String(
                         dead.headers().lastHeader("__streams.errors.message").value(), StandardCharsets.UTF_8))
-                .containsExactly("request units -1000 outside 1 to 2147483647", "request units 0 outside 1 to 2147483647",
+                .containsExactly("request units -1000 outside 1 to 2147483647",
+                        "request units 0 outside 1 to 2147483647",
                         "request units 9223372036854775807 outside 1 to 2147483647");
         assertThat(latestUsage().get(UsageDaily.key(ACME, "cred-19", "basemaps", LocalDate.of(2026, 11, 1))))
                 .isEqualTo(new UsageDaily(ACME, "cred-19", "basemaps", LocalDate.of(2026, 11, 1), 1, 7));
