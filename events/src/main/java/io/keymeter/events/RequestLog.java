@@ -21,6 +21,11 @@ public record RequestLog(
     /** The most units one request may carry (ingest refuses more; metering sends more to the dead letters). */
     public static final long MAX_UNITS = Integer.MAX_VALUE;
 
+    /** Whether one request may carry this many units: 1 to {@link #MAX_UNITS}. */
+    public static boolean unitsInBounds(long units) {
+        return units >= 1 && units <= MAX_UNITS;
+    }
+
     /** This request, stamped with the given event time if it carries none (its record time, when read). */
     public RequestLog withTimestampIfMissing(long epochMillis) {
         return timestamp != null ? this : new RequestLog(requestId, keyId, secretHash, service, operation, units, itemId,

@@ -55,7 +55,7 @@ public final class RequestLineValidator {
             return invalid("service", "is not a service of the catalog");
         }
         long units = line.units() == null ? 1 : line.units();
-        if (units < 1 || units > RequestLog.MAX_UNITS) {
+        if (!RequestLog.unitsInBounds(units)) {
             return invalid("units", "must be a positive integer");
         }
         for (String[] text : new String[][] {{"operation", line.operation()}, {"itemId", line.itemId()},

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.keymeter.events.ApiKeys;
 import io.keymeter.events.RejectionReason;
+import io.keymeter.events.RequestLog;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -45,6 +46,8 @@ class RequestLineValidatorTest {
         assertThat(error(line("r", key.apiKey(), null, 1L, ts))).isEqualTo("service: is required");
         assertThat(error(line("r", key.apiKey(), "teleport", 1L, ts))).startsWith("service: is not").doesNotContain("teleport");
         assertThat(error(line("r", key.apiKey(), "basemaps", 0L, ts))).isEqualTo("units: must be a positive integer");
+        assertThat(error(line("r", key.apiKey(), "basemaps", RequestLog.MAX_UNITS + 1, ts)))
+                .isEqualTo("units: must be a positive integer");
         assertThat(error(line("r", key.apiKey(), "basemaps", 1L, null))).isEqualTo("timestamp: is required");
         assertThat(error(line("r", key.apiKey(), "basemaps", 1L, "yesterday"))).startsWith("timestamp: must be an RFC 3339");
         assertThat(error(line("r", key.apiKey(), "basemaps", 1L, "2026-10-01T00:00:00Z")))
@@ -58,6 +61,8 @@ class RequestLineValidatorTest {
         assertThat(validator.validate(line("r", key.apiKey(), "routing", 2L, "2026-11-26T12:05:00Z")))
                 .isInstanceOf(LineOutcome.Accepted.class);
         assertThat(validator.validate(line("r", key.apiKey(), "routing", 2L, "2026-10-22T12:00:00Z")))
+                .isInstanceOf(LineOutcome.Accepted.class);
+        assertThat(validator.validate(line("r", key.apiKey(), "routing", RequestLog.MAX_UNITS, "2026-11-26T11:00:00Z")))
                 .isInstanceOf(LineOutcome.Accepted.class);
     }
 

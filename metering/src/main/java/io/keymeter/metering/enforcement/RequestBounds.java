@@ -45,7 +45,7 @@ public final class RequestBounds {
                     + " is more than " + DurationText.of(maxFutureSkew) + " (keymeter.ingest.max-future-skew) and "
                     + DurationText.of(CLOCK_MARGIN) + " ahead of this instance's clock, " + Instant.ofEpochMilli(now));
         }
-        if (units < 1 || units > RequestLog.MAX_UNITS) {
+        if (!RequestLog.unitsInBounds(units)) {
             throw new IllegalArgumentException("request units " + units + " outside 1 to " + RequestLog.MAX_UNITS);
         }
     }
