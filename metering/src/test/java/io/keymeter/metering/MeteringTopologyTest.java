@@ -2,6 +2,10 @@ package io.keymeter.metering;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.keymeter.events.ApiKeyState;
 import io.keymeter.events.KeyStatus;
 import io.keymeter.events.Rejection;
@@ -41,6 +45,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /** The production metering topology with the production Streams configuration, driven record by record. */
 class MeteringTopologyTest {
@@ -537,17 +542,34 @@ class MeteringTopologyTest {
         assertThat(droppedRecords()).isEqualTo(1.0); // the request on the dead-letter topic
     }
 
-    /** Units ingest would refuse, produced to the topic directly: on the dead-letter topic, never on a bill. */
+    /**
+     * Units ingest would refuse, produced to the topic directly: on the dead-letter topic, never on a bill. The log
+     * gets a line for them, not a stack trace each (a gateway with a broken clock would flood it).
+     */
     @Test
     void aRequestWithUnitsOutsideIngestsBoundsGoesToTheDeadLetters() {
         TestKey key = publish(TestKey.create(ACME, "cred-19", 1), KeyStatus.ACTIVE, T0);
         TestOutputTopic<byte[], byte[]> deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS,
                 new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        send(key.request("credit-me", KeyFixtures.BASEMAPS, -1000, T0.plusSeconds(1)),
-                key.request("nothing", KeyFixtures.BASEMAPS, 0, T0.plusSeconds(2)),
-                key.request("overflow", KeyFixtures.BASEMAPS, Long.MAX_VALUE, T0.plusSeconds(3)),
-                key.request("fine", KeyFixtures.BASEMAPS, 7, T0.plusSeconds(4)));
-        flush(T0.plusSeconds(4));
+        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        root.addAppender(logged);
+        try {
+            send(key.request("credit-me", KeyFixtures.BASEMAPS, -1000, T0.plusSeconds(1)),
+                    key.request("nothing", KeyFixtures.BASEMAPS, 0, T0.plusSeconds(2)),
+                    key.request("overflow", KeyFixtures.BASEMAPS, Long.MAX_VALUE, T0.plusSeconds(3)),
+                    key.request("fine", KeyFixtures.BASEMAPS, 7, T0.plusSeconds(4)));
+            flush(T0.plusSeconds(4));
+        } finally {
+            root.detachAppender(logged);
+        }
+        List<ILoggingEvent> warnings = logged.list.stream()
+                .filter(event -> event.getLevel().isGreaterOrEqual(Level.WARN)).toList();
+        assertThat(warnings).extracting(ILoggingEvent::getThrowableProxy).containsOnlyNulls();
+        assertThat(warnings).extracting(ILoggingEvent::getFormattedMessage).first().asString()
+                .startsWith("Record keymeter.requests-0@0 (task 0_0, processor dedupe-requests) sent to keymeter.dead-letters: "
+                        + "java.lang.IllegalArgumentException: request units -1000 outside 1 to 2147483647.");
 
         assertThat(deadLetters.readRecordsToList()).extracting(dead -> new String(
                         dead.headers().lastHeader("__streams.errors.message").value(), StandardCharsets.UTF_8))

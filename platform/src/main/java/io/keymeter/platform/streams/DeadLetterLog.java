@@ -1,0 +1,37 @@
+package io.keymeter.platform.streams;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * Logs the first dead letter, then at most one per {@link #INTERVAL}, each line saying how many were left out since
+ * the one before: a flood of bad records costs a line every few seconds, not a line (or a stack trace) each.
+ */
+final class DeadLetterLog {
+
+    static final Duration INTERVAL = Duration.ofSeconds(10);
+
+    private final Clock clock;
+    private final Consumer<String> sink;
+    private long nextLineAt = Long.MIN_VALUE;
+    private long leftOut;
+
+    DeadLetterLog(Clock clock, Consumer<String> sink) {
+        this.clock = clock;
+        this.sink = sink;
+    }
+
+    /** Called for each dead letter; builds its line only when it is written. */
+    synchronized void record(Supplier<String> line) {
+        long now = clock.millis();
+        if (now < nextLineAt) {
+            leftOut++;
+            return;
+        }
+        sink.accept(leftOut == 0 ? line.get() : line.get() + " (" + leftOut + " more since the previous line)");
+        leftOut = 0;
+        nextLineAt = now + INTERVAL.toMillis();
+    }
+}

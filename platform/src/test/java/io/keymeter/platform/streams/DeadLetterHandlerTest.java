@@ -1,0 +1,164 @@
+package io.keymeter.platform.streams;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
+import org.apache.kafka.streams.errors.ErrorHandlerContext;
+import org.apache.kafka.streams.errors.ProcessingExceptionHandler;
+import org.apache.kafka.streams.errors.internals.ExceptionHandlerUtils;
+import org.apache.kafka.streams.processor.TaskId;
+import org.apache.kafka.streams.processor.api.Record;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+class DeadLetterHandlerTest {
+
+    private static final String DEAD_LETTERS = "keymeter.dead-letters";
+
+    private final Logger logger = (Logger) LoggerFactory.getLogger(DeadLetterHandler.class);
+    private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    /** A clock that stands still: every failure below falls in one logging interval. */
+    private final DeadLetterHandler handler = new DeadLetterHandler(
+            Clock.fixed(Instant.parse("2026-12-02T03:00:00Z"), ZoneOffset.UTC));
+
+    @BeforeEach
+    void configure() {
+        handler.configure(Map.of(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, DEAD_LETTERS));
+        logged.start();
+        logger.addAppender(logged);
+    }
+
+    @AfterEach
+    void detach() {
+        logger.detachAppender(logged);
+    }
+
+    /** Kafka's own builder is internal API: this test is what notices if its records change in an upgrade. */
+    @Test
+    void aFailedRecordBecomesTheDeadLetterKafkasOwnHandlersWouldSend() {
+        Context context = new Context(7, 42);
+        IllegalArgumentException failure = new IllegalArgumentException("request units -1000 outside 1 to 2147483647");
+
+        ProcessingExceptionHandler.Response processing = handler.handleError(context,
+                new Record<>("key", "value", context.timestamp()), failure);
+        DeserializationExceptionHandler.Response reading = handler.handleError(context,
+                new ConsumerRecord<>(context.topic(), context.partition(), context.offset(), context.sourceRawKey(),
+                        context.sourceRawValue()), new SerializationException("cannot read RequestLog"));
+
+        assertThat(processing.result()).isEqualTo(ProcessingExceptionHandler.Result.RESUME);
+        assertThat(processing.deadLetterQueueRecords()).hasSize(1);
+        assertSame(processing.deadLetterQueueRecords().get(0),
+                ExceptionHandlerUtils.buildDeadLetterQueueRecord(DEAD_LETTERS, context.sourceRawKey(),
+                        context.sourceRawValue(), context, failure));
+        assertThat(reading.result()).isEqualTo(DeserializationExceptionHandler.Result.RESUME);
+        assertThat(header(reading.deadLetterQueueRecords().get(0), DeadLetterHandler.EXCEPTION))
+                .isEqualTo(SerializationException.class.getName());
+    }
+
+    @Test
+    void eachFailureIsLoggedWithoutItsStackTraceAndAFloodOnlyOnce() {
+        for (int offset = 0; offset < 1000; offset++) {
+            handler.handleError(new Context(3, offset), new Record<>("key", "value", 0L),
+                    new IllegalStateException("x".repeat(5000)));
+        }
+
+        assertThat(logged.list).hasSize(1);
+        ILoggingEvent line = logged.list.get(0);
+        assertThat(line.getThrowableProxy()).isNull();
+        assertThat(line.getFormattedMessage())
+                .startsWith("Record keymeter.requests-3@0 (task 1_3, processor dedupe) sent to keymeter.dead-letters: "
+                        + "java.lang.IllegalStateException: " + "x".repeat(DeadLetterHandler.LOGGED_MESSAGE_CHARS)
+                        + "…. Its stack trace is in the __streams.errors.stacktrace header")
+                .hasSizeLessThan(DeadLetterHandler.LOGGED_MESSAGE_CHARS + 300);
+    }
+
+    @Test
+    void withoutADeadLetterTopicTheRecordIsOnlyCountedAndLogged() {
+        handler.configure(Map.of());
+        ProcessingExceptionHandler.Response response = handler.handleError(new Context(0, 0),
+                new Record<>("key", "value", 0L), new IllegalStateException("broken"));
+
+        assertThat(response.result()).isEqualTo(ProcessingExceptionHandler.Result.RESUME);
+        assertThat(response.deadLetterQueueRecords()).isEmpty();
+        assertThat(logged.list).extracting(ILoggingEvent::getFormattedMessage).singleElement().asString()
+                .contains("sent to no dead-letter topic");
+    }
+
+    private static void assertSame(ProducerRecord<byte[], byte[]> ours, ProducerRecord<byte[], byte[]> kafkas) {
+        assertThat(ours.topic()).isEqualTo(kafkas.topic());
+        assertThat(ours.partition()).isEqualTo(kafkas.partition());
+        assertThat(ours.timestamp()).isEqualTo(kafkas.timestamp());
+        assertThat(ours.key()).isEqualTo(kafkas.key());
+        assertThat(ours.value()).isEqualTo(kafkas.value());
+        assertThat(headers(ours)).isEqualTo(headers(kafkas)).hasSize(8); // two from the source, six saying why
+    }
+
+    private static List<String> headers(ProducerRecord<byte[], byte[]> record) {
+        return java.util.stream.StreamSupport.stream(record.headers().spliterator(), false)
+                .map(header -> header.key() + "=" + (header.value() == null ? null
+                        : new String(header.value(), StandardCharsets.UTF_8)))
+                .toList();
+    }
+
+    private static String header(ProducerRecord<byte[], byte[]> record, String key) {
+        Header header = record.headers().lastHeader(key);
+        return new String(header.value(), StandardCharsets.UTF_8);
+    }
+
+    /** A failed record on partition {@code partition} of the request log, as Kafka Streams describes it. */
+    private record Context(int partition, long offset) implements ErrorHandlerContext {
+        @Override
+        public String topic() {
+            return "keymeter.requests";
+        }
+
+        @Override
+        public Headers headers() {
+            return new RecordHeaders().add("traceparent", "00-abc-def-01".getBytes(StandardCharsets.UTF_8))
+                    .add("empty", null);
+        }
+
+        @Override
+        public String processorNodeId() {
+            return "dedupe";
+        }
+
+        @Override
+        public TaskId taskId() {
+            return new TaskId(1, partition);
+        }
+
+        @Override
+        public long timestamp() {
+            return 1_764_644_400_000L;
+        }
+
+        @Override
+        public byte[] sourceRawKey() {
+            return "key-1".getBytes(StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public byte[] sourceRawValue() {
+            return "{\"units\":-1000}".getBytes(StandardCharsets.UTF_8);
+        }
+    }
+}
