@@ -32,7 +32,9 @@ import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -137,6 +139,46 @@ class MeteringIntegrationTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> metering.state() == KafkaStreams.State.RUNNING);
     }
 
+    /**
+     * An unreadable record just under the broker's size limit: with a stack trace added, its dead letter would be
+     * over the producer's, and a dead letter the producer refuses fails the stream thread, which meets the record
+     * again, for ever. Its dead letter leaves the value on the requests topic, names where, and metering goes on.
+     */
+    @Test
+    void anUnreadableRequestTooLargeToCopyGoesToTheDeadLettersWithoutItsValue() throws Exception {
+        String key = ApiKeys.newKeyId();
+        byte[] poison = "x".repeat(1_048_000).getBytes(StandardCharsets.UTF_8);
+        Map<String, Object> config = new HashMap<>(clients.producer("metering-it-big-poison"));
+        config.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2 * 1024 * 1024);
+        RecordMetadata sent;
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(config, new StringSerializer(),
+                new ByteArraySerializer())) {
+            sent = producer.send(new ProducerRecord<>(Topics.REQUESTS.name(), key, poison)).get();
+        }
+
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            List<Map<String, String>> dead = TopicReader.readRaw(SharedKafka.bootstrapServers(), Topics.DEAD_LETTERS)
+                    .stream().map(MeteringIntegrationTest::headers)
+                    .filter(headers -> String.valueOf(sent.partition()).equals(headers.get("__streams.errors.partition"))
+                            && String.valueOf(sent.offset()).equals(headers.get("__streams.errors.offset"))
+                            && Topics.REQUESTS.name().equals(headers.get("__streams.errors.topic")))
+                    .toList();
+            assertThat(dead).hasSize(1);
+            assertThat(dead.get(0).get("keymeter.errors.omitted")).startsWith("value (1048000 bytes): too large");
+            assertThat(dead.get(0).get("__streams.errors.message")).contains("cannot read RequestLog");
+        });
+        StreamsApp metering = streamsApps.stream().filter(app -> app.name().equals("metering")).findFirst().orElseThrow();
+        await().atMost(Duration.ofSeconds(30)).until(() -> metering.state() == KafkaStreams.State.RUNNING);
+    }
+
+    private static Map<String, String> headers(ConsumerRecord<byte[], byte[]> record) {
+        Map<String, String> headers = new HashMap<>();
+        for (Header header : record.headers()) {
+            headers.put(header.key(), header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8));
+        }
+        return headers;
+    }
+
     private static void awaitDeadLetter(String key, byte[] poison) {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
             List<ConsumerRecord<byte[], byte[]>> dead = TopicReader.readRaw(SharedKafka.bootstrapServers(), Topics.DEAD_LETTERS)
@@ -144,10 +186,7 @@ class MeteringIntegrationTest {
                             .equals(new String(poison, StandardCharsets.UTF_8))).toList();
             assertThat(dead).hasSize(1);
             assertThat(new String(dead.get(0).key(), StandardCharsets.UTF_8)).isEqualTo(key);
-            Map<String, String> headers = new HashMap<>();
-            for (Header header : dead.get(0).headers()) {
-                headers.put(header.key(), header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8));
-            }
+            Map<String, String> headers = headers(dead.get(0));
             assertThat(headers).containsEntry("__streams.errors.topic", Topics.REQUESTS.name())
                     .containsEntry("__streams.errors.exception", "org.apache.kafka.common.errors.SerializationException");
             assertThat(headers.get("__streams.errors.message")).contains("cannot read RequestLog");

@@ -1,14 +1,10 @@
 package io.keymeter.platform.streams;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
@@ -19,20 +15,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Sends a record that cannot be read or processed to the dead-letter topic and lets processing continue, like
- * Kafka's LogAndContinue handlers and with the same record: the source key, value, timestamp and headers, plus
- * KIP-1034's headers saying why. Kafka's handlers also log every such record with its whole stack trace (about 180
- * lines), so a gateway with a broken clock would flood the log; this one logs a line without it, then at most one
- * line per {@link DeadLetterLog#INTERVAL} per task, saying how many it left out. Kafka's {@code dropped-records}
- * metric counts every one; the stack trace travels on the dead letter (and in the log at DEBUG).
+ * Kafka's LogAndContinue handlers and with the same record ({@link DeadLetterRecord}: the source key, value,
+ * timestamp and headers, plus KIP-1034's headers saying why), but never one too large to send. Kafka's handlers
+ * also log every such record with its whole stack trace (about 180 lines), so a gateway with a broken clock would
+ * flood the log; this one logs a line without it, then at most one line per {@link DeadLetterLog#INTERVAL} per
+ * task, saying how many it left out. Kafka's {@code dropped-records} metric counts every one; the stack trace
+ * travels on the dead letter (and in the log at DEBUG).
  */
 public class DeadLetterHandler implements ProcessingExceptionHandler, DeserializationExceptionHandler {
 
-    public static final String EXCEPTION = "__streams.errors.exception";
-    public static final String MESSAGE = "__streams.errors.message";
-    public static final String STACKTRACE = "__streams.errors.stacktrace";
-    public static final String TOPIC = "__streams.errors.topic";
-    public static final String PARTITION = "__streams.errors.partition";
-    public static final String OFFSET = "__streams.errors.offset";
     /** Enough of an exception's message for a log line; the whole of it is on the dead letter. */
     static final int LOGGED_MESSAGE_CHARS = 300;
 
@@ -40,6 +31,7 @@ public class DeadLetterHandler implements ProcessingExceptionHandler, Deserializ
 
     private final Clock clock;
     private String deadLetterTopic;
+    private int maxRequestSize;
     private DeadLetterLog sampled;
 
     public DeadLetterHandler() {
@@ -54,6 +46,7 @@ public class DeadLetterHandler implements ProcessingExceptionHandler, Deserializ
     public void configure(Map<String, ?> configs) {
         Object topic = configs.get(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG);
         deadLetterTopic = topic == null ? null : String.valueOf(topic);
+        maxRequestSize = DeadLetterRecord.maxRequestSize(configs);
         sampled = new DeadLetterLog(clock, log::warn);
     }
 
@@ -76,25 +69,8 @@ public class DeadLetterHandler implements ProcessingExceptionHandler, Deserializ
                     context.processorNodeId(), exception);
         }
         sampled.record(() -> describe(context, exception));
-        return deadLetterTopic == null ? List.of() : List.of(deadLetter(deadLetterTopic, context, exception));
-    }
-
-    /** The dead letter Kafka's own handlers would send for this failure. */
-    static ProducerRecord<byte[], byte[]> deadLetter(String topic, ErrorHandlerContext context, Exception exception) {
-        ProducerRecord<byte[], byte[]> letter = new ProducerRecord<>(topic, null, context.timestamp(),
-                context.sourceRawKey(), context.sourceRawValue());
-        for (Header header : context.headers()) {
-            letter.headers().add(header);
-        }
-        StringWriter trace = new StringWriter();
-        exception.printStackTrace(new PrintWriter(trace));
-        letter.headers().add(EXCEPTION, utf8(exception.getClass().getName()))
-                .add(MESSAGE, utf8(exception.getMessage()))
-                .add(STACKTRACE, utf8(trace.toString()))
-                .add(TOPIC, utf8(context.topic()))
-                .add(PARTITION, utf8(String.valueOf(context.partition())))
-                .add(OFFSET, utf8(String.valueOf(context.offset())));
-        return letter;
+        return deadLetterTopic == null ? List.of()
+                : List.of(DeadLetterRecord.of(deadLetterTopic, context, exception, maxRequestSize));
     }
 
     private String describe(ErrorHandlerContext context, Exception exception) {
@@ -105,12 +81,8 @@ public class DeadLetterHandler implements ProcessingExceptionHandler, Deserializ
         return "Record " + context.topic() + "-" + context.partition() + "@" + context.offset() + " (task "
                 + context.taskId() + ", processor " + context.processorNodeId() + ") sent to "
                 + (deadLetterTopic == null ? "no dead-letter topic" : deadLetterTopic) + ": "
-                + exception.getClass().getName() + ": " + message + ". Its stack trace is in the " + STACKTRACE
-                + " header; at most one such line per " + DeadLetterLog.INTERVAL.toSeconds()
+                + exception.getClass().getName() + ": " + message + ". Its stack trace is in the "
+                + DeadLetterRecord.STACKTRACE + " header; at most one such line per " + DeadLetterLog.INTERVAL.toSeconds()
                 + " s per task, dropped-records counts them all";
-    }
-
-    private static byte[] utf8(String text) {
-        return text == null ? null : text.getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -69,7 +69,7 @@ class DeadLetterHandlerTest {
                 ExceptionHandlerUtils.buildDeadLetterQueueRecord(DEAD_LETTERS, context.sourceRawKey(),
                         context.sourceRawValue(), context, failure));
         assertThat(reading.result()).isEqualTo(DeserializationExceptionHandler.Result.RESUME);
-        assertThat(header(reading.deadLetterQueueRecords().get(0), DeadLetterHandler.EXCEPTION))
+        assertThat(header(reading.deadLetterQueueRecords().get(0), DeadLetterRecord.EXCEPTION))
                 .isEqualTo(SerializationException.class.getName());
     }
 

@@ -1,0 +1,129 @@
+package io.keymeter.platform.streams;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.ErrorHandlerContext;
+
+/**
+ * The dead letter for a record that failed: what Kafka's own handlers send (the source key, value, timestamp and
+ * headers, then KIP-1034's headers saying why), kept within the size the producer will send. A record near the
+ * size limit plus a stack trace is over it, and a dead letter the producer refuses fails the stream thread, which
+ * then meets the same record again, for ever. So an oversized letter leaves out, in turn, the value, most of the
+ * trace and message, then the key and the source headers, each with a header saying what was left out; the
+ * record itself stays on its topic at the partition and offset the letter names.
+ */
+final class DeadLetterRecord {
+
+    static final String EXCEPTION = "__streams.errors.exception";
+    static final String MESSAGE = "__streams.errors.message";
+    static final String STACKTRACE = "__streams.errors.stacktrace";
+    static final String TOPIC = "__streams.errors.topic";
+    static final String PARTITION = "__streams.errors.partition";
+    static final String OFFSET = "__streams.errors.offset";
+    static final String OMITTED = "keymeter.errors.omitted";
+    /** ProducerConfig's default {@code max.request.size}. */
+    static final int DEFAULT_MAX_REQUEST_SIZE = 1024 * 1024;
+    /** Room for what Kafka adds around key, value and headers: batch header, record framing, varints. */
+    static final int FRAMING_BYTES = 1024;
+    /** What is kept of the stack trace and the message when the letter is too large. */
+    static final int SHRUNK_TEXT_CHARS = 4096;
+
+    private DeadLetterRecord() {
+    }
+
+    /** The producer's size limit for the Streams application configured by {@code configs}. */
+    static int maxRequestSize(Map<String, ?> configs) {
+        Object limit = configs.get(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG));
+        if (limit == null) {
+            limit = configs.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+        }
+        return limit == null ? DEFAULT_MAX_REQUEST_SIZE : Integer.parseInt(String.valueOf(limit).trim());
+    }
+
+    static ProducerRecord<byte[], byte[]> of(String topic, ErrorHandlerContext context, Exception exception,
+                                             int maxRequestSize) {
+        int budget = maxRequestSize - FRAMING_BYTES;
+        byte[] key = context.sourceRawKey();
+        byte[] value = context.sourceRawValue();
+        List<Header> source = new ArrayList<>();
+        context.headers().forEach(source::add);
+        String message = exception.getMessage();
+        String trace = stackTrace(exception);
+        List<String> omitted = new ArrayList<>();
+        if (size(key, value, source, message, trace, context) > budget && value != null) {
+            omitted.add("value (" + value.length + " bytes)");
+            value = null;
+        }
+        if (size(key, value, source, message, trace, context) > budget) {
+            omitted.add("most of the stack trace and message");
+            message = shrink(message);
+            trace = shrink(trace);
+        }
+        if (size(key, value, source, message, trace, context) > budget) {
+            omitted.add("key (" + (key == null ? 0 : key.length) + " bytes) and " + source.size() + " source headers");
+            key = null;
+            source = List.of();
+        }
+        ProducerRecord<byte[], byte[]> letter = new ProducerRecord<>(topic, null, context.timestamp(), key, value);
+        source.forEach(letter.headers()::add);
+        why(exception, message, trace, context).forEach(letter.headers()::add);
+        if (!omitted.isEmpty()) {
+            letter.headers().add(OMITTED, utf8(String.join(", ", omitted) + ": too large for a dead letter within "
+                    + "max.request.size " + maxRequestSize + "; the record is on " + context.topic() + " partition "
+                    + context.partition() + " at offset " + context.offset()));
+        }
+        return letter;
+    }
+
+    private static List<Header> why(Exception exception, String message, String trace, ErrorHandlerContext context) {
+        return List.of(new RecordHeader(EXCEPTION, utf8(exception.getClass().getName())),
+                new RecordHeader(MESSAGE, utf8(message)),
+                new RecordHeader(STACKTRACE, utf8(trace)),
+                new RecordHeader(TOPIC, utf8(context.topic())),
+                new RecordHeader(PARTITION, utf8(String.valueOf(context.partition()))),
+                new RecordHeader(OFFSET, utf8(String.valueOf(context.offset()))));
+    }
+
+    /** An upper bound of the letter's bytes before framing; strings count 3 bytes a char (UTF-8's most, in the BMP). */
+    private static long size(byte[] key, byte[] value, List<Header> source, String message, String trace,
+                             ErrorHandlerContext context) {
+        long bytes = length(key) + length(value) + 3L * (length(message) + length(trace) + context.topic().length())
+                + 256; // the other header names and values, the omitted note
+        for (Header header : source) {
+            bytes += 3L * header.key().length() + length(header.value()) + 16;
+        }
+        return bytes;
+    }
+
+    private static String shrink(String text) {
+        return text == null || text.length() <= SHRUNK_TEXT_CHARS ? text
+                : text.substring(0, SHRUNK_TEXT_CHARS) + "… (" + (text.length() - SHRUNK_TEXT_CHARS) + " more chars)";
+    }
+
+    private static String stackTrace(Exception exception) {
+        StringWriter trace = new StringWriter();
+        exception.printStackTrace(new PrintWriter(trace));
+        return trace.toString();
+    }
+
+    private static int length(byte[] bytes) {
+        return bytes == null ? 0 : bytes.length;
+    }
+
+    private static int length(String text) {
+        return text == null ? 0 : text.length();
+    }
+
+    private static byte[] utf8(String text) {
+        return text == null ? null : text.getBytes(StandardCharsets.UTF_8);
+    }
+}
