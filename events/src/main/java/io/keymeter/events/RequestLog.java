@@ -26,6 +26,21 @@ public record RequestLog(
         return units >= 1 && units <= MAX_UNITS;
     }
 
+    /** The longest requestId (ingest refuses longer; metering sends longer to the dead letters). */
+    public static final int MAX_REQUEST_ID_CHARS = 128;
+    /** The longest operation, itemId or referrer, likewise. */
+    public static final int MAX_TEXT_CHARS = 2048;
+
+    /** Whether a requestId is 1 to {@link #MAX_REQUEST_ID_CHARS} characters. */
+    public static boolean requestIdInBounds(String requestId) {
+        return requestId != null && !requestId.isEmpty() && requestId.length() <= MAX_REQUEST_ID_CHARS;
+    }
+
+    /** Whether an optional text (operation, itemId, referrer) is absent or at most {@link #MAX_TEXT_CHARS}. */
+    public static boolean textInBounds(String text) {
+        return text == null || text.length() <= MAX_TEXT_CHARS;
+    }
+
     /** This request, stamped with the given event time if it carries none (its record time, when read). */
     public RequestLog withTimestampIfMissing(long epochMillis) {
         return timestamp != null ? this : new RequestLog(requestId, keyId, secretHash, service, operation, units, itemId,

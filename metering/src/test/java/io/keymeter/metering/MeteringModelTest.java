@@ -48,7 +48,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The production topology and configuration against a model of what metering promises, on seeded random
  * histories: credentials whose keys are created, regenerated, invalidated, edited, expired and deleted, and requests
  * (resends, forged secrets, unknown and missing keys, late and out-of-order ones, some without a requestId or a
- * timestamp, a few that ingest would refuse: from a clock years ahead, or with units out of bounds) for them,
+ * timestamp, a few that ingest would refuse: from a clock years ahead, with units out of bounds, or with a requestId
+ * or referrer longer than ingest takes) for them,
  * with key-state updates arriving late.
  * <p>
  * The model is the contract, not the implementation: a request is a duplicate when the same keyId and requestId was
@@ -199,8 +200,8 @@ class MeteringModelTest {
     /**
      * A request as a gateway sends it: with its record time (its timestamp, or the time it carries none of).
      * {@code malformed}: one ingest would refuse, produced to the topic directly (stamped a year or more ahead by a
-     * broken clock, or with units below 1 or past the maximum); it must go to the dead-letter topic and change
-     * nothing else.
+     * broken clock, with units below 1 or past the maximum, or a requestId or referrer too long); it must go to the
+     * dead-letter topic and change nothing else.
      */
     record Request(RequestLog log, long at, boolean malformed) {
     }
@@ -364,12 +365,15 @@ class MeteringModelTest {
                     ITEMS[random.nextInt(ITEMS.length)], SENT_REFERRERS[random.nextInt(SENT_REFERRERS.length)],
                     timestamp);
             int malformed = random.nextInt(1000);
-            if (malformed < 5) { // what ingest would refuse: a clock years ahead, or units out of bounds
-                long units = malformed < 3 ? log.units() : malformed == 3 ? -random.nextInt(1000) : Long.MAX_VALUE;
+            if (malformed < 7) { // what ingest would refuse: a clock years ahead, units out of bounds, long texts
+                long units = malformed < 3 || malformed > 4 ? log.units()
+                        : malformed == 3 ? -random.nextInt(1000) : Long.MAX_VALUE;
                 at = malformed < 3 ? START.toEpochMilli() + Duration.ofDays(365 + random.nextInt(80 * 365)).toMillis()
                         : at;
-                log = new RequestLog(log.requestId(), log.keyId(), log.secretHash(), log.service(), log.operation(),
-                        units, log.itemId(), log.referrer(), Instant.ofEpochMilli(at));
+                String longId = malformed == 5 ? "r".repeat(RequestLog.MAX_REQUEST_ID_CHARS + 1) : log.requestId();
+                String referrer = malformed == 6 ? "x".repeat(RequestLog.MAX_TEXT_CHARS + 1) : log.referrer();
+                log = new RequestLog(longId, log.keyId(), log.secretHash(), log.service(), log.operation(),
+                        units, log.itemId(), referrer, Instant.ofEpochMilli(at));
                 happened.add(new Request(log, at, true));
                 return;
             }

@@ -542,6 +542,34 @@ class MeteringTopologyTest {
         assertThat(droppedRecords()).isEqualTo(1.0); // the request on the dead-letter topic
     }
 
+    /** Texts ingest would refuse, produced to the topic directly: on the dead-letter topic, the longest allowed billed. */
+    @Test
+    void aRequestWithTextsLongerThanIngestTakesGoesToTheDeadLetters() {
+        TestKey key = publish(TestKey.create(ACME, "cred-20", 1), KeyStatus.ACTIVE, T0);
+        TestOutputTopic<byte[], byte[]> deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS,
+                new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        RequestLog fine = key.request("r".repeat(RequestLog.MAX_REQUEST_ID_CHARS), KeyFixtures.BASEMAPS, 1,
+                T0.plusSeconds(1));
+        RequestLog empty = key.request("", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(2));
+        RequestLog longId = key.request("r".repeat(RequestLog.MAX_REQUEST_ID_CHARS + 1), KeyFixtures.BASEMAPS, 1,
+                T0.plusSeconds(3));
+        RequestLog longReferrer = key.request("long-referrer", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(4));
+        longReferrer = new RequestLog(longReferrer.requestId(), longReferrer.keyId(), longReferrer.secretHash(),
+                longReferrer.service(), longReferrer.operation(), 1, longReferrer.itemId(),
+                "https://" + "a".repeat(RequestLog.MAX_TEXT_CHARS) + ".example.com", longReferrer.timestamp());
+        send(fine, empty, empty, longId, longReferrer);
+        flush(T0.plusSeconds(4));
+
+        assertThat(deadLetters.readRecordsToList()).extracting(dead -> new String(
+                        dead.headers().lastHeader("__streams.errors.message").value(), StandardCharsets.UTF_8))
+                .containsExactly("request requestId of 0 characters outside 1 to 128",
+                        "request requestId of 0 characters outside 1 to 128",
+                        "request requestId of 129 characters outside 1 to 128",
+                        "request referrer of 2068 characters longer than 2048");
+        assertThat(basemapsRequestsOnNov1("cred-20")).isEqualTo(1);
+        assertThat(droppedRecords()).isEqualTo(4.0);
+    }
+
     /**
      * Units ingest would refuse, produced to the topic directly: on the dead-letter topic, never on a bill. The log
      * gets a line for them, not a stack trace each (a gateway with a broken clock would flood it).

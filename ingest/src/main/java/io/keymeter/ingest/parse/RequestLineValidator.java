@@ -22,8 +22,8 @@ public final class RequestLineValidator {
     /** Record key of malformed-key rejections: there is no keyId to key them by. Not a valid keyId shape. */
     public static final String MALFORMED_KEY_ID = "malformed";
 
-    static final int MAX_REQUEST_ID = 128;
-    static final int MAX_TEXT = 2048;
+    static final int MAX_REQUEST_ID = RequestLog.MAX_REQUEST_ID_CHARS;
+    static final int MAX_TEXT = RequestLog.MAX_TEXT_CHARS;
 
     private final Clock clock;
     private final Duration maxAge;
@@ -42,7 +42,7 @@ public final class RequestLineValidator {
         if (line.requestId() == null) {
             return invalid("requestId", "is required");
         }
-        if (line.requestId().isEmpty() || line.requestId().length() > MAX_REQUEST_ID) {
+        if (!RequestLog.requestIdInBounds(line.requestId())) {
             return invalid("requestId", "must be 1-" + MAX_REQUEST_ID + " characters");
         }
         if (line.apiKey() == null || line.apiKey().isEmpty()) {
@@ -60,7 +60,7 @@ public final class RequestLineValidator {
         }
         for (String[] text : new String[][] {{"operation", line.operation()}, {"itemId", line.itemId()},
                 {"referrer", line.referrer()}}) {
-            if (text[1] != null && text[1].length() > MAX_TEXT) {
+            if (!RequestLog.textInBounds(text[1])) {
                 return invalid(text[0], "must be at most " + MAX_TEXT + " characters");
             }
         }

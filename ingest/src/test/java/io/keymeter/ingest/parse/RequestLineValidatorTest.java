@@ -66,6 +66,24 @@ class RequestLineValidatorTest {
                 .isInstanceOf(LineOutcome.Accepted.class);
     }
 
+    /** The limits metering applies to requests produced directly too (RequestLog's predicates). */
+    @Test
+    void aRequestIdOf1To128CharactersAndTextsUpTo2048Pass() {
+        String ts = "2026-11-26T11:00:00Z";
+        assertThat(validator.validate(line("r".repeat(128), key.apiKey(), "basemaps", 1L, ts)))
+                .isInstanceOf(LineOutcome.Accepted.class);
+        assertThat(error(line("", key.apiKey(), "basemaps", 1L, ts))).startsWith("requestId: must be 1-128");
+        String limit = "t".repeat(2048);
+        assertThat(validator.validate(new RawLine("r", key.apiKey(), "basemaps", limit, 1L, limit, limit, ts, null)))
+                .isInstanceOf(LineOutcome.Accepted.class);
+        assertThat(error(new RawLine("r", key.apiKey(), "basemaps", limit + "t", 1L, null, null, ts, null)))
+                .isEqualTo("operation: must be at most 2048 characters");
+        assertThat(error(new RawLine("r", key.apiKey(), "basemaps", "tile", 1L, limit + "t", null, ts, null)))
+                .isEqualTo("itemId: must be at most 2048 characters");
+        assertThat(error(new RawLine("r", key.apiKey(), "basemaps", "tile", 1L, null, limit + "t", ts, null)))
+                .isEqualTo("referrer: must be at most 2048 characters");
+    }
+
     @Test
     void aMalformedKeyOnAnOtherwiseGoodLineIsARejectionWithoutAnyKeyMaterial() {
         String tampered = key.apiKey().substring(0, key.apiKey().length() - 1) + "#";

@@ -125,7 +125,7 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
             request = request.withTimestampIfMissing(record.timestamp());
             record = record.withValue(record.value().withLog(request));
         }
-        bounds.check(record.timestamp(), request.units(), context.currentSystemTimeMs());
+        bounds.check(request, record.timestamp(), context.currentSystemTimeMs());
         if (request.requestId() == null) {
             context.forward(record);
             return;

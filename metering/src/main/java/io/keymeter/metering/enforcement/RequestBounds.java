@@ -16,6 +16,10 @@ import java.time.Instant;
  * without bound), and no request waiting for a late key-state update any more.</li>
  * <li>Units outside ingest's 1 to {@link RequestLog#MAX_UNITS}: fewer would take usage off a bill, more could
  * overflow a day's total.</li>
+ * <li>A requestId empty or longer than {@link RequestLog#MAX_REQUEST_ID_CHARS} (an empty one would make every such
+ * request a resend of the first; a long one sits in the dedupe store for the whole window), or an operation, itemId
+ * or referrer longer than {@link RequestLog#MAX_TEXT_CHARS}. A request without a requestId is not deduplicated,
+ * and passes.</li>
  * </ul>
  * Such a request is failed, so Kafka Streams routes it to the dead-letter topic with this class's reason, and counts
  * it. A line ingest accepted always passes: metering reads it later than ingest did.
@@ -34,12 +38,30 @@ public final class RequestBounds {
     }
 
     /**
-     * @param timestamp the request's event time
-     * @param units     the request's units
+     * @param request   the request
+     * @param timestamp its event time
      * @param now       this instance's clock
      * @throws IllegalArgumentException when the request is out of bounds, saying why
      */
-    public void check(long timestamp, long units, long now) {
+    public void check(RequestLog request, long timestamp, long now) {
+        check(timestamp, request.units(), now);
+        if (request.requestId() != null && !RequestLog.requestIdInBounds(request.requestId())) {
+            throw new IllegalArgumentException("request requestId of " + request.requestId().length()
+                    + " characters outside 1 to " + RequestLog.MAX_REQUEST_ID_CHARS);
+        }
+        text("operation", request.operation());
+        text("itemId", request.itemId());
+        text("referrer", request.referrer());
+    }
+
+    private static void text(String field, String value) {
+        if (!RequestLog.textInBounds(value)) {
+            throw new IllegalArgumentException("request " + field + " of " + value.length()
+                    + " characters longer than " + RequestLog.MAX_TEXT_CHARS);
+        }
+    }
+
+    void check(long timestamp, long units, long now) {
         if (timestamp > now + maxAheadMs) {
             throw new IllegalArgumentException("request stamped " + Instant.ofEpochMilli(timestamp)
                     + " is more than " + DurationText.of(maxFutureSkew) + " (keymeter.ingest.max-future-skew) and "
