@@ -542,7 +542,7 @@ class MeteringTopologyTest {
         assertThat(droppedRecords()).isEqualTo(1.0); // the request on the dead-letter topic
     }
 
-    /** Texts ingest would refuse, produced to the topic directly: on the dead-letter topic, the longest allowed billed. */
+    /** Texts ingest would refuse, produced directly: on the dead-letter topic; the longest allowed is billed. */
     @Test
     void aRequestWithTextsLongerThanIngestTakesGoesToTheDeadLetters() {
         TestKey key = publish(TestKey.create(ACME, "cred-20", 1), KeyStatus.ACTIVE, T0);
@@ -596,8 +596,9 @@ class MeteringTopologyTest {
                 .filter(event -> event.getLevel().isGreaterOrEqual(Level.WARN)).toList();
         assertThat(warnings).extracting(ILoggingEvent::getThrowableProxy).containsOnlyNulls();
         assertThat(warnings).extracting(ILoggingEvent::getFormattedMessage).first().asString()
-                .startsWith("Record keymeter.requests-0@0 (task 0_0, processor dedupe-requests) sent to keymeter.dead-letters: "
-                        + "java.lang.IllegalArgumentException: request units -1000 outside 1 to 2147483647.");
+                .startsWith("Record keymeter.requests-0@0 (task 0_0, processor dedupe-requests) sent to "
+                        + "keymeter.dead-letters: java.lang.IllegalArgumentException: request units -1000 outside 1 "
+                        + "to 2147483647.");
 
         assertThat(deadLetters.readRecordsToList()).extracting(dead -> new String(
                         dead.headers().lastHeader("__streams.errors.message").value(), StandardCharsets.UTF_8))

@@ -134,9 +134,8 @@ class MeteringIntegrationTest {
         assertThat(logged.list).filteredOn(event -> event.getLoggerName().startsWith("org.apache.kafka.streams"))
                 .filteredOn(event -> event.getThrowableProxy() != null)
                 .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
-        StreamsApp metering = streamsApps.stream().filter(app -> app.name().equals("metering")).findFirst().orElseThrow();
         // still running (a poison record must not kill it; ERROR is final), allowing for a rebalance in progress
-        await().atMost(Duration.ofSeconds(30)).until(() -> metering.state() == KafkaStreams.State.RUNNING);
+        awaitMeteringRunning();
     }
 
     /**
@@ -159,22 +158,28 @@ class MeteringIntegrationTest {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
             List<Map<String, String>> dead = TopicReader.readRaw(SharedKafka.bootstrapServers(), Topics.DEAD_LETTERS)
                     .stream().map(MeteringIntegrationTest::headers)
-                    .filter(headers -> String.valueOf(sent.partition()).equals(headers.get("__streams.errors.partition"))
-                            && String.valueOf(sent.offset()).equals(headers.get("__streams.errors.offset"))
-                            && Topics.REQUESTS.name().equals(headers.get("__streams.errors.topic")))
+                    .filter(headers -> Topics.REQUESTS.name().equals(headers.get("__streams.errors.topic"))
+                            && String.valueOf(sent.partition()).equals(headers.get("__streams.errors.partition"))
+                            && String.valueOf(sent.offset()).equals(headers.get("__streams.errors.offset")))
                     .toList();
             assertThat(dead).hasSize(1);
             assertThat(dead.get(0).get("keymeter.errors.omitted")).startsWith("value (1048000 bytes): too large");
             assertThat(dead.get(0).get("__streams.errors.message")).contains("cannot read RequestLog");
         });
-        StreamsApp metering = streamsApps.stream().filter(app -> app.name().equals("metering")).findFirst().orElseThrow();
+        awaitMeteringRunning();
+    }
+
+    private void awaitMeteringRunning() {
+        StreamsApp metering = streamsApps.stream().filter(app -> app.name().equals("metering")).findFirst()
+                .orElseThrow();
         await().atMost(Duration.ofSeconds(30)).until(() -> metering.state() == KafkaStreams.State.RUNNING);
     }
 
     private static Map<String, String> headers(ConsumerRecord<byte[], byte[]> record) {
         Map<String, String> headers = new HashMap<>();
         for (Header header : record.headers()) {
-            headers.put(header.key(), header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8));
+            headers.put(header.key(),
+                    header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8));
         }
         return headers;
     }

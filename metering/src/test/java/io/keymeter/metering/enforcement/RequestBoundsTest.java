@@ -73,7 +73,8 @@ class RequestBoundsTest {
     @Test
     void theWholeRequestIsCheckedForTimeAndUnitsToo() {
         RequestLog negative = new RequestLog("r", "k", "h", "basemaps", "op", -1, null, null, null);
-        assertThatThrownBy(() -> bounds.check(negative, NOW, NOW)).hasMessage("request units -1 outside 1 to 2147483647");
+        assertThatThrownBy(() -> bounds.check(negative, NOW, NOW))
+                .hasMessage("request units -1 outside 1 to 2147483647");
         assertThatThrownBy(() -> bounds.check(request("r", null), NOW + Duration.ofDays(1).toMillis(), NOW))
                 .hasMessageStartingWith("request stamped 2026-12-03T01:00:00Z is more than PT5M");
     }

@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
  * timestamp and headers, plus KIP-1034's headers saying why), but never one too large to send. Kafka's handlers
  * also log every such record with its whole stack trace (about 180 lines), so a gateway with a broken clock would
  * flood the log; this one logs a line without it, then at most one line per {@link DeadLetterLog#INTERVAL} per
- * task, saying how many it left out. Kafka's {@code dropped-records} metric counts every one; the stack trace
- * travels on the dead letter (and in the log at DEBUG).
+ * task and kind (Kafka Streams makes a reading and a processing handler for each task), saying how many it left
+ * out. Kafka's {@code dropped-records} metric counts every one; the stack trace travels on the dead letter (and in
+ * the log at DEBUG).
  */
 public class DeadLetterHandler implements ProcessingExceptionHandler, DeserializationExceptionHandler {
 
@@ -82,7 +83,7 @@ public class DeadLetterHandler implements ProcessingExceptionHandler, Deserializ
                 + context.taskId() + ", processor " + context.processorNodeId() + ") sent to "
                 + (deadLetterTopic == null ? "no dead-letter topic" : deadLetterTopic) + ": "
                 + exception.getClass().getName() + ": " + message + ". Its stack trace is in the "
-                + DeadLetterRecord.STACKTRACE + " header; at most one such line per " + DeadLetterLog.INTERVAL.toSeconds()
-                + " s per task, dropped-records counts them all";
+                + DeadLetterRecord.STACKTRACE + " header; at most one such line per "
+                + DeadLetterLog.INTERVAL.toSeconds() + " s per task, dropped-records counts them all";
     }
 }

@@ -9,7 +9,7 @@ import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
 
@@ -34,6 +34,8 @@ final class DeadLetterRecord {
     static final int DEFAULT_MAX_REQUEST_SIZE = 1024 * 1024;
     /** Room for what Kafka adds around key, value and headers: batch header, record framing, varints. */
     static final int FRAMING_BYTES = 1024;
+    /** The six header names, partition and offset, and the note on what was left out (about 250 bytes), rounded up. */
+    static final int NOTES_BYTES = 512;
     /** What is kept of the stack trace and the message when the letter is too large. */
     static final int SHRUNK_TEXT_CHARS = 4096;
 
@@ -58,24 +60,26 @@ final class DeadLetterRecord {
         context.headers().forEach(source::add);
         String message = exception.getMessage();
         String trace = stackTrace(exception);
+        // what no step below shortens: the exception's name, the topic twice (its header, the note), NOTES_BYTES
+        long fixed = NOTES_BYTES + 3L * (exception.getClass().getName().length() + 2L * context.topic().length());
         List<String> omitted = new ArrayList<>();
-        if (size(key, value, source, message, trace, context) > budget && value != null) {
+        if (size(key, value, source, message, trace, fixed) > budget && value != null) {
             omitted.add("value (" + value.length + " bytes)");
             value = null;
         }
-        if (size(key, value, source, message, trace, context) > budget) {
+        if (size(key, value, source, message, trace, fixed) > budget) {
             omitted.add("most of the stack trace and message");
             message = shrink(message);
             trace = shrink(trace);
         }
-        if (size(key, value, source, message, trace, context) > budget) {
+        if (size(key, value, source, message, trace, fixed) > budget) {
             omitted.add("key (" + (key == null ? 0 : key.length) + " bytes) and " + source.size() + " source headers");
             key = null;
             source = List.of();
         }
         ProducerRecord<byte[], byte[]> letter = new ProducerRecord<>(topic, null, context.timestamp(), key, value);
         source.forEach(letter.headers()::add);
-        why(exception, message, trace, context).forEach(letter.headers()::add);
+        addWhy(letter.headers(), exception, message, trace, context);
         if (!omitted.isEmpty()) {
             letter.headers().add(OMITTED, utf8(String.join(", ", omitted) + ": too large for a dead letter within "
                     + "max.request.size " + maxRequestSize + "; the record is on " + context.topic() + " partition "
@@ -84,20 +88,23 @@ final class DeadLetterRecord {
         return letter;
     }
 
-    private static List<Header> why(Exception exception, String message, String trace, ErrorHandlerContext context) {
-        return List.of(new RecordHeader(EXCEPTION, utf8(exception.getClass().getName())),
-                new RecordHeader(MESSAGE, utf8(message)),
-                new RecordHeader(STACKTRACE, utf8(trace)),
-                new RecordHeader(TOPIC, utf8(context.topic())),
-                new RecordHeader(PARTITION, utf8(String.valueOf(context.partition()))),
-                new RecordHeader(OFFSET, utf8(String.valueOf(context.offset()))));
+    private static void addWhy(Headers headers, Exception exception, String message, String trace,
+                               ErrorHandlerContext context) {
+        headers.add(EXCEPTION, utf8(exception.getClass().getName()))
+                .add(MESSAGE, utf8(message))
+                .add(STACKTRACE, utf8(trace))
+                .add(TOPIC, utf8(context.topic()))
+                .add(PARTITION, utf8(String.valueOf(context.partition())))
+                .add(OFFSET, utf8(String.valueOf(context.offset())));
     }
 
-    /** An upper bound of the letter's bytes before framing; strings count 3 bytes a char (UTF-8's most, in the BMP). */
+    /**
+     * An upper bound of the letter's bytes before framing: strings count 3 bytes a char (UTF-8's most in the BMP; a
+     * surrogate pair is 4 bytes for 2 chars); {@code fixed} is what every letter of this failure carries.
+     */
     private static long size(byte[] key, byte[] value, List<Header> source, String message, String trace,
-                             ErrorHandlerContext context) {
-        long bytes = length(key) + length(value) + 3L * (length(message) + length(trace) + context.topic().length())
-                + 256; // the other header names and values, the omitted note
+                             long fixed) {
+        long bytes = fixed + length(key) + length(value) + 3L * (length(message) + length(trace));
         for (Header header : source) {
             bytes += 3L * header.key().length() + length(header.value()) + 16;
         }
