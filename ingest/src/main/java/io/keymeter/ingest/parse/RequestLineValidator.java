@@ -22,9 +22,6 @@ public final class RequestLineValidator {
     /** Record key of malformed-key rejections: there is no keyId to key them by. Not a valid keyId shape. */
     public static final String MALFORMED_KEY_ID = "malformed";
 
-    static final int MAX_REQUEST_ID = RequestLog.MAX_REQUEST_ID_CHARS;
-    static final int MAX_TEXT = RequestLog.MAX_TEXT_CHARS;
-
     private final Clock clock;
     private final Duration maxAge;
     private final Duration maxFutureSkew;
@@ -43,7 +40,7 @@ public final class RequestLineValidator {
             return invalid("requestId", "is required");
         }
         if (!RequestLog.requestIdInBounds(line.requestId())) {
-            return invalid("requestId", "must be 1-" + MAX_REQUEST_ID + " characters");
+            return invalid("requestId", "must be 1-" + RequestLog.MAX_REQUEST_ID_CHARS + " characters");
         }
         if (line.apiKey() == null || line.apiKey().isEmpty()) {
             return invalid("apiKey", "is required");
@@ -61,7 +58,7 @@ public final class RequestLineValidator {
         for (String[] text : new String[][] {{"operation", line.operation()}, {"itemId", line.itemId()},
                 {"referrer", line.referrer()}}) {
             if (!RequestLog.textInBounds(text[1])) {
-                return invalid(text[0], "must be at most " + MAX_TEXT + " characters");
+                return invalid(text[0], "must be at most " + RequestLog.MAX_TEXT_CHARS + " characters");
             }
         }
         if (line.timestamp() == null) {
