@@ -1,5 +1,6 @@
 package io.keymeter.platform.streams;
 
+import static io.keymeter.platform.streams.FailedRecord.header;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Logger;
@@ -14,15 +15,10 @@ import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.SerializationException;
-import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.header.Headers;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
-import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import org.apache.kafka.streams.errors.ProcessingExceptionHandler;
 import org.apache.kafka.streams.errors.internals.ExceptionHandlerUtils;
-import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.processor.api.Record;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -54,7 +50,7 @@ class DeadLetterHandlerTest {
     /** Kafka's own builder is internal API: this test is what notices if its records change in an upgrade. */
     @Test
     void aFailedRecordBecomesTheDeadLetterKafkasOwnHandlersWouldSend() {
-        Context context = new Context(7, 42);
+        FailedRecord context = FailedRecord.at(7, 42);
         IllegalArgumentException failure = new IllegalArgumentException("request units -1000 outside 1 to 2147483647");
 
         ProcessingExceptionHandler.Response processing = handler.handleError(context,
@@ -76,7 +72,7 @@ class DeadLetterHandlerTest {
     @Test
     void eachFailureIsLoggedWithoutItsStackTraceAndAFloodOnlyOnce() {
         for (int offset = 0; offset < 1000; offset++) {
-            handler.handleError(new Context(3, offset), new Record<>("key", "value", 0L),
+            handler.handleError(FailedRecord.at(3, offset), new Record<>("key", "value", 0L),
                     new IllegalStateException("x".repeat(5000)));
         }
 
@@ -93,7 +89,7 @@ class DeadLetterHandlerTest {
     @Test
     void withoutADeadLetterTopicTheRecordIsOnlyCountedAndLogged() {
         handler.configure(Map.of());
-        ProcessingExceptionHandler.Response response = handler.handleError(new Context(0, 0),
+        ProcessingExceptionHandler.Response response = handler.handleError(FailedRecord.at(0, 0),
                 new Record<>("key", "value", 0L), new IllegalStateException("broken"));
 
         assertThat(response.result()).isEqualTo(ProcessingExceptionHandler.Result.RESUME);
@@ -116,49 +112,5 @@ class DeadLetterHandlerTest {
                 .map(header -> header.key() + "=" + (header.value() == null ? null
                         : new String(header.value(), StandardCharsets.UTF_8)))
                 .toList();
-    }
-
-    private static String header(ProducerRecord<byte[], byte[]> record, String key) {
-        Header header = record.headers().lastHeader(key);
-        return new String(header.value(), StandardCharsets.UTF_8);
-    }
-
-    /** A failed record on partition {@code partition} of the request log, as Kafka Streams describes it. */
-    private record Context(int partition, long offset) implements ErrorHandlerContext {
-        @Override
-        public String topic() {
-            return "keymeter.requests";
-        }
-
-        @Override
-        public Headers headers() {
-            return new RecordHeaders().add("traceparent", "00-abc-def-01".getBytes(StandardCharsets.UTF_8))
-                    .add("empty", null);
-        }
-
-        @Override
-        public String processorNodeId() {
-            return "dedupe";
-        }
-
-        @Override
-        public TaskId taskId() {
-            return new TaskId(1, partition);
-        }
-
-        @Override
-        public long timestamp() {
-            return 1_764_644_400_000L;
-        }
-
-        @Override
-        public byte[] sourceRawKey() {
-            return "key-1".getBytes(StandardCharsets.UTF_8);
-        }
-
-        @Override
-        public byte[] sourceRawValue() {
-            return "{\"units\":-1000}".getBytes(StandardCharsets.UTF_8);
-        }
     }
 }

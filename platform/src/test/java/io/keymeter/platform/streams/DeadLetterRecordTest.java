@@ -1,5 +1,6 @@
 package io.keymeter.platform.streams;
 
+import static io.keymeter.platform.streams.FailedRecord.header;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
@@ -9,8 +10,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.streams.errors.ErrorHandlerContext;
-import org.apache.kafka.streams.processor.TaskId;
 import org.junit.jupiter.api.Test;
 
 /** Dead letters stay within the producer's size limit (the broker test: {@code MeteringIntegrationTest}). */
@@ -20,7 +19,7 @@ class DeadLetterRecordTest {
 
     @Test
     void aRecordNearTheSizeLimitLeavesItsValueOnItsTopicAndSaysWhere() {
-        Failed failed = new Failed(bytes(10), bytes(1_048_000), new RecordHeaders());
+        FailedRecord failed = new FailedRecord(4, 9, bytes(10), bytes(1_048_000), new RecordHeaders());
         ProducerRecord<byte[], byte[]> letter = DeadLetterRecord.of("dead", failed, new IllegalStateException("bad"),
                 LIMIT);
 
@@ -35,7 +34,7 @@ class DeadLetterRecordTest {
 
     @Test
     void aLetterThatFitsIsWholeAndCarriesNoNote() {
-        Failed failed = new Failed(bytes(10), bytes(1_000_000), new RecordHeaders());
+        FailedRecord failed = new FailedRecord(4, 9, bytes(10), bytes(1_000_000), new RecordHeaders());
         ProducerRecord<byte[], byte[]> letter = DeadLetterRecord.of("dead", failed, new IllegalStateException("bad"),
                 LIMIT);
 
@@ -50,7 +49,7 @@ class DeadLetterRecordTest {
         assertThat(DeadLetterRecord.maxRequestSize(Map.of("max.request.size", 50_000,
                 "producer.max.request.size", 20_000))).isEqualTo(20_000);
 
-        Failed failed = new Failed(bytes(10), bytes(19_500), new RecordHeaders());
+        FailedRecord failed = new FailedRecord(4, 9, bytes(10), bytes(19_500), new RecordHeaders());
         assertThat(DeadLetterRecord.of("dead", failed, new IllegalStateException("bad"), 20_000).value()).isNull();
         assertThat(DeadLetterRecord.of("dead", failed, new IllegalStateException("bad"), 50_000).value())
                 .hasSize(19_500);
@@ -59,7 +58,7 @@ class DeadLetterRecordTest {
     @Test
     void aHugeMessageKeyAndHeadersAreCutTooUntilTheLetterFits() {
         Headers source = new RecordHeaders().add("big", bytes(400_000)).add("small", bytes(10));
-        Failed failed = new Failed(bytes(700_000), bytes(500), source);
+        FailedRecord failed = new FailedRecord(4, 9, bytes(700_000), bytes(500), source);
         ProducerRecord<byte[], byte[]> letter = DeadLetterRecord.of("dead", failed,
                 new IllegalArgumentException("m".repeat(200_000)), LIMIT);
 
@@ -68,8 +67,8 @@ class DeadLetterRecordTest {
         assertThat(header(letter, DeadLetterRecord.MESSAGE))
                 .hasSize(DeadLetterRecord.SHRUNK_TEXT_CHARS + "… (195904 more chars)".length());
         assertThat(letter.headers().lastHeader("big")).isNull();
-        assertThat(header(letter, DeadLetterRecord.OMITTED)).startsWith("value (500 bytes), most of the stack trace "
-                + "and message, key (700000 bytes) and 2 source headers: too large");
+        assertThat(header(letter, DeadLetterRecord.OMITTED)).startsWith("value (500 bytes), most of the "
+                + "stack trace and message, key (700000 bytes) and 2 source headers: too large");
         assertThat(header(letter, DeadLetterRecord.OFFSET)).isEqualTo("9");
         assertThat(bytesOf(letter)).isLessThanOrEqualTo(LIMIT - DeadLetterRecord.FRAMING_BYTES);
     }
@@ -84,46 +83,9 @@ class DeadLetterRecordTest {
         return bytes;
     }
 
-    private static String header(ProducerRecord<byte[], byte[]> letter, String key) {
-        return new String(letter.headers().lastHeader(key).value(), StandardCharsets.UTF_8);
-    }
-
     private static byte[] bytes(int n) {
         byte[] bytes = new byte[n];
         Arrays.fill(bytes, (byte) 'x');
         return bytes;
-    }
-
-    private record Failed(byte[] sourceRawKey, byte[] sourceRawValue, Headers headers)
-            implements ErrorHandlerContext {
-        @Override
-        public String topic() {
-            return "keymeter.requests";
-        }
-
-        @Override
-        public int partition() {
-            return 4;
-        }
-
-        @Override
-        public long offset() {
-            return 9;
-        }
-
-        @Override
-        public String processorNodeId() {
-            return "requests-source";
-        }
-
-        @Override
-        public TaskId taskId() {
-            return new TaskId(0, 4);
-        }
-
-        @Override
-        public long timestamp() {
-            return 0;
-        }
     }
 }
