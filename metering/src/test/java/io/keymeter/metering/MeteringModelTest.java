@@ -9,7 +9,6 @@ import io.keymeter.events.RejectionReason;
 import io.keymeter.events.RequestLog;
 import io.keymeter.events.SecurityAlert;
 import io.keymeter.events.ServiceCatalog;
-import io.keymeter.events.Topics;
 import io.keymeter.events.UsageDaily;
 import io.keymeter.metering.enforcement.KeyValidator;
 import io.keymeter.metering.enforcement.OutcomeCounters;
@@ -32,10 +31,8 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -522,15 +519,12 @@ class MeteringModelTest {
     private static final class Run {
         final TopologyTestDriver driver;
         final MeteringTopics topics;
-        final TestOutputTopic<byte[], byte[]> deadLetters;
         final boolean live;
         Instant clock;
 
         Run(TopologyTestDriver driver, Instant clock, boolean live) {
             this.driver = driver;
             this.topics = new MeteringTopics(driver);
-            this.deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS, new ByteArrayDeserializer(),
-                    new ByteArrayDeserializer());
             this.clock = clock;
             this.live = live;
         }
@@ -560,7 +554,7 @@ class MeteringModelTest {
         }
 
         long deadLetters() {
-            return deadLetters.readRecordsToList().size();
+            return topics.deadLetters.readRecordsToList().size();
         }
 
         private void pipe(Object next) {

@@ -6,8 +6,11 @@ import io.keymeter.events.RequestLog;
 import io.keymeter.events.SecurityAlert;
 import io.keymeter.events.Topics;
 import io.keymeter.events.UsageDaily;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
@@ -20,6 +23,7 @@ final class MeteringTopics {
     final TestOutputTopic<String, UsageDaily> usage;
     final TestOutputTopic<String, Rejection> rejections;
     final TestOutputTopic<String, SecurityAlert> alerts;
+    final TestOutputTopic<byte[], byte[]> deadLetters;
 
     MeteringTopics(TopologyTestDriver driver) {
         requests = driver.createInputTopic(Topics.REQUESTS.name(), Topics.REQUESTS.keySerde().serializer(),
@@ -32,6 +36,16 @@ final class MeteringTopics {
                 Topics.REJECTIONS.valueSerde().deserializer());
         alerts = driver.createOutputTopic(Topics.SECURITY_ALERTS.name(),
                 Topics.SECURITY_ALERTS.keySerde().deserializer(), Topics.SECURITY_ALERTS.valueSerde().deserializer());
+        deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer());
+    }
+
+    /** Why each record sent to the dead-letter topic since the last read failed: its exception's message. */
+    List<String> deadLetterReasons() {
+        return deadLetters.readRecordsToList().stream()
+                .map(dead -> new String(dead.headers().lastHeader("__streams.errors.message").value(),
+                        StandardCharsets.UTF_8))
+                .toList();
     }
 
     /** The latest total of every usage key published since the last read. */

@@ -33,7 +33,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
@@ -489,13 +488,11 @@ class MeteringTopologyTest {
     @Test
     void aRecordThatFailsProcessingGoesToTheDeadLetterTopicAndProcessingContinues() {
         TestKey key = publish(TestKey.create(ACME, "cred-17", 1), KeyStatus.ACTIVE, T0);
-        TestOutputTopic<byte[], byte[]> deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS,
-                new ByteArrayDeserializer(), new ByteArrayDeserializer());
         requests.pipeInput(key.keyId(), null, T0.plusSeconds(1));
         send(key.request("after-poison", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(2)));
         flush(T0.plusSeconds(2));
 
-        List<TestRecord<byte[], byte[]>> dead = deadLetters.readRecordsToList();
+        List<TestRecord<byte[], byte[]>> dead = topics.deadLetters.readRecordsToList();
         assertThat(dead).hasSize(1);
         assertThat(new String(dead.get(0).key(), StandardCharsets.UTF_8)).isEqualTo(key.keyId());
         Map<String, String> headers = new LinkedHashMap<>();
@@ -519,8 +516,6 @@ class MeteringTopologyTest {
     @Test
     void aRequestStampedFarAheadOfTheClockGoesToTheDeadLettersAndResendsStillCountOnce() {
         TestKey key = publish(TestKey.create(ACME, "cred-18", 1), KeyStatus.ACTIVE, T0);
-        TestOutputTopic<byte[], byte[]> deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS,
-                new ByteArrayDeserializer(), new ByteArrayDeserializer());
         RequestLog seen = key.request("seen-before", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(1));
         send(seen);
         Instant decadesAhead = Instant.parse("2100-01-01T00:00:00Z");
@@ -531,12 +526,8 @@ class MeteringTopologyTest {
         requests.pipeInput(key.keyId(), key.request("at-the-edge", KeyFixtures.BASEMAPS, 1, edge), edge);
         flush(edge);
 
-        List<TestRecord<byte[], byte[]>> dead = deadLetters.readRecordsToList();
-        assertThat(dead).hasSize(1);
-        String reason = new String(dead.get(0).headers().lastHeader("__streams.errors.message").value(),
-                StandardCharsets.UTF_8);
-        assertThat(reason).isEqualTo("request stamped 2100-01-01T00:00:00Z is more than PT5M "
-                + "(keymeter.ingest.max-future-skew) and PT1M ahead of this instance's clock, 2026-11-01T10:00:01Z");
+        assertThat(topics.deadLetterReasons()).containsExactly("request stamped 2100-01-01T00:00:00Z is more than "
+                + "PT5M (keymeter.ingest.max-future-skew) and PT1M ahead of this instance's clock, 2026-11-01T10:00:01Z");
         assertThat(basemapsRequestsOnNov1("cred-18")).as("seen-before once, at-the-edge").isEqualTo(2);
         assertThat(outcomeCount(MeteringTopology.DUPLICATE)).isEqualTo(1);
         assertThat(droppedRecords()).isEqualTo(1.0); // the request on the dead-letter topic
@@ -546,8 +537,6 @@ class MeteringTopologyTest {
     @Test
     void aRequestWithTextsLongerThanIngestTakesGoesToTheDeadLetters() {
         TestKey key = publish(TestKey.create(ACME, "cred-20", 1), KeyStatus.ACTIVE, T0);
-        TestOutputTopic<byte[], byte[]> deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS,
-                new ByteArrayDeserializer(), new ByteArrayDeserializer());
         RequestLog fine = key.request("r".repeat(RequestLog.MAX_REQUEST_ID_CHARS), KeyFixtures.BASEMAPS, 1,
                 T0.plusSeconds(1));
         RequestLog empty = key.request("", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(2));
@@ -560,12 +549,10 @@ class MeteringTopologyTest {
         send(fine, empty, empty, longId, longReferrer);
         flush(T0.plusSeconds(4));
 
-        assertThat(deadLetters.readRecordsToList()).extracting(dead -> new String(
-                        dead.headers().lastHeader("__streams.errors.message").value(), StandardCharsets.UTF_8))
-                .containsExactly("request requestId of 0 characters outside 1 to 128",
-                        "request requestId of 0 characters outside 1 to 128",
-                        "request requestId of 129 characters outside 1 to 128",
-                        "request referrer of 2068 characters longer than 2048");
+        assertThat(topics.deadLetterReasons()).containsExactly("request requestId of 0 characters outside 1 to 128",
+                "request requestId of 0 characters outside 1 to 128",
+                "request requestId of 129 characters outside 1 to 128",
+                "request referrer of 2068 characters longer than 2048");
         assertThat(basemapsRequestsOnNov1("cred-20")).isEqualTo(1);
         assertThat(droppedRecords()).isEqualTo(4.0);
     }
@@ -577,8 +564,6 @@ class MeteringTopologyTest {
     @Test
     void aRequestWithUnitsOutsideIngestsBoundsGoesToTheDeadLetters() {
         TestKey key = publish(TestKey.create(ACME, "cred-19", 1), KeyStatus.ACTIVE, T0);
-        TestOutputTopic<byte[], byte[]> deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS,
-                new ByteArrayDeserializer(), new ByteArrayDeserializer());
         Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         ListAppender<ILoggingEvent> logged = new ListAppender<>();
         logged.start();
@@ -600,11 +585,9 @@ class MeteringTopologyTest {
                         + "keymeter.dead-letters: java.lang.IllegalArgumentException: request units -1000 outside 1 "
                         + "to 2147483647.");
 
-        assertThat(deadLetters.readRecordsToList()).extracting(dead -> new String(
-                        dead.headers().lastHeader("__streams.errors.message").value(), StandardCharsets.UTF_8))
-                .containsExactly("request units -1000 outside 1 to 2147483647",
-                        "request units 0 outside 1 to 2147483647",
-                        "request units 9223372036854775807 outside 1 to 2147483647");
+        assertThat(topics.deadLetterReasons()).containsExactly("request units -1000 outside 1 to 2147483647",
+                "request units 0 outside 1 to 2147483647",
+                "request units 9223372036854775807 outside 1 to 2147483647");
         assertThat(latestUsage().get(UsageDaily.key(ACME, "cred-19", "basemaps", LocalDate.of(2026, 11, 1))))
                 .isEqualTo(new UsageDaily(ACME, "cred-19", "basemaps", LocalDate.of(2026, 11, 1), 1, 7));
         assertThat(droppedRecords()).isEqualTo(3.0);
