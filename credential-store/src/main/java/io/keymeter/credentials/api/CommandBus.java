@@ -3,6 +3,7 @@ package io.keymeter.credentials.api;
 import io.keymeter.credentials.lifecycle.CommandReply;
 import io.keymeter.credentials.lifecycle.CredentialCommand;
 import io.keymeter.credentials.lifecycle.CredentialTopics;
+import io.keymeter.platform.kafka.AllPartitions;
 import io.keymeter.platform.kafka.KafkaClients;
 import io.keymeter.platform.kafka.KafkaTopics;
 import io.keymeter.platform.web.ApiProblem;
@@ -55,6 +56,7 @@ class CommandBus implements SmartLifecycle {
     private volatile KafkaConsumer<String, CommandReply> consumer;
     private volatile Thread poller;
     private volatile boolean running;
+    private final AllPartitions replyPartitions = new AllPartitions(CredentialTopics.REPLIES.name());
 
     /** Depends on {@link KafkaTopics}: the replies topic must exist before it is assigned. */
     CommandBus(KafkaClients clients, KafkaTopics topics, Clock clock) {
@@ -110,11 +112,10 @@ class CommandBus implements SmartLifecycle {
         consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         consumerConfig.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
+        AllPartitions.configure(consumerConfig);
         consumer = new KafkaConsumer<>(consumerConfig, CredentialTopics.REPLIES.keySerde().deserializer(),
                 CredentialTopics.REPLIES.valueSerde().deserializer());
-        List<TopicPartition> partitions = consumer.partitionsFor(CredentialTopics.REPLIES.name(), Duration.ofSeconds(30))
-                .stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-        consumer.assign(partitions);
+        List<TopicPartition> partitions = replyPartitions.assign(consumer, Duration.ofSeconds(30));
         consumer.seekToEnd(partitions);
         // resolve the positions now: a reply to a command sent after start() returns is never skipped
         partitions.forEach(consumer::position);
@@ -143,6 +144,8 @@ class CommandBus implements SmartLifecycle {
                         waiting.complete(record.value());
                     }
                 }
+                // replies keyed to a partition added later are sent there: without this, every call would time out
+                replyPartitions.follow(consumer);
             }
         } catch (WakeupException e) {
             // stopping

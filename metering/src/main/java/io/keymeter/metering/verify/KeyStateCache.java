@@ -2,6 +2,7 @@ package io.keymeter.metering.verify;
 
 import io.keymeter.events.ApiKeyState;
 import io.keymeter.events.Topics;
+import io.keymeter.platform.kafka.AllPartitions;
 import io.keymeter.platform.kafka.KafkaClients;
 import java.time.Duration;
 import java.util.List;
@@ -22,9 +23,9 @@ import org.springframework.stereotype.Component;
 
 /**
  * The latest state of every API key, held in memory: one consumer assigned to all partitions of
- * {@code keymeter.api-keys} (no group, read_committed) tails the topic into a map. Every instance therefore answers
- * for every key, and {@code /v1/verify} never makes a network call. Invalidation reaches it as soon as the
- * credential store's write is committed.
+ * {@code keymeter.api-keys}, including partitions added later (no group, read_committed), tails the topic into a
+ * map. Every instance therefore answers for every key, and {@code /v1/verify} never makes a network call.
+ * Invalidation reaches it as soon as the credential store's write is committed.
  */
 @Component
 public class KeyStateCache implements SmartLifecycle {
@@ -46,6 +47,7 @@ public class KeyStateCache implements SmartLifecycle {
         config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         config.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
         config.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        AllPartitions.configure(config);
         this.consumerConfig = config;
     }
 
@@ -94,15 +96,16 @@ public class KeyStateCache implements SmartLifecycle {
     }
 
     private void tail(KafkaConsumer<String, byte[]> c) {
-        List<TopicPartition> partitions = c.partitionsFor(Topics.API_KEYS.name(), Duration.ofSeconds(60)).stream()
-                .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-        c.assign(partitions);
+        AllPartitions all = new AllPartitions(Topics.API_KEYS.name());
+        List<TopicPartition> partitions = all.assign(c, Duration.ofSeconds(60));
         c.seekToBeginning(partitions);
         Map<TopicPartition, Long> startupEnd = c.endOffsets(partitions);
         while (running) {
             for (ConsumerRecord<String, byte[]> record : c.poll(Duration.ofMillis(500))) {
                 apply(record);
             }
+            // states of keys hashed to a partition added later are sent there: without this, never seen
+            all.follow(c);
             if (!caughtUp && startupEnd.entrySet().stream().allMatch(e -> c.position(e.getKey()) >= e.getValue())) {
                 caughtUp = true;
                 log.info("Verify cache caught up with {}: {} keys", Topics.API_KEYS.name(), keys.size());

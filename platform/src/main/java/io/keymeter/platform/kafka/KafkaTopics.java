@@ -74,7 +74,8 @@ public class KafkaTopics {
             if (Set.copyOf(counts.values()).size() > 1) {
                 throw new IllegalStateException("Topics " + group + " must have the same number of partitions "
                         + "(they are joined by keyId without a repartition step), but have " + counts
-                        + ". Recreate or expand them to one count.");
+                        + ". A topic's partition count is fixed once it holds records: adding partitions sends a "
+                        + "key to another partition than its earlier records (README, \"Partition counts are fixed\").");
             }
         }
     }

@@ -3,7 +3,9 @@ package io.keymeter.platform.streams;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.function.Supplier;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
@@ -15,7 +17,8 @@ import org.springframework.context.SmartLifecycle;
 
 /**
  * One Kafka Streams application of a role, started and stopped with the Spring context. Health reports it UP only
- * while it is RUNNING; its metrics are on {@code /actuator/prometheus}.
+ * while it is RUNNING; its metrics are on {@code /actuator/prometheus}. A failed stream thread is replaced, unless
+ * the failure is a changed partition count ({@link PartitionLayoutChange}): then the application shuts down.
  */
 public final class StreamsApp implements SmartLifecycle {
 
@@ -28,8 +31,17 @@ public final class StreamsApp implements SmartLifecycle {
     private volatile KafkaStreams streams;
     private KafkaStreamsMetrics metrics;
     private volatile ReplacedMemberRemover remover;
+    private volatile String stoppedBecause;
+    private final Supplier<Optional<String>> layoutCheck;
 
     StreamsApp(String name, Topology topology, Properties config, MeterRegistry meterRegistry) {
+        this(name, topology, config, meterRegistry, Optional::empty);
+    }
+
+    /** {@code layoutCheck} says why the topology must not start, if it must not ({@link InternalTopicLayout}). */
+    StreamsApp(String name, Topology topology, Properties config, MeterRegistry meterRegistry,
+               Supplier<Optional<String>> layoutCheck) {
+        this.layoutCheck = layoutCheck;
         this.name = name;
         this.topology = topology;
         this.config = config;
@@ -53,7 +65,10 @@ public final class StreamsApp implements SmartLifecycle {
 
     public KafkaStreams.State state() {
         KafkaStreams current = streams;
-        return current == null ? KafkaStreams.State.CREATED : current.state();
+        if (current == null) {
+            return stoppedBecause == null ? KafkaStreams.State.CREATED : KafkaStreams.State.ERROR;
+        }
+        return current.state();
     }
 
     /** The running Kafka Streams instance, for interactive queries. */
@@ -74,9 +89,19 @@ public final class StreamsApp implements SmartLifecycle {
         if (streams != null) {
             return;
         }
+        stoppedBecause = null;
+        Optional<String> mismatch = layoutCheck.get();
+        if (mismatch.isPresent()) {
+            stopFor(PartitionLayoutChange.notStarted(name, mismatch.get()));
+            return;
+        }
         KafkaStreams created = new KafkaStreams(topology, config);
         remover = ReplacedMemberRemover.of(config).orElse(null);
         created.setUncaughtExceptionHandler(e -> {
+            Optional<String> layoutChange = PartitionLayoutChange.in(e);
+            if (layoutChange.isPresent()) {
+                return stopFor(PartitionLayoutChange.reason(name, layoutChange.get()));
+            }
             log.error("Stream thread of {} failed; replacing it", name, e);
             if (remover != null) {
                 remover.removeWhenGone(Thread.currentThread());
@@ -90,6 +115,20 @@ public final class StreamsApp implements SmartLifecycle {
         }
         streams = created;
         created.start();
+    }
+
+    /** Shuts the application down until a restart; logged once, however many of its threads fail this way. */
+    private StreamThreadExceptionResponse stopFor(String reason) {
+        if (stoppedBecause == null) {
+            stoppedBecause = reason;
+            log.error(reason);
+        }
+        return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+    }
+
+    /** Why Keymeter shut this application down while it ran, when it did; empty otherwise. */
+    public Optional<String> stoppedBecause() {
+        return Optional.ofNullable(stoppedBecause);
     }
 
     @Override

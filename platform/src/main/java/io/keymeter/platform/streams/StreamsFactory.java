@@ -2,16 +2,30 @@ package io.keymeter.platform.streams;
 
 import io.keymeter.events.Topics;
 import io.keymeter.platform.config.KeymeterProperties;
+import io.keymeter.platform.kafka.AllPartitions;
 import io.keymeter.platform.kafka.KafkaClients;
 import io.keymeter.platform.kafka.KafkaTopics;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.TopologyDescription;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
 
@@ -27,6 +41,9 @@ public class StreamsFactory {
     static final long UNCOMMITTED_BYTES = 16L * 1024 * 1024;
     /** StreamsConfig's constant for it is deprecated: the setting goes away when 5.0 makes it the default. */
     static final String PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED = "processing.exception.handler.global.enabled";
+
+    private static final Logger log = LoggerFactory.getLogger(StreamsFactory.class);
+    private static final Duration LAYOUT_CHECK_TIMEOUT = Duration.ofSeconds(30);
 
     private final KafkaClients clients;
     private final KeymeterProperties properties;
@@ -46,7 +63,31 @@ public class StreamsFactory {
     }
 
     public StreamsApp create(String name, Topology topology, Map<String, Object> overrides) {
-        return new StreamsApp(name, topology, config(name, overrides), meterRegistry);
+        return new StreamsApp(name, topology, config(name, overrides), meterRegistry,
+                () -> layoutMismatch(name, topology));
+    }
+
+    /** Compares the topology's existing internal topics with its sources' partition counts, just before it starts. */
+    private Optional<String> layoutMismatch(String name, Topology topology) {
+        TopologyDescription description = topology.describe();
+        String applicationId = applicationId(name);
+        Set<String> sources = InternalTopicLayout.sourceTopics(description);
+        try (Admin admin = clients.newAdmin()) {
+            Set<String> names = admin.listTopics().names().get(LAYOUT_CHECK_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
+                    .stream().filter(t -> t.startsWith(applicationId + "-") || sources.contains(t))
+                    .collect(Collectors.toSet());
+            Map<String, Integer> partitions = admin.describeTopics(names).allTopicNames()
+                    .get(LAYOUT_CHECK_TIMEOUT.toSeconds(), TimeUnit.SECONDS).values().stream()
+                    .collect(Collectors.toMap(TopicDescription::name, d -> d.partitions().size()));
+            return InternalTopicLayout.mismatch(description, applicationId, partitions);
+        } catch (ExecutionException | TimeoutException e) {
+            // start-up has just created and checked the topics: Kafka Streams then checks what it can itself
+            log.warn("Could not compare the internal topics of {} with its sources: {}", applicationId, e.toString());
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
     }
 
     /** A topology's application id: its consumer group and the prefix of its internal topics. */
@@ -92,6 +133,13 @@ public class StreamsFactory {
         p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
         p.putAll(base);
         p.putAll(overrides);
+        if (!p.containsKey(CommonClientConfigs.METADATA_MAX_AGE_CONFIG)
+                && !p.containsKey(StreamsConfig.mainConsumerPrefix(CommonClientConfigs.METADATA_MAX_AGE_CONFIG))) {
+            // partitions added to a source topic stop the topology (PartitionLayoutChange) within seconds, not the
+            // default 5 min, and so before the producers, still on the old count, send a key state elsewhere
+            p.put(StreamsConfig.mainConsumerPrefix(CommonClientConfigs.METADATA_MAX_AGE_CONFIG),
+                    (int) AllPartitions.METADATA_MAX_AGE.toMillis());
+        }
         if (properties.streams().staticMembership() && !p.containsKey(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG)) {
             // kept in the final state dir: an override of it must not make two instances share one id
             p.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG,

@@ -6,7 +6,7 @@ import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.stereotype.Component;
 
-/** UP only while every Kafka Streams application of the enabled roles is RUNNING. */
+/** UP only while every Kafka Streams application of the enabled roles is RUNNING; says why one was shut down. */
 @Component("streams")
 public class StreamsHealthIndicator extends AbstractHealthIndicator {
 
@@ -22,6 +22,7 @@ public class StreamsHealthIndicator extends AbstractHealthIndicator {
         for (StreamsApp app : apps) {
             KafkaStreams.State state = app.state();
             builder.withDetail(app.name(), state.name());
+            app.stoppedBecause().ifPresent(reason -> builder.withDetail(app.name() + "StoppedBecause", reason));
             allRunning &= state == KafkaStreams.State.RUNNING;
         }
         if (allRunning) {

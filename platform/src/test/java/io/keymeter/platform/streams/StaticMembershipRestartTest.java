@@ -3,8 +3,8 @@ package io.keymeter.platform.streams;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.keymeter.kafka.EmbeddedKafkaBroker;
 import io.keymeter.platform.config.KeymeterProperties;
+import io.keymeter.platform.testing.OwnBroker;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.CommonClientConfigs;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -49,21 +48,18 @@ class StaticMembershipRestartTest {
 
     @TempDir
     static Path dir;
-    private static EmbeddedKafkaBroker broker;
-    private static Admin admin;
+    private static OwnBroker kafka;
 
     @BeforeAll
     static void start() throws Exception {
-        broker = new EmbeddedKafkaBroker(dir.resolve("kafka"), 0).start();
-        admin = Admin.create(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()));
-        admin.createTopics(List.of(new NewTopic("static-in", 2, (short) 1), new NewTopic("static-out", 2, (short) 1),
-                new NewTopic("static-fail-in", 2, (short) 1), new NewTopic("static-fail-out", 2, (short) 1))).all().get();
+        kafka = OwnBroker.start(dir, List.of(new NewTopic("static-in", 2, (short) 1),
+                new NewTopic("static-out", 2, (short) 1), new NewTopic("static-fail-in", 2, (short) 1),
+                new NewTopic("static-fail-out", 2, (short) 1)));
     }
 
     @AfterAll
     static void stop() {
-        admin.close();
-        broker.close();
+        kafka.close();
     }
 
     @Test
@@ -96,7 +92,7 @@ class StaticMembershipRestartTest {
         app.start();
         awaitRunning(app, Duration.ofSeconds(60));
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()),
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
                 new StringSerializer(), new StringSerializer())) {
             producer.send(new ProducerRecord<>("static-fail-in", "k", "boom")).get();
             // the thread dies on "boom" and is replaced by StreamThread-2, a new static member; without the removal,
@@ -118,7 +114,7 @@ class StaticMembershipRestartTest {
     private static List<String> readValues(String topic, String last) {
         List<String> values = new ArrayList<>();
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
                 ConsumerConfig.GROUP_ID_CONFIG, "reader-" + topic,
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), new StringDeserializer())) {
@@ -148,7 +144,7 @@ class StaticMembershipRestartTest {
         KeymeterProperties properties = new KeymeterProperties(null, dir.resolve("data"), null, null, null, null, null,
                 null, null, null, null);
         Map<String, Object> overrides = new HashMap<>();
-        overrides.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        overrides.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         overrides.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, SESSION_TIMEOUT_MS);
         return StreamsFactory.config(Map.of(), properties, name, overrides);
     }
@@ -165,6 +161,6 @@ class StaticMembershipRestartTest {
     }
 
     private static Collection<MemberDescription> members(String group) throws Exception {
-        return admin.describeConsumerGroups(List.of(group)).all().get().get(group).members();
+        return kafka.admin().describeConsumerGroups(List.of(group)).all().get().get(group).members();
     }
 }

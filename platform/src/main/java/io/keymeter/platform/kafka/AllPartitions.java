@@ -1,0 +1,86 @@
+package io.keymeter.platform.kafka;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps a consumer without a group assigned to every partition of one topic, including partitions added while it
+ * runs, which it reads from their beginning. A consumer that assigned the partitions once at start never reads a
+ * record sent to a partition added later: an invalidation or a reply routed there would be missed for good.
+ * Not thread-safe: the consumer's own polling thread calls it.
+ */
+public final class AllPartitions {
+
+    /**
+     * How stale the consumer's view of the topic may get ({@code metadata.max.age.ms}, Kafka's default 5 min): a
+     * partition added to the topic is read within about this long. One small metadata request each time.
+     */
+    public static final Duration METADATA_MAX_AGE = Duration.ofSeconds(5);
+
+    private static final Logger log = LoggerFactory.getLogger(AllPartitions.class);
+
+    private final String topic;
+    private final Set<TopicPartition> assigned = new LinkedHashSet<>();
+
+    public AllPartitions(String topic) {
+        this.topic = topic;
+    }
+
+    /** Sets a consumer's configuration so that partitions added to the topic show up within the max age above. */
+    public static void configure(Map<String, Object> consumerConfig) {
+        consumerConfig.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, (int) METADATA_MAX_AGE.toMillis());
+    }
+
+    /** Assigns every partition the topic has now and returns them; their positions are the caller's to set. */
+    public List<TopicPartition> assign(Consumer<?, ?> consumer, Duration timeout) {
+        assigned.clear();
+        assigned.addAll(partitionsOf(consumer, timeout));
+        consumer.assign(assigned);
+        return List.copyOf(assigned);
+    }
+
+    /**
+     * Assigns partitions added to the topic since, from their beginning, and returns them (usually none). Reads the
+     * consumer's cached metadata, so it costs nothing between refreshes; call it from the polling loop.
+     */
+    public List<TopicPartition> follow(Consumer<?, ?> consumer) {
+        List<TopicPartition> now;
+        try {
+            now = partitionsOf(consumer, Duration.ZERO);
+        } catch (TimeoutException e) {
+            return List.of(); // the topic is not in the cached metadata yet: nothing to compare with
+        }
+        List<TopicPartition> added = new ArrayList<>();
+        for (TopicPartition partition : now) {
+            if (!assigned.contains(partition)) {
+                added.add(partition);
+            }
+        }
+        if (!added.isEmpty()) {
+            assigned.addAll(added);
+            consumer.assign(assigned);
+            consumer.seekToBeginning(added);
+            log.warn("{} now has {} partitions; reading the {} added ones from their beginning", topic,
+                    assigned.size(), added.size());
+        }
+        return added;
+    }
+
+    private List<TopicPartition> partitionsOf(Consumer<?, ?> consumer, Duration timeout) {
+        return consumer.partitionsFor(topic, timeout).stream()
+                .map(p -> new TopicPartition(p.topic(), p.partition()))
+                .sorted(Comparator.comparingInt(TopicPartition::partition))
+                .toList();
+    }
+}
