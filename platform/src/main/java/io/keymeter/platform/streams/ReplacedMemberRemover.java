@@ -17,7 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Takes a failed stream thread's static member out of its group once the thread is gone.
+ * Takes a failed stream thread's static member out of its group once the thread is gone, and all of this
+ * instance's members once Keymeter has shut the application down.
  * <p>
  * Kafka Streams replaces a failed thread with one under a new index, so under a new {@code group.instance.id}
  * ({@code <id>-<index>}), while the failed thread leaves no group: a static member stays. Its partitions would then
@@ -28,6 +29,7 @@ final class ReplacedMemberRemover implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ReplacedMemberRemover.class);
     private static final Duration THREAD_EXIT_WAIT = Duration.ofSeconds(60);
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
 
     private final String groupId;
     private final String instanceId;
@@ -77,8 +79,41 @@ final class ReplacedMemberRemover implements AutoCloseable {
         });
     }
 
+    /**
+     * Takes every static member of this instance out of the group, once Keymeter has shut the application down
+     * ({@link TopicChange}). A static member that stayed would be handed its last assignment again on the restart,
+     * without a rebalance, and the error code in it (a missing source topic) would stop the application again.
+     */
+    void removeAllAfterShutdown() {
+        executor.execute(() -> {
+            try (Admin admin = Admin.create(adminConfig)) {
+                List<MemberToRemove> members = admin.describeConsumerGroups(List.of(groupId)).all()
+                        .get(30, TimeUnit.SECONDS).get(groupId).members().stream()
+                        .map(m -> m.groupInstanceId().orElse(""))
+                        .filter(id -> id.startsWith(instanceId + "-"))
+                        .map(MemberToRemove::new).toList();
+                if (!members.isEmpty()) {
+                    admin.removeMembersFromConsumerGroup(groupId, new RemoveMembersFromConsumerGroupOptions(members))
+                            .all().get(30, TimeUnit.SECONDS);
+                    log.info("Removed this instance's static members {} from group {}", members, groupId);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                log.warn("Could not remove this instance's static members from group {}: {}", groupId, e.toString());
+            }
+        });
+    }
+
+    /** Lets a removal already asked for finish (briefly): a stop right after a shutdown must not cut it off. */
     @Override
     public void close() {
+        executor.shutdown();
+        try {
+            executor.awaitTermination(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         executor.shutdownNow();
     }
 }

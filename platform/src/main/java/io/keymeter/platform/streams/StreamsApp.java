@@ -18,7 +18,7 @@ import org.springframework.context.SmartLifecycle;
 /**
  * One Kafka Streams application of a role, started and stopped with the Spring context. Health reports it UP only
  * while it is RUNNING; its metrics are on {@code /actuator/prometheus}. A failed stream thread is replaced, unless
- * the failure is a changed partition count ({@link PartitionLayoutChange}): then the application shuts down.
+ * a topic it reads changed under it ({@link TopicChange}): then the application shuts down.
  */
 public final class StreamsApp implements SmartLifecycle {
 
@@ -92,15 +92,15 @@ public final class StreamsApp implements SmartLifecycle {
         stoppedBecause = null;
         Optional<String> mismatch = layoutCheck.get();
         if (mismatch.isPresent()) {
-            stopFor(PartitionLayoutChange.notStarted(name, mismatch.get()));
+            stopFor(TopicChange.notStarted(name, mismatch.get()));
             return;
         }
         KafkaStreams created = new KafkaStreams(topology, config);
         remover = ReplacedMemberRemover.of(config).orElse(null);
         created.setUncaughtExceptionHandler(e -> {
-            Optional<String> layoutChange = PartitionLayoutChange.in(e);
-            if (layoutChange.isPresent()) {
-                return stopFor(PartitionLayoutChange.reason(name, layoutChange.get()));
+            Optional<String> topicChange = TopicChange.stopReason(name, e);
+            if (topicChange.isPresent()) {
+                return stopFor(topicChange.get());
             }
             log.error("Stream thread of {} failed; replacing it", name, e);
             if (remover != null) {
@@ -108,7 +108,12 @@ public final class StreamsApp implements SmartLifecycle {
             }
             return StreamThreadExceptionResponse.REPLACE_THREAD;
         });
-        created.setStateListener((now, before) -> log.info("Kafka Streams {}: {} -> {}", name, before, now));
+        created.setStateListener((now, before) -> {
+            log.info("Kafka Streams {}: {} -> {}", name, before, now);
+            if (now == KafkaStreams.State.ERROR && remover != null) {
+                remover.removeAllAfterShutdown();
+            }
+        });
         if (meterRegistry != null) {
             metrics = new KafkaStreamsMetrics(created);
             metrics.bindTo(meterRegistry);

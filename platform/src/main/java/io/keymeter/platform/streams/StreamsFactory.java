@@ -135,7 +135,7 @@ public class StreamsFactory {
         p.putAll(overrides);
         if (!p.containsKey(CommonClientConfigs.METADATA_MAX_AGE_CONFIG)
                 && !p.containsKey(StreamsConfig.mainConsumerPrefix(CommonClientConfigs.METADATA_MAX_AGE_CONFIG))) {
-            // partitions added to a source topic stop the topology (PartitionLayoutChange) within seconds, not the
+            // partitions added to a source topic stop the topology (TopicChange) within seconds, not the
             // default 5 min, and so before the producers, still on the old count, send a key state elsewhere
             p.put(StreamsConfig.mainConsumerPrefix(CommonClientConfigs.METADATA_MAX_AGE_CONFIG),
                     (int) AllPartitions.METADATA_MAX_AGE.toMillis());
