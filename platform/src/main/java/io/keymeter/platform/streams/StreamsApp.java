@@ -41,11 +41,11 @@ public final class StreamsApp implements SmartLifecycle {
     /** {@code layoutCheck} says why the topology must not start, if it must not ({@link InternalTopicLayout}). */
     StreamsApp(String name, Topology topology, Properties config, MeterRegistry meterRegistry,
                Supplier<Optional<String>> layoutCheck) {
-        this.layoutCheck = layoutCheck;
         this.name = name;
         this.topology = topology;
         this.config = config;
         this.meterRegistry = meterRegistry;
+        this.layoutCheck = layoutCheck;
     }
 
     public String name() {
@@ -131,7 +131,7 @@ public final class StreamsApp implements SmartLifecycle {
         return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
     }
 
-    /** Why Keymeter shut this application down while it ran, when it did; empty otherwise. */
+    /** Why Keymeter shut this application down, or did not start it; empty while it runs as it should. */
     public Optional<String> stoppedBecause() {
         return Optional.ofNullable(stoppedBecause);
     }
