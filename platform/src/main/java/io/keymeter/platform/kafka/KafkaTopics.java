@@ -47,11 +47,8 @@ public class KafkaTopics {
     public KafkaTopics(KafkaClients clients, KeymeterProperties properties) {
         try (Admin admin = clients.newAdmin()) {
             createMissing(admin, properties.topics(), retentionOf(properties));
-            Map<String, TopicDescription> described = admin.describeTopics(allNames()).allTopicNames()
-                    .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            this.partitionCounts = partitionCounts(admin, allNames(), Duration.ofSeconds(TIMEOUT_SECONDS));
             checkCleanupPolicies(admin);
-            this.partitionCounts = described.values().stream()
-                    .collect(Collectors.toUnmodifiableMap(TopicDescription::name, d -> d.partitions().size()));
             checkCoPartitioning(partitionCounts);
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("Kafka at " + clients.bootstrapServers() + " did not answer while checking topics: "
@@ -64,6 +61,13 @@ public class KafkaTopics {
 
     public int partitions(String topic) {
         return partitionCounts.get(topic);
+    }
+
+    /** The partition count of each of {@code topics}, which must exist, as Kafka describes them now. */
+    public static Map<String, Integer> partitionCounts(Admin admin, Collection<String> topics, Duration timeout)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        return admin.describeTopics(topics).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS).values()
+                .stream().collect(Collectors.toUnmodifiableMap(TopicDescription::name, d -> d.partitions().size()));
     }
 
     /** Fails when topics that are joined without repartitioning have different partition counts. */

@@ -18,7 +18,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
@@ -76,10 +75,8 @@ public class StreamsFactory {
             Set<String> names = admin.listTopics().names().get(LAYOUT_CHECK_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
                     .stream().filter(t -> t.startsWith(applicationId + "-") || sources.contains(t))
                     .collect(Collectors.toSet());
-            Map<String, Integer> partitions = admin.describeTopics(names).allTopicNames()
-                    .get(LAYOUT_CHECK_TIMEOUT.toSeconds(), TimeUnit.SECONDS).values().stream()
-                    .collect(Collectors.toMap(TopicDescription::name, d -> d.partitions().size()));
-            return InternalTopicLayout.mismatch(description, applicationId, partitions);
+            return InternalTopicLayout.mismatch(description, applicationId,
+                    KafkaTopics.partitionCounts(admin, names, LAYOUT_CHECK_TIMEOUT));
         } catch (ExecutionException | TimeoutException e) {
             // start-up has just created and checked the topics: Kafka Streams then checks what it can itself
             log.warn("Could not compare the internal topics of {} with its sources: {}", applicationId, e.toString());
