@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.keymeter.billing.catalog.PriceCatalog;
 import io.keymeter.events.Statement;
-import io.keymeter.events.Topic;
 import io.keymeter.events.Topics;
 import io.keymeter.events.UsageDaily;
 import io.keymeter.platform.config.KeymeterProperties;
@@ -22,19 +21,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.config.TopicConfig;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.AfterEach;
@@ -61,21 +55,8 @@ class BillingRestartTest {
     @BeforeAll
     static void topics() throws Exception {
         try (Admin admin = Admin.create(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, SharedKafka.bootstrapServers()))) {
-            List<NewTopic> topics = new ArrayList<>();
-            for (Topic<String, ?> topic : Topics.PUBLIC) {
-                topics.add(new NewTopic(topic.name(), 2, (short) 1)
-                        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, topic.cleanupPolicy())));
-            }
-            topics.add(new NewTopic(Topics.DEAD_LETTERS, 1, (short) 1));
-            Set<String> existing = admin.listTopics().names().get();
-            try {
-                admin.createTopics(topics.stream().filter(t -> !existing.contains(t.name())).toList()).all().get();
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof TopicExistsException)) {
-                    throw e;
-                }
-            }
-            KafkaTopics.awaitLeaders(admin, topics.stream().map(NewTopic::name).toList(), Duration.ofSeconds(60));
+            KafkaTopics.createMissing(admin, new KeymeterProperties(null, null, null, null, null, null, null, null, null,
+                    null, null));
         }
     }
 

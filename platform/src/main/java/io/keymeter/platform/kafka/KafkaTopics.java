@@ -46,7 +46,7 @@ public class KafkaTopics {
 
     public KafkaTopics(KafkaClients clients, KeymeterProperties properties) {
         try (Admin admin = clients.newAdmin()) {
-            createMissing(admin, properties.topics(), retentionOf(properties));
+            createMissing(admin, properties);
             this.partitionCounts = partitionCounts(admin, allNames(), Duration.ofSeconds(TIMEOUT_SECONDS));
             checkCleanupPolicies(admin);
             checkCoPartitioning(partitionCounts);
@@ -99,8 +99,14 @@ public class KafkaTopics {
 
     static final Duration MIN_RETENTION_BEYOND_MAX_AGE = Duration.ofDays(7);
 
-    private static void createMissing(Admin admin, KeymeterProperties.Topics settings, Duration retention)
+    /**
+     * Creates those of Keymeter's topics that do not exist yet, with the configured partitions and the configs start-up
+     * gives them, and returns once their leaders serve them (tests that run a topology without the application use it).
+     */
+    public static void createMissing(Admin admin, KeymeterProperties properties)
             throws ExecutionException, InterruptedException, TimeoutException {
+        KeymeterProperties.Topics settings = properties.topics();
+        Duration retention = retentionOf(properties);
         Set<String> existing = admin.listTopics().names().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
         List<NewTopic> missing = Topics.ALL.stream().filter(t -> !existing.contains(t.name()))
                 .map(t -> new NewTopic(t.name(), settings.partitions(), settings.replicationFactor().shortValue())
