@@ -13,6 +13,7 @@ import io.keymeter.events.SecurityAlert;
 import io.keymeter.events.Topics;
 import io.keymeter.events.UsageDaily;
 import io.keymeter.metering.KeyFixtures.TestKey;
+import io.keymeter.metering.enforcement.Deduplicator;
 import io.keymeter.metering.enforcement.OutcomeCounters;
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.kafka.KafkaTopics;
@@ -36,6 +37,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
@@ -53,7 +55,8 @@ import org.junit.jupiter.api.io.TempDir;
  * stopped, and a second instance with an empty state directory continues. Each store is checked by a request whose
  * outcome depends on it: the key's history (a late request from before the invalidation is still accepted), the
  * dedupe (a resend is still dropped), the usage totals (they go on, not start again), the rejection counts and the
- * alert state (no second alert within the hour).
+ * alert state (no second alert within the hour). The second instance also runs with the dedupe window raised, as an
+ * operator may change it between restarts: the dedupe keeps the generation length its store was written with.
  */
 @Timeout(180)
 class MeteringRestoreTest {
@@ -86,7 +89,7 @@ class MeteringRestoreTest {
     @Test
     void aNewInstanceWithAnEmptyStateDirectoryJudgesAndCountsAsTheOneBeforeIt() throws Exception {
         SimpleMeterRegistry firstCounters = new SimpleMeterRegistry();
-        KafkaStreams first = start(firstDisk, firstCounters);
+        KafkaStreams first = start(firstDisk, Duration.ofDays(1), firstCounters);
         sendKeyState(key.state(KeyStatus.ACTIVE, t0.plus(Duration.ofDays(30)), t0));
         send(key.request("r1", KeyFixtures.BASEMAPS, 2, t0.plus(Duration.ofMinutes(1))),
                 key.request("r2", KeyFixtures.BASEMAPS, 3, t0.plus(Duration.ofMinutes(2))));
@@ -104,7 +107,7 @@ class MeteringRestoreTest {
                 .withTimeout(Duration.ofSeconds(20)))).as("closed in time").isTrue();
 
         SimpleMeterRegistry secondCounters = new SimpleMeterRegistry();
-        KafkaStreams second = start(secondDisk, secondCounters);
+        KafkaStreams second = start(secondDisk, Duration.ofDays(2), secondCounters);
         send(key.request("r1", KeyFixtures.BASEMAPS, 2, t0.plus(Duration.ofMinutes(1))), // a resend
                 key.request("r3", KeyFixtures.BASEMAPS, 4, t0.plus(Duration.ofMinutes(5))), // late, made before the invalidation
                 key.request("r6", KeyFixtures.BASEMAPS, 1, t0.plus(Duration.ofMinutes(15)))); // after it
@@ -119,14 +122,16 @@ class MeteringRestoreTest {
             assertThat(outcomes(secondCounters, MeteringTopology.DUPLICATE)).isEqualTo(1);
             assertThat(rejectionCount(second)).isEqualTo(2L);
         });
+        assertThat(dedupeGenerationLength(second)).as("restored, and kept though the window changed")
+                .isEqualTo(Duration.ofDays(1).toMillis());
         // the alert state restored: r6 is within the hour of the alert r5 raised
         assertThat(alerts()).hasSize(1);
         assertThat(droppedRecords(second)).isZero();
     }
 
-    private KafkaStreams start(Path dataDir, SimpleMeterRegistry counters) {
-        KeymeterProperties properties = new KeymeterProperties(null, dataDir, null, null, null, null, null, null,
-                null, null, null);
+    private KafkaStreams start(Path dataDir, Duration dedupeWindow, SimpleMeterRegistry counters) {
+        KeymeterProperties properties = new KeymeterProperties(null, dataDir, null, null, null, null, null,
+                new KeymeterProperties.Metering(dedupeWindow, null), null, null, null);
         Properties config = StreamsFactory.config(
                 Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, SharedKafka.bootstrapServers()), properties,
                 MeteringConfiguration.APP_NAME, Map.of(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 6000));
@@ -184,6 +189,12 @@ class MeteringRestoreTest {
                 .get(key.credentialId() + "/" + MeteringTopology.dayOf(key.request("x", "x", 1, t0)) + "/"
                         + RejectionReason.INVALIDATED.code());
         return count == null ? 0 : count;
+    }
+
+    private static Long dedupeGenerationLength(KafkaStreams streams) {
+        return streams.store(StoreQueryParameters.fromNameAndType(MeteringTopology.DEDUPE_STORE,
+                        QueryableStoreTypes.<Bytes, Long>keyValueStore()))
+                .get(Deduplicator.GENERATION_LENGTH_KEY);
     }
 
     private static double outcomes(SimpleMeterRegistry counters, String outcome) {

@@ -630,7 +630,11 @@ class MeteringTopologyTest {
         KeyValueStore<Bytes, Long> seen = driver.getKeyValueStore(MeteringTopology.DEDUPE_STORE);
         Map<String, Long> entries = new LinkedHashMap<>();
         try (KeyValueIterator<Bytes, Long> all = seen.all()) {
-            all.forEachRemaining(entry -> entries.put(Deduplicator.requestIdOf(entry.key), entry.value));
+            all.forEachRemaining(entry -> {
+                if (Deduplicator.isRequest(entry.key)) {
+                    entries.put(Deduplicator.requestIdOf(entry.key), entry.value);
+                }
+            });
         }
         return entries;
     }

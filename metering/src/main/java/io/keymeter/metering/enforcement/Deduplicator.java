@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
@@ -29,8 +30,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * days ahead of a request backlog (metering catching up after an outage), and would end the window of requests seen
  * just before the outage (the crash test found resends counted twice that way).
  * <p>
- * <b>Generations, so that forgetting keeps up.</b> Request time is cut into generations one window long, and each
- * entry's key starts with the generation it was written in:
+ * <b>Generations, so that forgetting keeps up.</b> Request time is cut into generations one window long (the
+ * window the store was first written with: see below), and each entry's key starts with the generation it was
+ * written in:
  * {@code [generation, 8 bytes][requestId, UTF-8][keyId, UTF-8][keyId length, 2 bytes]} (the requestId first, so
  * ids that a gateway numbers in order are written in key order; keyId first ran 13–24 % slower in the benchmark).
  * A request looks itself up in the current generation and the one before (two point lookups; anything older has left
@@ -46,6 +48,14 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * "maybe" (a resend, or about 1 % of new requests) is looked up. Filters hold what this task wrote since it started;
  * after a restart the entries already in the store are read back into them in batches on a wall-clock punctuation,
  * and until that is done lookups go to the store as before.
+ * <p>
+ * <b>A changed window.</b> The store keeps the generation length it was written with under
+ * {@link #GENERATION_LENGTH_KEY} (after every entry; an empty store takes the window's). Lookups read every
+ * generation that overlaps the window and the sweep deletes those wholly before it, so a window raised or lowered
+ * since is applied at once: a resend within the new window of its first sighting is dropped and nothing older is
+ * kept. (Generations computed with the new length would have missed every entry written before, and the request
+ * time resumed at {@code newest generation × new window}, decades ahead after a raise, which stopped the sweep.)
+ * A store from a version without the stored length takes it from its newest entry ({@link GenerationLength}).
  * <p>
  * <b>After a restart</b> the request time starts again from the start of the newest generation in the store (never
  * later than before the restart, so entries only look younger), which keeps every entry written before the restart
@@ -69,6 +79,8 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
 
     private final String storeName;
     private final long windowMs;
+    /** Length of the store's generations, set when the task resumes; the window's until then. */
+    private long generationMs;
     private final int sweepMinBatch;
     private final long filterCapacity;
     private final RequestBounds bounds;
@@ -95,6 +107,7 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
                  Runnable onDuplicate) {
         this.storeName = storeName;
         this.windowMs = window.toMillis();
+        this.generationMs = windowMs;
         this.filterCapacity = filterCapacity;
         this.sweepMinBatch = sweepMinBatch;
         this.bounds = bounds;
@@ -106,7 +119,7 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
         this.context = context;
         this.seen = context.getStateStore(storeName);
         // (re)initialised after every restore, whatever the filters knew is gone: resume reads the store again
-        this.filters = new SeenRequestFilters(filterCapacity);
+        this.filters = new SeenRequestFilters(filterCapacity, 2);
         this.resumed = false;
         context.schedule(SWEEP_INTERVAL, PunctuationType.WALL_CLOCK_TIME, now -> sweep());
         context.schedule(REBUILD_INTERVAL, PunctuationType.WALL_CLOCK_TIME,
@@ -140,15 +153,19 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
     }
 
     /**
-     * Looks the request up in the current and the previous generation, each only if its filter says it may be there;
-     * records it in the current one if new.
+     * Looks the request up in every generation the window overlaps (the current and the previous one when the store's
+     * generations are one window long), newest first, each only if its filter says it may be there; records it in
+     * the current one if new.
      */
     private boolean seenWithinWindow(byte[] id, long now) {
         long generation = generationOf(now);
         Bytes current = key(generation, id);
         Long firstSeen = lookUp(generation, current);
         if (firstSeen == null) {
-            firstSeen = lookUp(generation - 1, key(generation - 1, id));
+            long oldest = oldestLive(now);
+            for (long older = generation - 1; firstSeen == null && older >= oldest; older--) {
+                firstSeen = lookUp(older, key(older, id));
+            }
         }
         if (firstSeen != null && firstSeen > now - windowMs) {
             return true;
@@ -163,18 +180,47 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
         return filters.mightContain(generation, key) ? seen.get(key) : null;
     }
 
-    /** Once per task start: no earlier than the newest generation already in the store (see the class comment). */
+    /** The oldest generation holding entries that can still be within the window at request time {@code now}. */
+    private long oldestLive(long now) {
+        return generationOf(now - windowMs + 1);
+    }
+
+    /**
+     * Once per task start: the store's generation length, and a request time no earlier than the newest generation
+     * already in the store (see the class comment).
+     */
     private void resumeRequestTime() {
         if (resumed) {
             return;
         }
         resumed = true;
-        try (KeyValueIterator<Bytes, Long> newest = seen.reverseAll()) {
-            if (newest.hasNext()) {
-                long generation = generationOf(newest.next().key);
-                requestTime = Math.max(requestTime, Math.multiplyExact(generation, windowMs));
-                filters.restart(generation);
+        Long stored = seen.get(GENERATION_LENGTH_KEY);
+        KeyValue<Bytes, Long> newest = newestEntry();
+        generationMs = newest == null ? windowMs
+                : stored != null ? stored
+                : GenerationLength.writtenWith(generationOf(newest.key), newest.value, windowMs);
+        if (stored == null || stored != generationMs) {
+            seen.put(GENERATION_LENGTH_KEY, generationMs);
+        }
+        filters = new SeenRequestFilters(GenerationLength.filterCapacity(filterCapacity, windowMs, generationMs),
+                GenerationLength.span(windowMs, generationMs));
+        if (newest != null) {
+            long generation = generationOf(newest.key);
+            requestTime = Math.max(requestTime, Math.multiplyExact(generation, generationMs));
+            filters.restart(generation);
+        }
+    }
+
+    /** The request entry with the largest key: one of the newest generation's. */
+    private KeyValue<Bytes, Long> newestEntry() {
+        try (KeyValueIterator<Bytes, Long> entries = seen.reverseAll()) {
+            while (entries.hasNext()) {
+                KeyValue<Bytes, Long> entry = entries.next();
+                if (isRequest(entry.key)) {
+                    return entry;
+                }
             }
+            return null;
         }
     }
 
@@ -186,7 +232,7 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
         if (requestTime == Long.MIN_VALUE) {
             return; // nothing processed since (re)start: no notion of time yet
         }
-        long firstLive = generationOf(requestTime) - 1;
+        long firstLive = oldestLive(requestTime);
         long budget = Math.max(sweepMinBatch, SWEEP_PER_WRITE * writesSinceSweep);
         writesSinceSweep = 0;
         List<Bytes> expired = new ArrayList<>();
@@ -206,7 +252,7 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
     }
 
     long generationOf(long requestTimeMs) {
-        return Math.floorDiv(requestTimeMs, windowMs);
+        return Math.floorDiv(requestTimeMs, generationMs);
     }
 
     /** Store key: the generation with its sign bit flipped (so byte order is numeric order), then the identity. */
@@ -229,6 +275,14 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
         }
         return ByteBuffer.allocate(id.length + key.length + KEY_ID_LENGTH_BYTES)
                 .put(id).put(key).putShort((short) key.length).array();
+    }
+
+    /** Where the store keeps its generation length: the generation no request reaches, so after every entry. */
+    public static final Bytes GENERATION_LENGTH_KEY = firstKeyOf(Long.MAX_VALUE);
+
+    /** Whether a store key is a request's entry (not the generation length). */
+    public static boolean isRequest(Bytes key) {
+        return !key.equals(GENERATION_LENGTH_KEY);
     }
 
     static long generationOf(Bytes key) {

@@ -17,8 +17,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * until {@link #rebuild} has read them all back from the store, a batch per call.
  * <p>
  * Memory is bounded: a filter holds {@code capacity} entries at 1 % false positives (about 1.1 MiB a million), and
- * beyond four times that (two in three false) it answers "maybe" without probing. A task keeps two: the current
- * generation's and the previous one's.
+ * beyond four times that (two in three false) it answers "maybe" without probing. A task keeps one for each
+ * generation a lookup may read: two, the current generation's and the previous one's, unless the window changed
+ * since the store was written (then as many as the window overlaps, each sized for its share of the window).
  */
 final class SeenRequestFilters {
 
@@ -26,6 +27,8 @@ final class SeenRequestFilters {
     private static final int SATURATION = 4;
 
     private final long capacity;
+    /** Generations a lookup may read, so filters kept: the newest and {@code span - 1} before it. */
+    private final int span;
     private final TreeMap<Long, Filter> byGeneration = new TreeMap<>();
     /** Generations at or after this hold only entries added here; before it the store may hold others. */
     private long knownFrom = Long.MIN_VALUE;
@@ -33,22 +36,29 @@ final class SeenRequestFilters {
     private long rebuildFirst;
     private Bytes rebuildFrom;
 
-    /** @param capacity entries a filter holds at its false-positive rate; 0 turns the filters off */
-    SeenRequestFilters(long capacity) {
+    /**
+     * @param capacity entries a filter holds at its false-positive rate; 0 turns the filters off
+     * @param span     generations a lookup may read, at least 2
+     */
+    SeenRequestFilters(long capacity, int span) {
         if (capacity < 0) {
             throw new IllegalArgumentException("capacity must not be negative");
         }
+        if (span < 2) {
+            throw new IllegalArgumentException("span must be at least 2");
+        }
         this.capacity = capacity;
+        this.span = span;
     }
 
     /**
      * Forgets everything: the store already holds entries up to generation {@code newest}, of which a lookup reads the
-     * newest two; they are "maybe" until rebuilt.
+     * newest {@code span}; they are "maybe" until rebuilt.
      */
     void restart(long newest) {
         byGeneration.clear();
         knownFrom = newest + 1;
-        rebuildFirst = newest - 1;
+        rebuildFirst = newest - (span - 1);
         rebuildFrom = capacity == 0 ? null : Deduplicator.firstKeyOf(rebuildFirst);
     }
 
@@ -61,7 +71,7 @@ final class SeenRequestFilters {
         return filter != null && filter.mightContain(key);
     }
 
-    /** Records a key written to the store; filters of generations two or more behind it are dropped. */
+    /** Records a key written to the store; filters of generations {@code span} or more behind it are dropped. */
     void add(long generation, Bytes key) {
         if (capacity == 0) {
             return;
@@ -83,13 +93,17 @@ final class SeenRequestFilters {
         }
         try (KeyValueIterator<Bytes, Long> entries = store.range(rebuildFrom, null)) {
             for (int read = 0; read < batch && entries.hasNext(); read++) {
-                Bytes key = entries.next().key;
+                Bytes key = entries.peekNextKey();
+                if (!Deduplicator.isRequest(key)) {
+                    break; // the generation length, after every entry: the store is read
+                }
+                entries.next();
                 long generation = Deduplicator.generationOf(key);
-                if (generation >= newestGeneration() - 1) { // older ones have left every lookup since the restart
+                if (byGeneration.isEmpty() || generation > byGeneration.lastKey() - span) { // older: out of reach
                     filterOf(generation).add(key);
                 }
             }
-            if (entries.hasNext()) {
+            if (entries.hasNext() && Deduplicator.isRequest(entries.peekNextKey())) {
                 rebuildFrom = entries.peekNextKey();
                 return;
             }
@@ -104,17 +118,13 @@ final class SeenRequestFilters {
         return byGeneration.size();
     }
 
-    private long newestGeneration() {
-        return byGeneration.isEmpty() ? Long.MIN_VALUE + 1 : byGeneration.lastKey();
-    }
-
-    /** The generation's filter, made on first use; a new one drops those two or more generations behind it. */
+    /** The generation's filter, made on first use; a new one drops those {@code span} or more generations behind it. */
     private Filter filterOf(long generation) {
         Filter filter = byGeneration.get(generation);
         if (filter == null) {
             filter = new Filter(capacity);
             byGeneration.put(generation, filter);
-            byGeneration.headMap(generation - 1).clear();
+            byGeneration.headMap(generation - (span - 1)).clear();
         }
         return filter;
     }

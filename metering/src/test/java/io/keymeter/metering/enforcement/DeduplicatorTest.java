@@ -1,6 +1,7 @@
 package io.keymeter.metering.enforcement;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.keymeter.events.RequestLog;
 import io.keymeter.events.Topics;
@@ -187,6 +188,59 @@ class DeduplicatorTest {
         assertThat(out.readValuesToList()).containsExactly("new");
     }
 
+    @Test
+    void aWindowRaisedSinceTheStoreWasWrittenDropsResendsWithinItAndTheStoreStillForgets() {
+        // left by a run with half this window: its generations are half as long
+        Instant first = T0.plus(WINDOW.multipliedBy(5)).plusSeconds(1);
+        leaveEntry(WINDOW.dividedBy(2), "early", first);
+
+        send("early", first.plusSeconds(6)); // within the new window of its first sighting (not the old one's)
+        driver.advanceWallClockTime(Deduplicator.REBUILD_INTERVAL); // the filters read the store back
+        send("fresh", first.plusSeconds(7));
+        send("early", first.plusSeconds(12)); // a window after its first sighting: counts again
+        send("fresh", first.plusSeconds(16));
+        send("late", first.plusSeconds(40));
+        driver.advanceWallClockTime(Deduplicator.SWEEP_INTERVAL);
+
+        assertThat(out.readValuesToList()).containsExactly("fresh", "early", "late");
+        assertThat(entries()).as("everything older than the window swept").containsExactly("late");
+        assertThat(seen.get(Deduplicator.GENERATION_LENGTH_KEY)).as("the store's generation length, kept")
+                .isEqualTo(WINDOW.dividedBy(2).toMillis());
+    }
+
+    @Test
+    void aWindowLoweredSinceTheStoreWasWrittenDropsResendsWithinItAndTheStoreStillForgets() {
+        // left by a run with twice this window: its generations are twice as long
+        Instant first = T0.plus(WINDOW.multipliedBy(5)).plusSeconds(1);
+        leaveEntry(WINDOW.multipliedBy(2), "early", first);
+
+        send("early", first.plusSeconds(6)); // within the new window
+        send("early", first.plusSeconds(11)); // beyond it, though within the old one: counts again
+        send("late", first.plusSeconds(50));
+        driver.advanceWallClockTime(Deduplicator.SWEEP_INTERVAL);
+
+        assertThat(out.readRecordsToList()).extracting(TestRecord::getValue, TestRecord::getRecordTime).containsExactly(
+                tuple("early", first.plusSeconds(11)), tuple("late", first.plusSeconds(50)));
+        assertThat(entries()).as("everything older than the window swept").containsExactly("late");
+    }
+
+    @Test
+    void aStoreWithNoEntryLeftTakesTheWindowsGenerationLength() {
+        seen.put(Deduplicator.GENERATION_LENGTH_KEY, WINDOW.dividedBy(2).toMillis()); // all it held was swept
+
+        send("a", T0);
+        send("a", T0.plus(WINDOW).minusMillis(1));
+
+        assertThat(out.readValuesToList()).containsExactly("a");
+        assertThat(seen.get(Deduplicator.GENERATION_LENGTH_KEY)).isEqualTo(WINDOW.toMillis());
+    }
+
+    /** An entry as a run with {@code window} wrote it, without the stored length (as versions before it did). */
+    private void leaveEntry(Duration window, String requestId, Instant firstSeen) {
+        seen.put(Deduplicator.key(Math.floorDiv(firstSeen.toEpochMilli(), window.toMillis()),
+                Deduplicator.identity("key-1", requestId)), firstSeen.toEpochMilli());
+    }
+
     private void send(String requestId, Instant at) {
         send("key-1", requestId, at);
     }
@@ -198,7 +252,11 @@ class DeduplicatorTest {
     private List<String> entries() {
         List<String> ids = new ArrayList<>();
         try (KeyValueIterator<Bytes, Long> all = seen.all()) {
-            all.forEachRemaining(entry -> ids.add(Deduplicator.requestIdOf(entry.key)));
+            all.forEachRemaining(entry -> {
+                if (Deduplicator.isRequest(entry.key)) {
+                    ids.add(Deduplicator.requestIdOf(entry.key));
+                }
+            });
         }
         return ids;
     }

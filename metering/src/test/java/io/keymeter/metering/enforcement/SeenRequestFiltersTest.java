@@ -51,7 +51,7 @@ class SeenRequestFiltersTest {
 
     @Test
     void anAddedKeyIsMaybeAndNearlyEveryOtherKeyOfAKnownGenerationIsNo() {
-        SeenRequestFilters filters = new SeenRequestFilters(10_000);
+        SeenRequestFilters filters = new SeenRequestFilters(10_000, 2);
         IntStream.range(0, KEYS).forEach(i -> filters.add(G, key(G, "seen-" + i)));
 
         assertThat(IntStream.range(0, KEYS).filter(i -> !filters.mightContain(G, key(G, "seen-" + i)))).isEmpty();
@@ -63,7 +63,7 @@ class SeenRequestFiltersTest {
 
     @Test
     void onlyTheCurrentAndThePreviousGenerationAreKept() {
-        SeenRequestFilters filters = new SeenRequestFilters(10_000);
+        SeenRequestFilters filters = new SeenRequestFilters(10_000, 2);
         filters.add(G, key(G, "a"));
         filters.add(G + 1, key(G + 1, "b"));
         filters.add(G + 2, key(G + 2, "c"));
@@ -79,7 +79,7 @@ class SeenRequestFiltersTest {
             store.put(key(G - 1, "previous-" + i), 1L);
             store.put(key(G, "current-" + i), 1L);
         });
-        SeenRequestFilters filters = new SeenRequestFilters(10_000);
+        SeenRequestFilters filters = new SeenRequestFilters(10_000, 2);
         filters.restart(G);
         filters.add(G, key(G, "after-restart"));
 
@@ -103,8 +103,34 @@ class SeenRequestFiltersTest {
     }
 
     @Test
+    void withASpanOfThreeThreeGenerationsAreKeptAndReadBackAndTheStoredLengthIsNotAnEntry() {
+        IntStream.range(0, KEYS).forEach(i -> {
+            store.put(key(G - 3, "expired-" + i), 1L);
+            store.put(key(G - 2, "older-" + i), 1L);
+            store.put(key(G - 1, "previous-" + i), 1L);
+            store.put(key(G, "current-" + i), 1L);
+        });
+        store.put(Deduplicator.GENERATION_LENGTH_KEY, 5_000L);
+        SeenRequestFilters filters = new SeenRequestFilters(10_000, 3);
+        filters.restart(G);
+
+        assertThat(filters.mightContain(G - 2, key(G - 2, "never-written"))).isTrue();
+        while (filters.rebuilding()) {
+            filters.rebuild(store, 700);
+        }
+
+        assertThat(IntStream.range(0, KEYS).filter(i -> !filters.mightContain(G - 2, key(G - 2, "older-" + i))
+                || !filters.mightContain(G - 1, key(G - 1, "previous-" + i))
+                || !filters.mightContain(G, key(G, "current-" + i)))).isEmpty();
+        assertThat(filters.filters()).as("G - 3 is not read back, the stored length makes none").isEqualTo(3);
+        filters.add(G + 1, key(G + 1, "next"));
+        assertThat(filters.filters()).as("G - 2 dropped once G + 1 has one").isEqualTo(3);
+        assertThat(filters.mightContain(G - 1, key(G - 1, "previous-0"))).isTrue();
+    }
+
+    @Test
     void withoutCapacityEveryKeyIsMaybe() {
-        SeenRequestFilters filters = new SeenRequestFilters(0);
+        SeenRequestFilters filters = new SeenRequestFilters(0, 2);
         filters.add(G, key(G, "a"));
 
         assertThat(filters.mightContain(G, key(G, "b"))).isTrue();
@@ -114,7 +140,7 @@ class SeenRequestFiltersTest {
 
     @Test
     void aFilterFilledFourTimesOverSaysMaybeToEverything() {
-        SeenRequestFilters filters = new SeenRequestFilters(100);
+        SeenRequestFilters filters = new SeenRequestFilters(100, 2);
         IntStream.range(0, 399).forEach(i -> filters.add(G, key(G, "seen-" + i)));
         long before = IntStream.range(0, KEYS).filter(i -> filters.mightContain(G, key(G, "other-" + i))).count();
         filters.add(G, key(G, "seen-399"));
