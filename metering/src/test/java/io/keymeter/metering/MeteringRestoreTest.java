@@ -44,15 +44,17 @@ import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A metering instance that lost its disk, or a new one taking over its partitions: everything metering has decided
- * must come back from the changelogs, or the next requests are billed wrongly. TopologyTestDriver cannot show this
- * (closing it deletes its state), so the production topology and configuration run on the shared broker, are
- * stopped, and a second instance with an empty state directory continues. Each store is checked by a request whose
+ * A metering instance restarted on its state directory, and one that lost its disk (or a new one taking over its
+ * partitions): everything metering has decided must still be there, kept or restored from the changelogs, or the
+ * next requests are billed wrongly. TopologyTestDriver cannot show this (closing it deletes its state), so the
+ * production topology and configuration run on the shared broker, are stopped, and a second instance continues on
+ * the same state directory or an empty one. Each store is checked by a request whose
  * outcome depends on it: the key's history (a late request from before the invalidation is still accepted), the
  * dedupe (a resend is still dropped), the usage totals (they go on, not start again), the rejection counts and the
  * alert state (no second alert within the hour). The second instance also runs with the dedupe window raised, as an
@@ -86,8 +88,10 @@ class MeteringRestoreTest {
         started.forEach(s -> s.close(Duration.ofSeconds(10)));
     }
 
-    @Test
-    void aNewInstanceWithAnEmptyStateDirectoryJudgesAndCountsAsTheOneBeforeIt() throws Exception {
+    /** {@code lostDisk}: the second instance starts on an empty state directory, else on the first one's. */
+    @ParameterizedTest(name = "lost disk: {0}")
+    @ValueSource(booleans = {true, false})
+    void theNextInstanceJudgesAndCountsAsTheOneBeforeIt(boolean lostDisk) throws Exception {
         SimpleMeterRegistry firstCounters = new SimpleMeterRegistry();
         KafkaStreams first = start(firstDisk, Duration.ofDays(1), firstCounters);
         sendKeyState(key.state(KeyStatus.ACTIVE, t0.plus(Duration.ofDays(30)), t0));
@@ -107,7 +111,7 @@ class MeteringRestoreTest {
                 .withTimeout(Duration.ofSeconds(20)))).as("closed in time").isTrue();
 
         SimpleMeterRegistry secondCounters = new SimpleMeterRegistry();
-        KafkaStreams second = start(secondDisk, Duration.ofDays(2), secondCounters);
+        KafkaStreams second = start(lostDisk ? secondDisk : firstDisk, Duration.ofDays(2), secondCounters);
         send(key.request("r1", KeyFixtures.BASEMAPS, 2, t0.plus(Duration.ofMinutes(1))), // a resend
                 key.request("r3", KeyFixtures.BASEMAPS, 4, t0.plus(Duration.ofMinutes(5))), // late, made before the invalidation
                 key.request("r6", KeyFixtures.BASEMAPS, 1, t0.plus(Duration.ofMinutes(15)))); // after it
@@ -116,15 +120,15 @@ class MeteringRestoreTest {
             assertThat(rejections()).extracting(Rejection::requestId, Rejection::reason).containsExactly(
                     tuple("r5", RejectionReason.INVALIDATED),
                     tuple("r6", RejectionReason.INVALIDATED));
-            // the history restored: r3 accepted; the totals restored: 3, not 1; the dedupe restored: not 4
+            // the history kept: r3 accepted; the totals kept: 3, not 1; the dedupe kept: not 4
             assertThat(latestUsage()).extracting(UsageDaily::requests, UsageDaily::units).containsExactly(tuple(3L, 9L));
             assertThat(outcomes(secondCounters, MeteringTopology.ACCEPTED)).isEqualTo(1);
             assertThat(outcomes(secondCounters, MeteringTopology.DUPLICATE)).isEqualTo(1);
             assertThat(rejectionCount(second)).isEqualTo(2L);
         });
-        assertThat(dedupeGenerationLength(second)).as("restored, and kept though the window changed")
+        assertThat(dedupeGenerationLength(second)).as("kept, though the window changed")
                 .isEqualTo(Duration.ofDays(1).toMillis());
-        // the alert state restored: r6 is within the hour of the alert r5 raised
+        // the alert state kept: r6 is within the hour of the alert r5 raised
         assertThat(alerts()).hasSize(1);
         assertThat(droppedRecords(second)).isZero();
     }

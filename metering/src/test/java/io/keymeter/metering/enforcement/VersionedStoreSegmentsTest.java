@@ -1,0 +1,77 @@
+package io.keymeter.metering.enforcement;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.processor.TaskId;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.state.VersionedKeyValueStore;
+import org.apache.kafka.streams.state.VersionedRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Kafka's RocksDB versioned store, closed and opened again on its directory as a restart does: it holds its history
+ * but does not find it until its segments are registered. The whole path is in {@code MeteringRestoreTest}.
+ */
+class VersionedStoreSegmentsTest {
+
+    private static final Instant T0 = Instant.parse("2026-11-28T10:00:00Z");
+
+    @TempDir
+    Path stateDir;
+
+    @Test
+    void historyWrittenBeforeTheStoreWasReopenedIsFoundOnceItsSegmentsAreRegistered() {
+        VersionedKeyValueStore<String, String> before = open();
+        before.put("key", "created", T0.toEpochMilli());
+        before.put("key", "edited", T0.plus(Duration.ofDays(1)).toEpochMilli());
+        before.put("key", "invalidated", T0.plus(Duration.ofDays(3)).toEpochMilli());
+        before.close();
+
+        VersionedKeyValueStore<String, String> reopened = open();
+        assertThat(valueAt(reopened, T0.plus(Duration.ofHours(1))))
+                .as("Kafka's defect (if this fails, Kafka fixed it and the workaround can go)").isNull();
+        assertThat(valueAt(reopened, T0.plus(Duration.ofDays(4)))).as("the latest is found").isEqualTo("invalidated");
+
+        int registered = VersionedStoreSegments.registerExisting(reopened);
+
+        assertThat(registered).isPositive();
+        assertThat(valueAt(reopened, T0.plus(Duration.ofHours(1)))).isEqualTo("created");
+        assertThat(valueAt(reopened, T0.plus(Duration.ofDays(2)))).isEqualTo("edited");
+        assertThat(valueAt(reopened, T0.plus(Duration.ofDays(4)))).isEqualTo("invalidated");
+        assertThat(VersionedStoreSegments.registerExisting(reopened)).as("again: the same ones").isEqualTo(registered);
+        reopened.close();
+    }
+
+    @Test
+    void anEmptyStoreHasNoSegments() {
+        VersionedKeyValueStore<String, String> store = open();
+        assertThat(VersionedStoreSegments.registerExisting(store)).isZero();
+        store.close();
+    }
+
+    private VersionedKeyValueStore<String, String> open() {
+        Properties config = new Properties();
+        config.put(StreamsConfig.APPLICATION_ID_CONFIG, "segments-test");
+        config.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        MockProcessorContext<Object, Object> context = new MockProcessorContext<>(config, new TaskId(0, 0),
+                stateDir.toFile());
+        VersionedKeyValueStore<String, String> store = Stores.versionedKeyValueStoreBuilder(
+                        Stores.persistentVersionedKeyValueStore("keys", Duration.ofDays(8)), Serdes.String(), Serdes.String())
+                .withLoggingDisabled().build();
+        store.init(context.getStateStoreContext(), store);
+        return store;
+    }
+
+    private static String valueAt(VersionedKeyValueStore<String, String> store, Instant at) {
+        VersionedRecord<String> record = store.get("key", at.toEpochMilli());
+        return record == null ? null : record.value();
+    }
+}
