@@ -35,6 +35,7 @@ import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.state.VersionedBytesStoreSupplier;
 
 /**
  * The metering topology: every request judged by its key's state at the request's own time, accepted usage
@@ -93,6 +94,19 @@ public final class MeteringTopology {
         return rollingChangelog(interval, interval);
     }
 
+    /**
+     * Length of the key-state store's segments, fixed. Kafka derives it from the history retention (a 24th of it), and
+     * a store reopened with another length does not find the history it holds: changing {@code keymeter.ingest.max-age}
+     * or {@code max-future-skew} between restarts would have hidden every key's older states. This is the length the
+     * default settings give (35 days + 5 minutes + the 1-day margin, over 24), so stores written before keep theirs.
+     */
+    public static final Duration KEY_HISTORY_SEGMENT = Duration.ofDays(36).plusMinutes(5).dividedBy(24);
+
+    /** The versioned key-state store: history for {@code historyRetention}, segments {@link #KEY_HISTORY_SEGMENT} long. */
+    public static VersionedBytesStoreSupplier keyStateStore(Duration historyRetention) {
+        return Stores.persistentVersionedKeyValueStore(API_KEYS_STORE, historyRetention, KEY_HISTORY_SEGMENT);
+    }
+
     /** Changelog configs that let compaction drop deleted entries soon: segments roll and tombstones go after these. */
     private static Map<String, String> rollingChangelog(Duration segment, Duration tombstones) {
         return Map.of(TopicConfig.SEGMENT_MS_CONFIG, String.valueOf(segment.toMillis()),
@@ -126,8 +140,7 @@ public final class MeteringTopology {
         KTable<String, ApiKeyState> keyStates = builder.table(Topics.API_KEYS.name(),
                 // the source's serde is the store's too (a source table keeps the Consumed serdes)
                 Consumed.with(Topics.API_KEYS.keySerde(), MeteringSerdes.KEY_STATE).withName("api-keys-source"),
-                Materialized.<String, ApiKeyState>as(
-                                Stores.persistentVersionedKeyValueStore(API_KEYS_STORE, settings.historyRetention()))
+                Materialized.<String, ApiKeyState>as(keyStateStore(settings.historyRetention()))
                         .withKeySerde(Topics.API_KEYS.keySerde()).withValueSerde(MeteringSerdes.KEY_STATE));
         // every stored key-state change, in the task that stores it: the judge's in-memory latest states forget it
         keyStates.toStream(Named.as("api-key-changes"))

@@ -2,6 +2,7 @@ package io.keymeter.metering.enforcement;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.keymeter.metering.MeteringTopology;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -11,10 +12,13 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.state.VersionedBytesStoreSupplier;
 import org.apache.kafka.streams.state.VersionedKeyValueStore;
 import org.apache.kafka.streams.state.VersionedRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Kafka's RocksDB versioned store, closed and opened again on its directory as a restart does: it holds its history
@@ -50,6 +54,26 @@ class VersionedStoreSegmentsTest {
         reopened.close();
     }
 
+    @ParameterizedTest(name = "history {0}, then {1}")
+    @CsvSource({"P36DT5M, P8D", "P8D, P366D", "P36DT5M, P36DT5M"})
+    void theKeyStateStoreFindsItsHistoryWhenTheHistoryRetentionChangedSince(Duration before, Duration after) {
+        VersionedKeyValueStore<String, String> first = open(MeteringTopology.keyStateStore(before));
+        first.put("key", "created", T0.toEpochMilli());
+        first.put("key", "edited", T0.plus(Duration.ofDays(1)).toEpochMilli());
+        first.put("key", "invalidated", T0.plus(Duration.ofDays(3)).toEpochMilli());
+        first.close();
+
+        VersionedKeyValueStore<String, String> reopened = open(MeteringTopology.keyStateStore(after));
+        VersionedStoreSegments.registerExisting(reopened);
+        reopened.put("key", "deleted", T0.plus(Duration.ofDays(5)).toEpochMilli());
+
+        assertThat(valueAt(reopened, T0.plus(Duration.ofHours(1)))).isEqualTo("created");
+        assertThat(valueAt(reopened, T0.plus(Duration.ofDays(2)))).isEqualTo("edited");
+        assertThat(valueAt(reopened, T0.plus(Duration.ofDays(4)))).isEqualTo("invalidated");
+        assertThat(valueAt(reopened, T0.plus(Duration.ofDays(6)))).isEqualTo("deleted");
+        reopened.close();
+    }
+
     @Test
     void anEmptyStoreHasNoSegments() {
         VersionedKeyValueStore<String, String> store = open();
@@ -58,13 +82,17 @@ class VersionedStoreSegmentsTest {
     }
 
     private VersionedKeyValueStore<String, String> open() {
+        return open(Stores.persistentVersionedKeyValueStore("keys", Duration.ofDays(8)));
+    }
+
+    private VersionedKeyValueStore<String, String> open(VersionedBytesStoreSupplier supplier) {
         Properties config = new Properties();
         config.put(StreamsConfig.APPLICATION_ID_CONFIG, "segments-test");
         config.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         MockProcessorContext<Object, Object> context = new MockProcessorContext<>(config, new TaskId(0, 0),
                 stateDir.toFile());
         VersionedKeyValueStore<String, String> store = Stores.versionedKeyValueStoreBuilder(
-                        Stores.persistentVersionedKeyValueStore("keys", Duration.ofDays(8)), Serdes.String(), Serdes.String())
+                        supplier, Serdes.String(), Serdes.String())
                 .withLoggingDisabled().build();
         store.init(context.getStateStoreContext(), store);
         return store;
