@@ -106,7 +106,7 @@ class MeteringRestoreTest {
             assertThat(rejections()).extracting(Rejection::requestId).containsExactly("r5");
             assertThat(alerts()).hasSize(1);
         });
-        assertThat(droppedRecords(first)).isZero();
+        assertThat(MeteringTopics.droppedRecords(first.metrics())).isZero();
         assertThat(first.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
                 .withTimeout(Duration.ofSeconds(20)))).as("closed in time").isTrue();
 
@@ -124,13 +124,13 @@ class MeteringRestoreTest {
             assertThat(latestUsage()).extracting(UsageDaily::requests, UsageDaily::units).containsExactly(tuple(3L, 9L));
             assertThat(outcomes(secondCounters, MeteringTopology.ACCEPTED)).isEqualTo(1);
             assertThat(outcomes(secondCounters, MeteringTopology.DUPLICATE)).isEqualTo(1);
-            assertThat(rejectionCount(second)).isEqualTo(2L);
+            assertThat(rejectionCount(second, rejections().get(0))).isEqualTo(2L);
         });
         assertThat(dedupeGenerationLength(second)).as("kept, though the window changed")
                 .isEqualTo(Duration.ofDays(1).toMillis());
         // the alert state kept: r6 is within the hour of the alert r5 raised
         assertThat(alerts()).hasSize(1);
-        assertThat(droppedRecords(second)).isZero();
+        assertThat(MeteringTopics.droppedRecords(second.metrics())).isZero();
     }
 
     private KafkaStreams start(Path dataDir, Duration dedupeWindow, SimpleMeterRegistry counters) {
@@ -187,11 +187,11 @@ class MeteringRestoreTest {
                 .map(ConsumerRecord::value).filter(a -> a.accountId().equals(account)).toList();
     }
 
-    private long rejectionCount(KafkaStreams streams) {
+    /** The count kept for this key's credential, day and reason, {@code rejection}'s (all in one day here). */
+    private static long rejectionCount(KafkaStreams streams, Rejection rejection) {
         Long count = streams.store(StoreQueryParameters.fromNameAndType(MeteringTopology.REJECTION_COUNTS_STORE,
                         QueryableStoreTypes.<String, Long>keyValueStore()))
-                .get(key.credentialId() + "/" + MeteringTopology.dayOf(key.request("x", "x", 1, t0)) + "/"
-                        + RejectionReason.INVALIDATED.code());
+                .get(MeteringTopology.rejectionCountKey(rejection));
         return count == null ? 0 : count;
     }
 
@@ -203,11 +203,5 @@ class MeteringRestoreTest {
 
     private static double outcomes(SimpleMeterRegistry counters, String outcome) {
         return counters.get(MeteringTopology.REQUESTS_METRIC).tag(OutcomeCounters.OUTCOME_TAG, outcome).counter().count();
-    }
-
-    private static double droppedRecords(KafkaStreams streams) {
-        return streams.metrics().entrySet().stream()
-                .filter(e -> e.getKey().name().equals("dropped-records-total"))
-                .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue()).sum();
     }
 }

@@ -10,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
@@ -57,7 +59,12 @@ final class MeteringTopics {
 
     /** Kafka Streams' {@code dropped-records-total}, summed over the driver's tasks. */
     static double droppedRecords(TopologyTestDriver driver) {
-        return driver.metrics().entrySet().stream()
+        return droppedRecords(driver.metrics());
+    }
+
+    /** Kafka Streams' {@code dropped-records-total} in {@code metrics} (a driver's or an application's), summed. */
+    static double droppedRecords(Map<MetricName, ? extends Metric> metrics) {
+        return metrics.entrySet().stream()
                 .filter(e -> e.getKey().name().equals("dropped-records-total"))
                 .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue()).sum();
     }

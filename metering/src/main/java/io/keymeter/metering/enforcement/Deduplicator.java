@@ -196,18 +196,18 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
         resumed = true;
         Long stored = seen.get(GENERATION_LENGTH_KEY);
         KeyValue<Bytes, Long> newest = newestEntry();
+        long newestGeneration = newest == null ? 0 : generationOf(newest.key);
         generationMs = newest == null ? windowMs
                 : stored != null ? stored
-                : GenerationLength.writtenWith(generationOf(newest.key), newest.value, windowMs);
+                : GenerationLength.writtenWith(newestGeneration, newest.value, windowMs);
         if (stored == null || stored != generationMs) {
             seen.put(GENERATION_LENGTH_KEY, generationMs);
         }
         filters = new SeenRequestFilters(GenerationLength.filterCapacity(filterCapacity, windowMs, generationMs),
                 GenerationLength.span(windowMs, generationMs));
         if (newest != null) {
-            long generation = generationOf(newest.key);
-            requestTime = Math.max(requestTime, Math.multiplyExact(generation, generationMs));
-            filters.restart(generation);
+            requestTime = Math.max(requestTime, Math.multiplyExact(newestGeneration, generationMs));
+            filters.restart(newestGeneration);
         }
     }
 

@@ -15,7 +15,6 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.state.VersionedKeyValueStore;
 import org.apache.kafka.streams.state.VersionedRecord;
 
@@ -83,7 +82,7 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
     public void init(ProcessorContext<String, Decision> context) {
         this.context = context;
         this.keys = context.getStateStore(keyStoreName);
-        VersionedStoreSegments.registerExisting((StateStore) keys); // history kept across a restart (see there)
+        VersionedStoreSegments.registerExisting(keys); // history kept across a restart (see there)
         this.latest = context.getStateStore(latestStoreName);
         this.buffer = context.getStateStore(bufferStoreName);
         try (KeyValueIterator<Bytes, ArrivedRequest> restored = buffer.all()) {
