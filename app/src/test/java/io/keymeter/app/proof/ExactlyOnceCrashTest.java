@@ -14,6 +14,10 @@ import io.keymeter.testsupport.ConsumerGroups;
 import io.keymeter.testsupport.TopicReader;
 import io.keymeter.testsupport.load.Ledger;
 import io.keymeter.testsupport.load.LoadGenerator;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -76,6 +80,87 @@ class ExactlyOnceCrashTest {
         assertThat(Files.readAllLines(Path.of("target", "proof-logs", "metering-exactly_once_v2.log")))
                 .as("stream threads that wiped their stores after a kill")
                 .noneMatch(line -> line.contains("Encounter corrupted task"));
+    }
+
+    /**
+     * Two metering instances share the work, as two pods would: the second joins while the first meters (its tasks
+     * move over, their stores restored from the changelogs), is SIGKILLed inside an open transaction (the first takes
+     * its tasks back once its session times out), restarts on its own disk, and then the first is SIGKILLed and
+     * restarted. Every daily total and every rejection must equal the ledger, and the second instance must have
+     * judged requests of its own (else no task ever moved and nothing was proved).
+     */
+    @Test
+    void exactlyOnceBillsEveryRequestOnceAcrossRebalancesBetweenTwoInstances() throws Exception {
+        LoadGenerator.Scenario scenario = new LoadGenerator(LoadGenerator.Settings.of(7, REQUESTS,
+                Instant.parse("2026-10-30T12:00:00Z"))).generate();
+        List<LoadGenerator.Request> requests = scenario.requests();
+        int chunk = (requests.size() + 3) / 4;
+        try (EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(dir.resolve("kafka"), 0).start();
+                KafkaProducer<String, Object> producer = producer(broker)) {
+            Path logs = Files.createDirectories(Path.of("target", "proof-logs"));
+            Files.deleteIfExists(logs.resolve("metering-a.log"));
+            Files.deleteIfExists(logs.resolve("metering-b.log"));
+            String[] argsA = meteringArgs(broker, dir.resolve("metering-a"), "exactly_once_v2");
+            String[] argsB = meteringArgs(broker, dir.resolve("metering-b"), "exactly_once_v2");
+            AtomicReference<ChildApp> a = new AtomicReference<>(new ChildApp(logs.resolve("metering-a.log"), argsA).start());
+            AtomicReference<ChildApp> b = new AtomicReference<>();
+            try {
+                a.get().awaitHealthy(Duration.ofSeconds(120));
+                for (ApiKeyState state : scenario.keyStates()) {
+                    producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), null, state.updatedAt().toEpochMilli(),
+                            state.keyId(), state));
+                }
+                producer.flush();
+                sendAndAwaitWork(broker, producer, requests.subList(0, chunk));
+
+                b.set(new ChildApp(logs.resolve("metering-b.log"), argsB).start().awaitHealthy(Duration.ofSeconds(120)));
+                sendAll(producer, requests.subList(chunk, 2 * chunk));
+                await("the second instance judges requests of its own").atMost(Duration.ofSeconds(120))
+                        .pollInterval(Duration.ofMillis(20)).ignoreExceptions()
+                        .until(() -> judgedRequests(b.get()) > 0);
+                b.get().kill();
+                System.out.println("killed metering b at " + Instant.now());
+
+                sendAndAwaitWork(broker, producer, requests.subList(2 * chunk, 3 * chunk));
+                b.set(new ChildApp(logs.resolve("metering-b.log"), argsB).start().awaitHealthy(Duration.ofSeconds(120)));
+                a.get().kill();
+                System.out.println("killed metering a at " + Instant.now());
+                a.set(new ChildApp(logs.resolve("metering-a.log"), argsA).start().awaitHealthy(Duration.ofSeconds(120)));
+
+                sendAll(producer, requests.subList(Math.min(requests.size(), 3 * chunk), requests.size()));
+                try {
+                    await("outputs equal the ledger").atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(2))
+                            .untilAsserted(() -> assertThat(scenario.ledger().differencesOn(broker.bootstrapServers(), 30))
+                                    .as("differences from the ledger").isEmpty());
+                } catch (Throwable e) {
+                    diagnose(broker, scenario.ledger());
+                    throw e;
+                }
+            } finally {
+                a.get().close();
+                if (b.get() != null) {
+                    b.get().close();
+                }
+            }
+        }
+    }
+
+    /** Sends requests and waits until metering writes while working on them (read_uncommitted). */
+    private static void sendAndAwaitWork(EmbeddedKafkaBroker broker, KafkaProducer<String, Object> producer,
+            List<LoadGenerator.Request> requests) throws Exception {
+        long before = logEnd(broker, Topics.REJECTIONS.name());
+        sendAll(producer, requests);
+        await("metering works on the requests").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(20))
+                .until(() -> logEnd(broker, Topics.REJECTIONS.name()) > before);
+    }
+
+    /** Requests an instance has judged since it started, every outcome: {@code keymeter_metering_requests_total}. */
+    private static double judgedRequests(ChildApp app) throws Exception {
+        String scrape = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://localhost:" + app.port() + "/actuator/prometheus")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        return scrape.lines().filter(line -> line.startsWith("keymeter_metering_requests_total{"))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
     }
 
     /**
@@ -144,13 +229,8 @@ class ExactlyOnceCrashTest {
         LoadGenerator.Scenario scenario = new LoadGenerator(LoadGenerator.Settings.of(seed, REQUESTS,
                 Instant.parse("2026-10-30T12:00:00Z"))).generate();
         try (EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(dir.resolve("kafka"), 0).start()) {
-            String[] base = {"--keymeter.roles=metering", "--spring.kafka.bootstrap-servers=" + broker.bootstrapServers(),
-                    "--keymeter.data-dir=" + dir.resolve("metering"), "--keymeter.streams.commit-interval=PT2S",
-                    "--spring.kafka.streams.properties.processing.guarantee=" + guarantee,
-                    "--spring.kafka.streams.properties.commit.interval.ms=2000",
-                    "--spring.kafka.streams.properties.session.timeout.ms=6000",
-                    "--spring.kafka.streams.properties.heartbeat.interval.ms=1500"};
-            String[] args = Stream.concat(Arrays.stream(base), Arrays.stream(extraArgs)).toArray(String[]::new);
+            String[] args = Stream.concat(Arrays.stream(meteringArgs(broker, dir.resolve("metering"), guarantee)),
+                    Arrays.stream(extraArgs)).toArray(String[]::new);
             Path log = Files.createDirectories(Path.of("target", "proof-logs")).resolve("metering-" + guarantee + ".log");
             Files.deleteIfExists(log);
             AtomicReference<ChildApp> metering = new AtomicReference<>(new ChildApp(log, args).start());
@@ -186,6 +266,16 @@ class ExactlyOnceCrashTest {
                 metering.get().close();
             }
         }
+    }
+
+    /** Metering alone on the test's broker, committing every 2 s, its session timing out after 6 s. */
+    private static String[] meteringArgs(EmbeddedKafkaBroker broker, Path dataDir, String guarantee) {
+        return new String[] {"--keymeter.roles=metering", "--spring.kafka.bootstrap-servers=" + broker.bootstrapServers(),
+                "--keymeter.data-dir=" + dataDir, "--keymeter.streams.commit-interval=PT2S",
+                "--spring.kafka.streams.properties.processing.guarantee=" + guarantee,
+                "--spring.kafka.streams.properties.commit.interval.ms=2000",
+                "--spring.kafka.streams.properties.session.timeout.ms=6000",
+                "--spring.kafka.streams.properties.heartbeat.interval.ms=1500"};
     }
 
     /** SIGKILL, then a new JVM on the same data dir, as a crashed and restarted pod. */
