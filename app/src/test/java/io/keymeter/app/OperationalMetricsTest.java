@@ -6,14 +6,12 @@ import static org.awaitility.Awaitility.await;
 import io.keymeter.app.support.KeymeterIntegrationTest;
 import io.keymeter.app.support.TestAccounts;
 import io.keymeter.events.ApiKeys;
+import io.keymeter.testsupport.PrometheusSamples;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.resttestclient.TestRestTemplate;
@@ -30,9 +28,6 @@ import org.springframework.http.ResponseEntity;
  */
 @KeymeterIntegrationTest
 class OperationalMetricsTest {
-
-    private static final Pattern SAMPLE = Pattern.compile("^(\\w+)\\{([^}]*)} (\\S+)$");
-    private static final Pattern OUTCOME = Pattern.compile("outcome=\"([^\"]*)\"");
 
     @Autowired
     TestRestTemplate http;
@@ -86,17 +81,7 @@ class OperationalMetricsTest {
 
     /** Keymeter's samples as {@code name|outcome} → value. */
     private Map<String, Double> scrape() {
-        Map<String, Double> samples = new HashMap<>();
-        for (String line : http.getForObject("/actuator/prometheus", String.class).split("\n")) {
-            Matcher m = SAMPLE.matcher(line);
-            if (m.matches() && m.group(1).startsWith("keymeter_")) {
-                Matcher outcome = OUTCOME.matcher(m.group(2));
-                if (outcome.find()) {
-                    samples.put(m.group(1) + "|" + outcome.group(1), Double.parseDouble(m.group(3)));
-                }
-            }
-        }
-        return samples;
+        return PrometheusSamples.byOutcome(http.getForObject("/actuator/prometheus", String.class));
     }
 
     private static double delta(Map<String, Double> before, Map<String, Double> after, String name, String outcome) {

@@ -24,6 +24,7 @@ final class ChildApp implements AutoCloseable {
     private final List<String> args;
     private final Path log;
     private final int port;
+    private final HttpClient http = HttpClient.newHttpClient();
     private Process process;
 
     ChildApp(Path log, String... args) {
@@ -49,9 +50,7 @@ final class ChildApp implements AutoCloseable {
 
     /** Waits until /actuator/health answers UP: the broker is reachable and every topology RUNNING. */
     ChildApp awaitHealthy(Duration timeout) {
-        HttpClient http = HttpClient.newHttpClient();
-        HttpRequest health = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/health"))
-                .timeout(Duration.ofSeconds(2)).build();
+        HttpRequest health = request("/actuator/health");
         Awaitility.await("child app healthy").atMost(timeout).pollInterval(Duration.ofMillis(250))
                 .ignoreExceptions().until(() -> {
                     if (!process.isAlive()) {
@@ -60,6 +59,15 @@ final class ChildApp implements AutoCloseable {
                     return Health.isUp(http.send(health, HttpResponse.BodyHandlers.ofString()).body());
                 });
         return this;
+    }
+
+    /** The body of a GET on this app's {@code path}. */
+    String get(String path) throws IOException, InterruptedException {
+        return http.send(request(path), HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    private HttpRequest request(String path) {
+        return HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).timeout(Duration.ofSeconds(2)).build();
     }
 
     /** SIGKILL: no shutdown hook, no commit, no flush. */

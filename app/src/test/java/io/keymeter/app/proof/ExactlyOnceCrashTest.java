@@ -14,13 +14,10 @@ import io.keymeter.metering.MeteringTopology;
 import io.keymeter.platform.kafka.KafkaTopics;
 import io.keymeter.platform.streams.StreamsFactory;
 import io.keymeter.testsupport.ConsumerGroups;
+import io.keymeter.testsupport.PrometheusSamples;
 import io.keymeter.testsupport.TopicReader;
 import io.keymeter.testsupport.load.Ledger;
 import io.keymeter.testsupport.load.LoadGenerator;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,6 +37,7 @@ import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -111,10 +109,7 @@ class ExactlyOnceCrashTest {
             AtomicReference<ChildApp> b = new AtomicReference<>();
             try {
                 a.get().awaitHealthy(Duration.ofSeconds(120));
-                for (ApiKeyState state : scenario.keyStates()) {
-                    producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), null, state.updatedAt().toEpochMilli(),
-                            state.keyId(), state));
-                }
+                scenario.keyStates().forEach(state -> producer.send(keyStateRecord(state)));
                 producer.flush();
                 sendAndAwaitWork(broker, producer, requests.subList(0, chunk));
 
@@ -167,9 +162,10 @@ class ExactlyOnceCrashTest {
                 Instant start = Instant.now().plusSeconds(2);
                 // the generator stamps at most one request a millisecond: a minute holds 60,000, so a longer run
                 // (-Dproof.requests) sends at most 50,000 here instead of stretching the minute
-                LoadGenerator.Scenario scenario = new LoadGenerator(new LoadGenerator.Settings(11, 3, 4,
+                long seed = 11;
+                LoadGenerator.Scenario scenario = new LoadGenerator(new LoadGenerator.Settings(seed, 3, 4,
                         Math.min(REQUESTS, LIVE_REQUESTS_MAX), start, span, 0.03, 0.02)).generate();
-                Random random = new Random(11);
+                Random random = new Random(seed);
                 List<Future<Void>> kills = new ArrayList<>();
                 for (int k = 1; k <= KILLS; k++) {
                     long at = Duration.between(Instant.now(), start.plus(span.multipliedBy(k).dividedBy(KILLS + 1)))
@@ -200,6 +196,7 @@ class ExactlyOnceCrashTest {
     private static void sendLive(KafkaProducer<String, Object> producer, LoadGenerator.Scenario scenario)
             throws InterruptedException {
         AtomicReference<Exception> failure = new AtomicReference<>();
+        Callback failed = (metadata, e) -> failure.compareAndSet(null, e);
         List<ApiKeyState> states = scenario.keyStates();
         int nextState = 0;
         Instant clock = Instant.MIN;
@@ -212,18 +209,11 @@ class ExactlyOnceCrashTest {
                 Thread.sleep(wait);
             }
             for (; nextState < states.size() && !states.get(nextState).updatedAt().isAfter(clock); nextState++) {
-                ApiKeyState state = states.get(nextState);
-                producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), null, state.updatedAt().toEpochMilli(),
-                        state.keyId(), state), (metadata, e) -> failure.compareAndSet(null, e));
+                producer.send(keyStateRecord(states.get(nextState)), failed);
             }
-            producer.send(new ProducerRecord<>(Topics.REQUESTS.name(), null, r.timestamp().toEpochMilli(), r.keyId(), r),
-                    (metadata, e) -> failure.compareAndSet(null, e));
+            producer.send(requestRecord(r), failed);
         }
-        for (; nextState < states.size(); nextState++) {
-            ApiKeyState state = states.get(nextState);
-            producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), null, state.updatedAt().toEpochMilli(),
-                    state.keyId(), state), (metadata, e) -> failure.compareAndSet(null, e));
-        }
+        states.subList(nextState, states.size()).forEach(state -> producer.send(keyStateRecord(state), failed));
         producer.flush();
         assertThat(failure.get()).as("a record could not be sent").isNull();
     }
@@ -251,11 +241,7 @@ class ExactlyOnceCrashTest {
 
     /** Requests an instance has judged since it started, every outcome: {@code keymeter_metering_requests_total}. */
     private static double judgedRequests(ChildApp app) throws Exception {
-        String scrape = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create("http://localhost:" + app.port() + "/actuator/prometheus")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-        return scrape.lines().filter(line -> line.startsWith("keymeter_metering_requests_total{"))
-                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
+        return PrometheusSamples.total(app.get("/actuator/prometheus"), "keymeter_metering_requests_total");
     }
 
     /**
@@ -331,10 +317,7 @@ class ExactlyOnceCrashTest {
             ScheduledExecutorService killer = Executors.newSingleThreadScheduledExecutor();
             try (KafkaProducer<String, Object> producer = producer(broker)) {
                 metering.get().awaitHealthy(Duration.ofSeconds(120));
-                for (ApiKeyState state : scenario.keyStates()) {
-                    producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), null, state.updatedAt().toEpochMilli(),
-                            state.keyId(), state));
-                }
+                scenario.keyStates().forEach(state -> producer.send(keyStateRecord(state)));
                 producer.flush();
                 // the run goes out in KILLS + 1 chunks; after each chunk but the last, metering is killed as soon as
                 // its output log (read_uncommitted) grows, i.e. while it works through the chunk in an open
@@ -387,13 +370,22 @@ class ExactlyOnceCrashTest {
     private static void sendAll(KafkaProducer<String, Object> producer, List<LoadGenerator.Request> requests) {
         AtomicReference<Exception> failure = new AtomicReference<>();
         for (LoadGenerator.Request request : requests) {
-            RequestLog r = request.log();
-            producer.send(new ProducerRecord<>(Topics.REQUESTS.name(), null, r.timestamp().toEpochMilli(), r.keyId(), r),
-                    (metadata, e) -> failure.compareAndSet(null, e));
+            producer.send(requestRecord(request.log()), (metadata, e) -> failure.compareAndSet(null, e));
         }
         producer.flush();
         // every request acknowledged: the ledger's inputs are all on the topic
         assertThat(failure.get()).as("a request could not be sent").isNull();
+    }
+
+    /** A key state as credential-store publishes it: keyed by keyId, stamped with its change. */
+    private static ProducerRecord<String, Object> keyStateRecord(ApiKeyState state) {
+        return new ProducerRecord<>(Topics.API_KEYS.name(), null, state.updatedAt().toEpochMilli(), state.keyId(), state);
+    }
+
+    /** A request as ingest writes it: keyed by keyId, stamped with the request's own time. */
+    private static ProducerRecord<String, Object> requestRecord(RequestLog request) {
+        return new ProducerRecord<>(Topics.REQUESTS.name(), null, request.timestamp().toEpochMilli(), request.keyId(),
+                request);
     }
 
     /** End of a topic's log, uncommitted transactional records included. */

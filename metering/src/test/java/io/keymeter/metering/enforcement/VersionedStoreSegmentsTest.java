@@ -34,9 +34,7 @@ class VersionedStoreSegmentsTest {
     @Test
     void historyWrittenBeforeTheStoreWasReopenedIsFoundOnceItsSegmentsAreRegistered() {
         VersionedKeyValueStore<String, String> before = open();
-        before.put("key", "created", T0.toEpochMilli());
-        before.put("key", "edited", T0.plus(Duration.ofDays(1)).toEpochMilli());
-        before.put("key", "invalidated", T0.plus(Duration.ofDays(3)).toEpochMilli());
+        writeHistory(before);
         before.close();
 
         VersionedKeyValueStore<String, String> reopened = open();
@@ -58,9 +56,7 @@ class VersionedStoreSegmentsTest {
     @CsvSource({"P36DT5M, P8D", "P8D, P366D", "P36DT5M, P36DT5M"})
     void theKeyStateStoreFindsItsHistoryWhenTheHistoryRetentionChangedSince(Duration before, Duration after) {
         VersionedKeyValueStore<String, String> first = open(MeteringTopology.keyStateStore(before));
-        first.put("key", "created", T0.toEpochMilli());
-        first.put("key", "edited", T0.plus(Duration.ofDays(1)).toEpochMilli());
-        first.put("key", "invalidated", T0.plus(Duration.ofDays(3)).toEpochMilli());
+        writeHistory(first);
         first.close();
 
         VersionedKeyValueStore<String, String> reopened = open(MeteringTopology.keyStateStore(after));
@@ -96,6 +92,13 @@ class VersionedStoreSegmentsTest {
                 .withLoggingDisabled().build();
         store.init(context.getStateStoreContext(), store);
         return store;
+    }
+
+    /** A key created at T0, edited a day later and invalidated two days after that. */
+    private static void writeHistory(VersionedKeyValueStore<String, String> store) {
+        store.put("key", "created", T0.toEpochMilli());
+        store.put("key", "edited", T0.plus(Duration.ofDays(1)).toEpochMilli());
+        store.put("key", "invalidated", T0.plus(Duration.ofDays(3)).toEpochMilli());
     }
 
     private static String valueAt(VersionedKeyValueStore<String, String> store, Instant at) {
