@@ -74,16 +74,27 @@ class AppStartsTest {
         assertCompactedChangelog(MeteringTopology.DEDUPE_STORE, Duration.ofHours(1), Duration.ofHours(1));
     }
 
-    /** A metering store's changelog, as the broker has it (Kafka Streams makes it when metering joins its group). */
+    @Test
+    void theKeyHistoryChangelogCompactsNoVersionYoungerThanTheHistoryAndADay() throws Exception {
+        // max-age 35 days + max-future-skew 5 minutes + 1 day of history, and the day Kafka Streams adds
+        assertThat(changelogConfig(MeteringTopology.API_KEYS_STORE).get("min.compaction.lag.ms").value())
+                .isEqualTo(String.valueOf(Duration.ofDays(37).plusMinutes(5).toMillis()));
+    }
+
     private static void assertCompactedChangelog(String store, Duration segment, Duration tombstones) throws Exception {
+        Config config = changelogConfig(store);
+        assertThat(config.get("cleanup.policy").value()).isEqualTo("compact");
+        assertThat(config.get("segment.ms").value()).isEqualTo(String.valueOf(segment.toMillis()));
+        assertThat(config.get("delete.retention.ms").value()).isEqualTo(String.valueOf(tombstones.toMillis()));
+    }
+
+    /** A metering store's changelog, as the broker has it (Kafka Streams makes it when metering joins its group). */
+    private static Config changelogConfig(String store) throws Exception {
         String changelog = StreamsFactory.changelogTopic(MeteringConfiguration.APP_NAME, store);
         ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, changelog);
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, SharedKafka.bootstrapServers()))) {
             await().atMost(Duration.ofSeconds(60)).until(() -> admin.listTopics().names().get().contains(changelog));
-            Config config = admin.describeConfigs(List.of(resource)).all().get().get(resource);
-            assertThat(config.get("cleanup.policy").value()).isEqualTo("compact");
-            assertThat(config.get("segment.ms").value()).isEqualTo(String.valueOf(segment.toMillis()));
-            assertThat(config.get("delete.retention.ms").value()).isEqualTo(String.valueOf(tombstones.toMillis()));
+            return admin.describeConfigs(List.of(resource)).all().get().get(resource);
         }
     }
 

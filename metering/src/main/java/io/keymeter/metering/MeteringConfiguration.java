@@ -30,6 +30,7 @@ public class MeteringConfiguration {
 
     @Bean
     StreamsApp meteringStreams(StreamsFactory factory, MeteringSettings settings, MeterRegistry meterRegistry) {
-        return factory.create(APP_NAME, MeteringTopology.build(settings, meterRegistry), Map.of());
+        return factory.create(APP_NAME, MeteringTopology.build(settings, meterRegistry), Map.of(),
+                MeteringTopology.changelogConfigs(settings));
     }
 }

@@ -107,6 +107,26 @@ public final class MeteringTopology {
         return Stores.persistentVersionedKeyValueStore(API_KEYS_STORE, historyRetention, KEY_HISTORY_SEGMENT);
     }
 
+    /**
+     * The key history's changelog: compaction must not drop a version the store may still be asked for, so the lag
+     * before a record may be compacted covers the history retention plus a day (the value Kafka Streams would give a
+     * versioned store's new changelog by itself). Set on the existing topic at every start, since it follows
+     * {@code keymeter.ingest.max-age}.
+     */
+    public static Map<String, String> keyHistoryChangelog(Duration historyRetention) {
+        return Map.of(TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG, String.valueOf(historyRetention.plusDays(1).toMillis()));
+    }
+
+    /**
+     * The configs metering declares for its changelogs, by store: Kafka Streams gives them to a topic it creates,
+     * Keymeter to an existing one before every start ({@code StreamsFactory}), so a changed setting reaches it.
+     */
+    public static Map<String, Map<String, String>> changelogConfigs(MeteringSettings settings) {
+        return Map.of(DEDUPE_STORE, dedupeChangelog(settings.dedupeWindow()),
+                JOIN_BUFFER_STORE, JOIN_BUFFER_CHANGELOG,
+                API_KEYS_STORE, keyHistoryChangelog(settings.historyRetention()));
+    }
+
     /** Changelog configs that let compaction drop deleted entries soon: segments roll and tombstones go after these. */
     private static Map<String, String> rollingChangelog(Duration segment, Duration tombstones) {
         return Map.of(TopicConfig.SEGMENT_MS_CONFIG, String.valueOf(segment.toMillis()),
@@ -141,7 +161,8 @@ public final class MeteringTopology {
                 // the source's serde is the store's too (a source table keeps the Consumed serdes)
                 Consumed.with(Topics.API_KEYS.keySerde(), MeteringSerdes.KEY_STATE).withName("api-keys-source"),
                 Materialized.<String, ApiKeyState>as(keyStateStore(settings.historyRetention()))
-                        .withKeySerde(Topics.API_KEYS.keySerde()).withValueSerde(MeteringSerdes.KEY_STATE));
+                        .withKeySerde(Topics.API_KEYS.keySerde()).withValueSerde(MeteringSerdes.KEY_STATE)
+                        .withLoggingEnabled(keyHistoryChangelog(settings.historyRetention())));
         // every stored key-state change, in the task that stores it: the judge's in-memory latest states forget it
         keyStates.toStream(Named.as("api-key-changes"))
                 .process(() -> new KeyStateChangeListener(LATEST_KEY_STATES_STORE), Named.as("forget-latest-key-state"),

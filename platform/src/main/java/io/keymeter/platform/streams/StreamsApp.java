@@ -38,7 +38,10 @@ public final class StreamsApp implements SmartLifecycle {
         this(name, topology, config, meterRegistry, Optional::empty);
     }
 
-    /** {@code layoutCheck} says why the topology must not start, if it must not ({@link InternalTopicLayout}). */
+    /**
+     * {@code layoutCheck} runs just before each start and says why the topology must not start, if it must not
+     * ({@link InternalTopicLayout}); the factory's also gives existing changelogs their configs ({@link ChangelogConfigs}).
+     */
     StreamsApp(String name, Topology topology, Properties config, MeterRegistry meterRegistry,
                Supplier<Optional<String>> layoutCheck) {
         this.name = name;

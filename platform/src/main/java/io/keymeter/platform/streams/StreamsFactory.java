@@ -42,7 +42,7 @@ public class StreamsFactory {
     static final String PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED = "processing.exception.handler.global.enabled";
 
     private static final Logger log = LoggerFactory.getLogger(StreamsFactory.class);
-    private static final Duration LAYOUT_CHECK_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration START_CHECK_TIMEOUT = Duration.ofSeconds(30);
 
     private final KafkaClients clients;
     private final KeymeterProperties properties;
@@ -62,21 +62,36 @@ public class StreamsFactory {
     }
 
     public StreamsApp create(String name, Topology topology, Map<String, Object> overrides) {
-        return new StreamsApp(name, topology, config(name, overrides), meterRegistry,
-                () -> layoutMismatch(name, topology));
+        return create(name, topology, overrides, Map.of());
     }
 
-    /** Compares the topology's existing internal topics with its sources' partition counts, just before it starts. */
-    private Optional<String> layoutMismatch(String name, Topology topology) {
+    /**
+     * {@code changelogConfigs}: the configs the topology's stores declare for their changelogs, by store name; they
+     * are given to the existing changelog topics before every start ({@link ChangelogConfigs}).
+     */
+    public StreamsApp create(String name, Topology topology, Map<String, Object> overrides,
+                             Map<String, Map<String, String>> changelogConfigs) {
+        Map<String, Map<String, String>> byTopic = changelogConfigs.entrySet().stream()
+                .collect(Collectors.toMap(e -> changelogTopic(name, e.getKey()), Map.Entry::getValue));
+        return new StreamsApp(name, topology, config(name, overrides), meterRegistry,
+                () -> prepareStart(name, topology, byTopic));
+    }
+
+    /**
+     * Just before the topology starts: gives its existing changelogs their declared configs, then compares its
+     * existing internal topics with its sources' partition counts; says why it must not start, if it must not.
+     */
+    private Optional<String> prepareStart(String name, Topology topology, Map<String, Map<String, String>> changelogs) {
         TopologyDescription description = topology.describe();
         String applicationId = applicationId(name);
         Set<String> sources = InternalTopicLayout.sourceTopics(description);
         try (Admin admin = clients.newAdmin()) {
-            Set<String> names = admin.listTopics().names().get(LAYOUT_CHECK_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
+            Set<String> names = admin.listTopics().names().get(START_CHECK_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
                     .stream().filter(t -> t.startsWith(applicationId + "-") || sources.contains(t))
                     .collect(Collectors.toSet());
+            applyChangelogConfigs(admin, changelogs, names);
             return InternalTopicLayout.mismatch(description, applicationId,
-                    KafkaTopics.partitionCounts(admin, names, LAYOUT_CHECK_TIMEOUT));
+                    KafkaTopics.partitionCounts(admin, names, START_CHECK_TIMEOUT));
         } catch (ExecutionException | TimeoutException e) {
             // start-up has just created and checked the topics: Kafka Streams then checks what it can itself
             log.warn("Could not compare the internal topics of {} with its sources: {}", applicationId, e.toString());
@@ -84,6 +99,18 @@ public class StreamsFactory {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Optional.empty();
+        }
+    }
+
+    private static void applyChangelogConfigs(Admin admin, Map<String, Map<String, String>> changelogs,
+                                              Set<String> existing) throws InterruptedException {
+        try {
+            ChangelogConfigs.apply(admin, changelogs, existing, START_CHECK_TIMEOUT).forEach(change ->
+                    log.info("Changelog config set (Kafka Streams sets them only when it creates a topic): {}", change));
+        } catch (ExecutionException | TimeoutException e) {
+            // not fatal now: a compaction lag too short loses history only on a later restore from the changelog
+            log.warn("Could not give the changelogs their configs {}: {}; set them with kafka-configs --alter",
+                    changelogs, e.toString());
         }
     }
 

@@ -1,0 +1,202 @@
+package io.keymeter.app.metering;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+import static org.awaitility.Awaitility.await;
+
+import io.keymeter.app.KeymeterApplication;
+import io.keymeter.events.ApiKeyState;
+import io.keymeter.events.ApiKeys;
+import io.keymeter.events.KeyStatus;
+import io.keymeter.events.Rejection;
+import io.keymeter.events.RejectionReason;
+import io.keymeter.events.RequestLog;
+import io.keymeter.events.Topics;
+import io.keymeter.events.UsageDaily;
+import io.keymeter.kafka.EmbeddedKafkaBroker;
+import io.keymeter.metering.MeteringConfiguration;
+import io.keymeter.metering.MeteringSerdes;
+import io.keymeter.metering.MeteringTopology;
+import io.keymeter.platform.streams.StreamsApp;
+import io.keymeter.platform.streams.StreamsFactory;
+import io.keymeter.testsupport.TempDirs;
+import io.keymeter.testsupport.TopicReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.utils.Utils;
+import org.apache.kafka.streams.KafkaStreams;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.springframework.boot.SpringApplication;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * An operator raises {@code keymeter.ingest.max-age} (here from 7 to the default 35 days) and restarts. Kafka Streams
+ * gave the key history's changelog its compaction lag when it created the topic, from the old max-age, and never
+ * changes it; the broker then compacts away versions older than that lag which the store still answers for, and an
+ * instance that restores the history (a new one, or one that lost its disk) judges a late request by a state with
+ * holes: a billable request refused {@code unknown-key}. Metering must give the existing changelog its lag at start.
+ * <p>
+ * The broker's cleaner uses record timestamps: a segment may be compacted once its newest record is older than the
+ * lag. So the history an earlier deployment wrote weeks ago is written here straight into the changelog, with its
+ * old timestamps (a transaction marker would carry today's), on a broker of its own whose cleaner runs every 100 ms.
+ * Another key's history, older than any lag, is written first: once its older version is gone the cleaner has been
+ * through the partition.
+ */
+@Timeout(240)
+class KeyHistoryCompactionTest {
+
+    private static final int PARTITIONS = 6;
+    private static final String HISTORY = StreamsFactory.changelogTopic(MeteringConfiguration.APP_NAME,
+            MeteringTopology.API_KEYS_STORE);
+
+    private Path dir;
+    private EmbeddedKafkaBroker broker;
+    private Admin admin;
+    private ConfigurableApplicationContext app;
+
+    private final Instant now = Instant.now().truncatedTo(ChronoUnit.HOURS);
+    private final ApiKeys.GeneratedKey key = ApiKeys.generate();
+    private final ApiKeys.GeneratedKey ancient = ApiKeys.generate();
+    private final ApiKeys.GeneratedKey fresh = ApiKeys.generate();
+
+    @BeforeEach
+    void start() throws Exception {
+        dir = TempDirs.create("keymeter-history");
+        broker = new EmbeddedKafkaBroker(dir.resolve("kafka"), 0).start();
+        admin = Admin.create(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()));
+        admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.BROKER, ""), List.of(
+                new AlterConfigOp(new ConfigEntry("log.cleaner.backoff.ms", "100"), AlterConfigOp.OpType.SET))))
+                .all().get();
+    }
+
+    @AfterEach
+    void stop() {
+        if (app != null) {
+            app.close();
+        }
+        admin.close();
+        broker.stop();
+    }
+
+    @Test
+    void aRaisedMaxAgeReachesTheHistoryChangelogSoALostDiskStillBillsALateRequest() throws Exception {
+        // the changelog as Kafka Streams created it under max-age P7D (history 7 days + 5 min skew + 1 day), with a
+        // cleaner that acts at once: segments roll at every minute of record time, any dirty share is cleaned
+        Map<String, String> oldLag = MeteringTopology.keyHistoryChangelog(Duration.ofDays(8).plusMinutes(5));
+        admin.createTopics(List.of(new NewTopic(HISTORY, PARTITIONS, (short) 1).configs(Map.of(
+                TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG, oldLag.get(TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG),
+                TopicConfig.SEGMENT_MS_CONFIG, "60000",
+                TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG, "0.01")))).all().get();
+
+        app = startKeymeter(dir.resolve("first-disk"));
+        assertThat(historyLag()).as("the lag for the default max-age P35D: history 36 days 5 min, plus a day")
+                .isEqualTo(Duration.ofDays(37).plusMinutes(5).toMillis());
+        app.close();
+        app = null;
+
+        int partition = Utils.toPositive(Utils.murmur2(key.keyId().getBytes(StandardCharsets.UTF_8))) % PARTITIONS;
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all"),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (ApiKeyState state : List.of(
+                    state(ancient, KeyStatus.ACTIVE, now.minus(Duration.ofDays(80))),
+                    state(ancient, KeyStatus.INVALIDATED, now.minus(Duration.ofDays(79))),
+                    state(key, KeyStatus.ACTIVE, now.minus(Duration.ofDays(30))),
+                    state(key, KeyStatus.INVALIDATED, now.minus(Duration.ofDays(20))),
+                    state(fresh, KeyStatus.ACTIVE, now))) {
+                // one at a time: each lands in a segment of its own, its record time 10 or more days from the last
+                producer.send(new ProducerRecord<>(HISTORY, partition, state.updatedAt().toEpochMilli(),
+                        state.keyId().getBytes(StandardCharsets.UTF_8),
+                        MeteringSerdes.KEY_STATE.serializer().serialize(HISTORY, state))).get();
+            }
+        }
+
+        await("the cleaner has compacted the partition").atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(500))
+                .until(() -> versionsOnTheChangelog(ancient.keyId(), partition) == 1);
+        assertThat(versionsOnTheChangelog(key.keyId(), partition)).as("both versions of the key kept").isEqualTo(2);
+
+        // a new instance, or this one after losing its disk: the history is restored from the changelog
+        app = startKeymeter(dir.resolve("second-disk"));
+        try (KafkaProducer<String, RequestLog> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all"),
+                Topics.REQUESTS.keySerde().serializer(), Topics.REQUESTS.valueSerde().serializer())) {
+            for (RequestLog request : List.of(request("made-while-active", now.minus(Duration.ofDays(25))),
+                    request("made-after-invalidation", now.minus(Duration.ofDays(15))))) {
+                producer.send(new ProducerRecord<>(Topics.REQUESTS.name(), null, request.timestamp().toEpochMilli(),
+                        request.keyId(), request)).get();
+            }
+        }
+        LocalDate day = LocalDate.ofInstant(now.minus(Duration.ofDays(25)), ZoneOffset.UTC);
+        await("the late request billed, the later one refused").atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+                    assertThat(TopicReader.readAll(broker.bootstrapServers(), Topics.REJECTIONS).stream()
+                            .map(ConsumerRecord::value))
+                            .extracting(Rejection::requestId, Rejection::reason)
+                            .containsExactly(tuple("made-after-invalidation", RejectionReason.INVALIDATED));
+                    assertThat(TopicReader.readAll(broker.bootstrapServers(), Topics.USAGE_DAILY).stream()
+                            .map(ConsumerRecord::value).filter(u -> u.credentialId().equals("history-credential")))
+                            .extracting(UsageDaily::date, UsageDaily::requests, UsageDaily::units)
+                            .containsExactly(tuple(day, 1L, 3L));
+                });
+    }
+
+    private ConfigurableApplicationContext startKeymeter(Path dataDir) {
+        ConfigurableApplicationContext started = new SpringApplication(KeymeterApplication.class).run(
+                "--server.port=0",
+                "--keymeter.roles=metering",
+                "--keymeter.data-dir=" + dataDir,
+                "--spring.kafka.bootstrap-servers=" + broker.bootstrapServers(),
+                "--keymeter.topics.partitions=" + PARTITIONS);
+        StreamsApp metering = started.getBeansOfType(StreamsApp.class).values().stream()
+                .filter(s -> s.name().equals(MeteringConfiguration.APP_NAME)).findFirst().orElseThrow();
+        await("metering running").atMost(Duration.ofSeconds(90))
+                .until(() -> metering.state() == KafkaStreams.State.RUNNING);
+        return started;
+    }
+
+    private long historyLag() throws Exception {
+        ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, HISTORY);
+        return Long.parseLong(admin.describeConfigs(List.of(topic)).all().get().get(topic)
+                .get(TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG).value());
+    }
+
+    private long versionsOnTheChangelog(String keyId, int partition) {
+        return TopicReader.readRaw(broker.bootstrapServers(), HISTORY).stream()
+                .filter(r -> r.partition() == partition && keyId.equals(new String(r.key(), StandardCharsets.UTF_8)))
+                .count();
+    }
+
+    private ApiKeyState state(ApiKeys.GeneratedKey generated, KeyStatus status, Instant at) {
+        return new ApiKeyState(generated.keyId(), "history-credential", "history", 1, status,
+                now.plus(Duration.ofDays(30)), generated.secretHash(), List.of("premium:user:basemaps"), List.of(),
+                List.of(), at);
+    }
+
+    private RequestLog request(String requestId, Instant at) {
+        return new RequestLog(requestId, key.keyId(), key.secretHash(), "basemaps", "op", 3, null, null, at);
+    }
+}
