@@ -56,7 +56,9 @@ import org.springframework.context.ConfigurableApplicationContext;
  * gave the key history's changelog its compaction lag when it created the topic, from the old max-age, and never
  * changes it; the broker then compacts away versions older than that lag which the store still answers for, and an
  * instance that restores the history (a new one, or one that lost its disk) judges a late request by a state with
- * holes: a billable request refused {@code unknown-key}. Metering must give the existing changelog its lag at start.
+ * holes: a billable request refused {@code unknown-key}. Metering must give the existing changelog its lag at start,
+ * and start-up the request log the retention of the new max-age (a week beyond it), or a segment of requests stamped
+ * weeks back could be deleted before metering read it.
  * <p>
  * The broker's cleaner uses record timestamps: a segment may be compacted once its newest record is older than the
  * lag. So the history an earlier deployment wrote weeks ago is written here straight into the changelog, with its
@@ -101,7 +103,7 @@ class KeyHistoryCompactionTest {
     }
 
     @Test
-    void aRaisedMaxAgeReachesTheHistoryChangelogSoALostDiskStillBillsALateRequest() throws Exception {
+    void aRaisedMaxAgeReachesTheTopicsMadeForTheOldOneSoALostDiskStillBillsALateRequest() throws Exception {
         // the changelog as Kafka Streams created it under max-age P7D (history 7 days + 5 min skew + 1 day), with a
         // cleaner that acts at once: segments roll at every minute of record time, any dirty share is cleaned
         Map<String, String> oldLag = MeteringTopology.keyHistoryChangelog(Duration.ofDays(8).plusMinutes(5));
@@ -109,11 +111,18 @@ class KeyHistoryCompactionTest {
                 TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
                 TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG, oldLag.get(TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG),
                 TopicConfig.SEGMENT_MS_CONFIG, "60000",
-                TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG, "0.01")))).all().get();
+                TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG, "0.01")),
+                // and the request log as Keymeter made it then: max-age plus a week
+                new NewTopic(Topics.REQUESTS.name(), PARTITIONS, (short) 1).configs(Map.of(
+                        TopicConfig.RETENTION_MS_CONFIG, String.valueOf(Duration.ofDays(14).toMillis()))))).all().get();
 
         app = startKeymeter(dir.resolve("first-disk"));
-        assertThat(historyLag()).as("the lag for the default max-age P35D: history 36 days 5 min, plus a day")
+        assertThat(config(HISTORY, TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG))
+                .as("the lag for the default max-age P35D: history 36 days 5 min, plus a day")
                 .isEqualTo(Duration.ofDays(37).plusMinutes(5).toMillis());
+        assertThat(config(Topics.REQUESTS.name(), TopicConfig.RETENTION_MS_CONFIG))
+                .as("requests stamped up to 35 days back are kept until metered: max-age plus a week")
+                .isEqualTo(Duration.ofDays(42).toMillis());
         app.close();
         app = null;
 
@@ -178,10 +187,9 @@ class KeyHistoryCompactionTest {
         return started;
     }
 
-    private long historyLag() throws Exception {
-        ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, HISTORY);
-        return Long.parseLong(admin.describeConfigs(List.of(topic)).all().get().get(topic)
-                .get(TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG).value());
+    private long config(String topic, String name) throws Exception {
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        return Long.parseLong(admin.describeConfigs(List.of(resource)).all().get().get(resource).get(name).value());
     }
 
     private long versionsOnTheChangelog(String keyId, int partition) {

@@ -4,6 +4,7 @@ import io.keymeter.events.Topic;
 import io.keymeter.events.Topics;
 import io.keymeter.platform.config.KeymeterProperties;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -14,7 +15,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -30,7 +33,8 @@ import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
- * Creates Keymeter's topics when missing, then checks what it depends on: cleanup policies (a key-state topic
+ * Creates Keymeter's topics when missing, raises a retention shorter than Keymeter needs ({@link #raiseRetention}),
+ * then checks what it depends on: cleanup policies (a key-state topic
  * with {@code delete} loses old keys to retention) and equal partition counts of the topics joined without a
  * repartition step (Kafka Streams does not check this itself). Any mismatch stops start-up.
  * Every Kafka Streams topology depends on this bean, so none starts before the check passed.
@@ -47,6 +51,7 @@ public class KafkaTopics {
     public KafkaTopics(KafkaClients clients, KeymeterProperties properties) {
         try (Admin admin = clients.newAdmin()) {
             createMissing(admin, properties);
+            raiseRetention(admin, properties).forEach(change -> log.info("Retention raised: {}", change));
             this.partitionCounts = partitionCounts(admin, allNames(), Duration.ofSeconds(TIMEOUT_SECONDS));
             checkCleanupPolicies(admin);
             checkCoPartitioning(partitionCounts);
@@ -184,6 +189,47 @@ public class KafkaTopics {
             configs.put(TopicConfig.RETENTION_MS_CONFIG, String.valueOf(retention.toMillis()));
         }
         return configs;
+    }
+
+    /**
+     * Gives existing delete-policy topics at least the retention Keymeter creates them with: the event log kept for
+     * ever, the others max-age plus a week. A topic's configs are set when it is created, so a raised
+     * {@code keymeter.ingest.max-age}, or a topic made by hand with Kafka's default week, kept a shorter retention:
+     * a segment of requests stamped weeks back (a gateway shipping old logs) could be deleted before metering read
+     * it, unbilled. A longer retention is left as it is. Returns one line per topic changed; a broker that refuses
+     * the change stops start-up, as a wrong cleanup policy does.
+     */
+    static List<String> raiseRetention(Admin admin, KeymeterProperties properties)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        Duration retention = retentionOf(properties);
+        List<Topic<String, ?>> bounded = Topics.ALL.stream().filter(t -> !t.compacted()).toList();
+        List<ConfigResource> resources = bounded.stream()
+                .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t.name())).toList();
+        Map<ConfigResource, Config> current = admin.describeConfigs(resources).all()
+                .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        Map<ConfigResource, Collection<AlterConfigOp>> changes = new HashMap<>();
+        List<String> lines = new ArrayList<>();
+        for (Topic<String, ?> topic : bounded) {
+            ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic.name());
+            long actual = Long.parseLong(current.get(resource).get(TopicConfig.RETENTION_MS_CONFIG).value());
+            long needed = topic.keepForever() ? -1 : retention.toMillis();
+            if (actual != -1 && (needed == -1 || actual < needed)) {
+                changes.put(resource, List.of(new AlterConfigOp(new ConfigEntry(TopicConfig.RETENTION_MS_CONFIG,
+                        String.valueOf(needed)), AlterConfigOp.OpType.SET)));
+                lines.add(topic.name() + " retention.ms " + actual + " -> " + needed);
+            }
+        }
+        if (changes.isEmpty()) {
+            return lines;
+        }
+        try {
+            admin.incrementalAlterConfigs(changes).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("Keymeter needs " + lines + " (max-age " + properties.ingest().maxAge()
+                    + " plus " + MIN_RETENTION_BEYOND_MAX_AGE + "; the event log for ever) and Kafka refused to set it: "
+                    + e.getCause().getMessage() + ". Set retention.ms with kafka-configs --alter.", e);
+        }
+        return lines;
     }
 
     private static void checkCleanupPolicies(Admin admin) throws ExecutionException, InterruptedException, TimeoutException {

@@ -1,0 +1,84 @@
+package io.keymeter.platform.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.keymeter.events.Topics;
+import io.keymeter.kafka.EmbeddedKafkaBroker;
+import io.keymeter.platform.config.KeymeterProperties;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Topics that exist before start-up keep the retention they were made with: Keymeter raises a shorter one to what it
+ * would create now (max-age plus a week; the event log for ever) and leaves a longer one alone.
+ */
+@Timeout(120)
+class KafkaTopicsRetentionTest {
+
+    private static final long DAY = Duration.ofDays(1).toMillis();
+
+    @TempDir
+    static Path dir;
+    private static EmbeddedKafkaBroker broker;
+    private static Admin admin;
+
+    @BeforeAll
+    static void start() throws Exception {
+        broker = new EmbeddedKafkaBroker(dir, 0).start();
+        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()));
+        admin.createTopics(List.of(
+                // as Keymeter made them with max-age P7D: a week of requests plus a week
+                topic(Topics.REQUESTS.name(), 14 * DAY),
+                // made by hand, with Kafka's default week
+                topic(Topics.CREDENTIAL_EVENTS.name(), 7 * DAY),
+                // longer than needed: the operator's choice
+                topic(Topics.REJECTIONS.name(), 400 * DAY))).all().get();
+    }
+
+    @AfterAll
+    static void stop() {
+        admin.close();
+        broker.stop();
+    }
+
+    @Test
+    void aShorterRetentionIsRaisedToWhatKeymeterCreatesAndALongerOneIsKept() throws Exception {
+        KeymeterProperties properties = new KeymeterProperties(null, dir.resolve("data"), null, null, null, null,
+                new KeymeterProperties.Ingest(null, Duration.ofDays(35)), null, null, null, null);
+        KafkaTopics.createMissing(admin, properties);
+
+        List<String> changes = KafkaTopics.raiseRetention(admin, properties);
+
+        assertThat(changes).containsExactlyInAnyOrder(
+                Topics.REQUESTS.name() + " retention.ms " + 14 * DAY + " -> " + 42 * DAY,
+                Topics.CREDENTIAL_EVENTS.name() + " retention.ms " + 7 * DAY + " -> -1");
+        assertThat(retention(Topics.REQUESTS.name())).isEqualTo(42 * DAY);
+        assertThat(retention(Topics.CREDENTIAL_EVENTS.name())).isEqualTo(-1);
+        assertThat(retention(Topics.REJECTIONS.name())).isEqualTo(400 * DAY);
+        // created now, with it: nothing to raise
+        assertThat(retention(Topics.SECURITY_ALERTS.name())).isEqualTo(42 * DAY);
+        assertThat(KafkaTopics.raiseRetention(admin, properties)).as("a second start changes nothing").isEmpty();
+    }
+
+    private static NewTopic topic(String name, long retentionMs) {
+        return new NewTopic(name, 6, (short) 1).configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, String.valueOf(retentionMs)));
+    }
+
+    private static long retention(String topic) throws Exception {
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        return Long.parseLong(admin.describeConfigs(List.of(resource)).all().get().get(resource)
+                .get(TopicConfig.RETENTION_MS_CONFIG).value());
+    }
+}
