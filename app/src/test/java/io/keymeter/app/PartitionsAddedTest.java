@@ -3,25 +3,22 @@ package io.keymeter.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.keymeter.app.support.OwnKafka;
 import io.keymeter.events.Json;
 import io.keymeter.events.Topics;
-import io.keymeter.kafka.EmbeddedKafkaBroker;
 import io.keymeter.platform.streams.StreamsApp;
-import io.keymeter.testsupport.TempDirs;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -32,7 +29,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.springframework.boot.SpringApplication;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 import tools.jackson.databind.JsonNode;
@@ -51,26 +47,22 @@ class PartitionsAddedTest {
     private static final int BEFORE = 6;
     private static final int AFTER = 12;
 
-    private Path dir;
-    private EmbeddedKafkaBroker broker;
+    private OwnKafka kafka;
     private ConfigurableApplicationContext app;
     private Admin admin;
     private final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeEach
     void start() {
-        dir = TempDirs.create("keymeter-partitions");
-        broker = new EmbeddedKafkaBroker(dir.resolve("kafka"), 0).start();
-        admin = Admin.create(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()));
+        kafka = OwnKafka.start("keymeter-partitions");
+        admin = kafka.admin();
         app = startKeymeter();
     }
 
     private ConfigurableApplicationContext startKeymeter() {
-        return new SpringApplication(KeymeterApplication.class).run(
-                "--server.port=0",
+        return kafka.startKeymeter(
                 "--keymeter.roles=credential-store,metering",
-                "--keymeter.data-dir=" + dir,
-                "--spring.kafka.bootstrap-servers=" + broker.bootstrapServers(),
+                "--keymeter.data-dir=" + kafka.dir(),
                 "--keymeter.topics.partitions=" + BEFORE,
                 "--keymeter.gateway-tokens[0]=" + GATEWAY,
                 "--keymeter.accounts[0].id=partitions",
@@ -81,11 +73,7 @@ class PartitionsAddedTest {
 
     @AfterEach
     void stop() {
-        if (app != null) {
-            app.close();
-        }
-        admin.close();
-        broker.stop();
+        kafka.close();
     }
 
     @Test
@@ -139,7 +127,6 @@ class PartitionsAddedTest {
 
         // a restart takes its old place in the group without a new assignment, so Kafka Streams would not check
         // again: metering must refuse to start, not run on the old six tasks
-        app.close();
         app = startKeymeter();
         assertThat(streams("metering").state()).isEqualTo(KafkaStreams.State.ERROR);
         assertThat(json(get("/actuator/health")).at("/components/streams/details/meteringStoppedBecause").asString())
@@ -174,8 +161,7 @@ class PartitionsAddedTest {
     }
 
     private StreamsApp streams(String name) {
-        return app.getBeansOfType(StreamsApp.class).values().stream().filter(s -> s.name().equals(name))
-                .findFirst().orElseThrow();
+        return kafka.streams(name);
     }
 
     private static JsonNode json(HttpResponse<String> response) {

@@ -177,6 +177,10 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         p.put("min.insync.replicas", "1");
         p.put("group.initial.rebalance.delay.ms", "0");
         p.put("auto.create.topics.enable", "false");
+        // Kafka deletes a stopped group's committed offsets after 7 days by default; a topology restarted after a
+        // longer stop would read its topics again from the earliest record, and metering would bill every request
+        // older than the dedupe window a second time. Offsets are kept for good here (about 4,000 years)
+        p.put("offsets.retention.minutes", String.valueOf(Integer.MAX_VALUE));
         // after a hard kill the controller half refuses the restarted broker half (DUPLICATE_BROKER_REGISTRATION)
         // until the dead incarnation's session times out: 9 s by default, 4 s here. Its own broker, in its own
         // process, heartbeats every 0.5 s, so a stall must last 8 heartbeats before the broker is fenced.

@@ -67,6 +67,16 @@ class EmbeddedKafkaBrokerTest {
         }
     }
 
+    @Test
+    void committedOffsetsOfAStoppedGroupAreKeptForGood() throws Exception {
+        try (EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(dir, 0).start(); Admin admin = admin(broker)) {
+            ConfigResource node = new ConfigResource(ConfigResource.Type.BROKER, "1");
+            Config config = admin.describeConfigs(List.of(node)).all().get().get(node);
+            // Kafka's default is 7 days, after which a restarted topology would read its topics from the start
+            assertThat(config.get("offsets.retention.minutes").value()).isEqualTo(String.valueOf(Integer.MAX_VALUE));
+        }
+    }
+
     private static Admin admin(EmbeddedKafkaBroker broker) {
         return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) Duration.ofSeconds(30).toMillis()));

@@ -3,6 +3,7 @@ package io.keymeter.metering;
 import io.keymeter.platform.config.ConditionalOnRole;
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.config.Role;
+import io.keymeter.platform.streams.StartRequirements;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.platform.streams.StreamsFactory;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -30,7 +31,9 @@ public class MeteringConfiguration {
 
     @Bean
     StreamsApp meteringStreams(StreamsFactory factory, MeteringSettings settings, MeterRegistry meterRegistry) {
+        // every changelog write of metering follows a request or key state it consumed: committed state without
+        // committed offsets means the offsets were lost, and reading from the start would bill requests again
         return factory.create(APP_NAME, MeteringTopology.build(settings, meterRegistry), Map.of(),
-                MeteringTopology.changelogConfigs(settings));
+                new StartRequirements(MeteringTopology.changelogConfigs(settings), true));
     }
 }

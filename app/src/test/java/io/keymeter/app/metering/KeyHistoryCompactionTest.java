@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
-import io.keymeter.app.KeymeterApplication;
+import io.keymeter.app.support.OwnKafka;
 import io.keymeter.events.ApiKeyState;
 import io.keymeter.events.ApiKeys;
 import io.keymeter.events.KeyStatus;
@@ -13,16 +13,13 @@ import io.keymeter.events.RejectionReason;
 import io.keymeter.events.RequestLog;
 import io.keymeter.events.Topics;
 import io.keymeter.events.UsageDaily;
-import io.keymeter.kafka.EmbeddedKafkaBroker;
 import io.keymeter.metering.MeteringConfiguration;
 import io.keymeter.metering.MeteringSerdes;
 import io.keymeter.metering.MeteringTopology;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.platform.streams.StreamsFactory;
-import io.keymeter.testsupport.TempDirs;
 import io.keymeter.testsupport.TopicReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -30,8 +27,6 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.CommonClientConfigs;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -48,8 +43,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.springframework.boot.SpringApplication;
-import org.springframework.context.ConfigurableApplicationContext;
 
 /**
  * An operator raises {@code keymeter.ingest.max-age} (here from 7 to the default 35 days) and restarts. Kafka Streams
@@ -73,10 +66,7 @@ class KeyHistoryCompactionTest {
     private static final String HISTORY = StreamsFactory.changelogTopic(MeteringConfiguration.APP_NAME,
             MeteringTopology.API_KEYS_STORE);
 
-    private Path dir;
-    private EmbeddedKafkaBroker broker;
-    private Admin admin;
-    private ConfigurableApplicationContext app;
+    private OwnKafka kafka;
 
     private final Instant now = Instant.now().truncatedTo(ChronoUnit.HOURS);
     private final ApiKeys.GeneratedKey key = ApiKeys.generate();
@@ -85,21 +75,15 @@ class KeyHistoryCompactionTest {
 
     @BeforeEach
     void start() throws Exception {
-        dir = TempDirs.create("keymeter-history");
-        broker = new EmbeddedKafkaBroker(dir.resolve("kafka"), 0).start();
-        admin = Admin.create(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()));
-        admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.BROKER, ""), List.of(
+        kafka = OwnKafka.start("keymeter-history");
+        kafka.admin().incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.BROKER, ""), List.of(
                 new AlterConfigOp(new ConfigEntry("log.cleaner.backoff.ms", "100"), AlterConfigOp.OpType.SET))))
                 .all().get();
     }
 
     @AfterEach
     void stop() {
-        if (app != null) {
-            app.close();
-        }
-        admin.close();
-        broker.stop();
+        kafka.close();
     }
 
     @Test
@@ -107,7 +91,7 @@ class KeyHistoryCompactionTest {
         // the changelog as Kafka Streams created it under max-age P7D (history 7 days + 5 min skew + 1 day), with a
         // cleaner that acts at once: segments roll at every minute of record time, any dirty share is cleaned
         Map<String, String> oldLag = MeteringTopology.keyHistoryChangelog(Duration.ofDays(8).plusMinutes(5));
-        admin.createTopics(List.of(new NewTopic(HISTORY, PARTITIONS, (short) 1).configs(Map.of(
+        kafka.admin().createTopics(List.of(new NewTopic(HISTORY, PARTITIONS, (short) 1).configs(Map.of(
                 TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
                 TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG, oldLag.get(TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG),
                 TopicConfig.SEGMENT_MS_CONFIG, "60000",
@@ -116,19 +100,25 @@ class KeyHistoryCompactionTest {
                 new NewTopic(Topics.REQUESTS.name(), PARTITIONS, (short) 1).configs(Map.of(
                         TopicConfig.RETENTION_MS_CONFIG, String.valueOf(Duration.ofDays(14).toMillis()))))).all().get();
 
-        app = startKeymeter(dir.resolve("first-disk"));
+        startKeymeter("first-disk");
         assertThat(config(HISTORY, TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG))
                 .as("the lag for the default max-age P35D: history 36 days 5 min, plus a day")
                 .isEqualTo(Duration.ofDays(37).plusMinutes(5).toMillis());
         assertThat(config(Topics.REQUESTS.name(), TopicConfig.RETENTION_MS_CONFIG))
                 .as("requests stamped up to 35 days back are kept until metered: max-age plus a week")
                 .isEqualTo(Duration.ofDays(42).toMillis());
-        app.close();
-        app = null;
+        // it meters something, as the earlier deployment did: its group has committed offsets (or it is not started
+        // again: LostOffsets)
+        kafka.sendRequests(new RequestLog("before-the-restart", "unknown-key-id", key.secretHash(), "basemaps", "op", 1, null, null,
+                now));
+        await("metering committed its position").atMost(Duration.ofSeconds(30)).until(() -> !kafka.admin()
+                .listConsumerGroupOffsets(StreamsFactory.applicationId(MeteringConfiguration.APP_NAME))
+                .partitionsToOffsetAndMetadata().get().isEmpty());
+        kafka.stopKeymeter();
 
         int partition = Utils.toPositive(Utils.murmur2(key.keyId().getBytes(StandardCharsets.UTF_8))) % PARTITIONS;
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all"),
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all"),
                 new ByteArraySerializer(), new ByteArraySerializer())) {
             for (ApiKeyState state : List.of(
                     state(ancient, KeyStatus.ACTIVE, now.minus(Duration.ofDays(80))),
@@ -149,51 +139,38 @@ class KeyHistoryCompactionTest {
         assertThat(versionsOnTheChangelog(key.keyId(), partition)).as("both versions of the key kept").isEqualTo(2);
 
         // a new instance, or this one after losing its disk: the history is restored from the changelog
-        app = startKeymeter(dir.resolve("second-disk"));
-        try (KafkaProducer<String, RequestLog> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all"),
-                Topics.REQUESTS.keySerde().serializer(), Topics.REQUESTS.valueSerde().serializer())) {
-            for (RequestLog request : List.of(request("made-while-active", now.minus(Duration.ofDays(25))),
-                    request("made-after-invalidation", now.minus(Duration.ofDays(15))))) {
-                producer.send(new ProducerRecord<>(Topics.REQUESTS.name(), null, request.timestamp().toEpochMilli(),
-                        request.keyId(), request)).get();
-            }
-        }
+        startKeymeter("second-disk");
+        kafka.sendRequests(request("made-while-active", now.minus(Duration.ofDays(25))),
+                request("made-after-invalidation", now.minus(Duration.ofDays(15))));
         LocalDate day = LocalDate.ofInstant(now.minus(Duration.ofDays(25)), ZoneOffset.UTC);
         await("the late request billed, the later one refused").atMost(Duration.ofSeconds(60))
                 .pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
-                    assertThat(TopicReader.readAll(broker.bootstrapServers(), Topics.REJECTIONS).stream()
-                            .map(ConsumerRecord::value))
+                    assertThat(TopicReader.readAll(kafka.bootstrapServers(), Topics.REJECTIONS).stream()
+                            .map(ConsumerRecord::value).filter(r -> r.keyId().equals(key.keyId())))
                             .extracting(Rejection::requestId, Rejection::reason)
                             .containsExactly(tuple("made-after-invalidation", RejectionReason.INVALIDATED));
-                    assertThat(TopicReader.readAll(broker.bootstrapServers(), Topics.USAGE_DAILY).stream()
+                    assertThat(TopicReader.readAll(kafka.bootstrapServers(), Topics.USAGE_DAILY).stream()
                             .map(ConsumerRecord::value).filter(u -> u.credentialId().equals("history-credential")))
                             .extracting(UsageDaily::date, UsageDaily::requests, UsageDaily::units)
                             .containsExactly(tuple(day, 1L, 3L));
                 });
     }
 
-    private ConfigurableApplicationContext startKeymeter(Path dataDir) {
-        ConfigurableApplicationContext started = new SpringApplication(KeymeterApplication.class).run(
-                "--server.port=0",
-                "--keymeter.roles=metering",
-                "--keymeter.data-dir=" + dataDir,
-                "--spring.kafka.bootstrap-servers=" + broker.bootstrapServers(),
+    private void startKeymeter(String disk) {
+        kafka.startKeymeter("--keymeter.roles=metering", "--keymeter.data-dir=" + kafka.dir().resolve(disk),
                 "--keymeter.topics.partitions=" + PARTITIONS);
-        StreamsApp metering = started.getBeansOfType(StreamsApp.class).values().stream()
-                .filter(s -> s.name().equals(MeteringConfiguration.APP_NAME)).findFirst().orElseThrow();
+        StreamsApp metering = kafka.streams(MeteringConfiguration.APP_NAME);
         await("metering running").atMost(Duration.ofSeconds(90))
                 .until(() -> metering.state() == KafkaStreams.State.RUNNING);
-        return started;
     }
 
     private long config(String topic, String name) throws Exception {
         ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-        return Long.parseLong(admin.describeConfigs(List.of(resource)).all().get().get(resource).get(name).value());
+        return Long.parseLong(kafka.admin().describeConfigs(List.of(resource)).all().get().get(resource).get(name).value());
     }
 
     private long versionsOnTheChangelog(String keyId, int partition) {
-        return TopicReader.readRaw(broker.bootstrapServers(), HISTORY).stream()
+        return TopicReader.readRaw(kafka.bootstrapServers(), HISTORY).stream()
                 .filter(r -> r.partition() == partition && keyId.equals(new String(r.key(), StandardCharsets.UTF_8)))
                 .count();
     }

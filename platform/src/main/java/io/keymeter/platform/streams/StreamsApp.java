@@ -32,23 +32,23 @@ public final class StreamsApp implements SmartLifecycle {
     private KafkaStreamsMetrics metrics;
     private volatile ReplacedMemberRemover remover;
     private volatile String stoppedBecause;
-    private final Supplier<Optional<String>> layoutCheck;
+    private final Supplier<Optional<String>> startCheck;
 
     StreamsApp(String name, Topology topology, Properties config, MeterRegistry meterRegistry) {
         this(name, topology, config, meterRegistry, Optional::empty);
     }
 
     /**
-     * {@code layoutCheck} runs just before each start and says why the topology must not start, if it must not
-     * ({@link InternalTopicLayout}); the factory's also gives existing changelogs their configs ({@link ChangelogConfigs}).
+     * {@code startCheck} runs just before each start and says why the topology must not start, if it must not: the
+     * factory's prepares the topics and checks them ({@link StreamsFactory}).
      */
     StreamsApp(String name, Topology topology, Properties config, MeterRegistry meterRegistry,
-               Supplier<Optional<String>> layoutCheck) {
+               Supplier<Optional<String>> startCheck) {
         this.name = name;
         this.topology = topology;
         this.config = config;
         this.meterRegistry = meterRegistry;
-        this.layoutCheck = layoutCheck;
+        this.startCheck = startCheck;
     }
 
     public String name() {
@@ -93,9 +93,9 @@ public final class StreamsApp implements SmartLifecycle {
             return;
         }
         stoppedBecause = null;
-        Optional<String> mismatch = layoutCheck.get();
-        if (mismatch.isPresent()) {
-            stopFor(TopicChange.notStarted(name, mismatch.get()));
+        Optional<String> refused = startCheck.get();
+        if (refused.isPresent()) {
+            stopFor(refused.get());
             return;
         }
         KafkaStreams created = new KafkaStreams(topology, config);

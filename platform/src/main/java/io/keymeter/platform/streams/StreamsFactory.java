@@ -62,26 +62,21 @@ public class StreamsFactory {
     }
 
     public StreamsApp create(String name, Topology topology, Map<String, Object> overrides) {
-        return create(name, topology, overrides, Map.of());
+        return create(name, topology, overrides, StartRequirements.NONE);
     }
 
-    /**
-     * {@code changelogConfigs}: the configs the topology's stores declare for their changelogs, by store name; they
-     * are given to the existing changelog topics before every start ({@link ChangelogConfigs}).
-     */
     public StreamsApp create(String name, Topology topology, Map<String, Object> overrides,
-                             Map<String, Map<String, String>> changelogConfigs) {
-        Map<String, Map<String, String>> byTopic = changelogConfigs.entrySet().stream()
-                .collect(Collectors.toMap(e -> changelogTopic(name, e.getKey()), Map.Entry::getValue));
+                             StartRequirements requirements) {
         return new StreamsApp(name, topology, config(name, overrides), meterRegistry,
-                () -> prepareStart(name, topology, byTopic));
+                () -> prepareStart(name, topology, requirements));
     }
 
     /**
-     * Just before the topology starts: gives its existing changelogs their declared configs, then compares its
-     * existing internal topics with its sources' partition counts; says why it must not start, if it must not.
+     * Just before the topology starts: gives its existing changelogs their declared configs, then says why it must
+     * not start, if it must not: its consumer group lost its offsets ({@link LostOffsets}, when required), or its
+     * existing internal topics do not match its sources' partition counts ({@link InternalTopicLayout}).
      */
-    private Optional<String> prepareStart(String name, Topology topology, Map<String, Map<String, String>> changelogs) {
+    private Optional<String> prepareStart(String name, Topology topology, StartRequirements requirements) {
         TopologyDescription description = topology.describe();
         String applicationId = applicationId(name);
         Set<String> sources = InternalTopicLayout.sourceTopics(description);
@@ -89,12 +84,21 @@ public class StreamsFactory {
             Set<String> names = admin.listTopics().names().get(START_CHECK_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
                     .stream().filter(t -> t.startsWith(applicationId + "-") || sources.contains(t))
                     .collect(Collectors.toSet());
-            applyChangelogConfigs(admin, changelogs, names);
+            applyChangelogConfigs(admin, requirements.changelogConfigs().entrySet().stream()
+                    .collect(Collectors.toMap(e -> changelogTopic(name, e.getKey()), Map.Entry::getValue)), names);
+            if (requirements.refuseLostOffsets()) {
+                Optional<String> lost = LostOffsets.check(admin, clients.consumer(applicationId + "-start-check"),
+                        applicationId, names, START_CHECK_TIMEOUT);
+                if (lost.isPresent()) {
+                    return Optional.of(name + " not started: " + lost.get());
+                }
+            }
             return InternalTopicLayout.mismatch(description, applicationId,
-                    KafkaTopics.partitionCounts(admin, names, START_CHECK_TIMEOUT));
+                    KafkaTopics.partitionCounts(admin, names, START_CHECK_TIMEOUT))
+                    .map(mismatch -> TopicChange.notStarted(name, mismatch));
         } catch (ExecutionException | TimeoutException e) {
             // start-up has just created and checked the topics: Kafka Streams then checks what it can itself
-            log.warn("Could not compare the internal topics of {} with its sources: {}", applicationId, e.toString());
+            log.warn("Could not check the internal topics and offsets of {}: {}", applicationId, e.toString());
             return Optional.empty();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
