@@ -37,6 +37,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.AfterEach;
@@ -45,19 +46,24 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * An operator raises {@code keymeter.ingest.max-age} (here from 7 to the default 35 days) and restarts. Kafka Streams
- * gave the key history's changelog its compaction lag when it created the topic, from the old max-age, and never
- * changes it; the broker then compacts away versions older than that lag which the store still answers for, and an
- * instance that restores the history (a new one, or one that lost its disk) judges a late request by a state with
- * holes: a billable request refused {@code unknown-key}. Metering must give the existing changelog its lag at start,
- * and start-up the request log the retention of the new max-age (a week beyond it), or a segment of requests stamped
- * weeks back could be deleted before metering read it.
+ * A key's history must survive the broker's compaction for as long as requests of its time can arrive, or a late
+ * billable request is judged by a later state: refused {@code unknown-key}.
+ * <p>
+ * Metering's own changelog of the history: an operator raises {@code keymeter.ingest.max-age} (here from 7 to the
+ * default 35 days) and restarts. Kafka Streams gave the changelog its compaction lag when it created the topic, from
+ * the old max-age, and never changes it; an instance that restores the history (a new one, or one that lost its
+ * disk) found holes. Metering must give the existing changelog its lag at start, and start-up the request log the
+ * retention of the new max-age (a week beyond it), or a segment of requests stamped weeks back could be deleted
+ * before metering read it.
+ * <p>
+ * The public key-state topic: a metering that starts for the first time (roles run apart) or after a reset builds
+ * its history from it, so it keeps every version as long as requests are kept, not just each key's latest.
  * <p>
  * The broker's cleaner uses record timestamps: a segment may be compacted once its newest record is older than the
- * lag. So the history an earlier deployment wrote weeks ago is written here straight into the changelog, with its
- * old timestamps (a transaction marker would carry today's), on a broker of its own whose cleaner runs every 100 ms.
- * Another key's history, older than any lag, is written first: once its older version is gone the cleaner has been
- * through the partition.
+ * lag. So the history written weeks ago is written here straight into the topic, with its old timestamps (a
+ * transaction marker would carry today's), on a broker of its own whose cleaner runs every 100 ms. Another key's
+ * history, older than any lag, is written first: once its older version is gone the cleaner has been through the
+ * partition.
  */
 @Timeout(240)
 class KeyHistoryCompactionTest {
@@ -116,7 +122,45 @@ class KeyHistoryCompactionTest {
                 .partitionsToOffsetAndMetadata().get().isEmpty());
         kafka.stopKeymeter();
 
-        int partition = Utils.toPositive(Utils.murmur2(key.keyId().getBytes(StandardCharsets.UTF_8))) % PARTITIONS;
+        int partition = partitionOf(key);
+        writeHistory(HISTORY, partition, MeteringSerdes.KEY_STATE.serializer());
+        awaitCompactionKeepingTheKeysVersions(HISTORY, partition);
+
+        // a new instance, or this one after losing its disk: the history is restored from the changelog
+        startKeymeter("second-disk");
+        assertTheLateRequestIsBilledAndTheLaterOneRefused();
+    }
+
+    @Test
+    void aFirstMeteringStartBuildsTheHistoryFromTheKeyStateTopicWhichKeepsEveryVersionForMaxAgeAndAWeek()
+            throws Exception {
+        // the key-state topic as an earlier Keymeter made it: compacted, with Kafka's lag of 0 (and the test's cleaner)
+        kafka.admin().createTopics(List.of(new NewTopic(Topics.API_KEYS.name(), PARTITIONS, (short) 1).configs(Map.of(
+                TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                TopicConfig.SEGMENT_MS_CONFIG, "60000",
+                TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG, "0.01")))).all().get();
+        // roles run apart: keys are issued and used for weeks before metering first starts (or after it is reset)
+        kafka.startKeymeter("--keymeter.roles=ingest", "--keymeter.data-dir=" + kafka.dir().resolve("ingest"),
+                "--keymeter.topics.partitions=" + PARTITIONS);
+        assertThat(config(Topics.API_KEYS.name(), TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG))
+                .as("every key state kept as long as requests: max-age plus a week")
+                .isEqualTo(Duration.ofDays(42).toMillis());
+        kafka.stopKeymeter();
+
+        int partition = partitionOf(key);
+        writeHistory(Topics.API_KEYS.name(), partition, Topics.API_KEYS.valueSerde().serializer());
+        awaitCompactionKeepingTheKeysVersions(Topics.API_KEYS.name(), partition);
+
+        startKeymeter("metering");
+        assertTheLateRequestIsBilledAndTheLaterOneRefused();
+    }
+
+    /**
+     * The key's history (active 30 days ago, invalidated 20 days ago) as written weeks ago, after another key's older
+     * than any lag and before a fresh one: each record in a segment of its own, its record time 10 or more days
+     * from the last.
+     */
+    private void writeHistory(String topic, int partition, Serializer<ApiKeyState> serializer) throws Exception {
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all"),
                 new ByteArraySerializer(), new ByteArraySerializer())) {
@@ -126,20 +170,21 @@ class KeyHistoryCompactionTest {
                     state(key, KeyStatus.ACTIVE, now.minus(Duration.ofDays(30))),
                     state(key, KeyStatus.INVALIDATED, now.minus(Duration.ofDays(20))),
                     state(fresh, KeyStatus.ACTIVE, now))) {
-                // one at a time: each lands in a segment of its own, its record time 10 or more days from the last
-                producer.send(new ProducerRecord<>(HISTORY, partition, state.updatedAt().toEpochMilli(),
-                        state.keyId().getBytes(StandardCharsets.UTF_8),
-                        MeteringSerdes.KEY_STATE.serializer().serialize(HISTORY, state))).get();
+                producer.send(new ProducerRecord<>(topic, partition, state.updatedAt().toEpochMilli(),
+                        state.keyId().getBytes(StandardCharsets.UTF_8), serializer.serialize(topic, state))).get();
             }
         }
+    }
 
+    /** Once the other key's older version is gone, the cleaner has been through the partition: the key's both stay. */
+    private void awaitCompactionKeepingTheKeysVersions(String topic, int partition) {
         await("the cleaner has compacted the partition").atMost(Duration.ofSeconds(90))
                 .pollInterval(Duration.ofMillis(500))
-                .until(() -> versionsOnTheChangelog(ancient.keyId(), partition) == 1);
-        assertThat(versionsOnTheChangelog(key.keyId(), partition)).as("both versions of the key kept").isEqualTo(2);
+                .until(() -> versions(topic, ancient.keyId(), partition) == 1);
+        assertThat(versions(topic, key.keyId(), partition)).as("both versions of the key kept").isEqualTo(2);
+    }
 
-        // a new instance, or this one after losing its disk: the history is restored from the changelog
-        startKeymeter("second-disk");
+    private void assertTheLateRequestIsBilledAndTheLaterOneRefused() throws Exception {
         kafka.sendRequests(request("made-while-active", now.minus(Duration.ofDays(25))),
                 request("made-after-invalidation", now.minus(Duration.ofDays(15))));
         LocalDate day = LocalDate.ofInstant(now.minus(Duration.ofDays(25)), ZoneOffset.UTC);
@@ -156,6 +201,10 @@ class KeyHistoryCompactionTest {
                 });
     }
 
+    private static int partitionOf(ApiKeys.GeneratedKey generated) {
+        return Utils.toPositive(Utils.murmur2(generated.keyId().getBytes(StandardCharsets.UTF_8))) % PARTITIONS;
+    }
+
     private void startKeymeter(String disk) {
         kafka.startKeymeter("--keymeter.roles=metering", "--keymeter.data-dir=" + kafka.dir().resolve(disk),
                 "--keymeter.topics.partitions=" + PARTITIONS);
@@ -169,8 +218,8 @@ class KeyHistoryCompactionTest {
         return Long.parseLong(kafka.admin().describeConfigs(List.of(resource)).all().get().get(resource).get(name).value());
     }
 
-    private long versionsOnTheChangelog(String keyId, int partition) {
-        return TopicReader.readRaw(kafka.bootstrapServers(), HISTORY).stream()
+    private long versions(String topic, String keyId, int partition) {
+        return TopicReader.readRaw(kafka.bootstrapServers(), topic).stream()
                 .filter(r -> r.partition() == partition && keyId.equals(new String(r.key(), StandardCharsets.UTF_8)))
                 .count();
     }

@@ -183,41 +183,59 @@ public class KafkaTopics {
         Map<String, String> configs = new HashMap<>();
         configs.put(TopicConfig.CLEANUP_POLICY_CONFIG, topic.cleanupPolicy());
         if (topic.keepForever()) {
-            configs.put(TopicConfig.RETENTION_MS_CONFIG, "-1");
             configs.put(TopicConfig.RETENTION_BYTES_CONFIG, "-1");
-        } else if (!topic.compacted()) {
-            configs.put(TopicConfig.RETENTION_MS_CONFIG, String.valueOf(retention.toMillis()));
         }
+        keepTimes(topic, retention).forEach((name, ms) -> configs.put(name, String.valueOf(ms)));
         return configs;
     }
 
     /**
-     * Gives existing delete-policy topics at least the retention Keymeter creates them with: the event log kept for
-     * ever, the others max-age plus a week. A topic's configs are set when it is created, so a raised
-     * {@code keymeter.ingest.max-age}, or a topic made by hand with Kafka's default week, kept a shorter retention:
-     * a segment of requests stamped weeks back (a gateway shipping old logs) could be deleted before metering read
-     * it, unbilled. A longer retention is left as it is. Returns one line per topic changed; a broker that refuses
-     * the change stops start-up, as a wrong cleanup policy does.
+     * How long a topic keeps its records, as the configs that say it (−1: for ever). Delete-policy topics: the event
+     * log for ever, the others {@code retention}. The key-state topic is compacted, but keeps every version as long
+     * ({@code min.compaction.lag.ms}): a metering instance that builds its key history from this topic (a first
+     * start, or one whose internal topics were reset) then judges a request kept that long by the key's state at
+     * its time, not by a later one left alone by compaction.
+     */
+    static Map<String, Long> keepTimes(Topic<String, ?> topic, Duration retention) {
+        if (topic.keepForever()) {
+            return Map.of(TopicConfig.RETENTION_MS_CONFIG, -1L);
+        }
+        if (!topic.compacted()) {
+            return Map.of(TopicConfig.RETENTION_MS_CONFIG, retention.toMillis());
+        }
+        if (topic.name().equals(Topics.API_KEYS.name())) {
+            return Map.of(TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG, retention.toMillis());
+        }
+        return Map.of();
+    }
+
+    /**
+     * Gives existing topics at least the keep times Keymeter creates them with ({@link #keepTimes}). A topic's
+     * configs are set when it is created, so a raised {@code keymeter.ingest.max-age}, or a topic made by hand with
+     * Kafka's defaults (a week's retention, compaction at any age), kept less: a segment of requests stamped weeks
+     * back (a gateway shipping old logs) could be deleted before metering read it, unbilled. A longer keep time is
+     * left as it is. Returns one line per config changed; a broker that refuses the change stops start-up, as a
+     * wrong cleanup policy does.
      */
     static List<String> raiseRetention(Admin admin, KeymeterProperties properties)
             throws ExecutionException, InterruptedException, TimeoutException {
         Duration retention = retentionOf(properties);
-        List<Topic<String, ?>> bounded = Topics.ALL.stream().filter(t -> !t.compacted()).toList();
-        List<ConfigResource> resources = bounded.stream()
+        List<ConfigResource> resources = Topics.ALL.stream()
                 .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t.name())).toList();
         Map<ConfigResource, Config> current = admin.describeConfigs(resources).all()
                 .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
         Map<ConfigResource, Collection<AlterConfigOp>> changes = new HashMap<>();
         List<String> lines = new ArrayList<>();
-        for (Topic<String, ?> topic : bounded) {
+        for (Topic<String, ?> topic : Topics.ALL) {
             ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic.name());
-            long actual = Long.parseLong(current.get(resource).get(TopicConfig.RETENTION_MS_CONFIG).value());
-            long needed = topic.keepForever() ? -1 : retention.toMillis();
-            if (actual != -1 && (needed == -1 || actual < needed)) {
-                changes.put(resource, List.of(new AlterConfigOp(new ConfigEntry(TopicConfig.RETENTION_MS_CONFIG,
-                        String.valueOf(needed)), AlterConfigOp.OpType.SET)));
-                lines.add(topic.name() + " retention.ms " + actual + " -> " + needed);
-            }
+            keepTimes(topic, retention).forEach((name, needed) -> {
+                long actual = Long.parseLong(current.get(resource).get(name).value());
+                if (actual != -1 && (needed == -1 || actual < needed)) {
+                    changes.computeIfAbsent(resource, r -> new ArrayList<>()).add(new AlterConfigOp(
+                            new ConfigEntry(name, String.valueOf(needed)), AlterConfigOp.OpType.SET));
+                    lines.add(topic.name() + " " + name + " " + actual + " -> " + needed);
+                }
+            });
         }
         if (changes.isEmpty()) {
             return lines;
@@ -227,7 +245,7 @@ public class KafkaTopics {
         } catch (ExecutionException e) {
             throw new IllegalStateException("Keymeter needs " + lines + " (max-age " + properties.ingest().maxAge()
                     + " plus " + MIN_RETENTION_BEYOND_MAX_AGE + "; the event log for ever) and Kafka refused to set it: "
-                    + e.getCause().getMessage() + ". Set retention.ms with kafka-configs --alter.", e);
+                    + e.getCause().getMessage() + ". Set it with kafka-configs --alter.", e);
         }
         return lines;
     }

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Topics that exist before start-up keep the retention they were made with: Keymeter raises a shorter one to what it
- * would create now (max-age plus a week; the event log for ever) and leaves a longer one alone.
+ * would create now (max-age plus a week; the event log for ever; the key-state topic's compaction lag) and leaves a
+ * longer one alone.
  */
 @Timeout(120)
 class KafkaTopicsRetentionTest {
@@ -44,7 +45,10 @@ class KafkaTopicsRetentionTest {
                 // made by hand, with Kafka's default week
                 topic(Topics.CREDENTIAL_EVENTS.name(), 7 * DAY),
                 // longer than needed: the operator's choice
-                topic(Topics.REJECTIONS.name(), 400 * DAY))).all().get();
+                topic(Topics.REJECTIONS.name(), 400 * DAY),
+                // compacted as an earlier Keymeter made it: any version may go at once
+                new NewTopic(Topics.API_KEYS.name(), 6, (short) 1).configs(Map.of(
+                        TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)))).all().get();
     }
 
     @AfterAll
@@ -63,10 +67,12 @@ class KafkaTopicsRetentionTest {
 
         assertThat(changes).containsExactlyInAnyOrder(
                 Topics.REQUESTS.name() + " retention.ms " + 14 * DAY + " -> " + 42 * DAY,
-                Topics.CREDENTIAL_EVENTS.name() + " retention.ms " + 7 * DAY + " -> -1");
+                Topics.CREDENTIAL_EVENTS.name() + " retention.ms " + 7 * DAY + " -> -1",
+                Topics.API_KEYS.name() + " min.compaction.lag.ms 0 -> " + 42 * DAY);
         assertThat(retention(Topics.REQUESTS.name())).isEqualTo(42 * DAY);
         assertThat(retention(Topics.CREDENTIAL_EVENTS.name())).isEqualTo(-1);
         assertThat(retention(Topics.REJECTIONS.name())).isEqualTo(400 * DAY);
+        assertThat(config(Topics.API_KEYS.name(), TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG)).isEqualTo(42 * DAY);
         // created now, with it: nothing to raise
         assertThat(retention(Topics.SECURITY_ALERTS.name())).isEqualTo(42 * DAY);
         assertThat(KafkaTopics.raiseRetention(admin, properties)).as("a second start changes nothing").isEmpty();
@@ -77,8 +83,11 @@ class KafkaTopicsRetentionTest {
     }
 
     private static long retention(String topic) throws Exception {
+        return config(topic, TopicConfig.RETENTION_MS_CONFIG);
+    }
+
+    private static long config(String topic, String name) throws Exception {
         ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-        return Long.parseLong(admin.describeConfigs(List.of(resource)).all().get().get(resource)
-                .get(TopicConfig.RETENTION_MS_CONFIG).value());
+        return Long.parseLong(admin.describeConfigs(List.of(resource)).all().get().get(resource).get(name).value());
     }
 }
