@@ -12,7 +12,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -23,7 +22,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -91,7 +89,7 @@ class PartitionsAddedTest {
                     ACCOUNT_TOKEN);
             assertThat(generated.statusCode()).as(generated.body()).isEqualTo(201);
             key = json(generated);
-        } while (partitionOf(key.get("keyId").asString(), AFTER) < BEFORE);
+        } while (OwnKafka.partitionOf(key.get("keyId").asString(), AFTER) < BEFORE);
         String apiKey = key.get("apiKey").asString();
         String verify = "{\"apiKey\":\"" + apiKey + "\",\"service\":\"basemaps\"}";
         await().atMost(Duration.ofSeconds(30)).until(() -> post("/v1/verify", verify, GATEWAY).body()
@@ -122,7 +120,7 @@ class PartitionsAddedTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> post("/v1/verify", verify, GATEWAY).body()
                 .contains("\"reason\":\"invalidated\""));
         // and it was on an added partition that the invalidation arrived
-        int partition = partitionOf(key.get("keyId").asString(), AFTER);
+        int partition = OwnKafka.partitionOf(key.get("keyId").asString(), AFTER);
         assertThat(endOffsets(Topics.API_KEYS.name(), partition, partition + 1)).isPositive();
 
         // a restart takes its old place in the group without a new assignment, so Kafka Streams would not check
@@ -146,11 +144,6 @@ class PartitionsAddedTest {
                 ACCOUNT_TOKEN);
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
         return json(created).get("id").asString();
-    }
-
-    /** The producers' partition for a key: Kafka's default partitioner over the UTF-8 key. */
-    private static int partitionOf(String key, int partitions) {
-        return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
     }
 
     /** Records in partitions [from, to) of a topic. */

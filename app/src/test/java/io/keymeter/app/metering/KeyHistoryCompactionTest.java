@@ -38,7 +38,6 @@ import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serializer;
-import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -122,7 +121,7 @@ class KeyHistoryCompactionTest {
                 .partitionsToOffsetAndMetadata().get().isEmpty());
         kafka.stopKeymeter();
 
-        int partition = partitionOf(key);
+        int partition = OwnKafka.partitionOf(key.keyId(), PARTITIONS);
         writeHistory(HISTORY, partition, MeteringSerdes.KEY_STATE.serializer());
         awaitCompactionKeepingTheKeysVersions(HISTORY, partition);
 
@@ -147,7 +146,7 @@ class KeyHistoryCompactionTest {
                 .isEqualTo(Duration.ofDays(42).toMillis());
         kafka.stopKeymeter();
 
-        int partition = partitionOf(key);
+        int partition = OwnKafka.partitionOf(key.keyId(), PARTITIONS);
         writeHistory(Topics.API_KEYS.name(), partition, Topics.API_KEYS.valueSerde().serializer());
         awaitCompactionKeepingTheKeysVersions(Topics.API_KEYS.name(), partition);
 
@@ -199,10 +198,6 @@ class KeyHistoryCompactionTest {
                             .extracting(UsageDaily::date, UsageDaily::requests, UsageDaily::units)
                             .containsExactly(tuple(day, 1L, 3L));
                 });
-    }
-
-    private static int partitionOf(ApiKeys.GeneratedKey generated) {
-        return Utils.toPositive(Utils.murmur2(generated.keyId().getBytes(StandardCharsets.UTF_8))) % PARTITIONS;
     }
 
     private void startKeymeter(String disk) {

@@ -4,7 +4,6 @@ import io.keymeter.events.Topic;
 import io.keymeter.events.Topics;
 import io.keymeter.platform.config.KeymeterProperties;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -15,9 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.Config;
-import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -33,10 +30,10 @@ import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
- * Creates Keymeter's topics when missing, raises a retention shorter than Keymeter needs ({@link #raiseRetention}),
- * then checks what it depends on: cleanup policies (a key-state topic
+ * Creates Keymeter's topics when missing, then checks what it depends on: cleanup policies (a key-state topic
  * with {@code delete} loses old keys to retention) and equal partition counts of the topics joined without a
- * repartition step (Kafka Streams does not check this itself). Any mismatch stops start-up.
+ * repartition step (Kafka Streams does not check this itself). Any mismatch stops start-up. It also raises a
+ * retention shorter than Keymeter needs ({@link #raiseRetention}).
  * Every Kafka Streams topology depends on this bean, so none starts before the check passed.
  */
 @Component
@@ -51,9 +48,9 @@ public class KafkaTopics {
     public KafkaTopics(KafkaClients clients, KeymeterProperties properties) {
         try (Admin admin = clients.newAdmin()) {
             createMissing(admin, properties);
+            checkCleanupPolicies(admin);
             raiseRetention(admin, properties).forEach(change -> log.info("Retention raised: {}", change));
             this.partitionCounts = partitionCounts(admin, allNames(), Duration.ofSeconds(TIMEOUT_SECONDS));
-            checkCleanupPolicies(admin);
             checkCoPartitioning(partitionCounts);
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("Kafka at " + clients.bootstrapServers() + " did not answer while checking topics: "
@@ -185,7 +182,7 @@ public class KafkaTopics {
         if (topic.keepForever()) {
             configs.put(TopicConfig.RETENTION_BYTES_CONFIG, "-1");
         }
-        keepTimes(topic, retention).forEach((name, ms) -> configs.put(name, String.valueOf(ms)));
+        configs.putAll(keepTimes(topic, retention));
         return configs;
     }
 
@@ -196,15 +193,15 @@ public class KafkaTopics {
      * start, or one whose internal topics were reset) then judges a request kept that long by the key's state at
      * its time, not by a later one left alone by compaction.
      */
-    static Map<String, Long> keepTimes(Topic<String, ?> topic, Duration retention) {
+    static Map<String, String> keepTimes(Topic<String, ?> topic, Duration retention) {
         if (topic.keepForever()) {
-            return Map.of(TopicConfig.RETENTION_MS_CONFIG, -1L);
+            return Map.of(TopicConfig.RETENTION_MS_CONFIG, "-1");
         }
         if (!topic.compacted()) {
-            return Map.of(TopicConfig.RETENTION_MS_CONFIG, retention.toMillis());
+            return Map.of(TopicConfig.RETENTION_MS_CONFIG, String.valueOf(retention.toMillis()));
         }
         if (topic.name().equals(Topics.API_KEYS.name())) {
-            return Map.of(TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG, retention.toMillis());
+            return Map.of(TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG, String.valueOf(retention.toMillis()));
         }
         return Map.of();
     }
@@ -220,34 +217,30 @@ public class KafkaTopics {
     static List<String> raiseRetention(Admin admin, KeymeterProperties properties)
             throws ExecutionException, InterruptedException, TimeoutException {
         Duration retention = retentionOf(properties);
-        List<ConfigResource> resources = Topics.ALL.stream()
-                .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t.name())).toList();
-        Map<ConfigResource, Config> current = admin.describeConfigs(resources).all()
-                .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        Map<ConfigResource, Collection<AlterConfigOp>> changes = new HashMap<>();
-        List<String> lines = new ArrayList<>();
+        Map<String, Map<String, String>> wanted = new HashMap<>();
         for (Topic<String, ?> topic : Topics.ALL) {
-            ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic.name());
-            keepTimes(topic, retention).forEach((name, needed) -> {
-                long actual = Long.parseLong(current.get(resource).get(name).value());
-                if (actual != -1 && (needed == -1 || actual < needed)) {
-                    changes.computeIfAbsent(resource, r -> new ArrayList<>()).add(new AlterConfigOp(
-                            new ConfigEntry(name, String.valueOf(needed)), AlterConfigOp.OpType.SET));
-                    lines.add(topic.name() + " " + name + " " + actual + " -> " + needed);
-                }
-            });
-        }
-        if (changes.isEmpty()) {
-            return lines;
+            Map<String, String> times = keepTimes(topic, retention);
+            if (!times.isEmpty()) {
+                wanted.put(topic.name(), times);
+            }
         }
         try {
-            admin.incrementalAlterConfigs(changes).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            return TopicConfigs.update(admin, wanted, KafkaTopics::keepsLess, Duration.ofSeconds(TIMEOUT_SECONDS));
         } catch (ExecutionException e) {
-            throw new IllegalStateException("Keymeter needs " + lines + " (max-age " + properties.ingest().maxAge()
-                    + " plus " + MIN_RETENTION_BEYOND_MAX_AGE + "; the event log for ever) and Kafka refused to set it: "
-                    + e.getCause().getMessage() + ". Set it with kafka-configs --alter.", e);
+            throw new IllegalStateException("Keymeter needs at least " + wanted + " in ms (max-age "
+                    + properties.ingest().maxAge() + " plus " + MIN_RETENTION_BEYOND_MAX_AGE + "; -1: for ever) and "
+                    + "Kafka refused to set it: " + e.getCause().getMessage() + ". Set it with kafka-configs --alter.", e);
         }
-        return lines;
+    }
+
+    /** Whether a keep time (ms, −1 for ever; null when unset) is shorter than the one needed. */
+    private static boolean keepsLess(String current, String needed) {
+        if (current == null) {
+            return true;
+        }
+        long actual = Long.parseLong(current);
+        long wanted = Long.parseLong(needed);
+        return actual != -1 && (wanted == -1 || actual < wanted);
     }
 
     private static void checkCleanupPolicies(Admin admin) throws ExecutionException, InterruptedException, TimeoutException {

@@ -1,21 +1,15 @@
 package io.keymeter.platform.streams;
 
+import io.keymeter.platform.kafka.TopicConfigs;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AlterConfigOp;
-import org.apache.kafka.clients.admin.Config;
-import org.apache.kafka.clients.admin.ConfigEntry;
-import org.apache.kafka.common.config.ConfigResource;
 
 /**
  * Gives a topology's existing changelog topics the configs its stores declare. Kafka Streams applies a store's
@@ -37,30 +31,9 @@ final class ChangelogConfigs {
      */
     static List<String> apply(Admin admin, Map<String, Map<String, String>> declared, Collection<String> existing,
                               Duration timeout) throws ExecutionException, TimeoutException, InterruptedException {
-        List<ConfigResource> resources = declared.keySet().stream().filter(existing::contains).sorted()
-                .map(topic -> new ConfigResource(ConfigResource.Type.TOPIC, topic)).toList();
-        if (resources.isEmpty()) {
-            return List.of();
-        }
-        Map<ConfigResource, Config> current = admin.describeConfigs(resources).all()
-                .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        Map<ConfigResource, Collection<AlterConfigOp>> changes = new HashMap<>();
-        List<String> lines = new ArrayList<>();
-        for (ConfigResource resource : resources) {
-            Config config = current.get(resource);
-            new TreeMap<>(declared.get(resource.name())).forEach((name, value) -> {
-                ConfigEntry entry = config.get(name);
-                String old = entry == null ? null : entry.value();
-                if (!Objects.equals(old, value)) {
-                    changes.computeIfAbsent(resource, r -> new ArrayList<>())
-                            .add(new AlterConfigOp(new ConfigEntry(name, value), AlterConfigOp.OpType.SET));
-                    lines.add(resource.name() + " " + name + " " + old + " -> " + value);
-                }
-            });
-        }
-        if (!changes.isEmpty()) {
-            admin.incrementalAlterConfigs(changes).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        }
-        return lines;
+        Map<String, Map<String, String>> onExisting = declared.entrySet().stream()
+                .filter(e -> existing.contains(e.getKey()))
+                .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
+        return TopicConfigs.update(admin, onExisting, (current, value) -> !Objects.equals(current, value), timeout);
     }
 }
