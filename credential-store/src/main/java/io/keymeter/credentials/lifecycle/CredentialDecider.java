@@ -29,11 +29,12 @@ public final class CredentialDecider {
         this.expiringNotice = expiringNotice;
     }
 
-    public Decision decide(Credential state, CredentialCommand command, Instant now) {
+    public Decision decide(Credential state, CredentialCommand command, Instant clockNow) {
         String id = command.commandId();
-        if (command.deadline() != null && now.isAfter(command.deadline())) {
+        if (command.deadline() != null && clockNow.isAfter(command.deadline())) {
             return refuse(state, id, Outcome.EXPIRED, null, "the command arrived after its deadline");
         }
+        Instant now = changeTime(state, clockNow);
         if (command instanceof CredentialCommand.CreateCredential c) {
             if (state != null) {
                 return refuse(state, id, Outcome.CONFLICT, "id", "a credential with this id exists");
@@ -106,7 +107,8 @@ public final class CredentialDecider {
      * The wall-clock check of one credential: {@code key-expired} for every active key whose expiration passed,
      * {@code key-expiring} once for every active key within the notice period. No change: no events.
      */
-    public Decision checkExpiry(Credential state, Instant now) {
+    public Decision checkExpiry(Credential state, Instant clockNow) {
+        Instant now = changeTime(state, clockNow);
         Changes changes = new Changes(state.id(), state, now);
         changes.expireDueKeys();
         for (Credential.Key key : changes.state.keys()) {
@@ -127,6 +129,20 @@ public final class CredentialDecider {
                 .filter(k -> k.status() == KeyStatus.ACTIVE)
                 .map(k -> k.expiringNotified() ? k.expiresAt() : k.expiresAt().minus(expiringNotice))
                 .min(Instant::compareTo);
+    }
+
+    /**
+     * When a change to this credential happens: the clock's time, but always after the credential's last change.
+     * Readers of {@code keymeter.api-keys} keep, per key, the state stamped latest (a versioned store; the verify
+     * cache), so a state stamped earlier than the one before it is history, not news: an invalidation decided on an
+     * instance whose clock is behind the last writer's (the task moved, or the clock was stepped back) would leave
+     * the key valid for good. Stamps therefore only move forward per credential.
+     */
+    static Instant changeTime(Credential state, Instant clockNow) {
+        if (state == null || clockNow.isAfter(state.updatedAt())) {
+            return clockNow;
+        }
+        return state.updatedAt().plusMillis(1);
     }
 
     private static Decision refuse(Credential state, String commandId, Outcome outcome, String field, String message) {

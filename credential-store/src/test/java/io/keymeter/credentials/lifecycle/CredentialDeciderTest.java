@@ -70,11 +70,59 @@ class CredentialDeciderTest {
         assertThat(decider.nextExpiryCheck(expired.state())).as("no active key, never due").isEmpty();
     }
 
+    @Test
+    void aChangeDecidedOnAClockBehindTheLastChangeIsStampedAfterIt() {
+        Instant lastChange = T0.plusSeconds(40);
+        Credential state = withKeyInSlot1At(lastChange, T0.plus(Duration.ofDays(30)));
+        Instant behind = lastChange.minusSeconds(30);
+
+        Decision decision = decider.decide(state, new CredentialCommand.InvalidateKey("c2", "cred", "acme",
+                behind.plusSeconds(5), 1), behind);
+
+        Instant stamped = state.updatedAt().plusMillis(1);
+        assertThat(decision.reply().outcome()).as("the deadline is judged by the clock").isEqualTo(Outcome.APPLIED);
+        assertThat(decision.events()).extracting(CredentialEvent::at).containsExactly(stamped);
+        assertThat(decision.keyStates()).singleElement().satisfies(s -> {
+            assertThat(s.status()).isEqualTo(KeyStatus.INVALIDATED);
+            assertThat(s.updatedAt()).isEqualTo(stamped);
+        });
+        assertThat(decision.state().updatedAt()).isEqualTo(stamped);
+        assertThat(decision.state().key(1).orElseThrow().invalidatedAt()).isEqualTo(stamped);
+    }
+
+    @Test
+    void anExpiryCheckOnAClockBehindTheLastChangeIsStampedAfterIt() {
+        Instant expiresAt = T0.plus(Duration.ofDays(8));
+        Instant lastChange = T0.plus(Duration.ofDays(1)).plusSeconds(10);
+        Credential state = decider.decide(withKeyInSlot1(expiresAt), new CredentialCommand.ChangeReferrers("c2",
+                "cred", "acme", lastChange.plusSeconds(5), List.of("https://*.example.com")), lastChange).state();
+
+        Decision announced = decider.checkExpiry(state, lastChange.minusSeconds(5));
+
+        assertThat(announced.events()).singleElement().isInstanceOf(CredentialEvent.KeyExpiring.class)
+                .extracting(CredentialEvent::at).isEqualTo(lastChange.plusMillis(1));
+    }
+
+    @Test
+    void onAClockAheadOfTheLastChangeTheClocksTimeIsTheStamp() {
+        Credential state = withKeyInSlot1(T0.plus(Duration.ofDays(30)));
+        Instant later = T0.plusSeconds(60);
+
+        Decision decision = decider.decide(state, new CredentialCommand.InvalidateKey("c2", "cred", "acme",
+                later.plusSeconds(5), 1), later);
+
+        assertThat(decision.keyStates()).singleElement().extracting(s -> s.updatedAt()).isEqualTo(later);
+    }
+
     private Credential withKeyInSlot1(Instant expiresAt) {
+        return withKeyInSlot1At(T0, expiresAt);
+    }
+
+    private Credential withKeyInSlot1At(Instant at, Instant expiresAt) {
         Decision created = decider.decide(null, new CredentialCommand.CreateCredential("c0", "cred", "acme",
-                T0.plusSeconds(5), "n", List.of("premium:user:basemaps"), List.of(), List.of()), T0);
+                at.plusSeconds(5), "n", List.of("premium:user:basemaps"), List.of(), List.of()), at);
         ApiKeys.GeneratedKey key = ApiKeys.generate();
         return decider.decide(created.state(), new CredentialCommand.GenerateKey("c1", "cred", "acme",
-                T0.plusSeconds(5), 1, key.keyId(), key.secretHash(), expiresAt), T0).state();
+                at.plusSeconds(5), 1, key.keyId(), key.secretHash(), expiresAt), at.plusMillis(1)).state();
     }
 }

@@ -37,6 +37,9 @@ class CredentialTopologyTest {
 
     @TempDir
     Path dataDir;
+    @TempDir
+    Path otherInstanceDir;
+    private Properties config;
 
     private TopologyTestDriver driver;
     private TestInputTopic<String, CredentialCommand> commands;
@@ -50,7 +53,7 @@ class CredentialTopologyTest {
     void setUp() {
         KeymeterProperties properties = new KeymeterProperties(null, dataDir, null, null, null,
                 new KeymeterProperties.Keys(null, null, NOTICE), null, null, null, null, null);
-        Properties config = StreamsFactory.config(Map.of(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"),
+        config = StreamsFactory.config(Map.of(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"),
                 properties, CredentialTopology.APP_NAME, CredentialTopology.OVERRIDES);
         driver = new TopologyTestDriver(new CredentialTopology(properties.keys().expiringNotice()).build(), config, START);
         commands = driver.createInputTopic(CredentialTopics.COMMANDS.name(),
@@ -110,7 +113,9 @@ class CredentialTopologyTest {
         assertThat(state.value().secretHash()).isEqualTo(key.secretHash());
         assertThat(state.value().privileges()).containsExactly("premium:user:basemaps");
         assertThat(state.value().referrers()).containsExactly("https://*.example.com");
-        assertThat(state.getRecordTime()).isEqualTo(state.value().updatedAt()).isEqualTo(START);
+        // created in the same millisecond of the wall clock: the key's change is stamped one millisecond later
+        assertThat(state.getRecordTime()).isEqualTo(state.value().updatedAt()).isEqualTo(event.at())
+                .isEqualTo(START.plusMillis(1));
         assertThat(apiKeys.isEmpty()).isTrue();
     }
 
@@ -249,6 +254,36 @@ class CredentialTopologyTest {
                 .as("already invalidated").isEqualTo(Outcome.CONFLICT);
         assertThat(send(generate(1, ApiKeys.generate(), START.plus(Duration.ofDays(30)))).outcome())
                 .isEqualTo(Outcome.APPLIED);
+    }
+
+    @Test
+    void anInvalidationDecidedOnAClockBehindTheKeysCreationIsStampedAfterIt() {
+        created();
+        driver.advanceWallClockTime(Duration.ofSeconds(40));
+        send(generate(1, ApiKeys.generate(), START.plus(Duration.ofDays(30))));
+        TestRecord<String, ApiKeyState> active = apiKeys.readRecord();
+        Credential restored = store.get(credentialId);
+        // the task moves to an instance whose clock is 30 s behind, which restores the credential from the changelog
+        Properties otherConfig = new Properties();
+        otherConfig.putAll(config);
+        otherConfig.put(StreamsConfig.STATE_DIR_CONFIG, otherInstanceDir.toString());
+        try (TopologyTestDriver other = new TopologyTestDriver(
+                new CredentialTopology(NOTICE).build(), otherConfig, START.plusSeconds(10))) {
+            other.<String, Credential>getKeyValueStore(CredentialTopology.STORE).put(credentialId, restored);
+            other.createInputTopic(CredentialTopics.COMMANDS.name(), CredentialTopics.COMMANDS.keySerde().serializer(),
+                            CredentialTopics.COMMANDS.valueSerde().serializer())
+                    .pipeInput(credentialId, new CredentialCommand.InvalidateKey(cmdId(), credentialId, ACCOUNT,
+                            deadline(), 1));
+
+            // readers keep the latest-stamped state of a key: stamped earlier, the invalidation would be history
+            TestRecord<String, ApiKeyState> invalidated = other.createOutputTopic(Topics.API_KEYS.name(),
+                    Topics.API_KEYS.keySerde().deserializer(), Topics.API_KEYS.valueSerde().deserializer()).readRecord();
+            assertThat(invalidated.value().status()).isEqualTo(KeyStatus.INVALIDATED);
+            assertThat(invalidated.getRecordTime()).isEqualTo(invalidated.value().updatedAt())
+                    .isEqualTo(active.getRecordTime().plusMillis(1));
+            assertThat(other.<String, Credential>getKeyValueStore(CredentialTopology.STORE).get(credentialId)
+                    .updatedAt()).isEqualTo(invalidated.getRecordTime());
+        }
     }
 
     // ---- edit privileges / item access
