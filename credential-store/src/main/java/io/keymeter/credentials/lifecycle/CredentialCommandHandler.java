@@ -22,12 +22,15 @@ final class CredentialCommandHandler implements Processor<String, CredentialComm
     private static final Logger log = LoggerFactory.getLogger(CredentialCommandHandler.class);
     /** More due at once (a mass expiry) are left for the next punctuation, a second later. */
     static final int MAX_CHECKS_PER_PUNCTUATION = 200;
+    /** A clock further behind a credential's last change than this is reported: NTP keeps hosts far closer. */
+    static final Duration CLOCK_BEHIND_WARNING = Duration.ofMinutes(1);
 
     private final CredentialDecider decider;
     private final Duration expiryCheckInterval;
     private ProcessorContext<String, LifecycleOutput> context;
     private KeyValueStore<String, Credential> store;
     private ExpiryIndex expiryIndex;
+    private long lastClockWarningMs;
 
     CredentialCommandHandler(CredentialDecider decider, Duration expiryCheckInterval) {
         this.decider = decider;
@@ -54,6 +57,7 @@ final class CredentialCommandHandler implements Processor<String, CredentialComm
         }
         Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
         Credential before = store.get(command.key());
+        warnIfClockBehind(before, now);
         Decision decision = decider.decide(before, command.value(), now);
         save(command.key(), before, decision, now);
         context.forward(new Record<>(decision.reply().commandId(), new LifecycleOutput.Reply(decision.reply()),
@@ -65,8 +69,26 @@ final class CredentialCommandHandler implements Processor<String, CredentialComm
         // the due ids first, then the saves, each of which moves its own credential's index entry
         for (String credentialId : expiryIndex.due(now, MAX_CHECKS_PER_PUNCTUATION)) {
             Credential before = store.get(credentialId);
+            warnIfClockBehind(before, now);
             save(credentialId, before, decider.checkExpiry(before, now), now);
         }
+    }
+
+    /**
+     * Changes are stamped after the credential's last change ({@link CredentialDecider#changeTime}), so a clock far
+     * behind it makes keys change later in request time than they do in fact (and one far ahead, before): said at
+     * most once a minute, since every command of such a credential would say it.
+     */
+    private void warnIfClockBehind(Credential before, Instant now) {
+        if (before == null || !before.updatedAt().isAfter(now.plus(CLOCK_BEHIND_WARNING))
+                || now.toEpochMilli() - lastClockWarningMs < CLOCK_BEHIND_WARNING.toMillis()) {
+            return;
+        }
+        lastClockWarningMs = now.toEpochMilli();
+        log.warn("This instance's clock ({}) is {} behind the last change of credential {} ({}): its changes are "
+                        + "stamped just after that one, so they take effect later in request time than they are made. "
+                        + "Check the clocks of the credential-store hosts (NTP).", now,
+                Duration.between(now, before.updatedAt()), before.id(), before.updatedAt());
     }
 
     private void save(String credentialId, Credential before, Decision decision, Instant now) {

@@ -2,6 +2,10 @@ package io.keymeter.credentials.lifecycle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.keymeter.credentials.lifecycle.CommandReply.Outcome;
 import io.keymeter.events.ApiKeyState;
 import io.keymeter.events.ApiKeys;
@@ -27,6 +31,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /** Every row of the lifecycle table, on the production topology and configuration. */
 class CredentialTopologyTest {
@@ -283,6 +288,44 @@ class CredentialTopologyTest {
                     .isEqualTo(active.getRecordTime().plusMillis(1));
             assertThat(other.<String, Credential>getKeyValueStore(CredentialTopology.STORE).get(credentialId)
                     .updatedAt()).isEqualTo(invalidated.getRecordTime());
+        }
+    }
+
+    @Test
+    void aClockFarBehindACredentialsLastChangeIsReportedOnceAMinute() {
+        created();
+        driver.advanceWallClockTime(Duration.ofMinutes(10));
+        send(generate(1, ApiKeys.generate(), START.plus(Duration.ofDays(30))));
+        Credential restored = store.get(credentialId);
+        Logger handlerLog = (Logger) LoggerFactory.getLogger(CredentialCommandHandler.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        handlerLog.addAppender(logged);
+        Properties otherConfig = new Properties();
+        otherConfig.putAll(config);
+        otherConfig.put(StreamsConfig.STATE_DIR_CONFIG, otherInstanceDir.toString());
+        // the other instance's clock is 5 minutes behind: a change there is stamped after the last one, and said
+        try (TopologyTestDriver other = new TopologyTestDriver(
+                new CredentialTopology(NOTICE).build(), otherConfig, START.plus(Duration.ofMinutes(5)))) {
+            other.<String, Credential>getKeyValueStore(CredentialTopology.STORE).put(credentialId, restored);
+            TestInputTopic<String, CredentialCommand> otherCommands = other.createInputTopic(
+                    CredentialTopics.COMMANDS.name(), CredentialTopics.COMMANDS.keySerde().serializer(),
+                    CredentialTopics.COMMANDS.valueSerde().serializer());
+            otherCommands.pipeInput(credentialId, new CredentialCommand.ChangeReferrers(cmdId(), credentialId, ACCOUNT,
+                    deadline(), List.of("https://*.example.org")));
+            otherCommands.pipeInput(credentialId, new CredentialCommand.ChangeReferrers(cmdId(), credentialId, ACCOUNT,
+                    deadline(), List.of("https://*.example.net")));
+            assertThat(logged.list).singleElement().satisfies(e -> {
+                assertThat(e.getLevel()).isEqualTo(Level.WARN);
+                assertThat(e.getFormattedMessage()).contains("PT5M behind the last change of credential " + credentialId);
+            });
+
+            other.advanceWallClockTime(Duration.ofMinutes(1));
+            otherCommands.pipeInput(credentialId, new CredentialCommand.ChangeReferrers(cmdId(), credentialId, ACCOUNT,
+                    deadline(), List.of("https://*.example.com")));
+            assertThat(logged.list).as("a minute later, still 4 minutes behind").hasSize(2);
+        } finally {
+            handlerLog.detachAppender(logged);
         }
     }
 
