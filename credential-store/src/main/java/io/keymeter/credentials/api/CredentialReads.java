@@ -1,6 +1,7 @@
 package io.keymeter.credentials.api;
 
 import io.keymeter.credentials.CredentialStoreConfiguration;
+import io.keymeter.credentials.lifecycle.AccountIndex;
 import io.keymeter.credentials.lifecycle.Credential;
 import io.keymeter.credentials.lifecycle.CredentialTopology;
 import io.keymeter.platform.streams.StreamsApp;
@@ -53,13 +54,16 @@ class CredentialReads {
         }
     }
 
-    /** The account's credentials held by this instance. */
+    /** The account's credentials held by this instance: its entries in the account index, not a scan of all. */
     List<Credential> list(String accountId) {
         List<Credential> out = new ArrayList<>();
-        try (KeyValueIterator<String, Credential> all = store().all()) {
-            all.forEachRemaining(kv -> {
-                if (kv.value != null && kv.value.accountId().equals(accountId)) {
-                    out.add(kv.value.withoutSecrets());
+        ReadOnlyKeyValueStore<String, Credential> credentials = store();
+        try (KeyValueIterator<String, String> ids = this.<String>store(CredentialTopology.ACCOUNT_INDEX)
+                .prefixScan(AccountIndex.prefix(accountId), Serdes.String().serializer())) {
+            ids.forEachRemaining(entry -> {
+                Credential credential = credentials.get(entry.value);
+                if (credential != null && credential.accountId().equals(accountId)) {
+                    out.add(credential.withoutSecrets());
                 }
             });
         } catch (InvalidStateStoreException e) {
@@ -104,9 +108,13 @@ class CredentialReads {
     }
 
     private ReadOnlyKeyValueStore<String, Credential> store() {
+        return store(CredentialTopology.STORE);
+    }
+
+    private <V> ReadOnlyKeyValueStore<String, V> store(String name) {
         try {
-            return kafkaStreams().store(StoreQueryParameters.fromNameAndType(CredentialTopology.STORE,
-                    QueryableStoreTypes.keyValueStore()));
+            return kafkaStreams().store(StoreQueryParameters.fromNameAndType(name,
+                    QueryableStoreTypes.<String, V>keyValueStore()));
         } catch (InvalidStateStoreException e) {
             throw notReady();
         }

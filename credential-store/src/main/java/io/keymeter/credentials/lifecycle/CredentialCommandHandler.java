@@ -2,10 +2,12 @@ package io.keymeter.credentials.lifecycle;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,6 +32,7 @@ final class CredentialCommandHandler implements Processor<String, CredentialComm
     private ProcessorContext<String, LifecycleOutput> context;
     private KeyValueStore<String, Credential> store;
     private ExpiryIndex expiryIndex;
+    private AccountIndex accountIndex;
     private long lastClockWarningMs;
 
     CredentialCommandHandler(CredentialDecider decider, Duration expiryCheckInterval) {
@@ -41,9 +44,31 @@ final class CredentialCommandHandler implements Processor<String, CredentialComm
     public void init(ProcessorContext<String, LifecycleOutput> context) {
         this.context = context;
         this.store = context.getStateStore(CredentialTopology.STORE);
-        this.expiryIndex = new ExpiryIndex(context.getStateStore(CredentialTopology.EXPIRY_INDEX), decider);
-        expiryIndex.rebuild(store);
+        KeyValueStore<String, String> expiryStore = context.getStateStore(CredentialTopology.EXPIRY_INDEX);
+        KeyValueStore<String, String> accountStore = context.getStateStore(CredentialTopology.ACCOUNT_INDEX);
+        this.expiryIndex = new ExpiryIndex(expiryStore, decider);
+        this.accountIndex = new AccountIndex(accountStore);
+        rebuildIndexes(expiryStore, accountStore);
         context.schedule(expiryCheckInterval, PunctuationType.WALL_CLOCK_TIME, this::checkExpiry);
+    }
+
+    /**
+     * The indexes are derived data, not logged: whatever a previous run left (perhaps after a crash, or written while
+     * the task was elsewhere) is dropped, and every stored credential indexed again, in one scan.
+     */
+    private void rebuildIndexes(KeyValueStore<String, String> expiryStore, KeyValueStore<String, String> accountStore) {
+        // store iterators are safe from concurrent modification (KeyValueStore contract): no key list in memory
+        for (KeyValueStore<String, String> index : List.of(expiryStore, accountStore)) {
+            try (KeyValueIterator<String, String> all = index.all()) {
+                all.forEachRemaining(entry -> index.delete(entry.key));
+            }
+        }
+        try (KeyValueIterator<String, Credential> all = store.all()) {
+            all.forEachRemaining(entry -> {
+                expiryIndex.update(entry.key, null, entry.value);
+                accountIndex.update(entry.key, null, entry.value);
+            });
+        }
     }
 
     @Override
@@ -96,6 +121,7 @@ final class CredentialCommandHandler implements Processor<String, CredentialComm
             return;
         }
         expiryIndex.update(credentialId, before, decision.state());
+        accountIndex.update(credentialId, before, decision.state());
         if (decision.state() == null) {
             store.delete(credentialId);
         } else {

@@ -37,6 +37,8 @@ public final class CredentialTopology {
     public static final String STORE = "credentials";
     /** Due time → credentialId, for the expiry check; derived from {@link #STORE}, so neither logged nor queried. */
     static final String EXPIRY_INDEX = "credential-expiry-index";
+    /** {@code accountId/credentialId} → credentialId, for listing an account's credentials ({@link AccountIndex}). */
+    public static final String ACCOUNT_INDEX = "credential-account-index";
     /** How often the wall-clock punctuator looks for keys to expire or to announce as expiring. */
     public static final Duration EXPIRY_CHECK_INTERVAL = Duration.ofSeconds(1);
 
@@ -69,12 +71,14 @@ public final class CredentialTopology {
                 CredentialTopics.CREDENTIAL_SERDE));
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EXPIRY_INDEX),
                 Serdes.String(), Serdes.String()).withLoggingDisabled());
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ACCOUNT_INDEX),
+                Serdes.String(), Serdes.String()).withLoggingDisabled());
 
         KStream<String, LifecycleOutput> outputs = builder
                 .stream(CredentialTopics.COMMANDS.name(), Consumed.with(CredentialTopics.COMMANDS.keySerde(),
                         CredentialTopics.COMMANDS.valueSerde()).withName("credential-commands-source"))
                 .process(() -> new CredentialCommandHandler(decider, EXPIRY_CHECK_INTERVAL),
-                        Named.as("credential-command-handler"), STORE, EXPIRY_INDEX);
+                        Named.as("credential-command-handler"), STORE, EXPIRY_INDEX, ACCOUNT_INDEX);
 
         outputs.split(Named.as("credential-output-"))
                 .branch((k, v) -> v instanceof LifecycleOutput.Event, Branched.withConsumer(events -> events

@@ -12,7 +12,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
 /**
  * Which credentials the wall-clock check must look at: {@code <due epoch ms, 19 digits>|<credentialId>} →
  * credentialId, ordered by due time, so a check reads only what is due instead of the whole credentials store.
- * Derived data: not changelogged, rebuilt from the credentials store whenever the task starts.
+ * Derived data: not changelogged, rebuilt from the credentials store whenever the task starts
+ * ({@link CredentialCommandHandler}).
  */
 final class ExpiryIndex {
 
@@ -22,17 +23,6 @@ final class ExpiryIndex {
     ExpiryIndex(KeyValueStore<String, String> index, CredentialDecider decider) {
         this.index = index;
         this.decider = decider;
-    }
-
-    /** Drops whatever a previous run left and indexes every stored credential. */
-    void rebuild(KeyValueStore<String, Credential> credentials) {
-        // store iterators are safe from concurrent modification (KeyValueStore contract): no key list in memory
-        try (KeyValueIterator<String, String> all = index.all()) {
-            all.forEachRemaining(entry -> index.delete(entry.key));
-        }
-        try (KeyValueIterator<String, Credential> all = credentials.all()) {
-            all.forEachRemaining(entry -> update(entry.key, null, entry.value));
-        }
     }
 
     /** Moves a credential's entry from its previous state's due time to its new one (null state: none). */

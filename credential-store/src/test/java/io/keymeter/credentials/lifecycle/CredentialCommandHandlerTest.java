@@ -17,7 +17,7 @@ import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The expiry index across a task (re)start, which TopologyTestDriver cannot show: it never keeps state. */
+/** The indexes across a task (re)start, which TopologyTestDriver cannot show: it never keeps state. */
 class CredentialCommandHandlerTest {
 
     private static final Instant T0 = Instant.parse("2026-11-26T10:00:00Z");
@@ -26,6 +26,7 @@ class CredentialCommandHandlerTest {
     private final MockProcessorContext<String, LifecycleOutput> context = new MockProcessorContext<>();
     private KeyValueStore<String, Credential> credentials;
     private KeyValueStore<String, String> index;
+    private KeyValueStore<String, String> accounts;
 
     @BeforeEach
     void setUp() {
@@ -33,10 +34,14 @@ class CredentialCommandHandlerTest {
                 Serdes.String(), CredentialTopics.CREDENTIAL_SERDE).withLoggingDisabled().build();
         index = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(CredentialTopology.EXPIRY_INDEX),
                 Serdes.String(), Serdes.String()).withLoggingDisabled().build();
+        accounts = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(CredentialTopology.ACCOUNT_INDEX),
+                Serdes.String(), Serdes.String()).withLoggingDisabled().build();
         credentials.init(context.getStateStoreContext(), credentials);
         index.init(context.getStateStoreContext(), index);
+        accounts.init(context.getStateStoreContext(), accounts);
         context.addStateStore(credentials);
         context.addStateStore(index);
+        context.addStateStore(accounts);
     }
 
     @Test
@@ -51,6 +56,16 @@ class CredentialCommandHandlerTest {
                 .filter(LifecycleOutput.Event.class::isInstance).map(v -> ((LifecycleOutput.Event) v).event()).toList();
         assertThat(events).singleElement().isInstanceOf(CredentialEvent.KeyExpired.class);
         assertThat(index.approximateNumEntries()).as("stale entry dropped, expired key no longer due").isZero();
+    }
+
+    @Test
+    void theAccountIndexIsRebuiltFromTheStoredCredentialsAtStart() {
+        credentials.put("cred", withKey(T0.plus(Duration.ofDays(30))));
+        accounts.put("acme/deleted-while-the-task-was-elsewhere", "deleted-while-the-task-was-elsewhere");
+
+        new CredentialCommandHandler(decider, Duration.ofSeconds(1)).init(context);
+
+        assertThat(entries(accounts)).containsExactly("acme/cred");
     }
 
     @Test
@@ -70,6 +85,14 @@ class CredentialCommandHandlerTest {
             all.forEachRemaining(entry -> keys.add(entry.key));
         }
         assertThat(keys).isNotEmpty().allMatch(key -> key.matches("[0-9]{19}\\|cred"), "19 ASCII digits, then the id");
+    }
+
+    private static List<String> entries(KeyValueStore<String, String> store) {
+        List<String> keys = new ArrayList<>();
+        try (KeyValueIterator<String, String> all = store.all()) {
+            all.forEachRemaining(entry -> keys.add(entry.key));
+        }
+        return keys;
     }
 
     private void punctuateAt(Instant now) {

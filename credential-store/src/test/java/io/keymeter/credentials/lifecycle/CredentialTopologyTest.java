@@ -93,6 +93,8 @@ class CredentialTopologyTest {
         assertThat(created.privileges()).containsExactly("premium:user:basemaps");
         assertThat(created.referrers()).containsExactly("https://*.example.com");
         assertThat(store.get(credentialId).name()).isEqualTo("maps app");
+        assertThat(driver.<String, String>getKeyValueStore(CredentialTopology.ACCOUNT_INDEX)
+                .get(ACCOUNT + "/" + credentialId)).as("in the account's list").isEqualTo(credentialId);
         assertThat(apiKeys.isEmpty()).isTrue();
     }
 
@@ -466,6 +468,8 @@ class CredentialTopologyTest {
         assertThat(apiKeys.readKeyValuesToMap()).containsOnlyKeys(keys[0].keyId(), keys[1].keyId())
                 .allSatisfy((id, s) -> assertThat(s.status()).isEqualTo(KeyStatus.INVALIDATED));
         assertThat(store.get(credentialId)).isNull();
+        assertThat(driver.<String, String>getKeyValueStore(CredentialTopology.ACCOUNT_INDEX)
+                .get(ACCOUNT + "/" + credentialId)).as("gone from the account's list").isNull();
 
         assertThat(send(generate(1, ApiKeys.generate(), START.plus(Duration.ofDays(30)))).outcome())
                 .isEqualTo(Outcome.NOT_FOUND);
