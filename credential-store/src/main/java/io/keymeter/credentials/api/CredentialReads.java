@@ -7,7 +7,6 @@ import io.keymeter.credentials.lifecycle.CredentialTopology;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.platform.web.ApiProblem;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -19,7 +18,6 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.StreamsMetadata;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.state.HostInfo;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.springframework.beans.factory.annotation.Qualifier;
@@ -56,21 +54,13 @@ class CredentialReads {
 
     /** The account's credentials held by this instance: its entries in the account index, not a scan of all. */
     List<Credential> list(String accountId) {
-        List<Credential> out = new ArrayList<>();
-        ReadOnlyKeyValueStore<String, Credential> credentials = store();
-        try (KeyValueIterator<String, String> ids = this.<String>store(CredentialTopology.ACCOUNT_INDEX)
-                .prefixScan(AccountIndex.prefix(accountId), Serdes.String().serializer())) {
-            ids.forEachRemaining(entry -> {
-                Credential credential = credentials.get(entry.value);
-                if (credential != null && credential.accountId().equals(accountId)) {
-                    out.add(credential.withoutSecrets());
-                }
-            });
+        try {
+            return AccountIndex.credentialsOf(accountId, this.<String>store(CredentialTopology.ACCOUNT_INDEX), store())
+                    .stream().map(Credential::withoutSecrets)
+                    .sorted(Comparator.comparing(Credential::createdAt).thenComparing(Credential::id)).toList();
         } catch (InvalidStateStoreException e) {
             throw notReady();
         }
-        out.sort(Comparator.comparing(Credential::createdAt).thenComparing(Credential::id));
-        return out;
     }
 
     /** Another instance that owns the credential's partition, or empty when this one does (or nobody says). */

@@ -1,6 +1,11 @@
 package io.keymeter.credentials.lifecycle;
 
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
  * Which credentials an account has: {@code <accountId>/<credentialId>} → credentialId, so listing an account's
@@ -22,6 +27,24 @@ public final class AccountIndex {
      */
     public static String prefix(String accountId) {
         return accountId + "/";
+    }
+
+    /**
+     * The account's credentials among those of {@code credentials}, found through {@code index}'s entries of the
+     * account (a prefix scan), in index order, with their secret hashes.
+     */
+    public static List<Credential> credentialsOf(String accountId, ReadOnlyKeyValueStore<String, String> index,
+                                                 ReadOnlyKeyValueStore<String, Credential> credentials) {
+        List<Credential> out = new ArrayList<>();
+        try (KeyValueIterator<String, String> ids = index.prefixScan(prefix(accountId), Serdes.String().serializer())) {
+            ids.forEachRemaining(entry -> {
+                Credential credential = credentials.get(entry.value);
+                if (credential != null && credential.accountId().equals(accountId)) {
+                    out.add(credential);
+                }
+            });
+        }
+        return out;
     }
 
     /** Adds a created credential, removes a deleted one (null state: none); a credential never changes account. */
