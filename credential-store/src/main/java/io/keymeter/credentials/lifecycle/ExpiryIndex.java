@@ -3,7 +3,6 @@ package io.keymeter.credentials.lifecycle;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -39,8 +38,7 @@ final class ExpiryIndex {
     /** The ids of at most {@code limit} credentials due at or before {@code now}, earliest first. */
     List<String> due(Instant now, int limit) {
         List<String> ids = new ArrayList<>();
-        // every key of a due time ≤ now sorts below the bare prefix of now + 1 ms
-        try (KeyValueIterator<String, String> due = index.range(null, prefix(now.toEpochMilli() + 1))) {
+        try (KeyValueIterator<String, String> due = index.range(DueTimeKeys.FIRST, DueTimeKeys.after(now))) {
             while (due.hasNext() && ids.size() < limit) {
                 KeyValue<String, String> entry = due.next();
                 ids.add(entry.value);
@@ -51,11 +49,6 @@ final class ExpiryIndex {
 
     private Optional<String> dueKey(String credentialId, Credential state) {
         return state == null ? Optional.empty()
-                : decider.nextExpiryCheck(state).map(at -> prefix(at.toEpochMilli()) + credentialId);
-    }
-
-    /** Fixed width, so the string order of the keys is the order of the due times (before 1970: first). */
-    private static String prefix(long epochMs) {
-        return String.format(Locale.ROOT, "%019d|", Math.max(0, epochMs)); // ASCII digits on any host
+                : decider.nextExpiryCheck(state).map(at -> DueTimeKeys.key(at, credentialId));
     }
 }

@@ -427,6 +427,18 @@ class CredentialTopologyTest {
     }
 
     @Test
+    void theExpiryCheckReadsOnlyTheCredentialsThatAreDue() {
+        created();
+        send(generate(1, ApiKeys.generate(), START.plus(Duration.ofDays(30))));
+        ExpiryIndex index = new ExpiryIndex(driver.getKeyValueStore(CredentialTopology.EXPIRY_INDEX),
+                new CredentialDecider(NOTICE));
+
+        // the key enters its notice period in 23 days; a range from null read every committed entry to the end
+        assertThat(index.due(START.plus(Duration.ofDays(1)), 10)).isEmpty();
+        assertThat(index.due(START.plus(Duration.ofDays(23)), 10)).containsExactly(credentialId);
+    }
+
+    @Test
     void aMassExpiryIsPublishedOverSuccessivePunctuationsEachKeyOnce() {
         int credentials = CredentialCommandHandler.MAX_CHECKS_PER_PUNCTUATION + 50;
         Instant expiresAt = START.plus(Duration.ofDays(1));
