@@ -43,12 +43,12 @@ class CredentialListBenchmark {
     @Test
     void listOneAccountAmongMany() {
         KeymeterProperties properties = new KeymeterProperties(null, dir, null, null, null,
-                new KeymeterProperties.Keys(null, null, Duration.ofDays(7)), null, null, null, null, null);
+                new KeymeterProperties.Keys(null, null, Duration.ofDays(7), null), null, null, null, null, null);
         Properties config = StreamsFactory.config(Map.of(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"),
                 properties, CredentialTopology.APP_NAME, CredentialTopology.OVERRIDES);
         Instant start = Instant.parse("2026-11-26T10:00:00Z");
         try (TopologyTestDriver driver = new TopologyTestDriver(
-                new CredentialTopology(Duration.ofDays(7)).build(), config, start)) {
+                new CredentialTopology(properties.keys().expiringNotice(), properties.keys().forgetAfter()).build(), config, start)) {
             TestInputTopic<String, CredentialCommand> commands = driver.createInputTopic(
                     CredentialTopics.COMMANDS.name(), CredentialTopics.COMMANDS.keySerde().serializer(),
                     CredentialTopics.COMMANDS.valueSerde().serializer());

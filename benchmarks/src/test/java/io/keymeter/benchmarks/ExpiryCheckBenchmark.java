@@ -55,7 +55,8 @@ class ExpiryCheckBenchmark {
                 null, null);
         Properties config = StreamsFactory.config(Map.of(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"),
                 properties, CredentialTopology.APP_NAME, CredentialTopology.OVERRIDES);
-        try (TopologyTestDriver driver = new TopologyTestDriver(new CredentialTopology(properties.keys().expiringNotice()).build(), config, START)) {
+        try (TopologyTestDriver driver = new TopologyTestDriver(new CredentialTopology(properties.keys().expiringNotice(),
+                properties.keys().forgetAfter()).build(), config, START)) {
             TestInputTopic<String, CredentialCommand> commands = driver.createInputTopic(
                     CredentialTopics.COMMANDS.name(), CredentialTopics.COMMANDS.keySerde().serializer(),
                     CredentialTopics.COMMANDS.valueSerde().serializer());

@@ -39,7 +39,7 @@ public class CredentialStoreConfiguration {
 
     @Bean(STREAMS)
     StreamsApp credentialStoreStreams(StreamsFactory factory, KeymeterProperties properties, Environment environment) {
-        CredentialTopology topology = new CredentialTopology(properties.keys().expiringNotice());
+        CredentialTopology topology = new CredentialTopology(properties.keys().expiringNotice(), properties.keys().forgetAfter());
         return factory.create(CredentialTopology.APP_NAME, topology.build(), streamsOverrides(environment));
     }
 

@@ -367,6 +367,28 @@ class MeteringTopologyTest {
     }
 
     @Test
+    void aKeyRemovedAfterItDiedIsUnknownFromThenWhileItsHistoryStillJudgesLateRequests() {
+        TestKey key = publish(TestKey.create(ACME, "cred-13b", 1), KeyStatus.ACTIVE, T0);
+        Instant invalidatedAt = T0.plus(Duration.ofHours(1));
+        keys.pipeInput(key.keyId(), key.state(KeyStatus.INVALIDATED, EXPIRES, invalidatedAt), invalidatedAt);
+        // the credential store's tombstone, keymeter.keys.forget-after (here 2 hours) after the key's last state
+        Instant removedAt = invalidatedAt.plus(Duration.ofHours(2));
+        keys.pipeInput(key.keyId(), null, removedAt);
+        send(key.request("after-removal", KeyFixtures.BASEMAPS, 1, removedAt.plusSeconds(1)));
+        // made while the key was active, and while it was invalidated; both reach metering after the removal
+        arrive(key.request("made-active", KeyFixtures.BASEMAPS, 1, invalidatedAt.minusSeconds(60)), removedAt.plusSeconds(2));
+        arrive(key.request("made-invalidated", KeyFixtures.BASEMAPS, 1, invalidatedAt.plusSeconds(60)),
+                removedAt.plusSeconds(2));
+        flush(removedAt.plusSeconds(2));
+
+        assertThat(realRejections()).extracting(Rejection::requestId, Rejection::reason).containsExactlyInAnyOrder(
+                org.assertj.core.groups.Tuple.tuple("after-removal", RejectionReason.UNKNOWN_KEY),
+                org.assertj.core.groups.Tuple.tuple("made-invalidated", RejectionReason.INVALIDATED));
+        assertThat(basemapsRequestsOnNov1("cred-13b")).as("the removal bills nothing less").isEqualTo(1);
+        assertNothingDropped();
+    }
+
+    @Test
     void aKeyStateUpdateArrivingLateWithinTheGraceIsSeen() {
         TestKey key = publish(TestKey.create(ACME, "cred-14", 1), KeyStatus.ACTIVE, T0);
         Instant invalidatedAt = T0.plusSeconds(100);

@@ -17,27 +17,33 @@ import org.slf4j.LoggerFactory;
  * the new state and forwards events, key states and the reply, all inside the task's exactly-once transaction. A
  * wall-clock punctuator publishes expirations without waiting for any request; it reads only the credentials the
  * {@link ExpiryIndex} says are due, and at most {@link #MAX_CHECKS_PER_PUNCTUATION} of them, because it runs on the
- * stream thread and every command waits while it runs.
+ * stream thread and every command waits while it runs. A second one removes the keys {@link KeyRemovals} says have
+ * been dead long enough.
  */
 final class CredentialCommandHandler implements Processor<String, CredentialCommand, String, LifecycleOutput> {
 
     private static final Logger log = LoggerFactory.getLogger(CredentialCommandHandler.class);
     /** More due at once (a mass expiry) are left for the next punctuation, a second later. */
     static final int MAX_CHECKS_PER_PUNCTUATION = 200;
+    /** Dead keys removed in one punctuation at most; the rest a second later. */
+    static final int MAX_REMOVALS_PER_PUNCTUATION = 1_000;
     /** A clock further behind a credential's last change than this is reported: NTP keeps hosts far closer. */
     static final Duration CLOCK_BEHIND_WARNING = Duration.ofMinutes(1);
 
     private final CredentialDecider decider;
     private final Duration expiryCheckInterval;
+    private final Duration forgetAfter;
     private ProcessorContext<String, LifecycleOutput> context;
     private KeyValueStore<String, Credential> store;
     private ExpiryIndex expiryIndex;
     private AccountIndex accountIndex;
+    private KeyRemovals keyRemovals;
     private long lastClockWarningMs;
 
-    CredentialCommandHandler(CredentialDecider decider, Duration expiryCheckInterval) {
+    CredentialCommandHandler(CredentialDecider decider, Duration expiryCheckInterval, Duration forgetAfter) {
         this.decider = decider;
         this.expiryCheckInterval = expiryCheckInterval;
+        this.forgetAfter = forgetAfter;
     }
 
     @Override
@@ -48,8 +54,10 @@ final class CredentialCommandHandler implements Processor<String, CredentialComm
         KeyValueStore<String, String> accountStore = context.getStateStore(CredentialTopology.ACCOUNT_INDEX);
         this.expiryIndex = new ExpiryIndex(expiryStore, decider);
         this.accountIndex = new AccountIndex(accountStore);
+        this.keyRemovals = new KeyRemovals(context.getStateStore(CredentialTopology.KEY_REMOVALS), forgetAfter);
         rebuildIndexes(expiryStore, accountStore);
         context.schedule(expiryCheckInterval, PunctuationType.WALL_CLOCK_TIME, this::checkExpiry);
+        context.schedule(expiryCheckInterval, PunctuationType.WALL_CLOCK_TIME, this::removeDeadKeys);
     }
 
     /**
@@ -100,6 +108,16 @@ final class CredentialCommandHandler implements Processor<String, CredentialComm
     }
 
     /**
+     * Tombstones for the keys dead for {@code forget-after}, stamped now: after the key's last state, which they
+     * follow by at least that long, so every reader takes them as its newest record.
+     */
+    private void removeDeadKeys(long wallClockMs) {
+        for (String keyId : keyRemovals.takeDue(Instant.ofEpochMilli(wallClockMs), MAX_REMOVALS_PER_PUNCTUATION)) {
+            context.forward(new Record<>(keyId, new LifecycleOutput.KeyRemoved(keyId), wallClockMs));
+        }
+    }
+
+    /**
      * Changes are stamped after the credential's last change ({@link CredentialDecider#changeTime}), so a clock far
      * behind it makes keys change later in request time than they do in fact (and one far ahead, before): said at
      * most once a minute, since every command of such a credential would say it.
@@ -130,7 +148,9 @@ final class CredentialCommandHandler implements Processor<String, CredentialComm
         decision.events().forEach(e ->
                 context.forward(new Record<>(e.credentialId(), new LifecycleOutput.Event(e), e.at().toEpochMilli())));
         // record time = event time, so a versioned table over keymeter.api-keys keeps each key's history
-        decision.keyStates().forEach(s ->
-                context.forward(new Record<>(s.keyId(), new LifecycleOutput.KeyState(s), s.updatedAt().toEpochMilli())));
+        decision.keyStates().forEach(s -> {
+            context.forward(new Record<>(s.keyId(), new LifecycleOutput.KeyState(s), s.updatedAt().toEpochMilli()));
+            keyRemovals.scheduleIfDead(s);
+        });
     }
 }

@@ -24,8 +24,9 @@ import org.apache.kafka.streams.state.Stores;
  * <pre>
  * credential-commands ─▶ credential-command-handler ◀─▶ [credentials]
  *                             │ (+ wall-clock expiry check) ◀─▶ [credential-expiry-index]
+ *                             │ (+ dead keys' removal)       ◀─▶ [credential-key-removals]
  *                             ├─▶ credential-events
- *                             ├─▶ api-keys
+ *                             ├─▶ api-keys (states; tombstones of keys dead for forget-after)
  *                             └─▶ credential-replies
  * </pre>
  */
@@ -39,6 +40,8 @@ public final class CredentialTopology {
     static final String EXPIRY_INDEX = "credential-expiry-index";
     /** {@code accountId/credentialId} → credentialId, for listing an account's credentials ({@link AccountIndex}). */
     public static final String ACCOUNT_INDEX = "credential-account-index";
+    /** Due time → keyId: when a dead key's tombstone goes to {@code keymeter.api-keys} ({@link KeyRemovals}). */
+    static final String KEY_REMOVALS = "credential-key-removals";
     /** How often the wall-clock punctuator looks for keys to expire or to announce as expiring. */
     public static final Duration EXPIRY_CHECK_INTERVAL = Duration.ofSeconds(1);
 
@@ -60,9 +63,15 @@ public final class CredentialTopology {
             StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG), 5);
 
     private final CredentialDecider decider;
+    private final Duration forgetAfter;
 
-    public CredentialTopology(Duration expiringNotice) {
+    /**
+     * @param expiringNotice how long before its expiration a key is announced as expiring
+     * @param forgetAfter    how long after its last state a dead key is removed from {@code keymeter.api-keys}
+     */
+    public CredentialTopology(Duration expiringNotice, Duration forgetAfter) {
         this.decider = new CredentialDecider(expiringNotice);
+        this.forgetAfter = forgetAfter;
     }
 
     public Topology build() {
@@ -73,12 +82,14 @@ public final class CredentialTopology {
                 Serdes.String(), Serdes.String()).withLoggingDisabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ACCOUNT_INDEX),
                 Serdes.String(), Serdes.String()).withLoggingDisabled());
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(KEY_REMOVALS),
+                Serdes.String(), Serdes.String()));
 
         KStream<String, LifecycleOutput> outputs = builder
                 .stream(CredentialTopics.COMMANDS.name(), Consumed.with(CredentialTopics.COMMANDS.keySerde(),
                         CredentialTopics.COMMANDS.valueSerde()).withName("credential-commands-source"))
-                .process(() -> new CredentialCommandHandler(decider, EXPIRY_CHECK_INTERVAL),
-                        Named.as("credential-command-handler"), STORE, EXPIRY_INDEX, ACCOUNT_INDEX);
+                .process(() -> new CredentialCommandHandler(decider, EXPIRY_CHECK_INTERVAL, forgetAfter),
+                        Named.as("credential-command-handler"), STORE, EXPIRY_INDEX, ACCOUNT_INDEX, KEY_REMOVALS);
 
         outputs.split(Named.as("credential-output-"))
                 .branch((k, v) -> v instanceof LifecycleOutput.Event, Branched.withConsumer(events -> events
@@ -86,11 +97,14 @@ public final class CredentialTopology {
                         .to(Topics.CREDENTIAL_EVENTS.name(), Produced.<String, CredentialEvent>with(
                                 Topics.CREDENTIAL_EVENTS.keySerde(), Topics.CREDENTIAL_EVENTS.valueSerde())
                                 .withName("credential-events-sink")), "events"))
-                .branch((k, v) -> v instanceof LifecycleOutput.KeyState, Branched.withConsumer(keys -> keys
-                        .mapValues(v -> ((LifecycleOutput.KeyState) v).state(), Named.as("api-key-unwrap"))
-                        .to(Topics.API_KEYS.name(), Produced.<String, ApiKeyState>with(
-                                Topics.API_KEYS.keySerde(), Topics.API_KEYS.valueSerde())
-                                .withName("api-keys-sink")), "key-states"))
+                .branch((k, v) -> v instanceof LifecycleOutput.KeyState || v instanceof LifecycleOutput.KeyRemoved,
+                        Branched.withConsumer(keys -> keys
+                                // a removed key's null is a tombstone: compaction drops the key, readers forget it
+                                .mapValues(v -> v instanceof LifecycleOutput.KeyState s ? s.state() : null,
+                                        Named.as("api-key-unwrap"))
+                                .to(Topics.API_KEYS.name(), Produced.<String, ApiKeyState>with(
+                                        Topics.API_KEYS.keySerde(), Topics.API_KEYS.valueSerde())
+                                        .withName("api-keys-sink")), "key-states"))
                 .branch((k, v) -> v instanceof LifecycleOutput.Reply, Branched.withConsumer(replies -> replies
                         .mapValues(v -> ((LifecycleOutput.Reply) v).reply(), Named.as("credential-reply-unwrap"))
                         .to(CredentialTopics.REPLIES.name(), Produced.with(CredentialTopics.REPLIES.keySerde(),

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class CredentialValidatorTest {
 
     private static final Instant NOW = Instant.parse("2026-11-26T10:00:00Z");
-    private static final KeymeterProperties.Keys KEYS = new KeymeterProperties.Keys(null, null, null);
+    private static final KeymeterProperties.Keys KEYS = new KeymeterProperties.Keys(null, null, null, null);
 
     @Test
     void validCredentialPassesAndListsAreDeduplicatedInOrder() {

@@ -21,12 +21,14 @@ import org.junit.jupiter.api.Test;
 class CredentialCommandHandlerTest {
 
     private static final Instant T0 = Instant.parse("2026-11-26T10:00:00Z");
+    private static final Duration FORGET_AFTER = Duration.ofDays(90);
 
     private final CredentialDecider decider = new CredentialDecider(Duration.ofDays(7));
     private final MockProcessorContext<String, LifecycleOutput> context = new MockProcessorContext<>();
     private KeyValueStore<String, Credential> credentials;
     private KeyValueStore<String, String> index;
     private KeyValueStore<String, String> accounts;
+    private KeyValueStore<String, String> removals;
 
     @BeforeEach
     void setUp() {
@@ -36,6 +38,10 @@ class CredentialCommandHandlerTest {
                 Serdes.String(), Serdes.String()).withLoggingDisabled().build();
         accounts = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(CredentialTopology.ACCOUNT_INDEX),
                 Serdes.String(), Serdes.String()).withLoggingDisabled().build();
+        removals = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(CredentialTopology.KEY_REMOVALS),
+                Serdes.String(), Serdes.String()).withLoggingDisabled().build();
+        removals.init(context.getStateStoreContext(), removals);
+        context.addStateStore(removals);
         credentials.init(context.getStateStoreContext(), credentials);
         index.init(context.getStateStoreContext(), index);
         accounts.init(context.getStateStoreContext(), accounts);
@@ -49,7 +55,7 @@ class CredentialCommandHandlerTest {
         credentials.put("cred", withKey(T0.plus(Duration.ofDays(1))));
         index.put("stale entry of a credential that no longer exists", "gone");
 
-        new CredentialCommandHandler(decider, Duration.ofSeconds(1)).init(context);
+        new CredentialCommandHandler(decider, Duration.ofSeconds(1), FORGET_AFTER).init(context);
         punctuateAt(T0.plus(Duration.ofDays(1)));
 
         List<CredentialEvent> events = context.forwarded().stream().map(f -> f.record().value())
@@ -63,9 +69,26 @@ class CredentialCommandHandlerTest {
         credentials.put("cred", withKey(T0.plus(Duration.ofDays(30))));
         accounts.put("acme/deleted-while-the-task-was-elsewhere", "deleted-while-the-task-was-elsewhere");
 
-        new CredentialCommandHandler(decider, Duration.ofSeconds(1)).init(context);
+        new CredentialCommandHandler(decider, Duration.ofSeconds(1), FORGET_AFTER).init(context);
 
         assertThat(entries(accounts)).containsExactly("acme/cred");
+    }
+
+    @Test
+    void aDeadKeysRemovalScheduledBeforeTheTaskStartsIsKeptAndCarriedOut() {
+        // the schedule is not derived (a key regenerated away is in no credential): a restart must not drop it
+        removals.put(DueTimeKeys.key(T0.plus(FORGET_AFTER), "key-regenerated-away"), "key-regenerated-away");
+
+        new CredentialCommandHandler(decider, Duration.ofSeconds(1), FORGET_AFTER).init(context);
+        context.setCurrentSystemTimeMs(T0.plus(FORGET_AFTER).toEpochMilli());
+        context.scheduledPunctuators().forEach(p -> p.getPunctuator().punctuate(T0.plus(FORGET_AFTER).toEpochMilli()));
+
+        assertThat(context.forwarded()).singleElement().satisfies(f -> {
+            assertThat(f.record().key()).isEqualTo("key-regenerated-away");
+            assertThat(f.record().value()).isEqualTo(new LifecycleOutput.KeyRemoved("key-regenerated-away"));
+            assertThat(f.record().timestamp()).isEqualTo(T0.plus(FORGET_AFTER).toEpochMilli());
+        });
+        assertThat(entries(removals)).as("done once").isEmpty();
     }
 
     @Test
@@ -75,7 +98,7 @@ class CredentialCommandHandlerTest {
         try {
             credentials.put("cred", withKey(T0.plus(Duration.ofDays(30))));
 
-            new CredentialCommandHandler(decider, Duration.ofSeconds(1)).init(context);
+            new CredentialCommandHandler(decider, Duration.ofSeconds(1), FORGET_AFTER).init(context);
         } finally {
             Locale.setDefault(Locale.Category.FORMAT, format);
         }

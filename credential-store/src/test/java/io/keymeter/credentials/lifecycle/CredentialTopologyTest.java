@@ -38,6 +38,7 @@ class CredentialTopologyTest {
 
     private static final Instant START = Instant.parse("2026-11-26T10:00:00Z");
     private static final Duration NOTICE = Duration.ofDays(7);
+    private static final Duration FORGET_AFTER = Duration.ofDays(90);
     private static final String ACCOUNT = "acme";
 
     @TempDir
@@ -57,10 +58,11 @@ class CredentialTopologyTest {
     @BeforeEach
     void setUp() {
         KeymeterProperties properties = new KeymeterProperties(null, dataDir, null, null, null,
-                new KeymeterProperties.Keys(null, null, NOTICE), null, null, null, null, null);
+                new KeymeterProperties.Keys(null, null, NOTICE, FORGET_AFTER), null, null, null, null, null);
         config = StreamsFactory.config(Map.of(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"),
                 properties, CredentialTopology.APP_NAME, CredentialTopology.OVERRIDES);
-        driver = new TopologyTestDriver(new CredentialTopology(properties.keys().expiringNotice()).build(), config, START);
+        driver = new TopologyTestDriver(new CredentialTopology(properties.keys().expiringNotice(),
+                properties.keys().forgetAfter()).build(), config, START);
         commands = driver.createInputTopic(CredentialTopics.COMMANDS.name(),
                 CredentialTopics.COMMANDS.keySerde().serializer(), CredentialTopics.COMMANDS.valueSerde().serializer());
         events = driver.createOutputTopic(Topics.CREDENTIAL_EVENTS.name(),
@@ -275,7 +277,7 @@ class CredentialTopologyTest {
         otherConfig.putAll(config);
         otherConfig.put(StreamsConfig.STATE_DIR_CONFIG, otherInstanceDir.toString());
         try (TopologyTestDriver other = new TopologyTestDriver(
-                new CredentialTopology(NOTICE).build(), otherConfig, START.plusSeconds(10))) {
+                new CredentialTopology(NOTICE, FORGET_AFTER).build(), otherConfig, START.plusSeconds(10))) {
             other.<String, Credential>getKeyValueStore(CredentialTopology.STORE).put(credentialId, restored);
             other.createInputTopic(CredentialTopics.COMMANDS.name(), CredentialTopics.COMMANDS.keySerde().serializer(),
                             CredentialTopics.COMMANDS.valueSerde().serializer())
@@ -308,7 +310,7 @@ class CredentialTopologyTest {
         otherConfig.put(StreamsConfig.STATE_DIR_CONFIG, otherInstanceDir.toString());
         // the other instance's clock is 5 minutes behind: a change there is stamped after the last one, and said
         try (TopologyTestDriver other = new TopologyTestDriver(
-                new CredentialTopology(NOTICE).build(), otherConfig, START.plus(Duration.ofMinutes(5)))) {
+                new CredentialTopology(NOTICE, FORGET_AFTER).build(), otherConfig, START.plus(Duration.ofMinutes(5)))) {
             other.<String, Credential>getKeyValueStore(CredentialTopology.STORE).put(credentialId, restored);
             TestInputTopic<String, CredentialCommand> otherCommands = other.createInputTopic(
                     CredentialTopics.COMMANDS.name(), CredentialTopics.COMMANDS.keySerde().serializer(),
@@ -486,6 +488,58 @@ class CredentialTopologyTest {
         assertThat(send(generate(1, ApiKeys.generate(), START.plus(Duration.ofDays(30)))).outcome())
                 .isEqualTo(Outcome.NOT_FOUND);
         assertThat(events.isEmpty()).isTrue();
+    }
+
+    // ---- dead keys leave keymeter.api-keys
+
+    @Test
+    void aKeyRegeneratedAwayLeavesTheApiKeysTopicForgetAfterItsLastState() {
+        created();
+        ApiKeys.GeneratedKey old = ApiKeys.generate();
+        send(generate(1, old, START.plus(Duration.ofDays(365))));
+        ApiKeys.GeneratedKey fresh = ApiKeys.generate();
+        send(new CredentialCommand.RegenerateKey(cmdId(), credentialId, ACCOUNT, deadline(), 1, fresh.keyId(),
+                fresh.secretHash(), null));
+        Instant invalidatedAt = apiKeys.readRecordsToList().stream()
+                .filter(r -> r.key().equals(old.keyId())).reduce((a, b) -> b).orElseThrow().getRecordTime();
+        drain();
+
+        driver.advanceWallClockTime(Duration.between(START, invalidatedAt.plus(FORGET_AFTER)).minusSeconds(1));
+        assertThat(apiKeys.isEmpty()).as("a second before its time").isTrue();
+
+        driver.advanceWallClockTime(Duration.ofSeconds(1));
+        TestRecord<String, ApiKeyState> removed = apiKeys.readRecord();
+        assertThat(removed.key()).isEqualTo(old.keyId());
+        assertThat(removed.value()).as("a tombstone").isNull();
+        assertThat(removed.getRecordTime()).as("after the key's last state, so readers take it as the newest")
+                .isEqualTo(invalidatedAt.plus(FORGET_AFTER));
+        assertThat(apiKeys.isEmpty()).as("the active key stays").isTrue();
+
+        driver.advanceWallClockTime(Duration.ofDays(1));
+        assertThat(apiKeys.isEmpty()).as("removed once").isTrue();
+        assertThat(store.get(credentialId).keys()).extracting(Credential.Key::keyId).containsExactly(fresh.keyId());
+    }
+
+    @Test
+    void theKeysOfADeletedCredentialAndAnExpiredKeyLeaveToo() {
+        ApiKeys.GeneratedKey[] deleted = createdWithTwoKeys();
+        send(new CredentialCommand.DeleteCredential(cmdId(), credentialId, ACCOUNT, deadline()));
+        assertThat(apiKeys.readValuesToList()).extracting(ApiKeyState::status)
+                .containsExactly(KeyStatus.INVALIDATED, KeyStatus.INVALIDATED);
+        credentialId = UUID.randomUUID().toString();
+        created();
+        ApiKeys.GeneratedKey expiring = ApiKeys.generate();
+        send(generate(1, expiring, START.plus(Duration.ofDays(1))));
+        driver.advanceWallClockTime(Duration.ofDays(1).plusSeconds(1));
+        assertThat(apiKeys.readValuesToList()).extracting(ApiKeyState::status)
+                .containsExactly(KeyStatus.ACTIVE, KeyStatus.EXPIRED);
+
+        driver.advanceWallClockTime(FORGET_AFTER);
+
+        List<TestRecord<String, ApiKeyState>> removed = apiKeys.readRecordsToList();
+        assertThat(removed).extracting(TestRecord::key)
+                .containsExactlyInAnyOrder(deleted[0].keyId(), deleted[1].keyId(), expiring.keyId());
+        assertThat(removed).extracting(TestRecord::value).as("tombstones").containsOnlyNulls();
     }
 
     // ---- accounts, deadlines, replay

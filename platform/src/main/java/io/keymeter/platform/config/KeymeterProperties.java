@@ -40,7 +40,7 @@ public record KeymeterProperties(
         embeddedKafka = embeddedKafka == null ? new EmbeddedKafka(null) : embeddedKafka;
         accounts = accounts == null ? List.of() : List.copyOf(accounts);
         gatewayTokens = gatewayTokens == null ? List.of() : List.copyOf(gatewayTokens);
-        keys = keys == null ? new Keys(null, null, null) : keys;
+        keys = keys == null ? new Keys(null, null, null, null) : keys;
         ingest = ingest == null ? new Ingest(null, null) : ingest;
         metering = metering == null ? new Metering(null, null) : metering;
         billing = billing == null ? new Billing(null, null) : billing;
@@ -73,11 +73,22 @@ public record KeymeterProperties(
         }
     }
 
-    public record Keys(Duration minLifetime, Duration maxLifetime, Duration expiringNotice) {
+    /**
+     * @param forgetAfter how long after its last state (invalidated or expired) a dead key is removed from
+     *                    {@code keymeter.api-keys}: until then verify and metering answer its reason, afterwards
+     *                    {@code unknown-key}
+     */
+    public record Keys(Duration minLifetime, Duration maxLifetime, Duration expiringNotice, Duration forgetAfter) {
         public Keys {
             minLifetime = minLifetime == null ? Duration.ofDays(1) : minLifetime;
             maxLifetime = maxLifetime == null ? Duration.ofDays(366) : maxLifetime;
             expiringNotice = expiringNotice == null ? Duration.ofDays(7) : expiringNotice;
+            forgetAfter = forgetAfter == null ? Duration.ofDays(90) : forgetAfter;
+        }
+
+        @AssertTrue(message = "forget-after must be positive")
+        public boolean isForgetAfterValid() {
+            return !forgetAfter.isNegative() && !forgetAfter.isZero();
         }
 
         @AssertTrue(message = "min-lifetime must be positive and not longer than max-lifetime")
