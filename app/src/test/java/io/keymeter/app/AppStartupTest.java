@@ -88,6 +88,9 @@ class AppStartupTest {
                 "--keymeter.data-dir=" + dataDir, "--keymeter.keys.min-lifetime=P400D"))
                 .hasStackTraceContaining("min-lifetime");
         assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
+                "--keymeter.data-dir=" + dataDir, "--keymeter.keys.forget-after=PT0S"))
+                .hasStackTraceContaining("forget-after must be positive");
+        assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
                 "--keymeter.data-dir=" + dataDir, "--keymeter.roles=credential-store",
                 "--keymeter.credentials.commit-interval=-PT1S"))
                 .hasStackTraceContaining("keymeter.credentials.commit-interval must not be negative");

@@ -80,8 +80,7 @@ class CredentialCommandHandlerTest {
         removals.put(DueTimeKeys.key(T0.plus(FORGET_AFTER), "key-regenerated-away"), "key-regenerated-away");
 
         new CredentialCommandHandler(decider, Duration.ofSeconds(1), FORGET_AFTER).init(context);
-        context.setCurrentSystemTimeMs(T0.plus(FORGET_AFTER).toEpochMilli());
-        context.scheduledPunctuators().forEach(p -> p.getPunctuator().punctuate(T0.plus(FORGET_AFTER).toEpochMilli()));
+        punctuateAll(T0.plus(FORGET_AFTER));
 
         assertThat(context.forwarded()).singleElement().satisfies(f -> {
             assertThat(f.record().key()).isEqualTo("key-regenerated-away");
@@ -89,6 +88,37 @@ class CredentialCommandHandlerTest {
             assertThat(f.record().timestamp()).isEqualTo(T0.plus(FORGET_AFTER).toEpochMilli());
         });
         assertThat(entries(removals)).as("done once").isEmpty();
+    }
+
+    @Test
+    void aMassRemovalIsSpreadOverPunctuationsEachKeyOnce() {
+        int keys = CredentialCommandHandler.MAX_REMOVALS_PER_PUNCTUATION + 50;
+        for (int i = 0; i < keys; i++) {
+            removals.put(DueTimeKeys.key(T0.plusMillis(i % 7), "key-" + i), "key-" + i);
+        }
+        new CredentialCommandHandler(decider, Duration.ofSeconds(1), FORGET_AFTER).init(context);
+
+        punctuateAll(T0.plusSeconds(1));
+        List<Object> first = forwardedKeys();
+        context.resetForwards();
+        punctuateAll(T0.plusSeconds(2));
+        List<Object> second = forwardedKeys();
+
+        assertThat(first).hasSize(CredentialCommandHandler.MAX_REMOVALS_PER_PUNCTUATION);
+        assertThat(second).hasSize(50);
+        assertThat(entries(removals)).isEmpty();
+        List<Object> all = new ArrayList<>(first);
+        all.addAll(second);
+        assertThat(all).doesNotHaveDuplicates().hasSize(keys);
+    }
+
+    private void punctuateAll(Instant now) {
+        context.setCurrentSystemTimeMs(now.toEpochMilli());
+        context.scheduledPunctuators().forEach(p -> p.getPunctuator().punctuate(now.toEpochMilli()));
+    }
+
+    private List<Object> forwardedKeys() {
+        return context.forwarded().stream().map(f -> (Object) f.record().key()).toList();
     }
 
     @Test
