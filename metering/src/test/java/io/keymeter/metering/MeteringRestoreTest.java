@@ -55,7 +55,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * next requests are billed wrongly. TopologyTestDriver cannot show this (closing it deletes its state), so the
  * production topology and configuration run on the shared broker, are stopped, and a second instance continues on
  * the same state directory or an empty one. Each store is checked by a request whose
- * outcome depends on it: the key's history (a late request from before the invalidation is still accepted), the
+ * outcome depends on it: the key's history (a late request from before the invalidation is still accepted, and
+ * one from before the key's removal, a tombstone, is still refused as invalidated, not unknown), the
  * dedupe (a resend is still dropped), the usage totals (they go on, not start again), the rejection counts and the
  * alert state (no second alert within the hour). The second instance also runs with the dedupe window raised, as an
  * operator may change it between restarts: the dedupe keeps the generation length its store was written with.
@@ -99,11 +100,14 @@ class MeteringRestoreTest {
                 key.request("r2", KeyFixtures.BASEMAPS, 3, t0.plus(Duration.ofMinutes(2))));
         sendKeyState(key.state(KeyStatus.INVALIDATED, t0.plus(Duration.ofDays(30)), t0.plus(Duration.ofMinutes(10))));
         send(key.request("r5", KeyFixtures.BASEMAPS, 1, t0.plus(Duration.ofMinutes(11))));
+        removeKey(t0.plus(Duration.ofMinutes(20))); // the credential store's tombstone, forget-after later
+        send(key.request("r8", KeyFixtures.BASEMAPS, 1, t0.plus(Duration.ofMinutes(21))));
 
-        // committed (exactly-once): the invalidation and everything before it is in the first instance's changelogs
+        // committed (exactly-once): the removal and everything before it is in the first instance's changelogs
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
             assertThat(latestUsage()).extracting(UsageDaily::requests, UsageDaily::units).containsExactly(tuple(2L, 5L));
-            assertThat(rejections()).extracting(Rejection::requestId).containsExactly("r5");
+            assertThat(rejections()).extracting(Rejection::requestId, Rejection::reason).containsExactly(
+                    tuple("r5", RejectionReason.INVALIDATED), tuple("r8", RejectionReason.UNKNOWN_KEY));
             assertThat(alerts()).hasSize(1);
         });
         assertThat(MeteringTopics.droppedRecords(first.metrics())).isZero();
@@ -114,13 +118,17 @@ class MeteringRestoreTest {
         KafkaStreams second = start(lostDisk ? secondDisk : firstDisk, Duration.ofDays(2), secondCounters);
         send(key.request("r1", KeyFixtures.BASEMAPS, 2, t0.plus(Duration.ofMinutes(1))), // a resend
                 key.request("r3", KeyFixtures.BASEMAPS, 4, t0.plus(Duration.ofMinutes(5))), // late, made before the invalidation
-                key.request("r6", KeyFixtures.BASEMAPS, 1, t0.plus(Duration.ofMinutes(15)))); // after it
+                key.request("r6", KeyFixtures.BASEMAPS, 1, t0.plus(Duration.ofMinutes(15))), // after it
+                key.request("r7", KeyFixtures.BASEMAPS, 1, t0.plus(Duration.ofMinutes(25)))); // after the removal
 
         await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
             assertThat(rejections()).extracting(Rejection::requestId, Rejection::reason).containsExactly(
                     tuple("r5", RejectionReason.INVALIDATED),
-                    tuple("r6", RejectionReason.INVALIDATED));
-            // the history kept: r3 accepted; the totals kept: 3, not 1; the dedupe kept: not 4
+                    tuple("r8", RejectionReason.UNKNOWN_KEY),
+                    tuple("r6", RejectionReason.INVALIDATED),
+                    tuple("r7", RejectionReason.UNKNOWN_KEY));
+            // the history kept, behind the removal: r3 accepted, r6 invalidated; the totals kept: 3, not 1; the
+            // dedupe kept: not 4
             assertThat(latestUsage()).extracting(UsageDaily::requests, UsageDaily::units).containsExactly(tuple(3L, 9L));
             assertThat(outcomes(secondCounters, MeteringTopology.ACCEPTED)).isEqualTo(1);
             assertThat(outcomes(secondCounters, MeteringTopology.DUPLICATE)).isEqualTo(1);
@@ -151,6 +159,15 @@ class MeteringRestoreTest {
                 Topics.API_KEYS.keySerde().serializer(), Topics.API_KEYS.valueSerde().serializer())) {
             producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), null, state.updatedAt().toEpochMilli(),
                     state.keyId(), state)).get();
+        }
+    }
+
+    /** A tombstone for the test's key, as the credential store writes for a key dead long enough. */
+    private void removeKey(Instant at) throws Exception {
+        try (KafkaProducer<String, ApiKeyState> producer = new KafkaProducer<>(producerConfig(),
+                Topics.API_KEYS.keySerde().serializer(), Topics.API_KEYS.valueSerde().serializer())) {
+            producer.send(new ProducerRecord<String, ApiKeyState>(Topics.API_KEYS.name(), null, at.toEpochMilli(),
+                    key.keyId(), null)).get();
         }
     }
 
