@@ -39,7 +39,8 @@ public class CredentialStoreConfiguration {
 
     @Bean(STREAMS)
     StreamsApp credentialStoreStreams(StreamsFactory factory, KeymeterProperties properties, Environment environment) {
-        CredentialTopology topology = new CredentialTopology(properties.keys().expiringNotice(), properties.keys().forgetAfter());
+        CredentialTopology topology = new CredentialTopology(properties.keys().expiringNotice(),
+                properties.keys().forgetAfter());
         return factory.create(CredentialTopology.APP_NAME, topology.build(), streamsOverrides(environment));
     }
 
