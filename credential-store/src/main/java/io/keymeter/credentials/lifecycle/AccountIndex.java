@@ -25,7 +25,7 @@ public final class AccountIndex {
      * The start of every key of this account's entries. An account id that itself contains {@code /} shares a
      * prefix with longer ones: readers check the account of what they read.
      */
-    public static String prefix(String accountId) {
+    private static String prefix(String accountId) {
         return accountId + "/";
     }
 

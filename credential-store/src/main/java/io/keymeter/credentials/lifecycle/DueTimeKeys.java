@@ -1,11 +1,16 @@
 package io.keymeter.credentials.lifecycle;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Keys of the stores the wall-clock check reads in due order: {@code <due epoch ms, 19 digits>|<id>}. Fixed width, so
- * the string order of the keys is the order of the due times (before 1970: first).
+ * Keys of the stores the wall-clock checks read in due order, {@code <due epoch ms, 19 digits>|<id>}, and that read.
+ * Fixed width, so the string order of the keys is the order of the due times (before 1970: first).
  */
 final class DueTimeKeys {
 
@@ -14,7 +19,7 @@ final class DueTimeKeys {
      * 4.4's transactional RocksDB store (KIP-892, {@code RocksDBTransactionBuffer.newBaseIterator}) answers a
      * forward {@code range(null, to)} with every committed key from the first to the last, ignoring {@code to}.
      */
-    static final String FIRST = prefix(0);
+    private static final String FIRST = prefix(0);
 
     private DueTimeKeys() {
     }
@@ -23,9 +28,16 @@ final class DueTimeKeys {
         return prefix(due.toEpochMilli()) + id;
     }
 
-    /** Every key of a due time at or before {@code now} sorts below this. */
-    static String after(Instant now) {
-        return prefix(now.toEpochMilli() + 1);
+    /** The entries of {@code store} due at or before {@code now}, at most {@code limit} of them, earliest first. */
+    static List<KeyValue<String, String>> due(KeyValueStore<String, String> store, Instant now, int limit) {
+        List<KeyValue<String, String>> due = new ArrayList<>();
+        // every key of a due time at or before now sorts below the bare prefix of now + 1 ms
+        try (KeyValueIterator<String, String> entries = store.range(FIRST, prefix(now.toEpochMilli() + 1))) {
+            while (entries.hasNext() && due.size() < limit) {
+                due.add(entries.next());
+            }
+        }
+        return due;
     }
 
     private static String prefix(long epochMs) {

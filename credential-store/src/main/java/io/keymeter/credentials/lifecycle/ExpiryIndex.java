@@ -1,11 +1,8 @@
 package io.keymeter.credentials.lifecycle;
 
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
@@ -37,14 +34,7 @@ final class ExpiryIndex {
 
     /** The ids of at most {@code limit} credentials due at or before {@code now}, earliest first. */
     List<String> due(Instant now, int limit) {
-        List<String> ids = new ArrayList<>();
-        try (KeyValueIterator<String, String> due = index.range(DueTimeKeys.FIRST, DueTimeKeys.after(now))) {
-            while (due.hasNext() && ids.size() < limit) {
-                KeyValue<String, String> entry = due.next();
-                ids.add(entry.value);
-            }
-        }
-        return ids;
+        return DueTimeKeys.due(index, now, limit).stream().map(entry -> entry.value).toList();
     }
 
     private Optional<String> dueKey(String credentialId, Credential state) {

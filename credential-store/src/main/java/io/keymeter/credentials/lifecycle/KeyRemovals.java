@@ -7,7 +7,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
@@ -35,14 +34,8 @@ final class KeyRemovals {
 
     /** The ids of at most {@code limit} keys due at or before {@code now}, earliest first, each taken off the schedule. */
     List<String> takeDue(Instant now, int limit) {
-        List<KeyValue<String, String>> due = new ArrayList<>();
-        try (KeyValueIterator<String, String> entries = schedule.range(DueTimeKeys.FIRST, DueTimeKeys.after(now))) {
-            while (entries.hasNext() && due.size() < limit) {
-                due.add(entries.next());
-            }
-        }
-        List<String> keyIds = new ArrayList<>(due.size());
-        for (KeyValue<String, String> entry : due) {
+        List<String> keyIds = new ArrayList<>();
+        for (KeyValue<String, String> entry : DueTimeKeys.due(schedule, now, limit)) {
             schedule.delete(entry.key);
             keyIds.add(entry.value);
         }
