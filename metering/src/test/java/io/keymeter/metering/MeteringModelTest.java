@@ -24,11 +24,13 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
@@ -48,7 +50,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * (resends, forged secrets, unknown and missing keys, late and out-of-order ones, some without a requestId or a
  * timestamp, a few that ingest would refuse: from a clock years ahead, with units out of bounds, or with a requestId
  * or referrer longer than ingest takes) for them,
- * with key-state updates arriving late.
+ * with key-state updates arriving late, and dead keys removed (a tombstone after their last state).
  * <p>
  * The model is the contract, not the implementation: a request is a duplicate when the same keyId and requestId was
  * first seen less than the dedupe window of request time ago (the newest request time seen); a request ingest
@@ -121,7 +123,7 @@ class MeteringModelTest {
         Scenario scenario = new Scenario(new Random(seed), ACTIONS);
         long slack = setup.live() ? settings.joinGrace().toMillis() : 0;
         List<Object> arrivals = scenario.arrivals(slack);
-        Model model = new Model(scenario.history, settings.dedupeWindow());
+        Model model = new Model(scenario.history, scenario.removedAt, settings.dedupeWindow());
         arrivals.forEach(model::arrive);
 
         Instant wallClock = setup.live() ? START : scenario.end.plus(Duration.ofDays(1));
@@ -147,9 +149,11 @@ class MeteringModelTest {
                     .isEqualTo((double) model.deadLetters);
             assertTheScenarioReachedEveryCase(setup, scenario, model, run);
             System.out.printf("seed %d, %s: %d arrivals, %d late key-state updates, %d resends counted again, "
-                            + "%d of %d dedupe entries left, %d dead letters, %s%n", seed, setup, arrivals.size(),
+                            + "%d of %d dedupe entries left, %d dead letters, %d keys removed, %d / %d requests for "
+                            + "them after / from before the removal, %s%n", seed, setup, arrivals.size(),
                     scenario.lateUpdates, model.recounted, run.dedupeEntries(), model.firstSeen.size(),
-                    model.deadLetters, model.outcomes);
+                    model.deadLetters, scenario.removedAt.size(), model.usesAfterRemoval, model.usesFromBeforeRemoval,
+                    model.outcomes);
         }
     }
 
@@ -160,6 +164,9 @@ class MeteringModelTest {
                 Arrays.stream(RejectionReason.values()).filter(r -> r != RejectionReason.MALFORMED_KEY) // ingest's
                         .map(RejectionReason::code)).toList());
         assertThat(model.recounted).as("resends a window or more later, counted again").isPositive();
+        assertThat(model.usesAfterRemoval).as("requests for a removed key stamped after its tombstone").isPositive();
+        assertThat(model.usesFromBeforeRemoval).as("requests for a removed key stamped before its tombstone, late")
+                .isPositive();
         assertThat(model.deadLetters).as("requests ingest would refuse").isPositive();
         if (setup.dedupeWindow().compareTo(Duration.ofDays(1)) < 0) {
             assertThat(run.dedupeEntries()).as("entries left after the sweeps").isLessThan(model.firstSeen.size() / 2);
@@ -226,6 +233,8 @@ class MeteringModelTest {
         /** Each credential's keys in slots 1 and 2 (index 0 unused). */
         final Map<String, Key[]> slots = new TreeMap<>();
         final List<Request> sent = new ArrayList<>();
+        /** Dead keys removed (a tombstone after their last state), and when. */
+        final Map<String, Long> removedAt = new HashMap<>();
         Instant end;
         /** Key-state updates that arrived after a request stamped at or after them. */
         int lateUpdates;
@@ -241,6 +250,8 @@ class MeteringModelTest {
                 t += step();
                 if (i < 8 || random.nextInt(100) < 9) {
                     changeKeys();
+                } else if (random.nextInt(100) < 2) {
+                    removeDeadKey();
                 } else if (random.nextInt(100) < 5 && !sent.isEmpty()) {
                     resend();
                 } else {
@@ -296,6 +307,20 @@ class MeteringModelTest {
                         }
                     }
                 }
+            }
+        }
+
+        /**
+         * A dead key (invalidated or expired, so in no slot) removed from the topic: the tombstone the credential
+         * store writes {@code keymeter.keys.forget-after} after its last state (here sooner, so that late requests
+         * from before it still come).
+         */
+        private void removeDeadKey() {
+            List<Key> dead = keys.stream().filter(k -> k.state != null && k.state.status() != KeyStatus.ACTIVE).toList();
+            if (!dead.isEmpty()) {
+                Key key = dead.get(random.nextInt(dead.size()));
+                publish(key, null);
+                removedAt.put(key.keyId, t);
             }
         }
 
@@ -452,13 +477,23 @@ class MeteringModelTest {
         /** Resends counted again, their first sight a window or more of request time ago. */
         long recounted;
         long deadLetters;
+        final Map<String, Long> removedAt;
+        /** Removed keys whose tombstone has arrived. */
+        final Set<String> removalArrived = new HashSet<>();
+        /** Requests for a removed key arriving after its tombstone: stamped at or after it, or before it (late). */
+        long usesAfterRemoval;
+        long usesFromBeforeRemoval;
 
-        Model(Map<String, TreeMap<Long, ApiKeyState>> history, Duration window) {
+        Model(Map<String, TreeMap<Long, ApiKeyState>> history, Map<String, Long> removedAt, Duration window) {
             this.history = history;
+            this.removedAt = removedAt;
             this.windowMs = window.toMillis();
         }
 
         void arrive(Object next) {
+            if (next instanceof KeyEvent event && event.state() == null && removedAt.containsKey(event.keyId())) {
+                removalArrived.add(event.keyId());
+            }
             if (!(next instanceof Request request)) {
                 return; // key states: the model reads the whole history
             }
@@ -481,6 +516,13 @@ class MeteringModelTest {
                 firstSeen.put(identity, requestTime);
             }
             Instant at = Instant.ofEpochMilli(request.at());
+            if (removalArrived.contains(log.keyId())) {
+                if (request.at() >= removedAt.get(log.keyId())) {
+                    usesAfterRemoval++;
+                } else {
+                    usesFromBeforeRemoval++;
+                }
+            }
             ApiKeyState state = stateAt(log.keyId(), request.at());
             RejectionReason reason = KeyValidator.check(state, log.secretHash(), log.service(), log.itemId(),
                     log.referrer(), at).orElse(null);
