@@ -7,6 +7,7 @@ import java.math.RoundingMode;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Prices services and turns usage into money. Money is {@link BigDecimal}, rounded half-even to cents once per
@@ -60,6 +61,27 @@ public final class PriceCatalog {
 
     public List<ServicePrice> all() {
         return List.copyOf(prices.values());
+    }
+
+    /** What a cycle closing now is billed at: this catalog's currency and every service's price and free units. */
+    public CyclePrices prices() {
+        Map<String, CyclePrices.Terms> terms = new TreeMap<>();
+        prices.forEach((service, p) -> terms.put(service, new CyclePrices.Terms(p.pricePer1000(), p.freeUnits())));
+        return new CyclePrices(currency, terms);
+    }
+
+    /**
+     * This catalog at the prices a cycle closed with: their currency, and their price and free units for every
+     * service they name (a service they do not name keeps this catalog's).
+     */
+    public PriceCatalog at(CyclePrices closed) {
+        Map<String, ServicePrice> fixed = new LinkedHashMap<>(prices);
+        closed.services().forEach((service, terms) -> {
+            ServicePrice now = price(service);
+            fixed.put(service, new ServicePrice(service, now.privilege(), now.unit(), terms.pricePer1000(),
+                    terms.freeUnits()));
+        });
+        return new PriceCatalog(closed.currency(), fixed);
     }
 
     /** List price of some units: units / 1000 × price, half-even to cents. */

@@ -1,5 +1,6 @@
 package io.keymeter.billing.cycles;
 
+import io.keymeter.billing.catalog.CyclePrices;
 import io.keymeter.billing.catalog.PriceCatalog;
 import io.keymeter.events.Statement;
 import io.keymeter.events.StatementLine;
@@ -26,6 +27,19 @@ public final class StatementCalculator {
 
     public StatementCalculator(PriceCatalog catalog) {
         this.catalog = catalog;
+    }
+
+    /** The prices a cycle closing now is billed at, kept with it (see {@link #at}). */
+    public CyclePrices prices() {
+        return catalog.prices();
+    }
+
+    /**
+     * This calculator at the prices a cycle closed with, so that its adjustments price late usage as its final
+     * statement did; at today's catalog when there are none (a cycle closed by a version that did not keep them).
+     */
+    public StatementCalculator at(CyclePrices closed) {
+        return closed == null ? this : new StatementCalculator(catalog.at(closed));
     }
 
     public static String finalId(String accountId, BillingCycle cycle) {
@@ -58,8 +72,9 @@ public final class StatementCalculator {
 
     /**
      * The {@code n}-th adjustment: per service, the lines now minus the lines billed so far. The billed lines keep
-     * the amounts actually billed, so a price change in the catalog never re-prices usage already billed. Empty
-     * when no service's requests or units changed.
+     * the amounts actually billed; call it on the calculator {@link #at at} the cycle's closing prices, so that the
+     * lines now are priced as they were (a later catalog change must not re-price usage already billed). Empty when
+     * no service's requests or units changed.
      */
     public Optional<Statement> adjustment(String accountId, BillingCycle cycle, int n, Map<String, StatementLine> billed,
                                           Map<String, StatementLine> now, Instant issuedAt) {

@@ -1,28 +1,31 @@
 package io.keymeter.billing.ledger;
 
+import io.keymeter.billing.catalog.CyclePrices;
 import io.keymeter.events.StatementLine;
 import java.util.Map;
 
 /**
  * What billing remembers about one account's cycle: whether its final statement was issued, how many adjustments
- * and statements followed, and the per-service lines billed so far (cumulative: what the next adjustment is measured
- * against, at the amounts actually billed).
+ * and statements followed, the per-service lines billed so far (cumulative: what the next adjustment is measured
+ * against, at the amounts actually billed), and the prices it closed with (null while open, and for a cycle closed
+ * by a version that did not keep them), at which its adjustments are priced.
  */
-public record CycleState(boolean closed, int adjustments, int statements, Map<String, StatementLine> billed) {
+public record CycleState(boolean closed, int adjustments, int statements, Map<String, StatementLine> billed,
+                         CyclePrices prices) {
 
     public CycleState {
         billed = billed == null ? Map.of() : Map.copyOf(billed);
     }
 
     public static CycleState open() {
-        return new CycleState(false, 0, 0, Map.of());
+        return new CycleState(false, 0, 0, Map.of(), null);
     }
 
-    public CycleState closedWith(Map<String, StatementLine> lines) {
-        return new CycleState(true, 0, statements + 1, lines);
+    public CycleState closedWith(Map<String, StatementLine> lines, CyclePrices closingPrices) {
+        return new CycleState(true, 0, statements + 1, lines, closingPrices);
     }
 
     public CycleState adjustedTo(Map<String, StatementLine> lines) {
-        return new CycleState(true, adjustments + 1, statements + 1, lines);
+        return new CycleState(true, adjustments + 1, statements + 1, lines, prices);
     }
 }

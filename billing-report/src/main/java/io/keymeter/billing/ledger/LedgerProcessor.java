@@ -146,12 +146,14 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
         String cycleKey = StoreKeys.cycle(accountId, cycle);
         CycleState state = Objects.requireNonNullElse(cycles.get(cycleKey), CycleState.open());
         Map<String, Totals> totals = totalsByService(accountId, cycle);
-        Map<String, StatementLine> lines = calculator.linesByService(totals);
         if (!state.closed()) {
             issue(accountId, cycle, state.statements(), calculator.finalStatement(accountId, cycle, totals, now));
-            cycles.put(cycleKey, state.closedWith(lines));
+            cycles.put(cycleKey, state.closedWith(calculator.linesByService(totals), calculator.prices()));
         } else {
-            calculator.adjustment(accountId, cycle, state.adjustments() + 1, state.billed(), lines, now)
+            // priced as the final was: a catalog changed since must not re-price what was billed
+            StatementCalculator closedAt = calculator.at(state.prices());
+            Map<String, StatementLine> lines = closedAt.linesByService(totals);
+            closedAt.adjustment(accountId, cycle, state.adjustments() + 1, state.billed(), lines, now)
                     .ifPresent(adjustment -> {
                         issue(accountId, cycle, state.statements(), adjustment);
                         cycles.put(cycleKey, state.adjustedTo(lines));

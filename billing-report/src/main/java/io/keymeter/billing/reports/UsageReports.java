@@ -50,14 +50,12 @@ public class UsageReports {
 
     private final LedgerStores stores;
     private final PriceCatalog catalog;
-    private final StatementCalculator calculator;
     private final Clock clock;
     private final KeymeterProperties properties;
 
     UsageReports(LedgerStores stores, PriceCatalog catalog, Clock clock, KeymeterProperties properties) {
         this.stores = stores;
         this.catalog = catalog;
-        this.calculator = new StatementCalculator(catalog);
         this.clock = clock;
         this.properties = properties;
     }
@@ -73,6 +71,7 @@ public class UsageReports {
     public UsageReport usage(String accountId, BillingCycle cycle, String credentialId) {
         return stores.read(() -> {
             List<Row> rows = rows(accountId, cycle);
+            PriceCatalog prices = prices(accountId, cycle);
             Map<String, Long> rejected = rejections(accountId, cycle);
             if (credentialId != null) {
                 requireCredential(accountId, credentialId, rows, rejected);
@@ -91,15 +90,15 @@ public class UsageReports {
                 Map<String, Totals> byService = byCredential.getOrDefault(id, Map.of());
                 List<ServiceUsage> services = byService.entrySet().stream()
                         .map(e -> new ServiceUsage(e.getKey(), e.getValue().requests(), e.getValue().units(),
-                                catalog.listCost(e.getKey(), e.getValue().units())))
+                                prices.listCost(e.getKey(), e.getValue().units())))
                         .toList();
                 BigDecimal cost = services.stream().map(ServiceUsage::cost).reduce(BigDecimal.ZERO.setScale(2), BigDecimal::add);
                 credentials.add(new CredentialUsage(id, name(accountId, id), services, rejected.getOrDefault(id, 0L), cost));
             }
             Map<String, Totals> accountTotals = new TreeMap<>();
             rows.forEach(r -> accountTotals.merge(r.service(), r.totals(), Totals::plus));
-            List<StatementLine> lines = calculator.lines(accountTotals);
-            return new UsageReport(cycleView(accountId, cycle), catalog.currency(), credentials, lines,
+            List<StatementLine> lines = new StatementCalculator(prices).lines(accountTotals);
+            return new UsageReport(cycleView(accountId, cycle), prices.currency(), credentials, lines,
                     StatementCalculator.sum(lines));
         });
     }
@@ -134,6 +133,7 @@ public class UsageReports {
      * service. {@code cost} is the row's list price, rounded half-even to cents on its own.
      */
     public String csv(String accountId, BillingCycle cycle, String credentialId) {
+        PriceCatalog prices = stores.read(() -> prices(accountId, cycle));
         List<Row> rows = stores.read(() -> {
             List<Row> all = rows(accountId, cycle);
             if (credentialId != null) {
@@ -155,7 +155,7 @@ public class UsageReports {
         try {
             UsageCsv.write(out, rows.stream().map(r -> new UsageCsv.Line(r.date(), r.credentialId(),
                     names.get(r.credentialId()), r.service(), r.totals().requests(), r.totals().units(),
-                    catalog.listCost(r.service(), r.totals().units()))).toList());
+                    prices.listCost(r.service(), r.totals().units()))).toList());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -176,6 +176,13 @@ public class UsageReports {
 
     private static StatementView view(Statement s) {
         return new StatementView(s.statementId(), s.cycle(), s.kind(), s.issuedAt(), s.currency(), s.lines(), s.amountDue());
+    }
+
+    /** The prices of a cycle's report: those it closed with (what its statements bill), today's while it is open. */
+    private PriceCatalog prices(String accountId, BillingCycle cycle) {
+        CycleState state = stores.<CycleState>store(BillingTopology.CYCLES_STORE, accountId)
+                .get(StoreKeys.cycle(accountId, cycle));
+        return state == null || state.prices() == null ? catalog : catalog.at(state.prices());
     }
 
     private CycleView cycleView(String accountId, BillingCycle cycle) {

@@ -61,6 +61,24 @@ class PriceCatalogTest {
     }
 
     @Test
+    void aCatalogAtAClosedCyclesPricesTakesTheirTermsAndCurrencyAndKeepsTheRest() {
+        CyclePrices closed = PriceCatalog.of("EUR", List.of(
+                new CatalogProperties.ServiceEntry("routing", null, new BigDecimal("1.25"), 5L))).prices();
+        assertThat(closed.services().get("routing")).isEqualTo(new CyclePrices.Terms(new BigDecimal("1.25"), 5));
+        assertThat(closed.services().keySet()).containsAll(catalog.all().stream().map(ServicePrice::service).toList());
+
+        PriceCatalog now = PriceCatalog.of("USD", List.of(
+                new CatalogProperties.ServiceEntry("routing", "trip", new BigDecimal("9.00"), 0L)));
+        PriceCatalog atClose = now.at(closed);
+        assertThat(atClose.currency()).isEqualTo("EUR");
+        assertThat(atClose.price("routing").pricePer1000()).isEqualTo(new BigDecimal("1.25"));
+        assertThat(atClose.price("routing").freeUnits()).isEqualTo(5);
+        assertThat(atClose.price("routing").unit()).isEqualTo("trip"); // a name, not a price: today's
+        assertThat(now.at(new CyclePrices("USD", Map.of())).price("routing").pricePer1000())
+                .isEqualTo(new BigDecimal("9.00")); // a service the cycle did not price: today's
+    }
+
+    @Test
     void anUnknownConfiguredServiceNamesTheProperty() {
         assertThatThrownBy(() -> PriceCatalog.of("USD", List.of(
                 new CatalogProperties.ServiceEntry("teleport", "jump", BigDecimal.ONE, 0L))))

@@ -3,7 +3,9 @@ package io.keymeter.billing.ledger;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.keymeter.billing.catalog.CatalogProperties;
 import io.keymeter.billing.catalog.PriceCatalog;
+import io.keymeter.billing.cycles.BillingCycle;
 import io.keymeter.events.Statement;
 import io.keymeter.events.Topics;
 import io.keymeter.events.UsageDaily;
@@ -31,6 +33,9 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -66,6 +71,10 @@ class BillingRestartTest {
     }
 
     private KafkaStreams start() {
+        return start(PriceCatalog.defaults("USD"));
+    }
+
+    private KafkaStreams start(PriceCatalog catalog) {
         KeymeterProperties properties = new KeymeterProperties(null, dataDir, null, null, null, null, null, null,
                 null, null, null);
         Map<String, Object> overrides = new HashMap<>();
@@ -74,7 +83,7 @@ class BillingRestartTest {
                 Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, SharedKafka.bootstrapServers()), properties,
                 "billing-restart-" + account, overrides);
         KafkaStreams streams = new KafkaStreams(
-                new BillingTopology(PriceCatalog.defaults("USD"), Duration.ofHours(1), Duration.ofMillis(300)).build(),
+                new BillingTopology(catalog, Duration.ofHours(1), Duration.ofMillis(300)).build(),
                 config);
         started.add(streams);
         streams.start();
@@ -120,5 +129,32 @@ class BillingRestartTest {
         assertThat(adjustment.kind()).isEqualTo("adjustment");
         assertThat(adjustment.amountDue()).isEqualTo(new BigDecimal("1.00"));
         assertThat(adjustment.lines()).singleElement().satisfies(line -> assertThat(line.units()).isEqualTo(250));
+    }
+
+    @Test
+    void usageArrivingAfterACatalogChangeIsBilledAtThePricesTheCycleClosedWith() throws Exception {
+        KafkaStreams first = start(); // geocoding-stored at 4.00 per 1,000
+        send("c1", 1, 1000);
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                assertThat(statementsOfAccount()).extracting(Statement::amountDue)
+                        .containsExactly(new BigDecimal("4.00")));
+        first.close(Duration.ofSeconds(20));
+
+        // the operator raises the price; the late usage of the closed cycle is still billed at 4.00
+        KafkaStreams second = start(PriceCatalog.of("USD", List.of(
+                new CatalogProperties.ServiceEntry("geocoding-stored", null, new BigDecimal("5.00"), 0L))));
+        send("c1", 2, 2000);
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                assertThat(statementsOfAccount()).hasSize(2));
+        Statement adjustment = statementsOfAccount().stream().filter(s -> s.kind().equals("adjustment")).findFirst()
+                .orElseThrow(); // statements are keyed by id, so the topic's partitions do not keep their order
+        assertThat(adjustment.statementId()).isEqualTo(account + "-2025-01-adj-1");
+        assertThat(adjustment.amountDue()).isEqualTo(new BigDecimal("4.00")); // not 2,000 at 5.00 minus 4.00
+        assertThat(adjustment.lines()).singleElement().satisfies(line ->
+                assertThat(line.pricePer1000()).isEqualTo(new BigDecimal("4.00")));
+        CycleState cycle = second.<ReadOnlyKeyValueStore<String, CycleState>>store(StoreQueryParameters.fromNameAndType(
+                        BillingTopology.CYCLES_STORE, QueryableStoreTypes.keyValueStore()))
+                .get(StoreKeys.cycle(account, BillingCycle.parse("2025-01").orElseThrow()));
+        assertThat(cycle.prices()).isEqualTo(PriceCatalog.defaults("USD").prices());
     }
 }
