@@ -13,6 +13,10 @@ import io.keymeter.testsupport.SharedKafka;
 import io.keymeter.testsupport.TopicReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -238,6 +242,34 @@ class IngestApiTest {
         assertThat(rest.postForEntity("/v1/requests", new HttpEntity<>(body, headers), String.class).getStatusCode())
                 .isEqualTo(HttpStatus.UNAUTHORIZED);
         assertThat(ours(Topics.REQUESTS, RequestLog::requestId)).isEmpty();
+    }
+
+    /**
+     * The token check must see the path the servlet container and Spring route by: a path parameter ({@code ;x}) or
+     * a percent-encoded letter reaches the same controller, and so needs the same token.
+     */
+    @Test
+    void aPathSpelledAnotherWayNeedsTheSameToken() throws Exception {
+        String body = line("p1", sent(ApiKeys.generate()).apiKey(), "basemaps", "");
+        String account = TestAccounts.token("acme");
+        assertThat(raw("POST", "/v1;x/requests", null, body)).as("path parameter, no token").isEqualTo(401);
+        assertThat(raw("POST", "/%76%31/requests", null, body)).as("encoded letters, no token").isEqualTo(401);
+        assertThat(raw("POST", "/v1/requests;x", account, body)).as("path parameter, an account token").isEqualTo(401);
+        assertThat(raw("POST", "/v1;x/verify", null, "{}")).as("verify, no token").isEqualTo(401);
+        assertThat(raw("GET", "/v1;x/credentials", null, null)).as("credentials, no token").isEqualTo(401);
+        assertThat(raw("GET", "/v1;x/credentials", account, null)).as("the same path with its token").isEqualTo(200);
+        assertThat(ours(Topics.REQUESTS, RequestLog::requestId)).isEmpty();
+    }
+
+    /** Sends the path exactly as written (a RestTemplate would encode it) and answers the status. */
+    private int raw(String method, String path, String token, String body) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(rest.getRootUri() + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+                .header("Content-Type", path.contains("requests") ? NDJSON.toString() : "application/json");
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 
     @AfterAll

@@ -13,6 +13,10 @@ import org.springframework.web.filter.OncePerRequestFilter;
 /**
  * Guards {@code /v1/**}: gateway calls ({@code /v1/requests}, {@code /v1/verify}) need a gateway token, every other
  * call an account token, which becomes the request's {@link Account}. Missing or wrong token: 401.
+ * <p>
+ * Paths are compared as the servlet container and Spring route them: decoded, without path parameters, dot segments
+ * resolved ({@link #routedPath}). The raw request URI let {@code /v1;x/requests} or {@code /%76%31/requests} past
+ * the check while Spring still routed them to the controller.
  */
 public class BearerTokenFilter extends OncePerRequestFilter {
 
@@ -26,14 +30,20 @@ public class BearerTokenFilter extends OncePerRequestFilter {
 
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
-        String path = request.getRequestURI().substring(request.getContextPath().length());
+        String path = routedPath(request);
         return !(path.equals("/v1") || path.startsWith("/v1/"));
+    }
+
+    /** The path within the application that requests are routed by: the servlet path plus the path info. */
+    static String routedPath(HttpServletRequest request) {
+        String pathInfo = request.getPathInfo();
+        return pathInfo == null ? request.getServletPath() : request.getServletPath() + pathInfo;
     }
 
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
-        String path = request.getRequestURI().substring(request.getContextPath().length());
+        String path = routedPath(request);
         String token = bearer(request.getHeader(HttpHeaders.AUTHORIZATION));
         if (token != null && GATEWAY_PATHS.contains(path)) {
             if (tokens.isGateway(token)) {

@@ -19,7 +19,8 @@ public class SecurityConfiguration implements WebMvcConfigurer {
     @Bean
     FilterRegistrationBean<BearerTokenFilter> bearerTokenFilter(AccessTokens tokens) {
         FilterRegistrationBean<BearerTokenFilter> registration = new FilterRegistrationBean<>(new BearerTokenFilter(tokens));
-        registration.addUrlPatterns("/v1/*", "/v1");
+        // every path: the filter decides by the routed path (see BearerTokenFilter), not by this mapping
+        registration.addUrlPatterns("/*");
         registration.setOrder(-100);
         return registration;
     }
