@@ -1,5 +1,6 @@
 package io.keymeter.credentials.api;
 
+import io.keymeter.credentials.CredentialStoreConfiguration;
 import io.keymeter.credentials.lifecycle.CommandReply;
 import io.keymeter.credentials.lifecycle.CredentialCommand;
 import io.keymeter.credentials.lifecycle.CredentialTopics;
@@ -28,6 +29,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
@@ -43,14 +45,25 @@ class CommandBus implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(CommandBus.class);
 
-    /** How long an HTTP call waits for its command's outcome. */
-    static final Duration TIMEOUT = Duration.ofSeconds(5);
+    /** How long sending a command may take (Kafka down: 503, nothing applied). */
+    static final Duration SEND_TIMEOUT = Duration.ofSeconds(5);
     /** A command not processed this long after it was sent is refused by the processor, never applied late. */
     static final Duration COMMAND_DEADLINE = Duration.ofSeconds(4);
+    /**
+     * How long past the command's deadline and the store's commit interval a call still waits for the outcome. A
+     * command applied just before its deadline is answered when its transaction commits; a transaction that cannot
+     * commit is aborted by the broker after Kafka Streams' exactly-once transaction timeout (10 s), and the command
+     * is then answered {@code EXPIRED}, unapplied. Waiting that long leaves a call without an answer only when the
+     * store is down: an answer given up on too soon lost a generated key's secret (its only copy is in the answer)
+     * while the key was applied, and with a regeneration the caller's working key too.
+     */
+    static final Duration REPLY_SLACK = Duration.ofSeconds(11);
     static final Duration RETRY_AFTER = Duration.ofSeconds(1);
 
     private final KafkaClients clients;
     private final Clock clock;
+    /** How long a call waits for its command's outcome in all. */
+    private final Duration replyWait;
     private final Map<String, CompletableFuture<CommandReply>> pending = new ConcurrentHashMap<>();
     private volatile KafkaProducer<String, CredentialCommand> producer;
     private volatile KafkaConsumer<String, CommandReply> consumer;
@@ -58,10 +71,20 @@ class CommandBus implements SmartLifecycle {
     private volatile boolean running;
     private final AllPartitions replyPartitions = new AllPartitions(CredentialTopics.REPLIES.name());
 
-    /** Depends on {@link KafkaTopics}: the replies topic must exist before it is assigned. */
-    CommandBus(KafkaClients clients, KafkaTopics topics, Clock clock) {
+    /**
+     * Depends on {@link KafkaTopics}: the replies topic must exist before it is assigned.
+     *
+     * @param commitInterval the credential store's commit interval ({@code keymeter.credentials.commit-interval})
+     */
+    CommandBus(KafkaClients clients, KafkaTopics topics, Clock clock,
+               @Value("${" + CredentialStoreConfiguration.COMMIT_INTERVAL + ":PT0S}") Duration commitInterval) {
         this.clients = clients;
         this.clock = clock;
+        this.replyWait = replyWait(commitInterval);
+    }
+
+    static Duration replyWait(Duration commitInterval) {
+        return COMMAND_DEADLINE.plus(commitInterval).plus(REPLY_SLACK);
     }
 
     /** The deadline a command sent now carries. */
@@ -70,19 +93,19 @@ class CommandBus implements SmartLifecycle {
     }
 
     /**
-     * Sends and waits. Only a reply ends the wait with an answer; no reply in time is a 503, and then the command
-     * was applied in full or not at all (it may still be applied before its deadline).
+     * Sends and waits. Only a reply ends the wait with an answer; no reply in time (see {@link #REPLY_SLACK}) is a
+     * 503, and then the command was applied in full or not at all.
      */
     CommandReply send(CredentialCommand command) {
         if (!running) {
             throw ApiProblem.unavailable("The credential store is starting.", RETRY_AFTER);
         }
-        long deadlineNanos = System.nanoTime() + TIMEOUT.toNanos();
+        long deadlineNanos = System.nanoTime() + replyWait.toNanos();
         CompletableFuture<CommandReply> reply = new CompletableFuture<>();
         pending.put(command.commandId(), reply);
         try {
             producer.send(new ProducerRecord<>(CredentialTopics.COMMANDS.name(), command.credentialId(), command))
-                    .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    .get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             return reply.get(Math.max(1, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             throw ApiProblem.unavailable("The change was not confirmed in time; it was applied in full or not at all."
