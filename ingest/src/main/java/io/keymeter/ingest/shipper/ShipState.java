@@ -6,14 +6,24 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Properties;
 
 /**
  * How far the shipper got in each file: the byte offset just after the last acknowledged batch, and how many lines
  * lie before it (so rejected lines can be reported by their line in the file). Saved after every acknowledged batch,
  * by writing a temporary file and moving it over the old one, so a kill leaves the old or the new state, never half.
+ * <p>
+ * With them, a fingerprint of the file's first bytes (up to {@link #HEAD_BYTES}, never past the offset): a log rotated
+ * away and replaced by a new file under the same name is told apart from the file that grew, and sent from its start.
+ * (Judged by size alone, a new file already longer than the saved offset had that many bytes skipped.)
  */
 final class ShipState {
+
+    /** Bytes of a file's start that identify it. */
+    static final int HEAD_BYTES = 4096;
 
     private final Path file;
     private final Properties entries = new Properties();
@@ -42,8 +52,23 @@ final class ShipState {
         return new Position(Long.parseLong(parts[0]), Long.parseLong(parts[1]));
     }
 
+    /**
+     * False when the file's first bytes differ from those seen when its position was saved: another file now has
+     * its name. True for a file without a saved fingerprint (none yet, or a state written before they were kept).
+     */
+    boolean sameFile(Path source) throws IOException {
+        String value = entries.getProperty(key(source));
+        String[] parts = value == null ? new String[0] : value.split(" ");
+        if (parts.length < 4) {
+            return true;
+        }
+        return head(source, Integer.parseInt(parts[2])).equals(parts[3]);
+    }
+
     void save(Path source, Position position) throws IOException {
-        entries.setProperty(key(source), position.offset() + " " + position.lines());
+        int headBytes = (int) Math.min(position.offset(), HEAD_BYTES);
+        entries.setProperty(key(source), position.offset() + " " + position.lines() + " " + headBytes + " "
+                + head(source, headBytes));
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path temp = Files.createTempFile(dir, ".ship-state", ".tmp");
@@ -51,6 +76,19 @@ final class ShipState {
             entries.store(out, "keymeter ship: byte offset and line count of the last acknowledged batch per file");
         }
         Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** SHA-256, in hex, of the file's first {@code bytes} bytes (fewer when the file is shorter). */
+    static String head(Path source, int bytes) throws IOException {
+        byte[] read;
+        try (InputStream in = Files.newInputStream(source)) {
+            read = in.readNBytes(bytes);
+        }
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(read));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
     }
 
     private static String key(Path source) {

@@ -13,7 +13,8 @@ import java.util.List;
 /**
  * Sends NDJSON files (or standard input) to {@code /v1/requests} in batches cut at line ends. After each
  * acknowledged batch the file's position is saved, so a run that is stopped and started again resumes after the
- * last acknowledged batch: nothing acknowledged is sent twice and nothing is skipped.
+ * last acknowledged batch: nothing acknowledged is sent twice and nothing is skipped. A file that grows between
+ * runs (a gateway's log) resumes where it stopped; a file replaced under the same name is sent from its start.
  */
 final class Shipper {
 
@@ -56,6 +57,10 @@ final class Shipper {
                 if (from.offset() > size) {
                     System.err.println(file + " is shorter than its saved position: sending it from the start");
                     from = ShipState.Position.START;
+                } else if (from.offset() > 0 && !state.sameFile(file)) {
+                    System.err.println(file + " was replaced since its saved position (its first bytes differ):"
+                            + " sending it from the start");
+                    from = ShipState.Position.START;
                 }
                 summary.skippedBytes += from.offset();
                 doneBytes += from.offset();
@@ -92,14 +97,26 @@ final class Shipper {
             }
         }
         if (batch.length > 0) {
-            if (batch.bytes[batch.length - 1] != '\n') {
+            boolean unterminated = batch.bytes[batch.length - 1] != '\n';
+            if (unterminated) {
                 batch.lines++; // the last line of a file without a final newline
             }
-            send(batch, file, name);
+            send(batch, file, name, unterminated);
         }
     }
 
     private Batch send(Batch batch, Path file, String name)
+            throws IOException, InterruptedException, BatchPoster.ShipException {
+        return send(batch, file, name, false);
+    }
+
+    /**
+     * Posts the batch and saves the position after it. {@code unterminated}: the batch ends with a line without its
+     * newline, which may still be being written: it is sent, but the position saved stops before it, so the next run
+     * sends it again. Complete, that copy is dropped by metering's dedupe (same requestId); cut short, its first part
+     * was a line error and the whole line goes then. (Saved after it, the rest of such a line was sent alone.)
+     */
+    private Batch send(Batch batch, Path file, String name, boolean unterminated)
             throws IOException, InterruptedException, BatchPoster.ShipException {
         if (Thread.interrupted()) {
             throw new InterruptedException("stopped before a batch");
@@ -108,7 +125,8 @@ final class Shipper {
         ShipState.Position next = new ShipState.Position(batch.start.offset() + batch.length,
                 batch.start.lines() + batch.lines);
         if (file != null) {
-            state.save(file, next);
+            state.save(file, unterminated ? new ShipState.Position(batch.start.offset() + lastLineStart(batch),
+                    batch.start.lines() + batch.lines - 1) : next);
         }
         summary.batches++;
         summary.sent += batch.lines;
@@ -122,6 +140,16 @@ final class Shipper {
             progress.update(summary.sent, doneBytes, totalBytes, false);
         }
         return new Batch(next, batch.bytes);
+    }
+
+    /** Where the batch's last line starts: just after its last newline, or at 0. */
+    private static int lastLineStart(Batch batch) {
+        for (int i = batch.length - 1; i >= 0; i--) {
+            if (batch.bytes[i] == '\n') {
+                return i + 1;
+            }
+        }
+        return 0;
     }
 
     private static int indexOf(byte[] buf, int from, int to) {

@@ -13,6 +13,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -21,6 +22,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -107,6 +109,43 @@ class ShipperResumeTest {
         again.ship(List.of(file), InputStream.nullInputStream());
         assertThat(again.summary().sent).isZero();
         assertThat(requests.get()).isEqualTo(before);
+    }
+
+    @Test
+    void aLineStillBeingWrittenIsSentWholeOnceItIsComplete() throws Exception {
+        Path file = dir.resolve("growing.ndjson");
+        Path state = dir.resolve("ship.state");
+        Files.writeString(file, "{\"requestId\":\"r-1\"}\n{\"requestId\":\"r-2\"}\n{\"requestId\":\"r-");
+        ship(file, state);
+        Files.writeString(file, "3\"}\n{\"requestId\":\"r-4\"}\n", StandardOpenOption.APPEND);
+        ship(file, state);
+
+        assertThat(acknowledged).as("the cut line was sent as it stood, then whole; the rest once").containsExactly(
+                "{\"requestId\":\"r-1\"}", "{\"requestId\":\"r-2\"}", "{\"requestId\":\"r-",
+                "{\"requestId\":\"r-3\"}", "{\"requestId\":\"r-4\"}");
+        assertThat(ship(file, state).sent).as("a run with nothing new").isZero();
+    }
+
+    @Test
+    void aFileReplacedUnderItsNameIsSentFromItsStart() throws Exception {
+        Path file = dir.resolve("rotating.ndjson");
+        Path state = dir.resolve("ship.state");
+        List<String> before = IntStream.rangeClosed(1, 10).mapToObj(i -> "{\"requestId\":\"a-" + i + "\"}").toList();
+        Files.writeString(file, String.join("\n", before) + "\n");
+        ship(file, state);
+        // rotated: a new log under the same name, already longer than the position saved for the old one
+        List<String> after = IntStream.rangeClosed(1, 30).mapToObj(i -> "{\"requestId\":\"b-" + i + "\"}").toList();
+        Files.writeString(file, String.join("\n", after) + "\n");
+        ship(file, state);
+
+        assertThat(acknowledged).containsExactlyElementsOf(Stream.concat(before.stream(), after.stream()).toList());
+    }
+
+    private ShipSummary ship(Path file, Path state) throws Exception {
+        BatchPoster poster = new BatchPoster(URI.create(url()), "t", true, 3, Duration.ofMillis(10), Duration.ofMillis(50));
+        Shipper shipper = new Shipper(poster, ShipState.load(state), BATCH, 1 << 20, null);
+        shipper.ship(List.of(file), InputStream.nullInputStream());
+        return shipper.summary();
     }
 
     private String url() {
