@@ -30,6 +30,12 @@ import org.slf4j.LoggerFactory;
  * the account has been idle since), a closed cycle whose usage changed gets one adjustment per punctuation, however
  * many updates arrived. The issued state lives in the stores, written in the same exactly-once transaction as the
  * statement, so a restart or a rebalance never issues a statement twice.
+ * <p>
+ * <b>Caught up first.</b> A final statement is issued only once this task has read its input up to the cycle's
+ * close: its stream time (the newest input record time) has reached it, or no input has arrived for {@link #IDLE}
+ * (nothing more is coming), or {@link #MAX_CATCH_UP} has passed since. Otherwise a ledger restarted after an outage across a cycle's close ran its first punctuation
+ * after its first batch of the backlog, issued the final statement from that part, and billed the rest of the
+ * month, which had reached Kafka before the close, as an adjustment seconds later.
  */
 final class LedgerProcessor implements Processor<String, BillingInput, String, Statement> {
 
@@ -42,6 +48,10 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
      */
     static final int MAX_SETTLED_PER_PUNCTUATION = 2_000;
     static final Duration SETTLE_BUDGET = Duration.ofSeconds(2);
+    /** No input for this long: the task has read what there is, and settles what is due without a newer record. */
+    static final Duration IDLE = Duration.ofSeconds(30);
+    /** A final statement waits for the input to be read up to its close at most this long (input stamped in the past). */
+    static final Duration MAX_CATCH_UP = Duration.ofHours(1);
 
     private final StatementCalculator calculator;
     private final Duration closeGrace;
@@ -54,6 +64,10 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
     private KeyValueStore<String, CycleState> cycles;
     private KeyValueStore<String, String> pending;
     private KeyValueStore<String, Statement> statements;
+    /** Wall-clock time of the last input record, or of the task's start. */
+    private long lastInputAt;
+    /** Wall-clock time since which a final statement has been waiting for the input, or -1. */
+    private long waitingSince = -1;
 
     LedgerProcessor(StatementCalculator calculator, Duration closeGrace, Duration checkInterval) {
         this.calculator = calculator;
@@ -71,10 +85,12 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
         pending = context.getStateStore(BillingTopology.PENDING_STORE);
         statements = context.getStateStore(BillingTopology.STATEMENTS_STORE);
         context.schedule(checkInterval, PunctuationType.WALL_CLOCK_TIME, this::settleDue);
+        lastInputAt = context.currentSystemTimeMs();
     }
 
     @Override
     public void process(Record<String, BillingInput> record) {
+        lastInputAt = context.currentSystemTimeMs();
         String accountId = record.key();
         BillingInput input = record.value();
         if (input instanceof BillingInput.Usage u) {
@@ -132,19 +148,36 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
                 due.add(entry);
             }
         }
+        // read up to: the input's own time, or now when none has come for a while
+        long readUpTo = now - lastInputAt >= IDLE.toMillis() ? now : Math.min(now, context.currentStreamTimeMs());
+        boolean waitedLongEnough = waitingSince >= 0 && now - waitingSince >= MAX_CATCH_UP.toMillis();
+        boolean waiting = false;
         for (KeyValue<String, String> entry : due) {
             String[] accountAndCycle = StoreKeys.pendingAccountAndCycle(entry.key);
-            settle(accountAndCycle[0], BillingCycle.parse(accountAndCycle[1]).orElseThrow(), Instant.ofEpochMilli(now));
-            pending.delete(entry.key);
+            boolean caughtUp = waitedLongEnough || StoreKeys.pendingDueAt(entry.key) <= readUpTo;
+            if (settle(accountAndCycle[0], BillingCycle.parse(accountAndCycle[1]).orElseThrow(),
+                    Instant.ofEpochMilli(now), caughtUp)) {
+                pending.delete(entry.key);
+            } else {
+                waiting = true;
+            }
             if (System.nanoTime() > deadline) {
                 break;
             }
         }
+        waitingSince = !waiting ? -1 : waitingSince >= 0 ? waitingSince : now;
     }
 
-    private void settle(String accountId, BillingCycle cycle, Instant now) {
+    /**
+     * Issues what the cycle is due: its final statement, once the input is read up to its close ({@code caughtUp});
+     * or an adjustment. False when it must wait (it stays pending).
+     */
+    private boolean settle(String accountId, BillingCycle cycle, Instant now, boolean caughtUp) {
         String cycleKey = StoreKeys.cycle(accountId, cycle);
         CycleState state = Objects.requireNonNullElse(cycles.get(cycleKey), CycleState.open());
+        if (!state.closed() && !caughtUp) {
+            return false;
+        }
         Map<String, Totals> totals = totalsByService(accountId, cycle);
         if (!state.closed()) {
             issue(accountId, cycle, state.statements(), calculator.finalStatement(accountId, cycle, totals, now));
@@ -159,6 +192,7 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
                         cycles.put(cycleKey, state.adjustedTo(lines));
                     });
         }
+        return true;
     }
 
     private Map<String, Totals> totalsByService(String accountId, BillingCycle cycle) {

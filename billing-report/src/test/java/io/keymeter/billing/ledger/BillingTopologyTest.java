@@ -126,6 +126,58 @@ class BillingTopologyTest {
     }
 
     @Test
+    void aLedgerRestartedAfterTheCloseReadsItsBacklogBeforeIssuingTheFinal() {
+        // back at 02:00 after an outage across October's close (01:00): the backlog still holds October's last totals
+        startAt("2026-11-01T02:00:00Z");
+        usage(Instant.parse("2026-10-31T21:00:00Z"), "2026-10-31", 1, 1000);
+        clockTo("2026-11-01T02:00:10Z"); // a punctuation while the backlog is read
+        assertThat(statements.isEmpty()).as("input read only up to 21:00: October not final yet").isTrue();
+
+        usage(Instant.parse("2026-10-31T23:50:00Z"), "2026-10-31", 3, 3000); // reached Kafka before the close
+        usage(Instant.parse("2026-11-01T01:30:00Z"), "2026-11-01", 1, 500); // read past the close: caught up
+        clockTo("2026-11-01T02:00:20Z");
+
+        assertThat(statements.readValuesToList()).singleElement().satisfies(october -> {
+            assertThat(october.statementId()).isEqualTo("acme-2026-10-final");
+            assertThat(line(october, "geocoding-stored").units()).as("the whole month, no adjustment").isEqualTo(3000);
+        });
+    }
+
+    @Test
+    void aLedgerWithNoNewerInputSettlesOnceItHasHadNoneForAWhile() {
+        startAt("2026-11-01T02:00:00Z");
+        usage(Instant.parse("2026-10-31T23:50:00Z"), "2026-10-31", 3, 3000);
+        clockTo("2026-11-01T02:00:20Z");
+        assertThat(statements.isEmpty()).isTrue();
+
+        clockTo("2026-11-01T02:00:40Z"); // 40 s without input: nothing more is coming
+        assertThat(statements.readValue().statementId()).isEqualTo("acme-2026-10-final");
+    }
+
+    @Test
+    void aFinalWaitsForTheInputAtMostAnHour() {
+        // input that never reaches the close: every record stamped before it, arriving every 10 s
+        startAt("2026-11-01T02:00:00Z");
+        Instant at = current;
+        int punctuations = 0;
+        while (statements.isEmpty()) {
+            punctuations++;
+            usage(Instant.parse("2026-10-31T21:00:00Z"), "2026-10-31", punctuations, punctuations);
+            at = at.plusSeconds(10);
+            clockTo(at.toString());
+            assertThat(punctuations).as("settled within the hour and a punctuation").isLessThanOrEqualTo(362);
+        }
+        assertThat(Duration.between(Instant.parse("2026-11-01T02:00:00Z"), at)).as("waited an hour")
+                .isGreaterThanOrEqualTo(Duration.ofHours(1));
+        assertThat(statements.readValue().statementId()).isEqualTo("acme-2026-10-final");
+    }
+
+    private void usage(Instant recordTime, String date, long requests, long units) {
+        UsageDaily day = new UsageDaily("acme", "c1", "geocoding-stored", LocalDate.parse(date), requests, units);
+        usage.pipeInput(day.key(), day, recordTime);
+    }
+
+    @Test
     void februaryOfALeapYearHas29DaysAndClosesOnTheFirstOfMarch() {
         startAt("2028-02-29T12:00:00Z");
         send("acme", "c1", "geocoding-stored", "2028-02-29", 2, 500);
