@@ -20,6 +20,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -140,6 +145,21 @@ class CredentialLifecycleHttpTest {
             assertThat(raw).as(topic).noneMatch(v -> v.contains(firstKey.substring(ApiKeys.PREFIX.length()
                     + ApiKeys.KEY_ID_LENGTH + 1)));
         }
+    }
+
+    @Test
+    void anUnreadableRecordOnTheRepliesTopicDoesNotStopTheAnswers() throws Exception {
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedKafka.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all"),
+                new StringSerializer(), new ByteArraySerializer())) {
+            // a stray record, or a reply of a newer version this one cannot read
+            producer.send(new ProducerRecord<>(Topics.CREDENTIAL_REPLIES, "stray", "not a reply".getBytes())).get();
+        }
+        // the replies consumer used to die on it: every change after it answered 503 until a restart
+        assertThat(http.post("/v1/credentials", "{\"name\":\"after stray 1\",\"privileges\":[\"premium:user:basemaps\"]}")
+                .status()).isEqualTo(201);
+        assertThat(http.post("/v1/credentials", "{\"name\":\"after stray 2\",\"privileges\":[\"premium:user:basemaps\"]}")
+                .status()).isEqualTo(201);
     }
 
     @Test

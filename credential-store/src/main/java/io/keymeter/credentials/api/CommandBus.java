@@ -21,11 +21,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -158,7 +160,17 @@ class CommandBus implements SmartLifecycle {
         started.countDown();
         try {
             while (running) {
-                for (ConsumerRecord<String, CommandReply> record : consumer.poll(Duration.ofSeconds(1))) {
+                ConsumerRecords<String, CommandReply> records;
+                try {
+                    records = consumer.poll(Duration.ofSeconds(1));
+                } catch (RecordDeserializationException e) {
+                    // not a reply this version can read (a stray record, a newer version's): skip it, or every
+                    // call after it would answer 503 until a restart
+                    log.warn("Skipped an unreadable record on {} at offset {}", e.topicPartition(), e.offset());
+                    consumer.seek(e.topicPartition(), e.offset() + 1);
+                    continue;
+                }
+                for (ConsumerRecord<String, CommandReply> record : records) {
                     if (record.key() == null || record.value() == null) {
                         continue;
                     }
