@@ -118,7 +118,7 @@ public final class BatchReader {
         }
     }
 
-    private static void readArray(InputStream body, LineHandler handler) {
+    private static void readArray(InputStream body, LineHandler handler) throws IOException {
         int line = 0;
         try (JsonParser parser = FACTORY.createParser(ObjectReadContext.empty(), body)) {
             JsonToken first = parser.nextToken();
@@ -142,6 +142,10 @@ public final class BatchReader {
                 throw new BadBodyException("body: unexpected content after the JSON array");
             }
         } catch (JacksonException e) {
+            if (e.getCause() instanceof IOException io) {
+                // the stream failed, not the JSON (Jackson 3 wraps it): too large (413) or bad gzip, as for NDJSON
+                throw io;
+            }
             throw new BadBodyException("body: is not valid JSON after element " + line + "; nothing was taken");
         }
     }

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,5 +69,21 @@ class BatchReaderTest {
                 .isInstanceOf(BadBodyException.class);
         assertThatThrownBy(() -> read("{\"requestId\":\"a\"}", BatchFormat.JSON_ARRAY))
                 .isInstanceOf(BadBodyException.class).hasMessageContaining("array");
+    }
+
+    @Test
+    void aStreamFailingUnderAnArrayIsThatFailureNotBadJson() {
+        IOException tooLarge = new IOException("the body is larger than 16 MiB");
+        InputStream failing = new SequenceInputStream(
+                new ByteArrayInputStream("[{\"requestId\":\"a\"}, ".getBytes(StandardCharsets.UTF_8)),
+                new InputStream() {
+                    @Override
+                    public int read() throws IOException {
+                        throw tooLarge;
+                    }
+                });
+        // Jackson 3 wraps it in a JacksonException; a BadBodyException would answer 400 "not valid JSON" for a 413
+        assertThatThrownBy(() -> BatchReader.read(failing, BatchFormat.JSON_ARRAY, recorder)).isSameAs(tooLarge);
+        assertThat(seen).containsExactly("1 ok a");
     }
 }
