@@ -35,7 +35,7 @@ final class CredentialValidator {
     String name(String name) {
         if (name == null || name.isBlank()) {
             errors.add(new FieldError("name", "is required"));
-        } else if (name.length() > MAX_NAME) {
+        } else if (name.codePointCount(0, name.length()) > MAX_NAME) { // characters, not UTF-16 units (emoji: 2)
             errors.add(new FieldError("name", "must be 1-" + MAX_NAME + " characters"));
         }
         return name;

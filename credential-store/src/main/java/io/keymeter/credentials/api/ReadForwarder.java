@@ -28,13 +28,15 @@ class ReadForwarder {
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    /** The owner's answer, status and body as they are. */
+    /** The owner's answer, status and body as they are, with its {@code Retry-After} (a 503 says when to retry). */
     ResponseEntity<String> get(HostInfo host, String path, String authorization) {
         HttpResponse<String> response = send(host, path, authorization);
-        return ResponseEntity.status(response.statusCode())
+        ResponseEntity.BodyBuilder answer = ResponseEntity.status(response.statusCode())
                 .contentType(MediaType.parseMediaType(response.headers().firstValue(HttpHeaders.CONTENT_TYPE)
-                        .orElse(MediaType.APPLICATION_JSON_VALUE)))
-                .body(response.body());
+                        .orElse(MediaType.APPLICATION_JSON_VALUE)));
+        response.headers().firstValue(HttpHeaders.RETRY_AFTER)
+                .ifPresent(retryAfter -> answer.header(HttpHeaders.RETRY_AFTER, retryAfter));
+        return answer.body(response.body());
     }
 
     /** The owner's JSON answer, which must be a 200. */

@@ -70,6 +70,7 @@ class CredentialValidatorTest {
     void exactlyTheLimitsAreAllowed() {
         CredentialValidator v = new CredentialValidator();
         v.name("n".repeat(128));
+        v.name("\uD83D\uDDFA".repeat(128)); // 128 characters (a map emoji each), 256 UTF-16 units
         v.privileges(List.of("portal:user:content"));
         v.itemAccess(Collections.nCopies(1000, "i".repeat(64)), true);
         v.referrers(Collections.nCopies(100, "https://a.com"), true);
