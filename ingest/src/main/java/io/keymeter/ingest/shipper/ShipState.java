@@ -9,6 +9,7 @@ import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Optional;
 import java.util.Properties;
 
 /**
@@ -18,7 +19,8 @@ import java.util.Properties;
  * <p>
  * With them, a fingerprint of the file's first bytes (up to {@link #HEAD_BYTES}, never past the offset): a log rotated
  * away and replaced by a new file under the same name is told apart from the file that grew, and sent from its start.
- * (Judged by size alone, a new file already longer than the saved offset had that many bytes skipped.)
+ * (Judged by size alone, a new file already longer than the saved offset had that many bytes skipped.) And, when the
+ * last line sent had no newline, where that line starts ({@link #unterminatedLine}).
  */
 final class ShipState {
 
@@ -57,18 +59,37 @@ final class ShipState {
      * its name. True for a file without a saved fingerprint (none yet, or a state written before they were kept).
      */
     boolean sameFile(Path source) throws IOException {
-        String value = entries.getProperty(key(source));
-        String[] parts = value == null ? new String[0] : value.split(" ");
+        String[] parts = parts(source);
         if (parts.length < 4) {
             return true;
         }
-        return head(source, Integer.parseInt(parts[2])).equals(parts[3]);
+        byte[] now;
+        try (InputStream in = Files.newInputStream(source)) {
+            now = in.readNBytes(Integer.parseInt(parts[2]));
+        }
+        return sha256(now, now.length).equals(parts[3]);
     }
 
-    void save(Path source, Position position) throws IOException {
-        int headBytes = (int) Math.min(position.offset(), HEAD_BYTES);
+    /**
+     * Where the last line sent starts, when it had no newline yet (the saved position is after it): the next run
+     * looks at the byte after it to tell a complete line from one cut short. Empty otherwise.
+     */
+    Optional<Position> unterminatedLine(Path source) {
+        String[] parts = parts(source);
+        return parts.length < 6 ? Optional.empty()
+                : Optional.of(new Position(Long.parseLong(parts[4]), Long.parseLong(parts[5])));
+    }
+
+    /**
+     * @param head               the file's first bytes as read through the channel the lines were read from (not by
+     *                           name: a file rotated during the run has another file under the name)
+     * @param unterminatedLine   where the last line sent starts when it had no newline, or null
+     */
+    void save(Path source, Position position, byte[] head, Position unterminatedLine) throws IOException {
+        int headBytes = (int) Math.min(position.offset(), head.length);
         entries.setProperty(key(source), position.offset() + " " + position.lines() + " " + headBytes + " "
-                + head(source, headBytes));
+                + sha256(head, headBytes) + (unterminatedLine == null ? ""
+                : " " + unterminatedLine.offset() + " " + unterminatedLine.lines()));
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path temp = Files.createTempFile(dir, ".ship-state", ".tmp");
@@ -78,14 +99,16 @@ final class ShipState {
         Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
-    /** SHA-256, in hex, of the file's first {@code bytes} bytes (fewer when the file is shorter). */
-    static String head(Path source, int bytes) throws IOException {
-        byte[] read;
-        try (InputStream in = Files.newInputStream(source)) {
-            read = in.readNBytes(bytes);
-        }
+    private String[] parts(Path source) {
+        String value = entries.getProperty(key(source));
+        return value == null ? new String[0] : value.split(" ");
+    }
+
+    private static String sha256(byte[] bytes, int length) {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(read));
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            digest.update(bytes, 0, length);
+            return HexFormat.of().formatHex(digest.digest());
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-256", e);
         }

@@ -2,6 +2,7 @@ package io.keymeter.ingest.shipper;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -9,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Sends NDJSON files (or standard input) to {@code /v1/requests} in batches cut at line ends. After each
@@ -26,6 +28,8 @@ final class Shipper {
     private final ShipSummary summary = new ShipSummary();
     private long totalBytes;
     private long doneBytes;
+    /** The first bytes of the file being shipped, read through its channel. */
+    private byte[] head = new byte[0];
 
     /**
      * @param progress null for no progress bar
@@ -61,10 +65,13 @@ final class Shipper {
                     System.err.println(file + " was replaced since its saved position (its first bytes differ):"
                             + " sending it from the start");
                     from = ShipState.Position.START;
+                } else {
+                    from = afterUnterminatedLine(file, from, size);
                 }
                 summary.skippedBytes += from.offset();
                 doneBytes += from.offset();
                 try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+                    head = head(channel);
                     channel.position(from.offset());
                     ship(Channels.newInputStream(channel), file, file.toString(), from);
                 }
@@ -74,6 +81,37 @@ final class Shipper {
             progress.update(summary.sent, doneBytes, totalBytes, true);
             progress.finish();
         }
+    }
+
+    /**
+     * Where to resume when the last run ended with a line without its newline (saved after it): if the file has
+     * grown, its next byte tells a complete line (its newline: skip it, it was sent) from one cut short (anything
+     * else: send the whole line again; the cut part was refused as a line error).
+     */
+    private ShipState.Position afterUnterminatedLine(Path file, ShipState.Position from, long size) throws IOException {
+        Optional<ShipState.Position> lineStart = state.unterminatedLine(file);
+        if (lineStart.isEmpty() || size <= from.offset()) {
+            return from;
+        }
+        ByteBuffer next = ByteBuffer.allocate(2);
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            channel.read(next, from.offset());
+        }
+        if (next.get(0) == '\n' || next.get(0) == '\r') { // its line end (CRLF too): it was complete
+            int newline = next.get(0) == '\r' && next.position() > 1 && next.get(1) == '\n' ? 2 : 1;
+            return new ShipState.Position(from.offset() + newline, from.lines());
+        }
+        System.err.println(file + ": its last line was cut short when it was sent: sending the whole line");
+        return lineStart.get();
+    }
+
+    /** The file's first bytes as this channel reads them (the fingerprint saved with its position). */
+    private static byte[] head(FileChannel channel) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(ShipState.HEAD_BYTES);
+        while (buf.hasRemaining() && channel.read(buf, buf.position()) > 0) {
+            // positional reads: the channel's own position is set afterwards
+        }
+        return Arrays.copyOf(buf.array(), buf.position());
     }
 
     private void ship(InputStream in, Path file, String name, ShipState.Position from)
@@ -112,9 +150,9 @@ final class Shipper {
 
     /**
      * Posts the batch and saves the position after it. {@code unterminated}: the batch ends with a line without its
-     * newline, which may still be being written: it is sent, but the position saved stops before it, so the next run
-     * sends it again. Complete, that copy is dropped by metering's dedupe (same requestId); cut short, its first part
-     * was a line error and the whole line goes then. (Saved after it, the rest of such a line was sent alone.)
+     * newline, which may still be being written: the state also says where that line starts, so the next run can
+     * send it whole if it was cut short (see {@link #afterUnterminatedLine}). (Without that, the rest of a cut line
+     * was sent alone; and a position saved before such a line sent a complete one again on every run.)
      */
     private Batch send(Batch batch, Path file, String name, boolean unterminated)
             throws IOException, InterruptedException, BatchPoster.ShipException {
@@ -125,8 +163,8 @@ final class Shipper {
         ShipState.Position next = new ShipState.Position(batch.start.offset() + batch.length,
                 batch.start.lines() + batch.lines);
         if (file != null) {
-            state.save(file, unterminated ? new ShipState.Position(batch.start.offset() + lastLineStart(batch),
-                    batch.start.lines() + batch.lines - 1) : next);
+            state.save(file, next, head, unterminated ? new ShipState.Position(
+                    batch.start.offset() + lastLineStart(batch), batch.start.lines() + batch.lines - 1) : null);
         }
         summary.batches++;
         summary.sent += batch.lines;

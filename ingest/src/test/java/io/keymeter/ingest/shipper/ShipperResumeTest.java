@@ -127,6 +127,21 @@ class ShipperResumeTest {
     }
 
     @Test
+    void aCompleteLastLineWithoutItsNewlineIsSentOnce() throws Exception {
+        Path file = dir.resolve("finished.ndjson");
+        Path state = dir.resolve("ship.state");
+        Files.writeString(file, "{\"requestId\":\"r-1\"}\n{\"requestId\":\"r-2\"}");
+        ship(file, state);
+        // a later run (a nightly one, past metering's dedupe window) must not send r-2 again
+        assertThat(ship(file, state).sent).isZero();
+        Files.writeString(file, "\r\n{\"requestId\":\"r-3\"}\r\n", StandardOpenOption.APPEND);
+        ship(file, state);
+
+        assertThat(acknowledged).containsExactly("{\"requestId\":\"r-1\"}", "{\"requestId\":\"r-2\"}",
+                "{\"requestId\":\"r-3\"}\r");
+    }
+
+    @Test
     void aFileReplacedUnderItsNameIsSentFromItsStart() throws Exception {
         Path file = dir.resolve("rotating.ndjson");
         Path state = dir.resolve("ship.state");
