@@ -1,5 +1,6 @@
 package io.keymeter.ingest.parse;
 
+import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.InputStream;
 import tools.jackson.core.JacksonException;
@@ -142,8 +143,9 @@ public final class BatchReader {
                 throw new BadBodyException("body: unexpected content after the JSON array");
             }
         } catch (JacksonException e) {
-            if (e.getCause() instanceof IOException io) {
-                // the stream failed, not the JSON (Jackson 3 wraps it): too large (413) or bad gzip, as for NDJSON
+            if (e.getCause() instanceof IOException io && !(io instanceof CharConversionException)) {
+                // the stream failed, not the JSON (Jackson 3 wraps it): too large (413) or bad gzip, as for NDJSON.
+                // A CharConversionException is Jackson's own decoder refusing the bytes (UTF-32): bad JSON, a 400
                 throw io;
             }
             throw new BadBodyException("body: is not valid JSON after element " + line + "; nothing was taken");

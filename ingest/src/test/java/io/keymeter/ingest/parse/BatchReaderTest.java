@@ -72,6 +72,14 @@ class BatchReaderTest {
     }
 
     @Test
+    void bytesJacksonsDecoderRefusesAreABadBodyNotAStreamFailure() {
+        // taken for UTF-32 (three zero bytes first), seven bytes long: Jackson's decoder throws CharConversionException
+        byte[] body = {0, 0, 0, '[', 0, 0, 0};
+        assertThatThrownBy(() -> BatchReader.read(new ByteArrayInputStream(body), BatchFormat.JSON_ARRAY, recorder))
+                .isInstanceOf(BadBodyException.class);
+    }
+
+    @Test
     void aStreamFailingUnderAnArrayIsThatFailureNotBadJson() {
         IOException tooLarge = new IOException("the body is larger than 16 MiB");
         InputStream failing = new SequenceInputStream(
