@@ -279,6 +279,8 @@ class IngestApiTest {
         assertThat(raw("POST", "/v1;x/verify", null, "{}")).as("verify, no token").isEqualTo(401);
         assertThat(raw("GET", "/v1;x/credentials", null, null)).as("credentials, no token").isEqualTo(401);
         assertThat(raw("GET", "/v1;x/credentials", account, null)).as("the same path with its token").isEqualTo(200);
+        // Spring routes by the URI with its dot segments, the servlet container resolves them: both views are guarded
+        assertThat(raw("GET", "/v1/a/../../x", null, null)).as("dot segments leaving /v1").isEqualTo(401);
         assertThat(ours(Topics.REQUESTS, RequestLog::requestId)).isEmpty();
     }
 

@@ -6,6 +6,8 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import org.springframework.http.HttpHeaders;
 import org.springframework.web.filter.OncePerRequestFilter;
@@ -14,9 +16,11 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * Guards {@code /v1/**}: gateway calls ({@code /v1/requests}, {@code /v1/verify}) need a gateway token, every other
  * call an account token, which becomes the request's {@link Account}. Missing or wrong token: 401.
  * <p>
- * Paths are compared as the servlet container and Spring route them: decoded, without path parameters, dot segments
- * resolved ({@link #routedPath}). The raw request URI let {@code /v1;x/requests} or {@code /%76%31/requests} past
- * the check while Spring still routed them to the controller.
+ * A call is guarded when either view of its path is under {@code /v1}: the servlet container's ({@link #routedPath}:
+ * decoded, without path parameters, dot segments resolved) or the request URI's, decoded ({@link #rawPath}), which
+ * is what Spring routes by (path parameters dropped, dot segments kept). Judged by the raw URI alone,
+ * {@code /v1;x/requests} or {@code /%76%31/requests} went past the check while Spring still routed them to the
+ * controller. Which token is needed follows the routed path.
  */
 public class BearerTokenFilter extends OncePerRequestFilter {
 
@@ -30,8 +34,21 @@ public class BearerTokenFilter extends OncePerRequestFilter {
 
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
-        String path = routedPath(request);
-        return !(path.equals("/v1") || path.startsWith("/v1/"));
+        return !isApi(routedPath(request)) && !isApi(rawPath(request));
+    }
+
+    private static boolean isApi(String path) {
+        return path.equals("/v1") || path.startsWith("/v1/") || path.startsWith("/v1;");
+    }
+
+    /** The request URI within the application, percent-decoded (path parameters and dot segments left in). */
+    static String rawPath(HttpServletRequest request) {
+        String raw = request.getRequestURI().substring(request.getContextPath().length());
+        try {
+            return URLDecoder.decode(raw.replace("+", "%2B"), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return raw; // a malformed escape: Jetty refuses such a URI before any filter
+        }
     }
 
     /** The path within the application that requests are routed by: the servlet path plus the path info. */
