@@ -33,9 +33,12 @@ import org.slf4j.LoggerFactory;
  * <p>
  * <b>Caught up first.</b> A final statement is issued only once this task has read its input up to the cycle's
  * close: its stream time (the newest input record time) has reached it, or no input has arrived for {@link #IDLE}
- * (nothing more is coming), or {@link #MAX_CATCH_UP} has passed since. Otherwise a ledger restarted after an outage across a cycle's close ran its first punctuation
- * after its first batch of the backlog, issued the final statement from that part, and billed the rest of the
- * month, which had reached Kafka before the close, as an adjustment seconds later.
+ * (nothing more is coming), or it has waited {@link #MAX_CATCH_UP}. Otherwise a ledger restarted after an outage
+ * across a cycle's close ran its first punctuation after its first batch of the backlog, issued the final statement
+ * from that part, and billed the rest of the month, which had reached Kafka before the close, as an adjustment
+ * seconds later. Stream time is the newest record this task read from any upstream task: one upstream task further
+ * through its backlog than another can pass the close first, and what the other still holds is then an adjustment,
+ * as before.
  */
 final class LedgerProcessor implements Processor<String, BillingInput, String, Statement> {
 

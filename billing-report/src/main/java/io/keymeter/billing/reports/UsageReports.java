@@ -64,6 +64,10 @@ public class UsageReports {
     record Row(LocalDate date, String credentialId, String service, Totals totals) {
     }
 
+    /** A row with its list price at the cycle's prices. */
+    private record PricedRow(Row row, BigDecimal cost) {
+    }
+
     /**
      * The cycle's report. {@code credentialId} (nullable) narrows {@code credentials[]} only: {@code services[]} and
      * {@code amountDue} are always the account's bill, because free units apply per account.
@@ -133,19 +137,21 @@ public class UsageReports {
      * service. {@code cost} is the row's list price, rounded half-even to cents on its own.
      */
     public String csv(String accountId, BillingCycle cycle, String credentialId) {
-        PriceCatalog prices = stores.read(() -> prices(accountId, cycle));
-        List<Row> rows = stores.read(() -> {
+        // priced in the same read as the rows: a cycle closing between two reads would mix today's and its prices
+        List<PricedRow> rows = stores.read(() -> {
+            PriceCatalog prices = prices(accountId, cycle);
             List<Row> all = rows(accountId, cycle);
             if (credentialId != null) {
                 requireCredential(accountId, credentialId, all, rejections(accountId, cycle));
             }
             return all.stream().filter(r -> credentialId == null || r.credentialId().equals(credentialId))
                     .sorted(Comparator.comparing(Row::date).thenComparing(Row::credentialId).thenComparing(Row::service))
+                    .map(r -> new PricedRow(r, prices.listCost(r.service(), r.totals().units())))
                     .toList();
         });
         Map<String, String> names = stores.read(() -> {
             Map<String, String> found = new TreeMap<>();
-            rows.forEach(r -> found.computeIfAbsent(r.credentialId(), id -> {
+            rows.forEach(r -> found.computeIfAbsent(r.row().credentialId(), id -> {
                 String name = name(accountId, id);
                 return name == null ? "" : name;
             }));
@@ -153,9 +159,9 @@ public class UsageReports {
         });
         StringWriter out = new StringWriter();
         try {
-            UsageCsv.write(out, rows.stream().map(r -> new UsageCsv.Line(r.date(), r.credentialId(),
-                    names.get(r.credentialId()), r.service(), r.totals().requests(), r.totals().units(),
-                    prices.listCost(r.service(), r.totals().units()))).toList());
+            UsageCsv.write(out, rows.stream().map(p -> new UsageCsv.Line(p.row().date(), p.row().credentialId(),
+                    names.get(p.row().credentialId()), p.row().service(), p.row().totals().requests(),
+                    p.row().totals().units(), p.cost())).toList());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

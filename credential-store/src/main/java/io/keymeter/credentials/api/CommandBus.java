@@ -54,10 +54,10 @@ class CommandBus implements SmartLifecycle {
     /**
      * How long past the command's deadline and the store's commit interval a call still waits for the outcome. A
      * command applied just before its deadline is answered when its transaction commits; a transaction that cannot
-     * commit is aborted by the broker after Kafka Streams' exactly-once transaction timeout (10 s), and the command
-     * is then answered {@code EXPIRED}, unapplied. Waiting that long leaves a call without an answer only when the
-     * store is down: an answer given up on too soon lost a generated key's secret (its only copy is in the answer)
-     * while the key was applied, and with a regeneration the caller's working key too.
+     * commit is aborted by the broker after Kafka Streams' exactly-once transaction timeout (10 s): not applied, and
+     * answered {@code EXPIRED} once its task runs again, usually after this wait. So a call still without an answer
+     * now finds the store stuck or down. An answer given up on sooner lost a generated key's secret (its only copy is
+     * in the answer) while the key was applied, and with a regeneration the caller's working key too.
      */
     static final Duration REPLY_SLACK = Duration.ofSeconds(11);
     static final Duration RETRY_AFTER = Duration.ofSeconds(1);
