@@ -12,10 +12,12 @@ import io.keymeter.kafka.FreePorts;
 import io.keymeter.testsupport.TempDirs;
 import io.keymeter.testsupport.TopicReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -39,7 +41,8 @@ import org.springframework.context.ConfigurableApplicationContext;
  * Backpressure, not loss: with its own broker stopped, a batch answers 503 with Retry-After in bounded time and
  * leaves nothing visible; once the broker is back, the resent batch is on the topic exactly once (whole, and more
  * than once only if a resend was itself refused after its commit went through). Runs the ingest
- * role alone in its own context, on its own broker (the shared one must not be stopped).
+ * role alone in its own context, on its own broker (the shared one must not be stopped), with a short publish
+ * timeout; which also shows that an upload slower than that timeout is not cut by it.
  */
 @Timeout(150)
 class IngestBrokerDownTest {
@@ -107,6 +110,59 @@ class IngestBrokerDownTest {
         assertTakenWholeOnce(counts, ids("during", 50), refusedDuring);
     }
 
+    @Test
+    void anUploadSlowerThanTwiceThePublishTimeoutIsTaken() throws Exception {
+        String key = ApiKeys.generate().apiKey();
+        postUntilAccepted(batch("warm", key, 1), Duration.ofMillis(100));
+        // 80 lines, one every 100 ms: 8 s on the wire, past the 6 s a batch's transaction may stay open
+        List<String> lines = batch("slow", key, 80).lines().toList();
+        HttpResponse<String> answer = post(HttpRequest.BodyPublishers.ofInputStream(() -> new SlowBody(lines)));
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(202);
+        assertThat(answer.body()).contains("\"accepted\":80");
+        Map<String, Long> counts = ours();
+        assertThat(counts).containsOnlyKeys(concat(ids("warm", 1), ids("slow", 80)));
+        assertThat(counts.values()).containsOnly(1L);
+    }
+
+    /** A body sent the way a client on a slow link sends it: a line every 100 ms. */
+    private static final class SlowBody extends InputStream {
+        private final java.util.Iterator<String> lines;
+        private byte[] current = new byte[0];
+        private int position;
+
+        SlowBody(List<String> lines) {
+            this.lines = lines.iterator();
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (position == current.length) {
+                if (!lines.hasNext()) {
+                    return -1;
+                }
+                try {
+                    Thread.sleep(100); // the client's pace, not a wait for this test's asynchronous work
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException(e);
+                }
+                current = (lines.next() + "\n").getBytes(StandardCharsets.UTF_8);
+                position = 0;
+            }
+            int n = Math.min(len, current.length - position);
+            System.arraycopy(current, position, b, off, n);
+            position += n;
+            return n;
+        }
+    }
+
     /** Posts until 202 and returns how many attempts were refused. */
     private int postUntilAccepted(String body, Duration poll) {
         AtomicInteger refused = new AtomicInteger();
@@ -153,12 +209,16 @@ class IngestBrokerDownTest {
     }
 
     private HttpResponse<String> post(String body) throws IOException, InterruptedException {
+        return post(HttpRequest.BodyPublishers.ofString(body));
+    }
+
+    private HttpResponse<String> post(HttpRequest.BodyPublisher body) throws IOException, InterruptedException {
         int port = ((WebServerApplicationContext) app).getWebServer().getPort();
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v1/requests"))
                 .header("Authorization", "Bearer " + GATEWAY)
                 .header("Content-Type", "application/x-ndjson")
                 .timeout(Duration.ofSeconds(30))
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+                .POST(body).build();
         return http.send(request, HttpResponse.BodyHandlers.ofString());
     }
 }

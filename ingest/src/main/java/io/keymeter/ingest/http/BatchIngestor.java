@@ -17,8 +17,9 @@ import java.util.List;
 import org.springframework.stereotype.Component;
 
 /**
- * One batch from body to Kafka: read line by line, validate, hash, and send inside one transaction while reading,
- * then commit. Any failure before the commit aborts the whole batch.
+ * One batch from its received body to Kafka: read line by line, validate, hash, and send inside one transaction
+ * while reading, then commit. Any failure before the commit aborts the whole batch. The body is already in memory
+ * ({@link BodySpool}): reading it costs the transaction no network time.
  */
 @Component
 final class BatchIngestor {

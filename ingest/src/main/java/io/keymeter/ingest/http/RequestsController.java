@@ -36,9 +36,11 @@ class RequestsController {
     private static final Logger log = LoggerFactory.getLogger(RequestsController.class);
 
     private final BatchIngestor ingestor;
+    private final BodySpool spool;
 
-    RequestsController(BatchIngestor ingestor) {
+    RequestsController(BatchIngestor ingestor, BodySpool spool) {
         this.ingestor = ingestor;
+        this.spool = spool;
     }
 
     @PostMapping(path = "/v1/requests", consumes = {NDJSON, MediaType.APPLICATION_JSON_VALUE},
@@ -50,8 +52,10 @@ class RequestsController {
         if (request.getContentLengthLong() > MAX_BODY) {
             throw tooLarge("the body is larger than 16 MiB");
         }
-        InputStream body = new LimitedInputStream(request.getInputStream(), MAX_BODY, "the body");
-        try {
+        // received whole before Kafka is touched: an upload's time is the client's, not the transaction's
+        try (BodySpool.Body received = spool.receive(
+                new LimitedInputStream(request.getInputStream(), MAX_BODY, "the body"))) {
+            InputStream body = received.stream();
             if (gzip) {
                 body = new LimitedInputStream(new GZIPInputStream(body, 64 * 1024), MAX_DECOMPRESSED,
                         "the decompressed body");
@@ -65,6 +69,10 @@ class RequestsController {
             throw ApiProblem.badRequest(gzip ? "body: is not a valid gzip stream" : "body: ended early");
         } catch (BadBodyException e) {
             throw ApiProblem.badRequest(e.getMessage());
+        } catch (BodySpool.SpoolFullException e) {
+            log.warn("Batch refused with 503: {}", e.getMessage());
+            throw ApiProblem.unavailable("Too many batches are being received at once; nothing of this one was kept."
+                    + " Send it again.", RETRY_AFTER);
         } catch (PublishUnavailableException e) {
             log.warn("Batch refused with 503: {} ({})", e.getMessage(), e.getCause() == null ? "-" : e.getCause().toString());
             throw ApiProblem.unavailable("Kafka cannot take the batch now; nothing of it was kept. Send it again.",

@@ -13,6 +13,7 @@ import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -159,7 +160,10 @@ public final class TransactionalPublisher implements AutoCloseable {
 
         private final Slot slot;
         private final KafkaProducer<String, byte[]> producer;
-        private volatile boolean done;
+        /** Set once, by whichever comes first: the batch's own end, or the watchdog closing its producer. */
+        private final AtomicBoolean settled = new AtomicBoolean();
+        /** The slot went back to the pool (the request's thread only). */
+        private boolean released;
         private volatile ScheduledFuture<?> watch;
         private int requests;
         private int rejections;
@@ -175,18 +179,28 @@ public final class TransactionalPublisher implements AutoCloseable {
 
         /** The watchdog: a batch still open now is stuck in the client; closing the producer fails the stuck call. */
         private void expire() {
-            if (!done) {
+            if (settled.compareAndSet(false, true)) {
                 log.warn("Ingest batch still open after {} x the publish timeout: closing its producer", WATCHDOG_FACTOR);
                 producer.close(Duration.ZERO);
             }
         }
 
-        private void finish() {
-            done = true;
+        /**
+         * Ends the watch. False when the watchdog came first and closed the producer, possibly just after a commit
+         * that went through: that producer must not go back to the pool.
+         */
+        private boolean endWatch() {
+            boolean first = settled.compareAndSet(false, true);
             ScheduledFuture<?> future = watch;
             if (future != null) {
                 future.cancel(false);
             }
+            return first;
+        }
+
+        private void end(boolean healthy) {
+            released = true;
+            release(slot, healthy);
         }
 
         public void send(RequestLog request) {
@@ -218,8 +232,7 @@ public final class TransactionalPublisher implements AutoCloseable {
             } catch (KafkaException | IllegalStateException e) { // IllegalState: closed by the watchdog
                 fail("Kafka did not commit the batch", e);
             }
-            finish();
-            release(slot, true);
+            end(endWatch());
         }
 
         public int requests() {
@@ -231,26 +244,27 @@ public final class TransactionalPublisher implements AutoCloseable {
         }
 
         private void fail(String message, Exception cause) {
-            finish();
+            endWatch();
             // closed, not aborted: an abort could block again; the slot's next producer fences this transaction
-            release(slot, false);
+            end(false);
             throw new PublishUnavailableException(message, cause);
         }
 
         /** Aborts the transaction if it was not committed (a bad body, a client gone). */
         @Override
         public void close() {
-            if (done) {
+            if (released) {
                 return;
             }
-            finish();
-            boolean healthy = true;
-            try {
-                slot.producer.abortTransaction();
-            } catch (KafkaException | IllegalStateException e) {
-                healthy = false;
+            boolean healthy = endWatch();
+            if (healthy) {
+                try {
+                    slot.producer.abortTransaction();
+                } catch (KafkaException | IllegalStateException e) {
+                    healthy = false;
+                }
             }
-            release(slot, healthy);
+            end(healthy);
         }
     }
 }

@@ -1,0 +1,53 @@
+package io.keymeter.ingest.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class BodySpoolTest {
+
+    private static final int CHUNK = BodySpool.CHUNK;
+
+    @Test
+    void aBodyIsReadBackByteForByteWhateverItsSize() throws IOException {
+        BodySpool spool = new BodySpool(64L * CHUNK, Duration.ofMillis(100));
+        for (int size : new int[] {0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 17}) {
+            byte[] sent = new byte[size];
+            new Random(size).nextBytes(sent);
+            try (BodySpool.Body body = spool.receive(new ByteArrayInputStream(sent))) {
+                assertThat(body.size()).as("size of a %d-byte body", size).isEqualTo(size);
+                assertThat(body.stream().readAllBytes()).as("a %d-byte body", size).isEqualTo(sent);
+            }
+            assertThat(spool.freeChunks()).as("memory given back after a %d-byte body", size).isEqualTo(64);
+        }
+    }
+
+    @Test
+    void aBodyWithoutRoomIsRefusedAfterTheWaitAndGivesBackWhatItTook() throws IOException {
+        BodySpool spool = new BodySpool(4L * CHUNK, Duration.ofMillis(50));
+        try (BodySpool.Body held = spool.receive(new ByteArrayInputStream(new byte[2 * CHUNK - 1]))) {
+            assertThat(spool.freeChunks()).isEqualTo(2);
+
+            assertThatThrownBy(() -> spool.receive(new ByteArrayInputStream(new byte[3 * CHUNK])))
+                    .isInstanceOf(BodySpool.SpoolFullException.class);
+            assertThat(spool.freeChunks()).as("the refused body's two chunks given back").isEqualTo(2);
+            assertThat(held.stream().readAllBytes()).hasSize(2 * CHUNK - 1);
+        }
+        assertThat(spool.freeChunks()).isEqualTo(4);
+    }
+
+    @Test
+    void aBodyOverItsLimitGivesBackWhatItTook() {
+        BodySpool spool = new BodySpool(64L * CHUNK, Duration.ofMillis(100));
+        LimitedInputStream tooLarge = new LimitedInputStream(new ByteArrayInputStream(new byte[5 * CHUNK]),
+                2L * CHUNK, "the body");
+
+        assertThatThrownBy(() -> spool.receive(tooLarge)).isInstanceOf(BodyTooLargeException.class);
+        assertThat(spool.freeChunks()).isEqualTo(64);
+    }
+}
