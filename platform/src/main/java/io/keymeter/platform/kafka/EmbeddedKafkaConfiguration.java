@@ -3,10 +3,16 @@ package io.keymeter.platform.kafka;
 import io.keymeter.kafka.EmbeddedKafkaBroker;
 import io.keymeter.platform.config.KeymeterProperties;
 import java.util.List;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
+import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
+import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.kafka.autoconfigure.KafkaConnectionDetails;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.ConditionContext;
+import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.type.AnnotatedTypeMetadata;
 
 /**
  * With no {@code spring.kafka.bootstrap-servers}, Keymeter runs its own broker under the data dir. Every Kafka
@@ -14,7 +20,7 @@ import org.springframework.context.annotation.Configuration;
  * it stops.
  */
 @Configuration(proxyBeanMethods = false)
-@ConditionalOnExpression("'${spring.kafka.bootstrap-servers:}'.isEmpty()")
+@Conditional(EmbeddedKafkaConfiguration.NoClusterConfigured.class)
 public class EmbeddedKafkaConfiguration {
 
     @Bean(initMethod = "start", destroyMethod = "stop")
@@ -25,5 +31,22 @@ public class EmbeddedKafkaConfiguration {
     @Bean
     KafkaConnectionDetails embeddedKafkaConnectionDetails(EmbeddedKafkaBroker broker) {
         return () -> List.of(broker.bootstrapServers());
+    }
+
+    /**
+     * Matches when {@code spring.kafka.bootstrap-servers} names no server, read as Spring Boot binds it: a comma
+     * list, or a YAML list or indexed keys ({@code [0]}, {@code [1]}), which a {@code ${..}} placeholder does not
+     * see (it then started the embedded broker and every client used it instead of the cluster).
+     */
+    static final class NoClusterConfigured extends SpringBootCondition {
+
+        @Override
+        public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
+            List<String> servers = Binder.get(context.getEnvironment())
+                    .bind("spring.kafka.bootstrap-servers", Bindable.listOf(String.class)).orElse(List.of());
+            return servers.stream().allMatch(String::isBlank)
+                    ? ConditionOutcome.match("no spring.kafka.bootstrap-servers: the embedded broker")
+                    : ConditionOutcome.noMatch("spring.kafka.bootstrap-servers " + servers + ": that cluster");
+        }
     }
 }
