@@ -68,6 +68,15 @@ class ErrorDocumentsHttpTest {
     }
 
     @Test
+    void aCallerWithoutATokenIsAnswered401WhateverItsContentType() throws IOException {
+        for (String type : new String[] {"*/*", "application/xml", "application/json; charset=no-such"}) {
+            HttpTester.Response answer = send("POST /v1/credentials HTTP/1.1\r\nContent-Type: " + type
+                    + "\r\nContent-Length: 2\r\n", "{}");
+            assertThat(answer.getStatus()).as(type + ": " + answer.getContent()).isEqualTo(401);
+        }
+    }
+
+    @Test
     void headersOverJettysLimitAreAProblemDocumentToo() throws IOException {
         HttpTester.Response answer = send("GET /v1/credentials HTTP/1.1\r\nX-Padding: " + "a".repeat(20_000) + "\r\n", "");
 

@@ -6,7 +6,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.Charset;
-import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
@@ -17,10 +16,11 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * Answers 415 for a request whose Content-Type is not one concrete media type with a known charset. Spring MVC
  * would otherwise fail deep inside request handling (a wildcard type or an unknown charset is an internal error
  * there), and bad input must never be a 500. Runs inside {@link UnreadBodyDrain}, so that the body of a request it
- * refuses is still read after the answer.
+ * refuses is still read after the answer, and after the token filter (order -100, {@code SecurityConfiguration}):
+ * a caller without a valid token is answered 401 whatever it sends (it was 415 for a bad Content-Type).
  */
 @Component
-@Order(Ordered.HIGHEST_PRECEDENCE + 1)
+@Order(-99)
 public class ContentTypeGuard extends OncePerRequestFilter {
 
     @Override
