@@ -31,14 +31,22 @@ public record RequestLog(
     /** The longest operation, itemId or referrer, likewise. */
     public static final int MAX_TEXT_CHARS = 2048;
 
-    /** Whether a requestId is 1 to {@link #MAX_REQUEST_ID_CHARS} characters. */
+    /**
+     * Whether a requestId is 1 to {@link #MAX_REQUEST_ID_CHARS} characters, counted in code points as credential
+     * names are (an emoji is one character, not two UTF-16 units).
+     */
     public static boolean requestIdInBounds(String requestId) {
-        return requestId != null && !requestId.isEmpty() && requestId.length() <= MAX_REQUEST_ID_CHARS;
+        return requestId != null && !requestId.isEmpty() && characters(requestId, MAX_REQUEST_ID_CHARS);
     }
 
     /** Whether an optional text (operation, itemId, referrer) is absent or at most {@link #MAX_TEXT_CHARS}. */
     public static boolean textInBounds(String text) {
-        return text == null || text.length() <= MAX_TEXT_CHARS;
+        return text == null || characters(text, MAX_TEXT_CHARS);
+    }
+
+    /** At most {@code max} code points; counted only when the UTF-16 length says it could be more (the hot path). */
+    private static boolean characters(String text, int max) {
+        return text.length() <= max || text.codePointCount(0, text.length()) <= max;
     }
 
     /** This request, stamped with the given event time if it carries none (its record time, when read). */

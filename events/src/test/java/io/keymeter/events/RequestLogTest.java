@@ -22,4 +22,15 @@ class RequestLogTest {
         RequestLog stamped = unstamped.withTimestampIfMissing(42);
         assertThat(stamped.withTimestampIfMissing(7)).isSameAs(stamped);
     }
+
+    @Test
+    void lengthsAreCountedInCharactersNotUtf16Units() {
+        String emoji = "\uD83D\uDE80"; // one character, two UTF-16 units
+        assertThat(RequestLog.requestIdInBounds(emoji.repeat(RequestLog.MAX_REQUEST_ID_CHARS))).isTrue();
+        assertThat(RequestLog.requestIdInBounds(emoji.repeat(RequestLog.MAX_REQUEST_ID_CHARS) + "r")).isFalse();
+        assertThat(RequestLog.requestIdInBounds("r".repeat(RequestLog.MAX_REQUEST_ID_CHARS + 1))).isFalse();
+        assertThat(RequestLog.requestIdInBounds("")).isFalse();
+        assertThat(RequestLog.textInBounds(emoji.repeat(RequestLog.MAX_TEXT_CHARS))).isTrue();
+        assertThat(RequestLog.textInBounds(emoji.repeat(RequestLog.MAX_TEXT_CHARS) + "t")).isFalse();
+    }
 }
