@@ -21,20 +21,23 @@ import org.springframework.util.unit.DataSize;
  * broker's {@code transaction.timeout.ms}), an upload over a slow link is not, and a slow upload that held a pooled
  * producer kept it from every other batch.
  * <p>
- * Bounded: all bodies being received or ingested at once share {@code budget} bytes, taken in 64 KiB chunks. A
- * chunk that cannot be had within {@code wait} refuses the batch ({@link SpoolFullException}, a 503).
+ * Bounded: all bodies being received or ingested at once share {@code budget} bytes, in 64 KiB chunks. A body with a
+ * {@code Content-Length} reserves all its chunks at once (bodies that each hold part of the budget cannot then wait
+ * for one another); one without takes them as it goes. A body waits at most {@code wait} for memory in all, then
+ * is refused ({@link SpoolFullException}, a 503).
  */
 @Component
 final class BodySpool {
 
     static final int CHUNK = 64 * 1024;
+    static final String PROPERTY = "keymeter.ingest.body-memory";
 
     private final Semaphore chunks;
     private final Duration wait;
 
     /**
      * @param budget bytes of bodies held at once, all requests together (at least one chunk)
-     * @param wait   how long a body waits for room before it is refused
+     * @param wait   how long a body waits for memory, in all, before it is refused
      */
     BodySpool(long budget, Duration wait) {
         this.chunks = new Semaphore((int) Math.max(1, Math.min(Integer.MAX_VALUE, budget / CHUNK)));
@@ -42,26 +45,51 @@ final class BodySpool {
     }
 
     @Autowired
-    BodySpool(@Value("${keymeter.ingest.body-memory:256MB}") DataSize budget,
+    BodySpool(@Value("${" + PROPERTY + ":256MB}") DataSize budget,
             @Value("${keymeter.ingest.publish.timeout:PT10S}") Duration wait) {
-        this(budget.toBytes(), wait);
+        this(checked(budget), wait);
     }
 
-    /** Reads {@code in} to its end. The caller closes the result, which gives its memory back. */
-    Body receive(InputStream in) throws IOException {
-        Body body = new Body();
+    /** Less than the largest body and a body of that size could never be taken: a 503 for ever. */
+    private static long checked(DataSize budget) {
+        if (budget.toBytes() < RequestsController.MAX_BODY) {
+            throw new IllegalArgumentException(PROPERTY + " must be at least 16MB (the largest body), was " + budget);
+        }
+        return budget.toBytes();
+    }
+
+    /**
+     * Reads {@code in} to its end. The caller closes the result, which gives its memory back.
+     *
+     * @param length the body's declared length ({@code Content-Length}), or -1
+     */
+    Body receive(InputStream in, long length) throws IOException {
+        Body body = new Body(wait.toNanos());
+        boolean received = false;
         try {
+            if (length > 0) {
+                // the caller refused a declared length over its limit, so this is at most that limit's chunks
+                body.reserve((int) Math.min(Integer.MAX_VALUE, (length + CHUNK - 1) / CHUNK));
+            }
             while (true) {
+                int first = in.read(); // a byte first: a body that ends on a chunk's edge takes no empty chunk
+                if (first < 0) {
+                    received = true;
+                    return body;
+                }
                 byte[] chunk = body.nextChunk();
-                int filled = in.readNBytes(chunk, 0, CHUNK);
+                chunk[0] = (byte) first;
+                int filled = 1 + in.readNBytes(chunk, 1, CHUNK - 1);
                 body.filled(filled);
                 if (filled < CHUNK) {
+                    received = true;
                     return body;
                 }
             }
-        } catch (IOException | RuntimeException e) {
-            body.close();
-            throw e;
+        } finally {
+            if (!received) {
+                body.close(); // whatever ended the read, Errors too: the memory goes back
+            }
         }
     }
 
@@ -74,21 +102,43 @@ final class BodySpool {
     final class Body implements AutoCloseable {
 
         private final List<byte[]> parts = new ArrayList<>();
+        /** Chunks taken from the budget and not filled yet. */
+        private int reserved;
+        private long waitLeftNanos;
         private int lastLength;
         private boolean closed;
 
+        private Body(long waitNanos) {
+            this.waitLeftNanos = waitNanos;
+        }
+
+        private void reserve(int count) {
+            take(count);
+            reserved += count;
+        }
+
         private byte[] nextChunk() {
+            if (reserved == 0) {
+                reserve(1);
+            }
+            byte[] chunk = new byte[CHUNK];
+            parts.add(chunk);
+            reserved--;
+            return chunk;
+        }
+
+        private void take(int count) {
+            long started = System.nanoTime();
             try {
-                if (!chunks.tryAcquire(wait.toMillis(), TimeUnit.MILLISECONDS)) {
+                if (!chunks.tryAcquire(count, Math.max(0, waitLeftNanos), TimeUnit.NANOSECONDS)) {
                     throw new SpoolFullException();
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new SpoolFullException();
+            } finally {
+                waitLeftNanos -= System.nanoTime() - started;
             }
-            byte[] chunk = new byte[CHUNK];
-            parts.add(chunk);
-            return chunk;
         }
 
         private void filled(int length) {
@@ -111,8 +161,9 @@ final class BodySpool {
         public void close() {
             if (!closed) {
                 closed = true;
-                chunks.release(parts.size());
+                chunks.release(parts.size() + reserved);
                 parts.clear();
+                reserved = 0;
             }
         }
     }

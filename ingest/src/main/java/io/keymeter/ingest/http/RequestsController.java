@@ -54,7 +54,7 @@ class RequestsController {
         }
         // received whole before Kafka is touched: an upload's time is the client's, not the transaction's
         try (BodySpool.Body received = spool.receive(
-                new LimitedInputStream(request.getInputStream(), MAX_BODY, "the body"))) {
+                new LimitedInputStream(request.getInputStream(), MAX_BODY, "the body"), request.getContentLengthLong())) {
             InputStream body = received.stream();
             if (gzip) {
                 body = new LimitedInputStream(new GZIPInputStream(body, 64 * 1024), MAX_DECOMPRESSED,
