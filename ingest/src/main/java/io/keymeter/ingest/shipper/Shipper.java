@@ -65,12 +65,17 @@ final class Shipper {
                     System.err.println(file + " was replaced since its saved position (its first bytes differ):"
                             + " sending it from the start");
                     from = ShipState.Position.START;
-                } else {
-                    from = afterUnterminatedLine(file, from, size);
                 }
-                summary.skippedBytes += from.offset();
-                doneBytes += from.offset();
                 try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+                    // decided on the channel the lines are read from: a byte appended after a check made through
+                    // another one would be read, and sent, as the rest of a cut line
+                    Optional<ShipState.Position> resume = afterUnterminatedLine(file, channel, from);
+                    from = resume.orElse(from);
+                    summary.skippedBytes += from.offset();
+                    doneBytes += from.offset();
+                    if (resume.isEmpty()) {
+                        continue; // nothing after its unterminated last line yet: the next run looks again
+                    }
                     head = head(channel);
                     channel.position(from.offset());
                     ship(Channels.newInputStream(channel), file, file.toString(), from);
@@ -84,25 +89,26 @@ final class Shipper {
     }
 
     /**
-     * Where to resume when the last run ended with a line without its newline (saved after it): if the file has
-     * grown, its next byte tells a complete line (its newline: skip it, it was sent) from one cut short (anything
-     * else: send the whole line again; the cut part was refused as a line error).
+     * Where to resume. When the last run ended with a line without its newline (saved after it), the byte after it
+     * tells a complete line (its newline: skip it, it was sent) from one cut short (anything else: send the whole
+     * line again; the cut part was refused as a line error); no byte after it yet: empty, nothing to send.
      */
-    private ShipState.Position afterUnterminatedLine(Path file, ShipState.Position from, long size) throws IOException {
-        Optional<ShipState.Position> lineStart = state.unterminatedLine(file);
-        if (lineStart.isEmpty() || size <= from.offset()) {
-            return from;
+    private Optional<ShipState.Position> afterUnterminatedLine(Path file, FileChannel channel, ShipState.Position from)
+            throws IOException {
+        Optional<ShipState.Position> lineStart = from.offset() == 0 ? Optional.empty() : state.unterminatedLine(file);
+        if (lineStart.isEmpty()) {
+            return Optional.of(from);
         }
         ByteBuffer next = ByteBuffer.allocate(2);
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            channel.read(next, from.offset());
+        if (channel.read(next, from.offset()) <= 0) {
+            return Optional.empty();
         }
         if (next.get(0) == '\n' || next.get(0) == '\r') { // its line end (CRLF too): it was complete
             int newline = next.get(0) == '\r' && next.position() > 1 && next.get(1) == '\n' ? 2 : 1;
-            return new ShipState.Position(from.offset() + newline, from.lines());
+            return Optional.of(new ShipState.Position(from.offset() + newline, from.lines()));
         }
         System.err.println(file + ": its last line was cut short when it was sent: sending the whole line");
-        return lineStart.get();
+        return lineStart;
     }
 
     /** The file's first bytes as this channel reads them (the fingerprint saved with its position). */
