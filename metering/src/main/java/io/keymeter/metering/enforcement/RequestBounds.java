@@ -46,7 +46,7 @@ public final class RequestBounds {
     public void check(RequestLog request, long timestamp, long now) {
         check(timestamp, request.units(), now);
         if (request.requestId() != null && !RequestLog.requestIdInBounds(request.requestId())) {
-            throw new IllegalArgumentException("request requestId of " + request.requestId().length()
+            throw new IllegalArgumentException("request requestId of " + characters(request.requestId())
                     + " characters outside 1 to " + RequestLog.MAX_REQUEST_ID_CHARS);
         }
         text("operation", request.operation());
@@ -56,9 +56,14 @@ public final class RequestBounds {
 
     private static void text(String field, String value) {
         if (!RequestLog.textInBounds(value)) {
-            throw new IllegalArgumentException("request " + field + " of " + value.length()
+            throw new IllegalArgumentException("request " + field + " of " + characters(value)
                     + " characters longer than " + RequestLog.MAX_TEXT_CHARS);
         }
+    }
+
+    /** Characters as the bounds count them: code points. */
+    private static int characters(String text) {
+        return text.codePointCount(0, text.length());
     }
 
     void check(long timestamp, long units, long now) {

@@ -60,6 +60,10 @@ class RequestBoundsTest {
                 .hasMessage("request requestId of 0 characters outside 1 to 128");
         assertThatThrownBy(() -> bounds.check(request("r".repeat(129), null), NOW, NOW))
                 .hasMessage("request requestId of 129 characters outside 1 to 128");
+        String emoji = "\uD83D\uDE80"; // one character, as ingest counts it
+        assertThatCode(() -> bounds.check(request(emoji.repeat(128), null), NOW, NOW)).doesNotThrowAnyException();
+        assertThatThrownBy(() -> bounds.check(request(emoji.repeat(129), null), NOW, NOW))
+                .hasMessage("request requestId of 129 characters outside 1 to 128");
         assertThatThrownBy(() -> bounds.check(request("r", "f".repeat(2049)), NOW, NOW))
                 .hasMessage("request referrer of 2049 characters longer than 2048");
         RequestLog longOperation = new RequestLog("r", "k", "h", "basemaps", "o".repeat(2049), 1, null, null, null);
