@@ -94,6 +94,15 @@ class AppStartupTest {
                 "--keymeter.data-dir=" + dataDir, "--keymeter.roles=credential-store",
                 "--keymeter.credentials.commit-interval=-PT1S"))
                 .hasStackTraceContaining("keymeter.credentials.commit-interval must not be negative");
+        // one token for two accounts signed the first in as the second
+        assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
+                "--keymeter.data-dir=" + dataDir, "--keymeter.accounts[0].id=acme", "--keymeter.accounts[0].token=same",
+                "--keymeter.accounts[1].id=globex", "--keymeter.accounts[1].token=same"))
+                .hasStackTraceContaining("one token is given twice");
+        assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
+                "--keymeter.data-dir=" + dataDir, "--keymeter.accounts[0].id=acme", "--keymeter.accounts[0].token=same",
+                "--keymeter.gateway-tokens[0]=same"))
+                .hasStackTraceContaining("one token is given twice");
     }
 
     private static ConfigurableApplicationContext start(String... args) {

@@ -10,8 +10,13 @@ import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.PositiveOrZero;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.convert.DataSizeUnit;
+import org.springframework.util.unit.DataSize;
+import org.springframework.util.unit.DataUnit;
 import org.springframework.validation.annotation.Validated;
 
 /**
@@ -46,6 +51,17 @@ public record KeymeterProperties(
         billing = billing == null ? new Billing(null, null) : billing;
         topics = topics == null ? new Topics(null, null) : topics;
         streams = streams == null ? new Streams(null, null, null, null, null) : streams;
+    }
+
+    /**
+     * Every account token and gateway token differs from every other: with one token twice, the last account
+     * holding it won (a tenant signed in as another), or a gateway token managed an account's credentials.
+     */
+    @AssertTrue(message = "accounts[].token and gateway-tokens must all differ: one token is given twice")
+    public boolean isEveryTokenDistinct() {
+        Set<String> seen = new HashSet<>();
+        return accounts.stream().map(Account::token).allMatch(t -> t == null || seen.add(t))
+                && gatewayTokens.stream().allMatch(t -> t == null || seen.add(t));
     }
 
     /** Where the embedded broker keeps its logs. */
@@ -152,20 +168,27 @@ public record KeymeterProperties(
      *
      * @param commitInterval exactly-once commit interval: the latency floor of every output
      * @param threads        stream threads per topology
-     * @param rocksdbCache   bytes of the one block cache shared by every RocksDB store of the process
-     * @param rocksdbWriteBuffers bytes of memtables allowed in total, charged against the cache
+     * @param rocksdbCache   the one block cache shared by every RocksDB store of the process ({@code 64MB}, or
+     *                       bytes as a plain number, as before it was a size)
+     * @param rocksdbWriteBuffers memtables allowed in total, charged against the cache
      * @param staticMembership whether a restarted instance takes its old place in its groups at once (see
      *                         {@code StaticMembership}) instead of waiting out its dead members' session timeout
      */
     public record Streams(Duration commitInterval, @Min(1) @Max(64) Integer threads,
-                          @Min(1048576) Long rocksdbCache, @Min(1048576) Long rocksdbWriteBuffers,
+                          @DataSizeUnit(DataUnit.BYTES) DataSize rocksdbCache,
+                          @DataSizeUnit(DataUnit.BYTES) DataSize rocksdbWriteBuffers,
                           Boolean staticMembership) {
         public Streams {
             staticMembership = staticMembership == null || staticMembership;
             commitInterval = commitInterval == null ? Duration.ofMillis(100) : commitInterval;
             threads = threads == null ? 1 : threads;
-            rocksdbCache = rocksdbCache == null ? 64L * 1024 * 1024 : rocksdbCache;
-            rocksdbWriteBuffers = rocksdbWriteBuffers == null ? 32L * 1024 * 1024 : rocksdbWriteBuffers;
+            rocksdbCache = rocksdbCache == null ? DataSize.ofMegabytes(64) : rocksdbCache;
+            rocksdbWriteBuffers = rocksdbWriteBuffers == null ? DataSize.ofMegabytes(32) : rocksdbWriteBuffers;
+        }
+
+        @AssertTrue(message = "rocksdb-cache and rocksdb-write-buffers must be at least 1MB")
+        public boolean isRocksdbMemoryValid() {
+            return rocksdbCache.toBytes() >= 1024 * 1024 && rocksdbWriteBuffers.toBytes() >= 1024 * 1024;
         }
     }
 }

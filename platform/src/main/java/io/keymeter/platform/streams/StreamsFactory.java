@@ -146,8 +146,8 @@ public class StreamsFactory {
         p.put(StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG, true);
         p.put(StreamsConfig.STATESTORE_UNCOMMITTED_MAX_BYTES_CONFIG, UNCOMMITTED_BYTES);
         p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedRocksDbConfigSetter.class);
-        p.put(BoundedRocksDbConfigSetter.CACHE_BYTES, properties.streams().rocksdbCache());
-        p.put(BoundedRocksDbConfigSetter.WRITE_BUFFER_BYTES, properties.streams().rocksdbWriteBuffers());
+        p.put(BoundedRocksDbConfigSetter.CACHE_BYTES, properties.streams().rocksdbCache().toBytes());
+        p.put(BoundedRocksDbConfigSetter.WRITE_BUFFER_BYTES, properties.streams().rocksdbWriteBuffers().toBytes());
         // Kafka's LogAndContinue handlers, but a line per failure at most, not a stack trace each
         p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
         p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
