@@ -2,6 +2,8 @@
 FROM eclipse-temurin:17-jdk AS build
 WORKDIR /src
 COPY . .
+# the wrapper downloads Maven's zip, checked against its SHA-256; without unzip it takes the tar.gz and that check fails
+RUN apt-get update && apt-get install -y --no-install-recommends unzip && rm -rf /var/lib/apt/lists/*
 RUN ./mvnw -q -B -DskipTests package
 
 FROM eclipse-temurin:17-jre

@@ -6,13 +6,17 @@ import com.networknt.schema.Error;
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
+import com.sun.net.httpserver.HttpServer;
 import io.keymeter.events.Json;
 import java.io.InputStream;
 import java.io.Reader;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.Yaml;
@@ -81,5 +85,56 @@ class ComposeFileTest {
                 .forEach(s -> assertThat(s.get("environment").get("SPRING_KAFKA_BOOTSTRAP_SERVERS").asString())
                         .isEqualTo("kafka:9092"));
         assertThat(Files.exists(Path.of("..", "Dockerfile"))).isTrue();
+    }
+
+    @Test
+    void kafkaKeepsItsDataOnItsVolume() {
+        JsonNode kafka = compose.get("services").get("kafka");
+        String logDirs = kafka.get("environment").get("KAFKA_LOG_DIRS").asString();
+        List<String> mounts = kafka.get("volumes").valueStream().map(v -> v.asString().split(":")[1]).toList();
+        assertThat(mounts).as("the image's default log dir is under /tmp, off any volume").contains(logDirs);
+    }
+
+    @Test
+    void keymetersHealthcheckPassesOnlyWhenTheOverallHealthIsUp() throws Exception {
+        List<String> test = compose.get("services").get("ingest").get("healthcheck").get("test").valueStream()
+                .map(JsonNode::asString).toList();
+        assertThat(test.get(0)).as("exec form: the image's sh is dash, without /dev/tcp").isEqualTo("CMD");
+
+        assertThat(runHealthcheck(test, 200, "{\"status\":\"UP\"}")).as("UP, 200").isZero();
+        // a component UP inside an overall DOWN (what the former `grep -q UP` passed on)
+        assertThat(runHealthcheck(test, 503, "{\"status\":\"DOWN\",\"components\":{\"kafka\":{\"status\":\"UP\"}}}"))
+                .as("DOWN, 503").isNotZero();
+    }
+
+    @Test
+    void theImageBuildsWithTheWrapper() throws Exception {
+        String dockerfile = Files.readString(Path.of("..", "Dockerfile"));
+        String wrapper = Files.readString(Path.of("..", ".mvn", "wrapper", "maven-wrapper.properties"));
+        assertThat(wrapper).contains("distributionSha256Sum");
+        // without unzip, mvnw downloads the tar.gz and checks it against the zip's SHA-256, which fails the build
+        assertThat(dockerfile.indexOf("install -y --no-install-recommends unzip")).as("unzip installed")
+                .isPositive().isLessThan(dockerfile.indexOf("./mvnw"));
+    }
+
+    /** Runs the healthcheck's command as Docker would, against a server answering health with this status. */
+    private static int runHealthcheck(List<String> test, int status, String body) throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/actuator/health", exchange -> {
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(status, bytes.length);
+            exchange.getResponseBody().write(bytes);
+            exchange.close();
+        });
+        server.start();
+        try {
+            List<String> command = test.subList(1, test.size()).stream()
+                    .map(a -> a.replace("127.0.0.1/8080", "127.0.0.1/" + server.getAddress().getPort())).toList();
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            assertThat(process.waitFor(20, TimeUnit.SECONDS)).as("the healthcheck finished").isTrue();
+            return process.exitValue();
+        } finally {
+            server.stop(0);
+        }
     }
 }
