@@ -78,25 +78,35 @@ export async function renderUsage(view, { params, isCurrent, navigate }) {
   if (!isCurrent()) {
     return;
   }
-  drawSummary(summary, usage);
-  drawServices(services, usage);
+  drawSummary(summary, usage, credentialId);
+  drawServices(services, usage, credentialId);
   drawCredentials(byCredential, usage);
   await drawDaily(daily, usage, cycle, credentialId, isCurrent);
 }
 
-function drawSummary(container, usage) {
+/**
+ * With a credential chosen, the API narrows credentials[] only: services[] and amountDue stay the account's bill
+ * (free units apply per account). So the chosen credential's figures come from its own entry.
+ */
+function usedServices(usage, credentialId) {
+  return credentialId ? (usage.credentials || []).flatMap((c) => c.services || []) : (usage.services || []);
+}
+
+function drawSummary(container, usage, credentialId) {
   const currency = usage.currency || 'USD';
-  const totals = (usage.services || []).reduce((t, s) => ({
+  const totals = usedServices(usage, credentialId).reduce((t, s) => ({
     requests: t.requests + Number(s.requests || 0), units: t.units + Number(s.units || 0),
   }), { requests: 0, units: 0 });
   const status = usage.cycle?.status || 'open';
+  const whose = credentialId ? 'of the chosen credential' : null;
   replace(container,
     tile('Billing cycle', usage.cycle?.id || '', h('span', { class: `badge badge-${status}` }, status),
       usage.cycle ? `${formatDay(usage.cycle.start)} – ${lastDay(usage.cycle.end)}` : ''),
     tile('Amount due', h('span', { id: 'amount-due' }, formatMoney(usage.amountDue, currency)), null,
-      status === 'open' ? 'so far, billed when the cycle closes' : 'for the closed cycle'),
-    tile('Requests', formatNumber(totals.requests)),
-    tile('Units', formatNumber(totals.units)));
+      (status === 'open' ? 'so far, billed when the cycle closes' : 'for the closed cycle')
+        + (credentialId ? ', for the whole account' : '')),
+    tile('Requests', h('span', { id: 'total-requests' }, formatNumber(totals.requests)), null, whose),
+    tile('Units', h('span', { id: 'total-units' }, formatNumber(totals.units)), null, whose));
 }
 
 /** The cycle's end is exclusive (the next month's first instant): show the last day in it. */
@@ -109,26 +119,31 @@ function tile(label, value, badge, note) {
     h('div', { class: 'tile-value' }, value, badge ? ' ' : null, badge), note ? h('div', { class: 'small muted' }, note) : null);
 }
 
-function drawServices(container, usage) {
+function drawServices(container, usage, credentialId) {
   const currency = usage.currency || 'USD';
-  // list-price cost per service: the sum of the per-credential costs the API reports for it
-  const costs = new Map();
-  for (const credential of usage.credentials || []) {
+  // list-price cost per service: the sum of the per-credential costs the API reports for it; with a credential
+  // chosen those are its costs only, beside the account's units, so the column is left out then
+  const costs = credentialId ? null : new Map();
+  for (const credential of costs ? usage.credentials || [] : []) {
     for (const s of credential.services || []) {
       costs.set(s.service, [...(costs.get(s.service) || []), s.cost]);
     }
   }
+  const headings = ['Service', 'Requests', 'Units', ...(costs ? ['Cost'] : []), 'Free units', 'Billable units',
+    'Price / 1,000', 'Amount'];
   const rows = usage.services || [];
   replace(container, h('h2', {}, 'By service'),
+    credentialId ? h('p', { class: 'help', id: 'services-account-wide' },
+      "The account's bill, all credentials together: the free allowance applies once per service for the whole account.")
+      : null,
     rows.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'table responsive numeric', id: 'services-table' },
-      h('thead', {}, h('tr', {}, ['Service', 'Requests', 'Units', 'Cost', 'Free units', 'Billable units', 'Price / 1,000', 'Amount']
-        .map((t, i) => h('th', { class: i > 0 && t !== 'Service' ? 'num' : null }, t)))),
+      h('thead', {}, h('tr', {}, headings.map((t, i) => h('th', { class: i > 0 && t !== 'Service' ? 'num' : null }, t)))),
       h('tbody', {}, rows.map((s) => h('tr', { dataset: { service: s.service } },
         cell('Service', s.service, false), cell('Requests', formatNumber(s.requests)), cell('Units', formatNumber(s.units)),
-        cell('Cost', formatMoney(sumDecimals(costs.get(s.service) || ['0']), currency)),
+        costs ? cell('Cost', formatMoney(sumDecimals(costs.get(s.service) || ['0']), currency)) : null,
         cell('Free units', formatNumber(s.freeUnits)), cell('Billable units', formatNumber(s.billableUnits)),
         cell('Price / 1,000', formatMoney(s.pricePer1000, currency)), cell('Amount', formatMoney(s.amount, currency))))),
-      h('tfoot', {}, h('tr', {}, h('th', { colspan: 7, scope: 'row' }, 'Amount due'),
+      h('tfoot', {}, h('tr', {}, h('th', { colspan: headings.length - 1, scope: 'row' }, 'Amount due'),
         h('td', { class: 'total num', id: 'services-amount-due' }, formatMoney(usage.amountDue, currency))))))
       : h('p', { class: 'muted', id: 'no-usage' }, 'No usage in this cycle yet.'));
 }
@@ -168,7 +183,7 @@ function cell(label, value, numeric = true) {
 
 /** One Chart.js timeline per service with usage: units per day (bars) and requests per day (line). */
 async function drawDaily(container, usage, cycle, credentialId, isCurrent) {
-  const services = (usage.services || []).filter((s) => Number(s.requests || 0) > 0 || Number(s.units || 0) > 0);
+  const services = usedServices(usage, credentialId).filter((s) => Number(s.requests || 0) > 0 || Number(s.units || 0) > 0);
   replace(container, h('h2', {}, 'Daily usage'));
   if (!services.length) {
     container.append(h('p', { class: 'muted' }, 'Charts appear once there is usage in this cycle.'));

@@ -228,18 +228,27 @@ class ConsoleBrowserTest {
         String credentialId = (String) created.get("id");
         String key = (String) exchange(USAGE_ACCOUNT, HttpMethod.POST, "/v1/credentials/" + credentialId + "/keys",
                 Map.of("slot", 1, "expiresAt", Instant.now().plus(Duration.ofDays(30)).toString())).getBody().get("apiKey");
+        // and a second credential of the account with basemaps usage of its own
+        String otherId = (String) exchange(USAGE_ACCOUNT, HttpMethod.POST, "/v1/credentials", Map.of(
+                "name", "Other " + UUID.randomUUID().toString().substring(0, 8), "privileges", List.of("premium:user:basemaps"),
+                "itemAccess", List.of(), "referrers", List.of())).getBody().get("id");
+        String otherKey = (String) exchange(USAGE_ACCOUNT, HttpMethod.POST, "/v1/credentials/" + otherId + "/keys",
+                Map.of("slot", 1, "expiresAt", Instant.now().plus(Duration.ofDays(30)).toString())).getBody().get("apiKey");
         awaitVerify(key, "basemaps", true, null);
+        awaitVerify(otherKey, "basemaps", true, null);
         // every request stamped with one instant: its day and cycle are the page's, even across midnight UTC
         Instant sentAt = Instant.now();
         String today = LocalDate.ofInstant(sentAt, ZoneOffset.UTC).toString();
         String cycle = today.substring(0, 7);
         assertThat(sendRequests(key, "basemaps", 5, 3, sentAt).getStatusCode().value()).isEqualTo(202);
         assertThat(sendRequests(key, "routing", 2, 10, sentAt).getStatusCode().value()).isEqualTo(202);
+        assertThat(sendRequests(otherKey, "basemaps", 1, 7, sentAt).getStatusCode().value()).isEqualTo(202);
         String keyId = keyIdOf(key);
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
             nudgeMetering(keyId);
+            nudgeMetering(keyIdOf(otherKey));
             Map<String, Object> usage = exchange(USAGE_ACCOUNT, HttpMethod.GET, "/v1/usage?cycle=" + cycle, null).getBody();
-            assertThat(serviceUnits(usage)).containsEntry("basemaps", 15).containsEntry("routing", 20);
+            assertThat(serviceUnits(usage)).containsEntry("basemaps", 22).containsEntry("routing", 20);
         });
 
         // when the owner opens the usage page (it opens on the current cycle)
@@ -255,10 +264,11 @@ class ConsoleBrowserTest {
         browser.visible(By.id("chart-routing"));
 
         // then each service's chart holds the sent units and requests, on today's date
-        assertThat(chartPoint("basemaps", today)).isEqualTo(List.of(15L, 5L));
+        assertThat(chartPoint("basemaps", today)).isEqualTo(List.of(22L, 6L));
         assertThat(chartPoint("routing", today)).isEqualTo(List.of(20L, 2L));
         WebElement basemaps = browser.visible(By.cssSelector("#services-table tr[data-service='basemaps']"));
-        assertThat(basemaps.getText()).contains("15");
+        assertThat(basemaps.getText()).contains("22");
+        assertThat(browser.visible(By.id("total-units")).getText()).isEqualTo("42");
         assertThat(browser.driver().findElement(By.id("statements")).findElements(By.cssSelector(".problem")))
                 .as("statements load without error").isEmpty();
         browser.screenshot("08-usage");
@@ -271,6 +281,16 @@ class ConsoleBrowserTest {
         assertThat(lines.get(0)).isEqualTo("date,credential_id,credential_name,service,requests,units,cost");
         assertThat(lines).anySatisfy(line -> assertThat(line).startsWith(today + "," + credentialId + ",")
                 .contains(",basemaps,5,15,"));
+
+        // one credential chosen: its own figures, beside the account's bill (no per-credential cost in it)
+        open("#/usage?cycle=" + cycle + "&credential=" + credentialId);
+        browser.visible(By.id("services-account-wide"));
+        assertThat(browser.visible(By.id("total-requests")).getText()).isEqualTo("7");
+        assertThat(browser.visible(By.id("total-units")).getText()).isEqualTo("35");
+        assertThat(browser.driver().findElements(By.cssSelector("#services-table th")))
+                .extracting(WebElement::getText).doesNotContain("Cost");
+        browser.visible(By.id("chart-basemaps"));
+        assertThat(chartPoint("basemaps", today)).isEqualTo(List.of(15L, 5L));
 
         // an earlier cycle: the selector reloads the page for it
         String previous = YearMonth.parse(cycle).minusMonths(1).toString();
