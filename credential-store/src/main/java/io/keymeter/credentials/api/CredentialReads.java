@@ -41,15 +41,32 @@ class CredentialReads {
         this.self = server == null || server.isEmpty() ? HostInfo.unavailable() : HostInfo.buildFromEndpoint(server);
     }
 
-    /** The account's credential, or empty when missing or another account's (indistinguishable on purpose). */
+    /**
+     * The account's credential, or empty when missing or another account's (indistinguishable on purpose). Read only
+     * from the credential's own partition, and only while this instance owns it: a partition moving away or not yet
+     * here (a rebalance, or a read forwarded just before one) is a 503, not a 404 that says an existing credential is
+     * gone. With no {@code application.server} (one instance) every partition is read.
+     */
     Optional<Credential> find(String accountId, String credentialId) {
         try {
-            return Optional.ofNullable(store().get(credentialId))
+            ReadOnlyKeyValueStore<String, Credential> store = self.equals(HostInfo.unavailable()) ? store()
+                    : store(CredentialTopology.STORE, ownedPartition(credentialId));
+            return Optional.ofNullable(store.get(credentialId))
                     .filter(c -> c.accountId().equals(accountId))
                     .map(Credential::withoutSecrets);
         } catch (InvalidStateStoreException e) {
             throw notReady();
         }
+    }
+
+    /** The credential's partition when this instance is its active host now; otherwise a 503. */
+    private int ownedPartition(String credentialId) {
+        KeyQueryMetadata metadata = kafkaStreams().queryMetadataForKey(CredentialTopology.STORE, credentialId,
+                Serdes.String().serializer());
+        if (metadata == null || metadata.equals(KeyQueryMetadata.NOT_AVAILABLE) || !metadata.activeHost().equals(self)) {
+            throw notReady();
+        }
+        return metadata.partition();
     }
 
     /** The account's credentials held by this instance: its entries in the account index, not a scan of all. */
@@ -105,6 +122,16 @@ class CredentialReads {
         try {
             return kafkaStreams().store(StoreQueryParameters.fromNameAndType(name,
                     QueryableStoreTypes.<String, V>keyValueStore()));
+        } catch (InvalidStateStoreException e) {
+            throw notReady();
+        }
+    }
+
+    /** One partition of a store; Kafka Streams refuses one this instance does not host (a 503). */
+    private <V> ReadOnlyKeyValueStore<String, V> store(String name, int partition) {
+        try {
+            return kafkaStreams().store(StoreQueryParameters.fromNameAndType(name,
+                    QueryableStoreTypes.<String, V>keyValueStore()).withPartition(partition));
         } catch (InvalidStateStoreException e) {
             throw notReady();
         }

@@ -70,6 +70,14 @@ class ReadForwardingTest {
                             .as("another account, forwarded or not").isEqualTo(404);
                 }
             }
+            // an instance asked for a credential whose partition it does not own (a read forwarded just before a
+            // rebalance moved it): 503 with Retry-After, never a 404 saying an existing credential is gone
+            for (String id : ids) {
+                int other = ownerPort(streamsA, id) == portA ? portB : portA;
+                HttpResponse<String> stale = send(other, "GET", "/v1/credentials/" + id, "acme", null, true);
+                assertThat(stale.statusCode()).as("forwarded read of %s on %d: %s", id, other, stale.body()).isEqualTo(503);
+                assertThat(stale.headers().firstValue("Retry-After")).isPresent();
+            }
             // a create answered 503 and retried may still have been applied: the lists hold every id, and agree
             List<List<String>> lists = new ArrayList<>();
             for (int port : List.of(portA, portB)) {
@@ -96,8 +104,16 @@ class ReadForwardingTest {
 
     private HttpResponse<String> send(int port, String method, String path, String account, String json)
             throws IOException, InterruptedException {
+        return send(port, method, path, account, json, false);
+    }
+
+    private HttpResponse<String> send(int port, String method, String path, String account, String json,
+                                      boolean forwarded) throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
                 .header("Authorization", "Bearer token-" + account).timeout(Duration.ofSeconds(10));
+        if (forwarded) {
+            request.header(ReadForwarder.HEADER, "1");
+        }
         if (json == null) {
             request.method(method, HttpRequest.BodyPublishers.noBody());
         } else {
