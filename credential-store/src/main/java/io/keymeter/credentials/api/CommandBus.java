@@ -11,6 +11,8 @@ import io.keymeter.platform.web.ApiProblem;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -19,6 +21,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -71,6 +74,10 @@ class CommandBus implements SmartLifecycle {
     private volatile KafkaConsumer<String, CommandReply> consumer;
     private volatile Thread poller;
     private volatile boolean running;
+    /** False while a failed reply consumer is being replaced: a change sent then could not be confirmed. */
+    private volatile boolean reading;
+    /** Next offset to read, by reply partition; only the polling thread touches it after start. */
+    private final Map<TopicPartition, Long> positions = new HashMap<>();
     private final AllPartitions replyPartitions = new AllPartitions(CredentialTopics.REPLIES.name());
 
     /**
@@ -102,6 +109,10 @@ class CommandBus implements SmartLifecycle {
         if (!running) {
             throw ApiProblem.unavailable("The credential store is starting.", RETRY_AFTER);
         }
+        if (!reading) {
+            throw ApiProblem.unavailable("The credential store cannot read change confirmations from Kafka now;"
+                    + " nothing was applied.", RETRY_AFTER);
+        }
         long deadlineNanos = System.nanoTime() + replyWait.toNanos();
         CompletableFuture<CommandReply> reply = new CompletableFuture<>();
         pending.put(command.commandId(), reply);
@@ -132,21 +143,12 @@ class CommandBus implements SmartLifecycle {
         producerConfig.put(ProducerConfig.LINGER_MS_CONFIG, 0);
         producer = new KafkaProducer<>(producerConfig, CredentialTopics.COMMANDS.keySerde().serializer(),
                 CredentialTopics.COMMANDS.valueSerde().serializer());
-        Map<String, Object> consumerConfig = clients.consumer("keymeter-credential-replies");
-        consumerConfig.remove(ConsumerConfig.GROUP_ID_CONFIG);
-        consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        consumerConfig.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
-        AllPartitions.configure(consumerConfig);
-        consumer = new KafkaConsumer<>(consumerConfig, CredentialTopics.REPLIES.keySerde().deserializer(),
-                CredentialTopics.REPLIES.valueSerde().deserializer());
-        List<TopicPartition> partitions = replyPartitions.assign(consumer, Duration.ofSeconds(30));
-        consumer.seekToEnd(partitions);
-        // resolve the positions now: a reply to a command sent after start() returns is never skipped
-        partitions.forEach(consumer::position);
+        // positions resolved now: a reply to a command sent after start() returns is never skipped
+        consumer = openReplies();
         CountDownLatch started = new CountDownLatch(1);
         running = true;
-        poller = new Thread(() -> poll(started), "credential-replies");
+        reading = true;
+        poller = new Thread(() -> readReplies(started), "credential-replies");
         poller.setDaemon(true);
         poller.start();
         try {
@@ -156,39 +158,114 @@ class CommandBus implements SmartLifecycle {
         }
     }
 
-    private void poll(CountDownLatch started) {
-        started.countDown();
+    /** A new consumer assigned every reply partition, at the positions read so far, or at the end of the rest. */
+    private KafkaConsumer<String, CommandReply> openReplies() {
+        Map<String, Object> config = clients.consumer("keymeter-credential-replies");
+        config.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        config.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
+        AllPartitions.configure(config);
+        KafkaConsumer<String, CommandReply> opened = newConsumer(config);
         try {
-            while (running) {
-                ConsumerRecords<String, CommandReply> records;
-                try {
-                    records = consumer.poll(Duration.ofSeconds(1));
-                } catch (RecordDeserializationException e) {
-                    // not a reply this version can read (a stray record, a newer version's): skip it, or every
-                    // call after it would answer 503 until a restart
-                    log.warn("Skipped an unreadable record on {} at offset {}", e.topicPartition(), e.offset());
-                    consumer.seek(e.topicPartition(), e.offset() + 1);
+            List<TopicPartition> partitions = replyPartitions.assign(opened, Duration.ofSeconds(30));
+            List<TopicPartition> unread = new ArrayList<>();
+            for (TopicPartition partition : partitions) {
+                Long position = positions.get(partition);
+                if (position == null) {
+                    unread.add(partition);
+                } else {
+                    opened.seek(partition, position);
+                }
+            }
+            opened.seekToEnd(unread);
+            rememberPositions(opened);
+            return opened;
+        } catch (RuntimeException e) {
+            opened.close(Duration.ZERO);
+            throw e;
+        }
+    }
+
+    /** The reply consumer; a test gives one that fails. */
+    KafkaConsumer<String, CommandReply> newConsumer(Map<String, Object> config) {
+        return new KafkaConsumer<>(config, CredentialTopics.REPLIES.keySerde().deserializer(),
+                CredentialTopics.REPLIES.valueSerde().deserializer());
+    }
+
+    /**
+     * Reads replies until stopped. A consumer that fails is replaced by one reading on from where it stopped: a reply
+     * committed meanwhile still reaches its caller, and calls made while there is none answer 503 at once. (Before,
+     * a failed consumer was not replaced: every change answered 503 until a restart.)
+     */
+    private void readReplies(CountDownLatch started) {
+        started.countDown();
+        KafkaConsumer<String, CommandReply> current = consumer;
+        while (running) {
+            try {
+                pollReplies(current);
+            } catch (WakeupException e) {
+                // stopping
+            } catch (RuntimeException e) {
+                log.error("Credential replies consumer failed; changes answer 503 until a new one reads on", e);
+            }
+            reading = false;
+            current.close(Duration.ofSeconds(5));
+            current = reopen();
+        }
+        if (current != null) {
+            current.close(Duration.ofSeconds(5));
+        }
+    }
+
+    /** A new reply consumer, retried every {@link #RETRY_AFTER} while running; null once stopped. */
+    private KafkaConsumer<String, CommandReply> reopen() {
+        while (running) {
+            try {
+                KafkaConsumer<String, CommandReply> reopened = openReplies();
+                consumer = reopened;
+                reading = true;
+                log.info("Credential replies consumer replaced; reading on from where the failed one stopped");
+                return reopened;
+            } catch (RuntimeException e) {
+                log.warn("Could not open a credential replies consumer: {}", e.toString());
+                LockSupport.parkNanos(RETRY_AFTER.toNanos());
+            }
+        }
+        return null;
+    }
+
+    private void pollReplies(KafkaConsumer<String, CommandReply> replies) {
+        while (running) {
+            ConsumerRecords<String, CommandReply> records;
+            try {
+                records = replies.poll(Duration.ofSeconds(1));
+            } catch (RecordDeserializationException e) {
+                // not a reply this version can read (a stray record, a newer version's): skip it, or every
+                // call after it would answer 503 until a restart
+                log.warn("Skipped an unreadable record on {} at offset {}", e.topicPartition(), e.offset());
+                replies.seek(e.topicPartition(), e.offset() + 1);
+                continue;
+            }
+            for (ConsumerRecord<String, CommandReply> record : records) {
+                if (record.key() == null || record.value() == null) {
                     continue;
                 }
-                for (ConsumerRecord<String, CommandReply> record : records) {
-                    if (record.key() == null || record.value() == null) {
-                        continue;
-                    }
-                    CompletableFuture<CommandReply> waiting = pending.get(record.key());
-                    if (waiting != null) {
-                        waiting.complete(record.value());
-                    }
+                CompletableFuture<CommandReply> waiting = pending.get(record.key());
+                if (waiting != null) {
+                    waiting.complete(record.value());
                 }
-                // replies keyed to a partition added later are sent there: without this, every call would time out
-                replyPartitions.follow(consumer);
             }
-        } catch (WakeupException e) {
-            // stopping
-        } catch (RuntimeException e) {
-            log.error("Credential replies consumer failed; calls will answer 503 until restart", e);
-            running = false;
-        } finally {
-            consumer.close(Duration.ofSeconds(5));
+            // replies keyed to a partition added later are sent there: without this, every call would time out
+            replyPartitions.follow(replies);
+            rememberPositions(replies);
+        }
+    }
+
+    /** Where a replacement consumer starts reading. Known here but for a partition just added (then one lookup). */
+    private void rememberPositions(KafkaConsumer<String, CommandReply> replies) {
+        for (TopicPartition partition : replies.assignment()) {
+            positions.put(partition, replies.position(partition));
         }
     }
 
@@ -198,10 +275,13 @@ class CommandBus implements SmartLifecycle {
             return;
         }
         running = false;
-        try {
-            consumer.wakeup();
-        } catch (RuntimeException e) {
-            // already closed after a failure
+        KafkaConsumer<String, CommandReply> current = consumer;
+        if (current != null) {
+            try {
+                current.wakeup();
+            } catch (RuntimeException e) {
+                // already closed
+            }
         }
         try {
             poller.join(10_000);

@@ -1,0 +1,113 @@
+package io.keymeter.credentials.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.keymeter.credentials.CredentialStoreConfiguration;
+import io.keymeter.credentials.lifecycle.CommandReply;
+import io.keymeter.credentials.lifecycle.CredentialTopics;
+import io.keymeter.kafka.FreePorts;
+import io.keymeter.platform.PlatformConfiguration;
+import io.keymeter.platform.kafka.KafkaClients;
+import io.keymeter.platform.kafka.KafkaTopics;
+import io.keymeter.testsupport.SharedKafka;
+import io.keymeter.testsupport.TempDirs;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.KafkaException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
+
+/** The consumer that reads change confirmations fails while the store runs: changes are confirmed again. */
+class CommandBusRecoveryTest {
+
+    /** How many polls are still to fail; set by the test. */
+    static final AtomicInteger failingPolls = new AtomicInteger();
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    @Import({PlatformConfiguration.class, CredentialStoreConfiguration.class})
+    static class CredentialStoreWithFailingReplies {
+
+        /** Replaces the scanned bus: its reply consumers fail {@link #failingPolls} polls, then work. */
+        @Bean
+        CommandBus commandBus(KafkaClients clients, KafkaTopics topics, Clock clock,
+                              @Value("${" + CredentialStoreConfiguration.COMMIT_INTERVAL + ":PT0S}") Duration commitInterval) {
+            return new CommandBus(clients, topics, clock, commitInterval) {
+                @Override
+                KafkaConsumer<String, CommandReply> newConsumer(Map<String, Object> config) {
+                    // a real consumer whose polls throw while failingPolls is above zero, as a broken fetch would
+                    return new KafkaConsumer<>(config, CredentialTopics.REPLIES.keySerde().deserializer(),
+                            CredentialTopics.REPLIES.valueSerde().deserializer()) {
+                        @Override
+                        public ConsumerRecords<String, CommandReply> poll(Duration timeout) {
+                            if (failingPolls.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                                throw new KafkaException("injected: the replies fetch failed");
+                            }
+                            return super.poll(timeout);
+                        }
+                    };
+                }
+            };
+        }
+    }
+
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @Test
+    @Timeout(120)
+    void changesAreConfirmedAgainAfterTheReplyConsumerFails() throws Exception {
+        try (ConfigurableApplicationContext store = start(FreePorts.next())) {
+            int port = store.getEnvironment().getProperty("local.server.port", Integer.class);
+            assertThat(await().atMost(Duration.ofSeconds(60)).until(() -> create(port, "before"), r -> r.statusCode() != 503)
+                    .statusCode()).isEqualTo(201);
+
+            // one failure, then three in a row (each replacement fails too): changes are confirmed again after both
+            for (int failures : new int[] {1, 3}) {
+                failingPolls.set(failures);
+                await().atMost(Duration.ofSeconds(15)).until(() -> failingPolls.get() == 0);
+                // before, the failed consumer was not replaced: every change answered 503 until a restart
+                HttpResponse<String> after = await().alias("a change confirmed after " + failures + " failed polls")
+                        .atMost(Duration.ofSeconds(30)).until(() -> create(port, "after"), r -> r.statusCode() != 503);
+                assertThat(after.statusCode()).as(after.body()).isEqualTo(201);
+            }
+        }
+    }
+
+    private HttpResponse<String> create(int port, String name) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v1/credentials"))
+                .header("Authorization", "Bearer token-acme").header("Content-Type", "application/json")
+                .timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"" + name + "\",\"privileges\":[\"premium:user:basemaps\"]}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static ConfigurableApplicationContext start(int port) throws IOException {
+        return new SpringApplicationBuilder(CredentialStoreWithFailingReplies.class)
+                .run("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
+                        "--spring.main.allow-bean-definition-overriding=true",
+                        "--keymeter.data-dir=" + TempDirs.create("keymeter-replies"),
+                        "--keymeter.roles=credential-store",
+                        "--keymeter.accounts[0].id=acme",
+                        "--keymeter.accounts[0].token=token-acme",
+                        "--keymeter.gateway-tokens[0]=gateway",
+                        "--keymeter.credentials.advertised-host=localhost",
+                        "--server.port=" + port);
+    }
+}
