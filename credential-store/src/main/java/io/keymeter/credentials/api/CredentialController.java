@@ -16,9 +16,13 @@ import java.net.URI;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import org.apache.kafka.streams.state.HostInfo;
 import org.springframework.http.HttpHeaders;
@@ -71,19 +75,37 @@ class CredentialController {
         return ResponseEntity.created(URI.create("/v1/credentials/" + id)).body(view(created));
     }
 
-    /** This instance's credentials of the account, plus those of every other instance of the store. */
+    /**
+     * This instance's credentials of the account, plus those of every other instance of the store. The answers must
+     * cover every partition of the store: one moving between instances (a rebalance, an instance leaving) is held by
+     * none that can read it, and the list is a 503 rather than one without its credentials.
+     */
     @GetMapping
-    CredentialList list(Account account, @RequestHeader(HttpHeaders.AUTHORIZATION) String authorization,
-                        @RequestHeader(name = ReadForwarder.HEADER, required = false) String forwarded) {
-        List<CredentialView> views = new ArrayList<>(reads.list(account.id()).stream().map(this::view).toList());
-        if (forwarded == null) {
-            for (HostInfo other : reads.otherInstances()) {
-                forwarder.getJson(other, "/v1/credentials", authorization).get("credentials").forEach(c ->
-                        views.add(Json.mapper().treeToValue(c, CredentialView.class)));
-            }
-            views.sort(Comparator.comparing(CredentialView::createdAt).thenComparing(CredentialView::id));
+    ResponseEntity<CredentialList> list(Account account, @RequestHeader(HttpHeaders.AUTHORIZATION) String authorization,
+                                        @RequestHeader(name = ReadForwarder.HEADER, required = false) String forwarded) {
+        CredentialReads.Listed local = reads.list(account.id());
+        if (forwarded != null) {
+            return ResponseEntity.ok().header(ReadForwarder.PARTITIONS, ReadForwarder.partitionsHeader(local.partitions()))
+                    .body(new CredentialList(local.credentials().stream().map(this::view).toList()));
         }
-        return new CredentialList(views);
+        Map<String, CredentialView> views = new HashMap<>();
+        local.credentials().forEach(c -> views.put(c.id(), view(c)));
+        Set<Integer> covered = new HashSet<>(local.partitions());
+        for (HostInfo other : reads.otherInstances()) {
+            ReadForwarder.ForwardedList answer = forwarder.getList(other, "/v1/credentials", authorization);
+            covered.addAll(answer.partitions().orElseGet(() -> reads.partitionsOf(other)));
+            // a credential two instances both answered for (their views of a rebalance differ) is listed once
+            answer.body().get("credentials").forEach(c -> {
+                CredentialView view = Json.mapper().treeToValue(c, CredentialView.class);
+                views.putIfAbsent(view.id(), view);
+            });
+        }
+        if (!covered.containsAll(reads.allPartitions())) {
+            throw ApiProblem.unavailable("Credentials are moving between instances of the credential store.",
+                    CommandBus.RETRY_AFTER);
+        }
+        return ResponseEntity.ok(new CredentialList(views.values().stream()
+                .sorted(Comparator.comparing(CredentialView::createdAt).thenComparing(CredentialView::id)).toList()));
     }
 
     /** Answered by the instance that owns the credential's partition (forwarded there when it is another one). */

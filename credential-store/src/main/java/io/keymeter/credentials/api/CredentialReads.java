@@ -3,13 +3,19 @@ package io.keymeter.credentials.api;
 import io.keymeter.credentials.CredentialStoreConfiguration;
 import io.keymeter.credentials.lifecycle.AccountIndex;
 import io.keymeter.credentials.lifecycle.Credential;
+import io.keymeter.credentials.lifecycle.CredentialTopics;
 import io.keymeter.credentials.lifecycle.CredentialTopology;
+import io.keymeter.platform.kafka.KafkaTopics;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.platform.web.ApiProblem;
 import java.time.Duration;
-import java.util.Comparator;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyQueryMetadata;
@@ -34,9 +40,11 @@ class CredentialReads {
 
     private final StreamsApp streams;
     private final HostInfo self;
+    private final int partitionCount;
 
-    CredentialReads(@Qualifier(CredentialStoreConfiguration.STREAMS) StreamsApp streams) {
+    CredentialReads(@Qualifier(CredentialStoreConfiguration.STREAMS) StreamsApp streams, KafkaTopics topics) {
         this.streams = streams;
+        this.partitionCount = topics.partitions(CredentialTopics.COMMANDS.name());
         String server = streams.config().getProperty(StreamsConfig.APPLICATION_SERVER_CONFIG);
         this.self = server == null || server.isEmpty() ? HostInfo.unavailable() : HostInfo.buildFromEndpoint(server);
     }
@@ -69,15 +77,50 @@ class CredentialReads {
         return metadata.partition();
     }
 
-    /** The account's credentials held by this instance: its entries in the account index, not a scan of all. */
-    List<Credential> list(String accountId) {
+    /**
+     * The account's credentials in the store's partitions this instance owns now, each read from its own partition
+     * (one still being restored here is a 503), with those partitions: a caller merging the answers of every instance
+     * checks that they cover every partition. With no {@code application.server} (one instance) every partition is read.
+     */
+    Listed list(String accountId) {
         try {
-            return AccountIndex.credentialsOf(accountId, this.<String>store(CredentialTopology.ACCOUNT_INDEX), store())
-                    .stream().map(Credential::withoutSecrets)
-                    .sorted(Comparator.comparing(Credential::createdAt).thenComparing(Credential::id)).toList();
+            if (self.equals(HostInfo.unavailable())) {
+                return new Listed(AccountIndex.credentialsOf(accountId, this.<String>store(CredentialTopology.ACCOUNT_INDEX),
+                        store()), allPartitions());
+            }
+            Set<Integer> owned = partitionsOf(self);
+            List<Credential> credentials = new ArrayList<>();
+            for (int partition : owned) {
+                credentials.addAll(AccountIndex.credentialsOf(accountId,
+                        this.<String>store(CredentialTopology.ACCOUNT_INDEX, partition),
+                        store(CredentialTopology.STORE, partition)));
+            }
+            return new Listed(credentials, owned);
         } catch (InvalidStateStoreException e) {
             throw notReady();
         }
+    }
+
+    /** Credentials without their secrets, and the store partitions they were read from. */
+    record Listed(List<Credential> credentials, Set<Integer> partitions) {
+        Listed {
+            credentials = credentials.stream().map(Credential::withoutSecrets).toList();
+            partitions = Set.copyOf(partitions);
+        }
+    }
+
+    /** Every partition of the store (those of its source topic). */
+    Set<Integer> allPartitions() {
+        return IntStream.range(0, partitionCount).boxed().collect(Collectors.toSet());
+    }
+
+    /** The store partitions {@code host} owns as this instance's metadata says (what an older instance is taken to answer). */
+    Set<Integer> partitionsOf(HostInfo host) {
+        return kafkaStreams().streamsMetadataForStore(CredentialTopology.STORE).stream()
+                .filter(metadata -> metadata.hostInfo().equals(host))
+                .flatMap(metadata -> metadata.topicPartitions().stream())
+                .filter(partition -> partition.topic().equals(CredentialTopics.COMMANDS.name()))
+                .map(TopicPartition::partition).collect(Collectors.toSet());
     }
 
     /** Another instance that owns the credential's partition, or empty when this one does (or nobody says). */

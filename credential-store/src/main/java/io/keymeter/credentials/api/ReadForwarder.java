@@ -8,6 +8,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.apache.kafka.streams.state.HostInfo;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
@@ -24,6 +28,8 @@ import tools.jackson.databind.JsonNode;
 class ReadForwarder {
 
     static final String HEADER = "X-Keymeter-Forwarded";
+    /** On a forwarded list's answer: the store partitions it was read from. */
+    static final String PARTITIONS = "X-Keymeter-Partitions";
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -39,13 +45,30 @@ class ReadForwarder {
         return answer.body(response.body());
     }
 
-    /** The owner's JSON answer, which must be a 200. */
-    JsonNode getJson(HostInfo host, String path, String authorization) {
+    /**
+     * Another instance's list, which must be a 200, with the store partitions it was read from ({@link #PARTITIONS});
+     * empty when the answer does not say (an instance of an earlier version).
+     */
+    ForwardedList getList(HostInfo host, String path, String authorization) {
         HttpResponse<String> response = send(host, path, authorization);
         if (response.statusCode() != 200) {
             throw unavailable(host);
         }
-        return Json.mapper().readTree(response.body());
+        Optional<Set<Integer>> partitions = response.headers().firstValue(PARTITIONS).map(ReadForwarder::partitions);
+        return new ForwardedList(Json.mapper().readTree(response.body()), partitions);
+    }
+
+    record ForwardedList(JsonNode body, Optional<Set<Integer>> partitions) {
+    }
+
+    /** The value of {@link #PARTITIONS}: partition numbers, comma-separated. */
+    static String partitionsHeader(Set<Integer> partitions) {
+        return partitions.stream().sorted().map(String::valueOf).collect(Collectors.joining(","));
+    }
+
+    static Set<Integer> partitions(String header) {
+        return Arrays.stream(header.split(",")).map(String::strip).filter(p -> !p.isEmpty()).map(Integer::valueOf)
+                .collect(Collectors.toSet());
     }
 
     private HttpResponse<String> send(HostInfo host, String path, String authorization) {

@@ -3,6 +3,7 @@ package io.keymeter.credentials.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import io.keymeter.credentials.CredentialStoreConfiguration;
+import io.keymeter.credentials.lifecycle.CredentialTopics;
 import io.keymeter.credentials.lifecycle.CredentialTopology;
 import io.keymeter.events.Json;
 import io.keymeter.kafka.FreePorts;
@@ -85,7 +86,48 @@ class ReadForwardingTest {
                 lists.add(Json.mapper().readTree(list.body()).get("credentials").findValuesAsString("id"));
             }
             assertThat(lists.get(0)).containsAll(ids).containsExactlyInAnyOrderElementsOf(lists.get(1));
+
+            // a forwarded list says which partitions it read: the ones its instance owns
+            for (int port : List.of(portA, portB)) {
+                HttpResponse<String> part = send(port, "GET", "/v1/credentials", "acme", null, true);
+                assertThat(part.headers().firstValue(ReadForwarder.PARTITIONS).map(ReadForwarder::partitions))
+                        .as("partitions read on %d", port).contains(partitionsOf(streamsA, port));
+            }
+
+            // B leaves: its partitions move to A, which restores them. While they move a list is whole or a 503,
+            // never a list without the moving credentials
+            Thread closer = new Thread(b::close);
+            closer.start();
+            int whole = 0;
+            int unavailable = 0;
+            long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (System.nanoTime() < until && (closer.isAlive() || !ownsAll(streamsA) || whole < 5)) {
+                HttpResponse<String> list = send(portA, "GET", "/v1/credentials", "acme", null);
+                if (list.statusCode() == 503) {
+                    unavailable++;
+                    continue;
+                }
+                assertThat(list.statusCode()).as(list.body()).isEqualTo(200);
+                assertThat(Json.mapper().readTree(list.body()).get("credentials").findValuesAsString("id"))
+                        .as("list %d while B leaves (after %d 503s)", whole, unavailable)
+                        .containsExactlyInAnyOrderElementsOf(lists.get(0));
+                whole++;
+            }
+            closer.join();
+            assertThat(whole).as("whole lists from A after B left").isGreaterThanOrEqualTo(5);
         }
+    }
+
+    private static java.util.Set<Integer> partitionsOf(KafkaStreams streams, int port) {
+        return streams.streamsMetadataForStore(CredentialTopology.STORE).stream()
+                .filter(m -> m.hostInfo().port() == port)
+                .flatMap(m -> m.topicPartitions().stream())
+                .filter(p -> p.topic().equals(CredentialTopics.COMMANDS.name()))
+                .map(org.apache.kafka.common.TopicPartition::partition).collect(java.util.stream.Collectors.toSet());
+    }
+
+    private static boolean ownsAll(KafkaStreams streams) {
+        return streams.state() == KafkaStreams.State.RUNNING && streams.metadataForAllStreamsClients().size() == 1;
     }
 
     private static boolean bothOwnPartitions(KafkaStreams streams) {
