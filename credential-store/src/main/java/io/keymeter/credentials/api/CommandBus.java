@@ -12,7 +12,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -76,9 +75,10 @@ class CommandBus implements SmartLifecycle {
     private volatile boolean running;
     /** False while a failed reply consumer is being replaced: a change sent then could not be confirmed. */
     private volatile boolean reading;
-    /** Next offset to read, by reply partition; only the polling thread touches it after start. */
-    private final Map<TopicPartition, Long> positions = new HashMap<>();
-    private final AllPartitions replyPartitions = new AllPartitions(CredentialTopics.REPLIES.name());
+    /** Next offset to read, by reply partition; only the reading thread touches it after start. */
+    private final Map<TopicPartition, Long> positions = new ConcurrentHashMap<>();
+    /** Every reply partition; used by the reading thread of the current start only. */
+    private AllPartitions replyPartitions;
 
     /**
      * Depends on {@link KafkaTopics}: the replies topic must exist before it is assigned.
@@ -144,11 +144,13 @@ class CommandBus implements SmartLifecycle {
         producer = new KafkaProducer<>(producerConfig, CredentialTopics.COMMANDS.keySerde().serializer(),
                 CredentialTopics.COMMANDS.valueSerde().serializer());
         // positions resolved now: a reply to a command sent after start() returns is never skipped
-        consumer = openReplies();
+        positions.clear();
+        replyPartitions = new AllPartitions(CredentialTopics.REPLIES.name());
+        KafkaConsumer<String, CommandReply> first = openReplies();
         CountDownLatch started = new CountDownLatch(1);
         running = true;
         reading = true;
-        poller = new Thread(() -> readReplies(started), "credential-replies");
+        poller = new Thread(() -> readReplies(first, started), "credential-replies");
         poller.setDaemon(true);
         poller.start();
         try {
@@ -158,7 +160,11 @@ class CommandBus implements SmartLifecycle {
         }
     }
 
-    /** A new consumer assigned every reply partition, at the positions read so far, or at the end of the rest. */
+    /**
+     * A new consumer assigned every reply partition at the positions read so far; the others at their end when
+     * nothing was read yet (start), else at their beginning (added while no consumer read them). Kept in
+     * {@link #consumer} from the moment it exists, so that {@link #stop} can wake it while it opens.
+     */
     private KafkaConsumer<String, CommandReply> openReplies() {
         Map<String, Object> config = clients.consumer("keymeter-credential-replies");
         config.remove(ConsumerConfig.GROUP_ID_CONFIG);
@@ -167,22 +173,27 @@ class CommandBus implements SmartLifecycle {
         config.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
         AllPartitions.configure(config);
         KafkaConsumer<String, CommandReply> opened = newConsumer(config);
+        consumer = opened;
         try {
             List<TopicPartition> partitions = replyPartitions.assign(opened, Duration.ofSeconds(30));
-            List<TopicPartition> unread = new ArrayList<>();
+            List<TopicPartition> unknown = new ArrayList<>();
             for (TopicPartition partition : partitions) {
                 Long position = positions.get(partition);
                 if (position == null) {
-                    unread.add(partition);
+                    unknown.add(partition);
                 } else {
                     opened.seek(partition, position);
                 }
             }
-            opened.seekToEnd(unread);
+            if (positions.isEmpty()) {
+                opened.seekToEnd(unknown);
+            } else {
+                opened.seekToBeginning(unknown);
+            }
             rememberPositions(opened);
             return opened;
         } catch (RuntimeException e) {
-            opened.close(Duration.ZERO);
+            closeQuietly(opened);
             throw e;
         }
     }
@@ -194,39 +205,53 @@ class CommandBus implements SmartLifecycle {
     }
 
     /**
-     * Reads replies until stopped. A consumer that fails is replaced by one reading on from where it stopped: a reply
-     * committed meanwhile still reaches its caller, and calls made while there is none answer 503 at once. (Before,
-     * a failed consumer was not replaced: every change answered 503 until a restart.)
+     * Reads replies until stopped. A consumer that fails is closed and, {@link #RETRY_AFTER} later, replaced by one
+     * reading on from where it stopped: a reply committed meanwhile still reaches its caller. Until the new one has
+     * polled, a change answers 503 at once. (Before, a failed consumer was not replaced: every change answered 503
+     * until a restart, health UP.) An {@code Error} ends the thread, and changes then answer 503 at once.
      */
-    private void readReplies(CountDownLatch started) {
+    private void readReplies(KafkaConsumer<String, CommandReply> first, CountDownLatch started) {
         started.countDown();
-        KafkaConsumer<String, CommandReply> current = consumer;
-        while (running) {
-            try {
-                pollReplies(current);
-            } catch (WakeupException e) {
-                // stopping
-            } catch (RuntimeException e) {
-                log.error("Credential replies consumer failed; changes answer 503 until a new one reads on", e);
+        KafkaConsumer<String, CommandReply> current = first;
+        try {
+            while (current != null && active()) {
+                try {
+                    pollReplies(current);
+                } catch (WakeupException e) {
+                    // stopping
+                } catch (RuntimeException e) {
+                    log.error("Credential replies consumer failed; changes answer 503 until a new one reads on", e);
+                }
+                reading = false;
+                closeQuietly(current);
+                current = null;
+                if (active()) {
+                    LockSupport.parkNanos(RETRY_AFTER.toNanos());
+                    current = reopen();
+                }
             }
+        } finally {
             reading = false;
-            current.close(Duration.ofSeconds(5));
-            current = reopen();
-        }
-        if (current != null) {
-            current.close(Duration.ofSeconds(5));
+            if (current != null) {
+                closeQuietly(current);
+            }
         }
     }
 
-    /** A new reply consumer, retried every {@link #RETRY_AFTER} while running; null once stopped. */
+    /** True while this thread is the bus's reader: not stopped, and not replaced by a later start. */
+    private boolean active() {
+        return running && poller == Thread.currentThread();
+    }
+
+    /** A new reply consumer, retried every {@link #RETRY_AFTER} while active; null once stopped. */
     private KafkaConsumer<String, CommandReply> reopen() {
-        while (running) {
+        while (active()) {
             try {
                 KafkaConsumer<String, CommandReply> reopened = openReplies();
-                consumer = reopened;
-                reading = true;
                 log.info("Credential replies consumer replaced; reading on from where the failed one stopped");
                 return reopened;
+            } catch (WakeupException e) {
+                return null; // stopping
             } catch (RuntimeException e) {
                 log.warn("Could not open a credential replies consumer: {}", e.toString());
                 LockSupport.parkNanos(RETRY_AFTER.toNanos());
@@ -236,7 +261,7 @@ class CommandBus implements SmartLifecycle {
     }
 
     private void pollReplies(KafkaConsumer<String, CommandReply> replies) {
-        while (running) {
+        while (active()) {
             ConsumerRecords<String, CommandReply> records;
             try {
                 records = replies.poll(Duration.ofSeconds(1));
@@ -247,6 +272,7 @@ class CommandBus implements SmartLifecycle {
                 replies.seek(e.topicPartition(), e.offset() + 1);
                 continue;
             }
+            reading = true;
             for (ConsumerRecord<String, CommandReply> record : records) {
                 if (record.key() == null || record.value() == null) {
                     continue;
@@ -266,6 +292,14 @@ class CommandBus implements SmartLifecycle {
     private void rememberPositions(KafkaConsumer<String, CommandReply> replies) {
         for (TopicPartition partition : replies.assignment()) {
             positions.put(partition, replies.position(partition));
+        }
+    }
+
+    private static void closeQuietly(KafkaConsumer<String, CommandReply> replies) {
+        try {
+            replies.close(Duration.ofSeconds(5));
+        } catch (RuntimeException e) {
+            log.warn("Closing a credential replies consumer failed: {}", e.toString());
         }
     }
 
@@ -289,6 +323,7 @@ class CommandBus implements SmartLifecycle {
             Thread.currentThread().interrupt();
         }
         producer.close(Duration.ofSeconds(5));
+        // a reader still opening a consumer sees it is no longer the bus's and ends
         poller = null;
     }
 

@@ -20,6 +20,7 @@ import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -39,6 +40,8 @@ class CommandBusRecoveryTest {
 
     /** How many polls are still to fail; set by the test. */
     static final AtomicInteger failingPolls = new AtomicInteger();
+    /** When set, the next poll that reads replies throws them away (once). */
+    static final AtomicBoolean failAfterReading = new AtomicBoolean();
 
     @SpringBootConfiguration
     @EnableAutoConfiguration
@@ -60,7 +63,11 @@ class CommandBusRecoveryTest {
                             if (failingPolls.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                                 throw new KafkaException("injected: the replies fetch failed");
                             }
-                            return super.poll(timeout);
+                            ConsumerRecords<String, CommandReply> records = super.poll(timeout);
+                            if (!records.isEmpty() && failAfterReading.compareAndSet(true, false)) {
+                                throw new KafkaException("injected: failed with " + records.count() + " replies read");
+                            }
+                            return records;
                         }
                     };
                 }
@@ -87,6 +94,12 @@ class CommandBusRecoveryTest {
                         .atMost(Duration.ofSeconds(30)).until(() -> create(port, "after"), r -> r.statusCode() != 503);
                 assertThat(after.statusCode()).as(after.body()).isEqualTo(201);
             }
+
+            // the consumer fails with the reply to a waiting change just read: its replacement reads it again
+            failAfterReading.set(true);
+            HttpResponse<String> waiting = create(port, "waiting");
+            assertThat(failAfterReading).as("the injected failure happened").isFalse();
+            assertThat(waiting.statusCode()).as(waiting.body()).isEqualTo(201);
         }
     }
 
