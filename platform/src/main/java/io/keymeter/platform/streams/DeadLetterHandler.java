@@ -64,14 +64,30 @@ public class DeadLetterHandler implements ProcessingExceptionHandler, Deserializ
         return DeserializationExceptionHandler.Response.resume(deadLetters(context, exception));
     }
 
+    /**
+     * Never throws: Kafka Streams takes an exception from a handler for a fatal error and fails the stream thread,
+     * which then meets the same failure again (a punctuation every few hundred milliseconds, for ever). A letter that
+     * cannot be built is logged and left out; dropped-records still counts the failure.
+     */
     private List<ProducerRecord<byte[], byte[]>> deadLetters(ErrorHandlerContext context, Exception exception) {
-        if (log.isDebugEnabled()) {
-            log.debug("Record {}-{}@{} failed in {}", context.topic(), context.partition(), context.offset(),
-                    context.processorNodeId(), exception);
+        try {
+            if (log.isDebugEnabled()) {
+                log.debug("{} failed in {}", source(context), context.processorNodeId(), exception);
+            }
+            sampled.record(() -> describe(context, exception));
+            return deadLetterTopic == null ? List.of()
+                    : List.of(DeadLetterRecord.of(deadLetterTopic, context, exception, maxRequestSize));
+        } catch (RuntimeException e) {
+            log.error("Could not build the dead letter of a failure in processor {} (task {}): {}; the failure was {}",
+                    context.processorNodeId(), context.taskId(), e, exception.toString());
+            return List.of();
         }
-        sampled.record(() -> describe(context, exception));
-        return deadLetterTopic == null ? List.of()
-                : List.of(DeadLetterRecord.of(deadLetterTopic, context, exception, maxRequestSize));
+    }
+
+    /** The failed record, or the punctuation (which has no source record: no topic, partition -1). */
+    private static String source(ErrorHandlerContext context) {
+        return context.topic() == null ? "A punctuation"
+                : "Record " + context.topic() + "-" + context.partition() + "@" + context.offset();
     }
 
     private String describe(ErrorHandlerContext context, Exception exception) {
@@ -79,7 +95,7 @@ public class DeadLetterHandler implements ProcessingExceptionHandler, Deserializ
         if (message.length() > LOGGED_MESSAGE_CHARS) {
             message = message.substring(0, LOGGED_MESSAGE_CHARS) + "…";
         }
-        return "Record " + context.topic() + "-" + context.partition() + "@" + context.offset() + " (task "
+        return source(context) + " (task "
                 + context.taskId() + ", processor " + context.processorNodeId() + ") sent to "
                 + (deadLetterTopic == null ? "no dead-letter topic" : deadLetterTopic) + ": "
                 + exception.getClass().getName() + ": " + message + ". Its stack trace is in the "

@@ -57,11 +57,15 @@ final class DeadLetterRecord {
         byte[] key = context.sourceRawKey();
         byte[] value = context.sourceRawValue();
         List<Header> source = new ArrayList<>();
-        context.headers().forEach(source::add);
+        if (context.headers() != null) {
+            context.headers().forEach(source::add);
+        }
         String message = exception.getMessage();
         String trace = stackTrace(exception);
+        // a punctuation has no source record: no topic (its header is then null, as Kafka's own handlers write it)
+        String sourceTopic = context.topic() == null ? "" : context.topic();
         // what no step below shortens: the exception's name, the topic twice (its header, the note), NOTES_BYTES
-        long fixed = NOTES_BYTES + 3L * (exception.getClass().getName().length() + 2L * context.topic().length());
+        long fixed = NOTES_BYTES + 3L * (exception.getClass().getName().length() + 2L * sourceTopic.length());
         List<String> omitted = new ArrayList<>();
         if (size(key, value, source, message, trace, fixed) > budget && value != null) {
             omitted.add("value (" + value.length + " bytes)");
@@ -82,8 +86,8 @@ final class DeadLetterRecord {
         addWhy(letter.headers(), exception, message, trace, context);
         if (!omitted.isEmpty()) {
             letter.headers().add(OMITTED, utf8(String.join(", ", omitted) + ": too large for a dead letter within "
-                    + "max.request.size " + maxRequestSize + "; the record is on " + context.topic() + " partition "
-                    + context.partition() + " at offset " + context.offset()));
+                    + "max.request.size " + maxRequestSize + (context.topic() == null ? "" : "; the record is on "
+                    + context.topic() + " partition " + context.partition() + " at offset " + context.offset())));
         }
         return letter;
     }
