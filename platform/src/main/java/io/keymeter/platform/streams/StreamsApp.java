@@ -3,6 +3,8 @@ package io.keymeter.platform.streams;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.function.Supplier;
@@ -18,7 +20,8 @@ import org.springframework.context.SmartLifecycle;
 /**
  * One Kafka Streams application of a role, started and stopped with the Spring context. Health reports it UP only
  * while it is RUNNING; its metrics are on {@code /actuator/prometheus}. A failed stream thread is replaced, unless
- * a topic it reads changed under it ({@link TopicChange}): then the application shuts down.
+ * a topic it reads changed under it ({@link TopicChange}) or threads keep failing ({@link #onThreadFailure}): then
+ * the application shuts down.
  */
 public final class StreamsApp implements SmartLifecycle {
 
@@ -33,6 +36,12 @@ public final class StreamsApp implements SmartLifecycle {
     private volatile ReplacedMemberRemover remover;
     private volatile String stoppedBecause;
     private final Supplier<Optional<String>> startCheck;
+    /** When stream threads failed lately (nanoTime), oldest first. */
+    private final Deque<Long> recentFailures = new ArrayDeque<>();
+
+    /** Failures within {@link #FAILURE_WINDOW} that stop the application instead of replacing its thread again. */
+    static final int MAX_FAILURES = 5;
+    static final Duration FAILURE_WINDOW = Duration.ofMinutes(10);
 
     StreamsApp(String name, Topology topology, Properties config, MeterRegistry meterRegistry) {
         this(name, topology, config, meterRegistry, Optional::empty);
@@ -93,6 +102,9 @@ public final class StreamsApp implements SmartLifecycle {
             return;
         }
         stoppedBecause = null;
+        synchronized (recentFailures) {
+            recentFailures.clear();
+        }
         Optional<String> refused = startCheck.get();
         if (refused.isPresent()) {
             stopFor(refused.get());
@@ -100,17 +112,7 @@ public final class StreamsApp implements SmartLifecycle {
         }
         KafkaStreams created = new KafkaStreams(topology, config);
         remover = ReplacedMemberRemover.of(config).orElse(null);
-        created.setUncaughtExceptionHandler(e -> {
-            Optional<String> topicChange = TopicChange.stopReason(name, e);
-            if (topicChange.isPresent()) {
-                return stopFor(topicChange.get());
-            }
-            log.error("Stream thread of {} failed; replacing it", name, e);
-            if (remover != null) {
-                remover.removeWhenGone(Thread.currentThread());
-            }
-            return StreamThreadExceptionResponse.REPLACE_THREAD;
-        });
+        created.setUncaughtExceptionHandler(e -> onThreadFailure(e, System.nanoTime()));
         created.setStateListener((now, before) -> {
             log.info("Kafka Streams {}: {} -> {}", name, before, now);
             if (now == KafkaStreams.State.ERROR && remover != null) {
@@ -123,6 +125,39 @@ public final class StreamsApp implements SmartLifecycle {
         }
         streams = created;
         created.start();
+    }
+
+    /**
+     * What to do about a stream thread that failed: replace it, unless a topic it reads changed under it, or threads
+     * failed {@link #MAX_FAILURES} times within {@link #FAILURE_WINDOW}. A failure that comes back every time (a
+     * punctuator that always throws, a record the sink always refuses) otherwise replaced threads for ever, health
+     * mostly UP between rebalances; now the application shuts down and health says why.
+     */
+    StreamThreadExceptionResponse onThreadFailure(Throwable failure, long nowNanos) {
+        Optional<String> topicChange = TopicChange.stopReason(name, failure);
+        if (topicChange.isPresent()) {
+            return stopFor(topicChange.get());
+        }
+        int recent;
+        synchronized (recentFailures) { // not the app's lock: stop() holds that while its threads end
+            recentFailures.addLast(nowNanos);
+            while (nowNanos - recentFailures.peekFirst() > FAILURE_WINDOW.toNanos()) {
+                recentFailures.removeFirst();
+            }
+            recent = recentFailures.size();
+        }
+        if (recent >= MAX_FAILURES) {
+            log.error("Stream thread of {} failed", name, failure);
+            return stopFor("Kafka Streams " + name + " stopped: its stream threads failed " + recent + " times within "
+                    + FAILURE_WINDOW.toMinutes() + " minutes, the last with " + failure + " (see the log); restart"
+                    + " Keymeter once the cause is fixed");
+        }
+        log.error("Stream thread of {} failed; replacing it ({} of {} failures allowed within {} minutes)", name,
+                recent, MAX_FAILURES - 1, FAILURE_WINDOW.toMinutes(), failure);
+        if (remover != null) {
+            remover.removeWhenGone(Thread.currentThread());
+        }
+        return StreamThreadExceptionResponse.REPLACE_THREAD;
     }
 
     /** Shuts the application down until a restart; logged once, however many of its threads fail this way. */
