@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.LockSupport;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -32,12 +33,19 @@ public class KeyStateCache implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(KeyStateCache.class);
 
+    /** How long the reader may fail before verify stops answering from what it holds. */
+    static final Duration STALE_AFTER = Duration.ofSeconds(5);
+
     private final Map<String, Object> consumerConfig;
     private final Map<String, ApiKeyState> keys = new ConcurrentHashMap<>();
     private final KeyStateInterner interner = new KeyStateInterner();
     private volatile boolean caughtUp;
+    /** nanoTime of the first of the failures since the last good poll; 0 while reading. */
+    private volatile long failingSince;
+    /** Set when the reader ended while the cache was meant to run (an error it could not survive). */
+    private volatile boolean stopped;
     private volatile boolean running;
-    private volatile KafkaConsumer<String, byte[]> consumer;
+    private volatile Consumer<String, byte[]> consumer;
     private Thread thread;
 
     public KeyStateCache(KafkaClients clients) {
@@ -61,6 +69,18 @@ public class KeyStateCache implements SmartLifecycle {
         return caughtUp;
     }
 
+    /**
+     * True when answers may be given from this cache: caught up, its reader alive, and not failing to read for
+     * {@link #STALE_AFTER} or longer. A reader that cannot read the topic (its ACL removed, a broken fetch) restarts
+     * every second; before, verify went on answering from the states it held, so an invalidated key kept verifying
+     * valid while the cache could not learn of it. (A broker that does not answer is not a failure here: the
+     * consumer waits, no invalidation can be committed meanwhile, and verify keeps answering.)
+     */
+    public boolean current() {
+        long since = failingSince;
+        return caughtUp && !stopped && (since == 0 || System.nanoTime() - since < STALE_AFTER.toNanos());
+    }
+
     public int size() {
         return keys.size();
     }
@@ -78,24 +98,38 @@ public class KeyStateCache implements SmartLifecycle {
 
     /** Tails the topic; after a failure starts over with a fresh consumer (replaying states is harmless). */
     private void run() {
-        while (running) {
-            try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(consumerConfig, new StringDeserializer(),
-                    new ByteArrayDeserializer())) {
-                consumer = c;
-                if (!running) {
-                    return;
+        try {
+            while (running) {
+                try (Consumer<String, byte[]> c = newConsumer(consumerConfig)) {
+                    consumer = c;
+                    if (!running) {
+                        return;
+                    }
+                    tail(c);
+                } catch (WakeupException e) {
+                    return; // stopping
+                } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+                    if (failingSince == 0) {
+                        failingSince = System.nanoTime();
+                    }
+                    log.error("Verify cache failed reading {}; starting over", Topics.API_KEYS.name(), e);
+                    LockSupport.parkNanos(Duration.ofSeconds(1).toNanos());
                 }
-                tail(c);
-            } catch (WakeupException e) {
-                return; // stopping
-            } catch (RuntimeException e) {
-                log.error("Verify cache failed reading {}; starting over", Topics.API_KEYS.name(), e);
-                LockSupport.parkNanos(Duration.ofSeconds(1).toNanos());
+            }
+        } finally {
+            if (running) {
+                stopped = true;
+                log.error("Verify cache stopped reading {}; verify answers 503 until a restart", Topics.API_KEYS.name());
             }
         }
     }
 
-    private void tail(KafkaConsumer<String, byte[]> c) {
+    /** The reader's consumer; a test gives one that fails. */
+    Consumer<String, byte[]> newConsumer(Map<String, Object> config) {
+        return new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
+    }
+
+    private void tail(Consumer<String, byte[]> c) {
         AllPartitions all = new AllPartitions(Topics.API_KEYS.name());
         List<TopicPartition> partitions = all.assign(c, Duration.ofSeconds(60));
         c.seekToBeginning(partitions);
@@ -104,6 +138,7 @@ public class KeyStateCache implements SmartLifecycle {
             for (ConsumerRecord<String, byte[]> record : c.poll(Duration.ofMillis(500))) {
                 apply(record);
             }
+            failingSince = 0;
             // states of keys hashed to a partition added later are sent there: without this, never seen
             all.follow(c);
             if (!caughtUp && startupEnd.entrySet().stream().allMatch(e -> c.position(e.getKey()) >= e.getValue())) {
@@ -143,7 +178,7 @@ public class KeyStateCache implements SmartLifecycle {
             return;
         }
         running = false;
-        KafkaConsumer<String, byte[]> current = consumer;
+        Consumer<String, byte[]> current = consumer;
         if (current != null) {
             current.wakeup();
         }

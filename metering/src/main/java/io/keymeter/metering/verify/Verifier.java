@@ -28,8 +28,9 @@ public class Verifier {
                 "Answers of POST /v1/verify, by outcome: valid or the reason refused", "valid");
     }
 
+    /** Whether answers may be given: the key states are loaded and still being read (see {@link KeyStateCache#current}). */
     public boolean ready() {
-        return cache.caughtUp();
+        return cache.current();
     }
 
     public VerifyResponse verify(VerifyRequest request) {

@@ -19,7 +19,8 @@ class VerifyController {
     @PostMapping(path = "/v1/verify", consumes = "application/json", produces = "application/json")
     VerifyResponse verify(@RequestBody VerifyRequest request) {
         if (!verifier.ready()) {
-            throw ApiProblem.unavailable("key states are still loading", Duration.ofSeconds(1));
+            throw ApiProblem.unavailable("Key states are still loading, or cannot be read from Kafka now.",
+                    Duration.ofSeconds(1));
         }
         return verifier.verify(request);
     }
