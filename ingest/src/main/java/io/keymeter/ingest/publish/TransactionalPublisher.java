@@ -14,7 +14,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntFunction;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
@@ -43,6 +45,7 @@ public final class TransactionalPublisher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TransactionalPublisher.class);
 
     private final Map<String, Object> baseConfig;
+    private final IntFunction<Producer<String, byte[]>> producers;
     private final PublishSettings settings;
     private final String idPrefix;
     /** Last in, first out: the most recently used (warm, connected) producer is taken first. */
@@ -62,6 +65,13 @@ public final class TransactionalPublisher implements AutoCloseable {
      * @param producerConfig from {@code KafkaClients.producer(..)}: cluster, security, idempotence, acks=all
      */
     public TransactionalPublisher(Map<String, Object> producerConfig, PublishSettings settings) {
+        this(producerConfig, settings, null);
+    }
+
+    /** @param producers makes the producer of a slot, by slot index (a test's); null: Kafka producers */
+    TransactionalPublisher(Map<String, Object> producerConfig, PublishSettings settings,
+                           IntFunction<Producer<String, byte[]>> producers) {
+        this.producers = producers == null ? this::newProducer : producers;
         this.baseConfig = new HashMap<>(producerConfig);
         this.settings = settings;
         this.idPrefix = "keymeter-ingest-" + UUID.randomUUID().toString().substring(0, 8);
@@ -85,7 +95,7 @@ public final class TransactionalPublisher implements AutoCloseable {
         }
         try {
             if (slot.producer == null) {
-                slot.producer = newProducer(slot.index);
+                slot.producer = producers.apply(slot.index);
                 slot.producer.initTransactions();
             }
             slot.producer.beginTransaction();
@@ -96,6 +106,14 @@ public final class TransactionalPublisher implements AutoCloseable {
         } catch (KafkaException e) {
             release(slot, false);
             throw new PublishUnavailableException("Kafka cannot start a transaction", e);
+        } catch (RuntimeException e) {
+            // anything else the client throws (an IllegalStateException from its transaction state, say): the slot
+            // goes back for a new producer, or the pool would shrink for good; the gateway retries
+            release(slot, false);
+            throw new PublishUnavailableException("the Kafka producer could not start a transaction", e);
+        } catch (Error e) {
+            release(slot, false);
+            throw e;
         }
     }
 
@@ -148,7 +166,7 @@ public final class TransactionalPublisher implements AutoCloseable {
 
     private static final class Slot {
         final int index;
-        KafkaProducer<String, byte[]> producer;
+        Producer<String, byte[]> producer;
 
         Slot(int index) {
             this.index = index;
@@ -159,7 +177,7 @@ public final class TransactionalPublisher implements AutoCloseable {
     public final class Batch implements AutoCloseable {
 
         private final Slot slot;
-        private final KafkaProducer<String, byte[]> producer;
+        private final Producer<String, byte[]> producer;
         /** Set once, by whichever comes first: the batch's own end, or the watchdog closing its producer. */
         private final AtomicBoolean settled = new AtomicBoolean();
         /** The slot went back to the pool (the request's thread only). */
