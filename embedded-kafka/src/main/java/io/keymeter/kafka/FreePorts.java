@@ -4,33 +4,69 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A port free on the loopback interface right now: for the embedded broker asked for "any free port", and for the
  * tests and benchmarks that must restart a broker or an app on the same port. Taken below the kernel's ephemeral
- * range (Linux's default starts at 32768): a port from that range, free when chosen, was now and then taken by one of
- * the many client connections opened before the server bound it (a test's second instance failed "Port … is already
- * in use").
+ * range (Linux's {@code ip_local_port_range}, 32768 by default): a port from that range, free when chosen, was now
+ * and then taken by one of the many client connections opened before the server bound it (a test's second
+ * instance failed "Port … is already in use"). Never the same port twice in one JVM: two ports asked for before
+ * either is bound (a broker and its controller) could otherwise be one.
  */
 public final class FreePorts {
+
+    static final int LOWEST = 10_000;
+    private static final Path EPHEMERAL_RANGE = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
+    private static final Set<Integer> handedOut = new HashSet<>();
 
     private FreePorts() {
     }
 
-    static final int LOWEST = 20_000;
-    static final int HIGHEST = 32_767;
-
-    public static int next() {
+    public static synchronized int next() {
+        int highest = ephemeralStart() - 1;
+        if (highest - LOWEST < 1_000) {
+            return anyFree(); // an unusual range: leave the choice to the kernel
+        }
         for (int attempt = 0; attempt < 200; attempt++) {
-            int port = ThreadLocalRandom.current().nextInt(LOWEST, HIGHEST + 1);
-            try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
-                socket.setReuseAddress(true);
+            int port = ThreadLocalRandom.current().nextInt(LOWEST, highest + 1);
+            if (!handedOut.contains(port) && free(port)) {
+                handedOut.add(port);
                 return port;
-            } catch (IOException taken) {
-                // try another
             }
         }
-        throw new UncheckedIOException(new IOException("no free port between " + LOWEST + " and " + HIGHEST));
+        throw new UncheckedIOException(new IOException("no free port between " + LOWEST + " and " + highest));
+    }
+
+    /** Where the kernel starts picking ports for outgoing connections (32768 when it does not say). */
+    static int ephemeralStart() {
+        try {
+            // line by line: Files.readString of this /proc file answered "3" on the build machine
+            int start = Integer.parseInt(Files.readAllLines(EPHEMERAL_RANGE).get(0).trim().split("\\s+")[0]);
+            return start >= 1_024 ? start : 32_768;
+        } catch (IOException | RuntimeException e) {
+            return 32_768;
+        }
+    }
+
+    private static boolean free(int port) {
+        try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            return true;
+        } catch (IOException taken) {
+            return false;
+        }
+    }
+
+    private static int anyFree() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            handedOut.add(socket.getLocalPort());
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free port", e);
+        }
     }
 }

@@ -1,0 +1,20 @@
+package io.keymeter.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class FreePortsTest {
+
+    @Test
+    void portsAreBelowTheEphemeralRangeAndNeverHandedOutTwice() {
+        Set<Integer> ports = new HashSet<>();
+        for (int i = 0; i < 300; i++) {
+            int port = FreePorts.next();
+            assertThat(ports.add(port)).as("port %d handed out twice", port).isTrue();
+            assertThat(port).isBetween(FreePorts.LOWEST, FreePorts.ephemeralStart() - 1);
+        }
+    }
+}
