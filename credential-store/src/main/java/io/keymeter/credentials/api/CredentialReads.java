@@ -80,15 +80,13 @@ class CredentialReads {
     /**
      * The account's credentials in the store's partitions this instance owns now, each read from its own partition
      * (one still being restored here is a 503), with those partitions: a caller merging the answers of every instance
-     * checks that they cover every partition. With no {@code application.server} (one instance) every partition is read.
+     * checks that they cover every partition. With no {@code application.server} (one instance): every partition.
      */
     Listed list(String accountId) {
         try {
-            if (self.equals(HostInfo.unavailable())) {
-                return new Listed(AccountIndex.credentialsOf(accountId, this.<String>store(CredentialTopology.ACCOUNT_INDEX),
-                        store()), allPartitions());
-            }
-            Set<Integer> owned = partitionsOf(self);
+            // one instance (no application.server) owns every partition; each is still read on its own, so that one
+            // being restored is a 503 rather than left out
+            Set<Integer> owned = self.equals(HostInfo.unavailable()) ? allPartitions() : partitionsOf(self);
             List<Credential> credentials = new ArrayList<>();
             for (int partition : owned) {
                 credentials.addAll(AccountIndex.credentialsOf(accountId,

@@ -54,8 +54,12 @@ class ReadForwarder {
         if (response.statusCode() != 200) {
             throw unavailable(host);
         }
-        Optional<Set<Integer>> partitions = response.headers().firstValue(PARTITIONS).map(ReadForwarder::partitions);
-        return new ForwardedList(Json.mapper().readTree(response.body()), partitions);
+        try {
+            Optional<Set<Integer>> partitions = response.headers().firstValue(PARTITIONS).map(ReadForwarder::partitions);
+            return new ForwardedList(Json.mapper().readTree(response.body()), partitions);
+        } catch (NumberFormatException e) {
+            throw unavailable(host); // not an answer this version can merge: a 503, never a 500
+        }
     }
 
     record ForwardedList(JsonNode body, Optional<Set<Integer>> partitions) {
