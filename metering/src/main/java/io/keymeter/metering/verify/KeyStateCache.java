@@ -5,8 +5,12 @@ import io.keymeter.events.Topics;
 import io.keymeter.platform.kafka.AllPartitions;
 import io.keymeter.platform.kafka.KafkaClients;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -14,11 +18,13 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
@@ -27,28 +33,46 @@ import org.springframework.stereotype.Component;
  * {@code keymeter.api-keys}, including partitions added later (no group, read_committed), tails the topic into a
  * map. Every instance therefore answers for every key, and {@code /v1/verify} never makes a network call.
  * Invalidation reaches it as soon as the credential store's write is committed.
+ * <p>
+ * The cache is <em>current</em> while, within the last {@code keymeter.verify.max-staleness}, it has read up to the
+ * topic's end as the broker gave it: every second it asks the broker for the end offsets and notes when its
+ * positions reach them. A reader that fails (the topic unreadable, a broken fetch, the same bad batch every time),
+ * or cannot reach the broker while others can, stops being current, and verify answers 503 instead of calling an
+ * invalidated key valid. A failed reader starts over a second later with a new consumer at the positions it had
+ * reached, so a restart rereads nothing.
  */
 @Component
 public class KeyStateCache implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(KeyStateCache.class);
 
-    /** How long the reader may fail before verify stops answering from what it holds. */
-    static final Duration STALE_AFTER = Duration.ofSeconds(5);
+    /** Property: how long ago the cache may last have been at the topic's end for verify to answer from it. */
+    public static final String MAX_STALENESS = "keymeter.verify.max-staleness";
+    /** How often the reader asks the broker for the end offsets. */
+    static final Duration END_CHECK_INTERVAL = Duration.ofSeconds(1);
 
     private final Map<String, Object> consumerConfig;
+    private final Duration maxStaleness;
     private final Map<String, ApiKeyState> keys = new ConcurrentHashMap<>();
     private final KeyStateInterner interner = new KeyStateInterner();
+    /** Next offset to read by partition, kept across the reader's consumers (reader thread only). */
+    private final Map<TopicPartition, Long> positions = new HashMap<>();
     private volatile boolean caughtUp;
-    /** nanoTime of the first of the failures since the last good poll; 0 while reading. */
-    private volatile long failingSince;
-    /** Set when the reader ended while the cache was meant to run (an error it could not survive). */
+    /** nanoTime at which the end offsets that the reader has since reached were asked for. */
+    private volatile long currentAsOf;
+    /** Set when the reader ended on an error it could not survive. */
     private volatile boolean stopped;
     private volatile boolean running;
     private volatile Consumer<String, byte[]> consumer;
     private Thread thread;
+    /** End-offset requests the broker has not answered in a row (reader thread only). */
+    private int unanswered;
 
-    public KeyStateCache(KafkaClients clients) {
+    public KeyStateCache(KafkaClients clients, @Value("${" + MAX_STALENESS + ":PT10S}") Duration maxStaleness) {
+        if (maxStaleness.compareTo(END_CHECK_INTERVAL.multipliedBy(2)) < 0) {
+            throw new IllegalArgumentException(MAX_STALENESS + " must be at least " + END_CHECK_INTERVAL.multipliedBy(2)
+                    + " (the end offsets are checked every " + END_CHECK_INTERVAL.toMillis() + " ms), not " + maxStaleness);
+        }
         Map<String, Object> config = clients.consumer("keymeter-metering-verify");
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -57,6 +81,7 @@ public class KeyStateCache implements SmartLifecycle {
         config.remove(ConsumerConfig.GROUP_ID_CONFIG);
         AllPartitions.configure(config);
         this.consumerConfig = config;
+        this.maxStaleness = maxStaleness;
     }
 
     /** The latest state of a key, or null when no such key was ever published (or it was deleted). */
@@ -70,15 +95,26 @@ public class KeyStateCache implements SmartLifecycle {
     }
 
     /**
-     * True when answers may be given from this cache: caught up, its reader alive, and not failing to read for
-     * {@link #STALE_AFTER} or longer. A reader that cannot read the topic (its ACL removed, a broken fetch) restarts
-     * every second; before, verify went on answering from the states it held, so an invalidated key kept verifying
-     * valid while the cache could not learn of it. (A broker that does not answer is not a failure here: the
-     * consumer waits, no invalidation can be committed meanwhile, and verify keeps answering.)
+     * True when answers may be given from this cache: caught up, its reader alive, and at the topic's end within
+     * the max staleness (see the class comment). Before, verify answered from whatever the cache held once it had
+     * caught up, however long its reader had been failing.
      */
     public boolean current() {
-        long since = failingSince;
-        return caughtUp && !stopped && (since == 0 || System.nanoTime() - since < STALE_AFTER.toNanos());
+        return caughtUp && !stopped && System.nanoTime() - currentAsOf < maxStaleness.toNanos();
+    }
+
+    /** Why the cache is not current, or empty when it is. */
+    public Optional<String> notCurrentBecause() {
+        if (stopped) {
+            return Optional.of("the key-state reader stopped on an error; restart Keymeter");
+        }
+        if (!caughtUp) {
+            return Optional.of("loading key states");
+        }
+        long behind = System.nanoTime() - currentAsOf;
+        return behind < maxStaleness.toNanos() ? Optional.empty()
+                : Optional.of("not at the end of " + Topics.API_KEYS.name() + " for " + Duration.ofNanos(behind).toSeconds()
+                        + " s (" + MAX_STALENESS + " " + maxStaleness + ")");
     }
 
     public int size() {
@@ -90,13 +126,16 @@ public class KeyStateCache implements SmartLifecycle {
         if (running) {
             return;
         }
+        caughtUp = false;
+        stopped = false;
         running = true;
-        thread = new Thread(this::run, "keymeter-verify-keys");
-        thread.setDaemon(true);
-        thread.start();
+        Thread reader = new Thread(this::run, "keymeter-verify-keys");
+        reader.setDaemon(true);
+        thread = reader;
+        reader.start();
     }
 
-    /** Tails the topic; after a failure starts over with a fresh consumer (replaying states is harmless). */
+    /** Tails the topic; after a failure starts over with a fresh consumer where the last one stopped. */
     private void run() {
         try {
             while (running) {
@@ -109,10 +148,7 @@ public class KeyStateCache implements SmartLifecycle {
                 } catch (WakeupException e) {
                     return; // stopping
                 } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
-                    if (failingSince == 0) {
-                        failingSince = System.nanoTime();
-                    }
-                    log.error("Verify cache failed reading {}; starting over", Topics.API_KEYS.name(), e);
+                    log.error("Verify cache failed reading {}; starting over where it stopped", Topics.API_KEYS.name(), e);
                     LockSupport.parkNanos(Duration.ofSeconds(1).toNanos());
                 }
             }
@@ -132,19 +168,61 @@ public class KeyStateCache implements SmartLifecycle {
     private void tail(Consumer<String, byte[]> c) {
         AllPartitions all = new AllPartitions(Topics.API_KEYS.name());
         List<TopicPartition> partitions = all.assign(c, Duration.ofSeconds(60));
-        c.seekToBeginning(partitions);
-        Map<TopicPartition, Long> startupEnd = c.endOffsets(partitions);
+        List<TopicPartition> unread = new ArrayList<>();
+        for (TopicPartition partition : partitions) {
+            Long position = positions.get(partition);
+            if (position == null) {
+                unread.add(partition);
+            } else {
+                c.seek(partition, position);
+            }
+        }
+        c.seekToBeginning(unread);
+        long endsAskedAt = System.nanoTime();
+        Map<TopicPartition, Long> ends = endOffsets(c, partitions);
         while (running) {
             for (ConsumerRecord<String, byte[]> record : c.poll(Duration.ofMillis(500))) {
                 apply(record);
             }
-            failingSince = 0;
             // states of keys hashed to a partition added later are sent there: without this, never seen
             all.follow(c);
-            if (!caughtUp && startupEnd.entrySet().stream().allMatch(e -> c.position(e.getKey()) >= e.getValue())) {
-                caughtUp = true;
-                log.info("Verify cache caught up with {}: {} keys", Topics.API_KEYS.name(), keys.size());
+            for (TopicPartition partition : c.assignment()) {
+                positions.put(partition, c.position(partition));
             }
+            if (ends != null && ends.entrySet().stream().allMatch(e -> positions.getOrDefault(e.getKey(), -1L) >= e.getValue())) {
+                currentAsOf = endsAskedAt;
+                ends = null;
+                if (!caughtUp) {
+                    caughtUp = true;
+                    log.info("Verify cache caught up with {}: {} keys", Topics.API_KEYS.name(), keys.size());
+                }
+            }
+            if (ends == null && System.nanoTime() - endsAskedAt >= END_CHECK_INTERVAL.toNanos()) {
+                endsAskedAt = System.nanoTime();
+                ends = endOffsets(c, c.assignment());
+            }
+        }
+    }
+
+    /**
+     * The partitions' end offsets, or null when the broker does not answer in time: a broker this instance cannot
+     * reach (while the credential store may) leaves the cache no longer current, without a new consumer.
+     */
+    private Map<TopicPartition, Long> endOffsets(Consumer<String, byte[]> c, Collection<TopicPartition> partitions) {
+        try {
+            Map<TopicPartition, Long> ends = c.endOffsets(partitions, END_CHECK_INTERVAL.multipliedBy(2));
+            if (unanswered > 0) {
+                log.info("Verify cache: the broker answers again after {} unanswered end-offset requests", unanswered);
+                unanswered = 0;
+            }
+            return ends;
+        } catch (TimeoutException e) {
+            if (unanswered++ == 0) {
+                log.warn("Verify cache: the broker did not give the end offsets of {} in {} ms; verify answers 503"
+                        + " once the cache is {} behind", Topics.API_KEYS.name(),
+                        END_CHECK_INTERVAL.multipliedBy(2).toMillis(), maxStaleness);
+            }
+            return null;
         }
     }
 

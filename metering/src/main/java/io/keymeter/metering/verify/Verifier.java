@@ -28,9 +28,9 @@ public class Verifier {
                 "Answers of POST /v1/verify, by outcome: valid or the reason refused", "valid");
     }
 
-    /** Whether answers may be given: the key states are loaded and still being read (see {@link KeyStateCache#current}). */
-    public boolean ready() {
-        return cache.current();
+    /** Why answers may not be given now (see {@link KeyStateCache#current}), or empty when they may. */
+    public Optional<String> notReadyBecause() {
+        return cache.notCurrentBecause();
     }
 
     public VerifyResponse verify(VerifyRequest request) {

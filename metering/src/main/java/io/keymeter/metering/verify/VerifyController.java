@@ -18,10 +18,9 @@ class VerifyController {
 
     @PostMapping(path = "/v1/verify", consumes = "application/json", produces = "application/json")
     VerifyResponse verify(@RequestBody VerifyRequest request) {
-        if (!verifier.ready()) {
-            throw ApiProblem.unavailable("Key states are still loading, or cannot be read from Kafka now.",
-                    Duration.ofSeconds(1));
-        }
+        verifier.notReadyBecause().ifPresent(reason -> {
+            throw ApiProblem.unavailable("Verify cannot answer now: " + reason + ".", Duration.ofSeconds(1));
+        });
         return verifier.verify(request);
     }
 }

@@ -7,6 +7,7 @@ import io.keymeter.events.Topics;
 import io.keymeter.platform.kafka.KafkaClients;
 import io.keymeter.testsupport.SharedKafka;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -17,6 +18,8 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
@@ -24,25 +27,33 @@ import org.junit.jupiter.api.Timeout;
 import org.springframework.boot.kafka.autoconfigure.KafkaConnectionDetails;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 
-/** The verify cache cannot read keymeter.api-keys for a while, then can again; then its reader meets an Error. */
+/**
+ * The verify cache cannot read keymeter.api-keys for a while, then can again; then the broker stops answering it
+ * (as from an instance cut off while others are not); then its reader meets an Error. Verify must not answer from
+ * states it can no longer bring up to date.
+ */
 class KeyStateCacheFailureTest {
+
+    private static final Duration MAX_STALENESS = Duration.ofSeconds(3);
 
     /** While set, every poll throws, as an unreadable topic (its ACL removed) would. */
     private final AtomicBoolean failing = new AtomicBoolean();
+    /** While set, the broker does not give end offsets in time. */
+    private final AtomicBoolean unreachable = new AtomicBoolean();
     /** Polls left until one throws an Error the reader does not survive. */
     private final AtomicInteger untilFatal = new AtomicInteger(-1);
     private final AtomicInteger consumers = new AtomicInteger();
 
     @Test
-    @Timeout(90)
-    void verifyStopsAnsweringWhileTheCacheCannotReadAndAgainOnceItCan() throws Exception {
+    @Timeout(120)
+    void verifyAnswersOnlyFromACacheThatIsCurrent() throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", SharedKafka.bootstrapServers()))) {
             if (!admin.listTopics().names().get().contains(Topics.API_KEYS.name())) {
                 admin.createTopics(List.of(new NewTopic(Topics.API_KEYS.name(), 6, (short) 1))).all().get();
             }
         }
         KafkaConnectionDetails cluster = () -> List.of(SharedKafka.bootstrapServers());
-        KeyStateCache cache = new KeyStateCache(new KafkaClients(cluster, new KafkaProperties())) {
+        KeyStateCache cache = new KeyStateCache(new KafkaClients(cluster, new KafkaProperties()), MAX_STALENESS) {
             @Override
             Consumer<String, byte[]> newConsumer(Map<String, Object> config) {
                 consumers.incrementAndGet();
@@ -57,6 +68,14 @@ class KeyStateCacheFailureTest {
                         }
                         return super.poll(timeout);
                     }
+
+                    @Override
+                    public Map<TopicPartition, Long> endOffsets(Collection<TopicPartition> partitions, Duration timeout) {
+                        if (unreachable.get()) {
+                            throw new TimeoutException("injected: no answer from the broker");
+                        }
+                        return super.endOffsets(partitions, timeout);
+                    }
                 };
             }
         };
@@ -66,18 +85,26 @@ class KeyStateCacheFailureTest {
 
             failing.set(true);
             long failedAt = System.nanoTime();
-            // before: still "ready" after any time, answering from states it could no longer bring up to date
-            await().atMost(KeyStateCache.STALE_AFTER.plusSeconds(5)).until(() -> !cache.current());
-            assertThat(Duration.ofNanos(System.nanoTime() - failedAt)).isGreaterThanOrEqualTo(KeyStateCache.STALE_AFTER);
-            assertThat(consumers.get()).as("a new consumer each second").isGreaterThan(2);
+            // before: answering for as long as it failed, from states it could no longer bring up to date
+            await().atMost(MAX_STALENESS.plusSeconds(5)).until(() -> !cache.current());
+            assertThat(Duration.ofNanos(System.nanoTime() - failedAt)).isGreaterThanOrEqualTo(MAX_STALENESS.minusSeconds(1));
+            assertThat(cache.notCurrentBecause()).hasValueSatisfying(reason -> assertThat(reason).contains("not at the end"));
+            assertThat(consumers.get()).as("a new consumer after each failure").isGreaterThan(1);
 
             failing.set(false);
             await().atMost(Duration.ofSeconds(30)).until(cache::current);
 
+            int before = consumers.get();
+            unreachable.set(true);
+            await().atMost(MAX_STALENESS.plusSeconds(5)).until(() -> !cache.current());
+            unreachable.set(false);
+            await().atMost(Duration.ofSeconds(30)).until(cache::current);
+            assertThat(consumers.get()).as("an unanswered end-offset request keeps the consumer").isEqualTo(before);
+
             untilFatal.set(0);
             // the reader's thread ends with the error (Awaitility would fail the test on it: it is expected here)
             await().dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(10)).until(() -> !cache.current());
-            assertThat(cache.caughtUp()).as("loaded once, but no longer read").isTrue();
+            assertThat(cache.notCurrentBecause()).hasValueSatisfying(reason -> assertThat(reason).contains("stopped"));
         } finally {
             cache.stop();
         }
