@@ -146,9 +146,17 @@ class CommandBus implements SmartLifecycle {
         // positions resolved now: a reply to a command sent after start() returns is never skipped
         positions.clear();
         replyPartitions = new AllPartitions(CredentialTopics.REPLIES.name());
-        KafkaConsumer<String, CommandReply> first = openReplies();
+        reading = false;
+        running = true; // before opening: a stop() meanwhile must find the consumer (see openReplies)
+        KafkaConsumer<String, CommandReply> first;
+        try {
+            first = openReplies();
+        } catch (RuntimeException e) {
+            running = false;
+            producer.close(Duration.ZERO);
+            throw e;
+        }
         CountDownLatch started = new CountDownLatch(1);
-        running = true;
         reading = true;
         poller = new Thread(() -> readReplies(first, started), "credential-replies");
         poller.setDaemon(true);
@@ -175,6 +183,9 @@ class CommandBus implements SmartLifecycle {
         KafkaConsumer<String, CommandReply> opened = newConsumer(config);
         consumer = opened;
         try {
+            if (!running) { // stop() set it before reading the field: it woke the consumer before this one
+                throw new WakeupException();
+            }
             List<TopicPartition> partitions = replyPartitions.assign(opened, Duration.ofSeconds(30));
             List<TopicPartition> unknown = new ArrayList<>();
             for (TopicPartition partition : partitions) {
@@ -231,7 +242,9 @@ class CommandBus implements SmartLifecycle {
                 }
             }
         } finally {
-            reading = false;
+            if (poller == Thread.currentThread()) { // not a reader a later start() has replaced
+                reading = false;
+            }
             if (current != null) {
                 closeQuietly(current);
             }

@@ -57,8 +57,7 @@ class CredentialReads {
      */
     Optional<Credential> find(String accountId, String credentialId) {
         try {
-            ReadOnlyKeyValueStore<String, Credential> store = self.equals(HostInfo.unavailable()) ? store()
-                    : store(CredentialTopology.STORE, ownedPartition(credentialId));
+            ReadOnlyKeyValueStore<String, Credential> store = store(CredentialTopology.STORE, ownedPartition(credentialId));
             return Optional.ofNullable(store.get(credentialId))
                     .filter(c -> c.accountId().equals(accountId))
                     .map(Credential::withoutSecrets);
@@ -67,11 +66,15 @@ class CredentialReads {
         }
     }
 
-    /** The credential's partition when this instance is its active host now; otherwise a 503. */
+    /**
+     * The credential's partition when this instance is its active host now (or the only instance: no
+     * {@code application.server}); otherwise a 503.
+     */
     private int ownedPartition(String credentialId) {
         KeyQueryMetadata metadata = kafkaStreams().queryMetadataForKey(CredentialTopology.STORE, credentialId,
                 Serdes.String().serializer());
-        if (metadata == null || metadata.equals(KeyQueryMetadata.NOT_AVAILABLE) || !metadata.activeHost().equals(self)) {
+        if (metadata == null || metadata.equals(KeyQueryMetadata.NOT_AVAILABLE) || metadata.partition() < 0
+                || !self.equals(HostInfo.unavailable()) && !metadata.activeHost().equals(self)) {
             throw notReady();
         }
         return metadata.partition();

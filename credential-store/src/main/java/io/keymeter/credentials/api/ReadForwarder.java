@@ -17,6 +17,7 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.stereotype.Component;
+import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -57,7 +58,7 @@ class ReadForwarder {
         try {
             Optional<Set<Integer>> partitions = response.headers().firstValue(PARTITIONS).map(ReadForwarder::partitions);
             return new ForwardedList(Json.mapper().readTree(response.body()), partitions);
-        } catch (NumberFormatException e) {
+        } catch (NumberFormatException | JacksonException e) {
             throw unavailable(host); // not an answer this version can merge: a 503, never a 500
         }
     }

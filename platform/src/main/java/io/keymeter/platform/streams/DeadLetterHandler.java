@@ -78,8 +78,9 @@ public class DeadLetterHandler implements ProcessingExceptionHandler, Deserializ
             return deadLetterTopic == null ? List.of()
                     : List.of(DeadLetterRecord.of(deadLetterTopic, context, exception, maxRequestSize));
         } catch (RuntimeException e) {
-            log.error("Could not build the dead letter of a failure in processor {} (task {}): {}; the failure was {}",
-                    context.processorNodeId(), context.taskId(), e, exception.toString());
+            // sampled like the letters: a punctuation failing this way would otherwise log a line every run
+            sampled.record(() -> "Could not build the dead letter of a failure in processor " + context.processorNodeId()
+                    + " (task " + context.taskId() + "): " + e + "; the failure was " + exception);
             return List.of();
         }
     }

@@ -130,8 +130,9 @@ public final class StreamsApp implements SmartLifecycle {
     /**
      * What to do about a stream thread that failed: replace it, unless a topic it reads changed under it, or threads
      * failed {@link #MAX_FAILURES} times within {@link #FAILURE_WINDOW}. A failure that comes back every time (a
-     * punctuator that always throws, a record the sink always refuses) otherwise replaced threads for ever, health
-     * mostly UP between rebalances; now the application shuts down and health says why.
+     * record the sink always refuses, say) otherwise replaced threads for ever, health mostly UP between rebalances;
+     * now the application shuts down and health says why. (A failing punctuation is the dead-letter handler's: it
+     * does not fail the thread.)
      */
     StreamThreadExceptionResponse onThreadFailure(Throwable failure, long nowNanos) {
         Optional<String> topicChange = TopicChange.stopReason(name, failure);

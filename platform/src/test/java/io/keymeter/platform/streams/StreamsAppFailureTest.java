@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class StreamsAppFailureTest {
 
     private final StreamsApp app = new StreamsApp("metering", new Topology(), new Properties(), null);
-    private final IllegalStateException failure = new IllegalStateException("punctuation failed");
+    private final IllegalStateException failure = new IllegalStateException("the sink refused a record");
 
     @Test
     void aThreadThatKeepsFailingStopsTheApplicationAndSaysWhy() {
@@ -23,7 +23,7 @@ class StreamsAppFailureTest {
 
         assertThat(app.onThreadFailure(failure, 5 * minute)).isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
         assertThat(app.stoppedBecause()).hasValueSatisfying(reason -> assertThat(reason)
-                .contains("metering", "failed 5 times within 10 minutes", "punctuation failed"));
+                .contains("metering", "failed 5 times within 10 minutes", "the sink refused a record"));
     }
 
     @Test
