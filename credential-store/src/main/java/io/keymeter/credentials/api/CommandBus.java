@@ -11,7 +11,6 @@ import io.keymeter.platform.web.ApiProblem;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -187,21 +186,13 @@ class CommandBus implements SmartLifecycle {
                 throw new WakeupException();
             }
             List<TopicPartition> partitions = replyPartitions.assign(opened, Duration.ofSeconds(30));
-            List<TopicPartition> unknown = new ArrayList<>();
-            for (TopicPartition partition : partitions) {
-                Long position = positions.get(partition);
-                if (position == null) {
-                    unknown.add(partition);
-                } else {
-                    opened.seek(partition, position);
-                }
-            }
+            List<TopicPartition> unknown = AllPartitions.seekToKnown(opened, partitions, positions);
             if (positions.isEmpty()) {
                 opened.seekToEnd(unknown);
             } else {
                 opened.seekToBeginning(unknown);
             }
-            rememberPositions(opened);
+            AllPartitions.remember(opened, positions);
             return opened;
         } catch (RuntimeException e) {
             closeQuietly(opened);
@@ -297,14 +288,7 @@ class CommandBus implements SmartLifecycle {
             }
             // replies keyed to a partition added later are sent there: without this, every call would time out
             replyPartitions.follow(replies);
-            rememberPositions(replies);
-        }
-    }
-
-    /** Where a replacement consumer starts reading. Known here but for a partition just added (then one lookup). */
-    private void rememberPositions(KafkaConsumer<String, CommandReply> replies) {
-        for (TopicPartition partition : replies.assignment()) {
-            positions.put(partition, replies.position(partition));
+            AllPartitions.remember(replies, positions);
         }
     }
 

@@ -5,7 +5,6 @@ import io.keymeter.events.Topics;
 import io.keymeter.platform.kafka.AllPartitions;
 import io.keymeter.platform.kafka.KafkaClients;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -168,16 +167,7 @@ public class KeyStateCache implements SmartLifecycle {
     private void tail(Consumer<String, byte[]> c) {
         AllPartitions all = new AllPartitions(Topics.API_KEYS.name());
         List<TopicPartition> partitions = all.assign(c, Duration.ofSeconds(60));
-        List<TopicPartition> unread = new ArrayList<>();
-        for (TopicPartition partition : partitions) {
-            Long position = positions.get(partition);
-            if (position == null) {
-                unread.add(partition);
-            } else {
-                c.seek(partition, position);
-            }
-        }
-        c.seekToBeginning(unread);
+        c.seekToBeginning(AllPartitions.seekToKnown(c, partitions, positions));
         long endsAskedAt = System.nanoTime();
         Map<TopicPartition, Long> ends = endOffsets(c, partitions);
         while (running) {
@@ -186,9 +176,7 @@ public class KeyStateCache implements SmartLifecycle {
             }
             // states of keys hashed to a partition added later are sent there: without this, never seen
             all.follow(c);
-            for (TopicPartition partition : c.assignment()) {
-                positions.put(partition, c.position(partition));
-            }
+            AllPartitions.remember(c, positions);
             if (ends != null && ends.entrySet().stream().allMatch(e -> positions.getOrDefault(e.getKey(), -1L) >= e.getValue())) {
                 currentAsOf = endsAskedAt;
                 ends = null;

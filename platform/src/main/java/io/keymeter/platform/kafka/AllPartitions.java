@@ -51,6 +51,31 @@ public final class AllPartitions {
     }
 
     /**
+     * Seeks each of {@code partitions} to its position in {@code positions} (where a consumer before this one had
+     * got to) and returns those without one, for the caller to place.
+     */
+    public static List<TopicPartition> seekToKnown(Consumer<?, ?> consumer, List<TopicPartition> partitions,
+                                                   Map<TopicPartition, Long> positions) {
+        List<TopicPartition> unknown = new ArrayList<>();
+        for (TopicPartition partition : partitions) {
+            Long position = positions.get(partition);
+            if (position == null) {
+                unknown.add(partition);
+            } else {
+                consumer.seek(partition, position);
+            }
+        }
+        return unknown;
+    }
+
+    /** Notes the consumer's position in every partition it is assigned, for {@link #seekToKnown} after a failure. */
+    public static void remember(Consumer<?, ?> consumer, Map<TopicPartition, Long> positions) {
+        for (TopicPartition partition : consumer.assignment()) {
+            positions.put(partition, consumer.position(partition));
+        }
+    }
+
+    /**
      * Assigns partitions added to the topic since, from their beginning, and returns them (usually none). Reads the
      * consumer's cached metadata, so it costs nothing between refreshes; call it from the polling loop.
      */
