@@ -77,7 +77,7 @@ class VerifyBenchmark {
             KeyStates.publish(bootstrap, 0, KEYS, keys::add); // the app has created the topics by now
             KeyStateCache cache = app.getBean(KeyStateCache.class);
             await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(50))
-                    .until(() -> cache.caughtUp() && cache.size() >= KEYS);
+                    .until(() -> cache.current() && cache.size() >= KEYS);
             Figures.print("verify.cache.keys", cache.size(), "keys");
 
             HttpServer raw = rawServer();

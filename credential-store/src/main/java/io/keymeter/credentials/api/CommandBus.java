@@ -224,7 +224,9 @@ class CommandBus implements SmartLifecycle {
                 } catch (RuntimeException e) {
                     log.error("Credential replies consumer failed; changes answer 503 until a new one reads on", e);
                 }
-                reading = false;
+                if (active()) { // a reader a later start() replaced must not clear the new one's flag
+                    reading = false;
+                }
                 closeQuietly(current);
                 current = null;
                 if (active()) {

@@ -8,6 +8,7 @@ import io.keymeter.credentials.lifecycle.CredentialTopology;
 import io.keymeter.platform.kafka.KafkaTopics;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.platform.web.ApiProblem;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +18,7 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyQueryMetadata;
 import org.apache.kafka.streams.StoreQueryParameters;
@@ -53,7 +55,8 @@ class CredentialReads {
      * The account's credential, or empty when missing or another account's (indistinguishable on purpose). Read only
      * from the credential's own partition, and only while this instance owns it: a partition moving away or not yet
      * here (a rebalance, or a read forwarded just before one) is a 503, not a 404 that says an existing credential is
-     * gone. With no {@code application.server} (one instance) every partition is read.
+     * gone. With no {@code application.server} (one instance, every partition its own) still from its partition: one
+     * being restored is a 503.
      */
     Optional<Credential> find(String accountId, String credentialId) {
         try {
@@ -71,10 +74,13 @@ class CredentialReads {
      * {@code application.server}); otherwise a 503.
      */
     private int ownedPartition(String credentialId) {
+        if (self.equals(HostInfo.unavailable())) {
+            // no metadata without application.server: the partition the command producer's partitioner chose
+            return Utils.toPositive(Utils.murmur2(credentialId.getBytes(StandardCharsets.UTF_8))) % partitionCount;
+        }
         KeyQueryMetadata metadata = kafkaStreams().queryMetadataForKey(CredentialTopology.STORE, credentialId,
                 Serdes.String().serializer());
-        if (metadata == null || metadata.equals(KeyQueryMetadata.NOT_AVAILABLE) || metadata.partition() < 0
-                || !self.equals(HostInfo.unavailable()) && !metadata.activeHost().equals(self)) {
+        if (metadata == null || metadata.equals(KeyQueryMetadata.NOT_AVAILABLE) || !metadata.activeHost().equals(self)) {
             throw notReady();
         }
         return metadata.partition();

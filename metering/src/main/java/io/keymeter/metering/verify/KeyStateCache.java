@@ -63,7 +63,7 @@ public class KeyStateCache implements SmartLifecycle {
     private volatile boolean stopped;
     private volatile boolean running;
     private volatile Consumer<String, byte[]> consumer;
-    private Thread thread;
+    private volatile Thread thread;
     /** End-offset requests the broker has not answered in a row (reader thread only). */
     private int unanswered;
 
@@ -127,20 +127,25 @@ public class KeyStateCache implements SmartLifecycle {
         }
         caughtUp = false;
         stopped = false;
-        running = true;
         Thread reader = new Thread(this::run, "keymeter-verify-keys");
         reader.setDaemon(true);
-        thread = reader;
+        thread = reader; // first: a reader of an earlier start that outlived stop() sees it is no longer the one
+        running = true;
         reader.start();
+    }
+
+    /** True while this thread is the cache's reader: not stopped, and not replaced by a later start. */
+    private boolean active() {
+        return running && thread == Thread.currentThread();
     }
 
     /** Tails the topic; after a failure starts over with a fresh consumer where the last one stopped. */
     private void run() {
         try {
-            while (running) {
+            while (active()) {
                 try (Consumer<String, byte[]> c = newConsumer(consumerConfig)) {
                     consumer = c;
-                    if (!running) {
+                    if (!active()) {
                         return;
                     }
                     tail(c);
@@ -152,7 +157,7 @@ public class KeyStateCache implements SmartLifecycle {
                 }
             }
         } finally {
-            if (running) {
+            if (active()) {
                 stopped = true;
                 log.error("Verify cache stopped reading {}; verify answers 503 until a restart", Topics.API_KEYS.name());
             }
@@ -170,7 +175,7 @@ public class KeyStateCache implements SmartLifecycle {
         c.seekToBeginning(AllPartitions.seekToKnown(c, partitions, positions));
         long endsAskedAt = System.nanoTime();
         Map<TopicPartition, Long> ends = endOffsets(c, partitions);
-        while (running) {
+        while (active()) {
             for (ConsumerRecord<String, byte[]> record : c.poll(Duration.ofMillis(500))) {
                 apply(record);
             }
@@ -180,7 +185,8 @@ public class KeyStateCache implements SmartLifecycle {
             if (ends != null && ends.entrySet().stream().allMatch(e -> positions.getOrDefault(e.getKey(), -1L) >= e.getValue())) {
                 currentAsOf = endsAskedAt;
                 ends = null;
-                if (!caughtUp) {
+                // a first read longer than the max staleness reached ends already stale: caught up at the next check
+                if (!caughtUp && System.nanoTime() - endsAskedAt < maxStaleness.toNanos()) {
                     caughtUp = true;
                     log.info("Verify cache caught up with {}: {} keys", Topics.API_KEYS.name(), keys.size());
                 }

@@ -67,19 +67,30 @@ final class LostOffsets {
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         try (KafkaConsumer<byte[], byte[]> consumer =
                      new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions, timeout);
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (partitions.stream().anyMatch(p -> consumer.position(p, timeout) < ends.get(p))) {
-                if (!consumer.poll(Duration.ofMillis(100)).isEmpty()) {
-                    return true;
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new TimeoutException("reading " + topic + " took longer than " + timeout);
-                }
-            }
-            return false;
+            return readsCommittedRecord(consumer, partitions, topic, timeout);
+        } catch (org.apache.kafka.common.errors.TimeoutException e) {
+            // the client's own timeout, unchecked: as the admin's, so the start-up check is skipped with a warning
+            // (StreamsFactory) instead of failing the application's start
+            TimeoutException slow = new TimeoutException("reading " + topic + ": " + e.getMessage());
+            slow.initCause(e);
+            throw slow;
         }
+    }
+
+    private static boolean readsCommittedRecord(KafkaConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions,
+                                                String topic, Duration timeout) throws TimeoutException {
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        Map<TopicPartition, Long> ends = consumer.endOffsets(partitions, timeout);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (partitions.stream().anyMatch(p -> consumer.position(p, timeout) < ends.get(p))) {
+            if (!consumer.poll(Duration.ofMillis(100)).isEmpty()) {
+                return true;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException("reading " + topic + " took longer than " + timeout);
+            }
+        }
+        return false;
     }
 }

@@ -1,6 +1,7 @@
 package io.keymeter.platform.streams;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keymeter.platform.testing.OwnBroker;
 import java.nio.file.Path;
@@ -74,6 +75,20 @@ class LostOffsetsTest {
     @Test
     void committedOffsetsAreWhatATopologyResumesFrom() throws Exception {
         assertThat(check("kept")).isEmpty();
+    }
+
+    /**
+     * The consumer's own timeout is unchecked: it escaped the start-up check, and a broker slow to answer failed the
+     * application's start instead of skipping the check with a warning, as the admin's timeouts do.
+     */
+    @Test
+    void aConsumerThatGetsNoAnswerInTimeIsATimeoutTheStartUpCheckHandles() throws Exception {
+        Set<String> existing = kafka.admin().listTopics().names().get();
+        Map<String, Object> unanswered = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                "localhost:" + io.keymeter.kafka.FreePorts.next());
+
+        assertThatThrownBy(() -> LostOffsets.check(kafka.admin(), unanswered, "lost", existing, Duration.ofSeconds(1)))
+                .isInstanceOf(java.util.concurrent.TimeoutException.class).hasMessageContaining("lost-store-changelog");
     }
 
     private static Optional<String> check(String applicationId) throws Exception {
