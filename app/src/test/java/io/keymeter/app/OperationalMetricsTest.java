@@ -6,10 +6,12 @@ import static org.awaitility.Awaitility.await;
 import io.keymeter.app.support.KeymeterIntegrationTest;
 import io.keymeter.app.support.TestAccounts;
 import io.keymeter.events.ApiKeys;
+import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.testsupport.PrometheusSamples;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -31,6 +33,8 @@ class OperationalMetricsTest {
 
     @Autowired
     TestRestTemplate http;
+    @Autowired
+    List<StreamsApp> apps;
 
     @Test
     void ingestVerifyAndMeteringCountWhatTheyDidByOutcome() {
@@ -65,6 +69,22 @@ class OperationalMetricsTest {
             assertThat(delta(before, judged, "keymeter_metering_requests_total", "unknown-key")).isGreaterThanOrEqualTo(1.0);
             assertThat(delta(before, judged, "keymeter_metering_requests_total", "duplicate")).isGreaterThanOrEqualTo(1.0);
         });
+    }
+
+    /**
+     * Kafka 4.4's transactional stores compute their uncommitted-bytes gauge from a RocksDB write batch without
+     * checking it is still open: read while a store closes (a rebalance, a shutdown), it touched freed memory and
+     * crashed the JVM (SIGSEGV in WriteBatch.getDataSize, from Micrometer's Kafka binder, which reads every metric the
+     * application lists once a minute). The applications no longer list it; every other metric stays.
+     */
+    @Test
+    void noStreamsApplicationListsTheStoresUncommittedBytesGauge() {
+        for (StreamsApp app : apps) {
+            var names = app.kafkaStreams().metrics().keySet();
+            assertThat(names).as(app.name()).anyMatch(name -> name.group().equals("stream-thread-metrics"))
+                    .anyMatch(name -> name.group().equals("stream-state-metrics"))
+                    .noneMatch(name -> name.name().equals("uncommitted-bytes"));
+        }
     }
 
     private static String line(String requestId, String apiKey, String timestamp) {

@@ -110,7 +110,7 @@ public final class StreamsApp implements SmartLifecycle {
             stopFor(refused.get());
             return;
         }
-        KafkaStreams created = new KafkaStreams(topology, config);
+        KafkaStreams created = new GuardedMetricsKafkaStreams(topology, config);
         remover = ReplacedMemberRemover.of(config).orElse(null);
         created.setUncaughtExceptionHandler(e -> onThreadFailure(e, System.nanoTime()));
         created.setStateListener((now, before) -> {
@@ -181,12 +181,13 @@ public final class StreamsApp implements SmartLifecycle {
         if (current == null) {
             return;
         }
-        // a static member does not leave on close by default; a clean stop hands its partitions over at once
-        current.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
-                .withTimeout(Duration.ofSeconds(30)));
+        // first: the binder reads every metric's value from its own thread, and a store being closed must not be read
         if (metrics != null) {
             metrics.close();
         }
+        // a static member does not leave on close by default; a clean stop hands its partitions over at once
+        current.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                .withTimeout(Duration.ofSeconds(30)));
         if (remover != null) {
             remover.close();
         }
