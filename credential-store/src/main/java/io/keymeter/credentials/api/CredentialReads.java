@@ -164,19 +164,6 @@ class CredentialReads {
         }
     }
 
-    private ReadOnlyKeyValueStore<String, Credential> store() {
-        return store(CredentialTopology.STORE);
-    }
-
-    private <V> ReadOnlyKeyValueStore<String, V> store(String name) {
-        try {
-            return kafkaStreams().store(StoreQueryParameters.fromNameAndType(name,
-                    QueryableStoreTypes.<String, V>keyValueStore()));
-        } catch (InvalidStateStoreException e) {
-            throw notReady();
-        }
-    }
-
     /** One partition of a store; Kafka Streams refuses one this instance does not host (a 503). */
     private <V> ReadOnlyKeyValueStore<String, V> store(String name, int partition) {
         try {

@@ -88,18 +88,13 @@ public class KeyStateCache implements SmartLifecycle {
         return keys.get(keyId);
     }
 
-    /** True once everything on the topic at start-up has been read: before that, an answer could be stale. */
-    public boolean caughtUp() {
-        return caughtUp;
-    }
-
     /**
      * True when answers may be given from this cache: caught up, its reader alive, and at the topic's end within
      * the max staleness (see the class comment). Before, verify answered from whatever the cache held once it had
      * caught up, however long its reader had been failing.
      */
     public boolean current() {
-        return caughtUp && !stopped && System.nanoTime() - currentAsOf < maxStaleness.toNanos();
+        return notCurrentBecause().isEmpty();
     }
 
     /** Why the cache is not current, or empty when it is. */
