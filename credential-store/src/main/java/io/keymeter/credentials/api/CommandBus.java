@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -74,6 +75,8 @@ class CommandBus implements SmartLifecycle {
     private volatile boolean running;
     /** False while a failed reply consumer is being replaced: a change sent then could not be confirmed. */
     private volatile boolean reading;
+    /** Why {@link #reading} is false: the failure being recovered from, or the error that ended the reader. */
+    private volatile String notReadingBecause = "starting";
     /** Next offset to read, by reply partition; only the reading thread touches it after start. */
     private final Map<TopicPartition, Long> positions = new ConcurrentHashMap<>();
     /** Every reply partition; used by the reading thread of the current start only. */
@@ -146,6 +149,7 @@ class CommandBus implements SmartLifecycle {
         positions.clear();
         replyPartitions = new AllPartitions(CredentialTopics.REPLIES.name());
         reading = false;
+        notReadingBecause = "starting";
         running = true; // before opening: a stop() meanwhile must find the consumer (see openReplies)
         KafkaConsumer<String, CommandReply> first;
         try {
@@ -210,7 +214,9 @@ class CommandBus implements SmartLifecycle {
      * Reads replies until stopped. A consumer that fails is closed and, {@link #RETRY_AFTER} later, replaced by one
      * reading on from where it stopped: a reply committed meanwhile still reaches its caller. Until the new one has
      * polled, a change answers 503 at once. (Before, a failed consumer was not replaced: every change answered 503
-     * until a restart, health UP.) An {@code Error} ends the thread, and changes then answer 503 at once.
+     * until a restart, health UP.) Out of memory and stack overflow are survived the same way; any other
+     * {@code Error} ends the thread: changes then answer 503 at once, and health component
+     * {@code credentialChanges} is DOWN saying so.
      */
     private void readReplies(KafkaConsumer<String, CommandReply> first, CountDownLatch started) {
         started.countDown();
@@ -221,8 +227,12 @@ class CommandBus implements SmartLifecycle {
                     pollReplies(current);
                 } catch (WakeupException e) {
                     // stopping
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
                     log.error("Credential replies consumer failed; changes answer 503 until a new one reads on", e);
+                    if (active()) {
+                        notReadingBecause = "the replies consumer failed (" + e
+                                + "); a new one reads on from where it stopped";
+                    }
                 }
                 if (active()) { // a reader a later start() replaced must not clear the new one's flag
                     reading = false;
@@ -234,6 +244,11 @@ class CommandBus implements SmartLifecycle {
                     current = reopen();
                 }
             }
+        } catch (Error e) {
+            if (active()) {
+                notReadingBecause = "the replies reader stopped on " + e + "; restart Keymeter";
+            }
+            log.error("Credential replies reader stopped; every change answers 503 until a restart", e);
         } finally {
             if (poller == Thread.currentThread()) { // not a reader a later start() has replaced
                 reading = false;
@@ -258,7 +273,7 @@ class CommandBus implements SmartLifecycle {
                 return reopened;
             } catch (WakeupException e) {
                 return null; // stopping
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
                 log.warn("Could not open a credential replies consumer: {}", e.toString());
                 LockSupport.parkNanos(RETRY_AFTER.toNanos());
             }
@@ -300,6 +315,17 @@ class CommandBus implements SmartLifecycle {
         } catch (RuntimeException e) {
             log.warn("Closing a credential replies consumer failed: {}", e.toString());
         }
+    }
+
+    /**
+     * Why a change would answer 503 now, or empty when changes are confirmed: the bus is starting or stopped, its
+     * reply consumer is being replaced after a failure, or its reader ended on an error (a restart is needed).
+     */
+    Optional<String> unavailableBecause() {
+        if (!running) {
+            return Optional.of("the credential store is not running");
+        }
+        return reading ? Optional.empty() : Optional.of(notReadingBecause);
     }
 
     @Override

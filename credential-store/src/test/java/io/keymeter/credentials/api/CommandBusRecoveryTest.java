@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.KafkaException;
@@ -31,6 +32,9 @@ import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.boot.health.contributor.Status;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
@@ -42,6 +46,8 @@ class CommandBusRecoveryTest {
     static final AtomicInteger failingPolls = new AtomicInteger();
     /** When set, the next poll that reads replies throws them away (once). */
     static final AtomicBoolean failAfterReading = new AtomicBoolean();
+    /** When set, the next poll throws it (once): an {@code Error} the reader may or may not survive. */
+    static final AtomicReference<Error> errorOnPoll = new AtomicReference<>();
 
     @SpringBootConfiguration
     @EnableAutoConfiguration
@@ -60,6 +66,10 @@ class CommandBusRecoveryTest {
                             CredentialTopics.REPLIES.valueSerde().deserializer()) {
                         @Override
                         public ConsumerRecords<String, CommandReply> poll(Duration timeout) {
+                            Error error = errorOnPoll.getAndSet(null);
+                            if (error != null) {
+                                throw error;
+                            }
                             if (failingPolls.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                                 throw new KafkaException("injected: the replies fetch failed");
                             }
@@ -100,6 +110,42 @@ class CommandBusRecoveryTest {
             HttpResponse<String> waiting = create(port, "waiting");
             assertThat(failAfterReading).as("the injected failure happened").isFalse();
             assertThat(waiting.statusCode()).as(waiting.body()).isEqualTo(201);
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void healthSaysWhileChangesCannotBeConfirmed() throws Exception {
+        try (ConfigurableApplicationContext store = start(FreePorts.next())) {
+            int port = store.getEnvironment().getProperty("local.server.port", Integer.class);
+            HealthIndicator health = store.getBean(CredentialChangesHealthIndicator.class);
+            assertThat(await().atMost(Duration.ofSeconds(60)).until(() -> create(port, "before"), r -> r.statusCode() != 503)
+                    .statusCode()).isEqualTo(201);
+            assertThat(health.health().getStatus()).isEqualTo(Status.UP);
+
+            // every replacement fails: DOWN with the failure while changes answer 503 (before, health stayed UP)
+            failingPolls.set(Integer.MAX_VALUE);
+            Health failing = await().atMost(Duration.ofSeconds(15)).until(health::health, h -> h.getStatus().equals(Status.DOWN));
+            assertThat(String.valueOf(failing.getDetails().get("reason"))).contains("injected: the replies fetch failed");
+            assertThat(create(port, "while failing").statusCode()).isEqualTo(503);
+            failingPolls.set(0);
+            await().atMost(Duration.ofSeconds(15)).until(() -> health.health().getStatus().equals(Status.UP));
+            assertThat(create(port, "recovered").statusCode()).isEqualTo(201);
+
+            // out of memory in the reader is survived like a failed poll (it used to end the reader)
+            errorOnPoll.set(new OutOfMemoryError("injected"));
+            await().atMost(Duration.ofSeconds(15)).until(() -> errorOnPoll.get() == null);
+            HttpResponse<String> afterOom = await().atMost(Duration.ofSeconds(30))
+                    .until(() -> create(port, "after oom"), r -> r.statusCode() != 503);
+            assertThat(afterOom.statusCode()).as(afterOom.body()).isEqualTo(201);
+
+            // any other Error ends the reader: every change 503 at once, health DOWN asking for a restart
+            errorOnPoll.set(new LinkageError("injected"));
+            Health ended = await().atMost(Duration.ofSeconds(15)).until(health::health, h -> h.getStatus().equals(Status.DOWN));
+            assertThat(String.valueOf(ended.getDetails().get("reason"))).contains("LinkageError: injected", "restart Keymeter");
+            HttpResponse<String> refused = create(port, "after the reader ended");
+            assertThat(refused.statusCode()).isEqualTo(503);
+            assertThat(refused.body()).contains("cannot read change confirmations");
         }
     }
 

@@ -1,6 +1,7 @@
 package io.keymeter.metering.verify;
 
-import org.springframework.boot.health.contributor.AbstractHealthIndicator;
+import io.keymeter.platform.health.ReasonedHealthIndicator;
+import java.util.Optional;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.stereotype.Component;
 
@@ -9,7 +10,7 @@ import org.springframework.stereotype.Component;
  * loads, cannot keep up with the topic, or its reader has stopped (verify then answers 503).
  */
 @Component("verify")
-class VerifyHealthIndicator extends AbstractHealthIndicator {
+class VerifyHealthIndicator extends ReasonedHealthIndicator {
 
     private final KeyStateCache cache;
 
@@ -18,8 +19,12 @@ class VerifyHealthIndicator extends AbstractHealthIndicator {
     }
 
     @Override
-    protected void doHealthCheck(Health.Builder builder) {
+    protected void details(Health.Builder builder) {
         builder.withDetail("keys", cache.size());
-        cache.notCurrentBecause().ifPresentOrElse(reason -> builder.down().withDetail("reason", reason), builder::up);
+    }
+
+    @Override
+    protected Optional<String> downBecause() {
+        return cache.notCurrentBecause();
     }
 }

@@ -34,6 +34,8 @@ public class DeadLetterHandler implements ProcessingExceptionHandler, Deserializ
     private String deadLetterTopic;
     private int maxRequestSize;
     private DeadLetterLog sampled;
+    /** Where failed punctuations are noted for health; absent outside a {@link StreamsApp} (tests, benchmarks). */
+    private PunctuationFailures punctuationFailures;
 
     public DeadLetterHandler() {
         this(Clock.systemUTC());
@@ -49,6 +51,8 @@ public class DeadLetterHandler implements ProcessingExceptionHandler, Deserializ
         deadLetterTopic = topic == null ? null : String.valueOf(topic);
         maxRequestSize = DeadLetterRecord.maxRequestSize(configs);
         sampled = new DeadLetterLog(clock, log::warn);
+        punctuationFailures = configs.get(PunctuationFailures.CONFIG) instanceof PunctuationFailures failures
+                ? failures : null;
     }
 
     @Override
@@ -75,6 +79,9 @@ public class DeadLetterHandler implements ProcessingExceptionHandler, Deserializ
                 log.debug("{} failed in {}", source(context), context.processorNodeId(), exception);
             }
             sampled.record(() -> describe(context, exception));
+            if (context.topic() == null && punctuationFailures != null) {
+                punctuationFailures.record(context.processorNodeId(), context.taskId(), exception, clock.millis());
+            }
             return deadLetterTopic == null ? List.of()
                     : List.of(DeadLetterRecord.of(deadLetterTopic, context, exception, maxRequestSize));
         } catch (RuntimeException e) {
@@ -91,11 +98,13 @@ public class DeadLetterHandler implements ProcessingExceptionHandler, Deserializ
                 : "Record " + context.topic() + "-" + context.partition() + "@" + context.offset();
     }
 
+    /** A message cut to {@link #LOGGED_MESSAGE_CHARS}: the whole of it is on the dead letter. */
+    static String shortened(String message) {
+        return message.length() > LOGGED_MESSAGE_CHARS ? message.substring(0, LOGGED_MESSAGE_CHARS) + "…" : message;
+    }
+
     private String describe(ErrorHandlerContext context, Exception exception) {
-        String message = String.valueOf(exception.getMessage());
-        if (message.length() > LOGGED_MESSAGE_CHARS) {
-            message = message.substring(0, LOGGED_MESSAGE_CHARS) + "…";
-        }
+        String message = shortened(String.valueOf(exception.getMessage()));
         return source(context) + " (task "
                 + context.taskId() + ", processor " + context.processorNodeId() + ") sent to "
                 + (deadLetterTopic == null ? "no dead-letter topic" : deadLetterTopic) + ": "

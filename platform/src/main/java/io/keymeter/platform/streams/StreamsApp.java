@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.function.Supplier;
@@ -36,6 +37,8 @@ public final class StreamsApp implements SmartLifecycle {
     private volatile ReplacedMemberRemover remover;
     private volatile String stoppedBecause;
     private final Supplier<Optional<String>> startCheck;
+    /** Punctuations that failed lately, noted by the dead-letter handlers of this application's tasks. */
+    private final PunctuationFailures punctuationFailures = new PunctuationFailures();
     /** When stream threads failed lately (nanoTime), oldest first. */
     private final Deque<Long> recentFailures = new ArrayDeque<>();
 
@@ -110,7 +113,9 @@ public final class StreamsApp implements SmartLifecycle {
             stopFor(refused.get());
             return;
         }
-        KafkaStreams created = new GuardedMetricsKafkaStreams(topology, config);
+        Properties running = config();
+        running.put(PunctuationFailures.CONFIG, punctuationFailures);
+        KafkaStreams created = new GuardedMetricsKafkaStreams(topology, running);
         remover = ReplacedMemberRemover.of(config).orElse(null);
         created.setUncaughtExceptionHandler(e -> onThreadFailure(e, System.nanoTime()));
         created.setStateListener((now, before) -> {
@@ -173,6 +178,14 @@ public final class StreamsApp implements SmartLifecycle {
     /** Why Keymeter shut this application down, or did not start it; empty while it runs as it should. */
     public Optional<String> stoppedBecause() {
         return Optional.ofNullable(stoppedBecause);
+    }
+
+    /**
+     * The punctuations that failed within the last 10 minutes, a line each: one failing every time only left dead
+     * letters and a sampled log line before; health shows these lines (and stays UP: processing goes on).
+     */
+    public List<String> failingPunctuations() {
+        return punctuationFailures.recent(System.currentTimeMillis());
     }
 
     @Override

@@ -6,7 +6,10 @@ import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.stereotype.Component;
 
-/** UP only while every Kafka Streams application of the enabled roles is RUNNING; says why one was shut down. */
+/**
+ * UP only while every Kafka Streams application of the enabled roles is RUNNING; says why one was shut down, and
+ * which of its punctuations failed within the last 10 minutes.
+ */
 @Component("streams")
 public class StreamsHealthIndicator extends AbstractHealthIndicator {
 
@@ -23,6 +26,10 @@ public class StreamsHealthIndicator extends AbstractHealthIndicator {
             KafkaStreams.State state = app.state();
             builder.withDetail(app.name(), state.name());
             app.stoppedBecause().ifPresent(reason -> builder.withDetail(app.name() + "StoppedBecause", reason));
+            List<String> failing = app.failingPunctuations();
+            if (!failing.isEmpty()) { // shown, not DOWN: each failure is dead-lettered and processing goes on
+                builder.withDetail(app.name() + "FailingPunctuations", failing);
+            }
             allRunning &= state == KafkaStreams.State.RUNNING;
         }
         if (allRunning) {
