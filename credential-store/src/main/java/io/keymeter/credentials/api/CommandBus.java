@@ -198,7 +198,7 @@ class CommandBus implements SmartLifecycle {
             }
             AllPartitions.remember(opened, positions);
             return opened;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) { // an Error too: the reader survives some, and must not leak this one
             closeQuietly(opened);
             throw e;
         }
@@ -275,6 +275,9 @@ class CommandBus implements SmartLifecycle {
                 return null; // stopping
             } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
                 log.warn("Could not open a credential replies consumer: {}", e.toString());
+                if (active()) {
+                    notReadingBecause = "could not open a replies consumer (" + e + "); retrying every second";
+                }
                 LockSupport.parkNanos(RETRY_AFTER.toNanos());
             }
         }
@@ -312,7 +315,7 @@ class CommandBus implements SmartLifecycle {
     private static void closeQuietly(KafkaConsumer<String, CommandReply> replies) {
         try {
             replies.close(Duration.ofSeconds(5));
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
             log.warn("Closing a credential replies consumer failed: {}", e.toString());
         }
     }

@@ -26,6 +26,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.KafkaException;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.springframework.beans.factory.annotation.Value;
@@ -48,6 +49,8 @@ class CommandBusRecoveryTest {
     static final AtomicBoolean failAfterReading = new AtomicBoolean();
     /** When set, the next poll throws it (once): an {@code Error} the reader may or may not survive. */
     static final AtomicReference<Error> errorOnPoll = new AtomicReference<>();
+    /** While set, no replacement consumer can be opened. */
+    static final AtomicBoolean opensFail = new AtomicBoolean();
 
     @SpringBootConfiguration
     @EnableAutoConfiguration
@@ -61,6 +64,9 @@ class CommandBusRecoveryTest {
             return new CommandBus(clients, topics, clock, commitInterval) {
                 @Override
                 KafkaConsumer<String, CommandReply> newConsumer(Map<String, Object> config) {
+                    if (opensFail.get()) {
+                        throw new KafkaException("injected: no consumer can be opened");
+                    }
                     // a real consumer whose polls throw while failingPolls is above zero, as a broken fetch would
                     return new KafkaConsumer<>(config, CredentialTopics.REPLIES.keySerde().deserializer(),
                             CredentialTopics.REPLIES.valueSerde().deserializer()) {
@@ -86,6 +92,14 @@ class CommandBusRecoveryTest {
     }
 
     private final HttpClient http = HttpClient.newHttpClient();
+
+    @AfterEach
+    void noFailureLeftForTheNextTest() {
+        failingPolls.set(0);
+        failAfterReading.set(false);
+        errorOnPoll.set(null);
+        opensFail.set(false);
+    }
 
     @Test
     @Timeout(120)
@@ -131,6 +145,14 @@ class CommandBusRecoveryTest {
             failingPolls.set(0);
             await().atMost(Duration.ofSeconds(15)).until(() -> health.health().getStatus().equals(Status.UP));
             assertThat(create(port, "recovered").statusCode()).isEqualTo(201);
+
+            // the replacement cannot be opened: the reason says so, not that a new consumer reads on
+            opensFail.set(true);
+            failingPolls.set(1);
+            await().atMost(Duration.ofSeconds(15)).until(() -> String.valueOf(health.health().getDetails().get("reason"))
+                    .contains("could not open a replies consumer (org.apache.kafka.common.KafkaException: injected: no consumer"));
+            opensFail.set(false);
+            await().atMost(Duration.ofSeconds(15)).until(() -> health.health().getStatus().equals(Status.UP));
 
             // out of memory in the reader is survived like a failed poll (it used to end the reader)
             errorOnPoll.set(new OutOfMemoryError("injected"));
