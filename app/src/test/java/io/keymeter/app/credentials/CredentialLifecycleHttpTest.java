@@ -64,6 +64,8 @@ class CredentialLifecycleHttpTest {
                 "{\"slot\":1,\"expiresAt\":\"" + expiresAt + "\"}");
         assertThat(first.status()).as(first.toString()).isEqualTo(201);
         String firstKey = first.json().get("apiKey").asString();
+        // the only copy of the key: no proxy or browser may keep it
+        assertThat(first.headers().getCacheControl()).isEqualTo("no-store");
         String firstKeyId = first.json().get("keyId").asString();
         assertThat(ApiKeys.parse(firstKey)).hasValueSatisfying(k -> assertThat(k.keyId()).isEqualTo(firstKeyId));
         assertThat(first.json().get("expiresAt").asString()).isEqualTo(expiresAt.toString());

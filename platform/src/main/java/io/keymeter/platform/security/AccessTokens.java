@@ -6,10 +6,14 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
@@ -21,6 +25,8 @@ import org.springframework.stereotype.Component;
 public class AccessTokens {
 
     public static final String DEMO_ACCOUNT = "demo";
+    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
+    private static final Logger log = LoggerFactory.getLogger(AccessTokens.class);
 
     private final List<Entry> accounts = new ArrayList<>();
     private final List<byte[]> gateways = new ArrayList<>();
@@ -69,22 +75,41 @@ public class AccessTokens {
         return List.copyOf(tokenFiles);
     }
 
-    private static String readOrCreate(Path file, String prefix) {
+    /**
+     * The token kept in {@code file}, created owner-only (rw-------) from the start: it used to be written with the
+     * default permissions (world-readable under the usual umask) and restricted afterwards, so another user could
+     * read it in between. A kept file readable by others is made owner-only, with a warning.
+     */
+    static String readOrCreate(Path file, String prefix) {
         try {
             if (Files.exists(file)) {
+                restrictToOwner(file);
                 return Files.readString(file, StandardCharsets.UTF_8).trim();
             }
             Files.createDirectories(file.toAbsolutePath().getParent());
             String token = Tokens.newToken(prefix);
-            Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
             try {
-                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-            } catch (UnsupportedOperationException ignored) {
-                // not a POSIX file system
+                Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+            } catch (UnsupportedOperationException e) {
+                Files.createFile(file); // not a POSIX file system
             }
+            Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
             return token;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot keep a token in " + file, e);
+        }
+    }
+
+    private static void restrictToOwner(Path file) throws IOException {
+        Set<PosixFilePermission> permissions;
+        try {
+            permissions = Files.getPosixFilePermissions(file);
+        } catch (UnsupportedOperationException e) {
+            return; // not a POSIX file system
+        }
+        if (!OWNER_ONLY.containsAll(permissions)) {
+            log.warn("Token file {} was {}; made owner-only (rw-------)", file, PosixFilePermissions.toString(permissions));
+            Files.setPosixFilePermissions(file, OWNER_ONLY);
         }
     }
 

@@ -20,7 +20,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * decoded, without path parameters, dot segments resolved) or the request URI's, decoded ({@link #rawPath}), which
  * is what Spring routes by (path parameters dropped, dot segments kept). Judged by the raw URI alone,
  * {@code /v1;x/requests} or {@code /%76%31/requests} went past the check while Spring still routed them to the
- * controller. Which token is needed follows the routed path.
+ * controller. Which token is needed follows the routed path. Every answer under {@code /v1} carries
+ * {@code Cache-Control: no-store}: a generated key's plaintext, shown once, must not stay in a proxy or browser cache.
  */
 public class BearerTokenFilter extends OncePerRequestFilter {
 
@@ -60,6 +61,8 @@ public class BearerTokenFilter extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
+        // every answer here is one account's (a new key's plaintext, credentials, usage, bills): never cached
+        response.setHeader(HttpHeaders.CACHE_CONTROL, "no-store");
         String path = routedPath(request);
         String token = bearer(request.getHeader(HttpHeaders.AUTHORIZATION));
         if (token != null && GATEWAY_PATHS.contains(path)) {
