@@ -1,10 +1,12 @@
 package io.keymeter.app.billing;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.keymeter.app.support.KeymeterIntegrationTest;
 import io.keymeter.app.support.TestAccounts;
+import io.keymeter.billing.reports.LedgerStores;
 import io.keymeter.events.CredentialEvent;
 import io.keymeter.events.Json;
 import io.keymeter.events.Rejection;
@@ -13,6 +15,8 @@ import io.keymeter.events.Statement;
 import io.keymeter.events.Topic;
 import io.keymeter.events.Topics;
 import io.keymeter.events.UsageDaily;
+import io.keymeter.platform.streams.StreamsApp;
+import io.keymeter.platform.web.ApiProblem;
 import io.keymeter.testsupport.SharedKafka;
 import io.keymeter.testsupport.TopicReader;
 import java.io.StringReader;
@@ -30,8 +34,11 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.resttestclient.TestRestTemplate;
 import org.springframework.http.HttpEntity;
 import org.springframework.http.HttpHeaders;
@@ -54,9 +61,26 @@ class BillingReportHttpTest {
 
     @Autowired
     TestRestTemplate http;
+    @Autowired
+    LedgerStores stores;
+    @Autowired
+    @Qualifier("billingStreams")
+    StreamsApp billing;
 
     private final String west = "cred-" + UUID.randomUUID();
     private final String mobile = "cred-" + UUID.randomUUID();
+
+    @Test
+    void aDefectInAReportIsNotTakenForALedgerStarting() {
+        await().atMost(Duration.ofSeconds(60)).until(() -> billing.state() == KafkaStreams.State.RUNNING);
+        // before, every IllegalStateException was a 503 "starting or rebalancing", retried for ever
+        assertThatThrownBy(() -> stores.read(() -> {
+            throw new IllegalStateException("Duplicate key cred-1");
+        })).isInstanceOf(IllegalStateException.class).hasMessage("Duplicate key cred-1");
+        assertThatThrownBy(() -> stores.read(() -> {
+            throw new InvalidStateStoreException("restoring");
+        })).isInstanceOf(ApiProblem.class);
+    }
 
     @Test
     void reportDailyTimelineCsvAndStatementAgreeWithTheUsageSentAndStayWithTheAccount() throws Exception {

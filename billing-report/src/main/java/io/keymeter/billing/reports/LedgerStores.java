@@ -82,14 +82,26 @@ public class LedgerStores {
 
     /**
      * Runs a read, answering 503 with {@code Retry-After} while the stores are not queryable (starting, restoring,
-     * rebalancing): the caller retries, no report is ever answered from half a ledger.
+     * rebalancing, stopping): the caller retries, no report is ever answered from half a ledger. An
+     * {@code IllegalStateException} while the ledger runs is a defect (a duplicate key in a collector, say), answered
+     * 500 and logged: it used to be a 503 "starting" too, retried for ever.
      */
     public <T> T read(Supplier<T> read) {
         try {
             return read.get();
-        } catch (InvalidStateStoreException | IllegalStateException e) {
-            throw ApiProblem.unavailable("Usage reports are not available yet (the billing ledger is starting or "
-                    + "rebalancing); try again shortly.", RETRY_AFTER);
+        } catch (InvalidStateStoreException e) {
+            throw notAvailable();
+        } catch (IllegalStateException e) {
+            KafkaStreams.State state = streams.state();
+            if (state == KafkaStreams.State.RUNNING || state == KafkaStreams.State.REBALANCING) {
+                throw e;
+            }
+            throw notAvailable(); // Kafka Streams not started, or stopping
         }
+    }
+
+    private static ApiProblem notAvailable() {
+        return ApiProblem.unavailable("Usage reports are not available yet (the billing ledger is starting or "
+                + "rebalancing); try again shortly.", RETRY_AFTER);
     }
 }
