@@ -39,9 +39,15 @@ public final class StoreKeys {
         return cyclePrefix(accountId, cycle) + credentialId;
     }
 
-    /** {@code accountId/cycle/NNNN}: statements in the order they were issued. */
+    /**
+     * {@code accountId/cycle/NNNN}: statements in the order they were issued. From the 10,000th on (late usage
+     * trickling in for a closed cycle can bring an adjustment every punctuation, 10 s) {@code ~NNNNNNNNNN}: '~' sorts
+     * after every digit, so these follow the four-digit keys already written, in order (as {@code 10000} they sorted
+     * between {@code 1000} and {@code 1001}).
+     */
     public static String statement(String accountId, BillingCycle cycle, int sequence) {
-        return cyclePrefix(accountId, cycle) + String.format(Locale.ROOT, "%04d", sequence);
+        return cyclePrefix(accountId, cycle) + (sequence < 10_000 ? String.format(Locale.ROOT, "%04d", sequence)
+                : String.format(Locale.ROOT, "~%010d", sequence));
     }
 
     /**
