@@ -33,7 +33,8 @@ public final class ShipperCommand implements Callable<Integer> {
     @Option(names = "--url", defaultValue = "http://localhost:8080", description = "Keymeter base URL (default: ${DEFAULT-VALUE})")
     URI url;
 
-    @Option(names = "--token", description = "Gateway token; default: environment KEYMETER_GATEWAY_TOKEN")
+    @Option(names = "--token", description = "Gateway token; default: environment KEYMETER_GATEWAY_TOKEN."
+            + " Shows in the process list: prefer --token-file or the environment")
     String token;
 
     @Option(names = "--token-file", description = "File holding the gateway token, e.g. data/gateway-token")
