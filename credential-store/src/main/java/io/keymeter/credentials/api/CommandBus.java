@@ -73,9 +73,10 @@ class CommandBus implements SmartLifecycle {
     private volatile KafkaConsumer<String, CommandReply> consumer;
     private volatile Thread poller;
     private volatile boolean running;
-    /** False while a failed reply consumer is being replaced: a change sent then could not be confirmed. */
-    private volatile boolean reading;
-    /** Why {@link #reading} is false: the failure being recovered from, or the error that ended the reader. */
+    /**
+     * Null while replies are read; otherwise why not (starting, a failed reply consumer being replaced, the reader
+     * ended by an error): a change sent then could not be confirmed.
+     */
     private volatile String notReadingBecause = "starting";
     /** Next offset to read, by reply partition; only the reading thread touches it after start. */
     private final Map<TopicPartition, Long> positions = new ConcurrentHashMap<>();
@@ -111,7 +112,7 @@ class CommandBus implements SmartLifecycle {
         if (!running) {
             throw ApiProblem.unavailable("The credential store is starting.", RETRY_AFTER);
         }
-        if (!reading) {
+        if (notReadingBecause != null) {
             throw ApiProblem.unavailable("The credential store cannot read change confirmations from Kafka now;"
                     + " nothing was applied.", RETRY_AFTER);
         }
@@ -148,7 +149,6 @@ class CommandBus implements SmartLifecycle {
         // positions resolved now: a reply to a command sent after start() returns is never skipped
         positions.clear();
         replyPartitions = new AllPartitions(CredentialTopics.REPLIES.name());
-        reading = false;
         notReadingBecause = "starting";
         running = true; // before opening: a stop() meanwhile must find the consumer (see openReplies)
         KafkaConsumer<String, CommandReply> first;
@@ -160,7 +160,7 @@ class CommandBus implements SmartLifecycle {
             throw e;
         }
         CountDownLatch started = new CountDownLatch(1);
-        reading = true;
+        notReadingBecause = null;
         poller = new Thread(() -> readReplies(first, started), "credential-replies");
         poller.setDaemon(true);
         poller.start();
@@ -223,19 +223,17 @@ class CommandBus implements SmartLifecycle {
         KafkaConsumer<String, CommandReply> current = first;
         try {
             while (current != null && active()) {
+                String stoppedBy = "the replies consumer stopped";
                 try {
                     pollReplies(current);
                 } catch (WakeupException e) {
                     // stopping
                 } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
                     log.error("Credential replies consumer failed; changes answer 503 until a new one reads on", e);
-                    if (active()) {
-                        notReadingBecause = "the replies consumer failed (" + e
-                                + "); a new one reads on from where it stopped";
-                    }
+                    stoppedBy = "the replies consumer failed (" + e + ")";
                 }
-                if (active()) { // a reader a later start() replaced must not clear the new one's flag
-                    reading = false;
+                if (active()) { // a reader a later start() replaced must not touch the new one's state
+                    notReadingBecause = stoppedBy + "; a new one reads on from where it stopped";
                 }
                 closeQuietly(current);
                 current = null;
@@ -250,8 +248,8 @@ class CommandBus implements SmartLifecycle {
             }
             log.error("Credential replies reader stopped; every change answers 503 until a restart", e);
         } finally {
-            if (poller == Thread.currentThread()) { // not a reader a later start() has replaced
-                reading = false;
+            if (poller == Thread.currentThread() && notReadingBecause == null) { // not replaced by a later start()
+                notReadingBecause = "the replies reader stopped";
             }
             if (current != null) {
                 closeQuietly(current);
@@ -296,7 +294,7 @@ class CommandBus implements SmartLifecycle {
                 replies.seek(e.topicPartition(), e.offset() + 1);
                 continue;
             }
-            reading = true;
+            notReadingBecause = null;
             for (ConsumerRecord<String, CommandReply> record : records) {
                 if (record.key() == null || record.value() == null) {
                     continue;
@@ -328,7 +326,7 @@ class CommandBus implements SmartLifecycle {
         if (!running) {
             return Optional.of("the credential store is not running");
         }
-        return reading ? Optional.empty() : Optional.of(notReadingBecause);
+        return Optional.ofNullable(notReadingBecause);
     }
 
     @Override
