@@ -58,6 +58,7 @@ public final class BillingTopology {
     private final PriceCatalog catalog;
     private final Duration closeGrace;
     private final Duration checkInterval;
+    private final LedgerLimits limits;
 
     public BillingTopology(PriceCatalog catalog, Duration closeGrace) {
         this(catalog, closeGrace, CHECK_INTERVAL);
@@ -65,9 +66,15 @@ public final class BillingTopology {
 
     /** With another punctuation interval: broker tests use a short one to keep their waits short. */
     public BillingTopology(PriceCatalog catalog, Duration closeGrace, Duration checkInterval) {
+        this(catalog, closeGrace, checkInterval, LedgerLimits.DEFAULTS);
+    }
+
+    /** With other limits on a punctuation's work: tests reach them with a few accounts instead of thousands. */
+    BillingTopology(PriceCatalog catalog, Duration closeGrace, Duration checkInterval, LedgerLimits limits) {
         this.catalog = catalog;
         this.closeGrace = closeGrace;
         this.checkInterval = checkInterval;
+        this.limits = limits;
     }
 
     public Topology build() {
@@ -93,7 +100,7 @@ public final class BillingTopology {
                 .merge(rejected, Named.as("billing-merge-rejections"))
                 .repartition(Repartitioned.<String, BillingInput>as(BY_ACCOUNT)
                         .withKeySerde(Serdes.String()).withValueSerde(INPUT_SERDE))
-                .process(() -> new LedgerProcessor(new StatementCalculator(catalog), closeGrace, checkInterval),
+                .process(() -> new LedgerProcessor(new StatementCalculator(catalog), closeGrace, checkInterval, limits),
                         Named.as("billing-ledger"), USAGE_STORE, CREDENTIALS_STORE, REJECTIONS_STORE, CYCLES_STORE,
                         PENDING_STORE, STATEMENTS_STORE)
                 .to(Topics.BILLING_STATEMENTS.name(), Produced.with(Topics.BILLING_STATEMENTS.keySerde(),

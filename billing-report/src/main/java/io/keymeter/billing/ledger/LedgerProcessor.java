@@ -32,11 +32,11 @@ import org.slf4j.LoggerFactory;
  * statement, so a restart or a rebalance never issues a statement twice.
  * <p>
  * <b>Caught up first.</b> A final statement is issued only once this task has read its input up to the cycle's
- * close: its stream time (the newest input record time) has reached it, or no input has arrived for {@link #IDLE}
- * (nothing more is coming), or it has waited {@link #MAX_CATCH_UP}. Otherwise a ledger restarted after an outage
- * across a cycle's close ran its first punctuation after its first batch of the backlog, issued the final statement
- * from that part, and billed the rest of the month, which had reached Kafka before the close, as an adjustment
- * seconds later. Stream time is the newest record this task read from any upstream task: one upstream task further
+ * close: its stream time (the newest input record time) has reached it, or no input has arrived for
+ * {@link LedgerLimits#idle()} (nothing more is coming), or it has waited {@link LedgerLimits#maxCatchUp()}.
+ * Otherwise a ledger restarted after an outage across a cycle's close ran its first punctuation after its first
+ * batch of the backlog, issued the final statement from that part, and billed the rest of the month, which had
+ * reached Kafka before the close, as an adjustment seconds later. Stream time is the newest record this task read from any upstream task: one upstream task further
  * through its backlog than another can pass the close first, and what the other still holds is then an adjustment,
  * as before.
  */
@@ -45,20 +45,10 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
     private static final Logger log = LoggerFactory.getLogger(LedgerProcessor.class);
     private static final StringSerializer KEYS = new StringSerializer();
 
-    /**
-     * Work done by one punctuation is bounded, so that closing a month of many accounts never outlasts the
-     * exactly-once transaction; what is left stays pending for the next punctuation.
-     */
-    static final int MAX_SETTLED_PER_PUNCTUATION = 2_000;
-    static final Duration SETTLE_BUDGET = Duration.ofSeconds(2);
-    /** No input for this long: the task has read what there is, and settles what is due without a newer record. */
-    static final Duration IDLE = Duration.ofSeconds(30);
-    /** A final statement waits for the input to be read up to its close at most this long (input stamped in the past). */
-    static final Duration MAX_CATCH_UP = Duration.ofHours(1);
-
     private final StatementCalculator calculator;
     private final Duration closeGrace;
     private final Duration checkInterval;
+    private final LedgerLimits limits;
 
     private ProcessorContext<String, Statement> context;
     private KeyValueStore<String, Totals> usage;
@@ -71,11 +61,14 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
     private long lastInputAt;
     /** Wall-clock time since which a final statement has been waiting for the input, or -1. */
     private long waitingSince = -1;
+    /** The due time of the first final found waiting: once the input is read up to it, that wait is over. */
+    private long waitingFor;
 
-    LedgerProcessor(StatementCalculator calculator, Duration closeGrace, Duration checkInterval) {
+    LedgerProcessor(StatementCalculator calculator, Duration closeGrace, Duration checkInterval, LedgerLimits limits) {
         this.calculator = calculator;
         this.closeGrace = closeGrace;
         this.checkInterval = checkInterval;
+        this.limits = limits;
     }
 
     @Override
@@ -140,35 +133,60 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
     }
 
     private void settleDue(long now) {
-        long deadline = System.nanoTime() + SETTLE_BUDGET.toNanos();
+        long deadline = System.nanoTime() + limits.settleBudget().toNanos();
         List<KeyValue<String, String>> due = new ArrayList<>();
+        boolean moreDue = false;
         try (KeyValueIterator<String, String> all = pending.all()) {
-            while (all.hasNext() && due.size() < MAX_SETTLED_PER_PUNCTUATION) {
+            while (all.hasNext() && !moreDue) {
                 KeyValue<String, String> entry = all.next();
                 if (StoreKeys.pendingDueAt(entry.key) > now) {
                     break; // keys are sorted by due time
                 }
-                due.add(entry);
+                moreDue = due.size() == limits.maxSettledPerPunctuation();
+                if (!moreDue) {
+                    due.add(entry);
+                }
             }
         }
         // read up to: the input's own time, or now when none has come for a while
-        long readUpTo = now - lastInputAt >= IDLE.toMillis() ? now : Math.min(now, context.currentStreamTimeMs());
-        boolean waitedLongEnough = waitingSince >= 0 && now - waitingSince >= MAX_CATCH_UP.toMillis();
-        boolean waiting = false;
+        long readUpTo = now - lastInputAt >= limits.idle().toMillis() ? now : Math.min(now, context.currentStreamTimeMs());
+        if (waitingSince >= 0 && readUpTo >= waitingFor) {
+            waitingSince = -1; // the input has caught up with the final that waited
+        }
+        boolean waitedLongEnough = waitingSince >= 0 && now - waitingSince >= limits.maxCatchUp().toMillis();
+        long firstWaiting = -1;
+        int looked = 0;
         for (KeyValue<String, String> entry : due) {
             String[] accountAndCycle = StoreKeys.pendingAccountAndCycle(entry.key);
-            boolean caughtUp = waitedLongEnough || StoreKeys.pendingDueAt(entry.key) <= readUpTo;
+            long dueAt = StoreKeys.pendingDueAt(entry.key);
             if (settle(accountAndCycle[0], BillingCycle.parse(accountAndCycle[1]).orElseThrow(),
-                    Instant.ofEpochMilli(now), caughtUp)) {
+                    Instant.ofEpochMilli(now), waitedLongEnough || dueAt <= readUpTo)) {
                 pending.delete(entry.key);
-            } else {
-                waiting = true;
+            } else if (firstWaiting < 0) {
+                firstWaiting = dueAt;
             }
+            looked++;
             if (System.nanoTime() > deadline) {
                 break;
             }
         }
-        waitingSince = !waiting ? -1 : waitingSince >= 0 ? waitingSince : now;
+        boolean sawAllDue = !moreDue && looked == due.size();
+        waitFor(firstWaiting, sawAllDue, now);
+    }
+
+    /**
+     * Keeps the time since which a final has waited for the input. Only a punctuation that looked at everything due
+     * and found nothing waiting ends the wait: one that stopped on its budget or count before reaching the waiting
+     * final (a flood of adjustments for older cycles sorts first) must not restart the cap, or it could be put off
+     * for as long as the flood lasts. Reading the input up to the waiting final's close ends the wait too.
+     */
+    private void waitFor(long firstWaiting, boolean sawAllDue, long now) {
+        if (firstWaiting >= 0 && waitingSince < 0) {
+            waitingSince = now;
+            waitingFor = firstWaiting;
+        } else if (firstWaiting < 0 && sawAllDue) {
+            waitingSince = -1;
+        }
     }
 
     /**

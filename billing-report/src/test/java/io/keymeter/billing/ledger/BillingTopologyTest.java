@@ -48,6 +48,7 @@ class BillingTopologyTest {
     private TestInputTopic<String, CredentialEvent> credentials;
     private TestInputTopic<String, Rejection> rejections;
     private TestOutputTopic<String, Statement> statements;
+    private LedgerLimits limits = LedgerLimits.DEFAULTS;
 
     @AfterEach
     void close() {
@@ -61,7 +62,8 @@ class BillingTopologyTest {
                 null, null, null);
         Properties config = StreamsFactory.config(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"),
                 properties, BillingTopology.APP_NAME, Map.of());
-        driver = new TopologyTestDriver(new BillingTopology(PriceCatalog.defaults("USD"), GRACE).build(), config, wallClock);
+        driver = new TopologyTestDriver(new BillingTopology(PriceCatalog.defaults("USD"), GRACE,
+                BillingTopology.CHECK_INTERVAL, limits).build(), config, wallClock);
         usage = driver.createInputTopic(Topics.USAGE_DAILY.name(), Topics.USAGE_DAILY.keySerde().serializer(),
                 Topics.USAGE_DAILY.valueSerde().serializer());
         credentials = driver.createInputTopic(Topics.CREDENTIAL_EVENTS.name(), Topics.CREDENTIAL_EVENTS.keySerde().serializer(),
@@ -172,8 +174,40 @@ class BillingTopologyTest {
         assertThat(statements.readValue().statementId()).isEqualTo("acme-2026-10-final");
     }
 
+    @Test
+    void aFloodOfAdjustmentsThatStopsPunctuationsShortOfAWaitingFinalDoesNotRestartItsHour() {
+        limits = new LedgerLimits(1, LedgerLimits.DEFAULTS.settleBudget(), LedgerLimits.DEFAULTS.idle(),
+                LedgerLimits.DEFAULTS.maxCatchUp());
+        startAt("2026-12-01T02:00:00Z");
+        usage("late", Instant.parse("2026-11-15T00:00:00Z"), "2026-10-31", 1, 100);
+        usage(Instant.parse("2026-11-30T21:00:00Z"), "2026-11-30", 1, 1); // acme's November: input not read up to its close
+        Instant at = current.plusSeconds(10);
+        clockTo(at.toString());
+        assertThat(statements.readValue().statementId()).isEqualTo("late-2026-10-final");
+
+        // every other punctuation settles only late's October adjustment (it sorts first) and stops on its count
+        int punctuations = 0;
+        while (statements.readValuesToList().stream().noneMatch(s -> s.statementId().equals("acme-2026-11-final"))) {
+            punctuations++;
+            usage(Instant.parse("2026-11-30T21:00:00Z"), "2026-11-30", 1, 1 + punctuations);
+            if (punctuations % 2 == 1) {
+                usage("late", Instant.parse("2026-11-15T00:00:00Z"), "2026-10-31", 1, 100 + punctuations);
+            }
+            at = at.plusSeconds(10);
+            clockTo(at.toString());
+            assertThat(punctuations).as("the final waits an hour, however many punctuations stopped short of it")
+                    .isLessThanOrEqualTo(365);
+        }
+        assertThat(Duration.between(Instant.parse("2026-12-01T02:00:10Z"), at)).as("waited an hour")
+                .isGreaterThanOrEqualTo(Duration.ofHours(1));
+    }
+
     private void usage(Instant recordTime, String date, long requests, long units) {
-        UsageDaily day = new UsageDaily("acme", "c1", "geocoding-stored", LocalDate.parse(date), requests, units);
+        usage("acme", recordTime, date, requests, units);
+    }
+
+    private void usage(String account, Instant recordTime, String date, long requests, long units) {
+        UsageDaily day = new UsageDaily(account, "c1", "geocoding-stored", LocalDate.parse(date), requests, units);
         usage.pipeInput(day.key(), day, recordTime);
     }
 
@@ -311,7 +345,7 @@ class BillingTopologyTest {
     @Test
     void aCloseWithMoreAccountsThanOnePunctuationSettlesContinuesAtTheNextOnesWithoutRepeats() {
         startAt("2026-11-20T00:00:00Z");
-        int accounts = LedgerProcessor.MAX_SETTLED_PER_PUNCTUATION + 300;
+        int accounts = LedgerLimits.DEFAULTS.maxSettledPerPunctuation() + 300;
         for (int i = 0; i < accounts; i++) {
             send("acct-" + i, "c1", "geocoding-stored", "2026-11-02", 1, 250);
         }
