@@ -89,7 +89,7 @@ class OperationalMetricsTest {
 
     private static String line(String requestId, String apiKey, String timestamp) {
         return "{\"requestId\":\"" + requestId + "\",\"apiKey\":\"" + apiKey + "\",\"service\":\"basemaps\","
-                + "\"timestamp\":\"" + timestamp + "\"}";
+                + "\"operation\":\"tile\",\"timestamp\":\"" + timestamp + "\"}";
     }
 
     private ResponseEntity<String> post(String path, String body, MediaType type) {

@@ -325,6 +325,9 @@ class IngestApiTest {
             b.append("\"apiKey\":\"").append(apiKey).append("\",");
         }
         b.append("\"service\":\"").append(service).append("\",\"timestamp\":\"").append(now).append("\"");
+        if (!extra.contains("\"operation\"")) {
+            b.append(",\"operation\":\"query\"");
+        }
         if (!extra.isEmpty()) {
             b.append(",").append(extra);
         }

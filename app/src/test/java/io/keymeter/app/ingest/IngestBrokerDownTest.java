@@ -204,7 +204,7 @@ class IngestBrokerDownTest {
         String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
         return ids(phase, n).stream()
                 .map(id -> "{\"requestId\":\"" + id + "\",\"apiKey\":\"" + key
-                        + "\",\"service\":\"routing\",\"timestamp\":\"" + now + "\"}")
+                        + "\",\"service\":\"routing\",\"operation\":\"solve\",\"timestamp\":\"" + now + "\"}")
                 .collect(Collectors.joining("\n"));
     }
 

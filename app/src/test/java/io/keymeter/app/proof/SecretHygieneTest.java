@@ -76,7 +76,7 @@ class SecretHygieneTest {
         StringBuilder ndjson = new StringBuilder();
         for (int i = 0; i < keys.size(); i++) {
             ndjson.append(Json.mapper().writeValueAsString(Map.of("requestId", "hygiene-" + credentialId + "-" + i,
-                    "apiKey", keys.get(i), "service", "geocoding", "units", 1,
+                    "apiKey", keys.get(i), "service", "geocoding", "operation", "find", "units", 1,
                     "timestamp", Instant.now().toString()))).append('\n');
         }
         HttpHeaders gateway = new HttpHeaders();

@@ -51,6 +51,9 @@ public final class RequestLineValidator {
         if (ServiceCatalog.byService(line.service()).isEmpty()) {
             return invalid("service", "is not a service of the catalog");
         }
+        if (line.operation() == null || line.operation().isEmpty()) {
+            return invalid("operation", "is required"); // CONTRACT §3: only itemId and referrer are optional
+        }
         long units = line.units() == null ? 1 : line.units();
         if (!RequestLog.unitsInBounds(units)) {
             return invalid("units", "must be a positive integer");

@@ -45,6 +45,10 @@ class RequestLineValidatorTest {
         assertThat(error(line("r", null, "basemaps", 1L, ts))).isEqualTo("apiKey: is required");
         assertThat(error(line("r", key.apiKey(), null, 1L, ts))).isEqualTo("service: is required");
         assertThat(error(line("r", key.apiKey(), "teleport", 1L, ts))).startsWith("service: is not").doesNotContain("teleport");
+        assertThat(error(new RawLine("r", key.apiKey(), "basemaps", null, 1L, null, null, ts, null)))
+                .isEqualTo("operation: is required");
+        assertThat(error(new RawLine("r", key.apiKey(), "basemaps", "", 1L, null, null, ts, null)))
+                .isEqualTo("operation: is required");
         assertThat(error(line("r", key.apiKey(), "basemaps", 0L, ts))).isEqualTo("units: must be a positive integer");
         assertThat(error(line("r", key.apiKey(), "basemaps", RequestLog.MAX_UNITS + 1, ts)))
                 .isEqualTo("units: must be a positive integer");
