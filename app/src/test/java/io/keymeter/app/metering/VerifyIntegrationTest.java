@@ -107,10 +107,18 @@ class VerifyIntegrationTest {
 
     @Test
     void anUnknownFieldIsABadRequestNamingIt() {
-        ResponseEntity<Map> response = verify(Map.of("apiKey", "x", "service", "basemaps", "secret", "y"));
+        ResponseEntity<Map> response = verify(Map.of("apiKey", "x", "service", "basemaps", "referer", "https://a.example"));
         assertThat(response.getStatusCode()).isEqualTo(HttpStatus.BAD_REQUEST);
         assertThat(response.getHeaders().getContentType().toString()).startsWith("application/problem+json");
-        assertThat(response.getBody().toString()).contains("secret");
+        assertThat(response.getBody().toString()).contains("referer");
+    }
+
+    @Test
+    void theOtherFieldsOfARequestLineAreTakenAndIgnored() {
+        ResponseEntity<Map> response = verify(Map.of("requestId", "r-1", "apiKey", ApiKeys.generate().apiKey(),
+                "service", "basemaps", "operation", "tile", "units", 3, "timestamp", "2026-11-26T10:15:30Z"));
+        assertThat(response.getStatusCode()).isEqualTo(HttpStatus.OK);
+        assertThat(response.getBody()).isEqualTo(Map.of("valid", false, "reason", "unknown-key"));
     }
 
     @SuppressWarnings("rawtypes")
