@@ -81,6 +81,10 @@ class CredentialLifecycleHttpTest {
         JsonNode bothActive = http.get("/v1/credentials/" + id).json();
         assertThat(bothActive.get("keys").findValuesAsString("status")).containsExactly("active", "active");
         assertThat(bothActive.toString()).doesNotContain(firstKey).doesNotContain("secretHash");
+        JsonNode activeKey = bothActive.get("keys").get(0);
+        assertThat(activeKey.has("invalidatedAt") && activeKey.has("invalidationReason"))
+                .as("the contract's fields, null until invalidated: %s", activeKey).isTrue();
+        assertThat(activeKey.get("invalidatedAt").isNull() && activeKey.get("invalidationReason").isNull()).isTrue();
 
         // regenerate slot 1
         CredentialsHttp.Answer regenerated = http.post("/v1/credentials/" + id + "/keys/1/regenerate", null);

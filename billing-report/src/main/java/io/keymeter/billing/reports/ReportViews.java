@@ -1,5 +1,6 @@
 package io.keymeter.billing.reports;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.keymeter.events.StatementLine;
 import java.math.BigDecimal;
 import java.time.Instant;
@@ -20,6 +21,8 @@ public final class ReportViews {
                               List<StatementLine> services, BigDecimal amountDue) {
     }
 
+    /** {@code name} is {@code null}, not left out, for a credential whose creation the ledger has not seen. */
+    @JsonInclude(JsonInclude.Include.ALWAYS)
     public record CredentialUsage(String credentialId, String name, List<ServiceUsage> services, long rejectedRequests,
                                   BigDecimal cost) {
     }

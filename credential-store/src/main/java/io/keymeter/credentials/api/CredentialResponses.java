@@ -1,5 +1,6 @@
 package io.keymeter.credentials.api;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.keymeter.credentials.lifecycle.Credential;
 import io.keymeter.events.KeyStatus;
 import java.time.Instant;
@@ -23,6 +24,8 @@ final class CredentialResponses {
         }
     }
 
+    /** Every field of the contract's key, {@code null} included: an active key has no invalidation yet. */
+    @JsonInclude(JsonInclude.Include.ALWAYS)
     record KeyView(int slot, String keyId, KeyStatus status, Instant expiresAt, Instant createdAt,
                    Instant invalidatedAt, String invalidationReason) {
     }
