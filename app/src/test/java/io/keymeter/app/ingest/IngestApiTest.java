@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import java.util.zip.Deflater;
 import java.util.zip.GZIPOutputStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -151,6 +152,35 @@ class IngestApiTest {
         assertThat(response.getBody().get("accepted").asLong()).isEqualTo(2);
         assertThat(ours(Topics.REQUESTS, RequestLog::requestId)).containsOnlyKeys(run + "-z1", run + "-z2");
         assertNoKeyInLog(output);
+    }
+
+    @Test
+    void aGzipBodyOfSeveralMembersIsTakenWholeWhereverAMemberEnds() throws IOException {
+        String key = sent(ApiKeys.generate()).apiKey();
+        // the first member stored, not compressed, and padded to end exactly where the server's body memory is cut
+        // (64 KiB chunks): the JDK's gzip reader then saw no bytes available and took it for the end of the body
+        List<String> lines = new ArrayList<>();
+        while (storedGzip(String.join("\n", lines).getBytes(StandardCharsets.UTF_8)).length < 60_000) {
+            lines.add(line("m" + lines.size(), key, "elevation", ""));
+        }
+        byte[] first = new byte[0];
+        for (int pad = 0; first.length < 65_536; pad++) {
+            String padded = line("m" + lines.size(), key, "elevation", "\"pad\":\"" + "x".repeat(pad) + "\"");
+            first = storedGzip((String.join("\n", lines) + "\n" + padded + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+        assertThat(first).as("a first member of exactly 64 KiB").hasSize(65_536);
+        byte[] second = gzip((line("last1", key, "elevation", "") + "\n" + line("last2", key, "elevation", ""))
+                .getBytes(StandardCharsets.UTF_8));
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.write(first);
+        body.write(second);
+
+        ResponseEntity<JsonNode> response = post(body.toByteArray(), NDJSON, "gzip");
+
+        assertThat(response.getStatusCode()).isEqualTo(HttpStatus.ACCEPTED);
+        assertThat(response.getBody().get("rejected")).isEmpty();
+        assertThat(response.getBody().get("accepted").asLong()).as("both members").isEqualTo(lines.size() + 3L);
+        assertThat(ours(Topics.REQUESTS, RequestLog::requestId)).containsKeys(run + "-last1", run + "-last2");
     }
 
     @Test
@@ -365,6 +395,18 @@ class IngestApiTest {
             SENT_KEYS.add(apiKey);
         }
         return apiKey;
+    }
+
+    private static byte[] storedGzip(byte[] data) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (GZIPOutputStream gz = new GZIPOutputStream(out) {
+            {
+                def.setLevel(Deflater.NO_COMPRESSION);
+            }
+        }) {
+            gz.write(data);
+        }
+        return out.toByteArray();
     }
 
     private static byte[] gzip(byte[] data) throws IOException {

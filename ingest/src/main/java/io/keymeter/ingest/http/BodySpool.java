@@ -1,13 +1,11 @@
 package io.keymeter.ingest.http;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.SequenceInputStream;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -149,12 +147,9 @@ final class BodySpool {
             return parts.isEmpty() ? 0 : (long) (parts.size() - 1) * CHUNK + lastLength;
         }
 
+        /** The body as received; {@code available()} counts every byte left, not only the current chunk's. */
         InputStream stream() {
-            List<InputStream> streams = new ArrayList<>(parts.size());
-            for (int i = 0; i < parts.size(); i++) {
-                streams.add(new ByteArrayInputStream(parts.get(i), 0, i == parts.size() - 1 ? lastLength : CHUNK));
-            }
-            return new SequenceInputStream(Collections.enumeration(streams));
+            return new ChunksStream(List.copyOf(parts), lastLength);
         }
 
         @Override
@@ -165,6 +160,75 @@ final class BodySpool {
                 parts.clear();
                 reserved = 0;
             }
+        }
+    }
+
+    /**
+     * Reads the chunks one after another. Unlike a {@code SequenceInputStream} of them, {@code available()} answers for
+     * the whole rest of the body: the JDK's {@code GZIPInputStream} looks for a further gzip member only when its
+     * source has bytes available or more than 26 are left in its buffer, so with the available bytes of the current
+     * chunk only (none, once its buffer took the rest of it), every member after one that ended within 26 bytes of a
+     * chunk's end was taken for the end of the body: its lines were lost behind a 202.
+     */
+    private static final class ChunksStream extends InputStream {
+
+        private final List<byte[]> parts;
+        private final int lastLength;
+        private int part;
+        private int position;
+        private long left;
+
+        ChunksStream(List<byte[]> parts, int lastLength) {
+            this.parts = parts;
+            this.lastLength = lastLength;
+            this.left = parts.isEmpty() ? 0 : (long) (parts.size() - 1) * CHUNK + lastLength;
+        }
+
+        @Override
+        public int read() {
+            if (left == 0) {
+                return -1;
+            }
+            nextPartIfRead();
+            left--;
+            return parts.get(part)[position++] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] into, int offset, int length) {
+            Objects.checkFromIndexSize(offset, length, into.length);
+            if (length == 0) {
+                return 0;
+            }
+            if (left == 0) {
+                return -1;
+            }
+            int copied = 0;
+            while (copied < length && left > 0) {
+                nextPartIfRead();
+                int n = Math.min(length - copied, end() - position);
+                System.arraycopy(parts.get(part), position, into, offset + copied, n);
+                position += n;
+                copied += n;
+                left -= n;
+            }
+            return copied;
+        }
+
+        private void nextPartIfRead() {
+            if (position == end()) {
+                part++;
+                position = 0;
+            }
+        }
+
+        private int end() {
+            return part == parts.size() - 1 ? lastLength : CHUNK;
+        }
+
+        @Override
+        public int available() {
+            return (int) Math.min(Integer.MAX_VALUE, left);
         }
     }
 

@@ -35,6 +35,22 @@ class BodySpoolTest {
     }
 
     @Test
+    void whatIsAvailableIsTheWholeRestOfTheBodyNotOnlyOfTheCurrentChunk() throws IOException {
+        BodySpool spool = new BodySpool(8L * CHUNK, Duration.ofMillis(100));
+        try (BodySpool.Body body = spool.receive(new ByteArrayInputStream(new byte[3 * CHUNK + 5]), -1)) {
+            InputStream in = body.stream();
+            assertThat(in.readNBytes(CHUNK)).hasSize(CHUNK);
+            // a gzip reader asks this at the end of each member to know whether another follows
+            assertThat(in.available()).isEqualTo(2 * CHUNK + 5);
+            assertThat(in.read()).isZero();
+            assertThat(in.available()).isEqualTo(2 * CHUNK + 4);
+            assertThat(in.readAllBytes()).hasSize(2 * CHUNK + 4);
+            assertThat(in.available()).isZero();
+            assertThat(in.read()).isEqualTo(-1);
+        }
+    }
+
+    @Test
     void aBodyWithoutRoomIsRefusedAndGivesBackWhatItTook() throws IOException {
         BodySpool spool = new BodySpool(4L * CHUNK, Duration.ofMillis(50));
         try (BodySpool.Body held = spool.receive(new ByteArrayInputStream(new byte[2 * CHUNK - 1]), -1)) {
