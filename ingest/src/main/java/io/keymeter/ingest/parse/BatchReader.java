@@ -7,11 +7,15 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
 import tools.jackson.core.ObjectReadContext;
+import tools.jackson.core.StreamReadConstraints;
+import tools.jackson.core.exc.StreamConstraintsException;
 import tools.jackson.core.json.JsonFactory;
 
 /**
  * Reads a batch of request-log lines as a stream with Jackson's streaming parser: nothing is ever held as a tree
- * and memory stays bounded by {@link #MAX_LINE_BYTES} whatever the body size.
+ * and memory stays bounded by {@link #MAX_LINE_BYTES} whatever the body size: an NDJSON line is at most that long,
+ * and a string in a JSON array element too (Jackson's default allowed 100M characters, so one element of a
+ * gzip array could make the parser buffer hundreds of megabytes).
  * <p>
  * NDJSON is cut into lines first (so a line that is not JSON is reported and the next line is read as usual); each
  * line is then parsed on its own. A JSON array is read with one parser: an element that is not an object is a line
@@ -26,8 +30,15 @@ public final class BatchReader {
     static final String NOT_JSON = "line: is not valid JSON";
     static final String NOT_OBJECT = "line: must be a JSON object";
     static final String TOO_LONG = "line: is longer than " + MAX_LINE_BYTES + " bytes";
+    static final String PARSER_LIMITS = "strings up to " + MAX_LINE_BYTES + " characters, numbers up to "
+            + StreamReadConstraints.DEFAULT_MAX_NUM_LEN + " digits, names up to "
+            + StreamReadConstraints.DEFAULT_MAX_NAME_LEN + " characters, nesting up to "
+            + StreamReadConstraints.DEFAULT_MAX_DEPTH + " levels";
+    static final String OVER_LIMITS = "line: breaks a limit of the JSON reader (" + PARSER_LIMITS + ")";
 
-    private static final JsonFactory FACTORY = new JsonFactory();
+    private static final JsonFactory FACTORY = JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(MAX_LINE_BYTES).build())
+            .build();
 
     private BatchReader() {
     }
@@ -42,7 +53,7 @@ public final class BatchReader {
     }
 
     private static void readNdjson(InputStream body, LineHandler handler) throws IOException {
-        byte[] buf = new byte[MAX_LINE_BYTES];
+        byte[] buf = new byte[MAX_LINE_BYTES + 2]; // the longest line and its CRLF
         int start = 0;
         int end = 0;
         int scan = 0;
@@ -86,6 +97,10 @@ public final class BatchReader {
     }
 
     private static void ndjsonLine(byte[] buf, int from, int to, int line, LineHandler handler) {
+        if (to - from - (to > from && buf[to - 1] == '\r' ? 1 : 0) > MAX_LINE_BYTES) {
+            handler.unreadable(line, TOO_LONG);
+            return;
+        }
         while (from < to && isWhitespace(buf[from])) {
             from++;
         }
@@ -107,6 +122,9 @@ public final class BatchReader {
                     error = NOT_JSON;
                 }
             }
+        } catch (StreamConstraintsException e) {
+            error = OVER_LIMITS; // valid JSON, maybe, but deeper or longer than this reader takes
+            raw = null;
         } catch (JacksonException e) {
             // never e.getMessage(): it quotes the input, which may hold a key
             error = NOT_JSON;
@@ -121,6 +139,7 @@ public final class BatchReader {
 
     private static void readArray(InputStream body, LineHandler handler) throws IOException {
         int line = 0;
+        boolean inElement = false;
         try (JsonParser parser = FACTORY.createParser(ObjectReadContext.empty(), body)) {
             JsonToken first = parser.nextToken();
             if (first != JsonToken.START_ARRAY) {
@@ -132,10 +151,14 @@ public final class BatchReader {
                     throw new BadBodyException("body: the JSON array is not closed");
                 }
                 line++;
+                inElement = true;
                 if (token == JsonToken.START_OBJECT) {
-                    handler.line(line, readObject(parser));
+                    RawLine raw = readObject(parser);
+                    inElement = false;
+                    handler.line(line, raw);
                 } else {
                     parser.skipChildren();
+                    inElement = false;
                     handler.unreadable(line, NOT_OBJECT);
                 }
             }
@@ -148,7 +171,13 @@ public final class BatchReader {
                 // A CharConversionException is Jackson's own decoder refusing the bytes (UTF-32): bad JSON, a 400
                 throw io;
             }
-            throw new BadBodyException("body: is not valid JSON after element " + line + "; nothing was taken");
+            String where = inElement ? "in element " + line : "after element " + line;
+            if (e instanceof StreamConstraintsException) {
+                // no element boundary can be found past it without reading it: the body, as for bad JSON
+                throw new BadBodyException("body: breaks a limit of the JSON reader " + where + " (" + PARSER_LIMITS
+                        + "); nothing was taken");
+            }
+            throw new BadBodyException("body: is not valid JSON " + where + "; nothing was taken");
         }
     }
 

@@ -1,6 +1,7 @@
 package io.keymeter.ingest.parse;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
@@ -49,6 +50,36 @@ class BatchReaderTest {
     }
 
     @Test
+    void aLineOfExactlyTheLimitIsReadWhateverItsLineEnd() throws IOException {
+        String prefix = "{\"requestId\":\"a\",\"pad\":\"";
+        String atLimit = prefix + "x".repeat(BatchReader.MAX_LINE_BYTES - prefix.length() - 2) + "\"}";
+        assertThat(atLimit).hasSize(BatchReader.MAX_LINE_BYTES);
+        String overLimit = atLimit.replace("\"a\"", "\"bb\"");
+        read(atLimit + "\n" + atLimit + "\r\n" + overLimit + "\n" + atLimit + "\r\n" + overLimit + "\r\n" + atLimit,
+                BatchFormat.NDJSON);
+
+        assertThat(seen).containsExactly("1 ok a", "2 ok a", "3 " + BatchReader.TOO_LONG, "4 ok a",
+                "5 " + BatchReader.TOO_LONG, "6 ok a");
+    }
+
+    @Test
+    void jsonTheReaderCannotTakeIsALineErrorInNdjsonAndRefusesAnArrayNamingTheElement() {
+        String deep = "{\"requestId\":\"d\",\"extra\":" + "[".repeat(600) + "]".repeat(600) + "}";
+        String longString = "{\"requestId\":\"" + "x".repeat(BatchReader.MAX_LINE_BYTES + 1) + "\"}";
+        assertThatCode(() -> read("{\"requestId\":\"a\"}\n" + deep + "\n{\"requestId\":\"b\"}", BatchFormat.NDJSON))
+                .doesNotThrowAnyException();
+        assertThat(seen).containsExactly("1 ok a", "2 " + BatchReader.OVER_LIMITS, "3 ok b");
+
+        // past such a token no element boundary can be found without reading it whole: the body is refused
+        for (String element : new String[] {deep, longString}) {
+            assertThatThrownBy(() -> read("[{\"requestId\":\"a\"}, " + element + "]", BatchFormat.JSON_ARRAY))
+                    .isInstanceOf(BadBodyException.class)
+                    .hasMessage("body: breaks a limit of the JSON reader in element 2 (" + BatchReader.PARSER_LIMITS
+                            + "); nothing was taken");
+        }
+    }
+
+    @Test
     void wrongTypesAreReportedByFieldAndUnknownFieldsIgnored() throws IOException {
         read("{\"requestId\":\"a\",\"units\":1.5,\"extra\":{\"x\":[1]}}\n{\"requestId\":\"b\",\"service\":7}\n",
                 BatchFormat.NDJSON);
@@ -66,7 +97,9 @@ class BatchReaderTest {
     @Test
     void aBrokenArrayRefusesTheBody() {
         assertThatThrownBy(() -> read("[{\"requestId\":\"a\"}, {\"requ", BatchFormat.JSON_ARRAY))
-                .isInstanceOf(BadBodyException.class);
+                .isInstanceOf(BadBodyException.class).hasMessageContaining("in element 2");
+        assertThatThrownBy(() -> read("[{\"requestId\":\"a\"} {", BatchFormat.JSON_ARRAY))
+                .isInstanceOf(BadBodyException.class).hasMessageContaining("after element 1");
         assertThatThrownBy(() -> read("{\"requestId\":\"a\"}", BatchFormat.JSON_ARRAY))
                 .isInstanceOf(BadBodyException.class).hasMessageContaining("array");
     }
