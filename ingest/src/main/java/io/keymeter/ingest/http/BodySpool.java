@@ -165,7 +165,7 @@ final class BodySpool {
 
     /**
      * Reads the chunks one after another. Unlike a {@code SequenceInputStream} of them, {@code available()} answers for
-     * the whole rest of the body: the JDK's {@code GZIPInputStream} looks for a further gzip member only when its
+     * the whole rest of the body: JDK 17's {@code GZIPInputStream} looks for a further gzip member only when its
      * source has bytes available or more than 26 are left in its buffer, so with the available bytes of the current
      * chunk only (none, once its buffer took the rest of it), every member after one that ended within 26 bytes of a
      * chunk's end was taken for the end of the body: its lines were lost behind a 202.

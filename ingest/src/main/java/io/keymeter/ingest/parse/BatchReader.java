@@ -13,9 +13,10 @@ import tools.jackson.core.json.JsonFactory;
 
 /**
  * Reads a batch of request-log lines as a stream with Jackson's streaming parser: nothing is ever held as a tree
- * and memory stays bounded by {@link #MAX_LINE_BYTES} whatever the body size: an NDJSON line is at most that long,
- * and a string in a JSON array element too (Jackson's default allowed 100M characters, so one element of a
- * gzip array could make the parser buffer hundreds of megabytes).
+ * and memory stays bounded whatever the body size: an NDJSON line is at most {@link #MAX_LINE_BYTES} long, and a
+ * string in a JSON array element at most {@link #MAX_STRING_CHARS} (Jackson's default allowed 100M characters, so
+ * one element of a gzip array could make the parser buffer hundreds of megabytes). A longer string than a field
+ * allows, within that, is the line error of its field, as in NDJSON; past it the body is refused.
  * <p>
  * NDJSON is cut into lines first (so a line that is not JSON is reported and the next line is read as usual); each
  * line is then parsed on its own. A JSON array is read with one parser: an element that is not an object is a line
@@ -30,14 +31,16 @@ public final class BatchReader {
     static final String NOT_JSON = "line: is not valid JSON";
     static final String NOT_OBJECT = "line: must be a JSON object";
     static final String TOO_LONG = "line: is longer than " + MAX_LINE_BYTES + " bytes";
-    static final String PARSER_LIMITS = "strings up to " + MAX_LINE_BYTES + " characters, numbers up to "
+    /** Longest string the reader holds: no field takes more than 2,048 characters, so this only bounds memory. */
+    static final int MAX_STRING_CHARS = 1024 * 1024;
+    static final String PARSER_LIMITS = "strings up to " + MAX_STRING_CHARS + " characters, numbers up to "
             + StreamReadConstraints.DEFAULT_MAX_NUM_LEN + " digits, names up to "
             + StreamReadConstraints.DEFAULT_MAX_NAME_LEN + " characters, nesting up to "
             + StreamReadConstraints.DEFAULT_MAX_DEPTH + " levels";
     static final String OVER_LIMITS = "line: breaks a limit of the JSON reader (" + PARSER_LIMITS + ")";
 
     private static final JsonFactory FACTORY = JsonFactory.builder()
-            .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(MAX_LINE_BYTES).build())
+            .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(MAX_STRING_CHARS).build())
             .build();
 
     private BatchReader() {

@@ -52,7 +52,7 @@ public final class RequestLineValidator {
             return invalid("service", "is not a service of the catalog");
         }
         if (line.operation() == null || line.operation().isEmpty()) {
-            return invalid("operation", "is required"); // CONTRACT §3: only itemId and referrer are optional
+            return invalid("operation", "is required"); // CONTRACT §3: itemId and referrer are optional, units defaults to 1
         }
         long units = line.units() == null ? 1 : line.units();
         if (!RequestLog.unitsInBounds(units)) {

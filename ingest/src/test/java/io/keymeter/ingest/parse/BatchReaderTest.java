@@ -65,7 +65,7 @@ class BatchReaderTest {
     @Test
     void jsonTheReaderCannotTakeIsALineErrorInNdjsonAndRefusesAnArrayNamingTheElement() {
         String deep = "{\"requestId\":\"d\",\"extra\":" + "[".repeat(600) + "]".repeat(600) + "}";
-        String longString = "{\"requestId\":\"" + "x".repeat(BatchReader.MAX_LINE_BYTES + 1) + "\"}";
+        String longString = "{\"requestId\":\"" + "x".repeat(BatchReader.MAX_STRING_CHARS + 1) + "\"}";
         assertThatCode(() -> read("{\"requestId\":\"a\"}\n" + deep + "\n{\"requestId\":\"b\"}", BatchFormat.NDJSON))
                 .doesNotThrowAnyException();
         assertThat(seen).containsExactly("1 ok a", "2 " + BatchReader.OVER_LIMITS, "3 ok b");
@@ -77,6 +77,16 @@ class BatchReaderTest {
                     .hasMessage("body: breaks a limit of the JSON reader in element 2 (" + BatchReader.PARSER_LIMITS
                             + "); nothing was taken");
         }
+    }
+
+    @Test
+    void aLongStringInAnArrayElementIsThatElementsProblemNotTheBodys() throws IOException {
+        // longer than any field takes and than an NDJSON line, still within what the reader holds: the validator's
+        // line error ("requestId: must be 1-128 characters"), and the rest of the batch is taken
+        String id = "x".repeat(70_000);
+        read("[{\"requestId\":\"" + id + "\"}, {\"requestId\":\"b\"}]", BatchFormat.JSON_ARRAY);
+
+        assertThat(seen).containsExactly("1 ok " + id, "2 ok b");
     }
 
     @Test
