@@ -41,16 +41,22 @@ async function route() {
   nav.hidden = false;
   const { path } = location();
   const match = routes.map((r) => ({ r, m: r.pattern.exec(path) })).find((x) => x.m);
+  let id;
+  try {
+    id = match && match.m[1] ? decodeURIComponent(match.m[1]) : undefined;
+  } catch (error) {
+    id = null; // a broken percent-escape (a link cut short): no such page
+  }
   nav.querySelectorAll('[data-nav]').forEach((a) => {
     a.toggleAttribute('aria-current', Boolean(match) && a.dataset.nav === match.r.name);
   });
-  if (!match) {
+  if (!match || id === null) {
     replace(view, h('h1', {}, 'Page not found'), h('p', {}, h('a', { href: '#/credentials' }, 'Go to your credentials')));
     return;
   }
   view.setAttribute('aria-busy', 'true');
   try {
-    await match.r.render(view, { ...context, id: match.m[1] ? decodeURIComponent(match.m[1]) : undefined });
+    await match.r.render(view, { ...context, id });
   } finally {
     if (context.isCurrent()) {
       view.removeAttribute('aria-busy');

@@ -1,4 +1,5 @@
 import { api } from '../api.js';
+import { privileges } from './forms.js';
 import { formatDay, formatInstant, h, keyState, keysBySlot, relative, replace, showProblem, statusBadge } from '../ui.js';
 
 /** The account's credentials, each with its two key slots; keys expiring within 7 days are highlighted. */
@@ -14,8 +15,10 @@ export async function renderCredentials(view, { isCurrent }) {
     body);
 
   let answer;
+  let catalog;
   try {
-    answer = await api('GET', 'v1/credentials');
+    // the catalog names each privilege's service; without it a chip shows the privilege itself
+    [answer, catalog] = await Promise.all([api('GET', 'v1/credentials'), privileges().catch(() => [])]);
   } catch (error) {
     if (isCurrent()) {
       replace(body);
@@ -40,17 +43,23 @@ export async function renderCredentials(view, { isCurrent }) {
       h('thead', {}, h('tr', {},
         h('th', {}, 'Name'), h('th', {}, 'Services'), h('th', {}, 'Primary key'), h('th', {}, 'Secondary key'),
         h('th', {}, 'Updated'))),
-      h('tbody', {}, credentials.map((c) => credentialRow(c, now))))));
+      h('tbody', {}, credentials.map((c) => credentialRow(c, now, serviceOf(catalog)))))));
 }
 
-function credentialRow(credential, now) {
+/** The service a privilege grants, from the catalog: {@code premium:user:geocode:stored} is geocoding-stored. */
+function serviceOf(catalog) {
+  const services = new Map(catalog.map((p) => [p.privilege, p.service]));
+  return (privilege) => services.get(privilege) || privilege;
+}
+
+function credentialRow(credential, now, serviceOf) {
   const slots = keysBySlot(credential);
   return h('tr', { dataset: { credentialId: credential.id } },
     h('td', { 'data-label': 'Name' },
       h('a', { href: `#/credentials/${encodeURIComponent(credential.id)}`, class: 'credential-link' }, credential.name),
       h('div', { class: 'muted mono small' }, credential.id)),
     h('td', { 'data-label': 'Services' }, h('div', { class: 'chips' },
-      (credential.privileges || []).map((p) => h('span', { class: 'chip', title: p }, p.split(':').pop())))),
+      (credential.privileges || []).map((p) => h('span', { class: 'chip', title: p }, serviceOf(p))))),
     keyCell(slots[1], now, 'Primary key', 1),
     keyCell(slots[2], now, 'Secondary key', 2),
     h('td', { 'data-label': 'Updated' }, formatDay(credential.updatedAt || credential.createdAt)));

@@ -36,8 +36,11 @@ export async function renderUsage(view, { params, isCurrent, navigate }) {
 
   const cycleSelect = h('select', { id: 'cycle', onchange: (e) => go({ cycle: e.target.value }) },
     cycles.map((c) => h('option', { value: c, selected: c === cycle }, c)));
+  // the credential in the address is chosen at once, named by its id until a name comes (from the list, or from
+  // the usage report for a deleted one): the selector never reads "All credentials" over one credential's figures
+  const chosenOption = credentialId ? h('option', { value: credentialId, selected: true }, credentialId) : null;
   const credentialSelect = h('select', { id: 'usage-credential', onchange: (e) => go({ credential: e.target.value }) },
-    h('option', { value: '' }, 'All credentials'));
+    h('option', { value: '' }, 'All credentials'), chosenOption);
   const download = h('button', { type: 'button', class: 'button', id: 'download-csv' }, 'Download CSV');
   const controls = h('div', { class: 'controls card' },
     h('div', { class: 'field inline' }, h('label', { for: 'cycle' }, 'Billing cycle'), cycleSelect),
@@ -59,7 +62,12 @@ export async function renderUsage(view, { params, isCurrent, navigate }) {
       return;
     }
     for (const c of [...(answer.credentials || [])].sort((a, b) => String(a.name).localeCompare(String(b.name)))) {
-      credentialSelect.append(h('option', { value: c.id, selected: c.id === credentialId }, c.name));
+      if (c.id === credentialId) {
+        chosenOption.textContent = c.name;
+        credentialSelect.append(chosenOption); // in name order with the others
+      } else {
+        credentialSelect.append(h('option', { value: c.id }, c.name));
+      }
     }
   }).catch(() => { /* the filter is optional; the usage call below shows any error */ });
 
@@ -77,6 +85,10 @@ export async function renderUsage(view, { params, isCurrent, navigate }) {
   }
   if (!isCurrent()) {
     return;
+  }
+  const named = (usage.credentials || []).find((c) => c.credentialId === credentialId);
+  if (chosenOption && chosenOption.textContent === credentialId && named?.name) {
+    chosenOption.textContent = named.name; // a deleted credential keeps its name in billing, not in the list
   }
   drawSummary(summary, usage, credentialId);
   drawServices(services, usage, credentialId);

@@ -311,6 +311,32 @@ class ConsoleBrowserTest {
     }
 
     @Test
+    void theListNamesServicesAndAddressesBrokenOrForDeletedCredentialsAreAnswered() {
+        String name = "Services " + UUID.randomUUID().toString().substring(0, 8);
+        String credentialId = (String) exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials", Map.of("name", name,
+                "privileges", List.of("premium:user:geocode:stored", "premium:user:spatialanalysis"),
+                "itemAccess", List.of(), "referrers", List.of())).getBody().get("id");
+        signIn(ACCOUNT);
+
+        // each privilege as the service it grants (the last part of the privilege read "stored", "spatialanalysis")
+        WebElement row = browser.visible(By.cssSelector("tr[data-credential-id='" + credentialId + "']"));
+        assertThat(row.findElements(By.cssSelector(".chip"))).extracting(WebElement::getText)
+                .containsExactly("geocoding-stored", "spatial-analysis");
+
+        // a link cut inside a percent-escape: "Page not found", not an empty page
+        open("#/credentials/%E0%A4%A");
+        browser.waiting().until(ExpectedConditions.textToBePresentInElementLocated(By.tagName("h1"), "Page not found"));
+
+        // the usage of a credential not in the list (deleted): the selector names it, not "All credentials"
+        assertThat(exchange(ACCOUNT, HttpMethod.DELETE, "/v1/credentials/" + credentialId, null).getStatusCode().value())
+                .isEqualTo(204);
+        open("#/usage?credential=" + credentialId);
+        browser.visible(By.id("usage-summary"));
+        assertThat(new org.openqa.selenium.support.ui.Select(browser.visible(By.id("usage-credential")))
+                .getFirstSelectedOption().getAttribute("value")).isEqualTo(credentialId);
+    }
+
+    @Test
     void moneyIsSummedExactlyAndKeyStatesAreReadAsTheUserShouldSeeThem() {
         open("#/");
         Object result = browser.driver().executeAsyncScript("""
