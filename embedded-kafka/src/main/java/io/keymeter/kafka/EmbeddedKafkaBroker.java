@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.net.BindException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -70,13 +71,43 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
             server.startup();
         } catch (RuntimeException e) {
-            server = null;
+            shutDownFailed(e);
             unlockDataDir();
-            throw e;
+            throw portInUse(e) ? new IllegalStateException("The embedded Kafka broker cannot listen on port " + port
+                    + ": it is in use (another Kafka, or another Keymeter?). Stop it, or set "
+                    + "keymeter.embedded-kafka.port to a free port (0: any).", e) : e;
         }
         log.info("Embedded Kafka broker on {} started in {} ms, data in {}", bootstrapServers(),
                 (System.nanoTime() - started) / 1_000_000, logDir);
         return this;
+    }
+
+    /**
+     * Kafka starts the controller half first and, when the broker half fails (its port in use), leaves the controller
+     * running: its threads kept the JVM alive after start-up had failed, with the metadata log open while the data
+     * directory's lock was released for the next start. So a failed start shuts down whatever started.
+     */
+    private void shutDownFailed(RuntimeException failure) {
+        KafkaRaftServer failed = server;
+        server = null;
+        if (failed == null) {
+            return;
+        }
+        try {
+            failed.shutdown();
+            failed.awaitShutdown();
+        } catch (RuntimeException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    private static boolean portInUse(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof BindException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public String bootstrapServers() {

@@ -2,7 +2,10 @@ package io.keymeter.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -53,6 +56,26 @@ class EmbeddedKafkaBrokerTest {
         // released on stop: the data can be used again
         try (EmbeddedKafkaBroker again = new EmbeddedKafkaBroker(dir, 0).start(); Admin admin = admin(again)) {
             assertThat(admin.listTopics().names().get()).contains("kept");
+        }
+    }
+
+    @Test
+    void aStartOnAPortInUseSaysSoAndLeavesNothingRunning() throws Exception {
+        Set<Thread> before = Thread.getAllStackTraces().keySet();
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(dir, taken.getLocalPort());
+            assertThatThrownBy(broker::start).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("cannot listen on port " + taken.getLocalPort())
+                    .hasMessageContaining("keymeter.embedded-kafka.port");
+            assertThat(broker.isRunning()).isFalse();
+        }
+        // the controller half had started: its threads kept the JVM alive, its metadata log open
+        await().atMost(Duration.ofSeconds(30)).pollInSameThread().untilAsserted(() -> assertThat(Thread.getAllStackTraces().keySet())
+                .filteredOn(t -> !before.contains(t) && t.isAlive() && !t.isDaemon())
+                .extracting(Thread::getName).isEmpty());
+        // and the data can be used at once by a broker that starts
+        try (EmbeddedKafkaBroker again = new EmbeddedKafkaBroker(dir, 0).start(); Admin admin = admin(again)) {
+            assertThat(admin.listTopics().names().get()).isNotNull();
         }
     }
 
