@@ -8,6 +8,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -50,8 +51,12 @@ public class KafkaTopics {
             createMissing(admin, properties);
             checkCleanupPolicies(admin);
             raiseRetention(admin, properties).forEach(change -> log.info("Retention raised: {}", change));
-            this.partitionCounts = partitionCounts(admin, allNames(), Duration.ofSeconds(TIMEOUT_SECONDS));
+            Map<String, TopicDescription> topics = describe(admin, allNames(), Duration.ofSeconds(TIMEOUT_SECONDS));
+            this.partitionCounts = topics.values().stream()
+                    .collect(Collectors.toUnmodifiableMap(TopicDescription::name, d -> d.partitions().size()));
             checkCoPartitioning(partitionCounts);
+            underReplicated(topics, properties.topics().replicationFactor())
+                    .forEach(line -> log.warn("Fewer replicas than keymeter.topics.replication-factor: {}", line));
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("Kafka at " + clients.bootstrapServers() + " did not answer while checking topics: "
                     + e.getMessage(), e);
@@ -68,8 +73,27 @@ public class KafkaTopics {
     /** The partition count of each of {@code topics}, which must exist, as Kafka describes them now. */
     public static Map<String, Integer> partitionCounts(Admin admin, Collection<String> topics, Duration timeout)
             throws ExecutionException, InterruptedException, TimeoutException {
-        return admin.describeTopics(topics).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS).values()
-                .stream().collect(Collectors.toUnmodifiableMap(TopicDescription::name, d -> d.partitions().size()));
+        return describe(admin, topics, timeout).values().stream()
+                .collect(Collectors.toUnmodifiableMap(TopicDescription::name, d -> d.partitions().size()));
+    }
+
+    private static Map<String, TopicDescription> describe(Admin admin, Collection<String> topics, Duration timeout)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        return admin.describeTopics(topics).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * One line per topic with a partition of fewer replicas than configured. A topic's replication factor is set when
+     * it is created, so one made before the setting was raised (or by hand) keeps fewer: said, not changed (a
+     * reassignment is the operator's to plan), and not refused (it runs, with less safety than asked for).
+     */
+    static List<String> underReplicated(Map<String, TopicDescription> topics, int wanted) {
+        return topics.values().stream()
+                .filter(d -> d.partitions().stream().anyMatch(p -> p.replicas().size() < wanted))
+                .map(d -> d.name() + " has " + d.partitions().stream().mapToInt(p -> p.replicas().size()).min()
+                        .orElse(0) + " (wanted " + wanted + ")")
+                .sorted()
+                .toList();
     }
 
     /** Fails when topics that are joined without repartitioning have different partition counts. */
@@ -112,20 +136,24 @@ public class KafkaTopics {
         Set<String> existing = admin.listTopics().names().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
         List<NewTopic> missing = Topics.ALL.stream().filter(t -> !existing.contains(t.name()))
                 .map(t -> new NewTopic(t.name(), settings.partitions(), settings.replicationFactor().shortValue())
-                        .configs(configsOf(t, retention)))
+                        .configs(configsOf(t, retention, settings.replicationFactor())))
                 .toList();
         if (missing.isEmpty()) {
             return;
         }
+        List<String> names = missing.stream().map(NewTopic::name).toList();
         try {
             admin.createTopics(missing).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            awaitLeaders(admin, missing.stream().map(NewTopic::name).toList(), Duration.ofSeconds(TIMEOUT_SECONDS));
-            log.info("Created topics {}", missing.stream().map(NewTopic::name).toList());
+            log.info("Created topics {}", names);
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {
-                throw e; // another instance creating them at the same moment is fine
+                throw e;
             }
+            // another instance created some at the same moment; this one may have created the others
+            log.info("Topics {} created, some of them by another instance at the same moment", names);
         }
+        // awaited either way: the checks that follow, and a first producer, need them served by their leaders
+        awaitLeaders(admin, names, Duration.ofSeconds(TIMEOUT_SECONDS));
     }
 
     /**
@@ -176,14 +204,26 @@ public class KafkaTopics {
         return ends;
     }
 
-    static Map<String, String> configsOf(Topic<String, ?> topic, Duration retention) {
+    static Map<String, String> configsOf(Topic<String, ?> topic, Duration retention, int replicationFactor) {
         Map<String, String> configs = new HashMap<>();
         configs.put(TopicConfig.CLEANUP_POLICY_CONFIG, topic.cleanupPolicy());
+        minInSyncReplicas(replicationFactor)
+                .ifPresent(min -> configs.put(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, String.valueOf(min)));
         if (topic.keepForever()) {
             configs.put(TopicConfig.RETENTION_BYTES_CONFIG, "-1");
         }
         configs.putAll(keepTimes(topic, retention));
         return configs;
+    }
+
+    /**
+     * With three replicas or more, an {@code acks=all} write waits for two of them: Kafka's default of one lets the
+     * leader alone acknowledge once its followers fell out of sync, and losing that leader then loses what it
+     * acknowledged (a 202 for requests, a confirmed key change). With two replicas, two in sync would stop every
+     * write while either broker is down: the cluster's default is left, as with one.
+     */
+    public static OptionalInt minInSyncReplicas(int replicationFactor) {
+        return replicationFactor >= 3 ? OptionalInt.of(2) : OptionalInt.empty();
     }
 
     /**

@@ -20,6 +20,7 @@ import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyDescription;
@@ -141,6 +142,9 @@ public class StreamsFactory {
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, properties.streams().commitInterval().toMillis());
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, properties.streams().threads());
         p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, properties.topics().replicationFactor());
+        // changelogs and repartition topics as Keymeter's own topics: two in sync with three replicas or more
+        KafkaTopics.minInSyncReplicas(properties.topics().replicationFactor()).ifPresent(min ->
+                p.put(StreamsConfig.topicPrefix(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG), min));
         // KIP-892: writes stay in a transaction buffer until their changelog transaction commits, so after a crash
         // a store keeps its committed state instead of being wiped and restored from its whole changelog
         p.put(StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG, true);
