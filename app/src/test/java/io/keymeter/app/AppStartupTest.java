@@ -91,6 +91,13 @@ class AppStartupTest {
                 "--keymeter.data-dir=" + dataDir, "--keymeter.keys.forget-after=PT0S"))
                 .hasStackTraceContaining("forget-after must be positive");
         assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
+                "--keymeter.data-dir=" + dataDir, "--keymeter.keys.expiring-notice=-P1D"))
+                .hasStackTraceContaining("expiring-notice must not be negative");
+        // before, Kafka Streams refused it once the app was up, naming commit.interval.ms
+        assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
+                "--keymeter.data-dir=" + dataDir, "--keymeter.streams.commit-interval=-PT1S"))
+                .hasStackTraceContaining("commit-interval must be positive");
+        assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
                 "--keymeter.data-dir=" + dataDir, "--keymeter.roles=credential-store",
                 "--keymeter.credentials.commit-interval=-PT1S"))
                 .hasStackTraceContaining("keymeter.credentials.commit-interval must not be negative");

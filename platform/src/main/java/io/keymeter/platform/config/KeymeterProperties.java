@@ -102,6 +102,11 @@ public record KeymeterProperties(
             forgetAfter = forgetAfter == null ? Duration.ofDays(90) : forgetAfter;
         }
 
+        @AssertTrue(message = "expiring-notice must not be negative")
+        public boolean isExpiringNoticeValid() {
+            return !expiringNotice.isNegative();
+        }
+
         @AssertTrue(message = "forget-after must be positive")
         public boolean isForgetAfterValid() {
             return !forgetAfter.isNegative() && !forgetAfter.isZero();
@@ -184,6 +189,12 @@ public record KeymeterProperties(
             threads = threads == null ? 1 : threads;
             rocksdbCache = rocksdbCache == null ? DataSize.ofMegabytes(64) : rocksdbCache;
             rocksdbWriteBuffers = rocksdbWriteBuffers == null ? DataSize.ofMegabytes(32) : rocksdbWriteBuffers;
+        }
+
+        /** Checked here, so that start-up stops naming this property, not Kafka's commit.interval.ms, later. */
+        @AssertTrue(message = "commit-interval must be positive")
+        public boolean isCommitIntervalValid() {
+            return !commitInterval.isNegative() && !commitInterval.isZero();
         }
 
         @AssertTrue(message = "rocksdb-cache and rocksdb-write-buffers must be at least 1MB")

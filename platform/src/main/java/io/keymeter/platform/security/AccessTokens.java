@@ -84,7 +84,15 @@ public class AccessTokens {
         try {
             if (Files.exists(file)) {
                 restrictToOwner(file);
-                return Files.readString(file, StandardCharsets.UTF_8).trim();
+                String kept = Files.readString(file, StandardCharsets.UTF_8).trim();
+                if (!kept.isEmpty()) {
+                    return kept;
+                }
+                // a first start stopped between creating the file and writing it: an empty token nobody can send
+                log.warn("{} was empty (a start stopped while writing it?): a new token is kept in it", file);
+                String token = Tokens.newToken(prefix);
+                Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
+                return token;
             }
             Files.createDirectories(file.toAbsolutePath().getParent());
             String token = Tokens.newToken(prefix);

@@ -26,6 +26,17 @@ class AccessTokensTest {
     }
 
     @Test
+    void anEmptyKeptTokenFileGetsANewToken() throws Exception {
+        Path file = dir.resolve("demo-token");
+        Files.writeString(file, "\n", StandardCharsets.UTF_8);
+
+        // before, the empty string was the account's token: nobody could sign in, and nothing said why
+        String token = AccessTokens.readOrCreate(file, "kmacct_");
+        assertThat(token).startsWith("kmacct_").hasSizeGreaterThan("kmacct_".length());
+        assertThat(AccessTokens.readOrCreate(file, "kmacct_")).isEqualTo(token);
+    }
+
+    @Test
     void aKeptTokenFileReadableByOthersIsMadeOwnerOnly() throws Exception {
         Path file = dir.resolve("demo-token");
         Files.writeString(file, "kmacct_kept\n", StandardCharsets.UTF_8);
