@@ -78,38 +78,29 @@ class AppStartupTest {
 
     @Test
     void aBadConfigurationValueStopsStartUpNamingTheProperty() {
-        assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
-                "--keymeter.data-dir=" + dataDir, "--keymeter.topics.partitions=0"))
-                .hasStackTraceContaining("topics.partitions");
-        assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
-                "--keymeter.data-dir=" + dataDir, "--keymeter.roles=metering,billing"))
-                .hasStackTraceContaining("roles");
-        assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
-                "--keymeter.data-dir=" + dataDir, "--keymeter.keys.min-lifetime=P400D"))
-                .hasStackTraceContaining("min-lifetime");
-        assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
-                "--keymeter.data-dir=" + dataDir, "--keymeter.keys.forget-after=PT0S"))
-                .hasStackTraceContaining("forget-after must be positive");
-        assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
-                "--keymeter.data-dir=" + dataDir, "--keymeter.keys.expiring-notice=-P1D"))
-                .hasStackTraceContaining("expiring-notice must not be negative");
+        assertStartStops("topics.partitions", "--keymeter.topics.partitions=0");
+        assertStartStops("roles", "--keymeter.roles=metering,billing");
+        assertStartStops("min-lifetime", "--keymeter.keys.min-lifetime=P400D");
+        assertStartStops("forget-after must be positive", "--keymeter.keys.forget-after=PT0S");
+        assertStartStops("expiring-notice must not be negative", "--keymeter.keys.expiring-notice=-P1D");
         // before, Kafka Streams refused it once the app was up, naming commit.interval.ms
-        assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
-                "--keymeter.data-dir=" + dataDir, "--keymeter.streams.commit-interval=-PT1S"))
-                .hasStackTraceContaining("commit-interval must be positive");
-        assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
-                "--keymeter.data-dir=" + dataDir, "--keymeter.roles=credential-store",
-                "--keymeter.credentials.commit-interval=-PT1S"))
-                .hasStackTraceContaining("keymeter.credentials.commit-interval must not be negative");
+        assertStartStops("commit-interval must be positive", "--keymeter.streams.commit-interval=-PT1S");
+        assertStartStops("keymeter.credentials.commit-interval must not be negative", "--keymeter.roles=credential-store",
+                "--keymeter.credentials.commit-interval=-PT1S");
         // one token for two accounts signed the first in as the second
-        assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
-                "--keymeter.data-dir=" + dataDir, "--keymeter.accounts[0].id=acme", "--keymeter.accounts[0].token=same",
-                "--keymeter.accounts[1].id=globex", "--keymeter.accounts[1].token=same"))
-                .hasStackTraceContaining("one token is given twice");
-        assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
-                "--keymeter.data-dir=" + dataDir, "--keymeter.accounts[0].id=acme", "--keymeter.accounts[0].token=same",
-                "--keymeter.gateway-tokens[0]=same"))
-                .hasStackTraceContaining("one token is given twice");
+        assertStartStops("one token is given twice", "--keymeter.accounts[0].id=acme",
+                "--keymeter.accounts[0].token=same", "--keymeter.accounts[1].id=globex", "--keymeter.accounts[1].token=same");
+        assertStartStops("one token is given twice", "--keymeter.accounts[0].id=acme",
+                "--keymeter.accounts[0].token=same", "--keymeter.gateway-tokens[0]=same");
+    }
+
+    /** Start-up on the shared broker with {@code args} stops, its failure saying {@code expected}. */
+    private void assertStartStops(String expected, String... args) {
+        String[] all = new String[args.length + 2];
+        all[0] = "--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers();
+        all[1] = "--keymeter.data-dir=" + dataDir;
+        System.arraycopy(args, 0, all, 2, args.length);
+        assertThatThrownBy(() -> start(all)).hasStackTraceContaining(expected);
     }
 
     private static ConfigurableApplicationContext start(String... args) {
