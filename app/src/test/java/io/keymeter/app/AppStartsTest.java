@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.keymeter.app.support.KeymeterIntegrationTest;
+import io.keymeter.events.Json;
 import io.keymeter.events.Topic;
 import io.keymeter.events.Topics;
 import io.keymeter.metering.MeteringConfiguration;
@@ -24,6 +25,7 @@ import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.resttestclient.TestRestTemplate;
+import tools.jackson.databind.JsonNode;
 
 @KeymeterIntegrationTest
 class AppStartsTest {
@@ -35,6 +37,17 @@ class AppStartsTest {
     void healthIsUpOnceKafkaAndEveryTopologyRun() {
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
                 assertThat(Health.overallStatus(http.getForObject("/actuator/health", String.class))).isEqualTo("UP"));
+    }
+
+    @Test
+    void readinessForALoadBalancerNamesWhatTheCallsNeedAndNotTheTopologiesState() {
+        JsonNode readiness = await().atMost(Duration.ofSeconds(60)).until(
+                () -> Json.mapper().readTree(http.getForObject("/actuator/health/readiness", String.class)),
+                json -> "UP".equals(json.path("status").asString()));
+
+        // a topology rebalancing (an instance of its role started or stopped) takes no instance out of the pool
+        assertThat(readiness.path("components").propertyNames())
+                .containsExactlyInAnyOrder("readinessState", "verify", "credentialChanges");
     }
 
     @Test
