@@ -56,12 +56,16 @@ class CommandBus implements SmartLifecycle {
     /**
      * How long past the command's deadline and the store's commit interval a call still waits for the outcome. A
      * command applied just before its deadline is answered when its transaction commits; a transaction that cannot
-     * commit is aborted by the broker after Kafka Streams' exactly-once transaction timeout (10 s): not applied, and
-     * answered {@code EXPIRED} once its task runs again, usually after this wait. So a call still without an answer
-     * now finds the store stuck or down. An answer given up on sooner lost a generated key's secret (its only copy is
-     * in the answer) while the key was applied, and with a regeneration the caller's working key too.
+     * commit is aborted by the broker once Kafka Streams' exactly-once transaction timeout (10 s) has passed, but only
+     * at the broker's next sweep for timed-out transactions
+     * ({@code transaction.abort.timed.out.transaction.cleanup.interval.ms}, 10 s by default), and until then it can
+     * still commit: 20 s after it began at most, with Kafka's defaults. Aborted, it was not applied, and is answered
+     * {@code EXPIRED} once its task runs again. So a call still without an answer now finds the store stuck or down.
+     * An answer given up on sooner lost a generated key's secret (its only copy is in the answer) while the key was
+     * applied, and with a regeneration the caller's working key too. (It was 11 s, the timeout alone: a thread
+     * stalled 12–19 s between processing and commit answered 503 and then applied the change.)
      */
-    static final Duration REPLY_SLACK = Duration.ofSeconds(11);
+    static final Duration REPLY_SLACK = Duration.ofSeconds(21);
     static final Duration RETRY_AFTER = Duration.ofSeconds(1);
 
     private final KafkaClients clients;
