@@ -118,9 +118,16 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
     public void init(FixedKeyProcessorContext<String, ArrivedRequest> context) {
         this.context = context;
         this.seen = context.getStateStore(storeName);
-        // (re)initialised after every restore, whatever the filters knew is gone: resume reads the store again
+        // (re)initialised after every restore, whatever the filters knew is gone: resume reads the store again.
+        // Kafka Streams revives a corrupted task (a commit timed out under exactly-once) with these same objects on
+        // a store rolled back to its last commit: request time and the sweep's place start again from the store, as
+        // after a crash (request time left where the aborted transaction took it made a replayed resend new: billed
+        // twice)
         this.filters = new SeenRequestFilters(filterCapacity, 2);
         this.resumed = false;
+        this.requestTime = Long.MIN_VALUE;
+        this.sweepFrom = null;
+        this.writesSinceSweep = 0;
         context.schedule(SWEEP_INTERVAL, PunctuationType.WALL_CLOCK_TIME, now -> sweep());
         context.schedule(REBUILD_INTERVAL, PunctuationType.WALL_CLOCK_TIME,
                 now -> filters.rebuild(seen, REBUILD_BATCH));

@@ -85,6 +85,11 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
         VersionedStoreSegments.registerExisting(keys); // history kept across a restart (see there)
         this.latest = context.getStateStore(latestStoreName);
         this.buffer = context.getStateStore(bufferStoreName);
+        // Kafka Streams revives a corrupted task (a commit timed out under exactly-once) with these same objects, on
+        // stores rolled back to their last commit: what waited only in the aborted transaction is read again from
+        // its topic, so memory starts from the buffer store alone (a stale copy was judged too: billed twice)
+        waiting.clear();
+        observedStreamTime = Long.MIN_VALUE;
         try (KeyValueIterator<Bytes, ArrivedRequest> restored = buffer.all()) {
             while (restored.hasNext()) {
                 KeyValue<Bytes, ArrivedRequest> entry = restored.next();

@@ -23,6 +23,8 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.VersionedKeyValueStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,18 +42,22 @@ class RequestJudgeTest {
 
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
-    @Test
-    void aRequestWaitingInTheRestoredBufferIsJudgedAfterTheGraceAndRemovedFromTheBuffer() {
+    private MockProcessorContext<String, Decision> context;
+    private KeyValueStore<Bytes, ArrivedRequest> buffer;
+    private VersionedKeyValueStore<String, ApiKeyState> keys;
+    private TestKey key;
+
+    @BeforeEach
+    void stores() {
         Properties config = new Properties();
         config.put(StreamsConfig.APPLICATION_ID_CONFIG, "judge-test");
         config.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         config.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        MockProcessorContext<String, Decision> context = new MockProcessorContext<>(config, new TaskId(0, 0),
-                stateDir.toFile());
+        context = new MockProcessorContext<>(config, new TaskId(0, 0), stateDir.toFile());
         context.setCurrentSystemTimeMs(T0.toEpochMilli()); // live traffic: real time is not ahead of the requests
-        KeyValueStore<Bytes, ArrivedRequest> buffer = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("buffer"),
+        buffer = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("buffer"),
                 MeteringSerdes.BYTES, MeteringSerdes.ARRIVED_REQUEST).withLoggingDisabled().build();
-        VersionedKeyValueStore<String, ApiKeyState> keys = Stores.versionedKeyValueStoreBuilder(
+        keys = Stores.versionedKeyValueStoreBuilder(
                 Stores.persistentVersionedKeyValueStore("keys", Duration.ofDays(1)), Topics.API_KEYS.keySerde(),
                 Topics.API_KEYS.valueSerde()).withLoggingDisabled().build();
         LatestKeyStates latest = LatestKeyStates.builder("latest").build();
@@ -61,28 +67,71 @@ class RequestJudgeTest {
         context.addStateStore(buffer);
         context.addStateStore(keys);
         context.addStateStore(latest);
-
-        TestKey key = TestKey.create("acme", "cred-1", 1);
+        key = TestKey.create("acme", "cred-1", 1);
         keys.put(key.keyId(), key.state(KeyStatus.ACTIVE, T0.plus(Duration.ofDays(30)), T0), T0.toEpochMilli());
+    }
+
+    @AfterEach
+    void closeStores() {
+        keys.close();
+        buffer.close();
+    }
+
+    private RequestJudge judge() {
+        return new RequestJudge("keys", "latest", "buffer", GRACE,
+                new OutcomeCounters(registry, "judged", "test", "accepted"));
+    }
+
+    private List<Decision> judged() {
+        return context.forwarded().stream().<Decision>map(f -> f.record().value()).toList();
+    }
+
+    @Test
+    void aRequestWaitingInTheRestoredBufferIsJudgedAfterTheGraceAndRemovedFromTheBuffer() {
         // as the changelog restores it: the arrival bytes of a request that waited when the task stopped
         RequestLog waiting = key.request("waited", KeyFixtures.BASEMAPS, 3, T0.plusSeconds(10));
         buffer.put(new RequestJudge.Slot(T0.plusSeconds(10).toEpochMilli(), 41).key(), arrived(waiting));
 
-        RequestJudge judge = new RequestJudge("keys", "latest", "buffer", GRACE,
-                new OutcomeCounters(registry, "judged", "test", "accepted"));
+        RequestJudge judge = judge();
         judge.init(context);
         RequestLog later = key.request("later", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(13));
         judge.process(new Record<>(key.keyId(), arrived(later), later.timestamp().toEpochMilli()));
 
-        List<Decision> judged = context.forwarded().stream().<Decision>map(f -> f.record().value()).toList();
+        List<Decision> judged = judged();
         assertThat(judged).extracting(d -> d.request().requestId()).containsExactly("waited");
         assertThat(judged.get(0).accepted()).isTrue();
         assertThat(judged.get(0).request().units()).isEqualTo(3);
         assertThat(registry.get("judged").tag(OutcomeCounters.OUTCOME_TAG, "accepted").counter().count())
                 .as("every decision forwarded is counted").isEqualTo(1.0);
         assertThat(buffer.approximateNumEntries()).as("the judged request left the buffer; the later one waits").isEqualTo(1);
-        keys.close();
-        buffer.close();
+    }
+
+    /**
+     * Kafka Streams revives a corrupted task (a commit that timed out under exactly-once) with the same processor
+     * objects: closed, then initialised again on stores rolled back to their last commit, and its input read again
+     * from the last committed offset. What waited only in the aborted transaction must not be judged from memory too.
+     */
+    @Test
+    void aTaskRevivedAfterAnAbortedTransactionJudgesAReplayedRequestOnce() {
+        RequestJudge judge = judge();
+        judge.init(context);
+        RequestLog request = key.request("r-1", KeyFixtures.BASEMAPS, 2, T0.plusSeconds(1));
+        Record<String, ArrivedRequest> record = new Record<>(key.keyId(), arrived(request),
+                request.timestamp().toEpochMilli());
+        context.setRecordMetadata(Topics.REQUESTS.name(), 0, 7);
+        judge.process(record);
+        assertThat(judged()).as("within its grace: waiting").isEmpty();
+
+        // the transaction is aborted: the buffer's write is rolled back, the task revived and the record read again
+        // (a revival takes seconds: by the time the record is read again its grace has passed)
+        buffer.put(new RequestJudge.Slot(request.timestamp().toEpochMilli(), 7).key(), null);
+        judge.close();
+        judge.init(context);
+        context.setCurrentSystemTimeMs(T0.plusSeconds(10).toEpochMilli());
+        judge.process(record);
+
+        // before, the copy held in memory since the aborted transaction was judged as well: billed twice
+        assertThat(judged()).extracting(d -> d.request().requestId()).containsExactly("r-1");
     }
 
     private static ArrivedRequest arrived(RequestLog request) {
