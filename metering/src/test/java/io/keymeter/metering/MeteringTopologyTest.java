@@ -555,6 +555,49 @@ class MeteringTopologyTest {
         assertThat(droppedRecords()).isEqualTo(1.0); // the request on the dead-letter topic
     }
 
+    /**
+     * Produced directly with a zero time (before 1970) or one beyond what a millisecond count holds: Kafka Streams
+     * skipped the first with only a metric (negative event time) and failed its thread on the second for ever.
+     */
+    @Test
+    void aRequestStampedBefore1970OrBeyondMillisecondsGoesToTheDeadLetters() {
+        TestKey key = publish(TestKey.create(ACME, "cred-21", 1), KeyStatus.ACTIVE, T0);
+        Instant yearOne = Instant.parse("0001-01-01T00:00:00Z");
+        Instant beyond = Instant.ofEpochMilli(Long.MAX_VALUE).plusSeconds(1);
+        requests.pipeInput(key.keyId(), key.request("year-one", KeyFixtures.BASEMAPS, 1, yearOne), T0.plusSeconds(1));
+        requests.pipeInput(key.keyId(), key.request("beyond", KeyFixtures.BASEMAPS, 1, beyond), T0.plusSeconds(1));
+        send(key.request("fine", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(2)));
+        flush(T0.plusSeconds(2));
+
+        assertThat(topics.deadLetterReasons()).containsExactly(
+                "request stamped " + yearOne + ", before 1970 or beyond what a millisecond count holds",
+                "request stamped " + beyond + ", before 1970 or beyond what a millisecond count holds");
+        assertThat(basemapsRequestsOnNov1("cred-21")).isEqualTo(1);
+        assertThat(droppedRecords()).isEqualTo(2.0); // the two on the dead-letter topic, nothing else
+    }
+
+    /**
+     * Produced directly, keyed by something else than its keyId (or by nothing): it sits on another partition than
+     * the key's states. It was judged by the record key on arrival (unknown-key) but by its keyId after waiting for
+     * its grace; now it goes to the dead letters, where it can be produced again, rightly keyed.
+     */
+    @Test
+    void aRequestNotKeyedByItsKeyIdGoesToTheDeadLetters() {
+        TestKey key = publish(TestKey.create(ACME, "cred-22", 1), KeyStatus.ACTIVE, T0);
+        requests.pipeInput((String) null, key.request("unkeyed", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(1)),
+                T0.plusSeconds(1));
+        requests.pipeInput("someone-else", key.request("mis-keyed", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(1)),
+                T0.plusSeconds(1));
+        send(key.request("fine", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(2)));
+        flush(T0.plusSeconds(2));
+
+        String reason = "request record not keyed by its keyId (keymeter.requests is partitioned by keyId, as the key "
+                + "states are)";
+        assertThat(topics.deadLetterReasons()).containsExactly(reason, reason);
+        assertThat(basemapsRequestsOnNov1("cred-22")).isEqualTo(1);
+        assertThat(droppedRecords()).isEqualTo(2.0);
+    }
+
     /** Texts ingest would refuse, produced directly: on the dead-letter topic; the longest allowed is billed. */
     @Test
     void aRequestWithTextsLongerThanIngestTakesGoesToTheDeadLetters() {

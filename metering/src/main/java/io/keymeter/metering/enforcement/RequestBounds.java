@@ -14,6 +14,8 @@ import java.time.Instant;
  * for milliseconds) would carry the dedupe's request time and the join's stream time with it: every requestId seen
  * before it forgotten (a resend billed twice), no generation swept until real time caught up (the store growing
  * without bound), and no request waiting for a late key-state update any more.</li>
+ * <li>Stamped before 1970 or beyond what a millisecond count holds (a zero time, seconds read as milliseconds the
+ * other way round): no event time can be given to it.</li>
  * <li>Units outside ingest's 1 to {@link RequestLog#MAX_UNITS}: fewer would take usage off a bill, more could
  * overflow a day's total.</li>
  * <li>A requestId empty or longer than {@link RequestLog#MAX_REQUEST_ID_CHARS} (an empty one would make every such
@@ -44,6 +46,10 @@ public final class RequestBounds {
      * @throws IllegalArgumentException when the request is out of bounds, saying why
      */
     public void check(RequestLog request, long timestamp, long now) {
+        if (request.timestamp() != null && !representable(request.timestamp())) {
+            throw new IllegalArgumentException("request stamped " + request.timestamp()
+                    + ", before 1970 or beyond what a millisecond count holds");
+        }
         check(timestamp, request.units(), now);
         if (request.requestId() != null && !RequestLog.requestIdInBounds(request.requestId())) {
             throw new IllegalArgumentException("request requestId of " + characters(request.requestId())
@@ -53,6 +59,13 @@ public final class RequestBounds {
         text("itemId", request.itemId());
         text("referrer", request.referrer());
     }
+
+    /** Whether the instant is an event time Kafka takes: milliseconds since 1970, not negative, not overflowing. */
+    static boolean representable(Instant instant) {
+        return !instant.isBefore(Instant.EPOCH) && !instant.isAfter(LATEST);
+    }
+
+    private static final Instant LATEST = Instant.ofEpochMilli(Long.MAX_VALUE);
 
     private static void text(String field, String value) {
         if (!RequestLog.textInBounds(value)) {
