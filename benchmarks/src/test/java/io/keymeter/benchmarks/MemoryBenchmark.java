@@ -125,7 +125,7 @@ class MemoryBenchmark {
             Thread.sleep(5000); // settle: RSS right after the catch-up still holds its garbage
             long rss = app.rssBytes();
             Map<String, long[]> classes = classHistogram(app.pid()); // a full GC first, then the live objects
-            Thread.sleep(2000);
+            Thread.sleep(2000); // settle again: the collector gives freed heap back to the OS after the full GC
             long rssAfterGc = app.rssBytes();
             String metrics = get(base + "/actuator/prometheus");
             Map<String, Double> rocksdb = new TreeMap<>();

@@ -1,10 +1,13 @@
 package io.keymeter.benchmarks;
 
+import static org.awaitility.Awaitility.await;
+
 import io.keymeter.app.KeymeterApplication;
 import io.keymeter.kafka.FreePorts;
 import io.keymeter.testsupport.TempDirs;
 import java.net.Socket;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -31,9 +34,9 @@ class StartupBenchmark {
             int brokerPort = FreePorts.next();
             try (ChildJvm broker = ChildJvm.start(dir.resolve("broker.log"), JVM, BrokerOnly.class.getName(),
                     List.of(dir.resolve("broker-" + round).toString(), String.valueOf(brokerPort)))) {
-                while (!accepts(brokerPort)) {
-                    Thread.sleep(10); // poll; a spin would steal a core from the JVM being measured
-                }
+                // polled every 10 ms (a spin would steal a core from the JVM being measured), for 2 minutes at most
+                await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(10)).pollInSameThread()
+                        .until(() -> accepts(brokerPort));
                 brokerSeconds = (System.nanoTime() - broker.startedNanos) / 1e9;
                 Thread.sleep(5000); // idle, as below: a settle time before reading RSS, not a wait for work
                 brokerRss = broker.rssBytes();
