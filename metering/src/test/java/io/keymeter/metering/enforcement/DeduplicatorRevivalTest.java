@@ -14,12 +14,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
 import org.apache.kafka.streams.processor.api.InternalFixedKeyRecordFactory;
@@ -49,16 +46,11 @@ class DeduplicatorRevivalTest {
 
     @Test
     void aTaskRevivedAfterAnAbortedTransactionDropsAReplayedResendAsBefore() throws Exception {
-        Properties config = new Properties();
-        config.put(StreamsConfig.APPLICATION_ID_CONFIG, "dedupe-test");
-        config.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        MockProcessorContext<String, ArrivedRequest> mock = new MockProcessorContext<>(config, new TaskId(0, 0),
-                stateDir.toFile());
+        MockProcessorContext<String, ArrivedRequest> mock = MockContexts.inDir("dedupe-test", stateDir);
         mock.setCurrentSystemTimeMs(T0.toEpochMilli());
-        KeyValueStore<Bytes, Long> seen = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("seen"),
-                MeteringSerdes.BYTES, MeteringSerdes.LONG).withLoggingDisabled().build();
-        seen.init(mock.getStateStoreContext(), seen);
-        mock.addStateStore(seen);
+        KeyValueStore<Bytes, Long> seen = MockContexts.open(mock, Stores.keyValueStoreBuilder(
+                Stores.inMemoryKeyValueStore("seen"), MeteringSerdes.BYTES, MeteringSerdes.LONG)
+                .withLoggingDisabled().build());
         FixedKeyProcessorContext<String, ArrivedRequest> context = fixedKey(mock);
         AtomicInteger duplicates = new AtomicInteger();
         Deduplicator dedupe = new Deduplicator("seen", WINDOW, 10_000, new RequestBounds(Duration.ofDays(365)),

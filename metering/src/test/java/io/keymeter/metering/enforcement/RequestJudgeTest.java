@@ -14,10 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Properties;
 import org.apache.kafka.common.utils.Bytes;
-import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -49,24 +46,14 @@ class RequestJudgeTest {
 
     @BeforeEach
     void stores() {
-        Properties config = new Properties();
-        config.put(StreamsConfig.APPLICATION_ID_CONFIG, "judge-test");
-        config.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        config.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        context = new MockProcessorContext<>(config, new TaskId(0, 0), stateDir.toFile());
+        context = MockContexts.inDir("judge-test", stateDir);
         context.setCurrentSystemTimeMs(T0.toEpochMilli()); // live traffic: real time is not ahead of the requests
-        buffer = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("buffer"),
-                MeteringSerdes.BYTES, MeteringSerdes.ARRIVED_REQUEST).withLoggingDisabled().build();
-        keys = Stores.versionedKeyValueStoreBuilder(
+        buffer = MockContexts.open(context, Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("buffer"),
+                MeteringSerdes.BYTES, MeteringSerdes.ARRIVED_REQUEST).withLoggingDisabled().build());
+        keys = MockContexts.open(context, Stores.versionedKeyValueStoreBuilder(
                 Stores.persistentVersionedKeyValueStore("keys", Duration.ofDays(1)), Topics.API_KEYS.keySerde(),
-                Topics.API_KEYS.valueSerde()).withLoggingDisabled().build();
-        LatestKeyStates latest = LatestKeyStates.builder("latest").build();
-        buffer.init(context.getStateStoreContext(), buffer);
-        keys.init(context.getStateStoreContext(), keys);
-        latest.init(context.getStateStoreContext(), latest);
-        context.addStateStore(buffer);
-        context.addStateStore(keys);
-        context.addStateStore(latest);
+                Topics.API_KEYS.valueSerde()).withLoggingDisabled().build());
+        MockContexts.open(context, LatestKeyStates.builder("latest").build());
         key = TestKey.create("acme", "cred-1", 1);
         keys.put(key.keyId(), key.state(KeyStatus.ACTIVE, T0.plus(Duration.ofDays(30)), T0), T0.toEpochMilli());
     }

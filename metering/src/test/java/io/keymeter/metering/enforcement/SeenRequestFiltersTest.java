@@ -4,11 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.keymeter.metering.MeteringSerdes;
 import java.nio.file.Path;
-import java.util.Properties;
 import java.util.stream.IntStream;
 import org.apache.kafka.common.utils.Bytes;
-import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
@@ -34,11 +31,7 @@ class SeenRequestFiltersTest {
 
     @BeforeEach
     void openStore() {
-        Properties config = new Properties();
-        config.put(StreamsConfig.APPLICATION_ID_CONFIG, "filters-test");
-        config.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        MockProcessorContext<Object, Object> context = new MockProcessorContext<>(config, new TaskId(0, 0),
-                stateDir.toFile());
+        MockProcessorContext<Object, Object> context = MockContexts.inDir("filters-test", stateDir);
         store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("seen"), MeteringSerdes.BYTES,
                 MeteringSerdes.LONG).withLoggingDisabled().build();
         store.init(context.getStateStoreContext(), store);

@@ -6,10 +6,7 @@ import io.keymeter.metering.MeteringTopology;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Properties;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.VersionedBytesStoreSupplier;
@@ -82,11 +79,7 @@ class VersionedStoreSegmentsTest {
     }
 
     private VersionedKeyValueStore<String, String> open(VersionedBytesStoreSupplier supplier) {
-        Properties config = new Properties();
-        config.put(StreamsConfig.APPLICATION_ID_CONFIG, "segments-test");
-        config.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        MockProcessorContext<Object, Object> context = new MockProcessorContext<>(config, new TaskId(0, 0),
-                stateDir.toFile());
+        MockProcessorContext<Object, Object> context = MockContexts.inDir("segments-test", stateDir);
         VersionedKeyValueStore<String, String> store = Stores.versionedKeyValueStoreBuilder(
                         supplier, Serdes.String(), Serdes.String())
                 .withLoggingDisabled().build();
