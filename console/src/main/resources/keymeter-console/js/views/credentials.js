@@ -38,12 +38,13 @@ export async function renderCredentials(view, { isCurrent }) {
     return;
   }
   const now = Date.now();
+  const services = serviceOf(catalog);
   replace(body, h('div', { class: 'table-wrap' },
     h('table', { class: 'table responsive', id: 'credentials-table' },
       h('thead', {}, h('tr', {},
         h('th', {}, 'Name'), h('th', {}, 'Services'), h('th', {}, 'Primary key'), h('th', {}, 'Secondary key'),
         h('th', {}, 'Updated'))),
-      h('tbody', {}, credentials.map((c) => credentialRow(c, now, serviceOf(catalog)))))));
+      h('tbody', {}, credentials.map((c) => credentialRow(c, now, services))))));
 }
 
 /** The service a privilege grants, from the catalog: {@code premium:user:geocode:stored} is geocoding-stored. */

@@ -36,9 +36,9 @@ import org.slf4j.LoggerFactory;
  * {@link LedgerLimits#idle()} (nothing more is coming), or it has waited {@link LedgerLimits#maxCatchUp()}.
  * Otherwise a ledger restarted after an outage across a cycle's close ran its first punctuation after its first
  * batch of the backlog, issued the final statement from that part, and billed the rest of the month, which had
- * reached Kafka before the close, as an adjustment seconds later. Stream time is the newest record this task read from any upstream task: one upstream task further
- * through its backlog than another can pass the close first, and what the other still holds is then an adjustment,
- * as before.
+ * reached Kafka before the close, as an adjustment seconds later. Stream time is the newest record this task read
+ * from any upstream task: one upstream task further through its backlog than another can pass the close first, and
+ * what the other still holds is then an adjustment, as before.
  */
 final class LedgerProcessor implements Processor<String, BillingInput, String, Statement> {
 
@@ -137,15 +137,16 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
         List<KeyValue<String, String>> due = new ArrayList<>();
         boolean moreDue = false;
         try (KeyValueIterator<String, String> all = pending.all()) {
-            while (all.hasNext() && !moreDue) {
+            while (all.hasNext()) {
                 KeyValue<String, String> entry = all.next();
                 if (StoreKeys.pendingDueAt(entry.key) > now) {
                     break; // keys are sorted by due time
                 }
-                moreDue = due.size() == limits.maxSettledPerPunctuation();
-                if (!moreDue) {
-                    due.add(entry);
+                if (due.size() == limits.maxSettledPerPunctuation()) {
+                    moreDue = true; // left for the next punctuation
+                    break;
                 }
+                due.add(entry);
             }
         }
         // read up to: the input's own time, or now when none has come for a while

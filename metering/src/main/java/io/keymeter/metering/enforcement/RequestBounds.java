@@ -30,6 +30,8 @@ public final class RequestBounds {
 
     /** Allowed beyond max-future-skew: the clocks of the ingest and metering hosts may differ a little. */
     public static final Duration CLOCK_MARGIN = Duration.ofMinutes(1);
+    /** The latest instant a millisecond count since 1970 holds. */
+    private static final Instant LATEST = Instant.ofEpochMilli(Long.MAX_VALUE);
 
     private final Duration maxFutureSkew;
     private final long maxAheadMs;
@@ -64,8 +66,6 @@ public final class RequestBounds {
     static boolean representable(Instant instant) {
         return !instant.isBefore(Instant.EPOCH) && !instant.isAfter(LATEST);
     }
-
-    private static final Instant LATEST = Instant.ofEpochMilli(Long.MAX_VALUE);
 
     private static void text(String field, String value) {
         if (!RequestLog.textInBounds(value)) {

@@ -52,8 +52,7 @@ public class KafkaTopics {
             checkCleanupPolicies(admin);
             raiseRetention(admin, properties).forEach(change -> log.info("Retention raised: {}", change));
             Map<String, TopicDescription> topics = describe(admin, allNames(), Duration.ofSeconds(TIMEOUT_SECONDS));
-            this.partitionCounts = topics.values().stream()
-                    .collect(Collectors.toUnmodifiableMap(TopicDescription::name, d -> d.partitions().size()));
+            this.partitionCounts = partitionCounts(topics);
             checkCoPartitioning(partitionCounts);
             underReplicated(topics, properties.topics().replicationFactor())
                     .forEach(line -> log.warn("Fewer replicas than keymeter.topics.replication-factor: {}", line));
@@ -73,7 +72,11 @@ public class KafkaTopics {
     /** The partition count of each of {@code topics}, which must exist, as Kafka describes them now. */
     public static Map<String, Integer> partitionCounts(Admin admin, Collection<String> topics, Duration timeout)
             throws ExecutionException, InterruptedException, TimeoutException {
-        return describe(admin, topics, timeout).values().stream()
+        return partitionCounts(describe(admin, topics, timeout));
+    }
+
+    private static Map<String, Integer> partitionCounts(Map<String, TopicDescription> topics) {
+        return topics.values().stream()
                 .collect(Collectors.toUnmodifiableMap(TopicDescription::name, d -> d.partitions().size()));
     }
 

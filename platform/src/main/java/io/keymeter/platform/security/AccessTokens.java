@@ -90,17 +90,15 @@ public class AccessTokens {
                 }
                 // a first start stopped between creating the file and writing it: an empty token nobody can send
                 log.warn("{} was empty (a start stopped while writing it?): a new token is kept in it", file);
-                String token = Tokens.newToken(prefix);
-                Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
-                return token;
+            } else {
+                Files.createDirectories(file.toAbsolutePath().getParent());
+                try {
+                    Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+                } catch (UnsupportedOperationException e) {
+                    Files.createFile(file); // not a POSIX file system
+                }
             }
-            Files.createDirectories(file.toAbsolutePath().getParent());
             String token = Tokens.newToken(prefix);
-            try {
-                Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
-            } catch (UnsupportedOperationException e) {
-                Files.createFile(file); // not a POSIX file system
-            }
             Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
             return token;
         } catch (IOException e) {
