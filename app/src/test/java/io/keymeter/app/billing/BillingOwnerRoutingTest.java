@@ -127,9 +127,47 @@ class BillingOwnerRoutingTest {
         assertThat(missing.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/problem+json");
     }
 
-    private static HttpResponse<String> get(int port, String account, String path) throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
-                .header("Authorization", "Bearer " + TestAccounts.token(account)).GET().build();
-        return CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
+    /**
+     * A call marked as forwarded is answered only by the account's owner: elsewhere (the instances disagree during a
+     * rebalance, or a caller sent the internal header) it is a 503, never a report read from partitions that do not
+     * hold the account (a 200 with no usage).
+     */
+    @Test
+    void aForwardedCallReachingAnInstanceThatDoesNotOwnTheAccountIsA503() throws Exception {
+        String account = new ArrayList<>(TestAccounts.ALL.keySet()).get(1);
+        UsageDaily day = new UsageDaily(account, "cred-forwarded", "routing", LocalDate.parse("2025-06-03"), 1, 7);
+        Map<String, Object> config = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all");
+        try (KafkaProducer<String, UsageDaily> producer = new KafkaProducer<>(config,
+                Topics.USAGE_DAILY.keySerde().serializer(), Topics.USAGE_DAILY.valueSerde().serializer())) {
+            producer.send(new ProducerRecord<>(Topics.USAGE_DAILY.name(), day.key(), day)).get();
+        }
+        String path = "/v1/usage?cycle=2025-06&credentialId=cred-forwarded";
+        String[] owner = new String[1];
+        await().atMost(Duration.ofSeconds(120)).ignoreExceptions().untilAsserted(() -> {
+            HttpResponse<String> answer = get(ports.get(0), account, path);
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+            assertThat(Json.mapper().readTree(answer.body()).path("services").path(0).path("units").asLong()).isEqualTo(7);
+            owner[0] = answer.headers().firstValue("X-Keymeter-Answered-By").orElseThrow();
+        });
+        int ownerPort = Integer.parseInt(owner[0].substring(owner[0].lastIndexOf(':') + 1));
+        int otherPort = ports.get(0) == ownerPort ? ports.get(1) : ports.get(0);
+
+        HttpResponse<String> atOwner = get(ownerPort, account, path, "X-Keymeter-Forwarded", "1");
+        assertThat(atOwner.statusCode()).as(atOwner.body()).isEqualTo(200);
+        assertThat(Json.mapper().readTree(atOwner.body()).path("services").path(0).path("units").asLong()).isEqualTo(7);
+        HttpResponse<String> elsewhere = get(otherPort, account, path, "X-Keymeter-Forwarded", "1");
+        assertThat(elsewhere.statusCode()).as(elsewhere.body()).isEqualTo(503);
+        assertThat(elsewhere.headers().firstValue("Retry-After")).isPresent();
+        assertThat(elsewhere.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/problem+json");
+    }
+
+    private static HttpResponse<String> get(int port, String account, String path, String... headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                .header("Authorization", "Bearer " + TestAccounts.token(account)).GET();
+        if (headers.length > 0) {
+            request.headers(headers);
+        }
+        return CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -79,13 +79,18 @@ class UsageController {
         return answer(account, request, () -> ResponseEntity.ok().body(reports.statements(account.id(), billingCycle)));
     }
 
-    /** Answers here when this instance owns the account (or was forwarded to), otherwise forwards to the owner. */
+    /**
+     * Answers here when this instance owns the account, otherwise forwards to the owner. A forwarded call that finds
+     * another owner here (the instances' views of a rebalance differ, or the header came from outside) is a 503, not
+     * an answer from partitions that do not hold the account.
+     */
     private ResponseEntity<?> answer(Account account, HttpServletRequest request, Supplier<ResponseEntity<?>> local) {
-        if (!OwnerForwarder.isForwarded(request)) {
-            Optional<HostInfo> owner = stores.remoteOwner(account.id());
-            if (owner.isPresent()) {
-                return forwarder.forward(owner.get(), request);
+        Optional<HostInfo> owner = stores.remoteOwner(account.id());
+        if (owner.isPresent()) {
+            if (OwnerForwarder.isForwarded(request)) {
+                throw LedgerStores.moving();
             }
+            return forwarder.forward(owner.get(), request);
         }
         ResponseEntity<?> answer = local.get();
         Optional<String> self = stores.self();

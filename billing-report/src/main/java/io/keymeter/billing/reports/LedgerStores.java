@@ -100,6 +100,12 @@ public class LedgerStores {
         }
     }
 
+    /** A 503 for a call forwarded here for an account this instance's metadata gives to another instance. */
+    public static ApiProblem moving() {
+        return ApiProblem.unavailable("This account's reports are moving between instances; try again shortly.",
+                RETRY_AFTER);
+    }
+
     private static ApiProblem notAvailable() {
         return ApiProblem.unavailable("Usage reports are not available yet (the billing ledger is starting or "
                 + "rebalancing); try again shortly.", RETRY_AFTER);
