@@ -87,6 +87,13 @@ class AppStartupTest {
         assertStartStops("commit-interval must be positive", "--keymeter.streams.commit-interval=-PT1S");
         assertStartStops("keymeter.credentials.commit-interval must not be negative", "--keymeter.roles=credential-store",
                 "--keymeter.credentials.commit-interval=-PT1S");
+        assertStartStops("keymeter.metering.join-grace must not be negative", "--keymeter.roles=metering",
+                "--keymeter.metering.join-grace=-PT1S");
+        // before, a LinkedBlockingDeque's IllegalArgumentException without a message
+        assertStartStops("keymeter.ingest.publish.producers must be at least 1", "--keymeter.roles=ingest",
+                "--keymeter.ingest.publish.producers=0");
+        assertStartStops("keymeter.ingest.publish.compression must be one of", "--keymeter.roles=ingest",
+                "--keymeter.ingest.publish.compression=brotli");
         // one token for two accounts signed the first in as the second
         assertStartStops("one token is given twice", "--keymeter.accounts[0].id=acme",
                 "--keymeter.accounts[0].token=same", "--keymeter.accounts[1].id=globex", "--keymeter.accounts[1].token=same");

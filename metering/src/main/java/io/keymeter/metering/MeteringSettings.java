@@ -25,6 +25,9 @@ public record MeteringSettings(Duration dedupeWindow, Duration historyRetention,
     public static final Duration DEFAULT_ALERT_INTERVAL = Duration.ofHours(1);
 
     public static MeteringSettings of(KeymeterProperties properties, Duration joinGrace) {
+        if (joinGrace.isNegative()) {
+            throw new IllegalArgumentException("keymeter.metering.join-grace must not be negative; was " + joinGrace);
+        }
         return new MeteringSettings(properties.metering().dedupeWindow(),
                 properties.ingest().maxAge().plus(properties.ingest().maxFutureSkew()).plus(HISTORY_MARGIN),
                 joinGrace, DEFAULT_ALERT_INTERVAL, properties.metering().dedupeFilterCapacity(),

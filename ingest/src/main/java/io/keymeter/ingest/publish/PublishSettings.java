@@ -1,6 +1,7 @@
 package io.keymeter.ingest.publish;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Producer tuning of the ingest publisher.
@@ -13,7 +14,26 @@ import java.time.Duration;
  */
 public record PublishSettings(int producers, Duration timeout, int lingerMs, int batchBytes, String compression) {
 
+    /** Kafka's producer {@code compression.type} values. */
+    private static final List<String> COMPRESSIONS = List.of("none", "gzip", "snappy", "lz4", "zstd");
+
+    /** Checked here so that start-up names the property, not a producer setting or a queue's capacity. */
+    public PublishSettings {
+        require(producers >= 1, "producers must be at least 1");
+        require(timeout != null && !timeout.isNegative() && !timeout.isZero(), "timeout must be positive");
+        require(lingerMs >= 0, "linger-ms must not be negative");
+        require(batchBytes >= 1, "batch-bytes must be at least 1");
+        require(compression != null && COMPRESSIONS.contains(compression), "compression must be one of " + String.join(", ", COMPRESSIONS)
+                + "; was " + compression);
+    }
+
     public static PublishSettings defaults() {
         return new PublishSettings(4, Duration.ofSeconds(10), 5, 256 * 1024, "lz4");
+    }
+
+    private static void require(boolean valid, String message) {
+        if (!valid) {
+            throw new IllegalArgumentException("keymeter.ingest.publish." + message);
+        }
     }
 }
