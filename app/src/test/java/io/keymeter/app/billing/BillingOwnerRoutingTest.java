@@ -11,10 +11,14 @@ import io.keymeter.events.UsageDaily;
 import io.keymeter.kafka.EmbeddedKafkaBroker;
 import io.keymeter.kafka.FreePorts;
 import io.keymeter.testsupport.TempDirs;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -135,22 +139,9 @@ class BillingOwnerRoutingTest {
     @Test
     void aForwardedCallReachingAnInstanceThatDoesNotOwnTheAccountIsA503() throws Exception {
         String account = new ArrayList<>(TestAccounts.ALL.keySet()).get(1);
-        UsageDaily day = new UsageDaily(account, "cred-forwarded", "routing", LocalDate.parse("2025-06-03"), 1, 7);
-        Map<String, Object> config = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-                ProducerConfig.ACKS_CONFIG, "all");
-        try (KafkaProducer<String, UsageDaily> producer = new KafkaProducer<>(config,
-                Topics.USAGE_DAILY.keySerde().serializer(), Topics.USAGE_DAILY.valueSerde().serializer())) {
-            producer.send(new ProducerRecord<>(Topics.USAGE_DAILY.name(), day.key(), day)).get();
-        }
+        publish(new UsageDaily(account, "cred-forwarded", "routing", LocalDate.parse("2025-06-03"), 1, 7));
         String path = "/v1/usage?cycle=2025-06&credentialId=cred-forwarded";
-        String[] owner = new String[1];
-        await().atMost(Duration.ofSeconds(120)).ignoreExceptions().untilAsserted(() -> {
-            HttpResponse<String> answer = get(ports.get(0), account, path);
-            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
-            assertThat(Json.mapper().readTree(answer.body()).path("services").path(0).path("units").asLong()).isEqualTo(7);
-            owner[0] = answer.headers().firstValue("X-Keymeter-Answered-By").orElseThrow();
-        });
-        int ownerPort = Integer.parseInt(owner[0].substring(owner[0].lastIndexOf(':') + 1));
+        int ownerPort = ownerPort(account, path, 7);
         int otherPort = ports.get(0) == ownerPort ? ports.get(1) : ports.get(0);
 
         HttpResponse<String> atOwner = get(ownerPort, account, path, "X-Keymeter-Forwarded", "1");
@@ -160,6 +151,67 @@ class BillingOwnerRoutingTest {
         assertThat(elsewhere.statusCode()).as(elsewhere.body()).isEqualTo(503);
         assertThat(elsewhere.headers().firstValue("Retry-After")).isPresent();
         assertThat(elsewhere.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/problem+json");
+    }
+
+    /**
+     * A forwarded call carries the parameters this instance read, encoded again: a raw {@code |} in the query (curl
+     * sends it as it is) made building the owner's address throw, a 500 where the owner itself answered 404; and a
+     * value holding {@code + & = |} reaches the owner as it was sent.
+     */
+    @Test
+    void theQueryReachesTheOwnerAsTheCallerMeantIt() throws Exception {
+        String account = new ArrayList<>(TestAccounts.ALL.keySet()).get(2);
+        String credentialId = "cred+&=x|y";
+        publish(new UsageDaily(account, credentialId, "routing", LocalDate.parse("2025-07-04"), 1, 5));
+        String path = "/v1/usage?cycle=2025-07&credentialId=cred%2B%26%3Dx%7Cy";
+        int ownerPort = ownerPort(account, path, 5);
+        int otherPort = ports.get(0) == ownerPort ? ports.get(1) : ports.get(0);
+
+        HttpResponse<String> forwarded = get(otherPort, account, path);
+        assertThat(forwarded.statusCode()).as(forwarded.body()).isEqualTo(200);
+        assertThat(forwarded.headers().firstValue("X-Keymeter-Answered-By")).hasValue("localhost:" + ownerPort);
+        JsonNode report = Json.mapper().readTree(forwarded.body());
+        assertThat(report.path("credentials").path(0).path("credentialId").asString()).isEqualTo(credentialId);
+        assertThat(report.path("services").path(0).path("units").asLong()).isEqualTo(5);
+
+        for (int port : List.of(ownerPort, otherPort)) {
+            assertThat(rawStatusLine(port, account, "/v1/usage?cycle=2025-07&credentialId=a|b"))
+                    .as("on " + (port == ownerPort ? "the owner" : "the other instance")).contains(" 404 ");
+        }
+    }
+
+    private static void publish(UsageDaily day) throws Exception {
+        Map<String, Object> config = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all");
+        try (KafkaProducer<String, UsageDaily> producer = new KafkaProducer<>(config,
+                Topics.USAGE_DAILY.keySerde().serializer(), Topics.USAGE_DAILY.valueSerde().serializer())) {
+            producer.send(new ProducerRecord<>(Topics.USAGE_DAILY.name(), day.key(), day)).get();
+        }
+    }
+
+    /** The port of the instance that answers {@code path} for the account, once its report shows {@code units}. */
+    private static int ownerPort(String account, String path, long units) {
+        String[] owner = new String[1];
+        await().atMost(Duration.ofSeconds(120)).ignoreExceptions().untilAsserted(() -> {
+            HttpResponse<String> answer = get(ports.get(0), account, path);
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+            assertThat(Json.mapper().readTree(answer.body()).path("services").path(0).path("units").asLong())
+                    .isEqualTo(units);
+            owner[0] = answer.headers().firstValue("X-Keymeter-Answered-By").orElseThrow();
+        });
+        return Integer.parseInt(owner[0].substring(owner[0].lastIndexOf(':') + 1));
+    }
+
+    /** A GET sent over a socket as written: Java's HTTP client refuses a {@code |} in a URI. */
+    private static String rawStatusLine(int port, String account, String pathAndQuery) throws Exception {
+        try (Socket socket = new Socket("localhost", port)) {
+            socket.setSoTimeout(30_000);
+            socket.getOutputStream().write(("GET " + pathAndQuery + " HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Authorization: Bearer " + TestAccounts.token(account) + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            return new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII))
+                    .readLine();
+        }
     }
 
     private static HttpResponse<String> get(int port, String account, String path, String... headers) throws Exception {

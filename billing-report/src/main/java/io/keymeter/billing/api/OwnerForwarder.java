@@ -3,9 +3,13 @@ package io.keymeter.billing.api;
 import io.keymeter.platform.web.ApiProblem;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Collectors;
 import org.apache.kafka.streams.state.HostInfo;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.ResponseEntity;
@@ -38,13 +42,29 @@ class OwnerForwarder {
         this.http = RestClient.builder().requestFactory(factory).build();
     }
 
+    /**
+     * The parameters as this instance read them, encoded again: the raw query may hold characters a URI may not
+     * ({@code |}, {@code [}, which curl sends as they are and Jetty takes), which made building the owner's URI throw
+     * (a 500 where the owner answers the same call itself).
+     */
+    static String query(HttpServletRequest request) {
+        String query = request.getParameterMap().entrySet().stream()
+                .flatMap(p -> Arrays.stream(p.getValue()).map(v -> encode(p.getKey()) + "=" + encode(v)))
+                .collect(Collectors.joining("&"));
+        return query.isEmpty() ? null : query;
+    }
+
+    private static String encode(String text) {
+        return URLEncoder.encode(text, StandardCharsets.UTF_8);
+    }
+
     static boolean isForwarded(HttpServletRequest request) {
         return request.getHeader(FORWARDED) != null;
     }
 
     ResponseEntity<byte[]> forward(HostInfo owner, HttpServletRequest request) {
         URI uri = UriComponentsBuilder.newInstance().scheme("http").host(owner.host()).port(owner.port())
-                .path(request.getRequestURI()).query(request.getQueryString()).build(true).toUri();
+                .path(request.getRequestURI()).query(query(request)).build(true).toUri();
         try {
             return http.get().uri(uri)
                     .header(HttpHeaders.AUTHORIZATION, request.getHeader(HttpHeaders.AUTHORIZATION))

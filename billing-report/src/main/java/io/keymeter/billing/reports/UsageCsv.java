@@ -6,6 +6,7 @@ import java.time.LocalDate;
 import java.util.List;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
+import org.apache.commons.csv.QuoteMode;
 
 /**
  * Writes the usage CSV with Commons CSV (RFC 4180: CRLF line ends; fields with commas, quotes or line breaks
@@ -16,13 +17,18 @@ import org.apache.commons.csv.CSVPrinter;
  * could make the file call out or run something when the account's billing contact opens it. Such a name is written
  * with a leading {@code '} (OWASP's advice for CSV injection), which spreadsheets show as text; the JSON report keeps
  * the name as it is. The other columns are ids, catalog service names and non-negative numbers.
+ * <p>
+ * Every field of a row is quoted: a spreadsheet whose locale separates lists with {@code ;} split an unquoted
+ * {@code x;=cmd|...} at the semicolon, and the cell after it started with {@code =}. A quoted field stays one cell
+ * whatever the separator. The header is the contract's line, unquoted (its names hold nothing to quote).
  */
 public final class UsageCsv {
 
     public static final String[] HEADER = {"date", "credential_id", "credential_name", "service", "requests", "units", "cost"};
 
     private static final String FORMULA_STARTS = "=+-@\t\r";
-    private static final CSVFormat FORMAT = CSVFormat.RFC4180.builder().setHeader(HEADER).get();
+    private static final CSVFormat HEADER_FORMAT = CSVFormat.RFC4180;
+    private static final CSVFormat ROW_FORMAT = CSVFormat.RFC4180.builder().setQuoteMode(QuoteMode.ALL).get();
 
     private UsageCsv() {
     }
@@ -32,7 +38,8 @@ public final class UsageCsv {
     }
 
     public static void write(Appendable out, List<Line> lines) throws IOException {
-        try (CSVPrinter printer = new CSVPrinter(out, FORMAT)) {
+        new CSVPrinter(out, HEADER_FORMAT).printRecord((Object[]) HEADER);
+        try (CSVPrinter printer = new CSVPrinter(out, ROW_FORMAT)) {
             for (Line line : lines) {
                 printer.printRecord(line.date(), line.credentialId(), asText(line.credentialName()), line.service(),
                         line.requests(), line.units(), line.cost().toPlainString());

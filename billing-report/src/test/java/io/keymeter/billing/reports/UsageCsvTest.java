@@ -46,6 +46,25 @@ class UsageCsvTest {
                 "Acme = West", "a-b");
     }
 
+    /**
+     * Excel in a locale that separates lists with {@code ;} splits an unquoted line at each semicolon: a name like
+     * this one, which holds no comma or quote and so needed no quoting under RFC 4180, put {@code =cmd|...} at the
+     * start of a cell of its own. Every field of a row is quoted, so it stays one cell.
+     */
+    @Test
+    void everyFieldOfARowIsQuotedSoASemicolonCannotStartACell() throws Exception {
+        String name = "x;=cmd|' /C calc'!A0;";
+        StringBuilder out = new StringBuilder();
+        UsageCsv.write(out, List.of(new UsageCsv.Line(LocalDate.parse("2026-11-02"), "c1", name, "geocoding", 3, 40,
+                new BigDecimal("0.02"))));
+
+        assertThat(out.toString()).isEqualTo("date,credential_id,credential_name,service,requests,units,cost\r\n"
+                + "\"2026-11-02\",\"c1\",\"x;=cmd|' /C calc'!A0;\",\"geocoding\",\"3\",\"40\",\"0.02\"\r\n");
+        List<CSVRecord> records = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get()
+                .parse(new StringReader(out.toString())).getRecords();
+        assertThat(records).singleElement().satisfies(r -> assertThat(r.get("credential_name")).isEqualTo(name));
+    }
+
     @Test
     void anEmptyCycleIsJustTheHeader() throws Exception {
         StringBuilder out = new StringBuilder();
