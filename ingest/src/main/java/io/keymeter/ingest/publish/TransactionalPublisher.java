@@ -8,10 +8,9 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.BlockingDeque;
-import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingDeque;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntFunction;
@@ -52,11 +51,26 @@ public final class TransactionalPublisher implements AutoCloseable {
     private final BlockingDeque<Slot> free;
     private final Serializer<Rejection> rejectionSerializer = Topics.REJECTIONS.valueSerde().serializer();
     private volatile boolean closed;
-    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread thread = new Thread(r, "ingest-publish-watchdog");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private final ScheduledThreadPoolExecutor watchdog = watchdog();
+
+    /**
+     * One daemon thread. A cancelled watch leaves the queue at once: kept, as by default, each held its batch and
+     * the batch's producer (a closed one's buffers too, after a failure) for twice the publish timeout.
+     */
+    private static ScheduledThreadPoolExecutor watchdog() {
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread thread = new Thread(r, "ingest-publish-watchdog");
+            thread.setDaemon(true);
+            return thread;
+        });
+        executor.setRemoveOnCancelPolicy(true);
+        return executor;
+    }
+
+    /** Watches of open batches (a test's view). */
+    int watchesPending() {
+        return watchdog.getQueue().size();
+    }
 
     /** A batch still open after this many publish timeouts is failed by closing its producer. */
     static final int WATCHDOG_FACTOR = 2;
@@ -92,6 +106,10 @@ public final class TransactionalPublisher implements AutoCloseable {
         }
         if (slot == null) {
             throw new PublishUnavailableException("every producer is busy", null);
+        }
+        if (closed) {
+            release(slot, true); // closes its producer
+            throw new PublishUnavailableException("Keymeter is stopping", null);
         }
         try {
             if (slot.producer == null) {
@@ -136,7 +154,8 @@ public final class TransactionalPublisher implements AutoCloseable {
         return new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
     }
 
-    private void release(Slot slot, boolean healthy) {
+    /** Synchronized with {@link #close()}: a slot given back while the pool closes would keep a live producer. */
+    private synchronized void release(Slot slot, boolean healthy) {
         if (!healthy && slot.producer != null) {
             try {
                 slot.producer.close(Duration.ZERO);
@@ -154,14 +173,16 @@ public final class TransactionalPublisher implements AutoCloseable {
 
     @Override
     public void close() {
-        closed = true;
-        watchdog.shutdownNow();
-        for (Slot slot : free) {
-            if (slot.producer != null) {
-                slot.producer.close(Duration.ofSeconds(5));
-                slot.producer = null;
+        synchronized (this) {
+            closed = true;
+            for (Slot slot : free) {
+                if (slot.producer != null) {
+                    slot.producer.close(Duration.ofSeconds(5));
+                    slot.producer = null;
+                }
             }
         }
+        watchdog.shutdownNow();
     }
 
     private static final class Slot {

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.producer.MockProducer;
@@ -37,5 +39,52 @@ class TransactionalPublisherTest {
                 batch.commit();
             }
         }
+    }
+
+    /** An ended batch's watch leaves the watchdog's queue: kept, each held its batch and producer for 2 × the timeout. */
+    @Test
+    void anEndedBatchLeavesNoWatchBehind() {
+        try (TransactionalPublisher publisher = new TransactionalPublisher(Map.of(), settings(2), slot -> mockProducer())) {
+            for (int i = 0; i < 50; i++) {
+                try (TransactionalPublisher.Batch batch = publisher.begin()) {
+                    if (i % 2 == 0) {
+                        batch.commit();
+                    }
+                }
+            }
+            try (TransactionalPublisher.Batch open = publisher.begin()) {
+                assertThat(publisher.watchesPending()).as("only the open batch's").isEqualTo(1);
+            }
+            assertThat(publisher.watchesPending()).isZero();
+        }
+    }
+
+    /**
+     * A batch that ends after the pool closed (a request still running when the drain gave up) closes its producer
+     * instead of handing it back to a pool nobody closes again; a batch begun then is refused without a new producer.
+     */
+    @Test
+    void afterCloseABatchEndingClosesItsProducerAndNoneBegins() {
+        List<MockProducer<String, byte[]>> made = new ArrayList<>();
+        TransactionalPublisher publisher = new TransactionalPublisher(Map.of(), settings(2), slot -> {
+            MockProducer<String, byte[]> producer = mockProducer();
+            made.add(producer);
+            return producer;
+        });
+        TransactionalPublisher.Batch running = publisher.begin();
+        publisher.close();
+        running.commit();
+
+        assertThat(made).singleElement().satisfies(p -> assertThat(p.closed()).isTrue());
+        assertThatThrownBy(publisher::begin).isInstanceOf(PublishUnavailableException.class).hasMessageContaining("stopping");
+        assertThat(made).hasSize(1);
+    }
+
+    private static PublishSettings settings(int producers) {
+        return new PublishSettings(producers, Duration.ofSeconds(5), 0, 16 * 1024, "none");
+    }
+
+    private static MockProducer<String, byte[]> mockProducer() {
+        return new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
     }
 }

@@ -2,6 +2,7 @@ package io.keymeter.metering.verify;
 
 import io.keymeter.events.ApiKeyState;
 import io.keymeter.events.Topics;
+import io.keymeter.platform.LifecyclePhases;
 import io.keymeter.platform.kafka.AllPartitions;
 import io.keymeter.platform.kafka.KafkaClients;
 import java.time.Duration;
@@ -104,6 +105,9 @@ public class KeyStateCache implements SmartLifecycle {
         }
         if (!caughtUp) {
             return Optional.of("loading key states");
+        }
+        if (!running) {
+            return Optional.of("the key-state reader has stopped (Keymeter is stopping)");
         }
         long behind = System.nanoTime() - currentAsOf;
         return behind < maxStaleness.toNanos() ? Optional.empty()
@@ -259,5 +263,11 @@ public class KeyStateCache implements SmartLifecycle {
     @Override
     public boolean isRunning() {
         return running;
+    }
+
+    /** Read on until the calls in flight at shutdown have been answered (see {@link LifecyclePhases}). */
+    @Override
+    public int getPhase() {
+        return LifecyclePhases.BEHIND_WEB_SERVER;
     }
 }

@@ -47,12 +47,7 @@ class KeyStateCacheFailureTest {
     @Test
     @Timeout(120)
     void verifyAnswersOnlyFromACacheThatIsCurrent() throws Exception {
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", SharedKafka.bootstrapServers()))) {
-            if (!admin.listTopics().names().get().contains(Topics.API_KEYS.name())) {
-                admin.createTopics(List.of(new NewTopic(Topics.API_KEYS.name(), 6, (short) 1))).all().get();
-            }
-        }
-        KafkaConnectionDetails cluster = () -> List.of(SharedKafka.bootstrapServers());
+        KafkaConnectionDetails cluster = apiKeysTopic();
         KeyStateCache cache = new KeyStateCache(new KafkaClients(cluster, new KafkaProperties()), MAX_STALENESS) {
             @Override
             Consumer<String, byte[]> newConsumer(Map<String, Object> config) {
@@ -108,5 +103,30 @@ class KeyStateCacheFailureTest {
         } finally {
             cache.stop();
         }
+    }
+
+    /** A stopped reader's states are not answered from: before, they counted as current for max-staleness more. */
+    @Test
+    @Timeout(120)
+    void aStoppedCacheIsNotCurrent() throws Exception {
+        KafkaConnectionDetails cluster = apiKeysTopic();
+        KeyStateCache cache = new KeyStateCache(new KafkaClients(cluster, new KafkaProperties()), MAX_STALENESS);
+        cache.start();
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(cache::current);
+        } finally {
+            cache.stop();
+        }
+        assertThat(cache.notCurrentBecause()).hasValueSatisfying(reason -> assertThat(reason).contains("stopping"));
+    }
+
+    /** The shared broker, with {@code keymeter.api-keys} created if no earlier test did. */
+    private static KafkaConnectionDetails apiKeysTopic() throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", SharedKafka.bootstrapServers()))) {
+            if (!admin.listTopics().names().get().contains(Topics.API_KEYS.name())) {
+                admin.createTopics(List.of(new NewTopic(Topics.API_KEYS.name(), 6, (short) 1))).all().get();
+            }
+        }
+        return () -> List.of(SharedKafka.bootstrapServers());
     }
 }

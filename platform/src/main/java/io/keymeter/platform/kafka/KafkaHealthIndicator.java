@@ -17,12 +17,18 @@ import org.springframework.stereotype.Component;
 public class KafkaHealthIndicator extends AbstractHealthIndicator implements DisposableBean {
 
     private final AdminClient admin;
+    /** Closed before the client: its scheduled refresh would go on reading a closed client's metrics. */
+    private final KafkaClientMetrics metrics;
 
     public KafkaHealthIndicator(KafkaClients clients, ObjectProvider<MeterRegistry> meterRegistry) {
         var config = clients.admin();
         config.put(AdminClientConfig.CLIENT_ID_CONFIG, "keymeter-health");
         this.admin = AdminClient.create(config);
-        meterRegistry.ifAvailable(registry -> new KafkaClientMetrics(admin).bindTo(registry));
+        MeterRegistry registry = meterRegistry.getIfAvailable();
+        this.metrics = registry == null ? null : new KafkaClientMetrics(admin);
+        if (metrics != null) {
+            metrics.bindTo(registry);
+        }
     }
 
     @Override
@@ -34,6 +40,9 @@ public class KafkaHealthIndicator extends AbstractHealthIndicator implements Dis
 
     @Override
     public void destroy() {
+        if (metrics != null) {
+            metrics.close();
+        }
         admin.close();
     }
 }

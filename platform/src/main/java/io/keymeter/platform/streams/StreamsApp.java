@@ -1,5 +1,6 @@
 package io.keymeter.platform.streams;
 
+import io.keymeter.platform.LifecyclePhases;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import java.time.Duration;
@@ -212,9 +213,9 @@ public final class StreamsApp implements SmartLifecycle {
         return streams != null;
     }
 
-    /** Started after the web server's port is known and the topics checked; stopped before the broker. */
+    /** Started after the web server's port is known and the topics checked; stopped after the HTTP drain. */
     @Override
     public int getPhase() {
-        return SmartLifecycle.DEFAULT_PHASE - 1000;
+        return LifecyclePhases.BEHIND_WEB_SERVER;
     }
 }
