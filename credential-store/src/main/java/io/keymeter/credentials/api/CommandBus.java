@@ -28,6 +28,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.apache.kafka.common.errors.WakeupException;
@@ -113,26 +114,33 @@ class CommandBus implements SmartLifecycle {
      * 503, and then the command was applied in full or not at all.
      */
     CommandReply send(CredentialCommand command) {
-        if (!running) {
-            throw ApiProblem.unavailable("The credential store is starting.", RETRY_AFTER);
-        }
-        if (notReadingBecause != null) {
-            throw ApiProblem.unavailable("The credential store cannot read change confirmations from Kafka now;"
-                    + " nothing was applied.", RETRY_AFTER);
-        }
         long deadlineNanos = System.nanoTime() + replyWait.toNanos();
         CompletableFuture<CommandReply> reply = new CompletableFuture<>();
+        // registered before the checks: a reader ending or a stop after them finds this call and releases it
         pending.put(command.commandId(), reply);
         try {
-            producer.send(new ProducerRecord<>(CredentialTopics.COMMANDS.name(), command.credentialId(), command))
-                    .get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            if (!running) {
+                throw ApiProblem.unavailable("The credential store is starting or stopping.", RETRY_AFTER);
+            }
+            if (notReadingBecause != null) {
+                throw ApiProblem.unavailable("The credential store cannot read change confirmations from Kafka now;"
+                        + " nothing was applied.", RETRY_AFTER);
+            }
+            try {
+                producer.send(new ProducerRecord<>(CredentialTopics.COMMANDS.name(), command.credentialId(), command))
+                        .get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException | KafkaException | IllegalStateException e) { // IllegalState: closed by stop
+                log.warn("Could not send credential command {}: {}", command.commandId(),
+                        (e instanceof ExecutionException ? e.getCause() : e).toString());
+                throw ApiProblem.unavailable("Kafka cannot take the change now; nothing was applied.", RETRY_AFTER);
+            }
             return reply.get(Math.max(1, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             throw ApiProblem.unavailable("The change was not confirmed in time; it was applied in full or not at all."
                     + " Read the credential before retrying.", RETRY_AFTER);
-        } catch (ExecutionException e) {
-            log.warn("Could not send credential command {}: {}", command.commandId(), e.getCause().toString());
-            throw ApiProblem.unavailable("Kafka cannot take the change now; nothing was applied.", RETRY_AFTER);
+        } catch (ExecutionException e) { // released by releaseWaiting: no reply will come
+            throw ApiProblem.unavailable("The change cannot be confirmed: " + e.getCause().getMessage()
+                    + "; it was applied in full or not at all. Read the credential before retrying.", RETRY_AFTER);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw ApiProblem.unavailable("Interrupted while waiting for the change.", RETRY_AFTER);
@@ -249,6 +257,7 @@ class CommandBus implements SmartLifecycle {
         } catch (Error e) {
             if (active()) {
                 notReadingBecause = "the replies reader stopped on " + e + "; restart Keymeter";
+                releaseWaiting("the credential store stopped reading confirmations");
             }
             log.error("Credential replies reader stopped; every change answers 503 until a restart", e);
         } finally {
@@ -314,6 +323,22 @@ class CommandBus implements SmartLifecycle {
         }
     }
 
+    /**
+     * Answers every call still waiting when no reply can reach it any more (the reader ended, the bus stopped): at
+     * once, instead of when its wait runs out. Set after {@link #notReadingBecause} or {@link #running}, which calls
+     * check after registering, so none is missed.
+     */
+    private void releaseWaiting(String why) {
+        pending.values().forEach(waiting -> waiting.completeExceptionally(new NoReplyException(why)));
+    }
+
+    /** Why a waiting call will get no reply. */
+    private static final class NoReplyException extends RuntimeException {
+        NoReplyException(String message) {
+            super(message, null, false, false);
+        }
+    }
+
     private static void closeQuietly(KafkaConsumer<String, CommandReply> replies) {
         try {
             replies.close(Duration.ofSeconds(5));
@@ -339,6 +364,7 @@ class CommandBus implements SmartLifecycle {
             return;
         }
         running = false;
+        releaseWaiting("the credential store is stopping");
         KafkaConsumer<String, CommandReply> current = consumer;
         if (current != null) {
             try {

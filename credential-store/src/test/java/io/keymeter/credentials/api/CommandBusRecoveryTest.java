@@ -49,6 +49,8 @@ class CommandBusRecoveryTest {
     static final AtomicBoolean failAfterReading = new AtomicBoolean();
     /** When set, the next poll throws it (once): an {@code Error} the reader may or may not survive. */
     static final AtomicReference<Error> errorOnPoll = new AtomicReference<>();
+    /** When set, the next poll that reads replies throws it instead (once). */
+    static final AtomicReference<Error> errorAfterReading = new AtomicReference<>();
     /** While set, no replacement consumer can be opened. */
     static final AtomicBoolean opensFail = new AtomicBoolean();
 
@@ -83,6 +85,10 @@ class CommandBusRecoveryTest {
                             if (!records.isEmpty() && failAfterReading.compareAndSet(true, false)) {
                                 throw new KafkaException("injected: failed with " + records.count() + " replies read");
                             }
+                            Error after = records.isEmpty() ? null : errorAfterReading.getAndSet(null);
+                            if (after != null) {
+                                throw after;
+                            }
                             return records;
                         }
                     };
@@ -98,16 +104,35 @@ class CommandBusRecoveryTest {
         failingPolls.set(0);
         failAfterReading.set(false);
         errorOnPoll.set(null);
+        errorAfterReading.set(null);
         opensFail.set(false);
+    }
+
+    /**
+     * The reader ends on an Error with the reply to a waiting change just read: the caller is answered at once that
+     * the change cannot be confirmed (before, it waited out the whole reply wait, 25 s, for a reply no reader would
+     * deliver, and was then told it was not confirmed in time).
+     */
+    @Test
+    @Timeout(120)
+    void aChangeWaitingWhenTheReaderEndsIsAnsweredAtOnce() throws Exception {
+        try (ConfigurableApplicationContext store = start(FreePorts.next())) {
+            int port = confirmingChanges(store);
+
+            errorAfterReading.set(new LinkageError("injected"));
+            HttpResponse<String> waiting = create(port, "waiting");
+            assertThat(errorAfterReading.get()).as("the injected error happened").isNull();
+            assertThat(waiting.statusCode()).isEqualTo(503);
+            assertThat(waiting.body()).contains("cannot be confirmed: the credential store stopped reading confirmations",
+                    "applied in full or not at all").doesNotContain("in time");
+        }
     }
 
     @Test
     @Timeout(120)
     void changesAreConfirmedAgainAfterTheReplyConsumerFails() throws Exception {
         try (ConfigurableApplicationContext store = start(FreePorts.next())) {
-            int port = store.getEnvironment().getProperty("local.server.port", Integer.class);
-            assertThat(await().atMost(Duration.ofSeconds(60)).until(() -> create(port, "before"), r -> r.statusCode() != 503)
-                    .statusCode()).isEqualTo(201);
+            int port = confirmingChanges(store);
 
             // one failure, then three in a row (each replacement fails too): changes are confirmed again after both
             for (int failures : new int[] {1, 3}) {
@@ -131,10 +156,8 @@ class CommandBusRecoveryTest {
     @Timeout(120)
     void healthSaysWhileChangesCannotBeConfirmed() throws Exception {
         try (ConfigurableApplicationContext store = start(FreePorts.next())) {
-            int port = store.getEnvironment().getProperty("local.server.port", Integer.class);
+            int port = confirmingChanges(store);
             HealthIndicator health = store.getBean(CredentialChangesHealthIndicator.class);
-            assertThat(await().atMost(Duration.ofSeconds(60)).until(() -> create(port, "before"), r -> r.statusCode() != 503)
-                    .statusCode()).isEqualTo(201);
             assertThat(health.health().getStatus()).isEqualTo(Status.UP);
 
             // every replacement fails: DOWN with the failure while changes answer 503 (before, health stayed UP)
@@ -169,6 +192,14 @@ class CommandBusRecoveryTest {
             assertThat(refused.statusCode()).isEqualTo(503);
             assertThat(refused.body()).contains("cannot read change confirmations");
         }
+    }
+
+    /** The store's port, once a change is confirmed there (201). */
+    private int confirmingChanges(ConfigurableApplicationContext store) {
+        int port = store.getEnvironment().getProperty("local.server.port", Integer.class);
+        assertThat(await().atMost(Duration.ofSeconds(60)).until(() -> create(port, "before"), r -> r.statusCode() != 503)
+                .statusCode()).isEqualTo(201);
+        return port;
     }
 
     private HttpResponse<String> create(int port, String name) throws IOException, InterruptedException {
