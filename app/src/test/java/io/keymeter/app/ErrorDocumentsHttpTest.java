@@ -42,6 +42,13 @@ class ErrorDocumentsHttpTest {
             "TRACE  | /v1/credentials                    |                              | 405 | method-not-allowed",
             "TRACK  | /v1/credentials                    |                              | 405 | method-not-allowed",
             "TRACE  | /                                  |                              | 405 | method-not-allowed",
+            // the console's page takes GET only: other methods went to Spring Boot's error page, JSON of its own
+            // shape or, asked for HTML, the "Whitelabel Error Page"
+            "POST   | /                                  |                              | 405 | method-not-allowed",
+            "PUT    | /?x=1                              | Accept: text/html            | 405 | method-not-allowed",
+            "DELETE | /                                  | Accept: text/html,*/*;q=0.8  | 405 | method-not-allowed",
+            // the servlet's error path asked for directly
+            "GET    | /error                             | Accept: text/html            | 404 | not-found",
             // Jetty, while a controller reads the query string: a broken percent escape was a 500
             "GET    | /v1/usage?cycle=%zz                |                              | 400 | bad-request",
             // Jetty, before any filter runs: a path it cannot decode or finds ambiguous
@@ -74,6 +81,27 @@ class ErrorDocumentsHttpTest {
                     + "\r\nContent-Length: 2\r\n", "{}");
             assertThat(answer.getStatus()).as(type + ": " + answer.getContent()).isEqualTo(401);
         }
+    }
+
+    /**
+     * A batch without a Content-Type is told one is required and which it may be (Spring's detail read "Content-Type
+     * 'null' is not supported."); one refused by the filter in front of Spring MVC names the call in {@code instance}
+     * like every other problem (it had none).
+     */
+    @Test
+    void a415SaysWhatTheCallTakesAndWhichCallItWas() throws IOException {
+        HttpTester.Response none = send("POST /v1/requests HTTP/1.1\r\nAuthorization: Bearer "
+                + TestAccounts.GATEWAY_TOKEN + "\r\nContent-Length: 2\r\n", "{}");
+        assertThat(none.getStatus()).as(none.getContent()).isEqualTo(415);
+        JsonNode problem = Json.mapper().readTree(none.getContent());
+        assertThat(problem.get("detail").asString()).startsWith("A Content-Type is required; this call takes ")
+                .contains("application/x-ndjson").doesNotContain("null");
+        assertThat(problem.get("instance").asString()).isEqualTo("/v1/requests");
+
+        HttpTester.Response wildcard = send("POST /v1/requests HTTP/1.1\r\nAuthorization: Bearer "
+                + TestAccounts.GATEWAY_TOKEN + "\r\nContent-Type: */*\r\nContent-Length: 2\r\n", "{}");
+        assertThat(wildcard.getStatus()).as(wildcard.getContent()).isEqualTo(415);
+        assertThat(Json.mapper().readTree(wildcard.getContent()).get("instance").asString()).isEqualTo("/v1/requests");
     }
 
     @Test

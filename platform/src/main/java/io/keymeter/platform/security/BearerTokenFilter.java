@@ -79,7 +79,7 @@ public class BearerTokenFilter extends OncePerRequestFilter {
             }
         }
         response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
-        Problems.write(response, 401, "Unauthorized", GATEWAY_PATHS.contains(path)
+        Problems.write(request, response, 401, "Unauthorized", GATEWAY_PATHS.contains(path)
                 ? "This call needs 'Authorization: Bearer <gateway token>'."
                 : "This call needs 'Authorization: Bearer <account token>'.");
     }

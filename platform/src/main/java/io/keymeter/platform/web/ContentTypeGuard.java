@@ -28,7 +28,7 @@ public class ContentTypeGuard extends OncePerRequestFilter {
             throws ServletException, IOException {
         String header = request.getHeader(HttpHeaders.CONTENT_TYPE);
         if (header != null && !isConcrete(header)) {
-            Problems.write(response, 415, "Unsupported media type",
+            Problems.write(request, response, 415, "Unsupported media type",
                     "Content-Type must be one concrete media type, such as application/json.");
             return;
         }

@@ -1,6 +1,7 @@
 package io.keymeter.platform.web;
 
 import java.util.List;
+import java.util.stream.Collectors;
 import org.eclipse.jetty.http.HttpException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -10,6 +11,7 @@ import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.web.HttpMediaTypeNotSupportedException;
 import org.springframework.web.bind.MethodArgumentNotValidException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
@@ -104,6 +106,20 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
             body = Problems.of(400, "Invalid request", "The body is not valid JSON.", List.of());
         }
         return ResponseEntity.badRequest().contentType(PROBLEM).body(body);
+    }
+
+    /** Without a Content-Type Spring's detail read "Content-Type 'null' is not supported.". */
+    @Override
+    protected ResponseEntity<Object> handleHttpMediaTypeNotSupported(HttpMediaTypeNotSupportedException e,
+                                                                     HttpHeaders headers, HttpStatusCode status,
+                                                                     WebRequest request) {
+        if (e.getContentType() != null) {
+            return super.handleHttpMediaTypeNotSupported(e, headers, status, request);
+        }
+        String takes = e.getSupportedMediaTypes().stream().map(MediaType::toString).collect(Collectors.joining(", "));
+        ProblemDetail problem = Problems.ofStatus(415, "A Content-Type is required"
+                + (takes.isEmpty() ? "." : "; this call takes " + takes + "."));
+        return handleExceptionInternal(e, problem, headers, status, request);
     }
 
     @Override

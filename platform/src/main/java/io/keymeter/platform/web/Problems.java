@@ -1,6 +1,7 @@
 package io.keymeter.platform.web;
 
 import io.keymeter.events.Json;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.URI;
@@ -52,10 +53,18 @@ public final class Problems {
         return phrase.charAt(0) + phrase.substring(1).toLowerCase(Locale.ROOT);
     }
 
-    public static void write(HttpServletResponse response, int status, String title, String detail) throws IOException {
+    /** Writes a problem from a filter, with the request's path as its {@code instance} as Spring MVC's carry. */
+    public static void write(HttpServletRequest request, HttpServletResponse response, int status, String title,
+                             String detail) throws IOException {
+        ProblemDetail problem = of(status, title, detail, List.of());
+        try {
+            problem.setInstance(URI.create(request.getRequestURI()));
+        } catch (IllegalArgumentException | NullPointerException e) {
+            // a path the URI grammar refuses: the problem goes without it
+        }
         response.setStatus(status);
         response.setContentType(MEDIA_TYPE);
-        Json.mapper().writeValue(response.getOutputStream(), of(status, title, detail, List.of()));
+        Json.mapper().writeValue(response.getOutputStream(), problem);
     }
 
     static URI type(String title) {

@@ -30,7 +30,7 @@ public class TraceGuard extends OncePerRequestFilter {
             throws ServletException, IOException {
         if ("TRACE".equals(request.getMethod())) {
             response.setHeader(HttpHeaders.ALLOW, ALLOWED);
-            Problems.write(response, 405, Problems.titleOf(405), "TRACE is not supported.");
+            Problems.write(request, response, 405, Problems.titleOf(405), "TRACE is not supported.");
             return;
         }
         chain.doFilter(request, response);
