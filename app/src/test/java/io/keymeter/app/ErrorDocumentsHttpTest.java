@@ -104,6 +104,35 @@ class ErrorDocumentsHttpTest {
         assertThat(Json.mapper().readTree(wildcard.getContent()).get("instance").asString()).isEqualTo("/v1/requests");
     }
 
+    /**
+     * Bodies are bounded outside ingest: before, one account could post a body of any size and Jackson held it whole
+     * (a 90-million-character name took 392 MB of heap). A declared length over the bound is refused before reading,
+     * a chunked body once the bound is passed; both 413 problems.
+     */
+    @Test
+    void aBodyOverTheCallsBoundIs413() throws IOException {
+        String name = "{\"name\":\"" + "a".repeat(1024 * 1024) + "\",\"privileges\":[\"premium:user:basemaps\"]}";
+        HttpTester.Response declared = send("POST /v1/credentials HTTP/1.1\r\nAuthorization: Bearer "
+                + TestAccounts.token("acme") + "\r\nContent-Type: application/json\r\nContent-Length: "
+                + name.length() + "\r\n", name);
+        assertThat(declared.getStatus()).as(declared.getContent()).isEqualTo(413);
+        assertThat(declared.get(HttpHeader.CONTENT_TYPE)).startsWith("application/problem+json");
+        assertThat(Json.mapper().readTree(declared.getContent()).get("detail").asString()).contains("1024 KiB");
+
+        String chunked = Integer.toHexString(name.length()) + "\r\n" + name + "\r\n0\r\n\r\n";
+        HttpTester.Response streamed = send("POST /v1/credentials HTTP/1.1\r\nAuthorization: Bearer "
+                + TestAccounts.token("acme") + "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n",
+                chunked);
+        assertThat(streamed.getStatus()).as(streamed.getContent()).isEqualTo(413);
+        assertThat(streamed.get(HttpHeader.CONTENT_TYPE)).startsWith("application/problem+json");
+
+        String line = "{\"apiKey\":\"km_x\",\"service\":\"geocoding\",\"referrer\":\"" + "r".repeat(70_000) + "\"}";
+        HttpTester.Response verify = send("POST /v1/verify HTTP/1.1\r\nAuthorization: Bearer " + TestAccounts.GATEWAY_TOKEN
+                + "\r\nContent-Type: application/json\r\nContent-Length: " + line.length() + "\r\n", line);
+        assertThat(verify.getStatus()).as(verify.getContent()).isEqualTo(413);
+        assertThat(Json.mapper().readTree(verify.getContent()).get("detail").asString()).contains("64 KiB");
+    }
+
     @Test
     void headersOverJettysLimitAreAProblemDocumentToo() throws IOException {
         HttpTester.Response answer = send("GET /v1/credentials HTTP/1.1\r\nX-Padding: " + "a".repeat(20_000) + "\r\n", "");

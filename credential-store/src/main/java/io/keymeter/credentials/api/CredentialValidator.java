@@ -21,6 +21,8 @@ final class CredentialValidator {
     static final int MAX_NAME = 128;
     static final int MAX_ITEMS = 1000;
     static final int MAX_REFERRERS = 100;
+    /** Far above the catalog's services, with repeats: a list of millions made one field error each. */
+    static final int MAX_PRIVILEGES = 100;
     private static final Pattern ITEM_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
     private final List<FieldError> errors = new ArrayList<>();
@@ -44,6 +46,10 @@ final class CredentialValidator {
     List<String> privileges(List<String> privileges) {
         if (privileges == null || privileges.isEmpty()) {
             errors.add(new FieldError("privileges", "at least one privilege is required"));
+            return List.of();
+        }
+        if (privileges.size() > MAX_PRIVILEGES) {
+            errors.add(new FieldError("privileges", "at most " + MAX_PRIVILEGES + " privileges"));
             return List.of();
         }
         for (int i = 0; i < privileges.size(); i++) {

@@ -66,12 +66,27 @@ class CredentialValidatorTest {
                 .isEqualTo("must be between P1D and P366D from now (keymeter.keys.min-lifetime, max-lifetime)");
     }
 
+    /** A list of millions of bad privileges made one field error each (and one answer of them all). */
+    @Test
+    void tooManyPrivilegesIsOneError() {
+        CredentialValidator v = new CredentialValidator();
+        v.privileges(Collections.nCopies(101, "x"));
+
+        ApiProblem problem = catchThrowableOfType(ApiProblem.class, v::throwIfInvalid);
+
+        assertThat(problem.errors()).singleElement().satisfies(e -> {
+            assertThat(e.field()).isEqualTo("privileges");
+            assertThat(e.message()).isEqualTo("at most 100 privileges");
+        });
+    }
+
     @Test
     void exactlyTheLimitsAreAllowed() {
         CredentialValidator v = new CredentialValidator();
         v.name("n".repeat(128));
         v.name("\uD83D\uDDFA".repeat(128)); // 128 characters (a map emoji each), 256 UTF-16 units
         v.privileges(List.of("portal:user:content"));
+        v.privileges(Collections.nCopies(100, "portal:user:content"));
         v.itemAccess(Collections.nCopies(1000, "i".repeat(64)), true);
         v.referrers(Collections.nCopies(100, "https://a.com"), true);
         v.expiresAt(NOW.plus(Duration.ofDays(1)), true, NOW, KEYS);

@@ -53,7 +53,7 @@ public class BearerTokenFilter extends OncePerRequestFilter {
     }
 
     /** The path within the application that requests are routed by: the servlet path plus the path info. */
-    static String routedPath(HttpServletRequest request) {
+    public static String routedPath(HttpServletRequest request) {
         String pathInfo = request.getPathInfo();
         return pathInfo == null ? request.getServletPath() : request.getServletPath() + pathInfo;
     }
@@ -63,6 +63,7 @@ public class BearerTokenFilter extends OncePerRequestFilter {
             throws ServletException, IOException {
         // every answer here is one account's (a new key's plaintext, credentials, usage, bills): never cached
         response.setHeader(HttpHeaders.CACHE_CONTROL, "no-store");
+        response.setHeader("X-Content-Type-Options", "nosniff");
         String path = routedPath(request);
         String token = bearer(request.getHeader(HttpHeaders.AUTHORIZATION));
         if (token != null && GATEWAY_PATHS.contains(path)) {

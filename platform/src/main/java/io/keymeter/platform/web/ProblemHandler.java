@@ -83,6 +83,12 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     @Override
     protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e, HttpHeaders headers,
                                                                   HttpStatusCode status, WebRequest request) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BodyLimits.BodyTooLargeException tooLarge) {
+                return ResponseEntity.status(413).contentType(PROBLEM)
+                        .body(Problems.of(413, "Payload too large", tooLarge.getMessage(), List.of()));
+            }
+        }
         Throwable cause = e.getMostSpecificCause();
         // a value Jackson could not convert (an Instant, say) has the parser's exception as its most specific cause:
         // the Jackson exception above it knows the field
