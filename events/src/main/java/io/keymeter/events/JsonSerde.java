@@ -1,10 +1,12 @@
 package io.keymeter.events;
 
+import java.util.stream.Collectors;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serializer;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.TokenStreamLocation;
 
 /** A Kafka serde for one record type, backed by the shared {@link Json} mapper. Null stays null (tombstones). */
 public final class JsonSerde<T> implements Serde<T>, Serializer<T>, Deserializer<T> {
@@ -39,10 +41,28 @@ public final class JsonSerde<T> implements Serde<T>, Serializer<T>, Deserializer
         try {
             return Json.mapper().readValue(data, type);
         } catch (JacksonException e) {
-            // the message names the type and topic only: payloads may carry key material
-            throw new SerializationException("cannot read " + type.getSimpleName() + " from " + topic
-                    + ": " + e.getOriginalMessage());
+            throw new SerializationException("cannot read " + type.getSimpleName() + " from " + topic + ": " + what(e));
         }
+    }
+
+    /**
+     * What is wrong, where: Jackson's kind of failure, the field's path and the position, never a value. Jackson's own
+     * message quotes the offending text ({@code Unrecognized token 'km_…'}), and this message goes to the log and
+     * to the dead letter's headers: a key pasted unquoted into a field would have been written out in clear.
+     */
+    static String what(JacksonException e) {
+        StringBuilder what = new StringBuilder(e.getClass().getSimpleName());
+        String path = e.getPath().stream()
+                .map(r -> r.getPropertyName() != null ? "." + r.getPropertyName() : "[" + r.getIndex() + "]")
+                .collect(Collectors.joining());
+        if (!path.isEmpty()) {
+            what.append(" at ").append(path.startsWith(".") ? path.substring(1) : path);
+        }
+        TokenStreamLocation at = e.getLocation();
+        if (at != null && at.getLineNr() > 0) {
+            what.append(" (line ").append(at.getLineNr()).append(", column ").append(at.getColumnNr()).append(')');
+        }
+        return what.toString();
     }
 
     @Override

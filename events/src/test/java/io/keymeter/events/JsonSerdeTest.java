@@ -64,4 +64,26 @@ class JsonSerdeTest {
                 .isInstanceOf(SerializationException.class)
                 .hasMessageNotContaining("km_secretstuff");
     }
+
+    /**
+     * Jackson's message quotes the text it could not take: a key pasted unquoted into a field, or a wrong-typed
+     * value, went into the log and the dead letter's headers. The message names the kind, the field and the place.
+     */
+    @Test
+    void aValueJacksonCannotTakeIsNamedByItsFieldNotQuoted() {
+        String key = "km_AbCdEf0123456789_SECRETsecretSECRETsecret0123456";
+        byte[] unquoted = ("{\"requestId\":\"r\",\"keyId\":\"AbCdEf0123456789\",\"secretHash\":" + key + "}")
+                .getBytes(StandardCharsets.UTF_8);
+        byte[] wrongType = "{\"requestId\":\"r\",\"units\":\"SECRETsecret\"}".getBytes(StandardCharsets.UTF_8);
+
+        assertThatThrownBy(() -> Topics.REQUESTS.valueSerde().deserializer().deserialize("keymeter.requests", unquoted))
+                .isInstanceOf(SerializationException.class)
+                .hasMessageStartingWith("cannot read RequestLog from keymeter.requests: ")
+                .hasMessageContaining("(line 1, column ")
+                .hasMessageNotContaining("km_").hasMessageNotContaining("SECRET");
+        assertThatThrownBy(() -> Topics.REQUESTS.valueSerde().deserializer().deserialize("keymeter.requests", wrongType))
+                .isInstanceOf(SerializationException.class)
+                .hasMessageContaining(" at units ")
+                .hasMessageNotContaining("SECRET");
+    }
 }

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -33,19 +34,51 @@ public class AccessTokens {
     private final List<Path> tokenFiles = new ArrayList<>();
 
     public AccessTokens(KeymeterProperties properties) {
+        // where each token comes from, in the order of accounts then gateways: to name a token given twice
+        List<String> sources = new ArrayList<>();
         if (properties.accounts().isEmpty()) {
             Path file = properties.dataDir().resolve("demo-token");
             accounts.add(new Entry(DEMO_ACCOUNT, Tokens.digest(readOrCreate(file, "kmacct_"))));
             tokenFiles.add(file);
+            sources.add("the token kept in " + file);
         } else {
-            properties.accounts().forEach(a -> accounts.add(new Entry(a.id(), Tokens.digest(a.token()))));
+            for (int i = 0; i < properties.accounts().size(); i++) {
+                KeymeterProperties.Account a = properties.accounts().get(i);
+                accounts.add(new Entry(a.id(), Tokens.digest(a.token())));
+                sources.add("keymeter.accounts[" + i + "].token");
+            }
         }
         if (properties.gatewayTokens().isEmpty()) {
             Path file = properties.dataDir().resolve("gateway-token");
             gateways.add(Tokens.digest(readOrCreate(file, "kmgw_")));
             tokenFiles.add(file);
+            sources.add("the token kept in " + file);
         } else {
-            properties.gatewayTokens().forEach(t -> gateways.add(Tokens.digest(t)));
+            for (int i = 0; i < properties.gatewayTokens().size(); i++) {
+                gateways.add(Tokens.digest(properties.gatewayTokens().get(i)));
+                sources.add("keymeter.gateway-tokens[" + i + "]");
+            }
+        }
+        requireDistinct(sources);
+    }
+
+    /**
+     * Every account token and gateway token differs from every other, generated ones included: with one token twice,
+     * the last account holding it won (a tenant signed in as another), or a gateway token managed an account's
+     * credentials. (Checked on the configured tokens alone before: an account given the generated gateway token
+     * started.) The message names where the two come from, never the token.
+     */
+    private void requireDistinct(List<String> sources) {
+        List<byte[]> digests = new ArrayList<>();
+        accounts.forEach(entry -> digests.add(entry.digest()));
+        digests.addAll(gateways);
+        for (int i = 0; i < digests.size(); i++) {
+            for (int j = 0; j < i; j++) {
+                if (Arrays.equals(digests.get(i), digests.get(j))) {
+                    throw new IllegalStateException("Account and gateway tokens must all differ: one token is given "
+                            + "twice, as " + sources.get(j) + " and as " + sources.get(i));
+                }
+            }
         }
     }
 

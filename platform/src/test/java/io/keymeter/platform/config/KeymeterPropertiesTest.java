@@ -32,16 +32,11 @@ class KeymeterPropertiesTest {
         assertThat(bind(Map.of("keymeter.streams.rocksdb-cache", "512KB")).streams().isRocksdbMemoryValid()).isFalse();
     }
 
+    /** Account tokens were hidden in the properties' text, gateway tokens were not. */
     @Test
-    void everyTokenMustDifferAcrossAccountsAndGateways() {
-        assertThat(bind(Map.of("keymeter.accounts[0].id", "acme", "keymeter.accounts[0].token", "a",
-                "keymeter.accounts[1].id", "globex", "keymeter.accounts[1].token", "b",
-                "keymeter.gateway-tokens[0]", "g")).isEveryTokenDistinct()).isTrue();
-        assertThat(bind(Map.of("keymeter.accounts[0].id", "acme", "keymeter.accounts[0].token", "same",
-                "keymeter.accounts[1].id", "globex", "keymeter.accounts[1].token", "same")).isEveryTokenDistinct())
-                .as("two accounts").isFalse();
-        assertThat(bind(Map.of("keymeter.accounts[0].id", "acme", "keymeter.accounts[0].token", "same",
-                "keymeter.gateway-tokens[0]", "same")).isEveryTokenDistinct()).as("an account and a gateway").isFalse();
-        assertThat(bind(Map.of()).isEveryTokenDistinct()).as("none configured").isTrue();
+    void noTokenIsInThePropertiesText() {
+        String text = bind(Map.of("keymeter.accounts[0].id", "acme", "keymeter.accounts[0].token", "acct-secret",
+                "keymeter.gateway-tokens[0]", "gateway-secret")).toString();
+        assertThat(text).contains("acme", "gatewayTokens=1 hidden").doesNotContain("acct-secret", "gateway-secret");
     }
 }

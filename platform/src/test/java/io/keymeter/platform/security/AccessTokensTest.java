@@ -1,15 +1,21 @@
 package io.keymeter.platform.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.keymeter.platform.config.KeymeterProperties;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashMap;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Generated tokens are kept in files only their owner can read. */
+/** Generated tokens are kept in files only their owner can read; no token is given twice. */
 class AccessTokensTest {
 
     @TempDir
@@ -45,5 +51,41 @@ class AccessTokensTest {
         // before, a kept file was read as it was: readable by every user of the machine
         assertThat(AccessTokens.readOrCreate(file, "kmacct_")).isEqualTo("kmacct_kept");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+    }
+
+    /**
+     * Every token differs from every other, generated ones included, and the refusal names where the two come from,
+     * not the token. Before, only configured tokens were compared: an account given the gateway token Keymeter had
+     * generated started, and that token signed in as the account and as a gateway.
+     */
+    @Test
+    void aTokenGivenTwiceStopsStartUpNamingBothPlaces() throws Exception {
+        Files.writeString(dir.resolve("gateway-token"), "kmgw_generated\n", StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> new AccessTokens(properties("keymeter.accounts[0].id", "acme",
+                "keymeter.accounts[0].token", "kmgw_generated")))
+                .hasMessageContaining("one token is given twice, as keymeter.accounts[0].token and as the token kept in "
+                        + dir.resolve("gateway-token"))
+                .hasMessageNotContaining("kmgw_generated");
+        assertThatThrownBy(() -> new AccessTokens(properties("keymeter.accounts[0].id", "acme",
+                "keymeter.accounts[0].token", "same", "keymeter.accounts[1].id", "globex",
+                "keymeter.accounts[1].token", "same")))
+                .hasMessageContaining("as keymeter.accounts[0].token and as keymeter.accounts[1].token");
+        assertThatThrownBy(() -> new AccessTokens(properties("keymeter.accounts[0].id", "acme",
+                "keymeter.accounts[0].token", "same", "keymeter.gateway-tokens[0]", "same")))
+                .hasMessageContaining("as keymeter.accounts[0].token and as keymeter.gateway-tokens[0]");
+
+        AccessTokens distinct = new AccessTokens(properties("keymeter.accounts[0].id", "acme",
+                "keymeter.accounts[0].token", "a", "keymeter.gateway-tokens[0]", "g"));
+        assertThat(distinct.account("a")).hasValueSatisfying(a -> assertThat(a.id()).isEqualTo("acme"));
+        assertThat(distinct.isGateway("g")).isTrue();
+    }
+
+    private KeymeterProperties properties(String... pairs) {
+        Map<String, String> values = new HashMap<>();
+        values.put("keymeter.data-dir", dir.toString());
+        for (int i = 0; i < pairs.length; i += 2) {
+            values.put(pairs[i], pairs[i + 1]);
+        }
+        return new Binder(new MapConfigurationPropertySource(values)).bindOrCreate("keymeter", KeymeterProperties.class);
     }
 }
