@@ -99,6 +99,35 @@ class OperationalMetricsTest {
         return http.postForEntity(path, new HttpEntity<>(body, headers), String.class);
     }
 
+    /**
+     * A gateway call refused before a handler is chosen (a 401, a 415 for a media type the call does not take) is
+     * counted under its own path in {@code http_server_requests}, as the README says; it was {@code uri="UNKNOWN"}.
+     */
+    @Test
+    void gatewayCallsRefusedBeforeRoutingAreCountedUnderTheirPath() {
+        double refused415 = httpCount("415", "/v1/requests");
+        double refused401 = httpCount("401", "/v1/verify");
+        assertThat(post("/v1/requests", "x", MediaType.TEXT_PLAIN).getStatusCode().value()).isEqualTo(415);
+        HttpHeaders noToken = new HttpHeaders();
+        noToken.setContentType(MediaType.APPLICATION_JSON);
+        assertThat(http.postForEntity("/v1/verify", new HttpEntity<>("{}", noToken), String.class).getStatusCode().value())
+                .isEqualTo(401);
+
+        // the server records a request when its answer is complete, a moment after the client has it
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(httpCount("415", "/v1/requests")).isEqualTo(refused415 + 1);
+            assertThat(httpCount("401", "/v1/verify")).isEqualTo(refused401 + 1);
+        });
+    }
+
+    /** {@code http_server_requests_seconds_count} summed over the samples with this status and uri. */
+    private double httpCount(String status, String uri) {
+        return http.getForObject("/actuator/prometheus", String.class).lines()
+                .filter(l -> l.startsWith("http_server_requests_seconds_count{") && l.contains("status=\"" + status + "\"")
+                        && l.contains("uri=\"" + uri + "\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
     /** Keymeter's samples as {@code name|outcome} → value. */
     private Map<String, Double> scrape() {
         return PrometheusSamples.byOutcome(http.getForObject("/actuator/prometheus", String.class));

@@ -113,6 +113,16 @@ class VerifyIntegrationTest {
         assertThat(response.getBody().toString()).contains("referer");
     }
 
+    /** The service is the gateway's to send (it was answered service-not-permitted); a missing key is malformed. */
+    @Test
+    void withoutAServiceIsABadRequestAndWithoutAKeyIsMalformed() {
+        ResponseEntity<Map> noService = verify(Map.of("apiKey", ApiKeys.generate().apiKey()));
+        assertThat(noService.getStatusCode()).isEqualTo(HttpStatus.BAD_REQUEST);
+        assertThat(noService.getBody().toString()).contains("service", "is required");
+        assertThat(verify(Map.of("apiKey", "x", "service", " ")).getStatusCode()).isEqualTo(HttpStatus.BAD_REQUEST);
+        assertThat(verify(Map.of("service", "basemaps")).getBody()).isEqualTo(Map.of("valid", false, "reason", "malformed-key"));
+    }
+
     @Test
     void theOtherFieldsOfARequestLineAreTakenAndIgnored() {
         ResponseEntity<Map> response = verify(Map.of("requestId", "r-1", "apiKey", ApiKeys.generate().apiKey(),

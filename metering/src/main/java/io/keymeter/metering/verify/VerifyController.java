@@ -18,6 +18,11 @@ class VerifyController {
 
     @PostMapping(path = "/v1/verify", consumes = "application/json", produces = "application/json")
     VerifyResponse verify(@RequestBody VerifyRequest request) {
+        // the gateway's own part of the call, as in a request line: without it the answer was service-not-permitted,
+        // which reads as the key's fault. A missing apiKey is the client's, and stays malformed-key.
+        if (request.service() == null || request.service().isBlank()) {
+            throw ApiProblem.invalid("service", "is required");
+        }
         verifier.notReadyBecause().ifPresent(reason -> {
             throw ApiProblem.unavailable("Verify cannot answer now: " + reason + ".", Duration.ofSeconds(1));
         });
