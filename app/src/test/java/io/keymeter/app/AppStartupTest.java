@@ -22,12 +22,16 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /** Start-up behaviour that needs its own application (and sometimes its own broker), not the shared test context. */
 @Timeout(180)
+@ExtendWith(OutputCaptureExtension.class)
 class AppStartupTest {
 
     @TempDir
@@ -74,6 +78,22 @@ class AppStartupTest {
                     .hasMessageContaining("keymeter.requests=6")
                     .hasMessageContaining("keymeter.api-keys=3");
         }
+    }
+
+    /**
+     * A second Keymeter on data in use stops with what is wrong and what to do, as Spring Boot prints a web port in
+     * use; the sentence was inside a 107-line stack trace.
+     */
+    @Test
+    void dataInUseStopsStartUpWithAShortReport(CapturedOutput output) throws Exception {
+        try (EmbeddedKafkaBroker holder = new EmbeddedKafkaBroker(dataDir.resolve("kafka"), 0).start()) {
+            assertThatThrownBy(() -> start("--keymeter.data-dir=" + dataDir, "--keymeter.embedded-kafka.port=0"))
+                    .hasStackTraceContaining("in use by another broker");
+        }
+        assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START",
+                "The embedded Kafka data in " + dataDir.resolve("kafka") + " is in use by another broker",
+                "Stop it, or give this one its own keymeter.data-dir.")
+                .doesNotContain("at io.keymeter.kafka.EmbeddedKafkaBroker.lockDataDir");
     }
 
     @Test

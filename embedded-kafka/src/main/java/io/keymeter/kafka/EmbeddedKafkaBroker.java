@@ -73,9 +73,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         } catch (RuntimeException e) {
             shutDownFailed(e);
             unlockDataDir();
-            throw portInUse(e) ? new IllegalStateException("The embedded Kafka broker cannot listen on port " + port
-                    + ": it is in use (another Kafka, or another Keymeter?). Stop it, or set "
-                    + "keymeter.embedded-kafka.port to a free port (0: any).", e) : e;
+            throw portInUse(e) ? new EmbeddedKafkaStartException("The embedded Kafka broker cannot listen on port "
+                    + port + ": it is in use (another Kafka, or another Keymeter?).",
+                    "Stop it, or set keymeter.embedded-kafka.port to a free port (0: any).", e) : e;
         }
         log.info("Embedded Kafka broker on {} started in {} ms, data in {}", bootstrapServers(),
                 (System.nanoTime() - started) / 1_000_000, logDir);
@@ -159,9 +159,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
         if (lock == null) {
             unlockDataDir();
-            throw new IllegalStateException("The embedded Kafka data in " + logDir + " is in use by another broker ("
-                    + "another Keymeter on the same data directory?). Stop it, or give this one its own "
-                    + "keymeter.data-dir.");
+            throw new EmbeddedKafkaStartException("The embedded Kafka data in " + logDir + " is in use by another "
+                    + "broker (another Keymeter on the same data directory?).",
+                    "Stop it, or give this one its own keymeter.data-dir.", null);
         }
     }
 
