@@ -96,6 +96,23 @@ class AppStartupTest {
                 .doesNotContain("at io.keymeter.kafka.EmbeddedKafkaBroker.lockDataDir");
     }
 
+    /**
+     * A setting or token Keymeter refuses gets the same short report (the tokens are checked while Jetty starts, for
+     * the token filter, and Jetty logs its own warning with the trace before it).
+     */
+    @Test
+    void aRefusedSettingStopsStartUpWithAShortReport(CapturedOutput output) {
+        assertStartStops("one token is given twice", "--keymeter.accounts[0].id=acme",
+                "--keymeter.accounts[0].token=same", "--keymeter.gateway-tokens[0]=same");
+        assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START", "Description:",
+                "one token is given twice, as keymeter.accounts[0].token and as keymeter.gateway-tokens[0].",
+                "Action:", "Give one of them another token.");
+        assertStartStops("keymeter.ingest.publish.producers must be at least 1", "--keymeter.roles=ingest",
+                "--keymeter.ingest.publish.producers=0");
+        assertThat(output.getOut() + output.getErr()).contains(
+                "keymeter.ingest.publish.producers must be at least 1.", "Change it, or leave it out for its default");
+    }
+
     @Test
     void aBadConfigurationValueStopsStartUpNamingTheProperty() {
         assertStartStops("topics.partitions", "--keymeter.topics.partitions=0");

@@ -16,7 +16,10 @@ import org.eclipse.jetty.http.HttpTester;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.ApplicationContext;
+import org.springframework.web.filter.FormContentFilter;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -47,6 +50,10 @@ class ErrorDocumentsHttpTest {
             "POST   | /                                  |                              | 405 | method-not-allowed",
             "PUT    | /?x=1                              | Accept: text/html            | 405 | method-not-allowed",
             "DELETE | /                                  | Accept: text/html,*/*;q=0.8  | 405 | method-not-allowed",
+            // a raw | in a path parameter, which Jetty lets through: Spring MVC set a problem's instance with
+            // URI.create of the raw path, which threw, so every problem there was a 500
+            "GET    | '/v1/usage;a|b?cycle=bad'          |                              | 400 | invalid-request",
+            "GET    | '/v1/nope;a|b'                     |                              | 404 | not-found",
             // the servlet's error path asked for directly
             "GET    | /error                             | Accept: text/html            | 404 | not-found",
             // Jetty, while a controller reads the query string: a broken percent escape was a 500
@@ -131,6 +138,15 @@ class ErrorDocumentsHttpTest {
                 + "\r\nContent-Type: application/json\r\nContent-Length: " + line.length() + "\r\n", line);
         assertThat(verify.getStatus()).as(verify.getContent()).isEqualTo(413);
         assertThat(Json.mapper().readTree(verify.getContent()).get("detail").asString()).contains("64 KiB");
+    }
+
+    /**
+     * No call takes a form, and Spring Boot's FormContentFilter read a PUT, PATCH or DELETE form body whole, before
+     * the token check and the body bounds: a caller without a token could fill the heap with one chunked body.
+     */
+    @Test
+    void noFilterReadsAFormBody(@Autowired ApplicationContext context) {
+        assertThat(context.getBeansOfType(FormContentFilter.class)).isEmpty();
     }
 
     @Test

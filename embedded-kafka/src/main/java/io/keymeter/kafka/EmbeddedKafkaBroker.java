@@ -73,7 +73,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         } catch (RuntimeException e) {
             shutDownFailed(e);
             unlockDataDir();
-            throw portInUse(e) ? new EmbeddedKafkaStartException("The embedded Kafka broker cannot listen on port "
+            throw portInUse(e) ? new StartupRefusedException("The embedded Kafka broker cannot listen on port "
                     + port + ": it is in use (another Kafka, or another Keymeter?).",
                     "Stop it, or set keymeter.embedded-kafka.port to a free port (0: any).", e) : e;
         }
@@ -159,7 +159,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
         if (lock == null) {
             unlockDataDir();
-            throw new EmbeddedKafkaStartException("The embedded Kafka data in " + logDir + " is in use by another "
+            throw new StartupRefusedException("The embedded Kafka data in " + logDir + " is in use by another "
                     + "broker (another Keymeter on the same data directory?).",
                     "Stop it, or give this one its own keymeter.data-dir.", null);
         }

@@ -1,5 +1,6 @@
 package io.keymeter.metering;
 
+import io.keymeter.kafka.StartupRefusedException;
 import io.keymeter.platform.config.KeymeterProperties;
 import java.time.Duration;
 
@@ -26,7 +27,8 @@ public record MeteringSettings(Duration dedupeWindow, Duration historyRetention,
 
     public static MeteringSettings of(KeymeterProperties properties, Duration joinGrace) {
         if (joinGrace.isNegative()) {
-            throw new IllegalArgumentException("keymeter.metering.join-grace must not be negative; was " + joinGrace);
+            throw new StartupRefusedException("keymeter.metering.join-grace must not be negative; was " + joinGrace
+                    + ".", "Set it to PT0S or more (PT2S by default).");
         }
         return new MeteringSettings(properties.metering().dedupeWindow(),
                 properties.ingest().maxAge().plus(properties.ingest().maxFutureSkew()).plus(HISTORY_MARGIN),

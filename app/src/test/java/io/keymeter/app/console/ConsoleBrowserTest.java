@@ -279,8 +279,9 @@ class ConsoleBrowserTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> java.nio.file.Files.exists(csv));
         List<String> lines = java.nio.file.Files.readAllLines(csv);
         assertThat(lines.get(0)).isEqualTo("date,credential_id,credential_name,service,requests,units,cost");
-        assertThat(lines).anySatisfy(line -> assertThat(line).startsWith(today + "," + credentialId + ",")
-                .contains(",basemaps,5,15,"));
+        // every field of a row quoted (billing-report README, CSV)
+        assertThat(lines).anySatisfy(line -> assertThat(line).startsWith("\"" + today + "\",\"" + credentialId + "\",")
+                .contains(",\"basemaps\",\"5\",\"15\","));
 
         // one credential chosen: its own figures, beside the account's bill (no per-credential cost in it)
         open("#/usage?cycle=" + cycle + "&credential=" + credentialId);

@@ -1,5 +1,6 @@
 package io.keymeter.billing.api;
 
+import io.keymeter.platform.security.BearerTokenFilter;
 import io.keymeter.platform.web.ApiProblem;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
@@ -18,6 +19,7 @@ import org.springframework.stereotype.Component;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientException;
 import org.springframework.web.util.UriComponentsBuilder;
+import org.springframework.web.util.UriUtils;
 
 /**
  * Sends a report call to the instance that owns the account's partition and answers with what it answered (status,
@@ -63,8 +65,10 @@ class OwnerForwarder {
     }
 
     ResponseEntity<byte[]> forward(HostInfo owner, HttpServletRequest request) {
+        // the path as routed here, path parameters dropped: a raw | in one (/v1/usage;a|b) made building the URI throw
         URI uri = UriComponentsBuilder.newInstance().scheme("http").host(owner.host()).port(owner.port())
-                .path(request.getRequestURI()).query(query(request)).build(true).toUri();
+                .path(UriUtils.encodePath(BearerTokenFilter.routedPath(request), StandardCharsets.UTF_8))
+                .query(query(request)).build(true).toUri();
         try {
             return http.get().uri(uri)
                     .header(HttpHeaders.AUTHORIZATION, request.getHeader(HttpHeaders.AUTHORIZATION))

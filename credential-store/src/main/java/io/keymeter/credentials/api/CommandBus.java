@@ -126,6 +126,9 @@ class CommandBus implements SmartLifecycle {
                 throw ApiProblem.unavailable("The credential store cannot read change confirmations from Kafka now;"
                         + " nothing was applied.", RETRY_AFTER);
             }
+            if (reply.isDone()) { // released by a stop or a reader's end after the checks above: not sent, not applied
+                throw ApiProblem.unavailable("The credential store is stopping; nothing was applied.", RETRY_AFTER);
+            }
             try {
                 producer.send(new ProducerRecord<>(CredentialTopics.COMMANDS.name(), command.credentialId(), command))
                         .get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);

@@ -1,5 +1,6 @@
 package io.keymeter.ingest.publish;
 
+import io.keymeter.kafka.StartupRefusedException;
 import java.time.Duration;
 import java.util.List;
 
@@ -33,7 +34,8 @@ public record PublishSettings(int producers, Duration timeout, int lingerMs, int
 
     private static void require(boolean valid, String message) {
         if (!valid) {
-            throw new IllegalArgumentException("keymeter.ingest.publish." + message);
+            throw new StartupRefusedException("keymeter.ingest.publish." + message + ".",
+                    "Change it, or leave it out for its default (see the ingest README).");
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.keymeter.platform.security;
 
+import io.keymeter.kafka.StartupRefusedException;
 import io.keymeter.platform.config.KeymeterProperties;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -75,8 +76,9 @@ public class AccessTokens {
         for (int i = 0; i < digests.size(); i++) {
             for (int j = 0; j < i; j++) {
                 if (Arrays.equals(digests.get(i), digests.get(j))) {
-                    throw new IllegalStateException("Account and gateway tokens must all differ: one token is given "
-                            + "twice, as " + sources.get(j) + " and as " + sources.get(i));
+                    throw new StartupRefusedException("Account and gateway tokens must all differ: one token is given "
+                            + "twice, as " + sources.get(j) + " and as " + sources.get(i) + ".",
+                            "Give one of them another token.");
                 }
             }
         }

@@ -2,7 +2,7 @@ package io.keymeter.platform.web;
 
 import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.http.HttpServletRequest;
-import java.net.URI;
+import jakarta.servlet.http.HttpServletRequestWrapper;
 import org.springframework.boot.webmvc.error.ErrorController;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
@@ -28,13 +28,14 @@ class ProblemErrorController implements ErrorController {
         ProblemDetail problem = Problems.ofStatus(status, status >= 500 ? "The request could not be completed."
                 : detail(request.getAttribute(RequestDispatcher.ERROR_MESSAGE), status));
         if (request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI) instanceof String uri) {
-            try {
-                problem.setInstance(URI.create(uri));
-            } catch (IllegalArgumentException e) {
-                // a path the URI grammar refuses: the problem goes without it
-            }
+            Problems.withInstance(problem, new HttpServletRequestWrapper(request) {
+                @Override
+                public String getRequestURI() {
+                    return uri; // the failed request's, not the error page's
+                }
+            });
         }
-        return ResponseEntity.status(status).contentType(PROBLEM).body(problem);
+        return ResponseEntity.status(status).contentType(PROBLEM).body(Problems.withInstance(problem, request));
     }
 
     /** Spring's own message for a 4xx ("Request method 'POST' is not supported"), else the status's title. */

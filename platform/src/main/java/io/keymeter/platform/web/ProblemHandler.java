@@ -1,5 +1,6 @@
 package io.keymeter.platform.web;
 
+import jakarta.servlet.http.HttpServletRequest;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.eclipse.jetty.http.HttpException;
@@ -15,6 +16,7 @@ import org.springframework.web.HttpMediaTypeNotSupportedException;
 import org.springframework.web.bind.MethodArgumentNotValidException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.ServletWebRequest;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
@@ -32,29 +34,31 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     private static final MediaType PROBLEM = MediaType.APPLICATION_PROBLEM_JSON;
 
     @ExceptionHandler(ApiProblem.class)
-    ResponseEntity<ProblemDetail> apiProblem(ApiProblem problem) {
+    ResponseEntity<ProblemDetail> apiProblem(ApiProblem problem, HttpServletRequest request) {
         ResponseEntity.BodyBuilder response = ResponseEntity.status(problem.status()).contentType(PROBLEM);
         if (problem.retryAfter() != null) {
             response.header(HttpHeaders.RETRY_AFTER, String.valueOf(Math.max(1, problem.retryAfter().toSeconds())));
         }
-        return response.body(Problems.of(problem.status(), problem.title(), problem.getMessage(), problem.errors()));
+        return response.body(Problems.withInstance(
+                Problems.of(problem.status(), problem.title(), problem.getMessage(), problem.errors()), request));
     }
 
     @ExceptionHandler(MethodArgumentTypeMismatchException.class)
-    ResponseEntity<ProblemDetail> typeMismatch(MethodArgumentTypeMismatchException e) {
-        return apiProblem(ApiProblem.invalid(e.getName(), "has an invalid value"));
+    ResponseEntity<ProblemDetail> typeMismatch(MethodArgumentTypeMismatchException e, HttpServletRequest request) {
+        return apiProblem(ApiProblem.invalid(e.getName(), "has an invalid value"), request);
     }
 
     @ExceptionHandler(Exception.class)
-    ResponseEntity<ProblemDetail> unexpected(Exception e) {
+    ResponseEntity<ProblemDetail> unexpected(Exception e, HttpServletRequest request) {
         HttpException refused = clientError(e);
         if (refused != null) {
-            return ResponseEntity.status(refused.getCode()).contentType(PROBLEM).body(Problems.ofStatus(
-                    refused.getCode(), "The request's URL is not valid: " + refused.getReason() + "."));
+            return ResponseEntity.status(refused.getCode()).contentType(PROBLEM).body(Problems.withInstance(
+                    Problems.ofStatus(refused.getCode(), "The request's URL is not valid: " + refused.getReason() + "."),
+                    request));
         }
         log.error("Unexpected failure answering a request", e);
-        return ResponseEntity.status(500).contentType(PROBLEM)
-                .body(Problems.of(500, "Internal error", "The request could not be completed.", List.of()));
+        return ResponseEntity.status(500).contentType(PROBLEM).body(Problems.withInstance(
+                Problems.of(500, "Internal error", "The request could not be completed.", List.of()), request));
     }
 
     /**
@@ -75,9 +79,11 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
                                                                   HttpStatusCode status, WebRequest request) {
         List<ApiProblem.FieldError> errors = e.getBindingResult().getFieldErrors().stream()
                 .map(f -> new ApiProblem.FieldError(f.getField(), f.getDefaultMessage())).toList();
-        return ResponseEntity.badRequest().contentType(PROBLEM).body(ApiProblem.invalid(errors).errors().isEmpty()
-                ? Problems.of(400, "Invalid request", "The body is invalid.", List.of())
-                : Problems.of(400, "Invalid request", ApiProblem.invalid(errors).getMessage(), errors));
+        return ResponseEntity.badRequest().contentType(PROBLEM).body(Problems.withInstance(
+                ApiProblem.invalid(errors).errors().isEmpty()
+                        ? Problems.of(400, "Invalid request", "The body is invalid.", List.of())
+                        : Problems.of(400, "Invalid request", ApiProblem.invalid(errors).getMessage(), errors),
+                servletRequest(request)));
     }
 
     @Override
@@ -85,8 +91,8 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
                                                                   HttpStatusCode status, WebRequest request) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof BodyLimits.BodyTooLargeException tooLarge) {
-                return ResponseEntity.status(413).contentType(PROBLEM)
-                        .body(Problems.of(413, "Payload too large", tooLarge.getMessage(), List.of()));
+                return ResponseEntity.status(413).contentType(PROBLEM).body(Problems.withInstance(
+                        Problems.of(413, "Payload too large", tooLarge.getMessage(), List.of()), servletRequest(request)));
             }
         }
         Throwable cause = e.getMostSpecificCause();
@@ -111,7 +117,7 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         } else {
             body = Problems.of(400, "Invalid request", "The body is not valid JSON.", List.of());
         }
-        return ResponseEntity.badRequest().contentType(PROBLEM).body(body);
+        return ResponseEntity.badRequest().contentType(PROBLEM).body(Problems.withInstance(body, servletRequest(request)));
     }
 
     /** Without a Content-Type Spring's detail read "Content-Type 'null' is not supported.". */
@@ -135,8 +141,13 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         if (response == null) {
             return null;
         }
-        Object problem = response.getBody() instanceof ProblemDetail detail ? Problems.typed(detail) : response.getBody();
+        Object problem = response.getBody() instanceof ProblemDetail detail
+                ? Problems.withInstance(Problems.typed(detail), servletRequest(request)) : response.getBody();
         return ResponseEntity.status(response.getStatusCode()).headers(response.getHeaders()).contentType(PROBLEM)
                 .body(problem);
+    }
+
+    private static HttpServletRequest servletRequest(WebRequest request) {
+        return request instanceof ServletWebRequest servlet ? servlet.getRequest() : null;
     }
 }

@@ -5,6 +5,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.List;
 import java.util.Locale;
 import org.springframework.http.HttpStatus;
@@ -19,7 +20,8 @@ public final class Problems {
     }
 
     public static ProblemDetail of(int status, String title, String detail, List<ApiProblem.FieldError> errors) {
-        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.valueOf(status), detail);
+        ProblemDetail problem = ProblemDetail.forStatus(status); // any code, a non-standard one (499) too
+        problem.setDetail(detail);
         problem.setTitle(title);
         problem.setType(type(title));
         if (errors != null && !errors.isEmpty()) {
@@ -56,15 +58,32 @@ public final class Problems {
     /** Writes a problem from a filter, with the request's path as its {@code instance} as Spring MVC's carry. */
     public static void write(HttpServletRequest request, HttpServletResponse response, int status, String title,
                              String detail) throws IOException {
-        ProblemDetail problem = of(status, title, detail, List.of());
-        try {
-            problem.setInstance(URI.create(request.getRequestURI()));
-        } catch (IllegalArgumentException | NullPointerException e) {
-            // a path the URI grammar refuses: the problem goes without it
-        }
+        ProblemDetail problem = withInstance(of(status, title, detail, List.of()), request);
         response.setStatus(status);
         response.setContentType(MEDIA_TYPE);
         Json.mapper().writeValue(response.getOutputStream(), problem);
+    }
+
+    /**
+     * Sets {@code instance} to the request's path unless it has one. Spring MVC would otherwise set it with
+     * {@code URI.create} of the raw path, which throws for characters Jetty lets through in a path parameter
+     * ({@code /v1/usage;a|b}): every problem on such a path became a 500. Such a path is escaped instead.
+     */
+    public static ProblemDetail withInstance(ProblemDetail problem, HttpServletRequest request) {
+        if (problem.getInstance() != null || request == null || request.getRequestURI() == null) {
+            return problem;
+        }
+        String raw = request.getRequestURI();
+        try {
+            problem.setInstance(URI.create(raw));
+        } catch (IllegalArgumentException e) {
+            try {
+                problem.setInstance(new URI(null, null, raw, null)); // quotes what the grammar refuses
+            } catch (URISyntaxException unreachable) {
+                problem.setInstance(URI.create("about:blank"));
+            }
+        }
+        return problem;
     }
 
     static URI type(String title) {
