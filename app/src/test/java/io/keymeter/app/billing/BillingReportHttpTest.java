@@ -57,7 +57,8 @@ class BillingReportHttpTest {
     private static final String ACCOUNT = "oscorp";
     private static final String OTHER = "tyrell";
     private static final String CYCLE = "2025-03";
-    private static final String WEST_NAME = "Acme, \"West\"\nsecond line";
+    /** Quotes, a comma, a line break and characters beyond ASCII (the CSV is written as UTF-8 bytes). */
+    private static final String WEST_NAME = "Acme, \"West\" – Zürich\nsecond line";
 
     @Autowired
     TestRestTemplate http;
@@ -152,9 +153,9 @@ class BillingReportHttpTest {
         // the CSV: one row per day, credential and service, names escaped, agreeing with the report
         ResponseEntity<String> csv = get(ACCOUNT, "/v1/usage.csv?cycle=" + CYCLE);
         assertThat(csv.getStatusCode().value()).isEqualTo(200);
-        assertThat(csv.getHeaders().getContentType().toString()).startsWith("text/csv");
+        assertThat(csv.getHeaders().getContentType().toString()).startsWith("text/csv").containsIgnoringCase("charset=UTF-8");
         assertThat(csv.getBody()).startsWith("date,credential_id,credential_name,service,requests,units,cost\r\n")
-                .contains("\"Acme, \"\"West\"\"\nsecond line\"");
+                .contains("\"Acme, \"\"West\"\" – Zürich\nsecond line\"");
         List<CSVRecord> rows = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get()
                 .parse(new StringReader(csv.getBody())).getRecords();
         assertThat(rows).hasSize(5);

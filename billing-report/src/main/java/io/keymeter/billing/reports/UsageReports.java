@@ -21,10 +21,13 @@ import io.keymeter.events.Statement;
 import io.keymeter.events.StatementLine;
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.web.ApiProblem;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.StringWriter;
+import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
+import java.io.Writer;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -134,9 +137,12 @@ public class UsageReports {
 
     /**
      * The cycle's usage as CSV, one row per day, credential and service with usage, ordered by date, credential and
-     * service. {@code cost} is the row's list price, rounded half-even to cents on its own.
+     * service. {@code cost} is the row's list price, rounded half-even to cents on its own. Written straight to UTF-8
+     * bytes, the answer's body: as a {@code String} the text was held three times over (the writer's buffer, the
+     * string, its bytes for the answer), about 50 MB each for an account of 5,000 credentials using three services
+     * every day of a month.
      */
-    public String csv(String accountId, BillingCycle cycle, String credentialId) {
+    public byte[] csv(String accountId, BillingCycle cycle, String credentialId) {
         // priced in the same read as the rows: a cycle closing between two reads would mix today's and its prices
         List<PricedRow> rows = stores.read(() -> {
             PriceCatalog prices = prices(accountId, cycle);
@@ -157,15 +163,16 @@ public class UsageReports {
             }));
             return found;
         });
-        StringWriter out = new StringWriter();
-        try {
+        // about a row's length each, so the buffer is rarely copied while it grows
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream((int) Math.min(1 << 30, 256 + rows.size() * 120L));
+        try (Writer out = new OutputStreamWriter(bytes, StandardCharsets.UTF_8)) {
             UsageCsv.write(out, rows.stream().map(p -> new UsageCsv.Line(p.row().date(), p.row().credentialId(),
                     names.get(p.row().credentialId()), p.row().service(), p.row().totals().requests(),
                     p.row().totals().units(), p.cost())).toList());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return out.toString();
+        return bytes.toByteArray();
     }
 
     /** The statements issued for the cycle, in the order they were issued. */
