@@ -24,8 +24,8 @@ public record PublishSettings(int producers, Duration timeout, int lingerMs, int
         require(timeout != null && !timeout.isNegative() && !timeout.isZero(), "timeout must be positive");
         require(lingerMs >= 0, "linger-ms must not be negative");
         require(batchBytes >= 1, "batch-bytes must be at least 1");
-        require(compression != null && COMPRESSIONS.contains(compression), "compression must be one of " + String.join(", ", COMPRESSIONS)
-                + "; was " + compression);
+        require(compression != null && COMPRESSIONS.contains(compression),
+                "compression must be one of " + String.join(", ", COMPRESSIONS) + "; was " + compression);
     }
 
     public static PublishSettings defaults() {

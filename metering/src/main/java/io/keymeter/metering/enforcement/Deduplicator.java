@@ -1,7 +1,6 @@
 package io.keymeter.metering.enforcement;
 
 import io.keymeter.events.RequestLog;
-import io.keymeter.events.Topics;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -146,14 +145,7 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
             request = request.withTimestampIfMissing(record.timestamp());
             record = record.withValue(record.value().withLog(request));
         }
-        if (request.keyId() != null && !request.keyId().equals(record.key())) {
-            // on another partition than its key's states, it would be judged by none of them (or, waiting for its
-            // grace, by its keyId): a gateway producing directly keyed it wrongly. Not the key in the message: it
-            // may be anything, a plaintext API key too
-            throw new IllegalArgumentException("request record not keyed by its keyId (" + Topics.REQUESTS.name()
-                    + " is partitioned by keyId, as the key states are)");
-        }
-        bounds.check(request, record.timestamp(), context.currentSystemTimeMs());
+        bounds.check(record.key(), request, record.timestamp(), context.currentSystemTimeMs());
         if (request.requestId() == null) {
             context.forward(record);
             return;

@@ -1,6 +1,7 @@
 package io.keymeter.metering.enforcement;
 
 import io.keymeter.events.RequestLog;
+import io.keymeter.events.Topics;
 import io.keymeter.platform.config.DurationText;
 import java.time.Duration;
 import java.time.Instant;
@@ -9,6 +10,7 @@ import java.time.Instant;
  * What metering refuses of a request on {@code keymeter.requests} because following it would corrupt what it keeps.
  * Ingest refuses such lines; a gateway producing to the topic directly is checked by nobody else.
  * <ul>
+ * <li>A record key other than its keyId: on another partition than its key's states.</li>
  * <li>Stamped more than {@code keymeter.ingest.max-future-skew} (plus {@link #CLOCK_MARGIN} for clock differences
  * between hosts) ahead of this instance's clock. One request stamped years ahead (a broken clock, microseconds taken
  * for milliseconds) would carry the dedupe's request time and the join's stream time with it: every requestId seen
@@ -42,12 +44,20 @@ public final class RequestBounds {
     }
 
     /**
+     * @param recordKey the request record's key
      * @param request   the request
      * @param timestamp its event time
      * @param now       this instance's clock
      * @throws IllegalArgumentException when the request is out of bounds, saying why
      */
-    public void check(RequestLog request, long timestamp, long now) {
+    public void check(String recordKey, RequestLog request, long timestamp, long now) {
+        if (request.keyId() != null && !request.keyId().equals(recordKey)) {
+            // on another partition than its key's states, it would be judged by none of them (or, waiting for its
+            // grace, by its keyId): a gateway producing directly keyed it wrongly. Not the key in the message: it
+            // may be anything, a plaintext API key too
+            throw new IllegalArgumentException("request record not keyed by its keyId (" + Topics.REQUESTS.name()
+                    + " is partitioned by keyId, as the key states are)");
+        }
         if (request.timestamp() != null && !representable(request.timestamp())) {
             throw new IllegalArgumentException("request stamped " + request.timestamp()
                     + ", before 1970 or beyond what a millisecond count holds");

@@ -53,34 +53,42 @@ class RequestBoundsTest {
 
     @Test
     void textsAsLongAsIngestTakesPassAndNoLonger() {
-        assertThatCode(() -> bounds.check(request("r".repeat(128), "f".repeat(2048)), NOW, NOW))
+        assertThatCode(() -> bounds.check("k", request("r".repeat(128), "f".repeat(2048)), NOW, NOW))
                 .doesNotThrowAnyException();
-        assertThatCode(() -> bounds.check(request(null, null), NOW, NOW)).doesNotThrowAnyException();
-        assertThatThrownBy(() -> bounds.check(request("", null), NOW, NOW))
+        assertThatCode(() -> bounds.check("k", request(null, null), NOW, NOW)).doesNotThrowAnyException();
+        assertThatThrownBy(() -> bounds.check("k", request("", null), NOW, NOW))
                 .hasMessage("request requestId of 0 characters outside 1 to 128");
-        assertThatThrownBy(() -> bounds.check(request("r".repeat(129), null), NOW, NOW))
+        assertThatThrownBy(() -> bounds.check("k", request("r".repeat(129), null), NOW, NOW))
                 .hasMessage("request requestId of 129 characters outside 1 to 128");
         String emoji = "\uD83D\uDE80"; // one character, as ingest counts it
-        assertThatCode(() -> bounds.check(request(emoji.repeat(128), null), NOW, NOW)).doesNotThrowAnyException();
-        assertThatThrownBy(() -> bounds.check(request(emoji.repeat(129), null), NOW, NOW))
+        assertThatCode(() -> bounds.check("k", request(emoji.repeat(128), null), NOW, NOW)).doesNotThrowAnyException();
+        assertThatThrownBy(() -> bounds.check("k", request(emoji.repeat(129), null), NOW, NOW))
                 .hasMessage("request requestId of 129 characters outside 1 to 128");
-        assertThatThrownBy(() -> bounds.check(request("r", "f".repeat(2049)), NOW, NOW))
+        assertThatThrownBy(() -> bounds.check("k", request("r", "f".repeat(2049)), NOW, NOW))
                 .hasMessage("request referrer of 2049 characters longer than 2048");
         RequestLog longOperation = new RequestLog("r", "k", "h", "basemaps", "o".repeat(2049), 1, null, null, null);
-        assertThatThrownBy(() -> bounds.check(longOperation, NOW, NOW))
+        assertThatThrownBy(() -> bounds.check("k", longOperation, NOW, NOW))
                 .hasMessage("request operation of 2049 characters longer than 2048");
         RequestLog longItem = new RequestLog("r", "k", "h", "basemaps", "op", 1, "i".repeat(4000), null, null);
-        assertThatThrownBy(() -> bounds.check(longItem, NOW, NOW))
+        assertThatThrownBy(() -> bounds.check("k", longItem, NOW, NOW))
                 .hasMessage("request itemId of 4000 characters longer than 2048");
     }
 
     @Test
     void theWholeRequestIsCheckedForTimeAndUnitsToo() {
         RequestLog negative = new RequestLog("r", "k", "h", "basemaps", "op", -1, null, null, null);
-        assertThatThrownBy(() -> bounds.check(negative, NOW, NOW))
+        assertThatThrownBy(() -> bounds.check("k", negative, NOW, NOW))
                 .hasMessage("request units -1 outside 1 to 2147483647");
-        assertThatThrownBy(() -> bounds.check(request("r", null), NOW + Duration.ofDays(1).toMillis(), NOW))
+        assertThatThrownBy(() -> bounds.check("k", request("r", null), NOW + Duration.ofDays(1).toMillis(), NOW))
                 .hasMessageStartingWith("request stamped 2026-12-03T01:00:00Z is more than PT5M");
+    }
+
+    /** The record key must be the request's keyId (metering's partitions are by keyId, as the key states are). */
+    @Test
+    void aRecordKeyedOtherThanByItsKeyIdIsRefusedWithoutQuotingTheKey() {
+        assertThatThrownBy(() -> bounds.check("km_plaintext", request("r", null), NOW, NOW))
+                .hasMessageStartingWith("request record not keyed by its keyId").hasMessageNotContaining("km_plaintext");
+        assertThatCode(() -> bounds.check("k", request("r", null), NOW, NOW)).doesNotThrowAnyException();
     }
 
     private static RequestLog request(String requestId, String referrer) {

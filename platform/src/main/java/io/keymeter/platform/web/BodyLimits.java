@@ -55,15 +55,8 @@ public class BodyLimits extends OncePerRequestFilter {
 
     /** Thrown by the bounded body when a chunked body passes the limit; answered 413. */
     public static final class BodyTooLargeException extends IOException {
-        private final long limit;
-
         BodyTooLargeException(long limit) {
             super(tooLarge(limit));
-            this.limit = limit;
-        }
-
-        public long limit() {
-            return limit;
         }
     }
 

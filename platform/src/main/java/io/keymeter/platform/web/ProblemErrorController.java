@@ -2,7 +2,6 @@ package io.keymeter.platform.web;
 
 import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletRequestWrapper;
 import org.springframework.boot.webmvc.error.ErrorController;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
@@ -19,23 +18,16 @@ import org.springframework.web.bind.annotation.RestController;
 @RestController
 class ProblemErrorController implements ErrorController {
 
-    static final MediaType PROBLEM = MediaType.parseMediaType(Problems.MEDIA_TYPE);
-
     @RequestMapping("${server.error.path:/error}")
     ResponseEntity<ProblemDetail> error(HttpServletRequest request) {
         int status = request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE) instanceof Integer code && code >= 400
                 ? code : 404; // asked for directly: there is no such call
         ProblemDetail problem = Problems.ofStatus(status, status >= 500 ? "The request could not be completed."
                 : detail(request.getAttribute(RequestDispatcher.ERROR_MESSAGE), status));
-        if (request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI) instanceof String uri) {
-            Problems.withInstance(problem, new HttpServletRequestWrapper(request) {
-                @Override
-                public String getRequestURI() {
-                    return uri; // the failed request's, not the error page's
-                }
-            });
-        }
-        return ResponseEntity.status(status).contentType(PROBLEM).body(Problems.withInstance(problem, request));
+        // the failed request's path, not the error page's; the error page's own when asked for directly
+        Problems.withInstance(problem, request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI) instanceof String uri
+                ? uri : request.getRequestURI());
+        return ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
     }
 
     /** Spring's own message for a 4xx ("Request method 'POST' is not supported"), else the status's title. */

@@ -70,10 +70,14 @@ public final class Problems {
      * ({@code /v1/usage;a|b}): every problem on such a path became a 500. Such a path is escaped instead.
      */
     public static ProblemDetail withInstance(ProblemDetail problem, HttpServletRequest request) {
-        if (problem.getInstance() != null || request == null || request.getRequestURI() == null) {
+        return request == null ? problem : withInstance(problem, request.getRequestURI());
+    }
+
+    /** As {@link #withInstance(ProblemDetail, HttpServletRequest)}, for a request's raw path. */
+    static ProblemDetail withInstance(ProblemDetail problem, String raw) {
+        if (problem.getInstance() != null || raw == null) {
             return problem;
         }
-        String raw = request.getRequestURI();
         try {
             problem.setInstance(URI.create(raw));
         } catch (IllegalArgumentException e) {
