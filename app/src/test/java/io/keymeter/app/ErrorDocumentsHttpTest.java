@@ -113,7 +113,7 @@ class ErrorDocumentsHttpTest {
 
     /**
      * Bodies are bounded outside ingest: before, one account could post a body of any size and Jackson held it whole
-     * (a 90-million-character name took 392 MB of heap). A declared length over the bound is refused before reading,
+     * (a name of tens of millions of characters). A declared length over the bound is refused before reading,
      * a chunked body once the bound is passed; both 413 problems.
      */
     @Test

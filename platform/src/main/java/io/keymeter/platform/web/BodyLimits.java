@@ -21,8 +21,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * Bounds the body of every call but ingest's (which has its own limits, 16 MiB sent and 64 MiB inflated): 64 KiB for
  * {@code /v1/verify}, 1 MiB for the rest, each many times what a valid call can hold (a credential's 1,000 item ids
  * and 100 referrers of 2,048 characters are about 300 KB). Without it one account could post a body of any size and
- * have Jackson hold it whole (a 90-million-character name took 392 MB of heap; 15 million privileges, an
- * {@code OutOfMemoryError}), for every tenant of the process. A declared length over the limit is answered 413 at
+ * have Jackson hold it whole (a name of tens of millions of characters, a list of millions of privileges), enough
+ * to run the process, every tenant's, out of memory. A declared length over the limit is answered 413 at
  * once; a chunked body is counted as it is read and stops there, answered 413 too ({@link ProblemHandler}).
  * After the token filter, so a caller without a token is answered 401 whatever it sends.
  */
