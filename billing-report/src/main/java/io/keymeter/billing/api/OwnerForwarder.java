@@ -1,6 +1,7 @@
 package io.keymeter.billing.api;
 
 import io.keymeter.platform.security.BearerTokenFilter;
+import io.keymeter.platform.security.ForwardedCalls;
 import io.keymeter.platform.web.ApiProblem;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
@@ -23,8 +24,8 @@ import org.springframework.web.util.UriUtils;
 
 /**
  * Sends a report call to the instance that owns the account's partition and answers with what it answered (status,
- * body, content type), marked so the owner answers itself and never forwards again. The caller's bearer token goes
- * with it: instances must reach each other on a trusted network.
+ * body, content type), marked so the owner answers itself and never forwards again. The call is signed for the
+ * caller's account ({@link ForwardedCalls}); the caller's token is not sent.
  */
 @Component
 class OwnerForwarder {
@@ -36,8 +37,10 @@ class OwnerForwarder {
             HttpHeaders.RETRY_AFTER, ANSWERED_BY);
 
     private final RestClient http;
+    private final ForwardedCalls forwardedCalls;
 
-    OwnerForwarder() {
+    OwnerForwarder(ForwardedCalls forwardedCalls) {
+        this.forwardedCalls = forwardedCalls;
         JdkClientHttpRequestFactory factory = new JdkClientHttpRequestFactory(
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build());
         factory.setReadTimeout(Duration.ofSeconds(30));
@@ -71,7 +74,7 @@ class OwnerForwarder {
                 .query(query(request)).build(true).toUri();
         try {
             return http.get().uri(uri)
-                    .header(HttpHeaders.AUTHORIZATION, request.getHeader(HttpHeaders.AUTHORIZATION))
+                    .header(HttpHeaders.AUTHORIZATION, forwardedCalls.authorization(request, uri))
                     .header(FORWARDED, "1")
                     .exchange((req, res) -> {
                         HttpHeaders headers = new HttpHeaders();

@@ -11,7 +11,9 @@ import io.keymeter.events.CredentialIds;
 import io.keymeter.events.Json;
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.security.Account;
+import io.keymeter.platform.security.ForwardedCalls;
 import io.keymeter.platform.web.ApiProblem;
+import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Instant;
@@ -23,8 +25,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Function;
 import org.apache.kafka.streams.state.HostInfo;
-import org.springframework.http.HttpHeaders;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -48,14 +50,16 @@ class CredentialController {
     private final CommandBus bus;
     private final CredentialReads reads;
     private final ReadForwarder forwarder;
+    private final ForwardedCalls forwardedCalls;
     private final KeymeterProperties.Keys keys;
     private final Clock clock;
 
-    CredentialController(CommandBus bus, CredentialReads reads, ReadForwarder forwarder, KeymeterProperties properties,
-                         Clock clock) {
+    CredentialController(CommandBus bus, CredentialReads reads, ReadForwarder forwarder, ForwardedCalls forwardedCalls,
+                         KeymeterProperties properties, Clock clock) {
         this.bus = bus;
         this.reads = reads;
         this.forwarder = forwarder;
+        this.forwardedCalls = forwardedCalls;
         this.keys = properties.keys();
         this.clock = clock;
     }
@@ -80,7 +84,7 @@ class CredentialController {
      * none that can read it, and the list is a 503 rather than one without its credentials.
      */
     @GetMapping
-    ResponseEntity<CredentialList> list(Account account, @RequestHeader(HttpHeaders.AUTHORIZATION) String authorization,
+    ResponseEntity<CredentialList> list(Account account, HttpServletRequest request,
                                         @RequestHeader(name = ReadForwarder.HEADER, required = false) String forwarded) {
         CredentialReads.Listed local = reads.list(account.id());
         if (forwarded != null) {
@@ -91,7 +95,7 @@ class CredentialController {
         local.credentials().forEach(c -> views.put(c.id(), view(c)));
         Set<Integer> covered = new HashSet<>(local.partitions());
         for (HostInfo other : reads.otherInstances()) {
-            ReadForwarder.ForwardedList answer = forwarder.getList(other, "/v1/credentials", authorization);
+            ReadForwarder.ForwardedList answer = forwarder.getList(other, "/v1/credentials", signed(request));
             covered.addAll(answer.partitions().orElseGet(() -> reads.partitionsOf(other)));
             // a credential two instances both answered for (their views of a rebalance differ) is listed once
             answer.body().get("credentials").forEach(c -> {
@@ -109,17 +113,21 @@ class CredentialController {
 
     /** Answered by the instance that owns the credential's partition (forwarded there when it is another one). */
     @GetMapping("/{id}")
-    ResponseEntity<?> get(Account account, @PathVariable String id,
-                          @RequestHeader(HttpHeaders.AUTHORIZATION) String authorization,
+    ResponseEntity<?> get(Account account, @PathVariable String id, HttpServletRequest request,
                           @RequestHeader(name = ReadForwarder.HEADER, required = false) String forwarded) {
         checkId(id);
         if (forwarded == null) {
             Optional<HostInfo> owner = reads.owner(id);
             if (owner.isPresent()) {
-                return forwarder.get(owner.get(), "/v1/credentials/" + id, authorization);
+                return forwarder.get(owner.get(), "/v1/credentials/" + id, signed(request));
             }
         }
         return ResponseEntity.ok(view(reads.find(account.id(), id).orElseThrow(() -> notFound(id))));
+    }
+
+    /** The caller's call, signed for the instance it is forwarded to: the caller's token stays here. */
+    private Function<URI, String> signed(HttpServletRequest request) {
+        return uri -> forwardedCalls.authorization(request, uri);
     }
 
     @PutMapping("/{id}/privileges")

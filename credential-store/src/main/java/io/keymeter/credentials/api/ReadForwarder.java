@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.kafka.streams.state.HostInfo;
 import org.springframework.http.HttpHeaders;
@@ -21,9 +22,9 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Forwards a read to the instance that owns the credential, with the caller's own Authorization header (every
- * instance knows the same accounts). The forwarded call carries {@link #HEADER}, so it is answered locally and never
- * forwarded again.
+ * Forwards a read to the instance that owns the credential, signed for the caller's account
+ * ({@link io.keymeter.platform.security.ForwardedCalls}: every instance knows the same accounts; the caller's token
+ * is not sent). The forwarded call carries {@link #HEADER}, so it is answered locally and never forwarded again.
  */
 @Component
 class ReadForwarder {
@@ -36,7 +37,7 @@ class ReadForwarder {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     /** The owner's answer, status and body as they are, with its {@code Retry-After} (a 503 says when to retry). */
-    ResponseEntity<String> get(HostInfo host, String path, String authorization) {
+    ResponseEntity<String> get(HostInfo host, String path, Function<URI, String> authorization) {
         HttpResponse<String> response = send(host, path, authorization);
         ResponseEntity.BodyBuilder answer = ResponseEntity.status(response.statusCode())
                 .contentType(MediaType.parseMediaType(response.headers().firstValue(HttpHeaders.CONTENT_TYPE)
@@ -50,7 +51,7 @@ class ReadForwarder {
      * Another instance's list, which must be a 200, with the store partitions it was read from ({@link #PARTITIONS});
      * empty when the answer does not say (an instance of an earlier version).
      */
-    ForwardedList getList(HostInfo host, String path, String authorization) {
+    ForwardedList getList(HostInfo host, String path, Function<URI, String> authorization) {
         HttpResponse<String> response = send(host, path, authorization);
         if (response.statusCode() != 200) {
             throw unavailable(host);
@@ -76,9 +77,11 @@ class ReadForwarder {
                 .collect(Collectors.toSet());
     }
 
-    private HttpResponse<String> send(HostInfo host, String path, String authorization) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + host.host() + ":" + host.port() + path))
-                .timeout(TIMEOUT).header(HttpHeaders.AUTHORIZATION, authorization).header(HEADER, "1").GET().build();
+    /** {@code authorization} gives the Authorization value for the URI called. */
+    private HttpResponse<String> send(HostInfo host, String path, Function<URI, String> authorization) {
+        URI uri = URI.create("http://" + host.host() + ":" + host.port() + path);
+        HttpRequest request = HttpRequest.newBuilder(uri).timeout(TIMEOUT)
+                .header(HttpHeaders.AUTHORIZATION, authorization.apply(uri)).header(HEADER, "1").GET().build();
         try {
             return http.send(request, HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {

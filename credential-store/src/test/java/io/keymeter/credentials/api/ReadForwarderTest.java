@@ -41,7 +41,7 @@ class ReadForwarderTest {
     @Test
     void aForwardedUnavailableKeepsItsRetryAfter() {
         ResponseEntity<String> answer = new ReadForwarder().get(new HostInfo("localhost", owner.getAddress().getPort()),
-                "/v1/credentials/c1", "Bearer t");
+                "/v1/credentials/c1", uri -> "Bearer t");
         assertThat(answer.getStatusCode().value()).isEqualTo(503);
         assertThat(answer.getHeaders().getFirst(HttpHeaders.RETRY_AFTER)).isEqualTo("1");
         assertThat(answer.getHeaders().getContentType()).hasToString("application/problem+json");

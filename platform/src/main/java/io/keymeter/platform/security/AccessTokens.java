@@ -96,6 +96,11 @@ public class AccessTokens {
         return Optional.ofNullable(found);
     }
 
+    /** The digests of every token of this account (two while a token is replaced), for {@link ForwardedCalls}. */
+    List<byte[]> accountDigests(String accountId) {
+        return accounts.stream().filter(entry -> entry.accountId().equals(accountId)).map(Entry::digest).toList();
+    }
+
     public boolean isGateway(String token) {
         byte[] presented = Tokens.digest(token);
         boolean found = false;

@@ -15,7 +15,8 @@ import org.springframework.web.filter.ServerHttpObservationFilter;
 
 /**
  * Guards {@code /v1/**}: gateway calls ({@code /v1/requests}, {@code /v1/verify}) need a gateway token, every other
- * call an account token, which becomes the request's {@link Account}. Missing or wrong token: 401.
+ * call an account token, which becomes the request's {@link Account}, or a read another instance forwards, signed
+ * for the caller's account ({@link ForwardedCalls}). Missing or wrong token or signature: 401.
  * <p>
  * A call is guarded when either view of its path is under {@code /v1}: the servlet container's ({@link #routedPath}:
  * decoded, without path parameters, dot segments resolved) or the request URI's, decoded ({@link #rawPath}), which
@@ -29,9 +30,11 @@ public class BearerTokenFilter extends OncePerRequestFilter {
     static final Set<String> GATEWAY_PATHS = Set.of("/v1/requests", "/v1/verify");
 
     private final AccessTokens tokens;
+    private final ForwardedCalls forwardedCalls;
 
-    public BearerTokenFilter(AccessTokens tokens) {
+    public BearerTokenFilter(AccessTokens tokens, ForwardedCalls forwardedCalls) {
         this.tokens = tokens;
+        this.forwardedCalls = forwardedCalls;
     }
 
     @Override
@@ -71,7 +74,9 @@ public class BearerTokenFilter extends OncePerRequestFilter {
             // uri="UNKNOWN" in http_server_requests; these two paths are fixed, so naming them costs no cardinality
             ServerHttpObservationFilter.findObservationContext(request).ifPresent(c -> c.setPathPattern(path));
         }
-        String token = bearer(request.getHeader(HttpHeaders.AUTHORIZATION));
+        String authorization = request.getHeader(HttpHeaders.AUTHORIZATION);
+        String token = credentials(authorization, "Bearer");
+        String forwarded = credentials(authorization, ForwardedCalls.SCHEME);
         if (token != null && GATEWAY_PATHS.contains(path)) {
             if (tokens.isGateway(token)) {
                 chain.doFilter(request, response);
@@ -80,10 +85,24 @@ public class BearerTokenFilter extends OncePerRequestFilter {
         } else if (token != null) {
             var account = tokens.account(token);
             if (account.isPresent()) {
-                request.setAttribute(Account.ATTRIBUTE, account.get());
+                authenticated(request, account.get(), Tokens.digest(token));
                 chain.doFilter(request, response);
                 return;
             }
+        } else if (forwarded != null && !GATEWAY_PATHS.contains(path)) {
+            var signed = forwardedCalls.authenticate(forwarded, request.getMethod(), request.getRequestURI(),
+                    request.getQueryString());
+            if (signed.isPresent()) {
+                authenticated(request, signed.get().account(), signed.get().key());
+                chain.doFilter(request, response);
+                return;
+            }
+            response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
+            Problems.write(request, response, 401, "Unauthorized", "A call forwarded by another Keymeter instance was "
+                    + "not signed for this call by a token this instance knows, or was signed more than "
+                    + ForwardedCalls.VALID_FOR.toSeconds() + " s away from this instance's clock: every instance needs "
+                    + "the same keymeter.accounts and clocks in step.");
+            return;
         }
         response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
         Problems.write(request, response, 401, "Unauthorized", GATEWAY_PATHS.contains(path)
@@ -91,11 +110,18 @@ public class BearerTokenFilter extends OncePerRequestFilter {
                 : "This call needs 'Authorization: Bearer <account token>'.");
     }
 
-    private static String bearer(String header) {
-        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+    private static void authenticated(HttpServletRequest request, Account account, byte[] key) {
+        request.setAttribute(Account.ATTRIBUTE, account);
+        request.setAttribute(ForwardedCalls.KEY_ATTRIBUTE, key);
+    }
+
+    /** What follows {@code scheme} in an Authorization header, or null when it is another scheme or empty. */
+    private static String credentials(String header, String scheme) {
+        int length = scheme.length() + 1;
+        if (header == null || !header.regionMatches(true, 0, scheme + " ", 0, length)) {
             return null;
         }
-        String token = header.substring(7).trim();
-        return token.isEmpty() ? null : token;
+        String credentials = header.substring(length).trim();
+        return credentials.isEmpty() ? null : credentials;
     }
 }

@@ -17,8 +17,9 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 public class SecurityConfiguration implements WebMvcConfigurer {
 
     @Bean
-    FilterRegistrationBean<BearerTokenFilter> bearerTokenFilter(AccessTokens tokens) {
-        FilterRegistrationBean<BearerTokenFilter> registration = new FilterRegistrationBean<>(new BearerTokenFilter(tokens));
+    FilterRegistrationBean<BearerTokenFilter> bearerTokenFilter(AccessTokens tokens, ForwardedCalls forwardedCalls) {
+        FilterRegistrationBean<BearerTokenFilter> registration =
+                new FilterRegistrationBean<>(new BearerTokenFilter(tokens, forwardedCalls));
         // every path: the filter decides by the routed path (see BearerTokenFilter), not by this mapping
         registration.addUrlPatterns("/*");
         registration.setOrder(-100);

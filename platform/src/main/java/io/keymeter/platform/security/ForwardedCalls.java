@@ -1,0 +1,133 @@
+package io.keymeter.platform.security;
+
+import jakarta.servlet.http.HttpServletRequest;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.InvalidKeyException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.stereotype.Component;
+
+/**
+ * How one instance authenticates a read it forwards to the instance that owns the data, without the caller's token.
+ * <p>
+ * Forwarded calls used to carry the caller's bearer token, over plain HTTP, to whatever address Kafka Streams'
+ * metadata named: anyone able to join Keymeter's consumer groups could announce an address and collect tokens. Now
+ * the forwarding instance sends {@code Authorization: Keymeter-Forwarded account=…, issued=…, signature=…}, an
+ * HMAC-SHA256 of the method, the raw path and query, the account and the time, keyed by the SHA-256 digest of the
+ * token the caller signed in with. Every instance configured with the same accounts holds that digest; none sends it.
+ * Whoever receives such a header gets that one read of that one account, for {@link #VALID_FOR}, and no token.
+ */
+@Component
+public class ForwardedCalls {
+
+    public static final String SCHEME = "Keymeter-Forwarded";
+    /** How long a signed call is taken, either side of its time: instances' clocks must agree within it. */
+    static final Duration VALID_FOR = Duration.ofSeconds(30);
+    /** Request attribute: the digest of the token the call was authenticated with, the key to sign its forwards. */
+    static final String KEY_ATTRIBUTE = ForwardedCalls.class.getName() + ".key";
+    private static final byte[] CONTEXT = "keymeter-forwarded-v1".getBytes(StandardCharsets.UTF_8);
+
+    private final AccessTokens tokens;
+    private final Clock clock;
+
+    @Autowired
+    public ForwardedCalls(AccessTokens tokens) {
+        // the system clock, not the application's: freshness must not follow a clock a test or a demo has set
+        this(tokens, Clock.systemUTC());
+    }
+
+    ForwardedCalls(AccessTokens tokens, Clock clock) {
+        this.tokens = tokens;
+        this.clock = clock;
+    }
+
+    /** The {@code Authorization} value that forwards {@code request}'s call, as {@code GET uri}, to another instance. */
+    public String authorization(HttpServletRequest request, URI uri) {
+        Object account = request.getAttribute(Account.ATTRIBUTE);
+        Object key = request.getAttribute(KEY_ATTRIBUTE);
+        if (!(account instanceof Account caller) || !(key instanceof byte[] digest)) {
+            throw new IllegalStateException("forwarding a call that no account token authenticated");
+        }
+        return authorization(caller, digest, "GET", uri);
+    }
+
+    String authorization(Account account, byte[] key, String method, URI uri) {
+        long issued = clock.millis();
+        byte[] signature = sign(key, method, uri.getRawPath(), uri.getRawQuery(), account.id(), issued);
+        return SCHEME + " account=" + account.id() + ", issued=" + issued + ", signature="
+                + Base64.getUrlEncoder().withoutPadding().encodeToString(signature);
+    }
+
+    /**
+     * The account a forwarded call acts for, with the key that signed it, if {@code credentials} (what follows the
+     * scheme) sign this very call ({@code rawPath} and {@code rawQuery} as received) within {@link #VALID_FOR}.
+     */
+    Optional<Signed> authenticate(String credentials, String method, String rawPath, String rawQuery) {
+        Map<String, String> fields = fields(credentials);
+        String accountId = fields.get("account");
+        String issuedText = fields.get("issued");
+        String signatureText = fields.get("signature");
+        if (accountId == null || issuedText == null || signatureText == null) {
+            return Optional.empty();
+        }
+        long issued;
+        byte[] presented;
+        try {
+            issued = Long.parseLong(issuedText);
+            presented = Base64.getUrlDecoder().decode(signatureText);
+        } catch (IllegalArgumentException e) {
+            return Optional.empty(); // not a number, not base64: not a signature
+        }
+        if (Math.abs((double) clock.millis() - issued) > VALID_FOR.toMillis()) {
+            return Optional.empty();
+        }
+        Signed found = null;
+        for (byte[] key : tokens.accountDigests(accountId)) {
+            if (MessageDigest.isEqual(sign(key, method, rawPath, rawQuery, accountId, issued), presented)) {
+                found = new Signed(new Account(accountId), key);
+            }
+        }
+        return Optional.ofNullable(found);
+    }
+
+    record Signed(Account account, byte[] key) {
+    }
+
+    private static Map<String, String> fields(String credentials) {
+        Map<String, String> fields = new HashMap<>();
+        for (String part : credentials.split(",")) {
+            int eq = part.indexOf('=');
+            if (eq > 0) {
+                fields.putIfAbsent(part.substring(0, eq).strip(), part.substring(eq + 1).strip());
+            }
+        }
+        return fields;
+    }
+
+    private static byte[] sign(byte[] key, String method, String rawPath, String rawQuery, String accountId, long issued) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+            mac.update(CONTEXT);
+            // each part ends with a zero byte, which neither a raw URI nor an account id holds: parts cannot run together
+            for (String part : new String[] {method, rawPath, rawQuery == null ? "" : rawQuery, accountId,
+                    Long.toString(issued)}) {
+                mac.update(part.getBytes(StandardCharsets.UTF_8));
+                mac.update((byte) 0);
+            }
+            return mac.doFinal();
+        } catch (NoSuchAlgorithmException | InvalidKeyException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

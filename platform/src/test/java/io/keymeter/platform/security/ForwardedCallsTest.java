@@ -1,0 +1,135 @@
+package io.keymeter.platform.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.keymeter.platform.config.KeymeterProperties;
+import jakarta.servlet.http.HttpServletRequest;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+import org.springframework.mock.web.MockFilterChain;
+import org.springframework.mock.web.MockHttpServletRequest;
+import org.springframework.mock.web.MockHttpServletResponse;
+
+/**
+ * A read one instance forwards to another is signed for the caller's account, and the caller's token is not sent:
+ * before, forwarded calls carried the caller's bearer token to whatever address Kafka Streams' metadata named.
+ */
+class ForwardedCallsTest {
+
+    private static final Instant NOW = Instant.parse("2026-12-03T12:00:00Z");
+    private static final URI OWNER = URI.create("http://owner:8080/v1/usage?cycle=2026-12&format=csv");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aForwardedCallCarriesASignatureInsteadOfTheTokenAndTheOwnerTakesItAsTheSameAccount() throws Exception {
+        AccessTokens tokens = tokens();
+        String forwarded = forwardedBy(tokens, "Bearer kmacct_acme_old", OWNER);
+
+        assertThat(forwarded).startsWith("Keymeter-Forwarded account=acme, issued=" + NOW.toEpochMilli() + ", signature=")
+                .doesNotContain("kmacct_acme_old");
+        assertThat(accountAt(tokens, NOW, forwarded, "GET", "/v1/usage", "cycle=2026-12&format=csv")).isEqualTo("acme");
+        // signed with the key of the token the caller used: either of an account's two tokens (one being replaced)
+        assertThat(accountAt(tokens, NOW, forwardedBy(tokens, "Bearer kmacct_acme_new", OWNER), "GET", "/v1/usage",
+                "cycle=2026-12&format=csv")).isEqualTo("acme");
+        // a forwarded call may be forwarded again, signed with the same key
+        assertThat(accountAt(tokens, NOW, forwardedBy(tokens, forwarded, URI.create("http://third/v1/statements")),
+                "GET", "/v1/statements", null)).isEqualTo("acme");
+    }
+
+    @Test
+    void aSignatureIsTakenForNoOtherCallAccountOrTimeAndNotOnGatewayPaths() throws Exception {
+        AccessTokens tokens = tokens();
+        String forwarded = forwardedBy(tokens, "Bearer kmacct_acme_old", OWNER);
+
+        assertThat(accountAt(tokens, NOW, forwarded, "GET", "/v1/usage", "cycle=2026-11&format=csv")).isNull();
+        assertThat(accountAt(tokens, NOW, forwarded, "GET", "/v1/statements", "cycle=2026-12&format=csv")).isNull();
+        assertThat(accountAt(tokens, NOW, forwarded, "DELETE", "/v1/usage", "cycle=2026-12&format=csv")).isNull();
+        assertThat(accountAt(tokens, NOW, forwarded.replace("account=acme", "account=globex"), "GET", "/v1/usage",
+                "cycle=2026-12&format=csv")).isNull();
+        String issued = "issued=" + NOW.toEpochMilli();
+        assertThat(accountAt(tokens, NOW, forwarded.replace(issued, "issued=" + (NOW.toEpochMilli() + 1)), "GET",
+                "/v1/usage", "cycle=2026-12&format=csv")).isNull();
+        assertThat(accountAt(tokens, NOW.plus(ForwardedCalls.VALID_FOR).plusMillis(1), forwarded, "GET", "/v1/usage",
+                "cycle=2026-12&format=csv")).as("replayed later").isNull();
+        assertThat(accountAt(tokens, NOW.minus(ForwardedCalls.VALID_FOR).minusMillis(1), forwarded, "GET", "/v1/usage",
+                "cycle=2026-12&format=csv")).as("from a clock ahead").isNull();
+        assertThat(accountAt(tokens, NOW.plus(ForwardedCalls.VALID_FOR), forwarded, "GET", "/v1/usage",
+                "cycle=2026-12&format=csv")).as("within the window").isEqualTo("acme");
+        assertThat(accountAt(tokens, NOW, forwarded, "POST", "/v1/requests", null)).as("a gateway path").isNull();
+        for (String garbage : new String[] {"Keymeter-Forwarded", "Keymeter-Forwarded account=acme",
+                "Keymeter-Forwarded account=acme, issued=x, signature=AAAA", "Keymeter-Forwarded account=acme, "
+                + issued + ", signature=%%%", forwarded.substring(0, forwarded.length() - 2)}) {
+            assertThat(accountAt(tokens, NOW, garbage, "GET", "/v1/usage", "cycle=2026-12&format=csv")).as(garbage).isNull();
+        }
+    }
+
+    @Test
+    void aRefusedSignatureSaysWhatInstancesMustShare() throws Exception {
+        MockHttpServletResponse response = filter(tokens(), NOW, "Keymeter-Forwarded account=acme, issued=1, signature=AAAA",
+                "GET", "/v1/usage", null, new AtomicReference<>());
+
+        assertThat(response.getStatus()).isEqualTo(401);
+        assertThat(response.getContentAsString()).contains("the same keymeter.accounts and clocks in step");
+    }
+
+    /** The Authorization value an instance sends when the call authenticated by {@code authorization} is forwarded. */
+    private String forwardedBy(AccessTokens tokens, String authorization, URI to) throws Exception {
+        AtomicReference<HttpServletRequest> seen = new AtomicReference<>();
+        MockHttpServletResponse response = filter(tokens, NOW, authorization, "GET", "/v1/usage",
+                "cycle=2026-12&format=csv", seen);
+        assertThat(response.getStatus()).as(response.getContentAsString()).isEqualTo(200);
+        return new ForwardedCalls(tokens, Clock.fixed(NOW, ZoneOffset.UTC)).authorization(seen.get(), to);
+    }
+
+    /** The account a call with this Authorization is taken as at {@code now}, or null when it is refused. */
+    private static String accountAt(AccessTokens tokens, Instant now, String authorization, String method, String path,
+                                    String query) throws Exception {
+        AtomicReference<HttpServletRequest> seen = new AtomicReference<>();
+        filter(tokens, now, authorization, method, path, query, seen);
+        return seen.get() == null ? null : ((Account) seen.get().getAttribute(Account.ATTRIBUTE)).id();
+    }
+
+    private static MockHttpServletResponse filter(AccessTokens tokens, Instant now, String authorization, String method,
+                                                  String path, String query, AtomicReference<HttpServletRequest> seen)
+            throws Exception {
+        MockHttpServletRequest request = new MockHttpServletRequest(method, path);
+        request.setServletPath(path);
+        request.setQueryString(query);
+        request.addHeader("Authorization", authorization);
+        MockHttpServletResponse response = new MockHttpServletResponse();
+        BearerTokenFilter filter = new BearerTokenFilter(tokens, new ForwardedCalls(tokens, Clock.fixed(now, ZoneOffset.UTC)));
+        filter.doFilter(request, response, new MockFilterChain() {
+            @Override
+            public void doFilter(jakarta.servlet.ServletRequest req, jakarta.servlet.ServletResponse res) {
+                seen.set((HttpServletRequest) req);
+            }
+        });
+        return response;
+    }
+
+    private AccessTokens tokens() {
+        Map<String, String> values = new HashMap<>();
+        values.put("keymeter.data-dir", dir.toString());
+        values.put("keymeter.accounts[0].id", "acme");
+        values.put("keymeter.accounts[0].token", "kmacct_acme_old");
+        values.put("keymeter.accounts[1].id", "acme");
+        values.put("keymeter.accounts[1].token", "kmacct_acme_new");
+        values.put("keymeter.accounts[2].id", "globex");
+        values.put("keymeter.accounts[2].token", "kmacct_globex");
+        values.put("keymeter.gateway-tokens[0]", "kmgw_gateway");
+        return new AccessTokens(new Binder(new MapConfigurationPropertySource(values))
+                .bindOrCreate("keymeter", KeymeterProperties.class));
+    }
+}
