@@ -30,7 +30,12 @@ export class ApiError extends Error {
   }
 }
 
-async function send(method, path, body, token = session.token()) {
+/** How long the console waits for an answer: a key change is confirmed within 25 s or answered 503. */
+const TIMEOUT_MS = 40000;
+/** A read answered 503 is tried once more after its Retry-After when that is this short (a rebalance, a restore). */
+const RETRY_AFTER_MAX_S = 5;
+
+async function send(method, path, body, token = session.token(), retried = false) {
   const headers = { Accept: 'application/json, application/problem+json' };
   if (token) {
     headers.Authorization = `Bearer ${token}`;
@@ -46,9 +51,17 @@ async function send(method, path, body, token = session.token()) {
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store',
       credentials: 'omit',
+      signal: AbortSignal.timeout(TIMEOUT_MS),
     });
-  } catch {
-    throw new ApiError(0, { title: 'Network error', detail: 'The server could not be reached. Check the connection and try again.' });
+  } catch (error) {
+    throw new ApiError(0, error && error.name === 'TimeoutError'
+      ? { title: 'Network error', detail: `The server did not answer within ${TIMEOUT_MS / 1000} s. Try again.` }
+      : { title: 'Network error', detail: 'The server could not be reached. Check the connection and try again.' });
+  }
+  const retryAfter = Number(response.headers.get('Retry-After'));
+  if (response.status === 503 && method === 'GET' && !retried && retryAfter > 0 && retryAfter <= RETRY_AFTER_MAX_S) {
+    await new Promise((resolve) => { setTimeout(resolve, retryAfter * 1000); });
+    return send(method, path, body, token, true);
   }
   if (!response.ok) {
     const error = await ApiError.from(response);

@@ -30,7 +30,8 @@ async function route() {
   const token = Symbol('render');
   route.current = token;
   const context = { isCurrent: () => route.current === token, params: location().params, navigate };
-  document.querySelectorAll('dialog[open]').forEach((d) => d.close());
+  // every dialog but a new key's: closing that one would lose the only sight of the key (ui.js showIssuedKey)
+  document.querySelectorAll('dialog[open]:not(#key-dialog)').forEach((d) => d.close());
 
   if (!session.signedIn()) {
     nav.hidden = true;

@@ -74,39 +74,53 @@ export function formatNumber(value) {
   return new Intl.NumberFormat('en-US').format(Number(value || 0));
 }
 
-/** Money arrives as a decimal string; show every decimal it has (at least two) with the currency. */
+/**
+ * Money arrives as a decimal string; show every decimal it has (at least two) with the currency. The string itself
+ * is formatted (Intl formats a decimal string exactly): through a JS number, 1234567890123456.78 showed as …456.80.
+ */
 export function formatMoney(amount, currency = 'USD') {
   const text = String(amount ?? '0');
+  if (!/^-?\d+(\.\d+)?$/.test(text)) {
+    return `${text} ${currency}`;
+  }
   const decimals = Math.max(2, (text.split('.')[1] || '').length);
   try {
     return new Intl.NumberFormat('en-US', {
       style: 'currency', currency, minimumFractionDigits: decimals, maximumFractionDigits: decimals,
-    }).format(Number(text));
+    }).format(text);
   } catch {
     return `${text} ${currency}`;
   }
 }
 
-/** Exact sum of decimal strings (money), without floating-point rounding. */
-export function sumDecimals(values) {
-  const parts = values.filter((v) => v !== undefined && v !== null && v !== '').map(String);
-  const scale = Math.max(0, ...parts.map((v) => (v.split('.')[1] || '').length));
-  let total = 0n;
-  for (const value of parts) {
-    const negative = value.startsWith('-');
-    const [whole, fraction = ''] = value.replace('-', '').split('.');
-    const units = BigInt(whole || '0') * 10n ** BigInt(scale) + BigInt((fraction + '0'.repeat(scale)).slice(0, scale) || '0');
-    total += negative ? -units : units;
+/**
+ * List price of {@code units} at {@code pricePer1000} (a decimal string): units / 1000 × price, half-even to cents
+ * as the server prices every line (PriceCatalog.cost), in integers. Summing the credentials' costs, each rounded to
+ * cents, showed $0.00 for 100 credentials of 9 units at $0.50 per 1,000 (list price $0.45).
+ */
+export function listCost(units, pricePer1000) {
+  const price = String(pricePer1000 ?? '0');
+  if (!/^\d+(\.\d+)?$/.test(price) || !Number.isSafeInteger(units ?? 0) || units < 0) {
+    return null;
   }
-  const negative = total < 0n;
-  const digits = (negative ? -total : total).toString().padStart(scale + 1, '0');
-  const text = scale ? `${digits.slice(0, -scale)}.${digits.slice(-scale)}` : digits;
-  return negative ? `-${text}` : text;
+  const [whole, fraction = ''] = price.split('.');
+  const unit = 10n ** BigInt(fraction.length + 3 - 2); // the exact product's scale is fraction + 3; cents are 2
+  const exact = BigInt(units ?? 0) * BigInt(whole + fraction);
+  let cents = exact / unit;
+  const rest = exact % unit;
+  if (rest * 2n > unit || (rest * 2n === unit && cents % 2n === 1n)) {
+    cents += 1n;
+  }
+  const digits = cents.toString().padStart(3, '0');
+  return `${digits.slice(0, -2)}.${digits.slice(-2)}`;
 }
 
-/** Splits a textarea into its non-empty lines (commas also separate). */
-export function lines(text) {
-  return String(text || '').split(/[\n,]/).map((s) => s.trim()).filter(Boolean);
+/**
+ * Splits a textarea into its non-empty lines; with {@code commas}, commas separate too (item IDs, which hold none).
+ * Referrers are split on lines only: a referrer's path may hold a comma.
+ */
+export function lines(text, { commas = false } = {}) {
+  return String(text || '').split(commas ? /[\n,]/ : /\n/).map((s) => s.trim()).filter(Boolean);
 }
 
 // ---- keys -------------------------------------------------------------------------------------------------------
@@ -267,6 +281,8 @@ export function showIssuedKey(issued) {
       h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'button', 'data-action': 'done', onclick: () => dialog.close() },
           'I have copied the key')));
+    // the only sight of the key: Escape does not close it (its button does), nor does leaving the page (app.js)
+    dialog.addEventListener('cancel', (event) => event.preventDefault());
     dialog.addEventListener('close', () => {
       output.value = '';
       resolve();

@@ -87,16 +87,32 @@ function slotCard(credential, slot, key, redraw) {
   if (state.status === 'active') {
     actions.append(
       h('button', { type: 'button', class: 'button', 'data-action': 'regenerate',
-        onclick: () => regenerate(credential, slot, card, redraw) }, 'Regenerate'),
+        onclick: () => busy(card, () => regenerate(credential, slot, card, redraw)) }, 'Regenerate'),
       h('button', { type: 'button', class: 'button danger', 'data-action': 'invalidate',
-        onclick: () => invalidate(credential, slot, card, redraw) }, 'Invalidate'));
+        onclick: () => busy(card, () => invalidate(credential, slot, card, redraw)) }, 'Invalidate'));
   } else {
     actions.append(h('button', { type: 'button', class: 'button primary', 'data-action': 'generate',
-      onclick: () => generate(credential, slot, card, redraw) },
+      onclick: () => busy(card, () => generate(credential, slot, card, redraw)) },
     slot === 1 ? 'Generate key' : 'Generate secondary key'));
   }
   card.append(actions);
   return card;
+}
+
+/**
+ * Runs a slot's action with the slot's buttons disabled until it ends: a key change takes seconds to confirm, and a
+ * second Regenerate clicked meanwhile issued two keys, the first dead before the user had copied it.
+ */
+async function busy(card, action) {
+  const buttons = [...card.querySelectorAll('.actions button')];
+  buttons.forEach((b) => { b.disabled = true; });
+  card.setAttribute('aria-busy', 'true');
+  try {
+    await action();
+  } finally {
+    buttons.forEach((b) => { b.disabled = false; });
+    card.removeAttribute('aria-busy');
+  }
 }
 
 /**
@@ -138,7 +154,8 @@ async function generate(credential, slot, card, redraw) {
   if (!choice) {
     return;
   }
-  await issue(card, credential, `v1/credentials/${encodeURIComponent(credential.id)}/keys`, { slot, ...choice }, redraw);
+  await issue(card, credential, slot, `v1/credentials/${encodeURIComponent(credential.id)}/keys`, { slot, ...choice },
+    redraw);
 }
 
 async function regenerate(credential, slot, card, redraw) {
@@ -146,17 +163,17 @@ async function regenerate(credential, slot, card, redraw) {
   if (!choice) {
     return;
   }
-  await issue(card, credential,
+  await issue(card, credential, slot,
     `v1/credentials/${encodeURIComponent(credential.id)}/keys/${slot}/regenerate`, choice, redraw);
 }
 
-async function issue(card, credential, path, body, redraw) {
+async function issue(card, credential, slot, path, body, redraw) {
   clearProblem(card);
   let issued;
   try {
     issued = await api('POST', path, body);
   } catch (error) {
-    showProblem(card, error, { prepend: false });
+    await showFailure(error, credential, slot, card, redraw);
     return;
   }
   await showIssuedKey(issued);
@@ -178,8 +195,27 @@ async function invalidate(credential, slot, card, redraw) {
     redraw(await api('POST', `v1/credentials/${encodeURIComponent(credential.id)}/keys/${slot}/invalidate`));
     toast(`The key in slot ${slot} is invalidated.`);
   } catch (error) {
-    showProblem(card, error, { prepend: false });
+    await showFailure(error, credential, slot, card, redraw);
   }
+}
+
+/**
+ * A key call that failed may still have been applied (a 503 "applied in full or not at all", a connection lost after
+ * the server acted) or met a slot the page no longer shows as it is (a 409): the credential is read again so the slot
+ * shows what the store holds, and the problem is shown on the redrawn slot. Before, the slot still offered
+ * "Generate key" for a key the failed call had made.
+ */
+async function showFailure(error, credential, slot, card, redraw) {
+  let target = card;
+  if (error.status === 0 || error.status === 409 || error.status >= 500) {
+    try {
+      redraw(await api('GET', `v1/credentials/${encodeURIComponent(credential.id)}`));
+      target = document.getElementById(`slot-${slot}`) || card;
+    } catch {
+      // the read failed too: the slot stays as it was, with the first problem
+    }
+  }
+  showProblem(target, error, { prepend: false });
 }
 
 async function reload(credential, container, redraw) {
@@ -232,7 +268,7 @@ function itemAccessSection(credential, redraw) {
     id: 'item-access', title: 'Item access', warn: true, redraw,
     fields: linesField({ name: 'itemAccess', label: 'Item IDs', help: ITEM_ACCESS_HELP, values: credential.itemAccess || [] }),
     save: (form) => api('PUT', `v1/credentials/${encodeURIComponent(credential.id)}/item-access`,
-      { itemAccess: lines(form.elements.itemAccess.value) }),
+      { itemAccess: lines(form.elements.itemAccess.value, { commas: true }) }),
   });
 }
 

@@ -27,7 +27,7 @@ export async function renderNewCredential(view, { isCurrent, navigate }) {
   const form = h('form', { id: 'credential-form', class: 'card form', novalidate: true },
     h('div', { class: 'field', 'data-field': 'name' },
       h('label', { for: 'field-name' }, 'Name'),
-      h('input', { id: 'field-name', name: 'name', type: 'text', maxlength: 128, autocomplete: 'off' })),
+      h('input', { id: 'field-name', name: 'name', type: 'text', autocomplete: 'off' })),
     privilegeFieldset(list),
     linesField({ name: 'itemAccess', label: 'Item access', help: ITEM_ACCESS_HELP, placeholder: 'item-id' }),
     linesField({ name: 'referrers', label: 'Allowed referrers', help: REFERRERS_HELP, placeholder: 'https://*.example.com' }),
@@ -40,7 +40,7 @@ export async function renderNewCredential(view, { isCurrent, navigate }) {
     const request = {
       name: form.elements.name.value.trim(),
       privileges: checkedPrivileges(form),
-      itemAccess: lines(form.elements.itemAccess.value),
+      itemAccess: lines(form.elements.itemAccess.value, { commas: true }),
       referrers: lines(form.elements.referrers.value),
     };
     submit.disabled = true;

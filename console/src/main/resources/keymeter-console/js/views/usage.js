@@ -1,6 +1,6 @@
 import { api, apiBlob, query } from '../api.js';
 import {
-  formatDay, formatInstant, formatMoney, formatNumber, h, replace, showProblem, sumDecimals, toast,
+  formatDay, formatInstant, formatMoney, formatNumber, h, listCost, replace, showProblem, toast,
 } from '../ui.js';
 
 const charts = [];
@@ -133,14 +133,9 @@ function tile(label, value, badge, note) {
 
 function drawServices(container, usage, credentialId) {
   const currency = usage.currency || 'USD';
-  // list-price cost per service: the sum of the per-credential costs the API reports for it; with a credential
-  // chosen those are its costs only, beside the account's units, so the column is left out then
-  const costs = credentialId ? null : new Map();
-  for (const credential of costs ? usage.credentials || [] : []) {
-    for (const s of credential.services || []) {
-      costs.set(s.service, [...(costs.get(s.service) || []), s.cost]);
-    }
-  }
+  // list-price cost per service: its units at its price, exact (ui.js listCost); with a credential chosen the
+  // units are the account's, beside that credential's figures, so the column is left out then
+  const costs = !credentialId;
   const headings = ['Service', 'Requests', 'Units', ...(costs ? ['Cost'] : []), 'Free units', 'Billable units',
     'Price / 1,000', 'Amount'];
   const rows = usage.services || [];
@@ -152,12 +147,16 @@ function drawServices(container, usage, credentialId) {
       h('thead', {}, h('tr', {}, headings.map((t, i) => h('th', { class: i > 0 && t !== 'Service' ? 'num' : null }, t)))),
       h('tbody', {}, rows.map((s) => h('tr', { dataset: { service: s.service } },
         cell('Service', s.service, false), cell('Requests', formatNumber(s.requests)), cell('Units', formatNumber(s.units)),
-        costs ? cell('Cost', formatMoney(sumDecimals(costs.get(s.service) || ['0']), currency)) : null,
+        costs ? cell('Cost', cost(listCost(s.units, s.pricePer1000), currency)) : null,
         cell('Free units', formatNumber(s.freeUnits)), cell('Billable units', formatNumber(s.billableUnits)),
         cell('Price / 1,000', formatMoney(s.pricePer1000, currency)), cell('Amount', formatMoney(s.amount, currency))))),
       h('tfoot', {}, h('tr', {}, h('th', { colspan: headings.length - 1, scope: 'row' }, 'Amount due'),
         h('td', { class: 'total num', id: 'services-amount-due' }, formatMoney(usage.amountDue, currency))))))
       : h('p', { class: 'muted', id: 'no-usage' }, 'No usage in this cycle yet.'));
+}
+
+function cost(amount, currency) {
+  return amount === null ? '—' : formatMoney(amount, currency);
 }
 
 function drawCredentials(container, usage) {

@@ -144,7 +144,9 @@ class ConsoleBrowserTest {
         // generate: the key is read from the one-time dialog, and is gone from the page once it is closed
         browser.click(By.cssSelector("#slot-1 [data-action='generate']"));
         browser.click(By.cssSelector("#expiration-dialog [data-action='confirm']"));
-        String key = issuedKey("03-key-dialog");
+        // the slot's buttons stay disabled until the key is shown and the slot redrawn: a second click issued a second key
+        assertThat(browser.driver().findElement(By.cssSelector("#slot-1 [data-action='generate']")).isEnabled()).isFalse();
+        String key = issuedKey("03-key-dialog", true);
         String keyId = keyIdOf(key);
         await().atMost(Duration.ofSeconds(30)).until(() -> "active".equals(slotStatus(1)));
         assertThat(browser.driver().findElement(By.cssSelector("#slot-1 .key-id")).getText()).isEqualTo(keyId);
@@ -170,6 +172,19 @@ class ConsoleBrowserTest {
         browser.click(browser.visible(By.id("confirm-dialog")).findElement(By.cssSelector("[data-action='confirm']")));
         await().atMost(Duration.ofSeconds(30)).until(() -> "invalidated".equals(slotStatus(2)));
         awaitVerify(secondary, "basemaps", false, "invalidated");
+
+        // a key made elsewhere meanwhile (another tab, the API): Generate answers 409 and the slot is read again, so it
+        // shows the active key beside the problem, where it went on offering "Generate secondary key"
+        assertThat(exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials/" + credentialId + "/keys", Map.of("slot", 2,
+                "expiresAt", LocalDate.now(ZoneOffset.UTC).plusDays(10) + "T23:59:59Z"))
+                .getStatusCode().value()).isEqualTo(201);
+        browser.click(By.cssSelector("#slot-2 [data-action='generate']"));
+        browser.click(By.cssSelector("#expiration-dialog [data-action='confirm']"));
+        browser.visible(By.cssSelector("#slot-2 .problem"));
+        assertThat(slotStatus(2)).isEqualTo("active");
+        browser.click(By.cssSelector("#slot-2 [data-action='invalidate']"));
+        browser.click(browser.visible(By.id("confirm-dialog")).findElement(By.cssSelector("[data-action='confirm']")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "invalidated".equals(slotStatus(2)));
 
         // regenerate the primary with a new expiration: the old primary is rejected, the new one accepted
         LocalDate newExpiry = LocalDate.now(ZoneOffset.UTC).plusDays(20);
@@ -338,7 +353,7 @@ class ConsoleBrowserTest {
     }
 
     @Test
-    void moneyIsSummedExactlyAndKeyStatesAreReadAsTheUserShouldSeeThem() {
+    void moneyIsPricedAndShownExactlyAndKeyStatesAreReadAsTheUserShouldSeeThem() {
         open("#/");
         Object result = browser.driver().executeAsyncScript("""
                 const done = arguments[arguments.length - 1];
@@ -346,26 +361,41 @@ class ConsoleBrowserTest {
                   const now = Date.parse('2026-11-26T12:00:00Z');
                   const day = 24 * 3600 * 1000;
                   done({
-                    sum: ui.sumDecimals(['0.1', '0.2', '0.00045', '12']),
-                    negative: ui.sumDecimals(['1.50', '-2.25']),
+                    cost: ui.listCost(900, '0.50'),
+                    halfEven: [ui.listCost(5, '1'), ui.listCost(15, '1'), ui.listCost(16, '1'), ui.listCost(0, '3')],
+                    large: ui.listCost(9007199254740991, '1234.5678'),
+                    notAPrice: ui.listCost(10, 'abc'),
+                    lines: ui.lines('https://a.example.com/x,y\\n\\n *.example.org '),
+                    items: ui.lines('a1, b2\\nc3', { commas: true }),
                     soon: ui.keyState({ status: 'active', expiresAt: new Date(now + 6 * day).toISOString() }, now),
                     later: ui.keyState({ status: 'active', expiresAt: new Date(now + 8 * day).toISOString() }, now),
                     past: ui.keyState({ status: 'active', expiresAt: new Date(now - 1000).toISOString() }, now).status,
                     field: ui.fieldOf('referrers[3]'),
                     money: ui.formatMoney('0.00045', 'USD'),
+                    bigMoney: ui.formatMoney('1234567890123456.78', 'USD'),
                   });
                 }, (e) => done(String(e)));
                 """);
         assertThat(result).isInstanceOf(Map.class);
         @SuppressWarnings("unchecked")
         Map<String, Object> checks = (Map<String, Object>) result;
-        assertThat(checks.get("sum")).isEqualTo("12.30045");
-        assertThat(checks.get("negative")).isEqualTo("-0.75");
+        // a service's list price from its units, half-even to cents as the server prices (the sum of the credentials'
+        // rounded costs showed $0.00 for 100 credentials of 9 units at $0.50 per 1,000)
+        assertThat(checks.get("cost")).isEqualTo("0.45");
+        assertThat(checks.get("halfEven")).isEqualTo(List.of("0.00", "0.02", "0.02", "0.00"));
+        assertThat(checks.get("large")).isEqualTo(new java.math.BigDecimal(9007199254740991L).multiply(
+                new java.math.BigDecimal("1234.5678")).movePointLeft(3).setScale(2, java.math.RoundingMode.HALF_EVEN).toPlainString());
+        assertThat(checks.get("notAPrice")).isNull();
+        // referrers split on lines only (a path may hold a comma); item IDs on commas too
+        assertThat(checks.get("lines")).isEqualTo(List.of("https://a.example.com/x,y", "*.example.org"));
+        assertThat(checks.get("items")).isEqualTo(List.of("a1", "b2", "c3"));
         assertThat(checks.get("soon")).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP).containsEntry("status", "active").containsEntry("expiring", true);
         assertThat(checks.get("later")).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP).containsEntry("expiring", false);
         assertThat(checks.get("past")).isEqualTo("expired");
         assertThat(checks.get("field")).isEqualTo("referrers");
         assertThat(checks.get("money")).isEqualTo("$0.00045");
+        // formatted from the string: through a JS number it showed $1,234,567,890,123,456.80
+        assertThat(checks.get("bigMoney")).isEqualTo("$1,234,567,890,123,456.78");
     }
 
     // ---- browser steps ----------------------------------------------------------------------------------------------
@@ -407,12 +437,22 @@ class ConsoleBrowserTest {
         return (String) browser.js("return document.getElementById('slot-' + arguments[0])?.dataset.status ?? null", slot);
     }
 
-    /** Reads the key from the one-time dialog, checks its warning and closes it. */
     private String issuedKey(String screenshot) {
+        return issuedKey(screenshot, false);
+    }
+
+    /** Reads the key from the one-time dialog, checks its warning and closes it; with {@code escape}, tries Escape first. */
+    private String issuedKey(String screenshot, boolean escape) {
         WebElement dialog = browser.visible(By.id("key-dialog"));
         assertThat(dialog.getText()).contains("cannot be shown again");
         String key = dialog.findElement(By.id("issued-api-key")).getAttribute("value");
         assertThat(key).matches(API_KEY);
+        if (escape) {
+            // Escape closed the dialog and wiped the key, the only sight of it; only its button closes it now
+            new org.openqa.selenium.interactions.Actions(browser.driver()).sendKeys(org.openqa.selenium.Keys.ESCAPE).perform();
+            assertThat(browser.js("const d = document.getElementById('key-dialog'); "
+                    + "return d !== null && d.open && document.getElementById('issued-api-key').value")).isEqualTo(key);
+        }
         if (screenshot != null) {
             browser.screenshot(screenshot);
         }
