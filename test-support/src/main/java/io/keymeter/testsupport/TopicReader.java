@@ -75,6 +75,19 @@ public final class TopicReader {
         }
     }
 
+    /**
+     * Records on these topics that {@code read_uncommitted} sees and {@code read_committed} does not: those of aborted
+     * transactions, once none is open. A crash proof asserts it is positive, or its kills may all have landed between
+     * transactions and proved nothing about recovering from one.
+     */
+    public static long abortedRecords(String bootstrapServers, List<String> topics) {
+        long aborted = 0;
+        for (String topic : topics) {
+            aborted += readRaw(bootstrapServers, topic, false).size() - readRaw(bootstrapServers, topic, true).size();
+        }
+        return aborted;
+    }
+
     private static boolean reachedEnd(KafkaConsumer<?, ?> consumer, Map<TopicPartition, Long> end) {
         return end.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue());
     }

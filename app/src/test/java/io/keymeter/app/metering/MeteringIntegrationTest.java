@@ -63,7 +63,9 @@ class MeteringIntegrationTest {
         String credential = "cred-" + UUID.randomUUID();
         ApiKeys.GeneratedKey slot1 = ApiKeys.generate();
         ApiKeys.GeneratedKey slot2 = ApiKeys.generate();
-        Instant created = Instant.now().minus(Duration.ofMinutes(30)).truncatedTo(ChronoUnit.MILLIS);
+        // from the start of an hour: the requests (5 minutes in, 4 s apart) never span a UTC midnight, where the
+        // totals would split over two days
+        Instant created = Instant.now().truncatedTo(ChronoUnit.HOURS).minus(Duration.ofHours(1));
         Instant invalidated = created.plus(Duration.ofMinutes(10));
         publish(Topics.API_KEYS, slot1.keyId(), state(slot1, credential, 1, KeyStatus.ACTIVE, created), created);
         publish(Topics.API_KEYS, slot2.keyId(), state(slot2, credential, 2, KeyStatus.ACTIVE, created), created);

@@ -628,14 +628,10 @@ class CredentialStoreCrashTest {
         return a.stream().filter(x -> !b.contains(x)).sorted().toList();
     }
 
-    /** Records on the outputs that read_uncommitted sees and read_committed does not: aborted transactions. */
+    /** Records of aborted transactions on the store's outputs. */
     private static long abortedRecords(String bootstrap) {
-        long aborted = 0;
-        for (String topic : List.of(Topics.CREDENTIAL_EVENTS.name(), Topics.API_KEYS.name(),
-                Topics.CREDENTIAL_REPLIES)) {
-            aborted += TopicReader.readRaw(bootstrap, topic, false).size() - TopicReader.readRaw(bootstrap, topic).size();
-        }
-        return aborted;
+        return TopicReader.abortedRecords(bootstrap, List.of(Topics.CREDENTIAL_EVENTS.name(), Topics.API_KEYS.name(),
+                Topics.CREDENTIAL_REPLIES));
     }
 
     private static String summary(List<Op> ops) {

@@ -124,8 +124,8 @@ class BillingRestartTest {
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
                 assertThat(statementsOfAccount()).extracting(Statement::statementId)
                         .containsExactlyInAnyOrder(account + "-2025-01-final", account + "-2025-01-adj-1"));
-        Statement adjustment = statementsOfAccount().stream().filter(s -> s.kind().equals("adjustment")).findFirst()
-                .orElseThrow();
+        Statement adjustment = statementsOfAccount().stream()
+                .filter(s -> s.statementId().equals(account + "-2025-01-adj-1")).findFirst().orElseThrow();
         assertThat(adjustment.kind()).isEqualTo("adjustment");
         assertThat(adjustment.amountDue()).isEqualTo(new BigDecimal("1.00"));
         assertThat(adjustment.lines()).singleElement().satisfies(line -> assertThat(line.units()).isEqualTo(250));
