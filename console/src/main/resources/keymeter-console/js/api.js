@@ -30,7 +30,10 @@ export class ApiError extends Error {
   }
 }
 
-/** How long the console waits for an answer: a key change is confirmed within 25 s or answered 503. */
+/**
+ * How long the console waits for an answer to start (a key change is confirmed within 25 s or answered 503); the
+ * body, a large CSV say, may take longer.
+ */
 const TIMEOUT_MS = 40000;
 /** A read answered 503 is tried once more after its Retry-After when that is this short (a rebalance, a restore). */
 const RETRY_AFTER_MAX_S = 5;
@@ -44,6 +47,12 @@ async function send(method, path, body, token = session.token(), retried = false
     headers['Content-Type'] = 'application/json';
   }
   let response;
+  const abort = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    abort.abort();
+  }, TIMEOUT_MS);
   try {
     response = await fetch(path, {
       method,
@@ -51,12 +60,14 @@ async function send(method, path, body, token = session.token(), retried = false
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store',
       credentials: 'omit',
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      signal: abort.signal,
     });
-  } catch (error) {
-    throw new ApiError(0, error && error.name === 'TimeoutError'
+  } catch {
+    throw new ApiError(0, timedOut
       ? { title: 'Network error', detail: `The server did not answer within ${TIMEOUT_MS / 1000} s. Try again.` }
       : { title: 'Network error', detail: 'The server could not be reached. Check the connection and try again.' });
+  } finally {
+    clearTimeout(timer);
   }
   const retryAfter = Number(response.headers.get('Retry-After'));
   if (response.status === 503 && method === 'GET' && !retried && retryAfter > 0 && retryAfter <= RETRY_AFTER_MAX_S) {

@@ -279,11 +279,21 @@ export function showIssuedKey(issued) {
         h('dt', {}, 'Key ID'), h('dd', { class: 'mono' }, issued.keyId),
         h('dt', {}, 'Expires'), h('dd', {}, formatInstant(issued.expiresAt))),
       h('div', { class: 'actions' },
-        h('button', { type: 'button', class: 'button', 'data-action': 'done', onclick: () => dialog.close() },
+        h('button', { type: 'button', class: 'button', 'data-action': 'done', onclick: () => { done = true; dialog.close(); } },
           'I have copied the key')));
-    // the only sight of the key: Escape does not close it (its button does), nor does leaving the page (app.js)
+    // the only sight of the key: only its button closes it. Escape is refused, and a second Escape (which browsers
+    // let close a dialog whatever its cancel handler says) reopens it; leaving the page does not close it (app.js)
+    let done = false;
     dialog.addEventListener('cancel', (event) => event.preventDefault());
     dialog.addEventListener('close', () => {
+      if (!done) {
+        // once openDialog's own close handler has taken it off the page
+        setTimeout(() => {
+          document.body.append(dialog);
+          dialog.showModal();
+        });
+        return;
+      }
       output.value = '';
       resolve();
     });

@@ -35,10 +35,13 @@ export async function renderCredential(view, { id, isCurrent, navigate }) {
 
 function draw(view, credential, list, context) {
   document.title = `${credential.name} · Keymeter`;
+  // true when it drew: the page is still this credential's
   const redraw = (updated) => {
     if (context.isCurrent()) {
       draw(view, updated, list, context);
+      return true;
     }
+    return false;
   };
   const slots = keysBySlot(credential);
   replace(view,
@@ -68,7 +71,7 @@ function slotCard(credential, slot, key, redraw) {
   const title = slot === 1 ? 'Primary key (slot 1)' : 'Secondary key (slot 2)';
   const card = h('article', {
     class: `card slot${state.expiring ? ' is-expiring' : ''}`, id: `slot-${slot}`,
-    dataset: { status: state.status, keyId: key ? key.keyId : '' },
+    dataset: { status: state.status, keyId: key ? key.keyId : '', credentialId: credential.id },
   }, h('div', { class: 'slot-head' }, h('h3', {}, title), statusBadge(state)));
 
   if (key) {
@@ -96,23 +99,45 @@ function slotCard(credential, slot, key, redraw) {
     slot === 1 ? 'Generate key' : 'Generate secondary key'));
   }
   card.append(actions);
+  if (inFlight.has(slotKey(credential.id, slot))) {
+    setBusy(card, true); // redrawn while its action runs (the other slot's action ended, a setting was saved)
+  }
   return card;
 }
 
+/** Slots whose action runs, as credentialId/slot: a card drawn meanwhile is drawn busy. */
+const inFlight = new Set();
+
+function slotKey(credentialId, slot) {
+  return `${credentialId}/${slot}`;
+}
+
 /**
- * Runs a slot's action with the slot's buttons disabled until it ends: a key change takes seconds to confirm, and a
- * second Regenerate clicked meanwhile issued two keys, the first dead before the user had copied it.
+ * Runs a slot's action with the slot's buttons disabled until it ends, on whichever card shows the slot by then: a
+ * key change takes seconds to confirm, and a second Regenerate clicked meanwhile issued two keys, the first dead
+ * before the user had copied it.
  */
 async function busy(card, action) {
-  const buttons = [...card.querySelectorAll('.actions button')];
-  buttons.forEach((b) => { b.disabled = true; });
-  card.setAttribute('aria-busy', 'true');
+  const { credentialId } = card.dataset;
+  const slot = card.id.replace('slot-', '');
+  const key = slotKey(credentialId, slot);
+  if (inFlight.has(key)) {
+    return;
+  }
+  inFlight.add(key);
+  setBusy(card, true);
   try {
     await action();
   } finally {
-    buttons.forEach((b) => { b.disabled = false; });
-    card.removeAttribute('aria-busy');
+    inFlight.delete(key);
+    const shown = document.getElementById(card.id);
+    [card, shown].filter((c) => c && c.dataset.credentialId === credentialId).forEach((c) => setBusy(c, false));
   }
+}
+
+function setBusy(card, isBusy) {
+  card.querySelectorAll('.actions button').forEach((b) => { b.disabled = isBusy; });
+  card.toggleAttribute('aria-busy', isBusy);
 }
 
 /**
@@ -209,8 +234,9 @@ async function showFailure(error, credential, slot, card, redraw) {
   let target = card;
   if (error.status === 0 || error.status === 409 || error.status >= 500) {
     try {
-      redraw(await api('GET', `v1/credentials/${encodeURIComponent(credential.id)}`));
-      target = document.getElementById(`slot-${slot}`) || card;
+      if (redraw(await api('GET', `v1/credentials/${encodeURIComponent(credential.id)}`))) {
+        target = document.getElementById(`slot-${slot}`) || card;
+      }
     } catch {
       // the read failed too: the slot stays as it was, with the first problem
     }

@@ -1,7 +1,5 @@
 package io.keymeter.events;
 
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -21,6 +19,12 @@ public final class Referrers {
     private static final Pattern SCHEME = Pattern.compile("[a-z][a-z0-9+.-]{0,31}");
     private static final Pattern LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
     private static final Pattern PATH = Pattern.compile("(/[A-Za-z0-9._~!$&'()*+,;=:@%-]*)*");
+    /**
+     * A referrer's path as browsers send it: they leave {@code | [ ] ^} and others unencoded, which a URI may not hold
+     * (checked as a URI, {@code https://example.com/a|b} was refused whatever the patterns). Visible ASCII but the
+     * backslash; the query and fragment are cut off before and never compared.
+     */
+    private static final Pattern REFERRER_PATH = Pattern.compile("(/[\\x21-\\x5b\\x5d-\\x7e]*)?");
 
     private Referrers() {
     }
@@ -76,7 +80,7 @@ public final class Referrers {
         int slash = rest.indexOf('/');
         String authority = slash < 0 ? rest : rest.substring(0, slash);
         String path = slash < 0 ? "" : rest.substring(slash);
-        if (!PATH.matcher(path).matches() || authority.indexOf('@') >= 0) {
+        if (!(isPattern ? PATH : REFERRER_PATH).matcher(path).matches() || authority.indexOf('@') >= 0) {
             return null;
         }
         String host = authority;
@@ -107,19 +111,7 @@ public final class Referrers {
                 return null;
             }
         }
-        if (!isPattern && !isUri(text)) {
-            return null;
-        }
         return new Parsed(scheme, wildcard, host, port, trimSlash(path));
-    }
-
-    private static boolean isUri(String text) {
-        try {
-            new URI(text);
-            return true;
-        } catch (URISyntaxException e) {
-            return false;
-        }
     }
 
     private static int indexOfAny(String s, String chars) {

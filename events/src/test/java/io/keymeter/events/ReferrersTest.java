@@ -89,6 +89,24 @@ class ReferrersTest {
         assertThat(Referrers.matches(WILDCARD, "https://ex ample.com")).isFalse();
     }
 
+    /**
+     * Browsers send {@code | [ ] ^ { }} unencoded in a referrer's query and {@code | [ ] ^} in its path; checked as a
+     * URI, the whole string was refused, query included, though the query is never compared.
+     */
+    @Test
+    void aReferrerIsTakenAsBrowsersSendIt() {
+        List<String> site = List.of("https://example.com");
+        assertThat(Referrers.matches(site, "https://example.com/search?q=a|b")).isTrue();
+        assertThat(Referrers.matches(site, "https://example.com/p?x={1}&y=a^b")).isTrue();
+        assertThat(Referrers.matches(site, "https://example.com/a|b/[x]")).isTrue();
+        assertThat(Referrers.matches(List.of("https://example.com/maps"), "https://example.com/maps/a|b")).isTrue();
+        assertThat(Referrers.matches(List.of("https://example.com/maps"), "https://example.com/other|maps")).isFalse();
+        assertThat(Referrers.matches(site, "https://example.com/a b")).isFalse();
+        assertThat(Referrers.matches(site, "https://example.com/a\\b")).isFalse();
+        assertThat(Referrers.matches(site, "https://example.com/a\tb")).isFalse();
+        assertThat(Referrers.matches(site, "https://example.com|evil.com/")).isFalse();
+    }
+
     @Test
     void anyOfSeveralPatternsIsEnough() {
         List<String> several = List.of("https://a.com", "https://*.b.com");

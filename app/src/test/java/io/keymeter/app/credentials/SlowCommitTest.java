@@ -22,7 +22,7 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * A change whose transaction commits late is still answered, with its secret. The credential store commits every
- * 6 s here, so a command sent just after a commit is applied at once but answered about 6 s later: longer than the
+ * 8 s here, so a command sent just after a commit is applied at once but answered about 8 s later: longer than the
  * 5 s a call used to wait, after which it answered 503 while the key was applied, its secret gone for good (and, for
  * a regeneration, the caller's working key invalidated). Own broker and Keymeter, for the commit interval.
  */

@@ -30,7 +30,7 @@ import org.springframework.web.util.UriUtils;
 @Component
 class OwnerForwarder {
 
-    static final String FORWARDED = "X-Keymeter-Forwarded";
+    static final String FORWARDED = BearerTokenFilter.FORWARDED;
     static final String ANSWERED_BY = "X-Keymeter-Answered-By";
 
     private static final List<String> COPIED = List.of(HttpHeaders.CONTENT_TYPE, HttpHeaders.CONTENT_DISPOSITION,
@@ -72,8 +72,9 @@ class OwnerForwarder {
         URI uri = UriComponentsBuilder.newInstance().scheme("http").host(owner.host()).port(owner.port())
                 .path(UriUtils.encodePath(BearerTokenFilter.routedPath(request), StandardCharsets.UTF_8))
                 .query(query(request)).build(true).toUri();
+        ResponseEntity<byte[]> answer;
         try {
-            return http.get().uri(uri)
+            answer = http.get().uri(uri)
                     .header(HttpHeaders.AUTHORIZATION, forwardedCalls.authorization(request, uri))
                     .header(FORWARDED, "1")
                     .exchange((req, res) -> {
@@ -90,5 +91,10 @@ class OwnerForwarder {
             throw ApiProblem.unavailable("The instance that holds this account's reports did not answer; try again shortly.",
                     Duration.ofSeconds(5));
         }
+        if (answer.getStatusCode().value() == 401) {
+            throw ForwardedCalls.refusedByOwner(owner.host() + ":" + owner.port(),
+                    new String(answer.getBody() == null ? new byte[0] : answer.getBody(), StandardCharsets.UTF_8));
+        }
+        return answer;
     }
 }

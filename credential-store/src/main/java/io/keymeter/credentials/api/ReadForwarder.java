@@ -1,6 +1,8 @@
 package io.keymeter.credentials.api;
 
 import io.keymeter.events.Json;
+import io.keymeter.platform.security.BearerTokenFilter;
+import io.keymeter.platform.security.ForwardedCalls;
 import io.keymeter.platform.web.ApiProblem;
 import java.io.IOException;
 import java.net.URI;
@@ -29,7 +31,7 @@ import tools.jackson.databind.JsonNode;
 @Component
 class ReadForwarder {
 
-    static final String HEADER = "X-Keymeter-Forwarded";
+    static final String HEADER = BearerTokenFilter.FORWARDED;
     /** On a forwarded list's answer: the store partitions it was read from. */
     static final String PARTITIONS = "X-Keymeter-Partitions";
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
@@ -39,6 +41,9 @@ class ReadForwarder {
     /** The owner's answer, status and body as they are, with its {@code Retry-After} (a 503 says when to retry). */
     ResponseEntity<String> get(HostInfo host, String path, Function<URI, String> authorization) {
         HttpResponse<String> response = send(host, path, authorization);
+        if (response.statusCode() == 401) {
+            throw ForwardedCalls.refusedByOwner(host.host() + ":" + host.port(), response.body());
+        }
         ResponseEntity.BodyBuilder answer = ResponseEntity.status(response.statusCode())
                 .contentType(MediaType.parseMediaType(response.headers().firstValue(HttpHeaders.CONTENT_TYPE)
                         .orElse(MediaType.APPLICATION_JSON_VALUE)));
@@ -53,6 +58,9 @@ class ReadForwarder {
      */
     ForwardedList getList(HostInfo host, String path, Function<URI, String> authorization) {
         HttpResponse<String> response = send(host, path, authorization);
+        if (response.statusCode() == 401) {
+            throw ForwardedCalls.refusedByOwner(host.host() + ":" + host.port(), response.body());
+        }
         if (response.statusCode() != 200) {
             throw unavailable(host);
         }

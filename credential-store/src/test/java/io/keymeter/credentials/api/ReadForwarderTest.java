@@ -1,11 +1,14 @@
 package io.keymeter.credentials.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
+import io.keymeter.platform.web.ApiProblem;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.apache.kafka.streams.state.HostInfo;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,12 +33,38 @@ class ReadForwarderTest {
                 out.write(body);
             }
         });
+        owner.createContext("/v1/credentials/refused", exchange -> {
+            byte[] body = "{\"status\":401,\"detail\":\"not signed for this call\"}".getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "application/problem+json");
+            exchange.sendResponseHeaders(401, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
         owner.start();
     }
 
     @AfterEach
     void stop() {
         owner.stop(0);
+    }
+
+    /**
+     * The owner refusing a forwarded call (instances with different account tokens or clocks, or of another version)
+     * is a 503 for the caller, not the owner's 401, which told a caller with a good token that it was not (the
+     * console signed out on it).
+     */
+    @Test
+    void anOwnerRefusingTheForwardedCallIsA503NotA401() {
+        HostInfo host = new HostInfo("localhost", owner.getAddress().getPort());
+        for (var call : List.<org.assertj.core.api.ThrowableAssert.ThrowingCallable>of(
+                () -> new ReadForwarder().get(host, "/v1/credentials/refused", uri -> "Keymeter-Forwarded x"),
+                () -> new ReadForwarder().getList(host, "/v1/credentials/refused", uri -> "Keymeter-Forwarded x"))) {
+            assertThatThrownBy(call).isInstanceOfSatisfying(ApiProblem.class, problem -> {
+                assertThat(problem.status()).isEqualTo(503);
+                assertThat(problem.getMessage()).contains("refused this instance's forwarded call");
+            });
+        }
     }
 
     @Test

@@ -5,6 +5,7 @@ import io.keymeter.events.Topics;
 import io.keymeter.platform.config.DurationText;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Objects;
 
 /**
  * What metering refuses of a request on {@code keymeter.requests} because following it would corrupt what it keeps.
@@ -51,10 +52,12 @@ public final class RequestBounds {
      * @throws IllegalArgumentException when the request is out of bounds, saying why
      */
     public void check(String recordKey, RequestLog request, long timestamp, long now) {
-        if (request.keyId() != null && !request.keyId().equals(recordKey)) {
+        if (!Objects.equals(request.keyId(), recordKey)) {
             // on another partition than its key's states, it would be judged by none of them (or, waiting for its
-            // grace, by its keyId): a gateway producing directly keyed it wrongly. Not the key in the message: it
-            // may be anything, a plaintext API key too
+            // grace, by its keyId): a gateway producing directly keyed it wrongly. A keyed request without a keyId
+            // too: judged on arrival by its record key, but after waiting out the grace by its (missing) keyId, so
+            // its verdict depended on when it came. Not the key in the message: it may be anything, a plaintext
+            // API key too
             throw new IllegalArgumentException("request record not keyed by its keyId (" + Topics.REQUESTS.name()
                     + " is partitioned by keyId, as the key states are)");
         }
@@ -67,6 +70,7 @@ public final class RequestBounds {
             throw new IllegalArgumentException("request requestId of " + characters(request.requestId())
                     + " characters outside 1 to " + RequestLog.MAX_REQUEST_ID_CHARS);
         }
+        text("service", request.service()); // ingest takes catalog names only; a direct producer could send 1 MiB
         text("operation", request.operation());
         text("itemId", request.itemId());
         text("referrer", request.referrer());

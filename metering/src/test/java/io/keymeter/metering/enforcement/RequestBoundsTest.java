@@ -69,6 +69,9 @@ class RequestBoundsTest {
         RequestLog longOperation = new RequestLog("r", "k", "h", "basemaps", "o".repeat(2049), 1, null, null, null);
         assertThatThrownBy(() -> bounds.check("k", longOperation, NOW, NOW))
                 .hasMessage("request operation of 2049 characters longer than 2048");
+        RequestLog longService = new RequestLog("r", "k", "h", "s".repeat(1 << 20), "op", 1, null, null, null);
+        assertThatThrownBy(() -> bounds.check("k", longService, NOW, NOW))
+                .hasMessage("request service of 1048576 characters longer than 2048");
         RequestLog longItem = new RequestLog("r", "k", "h", "basemaps", "op", 1, "i".repeat(4000), null, null);
         assertThatThrownBy(() -> bounds.check("k", longItem, NOW, NOW))
                 .hasMessage("request itemId of 4000 characters longer than 2048");
@@ -89,6 +92,12 @@ class RequestBoundsTest {
         assertThatThrownBy(() -> bounds.check("km_plaintext", request("r", null), NOW, NOW))
                 .hasMessageStartingWith("request record not keyed by its keyId").hasMessageNotContaining("km_plaintext");
         assertThatCode(() -> bounds.check("k", request("r", null), NOW, NOW)).doesNotThrowAnyException();
+        // keyed, but without a keyId: judged by its record key on arrival and by no key after waiting out the grace
+        RequestLog noKeyId = new RequestLog("r", null, "h", "basemaps", "op", 1, null, null, null);
+        assertThatThrownBy(() -> bounds.check("k", noKeyId, NOW, NOW))
+                .hasMessageStartingWith("request record not keyed by its keyId");
+        assertThatCode(() -> bounds.check(null, noKeyId, NOW, NOW)).as("neither: unknown-key, judged the same always")
+                .doesNotThrowAnyException();
     }
 
     private static RequestLog request(String requestId, String referrer) {

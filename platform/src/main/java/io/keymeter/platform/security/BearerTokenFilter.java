@@ -28,6 +28,8 @@ import org.springframework.web.filter.ServerHttpObservationFilter;
 public class BearerTokenFilter extends OncePerRequestFilter {
 
     static final Set<String> GATEWAY_PATHS = Set.of("/v1/requests", "/v1/verify");
+    /** Marks a call one instance forwarded to another, so that it is answered there and never forwarded again. */
+    public static final String FORWARDED = "X-Keymeter-Forwarded";
 
     private final AccessTokens tokens;
     private final ForwardedCalls forwardedCalls;
@@ -89,9 +91,10 @@ public class BearerTokenFilter extends OncePerRequestFilter {
                 chain.doFilter(request, response);
                 return;
             }
-        } else if (forwarded != null && !GATEWAY_PATHS.contains(path)) {
-            var signed = forwardedCalls.authenticate(forwarded, request.getMethod(), request.getRequestURI(),
-                    request.getQueryString());
+        } else if (forwarded != null && !GATEWAY_PATHS.contains(path) && request.getHeader(FORWARDED) != null) {
+            // the path as the forwarding instance addressed it: within the application, like the paths it signs
+            String uri = request.getRequestURI().substring(request.getContextPath().length());
+            var signed = forwardedCalls.authenticate(forwarded, request.getMethod(), uri, request.getQueryString());
             if (signed.isPresent()) {
                 authenticated(request, signed.get().account(), signed.get().key());
                 chain.doFilter(request, response);
@@ -101,7 +104,7 @@ public class BearerTokenFilter extends OncePerRequestFilter {
             Problems.write(request, response, 401, "Unauthorized", "A call forwarded by another Keymeter instance was "
                     + "not signed for this call by a token this instance knows, or was signed more than "
                     + ForwardedCalls.VALID_FOR.toSeconds() + " s away from this instance's clock: every instance needs "
-                    + "the same keymeter.accounts and clocks in step.");
+                    + "the same account tokens (keymeter.accounts, or one demo-token shared) and clocks in step.");
             return;
         }
         response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer");

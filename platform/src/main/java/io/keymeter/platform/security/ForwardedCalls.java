@@ -1,5 +1,6 @@
 package io.keymeter.platform.security;
 
+import io.keymeter.platform.web.ApiProblem;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -10,10 +11,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
@@ -26,6 +30,8 @@ import org.springframework.stereotype.Component;
  * HMAC-SHA256 of the method, the raw path and query, the account and the time, keyed by the SHA-256 digest of the
  * token the caller signed in with. Every instance configured with the same accounts holds that digest; none sends it.
  * Whoever receives such a header gets that one read of that one account, for {@link #VALID_FOR}, and no token.
+ * Only a {@code GET} marked {@code X-Keymeter-Forwarded} is taken this way: what the forwarders send, and nothing that
+ * changes anything.
  */
 @Component
 public class ForwardedCalls {
@@ -36,6 +42,9 @@ public class ForwardedCalls {
     /** Request attribute: the digest of the token the call was authenticated with, the key to sign its forwards. */
     static final String KEY_ATTRIBUTE = ForwardedCalls.class.getName() + ".key";
     private static final byte[] CONTEXT = "keymeter-forwarded-v1".getBytes(StandardCharsets.UTF_8);
+    /** Signed when the account is unknown, so that the time taken does not tell whether it exists. */
+    private static final List<byte[]> NO_KEY = List.of(new byte[32]);
+    private static final Logger log = LoggerFactory.getLogger(ForwardedCalls.class);
 
     private final AccessTokens tokens;
     private final Clock clock;
@@ -73,6 +82,9 @@ public class ForwardedCalls {
      * scheme) sign this very call ({@code rawPath} and {@code rawQuery} as received) within {@link #VALID_FOR}.
      */
     Optional<Signed> authenticate(String credentials, String method, String rawPath, String rawQuery) {
+        if (!method.equals("GET")) {
+            return Optional.empty();
+        }
         Map<String, String> fields = fields(credentials);
         String accountId = fields.get("account");
         String issuedText = fields.get("issued");
@@ -91,13 +103,29 @@ public class ForwardedCalls {
         if (Math.abs((double) clock.millis() - issued) > VALID_FOR.toMillis()) {
             return Optional.empty();
         }
+        List<byte[]> keys = tokens.accountDigests(accountId);
         Signed found = null;
-        for (byte[] key : tokens.accountDigests(accountId)) {
-            if (MessageDigest.isEqual(sign(key, method, rawPath, rawQuery, accountId, issued), presented)) {
+        for (byte[] key : keys.isEmpty() ? NO_KEY : keys) {
+            if (MessageDigest.isEqual(sign(key, method, rawPath, rawQuery, accountId, issued), presented)
+                    && !keys.isEmpty()) {
                 found = new Signed(new Account(accountId), key);
             }
         }
         return Optional.ofNullable(found);
+    }
+
+    /**
+     * What the caller gets when the owner refused a call this instance forwarded: a 503, not the owner's 401, which
+     * would tell a caller whose token is good that it is not (the console signs out on a 401). The owner's reason
+     * goes to the log for the operator.
+     */
+    public static ApiProblem refusedByOwner(String owner, String ownersAnswer) {
+        log.warn("{} refused a call forwarded to it ({}): instances need the same keymeter.accounts, clocks within {} s "
+                + "and this version", owner, ownersAnswer, VALID_FOR.toSeconds());
+        return ApiProblem.unavailable("The instance that holds this data refused this instance's forwarded call: the "
+                + "instances do not hold the same account tokens, their clocks differ by more than "
+                + VALID_FOR.toSeconds() + " s, or one runs an earlier version. Try again; if it persists, tell the "
+                + "operator.", Duration.ofSeconds(5));
     }
 
     record Signed(Account account, byte[] key) {

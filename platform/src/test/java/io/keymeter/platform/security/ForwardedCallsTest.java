@@ -68,6 +68,10 @@ class ForwardedCallsTest {
         assertThat(accountAt(tokens, NOW.plus(ForwardedCalls.VALID_FOR), forwarded, "GET", "/v1/usage",
                 "cycle=2026-12&format=csv")).as("within the window").isEqualTo("acme");
         assertThat(accountAt(tokens, NOW, forwarded, "POST", "/v1/requests", null)).as("a gateway path").isNull();
+        assertThat(accountAt(tokens, NOW, forwardedBy(tokens, "Bearer kmacct_acme_old", URI.create("http://o/v1/credentials")),
+                "POST", "/v1/credentials", null)).as("signed for a POST: only reads are forwarded").isNull();
+        assertThat(filter(tokens, NOW, forwarded, "GET", "/v1/usage", "cycle=2026-12&format=csv", new AtomicReference<>(),
+                false).getStatus()).as("without X-Keymeter-Forwarded").isEqualTo(401);
         for (String garbage : new String[] {"Keymeter-Forwarded", "Keymeter-Forwarded account=acme",
                 "Keymeter-Forwarded account=acme, issued=x, signature=AAAA", "Keymeter-Forwarded account=acme, "
                 + issued + ", signature=%%%", forwarded.substring(0, forwarded.length() - 2)}) {
@@ -81,7 +85,7 @@ class ForwardedCallsTest {
                 "GET", "/v1/usage", null, new AtomicReference<>());
 
         assertThat(response.getStatus()).isEqualTo(401);
-        assertThat(response.getContentAsString()).contains("the same keymeter.accounts and clocks in step");
+        assertThat(response.getContentAsString()).contains("the same account tokens").contains("clocks in step");
     }
 
     /** The Authorization value an instance sends when the call authenticated by {@code authorization} is forwarded. */
@@ -104,10 +108,19 @@ class ForwardedCallsTest {
     private static MockHttpServletResponse filter(AccessTokens tokens, Instant now, String authorization, String method,
                                                   String path, String query, AtomicReference<HttpServletRequest> seen)
             throws Exception {
+        return filter(tokens, now, authorization, method, path, query, seen, true);
+    }
+
+    private static MockHttpServletResponse filter(AccessTokens tokens, Instant now, String authorization, String method,
+                                                  String path, String query, AtomicReference<HttpServletRequest> seen,
+                                                  boolean marked) throws Exception {
         MockHttpServletRequest request = new MockHttpServletRequest(method, path);
         request.setServletPath(path);
         request.setQueryString(query);
         request.addHeader("Authorization", authorization);
+        if (marked) {
+            request.addHeader(BearerTokenFilter.FORWARDED, "1");
+        }
         MockHttpServletResponse response = new MockHttpServletResponse();
         BearerTokenFilter filter = new BearerTokenFilter(tokens, new ForwardedCalls(tokens, Clock.fixed(now, ZoneOffset.UTC)));
         filter.doFilter(request, response, new MockFilterChain() {
