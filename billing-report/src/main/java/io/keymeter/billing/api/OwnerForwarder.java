@@ -92,7 +92,7 @@ class OwnerForwarder {
                     Duration.ofSeconds(5));
         }
         if (answer.getStatusCode().value() == 401) {
-            throw ForwardedCalls.refusedByOwner(owner.host() + ":" + owner.port(),
+            throw ForwardedCalls.refusedByOwner(owner,
                     new String(answer.getBody() == null ? new byte[0] : answer.getBody(), StandardCharsets.UTF_8));
         }
         return answer;

@@ -41,9 +41,6 @@ class ReadForwarder {
     /** The owner's answer, status and body as they are, with its {@code Retry-After} (a 503 says when to retry). */
     ResponseEntity<String> get(HostInfo host, String path, Function<URI, String> authorization) {
         HttpResponse<String> response = send(host, path, authorization);
-        if (response.statusCode() == 401) {
-            throw ForwardedCalls.refusedByOwner(host.host() + ":" + host.port(), response.body());
-        }
         ResponseEntity.BodyBuilder answer = ResponseEntity.status(response.statusCode())
                 .contentType(MediaType.parseMediaType(response.headers().firstValue(HttpHeaders.CONTENT_TYPE)
                         .orElse(MediaType.APPLICATION_JSON_VALUE)));
@@ -58,9 +55,6 @@ class ReadForwarder {
      */
     ForwardedList getList(HostInfo host, String path, Function<URI, String> authorization) {
         HttpResponse<String> response = send(host, path, authorization);
-        if (response.statusCode() == 401) {
-            throw ForwardedCalls.refusedByOwner(host.host() + ":" + host.port(), response.body());
-        }
         if (response.statusCode() != 200) {
             throw unavailable(host);
         }
@@ -85,19 +79,27 @@ class ReadForwarder {
                 .collect(Collectors.toSet());
     }
 
-    /** {@code authorization} gives the Authorization value for the URI called. */
+    /**
+     * {@code authorization} gives the Authorization value for the URI called. An owner's refusal of the forwarded call
+     * is never passed on as its 401 ({@link ForwardedCalls#refusedByOwner}).
+     */
     private HttpResponse<String> send(HostInfo host, String path, Function<URI, String> authorization) {
         URI uri = URI.create("http://" + host.host() + ":" + host.port() + path);
         HttpRequest request = HttpRequest.newBuilder(uri).timeout(TIMEOUT)
                 .header(HttpHeaders.AUTHORIZATION, authorization.apply(uri)).header(HEADER, "1").GET().build();
+        HttpResponse<String> response;
         try {
-            return http.send(request, HttpResponse.BodyHandlers.ofString());
+            response = http.send(request, HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw unavailable(host);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw unavailable(host);
         }
+        if (response.statusCode() == 401) {
+            throw ForwardedCalls.refusedByOwner(host, response.body());
+        }
+        return response;
     }
 
     private static ApiProblem unavailable(HostInfo host) {

@@ -84,9 +84,11 @@ public class AccessTokens {
         }
     }
 
-    /** The account whose token this is. Every entry is compared, so the time taken does not tell which matched. */
-    public Optional<Account> account(String token) {
-        byte[] presented = Tokens.digest(token);
+    /**
+     * The account whose token has this digest (the filter keeps the digest to sign forwards with). Every entry is
+     * compared, so the time taken does not tell which matched.
+     */
+    Optional<Account> accountOfDigest(byte[] presented) {
         Account found = null;
         for (Entry entry : accounts) {
             if (Tokens.matches(entry.digest(), presented)) {

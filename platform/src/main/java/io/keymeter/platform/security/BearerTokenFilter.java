@@ -85,9 +85,10 @@ public class BearerTokenFilter extends OncePerRequestFilter {
                 return;
             }
         } else if (token != null) {
-            var account = tokens.account(token);
+            byte[] digest = Tokens.digest(token);
+            var account = tokens.accountOfDigest(digest);
             if (account.isPresent()) {
-                authenticated(request, account.get(), Tokens.digest(token));
+                authenticated(request, account.get(), digest);
                 chain.doFilter(request, response);
                 return;
             }

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.apache.kafka.streams.state.HostInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -119,9 +120,9 @@ public class ForwardedCalls {
      * would tell a caller whose token is good that it is not (the console signs out on a 401). The owner's reason
      * goes to the log for the operator.
      */
-    public static ApiProblem refusedByOwner(String owner, String ownersAnswer) {
-        log.warn("{} refused a call forwarded to it ({}): instances need the same keymeter.accounts, clocks within {} s "
-                + "and this version", owner, ownersAnswer, VALID_FOR.toSeconds());
+    public static ApiProblem refusedByOwner(HostInfo owner, String ownersAnswer) {
+        log.warn("{}:{} refused a call forwarded to it ({}): instances need the same keymeter.accounts, clocks within {} "
+                + "s and this version", owner.host(), owner.port(), ownersAnswer, VALID_FOR.toSeconds());
         return ApiProblem.unavailable("The instance that holds this data refused this instance's forwarded call: the "
                 + "instances do not hold the same account tokens, their clocks differ by more than "
                 + VALID_FOR.toSeconds() + " s, or one runs an earlier version. Try again; if it persists, tell the "

@@ -76,7 +76,7 @@ class AccessTokensTest {
 
         AccessTokens distinct = new AccessTokens(properties("keymeter.accounts[0].id", "acme",
                 "keymeter.accounts[0].token", "a", "keymeter.gateway-tokens[0]", "g"));
-        assertThat(distinct.account("a")).hasValueSatisfying(a -> assertThat(a.id()).isEqualTo("acme"));
+        assertThat(distinct.accountOfDigest(Tokens.digest("a"))).hasValueSatisfying(a -> assertThat(a.id()).isEqualTo("acme"));
         assertThat(distinct.isGateway("g")).isTrue();
     }
 
