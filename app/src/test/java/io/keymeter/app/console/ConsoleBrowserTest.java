@@ -398,6 +398,49 @@ class ConsoleBrowserTest {
         assertThat(checks.get("bigMoney")).isEqualTo("$1,234,567,890,123,456.78");
     }
 
+    /**
+     * A read answered 503 with a short Retry-After (a rebalance, a restore) is tried once more after it; a write is
+     * not (it may have been applied), nor a read told to wait longer. {@code fetch} is stood in for in the page.
+     */
+    @Test
+    void aReadAnswered503WithAShortRetryAfterIsTriedOnceMore() {
+        open("#/");
+        Object result = browser.driver().executeAsyncScript("""
+                const done = arguments[arguments.length - 1];
+                const real = window.fetch;
+                let calls = 0;
+                let retryAfter = '1';
+                window.fetch = async () => {
+                  calls += 1;
+                  return calls === 1
+                    ? new Response('{"status":503,"detail":"moving"}', { status: 503,
+                        headers: { 'Content-Type': 'application/problem+json', 'Retry-After': retryAfter } })
+                    : new Response('{"ok":true}', { status: 200, headers: { 'Content-Type': 'application/json' } });
+                };
+                const outcome = (promise) => promise.then((answer) => ({ answer, calls }),
+                  (error) => ({ status: error.status, calls }));
+                import('./js/api.js').then(async (api) => {
+                  try {
+                    const read = await outcome(api.api('GET', 'v1/credentials'));
+                    calls = 0;
+                    const write = await outcome(api.api('POST', 'v1/credentials', {}));
+                    calls = 0;
+                    retryAfter = '30';
+                    const longWait = await outcome(api.api('GET', 'v1/credentials'));
+                    done({ read, write, longWait });
+                  } finally {
+                    window.fetch = real;
+                  }
+                }, (e) => done(String(e)));
+                """);
+        assertThat(result).isInstanceOf(Map.class);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> checks = (Map<String, Object>) result;
+        assertThat(checks.get("read")).isEqualTo(Map.of("answer", Map.of("ok", true), "calls", 2L));
+        assertThat(checks.get("write")).isEqualTo(Map.of("status", 503L, "calls", 1L));
+        assertThat(checks.get("longWait")).isEqualTo(Map.of("status", 503L, "calls", 1L));
+    }
+
     // ---- browser steps ----------------------------------------------------------------------------------------------
 
     private void open(String hash) {

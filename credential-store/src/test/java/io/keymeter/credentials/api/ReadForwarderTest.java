@@ -3,11 +3,8 @@ package io.keymeter.credentials.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.sun.net.httpserver.HttpServer;
 import io.keymeter.platform.web.ApiProblem;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
+import io.keymeter.testsupport.StandInInstance;
 import java.util.List;
 import org.apache.kafka.streams.state.HostInfo;
 import org.junit.jupiter.api.AfterEach;
@@ -19,34 +16,18 @@ import org.springframework.http.ResponseEntity;
 /** The owner's answer as the caller gets it: a 503 keeps its Retry-After, so the caller knows when to retry. */
 class ReadForwarderTest {
 
-    private HttpServer owner;
+    private StandInInstance owner;
 
     @BeforeEach
     void start() throws Exception {
-        owner = HttpServer.create(new InetSocketAddress("localhost", 0), 0);
-        owner.createContext("/v1/credentials/c1", exchange -> {
-            byte[] body = "{\"status\":503,\"detail\":\"starting\"}".getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().set("Content-Type", "application/problem+json");
-            exchange.getResponseHeaders().set("Retry-After", "1");
-            exchange.sendResponseHeaders(503, body.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(body);
-            }
-        });
-        owner.createContext("/v1/credentials/refused", exchange -> {
-            byte[] body = "{\"status\":401,\"detail\":\"not signed for this call\"}".getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().set("Content-Type", "application/problem+json");
-            exchange.sendResponseHeaders(401, body.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(body);
-            }
-        });
-        owner.start();
+        owner = StandInInstance.start()
+                .problem("/v1/credentials/c1", 503, "starting", "Retry-After", "1")
+                .problem("/v1/credentials/refused", 401, "not signed for this call");
     }
 
     @AfterEach
     void stop() {
-        owner.stop(0);
+        owner.close();
     }
 
     /**
@@ -56,7 +37,7 @@ class ReadForwarderTest {
      */
     @Test
     void anOwnerRefusingTheForwardedCallIsA503NotA401() {
-        HostInfo host = new HostInfo("localhost", owner.getAddress().getPort());
+        HostInfo host = new HostInfo("localhost", owner.port());
         for (var call : List.<org.assertj.core.api.ThrowableAssert.ThrowingCallable>of(
                 () -> new ReadForwarder().get(host, "/v1/credentials/refused", uri -> "Keymeter-Forwarded x"),
                 () -> new ReadForwarder().getList(host, "/v1/credentials/refused", uri -> "Keymeter-Forwarded x"))) {
@@ -69,7 +50,7 @@ class ReadForwarderTest {
 
     @Test
     void aForwardedUnavailableKeepsItsRetryAfter() {
-        ResponseEntity<String> answer = new ReadForwarder().get(new HostInfo("localhost", owner.getAddress().getPort()),
+        ResponseEntity<String> answer = new ReadForwarder().get(new HostInfo("localhost", owner.port()),
                 "/v1/credentials/c1", uri -> "Bearer t");
         assertThat(answer.getStatusCode().value()).isEqualTo(503);
         assertThat(answer.getHeaders().getFirst(HttpHeaders.RETRY_AFTER)).isEqualTo("1");
