@@ -403,6 +403,34 @@ class MeteringTopologyTest {
         assertNothingDropped();
     }
 
+    /**
+     * One gateway's clock runs minutes ahead (ingest and the request bounds allow it). Its requests used to carry the
+     * judge's stream time with them, and every other request on the partition was then judged on arrival: an
+     * invalidation landing a moment after a request made after it was missed, the request billed.
+     */
+    @Test
+    void aGatewayWhoseClockRunsAheadLeavesOtherRequestsTheirGrace() {
+        TestKey key = publish(TestKey.create(ACME, "cred-14e", 1), KeyStatus.ACTIVE, T0);
+        TestKey fast = publish(TestKey.create(ACME, "cred-14f", 1), KeyStatus.ACTIVE, T0);
+        Instant now = T0.plusSeconds(100);
+        arrive(fast.request("from-a-fast-clock", KeyFixtures.BASEMAPS, 1, now.plus(Duration.ofMinutes(4))), now);
+        Instant invalidatedAt = now.plusSeconds(1);
+        send(key.request("sneaky", KeyFixtures.BASEMAPS, 1, invalidatedAt.plusMillis(500)));
+        keys.pipeInput(key.keyId(), key.state(KeyStatus.INVALIDATED, EXPIRES, invalidatedAt), invalidatedAt);
+        flush(invalidatedAt.plusMillis(500));
+
+        assertThat(realRejections()).extracting(Rejection::requestId, Rejection::reason)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("sneaky", RejectionReason.INVALIDATED));
+        assertThat(latestUsage()).doesNotContainKey(UsageDaily.key(ACME, "cred-14e", "basemaps", LocalDate.of(2026, 11, 1)));
+        assertThat(latestUsage()).as("the fast clock's request waits for real time to reach its stamp")
+                .doesNotContainKey(UsageDaily.key(ACME, "cred-14f", "basemaps", LocalDate.of(2026, 11, 1)));
+
+        advanceClock(Duration.ofMinutes(4).plus(settings.joinGrace()));
+
+        assertThat(basemapsRequestsOnNov1("cred-14f")).isEqualTo(1);
+        assertNothingDropped();
+    }
+
     @Test
     void aKeyInvalidatedAfterTheJudgeHeldItsLatestStateIsRejectedFromThen() {
         TestKey key = publish(TestKey.create(ACME, "cred-14c", 1), KeyStatus.ACTIVE, T0);

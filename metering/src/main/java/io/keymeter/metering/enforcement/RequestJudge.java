@@ -20,8 +20,9 @@ import org.apache.kafka.streams.state.VersionedRecord;
 
 /**
  * The versioned stream-table join with a grace period, done by hand: each request is judged against its key's
- * state as of the request's own timestamp, read from the versioned key-state store, after waiting {@code grace} of
- * (request) stream time so that a key-state update stamped before the request but arriving after it is still seen.
+ * state as of the request's own timestamp, read from the versioned key-state store, once {@code grace} of real
+ * time has passed its timestamp, so that a key-state update stamped before the request but arriving after it is
+ * still seen.
  * <p>
  * Why not {@code leftJoin(table, Joined.withGracePeriod(...))}: its RocksDB time-ordered buffer opens an iterator
  * over tombstones on every record and ran at 0.05x of a pass-through here (see the module README).
@@ -29,9 +30,13 @@ import org.apache.kafka.streams.state.VersionedRecord;
  * Waiting requests live twice: as objects in a time-ordered map that eviction reads (no deserialization, no
  * iterator per record), and as their arrival bytes in a changelogged store keyed by 16 bytes of
  * {@code (timestamp, offset)}, so a request waiting at a crash is restored (the map is rebuilt from the store at
- * initialization). Requests already older than the later of stream time and real time minus grace (a backlog being
- * caught up), and every request when grace is zero, are judged on arrival. When traffic pauses, a wall-clock check
- * judges what has waited {@code grace} of real time, so the last requests before a pause are not held back.
+ * initialization). A request is judged once real time has passed its timestamp plus the grace: on arrival for one
+ * already older (a backlog being caught up) and for every request when grace is zero; else on a later record or on
+ * a wall-clock check every 500 ms, so the last requests before a pause are not held back.
+ * <p>
+ * Real time, not stream time: one gateway whose clock runs ahead (ingest and {@link RequestBounds} allow minutes)
+ * would carry stream time with it, and every other request on its partition would then be judged on arrival,
+ * without the grace, until real time caught up. Its own requests wait until real time reaches their stamps.
  */
 public final class RequestJudge implements Processor<String, ArrivedRequest, String, Decision> {
 
@@ -62,7 +67,6 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
     private VersionedKeyValueStore<String, ApiKeyState> keys;
     private LatestKeyStates latest;
     private KeyValueStore<Bytes, ArrivedRequest> buffer;
-    private long observedStreamTime = Long.MIN_VALUE;
     private long sequence;
 
     /**
@@ -89,30 +93,27 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
         // stores rolled back to their last commit: what waited only in the aborted transaction is read again from
         // its topic, so memory starts from the buffer store alone (a stale copy was judged too: billed twice)
         waiting.clear();
-        observedStreamTime = Long.MIN_VALUE;
         try (KeyValueIterator<Bytes, ArrivedRequest> restored = buffer.all()) {
             while (restored.hasNext()) {
                 KeyValue<Bytes, ArrivedRequest> entry = restored.next();
                 Slot slot = Slot.of(entry.key);
                 waiting.put(slot, entry.value.log().withTimestampIfMissing(slot.timestamp()));
-                observedStreamTime = Math.max(observedStreamTime, slot.timestamp());
             }
         }
         if (graceMs > 0) {
-            // when traffic pauses, stream time stands still: real time passing the grace releases the last requests
+            // when traffic pauses, no record comes to release the last requests: real time does
             context.schedule(WALL_CLOCK_CHECK, PunctuationType.WALL_CLOCK_TIME,
-                    now -> evictUpTo(Math.max(observedStreamTime, now) - graceMs));
+                    now -> evictUpTo(now - graceMs));
         }
     }
 
     @Override
     public void process(Record<String, ArrivedRequest> record) {
         long timestamp = record.timestamp();
-        observedStreamTime = Math.max(observedStreamTime, timestamp);
-        // released once stream time or real time is past it plus the grace: in a backlog (catching up after an
-        // outage) key states stamped before a request are long in Kafka, and Streams reads them first (it orders
-        // a task's partitions by timestamp and waits for a partition it knows has unread records)
-        long cutoff = Math.max(observedStreamTime, context.currentSystemTimeMs()) - graceMs;
+        // in a backlog (catching up after an outage) key states stamped before a request are long in Kafka, and
+        // Streams reads them first (it orders a task's partitions by timestamp and waits for a partition it knows
+        // has unread records): judged at once
+        long cutoff = context.currentSystemTimeMs() - graceMs;
         if (graceMs == 0 || timestamp <= cutoff) {
             judge(record.key(), record.value().log(), timestamp);
         } else {

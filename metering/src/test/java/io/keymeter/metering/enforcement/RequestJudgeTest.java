@@ -82,6 +82,7 @@ class RequestJudgeTest {
         RequestJudge judge = judge();
         judge.init(context);
         RequestLog later = key.request("later", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(13));
+        context.setCurrentSystemTimeMs(later.timestamp().toEpochMilli()); // it arrives when it is made
         judge.process(new Record<>(key.keyId(), arrived(later), later.timestamp().toEpochMilli()));
 
         List<Decision> judged = judged();
