@@ -205,7 +205,8 @@ public final class MeteringTopology {
                                 .withKeySerde(MeteringSerdes.STRING).withValueSerde(MeteringSerdes.LONG));
         rejections
                 .filter((keyId, rejection) -> StaleKeyAlerter.concerns(rejection), Named.as("stale-key-uses"))
-                .process(() -> new StaleKeyAlerter(ALERT_STORE, settings.alertInterval()), Named.as("alert-stale-keys"),
+                .process(() -> new StaleKeyAlerter(ALERT_STORE, settings.alertInterval(),
+                                settings.historyRetention()), Named.as("alert-stale-keys"),
                         ALERT_STORE)
                 .to(Topics.SECURITY_ALERTS.name(),
                         Produced.with(Topics.SECURITY_ALERTS.keySerde(), Topics.SECURITY_ALERTS.valueSerde())

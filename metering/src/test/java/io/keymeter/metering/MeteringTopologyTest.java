@@ -15,6 +15,7 @@ import io.keymeter.events.SecurityAlert;
 import io.keymeter.events.Topics;
 import io.keymeter.events.UsageDaily;
 import io.keymeter.metering.KeyFixtures.TestKey;
+import io.keymeter.metering.alerts.AlertState;
 import io.keymeter.metering.enforcement.Deduplicator;
 import io.keymeter.metering.enforcement.OutcomeCounters;
 import io.keymeter.metering.enforcement.RequestBounds;
@@ -525,6 +526,30 @@ class MeteringTopologyTest {
         assertThat(raised.get(1).count()).isEqualTo(4);
         assertThat(raised.get(1).firstSeen()).isEqualTo(uses.get(0).timestamp());
         assertThat(raised.get(1).lastSeen()).isEqualTo(uses.get(3).timestamp());
+        assertNothingDropped();
+    }
+
+    /** The alert state of a key no longer used is forgotten, so the store holds the keys used lately only. */
+    @Test
+    void aStaleKeysAlertStateIsForgottenOnceItsLastUseIsOlderThanTheKeyHistory() {
+        TestKey key = publish(TestKey.create(ACME, "cred-16b", 1), KeyStatus.ACTIVE, T0);
+        Instant invalidatedAt = T0.plusSeconds(10);
+        keys.pipeInput(key.keyId(), key.state(KeyStatus.INVALIDATED, EXPIRES, invalidatedAt), invalidatedAt);
+        send(key.request("stolen-0", KeyFixtures.BASEMAPS, 1, invalidatedAt.plusSeconds(60)),
+                key.request("stolen-1", KeyFixtures.BASEMAPS, 1, invalidatedAt.plusSeconds(120)));
+        flush(invalidatedAt.plusSeconds(120));
+        KeyValueStore<String, AlertState> states = driver.getKeyValueStore(MeteringTopology.ALERT_STORE);
+        assertThat(states.get(key.keyId()).count()).isEqualTo(2);
+
+        advanceClock(settings.historyRetention().minus(Duration.ofHours(1)));
+        assertThat(states.get(key.keyId())).as("last used within the key history's retention").isNotNull();
+        advanceClock(Duration.ofHours(2));
+        assertThat(states.get(key.keyId())).isNull();
+
+        send(key.request("stolen-again", KeyFixtures.BASEMAPS, 1, clock));
+        flush(clock);
+        List<SecurityAlert> raised = alerts.readValuesToList();
+        assertThat(raised).extracting(SecurityAlert::count).as("a new count, alerted at once").containsExactly(1L, 1L);
         assertNothingDropped();
     }
 

@@ -5,28 +5,41 @@ import io.keymeter.events.RejectionReason;
 import io.keymeter.events.SecurityAlert;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Raises a security alert when an invalidated or expired key is used: on its first such use, then at most once per
  * {@code interval} (by request time) while it keeps being used, with the running count and first/last use. A stolen
  * key shows up here. Input is keyed by keyId (partition-local state); alerts are keyed by credentialId.
+ * <p>
+ * A key's state is forgotten once its last use is {@code retention} of real time old (the key-state history's
+ * retention: no request older than that can still be judged), so the store holds the keys used lately, not every
+ * key ever used stale; a use after that starts a new count and alerts at once.
  */
 public final class StaleKeyAlerter implements Processor<String, Rejection, String, SecurityAlert> {
 
     public static final String KIND = "invalid-key-in-use";
 
+    static final Duration SWEEP_INTERVAL = Duration.ofHours(1);
+
     private final String storeName;
     private final Duration interval;
+    private final Duration retention;
     private ProcessorContext<String, SecurityAlert> context;
     private KeyValueStore<String, AlertState> states;
 
-    public StaleKeyAlerter(String storeName, Duration interval) {
+    public StaleKeyAlerter(String storeName, Duration interval, Duration retention) {
         this.storeName = storeName;
         this.interval = interval;
+        this.retention = retention;
     }
 
     /** The rejections this processor looks at. */
@@ -39,6 +52,21 @@ public final class StaleKeyAlerter implements Processor<String, Rejection, Strin
     public void init(ProcessorContext<String, SecurityAlert> context) {
         this.context = context;
         this.states = context.getStateStore(storeName);
+        context.schedule(SWEEP_INTERVAL, PunctuationType.WALL_CLOCK_TIME,
+                now -> forgetLastUsedBefore(Instant.ofEpochMilli(now).minus(retention)));
+    }
+
+    private void forgetLastUsedBefore(Instant cutoff) {
+        List<String> forgotten = new ArrayList<>();
+        try (KeyValueIterator<String, AlertState> all = states.all()) {
+            while (all.hasNext()) {
+                KeyValue<String, AlertState> entry = all.next();
+                if (entry.value.lastSeen().isBefore(cutoff)) {
+                    forgotten.add(entry.key);
+                }
+            }
+        }
+        forgotten.forEach(states::delete);
     }
 
     @Override
