@@ -159,6 +159,9 @@ class CommandBus implements SmartLifecycle {
         }
         Map<String, Object> producerConfig = clients.producer("keymeter-credential-commands");
         producerConfig.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        // send() itself blocks while it fetches the topic's metadata (Kafka's default: 60 s), which a producer idle
+        // for 5 minutes has dropped: with the broker gone, a call hung a minute before its 503
+        producerConfig.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) SEND_TIMEOUT.toMillis());
         producer = new KafkaProducer<>(producerConfig, CredentialTopics.COMMANDS.keySerde().serializer(),
                 CredentialTopics.COMMANDS.valueSerde().serializer());
         // positions resolved now: a reply to a command sent after start() returns is never skipped

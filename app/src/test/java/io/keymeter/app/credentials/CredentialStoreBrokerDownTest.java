@@ -1,0 +1,92 @@
+package io.keymeter.app.credentials;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.keymeter.app.KeymeterApplication;
+import io.keymeter.kafka.EmbeddedKafkaBroker;
+import io.keymeter.kafka.FreePorts;
+import io.keymeter.testsupport.TempDirs;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * A credential change while the broker is down is answered 503 within the send bound, and nothing was applied.
+ * The command producer has never sent (or, in production, has been idle 5 minutes and dropped the topic's
+ * metadata): {@code send()} blocked for the producer's default {@code max.block.ms}, a minute, before the answer.
+ * Own broker (the shared one must not be stopped) on a fixed port, so the clients reconnect after its restart.
+ */
+@Timeout(150)
+class CredentialStoreBrokerDownTest {
+
+    private static final String TOKEN = "token-credentials-down";
+    private static final String CREDENTIAL = "{\"name\":\"down\",\"privileges\":[\"premium:user:basemaps\"]}";
+
+    private final HttpClient http = HttpClient.newHttpClient();
+    private EmbeddedKafkaBroker broker;
+    private ConfigurableApplicationContext app;
+
+    @BeforeEach
+    void start() {
+        Path dir = TempDirs.create("keymeter-credentials-down");
+        broker = new EmbeddedKafkaBroker(dir.resolve("kafka"), FreePorts.next()).start();
+        app = new SpringApplication(KeymeterApplication.class).run(
+                "--server.port=0",
+                "--keymeter.roles=credential-store",
+                "--keymeter.data-dir=" + dir,
+                "--spring.kafka.bootstrap-servers=" + broker.bootstrapServers(),
+                "--keymeter.accounts[0].id=credentials-down",
+                "--keymeter.accounts[0].token=" + TOKEN);
+    }
+
+    @AfterEach
+    void stop() {
+        broker.start(); // no-op when running; Keymeter stops faster with its broker there
+        app.close();
+        broker.stop();
+    }
+
+    @Test
+    void aChangeWhileTheBrokerIsDownIsRefusedWithinTheSendBoundAndNothingIsApplied() throws Exception {
+        broker.stop();
+        long started = System.nanoTime();
+        HttpResponse<String> refused = send("POST", "/v1/credentials", CREDENTIAL);
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
+        assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+        assertThat(refused.body()).contains("nothing was applied");
+        // the send is bounded at 5 s; Kafka's default max.block.ms made it 60
+        assertThat(took).isLessThan(Duration.ofSeconds(20));
+
+        broker.start();
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                .until(() -> send("POST", "/v1/credentials", CREDENTIAL.replace("down", "after")).statusCode() == 201);
+        HttpResponse<String> list = send("GET", "/v1/credentials", null);
+        assertThat(list.statusCode()).isEqualTo(200);
+        assertThat(list.body()).contains("\"name\":\"after\"").as("the refused change was not applied")
+                .doesNotContain("\"name\":\"down\"");
+    }
+
+    private HttpResponse<String> send(String method, String path, String json) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:"
+                        + ((WebServerApplicationContext) app).getWebServer().getPort() + path))
+                .timeout(Duration.ofSeconds(90)).header("Authorization", "Bearer " + TOKEN)
+                .header("Content-Type", "application/json")
+                .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json))
+                .build();
+        return http.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+}
