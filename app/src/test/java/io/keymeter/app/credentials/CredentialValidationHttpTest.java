@@ -52,7 +52,10 @@ class CredentialValidationHttpTest {
                 Arguments.of("{\"name\":\"x\"," + ok + ",\"referrers\":[\"https://a.*.example.com\"]}", "referrers[0]"),
                 Arguments.of("{\"name\":\"x\"," + ok + ",\"referrers\":[" + refs101 + "]}", "referrers"),
                 Arguments.of("{\"name\":\"x\"," + ok + ",\"owner\":\"globex\"}", "owner"),
-                Arguments.of("{\"name\":\"x\",\"privileges\":\"premium:user:basemaps\"}", "privileges"));
+                Arguments.of("{\"name\":\"x\",\"privileges\":\"premium:user:basemaps\"}", "privileges"),
+                Arguments.of("{\"name\":5," + ok + "}", "name"),
+                Arguments.of("{\"name\":true," + ok + "}", "name"),
+                Arguments.of("{\"name\":\"x\",\"privileges\":[7]}", "privileges[0]"));
     }
 
     @ParameterizedTest
@@ -76,7 +79,17 @@ class CredentialValidationHttpTest {
         assertField(http.post(keys, "{\"expiresAt\":\"" + now.plus(Duration.ofDays(400)) + "\"}"), "expiresAt");
         assertField(http.post(keys, "{\"expiresAt\":\"next tuesday\"}"), "expiresAt");
         assertField(http.post(keys, "{\"slot\":3,\"expiresAt\":\"" + now.plus(Duration.ofDays(5)) + "\"}"), "slot");
+        String in5Days = "\"expiresAt\":\"" + now.plus(Duration.ofDays(5)) + "\"";
+        assertField(http.post(keys, "{\"slot\":1.9," + in5Days + "}"), "slot");
+        assertField(http.post(keys, "{\"slot\":\"2\"," + in5Days + "}"), "slot");
+        assertField(http.post(keys, "{\"expiresAt\":" + now.plus(Duration.ofDays(5)).getEpochSecond() + "}"), "expiresAt");
+        assertField(http.post(keys + "/1/regenerate", "{\"expiresAt\":" + now.plus(Duration.ofDays(5)).toEpochMilli() + "}"),
+                "expiresAt");
         assertField(http.post(keys + "/3/invalidate", null), "slot");
+        // calls that take no body refuse a field rather than ignore it
+        assertField(http.post(keys + "/1/invalidate", "{\"slot\":2}"), "slot");
+        assertField(http.call(HttpMethod.DELETE, "/v1/credentials/" + id, "{\"force\":true}"), "force");
+        assertThat(http.get("/v1/credentials/" + id).status()).as("still there").isEqualTo(200);
         assertField(http.post(keys + "/x/regenerate", null), "slot");
         assertField(http.post(keys + "/1/regenerate", "{\"expiresAt\":\"" + now.minus(Duration.ofDays(1)) + "\"}"),
                 "expiresAt");

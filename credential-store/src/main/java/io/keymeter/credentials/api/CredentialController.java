@@ -161,7 +161,8 @@ class CredentialController {
     }
 
     @DeleteMapping("/{id}")
-    ResponseEntity<Void> delete(Account account, @PathVariable String id) {
+    ResponseEntity<Void> delete(Account account, @PathVariable String id,
+                                @RequestBody(required = false) CredentialRequests.NoFields body) {
         checkId(id);
         applied(new CredentialCommand.DeleteCredential(newCommandId(), id, account.id(), bus.deadline()), id);
         return ResponseEntity.noContent().build();
@@ -197,7 +198,8 @@ class CredentialController {
     }
 
     @PostMapping("/{id}/keys/{slot}/invalidate")
-    CredentialView invalidate(Account account, @PathVariable String id, @PathVariable("slot") String slotText) {
+    CredentialView invalidate(Account account, @PathVariable String id, @PathVariable("slot") String slotText,
+                              @RequestBody(required = false) CredentialRequests.NoFields body) {
         checkId(id);
         CredentialValidator v = new CredentialValidator();
         int slot = v.pathSlot(slotText);

@@ -26,4 +26,11 @@ final class CredentialRequests {
 
     record RegenerateKey(Instant expiresAt) {
     }
+
+    /**
+     * The body of a call that takes none (invalidate, delete): absent or {@code {}}. Read all the same, so that a field
+     * a client thinks it chose ({@code {"slot":2}} to invalidate slot 1) is refused like any unknown field, not ignored.
+     */
+    record NoFields() {
+    }
 }

@@ -1,22 +1,62 @@
 package io.keymeter.platform.web;
 
 import io.keymeter.events.Json;
+import java.time.Instant;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.converter.json.ProblemDetailJacksonMixin;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.databind.DeserializationContext;
 import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.cfg.CoercionAction;
+import tools.jackson.databind.cfg.CoercionInputShape;
+import tools.jackson.databind.deser.std.StdDeserializer;
+import tools.jackson.databind.ext.javatime.deser.InstantDeserializer;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.module.SimpleModule;
+import tools.jackson.databind.type.LogicalType;
 
-/** The HTTP API speaks the topics' JSON dialect, but refuses unknown fields (no mass assignment). */
+/**
+ * The HTTP API speaks the topics' JSON dialect, but refuses unknown fields (no mass assignment) and values of the
+ * wrong JSON type: Jackson's defaults took {@code "slot":1.9} as slot 1, {@code "slot":"2"} as 2, {@code "name":5}
+ * as "5" and {@code "expiresAt":1800000000} as epoch seconds, where the contract says a slot is 1 or 2 and a time is
+ * an RFC 3339 string.
+ */
 @Configuration(proxyBeanMethods = false)
 public class JsonConfiguration {
 
     @Bean
     JsonMapper jsonMapper() {
         return Json.mapper().rebuild().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+                .withCoercionConfig(LogicalType.Integer, c -> c
+                        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                        .setCoercion(CoercionInputShape.String, CoercionAction.Fail))
+                .withCoercionConfig(LogicalType.Textual, c -> c
+                        .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+                        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                        .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
+                .addModule(new SimpleModule("keymeter-http-times").addDeserializer(Instant.class, new TextInstants()))
                 // problem+json extension members ("errors") at the top level, not under "properties"
                 .addMixIn(ProblemDetail.class, ProblemDetailJacksonMixin.class)
                 .build();
+    }
+
+    /** An {@link Instant} from a JSON string only; Jackson's own reader also takes a number, as epoch seconds. */
+    static final class TextInstants extends StdDeserializer<Instant> {
+
+        TextInstants() {
+            super(Instant.class);
+        }
+
+        @Override
+        public Instant deserialize(JsonParser parser, DeserializationContext context) {
+            if (!parser.hasToken(JsonToken.VALUE_STRING)) {
+                return (Instant) context.handleUnexpectedToken(Instant.class, parser);
+            }
+            return InstantDeserializer.INSTANT.deserialize(parser, context);
+        }
     }
 }
