@@ -10,6 +10,7 @@ import io.keymeter.events.Topics;
 import io.keymeter.events.UsageDaily;
 import io.keymeter.kafka.EmbeddedKafkaBroker;
 import io.keymeter.kafka.FreePorts;
+import io.keymeter.platform.security.ForwardedCalls;
 import io.keymeter.testsupport.TempDirs;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -132,9 +133,9 @@ class BillingOwnerRoutingTest {
     }
 
     /**
-     * A call marked as forwarded is answered only by the account's owner: elsewhere (the instances disagree during a
-     * rebalance, or a caller sent the internal header) it is a 503, never a report read from partitions that do not
-     * hold the account (a 200 with no usage).
+     * A forwarded call is answered only by the account's owner: elsewhere (the instances disagree during a
+     * rebalance) it is a 503, never a report read from partitions that do not hold the account (a 200 with no usage).
+     * A caller who adds the internal header to its own call is not taken as forwarded.
      */
     @Test
     void aForwardedCallReachingAnInstanceThatDoesNotOwnTheAccountIsA503() throws Exception {
@@ -146,13 +147,17 @@ class BillingOwnerRoutingTest {
             int ownerPort = ownerPort(account, path, 7);
             int otherPort = ports.get(0) == ownerPort ? ports.get(1) : ports.get(0);
 
-            HttpResponse<String> atOwner = get(ownerPort, account, path, "X-Keymeter-Forwarded", "1");
+            HttpResponse<String> atOwner = forwardedGet(ownerPort, account, path);
             assertThat(atOwner.statusCode()).as(atOwner.body()).isEqualTo(200);
             assertThat(Json.mapper().readTree(atOwner.body()).path("services").path(0).path("units").asLong()).isEqualTo(7);
-            HttpResponse<String> elsewhere = get(otherPort, account, path, "X-Keymeter-Forwarded", "1");
+            HttpResponse<String> elsewhere = forwardedGet(otherPort, account, path);
             assertThat(elsewhere.statusCode()).as(elsewhere.body()).isEqualTo(503);
             assertThat(elsewhere.headers().firstValue("Retry-After")).isPresent();
             assertThat(elsewhere.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/problem+json");
+            // the caller's own call with the marker is a caller's call: forwarded to the owner, not a 503
+            HttpResponse<String> marked = get(otherPort, account, path, "X-Keymeter-Forwarded", "1");
+            assertThat(marked.statusCode()).as(marked.body()).isEqualTo(200);
+            assertThat(marked.headers().firstValue("X-Keymeter-Answered-By")).hasValue("localhost:" + ownerPort);
         });
     }
 
@@ -218,6 +223,15 @@ class BillingOwnerRoutingTest {
             return new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII))
                     .readLine();
         }
+    }
+
+    /** A read as another instance forwards it: signed for the account, marked as forwarded. */
+    private static HttpResponse<String> forwardedGet(int port, String account, String path) throws Exception {
+        String signed = instances.get(0).getBean(ForwardedCalls.class)
+                .authorizationFor(TestAccounts.token(account), URI.create(path)).orElseThrow();
+        return CLIENT.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                .header("Authorization", signed).header("X-Keymeter-Forwarded", "1").GET().build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private static HttpResponse<String> get(int port, String account, String path, String... headers) throws Exception {

@@ -8,6 +8,7 @@ import io.keymeter.credentials.lifecycle.CredentialTopology;
 import io.keymeter.events.Json;
 import io.keymeter.kafka.FreePorts;
 import io.keymeter.platform.PlatformConfiguration;
+import io.keymeter.platform.security.ForwardedCalls;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.testsupport.SharedKafka;
 import io.keymeter.testsupport.TempDirs;
@@ -42,6 +43,8 @@ class ReadForwardingTest {
     }
 
     private final HttpClient http = HttpClient.newHttpClient();
+    /** Signs reads as another instance forwards them. */
+    private ForwardedCalls signer;
 
     @Test
     @Timeout(150)
@@ -49,6 +52,7 @@ class ReadForwardingTest {
         int portA = FreePorts.next();
         int portB = FreePorts.next();
         try (ConfigurableApplicationContext a = start(portA); ConfigurableApplicationContext b = start(portB)) {
+            signer = a.getBean(ForwardedCalls.class);
             KafkaStreams streamsA = a.getBean(CredentialStoreConfiguration.STREAMS, StreamsApp.class).kafkaStreams();
             KafkaStreams streamsB = b.getBean(CredentialStoreConfiguration.STREAMS, StreamsApp.class).kafkaStreams();
             await().atMost(Duration.ofSeconds(90)).until(() -> bothOwnPartitions(streamsA) && bothOwnPartitions(streamsB)
@@ -95,6 +99,20 @@ class ReadForwardingTest {
                 HttpResponse<String> part = send(port, "GET", "/v1/credentials", "acme", null, true);
                 assertThat(part.headers().firstValue(ReadForwarder.PARTITIONS).map(ReadForwarder::partitions))
                         .as("partitions read on %d", port).contains(partitionsOf(streamsA, port));
+            }
+            // a caller's own call marked as forwarded is a caller's call: the whole list, a read forwarded to its owner
+            // (taken as forwarded, the list held this instance's partitions only and the read was a 503)
+            for (int port : List.of(portA, portB)) {
+                HttpResponse<String> marked = send(port, "GET", "/v1/credentials", "acme", null, false, true);
+                assertThat(marked.statusCode()).as(marked.body()).isEqualTo(200);
+                assertThat(marked.headers().firstValue(ReadForwarder.PARTITIONS)).isEmpty();
+                assertThat(Json.mapper().readTree(marked.body()).get("credentials").findValuesAsString("id"))
+                        .containsExactlyInAnyOrderElementsOf(lists.get(0));
+            }
+            for (String id : ids) {
+                int other = ownerPort(streamsA, id) == portA ? portB : portA;
+                HttpResponse<String> marked = send(other, "GET", "/v1/credentials/" + id, "acme", null, false, true);
+                assertThat(marked.statusCode()).as("marked read of %s on %d: %s", id, other, marked.body()).isEqualTo(200);
             }
 
             // B leaves: its partitions move to A, which restores them. While they move a list is whole or a 503,
@@ -152,9 +170,21 @@ class ReadForwardingTest {
 
     private HttpResponse<String> send(int port, String method, String path, String account, String json,
                                       boolean forwarded) throws IOException, InterruptedException {
+        return send(port, method, path, account, json, forwarded, false);
+    }
+
+    /**
+     * {@code forwarded}: signed and marked as another instance forwards a read; {@code markedOnly}: the caller's own
+     * call with the marker added.
+     */
+    private HttpResponse<String> send(int port, String method, String path, String account, String json,
+                                      boolean forwarded, boolean markedOnly) throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
-                .header("Authorization", "Bearer token-" + account).timeout(Duration.ofSeconds(10));
-        if (forwarded) {
+                .header("Authorization", forwarded
+                        ? signer.authorizationFor("token-" + account, URI.create(path)).orElseThrow()
+                        : "Bearer token-" + account)
+                .timeout(Duration.ofSeconds(10));
+        if (forwarded || markedOnly) {
             request.header(ReadForwarder.HEADER, "1");
         }
         if (json == null) {

@@ -4,10 +4,13 @@ import io.keymeter.platform.web.Problems;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.Enumeration;
 import java.util.Set;
 import org.springframework.http.HttpHeaders;
 import org.springframework.web.filter.OncePerRequestFilter;
@@ -89,7 +92,7 @@ public class BearerTokenFilter extends OncePerRequestFilter {
             var account = tokens.accountOfDigest(digest);
             if (account.isPresent()) {
                 authenticated(request, account.get(), digest);
-                chain.doFilter(request, response);
+                chain.doFilter(withoutForwardedMarker(request), response);
                 return;
             }
         } else if (forwarded != null && !GATEWAY_PATHS.contains(path) && request.getHeader(FORWARDED) != null) {
@@ -112,6 +115,34 @@ public class BearerTokenFilter extends OncePerRequestFilter {
         Problems.write(request, response, 401, "Unauthorized", GATEWAY_PATHS.contains(path)
                 ? "This call needs 'Authorization: Bearer <gateway token>'."
                 : "This call needs 'Authorization: Bearer <account token>'.");
+    }
+
+    /**
+     * A caller's call is never taken as forwarded: marked so, a list was answered from this instance's partitions
+     * alone (200, part of the caller's credentials) and a read another instance owns was a 503. The marker counts on
+     * signed calls only, which only the forwarders send.
+     */
+    private static HttpServletRequest withoutForwardedMarker(HttpServletRequest request) {
+        if (request.getHeader(FORWARDED) == null) {
+            return request;
+        }
+        return new HttpServletRequestWrapper(request) {
+            @Override
+            public String getHeader(String name) {
+                return FORWARDED.equalsIgnoreCase(name) ? null : super.getHeader(name);
+            }
+
+            @Override
+            public Enumeration<String> getHeaders(String name) {
+                return FORWARDED.equalsIgnoreCase(name) ? Collections.emptyEnumeration() : super.getHeaders(name);
+            }
+
+            @Override
+            public Enumeration<String> getHeaderNames() {
+                return Collections.enumeration(Collections.list(super.getHeaderNames()).stream()
+                        .filter(name -> !FORWARDED.equalsIgnoreCase(name)).toList());
+            }
+        };
     }
 
     private static void authenticated(HttpServletRequest request, Account account, byte[] key) {

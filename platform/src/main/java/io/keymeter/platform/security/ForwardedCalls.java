@@ -71,6 +71,15 @@ public class ForwardedCalls {
         return authorization(caller, digest, "GET", uri);
     }
 
+    /**
+     * The {@code Authorization} value that forwards {@code GET uri} for the holder of an account's {@code token}
+     * (tools and tests, which hold the token anyway); empty when no account has that token.
+     */
+    public Optional<String> authorizationFor(String token, URI uri) {
+        byte[] digest = Tokens.digest(token);
+        return tokens.accountOfDigest(digest).map(account -> authorization(account, digest, "GET", uri));
+    }
+
     String authorization(Account account, byte[] key, String method, URI uri) {
         long issued = clock.millis();
         byte[] signature = sign(key, method, uri.getRawPath(), uri.getRawQuery(), account.id(), issued);
