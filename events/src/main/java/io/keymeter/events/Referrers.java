@@ -8,7 +8,8 @@ import java.util.regex.Pattern;
  * Allowed-referrer patterns of a credential (CONTRACT §3): {@code scheme://host[:port][/path]}, where the leftmost
  * host label may be {@code *}. {@code https://*.example.com} matches {@code https://example.com} and every subdomain
  * of it. Scheme and port must match (a missing port is the scheme's default); a pattern with a path matches that
- * path and everything under it, a pattern without one matches any path. Shared by the credential store (validation),
+ * path and everything under it, a pattern without one matches any path. A pattern's path may end in {@code /*},
+ * which says the same; a {@code *} anywhere else in it makes the pattern invalid. Shared by the credential store (validation),
  * metering and {@code /v1/verify} (enforcement).
  */
 public final class Referrers {
@@ -80,6 +81,12 @@ public final class Referrers {
         int slash = rest.indexOf('/');
         String authority = slash < 0 ? rest : rest.substring(0, slash);
         String path = slash < 0 ? "" : rest.substring(slash);
+        if (isPattern && path.endsWith("/*")) {
+            path = path.substring(0, path.length() - 2); // "this path and everything under it", which a path says anyway
+        }
+        if (isPattern && path.indexOf('*') >= 0) {
+            return null; // a wildcard elsewhere in a path would be taken literally and match no browser's referrer
+        }
         if (!(isPattern ? PATH : REFERRER_PATH).matcher(path).matches() || authority.indexOf('@') >= 0) {
             return null;
         }
@@ -98,6 +105,10 @@ public final class Referrers {
             host = authority.substring(0, colon);
         }
         host = host.toLowerCase(Locale.ROOT);
+        if (!isPattern && host.length() > 1 && host.endsWith(".")) {
+            // a page loaded by its fully qualified name (https://example.com./) is the same host
+            host = host.substring(0, host.length() - 1);
+        }
         boolean wildcard = false;
         if (isPattern && host.startsWith("*.")) {
             wildcard = true;

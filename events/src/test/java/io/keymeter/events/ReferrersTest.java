@@ -108,6 +108,33 @@ class ReferrersTest {
     }
 
     @Test
+    void aPatternPathEndingInAStarMeansThatPathAndEverythingUnderIt() {
+        assertThat(Referrers.isValidPattern("https://example.com/*")).isTrue();
+        assertThat(Referrers.isValidPattern("https://*.example.com/app/*")).isTrue();
+        assertThat(Referrers.matches(List.of("https://example.com/*"), "https://example.com/any/page")).isTrue();
+        List<String> app = List.of("https://*.example.com/app/*");
+        assertThat(Referrers.matches(app, "https://maps.example.com/app/x")).isTrue();
+        assertThat(Referrers.matches(app, "https://example.com/app")).isTrue();
+        assertThat(Referrers.matches(app, "https://example.com/other")).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"https://example.com/a*b", "https://example.com/*/x", "https://example.com/**",
+            "https://example.com/app*"})
+    void aStarElsewhereInAPatternPathIsInvalid(String pattern) {
+        assertThat(Referrers.isValidPattern(pattern)).isFalse();
+    }
+
+    @Test
+    void aFullyQualifiedHostWithItsTrailingDotIsTheSameHost() {
+        assertThat(Referrers.matches(List.of("https://example.com"), "https://example.com./page")).isTrue();
+        assertThat(Referrers.matches(WILDCARD, "https://maps.example.com.:443/")).isTrue();
+        assertThat(Referrers.matches(List.of("https://example.com"), "https://example.com../")).isFalse();
+        assertThat(Referrers.matches(List.of("https://example.com"), "https://./")).isFalse();
+        assertThat(Referrers.isValidPattern("https://example.com.")).as("patterns name hosts without it").isFalse();
+    }
+
+    @Test
     void anyOfSeveralPatternsIsEnough() {
         List<String> several = List.of("https://a.com", "https://*.b.com");
         assertThat(Referrers.matches(several, "https://x.b.com")).isTrue();
