@@ -169,6 +169,13 @@ class BillingReportHttpTest {
                 long csvUnits = rows.stream().filter(r -> r.get("credential_id").equals(credentialId)
                         && r.get("service").equals(s.path("service").asString())).mapToLong(r -> Long.parseLong(r.get("units"))).sum();
                 assertThat(csvUnits).as(credentialId + " " + s.path("service").asString()).isEqualTo(s.path("units").asLong());
+                // rows are exact: their sum rounds to the report's cost (rounded each, 30 + 20 units at 0.50 summed
+                // to 0.03 against the report's 0.02)
+                java.math.BigDecimal csvCost = rows.stream().filter(r -> r.get("credential_id").equals(credentialId)
+                        && r.get("service").equals(s.path("service").asString()))
+                        .map(r -> new java.math.BigDecimal(r.get("cost"))).reduce(java.math.BigDecimal.ZERO, java.math.BigDecimal::add);
+                assertThat(csvCost.setScale(2, java.math.RoundingMode.HALF_EVEN)).as(credentialId + " " + s.path("service").asString())
+                        .isEqualTo(new java.math.BigDecimal(s.path("cost").asString()));
             }
         }
         assertThat(rows.stream().mapToLong(r -> Long.parseLong(r.get("requests"))).sum()).isEqualTo(13);

@@ -90,6 +90,17 @@ public final class PriceCatalog {
     }
 
     /**
+     * List price of some units exactly, not rounded: units / 1000 × price, with at least two decimals ({@code 0.005},
+     * {@code 1.00}). A usage CSV's rows sum to the report's cost before its rounding; rows rounded each to cents
+     * (10 units a day at 0.50 per 1,000: 0.00 every day) summed to as little as nothing.
+     */
+    public BigDecimal exactListCost(String service, long units) {
+        BigDecimal exact = price(service).pricePer1000().multiply(BigDecimal.valueOf(units)).movePointLeft(3)
+                .stripTrailingZeros();
+        return exact.setScale(Math.max(CENTS, exact.scale()), RoundingMode.UNNECESSARY);
+    }
+
+    /**
      * One service's line for one account and cycle: the free allowance applied once, the rest billed at list price.
      */
     public StatementLine line(String service, long requests, long units) {

@@ -40,7 +40,7 @@ public final class StoreKeys {
     }
 
     /**
-     * {@code accountId/cycle/NNNN}: statements in the order they were issued. From the 10,000th on (late usage
+     * {@code accountId/cycle/NNNN}: statements in the order they were issued, from 0000. From 10000 on (late usage
      * trickling in for a closed cycle can bring an adjustment every punctuation, 10 s) {@code ~NNNNNNNNNN}: '~' sorts
      * after every digit, so these follow the four-digit keys already written, in order (as {@code 10000} they sorted
      * between {@code 1000} and {@code 1001}).

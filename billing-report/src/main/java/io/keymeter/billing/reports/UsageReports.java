@@ -152,7 +152,7 @@ public class UsageReports {
             }
             return all.stream().filter(r -> credentialId == null || r.credentialId().equals(credentialId))
                     .sorted(Comparator.comparing(Row::date).thenComparing(Row::credentialId).thenComparing(Row::service))
-                    .map(r -> new PricedRow(r, prices.listCost(r.service(), r.totals().units())))
+                    .map(r -> new PricedRow(r, prices.exactListCost(r.service(), r.totals().units())))
                     .toList();
         });
         Map<String, String> names = stores.read(() -> {

@@ -26,6 +26,18 @@ class PriceCatalogTest {
     }
 
     @Test
+    void anExactListCostKeepsWhatRoundingToCentsWouldLose() {
+        PriceCatalog catalog = PriceCatalog.defaults("USD");
+        BigDecimal price = catalog.price("geocoding").pricePer1000();
+        assertThat(catalog.exactListCost("geocoding", 10)).isEqualTo(price.multiply(BigDecimal.TEN).movePointLeft(3).stripTrailingZeros());
+        assertThat(catalog.exactListCost("geocoding", 10).scale()).isGreaterThanOrEqualTo(2);
+        assertThat(catalog.exactListCost("geocoding", 0)).isEqualTo(new BigDecimal("0.00"));
+        assertThat(catalog.exactListCost("geocoding", 2_000_000)).isEqualTo(price.multiply(BigDecimal.valueOf(2000)).setScale(2));
+        BigDecimal thirtyDays = catalog.exactListCost("geocoding", 10).multiply(BigDecimal.valueOf(30));
+        assertThat(thirtyDays).isEqualByComparingTo(catalog.exactListCost("geocoding", 300));
+    }
+
+    @Test
     void costsAreRoundedHalfEvenToCents() {
         BigDecimal price = new BigDecimal("0.15");
         assertThat(PriceCatalog.cost(100, price)).isEqualTo(new BigDecimal("0.02"));  // 0.015 -> up to the even 2
