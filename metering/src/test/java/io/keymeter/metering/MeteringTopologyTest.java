@@ -553,6 +553,24 @@ class MeteringTopologyTest {
         assertNothingDropped();
     }
 
+    /**
+     * Metering reading a backlog older than the key history's retention (or a gateway producing old requests
+     * directly): the key's state is kept while its uses keep arriving, so its count runs on and alerts stay hourly.
+     */
+    @Test
+    void aStaleKeyUsedInABacklogOlderThanTheKeyHistoryKeepsItsRunningCount() {
+        TestKey key = publish(TestKey.create(ACME, "cred-16c", 1), KeyStatus.ACTIVE, T0);
+        Instant invalidatedAt = T0.plusSeconds(10);
+        keys.pipeInput(key.keyId(), key.state(KeyStatus.INVALIDATED, EXPIRES, invalidatedAt), invalidatedAt);
+        advanceClock(settings.historyRetention().plusDays(5));
+        send(key.request("old-0", KeyFixtures.BASEMAPS, 1, invalidatedAt.plusSeconds(60)));
+        advanceClock(Duration.ofHours(1).plusSeconds(1)); // a sweep runs between the two uses
+        send(key.request("old-1", KeyFixtures.BASEMAPS, 1, invalidatedAt.plus(Duration.ofMinutes(70))));
+
+        assertThat(alerts.readValuesToList()).extracting(SecurityAlert::count).containsExactly(1L, 2L);
+        assertNothingDropped();
+    }
+
     // --- nothing silently lost ----------------------------------------------------------------------------
 
     /**
@@ -737,7 +755,7 @@ class MeteringTopologyTest {
         clock = clock.plus(duration);
     }
 
-    /** Requests wait out the join grace; a later request on the stream releases them. */
+    /** Requests wait out the join grace in real time: the clock moves past it, and a request arrives then. */
     private void flush(Instant lastRequest) {
         Instant at = lastRequest.plus(settings.joinGrace()).plusMillis(1);
         TestKey nobody = TestKey.create("tick", "tick", 1);

@@ -20,9 +20,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * {@code interval} (by request time) while it keeps being used, with the running count and first/last use. A stolen
  * key shows up here. Input is keyed by keyId (partition-local state); alerts are keyed by credentialId.
  * <p>
- * A key's state is forgotten once its last use is {@code retention} of real time old (the key-state history's
- * retention: no request older than that can still be judged), so the store holds the keys used lately, not every
- * key ever used stale; a use after that starts a new count and alerts at once.
+ * A key's state is forgotten once no use of it has reached this processor for {@code retention} (the key-state
+ * history's retention) by the instance's clock, so the store holds the keys used stale lately, not every key ever
+ * used stale; a use after that starts a new count and alerts at once. Real time of arrival, not the uses' own time:
+ * a backlog of uses older than the retention (metering far behind, a gateway producing directly) keeps its running
+ * count across the sweeps.
  */
 public final class StaleKeyAlerter implements Processor<String, Rejection, String, SecurityAlert> {
 
@@ -53,15 +55,15 @@ public final class StaleKeyAlerter implements Processor<String, Rejection, Strin
         this.context = context;
         this.states = context.getStateStore(storeName);
         context.schedule(SWEEP_INTERVAL, PunctuationType.WALL_CLOCK_TIME,
-                now -> forgetLastUsedBefore(Instant.ofEpochMilli(now).minus(retention)));
+                now -> forgetUntouchedSince(Instant.ofEpochMilli(now).minus(retention)));
     }
 
-    private void forgetLastUsedBefore(Instant cutoff) {
+    private void forgetUntouchedSince(Instant cutoff) {
         List<String> forgotten = new ArrayList<>();
         try (KeyValueIterator<String, AlertState> all = states.all()) {
             while (all.hasNext()) {
                 KeyValue<String, AlertState> entry = all.next();
-                if (entry.value.lastSeen().isBefore(cutoff)) {
+                if (entry.value.lastTouched().isBefore(cutoff)) {
                     forgotten.add(entry.key);
                 }
             }
@@ -73,15 +75,17 @@ public final class StaleKeyAlerter implements Processor<String, Rejection, Strin
     public void process(Record<String, Rejection> record) {
         Rejection rejection = record.value();
         Instant at = Instant.ofEpochMilli(record.timestamp());
+        Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
         AlertState previous = states.get(record.key());
         AlertState state = previous == null
-                ? new AlertState(rejection.accountId(), rejection.credentialId(), rejection.reason().code(), 1, at, at, null)
+                ? new AlertState(rejection.accountId(), rejection.credentialId(), rejection.reason().code(), 1, at, at,
+                        null, now)
                 : new AlertState(previous.accountId(), previous.credentialId(), rejection.reason().code(),
                         previous.count() + 1, min(previous.firstSeen(), at), max(previous.lastSeen(), at),
-                        previous.lastAlertAt());
+                        previous.lastAlertAt(), now);
         if (state.lastAlertAt() == null || !state.lastSeen().isBefore(state.lastAlertAt().plus(interval))) {
             state = new AlertState(state.accountId(), state.credentialId(), state.reason(), state.count(),
-                    state.firstSeen(), state.lastSeen(), state.lastSeen());
+                    state.firstSeen(), state.lastSeen(), state.lastSeen(), now);
             SecurityAlert alert = new SecurityAlert(KIND, state.accountId(), state.credentialId(), record.key(),
                     state.reason(), state.count(), state.firstSeen(), state.lastSeen());
             context.forward(record.withKey(state.credentialId()).withValue(alert));
