@@ -184,6 +184,31 @@ class IngestApiTest {
         assertThat(ours(Topics.REQUESTS, RequestLog::requestId)).containsKeys(run + "-last1", run + "-last2");
     }
 
+    /**
+     * Bytes after a gzip member that are not another member (a plain line appended, a member cut inside its header):
+     * JDK 17's reader took them for the end of the body and answered 202 for the first member's lines alone.
+     */
+    @Test
+    void bytesAfterTheLastGzipMemberThatAreNotAMemberAreRefusedAndNothingIsVisible() throws IOException {
+        String key = sent(ApiKeys.generate()).apiKey();
+        byte[] member = gzip((line("g1", key, "elevation", "") + "\n").getBytes(StandardCharsets.UTF_8));
+        byte[] plain = (line("g2", key, "elevation", "") + "\n").getBytes(StandardCharsets.UTF_8);
+        byte[] cutHeader = java.util.Arrays.copyOf(gzip((line("g3", key, "elevation", "") + "\n")
+                .getBytes(StandardCharsets.UTF_8)), 5);
+        for (byte[] after : List.of(plain, cutHeader)) {
+            ByteArrayOutputStream body = new ByteArrayOutputStream();
+            body.write(member);
+            body.write(after);
+
+            ResponseEntity<JsonNode> response = post(body.toByteArray(), NDJSON, "gzip");
+
+            assertThat(response.getStatusCode()).as(String.valueOf(response.getBody())).isEqualTo(HttpStatus.BAD_REQUEST);
+            assertThat(response.getHeaders().getContentType().toString()).startsWith("application/problem+json");
+            assertThat(response.getBody().get("detail").asString()).startsWith("body: is not a valid gzip stream");
+        }
+        assertThat(ours(Topics.REQUESTS, RequestLog::requestId)).isEmpty();
+    }
+
     @Test
     void aJsonArrayIsTakenAndItsElementsCountAsLines() {
         String key = sent(ApiKeys.generate()).apiKey();

@@ -104,6 +104,10 @@ public final class BatchReader {
             handler.unreadable(line, TOO_LONG);
             return;
         }
+        if (line == 1 && to - from >= 3 && buf[from] == (byte) 0xEF && buf[from + 1] == (byte) 0xBB
+                && buf[from + 2] == (byte) 0xBF) {
+            from += 3; // a UTF-8 byte order mark: Jackson skips one only when four bytes follow, so BOM + blank line failed
+        }
         while (from < to && isWhitespace(buf[from])) {
             from++;
         }

@@ -42,6 +42,15 @@ class BatchReaderTest {
     }
 
     @Test
+    void aByteOrderMarkStartsABodyWhateverFollowsIt() throws IOException {
+        read("\uFEFF\n{\"requestId\":\"a\"}\n", BatchFormat.NDJSON);
+        read("\uFEFF{\"requestId\":\"b\"}\n", BatchFormat.NDJSON);
+        read("\uFEFF\r\n{\"requestId\":\"c\"}", BatchFormat.NDJSON);
+
+        assertThat(seen).containsExactly("2 ok a", "1 ok b", "2 ok c");
+    }
+
+    @Test
     void ndjsonReportsAnOverlongLineOnceAndGoesOn() throws IOException {
         String longLine = "{\"requestId\":\"" + "x".repeat(BatchReader.MAX_LINE_BYTES * 2) + "\"}";
         read("{\"requestId\":\"a\"}\n" + longLine + "\n{\"requestId\":\"b\"}\n", BatchFormat.NDJSON);
