@@ -20,6 +20,15 @@ import java.util.Optional;
  */
 final class Shipper {
 
+    /**
+     * Bytes of a line sent at most: the server refuses a line over {@code BatchReader.MAX_LINE_BYTES} (65,536, a
+     * {@code \r} before its newline not counted) whatever follows, so a longer one is sent cut to one byte past what
+     * any accepted line can hold (still refused, with its line number) and the rest of it is skipped. Held whole, a
+     * stretch without newlines (zeros a crash left in a log) grew one batch without bound and was refused 413 on
+     * every run: the lines after it were never sent.
+     */
+    static final int LINE_SENT_BYTES = 65_536 + 2;
+
     private final BatchPoster poster;
     private final ShipState state;
     private final int batchLines;
@@ -124,15 +133,23 @@ final class Shipper {
             throws IOException, InterruptedException, BatchPoster.ShipException {
         Batch batch = new Batch(from);
         byte[] chunk = new byte[64 * 1024];
+        int lineBytes = 0; // of the current line, newline excluded
         int n;
         while ((n = in.read(chunk)) > 0) {
             int pos = 0;
             while (pos < n) {
                 int newline = indexOf(chunk, pos, n);
-                int end = newline < 0 ? n : newline + 1;
-                batch.append(chunk, pos, end - pos);
+                int end = newline < 0 ? n : newline;
+                int kept = Math.min(end - pos, LINE_SENT_BYTES - lineBytes); // never negative: lineBytes stops there
+                batch.append(chunk, pos, kept);
+                batch.skipped += end - pos - kept;
+                lineBytes += kept;
                 pos = end;
                 if (newline >= 0) {
+                    batch.append(chunk, newline, 1);
+                    pos = newline + 1;
+                    lineBytes = 0;
+                    batch.skippedBeforeLastLine = batch.skipped;
                     batch.lines++;
                     if (batch.lines >= batchLines || batch.length >= batchBytes) {
                         batch = send(batch, file, name);
@@ -166,11 +183,13 @@ final class Shipper {
             throw new InterruptedException("stopped before a batch");
         }
         BatchPoster.Answer answer = poster.post(batch.bytes, batch.length);
-        ShipState.Position next = new ShipState.Position(batch.start.offset() + batch.length,
+        // in the file, the batch spans what it holds and what it skipped of over-long lines
+        ShipState.Position next = new ShipState.Position(batch.start.offset() + batch.length + batch.skipped,
                 batch.start.lines() + batch.lines);
         if (file != null) {
             state.save(file, next, head, unterminated ? new ShipState.Position(
-                    batch.start.offset() + lastLineStart(batch), batch.start.lines() + batch.lines - 1) : null);
+                    batch.start.offset() + lastLineStart(batch) + batch.skippedBeforeLastLine,
+                    batch.start.lines() + batch.lines - 1) : null);
         }
         summary.batches++;
         summary.sent += batch.lines;
@@ -179,7 +198,7 @@ final class Shipper {
         for (BatchPoster.LineError error : answer.rejected()) {
             summary.rejected(name, batch.start.lines() + error.line(), error.error());
         }
-        doneBytes += batch.length;
+        doneBytes += batch.length + batch.skipped;
         if (progress != null) {
             progress.update(summary.sent, doneBytes, totalBytes, false);
         }
@@ -211,6 +230,9 @@ final class Shipper {
         byte[] bytes;
         int length;
         int lines;
+        /** Bytes of over-long lines read and not held (see {@link #LINE_SENT_BYTES}), in all and before the last line. */
+        long skipped;
+        long skippedBeforeLastLine;
 
         Batch(ShipState.Position start) {
             this(start, new byte[1024 * 1024]);

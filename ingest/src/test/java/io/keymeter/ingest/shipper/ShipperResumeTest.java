@@ -48,6 +48,7 @@ class ShipperResumeTest {
     private HttpServer server;
     private final List<String> acknowledged = Collections.synchronizedList(new ArrayList<>());
     private final AtomicInteger requests = new AtomicInteger();
+    private final AtomicInteger largestBody = new AtomicInteger();
     private volatile int holdRequest = -1;
     private volatile int unavailableRequest = -1;
     private final CountDownLatch held = new CountDownLatch(1);
@@ -141,6 +142,35 @@ class ShipperResumeTest {
                 "{\"requestId\":\"r-3\"}\r");
     }
 
+    /**
+     * A stretch without newlines (zeros a crash left in a log) was held whole in one batch, which grew without bound
+     * and was refused 413 on every run: the lines after it were never sent. Cut to what the server refuses as too
+     * long all the same, it is a line error with its number, and the rest follows.
+     */
+    @Test
+    void aLineLongerThanTheServerTakesIsSentCutAndTheLinesAfterItFollow() throws Exception {
+        Path file = dir.resolve("crashed.ndjson");
+        Path state = dir.resolve("ship.state");
+        String stretch = "\u0000".repeat(5 * 1024 * 1024);
+        Files.writeString(file, "{\"requestId\":\"r-1\"}\n" + stretch + "\n{\"requestId\":\"r-3\"}\n" + stretch);
+
+        ShipSummary first = ship(file, state);
+
+        assertThat(acknowledged).hasSize(4);
+        assertThat(acknowledged.get(0)).isEqualTo("{\"requestId\":\"r-1\"}");
+        assertThat(acknowledged.get(1)).hasSize(Shipper.LINE_SENT_BYTES);
+        assertThat(acknowledged.get(2)).isEqualTo("{\"requestId\":\"r-3\"}");
+        assertThat(acknowledged.get(3)).as("the unterminated last line, cut too").hasSize(Shipper.LINE_SENT_BYTES);
+        assertThat(largestBody.get()).as("bytes in one request").isLessThan(3 * Shipper.LINE_SENT_BYTES);
+        assertThat(first.sent).isEqualTo(4);
+        // the positions saved are the file's: a run with nothing new sends nothing; the last line, once complete, is
+        // known complete and not sent again
+        assertThat(ship(file, state).sent).isZero();
+        Files.writeString(file, "\n{\"requestId\":\"r-5\"}\n", StandardOpenOption.APPEND);
+        ship(file, state);
+        assertThat(acknowledged).hasSize(5).last().isEqualTo("{\"requestId\":\"r-5\"}");
+    }
+
     @Test
     void aFileReplacedUnderItsNameIsSentFromItsStart() throws Exception {
         Path file = dir.resolve("rotating.ndjson");
@@ -175,6 +205,7 @@ class ShipperResumeTest {
         }
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         in.transferTo(body);
+        largestBody.accumulateAndGet(body.size(), Math::max);
         if (request == holdRequest) {
             held.countDown();
             try {
