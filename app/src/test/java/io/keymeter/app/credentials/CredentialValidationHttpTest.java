@@ -3,6 +3,7 @@ package io.keymeter.app.credentials;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.keymeter.app.support.KeymeterIntegrationTest;
+import io.keymeter.app.support.TestAccounts;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collections;
@@ -83,6 +84,7 @@ class CredentialValidationHttpTest {
         assertField(http.post(keys, "{\"slot\":1.9," + in5Days + "}"), "slot");
         assertField(http.post(keys, "{\"slot\":\"2\"," + in5Days + "}"), "slot");
         assertField(http.post(keys, "{\"expiresAt\":" + now.plus(Duration.ofDays(5)).getEpochSecond() + "}"), "expiresAt");
+        assertField(http.post(keys, "{\"expiresAt\":\"" + now.plus(Duration.ofDays(5)).getEpochSecond() + "\"}"), "expiresAt");
         assertField(http.post(keys + "/1/regenerate", "{\"expiresAt\":" + now.plus(Duration.ofDays(5)).toEpochMilli() + "}"),
                 "expiresAt");
         assertField(http.post(keys + "/3/invalidate", null), "slot");
@@ -96,6 +98,24 @@ class CredentialValidationHttpTest {
         assertField(http.put("/v1/credentials/" + id + "/privileges", "{\"privileges\":[]}"), "privileges");
         assertField(http.put("/v1/credentials/" + id + "/item-access", "{}"), "itemAccess");
         assertField(http.put("/v1/credentials/" + id + "/referrers", "{\"referrers\":[\"ftp//x\"]}"), "referrers[0]");
+    }
+
+    /** {@code curl -X POST -d ''} sends an empty body typed as a form: a call that takes no body takes that too. */
+    @Test
+    void aCallThatTakesNoBodyTakesAnEmptyOneWhateverItsType() {
+        String id = http.createCredential("empty bodies");
+        String keys = "/v1/credentials/" + id + "/keys";
+        assertThat(http.post(keys, "{\"slot\":1,\"expiresAt\":\"" + Instant.now().plus(Duration.ofDays(5)) + "\"}")
+                .status()).isEqualTo(201);
+        org.springframework.http.HttpHeaders form = new org.springframework.http.HttpHeaders();
+        form.setBearerAuth(TestAccounts.token("oscorp"));
+        form.setContentType(org.springframework.http.MediaType.APPLICATION_FORM_URLENCODED);
+
+        var invalidated = rest.exchange(keys + "/1/invalidate", HttpMethod.POST,
+                new org.springframework.http.HttpEntity<>("", form), String.class);
+        assertThat(invalidated.getStatusCode().value()).as(invalidated.getBody()).isEqualTo(200);
+        assertThat(http.post(keys + "/1/invalidate", "{}").status()).as("{} too").isBetween(200, 409);
+        assertThat(http.post(keys + "/1/invalidate", "[]").status()).isEqualTo(400);
     }
 
     @Test

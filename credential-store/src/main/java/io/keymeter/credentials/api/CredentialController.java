@@ -37,6 +37,9 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.exc.UnrecognizedPropertyException;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * CONTRACT §3, credentials. Every change is a command answered by the single writer of the credential; reads come
@@ -54,8 +57,12 @@ class CredentialController {
     private final KeymeterProperties.Keys keys;
     private final Clock clock;
 
+    /** The HTTP API's mapper: reads the body of a call that takes none, as it reads every other body. */
+    private final JsonMapper json;
+
     CredentialController(CommandBus bus, CredentialReads reads, ReadForwarder forwarder, ForwardedCalls forwardedCalls,
-                         KeymeterProperties properties, Clock clock) {
+                         KeymeterProperties properties, Clock clock, JsonMapper json) {
+        this.json = json;
         this.bus = bus;
         this.reads = reads;
         this.forwarder = forwarder;
@@ -161,9 +168,9 @@ class CredentialController {
     }
 
     @DeleteMapping("/{id}")
-    ResponseEntity<Void> delete(Account account, @PathVariable String id,
-                                @RequestBody(required = false) CredentialRequests.NoFields body) {
+    ResponseEntity<Void> delete(Account account, @PathVariable String id, @RequestBody(required = false) String body) {
         checkId(id);
+        noFields(body);
         applied(new CredentialCommand.DeleteCredential(newCommandId(), id, account.id(), bus.deadline()), id);
         return ResponseEntity.noContent().build();
     }
@@ -199,13 +206,32 @@ class CredentialController {
 
     @PostMapping("/{id}/keys/{slot}/invalidate")
     CredentialView invalidate(Account account, @PathVariable String id, @PathVariable("slot") String slotText,
-                              @RequestBody(required = false) CredentialRequests.NoFields body) {
+                              @RequestBody(required = false) String body) {
         checkId(id);
+        noFields(body);
         CredentialValidator v = new CredentialValidator();
         int slot = v.pathSlot(slotText);
         v.throwIfInvalid();
         return view(applied(new CredentialCommand.InvalidateKey(newCommandId(), id, account.id(), bus.deadline(), slot),
                 id));
+    }
+
+    /**
+     * The body of a call that takes none: absent, empty or {@code {}} (whatever its Content-Type: {@code curl -d ''}
+     * sends a form type), and a field in it refused like any unknown field, not ignored ({@code {"slot":2}} to
+     * invalidate slot 1).
+     */
+    private void noFields(String body) {
+        if (body == null || body.isBlank()) {
+            return;
+        }
+        try {
+            json.readValue(body, CredentialRequests.NoFields.class);
+        } catch (UnrecognizedPropertyException e) {
+            throw ApiProblem.invalid(e.getPropertyName(), "unknown field");
+        } catch (JacksonException e) {
+            throw ApiProblem.badRequest("This call takes no body, or {}.");
+        }
     }
 
     /** The credential after the command, or the problem its refusal means. */

@@ -2,6 +2,7 @@ package io.keymeter.platform.web;
 
 import io.keymeter.events.Json;
 import java.time.Instant;
+import java.util.regex.Pattern;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.ProblemDetail;
@@ -44,8 +45,13 @@ public class JsonConfiguration {
                 .build();
     }
 
-    /** An {@link Instant} from a JSON string only; Jackson's own reader also takes a number, as epoch seconds. */
+    /**
+     * An {@link Instant} from a date-time string only: Jackson's own reader also takes a number, or a string of digits,
+     * as epoch seconds ({@code "1800000000"}: 2027-01-15).
+     */
     static final class TextInstants extends StdDeserializer<Instant> {
+
+        private static final Pattern DATE_TIME = Pattern.compile("\\d{4}-\\d{2}-\\d{2}[Tt].*");
 
         TextInstants() {
             super(Instant.class);
@@ -55,6 +61,10 @@ public class JsonConfiguration {
         public Instant deserialize(JsonParser parser, DeserializationContext context) {
             if (!parser.hasToken(JsonToken.VALUE_STRING)) {
                 return (Instant) context.handleUnexpectedToken(Instant.class, parser);
+            }
+            if (!DATE_TIME.matcher(parser.getString()).matches()) {
+                return (Instant) context.handleWeirdStringValue(Instant.class, parser.getString(),
+                        "not an RFC 3339 date-time");
             }
             return InstantDeserializer.INSTANT.deserialize(parser, context);
         }
