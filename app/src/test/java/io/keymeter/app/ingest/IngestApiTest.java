@@ -209,6 +209,20 @@ class IngestApiTest {
         assertThat(ours(Topics.REQUESTS, RequestLog::requestId)).isEmpty();
     }
 
+    /** A member's file name is read whole into memory by the gzip library: one longer than 64 KiB is refused. */
+    @Test
+    void aGzipHeaderWithAFileNameLongerThan64KibIsRefused() {
+        byte[] header = {0x1f, (byte) 0x8b, 8, 8, 0, 0, 0, 0, 0, (byte) 0xff}; // deflate, FNAME set
+        byte[] body = java.util.Arrays.copyOf(header, header.length + 1024 * 1024);
+        java.util.Arrays.fill(body, header.length, body.length, (byte) 'a');
+
+        ResponseEntity<JsonNode> response = post(body, NDJSON, "gzip");
+
+        assertThat(response.getStatusCode()).isEqualTo(HttpStatus.BAD_REQUEST);
+        assertThat(response.getBody().get("detail").asString())
+                .isEqualTo("body: is not a valid gzip stream (a member's header holds a field longer than 65536 bytes)");
+    }
+
     @Test
     void aJsonArrayIsTakenAndItsElementsCountAsLines() {
         String key = sent(ApiKeys.generate()).apiKey();

@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
 import java.util.List;
-import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
@@ -58,24 +57,18 @@ class RequestsController {
             if (gzip) {
                 // every member of a concatenation read, and anything after the last one that is not a member refused:
                 // JDK 17's GZIPInputStream took such bytes for the end of the body, their lines lost behind a 202
-                body = new LimitedInputStream(GzipCompressorInputStream.builder().setInputStream(body)
-                        .setDecompressConcatenated(true).get(), MAX_DECOMPRESSED, "the decompressed body");
+                body = new LimitedInputStream(GzipBodies.open(body), MAX_DECOMPRESSED, "the decompressed body");
             }
             IngestResult result = ingestor.ingest(body, format);
             log.debug("Batch taken: {} accepted, {} refused", result.accepted(), result.rejected().size());
             return ResponseEntity.accepted().body(result);
         } catch (BodyTooLargeException e) {
             throw tooLarge(e.getMessage());
-        } catch (java.io.EOFException e) {
-            throw ApiProblem.badRequest(gzip ? "body: is not a valid gzip stream (it ends inside a member)"
-                    : "body: ended early");
-        } catch (IOException e) {
-            if (!gzip) {
-                throw e;
-            }
-            // received whole already: what fails to read now is the decompression (a bad header, bad deflate data, a
-            // wrong checksum, bytes after the last member); the library's message names which, never the content
+        } catch (GzipBodies.BadGzipException e) {
+            // a bad header, bad deflate data, a wrong checksum, bytes after the last member: the message says which
             throw ApiProblem.badRequest("body: is not a valid gzip stream (" + e.getMessage() + ")");
+        } catch (java.io.EOFException e) {
+            throw ApiProblem.badRequest("body: ended early");
         } catch (BadBodyException e) {
             throw ApiProblem.badRequest(e.getMessage());
         } catch (BodySpool.SpoolFullException e) {
