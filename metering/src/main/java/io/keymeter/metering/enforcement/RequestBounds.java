@@ -15,8 +15,7 @@ import java.util.Objects;
  * <li>Stamped more than {@code keymeter.ingest.max-future-skew} (plus {@link #CLOCK_MARGIN} for clock differences
  * between hosts) ahead of this instance's clock. One request stamped years ahead (a broken clock, microseconds taken
  * for milliseconds) would carry the dedupe's request time with it: every requestId seen before it forgotten (a
- * resend billed twice), no generation swept until real time caught up (the store growing without bound); and it
- * would wait in the join buffer until real time reached it.</li>
+ * resend billed twice), and no generation swept until real time caught up (the store growing without bound).</li>
  * <li>Stamped before 1970 or beyond what a millisecond count holds (a zero time, seconds read as milliseconds the
  * other way round): no event time can be given to it.</li>
  * <li>Units outside ingest's 1 to {@link RequestLog#MAX_UNITS}: fewer would take usage off a bill, more could

@@ -4,6 +4,7 @@ import io.keymeter.events.ApiKeyState;
 import io.keymeter.events.RequestLog;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.TreeMap;
@@ -36,7 +37,9 @@ import org.apache.kafka.streams.state.VersionedRecord;
  * <p>
  * Real time, not stream time: one gateway whose clock runs ahead (ingest and {@link RequestBounds} allow minutes)
  * would carry stream time with it, and every other request on its partition would then be judged on arrival,
- * without the grace, until real time caught up. Its own requests wait until real time reaches their stamps.
+ * without the grace, until real time caught up. And never more than twice the grace after it arrived, whatever its
+ * stamp: a request stamped ahead of this instance's clock (that gateway's clock fast, or this one's slow) would
+ * otherwise wait, in memory and unbilled, until this clock reached its stamp, minutes.
  */
 public final class RequestJudge implements Processor<String, ArrivedRequest, String, Decision> {
 
@@ -63,6 +66,9 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
     private final OutcomeCounters outcomes;
     private final RequestKeyJoiner joiner = new RequestKeyJoiner();
     private final TreeMap<Slot, RequestLog> waiting = new TreeMap<>(Slot.ORDER);
+    /** Waiting requests in arrival order, with their arrival time; those already judged are skipped. */
+    private final ArrayDeque<Arrival> arrivals = new ArrayDeque<>();
+    private final long maxWaitMs;
     private ProcessorContext<String, Decision> context;
     private VersionedKeyValueStore<String, ApiKeyState> keys;
     private LatestKeyStates latest;
@@ -79,6 +85,7 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
         this.latestStoreName = latestStoreName;
         this.bufferStoreName = bufferStoreName;
         this.graceMs = grace.toMillis();
+        this.maxWaitMs = 2 * graceMs;
         this.outcomes = outcomes;
     }
 
@@ -93,17 +100,19 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
         // stores rolled back to their last commit: what waited only in the aborted transaction is read again from
         // its topic, so memory starts from the buffer store alone (a stale copy was judged too: billed twice)
         waiting.clear();
+        arrivals.clear();
+        long now = context.currentSystemTimeMs();
         try (KeyValueIterator<Bytes, ArrivedRequest> restored = buffer.all()) {
             while (restored.hasNext()) {
                 KeyValue<Bytes, ArrivedRequest> entry = restored.next();
                 Slot slot = Slot.of(entry.key);
                 waiting.put(slot, entry.value.log().withTimestampIfMissing(slot.timestamp()));
+                arrivals.add(new Arrival(slot, now)); // arrived again, as far as the wait is concerned
             }
         }
         if (graceMs > 0) {
             // when traffic pauses, no record comes to release the last requests: real time does
-            context.schedule(WALL_CLOCK_CHECK, PunctuationType.WALL_CLOCK_TIME,
-                    now -> evictUpTo(now - graceMs));
+            context.schedule(WALL_CLOCK_CHECK, PunctuationType.WALL_CLOCK_TIME, this::release);
         }
     }
 
@@ -113,16 +122,35 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
         // in a backlog (catching up after an outage) key states stamped before a request are long in Kafka, and
         // Streams reads them first (it orders a task's partitions by timestamp and waits for a partition it knows
         // has unread records): judged at once
-        long cutoff = context.currentSystemTimeMs() - graceMs;
-        if (graceMs == 0 || timestamp <= cutoff) {
+        long now = context.currentSystemTimeMs();
+        if (graceMs == 0 || timestamp <= now - graceMs) {
             judge(record.key(), record.value().log(), timestamp);
         } else {
             long offset = context.recordMetadata().map(m -> m.offset()).orElse(sequence++);
             Slot slot = new Slot(timestamp, offset);
             buffer.put(slot.key(), record.value());
             waiting.put(slot, record.value().log());
+            arrivals.add(new Arrival(slot, now));
         }
-        evictUpTo(cutoff);
+        release(now);
+    }
+
+    /** Judges what real time has taken past its stamp plus the grace, and what has waited its longest. */
+    private void release(long now) {
+        evictUpTo(now - graceMs);
+        Arrival first;
+        while ((first = arrivals.peekFirst()) != null && first.at() <= now - maxWaitMs) {
+            arrivals.pollFirst();
+            RequestLog request = waiting.remove(first.slot());
+            if (request != null) { // else judged by its stamp already
+                buffer.put(first.slot().key(), null);
+                judge(request.keyId(), request, first.slot().timestamp());
+            }
+        }
+    }
+
+    /** A waiting request's slot and when it arrived, by this instance's clock. */
+    private record Arrival(Slot slot, long at) {
     }
 
     private void evictUpTo(long cutoff) {
