@@ -86,7 +86,8 @@ final class GzipBodies {
         public int read() throws IOException {
             int b = super.read();
             run = b > 0 ? run + 1 : 0;
-            if (run > MAX_HEADER_FIELD) {
+            // the run may also hold the previous member's 8-byte trailer and this one's 10 fixed header bytes
+            if (run > MAX_HEADER_FIELD + 18) {
                 throw new BadGzipException("a member's header holds a field longer than " + MAX_HEADER_FIELD
                         + " bytes", null);
             }

@@ -152,7 +152,8 @@ class ShipperResumeTest {
         Path file = dir.resolve("crashed.ndjson");
         Path state = dir.resolve("ship.state");
         String stretch = "\u0000".repeat(5 * 1024 * 1024);
-        Files.writeString(file, "{\"requestId\":\"r-1\"}\n" + stretch + "\n{\"requestId\":\"r-3\"}\n" + stretch);
+        String last = "b".repeat(5 * 1024 * 1024);
+        Files.writeString(file, "{\"requestId\":\"r-1\"}\n" + stretch + "\n{\"requestId\":\"r-3\"}\n" + last);
 
         ShipSummary first = ship(file, state);
 
@@ -160,7 +161,8 @@ class ShipperResumeTest {
         assertThat(acknowledged.get(0)).isEqualTo("{\"requestId\":\"r-1\"}");
         assertThat(acknowledged.get(1)).hasSize(Shipper.LINE_SENT_BYTES);
         assertThat(acknowledged.get(2)).isEqualTo("{\"requestId\":\"r-3\"}");
-        assertThat(acknowledged.get(3)).as("the unterminated last line, cut too").hasSize(Shipper.LINE_SENT_BYTES);
+        assertThat(acknowledged.get(3)).as("the unterminated last line, cut too").hasSize(Shipper.LINE_SENT_BYTES)
+                .startsWith("bbb");
         assertThat(largestBody.get()).as("bytes in one request").isLessThan(3 * Shipper.LINE_SENT_BYTES);
         assertThat(first.sent).isEqualTo(4);
         // the positions saved are the file's: a run with nothing new sends nothing; the last line, once complete, is
@@ -169,6 +171,23 @@ class ShipperResumeTest {
         Files.writeString(file, "\n{\"requestId\":\"r-5\"}\n", StandardOpenOption.APPEND);
         ship(file, state);
         assertThat(acknowledged).hasSize(5).last().isEqualTo("{\"requestId\":\"r-5\"}");
+    }
+
+    /** An unterminated last line cut short and then continued is sent again from its start, skipped bytes counted. */
+    @Test
+    void aCutLastLineThatGrowsIsSentAgainFromItsStart() throws Exception {
+        Path file = dir.resolve("growing-long.ndjson");
+        Path state = dir.resolve("ship.state");
+        Files.writeString(file, "{\"requestId\":\"r-1\"}\n" + "\u0000".repeat(5 * 1024 * 1024) + "\n"
+                + "b".repeat(5 * 1024 * 1024));
+        ship(file, state);
+        Files.writeString(file, "bbb\n{\"requestId\":\"r-4\"}\n", StandardOpenOption.APPEND);
+        ship(file, state);
+
+        assertThat(acknowledged).hasSize(5);
+        assertThat(acknowledged.get(3)).as("the grown line again, from its start").hasSize(Shipper.LINE_SENT_BYTES)
+                .isEqualTo("b".repeat(Shipper.LINE_SENT_BYTES));
+        assertThat(acknowledged.get(4)).isEqualTo("{\"requestId\":\"r-4\"}");
     }
 
     @Test

@@ -94,6 +94,24 @@ class RequestJudgeTest {
         assertThat(buffer.approximateNumEntries()).as("the judged request left the buffer; the later one waits").isEqualTo(1);
     }
 
+    /** A restored request stamped ahead of this clock waits at most twice the grace from the restart, not to its stamp. */
+    @Test
+    void aRestoredRequestStampedAheadWaitsAtMostTwiceTheGraceFromTheRestart() {
+        RequestLog ahead = key.request("ahead", KeyFixtures.BASEMAPS, 1, T0.plus(Duration.ofMinutes(5)));
+        buffer.put(new RequestJudge.Slot(ahead.timestamp().toEpochMilli(), 7).key(), arrived(ahead));
+        RequestJudge judge = judge();
+        judge.init(context); // at T0
+        RequestLog later = key.request("later", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(3));
+
+        context.setCurrentSystemTimeMs(T0.plus(GRACE.multipliedBy(2)).minusMillis(1).toEpochMilli());
+        judge.process(new Record<>(key.keyId(), arrived(later), later.timestamp().toEpochMilli()));
+        assertThat(judged()).as("within twice the grace of the restart").isEmpty();
+
+        context.setCurrentSystemTimeMs(T0.plus(GRACE.multipliedBy(2)).toEpochMilli());
+        judge.process(new Record<>(key.keyId(), arrived(later), later.timestamp().toEpochMilli()));
+        assertThat(judged()).extracting(d -> d.request().requestId()).containsExactly("ahead");
+    }
+
     /**
      * Kafka Streams revives a corrupted task (a commit that timed out under exactly-once) with the same processor
      * objects: closed, then initialised again on stores rolled back to their last commit, and its input read again
