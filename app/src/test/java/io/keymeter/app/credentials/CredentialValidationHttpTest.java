@@ -113,6 +113,8 @@ class CredentialValidationHttpTest {
         assertThat(http.post(keys, "{\"slot\":1," + in5Days + "}").status()).isEqualTo(201);
         assertThat(http.post(keys, "{\"slot\":2," + in5Days + "}").status()).isEqualTo(201);
 
+        assertField(formPost(keys + "/1/regenerate", "{\"expiresAt\":12}"), "expiresAt");
+        assertThat(formPost(keys + "/1/regenerate", "").status()).as("regenerate's body is optional too").isEqualTo(201);
         assertField(formPost(keys + "/1/invalidate", "{\"slot\":2}"), "slot");
         assertThat(formPost(keys + "/1/invalidate", "").status()).isEqualTo(200);
         assertThat(formPost(keys + "/2/invalidate", "{}").status()).isEqualTo(200);

@@ -30,6 +30,8 @@ import java.util.UUID;
 import java.util.function.Function;
 import org.apache.kafka.streams.state.HostInfo;
 import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.http.server.ServletServerHttpRequest;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -40,7 +42,6 @@ import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 import tools.jackson.core.JacksonException;
-import tools.jackson.databind.exc.UnrecognizedPropertyException;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -194,8 +195,9 @@ class CredentialController {
 
     @PostMapping("/{id}/keys/{slot}/regenerate")
     ResponseEntity<IssuedKey> regenerate(Account account, @PathVariable String id, @PathVariable("slot") String slotText,
-                                         @RequestBody(required = false) CredentialRequests.RegenerateKey body) {
+                                         HttpServletRequest request) throws IOException {
         checkId(id);
+        CredentialRequests.RegenerateKey body = optionalBody(request, CredentialRequests.RegenerateKey.class);
         CredentialValidator v = new CredentialValidator();
         int slot = v.pathSlot(slotText);
         Instant expiresAt = body == null ? null : body.expiresAt();
@@ -219,22 +221,28 @@ class CredentialController {
                 id));
     }
 
-    /**
-     * The body of a call that takes none: absent, empty or {@code {}}, and a field in it refused like any unknown field,
-     * not ignored ({@code {"slot":2}} to invalidate slot 1). Read as sent, whatever its Content-Type: {@code curl -d}
-     * types a body as a form, which Spring would hand over re-encoded as form fields ({@code {}} as {@code %7B%7D=}).
-     */
+    /** The body of a call that takes none: absent, empty or {@code {}}; a field in it is refused, not ignored. */
     private void noFields(HttpServletRequest request) throws IOException {
-        String body = new String(request.getInputStream().readAllBytes(), StandardCharsets.UTF_8); // bounded: BodyLimits
-        if (body.isBlank()) {
-            return;
+        optionalBody(request, CredentialRequests.NoFields.class);
+    }
+
+    /**
+     * An optional JSON body, null when absent or blank; refused like any other body when it does not fit
+     * ({@code {"slot":2}} to invalidate slot 1: 400 naming the field). Read as sent, whatever its Content-Type:
+     * {@code curl -X POST -d ''} types a body as a form, which Spring refused (415) or handed over re-encoded as form
+     * fields ({@code {}} as {@code %7B%7D=}).
+     */
+    private <T> T optionalBody(HttpServletRequest request, Class<T> type) throws IOException {
+        byte[] body = request.getInputStream().readAllBytes(); // bounded by BodyLimits
+        if (new String(body, StandardCharsets.UTF_8).isBlank()) {
+            return null;
         }
         try {
-            json.readValue(body, CredentialRequests.NoFields.class);
-        } catch (UnrecognizedPropertyException e) {
-            throw ApiProblem.invalid(e.getPropertyName(), "unknown field");
+            return json.readValue(body, type);
         } catch (JacksonException e) {
-            throw ApiProblem.badRequest("This call takes no body, or {}.");
+            // the platform's handler names the field, as for every @RequestBody
+            throw new HttpMessageNotReadableException("body: " + type.getSimpleName(), e,
+                    new ServletServerHttpRequest(request));
         }
     }
 
