@@ -304,9 +304,8 @@ class MeteringTopologyTest {
 
     @Test
     void aRequestMadeBeforeAnInvalidationButArrivingAfterItIsAccepted() {
-        TestKey key = publish(TestKey.create(ACME, "cred-10", 1), KeyStatus.ACTIVE, T0);
         Instant invalidatedAt = T0.plus(Duration.ofHours(1));
-        keys.pipeInput(key.keyId(), key.state(KeyStatus.INVALIDATED, EXPIRES, invalidatedAt), invalidatedAt);
+        TestKey key = invalidated(TestKey.create(ACME, "cred-10", 1), invalidatedAt);
         send(key.request("before", KeyFixtures.BASEMAPS, 1, invalidatedAt.minusMillis(1)),
                 key.request("after", KeyFixtures.BASEMAPS, 1, invalidatedAt),
                 key.request("long-after", KeyFixtures.BASEMAPS, 1, invalidatedAt.plusSeconds(600)));
@@ -352,8 +351,8 @@ class MeteringTopologyTest {
         TestKey old = publish(TestKey.create(ACME, "cred-13", 1), KeyStatus.ACTIVE, T0);
         Instant regeneratedAt = T0.plus(Duration.ofHours(2));
         TestKey fresh = TestKey.create(ACME, "cred-13", 1);
-        keys.pipeInput(old.keyId(), old.state(KeyStatus.INVALIDATED, EXPIRES, regeneratedAt), regeneratedAt);
-        keys.pipeInput(fresh.keyId(), fresh.state(KeyStatus.ACTIVE, EXPIRES, regeneratedAt), regeneratedAt);
+        publish(old, KeyStatus.INVALIDATED, regeneratedAt);
+        publish(fresh, KeyStatus.ACTIVE, regeneratedAt);
         send(old.request("old-before", KeyFixtures.BASEMAPS, 1, regeneratedAt.minusSeconds(1)),
                 fresh.request("new-before", KeyFixtures.BASEMAPS, 1, regeneratedAt.minusSeconds(1)),
                 old.request("old-after", KeyFixtures.BASEMAPS, 1, regeneratedAt.plusSeconds(1)),
@@ -369,9 +368,8 @@ class MeteringTopologyTest {
 
     @Test
     void aKeyRemovedAfterItDiedIsUnknownFromThenWhileItsHistoryStillJudgesLateRequests() {
-        TestKey key = publish(TestKey.create(ACME, "cred-13b", 1), KeyStatus.ACTIVE, T0);
         Instant invalidatedAt = T0.plus(Duration.ofHours(1));
-        keys.pipeInput(key.keyId(), key.state(KeyStatus.INVALIDATED, EXPIRES, invalidatedAt), invalidatedAt);
+        TestKey key = invalidated(TestKey.create(ACME, "cred-13b", 1), invalidatedAt);
         // the credential store's tombstone, keymeter.keys.forget-after (here 2 hours) after the key's last state
         Instant removedAt = invalidatedAt.plus(Duration.ofHours(2));
         keys.pipeInput(key.keyId(), null, removedAt);
@@ -395,7 +393,7 @@ class MeteringTopologyTest {
         Instant invalidatedAt = T0.plusSeconds(100);
         // the request after the invalidation arrives first; the invalidation lands a moment later
         send(key.request("sneaky", KeyFixtures.BASEMAPS, 1, invalidatedAt.plusMillis(500)));
-        keys.pipeInput(key.keyId(), key.state(KeyStatus.INVALIDATED, EXPIRES, invalidatedAt), invalidatedAt);
+        publish(key, KeyStatus.INVALIDATED, invalidatedAt);
         flush(invalidatedAt.plusMillis(500));
 
         assertThat(realRejections()).extracting(Rejection::requestId, Rejection::reason)
@@ -417,7 +415,7 @@ class MeteringTopologyTest {
         arrive(fast.request("from-a-fast-clock", KeyFixtures.BASEMAPS, 1, now.plus(Duration.ofMinutes(4))), now);
         Instant invalidatedAt = now.plusSeconds(1);
         send(key.request("sneaky", KeyFixtures.BASEMAPS, 1, invalidatedAt.plusMillis(500)));
-        keys.pipeInput(key.keyId(), key.state(KeyStatus.INVALIDATED, EXPIRES, invalidatedAt), invalidatedAt);
+        publish(key, KeyStatus.INVALIDATED, invalidatedAt);
         flush(invalidatedAt.plusMillis(500));
 
         assertThat(realRejections()).extracting(Rejection::requestId, Rejection::reason)
@@ -439,7 +437,7 @@ class MeteringTopologyTest {
         send(key.request("warm", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(60)));
         flush(T0.plusSeconds(60)); // judged: the judge now holds the key's latest (active) state in memory
         Instant invalidatedAt = T0.plusSeconds(600);
-        keys.pipeInput(key.keyId(), key.state(KeyStatus.INVALIDATED, EXPIRES, invalidatedAt), invalidatedAt);
+        publish(key, KeyStatus.INVALIDATED, invalidatedAt);
         send(key.request("after", KeyFixtures.BASEMAPS, 1, invalidatedAt.plusSeconds(1)),
                 key.request("before-arriving-late", KeyFixtures.BASEMAPS, 1, invalidatedAt.minusSeconds(1)));
         flush(invalidatedAt.plusSeconds(1));
@@ -454,10 +452,10 @@ class MeteringTopologyTest {
     void aKeyStateUpdateOlderThanTheLatestChangesOnlyTheTimeItCovers() {
         TestKey key = publish(TestKey.create(ACME, "cred-14d", 1), KeyStatus.ACTIVE, T0);
         Instant latestAt = T0.plusSeconds(7200);
-        keys.pipeInput(key.keyId(), key.state(KeyStatus.ACTIVE, EXPIRES, latestAt), latestAt);
+        publish(key, KeyStatus.ACTIVE, latestAt);
         // out of order: an invalidation stamped between the two states lands after both
         Instant invalidatedAt = T0.plusSeconds(3600);
-        keys.pipeInput(key.keyId(), key.state(KeyStatus.INVALIDATED, EXPIRES, invalidatedAt), invalidatedAt);
+        publish(key, KeyStatus.INVALIDATED, invalidatedAt);
         send(key.request("warm", KeyFixtures.BASEMAPS, 1, latestAt.plusSeconds(60)));
         flush(latestAt.plusSeconds(60)); // the judge now holds the latest state, the one that began at latestAt
         send(key.request("in-the-invalidated-hour", KeyFixtures.BASEMAPS, 1, invalidatedAt.plusSeconds(60)),
@@ -509,9 +507,8 @@ class MeteringTopologyTest {
 
     @Test
     void anInvalidatedKeyInUseRaisesAtMostOneAlertPerHourWithCounts() {
-        TestKey key = publish(TestKey.create(ACME, "cred-16", 1), KeyStatus.ACTIVE, T0);
         Instant invalidatedAt = T0.plusSeconds(10);
-        keys.pipeInput(key.keyId(), key.state(KeyStatus.INVALIDATED, EXPIRES, invalidatedAt), invalidatedAt);
+        TestKey key = invalidated(TestKey.create(ACME, "cred-16", 1), invalidatedAt);
         List<RequestLog> uses = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
             uses.add(key.request("stolen-" + i, KeyFixtures.BASEMAPS, 1, invalidatedAt.plus(Duration.ofMinutes(20L * i + 1))));
@@ -533,9 +530,8 @@ class MeteringTopologyTest {
     /** The alert state of a key no longer used is forgotten, so the store holds the keys used lately only. */
     @Test
     void aStaleKeysAlertStateIsForgottenOnceItsLastUseIsOlderThanTheKeyHistory() {
-        TestKey key = publish(TestKey.create(ACME, "cred-16b", 1), KeyStatus.ACTIVE, T0);
         Instant invalidatedAt = T0.plusSeconds(10);
-        keys.pipeInput(key.keyId(), key.state(KeyStatus.INVALIDATED, EXPIRES, invalidatedAt), invalidatedAt);
+        TestKey key = invalidated(TestKey.create(ACME, "cred-16b", 1), invalidatedAt);
         send(key.request("stolen-0", KeyFixtures.BASEMAPS, 1, invalidatedAt.plusSeconds(60)),
                 key.request("stolen-1", KeyFixtures.BASEMAPS, 1, invalidatedAt.plusSeconds(120)));
         flush(invalidatedAt.plusSeconds(120));
@@ -560,9 +556,8 @@ class MeteringTopologyTest {
      */
     @Test
     void aStaleKeyUsedInABacklogOlderThanTheKeyHistoryKeepsItsRunningCount() {
-        TestKey key = publish(TestKey.create(ACME, "cred-16c", 1), KeyStatus.ACTIVE, T0);
         Instant invalidatedAt = T0.plusSeconds(10);
-        keys.pipeInput(key.keyId(), key.state(KeyStatus.INVALIDATED, EXPIRES, invalidatedAt), invalidatedAt);
+        TestKey key = invalidated(TestKey.create(ACME, "cred-16c", 1), invalidatedAt);
         advanceClock(settings.historyRetention().plusDays(5));
         send(key.request("old-0", KeyFixtures.BASEMAPS, 1, invalidatedAt.plusSeconds(60)));
         advanceClock(Duration.ofHours(1).plusSeconds(1)); // a sweep runs between the two uses
@@ -735,6 +730,12 @@ class MeteringTopologyTest {
     private TestKey publish(TestKey key, KeyStatus status, Instant at) {
         keys.pipeInput(key.keyId(), key.state(status, EXPIRES, at), at);
         return key;
+    }
+
+    /** A key published active at {@code T0} and invalidated at {@code at}. */
+    private TestKey invalidated(TestKey key, Instant at) {
+        publish(key, KeyStatus.ACTIVE, T0);
+        return publish(key, KeyStatus.INVALIDATED, at);
     }
 
     private void send(RequestLog... logs) {

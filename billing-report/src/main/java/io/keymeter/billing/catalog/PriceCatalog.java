@@ -95,8 +95,7 @@ public final class PriceCatalog {
      * (10 units a day at 0.50 per 1,000: 0.00 every day) summed to as little as nothing.
      */
     public BigDecimal exactListCost(String service, long units) {
-        BigDecimal exact = price(service).pricePer1000().multiply(BigDecimal.valueOf(units)).movePointLeft(3)
-                .stripTrailingZeros();
+        BigDecimal exact = exact(units, price(service).pricePer1000()).stripTrailingZeros();
         return exact.setScale(Math.max(CENTS, exact.scale()), RoundingMode.UNNECESSARY);
     }
 
@@ -112,7 +111,12 @@ public final class PriceCatalog {
     }
 
     static BigDecimal cost(long units, BigDecimal pricePer1000) {
-        return pricePer1000.multiply(BigDecimal.valueOf(units)).movePointLeft(3).setScale(CENTS, RoundingMode.HALF_EVEN);
+        return exact(units, pricePer1000).setScale(CENTS, RoundingMode.HALF_EVEN);
+    }
+
+    /** units / 1000 × price, not rounded. */
+    private static BigDecimal exact(long units, BigDecimal pricePer1000) {
+        return pricePer1000.multiply(BigDecimal.valueOf(units)).movePointLeft(3);
     }
 
     private static ServicePrice price(CatalogProperties.ServiceEntry entry, ServicePrice fallback) {

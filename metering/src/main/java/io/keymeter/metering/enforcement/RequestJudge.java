@@ -143,8 +143,7 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
             arrivals.pollFirst();
             RequestLog request = waiting.remove(first.slot());
             if (request != null) { // else judged by its stamp already
-                buffer.put(first.slot().key(), null);
-                judge(request.keyId(), request, first.slot().timestamp());
+                judgeWaiting(first.slot(), request);
             }
         }
     }
@@ -157,9 +156,14 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
         Map.Entry<Slot, RequestLog> next;
         while ((next = waiting.firstEntry()) != null && next.getKey().timestamp() <= cutoff) {
             waiting.pollFirstEntry();
-            buffer.put(next.getKey().key(), null); // not delete(): that reads and parses the old value to return it
-            judge(next.getValue().keyId(), next.getValue(), next.getKey().timestamp());
+            judgeWaiting(next.getKey(), next.getValue());
         }
+    }
+
+    /** Judges a request taken out of the waiting map, and removes it from the buffer store. */
+    private void judgeWaiting(Slot slot, RequestLog request) {
+        buffer.put(slot.key(), null); // not delete(): that reads and parses the old value to return it
+        judge(request.keyId(), request, slot.timestamp());
     }
 
     private void judge(String keyId, RequestLog request, long timestamp) {
