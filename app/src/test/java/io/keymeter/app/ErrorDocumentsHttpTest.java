@@ -10,6 +10,7 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpTester;
@@ -132,6 +133,16 @@ class ErrorDocumentsHttpTest {
                 chunked);
         assertThat(streamed.getStatus()).as(streamed.getContent()).isEqualTo(413);
         assertThat(streamed.get(HttpHeader.CONTENT_TYPE)).startsWith("application/problem+json");
+
+        // invalidate, regenerate and delete read their optional body themselves: a chunked one too long was a 500
+        String none = "6f1c2a40-0000-4000-8000-000000000001";
+        for (String call : List.of("POST /v1/credentials/" + none + "/keys/1/invalidate",
+                "POST /v1/credentials/" + none + "/keys/1/regenerate", "DELETE /v1/credentials/" + none)) {
+            HttpTester.Response optional = send(call + " HTTP/1.1\r\nAuthorization: Bearer " + TestAccounts.token("acme")
+                    + "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n", chunked);
+            assertThat(optional.getStatus()).as(call + ": " + optional.getContent()).isEqualTo(413);
+            assertThat(Json.mapper().readTree(optional.getContent()).get("detail").asString()).contains("1024 KiB");
+        }
 
         String line = "{\"apiKey\":\"km_x\",\"service\":\"geocoding\",\"referrer\":\"" + "r".repeat(70_000) + "\"}";
         HttpTester.Response verify = send("POST /v1/verify HTTP/1.1\r\nAuthorization: Bearer " + TestAccounts.GATEWAY_TOKEN

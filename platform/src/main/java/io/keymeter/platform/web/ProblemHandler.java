@@ -50,6 +50,11 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(Exception.class)
     ResponseEntity<ProblemDetail> unexpected(Exception e, HttpServletRequest request) {
+        BodyLimits.BodyTooLargeException tooLarge = tooLarge(e);
+        if (tooLarge != null) { // a controller that reads its body itself (an optional body) met a chunked one too long
+            return ResponseEntity.status(413).contentType(PROBLEM).body(Problems.withInstance(
+                    Problems.of(413, "Payload too large", tooLarge.getMessage(), List.of()), request));
+        }
         HttpException refused = clientError(e);
         if (refused != null) {
             return ResponseEntity.status(refused.getCode()).contentType(PROBLEM).body(Problems.withInstance(
@@ -74,6 +79,15 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         return null;
     }
 
+    private static BodyLimits.BodyTooLargeException tooLarge(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BodyLimits.BodyTooLargeException tooLarge) {
+                return tooLarge;
+            }
+        }
+        return null;
+    }
+
     @Override
     protected ResponseEntity<Object> handleMethodArgumentNotValid(MethodArgumentNotValidException e, HttpHeaders headers,
                                                                   HttpStatusCode status, WebRequest request) {
@@ -89,11 +103,10 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     @Override
     protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e, HttpHeaders headers,
                                                                   HttpStatusCode status, WebRequest request) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof BodyLimits.BodyTooLargeException tooLarge) {
-                return ResponseEntity.status(413).contentType(PROBLEM).body(Problems.withInstance(
-                        Problems.of(413, "Payload too large", tooLarge.getMessage(), List.of()), servletRequest(request)));
-            }
+        BodyLimits.BodyTooLargeException tooLarge = tooLarge(e);
+        if (tooLarge != null) {
+            return ResponseEntity.status(413).contentType(PROBLEM).body(Problems.withInstance(
+                    Problems.of(413, "Payload too large", tooLarge.getMessage(), List.of()), servletRequest(request)));
         }
         Throwable cause = e.getMostSpecificCause();
         // a value Jackson could not convert (an Instant, say) has the parser's exception as its most specific cause:
