@@ -114,11 +114,14 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
         }
         BillingCycle cycle = BillingCycle.of(day.date());
         String cycleKey = StoreKeys.cycle(accountId, cycle);
-        if (cycles.get(cycleKey) == null) {
+        CycleState state = cycles.get(cycleKey);
+        if (state == null) {
             cycles.put(cycleKey, CycleState.open());
         }
-        // open: due when the cycle closes; closed: due at once, and repeated changes share this one entry
-        pending.put(StoreKeys.pending(cycle.closesAt(closeGrace), accountId, cycle), cycleKey);
+        // open: due when the cycle closes; closed: due at once (its end is past, whatever the grace is now: a grace
+        // raised since the close must not hold the adjustment back), and repeated changes share this one entry
+        Instant dueAt = state != null && state.closed() ? cycle.end() : cycle.closesAt(closeGrace);
+        pending.put(StoreKeys.pending(dueAt, accountId, cycle), cycleKey);
     }
 
     private void credential(String accountId, BillingInput.CredentialNamed event) {
@@ -201,6 +204,10 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
             return false;
         }
         Map<String, Totals> totals = totalsByService(accountId, cycle);
+        if (!state.closed() && totals.isEmpty()) {
+            cycles.delete(cycleKey); // every day went back to zero: no usage, so no statement, as for an idle account
+            return true;
+        }
         if (!state.closed()) {
             issue(accountId, cycle, state.statements(), calculator.finalStatement(accountId, cycle, totals, now));
             cycles.put(cycleKey, state.closedWith(calculator.linesByService(totals), calculator.prices()));

@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -49,6 +50,7 @@ class BillingTopologyTest {
     private TestInputTopic<String, Rejection> rejections;
     private TestOutputTopic<String, Statement> statements;
     private LedgerLimits limits = LedgerLimits.DEFAULTS;
+    private Duration grace = GRACE;
 
     @AfterEach
     void close() {
@@ -62,7 +64,7 @@ class BillingTopologyTest {
                 null, null, null);
         Properties config = StreamsFactory.config(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"),
                 properties, BillingTopology.APP_NAME, Map.of());
-        driver = new TopologyTestDriver(new BillingTopology(PriceCatalog.defaults("USD"), GRACE,
+        driver = new TopologyTestDriver(new BillingTopology(PriceCatalog.defaults("USD"), grace,
                 BillingTopology.CHECK_INTERVAL, limits).build(), config, wallClock);
         usage = driver.createInputTopic(Topics.USAGE_DAILY.name(), Topics.USAGE_DAILY.keySerde().serializer(),
                 Topics.USAGE_DAILY.valueSerde().serializer());
@@ -325,6 +327,72 @@ class BillingTopologyTest {
         assertThat(second.statementId()).isEqualTo("acme-2026-11-adj-2");
         assertThat(second.amountDue()).isEqualTo(new BigDecimal("1.00"));
         assertThat(statements.isEmpty()).isTrue();
+    }
+
+    /**
+     * A closed cycle's late usage was due at the cycle's close under the grace configured now: raised after the
+     * close, it held the adjustment back until the new close (three days here).
+     */
+    @Test
+    void lateUsageForAClosedCycleIsNotHeldBackByAGraceRaisedSinceTheClose() {
+        startAt("2026-11-30T12:00:00Z");
+        send("acme", "c1", "geocoding-stored", "2026-11-30", 10, 1000);
+        clockTo("2026-12-01T01:00:00Z");
+        assertThat(statements.readValue().amountDue()).isEqualTo(new BigDecimal("4.00"));
+
+        // restarted with a longer grace: the ledger's stores are what its changelogs restore
+        Map<String, Map<String, Object>> restored = storeContents(BillingTopology.CYCLES_STORE,
+                BillingTopology.USAGE_STORE, BillingTopology.STATEMENTS_STORE);
+        driver.close();
+        grace = Duration.ofDays(3);
+        startAt("2026-12-01T02:00:00Z");
+        restore(restored);
+
+        send("acme", "c1", "geocoding-stored", "2026-11-30", 15, 1500);
+        clockTo("2026-12-01T02:00:10Z");
+        Statement adjustment = statements.readValue();
+        assertThat(adjustment.statementId()).isEqualTo("acme-2026-11-adj-1");
+        assertThat(adjustment.amountDue()).isEqualTo(new BigDecimal("2.00"));
+        assertThat(statements.isEmpty()).isTrue();
+    }
+
+    /** Every day back to zero before the close (a tombstone here): no usage, so no statement, not an empty final. */
+    @Test
+    void anAccountWhoseUsageWentBackToZeroBeforeTheCloseGetsNoStatement() {
+        startAt("2026-11-03T10:00:00Z");
+        send("acme", "c1", "geocoding-stored", "2026-11-03", 1, 250);
+        send("acme", "c1", "geocoding-stored", "2026-11-04", 2, 500);
+        send("acme", "c1", "geocoding-stored", "2026-11-03", 0, 0);
+        usage.pipeInput(new UsageDaily("acme", "c1", "geocoding-stored", LocalDate.parse("2026-11-04"), 0, 0).key(),
+                null);
+        clockTo("2026-12-01T01:00:10Z");
+        assertThat(statements.isEmpty()).isTrue();
+        assertThat(driver.<String, CycleState>getKeyValueStore(BillingTopology.CYCLES_STORE).get("acme/2026-11"))
+                .as("closed as for an account without usage").isNull();
+
+        // usage of the cycle arriving later still gets its final statement, once the ledger has read its input
+        send("acme", "c1", "geocoding-stored", "2026-11-05", 1, 250);
+        clockTo("2026-12-01T01:00:40Z");
+        Statement last = statements.readValue();
+        assertThat(last.statementId()).isEqualTo("acme-2026-11-final");
+        assertThat(last.amountDue()).isEqualTo(new BigDecimal("1.00"));
+    }
+
+    private Map<String, Map<String, Object>> storeContents(String... stores) {
+        Map<String, Map<String, Object>> contents = new HashMap<>();
+        for (String store : stores) {
+            Map<String, Object> entries = new HashMap<>();
+            try (var all = driver.<String, Object>getKeyValueStore(store).all()) {
+                all.forEachRemaining(entry -> entries.put(entry.key, entry.value));
+            }
+            contents.put(store, entries);
+        }
+        return contents;
+    }
+
+    private void restore(Map<String, Map<String, Object>> contents) {
+        contents.forEach((store, entries) -> entries.forEach(
+                (key, value) -> driver.<String, Object>getKeyValueStore(store).put(key, value)));
     }
 
     @Test
