@@ -138,6 +138,19 @@ class PartitionsAddedTest {
                 .until(() -> streams("credential-store").state() == KafkaStreams.State.RUNNING);
         await().atMost(Duration.ofSeconds(30)).until(() -> post("/v1/verify", verify, GATEWAY).body()
                 .contains("\"reason\":\"invalidated\""));
+
+        // the credential store's commands scaled: the store stops; a change is refused at once saying why, and
+        // readiness is DOWN (before, each change waited 25 s for a reply that never came, readiness UP)
+        admin.createPartitions(Map.of(Topics.CREDENTIAL_COMMANDS, NewPartitions.increaseTo(AFTER))).all().get();
+        await().atMost(Duration.ofSeconds(60)).until(() -> streams("credential-store").stoppedBecause().isPresent());
+        String reason = streams("credential-store").stoppedBecause().orElseThrow();
+        HttpResponse<String> refused = post("/v1/credentials/" + credential + "/keys/2/invalidate", null, ACCOUNT_TOKEN);
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
+        assertThat(json(refused).get("detail").asString()).contains("has stopped and needs a restart").contains(reason);
+        assertThat(refused.headers().firstValue("Retry-After")).hasValue("30");
+        HttpResponse<String> readiness = get("/actuator/health/readiness");
+        assertThat(readiness.statusCode()).isEqualTo(503);
+        assertThat(json(readiness).at("/components/credentialChanges/details/reason").asString()).isEqualTo(reason);
     }
 
     private String createCredential() throws IOException, InterruptedException {

@@ -7,6 +7,7 @@ import io.keymeter.credentials.lifecycle.CredentialTopics;
 import io.keymeter.platform.kafka.AllPartitions;
 import io.keymeter.platform.kafka.KafkaClients;
 import io.keymeter.platform.kafka.KafkaTopics;
+import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.platform.web.ApiProblem;
 import java.time.Clock;
 import java.time.Duration;
@@ -34,6 +35,7 @@ import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
@@ -68,8 +70,12 @@ class CommandBus implements SmartLifecycle {
      */
     static final Duration REPLY_SLACK = Duration.ofSeconds(21);
     static final Duration RETRY_AFTER = Duration.ofSeconds(1);
+    /** A stopped credential-store topology needs a restart (an operator's): no point in retrying every second. */
+    static final Duration STOPPED_RETRY_AFTER = Duration.ofSeconds(30);
 
     private final KafkaClients clients;
+    /** The credential-store topology, which answers the commands: stopped, it never will. */
+    private final StreamsApp store;
     private final Clock clock;
     /** How long a call waits for its command's outcome in all. */
     private final Duration replyWait;
@@ -94,8 +100,10 @@ class CommandBus implements SmartLifecycle {
      * @param commitInterval the credential store's commit interval ({@code keymeter.credentials.commit-interval})
      */
     CommandBus(KafkaClients clients, KafkaTopics topics, Clock clock,
-               @Value("${" + CredentialStoreConfiguration.COMMIT_INTERVAL + ":PT0S}") Duration commitInterval) {
+               @Value("${" + CredentialStoreConfiguration.COMMIT_INTERVAL + ":PT0S}") Duration commitInterval,
+               @Qualifier(CredentialStoreConfiguration.STREAMS) StreamsApp store) {
         this.clients = clients;
+        this.store = store;
         this.clock = clock;
         this.replyWait = replyWait(commitInterval);
     }
@@ -121,6 +129,11 @@ class CommandBus implements SmartLifecycle {
         try {
             if (!running) {
                 throw ApiProblem.unavailable("The credential store is starting or stopping.", RETRY_AFTER);
+            }
+            Optional<String> stopped = store.stoppedBecause();
+            if (stopped.isPresent()) { // sent, the command would wait out replyWait for a reply that never comes
+                throw ApiProblem.unavailable("The credential store has stopped and needs a restart; nothing was"
+                        + " applied. " + stopped.get(), STOPPED_RETRY_AFTER);
             }
             if (notReadingBecause != null) {
                 throw ApiProblem.unavailable("The credential store cannot read change confirmations from Kafka now;"
@@ -355,13 +368,15 @@ class CommandBus implements SmartLifecycle {
 
     /**
      * Why a change would answer 503 now, or empty when changes are confirmed: the bus is starting or stopped, its
-     * reply consumer is being replaced after a failure, or its reader ended on an error (a restart is needed).
+     * reply consumer is being replaced after a failure, or its reader ended on an error (a restart is needed), or
+     * the credential-store topology that answers commands has stopped.
      */
     Optional<String> unavailableBecause() {
         if (!running) {
             return Optional.of("the credential store is not running");
         }
-        return Optional.ofNullable(notReadingBecause);
+        Optional<String> stopped = store.stoppedBecause();
+        return stopped.isPresent() ? stopped : Optional.ofNullable(notReadingBecause);
     }
 
     @Override

@@ -10,6 +10,7 @@ import io.keymeter.kafka.FreePorts;
 import io.keymeter.platform.PlatformConfiguration;
 import io.keymeter.platform.kafka.KafkaClients;
 import io.keymeter.platform.kafka.KafkaTopics;
+import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.testsupport.SharedKafka;
 import io.keymeter.testsupport.TempDirs;
 import java.io.IOException;
@@ -29,6 +30,7 @@ import org.apache.kafka.common.KafkaException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
@@ -62,8 +64,9 @@ class CommandBusRecoveryTest {
         /** Replaces the scanned bus: its reply consumers fail {@link #failingPolls} polls, then work. */
         @Bean
         CommandBus commandBus(KafkaClients clients, KafkaTopics topics, Clock clock,
-                              @Value("${" + CredentialStoreConfiguration.COMMIT_INTERVAL + ":PT0S}") Duration commitInterval) {
-            return new CommandBus(clients, topics, clock, commitInterval) {
+                              @Value("${" + CredentialStoreConfiguration.COMMIT_INTERVAL + ":PT0S}") Duration commitInterval,
+                              @Qualifier(CredentialStoreConfiguration.STREAMS) StreamsApp store) {
+            return new CommandBus(clients, topics, clock, commitInterval, store) {
                 @Override
                 KafkaConsumer<String, CommandReply> newConsumer(Map<String, Object> config) {
                     if (opensFail.get()) {
