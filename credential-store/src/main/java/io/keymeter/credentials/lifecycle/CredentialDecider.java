@@ -34,12 +34,13 @@ public final class CredentialDecider {
         if (command.deadline() != null && clockNow.isAfter(command.deadline())) {
             return refuse(state, id, Outcome.EXPIRED, null, "the command arrived after its deadline");
         }
+        // events are stamped at now; whether a key is active, expired or free is the clock's (clockNow) to say
         Instant now = changeTime(state, clockNow);
         if (command instanceof CredentialCommand.CreateCredential c) {
             if (state != null) {
                 return refuse(state, id, Outcome.CONFLICT, "id", "a credential with this id exists");
             }
-            Changes changes = new Changes(c.credentialId(), null, now);
+            Changes changes = new Changes(c.credentialId(), null, now, clockNow);
             changes.emit(new CredentialEvent.CredentialCreated(changes.eventId(), c.credentialId(), c.accountId(),
                     changes.nextVersion(), now, c.name(), c.privileges(), c.itemAccess(), c.referrers()));
             return changes.applied(id);
@@ -48,7 +49,7 @@ public final class CredentialDecider {
             // another account's credential answers exactly like a missing one
             return refuse(state, id, Outcome.NOT_FOUND, null, "credential " + command.credentialId());
         }
-        Changes changes = new Changes(state.id(), state, now);
+        Changes changes = new Changes(state.id(), state, now, clockNow);
         changes.expireDueKeys();
         if (command instanceof CredentialCommand.ChangePrivileges c) {
             changes.emit(new CredentialEvent.PrivilegesChanged(changes.eventId(), state.id(), state.accountId(),
@@ -81,11 +82,11 @@ public final class CredentialDecider {
                 return refuse(state, id, Outcome.NOT_FOUND, "slot", "key in slot " + c.slot());
             }
             Instant expiresAt = c.expiresAt() != null ? c.expiresAt() : previous.get().expiresAt();
-            if (!expiresAt.isAfter(now)) {
+            if (!expiresAt.isAfter(clockNow)) {
                 return refuse(state, id, Outcome.INVALID, "expiresAt",
                         "is required: the previous key's expiration has passed");
             }
-            if (previous.get().isActiveAt(now)) {
+            if (previous.get().isActiveAt(clockNow)) {
                 changes.invalidate(previous.get(), REASON_REGENERATED);
             }
             changes.emitKey(new CredentialEvent.KeyRegenerated(changes.eventId(), state.id(), state.accountId(),
@@ -95,7 +96,7 @@ public final class CredentialDecider {
             if (key.isEmpty()) {
                 return refuse(state, id, Outcome.NOT_FOUND, "slot", "key in slot " + c.slot());
             }
-            if (!key.get().isActiveAt(now)) {
+            if (!key.get().isActiveAt(clockNow)) {
                 return refuse(state, id, Outcome.CONFLICT, "slot", "the key in slot " + c.slot() + " is not active");
             }
             changes.invalidate(key.get(), REASON_INVALIDATED);
@@ -109,10 +110,11 @@ public final class CredentialDecider {
      */
     public Decision checkExpiry(Credential state, Instant clockNow) {
         Instant now = changeTime(state, clockNow);
-        Changes changes = new Changes(state.id(), state, now);
+        Changes changes = new Changes(state.id(), state, now, clockNow);
         changes.expireDueKeys();
         for (Credential.Key key : changes.state.keys()) {
-            if (key.isActiveAt(now) && !key.expiringNotified() && !key.expiresAt().minus(expiringNotice).isAfter(now)) {
+            if (key.isActiveAt(clockNow) && !key.expiringNotified()
+                    && !key.expiresAt().minus(expiringNotice).isAfter(clockNow)) {
                 changes.emit(new CredentialEvent.KeyExpiring(changes.eventId(), state.id(), state.accountId(),
                         changes.nextVersion(), now, key.slot(), key.keyId(), key.expiresAt()));
             }
@@ -136,7 +138,9 @@ public final class CredentialDecider {
      * Readers of {@code keymeter.api-keys} keep, per key, the state stamped latest (a versioned store; the verify
      * cache), so a state stamped earlier than the one before it is history, not news: an invalidation decided on an
      * instance whose clock is behind the last writer's (the task moved, or the clock was stepped back) would leave
-     * the key valid for good. Stamps therefore only move forward per credential.
+     * the key valid for good. Stamps therefore only move forward per credential. Only the stamps: after a writer whose
+     * clock ran ahead, judging keys by the bumped time expired valid keys early, refused to invalidate them ("not
+     * active") and took their slots for free, for as long as that writer had been ahead.
      */
     static Instant changeTime(Credential state, Instant clockNow) {
         if (state == null || clockNow.isAfter(state.updatedAt())) {
@@ -153,14 +157,18 @@ public final class CredentialDecider {
     private static final class Changes {
         private final String credentialId;
         private Credential state;
+        /** The events' time. */
         private final Instant now;
+        /** The clock's time, which says whether a key is active. */
+        private final Instant clock;
         private final List<CredentialEvent> events = new ArrayList<>();
         private final List<ApiKeyState> keyStates = new ArrayList<>();
 
-        Changes(String credentialId, Credential state, Instant now) {
+        Changes(String credentialId, Credential state, Instant now, Instant clock) {
             this.credentialId = credentialId;
             this.state = state;
             this.now = now;
+            this.clock = clock;
         }
 
         long nextVersion() {
@@ -193,7 +201,7 @@ public final class CredentialDecider {
         }
 
         Optional<Credential.Key> activeKey(int slot) {
-            return state.key(slot).filter(k -> k.isActiveAt(now));
+            return state.key(slot).filter(k -> k.isActiveAt(clock));
         }
 
         Integer firstFreeSlot() {
@@ -207,7 +215,7 @@ public final class CredentialDecider {
 
         void expireDueKeys() {
             for (Credential.Key key : state.keys()) {
-                if (key.status() == KeyStatus.ACTIVE && !key.expiresAt().isAfter(now)) {
+                if (key.status() == KeyStatus.ACTIVE && !key.expiresAt().isAfter(clock)) {
                     emit(new CredentialEvent.KeyExpired(eventId(), state.id(), state.accountId(), nextVersion(), now,
                             key.slot(), key.keyId(), key.expiresAt()));
                 }
@@ -221,7 +229,7 @@ public final class CredentialDecider {
 
         void invalidateActiveKeys(String reason) {
             for (Credential.Key key : state.keys()) {
-                if (key.isActiveAt(now)) {
+                if (key.isActiveAt(clock)) {
                     invalidate(key, reason);
                 }
             }

@@ -103,6 +103,51 @@ class CredentialDeciderTest {
                 .extracting(CredentialEvent::at).isEqualTo(lastChange.plusMillis(1));
     }
 
+    /**
+     * A writer whose clock ran 40 minutes ahead created the credential; this clock's instance then added a key
+     * valid for 10 more minutes. The stamps stay after the last change, but whether a key is active is this clock's:
+     * judged by the bumped time, the key was expired by the next command, refused invalidation as "not active", and
+     * its slot was taken as free.
+     */
+    @Test
+    void afterAWriterWhoseClockRanAheadKeysAreStillJudgedByTheClock() {
+        Instant aheadWriter = T0.plus(Duration.ofMinutes(40));
+        Credential created = decider.decide(null, new CredentialCommand.CreateCredential("c0", "cred", "acme",
+                aheadWriter.plusSeconds(5), "n", List.of("premium:user:basemaps"), List.of(), List.of()),
+                aheadWriter).state();
+        Instant clock = T0.plusSeconds(60);
+        ApiKeys.GeneratedKey first = ApiKeys.generate();
+        Credential state = decider.decide(created, new CredentialCommand.GenerateKey("c1", "cred", "acme",
+                clock.plusSeconds(5), 1, first.keyId(), first.secretHash(), T0.plus(Duration.ofMinutes(10))),
+                clock).state();
+        assertThat(state.updatedAt()).isEqualTo(aheadWriter.plusMillis(1));
+
+        Decision referrers = decider.decide(state, new CredentialCommand.ChangeReferrers("c3", "cred", "acme",
+                clock.plusSeconds(5), List.of()), clock);
+        assertThat(referrers.events()).extracting(CredentialEvent::getClass)
+                .containsExactly(CredentialEvent.ReferrersChanged.class);
+        assertThat(referrers.keyStates()).singleElement().extracting(s -> s.status()).isEqualTo(KeyStatus.ACTIVE);
+        assertThat(decider.checkExpiry(state, clock).events()).as("within its notice, not past its expiration")
+                .singleElement().isInstanceOf(CredentialEvent.KeyExpiring.class);
+
+        Decision invalidated = decider.decide(state, new CredentialCommand.InvalidateKey("c3", "cred", "acme",
+                clock.plusSeconds(5), 1), clock);
+        assertThat(invalidated.reply().outcome()).isEqualTo(Outcome.APPLIED);
+        assertThat(invalidated.events()).singleElement().isInstanceOf(CredentialEvent.KeyInvalidated.class)
+                .extracting(CredentialEvent::at).isEqualTo(aheadWriter.plusMillis(2));
+
+        ApiKeys.GeneratedKey key = ApiKeys.generate();
+        Decision generated = decider.decide(state, new CredentialCommand.GenerateKey("c3", "cred", "acme",
+                clock.plusSeconds(5), null, key.keyId(), key.secretHash(), clock.plus(Duration.ofDays(30))), clock);
+        assertThat(generated.reply().outcome()).isEqualTo(Outcome.APPLIED);
+        assertThat(generated.state().keyById(key.keyId()).orElseThrow().slot()).as("slot 1 holds an active key")
+                .isEqualTo(2);
+
+        // and once the clock passes the expiration, the key expires as before
+        Decision expired = decider.checkExpiry(state, T0.plus(Duration.ofMinutes(10)));
+        assertThat(expired.events()).singleElement().isInstanceOf(CredentialEvent.KeyExpired.class);
+    }
+
     @Test
     void onAClockAheadOfTheLastChangeTheClocksTimeIsTheStamp() {
         Credential state = withKeyInSlot1(T0.plus(Duration.ofDays(30)));
