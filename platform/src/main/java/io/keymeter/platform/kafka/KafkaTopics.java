@@ -118,9 +118,10 @@ public class KafkaTopics {
     }
 
     /**
-     * Retention of the delete-policy topics. Retention is judged by record timestamps, and requests (and their
-     * rejections) carry their own time, up to {@code keymeter.ingest.max-age} old: with Kafka's default of 7 days a
-     * segment of old-stamped requests could be deleted before metering read it. One week beyond max-age is kept.
+     * Retention of the delete-policy topics. Retention is judged by record timestamps; ingest stamps a request with
+     * the time it received it, but a gateway producing directly may stamp it with its own time, up to
+     * {@code keymeter.ingest.max-age} old: with Kafka's default of 7 days a segment of old-stamped requests could be
+     * deleted before metering read it. One week beyond max-age is kept.
      */
     static Duration retentionOf(KeymeterProperties properties) {
         return properties.ingest().maxAge().plus(MIN_RETENTION_BEYOND_MAX_AGE);
@@ -212,9 +213,6 @@ public class KafkaTopics {
         configs.put(TopicConfig.CLEANUP_POLICY_CONFIG, topic.cleanupPolicy());
         minInSyncReplicas(replicationFactor)
                 .ifPresent(min -> configs.put(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, String.valueOf(min)));
-        if (topic.keepForever()) {
-            configs.put(TopicConfig.RETENTION_BYTES_CONFIG, "-1");
-        }
         configs.putAll(keepTimes(topic, retention));
         return configs;
     }
@@ -231,17 +229,20 @@ public class KafkaTopics {
 
     /**
      * How long a topic keeps its records, as the configs that say it (−1: for ever). Delete-policy topics: the event
-     * log for ever, the others {@code retention}. The key-state topic is compacted, but keeps every version as long
+     * log for ever, the others {@code retention}, and neither by size ({@code retention.bytes} −1: a cluster's or an
+     * operator's size limit deleted the oldest segments whatever their age, requests unread or the event log that
+     * rebuilds every credential). The key-state topic is compacted, but keeps every version as long
      * ({@code min.compaction.lag.ms}): a metering instance that builds its key history from this topic (a first
      * start, or one whose internal topics were reset) then judges a request kept that long by the key's state at
      * its time, not by a later one left alone by compaction.
      */
     static Map<String, String> keepTimes(Topic<String, ?> topic, Duration retention) {
         if (topic.keepForever()) {
-            return Map.of(TopicConfig.RETENTION_MS_CONFIG, "-1");
+            return Map.of(TopicConfig.RETENTION_MS_CONFIG, "-1", TopicConfig.RETENTION_BYTES_CONFIG, "-1");
         }
         if (!topic.compacted()) {
-            return Map.of(TopicConfig.RETENTION_MS_CONFIG, String.valueOf(retention.toMillis()));
+            return Map.of(TopicConfig.RETENTION_MS_CONFIG, String.valueOf(retention.toMillis()),
+                    TopicConfig.RETENTION_BYTES_CONFIG, "-1");
         }
         if (topic.name().equals(Topics.API_KEYS.name())) {
             return Map.of(TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG, String.valueOf(retention.toMillis()));
@@ -276,7 +277,7 @@ public class KafkaTopics {
         }
     }
 
-    /** Whether a keep time (ms, −1 for ever; null when unset) is shorter than the one needed. */
+    /** Whether a keep time or size (−1 for ever; null when unset) is shorter than the one needed. */
     private static boolean keepsLess(String current, String needed) {
         if (current == null) {
             return true;

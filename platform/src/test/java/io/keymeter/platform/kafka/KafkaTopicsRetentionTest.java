@@ -22,13 +22,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Topics that exist before start-up keep the retention they were made with: Keymeter raises a shorter one to what it
- * would create now (max-age plus a week; the event log for ever; the key-state topic's compaction lag) and leaves a
- * longer one alone.
+ * would create now (max-age plus a week; the event log for ever; the key-state topic's compaction lag; no size
+ * limit) and leaves a longer one alone.
  */
 @Timeout(120)
 class KafkaTopicsRetentionTest {
 
     private static final long DAY = Duration.ofDays(1).toMillis();
+    private static final long MIB = 1024 * 1024;
 
     @TempDir
     static Path dir;
@@ -42,10 +43,14 @@ class KafkaTopicsRetentionTest {
         admin.createTopics(List.of(
                 // as Keymeter made them with max-age P7D: a week of requests plus a week
                 topic(Topics.REQUESTS.name(), 14 * DAY),
-                // made by hand, with Kafka's default week
-                topic(Topics.CREDENTIAL_EVENTS.name(), 7 * DAY),
-                // longer than needed: the operator's choice
-                topic(Topics.REJECTIONS.name(), 400 * DAY),
+                // made by hand, with Kafka's default week and a size limit
+                new NewTopic(Topics.CREDENTIAL_EVENTS.name(), 6, (short) 1).configs(Map.of(
+                        TopicConfig.RETENTION_MS_CONFIG, String.valueOf(7 * DAY),
+                        TopicConfig.RETENTION_BYTES_CONFIG, String.valueOf(MIB))),
+                // longer than needed: the operator's choice; but a size limit deletes by size whatever the age
+                new NewTopic(Topics.REJECTIONS.name(), 6, (short) 1).configs(Map.of(
+                        TopicConfig.RETENTION_MS_CONFIG, String.valueOf(400 * DAY),
+                        TopicConfig.RETENTION_BYTES_CONFIG, String.valueOf(MIB))),
                 // compacted as an earlier Keymeter made it: any version may go at once
                 new NewTopic(Topics.API_KEYS.name(), 6, (short) 1).configs(Map.of(
                         TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)))).all().get();
@@ -68,10 +73,14 @@ class KafkaTopicsRetentionTest {
         assertThat(changes).containsExactlyInAnyOrder(
                 Topics.REQUESTS.name() + " retention.ms " + 14 * DAY + " -> " + 42 * DAY,
                 Topics.CREDENTIAL_EVENTS.name() + " retention.ms " + 7 * DAY + " -> -1",
+                Topics.CREDENTIAL_EVENTS.name() + " retention.bytes " + MIB + " -> -1",
+                Topics.REJECTIONS.name() + " retention.bytes " + MIB + " -> -1",
                 Topics.API_KEYS.name() + " min.compaction.lag.ms 0 -> " + 42 * DAY);
         assertThat(retention(Topics.REQUESTS.name())).isEqualTo(42 * DAY);
         assertThat(retention(Topics.CREDENTIAL_EVENTS.name())).isEqualTo(-1);
         assertThat(retention(Topics.REJECTIONS.name())).isEqualTo(400 * DAY);
+        assertThat(config(Topics.CREDENTIAL_EVENTS.name(), TopicConfig.RETENTION_BYTES_CONFIG)).isEqualTo(-1);
+        assertThat(config(Topics.REJECTIONS.name(), TopicConfig.RETENTION_BYTES_CONFIG)).isEqualTo(-1);
         assertThat(config(Topics.API_KEYS.name(), TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG)).isEqualTo(42 * DAY);
         // created now, with it: nothing to raise
         assertThat(retention(Topics.SECURITY_ALERTS.name())).isEqualTo(42 * DAY);
