@@ -31,23 +31,43 @@ public final class InputMappers {
         return KeyValue.pair(usage.accountId(), new BillingInput.Usage(usage));
     }
 
-    /** Names from {@code credential-created}, deletions from {@code credential-deleted}; other events carry none. */
+    /**
+     * Names from {@code credential-created}, deletions from {@code credential-deleted}; other events carry none. One
+     * of those two without an account fails (it was dropped unseen).
+     */
     public static List<KeyValue<String, BillingInput>> credential(String key, CredentialEvent event) {
-        if (event instanceof CredentialEvent.CredentialCreated created && created.accountId() != null) {
+        if ((event instanceof CredentialEvent.CredentialCreated || event instanceof CredentialEvent.CredentialDeleted)
+                && event.accountId() == null) {
+            throw new IllegalArgumentException(event.getClass().getSimpleName() + " without accountId");
+        }
+        if (event instanceof CredentialEvent.CredentialCreated created) {
             return List.of(KeyValue.pair(created.accountId(),
                     new BillingInput.CredentialNamed(created.credentialId(), created.name(), created.at(), false)));
         }
-        if (event instanceof CredentialEvent.CredentialDeleted deleted && deleted.accountId() != null) {
+        if (event instanceof CredentialEvent.CredentialDeleted deleted) {
             return List.of(KeyValue.pair(deleted.accountId(),
                     new BillingInput.CredentialNamed(deleted.credentialId(), null, deleted.at(), true)));
         }
         return List.of();
     }
 
-    /** True for a rejection billing can attribute: a known credential of a known account, with a time. */
+    /**
+     * True for a rejection of a known credential; false for one of an unknown or malformed key, which belongs to no
+     * account's bill. A credential's rejection without its account or time, or a record without a value, fails (it
+     * was dropped unseen).
+     */
     public static boolean attributable(String key, Rejection rejection) {
-        return rejection != null && rejection.accountId() != null && rejection.credentialId() != null
-                && rejection.timestamp() != null;
+        if (rejection == null) {
+            throw new IllegalArgumentException("rejection record without a value");
+        }
+        if (rejection.credentialId() == null) {
+            return false;
+        }
+        if (rejection.accountId() == null || rejection.timestamp() == null) {
+            throw new IllegalArgumentException("rejection of credential " + rejection.credentialId()
+                    + " without accountId or timestamp");
+        }
+        return true;
     }
 
     public static KeyValue<String, BillingInput> rejection(String key, Rejection rejection) {

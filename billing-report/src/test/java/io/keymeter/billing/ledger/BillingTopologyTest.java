@@ -329,6 +329,22 @@ class BillingTopologyTest {
         assertThat(statements.isEmpty()).isTrue();
     }
 
+    /** A credential's rejection without its account was filtered out unseen; now it reaches the dead letters. */
+    @Test
+    void aCredentialsRejectionWithoutItsAccountGoesToTheDeadLettersAndTheRestIsCounted() {
+        startAt("2026-11-03T10:00:00Z");
+        rejections.pipeInput("keyid-a", new Rejection("r-1", "keyid-a", null, "c1", "geocoding", "find", 1, null, null,
+                Instant.parse("2026-11-03T10:00:00Z"), RejectionReason.EXPIRED));
+        reject("acme", "c1", "2026-11-03T10:00:01Z");
+
+        TestOutputTopic<byte[], byte[]> deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS,
+                new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        assertThat(deadLetters.readRecordsToList()).singleElement()
+                .satisfies(r -> assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo("keyid-a"));
+        KeyValueStore<String, Long> rejected = driver.getKeyValueStore(BillingTopology.REJECTIONS_STORE);
+        assertThat(rejected.get("acme/2026-11/c1")).isEqualTo(1L);
+    }
+
     /**
      * A closed cycle's late usage was due at the cycle's close under the grace configured now: raised after the
      * close, it held the adjustment back until the new close (three days here).

@@ -64,6 +64,20 @@ class InputMappersTest {
                 .isEqualTo(KeyValue.pair("acme", new BillingInput.Rejected("c1", at)));
     }
 
+    /** Dropped unseen before; failing, they reach the dead letters. */
+    @Test
+    void aCredentialsRecordWithoutItsAccountFailsSoItReachesTheDeadLetters() {
+        assertThatThrownBy(() -> InputMappers.attributable("k", new Rejection("r", "k", null, "c1", "routing", "solve",
+                1, null, null, at, RejectionReason.EXPIRED))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> InputMappers.attributable("k", new Rejection("r", "k", "acme", "c1", "routing", "solve",
+                1, null, null, null, RejectionReason.EXPIRED))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> InputMappers.attributable("k", null)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> InputMappers.credential("c1", new CredentialEvent.CredentialCreated("e", "c1", null, 1,
+                at, "Web", List.of(), List.of(), List.of()))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> InputMappers.credential("c1", new CredentialEvent.CredentialDeleted("e", "c1", null, 2,
+                at))).isInstanceOf(IllegalArgumentException.class);
+    }
+
     @Test
     void usageKeysSplitEvenWhenACredentialIdHoldsASlash() {
         StoreKeys.UsageKey key = StoreKeys.UsageKey.parse(StoreKeys.usage("acme", "c/1", "routing", LocalDate.parse("2026-11-02")));
