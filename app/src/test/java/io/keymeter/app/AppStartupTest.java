@@ -136,6 +136,47 @@ class AppStartupTest {
                 "--keymeter.accounts[0].token=same", "--keymeter.accounts[1].id=globex", "--keymeter.accounts[1].token=same");
         assertStartStops("one token is given twice", "--keymeter.accounts[0].id=acme",
                 "--keymeter.accounts[0].token=same", "--keymeter.gateway-tokens[0]=same");
+        // each started before: the gateway's every call a 401; a 1e9 typo ran stream threads out of memory; one
+        // request 5 minutes ahead ended the dedupe window of every requestId before it; the write buffers pushed
+        // every block out of the cache they are charged against; P200000000D overflowed in milliseconds
+        assertStartStops("must not begin or end with whitespace", "--keymeter.gateway-tokens[0]=gw-token ");
+        assertStartStops("must be less than or equal to 100000000",
+                "--keymeter.metering.dedupe-filter-capacity=1000000000");
+        assertStartStops("dedupe-window must be longer than keymeter.ingest.max-future-skew plus 1 minute",
+                "--keymeter.metering.dedupe-window=PT5M");
+        assertStartStops("the write buffers smaller than the cache", "--keymeter.streams.rocksdb-cache=16MB",
+                "--keymeter.streams.rocksdb-write-buffers=64MB");
+        assertStartStops("max-age must be positive", "--keymeter.ingest.max-age=PT0S");
+        assertStartStops("at most 36500 days", "--keymeter.ingest.max-age=P200000000D");
+    }
+
+    /** A replication factor the embedded broker cannot give failed later as "Kafka did not answer", with a trace. */
+    @Test
+    void aReplicationFactorAboveOneWithTheEmbeddedBrokerStopsStartUpNamingIt() {
+        assertThatThrownBy(() -> start("--keymeter.data-dir=" + dataDir, "--keymeter.embedded-kafka.port=0",
+                "--keymeter.topics.replication-factor=3"))
+                .hasStackTraceContaining("keymeter.topics.replication-factor is 3, but the embedded Kafka broker is a"
+                        + " single broker");
+    }
+
+    /**
+     * Only the embedded broker's data was locked: two processes on one data dir against a cluster shared their
+     * Kafka Streams state and static member ids, fencing each other out of their groups.
+     */
+    @Test
+    void aSecondKeymeterOnTheSameDataDirStopsAlsoWithACluster(CapturedOutput output) {
+        String cluster = "--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers();
+        try (ConfigurableApplicationContext first = start(cluster, "--keymeter.data-dir=" + dataDir,
+                "--keymeter.roles=ingest")) {
+            assertThatThrownBy(() -> start(cluster, "--keymeter.data-dir=" + dataDir, "--keymeter.roles=ingest"))
+                    .hasStackTraceContaining("is in use by another Keymeter");
+            assertThat(first.isRunning()).isTrue();
+        }
+        assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START",
+                "The data directory " + dataDir.toAbsolutePath() + " is in use by another Keymeter.",
+                "Stop it, or give this one its own keymeter.data-dir.");
+        // released at the first one's stop
+        start(cluster, "--keymeter.data-dir=" + dataDir, "--keymeter.roles=ingest").close();
     }
 
     /** Start-up on the shared broker with {@code args} stops, its failure saying {@code expected}. */

@@ -4,14 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.keymeter.events.ApiKeyState;
 import io.keymeter.events.ApiKeys;
+import io.keymeter.events.Json;
 import io.keymeter.events.KeyStatus;
 import io.keymeter.events.RejectionReason;
+import io.keymeter.events.Topics;
 import io.keymeter.metering.KeyFixtures;
 import io.keymeter.metering.KeyFixtures.TestKey;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.node.ObjectNode;
 
 class KeyValidatorTest {
 
@@ -44,6 +47,24 @@ class KeyValidatorTest {
                 .contains(RejectionReason.UNKNOWN_KEY);
         assertThat(KeyValidator.check(active(), null, KeyFixtures.BASEMAPS, null, null, NOW))
                 .contains(RejectionReason.UNKNOWN_KEY);
+    }
+
+    /**
+     * A key state without a status (a writer that renamed the field), or with one this version does not know, was
+     * taken as active; read from JSON as Kafka hands it over.
+     */
+    @Test
+    void aStateWithoutAKnownStatusLetsNothingThrough() throws Exception {
+        assertThat(check(key.state(null, EXPIRES, NOW), KeyFixtures.BASEMAPS, null, null, NOW))
+                .contains(RejectionReason.INVALIDATED);
+
+        byte[] written = Topics.API_KEYS.valueSerde().serializer().serialize(Topics.API_KEYS.name(), active());
+        ObjectNode json = (ObjectNode) Json.mapper().readTree(written);
+        json.put("status", "suspended");
+        ApiKeyState suspended = Topics.API_KEYS.valueSerde().deserializer().deserialize(Topics.API_KEYS.name(),
+                Json.mapper().writeValueAsBytes(json));
+        assertThat(suspended.status()).isNull();
+        assertThat(check(suspended, KeyFixtures.BASEMAPS, null, null, NOW)).contains(RejectionReason.INVALIDATED);
     }
 
     @Test

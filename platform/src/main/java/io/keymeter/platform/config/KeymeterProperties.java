@@ -29,13 +29,22 @@ public record KeymeterProperties(
         Path dataDir,
         @Valid EmbeddedKafka embeddedKafka,
         List<@Valid Account> accounts,
-        List<@NotBlank String> gatewayTokens,
+        List<@NotBlank @Pattern(regexp = TRIMMED, message = TRIMMED_MESSAGE) String> gatewayTokens,
         @Valid Keys keys,
         @Valid Ingest ingest,
         @Valid Metering metering,
         @Valid Billing billing,
         @Valid Topics topics,
         @Valid Streams streams) {
+
+    /**
+     * Tokens are taken as given, and a presented one is trimmed: a token with a space or a newline at an end (a
+     * secret file's last line break) was refused on every call, with nothing saying why.
+     */
+    static final String TRIMMED = "(?s)\\S(.*\\S)?";
+    static final String TRIMMED_MESSAGE = "must not begin or end with whitespace";
+    /** Durations are used in milliseconds: longer than this overflowed, a stack trace naming no property. */
+    static final Duration LONGEST = Duration.ofDays(36_500);
 
     public KeymeterProperties {
         roles = roles == null ? List.of("all") : List.copyOf(roles);
@@ -49,6 +58,16 @@ public record KeymeterProperties(
         billing = billing == null ? new Billing(null, null) : billing;
         topics = topics == null ? new Topics(null, null) : topics;
         streams = streams == null ? new Streams(null, null, null, null, null) : streams;
+    }
+
+    /**
+     * The dedupe forgets by the newest request time it has seen, and metering takes requests stamped up to
+     * max-future-skew plus a minute ahead: a window no longer than that let one such request end the window of every
+     * requestId seen before it, their resends counted again.
+     */
+    @AssertTrue(message = "keymeter.metering.dedupe-window must be longer than keymeter.ingest.max-future-skew plus 1 minute")
+    public boolean isDedupeWindowLongerThanSkew() {
+        return metering.dedupeWindow().compareTo(ingest.maxFutureSkew().plusMinutes(1)) > 0;
     }
 
     /** Gateway tokens hidden, as {@link Account#toString()} hides account tokens. */
@@ -78,7 +97,7 @@ public record KeymeterProperties(
 
     public record Account(
             @NotBlank @Pattern(regexp = "[A-Za-z0-9_-]{1,64}", message = "must be 1-64 letters, digits, _ or -") String id,
-            @NotBlank String token) {
+            @NotBlank @Pattern(regexp = TRIMMED, message = TRIMMED_MESSAGE) String token) {
         @Override
         public String toString() {
             return "Account[id=" + id + "]";
@@ -120,18 +139,21 @@ public record KeymeterProperties(
             maxAge = maxAge == null ? Duration.ofDays(35) : maxAge;
         }
 
-        @AssertTrue(message = "max-future-skew and max-age must not be negative")
+        @AssertTrue(message = "max-future-skew must not be negative and max-age must be positive, both at most 36500 days")
         public boolean isWindowValid() {
-            return !maxFutureSkew.isNegative() && !maxAge.isNegative() && !maxAge.isZero();
+            return !maxFutureSkew.isNegative() && !maxAge.isNegative() && !maxAge.isZero()
+                    && maxFutureSkew.compareTo(LONGEST) <= 0 && maxAge.compareTo(LONGEST) <= 0;
         }
     }
 
     /**
      * @param dedupeWindow         a requestId seen again for the same key within this window is counted once
      * @param dedupeFilterCapacity requests per partition and window the dedupe's in-memory filters are sized for
-     *                             (about 1.1 MiB a million, two per partition); 0 turns them off
+     *                             (about 1.1 MiB a million, two per partition); 0 turns them off. At most 100
+     *                             million (about 114 MiB a filter): a typo of 1e9 ran the stream threads out of
+     *                             memory, 2e10 passed Guava's bound and sent every request to the dead letters
      */
-    public record Metering(Duration dedupeWindow, @PositiveOrZero Long dedupeFilterCapacity) {
+    public record Metering(Duration dedupeWindow, @PositiveOrZero @Max(100_000_000) Long dedupeFilterCapacity) {
         public static final long DEFAULT_DEDUPE_FILTER_CAPACITY = 1_000_000;
 
         public Metering {
@@ -139,9 +161,9 @@ public record KeymeterProperties(
             dedupeFilterCapacity = dedupeFilterCapacity == null ? DEFAULT_DEDUPE_FILTER_CAPACITY : dedupeFilterCapacity;
         }
 
-        @AssertTrue(message = "dedupe-window must be positive")
+        @AssertTrue(message = "dedupe-window must be positive and at most 36500 days")
         public boolean isDedupeWindowValid() {
-            return !dedupeWindow.isNegative() && !dedupeWindow.isZero();
+            return !dedupeWindow.isNegative() && !dedupeWindow.isZero() && dedupeWindow.compareTo(LONGEST) <= 0;
         }
     }
 
@@ -151,9 +173,9 @@ public record KeymeterProperties(
             currency = currency == null ? "USD" : currency;
         }
 
-        @AssertTrue(message = "close-grace must not be negative")
+        @AssertTrue(message = "close-grace must not be negative and at most 36500 days")
         public boolean isCloseGraceValid() {
-            return !closeGrace.isNegative();
+            return !closeGrace.isNegative() && closeGrace.compareTo(LONGEST) <= 0;
         }
     }
 
@@ -193,9 +215,12 @@ public record KeymeterProperties(
             return !commitInterval.isNegative() && !commitInterval.isZero();
         }
 
-        @AssertTrue(message = "rocksdb-cache and rocksdb-write-buffers must be at least 1MB")
+        /** The write buffers are charged against the cache: as large, they pushed every data and index block out. */
+        @AssertTrue(message = "rocksdb-cache and rocksdb-write-buffers must be at least 1MB, the write buffers smaller"
+                + " than the cache they are charged against")
         public boolean isRocksdbMemoryValid() {
-            return rocksdbCache.toBytes() >= 1024 * 1024 && rocksdbWriteBuffers.toBytes() >= 1024 * 1024;
+            return rocksdbCache.toBytes() >= 1024 * 1024 && rocksdbWriteBuffers.toBytes() >= 1024 * 1024
+                    && rocksdbWriteBuffers.toBytes() < rocksdbCache.toBytes();
         }
     }
 }

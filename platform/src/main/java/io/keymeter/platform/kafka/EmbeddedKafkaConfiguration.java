@@ -1,6 +1,8 @@
 package io.keymeter.platform.kafka;
 
 import io.keymeter.kafka.EmbeddedKafkaBroker;
+import io.keymeter.kafka.StartupRefusedException;
+import io.keymeter.platform.config.DataDirLock;
 import io.keymeter.platform.config.KeymeterProperties;
 import java.util.List;
 import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
@@ -11,6 +13,7 @@ import org.springframework.boot.kafka.autoconfigure.KafkaConnectionDetails;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.ConditionContext;
 import org.springframework.context.annotation.Conditional;
+import org.springframework.context.annotation.DependsOn;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.type.AnnotatedTypeMetadata;
 
@@ -23,8 +26,19 @@ import org.springframework.core.type.AnnotatedTypeMetadata;
 @Conditional(EmbeddedKafkaConfiguration.NoClusterConfigured.class)
 public class EmbeddedKafkaConfiguration {
 
+    /**
+     * The embedded broker is one broker: a replication factor above 1 failed later, while the topics were checked,
+     * as "Kafka did not answer" with a stack trace.
+     */
     @Bean(initMethod = "start", destroyMethod = "stop")
+    @DependsOn(DataDirLock.BEAN)
     EmbeddedKafkaBroker embeddedKafkaBroker(KeymeterProperties properties) {
+        int replicas = properties.topics().replicationFactor();
+        if (replicas > 1) {
+            throw new StartupRefusedException("keymeter.topics.replication-factor is " + replicas + ", but the embedded"
+                    + " Kafka broker is a single broker.", "Set it to 1, or point spring.kafka.bootstrap-servers at a"
+                    + " cluster of at least " + replicas + " brokers.");
+        }
         return new EmbeddedKafkaBroker(properties.kafkaDir(), properties.embeddedKafka().port());
     }
 

@@ -1,6 +1,7 @@
 package io.keymeter.platform.security;
 
 import io.keymeter.kafka.StartupRefusedException;
+import io.keymeter.platform.config.DataDirLock;
 import io.keymeter.platform.config.KeymeterProperties;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,6 +17,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.context.annotation.DependsOn;
 import org.springframework.stereotype.Component;
 
 /**
@@ -24,6 +26,7 @@ import org.springframework.stereotype.Component;
  * random tokens kept in {@code <data-dir>/demo-token} and {@code <data-dir>/gateway-token} (reused on restart).
  */
 @Component
+@DependsOn(DataDirLock.BEAN) // token files live in the data dir
 public class AccessTokens {
 
     public static final String DEMO_ACCOUNT = "demo";

@@ -1,6 +1,7 @@
 package io.keymeter.platform.streams;
 
 import io.keymeter.events.Topics;
+import io.keymeter.platform.config.DataDirLock;
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.kafka.AllPartitions;
 import io.keymeter.platform.kafka.KafkaClients;
@@ -27,6 +28,7 @@ import org.apache.kafka.streams.TopologyDescription;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.context.annotation.DependsOn;
 import org.springframework.stereotype.Component;
 
 /**
@@ -35,6 +37,7 @@ import org.springframework.stereotype.Component;
  * {@code keymeter.dead-letters} with headers saying why, while the application keeps running.
  */
 @Component
+@DependsOn(DataDirLock.BEAN) // state directories and the static member id live in the data dir
 public class StreamsFactory {
 
     /** Uncommitted writes held per topology (Streams instance) before an early commit, outside the block cache. */
