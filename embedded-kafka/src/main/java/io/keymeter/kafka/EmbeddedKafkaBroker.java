@@ -6,13 +6,9 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.BindException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Properties;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
@@ -45,8 +41,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private final int port;
     private final int controllerPort;
     private KafkaRaftServer server;
-    private FileChannel lockFile;
-    private FileLock lock;
+    private DirectoryLock dataDirLock;
 
     /**
      * @param logDir where the broker keeps its data
@@ -148,36 +143,23 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         Path lockPath = logDir.resolveSibling(logDir.getFileName() + ".lock");
         try {
             Files.createDirectories(logDir);
-            lockFile = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            try {
-                lock = lockFile.tryLock();
-            } catch (OverlappingFileLockException e) {
-                lock = null; // held by another broker in this JVM
-            }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot lock " + lockPath, e);
+            throw new UncheckedIOException("cannot create " + logDir, e);
         }
-        if (lock == null) {
-            unlockDataDir();
-            throw new StartupRefusedException("The embedded Kafka data in " + logDir + " is in use by another "
-                    + "broker (another Keymeter on the same data directory?).",
-                    "Stop it, or give this one its own keymeter.data-dir.", null);
-        }
+        dataDirLock = DirectoryLock.tryTake(lockPath).orElseThrow(() -> new StartupRefusedException(
+                "The embedded Kafka data in " + logDir + " is in use by another broker (another Keymeter on the same"
+                        + " data directory?).", "Stop it, or give this one its own keymeter.data-dir.", null));
     }
 
     private void unlockDataDir() {
         try {
-            if (lock != null) {
-                lock.release();
+            if (dataDirLock != null) {
+                dataDirLock.close();
             }
-            if (lockFile != null) {
-                lockFile.close();
-            }
-        } catch (IOException e) {
+        } catch (UncheckedIOException e) {
             log.warn("Could not release the lock on {}", logDir, e);
         } finally {
-            lock = null;
-            lockFile = null;
+            dataDirLock = null;
         }
     }
 
