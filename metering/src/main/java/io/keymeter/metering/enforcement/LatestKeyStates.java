@@ -63,6 +63,11 @@ public final class LatestKeyStates implements StateStore {
         latest.remove(keyId);
     }
 
+    /** Forgets every key: the next request for each reads the versioned store again. */
+    void clear() {
+        latest.clear();
+    }
+
     int size() {
         return latest.size();
     }

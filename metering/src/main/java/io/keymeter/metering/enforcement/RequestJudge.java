@@ -95,6 +95,10 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
         this.keys = context.getStateStore(keyStoreName);
         VersionedStoreSegments.registerExisting(keys); // history kept across a restart (see there)
         this.latest = context.getStateStore(latestStoreName);
+        // a task recycled active -> standby -> active keeps its stores without initialising them again, and as a
+        // standby its versioned store was restored with no listener to forget what changed: a key invalidated then
+        // was still held active here, its requests accepted and billed
+        latest.clear();
         this.buffer = context.getStateStore(bufferStoreName);
         // Kafka Streams revives a corrupted task (a commit timed out under exactly-once) with these same objects, on
         // stores rolled back to their last commit: what waited only in the aborted transaction is read again from
@@ -110,10 +114,9 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
                 arrivals.add(new Arrival(slot, now)); // arrived again, as far as the wait is concerned
             }
         }
-        if (graceMs > 0) {
-            // when traffic pauses, no record comes to release the last requests: real time does
-            context.schedule(WALL_CLOCK_CHECK, PunctuationType.WALL_CLOCK_TIME, this::release);
-        }
+        // when traffic pauses, no record comes to release the last requests: real time does (with no grace too,
+        // for requests restored from a buffer written under one: they waited for the next request of their task)
+        context.schedule(WALL_CLOCK_CHECK, PunctuationType.WALL_CLOCK_TIME, this::release);
     }
 
     @Override

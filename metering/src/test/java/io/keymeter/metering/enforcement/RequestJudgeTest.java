@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.keymeter.events.ApiKeyState;
 import io.keymeter.events.KeyStatus;
+import io.keymeter.events.RejectionReason;
 import io.keymeter.events.RequestLog;
 import io.keymeter.events.Topics;
 import io.keymeter.metering.KeyFixtures;
@@ -138,6 +139,50 @@ class RequestJudgeTest {
 
         // before, the copy held in memory since the aborted transaction was judged as well: billed twice
         assertThat(judged()).extracting(d -> d.request().requestId()).containsExactly("r-1");
+    }
+
+    /**
+     * Kafka Streams recycles a task active -> standby -> active with the same store objects, not initialised again;
+     * as a standby its versioned store is restored from the changelog, with no processor to forget what changed. The
+     * latest state held from before (active) answered a request made after an invalidation: accepted, billed.
+     */
+    @Test
+    void aTaskActiveAgainAfterAStandbySpellReadsKeyStatesRestoredMeanwhile() {
+        RequestJudge first = judge();
+        first.init(context);
+        RequestLog before = key.request("before", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(1));
+        context.setCurrentSystemTimeMs(T0.plusSeconds(10).toEpochMilli());
+        first.process(new Record<>(key.keyId(), arrived(before), before.timestamp().toEpochMilli()));
+        assertThat(judged()).singleElement().satisfies(d -> assertThat(d.accepted()).isTrue());
+        first.close();
+
+        // standby: the invalidation restored straight into the versioned store
+        keys.put(key.keyId(), key.state(KeyStatus.INVALIDATED, T0.plus(Duration.ofDays(30)), T0.plusSeconds(20)),
+                T0.plusSeconds(20).toEpochMilli());
+        context.resetForwards();
+        RequestJudge again = judge();
+        again.init(context);
+        RequestLog after = key.request("after", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(30));
+        context.setCurrentSystemTimeMs(T0.plusSeconds(40).toEpochMilli());
+        again.process(new Record<>(key.keyId(), arrived(after), after.timestamp().toEpochMilli()));
+
+        assertThat(judged()).singleElement().satisfies(d -> assertThat(d.reason()).isEqualTo(RejectionReason.INVALIDATED));
+    }
+
+    /** Requests restored from a buffer written under a grace, the task now run without one: real time releases them. */
+    @Test
+    void withoutAGraceRestoredRequestsAreReleasedByRealTimeToo() {
+        RequestLog waiting = key.request("waited", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(1));
+        buffer.put(new RequestJudge.Slot(waiting.timestamp().toEpochMilli(), 3).key(), arrived(waiting));
+        RequestJudge judge = new RequestJudge("keys", "latest", "buffer", Duration.ZERO,
+                new OutcomeCounters(registry, "judged", "test", "accepted"));
+        judge.init(context);
+
+        context.setCurrentSystemTimeMs(T0.plusSeconds(5).toEpochMilli());
+        context.scheduledPunctuators().forEach(p -> p.getPunctuator().punctuate(T0.plusSeconds(5).toEpochMilli()));
+
+        assertThat(judged()).extracting(d -> d.request().requestId()).containsExactly("waited");
+        assertThat(buffer.approximateNumEntries()).isZero();
     }
 
     private static ArrivedRequest arrived(RequestLog request) {
