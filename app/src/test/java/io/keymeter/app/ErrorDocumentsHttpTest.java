@@ -82,6 +82,34 @@ class ErrorDocumentsHttpTest {
         }
     }
 
+    /**
+     * Spring negotiated the answer's type after the controller had run: the change was made, then answered 406 (a
+     * generated key's secret lost with the answer). Refused before now, nothing changed.
+     */
+    @Test
+    void aChangeWhoseAnswerTheCallerDoesNotAcceptIsRefusedBeforeItIsMade() throws IOException {
+        String name = "accept-" + java.util.UUID.randomUUID();
+        String body = "{\"name\":\"" + name + "\",\"privileges\":[\"premium:user:basemaps\"]}";
+        for (String accept : List.of("text/csv", "application/json; charset=iso-8859-1", "application/json;q=0",
+                "application/xml")) {
+            HttpTester.Response answer = send("POST /v1/credentials HTTP/1.1\r\nAuthorization: Bearer "
+                    + TestAccounts.token("acme") + "\r\nContent-Type: application/json\r\nAccept: " + accept
+                    + "\r\nContent-Length: " + body.length() + "\r\n", body);
+            assertThat(answer.getStatus()).as(accept + ": " + answer.getContent()).isEqualTo(406);
+            assertThat(Json.mapper().readTree(answer.getContent()).get("detail").asString())
+                    .contains("nothing was done");
+        }
+        HttpTester.Response list = send("GET /v1/credentials HTTP/1.1\r\nAuthorization: Bearer "
+                + TestAccounts.token("acme") + "\r\n", "");
+        assertThat(list.getStatus()).isEqualTo(200);
+        assertThat(list.getContent()).as("no credential made").doesNotContain(name);
+
+        HttpTester.Response accepted = send("POST /v1/credentials HTTP/1.1\r\nAuthorization: Bearer "
+                + TestAccounts.token("acme") + "\r\nContent-Type: application/json\r\nAccept: text/csv, */*;q=0.1"
+                + "\r\nContent-Length: " + body.length() + "\r\n", body);
+        assertThat(accepted.getStatus()).as(accepted.getContent()).isEqualTo(201);
+    }
+
     @Test
     void aCallerWithoutATokenIsAnswered401WhateverItsContentType() throws IOException {
         for (String type : new String[] {"*/*", "application/xml", "application/json; charset=no-such"}) {

@@ -1,0 +1,72 @@
+package io.keymeter.platform.web;
+
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.nio.charset.Charset;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.springframework.core.annotation.Order;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.InvalidMediaTypeException;
+import org.springframework.http.MediaType;
+import org.springframework.stereotype.Component;
+import org.springframework.web.filter.OncePerRequestFilter;
+
+/**
+ * Answers 406 before a call that changes something runs, when its Accept header allows no JSON answer. Spring MVC
+ * negotiates the answer's type only when it writes it, after the controller: {@code Accept: text/csv} on a key's
+ * generation made the key, then answered 406, and the only copy of its secret was lost (a regeneration killed the
+ * working key too; a retried create made a second credential). Reads keep Spring's own 406, which changes nothing.
+ */
+@Component
+@Order(-97)
+public class AcceptGuard extends OncePerRequestFilter {
+
+    /** The charsets Jackson writes JSON in. */
+    private static final Set<String> JSON_CHARSETS = Set.of("UTF-8", "UTF-16", "UTF-16BE", "UTF-16LE", "UTF-32",
+            "UTF-32BE", "UTF-32LE");
+    private static final Set<String> CHANGING = Set.of("POST", "PUT", "PATCH");
+
+    @Override
+    protected boolean shouldNotFilter(HttpServletRequest request) {
+        return !CHANGING.contains(request.getMethod()) || !request.getRequestURI().startsWith("/v1/");
+    }
+
+    @Override
+    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws ServletException, IOException {
+        List<String> accept = Collections.list(request.getHeaders(HttpHeaders.ACCEPT));
+        if (!accept.isEmpty() && !allowsJson(accept)) {
+            Problems.write(request, response, 406, "Not acceptable", "This call answers application/json (UTF-8),"
+                    + " which the Accept header does not allow; nothing was done.");
+            return;
+        }
+        chain.doFilter(request, response);
+    }
+
+    static boolean allowsJson(List<String> accept) {
+        try {
+            return MediaType.parseMediaTypes(accept).stream().anyMatch(type -> type.getQualityValue() > 0
+                    && type.isCompatibleWith(MediaType.APPLICATION_JSON) && writableCharset(type));
+        } catch (InvalidMediaTypeException e) {
+            return false;
+        }
+    }
+
+    private static boolean writableCharset(MediaType type) {
+        String charset = type.getParameter("charset");
+        if (charset == null) {
+            return true;
+        }
+        try {
+            return JSON_CHARSETS.contains(Charset.forName(charset.replace("\"", "")).name().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) { // unknown or illegal charset names
+            return false;
+        }
+    }
+}
