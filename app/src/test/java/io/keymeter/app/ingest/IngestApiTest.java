@@ -322,6 +322,34 @@ class IngestApiTest {
         assertThat(post(body, NDJSON, "br").getStatusCode()).isEqualTo(HttpStatus.UNSUPPORTED_MEDIA_TYPE);
     }
 
+    /**
+     * A body declared in another charset was read as UTF-8 (a UTF-16 batch: 202, every line "not valid JSON"), and
+     * of two Content-Encoding headers only the first was read (gzip bytes parsed as lines, each refused behind a 202).
+     */
+    @Test
+    void aCharsetOtherThanUtf8AndAnEncodingHeaderNotReadFirstAre415() throws Exception {
+        String body = line("cs1", sent(ApiKeys.generate()).apiKey(), "basemaps", "") + "\n";
+        ResponseEntity<JsonNode> utf16 = post(body.getBytes(StandardCharsets.UTF_16),
+                MediaType.parseMediaType("application/x-ndjson; charset=utf-16"), null);
+        assertThat(utf16.getStatusCode()).isEqualTo(HttpStatus.UNSUPPORTED_MEDIA_TYPE);
+        assertThat(utf16.getBody().get("detail").asString()).contains("UTF-8 only");
+        assertThat(post(body, MediaType.parseMediaType("application/x-ndjson; charset=UTF-8"), null).getStatusCode())
+                .isEqualTo(HttpStatus.ACCEPTED);
+
+        HttpHeaders headers = new HttpHeaders();
+        headers.setContentType(NDJSON);
+        headers.setBearerAuth(TestAccounts.GATEWAY_TOKEN);
+        headers.add(HttpHeaders.CONTENT_ENCODING, "identity");
+        headers.add(HttpHeaders.CONTENT_ENCODING, "gzip");
+        byte[] zipped = gzip(line("cs2", sent(ApiKeys.generate()).apiKey(), "basemaps", "").getBytes(StandardCharsets.UTF_8));
+        ResponseEntity<String> two = rest.postForEntity("/v1/requests", new HttpEntity<>(zipped, headers), String.class);
+        assertThat(two.getStatusCode()).as(two.getBody()).isEqualTo(HttpStatus.ACCEPTED);
+        assertThat(JSON.readTree(two.getBody()).get("accepted").asInt()).isEqualTo(1);
+        headers.set(HttpHeaders.CONTENT_ENCODING, "gzip, gzip");
+        assertThat(rest.postForEntity("/v1/requests", new HttpEntity<>(zipped, headers), String.class).getStatusCode())
+                .isEqualTo(HttpStatus.UNSUPPORTED_MEDIA_TYPE);
+    }
+
     @Test
     void withoutAGatewayTokenAnswers401() {
         String body = line("u1", sent(ApiKeys.generate()).apiKey(), "basemaps", "");

@@ -107,7 +107,8 @@ class UsageController {
             return BillingCycle.current(clock);
         }
         return BillingCycle.parse(value)
-                .orElseThrow(() -> ApiProblem.invalid("cycle", "must be a month as YYYY-MM, for example 2026-11"));
+                .orElseThrow(() -> ApiProblem.invalid("cycle", "must be a month as YYYY-MM from "
+                        + BillingCycle.FIRST + " to " + BillingCycle.LAST + ", for example 2026-11"));
     }
 
     private static String blankToNull(String value) {

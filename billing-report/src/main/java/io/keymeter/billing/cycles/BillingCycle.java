@@ -14,13 +14,20 @@ import java.util.regex.Pattern;
 public record BillingCycle(YearMonth month) implements Comparable<BillingCycle> {
 
     private static final Pattern ID = Pattern.compile("\\d{4}-(0[1-9]|1[0-2])");
+    /**
+     * The cycles there are: from the Unix epoch, and ending before year 10000, whose first instant an RFC 3339 time
+     * cannot write ({@code 9999-12} answered {@code "end":"+10000-01-01T00:00:00Z"}).
+     */
+    public static final YearMonth FIRST = YearMonth.of(1970, 1);
+    public static final YearMonth LAST = YearMonth.of(9998, 12);
 
-    /** The cycle of an id, or empty for anything but {@code YYYY-MM} with a month 01–12. */
+    /** The cycle of an id, or empty for anything but {@code YYYY-MM} with a month 01–12, from FIRST to LAST. */
     public static Optional<BillingCycle> parse(String id) {
         if (id == null || !ID.matcher(id).matches()) {
             return Optional.empty();
         }
-        return Optional.of(new BillingCycle(YearMonth.parse(id)));
+        YearMonth month = YearMonth.parse(id);
+        return month.isBefore(FIRST) || month.isAfter(LAST) ? Optional.empty() : Optional.of(new BillingCycle(month));
     }
 
     public static BillingCycle of(LocalDate day) {

@@ -51,6 +51,12 @@ class BillingCycleTest {
         assertThat(BillingCycle.parse("2026-11-01")).isEmpty();
         assertThat(BillingCycle.parse(null)).isEmpty();
         assertThat(BillingCycle.parse("2026-12")).isPresent();
+        // an end in year 10000 is no RFC 3339 time; before the epoch nothing was billed
+        assertThat(BillingCycle.parse("9999-12")).isEmpty();
+        assertThat(BillingCycle.parse("0000-01")).isEmpty();
+        assertThat(BillingCycle.parse("1969-12")).isEmpty();
+        assertThat(BillingCycle.parse("1970-01")).isPresent();
+        assertThat(BillingCycle.parse("9998-12").orElseThrow().end()).isEqualTo(Instant.parse("9999-01-01T00:00:00Z"));
     }
 
     @Test

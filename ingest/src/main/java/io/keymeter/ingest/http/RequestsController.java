@@ -7,7 +7,11 @@ import io.keymeter.platform.web.ApiProblem;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,9 +48,10 @@ class RequestsController {
     @PostMapping(path = "/v1/requests", consumes = {NDJSON, MediaType.APPLICATION_JSON_VALUE},
             produces = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<IngestResult> ingest(HttpServletRequest request) throws IOException {
-        BatchFormat format = MediaType.parseMediaType(request.getContentType()).isCompatibleWith(MediaType.APPLICATION_JSON)
-                ? BatchFormat.JSON_ARRAY : BatchFormat.NDJSON;
-        boolean gzip = gzip(request.getHeader(HttpHeaders.CONTENT_ENCODING));
+        MediaType type = MediaType.parseMediaType(request.getContentType());
+        requireUtf8(type);
+        BatchFormat format = type.isCompatibleWith(MediaType.APPLICATION_JSON) ? BatchFormat.JSON_ARRAY : BatchFormat.NDJSON;
+        boolean gzip = gzip(Collections.list(request.getHeaders(HttpHeaders.CONTENT_ENCODING)));
         if (request.getContentLengthLong() > MAX_BODY) {
             throw tooLarge("the body is larger than 16 MiB");
         }
@@ -82,14 +87,33 @@ class RequestsController {
         }
     }
 
-    private static boolean gzip(String encoding) {
-        if (encoding == null || encoding.isBlank() || encoding.trim().equalsIgnoreCase("identity")) {
+    /**
+     * Lines are read as UTF-8 (NDJSON and JSON are UTF-8, RFC 8259): a body declared in another charset was read as
+     * UTF-8 anyway, a UTF-16 one answered 202 with every line "not valid JSON".
+     */
+    private static void requireUtf8(MediaType type) {
+        Charset charset = type.getCharset(); // known to exist: ContentTypeGuard refused unknown names
+        if (charset != null && !charset.equals(StandardCharsets.UTF_8)) {
+            throw new ApiProblem(415, "Unsupported media type", "This call reads UTF-8 only; the body is declared "
+                    + charset.name() + ".", List.of(), null);
+        }
+    }
+
+    /**
+     * Every Content-Encoding header and every coding in each: a second header ({@code identity} then {@code gzip})
+     * was not read, and the gzip bytes were parsed as lines, each refused behind a 202.
+     */
+    private static boolean gzip(List<String> headers) {
+        List<String> codings = headers.stream().flatMap(h -> Arrays.stream(h.split(","))).map(String::trim)
+                .filter(c -> !c.isEmpty() && !c.equalsIgnoreCase("identity")).toList();
+        if (codings.isEmpty()) {
             return false;
         }
-        if (encoding.trim().equalsIgnoreCase("gzip") || encoding.trim().equalsIgnoreCase("x-gzip")) {
+        if (codings.size() == 1 && (codings.get(0).equalsIgnoreCase("gzip") || codings.get(0).equalsIgnoreCase("x-gzip"))) {
             return true;
         }
-        throw new ApiProblem(415, "Unsupported media type", "Content-Encoding must be gzip or identity", List.of(), null);
+        throw new ApiProblem(415, "Unsupported media type", "Content-Encoding must be gzip or identity, one coding",
+                List.of(), null);
     }
 
     private static ApiProblem tooLarge(String detail) {
