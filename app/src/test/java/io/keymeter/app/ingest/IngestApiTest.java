@@ -327,14 +327,19 @@ class IngestApiTest {
      * of two Content-Encoding headers only the first was read (gzip bytes parsed as lines, each refused behind a 202).
      */
     @Test
-    void aCharsetOtherThanUtf8AndAnEncodingHeaderNotReadFirstAre415() throws Exception {
-        String body = line("cs1", sent(ApiKeys.generate()).apiKey(), "basemaps", "") + "\n";
+    void aBatchInAnotherCharsetIsReadInItAndEveryEncodingHeaderCounts() throws Exception {
+        String body = line("cs1", sent(ApiKeys.generate()).apiKey(), "basemaps", "\"operation\":\"caf\u00e9\"") + "\n";
         ResponseEntity<JsonNode> utf16 = post(body.getBytes(StandardCharsets.UTF_16),
                 MediaType.parseMediaType("application/x-ndjson; charset=utf-16"), null);
-        assertThat(utf16.getStatusCode()).isEqualTo(HttpStatus.UNSUPPORTED_MEDIA_TYPE);
-        assertThat(utf16.getBody().get("detail").asString()).contains("UTF-8 only");
-        assertThat(post(body, MediaType.parseMediaType("application/x-ndjson; charset=UTF-8"), null).getStatusCode())
-                .isEqualTo(HttpStatus.ACCEPTED);
+        assertThat(utf16.getStatusCode()).as(String.valueOf(utf16.getBody())).isEqualTo(HttpStatus.ACCEPTED);
+        assertThat(utf16.getBody().get("accepted").asInt()).isEqualTo(1);
+        String latin = line("cs3", sent(ApiKeys.generate()).apiKey(), "basemaps", "\"operation\":\"caf\u00e9\"");
+        ResponseEntity<JsonNode> latin1 = post(latin.getBytes(StandardCharsets.ISO_8859_1),
+                MediaType.parseMediaType("application/x-ndjson; charset=iso-8859-1"), null);
+        assertThat(latin1.getBody().get("accepted").asInt()).as(String.valueOf(latin1.getBody())).isEqualTo(1);
+        assertThat(ours(Topics.REQUESTS, RequestLog::requestId)).hasEntrySatisfying(run + "-cs1",
+                r -> assertThat(r.value().operation()).isEqualTo("caf\u00e9"))
+                .hasEntrySatisfying(run + "-cs3", r -> assertThat(r.value().operation()).isEqualTo("caf\u00e9"));
 
         HttpHeaders headers = new HttpHeaders();
         headers.setContentType(NDJSON);

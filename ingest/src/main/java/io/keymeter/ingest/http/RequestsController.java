@@ -7,12 +7,14 @@ import io.keymeter.platform.web.ApiProblem;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import org.apache.commons.io.input.ReaderInputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
@@ -49,7 +51,6 @@ class RequestsController {
             produces = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<IngestResult> ingest(HttpServletRequest request) throws IOException {
         MediaType type = MediaType.parseMediaType(request.getContentType());
-        requireUtf8(type);
         BatchFormat format = type.isCompatibleWith(MediaType.APPLICATION_JSON) ? BatchFormat.JSON_ARRAY : BatchFormat.NDJSON;
         boolean gzip = gzip(Collections.list(request.getHeaders(HttpHeaders.CONTENT_ENCODING)));
         if (request.getContentLengthLong() > MAX_BODY) {
@@ -64,6 +65,7 @@ class RequestsController {
                 // JDK 17's GZIPInputStream took such bytes for the end of the body, their lines lost behind a 202
                 body = new LimitedInputStream(GzipBodies.open(body), MAX_DECOMPRESSED, "the decompressed body");
             }
+            body = asUtf8(body, type);
             IngestResult result = ingestor.ingest(body, format);
             log.debug("Batch taken: {} accepted, {} refused", result.accepted(), result.rejected().size());
             return ResponseEntity.accepted().body(result);
@@ -88,15 +90,16 @@ class RequestsController {
     }
 
     /**
-     * Lines are read as UTF-8 (NDJSON and JSON are UTF-8, RFC 8259): a body declared in another charset was read as
-     * UTF-8 anyway, a UTF-16 one answered 202 with every line "not valid JSON".
+     * Lines are read as UTF-8 bytes: a body declared in another charset is re-encoded first (it was read as UTF-8
+     * anyway: a UTF-16 batch answered 202 with every line "not valid JSON", Latin-1 lost its non-ASCII lines).
      */
-    private static void requireUtf8(MediaType type) {
+    private static InputStream asUtf8(InputStream body, MediaType type) throws IOException {
         Charset charset = type.getCharset(); // known to exist: ContentTypeGuard refused unknown names
-        if (charset != null && !charset.equals(StandardCharsets.UTF_8)) {
-            throw new ApiProblem(415, "Unsupported media type", "This call reads UTF-8 only; the body is declared "
-                    + charset.name() + ".", List.of(), null);
+        if (charset == null || charset.equals(StandardCharsets.UTF_8)) {
+            return body;
         }
+        return ReaderInputStream.builder().setReader(new InputStreamReader(body, charset))
+                .setCharset(StandardCharsets.UTF_8).get();
     }
 
     /**
