@@ -110,6 +110,17 @@ class ErrorDocumentsHttpTest {
         assertThat(accepted.getStatus()).as(accepted.getContent()).isEqualTo(201);
     }
 
+    /** Jetty's refusal of a form body it parsed for Spring said the URL was not valid. */
+    @Test
+    void aBrokenFormBodyIsNotCalledABadUrl() throws IOException {
+        HttpTester.Response answer = send("POST /v1/credentials HTTP/1.1\r\nAuthorization: Bearer "
+                + TestAccounts.token("acme") + "\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                + "Content-Length: 3\r\n", "%zz");
+        assertThat(answer.getStatus()).as(answer.getContent()).isEqualTo(400);
+        assertThat(answer.get(HttpHeader.CONTENT_TYPE)).startsWith("application/problem+json");
+        assertThat(Json.mapper().readTree(answer.getContent()).get("detail").asString()).doesNotContain("URL").contains("form content");
+    }
+
     @Test
     void aCallerWithoutATokenIsAnswered401WhateverItsContentType() throws IOException {
         for (String type : new String[] {"*/*", "application/xml", "application/json; charset=no-such"}) {

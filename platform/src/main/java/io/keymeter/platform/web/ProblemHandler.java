@@ -58,7 +58,7 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         HttpException refused = clientError(e);
         if (refused != null) {
             return ResponseEntity.status(refused.getCode()).contentType(PROBLEM).body(Problems.withInstance(
-                    Problems.ofStatus(refused.getCode(), "The request's URL is not valid: " + refused.getReason() + "."),
+                    Problems.ofStatus(refused.getCode(), "The request is not valid: " + refused.getReason() + "."),
                     request));
         }
         log.error("Unexpected failure answering a request", e);
@@ -68,7 +68,8 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
 
     /**
      * Jetty decodes the query string only when a parameter is first read, inside the controller call, and refuses a
-     * broken one ({@code cycle=%zz}) with an exception that carries its 4xx status.
+     * broken one ({@code cycle=%zz}) with an exception that carries its 4xx status; so does a form body it parses
+     * for Spring (a body typed as a form with a broken escape), whose problem said the URL was not valid.
      */
     private static HttpException clientError(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
