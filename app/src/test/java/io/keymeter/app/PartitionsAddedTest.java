@@ -37,7 +37,7 @@ import tools.jackson.databind.JsonNode;
  * still get their replies, and verify must still see an invalidation, when Kafka routes them to an added partition.
  * Own broker: the shared one's topics must keep their counts.
  */
-@Timeout(180)
+@Timeout(240)
 class PartitionsAddedTest {
 
     private static final String ACCOUNT_TOKEN = "token-partitions";

@@ -9,23 +9,50 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
-/** An exclusive lock on a file, held by at most one process, and one holder in this JVM. */
+/**
+ * An exclusive lock on a file, held by at most one process, and one holder in this JVM. Files held in this JVM are
+ * refused before a channel is opened: on Linux, closing any channel on a locked file releases the process's lock on
+ * it, so a refused second holder closing its channel freed the first one's lock for other processes.
+ */
 public final class DirectoryLock implements AutoCloseable {
 
+    private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
+
+    private final Path file;
     private final FileChannel channel;
     private final FileLock lock;
 
-    private DirectoryLock(FileChannel channel, FileLock lock) {
+    private DirectoryLock(Path file, FileChannel channel, FileLock lock) {
+        this.file = file;
         this.channel = channel;
         this.lock = lock;
     }
 
     /** The lock on {@code file} (its directory created), or empty while another holder has it. */
     public static Optional<DirectoryLock> tryTake(Path file) {
+        Path key = file.toAbsolutePath().normalize();
+        if (!HELD.add(key)) {
+            return Optional.empty();
+        }
+        try {
+            Optional<DirectoryLock> taken = take(key);
+            if (taken.isEmpty()) {
+                HELD.remove(key);
+            }
+            return taken;
+        } catch (RuntimeException e) {
+            HELD.remove(key);
+            throw e;
+        }
+    }
+
+    private static Optional<DirectoryLock> take(Path file) {
         FileChannel channel;
         try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
+            Files.createDirectories(file.getParent());
             channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot lock " + file, e);
@@ -43,7 +70,7 @@ public final class DirectoryLock implements AutoCloseable {
             closeQuietly(channel);
             return Optional.empty();
         }
-        return Optional.of(new DirectoryLock(channel, lock));
+        return Optional.of(new DirectoryLock(file, channel, lock));
     }
 
     @Override
@@ -54,6 +81,7 @@ public final class DirectoryLock implements AutoCloseable {
             throw new UncheckedIOException(e);
         } finally {
             closeQuietly(channel);
+            HELD.remove(file);
         }
     }
 

@@ -8,6 +8,7 @@ import io.keymeter.events.StatementLine;
 import io.keymeter.events.UsageDaily;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.YearMonth;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -163,7 +164,8 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
         for (KeyValue<String, String> entry : due) {
             String[] accountAndCycle = StoreKeys.pendingAccountAndCycle(entry.key);
             long dueAt = StoreKeys.pendingDueAt(entry.key);
-            if (settle(accountAndCycle[0], BillingCycle.parse(accountAndCycle[1]).orElseThrow(),
+            // read as stored, not as a caller's cycle parameter: bounds added later must not fail a stored entry
+            if (settle(accountAndCycle[0], new BillingCycle(YearMonth.parse(accountAndCycle[1])),
                     Instant.ofEpochMilli(now), waitedLongEnough || dueAt <= readUpTo)) {
                 pending.delete(entry.key);
             } else if (firstWaiting < 0) {

@@ -41,6 +41,16 @@ class InputMappersTest {
                 LocalDate.parse("2026-11-02"), -1, 1))).isInstanceOf(IllegalArgumentException.class);
     }
 
+    /** Kept, a day before 1970 had a pending entry no cycle could be read from, and every settlement after it failed. */
+    @Test
+    void usageOutsideTheCyclesThereAreFailsSoItReachesTheDeadLetters() {
+        assertThatThrownBy(() -> InputMappers.usage("k", new UsageDaily("acme", "c1", "routing",
+                LocalDate.parse("1969-12-31"), 1, 1))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("1969-12-31");
+        assertThat(InputMappers.usage("k", new UsageDaily("acme", "c1", "routing", LocalDate.parse("1970-01-01"), 1, 1)))
+                .isNotNull();
+    }
+
     @Test
     void onlyCreatedAndDeletedEventsCarryNames() {
         assertThat(InputMappers.credential("c1", new CredentialEvent.CredentialCreated("e", "c1", "acme", 1, at, "Web",

@@ -82,7 +82,7 @@ public final class CredentialDecider {
                 return refuse(state, id, Outcome.NOT_FOUND, "slot", "key in slot " + c.slot());
             }
             Instant expiresAt = c.expiresAt() != null ? c.expiresAt() : previous.get().expiresAt();
-            if (!expiresAt.isAfter(clockNow)) {
+            if (!expiresAt.isAfter(now)) { // the stamp: a key stamped after its own expiration is never usable
                 return refuse(state, id, Outcome.INVALID, "expiresAt",
                         "is required: the previous key's expiration has passed");
             }

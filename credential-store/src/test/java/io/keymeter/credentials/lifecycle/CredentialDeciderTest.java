@@ -143,6 +143,11 @@ class CredentialDeciderTest {
         assertThat(generated.state().keyById(key.keyId()).orElseThrow().slot()).as("slot 1 holds an active key")
                 .isEqualTo(2);
 
+        // a regeneration keeping that date would be stamped after it, never usable: refused as before
+        Decision regenerated = decider.decide(state, new CredentialCommand.RegenerateKey("c3", "cred", "acme",
+                clock.plusSeconds(5), 1, ApiKeys.newKeyId(), "hash", null), clock);
+        assertThat(regenerated.reply().outcome()).isEqualTo(Outcome.INVALID);
+
         // and once the clock passes the expiration, the key expires as before
         Decision expired = decider.checkExpiry(state, T0.plus(Duration.ofMinutes(10)));
         assertThat(expired.events()).singleElement().isInstanceOf(CredentialEvent.KeyExpired.class);

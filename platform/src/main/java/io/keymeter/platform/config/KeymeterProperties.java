@@ -153,7 +153,7 @@ public record KeymeterProperties(
      *                             million (about 114 MiB a filter): a typo of 1e9 ran the stream threads out of
      *                             memory, 2e10 passed Guava's bound and sent every request to the dead letters
      */
-    public record Metering(Duration dedupeWindow, @PositiveOrZero @Max(100_000_000) Long dedupeFilterCapacity) {
+    public record Metering(Duration dedupeWindow, @PositiveOrZero @Max(value = 100_000_000, message = "must be at most 100000000") Long dedupeFilterCapacity) {
         public static final long DEFAULT_DEDUPE_FILTER_CAPACITY = 1_000_000;
 
         public Metering {
@@ -206,7 +206,9 @@ public record KeymeterProperties(
             commitInterval = commitInterval == null ? Duration.ofMillis(100) : commitInterval;
             threads = threads == null ? 1 : threads;
             rocksdbCache = rocksdbCache == null ? DataSize.ofMegabytes(64) : rocksdbCache;
-            rocksdbWriteBuffers = rocksdbWriteBuffers == null ? DataSize.ofMegabytes(32) : rocksdbWriteBuffers;
+            // unset: 32MB, or half a smaller cache (a cache lowered alone must still start)
+            rocksdbWriteBuffers = rocksdbWriteBuffers != null ? rocksdbWriteBuffers
+                    : DataSize.ofBytes(Math.min(DataSize.ofMegabytes(32).toBytes(), rocksdbCache.toBytes() / 2));
         }
 
         /** Checked here, so that start-up stops naming this property, not Kafka's commit.interval.ms, later. */

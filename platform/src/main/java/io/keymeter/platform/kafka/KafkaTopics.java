@@ -271,8 +271,9 @@ public class KafkaTopics {
         try {
             return TopicConfigs.update(admin, wanted, KafkaTopics::keepsLess, Duration.ofSeconds(TIMEOUT_SECONDS));
         } catch (ExecutionException e) {
-            throw new IllegalStateException("Keymeter needs at least " + wanted + " in ms (max-age "
-                    + properties.ingest().maxAge() + " plus " + MIN_RETENTION_BEYOND_MAX_AGE + "; -1: for ever) and "
+            throw new IllegalStateException("Keymeter needs at least " + wanted + " (times in ms: max-age "
+                    + properties.ingest().maxAge() + " plus " + MIN_RETENTION_BEYOND_MAX_AGE + "; -1: for ever, or no"
+                    + " size limit) and "
                     + "Kafka refused to set it: " + e.getCause().getMessage() + ". Set it with kafka-configs --alter.", e);
         }
     }

@@ -148,6 +148,9 @@ public class StreamsFactory {
         // changelogs and repartition topics as Keymeter's own topics: two in sync with three replicas or more
         KafkaTopics.minInSyncReplicas(properties.topics().replicationFactor()).ifPresent(min ->
                 p.put(StreamsConfig.topicPrefix(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG), min));
+        // and kept by time only, as Keymeter's own (KafkaTopics.keepTimes): a cluster's log.retention.bytes deleted a
+        // repartition topic's oldest segments whatever their age, records not yet read
+        p.put(StreamsConfig.topicPrefix(TopicConfig.RETENTION_BYTES_CONFIG), "-1");
         // KIP-892: writes stay in a transaction buffer until their changelog transaction commits, so after a crash
         // a store keeps its committed state instead of being wiped and restored from its whole changelog
         p.put(StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG, true);

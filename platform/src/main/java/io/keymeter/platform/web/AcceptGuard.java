@@ -49,13 +49,17 @@ public class AcceptGuard extends OncePerRequestFilter {
         chain.doFilter(request, response);
     }
 
+    /** As Spring negotiates: an empty header allows anything, and its JSON converter writes any {@code +json} type. */
     static boolean allowsJson(List<String> accept) {
+        List<MediaType> types;
         try {
-            return MediaType.parseMediaTypes(accept).stream().anyMatch(type -> type.getQualityValue() > 0
-                    && type.isCompatibleWith(MediaType.APPLICATION_JSON) && writableCharset(type));
+            types = MediaType.parseMediaTypes(accept);
         } catch (InvalidMediaTypeException e) {
             return false;
         }
+        return types.isEmpty() || types.stream().anyMatch(type -> type.getQualityValue() > 0
+                && (type.isCompatibleWith(MediaType.APPLICATION_JSON) || "json".equals(type.getSubtypeSuffix()))
+                && writableCharset(type));
     }
 
     private static boolean writableCharset(MediaType type) {

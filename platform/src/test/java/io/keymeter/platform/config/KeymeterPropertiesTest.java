@@ -30,6 +30,12 @@ class KeymeterPropertiesTest {
         assertThat(defaults.streams().rocksdbWriteBuffers()).isEqualTo(DataSize.ofMegabytes(32));
         assertThat(defaults.streams().isRocksdbMemoryValid()).isTrue();
         assertThat(bind(Map.of("keymeter.streams.rocksdb-cache", "512KB")).streams().isRocksdbMemoryValid()).isFalse();
+        // write buffers must stay below the cache they are charged against; a cache lowered alone halves them
+        assertThat(bind(Map.of("keymeter.streams.rocksdb-cache", "16MB", "keymeter.streams.rocksdb-write-buffers", "64MB"))
+                .streams().isRocksdbMemoryValid()).isFalse();
+        KeymeterProperties small = bind(Map.of("keymeter.streams.rocksdb-cache", "16MB"));
+        assertThat(small.streams().rocksdbWriteBuffers()).isEqualTo(DataSize.ofMegabytes(8));
+        assertThat(small.streams().isRocksdbMemoryValid()).isTrue();
     }
 
     /** Account tokens were hidden in the properties' text, gateway tokens were not. */

@@ -35,6 +35,8 @@ class StreamsFactoryTest {
         logged.start();
         logger.addAppender(logged);
         // creating the client builds its stream thread, whose consumer's partition assignor reads the settings again
+        // internal topics kept by time only, whatever the cluster's log.retention.bytes
+        assertThat(config.get(StreamsConfig.topicPrefix("retention.bytes"))).isEqualTo("-1");
         try (KafkaStreams ignored = new KafkaStreams(builder.build(), config)) {
             assertThat(logged.list).filteredOn(event -> event.getLevel().isGreaterOrEqual(Level.WARN))
                     .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
