@@ -241,6 +241,17 @@ class BillingReportHttpTest {
         assertThat(json(service).path("errors").path(0).path("field").asString()).as(service.getBody())
                 .isEqualTo("service");
 
+        // a misspelt parameter answered another cycle's report; a repeated one was joined with a comma
+        for (String query : List.of("cylce=2026-10", "credentialID=x", "cycle=2026-11&cycle=2026-11")) {
+            for (String path : List.of("/v1/usage", "/v1/usage/daily", "/v1/usage.csv", "/v1/statements")) {
+                ResponseEntity<String> response = get(ACCOUNT, path + "?" + query);
+                assertThat(response.getStatusCode().value()).as(path + "?" + query + " " + response.getBody())
+                        .isEqualTo(400);
+                assertThat(json(response).path("errors").path(0).path("field").asString())
+                        .isEqualTo(query.substring(0, query.indexOf('=')));
+            }
+        }
+
         ResponseEntity<String> anonymous = http.getForEntity("/v1/usage", String.class);
         assertThat(anonymous.getStatusCode().value()).isEqualTo(401);
     }

@@ -9,6 +9,8 @@ import io.keymeter.platform.web.ApiProblem;
 import jakarta.servlet.http.HttpServletRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -45,6 +47,7 @@ class UsageController {
     @GetMapping("/v1/usage")
     ResponseEntity<?> usage(Account account, HttpServletRequest request, @RequestParam(required = false) String cycle,
                             @RequestParam(required = false) String credentialId) {
+        onlyParameters(request, "cycle", "credentialId");
         BillingCycle billingCycle = cycle(cycle);
         return answer(account, request, () -> ResponseEntity.ok()
                 .body(reports.usage(account.id(), billingCycle, blankToNull(credentialId))));
@@ -54,6 +57,7 @@ class UsageController {
     ResponseEntity<?> daily(Account account, HttpServletRequest request, @RequestParam(required = false) String cycle,
                             @RequestParam(required = false) String credentialId,
                             @RequestParam(required = false) String service) {
+        onlyParameters(request, "cycle", "credentialId", "service");
         BillingCycle billingCycle = cycle(cycle);
         String serviceName = blankToNull(service);
         if (serviceName != null && ServiceCatalog.byService(serviceName).isEmpty()) {
@@ -67,6 +71,7 @@ class UsageController {
     @GetMapping("/v1/usage.csv")
     ResponseEntity<?> csv(Account account, HttpServletRequest request, @RequestParam(required = false) String cycle,
                           @RequestParam(required = false) String credentialId) {
+        onlyParameters(request, "cycle", "credentialId");
         BillingCycle billingCycle = cycle(cycle);
         return answer(account, request, () -> ResponseEntity.ok().contentType(CSV)
                 .header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"usage-" + billingCycle.id() + ".csv\"")
@@ -75,6 +80,7 @@ class UsageController {
 
     @GetMapping("/v1/statements")
     ResponseEntity<?> statements(Account account, HttpServletRequest request, @RequestParam(required = false) String cycle) {
+        onlyParameters(request, "cycle");
         BillingCycle billingCycle = cycle(cycle);
         return answer(account, request, () -> ResponseEntity.ok().body(reports.statements(account.id(), billingCycle)));
     }
@@ -99,6 +105,23 @@ class UsageController {
         }
         return ResponseEntity.status(answer.getStatusCode()).headers(answer.getHeaders())
                 .header(OwnerForwarder.ANSWERED_BY, self.get()).body(answer.getBody());
+    }
+
+    /**
+     * A misspelt parameter ({@code cylce=2026-10}) was ignored and the report answered for another cycle or the
+     * whole account, as an unknown JSON field would be if it were not refused; a repeated one was joined with a comma.
+     */
+    private static void onlyParameters(HttpServletRequest request, String... known) {
+        List<String> allowed = List.of(known);
+        for (Map.Entry<String, String[]> parameter : request.getParameterMap().entrySet()) {
+            if (!allowed.contains(parameter.getKey())) {
+                throw ApiProblem.invalid(parameter.getKey(), "unknown parameter; this call takes "
+                        + String.join(", ", allowed));
+            }
+            if (parameter.getValue().length > 1) {
+                throw ApiProblem.invalid(parameter.getKey(), "is given more than once");
+            }
+        }
     }
 
     private BillingCycle cycle(String raw) {
