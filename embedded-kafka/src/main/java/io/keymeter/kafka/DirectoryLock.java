@@ -37,15 +37,14 @@ public final class DirectoryLock implements AutoCloseable {
         if (!HELD.add(key)) {
             return Optional.empty();
         }
+        Optional<DirectoryLock> taken = Optional.empty();
         try {
-            Optional<DirectoryLock> taken = take(key);
-            if (taken.isEmpty()) {
+            taken = take(key);
+            return taken;
+        } finally {
+            if (taken.isEmpty()) { // not taken, or failed: this JVM does not hold it
                 HELD.remove(key);
             }
-            return taken;
-        } catch (RuntimeException e) {
-            HELD.remove(key);
-            throw e;
         }
     }
 

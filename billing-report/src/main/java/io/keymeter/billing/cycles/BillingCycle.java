@@ -27,7 +27,12 @@ public record BillingCycle(YearMonth month) implements Comparable<BillingCycle> 
             return Optional.empty();
         }
         YearMonth month = YearMonth.parse(id);
-        return month.isBefore(FIRST) || month.isAfter(LAST) ? Optional.empty() : Optional.of(new BillingCycle(month));
+        return exists(month) ? Optional.of(new BillingCycle(month)) : Optional.empty();
+    }
+
+    /** Whether a month is one of the cycles there are, FIRST to LAST. */
+    public static boolean exists(YearMonth month) {
+        return !month.isBefore(FIRST) && !month.isAfter(LAST);
     }
 
     public static BillingCycle of(LocalDate day) {

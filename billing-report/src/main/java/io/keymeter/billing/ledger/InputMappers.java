@@ -1,9 +1,9 @@
 package io.keymeter.billing.ledger;
 
+import io.keymeter.billing.cycles.BillingCycle;
 import io.keymeter.events.CredentialEvent;
 import io.keymeter.events.Rejection;
 import io.keymeter.events.UsageDaily;
-import io.keymeter.billing.cycles.BillingCycle;
 import java.time.LocalDate;
 import java.time.YearMonth;
 import java.util.List;
@@ -30,7 +30,7 @@ public final class InputMappers {
         if (usage.requests() < 0 || usage.units() < 0) {
             throw new IllegalArgumentException("usage-daily record with negative totals");
         }
-        if (BillingCycle.parse(YearMonth.from(usage.date()).toString()).isEmpty()) {
+        if (!BillingCycle.exists(YearMonth.from(usage.date()))) {
             // no cycle to bill it in; kept, its pending entry sorted first and failed every settlement after it
             throw new IllegalArgumentException("usage-daily record dated " + usage.date() + ", outside "
                     + BillingCycle.FIRST + ".." + BillingCycle.LAST);

@@ -50,10 +50,9 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(Exception.class)
     ResponseEntity<ProblemDetail> unexpected(Exception e, HttpServletRequest request) {
-        BodyLimits.BodyTooLargeException tooLarge = tooLarge(e);
+        BodyLimits.BodyTooLargeException tooLarge = cause(e, BodyLimits.BodyTooLargeException.class);
         if (tooLarge != null) { // a controller that reads its body itself (an optional body) met a chunked one too long
-            return ResponseEntity.status(413).contentType(PROBLEM).body(Problems.withInstance(
-                    Problems.of(413, "Payload too large", tooLarge.getMessage(), List.of()), request));
+            return ResponseEntity.status(413).contentType(PROBLEM).body(payloadTooLarge(tooLarge, request));
         }
         HttpException refused = clientError(e);
         if (refused != null) {
@@ -72,21 +71,22 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
      * for Spring (a body typed as a form with a broken escape), whose problem said the URL was not valid.
      */
     private static HttpException clientError(Throwable e) {
+        HttpException http = cause(e, HttpException.class);
+        return http != null && http.getCode() >= 400 && http.getCode() < 500 ? http : null;
+    }
+
+    /** The first throwable of this type in the cause chain, or null. */
+    private static <T> T cause(Throwable e, Class<T> type) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof HttpException http && http.getCode() >= 400 && http.getCode() < 500) {
-                return http;
+            if (type.isInstance(t)) {
+                return type.cast(t);
             }
         }
         return null;
     }
 
-    private static BodyLimits.BodyTooLargeException tooLarge(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof BodyLimits.BodyTooLargeException tooLarge) {
-                return tooLarge;
-            }
-        }
-        return null;
+    private static ProblemDetail payloadTooLarge(BodyLimits.BodyTooLargeException e, HttpServletRequest request) {
+        return Problems.withInstance(Problems.of(413, "Payload too large", e.getMessage(), List.of()), request);
     }
 
     @Override
@@ -104,10 +104,10 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     @Override
     protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e, HttpHeaders headers,
                                                                   HttpStatusCode status, WebRequest request) {
-        BodyLimits.BodyTooLargeException tooLarge = tooLarge(e);
+        BodyLimits.BodyTooLargeException tooLarge = cause(e, BodyLimits.BodyTooLargeException.class);
         if (tooLarge != null) {
-            return ResponseEntity.status(413).contentType(PROBLEM).body(Problems.withInstance(
-                    Problems.of(413, "Payload too large", tooLarge.getMessage(), List.of()), servletRequest(request)));
+            return ResponseEntity.status(413).contentType(PROBLEM)
+                    .body(payloadTooLarge(tooLarge, servletRequest(request)));
         }
         Throwable cause = e.getMostSpecificCause();
         // a value Jackson could not convert (an Instant, say) has the parser's exception as its most specific cause:
