@@ -106,12 +106,15 @@ class KeyHistoryCompactionTest {
                         TopicConfig.RETENTION_MS_CONFIG, String.valueOf(Duration.ofDays(14).toMillis()))))).all().get();
 
         startKeymeter("first-disk");
-        assertThat(config(HISTORY, TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG))
-                .as("the lag for the default max-age P35D: history 36 days 5 min, plus a day")
-                .isEqualTo(Duration.ofDays(37).plusMinutes(5).toMillis());
-        assertThat(config(Topics.REQUESTS.name(), TopicConfig.RETENTION_MS_CONFIG))
-                .as("requests stamped up to 35 days back are kept until metered: max-age plus a week")
-                .isEqualTo(Duration.ofDays(42).toMillis());
+        // committed by the controller at start-up; the broker answering describeConfigs applies it a moment later
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(config(HISTORY, TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG))
+                    .as("the lag for the default max-age P35D: history 36 days 5 min, plus a day")
+                    .isEqualTo(Duration.ofDays(37).plusMinutes(5).toMillis());
+            assertThat(config(Topics.REQUESTS.name(), TopicConfig.RETENTION_MS_CONFIG))
+                    .as("requests stamped up to 35 days back are kept until metered: max-age plus a week")
+                    .isEqualTo(Duration.ofDays(42).toMillis());
+        });
         // it meters something, as the earlier deployment did: its group has committed offsets (or it is not started
         // again: LostOffsets)
         kafka.sendRequests(new RequestLog("before-the-restart", "unknown-key-id", key.secretHash(), "basemaps", "op", 1, null, null,
@@ -141,9 +144,10 @@ class KeyHistoryCompactionTest {
         // roles run apart: keys are issued and used for weeks before metering first starts (or after it is reset)
         kafka.startKeymeter("--keymeter.roles=ingest", "--keymeter.data-dir=" + kafka.dir().resolve("ingest"),
                 "--keymeter.topics.partitions=" + PARTITIONS);
-        assertThat(config(Topics.API_KEYS.name(), TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG))
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+                config(Topics.API_KEYS.name(), TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG))
                 .as("every key state kept as long as requests: max-age plus a week")
-                .isEqualTo(Duration.ofDays(42).toMillis());
+                .isEqualTo(Duration.ofDays(42).toMillis()));
         kafka.stopKeymeter();
 
         int partition = OwnKafka.partitionOf(key.keyId(), PARTITIONS);

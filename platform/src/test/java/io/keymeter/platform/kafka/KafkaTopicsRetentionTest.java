@@ -1,6 +1,7 @@
 package io.keymeter.platform.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.keymeter.events.Topics;
 import io.keymeter.kafka.EmbeddedKafkaBroker;
@@ -76,12 +77,15 @@ class KafkaTopicsRetentionTest {
                 Topics.CREDENTIAL_EVENTS.name() + " retention.bytes " + MIB + " -> -1",
                 Topics.REJECTIONS.name() + " retention.bytes " + MIB + " -> -1",
                 Topics.API_KEYS.name() + " min.compaction.lag.ms 0 -> " + 42 * DAY);
-        assertThat(retention(Topics.REQUESTS.name())).isEqualTo(42 * DAY);
-        assertThat(retention(Topics.CREDENTIAL_EVENTS.name())).isEqualTo(-1);
-        assertThat(retention(Topics.REJECTIONS.name())).isEqualTo(400 * DAY);
-        assertThat(config(Topics.CREDENTIAL_EVENTS.name(), TopicConfig.RETENTION_BYTES_CONFIG)).isEqualTo(-1);
-        assertThat(config(Topics.REJECTIONS.name(), TopicConfig.RETENTION_BYTES_CONFIG)).isEqualTo(-1);
-        assertThat(config(Topics.API_KEYS.name(), TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG)).isEqualTo(42 * DAY);
+        // the controller has committed the changes; the broker answering describeConfigs applies them a moment later
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(retention(Topics.REQUESTS.name())).isEqualTo(42 * DAY);
+            assertThat(retention(Topics.CREDENTIAL_EVENTS.name())).isEqualTo(-1);
+            assertThat(retention(Topics.REJECTIONS.name())).isEqualTo(400 * DAY);
+            assertThat(config(Topics.CREDENTIAL_EVENTS.name(), TopicConfig.RETENTION_BYTES_CONFIG)).isEqualTo(-1);
+            assertThat(config(Topics.REJECTIONS.name(), TopicConfig.RETENTION_BYTES_CONFIG)).isEqualTo(-1);
+            assertThat(config(Topics.API_KEYS.name(), TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG)).isEqualTo(42 * DAY);
+        });
         // created now, with it: nothing to raise
         assertThat(retention(Topics.SECURITY_ALERTS.name())).isEqualTo(42 * DAY);
         assertThat(KafkaTopics.raiseRetention(admin, properties)).as("a second start changes nothing").isEmpty();

@@ -1,6 +1,7 @@
 package io.keymeter.platform.streams;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.keymeter.platform.testing.OwnBroker;
 import java.nio.file.Path;
@@ -55,10 +56,14 @@ class ChangelogConfigsTest {
 
         assertThat(changed).containsExactly(
                 "history-changelog min.compaction.lag.ms " + NINE_DAYS + " -> " + THIRTY_SEVEN_DAYS);
-        Config config = config("history-changelog");
-        assertThat(config.get(TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG).value()).isEqualTo(THIRTY_SEVEN_DAYS);
-        assertThat(config.get(TopicConfig.SEGMENT_MS_CONFIG).value()).isEqualTo("60000");
-        assertThat(config.get(TopicConfig.CLEANUP_POLICY_CONFIG).value()).isEqualTo(TopicConfig.CLEANUP_POLICY_COMPACT);
+        // the controller has committed the change; the broker answering describeConfigs applies it a moment later
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            Config config = config("history-changelog");
+            assertThat(config.get(TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG).value()).isEqualTo(THIRTY_SEVEN_DAYS);
+            assertThat(config.get(TopicConfig.SEGMENT_MS_CONFIG).value()).isEqualTo("60000");
+            assertThat(config.get(TopicConfig.CLEANUP_POLICY_CONFIG).value())
+                    .isEqualTo(TopicConfig.CLEANUP_POLICY_COMPACT);
+        });
     }
 
     @Test
