@@ -164,7 +164,7 @@ class BillingOwnerRoutingTest {
     /**
      * A forwarded call carries the parameters this instance read, encoded again: a raw {@code |} in the query (curl
      * sends it as it is) made building the owner's address throw, a 500 where the owner itself answered 404; and a
-     * value holding {@code + & = |} reaches the owner as it was sent.
+     * value holding {@code + & = |} reaches the owner as it was sent, with the caller's {@code Accept}.
      */
     @Test
     void theQueryReachesTheOwnerAsTheCallerMeantIt() throws Exception {
@@ -183,6 +183,11 @@ class BillingOwnerRoutingTest {
             JsonNode report = Json.mapper().readTree(forwarded.body());
             assertThat(report.path("credentials").path(0).path("credentialId").asString()).isEqualTo(credentialId);
             assertThat(report.path("services").path(0).path("units").asLong()).isEqualTo(5);
+            // and with the caller's Accept: forwarded without it, a report asked for as CSV only was a 200 in JSON
+            for (int port : List.of(ownerPort, otherPort)) {
+                HttpResponse<String> csvOnly = get(port, account, path, "Accept", "text/csv");
+                assertThat(csvOnly.statusCode()).as(port == ownerPort ? "the owner" : "forwarded").isEqualTo(406);
+            }
 
             for (int port : List.of(ownerPort, otherPort)) {
                 String where = port == ownerPort ? "the owner" : "the other instance";

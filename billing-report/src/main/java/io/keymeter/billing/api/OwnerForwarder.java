@@ -23,9 +23,9 @@ import org.springframework.web.util.UriComponentsBuilder;
 import org.springframework.web.util.UriUtils;
 
 /**
- * Sends a report call to the instance that owns the account's partition and answers with what it answered (status,
- * body, content type), marked so the owner answers itself and never forwards again. The call is signed for the
- * caller's account ({@link ForwardedCalls}); the caller's token is not sent.
+ * Sends a report call, with the caller's {@code Accept}, to the instance that owns the account's partition and
+ * answers with what it answered (status, body, content type), marked so the owner answers itself and never forwards
+ * again. The call is signed for the caller's account ({@link ForwardedCalls}); the caller's token is not sent.
  */
 @Component
 class OwnerForwarder {
@@ -77,6 +77,8 @@ class OwnerForwarder {
             answer = http.get().uri(uri)
                     .header(HttpHeaders.AUTHORIZATION, forwardedCalls.authorization(request, uri))
                     .header(FORWARDED, "1")
+                    .headers(headers -> ForwardedCalls.accept(request)
+                            .ifPresent(accept -> headers.set(HttpHeaders.ACCEPT, accept)))
                     .exchange((req, res) -> {
                         HttpHeaders headers = new HttpHeaders();
                         COPIED.forEach(name -> {

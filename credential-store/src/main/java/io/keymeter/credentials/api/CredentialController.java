@@ -129,7 +129,8 @@ class CredentialController {
         if (forwarded == null) {
             Optional<HostInfo> owner = reads.owner(id);
             if (owner.isPresent()) {
-                return forwarder.get(owner.get(), "/v1/credentials/" + id, signed(request));
+                return forwarder.get(owner.get(), "/v1/credentials/" + id, signed(request),
+                        ForwardedCalls.accept(request));
             }
         }
         return ResponseEntity.ok(view(reads.find(account.id(), id).orElseThrow(() -> notFound(id))));

@@ -38,9 +38,13 @@ class ReadForwarder {
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    /** The owner's answer, status and body as they are, with its {@code Retry-After} (a 503 says when to retry). */
-    ResponseEntity<String> get(HostInfo host, String path, Function<URI, String> authorization) {
-        HttpResponse<String> response = send(host, path, authorization);
+    /**
+     * The owner's answer to the caller's {@code accept}, status and body as they are, with its {@code Retry-After} (a
+     * 503 says when to retry).
+     */
+    ResponseEntity<String> get(HostInfo host, String path, Function<URI, String> authorization,
+                               Optional<String> accept) {
+        HttpResponse<String> response = send(host, path, authorization, accept);
         ResponseEntity.BodyBuilder answer = ResponseEntity.status(response.statusCode())
                 .contentType(MediaType.parseMediaType(response.headers().firstValue(HttpHeaders.CONTENT_TYPE)
                         .orElse(MediaType.APPLICATION_JSON_VALUE)));
@@ -54,7 +58,7 @@ class ReadForwarder {
      * empty when the answer does not say (an instance of an earlier version).
      */
     ForwardedList getList(HostInfo host, String path, Function<URI, String> authorization) {
-        HttpResponse<String> response = send(host, path, authorization);
+        HttpResponse<String> response = send(host, path, authorization, Optional.of(MediaType.APPLICATION_JSON_VALUE));
         if (response.statusCode() != 200) {
             throw unavailable(host);
         }
@@ -83,10 +87,13 @@ class ReadForwarder {
      * {@code authorization} gives the Authorization value for the URI called. An owner's refusal of the forwarded call
      * is never passed on as its 401 ({@link ForwardedCalls#refusedByOwner}).
      */
-    private HttpResponse<String> send(HostInfo host, String path, Function<URI, String> authorization) {
+    private HttpResponse<String> send(HostInfo host, String path, Function<URI, String> authorization,
+                                      Optional<String> accept) {
         URI uri = URI.create("http://" + host.host() + ":" + host.port() + path);
-        HttpRequest request = HttpRequest.newBuilder(uri).timeout(TIMEOUT)
-                .header(HttpHeaders.AUTHORIZATION, authorization.apply(uri)).header(HEADER, "1").GET().build();
+        HttpRequest.Builder builder = HttpRequest.newBuilder(uri).timeout(TIMEOUT)
+                .header(HttpHeaders.AUTHORIZATION, authorization.apply(uri)).header(HEADER, "1");
+        accept.ifPresent(value -> builder.header(HttpHeaders.ACCEPT, value));
+        HttpRequest request = builder.GET().build();
         HttpResponse<String> response;
         try {
             response = http.send(request, HttpResponse.BodyHandlers.ofString());

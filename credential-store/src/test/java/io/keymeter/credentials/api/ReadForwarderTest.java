@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.keymeter.platform.web.ApiProblem;
 import io.keymeter.testsupport.StandInInstance;
 import java.util.List;
+import java.util.Optional;
 import org.apache.kafka.streams.state.HostInfo;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -39,7 +40,8 @@ class ReadForwarderTest {
     void anOwnerRefusingTheForwardedCallIsA503NotA401() {
         HostInfo host = new HostInfo("localhost", owner.port());
         for (var call : List.<org.assertj.core.api.ThrowableAssert.ThrowingCallable>of(
-                () -> new ReadForwarder().get(host, "/v1/credentials/refused", uri -> "Keymeter-Forwarded x"),
+                () -> new ReadForwarder().get(host, "/v1/credentials/refused", uri -> "Keymeter-Forwarded x",
+                        Optional.empty()),
                 () -> new ReadForwarder().getList(host, "/v1/credentials/refused", uri -> "Keymeter-Forwarded x"))) {
             assertThatThrownBy(call).isInstanceOfSatisfying(ApiProblem.class, problem -> {
                 assertThat(problem.status()).isEqualTo(503);
@@ -51,7 +53,7 @@ class ReadForwarderTest {
     @Test
     void aForwardedUnavailableKeepsItsRetryAfter() {
         ResponseEntity<String> answer = new ReadForwarder().get(new HostInfo("localhost", owner.port()),
-                "/v1/credentials/c1", uri -> "Bearer t");
+                "/v1/credentials/c1", uri -> "Bearer t", Optional.empty());
         assertThat(answer.getStatusCode().value()).isEqualTo(503);
         assertThat(answer.getHeaders().getFirst(HttpHeaders.RETRY_AFTER)).isEqualTo("1");
         assertThat(answer.getHeaders().getContentType()).hasToString("application/problem+json");

@@ -75,6 +75,13 @@ class ReadForwardingTest {
                     assertThat(Json.mapper().readTree(read.body()).get("id").asString()).isEqualTo(id);
                     assertThat(send(port, "GET", "/v1/credentials/" + id, "globex", null).statusCode())
                             .as("another account, forwarded or not").isEqualTo(404);
+                    // the caller's Accept reaches the owner: forwarded without it, this was a 200 in JSON
+                    HttpResponse<String> csv = http.send(HttpRequest.newBuilder(
+                            URI.create("http://localhost:" + port + "/v1/credentials/" + id))
+                            .header("Authorization", "Bearer token-acme").header("Accept", "text/csv")
+                            .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+                    assertThat(csv.statusCode()).as("read of %s on %d accepting CSV only: %s", id, port, csv.body())
+                            .isEqualTo(406);
                 }
             }
             // an instance asked for a credential whose partition it does not own (a read forwarded just before a

@@ -10,6 +10,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -129,6 +130,16 @@ public class ForwardedCalls {
      * would tell a caller whose token is good that it is not (the console signs out on a 401). The owner's reason
      * goes to the log for the operator.
      */
+    /**
+     * The caller's {@code Accept}, all its values, for the forwarded call: the owner answers what the caller asked
+     * for, as it would had the call reached it first (without it, a read the owner refuses with 406 was answered
+     * JSON when forwarded).
+     */
+    public static Optional<String> accept(HttpServletRequest request) {
+        List<String> values = Collections.list(request.getHeaders("Accept"));
+        return values.isEmpty() ? Optional.empty() : Optional.of(String.join(", ", values));
+    }
+
     public static ApiProblem refusedByOwner(HostInfo owner, String ownersAnswer) {
         log.warn("{}:{} refused a call forwarded to it ({}): instances need the same keymeter.accounts, clocks within {} "
                 + "s and this version", owner.host(), owner.port(), ownersAnswer, VALID_FOR.toSeconds());
