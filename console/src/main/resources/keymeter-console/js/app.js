@@ -49,7 +49,12 @@ async function route() {
     id = null; // a broken percent-escape (a link cut short): no such page
   }
   nav.querySelectorAll('[data-nav]').forEach((a) => {
-    a.toggleAttribute('aria-current', Boolean(match) && a.dataset.nav === match.r.name);
+    // "page", not an empty value, which assistive technology reads as false
+    if (match && a.dataset.nav === match.r.name) {
+      a.setAttribute('aria-current', 'page');
+    } else {
+      a.removeAttribute('aria-current');
+    }
   });
   if (!match || id === null) {
     replace(view, h('h1', {}, 'Page not found'), h('p', {}, h('a', { href: '#/credentials' }, 'Go to your credentials')));

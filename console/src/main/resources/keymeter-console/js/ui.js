@@ -251,7 +251,7 @@ export function confirmDialog({ title, message, confirmLabel = 'Continue', dange
  * Shows a newly issued API key exactly once. The key lives only in this dialog's DOM: it is never stored in the
  * browser, and closing the dialog removes it from the page.
  */
-export function showIssuedKey(issued) {
+export function showIssuedKey(issued, credentialName) {
   return new Promise((resolve) => {
     const output = h('input', {
       id: 'issued-api-key', class: 'mono key-output', type: 'text', readonly: true, value: issued.apiKey,
@@ -269,7 +269,8 @@ export function showIssuedKey(issued) {
       copied.textContent = 'Copied';
     };
     const dialog = h('dialog', { id: 'key-dialog', class: 'dialog', 'aria-labelledby': 'key-dialog-title' },
-      h('h2', { id: 'key-dialog-title' }, `New API key (slot ${issued.slot})`),
+      // named: the dialog outlives the page it was asked from, and may stand over another credential's
+      h('h2', { id: 'key-dialog-title' }, `New API key for ${credentialName} (slot ${issued.slot})`),
       h('p', { class: 'alert alert-warning' },
         h('strong', {}, 'Copy this key now. '),
         'It cannot be shown again: Keymeter keeps only a hash of it. If you lose it, regenerate the key.'),

@@ -33,16 +33,29 @@ export async function renderCredential(view, { id, isCurrent, navigate }) {
   }
 }
 
+/** The credential page drawn last: {view, credential, list, context}. */
+let shown = null;
+
+/**
+ * Draws a credential as an answer gave it on the page that shows that credential now, whichever visit's action read
+ * it; true when the page is that credential's. A key issued while the user went to the list and back was drawn on the
+ * earlier visit's page only: the new page kept the old key as active, and its Invalidate hit the new key. An answer
+ * older than the one shown is not drawn: answers arriving out of order put an earlier state back, and saving that
+ * form again undid the later change.
+ */
+function redraw(updated) {
+  if (!shown || !shown.context.isCurrent() || shown.credential.id !== updated.id) {
+    return false;
+  }
+  if (Date.parse(updated.updatedAt) >= Date.parse(shown.credential.updatedAt)) {
+    draw(shown.view, updated, shown.list, shown.context);
+  }
+  return true;
+}
+
 function draw(view, credential, list, context) {
   document.title = `${credential.name} · Keymeter`;
-  // true when it drew: the page is still this credential's
-  const redraw = (updated) => {
-    if (context.isCurrent()) {
-      draw(view, updated, list, context);
-      return true;
-    }
-    return false;
-  };
+  shown = { view, credential, list, context };
   const slots = keysBySlot(credential);
   replace(view,
     h('p', { class: 'crumbs' }, h('a', { href: '#/credentials' }, '← Credentials')),
@@ -56,17 +69,17 @@ function draw(view, credential, list, context) {
       h('p', { class: 'help' }, 'Two slots let you rotate keys without downtime: deploy the secondary key, then '
         + 'regenerate or invalidate the primary one.'),
       h('div', { class: 'slots' },
-        slotCard(credential, 1, slots[1], redraw),
-        slotCard(credential, 2, slots[2], redraw))),
-    privilegesSection(credential, list, redraw),
-    itemAccessSection(credential, redraw),
-    referrersSection(credential, redraw),
-    deleteSection(credential, context.navigate));
+        slotCard(credential, 1, slots[1]),
+        slotCard(credential, 2, slots[2]))),
+    privilegesSection(credential, list),
+    itemAccessSection(credential),
+    referrersSection(credential),
+    deleteSection(credential, context));
 }
 
 // ---- key slots --------------------------------------------------------------------------------------------------
 
-function slotCard(credential, slot, key, redraw) {
+function slotCard(credential, slot, key) {
   const state = keyState(key);
   const title = slot === 1 ? 'Primary key (slot 1)' : 'Secondary key (slot 2)';
   const card = h('article', {
@@ -90,12 +103,12 @@ function slotCard(credential, slot, key, redraw) {
   if (state.status === 'active') {
     actions.append(
       h('button', { type: 'button', class: 'button', 'data-action': 'regenerate',
-        onclick: () => busy(card, () => regenerate(credential, slot, card, redraw)) }, 'Regenerate'),
+        onclick: () => busy(card, () => regenerate(credential, slot, card)) }, 'Regenerate'),
       h('button', { type: 'button', class: 'button danger', 'data-action': 'invalidate',
-        onclick: () => busy(card, () => invalidate(credential, slot, card, redraw)) }, 'Invalidate'));
+        onclick: () => busy(card, () => invalidate(credential, slot, card)) }, 'Invalidate'));
   } else {
     actions.append(h('button', { type: 'button', class: 'button primary', 'data-action': 'generate',
-      onclick: () => busy(card, () => generate(credential, slot, card, redraw)) },
+      onclick: () => busy(card, () => generate(credential, slot, card)) },
     slot === 1 ? 'Generate key' : 'Generate secondary key'));
   }
   card.append(actions);
@@ -144,7 +157,7 @@ function setBusy(card, isBusy) {
  * Asks for the expiration of a key to be issued. For a regeneration the date is optional (the API keeps the old
  * one when it is still ahead). Resolves {expiresAt} or null when cancelled.
  */
-function askExpiration({ title, optional, confirmLabel }) {
+function askExpiration({ title, optional, confirmLabel, warning }) {
   return new Promise((resolve) => {
     let result = null;
     const date = h('input', {
@@ -152,20 +165,30 @@ function askExpiration({ title, optional, confirmLabel }) {
       disabled: optional,
     });
     const change = h('input', { id: 'key-set-expiration', type: 'checkbox', onchange: () => { date.disabled = !change.checked; } });
-    const form = h('form', { method: 'dialog', novalidate: true },
-      h('h2', {}, title),
+    const form = h('form', { method: 'dialog', novalidate: true, 'aria-labelledby': 'expiration-title' },
+      h('h2', { id: 'expiration-title' }, title),
+      warning ? h('p', { class: 'alert alert-warning' }, warning) : null,
       optional ? h('label', { class: 'check' }, change, ' Set a new expiration date') : null,
-      h('div', { class: 'field' }, h('label', { for: 'key-expiration' }, 'Expires at the end of (UTC)'), date,
+      h('div', { class: 'field', 'data-field': 'expiresAt' },
+        h('label', { for: 'key-expiration' }, 'Expires at the end of (UTC)'), date,
         h('p', { class: 'help' }, optional
           ? 'Without a new date the key keeps its current expiration, if it is still ahead.'
           : 'Between tomorrow and one year from now.')),
       h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'button', 'data-action': 'cancel', onclick: () => dialog.close() }, 'Cancel'),
         h('button', { type: 'submit', class: 'button primary', 'data-action': 'confirm' }, confirmLabel)));
-    const dialog = h('dialog', { id: 'expiration-dialog', class: 'dialog' }, form);
+    const dialog = h('dialog', { id: 'expiration-dialog', class: 'dialog', 'aria-labelledby': 'expiration-title' }, form);
     form.addEventListener('submit', (event) => {
       event.preventDefault();
-      result = optional && !change.checked ? {} : { expiresAt: date.value ? endOfUtcDay(date.value) : undefined };
+      if (optional && !change.checked) {
+        result = {};
+      } else if (date.value) {
+        result = { expiresAt: endOfUtcDay(date.value) };
+      } else {
+        // sent without a date, a regeneration kept the old one and a generation was refused by the server
+        showProblem(form, { title: 'Choose a date', errors: [{ field: 'expiresAt', message: 'pick the last day' }] });
+        return;
+      }
       dialog.close();
     });
     dialog.addEventListener('close', () => resolve(result));
@@ -173,40 +196,69 @@ function askExpiration({ title, optional, confirmLabel }) {
   });
 }
 
-async function generate(credential, slot, card, redraw) {
+async function generate(credential, slot, card) {
   const choice = await askExpiration({
     title: slot === 1 ? 'Generate API key' : 'Generate secondary API key', optional: false, confirmLabel: 'Generate' });
   if (!choice) {
     return;
   }
-  await issue(card, credential, slot, `v1/credentials/${encodeURIComponent(credential.id)}/keys`, { slot, ...choice },
-    redraw);
+  await issue(card, credential, slot, `v1/credentials/${encodeURIComponent(credential.id)}/keys`, { slot, ...choice });
 }
 
-async function regenerate(credential, slot, card, redraw) {
-  const choice = await askExpiration({ title: `Regenerate the key in slot ${slot}`, optional: true, confirmLabel: 'Regenerate' });
-  if (!choice) {
+async function regenerate(credential, slot, card) {
+  const choice = await askExpiration({
+    title: `Regenerate the key in slot ${slot}`, optional: true, confirmLabel: 'Regenerate',
+    warning: `The key now in slot ${slot} (${card.dataset.keyId}) stops working at once: applications using it are `
+      + 'refused until you deploy the new key.',
+  });
+  if (!choice || !(await stillShown(credential, slot, card))) {
     return;
   }
   await issue(card, credential, slot,
-    `v1/credentials/${encodeURIComponent(credential.id)}/keys/${slot}/regenerate`, choice, redraw);
+    `v1/credentials/${encodeURIComponent(credential.id)}/keys/${slot}/regenerate`, choice);
 }
 
-async function issue(card, credential, slot, path, body, redraw) {
+async function issue(card, credential, slot, path, body) {
   clearProblem(card);
   let issued;
   try {
     issued = await api('POST', path, body);
   } catch (error) {
-    await showFailure(error, credential, slot, card, redraw);
+    await showFailure(error, credential, slot, card);
     return;
   }
-  await showIssuedKey(issued);
+  await showIssuedKey(issued, credential.name);
   issued = null; // drop the only reference to the plaintext key
-  await reload(credential, card, redraw);
+  await reload(credential, card);
 }
 
-async function invalidate(credential, slot, card, redraw) {
+/**
+ * True when the slot still holds the active key its card shows. Regenerate and Invalidate name a slot, not a key: on a
+ * page drawn before another tab, a colleague or the API put a new key there, they killed a key the user had never
+ * seen. Otherwise the page is drawn as the store holds it, nothing is sent, and the slot says why.
+ */
+async function stillShown(credential, slot, card) {
+  let now;
+  try {
+    now = await api('GET', `v1/credentials/${encodeURIComponent(credential.id)}`);
+  } catch (error) {
+    showProblem(card, error, { prepend: false });
+    return false;
+  }
+  const key = keysBySlot(now)[slot];
+  if (key && key.status === 'active' && key.keyId === card.dataset.keyId) {
+    return true;
+  }
+  const target = redraw(now) ? document.getElementById(`slot-${slot}`) || card : card;
+  showProblem(target, {
+    title: 'This slot changed.',
+    detail: `It no longer holds the active key ${card.dataset.keyId} that this page showed; nothing was done. `
+      + 'Check the slot as it is now.',
+  }, { prepend: false });
+  return false;
+}
+
+async function invalidate(credential, slot, card) {
   const confirmed = await confirmDialog({
     title: `Invalidate the key in slot ${slot}?`,
     message: 'Requests with this key are refused from now on. This cannot be undone; you can generate a new key afterwards.',
@@ -216,11 +268,14 @@ async function invalidate(credential, slot, card, redraw) {
     return;
   }
   clearProblem(card);
+  if (!(await stillShown(credential, slot, card))) {
+    return;
+  }
   try {
     redraw(await api('POST', `v1/credentials/${encodeURIComponent(credential.id)}/keys/${slot}/invalidate`));
     toast(`The key in slot ${slot} is invalidated.`);
   } catch (error) {
-    await showFailure(error, credential, slot, card, redraw);
+    await showFailure(error, credential, slot, card);
   }
 }
 
@@ -230,7 +285,7 @@ async function invalidate(credential, slot, card, redraw) {
  * shows what the store holds, and the problem is shown on the redrawn slot. Before, the slot still offered
  * "Generate key" for a key the failed call had made.
  */
-async function showFailure(error, credential, slot, card, redraw) {
+async function showFailure(error, credential, slot, card) {
   let target = card;
   if (error.status === 0 || error.status === 409 || error.status >= 500) {
     try {
@@ -244,7 +299,7 @@ async function showFailure(error, credential, slot, card, redraw) {
   showProblem(target, error, { prepend: false });
 }
 
-async function reload(credential, container, redraw) {
+async function reload(credential, container) {
   try {
     redraw(await api('GET', `v1/credentials/${encodeURIComponent(credential.id)}`));
   } catch (error) {
@@ -255,7 +310,7 @@ async function reload(credential, container, redraw) {
 // ---- settings ---------------------------------------------------------------------------------------------------
 
 /** A section with a form whose Save calls PUT; `warn` asks for confirmation first. */
-function settingsSection({ id, title, fields, save, warn, redraw }) {
+function settingsSection({ credential, id, title, fields, save, warn }) {
   const button = h('button', { type: 'submit', class: 'button primary', 'data-action': 'save' }, 'Save');
   const form = h('form', { class: 'card form', id: `${id}-form`, novalidate: true }, fields,
     warn ? h('p', { class: 'help warning-note' }, 'Saving invalidates every key of these credentials.') : null,
@@ -273,41 +328,62 @@ function settingsSection({ id, title, fields, save, warn, redraw }) {
       redraw(await save(form));
       toast(`${title} saved.`);
     } catch (error) {
-      showProblem(form, error);
+      showProblem(await changedMeanwhile(error, credential, id) || form, error);
       button.disabled = false;
     }
   });
   return h('section', { class: 'section', id }, h('h2', {}, title), form);
 }
 
-function privilegesSection(credential, list, redraw) {
+/**
+ * A failed save that may still have been applied (no answer, a 5xx: "applied in full or not at all"): the credential
+ * is read again and, when it changed meanwhile, drawn as it is (a privileges change applied had invalidated every key
+ * while both slots still showed them active), giving the redrawn form to show the problem in. Otherwise null: the form
+ * keeps what the user typed.
+ */
+async function changedMeanwhile(error, credential, id) {
+  if (error.status !== 0 && error.status < 500) {
+    return null;
+  }
+  try {
+    const now = await api('GET', `v1/credentials/${encodeURIComponent(credential.id)}`);
+    if (Date.parse(now.updatedAt) > Date.parse(credential.updatedAt) && redraw(now)) {
+      return document.getElementById(`${id}-form`);
+    }
+  } catch {
+    // the read failed too: the form stays as it was, with the first problem
+  }
+  return null;
+}
+
+function privilegesSection(credential, list) {
   return settingsSection({
-    id: 'privileges', title: 'Privileges', warn: true, redraw,
+    credential, id: 'privileges', title: 'Privileges', warn: true,
     fields: privilegeFieldset(list, credential.privileges, { legend: null }),
     save: (form) => api('PUT', `v1/credentials/${encodeURIComponent(credential.id)}/privileges`,
       { privileges: checkedPrivileges(form) }),
   });
 }
 
-function itemAccessSection(credential, redraw) {
+function itemAccessSection(credential) {
   return settingsSection({
-    id: 'item-access', title: 'Item access', warn: true, redraw,
+    credential, id: 'item-access', title: 'Item access', warn: true,
     fields: linesField({ name: 'itemAccess', label: 'Item IDs', help: ITEM_ACCESS_HELP, values: credential.itemAccess || [] }),
     save: (form) => api('PUT', `v1/credentials/${encodeURIComponent(credential.id)}/item-access`,
       { itemAccess: lines(form.elements.itemAccess.value, { commas: true }) }),
   });
 }
 
-function referrersSection(credential, redraw) {
+function referrersSection(credential) {
   return settingsSection({
-    id: 'referrers', title: 'Referrers', warn: false, redraw,
+    credential, id: 'referrers', title: 'Referrers', warn: false,
     fields: linesField({ name: 'referrers', label: 'Allowed referrers', help: REFERRERS_HELP, values: credential.referrers || [] }),
     save: (form) => api('PUT', `v1/credentials/${encodeURIComponent(credential.id)}/referrers`,
       { referrers: lines(form.elements.referrers.value) }),
   });
 }
 
-function deleteSection(credential, navigate) {
+function deleteSection(credential, { isCurrent, navigate }) {
   const section = h('section', { class: 'section danger-zone', id: 'delete' },
     h('h2', {}, 'Delete credentials'),
     h('p', {}, 'Deleting invalidates every key at once. Usage already recorded stays in your reports.'));
@@ -324,7 +400,9 @@ function deleteSection(credential, navigate) {
       try {
         await api('DELETE', `v1/credentials/${encodeURIComponent(credential.id)}`);
         toast(`${credential.name} deleted.`);
-        navigate('#/credentials');
+        if (isCurrent()) {
+          navigate('#/credentials'); // not from a page the user went to meanwhile
+        }
       } catch (error) {
         showProblem(section, error, { prepend: false });
       }

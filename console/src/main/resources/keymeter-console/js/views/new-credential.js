@@ -46,10 +46,17 @@ export async function renderNewCredential(view, { isCurrent, navigate }) {
     submit.disabled = true;
     try {
       const created = await api('POST', 'v1/credentials', request);
-      navigate(`#/credentials/${encodeURIComponent(created.id)}`);
+      if (isCurrent()) {
+        navigate(`#/credentials/${encodeURIComponent(created.id)}`); // not from a page the user went to meanwhile
+      }
     } catch (error) {
-      showProblem(form, error);
-      form.querySelector('.problem')?.scrollIntoView({ block: 'nearest' });
+      const box = showProblem(form, error);
+      if (error.status === 0 || error.status >= 500) {
+        // "applied in full or not at all", or no answer: a second click could make a second credential
+        box.append(h('p', {}, 'They may have been created anyway: look in ',
+          h('a', { href: '#/credentials' }, 'your credentials'), ' before creating them again.'));
+      }
+      box.scrollIntoView({ block: 'nearest' });
     } finally {
       submit.disabled = false;
     }

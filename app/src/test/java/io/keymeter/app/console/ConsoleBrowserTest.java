@@ -399,6 +399,94 @@ class ConsoleBrowserTest {
     }
 
     /**
+     * Regenerate and Invalidate name a slot, not a key: from a page drawn before the slot changed elsewhere (the API,
+     * another tab) they killed a key the user had never seen. Now the slot is read first and nothing is sent when it
+     * no longer holds the key shown. A key issued while the user left the page and came back is drawn on the page
+     * shown then (it was drawn on the earlier visit's page only, the new one kept the dead key as active); its dialog
+     * names the credential it stands over. A save answered 503 that was applied draws the keys it invalidated.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void aSlotChangedElsewhereIsNotActedOnFromAStalePage() {
+        signIn(ACCOUNT);
+        String name = "Stale " + UUID.randomUUID().toString().substring(0, 8);
+        String id = (String) exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials",
+                Map.of("name", name, "privileges", List.of("premium:user:basemaps"))).getBody().get("id");
+        String keys = "/v1/credentials/" + id + "/keys";
+        String expiresAt = LocalDate.now(ZoneOffset.UTC).plusDays(30) + "T23:59:59Z";
+        String first = (String) exchange(ACCOUNT, HttpMethod.POST, keys, Map.of("slot", 1, "expiresAt", expiresAt))
+                .getBody().get("keyId");
+        open("#/credentials/" + id);
+        await().atMost(Duration.ofSeconds(30)).until(() -> first.equals(slotKeyId(1)));
+
+        // regenerated through the API: the page still shows the first key
+        String second = (String) exchange(ACCOUNT, HttpMethod.POST, keys + "/1/regenerate", Map.of()).getBody().get("keyId");
+        browser.click(By.cssSelector("#slot-1 [data-action='invalidate']"));
+        browser.click(browser.visible(By.id("confirm-dialog")).findElement(By.cssSelector("[data-action='confirm']")));
+        assertThat(browser.visible(By.cssSelector("#slot-1 .problem")).getText()).contains("This slot changed")
+                .contains(first);
+        assertThat(slotKeyId(1)).as("the slot drawn as it is").isEqualTo(second);
+        assertThat(keyInSlot(credential(ACCOUNT, id), 1)).as("the key the page never showed")
+                .containsEntry("keyId", second).containsEntry("status", "active");
+
+        // the same for Regenerate, whose dialog now says the key it replaces stops working at once
+        String third = (String) exchange(ACCOUNT, HttpMethod.POST, keys + "/1/regenerate", Map.of()).getBody().get("keyId");
+        browser.click(By.cssSelector("#slot-1 [data-action='regenerate']"));
+        assertThat(browser.visible(By.id("expiration-dialog")).getText()).contains("stops working at once")
+                .contains(second);
+        browser.click(By.cssSelector("#expiration-dialog [data-action='confirm']"));
+        assertThat(browser.visible(By.cssSelector("#slot-1 .problem")).getText()).contains("This slot changed");
+        assertThat(slotKeyId(1)).isEqualTo(third);
+        assertThat(keyInSlot(credential(ACCOUNT, id), 1)).containsEntry("keyId", third).containsEntry("status", "active");
+
+        // a regeneration held in the page while the user goes to the list and back: its key is drawn on the page shown
+        browser.js("""
+                const real = window.fetch;
+                window.releaseHeld = null;
+                const held = new Promise((resolve) => { window.releaseHeld = resolve; });
+                window.fetch = async (url, init) => {
+                  if (String(url).includes('/regenerate')) {
+                    await held;
+                    window.fetch = real;
+                  }
+                  return real(url, init);
+                };
+                """);
+        browser.click(By.cssSelector("#slot-1 [data-action='regenerate']"));
+        browser.click(By.cssSelector("#expiration-dialog [data-action='confirm']"));
+        browser.js("location.hash = '#/credentials'");
+        browser.visible(By.cssSelector("tr[data-credential-id='" + id + "']"));
+        browser.js("location.hash = '#/credentials/' + arguments[0]", id);
+        await().atMost(Duration.ofSeconds(30)).until(() -> third.equals(slotKeyId(1)));
+        browser.js("window.releaseHeld()");
+        assertThat(browser.visible(By.id("key-dialog-title")).getText()).contains(name);
+        String fourth = keyIdOf(issuedKey(null));
+        await().atMost(Duration.ofSeconds(30)).until(() -> fourth.equals(slotKeyId(1)));
+        assertThat(slotStatus(1)).isEqualTo("active");
+
+        // a save applied but answered 503 ("applied in full or not at all"): the page is read again, so the keys the
+        // change invalidated no longer show as active beside the problem
+        browser.js("""
+                const real = window.fetch;
+                window.fetch = async (url, init) => {
+                  const answer = await real(url, init);
+                  if (init && init.method === 'PUT' && String(url).includes('/item-access')) {
+                    window.fetch = real;
+                    return new Response('{"status":503,"title":"Service Unavailable","detail":"not confirmed in time"}',
+                      { status: 503, headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '30' } });
+                  }
+                  return answer;
+                };
+                """);
+        browser.visible(By.id("field-itemAccess")).sendKeys("item-1");
+        browser.click(By.cssSelector("#item-access-form [data-action='save']"));
+        browser.click(browser.visible(By.id("confirm-dialog")).findElement(By.cssSelector("[data-action='confirm']")));
+        assertThat(browser.visible(By.cssSelector("#item-access-form .problem")).getText()).contains("not confirmed");
+        assertThat(slotStatus(1)).isEqualTo("invalidated");
+        assertThat((String) browser.js("return document.getElementById('field-itemAccess').value")).isEqualTo("item-1");
+    }
+
+    /**
      * A read answered 503 with a short Retry-After (a rebalance, a restore) is tried once more after it; a write is
      * not (it may have been applied), nor a read told to wait longer. {@code fetch} is stood in for in the page.
      */
@@ -478,6 +566,10 @@ class ConsoleBrowserTest {
     private String slotStatus(int slot) {
         // read in one script: the settings page redraws the slot cards after every change
         return (String) browser.js("return document.getElementById('slot-' + arguments[0])?.dataset.status ?? null", slot);
+    }
+
+    private String slotKeyId(int slot) {
+        return (String) browser.js("return document.getElementById('slot-' + arguments[0])?.dataset.keyId ?? null", slot);
     }
 
     private String issuedKey(String screenshot) {
