@@ -223,9 +223,9 @@ class CommandBus implements SmartLifecycle {
             List<TopicPartition> partitions = replyPartitions.assign(opened, Duration.ofSeconds(30));
             List<TopicPartition> unknown = AllPartitions.seekToKnown(opened, partitions, positions);
             if (positions.isEmpty()) {
-                opened.seekToEnd(unknown);
+                AllPartitions.seekToEnd(opened, unknown);
             } else {
-                opened.seekToBeginning(unknown);
+                AllPartitions.seekToBeginning(opened, unknown);
             }
             AllPartitions.remember(opened, positions);
             return opened;

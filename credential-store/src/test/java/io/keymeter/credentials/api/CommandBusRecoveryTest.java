@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -55,6 +56,9 @@ class CommandBusRecoveryTest {
     static final AtomicReference<Error> errorAfterReading = new AtomicReference<>();
     /** While set, no replacement consumer can be opened. */
     static final AtomicBoolean opensFail = new AtomicBoolean();
+    /** Replies read that were written before this time (epoch ms), counted in {@link #olderRepliesRead}. */
+    static final AtomicLong repliesWrittenSince = new AtomicLong(Long.MIN_VALUE);
+    static final AtomicInteger olderRepliesRead = new AtomicInteger();
 
     @SpringBootConfiguration
     @EnableAutoConfiguration
@@ -85,6 +89,11 @@ class CommandBusRecoveryTest {
                                 throw new KafkaException("injected: the replies fetch failed");
                             }
                             ConsumerRecords<String, CommandReply> records = super.poll(timeout);
+                            records.forEach(r -> {
+                                if (r.timestamp() < repliesWrittenSince.get()) {
+                                    olderRepliesRead.incrementAndGet();
+                                }
+                            });
                             if (!records.isEmpty() && failAfterReading.compareAndSet(true, false)) {
                                 throw new KafkaException("injected: failed with " + records.count() + " replies read");
                             }
@@ -109,6 +118,7 @@ class CommandBusRecoveryTest {
         errorOnPoll.set(null);
         errorAfterReading.set(null);
         opensFail.set(false);
+        repliesWrittenSince.set(Long.MIN_VALUE);
     }
 
     /**
@@ -139,13 +149,19 @@ class CommandBusRecoveryTest {
 
             // one failure, then three in a row (each replacement fails too): changes are confirmed again after both
             for (int failures : new int[] {1, 3}) {
+                olderRepliesRead.set(0);
+                repliesWrittenSince.set(System.currentTimeMillis());
                 failingPolls.set(failures);
                 await().atMost(Duration.ofSeconds(15)).until(() -> failingPolls.get() == 0);
                 // before, the failed consumer was not replaced: every change answered 503 until a restart
                 HttpResponse<String> after = await().alias("a change confirmed after " + failures + " failed polls")
                         .atMost(Duration.ofSeconds(30)).until(() -> create(port, "after"), r -> r.statusCode() != 503);
                 assertThat(after.statusCode()).as(after.body()).isEqualTo(201);
+                // the replacement went on where the failed consumer was: it reread every reply (Kafka's
+                // seekToBeginning takes an empty list as every partition), a change waiting behind them all
+                assertThat(olderRepliesRead.get()).as("replies read again after %d failed polls", failures).isZero();
             }
+            repliesWrittenSince.set(Long.MIN_VALUE);
 
             // the consumer fails with the reply to a waiting change just read: its replacement reads it again
             failAfterReading.set(true);

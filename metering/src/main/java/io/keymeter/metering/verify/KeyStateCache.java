@@ -171,7 +171,7 @@ public class KeyStateCache implements SmartLifecycle {
     private void tail(Consumer<String, byte[]> c) {
         AllPartitions all = new AllPartitions(Topics.API_KEYS.name());
         List<TopicPartition> partitions = all.assign(c, Duration.ofSeconds(60));
-        c.seekToBeginning(AllPartitions.seekToKnown(c, partitions, positions));
+        AllPartitions.seekToBeginning(c, AllPartitions.seekToKnown(c, partitions, positions));
         long endsAskedAt = System.nanoTime();
         Map<TopicPartition, Long> ends = endOffsets(c, partitions);
         while (active()) {

@@ -10,6 +10,8 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
@@ -17,11 +19,16 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.springframework.boot.kafka.autoconfigure.KafkaConnectionDetails;
@@ -43,6 +50,8 @@ class KeyStateCacheFailureTest {
     /** Polls left until one throws an Error the reader does not survive. */
     private final AtomicInteger untilFatal = new AtomicInteger(-1);
     private final AtomicInteger consumers = new AtomicInteger();
+    /** Polls that returned. */
+    private final AtomicInteger polled = new AtomicInteger();
 
     @Test
     @Timeout(120)
@@ -100,6 +109,60 @@ class KeyStateCacheFailureTest {
             // the reader's thread ends with the error (Awaitility would fail the test on it: it is expected here)
             await().dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(10)).until(() -> !cache.current());
             assertThat(cache.notCurrentBecause()).hasValueSatisfying(reason -> assertThat(reason).contains("stopped"));
+        } finally {
+            cache.stop();
+        }
+    }
+
+    /**
+     * A reader started again after a failure goes on from the positions it had reached. Kafka's
+     * {@code seekToBeginning} takes an empty list as every assigned partition, and the list of partitions without a
+     * known position is empty once every one has been read: each restart reread the whole topic, while the cache
+     * still counted as current and answered from states being rebuilt from offset 0 (a key forgotten by a tombstone
+     * came back as its older active state meanwhile).
+     */
+    @Test
+    @Timeout(120)
+    void aReaderStartedAgainGoesOnWhereItStopped() throws Exception {
+        KafkaConnectionDetails cluster = apiKeysTopic();
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedKafka.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all"),
+                new StringSerializer(), new ByteArraySerializer())) {
+            // a tombstone: a record to read that changes no key
+            producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), "resume-" + UUID.randomUUID(), null)).get();
+        }
+        List<AtomicInteger> readBy = new CopyOnWriteArrayList<>();
+        KeyStateCache cache = new KeyStateCache(new KafkaClients(cluster, new KafkaProperties()), MAX_STALENESS) {
+            @Override
+            Consumer<String, byte[]> newConsumer(Map<String, Object> config) {
+                AtomicInteger read = new AtomicInteger();
+                readBy.add(read);
+                return new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer()) {
+                    @Override
+                    public ConsumerRecords<String, byte[]> poll(Duration timeout) {
+                        if (failing.get()) {
+                            throw new KafkaException("injected: a broken fetch");
+                        }
+                        ConsumerRecords<String, byte[]> records = super.poll(timeout);
+                        read.addAndGet(records.count());
+                        polled.incrementAndGet();
+                        return records;
+                    }
+                };
+            }
+        };
+        cache.start();
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(cache::current);
+            assertThat(readBy.get(0).get()).as("the first reader reads the topic").isPositive();
+
+            failing.set(true);
+            await().atMost(Duration.ofSeconds(10)).until(() -> readBy.size() >= 2);
+            failing.set(false);
+            int pollsBefore = polled.get();
+            await().atMost(Duration.ofSeconds(30)).until(() -> cache.current() && polled.get() >= pollsBefore + 3);
+            assertThat(readBy.subList(1, readBy.size())).as("records read again by the readers started after it")
+                    .allSatisfy(read -> assertThat(read.get()).isZero());
         } finally {
             cache.stop();
         }

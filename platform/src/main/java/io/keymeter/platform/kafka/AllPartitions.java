@@ -68,6 +68,24 @@ public final class AllPartitions {
         return unknown;
     }
 
+    /**
+     * Seeks {@code partitions} to their beginning, none when the list is empty: Kafka's {@code seekToBeginning} takes
+     * an empty list as every assigned partition, so a reader started again after a failure, which knew every
+     * position, reread its whole topic (the verify cache answered from states rebuilt from offset 0 meanwhile).
+     */
+    public static void seekToBeginning(Consumer<?, ?> consumer, List<TopicPartition> partitions) {
+        if (!partitions.isEmpty()) {
+            consumer.seekToBeginning(partitions);
+        }
+    }
+
+    /** As {@link #seekToBeginning}, to their end. */
+    public static void seekToEnd(Consumer<?, ?> consumer, List<TopicPartition> partitions) {
+        if (!partitions.isEmpty()) {
+            consumer.seekToEnd(partitions);
+        }
+    }
+
     /** Notes the consumer's position in every partition it is assigned, for {@link #seekToKnown} after a failure. */
     public static void remember(Consumer<?, ?> consumer, Map<TopicPartition, Long> positions) {
         for (TopicPartition partition : consumer.assignment()) {
