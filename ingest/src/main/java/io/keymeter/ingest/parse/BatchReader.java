@@ -57,9 +57,12 @@ public final class BatchReader {
 
     private static void readNdjson(InputStream body, LineHandler handler) throws IOException {
         byte[] buf = new byte[MAX_LINE_BYTES + 2]; // the longest line and its CRLF
-        int start = 0;
-        int end = 0;
-        int scan = 0;
+        int end = body.readNBytes(buf, 0, 3);
+        // a UTF-8 byte order mark is skipped before lines are read: Jackson skips one only when four bytes follow (BOM +
+        // blank line failed), and counted in line 1 it refused a line 3 bytes under the limit as too long
+        boolean bom = end == 3 && buf[0] == (byte) 0xEF && buf[1] == (byte) 0xBB && buf[2] == (byte) 0xBF;
+        int start = bom ? 3 : 0;
+        int scan = start;
         int line = 0;
         boolean skipping = false;
         while (true) {
@@ -103,10 +106,6 @@ public final class BatchReader {
         if (to - from - (to > from && buf[to - 1] == '\r' ? 1 : 0) > MAX_LINE_BYTES) {
             handler.unreadable(line, TOO_LONG);
             return;
-        }
-        if (line == 1 && to - from >= 3 && buf[from] == (byte) 0xEF && buf[from + 1] == (byte) 0xBB
-                && buf[from + 2] == (byte) 0xBF) {
-            from += 3; // a UTF-8 byte order mark: Jackson skips one only when four bytes follow, so BOM + blank line failed
         }
         while (from < to && isWhitespace(buf[from])) {
             from++;

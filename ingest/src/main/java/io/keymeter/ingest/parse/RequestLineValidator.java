@@ -73,6 +73,11 @@ public final class RequestLineValidator {
         } catch (DateTimeParseException e) {
             return invalid("timestamp", "must be an RFC 3339 date-time such as 2026-11-26T10:15:30Z");
         }
+        if (timestamp.isBefore(Instant.EPOCH)) {
+            // within a max-age reaching back past 1970 (up to 36500 days is allowed): metering can give such a
+            // request no record time and dead-letters it, so taking it would lose it behind a 202
+            return invalid("timestamp", "must not be before 1970-01-01T00:00:00Z");
+        }
         Instant now = clock.instant();
         if (timestamp.isBefore(now.minus(maxAge))) {
             return invalid("timestamp", "is older than the accepted " + DurationText.of(maxAge) + " (keymeter.ingest.max-age)");

@@ -58,6 +58,21 @@ class BatchReaderTest {
         assertThat(seen).containsExactly("1 ok a", "2 " + BatchReader.TOO_LONG, "3 ok b");
     }
 
+    /** The mark is not part of line 1: counted in it, a line 3 bytes under the limit was refused as too long. */
+    @Test
+    void aByteOrderMarkDoesNotCountInTheFirstLinesLength() throws IOException {
+        String prefix = "{\"requestId\":\"a\",\"pad\":\"";
+        String atLimit = prefix + "x".repeat(BatchReader.MAX_LINE_BYTES - prefix.length() - 2) + "\"}";
+        read("\uFEFF" + atLimit + "\n", BatchFormat.NDJSON);
+        read("\uFEFF" + atLimit + "\r\n" + atLimit, BatchFormat.NDJSON);
+        read("\uFEFF" + atLimit.replace("\"a\"", "\"bb\"") + "\n" + atLimit, BatchFormat.NDJSON);
+        read("\uFEFF", BatchFormat.NDJSON);
+        read("\uFEFF{", BatchFormat.NDJSON);
+
+        assertThat(seen).containsExactly("1 ok a", "1 ok a", "2 ok a", "1 " + BatchReader.TOO_LONG, "2 ok a",
+                "1 " + BatchReader.NOT_JSON);
+    }
+
     @Test
     void aLineOfExactlyTheLimitIsReadWhateverItsLineEnd() throws IOException {
         String prefix = "{\"requestId\":\"a\",\"pad\":\"";

@@ -60,6 +60,20 @@ class RequestLineValidatorTest {
                 .isEqualTo("timestamp: is more than PT5M in the future (keymeter.ingest.max-future-skew)");
     }
 
+    /**
+     * A max-age may reach back past 1970 (up to 36500 days): a line stamped before it was accepted, and metering, which
+     * can give it no record time, dead-lettered it behind the 202.
+     */
+    @Test
+    void aLineBefore1970IsRefusedWhateverTheMaxAge() {
+        RequestLineValidator longMemory = new RequestLineValidator(Clock.fixed(NOW, ZoneOffset.UTC),
+                Duration.ofDays(36_500), Duration.ofMinutes(5));
+        LineOutcome before = longMemory.validate(line("r", key.apiKey(), "basemaps", 1L, "1969-12-31T23:59:59.999Z"));
+        assertThat(((LineOutcome.Invalid) before).error()).isEqualTo("timestamp: must not be before 1970-01-01T00:00:00Z");
+        assertThat(longMemory.validate(line("r", key.apiKey(), "basemaps", 1L, "1970-01-01T00:00:00Z")))
+                .isInstanceOf(LineOutcome.Accepted.class);
+    }
+
     @Test
     void theWindowEdgesAreInclusive() {
         assertThat(validator.validate(line("r", key.apiKey(), "routing", 2L, "2026-11-26T12:05:00Z")))
