@@ -129,7 +129,7 @@ class VerifyBenchmark {
         Path keyFile = Files.write(dir.resolve("keys"), apiKeys, StandardCharsets.UTF_8); // the child deletes it
         Path log = dir.resolve("client.log");
         List<String> jvm = System.getProperties().stringPropertyNames().stream()
-                .filter(name -> name.startsWith("verify.") || name.equals("rounds"))
+                .filter(name -> name.startsWith("verify.") || name.equals("rounds") || name.equals("bench.rounds"))
                 .map(name -> "-D" + name + "=" + System.getProperty(name)).collect(Collectors.toList());
         jvm.add("-Xmx512m");
         try (ChildJvm client = ChildJvm.start(log, jvm, VerifyLoad.class.getName(),

@@ -31,7 +31,8 @@ final class VerifyLoad {
     private static final int RATE = Integer.getInteger("verify.rate", 2_000);
     private static final Duration WARMUP = Duration.ofSeconds(5);
     private static final Duration MEASURE = Duration.ofSeconds(Integer.getInteger("verify.seconds", 20));
-    private static final int ROUNDS = Integer.getInteger("rounds", 2);
+    /** {@code -Dbench.rounds}, as the other benchmarks; {@code -Drounds}, which earlier runs used, still read. */
+    private static final int ROUNDS = Integer.getInteger("bench.rounds", Integer.getInteger("rounds", 2));
     private static final int CONNECTIONS = Integer.getInteger("verify.connections", 8);
     private static final String LOAD = System.getProperty("verify.load", "blocking");
 

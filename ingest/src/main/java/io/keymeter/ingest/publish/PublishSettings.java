@@ -28,10 +28,6 @@ public record PublishSettings(int producers, Duration timeout, int lingerMs, int
                 "compression must be one of " + String.join(", ", COMPRESSIONS) + "; was " + compression);
     }
 
-    public static PublishSettings defaults() {
-        return new PublishSettings(4, Duration.ofSeconds(10), 5, 256 * 1024, "lz4");
-    }
-
     private static void require(boolean valid, String message) {
         if (!valid) {
             throw new StartupRefusedException("keymeter.ingest.publish." + message + ".",
