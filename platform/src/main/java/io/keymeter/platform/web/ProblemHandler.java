@@ -54,6 +54,9 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         if (tooLarge != null) { // a controller that reads its body itself (an optional body) met a chunked one too long
             return ResponseEntity.status(413).contentType(PROBLEM).body(payloadTooLarge(tooLarge, request));
         }
+        if (stalledUpload(e)) {
+            return ResponseEntity.status(408).contentType(PROBLEM).body(stalled(request));
+        }
         HttpException refused = clientError(e);
         if (refused != null) {
             return ResponseEntity.status(refused.getCode()).contentType(PROBLEM).body(Problems.withInstance(
@@ -73,6 +76,20 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     private static HttpException clientError(Throwable e) {
         HttpException http = cause(e, HttpException.class);
         return http != null && http.getCode() >= 400 && http.getCode() < 500 ? http : null;
+    }
+
+    /**
+     * The body stopped coming for longer than the server's idle timeout (the client's network, its process paused):
+     * Jetty fails the read with an {@code IOException} over a {@code TimeoutException}, which was answered 500 and
+     * logged at ERROR as Keymeter's own failure.
+     */
+    private static boolean stalledUpload(Throwable e) {
+        return cause(e, java.util.concurrent.TimeoutException.class) != null && cause(e, java.io.IOException.class) != null;
+    }
+
+    private static ProblemDetail stalled(HttpServletRequest request) {
+        return Problems.withInstance(Problems.of(408, "Request timeout", "body: stopped arriving for longer than the "
+                + "server's idle timeout; nothing of it was taken. Send it again.", List.of()), request);
     }
 
     /** The first throwable of this type in the cause chain, or null. */
@@ -108,6 +125,9 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         if (tooLarge != null) {
             return ResponseEntity.status(413).contentType(PROBLEM)
                     .body(payloadTooLarge(tooLarge, servletRequest(request)));
+        }
+        if (stalledUpload(e)) { // a JSON body Spring reads: it was "not valid JSON"
+            return ResponseEntity.status(408).contentType(PROBLEM).body(stalled(servletRequest(request)));
         }
         Throwable cause = e.getMostSpecificCause();
         // a value Jackson could not convert (an Instant, say) has the parser's exception as its most specific cause:
