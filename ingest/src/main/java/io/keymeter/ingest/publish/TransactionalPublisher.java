@@ -35,9 +35,11 @@ import org.slf4j.LoggerFactory;
  * whatever transaction it left open on the broker.
  * <p>
  * Every batch also has a watchdog: the client's own bounds ({@code max.block.ms}, {@code delivery.timeout.ms}) did
- * not always hold with the broker gone (a send was seen blocked for 50 s), so a batch still open after
- * {@link #WATCHDOG_FACTOR} times the publish timeout has its producer closed under it, which fails the blocked call
- * and turns the batch into a 503.
+ * not always hold with the broker gone (a send was seen blocked for 50 s), so a batch that has sent nothing for
+ * {@link #WATCHDOG_FACTOR} times the publish timeout (or waits that long on its commit) has its producer closed under
+ * it, which fails the blocked call and turns the batch into a 503. Counted from the batch's last send, not its
+ * start: a large body parsed on a loaded machine is slow, not stuck (timed whole, a 64 MiB batch over the limit was
+ * a 503 on every retry); the transaction's own timeout on the broker still bounds it.
  */
 public final class TransactionalPublisher implements AutoCloseable {
 
@@ -204,6 +206,8 @@ public final class TransactionalPublisher implements AutoCloseable {
         /** The slot went back to the pool (the request's thread only). */
         private boolean released;
         private volatile ScheduledFuture<?> watch;
+        /** nanoTime of the last line handed to the producer (or of the commit's start). */
+        private volatile long progressAt = System.nanoTime();
         private int requests;
         private int rejections;
 
@@ -216,10 +220,24 @@ public final class TransactionalPublisher implements AutoCloseable {
             this.watch = future;
         }
 
-        /** The watchdog: a batch still open now is stuck in the client; closing the producer fails the stuck call. */
+        /**
+         * The watchdog: a batch that has made no progress for the whole watch is stuck in the client, and closing the
+         * producer fails the stuck call; one that has is watched again from its last progress.
+         */
         private void expire() {
+            long limit = settings.timeout().toNanos() * WATCHDOG_FACTOR;
+            long idle = System.nanoTime() - progressAt;
+            if (idle < limit) {
+                if (!settled.get()) {
+                    watch = watchdog.schedule(this::expire, limit - idle, TimeUnit.NANOSECONDS);
+                    if (settled.get()) { // ended meanwhile: endWatch may have cancelled the former watch only
+                        watch.cancel(false);
+                    }
+                }
+                return;
+            }
             if (settled.compareAndSet(false, true)) {
-                log.warn("Ingest batch still open after {} x the publish timeout: closing its producer", WATCHDOG_FACTOR);
+                log.warn("Ingest batch idle for {} x the publish timeout: closing its producer", WATCHDOG_FACTOR);
                 producer.close(Duration.ZERO);
             }
         }
@@ -259,6 +277,7 @@ public final class TransactionalPublisher implements AutoCloseable {
             try {
                 // errors of single sends surface at commit: the transaction then fails as a whole
                 slot.producer.send(record);
+                progressAt = System.nanoTime();
             } catch (KafkaException | IllegalStateException e) { // IllegalState: closed by the watchdog
                 fail("Kafka cannot take the batch", e);
             }
@@ -266,6 +285,7 @@ public final class TransactionalPublisher implements AutoCloseable {
 
         /** Commits (bounded by {@code max.block.ms}); returns only when every line is durably written (acks=all), or throws and nothing is visible. */
         public void commit() {
+            progressAt = System.nanoTime();
             try {
                 slot.producer.commitTransaction();
             } catch (KafkaException | IllegalStateException e) { // IllegalState: closed by the watchdog

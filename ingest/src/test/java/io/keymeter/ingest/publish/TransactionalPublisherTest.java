@@ -2,8 +2,11 @@ package io.keymeter.ingest.publish;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
+import io.keymeter.events.RequestLog;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -78,6 +81,34 @@ class TransactionalPublisherTest {
         assertThat(made).singleElement().satisfies(p -> assertThat(p.closed()).isTrue());
         assertThatThrownBy(publisher::begin).isInstanceOf(PublishUnavailableException.class).hasMessageContaining("stopping");
         assertThat(made).hasSize(1);
+    }
+
+    /**
+     * The watchdog fails a batch that has sent nothing for twice the publish timeout, not one whose lines keep coming:
+     * timed from the batch's start, a large body parsed on a loaded machine was closed under it, a 503 on every retry.
+     */
+    @Test
+    void aBatchStillSendingIsNotCutByTheWatchdogOneThatStoppedIs() throws Exception {
+        MockProducer<String, byte[]> producer = mockProducer();
+        PublishSettings quick = new PublishSettings(1, Duration.ofMillis(100), 0, 16 * 1024, "none"); // watch: 200 ms
+        RequestLog request = new RequestLog("r", "k", "h", "basemaps", "tile", 1, null, null, Instant.now());
+        try (TransactionalPublisher publisher = new TransactionalPublisher(Map.of(), quick, slot -> producer)) {
+            try (TransactionalPublisher.Batch slow = publisher.begin()) {
+                long until = System.nanoTime() + Duration.ofMillis(800).toNanos();
+                while (System.nanoTime() < until) {
+                    slow.send(request);
+                    Thread.sleep(20); // the parser's work between two lines, on a loaded machine
+                }
+                slow.commit();
+            }
+            assertThat(producer.closed()).as("closed under a batch that was still sending").isFalse();
+            assertThat(producer.history()).hasSizeGreaterThan(10);
+
+            TransactionalPublisher.Batch stuck = publisher.begin();
+            stuck.send(request);
+            await().atMost(Duration.ofSeconds(5)).until(producer::closed);
+            assertThatThrownBy(stuck::commit).isInstanceOf(PublishUnavailableException.class);
+        }
     }
 
     private static PublishSettings settings(int producers) {
