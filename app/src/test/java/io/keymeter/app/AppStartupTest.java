@@ -148,6 +148,16 @@ class AppStartupTest {
                 "--keymeter.streams.rocksdb-write-buffers=64MB");
         assertStartStops("max-age must be positive", "--keymeter.ingest.max-age=PT0S");
         assertStartStops("at most 36500 days", "--keymeter.ingest.max-age=P200000000D");
+        // the other durations too: each started, and overflowed when first used (a key's expiry, a removal's time)
+        assertStartStops("forget-after must be positive and at most 36500 days",
+                "--keymeter.keys.forget-after=P200000000D");
+        assertStartStops("not longer than max-lifetime, at most 36500 days", "--keymeter.keys.max-lifetime=P200000000D");
+        assertStartStops("expiring-notice must not be negative and at most 36500 days",
+                "--keymeter.keys.expiring-notice=P200000000D");
+        assertStartStops("join-grace must not be negative, and at most 36500 days", "--keymeter.roles=metering",
+                "--keymeter.metering.join-grace=P200000000D");
+        assertStartStops("keymeter.verify.max-staleness must be at most 36500 days", "--keymeter.roles=metering",
+                "--keymeter.verify.max-staleness=P200000000D");
     }
 
     /** A replication factor the embedded broker cannot give failed later as "Kafka did not answer", with a trace. */

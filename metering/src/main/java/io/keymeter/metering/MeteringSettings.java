@@ -26,9 +26,9 @@ public record MeteringSettings(Duration dedupeWindow, Duration historyRetention,
     public static final Duration DEFAULT_ALERT_INTERVAL = Duration.ofHours(1);
 
     public static MeteringSettings of(KeymeterProperties properties, Duration joinGrace) {
-        if (joinGrace.isNegative()) {
-            throw new StartupRefusedException("keymeter.metering.join-grace must not be negative; was " + joinGrace
-                    + ".", "Set it to PT0S or more (PT2S by default).");
+        if (joinGrace.isNegative() || joinGrace.compareTo(KeymeterProperties.LONGEST) > 0) {
+            throw new StartupRefusedException("keymeter.metering.join-grace must not be negative, and at most 36500 days; "
+                    + "was " + joinGrace + ".", "Set it to PT0S or more (PT2S by default).");
         }
         return new MeteringSettings(properties.metering().dedupeWindow(),
                 properties.ingest().maxAge().plus(properties.ingest().maxFutureSkew()).plus(HISTORY_MARGIN),

@@ -3,6 +3,7 @@ package io.keymeter.metering.verify;
 import io.keymeter.events.ApiKeyState;
 import io.keymeter.events.Topics;
 import io.keymeter.platform.LifecyclePhases;
+import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.kafka.AllPartitions;
 import io.keymeter.platform.kafka.KafkaClients;
 import java.time.Duration;
@@ -72,6 +73,9 @@ public class KeyStateCache implements SmartLifecycle {
         if (maxStaleness.compareTo(END_CHECK_INTERVAL.multipliedBy(2)) < 0) {
             throw new IllegalArgumentException(MAX_STALENESS + " must be at least " + END_CHECK_INTERVAL.multipliedBy(2)
                     + " (the end offsets are checked every " + END_CHECK_INTERVAL.toMillis() + " ms), not " + maxStaleness);
+        }
+        if (maxStaleness.compareTo(KeymeterProperties.LONGEST) > 0) { // its nanoseconds overflowed: never current
+            throw new IllegalArgumentException(MAX_STALENESS + " must be at most 36500 days, not " + maxStaleness);
         }
         Map<String, Object> config = clients.consumer("keymeter-metering-verify");
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");

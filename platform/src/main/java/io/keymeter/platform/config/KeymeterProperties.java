@@ -44,7 +44,7 @@ public record KeymeterProperties(
     static final String TRIMMED = "(?s)\\S(.*\\S)?";
     static final String TRIMMED_MESSAGE = "must not begin or end with whitespace";
     /** Durations are used in milliseconds: longer than this overflowed, a stack trace naming no property. */
-    static final Duration LONGEST = Duration.ofDays(36_500);
+    public static final Duration LONGEST = Duration.ofDays(36_500);
 
     public KeymeterProperties {
         roles = roles == null ? List.of("all") : List.copyOf(roles);
@@ -117,19 +117,20 @@ public record KeymeterProperties(
             forgetAfter = forgetAfter == null ? Duration.ofDays(90) : forgetAfter;
         }
 
-        @AssertTrue(message = "expiring-notice must not be negative")
+        @AssertTrue(message = "expiring-notice must not be negative and at most 36500 days")
         public boolean isExpiringNoticeValid() {
-            return !expiringNotice.isNegative();
+            return !expiringNotice.isNegative() && expiringNotice.compareTo(LONGEST) <= 0;
         }
 
-        @AssertTrue(message = "forget-after must be positive")
+        @AssertTrue(message = "forget-after must be positive and at most 36500 days")
         public boolean isForgetAfterValid() {
-            return !forgetAfter.isNegative() && !forgetAfter.isZero();
+            return !forgetAfter.isNegative() && !forgetAfter.isZero() && forgetAfter.compareTo(LONGEST) <= 0;
         }
 
-        @AssertTrue(message = "min-lifetime must be positive and not longer than max-lifetime")
+        @AssertTrue(message = "min-lifetime must be positive and not longer than max-lifetime, at most 36500 days")
         public boolean isLifetimeRangeValid() {
-            return !minLifetime.isNegative() && !minLifetime.isZero() && minLifetime.compareTo(maxLifetime) <= 0;
+            return !minLifetime.isNegative() && !minLifetime.isZero() && minLifetime.compareTo(maxLifetime) <= 0
+                    && maxLifetime.compareTo(LONGEST) <= 0;
         }
     }
 
