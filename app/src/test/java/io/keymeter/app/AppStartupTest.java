@@ -158,6 +158,9 @@ class AppStartupTest {
                 "--keymeter.metering.join-grace=P200000000D");
         assertStartStops("keymeter.verify.max-staleness must be at most 36500 days", "--keymeter.roles=metering",
                 "--keymeter.verify.max-staleness=P200000000D");
+        // a transaction timeout (3x) over the broker's 15-minute maximum: every batch was a 503
+        assertStartStops("keymeter.ingest.publish.timeout must be at most PT5M", "--keymeter.roles=ingest",
+                "--keymeter.ingest.publish.timeout=PT6M");
     }
 
     /** A replication factor the embedded broker cannot give failed later as "Kafka did not answer", with a trace. */

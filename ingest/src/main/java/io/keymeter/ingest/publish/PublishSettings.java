@@ -19,9 +19,14 @@ public record PublishSettings(int producers, Duration timeout, int lingerMs, int
     private static final List<String> COMPRESSIONS = List.of("none", "gzip", "snappy", "lz4", "zstd");
 
     /** Checked here so that start-up names the property, not a producer setting or a queue's capacity. */
+    static final Duration LONGEST_TIMEOUT = Duration.ofMinutes(5);
+
     public PublishSettings {
         require(producers >= 1, "producers must be at least 1");
         require(timeout != null && !timeout.isNegative() && !timeout.isZero(), "timeout must be positive");
+        // the producers' transaction timeout is 3x it, which a broker refuses above its transaction.max.timeout.ms (15
+        // minutes by default): every batch was a 503 (and the ms casts to int overflowed for longer ones)
+        require(timeout.compareTo(LONGEST_TIMEOUT) <= 0, "timeout must be at most PT5M");
         require(lingerMs >= 0, "linger-ms must not be negative");
         require(batchBytes >= 1, "batch-bytes must be at least 1");
         require(compression != null && COMPRESSIONS.contains(compression),
