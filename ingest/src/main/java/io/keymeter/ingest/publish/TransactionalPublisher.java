@@ -35,11 +35,13 @@ import org.slf4j.LoggerFactory;
  * whatever transaction it left open on the broker.
  * <p>
  * Every batch also has a watchdog: the client's own bounds ({@code max.block.ms}, {@code delivery.timeout.ms}) did
- * not always hold with the broker gone (a send was seen blocked for 50 s), so a batch that has sent nothing for
- * {@link #WATCHDOG_FACTOR} times the publish timeout (or waits that long on its commit) has its producer closed under
- * it, which fails the blocked call and turns the batch into a 503. Counted from the batch's last send, not its
- * start: a large body parsed on a loaded machine is slow, not stuck (timed whole, a 64 MiB batch over the limit was
- * a 503 on every retry); the transaction's own timeout on the broker still bounds it.
+ * not always hold with the broker gone (a send was seen blocked for 50 s), so a batch that has spent
+ * {@link #WATCHDOG_FACTOR} times the publish timeout inside Kafka calls (its sends and its commit, in all) has its
+ * producer closed under it, which fails the blocked call and turns the batch into a 503. Only that time counts, not
+ * the time the body takes to parse: timed whole, a large body parsed on a loaded machine was cut, a 503 on every
+ * retry. (Timed from the last send instead, sends that each block {@code max.block.ms} and then return a failed
+ * future kept a batch with the broker gone open for a minute.) The transaction's own timeout on the broker still
+ * bounds a whole batch.
  */
 public final class TransactionalPublisher implements AutoCloseable {
 
@@ -206,8 +208,10 @@ public final class TransactionalPublisher implements AutoCloseable {
         /** The slot went back to the pool (the request's thread only). */
         private boolean released;
         private volatile ScheduledFuture<?> watch;
-        /** nanoTime of the last line handed to the producer (or of the commit's start). */
-        private volatile long progressAt = System.nanoTime();
+        /** nanoTime at which the Kafka call in progress began; 0 between calls. */
+        private volatile long callStartedAt;
+        /** Nanoseconds spent in the batch's finished Kafka calls (written by the request's thread only). */
+        private volatile long inCalls;
         private int requests;
         private int rejections;
 
@@ -221,15 +225,16 @@ public final class TransactionalPublisher implements AutoCloseable {
         }
 
         /**
-         * The watchdog: a batch that has made no progress for the whole watch is stuck in the client, and closing the
-         * producer fails the stuck call; one that has is watched again from its last progress.
+         * The watchdog: a batch that has spent the whole watch inside Kafka calls is stuck in the client, and closing
+         * the producer fails the stuck call; one that has spent less (it was parsing) is watched again for the rest.
          */
         private void expire() {
             long limit = settings.timeout().toNanos() * WATCHDOG_FACTOR;
-            long idle = System.nanoTime() - progressAt;
-            if (idle < limit) {
+            long started = callStartedAt;
+            long spent = inCalls + (started == 0 ? 0 : System.nanoTime() - started);
+            if (spent < limit) {
                 if (!settled.get()) {
-                    watch = watchdog.schedule(this::expire, limit - idle, TimeUnit.NANOSECONDS);
+                    watch = watchdog.schedule(this::expire, Math.max(limit - spent, limit / 20), TimeUnit.NANOSECONDS);
                     if (settled.get()) { // ended meanwhile: endWatch may have cancelled the former watch only
                         watch.cancel(false);
                     }
@@ -237,7 +242,7 @@ public final class TransactionalPublisher implements AutoCloseable {
                 return;
             }
             if (settled.compareAndSet(false, true)) {
-                log.warn("Ingest batch idle for {} x the publish timeout: closing its producer", WATCHDOG_FACTOR);
+                log.warn("Ingest batch {} x the publish timeout inside Kafka calls: closing its producer", WATCHDOG_FACTOR);
                 producer.close(Duration.ZERO);
             }
         }
@@ -274,23 +279,38 @@ public final class TransactionalPublisher implements AutoCloseable {
         }
 
         private void send(ProducerRecord<String, byte[]> record) {
+            long started = callStarts();
             try {
                 // errors of single sends surface at commit: the transaction then fails as a whole
                 slot.producer.send(record);
-                progressAt = System.nanoTime();
             } catch (KafkaException | IllegalStateException e) { // IllegalState: closed by the watchdog
+                callEnds(started);
                 fail("Kafka cannot take the batch", e);
             }
+            callEnds(started);
+        }
+
+        private long callStarts() {
+            long now = System.nanoTime();
+            callStartedAt = now;
+            return now;
+        }
+
+        private void callEnds(long started) {
+            inCalls += System.nanoTime() - started;
+            callStartedAt = 0;
         }
 
         /** Commits (bounded by {@code max.block.ms}); returns only when every line is durably written (acks=all), or throws and nothing is visible. */
         public void commit() {
-            progressAt = System.nanoTime();
+            long started = callStarts();
             try {
                 slot.producer.commitTransaction();
             } catch (KafkaException | IllegalStateException e) { // IllegalState: closed by the watchdog
+                callEnds(started);
                 fail("Kafka did not commit the batch", e);
             }
+            callEnds(started);
             end(endWatch());
         }
 

@@ -2,7 +2,6 @@ package io.keymeter.ingest.publish;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 import io.keymeter.events.RequestLog;
 import java.time.Duration;
@@ -10,6 +9,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -84,12 +85,33 @@ class TransactionalPublisherTest {
     }
 
     /**
-     * The watchdog fails a batch that has sent nothing for twice the publish timeout, not one whose lines keep coming:
-     * timed from the batch's start, a large body parsed on a loaded machine was closed under it, a 503 on every retry.
+     * The watchdog fails a batch that has spent twice the publish timeout inside Kafka calls, not one that spends it
+     * parsing: timed from the batch's start, a large body parsed on a loaded machine was closed under it, a 503 on
+     * every retry. Here a commit that never returns (the client's own bounds did not always hold with the broker
+     * gone).
      */
     @Test
-    void aBatchStillSendingIsNotCutByTheWatchdogOneThatStoppedIs() throws Exception {
-        MockProducer<String, byte[]> producer = mockProducer();
+    void theWatchdogCountsTimeInKafkaCallsNotTimeSpentParsing() throws Exception {
+        CountDownLatch closed = new CountDownLatch(1);
+        AtomicBoolean commitHangs = new AtomicBoolean();
+        MockProducer<String, byte[]> producer = new MockProducer<>(true, null, new StringSerializer(),
+                new ByteArraySerializer()) {
+            @Override
+            public void commitTransaction() {
+                if (!commitHangs.get()) {
+                    super.commitTransaction();
+                    return;
+                }
+                awaitQuietly(closed, Duration.ofSeconds(30)); // stuck until the watchdog closes the producer
+                throw new IllegalStateException("closed while committing");
+            }
+
+            @Override
+            public void close(Duration timeout) {
+                super.close(timeout);
+                closed.countDown();
+            }
+        };
         PublishSettings quick = new PublishSettings(1, Duration.ofMillis(100), 0, 16 * 1024, "none"); // watch: 200 ms
         RequestLog request = new RequestLog("r", "k", "h", "basemaps", "tile", 1, null, null, Instant.now());
         try (TransactionalPublisher publisher = new TransactionalPublisher(Map.of(), quick, slot -> producer)) {
@@ -104,10 +126,61 @@ class TransactionalPublisherTest {
             assertThat(producer.closed()).as("closed under a batch that was still sending").isFalse();
             assertThat(producer.history()).hasSizeGreaterThan(10);
 
+            commitHangs.set(true);
             TransactionalPublisher.Batch stuck = publisher.begin();
             stuck.send(request);
-            await().atMost(Duration.ofSeconds(5)).until(producer::closed);
+            long committing = System.nanoTime();
             assertThatThrownBy(stuck::commit).isInstanceOf(PublishUnavailableException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - committing)).isLessThan(Duration.ofSeconds(10));
+            assertThat(producer.closed()).isTrue();
+        }
+    }
+
+    /**
+     * Sends that each block 150 ms and return, as they do with the broker gone ({@code max.block.ms} waiting for
+     * metadata, then a failed future): the second passes the 200 ms watch, and the batch is failed.
+     */
+    @Test
+    void sendsThatEachBlockAddUp() {
+        CountDownLatch never = new CountDownLatch(1);
+        AtomicBoolean brokerGone = new AtomicBoolean();
+        MockProducer<String, byte[]> producer = new MockProducer<>(true, null, new StringSerializer(),
+                new ByteArraySerializer()) {
+            @Override
+            public synchronized java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata> send(
+                    org.apache.kafka.clients.producer.ProducerRecord<String, byte[]> record) {
+                if (brokerGone.get()) {
+                    awaitQuietly(never, Duration.ofMillis(150));
+                }
+                return super.send(record);
+            }
+        };
+        PublishSettings quick = new PublishSettings(1, Duration.ofMillis(100), 0, 16 * 1024, "none");
+        RequestLog request = new RequestLog("r", "k", "h", "basemaps", "tile", 1, null, null, Instant.now());
+        try (TransactionalPublisher publisher = new TransactionalPublisher(Map.of(), quick, slot -> producer)) {
+            try (TransactionalPublisher.Batch warm = publisher.begin()) { // classes loaded: no first send slow for that
+                warm.send(request);
+                warm.commit();
+            }
+            brokerGone.set(true);
+            TransactionalPublisher.Batch batch = publisher.begin();
+            // before: each send counted as progress, and 50 of them kept a batch open with the broker gone for 50 x
+            // max.block.ms
+            assertThatThrownBy(() -> {
+                for (int i = 0; i < 50; i++) {
+                    batch.send(request);
+                }
+            }).isInstanceOf(PublishUnavailableException.class);
+            assertThat(producer.history().size()).isLessThan(10);
+            batch.close();
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch latch, Duration timeout) {
+        try {
+            latch.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
