@@ -66,6 +66,12 @@ async function route() {
   } finally {
     if (context.isCurrent()) {
       view.removeAttribute('aria-busy');
+      // a keyboard or screen-reader user starts on the new page, not on the link that led there (or nowhere: the
+      // focused element was replaced); a page that focused a field of its own keeps it
+      const focused = document.activeElement;
+      if (!focused || focused === document.body || nav.contains(focused)) {
+        view.focus({ preventScroll: true });
+      }
     }
   }
 }

@@ -204,14 +204,16 @@ export function showProblem(container, error, { prepend = true } = {}) {
   return box;
 }
 
-/** Briefly shows a confirmation at the bottom of the screen. */
+/**
+ * Briefly shows a confirmation at the bottom of the screen. The live region is never hidden, only empty (CSS hides
+ * it then): text written into a region just unhidden is not announced by many screen readers.
+ */
 export function toast(message) {
   const element = document.getElementById('toast');
   element.textContent = message;
-  element.hidden = false;
   clearTimeout(toast.timer);
   toast.timer = setTimeout(() => {
-    element.hidden = true;
+    element.textContent = '';
   }, 4000);
 }
 
@@ -283,8 +285,14 @@ export function showIssuedKey(issued, credentialName) {
         h('button', { type: 'button', class: 'button', 'data-action': 'done', onclick: () => { done = true; dialog.close(); } },
           'I have copied the key')));
     // the only sight of the key: only its button closes it. Escape is refused, and a second Escape (which browsers
-    // let close a dialog whatever its cancel handler says) reopens it; leaving the page does not close it (app.js)
+    // let close a dialog whatever its cancel handler says) reopens it; leaving the page does not close it (app.js),
+    // and reloading or closing the tab asks first
     let done = false;
+    const leaving = (event) => {
+      event.preventDefault();
+      event.returnValue = ''; // the browser's own "Leave site?" question
+    };
+    window.addEventListener('beforeunload', leaving);
     dialog.addEventListener('cancel', (event) => event.preventDefault());
     dialog.addEventListener('close', () => {
       if (!done) {
@@ -296,6 +304,7 @@ export function showIssuedKey(issued, credentialName) {
         return;
       }
       output.value = '';
+      window.removeEventListener('beforeunload', leaving);
       resolve();
     });
     openDialog(dialog);

@@ -53,8 +53,33 @@ function redraw(updated) {
   return true;
 }
 
+/** The settings forms: what each holds, as text, and how to put a value back. */
+const SETTINGS = [
+  { form: 'privileges-form',
+    read: (form) => JSON.stringify(checkedPrivileges(form)),
+    write: (form, value) => {
+      const chosen = new Set(JSON.parse(value));
+      form.querySelectorAll('input[name="privileges"]').forEach((box) => { box.checked = chosen.has(box.value); });
+    } },
+  { form: 'item-access-form', read: (form) => form.elements.itemAccess.value,
+    write: (form, value) => { form.elements.itemAccess.value = value; } },
+  { form: 'referrers-form', read: (form) => form.elements.referrers.value,
+    write: (form, value) => { form.elements.referrers.value = value; } },
+];
+
+/** What the user changed in each settings form and has not saved: {setting, drawn, typed}. */
+function unsavedEdits() {
+  return SETTINGS.map((setting) => ({ setting, form: document.getElementById(setting.form) }))
+    .filter(({ form }) => form && form.dataset.drawn !== undefined)
+    .map(({ setting, form }) => ({ setting, drawn: form.dataset.drawn, typed: setting.read(form) }))
+    .filter((edit) => edit.typed !== edit.drawn);
+}
+
 function draw(view, credential, list, context) {
   document.title = `${credential.name} · Keymeter`;
+  // unsaved edits in the settings forms survive a redraw (a key action, another form saved) wherever the stored
+  // value they were made over is unchanged: every redraw threw them away
+  const edits = shown && shown.view === view && shown.credential.id === credential.id ? unsavedEdits() : [];
   shown = { view, credential, list, context };
   const slots = keysBySlot(credential);
   replace(view,
@@ -75,6 +100,16 @@ function draw(view, credential, list, context) {
     itemAccessSection(credential),
     referrersSection(credential),
     deleteSection(credential, context));
+  for (const setting of SETTINGS) {
+    const form = document.getElementById(setting.form);
+    form.dataset.drawn = setting.read(form);
+  }
+  for (const edit of edits) {
+    const form = document.getElementById(edit.setting.form);
+    if (form.dataset.drawn === edit.drawn) {
+      edit.setting.write(form, edit.typed);
+    }
+  }
 }
 
 // ---- key slots --------------------------------------------------------------------------------------------------
@@ -100,7 +135,9 @@ function slotCard(credential, slot, key) {
   }
 
   const actions = h('div', { class: 'actions' });
-  if (state.status === 'active') {
+  // by the server's status: the badge may say expired by this browser's clock while the store still holds the key
+  // active (a clock ahead), and offering only "Generate key" then left a live key that could not be invalidated
+  if (key && key.status === 'active') {
     actions.append(
       h('button', { type: 'button', class: 'button', 'data-action': 'regenerate',
         onclick: () => busy(card, () => regenerate(credential, slot, card)) }, 'Regenerate'),

@@ -4,6 +4,8 @@ import {
 } from '../ui.js';
 
 const charts = [];
+/** The id of the selector whose change drew this page: focused again once drawn (keyboard users lost their place). */
+let refocus = null;
 
 /** The last 12 billing cycles (UTC calendar months), newest first. */
 function recentCycles(count = 12) {
@@ -29,17 +31,19 @@ export async function renderUsage(view, { params, isCurrent, navigate }) {
     cycles.push(cycle);
   }
   const credentialId = params.get('credential') || '';
-  const go = (changes) => {
+  const go = (changes, selector) => {
     const next = { cycle, credential: credentialId, ...changes };
+    refocus = selector.id;
     navigate(`#/usage${query(next)}`);
   };
 
-  const cycleSelect = h('select', { id: 'cycle', onchange: (e) => go({ cycle: e.target.value }) },
+  const cycleSelect = h('select', { id: 'cycle', onchange: (e) => go({ cycle: e.target.value }, e.target) },
     cycles.map((c) => h('option', { value: c, selected: c === cycle }, c)));
   // the credential in the address is chosen at once, named by its id until a name comes (from the list, or from
   // the usage report for a deleted one): the selector never reads "All credentials" over one credential's figures
   const chosenOption = credentialId ? h('option', { value: credentialId, selected: true }, credentialId) : null;
-  const credentialSelect = h('select', { id: 'usage-credential', onchange: (e) => go({ credential: e.target.value }) },
+  const credentialSelect = h('select', { id: 'usage-credential',
+    onchange: (e) => go({ credential: e.target.value }, e.target) },
     h('option', { value: '' }, 'All credentials'), chosenOption);
   const download = h('button', { type: 'button', class: 'button', id: 'download-csv' }, 'Download CSV');
   const controls = h('div', { class: 'controls card' },
@@ -54,6 +58,10 @@ export async function renderUsage(view, { params, isCurrent, navigate }) {
   const statements = h('section', { class: 'section', id: 'statements' });
   replace(view, h('div', { class: 'page-head' }, h('h1', {}, 'Usage and billing')), controls,
     summary, services, byCredential, daily, statements);
+  if (refocus) {
+    document.getElementById(refocus)?.focus();
+    refocus = null;
+  }
 
   download.addEventListener('click', () => downloadCsv(controls, cycle, credentialId, download));
 

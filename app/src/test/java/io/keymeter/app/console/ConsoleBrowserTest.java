@@ -487,6 +487,71 @@ class ConsoleBrowserTest {
     }
 
     /**
+     * What a keyboard or screen-reader user, or a slow typist, met on the settings and usage pages: unsaved edits in
+     * one form were thrown away when another was saved (every redraw rebuilt them); a key the store holds active
+     * but this browser's clock (ahead) calls expired offered only "Generate key", so it could be neither regenerated
+     * nor invalidated here; a page reached from the menu left the focus on the menu link, and a usage selector's
+     * change on the selector's replaced element (nowhere); the current page's link was marked {@code aria-current=""},
+     * read as false; a new key's dialog did not ask before the tab was reloaded or closed.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void editsFocusAndLiveKeysSurviveWhatTheSettingsAndUsagePagesDo() {
+        signIn(ACCOUNT);
+        String id = (String) exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials", Map.of("name",
+                "Edits " + UUID.randomUUID().toString().substring(0, 8), "privileges", List.of("premium:user:basemaps")))
+                .getBody().get("id");
+        open("#/credentials/" + id);
+        browser.visible(By.id("field-itemAccess")).sendKeys("typed-not-saved");
+        browser.driver().findElement(By.id("field-referrers")).sendKeys("https://app.example.com");
+        browser.click(By.cssSelector("#referrers-form [data-action='save']"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> ((List<Object>) credential(ACCOUNT, id).get("referrers"))
+                .size() == 1 && "https://app.example.com".equals(browser.js(
+                "return document.getElementById('field-referrers').value")));
+        assertThat(browser.js("return document.getElementById('field-itemAccess').value"))
+                .as("an unsaved edit in another form, after the redraw").isEqualTo("typed-not-saved");
+        assertThat(browser.js("const t = document.getElementById('toast'); "
+                + "return [t.hasAttribute('hidden'), t.textContent]")).isEqualTo(List.of(false, "Referrers saved."));
+
+        // a key active in the store, expired by this browser's clock (a year ahead): its actions stay
+        exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials/" + id + "/keys",
+                Map.of("slot", 1, "expiresAt", LocalDate.now(ZoneOffset.UTC).plusDays(5) + "T23:59:59Z"));
+        browser.js("window.realNow = Date.now; Date.now = () => window.realNow() + 366 * 24 * 3600 * 1000;");
+        browser.js("location.hash = '#/credentials'");
+        browser.visible(By.cssSelector("tr[data-credential-id='" + id + "']"));
+        browser.js("location.hash = '#/credentials/' + arguments[0]", id);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "expired".equals(slotStatus(1)));
+        assertThat(browser.driver().findElements(By.cssSelector("#slot-1 [data-action='invalidate']"))).hasSize(1);
+        assertThat(browser.driver().findElements(By.cssSelector("#slot-1 [data-action='generate']"))).isEmpty();
+        browser.js("Date.now = window.realNow"); // a year ahead, the dialog's dates are past the longest lifetime
+
+        // the new key's dialog asks before the tab is left, and stops asking once closed
+        browser.click(By.cssSelector("#slot-2 [data-action='generate']"));
+        browser.click(By.cssSelector("#expiration-dialog [data-action='confirm']"));
+        browser.visible(By.id("key-dialog"));
+        String leave = "const e = new Event('beforeunload', { cancelable: true }); window.dispatchEvent(e); "
+                + "return e.defaultPrevented";
+        assertThat(browser.js(leave)).isEqualTo(true);
+        issuedKey(null);
+        assertThat(browser.js(leave)).isEqualTo(false);
+        browser.js("location.reload()");
+
+        // the menu: the page reached takes the focus, its link says it is the current page
+        browser.visible(By.id("nav"));
+        browser.click(By.cssSelector("#nav a[data-nav='usage']"));
+        browser.visible(By.id("cycle"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> "view".equals(browser.js("return document.activeElement.id")));
+        assertThat(browser.js("return document.querySelector('#nav a[data-nav=\"usage\"]').getAttribute('aria-current')"))
+                .isEqualTo("page");
+        // a selector changed from the keyboard keeps the focus on the page it draws
+        String previous = YearMonth.now(ZoneOffset.UTC).minusMonths(1).toString();
+        browser.js("const s = document.getElementById('cycle'); s.focus(); s.value = arguments[0]; "
+                + "s.dispatchEvent(new Event('change'))", previous);
+        await().atMost(Duration.ofSeconds(10)).until(() -> browser.js(
+                "return location.hash.includes(arguments[0]) && document.activeElement.id", previous).equals("cycle"));
+    }
+
+    /**
      * A read answered 503 with a short Retry-After (a rebalance, a restore) is tried once more after it; a write is
      * not (it may have been applied), nor a read told to wait longer. {@code fetch} is stood in for in the page.
      */
