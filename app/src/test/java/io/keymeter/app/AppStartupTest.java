@@ -151,7 +151,7 @@ class AppStartupTest {
         // the other durations too: each started, and overflowed when first used (a key's expiry, a removal's time)
         assertStartStops("forget-after must be positive and at most 36500 days",
                 "--keymeter.keys.forget-after=P200000000D");
-        assertStartStops("not longer than max-lifetime, at most 36500 days", "--keymeter.keys.max-lifetime=P200000000D");
+        assertStartStops("and max-lifetime at most 36500 days", "--keymeter.keys.max-lifetime=P200000000D");
         assertStartStops("expiring-notice must not be negative and at most 36500 days",
                 "--keymeter.keys.expiring-notice=P200000000D");
         assertStartStops("join-grace must not be negative, and at most 36500 days", "--keymeter.roles=metering",

@@ -18,9 +18,9 @@ public record PublishSettings(int producers, Duration timeout, int lingerMs, int
     /** Kafka's producer {@code compression.type} values. */
     private static final List<String> COMPRESSIONS = List.of("none", "gzip", "snappy", "lz4", "zstd");
 
-    /** Checked here so that start-up names the property, not a producer setting or a queue's capacity. */
     static final Duration LONGEST_TIMEOUT = Duration.ofMinutes(5);
 
+    /** Checked here so that start-up names the property, not a producer setting or a queue's capacity. */
     public PublishSettings {
         require(producers >= 1, "producers must be at least 1");
         require(timeout != null && !timeout.isNegative() && !timeout.isZero(), "timeout must be positive");

@@ -230,8 +230,9 @@ public final class TransactionalPublisher implements AutoCloseable {
          */
         private void expire() {
             long limit = settings.timeout().toNanos() * WATCHDOG_FACTOR;
+            long finished = inCalls; // before the start: see callEnds
             long started = callStartedAt;
-            long spent = inCalls + (started == 0 ? 0 : System.nanoTime() - started);
+            long spent = finished + (started == 0 ? 0 : System.nanoTime() - started);
             if (spent < limit) {
                 if (!settled.get()) {
                     watch = watchdog.schedule(this::expire, Math.max(limit - spent, limit / 20), TimeUnit.NANOSECONDS);
@@ -279,15 +280,19 @@ public final class TransactionalPublisher implements AutoCloseable {
         }
 
         private void send(ProducerRecord<String, byte[]> record) {
+            RuntimeException failure = null;
             long started = callStarts();
             try {
                 // errors of single sends surface at commit: the transaction then fails as a whole
                 slot.producer.send(record);
             } catch (KafkaException | IllegalStateException e) { // IllegalState: closed by the watchdog
+                failure = e;
+            } finally {
                 callEnds(started);
-                fail("Kafka cannot take the batch", e);
             }
-            callEnds(started);
+            if (failure != null) {
+                fail("Kafka cannot take the batch", failure);
+            }
         }
 
         private long callStarts() {
@@ -296,21 +301,31 @@ public final class TransactionalPublisher implements AutoCloseable {
             return now;
         }
 
+        /**
+         * The call's start is cleared before its time is added, and {@link #expire} reads the total before the start:
+         * a call ending between its two reads is then counted at most once (counted twice, it closed a healthy
+         * producer), and a call counted short only makes the watch look again sooner.
+         */
         private void callEnds(long started) {
-            inCalls += System.nanoTime() - started;
+            long took = System.nanoTime() - started;
             callStartedAt = 0;
+            inCalls += took;
         }
 
         /** Commits (bounded by {@code max.block.ms}); returns only when every line is durably written (acks=all), or throws and nothing is visible. */
         public void commit() {
+            RuntimeException failure = null;
             long started = callStarts();
             try {
                 slot.producer.commitTransaction();
             } catch (KafkaException | IllegalStateException e) { // IllegalState: closed by the watchdog
+                failure = e;
+            } finally {
                 callEnds(started);
-                fail("Kafka did not commit the batch", e);
             }
-            callEnds(started);
+            if (failure != null) {
+                fail("Kafka did not commit the batch", failure);
+            }
             end(endWatch());
         }
 
@@ -339,7 +354,7 @@ public final class TransactionalPublisher implements AutoCloseable {
             if (healthy) {
                 try {
                     slot.producer.abortTransaction();
-                } catch (KafkaException | IllegalStateException e) {
+                } catch (RuntimeException e) { // anything: a producer in doubt goes, and the slot comes back
                     healthy = false;
                 }
             }

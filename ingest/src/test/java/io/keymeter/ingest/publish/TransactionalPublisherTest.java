@@ -112,11 +112,15 @@ class TransactionalPublisherTest {
                 closed.countDown();
             }
         };
-        PublishSettings quick = new PublishSettings(1, Duration.ofMillis(100), 0, 16 * 1024, "none"); // watch: 200 ms
+        PublishSettings quick = new PublishSettings(1, Duration.ofMillis(250), 0, 16 * 1024, "none"); // watch: 500 ms
         RequestLog request = new RequestLog("r", "k", "h", "basemaps", "tile", 1, null, null, Instant.now());
         try (TransactionalPublisher publisher = new TransactionalPublisher(Map.of(), quick, slot -> producer)) {
+            try (TransactionalPublisher.Batch warm = publisher.begin()) { // classes loaded: no first send slow for that
+                warm.send(request);
+                warm.commit();
+            }
             try (TransactionalPublisher.Batch slow = publisher.begin()) {
-                long until = System.nanoTime() + Duration.ofMillis(800).toNanos();
+                long until = System.nanoTime() + Duration.ofMillis(1500).toNanos();
                 while (System.nanoTime() < until) {
                     slow.send(request);
                     Thread.sleep(20); // the parser's work between two lines, on a loaded machine
@@ -144,12 +148,14 @@ class TransactionalPublisherTest {
     void sendsThatEachBlockAddUp() {
         CountDownLatch never = new CountDownLatch(1);
         AtomicBoolean brokerGone = new AtomicBoolean();
+        AtomicInteger sends = new AtomicInteger();
         MockProducer<String, byte[]> producer = new MockProducer<>(true, null, new StringSerializer(),
                 new ByteArraySerializer()) {
             @Override
             public synchronized java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata> send(
                     org.apache.kafka.clients.producer.ProducerRecord<String, byte[]> record) {
                 if (brokerGone.get()) {
+                    sends.incrementAndGet();
                     awaitQuietly(never, Duration.ofMillis(150));
                 }
                 return super.send(record);
@@ -171,7 +177,7 @@ class TransactionalPublisherTest {
                     batch.send(request);
                 }
             }).isInstanceOf(PublishUnavailableException.class);
-            assertThat(producer.history().size()).isLessThan(10);
+            assertThat(sends.get()).as("sends made before the batch was failed").isBetween(2, 5);
             batch.close();
         }
     }

@@ -127,7 +127,7 @@ public record KeymeterProperties(
             return !forgetAfter.isNegative() && !forgetAfter.isZero() && forgetAfter.compareTo(LONGEST) <= 0;
         }
 
-        @AssertTrue(message = "min-lifetime must be positive and not longer than max-lifetime, at most 36500 days")
+        @AssertTrue(message = "min-lifetime must be positive and not longer than max-lifetime, and max-lifetime at most 36500 days")
         public boolean isLifetimeRangeValid() {
             return !minLifetime.isNegative() && !minLifetime.isZero() && minLifetime.compareTo(maxLifetime) <= 0
                     && maxLifetime.compareTo(LONGEST) <= 0;

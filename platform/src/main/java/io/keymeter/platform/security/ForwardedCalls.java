@@ -126,11 +126,6 @@ public class ForwardedCalls {
     }
 
     /**
-     * What the caller gets when the owner refused a call this instance forwarded: a 503, not the owner's 401, which
-     * would tell a caller whose token is good that it is not (the console signs out on a 401). The owner's reason
-     * goes to the log for the operator.
-     */
-    /**
      * The caller's {@code Accept}, all its values, for the forwarded call: the owner answers what the caller asked
      * for, as it would had the call reached it first (without it, a read the owner refuses with 406 was answered
      * JSON when forwarded).
@@ -140,6 +135,11 @@ public class ForwardedCalls {
         return values.isEmpty() ? Optional.empty() : Optional.of(String.join(", ", values));
     }
 
+    /**
+     * What the caller gets when the owner refused a call this instance forwarded: a 503, not the owner's 401, which
+     * would tell a caller whose token is good that it is not (the console signs out on a 401). The owner's reason
+     * goes to the log for the operator.
+     */
     public static ApiProblem refusedByOwner(HostInfo owner, String ownersAnswer) {
         log.warn("{}:{} refused a call forwarded to it ({}): instances need the same keymeter.accounts, clocks within {} "
                 + "s and this version", owner.host(), owner.port(), ownersAnswer, VALID_FOR.toSeconds());
