@@ -61,6 +61,7 @@ async function route() {
     return;
   }
   view.setAttribute('aria-busy', 'true');
+  const focusedAtStart = document.activeElement;
   try {
     await match.r.render(view, { ...context, id });
   } finally {
@@ -69,7 +70,8 @@ async function route() {
       // a keyboard or screen-reader user starts on the new page, not on the link that led there (or nowhere: the
       // focused element was replaced); a page that focused a field of its own keeps it
       const focused = document.activeElement;
-      if (!focused || focused === document.body || nav.contains(focused)) {
+      // not when the user moved on meanwhile (tabbed along the menu while a slow page loaded)
+      if (!focused || focused === document.body || (focused === focusedAtStart && nav.contains(focused))) {
         view.focus({ preventScroll: true });
       }
     }

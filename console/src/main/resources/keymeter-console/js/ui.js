@@ -290,7 +290,7 @@ export function showIssuedKey(issued, credentialName) {
     let done = false;
     const leaving = (event) => {
       event.preventDefault();
-      event.returnValue = ''; // the browser's own "Leave site?" question
+      event.returnValue = 'The new API key is not shown again.'; // the browser asks in its own words
     };
     window.addEventListener('beforeunload', leaving);
     dialog.addEventListener('cancel', (event) => event.preventDefault());

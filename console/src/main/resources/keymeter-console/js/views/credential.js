@@ -29,12 +29,21 @@ export async function renderCredential(view, { id, isCurrent, navigate }) {
     return;
   }
   if (isCurrent()) {
-    draw(view, credential, list, { isCurrent, navigate });
+    draw(view, newer(credential, newest.get(credential.id)), list, { isCurrent, navigate });
   }
 }
 
 /** The credential page drawn last: {view, credential, list, context}. */
 let shown = null;
+/**
+ * The newest state of each credential an answer gave, drawn or not: an action's answer arriving while a new visit of
+ * its page was loading was dropped, and that visit drew its own read, which could predate the action.
+ */
+const newest = new Map();
+
+function newer(a, b) {
+  return b && Date.parse(b.updatedAt) > Date.parse(a.updatedAt) ? b : a;
+}
 
 /**
  * Draws a credential as an answer gave it on the page that shows that credential now, whichever visit's action read
@@ -44,6 +53,7 @@ let shown = null;
  * form again undid the later change.
  */
 function redraw(updated) {
+  newest.set(updated.id, newer(updated, newest.get(updated.id)));
   if (!shown || !shown.context.isCurrent() || shown.credential.id !== updated.id) {
     return false;
   }
@@ -79,7 +89,13 @@ function draw(view, credential, list, context) {
   document.title = `${credential.name} · Keymeter`;
   // unsaved edits in the settings forms survive a redraw (a key action, another form saved) wherever the stored
   // value they were made over is unchanged: every redraw threw them away
-  const edits = shown && shown.view === view && shown.credential.id === credential.id ? unsavedEdits() : [];
+  const sameCredential = shown && shown.view === view && shown.credential.id === credential.id;
+  // not the form whose save this redraw shows: the server's value stands (it may be the typed one, normalised)
+  const edits = sameCredential ? unsavedEdits().filter((edit) => edit.setting.form !== justSaved) : [];
+  justSaved = null;
+  const focused = sameCredential && view.contains(document.activeElement) ? document.activeElement : null;
+  const caret = focused && typeof focused.selectionStart === 'number'
+    ? [focused.selectionStart, focused.selectionEnd] : null;
   shown = { view, credential, list, context };
   const slots = keysBySlot(credential);
   replace(view,
@@ -110,7 +126,25 @@ function draw(view, credential, list, context) {
       edit.setting.write(form, edit.typed);
     }
   }
+  for (const form of SETTINGS.map((setting) => document.getElementById(setting.form))) {
+    if (saving.has(`${credential.id}/${form.id}`)) {
+      form.querySelector('[data-action="save"]').disabled = true; // its save still runs: a second click sent it twice
+    }
+  }
+  // the field the user was in keeps the focus and the caret (they fell to the page's body)
+  const again = focused && focused.id ? document.getElementById(focused.id) : null;
+  if (again && again !== focused) {
+    again.focus();
+    if (caret && typeof again.setSelectionRange === 'function') {
+      again.setSelectionRange(caret[0], caret[1]);
+    }
+  }
 }
+
+/** The settings form whose successful save the next draw shows. */
+let justSaved = null;
+/** Settings forms whose save runs, as credentialId/formId: a form drawn meanwhile is drawn with Save disabled. */
+const saving = new Set();
 
 // ---- key slots --------------------------------------------------------------------------------------------------
 
@@ -287,7 +321,11 @@ async function stillShown(credential, slot, card) {
     return true;
   }
   const target = redraw(now) ? document.getElementById(`slot-${slot}`) || card : card;
-  showProblem(target, {
+  const sameKey = key && key.keyId === card.dataset.keyId;
+  showProblem(target, sameKey ? {
+    title: `This key is ${key.status} now.`,
+    detail: `The key ${key.keyId} is no longer active; nothing was done.`,
+  } : {
     title: 'This slot changed.',
     detail: `It no longer holds the active key ${card.dataset.keyId} that this page showed; nothing was done. `
       + 'Check the slot as it is now.',
@@ -360,13 +398,22 @@ function settingsSection({ credential, id, title, fields, save, warn }) {
     }))) {
       return;
     }
+    const key = `${credential.id}/${form.id}`;
+    saving.add(key);
     button.disabled = true;
+    const current = () => document.getElementById(form.id) || form; // a redraw meanwhile replaced the form
     try {
-      redraw(await save(form));
+      const saved = await save(form);
+      saving.delete(key);
+      justSaved = form.id;
+      redraw(saved);
+      justSaved = null;
       toast(`${title} saved.`);
     } catch (error) {
-      showProblem(await changedMeanwhile(error, credential, id) || form, error);
-      button.disabled = false;
+      saving.delete(key);
+      const target = await changedMeanwhile(error, credential, id) || current();
+      showProblem(target, error);
+      target.querySelector('[data-action="save"]').disabled = false;
     }
   });
   return h('section', { class: 'section', id }, h('h2', {}, title), form);

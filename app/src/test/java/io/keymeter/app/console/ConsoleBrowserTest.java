@@ -484,6 +484,54 @@ class ConsoleBrowserTest {
         assertThat(browser.visible(By.cssSelector("#item-access-form .problem")).getText()).contains("not confirmed");
         assertThat(slotStatus(1)).isEqualTo("invalidated");
         assertThat((String) browser.js("return document.getElementById('field-itemAccess').value")).isEqualTo("item-1");
+
+        // an invalidation answered while a new visit of the page loads (its read made before the invalidation):
+        // the answer was dropped and the page drew the key as active
+        String keyNow = slotKeyId(1);
+        exchange(ACCOUNT, HttpMethod.POST, keys, Map.of("slot", 2, "expiresAt", expiresAt));
+        browser.js("location.hash = '#/credentials'");
+        browser.visible(By.cssSelector("tr[data-credential-id='" + id + "']"));
+        browser.js("location.hash = '#/credentials/' + arguments[0]", id);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "active".equals(slotStatus(2)));
+        browser.js("""
+                const id = arguments[0];
+                const real = window.fetch;
+                let releasePost;
+                let releaseRead;
+                const post = new Promise((resolve) => { releasePost = resolve; });
+                const read = new Promise((resolve) => { releaseRead = resolve; });
+                window.releasePost = () => releasePost();
+                window.releaseRead = () => releaseRead();
+                let readArmed = false;
+                window.fetch = async (url, init) => {
+                  if (String(url).includes('/keys/2/invalidate')) {
+                    readArmed = true;
+                    await post;
+                    return real(url, init);
+                  }
+                  if (readArmed && (!init || !init.method || init.method === 'GET')
+                      && String(url).endsWith('v1/credentials/' + id)) {
+                    readArmed = false;
+                    const answer = await real(url, init); // read now, before the invalidation is sent
+                    await read;
+                    window.fetch = real;
+                    return answer;
+                  }
+                  return real(url, init);
+                };
+                """, id);
+        browser.click(By.cssSelector("#slot-2 [data-action='invalidate']"));
+        browser.click(browser.visible(By.id("confirm-dialog")).findElement(By.cssSelector("[data-action='confirm']")));
+        // the slot's read before the invalidation (stillShown) went through; now the POST waits
+        browser.js("location.hash = '#/credentials'");
+        browser.visible(By.cssSelector("tr[data-credential-id='" + id + "']"));
+        browser.js("location.hash = '#/credentials/' + arguments[0]", id); // its read is made, then held
+        browser.js("window.releasePost()");
+        await().atMost(Duration.ofSeconds(30)).until(() -> "invalidated".equals(String.valueOf(
+                keyInSlot(credential(ACCOUNT, id), 2).get("status"))));
+        browser.js("window.releaseRead()");
+        await().atMost(Duration.ofSeconds(30)).until(() -> "invalidated".equals(slotStatus(2)));
+        assertThat(slotKeyId(1)).isEqualTo(keyNow);
     }
 
     /**
@@ -504,14 +552,19 @@ class ConsoleBrowserTest {
         open("#/credentials/" + id);
         browser.visible(By.id("field-itemAccess")).sendKeys("typed-not-saved");
         browser.driver().findElement(By.id("field-referrers")).sendKeys("https://app.example.com");
+        // the toast's live region is in the accessibility tree while empty: text written into one just shown (as
+        // with display:none or hidden before) is not announced by many screen readers
+        assertThat(browser.js("const t = document.getElementById('toast'); "
+                + "return [t.hasAttribute('hidden'), getComputedStyle(t).display, t.textContent]"))
+                .isEqualTo(List.of(false, "block", ""));
         browser.click(By.cssSelector("#referrers-form [data-action='save']"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "Referrers saved.".equals(browser.js(
+                "return document.getElementById('toast').textContent")));
         await().atMost(Duration.ofSeconds(30)).until(() -> ((List<Object>) credential(ACCOUNT, id).get("referrers"))
                 .size() == 1 && "https://app.example.com".equals(browser.js(
                 "return document.getElementById('field-referrers').value")));
         assertThat(browser.js("return document.getElementById('field-itemAccess').value"))
                 .as("an unsaved edit in another form, after the redraw").isEqualTo("typed-not-saved");
-        assertThat(browser.js("const t = document.getElementById('toast'); "
-                + "return [t.hasAttribute('hidden'), t.textContent]")).isEqualTo(List.of(false, "Referrers saved."));
 
         // a key active in the store, expired by this browser's clock (a year ahead): its actions stay
         exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials/" + id + "/keys",

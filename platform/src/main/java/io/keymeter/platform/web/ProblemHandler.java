@@ -54,7 +54,7 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         if (tooLarge != null) { // a controller that reads its body itself (an optional body) met a chunked one too long
             return ResponseEntity.status(413).contentType(PROBLEM).body(payloadTooLarge(tooLarge, request));
         }
-        if (stalledUpload(e)) {
+        if (stalledUpload(e, request)) {
             return ResponseEntity.status(408).contentType(PROBLEM).body(stalled(request));
         }
         HttpException refused = clientError(e);
@@ -83,11 +83,15 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
      * Jetty fails the read with an {@code IOException} over a {@code TimeoutException}, which was answered 500 and
      * logged at ERROR as Keymeter's own failure.
      */
-    private static boolean stalledUpload(Throwable e) {
-        return cause(e, java.util.concurrent.TimeoutException.class) != null && cause(e, java.io.IOException.class) != null;
+    private static boolean stalledUpload(Throwable e, HttpServletRequest request) {
+        // only calls with a body (a GET's timed-out write, a stalled CSV download, stays a failure of its own)
+        return cause(e, java.util.concurrent.TimeoutException.class) != null && cause(e, java.io.IOException.class) != null
+                && !"GET".equals(request.getMethod()) && !"HEAD".equals(request.getMethod());
     }
 
     private static ProblemDetail stalled(HttpServletRequest request) {
+        log.warn("{} {}: the body stopped arriving (idle timeout); answered 408", request.getMethod(),
+                request.getRequestURI());
         return Problems.withInstance(Problems.of(408, "Request timeout", "body: stopped arriving for longer than the "
                 + "server's idle timeout; nothing of it was taken. Send it again.", List.of()), request);
     }
@@ -126,7 +130,7 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
             return ResponseEntity.status(413).contentType(PROBLEM)
                     .body(payloadTooLarge(tooLarge, servletRequest(request)));
         }
-        if (stalledUpload(e)) { // a JSON body Spring reads: it was "not valid JSON"
+        if (stalledUpload(e, servletRequest(request))) { // a JSON body Spring reads: it was "not valid JSON"
             return ResponseEntity.status(408).contentType(PROBLEM).body(stalled(servletRequest(request)));
         }
         Throwable cause = e.getMostSpecificCause();
