@@ -532,6 +532,50 @@ class ConsoleBrowserTest {
         browser.js("window.releaseRead()");
         await().atMost(Duration.ofSeconds(30)).until(() -> "invalidated".equals(slotStatus(2)));
         assertThat(slotKeyId(1)).isEqualTo(keyNow);
+
+        // a redraw while a save runs and the user types elsewhere: Save stays disabled (a second click sent the
+        // change twice), the field typed in keeps its text, the focus and the caret
+        exchange(ACCOUNT, HttpMethod.POST, keys, Map.of("slot", 1, "expiresAt", expiresAt));
+        browser.js("location.hash = '#/credentials'");
+        browser.visible(By.cssSelector("tr[data-credential-id='" + id + "']"));
+        browser.js("location.hash = '#/credentials/' + arguments[0]", id);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "active".equals(slotStatus(1)));
+        browser.js("""
+                const real = window.fetch;
+                let releaseInvalidate;
+                let releaseSave;
+                const invalidation = new Promise((resolve) => { releaseInvalidate = resolve; });
+                const save = new Promise((resolve) => { releaseSave = resolve; });
+                window.releaseInvalidate = () => releaseInvalidate();
+                window.releaseSave = () => releaseSave();
+                window.fetch = async (url, init) => {
+                  if (String(url).includes('/keys/1/invalidate')) {
+                    await invalidation;
+                  } else if (init && init.method === 'PUT' && String(url).includes('/referrers')) {
+                    await save;
+                  }
+                  return real(url, init);
+                };
+                """);
+        browser.visible(By.id("field-referrers")).sendKeys("https://b.example.com");
+        browser.click(By.cssSelector("#referrers-form [data-action='save']"));
+        browser.click(By.cssSelector("#slot-1 [data-action='invalidate']"));
+        browser.click(browser.visible(By.id("confirm-dialog")).findElement(By.cssSelector("[data-action='confirm']")));
+        browser.waiting().until(ExpectedConditions.invisibilityOfElementLocated(By.id("confirm-dialog")));
+        browser.js("const f = document.getElementById('field-itemAccess'); f.focus(); f.value = 'item-1\\nitem-2'; "
+                + "f.setSelectionRange(3, 3);");
+        browser.js("window.releaseInvalidate()");
+        await().atMost(Duration.ofSeconds(30)).until(() -> "invalidated".equals(slotStatus(1)));
+        assertThat(browser.js("return document.querySelector('#referrers-form [data-action=\"save\"]').disabled"))
+                .as("Save while its save runs, after a redraw").isEqualTo(true);
+        assertThat(browser.js("const f = document.activeElement; return [f.id, f.selectionStart, f.value]"))
+                .isEqualTo(List.of("field-itemAccess", 3L, "item-1\nitem-2"));
+        browser.js("window.releaseSave()");
+        await().atMost(Duration.ofSeconds(30)).until(() -> Boolean.FALSE.equals(browser.js(
+                "return document.querySelector('#referrers-form [data-action=\"save\"]').disabled")));
+        assertThat(browser.js("return document.getElementById('field-referrers').value"))
+                .isEqualTo("https://b.example.com");
+        assertThat(((List<Object>) credential(ACCOUNT, id).get("referrers"))).containsExactly("https://b.example.com");
     }
 
     /**
