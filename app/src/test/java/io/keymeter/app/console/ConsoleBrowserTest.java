@@ -454,9 +454,7 @@ class ConsoleBrowserTest {
                 """);
         browser.click(By.cssSelector("#slot-1 [data-action='regenerate']"));
         browser.click(By.cssSelector("#expiration-dialog [data-action='confirm']"));
-        browser.js("location.hash = '#/credentials'");
-        browser.visible(By.cssSelector("tr[data-credential-id='" + id + "']"));
-        browser.js("location.hash = '#/credentials/' + arguments[0]", id);
+        reopen(id);
         await().atMost(Duration.ofSeconds(30)).until(() -> third.equals(slotKeyId(1)));
         browser.js("window.releaseHeld()");
         assertThat(browser.visible(By.id("key-dialog-title")).getText()).contains(name);
@@ -489,9 +487,7 @@ class ConsoleBrowserTest {
         // the answer was dropped and the page drew the key as active
         String keyNow = slotKeyId(1);
         exchange(ACCOUNT, HttpMethod.POST, keys, Map.of("slot", 2, "expiresAt", expiresAt));
-        browser.js("location.hash = '#/credentials'");
-        browser.visible(By.cssSelector("tr[data-credential-id='" + id + "']"));
-        browser.js("location.hash = '#/credentials/' + arguments[0]", id);
+        reopen(id);
         await().atMost(Duration.ofSeconds(30)).until(() -> "active".equals(slotStatus(2)));
         browser.js("""
                 const id = arguments[0];
@@ -523,9 +519,7 @@ class ConsoleBrowserTest {
         browser.click(By.cssSelector("#slot-2 [data-action='invalidate']"));
         browser.click(browser.visible(By.id("confirm-dialog")).findElement(By.cssSelector("[data-action='confirm']")));
         // the slot's read before the invalidation (stillShown) went through; now the POST waits
-        browser.js("location.hash = '#/credentials'");
-        browser.visible(By.cssSelector("tr[data-credential-id='" + id + "']"));
-        browser.js("location.hash = '#/credentials/' + arguments[0]", id); // its read is made, then held
+        reopen(id); // its read is made, then held
         browser.js("window.releasePost()");
         await().atMost(Duration.ofSeconds(30)).until(() -> "invalidated".equals(String.valueOf(
                 keyInSlot(credential(ACCOUNT, id), 2).get("status"))));
@@ -536,9 +530,7 @@ class ConsoleBrowserTest {
         // a redraw while a save runs and the user types elsewhere: Save stays disabled (a second click sent the
         // change twice), the field typed in keeps its text, the focus and the caret
         exchange(ACCOUNT, HttpMethod.POST, keys, Map.of("slot", 1, "expiresAt", expiresAt));
-        browser.js("location.hash = '#/credentials'");
-        browser.visible(By.cssSelector("tr[data-credential-id='" + id + "']"));
-        browser.js("location.hash = '#/credentials/' + arguments[0]", id);
+        reopen(id);
         await().atMost(Duration.ofSeconds(30)).until(() -> "active".equals(slotStatus(1)));
         browser.js("""
                 const real = window.fetch;
@@ -614,9 +606,7 @@ class ConsoleBrowserTest {
         exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials/" + id + "/keys",
                 Map.of("slot", 1, "expiresAt", LocalDate.now(ZoneOffset.UTC).plusDays(5) + "T23:59:59Z"));
         browser.js("window.realNow = Date.now; Date.now = () => window.realNow() + 366 * 24 * 3600 * 1000;");
-        browser.js("location.hash = '#/credentials'");
-        browser.visible(By.cssSelector("tr[data-credential-id='" + id + "']"));
-        browser.js("location.hash = '#/credentials/' + arguments[0]", id);
+        reopen(id);
         await().atMost(Duration.ofSeconds(30)).until(() -> "expired".equals(slotStatus(1)));
         assertThat(browser.driver().findElements(By.cssSelector("#slot-1 [data-action='invalidate']"))).hasSize(1);
         assertThat(browser.driver().findElements(By.cssSelector("#slot-1 [data-action='generate']"))).isEmpty();
@@ -728,6 +718,13 @@ class ConsoleBrowserTest {
     private String slotStatus(int slot) {
         // read in one script: the settings page redraws the slot cards after every change
         return (String) browser.js("return document.getElementById('slot-' + arguments[0])?.dataset.status ?? null", slot);
+    }
+
+    /** The credential's page again, by way of the list (in the page: its script state is kept). */
+    private void reopen(String id) {
+        browser.js("location.hash = '#/credentials'");
+        browser.visible(By.cssSelector("tr[data-credential-id='" + id + "']"));
+        browser.js("location.hash = '#/credentials/' + arguments[0]", id);
     }
 
     private String slotKeyId(int slot) {
