@@ -138,6 +138,11 @@ class CredentialValidationHttpTest {
         assertThat(CredentialsHttp.withToken(rest, "token-nobody").post("/v1/credentials", "{}").status()).isEqualTo(401);
         assertThat(CredentialsHttp.withToken(rest, "test-gateway-token").get("/v1/privileges").status())
                 .as("a gateway token is not an account token").isEqualTo(401);
+        // a gateway's path written otherwise (a trailing slash): told what its token is good for, not only that an
+        // account token is needed
+        CredentialsHttp.Answer slash = CredentialsHttp.withToken(rest, "test-gateway-token").post("/v1/requests/", "{}");
+        assertThat(slash.status()).isEqualTo(401);
+        assertThat(slash.body()).contains("A gateway token is good for POST /v1/requests and /v1/verify only");
     }
 
     @Test

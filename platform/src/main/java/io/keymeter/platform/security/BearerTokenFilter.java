@@ -114,6 +114,10 @@ public class BearerTokenFilter extends OncePerRequestFilter {
         response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
         Problems.write(request, response, 401, "Unauthorized", GATEWAY_PATHS.contains(path)
                 ? "This call needs 'Authorization: Bearer <gateway token>'."
+                : token != null && tokens.isGateway(token)
+                // a gateway posting to /v1/requests/ or /V1/requests was told it needed an account token
+                ? "A gateway token is good for POST /v1/requests and /v1/verify only, written exactly so; this call "
+                        + "needs 'Authorization: Bearer <account token>'."
                 : "This call needs 'Authorization: Bearer <account token>'.");
     }
 
