@@ -98,6 +98,15 @@ class IngestBrokerDownTest {
         // bounded: the commit waits at most max.block.ms (= the publish timeout), plus scheduling slack
         assertThat(took).isLessThan(PUBLISH_TIMEOUT.multipliedBy(4));
 
+        // a body bad for good is a 400 with Kafka down too (no retry can fix it), and one whose every line is refused
+        // needs no Kafka: both were 503s, each waiting for a new producer first
+        HttpResponse<String> notAnArray = post(HttpRequest.BodyPublishers.ofString("{}"), "application/json");
+        assertThat(notAnArray.statusCode()).as(notAnArray.body()).isEqualTo(400);
+        assertThat(notAnArray.body()).contains("array");
+        HttpResponse<String> allRefused = post("{\"requestId\":\"" + run + "-bad\"}\nnot json");
+        assertThat(allRefused.statusCode()).as(allRefused.body()).isEqualTo(202);
+        assertThat(allRefused.body()).contains("\"accepted\":0").contains("\"line\":1").contains("\"line\":2");
+
         broker.start();
         // the refused attempt left nothing a read_committed reader can see
         assertThat(ours()).containsOnlyKeys(ids("before", 50));
@@ -213,10 +222,15 @@ class IngestBrokerDownTest {
     }
 
     private HttpResponse<String> post(HttpRequest.BodyPublisher body) throws IOException, InterruptedException {
+        return post(body, "application/x-ndjson");
+    }
+
+    private HttpResponse<String> post(HttpRequest.BodyPublisher body, String contentType)
+            throws IOException, InterruptedException {
         int port = ((WebServerApplicationContext) app).getWebServer().getPort();
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v1/requests"))
                 .header("Authorization", "Bearer " + GATEWAY)
-                .header("Content-Type", "application/x-ndjson")
+                .header("Content-Type", contentType)
                 .timeout(Duration.ofSeconds(30))
                 .POST(body).build();
         return http.send(request, HttpResponse.BodyHandlers.ofString());

@@ -19,7 +19,8 @@ import org.springframework.stereotype.Component;
 /**
  * One batch from its received body to Kafka: read line by line, validate, hash, and send inside one transaction
  * while reading, then commit. Any failure before the commit aborts the whole batch. The body is already in memory
- * ({@link BodySpool}): reading it costs the transaction no network time.
+ * ({@link BodySpool}): reading it costs the transaction no network time. The transaction starts at the first line
+ * for Kafka ({@link FirstSendBatch}).
  */
 @Component
 final class BatchIngestor {
@@ -52,7 +53,7 @@ final class BatchIngestor {
     }
 
     IngestResult ingest(InputStream body, BatchFormat format) throws IOException {
-        try (TransactionalPublisher.Batch batch = publisher.begin()) {
+        try (FirstSendBatch batch = new FirstSendBatch(publisher)) {
             List<IngestResult.LineError> errors = new ArrayList<>();
             long[] accepted = {0};
             long[] malformedKeys = {0};
@@ -61,10 +62,10 @@ final class BatchIngestor {
                 public void line(int line, RawLine raw) {
                     LineOutcome outcome = validator.validate(raw);
                     if (outcome instanceof LineOutcome.Accepted ok) {
-                        batch.send(ok.request());
+                        batch.get().send(ok.request());
                         accepted[0]++;
                     } else if (outcome instanceof LineOutcome.MalformedKey malformed) {
-                        batch.send(RequestLineValidator.MALFORMED_KEY_ID, malformed.rejection());
+                        batch.get().send(RequestLineValidator.MALFORMED_KEY_ID, malformed.rejection());
                         malformedKeys[0]++;
                     } else if (outcome instanceof LineOutcome.Invalid invalid) {
                         unreadable(line, invalid.error());
@@ -85,6 +86,41 @@ final class BatchIngestor {
             malformedKeyLines.increment(malformedKeys[0]);
             refusedLines.increment(errors.size());
             return new IngestResult(accepted[0] + malformedKeys[0], errors);
+        }
+    }
+
+    /**
+     * Begins the transaction with the first line for Kafka. Begun with the request, a body refused whole before any
+     * such line (an object where the array belongs, too many bad lines) waited for a producer and answered 503
+     * while Kafka was down, when it is a 400 that no retry can fix; and a body whose every line is refused touches
+     * Kafka not at all.
+     */
+    private static final class FirstSendBatch implements AutoCloseable {
+        private final TransactionalPublisher publisher;
+        private TransactionalPublisher.Batch batch;
+
+        FirstSendBatch(TransactionalPublisher publisher) {
+            this.publisher = publisher;
+        }
+
+        TransactionalPublisher.Batch get() {
+            if (batch == null) {
+                batch = publisher.begin();
+            }
+            return batch;
+        }
+
+        void commit() {
+            if (batch != null) {
+                batch.commit();
+            }
+        }
+
+        @Override
+        public void close() {
+            if (batch != null) {
+                batch.close();
+            }
         }
     }
 }
