@@ -15,10 +15,13 @@ export async function privileges() {
   return catalog;
 }
 
-/** A fieldset of privilege checkboxes, one per catalog entry. */
-export function privilegeFieldset(list, selected = [], { legend = 'Privileges' } = {}) {
+/**
+ * A fieldset of privilege checkboxes, one per catalog entry. Without a legend (the settings page, under its own
+ * heading) it is named by `label`: a group with no name was read out as "group" only.
+ */
+export function privilegeFieldset(list, selected = [], { legend = 'Privileges', label = 'Privileges' } = {}) {
   const chosen = new Set(selected);
-  return h('fieldset', { class: 'field privileges', 'data-field': 'privileges', 'aria-label': legend },
+  return h('fieldset', { class: 'field privileges', 'data-field': 'privileges', 'aria-label': legend ? null : label },
     legend ? h('legend', {}, legend) : null,
     h('p', { class: 'help' }, 'The services these credentials may use.'),
     h('div', { class: 'privilege-grid' }, list.map((p) => h('label', { class: 'privilege' },

@@ -125,6 +125,7 @@ class ConsoleBrowserTest {
         // create: a bad referrer is refused and the API's message shows beside the form
         browser.click(By.id("new-credential"));
         browser.visible(By.id("field-name")).sendKeys(name);
+        assertEveryControlNamed();
         check("premium:user:basemaps");
         browser.driver().findElement(By.id("field-referrers")).sendKeys("not a referrer");
         browser.click(By.id("create-credential"));
@@ -587,6 +588,7 @@ class ConsoleBrowserTest {
                 .getBody().get("id");
         open("#/credentials/" + id);
         browser.visible(By.id("field-itemAccess")).sendKeys("typed-not-saved");
+        assertEveryControlNamed(); // the privileges' checkboxes were in a fieldset without a name here
         browser.driver().findElement(By.id("field-referrers")).sendKeys("https://app.example.com");
         // the toast's live region is in the accessibility tree while empty: text written into one just shown (as
         // with display:none or hidden before) is not announced by many screen readers
@@ -614,8 +616,11 @@ class ConsoleBrowserTest {
 
         // the new key's dialog asks before the tab is left, and stops asking once closed
         browser.click(By.cssSelector("#slot-2 [data-action='generate']"));
+        browser.visible(By.id("expiration-dialog"));
+        assertEveryControlNamed();
         browser.click(By.cssSelector("#expiration-dialog [data-action='confirm']"));
         browser.visible(By.id("key-dialog"));
+        assertEveryControlNamed();
         String leave = "const e = new Event('beforeunload', { cancelable: true }); window.dispatchEvent(e); "
                 + "return e.defaultPrevented";
         assertThat(browser.js(leave)).isEqualTo(true);
@@ -628,6 +633,7 @@ class ConsoleBrowserTest {
         browser.click(By.cssSelector("#nav a[data-nav='usage']"));
         browser.visible(By.id("cycle"));
         await().atMost(Duration.ofSeconds(10)).until(() -> "view".equals(browser.js("return document.activeElement.id")));
+        assertEveryControlNamed();
         assertThat(browser.js("return document.querySelector('#nav a[data-nav=\"usage\"]').getAttribute('aria-current')"))
                 .isEqualTo("page");
         // a selector changed from the keyboard keeps the focus on the page it draws
@@ -784,6 +790,29 @@ class ConsoleBrowserTest {
                 """, service, day);
         assertThat(point).as("chart of %s has a point for %s", service, day).isNotNull();
         return point.stream().map(v -> ((Number) v).longValue()).toList();
+    }
+
+    /**
+     * Every shown control and group has a name for assistive technology, as the browser computes it (WebDriver's
+     * computed label): a control read out as "checkbox" or "group" and nothing more cannot be told from its neighbours.
+     * With a modal dialog open, the dialog and what it holds.
+     */
+    private void assertEveryControlNamed() {
+        // a modal dialog makes the rest of the page inert: out of the accessibility tree, nameless by design
+        boolean modal = !browser.driver().findElements(By.cssSelector("dialog[open]")).isEmpty();
+        List<WebElement> controls = browser.driver().findElements(By.cssSelector(modal
+                ? "dialog[open], dialog[open] :is(input:not([type=hidden]), select, textarea, button, fieldset, a[href])"
+                : ":is(main, nav) :is(input:not([type=hidden]), select, textarea, button, fieldset, a[href])"));
+        assertThat(controls).isNotEmpty();
+        for (WebElement control : controls) {
+            if (control.isDisplayed()) {
+                assertThat(control.getAccessibleName()).as(() -> "name of " + start(control.getDomProperty("outerHTML"))).isNotBlank();
+            }
+        }
+    }
+
+    private static String start(String html) {
+        return html.length() <= 160 ? html : html.substring(0, 160) + "…";
     }
 
     private void assertNoHorizontalScroll() {
