@@ -226,11 +226,13 @@ async function drawDaily(container, usage, cycle, credentialId, isCurrent) {
 
 function drawChart(figure, service, days) {
   if (!window.Chart) {
-    figure.append(h('p', { class: 'alert alert-error' }, 'The chart library did not load.'));
+    figure.append(h('p', { class: 'alert alert-error' }, 'The chart library did not load.'), dailyTable(service, days));
     return;
   }
-  const canvas = h('canvas', { id: `chart-${service}`, role: 'img', 'aria-label': `Daily units and requests of ${service}` });
-  figure.append(h('div', { class: 'chart-box' }, canvas));
+  const canvas = h('canvas', {
+    id: `chart-${service}`, role: 'img', 'aria-label': `Daily units and requests of ${service}; the numbers are in the table below`,
+  });
+  figure.append(h('div', { class: 'chart-box' }, canvas), dailyTable(service, days));
   const styles = getComputedStyle(document.documentElement);
   charts.push(new window.Chart(canvas, {
     type: 'bar',
@@ -254,6 +256,21 @@ function drawChart(figure, service, days) {
       plugins: { legend: { position: 'bottom' } },
     },
   }));
+}
+
+/**
+ * The chart's numbers as a table, folded away under the chart: a canvas is one image to a screen reader, and exact
+ * figures of a day were only in a tooltip that needs a pointer.
+ */
+function dailyTable(service, days) {
+  return h('details', { class: 'chart-data' },
+    h('summary', {}, 'Show the numbers'),
+    h('table', { class: 'table numeric', id: `daily-${service}` },
+      h('caption', { class: 'small muted' }, `${service}, per UTC day`),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Day'), h('th', { scope: 'col', class: 'num' }, 'Requests'),
+        h('th', { scope: 'col', class: 'num' }, 'Units'))),
+      h('tbody', {}, days.map((d) => h('tr', {}, h('th', { scope: 'row' }, d.date),
+        h('td', { class: 'num' }, formatNumber(d.requests)), h('td', { class: 'num' }, formatNumber(d.units)))))));
 }
 
 async function downloadCsv(container, cycle, credentialId, button) {

@@ -282,6 +282,8 @@ class ConsoleBrowserTest {
         // then each service's chart holds the sent units and requests, on today's date
         assertThat(chartPoint("basemaps", today)).isEqualTo(List.of(22L, 6L));
         assertThat(chartPoint("routing", today)).isEqualTo(List.of(20L, 2L));
+        // and the same figures as a table under each chart (a canvas is one image to a screen reader)
+        assertThat(dailyRow("routing", today)).containsExactly("2", "20");
         WebElement basemaps = browser.visible(By.cssSelector("#services-table tr[data-service='basemaps']"));
         assertThat(basemaps.getText()).contains("22");
         assertThat(browser.visible(By.id("total-units")).getText()).isEqualTo("42");
@@ -320,6 +322,7 @@ class ConsoleBrowserTest {
         try {
             open("#/usage?cycle=" + cycle);
             browser.visible(By.id("chart-basemaps"));
+            assertThat(dailyRow("basemaps", today)).containsExactly("6", "22");
             assertNoHorizontalScroll();
             browser.screenshot("09-usage-phone");
         } finally {
@@ -813,6 +816,13 @@ class ConsoleBrowserTest {
 
     private static String start(String html) {
         return html.length() <= 160 ? html : html.substring(0, 160) + "…";
+    }
+
+    /** The requests and units of a day in the table folded under a service's chart, unfolded first. */
+    private List<String> dailyRow(String service, String day) {
+        browser.click(By.cssSelector("figure[data-service='" + service + "'] details.chart-data > summary"));
+        WebElement row = browser.visible(By.xpath("//table[@id='daily-" + service + "']/tbody/tr[th='" + day + "']"));
+        return row.findElements(By.tagName("td")).stream().map(WebElement::getText).toList();
     }
 
     private void assertNoHorizontalScroll() {
