@@ -31,7 +31,7 @@ async function route() {
   route.current = token;
   const context = { isCurrent: () => route.current === token, params: location().params, navigate };
   // every dialog but a new key's: closing that one would lose the only sight of the key (ui.js showIssuedKey)
-  document.querySelectorAll('dialog[open]:not(#key-dialog)').forEach((d) => d.close());
+  document.querySelectorAll('dialog[open]:not(.key-dialog)').forEach((d) => d.close());
 
   if (!session.signedIn()) {
     nav.hidden = true;

@@ -205,8 +205,8 @@ export function showProblem(container, error, { prepend = true } = {}) {
 }
 
 /**
- * Briefly shows a confirmation at the bottom of the screen. The live region is never hidden, only empty (CSS hides
- * it then): text written into a region just unhidden is not announced by many screen readers.
+ * Briefly shows a confirmation at the bottom of the screen. The live region is never hidden, only empty (CSS draws
+ * nothing then): text written into a region just unhidden is not announced by many screen readers.
  */
 export function toast(message) {
   const element = document.getElementById('toast');
@@ -249,14 +249,20 @@ export function confirmDialog({ title, message, confirmLabel = 'Continue', dange
   });
 }
 
+/** Key dialogs opened over another one, for their ids. */
+let keyDialogs = 0;
+
 /**
  * Shows a newly issued API key exactly once. The key lives only in this dialog's DOM: it is never stored in the
  * browser, and closing the dialog removes it from the page.
  */
 export function showIssuedKey(issued, credentialName) {
+  // a second key's dialog can open over the first (one slot's answer arrives while the other's dialog is up): with
+  // the same ids, the second was named by the first one's title, announced as the other slot's key
+  const n = document.getElementById('key-dialog') ? `-${++keyDialogs}` : '';
   return new Promise((resolve) => {
     const output = h('input', {
-      id: 'issued-api-key', class: 'mono key-output', type: 'text', readonly: true, value: issued.apiKey,
+      id: `issued-api-key${n}`, class: 'mono key-output', type: 'text', readonly: true, value: issued.apiKey,
       'aria-label': 'New API key', autocomplete: 'off', spellcheck: 'false',
     });
     const copied = h('span', { class: 'copied', role: 'status', 'aria-live': 'polite' });
@@ -270,14 +276,14 @@ export function showIssuedKey(issued, credentialName) {
       }
       copied.textContent = 'Copied';
     };
-    const dialog = h('dialog', { id: 'key-dialog', class: 'dialog', 'aria-labelledby': 'key-dialog-title' },
+    const dialog = h('dialog', { id: `key-dialog${n}`, class: 'dialog key-dialog', 'aria-labelledby': `key-dialog-title${n}` },
       // named: the dialog outlives the page it was asked from, and may stand over another credential's
-      h('h2', { id: 'key-dialog-title' }, `New API key for ${credentialName} (slot ${issued.slot})`),
+      h('h2', { id: `key-dialog-title${n}` }, `New API key for ${credentialName} (slot ${issued.slot})`),
       h('p', { class: 'alert alert-warning' },
         h('strong', {}, 'Copy this key now. '),
         'It cannot be shown again: Keymeter keeps only a hash of it. If you lose it, regenerate the key.'),
       h('div', { class: 'copy-row' }, output,
-        h('button', { type: 'button', id: 'copy-api-key', class: 'button primary', onclick: copy }, 'Copy'), copied),
+        h('button', { type: 'button', id: `copy-api-key${n}`, class: 'button primary', onclick: copy }, 'Copy'), copied),
       h('dl', { class: 'facts' },
         h('dt', {}, 'Key ID'), h('dd', { class: 'mono' }, issued.keyId),
         h('dt', {}, 'Expires'), h('dd', {}, formatInstant(issued.expiresAt))),

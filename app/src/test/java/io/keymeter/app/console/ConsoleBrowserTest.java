@@ -403,6 +403,76 @@ class ConsoleBrowserTest {
     }
 
     /**
+     * Two new keys' dialogs at once: one slot's answer (held in the page) arrives while the other slot's key dialog is
+     * up. Each dialog is named by its own title (with one set of ids, the second was named by the first one's title:
+     * announced as the other slot's key), no id is used twice, leaving the page closes neither, and each gives its
+     * own slot's key.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void twoKeyDialogsAtOnceAreEachNamedByTheirOwnKey() {
+        signIn(ACCOUNT);
+        String name = "Two dialogs " + UUID.randomUUID().toString().substring(0, 8);
+        String id = (String) exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials",
+                Map.of("name", name, "privileges", List.of("premium:user:basemaps"))).getBody().get("id");
+        open("#/credentials/" + id);
+        browser.visible(By.cssSelector("#slot-2 [data-action='generate']"));
+        browser.js("""
+                const real = window.fetch;
+                const held = new Promise((resolve) => { window.releaseHeld = resolve; });
+                let first = true;
+                window.fetch = async (url, init) => {
+                  if (first && init && init.method === 'POST' && String(url).endsWith('/keys')) {
+                    first = false;
+                    await held;
+                  }
+                  return real(url, init);
+                };
+                """);
+        browser.click(By.cssSelector("#slot-1 [data-action='generate']"));
+        browser.click(By.cssSelector("#expiration-dialog [data-action='confirm']"));
+        browser.waiting().until(ExpectedConditions.invisibilityOfElementLocated(By.id("expiration-dialog")));
+        browser.click(By.cssSelector("#slot-2 [data-action='generate']"));
+        browser.click(By.cssSelector("#expiration-dialog [data-action='confirm']"));
+        browser.visible(By.id("key-dialog"));
+        browser.js("window.releaseHeld()");
+        String openKeyDialogs = "return document.querySelectorAll('dialog.key-dialog[open]').length";
+        await().atMost(Duration.ofSeconds(30)).until(() -> ((Number) browser.js(openKeyDialogs)).intValue() == 2);
+        // leaving the page closes neither (the second was closed, and its own handler put it back)
+        browser.js("window.keyDialogCloses = 0; document.querySelectorAll('dialog.key-dialog').forEach((d) => "
+                + "d.addEventListener('close', () => { window.keyDialogCloses++; })); location.hash = '#/credentials'");
+        browser.waiting().until(ExpectedConditions.presenceOfElementLocated(By.id("new-credential")));
+        assertThat(((Number) browser.js(openKeyDialogs)).intValue()).as("key dialogs open after leaving the page").isEqualTo(2);
+        assertThat(browser.js("return window.keyDialogCloses")).as("key dialogs closed by leaving the page").isEqualTo(0L);
+
+        List<List<String>> dialogs = (List<List<String>>) browser.js("""
+                return [...document.querySelectorAll('dialog.key-dialog[open]')].map((d) => [
+                  document.getElementById(d.getAttribute('aria-labelledby')).textContent,
+                  d.querySelector('h2').textContent, d.querySelector('input.key-output').value,
+                  d.querySelector('dd.mono').textContent]);
+                """);
+        assertThat(dialogs).extracting(d -> d.get(1)).containsExactlyInAnyOrder(
+                "New API key for " + name + " (slot 1)", "New API key for " + name + " (slot 2)");
+        for (List<String> dialog : dialogs) {
+            assertThat(dialog.get(0)).as("the name of the dialog titled %s", dialog.get(1)).isEqualTo(dialog.get(1));
+            assertThat(keyIdOf(dialog.get(2))).as("the key shown under the key id").isEqualTo(dialog.get(3));
+            int slot = dialog.get(1).endsWith("(slot 1)") ? 1 : 2;
+            assertThat(keyInSlot(credential(ACCOUNT, id), slot)).containsEntry("keyId", dialog.get(3));
+        }
+        assertThat(browser.js("const ids = [...document.querySelectorAll('[id]')].map((e) => e.id); "
+                + "return ids.filter((x, i) => ids.indexOf(x) !== i)")).as("ids used twice").isEqualTo(List.of());
+
+        // the later dialog is on top; each closes by its own button
+        for (int i = 2; i >= 1; i--) {
+            List<WebElement> open = browser.driver().findElements(By.cssSelector("dialog.key-dialog[open]"));
+            assertThat(open).hasSize(i);
+            browser.click(open.get(i - 1).findElement(By.cssSelector("[data-action='done']")));
+            int left = i - 1;
+            await().atMost(Duration.ofSeconds(10)).until(() -> ((Number) browser.js(openKeyDialogs)).intValue() == left);
+        }
+    }
+
+    /**
      * Regenerate and Invalidate name a slot, not a key: from a page drawn before the slot changed elsewhere (the API,
      * another tab) they killed a key the user had never seen. Now the slot is read first and nothing is sent when it
      * no longer holds the key shown. A key issued while the user left the page and came back is drawn on the page
