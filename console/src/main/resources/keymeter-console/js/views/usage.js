@@ -264,13 +264,14 @@ function drawChart(figure, service, days) {
  */
 function dailyTable(service, days) {
   return h('details', { class: 'chart-data' },
-    h('summary', {}, 'Show the numbers'),
-    h('table', { class: 'table numeric', id: `daily-${service}` },
+    // named by service: a list of the page's controls read "Show the numbers" once per chart
+    h('summary', {}, 'Show the numbers', h('span', { class: 'visually-hidden' }, ` of ${service}`)),
+    h('div', { class: 'table-scroll' }, h('table', { class: 'table numeric', id: `daily-${service}` },
       h('caption', { class: 'small muted' }, `${service}, per UTC day`),
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Day'), h('th', { scope: 'col', class: 'num' }, 'Requests'),
         h('th', { scope: 'col', class: 'num' }, 'Units'))),
       h('tbody', {}, days.map((d) => h('tr', {}, h('th', { scope: 'row' }, d.date),
-        h('td', { class: 'num' }, formatNumber(d.requests)), h('td', { class: 'num' }, formatNumber(d.units)))))));
+        h('td', { class: 'num' }, formatNumber(d.requests)), h('td', { class: 'num' }, formatNumber(d.units))))))));
 }
 
 async function downloadCsv(container, cycle, credentialId, button) {

@@ -284,6 +284,12 @@ class ConsoleBrowserTest {
         assertThat(chartPoint("routing", today)).isEqualTo(List.of(20L, 2L));
         // and the same figures as a table under each chart (a canvas is one image to a screen reader)
         assertThat(dailyRow("routing", today)).containsExactly("2", "20");
+        browser.visible(By.cssSelector("#services-table, #no-usage"));
+        browser.visible(By.cssSelector("#credential-usage-table"));
+        assertEveryControlNamed();
+        assertThat(browser.driver().findElements(By.cssSelector("details.chart-data > summary")))
+                .as("each chart's table named by its service").extracting(WebElement::getAccessibleName)
+                .containsExactlyInAnyOrder("Show the numbers of basemaps", "Show the numbers of routing");
         WebElement basemaps = browser.visible(By.cssSelector("#services-table tr[data-service='basemaps']"));
         assertThat(basemaps.getText()).contains("22");
         assertThat(browser.visible(By.id("total-units")).getText()).isEqualTo("42");
@@ -413,8 +419,7 @@ class ConsoleBrowserTest {
     void twoKeyDialogsAtOnceAreEachNamedByTheirOwnKey() {
         signIn(ACCOUNT);
         String name = "Two dialogs " + UUID.randomUUID().toString().substring(0, 8);
-        String id = (String) exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials",
-                Map.of("name", name, "privileges", List.of("premium:user:basemaps"))).getBody().get("id");
+        String id = basemapsCredential(name);
         open("#/credentials/" + id);
         browser.visible(By.cssSelector("#slot-2 [data-action='generate']"));
         browser.js("""
@@ -484,8 +489,7 @@ class ConsoleBrowserTest {
     void aSlotChangedElsewhereIsNotActedOnFromAStalePage() {
         signIn(ACCOUNT);
         String name = "Stale " + UUID.randomUUID().toString().substring(0, 8);
-        String id = (String) exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials",
-                Map.of("name", name, "privileges", List.of("premium:user:basemaps"))).getBody().get("id");
+        String id = basemapsCredential(name);
         String keys = "/v1/credentials/" + id + "/keys";
         String expiresAt = LocalDate.now(ZoneOffset.UTC).plusDays(30) + "T23:59:59Z";
         String first = (String) exchange(ACCOUNT, HttpMethod.POST, keys, Map.of("slot", 1, "expiresAt", expiresAt))
@@ -706,7 +710,6 @@ class ConsoleBrowserTest {
         browser.click(By.cssSelector("#nav a[data-nav='usage']"));
         browser.visible(By.id("cycle"));
         await().atMost(Duration.ofSeconds(10)).until(() -> "view".equals(browser.js("return document.activeElement.id")));
-        assertEveryControlNamed();
         assertThat(browser.js("return document.querySelector('#nav a[data-nav=\"usage\"]').getAttribute('aria-current')"))
                 .isEqualTo("page");
         // a selector changed from the keyboard keeps the focus on the page it draws
@@ -873,13 +876,16 @@ class ConsoleBrowserTest {
     private void assertEveryControlNamed() {
         // a modal dialog makes the rest of the page inert: out of the accessibility tree, nameless by design
         boolean modal = !browser.driver().findElements(By.cssSelector("dialog[open]")).isEmpty();
+        String kinds = ":is(input:not([type=hidden]), select, textarea, button, fieldset, a[href], summary)";
+        String scope = modal ? "dialog[open]" : "main";
+        assertThat(browser.driver().findElements(By.cssSelector(scope + " " + kinds))).as("controls in %s", scope)
+                .isNotEmpty();
         List<WebElement> controls = browser.driver().findElements(By.cssSelector(modal
-                ? "dialog[open], dialog[open] :is(input:not([type=hidden]), select, textarea, button, fieldset, a[href])"
-                : ":is(main, nav) :is(input:not([type=hidden]), select, textarea, button, fieldset, a[href])"));
-        assertThat(controls).isNotEmpty();
+                ? "dialog[open], dialog[open] " + kinds : "main " + kinds + ", nav " + kinds));
         for (WebElement control : controls) {
             if (control.isDisplayed()) {
-                assertThat(control.getAccessibleName()).as(() -> "name of " + start(control.getDomProperty("outerHTML"))).isNotBlank();
+                assertThat(control.getAccessibleName()).as(() -> "name of " + start(control.getDomProperty("outerHTML")))
+                        .isNotBlank();
             }
         }
     }
@@ -909,6 +915,12 @@ class ConsoleBrowserTest {
         headers.setContentType(MediaType.APPLICATION_JSON);
         ResponseEntity response = rest.exchange(path, method, new HttpEntity<>(body, headers), Map.class);
         return response;
+    }
+
+    /** Credentials of {@code ACCOUNT} named {@code name} with the basemaps privilege; their id. */
+    private String basemapsCredential(String name) {
+        return (String) exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials",
+                Map.of("name", name, "privileges", List.of("premium:user:basemaps"))).getBody().get("id");
     }
 
     private Map<String, Object> credential(String account, String id) {

@@ -106,6 +106,9 @@ class IngestBrokerDownTest {
         HttpResponse<String> allRefused = post("{\"requestId\":\"" + run + "-bad\"}\nnot json");
         assertThat(allRefused.statusCode()).as(allRefused.body()).isEqualTo(202);
         assertThat(allRefused.body()).contains("\"accepted\":0").contains("\"line\":1").contains("\"line\":2");
+        HttpResponse<String> blank = post("\n  \n");
+        assertThat(blank.statusCode()).as(blank.body()).isEqualTo(202);
+        assertThat(blank.body()).isEqualTo("{\"accepted\":0,\"rejected\":[]}");
 
         broker.start();
         // the refused attempt left nothing a read_committed reader can see

@@ -28,7 +28,7 @@ final class BatchIngestor {
     /** More refused lines than this and the body is refused whole: bounds the memory of one answer. */
     static final int MAX_LINE_ERRORS = 100_000;
 
-    /** {@code keymeter_ingest_lines_total{outcome}}: lines of committed batches, by what became of them. */
+    /** {@code keymeter_ingest_lines_total{outcome}}: lines of batches answered 202, by what became of them. */
     static final String LINES_METRIC = "keymeter.ingest.lines";
 
     private final RequestLineValidator validator;
@@ -47,7 +47,7 @@ final class BatchIngestor {
 
     private static Counter lines(MeterRegistry registry, String outcome) {
         return Counter.builder(LINES_METRIC).tag("outcome", outcome)
-                .description("Request-log lines of committed batches: accepted (on keymeter.requests), malformed-key "
+                .description("Request-log lines of batches answered 202: accepted (on keymeter.requests), malformed-key "
                         + "(taken, on keymeter.rejections) or refused (a line error in the answer)")
                 .register(registry);
     }
@@ -81,7 +81,7 @@ final class BatchIngestor {
                 }
             });
             batch.commit();
-            // counted once Kafka has the batch: a batch refused whole (400, 413, 503) took no line
+            // counted once Kafka has the batch (or it had no line for Kafka): a batch refused whole took no line
             acceptedLines.increment(accepted[0]);
             malformedKeyLines.increment(malformedKeys[0]);
             refusedLines.increment(errors.size());
