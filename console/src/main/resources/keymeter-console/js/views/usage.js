@@ -55,9 +55,10 @@ export async function renderUsage(view, { params, isCurrent, navigate }) {
   const services = h('section', { class: 'section', id: 'usage-services' });
   const byCredential = h('section', { class: 'section', id: 'usage-credentials' });
   const daily = h('section', { class: 'section', id: 'usage-daily' });
+  const alerts = h('section', { class: 'section', id: 'security-alerts' });
   const statements = h('section', { class: 'section', id: 'statements' });
   replace(view, h('div', { class: 'page-head' }, h('h1', {}, 'Usage and billing')), controls,
-    summary, services, byCredential, daily, statements);
+    summary, alerts, services, byCredential, daily, statements);
   if (refocus) {
     document.getElementById(refocus)?.focus();
     refocus = null;
@@ -80,6 +81,7 @@ export async function renderUsage(view, { params, isCurrent, navigate }) {
   }).catch(() => { /* the filter is optional; the usage call below shows any error */ });
 
   loadStatements(statements, cycle, isCurrent);
+  loadAlerts(alerts, cycle, credentialId, isCurrent);
 
   let usage;
   try {
@@ -293,6 +295,41 @@ async function downloadCsv(container, cycle, credentialId, button) {
   } finally {
     button.disabled = false;
   }
+}
+
+/**
+ * Keys used after they were invalidated or expired, by the cycle of their last such use: a stolen key, or an
+ * application never given its new key. Shown only when there are any, above the bill, as a warning.
+ */
+async function loadAlerts(container, cycle, credentialId, isCurrent) {
+  let answer;
+  try {
+    answer = await api('GET', `v1/security-alerts${query({ cycle, credentialId })}`);
+  } catch (error) {
+    if (isCurrent()) {
+      replace(container, h('h2', {}, 'Security alerts'));
+      showProblem(container, error, { prepend: false });
+    }
+    return;
+  }
+  const list = answer.alerts || [];
+  if (!isCurrent() || !list.length) {
+    return;
+  }
+  replace(container, h('h2', {}, 'Security alerts'),
+    h('p', { class: 'alert alert-warning' }, `${list.length === 1 ? 'A key was' : `${list.length} keys were`} used after `
+      + 'being invalidated or expiring, and refused. If you did not expect it, the key may have been stolen: keep it '
+      + 'invalidated, and check which applications still send it.'),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'table responsive', id: 'security-alerts-table' },
+      h('thead', {}, h('tr', {}, ['Credentials', 'Key ID', 'Refused as', 'Uses', 'First use', 'Last use']
+        .map((t) => h('th', { class: t === 'Uses' ? 'num' : null }, t)))),
+      h('tbody', {}, list.map((a) => h('tr', { dataset: { keyId: a.keyId } },
+        h('td', { 'data-label': 'Credentials' },
+          h('a', { href: `#/credentials/${encodeURIComponent(a.credentialId)}` }, a.name || a.credentialId)),
+        h('td', { 'data-label': 'Key ID', class: 'mono' }, a.keyId),
+        cell('Refused as', a.reason, false), cell('Uses', formatNumber(a.count)),
+        cell('First use', formatInstant(a.firstSeen), false), cell('Last use', formatInstant(a.lastSeen), false)))))),
+    h('p', { class: 'help' }, 'Uses are counted from the first use after the key died; the count goes on while it is used.'));
 }
 
 async function loadStatements(container, cycle, isCurrent) {

@@ -11,6 +11,7 @@ import io.keymeter.events.CredentialEvent;
 import io.keymeter.events.Json;
 import io.keymeter.events.Rejection;
 import io.keymeter.events.RejectionReason;
+import io.keymeter.events.SecurityAlert;
 import io.keymeter.events.Statement;
 import io.keymeter.events.Topic;
 import io.keymeter.events.Topics;
@@ -223,9 +224,75 @@ class BillingReportHttpTest {
                 .isEqualTo(json(get(OTHER, "/v1/usage?cycle=" + CYCLE + "&credentialId=cred-" + UUID.randomUUID())));
     }
 
+    /**
+     * Keys used after they died, from {@code keymeter.security-alerts} (as metering writes them): the latest alert of
+     * each key and reason in the cycle of its last use, most recent first, named; narrowed to one credential; and
+     * another account's alerts and credentials are not there (404 for the credential, as if it did not exist).
+     */
+    @Test
+    void securityAlertsListTheAccountsKeysUsedAfterTheyDiedAndNoOneElses() throws Exception {
+        send(Topics.CREDENTIAL_EVENTS, west, new CredentialEvent.CredentialCreated(UUID.randomUUID().toString(), west,
+                ACCOUNT, 1, Instant.parse("2025-02-20T10:00:00Z"), "West", List.of("premium:user:basemaps"), List.of(),
+                List.of()));
+        String stolen = "stolenKey" + UUID.randomUUID().toString().substring(0, 7);
+        String old = "expiredKy" + UUID.randomUUID().toString().substring(0, 7);
+        String theirs = "cred-" + UUID.randomUUID();
+        send(Topics.SECURITY_ALERTS, west, alert(ACCOUNT, west, stolen, "invalidated", 1, "2025-03-02T10:00:00Z",
+                "2025-03-02T10:00:00Z"));
+        send(Topics.SECURITY_ALERTS, west, alert(ACCOUNT, west, stolen, "invalidated", 120, "2025-03-02T10:00:00Z",
+                "2025-03-09T18:30:00Z"));
+        send(Topics.SECURITY_ALERTS, mobile, alert(ACCOUNT, mobile, old, "expired", 3, "2025-03-05T08:00:00Z",
+                "2025-03-05T08:20:00Z"));
+        send(Topics.SECURITY_ALERTS, theirs, alert(OTHER, theirs, "theirKey" + UUID.randomUUID().toString().substring(0, 8),
+                "expired", 9, "2025-03-06T08:00:00Z", "2025-03-06T08:00:00Z"));
+
+        JsonNode alerts = await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
+                .until(() -> json(get(ACCOUNT, "/v1/security-alerts?cycle=" + CYCLE)).path("alerts"),
+                        a -> ours(a, stolen, old).size() == 2 && ours(a, stolen, old).get(0).path("count").asLong() == 120);
+        List<JsonNode> mine = ours(alerts, stolen, old);
+        assertThat(mine.get(0).path("credentialId").asString()).isEqualTo(west);
+        assertThat(mine.get(0).path("name").asString()).isEqualTo("West");
+        assertThat(mine.get(0).path("reason").asString()).isEqualTo("invalidated");
+        assertThat(mine.get(0).path("firstSeen").asString()).isEqualTo("2025-03-02T10:00:00Z");
+        assertThat(mine.get(0).path("lastSeen").asString()).isEqualTo("2025-03-09T18:30:00Z");
+        assertThat(mine.get(1).path("keyId").asString()).isEqualTo(old);
+        assertThat(mine.get(1).path("name").isNull()).as("a credential the ledger has no name for").isTrue();
+        assertThat(alerts.toString()).doesNotContain(theirs);
+
+        JsonNode narrowed = json(get(ACCOUNT, "/v1/security-alerts?cycle=" + CYCLE + "&credentialId=" + west));
+        assertThat(narrowed.path("alerts")).allSatisfy(a -> assertThat(a.path("credentialId").asString()).isEqualTo(west));
+        assertThat(ours(narrowed.path("alerts"), stolen, old)).hasSize(1);
+        assertThat(json(get(ACCOUNT, "/v1/security-alerts?cycle=2025-02")).path("alerts").toString())
+                .doesNotContain(stolen).doesNotContain(old);
+        assertNotFound(get(OTHER, "/v1/security-alerts?cycle=" + CYCLE + "&credentialId=" + west));
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> json(get(OTHER,
+                "/v1/security-alerts?cycle=" + CYCLE)).path("alerts").toString().contains(theirs));
+        assertThat(json(get(OTHER, "/v1/security-alerts?cycle=" + CYCLE)).path("alerts").toString())
+                .doesNotContain(stolen).doesNotContain(old);
+    }
+
+    private static SecurityAlert alert(String account, String credential, String keyId, String reason, long count,
+                                       String firstSeen, String lastSeen) {
+        return new SecurityAlert("invalid-key-in-use", account, credential, keyId, reason, count,
+                Instant.parse(firstSeen), Instant.parse(lastSeen));
+    }
+
+    /** This test's alerts, in the order answered. */
+    private static List<JsonNode> ours(JsonNode alerts, String... keyIds) {
+        List<String> wanted = List.of(keyIds);
+        List<JsonNode> found = new java.util.ArrayList<>();
+        alerts.forEach(a -> {
+            if (wanted.contains(a.path("keyId").asString())) {
+                found.add(a);
+            }
+        });
+        return found;
+    }
+
     @Test
     void badInputAnswersProblemJsonNamingTheField() {
-        for (String path : List.of("/v1/usage", "/v1/usage/daily", "/v1/usage.csv", "/v1/statements")) {
+        for (String path : List.of("/v1/usage", "/v1/usage/daily", "/v1/usage.csv", "/v1/statements",
+                "/v1/security-alerts")) {
             ResponseEntity<String> response = get(ACCOUNT, path + "?cycle=2026-13");
             assertThat(response.getStatusCode().value()).as(path + " " + response.getBody()).isEqualTo(400);
             assertThat(response.getHeaders().getContentType().toString()).as(path).startsWith("application/problem+json");
@@ -235,6 +302,7 @@ class BillingReportHttpTest {
         assertNotFound(get(ACCOUNT, "/v1/usage?credentialId=cred-does-not-exist"));
         assertNotFound(get(ACCOUNT, "/v1/usage/daily?credentialId=cred-does-not-exist"));
         assertNotFound(get(ACCOUNT, "/v1/usage.csv?credentialId=cred-does-not-exist"));
+        assertNotFound(get(ACCOUNT, "/v1/security-alerts?credentialId=cred-does-not-exist"));
 
         ResponseEntity<String> service = get(ACCOUNT, "/v1/usage/daily?service=teleport");
         assertThat(service.getStatusCode().value()).isEqualTo(400);
@@ -243,7 +311,8 @@ class BillingReportHttpTest {
 
         // a misspelt parameter answered another cycle's report; a repeated one was joined with a comma
         for (String query : List.of("cylce=2026-10", "credentialID=x", "cycle=2026-11&cycle=2026-11")) {
-            for (String path : List.of("/v1/usage", "/v1/usage/daily", "/v1/usage.csv", "/v1/statements")) {
+            for (String path : List.of("/v1/usage", "/v1/usage/daily", "/v1/usage.csv", "/v1/statements",
+                    "/v1/security-alerts")) {
                 ResponseEntity<String> response = get(ACCOUNT, path + "?" + query);
                 assertThat(response.getStatusCode().value()).as(path + "?" + query + " " + response.getBody())
                         .isEqualTo(400);

@@ -324,9 +324,30 @@ class ConsoleBrowserTest {
         assertThat(browser.visible(By.id("no-usage")).getText()).contains("No usage");
         assertThat(browser.visible(By.id("statements")).findElements(By.cssSelector(".problem"))).isEmpty();
 
+        // the other credential's key invalidated and used again (a stolen key): metering's alert reaches the page
+        String otherKeyId = keyIdOf(otherKey);
+        assertThat(exchange(USAGE_ACCOUNT, HttpMethod.POST, "/v1/credentials/" + otherId + "/keys/1/invalidate", null)
+                .getStatusCode().value()).isEqualTo(200);
+        awaitVerify(otherKey, "basemaps", false, "invalidated");
+        assertThat(sendRequests(otherKey, "basemaps", 1, 1).getStatusCode().value()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+            nudgeMetering(otherKeyId);
+            return String.valueOf(exchange(USAGE_ACCOUNT, HttpMethod.GET, "/v1/security-alerts", null).getBody())
+                    .contains(otherKeyId);
+        });
+        String alertCycle = YearMonth.now(ZoneOffset.UTC).toString(); // the cycle of the use just sent
+        open("#/usage?cycle=" + alertCycle);
+        WebElement alert = browser.visible(By.cssSelector("#security-alerts-table tr[data-key-id='" + otherKeyId + "']"));
+        assertThat(alert.getText()).contains("invalidated").contains("Other ");
+        assertThat(browser.visible(By.cssSelector("#security-alerts .alert-warning")).getText()).contains("stolen");
+        browser.screenshot("08b-usage-security-alert");
+
         browser.phoneWidth(true);
         try {
             open("#/usage?cycle=" + cycle);
+            if (cycle.equals(alertCycle)) { // not when the month turned since the requests were sent
+                browser.visible(By.id("security-alerts-table"));
+            }
             browser.visible(By.id("chart-basemaps"));
             assertThat(dailyRow("basemaps", today)).containsExactly("6", "22");
             assertNoHorizontalScroll();

@@ -100,7 +100,8 @@ class FuzzTest {
                 {"POST", "/v1/credentials/" + id + "/keys/" + randomSlot() + "/regenerate"},
                 {"POST", "/v1/credentials/" + id + "/keys/" + randomSlot() + "/invalidate"},
                 {"POST", "/v1/requests"}, {"POST", "/v1/verify"}, {"GET", "/v1/usage"}, {"GET", "/v1/usage/daily"},
-                {"GET", "/v1/usage.csv"}, {"GET", "/v1/statements"}, {"GET", "/"}, {"DELETE", "/v1/credentials/" + randomText(8)},
+                {"GET", "/v1/usage.csv"}, {"GET", "/v1/statements"}, {"GET", "/v1/security-alerts"}, {"GET", "/"},
+                {"DELETE", "/v1/credentials/" + randomText(8)},
         };
         String[] endpoint = endpoints[random.nextInt(endpoints.length)];
         String method = random.nextInt(15) == 0 ? new String[] {"PATCH", "DELETE", "PUT", "GET", "POST"}[random.nextInt(5)]

@@ -47,10 +47,7 @@ class UsageController {
     @GetMapping("/v1/usage")
     ResponseEntity<?> usage(Account account, HttpServletRequest request, @RequestParam(required = false) String cycle,
                             @RequestParam(required = false) String credentialId) {
-        onlyParameters(request, "cycle", "credentialId");
-        BillingCycle billingCycle = cycle(cycle);
-        return answer(account, request, () -> ResponseEntity.ok()
-                .body(reports.usage(account.id(), billingCycle, blankToNull(credentialId))));
+        return ofCycleAndCredential(account, request, cycle, credentialId, reports::usage);
     }
 
     @GetMapping("/v1/usage/daily")
@@ -83,6 +80,26 @@ class UsageController {
         onlyParameters(request, "cycle");
         BillingCycle billingCycle = cycle(cycle);
         return answer(account, request, () -> ResponseEntity.ok().body(reports.statements(account.id(), billingCycle)));
+    }
+
+    /** Keys used after they were invalidated or expired, by the cycle of their last such use (a stolen key shows here). */
+    @GetMapping("/v1/security-alerts")
+    ResponseEntity<?> alerts(Account account, HttpServletRequest request, @RequestParam(required = false) String cycle,
+                             @RequestParam(required = false) String credentialId) {
+        return ofCycleAndCredential(account, request, cycle, credentialId, reports::alerts);
+    }
+
+    /** A report of the account's cycle, optionally narrowed to one credential. */
+    interface CycleReport {
+        Object of(String accountId, BillingCycle cycle, String credentialId);
+    }
+
+    private ResponseEntity<?> ofCycleAndCredential(Account account, HttpServletRequest request, String cycle,
+                                                   String credentialId, CycleReport report) {
+        onlyParameters(request, "cycle", "credentialId");
+        BillingCycle billingCycle = cycle(cycle);
+        return answer(account, request, () -> ResponseEntity.ok()
+                .body(report.of(account.id(), billingCycle, blankToNull(credentialId))));
     }
 
     /**

@@ -19,14 +19,15 @@ import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * The billing ledger: usage-daily, credential names and attributable rejections, re-keyed by accountId through one
- * named repartition (so one task owns an account), kept in stores that the reports read, and settled into
- * statements on {@code keymeter.billing-statements} by the ledger's wall-clock punctuator.
+ * The billing ledger: usage-daily, credential names, attributable rejections and security alerts, re-keyed by
+ * accountId through one named repartition (so one task owns an account), kept in stores that the reports read, and
+ * settled into statements on {@code keymeter.billing-statements} by the ledger's wall-clock punctuator.
  *
  * <pre>
  * usage-daily ──────────► to input ─┐
- * credential-events ────► to input ─┼─► billing-by-account (repartition) ─► billing-ledger ─► billing-statements
- * rejections ─► filter ─► to input ─┘                                       (stores below)
+ * credential-events ────► to input ─┤
+ * rejections ─► filter ─► to input ─┼─► billing-by-account (repartition) ─► billing-ledger ─► billing-statements
+ * security-alerts ──────► to input ─┘                                       (stores below)
  * </pre>
  */
 public final class BillingTopology {
@@ -44,6 +45,8 @@ public final class BillingTopology {
     public static final String CYCLES_STORE = "billing-cycles";
     /** {@code dueAt/accountId/cycle} → {@code accountId/cycle}: cycles to close or adjust. */
     public static final String PENDING_STORE = "billing-pending";
+    /** {@code accountId/cycle/credentialId/keyId/reason} → the latest security alert of that key in the cycle. */
+    public static final String ALERTS_STORE = "billing-security-alerts";
     /** {@code accountId/cycle/NNNN} → the statements issued. */
     public static final String STATEMENTS_STORE = "billing-statements";
 
@@ -96,13 +99,19 @@ public final class BillingTopology {
                 .filter(InputMappers::attributable, Named.as("billing-rejections-attributable"))
                 .map(InputMappers::rejection, Named.as("billing-rejection-to-input"));
 
+        KStream<String, BillingInput> alerts = builder
+                .stream(Topics.SECURITY_ALERTS.name(), Consumed.with(Topics.SECURITY_ALERTS.keySerde(),
+                        Topics.SECURITY_ALERTS.valueSerde()).withName("billing-security-alerts-source"))
+                .map(InputMappers::alert, Named.as("billing-alert-to-input"));
+
         usage.merge(names, Named.as("billing-merge-names"))
                 .merge(rejected, Named.as("billing-merge-rejections"))
+                .merge(alerts, Named.as("billing-merge-alerts"))
                 .repartition(Repartitioned.<String, BillingInput>as(BY_ACCOUNT)
                         .withKeySerde(Serdes.String()).withValueSerde(INPUT_SERDE))
                 .process(() -> new LedgerProcessor(new StatementCalculator(catalog), closeGrace, checkInterval, limits),
                         Named.as("billing-ledger"), USAGE_STORE, CREDENTIALS_STORE, REJECTIONS_STORE, CYCLES_STORE,
-                        PENDING_STORE, STATEMENTS_STORE)
+                        PENDING_STORE, STATEMENTS_STORE, ALERTS_STORE)
                 .to(Topics.BILLING_STATEMENTS.name(), Produced.with(Topics.BILLING_STATEMENTS.keySerde(),
                         Topics.BILLING_STATEMENTS.valueSerde()).withName("billing-statements-sink"));
         return builder.build();
@@ -121,5 +130,7 @@ public final class BillingTopology {
                 Serdes.String(), Serdes.String()));
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STATEMENTS_STORE),
                 Serdes.String(), Topics.BILLING_STATEMENTS.valueSerde()));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ALERTS_STORE),
+                Serdes.String(), Topics.SECURITY_ALERTS.valueSerde()));
     }
 }

@@ -3,6 +3,7 @@ package io.keymeter.billing.ledger;
 import io.keymeter.billing.cycles.BillingCycle;
 import io.keymeter.events.CredentialEvent;
 import io.keymeter.events.Rejection;
+import io.keymeter.events.SecurityAlert;
 import io.keymeter.events.UsageDaily;
 import java.time.LocalDate;
 import java.time.YearMonth;
@@ -10,7 +11,7 @@ import java.util.List;
 import org.apache.kafka.streams.KeyValue;
 
 /**
- * Turns the three inputs into {@link BillingInput}s keyed by accountId. A record that cannot be attributed to an
+ * Turns the four inputs into {@link BillingInput}s keyed by accountId. A record that cannot be attributed to an
  * account throws, so the platform's processing handler sends it to the dead-letter topic instead of losing it.
  */
 public final class InputMappers {
@@ -79,6 +80,26 @@ public final class InputMappers {
 
     public static KeyValue<String, BillingInput> rejection(String key, Rejection rejection) {
         return KeyValue.pair(rejection.accountId(), new BillingInput.Rejected(rejection.credentialId(), rejection.timestamp()));
+    }
+
+    /**
+     * A security alert, for the account's list of keys used after they died. One without its account, credential,
+     * key, reason or times, or last seen outside the cycles billing knows, fails (it would be dropped unseen).
+     */
+    public static KeyValue<String, BillingInput> alert(String key, SecurityAlert alert) {
+        if (alert == null) {
+            throw new IllegalArgumentException("security alert record without a value");
+        }
+        if (alert.accountId() == null || alert.credentialId() == null || alert.keyId() == null || alert.reason() == null
+                || alert.firstSeen() == null || alert.lastSeen() == null || alert.count() < 1) {
+            throw new IllegalArgumentException("security alert without accountId, credentialId, keyId, reason, times "
+                    + "or a count");
+        }
+        if (!BillingCycle.exists(YearMonth.from(alert.lastSeen().atZone(java.time.ZoneOffset.UTC)))) {
+            throw new IllegalArgumentException("security alert last seen " + alert.lastSeen() + ", outside "
+                    + BillingCycle.FIRST + ".." + BillingCycle.LAST);
+        }
+        return KeyValue.pair(alert.accountId(), new BillingInput.Alerted(alert));
     }
 
     private static UsageDaily zeroFromKey(String key) {

@@ -3,6 +3,7 @@ package io.keymeter.billing.ledger;
 import io.keymeter.billing.cycles.BillingCycle;
 import io.keymeter.billing.cycles.StatementCalculator;
 import io.keymeter.billing.cycles.Totals;
+import io.keymeter.events.SecurityAlert;
 import io.keymeter.events.Statement;
 import io.keymeter.events.StatementLine;
 import io.keymeter.events.UsageDaily;
@@ -58,6 +59,7 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
     private KeyValueStore<String, CycleState> cycles;
     private KeyValueStore<String, String> pending;
     private KeyValueStore<String, Statement> statements;
+    private KeyValueStore<String, SecurityAlert> alerts;
     /** Wall-clock time of the last input record, or of the task's start. */
     private long lastInputAt;
     /** Wall-clock time since which a final statement has been waiting for the input, or -1. */
@@ -81,6 +83,7 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
         cycles = context.getStateStore(BillingTopology.CYCLES_STORE);
         pending = context.getStateStore(BillingTopology.PENDING_STORE);
         statements = context.getStateStore(BillingTopology.STATEMENTS_STORE);
+        alerts = context.getStateStore(BillingTopology.ALERTS_STORE);
         context.schedule(checkInterval, PunctuationType.WALL_CLOCK_TIME, this::settleDue);
         lastInputAt = context.currentSystemTimeMs();
     }
@@ -98,6 +101,21 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
             String key = StoreKeys.rejections(accountId, BillingCycle.of(r.timestamp()), r.credentialId());
             Long count = rejections.get(key);
             rejections.put(key, count == null ? 1 : count + 1);
+        } else if (input instanceof BillingInput.Alerted a) {
+            alert(accountId, a.alert());
+        }
+    }
+
+    /**
+     * Keeps a key's latest alert per reason and cycle: each carries metering's running count since its first use, so
+     * the latest says it all. One older than the one held (by last use) changes nothing.
+     */
+    private void alert(String accountId, SecurityAlert alert) {
+        String key = StoreKeys.alert(accountId, BillingCycle.of(alert.lastSeen()), alert.credentialId(), alert.keyId(),
+                alert.reason());
+        SecurityAlert held = alerts.get(key);
+        if (held == null || !alert.lastSeen().isBefore(held.lastSeen())) {
+            alerts.put(key, alert);
         }
     }
 

@@ -40,6 +40,14 @@ public final class StoreKeys {
     }
 
     /**
+     * {@code accountId/cycle/credentialId/keyId/reason}: one alert per key and reason in the cycle of its last use
+     * (credential and key ids have no slash).
+     */
+    public static String alert(String accountId, BillingCycle cycle, String credentialId, String keyId, String reason) {
+        return cyclePrefix(accountId, cycle) + credentialId + "/" + keyId + "/" + reason;
+    }
+
+    /**
      * {@code accountId/cycle/NNNN}: statements in the order they were issued, from 0000. From 10000 on (late usage
      * trickling in for a closed cycle can bring an adjustment every punctuation, 10 s) {@code ~NNNNNNNNNN}: '~' sorts
      * after every digit, so these follow the four-digit keys already written, in order (as {@code 10000} they sorted

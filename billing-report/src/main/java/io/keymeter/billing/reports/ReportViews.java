@@ -40,6 +40,19 @@ public final class ReportViews {
     public record StatementList(List<StatementView> statements) {
     }
 
+    public record AlertList(List<AlertView> alerts) {
+    }
+
+    /**
+     * A key used after it was invalidated or expired: metering's latest alert of it, with the uses counted since
+     * {@code firstSeen}. {@code name} is {@code null}, not left out, for a credential whose creation the ledger has
+     * not seen.
+     */
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record AlertView(String credentialId, String name, String keyId, String reason, long count,
+                            Instant firstSeen, Instant lastSeen) {
+    }
+
     public record StatementView(String statementId, String cycle, String kind, Instant issuedAt, String currency,
                                 List<StatementLine> lines, BigDecimal amountDue) {
     }

@@ -8,6 +8,8 @@ import io.keymeter.billing.ledger.BillingTopology;
 import io.keymeter.billing.ledger.CredentialInfo;
 import io.keymeter.billing.ledger.CycleState;
 import io.keymeter.billing.ledger.StoreKeys;
+import io.keymeter.billing.reports.ReportViews.AlertList;
+import io.keymeter.billing.reports.ReportViews.AlertView;
 import io.keymeter.billing.reports.ReportViews.CredentialUsage;
 import io.keymeter.billing.reports.ReportViews.CycleView;
 import io.keymeter.billing.reports.ReportViews.DailyUsage;
@@ -17,6 +19,7 @@ import io.keymeter.billing.reports.ReportViews.StatementList;
 import io.keymeter.billing.reports.ReportViews.StatementView;
 import io.keymeter.billing.reports.ReportViews.UsageReport;
 import io.keymeter.events.CredentialIds;
+import io.keymeter.events.SecurityAlert;
 import io.keymeter.events.Statement;
 import io.keymeter.events.StatementLine;
 import io.keymeter.platform.config.KeymeterProperties;
@@ -184,6 +187,33 @@ public class UsageReports {
                 all.forEachRemaining(kv -> statements.add(view(kv.value)));
             }
             return new StatementList(statements);
+        });
+    }
+
+    /**
+     * The account's keys used after they were invalidated or expired whose last such use fell in the cycle: the
+     * latest alert of each key and reason, the most recent use first. {@code credentialId} (nullable) narrows it.
+     */
+    public AlertList alerts(String accountId, BillingCycle cycle, String credentialId) {
+        return stores.read(() -> {
+            ReadOnlyKeyValueStore<String, SecurityAlert> store = stores.store(BillingTopology.ALERTS_STORE, accountId);
+            List<SecurityAlert> found = new ArrayList<>();
+            try (KeyValueIterator<String, SecurityAlert> all = store.prefixScan(StoreKeys.cyclePrefix(accountId, cycle), KEYS)) {
+                all.forEachRemaining(kv -> found.add(kv.value));
+            }
+            List<SecurityAlert> chosen = found.stream()
+                    .filter(a -> credentialId == null || a.credentialId().equals(credentialId)).toList();
+            if (credentialId != null && chosen.isEmpty()) {
+                requireCredential(accountId, credentialId, rows(accountId, cycle), rejections(accountId, cycle));
+            }
+            Map<String, String> names = new TreeMap<>();
+            return new AlertList(chosen.stream()
+                    .sorted(Comparator.comparing(SecurityAlert::lastSeen).reversed().thenComparing(SecurityAlert::keyId)
+                            .thenComparing(SecurityAlert::reason))
+                    .map(a -> new AlertView(a.credentialId(),
+                            names.computeIfAbsent(a.credentialId(), id -> name(accountId, id)), a.keyId(), a.reason(),
+                            a.count(), a.firstSeen(), a.lastSeen()))
+                    .toList());
         });
     }
 

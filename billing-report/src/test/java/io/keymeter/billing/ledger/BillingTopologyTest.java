@@ -7,6 +7,7 @@ import io.keymeter.billing.cycles.Totals;
 import io.keymeter.events.CredentialEvent;
 import io.keymeter.events.Rejection;
 import io.keymeter.events.RejectionReason;
+import io.keymeter.events.SecurityAlert;
 import io.keymeter.events.Statement;
 import io.keymeter.events.StatementLine;
 import io.keymeter.events.Topics;
@@ -343,6 +344,39 @@ class BillingTopologyTest {
                 .satisfies(r -> assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo("keyid-a"));
         KeyValueStore<String, Long> rejected = driver.getKeyValueStore(BillingTopology.REJECTIONS_STORE);
         assertThat(rejected.get("acme/2026-11/c1")).isEqualTo(1L);
+    }
+
+    /**
+     * Security alerts reach the account's ledger: per key and reason the latest (metering's running count), in the
+     * cycle of its last use; an older one arriving later changes nothing; one without its account goes to the dead
+     * letters (it would have been dropped unseen).
+     */
+    @Test
+    void securityAlertsAreKeptPerKeyLatestFirstInTheCycleOfTheirLastUse() {
+        startAt("2026-12-01T10:00:00Z");
+        TestInputTopic<String, SecurityAlert> alerts = driver.createInputTopic(Topics.SECURITY_ALERTS.name(),
+                Topics.SECURITY_ALERTS.keySerde().serializer(), Topics.SECURITY_ALERTS.valueSerde().serializer());
+        alerts.pipeInput("c1", alert("acme", "c1", "key1", "invalidated", 1, "2026-11-30T23:00:00Z", "2026-11-30T23:00:00Z"));
+        alerts.pipeInput("c1", alert("acme", "c1", "key1", "invalidated", 40, "2026-11-30T23:00:00Z", "2026-12-01T01:00:00Z"));
+        alerts.pipeInput("c1", alert("acme", "c1", "key1", "invalidated", 7, "2026-11-30T23:00:00Z", "2026-12-01T00:10:00Z"));
+        alerts.pipeInput("c1", alert("acme", "c1", "key1", "expired", 2, "2026-12-01T02:00:00Z", "2026-12-01T02:05:00Z"));
+        alerts.pipeInput("c2", alert(null, "c2", "key2", "expired", 1, "2026-12-01T03:00:00Z", "2026-12-01T03:00:00Z"));
+
+        KeyValueStore<String, SecurityAlert> held = driver.getKeyValueStore(BillingTopology.ALERTS_STORE);
+        assertThat(held.get("acme/2026-11/c1/key1/invalidated").count()).isEqualTo(1);
+        assertThat(held.get("acme/2026-12/c1/key1/invalidated").count()).as("the latest, not the late older one")
+                .isEqualTo(40);
+        assertThat(held.get("acme/2026-12/c1/key1/expired").count()).isEqualTo(2);
+        TestOutputTopic<byte[], byte[]> deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS,
+                new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        assertThat(deadLetters.readRecordsToList()).singleElement()
+                .satisfies(r -> assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo("c2"));
+    }
+
+    private static SecurityAlert alert(String account, String credential, String keyId, String reason, long count,
+                                       String firstSeen, String lastSeen) {
+        return new SecurityAlert("invalid-key-in-use", account, credential, keyId, reason, count,
+                Instant.parse(firstSeen), Instant.parse(lastSeen));
     }
 
     /**

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.keymeter.events.CredentialEvent;
 import io.keymeter.events.Rejection;
 import io.keymeter.events.RejectionReason;
+import io.keymeter.events.SecurityAlert;
 import io.keymeter.events.UsageDaily;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -86,6 +87,29 @@ class InputMappersTest {
                 at, "Web", List.of(), List.of(), List.of()))).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> InputMappers.credential("c1", new CredentialEvent.CredentialDeleted("e", "c1", null, 2,
                 at))).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aSecurityAlertIsKeyedByItsAccountAndOneMissingAPartFailsSoItReachesTheDeadLetters() {
+        SecurityAlert alert = new SecurityAlert("invalid-key-in-use", "acme", "c1", "key1", "expired", 3, at, at);
+        KeyValue<String, BillingInput> mapped = InputMappers.alert("c1", alert);
+        assertThat(mapped.key).isEqualTo("acme");
+        assertThat(mapped.value).isEqualTo(new BillingInput.Alerted(alert));
+
+        assertThatThrownBy(() -> InputMappers.alert("c1", null)).isInstanceOf(IllegalArgumentException.class);
+        for (SecurityAlert broken : List.of(
+                new SecurityAlert("invalid-key-in-use", null, "c1", "key1", "expired", 3, at, at),
+                new SecurityAlert("invalid-key-in-use", "acme", null, "key1", "expired", 3, at, at),
+                new SecurityAlert("invalid-key-in-use", "acme", "c1", null, "expired", 3, at, at),
+                new SecurityAlert("invalid-key-in-use", "acme", "c1", "key1", null, 3, at, at),
+                new SecurityAlert("invalid-key-in-use", "acme", "c1", "key1", "expired", 0, at, at),
+                new SecurityAlert("invalid-key-in-use", "acme", "c1", "key1", "expired", 3, null, at),
+                new SecurityAlert("invalid-key-in-use", "acme", "c1", "key1", "expired", 3, at, null),
+                new SecurityAlert("invalid-key-in-use", "acme", "c1", "key1", "expired", 3, at,
+                        Instant.parse("+10000-01-01T00:00:00Z")))) {
+            assertThatThrownBy(() -> InputMappers.alert("c1", broken)).as("%s", broken)
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
     }
 
     @Test
