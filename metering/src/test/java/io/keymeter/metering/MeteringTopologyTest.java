@@ -527,6 +527,54 @@ class MeteringTopologyTest {
         assertNothingDropped();
     }
 
+    /**
+     * Uses within the hour after an alert are reported by the hourly sweep once the hour has passed (by the
+     * instance's clock), when no later use brings an alert: the last alert's count and last use stayed behind for
+     * good. Not before the hour, and not again once reported.
+     */
+    @Test
+    void usesAfterTheLastAlertAreReportedOnceTheHourHasPassedWhenTheKeyGoesQuiet() {
+        Instant invalidatedAt = T0.plusSeconds(10);
+        TestKey key = invalidated(TestKey.create(ACME, "cred-16d", 1), invalidatedAt);
+        List<RequestLog> uses = List.of(
+                key.request("quiet-0", KeyFixtures.BASEMAPS, 1, invalidatedAt.plus(Duration.ofMinutes(1))),
+                key.request("quiet-1", KeyFixtures.BASEMAPS, 1, invalidatedAt.plus(Duration.ofMinutes(21))),
+                key.request("quiet-2", KeyFixtures.BASEMAPS, 1, invalidatedAt.plus(Duration.ofMinutes(41))));
+        send(uses.toArray(RequestLog[]::new));
+        flush(uses.get(2).timestamp());
+        assertThat(alerts.readValuesToList()).extracting(SecurityAlert::count).containsExactly(1L);
+
+        // the sweep runs hourly from the task's start (T0): the first one 58m50s after the alert, the second later
+        advanceClock(Duration.between(clock, T0.plus(Duration.ofHours(1))));
+        assertThat(alerts.readValuesToList()).as("a sweep within the hour after the alert").isEmpty();
+        advanceClock(Duration.ofHours(1));
+        assertThat(alerts.readValuesToList()).singleElement().satisfies(alert -> {
+            assertThat(alert.count()).isEqualTo(3);
+            assertThat(alert.firstSeen()).isEqualTo(uses.get(0).timestamp());
+            assertThat(alert.lastSeen()).isEqualTo(uses.get(2).timestamp());
+            assertThat(alert.credentialId()).isEqualTo("cred-16d");
+        });
+        advanceClock(Duration.ofHours(3));
+        assertThat(alerts.readValuesToList()).as("reported once").isEmpty();
+        assertNothingDropped();
+    }
+
+    /**
+     * A state kept before alerts were counted does not say what its last alert reported: the sweep repeats nothing
+     * for it, and counts from there.
+     */
+    @Test
+    void aStateKeptBeforeAlertsWereCountedIsNotReportedAgain() {
+        KeyValueStore<String, AlertState> states = driver.getKeyValueStore(MeteringTopology.ALERT_STORE);
+        Instant used = T0.plusSeconds(30);
+        states.put("oldStateKeyId001", new AlertState(ACME, "cred-16e", "expired", 5, T0, used, used, T0, null, null));
+        advanceClock(Duration.ofHours(1));
+        assertThat(alerts.readValuesToList()).isEmpty();
+        assertThat(states.get("oldStateKeyId001").alertedCount()).isEqualTo(5L);
+        advanceClock(Duration.ofHours(2));
+        assertThat(alerts.readValuesToList()).isEmpty();
+    }
+
     /** The alert state of a key no longer used is forgotten, so the store holds the keys used lately only. */
     @Test
     void aStaleKeysAlertStateIsForgottenOnceItsLastUseIsOlderThanTheKeyHistory() {
@@ -546,7 +594,8 @@ class MeteringTopologyTest {
         send(key.request("stolen-again", KeyFixtures.BASEMAPS, 1, clock));
         flush(clock);
         List<SecurityAlert> raised = alerts.readValuesToList();
-        assertThat(raised).extracting(SecurityAlert::count).as("a new count, alerted at once").containsExactly(1L, 1L);
+        assertThat(raised).extracting(SecurityAlert::count).as("the second use reported by a sweep, then a new count, "
+                + "alerted at once").containsExactly(1L, 2L, 1L);
         assertNothingDropped();
     }
 

@@ -20,6 +20,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * {@code interval} (by request time) while it keeps being used, with the running count and first/last use. A stolen
  * key shows up here. Input is keyed by keyId (partition-local state); alerts are keyed by credentialId.
  * <p>
+ * Uses within the interval after an alert are counted, and reported by the next alert. A key that then goes quiet
+ * sends no further use to bring one: the hourly sweep reports such uses once an interval has passed since the last
+ * alert, by the instance's clock (without it the last alert's count and last use stayed behind for good).
+ * <p>
  * A key's state is forgotten once no use of it has reached this processor for {@code retention} (the key-state
  * history's retention) by the instance's clock, so the store holds the keys used stale lately, not every key ever
  * used stale; a use after that starts a new count and alerts at once. Real time of arrival, not the uses' own time:
@@ -54,21 +58,39 @@ public final class StaleKeyAlerter implements Processor<String, Rejection, Strin
     public void init(ProcessorContext<String, SecurityAlert> context) {
         this.context = context;
         this.states = context.getStateStore(storeName);
-        context.schedule(SWEEP_INTERVAL, PunctuationType.WALL_CLOCK_TIME,
-                now -> forgetUntouchedSince(Instant.ofEpochMilli(now).minus(retention)));
+        context.schedule(SWEEP_INTERVAL, PunctuationType.WALL_CLOCK_TIME, now -> sweep(Instant.ofEpochMilli(now)));
     }
 
-    private void forgetUntouchedSince(Instant cutoff) {
+    /** Reports uses no alert has reported yet, and forgets keys untouched for the retention. */
+    private void sweep(Instant now) {
+        Instant cutoff = now.minus(retention);
         List<String> forgotten = new ArrayList<>();
+        List<KeyValue<String, AlertState>> changed = new ArrayList<>();
         try (KeyValueIterator<String, AlertState> all = states.all()) {
             while (all.hasNext()) {
                 KeyValue<String, AlertState> entry = all.next();
-                if (entry.value.lastTouched().isBefore(cutoff)) {
+                AlertState state = entry.value;
+                if (state.lastTouched().isBefore(cutoff)) {
                     forgotten.add(entry.key);
+                } else if (state.alertedCount() == null) {
+                    // kept before alerts were counted: what the last alert said is not known, so none is repeated
+                    changed.add(KeyValue.pair(entry.key, state.alerted(state.alertedAt() == null ? now : state.alertedAt())));
+                } else if (state.count() > state.alertedCount()
+                        && (state.alertedAt() == null || !now.isBefore(state.alertedAt().plus(interval)))) {
+                    AlertState reported = state.alerted(now);
+                    forward(entry.key, reported, reported.lastSeen().toEpochMilli());
+                    changed.add(KeyValue.pair(entry.key, reported));
                 }
             }
         }
         forgotten.forEach(states::delete);
+        changed.forEach(kv -> states.put(kv.key, kv.value));
+    }
+
+    private void forward(String keyId, AlertState state, long timestamp) {
+        SecurityAlert alert = new SecurityAlert(KIND, state.accountId(), state.credentialId(), keyId, state.reason(),
+                state.count(), state.firstSeen(), state.lastSeen());
+        context.forward(new Record<>(state.credentialId(), alert, timestamp));
     }
 
     @Override
@@ -79,16 +101,13 @@ public final class StaleKeyAlerter implements Processor<String, Rejection, Strin
         AlertState previous = states.get(record.key());
         AlertState state = previous == null
                 ? new AlertState(rejection.accountId(), rejection.credentialId(), rejection.reason().code(), 1, at, at,
-                        null, now)
+                        null, now, 0L, null)
                 : new AlertState(previous.accountId(), previous.credentialId(), rejection.reason().code(),
                         previous.count() + 1, min(previous.firstSeen(), at), max(previous.lastSeen(), at),
-                        previous.lastAlertAt(), now);
+                        previous.lastAlertAt(), now, previous.alertedCount(), previous.alertedAt());
         if (state.lastAlertAt() == null || !state.lastSeen().isBefore(state.lastAlertAt().plus(interval))) {
-            state = new AlertState(state.accountId(), state.credentialId(), state.reason(), state.count(),
-                    state.firstSeen(), state.lastSeen(), state.lastSeen(), now);
-            SecurityAlert alert = new SecurityAlert(KIND, state.accountId(), state.credentialId(), record.key(),
-                    state.reason(), state.count(), state.firstSeen(), state.lastSeen());
-            context.forward(record.withKey(state.credentialId()).withValue(alert));
+            state = state.alerted(now);
+            forward(record.key(), state, record.timestamp());
         }
         states.put(record.key(), state);
     }
