@@ -306,7 +306,8 @@ async function loadAlerts(container, cycle, credentialId, isCurrent) {
   try {
     answer = await api('GET', `v1/security-alerts${query({ cycle, credentialId })}`);
   } catch (error) {
-    if (isCurrent()) {
+    // a credential not found is the usage report's problem to show, once
+    if (isCurrent() && error.status !== 404) {
       replace(container, h('h2', {}, 'Security alerts'));
       showProblem(container, error, { prepend: false });
     }
@@ -316,10 +317,11 @@ async function loadAlerts(container, cycle, credentialId, isCurrent) {
   if (!isCurrent() || !list.length) {
     return;
   }
+  const keys = new Set(list.map((a) => a.keyId)).size;
   replace(container, h('h2', {}, 'Security alerts'),
-    h('p', { class: 'alert alert-warning' }, `${list.length === 1 ? 'A key was' : `${list.length} keys were`} used after `
-      + 'being invalidated or expiring, and refused. If you did not expect it, the key may have been stolen: keep it '
-      + 'invalidated, and check which applications still send it.'),
+    h('p', { class: 'alert alert-warning' }, `${keys === 1 ? 'A key was' : `${keys} keys were`} used after `
+      + 'being invalidated or expiring, and refused. If you did not expect it, the key may be in other hands: check '
+      + 'which applications still send it, and issue them a new key if they are yours.'),
     h('div', { class: 'table-wrap' }, h('table', { class: 'table responsive', id: 'security-alerts-table' },
       h('thead', {}, h('tr', {}, ['Credentials', 'Key ID', 'Refused as', 'Uses', 'First use', 'Last use']
         .map((t) => h('th', { class: t === 'Uses' ? 'num' : null }, t)))),
@@ -329,7 +331,8 @@ async function loadAlerts(container, cycle, credentialId, isCurrent) {
         h('td', { 'data-label': 'Key ID', class: 'mono' }, a.keyId),
         cell('Refused as', a.reason, false), cell('Uses', formatNumber(a.count)),
         cell('First use', formatInstant(a.firstSeen), false), cell('Last use', formatInstant(a.lastSeen), false)))))),
-    h('p', { class: 'help' }, 'Uses are counted from the first use after the key died; the count goes on while it is used.'));
+    h('p', { class: 'help' }, 'Uses are counted from the first use after the key died, which may be in an earlier cycle; '
+      + 'uses of the last hour may not be counted yet.'));
 }
 
 async function loadStatements(container, cycle, isCurrent) {

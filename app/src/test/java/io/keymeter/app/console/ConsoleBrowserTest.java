@@ -329,17 +329,19 @@ class ConsoleBrowserTest {
         assertThat(exchange(USAGE_ACCOUNT, HttpMethod.POST, "/v1/credentials/" + otherId + "/keys/1/invalidate", null)
                 .getStatusCode().value()).isEqualTo(200);
         awaitVerify(otherKey, "basemaps", false, "invalidated");
-        assertThat(sendRequests(otherKey, "basemaps", 1, 1).getStatusCode().value()).isEqualTo(202);
+        Instant usedAt = Instant.now();
+        String alertCycle = YearMonth.from(usedAt.atZone(ZoneOffset.UTC)).toString(); // the cycle of that use
+        assertThat(sendRequests(otherKey, "basemaps", 1, 1, usedAt).getStatusCode().value()).isEqualTo(202);
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1)).until(() -> {
             nudgeMetering(otherKeyId);
-            return String.valueOf(exchange(USAGE_ACCOUNT, HttpMethod.GET, "/v1/security-alerts", null).getBody())
-                    .contains(otherKeyId);
+            return String.valueOf(exchange(USAGE_ACCOUNT, HttpMethod.GET, "/v1/security-alerts?cycle=" + alertCycle,
+                    null).getBody()).contains(otherKeyId);
         });
-        String alertCycle = YearMonth.now(ZoneOffset.UTC).toString(); // the cycle of the use just sent
         open("#/usage?cycle=" + alertCycle);
         WebElement alert = browser.visible(By.cssSelector("#security-alerts-table tr[data-key-id='" + otherKeyId + "']"));
         assertThat(alert.getText()).contains("invalidated").contains("Other ");
-        assertThat(browser.visible(By.cssSelector("#security-alerts .alert-warning")).getText()).contains("stolen");
+        assertThat(browser.visible(By.cssSelector("#security-alerts .alert-warning")).getText()).contains("A key was used")
+                .contains("other hands");
         browser.screenshot("08b-usage-security-alert");
 
         browser.phoneWidth(true);

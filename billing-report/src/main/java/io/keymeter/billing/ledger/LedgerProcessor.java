@@ -107,12 +107,12 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
     }
 
     /**
-     * Keeps a key's latest alert per reason and cycle: each carries metering's running count since its first use, so
-     * the latest says it all. One older than the one held (by last use) changes nothing.
+     * Keeps a key's latest alert per reason, run of uses and cycle: each carries metering's running count since the
+     * run's first use, so the latest says it all. One older than the one held (by last use) changes nothing.
      */
     private void alert(String accountId, SecurityAlert alert) {
         String key = StoreKeys.alert(accountId, BillingCycle.of(alert.lastSeen()), alert.credentialId(), alert.keyId(),
-                alert.reason());
+                alert.reason(), alert.firstSeen());
         SecurityAlert held = alerts.get(key);
         if (held == null || !alert.lastSeen().isBefore(held.lastSeen())) {
             alerts.put(key, alert);

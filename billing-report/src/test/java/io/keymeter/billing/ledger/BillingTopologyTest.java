@@ -362,11 +362,18 @@ class BillingTopologyTest {
         alerts.pipeInput("c1", alert("acme", "c1", "key1", "expired", 2, "2026-12-01T02:00:00Z", "2026-12-01T02:05:00Z"));
         alerts.pipeInput("c2", alert(null, "c2", "key2", "expired", 1, "2026-12-01T03:00:00Z", "2026-12-01T03:00:00Z"));
 
+        // metering forgot the key after a long quiet and counts a new run from 1: a row of its own
+        alerts.pipeInput("c1", alert("acme", "c1", "key1", "invalidated", 1, "2026-12-01T05:00:00Z", "2026-12-01T05:00:00Z"));
+
         KeyValueStore<String, SecurityAlert> held = driver.getKeyValueStore(BillingTopology.ALERTS_STORE);
-        assertThat(held.get("acme/2026-11/c1/key1/invalidated").count()).isEqualTo(1);
-        assertThat(held.get("acme/2026-12/c1/key1/invalidated").count()).as("the latest, not the late older one")
+        long run = Instant.parse("2026-11-30T23:00:00Z").toEpochMilli();
+        assertThat(held.get("acme/2026-11/c1/key1/invalidated/" + run).count()).isEqualTo(1);
+        assertThat(held.get("acme/2026-12/c1/key1/invalidated/" + run).count()).as("the latest, not the late older one")
                 .isEqualTo(40);
-        assertThat(held.get("acme/2026-12/c1/key1/expired").count()).isEqualTo(2);
+        assertThat(held.get("acme/2026-12/c1/key1/invalidated/" + Instant.parse("2026-12-01T05:00:00Z").toEpochMilli())
+                .count()).isEqualTo(1);
+        assertThat(held.get("acme/2026-12/c1/key1/expired/" + Instant.parse("2026-12-01T02:00:00Z").toEpochMilli())
+                .count()).isEqualTo(2);
         TestOutputTopic<byte[], byte[]> deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS,
                 new ByteArrayDeserializer(), new ByteArrayDeserializer());
         assertThat(deadLetters.readRecordsToList()).singleElement()
