@@ -332,7 +332,7 @@ async function loadAlerts(container, cycle, credentialId, isCurrent) {
         cell('Refused as', a.reason, false), cell('Uses', formatNumber(a.count)),
         cell('First use', formatInstant(a.firstSeen), false), cell('Last use', formatInstant(a.lastSeen), false)))))),
     h('p', { class: 'help' }, 'Uses are counted from the first use after the key died, which may be in an earlier cycle; '
-      + 'uses of the last hour may not be counted yet.'));
+      + 'uses of about the last hour may not be counted yet.'));
 }
 
 async function loadStatements(container, cycle, isCurrent) {

@@ -544,7 +544,7 @@ class MeteringTopologyTest {
         flush(uses.get(2).timestamp());
         assertThat(alerts.readValuesToList()).extracting(SecurityAlert::count).containsExactly(1L);
 
-        // the sweep runs hourly from the task's start (T0): the first one 58m50s after the alert, the second later
+        // a sweep 58m50s after the alert (every 5 minutes from the task's start at T0), then one well past the hour
         advanceClock(Duration.between(clock, T0.plus(Duration.ofHours(1))));
         assertThat(alerts.readValuesToList()).as("a sweep within the hour after the alert").isEmpty();
         advanceClock(Duration.ofHours(1));
@@ -560,19 +560,33 @@ class MeteringTopologyTest {
     }
 
     /**
-     * A state kept before alerts were counted does not say what its last alert reported: the sweep repeats nothing
-     * for it, and counts from there.
+     * States kept before alerts were counted (their JSON without {@code alertedCount}/{@code alertedAt}) say only
+     * which use their last alert reported: one whose last use is that one is not reported again; one with uses after
+     * it is reported once.
      */
     @Test
-    void aStateKeptBeforeAlertsWereCountedIsNotReportedAgain() {
+    void statesKeptBeforeAlertsWereCountedReportOnlyUsesAfterTheirLastAlertOnce() {
         KeyValueStore<String, AlertState> states = driver.getKeyValueStore(MeteringTopology.ALERT_STORE);
-        Instant used = T0.plusSeconds(30);
-        states.put("oldStateKeyId001", new AlertState(ACME, "cred-16e", "expired", 5, T0, used, used, T0, null, null));
-        advanceClock(Duration.ofHours(1));
-        assertThat(alerts.readValuesToList()).isEmpty();
+        states.put("oldStateKeyId001", oldState("cred-16e", 5, "2026-11-01T10:00:30Z"));
+        states.put("oldStateKeyId002", oldState("cred-16f", 7, "2026-11-01T10:20:00Z"));
+        advanceClock(Duration.ofMinutes(10)); // a sweep
+        assertThat(alerts.readValuesToList()).singleElement().satisfies(alert -> {
+            assertThat(alert.keyId()).isEqualTo("oldStateKeyId002");
+            assertThat(alert.count()).isEqualTo(7);
+            assertThat(alert.lastSeen()).isEqualTo(Instant.parse("2026-11-01T10:20:00Z"));
+        });
         assertThat(states.get("oldStateKeyId001").alertedCount()).isEqualTo(5L);
-        advanceClock(Duration.ofHours(2));
-        assertThat(alerts.readValuesToList()).isEmpty();
+        advanceClock(Duration.ofHours(3));
+        assertThat(alerts.readValuesToList()).as("reported once").isEmpty();
+        assertNothingDropped();
+    }
+
+    /** An alert state as an earlier version wrote it: last alert at the first use, 10:00:30. */
+    private static AlertState oldState(String credentialId, long count, String lastSeen) {
+        String json = "{\"accountId\":\"" + ACME + "\",\"credentialId\":\"" + credentialId + "\",\"reason\":\"expired\","
+                + "\"count\":" + count + ",\"firstSeen\":\"2026-11-01T10:00:00Z\",\"lastSeen\":\"" + lastSeen + "\","
+                + "\"lastAlertAt\":\"2026-11-01T10:00:30Z\",\"touchedAt\":\"2026-11-01T10:00:30Z\"}";
+        return MeteringSerdes.ALERT_STATE.deserializer().deserialize("t", json.getBytes(StandardCharsets.UTF_8));
     }
 
     /** The alert state of a key no longer used is forgotten, so the store holds the keys used lately only. */

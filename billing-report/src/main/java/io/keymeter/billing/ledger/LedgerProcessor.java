@@ -108,15 +108,33 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
 
     /**
      * Keeps a key's latest alert per reason, run of uses and cycle: each carries metering's running count since the
-     * run's first use, so the latest says it all. One older than the one held (by last use) changes nothing.
+     * run's first use, so the latest says it all. An alert that covers one held (its uses span it and count at least
+     * as many) replaces it, also when a late use moved the run's first use earlier (another key); one covered by an
+     * alert held (an older alert arriving later) changes nothing. A new run, counted again from 1 after metering
+     * forgot the key, covers none and is a row of its own.
      */
     private void alert(String accountId, SecurityAlert alert) {
-        String key = StoreKeys.alert(accountId, BillingCycle.of(alert.lastSeen()), alert.credentialId(), alert.keyId(),
-                alert.reason(), alert.firstSeen());
-        SecurityAlert held = alerts.get(key);
-        if (held == null || !alert.lastSeen().isBefore(held.lastSeen())) {
-            alerts.put(key, alert);
+        String prefix = StoreKeys.alertPrefix(accountId, BillingCycle.of(alert.lastSeen()), alert.credentialId(),
+                alert.keyId(), alert.reason());
+        List<String> covered = new ArrayList<>();
+        try (KeyValueIterator<String, SecurityAlert> held = alerts.prefixScan(prefix, KEYS)) {
+            while (held.hasNext()) {
+                KeyValue<String, SecurityAlert> entry = held.next();
+                if (covers(entry.value, alert)) {
+                    return;
+                }
+                if (covers(alert, entry.value)) {
+                    covered.add(entry.key);
+                }
+            }
         }
+        covered.forEach(alerts::delete);
+        alerts.put(prefix + alert.firstSeen().toEpochMilli(), alert);
+    }
+
+    /** {@code a} reports every use {@code b} does: its uses span b's and it counts at least as many. */
+    private static boolean covers(SecurityAlert a, SecurityAlert b) {
+        return a.count() >= b.count() && !a.firstSeen().isAfter(b.firstSeen()) && !a.lastSeen().isBefore(b.lastSeen());
     }
 
     private void usage(String accountId, UsageDaily day) {

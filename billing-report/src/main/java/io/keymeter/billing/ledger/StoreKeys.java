@@ -40,13 +40,13 @@ public final class StoreKeys {
     }
 
     /**
-     * {@code accountId/cycle/credentialId/keyId/reason/firstSeen}: one alert per key, reason and run of uses (its first
-     * use, epoch millis) in the cycle of its last use. A run metering counts again from 1 (it forgot the key after a
-     * long quiet) is a row of its own, not a smaller count over the earlier one.
+     * {@code accountId/cycle/credentialId/keyId/reason/}: the runs of uses of one key and reason in the cycle of their
+     * last use; each run's alert is kept under this prefix plus its first use (epoch millis). A run metering counts
+     * again from 1 (it forgot the key after a long quiet) is a row of its own, not a smaller count over the earlier one.
      */
-    public static String alert(String accountId, BillingCycle cycle, String credentialId, String keyId, String reason,
-                               Instant firstSeen) {
-        return cyclePrefix(accountId, cycle) + credentialId + "/" + keyId + "/" + reason + "/" + firstSeen.toEpochMilli();
+    public static String alertPrefix(String accountId, BillingCycle cycle, String credentialId, String keyId,
+                                     String reason) {
+        return cyclePrefix(accountId, cycle) + credentialId + "/" + keyId + "/" + reason + "/";
     }
 
     /**

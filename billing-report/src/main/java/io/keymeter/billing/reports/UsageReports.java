@@ -192,7 +192,8 @@ public class UsageReports {
 
     /**
      * The account's keys used after they were invalidated or expired whose last such use fell in the cycle: the
-     * latest alert of each key and reason, the most recent use first. {@code credentialId} (nullable) narrows it.
+     * latest alert of each key, reason and run of uses, the most recent use first. {@code credentialId} (nullable)
+     * narrows it.
      */
     public AlertList alerts(String accountId, BillingCycle cycle, String credentialId) {
         return stores.read(() -> {
@@ -209,7 +210,7 @@ public class UsageReports {
             Map<String, String> names = new TreeMap<>();
             return new AlertList(chosen.stream()
                     .sorted(Comparator.comparing(SecurityAlert::lastSeen).reversed().thenComparing(SecurityAlert::keyId)
-                            .thenComparing(SecurityAlert::reason))
+                            .thenComparing(SecurityAlert::reason).thenComparing(SecurityAlert::firstSeen))
                     .map(a -> new AlertView(a.credentialId(),
                             names.computeIfAbsent(a.credentialId(), id -> name(accountId, id)), a.keyId(), a.reason(),
                             a.count(), a.firstSeen(), a.lastSeen()))

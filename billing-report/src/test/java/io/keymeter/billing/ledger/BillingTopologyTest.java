@@ -347,9 +347,10 @@ class BillingTopologyTest {
     }
 
     /**
-     * Security alerts reach the account's ledger: per key and reason the latest (metering's running count), in the
-     * cycle of its last use; an older one arriving later changes nothing; one without its account goes to the dead
-     * letters (it would have been dropped unseen).
+     * Security alerts reach the account's ledger: per key, reason and run of uses the latest (metering's running
+     * count), in the cycle of its last use; an older one arriving later changes nothing, one whose first use moved
+     * earlier replaces the one it covers, a run counted again from 1 is a row of its own; one without its account
+     * goes to the dead letters (it would have been dropped unseen).
      */
     @Test
     void securityAlertsAreKeptPerKeyLatestFirstInTheCycleOfTheirLastUse() {
@@ -364,6 +365,8 @@ class BillingTopologyTest {
 
         // metering forgot the key after a long quiet and counts a new run from 1: a row of its own
         alerts.pipeInput("c1", alert("acme", "c1", "key1", "invalidated", 1, "2026-12-01T05:00:00Z", "2026-12-01T05:00:00Z"));
+        // a late use stamped before the run's first moves its first use earlier: the same run, one row still
+        alerts.pipeInput("c1", alert("acme", "c1", "key1", "expired", 3, "2026-12-01T01:30:00Z", "2026-12-01T02:06:00Z"));
 
         KeyValueStore<String, SecurityAlert> held = driver.getKeyValueStore(BillingTopology.ALERTS_STORE);
         long run = Instant.parse("2026-11-30T23:00:00Z").toEpochMilli();
@@ -372,8 +375,10 @@ class BillingTopologyTest {
                 .isEqualTo(40);
         assertThat(held.get("acme/2026-12/c1/key1/invalidated/" + Instant.parse("2026-12-01T05:00:00Z").toEpochMilli())
                 .count()).isEqualTo(1);
-        assertThat(held.get("acme/2026-12/c1/key1/expired/" + Instant.parse("2026-12-01T02:00:00Z").toEpochMilli())
-                .count()).isEqualTo(2);
+        assertThat(held.get("acme/2026-12/c1/key1/expired/" + Instant.parse("2026-12-01T02:00:00Z").toEpochMilli()))
+                .as("covered by the alert with the earlier first use").isNull();
+        assertThat(held.get("acme/2026-12/c1/key1/expired/" + Instant.parse("2026-12-01T01:30:00Z").toEpochMilli())
+                .count()).isEqualTo(3);
         TestOutputTopic<byte[], byte[]> deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS,
                 new ByteArrayDeserializer(), new ByteArrayDeserializer());
         assertThat(deadLetters.readRecordsToList()).singleElement()

@@ -21,8 +21,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * key shows up here. Input is keyed by keyId (partition-local state); alerts are keyed by credentialId.
  * <p>
  * Uses within the interval after an alert are counted, and reported by the next alert. A key that then goes quiet
- * sends no further use to bring one: the hourly sweep reports such uses once an interval has passed since the last
- * alert, by the instance's clock (without it the last alert's count and last use stayed behind for good).
+ * sends no further use to bring one: the sweep (every 5 minutes) reports such uses once an interval has passed since
+ * the last alert, by the instance's clock (without it the last alert's count and last use stayed behind for good).
  * <p>
  * A key's state is forgotten once no use of it has reached this processor for {@code retention} (the key-state
  * history's retention) by the instance's clock, so the store holds the keys used stale lately, not every key ever
@@ -34,7 +34,11 @@ public final class StaleKeyAlerter implements Processor<String, Rejection, Strin
 
     public static final String KIND = "invalid-key-in-use";
 
-    static final Duration SWEEP_INTERVAL = Duration.ofHours(1);
+    /**
+     * How often the sweep looks (wall clock): much shorter than the alert interval, so that a task restarted or moved
+     * more often than hourly still reports and forgets (the schedule starts again with every task).
+     */
+    static final Duration SWEEP_INTERVAL = Duration.ofMinutes(5);
 
     private final String storeName;
     private final Duration interval;
@@ -61,30 +65,55 @@ public final class StaleKeyAlerter implements Processor<String, Rejection, Strin
         context.schedule(SWEEP_INTERVAL, PunctuationType.WALL_CLOCK_TIME, now -> sweep(Instant.ofEpochMilli(now)));
     }
 
-    /** Reports uses no alert has reported yet, and forgets keys untouched for the retention. */
+    /**
+     * Reports uses no alert has reported yet, and forgets keys untouched for the retention (after reporting them).
+     * What changes is collected first and written after the scan, each state before its alert (a scan that fails
+     * leaves no alert without its state): writing into a transactional store while iterating it is not safe.
+     */
     private void sweep(Instant now) {
         Instant cutoff = now.minus(retention);
         List<String> forgotten = new ArrayList<>();
-        List<KeyValue<String, AlertState>> changed = new ArrayList<>();
+        List<Change> changes = new ArrayList<>();
         try (KeyValueIterator<String, AlertState> all = states.all()) {
             while (all.hasNext()) {
                 KeyValue<String, AlertState> entry = all.next();
-                AlertState state = entry.value;
+                AlertState state = counted(entry.value);
+                if (state.count() > state.alertedCount()
+                        && (state.alertedAt() == null || !now.isBefore(state.alertedAt().plus(interval)))) {
+                    changes.add(new Change(entry.key, state.alerted(now), true));
+                } else if (state != entry.value) {
+                    changes.add(new Change(entry.key, state, false)); // counted now, nothing to report
+                }
                 if (state.lastTouched().isBefore(cutoff)) {
                     forgotten.add(entry.key);
-                } else if (state.alertedCount() == null) {
-                    // kept before alerts were counted: what the last alert said is not known, so none is repeated
-                    changed.add(KeyValue.pair(entry.key, state.alerted(state.alertedAt() == null ? now : state.alertedAt())));
-                } else if (state.count() > state.alertedCount()
-                        && (state.alertedAt() == null || !now.isBefore(state.alertedAt().plus(interval)))) {
-                    AlertState reported = state.alerted(now);
-                    forward(entry.key, reported, reported.lastSeen().toEpochMilli());
-                    changed.add(KeyValue.pair(entry.key, reported));
                 }
             }
         }
+        for (Change change : changes) {
+            states.put(change.keyId(), change.state());
+            if (change.report()) {
+                forward(change.keyId(), change.state(), change.state().lastSeen().toEpochMilli());
+            }
+        }
         forgotten.forEach(states::delete);
-        changed.forEach(kv -> states.put(kv.key, kv.value));
+    }
+
+    /** A state the sweep writes, and whether it sends its alert. */
+    private record Change(String keyId, AlertState state, boolean report) {
+    }
+
+    /**
+     * A state kept before alerts were counted says only which use its last alert reported: uses after that one are
+     * reported once (counted as if the alert before them had reported all but one), none before it again.
+     */
+    private static AlertState counted(AlertState state) {
+        if (state.alertedCount() != null) {
+            return state;
+        }
+        boolean unreported = state.lastAlertAt() == null || state.lastSeen().isAfter(state.lastAlertAt());
+        return new AlertState(state.accountId(), state.credentialId(), state.reason(), state.count(),
+                state.firstSeen(), state.lastSeen(), state.lastAlertAt(), state.touchedAt(),
+                unreported ? state.count() - 1 : state.count(), null);
     }
 
     private void forward(String keyId, AlertState state, long timestamp) {
