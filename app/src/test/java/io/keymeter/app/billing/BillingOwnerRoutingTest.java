@@ -127,6 +127,13 @@ class BillingOwnerRoutingTest {
         HttpResponse<String> second = get(ports.get(1), account, "/v1/usage.csv?cycle=" + CYCLE);
         assertThat(first.body()).isEqualTo(second.body()).contains("cred-0");
         assertThat(first.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/csv");
+        // the security alerts too: one instance answers, the other forwards to it
+        HttpResponse<String> alertsHere = get(ports.get(0), account, "/v1/security-alerts?cycle=" + CYCLE);
+        HttpResponse<String> alertsThere = get(ports.get(1), account, "/v1/security-alerts?cycle=" + CYCLE);
+        assertThat(alertsHere.statusCode()).as(alertsHere.body()).isEqualTo(200);
+        assertThat(alertsThere.body()).isEqualTo(alertsHere.body()).isEqualTo("{\"alerts\":[]}");
+        assertThat(alertsThere.headers().firstValue("X-Keymeter-Answered-By"))
+                .isEqualTo(alertsHere.headers().firstValue("X-Keymeter-Answered-By")).isPresent();
         HttpResponse<String> missing = get(ports.get(1), account, "/v1/usage?cycle=" + CYCLE + "&credentialId=nope");
         assertThat(missing.statusCode()).isEqualTo(404);
         assertThat(missing.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/problem+json");
