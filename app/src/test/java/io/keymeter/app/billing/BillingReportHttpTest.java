@@ -226,7 +226,7 @@ class BillingReportHttpTest {
 
     /**
      * Keys used after they died, from {@code keymeter.security-alerts} (as metering writes them): the latest alert of
-     * each key and reason in the cycle of its last use, most recent first, named; narrowed to one credential; and
+     * each key and run of uses in the cycle of its last use, most recent first, named; narrowed to one credential; and
      * another account's alerts and credentials are not there (404 for the credential, as if it did not exist).
      */
     @Test

@@ -45,7 +45,7 @@ public final class BillingTopology {
     public static final String CYCLES_STORE = "billing-cycles";
     /** {@code dueAt/accountId/cycle} → {@code accountId/cycle}: cycles to close or adjust. */
     public static final String PENDING_STORE = "billing-pending";
-    /** {@code accountId/cycle/credentialId/keyId/reason/firstSeen} → the latest security alert of that run of uses. */
+    /** {@code accountId/cycle/credentialId/keyId/firstSeen} → the latest security alert of that run of uses. */
     public static final String ALERTS_STORE = "billing-security-alerts";
     /** {@code accountId/cycle/NNNN} → the statements issued. */
     public static final String STATEMENTS_STORE = "billing-statements";

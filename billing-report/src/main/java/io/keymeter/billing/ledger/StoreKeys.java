@@ -40,13 +40,14 @@ public final class StoreKeys {
     }
 
     /**
-     * {@code accountId/cycle/credentialId/keyId/reason/}: the runs of uses of one key and reason in the cycle of their
-     * last use; each run's alert is kept under this prefix plus its first use (epoch millis). A run metering counts
-     * again from 1 (it forgot the key after a long quiet) is a row of its own, not a smaller count over the earlier one.
+     * {@code accountId/cycle/credentialId/keyId/}: the runs of uses of one key in the cycle of their last use; each
+     * run's alert is kept under this prefix plus its first use (epoch millis). A run metering counts again from 1 (it
+     * forgot the key after a long quiet) is a row of its own, not a smaller count over the earlier one. Not by reason:
+     * metering counts a key's run on when its uses change from expired to invalidated, and a row per reason showed
+     * the expired uses twice.
      */
-    public static String alertPrefix(String accountId, BillingCycle cycle, String credentialId, String keyId,
-                                     String reason) {
-        return cyclePrefix(accountId, cycle) + credentialId + "/" + keyId + "/" + reason + "/";
+    public static String alertPrefix(String accountId, BillingCycle cycle, String credentialId, String keyId) {
+        return cyclePrefix(accountId, cycle) + credentialId + "/" + keyId + "/";
     }
 
     /**

@@ -192,7 +192,7 @@ public class UsageReports {
 
     /**
      * The account's keys used after they were invalidated or expired whose last such use fell in the cycle: the
-     * latest alert of each key, reason and run of uses, the most recent use first. {@code credentialId} (nullable)
+     * latest alert of each key and run of uses, the most recent use first. {@code credentialId} (nullable)
      * narrows it.
      */
     public AlertList alerts(String accountId, BillingCycle cycle, String credentialId) {

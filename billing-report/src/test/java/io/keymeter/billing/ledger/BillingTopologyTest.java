@@ -26,9 +26,11 @@ import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -347,7 +349,7 @@ class BillingTopologyTest {
     }
 
     /**
-     * Security alerts reach the account's ledger: per key, reason and run of uses the latest (metering's running
+     * Security alerts reach the account's ledger: per key and run of uses the latest (metering's running
      * count), in the cycle of its last use; an older one arriving later changes nothing, one whose first use moved
      * earlier replaces the one it covers, a run counted again from 1 is a row of its own; one without its account
      * goes to the dead letters (it would have been dropped unseen).
@@ -367,22 +369,59 @@ class BillingTopologyTest {
         alerts.pipeInput("c1", alert("acme", "c1", "key1", "invalidated", 1, "2026-12-01T05:00:00Z", "2026-12-01T05:00:00Z"));
         // a late use stamped before the run's first moves its first use earlier: the same run, one row still
         alerts.pipeInput("c1", alert("acme", "c1", "key1", "expired", 3, "2026-12-01T01:30:00Z", "2026-12-01T02:06:00Z"));
+        // a run whose uses went from expired to invalidated (the key invalidated after it expired): one row, its
+        // latest reason, the count of both (a row per reason showed the expired uses twice)
+        alerts.pipeInput("c1", alert("acme", "c1", "key2", "expired", 2, "2026-12-01T06:00:00Z", "2026-12-01T06:10:00Z"));
+        alerts.pipeInput("c1", alert("acme", "c1", "key2", "invalidated", 5, "2026-12-01T06:00:00Z", "2026-12-01T07:40:00Z"));
 
         KeyValueStore<String, SecurityAlert> held = driver.getKeyValueStore(BillingTopology.ALERTS_STORE);
+        try (KeyValueIterator<String, SecurityAlert> key2 = held.prefixScan("acme/2026-12/c1/key2/", new StringSerializer())) {
+            assertThat(key2).toIterable().singleElement().satisfies(row -> {
+                assertThat(row.key).isEqualTo("acme/2026-12/c1/key2/" + Instant.parse("2026-12-01T06:00:00Z").toEpochMilli());
+                assertThat(row.value.reason()).isEqualTo("invalidated");
+                assertThat(row.value.count()).isEqualTo(5);
+            });
+        }
         long run = Instant.parse("2026-11-30T23:00:00Z").toEpochMilli();
-        assertThat(held.get("acme/2026-11/c1/key1/invalidated/" + run).count()).isEqualTo(1);
-        assertThat(held.get("acme/2026-12/c1/key1/invalidated/" + run).count()).as("the latest, not the late older one")
+        assertThat(held.get("acme/2026-11/c1/key1/" + run).count()).isEqualTo(1);
+        assertThat(held.get("acme/2026-12/c1/key1/" + run).count()).as("the latest, not the late older one")
                 .isEqualTo(40);
-        assertThat(held.get("acme/2026-12/c1/key1/invalidated/" + Instant.parse("2026-12-01T05:00:00Z").toEpochMilli())
+        assertThat(held.get("acme/2026-12/c1/key1/" + Instant.parse("2026-12-01T05:00:00Z").toEpochMilli())
                 .count()).isEqualTo(1);
-        assertThat(held.get("acme/2026-12/c1/key1/expired/" + Instant.parse("2026-12-01T02:00:00Z").toEpochMilli()))
+        assertThat(held.get("acme/2026-12/c1/key1/" + Instant.parse("2026-12-01T02:00:00Z").toEpochMilli()))
                 .as("covered by the alert with the earlier first use").isNull();
-        assertThat(held.get("acme/2026-12/c1/key1/expired/" + Instant.parse("2026-12-01T01:30:00Z").toEpochMilli())
+        assertThat(held.get("acme/2026-12/c1/key1/" + Instant.parse("2026-12-01T01:30:00Z").toEpochMilli())
                 .count()).isEqualTo(3);
         TestOutputTopic<byte[], byte[]> deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS,
                 new ByteArrayDeserializer(), new ByteArrayDeserializer());
         assertThat(deadLetters.readRecordsToList()).singleElement()
                 .satisfies(r -> assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo("c2"));
+    }
+
+    /**
+     * Rows the first version kept per key, reason and run (an expired row and an invalidated row for one run) are
+     * replaced by the next alert of that run with one row.
+     */
+    @Test
+    void rowsKeptPerReasonByTheFirstVersionGiveWayToTheNextAlertOfTheirRun() {
+        startAt("2026-12-01T10:00:00Z");
+        KeyValueStore<String, SecurityAlert> held = driver.getKeyValueStore(BillingTopology.ALERTS_STORE);
+        long first = Instant.parse("2026-12-01T06:00:00Z").toEpochMilli();
+        held.put("acme/2026-12/c1/key2/expired/" + first,
+                alert("acme", "c1", "key2", "expired", 2, "2026-12-01T06:00:00Z", "2026-12-01T06:10:00Z"));
+        held.put("acme/2026-12/c1/key2/invalidated/" + first,
+                alert("acme", "c1", "key2", "invalidated", 5, "2026-12-01T06:00:00Z", "2026-12-01T07:40:00Z"));
+        TestInputTopic<String, SecurityAlert> alerts = driver.createInputTopic(Topics.SECURITY_ALERTS.name(),
+                Topics.SECURITY_ALERTS.keySerde().serializer(), Topics.SECURITY_ALERTS.valueSerde().serializer());
+
+        alerts.pipeInput("c1", alert("acme", "c1", "key2", "invalidated", 6, "2026-12-01T06:00:00Z", "2026-12-01T08:45:00Z"));
+
+        try (KeyValueIterator<String, SecurityAlert> key2 = held.prefixScan("acme/2026-12/c1/key2/", new StringSerializer())) {
+            assertThat(key2).toIterable().singleElement().satisfies(row -> {
+                assertThat(row.key).isEqualTo("acme/2026-12/c1/key2/" + first);
+                assertThat(row.value.count()).isEqualTo(6);
+            });
+        }
     }
 
     private static SecurityAlert alert(String account, String credential, String keyId, String reason, long count,
