@@ -165,6 +165,13 @@ function drawServices(container, usage, credentialId) {
       : h('p', { class: 'muted', id: 'no-usage' }, 'No usage in this cycle yet.'));
 }
 
+/** "3 rejected (2 referrer not permitted, 1 expired)": why a credential's requests were refused, most first. */
+function rejected(c) {
+  const reasons = Object.entries(c.rejectedByReason || {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const why = reasons.map(([reason, count]) => `${formatNumber(count)} ${reason.replaceAll('-', ' ')}`).join(', ');
+  return `${formatNumber(c.rejectedRequests)} rejected${why ? ` (${why})` : ''}`;
+}
+
 function cost(amount, currency) {
   return amount === null ? '—' : formatMoney(amount, currency);
 }
@@ -178,14 +185,14 @@ function drawCredentials(container, usage) {
     services.forEach((s, i) => rows.push(h('tr', { dataset: { credentialId: c.credentialId, service: s.service } },
       i === 0 ? h('td', { 'data-label': 'Credentials', rowspan: services.length, class: 'group' },
         h('a', { href: `#/credentials/${encodeURIComponent(c.credentialId)}` }, c.name || c.credentialId),
-        h('div', { class: 'small muted' }, `${formatNumber(c.rejectedRequests)} rejected · ${formatMoney(c.cost, currency)} total`))
+        h('div', { class: 'small muted rejected' }, `${rejected(c)} · ${formatMoney(c.cost, currency)} total`))
         : null,
       cell('Service', s.service, false), cell('Requests', formatNumber(s.requests)), cell('Units', formatNumber(s.units)),
       cell('Cost', formatMoney(s.cost, currency)))));
     if (!services.length) {
       rows.push(h('tr', { dataset: { credentialId: c.credentialId } },
-        cell('Credentials', c.name || c.credentialId, false), h('td', { colspan: 4, class: 'muted' },
-          `${formatNumber(c.rejectedRequests)} rejected requests, no accepted usage`)));
+        cell('Credentials', c.name || c.credentialId, false), h('td', { colspan: 4, class: 'muted rejected' },
+          `${rejected(c)}, no accepted usage`)));
     }
   }
   replace(container, h('h2', {}, 'By credentials'),

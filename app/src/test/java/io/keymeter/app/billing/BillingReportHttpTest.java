@@ -122,7 +122,14 @@ class BillingReportHttpTest {
         assertThat(service(westReport, "geocoding").path("cost").asString()).isEqualTo("0.02"); // 0.025 half-even
         assertThat(service(westReport, "routing").path("units").asLong()).isEqualTo(10);
         assertThat(westReport.path("cost").asString()).isEqualTo("0.02");
+        assertThat(westReport.path("rejectedByReason").properties()).as("the rejection's reason")
+                .singleElement().satisfies(e -> {
+                    assertThat(e.getKey()).isEqualTo("expired");
+                    assertThat(e.getValue().asLong()).isEqualTo(1);
+                });
         JsonNode mobileReport = credential(report, mobile);
+        assertThat(mobileReport.path("rejectedByReason").isObject()).isTrue();
+        assertThat(mobileReport.path("rejectedByReason").isEmpty()).as("no rejections: an empty object").isTrue();
         assertThat(mobileReport.path("name").asString()).as("a deleted credential keeps its name").isEqualTo("Mobile app");
         assertThat(service(mobileReport, "geocoding-stored").path("cost").asString()).isEqualTo("1.00");
 
@@ -210,12 +217,20 @@ class BillingReportHttpTest {
                 .containsExactlyInAnyOrderElementsOf(issued.keySet());
         assertThat(published).allSatisfy(s -> assertThat(s.amountDue()).isEqualByComparingTo(issued.get(s.statementId())));
 
-        // another account sees none of it
-        JsonNode others = json(get(OTHER, "/v1/usage?cycle=" + CYCLE));
+        // another account sees none of it: answered (200, the reports' shape), without this account's data
+        JsonNode others = json(ok(get(OTHER, "/v1/usage?cycle=" + CYCLE)));
+        assertThat(others.path("cycle").path("id").asString()).isEqualTo(CYCLE);
+        assertThat(others.path("credentials").isArray()).isTrue();
         assertThat(others.toString()).doesNotContain(west).doesNotContain(mobile).doesNotContain("Acme");
-        assertThat(get(OTHER, "/v1/usage.csv?cycle=" + CYCLE).getBody()).doesNotContain(west).doesNotContain(mobile);
-        assertThat(json(get(OTHER, "/v1/statements?cycle=" + CYCLE)).toString()).doesNotContain(ACCOUNT);
-        assertThat(sum(json(get(OTHER, "/v1/usage/daily?cycle=" + CYCLE)).path("days"), "units")).isZero();
+        assertThat(ok(get(OTHER, "/v1/usage.csv?cycle=" + CYCLE)).getBody())
+                .startsWith("date,credential_id,credential_name,service,requests,units,cost")
+                .doesNotContain(west).doesNotContain(mobile);
+        JsonNode otherStatements = json(ok(get(OTHER, "/v1/statements?cycle=" + CYCLE)));
+        assertThat(otherStatements.path("statements").isArray()).isTrue();
+        assertThat(otherStatements.toString()).doesNotContain(ACCOUNT);
+        JsonNode otherDays = json(ok(get(OTHER, "/v1/usage/daily?cycle=" + CYCLE))).path("days");
+        assertThat(otherDays.size()).isEqualTo(31);
+        assertThat(sum(otherDays, "units")).isZero();
         assertNotFound(get(OTHER, "/v1/usage?cycle=" + CYCLE + "&credentialId=" + west));
         assertNotFound(get(OTHER, "/v1/usage/daily?cycle=" + CYCLE + "&credentialId=" + west));
         assertNotFound(get(OTHER, "/v1/usage.csv?cycle=" + CYCLE + "&credentialId=" + west));
@@ -261,16 +276,17 @@ class BillingReportHttpTest {
         JsonNode narrowed = json(get(ACCOUNT, "/v1/security-alerts?cycle=" + CYCLE + "&credentialId=" + west));
         assertThat(narrowed.path("alerts")).allSatisfy(a -> assertThat(a.path("credentialId").asString()).isEqualTo(west));
         assertThat(ours(narrowed.path("alerts"), stolen, old)).hasSize(1);
-        assertThat(json(get(ACCOUNT, "/v1/security-alerts?cycle=2025-02")).path("alerts").toString())
-                .doesNotContain(stolen).doesNotContain(old);
+        JsonNode february = json(ok(get(ACCOUNT, "/v1/security-alerts?cycle=2025-02"))).path("alerts");
+        assertThat(february.isArray()).isTrue();
+        assertThat(february.toString()).doesNotContain(stolen).doesNotContain(old);
         assertNotFound(get(OTHER, "/v1/security-alerts?cycle=" + CYCLE + "&credentialId=" + west));
         // once the other account's alert is in, neither list holds the other's
         await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> json(get(OTHER,
                 "/v1/security-alerts?cycle=" + CYCLE)).path("alerts").toString().contains(theirs));
-        assertThat(json(get(OTHER, "/v1/security-alerts?cycle=" + CYCLE)).path("alerts").toString())
+        assertThat(json(ok(get(OTHER, "/v1/security-alerts?cycle=" + CYCLE))).path("alerts").toString())
                 .doesNotContain(stolen).doesNotContain(old);
-        assertThat(json(get(ACCOUNT, "/v1/security-alerts?cycle=" + CYCLE)).path("alerts").toString())
-                .doesNotContain(theirs);
+        assertThat(json(ok(get(ACCOUNT, "/v1/security-alerts?cycle=" + CYCLE))).path("alerts").toString())
+                .contains(stolen).doesNotContain(theirs);
     }
 
     private static SecurityAlert alert(String account, String credential, String keyId, String reason, long count,
@@ -372,6 +388,11 @@ class BillingReportHttpTest {
 
     private static JsonNode json(ResponseEntity<String> response) {
         return Json.mapper().readTree(response.getBody());
+    }
+
+    private static ResponseEntity<String> ok(ResponseEntity<String> response) {
+        assertThat(response.getStatusCode().value()).as(response.getBody()).isEqualTo(200);
+        return response;
     }
 
     private static void assertNotFound(ResponseEntity<String> response) {

@@ -207,8 +207,19 @@ class ConsoleBrowserTest {
         WebElement confirm = browser.visible(By.id("confirm-dialog"));
         assertThat(confirm.getText()).contains("invalidates every API key");
         browser.screenshot("05-privileges-confirmation");
+        // every call the page makes from here is recorded: a PUT sent on cancel would only show in a read after it
+        browser.js("""
+                window.sentCalls = [];
+                const real = window.fetch;
+                window.fetch = (url, init) => {
+                  window.sentCalls.push(((init && init.method) || 'GET') + ' ' + url);
+                  return real(url, init);
+                };
+                """);
         browser.click(confirm.findElement(By.cssSelector("[data-action='cancel']")));
         browser.waiting().until(ExpectedConditions.invisibilityOfElementLocated(By.id("confirm-dialog")));
+        assertThat((List<Object>) browser.js("return window.sentCalls")).as("calls sent on cancel")
+                .noneMatch(call -> !String.valueOf(call).startsWith("GET "));
         assertThat((List<Object>) credential(ACCOUNT, credentialId).get("privileges")).hasSize(2);
 
         browser.click(By.cssSelector("#privileges-form [data-action='save']"));
@@ -335,9 +346,13 @@ class ConsoleBrowserTest {
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1)).until(() -> {
             nudgeMetering(otherKeyId);
             return String.valueOf(exchange(USAGE_ACCOUNT, HttpMethod.GET, "/v1/security-alerts?cycle=" + alertCycle,
-                    null).getBody()).contains(otherKeyId);
+                    null).getBody()).contains(otherKeyId)
+                    && String.valueOf(exchange(USAGE_ACCOUNT, HttpMethod.GET, "/v1/usage?cycle=" + alertCycle
+                            + "&credentialId=" + otherId, null).getBody()).contains("rejectedByReason={invalidated=1}");
         });
         open("#/usage?cycle=" + alertCycle);
+        assertThat(browser.visible(By.cssSelector("#credential-usage-table tr[data-credential-id='" + otherId + "'] .rejected"))
+                .getText()).as("why its requests were refused").startsWith("1 rejected (1 invalidated)");
         WebElement alert = browser.visible(By.cssSelector("#security-alerts-table tr[data-key-id='" + otherKeyId + "']"));
         assertThat(alert.getText()).contains("invalidated").contains("Other ");
         assertThat(browser.visible(By.cssSelector("#security-alerts .alert-warning")).getText()).contains("A key was used")

@@ -28,8 +28,11 @@ public sealed interface BillingInput {
     record CredentialNamed(String credentialId, String name, Instant at, boolean deleted) implements BillingInput {
     }
 
-    /** One refused request of a known credential. */
-    record Rejected(String credentialId, Instant timestamp) implements BillingInput {
+    /**
+     * One refused request of a known credential and its reason's code ({@code null} when read from the repartition
+     * as an earlier version wrote it: counted, but under no reason).
+     */
+    record Rejected(String credentialId, Instant timestamp, String reason) implements BillingInput {
     }
 
     /** Metering's alert of a key used after it was invalidated or expired: its running count and first/last use. */

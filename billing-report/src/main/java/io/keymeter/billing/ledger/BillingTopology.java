@@ -41,6 +41,8 @@ public final class BillingTopology {
     public static final String CREDENTIALS_STORE = "billing-credentials";
     /** {@code accountId/cycle/credentialId} → rejected requests. */
     public static final String REJECTIONS_STORE = "billing-rejections";
+    /** {@code accountId/cycle/credentialId/reason} → rejected requests for that reason. */
+    public static final String REJECTION_REASONS_STORE = "billing-rejection-reasons";
     /** {@code accountId/cycle} → {@link CycleState}: closed or not, what was billed. */
     public static final String CYCLES_STORE = "billing-cycles";
     /** {@code dueAt/accountId/cycle} → {@code accountId/cycle}: cycles to close or adjust. */
@@ -110,8 +112,8 @@ public final class BillingTopology {
                 .repartition(Repartitioned.<String, BillingInput>as(BY_ACCOUNT)
                         .withKeySerde(Serdes.String()).withValueSerde(INPUT_SERDE))
                 .process(() -> new LedgerProcessor(new StatementCalculator(catalog), closeGrace, checkInterval, limits),
-                        Named.as("billing-ledger"), USAGE_STORE, CREDENTIALS_STORE, REJECTIONS_STORE, CYCLES_STORE,
-                        PENDING_STORE, STATEMENTS_STORE, ALERTS_STORE)
+                        Named.as("billing-ledger"), USAGE_STORE, CREDENTIALS_STORE, REJECTIONS_STORE,
+                        REJECTION_REASONS_STORE, CYCLES_STORE, PENDING_STORE, STATEMENTS_STORE, ALERTS_STORE)
                 .to(Topics.BILLING_STATEMENTS.name(), Produced.with(Topics.BILLING_STATEMENTS.keySerde(),
                         Topics.BILLING_STATEMENTS.valueSerde()).withName("billing-statements-sink"));
         return builder.build();
@@ -123,6 +125,8 @@ public final class BillingTopology {
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CREDENTIALS_STORE),
                 Serdes.String(), new JsonSerde<>(CredentialInfo.class)));
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(REJECTIONS_STORE),
+                Serdes.String(), Serdes.Long()));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(REJECTION_REASONS_STORE),
                 Serdes.String(), Serdes.Long()));
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CYCLES_STORE),
                 Serdes.String(), new JsonSerde<>(CycleState.class)));

@@ -79,7 +79,8 @@ public final class InputMappers {
     }
 
     public static KeyValue<String, BillingInput> rejection(String key, Rejection rejection) {
-        return KeyValue.pair(rejection.accountId(), new BillingInput.Rejected(rejection.credentialId(), rejection.timestamp()));
+        return KeyValue.pair(rejection.accountId(), new BillingInput.Rejected(rejection.credentialId(),
+                rejection.timestamp(), rejection.reason() == null ? null : rejection.reason().code()));
     }
 
     /**

@@ -56,6 +56,7 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
     private KeyValueStore<String, Totals> usage;
     private KeyValueStore<String, CredentialInfo> credentials;
     private KeyValueStore<String, Long> rejections;
+    private KeyValueStore<String, Long> rejectionReasons;
     private KeyValueStore<String, CycleState> cycles;
     private KeyValueStore<String, String> pending;
     private KeyValueStore<String, Statement> statements;
@@ -80,6 +81,7 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
         usage = context.getStateStore(BillingTopology.USAGE_STORE);
         credentials = context.getStateStore(BillingTopology.CREDENTIALS_STORE);
         rejections = context.getStateStore(BillingTopology.REJECTIONS_STORE);
+        rejectionReasons = context.getStateStore(BillingTopology.REJECTION_REASONS_STORE);
         cycles = context.getStateStore(BillingTopology.CYCLES_STORE);
         pending = context.getStateStore(BillingTopology.PENDING_STORE);
         statements = context.getStateStore(BillingTopology.STATEMENTS_STORE);
@@ -98,9 +100,11 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
         } else if (input instanceof BillingInput.CredentialNamed c) {
             credential(accountId, c);
         } else if (input instanceof BillingInput.Rejected r) {
-            String key = StoreKeys.rejections(accountId, BillingCycle.of(r.timestamp()), r.credentialId());
-            Long count = rejections.get(key);
-            rejections.put(key, count == null ? 1 : count + 1);
+            BillingCycle cycle = BillingCycle.of(r.timestamp());
+            increment(rejections, StoreKeys.rejections(accountId, cycle, r.credentialId()));
+            if (r.reason() != null) {
+                increment(rejectionReasons, StoreKeys.rejectionReason(accountId, cycle, r.credentialId(), r.reason()));
+            }
         } else if (input instanceof BillingInput.Alerted a) {
             alert(accountId, a.alert());
         }
@@ -130,6 +134,11 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
         }
         covered.forEach(alerts::delete);
         alerts.put(prefix + alert.firstSeen().toEpochMilli(), alert);
+    }
+
+    private static void increment(KeyValueStore<String, Long> counts, String key) {
+        Long count = counts.get(key);
+        counts.put(key, count == null ? 1 : count + 1);
     }
 
     /** {@code a} reports every use {@code b} does: its uses span b's and it counts at least as many. */

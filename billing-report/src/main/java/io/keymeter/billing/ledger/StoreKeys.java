@@ -39,6 +39,11 @@ public final class StoreKeys {
         return cyclePrefix(accountId, cycle) + credentialId;
     }
 
+    /** {@code accountId/cycle/credentialId/reason}, the reason's code (no slash in it). */
+    public static String rejectionReason(String accountId, BillingCycle cycle, String credentialId, String reason) {
+        return rejections(accountId, cycle, credentialId) + "/" + reason;
+    }
+
     /**
      * {@code accountId/cycle/credentialId/keyId/}: the runs of uses of one key in the cycle of their last use; each
      * run's alert is kept under this prefix plus its first use (epoch millis). A run metering counts again from 1 (it

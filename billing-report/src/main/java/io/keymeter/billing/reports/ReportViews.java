@@ -6,6 +6,7 @@ import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.List;
+import java.util.Map;
 
 /** The JSON answers of the usage and billing API (CONTRACT §3). Money is a decimal string. */
 public final class ReportViews {
@@ -21,10 +22,14 @@ public final class ReportViews {
                               List<StatementLine> services, BigDecimal amountDue) {
     }
 
-    /** {@code name} is {@code null}, not left out, for a credential whose creation the ledger has not seen. */
+    /**
+     * {@code name} is {@code null}, not left out, for a credential whose creation the ledger has not seen.
+     * {@code rejectedByReason} (beyond the contract): reason code → count, counted since the version that added it
+     * (so it may sum to less than {@code rejectedRequests} in the cycle of an upgrade).
+     */
     @JsonInclude(JsonInclude.Include.ALWAYS)
     public record CredentialUsage(String credentialId, String name, List<ServiceUsage> services, long rejectedRequests,
-                                  BigDecimal cost) {
+                                  Map<String, Long> rejectedByReason, BigDecimal cost) {
     }
 
     /** {@code cost} is list price, before the account's free units. */

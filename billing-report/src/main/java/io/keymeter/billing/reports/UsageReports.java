@@ -83,6 +83,7 @@ public class UsageReports {
             List<Row> rows = rows(accountId, cycle);
             PriceCatalog prices = prices(accountId, cycle);
             Map<String, Long> rejected = rejections(accountId, cycle);
+            Map<String, Map<String, Long>> reasons = rejectionReasons(accountId, cycle);
             if (credentialId != null) {
                 requireCredential(accountId, credentialId, rows, rejected);
             }
@@ -103,7 +104,8 @@ public class UsageReports {
                                 prices.listCost(e.getKey(), e.getValue().units())))
                         .toList();
                 BigDecimal cost = services.stream().map(ServiceUsage::cost).reduce(BigDecimal.ZERO.setScale(2), BigDecimal::add);
-                credentials.add(new CredentialUsage(id, name(accountId, id), services, rejected.getOrDefault(id, 0L), cost));
+                credentials.add(new CredentialUsage(id, name(accountId, id), services, rejected.getOrDefault(id, 0L),
+                        reasons.getOrDefault(id, Map.of()), cost));
             }
             Map<String, Totals> accountTotals = new TreeMap<>();
             rows.forEach(r -> accountTotals.merge(r.service(), r.totals(), Totals::plus));
@@ -256,6 +258,21 @@ public class UsageReports {
         Map<String, Long> counts = new TreeMap<>();
         try (KeyValueIterator<String, Long> all = store.prefixScan(prefix, KEYS)) {
             all.forEachRemaining(kv -> counts.put(kv.key.substring(prefix.length()), kv.value));
+        }
+        return counts;
+    }
+
+    /** credentialId → reason → count; sorted by reason. */
+    private Map<String, Map<String, Long>> rejectionReasons(String accountId, BillingCycle cycle) {
+        ReadOnlyKeyValueStore<String, Long> store = stores.store(BillingTopology.REJECTION_REASONS_STORE, accountId);
+        String prefix = StoreKeys.cyclePrefix(accountId, cycle);
+        Map<String, Map<String, Long>> counts = new TreeMap<>();
+        try (KeyValueIterator<String, Long> all = store.prefixScan(prefix, KEYS)) {
+            all.forEachRemaining(kv -> {
+                String rest = kv.key.substring(prefix.length());
+                int slash = rest.lastIndexOf('/');
+                counts.computeIfAbsent(rest.substring(0, slash), id -> new TreeMap<>()).put(rest.substring(slash + 1), kv.value);
+            });
         }
         return counts;
     }

@@ -85,8 +85,12 @@ class BillingTopologyTest {
     }
 
     private void reject(String account, String credential, String at) {
+        reject(account, credential, at, RejectionReason.EXPIRED);
+    }
+
+    private void reject(String account, String credential, String at, RejectionReason reason) {
         rejections.pipeInput("keyid0000000000" + credential.length(), new Rejection("r-" + at, "keyid", account, credential,
-                "geocoding", "find", 1, null, null, Instant.parse(at), RejectionReason.EXPIRED));
+                "geocoding", "find", 1, null, null, Instant.parse(at), reason));
     }
 
     /** Moves the wall clock to {@code at} (the punctuator fires once). */
@@ -114,7 +118,7 @@ class BillingTopologyTest {
         send("acme", "c1", "geocoding-stored", "2026-11-01", 1, 2000);
         reject("acme", "c1", "2026-10-31T23:59:59.999Z");
         reject("acme", "c1", "2026-11-01T00:00:00Z");
-        reject("acme", "c1", "2026-11-01T00:00:01Z");
+        reject("acme", "c1", "2026-11-01T00:00:01Z", RejectionReason.REFERRER_NOT_PERMITTED);
 
         clockTo("2026-11-01T00:59:59.999Z");
         assertThat(statements.isEmpty()).as("October is still in its grace period").isTrue();
@@ -130,6 +134,10 @@ class BillingTopologyTest {
         KeyValueStore<String, Long> rejected = driver.getKeyValueStore(BillingTopology.REJECTIONS_STORE);
         assertThat(rejected.get("acme/2026-10/c1")).isEqualTo(1L);
         assertThat(rejected.get("acme/2026-11/c1")).isEqualTo(2L);
+        KeyValueStore<String, Long> byReason = driver.getKeyValueStore(BillingTopology.REJECTION_REASONS_STORE);
+        assertThat(byReason.get("acme/2026-10/c1/expired")).isEqualTo(1L);
+        assertThat(byReason.get("acme/2026-11/c1/expired")).isEqualTo(1L);
+        assertThat(byReason.get("acme/2026-11/c1/referrer-not-permitted")).isEqualTo(1L);
     }
 
     @Test

@@ -8,6 +8,7 @@ import io.keymeter.events.Rejection;
 import io.keymeter.events.RejectionReason;
 import io.keymeter.events.SecurityAlert;
 import io.keymeter.events.UsageDaily;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.List;
@@ -72,7 +73,16 @@ class InputMappersTest {
         assertThat(InputMappers.attributable("k", unknownKey)).isFalse();
         assertThat(InputMappers.attributable("k", expired)).isTrue();
         assertThat(InputMappers.rejection("k", expired))
-                .isEqualTo(KeyValue.pair("acme", new BillingInput.Rejected("c1", at)));
+                .isEqualTo(KeyValue.pair("acme", new BillingInput.Rejected("c1", at, "expired")));
+    }
+
+    /** A rejection the earlier version put on the repartition has no reason: still read, counted under none. */
+    @Test
+    void aRejectionOnTheRepartitionWithoutItsReasonIsReadWithNone() {
+        byte[] earlier = "{\"type\":\"rejected\",\"credentialId\":\"c1\",\"timestamp\":\"2026-11-02T10:00:00Z\"}"
+                .getBytes(StandardCharsets.UTF_8);
+        assertThat(BillingTopology.INPUT_SERDE.deserializer().deserialize("billing-by-account", earlier))
+                .isEqualTo(new BillingInput.Rejected("c1", at, null));
     }
 
     /** Dropped unseen before; failing, they reach the dead letters. */
