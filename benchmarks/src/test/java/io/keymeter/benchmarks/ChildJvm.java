@@ -58,6 +58,23 @@ final class ChildJvm implements AutoCloseable {
     }
 
     /** Resident set size in bytes, from /proc. */
+    /**
+     * RSS once it stops moving: sampled every 500 ms until two samples in a row are within 1 % of each other, for at
+     * most 15 s (then the last sample).
+     */
+    long settledRssBytes() throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        long previous = rssBytes();
+        while (true) {
+            Thread.sleep(500); // the sampling period, not a wait for any one thing
+            long current = rssBytes();
+            if (Math.abs(current - previous) <= previous / 100 || System.nanoTime() > deadline) {
+                return current;
+            }
+            previous = current;
+        }
+    }
+
     long rssBytes() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(process.pid()), "status"))) {
             if (line.startsWith("VmRSS:")) {

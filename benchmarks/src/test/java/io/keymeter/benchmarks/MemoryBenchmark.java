@@ -122,11 +122,10 @@ class MemoryBenchmark {
             awaitStoreLoaded(app, base);
             double loaded = (System.nanoTime() - app.startedNanos) / 1e9;
             awaitRocksDbMetrics(app, base);
-            Thread.sleep(5000); // settle: RSS right after the catch-up still holds its garbage
-            long rss = app.rssBytes();
+            // RSS right after the catch-up still moves (garbage, the collector giving heap back): read once settled
+            long rss = app.settledRssBytes();
             Map<String, long[]> classes = classHistogram(app.pid()); // a full GC first, then the live objects
-            Thread.sleep(2000); // settle again: the collector gives freed heap back to the OS after the full GC
-            long rssAfterGc = app.rssBytes();
+            long rssAfterGc = app.settledRssBytes();
             String metrics = get(base + "/actuator/prometheus");
             Map<String, Double> rocksdb = new TreeMap<>();
             for (String name : ROCKSDB) {

@@ -13,6 +13,7 @@ import java.util.Base64;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import javax.crypto.Mac;
@@ -142,11 +143,39 @@ public class ForwardedCalls {
      */
     public static ApiProblem refusedByOwner(HostInfo owner, String ownersAnswer) {
         log.warn("{}:{} refused a call forwarded to it ({}): instances need the same keymeter.accounts, clocks within {} "
-                + "s and this version", owner.host(), owner.port(), ownersAnswer, VALID_FOR.toSeconds());
+                + "s and this version", owner.host(), owner.port(), forLog(ownersAnswer), VALID_FOR.toSeconds());
         return ApiProblem.unavailable("The instance that holds this data refused this instance's forwarded call: the "
                 + "instances do not hold the same account tokens, their clocks differ by more than "
                 + VALID_FOR.toSeconds() + " s, or one runs an earlier version. Try again; if it persists, tell the "
                 + "operator.", Duration.ofSeconds(5));
+    }
+
+    /** Longest part of another instance's answer that goes to the log. */
+    static final int LOGGED_ANSWER_CHARS = 500;
+
+    /**
+     * Another instance's answer as one log line: cut to {@link #LOGGED_ANSWER_CHARS}, line breaks and other control
+     * characters escaped, so an answer cannot forge log lines or flood the log (whatever answers at a member's
+     * advertised address writes it).
+     */
+    static String forLog(String answer) {
+        if (answer == null) {
+            return "";
+        }
+        StringBuilder line = new StringBuilder();
+        int end = Math.min(answer.length(), LOGGED_ANSWER_CHARS);
+        for (int i = 0; i < end; i++) {
+            char c = answer.charAt(i);
+            if (Character.isISOControl(c) || c == 0x2028 || c == 0x2029) {
+                line.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+            } else {
+                line.append(c);
+            }
+        }
+        if (answer.length() > end) {
+            line.append("… (").append(answer.length()).append(" chars)");
+        }
+        return line.toString();
     }
 
     record Signed(Account account, byte[] key) {

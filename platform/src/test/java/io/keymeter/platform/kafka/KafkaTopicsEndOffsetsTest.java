@@ -12,11 +12,17 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeTopicsOptions;
+import org.apache.kafka.clients.admin.DescribeTopicsResult;
+import org.apache.kafka.clients.admin.ForwardingAdmin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicCollection;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -46,20 +52,42 @@ class KafkaTopicsEndOffsetsTest {
 
     @Test
     void aTopicCreatedWhileWaitingIsAnsweredOnceItExists() throws Exception {
-        // the first describe is sent before the topic exists (creation needs a controller commit first); without
-        // the retry it would fail with UnknownTopicOrPartitionException
-        CompletableFuture<Map<TopicPartition, Long>> ends = CompletableFuture.supplyAsync(() -> {
-            try {
-                return KafkaTopics.endOffsets(admin, List.of("arrives-late"), IsolationLevel.READ_UNCOMMITTED,
-                        Duration.ofSeconds(30));
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
+        // the topic is created only after the first describe was answered "unknown topic": without the retry that
+        // answer would fail the call
+        AtomicInteger describes = new AtomicInteger();
+        CompletableFuture<Throwable> firstAnswer = new CompletableFuture<>();
+        try (Admin counting = new ForwardingAdmin(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                broker.bootstrapServers())) {
+            @Override
+            public DescribeTopicsResult describeTopics(TopicCollection topics, DescribeTopicsOptions options) {
+                DescribeTopicsResult result = super.describeTopics(topics, options);
+                if (describes.incrementAndGet() == 1) {
+                    try {
+                        result.allTopicNames().get(30, TimeUnit.SECONDS);
+                        firstAnswer.complete(null);
+                    } catch (Exception e) {
+                        firstAnswer.complete(e instanceof ExecutionException ? e.getCause() : e);
+                    }
+                }
+                return result;
             }
-        });
-        admin.createTopics(List.of(new NewTopic("arrives-late", 2, (short) 1))).all().get();
+        }) {
+            CompletableFuture<Map<TopicPartition, Long>> ends = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return KafkaTopics.endOffsets(counting, List.of("arrives-late"), IsolationLevel.READ_UNCOMMITTED,
+                            Duration.ofSeconds(30));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertThat(firstAnswer.get(30, TimeUnit.SECONDS)).as("the first describe's answer")
+                    .isInstanceOf(UnknownTopicOrPartitionException.class);
+            admin.createTopics(List.of(new NewTopic("arrives-late", 2, (short) 1))).all().get();
 
-        assertThat(ends.get(60, TimeUnit.SECONDS)).containsOnlyKeys(
-                new TopicPartition("arrives-late", 0), new TopicPartition("arrives-late", 1));
+            assertThat(ends.get(60, TimeUnit.SECONDS)).containsOnlyKeys(
+                    new TopicPartition("arrives-late", 0), new TopicPartition("arrives-late", 1));
+            assertThat(describes.get()).as("asked again after the unknown topic").isGreaterThanOrEqualTo(2);
+        }
     }
 
     @Test

@@ -145,4 +145,16 @@ class ForwardedCallsTest {
         return new AccessTokens(new Binder(new MapConfigurationPropertySource(values))
                 .bindOrCreate("keymeter", KeymeterProperties.class));
     }
+
+    /** Whatever answers at a member's address writes what is logged of its refusal: one line, cut short. */
+    @Test
+    void anOwnersRefusalIsLoggedAsOneShortLine() {
+        String forged = "{\"title\":\"Unauthorized\"}\r\n2026-12-04 ERROR forged line\u2028" + "x".repeat(10_000);
+        String logged = ForwardedCalls.forLog(forged);
+        assertThat(logged).doesNotContain("\r").doesNotContain("\n").doesNotContain("\u2028")
+                .startsWith("{\"title\":\"Unauthorized\"}\\u000d\\u000a2026-12-04 ERROR forged line\\u2028x")
+                .endsWith("… (" + forged.length() + " chars)");
+        assertThat(logged.length()).isLessThan(ForwardedCalls.LOGGED_ANSWER_CHARS + 60);
+        assertThat(ForwardedCalls.forLog("short")).isEqualTo("short");
+    }
 }
