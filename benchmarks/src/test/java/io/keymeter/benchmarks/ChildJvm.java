@@ -57,16 +57,17 @@ final class ChildJvm implements AutoCloseable {
         return process.isAlive();
     }
 
-    /** Resident set size in bytes, from /proc. */
     /**
-     * RSS once it stops moving: sampled every 500 ms until two samples in a row are within 1 % of each other, for at
-     * most 15 s (then the last sample).
+     * RSS once it stops moving: first read after {@code atLeast} (the catch-up's garbage, the collector giving heap
+     * back), then sampled every second until two samples in a row are within 1 % of each other, for at most 20 s
+     * more (then the last sample).
      */
-    long settledRssBytes() throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+    long settledRssBytes(Duration atLeast) throws IOException, InterruptedException {
+        Thread.sleep(atLeast.toMillis()); // the settling time itself, as the earlier fixed wait measured it
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         long previous = rssBytes();
         while (true) {
-            Thread.sleep(500); // the sampling period, not a wait for any one thing
+            Thread.sleep(1000); // the sampling period
             long current = rssBytes();
             if (Math.abs(current - previous) <= previous / 100 || System.nanoTime() > deadline) {
                 return current;
@@ -75,6 +76,7 @@ final class ChildJvm implements AutoCloseable {
         }
     }
 
+    /** Resident set size in bytes, from /proc. */
     long rssBytes() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(process.pid()), "status"))) {
             if (line.startsWith("VmRSS:")) {

@@ -123,9 +123,9 @@ class MemoryBenchmark {
             double loaded = (System.nanoTime() - app.startedNanos) / 1e9;
             awaitRocksDbMetrics(app, base);
             // RSS right after the catch-up still moves (garbage, the collector giving heap back): read once settled
-            long rss = app.settledRssBytes();
+            long rss = app.settledRssBytes(Duration.ofSeconds(5));
             Map<String, long[]> classes = classHistogram(app.pid()); // a full GC first, then the live objects
-            long rssAfterGc = app.settledRssBytes();
+            long rssAfterGc = app.settledRssBytes(Duration.ofSeconds(2));
             String metrics = get(base + "/actuator/prometheus");
             Map<String, Double> rocksdb = new TreeMap<>();
             for (String name : ROCKSDB) {

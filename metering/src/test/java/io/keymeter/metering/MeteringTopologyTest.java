@@ -530,6 +530,37 @@ class MeteringTopologyTest {
     }
 
     /**
+     * A key used after it expired and was invalidated, then a late request made before the invalidation (refused
+     * expired): the alert keeps the reason of the latest use by time. It took the last one processed, so billing's one
+     * row for the run read "expired" for a key used after its invalidation.
+     */
+    @Test
+    void aLateUseMadeBeforeTheInvalidationLeavesTheAlertsReasonInvalidated() {
+        TestKey key = TestKey.create(ACME, "cred-16r", 1);
+        Instant expiresAt = T0.plusSeconds(60);
+        Instant invalidatedAt = T0.plusSeconds(600);
+        keys.pipeInput(key.keyId(), key.state(KeyStatus.ACTIVE, expiresAt, T0), T0);
+        keys.pipeInput(key.keyId(), key.state(KeyStatus.INVALIDATED, expiresAt, invalidatedAt), invalidatedAt);
+        RequestLog after = key.request("after", KeyFixtures.BASEMAPS, 1, invalidatedAt.plusSeconds(100));
+        send(after);
+        flush(after.timestamp());
+        arrive(key.request("late", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(300)), clock); // arrives now
+        flush(clock);
+
+        assertThat(realRejections()).extracting(Rejection::requestId, Rejection::reason).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("after", RejectionReason.INVALIDATED),
+                org.assertj.core.groups.Tuple.tuple("late", RejectionReason.EXPIRED));
+        KeyValueStore<String, AlertState> states = driver.getKeyValueStore(MeteringTopology.ALERT_STORE);
+        assertThat(states.get(key.keyId())).satisfies(state -> {
+            assertThat(state.reason()).isEqualTo("invalidated");
+            assertThat(state.count()).isEqualTo(2);
+            assertThat(state.firstSeen()).isEqualTo(T0.plusSeconds(300));
+            assertThat(state.lastSeen()).isEqualTo(after.timestamp());
+        });
+        assertNothingDropped();
+    }
+
+    /**
      * Uses within the hour after an alert are reported by the hourly sweep once the hour has passed (by the
      * instance's clock), when no later use brings an alert: the last alert's count and last use stayed behind for
      * good. Not before the hour, and not again once reported.

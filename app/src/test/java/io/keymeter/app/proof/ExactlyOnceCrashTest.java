@@ -28,10 +28,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
@@ -88,8 +90,8 @@ class ExactlyOnceCrashTest {
     /**
      * Two metering instances share the work, as two pods would: the second joins while the first meters (its tasks
      * move over, their stores restored from the changelogs), is SIGKILLed while it judges (the first takes its tasks
-     * back once its session times out), restarts on its own disk, and then the first is SIGKILLed while the outputs
-     * hold an open transaction, and restarted. Every daily total and every rejection must equal the ledger, the second
+     * back once its session times out), restarts on its own disk, and then the first is SIGKILLed while both work
+     * on the last chunk, sent paced (the outputs holding an open transaction), and restarted. Every daily total and every rejection must equal the ledger, the second
      * instance must have judged requests of its own (else no task ever moved and nothing was proved), and the kills
      * must have aborted records (else no kill landed in a transaction).
      */
@@ -129,10 +131,25 @@ class ExactlyOnceCrashTest {
 
                 sendAndAwaitWork(broker, producer, requests.subList(2 * chunk, 3 * chunk));
                 b.set(new ChildApp(logs.resolve("metering-b.log"), argsB).start().awaitHealthy(Duration.ofSeconds(120)));
-                // the last chunk sent before the kill, so that both instances are working on it when a dies
-                sendAll(producer, requests.subList(Math.min(requests.size(), 3 * chunk), requests.size()));
-                awaitOpenTransaction(broker);
-                a.get().kill();
+                // the last chunk goes out paced over about 4 s and a dies halfway: both instances are working on it
+                // then, each with a transaction open (sent at once, it was judged in a moment and the kill often fell
+                // between transactions: 3 aborted records in one CI run)
+                List<LoadGenerator.Request> last = requests.subList(Math.min(requests.size(), 3 * chunk), requests.size());
+                AtomicInteger sent = new AtomicInteger();
+                ExecutorService pacer = Executors.newSingleThreadExecutor();
+                try {
+                    Future<?> pacing = pacer.submit(() -> {
+                        sendPaced(producer, last, sent);
+                        return null;
+                    });
+                    await("half of the last chunk sent").atMost(Duration.ofSeconds(60))
+                            .until(() -> sent.get() >= last.size() / 2);
+                    awaitOpenTransaction(broker);
+                    a.get().kill();
+                    pacing.get(120, TimeUnit.SECONDS);
+                } finally {
+                    pacer.shutdownNow();
+                }
                 System.out.println("killed metering a at " + Instant.now());
                 a.set(new ChildApp(logs.resolve("metering-a.log"), argsA).start().awaitHealthy(Duration.ofSeconds(120)));
 
@@ -390,6 +407,18 @@ class ExactlyOnceCrashTest {
         System.out.println("killed metering at " + Instant.now());
         metering.set(new ChildApp(log, args).start().awaitHealthy(Duration.ofSeconds(120)));
         return null;
+    }
+
+    /** Sends the requests in 40 slices 100 ms apart, counting what was sent. */
+    private static void sendPaced(KafkaProducer<String, Object> producer, List<LoadGenerator.Request> requests,
+                                  AtomicInteger sent) throws InterruptedException {
+        int slice = Math.max(1, (requests.size() + 39) / 40);
+        for (int from = 0; from < requests.size(); from += slice) {
+            List<LoadGenerator.Request> part = requests.subList(from, Math.min(requests.size(), from + slice));
+            sendAll(producer, part);
+            sent.addAndGet(part.size());
+            Thread.sleep(100); // pacing a load generator, not waiting for asynchronous work
+        }
     }
 
     private static void sendAll(KafkaProducer<String, Object> producer, List<LoadGenerator.Request> requests) {

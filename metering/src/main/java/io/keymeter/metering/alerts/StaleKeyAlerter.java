@@ -131,7 +131,10 @@ public final class StaleKeyAlerter implements Processor<String, Rejection, Strin
         AlertState state = previous == null
                 ? new AlertState(rejection.accountId(), rejection.credentialId(), rejection.reason().code(), 1, at, at,
                         null, now, 0L, null)
-                : new AlertState(previous.accountId(), previous.credentialId(), rejection.reason().code(),
+                // the reason of the latest use by time: a late request made before the key was invalidated (refused
+                // expired) must not relabel a stolen key's uses after the invalidation
+                : new AlertState(previous.accountId(), previous.credentialId(),
+                        at.isBefore(previous.lastSeen()) ? previous.reason() : rejection.reason().code(),
                         previous.count() + 1, min(previous.firstSeen(), at), max(previous.lastSeen(), at),
                         previous.lastAlertAt(), now, previous.alertedCount(), previous.alertedAt());
         if (state.lastAlertAt() == null || !state.lastSeen().isBefore(state.lastAlertAt().plus(interval))) {
