@@ -104,7 +104,10 @@ function draw(view, credential, list, context) {
       h('div', {},
         h('h1', { id: 'credential-name' }, credential.name),
         h('p', { class: 'muted small' }, 'ID ', h('code', { id: 'credential-id' }, credential.id),
-          ` · created ${formatInstant(credential.createdAt)} · updated ${formatInstant(credential.updatedAt)}`))),
+          ` · created ${formatInstant(credential.createdAt)} · updated ${formatInstant(credential.updatedAt)}`)),
+      // its usage, bill share, refused requests and security alerts are on the usage page, narrowed to it
+      h('a', { class: 'button', id: 'credential-usage-link', href: `#/usage?credential=${encodeURIComponent(credential.id)}` },
+        'Usage and rejected requests')),
     h('section', { class: 'section', id: 'keys' },
       h('h2', {}, 'API keys'),
       h('p', { class: 'help' }, 'Two slots let you rotate keys without downtime: deploy the secondary key, then '

@@ -318,6 +318,13 @@ class ConsoleBrowserTest {
         assertThat(lines).anySatisfy(line -> assertThat(line).startsWith("\"" + today + "\",\"" + credentialId + "\",")
                 .contains(",\"basemaps\",\"5\",\"15\","));
 
+        // a credential's page leads to its usage: the usage page with that credential chosen
+        open("#/credentials/" + credentialId);
+        browser.click(By.id("credential-usage-link"));
+        browser.waiting().until(ExpectedConditions.urlContains("#/usage?credential=" + credentialId));
+        browser.waiting().until(driver -> credentialId.equals(new org.openqa.selenium.support.ui.Select(
+                browser.visible(By.id("usage-credential"))).getFirstSelectedOption().getAttribute("value")));
+
         // one credential chosen: its own figures, beside the account's bill (no per-credential cost in it)
         open("#/usage?cycle=" + cycle + "&credential=" + credentialId);
         browser.visible(By.id("services-account-wide"));
