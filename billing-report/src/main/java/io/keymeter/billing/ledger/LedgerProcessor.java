@@ -112,10 +112,10 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
 
     /**
      * Keeps a key's latest alert per run of uses and cycle: each carries metering's running count since the run's
-     * first use (and the latest use's reason), so the latest says it all. An alert that covers one held (its uses span it and count at least
-     * as many) replaces it, also when a late use moved the run's first use earlier (another key); one covered by an
-     * alert held (an older alert arriving later) changes nothing. A new run, counted again from 1 after metering
-     * forgot the key, covers none and is a row of its own.
+     * first use (and the latest use's reason), so the latest says it all. An alert that covers one held (its uses
+     * span it and count at least as many) replaces it, also when a late use moved the run's first use earlier
+     * (another key); one covered by an alert held (an older alert arriving later) changes nothing. A new run, counted
+     * again from 1 after metering forgot the key, covers none and is a row of its own.
      */
     private void alert(String accountId, SecurityAlert alert) {
         String prefix = StoreKeys.alertPrefix(accountId, BillingCycle.of(alert.lastSeen()), alert.credentialId(),

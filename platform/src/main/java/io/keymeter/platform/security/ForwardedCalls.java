@@ -154,8 +154,8 @@ public class ForwardedCalls {
     static final int LOGGED_ANSWER_CHARS = 500;
 
     /**
-     * Another instance's answer as one log line: cut to {@link #LOGGED_ANSWER_CHARS}, line breaks and other control
-     * characters escaped, so an answer cannot forge log lines or flood the log (whatever answers at a member's
+     * Another instance's answer as one log line: cut to {@link #LOGGED_ANSWER_CHARS}, line breaks, other control
+     * and format characters escaped, so an answer cannot forge log lines or flood the log (whatever answers at a member's
      * advertised address writes it).
      */
     static String forLog(String answer) {
@@ -166,7 +166,8 @@ public class ForwardedCalls {
         int end = Math.min(answer.length(), LOGGED_ANSWER_CHARS);
         for (int i = 0; i < end; i++) {
             char c = answer.charAt(i);
-            if (Character.isISOControl(c) || c == 0x2028 || c == 0x2029) {
+            // format characters too: bidi overrides could make the line read otherwise than it is
+            if (Character.isISOControl(c) || c == 0x2028 || c == 0x2029 || Character.getType(c) == Character.FORMAT) {
                 line.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
             } else {
                 line.append(c);

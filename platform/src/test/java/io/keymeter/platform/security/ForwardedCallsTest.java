@@ -156,5 +156,6 @@ class ForwardedCallsTest {
                 .endsWith("… (" + forged.length() + " chars)");
         assertThat(logged.length()).isLessThan(ForwardedCalls.LOGGED_ANSWER_CHARS + 60);
         assertThat(ForwardedCalls.forLog("short")).isEqualTo("short");
+        assertThat(ForwardedCalls.forLog("ok \u202egnp.exe")).as("a bidi override").isEqualTo("ok \\u202egnp.exe");
     }
 }
