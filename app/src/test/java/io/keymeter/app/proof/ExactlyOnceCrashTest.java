@@ -91,9 +91,10 @@ class ExactlyOnceCrashTest {
      * Two metering instances share the work, as two pods would: the second joins while the first meters (its tasks
      * move over, their stores restored from the changelogs), is SIGKILLed while it judges (the first takes its tasks
      * back once its session times out), restarts on its own disk, and then the first is SIGKILLed while both work
-     * on the last chunk, sent paced (the outputs holding an open transaction), and restarted. Every daily total and every rejection must equal the ledger, the second
-     * instance must have judged requests of its own (else no task ever moved and nothing was proved), and the kills
-     * must have aborted records (else no kill landed in a transaction).
+     * on the last chunk, sent paced (the outputs holding an open transaction), and restarted. Every daily total and
+     * every rejection must equal the ledger, the second instance must have judged requests of its own (else no task
+     * ever moved and nothing was proved), and the kills must have aborted records (else no kill landed in a
+     * transaction).
      */
     @Test
     void exactlyOnceBillsEveryRequestOnceAcrossRebalancesBetweenTwoInstances() throws Exception {

@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +28,7 @@ import java.util.Properties;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
@@ -383,13 +385,11 @@ class BillingTopologyTest {
         alerts.pipeInput("c1", alert("acme", "c1", "key2", "invalidated", 5, "2026-12-01T06:00:00Z", "2026-12-01T07:40:00Z"));
 
         KeyValueStore<String, SecurityAlert> held = driver.getKeyValueStore(BillingTopology.ALERTS_STORE);
-        try (KeyValueIterator<String, SecurityAlert> key2 = held.prefixScan("acme/2026-12/c1/key2/", new StringSerializer())) {
-            assertThat(key2).toIterable().singleElement().satisfies(row -> {
-                assertThat(row.key).isEqualTo("acme/2026-12/c1/key2/" + Instant.parse("2026-12-01T06:00:00Z").toEpochMilli());
-                assertThat(row.value.reason()).isEqualTo("invalidated");
-                assertThat(row.value.count()).isEqualTo(5);
-            });
-        }
+        assertThat(rowsUnder(held, "acme/2026-12/c1/key2/")).singleElement().satisfies(row -> {
+            assertThat(row.key).isEqualTo("acme/2026-12/c1/key2/" + Instant.parse("2026-12-01T06:00:00Z").toEpochMilli());
+            assertThat(row.value.reason()).isEqualTo("invalidated");
+            assertThat(row.value.count()).isEqualTo(5);
+        });
         long run = Instant.parse("2026-11-30T23:00:00Z").toEpochMilli();
         assertThat(held.get("acme/2026-11/c1/key1/" + run).count()).isEqualTo(1);
         assertThat(held.get("acme/2026-12/c1/key1/" + run).count()).as("the latest, not the late older one")
@@ -424,12 +424,20 @@ class BillingTopologyTest {
 
         alerts.pipeInput("c1", alert("acme", "c1", "key2", "invalidated", 6, "2026-12-01T06:00:00Z", "2026-12-01T08:45:00Z"));
 
-        try (KeyValueIterator<String, SecurityAlert> key2 = held.prefixScan("acme/2026-12/c1/key2/", new StringSerializer())) {
-            assertThat(key2).toIterable().singleElement().satisfies(row -> {
-                assertThat(row.key).isEqualTo("acme/2026-12/c1/key2/" + first);
-                assertThat(row.value.count()).isEqualTo(6);
-            });
+        assertThat(rowsUnder(held, "acme/2026-12/c1/key2/")).singleElement().satisfies(row -> {
+            assertThat(row.key).isEqualTo("acme/2026-12/c1/key2/" + first);
+            assertThat(row.value.count()).isEqualTo(6);
+        });
+    }
+
+    /** The alert rows held under a key prefix, in key order. */
+    private static List<KeyValue<String, SecurityAlert>> rowsUnder(KeyValueStore<String, SecurityAlert> held,
+                                                                   String prefix) {
+        List<KeyValue<String, SecurityAlert>> rows = new ArrayList<>();
+        try (KeyValueIterator<String, SecurityAlert> all = held.prefixScan(prefix, new StringSerializer())) {
+            all.forEachRemaining(rows::add);
         }
+        return rows;
     }
 
     private static SecurityAlert alert(String account, String credential, String keyId, String reason, long count,

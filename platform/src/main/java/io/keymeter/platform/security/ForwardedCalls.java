@@ -155,8 +155,8 @@ public class ForwardedCalls {
 
     /**
      * Another instance's answer as one log line: cut to {@link #LOGGED_ANSWER_CHARS}, line breaks, other control
-     * and format characters escaped, so an answer cannot forge log lines or flood the log (whatever answers at a member's
-     * advertised address writes it).
+     * and format characters escaped, so an answer cannot forge log lines or flood the log (whatever answers at a
+     * member's advertised address writes it).
      */
     static String forLog(String answer) {
         if (answer == null) {
