@@ -5,6 +5,7 @@ import io.keymeter.events.Rejection;
 import io.keymeter.events.RequestLog;
 import io.keymeter.events.Topics;
 import io.keymeter.events.UsageDaily;
+import io.keymeter.metering.aggregation.RejectionCounter;
 import io.keymeter.metering.aggregation.UsageAdder;
 import io.keymeter.metering.alerts.StaleKeyAlerter;
 import io.keymeter.metering.enforcement.Decision;
@@ -33,6 +34,7 @@ import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.VersionedBytesStoreSupplier;
@@ -44,7 +46,7 @@ import org.apache.kafka.streams.state.VersionedBytesStoreSupplier;
  * api-keys ─ versioned store ─ changes ─ forget the judge's in-memory latest state of that key
  * requests ─ dedupe ─ judge(api-keys versioned store, as of request time, after grace) ─┬ accepted ─ by usage key ─ sum ─ usage-daily
  *                                                                           └ rejected ─ rejections
- *                                                                                      ├ by credential/day/reason ─ count
+ *                                                                                      ├ by credential/day/reason ─ count (days kept as the key history)
  *                                                                                      └ invalidated/expired ─ alerts
  * </pre>
  */
@@ -197,12 +199,17 @@ public final class MeteringTopology {
                 .mapValues(Decision::rejection, Named.as("to-rejection"));
         rejections.to(Topics.REJECTIONS.name(),
                 Produced.with(Topics.REJECTIONS.keySerde(), Topics.REJECTIONS.valueSerde()).withName("rejections-sink"));
+        // the store and repartition topic a DSL groupBy().count() made before, same names and formats: kept counts
+        // carry on (RejectionCounter forgets old days, which the DSL count could not)
+        builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(
+                Stores.persistentTimestampedKeyValueStore(REJECTION_COUNTS_STORE), MeteringSerdes.STRING, MeteringSerdes.LONG)
+                .withCachingEnabled());
         rejections
-                .groupBy((keyId, rejection) -> rejectionCountKey(rejection),
-                        Grouped.with(REJECTIONS_REPARTITION, Topics.REJECTIONS.keySerde(), Topics.REJECTIONS.valueSerde()))
-                .count(Named.as("count-rejections"),
-                        Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as(REJECTION_COUNTS_STORE)
-                                .withKeySerde(MeteringSerdes.STRING).withValueSerde(MeteringSerdes.LONG));
+                .selectKey((keyId, rejection) -> rejectionCountKey(rejection), Named.as("rejection-count-key"))
+                .repartition(Repartitioned.<String, Rejection>as(REJECTIONS_REPARTITION)
+                        .withKeySerde(Topics.REJECTIONS.keySerde()).withValueSerde(Topics.REJECTIONS.valueSerde()))
+                .process(() -> new RejectionCounter(REJECTION_COUNTS_STORE, settings.historyRetention()),
+                        Named.as("count-rejections"), REJECTION_COUNTS_STORE);
         rejections
                 .filter((keyId, rejection) -> StaleKeyAlerter.concerns(rejection), Named.as("stale-key-uses"))
                 .process(() -> new StaleKeyAlerter(ALERT_STORE, settings.alertInterval(),

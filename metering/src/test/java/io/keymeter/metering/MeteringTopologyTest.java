@@ -234,6 +234,34 @@ class MeteringTopologyTest {
                 .containsEntry("segment.ms", "60000").containsEntry("delete.retention.ms", "60000");
     }
 
+    @Test
+    void rejectionCountsOfADayAreForgottenOnceTheKeyHistoryNoLongerReachesIt() {
+        TestKey stale = invalidated(TestKey.create(ACME, "cred-7", 1), T0);
+        Instant firstDay = T0.plusSeconds(60);
+        send(stale.request("day-1a", KeyFixtures.BASEMAPS, 1, firstDay), stale.request("day-1b", KeyFixtures.BASEMAPS, 1, firstDay));
+        flush(firstDay);
+        KeyValueStore<String, Long> counts = driver.getKeyValueStore(MeteringTopology.REJECTION_COUNTS_STORE);
+        String dayOne = "cred-7/2026-11-01/invalidated";
+        assertThat(counts.get(dayOne)).isEqualTo(2L);
+
+        // the last moment the history still reaches into 2026-11-01: swept, and kept
+        Instant dayTwo = Instant.parse("2026-11-02T00:00:00Z");
+        Instant lastKept = dayTwo.plus(settings.historyRetention()).minusMillis(1);
+        advanceClock(Duration.between(clock, lastKept));
+        send(stale.request("later", KeyFixtures.BASEMAPS, 1, lastKept));
+        flush(lastKept);
+        assertThat(counts.get(dayOne)).as("a day the key history still reaches").isEqualTo(2L);
+        String later = "cred-7/" + LocalDate.ofInstant(lastKept, ZoneOffset.UTC) + "/invalidated";
+        assertThat(counts.get(later)).isEqualTo(1L);
+
+        // an hour on (the sweep's period), the history no longer reaches it: forgotten; later days kept
+        advanceClock(Duration.ofHours(1));
+        assertThat(counts.get(dayOne)).as("a day older than the key history").isNull();
+        assertThat(counts.get("-/2026-11-01/unknown-key")).as("the flush ticks of that day").isNull();
+        assertThat(counts.get(later)).isEqualTo(1L);
+        assertNothingDropped();
+    }
+
     // --- every reason --------------------------------------------------------------------------------------------
 
     @Test
