@@ -1,10 +1,10 @@
 package io.keymeter.metering;
 
-import io.keymeter.events.JsonSerde;
 import io.keymeter.events.ApiKeyState;
 import io.keymeter.events.UsageDaily;
 import io.keymeter.metering.aggregation.UsageBinarySerde;
 import io.keymeter.metering.alerts.AlertState;
+import io.keymeter.metering.alerts.AlertStateSerde;
 import io.keymeter.metering.enforcement.ArrivedRequest;
 import io.keymeter.metering.enforcement.DecodedKeyStates;
 import org.apache.kafka.common.serialization.Serde;
@@ -16,7 +16,8 @@ public final class MeteringSerdes {
 
     public static final Serde<String> STRING = Serdes.String();
     public static final Serde<Long> LONG = Serdes.Long();
-    public static final Serde<AlertState> ALERT_STATE = new JsonSerde<>(AlertState.class);
+    /** JSON; a state this version cannot read reads as none (see {@link AlertStateSerde}). */
+    public static final Serde<AlertState> ALERT_STATE = new AlertStateSerde();
     /** {@code keymeter.requests} as read by metering: the parsed log and its bytes (the join buffer stores those). */
     public static final Serde<ArrivedRequest> ARRIVED_REQUEST = ArrivedRequest.serde();
     public static final Serde<Bytes> BYTES = Serdes.Bytes();

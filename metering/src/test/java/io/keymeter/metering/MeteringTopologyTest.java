@@ -40,6 +40,7 @@ import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.internals.WrappedStateStore;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -640,6 +641,44 @@ class MeteringTopologyTest {
         advanceClock(Duration.ofHours(3));
         assertThat(alerts.readValuesToList()).as("reported once").isEmpty();
         assertNothingDropped();
+    }
+
+    /**
+     * An alert state this version cannot read (a later version's, damaged bytes): a use of its key starts a new count
+     * and alerts at once (it failed before: every use dead-lettered, the stolen key never alerted again), and the
+     * sweep forgets it and goes on to the states after it (it stopped there before, every 5 minutes).
+     */
+    @Test
+    void anAlertStateThisVersionCannotReadNeitherHidesItsKeyNorStopsTheSweep() {
+        Instant invalidatedAt = T0.plusSeconds(10);
+        TestKey stolen = invalidated(TestKey.create(ACME, "cred-16g", 1), invalidatedAt);
+        KeyValueStore<Bytes, byte[]> raw = rawAlertStore();
+        raw.put(Bytes.wrap(stolen.keyId().getBytes(StandardCharsets.UTF_8)), "{\"count\":{".getBytes(StandardCharsets.UTF_8));
+        Bytes unreadable = Bytes.wrap("0000unreadable".getBytes(StandardCharsets.UTF_8)); // sorts first
+        raw.put(unreadable, new byte[] {(byte) 0xff, 0x00});
+        KeyValueStore<String, AlertState> states = driver.getKeyValueStore(MeteringTopology.ALERT_STORE);
+        states.put("oldStateKeyId002", oldState("cred-16f", 7, "2026-11-01T10:20:00Z"));
+
+        send(stolen.request("stolen-0", KeyFixtures.BASEMAPS, 1, invalidatedAt.plusSeconds(60)));
+        flush(invalidatedAt.plusSeconds(60));
+        assertThat(alerts.readValuesToList()).singleElement().satisfies(alert -> {
+            assertThat(alert.keyId()).isEqualTo(stolen.keyId());
+            assertThat(alert.count()).isEqualTo(1);
+        });
+        assertThat(states.get(stolen.keyId()).count()).as("written over, readable").isEqualTo(1);
+
+        advanceClock(Duration.ofMinutes(10)); // a sweep
+        assertThat(alerts.readValuesToList()).as("the state after the unreadable one reported")
+                .extracting(SecurityAlert::keyId).containsExactly("oldStateKeyId002");
+        assertThat(raw.get(unreadable)).as("the unreadable state forgotten").isNull();
+        assertNothingDropped();
+    }
+
+    /** The alert store below its serde, to write bytes this version cannot read. */
+    @SuppressWarnings("unchecked")
+    private KeyValueStore<Bytes, byte[]> rawAlertStore() {
+        Object store = driver.getKeyValueStore(MeteringTopology.ALERT_STORE);
+        return ((WrappedStateStore<KeyValueStore<Bytes, byte[]>, ?, ?>) store).wrapped();
     }
 
     /** An alert state as an earlier version wrote it: last alert at the first use, 10:00:30. */

@@ -14,6 +14,8 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Raises a security alert when an invalidated or expired key is used: on its first such use, then at most once per
@@ -29,10 +31,14 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * used stale; a use after that starts a new count and alerts at once. Real time of arrival, not the uses' own time:
  * a backlog of uses older than the retention (metering far behind, a gateway producing directly) keeps its running
  * count across the sweeps.
+ * <p>
+ * A state this version cannot read reads as none ({@link AlertStateSerde}): a use starts a new count, the sweep
+ * forgets it and goes on.
  */
 public final class StaleKeyAlerter implements Processor<String, Rejection, String, SecurityAlert> {
 
     public static final String KIND = "invalid-key-in-use";
+    private static final Logger LOG = LoggerFactory.getLogger(StaleKeyAlerter.class);
 
     /**
      * How often the sweep looks (wall clock): much shorter than the alert interval, so that a task restarted or moved
@@ -74,9 +80,14 @@ public final class StaleKeyAlerter implements Processor<String, Rejection, Strin
         Instant cutoff = now.minus(retention);
         List<String> forgotten = new ArrayList<>();
         List<Change> changes = new ArrayList<>();
+        List<String> unreadable = new ArrayList<>();
         try (KeyValueIterator<String, AlertState> all = states.all()) {
             while (all.hasNext()) {
                 KeyValue<String, AlertState> entry = all.next();
+                if (entry.value == null) { // unreadable by this version (AlertStateSerde): nothing to report
+                    unreadable.add(entry.key);
+                    continue;
+                }
                 AlertState state = counted(entry.value);
                 if (state.count() > state.alertedCount()
                         && (state.alertedAt() == null || !now.isBefore(state.alertedAt().plus(interval)))) {
@@ -89,6 +100,10 @@ public final class StaleKeyAlerter implements Processor<String, Rejection, Strin
                 }
             }
         }
+        if (!unreadable.isEmpty()) {
+            LOG.warn("{} security alert state(s) unreadable by this version (a later version's, or damaged) forgotten: "
+                    + "the next use of such a key starts a new count and alerts at once", unreadable.size());
+        }
         for (Change change : changes) {
             states.put(change.keyId(), change.state());
             if (change.report()) {
@@ -96,6 +111,7 @@ public final class StaleKeyAlerter implements Processor<String, Rejection, Strin
             }
         }
         forgotten.forEach(states::delete);
+        unreadable.forEach(states::delete);
     }
 
     /** A state the sweep writes, and whether it sends its alert. */
@@ -127,7 +143,7 @@ public final class StaleKeyAlerter implements Processor<String, Rejection, Strin
         Rejection rejection = record.value();
         Instant at = Instant.ofEpochMilli(record.timestamp());
         Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
-        AlertState previous = states.get(record.key());
+        AlertState previous = states.get(record.key()); // null too when unreadable: a new count, alerted at once
         AlertState state = previous == null
                 ? new AlertState(rejection.accountId(), rejection.credentialId(), rejection.reason().code(), 1, at, at,
                         null, now, 0L, null)
