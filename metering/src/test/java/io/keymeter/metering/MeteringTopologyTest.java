@@ -245,18 +245,19 @@ class MeteringTopologyTest {
         String dayOne = "cred-7/2026-11-01/invalidated";
         assertThat(counts.get(dayOne)).isEqualTo(2L);
 
-        // the last moment the history still reaches into 2026-11-01: swept, and kept
+        // a minute before the history stops reaching into 2026-11-01: swept every 5 minutes on the way, and kept
         Instant dayTwo = Instant.parse("2026-11-02T00:00:00Z");
-        Instant lastKept = dayTwo.plus(settings.historyRetention()).minusMillis(1);
-        advanceClock(Duration.between(clock, lastKept));
-        send(stale.request("later", KeyFixtures.BASEMAPS, 1, lastKept));
-        flush(lastKept);
+        Instant stillKept = dayTwo.plus(settings.historyRetention()).minus(Duration.ofMinutes(1));
+        advanceClock(Duration.between(clock, stillKept));
+        send(stale.request("later", KeyFixtures.BASEMAPS, 1, stillKept));
+        flush(stillKept);
         assertThat(counts.get(dayOne)).as("a day the key history still reaches").isEqualTo(2L);
-        String later = "cred-7/" + LocalDate.ofInstant(lastKept, ZoneOffset.UTC) + "/invalidated";
+        assertThat(counts.get("-/2026-11-01/unknown-key")).as("the first flush's tick, judged since").isPositive();
+        String later = "cred-7/" + LocalDate.ofInstant(stillKept, ZoneOffset.UTC) + "/invalidated";
         assertThat(counts.get(later)).isEqualTo(1L);
 
-        // an hour on (the sweep's period), the history no longer reaches it: forgotten; later days kept
-        advanceClock(Duration.ofHours(1));
+        // 10 minutes on (two sweeps), the history no longer reaches it: forgotten; later days kept
+        advanceClock(Duration.ofMinutes(10));
         assertThat(counts.get(dayOne)).as("a day older than the key history").isNull();
         assertThat(counts.get("-/2026-11-01/unknown-key")).as("the flush ticks of that day").isNull();
         assertThat(counts.get(later)).isEqualTo(1L);

@@ -29,8 +29,14 @@ import org.apache.kafka.streams.state.ValueAndTimestamp;
  */
 public final class RejectionCounter implements Processor<String, Rejection, Void, Void> {
 
-    /** How often the sweep looks (wall clock); it scans the store only when the cut-off day has moved. */
-    static final Duration SWEEP_INTERVAL = Duration.ofHours(1);
+    /**
+     * How often the sweep looks (wall clock): short, because the schedule starts again with every task, and a task
+     * restarted or moved more often than this would never sweep. It scans the store only when the cut-off day has
+     * moved (once a UTC day, and once after every start).
+     */
+    static final Duration SWEEP_INTERVAL = Duration.ofMinutes(5);
+    /** Deletes per sweep at most, so that one sweep of a store kept for good before this never stalls its task. */
+    static final int MAX_DELETES = 10_000;
 
     private final String storeName;
     private final Duration retention;
@@ -58,7 +64,10 @@ public final class RejectionCounter implements Processor<String, Rejection, Void
         counts.put(record.key(), ValueAndTimestamp.make(count, timestamp));
     }
 
-    /** Deletes the counts of days before {@code now - retention}, collected first: no writes while iterating. */
+    /**
+     * Deletes the counts of days before {@code now - retention}, collected first (no writes while iterating), at most
+     * {@link #MAX_DELETES}: a sweep that reaches that many looks again at the next punctuation.
+     */
     void sweep(Instant now) {
         LocalDate cutoff = LocalDate.ofInstant(now.minus(retention), ZoneOffset.UTC);
         if (sweptBefore != null && !cutoff.isAfter(sweptBefore)) {
@@ -66,7 +75,7 @@ public final class RejectionCounter implements Processor<String, Rejection, Void
         }
         List<String> old = new ArrayList<>();
         try (KeyValueIterator<String, ValueAndTimestamp<Long>> all = counts.all()) {
-            while (all.hasNext()) {
+            while (all.hasNext() && old.size() < MAX_DELETES) {
                 KeyValue<String, ValueAndTimestamp<Long>> entry = all.next();
                 LocalDate day = dayOf(entry.key);
                 if (day != null && day.isBefore(cutoff)) {
@@ -75,7 +84,9 @@ public final class RejectionCounter implements Processor<String, Rejection, Void
             }
         }
         old.forEach(counts::delete);
-        sweptBefore = cutoff;
+        if (old.size() < MAX_DELETES) {
+            sweptBefore = cutoff;
+        }
     }
 
     /** The day of a {@code credentialId/YYYY-MM-DD/reason} key, read from the end; null for any other key. */

@@ -8,8 +8,8 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
- * The alert store's serde: JSON, and a state this version cannot read (a later version's, damaged bytes) reads as
- * none. Thrown instead, it failed every use of that key (each dead-lettered, the key never alerted again: a stolen
+ * The alert store's serde: JSON, and a state this version cannot read (a later version's, damaged bytes, a required
+ * field missing) reads as none. Thrown instead, it failed every use of that key (each dead-lettered, the key never alerted again: a stolen
  * key hidden) and every sweep at that state, so the states after it were neither reported nor forgotten. Read as
  * none, a use starts a new count and alerts at once, and the sweep forgets the state ({@link StaleKeyAlerter}).
  */
@@ -20,10 +20,20 @@ public final class AlertStateSerde implements Serde<AlertState>, Deserializer<Al
     @Override
     public AlertState deserialize(String topic, byte[] data) {
         try {
-            return json.deserialize(topic, data);
+            AlertState state = json.deserialize(topic, data);
+            return state == null || complete(state) ? state : null;
         } catch (SerializationException e) {
             return null;
         }
+    }
+
+    /**
+     * Whether a state has what every state this version writes has. Unknown fields are ignored on reading, so a later
+     * version's state with fields renamed parses with these missing, and failed at its first use (a null time).
+     */
+    private static boolean complete(AlertState state) {
+        return state.accountId() != null && state.credentialId() != null && state.reason() != null
+                && state.count() >= 1 && state.firstSeen() != null && state.lastSeen() != null;
     }
 
     @Override

@@ -27,4 +27,21 @@ class AlertStateSerdeTest {
         assertThat(serde.deserializer().deserialize("t", new byte[] {(byte) 0xff, 0x00})).isNull();
         assertThat(serde.deserializer().deserialize("t", null)).isNull();
     }
+
+    @Test
+    void aStateWithoutWhatEveryStateHasReadsAsNone() {
+        // a later version's fields, renamed: unknown fields are ignored, so these parse with the known ones missing
+        assertThat(read("{\"count\":5,\"lastUse\":\"2026-11-01T10:00:00Z\"}")).isNull();
+        assertThat(read("{}")).isNull();
+        String complete = "{\"accountId\":\"acme\",\"credentialId\":\"cred-1\",\"reason\":\"expired\",\"count\":2,"
+                + "\"firstSeen\":\"2026-11-01T10:00:00Z\",\"lastSeen\":\"2026-11-01T10:05:00Z\"}";
+        assertThat(read(complete)).as("the fields every version wrote; the rest may be missing").isNotNull();
+        assertThat(read(complete.replace("\"count\":2", "\"count\":0"))).isNull();
+        assertThat(read(complete.replace("\"reason\":\"expired\",", ""))).isNull();
+        assertThat(read(complete.replace(",\"lastSeen\":\"2026-11-01T10:05:00Z\"", ""))).isNull();
+    }
+
+    private AlertState read(String json) {
+        return serde.deserializer().deserialize("t", json.getBytes(StandardCharsets.UTF_8));
+    }
 }
