@@ -27,7 +27,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -35,15 +37,19 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.TransactionListing;
+import org.apache.kafka.clients.admin.TransactionState;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -91,10 +97,11 @@ class ExactlyOnceCrashTest {
      * Two metering instances share the work, as two pods would: the second joins while the first meters (its tasks
      * move over, their stores restored from the changelogs), is SIGKILLed while it judges (the first takes its tasks
      * back once its session times out), restarts on its own disk, and then the first is SIGKILLed while both work
-     * on the last chunk, sent paced (the outputs holding an open transaction), and restarted. Every daily total and
-     * every rejection must equal the ledger, the second instance must have judged requests of its own (else no task
-     * ever moved and nothing was proved), and the kills must have aborted records (else no kill landed in a
-     * transaction).
+     * on the last chunk, sent paced, inside a transaction of its own: one of the transactional ids noted while it
+     * worked alone, in progress on the outputs, begun 0.4 to 1 s before and still open after the kill (so it can
+     * only be aborted). It is restarted. Every daily total and every rejection must equal the ledger, the second
+     * instance must have judged requests of its own (else no task ever moved and nothing was proved), and the kills
+     * must have aborted records.
      */
     @Test
     void exactlyOnceBillsEveryRequestOnceAcrossRebalancesBetweenTwoInstances() throws Exception {
@@ -121,6 +128,9 @@ class ExactlyOnceCrashTest {
                 scenario.keyStates().forEach(state -> producer.send(keyStateRecord(state)));
                 producer.flush();
                 sendAndAwaitWork(broker, producer, requests.subList(0, chunk));
+                // a has worked alone so far: every transactional id the brokers know is one of its stream threads'
+                Set<String> idsOfA = transactionalIds(broker);
+                assertThat(idsOfA).as("transactional ids of the first instance").isNotEmpty();
 
                 b.set(new ChildApp(logs.resolve("metering-b.log"), argsB).start().awaitHealthy(Duration.ofSeconds(120)));
                 sendAll(producer, requests.subList(chunk, 2 * chunk));
@@ -132,9 +142,9 @@ class ExactlyOnceCrashTest {
 
                 sendAndAwaitWork(broker, producer, requests.subList(2 * chunk, 3 * chunk));
                 b.set(new ChildApp(logs.resolve("metering-b.log"), argsB).start().awaitHealthy(Duration.ofSeconds(120)));
-                // the last chunk goes out paced over about 4 s and a dies halfway: both instances are working on it
-                // then, each with a transaction open (sent at once, it was judged in a moment and the kill often fell
-                // between transactions: 3 aborted records in one CI run)
+                // the last chunk goes out paced over about 8 s and a dies while both instances work on it, inside a
+                // transaction of its own that has written to the outputs (sent at once, the chunk was judged in a
+                // moment and the kill often fell between transactions: 3 aborted records in one CI run)
                 List<LoadGenerator.Request> last = requests.subList(Math.min(requests.size(), 3 * chunk), requests.size());
                 AtomicInteger sent = new AtomicInteger();
                 ExecutorService pacer = Executors.newSingleThreadExecutor();
@@ -143,10 +153,18 @@ class ExactlyOnceCrashTest {
                         sendPaced(producer, last, sent);
                         return null;
                     });
-                    await("half of the last chunk sent").atMost(Duration.ofSeconds(60))
-                            .until(() -> sent.get() >= last.size() / 2);
-                    awaitOpenTransaction(broker);
-                    a.get().kill();
+                    await("a quarter of the last chunk sent").atMost(Duration.ofSeconds(60))
+                            .until(() -> sent.get() >= last.size() / 4);
+                    try (Admin admin = admin(broker)) {
+                        OpenTransaction open = awaitYoungOpenTransaction(admin, idsOfA);
+                        a.get().kill();
+                        // a is dead: a transaction of its still open on the outputs can only be aborted
+                        assertThat(openTransactions(admin, idsOfA))
+                                .as("the first instance's transaction open on the outputs after its kill")
+                                .anyMatch(t -> t.transactionalId().equals(open.transactionalId())
+                                        && t.startMs() == open.startMs());
+                        System.out.println("killed metering a inside its transaction " + open);
+                    }
                     pacing.get(120, TimeUnit.SECONDS);
                 } finally {
                     pacer.shutdownNow();
@@ -418,7 +436,7 @@ class ExactlyOnceCrashTest {
             List<LoadGenerator.Request> part = requests.subList(from, Math.min(requests.size(), from + slice));
             sendAll(producer, part);
             sent.addAndGet(part.size());
-            Thread.sleep(100); // pacing a load generator, not waiting for asynchronous work
+            Thread.sleep(200); // pacing a load generator, not waiting for asynchronous work
         }
     }
 
@@ -455,10 +473,44 @@ class ExactlyOnceCrashTest {
         }
     }
 
-    /** Waits until metering's outputs hold an open transaction: a kill then lands inside it. */
-    private static void awaitOpenTransaction(EmbeddedKafkaBroker broker) {
-        await("an open transaction on metering's outputs").atMost(Duration.ofSeconds(120))
-                .pollInterval(Duration.ofMillis(5)).until(() -> openTransaction(broker));
+    /** Every transactional id the brokers know of, whatever its state. */
+    private static Set<String> transactionalIds(EmbeddedKafkaBroker broker) throws Exception {
+        try (Admin admin = admin(broker)) {
+            return admin.listTransactions().all().get().stream().map(TransactionListing::transactionalId)
+                    .collect(Collectors.toSet());
+        }
+    }
+
+    /** A transaction in progress that has written to metering's outputs: its id, its start (broker clock), those partitions. */
+    private record OpenTransaction(String transactionalId, long startMs, Set<TopicPartition> outputs) {
+    }
+
+    private static List<OpenTransaction> openTransactions(Admin admin, Set<String> ids) throws Exception {
+        List<OpenTransaction> open = new ArrayList<>();
+        admin.describeTransactions(ids).all().get().forEach((id, description) -> {
+            Set<TopicPartition> outputs = description.topicPartitions().stream()
+                    .filter(partition -> OUTPUTS.contains(partition.topic())).collect(Collectors.toSet());
+            if (description.state() == TransactionState.ONGOING && !outputs.isEmpty()
+                    && description.transactionStartTimeMs().isPresent()) {
+                open.add(new OpenTransaction(id, description.transactionStartTimeMs().getAsLong(), outputs));
+            }
+        });
+        return open;
+    }
+
+    /**
+     * A transaction of one of {@code ids} open on the outputs, begun 0.4 to 1 s ago: with a commit every 2 s and
+     * records arriving all the time it stays open well past a kill made now (one found at any age could commit
+     * between the look and the kill), and it has had time to write.
+     */
+    private static OpenTransaction awaitYoungOpenTransaction(Admin admin, Set<String> ids) {
+        return await("a transaction of the first instance open on the outputs, begun 0.4 to 1 s ago")
+                .atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(5))
+                .until(() -> openTransactions(admin, ids).stream().filter(t -> {
+                    long age = System.currentTimeMillis() - t.startMs();
+                    return age >= 400 && age < 1000;
+                }).findFirst(), Optional::isPresent)
+                .orElseThrow();
     }
 
     /** Whether metering's outputs hold a transaction not yet committed or aborted (the stable end lags the log end). */
