@@ -91,6 +91,11 @@ class AppStartsTest {
     }
 
     @Test
+    void theRejectionCountsChangelogRollsAndKeepsTombstonesADay() throws Exception {
+        assertCompactedChangelog(MeteringTopology.REJECTION_COUNTS_STORE, Duration.ofDays(1), Duration.ofDays(1));
+    }
+
+    @Test
     void theKeyHistoryChangelogCompactsNoVersionYoungerThanTheHistoryAndADay() throws Exception {
         // max-age 35 days + max-future-skew 5 minutes + 1 day of history, and the day Kafka Streams adds
         assertThat(changelogConfig(MeteringTopology.API_KEYS_STORE).get("min.compaction.lag.ms").value())

@@ -69,6 +69,12 @@ public final class MeteringTopology {
             rollingChangelog(Duration.ofMinutes(1), Duration.ofMinutes(10));
     public static final String USAGE_STORE = "metering-usage-daily";
     public static final String REJECTION_COUNTS_STORE = "metering-rejection-counts";
+    /**
+     * The rejection counts' changelog: its sweep deletes a day's counts once a day, so segments roll daily and
+     * tombstones are kept a day (the broker's defaults kept every deleted count up to a week in an open segment).
+     */
+    public static final Map<String, String> REJECTION_COUNTS_CHANGELOG =
+            rollingChangelog(Duration.ofDays(1), Duration.ofDays(1));
     public static final String ALERT_STORE = "metering-alert-state";
     /** Name of the usage repartition step (topic {@code keymeter-metering-usage-by-day-repartition}). */
     public static final String USAGE_REPARTITION = "usage-by-day";
@@ -126,7 +132,8 @@ public final class MeteringTopology {
     public static Map<String, Map<String, String>> changelogConfigs(MeteringSettings settings) {
         return Map.of(DEDUPE_STORE, dedupeChangelog(settings.dedupeWindow()),
                 JOIN_BUFFER_STORE, JOIN_BUFFER_CHANGELOG,
-                API_KEYS_STORE, keyHistoryChangelog(settings.historyRetention()));
+                API_KEYS_STORE, keyHistoryChangelog(settings.historyRetention()),
+                REJECTION_COUNTS_STORE, REJECTION_COUNTS_CHANGELOG);
     }
 
     /** Changelog configs that let compaction drop deleted entries soon: segments roll and tombstones go after these. */
@@ -203,7 +210,7 @@ public final class MeteringTopology {
         // carry on (RejectionCounter forgets old days, which the DSL count could not)
         builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(
                 Stores.persistentTimestampedKeyValueStore(REJECTION_COUNTS_STORE), MeteringSerdes.STRING, MeteringSerdes.LONG)
-                .withCachingEnabled());
+                .withCachingEnabled().withLoggingEnabled(REJECTION_COUNTS_CHANGELOG));
         rejections
                 .selectKey((keyId, rejection) -> rejectionCountKey(rejection), Named.as("rejection-count-key"))
                 .repartition(Repartitioned.<String, Rejection>as(REJECTIONS_REPARTITION)
