@@ -24,35 +24,46 @@ import org.apache.kafka.streams.state.ValueAndTimestamp;
  * <p>
  * The retention is the key-state history's: a day is kept while a request of that day can still be judged by its
  * key's history. A rejection of a day already forgotten (a backlog older than that) starts the day's count again,
- * and the next sweep forgets it again. The store is the one the DSL count made (timestamped, same name and
- * changelog), so counts kept before carry on.
+ * forgotten at the next scan. The store is the one the DSL count made (timestamped, same name and changelog), so
+ * counts kept before carry on.
  */
 public final class RejectionCounter implements Processor<String, Rejection, Void, Void> {
 
     /**
      * How often the sweep looks (wall clock): short, because the schedule starts again with every task, and a task
-     * restarted or moved more often than this would never sweep. It scans the store only when the cut-off day has
-     * moved (once a UTC day, and once after every start).
+     * restarted or moved more often than this would never sweep. A scan starts only when the cut-off day has moved
+     * (once a UTC day, and once after every start).
      */
     static final Duration SWEEP_INTERVAL = Duration.ofMinutes(5);
-    /** Deletes per sweep at most, so that one sweep of a store kept for good before this never stalls its task. */
-    static final int MAX_DELETES = 10_000;
+    /** Entries a sweep reads at most; a scan longer than that goes on from where it stopped at the next sweep. */
+    static final int MAX_READS = 100_000;
 
     private final String storeName;
     private final Duration retention;
+    private final int maxReads;
     private TimestampedKeyValueStore<String, Long> counts;
-    /** The cut-off day of the last sweep of this task (none yet after a start: the first sweep scans). */
+    /** The cut-off day of the last whole scan of this task (none yet after a start: the first sweep scans). */
     private LocalDate sweptBefore;
+    /** The cut-off day of a scan under way, and the key it goes on from (null: none under way). */
+    private LocalDate scanning;
+    private String resumeFrom;
 
     public RejectionCounter(String storeName, Duration retention) {
+        this(storeName, retention, MAX_READS);
+    }
+
+    RejectionCounter(String storeName, Duration retention, int maxReads) {
         this.storeName = storeName;
         this.retention = retention;
+        this.maxReads = maxReads;
     }
 
     @Override
     public void init(ProcessorContext<Void, Void> context) {
         counts = context.getStateStore(storeName);
         sweptBefore = null;
+        scanning = null;
+        resumeFrom = null;
         context.schedule(SWEEP_INTERVAL, PunctuationType.WALL_CLOCK_TIME, now -> sweep(Instant.ofEpochMilli(now)));
     }
 
@@ -65,27 +76,41 @@ public final class RejectionCounter implements Processor<String, Rejection, Void
     }
 
     /**
-     * Deletes the counts of days before {@code now - retention}, collected first (no writes while iterating), at most
-     * {@link #MAX_DELETES}: a sweep that reaches that many looks again at the next punctuation.
+     * Reads up to {@code maxReads} entries of the scan under way (one starts when the cut-off day, {@code now -
+     * retention}, has moved past the last whole scan's) and deletes those of days before the cut-off, collected
+     * first: no writes while iterating. A scan whose cut-off moves on before it ends starts again from the first key.
      */
     void sweep(Instant now) {
         LocalDate cutoff = LocalDate.ofInstant(now.minus(retention), ZoneOffset.UTC);
-        if (sweptBefore != null && !cutoff.isAfter(sweptBefore)) {
-            return;
+        if (scanning == null || cutoff.isAfter(scanning)) {
+            if (scanning == null && sweptBefore != null && !cutoff.isAfter(sweptBefore)) {
+                return;
+            }
+            scanning = cutoff;
+            resumeFrom = null;
         }
         List<String> old = new ArrayList<>();
-        try (KeyValueIterator<String, ValueAndTimestamp<Long>> all = counts.all()) {
-            while (all.hasNext() && old.size() < MAX_DELETES) {
-                KeyValue<String, ValueAndTimestamp<Long>> entry = all.next();
+        String last = null;
+        boolean done;
+        try (KeyValueIterator<String, ValueAndTimestamp<Long>> entries = counts.range(resumeFrom, null)) {
+            int read = 0;
+            while (entries.hasNext() && read++ < maxReads) {
+                KeyValue<String, ValueAndTimestamp<Long>> entry = entries.next();
+                last = entry.key;
                 LocalDate day = dayOf(entry.key);
                 if (day != null && day.isBefore(cutoff)) {
                     old.add(entry.key);
                 }
             }
+            done = !entries.hasNext();
         }
         old.forEach(counts::delete);
-        if (old.size() < MAX_DELETES) {
-            sweptBefore = cutoff;
+        if (done) {
+            sweptBefore = scanning;
+            scanning = null;
+            resumeFrom = null;
+        } else {
+            resumeFrom = last; // read again next time, harmlessly: deleted now, or kept
         }
     }
 

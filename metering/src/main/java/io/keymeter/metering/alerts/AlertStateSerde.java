@@ -28,12 +28,13 @@ public final class AlertStateSerde implements Serde<AlertState>, Deserializer<Al
     }
 
     /**
-     * Whether a state has what every state this version writes has. Unknown fields are ignored on reading, so a later
+     * Whether a state has what every state this version writes has (not {@code accountId}: it comes from the key
+     * state, which metering does not require to carry one). Unknown fields are ignored on reading, so a later
      * version's state with fields renamed parses with these missing, and failed at its first use (a null time).
      */
     private static boolean complete(AlertState state) {
-        return state.accountId() != null && state.credentialId() != null && state.reason() != null
-                && state.count() >= 1 && state.firstSeen() != null && state.lastSeen() != null;
+        return state.credentialId() != null && state.reason() != null && state.count() >= 1
+                && state.firstSeen() != null && state.lastSeen() != null;
     }
 
     @Override

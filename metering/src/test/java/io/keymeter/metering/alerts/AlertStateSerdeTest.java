@@ -36,6 +36,8 @@ class AlertStateSerdeTest {
         String complete = "{\"accountId\":\"acme\",\"credentialId\":\"cred-1\",\"reason\":\"expired\",\"count\":2,"
                 + "\"firstSeen\":\"2026-11-01T10:00:00Z\",\"lastSeen\":\"2026-11-01T10:05:00Z\"}";
         assertThat(read(complete)).as("the fields every version wrote; the rest may be missing").isNotNull();
+        assertThat(read(complete.replace("\"accountId\":\"acme\",", ""))).as("an account the key state lacked")
+                .isNotNull();
         assertThat(read(complete.replace("\"count\":2", "\"count\":0"))).isNull();
         assertThat(read(complete.replace("\"reason\":\"expired\",", ""))).isNull();
         assertThat(read(complete.replace(",\"lastSeen\":\"2026-11-01T10:05:00Z\"", ""))).isNull();
