@@ -50,6 +50,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -190,9 +191,10 @@ class ExactlyOnceCrashTest {
      * Live traffic: requests and key-state changes stamped now and sent at their own time, so each request waits out
      * the join grace (5 s here) in the join buffer, a changelogged in-memory store, and every kill finds requests
      * waiting there, some of them committed as seen by the dedupe but not judged yet. The crash proofs above send
-     * old requests, which are judged on arrival and never wait. Metering is SIGKILLed three times during the minute
-     * and restarted; every total and rejection must equal the ledger, and requests must have gone through the
-     * buffer's changelog.
+     * old requests, which are judged on arrival and never wait. Metering is SIGKILLed three times during the minute,
+     * each time once the buffer's changelog holds an open transaction (after a restart, metering first judges the
+     * backlog at once, and a kill then found nothing waiting), and restarted; every total and rejection must equal the
+     * ledger, and the kills must have aborted records of the buffer's changelog.
      */
     @Test
     void exactlyOnceBillsLiveRequestsWaitingInTheJoinBufferAcrossSigkills() throws Exception {
@@ -214,19 +216,22 @@ class ExactlyOnceCrashTest {
                 LoadGenerator.Scenario scenario = new LoadGenerator(new LoadGenerator.Settings(seed, 3, 4,
                         Math.min(REQUESTS, LIVE_REQUESTS_MAX), start, span, 0.03, 0.02)).generate();
                 Random random = new Random(seed);
+                String bufferChangelog = StreamsFactory.changelogTopic(MeteringConfiguration.APP_NAME,
+                        MeteringTopology.JOIN_BUFFER_STORE);
                 List<Future<Void>> kills = new ArrayList<>();
                 for (int k = 1; k <= KILLS; k++) {
                     long at = Duration.between(Instant.now(), start.plus(span.multipliedBy(k).dividedBy(KILLS + 1)))
                             .toMillis() + random.nextInt(1000);
-                    kills.add(killer.schedule(() -> killAndRestart(metering, log, args), at, TimeUnit.MILLISECONDS));
+                    // one killer thread: a kill whose time came during the restart before it waits for that restart,
+                    // then for requests waiting uncommitted (a kill made at once found only a backlog being judged)
+                    kills.add(killer.schedule(() -> killWhileRequestsWaitAndRestart(broker, bufferChangelog, metering,
+                            log, args), at, TimeUnit.MILLISECONDS));
                 }
                 sendLive(producer, scenario);
                 for (Future<Void> kill : kills) {
                     kill.get(180, TimeUnit.SECONDS);
                 }
                 awaitOutputsEqualTheLedger(broker, scenario.ledger());
-                String bufferChangelog = StreamsFactory.changelogTopic(MeteringConfiguration.APP_NAME,
-                        MeteringTopology.JOIN_BUFFER_STORE);
                 // how many waited depends on how long the restarts took (a backlog is judged at once)
                 assertThat(logEnd(broker, bufferChangelog)).as("records of requests that waited in the join buffer")
                         .isPositive();
@@ -421,6 +426,22 @@ class ExactlyOnceCrashTest {
     }
 
     /** SIGKILL, then a new JVM on the same data dir, as a crashed and restarted pod. */
+    /**
+     * Kills once the join buffer's changelog holds an open transaction (requests waiting there, uncommitted), or 15 s
+     * after its time without one (the minute of traffic over), and restarts.
+     */
+    private static Void killWhileRequestsWaitAndRestart(EmbeddedKafkaBroker broker, String bufferChangelog,
+                                                        AtomicReference<ChildApp> metering, Path log, String[] args)
+            throws Exception {
+        try {
+            await("an open transaction on the join buffer's changelog").atMost(Duration.ofSeconds(15))
+                    .pollInterval(Duration.ofMillis(5)).until(() -> openTransaction(broker, List.of(bufferChangelog)));
+        } catch (ConditionTimeoutException e) {
+            System.out.println("no open transaction on the join buffer's changelog within 15 s: killed all the same");
+        }
+        return killAndRestart(metering, log, args);
+    }
+
     private static Void killAndRestart(AtomicReference<ChildApp> metering, Path log, String[] args) throws Exception {
         metering.get().kill();
         System.out.println("killed metering at " + Instant.now());
@@ -428,7 +449,7 @@ class ExactlyOnceCrashTest {
         return null;
     }
 
-    /** Sends the requests in 40 slices 100 ms apart, counting what was sent. */
+    /** Sends the requests in 40 slices 200 ms apart, counting what was sent. */
     private static void sendPaced(KafkaProducer<String, Object> producer, List<LoadGenerator.Request> requests,
                                   AtomicInteger sent) throws InterruptedException {
         int slice = Math.max(1, (requests.size() + 39) / 40);
@@ -504,8 +525,9 @@ class ExactlyOnceCrashTest {
      * between the look and the kill), and it has had time to write.
      */
     private static OpenTransaction awaitYoungOpenTransaction(Admin admin, Set<String> ids) {
+        // the chunk is paced over 8 s and the wait starts 2 s in: longer than 30 s, no such transaction is coming
         return await("a transaction of the first instance open on the outputs, begun 0.4 to 1 s ago")
-                .atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(5))
+                .atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(5))
                 .until(() -> openTransactions(admin, ids).stream().filter(t -> {
                     long age = System.currentTimeMillis() - t.startMs();
                     return age >= 400 && age < 1000;
@@ -515,7 +537,12 @@ class ExactlyOnceCrashTest {
 
     /** Whether metering's outputs hold a transaction not yet committed or aborted (the stable end lags the log end). */
     private static boolean openTransaction(EmbeddedKafkaBroker broker) throws Exception {
-        return logEnd(broker, OUTPUTS, IsolationLevel.READ_UNCOMMITTED) > logEnd(broker, OUTPUTS, IsolationLevel.READ_COMMITTED);
+        return openTransaction(broker, OUTPUTS);
+    }
+
+    /** Whether these topics hold a transaction not yet committed or aborted (the stable end lags the log end). */
+    private static boolean openTransaction(EmbeddedKafkaBroker broker, List<String> topics) throws Exception {
+        return logEnd(broker, topics, IsolationLevel.READ_UNCOMMITTED) > logEnd(broker, topics, IsolationLevel.READ_COMMITTED);
     }
 
     /** Records of aborted transactions on these topics, printed for the run's log. */
