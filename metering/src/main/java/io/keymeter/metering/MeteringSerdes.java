@@ -17,7 +17,7 @@ public final class MeteringSerdes {
     public static final Serde<String> STRING = Serdes.String();
     public static final Serde<Long> LONG = Serdes.Long();
     /** JSON; a state this version cannot read reads as none (see {@link AlertStateSerde}). */
-    public static final Serde<AlertState> ALERT_STATE = new AlertStateSerde();
+    public static final Serde<AlertState> ALERT_STATE = AlertStateSerde.serde();
     /** {@code keymeter.requests} as read by metering: the parsed log and its bytes (the join buffer stores those). */
     public static final Serde<ArrivedRequest> ARRIVED_REQUEST = ArrivedRequest.serde();
     public static final Serde<Bytes> BYTES = Serdes.Bytes();

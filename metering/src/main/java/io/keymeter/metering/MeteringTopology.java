@@ -212,7 +212,7 @@ public final class MeteringTopology {
                 Stores.persistentTimestampedKeyValueStore(REJECTION_COUNTS_STORE), MeteringSerdes.STRING, MeteringSerdes.LONG)
                 .withCachingEnabled().withLoggingEnabled(REJECTION_COUNTS_CHANGELOG));
         rejections
-                .selectKey((keyId, rejection) -> rejectionCountKey(rejection), Named.as("rejection-count-key"))
+                .selectKey((keyId, rejection) -> RejectionCounter.keyOf(rejection), Named.as("rejection-count-key"))
                 .repartition(Repartitioned.<String, Rejection>as(REJECTIONS_REPARTITION)
                         .withKeySerde(Topics.REJECTIONS.keySerde()).withValueSerde(Topics.REJECTIONS.valueSerde()))
                 .process(() -> new RejectionCounter(REJECTION_COUNTS_STORE, settings.historyRetention()),
@@ -230,12 +230,6 @@ public final class MeteringTopology {
     /** UTC day of an instant-stamped request. */
     public static LocalDate dayOf(RequestLog request) {
         return LocalDate.ofInstant(request.timestamp(), ZoneOffset.UTC);
-    }
-
-    /** Key of the rejection counts store: {@code credentialId/YYYY-MM-DD/reason}, credential {@code -} when unknown. */
-    public static String rejectionCountKey(Rejection rejection) {
-        String credential = rejection.credentialId() == null ? "-" : rejection.credentialId();
-        return credential + "/" + LocalDate.ofInstant(rejection.timestamp(), ZoneOffset.UTC) + "/" + rejection.reason().code();
     }
 
     private static KeyValue<String, UsageDaily> usageOf(Decision decision) {

@@ -13,6 +13,7 @@ import io.keymeter.events.SecurityAlert;
 import io.keymeter.events.Topics;
 import io.keymeter.events.UsageDaily;
 import io.keymeter.metering.KeyFixtures.TestKey;
+import io.keymeter.metering.aggregation.RejectionCounter;
 import io.keymeter.metering.enforcement.Deduplicator;
 import io.keymeter.metering.enforcement.OutcomeCounters;
 import io.keymeter.platform.config.KeymeterProperties;
@@ -208,7 +209,7 @@ class MeteringRestoreTest {
     private static long rejectionCount(KafkaStreams streams, Rejection rejection) {
         Long count = streams.store(StoreQueryParameters.fromNameAndType(MeteringTopology.REJECTION_COUNTS_STORE,
                         QueryableStoreTypes.<String, Long>keyValueStore()))
-                .get(MeteringTopology.rejectionCountKey(rejection));
+                .get(RejectionCounter.keyOf(rejection));
         return count == null ? 0 : count;
     }
 

@@ -392,7 +392,7 @@ class ExactlyOnceCrashTest {
                     if (k < KILLS) {
                         await("metering works on the chunk").atMost(Duration.ofSeconds(120))
                                 .pollInterval(Duration.ofMillis(5))
-                                .until(() -> exactlyOnce ? openTransaction(broker)
+                                .until(() -> exactlyOnce ? openTransaction(broker, OUTPUTS)
                                         : logEnd(broker, Topics.REJECTIONS.name()) > before);
                         killer.schedule(() -> killAndRestart(metering, log, args), exactlyOnce ? 0 : random.nextInt(300),
                                 TimeUnit.MILLISECONDS).get();
@@ -533,11 +533,6 @@ class ExactlyOnceCrashTest {
                     return age >= 400 && age < 1000;
                 }).findFirst(), Optional::isPresent)
                 .orElseThrow();
-    }
-
-    /** Whether metering's outputs hold a transaction not yet committed or aborted (the stable end lags the log end). */
-    private static boolean openTransaction(EmbeddedKafkaBroker broker) throws Exception {
-        return openTransaction(broker, OUTPUTS);
     }
 
     /** Whether these topics hold a transaction not yet committed or aborted (the stable end lags the log end). */

@@ -114,7 +114,13 @@ public final class RejectionCounter implements Processor<String, Rejection, Void
         }
     }
 
-    /** The day of a {@code credentialId/YYYY-MM-DD/reason} key, read from the end; null for any other key. */
+    /** A rejection's key in the counts: {@code credentialId/YYYY-MM-DD/reason}, credential {@code -} when unknown. */
+    public static String keyOf(Rejection rejection) {
+        String credential = rejection.credentialId() == null ? "-" : rejection.credentialId();
+        return credential + "/" + LocalDate.ofInstant(rejection.timestamp(), ZoneOffset.UTC) + "/" + rejection.reason().code();
+    }
+
+    /** The day of a {@link #keyOf} key, read from the end (a credential id may hold a slash); null for any other key. */
     static LocalDate dayOf(String key) {
         int reason = key.lastIndexOf('/');
         int day = reason <= 0 ? -1 : key.lastIndexOf('/', reason - 1);

@@ -80,12 +80,13 @@ public final class StaleKeyAlerter implements Processor<String, Rejection, Strin
         Instant cutoff = now.minus(retention);
         List<String> forgotten = new ArrayList<>();
         List<Change> changes = new ArrayList<>();
-        List<String> unreadable = new ArrayList<>();
+        int unreadable = 0;
         try (KeyValueIterator<String, AlertState> all = states.all()) {
             while (all.hasNext()) {
                 KeyValue<String, AlertState> entry = all.next();
                 if (entry.value == null) { // unreadable by this version (AlertStateSerde): nothing to report
-                    unreadable.add(entry.key);
+                    forgotten.add(entry.key);
+                    unreadable++;
                     continue;
                 }
                 AlertState state = counted(entry.value);
@@ -100,9 +101,9 @@ public final class StaleKeyAlerter implements Processor<String, Rejection, Strin
                 }
             }
         }
-        if (!unreadable.isEmpty()) {
+        if (unreadable > 0) {
             LOG.warn("{} security alert state(s) unreadable by this version (a later version's, or damaged) forgotten: "
-                    + "the next use of such a key starts a new count and alerts at once", unreadable.size());
+                    + "the next use of such a key starts a new count and alerts at once", unreadable);
         }
         for (Change change : changes) {
             states.put(change.keyId(), change.state());
@@ -111,7 +112,6 @@ public final class StaleKeyAlerter implements Processor<String, Rejection, Strin
             }
         }
         forgotten.forEach(states::delete);
-        unreadable.forEach(states::delete);
     }
 
     /** A state the sweep writes, and whether it sends its alert. */

@@ -4,12 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import org.apache.kafka.common.serialization.Serde;
 import org.junit.jupiter.api.Test;
 
 /** The store's use of an unreadable state is in {@code MeteringTopologyTest} (a use alerts, the sweep goes on). */
 class AlertStateSerdeTest {
 
-    private final AlertStateSerde serde = new AlertStateSerde();
+    private final Serde<AlertState> serde = AlertStateSerde.serde();
 
     @Test
     void aStateIsWrittenAndReadBackAsJson() {
