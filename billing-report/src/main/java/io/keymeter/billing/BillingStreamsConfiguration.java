@@ -23,7 +23,7 @@ class BillingStreamsConfiguration {
         // every changelog write of the ledger follows input it consumed (a statement follows the usage that made
         // its cycle pending): committed state without committed offsets means they were lost, and reading from the
         // earliest record would count every rejection kept on the topic again
-        return factory.create(BillingTopology.APP_NAME, topology.build(), Map.of(),
+        return factory.create(BillingTopology.APP_NAME, topology.build(), BillingTopology.streamsOverrides(),
                 new StartRequirements(Map.of(), true));
     }
 }

@@ -7,30 +7,13 @@ import io.keymeter.billing.catalog.CatalogProperties;
 import io.keymeter.billing.catalog.PriceCatalog;
 import io.keymeter.billing.cycles.BillingCycle;
 import io.keymeter.events.Statement;
-import io.keymeter.events.Topics;
-import io.keymeter.events.UsageDaily;
-import io.keymeter.platform.config.KeymeterProperties;
-import io.keymeter.platform.kafka.KafkaTopics;
-import io.keymeter.platform.streams.StreamsFactory;
-import io.keymeter.testsupport.SharedKafka;
-import io.keymeter.testsupport.TopicReader;
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalDate;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
-import org.apache.kafka.clients.CommonClientConfigs;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
@@ -59,10 +42,7 @@ class BillingRestartTest {
 
     @BeforeAll
     static void topics() throws Exception {
-        try (Admin admin = Admin.create(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, SharedKafka.bootstrapServers()))) {
-            KafkaTopics.createMissing(admin, new KeymeterProperties(null, null, null, null, null, null, null, null, null,
-                    null, null));
-        }
+        LedgerOnBroker.createTopics();
     }
 
     @AfterEach
@@ -75,35 +55,17 @@ class BillingRestartTest {
     }
 
     private KafkaStreams start(PriceCatalog catalog) {
-        KeymeterProperties properties = new KeymeterProperties(null, dataDir, null, null, null, null, null, null,
-                null, null, null);
-        Map<String, Object> overrides = new HashMap<>();
-        overrides.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 6000);
-        Properties config = StreamsFactory.config(
-                Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, SharedKafka.bootstrapServers()), properties,
-                "billing-restart-" + account, overrides);
-        KafkaStreams streams = new KafkaStreams(
-                new BillingTopology(catalog, Duration.ofHours(1), Duration.ofMillis(300)).build(),
-                config);
+        KafkaStreams streams = LedgerOnBroker.start(dataDir, "billing-restart-" + account, catalog, Map.of());
         started.add(streams);
-        streams.start();
         return streams;
     }
 
     private void send(String credential, long requests, long units) throws Exception {
-        Map<String, Object> config = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedKafka.bootstrapServers(),
-                ProducerConfig.ACKS_CONFIG, "all");
-        try (KafkaProducer<String, UsageDaily> producer = new KafkaProducer<>(config,
-                Topics.USAGE_DAILY.keySerde().serializer(), Topics.USAGE_DAILY.valueSerde().serializer())) {
-            UsageDaily day = new UsageDaily(account, credential, "geocoding-stored", LocalDate.parse("2025-01-31"),
-                    requests, units);
-            producer.send(new ProducerRecord<>(Topics.USAGE_DAILY.name(), day.key(), day)).get();
-        }
+        LedgerOnBroker.sendJanuaryUsage(account, credential, requests, units);
     }
 
     private List<Statement> statementsOfAccount() {
-        return TopicReader.readAll(SharedKafka.bootstrapServers(), Topics.BILLING_STATEMENTS).stream()
-                .map(ConsumerRecord::value).filter(s -> s.accountId().equals(account)).toList();
+        return LedgerOnBroker.committedStatements(account);
     }
 
     @Test
@@ -152,9 +114,14 @@ class BillingRestartTest {
         assertThat(adjustment.amountDue()).isEqualTo(new BigDecimal("4.00")); // not 2,000 at 5.00 minus 4.00
         assertThat(adjustment.lines()).singleElement().satisfies(line ->
                 assertThat(line.pricePer1000()).isEqualTo(new BigDecimal("4.00")));
-        CycleState cycle = second.<ReadOnlyKeyValueStore<String, CycleState>>store(StoreQueryParameters.fromNameAndType(
-                        BillingTopology.CYCLES_STORE, QueryableStoreTypes.keyValueStore()))
-                .get(StoreKeys.cycle(account, BillingCycle.parse("2025-01").orElseThrow()));
-        assertThat(cycle.prices()).isEqualTo(PriceCatalog.defaults("USD").prices());
+        // the store commits just after the transaction that put the statement on the topic
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            CycleState cycle = second.<ReadOnlyKeyValueStore<String, CycleState>>store(
+                            StoreQueryParameters.fromNameAndType(BillingTopology.CYCLES_STORE,
+                                    QueryableStoreTypes.keyValueStore()))
+                    .get(StoreKeys.cycle(account, BillingCycle.parse("2025-01").orElseThrow()));
+            assertThat(cycle).isNotNull();
+            assertThat(cycle.prices()).isEqualTo(PriceCatalog.defaults("USD").prices());
+        });
     }
 }
