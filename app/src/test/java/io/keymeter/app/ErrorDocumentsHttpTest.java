@@ -40,6 +40,11 @@ class ErrorDocumentsHttpTest {
             "GET    | /v1/no-such-call                   |                              | 404 | not-found",
             "PATCH  | /v1/credentials                    |                              | 405 | method-not-allowed",
             "GET    | /v1/credentials                    | Accept: text/csv             | 406 | not-acceptable",
+            // YAML: Kafka's broker brings Jackson 2's YAML module, and Spring wrote YAML with it (a 500 for a time)
+            "GET    | /v1/credentials                    | Accept: application/yaml     | 406 | not-acceptable",
+            "GET    | /v1/usage/daily                    | Accept: application/yaml, text/csv;q=0.5 | 406 | not-acceptable",
+            // the CSV's type was set on the answer, which skipped the negotiation: 200 text/csv whatever was asked
+            "GET    | /v1/usage.csv                      | Accept: application/json     | 406 | not-acceptable",
             "POST   | /v1/credentials                    | Content-Type: application/xml | 415 | unsupported-media-type",
             // TRACE: the servlet default echoed the request back (cross-site tracing), for the console's page too;
             // TRACK, its Microsoft twin, is Spring's 405 already
@@ -91,7 +96,7 @@ class ErrorDocumentsHttpTest {
         String name = "accept-" + java.util.UUID.randomUUID();
         String body = "{\"name\":\"" + name + "\",\"privileges\":[\"premium:user:basemaps\"]}";
         for (String accept : List.of("text/csv", "application/json; charset=iso-8859-1", "application/json;q=0",
-                "application/xml")) {
+                "application/xml", "application/json; charset=UTF-16", "application/yaml")) {
             HttpTester.Response answer = send("POST /v1/credentials HTTP/1.1\r\nAuthorization: Bearer "
                     + TestAccounts.token("acme") + "\r\nContent-Type: application/json\r\nAccept: " + accept
                     + "\r\nContent-Length: " + body.length() + "\r\n", body);
@@ -108,6 +113,45 @@ class ErrorDocumentsHttpTest {
                 + TestAccounts.token("acme") + "\r\nContent-Type: application/json\r\nAccept: text/csv, */*;q=0.1"
                 + "\r\nContent-Length: " + body.length() + "\r\n", body);
         assertThat(accepted.getStatus()).as(accepted.getContent()).isEqualTo(201);
+    }
+
+    /**
+     * An Accept that prefers a format Keymeter does not write, JSON allowed too, is answered JSON: YAML was chosen
+     * after the change was made, and a Jackson 2 writer that cannot write a time answered 500 (the credential made,
+     * a generated key's secret lost).
+     */
+    @Test
+    void aChangeAcceptingJsonAmongOtherFormatsIsAnsweredJson() throws IOException {
+        String body = "{\"name\":\"yaml-" + java.util.UUID.randomUUID() + "\",\"privileges\":[\"premium:user:basemaps\"]}";
+        for (String accept : List.of("application/yaml, application/json", "application/json;q=0.5, application/yaml",
+                "application/json; charset=UTF-16LE")) {
+            HttpTester.Response answer = send("POST /v1/credentials HTTP/1.1\r\nAuthorization: Bearer "
+                    + TestAccounts.token("acme") + "\r\nContent-Type: application/json\r\nAccept: " + accept
+                    + "\r\nContent-Length: " + body.length() + "\r\n", body);
+            assertThat(answer.getStatus()).as(accept + ": " + answer.getContent()).isEqualTo(201);
+            assertThat(answer.get(HttpHeader.CONTENT_TYPE)).as(accept).startsWith("application/json");
+            assertThat(Json.mapper().readTree(answer.getContent()).get("createdAt").asString()).as(accept).isNotBlank();
+        }
+    }
+
+    /**
+     * A JSON body is one object, each field once, times in RFC 3339: a field given twice was resolved to its last
+     * value ({@code "slot":1,…,"slot":2} made a key in slot 2), {@code []} was "not valid JSON", and
+     * {@code T24:00:00Z} was taken as the next day.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "{\"name\":\"a\",\"privileges\":[\"premium:user:basemaps\"],\"name\":\"b\"} | name: appears more than once",
+            "[]                                                                  | The body must be a JSON object.",
+            "null                                                                | The body must be a JSON object.",
+            "{\"name\":\"a\\u0000b\",\"privileges\":[\"premium:user:basemaps\"]} | name: must not contain control characters",
+    })
+    void aBodyThatIsNotOneObjectWithEachFieldOnceIsRefusedSayingWhy(String body, String detail) throws IOException {
+        HttpTester.Response answer = send("POST /v1/credentials HTTP/1.1\r\nAuthorization: Bearer "
+                + TestAccounts.token("acme") + "\r\nContent-Type: application/json\r\nContent-Length: "
+                + body.getBytes(StandardCharsets.UTF_8).length + "\r\n", body);
+        assertThat(answer.getStatus()).as(answer.getContent()).isEqualTo(400);
+        assertThat(Json.mapper().readTree(answer.getContent()).get("detail").asString()).startsWith(detail);
     }
 
     /** Jetty's refusal of a form body it parsed for Spring said the URL was not valid. */
@@ -144,6 +188,14 @@ class ErrorDocumentsHttpTest {
         assertThat(problem.get("detail").asString()).startsWith("A Content-Type is required; this call takes ")
                 .contains("application/x-ndjson").doesNotContain("null");
         assertThat(problem.get("instance").asString()).isEqualTo("/v1/requests");
+
+        // a JSON body without a Content-Type: Spring named application/octet-stream, which the caller never sent
+        HttpTester.Response management = send("POST /v1/credentials HTTP/1.1\r\nAuthorization: Bearer "
+                + TestAccounts.token("acme") + "\r\nContent-Length: 2\r\n", "{}");
+        assertThat(management.getStatus()).as(management.getContent()).isEqualTo(415);
+        assertThat(Json.mapper().readTree(management.getContent()).get("detail").asString())
+                .startsWith("A Content-Type is required; this call takes ").contains("application/json")
+                .doesNotContain("octet-stream");
 
         HttpTester.Response wildcard = send("POST /v1/requests HTTP/1.1\r\nAuthorization: Bearer "
                 + TestAccounts.GATEWAY_TOKEN + "\r\nContent-Type: */*\r\nContent-Length: 2\r\n", "{}");

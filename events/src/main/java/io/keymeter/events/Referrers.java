@@ -1,5 +1,7 @@
 package io.keymeter.events;
 
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -30,9 +32,14 @@ public final class Referrers {
     private Referrers() {
     }
 
-    /** True when the string is a well-formed referrer pattern. Never throws. */
+    /**
+     * True when the string is a well-formed referrer pattern a credential may be given. Never throws. A wildcard needs
+     * two labels after it: {@code https://*.com} would let every site under a top-level domain through. (A pattern
+     * stored before this rule still matches as it did.)
+     */
     public static boolean isValidPattern(String pattern) {
-        return parse(pattern, true) != null;
+        Parsed parsed = parse(pattern, true);
+        return parsed != null && !(parsed.wildcard() && parsed.host().indexOf('.') < 0);
     }
 
     /**
@@ -122,7 +129,38 @@ public final class Referrers {
                 return null;
             }
         }
-        return new Parsed(scheme, wildcard, host, port, trimSlash(path));
+        return new Parsed(scheme, wildcard, host, port, trimSlash(isPattern ? path : withoutDotSegments(path)));
+    }
+
+    /**
+     * The path with its {@code .} and {@code ..} segments resolved (RFC 3986, 5.2.4), as a browser sends it: a
+     * referrer a gateway passes on as it came, {@code https://example.com/docs/../admin}, is under {@code /admin},
+     * not under a pattern's {@code /docs}.
+     */
+    static String withoutDotSegments(String path) {
+        if (!path.contains("/.")) {
+            return path;
+        }
+        Deque<String> kept = new ArrayDeque<>();
+        String[] segments = path.substring(1).split("/", -1);
+        for (int i = 0; i < segments.length; i++) {
+            boolean last = i == segments.length - 1;
+            switch (segments[i]) {
+                case "." -> {
+                    if (last) {
+                        kept.addLast("");
+                    }
+                }
+                case ".." -> {
+                    kept.pollLast();
+                    if (last) {
+                        kept.addLast("");
+                    }
+                }
+                default -> kept.addLast(segments[i]);
+            }
+        }
+        return "/" + String.join("/", kept);
     }
 
     private static int indexOfAny(String s, String chars) {

@@ -4,23 +4,44 @@ import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.regex.Pattern;
 
 /**
  * RFC 3339 parsing with a fast path for the form nearly every gateway writes ({@code 2026-11-26T10:15:30Z}, with
  * or without a fraction): {@link Instant#parse} showed up in the ingest profile, and Jackson's
  * {@code InstantDeserializer} (the same parser underneath) in metering's. The fast path answers only for that form,
- * exactly as {@link Instant#parse} would; everything else (offsets, leap seconds, odd forms) is left to the slow
- * path, which also decides what is invalid.
+ * exactly as {@link Instant#parse} would; RFC 3339's other forms (offsets, leap seconds, lower case) are left to the
+ * slow path, and anything else is refused.
  */
 public final class Timestamps {
 
     private Timestamps() {
     }
 
-    /** As {@link Instant#parse}, faster for {@code yyyy-MM-ddTHH:mm:ss[.f{1,9}]Z}. */
+    /**
+     * RFC 3339's date-time (section 5.6), upper or lower case: hours 00 to 23, seconds up to 60 (a leap second), a
+     * fraction of 1 to 9 digits, {@code Z} or a numeric offset. {@link Instant#parse} also takes {@code 24:00:00}
+     * (the next day) and a point without digits ({@code 10:15:30.Z}).
+     */
+    private static final Pattern RFC_3339 = Pattern.compile(
+            "\\d{4}-\\d{2}-\\d{2}[Tt]([01]\\d|2[0-3]):[0-5]\\d:([0-5]\\d|60)(\\.\\d{1,9})?([Zz]|[+-]([01]\\d|2[0-3]):[0-5]\\d)");
+
+    /** An RFC 3339 date-time as an instant, faster for {@code yyyy-MM-ddTHH:mm:ss[.f{1,9}]Z}. */
     public static Instant parse(String s) {
         Instant fast = parseUtcFast(s);
-        return fast != null ? fast : Instant.parse(s); // throws the same DateTimeParseException for what is invalid
+        if (fast != null) {
+            return fast;
+        }
+        if (!isRfc3339(s)) {
+            throw new DateTimeParseException("not an RFC 3339 date-time", s, 0);
+        }
+        return Instant.parse(s); // throws for what is still invalid (February 30th)
+    }
+
+    /** Whether the text has the form of an RFC 3339 date-time (its date may still not exist). */
+    public static boolean isRfc3339(String s) {
+        return RFC_3339.matcher(s).matches();
     }
 
     /**

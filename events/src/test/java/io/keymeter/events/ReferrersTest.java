@@ -28,6 +28,29 @@ class ReferrersTest {
         assertThat(Referrers.isValidPattern(pattern)).isFalse();
     }
 
+    /** Every site under a top-level domain (or a single-label host) was one pattern away. */
+    @ParameterizedTest
+    @ValueSource(strings = {"https://*.com", "https://*.localhost:8080", "http://*.internal/app"})
+    void aWildcardNeedsTwoLabelsAfterIt(String pattern) {
+        assertThat(Referrers.isValidPattern(pattern)).isFalse();
+        assertThat(Referrers.isValidPattern(pattern.replace("*.", "*.example."))).isTrue();
+        // one stored before the rule still matches as it did
+        assertThat(Referrers.matches(List.of(pattern), pattern.replace("*.", "a.b."))).isTrue();
+    }
+
+    /** A gateway passes a referrer on as it came: its dot segments put it under another path than they seem to. */
+    @Test
+    void dotSegmentsOfAReferrersPathAreResolvedBeforeItIsCompared() {
+        List<String> docs = List.of("https://example.com/docs");
+        assertThat(Referrers.matches(docs, "https://example.com/docs/../admin")).isFalse();
+        assertThat(Referrers.matches(docs, "https://example.com/docs/./a/../b")).isTrue();
+        assertThat(Referrers.matches(docs, "https://example.com/x/../docs/page")).isTrue();
+        assertThat(Referrers.matches(docs, "https://example.com/docs/..")).isFalse();
+        assertThat(Referrers.matches(docs, "https://example.com/../../docs")).isTrue();
+        assertThat(Referrers.withoutDotSegments("/a/b/../c/./d/.")).isEqualTo("/a/c/d/");
+        assertThat(Referrers.withoutDotSegments("/.well-known/x")).isEqualTo("/.well-known/x");
+    }
+
     @Test
     void nullPatternIsInvalid() {
         assertThat(Referrers.isValidPattern(null)).isFalse();

@@ -65,7 +65,8 @@ class UsageController {
                 .body(reports.daily(account.id(), billingCycle, blankToNull(credentialId), serviceName)));
     }
 
-    @GetMapping("/v1/usage.csv")
+    // produces: an Accept without text/csv is a 406 (the type set on the answer skipped the negotiation)
+    @GetMapping(value = "/v1/usage.csv", produces = "text/csv")
     ResponseEntity<?> csv(Account account, HttpServletRequest request, @RequestParam(required = false) String cycle,
                           @RequestParam(required = false) String credentialId) {
         onlyParameters(request, "cycle", "credentialId");

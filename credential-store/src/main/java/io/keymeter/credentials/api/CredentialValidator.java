@@ -39,8 +39,31 @@ final class CredentialValidator {
             errors.add(new FieldError("name", "is required"));
         } else if (name.codePointCount(0, name.length()) > MAX_NAME) { // characters, not UTF-16 units (emoji: 2)
             errors.add(new FieldError("name", "must be 1-" + MAX_NAME + " characters"));
+        } else if (!isPrintable(name)) {
+            errors.add(new FieldError("name", "must not contain control characters (other than tab and line"
+                    + " breaks) or unpaired surrogates"));
         }
         return name;
+    }
+
+    /**
+     * No control character but tab and line breaks (a NUL, an escape: the name is shown in the console, reports and
+     * a CSV, which quotes line breaks) and no half of a surrogate pair, which no UTF-8 can carry: such a name was
+     * taken, and read back as "?" in the usage CSV.
+     */
+    static boolean isPrintable(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isISOControl(c) && c != '\t' && c != '\n' && c != '\r') {
+                return false;
+            }
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     List<String> privileges(List<String> privileges) {

@@ -47,6 +47,23 @@ class CredentialValidatorTest {
                 "name", "privileges[1]", "privileges[2]", "itemAccess[1]", "referrers[1]", "slot", "expiresAt");
     }
 
+    /** A NUL or a lone surrogate was taken, and the surrogate read back as "?" in the usage CSV. */
+    @Test
+    void aNameWithControlCharactersOrHalfASurrogatePairIsRefused() {
+        for (String name : List.of("a\u0000b", "esc\u001b[31m", "lone \ud800 surrogate", "low \udc00 first", "end \ud83d",
+                "del\u007f", "c1\u0085")) {
+            CredentialValidator v = new CredentialValidator();
+            v.name(name);
+            assertThat(catchThrowableOfType(ApiProblem.class, v::throwIfInvalid).errors())
+                    .as(name).extracting(ApiProblem.FieldError::field).containsExactly("name");
+        }
+        for (String name : List.of("Acme, \"West\" – Zürich\nsecond line", "tab\there", "emoji \ud83d\ude00", "日本語")) {
+            CredentialValidator v = new CredentialValidator();
+            v.name(name);
+            assertThatCode(v::throwIfInvalid).as(name).doesNotThrowAnyException();
+        }
+    }
+
     @Test
     void limitsOnListSizesAndLifetimes() {
         CredentialValidator v = new CredentialValidator();

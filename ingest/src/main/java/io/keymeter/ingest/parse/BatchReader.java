@@ -198,24 +198,30 @@ public final class BatchReader {
         String referrer = null;
         String timestamp = null;
         String typeError = null;
+        int seen = 0; // one bit per field read: a field given twice is refused, not billed by its last value
         String name;
         while ((name = parser.nextName()) != null) {
             JsonToken value = parser.nextToken();
+            int bit;
             switch (name) {
-                case "requestId" -> requestId = string(parser, value);
-                case "apiKey" -> apiKey = string(parser, value);
-                case "service" -> service = string(parser, value);
-                case "operation" -> operation = string(parser, value);
-                case "itemId" -> itemId = string(parser, value);
-                case "referrer" -> referrer = string(parser, value);
-                case "timestamp" -> timestamp = string(parser, value);
-                case "units" -> units = integer(parser, value);
+                case "requestId" -> { requestId = string(parser, value); bit = 1; }
+                case "apiKey" -> { apiKey = string(parser, value); bit = 2; }
+                case "service" -> { service = string(parser, value); bit = 4; }
+                case "operation" -> { operation = string(parser, value); bit = 8; }
+                case "itemId" -> { itemId = string(parser, value); bit = 16; }
+                case "referrer" -> { referrer = string(parser, value); bit = 32; }
+                case "timestamp" -> { timestamp = string(parser, value); bit = 64; }
+                case "units" -> { units = integer(parser, value); bit = 128; }
                 default -> {
                     // unknown fields are tolerated: gateways may send more than Keymeter reads
                     parser.skipChildren();
                     continue;
                 }
             }
+            if ((seen & bit) != 0 && typeError == null) {
+                typeError = name + ": appears more than once";
+            }
+            seen |= bit;
             if (typeError == null && isWrongType(name, value, parser)) {
                 typeError = name + ("units".equals(name) ? ": must be a positive integer" : ": must be a string");
             }

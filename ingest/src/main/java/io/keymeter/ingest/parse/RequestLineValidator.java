@@ -56,7 +56,7 @@ public final class RequestLineValidator {
         }
         long units = line.units() == null ? 1 : line.units();
         if (!RequestLog.unitsInBounds(units)) {
-            return invalid("units", "must be a positive integer");
+            return invalid("units", units < 1 ? "must be a positive integer" : "must be at most " + RequestLog.MAX_UNITS);
         }
         for (String[] text : new String[][] {{"operation", line.operation()}, {"itemId", line.itemId()},
                 {"referrer", line.referrer()}}) {

@@ -121,6 +121,16 @@ class BatchReaderTest {
         assertThat(seen).containsExactly("1 ok a units: must be a positive integer", "2 ok b service: must be a string");
     }
 
+    /** The last of two values was billed: {"apiKey":K1,…,"apiKey":K2,"units":1,"units":5} went to K2 with 5 units. */
+    @Test
+    void aFieldGivenTwiceIsThatLinesErrorAndUnknownFieldsMayRepeat() throws IOException {
+        read("{\"requestId\":\"a\",\"units\":1,\"units\":5}\n{\"requestId\":\"b\",\"x\":1,\"x\":2}\n"
+                + "{\"requestId\":\"c\",\"apiKey\":\"k1\",\"service\":7,\"apiKey\":\"k2\"}\n", BatchFormat.NDJSON);
+
+        assertThat(seen).containsExactly("1 ok a units: appears more than once", "2 ok b",
+                "3 ok c service: must be a string");
+    }
+
     @Test
     void arrayElementsCountAsLines() throws IOException {
         read("[{\"requestId\":\"a\"}, 5, {\"requestId\":\"b\"}]", BatchFormat.JSON_ARRAY);

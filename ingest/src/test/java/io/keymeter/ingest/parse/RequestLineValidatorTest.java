@@ -51,9 +51,12 @@ class RequestLineValidatorTest {
                 .isEqualTo("operation: is required");
         assertThat(error(line("r", key.apiKey(), "basemaps", 0L, ts))).isEqualTo("units: must be a positive integer");
         assertThat(error(line("r", key.apiKey(), "basemaps", RequestLog.MAX_UNITS + 1, ts)))
-                .isEqualTo("units: must be a positive integer");
+                .isEqualTo("units: must be at most 2147483647"); // it said "a positive integer" of a positive one
         assertThat(error(line("r", key.apiKey(), "basemaps", 1L, null))).isEqualTo("timestamp: is required");
         assertThat(error(line("r", key.apiKey(), "basemaps", 1L, "yesterday"))).startsWith("timestamp: must be an RFC 3339");
+        // Instant.parse takes these (the next day's midnight; a point without digits); RFC 3339 does not
+        assertThat(error(line("r", key.apiKey(), "basemaps", 1L, "2026-11-25T24:00:00Z"))).startsWith("timestamp: must be an RFC 3339");
+        assertThat(error(line("r", key.apiKey(), "basemaps", 1L, "2026-11-26T11:00:00.Z"))).startsWith("timestamp: must be an RFC 3339");
         assertThat(error(line("r", key.apiKey(), "basemaps", 1L, "2026-10-01T00:00:00Z")))
                 .isEqualTo("timestamp: is older than the accepted P35D (keymeter.ingest.max-age)");
         assertThat(error(line("r", key.apiKey(), "basemaps", 1L, "2026-11-26T12:06:00Z")))

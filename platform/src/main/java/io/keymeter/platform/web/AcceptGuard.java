@@ -6,16 +6,20 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.Charset;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.InvalidMediaTypeException;
 import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
+import tools.jackson.core.JsonEncoding;
 
 /**
  * Answers 406 before a call that changes something runs, when its Accept header allows no JSON answer. Spring MVC
@@ -27,9 +31,12 @@ import org.springframework.web.filter.OncePerRequestFilter;
 @Order(-97)
 public class AcceptGuard extends OncePerRequestFilter {
 
-    /** The charsets Jackson writes JSON in. */
-    private static final Set<String> JSON_CHARSETS = Set.of("UTF-8", "UTF-16", "UTF-16BE", "UTF-16LE", "UTF-32",
-            "UTF-32BE", "UTF-32LE");
+    /**
+     * The charsets Spring's Jackson converter writes JSON in: Jackson's encodings and US-ASCII (as UTF-8). Not
+     * "UTF-16" or "UTF-32" without a byte order: with those the change ran and then the answer was Spring's 406.
+     */
+    private static final Set<String> JSON_CHARSETS = Stream.concat(Stream.of("US-ASCII"),
+            Arrays.stream(JsonEncoding.values()).map(JsonEncoding::getJavaName)).collect(Collectors.toUnmodifiableSet());
     private static final Set<String> CHANGING = Set.of("POST", "PUT", "PATCH");
 
     @Override
@@ -42,8 +49,8 @@ public class AcceptGuard extends OncePerRequestFilter {
             throws ServletException, IOException {
         List<String> accept = Collections.list(request.getHeaders(HttpHeaders.ACCEPT));
         if (!accept.isEmpty() && !allowsJson(accept)) {
-            Problems.write(request, response, 406, "Not acceptable", "This call answers application/json (UTF-8),"
-                    + " which the Accept header does not allow; nothing was done.");
+            Problems.write(request, response, 406, "Not acceptable", "This call answers application/json (UTF-8;"
+                    + " or UTF-16BE/LE, UTF-32BE/LE), which the Accept header does not allow; nothing was done.");
             return;
         }
         chain.doFilter(request, response);

@@ -1,14 +1,15 @@
 package io.keymeter.platform.web;
 
 import io.keymeter.events.Json;
+import io.keymeter.events.Timestamps;
 import java.time.Instant;
-import java.util.regex.Pattern;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.converter.json.ProblemDetailJacksonMixin;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
+import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.DeserializationContext;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.cfg.CoercionAction;
@@ -31,6 +32,8 @@ public class JsonConfiguration {
     @Bean
     JsonMapper jsonMapper() {
         return Json.mapper().rebuild().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                // a name given twice is refused, not resolved to its last value ({"slot":1,"slot":2} made slot 2)
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                 .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
                 .withCoercionConfig(LogicalType.Integer, c -> c
                         .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
@@ -46,12 +49,10 @@ public class JsonConfiguration {
     }
 
     /**
-     * An {@link Instant} from a date-time string only: Jackson's own reader also takes a number, or a string of digits,
-     * as epoch seconds ({@code "1800000000"}: 2027-01-15).
+     * An {@link Instant} from an RFC 3339 date-time string only: Jackson's own reader also takes a number, or a
+     * string of digits, as epoch seconds ({@code "1800000000"}: 2027-01-15), and {@code T24:00:00Z} as the next day.
      */
     static final class TextInstants extends StdDeserializer<Instant> {
-
-        private static final Pattern DATE_TIME = Pattern.compile("\\d{4}-\\d{2}-\\d{2}[Tt].*");
 
         TextInstants() {
             super(Instant.class);
@@ -62,7 +63,7 @@ public class JsonConfiguration {
             if (!parser.hasToken(JsonToken.VALUE_STRING)) {
                 return (Instant) context.handleUnexpectedToken(Instant.class, parser);
             }
-            if (!DATE_TIME.matcher(parser.getString()).matches()) {
+            if (!Timestamps.isRfc3339(parser.getString())) {
                 return (Instant) context.handleWeirdStringValue(Instant.class, parser.getString(),
                         "not an RFC 3339 date-time");
             }

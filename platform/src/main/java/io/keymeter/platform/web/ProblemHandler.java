@@ -2,6 +2,8 @@ package io.keymeter.platform.web;
 
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.eclipse.jetty.http.HttpException;
 import org.slf4j.Logger;
@@ -20,7 +22,9 @@ import org.springframework.web.context.request.ServletWebRequest;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+import tools.jackson.core.exc.StreamReadException;
 import tools.jackson.databind.DatabindException;
+import tools.jackson.databind.exc.MismatchedInputException;
 import tools.jackson.databind.exc.UnrecognizedPropertyException;
 
 /**
@@ -32,6 +36,8 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
 
     private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
     private static final MediaType PROBLEM = MediaType.APPLICATION_PROBLEM_JSON;
+    /** Jackson's message for a name given twice in one object. */
+    private static final Pattern DUPLICATE = Pattern.compile("^Duplicate Object property \"(.*)\"");
 
     @ExceptionHandler(ApiProblem.class)
     ResponseEntity<ProblemDetail> apiProblem(ApiProblem problem, HttpServletRequest request) {
@@ -143,7 +149,14 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
             }
         }
         ProblemDetail body;
-        if (cause instanceof UnrecognizedPropertyException unknown) {
+        String duplicate = duplicateField(e);
+        if (duplicate != null) {
+            body = Problems.of(400, "Invalid request", duplicate + ": appears more than once",
+                    List.of(new ApiProblem.FieldError(duplicate, "appears more than once")));
+        } else if (cause instanceof MismatchedInputException notAnObject && notAnObject.getPath().isEmpty()
+                || e.getMessage() != null && e.getMessage().startsWith("Required request body is missing")) {
+            body = Problems.of(400, "Invalid request", "The body must be a JSON object.", List.of());
+        } else if (cause instanceof UnrecognizedPropertyException unknown) {
             body = Problems.of(400, "Invalid request", "unknown field '" + unknown.getPropertyName() + "'",
                     List.of(new ApiProblem.FieldError(unknown.getPropertyName(), "unknown field")));
         } else if (cause instanceof DatabindException mapping && !mapping.getPath().isEmpty()) {
@@ -158,12 +171,34 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         return ResponseEntity.badRequest().contentType(PROBLEM).body(Problems.withInstance(body, servletRequest(request)));
     }
 
-    /** Without a Content-Type Spring's detail read "Content-Type 'null' is not supported.". */
+    /**
+     * The field named twice in the body (Jackson's strict duplicate detection, {@code JsonConfiguration}), or null.
+     * Before, the last value silently won: {@code {"slot":1,…,"slot":2}} made a key in slot 2.
+     */
+    private static String duplicateField(HttpMessageNotReadableException e) {
+        for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+            if (t instanceof StreamReadException read && read.getOriginalMessage() != null) {
+                Matcher duplicate = DUPLICATE.matcher(read.getOriginalMessage());
+                if (duplicate.find()) {
+                    return duplicate.group(1);
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Without a Content-Type Spring's detail read "Content-Type 'null' is not supported." (a batch), or named
+     * application/octet-stream, which the caller never sent (a JSON body).
+     */
     @Override
     protected ResponseEntity<Object> handleHttpMediaTypeNotSupported(HttpMediaTypeNotSupportedException e,
                                                                      HttpHeaders headers, HttpStatusCode status,
                                                                      WebRequest request) {
-        if (e.getContentType() != null) {
+        // Spring reads a missing Content-Type as application/octet-stream for a JSON body, and said that was not supported
+        HttpServletRequest servlet = servletRequest(request);
+        boolean none = e.getContentType() == null || servlet != null && servlet.getHeader(HttpHeaders.CONTENT_TYPE) == null;
+        if (!none) {
             return super.handleHttpMediaTypeNotSupported(e, headers, status, request);
         }
         String takes = e.getSupportedMediaTypes().stream().map(MediaType::toString).collect(Collectors.joining(", "));
