@@ -147,6 +147,8 @@ class AppStartupTest {
         assertStartStops("the write buffers smaller than the cache", "--keymeter.streams.rocksdb-cache=16MB",
                 "--keymeter.streams.rocksdb-write-buffers=64MB");
         assertStartStops("max-age must be positive", "--keymeter.ingest.max-age=PT0S");
+        // metering's outputs carry the request's time: one stamped over an hour ahead is refused by the broker
+        assertStartStops("max-future-skew must not be negative and at most PT50M", "--keymeter.ingest.max-future-skew=PT2H");
         assertStartStops("at most 36500 days", "--keymeter.ingest.max-age=P200000000D");
         // the other durations too: each started, and overflowed when first used (a key's expiry, a removal's time)
         assertStartStops("forget-after must be positive and at most 36500 days",

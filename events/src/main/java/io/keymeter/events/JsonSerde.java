@@ -7,14 +7,24 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serializer;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.TokenStreamLocation;
+import tools.jackson.databind.json.JsonMapper;
 
-/** A Kafka serde for one record type, backed by the shared {@link Json} mapper. Null stays null (tombstones). */
+/**
+ * A Kafka serde for one record type, backed by the shared {@link Json} mapper (or its strict twin, for what others
+ * write). Null stays null (tombstones).
+ */
 public final class JsonSerde<T> implements Serde<T>, Serializer<T>, Deserializer<T> {
 
     private final Class<T> type;
+    private final JsonMapper mapper;
 
     public JsonSerde(Class<T> type) {
+        this(type, Json.mapper());
+    }
+
+    public JsonSerde(Class<T> type, JsonMapper mapper) {
         this.type = type;
+        this.mapper = mapper;
     }
 
     public Class<T> type() {
@@ -27,7 +37,7 @@ public final class JsonSerde<T> implements Serde<T>, Serializer<T>, Deserializer
             return null;
         }
         try {
-            return Json.mapper().writeValueAsBytes(data);
+            return mapper.writeValueAsBytes(data);
         } catch (JacksonException e) {
             throw new SerializationException("cannot write " + type.getSimpleName() + " for " + topic, e);
         }
@@ -39,7 +49,7 @@ public final class JsonSerde<T> implements Serde<T>, Serializer<T>, Deserializer
             return null;
         }
         try {
-            return Json.mapper().readValue(data, type);
+            return mapper.readValue(data, type);
         } catch (JacksonException e) {
             throw new SerializationException("cannot read " + type.getSimpleName() + " from " + topic + ": " + what(e));
         }

@@ -12,7 +12,7 @@ public final class Topics {
 
     /** Request logs without the secret, keyed by keyId. */
     public static final Topic<String, RequestLog> REQUESTS =
-            new Topic<>("keymeter.requests", KEY, new JsonSerde<>(RequestLog.class), false, false);
+            new Topic<>("keymeter.requests", KEY, new JsonSerde<>(RequestLog.class, Json.strictMapper()), false, false);
 
     /** Lifecycle events of credentials, keyed by credentialId, kept forever. */
     public static final Topic<String, CredentialEvent> CREDENTIAL_EVENTS =

@@ -141,6 +141,32 @@ class MeteringIntegrationTest {
     }
 
     /**
+     * A request stamped 2100-01-01 produced straight to the request log (the contract lets gateways do so): its dead
+     * letter carried that time, the broker refused it (more than message.timestamp.after.max.ms, an hour, ahead of
+     * its clock), and the stream thread failed on it five times and stopped metering for every account. Found by a
+     * black-box probe of a running instance; TopologyTestDriver has no broker to refuse it.
+     */
+    @Test
+    void aRequestStampedYearsAheadGoesToTheDeadLettersStampedNowAndMeteringKeepsRunning() throws Exception {
+        ApiKeys.GeneratedKey key = ApiKeys.generate();
+        Instant sent = Instant.now();
+        publish(Topics.REQUESTS, key.keyId(), request("ahead-" + UUID.randomUUID(), key, "basemaps", 1,
+                Instant.parse("2100-01-01T00:00:00Z")), sent);
+
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            List<ConsumerRecord<byte[], byte[]>> dead = TopicReader.readRaw(SharedKafka.bootstrapServers(),
+                    Topics.DEAD_LETTERS).stream().filter(r -> r.key() != null
+                            && new String(r.key(), StandardCharsets.UTF_8).equals(key.keyId())).toList();
+            assertThat(dead).hasSize(1);
+            Map<String, String> headers = headers(dead.get(0));
+            assertThat(headers.get("__streams.errors.message")).contains("2100-01-01T00:00:00Z");
+            assertThat(headers).containsEntry("keymeter.errors.timestamp", "4102444800000");
+            assertThat(dead.get(0).timestamp()).isBetween(sent.toEpochMilli(), Instant.now().toEpochMilli());
+        });
+        awaitMeteringRunning();
+    }
+
+    /**
      * An unreadable record just under the broker's size limit: with a stack trace added, its dead letter would be
      * over the producer's, and a dead letter the producer refuses fails the stream thread, which meets the record
      * again, for ever. Its dead letter leaves the value on the requests topic, names where, and metering goes on.

@@ -105,6 +105,19 @@ class RequestLogReaderTest {
         assertThat(outcome(() -> reader.read(TOPIC, bytes(json)))).as(json).isEqualTo(expected);
     }
 
+    /**
+     * A gateway producing straight to the topic had {@code "units":2.5} billed as 2 units, {@code "units":"5"} as 5
+     * and a repeated field by its last value, where ingest refuses each line: now each is unreadable (a dead letter).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"\"units\":2.5", "\"units\":\"5\"", "\"units\":3,\"units\":4",
+            "\"units\":3,\"requestId\":\"r-2\""})
+    void aRequestIngestWouldRefuseForItsJsonIsUnreadable(String units) {
+        String json = USUAL.replace("\"units\":3", units);
+        assertThat(outcome(() -> reader.read(TOPIC, bytes(json)))).as(json).asString()
+                .startsWith("SerializationException: cannot read RequestLog");
+    }
+
     @Test
     void nullStaysNull() {
         assertThat(reader.read(TOPIC, null)).isNull();

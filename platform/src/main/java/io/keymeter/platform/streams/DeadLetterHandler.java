@@ -83,7 +83,8 @@ public class DeadLetterHandler implements ProcessingExceptionHandler, Deserializ
                 punctuationFailures.record(context.processorNodeId(), context.taskId(), exception, clock.millis());
             }
             return deadLetterTopic == null ? List.of()
-                    : List.of(DeadLetterRecord.of(deadLetterTopic, context, exception, maxRequestSize));
+                    : List.of(DeadLetterRecord.of(deadLetterTopic, context, exception, maxRequestSize,
+                            System.currentTimeMillis()));
         } catch (RuntimeException e) {
             // sampled like the letters: a punctuation failing this way would otherwise log a line every run
             sampled.record(() -> "Could not build the dead letter of a failure in processor " + context.processorNodeId()

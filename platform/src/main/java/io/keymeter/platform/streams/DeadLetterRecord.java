@@ -30,6 +30,8 @@ final class DeadLetterRecord {
     static final String PARTITION = "__streams.errors.partition";
     static final String OFFSET = "__streams.errors.offset";
     static final String OMITTED = "keymeter.errors.omitted";
+    /** The failed record's own time, when the letter could not carry it (see {@link #of}). */
+    static final String TIMESTAMP = "keymeter.errors.timestamp";
     /** ProducerConfig's default {@code max.request.size}. */
     static final int DEFAULT_MAX_REQUEST_SIZE = 1024 * 1024;
     /** Room for what Kafka adds around key, value and headers: batch header, record framing, varints. */
@@ -51,8 +53,15 @@ final class DeadLetterRecord {
         return limit == null ? DEFAULT_MAX_REQUEST_SIZE : Integer.parseInt(String.valueOf(limit).trim());
     }
 
+    /**
+     * The letter carries the failed record's time, or {@code now} when that lies ahead of it (or before 1970): the
+     * broker refuses a record stamped more than {@code message.timestamp.after.max.ms} (an hour by default) ahead of
+     * its clock, and a dead letter the producer cannot send fails the stream thread, which meets the record again.
+     * A request stamped 2100-01-01 produced straight to {@code keymeter.requests} stopped metering for every account
+     * that way (its five thread failures in ten minutes). The record's own time is then in a header.
+     */
     static ProducerRecord<byte[], byte[]> of(String topic, ErrorHandlerContext context, Exception exception,
-                                             int maxRequestSize) {
+                                             int maxRequestSize, long now) {
         int budget = maxRequestSize - FRAMING_BYTES;
         byte[] key = context.sourceRawKey();
         byte[] value = context.sourceRawValue();
@@ -81,8 +90,13 @@ final class DeadLetterRecord {
             key = null;
             source = List.of();
         }
-        ProducerRecord<byte[], byte[]> letter = new ProducerRecord<>(topic, null, context.timestamp(), key, value);
+        boolean restamped = context.timestamp() < 0 || context.timestamp() > now;
+        ProducerRecord<byte[], byte[]> letter = new ProducerRecord<>(topic, null,
+                restamped ? now : context.timestamp(), key, value);
         source.forEach(letter.headers()::add);
+        if (restamped) {
+            letter.headers().add(TIMESTAMP, utf8(String.valueOf(context.timestamp())));
+        }
         addWhy(letter.headers(), exception, message, trace, context);
         if (!omitted.isEmpty()) {
             letter.headers().add(OMITTED, utf8(String.join(", ", omitted) + ": too large for a dead letter within "

@@ -16,12 +16,36 @@ import org.junit.jupiter.api.Test;
 class DeadLetterRecordTest {
 
     private static final int LIMIT = DeadLetterRecord.DEFAULT_MAX_REQUEST_SIZE;
+    /** 2026-12-04T12:00:00Z, after every record's time below but the one stamped ahead. */
+    private static final long NOW = 1_764_849_600_000L;
+
+    /**
+     * A request stamped 2100-01-01, produced straight to the request log, got a dead letter stamped so, which the
+     * broker refuses (more than message.timestamp.after.max.ms ahead of its clock): the stream thread failed on it
+     * for good, and metering stopped. Such a letter is stamped now, the record's own time in a header.
+     */
+    @Test
+    void aLetterIsNeverStampedAheadOfItsWritingOrBefore1970() {
+        long year2100 = 4_102_444_800_000L;
+        for (long time : new long[] {year2100, NOW + 1, -1}) {
+            FailedRecord failed = new FailedRecord(4, 9, bytes(10), bytes(100), new RecordHeaders(), time);
+            ProducerRecord<byte[], byte[]> letter = DeadLetterRecord.of("dead", failed, new IllegalStateException("bad"),
+                    LIMIT, NOW);
+            assertThat(letter.timestamp()).as("%d", time).isEqualTo(NOW);
+            assertThat(header(letter, DeadLetterRecord.TIMESTAMP)).isEqualTo(String.valueOf(time));
+        }
+        FailedRecord past = FailedRecord.at(4, 9);
+        ProducerRecord<byte[], byte[]> letter = DeadLetterRecord.of("dead", past, new IllegalStateException("bad"),
+                LIMIT, NOW);
+        assertThat(letter.timestamp()).isEqualTo(past.timestamp());
+        assertThat(letter.headers().lastHeader(DeadLetterRecord.TIMESTAMP)).isNull();
+    }
 
     @Test
     void aRecordNearTheSizeLimitLeavesItsValueOnItsTopicAndSaysWhere() {
         FailedRecord failed = new FailedRecord(4, 9, bytes(10), bytes(1_048_000), new RecordHeaders());
         ProducerRecord<byte[], byte[]> letter = DeadLetterRecord.of("dead", failed, new IllegalStateException("bad"),
-                LIMIT);
+                LIMIT, NOW);
 
         assertThat(letter.value()).isNull();
         assertThat(letter.key()).isEqualTo(failed.sourceRawKey());
@@ -36,7 +60,7 @@ class DeadLetterRecordTest {
     void aLetterThatFitsIsWholeAndCarriesNoNote() {
         FailedRecord failed = new FailedRecord(4, 9, bytes(10), bytes(1_000_000), new RecordHeaders());
         ProducerRecord<byte[], byte[]> letter = DeadLetterRecord.of("dead", failed, new IllegalStateException("bad"),
-                LIMIT);
+                LIMIT, NOW);
 
         assertThat(letter.value()).isEqualTo(failed.sourceRawValue());
         assertThat(letter.headers().lastHeader(DeadLetterRecord.OMITTED)).isNull();
@@ -50,8 +74,8 @@ class DeadLetterRecordTest {
                 "producer.max.request.size", 20_000))).isEqualTo(20_000);
 
         FailedRecord failed = new FailedRecord(4, 9, bytes(10), bytes(19_500), new RecordHeaders());
-        assertThat(DeadLetterRecord.of("dead", failed, new IllegalStateException("bad"), 20_000).value()).isNull();
-        assertThat(DeadLetterRecord.of("dead", failed, new IllegalStateException("bad"), 50_000).value())
+        assertThat(DeadLetterRecord.of("dead", failed, new IllegalStateException("bad"), 20_000, NOW).value()).isNull();
+        assertThat(DeadLetterRecord.of("dead", failed, new IllegalStateException("bad"), 50_000, NOW).value())
                 .hasSize(19_500);
     }
 
@@ -60,7 +84,7 @@ class DeadLetterRecordTest {
         Headers source = new RecordHeaders().add("big", bytes(400_000)).add("small", bytes(10));
         FailedRecord failed = new FailedRecord(4, 9, bytes(700_000), bytes(500), source);
         ProducerRecord<byte[], byte[]> letter = DeadLetterRecord.of("dead", failed,
-                new IllegalArgumentException("m".repeat(200_000)), LIMIT);
+                new IllegalArgumentException("m".repeat(200_000)), LIMIT, NOW);
 
         assertThat(letter.key()).isNull();
         assertThat(letter.value()).isNull();

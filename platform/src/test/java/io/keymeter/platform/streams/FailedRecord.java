@@ -8,8 +8,13 @@ import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import org.apache.kafka.streams.processor.TaskId;
 
 /** A record that failed in the dedupe, on a partition of the request log, as Kafka Streams describes it. */
-record FailedRecord(int partition, long offset, byte[] sourceRawKey, byte[] sourceRawValue, Headers headers)
-        implements ErrorHandlerContext {
+record FailedRecord(int partition, long offset, byte[] sourceRawKey, byte[] sourceRawValue, Headers headers,
+                    long timestamp) implements ErrorHandlerContext {
+
+    /** Stamped 2025-12-02T03:00:00Z. */
+    FailedRecord(int partition, long offset, byte[] sourceRawKey, byte[] sourceRawValue, Headers headers) {
+        this(partition, offset, sourceRawKey, sourceRawValue, headers, 1_764_644_400_000L);
+    }
 
     /** A small request with two source headers (one without a value). */
     static FailedRecord at(int partition, long offset) {
@@ -37,10 +42,5 @@ record FailedRecord(int partition, long offset, byte[] sourceRawKey, byte[] sour
     @Override
     public TaskId taskId() {
         return new TaskId(1, partition);
-    }
-
-    @Override
-    public long timestamp() {
-        return 1_764_644_400_000L;
     }
 }
