@@ -38,8 +38,8 @@ const TIMEOUT_MS = 40000;
 /** A read answered 503 is tried once more after its Retry-After when that is this short (a rebalance, a restore). */
 const RETRY_AFTER_MAX_S = 5;
 
-async function send(method, path, body, token = session.token(), retried = false) {
-  const headers = { Accept: 'application/json, application/problem+json' };
+async function send(method, path, body, token = session.token(), retried = false, accept = 'application/json') {
+  const headers = { Accept: `${accept}, application/problem+json` };
   if (token) {
     headers.Authorization = `Bearer ${token}`;
   }
@@ -72,7 +72,7 @@ async function send(method, path, body, token = session.token(), retried = false
   const retryAfter = Number(response.headers.get('Retry-After'));
   if (response.status === 503 && method === 'GET' && !retried && retryAfter > 0 && retryAfter <= RETRY_AFTER_MAX_S) {
     await new Promise((resolve) => { setTimeout(resolve, retryAfter * 1000); });
-    return send(method, path, body, token, true);
+    return send(method, path, body, token, true, accept);
   }
   if (!response.ok) {
     const error = await ApiError.from(response);
@@ -99,9 +99,12 @@ export async function checkToken(token) {
   await send('GET', 'v1/credentials', undefined, token);
 }
 
-/** Calls the API and returns the answer as a Blob (for downloads, which must carry the bearer token). */
-export async function apiBlob(path) {
-  const response = await send('GET', path);
+/**
+ * Calls the API and returns the answer as a Blob (for downloads, which must carry the bearer token), asking for
+ * {@code accept} (the usage CSV answers 406 to an Accept without text/csv).
+ */
+export async function apiBlob(path, accept) {
+  const response = await send('GET', path, undefined, session.token(), false, accept);
   return response.blob();
 }
 

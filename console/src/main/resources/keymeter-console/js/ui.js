@@ -74,16 +74,26 @@ export function formatNumber(value) {
   return new Intl.NumberFormat('en-US').format(Number(value || 0));
 }
 
+/** The decimals of an amount in the currency, as the server rounds (USD 2, JPY 0, KWD 3; 2 when unknown). */
+export function currencyDecimals(currency = 'USD') {
+  try {
+    return new Intl.NumberFormat('en-US', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits;
+  } catch {
+    return 2;
+  }
+}
+
 /**
- * Money arrives as a decimal string; show every decimal it has (at least two) with the currency. The string itself
- * is formatted (Intl formats a decimal string exactly): through a JS number, 1234567890123456.78 showed as …456.80.
+ * Money arrives as a decimal string; show every decimal it has (at least the currency's) with the currency. The
+ * string itself is formatted (Intl formats a decimal string exactly): through a JS number, 1234567890123456.78
+ * showed as …456.80.
  */
 export function formatMoney(amount, currency = 'USD') {
   const text = String(amount ?? '0');
   if (!/^-?\d+(\.\d+)?$/.test(text)) {
     return `${text} ${currency}`;
   }
-  const decimals = Math.max(2, (text.split('.')[1] || '').length);
+  const decimals = Math.max(currencyDecimals(currency), (text.split('.')[1] || '').length);
   try {
     return new Intl.NumberFormat('en-US', {
       style: 'currency', currency, minimumFractionDigits: decimals, maximumFractionDigits: decimals,
@@ -94,25 +104,33 @@ export function formatMoney(amount, currency = 'USD') {
 }
 
 /**
- * List price of {@code units} at {@code pricePer1000} (a decimal string): units / 1000 × price, half-even to cents
- * as the server prices every line (PriceCatalog.cost), in integers. Summing the credentials' costs, each rounded to
- * cents, showed $0.00 for 100 credentials of 9 units at $0.50 per 1,000 (list price $0.45).
+ * List price of {@code units} at {@code pricePer1000} (a decimal string): units / 1000 × price, half-even to
+ * {@code decimals} (the currency's: cents for USD) as the server prices every line (PriceCatalog.cost), in integers.
+ * Summing the credentials' costs, each rounded to cents, showed $0.00 for 100 credentials of 9 units at $0.50 per
+ * 1,000 (list price $0.45).
  */
-export function listCost(units, pricePer1000) {
+export function listCost(units, pricePer1000, decimals = 2) {
   const price = String(pricePer1000 ?? '0');
   if (!/^\d+(\.\d+)?$/.test(price) || !Number.isSafeInteger(units ?? 0) || units < 0) {
     return null;
   }
   const [whole, fraction = ''] = price.split('.');
-  const unit = 10n ** BigInt(fraction.length + 3 - 2); // the exact product's scale is fraction + 3; cents are 2
-  const exact = BigInt(units ?? 0) * BigInt(whole + fraction);
-  let cents = exact / unit;
-  const rest = exact % unit;
-  if (rest * 2n > unit || (rest * 2n === unit && cents % 2n === 1n)) {
-    cents += 1n;
+  const scale = fraction.length + 3; // the exact product's
+  if (scale < decimals) {
+    return null;
   }
-  const digits = cents.toString().padStart(3, '0');
-  return `${digits.slice(0, -2)}.${digits.slice(-2)}`;
+  const unit = 10n ** BigInt(scale - decimals);
+  const exact = BigInt(units ?? 0) * BigInt(whole + fraction);
+  let rounded = exact / unit;
+  const rest = exact % unit;
+  if (rest * 2n > unit || (rest * 2n === unit && rounded % 2n === 1n)) {
+    rounded += 1n;
+  }
+  if (decimals === 0) {
+    return rounded.toString();
+  }
+  const digits = rounded.toString().padStart(decimals + 1, '0');
+  return `${digits.slice(0, -decimals)}.${digits.slice(-decimals)}`;
 }
 
 /**

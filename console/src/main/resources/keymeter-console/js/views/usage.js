@@ -1,6 +1,6 @@
 import { api, apiBlob, query } from '../api.js';
 import {
-  formatDay, formatInstant, formatMoney, formatNumber, h, listCost, replace, showProblem, toast,
+  currencyDecimals, formatDay, formatInstant, formatMoney, formatNumber, h, listCost, replace, showProblem, toast,
 } from '../ui.js';
 
 const charts = [];
@@ -157,7 +157,7 @@ function drawServices(container, usage, credentialId) {
       h('thead', {}, h('tr', {}, headings.map((t, i) => h('th', { class: i > 0 && t !== 'Service' ? 'num' : null }, t)))),
       h('tbody', {}, rows.map((s) => h('tr', { dataset: { service: s.service } },
         cell('Service', s.service, false), cell('Requests', formatNumber(s.requests)), cell('Units', formatNumber(s.units)),
-        costs ? cell('Cost', cost(listCost(s.units, s.pricePer1000), currency)) : null,
+        costs ? cell('Cost', cost(listCost(s.units, s.pricePer1000, currencyDecimals(currency)), currency)) : null,
         cell('Free units', formatNumber(s.freeUnits)), cell('Billable units', formatNumber(s.billableUnits)),
         cell('Price / 1,000', formatMoney(s.pricePer1000, currency)), cell('Amount', formatMoney(s.amount, currency))))),
       h('tfoot', {}, h('tr', {}, h('th', { colspan: headings.length - 1, scope: 'row' }, 'Amount due'),
@@ -288,7 +288,7 @@ async function downloadCsv(container, cycle, credentialId, button) {
   button.disabled = true;
   try {
     // a plain link cannot carry the bearer token, so fetch the file and save it from a blob URL
-    const blob = await apiBlob(`v1/usage.csv${query({ cycle, credentialId })}`);
+    const blob = await apiBlob(`v1/usage.csv${query({ cycle, credentialId })}`, 'text/csv');
     const url = URL.createObjectURL(blob);
     const name = `keymeter-usage-${cycle}${credentialId ? `-${credentialId}` : ''}.csv`;
     const link = h('a', { href: url, download: name, hidden: true });

@@ -357,6 +357,26 @@ class BillingReportHttpTest {
         assertThat(days.get(days.size() - 1).path("date").asString()).isIn(before.toString(), after.toString());
     }
 
+    /**
+     * Metering takes requests stamped up to max-future-skew ahead of its clock: near midnight UTC a day after today
+     * has usage in the report and the CSV, and the timeline, which stopped at today, left it out.
+     */
+    @Test
+    void aDayStampedAheadOfTodayIsOnTheTimelineAsInTheReport() throws Exception {
+        String ahead = "cred-" + UUID.randomUUID();
+        LocalDate tomorrow = LocalDate.now(java.time.ZoneOffset.UTC).plusDays(1);
+        String path = "/v1/usage/daily?cycle=" + tomorrow.toString().substring(0, 7) + "&credentialId=" + ahead;
+        usage(ahead, "geocoding", tomorrow.toString(), 2, 20);
+
+        JsonNode last = await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
+                .until(() -> {
+                    JsonNode days = json(ok(get(ACCOUNT, path))).path("days");
+                    return days.get(days.size() - 1);
+                }, day -> day.path("date").asString().equals(tomorrow.toString()));
+        assertThat(last.path("requests").asLong()).isEqualTo(2);
+        assertThat(last.path("units").asLong()).isEqualTo(20);
+    }
+
     private static BigDecimal amountDue(JsonNode statements) {
         BigDecimal sum = BigDecimal.ZERO;
         for (JsonNode statement : statements) {

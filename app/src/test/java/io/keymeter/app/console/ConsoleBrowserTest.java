@@ -420,6 +420,10 @@ class ConsoleBrowserTest {
                     halfEven: [ui.listCost(5, '1'), ui.listCost(15, '1'), ui.listCost(16, '1'), ui.listCost(0, '3')],
                     large: ui.listCost(9007199254740991, '1234.5678'),
                     notAPrice: ui.listCost(10, 'abc'),
+                    otherCurrencies: [ui.listCost(3000, '0.50', 0), ui.listCost(1001, '0.50', 0),
+                      ui.listCost(1003, '0.125', 3), ui.currencyDecimals('JPY'), ui.currencyDecimals('KWD'),
+                      ui.formatMoney('2', 'JPY')],
+                    dinars: ui.formatMoney('1', 'KWD'),
                     lines: ui.lines('https://a.example.com/x,y\\n\\n *.example.org '),
                     items: ui.lines('a1, b2\\nc3', { commas: true }),
                     soon: ui.keyState({ status: 'active', expiresAt: new Date(now + 6 * day).toISOString() }, now),
@@ -438,6 +442,9 @@ class ConsoleBrowserTest {
         // rounded costs showed $0.00 for 100 credentials of 9 units at $0.50 per 1,000)
         assertThat(checks.get("cost")).isEqualTo("0.45");
         assertThat(checks.get("halfEven")).isEqualTo(List.of("0.00", "0.02", "0.02", "0.00"));
+        // the currency's decimals, as the server rounds: no cents for yen, three decimals for dinars
+        assertThat(checks.get("otherCurrencies")).isEqualTo(List.of("2", "1", "0.125", 0L, 3L, "¥2"));
+        assertThat((String) checks.get("dinars")).startsWith("KWD").endsWith("1.000");
         assertThat(checks.get("large")).isEqualTo(new java.math.BigDecimal(9007199254740991L).multiply(
                 new java.math.BigDecimal("1234.5678")).movePointLeft(3).setScale(2, java.math.RoundingMode.HALF_EVEN).toPlainString());
         assertThat(checks.get("notAPrice")).isNull();

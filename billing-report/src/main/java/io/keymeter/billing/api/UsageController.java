@@ -65,8 +65,9 @@ class UsageController {
                 .body(reports.daily(account.id(), billingCycle, blankToNull(credentialId), serviceName)));
     }
 
-    // produces: an Accept without text/csv is a 406 (the type set on the answer skipped the negotiation)
-    @GetMapping(value = "/v1/usage.csv", produces = "text/csv")
+    // text/csv whatever the Accept (RFC 9110 lets a server disregard it): a client asking JSON of every call
+    // still gets its file
+    @GetMapping("/v1/usage.csv")
     ResponseEntity<?> csv(Account account, HttpServletRequest request, @RequestParam(required = false) String cycle,
                           @RequestParam(required = false) String credentialId) {
         onlyParameters(request, "cycle", "credentialId");

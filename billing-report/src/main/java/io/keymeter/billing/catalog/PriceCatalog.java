@@ -4,26 +4,49 @@ import io.keymeter.events.ServiceCatalog;
 import io.keymeter.events.StatementLine;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
+import java.util.Currency;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Prices services and turns usage into money. Money is {@link BigDecimal}, rounded half-even to cents once per
- * line (never per request, never through {@code double}). The free allowance is applied by {@link #line}, which
+ * Prices services and turns usage into money. Money is {@link BigDecimal}, rounded half-even to the currency's
+ * minor unit (cents; none for JPY, three decimals for KWD) once per line (never per request, never through
+ * {@code double}). The free allowance is applied by {@link #line}, which
  * callers invoke once per account, cycle and service: never per credential.
  */
 public final class PriceCatalog {
 
-    private static final int CENTS = 2;
-
     private final String currency;
+    /** Decimals of an amount: the currency's minor unit. */
+    private final int scale;
     private final Map<String, ServicePrice> prices;
 
     private PriceCatalog(String currency, Map<String, ServicePrice> prices) {
         this.currency = currency;
+        this.scale = minorUnits(currency);
         this.prices = Map.copyOf(prices);
+    }
+
+    /**
+     * The decimals of an amount in the currency (ISO 4217's minor unit: USD 2, JPY 0, KWD 3; 2 for a code without
+     * one, such as XAU). Every amount was rounded to cents before, so a JPY bill came to "1.20" yen. A code that is
+     * not a currency fails start-up.
+     */
+    public static int minorUnits(String currency) {
+        try {
+            int digits = Currency.getInstance(currency).getDefaultFractionDigits();
+            return digits < 0 ? 2 : digits;
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw new IllegalArgumentException("keymeter.billing.currency: '" + currency
+                    + "' is not an ISO 4217 currency code", e);
+        }
+    }
+
+    /** Zero in this currency, at its decimals: what sums of amounts start from. */
+    public BigDecimal zero() {
+        return BigDecimal.ZERO.setScale(scale);
     }
 
     /** The shipped catalog in the given currency. */
@@ -56,7 +79,7 @@ public final class PriceCatalog {
     /** The price of a service; a service without a price (none today) is carried at zero, never dropped. */
     public ServicePrice price(String service) {
         ServicePrice price = prices.get(service);
-        return price != null ? price : new ServicePrice(service, null, "unit", BigDecimal.ZERO.setScale(CENTS), 0);
+        return price != null ? price : new ServicePrice(service, null, "unit", BigDecimal.ZERO.setScale(2), 0);
     }
 
     public List<ServicePrice> all() {
@@ -84,19 +107,19 @@ public final class PriceCatalog {
         return new PriceCatalog(closed.currency(), fixed);
     }
 
-    /** List price of some units: units / 1000 × price, half-even to cents. */
+    /** List price of some units: units / 1000 × price, half-even to the currency's minor unit. */
     public BigDecimal listCost(String service, long units) {
         return cost(units, price(service).pricePer1000());
     }
 
     /**
-     * List price of some units exactly, not rounded: units / 1000 × price, with at least two decimals ({@code 0.005},
-     * {@code 1.00}). A usage CSV's rows sum to the report's cost before its rounding; rows rounded each to cents
+     * List price of some units exactly, not rounded: units / 1000 × price, with at least the currency's decimals
+     * ({@code 0.005}, {@code 1.00}). A usage CSV's rows sum to the report's cost before its rounding; rows rounded each to cents
      * (10 units a day at 0.50 per 1,000: 0.00 every day) summed to as little as nothing.
      */
     public BigDecimal exactListCost(String service, long units) {
         BigDecimal exact = exact(units, price(service).pricePer1000()).stripTrailingZeros();
-        return exact.setScale(Math.max(CENTS, exact.scale()), RoundingMode.UNNECESSARY);
+        return exact.setScale(Math.max(scale, exact.scale()), RoundingMode.UNNECESSARY);
     }
 
     /**
@@ -110,8 +133,8 @@ public final class PriceCatalog {
                 cost(billable, price.pricePer1000()));
     }
 
-    static BigDecimal cost(long units, BigDecimal pricePer1000) {
-        return exact(units, pricePer1000).setScale(CENTS, RoundingMode.HALF_EVEN);
+    BigDecimal cost(long units, BigDecimal pricePer1000) {
+        return exact(units, pricePer1000).setScale(scale, RoundingMode.HALF_EVEN);
     }
 
     /** units / 1000 × price, not rounded. */

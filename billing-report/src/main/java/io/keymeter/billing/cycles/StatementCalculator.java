@@ -98,7 +98,8 @@ public final class StatementCalculator {
                 catalog.currency(), lines, sum(lines)));
     }
 
-    public static BigDecimal sum(List<StatementLine> lines) {
-        return lines.stream().map(StatementLine::amount).reduce(BigDecimal.ZERO.setScale(2), BigDecimal::add);
+    /** The lines' amounts added up, from zero at the currency's decimals. */
+    public BigDecimal sum(List<StatementLine> lines) {
+        return lines.stream().map(StatementLine::amount).reduce(catalog.zero(), BigDecimal::add);
     }
 }

@@ -26,7 +26,8 @@ public final class UsageCsv {
 
     public static final String[] HEADER = {"date", "credential_id", "credential_name", "service", "requests", "units", "cost"};
 
-    private static final String FORMULA_STARTS = "=+-@\t\r";
+    /** OWASP's list, a line feed, and the full-width forms of = + - @ (taken as operators in East Asian locales). */
+    private static final String FORMULA_STARTS = "=+-@\t\r\n\uff1d\uff0b\uff0d\uff20";
     private static final CSVFormat HEADER_FORMAT = CSVFormat.RFC4180;
     private static final CSVFormat ROW_FORMAT = CSVFormat.RFC4180.builder().setQuoteMode(QuoteMode.ALL).get();
 

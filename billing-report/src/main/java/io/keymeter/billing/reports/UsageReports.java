@@ -103,20 +103,21 @@ public class UsageReports {
                         .map(e -> new ServiceUsage(e.getKey(), e.getValue().requests(), e.getValue().units(),
                                 prices.listCost(e.getKey(), e.getValue().units())))
                         .toList();
-                BigDecimal cost = services.stream().map(ServiceUsage::cost).reduce(BigDecimal.ZERO.setScale(2), BigDecimal::add);
+                BigDecimal cost = services.stream().map(ServiceUsage::cost).reduce(prices.zero(), BigDecimal::add);
                 credentials.add(new CredentialUsage(id, name(accountId, id), services, rejected.getOrDefault(id, 0L),
                         reasons.getOrDefault(id, Map.of()), cost));
             }
             Map<String, Totals> accountTotals = new TreeMap<>();
             rows.forEach(r -> accountTotals.merge(r.service(), r.totals(), Totals::plus));
-            List<StatementLine> lines = new StatementCalculator(prices).lines(accountTotals);
+            StatementCalculator calculator = new StatementCalculator(prices);
+            List<StatementLine> lines = calculator.lines(accountTotals);
             return new UsageReport(cycleView(accountId, cycle), prices.currency(), credentials, lines,
-                    StatementCalculator.sum(lines));
+                    calculator.sum(lines));
         });
     }
 
     /**
-     * One entry per day of the cycle up to today (UTC), zeros included. Without {@code credentialId} the days sum
+     * One entry per day of the cycle up to today (UTC), or the last day with usage if later, zeros included. Without {@code credentialId} the days sum
      * every credential of the account; without {@code service}, every service.
      */
     public DailyUsage daily(String accountId, BillingCycle cycle, String credentialId, String service) {
@@ -125,12 +126,16 @@ public class UsageReports {
             if (credentialId != null) {
                 requireCredential(accountId, credentialId, rows, rejections(accountId, cycle));
             }
-            Map<LocalDate, Totals> byDay = new TreeMap<>();
+            TreeMap<LocalDate, Totals> byDay = new TreeMap<>();
             rows.stream()
                     .filter(r -> credentialId == null || r.credentialId().equals(credentialId))
                     .filter(r -> service == null || r.service().equals(service))
                     .forEach(r -> byDay.merge(r.date(), r.totals(), Totals::plus));
-            List<DayUsage> days = cycle.daysUpTo(LocalDate.now(clock)).stream()
+            // up to today, or to the last day with usage when that is later: a request may be stamped minutes ahead
+            // (ingest's max-future-skew), and the timeline dropped what the report and the CSV counted
+            LocalDate today = LocalDate.now(clock);
+            LocalDate until = byDay.isEmpty() || !byDay.lastKey().isAfter(today) ? today : byDay.lastKey();
+            List<DayUsage> days = cycle.daysUpTo(until).stream()
                     .map(day -> {
                         Totals totals = byDay.getOrDefault(day, Totals.ZERO);
                         return new DayUsage(day, totals.requests(), totals.units());

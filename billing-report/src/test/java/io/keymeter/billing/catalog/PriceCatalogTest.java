@@ -40,11 +40,31 @@ class PriceCatalogTest {
     @Test
     void costsAreRoundedHalfEvenToCents() {
         BigDecimal price = new BigDecimal("0.15");
-        assertThat(PriceCatalog.cost(100, price)).isEqualTo(new BigDecimal("0.02"));  // 0.015 -> up to the even 2
-        assertThat(PriceCatalog.cost(300, price)).isEqualTo(new BigDecimal("0.04"));  // 0.045 -> down to the even 4
-        assertThat(PriceCatalog.cost(50, new BigDecimal("0.50"))).isEqualTo(new BigDecimal("0.02")); // 0.025
-        assertThat(PriceCatalog.cost(70, new BigDecimal("0.50"))).isEqualTo(new BigDecimal("0.04")); // 0.035
-        assertThat(PriceCatalog.cost(0, price)).isEqualTo(new BigDecimal("0.00"));
+        assertThat(catalog.cost(100, price)).isEqualTo(new BigDecimal("0.02"));  // 0.015 -> up to the even 2
+        assertThat(catalog.cost(300, price)).isEqualTo(new BigDecimal("0.04"));  // 0.045 -> down to the even 4
+        assertThat(catalog.cost(50, new BigDecimal("0.50"))).isEqualTo(new BigDecimal("0.02")); // 0.025
+        assertThat(catalog.cost(70, new BigDecimal("0.50"))).isEqualTo(new BigDecimal("0.04")); // 0.035
+        assertThat(catalog.cost(0, price)).isEqualTo(new BigDecimal("0.00"));
+    }
+
+    /** Every amount was rounded to cents, whatever the currency: a JPY bill of 1,001 units at 0.50 came to "0.50". */
+    @Test
+    void amountsHaveTheirCurrencysDecimals() {
+        PriceCatalog yen = PriceCatalog.of("JPY", List.of(
+                new CatalogProperties.ServiceEntry("geocoding", null, new BigDecimal("0.50"), 0L)));
+        assertThat(yen.line("geocoding", 1, 1001).amount()).isEqualTo(new BigDecimal("1")); // 0.5005 yen -> 1
+        assertThat(yen.line("geocoding", 1, 3000).amount()).isEqualTo(new BigDecimal("2")); // 1.5 -> the even 2
+        assertThat(yen.zero()).isEqualTo(new BigDecimal("0"));
+        assertThat(yen.exactListCost("geocoding", 10)).isEqualTo(new BigDecimal("0.005"));
+
+        PriceCatalog dinar = PriceCatalog.of("KWD", List.of(
+                new CatalogProperties.ServiceEntry("geocoding", null, new BigDecimal("0.125"), 0L)));
+        assertThat(dinar.line("geocoding", 1, 1003).amount()).isEqualTo(new BigDecimal("0.125")); // 0.125375
+        assertThat(dinar.zero()).isEqualTo(new BigDecimal("0.000"));
+
+        assertThat(PriceCatalog.minorUnits("XAU")).isEqualTo(2); // gold has no minor unit
+        assertThatThrownBy(() -> PriceCatalog.defaults("ZZZ")).hasMessageContaining("keymeter.billing.currency")
+                .hasMessageContaining("ZZZ");
     }
 
     @Test

@@ -34,7 +34,7 @@ class UsageCsvTest {
     @Test
     void aNameASpreadsheetWouldRunAsAFormulaIsWrittenAsText() throws Exception {
         List<String> names = List.of("=HYPERLINK(\"http://evil.example\",\"x\")", "+1+2", "-2+3", "@SUM(A1)",
-                "\tTab", "\rCR", "Acme = West", "a-b");
+                "\tTab", "\rCR", "Acme = West", "a-b", "\uff1dSUM(A1)", "\uff0b1", "\uff0d1", "\uff20SUM(A1)", "\nLF");
         StringBuilder out = new StringBuilder();
         UsageCsv.write(out, names.stream().map(name -> new UsageCsv.Line(LocalDate.parse("2026-11-02"), "c1", name,
                 "geocoding", 1, 1, BigDecimal.ZERO)).toList());
@@ -43,7 +43,9 @@ class UsageCsvTest {
                 .parse(new StringReader(out.toString())).getRecords();
         assertThat(records).extracting(r -> r.get("credential_name")).containsExactly(
                 "'=HYPERLINK(\"http://evil.example\",\"x\")", "'+1+2", "'-2+3", "'@SUM(A1)", "'\tTab", "'\rCR",
-                "Acme = West", "a-b");
+                "Acme = West", "a-b",
+                // full-width forms, which spreadsheets in East Asian locales take as the operators; a leading line feed
+                "'\uff1dSUM(A1)", "'\uff0b1", "'\uff0d1", "'\uff20SUM(A1)", "'\nLF");
     }
 
     /**
