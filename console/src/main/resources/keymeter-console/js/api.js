@@ -99,10 +99,7 @@ export async function checkToken(token) {
   await send('GET', 'v1/credentials', undefined, token);
 }
 
-/**
- * Calls the API and returns the answer as a Blob (for downloads, which must carry the bearer token), asking for
- * {@code accept} (the usage CSV answers 406 to an Accept without text/csv).
- */
+/** Calls the API and returns the answer as a Blob (for downloads, which must carry the bearer token) of type {@code accept}. */
 export async function apiBlob(path, accept) {
   const response = await send('GET', path, undefined, session.token(), false, accept);
   return response.blob();

@@ -74,7 +74,10 @@ export function formatNumber(value) {
   return new Intl.NumberFormat('en-US').format(Number(value || 0));
 }
 
-/** The decimals of an amount in the currency, as the server rounds (USD 2, JPY 0, KWD 3; 2 when unknown). */
+/**
+ * The decimals of an amount in the currency as the browser knows it (CLDR: USD 2, JPY 0, KWD 3; 2 when unknown).
+ * The server rounds to ISO 4217's, which differ for a few (IQD); the usage page takes them from the server's amounts.
+ */
 export function currencyDecimals(currency = 'USD') {
   try {
     return new Intl.NumberFormat('en-US', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits;

@@ -157,7 +157,7 @@ function drawServices(container, usage, credentialId) {
       h('thead', {}, h('tr', {}, headings.map((t, i) => h('th', { class: i > 0 && t !== 'Service' ? 'num' : null }, t)))),
       h('tbody', {}, rows.map((s) => h('tr', { dataset: { service: s.service } },
         cell('Service', s.service, false), cell('Requests', formatNumber(s.requests)), cell('Units', formatNumber(s.units)),
-        costs ? cell('Cost', cost(listCost(s.units, s.pricePer1000, currencyDecimals(currency)), currency)) : null,
+        costs ? cell('Cost', cost(listCost(s.units, s.pricePer1000, decimalsOf(usage.amountDue, currency)), currency)) : null,
         cell('Free units', formatNumber(s.freeUnits)), cell('Billable units', formatNumber(s.billableUnits)),
         cell('Price / 1,000', formatMoney(s.pricePer1000, currency)), cell('Amount', formatMoney(s.amount, currency))))),
       h('tfoot', {}, h('tr', {}, h('th', { colspan: headings.length - 1, scope: 'row' }, 'Amount due'),
@@ -170,6 +170,16 @@ function rejected(c) {
   const reasons = Object.entries(c.rejectedByReason || {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const why = reasons.map(([reason, count]) => `${formatNumber(count)} ${reason.replaceAll('-', ' ')}`).join(', ');
   return `${formatNumber(c.rejectedRequests)} rejected${why ? ` (${why})` : ''}`;
+}
+
+/**
+ * The decimals the server rounds amounts to: those of its amount due (a sum from zero at the catalog's scale), the
+ * browser's idea of the currency only without one. ISO 4217 and the browser's CLDR data disagree for some
+ * currencies (IQD: 3 and 0).
+ */
+function decimalsOf(amountDue, currency) {
+  const text = String(amountDue ?? '');
+  return /^-?\d+(\.\d+)?$/.test(text) ? (text.split('.')[1] || '').length : currencyDecimals(currency);
 }
 
 function cost(amount, currency) {

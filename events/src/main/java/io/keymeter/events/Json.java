@@ -2,13 +2,19 @@ package io.keymeter.events;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.math.BigDecimal;
+import java.time.DateTimeException;
+import java.time.Instant;
 import tools.jackson.core.JsonGenerator;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
 import tools.jackson.core.StreamReadFeature;
+import tools.jackson.databind.DeserializationContext;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.SerializationContext;
 import tools.jackson.databind.cfg.CoercionAction;
 import tools.jackson.databind.cfg.CoercionInputShape;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.deser.std.StdDeserializer;
 import tools.jackson.databind.module.SimpleModule;
 import tools.jackson.databind.ser.std.StdSerializer;
 import tools.jackson.databind.type.LogicalType;
@@ -27,11 +33,13 @@ public final class Json {
             .build();
 
     /**
-     * For what others write: an integer only as a JSON integer, each field once. The lenient one took
-     * {@code "units":2.5} produced straight to the request log as 2 units and {@code "units":"5"} as 5, and a field
-     * given twice by its last value, where ingest refuses all three.
+     * For what others write: an integer only as a JSON integer, each field once, a time only as an RFC 3339 string.
+     * The lenient one took {@code "units":2.5} produced straight to the request log as 2 units, {@code "units":"5"}
+     * as 5, a field given twice by its last value, and a time as a number of epoch seconds or {@code T24:00:00Z},
+     * where ingest refuses them all.
      */
     private static final JsonMapper STRICT = MAPPER.rebuild()
+            .addModule(new SimpleModule("keymeter-rfc3339").addDeserializer(Instant.class, new Rfc3339Instants()))
             .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .withCoercionConfig(LogicalType.Integer, c -> c
                     .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
@@ -48,6 +56,30 @@ public final class Json {
 
     public static JsonMapper strictMapper() {
         return STRICT;
+    }
+
+    /**
+     * An {@link Instant} from an RFC 3339 date-time string only ({@link Timestamps#parse}: offsets and leap seconds
+     * too): Jackson's own reader also takes a number, or a string of digits, as epoch seconds ({@code "1800000000"}:
+     * 2027-01-15), and {@code T24:00:00Z} as the next day.
+     */
+    private static final class Rfc3339Instants extends StdDeserializer<Instant> {
+        Rfc3339Instants() {
+            super(Instant.class);
+        }
+
+        @Override
+        public Instant deserialize(JsonParser parser, DeserializationContext context) {
+            if (!parser.hasToken(JsonToken.VALUE_STRING)) {
+                return (Instant) context.handleUnexpectedToken(Instant.class, parser);
+            }
+            try {
+                return Timestamps.parse(parser.getString());
+            } catch (DateTimeException e) {
+                return (Instant) context.handleWeirdStringValue(Instant.class, parser.getString(),
+                        "not an RFC 3339 date-time");
+            }
+        }
     }
 
     /** Writes {@link BigDecimal} as a plain decimal string ({@code "12.50"}), never in exponent form. */

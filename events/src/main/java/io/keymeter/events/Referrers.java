@@ -39,7 +39,8 @@ public final class Referrers {
      */
     public static boolean isValidPattern(String pattern) {
         Parsed parsed = parse(pattern, true);
-        return parsed != null && !(parsed.wildcard() && parsed.host().indexOf('.') < 0);
+        return parsed != null && !(parsed.wildcard() && parsed.host().indexOf('.') < 0)
+                && withoutDotSegments(parsed.path()).equals(parsed.path()); // a referrer never has them: it would match none
     }
 
     /**
@@ -133,19 +134,21 @@ public final class Referrers {
     }
 
     /**
-     * The path with its {@code .} and {@code ..} segments resolved (RFC 3986, 5.2.4), as a browser sends it: a
+     * The path with its {@code .} and {@code ..} segments (also written {@code %2e}) resolved (RFC 3986, 5.2.4),
+     * as a browser sends it: a
      * referrer a gateway passes on as it came, {@code https://example.com/docs/../admin}, is under {@code /admin},
      * not under a pattern's {@code /docs}.
      */
     static String withoutDotSegments(String path) {
-        if (!path.contains("/.")) {
+        if (!path.contains("/.") && !path.contains("%2")) {
             return path;
         }
         Deque<String> kept = new ArrayDeque<>();
-        String[] segments = path.substring(1).split("/", -1);
+        String[] segments = path.isEmpty() ? new String[0] : path.substring(1).split("/", -1);
         for (int i = 0; i < segments.length; i++) {
             boolean last = i == segments.length - 1;
-            switch (segments[i]) {
+            // a browser takes %2e for a dot here too
+            switch (segments[i].replace("%2e", ".").replace("%2E", ".")) {
                 case "." -> {
                     if (last) {
                         kept.addLast("");

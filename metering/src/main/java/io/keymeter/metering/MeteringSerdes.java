@@ -20,6 +20,8 @@ public final class MeteringSerdes {
     public static final Serde<AlertState> ALERT_STATE = AlertStateSerde.serde();
     /** {@code keymeter.requests} as read by metering: the parsed log and its bytes (the join buffer stores those). */
     public static final Serde<ArrivedRequest> ARRIVED_REQUEST = ArrivedRequest.serde();
+    /** Requests waiting in the join buffer, read leniently (see {@link ArrivedRequest#bufferedSerde}). */
+    public static final Serde<ArrivedRequest> BUFFERED_REQUEST = ArrivedRequest.bufferedSerde();
     public static final Serde<Bytes> BYTES = Serdes.Bytes();
     /** Key states in the versioned store: the topic's JSON, parsed once per distinct state. */
     public static final Serde<ApiKeyState> KEY_STATE = DecodedKeyStates.serde();

@@ -159,7 +159,7 @@ public final class MeteringTopology {
                 .withLoggingEnabled(dedupeChangelog(settings.dedupeWindow())));
         // bounded by join-grace worth of requests; changelogged, so a request waiting in it survives a crash
         builder.addStateStore(Stores.keyValueStoreBuilder(
-                        Stores.inMemoryKeyValueStore(JOIN_BUFFER_STORE), MeteringSerdes.BYTES, MeteringSerdes.ARRIVED_REQUEST)
+                        Stores.inMemoryKeyValueStore(JOIN_BUFFER_STORE), MeteringSerdes.BYTES, MeteringSerdes.BUFFERED_REQUEST)
                 .withLoggingEnabled(JOIN_BUFFER_CHANGELOG));
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(ALERT_STORE), MeteringSerdes.STRING, MeteringSerdes.ALERT_STATE));

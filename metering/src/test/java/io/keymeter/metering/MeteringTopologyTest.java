@@ -800,11 +800,12 @@ class MeteringTopologyTest {
         send(key.request("fine", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(2)));
         flush(T0.plusSeconds(2));
 
+        // a year of more than four digits is no RFC 3339 time: unreadable before it is judged (session 48), a
+        // deserialization failure, which TopologyTestDriver does not route to the dead letters (the broker does)
         assertThat(topics.deadLetterReasons()).containsExactly(
-                "request stamped " + yearOne + ", before 1970 or beyond what a millisecond count holds",
-                "request stamped " + beyond + ", before 1970 or beyond what a millisecond count holds");
+                "request stamped " + yearOne + ", before 1970 or beyond what a millisecond count holds");
         assertThat(basemapsRequestsOnNov1("cred-21")).isEqualTo(1);
-        assertThat(droppedRecords()).isEqualTo(2.0); // the two on the dead-letter topic, nothing else
+        assertThat(droppedRecords()).isEqualTo(2.0); // the two failed, nothing else
     }
 
     /**

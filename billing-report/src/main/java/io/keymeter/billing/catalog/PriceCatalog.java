@@ -23,9 +23,9 @@ public final class PriceCatalog {
     private final int scale;
     private final Map<String, ServicePrice> prices;
 
-    private PriceCatalog(String currency, Map<String, ServicePrice> prices) {
+    private PriceCatalog(String currency, int scale, Map<String, ServicePrice> prices) {
         this.currency = currency;
-        this.scale = minorUnits(currency);
+        this.scale = scale;
         this.prices = Map.copyOf(prices);
     }
 
@@ -69,7 +69,7 @@ public final class PriceCatalog {
             }
             prices.put(entry.service(), price(entry, prices.get(entry.service())));
         }
-        return new PriceCatalog(currency, prices);
+        return new PriceCatalog(currency, minorUnits(currency), prices);
     }
 
     public String currency() {
@@ -104,7 +104,14 @@ public final class PriceCatalog {
             fixed.put(service, new ServicePrice(service, now.privilege(), now.unit(), terms.pricePer1000(),
                     terms.freeUnits()));
         });
-        return new PriceCatalog(closed.currency(), fixed);
+        // a code stored before start-up refused what is no currency: priced at cents, not a report failing for good
+        int closedScale;
+        try {
+            closedScale = minorUnits(closed.currency());
+        } catch (IllegalArgumentException e) {
+            closedScale = 2;
+        }
+        return new PriceCatalog(closed.currency(), closedScale, fixed);
     }
 
     /** List price of some units: units / 1000 × price, half-even to the currency's minor unit. */

@@ -147,7 +147,7 @@ public class UsageReports {
 
     /**
      * The cycle's usage as CSV, one row per day, credential and service with usage, ordered by date, credential and
-     * service. {@code cost} is the row's list price exactly, not rounded (at least two decimals). Written straight to UTF-8
+     * service. {@code cost} is the row's list price exactly, not rounded (at least the currency's decimals). Written straight to UTF-8
      * bytes, the answer's body: as a {@code String} the text was held three times over (the writer's buffer, the
      * string, its bytes for the answer): at about 110 bytes a row, some 50 MB each (an estimate, not measured) for an
      * account of 5,000 credentials using three services every day of a month.

@@ -65,6 +65,10 @@ class PriceCatalogTest {
         assertThat(PriceCatalog.minorUnits("XAU")).isEqualTo(2); // gold has no minor unit
         assertThatThrownBy(() -> PriceCatalog.defaults("ZZZ")).hasMessageContaining("keymeter.billing.currency")
                 .hasMessageContaining("ZZZ");
+        // a cycle closed under such a code before start-up refused it is still priced (at cents), not a failure
+        PriceCatalog closed = catalog.at(new CyclePrices("ZZZ", Map.of()));
+        assertThat(closed.currency()).isEqualTo("ZZZ");
+        assertThat(closed.zero()).isEqualTo(new BigDecimal("0.00"));
     }
 
     @Test

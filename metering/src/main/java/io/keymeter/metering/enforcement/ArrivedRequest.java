@@ -1,7 +1,9 @@
 package io.keymeter.metering.enforcement;
 
+import io.keymeter.events.JsonSerde;
 import io.keymeter.events.RequestLog;
 import io.keymeter.events.Topics;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 
@@ -18,7 +20,21 @@ public record ArrivedRequest(RequestLog log, byte[] raw) {
      * a tombstone still reaches the deduplicator (which fails it to the dead-letter topic).
      */
     public static Serde<ArrivedRequest> serde() {
-        RequestLogReader logs = new RequestLogReader(Topics.REQUESTS.valueSerde().deserializer());
+        return serde(Topics.REQUESTS.valueSerde().deserializer());
+    }
+
+    /**
+     * The join buffer's: what it holds passed the topic's read when it arrived, perhaps an earlier version's, which
+     * took what the strict read now refuses ({@code "units":"5"}): read leniently, or a request waiting across an
+     * upgrade would fail the task's start for good (its store is read back on every start, outside the dead-letter
+     * handlers).
+     */
+    public static Serde<ArrivedRequest> bufferedSerde() {
+        return serde(new JsonSerde<>(RequestLog.class));
+    }
+
+    private static Serde<ArrivedRequest> serde(Deserializer<RequestLog> fallback) {
+        RequestLogReader logs = new RequestLogReader(fallback);
         return Serdes.serdeFrom((topic, arrived) -> arrived == null ? null : arrived.raw(),
                 (topic, data) -> data == null ? null : new ArrivedRequest(logs.read(topic, data), data));
     }

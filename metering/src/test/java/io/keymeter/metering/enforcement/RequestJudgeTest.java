@@ -50,7 +50,7 @@ class RequestJudgeTest {
         context = MockContexts.inDir("judge-test", stateDir);
         context.setCurrentSystemTimeMs(T0.toEpochMilli()); // live traffic: real time is not ahead of the requests
         buffer = MockContexts.open(context, Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("buffer"),
-                MeteringSerdes.BYTES, MeteringSerdes.ARRIVED_REQUEST).withLoggingDisabled().build());
+                MeteringSerdes.BYTES, MeteringSerdes.BUFFERED_REQUEST).withLoggingDisabled().build());
         keys = MockContexts.open(context, Stores.versionedKeyValueStoreBuilder(
                 Stores.persistentVersionedKeyValueStore("keys", Duration.ofDays(1)), Topics.API_KEYS.keySerde(),
                 Topics.API_KEYS.valueSerde()).withLoggingDisabled().build());

@@ -1,22 +1,14 @@
 package io.keymeter.platform.web;
 
 import io.keymeter.events.Json;
-import io.keymeter.events.Timestamps;
-import java.time.Instant;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.converter.json.ProblemDetailJacksonMixin;
-import tools.jackson.core.JsonParser;
-import tools.jackson.core.JsonToken;
-import tools.jackson.databind.DeserializationContext;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.cfg.CoercionAction;
 import tools.jackson.databind.cfg.CoercionInputShape;
-import tools.jackson.databind.deser.std.StdDeserializer;
-import tools.jackson.databind.ext.javatime.deser.InstantDeserializer;
 import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.module.SimpleModule;
 import tools.jackson.databind.type.LogicalType;
 
 /**
@@ -30,39 +22,15 @@ public class JsonConfiguration {
 
     @Bean
     JsonMapper jsonMapper() {
-        // strict: integers only as JSON integers, and a name given twice refused, not resolved to its last value
-        // ({"slot":1,"slot":2} made slot 2)
+        // strict: integers only as JSON integers, times only as RFC 3339 strings, and a name given twice refused,
+        // not resolved to its last value ({"slot":1,"slot":2} made slot 2)
         return Json.strictMapper().rebuild().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .withCoercionConfig(LogicalType.Textual, c -> c
                         .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
                         .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
                         .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
-                .addModule(new SimpleModule("keymeter-http-times").addDeserializer(Instant.class, new TextInstants()))
                 // problem+json extension members ("errors") at the top level, not under "properties"
                 .addMixIn(ProblemDetail.class, ProblemDetailJacksonMixin.class)
                 .build();
-    }
-
-    /**
-     * An {@link Instant} from an RFC 3339 date-time string only: Jackson's own reader also takes a number, or a
-     * string of digits, as epoch seconds ({@code "1800000000"}: 2027-01-15), and {@code T24:00:00Z} as the next day.
-     */
-    static final class TextInstants extends StdDeserializer<Instant> {
-
-        TextInstants() {
-            super(Instant.class);
-        }
-
-        @Override
-        public Instant deserialize(JsonParser parser, DeserializationContext context) {
-            if (!parser.hasToken(JsonToken.VALUE_STRING)) {
-                return (Instant) context.handleUnexpectedToken(Instant.class, parser);
-            }
-            if (!Timestamps.isRfc3339(parser.getString())) {
-                return (Instant) context.handleWeirdStringValue(Instant.class, parser.getString(),
-                        "not an RFC 3339 date-time");
-            }
-            return InstantDeserializer.INSTANT.deserialize(parser, context);
-        }
     }
 }

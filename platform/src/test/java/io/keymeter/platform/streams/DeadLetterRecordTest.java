@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class DeadLetterRecordTest {
 
     private static final int LIMIT = DeadLetterRecord.DEFAULT_MAX_REQUEST_SIZE;
-    /** 2026-12-04T12:00:00Z, after every record's time below but the one stamped ahead. */
+    /** 2025-12-04T12:00:00Z, after every record's time below but the ones stamped ahead. */
     private static final long NOW = 1_764_849_600_000L;
 
     /**
