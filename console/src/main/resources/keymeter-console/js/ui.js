@@ -86,6 +86,12 @@ export function currencyDecimals(currency = 'USD') {
   }
 }
 
+/** The decimals a money string is written with ("12.50": 2, "3": 0), or null when it is not a decimal. */
+export function decimalPlaces(amount) {
+  const text = String(amount ?? '');
+  return /^-?\d+(\.\d+)?$/.test(text) ? (text.split('.')[1] || '').length : null;
+}
+
 /**
  * Money arrives as a decimal string; show every decimal it has (at least the currency's) with the currency. The
  * string itself is formatted (Intl formats a decimal string exactly): through a JS number, 1234567890123456.78
@@ -93,10 +99,11 @@ export function currencyDecimals(currency = 'USD') {
  */
 export function formatMoney(amount, currency = 'USD') {
   const text = String(amount ?? '0');
-  if (!/^-?\d+(\.\d+)?$/.test(text)) {
+  const places = decimalPlaces(text);
+  if (places === null) {
     return `${text} ${currency}`;
   }
-  const decimals = Math.max(currencyDecimals(currency), (text.split('.')[1] || '').length);
+  const decimals = Math.max(currencyDecimals(currency), places);
   try {
     return new Intl.NumberFormat('en-US', {
       style: 'currency', currency, minimumFractionDigits: decimals, maximumFractionDigits: decimals,

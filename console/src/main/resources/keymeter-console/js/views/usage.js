@@ -1,6 +1,7 @@
 import { api, apiBlob, query } from '../api.js';
 import {
-  currencyDecimals, formatDay, formatInstant, formatMoney, formatNumber, h, listCost, replace, showProblem, toast,
+  currencyDecimals, decimalPlaces, formatDay, formatInstant, formatMoney, formatNumber, h, listCost, replace,
+  showProblem, toast,
 } from '../ui.js';
 
 const charts = [];
@@ -178,8 +179,7 @@ function rejected(c) {
  * currencies (IQD: 3 and 0).
  */
 function decimalsOf(amountDue, currency) {
-  const text = String(amountDue ?? '');
-  return /^-?\d+(\.\d+)?$/.test(text) ? (text.split('.')[1] || '').length : currencyDecimals(currency);
+  return decimalPlaces(amountDue) ?? currencyDecimals(currency);
 }
 
 function cost(amount, currency) {

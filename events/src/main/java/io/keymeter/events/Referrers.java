@@ -144,7 +144,7 @@ public final class Referrers {
             return path;
         }
         Deque<String> kept = new ArrayDeque<>();
-        String[] segments = path.isEmpty() ? new String[0] : path.substring(1).split("/", -1);
+        String[] segments = path.substring(1).split("/", -1); // not empty: it holds "/." or "%2"
         for (int i = 0; i < segments.length; i++) {
             boolean last = i == segments.length - 1;
             // a browser takes %2e for a dot here too

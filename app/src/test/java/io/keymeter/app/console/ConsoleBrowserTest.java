@@ -424,6 +424,7 @@ class ConsoleBrowserTest {
                       ui.listCost(1003, '0.125', 3), ui.currencyDecimals('JPY'), ui.currencyDecimals('KWD'),
                       ui.formatMoney('2', 'JPY')],
                     dinars: ui.formatMoney('1', 'KWD'),
+                    places: [ui.decimalPlaces('12.500'), ui.decimalPlaces('3'), ui.decimalPlaces('abc')],
                     lines: ui.lines('https://a.example.com/x,y\\n\\n *.example.org '),
                     items: ui.lines('a1, b2\\nc3', { commas: true }),
                     soon: ui.keyState({ status: 'active', expiresAt: new Date(now + 6 * day).toISOString() }, now),
@@ -445,6 +446,8 @@ class ConsoleBrowserTest {
         // the currency's decimals, as the server rounds: no cents for yen, three decimals for dinars
         assertThat(checks.get("otherCurrencies")).isEqualTo(List.of("2", "1", "0.125", 0L, 3L, "¥2"));
         assertThat((String) checks.get("dinars")).startsWith("KWD").endsWith("1.000");
+        // the usage page rounds costs to the decimals of the server's amount due (ISO 4217's, which CLDR can differ from)
+        assertThat(checks.get("places")).isEqualTo(java.util.Arrays.asList(3L, 0L, null));
         assertThat(checks.get("large")).isEqualTo(new java.math.BigDecimal(9007199254740991L).multiply(
                 new java.math.BigDecimal("1234.5678")).movePointLeft(3).setScale(2, java.math.RoundingMode.HALF_EVEN).toPlainString());
         assertThat(checks.get("notAPrice")).isNull();

@@ -117,8 +117,9 @@ public class UsageReports {
     }
 
     /**
-     * One entry per day of the cycle up to today (UTC), or the last day with usage if later, zeros included. Without {@code credentialId} the days sum
-     * every credential of the account; without {@code service}, every service.
+     * One entry per day of the cycle up to today (UTC), or the last day with usage if later, zeros included.
+     * Without {@code credentialId} the days sum every credential of the account; without {@code service}, every
+     * service.
      */
     public DailyUsage daily(String accountId, BillingCycle cycle, String credentialId, String service) {
         return stores.read(() -> {

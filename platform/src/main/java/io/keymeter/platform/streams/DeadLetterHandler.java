@@ -84,7 +84,7 @@ public class DeadLetterHandler implements ProcessingExceptionHandler, Deserializ
             }
             return deadLetterTopic == null ? List.of()
                     : List.of(DeadLetterRecord.of(deadLetterTopic, context, exception, maxRequestSize,
-                            System.currentTimeMillis()));
+                            clock.millis()));
         } catch (RuntimeException e) {
             // sampled like the letters: a punctuation failing this way would otherwise log a line every run
             sampled.record(() -> "Could not build the dead letter of a failure in processor " + context.processorNodeId()

@@ -176,15 +176,10 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
      * Before, the last value silently won: {@code {"slot":1,…,"slot":2}} made a key in slot 2.
      */
     private static String duplicateField(HttpMessageNotReadableException e) {
-        for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
-            if (t instanceof StreamReadException read && read.getOriginalMessage() != null) {
-                Matcher duplicate = DUPLICATE.matcher(read.getOriginalMessage());
-                if (duplicate.find()) {
-                    return duplicate.group(1);
-                }
-            }
-        }
-        return null;
+        StreamReadException read = cause(e, StreamReadException.class);
+        Matcher duplicate = read == null || read.getOriginalMessage() == null ? null
+                : DUPLICATE.matcher(read.getOriginalMessage());
+        return duplicate != null && duplicate.find() ? duplicate.group(1) : null;
     }
 
     /**
