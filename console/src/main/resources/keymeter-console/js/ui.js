@@ -126,11 +126,9 @@ export function listCost(units, pricePer1000, decimals = 2) {
   }
   const [whole, fraction = ''] = price.split('.');
   const scale = fraction.length + 3; // the exact product's
-  if (scale < decimals) {
-    return null;
-  }
-  const unit = 10n ** BigInt(scale - decimals);
-  const exact = BigInt(units ?? 0) * BigInt(whole + fraction);
+  // a currency with more decimals than the product has (CLF: 4) pads it: nothing to round then
+  const unit = 10n ** BigInt(Math.max(0, scale - decimals));
+  const exact = BigInt(units ?? 0) * BigInt(whole + fraction) * 10n ** BigInt(Math.max(0, decimals - scale));
   let rounded = exact / unit;
   const rest = exact % unit;
   if (rest * 2n > unit || (rest * 2n === unit && rounded % 2n === 1n)) {

@@ -421,7 +421,8 @@ class ConsoleBrowserTest {
                     large: ui.listCost(9007199254740991, '1234.5678'),
                     notAPrice: ui.listCost(10, 'abc'),
                     otherCurrencies: [ui.listCost(3000, '0.50', 0), ui.listCost(1001, '0.50', 0),
-                      ui.listCost(1003, '0.125', 3), ui.currencyDecimals('JPY'), ui.currencyDecimals('KWD'),
+                      ui.listCost(1003, '0.125', 3), ui.listCost(3, '2', 4), ui.currencyDecimals('JPY'),
+                      ui.currencyDecimals('KWD'),
                       ui.formatMoney('2', 'JPY')],
                     dinars: ui.formatMoney('1', 'KWD'),
                     places: [ui.decimalPlaces('12.500'), ui.decimalPlaces('3'), ui.decimalPlaces('abc')],
@@ -444,7 +445,8 @@ class ConsoleBrowserTest {
         assertThat(checks.get("cost")).isEqualTo("0.45");
         assertThat(checks.get("halfEven")).isEqualTo(List.of("0.00", "0.02", "0.02", "0.00"));
         // the currency's decimals, as the server rounds: no cents for yen, three decimals for dinars
-        assertThat(checks.get("otherCurrencies")).isEqualTo(List.of("2", "1", "0.125", 0L, 3L, "¥2"));
+        // and four for CLF, more than the product 3 × 2 / 1,000 has (it showed no cost at all)
+        assertThat(checks.get("otherCurrencies")).isEqualTo(List.of("2", "1", "0.125", "0.0060", 0L, 3L, "¥2"));
         assertThat((String) checks.get("dinars")).startsWith("KWD").endsWith("1.000");
         // the usage page rounds costs to the decimals of the server's amount due (ISO 4217's, which CLDR can differ from)
         assertThat(checks.get("places")).isEqualTo(java.util.Arrays.asList(3L, 0L, null));
