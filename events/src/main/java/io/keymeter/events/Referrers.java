@@ -1,5 +1,6 @@
 package io.keymeter.events;
 
+import com.google.common.net.InternetDomainName;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -33,14 +34,39 @@ public final class Referrers {
     }
 
     /**
-     * True when the string is a well-formed referrer pattern a credential may be given. Never throws. A wildcard needs
-     * two labels after it: {@code https://*.com} would let every site under a top-level domain through. (A pattern
-     * stored before this rule still matches as it did.)
+     * True when the string is a well-formed referrer pattern a credential may be given. Never throws. A wildcard may
+     * not sit on a single label or a public suffix ({@link #wildcardTooWide}). (A pattern stored before these rules
+     * still matches as it did.)
      */
     public static boolean isValidPattern(String pattern) {
         Parsed parsed = parse(pattern, true);
-        return parsed != null && !(parsed.wildcard() && parsed.host().indexOf('.') < 0)
+        return parsed != null && !tooWide(parsed)
                 && withoutDotSegments(parsed.path()).equals(parsed.path()); // a referrer never has them: it would match none
+    }
+
+    /**
+     * The domain a pattern's wildcard sits on when that lets sites of other owners through, else null: a single label
+     * ({@code https://*.com}, {@code https://*.localhost}) or a public suffix of Mozilla's list, as Guava carries it
+     * ({@code https://*.co.uk}, {@code https://*.github.io}: anyone can register a site there). Browsers refuse
+     * cookies for such domains for the same reason.
+     */
+    public static String wildcardTooWide(String pattern) {
+        Parsed parsed = parse(pattern, true);
+        return parsed != null && tooWide(parsed) ? parsed.host() : null;
+    }
+
+    private static boolean tooWide(Parsed pattern) {
+        if (!pattern.wildcard()) {
+            return false;
+        }
+        if (pattern.host().indexOf('.') < 0) {
+            return true;
+        }
+        try {
+            return InternetDomainName.from(pattern.host()).isPublicSuffix();
+        } catch (IllegalArgumentException notADomainName) {
+            return false; // e.g. a last label of digits: no public suffix is one
+        }
     }
 
     /**

@@ -28,6 +28,27 @@ class ReferrersTest {
         assertThat(Referrers.isValidPattern(pattern)).isFalse();
     }
 
+    /** Anyone can register a site under a public suffix, so a wildcard there admitted strangers' pages. */
+    @ParameterizedTest
+    @ValueSource(strings = {"https://*.co.uk", "https://*.github.io/app", "https://*.com.au:8443", "https://*.org"})
+    void aWildcardMayNotSitOnAPublicSuffix(String pattern) {
+        assertThat(Referrers.isValidPattern(pattern)).isFalse();
+        assertThat(Referrers.wildcardTooWide(pattern)).isEqualTo(pattern.replaceAll("^https://\\*\\.|[:/].*$", ""));
+        String registrable = pattern.replace("*.", "*.example.");
+        assertThat(Referrers.isValidPattern(registrable)).isTrue();
+        assertThat(Referrers.wildcardTooWide(registrable)).isNull();
+        // one stored before the rule still matches as it did
+        assertThat(Referrers.matches(List.of(pattern), pattern.replace("*.", "shop.").replace("/app", "/app/x")))
+                .isTrue();
+    }
+
+    @Test
+    void onlyWildcardsAreHeldToTheList() {
+        assertThat(Referrers.isValidPattern("https://co.uk")).as("a literal host admits only itself").isTrue();
+        assertThat(Referrers.wildcardTooWide("https://*.10.0.0")).as("no domain name, no suffix").isNull();
+        assertThat(Referrers.wildcardTooWide("not a pattern")).isNull();
+    }
+
     /** Every site under a top-level domain (or a single-label host) was one pattern away. */
     @ParameterizedTest
     @ValueSource(strings = {"https://*.com", "https://*.localhost:8080", "http://*.internal/app"})

@@ -51,6 +51,7 @@ class CredentialValidationHttpTest {
                 Arguments.of("{\"name\":\"x\"," + ok + ",\"itemAccess\":[" + items1001 + "]}", "itemAccess"),
                 Arguments.of("{\"name\":\"x\"," + ok + ",\"referrers\":[\"example.com\"]}", "referrers[0]"),
                 Arguments.of("{\"name\":\"x\"," + ok + ",\"referrers\":[\"https://a.*.example.com\"]}", "referrers[0]"),
+                Arguments.of("{\"name\":\"x\"," + ok + ",\"referrers\":[\"https://*.co.uk\"]}", "referrers[0]"),
                 Arguments.of("{\"name\":\"x\"," + ok + ",\"referrers\":[" + refs101 + "]}", "referrers"),
                 Arguments.of("{\"name\":\"x\"," + ok + ",\"owner\":\"globex\"}", "owner"),
                 Arguments.of("{\"name\":\"x\",\"privileges\":\"premium:user:basemaps\"}", "privileges"),

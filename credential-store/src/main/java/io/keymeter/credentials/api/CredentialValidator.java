@@ -116,7 +116,11 @@ final class CredentialValidator {
             return List.of();
         }
         for (int i = 0; i < referrers.size(); i++) {
-            if (!Referrers.isValidPattern(referrers.get(i))) {
+            String tooWide = Referrers.wildcardTooWide(referrers.get(i));
+            if (tooWide != null) {
+                errors.add(new FieldError("referrers[" + i + "]", "'*." + tooWide
+                        + "' would admit sites anyone can register under " + tooWide + ": name a domain of your own"));
+            } else if (!Referrers.isValidPattern(referrers.get(i))) {
                 errors.add(new FieldError("referrers[" + i + "]",
                         "must be scheme://host[:port][/path], '*' only as the leftmost host label"));
             }

@@ -47,6 +47,21 @@ class CredentialValidatorTest {
                 "name", "privileges[1]", "privileges[2]", "itemAccess[1]", "referrers[1]", "slot", "expiresAt");
     }
 
+    /** {@code https://*.co.uk} was taken: a key whose referrers anyone can meet by registering a site there. */
+    @Test
+    void aWildcardOverAPublicSuffixIsRefusedWithTheSuffixNamed() {
+        CredentialValidator v = new CredentialValidator();
+        v.referrers(List.of("https://*.bbc.co.uk", "https://*.co.uk", "https://*.github.io/app", "https://example.com"),
+                false);
+
+        ApiProblem problem = catchThrowableOfType(ApiProblem.class, v::throwIfInvalid);
+
+        assertThat(problem.errors()).extracting(ApiProblem.FieldError::field)
+                .containsExactly("referrers[1]", "referrers[2]");
+        assertThat(problem.errors().get(0).message())
+                .isEqualTo("'*.co.uk' would admit sites anyone can register under co.uk: name a domain of your own");
+    }
+
     /** A NUL or a lone surrogate was taken, and the surrogate read back as "?" in the usage CSV. */
     @Test
     void aNameWithControlCharactersOrHalfASurrogatePairIsRefused() {
