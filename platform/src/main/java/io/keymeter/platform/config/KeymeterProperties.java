@@ -142,14 +142,14 @@ public record KeymeterProperties(
 
         /**
          * The longest max-future-skew: metering stamps what it writes with the request's time, and Kafka refuses a
-         * record stamped more than {@code message.timestamp.after.max.ms} (an hour by default) ahead of the broker's
-         * clock, which failed the stream thread for good. Leaves room for the minute of clock difference metering
+         * record stamped more than {@code message.timestamp.after.max.ms} (an hour, as Keymeter sets it on its topics:
+         * {@code KafkaTopics.timestampBounds}) ahead of the broker's clock, which failed the stream thread for good. Leaves room for the minute of clock difference metering
          * allows on top, and some more.
          */
         public static final Duration LONGEST_FUTURE_SKEW = Duration.ofMinutes(50);
 
         @AssertTrue(message = "max-future-skew must not be negative and at most PT50M (Kafka refuses records stamped"
-                + " more than message.timestamp.after.max.ms, an hour by default, ahead), and max-age must be positive"
+                + " more than message.timestamp.after.max.ms, an hour on Keymeter's topics, ahead), and max-age must be positive"
                 + " and at most 36500 days")
         public boolean isWindowValid() {
             return !maxFutureSkew.isNegative() && !maxAge.isNegative() && !maxAge.isZero()

@@ -34,7 +34,7 @@ import org.springframework.stereotype.Component;
  * Creates Keymeter's topics when missing, then checks what it depends on: cleanup policies (a key-state topic
  * with {@code delete} loses old keys to retention) and equal partition counts of the topics joined without a
  * repartition step (Kafka Streams does not check this itself). Any mismatch stops start-up. It also raises a
- * retention shorter than Keymeter needs ({@link #raiseRetention}).
+ * retention, or a bound on record times, narrower than Keymeter needs ({@link #raiseRetention}).
  * Every Kafka Streams topology depends on this bean, so none starts before the check passed.
  */
 @Component
@@ -50,7 +50,7 @@ public class KafkaTopics {
         try (Admin admin = clients.newAdmin()) {
             createMissing(admin, properties);
             checkCleanupPolicies(admin);
-            raiseRetention(admin, properties).forEach(change -> log.info("Retention raised: {}", change));
+            raiseRetention(admin, properties).forEach(change -> log.info("Topic config raised: {}", change));
             Map<String, TopicDescription> topics = describe(admin, allNames(), Duration.ofSeconds(TIMEOUT_SECONDS));
             this.partitionCounts = partitionCounts(topics);
             checkCoPartitioning(partitionCounts);
@@ -250,8 +250,36 @@ public class KafkaTopics {
         return Map.of();
     }
 
+    /** How far ahead of the broker's clock a record's time may be: Kafka's default, which max-future-skew stays under. */
+    public static final Duration RECORDS_AHEAD = Duration.ofHours(1);
+
     /**
-     * Gives existing topics at least the keep times Keymeter creates them with ({@link #keepTimes}). A topic's
+     * The record times every topic Keymeter writes must take. Metering and Kafka Streams stamp what they write (totals,
+     * rejections, changelogs, repartitioned requests) with the request's own time: up to max-age back, or older from a
+     * gateway producing straight to {@code keymeter.requests} (its dead letter keeps that time), and up to
+     * max-future-skew ahead. A cluster whose {@code log.message.timestamp.before.max.ms} or {@code after.max.ms} was
+     * set narrower refused such a write, and the stream thread failed on it until metering stopped. So: no bound back,
+     * as Kafka's default, and {@link #RECORDS_AHEAD} ahead.
+     */
+    public static Map<String, String> timestampBounds() {
+        return Map.of(TopicConfig.MESSAGE_TIMESTAMP_BEFORE_MAX_MS_CONFIG, String.valueOf(Long.MAX_VALUE),
+                TopicConfig.MESSAGE_TIMESTAMP_AFTER_MAX_MS_CONFIG, String.valueOf(RECORDS_AHEAD.toMillis()));
+    }
+
+    /**
+     * Widens the record-time bounds of existing topics to {@link #timestampBounds} where they are narrower (Kafka
+     * Streams' internal topics, which Keymeter does not create itself). Returns one line per config changed.
+     */
+    public static List<String> raiseTimestampBounds(Admin admin, Collection<String> topics, Duration timeout)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        Map<String, Map<String, String>> wanted = new HashMap<>();
+        topics.forEach(topic -> wanted.put(topic, timestampBounds()));
+        return TopicConfigs.update(admin, wanted, KafkaTopics::keepsLess, timeout);
+    }
+
+    /**
+     * Gives existing topics at least the keep times Keymeter creates them with ({@link #keepTimes}), and the record
+     * times it writes ({@link #timestampBounds}). A topic's
      * configs are set when it is created, so a raised {@code keymeter.ingest.max-age}, or a topic made by hand with
      * Kafka's defaults (a week's retention, compaction at any age), kept less: a segment of requests stamped weeks
      * back (a gateway shipping old logs) could be deleted before metering read it, unbilled. A longer keep time is
@@ -263,10 +291,9 @@ public class KafkaTopics {
         Duration retention = retentionOf(properties);
         Map<String, Map<String, String>> wanted = new HashMap<>();
         for (Topic<String, ?> topic : Topics.ALL) {
-            Map<String, String> times = keepTimes(topic, retention);
-            if (!times.isEmpty()) {
-                wanted.put(topic.name(), times);
-            }
+            Map<String, String> configs = new HashMap<>(keepTimes(topic, retention));
+            configs.putAll(timestampBounds());
+            wanted.put(topic.name(), configs);
         }
         try {
             return TopicConfigs.update(admin, wanted, KafkaTopics::keepsLess, Duration.ofSeconds(TIMEOUT_SECONDS));
@@ -278,7 +305,7 @@ public class KafkaTopics {
         }
     }
 
-    /** Whether a keep time or size (−1 for ever; null when unset) is shorter than the one needed. */
+    /** Whether a keep time, size or time bound (−1 for ever; null when unset) is shorter than the one needed. */
     private static boolean keepsLess(String current, String needed) {
         if (current == null) {
             return true;

@@ -9,6 +9,7 @@ import io.keymeter.platform.kafka.KafkaTopics;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -90,6 +91,7 @@ public class StreamsFactory {
                     .collect(Collectors.toSet());
             applyChangelogConfigs(admin, requirements.changelogConfigs().entrySet().stream()
                     .collect(Collectors.toMap(e -> changelogTopic(name, e.getKey()), Map.Entry::getValue)), names);
+            raiseTimestampBounds(admin, names.stream().filter(t -> t.startsWith(applicationId + "-")).toList());
             if (requirements.refuseLostOffsets()) {
                 Optional<String> lost = LostOffsets.check(admin, clients.consumer(applicationId + "-start-check"),
                         applicationId, names, START_CHECK_TIMEOUT);
@@ -107,6 +109,17 @@ public class StreamsFactory {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Optional.empty();
+        }
+    }
+
+    /** Kafka Streams gives its internal topics their configs only when it creates them (an earlier Keymeter's). */
+    private static void raiseTimestampBounds(Admin admin, List<String> internalTopics) throws InterruptedException {
+        try {
+            KafkaTopics.raiseTimestampBounds(admin, internalTopics, START_CHECK_TIMEOUT)
+                    .forEach(change -> log.info("Internal topic config raised: {}", change));
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("Could not widen the record-time bounds of {} to {}: {}; set them with kafka-configs --alter",
+                    internalTopics, KafkaTopics.timestampBounds(), e.toString());
         }
     }
 
@@ -151,6 +164,8 @@ public class StreamsFactory {
         // and kept by time only, as Keymeter's own (KafkaTopics.keepTimes): a cluster's log.retention.bytes deleted a
         // repartition topic's oldest segments whatever their age, records not yet read
         p.put(StreamsConfig.topicPrefix(TopicConfig.RETENTION_BYTES_CONFIG), "-1");
+        // and taking the request times written to them whatever the cluster's bounds (KafkaTopics.timestampBounds)
+        KafkaTopics.timestampBounds().forEach((config, value) -> p.put(StreamsConfig.topicPrefix(config), value));
         // KIP-892: writes stay in a transaction buffer until their changelog transaction commits, so after a crash
         // a store keeps its committed state instead of being wiped and restored from its whole changelog
         p.put(StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG, true);

@@ -10,11 +10,17 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.InvalidTimestampException;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -52,6 +58,11 @@ class KafkaTopicsRetentionTest {
                 new NewTopic(Topics.REJECTIONS.name(), 6, (short) 1).configs(Map.of(
                         TopicConfig.RETENTION_MS_CONFIG, String.valueOf(400 * DAY),
                         TopicConfig.RETENTION_BYTES_CONFIG, String.valueOf(MIB))),
+                // on a cluster whose operator bounded record times: a day back, a minute ahead
+                new NewTopic(Topics.USAGE_DAILY.name(), 6, (short) 1).configs(Map.of(
+                        TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                        TopicConfig.MESSAGE_TIMESTAMP_BEFORE_MAX_MS_CONFIG, String.valueOf(DAY),
+                        TopicConfig.MESSAGE_TIMESTAMP_AFTER_MAX_MS_CONFIG, "60000")),
                 // compacted as an earlier Keymeter made it: any version may go at once
                 new NewTopic(Topics.API_KEYS.name(), 6, (short) 1).configs(Map.of(
                         TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)))).all().get();
@@ -76,7 +87,9 @@ class KafkaTopicsRetentionTest {
                 Topics.CREDENTIAL_EVENTS.name() + " retention.ms " + 7 * DAY + " -> -1",
                 Topics.CREDENTIAL_EVENTS.name() + " retention.bytes " + MIB + " -> -1",
                 Topics.REJECTIONS.name() + " retention.bytes " + MIB + " -> -1",
-                Topics.API_KEYS.name() + " min.compaction.lag.ms 0 -> " + 42 * DAY);
+                Topics.API_KEYS.name() + " min.compaction.lag.ms 0 -> " + 42 * DAY,
+                Topics.USAGE_DAILY.name() + " message.timestamp.after.max.ms 60000 -> 3600000",
+                Topics.USAGE_DAILY.name() + " message.timestamp.before.max.ms " + DAY + " -> " + Long.MAX_VALUE);
         // the controller has committed the changes; the broker answering describeConfigs applies them a moment later
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             assertThat(retention(Topics.REQUESTS.name())).isEqualTo(42 * DAY);
@@ -86,9 +99,47 @@ class KafkaTopicsRetentionTest {
             assertThat(config(Topics.REJECTIONS.name(), TopicConfig.RETENTION_BYTES_CONFIG)).isEqualTo(-1);
             assertThat(config(Topics.API_KEYS.name(), TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG)).isEqualTo(42 * DAY);
         });
+        // a daily total metering writes with its request's time, three days back, or 50 minutes ahead, is taken now
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(write(Topics.USAGE_DAILY.name(), System.currentTimeMillis() - 3 * DAY)).isNull();
+            assertThat(write(Topics.USAGE_DAILY.name(), System.currentTimeMillis() + Duration.ofMinutes(50).toMillis()))
+                    .isNull();
+        });
         // created now, with it: nothing to raise
         assertThat(retention(Topics.SECURITY_ALERTS.name())).isEqualTo(42 * DAY);
         assertThat(KafkaTopics.raiseRetention(admin, properties)).as("a second start changes nothing").isEmpty();
+    }
+
+    /**
+     * A narrower bound refused what metering writes: the stream thread failed on it until metering stopped.
+     */
+    @Test
+    void aRecordTimeBoundNarrowerThanKeymeterWritesIsWidened() throws Exception {
+        String topic = "keymeter-metering-some-store-changelog";
+        admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1).configs(Map.of(
+                TopicConfig.MESSAGE_TIMESTAMP_BEFORE_MAX_MS_CONFIG, String.valueOf(DAY))))).all().get();
+        assertThat(write(topic, System.currentTimeMillis() - 3 * DAY)).as("Kafka refuses it before")
+                .isInstanceOf(InvalidTimestampException.class);
+
+        assertThat(KafkaTopics.raiseTimestampBounds(admin, List.of(topic), Duration.ofSeconds(30)))
+                .containsExactly(topic + " message.timestamp.before.max.ms " + DAY + " -> " + Long.MAX_VALUE);
+
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(write(topic, System.currentTimeMillis() - 3 * DAY)).isNull());
+        assertThat(KafkaTopics.raiseTimestampBounds(admin, List.of(topic), Duration.ofSeconds(30))).isEmpty();
+    }
+
+    /** Null when the broker took a record stamped {@code timestamp}, else why it did not. */
+    private static Throwable write(String topic, long timestamp) throws InterruptedException {
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 5000, ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 4000),
+                new StringSerializer(), new StringSerializer())) {
+            producer.send(new ProducerRecord<>(topic, null, timestamp, "k", "v")).get();
+            return null;
+        } catch (ExecutionException e) {
+            return e.getCause();
+        }
     }
 
     private static NewTopic topic(String name, long retentionMs) {

@@ -37,6 +37,10 @@ class StreamsFactoryTest {
         // creating the client builds its stream thread, whose consumer's partition assignor reads the settings again
         // internal topics kept by time only, whatever the cluster's log.retention.bytes
         assertThat(config.get(StreamsConfig.topicPrefix("retention.bytes"))).isEqualTo("-1");
+        // and taking records stamped with a request's time whatever the cluster's bounds
+        assertThat(config.get(StreamsConfig.topicPrefix("message.timestamp.before.max.ms")))
+                .isEqualTo(String.valueOf(Long.MAX_VALUE));
+        assertThat(config.get(StreamsConfig.topicPrefix("message.timestamp.after.max.ms"))).isEqualTo("3600000");
         try (KafkaStreams ignored = new KafkaStreams(builder.build(), config)) {
             assertThat(logged.list).filteredOn(event -> event.getLevel().isGreaterOrEqual(Level.WARN))
                     .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
