@@ -6,9 +6,13 @@ import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.streams.StartRequirements;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.platform.streams.StreamsFactory;
+import io.keymeter.platform.web.AdvertisedAddress;
+import java.util.HashMap;
 import java.util.Map;
+import org.apache.kafka.streams.StreamsConfig;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 
 /** The billing ledger's Kafka Streams application, {@code keymeter-billing-report}. */
 @Configuration(proxyBeanMethods = false)
@@ -18,12 +22,28 @@ class BillingStreamsConfiguration {
     static final String STREAMS_BEAN = "billingStreams";
 
     @Bean(STREAMS_BEAN)
-    StreamsApp billingStreams(StreamsFactory factory, PriceCatalog catalog, KeymeterProperties properties) {
+    StreamsApp billingStreams(StreamsFactory factory, PriceCatalog catalog, KeymeterProperties properties,
+                              Environment environment) {
         BillingTopology topology = new BillingTopology(catalog, properties.billing().closeGrace());
         // every changelog write of the ledger follows input it consumed (a statement follows the usage that made
         // its cycle pending): committed state without committed offsets means they were lost, and reading from the
         // earliest record would count every rejection kept on the topic again
-        return factory.create(BillingTopology.APP_NAME, topology.build(), BillingTopology.streamsOverrides(),
+        return factory.create(BillingTopology.APP_NAME, topology.build(), streamsOverrides(factory, environment),
                 new StartRequirements(Map.of(), true));
+    }
+
+    /**
+     * The ledger's own settings, and this instance's HTTP address unless the operator gave one
+     * ({@code spring.kafka.streams.properties[application.server]}): without it a second instance answered the
+     * accounts the first one owns from its own partitions, an empty report with 200, as the credential store's
+     * reads, which always had it, did not.
+     */
+    static Map<String, Object> streamsOverrides(StreamsFactory factory, Environment environment) {
+        Map<String, Object> overrides = new HashMap<>(BillingTopology.streamsOverrides());
+        if (!factory.config(BillingTopology.APP_NAME, overrides).containsKey(StreamsConfig.APPLICATION_SERVER_CONFIG)) {
+            AdvertisedAddress.of(environment).ifPresent(address ->
+                    overrides.put(StreamsConfig.APPLICATION_SERVER_CONFIG, address));
+        }
+        return overrides;
     }
 }

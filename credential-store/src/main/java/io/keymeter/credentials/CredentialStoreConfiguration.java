@@ -6,8 +6,7 @@ import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.config.Role;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.platform.streams.StreamsFactory;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
+import io.keymeter.platform.web.AdvertisedAddress;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -27,7 +26,7 @@ public class CredentialStoreConfiguration {
     public static final String STREAMS = "credentialStoreStreams";
 
     /** Host other instances forward reads to; default: this machine's host name. */
-    public static final String ADVERTISED_HOST = "keymeter.credentials.advertised-host";
+    public static final String ADVERTISED_HOST = AdvertisedAddress.HOST;
 
     /**
      * Commit interval of the credential store's exactly-once transactions, default 0: commit as soon as a poll's
@@ -54,21 +53,9 @@ public class CredentialStoreConfiguration {
             }
             overrides.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitInterval.toMillis());
         }
-        int port = environment.getProperty("server.port", Integer.class, 8080);
-        if (port > 0) {
-            // where this instance answers HTTP: reads of credentials owned by another instance are forwarded there.
-            // With a random port (0, tests) the port is not known yet and reads stay local.
-            overrides.put(StreamsConfig.APPLICATION_SERVER_CONFIG,
-                    environment.getProperty(ADVERTISED_HOST, localHostName()) + ":" + port);
-        }
+        // where this instance answers HTTP: reads of credentials owned by another instance are forwarded there
+        AdvertisedAddress.of(environment).ifPresent(address ->
+                overrides.put(StreamsConfig.APPLICATION_SERVER_CONFIG, address));
         return overrides;
-    }
-
-    private static String localHostName() {
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (UnknownHostException e) {
-            return "localhost";
-        }
     }
 }

@@ -45,7 +45,8 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * Two billing-report instances in one consumer group, each owning part of the accounts: a report asked of either
- * instance is answered by the account's owner (forwarded when needed) and is the same. The instances run on their
+ * instance is answered by the account's owner (forwarded when needed) and is the same. One is given its
+ * {@code application.server}, the other derives it from {@code server.port} as by default. The instances run on their
  * own broker, so their application id does not meet the shared test context's.
  */
 @Timeout(240)
@@ -68,7 +69,13 @@ class BillingOwnerRoutingTest {
             props.put("keymeter.roles", "billing-report");
             props.put("spring.kafka.bootstrap-servers", broker.bootstrapServers());
             props.put("keymeter.data-dir", TempDirs.create("billing-routing-" + i).toString());
-            props.put("spring.kafka.streams.properties[application.server]", "localhost:" + port);
+            if (i == 0) {
+                props.put("spring.kafka.streams.properties[application.server]", "localhost:" + port);
+            } else {
+                // derived from the advertised host and server.port, as by default: without it this instance
+                // answered the other's accounts with an empty report
+                props.put("keymeter.credentials.advertised-host", "localhost");
+            }
             int n = 0;
             for (Map.Entry<String, String> account : TestAccounts.ALL.entrySet()) {
                 props.put("keymeter.accounts[" + n + "].id", account.getKey());

@@ -1,6 +1,7 @@
 package io.keymeter.billing.reports;
 
 import io.keymeter.billing.ledger.BillingTopology;
+import io.keymeter.platform.kafka.KafkaTopics;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.platform.web.ApiProblem;
 import java.time.Duration;
@@ -32,21 +33,26 @@ public class LedgerStores {
     private static final Duration RETRY_AFTER = Duration.ofSeconds(5);
 
     private final StreamsApp streams;
+    private final int partitions;
 
-    LedgerStores(@Qualifier("billingStreams") StreamsApp streams) {
+    LedgerStores(@Qualifier("billingStreams") StreamsApp streams, KafkaTopics topics) {
         this.streams = streams;
+        this.partitions = BillingTopology.SOURCES.stream().mapToInt(topics::partitions).max().orElseThrow();
     }
 
-    /** The store's partition of one account. */
+    /**
+     * The store's partition of one account. Kafka Streams names it only with {@code application.server} set; without
+     * one, it is the partition the repartition sends the account to. A query without a partition read every local
+     * partition, and an instance that did not hold the account answered an empty report. A partition not local
+     * here fails as the store not being queryable ({@link #read}: 503).
+     */
     public <V> ReadOnlyKeyValueStore<String, V> store(String name, String accountId) {
         KafkaStreams running = streams.kafkaStreams();
-        StoreQueryParameters<ReadOnlyKeyValueStore<String, V>> query =
-                StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.keyValueStore());
         KeyQueryMetadata owner = running.queryMetadataForKey(name, accountId, KEYS);
-        if (owner != null && owner.partition() >= 0) {
-            query = query.withPartition(owner.partition());
-        }
-        return running.store(query);
+        int partition = owner != null && owner.partition() >= 0 ? owner.partition()
+                : BillingTopology.partitionOf(accountId, partitions);
+        return running.store(StoreQueryParameters.<ReadOnlyKeyValueStore<String, V>>fromNameAndType(name,
+                QueryableStoreTypes.keyValueStore()).withPartition(partition));
     }
 
     /** This instance's {@code application.server} ({@code host:port}), or empty when none is configured. */

@@ -1,0 +1,39 @@
+package io.keymeter.platform.web;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Optional;
+import org.springframework.core.env.Environment;
+
+/**
+ * Where this instance answers HTTP, as other instances reach it: Kafka Streams' {@code application.server} of the
+ * topologies whose reads are forwarded to the instance that owns the data (credentials, billing reports).
+ */
+public final class AdvertisedAddress {
+
+    /** Host other instances forward reads to; default: this machine's host name. */
+    public static final String HOST = "keymeter.credentials.advertised-host";
+
+    private AdvertisedAddress() {
+    }
+
+    /**
+     * {@code host:port} of this instance, or empty with a random port ({@code server.port=0}, tests): the port is
+     * not known when Kafka Streams is configured, and reads then stay local.
+     */
+    public static Optional<String> of(Environment environment) {
+        int port = environment.getProperty("server.port", Integer.class, 8080);
+        if (port <= 0) {
+            return Optional.empty();
+        }
+        return Optional.of(environment.getProperty(HOST, localHostName()) + ":" + port);
+    }
+
+    private static String localHostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "localhost";
+        }
+    }
+}
