@@ -92,10 +92,11 @@ function takeNotice() {
   return text;
 }
 
-function signOut(message) {
+/** Signs the tab out; {keepPage}: the page stays in the address, and signing in again returns to it. */
+function signOut(message, { keepPage = false } = {}) {
   session.signOut();
   notice = message;
-  if (window.location.hash && window.location.hash !== '#/') {
+  if (!keepPage && window.location.hash && window.location.hash !== '#/') {
     window.location.hash = '#/';
   } else {
     route();
@@ -105,7 +106,7 @@ function signOut(message) {
 document.getElementById('sign-out').addEventListener('click', () => signOut('You are signed out.'));
 window.addEventListener('keymeter:unauthorized', () => {
   if (session.signedIn()) {
-    signOut('Your account token was not accepted any more. Sign in again.');
+    signOut('Your account token was not accepted any more. Sign in again.', { keepPage: true });
   }
 });
 window.addEventListener('hashchange', route);

@@ -177,7 +177,7 @@ function slotCard(credential, slot, key) {
   if (key && key.status === 'active') {
     actions.append(
       h('button', { type: 'button', class: 'button', 'data-action': 'regenerate',
-        onclick: () => busy(card, () => regenerate(credential, slot, card)) }, 'Regenerate'),
+        onclick: () => busy(card, () => regenerate(credential, slot, card, key)) }, 'Regenerate'),
       h('button', { type: 'button', class: 'button danger', 'data-action': 'invalidate',
         onclick: () => busy(card, () => invalidate(credential, slot, card)) }, 'Invalidate'));
   } else {
@@ -219,6 +219,27 @@ async function busy(card, action) {
     inFlight.delete(key);
     const shown = document.getElementById(card.id);
     [card, shown].filter((c) => c && c.dataset.credentialId === credentialId).forEach((c) => setBusy(c, false));
+    returnFocus(shown && shown.dataset.credentialId === credentialId ? shown : null);
+  }
+}
+
+/**
+ * Back to the slot after its dialog: the button that opened it was disabled while the action ran, or redrawn, so
+ * the browser put the focus on the page's body and the next Tab started at the top of the page.
+ */
+function returnFocus(card) {
+  const focused = document.activeElement;
+  // a closed dialog is removed only after its close handlers (this one among them) ran
+  const lost = !focused || focused === document.body || !focused.isConnected || focused.closest('dialog:not([open])');
+  if (!card || !lost || document.querySelector('dialog[open]')) {
+    return;
+  }
+  const target = card.querySelector('.problem') || card.querySelector('.actions button:not([disabled])');
+  if (target) {
+    if (!target.matches('button')) {
+      target.setAttribute('tabindex', '-1');
+    }
+    target.focus();
   }
 }
 
@@ -227,26 +248,40 @@ function setBusy(card, isBusy) {
   card.toggleAttribute('aria-busy', isBusy);
 }
 
+/** A key expiring within this many days is regenerated with a new date unless the user unticks it. */
+const SOON_DAYS = 7;
+
 /**
  * Asks for the expiration of a key to be issued. For a regeneration the date is optional (the API keeps the old
- * one when it is still ahead). Resolves {expiresAt} or null when cancelled.
+ * one, {@code current}, when it is still ahead): the field shows that date until a new one is asked for, and a key
+ * expiring within a week is given a new one by default. The field showed 90 days ahead, unused, and a key rotated
+ * the day before it expired came back expiring the next day. Resolves {expiresAt} or null when cancelled.
  */
-function askExpiration({ title, optional, confirmLabel, warning }) {
+function askExpiration({ title, optional, confirmLabel, warning, current }) {
   return new Promise((resolve) => {
     let result = null;
+    const kept = optional && current ? current.slice(0, 10) : null;
+    const soon = kept !== null && kept <= utcDatePlus(SOON_DAYS);
     const date = h('input', {
-      id: 'key-expiration', type: 'date', value: utcDatePlus(90), min: utcDatePlus(1), max: utcDatePlus(365),
-      disabled: optional,
+      id: 'key-expiration', type: 'date', value: kept && !soon ? kept : utcDatePlus(90), min: utcDatePlus(1),
+      max: utcDatePlus(365), disabled: optional && !soon,
     });
-    const change = h('input', { id: 'key-set-expiration', type: 'checkbox', onchange: () => { date.disabled = !change.checked; } });
+    const change = h('input', {
+      id: 'key-set-expiration', type: 'checkbox', checked: soon,
+      onchange: () => {
+        date.disabled = !change.checked;
+        date.value = change.checked || !kept ? utcDatePlus(90) : kept;
+      },
+    });
     const form = h('form', { method: 'dialog', novalidate: true, 'aria-labelledby': 'expiration-title' },
       h('h2', { id: 'expiration-title' }, title),
       warning ? h('p', { class: 'alert alert-warning' }, warning) : null,
       optional ? h('label', { class: 'check' }, change, ' Set a new expiration date') : null,
       h('div', { class: 'field', 'data-field': 'expiresAt' },
         h('label', { for: 'key-expiration' }, 'Expires at the end of (UTC)'), date,
-        h('p', { class: 'help' }, optional
-          ? 'Without a new date the key keeps its current expiration, if it is still ahead.'
+        h('p', { class: 'help', id: 'key-expiration-help' }, optional
+          ? `Without a new date the new key keeps the current expiration${kept ? `, ${kept}` : ''}, if it is still ahead.`
+            + (soon ? ' That is within a week, so a new date is set.' : '')
           : 'Between tomorrow and one year from now.')),
       h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'button', 'data-action': 'cancel', onclick: () => dialog.close() }, 'Cancel'),
@@ -279,9 +314,9 @@ async function generate(credential, slot, card) {
   await issue(card, credential, slot, `v1/credentials/${encodeURIComponent(credential.id)}/keys`, { slot, ...choice });
 }
 
-async function regenerate(credential, slot, card) {
+async function regenerate(credential, slot, card, key) {
   const choice = await askExpiration({
-    title: `Regenerate the key in slot ${slot}`, optional: true, confirmLabel: 'Regenerate',
+    title: `Regenerate the key in slot ${slot}`, optional: true, confirmLabel: 'Regenerate', current: key.expiresAt,
     warning: `The key now in slot ${slot} (${card.dataset.keyId}) stops working at once: applications using it are `
       + 'refused until you deploy the new key.',
   });

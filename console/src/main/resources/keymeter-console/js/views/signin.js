@@ -31,7 +31,9 @@ export function renderSignIn(view, { notice, navigate }) {
     try {
       await checkToken(token);
       session.signIn(token);
-      navigate('#/credentials');
+      // back to the page asked for (a bookmark, a link opened in a new tab, a page whose token was refused)
+      const asked = window.location.hash;
+      navigate(asked && asked !== '#/' && asked !== '#' ? asked : '#/credentials');
     } catch (error) {
       showProblem(form, error.status === 401
         ? { title: 'That token was not accepted.', detail: 'Check the account token and try again.' }

@@ -261,7 +261,7 @@ function drawChart(figure, service, days) {
         { label: 'Units', data: days.map((d) => Number(d.units || 0)), backgroundColor: styles.getPropertyValue('--chart-units').trim(), order: 2 },
         { label: 'Requests', type: 'line', data: days.map((d) => Number(d.requests || 0)),
           borderColor: styles.getPropertyValue('--chart-requests').trim(), backgroundColor: styles.getPropertyValue('--chart-requests').trim(),
-          pointRadius: 2, tension: 0.2, order: 1 },
+          pointRadius: 2, tension: 0.2, order: 1, yAxisID: 'requests' },
       ],
     },
     options: {
@@ -270,7 +270,10 @@ function drawChart(figure, service, days) {
       interaction: { mode: 'index', intersect: false },
       scales: {
         x: { ticks: { callback(value) { return this.getLabelForValue(value).slice(5); }, maxRotation: 0, autoSkipPadding: 8 } },
-        y: { beginAtZero: true, ticks: { precision: 0 } },
+        y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: 'Units' } },
+        // an axis of their own: 5 requests of 200 units each drew as a flat line at 0 on the units' scale
+        requests: { position: 'right', beginAtZero: true, ticks: { precision: 0 }, grid: { drawOnChartArea: false },
+          title: { display: true, text: 'Requests' } },
       },
       plugins: { legend: { position: 'bottom' } },
     },

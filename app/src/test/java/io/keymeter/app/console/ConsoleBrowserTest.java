@@ -293,6 +293,10 @@ class ConsoleBrowserTest {
         // then each service's chart holds the sent units and requests, on today's date
         assertThat(chartPoint("basemaps", today)).isEqualTo(List.of(22L, 6L));
         assertThat(chartPoint("routing", today)).isEqualTo(List.of(20L, 2L));
+        // requests on an axis of their own: on the units' scale a few requests of many units drew as a line at 0
+        assertThat(browser.js("const c = Chart.getChart(document.getElementById('chart-basemaps')); "
+                + "return [c.data.datasets[1].yAxisID, c.scales.requests.max >= 6, c.scales.requests.max < 22]"))
+                .isEqualTo(List.of("requests", true, true));
         // and the same figures as a table under each chart (a canvas is one image to a screen reader)
         assertThat(dailyRow("routing", today)).containsExactly("2", "20");
         browser.visible(By.cssSelector("#services-table, #no-usage"));
@@ -775,6 +779,61 @@ class ConsoleBrowserTest {
                 + "s.dispatchEvent(new Event('change'))", previous);
         await().atMost(Duration.ofSeconds(10)).until(() -> browser.js(
                 "return location.hash.includes(arguments[0]) && document.activeElement.id", previous).equals("cycle"));
+    }
+
+    /**
+     * Found by using the console as a customer would (session 49): a bookmark opened signed out landed on the list
+     * after sign-in; rotating a key about to expire kept its date while the dialog showed another; the focus fell
+     * to the page's body after a slot's dialog; a long credential name made the usage page scroll sideways.
+     */
+    @Test
+    void signInReturnsToTheAskedPageAndRotatingAKeySaysWhichDateItKeeps() {
+        String name = "A".repeat(128);
+        String id = (String) exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials",
+                Map.of("name", name, "privileges", List.of("premium:user:basemaps"))).getBody().get("id");
+        LocalDate today = LocalDate.now(ZoneOffset.UTC);
+        exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials/" + id + "/keys",
+                Map.of("slot", 1, "expiresAt", today.plusDays(2) + "T23:59:59Z"));
+        exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials/" + id + "/keys",
+                Map.of("slot", 2, "expiresAt", today.plusDays(60) + "T23:59:59Z"));
+
+        signedOut();
+        open("#/credentials/" + id);
+        browser.visible(By.id("token")).sendKeys(TestAccounts.token(ACCOUNT));
+        browser.click(By.id("sign-in"));
+        browser.visible(By.id("slot-1"));
+        assertThat(browser.js("return location.hash")).isEqualTo("#/credentials/" + id);
+
+        // a key expiring within a week gets a new date unless the user unticks it
+        browser.click(By.cssSelector("#slot-1 [data-action='regenerate']"));
+        browser.visible(By.id("expiration-dialog"));
+        assertThat(browser.js("const d = document.getElementById('key-expiration'); "
+                + "return [document.getElementById('key-set-expiration').checked, d.disabled, d.value]"))
+                .isEqualTo(List.of(true, false, today.plusDays(90).toString()));
+        browser.click(By.cssSelector("#expiration-dialog [data-action='cancel']"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> browser.js(
+                "return document.activeElement.closest('#slot-1') !== null && document.activeElement.dataset.action")
+                .equals("regenerate"));
+        // a later one is kept, and the field shows it
+        browser.click(By.cssSelector("#slot-2 [data-action='regenerate']"));
+        browser.visible(By.id("expiration-dialog"));
+        assertThat(browser.js("const d = document.getElementById('key-expiration'); "
+                + "return [document.getElementById('key-set-expiration').checked, d.disabled, d.value]"))
+                .isEqualTo(List.of(false, true, today.plusDays(60).toString()));
+        assertThat(browser.visible(By.id("key-expiration-help")).getText()).contains(today.plusDays(60).toString());
+        browser.click(By.cssSelector("#expiration-dialog [data-action='cancel']"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> Boolean.TRUE.equals(browser.js(
+                "return document.activeElement.closest('#slot-2') !== null")));
+
+        org.openqa.selenium.Dimension desktop = browser.driver().manage().window().getSize();
+        try {
+            browser.driver().manage().window().setSize(new org.openqa.selenium.Dimension(390, 844));
+            open("#/usage");
+            browser.visible(By.xpath("//select[@id='usage-credential']/option[.='" + name + "']"));
+            assertNoHorizontalScroll();
+        } finally {
+            browser.driver().manage().window().setSize(desktop);
+        }
     }
 
     /**
