@@ -339,6 +339,18 @@ class BillingReportHttpTest {
             }
         }
 
+        // a value with spaces or control characters around it was trimmed and answered: only an empty one is absent
+        for (String cycle : List.of("2026-11%20", "%092026-11", "2026-11%0A", "2026-11%00", "+2026-11", "%20")) {
+            for (String path : List.of("/v1/usage", "/v1/usage/daily", "/v1/usage.csv", "/v1/statements",
+                    "/v1/security-alerts")) {
+                ResponseEntity<String> response = getRaw(ACCOUNT, path + "?cycle=" + cycle);
+                assertThat(response.getStatusCode().value()).as(path + "?cycle=" + cycle + " " + response.getBody())
+                        .isEqualTo(400);
+            }
+        }
+        assertThat(getRaw(ACCOUNT, "/v1/usage/daily?service=basemaps%00").getStatusCode().value()).isEqualTo(400);
+        assertThat(getRaw(ACCOUNT, "/v1/usage?cycle=").getStatusCode().value()).as("empty: absent").isEqualTo(200);
+
         ResponseEntity<String> anonymous = http.getForEntity("/v1/usage", String.class);
         assertThat(anonymous.getStatusCode().value()).isEqualTo(401);
     }
@@ -404,6 +416,14 @@ class BillingReportHttpTest {
         HttpHeaders headers = new HttpHeaders();
         headers.setBearerAuth(TestAccounts.token(account));
         return http.exchange(path, HttpMethod.GET, new HttpEntity<>(headers), String.class);
+    }
+
+    /** {@code path} sent as written, its percent-escapes not encoded again. */
+    private ResponseEntity<String> getRaw(String account, String path) {
+        HttpHeaders headers = new HttpHeaders();
+        headers.setBearerAuth(TestAccounts.token(account));
+        return http.exchange(java.net.URI.create(http.getRootUri() + path), HttpMethod.GET, new HttpEntity<>(headers),
+                String.class);
     }
 
     private static JsonNode json(ResponseEntity<String> response) {

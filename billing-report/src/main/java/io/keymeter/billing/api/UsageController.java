@@ -56,13 +56,13 @@ class UsageController {
                             @RequestParam(required = false) String service) {
         onlyParameters(request, "cycle", "credentialId", "service");
         BillingCycle billingCycle = cycle(cycle);
-        String serviceName = blankToNull(service);
+        String serviceName = emptyToNull(service);
         if (serviceName != null && ServiceCatalog.byService(serviceName).isEmpty()) {
             throw ApiProblem.invalid("service", "unknown service; one of " + ServiceCatalog.ALL.stream()
                     .map(ServiceCatalog.Service::service).collect(Collectors.joining(", ")));
         }
         return answer(account, request, () -> ResponseEntity.ok()
-                .body(reports.daily(account.id(), billingCycle, blankToNull(credentialId), serviceName)));
+                .body(reports.daily(account.id(), billingCycle, emptyToNull(credentialId), serviceName)));
     }
 
     // text/csv whatever the Accept (RFC 9110 lets a server disregard it): a client asking JSON of every call
@@ -74,7 +74,7 @@ class UsageController {
         BillingCycle billingCycle = cycle(cycle);
         return answer(account, request, () -> ResponseEntity.ok().contentType(CSV)
                 .header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"usage-" + billingCycle.id() + ".csv\"")
-                .body(reports.csv(account.id(), billingCycle, blankToNull(credentialId))));
+                .body(reports.csv(account.id(), billingCycle, emptyToNull(credentialId))));
     }
 
     @GetMapping("/v1/statements")
@@ -101,7 +101,7 @@ class UsageController {
         onlyParameters(request, "cycle", "credentialId");
         BillingCycle billingCycle = cycle(cycle);
         return answer(account, request, () -> ResponseEntity.ok()
-                .body(report.of(account.id(), billingCycle, blankToNull(credentialId))));
+                .body(report.of(account.id(), billingCycle, emptyToNull(credentialId))));
     }
 
     /**
@@ -144,7 +144,7 @@ class UsageController {
     }
 
     private BillingCycle cycle(String raw) {
-        String value = blankToNull(raw);
+        String value = emptyToNull(raw);
         if (value == null) {
             return BillingCycle.current(clock);
         }
@@ -153,7 +153,8 @@ class UsageController {
                         + BillingCycle.FIRST + " to " + BillingCycle.LAST + ", for example 2026-11"));
     }
 
-    private static String blankToNull(String value) {
-        return value == null || value.isBlank() ? null : value.trim();
+    /** Only an empty value is absent: one with spaces or control characters around it was trimmed and answered. */
+    private static String emptyToNull(String value) {
+        return value == null || value.isEmpty() ? null : value;
     }
 }

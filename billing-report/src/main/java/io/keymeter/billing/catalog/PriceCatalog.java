@@ -5,6 +5,7 @@ import io.keymeter.events.StatementLine;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.Currency;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,11 +62,18 @@ public final class PriceCatalog {
     public static PriceCatalog of(String currency, List<CatalogProperties.ServiceEntry> configured) {
         Map<String, ServicePrice> prices = new LinkedHashMap<>();
         DefaultCatalog.ENTRIES.forEach(e -> prices.put(e.service(), price(e, null)));
+        Map<String, Integer> given = new HashMap<>();
         for (int i = 0; i < configured.size(); i++) {
             CatalogProperties.ServiceEntry entry = configured.get(i);
             if (ServiceCatalog.byService(entry.service()).isEmpty()) {
                 throw new IllegalArgumentException("keymeter.catalog.services[" + i + "].service: unknown service '"
                         + entry.service() + "'");
+            }
+            // the later entry won, with the fields it left out taken from the earlier one: a price nobody wrote
+            Integer earlier = given.putIfAbsent(entry.service(), i);
+            if (earlier != null) {
+                throw new IllegalArgumentException("keymeter.catalog.services[" + i + "].service: '" + entry.service()
+                        + "' is priced already by keymeter.catalog.services[" + earlier + "]; one entry per service");
             }
             prices.put(entry.service(), price(entry, prices.get(entry.service())));
         }

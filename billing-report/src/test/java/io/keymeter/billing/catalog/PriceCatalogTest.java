@@ -121,6 +121,17 @@ class PriceCatalogTest {
                 .hasMessageContaining("keymeter.catalog.services[0].service").hasMessageContaining("teleport");
     }
 
+    /** The later entry won, with what it left out (here the free units) taken from the earlier one. */
+    @Test
+    void aServicePricedTwiceNamesBothEntries() {
+        assertThatThrownBy(() -> PriceCatalog.of("USD", List.of(
+                new CatalogProperties.ServiceEntry("routing", null, BigDecimal.ONE, 100L),
+                new CatalogProperties.ServiceEntry("places", null, BigDecimal.ONE, 0L),
+                new CatalogProperties.ServiceEntry("routing", null, BigDecimal.TEN, null))))
+                .hasMessage("keymeter.catalog.services[2].service: 'routing' is priced already by "
+                        + "keymeter.catalog.services[0]; one entry per service");
+    }
+
     @Test
     void theCatalogBindsFromKebabCaseProperties() {
         Binder binder = new Binder(new MapConfigurationPropertySource(Map.of(
