@@ -152,11 +152,9 @@ class CommandBus implements SmartLifecycle {
             }
             return reply.get(Math.max(1, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
-            throw ApiProblem.unavailable("The change was not confirmed in time; it was applied in full or not at all."
-                    + " Read the credential before retrying.", RETRY_AFTER);
+            throw new Unconfirmed("The change was not confirmed in time", null);
         } catch (ExecutionException e) { // released by releaseWaiting: no reply will come
-            throw ApiProblem.unavailable("The change cannot be confirmed: " + e.getCause().getMessage()
-                    + "; it was applied in full or not at all. Read the credential before retrying.", RETRY_AFTER);
+            throw new Unconfirmed("The change cannot be confirmed: " + e.getCause().getMessage(), null);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw ApiProblem.unavailable("Interrupted while waiting for the change.", RETRY_AFTER);
@@ -413,5 +411,28 @@ class CommandBus implements SmartLifecycle {
     @Override
     public int getPhase() {
         return SmartLifecycle.DEFAULT_PHASE - 2048;
+    }
+
+    /** A change sent whose outcome is not known: applied in full or not at all. A 503. */
+    static final class Unconfirmed extends ApiProblem {
+
+        private final String why;
+
+        /** {@code createdAt}: the path of the credential a create would have made, or null for any other change. */
+        Unconfirmed(String why, String createdAt) {
+            super(503, "Service unavailable", why + "; it was applied in full or not at all. " + (createdAt == null
+                    ? "Read the credential before retrying."
+                    : "Read " + createdAt + " before retrying: it exists only if the change was applied, and a"
+                    + " retry creates another credential."), List.of(), RETRY_AFTER);
+            this.why = why;
+        }
+
+        /**
+         * The same for a create, naming the credential it would have made: its id is made here, so the caller had
+         * nothing to read, and a retry could create a second one.
+         */
+        Unconfirmed created(String path) {
+            return new Unconfirmed(why, path);
+        }
     }
 }

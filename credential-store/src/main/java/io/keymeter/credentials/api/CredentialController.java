@@ -83,9 +83,15 @@ class CredentialController {
         List<String> referrers = v.referrers(body.referrers(), false);
         v.throwIfInvalid();
         String id = UUID.randomUUID().toString();
-        Credential created = applied(new CredentialCommand.CreateCredential(newCommandId(), id, account.id(),
-                bus.deadline(), name, privileges, itemAccess, referrers), id);
-        return ResponseEntity.created(URI.create("/v1/credentials/" + id)).body(view(created));
+        String location = "/v1/credentials/" + id;
+        Credential created;
+        try {
+            created = applied(new CredentialCommand.CreateCredential(newCommandId(), id, account.id(),
+                    bus.deadline(), name, privileges, itemAccess, referrers), id);
+        } catch (CommandBus.Unconfirmed e) {
+            throw e.created(location);
+        }
+        return ResponseEntity.created(URI.create(location)).body(view(created));
     }
 
     /**

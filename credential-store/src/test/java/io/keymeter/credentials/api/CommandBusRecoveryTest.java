@@ -138,6 +138,9 @@ class CommandBusRecoveryTest {
             assertThat(waiting.statusCode()).isEqualTo(503);
             assertThat(waiting.body()).contains("cannot be confirmed: the credential store stopped reading confirmations",
                     "applied in full or not at all").doesNotContain("in time");
+            // a create names the credential it would have made: its id is made by the server, and the caller had
+            // nothing to read before retrying
+            assertThat(waiting.body()).containsPattern("Read /v1/credentials/[0-9a-f-]{36} before retrying");
         }
     }
 
