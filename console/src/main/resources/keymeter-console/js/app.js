@@ -57,6 +57,7 @@ async function route() {
     }
   });
   if (!match || id === null) {
+    document.title = 'Page not found · Keymeter'; // it kept the previous page's
     replace(view, h('h1', {}, 'Page not found'), h('p', {}, h('a', { href: '#/credentials' }, 'Go to your credentials')));
     return;
   }

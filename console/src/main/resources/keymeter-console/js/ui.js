@@ -145,8 +145,18 @@ export function listCost(units, pricePer1000, decimals = 2) {
  * Splits a textarea into its non-empty lines; with {@code commas}, commas separate too (item IDs, which hold none).
  * Referrers are split on lines only: a referrer's path may hold a comma.
  */
+/** Orders credentials by name as people count: "Key 2" before "Key 10", case aside. */
+export function byName(a, b) {
+  return String(a.name).localeCompare(String(b.name), undefined, { numeric: true, sensitivity: 'base' });
+}
+
 export function lines(text, { commas = false } = {}) {
   return String(text || '').split(commas ? /[\n,]/ : /\n/).map((s) => s.trim()).filter(Boolean);
+}
+
+/** The values of a textarea made by linesField, split as that field says (item IDs on commas too). */
+export function linesOf(textarea) {
+  return lines(textarea.value, { commas: textarea.dataset.commas === 'true' });
 }
 
 // ---- keys -------------------------------------------------------------------------------------------------------
@@ -205,7 +215,8 @@ export function clearProblem(container) {
 export function showProblem(container, error, { prepend = true } = {}) {
   clearProblem(container);
   const unplaced = [];
-  for (const fieldError of error.errors || []) {
+  const errors = error.errors || [];
+  for (const fieldError of errors) {
     const field = container.querySelector(`[data-field="${CSS.escape(fieldOf(fieldError.field))}"]`);
     const message = `${fieldError.field}: ${fieldError.message}`;
     if (field) {
@@ -213,14 +224,16 @@ export function showProblem(container, error, { prepend = true } = {}) {
       if (input) {
         input.setAttribute('aria-invalid', 'true');
       }
-      field.append(h('p', { class: 'field-error', role: 'alert' }, message));
+      field.append(h('p', { class: 'field-error', role: 'alert' }, entryOf(fieldError, input) || message));
     } else {
       unplaced.push(message);
     }
   }
+  // one invalid field: the API's detail says what its error says ("expiresAt: must be …"), shown twice
+  const single = errors.length === 1 && error.detail === `${errors[0].field}: ${errors[0].message}`;
   const box = h('div', { class: 'problem alert alert-error', role: 'alert' },
     h('strong', {}, error.title || 'Error'),
-    error.detail && error.detail !== error.title ? h('span', {}, ` ${error.detail}`) : null,
+    error.detail && error.detail !== error.title && !(single && unplaced.length) ? h('span', {}, ` ${error.detail}`) : null,
     unplaced.length ? h('ul', {}, unplaced.map((m) => h('li', {}, m))) : null);
   if (prepend) {
     container.prepend(box);
@@ -228,6 +241,38 @@ export function showProblem(container, error, { prepend = true } = {}) {
     container.append(box);
   }
   return box;
+}
+
+/**
+ * The error of one entry of a list field, named by the entry as typed: "itemAccess[1]" counts from 0 over the values
+ * after blank lines and commas were dropped, which a user reads as another line.
+ */
+function entryOf(fieldError, input) {
+  const index = /\[(\d+)\]$/.exec(String(fieldError.field || ''));
+  if (!index || !input || input.tagName !== 'TEXTAREA') {
+    return null;
+  }
+  const value = linesOf(input)[Number(index[1])];
+  return value === undefined ? null : `“${value}”: ${fieldError.message}`;
+}
+
+/**
+ * Focuses {@code target} when the page has lost the focus: it is on the body, or on an element a redraw removed or
+ * a closed dialog still holds (a dialog is removed only after its close handlers ran). A button disabled while its
+ * call ran cannot keep the focus, and the next Tab started at the top of the page. Never takes it from where the
+ * user has gone meanwhile, nor from an open dialog.
+ */
+export function focusIfLost(target) {
+  const focused = document.activeElement;
+  const lost = !focused || focused === document.body || focused.disabled || !focused.isConnected
+    || focused.closest('dialog:not([open])');
+  if (!target || !lost || document.querySelector('dialog[open]')) {
+    return;
+  }
+  if (!target.matches('a[href], button, input, select, textarea, [tabindex]')) {
+    target.setAttribute('tabindex', '-1'); // a problem's box: focusable by script, not a Tab stop
+  }
+  target.focus();
 }
 
 /**

@@ -1,7 +1,7 @@
 import { api } from '../api.js';
 import {
-  clearProblem, confirmDialog, endOfUtcDay, formatInstant, h, keyState, keysBySlot, lines, openDialog, relative,
-  replace, showIssuedKey, showProblem, statusBadge, toast, utcDatePlus,
+  clearProblem, confirmDialog, endOfUtcDay, focusIfLost, formatInstant, h, keyState, keysBySlot, linesOf, openDialog,
+  relative, replace, showIssuedKey, showProblem, statusBadge, toast, utcDatePlus,
 } from '../ui.js';
 import { checkedPrivileges, ITEM_ACCESS_HELP, linesField, privilegeFieldset, privileges, REFERRERS_HELP } from './forms.js';
 
@@ -223,23 +223,10 @@ async function busy(card, action) {
   }
 }
 
-/**
- * Back to the slot after its dialog: the button that opened it was disabled while the action ran, or redrawn, so
- * the browser put the focus on the page's body and the next Tab started at the top of the page.
- */
+/** Back to the slot after its dialog or action: its problem, else its first button. */
 function returnFocus(card) {
-  const focused = document.activeElement;
-  // a closed dialog is removed only after its close handlers (this one among them) ran
-  const lost = !focused || focused === document.body || !focused.isConnected || focused.closest('dialog:not([open])');
-  if (!card || !lost || document.querySelector('dialog[open]')) {
-    return;
-  }
-  const target = card.querySelector('.problem') || card.querySelector('.actions button:not([disabled])');
-  if (target) {
-    if (!target.matches('button')) {
-      target.setAttribute('tabindex', '-1');
-    }
-    target.focus();
+  if (card) {
+    focusIfLost(card.querySelector('.problem') || card.querySelector('.actions button:not([disabled])'));
   }
 }
 
@@ -291,6 +278,11 @@ function askExpiration({ title, optional, confirmLabel, warning, current }) {
       event.preventDefault();
       if (optional && !change.checked) {
         result = {};
+      } else if (date.value && (date.value < date.min || date.value > date.max)) {
+        // typed past the picker's bounds (Chromium takes it): the dialog closed and the server's 400 lost the date
+        showProblem(form, { title: 'Choose another date', errors: [{ field: 'expiresAt',
+          message: `pick a day from ${date.min} to ${date.max}` }] });
+        return;
       } else if (date.value) {
         result = { expiresAt: endOfUtcDay(date.value) };
       } else {
@@ -447,11 +439,13 @@ function settingsSection({ credential, id, title, fields, save, warn }) {
       redraw(saved);
       justSaved = null;
       toast(`${title} saved.`);
+      focusIfLost(current().querySelector('[data-action="save"]'));
     } catch (error) {
       saving.delete(key);
       const target = await changedMeanwhile(error, credential, id) || current();
-      showProblem(target, error);
+      const box = showProblem(target, error);
       target.querySelector('[data-action="save"]').disabled = false;
+      focusIfLost(target.querySelector('[aria-invalid="true"]') || box);
     }
   });
   return h('section', { class: 'section', id }, h('h2', {}, title), form);
@@ -490,9 +484,10 @@ function privilegesSection(credential, list) {
 function itemAccessSection(credential) {
   return settingsSection({
     credential, id: 'item-access', title: 'Item access', warn: true,
-    fields: linesField({ name: 'itemAccess', label: 'Item IDs', help: ITEM_ACCESS_HELP, values: credential.itemAccess || [] }),
+    fields: linesField({ name: 'itemAccess', label: 'Item IDs', help: ITEM_ACCESS_HELP, values: credential.itemAccess || [],
+      commas: true }),
     save: (form) => api('PUT', `v1/credentials/${encodeURIComponent(credential.id)}/item-access`,
-      { itemAccess: lines(form.elements.itemAccess.value, { commas: true }) }),
+      { itemAccess: linesOf(form.elements.itemAccess) }),
   });
 }
 
@@ -501,7 +496,7 @@ function referrersSection(credential) {
     credential, id: 'referrers', title: 'Referrers', warn: false,
     fields: linesField({ name: 'referrers', label: 'Allowed referrers', help: REFERRERS_HELP, values: credential.referrers || [] }),
     save: (form) => api('PUT', `v1/credentials/${encodeURIComponent(credential.id)}/referrers`,
-      { referrers: lines(form.elements.referrers.value) }),
+      { referrers: linesOf(form.elements.referrers) }),
   });
 }
 

@@ -1,6 +1,8 @@
 import { api } from '../api.js';
 import { privileges } from './forms.js';
-import { formatDay, formatInstant, h, keyState, keysBySlot, relative, replace, showProblem, statusBadge } from '../ui.js';
+import {
+  byName, formatDay, formatInstant, h, keyState, keysBySlot, relative, replace, showProblem, statusBadge,
+} from '../ui.js';
 
 /** The account's credentials, each with its two key slots; keys expiring within 7 days are highlighted. */
 export async function renderCredentials(view, { isCurrent }) {
@@ -30,7 +32,7 @@ export async function renderCredentials(view, { isCurrent }) {
     return;
   }
   const credentials = [...(answer.credentials || [])]
-    .sort((a, b) => String(a.name).localeCompare(String(b.name)));
+    .sort(byName);
   if (!credentials.length) {
     replace(body, h('div', { class: 'empty card' },
       h('p', {}, 'No credentials yet.'),

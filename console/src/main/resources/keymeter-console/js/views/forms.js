@@ -34,12 +34,18 @@ export function checkedPrivileges(form) {
   return [...form.querySelectorAll('input[name="privileges"]:checked')].map((i) => i.value);
 }
 
-/** A textarea holding one value per line, e.g. item ids or referrers. */
-export function linesField({ name, label, help, values = [], placeholder }) {
+/**
+ * A textarea holding one value per line, e.g. item ids or referrers; with {@code commas}, commas separate values
+ * too. Read it with ui.js linesOf.
+ */
+export function linesField({ name, label, help, values = [], placeholder, commas = false }) {
   const id = `field-${name}`;
   return h('div', { class: 'field', 'data-field': name },
     h('label', { for: id }, label),
-    h('textarea', { id, name, rows: 3, spellcheck: 'false', placeholder, 'aria-describedby': `${id}-help` },
+    h('textarea', {
+      id, name, rows: 3, spellcheck: 'false', placeholder, 'aria-describedby': `${id}-help`,
+      dataset: { commas: String(commas) },
+    },
       values.join('\n')),
     h('p', { class: 'help', id: `${id}-help` }, help));
 }

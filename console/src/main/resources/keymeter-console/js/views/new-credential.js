@@ -1,5 +1,5 @@
 import { api } from '../api.js';
-import { clearProblem, h, lines, replace, showProblem } from '../ui.js';
+import { clearProblem, focusIfLost, h, linesOf, replace, showProblem } from '../ui.js';
 import { checkedPrivileges, ITEM_ACCESS_HELP, linesField, privilegeFieldset, privileges, REFERRERS_HELP } from './forms.js';
 
 /** Create credentials: name, privileges from GET /v1/privileges, item access and referrers. */
@@ -29,7 +29,7 @@ export async function renderNewCredential(view, { isCurrent, navigate }) {
       h('label', { for: 'field-name' }, 'Name'),
       h('input', { id: 'field-name', name: 'name', type: 'text', autocomplete: 'off' })),
     privilegeFieldset(list),
-    linesField({ name: 'itemAccess', label: 'Item access', help: ITEM_ACCESS_HELP, placeholder: 'item-id' }),
+    linesField({ name: 'itemAccess', label: 'Item access', help: ITEM_ACCESS_HELP, placeholder: 'item-id', commas: true }),
     linesField({ name: 'referrers', label: 'Allowed referrers', help: REFERRERS_HELP, placeholder: 'https://*.example.com' }),
     h('div', { class: 'actions' },
       h('a', { class: 'button', href: '#/credentials' }, 'Cancel'), submit));
@@ -40,8 +40,8 @@ export async function renderNewCredential(view, { isCurrent, navigate }) {
     const request = {
       name: form.elements.name.value.trim(),
       privileges: checkedPrivileges(form),
-      itemAccess: lines(form.elements.itemAccess.value, { commas: true }),
-      referrers: lines(form.elements.referrers.value),
+      itemAccess: linesOf(form.elements.itemAccess),
+      referrers: linesOf(form.elements.referrers),
     };
     submit.disabled = true;
     try {
@@ -57,6 +57,8 @@ export async function renderNewCredential(view, { isCurrent, navigate }) {
           h('a', { href: '#/credentials' }, 'your credentials'), ' before creating them again.'));
       }
       box.scrollIntoView({ block: 'nearest' });
+      // to what needs fixing: the submit button was disabled while the call ran, and the focus fell to the body
+      focusIfLost(form.querySelector('[aria-invalid="true"]') || box);
     } finally {
       submit.disabled = false;
     }

@@ -35,9 +35,12 @@ export function renderSignIn(view, { notice, navigate }) {
       const asked = window.location.hash;
       navigate(asked && asked !== '#/' && asked !== '#' ? asked : '#/credentials');
     } catch (error) {
-      showProblem(form, error.status === 401
+      const box = showProblem(form, error.status === 401
         ? { title: 'That token was not accepted.', detail: 'Check the account token and try again.' }
         : error);
+      // under the heading, in place of a notice that no longer applies ("You are signed out.")
+      form.querySelector('#signin-notice')?.remove();
+      form.querySelector('h1').after(box);
       button.disabled = false;
       input.focus();
     }

@@ -1,6 +1,6 @@
 import { api, apiBlob, query } from '../api.js';
 import {
-  currencyDecimals, decimalPlaces, formatDay, formatInstant, formatMoney, formatNumber, h, listCost, replace,
+  byName, currencyDecimals, decimalPlaces, formatDay, formatInstant, formatMoney, formatNumber, h, listCost, replace,
   showProblem, toast,
 } from '../ui.js';
 
@@ -27,7 +27,10 @@ export async function renderUsage(view, { params, isCurrent, navigate }) {
   document.title = 'Usage · Keymeter';
   charts.splice(0).forEach((chart) => chart.destroy());
   const cycles = recentCycles();
-  const cycle = /^\d{4}-\d{2}$/.test(params.get('cycle') || '') ? params.get('cycle') : cycles[0];
+  const asked = params.get('cycle');
+  // a month 01–12 from 1970 (the API's range starts there): "1999-13" showed the API's 400 in three places
+  const valid = /^(19[7-9]\d|[2-9]\d{3})-(0[1-9]|1[0-2])$/.test(asked || '');
+  const cycle = valid ? asked : cycles[0];
   if (!cycles.includes(cycle)) {
     cycles.push(cycle);
   }
@@ -59,6 +62,8 @@ export async function renderUsage(view, { params, isCurrent, navigate }) {
   const alerts = h('section', { class: 'section', id: 'security-alerts' });
   const statements = h('section', { class: 'section', id: 'statements' });
   replace(view, h('div', { class: 'page-head' }, h('h1', {}, 'Usage and billing')), controls,
+    asked && !valid ? h('p', { class: 'alert alert-info', id: 'cycle-notice' },
+      `“${asked}” is not a billing cycle (a month as YYYY-MM); showing ${cycle}.`) : null,
     summary, alerts, services, byCredential, daily, statements);
   if (refocus) {
     document.getElementById(refocus)?.focus();
@@ -71,7 +76,7 @@ export async function renderUsage(view, { params, isCurrent, navigate }) {
     if (!isCurrent()) {
       return;
     }
-    for (const c of [...(answer.credentials || [])].sort((a, b) => String(a.name).localeCompare(String(b.name)))) {
+    for (const c of [...(answer.credentials || [])].sort(byName)) {
       if (c.id === credentialId) {
         chosenOption.textContent = c.name;
         credentialSelect.append(chosenOption); // in name order with the others
@@ -163,7 +168,8 @@ function drawServices(container, usage, credentialId) {
         cell('Price / 1,000', formatMoney(s.pricePer1000, currency)), cell('Amount', formatMoney(s.amount, currency))))),
       h('tfoot', {}, h('tr', {}, h('th', { colspan: headings.length - 1, scope: 'row' }, 'Amount due'),
         h('td', { class: 'total num', id: 'services-amount-due' }, formatMoney(usage.amountDue, currency))))))
-      : h('p', { class: 'muted', id: 'no-usage' }, 'No usage in this cycle yet.'));
+      : h('p', { class: 'muted', id: 'no-usage' },
+        usage.cycle && usage.cycle.status === 'closed' ? 'No usage in this cycle.' : 'No usage in this cycle yet.'));
 }
 
 /** "3 rejected (2 referrer not permitted, 1 expired)": why a credential's requests were refused, most first. */
@@ -201,7 +207,9 @@ function drawCredentials(container, usage) {
       cell('Cost', formatMoney(s.cost, currency)))));
     if (!services.length) {
       rows.push(h('tr', { dataset: { credentialId: c.credentialId } },
-        cell('Credentials', c.name || c.credentialId, false), h('td', { colspan: 4, class: 'muted rejected' },
+        h('td', { 'data-label': 'Credentials', class: 'group' },
+          h('a', { href: `#/credentials/${encodeURIComponent(c.credentialId)}` }, c.name || c.credentialId)),
+        h('td', { colspan: 4, class: 'muted rejected' },
           `${rejected(c)}, no accepted usage`)));
     }
   }
@@ -301,7 +309,10 @@ async function downloadCsv(container, cycle, credentialId, button) {
   button.disabled = true;
   try {
     // a plain link cannot carry the bearer token, so fetch the file and save it from a blob URL
-    const blob = await apiBlob(`v1/usage.csv${query({ cycle, credentialId })}`, 'text/csv');
+    const csv = await apiBlob(`v1/usage.csv${query({ cycle, credentialId })}`, 'text/csv');
+    // a byte order mark for the file saved (not the API's answer): without it Excel read the UTF-8 names as
+    // another encoding ("CafÃ©")
+    const blob = new Blob(['\uFEFF', csv], { type: csv.type });
     const url = URL.createObjectURL(blob);
     const name = `keymeter-usage-${cycle}${credentialId ? `-${credentialId}` : ''}.csv`;
     const link = h('a', { href: url, download: name, hidden: true });
@@ -374,8 +385,11 @@ async function loadStatements(container, cycle, isCurrent) {
   replace(container, h('h2', {}, 'Statements'),
     list.length ? list.map(statementCard)
       : h('p', { class: 'muted', id: 'no-statements' },
-        `No statement for ${cycle}. A cycle's final statement is issued shortly after the cycle closes; `
-        + 'usage arriving later is billed on an adjustment statement.'));
+        cycle < new Date().toISOString().slice(0, 7)
+          ? `No statement for ${cycle}. A final statement is issued shortly after a cycle closes when the account `
+            + 'had usage in it; usage arriving later is billed on an adjustment statement.'
+          : `No statement for ${cycle} yet. A cycle's final statement is issued shortly after the cycle closes; `
+            + 'usage arriving later is billed on an adjustment statement.'));
 }
 
 function statementCard(statement) {
