@@ -141,15 +141,15 @@ export function listCost(units, pricePer1000, decimals = 2) {
   return `${digits.slice(0, -decimals)}.${digits.slice(-decimals)}`;
 }
 
-/**
- * Splits a textarea into its non-empty lines; with {@code commas}, commas separate too (item IDs, which hold none).
- * Referrers are split on lines only: a referrer's path may hold a comma.
- */
 /** Orders credentials by name as people count: "Key 2" before "Key 10", case aside. */
 export function byName(a, b) {
   return String(a.name).localeCompare(String(b.name), undefined, { numeric: true, sensitivity: 'base' });
 }
 
+/**
+ * Splits a textarea into its non-empty lines; with {@code commas}, commas separate too (item IDs, which hold none).
+ * Referrers are split on lines only: a referrer's path may hold a comma.
+ */
 export function lines(text, { commas = false } = {}) {
   return String(text || '').split(commas ? /[\n,]/ : /\n/).map((s) => s.trim()).filter(Boolean);
 }
@@ -233,7 +233,7 @@ export function showProblem(container, error, { prepend = true } = {}) {
   const single = errors.length === 1 && error.detail === `${errors[0].field}: ${errors[0].message}`;
   const box = h('div', { class: 'problem alert alert-error', role: 'alert' },
     h('strong', {}, error.title || 'Error'),
-    error.detail && error.detail !== error.title && !(single && unplaced.length) ? h('span', {}, ` ${error.detail}`) : null,
+    error.detail && error.detail !== error.title && !single ? h('span', {}, ` ${error.detail}`) : null,
     unplaced.length ? h('ul', {}, unplaced.map((m) => h('li', {}, m))) : null);
   if (prepend) {
     container.prepend(box);

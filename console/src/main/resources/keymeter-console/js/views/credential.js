@@ -278,7 +278,7 @@ function askExpiration({ title, optional, confirmLabel, warning, current }) {
       event.preventDefault();
       if (optional && !change.checked) {
         result = {};
-      } else if (date.value && (date.value < date.min || date.value > date.max)) {
+      } else if (date.value && (date.validity.rangeUnderflow || date.validity.rangeOverflow)) {
         // typed past the picker's bounds (Chromium takes it): the dialog closed and the server's 400 lost the date
         showProblem(form, { title: 'Choose another date', errors: [{ field: 'expiresAt',
           message: `pick a day from ${date.min} to ${date.max}` }] });

@@ -28,8 +28,8 @@ export async function renderUsage(view, { params, isCurrent, navigate }) {
   charts.splice(0).forEach((chart) => chart.destroy());
   const cycles = recentCycles();
   const asked = params.get('cycle');
-  // a month 01–12 from 1970 (the API's range starts there): "1999-13" showed the API's 400 in three places
-  const valid = /^(19[7-9]\d|[2-9]\d{3})-(0[1-9]|1[0-2])$/.test(asked || '');
+  // a month 01–12 from 1970-01 to 9998-12, the API's range: "1999-13" showed the API's 400 in three places
+  const valid = /^\d{4}-(0[1-9]|1[0-2])$/.test(asked || '') && asked >= '1970-01' && asked <= '9998-12';
   const cycle = valid ? asked : cycles[0];
   if (!cycles.includes(cycle)) {
     cycles.push(cycle);

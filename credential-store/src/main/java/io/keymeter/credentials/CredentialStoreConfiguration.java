@@ -40,11 +40,21 @@ public class CredentialStoreConfiguration {
     StreamsApp credentialStoreStreams(StreamsFactory factory, KeymeterProperties properties, Environment environment) {
         CredentialTopology topology = new CredentialTopology(properties.keys().expiringNotice(),
                 properties.keys().forgetAfter());
-        return factory.create(CredentialTopology.APP_NAME, topology.build(), streamsOverrides(environment));
+        boolean operatorServer = factory.config(CredentialTopology.APP_NAME, Map.of())
+                .containsKey(StreamsConfig.APPLICATION_SERVER_CONFIG);
+        return factory.create(CredentialTopology.APP_NAME, topology.build(), streamsOverrides(environment, operatorServer));
     }
 
-    /** The topology's own settings, then the commit interval and this instance's HTTP address from the environment. */
     static Map<String, Object> streamsOverrides(Environment environment) {
+        return streamsOverrides(environment, false);
+    }
+
+    /**
+     * The topology's own settings, then the commit interval and this instance's HTTP address from the environment,
+     * unless the operator gave one ({@code spring.kafka.streams.properties[application.server]}, as billing takes it):
+     * the derived address replaced it.
+     */
+    static Map<String, Object> streamsOverrides(Environment environment, boolean operatorServer) {
         Map<String, Object> overrides = new HashMap<>(CredentialTopology.OVERRIDES);
         Duration commitInterval = environment.getProperty(COMMIT_INTERVAL, Duration.class);
         if (commitInterval != null) {
@@ -54,8 +64,10 @@ public class CredentialStoreConfiguration {
             overrides.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitInterval.toMillis());
         }
         // where this instance answers HTTP: reads of credentials owned by another instance are forwarded there
-        AdvertisedAddress.of(environment).ifPresent(address ->
-                overrides.put(StreamsConfig.APPLICATION_SERVER_CONFIG, address));
+        if (!operatorServer) {
+            AdvertisedAddress.of(environment).ifPresent(address ->
+                    overrides.put(StreamsConfig.APPLICATION_SERVER_CONFIG, address));
+        }
         return overrides;
     }
 }

@@ -38,6 +38,9 @@ class CredentialStoreConfigurationTest {
                 .containsEntry(StreamsConfig.APPLICATION_SERVER_CONFIG, "node-a:8085");
         assertThat(CredentialStoreConfiguration.streamsOverrides(environment().withProperty("server.port", "0")))
                 .doesNotContainKey(StreamsConfig.APPLICATION_SERVER_CONFIG);
+        // the operator's own (spring.kafka.streams.properties[application.server]) is left to apply
+        assertThat(CredentialStoreConfiguration.streamsOverrides(environment().withProperty("server.port", "8085"), true))
+                .doesNotContainKey(StreamsConfig.APPLICATION_SERVER_CONFIG);
     }
 
     /** An environment converting values as the application's does ({@code PT1S} to a Duration). */

@@ -827,14 +827,17 @@ class ConsoleBrowserTest {
                 "return document.activeElement.closest('#slot-2') !== null")));
 
         // a date typed past the picker's bounds keeps the dialog open, said once, beside the field
+        String secondKey = slotKeyId(2);
         browser.click(By.cssSelector("#slot-2 [data-action='regenerate']"));
         browser.click(By.id("key-set-expiration"));
         setDate(browser.visible(By.id("key-expiration")), today.plusYears(3));
         browser.click(By.cssSelector("#expiration-dialog [data-action='confirm']"));
         assertThat(browser.visible(By.cssSelector("#expiration-dialog .field-error")).getText())
                 .isEqualTo("expiresAt: pick a day from " + today.plusDays(1) + " to " + today.plusDays(365));
+        assertThat(browser.driver().findElement(By.id("expiration-dialog")).getText().split("pick a day", -1))
+                .as("said once").hasSize(2);
         browser.click(By.cssSelector("#expiration-dialog [data-action='cancel']"));
-        assertThat(slotKeyId(2)).as("nothing sent").isNotNull();
+        assertThat(keyInSlot(credential(ACCOUNT, id), 2).get("keyId")).as("nothing sent").isEqualTo(secondKey);
 
         org.openqa.selenium.Dimension desktop = browser.driver().manage().window().getSize();
         try {

@@ -63,9 +63,9 @@ public class LedgerStores {
 
     /**
      * The instance that owns the account's partition when that is another instance. Needs
-     * {@code application.server} on every instance (for example
-     * {@code spring.kafka.streams.properties[application.server]=host:port} of its HTTP server); without it, or
-     * while the owner is unknown, empty: this instance answers from what it holds.
+     * {@code application.server} on every instance (derived from the advertised host and {@code server.port}, or the
+     * operator's {@code spring.kafka.streams.properties[application.server]}); without it, or while the owner is
+     * unknown, empty: this instance answers from the account's partition if it holds it, else 503 ({@link #store}).
      */
     public Optional<HostInfo> remoteOwner(String accountId) {
         Optional<String> self = self();

@@ -152,9 +152,12 @@ class CommandBus implements SmartLifecycle {
             }
             return reply.get(Math.max(1, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
-            throw new Unconfirmed("The change was not confirmed in time", null);
+            throw new Unconfirmed("The change was not confirmed in time", null, RETRY_AFTER);
         } catch (ExecutionException e) { // released by releaseWaiting: no reply will come
-            throw new Unconfirmed("The change cannot be confirmed: " + e.getCause().getMessage(), null);
+            // the store may still apply it until the wait would have ended: retry, or read, only after that
+            Duration settled = Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime())).plusSeconds(1);
+            throw new Unconfirmed("The change cannot be confirmed: " + e.getCause().getMessage(), null,
+                    settled.compareTo(RETRY_AFTER) > 0 ? Duration.ofSeconds(settled.toSeconds()) : RETRY_AFTER);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw ApiProblem.unavailable("Interrupted while waiting for the change.", RETRY_AFTER);
@@ -413,17 +416,20 @@ class CommandBus implements SmartLifecycle {
         return SmartLifecycle.DEFAULT_PHASE - 2048;
     }
 
-    /** A change sent whose outcome is not known: applied in full or not at all. A 503. */
+    /**
+     * A change sent whose outcome is not known: applied in full or not at all. A 503 whose {@code Retry-After} lasts
+     * until the store can no longer apply it (a call released early, the reply reader gone, would have waited longer).
+     */
     static final class Unconfirmed extends ApiProblem {
 
         private final String why;
 
         /** {@code createdAt}: the path of the credential a create would have made, or null for any other change. */
-        Unconfirmed(String why, String createdAt) {
+        Unconfirmed(String why, String createdAt, Duration settledIn) {
             super(503, "Service unavailable", why + "; it was applied in full or not at all. " + (createdAt == null
                     ? "Read the credential before retrying."
-                    : "Read " + createdAt + " before retrying: it exists only if the change was applied, and a"
-                    + " retry creates another credential."), List.of(), RETRY_AFTER);
+                    : "Read " + createdAt + " before retrying, once Retry-After has passed: from then on it exists"
+                    + " only if the change was applied, and a retry creates another credential."), List.of(), settledIn);
             this.why = why;
         }
 
@@ -432,7 +438,7 @@ class CommandBus implements SmartLifecycle {
          * nothing to read, and a retry could create a second one.
          */
         Unconfirmed created(String path) {
-            return new Unconfirmed(why, path);
+            return new Unconfirmed(why, path, retryAfter());
         }
     }
 }

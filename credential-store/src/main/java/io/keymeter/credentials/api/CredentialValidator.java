@@ -118,8 +118,10 @@ final class CredentialValidator {
         for (int i = 0; i < referrers.size(); i++) {
             String tooWide = Referrers.wildcardTooWide(referrers.get(i));
             if (tooWide != null) {
-                errors.add(new FieldError("referrers[" + i + "]", "'*." + tooWide
-                        + "' would admit sites anyone can register under " + tooWide + ": name a domain of your own"));
+                errors.add(new FieldError("referrers[" + i + "]", tooWide.indexOf('.') < 0
+                        ? "'*." + tooWide + "' would admit every host under " + tooWide + ": name a domain under it"
+                        : "'*." + tooWide + "' would admit sites anyone can register under " + tooWide
+                        + ": name a domain of your own"));
             } else if (!Referrers.isValidPattern(referrers.get(i))) {
                 errors.add(new FieldError("referrers[" + i + "]",
                         "must be scheme://host[:port][/path], '*' only as the leftmost host label"));

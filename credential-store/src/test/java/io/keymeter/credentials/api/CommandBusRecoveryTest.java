@@ -141,6 +141,9 @@ class CommandBusRecoveryTest {
             // a create names the credential it would have made: its id is made by the server, and the caller had
             // nothing to read before retrying
             assertThat(waiting.body()).containsPattern("Read /v1/credentials/[0-9a-f-]{36} before retrying");
+            // released at once, long before the store stops being able to apply it: told to wait until then
+            assertThat(Long.parseLong(waiting.headers().firstValue("Retry-After").orElseThrow()))
+                    .isGreaterThan(CommandBus.RETRY_AFTER.toSeconds());
         }
     }
 

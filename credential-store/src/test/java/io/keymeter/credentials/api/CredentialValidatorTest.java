@@ -60,6 +60,10 @@ class CredentialValidatorTest {
                 .containsExactly("referrers[1]", "referrers[2]");
         assertThat(problem.errors().get(0).message())
                 .isEqualTo("'*.co.uk' would admit sites anyone can register under co.uk: name a domain of your own");
+        CredentialValidator single = new CredentialValidator();
+        single.referrers(List.of("http://*.localhost:8080"), false);
+        assertThat(catchThrowableOfType(ApiProblem.class, single::throwIfInvalid).errors().get(0).message())
+                .isEqualTo("'*.localhost' would admit every host under localhost: name a domain under it");
     }
 
     /** A NUL or a lone surrogate was taken, and the surrogate read back as "?" in the usage CSV. */

@@ -34,7 +34,8 @@ import org.springframework.stereotype.Component;
  * Creates Keymeter's topics when missing, then checks what it depends on: cleanup policies (a key-state topic
  * with {@code delete} loses old keys to retention) and equal partition counts of the topics joined without a
  * repartition step (Kafka Streams does not check this itself). Any mismatch stops start-up. It also raises a
- * retention, or a bound on record times, narrower than Keymeter needs ({@link #raiseRetention}).
+ * retention, or a bound on record times, narrower than Keymeter needs ({@link #raiseRetention},
+ * {@link #raiseTimestampBounds}).
  * Every Kafka Streams topology depends on this bean, so none starts before the check passed.
  */
 @Component
@@ -45,12 +46,15 @@ public class KafkaTopics {
     private static final Duration UNKNOWN_TOPIC_BACKOFF = Duration.ofMillis(50);
 
     private final Map<String, Integer> partitionCounts;
+    private final boolean timestampBoundsKnown;
 
     public KafkaTopics(KafkaClients clients, KeymeterProperties properties) {
         try (Admin admin = clients.newAdmin()) {
             createMissing(admin, properties);
             checkCleanupPolicies(admin);
             raiseRetention(admin, properties).forEach(change -> log.info("Topic config raised: {}", change));
+            this.timestampBoundsKnown = timestampBoundsKnown(admin);
+            widenTimestampBounds(admin, timestampBoundsKnown, clients.bootstrapServers());
             Map<String, TopicDescription> topics = describe(admin, allNames(), Duration.ofSeconds(TIMEOUT_SECONDS));
             this.partitionCounts = partitionCounts(topics);
             checkCoPartitioning(partitionCounts);
@@ -62,6 +66,42 @@ public class KafkaTopics {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while checking topics", e);
+        }
+    }
+
+    /**
+     * Whether the cluster knows {@code message.timestamp.before/after.max.ms} (Kafka 3.6 and later): a topic created
+     * with a config its broker does not know is refused, so Kafka Streams is given them only then.
+     */
+    public boolean timestampBoundsKnown() {
+        return timestampBoundsKnown;
+    }
+
+    private static boolean timestampBoundsKnown(Admin admin)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        ConfigResource requests = new ConfigResource(ConfigResource.Type.TOPIC, Topics.REQUESTS.name());
+        return admin.describeConfigs(List.of(requests)).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).get(requests)
+                .get(TopicConfig.MESSAGE_TIMESTAMP_AFTER_MAX_MS_CONFIG) != null;
+    }
+
+    /**
+     * Not fatal, unlike the keep times: a refused change, or a broker before 3.6 (which bounds record times by
+     * {@code message.timestamp.difference.max.ms}, unbounded by default), leaves a warning.
+     */
+    private static void widenTimestampBounds(Admin admin, boolean known, String servers) throws InterruptedException {
+        if (!known) {
+            log.warn("Kafka at {} does not know message.timestamp.before/after.max.ms (a broker before 3.6): Keymeter"
+                    + " writes records stamped with request times, up to max-age back; keep"
+                    + " message.timestamp.difference.max.ms unbounded (its default)", servers);
+            return;
+        }
+        try {
+            raiseTimestampBounds(admin, Topics.ALL.stream().map(Topic::name).toList(),
+                    Duration.ofSeconds(TIMEOUT_SECONDS)).forEach(change -> log.info("Topic config raised: {}", change));
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("Could not widen the record-time bounds of Keymeter's topics to {}: {}; set them with"
+                    + " kafka-configs --alter, or Kafka refuses records stamped with old request times",
+                    timestampBounds(), e.toString());
         }
     }
 
@@ -278,8 +318,7 @@ public class KafkaTopics {
     }
 
     /**
-     * Gives existing topics at least the keep times Keymeter creates them with ({@link #keepTimes}), and the record
-     * times it writes ({@link #timestampBounds}). A topic's
+     * Gives existing topics at least the keep times Keymeter creates them with ({@link #keepTimes}). A topic's
      * configs are set when it is created, so a raised {@code keymeter.ingest.max-age}, or a topic made by hand with
      * Kafka's defaults (a week's retention, compaction at any age), kept less: a segment of requests stamped weeks
      * back (a gateway shipping old logs) could be deleted before metering read it, unbilled. A longer keep time is
@@ -291,9 +330,10 @@ public class KafkaTopics {
         Duration retention = retentionOf(properties);
         Map<String, Map<String, String>> wanted = new HashMap<>();
         for (Topic<String, ?> topic : Topics.ALL) {
-            Map<String, String> configs = new HashMap<>(keepTimes(topic, retention));
-            configs.putAll(timestampBounds());
-            wanted.put(topic.name(), configs);
+            Map<String, String> times = keepTimes(topic, retention);
+            if (!times.isEmpty()) {
+                wanted.put(topic.name(), times);
+            }
         }
         try {
             return TopicConfigs.update(admin, wanted, KafkaTopics::keepsLess, Duration.ofSeconds(TIMEOUT_SECONDS));
@@ -305,10 +345,13 @@ public class KafkaTopics {
         }
     }
 
-    /** Whether a keep time, size or time bound (−1 for ever; null when unset) is shorter than the one needed. */
+    /**
+     * Whether a keep time, size or time bound (−1 for ever) is shorter than the one needed; null, a config the broker
+     * does not know, is left alone (setting it would be refused).
+     */
     private static boolean keepsLess(String current, String needed) {
         if (current == null) {
-            return true;
+            return false;
         }
         long actual = Long.parseLong(current);
         long wanted = Long.parseLong(needed);

@@ -51,6 +51,7 @@ public class StreamsFactory {
 
     private final KafkaClients clients;
     private final KeymeterProperties properties;
+    private final KafkaTopics topics;
     private final MeterRegistry meterRegistry;
 
     /** Depends on {@link KafkaTopics} so that no topology starts before the topics are created and checked. */
@@ -58,12 +59,18 @@ public class StreamsFactory {
                           ObjectProvider<MeterRegistry> meterRegistry) {
         this.clients = clients;
         this.properties = properties;
+        this.topics = topics;
         this.meterRegistry = meterRegistry.getIfAvailable();
     }
 
     /** The configuration of application {@code keymeter-<name>}, usable by TopologyTestDriver too. */
     public Properties config(String name, Map<String, Object> overrides) {
-        return config(clients.streams(), properties, name, overrides);
+        Properties config = config(clients.streams(), properties, name, overrides);
+        if (!topics.timestampBoundsKnown()) {
+            // a broker before 3.6 refuses to create a topic with a config it does not know
+            KafkaTopics.timestampBounds().keySet().forEach(c -> config.remove(StreamsConfig.topicPrefix(c)));
+        }
+        return config;
     }
 
     public StreamsApp create(String name, Topology topology, Map<String, Object> overrides) {
@@ -91,7 +98,9 @@ public class StreamsFactory {
                     .collect(Collectors.toSet());
             applyChangelogConfigs(admin, requirements.changelogConfigs().entrySet().stream()
                     .collect(Collectors.toMap(e -> changelogTopic(name, e.getKey()), Map.Entry::getValue)), names);
-            raiseTimestampBounds(admin, names.stream().filter(t -> t.startsWith(applicationId + "-")).toList());
+            if (topics.timestampBoundsKnown()) {
+                raiseTimestampBounds(admin, names.stream().filter(t -> t.startsWith(applicationId + "-")).toList());
+            }
             if (requirements.refuseLostOffsets()) {
                 Optional<String> lost = LostOffsets.check(admin, clients.consumer(applicationId + "-start-check"),
                         applicationId, names, START_CHECK_TIMEOUT);

@@ -87,7 +87,9 @@ class KafkaTopicsRetentionTest {
                 Topics.CREDENTIAL_EVENTS.name() + " retention.ms " + 7 * DAY + " -> -1",
                 Topics.CREDENTIAL_EVENTS.name() + " retention.bytes " + MIB + " -> -1",
                 Topics.REJECTIONS.name() + " retention.bytes " + MIB + " -> -1",
-                Topics.API_KEYS.name() + " min.compaction.lag.ms 0 -> " + 42 * DAY,
+                Topics.API_KEYS.name() + " min.compaction.lag.ms 0 -> " + 42 * DAY);
+        assertThat(KafkaTopics.raiseTimestampBounds(admin, Topics.ALL.stream().map(t -> t.name()).toList(),
+                Duration.ofSeconds(30))).containsExactlyInAnyOrder(
                 Topics.USAGE_DAILY.name() + " message.timestamp.after.max.ms 60000 -> 3600000",
                 Topics.USAGE_DAILY.name() + " message.timestamp.before.max.ms " + DAY + " -> " + Long.MAX_VALUE);
         // the controller has committed the changes; the broker answering describeConfigs applies them a moment later
