@@ -90,6 +90,7 @@ class OwnerForwarder {
                         return ResponseEntity.status(res.getStatusCode()).headers(headers).body(res.getBody().readAllBytes());
                     });
         } catch (RestClientException e) {
+            ForwardedCalls.ownerDidNotAnswer(owner, e);
             throw ApiProblem.unavailable("The instance that holds this account's reports did not answer; try again shortly.",
                     Duration.ofSeconds(5));
         }

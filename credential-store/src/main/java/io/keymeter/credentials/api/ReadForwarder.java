@@ -98,6 +98,7 @@ class ReadForwarder {
         try {
             response = http.send(request, HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
+            ForwardedCalls.ownerDidNotAnswer(host, e);
             throw unavailable(host);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

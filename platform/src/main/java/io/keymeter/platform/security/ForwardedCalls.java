@@ -150,6 +150,32 @@ public class ForwardedCalls {
                 + "operator.", Duration.ofSeconds(5));
     }
 
+    /** How often an owner that does not answer is logged, per owner. */
+    static final Duration UNREACHABLE_LOG_INTERVAL = Duration.ofMinutes(1);
+    private static final Map<HostInfo, Long> unreachableLogged = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * Logs, at most once a minute per owner, that the instance Kafka Streams names as the owner of what a call asks
+     * for does not answer (its callers get 503): an advertised address this instance cannot reach
+     * ({@code keymeter.credentials.advertised-host}, {@code application.server}) failed every such call with no word
+     * in any log.
+     */
+    public static void ownerDidNotAnswer(HostInfo owner, Throwable cause) {
+        long now = System.nanoTime();
+        boolean[] due = {false};
+        unreachableLogged.compute(owner, (host, last) -> {
+            due[0] = last == null || now - last >= UNREACHABLE_LOG_INTERVAL.toNanos();
+            return due[0] ? now : last;
+        });
+        if (!due[0]) {
+            return;
+        }
+        log.warn("{}:{}, which Kafka Streams names as the instance holding the data of calls made here, does not"
+                + " answer ({}): those calls answer 503. Is that address (keymeter.credentials.advertised-host and"
+                + " server.port, or application.server) reachable from this instance? Logged at most once a minute.",
+                owner.host(), owner.port(), cause.toString());
+    }
+
     /** Longest part of another instance's answer that goes to the log. */
     static final int LOGGED_ANSWER_CHARS = 500;
 

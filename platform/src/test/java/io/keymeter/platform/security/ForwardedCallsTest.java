@@ -12,6 +12,7 @@ import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.streams.state.HostInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.context.properties.bind.Binder;
@@ -157,5 +158,31 @@ class ForwardedCallsTest {
         assertThat(logged.length()).isLessThan(ForwardedCalls.LOGGED_ANSWER_CHARS + 60);
         assertThat(ForwardedCalls.forLog("short")).isEqualTo("short");
         assertThat(ForwardedCalls.forLog("ok \u202egnp.exe")).as("a bidi override").isEqualTo("ok \\u202egnp.exe");
+    }
+
+    /** An owner's address this instance cannot reach failed every call for its data with no word in the log. */
+    @Test
+    void anOwnerThatDoesNotAnswerIsLoggedOnceAMinutePerOwner() {
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                .getLogger(ForwardedCalls.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+                new ch.qos.logback.core.read.ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
+        try {
+            String suffix = java.util.UUID.randomUUID().toString().substring(0, 8);
+            HostInfo gone = new HostInfo("gone-" + suffix + ".invalid", 8096);
+            for (int i = 0; i < 3; i++) {
+                ForwardedCalls.ownerDidNotAnswer(gone, new java.net.ConnectException("refused"));
+            }
+            ForwardedCalls.ownerDidNotAnswer(new HostInfo("other-" + suffix + ".invalid", 8096),
+                    new java.net.ConnectException("refused"));
+            assertThat(logged.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                    .filteredOn(m -> m.contains(suffix)).hasSize(2)
+                    .first().asString().startsWith("gone-" + suffix + ".invalid:8096, which Kafka Streams names")
+                    .contains("java.net.ConnectException: refused", "keymeter.credentials.advertised-host");
+        } finally {
+            logger.detachAppender(logged);
+        }
     }
 }
