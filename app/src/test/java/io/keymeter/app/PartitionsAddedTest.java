@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.keymeter.app.support.OwnKafka;
 import io.keymeter.events.Json;
 import io.keymeter.events.Topics;
+import io.keymeter.platform.kafka.KafkaTopics;
 import io.keymeter.platform.streams.StreamsApp;
 import java.io.IOException;
 import java.net.URI;
@@ -91,7 +92,7 @@ class PartitionsAddedTest {
                     ACCOUNT_TOKEN);
             assertThat(generated.statusCode()).as(generated.body()).isEqualTo(201);
             key = json(generated);
-        } while (OwnKafka.partitionOf(key.get("keyId").asString(), AFTER) < BEFORE);
+        } while (KafkaTopics.partitionOf(key.get("keyId").asString(), AFTER) < BEFORE);
         String apiKey = key.get("apiKey").asString();
         String verify = "{\"apiKey\":\"" + apiKey + "\",\"service\":\"basemaps\"}";
         await().atMost(Duration.ofSeconds(30)).until(() -> post("/v1/verify", verify, GATEWAY).body()
@@ -122,7 +123,7 @@ class PartitionsAddedTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> post("/v1/verify", verify, GATEWAY).body()
                 .contains("\"reason\":\"invalidated\""));
         // and it was on an added partition that the invalidation arrived
-        int partition = OwnKafka.partitionOf(key.get("keyId").asString(), AFTER);
+        int partition = KafkaTopics.partitionOf(key.get("keyId").asString(), AFTER);
         assertThat(endOffsets(Topics.API_KEYS.name(), partition, partition + 1)).isPositive();
 
         // a restart takes its old place in the group without a new assignment, so Kafka Streams would not check

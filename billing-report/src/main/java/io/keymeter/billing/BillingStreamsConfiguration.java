@@ -40,7 +40,7 @@ class BillingStreamsConfiguration {
      */
     static Map<String, Object> streamsOverrides(StreamsFactory factory, Environment environment) {
         Map<String, Object> overrides = new HashMap<>(BillingTopology.streamsOverrides());
-        if (!factory.config(BillingTopology.APP_NAME, overrides).containsKey(StreamsConfig.APPLICATION_SERVER_CONFIG)) {
+        if (!factory.operatorGaveApplicationServer()) {
             AdvertisedAddress.of(environment).ifPresent(address ->
                     overrides.put(StreamsConfig.APPLICATION_SERVER_CONFIG, address));
         }

@@ -235,20 +235,18 @@ function setBusy(card, isBusy) {
   card.toggleAttribute('aria-busy', isBusy);
 }
 
-/** A key expiring within this many days is regenerated with a new date unless the user unticks it. */
-const SOON_DAYS = 7;
-
 /**
  * Asks for the expiration of a key to be issued. For a regeneration the date is optional (the API keeps the old
  * one, {@code current}, when it is still ahead): the field shows that date until a new one is asked for, and a key
- * expiring within a week is given a new one by default. The field showed 90 days ahead, unused, and a key rotated
- * the day before it expired came back expiring the next day. Resolves {expiresAt} or null when cancelled.
+ * expiring soon ({@code expiring}: within a week, as its slot highlights it) is given a new one by default. The
+ * field showed 90 days ahead, unused, and a key rotated the day before it expired came back expiring the next day.
+ * Resolves {expiresAt} or null when cancelled.
  */
-function askExpiration({ title, optional, confirmLabel, warning, current }) {
+function askExpiration({ title, optional, confirmLabel, warning, current, expiring = false }) {
   return new Promise((resolve) => {
     let result = null;
     const kept = optional && current ? current.slice(0, 10) : null;
-    const soon = kept !== null && kept <= utcDatePlus(SOON_DAYS);
+    const soon = kept !== null && expiring;
     const date = h('input', {
       id: 'key-expiration', type: 'date', value: kept && !soon ? kept : utcDatePlus(90), min: utcDatePlus(1),
       max: utcDatePlus(365), disabled: optional && !soon,
@@ -309,6 +307,7 @@ async function generate(credential, slot, card) {
 async function regenerate(credential, slot, card, key) {
   const choice = await askExpiration({
     title: `Regenerate the key in slot ${slot}`, optional: true, confirmLabel: 'Regenerate', current: key.expiresAt,
+    expiring: keyState(key).expiring,
     warning: `The key now in slot ${slot} (${card.dataset.keyId}) stops working at once: applications using it are `
       + 'refused until you deploy the new key.',
   });

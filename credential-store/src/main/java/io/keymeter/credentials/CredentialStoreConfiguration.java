@@ -40,9 +40,8 @@ public class CredentialStoreConfiguration {
     StreamsApp credentialStoreStreams(StreamsFactory factory, KeymeterProperties properties, Environment environment) {
         CredentialTopology topology = new CredentialTopology(properties.keys().expiringNotice(),
                 properties.keys().forgetAfter());
-        boolean operatorServer = factory.config(CredentialTopology.APP_NAME, Map.of())
-                .containsKey(StreamsConfig.APPLICATION_SERVER_CONFIG);
-        return factory.create(CredentialTopology.APP_NAME, topology.build(), streamsOverrides(environment, operatorServer));
+        return factory.create(CredentialTopology.APP_NAME, topology.build(),
+                streamsOverrides(environment, factory.operatorGaveApplicationServer()));
     }
 
     static Map<String, Object> streamsOverrides(Environment environment) {

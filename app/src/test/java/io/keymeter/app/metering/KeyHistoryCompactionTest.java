@@ -16,6 +16,7 @@ import io.keymeter.events.UsageDaily;
 import io.keymeter.metering.MeteringConfiguration;
 import io.keymeter.metering.MeteringSerdes;
 import io.keymeter.metering.MeteringTopology;
+import io.keymeter.platform.kafka.KafkaTopics;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.platform.streams.StreamsFactory;
 import io.keymeter.testsupport.TopicReader;
@@ -124,7 +125,7 @@ class KeyHistoryCompactionTest {
                 .partitionsToOffsetAndMetadata().get().isEmpty());
         kafka.stopKeymeter();
 
-        int partition = OwnKafka.partitionOf(key.keyId(), PARTITIONS);
+        int partition = KafkaTopics.partitionOf(key.keyId(), PARTITIONS);
         writeHistory(HISTORY, partition, MeteringSerdes.KEY_STATE.serializer());
         awaitCompactionKeepingTheKeysVersions(HISTORY, partition);
 
@@ -150,7 +151,7 @@ class KeyHistoryCompactionTest {
                 .isEqualTo(Duration.ofDays(42).toMillis()));
         kafka.stopKeymeter();
 
-        int partition = OwnKafka.partitionOf(key.keyId(), PARTITIONS);
+        int partition = KafkaTopics.partitionOf(key.keyId(), PARTITIONS);
         writeHistory(Topics.API_KEYS.name(), partition, Topics.API_KEYS.valueSerde().serializer());
         awaitCompactionKeepingTheKeysVersions(Topics.API_KEYS.name(), partition);
 

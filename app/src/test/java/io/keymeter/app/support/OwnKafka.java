@@ -6,7 +6,6 @@ import io.keymeter.events.Topics;
 import io.keymeter.kafka.EmbeddedKafkaBroker;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.testsupport.TempDirs;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +16,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.utils.Utils;
 import org.springframework.boot.SpringApplication;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -76,11 +74,6 @@ public final class OwnKafka implements AutoCloseable {
     public StreamsApp streams(String name) {
         return keymeter.getBeansOfType(StreamsApp.class).values().stream().filter(s -> s.name().equals(name))
                 .findFirst().orElseThrow();
-    }
-
-    /** The producers' partition for a key: Kafka's default partitioner over the UTF-8 key. */
-    public static int partitionOf(String key, int partitions) {
-        return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
     }
 
     /** Sends requests to {@code keymeter.requests} as a gateway would: keyed by keyId, stamped with their time. */

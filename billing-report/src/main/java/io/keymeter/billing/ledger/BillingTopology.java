@@ -6,14 +6,12 @@ import io.keymeter.billing.cycles.Totals;
 import io.keymeter.events.JsonSerde;
 import io.keymeter.events.Statement;
 import io.keymeter.events.Topics;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
@@ -61,18 +59,13 @@ public final class BillingTopology {
     /** The repartition topic that co-locates everything of an account. */
     public static final String BY_ACCOUNT = "billing-by-account";
 
-    /** The topics the ledger reads: the repartition has as many partitions as the largest of them. */
+    /**
+     * The topics the ledger reads: {@link #BY_ACCOUNT} has as many partitions as the largest of them, and its
+     * producer sends an account by Kafka's default partitioner over the String key ({@code KafkaTopics.partitionOf}),
+     * so that partition of every ledger store holds it.
+     */
     public static final List<String> SOURCES = List.of(Topics.USAGE_DAILY.name(), Topics.CREDENTIAL_EVENTS.name(),
             Topics.REJECTIONS.name(), Topics.SECURITY_ALERTS.name());
-
-    /**
-     * The partition of {@link #BY_ACCOUNT}, and so of every ledger store, that holds an account: where the
-     * repartition's producer sends a String key by Kafka's default partitioner (murmur2 of its UTF-8 bytes).
-     * {@code partitions}: the repartition's count, the largest of the {@link #SOURCES}'.
-     */
-    public static int partitionOf(String accountId, int partitions) {
-        return Utils.toPositive(Utils.murmur2(accountId.getBytes(StandardCharsets.UTF_8))) % partitions;
-    }
 
     /** How often the ledger looks for cycles to close or adjust (wall clock). */
     public static final Duration CHECK_INTERVAL = Duration.ofSeconds(10);

@@ -50,7 +50,7 @@ public class LedgerStores {
         KafkaStreams running = streams.kafkaStreams();
         KeyQueryMetadata owner = running.queryMetadataForKey(name, accountId, KEYS);
         int partition = owner != null && owner.partition() >= 0 ? owner.partition()
-                : BillingTopology.partitionOf(accountId, partitions);
+                : KafkaTopics.partitionOf(accountId, partitions);
         return running.store(StoreQueryParameters.<ReadOnlyKeyValueStore<String, V>>fromNameAndType(name,
                 QueryableStoreTypes.keyValueStore()).withPartition(partition));
     }

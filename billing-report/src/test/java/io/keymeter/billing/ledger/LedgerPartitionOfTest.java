@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.keymeter.billing.catalog.PriceCatalog;
 import io.keymeter.billing.cycles.Totals;
+import io.keymeter.platform.kafka.KafkaTopics;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -27,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two ledger instances without {@code application.server}, where Kafka Streams names no partition for a key: the
- * reports query the partition {@link BillingTopology#partitionOf} computes, and it is the one the account's data is
+ * reports query the partition {@link KafkaTopics#partitionOf} computes over the repartition's count ({@link BillingTopology#SOURCES}), and it is the one the account's data is
  * in. The instance holding it answers; the other fails as not queryable (a 503), where a query of every local
  * partition answered it with nothing (an empty report, 200).
  */
@@ -62,7 +63,7 @@ class LedgerPartitionOfTest {
         String[] byPartition = new String[PARTITIONS];
         for (int n = 0; Arrays.asList(byPartition).contains(null); n++) {
             String account = name + "-account-" + n;
-            byPartition[BillingTopology.partitionOf(account, PARTITIONS)] = account;
+            byPartition[KafkaTopics.partitionOf(account, PARTITIONS)] = account;
         }
         List<String> accounts = List.of(byPartition);
         for (int i = 0; i < accounts.size(); i++) {
@@ -122,7 +123,7 @@ class LedgerPartitionOfTest {
     private static Totals usage(KafkaStreams streams, String account) {
         return streams.store(StoreQueryParameters.<ReadOnlyKeyValueStore<String, Totals>>fromNameAndType(
                         BillingTopology.USAGE_STORE, QueryableStoreTypes.keyValueStore())
-                .withPartition(BillingTopology.partitionOf(account, PARTITIONS))).get(usageKey(account));
+                .withPartition(KafkaTopics.partitionOf(account, PARTITIONS))).get(usageKey(account));
     }
 
     private static String usageKey(String account) {

@@ -8,7 +8,6 @@ import io.keymeter.credentials.lifecycle.CredentialTopology;
 import io.keymeter.platform.kafka.KafkaTopics;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.platform.web.ApiProblem;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +17,6 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyQueryMetadata;
 import org.apache.kafka.streams.StoreQueryParameters;
@@ -76,7 +74,7 @@ class CredentialReads {
     private int ownedPartition(String credentialId) {
         if (self.equals(HostInfo.unavailable())) {
             // no metadata without application.server: the partition the command producer's partitioner chose
-            return Utils.toPositive(Utils.murmur2(credentialId.getBytes(StandardCharsets.UTF_8))) % partitionCount;
+            return KafkaTopics.partitionOf(credentialId, partitionCount);
         }
         KeyQueryMetadata metadata = kafkaStreams().queryMetadataForKey(CredentialTopology.STORE, credentialId,
                 Serdes.String().serializer());

@@ -3,6 +3,7 @@ package io.keymeter.platform.kafka;
 import io.keymeter.events.Topic;
 import io.keymeter.events.Topics;
 import io.keymeter.platform.config.KeymeterProperties;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
@@ -26,6 +27,7 @@ import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
@@ -51,9 +53,12 @@ public class KafkaTopics {
     public KafkaTopics(KafkaClients clients, KeymeterProperties properties) {
         try (Admin admin = clients.newAdmin()) {
             createMissing(admin, properties);
-            checkCleanupPolicies(admin);
+            Map<ConfigResource, Config> configs = describeConfigs(admin);
+            checkCleanupPolicies(configs);
             raiseRetention(admin, properties).forEach(change -> log.info("Topic config raised: {}", change));
-            this.timestampBoundsKnown = timestampBoundsKnown(admin);
+            // a config the broker does not know is not described
+            this.timestampBoundsKnown = configs.get(new ConfigResource(ConfigResource.Type.TOPIC, Topics.REQUESTS.name()))
+                    .get(TopicConfig.MESSAGE_TIMESTAMP_AFTER_MAX_MS_CONFIG) != null;
             widenTimestampBounds(admin, timestampBoundsKnown, clients.bootstrapServers());
             Map<String, TopicDescription> topics = describe(admin, allNames(), Duration.ofSeconds(TIMEOUT_SECONDS));
             this.partitionCounts = partitionCounts(topics);
@@ -75,13 +80,6 @@ public class KafkaTopics {
      */
     public boolean timestampBoundsKnown() {
         return timestampBoundsKnown;
-    }
-
-    private static boolean timestampBoundsKnown(Admin admin)
-            throws ExecutionException, InterruptedException, TimeoutException {
-        ConfigResource requests = new ConfigResource(ConfigResource.Type.TOPIC, Topics.REQUESTS.name());
-        return admin.describeConfigs(List.of(requests)).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).get(requests)
-                .get(TopicConfig.MESSAGE_TIMESTAMP_AFTER_MAX_MS_CONFIG) != null;
     }
 
     /**
@@ -290,6 +288,14 @@ public class KafkaTopics {
         return Map.of();
     }
 
+    /**
+     * The partition Kafka's default partitioner gives a String key (murmur2 of its UTF-8 bytes), for reads that must
+     * find a record without Kafka Streams' metadata: a credential, a billing account, a test's key.
+     */
+    public static int partitionOf(String key, int partitions) {
+        return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
+    }
+
     /** How far ahead of the broker's clock a record's time may be: Kafka's default, which max-future-skew stays under. */
     public static final Duration RECORDS_AHEAD = Duration.ofHours(1);
 
@@ -358,10 +364,15 @@ public class KafkaTopics {
         return actual != -1 && (wanted == -1 || actual < wanted);
     }
 
-    private static void checkCleanupPolicies(Admin admin) throws ExecutionException, InterruptedException, TimeoutException {
+    /** The configs of Keymeter's topics, as the broker describes them. */
+    private static Map<ConfigResource, Config> describeConfigs(Admin admin)
+            throws ExecutionException, InterruptedException, TimeoutException {
         List<ConfigResource> resources = Topics.ALL.stream()
                 .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t.name())).toList();
-        Map<ConfigResource, Config> configs = admin.describeConfigs(resources).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        return admin.describeConfigs(resources).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    }
+
+    private static void checkCleanupPolicies(Map<ConfigResource, Config> configs) {
         for (Topic<String, ?> topic : Topics.ALL) {
             String actual = configs.get(new ConfigResource(ConfigResource.Type.TOPIC, topic.name()))
                     .get(TopicConfig.CLEANUP_POLICY_CONFIG).value();

@@ -73,6 +73,15 @@ public class StreamsFactory {
         return config;
     }
 
+    /**
+     * Whether the operator gave Kafka Streams an {@code application.server}
+     * ({@code spring.kafka.streams.properties[application.server]}): it applies as given, and the topologies whose
+     * reads are forwarded derive none of their own.
+     */
+    public boolean operatorGaveApplicationServer() {
+        return clients.streams().containsKey(StreamsConfig.APPLICATION_SERVER_CONFIG);
+    }
+
     public StreamsApp create(String name, Topology topology, Map<String, Object> overrides) {
         return create(name, topology, overrides, StartRequirements.NONE);
     }
