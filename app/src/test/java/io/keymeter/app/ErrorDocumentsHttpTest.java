@@ -133,6 +133,31 @@ class ErrorDocumentsHttpTest {
     }
 
     /**
+     * An answer that is not a problem is labelled {@code application/json} whatever {@code +json} type the caller
+     * also accepts: Spring's JSON writer wrote it as the first one accepted, so a client asking for
+     * {@code application/problem+json, application/json} got its credentials labelled a problem document.
+     */
+    @ParameterizedTest(name = "{0} {1}, Accept: {2}")
+    @CsvSource(delimiter = '|', value = {
+            "GET  | /v1/credentials | application/problem+json, application/json",
+            "GET  | /v1/privileges  | application/problem+json",
+            "GET  | /v1/credentials | application/vnd.example+json",
+            "POST | /v1/credentials | application/problem+json, application/json",
+    })
+    void anAnswerThatIsNotAProblemIsLabelledJson(String method, String target, String accept) throws IOException {
+        String body = "POST".equals(method)
+                ? "{\"name\":\"label-" + java.util.UUID.randomUUID() + "\",\"privileges\":[\"premium:user:basemaps\"]}"
+                : "";
+        HttpTester.Response answer = send(method + " " + target + " HTTP/1.1\r\nAuthorization: Bearer "
+                + TestAccounts.token("acme") + "\r\nContent-Type: application/json\r\nAccept: " + accept
+                + "\r\nContent-Length: " + body.length() + "\r\n", body);
+
+        assertThat(answer.getStatus()).as(answer.getContent()).isBetween(200, 201);
+        assertThat(answer.get(HttpHeader.CONTENT_TYPE)).as(answer.getContent()).startsWith("application/json");
+        assertThat(Json.mapper().readTree(answer.getContent()).has("status")).isFalse(); // not a problem document
+    }
+
+    /**
      * A JSON body is one object, each field once, times in RFC 3339: a field given twice was resolved to its last
      * value ({@code "slot":1,…,"slot":2} made a key in slot 2), {@code []} was "not valid JSON", and
      * {@code T24:00:00Z} was taken as the next day.
