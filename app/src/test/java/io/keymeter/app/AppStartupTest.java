@@ -8,9 +8,13 @@ import io.keymeter.kafka.EmbeddedKafkaBroker;
 import io.keymeter.platform.kafka.KafkaClients;
 import io.keymeter.testsupport.SharedKafka;
 import io.keymeter.testsupport.TopicReader;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
@@ -51,6 +55,8 @@ class AppStartupTest {
             }
         }
         assertThat(dataDir.resolve("kafka/meta.properties")).exists();
+        String cluster = clusterIdOf(dataDir.resolve("kafka"));
+        List<Path> sentinels = sentinelsInEachTopologysState(cluster);
 
         try (ConfigurableApplicationContext app = start("--keymeter.data-dir=" + dataDir,
                 "--keymeter.embedded-kafka.port=0")) {
@@ -58,6 +64,58 @@ class AppStartupTest {
             assertThat(TopicReader.readRaw(bootstrap, Topics.DEAD_LETTERS))
                     .anySatisfy(r -> assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo("kept"));
             assertThat(Files.readString(dataDir.resolve("demo-token"), StandardCharsets.UTF_8)).isEqualTo(token);
+            assertThat(sentinels).allMatch(Files::exists); // the same cluster: the state kept
+        }
+    }
+
+    /**
+     * The embedded broker's data wiped and the state kept: the state was a copy of the old cluster's, and the
+     * credential store listed keys as active that verify and metering refused as unknown, for good. Each topology's
+     * state is now bound to its cluster's id, and deleted to be restored from the cluster it runs on.
+     */
+    @Test
+    void stateBuiltFromAnotherClusterIsDeletedAndRestoredFromThisOne() throws Exception {
+        start("--keymeter.data-dir=" + dataDir, "--keymeter.embedded-kafka.port=0").close();
+        String before = clusterIdOf(dataDir.resolve("kafka"));
+        List<Path> sentinels = sentinelsInEachTopologysState(before);
+        try (var wiped = Files.walk(dataDir.resolve("kafka"))) {
+            wiped.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        }
+
+        start("--keymeter.data-dir=" + dataDir, "--keymeter.embedded-kafka.port=0").close();
+        String after = clusterIdOf(dataDir.resolve("kafka"));
+        assertThat(after).isNotEqualTo(before);
+        assertThat(sentinels).noneMatch(Files::exists);
+        try (var markers = Files.list(dataDir.resolve("streams"))) {
+            assertThat(markers.filter(f -> f.toString().endsWith(".cluster-id")).map(AppStartupTest::read))
+                    .hasSize(sentinels.size()).containsOnly(after);
+        }
+    }
+
+    /** A file in the state directory of each topology, whose state is bound to {@code cluster}. */
+    private List<Path> sentinelsInEachTopologysState(String cluster) throws IOException {
+        try (var markers = Files.list(dataDir.resolve("streams"))) {
+            List<Path> found = markers.filter(f -> f.toString().endsWith(".cluster-id")).toList();
+            assertThat(found).hasSizeGreaterThanOrEqualTo(3).allSatisfy(f -> assertThat(read(f)).isEqualTo(cluster));
+            List<Path> sentinels = new ArrayList<>();
+            for (Path marker : found) {
+                Path state = Path.of(marker.toString().replace(".cluster-id", ""));
+                sentinels.add(Files.writeString(Files.createDirectories(state).resolve("sentinel"), "kept?"));
+            }
+            return sentinels;
+        }
+    }
+
+    private static String clusterIdOf(Path kafkaDir) throws IOException {
+        return Files.readAllLines(kafkaDir.resolve("meta.properties")).stream()
+                .filter(line -> line.startsWith("cluster.id=")).findFirst().orElseThrow().substring(11);
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -113,6 +171,45 @@ class AppStartupTest {
                 "keymeter.ingest.publish.producers must be at least 1.", "Change it, or leave it out for its default");
     }
 
+    /**
+     * A duration without a unit is refused, however Keymeter reads it: Spring took {@code max-age=35} as 35
+     * milliseconds, started, and refused every request as too old. A data directory that is a file was a stack trace.
+     */
+    @Test
+    void aDurationWithoutAUnitAndADataDirThatIsAFileStopStartUpSayingSo(CapturedOutput output) throws IOException {
+        assertStartStops("keymeter.ingest.max-age is 35, a number without a unit", "--keymeter.ingest.max-age=35");
+        assertStartStops("keymeter.metering.join-grace is 2000, a number without a unit", "--keymeter.roles=metering",
+                "--keymeter.metering.join-grace=2000");
+        assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START",
+                "Give it its unit: 35d or P35D (days)");
+        // refused by the role as it reads the setting: was "Application run failed" and a trace
+        assertStartStops("keymeter.billing.currency: 'XYZ' is not an ISO 4217 currency code",
+                "--keymeter.roles=billing-report", "--keymeter.billing.currency=XYZ");
+        assertThat(output.getOut() + output.getErr()).contains(
+                "keymeter.billing.currency: 'XYZ' is not an ISO 4217 currency code.",
+                "Change it, or leave it out for its default.").doesNotContain("Application run failed");
+
+        Path file = Files.writeString(dataDir.resolve("a-file"), "");
+        assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
+                "--keymeter.data-dir=" + file)).hasStackTraceContaining("keymeter.data-dir " + file.toAbsolutePath()
+                + " cannot be used: it is not a directory");
+    }
+
+    /**
+     * A token refused for the whitespace at its end is named by its property, never printed: Spring Boot's report
+     * of the refused property printed it as its value, three times with the warning logged before it.
+     */
+    @Test
+    void aTokenRefusedIsNamedNotPrinted(CapturedOutput output) {
+        assertStartStops("keymeter.accounts[0].token begins or ends with whitespace", "--keymeter.accounts[0].id=acme",
+                "--keymeter.accounts[0].token=acct-secret-for-the-hygiene-check\t");
+        assertStartStops("keymeter.gateway-tokens[0] begins or ends with whitespace",
+                "--keymeter.gateway-tokens[0]=gw-secret-for-the-hygiene-check ");
+        assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START",
+                "Remove the whitespace from keymeter.gateway-tokens[0].")
+                .doesNotContain("secret-for-the-hygiene-check");
+    }
+
     @Test
     void aBadConfigurationValueStopsStartUpNamingTheProperty() {
         assertStartStops("topics.partitions", "--keymeter.topics.partitions=0");
@@ -139,7 +236,7 @@ class AppStartupTest {
         // each started before: the gateway's every call a 401; a 1e9 typo ran stream threads out of memory; one
         // request 5 minutes ahead ended the dedupe window of every requestId before it; the write buffers pushed
         // every block out of the cache they are charged against; P200000000D overflowed in milliseconds
-        assertStartStops("must not begin or end with whitespace", "--keymeter.gateway-tokens[0]=gw-token ");
+        assertStartStops("keymeter.gateway-tokens[0] begins or ends with whitespace", "--keymeter.gateway-tokens[0]=gw-token ");
         assertStartStops("must be at most 100000000",
                 "--keymeter.metering.dedupe-filter-capacity=1000000000");
         assertStartStops("dedupe-window must be longer than keymeter.ingest.max-future-skew plus 1 minute",

@@ -25,11 +25,29 @@ public record MeteringSettings(Duration dedupeWindow, Duration historyRetention,
     public static final Duration DEFAULT_JOIN_GRACE = Duration.ofSeconds(2);
     public static final Duration DEFAULT_ALERT_INTERVAL = Duration.ofHours(1);
 
+    /**
+     * The dedupe's filters (two generations a partition, all of them on one instance while the others are down, at
+     * Guava's 9.59 bits a request for 1 % false positives) must fit in half the heap: the largest capacity allowed
+     * started on a 768 MiB heap, and the stream thread ran out of memory on its first requests, three times in 10 s,
+     * while health said UP.
+     */
+    static void requireFiltersFitHeap(long capacity, int partitions, long maxHeap) {
+        long bytes = (long) Math.ceil(capacity * 9.5851 / 8) * 2 * partitions;
+        if (bytes > maxHeap / 2) {
+            throw new StartupRefusedException("keymeter.metering.dedupe-filter-capacity " + capacity + " sizes the "
+                    + "dedupe's filters at " + bytes / (1024 * 1024) + " MiB (two a partition, " + partitions
+                    + " partitions), more than half of this JVM's heap (" + maxHeap / (1024 * 1024) + " MiB).",
+                    "Lower it (1000000 by default), or give the JVM more heap (-Xmx).");
+        }
+    }
+
     public static MeteringSettings of(KeymeterProperties properties, Duration joinGrace) {
         if (joinGrace.isNegative() || joinGrace.compareTo(KeymeterProperties.LONGEST) > 0) {
             throw new StartupRefusedException("keymeter.metering.join-grace must not be negative, and at most 36500 days; "
                     + "was " + joinGrace + ".", "Set it to PT0S or more (PT2S by default).");
         }
+        requireFiltersFitHeap(properties.metering().dedupeFilterCapacity(), properties.topics().partitions(),
+                Runtime.getRuntime().maxMemory());
         return new MeteringSettings(properties.metering().dedupeWindow(),
                 properties.ingest().maxAge().plus(properties.ingest().maxFutureSkew()).plus(HISTORY_MARGIN),
                 joinGrace, DEFAULT_ALERT_INTERVAL, properties.metering().dedupeFilterCapacity(),

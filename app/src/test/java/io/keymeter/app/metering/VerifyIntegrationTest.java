@@ -13,12 +13,15 @@ import io.keymeter.platform.kafka.KafkaClients;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.jetty.JettyWebServer;
 import org.springframework.boot.resttestclient.TestRestTemplate;
@@ -121,6 +124,32 @@ class VerifyIntegrationTest {
         assertThat(noService.getBody().toString()).contains("service", "is required");
         assertThat(verify(Map.of("apiKey", "x", "service", " ")).getStatusCode()).isEqualTo(HttpStatus.BAD_REQUEST);
         assertThat(verify(Map.of("service", "basemaps")).getBody()).isEqualTo(Map.of("valid", false, "reason", "malformed-key"));
+    }
+
+    /**
+     * What ingest would refuse of the request's line is refused here too, with ingest's words: it was answered
+     * (valid, or service-not-permitted for a service no catalog has), and a gateway that served the call on a valid
+     * answer then had its line refused, the request served and never billed.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "service   | Geocoding | service: is not a service of the catalog",
+            "service   | ' basemaps' | service: is not a service of the catalog",
+            "referrer  | 2049      | referrer: must be at most 2048 characters",
+            "itemId    | 2049      | itemId: must be at most 2048 characters",
+            "operation | 2049      | operation: must be at most 2048 characters",
+    })
+    void whatIngestWouldRefuseOfTheLineIsABadRequest(String field, String value, String error) {
+        Map<String, Object> body = new HashMap<>(Map.of("apiKey", ApiKeys.generate().apiKey(), "service", "basemaps"));
+        body.put(field, value.matches("\\d+") ? "https://a.example/" + "x".repeat(Integer.parseInt(value) - 18) : value);
+        ResponseEntity<Map> response = verify(body);
+        assertThat(response.getStatusCode()).isEqualTo(HttpStatus.BAD_REQUEST);
+        assertThat(response.getBody().toString()).contains(error);
+
+        if (!"service".equals(field)) { // at the bound, answered
+            body.put(field, "https://a.example/" + "x".repeat(2048 - 18));
+            assertThat(verify(body).getBody()).isEqualTo(Map.of("valid", false, "reason", "unknown-key"));
+        }
     }
 
     @Test

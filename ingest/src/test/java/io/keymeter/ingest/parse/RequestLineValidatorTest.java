@@ -117,6 +117,14 @@ class RequestLineValidatorTest {
         assertThat(rejection.units()).isEqualTo(3);
     }
 
+    /** Verify answers an empty key malformed-key; ingest refused its line, and the refusal was counted nowhere. */
+    @Test
+    void anEmptyKeyIsAMalformedKey() {
+        LineOutcome outcome = validator.validate(line("r4", "", "geocoding", 1L, "2026-11-26T11:00:00Z"));
+
+        assertThat(((LineOutcome.MalformedKey) outcome).rejection().reason()).isEqualTo(RejectionReason.MALFORMED_KEY);
+    }
+
     @Test
     void aMalformedKeyOnABadLineIsALineError() {
         assertThat(validator.validate(line("r3", "km_nope", "teleport", 1L, "2026-11-26T11:00:00Z")))

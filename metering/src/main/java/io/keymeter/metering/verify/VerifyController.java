@@ -1,5 +1,7 @@
 package io.keymeter.metering.verify;
 
+import io.keymeter.events.RequestLog;
+import io.keymeter.events.ServiceCatalog;
 import io.keymeter.platform.web.ApiProblem;
 import java.time.Duration;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -18,14 +20,28 @@ class VerifyController {
 
     @PostMapping(path = "/v1/verify", consumes = "application/json", produces = "application/json")
     VerifyResponse verify(@RequestBody VerifyRequest request) {
-        // the gateway's own part of the call, as in a request line: without it the answer was service-not-permitted,
-        // which reads as the key's fault. A missing apiKey is the client's, and stays malformed-key.
+        // the gateway's own part of the call, as in a request line: without it, or with a service the catalog does not
+        // have, the answer was service-not-permitted, which reads as the key's fault. A missing apiKey is the
+        // client's, and stays malformed-key.
         if (request.service() == null || request.service().isBlank()) {
             throw ApiProblem.invalid("service", "is required");
         }
+        // what ingest would refuse of the line: a call answered valid and then refused at ingest is served unbilled
+        if (ServiceCatalog.byService(request.service()).isEmpty()) {
+            throw ApiProblem.invalid("service", "is not a service of the catalog");
+        }
+        textInBounds("operation", request.operation());
+        textInBounds("itemId", request.itemId());
+        textInBounds("referrer", request.referrer());
         verifier.notReadyBecause().ifPresent(reason -> {
             throw ApiProblem.unavailable("Verify cannot answer now: " + reason + ".", Duration.ofSeconds(1));
         });
         return verifier.verify(request);
+    }
+
+    private static void textInBounds(String field, String text) {
+        if (!RequestLog.textInBounds(text)) {
+            throw ApiProblem.invalid(field, "must be at most " + RequestLog.MAX_TEXT_CHARS + " characters");
+        }
     }
 }

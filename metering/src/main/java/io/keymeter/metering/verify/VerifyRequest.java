@@ -7,8 +7,13 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
  * the line it will log; any other field is refused with 400 (a misspelt {@code referer} would otherwise be ignored
  * and the call judged as if no referrer were sent). toString leaves the key out.
  */
-@JsonIgnoreProperties({"requestId", "operation", "units", "timestamp"})
-public record VerifyRequest(String apiKey, String service, String referrer, String itemId) {
+@JsonIgnoreProperties({"requestId", "units", "timestamp"})
+public record VerifyRequest(String apiKey, String service, String referrer, String itemId, String operation) {
+
+    /** A call without an operation (it does not change the answer; it is taken only to be bounded as ingest does). */
+    public VerifyRequest(String apiKey, String service, String referrer, String itemId) {
+        this(apiKey, service, referrer, itemId, null);
+    }
 
     @Override
     public String toString() {

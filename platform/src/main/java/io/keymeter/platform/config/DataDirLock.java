@@ -2,9 +2,13 @@ package io.keymeter.platform.config;
 
 import io.keymeter.kafka.DirectoryLock;
 import io.keymeter.kafka.StartupRefusedException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.context.annotation.DependsOn;
 import org.springframework.stereotype.Component;
 
 /**
@@ -15,6 +19,7 @@ import org.springframework.stereotype.Component;
  * keep nothing there but the generated tokens: their replicas may share one (docker-compose.yml's ingest volume).
  */
 @Component(DataDirLock.BEAN)
+@DependsOn(DurationSettings.BEAN) // a setting refused stops start-up before anything is taken or started
 public class DataDirLock implements DisposableBean {
 
     public static final String BEAN = "dataDirLock";
@@ -31,9 +36,21 @@ public class DataDirLock implements DisposableBean {
             lock = null;
             return;
         }
-        lock = DirectoryLock.tryTake(dir.resolve(FILE)).orElseThrow(() -> new StartupRefusedException(
+        lock = take(dir).orElseThrow(() -> new StartupRefusedException(
                 "The data directory " + dir + " is in use by another Keymeter.",
                 "Stop it, or give this one its own keymeter.data-dir."));
+    }
+
+    /** A data dir that is a file, or one this process may not write, named as the setting it is (was a trace). */
+    private static Optional<DirectoryLock> take(Path dir) {
+        try {
+            return DirectoryLock.tryTake(dir.resolve(FILE));
+        } catch (UncheckedIOException e) {
+            throw new StartupRefusedException("keymeter.data-dir " + dir + " cannot be used: "
+                    + (Files.exists(dir) && !Files.isDirectory(dir) ? "it is not a directory"
+                    : "it cannot be created or written (" + e.getCause() + ")") + ".",
+                    "Give keymeter.data-dir a directory this process can create and write.", e);
+        }
     }
 
     @Override

@@ -29,7 +29,7 @@ public record KeymeterProperties(
         Path dataDir,
         @Valid EmbeddedKafka embeddedKafka,
         List<@Valid Account> accounts,
-        List<@NotBlank @Pattern(regexp = TRIMMED, message = TRIMMED_MESSAGE) String> gatewayTokens,
+        List<@NotBlank String> gatewayTokens,
         @Valid Keys keys,
         @Valid Ingest ingest,
         @Valid Metering metering,
@@ -37,12 +37,6 @@ public record KeymeterProperties(
         @Valid Topics topics,
         @Valid Streams streams) {
 
-    /**
-     * Tokens are taken as given, and a presented one is trimmed: a token with a space or a newline at an end (a
-     * secret file's last line break) was refused on every call, with nothing saying why.
-     */
-    static final String TRIMMED = "(?s)\\S(.*\\S)?";
-    static final String TRIMMED_MESSAGE = "must not begin or end with whitespace";
     /** Durations are used in milliseconds: longer than this overflowed, a stack trace naming no property. */
     public static final Duration LONGEST = Duration.ofDays(36_500);
 
@@ -97,7 +91,7 @@ public record KeymeterProperties(
 
     public record Account(
             @NotBlank @Pattern(regexp = "[A-Za-z0-9_-]{1,64}", message = "must be 1-64 letters, digits, _ or -") String id,
-            @NotBlank @Pattern(regexp = TRIMMED, message = TRIMMED_MESSAGE) String token) {
+            @NotBlank String token) {
         @Override
         public String toString() {
             return "Account[id=" + id + "]";

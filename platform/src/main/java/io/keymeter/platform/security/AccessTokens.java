@@ -48,6 +48,7 @@ public class AccessTokens {
         } else {
             for (int i = 0; i < properties.accounts().size(); i++) {
                 KeymeterProperties.Account a = properties.accounts().get(i);
+                requireTrimmed(a.token(), "keymeter.accounts[" + i + "].token");
                 accounts.add(new Entry(a.id(), Tokens.digest(a.token())));
                 sources.add("keymeter.accounts[" + i + "].token");
             }
@@ -59,11 +60,25 @@ public class AccessTokens {
             sources.add("the token kept in " + file);
         } else {
             for (int i = 0; i < properties.gatewayTokens().size(); i++) {
+                requireTrimmed(properties.gatewayTokens().get(i), "keymeter.gateway-tokens[" + i + "]");
                 gateways.add(Tokens.digest(properties.gatewayTokens().get(i)));
                 sources.add("keymeter.gateway-tokens[" + i + "]");
             }
         }
         requireDistinct(sources);
+    }
+
+    /**
+     * A presented token is trimmed, so one with a space or a line break at an end (a secret file's last line) was
+     * refused on every call, with nothing saying why. Checked here, not by the properties' validation: Spring Boot's
+     * report of a refused property, and the warning logged with it, print the value, the token.
+     */
+    private static void requireTrimmed(String token, String source) {
+        if (!token.equals(token.strip())) {
+            throw new StartupRefusedException(source + " begins or ends with whitespace (a secret file's line break?),"
+                    + " and a presented token is trimmed: every call with it would be refused.",
+                    "Remove the whitespace from " + source + ".");
+        }
     }
 
     /**

@@ -88,20 +88,26 @@ public class StreamsFactory {
 
     public StreamsApp create(String name, Topology topology, Map<String, Object> overrides,
                              StartRequirements requirements) {
-        return new StreamsApp(name, topology, config(name, overrides), meterRegistry,
-                () -> prepareStart(name, topology, requirements));
+        Properties config = config(name, overrides);
+        Path stateDir = Path.of(config.getProperty(StreamsConfig.STATE_DIR_CONFIG));
+        return new StreamsApp(name, topology, config, meterRegistry,
+                () -> prepareStart(name, topology, requirements, stateDir));
     }
 
     /**
-     * Just before the topology starts: gives its existing changelogs their declared configs, then says why it must
+     * Just before the topology starts: deletes its local state if that was built from another Kafka cluster
+     * ({@link ClusterBoundState}), gives its existing changelogs their declared configs, then says why it must
      * not start, if it must not: its consumer group lost its offsets ({@link LostOffsets}, when required), or its
      * existing internal topics do not match its sources' partition counts ({@link InternalTopicLayout}).
      */
-    private Optional<String> prepareStart(String name, Topology topology, StartRequirements requirements) {
+    private Optional<String> prepareStart(String name, Topology topology, StartRequirements requirements,
+                                          Path stateDir) {
         TopologyDescription description = topology.describe();
         String applicationId = applicationId(name);
         Set<String> sources = InternalTopicLayout.sourceTopics(description);
         try (Admin admin = clients.newAdmin()) {
+            ClusterBoundState.bind(stateDir, applicationId, admin.describeCluster().clusterId()
+                    .get(START_CHECK_TIMEOUT.toSeconds(), TimeUnit.SECONDS));
             Set<String> names = admin.listTopics().names().get(START_CHECK_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
                     .stream().filter(t -> t.startsWith(applicationId + "-") || sources.contains(t))
                     .collect(Collectors.toSet());

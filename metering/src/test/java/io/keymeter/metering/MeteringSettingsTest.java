@@ -1,0 +1,29 @@
+package io.keymeter.metering;
+
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.keymeter.kafka.StartupRefusedException;
+import org.junit.jupiter.api.Test;
+
+class MeteringSettingsTest {
+
+    private static final long MIB = 1024 * 1024;
+
+    /** The largest capacity allowed started on a 768 MiB heap and ran the stream thread out of memory. */
+    @Test
+    void dedupeFiltersLargerThanHalfTheHeapStopStartUp() {
+        assertThatThrownBy(() -> MeteringSettings.requireFiltersFitHeap(100_000_000, 6, 768 * MIB))
+                .isInstanceOf(StartupRefusedException.class)
+                .hasMessageContaining("keymeter.metering.dedupe-filter-capacity 100000000 sizes the dedupe's filters at"
+                        + " 1371 MiB (two a partition, 6 partitions), more than half of this JVM's heap (768 MiB).");
+        assertThatThrownBy(() -> MeteringSettings.requireFiltersFitHeap(1_000_000, 6, 26 * MIB))
+                .isInstanceOf(StartupRefusedException.class);
+    }
+
+    @Test
+    void theDefaultCapacityFitsASmallHeap() {
+        assertThatCode(() -> MeteringSettings.requireFiltersFitHeap(1_000_000, 6, 28 * MIB)).doesNotThrowAnyException();
+        assertThatCode(() -> MeteringSettings.requireFiltersFitHeap(0, 1000, MIB)).doesNotThrowAnyException();
+    }
+}

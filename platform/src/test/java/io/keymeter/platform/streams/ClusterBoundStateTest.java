@@ -1,0 +1,40 @@
+package io.keymeter.platform.streams;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ClusterBoundStateTest {
+
+    @TempDir
+    Path stateDir;
+
+    @Test
+    void stateFromThisClusterIsKeptAndFromAnotherOneDeleted() throws IOException {
+        Path sentinel = Files.createDirectories(stateDir.resolve("keymeter-metering/0_1")).resolve("store");
+        Files.writeString(sentinel, "rows");
+        Path other = Files.writeString(Files.createDirectories(stateDir.resolve("keymeter-billing")).resolve("x"), "");
+
+        // a state from before the marker: taken as this cluster's
+        assertThat(ClusterBoundState.bind(stateDir, "keymeter-metering", "cluster-a")).isEmpty();
+        assertThat(sentinel).exists();
+        assertThat(stateDir.resolve("keymeter-metering.cluster-id")).hasContent("cluster-a");
+        assertThat(ClusterBoundState.bind(stateDir, "keymeter-metering", "cluster-a")).isEmpty();
+        assertThat(sentinel).exists();
+
+        assertThat(ClusterBoundState.bind(stateDir, "keymeter-metering", "cluster-b")).contains("cluster-a");
+        assertThat(stateDir.resolve("keymeter-metering")).doesNotExist();
+        assertThat(stateDir.resolve("keymeter-metering.cluster-id")).hasContent("cluster-b");
+        assertThat(other).exists(); // another topology's state is its own to check
+    }
+
+    @Test
+    void aFirstStartWritesTheMarkerWithoutAnyState() {
+        assertThat(ClusterBoundState.bind(stateDir.resolve("streams"), "keymeter-billing", "cluster-a")).isEmpty();
+        assertThat(stateDir.resolve("streams/keymeter-billing.cluster-id")).hasContent("cluster-a");
+    }
+}
