@@ -157,6 +157,15 @@ class ErrorDocumentsHttpTest {
         assertThat(Json.mapper().readTree(answer.getContent()).has("status")).isFalse(); // not a problem document
     }
 
+    /** The actuator's own types are its clients' to negotiate: only the API's answers are relabelled. */
+    @Test
+    void theActuatorKeepsItsOwnType() throws IOException {
+        HttpTester.Response answer = send("GET /actuator/health HTTP/1.1\r\nAccept: "
+                + "application/vnd.spring-boot.actuator.v3+json\r\n", "");
+
+        assertThat(answer.get(HttpHeader.CONTENT_TYPE)).startsWith("application/vnd.spring-boot.actuator.v3+json");
+    }
+
     /**
      * A JSON body is one object, each field once, times in RFC 3339: a field given twice was resolved to its last
      * value ({@code "slot":1,…,"slot":2} made a key in slot 2), {@code []} was "not valid JSON", and

@@ -205,7 +205,9 @@ public final class BatchReader {
             int bit;
             switch (name) {
                 case "requestId" -> { requestId = string(parser, value); bit = 1; }
-                case "apiKey" -> { apiKey = string(parser, value); bit = 2; }
+                // a key sent as null is the client's none, as verify answers it (malformed-key); only a line without
+                // the field (a misspelt name, tolerated as unknown) is refused
+                case "apiKey" -> { apiKey = value == JsonToken.VALUE_NULL ? "" : string(parser, value); bit = 2; }
                 case "service" -> { service = string(parser, value); bit = 4; }
                 case "operation" -> { operation = string(parser, value); bit = 8; }
                 case "itemId" -> { itemId = string(parser, value); bit = 16; }

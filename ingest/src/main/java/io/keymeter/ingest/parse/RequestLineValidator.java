@@ -42,8 +42,9 @@ public final class RequestLineValidator {
         if (!RequestLog.requestIdInBounds(line.requestId())) {
             return invalid("requestId", "must be 1-" + RequestLog.MAX_REQUEST_ID_CHARS + " characters");
         }
-        // a line without the field is the gateway's (a misspelt name): refused. An empty key is the client's, sent
-        // as it came: malformed-key, as verify answers it (CONTRACT: a malformed key is taken and recorded)
+        // a line without the field is the gateway's (a misspelt name): refused. An empty or null key is the
+        // client's, sent as it came: malformed-key, as verify answers it (CONTRACT: a malformed key is taken and
+        // recorded; the reader reads a null key as empty)
         if (line.apiKey() == null) {
             return invalid("apiKey", "is required");
         }

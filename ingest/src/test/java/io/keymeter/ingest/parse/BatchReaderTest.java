@@ -41,6 +41,26 @@ class BatchReaderTest {
                 "5 " + BatchReader.NOT_JSON, "6 ok c");
     }
 
+    /** A key sent as null is the client's none (a malformed key, as verify answers it); one left out stays absent. */
+    @Test
+    void aNullKeyIsReadAsAnEmptyOneAndAMissingOneAsAbsent() throws IOException {
+        List<String> keys = new ArrayList<>();
+        BatchReader.read(new ByteArrayInputStream("{\"apiKey\":null}\n{\"api_key\":\"k\"}\n".getBytes(StandardCharsets.UTF_8)),
+                BatchFormat.NDJSON, new LineHandler() {
+                    @Override
+                    public void line(int line, RawLine raw) {
+                        keys.add(raw.apiKey() + (raw.typeError() == null ? "" : " " + raw.typeError()));
+                    }
+
+                    @Override
+                    public void unreadable(int line, String error) {
+                        keys.add(error);
+                    }
+                });
+
+        assertThat(keys).containsExactly("", "null");
+    }
+
     @Test
     void aByteOrderMarkStartsABodyWhateverFollowsIt() throws IOException {
         read("\uFEFF\n{\"requestId\":\"a\"}\n", BatchFormat.NDJSON);

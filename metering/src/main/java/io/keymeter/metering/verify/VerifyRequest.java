@@ -3,8 +3,8 @@ package io.keymeter.metering.verify;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 
 /**
- * Body of {@code POST /v1/verify}. The other fields of a request line are taken and ignored, so a gateway can send
- * the line it will log; any other field is refused with 400 (a misspelt {@code referer} would otherwise be ignored
+ * Body of {@code POST /v1/verify}. The other fields of a request line are taken and ignored ({@code operation} only
+ * bounded, as ingest bounds it), so a gateway can send the line it will log; any other field is refused with 400 (a misspelt {@code referer} would otherwise be ignored
  * and the call judged as if no referrer were sent). toString leaves the key out.
  */
 @JsonIgnoreProperties({"requestId", "units", "timestamp"})

@@ -7,7 +7,7 @@ import org.springframework.core.env.Environment;
 import org.springframework.stereotype.Component;
 
 /**
- * Refuses a Keymeter duration given as a bare number. Spring reads {@code 35} as 35 milliseconds, so
+ * Refuses a Keymeter duration given as a bare number other than zero. Spring reads {@code 35} as 35 milliseconds, so
  * {@code keymeter.ingest.max-age=35} (35 days meant) started, and every request was refused as older than
  * {@code PT0.035S}; nothing said why until requests came. Checked once, before the data directory is taken, for
  * every duration Keymeter reads, however it reads it (its properties record, {@code @Value}, the environment).
@@ -29,11 +29,16 @@ public class DurationSettings {
     public DurationSettings(Environment environment) {
         for (String name : NAMES) {
             String value = environment.getProperty(name);
-            if (value != null && BARE_NUMBER.matcher(value).matches()) {
+            if (value != null && BARE_NUMBER.matcher(value).matches() && !isZero(value)) {
                 throw new StartupRefusedException(name + " is " + value.strip() + ", a number without a unit, which"
                         + " would be read as milliseconds.", "Give it its unit: 35d or P35D (days), 2h or PT2H (hours),"
                         + " 5m or PT5M (minutes), 10s or PT10S (seconds), 500ms or PT0.5S.");
             }
         }
+    }
+
+    /** Zero is zero in any unit: {@code commit-interval=0}, {@code join-grace=0} mean what they say. */
+    private static boolean isZero(String number) {
+        return number.strip().replaceAll("[+\\-.0]", "").isEmpty();
     }
 }

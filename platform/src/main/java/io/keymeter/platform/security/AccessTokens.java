@@ -74,8 +74,9 @@ public class AccessTokens {
      * report of a refused property, and the warning logged with it, print the value, the token.
      */
     private static void requireTrimmed(String token, String source) {
-        if (!token.equals(token.strip())) {
-            throw new StartupRefusedException(source + " begins or ends with whitespace (a secret file's line break?),"
+        if (!token.equals(token.strip()) || !token.equals(token.trim())) { // the filter trims: control characters too
+            throw new StartupRefusedException(source + " begins or ends with whitespace or a control character (a"
+                    + " secret file's line break?),"
                     + " and a presented token is trimmed: every call with it would be refused.",
                     "Remove the whitespace from " + source + ".");
         }

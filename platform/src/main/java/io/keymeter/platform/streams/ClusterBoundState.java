@@ -1,10 +1,11 @@
 package io.keymeter.platform.streams;
 
+import io.keymeter.kafka.StartupRefusedException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -28,7 +29,8 @@ final class ClusterBoundState {
 
     /**
      * Binds {@code <stateDir>/<applicationId>} to {@code clusterId}, deleting it first when it was built from another
-     * cluster. Call only while the topology is not running (the data directory's lock keeps other processes out).
+     * cluster. Call only while the topology is not running, and only on a state directory inside the locked data
+     * directory: that lock keeps other processes out (one elsewhere may be another Keymeter's, on another cluster).
      *
      * @return the cluster the deleted state came from, when it was deleted
      */
@@ -39,8 +41,10 @@ final class ClusterBoundState {
         Path state = stateDir.resolve(applicationId);
         Path marker = stateDir.resolve(applicationId + ".cluster-id");
         try {
+            // a blank marker (none of this version writes one) is read as none, not as another cluster
             Optional<String> before = Files.exists(marker)
-                    ? Optional.of(Files.readString(marker, StandardCharsets.UTF_8).strip()) : Optional.empty();
+                    ? Optional.of(Files.readString(marker, StandardCharsets.UTF_8).strip()).filter(id -> !id.isEmpty())
+                    : Optional.empty();
             Optional<String> other = before.filter(id -> !id.equals(clusterId));
             if (other.isPresent() && Files.exists(state)) {
                 log.warn("The local state of {} was built from Kafka cluster {}, and Kafka is now cluster {} (its data "
@@ -50,11 +54,15 @@ final class ClusterBoundState {
             }
             if (before.isEmpty() || other.isPresent()) { // none before: this version's first start, on its cluster
                 Files.createDirectories(stateDir);
-                Files.writeString(marker, clusterId, StandardCharsets.UTF_8);
+                // written whole or not at all: a marker half written at a crash must not read as another cluster
+                Path written = Files.writeString(stateDir.resolve(marker.getFileName() + ".tmp"), clusterId,
+                        StandardCharsets.UTF_8);
+                Files.move(written, marker, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             }
             return other;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot check which Kafka cluster the state in " + state + " is from", e);
+            throw new StartupRefusedException("Cannot tell which Kafka cluster the state in " + state + " is from: "
+                    + e + ".", "Let this process read and write " + stateDir + ".", e);
         }
     }
 

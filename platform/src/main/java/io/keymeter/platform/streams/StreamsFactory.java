@@ -89,9 +89,12 @@ public class StreamsFactory {
     public StreamsApp create(String name, Topology topology, Map<String, Object> overrides,
                              StartRequirements requirements) {
         Properties config = config(name, overrides);
-        Path stateDir = Path.of(config.getProperty(StreamsConfig.STATE_DIR_CONFIG));
+        Path stateDir = Path.of(config.getProperty(StreamsConfig.STATE_DIR_CONFIG)).toAbsolutePath().normalize();
+        // a state dir the operator moved out of the data dir is not under its lock: never deleted from here
+        Optional<Path> ownStateDir = Optional.of(stateDir)
+                .filter(dir -> dir.startsWith(properties.dataDir().toAbsolutePath().normalize()));
         return new StreamsApp(name, topology, config, meterRegistry,
-                () -> prepareStart(name, topology, requirements, stateDir));
+                () -> prepareStart(name, topology, requirements, ownStateDir));
     }
 
     /**
@@ -101,13 +104,15 @@ public class StreamsFactory {
      * existing internal topics do not match its sources' partition counts ({@link InternalTopicLayout}).
      */
     private Optional<String> prepareStart(String name, Topology topology, StartRequirements requirements,
-                                          Path stateDir) {
+                                          Optional<Path> ownStateDir) {
         TopologyDescription description = topology.describe();
         String applicationId = applicationId(name);
         Set<String> sources = InternalTopicLayout.sourceTopics(description);
         try (Admin admin = clients.newAdmin()) {
-            ClusterBoundState.bind(stateDir, applicationId, admin.describeCluster().clusterId()
-                    .get(START_CHECK_TIMEOUT.toSeconds(), TimeUnit.SECONDS));
+            if (ownStateDir.isPresent()) {
+                ClusterBoundState.bind(ownStateDir.get(), applicationId, admin.describeCluster().clusterId()
+                        .get(START_CHECK_TIMEOUT.toSeconds(), TimeUnit.SECONDS));
+            }
             Set<String> names = admin.listTopics().names().get(START_CHECK_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
                     .stream().filter(t -> t.startsWith(applicationId + "-") || sources.contains(t))
                     .collect(Collectors.toSet());

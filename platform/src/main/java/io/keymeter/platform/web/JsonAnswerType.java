@@ -13,7 +13,8 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyAdvice;
  * type the caller accepts, so {@code Accept: application/problem+json, application/json} (what a client that takes
  * both answers and problems sends) labelled a successful answer a problem document, and a client that reads the type
  * to tell the two apart took its credentials for an error. An answer whose type the controller set (problems, CSV)
- * keeps it; the charset negotiated is kept.
+ * keeps it; the charset negotiated is kept. Only the API's answers: the actuator's own types
+ * ({@code application/vnd.spring-boot.actuator.v3+json}) are its clients' to negotiate.
  */
 @ControllerAdvice
 public class JsonAnswerType implements ResponseBodyAdvice<Object> {
@@ -27,7 +28,8 @@ public class JsonAnswerType implements ResponseBodyAdvice<Object> {
     public Object beforeBodyWrite(Object body, MethodParameter returnType, MediaType selected,
             Class<? extends HttpMessageConverter<?>> converterType, ServerHttpRequest request,
             ServerHttpResponse response) {
-        if (response.getHeaders().getContentType() == null && isOtherJsonType(selected)) {
+        if (response.getHeaders().getContentType() == null && isOtherJsonType(selected)
+                && request.getURI().getRawPath().startsWith("/v1/")) {
             response.getHeaders().setContentType(selected.getCharset() == null ? MediaType.APPLICATION_JSON
                     : new MediaType(MediaType.APPLICATION_JSON, selected.getCharset()));
         }

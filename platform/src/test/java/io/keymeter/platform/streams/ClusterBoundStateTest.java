@@ -32,6 +32,17 @@ class ClusterBoundStateTest {
         assertThat(other).exists(); // another topology's state is its own to check
     }
 
+    /** A marker left empty (a crash while it was written, before it was written whole) is none, not another cluster. */
+    @Test
+    void aBlankMarkerKeepsTheState() throws IOException {
+        Path sentinel = Files.writeString(Files.createDirectories(stateDir.resolve("keymeter-metering")).resolve("s"), "");
+        Files.writeString(stateDir.resolve("keymeter-metering.cluster-id"), "");
+
+        assertThat(ClusterBoundState.bind(stateDir, "keymeter-metering", "cluster-a")).isEmpty();
+        assertThat(sentinel).exists();
+        assertThat(stateDir.resolve("keymeter-metering.cluster-id")).hasContent("cluster-a");
+    }
+
     @Test
     void aFirstStartWritesTheMarkerWithoutAnyState() {
         assertThat(ClusterBoundState.bind(stateDir.resolve("streams"), "keymeter-billing", "cluster-a")).isEmpty();
