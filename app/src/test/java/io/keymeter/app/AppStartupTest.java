@@ -90,6 +90,20 @@ class AppStartupTest {
             assertThat(markers.filter(f -> f.toString().endsWith(".cluster-id")).map(AppStartupTest::read))
                     .hasSize(sentinels.size()).containsOnly(after);
         }
+
+        // the same in the upgrade to the version that writes the marker: no marker, and a cluster with none of the
+        // application's topics (it was kept, and bound to the new cluster for good)
+        List<Path> unmarked = sentinelsInEachTopologysState(after);
+        try (var markers = Files.list(dataDir.resolve("streams"))) {
+            for (Path marker : markers.filter(f -> f.toString().endsWith(".cluster-id")).toList()) {
+                Files.delete(marker);
+            }
+        }
+        try (var wiped = Files.walk(dataDir.resolve("kafka"))) {
+            wiped.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        }
+        start("--keymeter.data-dir=" + dataDir, "--keymeter.embedded-kafka.port=0").close();
+        assertThat(unmarked).noneMatch(Files::exists);
     }
 
     /** A file in the state directory of each topology, whose state is bound to {@code cluster}. */

@@ -111,17 +111,18 @@ public record KeymeterProperties(
             forgetAfter = forgetAfter == null ? Duration.ofDays(90) : forgetAfter;
         }
 
-        @AssertTrue(message = "expiring-notice must not be negative and at most 36500 days")
+        @AssertTrue(message = "keymeter.keys.expiring-notice must not be negative and at most 36500 days")
         public boolean isExpiringNoticeValid() {
             return !expiringNotice.isNegative() && expiringNotice.compareTo(LONGEST) <= 0;
         }
 
-        @AssertTrue(message = "forget-after must be positive and at most 36500 days")
+        @AssertTrue(message = "keymeter.keys.forget-after must be positive and at most 36500 days")
         public boolean isForgetAfterValid() {
             return !forgetAfter.isNegative() && !forgetAfter.isZero() && forgetAfter.compareTo(LONGEST) <= 0;
         }
 
-        @AssertTrue(message = "min-lifetime must be positive and not longer than max-lifetime, and max-lifetime at most 36500 days")
+        @AssertTrue(message = "keymeter.keys.min-lifetime must be positive and not longer than keymeter.keys.max-lifetime,"
+                + " and max-lifetime at most 36500 days")
         public boolean isLifetimeRangeValid() {
             return !minLifetime.isNegative() && !minLifetime.isZero() && minLifetime.compareTo(maxLifetime) <= 0
                     && maxLifetime.compareTo(LONGEST) <= 0;
@@ -142,12 +143,16 @@ public record KeymeterProperties(
          */
         public static final Duration LONGEST_FUTURE_SKEW = Duration.ofMinutes(50);
 
-        @AssertTrue(message = "max-future-skew must not be negative and at most PT50M (Kafka refuses records stamped"
-                + " more than message.timestamp.after.max.ms, an hour on Keymeter's topics, ahead), and max-age must be positive"
-                + " and at most 36500 days")
-        public boolean isWindowValid() {
-            return !maxFutureSkew.isNegative() && !maxAge.isNegative() && !maxAge.isZero()
-                    && maxFutureSkew.compareTo(LONGEST_FUTURE_SKEW) <= 0 && maxAge.compareTo(LONGEST) <= 0;
+        @AssertTrue(message = "keymeter.ingest.max-future-skew must not be negative and at most PT50M (Kafka refuses"
+                + " records stamped more than message.timestamp.after.max.ms, an hour on Keymeter's topics, ahead)")
+        public boolean isMaxFutureSkewValid() {
+            return !maxFutureSkew.isNegative() && maxFutureSkew.compareTo(LONGEST_FUTURE_SKEW) <= 0;
+        }
+
+        /** One check a property: a single one for both named the pair in its message and "windowValid" as its name. */
+        @AssertTrue(message = "keymeter.ingest.max-age must be positive and at most 36500 days")
+        public boolean isMaxAgeValid() {
+            return !maxAge.isNegative() && !maxAge.isZero() && maxAge.compareTo(LONGEST) <= 0;
         }
     }
 
@@ -166,7 +171,7 @@ public record KeymeterProperties(
             dedupeFilterCapacity = dedupeFilterCapacity == null ? DEFAULT_DEDUPE_FILTER_CAPACITY : dedupeFilterCapacity;
         }
 
-        @AssertTrue(message = "dedupe-window must be positive and at most 36500 days")
+        @AssertTrue(message = "keymeter.metering.dedupe-window must be positive and at most 36500 days")
         public boolean isDedupeWindowValid() {
             return !dedupeWindow.isNegative() && !dedupeWindow.isZero() && dedupeWindow.compareTo(LONGEST) <= 0;
         }
@@ -178,7 +183,7 @@ public record KeymeterProperties(
             currency = currency == null ? "USD" : currency;
         }
 
-        @AssertTrue(message = "close-grace must not be negative and at most 36500 days")
+        @AssertTrue(message = "keymeter.billing.close-grace must not be negative and at most 36500 days")
         public boolean isCloseGraceValid() {
             return !closeGrace.isNegative() && closeGrace.compareTo(LONGEST) <= 0;
         }
@@ -217,13 +222,13 @@ public record KeymeterProperties(
         }
 
         /** Checked here, so that start-up stops naming this property, not Kafka's commit.interval.ms, later. */
-        @AssertTrue(message = "commit-interval must be positive")
+        @AssertTrue(message = "keymeter.streams.commit-interval must be positive")
         public boolean isCommitIntervalValid() {
             return !commitInterval.isNegative() && !commitInterval.isZero();
         }
 
         /** The write buffers are charged against the cache: as large, they pushed every data and index block out. */
-        @AssertTrue(message = "rocksdb-cache and rocksdb-write-buffers must be at least 1MB, the write buffers smaller"
+        @AssertTrue(message = "keymeter.streams.rocksdb-cache and rocksdb-write-buffers must be at least 1MB, the write buffers smaller"
                 + " than the cache they are charged against")
         public boolean isRocksdbMemoryValid() {
             return rocksdbCache.toBytes() >= 1024 * 1024 && rocksdbWriteBuffers.toBytes() >= 1024 * 1024

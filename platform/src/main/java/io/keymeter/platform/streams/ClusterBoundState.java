@@ -23,6 +23,8 @@ import org.slf4j.LoggerFactory;
 final class ClusterBoundState {
 
     private static final Logger log = LoggerFactory.getLogger(ClusterBoundState.class);
+    /** Where the state came from when no marker says, in the warning and the answer. */
+    static final String UNKNOWN = "unknown";
 
     private ClusterBoundState() {
     }
@@ -32,9 +34,12 @@ final class ClusterBoundState {
      * cluster. Call only while the topology is not running, and only on a state directory inside the locked data
      * directory: that lock keeps other processes out (one elsewhere may be another Keymeter's, on another cluster).
      *
-     * @return the cluster the deleted state came from, when it was deleted
+     * @param clusterHasItsTopics whether the cluster holds any of the application's internal topics: without a marker
+     *                            (the first start of a version that writes one), state that the cluster has no
+     *                            changelog of cannot be the cluster's, and is deleted too
+     * @return the cluster the deleted state came from ({@code "unknown"} without a marker), when it was deleted
      */
-    static Optional<String> bind(Path stateDir, String applicationId, String clusterId) {
+    static Optional<String> bind(Path stateDir, String applicationId, String clusterId, boolean clusterHasItsTopics) {
         if (clusterId == null || clusterId.isBlank()) { // a cluster that names none: nothing to compare
             return Optional.empty();
         }
@@ -45,11 +50,16 @@ final class ClusterBoundState {
             Optional<String> before = Files.exists(marker)
                     ? Optional.of(Files.readString(marker, StandardCharsets.UTF_8).strip()).filter(id -> !id.isEmpty())
                     : Optional.empty();
-            Optional<String> other = before.filter(id -> !id.equals(clusterId));
-            if (other.isPresent() && Files.exists(state)) {
-                log.warn("The local state of {} was built from Kafka cluster {}, and Kafka is now cluster {} (its data "
-                        + "wiped, or another cluster): the state is deleted and restored from {}",
-                        applicationId, other.get(), clusterId, clusterId);
+            // no marker (an upgrade, or a blank one): the state is this cluster's only if the cluster knows the app
+            Optional<String> other = before.isPresent() ? before.filter(id -> !id.equals(clusterId))
+                    : clusterHasItsTopics ? Optional.empty() : Optional.of(UNKNOWN);
+            boolean deleted = other.isPresent() && Files.exists(state) && !isEmpty(state);
+            if (deleted) {
+                log.warn("The local state of {} was built from {}, and Kafka is now cluster {} (its data wiped, or "
+                        + "another cluster): the state is deleted and restored from {}", applicationId,
+                        before.isPresent() ? "Kafka cluster " + before.get()
+                                : "a Kafka cluster that is not this one (it holds none of its topics)",
+                        clusterId, clusterId);
                 deleteRecursively(state);
             }
             if (before.isEmpty() || other.isPresent()) { // none before: this version's first start, on its cluster
@@ -59,10 +69,16 @@ final class ClusterBoundState {
                         StandardCharsets.UTF_8);
                 Files.move(written, marker, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             }
-            return other;
+            return deleted ? other : Optional.empty();
         } catch (IOException e) {
             throw new StartupRefusedException("Cannot tell which Kafka cluster the state in " + state + " is from: "
                     + e + ".", "Let this process read and write " + stateDir + ".", e);
+        }
+    }
+
+    private static boolean isEmpty(Path dir) throws IOException {
+        try (Stream<Path> entries = Files.list(dir)) {
+            return entries.findAny().isEmpty();
         }
     }
 

@@ -109,13 +109,14 @@ public class StreamsFactory {
         String applicationId = applicationId(name);
         Set<String> sources = InternalTopicLayout.sourceTopics(description);
         try (Admin admin = clients.newAdmin()) {
-            if (ownStateDir.isPresent()) {
-                ClusterBoundState.bind(ownStateDir.get(), applicationId, admin.describeCluster().clusterId()
-                        .get(START_CHECK_TIMEOUT.toSeconds(), TimeUnit.SECONDS));
-            }
             Set<String> names = admin.listTopics().names().get(START_CHECK_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
                     .stream().filter(t -> t.startsWith(applicationId + "-") || sources.contains(t))
                     .collect(Collectors.toSet());
+            if (ownStateDir.isPresent()) {
+                ClusterBoundState.bind(ownStateDir.get(), applicationId, admin.describeCluster().clusterId()
+                        .get(START_CHECK_TIMEOUT.toSeconds(), TimeUnit.SECONDS),
+                        names.stream().anyMatch(t -> t.startsWith(applicationId + "-")));
+            }
             applyChangelogConfigs(admin, requirements.changelogConfigs().entrySet().stream()
                     .collect(Collectors.toMap(e -> changelogTopic(name, e.getKey()), Map.Entry::getValue)), names);
             if (topics.timestampBoundsKnown()) {
