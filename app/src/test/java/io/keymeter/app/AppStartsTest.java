@@ -9,9 +9,11 @@ import io.keymeter.events.Topic;
 import io.keymeter.events.Topics;
 import io.keymeter.metering.MeteringConfiguration;
 import io.keymeter.metering.MeteringTopology;
+import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.streams.StreamsFactory;
 import io.keymeter.testsupport.Health;
 import io.keymeter.testsupport.SharedKafka;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -37,6 +39,17 @@ class AppStartsTest {
     void healthIsUpOnceKafkaAndEveryTopologyRun() {
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
                 assertThat(Health.overallStatus(http.getForObject("/actuator/health", String.class))).isEqualTo("UP"));
+    }
+
+    /** The disk health watches is the one Keymeter writes to: it watched the working directory. */
+    @Test
+    void diskSpaceWatchesTheDataDir(@Autowired KeymeterProperties properties) {
+        JsonNode disk = Json.mapper().readTree(http.getForObject("/actuator/health", String.class))
+                .path("components").path("diskSpace").path("details");
+
+        assertThat(Path.of(disk.path("path").asString()).toAbsolutePath().normalize())
+                .isEqualTo(properties.dataDir().toAbsolutePath().normalize());
+        assertThat(disk.path("exists").asBoolean()).isTrue();
     }
 
     @Test

@@ -221,7 +221,8 @@ class AppStartupTest {
                 "--keymeter.gateway-tokens[0]=gw-secret-for-the-hygiene-check ");
         assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START",
                 "Remove the whitespace from keymeter.gateway-tokens[0].")
-                .doesNotContain("secret-for-the-hygiene-check");
+                .doesNotContain("secret-for-the-hygiene-check")
+                .doesNotContain("Failed startup of context"); // Jetty's trace of the same refusal, before the report
     }
 
     @Test

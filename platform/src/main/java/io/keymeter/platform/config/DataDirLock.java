@@ -2,6 +2,7 @@ package io.keymeter.platform.config;
 
 import io.keymeter.kafka.DirectoryLock;
 import io.keymeter.kafka.StartupRefusedException;
+import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +34,7 @@ public class DataDirLock implements DisposableBean {
     public DataDirLock(KeymeterProperties properties) {
         Path dir = properties.dataDir().toAbsolutePath();
         if (properties.roles().stream().noneMatch(STATEFUL::contains)) {
+            create(dir); // health's diskSpace watches it, and generated tokens are kept there
             lock = null;
             return;
         }
@@ -46,11 +48,23 @@ public class DataDirLock implements DisposableBean {
         try {
             return DirectoryLock.tryTake(dir.resolve(FILE));
         } catch (UncheckedIOException e) {
-            throw new StartupRefusedException("keymeter.data-dir " + dir + " cannot be used: "
-                    + (Files.exists(dir) && !Files.isDirectory(dir) ? "it is not a directory"
-                    : "it cannot be created or written (" + e.getCause() + ")") + ".",
-                    "Give keymeter.data-dir a directory this process can create and write.", e);
+            throw refused(dir, e);
         }
+    }
+
+    private static void create(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw refused(dir, e);
+        }
+    }
+
+    private static StartupRefusedException refused(Path dir, Exception e) {
+        return new StartupRefusedException("keymeter.data-dir " + dir + " cannot be used: "
+                + (Files.exists(dir) && !Files.isDirectory(dir) ? "it is not a directory"
+                : "it cannot be created or written (" + (e.getCause() == null ? e : e.getCause()) + ")") + ".",
+                "Give keymeter.data-dir a directory this process can create and write.", e);
     }
 
     @Override
