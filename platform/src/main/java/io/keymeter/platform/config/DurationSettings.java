@@ -3,11 +3,12 @@ package io.keymeter.platform.config;
 import io.keymeter.kafka.StartupRefusedException;
 import java.util.List;
 import java.util.regex.Pattern;
+import org.springframework.boot.convert.DurationStyle;
 import org.springframework.core.env.Environment;
 import org.springframework.stereotype.Component;
 
 /**
- * Refuses a Keymeter duration given as a bare number other than zero. Spring reads {@code 35} as 35 milliseconds, so
+ * Refuses a Keymeter duration given as a bare number other than zero, or as no duration at all. Spring reads {@code 35} as 35 milliseconds, so
  * {@code keymeter.ingest.max-age=35} (35 days meant) started, and every request was refused as older than
  * {@code PT0.035S}; nothing said why until requests came. Checked once, before the data directory is taken, for
  * every duration Keymeter reads, however it reads it (its properties record, {@code @Value}, the environment).
@@ -34,6 +35,21 @@ public class DurationSettings {
                         + " would be read as milliseconds.", "Give it its unit: 35d or P35D (days), 2h or PT2H (hours),"
                         + " 5m or PT5M (minutes), 10s or PT10S (seconds), 500ms or PT0.5S.");
             }
+            if (value != null && !isZero(value) && !parses(value)) {
+                // those read with @Value failed with a trace naming a constructor parameter, not the setting
+                throw new StartupRefusedException(name + " is " + value.strip() + ", not a duration.",
+                        "Write it as 35d or P35D (days), 2h or PT2H (hours), 5m or PT5M (minutes), 10s or PT10S"
+                                + " (seconds), 500ms or PT0.5S.");
+            }
+        }
+    }
+
+    private static boolean parses(String value) {
+        try {
+            DurationStyle.detectAndParse(value.strip());
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
         }
     }
 

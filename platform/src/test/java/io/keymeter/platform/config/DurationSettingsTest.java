@@ -20,6 +20,16 @@ class DurationSettingsTest {
                 .hasMessageContaining("keymeter.ingest.max-age is " + value.strip() + ", a number without a unit");
     }
 
+    /** Read with {@code @Value}, such a value failed with a trace naming a constructor parameter, not the setting. */
+    @ParameterizedTest
+    @ValueSource(strings = {"abc", "5 minutes", "P"})
+    void somethingThatIsNoDurationIsRefusedNamingTheSetting(String value) {
+        MockEnvironment environment = new MockEnvironment().withProperty("keymeter.verify.max-staleness", value);
+
+        assertThatThrownBy(() -> new DurationSettings(environment)).isInstanceOf(StartupRefusedException.class)
+                .hasMessageContaining("keymeter.verify.max-staleness is " + value + ", not a duration");
+    }
+
     /** Zero is zero in any unit, and a unit or ISO 8601 says what is meant. */
     @ParameterizedTest
     @ValueSource(strings = {"0", "-0", "0.0", "35d", "P35D", "PT5M", "500ms", "-PT1S"})
