@@ -202,6 +202,12 @@ class AppStartupTest {
         assertThat(output.getOut() + output.getErr()).contains(
                 "keymeter.billing.currency: 'XYZ' is not an ISO 4217 currency code.",
                 "Change it, or leave it out for its default.").doesNotContain("Application run failed");
+        // read with @Value: the trace named a constructor parameter, not the setting
+        assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
+                "--keymeter.data-dir=" + dataDir, "--keymeter.roles=ingest", "--keymeter.ingest.body-memory=abc"));
+        assertThat(output.getOut() + output.getErr()).contains(
+                "keymeter.ingest.body-memory is abc, which cannot be read as DataSize.")
+                .doesNotContain("Application run failed");
 
         Path file = Files.writeString(dataDir.resolve("a-file"), "");
         assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
