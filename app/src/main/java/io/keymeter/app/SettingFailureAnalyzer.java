@@ -12,6 +12,9 @@ import org.springframework.boot.diagnostics.FailureAnalysis;
  */
 class SettingFailureAnalyzer extends AbstractFailureAnalyzer<IllegalArgumentException> {
 
+    /** What to do about a setting refused. */
+    static final String ACTION = "Change it, or leave it out for its default.";
+
     @Override
     protected FailureAnalysis analyze(Throwable rootFailure, IllegalArgumentException cause) {
         String message = cause.getMessage();
@@ -19,6 +22,6 @@ class SettingFailureAnalyzer extends AbstractFailureAnalyzer<IllegalArgumentExce
             return null;
         }
         return new FailureAnalysis(message.endsWith(".") ? message : message + ".",
-                "Change it, or leave it out for its default.", cause);
+                ACTION, cause);
     }
 }

@@ -32,7 +32,7 @@ class ValueSettingFailureAnalyzer extends AbstractFailureAnalyzer<TypeMismatchEx
         }
         String type = cause.getRequiredType() == null ? "its type" : cause.getRequiredType().getSimpleName();
         return new FailureAnalysis(setting + " is " + cause.getValue() + ", which cannot be read as " + type + ".",
-                "Change it, or leave it out for its default.", cause);
+                SettingFailureAnalyzer.ACTION, cause);
     }
 
     private static String settingOf(InjectionPoint point) {

@@ -1,6 +1,7 @@
 package io.keymeter.events;
 
 import java.time.Instant;
+import java.util.Optional;
 
 /**
  * One request a gateway served, as it travels on {@code keymeter.requests}: the secret is only a hash.
@@ -37,6 +38,19 @@ public record RequestLog(
      */
     public static boolean requestIdInBounds(String requestId) {
         return requestId != null && !requestId.isEmpty() && characters(requestId, MAX_REQUEST_ID_CHARS);
+    }
+
+    /** Why a text over {@link #MAX_TEXT_CHARS} is refused, in ingest's and verify's answers alike. */
+    public static final String TEXT_TOO_LONG = "must be at most " + MAX_TEXT_CHARS + " characters";
+
+    /**
+     * The first of a request's texts over {@link #MAX_TEXT_CHARS}, by field name (ingest refuses the line, verify
+     * the call, in the same words); empty when all are within it.
+     */
+    public static Optional<String> textOverBound(String operation, String itemId, String referrer) {
+        return !textInBounds(operation) ? Optional.of("operation")
+                : !textInBounds(itemId) ? Optional.of("itemId")
+                : !textInBounds(referrer) ? Optional.of("referrer") : Optional.empty();
     }
 
     /** Whether an optional text (operation, itemId, referrer) is absent or at most {@link #MAX_TEXT_CHARS}. */

@@ -36,6 +36,9 @@ public final class ServiceCatalog {
     private ServiceCatalog() {
     }
 
+    /** Why a service outside the catalog is refused, in ingest's and verify's answers alike. */
+    public static final String NOT_IN_CATALOG = "is not a service of the catalog";
+
     public static Optional<Service> byService(String service) {
         return Optional.ofNullable(service == null ? null : BY_SERVICE.get(service));
     }

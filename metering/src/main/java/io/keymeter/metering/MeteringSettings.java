@@ -1,6 +1,7 @@
 package io.keymeter.metering;
 
 import io.keymeter.kafka.StartupRefusedException;
+import io.keymeter.metering.enforcement.SeenRequestFilters;
 import io.keymeter.platform.config.KeymeterProperties;
 import java.time.Duration;
 
@@ -26,13 +27,13 @@ public record MeteringSettings(Duration dedupeWindow, Duration historyRetention,
     public static final Duration DEFAULT_ALERT_INTERVAL = Duration.ofHours(1);
 
     /**
-     * The dedupe's filters (two generations a partition, all of them on one instance while the others are down, at
-     * Guava's 9.59 bits a request for 1 % false positives) must fit in half the heap: the largest capacity allowed
+     * The dedupe's filters (two generations a partition, all of them on one instance while the others are down, each
+     * sized by {@link SeenRequestFilters#bytesOf}) must fit in half the heap: the largest capacity allowed
      * started on a 768 MiB heap, and the stream thread ran out of memory on its first requests, three times in 10 s,
      * while health said UP.
      */
     static void requireFiltersFitHeap(long capacity, int partitions, long maxHeap) {
-        long bytes = (long) Math.ceil(capacity * 9.5851 / 8) * 2 * partitions;
+        long bytes = SeenRequestFilters.bytesOf(capacity) * 2 * partitions;
         if (bytes > maxHeap / 2) {
             throw new StartupRefusedException("keymeter.metering.dedupe-filter-capacity " + capacity + " sizes the "
                     + "dedupe's filters at " + bytes / (1024 * 1024) + " MiB (two a partition, " + partitions

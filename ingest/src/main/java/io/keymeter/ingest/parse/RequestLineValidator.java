@@ -52,7 +52,7 @@ public final class RequestLineValidator {
             return invalid("service", "is required");
         }
         if (ServiceCatalog.byService(line.service()).isEmpty()) {
-            return invalid("service", "is not a service of the catalog");
+            return invalid("service", ServiceCatalog.NOT_IN_CATALOG);
         }
         if (line.operation() == null || line.operation().isEmpty()) {
             return invalid("operation", "is required"); // CONTRACT §3: itemId and referrer are optional, units defaults to 1
@@ -61,11 +61,9 @@ public final class RequestLineValidator {
         if (!RequestLog.unitsInBounds(units)) {
             return invalid("units", units < 1 ? "must be a positive integer" : "must be at most " + RequestLog.MAX_UNITS);
         }
-        for (String[] text : new String[][] {{"operation", line.operation()}, {"itemId", line.itemId()},
-                {"referrer", line.referrer()}}) {
-            if (!RequestLog.textInBounds(text[1])) {
-                return invalid(text[0], "must be at most " + RequestLog.MAX_TEXT_CHARS + " characters");
-            }
+        Optional<String> tooLong = RequestLog.textOverBound(line.operation(), line.itemId(), line.referrer());
+        if (tooLong.isPresent()) {
+            return invalid(tooLong.get(), RequestLog.TEXT_TOO_LONG);
         }
         if (line.timestamp() == null) {
             return invalid("timestamp", "is required");

@@ -21,9 +21,14 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * generation a lookup may read: two, the current generation's and the previous one's, unless the window changed
  * since the store was written (then as many as the window overlaps, each sized for its share of the window).
  */
-final class SeenRequestFilters {
+public final class SeenRequestFilters {
 
     private static final double FALSE_POSITIVE_RATE = 0.01;
+
+    /** Bytes of one filter for {@code capacity} requests: Guava's optimal bit count at this false-positive rate. */
+    public static long bytesOf(long capacity) {
+        return (long) Math.ceil(-capacity * Math.log(FALSE_POSITIVE_RATE) / (Math.log(2) * Math.log(2)) / 8);
+    }
     private static final int SATURATION = 4;
 
     private final long capacity;

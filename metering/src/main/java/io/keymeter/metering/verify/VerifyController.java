@@ -28,20 +28,14 @@ class VerifyController {
         }
         // what ingest would refuse of the line: a call answered valid and then refused at ingest is served unbilled
         if (ServiceCatalog.byService(request.service()).isEmpty()) {
-            throw ApiProblem.invalid("service", "is not a service of the catalog");
+            throw ApiProblem.invalid("service", ServiceCatalog.NOT_IN_CATALOG);
         }
-        textInBounds("operation", request.operation());
-        textInBounds("itemId", request.itemId());
-        textInBounds("referrer", request.referrer());
+        RequestLog.textOverBound(request.operation(), request.itemId(), request.referrer()).ifPresent(field -> {
+            throw ApiProblem.invalid(field, RequestLog.TEXT_TOO_LONG);
+        });
         verifier.notReadyBecause().ifPresent(reason -> {
             throw ApiProblem.unavailable("Verify cannot answer now: " + reason + ".", Duration.ofSeconds(1));
         });
         return verifier.verify(request);
-    }
-
-    private static void textInBounds(String field, String text) {
-        if (!RequestLog.textInBounds(text)) {
-            throw ApiProblem.invalid(field, "must be at most " + RequestLog.MAX_TEXT_CHARS + " characters");
-        }
     }
 }

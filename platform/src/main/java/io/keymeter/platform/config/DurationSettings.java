@@ -8,8 +8,8 @@ import org.springframework.core.env.Environment;
 import org.springframework.stereotype.Component;
 
 /**
- * Refuses a Keymeter duration given as a bare number other than zero, or as no duration at all. Spring reads {@code 35} as 35 milliseconds, so
- * {@code keymeter.ingest.max-age=35} (35 days meant) started, and every request was refused as older than
+ * Refuses a Keymeter duration given as a bare number other than zero, or as no duration at all. Spring reads
+ * {@code 35} as 35 milliseconds, so {@code keymeter.ingest.max-age=35} (35 days meant) started, and every request was refused as older than
  * {@code PT0.035S}; nothing said why until requests came. Checked once, before the data directory is taken, for
  * every duration Keymeter reads, however it reads it (its properties record, {@code @Value}, the environment).
  */
@@ -30,12 +30,16 @@ public class DurationSettings {
     public DurationSettings(Environment environment) {
         for (String name : NAMES) {
             String value = environment.getProperty(name);
-            if (value != null && BARE_NUMBER.matcher(value).matches() && !isZero(value)) {
-                throw new StartupRefusedException(name + " is " + value.strip() + ", a number without a unit, which"
-                        + " would be read as milliseconds.", "Give it its unit: 35d or P35D (days), 2h or PT2H (hours),"
-                        + " 5m or PT5M (minutes), 10s or PT10S (seconds), 500ms or PT0.5S.");
+            if (value == null) {
+                continue;
             }
-            if (value != null && !isZero(value) && !parses(value)) {
+            if (BARE_NUMBER.matcher(value).matches()) {
+                if (!isZero(value)) {
+                    throw new StartupRefusedException(name + " is " + value.strip() + ", a number without a unit,"
+                            + " which would be read as milliseconds.", "Give it its unit: 35d or P35D (days), 2h or"
+                            + " PT2H (hours), 5m or PT5M (minutes), 10s or PT10S (seconds), 500ms or PT0.5S.");
+                }
+            } else if (!parses(value)) {
                 // those read with @Value failed with a trace naming a constructor parameter, not the setting
                 throw new StartupRefusedException(name + " is " + value.strip() + ", not a duration.",
                         "Write it as 35d or P35D (days), 2h or PT2H (hours), 5m or PT5M (minutes), 10s or PT10S"
@@ -53,7 +57,7 @@ public class DurationSettings {
         }
     }
 
-    /** Zero is zero in any unit: {@code commit-interval=0}, {@code join-grace=0} mean what they say. */
+    /** A bare number that is zero, zero in any unit: {@code commit-interval=0}, {@code join-grace=0} mean what they say. */
     private static boolean isZero(String number) {
         return number.strip().replaceAll("[+\\-.0]", "").isEmpty();
     }

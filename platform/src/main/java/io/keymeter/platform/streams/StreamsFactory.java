@@ -112,15 +112,15 @@ public class StreamsFactory {
             Set<String> names = admin.listTopics().names().get(START_CHECK_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
                     .stream().filter(t -> t.startsWith(applicationId + "-") || sources.contains(t))
                     .collect(Collectors.toSet());
+            List<String> internal = names.stream().filter(t -> t.startsWith(applicationId + "-")).toList();
             if (ownStateDir.isPresent()) {
                 ClusterBoundState.bind(ownStateDir.get(), applicationId, admin.describeCluster().clusterId()
-                        .get(START_CHECK_TIMEOUT.toSeconds(), TimeUnit.SECONDS),
-                        names.stream().anyMatch(t -> t.startsWith(applicationId + "-")));
+                        .get(START_CHECK_TIMEOUT.toSeconds(), TimeUnit.SECONDS), !internal.isEmpty());
             }
             applyChangelogConfigs(admin, requirements.changelogConfigs().entrySet().stream()
                     .collect(Collectors.toMap(e -> changelogTopic(name, e.getKey()), Map.Entry::getValue)), names);
             if (topics.timestampBoundsKnown()) {
-                raiseTimestampBounds(admin, names.stream().filter(t -> t.startsWith(applicationId + "-")).toList());
+                raiseTimestampBounds(admin, internal);
             }
             if (requirements.refuseLostOffsets()) {
                 Optional<String> lost = LostOffsets.check(admin, clients.consumer(applicationId + "-start-check"),
