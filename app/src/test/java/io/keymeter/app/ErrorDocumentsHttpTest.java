@@ -186,6 +186,35 @@ class ErrorDocumentsHttpTest {
         assertThat(Json.mapper().readTree(answer.getContent()).get("detail").asString()).startsWith(detail);
     }
 
+    /**
+     * A field of the wrong JSON type is told what it takes, in ingest's words for a request line: each "has an
+     * invalid value" left the caller to guess, and verify's {@code "apiKey":5} read so where ingest said "must be a
+     * string".
+     */
+    @ParameterizedTest(name = "{2}")
+    @CsvSource(delimiter = '|', value = {
+            "/v1/verify             | gateway | {\"apiKey\":5,\"service\":\"basemaps\"}       | apiKey: must be a string",
+            "/v1/credentials        | acme    | {\"name\":{},\"privileges\":[]}               | name: must be a string",
+            "/v1/credentials        | acme    | {\"name\":\"a\",\"privileges\":\"basemaps\"} | privileges: must be an array",
+            "/v1/credentials        | acme    | {\"name\":\"a\",\"privileges\":[true]}      | privileges[0]: must be a string",
+            "/v1/credentials/x/keys | acme    | {\"slot\":\"2\"}                              | slot: must be an integer",
+            "/v1/credentials/x/keys | acme    | {\"expiresAt\":\"next tuesday\"}              | expiresAt: must be an RFC 3339 date-time such as ",
+            "/v1/credentials/x/keys | acme    | {\"expiresAt\":1800000000}                    | expiresAt: must be an RFC 3339 date-time such as ",
+    })
+    void aFieldOfTheWrongTypeIsToldWhatItTakes(String path, String caller, String body, String detail)
+            throws IOException {
+        String token = "gateway".equals(caller) ? TestAccounts.GATEWAY_TOKEN : TestAccounts.token(caller);
+        HttpTester.Response answer = send("POST " + path + " HTTP/1.1\r\nAuthorization: Bearer " + token
+                + "\r\nContent-Type: application/json\r\nContent-Length: "
+                + body.getBytes(StandardCharsets.UTF_8).length + "\r\n", body);
+
+        assertThat(answer.getStatus()).as(answer.getContent()).isEqualTo(400);
+        JsonNode problem = Json.mapper().readTree(answer.getContent());
+        assertThat(problem.get("detail").asString()).startsWith(detail);
+        JsonNode error = problem.get("errors").get(0);
+        assertThat(error.get("field").asString() + ": " + error.get("message").asString()).startsWith(detail);
+    }
+
     /** Jetty's refusal of a form body it parsed for Spring said the URL was not valid. */
     @Test
     void aBrokenFormBodyIsNotCalledABadUrl() throws IOException {

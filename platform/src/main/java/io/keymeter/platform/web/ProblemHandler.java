@@ -1,6 +1,8 @@
 package io.keymeter.platform.web;
 
 import jakarta.servlet.http.HttpServletRequest;
+import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -163,12 +165,35 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
             String field = mapping.getPath().stream()
                     .map(r -> r.getPropertyName() != null ? r.getPropertyName() : "[" + r.getIndex() + "]")
                     .reduce((a, b) -> b.startsWith("[") ? a + b : a + "." + b).orElse("body");
-            body = Problems.of(400, "Invalid request", field + ": has an invalid value",
-                    List.of(new ApiProblem.FieldError(field, "has an invalid value")));
+            String expected = expectation(mapping);
+            body = Problems.of(400, "Invalid request", field + ": " + expected,
+                    List.of(new ApiProblem.FieldError(field, expected)));
         } else {
             body = Problems.of(400, "Invalid request", "The body is not valid JSON.", List.of());
         }
         return ResponseEntity.badRequest().contentType(PROBLEM).body(Problems.withInstance(body, servletRequest(request)));
+    }
+
+    /**
+     * What the field takes, in the words ingest uses for a request line's fields: "has an invalid value" left the
+     * caller to guess ({@code "apiKey":5} at verify, where ingest says "must be a string").
+     */
+    static String expectation(DatabindException e) {
+        Class<?> type = e instanceof MismatchedInputException mismatch ? mismatch.getTargetType() : null;
+        if (type == null) {
+            return "has an invalid value";
+        } else if (CharSequence.class.isAssignableFrom(type)) {
+            return "must be a string";
+        } else if (type == Integer.class || type == int.class || type == Long.class || type == long.class) {
+            return "must be an integer";
+        } else if (type == Boolean.class || type == boolean.class) {
+            return "must be true or false";
+        } else if (type == Instant.class) {
+            return "must be an RFC 3339 date-time such as 2026-11-26T10:15:30Z";
+        } else if (Collection.class.isAssignableFrom(type) || type.isArray()) {
+            return "must be an array";
+        }
+        return "has an invalid value";
     }
 
     /**
