@@ -10,6 +10,7 @@ import io.keymeter.testsupport.SharedKafka;
 import io.keymeter.testsupport.TopicReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -213,6 +214,25 @@ class AppStartupTest {
         assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
                 "--keymeter.data-dir=" + file)).hasStackTraceContaining("keymeter.data-dir " + file.toAbsolutePath()
                 + " cannot be used: it is not a directory");
+    }
+
+    /**
+     * A cluster that does not answer stops start-up with a short report naming its servers and what to check: it
+     * ended in a stack trace around the one line that said so (the wait shortened here from the client's 60 s).
+     */
+    @Test
+    void aClusterThatDoesNotAnswerStopsStartUpWithAShortReport(CapturedOutput output) throws IOException {
+        int nobody;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            nobody = socket.getLocalPort();
+        }
+        assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=localhost:" + nobody,
+                "--spring.kafka.admin.properties[default.api.timeout.ms]=3000",
+                "--spring.kafka.admin.properties[request.timeout.ms]=3000", "--keymeter.data-dir=" + dataDir))
+                .hasStackTraceContaining("Kafka at localhost:" + nobody + " did not answer while Keymeter checked its topics");
+        assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START",
+                "Check spring.kafka.bootstrap-servers, and that the cluster is up")
+                .doesNotContain("Application run failed");
     }
 
     /**

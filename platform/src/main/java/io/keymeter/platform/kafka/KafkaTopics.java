@@ -2,6 +2,7 @@ package io.keymeter.platform.kafka;
 
 import io.keymeter.events.Topic;
 import io.keymeter.events.Topics;
+import io.keymeter.kafka.StartupRefusedException;
 import io.keymeter.platform.config.KeymeterProperties;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -25,6 +26,8 @@ import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.utils.Utils;
@@ -66,8 +69,7 @@ public class KafkaTopics {
             underReplicated(topics, properties.topics().replicationFactor())
                     .forEach(line -> log.warn("Fewer replicas than keymeter.topics.replication-factor: {}", line));
         } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("Kafka at " + clients.bootstrapServers() + " did not answer while checking topics: "
-                    + e.getMessage(), e);
+            throw unanswered(clients.bootstrapServers(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while checking topics", e);
@@ -80,6 +82,25 @@ public class KafkaTopics {
      */
     public boolean timestampBoundsKnown() {
         return timestampBoundsKnown;
+    }
+
+    /**
+     * A cluster that cannot be reached, or refuses Keymeter's principal, is the operator's to fix: a short report
+     * naming the servers and what to check, where it ended in a stack trace around the one line that said so.
+     */
+    static RuntimeException unanswered(String servers, Exception e) {
+        Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+        String problem = "Kafka at " + servers + " did not answer while Keymeter checked its topics ("
+                + cause.getMessage() + ").";
+        if (cause instanceof TimeoutException || cause instanceof org.apache.kafka.common.errors.TimeoutException) {
+            return new StartupRefusedException(problem, "Check spring.kafka.bootstrap-servers, and that the cluster is up"
+                    + " and its advertised listeners reachable from here; then start Keymeter again.", e);
+        }
+        if (cause instanceof AuthorizationException || cause instanceof AuthenticationException) {
+            return new StartupRefusedException("Kafka at " + servers + " refused Keymeter: " + cause.getMessage(),
+                    "Give Keymeter's principal the rights listed in the README, \"Who may use the cluster\".", e);
+        }
+        return new IllegalStateException(problem, e);
     }
 
     /**
