@@ -32,6 +32,8 @@ public class AccessTokens {
     public static final String DEMO_ACCOUNT = "demo";
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
     private static final Logger log = LoggerFactory.getLogger(AccessTokens.class);
+    /** 128 bits as hex; the generated tokens carry 256. */
+    static final int MIN_TOKEN_LENGTH = 32;
 
     private final List<Entry> accounts = new ArrayList<>();
     private final List<byte[]> gateways = new ArrayList<>();
@@ -49,6 +51,7 @@ public class AccessTokens {
             for (int i = 0; i < properties.accounts().size(); i++) {
                 KeymeterProperties.Account a = properties.accounts().get(i);
                 requireTrimmed(a.token(), "keymeter.accounts[" + i + "].token");
+                warnIfShort(a.token(), "keymeter.accounts[" + i + "].token");
                 accounts.add(new Entry(a.id(), Tokens.digest(a.token())));
                 sources.add("keymeter.accounts[" + i + "].token");
             }
@@ -61,6 +64,7 @@ public class AccessTokens {
         } else {
             for (int i = 0; i < properties.gatewayTokens().size(); i++) {
                 requireTrimmed(properties.gatewayTokens().get(i), "keymeter.gateway-tokens[" + i + "]");
+                warnIfShort(properties.gatewayTokens().get(i), "keymeter.gateway-tokens[" + i + "]");
                 gateways.add(Tokens.digest(properties.gatewayTokens().get(i)));
                 sources.add("keymeter.gateway-tokens[" + i + "]");
             }
@@ -79,6 +83,19 @@ public class AccessTokens {
                     + " secret file's line break?),"
                     + " and a presented token is trimmed: every call with it would be refused.",
                     "Remove the whitespace from " + source + ".");
+        }
+    }
+
+    /**
+     * A short configured token is warned of, naming its property and length, never the token: nothing limits how
+     * often a wrong token may be tried, so a token of a few characters can be guessed. A warning, not a refusal,
+     * so that a short token chosen for a trial still starts.
+     */
+    private static void warnIfShort(String token, String source) {
+        if (token.length() < MIN_TOKEN_LENGTH) {
+            log.warn("{} is {} characters long: a token this short can be guessed (nothing limits how often a wrong one"
+                    + " is tried); give it {} or more random characters, such as openssl rand -hex 24",
+                    source, token.length(), MIN_TOKEN_LENGTH);
         }
     }
 

@@ -11,11 +11,15 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Generated tokens are kept in files only their owner can read; no token is given twice. */
+@ExtendWith(OutputCaptureExtension.class)
 class AccessTokensTest {
 
     @TempDir
@@ -78,6 +82,17 @@ class AccessTokensTest {
                 "keymeter.accounts[0].token", "a", "keymeter.gateway-tokens[0]", "g"));
         assertThat(distinct.accountOfDigest(Tokens.digest("a"))).hasValueSatisfying(a -> assertThat(a.id()).isEqualTo("acme"));
         assertThat(distinct.isGateway("g")).isTrue();
+    }
+
+    /** A configured token too short to withstand guessing is warned of by its property and length, never printed. */
+    @Test
+    void aShortConfiguredTokenIsWarnedOfWithoutPrintingIt(CapturedOutput output) {
+        new AccessTokens(properties("keymeter.accounts[0].id", "acme", "keymeter.accounts[0].token", "acme-secret-9",
+                "keymeter.gateway-tokens[0]", "gw-0123456789abcdef0123456789abcdef"));
+
+        assertThat(output.getOut() + output.getErr())
+                .contains("keymeter.accounts[0].token is 13 characters long: a token this short can be guessed")
+                .doesNotContain("keymeter.gateway-tokens[0] is").doesNotContain("acme-secret-9");
     }
 
     private KeymeterProperties properties(String... pairs) {
