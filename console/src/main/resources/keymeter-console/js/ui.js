@@ -233,7 +233,9 @@ export function showProblem(container, error, { prepend = true } = {}) {
   const single = errors.length === 1 && error.detail === `${errors[0].field}: ${errors[0].message}`;
   const box = h('div', { class: 'problem alert alert-error', role: 'alert' },
     h('strong', {}, error.title || 'Error'),
-    error.detail && error.detail !== error.title && !single ? h('span', {}, ` ${error.detail}`) : null,
+    // "Not found credential … does not exist" read as one sentence: a title without its own stop gets a colon
+    error.detail && error.detail !== error.title && !single
+      ? h('span', {}, `${/[.!?:]$/.test(error.title || 'Error') ? '' : ':'} ${error.detail}`) : null,
     unplaced.length ? h('ul', {}, unplaced.map((m) => h('li', {}, m))) : null);
   if (prepend) {
     container.prepend(box);

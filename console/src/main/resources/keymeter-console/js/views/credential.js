@@ -23,6 +23,9 @@ export async function renderCredential(view, { id, isCurrent, navigate }) {
       api('GET', `v1/credentials/${encodeURIComponent(id)}`), privileges()]);
   } catch (error) {
     if (isCurrent()) {
+      if (error.status === 404) {
+        document.title = 'Not found · Keymeter'; // it named the list
+      }
       replace(view, h('p', { class: 'crumbs' }, h('a', { href: '#/credentials' }, '← Credentials')));
       showProblem(view, error, { prepend: false });
     }
@@ -324,7 +327,7 @@ async function issue(card, credential, slot, path, body) {
   try {
     issued = await api('POST', path, body);
   } catch (error) {
-    await showFailure(error, credential, slot, card);
+    await showFailure(error, credential, slot, card, { issuing: true });
     return;
   }
   await showIssuedKey(issued, credential.name);
@@ -389,18 +392,38 @@ async function invalidate(credential, slot, card) {
  * shows what the store holds, and the problem is shown on the redrawn slot. Before, the slot still offered
  * "Generate key" for a key the failed call had made.
  */
-async function showFailure(error, credential, slot, card) {
+async function showFailure(error, credential, slot, card, { issuing = false } = {}) {
   let target = card;
+  const before = card.dataset.keyId;
   if (error.status === 0 || error.status === 409 || error.status >= 500) {
     try {
-      if (redraw(await api('GET', `v1/credentials/${encodeURIComponent(credential.id)}`))) {
+      const now = await api('GET', `v1/credentials/${encodeURIComponent(credential.id)}`);
+      if (redraw(now)) {
         target = document.getElementById(`slot-${slot}`) || card;
+      }
+      const key = keysBySlot(now)[slot];
+      if (issuing && error.status !== 409 && key && key.status === 'active' && key.keyId !== before) {
+        showProblem(target, lostSecret(key), { prepend: false });
+        return;
       }
     } catch {
       // the read failed too: the slot stays as it was, with the first problem
     }
   }
   showProblem(target, error, { prepend: false });
+}
+
+/**
+ * A generation whose answer was lost after the server made the key: its secret is gone for good. "Network error …
+ * try again" beside the new key left the user to try a Generate the slot no longer offered, or to wait for a secret
+ * no page will show.
+ */
+function lostSecret(key) {
+  return {
+    title: 'The answer was lost, but a new key is in this slot.',
+    detail: `Its secret cannot be shown again. If ${key.keyId} is the key you asked for, regenerate it to get a key`
+      + ' you can copy.',
+  };
 }
 
 async function reload(credential, container) {

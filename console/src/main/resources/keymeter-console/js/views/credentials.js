@@ -5,7 +5,7 @@ import {
 } from '../ui.js';
 
 /** The account's credentials, each with its two key slots; keys expiring within 7 days are highlighted. */
-export async function renderCredentials(view, { isCurrent }) {
+export async function renderCredentials(view, { isCurrent, params }) {
   document.title = 'Credentials · Keymeter';
   const body = h('div', { class: 'section-body' }, h('p', { class: 'loading' }, 'Loading credentials…'));
   replace(view,
@@ -41,12 +41,49 @@ export async function renderCredentials(view, { isCurrent }) {
   }
   const now = Date.now();
   const services = serviceOf(catalog);
-  replace(body, h('div', { class: 'table-wrap' },
-    h('table', { class: 'table responsive', id: 'credentials-table' },
-      h('thead', {}, h('tr', {},
-        h('th', {}, 'Name'), h('th', {}, 'Services'), h('th', {}, 'Primary key'), h('th', {}, 'Secondary key'),
-        h('th', {}, 'Updated'))),
-      h('tbody', {}, credentials.map((c) => credentialRow(c, now, services))))));
+  const rows = credentials.map((c) => credentialRow(c, now, services));
+  const filter = h('input', { type: 'search', id: 'credential-filter', autocomplete: 'off', spellcheck: 'false',
+    'aria-describedby': 'credential-count', value: params.get('q') || '' });
+  const count = h('p', { class: 'small muted', id: 'credential-count', 'aria-live': 'polite' });
+  const none = h('p', { class: 'muted', id: 'no-match', hidden: true });
+  replace(body,
+    h('div', { class: 'field inline filter' }, h('label', { for: 'credential-filter' }, 'Find'), filter),
+    count, none,
+    h('div', { class: 'table-wrap' },
+      h('table', { class: 'table responsive', id: 'credentials-table' },
+        h('thead', {}, h('tr', {},
+          h('th', {}, 'Name'), h('th', {}, 'Services'), h('th', {}, 'Primary key'), h('th', {}, 'Secondary key'),
+          h('th', {}, 'Updated'))),
+        h('tbody', {}, rows))));
+  const apply = () => showMatching(filter.value, credentials, rows, count, none);
+  filter.addEventListener('input', () => {
+    apply();
+    // kept in the address (without a history entry per keystroke): a reload, or Back from a credential, finds it again
+    history.replaceState(null, '', `#/credentials${filter.value ? `?q=${encodeURIComponent(filter.value)}` : ''}`);
+  });
+  apply();
+}
+
+/**
+ * Shows the credentials whose name or id holds {@code text}, ignoring case and accents: with hundreds of
+ * credentials the list was one page tens of thousands of pixels tall, searchable only with the browser's own find.
+ */
+function showMatching(text, credentials, rows, count, none) {
+  const wanted = fold(text.trim());
+  let shown = 0;
+  credentials.forEach((c, i) => {
+    const match = !wanted || fold(c.name).includes(wanted) || c.id.toLowerCase().includes(wanted);
+    rows[i].hidden = !match;
+    shown += match ? 1 : 0;
+  });
+  count.textContent = wanted ? `${shown} of ${credentials.length} credentials` : `${credentials.length} credentials`;
+  none.hidden = shown > 0;
+  none.textContent = shown ? '' : `No credentials match “${text.trim()}”.`;
+}
+
+/** Lower case without accents, so "cafe" finds "Café". */
+function fold(text) {
+  return String(text).normalize('NFD').replace(/\p{M}/gu, '').toLocaleLowerCase();
 }
 
 /** The service a privilege grants, from the catalog: {@code premium:user:geocode:stored} is geocoding-stored. */

@@ -5,6 +5,8 @@ import {
 } from '../ui.js';
 
 const charts = [];
+/** How long a choice made with the arrow keys rests before the page is drawn for it. */
+const KEY_SETTLE_MS = 700;
 /** The id of the selector whose change drew this page: focused again once drawn (keyboard users lost their place). */
 let refocus = null;
 
@@ -36,19 +38,22 @@ export async function renderUsage(view, { params, isCurrent, navigate }) {
   }
   const credentialId = params.get('credential') || '';
   const go = (changes, selector) => {
+    if (!isCurrent()) {
+      return; // a choice settling after the user left the page
+    }
     const next = { cycle, credential: credentialId, ...changes };
     refocus = selector.id;
     navigate(`#/usage${query(next)}`);
   };
 
-  const cycleSelect = h('select', { id: 'cycle', onchange: (e) => go({ cycle: e.target.value }, e.target) },
-    cycles.map((c) => h('option', { value: c, selected: c === cycle }, c)));
+  const cycleSelect = h('select', { id: 'cycle' }, cycles.map((c) => h('option', { value: c, selected: c === cycle }, c)));
+  onSettledChange(cycleSelect, (select) => go({ cycle: select.value }, select));
   // the credential in the address is chosen at once, named by its id until a name comes (from the list, or from
   // the usage report for a deleted one): the selector never reads "All credentials" over one credential's figures
   const chosenOption = credentialId ? h('option', { value: credentialId, selected: true }, credentialId) : null;
-  const credentialSelect = h('select', { id: 'usage-credential',
-    onchange: (e) => go({ credential: e.target.value }, e.target) },
+  const credentialSelect = h('select', { id: 'usage-credential' },
     h('option', { value: '' }, 'All credentials'), chosenOption);
+  onSettledChange(credentialSelect, (select) => go({ credential: select.value }, select));
   const download = h('button', { type: 'button', class: 'button', id: 'download-csv' }, 'Download CSV');
   const controls = h('div', { class: 'controls card' },
     h('div', { class: 'field inline' }, h('label', { for: 'cycle' }, 'Billing cycle'), cycleSelect),
@@ -113,6 +118,41 @@ export async function renderUsage(view, { params, isCurrent, navigate }) {
 }
 
 /**
+ * Calls {@code take} when the select's choice changed, at once for a pointer or Enter, and for the arrow keys (a
+ * closed select fires change on every step) once they rest, or when the select loses the focus: each step drew the
+ * whole page (a dozen calls) and added a history entry, and keys pressed while it was drawn were lost, so passing
+ * 300 credentials by keyboard was impractical.
+ */
+function onSettledChange(select, take) {
+  let keyed = false;
+  let timer = null;
+  const now = () => {
+    clearTimeout(timer);
+    timer = null;
+    take(select);
+  };
+  select.addEventListener('keydown', (e) => {
+    keyed = !['Enter', ' ', 'Tab', 'Escape'].includes(e.key);
+    if (e.key === 'Enter' && timer) {
+      now();
+    }
+  });
+  select.addEventListener('change', () => {
+    if (!keyed) {
+      now();
+      return;
+    }
+    clearTimeout(timer);
+    timer = setTimeout(now, KEY_SETTLE_MS);
+  });
+  select.addEventListener('blur', () => {
+    if (timer) {
+      now();
+    }
+  });
+}
+
+/**
  * With a credential chosen, the API narrows credentials[] only: services[] and amountDue stay the account's bill
  * (free units apply per account). So the chosen credential's figures come from its own entry.
  */
@@ -125,13 +165,16 @@ function drawSummary(container, usage, credentialId) {
   const totals = usedServices(usage, credentialId).reduce((t, s) => ({
     requests: t.requests + Number(s.requests || 0), units: t.units + Number(s.units || 0),
   }), { requests: 0, units: 0 });
-  const status = usage.cycle?.status || 'open';
+  // a cycle not begun yet is "open" to the API (not closed); to a reader it is to come
+  const upcoming = usage.cycle?.start && new Date(usage.cycle.start).getTime() > Date.now();
+  const status = upcoming ? 'upcoming' : (usage.cycle?.status || 'open');
   const whose = credentialId ? 'of the chosen credential' : null;
   replace(container,
     tile('Billing cycle', usage.cycle?.id || '', h('span', { class: `badge badge-${status}` }, status),
       usage.cycle ? `${formatDay(usage.cycle.start)} – ${lastDay(usage.cycle.end)}` : ''),
     tile('Amount due', h('span', { id: 'amount-due' }, formatMoney(usage.amountDue, currency)), null,
-      (status === 'open' ? 'so far, billed when the cycle closes' : 'for the closed cycle')
+      ({ open: 'so far, billed when the cycle closes', upcoming: 'the cycle has not begun' }[status]
+        || 'for the closed cycle')
         + (credentialId ? ', for the whole account' : '')),
     tile('Requests', h('span', { id: 'total-requests' }, formatNumber(totals.requests)), null, whose),
     tile('Units', h('span', { id: 'total-units' }, formatNumber(totals.units)), null, whose));
@@ -194,13 +237,15 @@ function cost(amount, currency) {
 
 function drawCredentials(container, usage) {
   const currency = usage.currency || 'USD';
-  const credentials = usage.credentials || [];
+  // in name order, as the list is (the API's is by id); a deleted credential without a name by its id
+  const credentials = [...(usage.credentials || [])]
+    .sort((a, b) => byName({ name: a.name || a.credentialId }, { name: b.name || b.credentialId }));
   const rows = [];
   for (const c of credentials) {
     const services = c.services || [];
     services.forEach((s, i) => rows.push(h('tr', { dataset: { credentialId: c.credentialId, service: s.service } },
       i === 0 ? h('td', { 'data-label': 'Credentials', rowspan: services.length, class: 'group' },
-        h('a', { href: `#/credentials/${encodeURIComponent(c.credentialId)}` }, c.name || c.credentialId),
+        credentialLink(c.credentialId, c.name),
         h('div', { class: 'small muted rejected' }, `${rejected(c)} · ${formatMoney(c.cost, currency)} total`))
         : null,
       cell('Service', s.service, false), cell('Requests', formatNumber(s.requests)), cell('Units', formatNumber(s.units)),
@@ -208,7 +253,7 @@ function drawCredentials(container, usage) {
     if (!services.length) {
       rows.push(h('tr', { dataset: { credentialId: c.credentialId } },
         h('td', { 'data-label': 'Credentials', class: 'group' },
-          h('a', { href: `#/credentials/${encodeURIComponent(c.credentialId)}` }, c.name || c.credentialId)),
+          credentialLink(c.credentialId, c.name)),
         h('td', { colspan: 4, class: 'muted rejected' },
           `${rejected(c)}, no accepted usage`)));
     }
@@ -220,6 +265,11 @@ function drawCredentials(container, usage) {
       : h('p', { class: 'muted' }, 'No credential has usage in this cycle.'),
     h('p', { class: 'help' }, 'Cost is the list price (units / 1,000 × price). The free monthly allowance applies once per service '
       + 'for the whole account, in the table above.'));
+}
+
+/** A credential named in a table, wrapped anywhere: a 128-character name without spaces pushed the figures out of view. */
+function credentialLink(id, name) {
+  return h('a', { href: `#/credentials/${encodeURIComponent(id)}`, class: 'credential-link' }, name || id);
 }
 
 /** A table cell labelled for the stacked phone layout; numbers are right-aligned. */
@@ -337,8 +387,8 @@ async function loadAlerts(container, cycle, credentialId, isCurrent) {
   try {
     answer = await api('GET', `v1/security-alerts${query({ cycle, credentialId })}`);
   } catch (error) {
-    // a credential not found is the usage report's problem to show, once
-    if (isCurrent() && error.status !== 404) {
+    // a credential not found, or a server not reached, is the usage report's problem to show, once
+    if (isCurrent() && error.status !== 404 && error.status !== 0) {
       replace(container, h('h2', {}, 'Security alerts'));
       showProblem(container, error, { prepend: false });
     }
@@ -358,7 +408,7 @@ async function loadAlerts(container, cycle, credentialId, isCurrent) {
         .map((t) => h('th', { class: t === 'Uses' ? 'num' : null }, t)))),
       h('tbody', {}, list.map((a) => h('tr', { dataset: { keyId: a.keyId } },
         h('td', { 'data-label': 'Credentials' },
-          h('a', { href: `#/credentials/${encodeURIComponent(a.credentialId)}` }, a.name || a.credentialId)),
+          credentialLink(a.credentialId, a.name)),
         h('td', { 'data-label': 'Key ID', class: 'mono' }, a.keyId),
         cell('Refused as', a.reason, false), cell('Uses', formatNumber(a.count)),
         cell('First use', formatInstant(a.firstSeen), false), cell('Last use', formatInstant(a.lastSeen), false)))))),
@@ -374,7 +424,11 @@ async function loadStatements(container, cycle, isCurrent) {
   } catch (error) {
     if (isCurrent()) {
       replace(container, h('h2', {}, 'Statements'));
-      showProblem(container, error, { prepend: false });
+      if (error.status === 0) { // a server not reached: said once, by the usage report
+        container.append(h('p', { class: 'muted' }, 'Not loaded.'));
+      } else {
+        showProblem(container, error, { prepend: false });
+      }
     }
     return;
   }

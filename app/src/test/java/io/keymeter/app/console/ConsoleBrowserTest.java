@@ -24,6 +24,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestWatcher;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -50,6 +51,7 @@ class ConsoleBrowserTest {
     /** Accounts of this class only: the usage figures it asserts are exact. */
     private static final String ACCOUNT = "nakatomi";
     private static final String USAGE_ACCOUNT = "weyland";
+    private static final String MANY_ACCOUNT = "spacely";
     private static final Pattern API_KEY = Pattern.compile("km_([A-Za-z0-9]{16})_[A-Za-z0-9]{38}");
 
     @LocalServerPort
@@ -941,6 +943,115 @@ class ConsoleBrowserTest {
         assertThat(checks.get("read")).isEqualTo(Map.of("answer", Map.of("ok", true), "calls", 2L));
         assertThat(checks.get("write")).isEqualTo(Map.of("status", 503L, "calls", 1L));
         assertThat(checks.get("longWait")).isEqualTo(Map.of("status", 503L, "calls", 1L));
+    }
+
+    /**
+     * From a probe with 321 credentials: the list finds one by name (case and accents aside) or id, and keeps what was
+     * typed in the address; a 128-character name without spaces wraps in the usage table, where it pushed the figures
+     * out of view (and the page sideways at phone width); that table lists credentials in name order, as the list
+     * does; and the credential selector moved with the arrow keys draws the page once, where the keys rest (each
+     * step drew it, with a history entry).
+     */
+    @Test
+    void manyCredentialsAreFoundAndNeitherALongNameNorTheArrowKeysUpsetTheUsagePage() {
+        String longName = "M".repeat(128);
+        Map<String, String> ids = new java.util.LinkedHashMap<>();
+        for (String name : List.of("Zeta Café", longName, "alpha", "beta", "gamma")) {
+            ids.put(name, (String) exchange(MANY_ACCOUNT, HttpMethod.POST, "/v1/credentials", Map.of("name", name,
+                    "privileges", List.of("premium:user:basemaps"))).getBody().get("id"));
+        }
+        // each request stamped after its key was made (one older than its key is unknown-key), in this cycle
+        String cycle = YearMonth.now(ZoneOffset.UTC).toString();
+        for (String name : List.of("Zeta Café", longName, "alpha")) {
+            String key = (String) exchange(MANY_ACCOUNT, HttpMethod.POST, "/v1/credentials/" + ids.get(name) + "/keys",
+                    Map.of("slot", 1, "expiresAt", Instant.now().plus(Duration.ofDays(30)).toString())).getBody().get("apiKey");
+            awaitVerify(key, "basemaps", true, null);
+            assertThat(sendRequests(key, "basemaps", 1, 1, Instant.now()).getStatusCode().value()).isEqualTo(202);
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+                nudgeMetering(keyIdOf(key));
+                return String.valueOf(exchange(MANY_ACCOUNT, HttpMethod.GET, "/v1/usage?cycle=" + cycle
+                        + "&credentialId=" + ids.get(name), null).getBody()).contains("requests=1");
+            });
+        }
+        signIn(MANY_ACCOUNT);
+
+        browser.visible(By.id("credential-filter")).sendKeys("CAFE");
+        await().atMost(Duration.ofSeconds(10)).until(() -> shownCredentialRows().equals(List.of(ids.get("Zeta Café"))));
+        assertThat(browser.visible(By.id("credential-count")).getText()).isEqualTo("1 of 5 credentials");
+        assertThat(browser.js("return location.hash")).isEqualTo("#/credentials?q=CAFE");
+        browser.driver().navigate().refresh();
+        await().atMost(Duration.ofSeconds(10)).until(() -> shownCredentialRows().equals(List.of(ids.get("Zeta Café"))));
+        WebElement filter = browser.visible(By.id("credential-filter"));
+        filter.clear();
+        filter.sendKeys(ids.get("beta").substring(0, 13));
+        await().atMost(Duration.ofSeconds(10)).until(() -> shownCredentialRows().equals(List.of(ids.get("beta"))));
+        filter.sendKeys("no such thing");
+        assertThat(browser.visible(By.id("no-match")).getText()).startsWith("No credentials match");
+
+        open("#/usage?cycle=" + cycle);
+        browser.visible(By.cssSelector("#credential-usage-table tr[data-credential-id='" + ids.get(longName) + "']"));
+        assertThat(browser.js("const w = document.getElementById('credential-usage-table').closest('.table-wrap'); "
+                + "return w.scrollWidth - w.clientWidth")).as("the figures in view beside the long name").isEqualTo(0L);
+        assertThat(browser.driver().findElements(By.cssSelector("#credential-usage-table td.group a")))
+                .extracting(WebElement::getText).containsExactly("alpha", longName, "Zeta Café");
+        browser.phoneWidth(true);
+        try {
+            open("#/usage?cycle=" + cycle + "&x=1");
+            browser.visible(By.cssSelector("#credential-usage-table tr[data-credential-id='" + ids.get(longName) + "']"));
+            assertNoHorizontalScroll();
+        } finally {
+            browser.phoneWidth(false);
+        }
+
+        open("#/usage?cycle=" + cycle);
+        await().atMost(Duration.ofSeconds(10)).until(() -> browser.driver().findElements(
+                By.cssSelector("#usage-credential option")).size() == 6);
+        long entries = (Long) browser.js("return history.length");
+        WebElement selector = browser.visible(By.id("usage-credential"));
+        selector.sendKeys(Keys.ARROW_DOWN, Keys.ARROW_DOWN, Keys.ARROW_DOWN);
+        // All credentials, alpha, beta, gamma: in name order
+        browser.waiting().until(ExpectedConditions.urlContains("credential=" + ids.get("gamma")));
+        browser.visible(By.id("usage-summary"));
+        assertThat(browser.js("return history.length")).as("one page drawn, one history entry").isEqualTo(entries + 1);
+        assertThat(browser.js("return document.activeElement.id")).isEqualTo("usage-credential");
+    }
+
+    /**
+     * A key generation whose answer is lost after the server made the key (the connection dropped): the slot shows
+     * the new key and says its secret cannot be shown again, where it said "Network error … try again".
+     */
+    @Test
+    void aGenerationWhoseAnswerIsLostSaysTheSecretIsGone() {
+        String id = (String) exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials", Map.of("name", "Lost answer",
+                "privileges", List.of("premium:user:basemaps"))).getBody().get("id");
+        signIn(ACCOUNT);
+        open("#/credentials/" + id);
+        browser.visible(By.cssSelector("#slot-1 [data-action='generate']"));
+        // the request reaches the server; its answer does not reach the page
+        browser.js("""
+                const real = window.fetch;
+                window.fetch = async (url, options) => {
+                  const answer = await real(url, options);
+                  if (options && options.method === 'POST' && String(url).endsWith('/keys')) {
+                    window.fetch = real;
+                    throw new TypeError('Failed to fetch');
+                  }
+                  return answer;
+                };
+                """);
+        browser.click(By.cssSelector("#slot-1 [data-action='generate']"));
+        browser.click(By.cssSelector("#expiration-dialog [data-action='confirm']"));
+
+        WebElement problem = browser.visible(By.cssSelector("#slot-1 .problem"));
+        String keyId = (String) keyInSlot(credential(ACCOUNT, id), 1).get("keyId");
+        assertThat(problem.getText()).startsWith("The answer was lost, but a new key is in this slot.")
+                .contains(keyId).contains("regenerate it").doesNotContain("Network error");
+        assertThat(slotStatus(1)).isEqualTo("active");
+    }
+
+    private List<String> shownCredentialRows() {
+        return browser.driver().findElements(By.cssSelector("#credentials-table tbody tr")).stream()
+                .filter(WebElement::isDisplayed).map(row -> row.getAttribute("data-credential-id")).toList();
     }
 
     // ---- browser steps ----------------------------------------------------------------------------------------------
