@@ -10,15 +10,22 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.zip.Deflater;
 import java.util.zip.GZIPOutputStream;
+import javax.net.ssl.SSLException;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Posts one NDJSON batch to {@code /v1/requests}, retrying 503s and connection failures with exponential backoff
- * (honouring {@code Retry-After}). Any other refusal is final: resending the same bytes cannot help.
+ * Posts one NDJSON batch to {@code /v1/requests} under the base URL, retrying what passes (503, and 429, 502 and 504,
+ * which a proxy or load balancer in front answers while Keymeter restarts; connection failures) with exponential
+ * backoff, honouring {@code Retry-After}. Any other refusal is final: resending the same bytes cannot help, nor can
+ * a TLS handshake with a server that speaks none.
  */
 final class BatchPoster {
+
+    /** Answers that pass: Keymeter not ready (503), or a proxy in front while it restarts. */
+    private static final Set<Integer> RETRIED = Set.of(429, 502, 503, 504);
 
     private final HttpClient http;
     private final URI endpoint;
@@ -30,7 +37,11 @@ final class BatchPoster {
 
     BatchPoster(URI baseUrl, String token, boolean gzip, int maxAttempts, Duration firstBackoff, Duration maxBackoff) {
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-        this.endpoint = baseUrl.resolve("/v1/requests");
+        // under the base URL's path: behind a proxy at http://host/keymeter/ it posted to http://host/v1/requests
+        URI base = baseUrl.getRawPath() != null && baseUrl.getRawPath().endsWith("/") ? baseUrl
+                : URI.create(baseUrl + "/");
+        this.endpoint = base.resolve("v1/requests");
+        Json.mapper(); // read in before the first answer, not between its 202 and its saved position
         this.token = token;
         this.gzip = gzip;
         this.maxAttempts = maxAttempts;
@@ -71,13 +82,15 @@ final class BatchPoster {
                 if (response.statusCode() == 202) {
                     return parse(response.body(), attempt);
                 }
-                if (response.statusCode() != 503) {
+                if (!RETRIED.contains(response.statusCode())) {
                     throw new ShipException("the server refused the batch with " + response.statusCode() + ": "
                             + detail(response.body()));
                 }
-                lastFailure = "503 " + detail(response.body());
+                lastFailure = response.statusCode() + " " + detail(response.body());
                 Duration current = backoff;
                 wait = retryAfter(response).filter(d -> d.compareTo(current) > 0).orElse(current);
+            } catch (SSLException e) {
+                throw new ShipException("no TLS with " + endpoint + " (" + e.getMessage() + "): is it an http:// address?");
             } catch (IOException e) {
                 lastFailure = "cannot reach " + endpoint + ": " + e;
             }

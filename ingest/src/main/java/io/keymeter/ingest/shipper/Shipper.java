@@ -64,6 +64,7 @@ final class Shipper {
             for (Path file : files) {
                 totalBytes += Files.size(file);
             }
+            state.reconcile(files).forEach(System.err::println);
             for (Path file : files) {
                 ShipState.Position from = state.position(file);
                 long size = Files.size(file);

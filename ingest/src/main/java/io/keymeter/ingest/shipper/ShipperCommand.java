@@ -1,6 +1,7 @@
 package io.keymeter.ingest.shipper;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
@@ -19,8 +20,10 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code java -jar keymeter.jar ship [options] [files…]}: sends gateway request logs (NDJSON) to
  * {@code POST /v1/requests}. Exit code 0 when every batch was acknowledged (even with rejected lines), 1 when the
- * server refused a batch for good (bad token, bad body) or a file could not be read, 2 when it could not be reached
- * or kept answering 503. A file that cannot be read is one line on standard error, never a stack trace.
+ * server refused a batch for good (bad token, bad body), a file or the state could not be used, or an option was
+ * wrong, 2 only when it could not be reached or kept answering 503 (a wrapper that retries on 2 retried a typo for
+ * ever: picocli's own code for a bad option is 2). A file that cannot be read is one line on standard error, never a
+ * stack trace.
  */
 @Command(name = "ship", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Send NDJSON request logs to Keymeter's POST /v1/requests, resuming where the last run stopped.")
@@ -66,7 +69,9 @@ public final class ShipperCommand implements Callable<Integer> {
 
     /** Runs the command; returns the exit code. */
     public static int run(String... args) {
-        return new CommandLine(new ShipperCommand())
+        CommandLine commandLine = new CommandLine(new ShipperCommand());
+        commandLine.getCommandSpec().exitCodeOnInvalidInput(1);
+        return commandLine
                 .setExecutionExceptionHandler((e, command, parsed) -> {
                     if (!(e instanceof IOException)) {
                         throw e; // a bug, not the user's input: picocli prints it whole
@@ -91,6 +96,14 @@ public final class ShipperCommand implements Callable<Integer> {
         return e.getMessage() == null ? e.toString() : e.getMessage();
     }
 
+    /** A gzip file starts with 1f 8b. */
+    private static boolean gzipped(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] magic = in.readNBytes(2);
+            return magic.length == 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b;
+        }
+    }
+
     public static void main(String[] args) {
         System.exit(run(args));
     }
@@ -111,6 +124,17 @@ public final class ShipperCommand implements Callable<Integer> {
                         + "; nothing sent");
                 return 1;
             }
+            if (gzipped(file)) {
+                // its bytes went as lines, every one refused, exit 0, and the file saved as shipped: never billed
+                System.err.println("ship: " + file + " is gzip-compressed: give it decompressed (zcat " + file
+                        + " | ship ..., which has no resume) or leave it out; nothing sent");
+                return 1;
+            }
+        }
+        if (url.getHost() == null || !("http".equalsIgnoreCase(url.getScheme()) || "https".equalsIgnoreCase(url.getScheme()))) {
+            System.err.println("ship: --url must be an http:// or https:// address such as http://localhost:8080, not "
+                    + url + "; nothing sent");
+            return 1;
         }
         if (batchLines < 1 || batchBytes < 1024 || maxAttempts < 1) {
             System.err.println("--batch-lines and --max-attempts must be positive, --batch-bytes at least 1024");
@@ -118,17 +142,23 @@ public final class ShipperCommand implements Callable<Integer> {
         }
         BatchPoster poster = new BatchPoster(url, gatewayToken, !noGzip, maxAttempts, Duration.ofMillis(500), maxBackoff);
         boolean console = System.console() != null && !noProgress;
-        Shipper shipper = new Shipper(poster, ShipState.load(stateFile), batchLines, batchBytes,
-                console ? new ProgressBar(System.out) : null);
-        long started = System.nanoTime();
-        int exit = 0;
-        try {
-            shipper.ship(files, System.in);
-        } catch (BatchPoster.ShipException e) {
-            System.err.println("Stopped: " + e.getMessage());
-            exit = e.getMessage().startsWith("gave up") ? 2 : 1;
+        // standard input keeps no state, and takes no lock
+        try (ShipState state = files.isEmpty() ? ShipState.load(stateFile) : ShipState.lockAndLoad(stateFile)) {
+            if (!files.isEmpty() && !state.exists()) {
+                System.err.println("ship: no state file " + stateFile.toAbsolutePath()
+                        + " yet: every file is sent from its start");
+            }
+            Shipper shipper = new Shipper(poster, state, batchLines, batchBytes, console ? new ProgressBar(System.out) : null);
+            long started = System.nanoTime();
+            int exit = 0;
+            try {
+                shipper.ship(files, System.in);
+            } catch (BatchPoster.ShipException e) {
+                System.err.println("Stopped: " + e.getMessage());
+                exit = e.getMessage().startsWith("gave up") ? 2 : 1;
+            }
+            shipper.summary().print(System.out, (System.nanoTime() - started) / 1e9);
+            return exit;
         }
-        shipper.summary().print(System.out, (System.nanoTime() - started) / 1e9);
-        return exit;
     }
 }

@@ -18,7 +18,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Files the shipper cannot read are one line on standard error and exit code 1, with nothing sent. */
+/**
+ * Files the shipper cannot read, a state it cannot use and options it cannot take are one line on standard error and
+ * exit code 1 (2 is for a server that cannot be reached), with nothing sent.
+ */
 class ShipperCommandTest {
 
     @TempDir
@@ -26,11 +29,13 @@ class ShipperCommandTest {
 
     private HttpServer server;
     private final AtomicInteger posts = new AtomicInteger();
+    private final List<String> paths = java.util.Collections.synchronizedList(new ArrayList<>());
 
     @BeforeEach
     void startServer() throws IOException {
         server = HttpServer.create(new InetSocketAddress("localhost", 0), 0);
-        server.createContext("/v1/requests", exchange -> {
+        server.createContext("/", exchange -> {
+            paths.add(exchange.getRequestURI().getPath());
             posts.incrementAndGet();
             exchange.getRequestBody().readAllBytes();
             byte[] body = "{\"accepted\":1,\"rejected\":[]}".getBytes(StandardCharsets.UTF_8);
@@ -83,6 +88,75 @@ class ShipperCommandTest {
         assertThat(posts).hasValue(1);
     }
 
+    /** A rotated log compressed by logrotate went as bytes: every "line" refused, exit 0, saved as shipped, never billed. */
+    @Test
+    void aGzipFileIsRefusedBeforeAnythingIsSent() throws IOException {
+        Path good = goodFile();
+        Path gz = dir.resolve("old.ndjson.gz");
+        try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(gz))) {
+            out.write("{\"requestId\":\"r2\"}\n".getBytes(StandardCharsets.UTF_8));
+        }
+
+        Run run = ship("--token", "t", good.toString(), gz.toString());
+
+        assertRefusedWithNothingSent(run, "ship: " + gz + " is gzip-compressed: give it decompressed (zcat " + gz
+                + " | ship ..., which has no resume) or leave it out; nothing sent\n");
+    }
+
+    /** A damaged state file was a stack trace (a number that was none), or read as no state at all. */
+    @Test
+    void aDamagedStateFileIsNamedAndNothingIsSent() throws IOException {
+        Path good = goodFile();
+        Files.writeString(dir.resolve("ship.state"), good.toAbsolutePath() + "=abc def\n");
+
+        Run run = ship("--token", "t", good.toString());
+
+        assertRefusedWithNothingSent(run, "ship: the state file " + dir.resolve("ship.state") + " is damaged (the entry for "
+                + good.toAbsolutePath() + "): fix it, or delete it to send every file from its start; nothing sent\n");
+    }
+
+    /** Two runs on one state file each sent what the other sent, or lost the other's positions. */
+    @Test
+    void aStateFileInUseByAnotherRunIsRefused() throws IOException {
+        Path good = goodFile();
+        try (java.nio.channels.FileChannel lock = java.nio.channels.FileChannel.open(dir.resolve("ship.state.lock"),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+             java.nio.channels.FileLock held = lock.lock()) {
+            Run run = ship("--token", "t", good.toString());
+
+            assertRefusedWithNothingSent(run, "ship: the state file " + dir.resolve("ship.state")
+                    + " is in use by another ship run; nothing sent\n");
+        }
+        assertThat(ship("--token", "t", good.toString()).exit()).as("free again").isZero();
+    }
+
+    /**
+     * A mistyped option exited 2, which says "gave up after retries" (a wrapper retrying on 2 retried a typo for
+     * ever), and an address without a scheme was a stack trace.
+     */
+    @Test
+    void aWrongOptionOrAddressExits1() throws IOException {
+        Path good = goodFile();
+
+        assertThat(ship("--token", "t", "--batch-lines=abc", good.toString()).exit()).isEqualTo(1);
+        assertThat(ship("--token", "t", "--bogus", good.toString()).exit()).isEqualTo(1);
+        Run noScheme = ship("--token", "t", "--url", "localhost:8080", good.toString());
+        assertRefusedWithNothingSent(noScheme, "ship: --url must be an http:// or https:// address such as"
+                + " http://localhost:8080, not localhost:8080; nothing sent\n");
+    }
+
+    /** Behind a proxy at a path of its own: the path was dropped (http://host/keymeter/ posted to /v1/requests). */
+    @Test
+    void theBaseUrlsPathIsKept() throws IOException {
+        Path good = goodFile();
+
+        Run run = ship("--token", "t", "--url", "http://localhost:" + server.getAddress().getPort() + "/keymeter",
+                good.toString());
+
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(paths).containsExactly("/keymeter/v1/requests");
+    }
+
     private Path goodFile() throws IOException {
         return Files.writeString(dir.resolve("good.ndjson"), "{\"requestId\":\"r1\"}\n");
     }
@@ -94,9 +168,11 @@ class ShipperCommandTest {
     }
 
     private Run ship(String... args) {
-        List<String> argv = new ArrayList<>(List.of("--url", "http://localhost:" + server.getAddress().getPort(),
-                "--state", dir.resolve("ship.state").toString(), "--no-progress"));
+        List<String> argv = new ArrayList<>(List.of("--state", dir.resolve("ship.state").toString(), "--no-progress"));
         argv.addAll(List.of(args));
+        if (!argv.contains("--url")) {
+            argv.addAll(0, List.of("--url", "http://localhost:" + server.getAddress().getPort()));
+        }
         PrintStream stderr = System.err;
         PrintStream stdout = System.out;
         ByteArrayOutputStream err = new ByteArrayOutputStream();

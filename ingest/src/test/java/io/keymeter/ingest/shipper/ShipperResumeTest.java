@@ -51,6 +51,7 @@ class ShipperResumeTest {
     private final AtomicInteger largestBody = new AtomicInteger();
     private volatile int holdRequest = -1;
     private volatile int unavailableRequest = -1;
+    private volatile int unavailableStatus = 503;
     private final CountDownLatch held = new CountDownLatch(1);
     private final CountDownLatch release = new CountDownLatch(1);
 
@@ -205,10 +206,61 @@ class ShipperResumeTest {
         assertThat(acknowledged).containsExactlyElementsOf(Stream.concat(before.stream(), after.stream()).toList());
     }
 
+    /**
+     * A log renamed by its rotation keeps its position under its new name, found by its first bytes: it was sent
+     * again whole (its saved position was its old name's), and the lines written to it after the last run and
+     * before the rename were found only that way. The new file under the old name is sent from its start.
+     */
+    @Test
+    void aLogRenamedByItsRotationResumesUnderItsNewName() throws Exception {
+        Path log = dir.resolve("app.ndjson");
+        Path first = dir.resolve("app.ndjson.1");
+        Path second = dir.resolve("app.ndjson.2");
+        Path state = dir.resolve("ship.state");
+        Files.writeString(log, lines("a", 1, 10));
+        ship(List.of(log, first, second), state);
+        Files.writeString(log, lines("a", 11, 15), StandardOpenOption.APPEND); // after the run, before the rotation
+        Files.move(log, first);
+        Files.writeString(log, lines("b", 1, 20));
+        ship(List.of(log, first, second), state);
+        // rotated again, numbered: .1 to .2, the log to .1, a new log
+        Files.move(first, second);
+        Files.move(log, first);
+        Files.writeString(log, lines("c", 1, 5));
+        ship(List.of(log, first, second), state);
+
+        assertThat(String.join("\n", acknowledged) + "\n").isEqualTo(lines("a", 1, 10) + lines("b", 1, 20)
+                + lines("a", 11, 15) + lines("c", 1, 5));
+    }
+
+    /** A proxy in front answers 502 or 504 while Keymeter restarts, or 429: retried like a 503, not final. */
+    @Test
+    void aProxysPassingRefusalIsRetried() throws Exception {
+        Path file = dir.resolve("proxied.ndjson");
+        Files.writeString(file, lines("p", 1, 3));
+        unavailableRequest = 1;
+        unavailableStatus = 502;
+
+        ShipSummary summary = ship(file, dir.resolve("ship.state"));
+
+        assertThat(summary.sent).isEqualTo(3);
+        assertThat(requests).hasValue(2);
+        assertThat(String.join("\n", acknowledged) + "\n").isEqualTo(lines("p", 1, 3));
+    }
+
+    private static String lines(String prefix, int from, int to) {
+        return IntStream.rangeClosed(from, to).mapToObj(i -> "{\"requestId\":\"" + prefix + "-" + i + "\"}\n")
+                .collect(java.util.stream.Collectors.joining());
+    }
+
     private ShipSummary ship(Path file, Path state) throws Exception {
+        return ship(List.of(file), state);
+    }
+
+    private ShipSummary ship(List<Path> files, Path state) throws Exception {
         BatchPoster poster = new BatchPoster(URI.create(url()), "t", true, 3, Duration.ofMillis(10), Duration.ofMillis(50));
         Shipper shipper = new Shipper(poster, ShipState.load(state), BATCH, 1 << 20, null);
-        shipper.ship(List.of(file), InputStream.nullInputStream());
+        shipper.ship(files.stream().filter(Files::exists).toList(), InputStream.nullInputStream());
         return shipper.summary();
     }
 
@@ -237,7 +289,7 @@ class ShipperResumeTest {
         }
         if (request == unavailableRequest) {
             exchange.getResponseHeaders().set("Retry-After", "1");
-            respond(exchange, 503, "{\"status\":503,\"detail\":\"busy\"}");
+            respond(exchange, unavailableStatus, "{\"status\":" + unavailableStatus + ",\"detail\":\"busy\"}");
             return;
         }
         String[] lines = body.toString(StandardCharsets.UTF_8).split("\n");
