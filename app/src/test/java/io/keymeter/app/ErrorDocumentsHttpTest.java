@@ -215,6 +215,29 @@ class ErrorDocumentsHttpTest {
         assertThat(error.get("field").asString() + ": " + error.get("message").asString()).startsWith(detail);
     }
 
+    /**
+     * Authorization given twice was answered by the first: another tenant's token placed first read its data, behind
+     * a proxy that checks or rewrites the last one.
+     */
+    @Test
+    void authorizationGivenTwiceIsRefused() throws IOException {
+        HttpTester.Response answer = send("GET /v1/credentials HTTP/1.1\r\nAuthorization: Bearer "
+                + TestAccounts.token("globex") + "\r\nAuthorization: Bearer " + TestAccounts.token("acme") + "\r\n", "");
+
+        assertThat(answer.getStatus()).as(answer.getContent()).isEqualTo(400);
+        assertThat(Json.mapper().readTree(answer.getContent()).get("detail").asString())
+                .isEqualTo("Authorization is given more than once; send it once.");
+    }
+
+    /** Only the API's and the console's answers said their type was not to be sniffed; the actuator's did not. */
+    @Test
+    void everyAnswerForbidsSniffingItsType() throws IOException {
+        for (String target : new String[] {"/actuator/health", "/actuator/prometheus", "/no-such-page"}) {
+            HttpTester.Response answer = send("GET " + target + " HTTP/1.1\r\n", "");
+            assertThat(answer.get("X-Content-Type-Options")).as(target).isEqualTo("nosniff");
+        }
+    }
+
     /** Jetty's refusal of a form body it parsed for Spring said the URL was not valid. */
     @Test
     void aBrokenFormBodyIsNotCalledABadUrl() throws IOException {

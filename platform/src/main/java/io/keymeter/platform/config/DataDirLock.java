@@ -6,8 +6,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.context.annotation.DependsOn;
 import org.springframework.stereotype.Component;
@@ -29,18 +34,47 @@ public class DataDirLock implements DisposableBean {
     /** Roles that keep state in the data dir (Kafka Streams); {@code all} among them. */
     private static final List<String> STATEFUL = List.of("all", "credential-store", "metering", "billing-report");
 
+    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
+    private static final Logger log = LoggerFactory.getLogger(DataDirLock.class);
+
     private final DirectoryLock lock;
 
     public DataDirLock(KeymeterProperties properties) {
         Path dir = properties.dataDir().toAbsolutePath();
+        create(dir); // health's diskSpace watches it, and generated tokens are kept there
+        restrictToOwner(dir);
         if (properties.roles().stream().noneMatch(STATEFUL::contains)) {
-            create(dir); // health's diskSpace watches it, and generated tokens are kept there
             lock = null;
             return;
         }
         lock = take(dir).orElseThrow(() -> new StartupRefusedException(
                 "The data directory " + dir + " is in use by another Keymeter.",
                 "Stop it, or give this one its own keymeter.data-dir."));
+    }
+
+    /**
+     * Only its owner may enter the data dir: the embedded broker's logs (every tenant's credential names, the keys'
+     * secret hashes, every request) and the state stores were readable by every user of the machine, beside token
+     * files kept owner-only. A data dir others may enter is made owner-only, with a warning, as a token file is.
+     */
+    static void restrictToOwner(Path dir) {
+        Set<PosixFilePermission> now;
+        try {
+            now = Files.getPosixFilePermissions(dir);
+        } catch (UnsupportedOperationException | IOException e) {
+            return; // not a POSIX file system; or unreadable, which taking the lock says
+        }
+        if (OWNER_ONLY.containsAll(now)) {
+            return;
+        }
+        try {
+            Files.setPosixFilePermissions(dir, OWNER_ONLY);
+            log.warn("Data directory {} was {}; made owner-only (rwx------): it holds every tenant's data", dir,
+                    PosixFilePermissions.toString(now));
+        } catch (IOException e) { // another user's directory: this one may still write in it
+            log.warn("Data directory {} is {} and could not be made owner-only ({}): other users of this machine may"
+                    + " read every tenant's data in it", dir, PosixFilePermissions.toString(now), e.toString());
+        }
     }
 
     /** A data dir that is a file, or one this process may not write, named as the setting it is (was a trace). */
@@ -52,9 +86,16 @@ public class DataDirLock implements DisposableBean {
         }
     }
 
+    /** Created owner-only from the start (a warning on every first start otherwise, and a moment open to others). */
     private static void create(Path dir) {
         try {
-            Files.createDirectories(dir);
+            if (!Files.isDirectory(dir)) {
+                try {
+                    Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+                } catch (UnsupportedOperationException e) {
+                    Files.createDirectories(dir); // not a POSIX file system
+                }
+            }
         } catch (IOException e) {
             throw refused(dir, e);
         }

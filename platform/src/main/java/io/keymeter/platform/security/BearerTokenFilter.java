@@ -79,6 +79,12 @@ public class BearerTokenFilter extends OncePerRequestFilter {
             // uri="UNKNOWN" in http_server_requests; these two paths are fixed, so naming them costs no cardinality
             ServerHttpObservationFilter.findObservationContext(request).ifPresent(c -> c.setPathPattern(path));
         }
+        if (Collections.list(request.getHeaders(HttpHeaders.AUTHORIZATION)).size() > 1) {
+            // the first was taken: a proxy that checks or rewrites the last one could be led to another tenant's token
+            Problems.write(request, response, 400, "Invalid request",
+                    "Authorization is given more than once; send it once.");
+            return;
+        }
         String authorization = request.getHeader(HttpHeaders.AUTHORIZATION);
         String token = credentials(authorization, "Bearer");
         String forwarded = credentials(authorization, ForwardedCalls.SCHEME);

@@ -1,5 +1,10 @@
 package io.keymeter.platform.security;
 
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
 import java.util.List;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
@@ -8,6 +13,7 @@ import org.springframework.core.MethodParameter;
 import org.springframework.web.bind.support.WebDataBinderFactory;
 import org.springframework.web.context.request.NativeWebRequest;
 import org.springframework.web.context.request.RequestAttributes;
+import org.springframework.web.filter.OncePerRequestFilter;
 import org.springframework.web.method.support.HandlerMethodArgumentResolver;
 import org.springframework.web.method.support.ModelAndViewContainer;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
@@ -23,6 +29,25 @@ public class SecurityConfiguration implements WebMvcConfigurer {
         // every path: the filter decides by the routed path (see BearerTokenFilter), not by this mapping
         registration.addUrlPatterns("/*");
         registration.setOrder(-100);
+        return registration;
+    }
+
+    /**
+     * Every answer, the actuator's and the servlet's error pages too, says its type is not to be sniffed: only the
+     * API's and the console's did.
+     */
+    @Bean
+    FilterRegistrationBean<OncePerRequestFilter> noSniffFilter() {
+        FilterRegistrationBean<OncePerRequestFilter> registration = new FilterRegistrationBean<>(new OncePerRequestFilter() {
+            @Override
+            protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+                    throws ServletException, IOException {
+                response.setHeader("X-Content-Type-Options", "nosniff");
+                chain.doFilter(request, response);
+            }
+        });
+        registration.addUrlPatterns("/*");
+        registration.setOrder(-200);
         return registration;
     }
 
