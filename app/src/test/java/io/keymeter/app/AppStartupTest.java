@@ -14,10 +14,13 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -62,10 +65,41 @@ class AppStartupTest {
         try (ConfigurableApplicationContext app = start("--keymeter.data-dir=" + dataDir,
                 "--keymeter.embedded-kafka.port=0")) {
             String bootstrap = app.getBean(KafkaClients.class).bootstrapServers();
-            assertThat(TopicReader.readRaw(bootstrap, Topics.DEAD_LETTERS))
+            assertThat(TopicReader.readRaw(bootstrap, Topics.DEAD_LETTERS, true,
+                    app.getBean(EmbeddedKafkaBroker.class).clientSecurity()))
                     .anySatisfy(r -> assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo("kept"));
+            assertOnlyKeymetersClientsGetIn(bootstrap);
             assertThat(Files.readString(dataDir.resolve("demo-token"), StandardCharsets.UTF_8)).isEqualTo(token);
             assertThat(sentinels).allMatch(Files::exists); // the same cluster: the state kept
+        }
+    }
+
+    /**
+     * The embedded broker took any client of any user of the machine (a key minted on keymeter.credential-commands,
+     * requests billed to any key): it takes only one signed in as kafka-client.properties says, kept owner-only.
+     */
+    private void assertOnlyKeymetersClientsGetIn(String bootstrap) throws Exception {
+        Path clientFile = dataDir.resolve("kafka-client.properties");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(clientFile))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dataDir.resolve("kafka-password"))))
+                .isEqualTo("rw-------");
+        Properties client = new Properties();
+        try (var in = Files.newInputStream(clientFile)) {
+            client.load(in);
+        }
+        assertThat(client.getProperty("bootstrap.servers")).isEqualTo(bootstrap);
+        Map<String, Object> signedIn = new HashMap<>();
+        client.forEach((key, value) -> signedIn.put((String) key, value));
+        signedIn.put("default.api.timeout.ms", 3000);
+        signedIn.put("request.timeout.ms", 3000);
+        try (Admin admin = Admin.create(signedIn)) {
+            assertThat(admin.listTopics().names().get()).contains(Topics.REQUESTS.name());
+        }
+        Map<String, Object> open = Map.of("bootstrap.servers", bootstrap, "default.api.timeout.ms", 3000,
+                "request.timeout.ms", 3000);
+        try (Admin admin = Admin.create(open)) {
+            assertThatThrownBy(() -> admin.listTopics().names().get()).as("a client that does not sign in")
+                    .isInstanceOf(java.util.concurrent.ExecutionException.class);
         }
     }
 

@@ -53,12 +53,12 @@ class RecoveryBenchmark {
         List<String> args = List.of("--keymeter.data-dir=" + dataDir, "--keymeter.roles=metering",
                 "--keymeter.embedded-kafka.port=" + brokerPort, "--server.port=" + httpPort,
                 "--spring.kafka.streams.properties.enable.transactional.statestores=" + transactional);
-        String bootstrap = "localhost:" + brokerPort;
         Path log = dataDir.resolveSibling(dataDir.getFileName() + ".log");
         try (ChildJvm app = ChildJvm.start(log, JVM, KeymeterApplication.class.getName(), args)) {
             app.awaitHealthUp(httpPort);
-            sendRequests(bootstrap);
-            try (Admin admin = Admin.create(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            Map<String, Object> client = clientProperties(dataDir); // the embedded broker takes only a signed-in client
+            sendRequests(client);
+            try (Admin admin = Admin.create(client)) {
                 awaitEverythingCommitted(admin);
                 Figures.print("recovery " + mode + ": dedupe changelog records", endOffsetSum(admin, DEDUPE_CHANGELOG,
                         IsolationLevel.READ_COMMITTED), "records");
@@ -74,11 +74,25 @@ class RecoveryBenchmark {
     }
 
     /** Distinct request ids spread over the last hour, on keys the app does not know: each is judged and deduped. */
-    private static void sendRequests(String bootstrap) {
+    private static void sendRequests(Map<String, Object> client) {
         Instant start = Instant.now().minus(Duration.ofHours(1));
-        SyntheticRequests.send(bootstrap, Map.of(ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 20,
-                        ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024, ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"),
+        Map<String, Object> producer = new java.util.HashMap<>(client);
+        producer.remove(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG);
+        producer.putAll(Map.of(ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 20,
+                ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024, ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"));
+        SyntheticRequests.send((String) client.get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG), producer,
                 REQUESTS, "req-", i -> start.plusMillis(i * 3_000_000 / REQUESTS));
+    }
+
+    /** The embedded broker's address and sign-in, as the app keeps them in its data dir. */
+    private static Map<String, Object> clientProperties(Path dataDir) throws java.io.IOException {
+        java.util.Properties kept = new java.util.Properties();
+        try (var in = java.nio.file.Files.newInputStream(dataDir.resolve("kafka-client.properties"))) {
+            kept.load(in);
+        }
+        Map<String, Object> client = new java.util.HashMap<>();
+        kept.forEach((key, value) -> client.put((String) key, value));
+        return client;
     }
 
     /** Every partition's committed offset has reached its end (a committed offset never passes its end). */

@@ -9,6 +9,7 @@ import java.net.BindException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Properties;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
@@ -37,9 +38,13 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      */
     static final int TRANSACTION_VERSION = 1;
 
+    /** The one user of a broker started with a password. */
+    public static final String USER = "keymeter";
+
     private final Path logDir;
     private final int port;
     private final int controllerPort;
+    private String password;
     private KafkaRaftServer server;
     private DirectoryLock dataDirLock;
 
@@ -51,6 +56,33 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         this.logDir = logDir.toAbsolutePath();
         this.port = port == 0 ? FreePorts.next() : port;
         this.controllerPort = FreePorts.next();
+    }
+
+    /**
+     * Every listener, the controller's too, takes only clients that sign in as {@link #USER} with this password
+     * (SASL/PLAIN): without one, any program of any user of the machine could read and write the topics. Without a
+     * call, the broker is open (the tests' brokers). Before {@link #start()}.
+     */
+    public synchronized EmbeddedKafkaBroker withPassword(String password) {
+        if (server != null) {
+            throw new IllegalStateException("the broker is running");
+        }
+        if (password.isEmpty() || password.contains("\"") || password.contains("\\")) {
+            throw new IllegalArgumentException("a password without quotes or backslashes");
+        }
+        this.password = password;
+        return this;
+    }
+
+    /** What a client needs besides {@code bootstrap.servers}: the sign-in, or nothing for an open broker. */
+    public Map<String, Object> clientSecurity() {
+        return password == null ? Map.of() : Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "PLAIN",
+                "sasl.jaas.config", jaas(false));
+    }
+
+    private String jaas(boolean server) {
+        return "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + USER + "\" password=\""
+                + password + "\"" + (server ? " user_" + USER + "=\"" + password + "\"" : "") + ";";
     }
 
     /** Formats the log directory if it is new, then starts the broker; returns when it serves requests. */
@@ -173,11 +205,24 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         p.put("process.roles", "broker,controller");
         p.put("node.id", "1");
         p.put("controller.quorum.voters", "1@localhost:" + controllerPort);
-        p.put("listeners", "PLAINTEXT://localhost:" + port + ",CONTROLLER://localhost:" + controllerPort);
-        p.put("advertised.listeners", "PLAINTEXT://localhost:" + port);
         p.put("controller.listener.names", "CONTROLLER");
-        p.put("inter.broker.listener.name", "PLAINTEXT");
-        p.put("listener.security.protocol.map", "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT");
+        if (password == null) {
+            p.put("listeners", "PLAINTEXT://localhost:" + port + ",CONTROLLER://localhost:" + controllerPort);
+            p.put("advertised.listeners", "PLAINTEXT://localhost:" + port);
+            p.put("inter.broker.listener.name", "PLAINTEXT");
+            p.put("listener.security.protocol.map", "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT");
+        } else {
+            p.put("listeners", "SASL_PLAINTEXT://localhost:" + port + ",CONTROLLER://localhost:" + controllerPort);
+            p.put("advertised.listeners", "SASL_PLAINTEXT://localhost:" + port);
+            p.put("inter.broker.listener.name", "SASL_PLAINTEXT");
+            // the controller's listener too: an admin client may talk to a controller directly (KIP-919)
+            p.put("listener.security.protocol.map", "CONTROLLER:SASL_PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT");
+            p.put("sasl.enabled.mechanisms", "PLAIN");
+            p.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
+            p.put("sasl.mechanism.controller.protocol", "PLAIN");
+            p.put("listener.name.sasl_plaintext.plain.sasl.jaas.config", jaas(true));
+            p.put("listener.name.controller.plain.sasl.jaas.config", jaas(true));
+        }
         p.put("log.dirs", logDir.toString());
         p.put("num.partitions", "1");
         p.put("offsets.topic.replication.factor", "1");

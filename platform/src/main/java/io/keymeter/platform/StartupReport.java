@@ -2,6 +2,7 @@ package io.keymeter.platform;
 
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.config.Role;
+import io.keymeter.platform.kafka.EmbeddedKafkaConfiguration;
 import io.keymeter.platform.kafka.KafkaClients;
 import io.keymeter.platform.security.AccessTokens;
 import java.lang.management.ManagementFactory;
@@ -40,7 +41,7 @@ class StartupReport {
                 .append("\n\n  Keymeter is up (").append(uptime).append(" ms since JVM start)")
                 .append("\n  roles:   ").append(Role.parse(properties.roles()).stream().map(Role::id)
                         .collect(Collectors.joining(", ")))
-                .append("\n  kafka:   ").append(kafka.bootstrapServers())
+                .append("\n  kafka:   ").append(kafka.bootstrapServers()).append(embeddedSignIn())
                 .append("\n  console: ").append(base).append("/")
                 .append("\n  API:     ").append(base).append("/v1")
                 .append("\n  health:  ").append(base).append("/actuator/health");
@@ -48,5 +49,13 @@ class StartupReport {
             message.append("\n  token:   ").append(file.toAbsolutePath().normalize());
         }
         log.info(message.append("\n").toString());
+    }
+
+    /** Where a client of the embedded broker finds its sign-in; nothing for a cluster. */
+    private String embeddedSignIn() {
+        return kafka.embedded()
+                ? " (sign-in: " + properties.dataDir().resolve(EmbeddedKafkaConfiguration.CLIENT_PROPERTIES)
+                        .toAbsolutePath().normalize() + ")"
+                : "";
     }
 }

@@ -51,11 +51,18 @@ public final class TopicReader {
      */
     public static List<ConsumerRecord<byte[], byte[]>> readRaw(String bootstrapServers, String topic,
                                                                boolean committedOnly) {
-        Map<String, Object> config = Map.of(
+        return readRaw(bootstrapServers, topic, committedOnly, Map.of());
+    }
+
+    /** As {@link #readRaw(String, String, boolean)}, signed in with {@code security} (an embedded broker's). */
+    public static List<ConsumerRecord<byte[], byte[]>> readRaw(String bootstrapServers, String topic,
+                                                               boolean committedOnly, Map<String, Object> security) {
+        Map<String, Object> config = new java.util.HashMap<>(security);
+        config.putAll(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.GROUP_ID_CONFIG, "test-reader-" + UUID.randomUUID(),
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, committedOnly ? "read_committed" : "read_uncommitted",
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false));
         try (KafkaConsumer<byte[], byte[]> consumer =
                      new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()

@@ -4,7 +4,15 @@ import io.keymeter.kafka.EmbeddedKafkaBroker;
 import io.keymeter.kafka.StartupRefusedException;
 import io.keymeter.platform.config.DataDirLock;
 import io.keymeter.platform.config.KeymeterProperties;
+import io.keymeter.platform.security.AccessTokens;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Properties;
 import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
 import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
 import org.springframework.boot.context.properties.bind.Bindable;
@@ -39,7 +47,39 @@ public class EmbeddedKafkaConfiguration {
                     + " Kafka broker is a single broker.", "Set it to 1, or point spring.kafka.bootstrap-servers at a"
                     + " cluster of at least " + replicas + " brokers.");
         }
-        return new EmbeddedKafkaBroker(properties.kafkaDir(), properties.embeddedKafka().port());
+        Path dataDir = properties.dataDir().toAbsolutePath();
+        String password = AccessTokens.readOrCreate(dataDir.resolve("kafka-password"), "kmkafka_");
+        EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(properties.kafkaDir(), properties.embeddedKafka().port())
+                .withPassword(password);
+        writeClientProperties(dataDir.resolve(CLIENT_PROPERTIES), broker);
+        return broker;
+    }
+
+    /** Beside the password: what Kafka's tools ({@code --command-config}) and a gateway producing directly need. */
+    public static final String CLIENT_PROPERTIES = "kafka-client.properties";
+
+    /**
+     * The broker's address and sign-in, owner-only like the tokens: written at every start, as the port may change.
+     */
+    private static void writeClientProperties(Path file, EmbeddedKafkaBroker broker) {
+        Properties client = new Properties();
+        client.setProperty("bootstrap.servers", broker.bootstrapServers());
+        broker.clientSecurity().forEach((key, value) -> client.setProperty(key, String.valueOf(value)));
+        try {
+            if (!Files.exists(file)) {
+                try {
+                    Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                } catch (UnsupportedOperationException e) {
+                    Files.createFile(file); // not a POSIX file system
+                }
+            }
+            try (OutputStream out = Files.newOutputStream(file)) {
+                client.store(out, "Keymeter's embedded Kafka broker, for Kafka's tools (--command-config) and gateways"
+                        + " producing to keymeter.requests");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
     }
 
     @Bean

@@ -158,7 +158,7 @@ public class AccessTokens {
      * default permissions (world-readable under the usual umask) and restricted afterwards, so another user could
      * read it in between. A kept file readable by others is made owner-only, with a warning.
      */
-    static String readOrCreate(Path file, String prefix) {
+    public static String readOrCreate(Path file, String prefix) {
         try {
             if (Files.exists(file)) {
                 restrictToOwner(file);
