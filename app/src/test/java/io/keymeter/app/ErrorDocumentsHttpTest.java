@@ -15,9 +15,12 @@ import java.util.Locale;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpTester;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.ApplicationContext;
 import org.springframework.web.filter.FormContentFilter;
@@ -29,6 +32,7 @@ import tools.jackson.databind.JsonNode;
  * Sent over a raw socket, so that the request line is exactly as written (HTTP clients refuse or mend a bad URI).
  */
 @KeymeterIntegrationTest
+@ExtendWith(OutputCaptureExtension.class)
 class ErrorDocumentsHttpTest {
 
     @LocalServerPort
@@ -227,6 +231,17 @@ class ErrorDocumentsHttpTest {
         assertThat(answer.getStatus()).as(answer.getContent()).isEqualTo(400);
         assertThat(Json.mapper().readTree(answer.getContent()).get("detail").asString())
                 .isEqualTo("Authorization is given more than once; send it once.");
+    }
+
+    /** Each unknown path or method was a WARN line of the caller's choosing: anyone could fill the log for free. */
+    @Test
+    void aCallersUnknownPathOrMethodIsAnsweredNotLogged(CapturedOutput output) throws IOException {
+        assertThat(send("GET /no-such-page-to-log HTTP/1.1\r\n", "").getStatus()).isEqualTo(404);
+        assertThat(send("PATCH /v1/credentials HTTP/1.1\r\nAuthorization: Bearer " + TestAccounts.token("acme")
+                + "\r\nContent-Length: 0\r\n", "").getStatus()).isEqualTo(405);
+
+        assertThat(output.getOut() + output.getErr()).doesNotContain("no-such-page-to-log")
+                .doesNotContain("Request method 'PATCH' is not supported");
     }
 
     /** Only the API's and the console's answers said their type was not to be sniffed; the actuator's did not. */

@@ -7,6 +7,8 @@ import {
 const charts = [];
 /** How long a choice made with the arrow keys rests before the page is drawn for it. */
 const KEY_SETTLE_MS = 700;
+/** Alerts shown before "Show all": 113 of them pushed the bill many screens down. */
+const ALERTS_SHOWN = 10;
 /** The id of the selector whose change drew this page: focused again once drawn (keyboard users lost their place). */
 let refocus = null;
 
@@ -394,7 +396,8 @@ async function loadAlerts(container, cycle, credentialId, isCurrent) {
     }
     return;
   }
-  const list = answer.alerts || [];
+  // the latest use first: the key still being sent matters most
+  const list = [...(answer.alerts || [])].sort((a, b) => String(b.lastSeen).localeCompare(String(a.lastSeen)));
   if (!isCurrent() || !list.length) {
     return;
   }
@@ -406,14 +409,27 @@ async function loadAlerts(container, cycle, credentialId, isCurrent) {
     h('div', { class: 'table-wrap' }, h('table', { class: 'table responsive', id: 'security-alerts-table' },
       h('thead', {}, h('tr', {}, ['Credentials', 'Key ID', 'Refused as', 'Uses', 'First use', 'Last use']
         .map((t) => h('th', { class: t === 'Uses' ? 'num' : null }, t)))),
-      h('tbody', {}, list.map((a) => h('tr', { dataset: { keyId: a.keyId } },
+      h('tbody', {}, list.map((a, i) => h('tr', { dataset: { keyId: a.keyId }, hidden: i >= ALERTS_SHOWN },
         h('td', { 'data-label': 'Credentials' },
           credentialLink(a.credentialId, a.name)),
         h('td', { 'data-label': 'Key ID', class: 'mono' }, a.keyId),
         cell('Refused as', a.reason, false), cell('Uses', formatNumber(a.count)),
         cell('First use', formatInstant(a.firstSeen), false), cell('Last use', formatInstant(a.lastSeen), false)))))),
+    list.length > ALERTS_SHOWN ? showAll(container, list.length) : null,
     h('p', { class: 'help' }, 'Uses are counted from the first use after the key died, which may be in an earlier cycle; '
       + 'uses of about the last hour may not be counted yet.'));
+}
+
+/** Unfolds the alerts past the first few; the focus stays in the table, on the first one it shows. */
+function showAll(container, count) {
+  const button = h('button', { type: 'button', class: 'button link', id: 'show-all-alerts' }, `Show all ${count} alerts`);
+  button.addEventListener('click', () => {
+    const hidden = [...container.querySelectorAll('#security-alerts-table tbody tr[hidden]')];
+    hidden.forEach((row) => { row.hidden = false; });
+    button.remove();
+    hidden[0]?.querySelector('a')?.focus();
+  });
+  return button;
 }
 
 async function loadStatements(container, cycle, isCurrent) {

@@ -1049,6 +1049,39 @@ class ConsoleBrowserTest {
         assertThat(slotStatus(1)).isEqualTo("active");
     }
 
+    /**
+     * A probe's 113 alerts pushed the bill many screens down: the latest 10 show, the rest on request. The API is
+     * stood in for by the page's {@code fetch} (a dozen dead keys used again would take minutes to make).
+     */
+    @Test
+    void manyAlertsShowTheLatestTenThenAllOnRequest() {
+        signIn(MANY_ACCOUNT);
+        browser.js("""
+                const real = window.fetch;
+                window.fetch = async (url, options) => {
+                  if (!String(url).includes('v1/security-alerts')) {
+                    return real(url, options);
+                  }
+                  const alerts = Array.from({ length: 12 }, (_, i) => ({ credentialId: `c${i}`, name: `Alerted ${i}`,
+                    keyId: `Key${String(i).padStart(13, '0')}`, reason: 'invalidated', count: i + 1,
+                    firstSeen: '2026-12-01T00:00:00Z', lastSeen: `2026-12-01T00:${String(i).padStart(2, '0')}:00Z` }));
+                  return new Response(JSON.stringify({ alerts }), { status: 200,
+                    headers: { 'Content-Type': 'application/json' } });
+                };
+                location.hash = '#/usage?alerts=stood-in';
+                """);
+        browser.visible(By.id("security-alerts-table"));
+        assertThat(shownAlertRows()).hasSize(10).first().isEqualTo("Key0000000000011");
+        browser.click(By.id("show-all-alerts"));
+        assertThat(shownAlertRows()).hasSize(12).last().isEqualTo("Key0000000000000");
+        assertThat(browser.js("return document.activeElement.textContent")).isEqualTo("Alerted 1");
+    }
+
+    private List<String> shownAlertRows() {
+        return browser.driver().findElements(By.cssSelector("#security-alerts-table tbody tr")).stream()
+                .filter(WebElement::isDisplayed).map(row -> row.getAttribute("data-key-id")).toList();
+    }
+
     private List<String> shownCredentialRows() {
         return browser.driver().findElements(By.cssSelector("#credentials-table tbody tr")).stream()
                 .filter(WebElement::isDisplayed).map(row -> row.getAttribute("data-credential-id")).toList();

@@ -41,7 +41,7 @@ final class CredentialValidator {
             errors.add(new FieldError("name", "must be 1-" + MAX_NAME + " characters"));
         } else if (!isPrintable(name)) {
             errors.add(new FieldError("name", "must not contain control characters (other than tab and line"
-                    + " breaks) or unpaired surrogates"));
+                    + " breaks), bidirectional overrides or isolates, or unpaired surrogates"));
         }
         return name;
     }
@@ -49,12 +49,15 @@ final class CredentialValidator {
     /**
      * No control character but tab and line breaks (a NUL, an escape: the name is shown in the console, reports and
      * a CSV, which quotes line breaks) and no half of a surrogate pair, which no UTF-8 can carry: such a name was
-     * taken, and read back as "?" in the usage CSV.
+     * taken, and read back as "?" in the usage CSV. No bidirectional override or isolate (U+202A–U+202E,
+     * U+2066–U+2069): one reversed the text after it wherever the name is shown, in the console, the CSV and
+     * statements, so a name could pass for another.
      */
     static boolean isPrintable(String text) {
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
-            if (Character.isISOControl(c) && c != '\t' && c != '\n' && c != '\r') {
+            if (Character.isISOControl(c) && c != '\t' && c != '\n' && c != '\r'
+                    || c >= '\u202a' && c <= '\u202e' || c >= '\u2066' && c <= '\u2069') {
                 return false;
             }
             if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {

@@ -66,17 +66,21 @@ class CredentialValidatorTest {
                 .isEqualTo("'*.localhost' would admit every host under localhost: name a domain under it");
     }
 
-    /** A NUL or a lone surrogate was taken, and the surrogate read back as "?" in the usage CSV. */
+    /**
+     * A NUL or a lone surrogate was taken, and the surrogate read back as "?" in the usage CSV; a bidirectional
+     * override reversed what followed it wherever the name was shown ("Acme \u202Egnillib" reads "Acme billing").
+     */
     @Test
     void aNameWithControlCharactersOrHalfASurrogatePairIsRefused() {
         for (String name : List.of("a\u0000b", "esc\u001b[31m", "lone \ud800 surrogate", "low \udc00 first", "end \ud83d",
-                "del\u007f", "c1\u0085")) {
+                "del\u007f", "c1\u0085", "Acme \u202egnillib", "embed \u202a", "isolate \u2066x\u2069")) {
             CredentialValidator v = new CredentialValidator();
             v.name(name);
             assertThat(catchThrowableOfType(ApiProblem.class, v::throwIfInvalid).errors())
                     .as(name).extracting(ApiProblem.FieldError::field).containsExactly("name");
         }
-        for (String name : List.of("Acme, \"West\" – Zürich\nsecond line", "tab\there", "emoji \ud83d\ude00", "日本語")) {
+        for (String name : List.of("Acme, \"West\" – Zürich\nsecond line", "tab\there", "emoji \ud83d\ude00", "日本語",
+                "עברית and English", "mark \u200f")) {
             CredentialValidator v = new CredentialValidator();
             v.name(name);
             assertThatCode(v::throwIfInvalid).as(name).doesNotThrowAnyException();

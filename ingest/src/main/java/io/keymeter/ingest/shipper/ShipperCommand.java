@@ -1,5 +1,6 @@
 package io.keymeter.ingest.shipper;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -99,9 +100,20 @@ public final class ShipperCommand implements Callable<Integer> {
     /** A gzip file starts with 1f 8b. */
     private static boolean gzipped(Path file) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {
-            byte[] magic = in.readNBytes(2);
-            return magic.length == 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b;
+            return gzipMagic(in.readNBytes(2));
         }
+    }
+
+    /** Looks at the stream's first two bytes and leaves them to be read. */
+    static boolean gzipped(InputStream in) throws IOException {
+        in.mark(2);
+        byte[] magic = in.readNBytes(2);
+        in.reset();
+        return gzipMagic(magic);
+    }
+
+    private static boolean gzipMagic(byte[] magic) {
+        return magic.length == 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b;
     }
 
     public static void main(String[] args) {
@@ -140,6 +152,12 @@ public final class ShipperCommand implements Callable<Integer> {
             System.err.println("--batch-lines and --max-attempts must be positive, --batch-bytes at least 1024");
             return 1;
         }
+        InputStream stdin = new BufferedInputStream(System.in);
+        if (files.isEmpty() && gzipped(stdin)) {
+            System.err.println("ship: standard input is gzip-compressed: decompress it first (zcat FILE | ship ...);"
+                    + " nothing sent");
+            return 1;
+        }
         BatchPoster poster = new BatchPoster(url, gatewayToken, !noGzip, maxAttempts, Duration.ofMillis(500), maxBackoff);
         boolean console = System.console() != null && !noProgress;
         // standard input keeps no state, and takes no lock
@@ -152,7 +170,7 @@ public final class ShipperCommand implements Callable<Integer> {
             long started = System.nanoTime();
             int exit = 0;
             try {
-                shipper.ship(files, System.in);
+                shipper.ship(files, stdin);
             } catch (BatchPoster.ShipException e) {
                 System.err.println("Stopped: " + e.getMessage());
                 exit = e.getMessage().startsWith("gave up") ? 2 : 1;

@@ -103,6 +103,24 @@ class ShipperCommandTest {
                 + " | ship ..., which has no resume) or leave it out; nothing sent\n");
     }
 
+    /** Standard input compressed (a rotated log piped in whole) went as bytes too. */
+    @Test
+    void gzipOnStandardInputIsRefused() throws IOException {
+        java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(gz)) {
+            out.write("{\"requestId\":\"r2\"}\n".getBytes(StandardCharsets.UTF_8));
+        }
+        java.io.InputStream stdin = System.in;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream(gz.toByteArray()));
+            Run run = ship("--token", "t");
+            assertRefusedWithNothingSent(run, "ship: standard input is gzip-compressed: decompress it first (zcat FILE"
+                    + " | ship ...); nothing sent\n");
+        } finally {
+            System.setIn(stdin);
+        }
+    }
+
     /** A damaged state file was a stack trace (a number that was none), or read as no state at all. */
     @Test
     void aDamagedStateFileIsNamedAndNothingIsSent() throws IOException {

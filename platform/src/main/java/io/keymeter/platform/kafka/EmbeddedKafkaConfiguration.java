@@ -57,6 +57,8 @@ public class EmbeddedKafkaConfiguration {
 
     /** Beside the password: what Kafka's tools ({@code --command-config}) and a gateway producing directly need. */
     public static final String CLIENT_PROPERTIES = "kafka-client.properties";
+    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_ONLY =
+            PosixFilePermissions.fromString("rw-------");
 
     /**
      * The broker's address and sign-in, owner-only like the tokens: written at every start, as the port may change.
@@ -68,9 +70,16 @@ public class EmbeddedKafkaConfiguration {
         try {
             if (!Files.exists(file)) {
                 try {
-                    Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                    Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
                 } catch (UnsupportedOperationException e) {
                     Files.createFile(file); // not a POSIX file system
+                }
+            } else {
+                try {
+                    // made readable by others meanwhile: rewritten, it kept that (the password is in it)
+                    Files.setPosixFilePermissions(file, OWNER_ONLY);
+                } catch (UnsupportedOperationException e) {
+                    // not a POSIX file system
                 }
             }
             try (OutputStream out = Files.newOutputStream(file)) {
