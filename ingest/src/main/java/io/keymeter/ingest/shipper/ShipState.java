@@ -7,6 +7,8 @@ import java.io.OutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -85,7 +87,9 @@ final class ShipState implements Closeable {
             channel = FileChannel.open(lock, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         } catch (IOException e) {
             String reason = e instanceof FileSystemException fs && fs.getReason() != null ? fs.getReason()
-                    : e instanceof NoSuchFileException ? "no such directory" : e.getClass().getSimpleName();
+                    : e instanceof NoSuchFileException ? "no such directory"
+                    : e instanceof FileAlreadyExistsException ? "a file stands where a directory is needed"
+                    : e instanceof AccessDeniedException ? "permission denied" : e.toString();
             throw new IOException("cannot write beside the state file " + file + " (" + reason + "); nothing sent", e);
         }
         if (Files.isDirectory(file)) {

@@ -133,6 +133,18 @@ class ShipperCommandTest {
                 + good.toAbsolutePath() + "): fix it, or delete it to send every file from its start; nothing sent\n");
     }
 
+    /** A state file under a regular file was named by Java's exception ("FileAlreadyExistsException"). */
+    @Test
+    void aStatePathUnderAFileIsRefusedSayingWhy() throws IOException {
+        Path good = goodFile();
+        Path state = good.resolve("ship.state");
+
+        Run run = ship("--token", "t", "--state", state.toString(), good.toString());
+
+        assertRefusedWithNothingSent(run, "ship: cannot write beside the state file " + state
+                + " (a file stands where a directory is needed); nothing sent\n");
+    }
+
     /** Two runs on one state file each sent what the other sent, or lost the other's positions. */
     @Test
     void aStateFileInUseByAnotherRunIsRefused() throws IOException {
@@ -186,8 +198,11 @@ class ShipperCommandTest {
     }
 
     private Run ship(String... args) {
-        List<String> argv = new ArrayList<>(List.of("--state", dir.resolve("ship.state").toString(), "--no-progress"));
+        List<String> argv = new ArrayList<>(List.of("--no-progress"));
         argv.addAll(List.of(args));
+        if (!argv.contains("--state")) {
+            argv.addAll(0, List.of("--state", dir.resolve("ship.state").toString()));
+        }
         if (!argv.contains("--url")) {
             argv.addAll(0, List.of("--url", "http://localhost:" + server.getAddress().getPort()));
         }
