@@ -1078,13 +1078,17 @@ class ConsoleBrowserTest {
     }
 
     private List<String> shownAlertRows() {
-        return browser.driver().findElements(By.cssSelector("#security-alerts-table tbody tr")).stream()
-                .filter(WebElement::isDisplayed).map(row -> row.getAttribute("data-key-id")).toList();
+        return shownRows("security-alerts-table", "data-key-id");
     }
 
     private List<String> shownCredentialRows() {
-        return browser.driver().findElements(By.cssSelector("#credentials-table tbody tr")).stream()
-                .filter(WebElement::isDisplayed).map(row -> row.getAttribute("data-credential-id")).toList();
+        return shownRows("credentials-table", "data-credential-id");
+    }
+
+    /** The {@code attribute} of each row of the table's body the browser shows (not hidden). */
+    private List<String> shownRows(String tableId, String attribute) {
+        return browser.driver().findElements(By.cssSelector("#" + tableId + " tbody tr")).stream()
+                .filter(WebElement::isDisplayed).map(row -> row.getAttribute(attribute)).toList();
     }
 
     // ---- browser steps ----------------------------------------------------------------------------------------------

@@ -34,7 +34,6 @@ public class DataDirLock implements DisposableBean {
     /** Roles that keep state in the data dir (Kafka Streams); {@code all} among them. */
     private static final List<String> STATEFUL = List.of("all", "credential-store", "metering", "billing-report");
 
-    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
     private static final Logger log = LoggerFactory.getLogger(DataDirLock.class);
 
     private final DirectoryLock lock;
@@ -64,11 +63,11 @@ public class DataDirLock implements DisposableBean {
         } catch (UnsupportedOperationException | IOException e) {
             return; // not a POSIX file system; or unreadable, which taking the lock says
         }
-        if (OWNER_ONLY.containsAll(now)) {
+        if (OwnerOnly.DIRECTORY.containsAll(now)) {
             return;
         }
         try {
-            Files.setPosixFilePermissions(dir, OWNER_ONLY);
+            Files.setPosixFilePermissions(dir, OwnerOnly.DIRECTORY);
             log.warn("Data directory {} was {}; made owner-only (rwx------): it holds every tenant's data", dir,
                     PosixFilePermissions.toString(now));
         } catch (IOException e) { // another user's directory: this one may still write in it
@@ -90,11 +89,7 @@ public class DataDirLock implements DisposableBean {
     private static void create(Path dir) {
         try {
             if (!Files.isDirectory(dir)) {
-                try {
-                    Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
-                } catch (UnsupportedOperationException e) {
-                    Files.createDirectories(dir); // not a POSIX file system
-                }
+                OwnerOnly.createDirectories(dir);
             }
         } catch (IOException e) {
             throw refused(dir, e);

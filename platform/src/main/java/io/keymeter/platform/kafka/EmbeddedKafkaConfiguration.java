@@ -4,13 +4,13 @@ import io.keymeter.kafka.EmbeddedKafkaBroker;
 import io.keymeter.kafka.StartupRefusedException;
 import io.keymeter.platform.config.DataDirLock;
 import io.keymeter.platform.config.KeymeterProperties;
+import io.keymeter.platform.config.OwnerOnly;
 import io.keymeter.platform.security.AccessTokens;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Properties;
 import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
@@ -57,8 +57,6 @@ public class EmbeddedKafkaConfiguration {
 
     /** Beside the password: what Kafka's tools ({@code --command-config}) and a gateway producing directly need. */
     public static final String CLIENT_PROPERTIES = "kafka-client.properties";
-    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_ONLY =
-            PosixFilePermissions.fromString("rw-------");
 
     /**
      * The broker's address and sign-in, owner-only like the tokens: written at every start, as the port may change.
@@ -69,18 +67,9 @@ public class EmbeddedKafkaConfiguration {
         broker.clientSecurity().forEach((key, value) -> client.setProperty(key, String.valueOf(value)));
         try {
             if (!Files.exists(file)) {
-                try {
-                    Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
-                } catch (UnsupportedOperationException e) {
-                    Files.createFile(file); // not a POSIX file system
-                }
+                OwnerOnly.createFile(file);
             } else {
-                try {
-                    // made readable by others meanwhile: rewritten, it kept that (the password is in it)
-                    Files.setPosixFilePermissions(file, OWNER_ONLY);
-                } catch (UnsupportedOperationException e) {
-                    // not a POSIX file system
-                }
+                OwnerOnly.restrictFile(file); // made readable by others meanwhile: rewritten, it kept that (the password is in it)
             }
             try (OutputStream out = Files.newOutputStream(file)) {
                 client.store(out, "Keymeter's embedded Kafka broker, for Kafka's tools (--command-config) and gateways"

@@ -3,18 +3,16 @@ package io.keymeter.platform.security;
 import io.keymeter.kafka.StartupRefusedException;
 import io.keymeter.platform.config.DataDirLock;
 import io.keymeter.platform.config.KeymeterProperties;
+import io.keymeter.platform.config.OwnerOnly;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.annotation.DependsOn;
@@ -30,7 +28,6 @@ import org.springframework.stereotype.Component;
 public class AccessTokens {
 
     public static final String DEMO_ACCOUNT = "demo";
-    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
     private static final Logger log = LoggerFactory.getLogger(AccessTokens.class);
     /** 128 bits as hex; the generated tokens carry 256. */
     static final int MIN_TOKEN_LENGTH = 32;
@@ -161,7 +158,8 @@ public class AccessTokens {
     public static String readOrCreate(Path file, String prefix) {
         try {
             if (Files.exists(file)) {
-                restrictToOwner(file);
+                OwnerOnly.restrictFile(file).ifPresent(was ->
+                        log.warn("Token file {} was {}; made owner-only (rw-------)", file, was));
                 String kept = Files.readString(file, StandardCharsets.UTF_8).trim();
                 if (!kept.isEmpty()) {
                     return kept;
@@ -170,30 +168,13 @@ public class AccessTokens {
                 log.warn("{} was empty (a start stopped while writing it?): a new token is kept in it", file);
             } else {
                 Files.createDirectories(file.toAbsolutePath().getParent());
-                try {
-                    Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
-                } catch (UnsupportedOperationException e) {
-                    Files.createFile(file); // not a POSIX file system
-                }
+                OwnerOnly.createFile(file);
             }
             String token = Tokens.newToken(prefix);
             Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
             return token;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot keep a token in " + file, e);
-        }
-    }
-
-    private static void restrictToOwner(Path file) throws IOException {
-        Set<PosixFilePermission> permissions;
-        try {
-            permissions = Files.getPosixFilePermissions(file);
-        } catch (UnsupportedOperationException e) {
-            return; // not a POSIX file system
-        }
-        if (!OWNER_ONLY.containsAll(permissions)) {
-            log.warn("Token file {} was {}; made owner-only (rw-------)", file, PosixFilePermissions.toString(permissions));
-            Files.setPosixFilePermissions(file, OWNER_ONLY);
         }
     }
 
