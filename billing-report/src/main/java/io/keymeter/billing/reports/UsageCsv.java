@@ -13,7 +13,7 @@ import org.apache.commons.csv.QuoteMode;
  * quoted, quotes doubled), so a credential name can hold anything.
  * <p>
  * The file is a download meant for spreadsheets, and a spreadsheet runs a cell that starts with {@code =}, {@code +},
- * {@code -}, {@code @}, a tab or a carriage return as a formula, quoted or not: anyone who may name a credential
+ * {@code -}, {@code @}, a tab or a carriage return as a formula, quoted or not, and after leading spaces too: anyone who may name a credential
  * could make the file call out or run something when the account's billing contact opens it. Such a name is written
  * with a leading {@code '} (OWASP's advice for CSV injection), which spreadsheets show as text; the JSON report keeps
  * the name as it is. The other columns are ids, catalog service names and non-negative numbers.
@@ -49,6 +49,20 @@ public final class UsageCsv {
     }
 
     static String asText(String cell) {
-        return cell != null && !cell.isEmpty() && FORMULA_STARTS.indexOf(cell.charAt(0)) >= 0 ? "'" + cell : cell;
+        return cell != null && FORMULA_STARTS.indexOf(firstAfterBlanks(cell)) >= 0 ? "'" + cell : cell;
+    }
+
+    /**
+     * Spreadsheets trim leading spaces on import (LibreOffice's "Trim spaces", Excel for a cell it then evaluates),
+     * so {@code " =1+1"} runs as a formula too: the check looks past spaces, no-break and ideographic spaces.
+     */
+    private static char firstAfterBlanks(String cell) {
+        for (int i = 0; i < cell.length(); i++) {
+            char c = cell.charAt(i);
+            if (c != ' ' && !Character.isSpaceChar(c)) {
+                return c;
+            }
+        }
+        return 'a';
     }
 }

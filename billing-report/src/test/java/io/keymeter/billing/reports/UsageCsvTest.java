@@ -34,7 +34,8 @@ class UsageCsvTest {
     @Test
     void aNameASpreadsheetWouldRunAsAFormulaIsWrittenAsText() throws Exception {
         List<String> names = List.of("=HYPERLINK(\"http://evil.example\",\"x\")", "+1+2", "-2+3", "@SUM(A1)",
-                "\tTab", "\rCR", "Acme = West", "a-b", "\uff1dSUM(A1)", "\uff0b1", "\uff0d1", "\uff20SUM(A1)", "\nLF");
+                "\tTab", "\rCR", "Acme = West", "a-b", "\uff1dSUM(A1)", "\uff0b1", "\uff0d1", "\uff20SUM(A1)", "\nLF",
+                " =1+1", "\u00a0 +1", "\u3000@SUM(A1)", "  ", "a =b");
         StringBuilder out = new StringBuilder();
         UsageCsv.write(out, names.stream().map(name -> new UsageCsv.Line(LocalDate.parse("2026-11-02"), "c1", name,
                 "geocoding", 1, 1, BigDecimal.ZERO)).toList());
@@ -45,7 +46,9 @@ class UsageCsvTest {
                 "'=HYPERLINK(\"http://evil.example\",\"x\")", "'+1+2", "'-2+3", "'@SUM(A1)", "'\tTab", "'\rCR",
                 "Acme = West", "a-b",
                 // full-width forms, which spreadsheets in East Asian locales take as the operators; a leading line feed
-                "'\uff1dSUM(A1)", "'\uff0b1", "'\uff0d1", "'\uff20SUM(A1)", "'\nLF");
+                "'\uff1dSUM(A1)", "'\uff0b1", "'\uff0d1", "'\uff20SUM(A1)", "'\nLF",
+                // after leading spaces, which spreadsheets trim on import; blanks alone and a later = stay as they are
+                "' =1+1", "'\u00a0 +1", "'\u3000@SUM(A1)", "  ", "a =b");
     }
 
     /**
