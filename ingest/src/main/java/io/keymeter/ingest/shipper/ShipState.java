@@ -82,6 +82,11 @@ final class ShipState implements Closeable {
         Path dir = file.toAbsolutePath().getParent();
         Path lock = dir.resolve(file.getFileName() + ".lock");
         FileChannel channel;
+        if (Files.notExists(dir)) {
+            // a typo in --state made a new state beside nothing: every file sent again from its start
+            throw new IOException("the directory of the state file " + file + " does not exist: make it, or correct"
+                    + " --state; nothing sent");
+        }
         try {
             Files.createDirectories(dir);
             channel = FileChannel.open(lock, StandardOpenOption.CREATE, StandardOpenOption.WRITE);

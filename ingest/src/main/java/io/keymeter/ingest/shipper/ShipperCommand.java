@@ -3,6 +3,7 @@ package io.keymeter.ingest.shipper;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
@@ -73,6 +74,7 @@ public final class ShipperCommand implements Callable<Integer> {
         CommandLine commandLine = new CommandLine(new ShipperCommand());
         commandLine.getCommandSpec().exitCodeOnInvalidInput(1);
         return commandLine
+                .setParameterExceptionHandler(ShipperCommand::badOption)
                 .setExecutionExceptionHandler((e, command, parsed) -> {
                     if (!(e instanceof IOException)) {
                         throw e; // a bug, not the user's input: picocli prints it whole
@@ -81,6 +83,18 @@ public final class ShipperCommand implements Callable<Integer> {
                     return 1;
                 })
                 .execute(args);
+    }
+
+    /**
+     * A mistyped option is its message, picocli's suggestion when it has one, and where the options are: the whole
+     * usage (40 lines) buried the line that said what was wrong.
+     */
+    private static int badOption(CommandLine.ParameterException e, String[] args) {
+        PrintWriter err = e.getCommandLine().getErr();
+        err.println("ship: " + e.getMessage());
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+        err.println("Options: ship --help. Nothing sent.");
+        return 1;
     }
 
     /** What went wrong, in one line: which file and why. */
@@ -97,23 +111,43 @@ public final class ShipperCommand implements Callable<Integer> {
         return e.getMessage() == null ? e.toString() : e.getMessage();
     }
 
-    /** A gzip file starts with 1f 8b. */
-    private static boolean gzipped(Path file) throws IOException {
+    /** Bytes of a file's head looked at before it is sent. */
+    private static final int HEAD = 512;
+
+    private static byte[] head(Path file) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {
-            return gzipMagic(in.readNBytes(2));
+            return in.readNBytes(HEAD);
         }
     }
 
-    /** Looks at the stream's first two bytes and leaves them to be read. */
-    static boolean gzipped(InputStream in) throws IOException {
-        in.mark(2);
-        byte[] magic = in.readNBytes(2);
+    /** Looks at the stream's head and leaves it to be read. */
+    private static byte[] head(InputStream in) throws IOException {
+        in.mark(HEAD);
+        byte[] head = in.readNBytes(HEAD);
         in.reset();
-        return gzipMagic(magic);
+        return head;
     }
 
-    private static boolean gzipMagic(byte[] magic) {
-        return magic.length == 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b;
+    /** A gzip file starts with 1f 8b. */
+    static boolean gzipped(byte[] head) {
+        return head.length >= 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b;
+    }
+
+    /**
+     * UTF-16 or UTF-32 (a Windows tool's "Unicode" log) starts with a byte-order mark FF FE or FE FF, or, without
+     * one, holds NUL bytes, which a UTF-8 JSON line never does: read as UTF-8, only its first line was taken.
+     */
+    static boolean notUtf8(byte[] head) {
+        if (head.length >= 2 && ((head[0] & 0xff) == 0xff && (head[1] & 0xff) == 0xfe
+                || (head[0] & 0xff) == 0xfe && (head[1] & 0xff) == 0xff)) {
+            return true;
+        }
+        for (byte b : head) {
+            if (b == 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public static void main(String[] args) {
@@ -136,10 +170,16 @@ public final class ShipperCommand implements Callable<Integer> {
                         + "; nothing sent");
                 return 1;
             }
-            if (gzipped(file)) {
+            byte[] head = head(file);
+            if (gzipped(head)) {
                 // its bytes went as lines, every one refused, exit 0, and the file saved as shipped: never billed
                 System.err.println("ship: " + file + " is gzip-compressed: give it decompressed (zcat " + file
                         + " | ship ..., which has no resume) or leave it out; nothing sent");
+                return 1;
+            }
+            if (notUtf8(head)) {
+                System.err.println("ship: " + file + " is not UTF-8 (UTF-16 or UTF-32: a byte-order mark or NUL bytes):"
+                        + " convert it (iconv -f UTF-16 -t UTF-8) or leave it out; nothing sent");
                 return 1;
             }
         }
@@ -153,9 +193,15 @@ public final class ShipperCommand implements Callable<Integer> {
             return 1;
         }
         InputStream stdin = new BufferedInputStream(System.in);
-        if (files.isEmpty() && gzipped(stdin)) {
+        byte[] stdinHead = files.isEmpty() ? head(stdin) : new byte[0];
+        if (gzipped(stdinHead)) {
             System.err.println("ship: standard input is gzip-compressed: decompress it first (zcat FILE | ship ...);"
                     + " nothing sent");
+            return 1;
+        }
+        if (notUtf8(stdinHead)) {
+            System.err.println("ship: standard input is not UTF-8 (UTF-16 or UTF-32: a byte-order mark or NUL bytes):"
+                    + " convert it first (iconv -f UTF-16 -t UTF-8 FILE | ship ...); nothing sent");
             return 1;
         }
         BatchPoster poster = new BatchPoster(url, gatewayToken, !noGzip, maxAttempts, Duration.ofMillis(500), maxBackoff);

@@ -121,6 +121,43 @@ class ShipperCommandTest {
         }
     }
 
+    /** A UTF-16 log (with or without its byte-order mark) was read as UTF-8: its first line taken, the rest lost. */
+    @Test
+    void aUtf16FileIsRefusedBeforeAnythingIsSent() throws IOException {
+        Path good = goodFile();
+        Path withMark = Files.writeString(dir.resolve("bom.ndjson"), "{\"requestId\":\"r2\"}\n", StandardCharsets.UTF_16);
+        Path withoutMark = Files.writeString(dir.resolve("le.ndjson"), "{\"requestId\":\"r3\"}\n",
+                StandardCharsets.UTF_16LE);
+
+        for (Path file : List.of(withMark, withoutMark)) {
+            assertRefusedWithNothingSent(ship("--token", "t", good.toString(), file.toString()), "ship: " + file
+                    + " is not UTF-8 (UTF-16 or UTF-32: a byte-order mark or NUL bytes): convert it (iconv -f UTF-16"
+                    + " -t UTF-8) or leave it out; nothing sent\n");
+        }
+        java.io.InputStream stdin = System.in;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream("{\"requestId\":\"r4\"}\n".getBytes(StandardCharsets.UTF_16)));
+            assertRefusedWithNothingSent(ship("--token", "t"), "ship: standard input is not UTF-8 (UTF-16 or UTF-32:"
+                    + " a byte-order mark or NUL bytes): convert it first (iconv -f UTF-16 -t UTF-8 FILE | ship ...);"
+                    + " nothing sent\n");
+        } finally {
+            System.setIn(stdin);
+        }
+    }
+
+    /** A typo in --state's directory made it, and a new state there: every file sent again from its start. */
+    @Test
+    void aStateDirectoryThatDoesNotExistIsRefused() throws IOException {
+        Path good = goodFile();
+        Path state = dir.resolve("stat").resolve("ship.state");
+
+        Run run = ship("--token", "t", "--state", state.toString(), good.toString());
+
+        assertRefusedWithNothingSent(run, "ship: the directory of the state file " + state + " does not exist: make it,"
+                + " or correct --state; nothing sent\n");
+        assertThat(dir.resolve("stat")).doesNotExist();
+    }
+
     /** A damaged state file was a stack trace (a number that was none), or read as no state at all. */
     @Test
     void aDamagedStateFileIsNamedAndNothingIsSent() throws IOException {
@@ -169,7 +206,10 @@ class ShipperCommandTest {
         Path good = goodFile();
 
         assertThat(ship("--token", "t", "--batch-lines=abc", good.toString()).exit()).isEqualTo(1);
-        assertThat(ship("--token", "t", "--bogus", good.toString()).exit()).isEqualTo(1);
+        Run bogus = ship("--token", "t", "--bogus", good.toString());
+        assertThat(bogus.exit()).isEqualTo(1);
+        // the line that says what is wrong, not 40 lines of usage around it
+        assertThat(bogus.err()).isEqualTo("ship: Unknown option: '--bogus'\nOptions: ship --help. Nothing sent.\n");
         Run noScheme = ship("--token", "t", "--url", "localhost:8080", good.toString());
         assertRefusedWithNothingSent(noScheme, "ship: --url must be an http:// or https:// address such as"
                 + " http://localhost:8080, not localhost:8080; nothing sent\n");
