@@ -11,6 +11,7 @@ export class ApiError extends Error {
     // RFC 9457 extension member; some serializers nest extensions under "properties"
     const errors = problem.errors ?? problem.properties?.errors;
     this.errors = Array.isArray(errors) ? errors : [];
+    this.retryAfter = 0;
   }
 
   static async from(response) {
@@ -26,8 +27,30 @@ export class ApiError extends Error {
     if (response.status === 404 && !problem.detail) {
       problem.detail = 'Not found. It may have been deleted, or this server does not offer it.';
     }
-    return new ApiError(response.status, problem);
+    const error = new ApiError(response.status, problem);
+    error.retryAfter = Number(response.headers.get('Retry-After')) || 0;
+    return error;
   }
+}
+
+/** Since when calls have reached no server (null once any answers): how long a page waits to load again. */
+let unreachedSince = null;
+
+/**
+ * Seconds to wait before loading a page again whose load failed for a reason that passes (no server reached, a
+ * 503: Keymeter restarting, a rebalance): half as long as nothing has answered, from 2 s up to 30 s (a restart
+ * takes about a minute), or the 503's Retry-After up to a minute; null for an error another try will not mend
+ * (401, 404, a bad request).
+ */
+export function retryDelay(error) {
+  if (error.status === 0) {
+    const down = unreachedSince === null ? 0 : (Date.now() - unreachedSince) / 1000;
+    return Math.min(Math.max(2, Math.round(down / 2)), 30);
+  }
+  if (error.status === 503) {
+    return Math.min(Math.max(error.retryAfter, 2), 60);
+  }
+  return null;
 }
 
 /**
@@ -63,12 +86,14 @@ async function send(method, path, body, token = session.token(), retried = false
       signal: abort.signal,
     });
   } catch {
+    unreachedSince ??= Date.now();
     throw new ApiError(0, timedOut
       ? { title: 'Network error', detail: `The server did not answer within ${TIMEOUT_MS / 1000} s. Try again.` }
       : { title: 'Network error', detail: 'The server could not be reached. Check the connection and try again.' });
   } finally {
     clearTimeout(timer);
   }
+  unreachedSince = null;
   const retryAfter = Number(response.headers.get('Retry-After'));
   if (response.status === 503 && method === 'GET' && !retried && retryAfter > 0 && retryAfter <= RETRY_AFTER_MAX_S) {
     await new Promise((resolve) => { setTimeout(resolve, retryAfter * 1000); });

@@ -30,6 +30,12 @@ async function route() {
   const token = Symbol('render');
   route.current = token;
   const context = { isCurrent: () => route.current === token, params: location().params, navigate };
+  // loads the page again (a load that failed for a reason that passes), unless the user has gone elsewhere
+  context.reload = () => {
+    if (context.isCurrent()) {
+      route();
+    }
+  };
   // every dialog but a new key's: closing that one would lose the only sight of the key (ui.js showIssuedKey)
   document.querySelectorAll('dialog[open]:not(.key-dialog)').forEach((d) => d.close());
 

@@ -1,4 +1,5 @@
 // Small DOM helpers. Every value from the API reaches the page as text (textContent), never as HTML.
+import { retryDelay } from './api.js';
 
 /** Creates an element: h('a', {href: '#/x', class: 'c', onclick: fn}, 'text', child, …). */
 export function h(tag, attrs = {}, ...children) {
@@ -242,6 +243,32 @@ export function showProblem(container, error, { prepend = true } = {}) {
   } else {
     container.append(box);
   }
+  return box;
+}
+
+/**
+ * Shows why a page could not load and, when it is a reason that passes (no server reached, a 503: Keymeter
+ * restarting, a rebalance), loads it again by itself after api.js's retryDelay, saying when, with a button to try
+ * at once: a console left open across a restart stayed on "Network error" until the user reloaded. Only for page
+ * loads: a write is never repeated unasked. Stops when the user has moved on (the box is gone).
+ */
+export function showLoadProblem(container, error, reload, { prepend = true } = {}) {
+  const box = showProblem(container, error, { prepend });
+  const seconds = retryDelay(error);
+  if (seconds === null || !reload) {
+    return box;
+  }
+  const timer = setTimeout(() => {
+    if (box.isConnected) {
+      reload();
+    }
+  }, seconds * 1000);
+  const now = h('button', { type: 'button', class: 'button small', 'data-action': 'retry' }, 'Try again now');
+  now.addEventListener('click', () => {
+    clearTimeout(timer);
+    reload();
+  });
+  box.append(h('p', { class: 'retry' }, `Trying again in ${seconds} s. `, now));
   return box;
 }
 

@@ -1,7 +1,7 @@
 import { api } from '../api.js';
 import {
   clearProblem, confirmDialog, endOfUtcDay, focusIfLost, formatInstant, h, keyState, keysBySlot, linesOf, openDialog,
-  relative, replace, showIssuedKey, showProblem, statusBadge, toast, utcDatePlus,
+  relative, replace, showIssuedKey, showLoadProblem, showProblem, statusBadge, toast, utcDatePlus,
 } from '../ui.js';
 import { checkedPrivileges, ITEM_ACCESS_HELP, linesField, privilegeFieldset, privileges, REFERRERS_HELP } from './forms.js';
 
@@ -12,7 +12,7 @@ const INVALIDATES_EVERY_KEY = [
 ];
 
 /** A credential's settings: its two key slots, privileges, item access, referrers, and deletion. */
-export async function renderCredential(view, { id, isCurrent, navigate }) {
+export async function renderCredential(view, { id, isCurrent, navigate, reload }) {
   document.title = 'Credentials · Keymeter';
   replace(view, h('p', { class: 'crumbs' }, h('a', { href: '#/credentials' }, '← Credentials')),
     h('p', { class: 'loading' }, 'Loading…'));
@@ -27,7 +27,7 @@ export async function renderCredential(view, { id, isCurrent, navigate }) {
         document.title = 'Not found · Keymeter'; // it named the list
       }
       replace(view, h('p', { class: 'crumbs' }, h('a', { href: '#/credentials' }, '← Credentials')));
-      showProblem(view, error, { prepend: false });
+      showLoadProblem(view, error, reload, { prepend: false });
     }
     return;
   }

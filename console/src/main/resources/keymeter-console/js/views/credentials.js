@@ -1,11 +1,11 @@
 import { api } from '../api.js';
 import { privileges } from './forms.js';
 import {
-  byName, formatDay, formatInstant, h, keyState, keysBySlot, relative, replace, showProblem, statusBadge,
+  byName, formatDay, formatInstant, h, keyState, keysBySlot, relative, replace, showLoadProblem, statusBadge,
 } from '../ui.js';
 
 /** The account's credentials, each with its two key slots; keys expiring within 7 days are highlighted. */
-export async function renderCredentials(view, { isCurrent, params }) {
+export async function renderCredentials(view, { isCurrent, params, reload }) {
   document.title = 'Credentials · Keymeter';
   const body = h('div', { class: 'section-body' }, h('p', { class: 'loading' }, 'Loading credentials…'));
   replace(view,
@@ -24,7 +24,7 @@ export async function renderCredentials(view, { isCurrent, params }) {
   } catch (error) {
     if (isCurrent()) {
       replace(body);
-      showProblem(body, error);
+      showLoadProblem(body, error, reload);
     }
     return;
   }

@@ -1,9 +1,9 @@
 import { api } from '../api.js';
-import { clearProblem, focusIfLost, h, linesOf, replace, showProblem } from '../ui.js';
+import { clearProblem, focusIfLost, h, linesOf, replace, showLoadProblem, showProblem } from '../ui.js';
 import { checkedPrivileges, ITEM_ACCESS_HELP, linesField, privilegeFieldset, privileges, REFERRERS_HELP } from './forms.js';
 
 /** Create credentials: name, privileges from GET /v1/privileges, item access and referrers. */
-export async function renderNewCredential(view, { isCurrent, navigate }) {
+export async function renderNewCredential(view, { isCurrent, navigate, reload }) {
   document.title = 'New credentials · Keymeter';
   const body = h('div', {}, h('p', { class: 'loading' }, 'Loading privileges…'));
   replace(view,
@@ -16,7 +16,7 @@ export async function renderNewCredential(view, { isCurrent, navigate }) {
   } catch (error) {
     if (isCurrent()) {
       replace(body);
-      showProblem(body, error);
+      showLoadProblem(body, error, reload);
     }
     return;
   }

@@ -1,7 +1,7 @@
 import { api, apiBlob, query } from '../api.js';
 import {
   byName, currencyDecimals, decimalPlaces, formatDay, formatInstant, formatMoney, formatNumber, h, listCost, replace,
-  showProblem, toast,
+  showLoadProblem, showProblem, toast,
 } from '../ui.js';
 
 const charts = [];
@@ -27,7 +27,7 @@ function recentCycles(count = 12) {
  * Usage and billing for one cycle: per-service and per-credential tables, the amount due, a daily chart per service,
  * the CSV download and the cycle's statements. Each part loads on its own, so one failing call does not hide the rest.
  */
-export async function renderUsage(view, { params, isCurrent, navigate }) {
+export async function renderUsage(view, { params, isCurrent, navigate, reload }) {
   document.title = 'Usage · Keymeter';
   charts.splice(0).forEach((chart) => chart.destroy());
   const cycles = recentCycles();
@@ -102,7 +102,7 @@ export async function renderUsage(view, { params, isCurrent, navigate }) {
   } catch (error) {
     if (isCurrent()) {
       replace(summary);
-      showProblem(summary, error);
+      showLoadProblem(summary, error, reload);
     }
     return;
   }

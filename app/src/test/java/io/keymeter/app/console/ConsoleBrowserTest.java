@@ -1050,6 +1050,54 @@ class ConsoleBrowserTest {
     }
 
     /**
+     * A console left open while Keymeter restarted stayed on "Network error" until reloaded by hand: a page whose load
+     * reached no server loads again by itself, saying when, or at once on request; a page not found does not, nor
+     * does a save that failed (it might be made twice). No server is stood in for by the page's {@code fetch}.
+     */
+    @Test
+    void aPageThatCouldNotLoadLoadsAgainByItselfOnceTheServerAnswers() {
+        String id = (String) exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials", Map.of("name", "Across a restart",
+                "privileges", List.of("premium:user:basemaps"))).getBody().get("id");
+        signIn(ACCOUNT);
+        browser.js("""
+                const real = window.fetch;
+                window.serverDown = true;
+                window.fetch = async (url, init) => {
+                  if (window.serverDown) {
+                    throw new TypeError('Failed to fetch');
+                  }
+                  return real(url, init);
+                };
+                window.location.hash = '#/credentials?q=';
+                """);
+        WebElement problem = browser.visible(By.cssSelector("#view .problem"));
+        assertThat(problem.getText()).contains("Network error").contains("Trying again in 2 s.");
+        browser.js("window.serverDown = false");
+        // no click: the list comes once the server answers
+        browser.visible(By.cssSelector("tr[data-credential-id='" + id + "']"));
+
+        browser.js("window.serverDown = true; window.location.hash = '#/credentials/' + arguments[0]", id);
+        browser.visible(By.cssSelector("#view .problem [data-action='retry']"));
+        browser.js("window.serverDown = false");
+        browser.click(By.cssSelector("#view .problem [data-action='retry']"));
+        browser.visible(By.cssSelector("#slot-1 [data-action='generate']"));
+
+        browser.js("window.location.hash = '#/credentials/no-such-credential'");
+        assertThat(browser.visible(By.cssSelector("#view .problem")).getText()).contains("Not found");
+        assertThat(browser.driver().findElements(By.cssSelector("#view .problem .retry"))).isEmpty();
+
+        browser.js("window.location.hash = '#/credentials/new'");
+        browser.visible(By.id("field-name")).sendKeys("Not saved");
+        check("premium:user:basemaps");
+        browser.js("window.serverDown = true");
+        browser.click(By.id("create-credential"));
+        assertThat(browser.visible(By.cssSelector("#credential-form .problem")).getText()).contains("Network error")
+                .contains("may have been created anyway");
+        assertThat(browser.driver().findElements(By.cssSelector("#credential-form .retry"))).isEmpty();
+        browser.js("window.serverDown = false");
+    }
+
+    /**
      * A probe's 113 alerts pushed the bill many screens down: the latest 10 show, the rest on request. The API is
      * stood in for by the page's {@code fetch} (a dozen dead keys used again would take minutes to make).
      */
