@@ -202,6 +202,9 @@ class ErrorDocumentsHttpTest {
             "/v1/credentials        | acme    | {\"name\":\"a\",\"privileges\":\"basemaps\"} | privileges: must be an array",
             "/v1/credentials        | acme    | {\"name\":\"a\",\"privileges\":[true]}      | privileges[0]: must be a string",
             "/v1/credentials/x/keys | acme    | {\"slot\":\"2\"}                              | slot: must be an integer",
+            // valid JSON: it was "The body is not valid JSON."
+            "/v1/credentials/x/keys | acme    | {\"slot\":2147483648}                       | slot: must be an integer from -2147483648 to 2147483647",
+            "/v1/credentials/x/keys | acme    | {\"slot\":-99999999999999999999}            | slot: must be an integer from -2147483648 to 2147483647",
             "/v1/credentials/x/keys | acme    | {\"expiresAt\":\"next tuesday\"}              | expiresAt: must be an RFC 3339 date-time such as ",
             "/v1/credentials/x/keys | acme    | {\"expiresAt\":1800000000}                    | expiresAt: must be an RFC 3339 date-time such as ",
     })

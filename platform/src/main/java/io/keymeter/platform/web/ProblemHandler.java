@@ -24,6 +24,8 @@ import org.springframework.web.context.request.ServletWebRequest;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.exc.InputCoercionException;
 import tools.jackson.core.exc.StreamReadException;
 import tools.jackson.databind.DatabindException;
 import tools.jackson.databind.exc.MismatchedInputException;
@@ -162,16 +164,43 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
             body = Problems.of(400, "Invalid request", "unknown field '" + unknown.getPropertyName() + "'",
                     List.of(new ApiProblem.FieldError(unknown.getPropertyName(), "unknown field")));
         } else if (cause instanceof DatabindException mapping && !mapping.getPath().isEmpty()) {
-            String field = mapping.getPath().stream()
-                    .map(r -> r.getPropertyName() != null ? r.getPropertyName() : "[" + r.getIndex() + "]")
-                    .reduce((a, b) -> b.startsWith("[") ? a + b : a + "." + b).orElse("body");
+            String field = fieldOf(mapping);
             String expected = expectation(mapping);
+            body = Problems.of(400, "Invalid request", field + ": " + expected,
+                    List.of(new ApiProblem.FieldError(field, expected)));
+        } else if (outOfRange(e) != null) {
+            // {"slot":2147483648} is valid JSON: it was "The body is not valid JSON."
+            InputCoercionException range = outOfRange(e);
+            String field = fieldOf(range);
+            String expected = rangeOf(range.getTargetType());
             body = Problems.of(400, "Invalid request", field + ": " + expected,
                     List.of(new ApiProblem.FieldError(field, expected)));
         } else {
             body = Problems.of(400, "Invalid request", "The body is not valid JSON.", List.of());
         }
         return ResponseEntity.badRequest().contentType(PROBLEM).body(Problems.withInstance(body, servletRequest(request)));
+    }
+
+    /** A number too large or too small for its field's type, where the body names the field; else null. */
+    private static InputCoercionException outOfRange(HttpMessageNotReadableException e) {
+        InputCoercionException range = cause(e, InputCoercionException.class);
+        return range != null && !range.getPath().isEmpty() ? range : null;
+    }
+
+    /** The field a Jackson exception's path leads to: {@code privileges[0]}, {@code a.b}. */
+    private static String fieldOf(JacksonException e) {
+        return e.getPath().stream()
+                .map(r -> r.getPropertyName() != null ? r.getPropertyName() : "[" + r.getIndex() + "]")
+                .reduce((a, b) -> b.startsWith("[") ? a + b : a + "." + b).orElse("body");
+    }
+
+    private static String rangeOf(Class<?> type) {
+        if (type == Integer.class || type == int.class) {
+            return "must be an integer from " + Integer.MIN_VALUE + " to " + Integer.MAX_VALUE;
+        } else if (type == Long.class || type == long.class) {
+            return "must be an integer from " + Long.MIN_VALUE + " to " + Long.MAX_VALUE;
+        }
+        return "is out of range";
     }
 
     /**
