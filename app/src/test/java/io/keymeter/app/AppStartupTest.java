@@ -240,6 +240,15 @@ class AppStartupTest {
         assertThat(output.getOut() + output.getErr()).contains(
                 "keymeter.billing.currency: 'XYZ' is not an ISO 4217 currency code.",
                 "Change it, or leave it out for its default.").doesNotContain("Application run failed");
+        // refused by its properties record: Spring named the record's field, pricePer1000, not the setting
+        assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
+                "--keymeter.data-dir=" + dataDir, "--keymeter.roles=billing-report",
+                "--keymeter.catalog.services[0].service=routing", "--keymeter.catalog.services[0].price-per-1000=-1",
+                "--keymeter.catalog.services[0].free-units=-5"));
+        assertThat(output.getOut() + output.getErr()).contains(
+                "keymeter.catalog.services[0].price-per-1000 is -1: must not be negative",
+                "keymeter.catalog.services[0].free-units is -5: must be greater than or equal to 0")
+                .doesNotContain("pricePer1000");
         // read with @Value: the trace named a constructor parameter, not the setting
         assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
                 "--keymeter.data-dir=" + dataDir, "--keymeter.roles=ingest", "--keymeter.ingest.body-memory=abc"));

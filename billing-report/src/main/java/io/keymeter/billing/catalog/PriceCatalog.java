@@ -27,7 +27,18 @@ public final class PriceCatalog {
     private PriceCatalog(String currency, int scale, Map<String, ServicePrice> prices) {
         this.currency = currency;
         this.scale = scale;
-        this.prices = Map.copyOf(prices);
+        Map<String, ServicePrice> shown = new LinkedHashMap<>();
+        prices.forEach((service, p) -> shown.put(service, new ServicePrice(p.service(), p.privilege(), p.unit(),
+                asMoney(p.pricePer1000(), scale), p.freeUnits())));
+        this.prices = Map.copyOf(shown);
+    }
+
+    /**
+     * A price as money in the currency: at least its decimals, more where the price has them ({@code 0.005}). A price
+     * was shown as configured: {@code "3"} beside {@code "10.00"} in yen, {@code "0.4"} beside {@code "0.500"} in dinars.
+     */
+    private static BigDecimal asMoney(BigDecimal price, int scale) {
+        return price.setScale(Math.max(scale, price.stripTrailingZeros().scale()), RoundingMode.UNNECESSARY);
     }
 
     /**

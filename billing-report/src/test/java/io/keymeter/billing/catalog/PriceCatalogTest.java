@@ -62,6 +62,19 @@ class PriceCatalogTest {
         assertThat(dinar.line("geocoding", 1, 1003).amount()).isEqualTo(new BigDecimal("0.125")); // 0.125375
         assertThat(dinar.zero()).isEqualTo(new BigDecimal("0.000"));
 
+        // prices in the currency's decimals too, or more where they have them: "3" beside "10.00" in yen before
+        PriceCatalog yenAt3 = PriceCatalog.of("JPY", List.of(
+                new CatalogProperties.ServiceEntry("routing", null, new BigDecimal("3"), 0L)));
+        assertThat(yenAt3.price("routing").pricePer1000()).hasToString("3");
+        assertThat(yenAt3.price("basemaps").pricePer1000()).hasToString("0.15");
+        assertThat(yenAt3.price("routing").pricePer1000()).isEqualTo(yenAt3.line("routing", 1, 1).pricePer1000());
+        PriceCatalog dinarAt04 = PriceCatalog.of("KWD", List.of(
+                new CatalogProperties.ServiceEntry("routing", null, new BigDecimal("0.4"), 0L)));
+        assertThat(dinarAt04.price("routing").pricePer1000()).hasToString("0.400");
+        assertThat(dinarAt04.price("basemaps").pricePer1000()).hasToString("0.150");
+        assertThat(PriceCatalog.of("USD", List.of(new CatalogProperties.ServiceEntry("routing", null,
+                new BigDecimal("0.0005"), 0L))).price("routing").pricePer1000()).hasToString("0.0005");
+
         assertThat(PriceCatalog.minorUnits("XAU")).isEqualTo(2); // gold has no minor unit
         assertThatThrownBy(() -> PriceCatalog.defaults("ZZZ")).hasMessageContaining("keymeter.billing.currency")
                 .hasMessageContaining("ZZZ");
