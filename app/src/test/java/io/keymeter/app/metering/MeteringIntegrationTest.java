@@ -141,6 +141,36 @@ class MeteringIntegrationTest {
     }
 
     /**
+     * A request older than the key history (a gateway backfilling weeks-old logs straight to the topic) is refused
+     * {@code unknown-key} and counted, without a line in the log: Kafka's versioned store warned once per request
+     * ("Returning null for expired get"), a log line for every record of a backfill.
+     */
+    @Test
+    void aRequestOlderThanTheKeyHistoryIsRefusedWithoutALogLineEach() throws Exception {
+        ApiKeys.GeneratedKey key = ApiKeys.generate();
+        String credential = "cred-" + UUID.randomUUID();
+        Instant now = Instant.now();
+        // the key's state now, so the store's history ends 36 days and 5 minutes before now
+        publish(Topics.API_KEYS, key.keyId(), state(key, credential, 1, KeyStatus.ACTIVE, now), now);
+        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        root.addAppender(logged);
+        String id = "old-" + UUID.randomUUID();
+        try {
+            publish(Topics.REQUESTS, key.keyId(), request(id, key, "basemaps", 1, now.minus(Duration.ofDays(40))), now);
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
+                    assertThat(TopicReader.readAll(SharedKafka.bootstrapServers(), Topics.REJECTIONS))
+                            .filteredOn(r -> id.equals(r.value().requestId()))
+                            .extracting(r -> r.value().reason()).containsExactly(RejectionReason.UNKNOWN_KEY));
+        } finally {
+            root.detachAppender(logged);
+        }
+        assertThat(logged.list).extracting(ILoggingEvent::getLoggerName)
+                .doesNotContain("org.apache.kafka.streams.state.internals.RocksDBVersionedStore");
+    }
+
+    /**
      * A request stamped 2100-01-01 produced straight to the request log (the contract lets gateways do so): its dead
      * letter carried that time, the broker refused it (more than message.timestamp.after.max.ms, an hour, ahead of
      * its clock), and the stream thread failed on it five times and stopped metering for every account. Found by a
