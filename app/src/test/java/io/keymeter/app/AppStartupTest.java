@@ -392,6 +392,41 @@ class AppStartupTest {
         start(own, "--keymeter.data-dir=" + dataDir, "--keymeter.roles=billing-report").close();
     }
 
+    /**
+     * A second Keymeter joins the first's embedded broker signed in by the first's kafka-client.properties, named
+     * by {@code keymeter.kafka.client-properties} (given as spring.kafka.properties.*, the password showed in the
+     * process list). One that does not sign in stops saying the broker may want a sign-in: it said only that Kafka did
+     * not answer. The start-up report lists the console only where it runs.
+     */
+    @Test
+    void aSecondKeymeterSignsInToTheFirstsEmbeddedBrokerWithItsClientProperties(CapturedOutput output) {
+        Path firstDir = dataDir.resolve("first");
+        try (ConfigurableApplicationContext first = start("--keymeter.embedded-kafka.port=0",
+                "--keymeter.data-dir=" + firstDir, "--keymeter.roles=billing-report")) {
+            String bootstrap = "--spring.kafka.bootstrap-servers=" + first.getBean(KafkaClients.class).bootstrapServers();
+            try (ConfigurableApplicationContext second = start(bootstrap, "--keymeter.data-dir=" + dataDir.resolve("second"),
+                    "--keymeter.roles=ingest",
+                    "--keymeter.kafka.client-properties=" + firstDir.resolve("kafka-client.properties"));
+                 Admin admin = second.getBean(KafkaClients.class).newAdmin()) {
+                assertThat(admin.listTopics().names().get()).contains(Topics.REQUESTS.name());
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+            assertThatThrownBy(() -> start(bootstrap, "--keymeter.data-dir=" + dataDir.resolve("third"),
+                    "--keymeter.roles=ingest", "--spring.kafka.admin.properties[default.api.timeout.ms]=3000",
+                    "--spring.kafka.admin.properties[request.timeout.ms]=3000"))
+                    .hasStackTraceContaining("did not answer while Keymeter checked its topics");
+            assertThatThrownBy(() -> start(bootstrap, "--keymeter.data-dir=" + dataDir.resolve("fourth"),
+                    "--keymeter.roles=ingest", "--keymeter.kafka.client-properties=" + dataDir.resolve("nope")))
+                    .hasStackTraceContaining("keymeter.kafka.client-properties: cannot read " + dataDir.resolve("nope")
+                            + " (no such file)");
+        }
+        assertThat(output.getOut() + output.getErr())
+                .contains("whether it wants a sign-in (another Keymeter's embedded broker does: give"
+                        + " keymeter.kafka.client-properties=<its data dir>/kafka-client.properties)")
+                .contains("roles:   ingest").doesNotContain("console: ");
+    }
+
     /** Start-up on the shared broker with {@code args} stops, its failure saying {@code expected}. */
     private void assertStartStops(String expected, String... args) {
         String[] all = new String[args.length + 2];

@@ -7,6 +7,7 @@ import io.keymeter.platform.kafka.KafkaClients;
 import io.keymeter.platform.security.AccessTokens;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,13 +38,15 @@ class StartupReport {
                 ? web.getWebServer().getPort() : -1;
         String base = "http://localhost:" + port;
         long uptime = ManagementFactory.getRuntimeMXBean().getUptime();
+        Set<Role> roles = Role.parse(properties.roles());
         StringBuilder message = new StringBuilder()
                 .append("\n\n  Keymeter is up (").append(uptime).append(" ms since JVM start)")
-                .append("\n  roles:   ").append(Role.parse(properties.roles()).stream().map(Role::id)
-                        .collect(Collectors.joining(", ")))
-                .append("\n  kafka:   ").append(kafka.bootstrapServers()).append(embeddedSignIn())
-                .append("\n  console: ").append(base).append("/")
-                .append("\n  API:     ").append(base).append("/v1")
+                .append("\n  roles:   ").append(roles.stream().map(Role::id).collect(Collectors.joining(", ")))
+                .append("\n  kafka:   ").append(kafka.bootstrapServers()).append(embeddedSignIn());
+        if (roles.contains(Role.CONSOLE)) { // an instance without it answers / with a 404
+            message.append("\n  console: ").append(base).append("/");
+        }
+        message.append("\n  API:     ").append(base).append("/v1")
                 .append("\n  health:  ").append(base).append("/actuator/health");
         for (Path file : tokens.generatedTokenFiles()) {
             message.append("\n  token:   ").append(file.toAbsolutePath().normalize());

@@ -1,36 +1,53 @@
 package io.keymeter.platform.kafka;
 
 import io.keymeter.kafka.EmbeddedKafkaBroker;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Properties;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.kafka.autoconfigure.KafkaConnectionDetails;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.stereotype.Component;
 
 /**
  * Client settings for every Kafka client Keymeter creates itself: the cluster (embedded or configured), the
- * {@code spring.kafka.*} settings (security and the like), and Keymeter's own safety defaults.
+ * {@code spring.kafka.*} settings (security and the like), a client properties file's
+ * ({@code keymeter.kafka.client-properties}), and Keymeter's own safety defaults.
  */
 @Component
 public class KafkaClients {
+
+    /** The property naming a Kafka client properties file whose settings every client Keymeter makes takes. */
+    public static final String CLIENT_PROPERTIES = "keymeter.kafka.client-properties";
 
     private final KafkaConnectionDetails connection;
     private final KafkaProperties kafkaProperties;
     /** The embedded broker's sign-in; nothing for a cluster, whose security is {@code spring.kafka.*}'s. */
     private final Map<String, Object> embeddedSecurity;
+    /** {@code keymeter.kafka.client-properties}: settings from a file, a cluster's sign-in kept off the command line. */
+    private final Map<String, Object> fileSettings;
 
     @Autowired
     public KafkaClients(KafkaConnectionDetails connection, KafkaProperties kafkaProperties,
-                        ObjectProvider<EmbeddedKafkaBroker> embedded) {
+                        ObjectProvider<EmbeddedKafkaBroker> embedded,
+                        @Value("${" + CLIENT_PROPERTIES + ":}") String clientProperties) {
         this.connection = connection;
         this.kafkaProperties = kafkaProperties;
         EmbeddedKafkaBroker broker = embedded.getIfAvailable();
         this.embeddedSecurity = broker == null ? Map.of() : broker.clientSecurity();
+        this.fileSettings = clientProperties.isBlank() ? Map.of() : fileSettings(Path.of(clientProperties.strip()));
     }
 
     /** For a cluster: its security, if any, is {@code spring.kafka.*}'s. */
@@ -38,6 +55,28 @@ public class KafkaClients {
         this.connection = connection;
         this.kafkaProperties = kafkaProperties;
         this.embeddedSecurity = Map.of();
+        this.fileSettings = Map.of();
+    }
+
+    /**
+     * A client properties file as Kafka's tools take it ({@code --command-config}), another Keymeter's
+     * {@code kafka-client.properties} for one: its sign-in given as {@code spring.kafka.properties.*} showed the
+     * password in the process list. Its {@code bootstrap.servers} is left to {@code spring.kafka.bootstrap-servers},
+     * which says whether a broker is embedded.
+     */
+    static Map<String, Object> fileSettings(Path file) {
+        Properties properties = new Properties();
+        try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            properties.load(in);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(CLIENT_PROPERTIES + ": cannot read " + file.toAbsolutePath() + " ("
+                    + (e instanceof NoSuchFileException ? "no such file" : e instanceof AccessDeniedException
+                    ? "permission denied" : e.getMessage()) + ")", e);
+        }
+        Map<String, Object> settings = new HashMap<>();
+        properties.forEach((key, value) -> settings.put(((String) key).strip(), ((String) value).strip()));
+        settings.remove(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG);
+        return Map.copyOf(settings);
     }
 
     /** Whether the cluster is Keymeter's own embedded broker, which takes only clients signed in. */
@@ -52,6 +91,7 @@ public class KafkaClients {
     /** Idempotent producer, {@code acks=all}: nothing acknowledged is lost, nothing retried is duplicated. */
     public Map<String, Object> producer(String clientId) {
         Map<String, Object> props = new HashMap<>(kafkaProperties.buildProducerProperties());
+        props.putAll(fileSettings);
         props.putAll(embeddedSecurity);
         props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
         props.put(CommonClientConfigs.CLIENT_ID_CONFIG, clientId);
@@ -64,6 +104,7 @@ public class KafkaClients {
 
     public Map<String, Object> consumer(String clientId) {
         Map<String, Object> props = new HashMap<>(kafkaProperties.buildConsumerProperties());
+        props.putAll(fileSettings);
         props.putAll(embeddedSecurity);
         props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
         props.put(CommonClientConfigs.CLIENT_ID_CONFIG, clientId);
@@ -74,6 +115,7 @@ public class KafkaClients {
 
     public Map<String, Object> admin() {
         Map<String, Object> props = new HashMap<>(kafkaProperties.buildAdminProperties());
+        props.putAll(fileSettings);
         props.putAll(embeddedSecurity);
         props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
         return props;
@@ -82,6 +124,7 @@ public class KafkaClients {
     /** The {@code spring.kafka.*} settings for Kafka Streams, with this cluster. */
     public Map<String, Object> streams() {
         Map<String, Object> props = new HashMap<>(kafkaProperties.buildStreamsProperties());
+        props.putAll(fileSettings);
         props.putAll(embeddedSecurity);
         props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
         return props;

@@ -93,10 +93,20 @@ public class KafkaTopics {
         String problem = "Kafka at " + servers + " did not answer while Keymeter checked its topics ("
                 + cause.getMessage() + ").";
         if (cause instanceof TimeoutException || cause instanceof org.apache.kafka.common.errors.TimeoutException) {
+            // a broker that wants a sign-in drops a client that sends none without a word: the same time-out
             return new StartupRefusedException(problem, "Check spring.kafka.bootstrap-servers, and that the cluster is up"
-                    + " and its advertised listeners reachable from here; then start Keymeter again.", e);
+                    + " and its advertised listeners reachable from here, and whether it wants a sign-in (another"
+                    + " Keymeter's embedded broker does: give " + KafkaClients.CLIENT_PROPERTIES + "=<its data dir>/"
+                    + "kafka-client.properties); then start Keymeter again.", e);
         }
-        if (cause instanceof AuthorizationException || cause instanceof AuthenticationException) {
+        if (cause instanceof AuthenticationException) {
+            // a wrong password was told to see to the principal's rights
+            return new StartupRefusedException("Kafka at " + servers + " refused Keymeter's sign-in: "
+                    + cause.getMessage(), "Check the sign-in settings (" + KafkaClients.CLIENT_PROPERTIES + " or"
+                    + " spring.kafka.properties.sasl.*): another Keymeter's embedded broker takes those in its data"
+                    + " dir's kafka-client.properties.", e);
+        }
+        if (cause instanceof AuthorizationException) {
             return new StartupRefusedException("Kafka at " + servers + " refused Keymeter: " + cause.getMessage(),
                     "Give Keymeter's principal the rights listed in the README, \"Who may use the cluster\".", e);
         }
