@@ -6,6 +6,8 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +16,7 @@ import java.util.Properties;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import kafka.tools.StorageTool;
+import org.apache.kafka.common.utils.internals.Exit;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
@@ -92,21 +95,39 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
         long started = System.nanoTime();
         lockDataDir();
+        refuseIfPortTaken();
         try {
             Properties props = brokerProperties();
             formatIfNew(props);
+            Exit.setHaltProcedure(haltSaying(logDir, System.err, (status, message) -> Runtime.getRuntime().halt(status)));
             server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
             server.startup();
         } catch (RuntimeException e) {
             shutDownFailed(e);
             unlockDataDir();
-            throw portInUse(e) ? new StartupRefusedException("The embedded Kafka broker cannot listen on port "
-                    + port + ": it is in use (another Kafka, or another Keymeter?).",
-                    "Stop it, or set keymeter.embedded-kafka.port to a free port (0: any).", e) : e;
+            throw portInUse(e) ? portTaken(e) : e;
         }
         log.info("Embedded Kafka broker on {} started in {} ms, data in {}", bootstrapServers(),
                 (System.nanoTime() - started) / 1_000_000, logDir);
         return this;
+    }
+
+    /**
+     * The broker halts the JVM, Keymeter with it, when every log directory failed (a write failed: a full disk most
+     * often). It did so with nothing said but Kafka's own ERROR line, cut off by the halt; this says what happened and
+     * what to do, flushed, before the halt. The JVM still halts: the broker is gone, and an orderly stop would wait on
+     * it.
+     */
+    static Exit.Procedure haltSaying(Path logDir, PrintStream err, Exit.Procedure halt) {
+        return (status, message) -> {
+            err.println();
+            err.println("Keymeter stops: its embedded Kafka broker halted the process (status " + status
+                    + (message == null ? "" : ", " + message) + "). When Kafka's line above says all log dirs have"
+                    + " failed, a write to " + logDir.toAbsolutePath() + " failed: most often the disk is full. Free"
+                    + " space there and start Keymeter again; what was acknowledged is kept.");
+            err.flush();
+            halt.execute(status, message);
+        };
     }
 
     /**
@@ -126,6 +147,28 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         } catch (RuntimeException e) {
             failure.addSuppressed(e);
         }
+    }
+
+    /**
+     * Tries the port before Kafka does: Kafka logged three ERRORs with about 300 lines of stack trace before the short
+     * report of the same fact. Kafka may still find it taken (a race), and is then reported the same way.
+     */
+    private void refuseIfPortTaken() {
+        if (port == 0) {
+            return;
+        }
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.bind(new InetSocketAddress("localhost", port));
+        } catch (IOException e) {
+            unlockDataDir();
+            throw portTaken(e);
+        }
+    }
+
+    private StartupRefusedException portTaken(Exception cause) {
+        return new StartupRefusedException("The embedded Kafka broker cannot listen on port " + port
+                + ": it is in use (another Kafka, or another Keymeter?).",
+                "Stop it, or set keymeter.embedded-kafka.port to a free port (0: any).", cause);
     }
 
     private static boolean portInUse(Throwable failure) {

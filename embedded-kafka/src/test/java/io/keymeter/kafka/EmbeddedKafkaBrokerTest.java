@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
@@ -19,6 +23,7 @@ import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 @Timeout(120)
 class EmbeddedKafkaBrokerTest {
@@ -62,13 +67,22 @@ class EmbeddedKafkaBrokerTest {
     @Test
     void aStartOnAPortInUseSaysSoAndLeavesNothingRunning() throws Exception {
         Set<Thread> before = Thread.getAllStackTraces().keySet();
+        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        root.addAppender(logged);
         try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(dir, taken.getLocalPort());
             assertThatThrownBy(broker::start).isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("cannot listen on port " + taken.getLocalPort())
                     .hasMessageContaining("keymeter.embedded-kafka.port");
             assertThat(broker.isRunning()).isFalse();
+        } finally {
+            root.detachAppender(logged);
         }
+        // the port is tried first: Kafka logged three ERRORs with ~300 lines of stack trace before the short report
+        assertThat(logged.list).filteredOn(e -> e.getLevel() == Level.ERROR).extracting(ILoggingEvent::getLoggerName)
+                .isEmpty();
         // the controller half had started: its threads kept the JVM alive, its metadata log open
         await().atMost(Duration.ofSeconds(30)).pollInSameThread().untilAsserted(() ->
                 assertThat(Thread.getAllStackTraces().keySet())
@@ -105,5 +119,24 @@ class EmbeddedKafkaBrokerTest {
     private static Admin admin(EmbeddedKafkaBroker broker) {
         return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) Duration.ofSeconds(30).toMillis()));
+    }
+
+    /**
+     * A full disk halted the JVM with Kafka's own line only ("all log dirs … have failed"), cut off: the halt now says
+     * what happened and what to do first, then halts with Kafka's status.
+     */
+    @Test
+    void aHaltByTheBrokerSaysWhyAndWhatToDoBeforeItHalts() {
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        List<Integer> halted = new java.util.ArrayList<>();
+
+        EmbeddedKafkaBroker.haltSaying(dir, new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8),
+                (status, message) -> halted.add(status)).execute(1, null);
+
+        assertThat(halted).containsExactly(1);
+        assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8))
+                .contains("Keymeter stops: its embedded Kafka broker halted the process (status 1)")
+                .contains("a write to " + dir.toAbsolutePath() + " failed: most often the disk is full")
+                .contains("start Keymeter again");
     }
 }

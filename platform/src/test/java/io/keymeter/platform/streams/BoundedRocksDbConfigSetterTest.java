@@ -2,7 +2,12 @@ package io.keymeter.platform.streams;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.Options;
+import org.rocksdb.RocksDB;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class BoundedRocksDbConfigSetterTest {
@@ -24,6 +29,21 @@ class BoundedRocksDbConfigSetterTest {
         assertThat(bits).isEqualTo(expectedBits);
         if (bits > 0) {
             assertThat((mebibytes << 20) >> bits).isGreaterThanOrEqualTo(BoundedRocksDbConfigSetter.MIN_SHARD_BYTES);
+        }
+    }
+
+    /** Each store reserved 4 MiB of disk for its MANIFEST while open: a small disk filled before any traffic. */
+    @Test
+    void aStoreReservesLittleDiskAheadForItsManifest() {
+        RocksDB.loadLibrary();
+        try (Options options = new Options()) {
+            options.setTableFormatConfig(new BlockBasedTableConfig());
+            long rocksDbDefault = options.manifestPreallocationSize();
+
+            new BoundedRocksDbConfigSetter().setConfig("store", options, Map.of());
+
+            assertThat(rocksDbDefault).isEqualTo(4L << 20);
+            assertThat(options.manifestPreallocationSize()).isEqualTo(64L << 10);
         }
     }
 }
