@@ -30,6 +30,9 @@ public class KeymeterApplication {
         if (args.length > 0 && "ship".equals(args[0])) {
             System.exit(io.keymeter.ingest.shipper.ShipperCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length)));
         }
-        SpringApplication.run(KeymeterApplication.class, args);
+        SpringApplication application = new SpringApplication(KeymeterApplication.class);
+        // the jar only: a test's mock server or random port has no port to try
+        application.addListeners(new ServerPortCheck());
+        application.run(args);
     }
 }

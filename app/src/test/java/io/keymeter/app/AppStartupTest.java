@@ -249,6 +249,13 @@ class AppStartupTest {
                 "keymeter.catalog.services[0].price-per-1000 is -1: must not be negative",
                 "keymeter.catalog.services[0].free-units is -5: must be greater than or equal to 0")
                 .doesNotContain("pricePer1000");
+        // one that cannot be converted was Spring's report, naming "price-per1000"
+        assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
+                "--keymeter.data-dir=" + dataDir, "--keymeter.roles=billing-report",
+                "--keymeter.catalog.services[0].service=routing", "--keymeter.catalog.services[0].price-per-1000=abc"));
+        assertThat(output.getOut() + output.getErr()).contains(
+                "keymeter.catalog.services[0].price-per-1000 is abc, which cannot be read as BigDecimal.")
+                .doesNotContain("price-per1000");
         // read with @Value: the trace named a constructor parameter, not the setting
         assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
                 "--keymeter.data-dir=" + dataDir, "--keymeter.roles=ingest", "--keymeter.ingest.body-memory=abc"));
@@ -425,6 +432,24 @@ class AppStartupTest {
                 .contains("whether it wants a sign-in (another Keymeter's embedded broker does: give"
                         + " keymeter.kafka.client-properties=<its data dir>/kafka-client.properties)")
                 .contains("roles:   ingest").doesNotContain("console: ");
+    }
+
+    /**
+     * An HTTP port in use was found by Jetty only after the broker, the topics and every topology had started (some
+     * 40 s): it is tried first, the same report at once, before the embedded broker made anything in the data dir.
+     */
+    @Test
+    void anHttpPortInUseStopsStartUpBeforeAnythingStarts(CapturedOutput output) throws IOException {
+        try (ServerSocket taken = new ServerSocket(0)) {
+            assertThatThrownBy(() -> new SpringApplicationBuilder(KeymeterApplication.class)
+                    .listeners(new ServerPortCheck())
+                    .run("--keymeter.data-dir=" + dataDir, "--keymeter.embedded-kafka.port=0",
+                            "--server.port=" + taken.getLocalPort()))
+                    .isInstanceOf(org.springframework.boot.web.server.PortInUseException.class);
+        }
+        assertThat(dataDir.resolve("kafka")).doesNotExist();
+        assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START",
+                "was already in use");
     }
 
     /** Start-up on the shared broker with {@code args} stops, its failure saying {@code expected}. */

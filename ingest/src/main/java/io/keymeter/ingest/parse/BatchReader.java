@@ -1,5 +1,7 @@
 package io.keymeter.ingest.parse;
 
+import io.keymeter.events.RequestLog;
+
 import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -225,7 +227,7 @@ public final class BatchReader {
             }
             seen |= bit;
             if (typeError == null && isWrongType(name, value, parser)) {
-                typeError = name + ("units".equals(name) ? ": must be a positive integer" : ": must be a string");
+                typeError = name + ("units".equals(name) ? ": " + unitsTaken(value, parser) : ": must be a string");
             }
         }
         return new RawLine(requestId, apiKey, service, operation, units, itemId, referrer, timestamp, typeError);
@@ -245,6 +247,12 @@ public final class BatchReader {
         }
         parser.skipChildren();
         return null;
+    }
+
+    /** What units takes, said of a value of the wrong type: 10^23 read "must be a positive integer". */
+    private static String unitsTaken(JsonToken value, JsonParser parser) {
+        return value == JsonToken.VALUE_NUMBER_INT && parser.getBigIntegerValue().signum() > 0
+                ? "must be at most " + RequestLog.MAX_UNITS : "must be a positive integer";
     }
 
     private static boolean isWrongType(String name, JsonToken value, JsonParser parser) {

@@ -141,6 +141,16 @@ class BatchReaderTest {
         assertThat(seen).containsExactly("1 ok a units: must be a positive integer", "2 ok b service: must be a string");
     }
 
+    /** A whole number beyond a long read "must be a positive integer" however positive it was. */
+    @Test
+    void unitsBeyondALongAreSaidToBeTooLargeNotNegative() throws IOException {
+        read("{\"requestId\":\"a\",\"units\":99999999999999999999999}\n"
+                + "{\"requestId\":\"b\",\"units\":-99999999999999999999999}\n", BatchFormat.NDJSON);
+
+        assertThat(seen).containsExactly("1 ok a units: must be at most 2147483647",
+                "2 ok b units: must be a positive integer");
+    }
+
     /** The last of two values was billed: {"apiKey":K1,…,"apiKey":K2,"units":1,"units":5} went to K2 with 5 units. */
     @Test
     void aFieldGivenTwiceIsThatLinesErrorAndUnknownFieldsMayRepeat() throws IOException {
