@@ -389,6 +389,25 @@ class BillingReportHttpTest {
         assertThat(last.path("units").asLong()).isEqualTo(20);
     }
 
+    /**
+     * Totals beyond a long (usage written to keymeter.usage-daily directly; through ingest, 4.3 billion requests a
+     * month at the most units one may carry): the report showed -8446744073709551616 units and a negative cost.
+     */
+    @Test
+    void unitsBeyondALongAreSummedExactly() throws Exception {
+        String huge = "cred-" + UUID.randomUUID();
+        usage(huge, "geocoding", "2031-03-10", 1, 5_000_000_000_000_000_000L);
+        usage(huge, "geocoding", "2031-03-11", 1, 5_000_000_000_000_000_000L);
+
+        JsonNode service = await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> json(ok(get(ACCOUNT,
+                "/v1/usage?cycle=2031-03&credentialId=" + huge))).path("credentials").get(0).path("services").get(0),
+                s -> s.path("requests").asLong() == 2);
+        assertThat(service.path("units").bigIntegerValue()).isEqualTo(new java.math.BigInteger("10000000000000000000"));
+        assertThat(new BigDecimal(service.path("cost").asString())).isEqualByComparingTo("5000000000000000.00");
+        JsonNode days = json(ok(get(ACCOUNT, "/v1/usage/daily?cycle=2031-03&credentialId=" + huge))).path("days");
+        assertThat(days.get(9).path("units").bigIntegerValue()).isEqualTo(new java.math.BigInteger("5000000000000000000"));
+    }
+
     private static BigDecimal amountDue(JsonNode statements) {
         BigDecimal sum = BigDecimal.ZERO;
         for (JsonNode statement : statements) {

@@ -3,6 +3,7 @@ package io.keymeter.billing.catalog;
 import io.keymeter.events.ServiceCatalog;
 import io.keymeter.events.StatementLine;
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.math.RoundingMode;
 import java.util.Currency;
 import java.util.HashMap;
@@ -135,6 +136,10 @@ public final class PriceCatalog {
 
     /** List price of some units: units / 1000 × price, half-even to the currency's minor unit. */
     public BigDecimal listCost(String service, long units) {
+        return listCost(service, BigInteger.valueOf(units));
+    }
+
+    public BigDecimal listCost(String service, BigInteger units) {
         return cost(units, price(service).pricePer1000());
     }
 
@@ -144,6 +149,10 @@ public final class PriceCatalog {
      * (10 units a day at 0.50 per 1,000: 0.00 every day) summed to as little as nothing.
      */
     public BigDecimal exactListCost(String service, long units) {
+        return exactListCost(service, BigInteger.valueOf(units));
+    }
+
+    public BigDecimal exactListCost(String service, BigInteger units) {
         BigDecimal exact = exact(units, price(service).pricePer1000()).stripTrailingZeros();
         return exact.setScale(Math.max(scale, exact.scale()), RoundingMode.UNNECESSARY);
     }
@@ -152,20 +161,28 @@ public final class PriceCatalog {
      * One service's line for one account and cycle: the free allowance applied once, the rest billed at list price.
      */
     public StatementLine line(String service, long requests, long units) {
+        return line(service, BigInteger.valueOf(requests), BigInteger.valueOf(units));
+    }
+
+    public StatementLine line(String service, BigInteger requests, BigInteger units) {
         ServicePrice price = price(service);
-        long free = Math.min(Math.max(units, 0), price.freeUnits());
-        long billable = units - free;
+        BigInteger free = units.max(BigInteger.ZERO).min(BigInteger.valueOf(price.freeUnits()));
+        BigInteger billable = units.subtract(free);
         return new StatementLine(service, requests, units, free, billable, price.pricePer1000(),
                 cost(billable, price.pricePer1000()));
     }
 
     BigDecimal cost(long units, BigDecimal pricePer1000) {
+        return cost(BigInteger.valueOf(units), pricePer1000);
+    }
+
+    BigDecimal cost(BigInteger units, BigDecimal pricePer1000) {
         return exact(units, pricePer1000).setScale(scale, RoundingMode.HALF_EVEN);
     }
 
     /** units / 1000 × price, not rounded. */
-    private static BigDecimal exact(long units, BigDecimal pricePer1000) {
-        return pricePer1000.multiply(BigDecimal.valueOf(units)).movePointLeft(3);
+    private static BigDecimal exact(BigInteger units, BigDecimal pricePer1000) {
+        return pricePer1000.multiply(new BigDecimal(units)).movePointLeft(3);
     }
 
     private static ServicePrice price(CatalogProperties.ServiceEntry entry, ServicePrice fallback) {

@@ -84,11 +84,12 @@ public final class StatementCalculator {
         for (String service : services) {
             StatementLine old = billed.getOrDefault(service, catalog.line(service, 0, 0));
             StatementLine next = now.getOrDefault(service, catalog.line(service, 0, 0));
-            if (old.requests() == next.requests() && old.units() == next.units()) {
+            if (old.requests().equals(next.requests()) && old.units().equals(next.units())) {
                 continue;
             }
-            lines.add(new StatementLine(service, next.requests() - old.requests(), next.units() - old.units(),
-                    next.freeUnits() - old.freeUnits(), next.billableUnits() - old.billableUnits(), next.pricePer1000(),
+            lines.add(new StatementLine(service, next.requests().subtract(old.requests()),
+                    next.units().subtract(old.units()), next.freeUnits().subtract(old.freeUnits()),
+                    next.billableUnits().subtract(old.billableUnits()), next.pricePer1000(),
                     next.amount().subtract(old.amount())));
         }
         if (lines.isEmpty()) {

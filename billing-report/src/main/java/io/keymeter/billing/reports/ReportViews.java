@@ -3,6 +3,7 @@ package io.keymeter.billing.reports;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.keymeter.events.StatementLine;
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.List;
@@ -33,13 +34,13 @@ public final class ReportViews {
     }
 
     /** {@code cost} is list price, before the account's free units. */
-    public record ServiceUsage(String service, long requests, long units, BigDecimal cost) {
+    public record ServiceUsage(String service, BigInteger requests, BigInteger units, BigDecimal cost) {
     }
 
     public record DailyUsage(List<DayUsage> days) {
     }
 
-    public record DayUsage(LocalDate date, long requests, long units) {
+    public record DayUsage(LocalDate date, BigInteger requests, BigInteger units) {
     }
 
     public record StatementList(List<StatementView> statements) {

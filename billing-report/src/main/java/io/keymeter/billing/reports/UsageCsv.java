@@ -2,6 +2,7 @@ package io.keymeter.billing.reports;
 
 import java.io.IOException;
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.time.LocalDate;
 import java.util.List;
 import org.apache.commons.csv.CSVFormat;
@@ -34,8 +35,14 @@ public final class UsageCsv {
     private UsageCsv() {
     }
 
-    public record Line(LocalDate date, String credentialId, String credentialName, String service, long requests,
-                       long units, BigDecimal cost) {
+    public record Line(LocalDate date, String credentialId, String credentialName, String service,
+                       BigInteger requests, BigInteger units, BigDecimal cost) {
+
+        public Line(LocalDate date, String credentialId, String credentialName, String service, long requests,
+                    long units, BigDecimal cost) {
+            this(date, credentialId, credentialName, service, BigInteger.valueOf(requests), BigInteger.valueOf(units),
+                    cost);
+        }
     }
 
     public static void write(Appendable out, List<Line> lines) throws IOException {

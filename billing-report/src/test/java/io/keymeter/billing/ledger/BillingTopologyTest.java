@@ -268,6 +268,20 @@ class BillingTopologyTest {
         assertThat(globex.amountDue()).isEqualTo(new BigDecimal("0.00"));
     }
 
+    /** Summed in a long, two days of 5×10^18 units wrapped to negative units and money on the statement. */
+    @Test
+    void aStatementSumsUnitsBeyondALongExactly() {
+        startAt("2026-11-20T00:00:00Z");
+        send("acme", "c1", "geocoding", "2026-11-02", 1, 5_000_000_000_000_000_000L);
+        send("acme", "c1", "geocoding", "2026-11-03", 1, 5_000_000_000_000_000_000L);
+
+        clockTo("2026-12-01T01:00:00Z");
+        StatementLine geocoding = line(statements.readValue(), "geocoding");
+        assertThat(geocoding.units()).isEqualTo(new java.math.BigInteger("10000000000000000000"));
+        assertThat(geocoding.billableUnits()).isEqualTo(new java.math.BigInteger("9999999999999980000"));
+        assertThat(geocoding.amount()).isEqualTo(new BigDecimal("4999999999999990.00"));
+    }
+
     @Test
     void amountsAreRoundedHalfEvenToCentsPerLine() {
         startAt("2026-11-20T00:00:00Z");

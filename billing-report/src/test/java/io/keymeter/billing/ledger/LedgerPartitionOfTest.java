@@ -111,7 +111,7 @@ class LedgerPartitionOfTest {
             try {
                 Totals totals = usage(streams, account);
                 if (totals != null) {
-                    answers.add(totals.units());
+                    answers.add(totals.units().longValueExact());
                 }
             } catch (InvalidStateStoreException notHere) {
                 // not this instance's partition
