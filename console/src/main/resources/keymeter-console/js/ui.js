@@ -259,16 +259,29 @@ export function showLoadProblem(container, error, reload, { prepend = true } = {
     return box;
   }
   const timer = setTimeout(() => {
+    clearInterval(countdown);
     if (box.isConnected) {
       reload();
     }
   }, seconds * 1000);
+  // counts down, so a wait of 21 s does not read as stuck
+  const left = h('span', {}, String(seconds));
+  let remaining = seconds;
+  const countdown = setInterval(() => {
+    remaining -= 1;
+    if (!box.isConnected || remaining < 1) {
+      clearInterval(countdown);
+      return;
+    }
+    left.textContent = String(remaining);
+  }, 1000);
   const now = h('button', { type: 'button', class: 'button small', 'data-action': 'retry' }, 'Try again now');
   now.addEventListener('click', () => {
     clearTimeout(timer);
+    clearInterval(countdown);
     reload();
   });
-  box.append(h('p', { class: 'retry' }, `Trying again in ${seconds} s. `, now));
+  box.append(h('p', { class: 'retry' }, 'Trying again in ', left, ' s. ', now));
   return box;
 }
 
