@@ -34,10 +34,12 @@ public class KafkaClients {
 
     private final KafkaConnectionDetails connection;
     private final KafkaProperties kafkaProperties;
-    /** The embedded broker's sign-in; nothing for a cluster, whose security is {@code spring.kafka.*}'s. */
-    private final Map<String, Object> embeddedSecurity;
-    /** {@code keymeter.kafka.client-properties}: settings from a file, a cluster's sign-in kept off the command line. */
-    private final Map<String, Object> fileSettings;
+    private final boolean embedded;
+    /**
+     * Over the {@code spring.kafka.*} settings: a {@code keymeter.kafka.client-properties} file's (a cluster's sign-in
+     * kept off the command line), then the embedded broker's sign-in.
+     */
+    private final Map<String, Object> overrides;
 
     @Autowired
     public KafkaClients(KafkaConnectionDetails connection, KafkaProperties kafkaProperties,
@@ -46,16 +48,20 @@ public class KafkaClients {
         this.connection = connection;
         this.kafkaProperties = kafkaProperties;
         EmbeddedKafkaBroker broker = embedded.getIfAvailable();
-        this.embeddedSecurity = broker == null ? Map.of() : broker.clientSecurity();
-        this.fileSettings = clientProperties.isBlank() ? Map.of() : fileSettings(Path.of(clientProperties.strip()));
+        Map<String, Object> signIn = broker == null ? Map.of() : broker.clientSecurity();
+        Map<String, Object> overrides = new HashMap<>(clientProperties.isBlank() ? Map.of()
+                : fileSettings(Path.of(clientProperties.strip())));
+        overrides.putAll(signIn);
+        this.embedded = !signIn.isEmpty();
+        this.overrides = Map.copyOf(overrides);
     }
 
     /** For a cluster: its security, if any, is {@code spring.kafka.*}'s. */
     public KafkaClients(KafkaConnectionDetails connection, KafkaProperties kafkaProperties) {
         this.connection = connection;
         this.kafkaProperties = kafkaProperties;
-        this.embeddedSecurity = Map.of();
-        this.fileSettings = Map.of();
+        this.embedded = false;
+        this.overrides = Map.of();
     }
 
     /**
@@ -81,7 +87,7 @@ public class KafkaClients {
 
     /** Whether the cluster is Keymeter's own embedded broker, which takes only clients signed in. */
     public boolean embedded() {
-        return !embeddedSecurity.isEmpty();
+        return embedded;
     }
 
     public String bootstrapServers() {
@@ -91,8 +97,7 @@ public class KafkaClients {
     /** Idempotent producer, {@code acks=all}: nothing acknowledged is lost, nothing retried is duplicated. */
     public Map<String, Object> producer(String clientId) {
         Map<String, Object> props = new HashMap<>(kafkaProperties.buildProducerProperties());
-        props.putAll(fileSettings);
-        props.putAll(embeddedSecurity);
+        props.putAll(overrides);
         props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
         props.put(CommonClientConfigs.CLIENT_ID_CONFIG, clientId);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -104,8 +109,7 @@ public class KafkaClients {
 
     public Map<String, Object> consumer(String clientId) {
         Map<String, Object> props = new HashMap<>(kafkaProperties.buildConsumerProperties());
-        props.putAll(fileSettings);
-        props.putAll(embeddedSecurity);
+        props.putAll(overrides);
         props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
         props.put(CommonClientConfigs.CLIENT_ID_CONFIG, clientId);
         props.remove("key.deserializer");
@@ -115,8 +119,7 @@ public class KafkaClients {
 
     public Map<String, Object> admin() {
         Map<String, Object> props = new HashMap<>(kafkaProperties.buildAdminProperties());
-        props.putAll(fileSettings);
-        props.putAll(embeddedSecurity);
+        props.putAll(overrides);
         props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
         return props;
     }
@@ -124,8 +127,7 @@ public class KafkaClients {
     /** The {@code spring.kafka.*} settings for Kafka Streams, with this cluster. */
     public Map<String, Object> streams() {
         Map<String, Object> props = new HashMap<>(kafkaProperties.buildStreamsProperties());
-        props.putAll(fileSettings);
-        props.putAll(embeddedSecurity);
+        props.putAll(overrides);
         props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
         return props;
     }

@@ -154,6 +154,7 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         }
         ProblemDetail body;
         String duplicate = duplicateField(e);
+        InputCoercionException range = outOfRange(e);
         if (duplicate != null) {
             body = Problems.of(400, "Invalid request", duplicate + ": appears more than once",
                     List.of(new ApiProblem.FieldError(duplicate, "appears more than once")));
@@ -168,9 +169,8 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
             String expected = expectation(mapping);
             body = Problems.of(400, "Invalid request", field + ": " + expected,
                     List.of(new ApiProblem.FieldError(field, expected)));
-        } else if (outOfRange(e) != null) {
+        } else if (range != null) {
             // {"slot":2147483648} is valid JSON: it was "The body is not valid JSON."
-            InputCoercionException range = outOfRange(e);
             String field = fieldOf(range);
             String expected = rangeOf(range.getTargetType());
             body = Problems.of(400, "Invalid request", field + ": " + expected,
