@@ -40,6 +40,7 @@ import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.ValueAndTimestamp;
 import org.apache.kafka.streams.state.internals.WrappedStateStore;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
@@ -888,6 +889,28 @@ class MeteringTopologyTest {
         assertThat(latestUsage().get(UsageDaily.key(ACME, "cred-19", "basemaps", LocalDate.of(2026, 11, 1))))
                 .isEqualTo(new UsageDaily(ACME, "cred-19", "basemaps", LocalDate.of(2026, 11, 1), 1, 7));
         assertThat(droppedRecords()).isEqualTo(3.0);
+    }
+
+    /**
+     * A day's total that would pass what a long holds (4.3 billion requests at the most units each): the request
+     * goes to the dead letters and the total stays. Wrapped, the day read negative units and billed a negative cost.
+     */
+    @Test
+    void aRequestThatWouldWrapTheDaysTotalGoesToTheDeadLetters() {
+        TestKey key = publish(TestKey.create(ACME, "cred-23", 1), KeyStatus.ACTIVE, T0);
+        LocalDate day = LocalDate.of(2026, 11, 1);
+        UsageDaily nearlyFull = new UsageDaily(ACME, "cred-23", "basemaps", day, 4_294_967_299L, Long.MAX_VALUE - 5);
+        driver.<String, UsageDaily>getTimestampedKeyValueStore(MeteringTopology.USAGE_STORE)
+                .put(nearlyFull.key(), ValueAndTimestamp.make(nearlyFull, T0.toEpochMilli()));
+        send(key.request("one-too-many", KeyFixtures.BASEMAPS, 7, T0.plusSeconds(1)),
+                key.request("still-fits", KeyFixtures.BASEMAPS, 5, T0.plusSeconds(2)));
+        flush(T0.plusSeconds(2));
+
+        assertThat(topics.deadLetterReasons()).containsExactly("usage of credential cred-23 for basemaps on 2026-11-01 "
+                + "would pass 9223372036854775807 requests or units; 1 request(s) of 7 units not added");
+        assertThat(latestUsage().get(nearlyFull.key()))
+                .isEqualTo(new UsageDaily(ACME, "cred-23", "basemaps", day, 4_294_967_300L, Long.MAX_VALUE));
+        assertThat(droppedRecords()).isEqualTo(1.0);
     }
 
     // --- helpers -------------------------------------------------------------------------------------------------
