@@ -46,7 +46,7 @@ public final class Referrers {
 
     /**
      * The domain a pattern's wildcard sits on when that lets sites of other owners through, else null: a single label
-     * ({@code https://*.com}, {@code https://*.localhost}) or a public suffix of Mozilla's list, as Guava carries it
+     * ({@code https://*.com}, {@code https://*.localhost}), the end of an IP address ({@code https://*.0.1}) or a public suffix of Mozilla's list, as Guava carries it
      * ({@code https://*.co.uk}, {@code https://*.github.io}: anyone can register a site there). Browsers refuse
      * cookies for such domains for the same reason.
      */
@@ -59,14 +59,23 @@ public final class Referrers {
         if (!pattern.wildcard()) {
             return false;
         }
-        if (pattern.host().indexOf('.') < 0) {
+        if (pattern.host().indexOf('.') < 0 || isAddress(pattern.host())) {
             return true;
         }
         try {
             return InternetDomainName.from(pattern.host()).isPublicSuffix();
         } catch (IllegalArgumentException notADomainName) {
-            return false; // e.g. a last label of digits: no public suffix is one
+            return false;
         }
+    }
+
+    /**
+     * True when the host's last label is all digits: an IPv4 address or the end of one, no domain name. A wildcard
+     * over it, {@code https://*.0.1}, admitted {@code https://10.20.0.1} and every address ending so.
+     */
+    public static boolean isAddress(String host) {
+        int last = host.lastIndexOf('.') + 1;
+        return last < host.length() && host.chars().skip(last).allMatch(c -> c >= '0' && c <= '9');
     }
 
     /**
@@ -92,7 +101,9 @@ public final class Referrers {
 
     /** Null when malformed. {@code wildcard} allows {@code *} as the leftmost label. Query and fragment are ignored for referrers only. */
     private static Parsed parse(String text, boolean isPattern) {
-        if (text == null || text.isEmpty() || text.length() > MAX_LENGTH) {
+        if (text == null || text.isEmpty()
+                // counted in characters, as ingest and verify bound it: an emoji is one, not two UTF-16 units
+                || text.length() > MAX_LENGTH && text.codePointCount(0, text.length()) > MAX_LENGTH) {
             return null;
         }
         int schemeEnd = text.indexOf("://");

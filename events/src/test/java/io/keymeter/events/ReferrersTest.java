@@ -45,8 +45,30 @@ class ReferrersTest {
     @Test
     void onlyWildcardsAreHeldToTheList() {
         assertThat(Referrers.isValidPattern("https://co.uk")).as("a literal host admits only itself").isTrue();
-        assertThat(Referrers.wildcardTooWide("https://*.10.0.0")).as("no domain name, no suffix").isNull();
         assertThat(Referrers.wildcardTooWide("not a pattern")).isNull();
+    }
+
+    /** {@code https://*.0.1} admitted {@code https://10.20.0.1} and every address ending so. */
+    @ParameterizedTest
+    @ValueSource(strings = {"https://*.0.1", "https://*.10.0.0", "http://*.168.0.1:8080/app"})
+    void aWildcardMayNotSitOnTheEndOfAnAddress(String pattern) {
+        assertThat(Referrers.isValidPattern(pattern)).isFalse();
+        assertThat(Referrers.wildcardTooWide(pattern)).isEqualTo(pattern.replaceAll("^https?://\\*\\.|[:/].*$", ""));
+        assertThat(Referrers.isValidPattern(pattern.replace("*.", "192."))).as("an address, named").isTrue();
+        assertThat(Referrers.wildcardTooWide("https://*.example.0a")).isNull();
+        // one stored before the rule still matches as it did
+        assertThat(Referrers.matches(List.of(pattern), pattern.replace("*.", "10.20."))).isTrue();
+    }
+
+    /** A referrer is bounded in characters, as ingest and verify bound it: 1,100 emoji in its query were refused. */
+    @Test
+    void aReferrerIsBoundedInCharactersNotUtf16Units() {
+        String base = "https://ok.example.com/?q=";
+        String emoji = "\uD83D\uDE00";
+        String within = base + emoji.repeat(Referrers.MAX_LENGTH - base.length());
+        assertThat(within.length()).isGreaterThan(Referrers.MAX_LENGTH);
+        assertThat(Referrers.matches(List.of("https://ok.example.com"), within)).isTrue();
+        assertThat(Referrers.matches(List.of("https://ok.example.com"), within + "x")).isFalse();
     }
 
     /** Every site under a top-level domain (or a single-label host) was one pattern away. */

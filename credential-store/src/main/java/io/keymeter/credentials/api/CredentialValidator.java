@@ -121,7 +121,10 @@ final class CredentialValidator {
         for (int i = 0; i < referrers.size(); i++) {
             String tooWide = Referrers.wildcardTooWide(referrers.get(i));
             if (tooWide != null) {
-                errors.add(new FieldError("referrers[" + i + "]", tooWide.indexOf('.') < 0
+                errors.add(new FieldError("referrers[" + i + "]", Referrers.isAddress(tooWide)
+                        ? "'*." + tooWide + "' would admit every IP address ending in ." + tooWide
+                        + ": name each address, without a wildcard"
+                        : tooWide.indexOf('.') < 0
                         ? "'*." + tooWide + "' would admit every host under " + tooWide + ": name a domain under it"
                         : "'*." + tooWide + "' would admit sites anyone can register under " + tooWide
                         + ": name a domain of your own"));

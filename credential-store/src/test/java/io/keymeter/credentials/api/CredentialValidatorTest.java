@@ -64,6 +64,10 @@ class CredentialValidatorTest {
         single.referrers(List.of("http://*.localhost:8080"), false);
         assertThat(catchThrowableOfType(ApiProblem.class, single::throwIfInvalid).errors().get(0).message())
                 .isEqualTo("'*.localhost' would admit every host under localhost: name a domain under it");
+        CredentialValidator address = new CredentialValidator();
+        address.referrers(List.of("https://*.0.1"), false);
+        assertThat(catchThrowableOfType(ApiProblem.class, address::throwIfInvalid).errors().get(0).message())
+                .isEqualTo("'*.0.1' would admit every IP address ending in .0.1: name each address, without a wildcard");
     }
 
     /**
