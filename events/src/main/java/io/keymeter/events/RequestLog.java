@@ -27,8 +27,15 @@ public record RequestLog(
         return units >= 1 && units <= MAX_UNITS;
     }
 
+    /** Why units out of bounds are refused, in ingest's and verify's answers alike. */
+    public static String unitsOutOfBounds(long units) {
+        return units < 1 ? "must be a positive integer" : "must be at most " + MAX_UNITS;
+    }
+
     /** The longest requestId (ingest refuses longer; metering sends longer to the dead letters). */
     public static final int MAX_REQUEST_ID_CHARS = 128;
+    /** Why a requestId out of bounds is refused, in ingest's and verify's answers alike. */
+    public static final String REQUEST_ID_OUT_OF_BOUNDS = "must be 1-" + MAX_REQUEST_ID_CHARS + " characters";
     /** The longest operation, itemId or referrer, likewise. */
     public static final int MAX_TEXT_CHARS = 2048;
 

@@ -27,6 +27,11 @@ public final class Timestamps {
     private static final Pattern RFC_3339 = Pattern.compile(
             "\\d{4}-\\d{2}-\\d{2}[Tt]([01]\\d|2[0-3]):[0-5]\\d:([0-5]\\d|60)(\\.\\d{1,9})?([Zz]|[+-]([01]\\d|2[0-3]):[0-5]\\d)");
 
+    /** Why a request line's timestamp that is no RFC 3339 date-time is refused (ingest and verify alike). */
+    public static final String NOT_RFC_3339 = "must be an RFC 3339 date-time such as 2026-11-26T10:15:30Z";
+    /** Why one before 1970 is refused: metering can give such a request no record time. */
+    public static final String BEFORE_1970 = "must not be before 1970-01-01T00:00:00Z";
+
     /** An RFC 3339 date-time as an instant, faster for {@code yyyy-MM-ddTHH:mm:ss[.f{1,9}]Z}. */
     public static Instant parse(String s) {
         Instant fast = parseUtcFast(s);

@@ -152,6 +152,29 @@ class VerifyIntegrationTest {
         }
     }
 
+    /**
+     * The rest of the line, when sent, is checked as ingest checks it (a differential probe: each was answered valid,
+     * then its line refused at ingest, the request served and never billed).
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource(delimiter = '|', value = {
+            "requestId | ''                     | requestId: must be 1-128 characters",
+            "requestId | 129                    | requestId: must be 1-128 characters",
+            "operation | ''                     | operation: is required",
+            "units     | 0                      | units: must be a positive integer",
+            "units     | 2147483648             | units: must be at most 2147483647",
+            "timestamp | 2026-11-26 10:15:30Z   | timestamp: must be an RFC 3339 date-time",
+            "timestamp | 1969-12-31T23:59:59Z   | timestamp: must not be before 1970-01-01T00:00:00Z",
+    })
+    void theOtherFieldsOfARequestLineAreCheckedAsIngestChecksThem(String field, String value, String error) {
+        Map<String, Object> body = new HashMap<>(Map.of("apiKey", ApiKeys.generate().apiKey(), "service", "basemaps"));
+        body.put(field, "units".equals(field) ? (Object) Long.parseLong(value)
+                : "129".equals(value) ? "r".repeat(129) : value);
+        ResponseEntity<Map> response = verify(body);
+        assertThat(response.getStatusCode()).isEqualTo(HttpStatus.BAD_REQUEST);
+        assertThat(response.getBody().toString()).contains(error);
+    }
+
     @Test
     void theOtherFieldsOfARequestLineAreTakenAndIgnored() {
         ResponseEntity<Map> response = verify(Map.of("requestId", "r-1", "apiKey", ApiKeys.generate().apiKey(),

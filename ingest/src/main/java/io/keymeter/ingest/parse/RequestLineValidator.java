@@ -40,7 +40,7 @@ public final class RequestLineValidator {
             return invalid("requestId", "is required");
         }
         if (!RequestLog.requestIdInBounds(line.requestId())) {
-            return invalid("requestId", "must be 1-" + RequestLog.MAX_REQUEST_ID_CHARS + " characters");
+            return invalid("requestId", RequestLog.REQUEST_ID_OUT_OF_BOUNDS);
         }
         // a line without the field is the gateway's (a misspelt name): refused. An empty or null key is the
         // client's, sent as it came: malformed-key, as verify answers it (CONTRACT: a malformed key is taken and
@@ -59,7 +59,7 @@ public final class RequestLineValidator {
         }
         long units = line.units() == null ? 1 : line.units();
         if (!RequestLog.unitsInBounds(units)) {
-            return invalid("units", units < 1 ? "must be a positive integer" : "must be at most " + RequestLog.MAX_UNITS);
+            return invalid("units", RequestLog.unitsOutOfBounds(units));
         }
         Optional<String> tooLong = RequestLog.textOverBound(line.operation(), line.itemId(), line.referrer());
         if (tooLong.isPresent()) {
@@ -72,12 +72,12 @@ public final class RequestLineValidator {
         try {
             timestamp = Timestamps.parse(line.timestamp());
         } catch (DateTimeParseException e) {
-            return invalid("timestamp", "must be an RFC 3339 date-time such as 2026-11-26T10:15:30Z");
+            return invalid("timestamp", Timestamps.NOT_RFC_3339);
         }
         if (timestamp.isBefore(Instant.EPOCH)) {
             // within a max-age reaching back past 1970 (up to 36500 days is allowed): metering can give such a
             // request no record time and dead-letters it, so taking it would lose it behind a 202
-            return invalid("timestamp", "must not be before 1970-01-01T00:00:00Z");
+            return invalid("timestamp", Timestamps.BEFORE_1970);
         }
         Instant now = clock.instant();
         if (timestamp.isBefore(now.minus(maxAge))) {

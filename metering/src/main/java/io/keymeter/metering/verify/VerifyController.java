@@ -2,8 +2,11 @@ package io.keymeter.metering.verify;
 
 import io.keymeter.events.RequestLog;
 import io.keymeter.events.ServiceCatalog;
+import io.keymeter.events.Timestamps;
 import io.keymeter.platform.web.ApiProblem;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
@@ -33,9 +36,38 @@ class VerifyController {
         RequestLog.textOverBound(request.operation(), request.itemId(), request.referrer()).ifPresent(field -> {
             throw ApiProblem.invalid(field, RequestLog.TEXT_TOO_LONG);
         });
+        checkLineFields(request);
         verifier.notReadyBecause().ifPresent(reason -> {
             throw ApiProblem.unavailable("Verify cannot answer now: " + reason + ".", Duration.ofSeconds(1));
         });
         return verifier.verify(request);
+    }
+
+    /**
+     * The rest of a request line, when sent, checked as ingest checks it (its age is not: that depends on when the
+     * line is shipped). Answered {@code valid}, an empty operation or requestId, units of 0 or a timestamp with a
+     * space for its {@code T} were served and then refused at ingest, never billed.
+     */
+    private static void checkLineFields(VerifyRequest request) {
+        if (request.requestId() != null && !RequestLog.requestIdInBounds(request.requestId())) {
+            throw ApiProblem.invalid("requestId", RequestLog.REQUEST_ID_OUT_OF_BOUNDS);
+        }
+        if (request.operation() != null && request.operation().isEmpty()) {
+            throw ApiProblem.invalid("operation", "is required");
+        }
+        if (request.units() != null && !RequestLog.unitsInBounds(request.units())) {
+            throw ApiProblem.invalid("units", RequestLog.unitsOutOfBounds(request.units()));
+        }
+        if (request.timestamp() != null) {
+            Instant timestamp;
+            try {
+                timestamp = Timestamps.parse(request.timestamp());
+            } catch (DateTimeParseException e) {
+                throw ApiProblem.invalid("timestamp", Timestamps.NOT_RFC_3339);
+            }
+            if (timestamp.isBefore(Instant.EPOCH)) {
+                throw ApiProblem.invalid("timestamp", Timestamps.BEFORE_1970);
+            }
+        }
     }
 }

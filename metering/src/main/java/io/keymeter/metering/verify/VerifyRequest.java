@@ -1,18 +1,18 @@
 package io.keymeter.metering.verify;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-
 /**
- * Body of {@code POST /v1/verify}. The other fields of a request line are taken and ignored ({@code operation} only
- * bounded, as ingest bounds it), so a gateway can send the line it will log; any other field is refused with 400 (a misspelt {@code referer} would otherwise be ignored
- * and the call judged as if no referrer were sent). toString leaves the key out.
+ * Body of {@code POST /v1/verify}. A gateway may send the line it will log: its other fields ({@code operation},
+ * {@code requestId}, {@code units}, {@code timestamp}) do not change the answer and are only checked as ingest checks
+ * them, so that a call answered {@code valid} is not then refused at ingest (served, never billed); any other field
+ * is refused with 400 (a misspelt {@code referer} would otherwise be ignored and the call judged as if no referrer
+ * were sent). toString leaves the key out.
  */
-@JsonIgnoreProperties({"requestId", "units", "timestamp"})
-public record VerifyRequest(String apiKey, String service, String referrer, String itemId, String operation) {
+public record VerifyRequest(String apiKey, String service, String referrer, String itemId, String operation,
+                            String requestId, Long units, String timestamp) {
 
-    /** A call without an operation (it does not change the answer; it is taken only to be bounded as ingest does). */
+    /** A call with only the fields that decide the answer. */
     public VerifyRequest(String apiKey, String service, String referrer, String itemId) {
-        this(apiKey, service, referrer, itemId, null);
+        this(apiKey, service, referrer, itemId, null, null, null, null);
     }
 
     @Override
