@@ -1,5 +1,6 @@
 package io.keymeter.ingest.parse;
 
+import io.keymeter.events.MisspeltFields;
 import io.keymeter.events.RequestLog;
 
 import java.io.CharConversionException;
@@ -200,6 +201,7 @@ public final class BatchReader {
         String referrer = null;
         String timestamp = null;
         String typeError = null;
+        String misspelt = null; // the first name that spells a field another way (itemID, referer)
         int seen = 0; // one bit per field read: a field given twice is refused, not billed by its last value
         String name;
         while ((name = parser.nextName()) != null) {
@@ -218,6 +220,9 @@ public final class BatchReader {
                 case "units" -> { units = integer(parser, value); bit = 128; }
                 default -> {
                     // unknown fields are tolerated: gateways may send more than Keymeter reads
+                    if (misspelt == null && MisspeltFields.LINE.meant(name) != null) {
+                        misspelt = name;
+                    }
                     parser.skipChildren();
                     continue;
                 }
@@ -230,7 +235,30 @@ public final class BatchReader {
                 typeError = name + ("units".equals(name) ? ": " + unitsTaken(value, parser) : ": must be a string");
             }
         }
+        if (misspelt != null && typeError == null) {
+            typeError = misspelling(misspelt, seen);
+        }
         return new RawLine(requestId, apiKey, service, operation, units, itemId, referrer, timestamp, typeError);
+    }
+
+    /**
+     * Why a line that spells a field it lacks another way is refused, or null when it has the field too: ignored,
+     * {@code itemID} let a request past its credential's item access (billed), {@code referer} refused one as if no
+     * referrer were sent.
+     */
+    private static String misspelling(String name, int seen) {
+        String meant = MisspeltFields.LINE.meant(name);
+        int bit = switch (meant) {
+            case "requestId" -> 1;
+            case "apiKey" -> 2;
+            case "service" -> 4;
+            case "operation" -> 8;
+            case "itemId" -> 16;
+            case "referrer" -> 32;
+            case "timestamp" -> 64;
+            default -> 128; // units
+        };
+        return (seen & bit) == 0 ? MisspeltFields.refusal(name, meant) : null;
     }
 
     private static String string(JsonParser parser, JsonToken value) {

@@ -58,7 +58,27 @@ class BatchReaderTest {
                     }
                 });
 
-        assertThat(keys).containsExactly("", "null");
+        assertThat(keys).containsExactly("", "null api_key: is not a field; did you mean apiKey?");
+    }
+
+    /**
+     * A field the line lacks, spelt another way, makes the line invalid saying which (a differential probe: {@code
+     * itemID} was ignored and the request billed past its credential's item access; {@code referer} refused as if no
+     * referrer were sent). Beside the field itself, or an unknown field that is no spelling of one, it is tolerated.
+     */
+    @Test
+    void aMisspeltFieldTheLineLacksIsSaid() throws IOException {
+        read("""
+                {"requestId":"a","itemID":"i-1"}
+                {"requestId":"b","referer":"https://a.example/","item_id":"i-1"}
+                {"requestId":"c","Referrer":"https://a.example/","referrer":"https://b.example/"}
+                {"requestId":"d","status":200,"gateway_id":"g","latency-ms":3,"TimeStamp":"2026-11-26T10:15:30Z"}
+                {"requestId":"e","units":"2","itemID":"i-1"}
+                """, BatchFormat.NDJSON);
+
+        assertThat(seen).containsExactly("1 ok a itemID: is not a field; did you mean itemId?",
+                "2 ok b referer: is not a field; did you mean referrer?", "3 ok c",
+                "4 ok d TimeStamp: is not a field; did you mean timestamp?", "5 ok e units: must be a positive integer");
     }
 
     @Test

@@ -20,7 +20,7 @@ public record ArrivedRequest(RequestLog log, byte[] raw) {
      * a tombstone still reaches the deduplicator (which fails it to the dead-letter topic).
      */
     public static Serde<ArrivedRequest> serde() {
-        return serde(Topics.REQUESTS.valueSerde().deserializer());
+        return serde(Topics.REQUESTS.valueSerde().deserializer(), true);
     }
 
     /**
@@ -30,11 +30,11 @@ public record ArrivedRequest(RequestLog log, byte[] raw) {
      * handlers).
      */
     public static Serde<ArrivedRequest> bufferedSerde() {
-        return serde(new JsonSerde<>(RequestLog.class));
+        return serde(new JsonSerde<>(RequestLog.class), false);
     }
 
-    private static Serde<ArrivedRequest> serde(Deserializer<RequestLog> fallback) {
-        RequestLogReader logs = new RequestLogReader(fallback);
+    private static Serde<ArrivedRequest> serde(Deserializer<RequestLog> fallback, boolean refuseMisspellings) {
+        RequestLogReader logs = new RequestLogReader(fallback, refuseMisspellings);
         return Serdes.serdeFrom((topic, arrived) -> arrived == null ? null : arrived.raw(),
                 (topic, data) -> data == null ? null : new ArrivedRequest(logs.read(topic, data), data));
     }

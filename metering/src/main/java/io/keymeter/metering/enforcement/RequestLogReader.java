@@ -1,9 +1,11 @@
 package io.keymeter.metering.enforcement;
 
 import io.keymeter.events.Json;
+import io.keymeter.events.MisspeltFields;
 import io.keymeter.events.RequestLog;
 import io.keymeter.events.Timestamps;
 import java.time.Instant;
+import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
@@ -21,37 +23,61 @@ import tools.jackson.core.JsonToken;
 public final class RequestLogReader {
 
     private final Deserializer<RequestLog> fallback;
+    private final boolean refuseMisspellings;
 
-    /** {@code fallback}: the topic's serde, which reads whatever this reader does not (and fails what is bad). */
-    public RequestLogReader(Deserializer<RequestLog> fallback) {
+    /**
+     * {@code fallback}: the topic's serde, which reads whatever this reader does not (and fails what is bad).
+     * {@code refuseMisspellings}: fail a record that spells a field it lacks another way ({@link MisspeltFields}),
+     * so that it goes to the dead letters rather than be judged without it; not for what a store kept, which must
+     * read back as it was taken.
+     */
+    public RequestLogReader(Deserializer<RequestLog> fallback, boolean refuseMisspellings) {
         this.fallback = fallback;
+        this.refuseMisspellings = refuseMisspellings;
     }
 
     public RequestLog read(String topic, byte[] data) {
         if (data == null) {
             return null;
         }
-        RequestLog fast = readFlat(data);
+        RequestLog fast = readFlat(data, refuseMisspellings);
         return fast != null ? fast : fallback.deserialize(topic, data);
     }
 
-    /** The request, or null when anything is not the expected shape (the fallback then reads it). */
     static RequestLog readFlat(byte[] data) {
+        return readFlat(data, false);
+    }
+
+    /**
+     * The request, or null when anything is not the expected shape (the fallback then reads it). With
+     * {@code refuseMisspellings}, throws for a misspelt field the record lacks, whatever its shape.
+     */
+    static RequestLog readFlat(byte[] data, boolean refuseMisspellings) {
         try (JsonParser parser = Json.mapper().createParser(data)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 return null;
             }
             Fields fields = new Fields();
+            boolean flat = true;
             JsonToken token;
             while ((token = parser.nextToken()) == JsonToken.PROPERTY_NAME) {
                 String name = parser.currentName();
                 JsonToken value = parser.nextToken();
-                if (!fields.read(name, value, parser)) {
-                    return null;
+                if (flat && !fields.read(name, value, parser)) {
+                    if (!refuseMisspellings) {
+                        return null;
+                    }
+                    flat = false; // not for the fast read, but its names are still looked at
+                }
+                if (!flat) {
+                    fields.note(name, parser);
                 }
             }
+            if (refuseMisspellings) {
+                fields.refuseMisspelling();
+            }
             // anything after the object is refused by the mapper (FAIL_ON_TRAILING_TOKENS): the fallback says so
-            return token == JsonToken.END_OBJECT && parser.nextToken() == null ? fields.request() : null;
+            return flat && token == JsonToken.END_OBJECT && parser.nextToken() == null ? fields.request() : null;
         } catch (JacksonException e) {
             return null; // the fallback reads it again and reports what is wrong
         }
@@ -79,22 +105,15 @@ public final class RequestLogReader {
         private String referrer;
         private Instant timestamp;
         private int seen;
+        /** The first field name that spells one this reader reads another way, and the one it means. */
+        private String misspelt;
+        private String meant;
 
         /** False when the value is not of the expected type or the field is repeated. */
         boolean read(String name, JsonToken value, JsonParser parser) {
-            int field = switch (name) {
-                case "requestId" -> REQUEST_ID;
-                case "keyId" -> KEY_ID;
-                case "secretHash" -> SECRET_HASH;
-                case "service" -> SERVICE;
-                case "operation" -> OPERATION;
-                case "units" -> UNITS;
-                case "itemId" -> ITEM_ID;
-                case "referrer" -> REFERRER;
-                case "timestamp" -> TIMESTAMP;
-                default -> 0;
-            };
+            int field = field(name);
             if (field == 0) {
+                unknown(name);
                 parser.skipChildren(); // unknown fields are tolerated, as by the topic's mapper
                 return true;
             }
@@ -126,6 +145,45 @@ public final class RequestLogReader {
                 }
             }
             return true;
+        }
+
+        private static int field(String name) {
+            return switch (name) {
+                case "requestId" -> REQUEST_ID;
+                case "keyId" -> KEY_ID;
+                case "secretHash" -> SECRET_HASH;
+                case "service" -> SERVICE;
+                case "operation" -> OPERATION;
+                case "units" -> UNITS;
+                case "itemId" -> ITEM_ID;
+                case "referrer" -> REFERRER;
+                case "timestamp" -> TIMESTAMP;
+                default -> 0;
+            };
+        }
+
+        private void unknown(String name) {
+            if (misspelt == null) {
+                meant = MisspeltFields.TOPIC.meant(name);
+                misspelt = meant == null ? null : name;
+            }
+        }
+
+        /** A name met after the fast read gave up: only which fields there are counts now. */
+        void note(String name, JsonParser parser) {
+            int field = field(name);
+            if (field == 0) {
+                unknown(name);
+            }
+            seen |= field;
+            parser.skipChildren();
+        }
+
+        /** Throws when a field this record lacks was written another way ({@code itemID}, {@code referer}). */
+        void refuseMisspelling() {
+            if (misspelt != null && (seen & field(meant)) == 0) {
+                throw new SerializationException("request " + MisspeltFields.refusal(misspelt, meant));
+            }
         }
 
         private boolean readUnits(JsonToken value, JsonParser parser) {

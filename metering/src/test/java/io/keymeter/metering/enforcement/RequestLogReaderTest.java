@@ -24,7 +24,7 @@ class RequestLogReaderTest {
             "timestamp":"2026-11-29T14:00:00.123Z"}""";
 
     private final Deserializer<RequestLog> databind = Topics.REQUESTS.valueSerde().deserializer();
-    private final RequestLogReader reader = new RequestLogReader(databind);
+    private final RequestLogReader reader = new RequestLogReader(databind, true);
 
     @Test
     void readsEveryFieldOfTheRecordWithoutTheFallback() throws Exception {
@@ -117,6 +117,31 @@ class RequestLogReaderTest {
         String json = USUAL.replace("\"units\":3", units);
         assertThat(outcome(() -> reader.read(TOPIC, bytes(json)))).as(json).asString()
                 .startsWith("SerializationException: cannot read RequestLog");
+    }
+
+    /**
+     * A producer's {@code itemID} let a request past its credential's item access (read as none sent, billed) and its
+     * {@code referer} refused one as if no referrer were sent: a field the record lacks, spelt another way, makes it
+     * unreadable (a dead letter saying which), in the usual shape or not. Beside the field itself, or an unknown field
+     * that is no spelling of one, it is tolerated as before.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"\"itemID\":\"i-1\"", "\"item_id\":\"i-1\"", "\"referer\":\"https://a.example/\"",
+            "\"Referrer\":\"https://a.example/\"", "\"itemID\":\"i-1\",\"units\":\"3\""})
+    void aMisspeltFieldTheRecordLacksMakesItUnreadable(String field) {
+        String json = USUAL.replace("\"units\":3,", field.contains("units") ? field + "," : "\"units\":3," + field + ",");
+        String name = field.substring(1, field.indexOf('"', 1));
+        assertThat(outcome(() -> reader.read(TOPIC, bytes(json)))).as(json).asString()
+                .isEqualTo("SerializationException: request " + name + ": is not a field; did you mean "
+                        + (name.toLowerCase().startsWith("item") ? "itemId" : "referrer") + "?");
+        String besideIt = USUAL.replace("\"units\":3,", "\"units\":3,\"itemId\":\"i-2\",\"referrer\":\"https://b.example/\","
+                + field.replace(",\"units\":\"3\"", "") + ",");
+        assertThat(reader.read(TOPIC, bytes(besideIt)).itemId()).isEqualTo("i-2");
+        assertThat(reader.read(TOPIC, bytes(USUAL.replace("\"units\":3,", "\"units\":3,\"status\":200,\"gateway_id\":\"g\","))))
+                .isEqualTo(databind.deserialize(TOPIC, bytes(USUAL)));
+        // what a store kept reads back as it was taken
+        assertThat(new RequestLogReader(databind, false).read(TOPIC, bytes(json.replace("\"units\":\"3\"", "\"units\":3")))
+                .itemId()).isNull();
     }
 
     /**

@@ -1,0 +1,31 @@
+package io.keymeter.events;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class MisspeltFieldsTest {
+
+    @ParameterizedTest
+    @CsvSource({"itemID,itemId", "item_id,itemId", "ITEM-ID,itemId", "referer,referrer", "Referer,referrer",
+            "Referrer,referrer", "api_key,apiKey", "request_id,requestId", "TimeStamp,timestamp", "Units,units"})
+    void aFieldWrittenAnotherWayIsNamed(String name, String meant) {
+        assertThat(MisspeltFields.LINE.meant(name)).isEqualTo(meant);
+    }
+
+    /** Gateways log more than Keymeter reads: those, and the fields themselves, are no misspelling. */
+    @ParameterizedTest
+    @ValueSource(strings = {"itemId", "referrer", "status", "gateway_id", "latency_ms", "keyId", "user-agent", "x"})
+    void otherNamesAreNoMisspelling(String name) {
+        assertThat(MisspeltFields.LINE.meant(name)).isNull();
+    }
+
+    @ParameterizedTest
+    @CsvSource({"key_id,keyId", "secret_hash,secretHash", "SecretHash,secretHash"})
+    void theTopicHasItsOwnFields(String name, String meant) {
+        assertThat(MisspeltFields.TOPIC.meant(name)).isEqualTo(meant);
+        assertThat(MisspeltFields.LINE.meant(name)).isNull();
+    }
+}
