@@ -242,9 +242,12 @@ class ErrorDocumentsHttpTest {
         assertThat(send("GET /no-such-page-to-log HTTP/1.1\r\n", "").getStatus()).isEqualTo(404);
         assertThat(send("PATCH /v1/credentials HTTP/1.1\r\nAuthorization: Bearer " + TestAccounts.token("acme")
                 + "\r\nContent-Length: 0\r\n", "").getStatus()).isEqualTo(405);
+        // the console's page, a view controller: its 405 was resolved (and logged) elsewhere
+        assertThat(send("DELETE / HTTP/1.1\r\n", "").getStatus()).isEqualTo(405);
 
         assertThat(output.getOut() + output.getErr()).doesNotContain("no-such-page-to-log")
-                .doesNotContain("Request method 'PATCH' is not supported");
+                .doesNotContain("Request method 'PATCH' is not supported")
+                .doesNotContain("Request method 'DELETE' is not supported");
     }
 
     /** Only the API's and the console's answers said their type was not to be sniffed; the actuator's did not. */
@@ -254,6 +257,17 @@ class ErrorDocumentsHttpTest {
             HttpTester.Response answer = send("GET " + target + " HTTP/1.1\r\n", "");
             assertThat(answer.get("X-Content-Type-Options")).as(target).isEqualTo("nosniff");
         }
+        // answered before the filters that say it (a docs probe): TRACE, and what Jetty refuses itself
+        for (String call : new String[] {"TRACE /v1/privileges", "TRACE /actuator/health", "GET /v1/%zz",
+                "GET /v1/privileges/..%2f..%2factuator"}) {
+            HttpTester.Response answer = send(call + " HTTP/1.1\r\n", "");
+            assertThat(answer.getStatus()).as(call).isIn(400, 405);
+            assertThat(answer.get("X-Content-Type-Options")).as(call).isEqualTo("nosniff");
+            assertThat(answer.get(HttpHeader.CACHE_CONTROL)).as(call).isEqualTo("no-store");
+        }
+        HttpTester.Response tooLarge = send("GET /v1/privileges HTTP/1.1\r\nX-Big: " + "x".repeat(20_000) + "\r\n", "");
+        assertThat(tooLarge.getStatus()).isEqualTo(431);
+        assertThat(tooLarge.get("X-Content-Type-Options")).isEqualTo("nosniff");
     }
 
     /** Jetty's refusal of a form body it parsed for Spring said the URL was not valid. */

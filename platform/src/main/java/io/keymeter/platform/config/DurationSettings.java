@@ -41,7 +41,9 @@ public class DurationSettings {
                 }
             } else if (!parses(value)) {
                 // those read with @Value failed with a trace naming a constructor parameter, not the setting
-                throw new StartupRefusedException(name + " is " + value.strip() + ", not a duration.",
+                // "close-grace is , not a duration" said nothing of an empty value
+                throw new StartupRefusedException(name + (value.isBlank() ? " is empty" : " is " + value.strip())
+                        + ", not a duration.",
                         "Write it as 35d or P35D (days), 2h or PT2H (hours), 5m or PT5M (minutes), 10s or PT10S"
                                 + " (seconds), 500ms or PT0.5S.");
             }

@@ -30,6 +30,15 @@ class DurationSettingsTest {
                 .hasMessageContaining("keymeter.verify.max-staleness is " + value + ", not a duration");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"", "  "})
+    void anEmptyValueIsSaidToBeEmpty(String value) {
+        MockEnvironment environment = new MockEnvironment().withProperty("keymeter.billing.close-grace", value);
+
+        assertThatThrownBy(() -> new DurationSettings(environment)).isInstanceOf(StartupRefusedException.class)
+                .hasMessageContaining("keymeter.billing.close-grace is empty, not a duration.");
+    }
+
     /** Zero is zero in any unit, and a unit or ISO 8601 says what is meant. */
     @ParameterizedTest
     @ValueSource(strings = {"0", "-0", "0.0", "35d", "P35D", "PT5M", "500ms", "-PT1S"})
