@@ -1,5 +1,6 @@
 package io.keymeter.events;
 
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -38,6 +39,20 @@ public final class MisspeltFields {
         String folded = folded(name);
         String field = byFolded.get("referer".equals(folded) ? "referrer" : folded);
         return field == null || field.equals(name) ? null : field;
+    }
+
+    /** The one of {@code fields} that {@code name} spells another way, or null (for a body's unknown field). */
+    public static String meant(String name, Collection<?> fields) {
+        String folded = folded(name);
+        for (Object field : fields) {
+            String candidate = String.valueOf(field);
+            String target = folded(candidate);
+            if (!candidate.equals(name) && (target.equals(folded) || target.equals("referrer") && folded.equals("referer")
+                    || target.equals("referrers") && folded.equals("referers"))) {
+                return candidate;
+            }
+        }
+        return null;
     }
 
     /** Why a misspelt field is refused: "itemID: is not a field; did you mean itemId?". */

@@ -22,6 +22,16 @@ class MisspeltFieldsTest {
         assertThat(MisspeltFields.LINE.meant(name)).isNull();
     }
 
+    /** A body's unknown field, against the fields its type has (a credential's, verify's). */
+    @ParameterizedTest
+    @CsvSource({"Referrers,referrers", "referers,referrers", "item_access,itemAccess", "EXPIRES-AT,expiresAt",
+            "referer,referrer"})
+    void aBodysFieldWrittenAnotherWayIsNamed(String name, String meant) {
+        assertThat(MisspeltFields.meant(name, java.util.List.of("name", "referrers", "referrer", "itemAccess",
+                "expiresAt"))).isEqualTo(meant);
+        assertThat(MisspeltFields.meant("colour", java.util.List.of("name", "referrers"))).isNull();
+    }
+
     @ParameterizedTest
     @CsvSource({"key_id,keyId", "secret_hash,secretHash", "SecretHash,secretHash"})
     void theTopicHasItsOwnFields(String name, String meant) {

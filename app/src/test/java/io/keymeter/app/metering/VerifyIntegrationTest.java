@@ -113,7 +113,11 @@ class VerifyIntegrationTest {
         ResponseEntity<Map> response = verify(Map.of("apiKey", "x", "service", "basemaps", "referer", "https://a.example"));
         assertThat(response.getStatusCode()).isEqualTo(HttpStatus.BAD_REQUEST);
         assertThat(response.getHeaders().getContentType().toString()).startsWith("application/problem+json");
-        assertThat(response.getBody().toString()).contains("referer");
+        assertThat(response.getBody().toString()).contains("unknown field 'referer'; did you mean 'referrer'?");
+        assertThat(verify(Map.of("apiKey", "x", "service", "basemaps", "itemID", "i-1")).getBody().toString())
+                .contains("unknown field 'itemID'; did you mean 'itemId'?");
+        assertThat(verify(Map.of("apiKey", "x", "service", "basemaps", "gateway", "g1")).getBody().toString())
+                .contains("unknown field 'gateway'").doesNotContain("did you mean");
     }
 
     /** The service is the gateway's to send (it was answered service-not-permitted); a missing key is malformed. */

@@ -1,5 +1,6 @@
 package io.keymeter.platform.web;
 
+import io.keymeter.events.MisspeltFields;
 import jakarta.servlet.http.HttpServletRequest;
 import java.time.Instant;
 import java.util.Collection;
@@ -162,8 +163,11 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
                 || e.getMessage() != null && e.getMessage().startsWith("Required request body is missing")) {
             body = Problems.of(400, "Invalid request", "The body must be a JSON object.", List.of());
         } else if (cause instanceof UnrecognizedPropertyException unknown) {
-            body = Problems.of(400, "Invalid request", "unknown field '" + unknown.getPropertyName() + "'",
-                    List.of(new ApiProblem.FieldError(unknown.getPropertyName(), "unknown field")));
+            // a field written another way (itemID, referer) names the one meant
+            String meant = MisspeltFields.meant(unknown.getPropertyName(), unknown.getKnownPropertyIds());
+            String hint = meant == null ? "" : "; did you mean '" + meant + "'?";
+            body = Problems.of(400, "Invalid request", "unknown field '" + unknown.getPropertyName() + "'" + hint,
+                    List.of(new ApiProblem.FieldError(unknown.getPropertyName(), "unknown field" + hint)));
         } else if (cause instanceof DatabindException mapping && !mapping.getPath().isEmpty()) {
             String field = fieldOf(mapping);
             String expected = expectation(mapping);
