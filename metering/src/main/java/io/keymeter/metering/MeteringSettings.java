@@ -2,6 +2,7 @@ package io.keymeter.metering;
 
 import io.keymeter.kafka.StartupRefusedException;
 import io.keymeter.metering.enforcement.SeenRequestFilters;
+import io.keymeter.platform.config.DurationText;
 import io.keymeter.platform.config.KeymeterProperties;
 import java.time.Duration;
 
@@ -45,7 +46,7 @@ public record MeteringSettings(Duration dedupeWindow, Duration historyRetention,
     public static MeteringSettings of(KeymeterProperties properties, Duration joinGrace) {
         if (joinGrace.isNegative() || joinGrace.compareTo(KeymeterProperties.LONGEST) > 0) {
             throw new StartupRefusedException("keymeter.metering.join-grace must not be negative, and at most 36500 days; "
-                    + "was " + joinGrace + ".", "Set it to PT0S or more (PT2S by default).");
+                    + "was " + DurationText.of(joinGrace) + ".", "Set it to PT0S or more (PT2S by default).");
         }
         requireFiltersFitHeap(properties.metering().dedupeFilterCapacity(), properties.topics().partitions(),
                 Runtime.getRuntime().maxMemory());

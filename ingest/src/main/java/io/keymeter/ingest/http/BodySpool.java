@@ -51,9 +51,17 @@ final class BodySpool {
     /** Less than the largest body and a body of that size could never be taken: a 503 for ever. */
     private static long checked(DataSize budget) {
         if (budget.toBytes() < RequestsController.MAX_BODY) {
-            throw new IllegalArgumentException(PROPERTY + " must be at least 16MB (the largest body), was " + budget);
+            throw new IllegalArgumentException(PROPERTY + " must be at least 16MB (the largest body), was "
+                    + written(budget));
         }
         return budget.toBytes();
+    }
+
+    /** A size as its property is written: 8MB, not DataSize's 8388608B. */
+    static String written(DataSize size) {
+        long bytes = size.toBytes();
+        return bytes != 0 && bytes % (1024 * 1024) == 0 ? size.toMegabytes() + "MB"
+                : bytes != 0 && bytes % 1024 == 0 ? size.toKilobytes() + "KB" : bytes + "B";
     }
 
     /**

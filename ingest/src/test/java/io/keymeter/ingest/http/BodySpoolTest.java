@@ -96,7 +96,10 @@ class BodySpoolTest {
     @Test
     void aBudgetBelowTheLargestBodyIsRefusedAtStart() {
         assertThatThrownBy(() -> new BodySpool(DataSize.ofMegabytes(8), Duration.ofSeconds(10)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(BodySpool.PROPERTY);
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(BodySpool.PROPERTY)
+                .hasMessageEndingWith("was 8MB"); // as written: it said 8388608B
+        assertThat(BodySpool.written(DataSize.ofKilobytes(1536))).isEqualTo("1536KB");
+        assertThat(BodySpool.written(DataSize.ofBytes(1000))).isEqualTo("1000B");
         assertThat(new BodySpool(DataSize.ofMegabytes(16), Duration.ofSeconds(10)).freeChunks()).isEqualTo(256);
     }
 }

@@ -11,6 +11,9 @@ public final class DurationText {
     }
 
     public static String of(Duration duration) {
+        if (duration.isNegative() && !duration.equals(Duration.ofSeconds(Long.MIN_VALUE))) {
+            return "-" + of(duration.negated()); // as written, -PT1S, not Java's PT-1S
+        }
         boolean wholeDays = !duration.isZero() && !duration.isNegative() && duration.getNano() == 0
                 && duration.toSeconds() % DAY_SECONDS == 0;
         return wholeDays ? "P" + duration.toDays() + "D" : duration.toString();
