@@ -40,10 +40,15 @@ class BoundSettingFailureAnalyzer extends AbstractFailureAnalyzer<BindException>
         }
         if (conversion != null && cause.getProperty() != null) {
             String type = cause.getTarget().getType().resolve(Object.class).getSimpleName();
-            return new FailureAnalysis(written(cause.getName().toString()) + " is " + cause.getProperty().getValue()
+            return new FailureAnalysis(written(cause.getName().toString()) + " is " + shown(cause.getProperty().getValue())
                     + ", which cannot be read as " + type + ".", SettingFailureAnalyzer.ACTION, cause);
         }
         return null;
+    }
+
+    /** A value as it reads in a sentence: an empty one said so ("currency is : must be…" said nothing). */
+    private static String shown(Object value) {
+        return String.valueOf(value).isBlank() ? "empty" : String.valueOf(value);
     }
 
     private static FailureAnalysis refused(ValidationErrors errors, BindException cause) {
@@ -56,7 +61,7 @@ class BoundSettingFailureAnalyzer extends AbstractFailureAnalyzer<BindException>
             } else if (error instanceof FieldError field) {
                 String setting = prefix + "." + written(field.getField());
                 lines.add(sentence(field.getRejectedValue() == null ? setting + ": " + message
-                        : setting + " is " + field.getRejectedValue() + ": " + message));
+                        : setting + " is " + shown(field.getRejectedValue()) + ": " + message));
             } else {
                 lines.add(sentence(prefix + ": " + message));
             }

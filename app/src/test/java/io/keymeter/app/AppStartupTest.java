@@ -251,6 +251,11 @@ class AppStartupTest {
         assertThat(output.getOut() + output.getErr()).contains(
                 "keymeter.billing.currency: 'XYZ' is not an ISO 4217 currency code.",
                 "Change it, or leave it out for its default.").doesNotContain("Application run failed");
+        // given empty: "keymeter.billing.currency is : must be…"
+        assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
+                "--keymeter.data-dir=" + dataDir, "--keymeter.roles=billing-report", "--keymeter.billing.currency="));
+        assertThat(output.getOut() + output.getErr()).contains(
+                "keymeter.billing.currency is empty: must be an ISO 4217 code");
         // refused by its properties record: Spring named the record's field, pricePer1000, not the setting
         assertThatThrownBy(() -> start("--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
                 "--keymeter.data-dir=" + dataDir, "--keymeter.roles=billing-report",

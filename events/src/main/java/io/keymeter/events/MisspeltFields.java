@@ -2,14 +2,13 @@ package io.keymeter.events;
 
 import java.util.Collection;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * A request's field names written another way: {@code itemID}, {@code item_id}, {@code Referrer}, and {@code referer}
- * as the HTTP header spells it. Unknown fields are tolerated (gateways log more than Keymeter reads), but these
+ * A request's field names written another way: {@code itemID}, {@code item_id}, {@code item.id}, {@code Referrer},
+ * {@code referer} as the HTTP header spells it, {@code unit} for {@code units}. Unknown fields are tolerated (gateways log more than Keymeter reads), but these
  * are a gateway's misspelling of one Keymeter reads: ignored, {@code itemID} let a request past its credential's
  * item access and billed it, and {@code referer} refused one as if no referrer were sent.
  */
@@ -22,9 +21,10 @@ public final class MisspeltFields {
     public static final MisspeltFields TOPIC = new MisspeltFields(List.of("requestId", "keyId", "secretHash", "service",
             "operation", "units", "itemId", "referrer", "timestamp"));
 
-    private static final int LONGEST = "secret_hash".length();
+    /** Longer names are left alone: no spelling of a field is (most unknown fields are cheaper to skip). */
+    private static final int LONGEST = 32;
 
-    /** Each field by its name in lower case without {@code _} and {@code -}. */
+    /** Each field by its {@link #folded} name. */
     private final Map<String, String> byFolded;
 
     private MisspeltFields(List<String> fields) {
@@ -33,26 +33,35 @@ public final class MisspeltFields {
 
     /** The field {@code name} was meant to be, or null when it is one exactly or is no spelling of one. */
     public String meant(String name) {
-        if (name.length() > LONGEST || name.length() < "units".length()) {
-            return null; // most unknown fields: nothing to fold
+        if (name.length() > LONGEST || name.length() < "unit".length()) {
+            return null;
         }
-        String folded = folded(name);
-        String field = byFolded.get("referer".equals(folded) ? "referrer" : folded);
+        String field = byFolded.get(folded(name));
         return field == null || field.equals(name) ? null : field;
     }
 
     /** The one of {@code fields} that {@code name} spells another way, or null (for a body's unknown field). */
     public static String meant(String name, Collection<?> fields) {
+        if (name.length() > LONGEST) {
+            return null;
+        }
+        // the same word first (referer: referrer, not referrers), then the same but for a last s
+        String word = letters(name);
         String folded = folded(name);
+        String sameButPlural = null;
         for (Object field : fields) {
             String candidate = String.valueOf(field);
-            String target = folded(candidate);
-            if (!candidate.equals(name) && (target.equals(folded) || target.equals("referrer") && folded.equals("referer")
-                    || target.equals("referrers") && folded.equals("referers"))) {
+            if (candidate.equals(name)) {
+                continue;
+            }
+            if (letters(candidate).equals(word)) {
                 return candidate;
             }
+            if (sameButPlural == null && folded(candidate).equals(folded)) {
+                sameButPlural = candidate;
+            }
         }
-        return null;
+        return sameButPlural;
     }
 
     /** Why a misspelt field is refused: "itemID: is not a field; did you mean itemId?". */
@@ -60,7 +69,27 @@ public final class MisspeltFields {
         return name + ": is not a field; did you mean " + meant + "?";
     }
 
-    private static String folded(String name) {
-        return name.replace("_", "").replace("-", "").toLowerCase(Locale.ROOT);
+    /**
+     * A name reduced to what a misspelling keeps: its ASCII letters and digits in lower case (so {@code item_id},
+     * {@code item.id}, {@code " itemId"}, {@code itemId} with a NUL or a zero-width space), {@code referer} read as
+     * {@code referrer}, and without a last {@code s} ({@code unit}: billed as 1 unit, {@code itemIds}).
+     */
+    static String folded(String name) {
+        String word = letters(name);
+        return word.endsWith("s") ? word.substring(0, word.length() - 1) : word;
+    }
+
+    /** The name's ASCII letters and digits in lower case, {@code referer} read as {@code referrer}. */
+    private static String letters(String name) {
+        StringBuilder kept = new StringBuilder(name.length());
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+                kept.append(c);
+            } else if (c >= 'A' && c <= 'Z') {
+                kept.append((char) (c + ('a' - 'A')));
+            }
+        }
+        return kept.toString().replace("referer", "referrer");
     }
 }

@@ -10,14 +10,17 @@ class MisspeltFieldsTest {
 
     @ParameterizedTest
     @CsvSource({"itemID,itemId", "item_id,itemId", "ITEM-ID,itemId", "referer,referrer", "Referer,referrer",
-            "Referrer,referrer", "api_key,apiKey", "request_id,requestId", "TimeStamp,timestamp", "Units,units"})
+            "Referrer,referrer", "api_key,apiKey", "request_id,requestId", "TimeStamp,timestamp", "Units,units",
+            "item.id,itemId", "' itemId',itemId", "'itemId ',itemId", "item Id,itemId", "itemIds,itemId", "unit,units",
+            "referrers,referrer", "REFERERS,referrer", "'itemId\u200B',itemId"})
     void aFieldWrittenAnotherWayIsNamed(String name, String meant) {
         assertThat(MisspeltFields.LINE.meant(name)).isEqualTo(meant);
     }
 
     /** Gateways log more than Keymeter reads: those, and the fields themselves, are no misspelling. */
     @ParameterizedTest
-    @ValueSource(strings = {"itemId", "referrer", "status", "gateway_id", "latency_ms", "keyId", "user-agent", "x"})
+    @ValueSource(strings = {"itemId", "referrer", "status", "gateway_id", "latency_ms", "keyId", "user-agent", "x",
+            "item", "services_used"})
     void otherNamesAreNoMisspelling(String name) {
         assertThat(MisspeltFields.LINE.meant(name)).isNull();
     }

@@ -122,8 +122,9 @@ final class CredentialValidator {
             String tooWide = Referrers.wildcardTooWide(referrers.get(i));
             if (tooWide != null) {
                 errors.add(new FieldError("referrers[" + i + "]", Referrers.isAddress(tooWide)
-                        ? "'*." + tooWide + "' would admit every IP address ending in ." + tooWide
-                        + ": name each address, without a wildcard"
+                        // *.example.0 is no address, but no domain either: browsers take a numeric last label as IPv4
+                        ? "'*." + tooWide + "' ends in a number, as an IP address does: a wildcard there admits "
+                        + "addresses, not subdomains; name each host, without a wildcard"
                         : tooWide.indexOf('.') < 0
                         ? "'*." + tooWide + "' would admit every host under " + tooWide + ": name a domain under it"
                         : "'*." + tooWide + "' would admit sites anyone can register under " + tooWide

@@ -67,7 +67,8 @@ class CredentialValidatorTest {
         CredentialValidator address = new CredentialValidator();
         address.referrers(List.of("https://*.0.1"), false);
         assertThat(catchThrowableOfType(ApiProblem.class, address::throwIfInvalid).errors().get(0).message())
-                .isEqualTo("'*.0.1' would admit every IP address ending in .0.1: name each address, without a wildcard");
+                .isEqualTo("'*.0.1' ends in a number, as an IP address does: a wildcard there admits addresses, not "
+                        + "subdomains; name each host, without a wildcard");
     }
 
     /**

@@ -50,6 +50,9 @@ final class BodySpool {
 
     /** Less than the largest body and a body of that size could never be taken: a 503 for ever. */
     private static long checked(DataSize budget) {
+        if (budget == null) { // given empty: it ended start-up in a NullPointerException's trace
+            throw new IllegalArgumentException(PROPERTY + " is empty, not a size; leave it out for its default, 256MB");
+        }
         if (budget.toBytes() < RequestsController.MAX_BODY) {
             throw new IllegalArgumentException(PROPERTY + " must be at least 16MB (the largest body), was "
                     + written(budget));

@@ -235,30 +235,29 @@ public final class BatchReader {
                 typeError = name + ("units".equals(name) ? ": " + unitsTaken(value, parser) : ": must be a string");
             }
         }
-        if (misspelt != null && typeError == null) {
-            typeError = misspelling(misspelt, seen);
-        }
-        return new RawLine(requestId, apiKey, service, operation, units, itemId, referrer, timestamp, typeError);
+        RawLine raw = new RawLine(requestId, apiKey, service, operation, units, itemId, referrer, timestamp, typeError);
+        return misspelt == null || typeError != null ? raw : misspelling(misspelt, raw);
     }
 
     /**
-     * Why a line that spells a field it lacks another way is refused, or null when it has the field too: ignored,
+     * The line refused when it spells a field it lacks (or gives as null) another way, else as read: ignored,
      * {@code itemID} let a request past its credential's item access (billed), {@code referer} refused one as if no
-     * referrer were sent.
+     * referrer were sent, {@code unit} billed 1 unit.
      */
-    private static String misspelling(String name, int seen) {
+    private static RawLine misspelling(String name, RawLine raw) {
         String meant = MisspeltFields.LINE.meant(name);
-        int bit = switch (meant) {
-            case "requestId" -> 1;
-            case "apiKey" -> 2;
-            case "service" -> 4;
-            case "operation" -> 8;
-            case "itemId" -> 16;
-            case "referrer" -> 32;
-            case "timestamp" -> 64;
-            default -> 128; // units
+        Object value = switch (meant) {
+            case "requestId" -> raw.requestId();
+            case "apiKey" -> raw.apiKey();
+            case "service" -> raw.service();
+            case "operation" -> raw.operation();
+            case "itemId" -> raw.itemId();
+            case "referrer" -> raw.referrer();
+            case "timestamp" -> raw.timestamp();
+            default -> raw.units();
         };
-        return (seen & bit) == 0 ? MisspeltFields.refusal(name, meant) : null;
+        return value != null ? raw : new RawLine(raw.requestId(), raw.apiKey(), raw.service(), raw.operation(),
+                raw.units(), raw.itemId(), raw.referrer(), raw.timestamp(), MisspeltFields.refusal(name, meant));
     }
 
     private static String string(JsonParser parser, JsonToken value) {

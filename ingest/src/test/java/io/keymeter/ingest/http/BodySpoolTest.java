@@ -99,6 +99,8 @@ class BodySpoolTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(BodySpool.PROPERTY)
                 .hasMessageEndingWith("was 8MB"); // as written: it said 8388608B
         assertThat(BodySpool.written(DataSize.ofKilobytes(1536))).isEqualTo("1536KB");
+        assertThatThrownBy(() -> new BodySpool(null, Duration.ofSeconds(10))) // given empty
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith(BodySpool.PROPERTY + " is empty");
         assertThat(BodySpool.written(DataSize.ofBytes(1000))).isEqualTo("1000B");
         assertThat(new BodySpool(DataSize.ofMegabytes(16), Duration.ofSeconds(10)).freeChunks()).isEqualTo(256);
     }

@@ -74,11 +74,21 @@ class BatchReaderTest {
                 {"requestId":"c","Referrer":"https://a.example/","referrer":"https://b.example/"}
                 {"requestId":"d","status":200,"gateway_id":"g","latency-ms":3,"TimeStamp":"2026-11-26T10:15:30Z"}
                 {"requestId":"e","units":"2","itemID":"i-1"}
+                {"requestId":"f","item.id":"i-1"}
+                {"requestId":"g"," itemId":"i-1"}
+                {"requestId":"h","itemId\\u0000":"i-1"}
+                {"requestId":"i","itemId":null,"itemID":"i-1"}
+                {"requestId":"j","unit":5}
+                {"requestId":"k","itemId":"i-2","item.id":"i-1","item":"x","status":"ok"}
                 """, BatchFormat.NDJSON);
 
         assertThat(seen).containsExactly("1 ok a itemID: is not a field; did you mean itemId?",
                 "2 ok b referer: is not a field; did you mean referrer?", "3 ok c",
-                "4 ok d TimeStamp: is not a field; did you mean timestamp?", "5 ok e units: must be a positive integer");
+                "4 ok d TimeStamp: is not a field; did you mean timestamp?", "5 ok e units: must be a positive integer",
+                "6 ok f item.id: is not a field; did you mean itemId?", "7 ok g  itemId: is not a field; did you mean itemId?",
+                "8 ok h itemId\u0000: is not a field; did you mean itemId?",
+                "9 ok i itemID: is not a field; did you mean itemId?", "10 ok j unit: is not a field; did you mean units?",
+                "11 ok k");
     }
 
     @Test

@@ -105,6 +105,8 @@ public final class RequestLogReader {
         private String referrer;
         private Instant timestamp;
         private int seen;
+        /** The fields given as null, which count as absent. */
+        private int nulls;
         /** The first field name that spells one this reader reads another way, and the one it means. */
         private String misspelt;
         private String meant;
@@ -126,6 +128,9 @@ public final class RequestLogReader {
             }
             if (value != JsonToken.VALUE_STRING && value != JsonToken.VALUE_NULL) {
                 return false; // the mapper coerces numbers and booleans to strings: its rules, its answer
+            }
+            if (value == JsonToken.VALUE_NULL) {
+                nulls |= field;
             }
             String text = value == JsonToken.VALUE_NULL ? null : parser.getString();
             switch (field) {
@@ -176,12 +181,15 @@ public final class RequestLogReader {
                 unknown(name);
             }
             seen |= field;
+            if (parser.currentToken() == JsonToken.VALUE_NULL) {
+                nulls |= field;
+            }
             parser.skipChildren();
         }
 
-        /** Throws when a field this record lacks was written another way ({@code itemID}, {@code referer}). */
+        /** Throws when a field this record lacks (or gives as null) was written another way ({@code itemID}). */
         void refuseMisspelling() {
-            if (misspelt != null && (seen & field(meant)) == 0) {
+            if (misspelt != null && (seen & ~nulls & field(meant)) == 0) {
                 throw new SerializationException("request " + MisspeltFields.refusal(misspelt, meant));
             }
         }

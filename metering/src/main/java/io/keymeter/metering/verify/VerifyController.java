@@ -55,8 +55,9 @@ class VerifyController {
         if (request.operation() != null && request.operation().isEmpty()) {
             throw ApiProblem.invalid("operation", "is required");
         }
-        if (request.units() != null && !RequestLog.unitsInBounds(request.units())) {
-            throw ApiProblem.invalid("units", RequestLog.unitsOutOfBounds(request.units()));
+        // any integer is read, so that one beyond a long is said in ingest's words too (not "from -2^63 to 2^63-1")
+        if (request.units() != null && (request.units().signum() < 1 || request.units().bitLength() > 31)) {
+            throw ApiProblem.invalid("units", RequestLog.unitsOutOfBounds(request.units().signum()));
         }
         if (request.timestamp() != null) {
             Instant timestamp;

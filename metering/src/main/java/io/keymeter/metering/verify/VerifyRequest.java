@@ -1,5 +1,7 @@
 package io.keymeter.metering.verify;
 
+import java.math.BigInteger;
+
 /**
  * Body of {@code POST /v1/verify}. A gateway may send the line it will log: its other fields ({@code operation},
  * {@code requestId}, {@code units}, {@code timestamp}) do not change the answer and are only checked as ingest checks
@@ -8,7 +10,7 @@ package io.keymeter.metering.verify;
  * were sent). toString leaves the key out.
  */
 public record VerifyRequest(String apiKey, String service, String referrer, String itemId, String operation,
-                            String requestId, Long units, String timestamp) {
+                            String requestId, BigInteger units, String timestamp) {
 
     /** A call with only the fields that decide the answer. */
     public VerifyRequest(String apiKey, String service, String referrer, String itemId) {

@@ -127,7 +127,7 @@ class RequestLogReaderTest {
      */
     @ParameterizedTest
     @ValueSource(strings = {"\"itemID\":\"i-1\"", "\"item_id\":\"i-1\"", "\"referer\":\"https://a.example/\"",
-            "\"Referrer\":\"https://a.example/\"", "\"itemID\":\"i-1\",\"units\":\"3\""})
+            "\"Referrer\":\"https://a.example/\"", "\"itemID\":\"i-1\",\"units\":\"3\"", "\"item.id\":\"i-1\""})
     void aMisspeltFieldTheRecordLacksMakesItUnreadable(String field) {
         String json = USUAL.replace("\"units\":3,", field.contains("units") ? field + "," : "\"units\":3," + field + ",");
         String name = field.substring(1, field.indexOf('"', 1));
@@ -142,6 +142,15 @@ class RequestLogReaderTest {
         // what a store kept reads back as it was taken
         assertThat(new RequestLogReader(databind, false).read(TOPIC, bytes(json.replace("\"units\":\"3\"", "\"units\":3")))
                 .itemId()).isNull();
+    }
+
+    /** A field given as null counts as absent: a misspelling beside it is refused, in the usual shape or not. */
+    @ParameterizedTest
+    @ValueSource(strings = {"\"units\":3", "\"units\":\"3\""})
+    void aMisspeltFieldBesideANullOneMakesTheRecordUnreadable(String units) {
+        String json = USUAL.replace("\"units\":3,", units + ",\"itemId\":null,\"itemID\":\"i-1\",");
+        assertThat(outcome(() -> reader.read(TOPIC, bytes(json)))).as(json).asString()
+                .isEqualTo("SerializationException: request itemID: is not a field; did you mean itemId?");
     }
 
     /**
