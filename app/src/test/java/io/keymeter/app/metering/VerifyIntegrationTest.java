@@ -168,12 +168,15 @@ class VerifyIntegrationTest {
             "units     | 0                      | units: must be a positive integer",
             "units     | 2147483648             | units: must be at most 2147483647",
             "units     | 99999999999999999999999 | units: must be at most 2147483647",
+            "units     | 2.5                    | units: must be a positive integer",
+            "units     | text:5                 | units: must be a positive integer",
             "timestamp | 2026-11-26 10:15:30Z   | timestamp: must be an RFC 3339 date-time",
             "timestamp | 1969-12-31T23:59:59Z   | timestamp: must not be before 1970-01-01T00:00:00Z",
     })
     void theOtherFieldsOfARequestLineAreCheckedAsIngestChecksThem(String field, String value, String error) {
         Map<String, Object> body = new HashMap<>(Map.of("apiKey", ApiKeys.generate().apiKey(), "service", "basemaps"));
-        body.put(field, "units".equals(field) ? (Object) new java.math.BigInteger(value)
+        body.put(field, "units".equals(field) ? (value.startsWith("text:") ? value.substring(5)
+                : value.contains(".") ? (Object) new java.math.BigDecimal(value) : new java.math.BigInteger(value))
                 : "129".equals(value) ? "r".repeat(129) : value);
         ResponseEntity<Map> response = verify(body);
         assertThat(response.getStatusCode()).isEqualTo(HttpStatus.BAD_REQUEST);

@@ -4,6 +4,7 @@ import io.keymeter.events.RequestLog;
 import io.keymeter.events.ServiceCatalog;
 import io.keymeter.events.Timestamps;
 import io.keymeter.platform.web.ApiProblem;
+import java.math.BigInteger;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -48,6 +49,12 @@ class VerifyController {
      * line is shipped). Answered {@code valid}, an empty operation or requestId, units of 0 or a timestamp with a
      * space for its {@code T} were served and then refused at ingest, never billed.
      */
+    /** A JSON integer as read untyped, or null for anything else (a float, a string, a boolean, an object). */
+    private static BigInteger integer(Object value) {
+        return value instanceof Integer || value instanceof Long ? BigInteger.valueOf(((Number) value).longValue())
+                : value instanceof BigInteger big ? big : null;
+    }
+
     private static void checkLineFields(VerifyRequest request) {
         if (request.requestId() != null && !RequestLog.requestIdInBounds(request.requestId())) {
             throw ApiProblem.invalid("requestId", RequestLog.REQUEST_ID_OUT_OF_BOUNDS);
@@ -55,9 +62,11 @@ class VerifyController {
         if (request.operation() != null && request.operation().isEmpty()) {
             throw ApiProblem.invalid("operation", "is required");
         }
-        // any integer is read, so that one beyond a long is said in ingest's words too (not "from -2^63 to 2^63-1")
-        if (request.units() != null && (request.units().signum() < 1 || request.units().bitLength() > 31)) {
-            throw ApiProblem.invalid("units", RequestLog.unitsOutOfBounds(request.units().signum()));
+        if (request.units() != null) {
+            BigInteger units = integer(request.units());
+            if (units == null || units.signum() < 1 || units.bitLength() > 31) {
+                throw ApiProblem.invalid("units", RequestLog.unitsOutOfBounds(units == null ? 0 : units.signum()));
+            }
         }
         if (request.timestamp() != null) {
             Instant timestamp;

@@ -1,16 +1,15 @@
 package io.keymeter.metering.verify;
 
-import java.math.BigInteger;
-
 /**
  * Body of {@code POST /v1/verify}. A gateway may send the line it will log: its other fields ({@code operation},
  * {@code requestId}, {@code units}, {@code timestamp}) do not change the answer and are only checked as ingest checks
  * them, so that a call answered {@code valid} is not then refused at ingest (served, never billed); any other field
  * is refused with 400 (a misspelt {@code referer} would otherwise be ignored and the call judged as if no referrer
- * were sent). toString leaves the key out.
+ * were sent). {@code units} is read as any JSON value, so that a wrong one is said in ingest's words (a float or a
+ * string was "has an invalid value", one beyond a long "from -2^63 to 2^63-1"). toString leaves the key out.
  */
 public record VerifyRequest(String apiKey, String service, String referrer, String itemId, String operation,
-                            String requestId, BigInteger units, String timestamp) {
+                            String requestId, Object units, String timestamp) {
 
     /** A call with only the fields that decide the answer. */
     public VerifyRequest(String apiKey, String service, String referrer, String itemId) {
