@@ -2,7 +2,6 @@ package io.keymeter.ingest.parse;
 
 import io.keymeter.events.MisspeltFields;
 import io.keymeter.events.RequestLog;
-
 import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -202,6 +201,7 @@ public final class BatchReader {
         String timestamp = null;
         String typeError = null;
         String misspelt = null; // the first name that spells a field another way (itemID, referer)
+        String meant = null; // the field it spells
         int seen = 0; // one bit per field read: a field given twice is refused, not billed by its last value
         String name;
         while ((name = parser.nextName()) != null) {
@@ -220,8 +220,9 @@ public final class BatchReader {
                 case "units" -> { units = integer(parser, value); bit = 128; }
                 default -> {
                     // unknown fields are tolerated: gateways may send more than Keymeter reads
-                    if (misspelt == null && MisspeltFields.LINE.meant(name) != null) {
-                        misspelt = name;
+                    if (misspelt == null) {
+                        meant = MisspeltFields.LINE.meant(name);
+                        misspelt = meant == null ? null : name;
                     }
                     parser.skipChildren();
                     continue;
@@ -236,7 +237,7 @@ public final class BatchReader {
             }
         }
         RawLine raw = new RawLine(requestId, apiKey, service, operation, units, itemId, referrer, timestamp, typeError);
-        return misspelt == null || typeError != null ? raw : misspelling(misspelt, raw);
+        return misspelt == null || typeError != null ? raw : misspelling(misspelt, meant, raw);
     }
 
     /**
@@ -244,8 +245,7 @@ public final class BatchReader {
      * {@code itemID} let a request past its credential's item access (billed), {@code referer} refused one as if no
      * referrer were sent, {@code unit} billed 1 unit.
      */
-    private static RawLine misspelling(String name, RawLine raw) {
-        String meant = MisspeltFields.LINE.meant(name);
+    private static RawLine misspelling(String name, String meant, RawLine raw) {
         Object value = switch (meant) {
             case "requestId" -> raw.requestId();
             case "apiKey" -> raw.apiKey();

@@ -49,12 +49,6 @@ class VerifyController {
      * line is shipped). Answered {@code valid}, an empty operation or requestId, units of 0 or a timestamp with a
      * space for its {@code T} were served and then refused at ingest, never billed.
      */
-    /** A JSON integer as read untyped, or null for anything else (a float, a string, a boolean, an object). */
-    private static BigInteger integer(Object value) {
-        return value instanceof Integer || value instanceof Long ? BigInteger.valueOf(((Number) value).longValue())
-                : value instanceof BigInteger big ? big : null;
-    }
-
     private static void checkLineFields(VerifyRequest request) {
         if (request.requestId() != null && !RequestLog.requestIdInBounds(request.requestId())) {
             throw ApiProblem.invalid("requestId", RequestLog.REQUEST_ID_OUT_OF_BOUNDS);
@@ -79,5 +73,11 @@ class VerifyController {
                 throw ApiProblem.invalid("timestamp", Timestamps.BEFORE_1970);
             }
         }
+    }
+
+    /** A JSON integer as read untyped, or null for anything else (a float, a string, a boolean, an object). */
+    private static BigInteger integer(Object value) {
+        return value instanceof Integer || value instanceof Long ? BigInteger.valueOf(((Number) value).longValue())
+                : value instanceof BigInteger big ? big : null;
     }
 }
