@@ -253,7 +253,7 @@ class ErrorDocumentsHttpTest {
     /** Only the API's and the console's answers said their type was not to be sniffed; the actuator's did not. */
     @Test
     void everyAnswerForbidsSniffingItsType() throws IOException {
-        for (String target : new String[] {"/actuator/health", "/actuator/prometheus", "/no-such-page"}) {
+        for (String target : new String[] {"/actuator/health", "/actuator/prometheus", "/no-such-page", "/v1/privileges"}) {
             HttpTester.Response answer = send("GET " + target + " HTTP/1.1\r\n", "");
             assertThat(answer.get("X-Content-Type-Options")).as(target).isEqualTo("nosniff");
         }

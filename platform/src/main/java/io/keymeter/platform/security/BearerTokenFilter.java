@@ -71,8 +71,7 @@ public class BearerTokenFilter extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         // every answer here is one account's (a new key's plaintext, credentials, usage, bills): never cached
-        response.setHeader(HttpHeaders.CACHE_CONTROL, "no-store");
-        response.setHeader("X-Content-Type-Options", "nosniff");
+        response.setHeader(HttpHeaders.CACHE_CONTROL, "no-store"); // nosniff: SecurityConfiguration's, on every answer
         String path = routedPath(request);
         if (GATEWAY_PATHS.contains(path)) {
             // a gateway call refused before a handler is chosen (401 here, a 415 of its media type) was counted under

@@ -10,6 +10,7 @@ import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.MethodParameter;
+import org.springframework.core.Ordered;
 import org.springframework.web.bind.support.WebDataBinderFactory;
 import org.springframework.web.context.request.NativeWebRequest;
 import org.springframework.web.context.request.RequestAttributes;
@@ -47,7 +48,8 @@ public class SecurityConfiguration implements WebMvcConfigurer {
             }
         });
         registration.addUrlPatterns("/*");
-        registration.setOrder(-200);
+        // first of all: TraceGuard answers without passing the chain on, and lacked it
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
         return registration;
     }
 

@@ -30,8 +30,7 @@ public class TraceGuard extends OncePerRequestFilter {
             throws ServletException, IOException {
         if ("TRACE".equals(request.getMethod())) {
             response.setHeader(HttpHeaders.ALLOW, ALLOWED);
-            // answered before the filters that say these of every answer
-            response.setHeader("X-Content-Type-Options", "nosniff");
+            // answered before the token filter, which says it of every answer under /v1
             response.setHeader(HttpHeaders.CACHE_CONTROL, "no-store");
             Problems.write(request, response, 405, Problems.titleOf(405), "TRACE is not supported.");
             return;
