@@ -144,11 +144,9 @@ class VerifyIntegrationTest {
             "operation | 2049      | operation: must be at most 2048 characters",
     })
     void whatIngestWouldRefuseOfTheLineIsABadRequest(String field, String value, String error) {
-        Map<String, Object> body = new HashMap<>(Map.of("apiKey", ApiKeys.generate().apiKey(), "service", "basemaps"));
-        body.put(field, value.matches("\\d+") ? "https://a.example/" + "x".repeat(Integer.parseInt(value) - 18) : value);
-        ResponseEntity<Map> response = verify(body);
-        assertThat(response.getStatusCode()).isEqualTo(HttpStatus.BAD_REQUEST);
-        assertThat(response.getBody().toString()).contains(error);
+        Map<String, Object> body = withField(field,
+                value.matches("\\d+") ? "https://a.example/" + "x".repeat(Integer.parseInt(value) - 18) : value);
+        assertRefused(body, error);
 
         if (!"service".equals(field)) { // at the bound, answered
             body.put(field, "https://a.example/" + "x".repeat(2048 - 18));
@@ -174,10 +172,19 @@ class VerifyIntegrationTest {
             "timestamp | 1969-12-31T23:59:59Z   | timestamp: must not be before 1970-01-01T00:00:00Z",
     })
     void theOtherFieldsOfARequestLineAreCheckedAsIngestChecksThem(String field, String value, String error) {
-        Map<String, Object> body = new HashMap<>(Map.of("apiKey", ApiKeys.generate().apiKey(), "service", "basemaps"));
-        body.put(field, "units".equals(field) ? (value.startsWith("text:") ? value.substring(5)
+        assertRefused(withField(field, "units".equals(field) ? (value.startsWith("text:") ? value.substring(5)
                 : value.contains(".") ? (Object) new java.math.BigDecimal(value) : new java.math.BigInteger(value))
-                : "129".equals(value) ? "r".repeat(129) : value);
+                : "129".equals(value) ? "r".repeat(129) : value), error);
+    }
+
+    /** A call with a new key, for basemaps, and {@code field} set to {@code value}. */
+    private static Map<String, Object> withField(String field, Object value) {
+        Map<String, Object> body = new HashMap<>(Map.of("apiKey", ApiKeys.generate().apiKey(), "service", "basemaps"));
+        body.put(field, value);
+        return body;
+    }
+
+    private void assertRefused(Map<String, Object> body, String error) {
         ResponseEntity<Map> response = verify(body);
         assertThat(response.getStatusCode()).isEqualTo(HttpStatus.BAD_REQUEST);
         assertThat(response.getBody().toString()).contains(error);
