@@ -203,6 +203,29 @@ class CredentialLifecycleHttpTest {
     }
 
     @Test
+    void anExpirationFinerThanAMillisecondIsCutToItsMillisecond() {
+        String id = http.createCredential("sub-millisecond expiry");
+        Instant whole = Instant.now().plus(Duration.ofDays(10)).truncatedTo(ChronoUnit.MILLIS);
+        Instant finer = whole.plusNanos(999_999);
+
+        CredentialsHttp.Answer generated = http.post("/v1/credentials/" + id + "/keys",
+                "{\"expiresAt\":\"" + finer + "\"}");
+        http.post("/v1/credentials/" + id + "/keys", "{\"expiresAt\":\"" + finer.plusSeconds(1) + "\"}");
+        CredentialsHttp.Answer regenerated = http.post("/v1/credentials/" + id + "/keys/2/regenerate",
+                "{\"expiresAt\":\"" + finer.plusSeconds(2) + "\"}");
+
+        assertThat(generated.status()).as(generated.toString()).isEqualTo(201);
+        assertThat(regenerated.status()).as(regenerated.toString()).isEqualTo(201);
+        assertThat(Instant.parse(generated.json().get("expiresAt").asString())).isEqualTo(whole);
+        assertThat(Instant.parse(regenerated.json().get("expiresAt").asString())).isEqualTo(whole.plusSeconds(2));
+        String keyId = generated.json().get("keyId").asString();
+        // what verify and metering compare request times with
+        assertThat(TopicReader.readAll(SharedKafka.bootstrapServers(), Topics.API_KEYS).stream()
+                .filter(r -> keyId.equals(r.key())).map(ConsumerRecord::value).toList())
+                .last().satisfies(s -> assertThat(s.expiresAt()).isEqualTo(whole));
+    }
+
+    @Test
     void privilegesCatalogIsServed() {
         JsonNode catalog = http.get("/v1/privileges").json();
         assertThat(catalog.get("privileges").findValuesAsString("privilege"))

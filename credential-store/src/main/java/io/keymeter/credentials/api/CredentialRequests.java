@@ -1,6 +1,7 @@
 package io.keymeter.credentials.api;
 
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 
 /** The bodies the credential endpoints accept. Unknown fields are refused by the HTTP mapper. */
@@ -22,9 +23,24 @@ final class CredentialRequests {
     }
 
     record GenerateKey(Integer slot, Instant expiresAt) {
+        GenerateKey {
+            expiresAt = toMillis(expiresAt);
+        }
     }
 
     record RegenerateKey(Instant expiresAt) {
+        RegenerateKey {
+            expiresAt = toMillis(expiresAt);
+        }
+    }
+
+    /**
+     * A key expires on a millisecond, never later than asked: request timestamps and Kafka's record times are whole
+     * milliseconds, so a finer expiration let a gateway that stamps milliseconds be billed for a call in the very
+     * millisecond verify had already called the key {@code expired}.
+     */
+    private static Instant toMillis(Instant expiresAt) {
+        return expiresAt == null ? null : expiresAt.truncatedTo(ChronoUnit.MILLIS);
     }
 
     /**
