@@ -21,6 +21,7 @@ public final class Referrers {
     public static final int MAX_LENGTH = 2048;
 
     private static final Pattern SCHEME = Pattern.compile("[a-z][a-z0-9+.-]{0,31}");
+    private static final Pattern HEX_NUMBER = Pattern.compile("0[xX][0-9a-fA-F]*");
     private static final Pattern LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
     private static final Pattern PATH = Pattern.compile("(/[A-Za-z0-9._~!$&'()*+,;=:@%-]*)*");
     /**
@@ -70,12 +71,14 @@ public final class Referrers {
     }
 
     /**
-     * True when the host's last label is all digits: an IPv4 address or the end of one, no domain name. A wildcard
-     * over it, {@code https://*.0.1}, admitted {@code https://10.20.0.1} and every address ending so.
+     * True when the host's last label is a number, all digits or {@code 0x} and hex digits, as the URL Standard
+     * reads it: an IPv4 address or the end of one, no domain name. A wildcard over it, {@code https://*.0.1},
+     * admitted {@code https://10.20.0.1} and every address ending so; one over {@code example.0x1} matched nothing,
+     * as browsers take such a host for an address.
      */
     public static boolean isAddress(String host) {
-        int last = host.lastIndexOf('.') + 1;
-        return last < host.length() && host.chars().skip(last).allMatch(c -> c >= '0' && c <= '9');
+        String label = host.substring(host.lastIndexOf('.') + 1);
+        return !label.isEmpty() && (label.chars().allMatch(c -> c >= '0' && c <= '9') || HEX_NUMBER.matcher(label).matches());
     }
 
     /**

@@ -48,6 +48,24 @@ class ReferrersTest {
         assertThat(Referrers.wildcardTooWide("not a pattern")).isNull();
     }
 
+    /** A browser reads a last label of {@code 0x} and hex digits as a number too: such a wildcard matched nothing. */
+    @ParameterizedTest
+    @ValueSource(strings = {"https://*.example.0x1", "https://*.a.0X1F", "https://*.b.0x"})
+    void aWildcardOverAHexNumberIsRefusedToo(String pattern) {
+        assertThat(Referrers.isValidPattern(pattern)).isFalse();
+        assertThat(Referrers.wildcardTooWide(pattern)).isEqualTo(pattern.substring("https://*.".length()).toLowerCase());
+    }
+
+    @Test
+    void aLastLabelThatIsNoNumberIsNoAddress() {
+        assertThat(Referrers.isAddress("example.0xg")).isFalse();
+        assertThat(Referrers.isAddress("example.x0")).isFalse();
+        assertThat(Referrers.isAddress("example.0a")).isFalse();
+        assertThat(Referrers.isAddress("example.")).isFalse();
+        assertThat(Referrers.isAddress("10.0.0.1")).isTrue();
+        assertThat(Referrers.isAddress("example.0XfF")).isTrue();
+    }
+
     /** {@code https://*.0.1} admitted {@code https://10.20.0.1} and every address ending so. */
     @ParameterizedTest
     @ValueSource(strings = {"https://*.0.1", "https://*.10.0.0", "http://*.168.0.1:8080/app"})
