@@ -372,6 +372,28 @@ class AppStartupTest {
                 "--keymeter.ingest.publish.timeout=PT6M");
     }
 
+    /**
+     * A setting a role checks as it reads it stops start-up before the data directory is made and the embedded broker
+     * started: join-grace and body-memory were refused only once the broker was up, 20 to 37 s in on a loaded
+     * machine. A setting with a default given empty is refused too: an empty streams.threads started on its default.
+     */
+    @Test
+    void aSettingRefusedStopsStartUpBeforeTheEmbeddedBrokerStarts() {
+        Path neverMade = dataDir.resolve("never-made");
+        Map<String, String> refused = Map.of(
+                "--keymeter.metering.join-grace=-PT1S", "keymeter.metering.join-grace must not be negative",
+                "--keymeter.ingest.body-memory=8MB", "keymeter.ingest.body-memory must be at least 16MB",
+                "--keymeter.ingest.publish.producers=0", "keymeter.ingest.publish.producers must be at least 1",
+                "--keymeter.billing.currency=XYZ", "keymeter.billing.currency: 'XYZ' is not an ISO 4217 currency code",
+                "--keymeter.streams.threads=", "keymeter.streams.threads is empty.",
+                "--keymeter.streams.rocksdb-cache= ", "keymeter.streams.rocksdb-cache is empty.");
+        refused.forEach((setting, message) -> {
+            assertThatThrownBy(() -> start("--keymeter.data-dir=" + neverMade, "--keymeter.embedded-kafka.port=0",
+                    setting)).as(setting).hasStackTraceContaining(message);
+            assertThat(neverMade).as("made before %s was refused", setting).doesNotExist();
+        });
+    }
+
     /** A replication factor the embedded broker cannot give failed later as "Kafka did not answer", with a trace. */
     @Test
     void aReplicationFactorAboveOneWithTheEmbeddedBrokerStopsStartUpNamingIt() {

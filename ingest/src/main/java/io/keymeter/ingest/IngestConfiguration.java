@@ -26,9 +26,8 @@ public class IngestConfiguration {
     }
 
     /** Producer pool; tuning under {@code keymeter.ingest.publish.*} (not part of the contract, see README). */
-    @Bean(destroyMethod = "close")
-    TransactionalPublisher transactionalPublisher(
-            KafkaClients clients,
+    @Bean
+    PublishSettings publishSettings(
             @Value("${keymeter.ingest.publish.producers:4}") int producers,
             @Value("${keymeter.ingest.publish.timeout:PT10S}") Duration timeout,
             // the commit at the end of each batch sends whatever lingers, so a long linger delays no answer; a short
@@ -36,7 +35,11 @@ public class IngestConfiguration {
             @Value("${keymeter.ingest.publish.linger-ms:50}") int lingerMs,
             @Value("${keymeter.ingest.publish.batch-bytes:262144}") int batchBytes,
             @Value("${keymeter.ingest.publish.compression:lz4}") String compression) {
-        return new TransactionalPublisher(clients.producer("keymeter-ingest"),
-                new PublishSettings(producers, timeout, lingerMs, batchBytes, compression));
+        return new PublishSettings(producers, timeout, lingerMs, batchBytes, compression);
+    }
+
+    @Bean(destroyMethod = "close")
+    TransactionalPublisher transactionalPublisher(KafkaClients clients, PublishSettings settings) {
+        return new TransactionalPublisher(clients.producer("keymeter-ingest"), settings);
     }
 }

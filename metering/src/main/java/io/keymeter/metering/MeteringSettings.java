@@ -2,6 +2,7 @@ package io.keymeter.metering;
 
 import io.keymeter.kafka.StartupRefusedException;
 import io.keymeter.metering.enforcement.SeenRequestFilters;
+import io.keymeter.platform.config.CheckedAtStart;
 import io.keymeter.platform.config.DurationText;
 import io.keymeter.platform.config.KeymeterProperties;
 import java.time.Duration;
@@ -20,7 +21,8 @@ import java.time.Duration;
  *                         (see {@link io.keymeter.metering.enforcement.RequestBounds})
  */
 public record MeteringSettings(Duration dedupeWindow, Duration historyRetention, Duration joinGrace,
-                               Duration alertInterval, long dedupeFilterCapacity, Duration maxFutureSkew) {
+                               Duration alertInterval, long dedupeFilterCapacity, Duration maxFutureSkew)
+        implements CheckedAtStart {
 
     /** Margin of history kept beyond max-age (clock skew, requests in flight, a late partition). */
     public static final Duration HISTORY_MARGIN = Duration.ofDays(1);

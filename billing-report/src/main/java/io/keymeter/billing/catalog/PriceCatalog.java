@@ -2,6 +2,7 @@ package io.keymeter.billing.catalog;
 
 import io.keymeter.events.ServiceCatalog;
 import io.keymeter.events.StatementLine;
+import io.keymeter.platform.config.CheckedAtStart;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.math.RoundingMode;
@@ -18,7 +19,7 @@ import java.util.TreeMap;
  * {@code double}). The free allowance is applied by {@link #line}, which
  * callers invoke once per account, cycle and service: never per credential.
  */
-public final class PriceCatalog {
+public final class PriceCatalog implements CheckedAtStart {
 
     private final String currency;
     /** Decimals of an amount: the currency's minor unit. */

@@ -1,5 +1,6 @@
 package io.keymeter.ingest.http;
 
+import io.keymeter.platform.config.CheckedAtStart;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
@@ -25,7 +26,7 @@ import org.springframework.util.unit.DataSize;
  * is refused ({@link SpoolFullException}, a 503).
  */
 @Component
-final class BodySpool {
+final class BodySpool implements CheckedAtStart {
 
     static final int CHUNK = 64 * 1024;
     static final String PROPERTY = "keymeter.ingest.body-memory";

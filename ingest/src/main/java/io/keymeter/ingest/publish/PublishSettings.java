@@ -1,6 +1,7 @@
 package io.keymeter.ingest.publish;
 
 import io.keymeter.kafka.StartupRefusedException;
+import io.keymeter.platform.config.CheckedAtStart;
 import java.time.Duration;
 import java.util.List;
 
@@ -13,7 +14,8 @@ import java.util.List;
  * @param batchBytes  producer {@code batch.size}
  * @param compression producer {@code compression.type}
  */
-public record PublishSettings(int producers, Duration timeout, int lingerMs, int batchBytes, String compression) {
+public record PublishSettings(int producers, Duration timeout, int lingerMs, int batchBytes, String compression)
+        implements CheckedAtStart {
 
     /** Kafka's producer {@code compression.type} values. */
     private static final List<String> COMPRESSIONS = List.of("none", "gzip", "snappy", "lz4", "zstd");

@@ -25,7 +25,7 @@ import org.springframework.stereotype.Component;
  * keep nothing there but the generated tokens: their replicas may share one (docker-compose.yml's ingest volume).
  */
 @Component(DataDirLock.BEAN)
-@DependsOn(DurationSettings.BEAN) // a setting refused stops start-up before anything is taken or started
+@DependsOn(StartupChecks.BEAN) // a setting refused stops start-up before anything is taken or started
 public class DataDirLock implements DisposableBean {
 
     public static final String BEAN = "dataDirLock";
