@@ -1,10 +1,9 @@
 package io.keymeter.events;
 
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
-import java.util.stream.Collectors;
 
 /**
  * A request's field names written another way: {@code itemID}, {@code item_id}, {@code item.id}, {@code Referrer},
@@ -24,44 +23,41 @@ public final class MisspeltFields {
     /** Longer names are left alone: no spelling of a field is (most unknown fields are cheaper to skip). */
     private static final int LONGEST = 32;
 
-    /** Each field by its {@link #folded} name. */
-    private final Map<String, String> byFolded;
+    /** Each field by its {@link #letters}, the same word written another way. */
+    private final Map<String, String> byWord = new HashMap<>();
+    /** Each field by its {@link #folded} name, the first one where two differ by a last s (referrer, referrers). */
+    private final Map<String, String> byFolded = new HashMap<>();
+    /** Names shorter than every field's folded name spell none. */
+    private final int shortest;
 
-    private MisspeltFields(List<String> fields) {
-        byFolded = fields.stream().collect(Collectors.toMap(MisspeltFields::folded, Function.identity()));
+    private MisspeltFields(Collection<?> fields) {
+        int min = LONGEST;
+        for (Object field : fields) {
+            String name = String.valueOf(field);
+            byWord.putIfAbsent(letters(name), name);
+            byFolded.putIfAbsent(folded(name), name);
+            min = Math.min(min, folded(name).length());
+        }
+        shortest = min;
     }
 
     /** The field {@code name} was meant to be, or null when it is one exactly or is no spelling of one. */
     public String meant(String name) {
-        if (name.length() > LONGEST || name.length() < "unit".length()) {
+        if (name.length() > LONGEST || name.length() < shortest) {
             return null;
         }
-        String field = byFolded.get(folded(name));
+        // the same word first (referer: referrer, not referrers), then the same but for a last s
+        String word = letters(name);
+        String field = byWord.get(word);
+        if (field == null) {
+            field = byFolded.get(withoutLastS(word));
+        }
         return field == null || field.equals(name) ? null : field;
     }
 
     /** The one of {@code fields} that {@code name} spells another way, or null (for a body's unknown field). */
     public static String meant(String name, Collection<?> fields) {
-        if (name.length() > LONGEST) {
-            return null;
-        }
-        // the same word first (referer: referrer, not referrers), then the same but for a last s
-        String word = letters(name);
-        String folded = folded(name);
-        String sameButPlural = null;
-        for (Object field : fields) {
-            String candidate = String.valueOf(field);
-            if (candidate.equals(name)) {
-                continue;
-            }
-            if (letters(candidate).equals(word)) {
-                return candidate;
-            }
-            if (sameButPlural == null && folded(candidate).equals(folded)) {
-                sameButPlural = candidate;
-            }
-        }
-        return sameButPlural;
+        return new MisspeltFields(fields).meant(name);
     }
 
     /** Why a misspelt field is refused: "itemID: is not a field; did you mean itemId?". */
@@ -75,7 +71,10 @@ public final class MisspeltFields {
      * {@code referrer}, and without a last {@code s} ({@code unit}: billed as 1 unit, {@code itemIds}).
      */
     static String folded(String name) {
-        String word = letters(name);
+        return withoutLastS(letters(name));
+    }
+
+    private static String withoutLastS(String word) {
         return word.endsWith("s") ? word.substring(0, word.length() - 1) : word;
     }
 
