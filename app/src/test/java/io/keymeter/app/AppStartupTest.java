@@ -385,6 +385,8 @@ class AppStartupTest {
                 "--keymeter.ingest.body-memory=8MB", "keymeter.ingest.body-memory must be at least 16MB",
                 "--keymeter.ingest.publish.producers=0", "keymeter.ingest.publish.producers must be at least 1",
                 "--keymeter.billing.currency=XYZ", "keymeter.billing.currency: 'XYZ' is not an ISO 4217 currency code",
+                "--keymeter.verify.max-staleness=PT1S", "keymeter.verify.max-staleness must be at least PT2S",
+                "--keymeter.credentials.commit-interval=-PT1S", "keymeter.credentials.commit-interval must not be negative",
                 "--keymeter.streams.threads=", "keymeter.streams.threads is empty.",
                 "--keymeter.streams.rocksdb-cache= ", "keymeter.streams.rocksdb-cache is empty.");
         refused.forEach((setting, message) -> {

@@ -1,6 +1,7 @@
 package io.keymeter.credentials;
 
 import io.keymeter.credentials.lifecycle.CredentialTopology;
+import io.keymeter.platform.config.CheckedAtStart;
 import io.keymeter.platform.config.ConditionalOnRole;
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.config.Role;
@@ -20,7 +21,7 @@ import org.springframework.core.env.Environment;
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnRole(Role.CREDENTIAL_STORE)
 @ComponentScan(basePackageClasses = CredentialStoreConfiguration.class)
-public class CredentialStoreConfiguration {
+public class CredentialStoreConfiguration implements CheckedAtStart {
 
     /** Bean name of the credential store's Kafka Streams application (several roles define a {@link StreamsApp}). */
     public static final String STREAMS = "credentialStoreStreams";
@@ -35,6 +36,11 @@ public class CredentialStoreConfiguration {
      * its commit, so a longer interval slows every change (crash tests use it to keep transactions open).
      */
     public static final String COMMIT_INTERVAL = "keymeter.credentials.commit-interval";
+
+    /** Made before the broker starts ({@link CheckedAtStart}): a refused commit interval says so at once. */
+    CredentialStoreConfiguration(Environment environment) {
+        commitInterval(environment);
+    }
 
     @Bean(STREAMS)
     StreamsApp credentialStoreStreams(StreamsFactory factory, KeymeterProperties properties, Environment environment) {
@@ -55,11 +61,8 @@ public class CredentialStoreConfiguration {
      */
     static Map<String, Object> streamsOverrides(Environment environment, boolean operatorServer) {
         Map<String, Object> overrides = new HashMap<>(CredentialTopology.OVERRIDES);
-        Duration commitInterval = environment.getProperty(COMMIT_INTERVAL, Duration.class);
+        Duration commitInterval = commitInterval(environment);
         if (commitInterval != null) {
-            if (commitInterval.isNegative()) {
-                throw new IllegalArgumentException(COMMIT_INTERVAL + " must not be negative, was " + commitInterval);
-            }
             overrides.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitInterval.toMillis());
         }
         // where this instance answers HTTP: reads of credentials owned by another instance are forwarded there
@@ -68,5 +71,13 @@ public class CredentialStoreConfiguration {
                     overrides.put(StreamsConfig.APPLICATION_SERVER_CONFIG, address));
         }
         return overrides;
+    }
+
+    private static Duration commitInterval(Environment environment) {
+        Duration commitInterval = environment.getProperty(COMMIT_INTERVAL, Duration.class);
+        if (commitInterval != null && commitInterval.isNegative()) {
+            throw new IllegalArgumentException(COMMIT_INTERVAL + " must not be negative, was " + commitInterval);
+        }
+        return commitInterval;
     }
 }

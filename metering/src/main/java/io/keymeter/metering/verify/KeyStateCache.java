@@ -3,7 +3,6 @@ package io.keymeter.metering.verify;
 import io.keymeter.events.ApiKeyState;
 import io.keymeter.events.Topics;
 import io.keymeter.platform.LifecyclePhases;
-import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.kafka.AllPartitions;
 import io.keymeter.platform.kafka.KafkaClients;
 import java.time.Duration;
@@ -25,7 +24,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
@@ -69,14 +68,13 @@ public class KeyStateCache implements SmartLifecycle {
     /** End-offset requests the broker has not answered in a row (reader thread only). */
     private int unanswered;
 
-    public KeyStateCache(KafkaClients clients, @Value("${" + MAX_STALENESS + ":PT10S}") Duration maxStaleness) {
-        if (maxStaleness.compareTo(END_CHECK_INTERVAL.multipliedBy(2)) < 0) {
-            throw new IllegalArgumentException(MAX_STALENESS + " must be at least " + END_CHECK_INTERVAL.multipliedBy(2)
-                    + " (the end offsets are checked every " + END_CHECK_INTERVAL.toMillis() + " ms), not " + maxStaleness);
-        }
-        if (maxStaleness.compareTo(KeymeterProperties.LONGEST) > 0) { // its nanoseconds overflowed: never current
-            throw new IllegalArgumentException(MAX_STALENESS + " must be at most 36500 days, not " + maxStaleness);
-        }
+    public KeyStateCache(KafkaClients clients, Duration maxStaleness) {
+        this(clients, new VerifySettings(maxStaleness));
+    }
+
+    @Autowired
+    public KeyStateCache(KafkaClients clients, VerifySettings settings) {
+        Duration maxStaleness = settings.maxStaleness();
         Map<String, Object> config = clients.consumer("keymeter-metering-verify");
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
