@@ -560,6 +560,22 @@ class MeteringTopologyTest {
         assertNothingDropped();
     }
 
+    /** An alert names a use's own time, finer than a millisecond: cut to the record's, it preceded the invalidation. */
+    @Test
+    void anAlertNamesTheUsesOwnTime() {
+        Instant invalidatedAt = T0.plusSeconds(10).plusNanos(123_456_000);
+        TestKey key = invalidated(TestKey.create(ACME, "cred-16n", 1), invalidatedAt);
+        RequestLog use = key.request("stolen-fine", KeyFixtures.BASEMAPS, 1, invalidatedAt.plusNanos(700));
+        send(use);
+        flush(use.timestamp());
+
+        assertThat(alerts.readValuesToList()).singleElement().satisfies(alert -> {
+            assertThat(alert.firstSeen()).isEqualTo(use.timestamp());
+            assertThat(alert.lastSeen()).isEqualTo(use.timestamp());
+        });
+        assertNothingDropped();
+    }
+
     /**
      * A key used after it expired and was invalidated, then a late request made before the invalidation (refused
      * expired): the alert keeps the reason of the latest use by time. It took the last one processed, so billing's one
