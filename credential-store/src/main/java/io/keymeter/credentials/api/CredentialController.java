@@ -59,13 +59,15 @@ class CredentialController {
     private final ForwardedCalls forwardedCalls;
     private final KeymeterProperties.Keys keys;
     private final Clock clock;
+    private final VerifyCatchUp catchUp;
 
     /** The HTTP API's mapper: reads the body of a call that takes none, as it reads every other body. */
     private final JsonMapper json;
 
     CredentialController(CommandBus bus, CredentialReads reads, ReadForwarder forwarder, ForwardedCalls forwardedCalls,
-                         KeymeterProperties properties, Clock clock, JsonMapper json) {
+                         KeymeterProperties properties, Clock clock, JsonMapper json, VerifyCatchUp catchUp) {
         this.json = json;
+        this.catchUp = catchUp;
         this.bus = bus;
         this.reads = reads;
         this.forwarder = forwarder;
@@ -257,7 +259,10 @@ class CredentialController {
     private Credential applied(CredentialCommand command, String id) {
         CommandReply reply = bus.send(command);
         return switch (reply.outcome()) {
-            case APPLIED -> reply.credential();
+            case APPLIED -> {
+                catchUp.await(reply.keyStates()); // verify here shows the change once the call returns
+                yield reply.credential();
+            }
             case NOT_FOUND -> throw reply.field() == null ? notFound(id) : ApiProblem.notFound(reply.message());
             case CONFLICT -> throw ApiProblem.conflict(reply.message());
             case INVALID -> throw ApiProblem.invalid(reply.field(), reply.message());

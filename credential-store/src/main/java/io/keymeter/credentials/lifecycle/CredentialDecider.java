@@ -236,7 +236,7 @@ public final class CredentialDecider {
         }
 
         Decision applied(String commandId) {
-            return new Decision(events, keyStates, state, CommandReply.applied(commandId, state));
+            return new Decision(events, keyStates, state, CommandReply.applied(commandId, state, keyStates));
         }
 
         private void publish(Credential credential, String keyId) {

@@ -474,6 +474,10 @@ class CredentialTopologyTest {
         CommandReply reply = send(new CredentialCommand.DeleteCredential(cmdId(), credentialId, ACCOUNT, deadline()));
 
         assertThat(reply.outcome()).isEqualTo(Outcome.APPLIED);
+        // what it published, for the API to wait until verify has read it
+        assertThat(reply.keyStates()).extracting(CommandReply.PublishedKey::keyId, CommandReply.PublishedKey::status)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(keys[0].keyId(), KeyStatus.INVALIDATED),
+                        org.assertj.core.groups.Tuple.tuple(keys[1].keyId(), KeyStatus.INVALIDATED));
         List<CredentialEvent> emitted = events.readValuesToList();
         assertThat(emitted).hasSize(3);
         assertThat(emitted.subList(0, 2)).allSatisfy(e ->

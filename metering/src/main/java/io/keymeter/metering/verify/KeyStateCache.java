@@ -5,6 +5,7 @@ import io.keymeter.events.Topics;
 import io.keymeter.platform.LifecyclePhases;
 import io.keymeter.platform.kafka.AllPartitions;
 import io.keymeter.platform.kafka.KafkaClients;
+import io.keymeter.platform.keys.LocalKeyStates;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
@@ -42,7 +43,7 @@ import org.springframework.stereotype.Component;
  * reached, so a restart rereads nothing.
  */
 @Component
-public class KeyStateCache implements SmartLifecycle {
+public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
 
     private static final Logger log = LoggerFactory.getLogger(KeyStateCache.class);
 
@@ -87,6 +88,7 @@ public class KeyStateCache implements SmartLifecycle {
     }
 
     /** The latest state of a key, or null when no such key was ever published (or it was deleted). */
+    @Override
     public ApiKeyState get(String keyId) {
         return keys.get(keyId);
     }
@@ -96,6 +98,7 @@ public class KeyStateCache implements SmartLifecycle {
      * the max staleness (see the class comment). Before, verify answered from whatever the cache held once it had
      * caught up, however long its reader had been failing.
      */
+    @Override
     public boolean current() {
         return notCurrentBecause().isEmpty();
     }
