@@ -27,7 +27,7 @@ public final class MisspeltFields {
     private final Map<String, String> byWord = new HashMap<>();
     /** Each field by its {@link #folded} name, the first one where two differ by a last s (referrer, referrers). */
     private final Map<String, String> byFolded = new HashMap<>();
-    /** Names shorter than every field's folded name spell none. */
+    /** Names shorter than this spell no field: its shortest folded name, less the letter {@code referer} lacks. */
     private final int shortest;
 
     private MisspeltFields(Collection<?> fields) {
@@ -38,7 +38,7 @@ public final class MisspeltFields {
             byFolded.putIfAbsent(folded(name), name);
             min = Math.min(min, folded(name).length());
         }
-        shortest = min;
+        shortest = min - 1;
     }
 
     /** The field {@code name} was meant to be, or null when it is one exactly or is no spelling of one. */

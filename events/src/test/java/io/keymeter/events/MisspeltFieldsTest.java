@@ -33,6 +33,8 @@ class MisspeltFieldsTest {
         assertThat(MisspeltFields.meant(name, java.util.List.of("name", "referrers", "referrer", "itemAccess",
                 "expiresAt"))).isEqualTo(meant);
         assertThat(MisspeltFields.meant("colour", java.util.List.of("name", "referrers"))).isNull();
+        // the body of PUT …/referrers: referer is shorter than the one field's folded name, referrer
+        assertThat(MisspeltFields.meant("referer", java.util.List.of("referrers"))).isEqualTo("referrers");
     }
 
     @ParameterizedTest

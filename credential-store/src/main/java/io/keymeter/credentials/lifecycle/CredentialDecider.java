@@ -6,6 +6,7 @@ import io.keymeter.events.CredentialEvent;
 import io.keymeter.events.KeyStatus;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -81,7 +82,9 @@ public final class CredentialDecider {
             if (previous.isEmpty()) {
                 return refuse(state, id, Outcome.NOT_FOUND, "slot", "key in slot " + c.slot());
             }
-            Instant expiresAt = c.expiresAt() != null ? c.expiresAt() : previous.get().expiresAt();
+            // cut as the API cuts a date sent: one kept from a key of an earlier version may be finer
+            Instant expiresAt = (c.expiresAt() != null ? c.expiresAt() : previous.get().expiresAt())
+                    .truncatedTo(ChronoUnit.MILLIS);
             if (!expiresAt.isAfter(now)) { // the stamp: a key stamped after its own expiration is never usable
                 return refuse(state, id, Outcome.INVALID, "expiresAt",
                         "is required: the previous key's expiration has passed");

@@ -45,6 +45,21 @@ class CredentialDeciderTest {
         assertThat(decision.changed()).isFalse();
     }
 
+    /** A date kept from a key of an earlier version, finer than a millisecond, is cut as a date sent is. */
+    @Test
+    void regenerateWithoutADateCutsTheKeptOneToItsMillisecond() {
+        Instant fine = T0.plus(Duration.ofDays(30)).plusNanos(123_456_789);
+        Credential state = withKeyInSlot1(fine);
+        ApiKeys.GeneratedKey key = ApiKeys.generate();
+
+        Decision decision = decider.decide(state, new CredentialCommand.RegenerateKey("c2", "cred", "acme",
+                T0.plusSeconds(5), 1, key.keyId(), key.secretHash(), null), T0);
+
+        assertThat(decision.reply().outcome()).isEqualTo(Outcome.APPLIED);
+        assertThat(decision.keyStates()).filteredOn(s -> s.keyId().equals(key.keyId())).singleElement()
+                .satisfies(s -> assertThat(s.expiresAt()).isEqualTo(T0.plus(Duration.ofDays(30)).plusMillis(123)));
+    }
+
     @Test
     void expiryCheckOfAnUntouchedCredentialChangesNothing() {
         Credential state = withKeyInSlot1(T0.plus(Duration.ofDays(30)));

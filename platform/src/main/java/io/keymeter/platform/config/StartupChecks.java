@@ -19,10 +19,12 @@ public class StartupChecks {
 
     /**
      * Settings that have a default and no meaning when empty: {@code keymeter.streams.threads=} (a line of a
-     * deployment template left blank) started on the default without a word. (Durations, the currency and
+     * deployment template left blank) started on the default without a word, an empty advertised host ended start-up
+     * in a trace. Refused whichever roles run, as a duration without its unit is. (Durations, the currency and
      * {@code body-memory} say so in their own words.)
      */
     static final List<String> NOT_EMPTY = List.of("keymeter.roles", "keymeter.data-dir", "keymeter.embedded-kafka.port",
+            "keymeter.credentials.advertised-host",
             "keymeter.metering.dedupe-filter-capacity", "keymeter.ingest.publish.producers",
             "keymeter.ingest.publish.linger-ms", "keymeter.ingest.publish.batch-bytes",
             "keymeter.ingest.publish.compression", "keymeter.topics.partitions", "keymeter.topics.replication-factor",
