@@ -34,9 +34,10 @@ public final class MisspeltFields {
         int min = LONGEST;
         for (Object field : fields) {
             String name = String.valueOf(field);
+            String folded = folded(name);
             byWord.putIfAbsent(letters(name), name);
-            byFolded.putIfAbsent(folded(name), name);
-            min = Math.min(min, folded(name).length());
+            byFolded.putIfAbsent(folded, name);
+            min = Math.min(min, folded.length());
         }
         shortest = min - 1;
     }

@@ -25,7 +25,6 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
@@ -69,11 +68,6 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
     /** End-offset requests the broker has not answered in a row (reader thread only). */
     private int unanswered;
 
-    public KeyStateCache(KafkaClients clients, Duration maxStaleness) {
-        this(clients, new VerifySettings(maxStaleness));
-    }
-
-    @Autowired
     public KeyStateCache(KafkaClients clients, VerifySettings settings) {
         Duration maxStaleness = settings.maxStaleness();
         Map<String, Object> config = clients.consumer("keymeter-metering-verify");
