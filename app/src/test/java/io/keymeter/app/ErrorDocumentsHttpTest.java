@@ -377,6 +377,107 @@ class ErrorDocumentsHttpTest {
                 .isEqualTo("urn:keymeter:problem:request-header-fields-too-large");
     }
 
+    /**
+     * A transfer coding other than chunked is 501 (RFC 9112 §6.1): Jetty took the chunked framing and passed the rest
+     * by, so a batch sent {@code Transfer-Encoding: gzip, chunked} was read still compressed, each line refused behind
+     * a 202, and a plain one labelled so was taken as if the label were not there.
+     */
+    @Test
+    void aTransferCodingOtherThanChunkedIsNotImplemented() throws IOException {
+        String line = "{\"requestId\":\"te-1\",\"apiKey\":\"km_x\",\"service\":\"basemaps\",\"operation\":\"tile\"}\n";
+        String chunked = Integer.toHexString(line.length()) + "\r\n" + line + "\r\n0\r\n\r\n";
+        for (String codings : List.of("Transfer-Encoding: gzip, chunked", "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked",
+                "Transfer-Encoding: deflate,chunked")) {
+            HttpTester.Response answer = send("POST /v1/requests HTTP/1.1\r\nAuthorization: Bearer "
+                    + TestAccounts.GATEWAY_TOKEN + "\r\nContent-Type: application/x-ndjson\r\n" + codings + "\r\n", chunked);
+            assertThat(answer.getStatus()).as(codings + ": " + answer.getContent()).isEqualTo(501);
+            JsonNode problem = Json.mapper().readTree(answer.getContent());
+            assertThat(problem.get("type").asString()).isEqualTo("urn:keymeter:problem:not-implemented");
+            assertThat(problem.get("detail").asString()).as(codings).contains("only chunked").contains("Content-Encoding: gzip");
+        }
+    }
+
+    /**
+     * A batch with neither Content-Length nor Transfer-Encoding has no body to HTTP: its lines, sent anyway, were
+     * answered 202 with none taken (and read as a second request on a kept connection).
+     */
+    @Test
+    void aBatchWithoutItsLengthIsRefusedSayingSo() throws IOException {
+        String line = "{\"requestId\":\"len-1\",\"apiKey\":\"km_x\",\"service\":\"basemaps\",\"operation\":\"tile\"}\n";
+        HttpTester.Response answer = send("POST /v1/requests HTTP/1.1\r\nAuthorization: Bearer "
+                + TestAccounts.GATEWAY_TOKEN + "\r\nContent-Type: application/x-ndjson\r\n", line);
+
+        assertThat(answer.getStatus()).as(answer.getContent()).isEqualTo(411);
+        assertThat(Json.mapper().readTree(answer.getContent()).get("detail").asString())
+                .contains("Content-Length or Transfer-Encoding: chunked").contains("nothing was taken");
+    }
+
+    /** A chunk's broken size line was told as a body that "ended early", which it had not. */
+    @Test
+    void aBrokenChunkIsToldAsSuch() throws IOException {
+        HttpTester.Response answer = send("POST /v1/requests HTTP/1.1\r\nAuthorization: Bearer "
+                + TestAccounts.GATEWAY_TOKEN + "\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n",
+                "zz\r\n{}\r\n0\r\n\r\n");
+
+        assertThat(answer.getStatus()).as(answer.getContent()).isEqualTo(400);
+        assertThat(Json.mapper().readTree(answer.getContent()).get("detail").asString()).contains("chunked framing");
+    }
+
+    /**
+     * Two Content-Types, or one parameter twice, were resolved silently (the first header, the last charset: a UTF-8
+     * batch declared {@code charset=utf-8; charset=utf-16} was read as UTF-16); an unknown charset was "not one
+     * concrete media type".
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "Content-Type: application/x-ndjson\\r\\nContent-Type: text/plain | 400 | Content-Type is given more than once",
+            "Content-Type: application/x-ndjson; charset=utf-8; charset=utf-16 | 415 | its parameter 'charset' more than once",
+            "Content-Type: application/x-ndjson; charset=\"a;b\"; Charset=x    | 415 | its parameter 'charset' more than once",
+            "Content-Type: application/x-ndjson; charset=bogus-42              | 415 | the charset 'bogus-42', which this server does not know",
+            "Content-Type: application/x-ndjson; charset=                      | 415 | the charset '', which this server does not know",
+            "Content-Type: application/x-ndjson; charset=\"utf-8\"             | 202 | ",
+    })
+    void aContentTypeIsOneAndItsCharsetKnown(String header, int status, String detail) throws IOException {
+        String line = "{\"requestId\":\"ct-1\",\"apiKey\":\"km_x\",\"service\":\"basemaps\",\"operation\":\"tile\"}\n";
+        HttpTester.Response answer = send("POST /v1/requests HTTP/1.1\r\nAuthorization: Bearer "
+                + TestAccounts.GATEWAY_TOKEN + "\r\n" + header.replace("\\r\\n", "\r\n") + "\r\nContent-Length: "
+                + line.length() + "\r\n", line);
+
+        assertThat(answer.getStatus()).as(answer.getContent()).isEqualTo(status);
+        if (detail != null) {
+            assertThat(Json.mapper().readTree(answer.getContent()).get("detail").asString()).contains(detail);
+        }
+    }
+
+    /**
+     * A gateway call accepting only {@code application/problem+json} was a 406 (its mapping named the type it
+     * produces), where every other call answers JSON labelled {@code application/json}; nothing had been done,
+     * but the 406 did not say so.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "/v1/requests | application/x-ndjson | {\"requestId\":\"acc-1\",\"apiKey\":\"km_x\",\"service\":\"basemaps\",\"operation\":\"tile\"} | 202",
+            "/v1/verify   | application/json     | {\"apiKey\":\"km_x\",\"service\":\"basemaps\"}                                           | 200",
+    })
+    void aGatewayCallAcceptingAnotherJsonTypeIsAnsweredJson(String path, String type, String body, int status)
+            throws IOException {
+        HttpTester.Response answer = send("POST " + path + " HTTP/1.1\r\nAuthorization: Bearer "
+                + TestAccounts.GATEWAY_TOKEN + "\r\nContent-Type: " + type + "\r\nAccept: application/problem+json\r\n"
+                + "Content-Length: " + body.length() + "\r\n", body);
+
+        assertThat(answer.getStatus()).as(answer.getContent()).isEqualTo(status);
+        assertThat(answer.get(HttpHeader.CONTENT_TYPE)).startsWith("application/json");
+    }
+
+    /** What Jetty refuses once it has read the request line names the path in {@code instance}, as our problems do. */
+    @Test
+    void whatJettyRefusesNamesThePathCalled() throws IOException {
+        HttpTester.Response answer = send("GET /v1/credentials/..;/x HTTP/1.1\r\n", "");
+
+        assertThat(answer.getStatus()).as(answer.getContent()).isEqualTo(400);
+        assertThat(Json.mapper().readTree(answer.getContent()).get("instance").asString()).isEqualTo("/v1/credentials/..;/x");
+    }
+
     /** "not-acceptable" → "Not acceptable": our titles are the reason phrase in sentence case. */
     private static String titleOf(String type) {
         String words = type.replace('-', ' ');

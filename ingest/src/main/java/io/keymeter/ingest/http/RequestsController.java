@@ -47,12 +47,18 @@ class RequestsController {
         this.spool = spool;
     }
 
-    @PostMapping(path = "/v1/requests", consumes = {NDJSON, MediaType.APPLICATION_JSON_VALUE},
-            produces = MediaType.APPLICATION_JSON_VALUE)
+    // no "produces", as for verify (VerifyController)
+    @PostMapping(path = "/v1/requests", consumes = {NDJSON, MediaType.APPLICATION_JSON_VALUE})
     ResponseEntity<IngestResult> ingest(HttpServletRequest request) throws IOException {
         MediaType type = MediaType.parseMediaType(request.getContentType());
         BatchFormat format = type.isCompatibleWith(MediaType.APPLICATION_JSON) ? BatchFormat.JSON_ARRAY : BatchFormat.NDJSON;
         boolean gzip = gzip(Collections.list(request.getHeaders(HttpHeaders.CONTENT_ENCODING)));
+        boolean chunked = request.getHeader(HttpHeaders.TRANSFER_ENCODING) != null; // only chunked passes the guard
+        if (request.getContentLengthLong() < 0 && !chunked) {
+            // HTTP reads such a request as having no body: its lines, sent anyway, were answered 202 with none taken
+            throw new ApiProblem(411, "Length required", "A batch is sent with Content-Length or Transfer-Encoding:"
+                    + " chunked; without either its body is empty to HTTP, and nothing was taken.", List.of(), null);
+        }
         if (request.getContentLengthLong() > MAX_BODY) {
             throw tooLarge("the body is larger than 16 MiB");
         }
@@ -75,7 +81,9 @@ class RequestsController {
             // a bad header, bad deflate data, a wrong checksum, bytes after the last member: the message says which
             throw ApiProblem.badRequest("body: is not a valid gzip stream (" + e.getMessage() + ")");
         } catch (java.io.EOFException e) {
-            throw ApiProblem.badRequest("body: ended early");
+            // Jetty ends a chunked body so too when a chunk's size line or framing is broken
+            throw ApiProblem.badRequest(chunked ? "body: ended early, or its chunked framing is broken; nothing of it"
+                    + " was taken" : "body: ended early; nothing of it was taken");
         } catch (BadBodyException e) {
             throw ApiProblem.badRequest(e.getMessage());
         } catch (BodySpool.SpoolFullException e) {

@@ -22,7 +22,9 @@ class VerifyController {
         this.verifier = verifier;
     }
 
-    @PostMapping(path = "/v1/verify", consumes = "application/json", produces = "application/json")
+    // no "produces": AcceptGuard refuses an Accept without JSON before the call, and JsonAnswerType labels the
+    // answer application/json, as for every other call (with it, Accept: application/problem+json alone was a 406)
+    @PostMapping(path = "/v1/verify", consumes = "application/json")
     VerifyResponse verify(@RequestBody VerifyRequest request) {
         // the gateway's own part of the call, as in a request line: without it, or with a service the catalog does not
         // have, the answer was service-not-permitted, which reads as the key's fault. A missing apiKey is the

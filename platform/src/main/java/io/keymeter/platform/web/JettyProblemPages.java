@@ -29,12 +29,13 @@ public class JettyProblemPages implements JettyServerCustomizer {
         server.setErrorHandler(new ProblemErrorHandler());
     }
 
-    static byte[] body(int status, String message) {
+    /** {@code path}: the path called, as sent, for {@code instance}; null when Jetty could not read a request line. */
+    static byte[] body(int status, String message, String path) {
         boolean told = status < 500 && message != null && !message.isBlank()
                 && !message.equalsIgnoreCase(Problems.titleOf(status));
         String detail = status >= 500 ? "The request could not be completed."
                 : "The request could not be read" + (told ? ": " + message : "") + ".";
-        return Json.mapper().writeValueAsBytes(Problems.ofStatus(status, detail));
+        return Json.mapper().writeValueAsBytes(Problems.withInstance(Problems.ofStatus(status, detail), path));
     }
 
     static final class ProblemErrorHandler extends ErrorHandler {
@@ -42,7 +43,7 @@ public class JettyProblemPages implements JettyServerCustomizer {
         @Override
         protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
                                         Callback callback) {
-            byte[] body = body(code, message);
+            byte[] body = body(code, message, request.getHttpURI() == null ? null : request.getHttpURI().getPath());
             response.setStatus(code);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, Problems.MEDIA_TYPE);
             response.getHeaders().put(NO_SNIFF, "nosniff");
@@ -57,7 +58,7 @@ public class JettyProblemPages implements JettyServerCustomizer {
             fields.put(HttpHeader.CONTENT_TYPE, Problems.MEDIA_TYPE);
             fields.put(NO_SNIFF, "nosniff");
             fields.put(HttpHeader.CACHE_CONTROL, "no-store");
-            return ByteBuffer.wrap(body(status, reason));
+            return ByteBuffer.wrap(body(status, reason, null)); // no request: nothing to name as its instance
         }
     }
 }
