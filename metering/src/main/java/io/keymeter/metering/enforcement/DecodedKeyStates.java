@@ -5,6 +5,7 @@ import io.keymeter.events.Topics;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -13,8 +14,10 @@ import org.apache.kafka.common.serialization.Serdes;
  * The value serde of the versioned key-state store: the topic's JSON, but a state read again with the same bytes
  * is not parsed again. Every request reads its key's state, and parsing it was a seventh of the topology's time
  * (JFR); a key's state changes rarely, so the same bytes come back again and again. States are immutable records,
- * so sharing one decoded instance is safe. Bounded: at {@link #CAPACITY} entries (about 20 MB at most) the memo
- * starts over.
+ * so sharing one decoded instance is safe. Bounded: at {@link #CAPACITY} entries, or once the states held were
+ * {@link #BYTE_BUDGET} bytes of JSON, the memo starts over (about 20 MB of heap at most: a state decoded takes about
+ * 1.6 times its JSON, which is kept too). The entry count alone let states near the item-access limit (1,000 ids,
+ * some 70 KB of JSON each) hold gigabytes.
  * <p>
  * The memo's key hashes only the length and both ends of the bytes ({@link StateBytes}): hashing all ~400 bytes of
  * every looked-up state was a twentieth of the stream thread (perf, with native frames). The JSON starts with the
@@ -24,29 +27,61 @@ import org.apache.kafka.common.serialization.Serdes;
 public final class DecodedKeyStates {
 
     static final int CAPACITY = 16_384;
+    static final long BYTE_BUDGET = 8L * 1024 * 1024; // 16,384 states of the usual ~400 bytes fit
 
     private DecodedKeyStates() {
     }
 
     public static Serde<ApiKeyState> serde() {
         Serde<ApiKeyState> json = Topics.API_KEYS.valueSerde();
-        Deserializer<ApiKeyState> parser = json.deserializer();
-        Map<StateBytes, ApiKeyState> decoded = new ConcurrentHashMap<>();
-        return Serdes.serdeFrom(json.serializer(), (topic, data) -> {
+        return Serdes.serdeFrom(json.serializer(), new Memo(json.deserializer(), CAPACITY, BYTE_BUDGET));
+    }
+
+    /** The deserializer: each distinct state parsed once while it is held. */
+    static final class Memo implements Deserializer<ApiKeyState> {
+
+        private final Deserializer<ApiKeyState> parser;
+        private final int capacity;
+        private final long byteBudget;
+        private final Map<StateBytes, ApiKeyState> decoded = new ConcurrentHashMap<>();
+        private final AtomicLong bytes = new AtomicLong(); // approximate under concurrent puts: a bound, not a count
+
+        Memo(Deserializer<ApiKeyState> parser, int capacity, long byteBudget) {
+            this.parser = parser;
+            this.capacity = capacity;
+            this.byteBudget = byteBudget;
+        }
+
+        @Override
+        public ApiKeyState deserialize(String topic, byte[] data) {
             if (data == null) {
                 return null;
             }
-            StateBytes bytes = new StateBytes(data);
-            ApiKeyState state = decoded.get(bytes);
+            StateBytes key = new StateBytes(data);
+            ApiKeyState state = decoded.get(key);
             if (state == null) {
                 state = parser.deserialize(topic, data);
-                if (decoded.size() >= CAPACITY) {
-                    decoded.clear();
+                if (data.length > byteBudget) {
+                    return state; // never held, rather than emptying the memo on each read
                 }
-                decoded.put(bytes, state);
+                if (decoded.size() >= capacity || bytes.get() + data.length > byteBudget) {
+                    decoded.clear();
+                    bytes.set(0);
+                }
+                if (decoded.put(key, state) == null) {
+                    bytes.addAndGet(data.length);
+                }
             }
             return state;
-        });
+        }
+
+        int size() {
+            return decoded.size();
+        }
+
+        long bytes() {
+            return bytes.get();
+        }
     }
 
     /** Bytes of a serialized state with a hash of their length and ends. */

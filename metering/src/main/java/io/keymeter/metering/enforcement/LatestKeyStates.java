@@ -17,21 +17,26 @@ import org.apache.kafka.streams.state.VersionedRecord;
  * still reads the store.
  * <p>
  * Not changelogged: it starts empty whenever its task (re)starts. Bounded: at most one state per key that was asked
- * for, and at {@link #CAPACITY} keys it starts over (about 10 MB a task at most; the states it holds would
- * otherwise outlive {@link DecodedKeyStates}'s bounded memo).
+ * for, and at {@link #CAPACITY} keys, or once the states held list {@link #ENTRY_BUDGET} item ids and referrers
+ * between them, it starts over (about 10 MB a task at most; the states it holds would otherwise outlive
+ * {@link DecodedKeyStates}'s bounded memo, and keys near the item-access limit, 1,000 ids each, held gigabytes).
  */
 public final class LatestKeyStates implements StateStore {
 
     static final int CAPACITY = 16_384;
+    static final long ENTRY_BUDGET = 65_536; // some 7 MB of 64-character item ids
 
     private final String name;
     private final int capacity;
+    private final long entryBudget;
     private final Map<String, VersionedRecord<ApiKeyState>> latest = new HashMap<>();
+    private long entries;
     private boolean open;
 
-    LatestKeyStates(String name, int capacity) {
+    LatestKeyStates(String name, int capacity, long entryBudget) {
         this.name = name;
         this.capacity = capacity;
+        this.entryBudget = entryBudget;
     }
 
     /** A builder for the topology: in memory, never logged. */
@@ -52,20 +57,36 @@ public final class LatestKeyStates implements StateStore {
 
     /** Keeps the key's latest state, as the versioned store's {@code get(key)} answered it. */
     void remember(String keyId, VersionedRecord<ApiKeyState> state) {
-        if (latest.size() >= capacity && !latest.containsKey(keyId)) {
-            latest.clear();
+        forget(keyId);
+        long weight = entriesOf(state);
+        if (latest.size() >= capacity || entries + weight > entryBudget) {
+            clear();
         }
         latest.put(keyId, state);
+        entries += weight;
     }
 
     /** The key's state changed: the next request reads the versioned store again. */
     void forget(String keyId) {
-        latest.remove(keyId);
+        VersionedRecord<ApiKeyState> held = latest.remove(keyId);
+        if (held != null) {
+            entries -= entriesOf(held);
+        }
     }
 
     /** Forgets every key: the next request for each reads the versioned store again. */
     void clear() {
         latest.clear();
+        entries = 0;
+    }
+
+    /** The item ids and referrers the states held list between them. */
+    long entries() {
+        return entries;
+    }
+
+    private static long entriesOf(VersionedRecord<ApiKeyState> state) {
+        return state.value().itemAccess().size() + state.value().referrers().size();
     }
 
     int size() {
@@ -79,14 +100,14 @@ public final class LatestKeyStates implements StateStore {
 
     @Override
     public void init(StateStoreContext context, StateStore root) {
-        latest.clear();
+        clear();
         context.register(root, (key, value) -> { }); // nothing to restore: the versioned store is the record
         open = true;
     }
 
     @Override
     public void close() {
-        latest.clear();
+        clear();
         open = false;
     }
 
@@ -124,7 +145,7 @@ public final class LatestKeyStates implements StateStore {
 
         @Override
         public LatestKeyStates build() {
-            return new LatestKeyStates(name, CAPACITY);
+            return new LatestKeyStates(name, CAPACITY, ENTRY_BUDGET);
         }
 
         @Override

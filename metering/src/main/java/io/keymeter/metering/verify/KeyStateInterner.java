@@ -1,5 +1,7 @@
 package io.keymeter.metering.verify;
 
+import com.google.common.collect.Interner;
+import com.google.common.collect.Interners;
 import io.keymeter.events.ApiKeyState;
 import java.util.List;
 import java.util.Map;
@@ -10,7 +12,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * whole privilege lists. Each state read from the topic arrives with its own copies (about 270 of the ~750 heap
  * bytes a key took at 1M keys were repeated privilege strings and lists). Privileges come from the catalog and
  * accounts from the configuration, so the distinct values are few; each table is still capped, and past the cap a
- * value is simply kept as it came.
+ * value is simply kept as it came. Item-access and referrer lists are shared too, by a weak interner (as many
+ * distinct lists as credentials, so no cap; one is dropped with the last key holding it): a credential's two keys
+ * held a copy each, some 120 KB a key at the limit of 1,000 item ids.
  */
 final class KeyStateInterner {
 
@@ -18,11 +22,12 @@ final class KeyStateInterner {
 
     private final Map<String, String> strings = new ConcurrentHashMap<>();
     private final Map<List<String>, List<String>> lists = new ConcurrentHashMap<>();
+    private final Interner<List<String>> accessLists = Interners.newWeakInterner();
 
     ApiKeyState intern(ApiKeyState state) {
         return new ApiKeyState(state.keyId(), state.credentialId(), string(state.accountId()), state.slot(),
                 state.status(), state.expiresAt(), state.secretHash(), privileges(state.privileges()),
-                state.itemAccess(), state.referrers(), state.updatedAt());
+                shared(state.itemAccess()), shared(state.referrers()), state.updatedAt());
     }
 
     /** How many distinct strings and lists are held. */
@@ -37,6 +42,10 @@ final class KeyStateInterner {
         }
         List<String> shared = List.copyOf(privileges.stream().map(this::string).toList());
         return lists.size() < MAX_ENTRIES ? lists.computeIfAbsent(shared, k -> shared) : shared;
+    }
+
+    private List<String> shared(List<String> list) {
+        return list.isEmpty() ? list : accessLists.intern(list); // immutable already: the record copied it
     }
 
     private String string(String value) {

@@ -7,6 +7,8 @@ import io.keymeter.events.KeyStatus;
 import io.keymeter.events.Topics;
 import io.keymeter.metering.KeyFixtures.TestKey;
 import java.time.Instant;
+import java.util.List;
+import java.util.stream.IntStream;
 import org.apache.kafka.common.serialization.Serde;
 import org.junit.jupiter.api.Test;
 
@@ -61,5 +63,23 @@ class DecodedKeyStatesTest {
         assertThat(serde.deserializer().deserialize("t", shorterBytes).expiresAt()).isEqualTo(T0.plusSeconds(3600));
         assertThat(serde.deserializer().deserialize("t", longerBytes).expiresAt()).isEqualTo(T0.plusSeconds(7200));
         assertThat(serde.deserializer().deserialize("t", shorterBytes.clone()).expiresAt()).isEqualTo(T0.plusSeconds(3600));
+    }
+
+    /** Counted in entries only, states near the item-access limit (some 70 KB of JSON each) held gigabytes. */
+    @Test
+    void theMemoStartsOverOnceItHoldsItsBudgetInBytes() {
+        Serde<ApiKeyState> json = Topics.API_KEYS.valueSerde();
+        DecodedKeyStates.Memo memo = new DecodedKeyStates.Memo(json.deserializer(), 1_000, 200_000);
+        List<String> items = IntStream.range(0, 1_000).mapToObj(i -> String.format("%064d", i)).toList();
+        for (int i = 0; i < 5; i++) {
+            ApiKeyState big = new ApiKeyState("key-" + i, "cred-1", "acme", 1, KeyStatus.ACTIVE, T0.plusSeconds(3600),
+                    "ab".repeat(32), List.of("premium:user:basemaps"), items, List.of(), T0);
+            byte[] bytes = json.serializer().serialize("t", big);
+            assertThat(bytes.length).isGreaterThan(60_000);
+
+            assertThat(memo.deserialize("t", bytes)).isEqualTo(big);
+            assertThat(memo.bytes()).isLessThanOrEqualTo(200_000);
+        }
+        assertThat(memo.size()).isBetween(1, 3);
     }
 }

@@ -7,6 +7,7 @@ import io.keymeter.events.KeyStatus;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 class KeyStateInternerTest {
@@ -47,6 +48,28 @@ class KeyStateInternerTest {
         assertThat(kept.privileges()).containsExactly("p-late");
         assertThat(kept.accountId()).isEqualTo("account-late");
         assertThat(interner.held()).as("strings and lists held").isLessThanOrEqualTo(2 * KeyStateInterner.MAX_ENTRIES);
+    }
+
+    /** A credential's two keys held a copy of its item access each: some 120 KB a key at 1,000 ids. */
+    @Test
+    void aCredentialsKeysShareOneItemAccessAndReferrerList() {
+        List<String> items = IntStream.range(0, 1_000).mapToObj(i -> "item-" + i).toList();
+        List<String> referrers = List.of("https://*.example.com");
+        ApiKeyState slot1 = new ApiKeyState("k1", "cred-1", "acme", 1, KeyStatus.ACTIVE, Instant.parse("2027-01-01T00:00:00Z"),
+                "ab".repeat(32), List.of("premium:user:basemaps"), new ArrayList<>(items), new ArrayList<>(referrers),
+                Instant.parse("2026-11-30T00:00:00Z"));
+        ApiKeyState slot2 = new ApiKeyState("k2", "cred-1", "acme", 2, KeyStatus.ACTIVE, Instant.parse("2027-01-01T00:00:00Z"),
+                "cd".repeat(32), List.of("premium:user:basemaps"), new ArrayList<>(items), new ArrayList<>(referrers),
+                Instant.parse("2026-11-30T00:00:00Z"));
+        assertThat(slot2.itemAccess()).isNotSameAs(slot1.itemAccess());
+
+        ApiKeyState a = interner.intern(slot1);
+        ApiKeyState b = interner.intern(slot2);
+
+        assertThat(b.itemAccess()).isSameAs(a.itemAccess()).isEqualTo(items);
+        assertThat(b.referrers()).isSameAs(a.referrers()).isEqualTo(referrers);
+        assertThat(a).isEqualTo(slot1);
+        assertThat(b).isEqualTo(slot2);
     }
 
     private static ApiKeyState state(String keyId, String accountId, List<String> privileges) {
