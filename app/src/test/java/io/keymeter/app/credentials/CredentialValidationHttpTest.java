@@ -6,6 +6,7 @@ import io.keymeter.app.support.KeymeterIntegrationTest;
 import io.keymeter.app.support.TestAccounts;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
@@ -122,6 +123,49 @@ class CredentialValidationHttpTest {
         assertThat(http.post(keys + "/1/invalidate", "[]").status()).isEqualTo(400);
         JsonNode slots = http.get("/v1/credentials/" + id).json().get("keys");
         assertThat(slots.findValuesAsString("status")).containsOnly("invalidated");
+    }
+
+    /**
+     * The list pages when asked ({@code limit}, then {@code after} a page's {@code next}), in the whole list's order,
+     * every credential once, also with one deleted and one created between pages; without {@code limit} it is whole,
+     * as the contract has it. A parameter the call does not take was ignored: {@code ?limt=10} listed everything.
+     */
+    @Test
+    void theListPagesWhenAskedAndRefusesParametersItDoesNotTake() {
+        for (int i = 0; i < 7; i++) {
+            http.createCredential("page-" + i);
+        }
+        List<String> whole = http.get("/v1/credentials").json().get("credentials").findValuesAsString("id");
+        assertThat(http.get("/v1/credentials").json().has("next")).isFalse();
+
+        List<String> paged = new ArrayList<>();
+        String next = null;
+        boolean changedBetweenPages = false;
+        do {
+            CredentialsHttp.Answer page = http.get("/v1/credentials?limit=3" + (next == null ? "" : "&after=" + next));
+            assertThat(page.status()).as(page.toString()).isEqualTo(200);
+            List<String> ids = page.json().get("credentials").findValuesAsString("id");
+            assertThat(ids.size()).isBetween(1, 3);
+            paged.addAll(ids);
+            next = page.json().has("next") ? page.json().get("next").asString() : null;
+            if (!changedBetweenPages) { // the cursor holds: a deleted last credential, a new one listed last
+                assertThat(http.delete("/v1/credentials/" + ids.get(ids.size() - 1)).status()).isEqualTo(204);
+                whole = new ArrayList<>(whole);
+                whole.add(http.createCredential("page-late"));
+                changedBetweenPages = true;
+            }
+        } while (next != null);
+        assertThat(paged).containsExactlyElementsOf(whole).doesNotHaveDuplicates();
+
+        assertField(http.get("/v1/credentials?limt=3"), "limt");
+        assertField(http.get("/v1/credentials?limit=3&limit=4"), "limit");
+        assertField(http.get("/v1/credentials?limit=0"), "limit");
+        assertField(http.get("/v1/credentials?limit=1001"), "limit");
+        assertField(http.get("/v1/credentials?limit=x"), "limit");
+        assertField(http.get("/v1/credentials?limit=3&after=not-a-cursor"), "after");
+        assertField(http.get("/v1/credentials?after=" + java.util.Base64.getUrlEncoder().encodeToString(
+                "2026-12-01T00:00:00Z x".getBytes(java.nio.charset.StandardCharsets.UTF_8))), "after");
+        assertField(http.get("/v1/credentials/" + whole.get(0) + "?fields=name"), "fields");
     }
 
     private CredentialsHttp.Answer formPost(String path, String body) {

@@ -6,11 +6,10 @@ import io.keymeter.billing.reports.UsageReports;
 import io.keymeter.events.ServiceCatalog;
 import io.keymeter.platform.security.Account;
 import io.keymeter.platform.web.ApiProblem;
+import io.keymeter.platform.web.QueryParameters;
 import jakarta.servlet.http.HttpServletRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -54,7 +53,7 @@ class UsageController {
     ResponseEntity<?> daily(Account account, HttpServletRequest request, @RequestParam(required = false) String cycle,
                             @RequestParam(required = false) String credentialId,
                             @RequestParam(required = false) String service) {
-        onlyParameters(request, "cycle", "credentialId", "service");
+        QueryParameters.only(request, "cycle", "credentialId", "service");
         BillingCycle billingCycle = cycle(cycle);
         String serviceName = emptyToNull(service);
         if (serviceName != null && ServiceCatalog.byService(serviceName).isEmpty()) {
@@ -70,7 +69,7 @@ class UsageController {
     @GetMapping("/v1/usage.csv")
     ResponseEntity<?> csv(Account account, HttpServletRequest request, @RequestParam(required = false) String cycle,
                           @RequestParam(required = false) String credentialId) {
-        onlyParameters(request, "cycle", "credentialId");
+        QueryParameters.only(request, "cycle", "credentialId");
         BillingCycle billingCycle = cycle(cycle);
         return answer(account, request, () -> ResponseEntity.ok().contentType(CSV)
                 .header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"usage-" + billingCycle.id() + ".csv\"")
@@ -79,7 +78,7 @@ class UsageController {
 
     @GetMapping("/v1/statements")
     ResponseEntity<?> statements(Account account, HttpServletRequest request, @RequestParam(required = false) String cycle) {
-        onlyParameters(request, "cycle");
+        QueryParameters.only(request, "cycle");
         BillingCycle billingCycle = cycle(cycle);
         return answer(account, request, () -> ResponseEntity.ok().body(reports.statements(account.id(), billingCycle)));
     }
@@ -98,7 +97,7 @@ class UsageController {
 
     private ResponseEntity<?> ofCycleAndCredential(Account account, HttpServletRequest request, String cycle,
                                                    String credentialId, CycleReport report) {
-        onlyParameters(request, "cycle", "credentialId");
+        QueryParameters.only(request, "cycle", "credentialId");
         BillingCycle billingCycle = cycle(cycle);
         return answer(account, request, () -> ResponseEntity.ok()
                 .body(report.of(account.id(), billingCycle, emptyToNull(credentialId))));
@@ -124,23 +123,6 @@ class UsageController {
         }
         return ResponseEntity.status(answer.getStatusCode()).headers(answer.getHeaders())
                 .header(OwnerForwarder.ANSWERED_BY, self.get()).body(answer.getBody());
-    }
-
-    /**
-     * A misspelt parameter ({@code cylce=2026-10}) was ignored and the report answered for another cycle or the
-     * whole account, as an unknown JSON field would be if it were not refused; a repeated one was joined with a comma.
-     */
-    private static void onlyParameters(HttpServletRequest request, String... known) {
-        List<String> allowed = List.of(known);
-        for (Map.Entry<String, String[]> parameter : request.getParameterMap().entrySet()) {
-            if (!allowed.contains(parameter.getKey())) {
-                throw ApiProblem.invalid(parameter.getKey(), "unknown parameter; this call takes "
-                        + String.join(", ", allowed));
-            }
-            if (parameter.getValue().length > 1) {
-                throw ApiProblem.invalid(parameter.getKey(), "is given more than once");
-            }
-        }
     }
 
     private BillingCycle cycle(String raw) {

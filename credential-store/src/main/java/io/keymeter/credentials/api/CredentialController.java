@@ -13,13 +13,13 @@ import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.security.Account;
 import io.keymeter.platform.security.ForwardedCalls;
 import io.keymeter.platform.web.ApiProblem;
+import io.keymeter.platform.web.QueryParameters;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -40,6 +40,7 @@ import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.json.JsonMapper;
@@ -103,11 +104,15 @@ class CredentialController {
      */
     @GetMapping
     ResponseEntity<CredentialList> list(Account account, HttpServletRequest request,
+                                        @RequestParam(required = false) String limit,
+                                        @RequestParam(required = false) String after,
                                         @RequestHeader(name = ReadForwarder.HEADER, required = false) String forwarded) {
+        QueryParameters.only(request, "limit", "after");
+        CredentialPage page = CredentialPage.of(limit, after);
         CredentialReads.Listed local = reads.list(account.id());
-        if (forwarded != null) {
+        if (forwarded != null) { // forwarded whole: the instance the caller asked pages the merged list
             return ResponseEntity.ok().header(ReadForwarder.PARTITIONS, ReadForwarder.partitionsHeader(local.partitions()))
-                    .body(new CredentialList(local.credentials().stream().map(this::view).toList()));
+                    .body(new CredentialList(local.credentials().stream().map(this::view).toList(), null));
         }
         Map<String, CredentialView> views = new HashMap<>();
         local.credentials().forEach(c -> views.put(c.id(), view(c)));
@@ -125,14 +130,14 @@ class CredentialController {
             throw ApiProblem.unavailable("Credentials are moving between instances of the credential store.",
                     CommandBus.RETRY_AFTER);
         }
-        return ResponseEntity.ok(new CredentialList(views.values().stream()
-                .sorted(Comparator.comparing(CredentialView::createdAt).thenComparing(CredentialView::id)).toList()));
+        return ResponseEntity.ok(page.of(List.copyOf(views.values())));
     }
 
     /** Answered by the instance that owns the credential's partition (forwarded there when it is another one). */
     @GetMapping("/{id}")
     ResponseEntity<?> get(Account account, @PathVariable String id, HttpServletRequest request,
                           @RequestHeader(name = ReadForwarder.HEADER, required = false) String forwarded) {
+        QueryParameters.only(request);
         checkId(id);
         if (forwarded == null) {
             Optional<HostInfo> owner = reads.owner(id);

@@ -30,7 +30,8 @@ final class CredentialResponses {
                    Instant invalidatedAt, String invalidationReason) {
     }
 
-    record CredentialList(List<CredentialView> credentials) {
+    /** {@code next}: a cursor for the page after this one, only when a {@code limit} left some out. */
+    record CredentialList(List<CredentialView> credentials, String next) {
     }
 
     /** The one answer that carries a plaintext key. */
