@@ -385,6 +385,7 @@ class AppStartupTest {
                 "--keymeter.ingest.body-memory=8MB", "keymeter.ingest.body-memory must be at least 16MB",
                 "--keymeter.ingest.publish.producers=0", "keymeter.ingest.publish.producers must be at least 1",
                 "--keymeter.billing.currency=XYZ", "keymeter.billing.currency: 'XYZ' is not an ISO 4217 currency code",
+                "--keymeter.billing.adjustment-interval=P32D", "keymeter.billing.adjustment-interval must not be negative and at most 31 days",
                 "--keymeter.verify.max-staleness=PT1S", "keymeter.verify.max-staleness must be at least PT2S",
                 "--keymeter.credentials.commit-interval=-PT1S", "keymeter.credentials.commit-interval must not be negative",
                 "--keymeter.streams.threads=", "keymeter.streams.threads is empty.",

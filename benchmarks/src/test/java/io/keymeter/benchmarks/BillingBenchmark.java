@@ -53,11 +53,11 @@ class BillingBenchmark {
 
         // warm-up of both, then the measured runs
         run(baseline(), records.subList(0, 10_000), wallClock, false);
-        run(new BillingTopology(PriceCatalog.defaults("USD"), Duration.ofHours(1)).build(), records.subList(0, 10_000),
+        run(new BillingTopology(PriceCatalog.defaults("USD"), Duration.ofHours(1), Duration.ofHours(1)).build(), records.subList(0, 10_000),
                 wallClock, false);
 
         double baselineRate = run(baseline(), records, wallClock, false)[0];
-        double[] ledger = run(new BillingTopology(PriceCatalog.defaults("USD"), Duration.ofHours(1)).build(), records,
+        double[] ledger = run(new BillingTopology(PriceCatalog.defaults("USD"), Duration.ofHours(1), Duration.ofHours(1)).build(), records,
                 wallClock, true);
 
         Figures.print("billing baseline (re-key + repartition only)", baselineRate, "records/s");

@@ -24,7 +24,8 @@ class BillingStreamsConfiguration {
     @Bean(STREAMS_BEAN)
     StreamsApp billingStreams(StreamsFactory factory, PriceCatalog catalog, KeymeterProperties properties,
                               Environment environment) {
-        BillingTopology topology = new BillingTopology(catalog, properties.billing().closeGrace());
+        BillingTopology topology = new BillingTopology(catalog, properties.billing().closeGrace(),
+                properties.billing().adjustmentInterval());
         // every changelog write of the ledger follows input it consumed (a statement follows the usage that made
         // its cycle pending): committed state without committed offsets means they were lost, and reading from the
         // earliest record would count every rejection kept on the topic again

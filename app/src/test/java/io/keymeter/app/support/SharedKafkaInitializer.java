@@ -23,6 +23,9 @@ public class SharedKafkaInitializer implements ApplicationContextInitializer<Con
             i++;
         }
         props.put("keymeter.gateway-tokens[0]", TestAccounts.GATEWAY_TOKEN);
+        // adjustments as soon as late usage is read: these tests check what is billed, not how adjustments are
+        // spaced (BillingTopologyTest does, with the default hour)
+        props.put("keymeter.billing.adjustment-interval", "PT0S");
         context.getEnvironment().getPropertySources().addFirst(new MapPropertySource("keymeter-test", props));
     }
 }

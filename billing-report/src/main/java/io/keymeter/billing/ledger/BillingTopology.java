@@ -86,22 +86,25 @@ public final class BillingTopology {
 
     private final PriceCatalog catalog;
     private final Duration closeGrace;
+    private final Duration adjustmentInterval;
     private final Duration checkInterval;
     private final LedgerLimits limits;
 
-    public BillingTopology(PriceCatalog catalog, Duration closeGrace) {
-        this(catalog, closeGrace, CHECK_INTERVAL);
+    public BillingTopology(PriceCatalog catalog, Duration closeGrace, Duration adjustmentInterval) {
+        this(catalog, closeGrace, adjustmentInterval, CHECK_INTERVAL);
     }
 
     /** With another punctuation interval: broker tests use a short one to keep their waits short. */
-    public BillingTopology(PriceCatalog catalog, Duration closeGrace, Duration checkInterval) {
-        this(catalog, closeGrace, checkInterval, LedgerLimits.DEFAULTS);
+    public BillingTopology(PriceCatalog catalog, Duration closeGrace, Duration adjustmentInterval, Duration checkInterval) {
+        this(catalog, closeGrace, adjustmentInterval, checkInterval, LedgerLimits.DEFAULTS);
     }
 
     /** With other limits on a punctuation's work: tests reach them with a few accounts instead of thousands. */
-    BillingTopology(PriceCatalog catalog, Duration closeGrace, Duration checkInterval, LedgerLimits limits) {
+    BillingTopology(PriceCatalog catalog, Duration closeGrace, Duration adjustmentInterval, Duration checkInterval,
+                    LedgerLimits limits) {
         this.catalog = catalog;
         this.closeGrace = closeGrace;
+        this.adjustmentInterval = adjustmentInterval;
         this.checkInterval = checkInterval;
         this.limits = limits;
     }
@@ -135,7 +138,8 @@ public final class BillingTopology {
                 .merge(alerts, Named.as("billing-merge-alerts"))
                 .repartition(Repartitioned.<String, BillingInput>as(BY_ACCOUNT)
                         .withKeySerde(Serdes.String()).withValueSerde(INPUT_SERDE))
-                .process(() -> new LedgerProcessor(new StatementCalculator(catalog), closeGrace, checkInterval, limits),
+                .process(() -> new LedgerProcessor(new StatementCalculator(catalog), closeGrace, adjustmentInterval,
+                        checkInterval, limits),
                         Named.as("billing-ledger"), USAGE_STORE, CREDENTIALS_STORE, REJECTIONS_STORE,
                         REJECTION_REASONS_STORE, CYCLES_STORE, PENDING_STORE, STATEMENTS_STORE, ALERTS_STORE)
                 .to(Topics.BILLING_STATEMENTS.name(), Produced.with(Topics.BILLING_STATEMENTS.keySerde(),

@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps each account's billing ledger and issues its statements. Records update the stores; a wall-clock
  * punctuator settles what is due: a cycle {@code close-grace} after its end gets its final statement (even when
- * the account has been idle since), a closed cycle whose usage changed gets one adjustment per punctuation, however
- * many updates arrived. The issued state lives in the stores, written in the same exactly-once transaction as the
+ * the account has been idle since), a closed cycle whose usage changed gets one adjustment, however many updates
+ * arrived, at the first punctuation {@code adjustment-interval} after its last statement (one at every punctuation
+ * made 360 statements an hour while late usage trickled in). The issued state lives in the stores, written in the same exactly-once transaction as the
  * statement, so a restart or a rebalance never issues a statement twice.
  * <p>
  * <b>Caught up first.</b> A final statement is issued only once this task has read its input up to the cycle's
@@ -49,6 +50,7 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
 
     private final StatementCalculator calculator;
     private final Duration closeGrace;
+    private final Duration adjustmentInterval;
     private final Duration checkInterval;
     private final LedgerLimits limits;
 
@@ -68,9 +70,11 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
     /** The due time of the first final found waiting: once the input is read up to it, that wait is over. */
     private long waitingFor;
 
-    LedgerProcessor(StatementCalculator calculator, Duration closeGrace, Duration checkInterval, LedgerLimits limits) {
+    LedgerProcessor(StatementCalculator calculator, Duration closeGrace, Duration adjustmentInterval,
+                    Duration checkInterval, LedgerLimits limits) {
         this.calculator = calculator;
         this.closeGrace = closeGrace;
+        this.adjustmentInterval = adjustmentInterval;
         this.checkInterval = checkInterval;
         this.limits = limits;
     }
@@ -164,9 +168,11 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
         if (state == null) {
             cycles.put(cycleKey, CycleState.open());
         }
-        // open: due when the cycle closes; closed: due at once (its end is past, whatever the grace is now: a grace
-        // raised since the close must not hold the adjustment back), and repeated changes share this one entry
-        Instant dueAt = state != null && state.closed() ? cycle.end() : cycle.closesAt(closeGrace);
+        // open: due when the cycle closes; closed: due an adjustment interval after its last statement (whatever the
+        // grace is now: a grace raised since the close must not hold the adjustment back), and repeated changes
+        // share this one entry
+        Instant dueAt = state != null && state.closed() ? state.nextAdjustmentAt(cycle.end(), adjustmentInterval)
+                : cycle.closesAt(closeGrace);
         pending.put(StoreKeys.pending(dueAt, accountId, cycle), cycleKey);
     }
 
@@ -257,7 +263,7 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
         }
         if (!state.closed()) {
             issue(accountId, cycle, state.statements(), calculator.finalStatement(accountId, cycle, totals, now));
-            cycles.put(cycleKey, state.closedWith(calculator.linesByService(totals), calculator.prices()));
+            cycles.put(cycleKey, state.closedWith(calculator.linesByService(totals), calculator.prices(), now));
         } else {
             // priced as the final was: a catalog changed since must not re-price what was billed
             StatementCalculator closedAt = calculator.at(state.prices());
@@ -265,7 +271,7 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
             closedAt.adjustment(accountId, cycle, state.adjustments() + 1, state.billed(), lines, now)
                     .ifPresent(adjustment -> {
                         issue(accountId, cycle, state.statements(), adjustment);
-                        cycles.put(cycleKey, state.adjustedTo(lines));
+                        cycles.put(cycleKey, state.adjustedTo(lines, now));
                     });
         }
         return true;

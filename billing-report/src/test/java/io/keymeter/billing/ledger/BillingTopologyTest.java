@@ -56,6 +56,8 @@ class BillingTopologyTest {
     private TestOutputTopic<String, Statement> statements;
     private LedgerLimits limits = LedgerLimits.DEFAULTS;
     private Duration grace = GRACE;
+    /** Null: the production default (an hour). */
+    private Duration adjustmentInterval;
 
     @AfterEach
     void close() {
@@ -70,6 +72,7 @@ class BillingTopologyTest {
         Properties config = StreamsFactory.config(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"),
                 properties, BillingTopology.APP_NAME, Map.of());
         driver = new TopologyTestDriver(new BillingTopology(PriceCatalog.defaults("USD"), grace,
+                adjustmentInterval == null ? properties.billing().adjustmentInterval() : adjustmentInterval,
                 BillingTopology.CHECK_INTERVAL, limits).build(), config, wallClock);
         usage = driver.createInputTopic(Topics.USAGE_DAILY.name(), Topics.USAGE_DAILY.keySerde().serializer(),
                 Topics.USAGE_DAILY.valueSerde().serializer());
@@ -191,6 +194,7 @@ class BillingTopologyTest {
 
     @Test
     void aFloodOfAdjustmentsThatStopsPunctuationsShortOfAWaitingFinalDoesNotRestartItsHour() {
+        adjustmentInterval = Duration.ZERO; // an adjustment due at every punctuation: the flood
         limits = new LedgerLimits(1, LedgerLimits.DEFAULTS.settleBudget(), LedgerLimits.DEFAULTS.idle(),
                 LedgerLimits.DEFAULTS.maxCatchUp());
         startAt("2026-12-01T02:00:00Z");
@@ -320,23 +324,31 @@ class BillingTopologyTest {
         assertThat(kept.get("acme/2026-11/0000").statementId()).isEqualTo("acme-2026-11-final");
     }
 
+    /**
+     * Late usage is gathered into one adjustment an {@code adjustment-interval} (an hour) after the cycle's last
+     * statement: one was issued at every 10 s punctuation while late usage trickled in, 360 statements an hour.
+     */
     @Test
-    void lateUsageForAClosedCycleIsBilledAsOneAdjustmentWithOnlyTheDifference() {
+    void lateUsageForAClosedCycleIsBilledAsOneAdjustmentAnHourAfterTheLastStatementWithOnlyTheDifference() {
         startAt("2026-11-30T12:00:00Z");
         send("acme", "c1", "geocoding-stored", "2026-11-30", 10, 1000);
         send("acme", "c1", "geocoding", "2026-11-30", 5, 100);
         clockTo("2026-12-01T01:00:00Z");
         assertThat(statements.readValue().amountDue()).isEqualTo(new BigDecimal("4.00"));
 
-        // two later updates of the same day (latest totals, not deltas) and an unchanged repeat
+        // two later updates of the same day (latest totals, not deltas) and an unchanged repeat, trickling in
         send("acme", "c1", "geocoding-stored", "2026-11-30", 12, 1200);
+        clockTo("2026-12-01T01:00:10Z");
         send("acme", "c1", "geocoding-stored", "2026-11-30", 15, 1500);
         send("acme", "c1", "geocoding", "2026-11-30", 5, 100);
-        clockTo("2026-12-01T01:00:10Z");
+        clockTo("2026-12-01T01:59:50Z");
+        assertThat(statements.isEmpty()).as("nothing before the hour is up").isTrue();
+        clockTo("2026-12-01T02:00:00Z");
 
         Statement adjustment = statements.readValue();
         assertThat(adjustment.statementId()).isEqualTo("acme-2026-11-adj-1");
         assertThat(adjustment.kind()).isEqualTo("adjustment");
+        assertThat(adjustment.issuedAt()).isEqualTo(Instant.parse("2026-12-01T02:00:00Z"));
         assertThat(adjustment.lines()).hasSize(1);
         StatementLine line = line(adjustment, "geocoding-stored");
         assertThat(line.requests()).isEqualTo(5);
@@ -346,14 +358,22 @@ class BillingTopologyTest {
         assertThat(adjustment.amountDue()).isEqualTo(new BigDecimal("2.00"));
         assertThat(statements.isEmpty()).isTrue();
 
-        clockTo("2026-12-01T01:00:20Z");
+        clockTo("2026-12-01T02:00:20Z");
         assertThat(statements.isEmpty()).isTrue();
         send("acme", "c2", "geocoding-stored", "2026-11-29", 1, 250);
-        clockTo("2026-12-01T01:00:30Z");
+        clockTo("2026-12-01T02:59:50Z");
+        assertThat(statements.isEmpty()).as("an hour after the first adjustment, not before").isTrue();
+        clockTo("2026-12-01T03:00:00Z");
         Statement second = statements.readValue();
         assertThat(second.statementId()).isEqualTo("acme-2026-11-adj-2");
         assertThat(second.amountDue()).isEqualTo(new BigDecimal("1.00"));
         assertThat(statements.isEmpty()).isTrue();
+
+        // late usage a day later, long after the last statement: billed at the next punctuation
+        clockTo("2026-12-02T03:00:00Z");
+        send("acme", "c2", "geocoding-stored", "2026-11-29", 2, 500);
+        clockTo("2026-12-02T03:00:10Z");
+        assertThat(statements.readValue().statementId()).isEqualTo("acme-2026-11-adj-3");
     }
 
     /** A credential's rejection without its account was filtered out unseen; now it reaches the dead letters. */

@@ -51,7 +51,8 @@ final class LedgerOnBroker {
         all.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 6000);
         all.putAll(overrides);
         KafkaStreams streams = new KafkaStreams(
-                new BillingTopology(catalog, Duration.ofHours(1), CHECK_INTERVAL).build(),
+                // adjustments at once: these tests restart the ledger, BillingTopologyTest spaces adjustments
+                new BillingTopology(catalog, Duration.ofHours(1), Duration.ZERO, CHECK_INTERVAL).build(),
                 StreamsFactory.config(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG,
                         SharedKafka.bootstrapServers()), properties, name, all));
         streams.start();

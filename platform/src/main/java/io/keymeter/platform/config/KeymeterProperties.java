@@ -49,7 +49,7 @@ public record KeymeterProperties(
         keys = keys == null ? new Keys(null, null, null, null) : keys;
         ingest = ingest == null ? new Ingest(null, null) : ingest;
         metering = metering == null ? new Metering(null, null) : metering;
-        billing = billing == null ? new Billing(null, null) : billing;
+        billing = billing == null ? new Billing(null, null, null) : billing;
         topics = topics == null ? new Topics(null, null) : topics;
         streams = streams == null ? new Streams(null, null, null, null, null) : streams;
     }
@@ -177,15 +177,27 @@ public record KeymeterProperties(
         }
     }
 
-    public record Billing(Duration closeGrace, @Pattern(regexp = "[A-Z]{3}", message = "must be an ISO 4217 code") String currency) {
+    /**
+     * @param adjustmentInterval the least time between two statements of one account's closed cycle: late usage
+     *                           arriving in between is billed together in the next adjustment (one was issued at every
+     *                           10 s punctuation while late usage trickled in, 360 statements an hour)
+     */
+    public record Billing(Duration closeGrace, @Pattern(regexp = "[A-Z]{3}", message = "must be an ISO 4217 code") String currency,
+                          Duration adjustmentInterval) {
         public Billing {
             closeGrace = closeGrace == null ? Duration.ofHours(1) : closeGrace;
             currency = currency == null ? "USD" : currency;
+            adjustmentInterval = adjustmentInterval == null ? Duration.ofHours(1) : adjustmentInterval;
         }
 
         @AssertTrue(message = "keymeter.billing.close-grace must not be negative and at most 36500 days")
         public boolean isCloseGraceValid() {
             return !closeGrace.isNegative() && closeGrace.compareTo(LONGEST) <= 0;
+        }
+
+        @AssertTrue(message = "keymeter.billing.adjustment-interval must not be negative and at most 31 days")
+        public boolean isAdjustmentIntervalValid() {
+            return !adjustmentInterval.isNegative() && adjustmentInterval.compareTo(Duration.ofDays(31)) <= 0;
         }
     }
 
