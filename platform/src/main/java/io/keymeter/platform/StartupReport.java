@@ -31,7 +31,7 @@ import org.springframework.stereotype.Component;
 class StartupReport {
 
     private static final Logger log = LoggerFactory.getLogger(StartupReport.class);
-    static final Duration POLL = Duration.ofMillis(250);
+    static final Duration POLL = Duration.ofSeconds(1);
 
     private final KeymeterProperties properties;
     private final AccessTokens tokens;

@@ -3,6 +3,7 @@ package io.keymeter.app.credentials;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.keymeter.app.support.AwaitStreamsRunning;
 import io.keymeter.app.support.OwnKafka;
 import io.keymeter.events.Json;
 import io.keymeter.events.Topics;
@@ -55,6 +56,9 @@ class DeadKeyRemovalTest {
                 "--keymeter.gateway-tokens[0]=" + GATEWAY,
                 "--keymeter.accounts[0].id=dead-keys",
                 "--keymeter.accounts[0].token=" + ACCOUNT_TOKEN);
+        // a command sent while the credential store still joins its group can expire (503): on a loaded machine
+        // the first create did (CI, session 55)
+        AwaitStreamsRunning.ready(app);
     }
 
     @AfterEach

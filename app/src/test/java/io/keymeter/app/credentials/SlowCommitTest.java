@@ -2,6 +2,7 @@ package io.keymeter.app.credentials;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.keymeter.app.support.AwaitStreamsRunning;
 import io.keymeter.app.support.OwnKafka;
 import io.keymeter.events.Json;
 import java.io.IOException;
@@ -45,6 +46,7 @@ class SlowCommitTest {
                 "--keymeter.credentials.commit-interval=" + COMMIT_INTERVAL,
                 "--keymeter.accounts[0].id=slow-commit",
                 "--keymeter.accounts[0].token=" + ACCOUNT_TOKEN);
+        AwaitStreamsRunning.ready(app); // a command sent while the store still joins its group can expire (503)
     }
 
     @AfterEach

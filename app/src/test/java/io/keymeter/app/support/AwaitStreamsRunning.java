@@ -7,6 +7,7 @@ import org.apache.kafka.streams.KafkaStreams;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.springframework.context.ApplicationContext;
 import org.springframework.test.context.junit.jupiter.SpringExtension;
 
 /**
@@ -21,7 +22,11 @@ public final class AwaitStreamsRunning implements BeforeAllCallback {
 
     @Override
     public void beforeAll(ExtensionContext context) {
-        var spring = SpringExtension.getApplicationContext(context);
+        ready(SpringExtension.getApplicationContext(context));
+    }
+
+    /** Waits until every Streams app of {@code spring} is RUNNING and verify's key states are current. */
+    public static void ready(ApplicationContext spring) {
         var apps = spring.getBeansOfType(StreamsApp.class).values();
         Awaitility.await("every Streams app RUNNING").atMost(READY_WITHIN).until(() ->
                 apps.stream().allMatch(app -> app.state() == KafkaStreams.State.RUNNING));
