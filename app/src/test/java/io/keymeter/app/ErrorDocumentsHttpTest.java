@@ -476,6 +476,15 @@ class ErrorDocumentsHttpTest {
 
         assertThat(answer.getStatus()).as(answer.getContent()).isEqualTo(400);
         assertThat(Json.mapper().readTree(answer.getContent()).get("instance").asString()).isEqualTo("/v1/credentials/..;/x");
+
+        // a path it cannot decode: none, not the placeholder Jetty gives such a request ("/badMessage")
+        for (String line : List.of("GET /v1/%zz HTTP/1.1", "GET /v1/credentials/%zz/keys HTTP/1.1",
+                "GET /..;/v1/credentials HTTP/1.1", "GET /v1/credentials HTTP/9.9")) {
+            HttpTester.Response unread = send(line + "\r\n", "");
+            assertThat(unread.getStatus()).as(line).isBetween(400, 505);
+            assertThat(Json.mapper().readTree(unread.getContent()).has("instance")).as(line + ": " + unread.getContent())
+                    .isFalse();
+        }
     }
 
     /** "not-acceptable" → "Not acceptable": our titles are the reason phrase in sentence case. */

@@ -2,6 +2,7 @@ package io.keymeter.platform.web;
 
 import io.keymeter.events.Json;
 import java.nio.ByteBuffer;
+import java.util.Set;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Request;
@@ -23,6 +24,8 @@ public class JettyProblemPages implements JettyServerCustomizer {
 
     /** Said of every answer by a filter, which these never pass: said here too. */
     private static final String NO_SNIFF = "X-Content-Type-Options";
+    /** The paths Jetty gives a request it could not read (HttpConnection's bad-message stream). */
+    private static final Set<String> JETTY_PLACEHOLDERS = Set.of("/badMessage", "/badURI");
 
     @Override
     public void customize(Server server) {
@@ -43,13 +46,23 @@ public class JettyProblemPages implements JettyServerCustomizer {
         @Override
         protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
                                         Callback callback) {
-            byte[] body = body(code, message, request.getHttpURI() == null ? null : request.getHttpURI().getPath());
+            byte[] body = body(code, message, pathCalled(request));
             response.setStatus(code);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, Problems.MEDIA_TYPE);
             response.getHeaders().put(NO_SNIFF, "nosniff");
             response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
             response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
             response.write(true, ByteBuffer.wrap(body), callback);
+        }
+
+        /**
+         * The path the caller sent, or null where Jetty could not read one: for a request line it cannot parse or
+         * decode it stands in a placeholder of its own, which named no path of the API (a probe: {@code
+         * "instance":"/badMessage"} for {@code GET /v1/%zz}).
+         */
+        static String pathCalled(Request request) {
+            String path = request.getHttpURI() == null ? null : request.getHttpURI().getPath();
+            return JETTY_PLACEHOLDERS.contains(path) ? null : path;
         }
 
         /** What Jetty sends when it cannot even form a request (a malformed request line or header). */
