@@ -130,7 +130,7 @@ class CredentialController {
             throw ApiProblem.unavailable("Credentials are moving between instances of the credential store.",
                     CommandBus.RETRY_AFTER);
         }
-        return ResponseEntity.ok(page.of(List.copyOf(views.values())));
+        return ResponseEntity.ok(page.pageOf(List.copyOf(views.values())));
     }
 
     /** Answered by the instance that owns the credential's partition (forwarded there when it is another one). */

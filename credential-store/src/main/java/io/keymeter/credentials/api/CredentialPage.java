@@ -32,7 +32,7 @@ record CredentialPage(Integer limit, Cursor after) {
     }
 
     /** The page of {@code listed} (in any order). */
-    CredentialList of(List<CredentialView> listed) {
+    CredentialList pageOf(List<CredentialView> listed) {
         List<CredentialView> sorted = listed.stream().sorted(ORDER)
                 .filter(view -> after == null || after.precedes(view)).toList();
         if (limit == null || sorted.size() <= limit) {

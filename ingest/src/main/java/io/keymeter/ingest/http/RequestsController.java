@@ -4,6 +4,7 @@ import io.keymeter.ingest.parse.BadBodyException;
 import io.keymeter.ingest.parse.BatchFormat;
 import io.keymeter.ingest.publish.PublishUnavailableException;
 import io.keymeter.platform.web.ApiProblem;
+import io.keymeter.platform.web.HeaderElements;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,7 +12,6 @@ import java.io.InputStreamReader;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import org.apache.commons.io.input.ReaderInputStream;
@@ -115,8 +115,7 @@ class RequestsController {
      * was not read, and the gzip bytes were parsed as lines, each refused behind a 202.
      */
     private static boolean gzip(List<String> headers) {
-        List<String> codings = headers.stream().flatMap(h -> Arrays.stream(h.split(","))).map(String::trim)
-                .filter(c -> !c.isEmpty() && !c.equalsIgnoreCase("identity")).toList();
+        List<String> codings = HeaderElements.of(headers).stream().filter(c -> !c.equalsIgnoreCase("identity")).toList();
         if (codings.isEmpty()) {
             return false;
         }

@@ -22,7 +22,8 @@ public class DurationSettings {
     static final List<String> NAMES = List.of("keymeter.verify.max-staleness", "keymeter.keys.min-lifetime",
             "keymeter.keys.max-lifetime", "keymeter.keys.expiring-notice", "keymeter.keys.forget-after",
             "keymeter.ingest.max-future-skew", "keymeter.ingest.max-age", "keymeter.metering.dedupe-window",
-            "keymeter.metering.join-grace", "keymeter.billing.close-grace", "keymeter.billing.adjustment-interval", "keymeter.credentials.commit-interval",
+            "keymeter.metering.join-grace", "keymeter.billing.close-grace", "keymeter.billing.adjustment-interval",
+            "keymeter.credentials.commit-interval",
             "keymeter.ingest.publish.timeout", "keymeter.streams.commit-interval");
 
     private static final Pattern BARE_NUMBER = Pattern.compile("\\s*[+-]?\\d+(\\.\\d*)?\\s*");

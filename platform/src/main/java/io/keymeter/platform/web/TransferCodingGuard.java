@@ -5,7 +5,6 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
@@ -40,7 +39,6 @@ public class TransferCodingGuard extends OncePerRequestFilter {
 
     /** The first coding, in every header, that is not {@code chunked}. */
     static Optional<String> otherThanChunked(List<String> headers) {
-        return headers.stream().flatMap(h -> Arrays.stream(h.split(","))).map(String::trim)
-                .filter(coding -> !coding.isEmpty() && !coding.equalsIgnoreCase("chunked")).findFirst();
+        return HeaderElements.of(headers).stream().filter(coding -> !coding.equalsIgnoreCase("chunked")).findFirst();
     }
 }
