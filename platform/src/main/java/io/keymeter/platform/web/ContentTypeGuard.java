@@ -49,12 +49,12 @@ public class ContentTypeGuard extends OncePerRequestFilter {
 
     /** Why a Content-Type cannot be read, if it cannot. */
     static Optional<String> refusal(String header) {
-        Map<String, String> parameters = new HashMap<>();
-        Optional<String> twice = parameters(header, parameters);
-        if (twice.isPresent()) {
-            return Optional.of("Content-Type gives its parameter '" + twice.get() + "' more than once; give it once.");
+        Parameters parameters = Parameters.of(header);
+        if (parameters.repeated().isPresent()) {
+            return Optional.of("Content-Type gives its parameter '" + parameters.repeated().get()
+                    + "' more than once; give it once.");
         }
-        String charset = parameters.get("charset");
+        String charset = parameters.values().get("charset");
         if (charset != null && !isSupported(charset)) { // checked first: Spring's parser says only "invalid"
             return Optional.of("Content-Type names the charset '" + charset
                     + "', which this server does not know; send UTF-8, or name another such as UTF-16.");
@@ -79,28 +79,34 @@ public class ContentTypeGuard extends OncePerRequestFilter {
     }
 
     /**
-     * Reads the parameters (split at {@code ;} outside quoted strings, names in lower case, values unquoted) and
-     * returns the name of one given twice, which RFC 6838 §4.3 calls an error: Spring keeps the last, a proxy may
-     * read the first.
+     * A type's parameters (split at {@code ;} outside quoted strings, names in lower case, values unquoted; the first
+     * of a name kept) and the name of one given twice, which RFC 6838 §4.3 calls an error: Spring keeps the last, a
+     * proxy may read the first.
      */
-    private static Optional<String> parameters(String header, Map<String, String> parameters) {
-        int start = header.indexOf(';');
-        boolean quoted = false;
-        for (int i = start + 1; start >= 0 && i <= header.length(); i++) {
-            char c = i < header.length() ? header.charAt(i) : ';';
-            if (c == '"' && header.charAt(i - 1) != '\\') {
-                quoted = !quoted;
-            } else if (c == ';' && !quoted) {
-                String parameter = header.substring(start + 1, i);
-                int equals = parameter.indexOf('=');
-                String name = (equals < 0 ? parameter : parameter.substring(0, equals)).trim().toLowerCase(Locale.ROOT);
-                String value = equals < 0 ? "" : parameter.substring(equals + 1).trim().replace("\"", "");
-                if (!name.isEmpty() && parameters.putIfAbsent(name, value) != null) {
-                    return Optional.of(name);
+    record Parameters(Map<String, String> values, Optional<String> repeated) {
+
+        static Parameters of(String header) {
+            Map<String, String> values = new HashMap<>();
+            Optional<String> repeated = Optional.empty();
+            int start = header.indexOf(';');
+            boolean quoted = false;
+            for (int i = start + 1; start >= 0 && i <= header.length(); i++) {
+                char c = i < header.length() ? header.charAt(i) : ';';
+                if (c == '"' && header.charAt(i - 1) != '\\') {
+                    quoted = !quoted;
+                } else if (c == ';' && !quoted) {
+                    String parameter = header.substring(start + 1, i);
+                    int equals = parameter.indexOf('=');
+                    String name = (equals < 0 ? parameter : parameter.substring(0, equals)).trim()
+                            .toLowerCase(Locale.ROOT);
+                    String value = equals < 0 ? "" : parameter.substring(equals + 1).trim().replace("\"", "");
+                    if (!name.isEmpty() && values.putIfAbsent(name, value) != null && repeated.isEmpty()) {
+                        repeated = Optional.of(name);
+                    }
+                    start = i;
                 }
-                start = i;
             }
+            return new Parameters(Map.copyOf(values), repeated);
         }
-        return Optional.empty();
     }
 }

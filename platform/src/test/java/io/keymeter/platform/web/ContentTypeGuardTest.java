@@ -2,6 +2,8 @@ package io.keymeter.platform.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -30,5 +32,16 @@ class ContentTypeGuardTest {
         } else {
             assertThat(ContentTypeGuard.refusal(header)).hasValueSatisfying(r -> assertThat(r).contains(refusal));
         }
+    }
+
+    @Test
+    void readsParametersKeepingTheFirstOfANameAndNamingTheFirstRepeated() {
+        ContentTypeGuard.Parameters parameters = ContentTypeGuard.Parameters.of(
+                "application/json; Charset=\"utf-8\"; note=\"a;b\"; charset=utf-16; flag; flag; note=c");
+
+        assertThat(parameters.values()).isEqualTo(Map.of("charset", "utf-8", "note", "a;b", "flag", ""));
+        assertThat(parameters.repeated()).hasValue("charset");
+        assertThat(ContentTypeGuard.Parameters.of("application/json").values()).isEmpty();
+        assertThat(ContentTypeGuard.Parameters.of("application/json; charset=utf-8").repeated()).isEmpty();
     }
 }
