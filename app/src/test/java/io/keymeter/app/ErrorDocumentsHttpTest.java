@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -410,6 +411,18 @@ class ErrorDocumentsHttpTest {
         assertThat(answer.getStatus()).as(answer.getContent()).isEqualTo(411);
         assertThat(Json.mapper().readTree(answer.getContent()).get("detail").asString())
                 .contains("Content-Length or Transfer-Encoding: chunked").contains("nothing was taken");
+    }
+
+    /** A Content-Length Jetty cannot read (more digits than a long holds, or not a number) was a 400 without a reason. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"99999999999999999999", "12x", "-1", "1, 2"})
+    void aContentLengthThatIsNotALengthIsToldAsSuch(String length) throws IOException {
+        HttpTester.Response answer = send("POST /v1/requests HTTP/1.1\r\nAuthorization: Bearer "
+                + TestAccounts.GATEWAY_TOKEN + "\r\nContent-Type: application/x-ndjson\r\nContent-Length: " + length
+                + "\r\n", "{}\n");
+
+        assertThat(answer.getStatus()).as(answer.getContent()).isEqualTo(400);
+        assertThat(Json.mapper().readTree(answer.getContent()).get("detail").asString()).contains("Content-Length");
     }
 
     /** A chunk's broken size line was told as a body that "ended early", which it had not. */

@@ -46,13 +46,27 @@ public class JettyProblemPages implements JettyServerCustomizer {
         @Override
         protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
                                         Callback callback) {
-            byte[] body = body(code, message, pathCalled(request));
+            byte[] body = body(code, reason(code, message, cause), pathCalled(request));
             response.setStatus(code);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, Problems.MEDIA_TYPE);
             response.getHeaders().put(NO_SNIFF, "nosniff");
             response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
             response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
             response.write(true, ByteBuffer.wrap(body), callback);
+        }
+
+        /**
+         * Jetty's message, or what it left out: a Content-Length of more digits than a {@code long} holds overflows
+         * in its parser (the only {@link ArithmeticException} there; chunk sizes have a bound of their own), which
+         * answers a bare "Bad Request" where every other unreadable length is "Invalid Content-Length Value".
+         */
+        static String reason(int status, String message, Throwable cause) {
+            for (Throwable c = status == 400 ? cause : null; c != null; c = c.getCause()) {
+                if (c instanceof ArithmeticException) {
+                    return "Invalid Content-Length Value (larger than any body can be)";
+                }
+            }
+            return message;
         }
 
         /**
