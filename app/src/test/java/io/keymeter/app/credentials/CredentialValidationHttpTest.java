@@ -181,13 +181,32 @@ class CredentialValidationHttpTest {
         assertThat(CredentialsHttp.withToken(rest, null).get("/v1/credentials").status()).isEqualTo(401);
         assertThat(CredentialsHttp.withToken(rest, "token-nobody").get("/v1/credentials").status()).isEqualTo(401);
         assertThat(CredentialsHttp.withToken(rest, "token-nobody").post("/v1/credentials", "{}").status()).isEqualTo(401);
-        assertThat(CredentialsHttp.withToken(rest, "test-gateway-token").get("/v1/privileges").status())
+        assertThat(CredentialsHttp.withToken(rest, "test-gateway-token").get("/v1/credentials").status())
                 .as("a gateway token is not an account token").isEqualTo(401);
+        assertThat(CredentialsHttp.withToken(rest, "test-gateway-token").post("/v1/privileges", "{}").status())
+                .as("the catalog is read, not written, with a gateway token").isEqualTo(401);
         // a gateway's path written otherwise (a trailing slash): told what its token is good for, not only that an
         // account token is needed
         CredentialsHttp.Answer slash = CredentialsHttp.withToken(rest, "test-gateway-token").post("/v1/requests/", "{}");
         assertThat(slash.status()).isEqualTo(401);
-        assertThat(slash.body()).contains("A gateway token is good for POST /v1/requests and /v1/verify only");
+        assertThat(slash.body())
+                .contains("A gateway token is good for POST /v1/requests and /v1/verify and GET /v1/privileges only");
+    }
+
+    /**
+     * A gateway enforcing keys from its own cache of keymeter.api-keys reads privileges there, and needs the catalog
+     * to know which service each one grants: its token was refused 401 here.
+     */
+    @Test
+    void aGatewayTokenReadsThePrivilegeCatalog() {
+        CredentialsHttp.Answer gateway = CredentialsHttp.withToken(rest, "test-gateway-token").get("/v1/privileges");
+        CredentialsHttp.Answer account = CredentialsHttp.withToken(rest, TestAccounts.token("oscorp")).get("/v1/privileges");
+
+        assertThat(gateway.status()).as(gateway.body()).isEqualTo(200);
+        assertThat(gateway.body()).contains("\"privilege\":\"premium:user:basemaps\",\"service\":\"basemaps\"")
+                .isEqualTo(account.body());
+        assertThat(CredentialsHttp.withToken(rest, "test-gateway-token").get("/v1/privileges/").status())
+                .as("the path written exactly so").isEqualTo(401);
     }
 
     @Test

@@ -17,8 +17,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
 import org.springframework.web.filter.ServerHttpObservationFilter;
 
 /**
- * Guards {@code /v1/**}: gateway calls ({@code /v1/requests}, {@code /v1/verify}) need a gateway token, every other
- * call an account token, which becomes the request's {@link Account}, or a read another instance forwards, signed
+ * Guards {@code /v1/**}: gateway calls ({@code /v1/requests}, {@code /v1/verify}) need a gateway token, the privilege
+ * catalog takes either kind, every other call an account token, which becomes the request's {@link Account}, or a read another instance forwards, signed
  * for the caller's account ({@link ForwardedCalls}). Missing or wrong token or signature: 401.
  * <p>
  * A call is guarded when either view of its path is under {@code /v1}: the servlet container's ({@link #routedPath}:
@@ -31,6 +31,11 @@ import org.springframework.web.filter.ServerHttpObservationFilter;
 public class BearerTokenFilter extends OncePerRequestFilter {
 
     static final Set<String> GATEWAY_PATHS = Set.of("/v1/requests", "/v1/verify");
+    /**
+     * The privilege catalog is the same for every account and is what a gateway needs to enforce privileges from a
+     * cache of {@code keymeter.api-keys}, whose states name privileges, not services: a gateway token may read it.
+     */
+    static final String CATALOG_PATH = "/v1/privileges";
     /** Marks a call one instance forwarded to another, so that it is answered there and never forwarded again. */
     public static final String FORWARDED = "X-Keymeter-Forwarded";
 
@@ -92,6 +97,10 @@ public class BearerTokenFilter extends OncePerRequestFilter {
                 chain.doFilter(request, response);
                 return;
             }
+        } else if (token != null && CATALOG_PATH.equals(path) && "GET".equals(request.getMethod())
+                && tokens.isGateway(token)) {
+            chain.doFilter(request, response);
+            return;
         } else if (token != null) {
             byte[] digest = Tokens.digest(token);
             var account = tokens.accountOfDigest(digest);
@@ -121,7 +130,8 @@ public class BearerTokenFilter extends OncePerRequestFilter {
                 ? "This call needs 'Authorization: Bearer <gateway token>'."
                 : token != null && tokens.isGateway(token)
                 // a gateway posting to /v1/requests/ or /V1/requests was told it needed an account token
-                ? "A gateway token is good for POST /v1/requests and /v1/verify only, written exactly so; this call "
+                ? "A gateway token is good for POST /v1/requests and /v1/verify and GET /v1/privileges only, written "
+                        + "exactly so; this call "
                         + "needs 'Authorization: Bearer <account token>'."
                 : "This call needs 'Authorization: Bearer <account token>'.");
     }
