@@ -16,18 +16,22 @@ import java.time.Duration;
  *                         request ingest still accepts always finds its key's state
  * @param joinGrace        how long a request waits for a late key-state update before it is judged
  * @param alertInterval    at most one security alert per key per this interval
+ * @param alertGrace       uses of a key this soon after it died raise no alert (still refused and counted)
  * @param dedupeFilterCapacity requests a dedupe generation's in-memory filter holds per task (0: no filters)
  * @param maxFutureSkew    how far ahead of the clock ingest accepts a request; metering refuses one further ahead
  *                         (see {@link io.keymeter.metering.enforcement.RequestBounds})
  */
 public record MeteringSettings(Duration dedupeWindow, Duration historyRetention, Duration joinGrace,
-                               Duration alertInterval, long dedupeFilterCapacity, Duration maxFutureSkew)
+                               Duration alertInterval, Duration alertGrace, long dedupeFilterCapacity,
+                               Duration maxFutureSkew)
         implements CheckedAtStart {
 
     /** Margin of history kept beyond max-age (clock skew, requests in flight, a late partition). */
     public static final Duration HISTORY_MARGIN = Duration.ofDays(1);
     public static final Duration DEFAULT_JOIN_GRACE = Duration.ofSeconds(2);
     public static final Duration DEFAULT_ALERT_INTERVAL = Duration.ofHours(1);
+    /** Requests in flight when a key dies, and gateways' caches catching up, take well under this. */
+    public static final Duration DEFAULT_ALERT_GRACE = Duration.ofSeconds(5);
 
     /**
      * The dedupe's filters (two generations a partition, all of them on one instance while the others are down, each
@@ -54,7 +58,7 @@ public record MeteringSettings(Duration dedupeWindow, Duration historyRetention,
                 Runtime.getRuntime().maxMemory());
         return new MeteringSettings(properties.metering().dedupeWindow(),
                 properties.ingest().maxAge().plus(properties.ingest().maxFutureSkew()).plus(HISTORY_MARGIN),
-                joinGrace, DEFAULT_ALERT_INTERVAL, properties.metering().dedupeFilterCapacity(),
+                joinGrace, DEFAULT_ALERT_INTERVAL, DEFAULT_ALERT_GRACE, properties.metering().dedupeFilterCapacity(),
                 properties.ingest().maxFutureSkew());
     }
 }

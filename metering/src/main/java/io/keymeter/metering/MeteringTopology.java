@@ -202,8 +202,8 @@ public final class MeteringTopology {
                 .to(Topics.USAGE_DAILY.name(), Produced.with(Topics.USAGE_DAILY.keySerde(), Topics.USAGE_DAILY.valueSerde())
                         .withName("usage-daily-sink"));
 
-        KStream<String, Rejection> rejections = outcome.get("outcome-rejected")
-                .mapValues(Decision::rejection, Named.as("to-rejection"));
+        KStream<String, Decision> rejected = outcome.get("outcome-rejected");
+        KStream<String, Rejection> rejections = rejected.mapValues(Decision::rejection, Named.as("to-rejection"));
         rejections.to(Topics.REJECTIONS.name(),
                 Produced.with(Topics.REJECTIONS.keySerde(), Topics.REJECTIONS.valueSerde()).withName("rejections-sink"));
         // the store and repartition topic a DSL groupBy().count() made before, same names and formats: kept counts
@@ -217,8 +217,10 @@ public final class MeteringTopology {
                         .withKeySerde(Topics.REJECTIONS.keySerde()).withValueSerde(Topics.REJECTIONS.valueSerde()))
                 .process(() -> new RejectionCounter(REJECTION_COUNTS_STORE, settings.historyRetention()),
                         Named.as("count-rejections"), REJECTION_COUNTS_STORE);
-        rejections
-                .filter((keyId, rejection) -> StaleKeyAlerter.concerns(rejection), Named.as("stale-key-uses"))
+        rejected
+                .filter((keyId, decision) -> StaleKeyAlerter.concerns(decision, settings.alertGrace()),
+                        Named.as("stale-key-uses"))
+                .mapValues(Decision::rejection, Named.as("stale-key-use-rejection"))
                 .process(() -> new StaleKeyAlerter(ALERT_STORE, settings.alertInterval(),
                                 settings.historyRetention()), Named.as("alert-stale-keys"),
                         ALERT_STORE)

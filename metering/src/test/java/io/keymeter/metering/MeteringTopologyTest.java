@@ -560,12 +560,49 @@ class MeteringTopologyTest {
         assertNothingDropped();
     }
 
+    /**
+     * Requests in flight when a key dies (made after the invalidation or expiry, before the gateway or its client
+     * could know) are refused and counted, but raise no alert until a use comes the grace after the death: every key
+     * regenerated or invalidated under traffic raised one (a probe: about one alert per rotated key).
+     */
+    @Test
+    void usesWithinTheGraceAfterAKeyDiedAreRefusedWithoutAnAlert() {
+        Duration grace = MeteringSettings.DEFAULT_ALERT_GRACE;
+        Instant invalidatedAt = T0.plusSeconds(10);
+        TestKey rotated = invalidated(TestKey.create(ACME, "cred-16g", 1), invalidatedAt);
+        TestKey lapsed = TestKey.create(ACME, "cred-16e", 1);
+        Instant expiresAt = T0.plusSeconds(20);
+        keys.pipeInput(lapsed.keyId(), lapsed.state(KeyStatus.ACTIVE, expiresAt, T0), T0);
+        send(rotated.request("in-flight", KeyFixtures.BASEMAPS, 1, invalidatedAt.plusMillis(300)),
+                rotated.request("last-moment", KeyFixtures.BASEMAPS, 1, invalidatedAt.plus(grace).minusNanos(1)),
+                lapsed.request("just-expired", KeyFixtures.BASEMAPS, 1, expiresAt.plusSeconds(1)));
+        flush(expiresAt.plusSeconds(1));
+
+        assertThat(realRejections()).extracting(Rejection::requestId, Rejection::reason).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("in-flight", RejectionReason.INVALIDATED),
+                org.assertj.core.groups.Tuple.tuple("last-moment", RejectionReason.INVALIDATED),
+                org.assertj.core.groups.Tuple.tuple("just-expired", RejectionReason.EXPIRED));
+        assertThat(alerts.readValuesToList()).as("no alert within the grace").isEmpty();
+
+        RequestLog stolen = rotated.request("stolen", KeyFixtures.BASEMAPS, 1, invalidatedAt.plus(grace));
+        RequestLog kept = lapsed.request("kept-using", KeyFixtures.BASEMAPS, 1, expiresAt.plus(grace));
+        send(stolen, kept);
+        flush(kept.timestamp());
+
+        assertThat(alerts.readValuesToList()).extracting(SecurityAlert::keyId, SecurityAlert::reason, SecurityAlert::count,
+                SecurityAlert::firstSeen).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(rotated.keyId(), "invalidated", 1L, stolen.timestamp()),
+                org.assertj.core.groups.Tuple.tuple(lapsed.keyId(), "expired", 1L, kept.timestamp()));
+        assertNothingDropped();
+    }
+
     /** An alert names a use's own time, finer than a millisecond: cut to the record's, it preceded the invalidation. */
     @Test
     void anAlertNamesTheUsesOwnTime() {
         Instant invalidatedAt = T0.plusSeconds(10).plusNanos(123_456_000);
         TestKey key = invalidated(TestKey.create(ACME, "cred-16n", 1), invalidatedAt);
-        RequestLog use = key.request("stolen-fine", KeyFixtures.BASEMAPS, 1, invalidatedAt.plusNanos(700));
+        RequestLog use = key.request("stolen-fine", KeyFixtures.BASEMAPS, 1,
+                invalidatedAt.plus(MeteringSettings.DEFAULT_ALERT_GRACE).plusNanos(700));
         send(use);
         flush(use.timestamp());
 

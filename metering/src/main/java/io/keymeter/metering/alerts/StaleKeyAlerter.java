@@ -1,8 +1,8 @@
 package io.keymeter.metering.alerts;
 
 import io.keymeter.events.Rejection;
-import io.keymeter.events.RejectionReason;
 import io.keymeter.events.SecurityAlert;
+import io.keymeter.metering.enforcement.Decision;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -18,8 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Raises a security alert when an invalidated or expired key is used: on its first such use, then at most once per
- * {@code interval} (by request time) while it keeps being used, with the running count and first/last use. A stolen
+ * Raises a security alert when an invalidated or expired key is used (more than the grace of {@link #concerns} after
+ * it died): on its first such use, then at most once per {@code interval} (by request time) while it keeps being
+ * used, with the running count and first/last use. A stolen
  * key shows up here. Input is keyed by keyId (partition-local state); alerts are keyed by credentialId.
  * <p>
  * Uses within the interval after an alert are counted, and reported by the next alert. A key that then goes quiet
@@ -58,10 +59,16 @@ public final class StaleKeyAlerter implements Processor<String, Rejection, Strin
         this.retention = retention;
     }
 
-    /** The rejections this processor looks at. */
-    public static boolean concerns(Rejection rejection) {
-        return rejection.credentialId() != null
-                && (rejection.reason() == RejectionReason.INVALIDATED || rejection.reason() == RejectionReason.EXPIRED);
+    /**
+     * The uses this processor looks at: of a known key refused invalidated or expired, made at least {@code grace}
+     * after the key died. A use within the grace is refused and counted all the same, but is no sign of a stolen
+     * key: a gateway and its client learn of an invalidation only after it is stamped (a probe measured up to 344 ms
+     * to the invalidate call's answer on a loaded machine, and a gateway's cache of keymeter.api-keys up to 126 ms
+     * later), so every key regenerated or invalidated under traffic raised an alert for the requests in flight.
+     */
+    public static boolean concerns(Decision decision, Duration grace) {
+        Duration dead = decision.deadFor();
+        return decision.credentialId() != null && dead != null && dead.compareTo(grace) >= 0;
     }
 
     @Override

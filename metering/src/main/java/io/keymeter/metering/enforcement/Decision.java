@@ -4,6 +4,8 @@ import io.keymeter.events.ApiKeyState;
 import io.keymeter.events.Rejection;
 import io.keymeter.events.RejectionReason;
 import io.keymeter.events.RequestLog;
+import java.time.Duration;
+import java.time.Instant;
 
 /**
  * The outcome for one request: accepted when {@code reason} is null. {@code key} is the key's state at the
@@ -21,6 +23,20 @@ public record Decision(RequestLog request, ApiKeyState key, RejectionReason reas
 
     public String credentialId() {
         return key == null ? null : key.credentialId();
+    }
+
+    /**
+     * How long the key had been dead when the request was made: since the state that says invalidated began (the
+     * invalidation) for a use refused {@code invalidated}, since {@code expiresAt} for one refused {@code expired};
+     * null for any other outcome.
+     */
+    public Duration deadFor() {
+        Instant since = key == null || reason == null ? null : switch (reason) {
+            case INVALIDATED -> key.updatedAt();
+            case EXPIRED -> key.expiresAt();
+            default -> null;
+        };
+        return since == null || request.timestamp() == null ? null : Duration.between(since, request.timestamp());
     }
 
     /** The rejection as published, naming the credential only when the key is known. */
