@@ -17,7 +17,7 @@ public final class TestAccounts {
     static {
         Map<String, String> accounts = new LinkedHashMap<>();
         for (String id : new String[] {"acme", "globex", "initech", "umbrella", "hooli", "stark", "wayne", "tyrell",
-                "cyberdyne", "soylent", "wonka", "oscorp", "nakatomi", "weyland", "spacely"}) {
+                "cyberdyne", "soylent", "wonka", "oscorp", "nakatomi", "weyland", "spacely", "vandelay"}) {
             accounts.put(id, "token-" + id);
         }
         ALL = Map.copyOf(accounts);
