@@ -545,7 +545,11 @@ class MeteringModelTest {
             rejections.add(describe(log.requestId(), log.keyId(), credentialId, at, reason));
             rejectionCounts.merge((credentialId == null ? "-" : credentialId) + "/" + day + "/" + reason.code(), 1L,
                     Long::sum);
-            if (credentialId != null && (reason == RejectionReason.INVALIDATED || reason == RejectionReason.EXPIRED)) {
+            // a use alerts once the key has been dead the grace: since its invalidation (the state's start), or expiry
+            Instant deadSince = reason == RejectionReason.INVALIDATED ? state.updatedAt()
+                    : reason == RejectionReason.EXPIRED ? state.expiresAt() : null;
+            if (credentialId != null && deadSince != null
+                    && !at.isBefore(deadSince.plus(MeteringSettings.DEFAULT_ALERT_GRACE))) {
                 staleUses.merge(log.keyId(), 1L, Long::sum);
                 credentialOf.put(log.keyId(), credentialId);
             }
