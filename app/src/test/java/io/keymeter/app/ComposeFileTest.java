@@ -87,6 +87,25 @@ class ComposeFileTest {
         assertThat(Files.exists(Path.of("..", "Dockerfile"))).isTrue();
     }
 
+    /**
+     * The image formats the broker with transactions v2, on which Keymeter's exactly-once writes were refused and
+     * metering stayed stuck after a broker crash: a one-shot service downgrades it before any Keymeter starts.
+     */
+    @Test
+    void everyKeymeterStartsAfterTheBrokerIsOnTransactionsV1() {
+        JsonNode services = compose.get("services");
+        JsonNode downgrade = services.get("kafka-transactions-v1");
+        assertThat(downgrade.get("image").asString()).isEqualTo(services.get("kafka").get("image").asString());
+        assertThat(downgrade.get("depends_on").get("kafka").get("condition").asString()).isEqualTo("service_healthy");
+        assertThat(downgrade.get("command").valueStream().map(JsonNode::asString).toList()).containsExactly(
+                "/opt/kafka/bin/kafka-features.sh", "--bootstrap-server", "kafka:9092", "downgrade",
+                "--feature", "transaction.version=1");
+        services.properties().stream()
+                .filter(s -> s.getValue().has("environment") && s.getValue().get("environment").has("KEYMETER_ROLES"))
+                .forEach(s -> assertThat(s.getValue().get("depends_on").get("kafka-transactions-v1").get("condition")
+                        .asString()).as(s.getKey()).isEqualTo("service_completed_successfully"));
+    }
+
     @Test
     void kafkaKeepsItsDataOnItsVolume() {
         JsonNode kafka = compose.get("services").get("kafka");

@@ -56,6 +56,7 @@ public class KafkaTopics {
     public KafkaTopics(KafkaClients clients, KeymeterProperties properties) {
         try (Admin admin = clients.newAdmin()) {
             createMissing(admin, properties);
+            TransactionVersionCheck.warnOfTransactionsV2(admin, clients.bootstrapServers(), TIMEOUT_SECONDS);
             Map<ConfigResource, Config> configs = describeConfigs(admin);
             checkCleanupPolicies(configs);
             raiseRetention(admin, properties).forEach(change -> log.info("Topic config raised: {}", change));
