@@ -16,14 +16,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Kafka's clients for Kafka Streams, made as Kafka Streams makes them by default, with one change: a stream
- * thread's transaction whose commit times out is reported as a fencing. Kafka Streams 4.4 handles that timeout as a corrupted task only for tasks with offsets in
- * the commit; when none has (punctuations alone wrote, in tasks that read nothing since they were assigned) it logs
- * "Committing task(s)  failed." for no task and carries on as if the transaction had committed, and the
- * transactional state stores commit its writes locally. If the transaction is then aborted (its thread dies on the
- * next commit, "the previous call to commitTransaction timed out and must be retried", or the producer is fenced),
- * the stores keep writes Kafka never had: a key's expiry or removal announced by nobody, a request released by
- * metering's wait and never counted, a statement never issued, each store saying it was done.
+ * Kafka's clients for Kafka Streams, made as Kafka Streams makes them by default, with one change: a stream thread's
+ * transaction whose commit times out is reported as a fencing. Kafka Streams 4.4 handles that timeout as a corrupted
+ * task only for tasks with offsets in the commit; when none has (punctuations alone wrote, in tasks that read nothing
+ * since they were assigned) it logs "Committing task(s)  failed." for no task and carries on as if the transaction
+ * had committed, and the transactional state stores commit its writes locally. If the transaction is then aborted
+ * (its thread dies on the next commit, "the previous call to commitTransaction timed out and must be retried", or
+ * the producer is fenced), the stores keep writes Kafka never had: a key's expiry or removal announced by nobody, a
+ * request released by metering's wait and never counted, a statement never issued, each store saying it was done.
  * <p>
  * A fencing is handled as such a state requires: every task of the thread is closed dirty, its stores rolled back to
  * their last local commit, the producer replaced (its {@code initTransactions} settles the open transaction on the

@@ -190,7 +190,7 @@ class TimedOutCommitTest {
         return consumer;
     }
 
-    /** Waits until what committed transactions wrote to the output topic since the last call contains {@code expected}. */
+    /** Waits until the committed output read since the last call holds {@code expected}. */
     private static void awaitOutput(KafkaConsumer<String, String> output, List<String> expected) {
         List<String> read = new ArrayList<>();
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
