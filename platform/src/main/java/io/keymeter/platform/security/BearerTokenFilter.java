@@ -18,8 +18,9 @@ import org.springframework.web.filter.ServerHttpObservationFilter;
 
 /**
  * Guards {@code /v1/**}: gateway calls ({@code /v1/requests}, {@code /v1/verify}) need a gateway token, the privilege
- * catalog takes either kind, every other call an account token, which becomes the request's {@link Account}, or a read another instance forwards, signed
- * for the caller's account ({@link ForwardedCalls}). Missing or wrong token or signature: 401.
+ * catalog takes either kind, every other call an account token, which becomes the request's {@link Account}, or a
+ * read another instance forwards, signed for the caller's account ({@link ForwardedCalls}). Missing or wrong token
+ * or signature: 401.
  * <p>
  * A call is guarded when either view of its path is under {@code /v1}: the servlet container's ({@link #routedPath}:
  * decoded, without path parameters, dot segments resolved) or the request URI's, decoded ({@link #rawPath}), which
@@ -131,8 +132,7 @@ public class BearerTokenFilter extends OncePerRequestFilter {
                 : token != null && tokens.isGateway(token)
                 // a gateway posting to /v1/requests/ or /V1/requests was told it needed an account token
                 ? "A gateway token is good for POST /v1/requests and /v1/verify and GET /v1/privileges only, written "
-                        + "exactly so; this call "
-                        + "needs 'Authorization: Bearer <account token>'."
+                        + "exactly so; this call needs 'Authorization: Bearer <account token>'."
                 : "This call needs 'Authorization: Bearer <account token>'.");
     }
 
