@@ -1,5 +1,6 @@
 package io.keymeter.platform.streams;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.admin.Admin;
@@ -30,10 +31,20 @@ import org.slf4j.LoggerFactory;
  * broker: committed if its commit got there, aborted otherwise) and the group joined again; the tasks then restore
  * whatever the transaction committed from their changelogs and read again from the committed offsets. No local
  * commit can run ahead of Kafka's. ({@code TimedOutCommitTest})
+ * <p>
+ * The producer replaced there, and that of a thread that dies, is closed by Kafka Streams without a timeout, and
+ * Kafka's close waits for the open transaction to end: while the coordinator does not answer (a broker restarting),
+ * the thread stood still (60 s on a test rig) and its consumer stayed in the group, so that no rebalance
+ * could hand its tasks on. Here such a close waits {@link #CLOSE_TIMEOUT} at most: a transaction it leaves open is
+ * ended by the coordinator (aborted at its timeout, or settled by the next producer of its transactional id), so
+ * exactly once holds either way.
  */
 final class CommitTimeoutFencing implements KafkaClientSupplier {
 
     private static final Logger log = LoggerFactory.getLogger(CommitTimeoutFencing.class);
+
+    /** How long a close without a timeout waits for the producer's transaction to end (milliseconds when healthy). */
+    static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
 
     private final UnaryOperator<Producer<byte[], byte[]>> underneath;
 
@@ -72,7 +83,10 @@ final class CommitTimeoutFencing implements KafkaClientSupplier {
         return getConsumer(config);
     }
 
-    /** Kafka's producer, but a commit that times out throws {@link ProducerFencedException}. */
+    /**
+     * Kafka's producer, but a commit that times out throws {@link ProducerFencedException}, and a close without a
+     * timeout waits {@link #CLOSE_TIMEOUT} at most.
+     */
     private static final class FencedOnCommitTimeout extends ForwardingProducer {
 
         FencedOnCommitTimeout(Producer<byte[], byte[]> producer) {
@@ -90,6 +104,11 @@ final class CommitTimeoutFencing implements KafkaClientSupplier {
                 fenced.initCause(e);
                 throw fenced;
             }
+        }
+
+        @Override
+        public void close() {
+            super.close(CLOSE_TIMEOUT);
         }
     }
 }

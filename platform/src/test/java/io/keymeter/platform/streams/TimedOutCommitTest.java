@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -55,6 +57,10 @@ import org.junit.jupiter.api.io.TempDir;
  * Kafka Streams reports such a timeout as a fencing ({@link CommitTimeoutFencing}): the tasks are closed dirty,
  * their stores rolled back, and the punctuation runs again.
  * <p>
+ * The producer is then replaced, and Kafka Streams closes it without a timeout: Kafka's close waits for the
+ * transaction to end, which it cannot while the coordinator is away, and the thread stood still (60 s on a test rig).
+ * Keymeter's closes wait {@link CommitTimeoutFencing#CLOSE_TIMEOUT} at most.
+ * <p>
  * The broker and the transactions are real; one producer fails its commits, as Kafka's does when the coordinator
  * does not answer in time (a fault a real broker gives only by chance: a broker restart did, once, in a probe).
  */
@@ -71,6 +77,9 @@ class TimedOutCommitTest {
     /** Whether the punctuator marks what it finds: off while the first run leaves a record to mark. */
     private final AtomicBoolean punctuate = new AtomicBoolean();
     private final AtomicInteger timedOutCommits = new AtomicInteger();
+    /** Closes of a producer whose commit timed out: each waits, as Kafka's does, until its time is up or released. */
+    private final AtomicInteger stuckCloses = new AtomicInteger();
+    private final CountDownLatch coordinatorBack = new CountDownLatch(1);
     /** Producers made in the second run: the first one's commits time out (its coordinator unreachable). */
     private final AtomicInteger producersMade = new AtomicInteger();
     private final List<Throwable> threadFailures = new CopyOnWriteArrayList<>();
@@ -145,9 +154,14 @@ class TimedOutCommitTest {
 
                 // Kafka Streams alone: the commit passed for done, the stores kept "a" as "punctuated", the next
                 // commit killed the thread and aborted the transaction, and "a" was never said downstream
+                // and the thread went on within the await's minute, its first producer's close bounded (Kafka Streams
+                // alone: the close waited for the coordinator, here two minutes)
                 awaitOutput(output, List.of("b=seen", "a=punctuated", "b=punctuated"));
                 assertThat(threadFailures).as("stream threads that failed").isEmpty();
+                assertThat(stuckCloses).as("closes that waited for the coordinator").hasPositiveValue();
                 second.close(Duration.ofSeconds(30));
+            } finally {
+                coordinatorBack.countDown();
             }
         }
     }
@@ -206,8 +220,11 @@ class TimedOutCommitTest {
      */
     private final class TimingOutProducer extends ForwardingProducer {
 
+        /** Longer than any await here: a close without a timeout that waits this long fails the test. */
+        private static final Duration COORDINATOR_AWAY = Duration.ofMinutes(2);
+
         private final boolean failing;
-        private boolean commitPending;
+        private volatile boolean commitPending;
 
         TimingOutProducer(Producer<byte[], byte[]> real, boolean failing) {
             super(real);
@@ -234,6 +251,32 @@ class TimedOutCommitTest {
                         + "previous call to `commitTransaction` timed out and must be retried");
             }
             super.sendOffsetsToTransaction(offsets, groupMetadata);
+        }
+
+        /** Kafka's close waits for a transaction whose commit timed out to end: here while the coordinator is away. */
+        @Override
+        public void close() {
+            awaitCoordinator(COORDINATOR_AWAY);
+            super.close();
+        }
+
+        /** ...and gives up when its timeout is up. */
+        @Override
+        public void close(Duration timeout) {
+            awaitCoordinator(timeout.compareTo(COORDINATOR_AWAY) < 0 ? timeout : COORDINATOR_AWAY);
+            super.close(timeout);
+        }
+
+        private void awaitCoordinator(Duration atMost) {
+            if (!commitPending) {
+                return;
+            }
+            stuckCloses.incrementAndGet();
+            try {
+                coordinatorBack.await(atMost.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }
