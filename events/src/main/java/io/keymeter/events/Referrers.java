@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
  * host label may be {@code *}. {@code https://*.example.com} matches {@code https://example.com} and every subdomain
  * of it. Scheme and port must match (a missing port is the scheme's default); a pattern with a path matches that
  * path and everything under it, a pattern without one matches any path. A pattern's path may end in {@code /*},
- * which says the same; a {@code *} anywhere else in it makes the pattern invalid. Shared by the credential store (validation),
+ * which says the same; a {@code *} anywhere else in it makes the pattern invalid. Paths are compared with their
+ * percent-escapes in one spelling ({@link #withNormalEscapes}). Shared by the credential store (validation),
  * metering and {@code /v1/verify} (enforcement).
  */
 public final class Referrers {
@@ -170,7 +171,45 @@ public final class Referrers {
                 return null;
             }
         }
+        path = withNormalEscapes(path);
         return new Parsed(scheme, wildcard, host, port, trimSlash(isPattern ? path : withoutDotSegments(path)));
+    }
+
+    /**
+     * The path with its percent-escapes in one spelling (RFC 3986, 6.2.2): the hex digits of each in upper case, and
+     * those of unreserved characters (letters, digits, {@code - . _ ~}) decoded. Browsers send {@code %C3%A9} and a
+     * bare {@code ~}, so a pattern written {@code /caf%c3%a9} or {@code /%7Efoo} matched no page at all; other
+     * escapes, {@code %2F} among them, stay escapes, and a {@code %} not followed by two hex digits stays as it is.
+     */
+    static String withNormalEscapes(String path) {
+        int percent = path.indexOf('%');
+        if (percent < 0) {
+            return path;
+        }
+        StringBuilder normal = new StringBuilder(path.length()).append(path, 0, percent);
+        for (int i = percent; i < path.length(); i++) {
+            char c = path.charAt(i);
+            int high = c == '%' && i + 2 < path.length() ? Character.digit(path.charAt(i + 1), 16) : -1;
+            int low = high < 0 ? -1 : Character.digit(path.charAt(i + 2), 16);
+            if (low < 0) {
+                normal.append(c);
+                continue;
+            }
+            char decoded = (char) (high * 16 + low);
+            if (isUnreserved(decoded)) {
+                normal.append(decoded);
+            } else {
+                normal.append('%').append(Character.toUpperCase(path.charAt(i + 1)))
+                        .append(Character.toUpperCase(path.charAt(i + 2)));
+            }
+            i += 2;
+        }
+        return normal.toString();
+    }
+
+    private static boolean isUnreserved(char c) {
+        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.'
+                || c == '_' || c == '~';
     }
 
     /**

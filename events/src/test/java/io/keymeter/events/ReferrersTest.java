@@ -120,6 +120,34 @@ class ReferrersTest {
         assertThat(Referrers.isValidPattern("https://example.com/a%20b/.hidden/")).isTrue();
     }
 
+    /**
+     * Escapes spelt differently are the same path (RFC 3986, 6.2.2): browsers send {@code %C3%A9} and a bare
+     * {@code ~}, and a pattern written {@code /caf%c3%a9} or {@code /%7Efoo} matched no page.
+     */
+    @Test
+    void percentEscapesAreComparedInOneSpelling() {
+        List<String> cafe = List.of("https://x.test/caf%c3%a9");
+        assertThat(Referrers.matches(cafe, "https://x.test/caf%C3%A9")).isTrue();
+        assertThat(Referrers.matches(cafe, "https://x.test/caf%c3%A9/menu?q=1")).isTrue();
+        assertThat(Referrers.matches(cafe, "https://x.test/caf%C3%A8")).isFalse();
+        List<String> tilde = List.of("https://ix.test/%7Efoo");
+        assertThat(Referrers.matches(tilde, "https://ix.test/~foo")).isTrue();
+        assertThat(Referrers.matches(tilde, "https://ix.test/%7efoo/x")).isTrue();
+        assertThat(Referrers.matches(List.of("https://ix.test/~foo"), "https://ix.test/%7Efoo")).isTrue();
+        assertThat(Referrers.matches(List.of("https://ix.test/a%41"), "https://ix.test/aA")).isTrue();
+        assertThat(Referrers.matches(List.of("https://ix.test/aA"), "https://ix.test/a%61")).isFalse();
+        // a reserved character's escape is no such character: %2F is not a path separator
+        List<String> slash = List.of("https://x.test/a%2fb");
+        assertThat(Referrers.matches(slash, "https://x.test/a%2Fb")).isTrue();
+        assertThat(Referrers.matches(slash, "https://x.test/a/b")).isFalse();
+        assertThat(Referrers.withNormalEscapes("/a%2fb%20c%7e%zz%4")).isEqualTo("/a%2Fb%20c~%zz%4");
+        String plain = "/no/escapes";
+        assertThat(Referrers.withNormalEscapes(plain)).as("no copy without a %").isSameAs(plain);
+        // an escaped dot is a dot to the dot-segment rules either way
+        assertThat(Referrers.isValidPattern("https://x.test/a/%2E%2e")).isFalse();
+        assertThat(Referrers.matches(List.of("https://x.test/docs"), "https://x.test/docs/%2E%2e/admin")).isFalse();
+    }
+
     @Test
     void nullPatternIsInvalid() {
         assertThat(Referrers.isValidPattern(null)).isFalse();
