@@ -93,6 +93,18 @@ class OperationalMetricsTest {
         }
     }
 
+    /** How far metering is behind, read from Kafka by the metering role: a number once Kafka has answered. */
+    @Test
+    void meteringsBacklogIsAGaugeReadFromKafka() {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            double backlog = http.getForObject("/actuator/prometheus", String.class).lines()
+                    .filter(l -> l.startsWith("keymeter_metering_backlog_requests "))
+                    .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                    .findFirst().orElseThrow();
+            assertThat(backlog).isFinite().isNotNegative();
+        });
+    }
+
     private static String line(String requestId, String apiKey, String timestamp) {
         return "{\"requestId\":\"" + requestId + "\",\"apiKey\":\"" + apiKey + "\",\"service\":\"basemaps\","
                 + "\"operation\":\"tile\",\"timestamp\":\"" + timestamp + "\"}";
