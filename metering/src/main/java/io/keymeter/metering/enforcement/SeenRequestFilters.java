@@ -6,6 +6,8 @@ import java.util.TreeMap;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * In-memory Bloom filters (Guava's) over the deduplicator's store, one per generation, so that a request the store
@@ -19,7 +21,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * Memory is bounded: a filter holds {@code capacity} entries at 1 % false positives (about 1.1 MiB a million), and
  * beyond four times that (two in three false) it answers "maybe" without probing. A task keeps one for each
  * generation a lookup may read: two, the current generation's and the previous one's, unless the window changed
- * since the store was written (then as many as the window overlaps, each sized for its share of the window).
+ * since the store was written (then as many as the window overlaps, each sized for its share of the window). A
+ * filter that steps aside says so in the log, once: metering slows down from then on, and the capacity is a setting.
  */
 public final class SeenRequestFilters {
 
@@ -30,6 +33,7 @@ public final class SeenRequestFilters {
         return (long) Math.ceil(-capacity * Math.log(FALSE_POSITIVE_RATE) / (Math.log(2) * Math.log(2)) / 8);
     }
     private static final int SATURATION = 4;
+    private static final Logger LOG = LoggerFactory.getLogger(SeenRequestFilters.class);
 
     private final long capacity;
     /** Generations a lookup may read, so filters kept: the newest and {@code span - 1} before it. */
@@ -40,6 +44,8 @@ public final class SeenRequestFilters {
     /** The oldest generation read back from the store after a restart, and where that read stands (null: done). */
     private long rebuildFirst;
     private Bytes rebuildFrom;
+    /** Filters that stepped aside since this was made. */
+    private int saturated;
 
     /**
      * @param capacity entries a filter holds at its false-positive rate; 0 turns the filters off
@@ -81,7 +87,14 @@ public final class SeenRequestFilters {
         if (capacity == 0) {
             return;
         }
-        filterOf(generation).add(key);
+        if (filterOf(generation).add(key)) {
+            saturated++;
+            LOG.warn("A dedupe filter took {} requests of one partition in one dedupe window, four times "
+                    + "keymeter.metering.dedupe-filter-capacity ({}): it steps aside, and until the window's "
+                    + "generation ends every request of this partition reads the dedupe store, so metering runs "
+                    + "slower; raise the capacity to the requests a partition takes in a window", SATURATION * capacity,
+                    capacity);
+        }
     }
 
     boolean rebuilding() {
@@ -105,7 +118,7 @@ public final class SeenRequestFilters {
                 entries.next();
                 long generation = Deduplicator.generationOf(key);
                 if (byGeneration.isEmpty() || generation > byGeneration.lastKey() - span) { // older: out of reach
-                    filterOf(generation).add(key);
+                    add(generation, key);
                 }
             }
             if (entries.hasNext() && Deduplicator.isRequest(entries.peekNextKey())) {
@@ -121,6 +134,11 @@ public final class SeenRequestFilters {
     /** Filters held now (for tests of the memory bound). */
     int filters() {
         return byGeneration.size();
+    }
+
+    /** Filters that stepped aside, each warned of once. */
+    int saturated() {
+        return saturated;
     }
 
     /** The generation's filter, made on first use; a new one drops those {@code span} or more generations behind it. */
@@ -149,11 +167,14 @@ public final class SeenRequestFilters {
             return added >= saturatedAt || bloom.mightContain(key.get());
         }
 
-        void add(Bytes key) {
-            if (added < saturatedAt) {
-                bloom.put(key.get());
-                added++;
+        /** Adds the key; true when this one filled the filter, so that it steps aside from now on. */
+        boolean add(Bytes key) {
+            if (added >= saturatedAt) {
+                return false;
             }
+            bloom.put(key.get());
+            added++;
+            return added == saturatedAt;
         }
     }
 }

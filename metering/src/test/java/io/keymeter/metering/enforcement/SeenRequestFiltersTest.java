@@ -136,11 +136,18 @@ class SeenRequestFiltersTest {
         SeenRequestFilters filters = new SeenRequestFilters(100, 2);
         IntStream.range(0, 399).forEach(i -> filters.add(G, key(G, "seen-" + i)));
         long before = IntStream.range(0, KEYS).filter(i -> filters.mightContain(G, key(G, "other-" + i))).count();
+        assertThat(filters.saturated()).isZero();
         filters.add(G, key(G, "seen-399"));
 
         assertThat(before).as("crowded, but still a filter").isLessThan(KEYS);
         assertThat(IntStream.range(0, KEYS).filter(i -> filters.mightContain(G, key(G, "other-" + i))).count())
                 .isEqualTo(KEYS);
+        // warned of once, when it stepped aside; the next generation's filter is another
+        assertThat(filters.saturated()).isEqualTo(1);
+        IntStream.range(400, 500).forEach(i -> filters.add(G, key(G, "seen-" + i)));
+        assertThat(filters.saturated()).isEqualTo(1);
+        IntStream.range(0, 400).forEach(i -> filters.add(G + 1, key(G + 1, "next-" + i)));
+        assertThat(filters.saturated()).isEqualTo(2);
     }
 
     private static Bytes key(long generation, String requestId) {
