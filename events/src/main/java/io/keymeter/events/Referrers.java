@@ -23,7 +23,11 @@ public final class Referrers {
 
     private static final Pattern SCHEME = Pattern.compile("[a-z][a-z0-9+.-]{0,31}");
     private static final Pattern HEX_NUMBER = Pattern.compile("0[xX][0-9a-fA-F]*");
-    private static final Pattern LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+    /**
+     * A host label, ASCII: letters, digits and hyphens (not at either end), and underscores, which browsers take in a
+     * host (the URL Standard's host parser does; {@code https://dev_portal.example.com} is a page some sites serve).
+     */
+    private static final Pattern LABEL = Pattern.compile("[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?");
     private static final Pattern PATH = Pattern.compile("(/[A-Za-z0-9._~!$&'()*+,;=:@%-]*)*");
     /**
      * A referrer's path as browsers send it: they leave {@code | [ ] ^} and others unencoded, which a URI may not hold

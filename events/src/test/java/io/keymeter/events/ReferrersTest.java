@@ -148,6 +148,19 @@ class ReferrersTest {
         assertThat(Referrers.matches(List.of("https://x.test/docs"), "https://x.test/docs/%2E%2e/admin")).isFalse();
     }
 
+    /** Browsers take an underscore in a host; a credential for such a page could not be made, nor its pages pass. */
+    @Test
+    void aHostMayHoldUnderscores() {
+        assertThat(Referrers.isValidPattern("https://dev_portal.example.com")).isTrue();
+        assertThat(Referrers.matches(List.of("https://dev_portal.example.com"), "https://DEV_portal.example.com/x"))
+                .isTrue();
+        assertThat(Referrers.matches(WILDCARD, "https://a_b.example.com/")).isTrue();
+        assertThat(Referrers.matches(List.of("https://dev_portal.example.com"), "https://devportal.example.com/"))
+                .isFalse();
+        assertThat(Referrers.wildcardTooWide("https://*.my_co.uk")).isNull();
+        assertThat(Referrers.isValidPattern("https://-dev.example.com")).as("hyphens still not at an end").isFalse();
+    }
+
     @Test
     void nullPatternIsInvalid() {
         assertThat(Referrers.isValidPattern(null)).isFalse();
