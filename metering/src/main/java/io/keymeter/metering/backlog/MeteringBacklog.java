@@ -91,6 +91,8 @@ public class MeteringBacklog implements DisposableBean {
     private void measureQuietly() {
         try {
             measure();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // shutting down
         } catch (Exception e) {
             latest = Double.NaN;
             LOG.debug("Could not read metering's backlog: {}", e.toString());

@@ -89,10 +89,10 @@ public final class SeenRequestFilters {
         }
         if (filterOf(generation).add(key)) {
             saturated++;
-            LOG.warn("A dedupe filter took {} requests of one partition in one dedupe window, four times "
-                    + "keymeter.metering.dedupe-filter-capacity ({}): it steps aside, and until the window's "
-                    + "generation ends every request of this partition reads the dedupe store, so metering runs "
-                    + "slower; raise the capacity to the requests a partition takes in a window", SATURATION * capacity,
+            LOG.warn("A dedupe filter took {} requests of one partition in one generation, four times its capacity "
+                    + "({}, from keymeter.metering.dedupe-filter-capacity): it steps aside, and until the generation "
+                    + "ends every request of this partition reads the dedupe store, so metering runs slower; raise "
+                    + "the capacity to the requests a partition takes in a dedupe window", SATURATION * capacity,
                     capacity);
         }
     }
