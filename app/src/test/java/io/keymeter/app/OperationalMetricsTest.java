@@ -97,10 +97,8 @@ class OperationalMetricsTest {
     @Test
     void meteringsBacklogIsAGaugeReadFromKafka() {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-            double backlog = http.getForObject("/actuator/prometheus", String.class).lines()
-                    .filter(l -> l.startsWith("keymeter_metering_backlog_requests "))
-                    .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
-                    .findFirst().orElseThrow();
+            double backlog = PrometheusSamples.untagged(http.getForObject("/actuator/prometheus", String.class),
+                    "keymeter_metering_backlog_requests").orElseThrow();
             assertThat(backlog).isFinite().isNotNegative();
         });
     }

@@ -2,10 +2,11 @@ package io.keymeter.testsupport;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Keymeter's own counters in an {@code /actuator/prometheus} answer, read in tests. */
+/** Keymeter's own counters and gauges in an {@code /actuator/prometheus} answer, read in tests. */
 public final class PrometheusSamples {
 
     private static final Pattern SAMPLE = Pattern.compile("^(\\w+)\\{([^}]*)} (\\S+)$");
@@ -27,6 +28,12 @@ public final class PrometheusSamples {
             }
         }
         return samples;
+    }
+
+    /** The value of untagged sample {@code name} (a gauge of Keymeter's own), or empty when it is not listed. */
+    public static OptionalDouble untagged(String scrape, String name) {
+        return scrape.lines().filter(line -> line.startsWith(name + " "))
+                .mapToDouble(line -> Double.parseDouble(line.substring(name.length() + 1))).findFirst();
     }
 
     /** The sum of counter {@code name} over all its outcomes. */

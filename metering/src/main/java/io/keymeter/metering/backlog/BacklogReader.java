@@ -1,5 +1,6 @@
 package io.keymeter.metering.backlog;
 
+import io.keymeter.platform.kafka.KafkaTopics;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -34,28 +35,29 @@ final class BacklogReader {
     }
 
     long behind(String groupId, String topic) throws ExecutionException, InterruptedException, TimeoutException {
-        List<TopicPartition> partitions = admin.describeTopics(List.of(topic)).allTopicNames()
-                .get(timeout.toMillis(), TimeUnit.MILLISECONDS).get(topic).partitions().stream()
-                .map(p -> new TopicPartition(topic, p.partition())).toList();
         Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(groupId)
                 .partitionsToOffsetAndMetadata().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        Map<TopicPartition, ListOffsetsResultInfo> stable = offsets(partitions, OffsetSpec.latest());
-        List<TopicPartition> uncommitted = partitions.stream().filter(p -> committed.get(p) == null).toList();
-        Map<TopicPartition, ListOffsetsResultInfo> starts = uncommitted.isEmpty() ? Map.of()
-                : offsets(uncommitted, OffsetSpec.earliest());
+        Map<TopicPartition, Long> stable = KafkaTopics.endOffsets(admin, List.of(topic), IsolationLevel.READ_COMMITTED,
+                timeout);
+        Map<TopicPartition, ListOffsetsResultInfo> starts = starts(stable.keySet().stream()
+                .filter(p -> committed.get(p) == null).toList());
         long behind = 0;
-        for (TopicPartition partition : partitions) {
-            OffsetAndMetadata done = committed.get(partition);
-            long from = done != null ? done.offset() : starts.get(partition).offset();
-            behind += Math.max(0, stable.get(partition).offset() - from);
+        for (Map.Entry<TopicPartition, Long> end : stable.entrySet()) {
+            OffsetAndMetadata done = committed.get(end.getKey());
+            long from = done != null ? done.offset() : starts.get(end.getKey()).offset();
+            behind += Math.max(0, end.getValue() - from);
         }
         return behind;
     }
 
-    private Map<TopicPartition, ListOffsetsResultInfo> offsets(List<TopicPartition> partitions, OffsetSpec spec)
+    /** The log start of each partition the group has committed nothing in. */
+    private Map<TopicPartition, ListOffsetsResultInfo> starts(List<TopicPartition> partitions)
             throws ExecutionException, InterruptedException, TimeoutException {
+        if (partitions.isEmpty()) {
+            return Map.of();
+        }
         Map<TopicPartition, OffsetSpec> specs = partitions.stream()
-                .collect(Collectors.toMap(Function.identity(), p -> spec));
+                .collect(Collectors.toMap(Function.identity(), p -> OffsetSpec.earliest()));
         return admin.listOffsets(specs, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all()
                 .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }

@@ -53,9 +53,13 @@ public class MeteringBacklog implements DisposableBean {
     }
 
     private MeteringBacklog(Admin admin, MeterRegistry registry, Clock clock) {
-        this(() -> new BacklogReader(admin, Duration.ofSeconds(10))
-                        .behind(StreamsFactory.applicationId(MeteringConfiguration.APP_NAME), Topics.REQUESTS.name()),
-                registry, clock, admin);
+        this(readingOf(new BacklogReader(admin, Duration.ofSeconds(10))), registry, clock, admin);
+    }
+
+    /** Metering's group on the requests topic. */
+    private static Reading readingOf(BacklogReader reader) {
+        String group = StreamsFactory.applicationId(MeteringConfiguration.APP_NAME);
+        return () -> reader.behind(group, Topics.REQUESTS.name());
     }
 
     /** {@code admin}, if any, is closed with this. Nothing is scheduled without it: a test measures by hand. */
