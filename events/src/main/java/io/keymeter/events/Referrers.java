@@ -217,21 +217,20 @@ public final class Referrers {
     }
 
     /**
-     * The path with its {@code .} and {@code ..} segments (also written {@code %2e}) resolved (RFC 3986, 5.2.4),
-     * as a browser sends it: a
+     * The path with its {@code .} and {@code ..} segments resolved (RFC 3986, 5.2.4), as a browser sends it: a
      * referrer a gateway passes on as it came, {@code https://example.com/docs/../admin}, is under {@code /admin},
-     * not under a pattern's {@code /docs}.
+     * not under a pattern's {@code /docs}. The path has its escapes normalized first ({@link #withNormalEscapes}), so
+     * a dot written {@code %2e}, which a browser takes for a dot too, is one here.
      */
     static String withoutDotSegments(String path) {
-        if (!path.contains("/.") && !path.contains("%2")) {
+        if (!path.contains("/.")) {
             return path;
         }
         Deque<String> kept = new ArrayDeque<>();
-        String[] segments = path.substring(1).split("/", -1); // not empty: it holds "/." or "%2"
+        String[] segments = path.substring(1).split("/", -1); // not empty: it holds "/."
         for (int i = 0; i < segments.length; i++) {
             boolean last = i == segments.length - 1;
-            // a browser takes %2e for a dot here too
-            switch (segments[i].replace("%2e", ".").replace("%2E", ".")) {
+            switch (segments[i]) {
                 case "." -> {
                     if (last) {
                         kept.addLast("");

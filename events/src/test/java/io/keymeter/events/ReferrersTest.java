@@ -113,7 +113,7 @@ class ReferrersTest {
         // written %2e, as a browser reads it too
         assertThat(Referrers.matches(docs, "https://example.com/docs/%2e%2E/admin")).isFalse();
         assertThat(Referrers.matches(docs, "https://example.com/docs/a%2eb")).isTrue();
-        assertThat(Referrers.withoutDotSegments("/a%20b/%2e/c")).isEqualTo("/a%20b/c");
+        assertThat(Referrers.withoutDotSegments(Referrers.withNormalEscapes("/a%20b/%2e/c"))).isEqualTo("/a%20b/c");
         // a pattern with them would match no referrer, which never has them any more
         assertThat(Referrers.isValidPattern("https://example.com/a/../b")).isFalse();
         assertThat(Referrers.isValidPattern("https://example.com/a/%2e")).isFalse();

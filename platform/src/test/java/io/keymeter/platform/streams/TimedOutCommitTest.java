@@ -153,9 +153,9 @@ class TimedOutCommitTest {
                 input.send(new ProducerRecord<>(IN, "b", "1")).get();
 
                 // Kafka Streams alone: the commit passed for done, the stores kept "a" as "punctuated", the next
-                // commit killed the thread and aborted the transaction, and "a" was never said downstream
-                // and the thread went on within the await's minute, its first producer's close bounded (Kafka Streams
-                // alone: the close waited for the coordinator, here two minutes)
+                // commit killed the thread and aborted the transaction, and "a" was never said downstream. And the
+                // output comes within the await's minute only if the first producer's close is bounded (Kafka
+                // Streams alone: the close waits for the coordinator, here two minutes)
                 awaitOutput(output, List.of("b=seen", "a=punctuated", "b=punctuated"));
                 assertThat(threadFailures).as("stream threads that failed").isEmpty();
                 assertThat(stuckCloses).as("closes that waited for the coordinator").hasPositiveValue();
