@@ -52,7 +52,7 @@ class CommandBus implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(CommandBus.class);
 
-    /** How long sending a command may take (Kafka down: 503, nothing applied). */
+    /** How long sending a command may block on the topic's metadata (Kafka down: 503, nothing applied). */
     static final Duration SEND_TIMEOUT = Duration.ofSeconds(5);
     /** A command not processed this long after it was sent is refused by the processor, never applied late. */
     static final Duration COMMAND_DEADLINE = Duration.ofSeconds(4);
@@ -143,18 +143,26 @@ class CommandBus implements SmartLifecycle {
                 throw ApiProblem.unavailable("The credential store is stopping; nothing was applied.", RETRY_AFTER);
             }
             try {
-                producer.send(new ProducerRecord<>(CredentialTopics.COMMANDS.name(), command.credentialId(), command))
-                        .get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (ExecutionException | KafkaException | IllegalStateException e) { // IllegalState: closed by stop
-                log.warn("Could not send credential command {}: {}", command.commandId(),
-                        (e instanceof ExecutionException ? e.getCause() : e).toString());
-                throw ApiProblem.unavailable("Kafka cannot take the change now; nothing was applied.", RETRY_AFTER);
+                // the reply is what confirms the change, so the call waits on it alone: a send refused ends the wait
+                // early, but a late ack does not (waiting on the ack first, 5 s, answered 503 for a change applied
+                // meanwhile, and a generated key's only copy of its secret was lost)
+                producer.send(new ProducerRecord<>(CredentialTopics.COMMANDS.name(), command.credentialId(), command),
+                        (sent, failure) -> {
+                            if (failure != null) {
+                                reply.completeExceptionally(new NotSentException(failure));
+                            }
+                        });
+            } catch (KafkaException | IllegalStateException e) { // IllegalState: closed by stop
+                throw notSent(command, e);
             }
             return reply.get(Math.max(1, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             throw new Unconfirmed("The change was not confirmed in time", null, RETRY_AFTER);
-        } catch (ExecutionException e) { // released by releaseWaiting: no reply will come
-            // the store may still apply it until the wait would have ended: retry, or read, only after that
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof NotSentException notSent) {
+                throw notSent(command, notSent.getCause());
+            }
+            // released by releaseWaiting, no reply will come; the store may still apply it until the wait would have ended: retry, or read, only after that
             Duration settled = Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime())).plusSeconds(1);
             throw new Unconfirmed("The change cannot be confirmed: " + e.getCause().getMessage(), null,
                     settled.compareTo(RETRY_AFTER) > 0 ? Duration.ofSeconds(settled.toSeconds()) : RETRY_AFTER);
@@ -164,6 +172,12 @@ class CommandBus implements SmartLifecycle {
         } finally {
             pending.remove(command.commandId());
         }
+    }
+
+    /** The producer of commands (a test's seam, as {@link #newConsumer} is). */
+    KafkaProducer<String, CredentialCommand> newProducer(Map<String, Object> config) {
+        return new KafkaProducer<>(config, CredentialTopics.COMMANDS.keySerde().serializer(),
+                CredentialTopics.COMMANDS.valueSerde().serializer());
     }
 
     @Override
@@ -176,8 +190,7 @@ class CommandBus implements SmartLifecycle {
         // send() itself blocks while it fetches the topic's metadata (Kafka's default: 60 s), which a producer idle
         // for 5 minutes has dropped: with the broker gone, a call hung a minute before its 503
         producerConfig.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) SEND_TIMEOUT.toMillis());
-        producer = new KafkaProducer<>(producerConfig, CredentialTopics.COMMANDS.keySerde().serializer(),
-                CredentialTopics.COMMANDS.valueSerde().serializer());
+        producer = newProducer(producerConfig);
         // positions resolved now: a reply to a command sent after start() returns is never skipped
         positions.clear();
         replyPartitions = new AllPartitions(CredentialTopics.REPLIES.name());
@@ -350,6 +363,19 @@ class CommandBus implements SmartLifecycle {
      */
     private void releaseWaiting(String why) {
         pending.values().forEach(waiting -> waiting.completeExceptionally(new NoReplyException(why)));
+    }
+
+    /** Kafka refused the command (metadata not in time, the record refused): it was never written. */
+    private static ApiProblem notSent(CredentialCommand command, Throwable why) {
+        log.warn("Could not send credential command {}: {}", command.commandId(), why.toString());
+        return ApiProblem.unavailable("Kafka cannot take the change now; nothing was applied.", RETRY_AFTER);
+    }
+
+    /** The send of a waiting call's command failed. */
+    private static final class NotSentException extends RuntimeException {
+        NotSentException(Throwable cause) {
+            super(cause.getMessage(), cause, false, false);
+        }
     }
 
     /** Why a waiting call will get no reply. */

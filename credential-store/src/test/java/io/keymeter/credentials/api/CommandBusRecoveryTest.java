@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.keymeter.credentials.CredentialStoreConfiguration;
 import io.keymeter.credentials.lifecycle.CommandReply;
+import io.keymeter.credentials.lifecycle.CredentialCommand;
 import io.keymeter.credentials.lifecycle.CredentialTopics;
 import io.keymeter.kafka.FreePorts;
 import io.keymeter.platform.PlatformConfiguration;
@@ -20,14 +21,22 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -59,6 +68,10 @@ class CommandBusRecoveryTest {
     /** Replies read that were written before this time (epoch ms), counted in {@link #olderRepliesRead}. */
     static final AtomicLong repliesWrittenSince = new AtomicLong(Long.MIN_VALUE);
     static final AtomicInteger olderRepliesRead = new AtomicInteger();
+    /** While set, commands are sent but their acks never come back (a lost produce response, a long pause). */
+    static final AtomicBoolean acksLate = new AtomicBoolean();
+    /** While set, every send fails as Kafka refusing the record would. */
+    static final AtomicBoolean sendsFail = new AtomicBoolean();
 
     @SpringBootConfiguration
     @EnableAutoConfiguration
@@ -71,6 +84,27 @@ class CommandBusRecoveryTest {
                               @Value("${" + CredentialStoreConfiguration.COMMIT_INTERVAL + ":PT0S}") Duration commitInterval,
                               @Qualifier(CredentialStoreConfiguration.STREAMS) StreamsApp store) {
             return new CommandBus(clients, topics, clock, commitInterval, store) {
+                @Override
+                KafkaProducer<String, CredentialCommand> newProducer(Map<String, Object> config) {
+                    return new KafkaProducer<>(config, CredentialTopics.COMMANDS.keySerde().serializer(),
+                            CredentialTopics.COMMANDS.valueSerde().serializer()) {
+                        @Override
+                        public Future<RecordMetadata> send(ProducerRecord<String, CredentialCommand> record,
+                                                           Callback callback) {
+                            if (sendsFail.get()) {
+                                RecordTooLargeException refused = new RecordTooLargeException("injected: refused");
+                                callback.onCompletion(null, refused);
+                                return CompletableFuture.failedFuture(refused);
+                            }
+                            if (acksLate.get()) {
+                                super.send(record, null); // written and applied; its ack is not heard of in the call
+                                return new CompletableFuture<>();
+                            }
+                            return super.send(record, callback);
+                        }
+                    };
+                }
+
                 @Override
                 KafkaConsumer<String, CommandReply> newConsumer(Map<String, Object> config) {
                     if (opensFail.get()) {
@@ -119,6 +153,34 @@ class CommandBusRecoveryTest {
         errorAfterReading.set(null);
         opensFail.set(false);
         repliesWrittenSince.set(Long.MIN_VALUE);
+        acksLate.set(false);
+        sendsFail.set(false);
+    }
+
+    /**
+     * A command's ack comes late while its reply is there: the call answers with the change. Before, it waited on the
+     * ack first, 5 s, and answered 503 "not confirmed in time" for a key generated meanwhile, whose only copy of the
+     * secret was in the answer it never gave. A send Kafka refuses still ends the call at once, nothing applied.
+     */
+    @Test
+    @Timeout(120)
+    void aChangeWhoseAckComesLateIsAnsweredByItsReply() throws Exception {
+        try (ConfigurableApplicationContext store = start(FreePorts.next())) {
+            int port = confirmingChanges(store);
+            String id = create(port, "late ack").body().replaceAll(".*\"id\":\"([0-9a-f-]{36})\".*", "$1");
+
+            acksLate.set(true);
+            HttpResponse<String> generated = post(port, "/v1/credentials/" + id + "/keys",
+                    "{\"expiresAt\":\"" + Instant.now().plus(Duration.ofDays(3)) + "\"}");
+            assertThat(generated.statusCode()).as(generated.body()).isEqualTo(201);
+            assertThat(generated.body()).containsPattern("\"apiKey\":\"[^\"]{20,}\"");
+
+            acksLate.set(false);
+            sendsFail.set(true);
+            HttpResponse<String> refused = create(port, "refused");
+            assertThat(refused.statusCode()).isEqualTo(503);
+            assertThat(refused.body()).contains("Kafka cannot take the change now; nothing was applied.");
+        }
     }
 
     /**
@@ -228,10 +290,13 @@ class CommandBusRecoveryTest {
     }
 
     private HttpResponse<String> create(int port, String name) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v1/credentials"))
+        return post(port, "/v1/credentials", "{\"name\":\"" + name + "\",\"privileges\":[\"premium:user:basemaps\"]}");
+    }
+
+    private HttpResponse<String> post(int port, String path, String body) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
                 .header("Authorization", "Bearer token-acme").header("Content-Type", "application/json")
-                .timeout(Duration.ofSeconds(30))
-                .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"" + name + "\",\"privileges\":[\"premium:user:basemaps\"]}"))
+                .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(body))
                 .build(), HttpResponse.BodyHandlers.ofString());
     }
 
