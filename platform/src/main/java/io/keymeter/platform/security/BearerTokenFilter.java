@@ -50,7 +50,15 @@ public class BearerTokenFilter extends OncePerRequestFilter {
 
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
-        return !isApi(routedPath(request)) && !isApi(rawPath(request));
+        return !isApiCall(request);
+    }
+
+    /**
+     * Whether either view of the call's path is under {@code /v1} (see above): what a guard of the API decides by, so
+     * that {@code /v1;x/…} or {@code /%76%31/…}, which Spring routes to the same controllers, are guarded too.
+     */
+    public static boolean isApiCall(HttpServletRequest request) {
+        return isApi(routedPath(request)) || isApi(rawPath(request));
     }
 
     private static boolean isApi(String path) {

@@ -1,5 +1,6 @@
 package io.keymeter.platform.web;
 
+import io.keymeter.platform.security.BearerTokenFilter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -41,7 +42,8 @@ public class AcceptGuard extends OncePerRequestFilter {
 
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
-        return !CHANGING.contains(request.getMethod()) || !request.getRequestURI().startsWith("/v1/");
+        // by both views of the path: judged by the raw URI, /v1;x/credentials went past the guard to the controller
+        return !CHANGING.contains(request.getMethod()) || !BearerTokenFilter.isApiCall(request);
     }
 
     @Override

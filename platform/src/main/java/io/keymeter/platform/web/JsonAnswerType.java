@@ -1,10 +1,12 @@
 package io.keymeter.platform.web;
 
+import io.keymeter.platform.security.BearerTokenFilter;
 import org.springframework.core.MethodParameter;
 import org.springframework.http.MediaType;
 import org.springframework.http.converter.HttpMessageConverter;
 import org.springframework.http.server.ServerHttpRequest;
 import org.springframework.http.server.ServerHttpResponse;
+import org.springframework.http.server.ServletServerHttpRequest;
 import org.springframework.web.bind.annotation.ControllerAdvice;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyAdvice;
 
@@ -29,11 +31,17 @@ public class JsonAnswerType implements ResponseBodyAdvice<Object> {
             Class<? extends HttpMessageConverter<?>> converterType, ServerHttpRequest request,
             ServerHttpResponse response) {
         if (response.getHeaders().getContentType() == null && isOtherJsonType(selected)
-                && request.getURI().getRawPath().startsWith("/v1/")) {
+                && isApiCall(request)) {
             response.getHeaders().setContentType(selected.getCharset() == null ? MediaType.APPLICATION_JSON
                     : new MediaType(MediaType.APPLICATION_JSON, selected.getCharset()));
         }
         return body;
+    }
+
+    /** Under {@code /v1} by either view of the path ({@code /v1;x/usage} too), as the API's filters judge. */
+    private static boolean isApiCall(ServerHttpRequest request) {
+        return request instanceof ServletServerHttpRequest servlet ? BearerTokenFilter.isApiCall(servlet.getServletRequest())
+                : request.getURI().getRawPath().startsWith("/v1/");
     }
 
     /** A {@code +json} type (a problem document's, a vendor's), not JSON itself. */
