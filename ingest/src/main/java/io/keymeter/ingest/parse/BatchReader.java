@@ -41,6 +41,9 @@ public final class BatchReader {
             + StreamReadConstraints.DEFAULT_MAX_DEPTH + " levels";
     static final String OVER_LIMITS = "line: breaks a limit of the JSON reader (" + PARSER_LIMITS + ")";
 
+    /** The fields a line is read for, each a bit of {@link #bit}. */
+    private static final int FIELDS = 8;
+
     private static final JsonFactory FACTORY = JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(MAX_STRING_CHARS).build())
             .build();
@@ -193,6 +196,7 @@ public final class BatchReader {
     static RawLine readObject(JsonParser parser) {
         String requestId = null;
         String apiKey = null;
+        boolean nullKey = false; // apiKey given as null: read as "" once misspellings are looked at
         String service = null;
         String operation = null;
         Long units = null;
@@ -200,8 +204,11 @@ public final class BatchReader {
         String referrer = null;
         String timestamp = null;
         String typeError = null;
-        String misspelt = null; // the first name that spells a field another way (itemID, referer)
-        String meant = null; // the field it spells
+        // the names that spell a field another way (itemID, referer), the first of each field, in line order: every
+        // one is looked at (only the first was, so a referer beside its referrer hid an item_id); made at the first
+        // such name, so a line without one allocates nothing
+        String[] misspelt = null;
+        int misspelled = 0; // one bit per field so spelt, as in seen
         int seen = 0; // one bit per field read: a field given twice is refused, not billed by its last value
         String name;
         while ((name = parser.nextName()) != null) {
@@ -211,7 +218,7 @@ public final class BatchReader {
                 case "requestId" -> { requestId = string(parser, value); bit = 1; }
                 // a key sent as null is the client's none, as verify answers it (malformed-key); only a line without
                 // the field (a misspelt name, tolerated as unknown) is refused
-                case "apiKey" -> { apiKey = value == JsonToken.VALUE_NULL ? "" : string(parser, value); bit = 2; }
+                case "apiKey" -> { apiKey = string(parser, value); nullKey = value == JsonToken.VALUE_NULL; bit = 2; }
                 case "service" -> { service = string(parser, value); bit = 4; }
                 case "operation" -> { operation = string(parser, value); bit = 8; }
                 case "itemId" -> { itemId = string(parser, value); bit = 16; }
@@ -220,9 +227,16 @@ public final class BatchReader {
                 case "units" -> { units = integer(parser, value); bit = 128; }
                 default -> {
                     // unknown fields are tolerated: gateways may send more than Keymeter reads
-                    if (misspelt == null) {
-                        meant = MisspeltFields.LINE.meant(name);
-                        misspelt = meant == null ? null : name;
+                    String meant = MisspeltFields.LINE.meant(name);
+                    int field = meant == null ? 0 : bit(meant);
+                    if (field != 0 && (misspelled & field) == 0) {
+                        if (misspelt == null) {
+                            misspelt = new String[2 * FIELDS];
+                        }
+                        int at = 2 * Integer.bitCount(misspelled);
+                        misspelt[at] = name;
+                        misspelt[at + 1] = meant;
+                        misspelled |= field;
                     }
                     parser.skipChildren();
                     continue;
@@ -236,28 +250,46 @@ public final class BatchReader {
                 typeError = name + ("units".equals(name) ? ": " + unitsTaken(value, parser) : ": must be a string");
             }
         }
-        RawLine raw = new RawLine(requestId, apiKey, service, operation, units, itemId, referrer, timestamp, typeError);
-        return misspelt == null || typeError != null ? raw : misspelling(misspelt, meant, raw);
+        if (misspelt != null && typeError == null) {
+            // a field given as null is absent: its key too, before it is read as ""
+            int given = (requestId != null ? 1 : 0) | (apiKey != null ? 2 : 0) | (service != null ? 4 : 0)
+                    | (operation != null ? 8 : 0) | (itemId != null ? 16 : 0) | (referrer != null ? 32 : 0)
+                    | (timestamp != null ? 64 : 0) | (units != null ? 128 : 0);
+            typeError = misspelling(misspelt, Integer.bitCount(misspelled), given);
+        }
+        if (nullKey) {
+            apiKey = "";
+        }
+        return new RawLine(requestId, apiKey, service, operation, units, itemId, referrer, timestamp, typeError);
+    }
+
+    /** The field's bit in readObject's {@code seen}. */
+    private static int bit(String field) {
+        return switch (field) {
+            case "requestId" -> 1;
+            case "apiKey" -> 2;
+            case "service" -> 4;
+            case "operation" -> 8;
+            case "itemId" -> 16;
+            case "referrer" -> 32;
+            case "timestamp" -> 64;
+            default -> 128; // units
+        };
     }
 
     /**
-     * The line refused when it spells a field it lacks (or gives as null) another way, else as read: ignored,
-     * {@code itemID} let a request past its credential's item access (billed), {@code referer} refused one as if no
-     * referrer were sent, {@code unit} billed 1 unit.
+     * Why the line is refused when one of its {@code count} misspelt names (name, field meant, in line order) spells a
+     * field it lacks (or gives as null) another way, the first such name said; else null. Ignored, {@code itemID} let
+     * a request past its credential's item access (billed), {@code referer} refused one as if no referrer were sent,
+     * {@code unit} billed 1 unit.
      */
-    private static RawLine misspelling(String name, String meant, RawLine raw) {
-        Object value = switch (meant) {
-            case "requestId" -> raw.requestId();
-            case "apiKey" -> raw.apiKey();
-            case "service" -> raw.service();
-            case "operation" -> raw.operation();
-            case "itemId" -> raw.itemId();
-            case "referrer" -> raw.referrer();
-            case "timestamp" -> raw.timestamp();
-            default -> raw.units();
-        };
-        return value != null ? raw : new RawLine(raw.requestId(), raw.apiKey(), raw.service(), raw.operation(),
-                raw.units(), raw.itemId(), raw.referrer(), raw.timestamp(), MisspeltFields.refusal(name, meant));
+    private static String misspelling(String[] misspelt, int count, int given) {
+        for (int i = 0; i < 2 * count; i += 2) {
+            if ((given & bit(misspelt[i + 1])) == 0) {
+                return MisspeltFields.refusal(misspelt[i], misspelt[i + 1]);
+            }
+        }
+        return null;
     }
 
     private static String string(JsonParser parser, JsonToken value) {

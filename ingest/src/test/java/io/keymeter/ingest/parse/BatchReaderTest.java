@@ -91,6 +91,47 @@ class BatchReaderTest {
                 "11 ok k");
     }
 
+    /**
+     * Every name that spells a field another way is looked at, whatever the order of fields: only the first was, so a
+     * {@code referer} beside its {@code referrer} (a header many gateways log) hid a later {@code item_id} and the
+     * request was billed past its credential's item access, while the same fields with {@code item_id} first were
+     * refused. The first such name of a field the line lacks is said.
+     */
+    @Test
+    void everyMisspeltFieldIsLookedAtWhateverTheOrderOfFields() throws IOException {
+        read("""
+                {"requestId":"a","referrer":"https://a.example/","referer":"https://a.example/","item_id":"forbidden"}
+                {"requestId":"b","item_id":"forbidden","referrer":"https://a.example/","referer":"https://a.example/"}
+                {"requestId":"c","referer":"https://a.example/","item_id":"forbidden","referrer":"https://a.example/"}
+                {"requestId":"d","referer":"https://a.example/","itemID":"i-1","item_id":"i-1"}
+                {"requestId":"e","Referrer":"x","referer":"y","itemID":"i-1","itemId":"i-1","referrer":"z"}
+                {"requestId":"f","itemID":"i-1","Unit":2,"units":null,"itemId":"i-1"}
+                """, BatchFormat.NDJSON);
+
+        assertThat(seen).containsExactly("1 ok a item_id: is not a field; did you mean itemId?",
+                "2 ok b item_id: is not a field; did you mean itemId?",
+                "3 ok c item_id: is not a field; did you mean itemId?",
+                "4 ok d referer: is not a field; did you mean referrer?", "5 ok e",
+                "6 ok f Unit: is not a field; did you mean units?");
+    }
+
+    /**
+     * A key given as null is the client's none (malformed-key) only when no other spelling of the field is sent: it
+     * was read as empty before the misspelling was looked at, so {@code "apiKey":null,"api_key":"<key>"} was taken
+     * (and then recorded as a malformed key, never billed) where {@code "itemId":null,"itemID"} is refused.
+     */
+    @Test
+    void aMisspeltKeyBesideANullOneIsRefusedInEitherOrder() throws IOException {
+        read("""
+                {"requestId":"a","apiKey":null,"api_key":"km_1.secret"}
+                {"requestId":"b","api_key":"km_1.secret","apiKey":null}
+                {"requestId":"c","apiKey":"km_1.secret","api_key":"km_1.secret"}
+                """, BatchFormat.NDJSON);
+
+        assertThat(seen).containsExactly("1 ok a api_key: is not a field; did you mean apiKey?",
+                "2 ok b api_key: is not a field; did you mean apiKey?", "3 ok c");
+    }
+
     @Test
     void aByteOrderMarkStartsABodyWhateverFollowsIt() throws IOException {
         read("\uFEFF\n{\"requestId\":\"a\"}\n", BatchFormat.NDJSON);

@@ -94,6 +94,8 @@ public final class RequestLogReader {
         private static final int ITEM_ID = 1 << 6;
         private static final int REFERRER = 1 << 7;
         private static final int TIMESTAMP = 1 << 8;
+        /** How many fields there are, one bit each. */
+        private static final int FIELDS = 9;
 
         private String requestId;
         private String keyId;
@@ -107,9 +109,14 @@ public final class RequestLogReader {
         private int seen;
         /** The fields given as null, which count as absent. */
         private int nulls;
-        /** The first field name that spells one this reader reads another way, and the one it means. */
-        private String misspelt;
-        private String meant;
+        /**
+         * The names that spell a field this reader reads another way and the field each means, the first of each
+         * field, in the record's order: every one is looked at (only the first was, so a {@code referer} beside its
+         * {@code referrer} hid an {@code item_id}); made at the first such name.
+         */
+        private String[] misspelt;
+        /** The fields so spelt, one bit each. */
+        private int misspelled;
 
         /** False when the value is not of the expected type or the field is repeated. */
         boolean read(String name, JsonToken value, JsonParser parser) {
@@ -168,9 +175,16 @@ public final class RequestLogReader {
         }
 
         private void unknown(String name) {
-            if (misspelt == null) {
-                meant = MisspeltFields.TOPIC.meant(name);
-                misspelt = meant == null ? null : name;
+            String meant = MisspeltFields.TOPIC.meant(name);
+            int field = meant == null ? 0 : field(meant);
+            if (field != 0 && (misspelled & field) == 0) {
+                if (misspelt == null) {
+                    misspelt = new String[2 * FIELDS];
+                }
+                int at = 2 * Integer.bitCount(misspelled);
+                misspelt[at] = name;
+                misspelt[at + 1] = meant;
+                misspelled |= field;
             }
         }
 
@@ -187,10 +201,15 @@ public final class RequestLogReader {
             parser.skipChildren();
         }
 
-        /** Throws when a field this record lacks (or gives as null) was written another way ({@code itemID}). */
+        /**
+         * Throws when a field this record lacks (or gives as null) was written another way ({@code itemID}), naming
+         * the first such name, whatever the order of fields.
+         */
         void refuseMisspelling() {
-            if (misspelt != null && (seen & ~nulls & field(meant)) == 0) {
-                throw new SerializationException("request " + MisspeltFields.refusal(misspelt, meant));
+            for (int i = 0; misspelt != null && i < 2 * Integer.bitCount(misspelled); i += 2) {
+                if ((seen & ~nulls & field(misspelt[i + 1])) == 0) {
+                    throw new SerializationException("request " + MisspeltFields.refusal(misspelt[i], misspelt[i + 1]));
+                }
             }
         }
 

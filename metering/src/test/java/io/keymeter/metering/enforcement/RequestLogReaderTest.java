@@ -154,6 +154,31 @@ class RequestLogReaderTest {
     }
 
     /**
+     * Every name that spells a field another way is looked at, whatever the order of fields, as ingest does: only the
+     * first was, so a {@code referer} beside its {@code referrer} hid a later {@code item_id} (billed past the
+     * credential's item access) while the same fields with {@code item_id} first were refused.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"\"units\":3", "\"units\":\"3\""})
+    void everyMisspeltFieldIsLookedAtWhateverTheOrderOfFields(String units) {
+        String referrers = "\"referrer\":\"https://a.example/\",\"referer\":\"https://a.example/\",";
+        String itemId = "\"item_id\":\"forbidden\",";
+        for (String fields : new String[] {referrers + itemId, itemId + referrers,
+                "\"referer\":\"x\"," + itemId + "\"referrer\":\"y\","}) {
+            String json = USUAL.replace("\"units\":3,", units + "," + fields);
+            assertThat(outcome(() -> reader.read(TOPIC, bytes(json)))).as(json).asString()
+                    .isEqualTo("SerializationException: request item_id: is not a field; did you mean itemId?");
+        }
+        String both = USUAL.replace("\"units\":3,",
+                units + ",\"referer\":\"x\",\"itemID\":\"i-1\",\"item_id\":\"i-1\",");
+        assertThat(outcome(() -> reader.read(TOPIC, bytes(both)))).as(both).asString()
+                .isEqualTo("SerializationException: request referer: is not a field; did you mean referrer?");
+        String beside = USUAL.replace("\"units\":3,",
+                "\"units\":3," + referrers + "\"item_id\":\"i-2\",\"itemId\":\"i-2\",");
+        assertThat(reader.read(TOPIC, bytes(beside)).itemId()).isEqualTo("i-2");
+    }
+
+    /**
      * The join buffer holds requests an earlier version took, which the strict read now refuses: read back strictly
      * on every start (outside the dead-letter handlers), one such request waiting across an upgrade failed the task
      * for good. The buffer's serde reads them as they were taken.
