@@ -4,6 +4,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * A request's field names written another way: {@code itemID}, {@code item_id}, {@code item.id}, {@code Referrer},
@@ -29,8 +30,11 @@ public final class MisspeltFields {
     private final Map<String, String> byFolded = new HashMap<>();
     /** Names shorter than this spell no field: its shortest folded name, less the letter {@code referer} lacks. */
     private final int shortest;
+    /** How many fields there are: at most one name of a record is noted for each. */
+    private final int fields;
 
     private MisspeltFields(Collection<?> fields) {
+        this.fields = fields.size();
         int min = LONGEST;
         for (Object field : fields) {
             String name = String.valueOf(field);
@@ -54,6 +58,56 @@ public final class MisspeltFields {
             field = byFolded.get(withoutLastS(word));
         }
         return field == null || field.equals(name) ? null : field;
+    }
+
+    /**
+     * {@code found} with {@code name} noted when it spells one of these fields another way: the first such name makes
+     * the {@link Found} (a record without one allocates nothing).
+     */
+    public Found note(Found found, String name) {
+        String field = meant(name);
+        if (field == null) {
+            return found;
+        }
+        Found noted = found == null ? new Found(fields) : found;
+        noted.add(name, field);
+        return noted;
+    }
+
+    /**
+     * The names of one record that spell a field another way, the first of each field, in the record's order. Every
+     * one is looked at: when only the first was, a {@code referer} beside its {@code referrer} hid an {@code item_id}.
+     */
+    public static final class Found {
+
+        /** Pairs: a name as written, the field it means. */
+        private final String[] names;
+        private int count;
+
+        private Found(int fields) {
+            names = new String[2 * fields];
+        }
+
+        private void add(String name, String field) {
+            for (int i = 1; i < 2 * count; i += 2) {
+                if (names[i].equals(field)) {
+                    return;
+                }
+            }
+            names[2 * count] = name;
+            names[2 * count + 1] = field;
+            count++;
+        }
+
+        /** The refusal for the first name whose field the record lacks (or gives as null), or null when none. */
+        public String refusal(Predicate<String> given) {
+            for (int i = 0; i < 2 * count; i += 2) {
+                if (!given.test(names[i + 1])) {
+                    return MisspeltFields.refusal(names[i], names[i + 1]);
+                }
+            }
+            return null;
+        }
     }
 
     /** The one of {@code fields} that {@code name} spells another way, or null (for a body's unknown field). */

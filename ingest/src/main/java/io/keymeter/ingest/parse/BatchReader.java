@@ -41,9 +41,6 @@ public final class BatchReader {
             + StreamReadConstraints.DEFAULT_MAX_DEPTH + " levels";
     static final String OVER_LIMITS = "line: breaks a limit of the JSON reader (" + PARSER_LIMITS + ")";
 
-    /** The fields a line is read for, each a bit of {@link #bit}. */
-    private static final int FIELDS = 8;
-
     private static final JsonFactory FACTORY = JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(MAX_STRING_CHARS).build())
             .build();
@@ -204,11 +201,7 @@ public final class BatchReader {
         String referrer = null;
         String timestamp = null;
         String typeError = null;
-        // the names that spell a field another way (itemID, referer), the first of each field, in line order: every
-        // one is looked at (only the first was, so a referer beside its referrer hid an item_id); made at the first
-        // such name, so a line without one allocates nothing
-        String[] misspelt = null;
-        int misspelled = 0; // one bit per field so spelt, as in seen
+        MisspeltFields.Found misspelt = null; // names that spell a field another way (itemID, referer)
         int seen = 0; // one bit per field read: a field given twice is refused, not billed by its last value
         String name;
         while ((name = parser.nextName()) != null) {
@@ -227,17 +220,7 @@ public final class BatchReader {
                 case "units" -> { units = integer(parser, value); bit = 128; }
                 default -> {
                     // unknown fields are tolerated: gateways may send more than Keymeter reads
-                    String meant = MisspeltFields.LINE.meant(name);
-                    int field = meant == null ? 0 : bit(meant);
-                    if (field != 0 && (misspelled & field) == 0) {
-                        if (misspelt == null) {
-                            misspelt = new String[2 * FIELDS];
-                        }
-                        int at = 2 * Integer.bitCount(misspelled);
-                        misspelt[at] = name;
-                        misspelt[at + 1] = meant;
-                        misspelled |= field;
-                    }
+                    misspelt = MisspeltFields.LINE.note(misspelt, name);
                     parser.skipChildren();
                     continue;
                 }
@@ -255,7 +238,7 @@ public final class BatchReader {
             int given = (requestId != null ? 1 : 0) | (apiKey != null ? 2 : 0) | (service != null ? 4 : 0)
                     | (operation != null ? 8 : 0) | (itemId != null ? 16 : 0) | (referrer != null ? 32 : 0)
                     | (timestamp != null ? 64 : 0) | (units != null ? 128 : 0);
-            typeError = misspelling(misspelt, Integer.bitCount(misspelled), given);
+            typeError = misspelt.refusal(field -> (given & bit(field)) != 0);
         }
         if (nullKey) {
             apiKey = "";
@@ -275,21 +258,6 @@ public final class BatchReader {
             case "timestamp" -> 64;
             default -> 128; // units
         };
-    }
-
-    /**
-     * Why the line is refused when one of its {@code count} misspelt names (name, field meant, in line order) spells a
-     * field it lacks (or gives as null) another way, the first such name said; else null. Ignored, {@code itemID} let
-     * a request past its credential's item access (billed), {@code referer} refused one as if no referrer were sent,
-     * {@code unit} billed 1 unit.
-     */
-    private static String misspelling(String[] misspelt, int count, int given) {
-        for (int i = 0; i < 2 * count; i += 2) {
-            if ((given & bit(misspelt[i + 1])) == 0) {
-                return MisspeltFields.refusal(misspelt[i], misspelt[i + 1]);
-            }
-        }
-        return null;
     }
 
     private static String string(JsonParser parser, JsonToken value) {

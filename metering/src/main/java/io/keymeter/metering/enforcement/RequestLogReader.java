@@ -94,8 +94,6 @@ public final class RequestLogReader {
         private static final int ITEM_ID = 1 << 6;
         private static final int REFERRER = 1 << 7;
         private static final int TIMESTAMP = 1 << 8;
-        /** How many fields there are, one bit each. */
-        private static final int FIELDS = 9;
 
         private String requestId;
         private String keyId;
@@ -109,14 +107,8 @@ public final class RequestLogReader {
         private int seen;
         /** The fields given as null, which count as absent. */
         private int nulls;
-        /**
-         * The names that spell a field this reader reads another way and the field each means, the first of each
-         * field, in the record's order: every one is looked at (only the first was, so a {@code referer} beside its
-         * {@code referrer} hid an {@code item_id}); made at the first such name.
-         */
-        private String[] misspelt;
-        /** The fields so spelt, one bit each. */
-        private int misspelled;
+        /** The names that spell a field this reader reads another way ({@code itemID}, {@code referer}). */
+        private MisspeltFields.Found misspelt;
 
         /** False when the value is not of the expected type or the field is repeated. */
         boolean read(String name, JsonToken value, JsonParser parser) {
@@ -175,17 +167,7 @@ public final class RequestLogReader {
         }
 
         private void unknown(String name) {
-            String meant = MisspeltFields.TOPIC.meant(name);
-            int field = meant == null ? 0 : field(meant);
-            if (field != 0 && (misspelled & field) == 0) {
-                if (misspelt == null) {
-                    misspelt = new String[2 * FIELDS];
-                }
-                int at = 2 * Integer.bitCount(misspelled);
-                misspelt[at] = name;
-                misspelt[at + 1] = meant;
-                misspelled |= field;
-            }
+            misspelt = MisspeltFields.TOPIC.note(misspelt, name);
         }
 
         /** A name met after the fast read gave up: only which fields there are counts now. */
@@ -206,10 +188,9 @@ public final class RequestLogReader {
          * the first such name, whatever the order of fields.
          */
         void refuseMisspelling() {
-            for (int i = 0; misspelt != null && i < 2 * Integer.bitCount(misspelled); i += 2) {
-                if ((seen & ~nulls & field(misspelt[i + 1])) == 0) {
-                    throw new SerializationException("request " + MisspeltFields.refusal(misspelt[i], misspelt[i + 1]));
-                }
+            String refusal = misspelt == null ? null : misspelt.refusal(name -> (seen & ~nulls & field(name)) != 0);
+            if (refusal != null) {
+                throw new SerializationException("request " + refusal);
             }
         }
 
