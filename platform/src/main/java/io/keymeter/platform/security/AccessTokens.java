@@ -48,6 +48,7 @@ public class AccessTokens {
             for (int i = 0; i < properties.accounts().size(); i++) {
                 KeymeterProperties.Account a = properties.accounts().get(i);
                 requireTrimmed(a.token(), "keymeter.accounts[" + i + "].token");
+                requirePrintableAscii(a.token(), "keymeter.accounts[" + i + "].token");
                 warnIfShort(a.token(), "keymeter.accounts[" + i + "].token");
                 accounts.add(new Entry(a.id(), Tokens.digest(a.token())));
                 sources.add("keymeter.accounts[" + i + "].token");
@@ -61,6 +62,7 @@ public class AccessTokens {
         } else {
             for (int i = 0; i < properties.gatewayTokens().size(); i++) {
                 requireTrimmed(properties.gatewayTokens().get(i), "keymeter.gateway-tokens[" + i + "]");
+                requirePrintableAscii(properties.gatewayTokens().get(i), "keymeter.gateway-tokens[" + i + "]");
                 warnIfShort(properties.gatewayTokens().get(i), "keymeter.gateway-tokens[" + i + "]");
                 gateways.add(Tokens.digest(properties.gatewayTokens().get(i)));
                 sources.add("keymeter.gateway-tokens[" + i + "]");
@@ -80,6 +82,19 @@ public class AccessTokens {
                     + " secret file's line break?),"
                     + " and a presented token is trimmed: every call with it would be refused.",
                     "Remove the whitespace from " + source + ".");
+        }
+    }
+
+    /**
+     * A header's characters beyond ASCII reach the server as bytes it reads as ISO-8859-1, while clients send them as
+     * UTF-8 (curl, the JDK, a shell's environment): a token with {@code ü} was refused on every call as sent, and one
+     * with {@code €} could match no call at all, with nothing saying why. Named, never printed, as above.
+     */
+    private static void requirePrintableAscii(String token, String source) {
+        if (!token.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
+            throw new StartupRefusedException(source + " holds a character that is not printable ASCII, which HTTP"
+                    + " clients and servers encode differently in a header: every call with it would be refused.",
+                    "Give " + source + " only printable ASCII characters, such as the output of openssl rand -hex 24.");
         }
     }
 

@@ -58,6 +58,26 @@ class AccessTokensTest {
     }
 
     /**
+     * A token beyond printable ASCII stops start-up, named, not printed: Jetty reads a header as ISO-8859-1 while
+     * clients send UTF-8, so a token with {@code ü} started and was refused on every call, with nothing saying why.
+     */
+    @Test
+    void aTokenBeyondPrintableAsciiStopsStartUpNamingItsProperty() {
+        for (String token : new String[] {"gwtoken-\u00fc-0123456789abcdef0123", "acct-\u20ac-0123456789abcdef0123",
+                "acct-tab\there-0123456789abcdef0123", "acct-del\u007f-0123456789abcdef0123"}) {
+            assertThatThrownBy(() -> new AccessTokens(properties("keymeter.gateway-tokens[0]", token)))
+                    .hasMessageContaining("keymeter.gateway-tokens[0] holds a character that is not printable ASCII")
+                    .hasMessageNotContaining(token);
+            assertThatThrownBy(() -> new AccessTokens(properties("keymeter.accounts[0].id", "acme",
+                    "keymeter.accounts[0].token", token)))
+                    .hasMessageContaining("keymeter.accounts[0].token holds a character that is not printable ASCII");
+        }
+        // printable ASCII, an inner space included, still starts
+        new AccessTokens(properties("keymeter.accounts[0].id", "acme", "keymeter.accounts[0].token",
+                "acct token ~!@#$%^&*()_+{}|:<>?-0123456789", "keymeter.gateway-tokens[0]", "gw-0123456789abcdef0123456789"));
+    }
+
+    /**
      * Every token differs from every other, generated ones included, and the refusal names where the two come from,
      * not the token. Before, only configured tokens were compared: an account given the gateway token Keymeter had
      * generated started, and that token signed in as the account and as a gateway.
