@@ -168,6 +168,36 @@ class CredentialValidationHttpTest {
         assertField(http.get("/v1/credentials/" + whole.get(0) + "?fields=name"), "fields");
     }
 
+    /**
+     * A call that changes something takes no query parameter: ignored, {@code regenerate?expiresAt=…} kept the old
+     * date and answered 201, the caller believing the key's date set. Refused naming it, nothing changed.
+     */
+    @Test
+    void aChangingCallRefusesQueryParametersItDoesNotTake() {
+        String id = http.createCredential("no query");
+        String path = "/v1/credentials/" + id;
+        String in5Days = "\"expiresAt\":\"" + Instant.now().plus(Duration.ofDays(5)) + "\"";
+        assertThat(http.post(path + "/keys", "{\"slot\":1," + in5Days + "}").status()).isEqualTo(201);
+        String expiresAt = http.get(path).json().get("keys").get(0).get("expiresAt").asString();
+
+        String later = Instant.now().plus(Duration.ofDays(20)).toString();
+        assertField(http.post(path + "/keys/1/regenerate?expiresAt=" + later, ""), "expiresAt");
+        assertField(http.post(path + "/keys?slot=2", "{" + in5Days + "}"), "slot");
+        assertField(http.post(path + "/keys/1/invalidate?now=true", ""), "now");
+        assertField(http.post("/v1/credentials?dryRun=1", "{\"name\":\"x\",\"privileges\":[\"premium:user:basemaps\"]}"),
+                "dryRun");
+        assertField(http.put(path + "/referrers?merge=1", "{\"referrers\":[]}"), "merge");
+        assertField(http.put(path + "/privileges?x", "{\"privileges\":[\"premium:user:basemaps\"]}"), "x");
+        assertField(http.put(path + "/item-access?x=1", "{\"itemAccess\":[]}"), "x");
+        assertField(http.delete(path + "?force=1"), "force");
+
+        JsonNode after = http.get(path).json();
+        assertThat(after.get("keys")).as("nothing changed").hasSize(1);
+        assertThat(after.get("keys").get(0).get("status").asString()).isEqualTo("active");
+        assertThat(after.get("keys").get(0).get("expiresAt").asString()).isEqualTo(expiresAt);
+        assertThat(http.post(path + "/keys/1/regenerate", "{\"expiresAt\":\"" + later + "\"}").status()).isEqualTo(201);
+    }
+
     private CredentialsHttp.Answer formPost(String path, String body) {
         org.springframework.http.HttpHeaders form = new org.springframework.http.HttpHeaders();
         form.setBearerAuth(TestAccounts.token("oscorp"));

@@ -78,7 +78,9 @@ class CredentialController {
     }
 
     @PostMapping
-    ResponseEntity<CredentialView> create(Account account, @RequestBody CredentialRequests.CreateCredential body) {
+    ResponseEntity<CredentialView> create(Account account, @RequestBody CredentialRequests.CreateCredential body,
+                                          HttpServletRequest request) {
+        QueryParameters.none(request);
         CredentialValidator v = new CredentialValidator();
         String name = v.name(body.name());
         List<String> privileges = v.privileges(body.privileges());
@@ -155,7 +157,9 @@ class CredentialController {
     }
 
     @PutMapping("/{id}/privileges")
-    CredentialView privileges(Account account, @PathVariable String id, @RequestBody CredentialRequests.Privileges body) {
+    CredentialView privileges(Account account, @PathVariable String id, @RequestBody CredentialRequests.Privileges body,
+                              HttpServletRequest request) {
+        QueryParameters.none(request);
         checkId(id);
         CredentialValidator v = new CredentialValidator();
         List<String> privileges = v.privileges(body.privileges());
@@ -165,7 +169,9 @@ class CredentialController {
     }
 
     @PutMapping("/{id}/item-access")
-    CredentialView itemAccess(Account account, @PathVariable String id, @RequestBody CredentialRequests.ItemAccess body) {
+    CredentialView itemAccess(Account account, @PathVariable String id, @RequestBody CredentialRequests.ItemAccess body,
+                              HttpServletRequest request) {
+        QueryParameters.none(request);
         checkId(id);
         CredentialValidator v = new CredentialValidator();
         List<String> itemAccess = v.itemAccess(body.itemAccess(), true);
@@ -175,7 +181,9 @@ class CredentialController {
     }
 
     @PutMapping("/{id}/referrers")
-    CredentialView referrers(Account account, @PathVariable String id, @RequestBody CredentialRequests.Referrers body) {
+    CredentialView referrers(Account account, @PathVariable String id, @RequestBody CredentialRequests.Referrers body,
+                             HttpServletRequest request) {
+        QueryParameters.none(request);
         checkId(id);
         CredentialValidator v = new CredentialValidator();
         List<String> referrers = v.referrers(body.referrers(), true);
@@ -187,6 +195,7 @@ class CredentialController {
     @DeleteMapping("/{id}")
     ResponseEntity<Void> delete(Account account, @PathVariable String id, HttpServletRequest request)
             throws IOException {
+        QueryParameters.none(request);
         checkId(id);
         noFields(request);
         applied(new CredentialCommand.DeleteCredential(newCommandId(), id, account.id(), bus.deadline()), id);
@@ -195,7 +204,8 @@ class CredentialController {
 
     @PostMapping("/{id}/keys")
     ResponseEntity<IssuedKey> generate(Account account, @PathVariable String id,
-                                       @RequestBody CredentialRequests.GenerateKey body) {
+                                       @RequestBody CredentialRequests.GenerateKey body, HttpServletRequest request) {
+        QueryParameters.none(request);
         checkId(id);
         CredentialValidator v = new CredentialValidator();
         v.slot(body.slot());
@@ -210,6 +220,7 @@ class CredentialController {
     @PostMapping("/{id}/keys/{slot}/regenerate")
     ResponseEntity<IssuedKey> regenerate(Account account, @PathVariable String id, @PathVariable("slot") String slotText,
                                          HttpServletRequest request) throws IOException {
+        QueryParameters.none(request);
         checkId(id);
         CredentialRequests.RegenerateKey body = optionalBody(request, CredentialRequests.RegenerateKey.class);
         CredentialValidator v = new CredentialValidator();
@@ -226,6 +237,7 @@ class CredentialController {
     @PostMapping("/{id}/keys/{slot}/invalidate")
     CredentialView invalidate(Account account, @PathVariable String id, @PathVariable("slot") String slotText,
                               HttpServletRequest request) throws IOException {
+        QueryParameters.none(request);
         checkId(id);
         noFields(request);
         CredentialValidator v = new CredentialValidator();

@@ -1,6 +1,8 @@
 package io.keymeter.platform.web;
 
 import jakarta.servlet.http.HttpServletRequest;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
@@ -11,6 +13,25 @@ import java.util.Map;
 public final class QueryParameters {
 
     private QueryParameters() {
+    }
+
+    /**
+     * 400 naming the first query parameter of a call that changes something and takes none: ignored,
+     * {@code regenerate?expiresAt=…} kept the old date and answered 201. Read from the query string alone: a
+     * form-typed body, taken as empty by a call without one, is not read as parameters.
+     */
+    public static void none(HttpServletRequest request) {
+        String query = request.getQueryString();
+        if (query == null || query.isEmpty()) {
+            return;
+        }
+        String name = query.split("&", 2)[0].split("=", 2)[0];
+        try {
+            name = URLDecoder.decode(name, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            // a malformed escape: named as written
+        }
+        throw ApiProblem.invalid(name.isEmpty() ? query : name, "unknown parameter; this call takes none");
     }
 
     /** 400 naming the first parameter of the request that is not one of {@code known}, or is given more than once. */
