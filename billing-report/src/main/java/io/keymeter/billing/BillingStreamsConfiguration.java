@@ -3,6 +3,7 @@ package io.keymeter.billing;
 import io.keymeter.billing.catalog.PriceCatalog;
 import io.keymeter.billing.ledger.BillingTopology;
 import io.keymeter.platform.config.KeymeterProperties;
+import io.keymeter.platform.streams.RunningPartitions;
 import io.keymeter.platform.streams.StartRequirements;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.platform.streams.StreamsFactory;
@@ -10,6 +11,7 @@ import io.keymeter.platform.web.AdvertisedAddress;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.streams.StreamsConfig;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
@@ -21,11 +23,22 @@ class BillingStreamsConfiguration {
     /** The name other billing beans inject the application by (other roles have their own {@link StreamsApp}). */
     static final String STREAMS_BEAN = "billingStreams";
 
+    /**
+     * The bean name of the ledger's {@link RunningPartitions}: the partitions whose task runs here, restored and
+     * initialized, the only ones the reports read.
+     */
+    static final String RUNNING_PARTITIONS = "billingRunningPartitions";
+
+    @Bean(RUNNING_PARTITIONS)
+    RunningPartitions billingRunningPartitions() {
+        return new RunningPartitions();
+    }
+
     @Bean(STREAMS_BEAN)
     StreamsApp billingStreams(StreamsFactory factory, PriceCatalog catalog, KeymeterProperties properties,
-                              Environment environment) {
+                              Environment environment, @Qualifier(RUNNING_PARTITIONS) RunningPartitions running) {
         BillingTopology topology = new BillingTopology(catalog, properties.billing().closeGrace(),
-                properties.billing().adjustmentInterval());
+                properties.billing().adjustmentInterval(), running);
         // every changelog write of the ledger follows input it consumed (a statement follows the usage that made
         // its cycle pending): committed state without committed offsets means they were lost, and reading from the
         // earliest record would count every rejection kept on the topic again

@@ -5,6 +5,7 @@ import io.keymeter.platform.config.CheckedAtStart;
 import io.keymeter.platform.config.ConditionalOnRole;
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.config.Role;
+import io.keymeter.platform.streams.RunningPartitions;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.platform.streams.StreamsFactory;
 import io.keymeter.platform.web.AdvertisedAddress;
@@ -12,6 +13,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.streams.StreamsConfig;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.ComponentScan;
 import org.springframework.context.annotation.Configuration;
@@ -25,6 +27,12 @@ public class CredentialStoreConfiguration implements CheckedAtStart {
 
     /** Bean name of the credential store's Kafka Streams application (several roles define a {@link StreamsApp}). */
     public static final String STREAMS = "credentialStoreStreams";
+
+    /**
+     * Bean name of the credential store's {@link RunningPartitions}: the partitions whose task runs here, restored
+     * and initialized, the only ones the HTTP reads answer from.
+     */
+    public static final String RUNNING_PARTITIONS = "credentialStoreRunningPartitions";
 
     /** Host other instances forward reads to; default: this machine's host name. */
     public static final String ADVERTISED_HOST = AdvertisedAddress.HOST;
@@ -42,10 +50,16 @@ public class CredentialStoreConfiguration implements CheckedAtStart {
         commitInterval(environment);
     }
 
+    @Bean(RUNNING_PARTITIONS)
+    RunningPartitions credentialStoreRunningPartitions() {
+        return new RunningPartitions();
+    }
+
     @Bean(STREAMS)
-    StreamsApp credentialStoreStreams(StreamsFactory factory, KeymeterProperties properties, Environment environment) {
+    StreamsApp credentialStoreStreams(StreamsFactory factory, KeymeterProperties properties, Environment environment,
+                                      @Qualifier(RUNNING_PARTITIONS) RunningPartitions running) {
         CredentialTopology topology = new CredentialTopology(properties.keys().expiringNotice(),
-                properties.keys().forgetAfter());
+                properties.keys().forgetAfter(), running);
         return factory.create(CredentialTopology.APP_NAME, topology.build(),
                 streamsOverrides(environment, factory.operatorGaveApplicationServer()));
     }

@@ -6,6 +6,7 @@ import io.keymeter.billing.cycles.Totals;
 import io.keymeter.events.JsonSerde;
 import io.keymeter.events.Statement;
 import io.keymeter.events.Topics;
+import io.keymeter.platform.streams.RunningPartitions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -89,9 +90,19 @@ public final class BillingTopology {
     private final Duration adjustmentInterval;
     private final Duration checkInterval;
     private final LedgerLimits limits;
+    private final RunningPartitions running;
 
     public BillingTopology(PriceCatalog catalog, Duration closeGrace, Duration adjustmentInterval) {
-        this(catalog, closeGrace, adjustmentInterval, CHECK_INTERVAL);
+        this(catalog, closeGrace, adjustmentInterval, new RunningPartitions());
+    }
+
+    /**
+     * @param running where the ledger reports its task's partition as running (restored, initialized) or not: the
+     *                reports read only a running partition ({@link #running()})
+     */
+    public BillingTopology(PriceCatalog catalog, Duration closeGrace, Duration adjustmentInterval,
+                           RunningPartitions running) {
+        this(catalog, closeGrace, adjustmentInterval, CHECK_INTERVAL, LedgerLimits.DEFAULTS, running);
     }
 
     /** With another punctuation interval: broker tests use a short one to keep their waits short. */
@@ -102,11 +113,26 @@ public final class BillingTopology {
     /** With other limits on a punctuation's work: tests reach them with a few accounts instead of thousands. */
     BillingTopology(PriceCatalog catalog, Duration closeGrace, Duration adjustmentInterval, Duration checkInterval,
                     LedgerLimits limits) {
+        this(catalog, closeGrace, adjustmentInterval, checkInterval, limits, new RunningPartitions());
+    }
+
+    private BillingTopology(PriceCatalog catalog, Duration closeGrace, Duration adjustmentInterval,
+                            Duration checkInterval, LedgerLimits limits, RunningPartitions running) {
         this.catalog = catalog;
         this.closeGrace = closeGrace;
         this.adjustmentInterval = adjustmentInterval;
         this.checkInterval = checkInterval;
         this.limits = limits;
+        this.running = running;
+    }
+
+    /**
+     * The ledger's partitions whose task runs here: Kafka Streams 4.4 answers interactive queries from an active
+     * task being restored (after a corruption, its stores wiped, while the stream thread stays RUNNING), so the
+     * reports check this ({@code LedgerStores}).
+     */
+    public RunningPartitions running() {
+        return running;
     }
 
     public Topology build() {
@@ -139,7 +165,7 @@ public final class BillingTopology {
                 .repartition(Repartitioned.<String, BillingInput>as(BY_ACCOUNT)
                         .withKeySerde(Serdes.String()).withValueSerde(INPUT_SERDE))
                 .process(() -> new LedgerProcessor(new StatementCalculator(catalog), closeGrace, adjustmentInterval,
-                        checkInterval, limits),
+                        checkInterval, limits, running),
                         Named.as("billing-ledger"), USAGE_STORE, CREDENTIALS_STORE, REJECTIONS_STORE,
                         REJECTION_REASONS_STORE, CYCLES_STORE, PENDING_STORE, STATEMENTS_STORE, ALERTS_STORE)
                 .to(Topics.BILLING_STATEMENTS.name(), Produced.with(Topics.BILLING_STATEMENTS.keySerde(),

@@ -7,6 +7,7 @@ import io.keymeter.events.SecurityAlert;
 import io.keymeter.events.Statement;
 import io.keymeter.events.StatementLine;
 import io.keymeter.events.UsageDaily;
+import io.keymeter.platform.streams.RunningPartitions;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.YearMonth;
@@ -42,6 +43,11 @@ import org.slf4j.LoggerFactory;
  * reached Kafka before the close, as an adjustment seconds later. Stream time is the newest record this task read
  * from any upstream task: one upstream task further through its backlog than another can pass the close first, and
  * what the other still holds is then an adjustment, as before.
+ * <p>
+ * <b>Running.</b> Its task's partition counts as running ({@link RunningPartitions}, which the reports consult) from
+ * the end of {@link #init}, once the task is restored, until {@link #close}: Kafka Streams also answers interactive
+ * queries from a task being restored again after a corruption, its stores wiped, and a report then held part of the
+ * usage.
  */
 final class LedgerProcessor implements Processor<String, BillingInput, String, Statement> {
 
@@ -53,6 +59,8 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
     private final Duration adjustmentInterval;
     private final Duration checkInterval;
     private final LedgerLimits limits;
+    private final RunningPartitions runningPartitions;
+    private RunningPartitions.Registration running;
 
     private ProcessorContext<String, Statement> context;
     private KeyValueStore<String, Totals> usage;
@@ -71,12 +79,13 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
     private long waitingFor;
 
     LedgerProcessor(StatementCalculator calculator, Duration closeGrace, Duration adjustmentInterval,
-                    Duration checkInterval, LedgerLimits limits) {
+                    Duration checkInterval, LedgerLimits limits, RunningPartitions runningPartitions) {
         this.calculator = calculator;
         this.closeGrace = closeGrace;
         this.adjustmentInterval = adjustmentInterval;
         this.checkInterval = checkInterval;
         this.limits = limits;
+        this.runningPartitions = runningPartitions;
     }
 
     @Override
@@ -92,6 +101,17 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
         alerts = context.getStateStore(BillingTopology.ALERTS_STORE);
         context.schedule(checkInterval, PunctuationType.WALL_CLOCK_TIME, this::settleDue);
         lastInputAt = context.currentSystemTimeMs();
+        // last: the task is restored, the reports may read this partition
+        running = runningPartitions.started(context.taskId().partition());
+    }
+
+    /** The task is suspended or closed (also dirty, on a corruption, before its stores are wiped and restored). */
+    @Override
+    public void close() {
+        if (running != null) {
+            running.close();
+            running = null;
+        }
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.keymeter.billing.reports;
 
 import io.keymeter.billing.ledger.BillingTopology;
 import io.keymeter.platform.kafka.KafkaTopics;
+import io.keymeter.platform.streams.RunningPartitions;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.platform.web.ApiProblem;
 import java.time.Duration;
@@ -24,7 +25,10 @@ import org.springframework.stereotype.Component;
  * Interactive queries of the billing ledger's stores. Every store is partitioned by accountId (the ledger reads a
  * repartition keyed by it), so one partition holds all of an account's data: the query goes to that partition.
  * This instance answers for the accounts whose partition it owns; with several instances the API forwards a request
- * to the owner found by {@link #remoteOwner(String)} (see the module README).
+ * to the owner found by {@link #remoteOwner(String)} (see the module README). Only a partition whose ledger task runs
+ * here ({@link RunningPartitions}) is read: Kafka Streams 4.4 also answers a query from an active task being restored,
+ * such as one restored from scratch after a corruption while its stream thread stays RUNNING, and a report then held
+ * part of the usage.
  */
 @Component
 public class LedgerStores {
@@ -33,10 +37,13 @@ public class LedgerStores {
     private static final Duration RETRY_AFTER = Duration.ofSeconds(5);
 
     private final StreamsApp streams;
+    private final RunningPartitions running;
     private final int partitions;
 
-    LedgerStores(@Qualifier("billingStreams") StreamsApp streams, KafkaTopics topics) {
+    LedgerStores(@Qualifier("billingStreams") StreamsApp streams, KafkaTopics topics,
+                 @Qualifier("billingRunningPartitions") RunningPartitions running) {
         this.streams = streams;
+        this.running = running;
         this.partitions = BillingTopology.SOURCES.stream().mapToInt(topics::partitions).max().orElseThrow();
     }
 
@@ -44,14 +51,19 @@ public class LedgerStores {
      * The store's partition of one account. Kafka Streams names it only with {@code application.server} set; without
      * one, it is the partition the repartition sends the account to. A query without a partition read every local
      * partition, and an instance that did not hold the account answered an empty report. A partition not local
-     * here fails as the store not being queryable ({@link #read}: 503).
+     * here fails as the store not being queryable ({@link #read}: 503), and so does one whose task is not running
+     * here (being restored: Kafka Streams would answer from what is restored so far).
      */
     public <V> ReadOnlyKeyValueStore<String, V> store(String name, String accountId) {
-        KafkaStreams running = streams.kafkaStreams();
-        KeyQueryMetadata owner = running.queryMetadataForKey(name, accountId, KEYS);
+        KafkaStreams kafkaStreams = streams.kafkaStreams();
+        KeyQueryMetadata owner = kafkaStreams.queryMetadataForKey(name, accountId, KEYS);
         int partition = owner != null && owner.partition() >= 0 ? owner.partition()
                 : KafkaTopics.partitionOf(accountId, partitions);
-        return running.store(StoreQueryParameters.<ReadOnlyKeyValueStore<String, V>>fromNameAndType(name,
+        if (!running.isRunning(partition)) {
+            throw new InvalidStateStoreException("The ledger's task of partition " + partition + " is not running "
+                    + "here (restoring, or moving); running: " + running.running());
+        }
+        return kafkaStreams.store(StoreQueryParameters.<ReadOnlyKeyValueStore<String, V>>fromNameAndType(name,
                 QueryableStoreTypes.keyValueStore()).withPartition(partition));
     }
 

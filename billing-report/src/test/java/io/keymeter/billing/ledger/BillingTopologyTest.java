@@ -13,6 +13,7 @@ import io.keymeter.events.StatementLine;
 import io.keymeter.events.Topics;
 import io.keymeter.events.UsageDaily;
 import io.keymeter.platform.config.KeymeterProperties;
+import io.keymeter.platform.streams.RunningPartitions;
 import io.keymeter.platform.streams.StreamsFactory;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
@@ -82,6 +83,23 @@ class BillingTopologyTest {
                 Topics.REJECTIONS.valueSerde().serializer());
         statements = driver.createOutputTopic(Topics.BILLING_STATEMENTS.name(),
                 Topics.BILLING_STATEMENTS.keySerde().deserializer(), Topics.BILLING_STATEMENTS.valueSerde().deserializer());
+    }
+
+    @Test
+    void theLedgerReportsItsTaskRunningUntilItCloses() {
+        KeymeterProperties properties = new KeymeterProperties(null, dataDir, null, null, null, null, null, null,
+                null, null, null);
+        Properties config = StreamsFactory.config(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"),
+                properties, BillingTopology.APP_NAME, Map.of());
+        RunningPartitions running = new RunningPartitions();
+        BillingTopology topology = new BillingTopology(PriceCatalog.defaults("USD"), GRACE,
+                properties.billing().adjustmentInterval(), running);
+        assertThat(topology.running()).isSameAs(running);
+        try (TopologyTestDriver ledger = new TopologyTestDriver(topology.build(), config, Instant.now())) {
+            assertThat(running.running()).as("the test driver's one task, of partition 0, initialized")
+                    .containsExactly(0);
+        }
+        assertThat(running.running()).as("its processors closed with the task").isEmpty();
     }
 
     private void send(String account, String credential, String service, String date, long requests, long units) {

@@ -6,6 +6,7 @@ import io.keymeter.credentials.lifecycle.Credential;
 import io.keymeter.credentials.lifecycle.CredentialTopics;
 import io.keymeter.credentials.lifecycle.CredentialTopology;
 import io.keymeter.platform.kafka.KafkaTopics;
+import io.keymeter.platform.streams.RunningPartitions;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.platform.web.ApiProblem;
 import java.time.Duration;
@@ -33,17 +34,23 @@ import org.springframework.stereotype.Component;
  * Reads credentials from the {@code credentials} store through interactive queries. This instance answers for the
  * partitions it hosts; {@link #owner} and {@link #otherInstances} tell where the rest live (from the
  * {@code application.server} metadata), so the controller can forward. Secret hashes never leave here. A store that
- * is not queryable yet (starting, rebalancing) answers 503 with Retry-After.
+ * is not queryable yet (starting, rebalancing) answers 503 with Retry-After, and so does a partition whose task is
+ * not running here ({@link RunningPartitions}): Kafka Streams 4.4 serves a query from an active task being restored,
+ * such as one restored again from scratch after a corruption while its stream thread stays RUNNING, and its store
+ * then held none or part of the partition's credentials (404s, and lists without them).
  */
 @Component
 class CredentialReads {
 
     private final StreamsApp streams;
+    private final RunningPartitions running;
     private final HostInfo self;
     private final int partitionCount;
 
-    CredentialReads(@Qualifier(CredentialStoreConfiguration.STREAMS) StreamsApp streams, KafkaTopics topics) {
+    CredentialReads(@Qualifier(CredentialStoreConfiguration.STREAMS) StreamsApp streams, KafkaTopics topics,
+                    @Qualifier(CredentialStoreConfiguration.RUNNING_PARTITIONS) RunningPartitions running) {
         this.streams = streams;
+        this.running = running;
         this.partitionCount = topics.partitions(CredentialTopics.COMMANDS.name());
         String server = streams.config().getProperty(StreamsConfig.APPLICATION_SERVER_CONFIG);
         this.self = server == null || server.isEmpty() ? HostInfo.unavailable() : HostInfo.buildFromEndpoint(server);
@@ -58,10 +65,11 @@ class CredentialReads {
      */
     Optional<Credential> find(String accountId, String credentialId) {
         try {
-            ReadOnlyKeyValueStore<String, Credential> store = store(CredentialTopology.STORE, ownedPartition(credentialId));
-            return Optional.ofNullable(store.get(credentialId))
-                    .filter(c -> c.accountId().equals(accountId))
-                    .map(Credential::withoutSecrets);
+            int partition = ownedPartition(credentialId);
+            ReadOnlyKeyValueStore<String, Credential> store = store(CredentialTopology.STORE, partition);
+            Optional<Credential> found = Optional.ofNullable(store.get(credentialId));
+            requireStillRunning(partition);
+            return found.filter(c -> c.accountId().equals(accountId)).map(Credential::withoutSecrets);
         } catch (InvalidStateStoreException e) {
             throw notReady();
         }
@@ -99,6 +107,7 @@ class CredentialReads {
                 credentials.addAll(AccountIndex.credentialsOf(accountId,
                         this.<String>store(CredentialTopology.ACCOUNT_INDEX, partition),
                         store(CredentialTopology.STORE, partition)));
+                requireStillRunning(partition);
             }
             return new Listed(credentials, owned);
         } catch (InvalidStateStoreException e) {
@@ -162,12 +171,30 @@ class CredentialReads {
         }
     }
 
-    /** One partition of a store; Kafka Streams refuses one this instance does not host (a 503). */
+    /**
+     * One partition of a store; Kafka Streams refuses one this instance does not host (a 503). One whose task is not
+     * running here (being restored: Kafka Streams would answer from it) is a 503 too.
+     */
     private <V> ReadOnlyKeyValueStore<String, V> store(String name, int partition) {
         try {
-            return kafkaStreams().store(StoreQueryParameters.fromNameAndType(name,
+            KafkaStreams kafkaStreams = kafkaStreams();
+            if (!running.isRunning(partition)) {
+                throw notReady();
+            }
+            return kafkaStreams.store(StoreQueryParameters.fromNameAndType(name,
                     QueryableStoreTypes.<String, V>keyValueStore()).withPartition(partition));
         } catch (InvalidStateStoreException e) {
+            throw notReady();
+        }
+    }
+
+    /**
+     * Checked again once a partition was read: the store handle reads through to whichever task holds the partition
+     * at each call, so a task corrupted during the read (closed, its store wiped) went unseen. One closed and restored
+     * again within a single read would still pass, but a restoration takes far longer than a read.
+     */
+    private void requireStillRunning(int partition) {
+        if (!running.isRunning(partition)) {
             throw notReady();
         }
     }

@@ -1,5 +1,6 @@
 package io.keymeter.credentials.lifecycle;
 
+import io.keymeter.platform.streams.RunningPartitions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -19,6 +20,10 @@ import org.slf4j.LoggerFactory;
  * {@link ExpiryIndex} says are due, and at most {@link #MAX_CHECKS_PER_PUNCTUATION} of them, because it runs on the
  * stream thread and every command waits while it runs. A second one removes the keys {@link KeyRemovals} says have
  * been dead long enough.
+ * <p>
+ * Its task's partition counts as running ({@link RunningPartitions}, which the HTTP reads consult) from the end of
+ * {@link #init}, once the task is restored and the account index rebuilt, until {@link #close}: Kafka Streams also
+ * answers interactive queries from a task being restored again after a corruption, its store wiped.
  */
 final class CredentialCommandHandler implements Processor<String, CredentialCommand, String, LifecycleOutput> {
 
@@ -33,6 +38,8 @@ final class CredentialCommandHandler implements Processor<String, CredentialComm
     private final CredentialDecider decider;
     private final Duration expiryCheckInterval;
     private final Duration forgetAfter;
+    private final RunningPartitions runningPartitions;
+    private RunningPartitions.Registration running;
     private ProcessorContext<String, LifecycleOutput> context;
     private KeyValueStore<String, Credential> store;
     private ExpiryIndex expiryIndex;
@@ -41,9 +48,15 @@ final class CredentialCommandHandler implements Processor<String, CredentialComm
     private long lastClockWarningMs;
 
     CredentialCommandHandler(CredentialDecider decider, Duration expiryCheckInterval, Duration forgetAfter) {
+        this(decider, expiryCheckInterval, forgetAfter, new RunningPartitions());
+    }
+
+    CredentialCommandHandler(CredentialDecider decider, Duration expiryCheckInterval, Duration forgetAfter,
+                             RunningPartitions runningPartitions) {
         this.decider = decider;
         this.expiryCheckInterval = expiryCheckInterval;
         this.forgetAfter = forgetAfter;
+        this.runningPartitions = runningPartitions;
     }
 
     @Override
@@ -58,6 +71,17 @@ final class CredentialCommandHandler implements Processor<String, CredentialComm
         rebuildIndexes(expiryStore, accountStore);
         context.schedule(expiryCheckInterval, PunctuationType.WALL_CLOCK_TIME, this::checkExpiry);
         context.schedule(expiryCheckInterval, PunctuationType.WALL_CLOCK_TIME, this::removeDeadKeys);
+        // last: the stores are restored and the index rebuilt, reads of this partition may go on
+        running = runningPartitions.started(context.taskId().partition());
+    }
+
+    /** The task is suspended or closed (also dirty, on a corruption, before its store is wiped and restored). */
+    @Override
+    public void close() {
+        if (running != null) {
+            running.close();
+            running = null;
+        }
     }
 
     /**

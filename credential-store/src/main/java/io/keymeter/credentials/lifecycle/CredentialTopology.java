@@ -3,6 +3,7 @@ package io.keymeter.credentials.lifecycle;
 import io.keymeter.events.ApiKeyState;
 import io.keymeter.events.CredentialEvent;
 import io.keymeter.events.Topics;
+import io.keymeter.platform.streams.RunningPartitions;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -64,14 +65,32 @@ public final class CredentialTopology {
 
     private final CredentialDecider decider;
     private final Duration forgetAfter;
+    private final RunningPartitions running;
 
     /**
      * @param expiringNotice how long before its expiration a key is announced as expiring
      * @param forgetAfter    how long after its last state a dead key is removed from {@code keymeter.api-keys}
      */
     public CredentialTopology(Duration expiringNotice, Duration forgetAfter) {
+        this(expiringNotice, forgetAfter, new RunningPartitions());
+    }
+
+    /**
+     * @param running where the command handler reports its task's partition as running (restored, initialized) or
+     *                not: the HTTP reads answer only from a running partition ({@link #running()})
+     */
+    public CredentialTopology(Duration expiringNotice, Duration forgetAfter, RunningPartitions running) {
         this.decider = new CredentialDecider(expiringNotice);
         this.forgetAfter = forgetAfter;
+        this.running = running;
+    }
+
+    /**
+     * The partitions whose task runs here: Kafka Streams 4.4 answers interactive queries from an active task being
+     * restored (after a corruption, its store wiped, while the stream thread stays RUNNING), so reads check this.
+     */
+    public RunningPartitions running() {
+        return running;
     }
 
     public Topology build() {
@@ -88,7 +107,7 @@ public final class CredentialTopology {
         KStream<String, LifecycleOutput> outputs = builder
                 .stream(CredentialTopics.COMMANDS.name(), Consumed.with(CredentialTopics.COMMANDS.keySerde(),
                         CredentialTopics.COMMANDS.valueSerde()).withName("credential-commands-source"))
-                .process(() -> new CredentialCommandHandler(decider, EXPIRY_CHECK_INTERVAL, forgetAfter),
+                .process(() -> new CredentialCommandHandler(decider, EXPIRY_CHECK_INTERVAL, forgetAfter, running),
                         Named.as("credential-command-handler"), STORE, EXPIRY_INDEX, ACCOUNT_INDEX, KEY_REMOVALS);
 
         outputs.split(Named.as("credential-output-"))

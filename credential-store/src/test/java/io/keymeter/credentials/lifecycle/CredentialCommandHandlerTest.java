@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.keymeter.events.ApiKeys;
 import io.keymeter.events.CredentialEvent;
+import io.keymeter.platform.streams.RunningPartitions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -119,6 +120,27 @@ class CredentialCommandHandlerTest {
 
     private List<Object> forwardedKeys() {
         return context.forwarded().stream().map(f -> (Object) f.record().key()).toList();
+    }
+
+    @Test
+    void itsPartitionRunsFromTheEndOfInitUntilClose() {
+        credentials.put("cred", withKey(T0.plus(Duration.ofDays(30))));
+        RunningPartitions running = new RunningPartitions();
+        int partition = context.taskId().partition();
+        CredentialCommandHandler handler = new CredentialCommandHandler(decider, Duration.ofSeconds(1), FORGET_AFTER,
+                running);
+        assertThat(running.isRunning(partition)).as("a task being restored has not initialized its processor")
+                .isFalse();
+
+        handler.init(context);
+
+        assertThat(running.running()).containsExactly(partition);
+        assertThat(entries(accounts)).as("the index is rebuilt before reads may go on").containsExactly("acme/cred");
+
+        handler.close(); // suspended, or closed dirty on a corruption before the store is wiped and restored
+        assertThat(running.isRunning(partition)).isFalse();
+        handler.close();
+        assertThat(running.running()).isEmpty();
     }
 
     @Test

@@ -13,6 +13,7 @@ import io.keymeter.events.CredentialEvent;
 import io.keymeter.events.KeyStatus;
 import io.keymeter.events.Topics;
 import io.keymeter.platform.config.KeymeterProperties;
+import io.keymeter.platform.streams.RunningPartitions;
 import io.keymeter.platform.streams.StreamsFactory;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -293,6 +294,20 @@ class CredentialTopologyTest {
             assertThat(other.<String, Credential>getKeyValueStore(CredentialTopology.STORE).get(credentialId)
                     .updatedAt()).isEqualTo(invalidated.getRecordTime());
         }
+    }
+
+    @Test
+    void theProductionTopologyReportsItsTaskRunningUntilItCloses() {
+        RunningPartitions running = new RunningPartitions();
+        Properties otherConfig = new Properties();
+        otherConfig.putAll(config);
+        otherConfig.put(StreamsConfig.STATE_DIR_CONFIG, otherInstanceDir.toString());
+        CredentialTopology topology = new CredentialTopology(NOTICE, FORGET_AFTER, running);
+        assertThat(topology.running()).isSameAs(running);
+        try (TopologyTestDriver other = new TopologyTestDriver(topology.build(), otherConfig, START)) {
+            assertThat(running.running()).as("the test driver's one task, 0_0, initialized").containsExactly(0);
+        }
+        assertThat(running.running()).as("its processors closed with the task").isEmpty();
     }
 
     @Test
