@@ -106,7 +106,14 @@ public class LedgerStores {
      */
     public <T> T read(Supplier<T> read) {
         try {
-            return read.get();
+            // a report reads several stores: a task closed (a corruption, a rebalance) while it read them may have
+            // been reopened and restored from scratch under it, so such a read is answered 503 too, not from part
+            long before = running.changes();
+            T answer = read.get();
+            if (running.changes() != before) {
+                throw notAvailable();
+            }
+            return answer;
         } catch (InvalidStateStoreException e) {
             throw notAvailable();
         } catch (IllegalStateException e) {

@@ -71,6 +71,24 @@ class LedgerStoresTest {
         assertNotAvailable(() -> read("acme"));
     }
 
+    /**
+     * A task closed and started again while a report read its stores (corrupted, its stores wiped and reopened under
+     * the read): the report is a 503, though the partition runs again by the time the read ends.
+     */
+    @Test
+    void aReadDuringWhichATaskClosedIsA503() {
+        int partition = KafkaTopics.partitionOf("acme", PARTITIONS);
+        RunningPartitions.Registration[] task = {running.started(partition)};
+
+        assertNotAvailable(() -> stores.read(() -> {
+            Long first = stores.<Long>store(BillingTopology.REJECTIONS_STORE, "acme").get("any key");
+            task[0].close();
+            task[0] = running.started(partition);
+            return first + stores.<Long>store(BillingTopology.REJECTIONS_STORE, "acme").get("another key");
+        }));
+        assertThat(read("acme")).as("read again once nothing changes under it").isEqualTo(3L);
+    }
+
     private Long read(String accountId) {
         return stores.read(() -> stores.<Long>store(BillingTopology.REJECTIONS_STORE, accountId).get("any key"));
     }

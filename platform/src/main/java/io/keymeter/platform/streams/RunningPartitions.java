@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The partitions of one topology whose active task is running on this instance: restored, with its processors
@@ -22,11 +23,22 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class RunningPartitions {
 
     private final Map<Integer, Integer> counts = new ConcurrentHashMap<>();
+    /** Every task started or closed here adds one, after its count changed. */
+    private final AtomicLong changes = new AtomicLong();
 
     /** The task of {@code partition} has initialized its processors; close the registration when they close. */
     public Registration started(int partition) {
         counts.merge(partition, 1, Integer::sum);
+        changes.incrementAndGet();
         return new Registration(partition);
+    }
+
+    /**
+     * How many times a task started or closed here: a read that found it the same before and after, and its partition
+     * running before, read from a task that ran all the while (one corrupted and restored meanwhile closed once).
+     */
+    public long changes() {
+        return changes.get();
     }
 
     /** Whether an active task of {@code partition} is running here: its store is whole, as of its last commit. */
@@ -63,6 +75,7 @@ public final class RunningPartitions {
         public void close() {
             if (closed.compareAndSet(false, true)) {
                 counts.computeIfPresent(partition, (p, count) -> count > 1 ? count - 1 : null);
+                changes.incrementAndGet();
             }
         }
     }

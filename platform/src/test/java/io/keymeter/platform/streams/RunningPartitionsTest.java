@@ -58,6 +58,17 @@ class RunningPartitionsTest {
         assertThat(partitions.isRunning(3)).isFalse();
     }
 
+    /** Every start and close is a change, a second close of one registration none: what a read compares around it. */
+    @Test
+    void everyStartAndCloseIsAChange() {
+        long before = partitions.changes();
+        RunningPartitions.Registration task = partitions.started(1);
+        assertThat(partitions.changes()).isEqualTo(before + 1);
+        task.close();
+        task.close();
+        assertThat(partitions.changes()).isEqualTo(before + 2);
+    }
+
     @Test
     void startsAndClosesFromManyThreadsBalance() throws Exception {
         int threads = 8;
