@@ -108,9 +108,8 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
     /** The task is suspended or closed (also dirty, on a corruption, before its stores are wiped and restored). */
     @Override
     public void close() {
-        if (running != null) {
+        if (running != null) { // closing it again, on a later close, counts once
             running.close();
-            running = null;
         }
     }
 

@@ -162,7 +162,8 @@ class CommandBus implements SmartLifecycle {
             if (e.getCause() instanceof NotSentException notSent) {
                 throw notSent(command, notSent.getCause());
             }
-            // released by releaseWaiting, no reply will come; the store may still apply it until the wait would have ended: retry, or read, only after that
+            // released by releaseWaiting, no reply will come; the store may still apply it until the wait would have
+            // ended: retry, or read, only after that
             Duration settled = Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime())).plusSeconds(1);
             throw new Unconfirmed("The change cannot be confirmed: " + e.getCause().getMessage(), null,
                     settled.compareTo(RETRY_AFTER) > 0 ? Duration.ofSeconds(settled.toSeconds()) : RETRY_AFTER);

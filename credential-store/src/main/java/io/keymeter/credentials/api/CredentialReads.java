@@ -68,7 +68,7 @@ class CredentialReads {
             int partition = ownedPartition(credentialId);
             ReadOnlyKeyValueStore<String, Credential> store = store(CredentialTopology.STORE, partition);
             Optional<Credential> found = Optional.ofNullable(store.get(credentialId));
-            requireStillRunning(partition);
+            requireRunning(partition);
             return found.filter(c -> c.accountId().equals(accountId)).map(Credential::withoutSecrets);
         } catch (InvalidStateStoreException e) {
             throw notReady();
@@ -107,7 +107,7 @@ class CredentialReads {
                 credentials.addAll(AccountIndex.credentialsOf(accountId,
                         this.<String>store(CredentialTopology.ACCOUNT_INDEX, partition),
                         store(CredentialTopology.STORE, partition)));
-                requireStillRunning(partition);
+                requireRunning(partition);
             }
             return new Listed(credentials, owned);
         } catch (InvalidStateStoreException e) {
@@ -178,9 +178,7 @@ class CredentialReads {
     private <V> ReadOnlyKeyValueStore<String, V> store(String name, int partition) {
         try {
             KafkaStreams kafkaStreams = kafkaStreams();
-            if (!running.isRunning(partition)) {
-                throw notReady();
-            }
+            requireRunning(partition);
             return kafkaStreams.store(StoreQueryParameters.fromNameAndType(name,
                     QueryableStoreTypes.<String, V>keyValueStore()).withPartition(partition));
         } catch (InvalidStateStoreException e) {
@@ -189,11 +187,12 @@ class CredentialReads {
     }
 
     /**
-     * Checked again once a partition was read: the store handle reads through to whichever task holds the partition
-     * at each call, so a task corrupted during the read (closed, its store wiped) went unseen. One closed and restored
-     * again within a single read would still pass, but a restoration takes far longer than a read.
+     * A 503 unless the partition's task runs here. Checked before a partition is read and again once it was: the store
+     * handle reads through to whichever task holds the partition at each call, so a task corrupted during the read
+     * (closed, its store wiped) went unseen. One closed and restored again within a single read would still pass, but
+     * a restoration takes far longer than a read.
      */
-    private void requireStillRunning(int partition) {
+    private void requireRunning(int partition) {
         if (!running.isRunning(partition)) {
             throw notReady();
         }

@@ -78,9 +78,8 @@ final class CredentialCommandHandler implements Processor<String, CredentialComm
     /** The task is suspended or closed (also dirty, on a corruption, before its store is wiped and restored). */
     @Override
     public void close() {
-        if (running != null) {
+        if (running != null) { // closing it again, on a later close, counts once
             running.close();
-            running = null;
         }
     }
 

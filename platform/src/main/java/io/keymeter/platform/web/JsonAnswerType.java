@@ -40,8 +40,8 @@ public class JsonAnswerType implements ResponseBodyAdvice<Object> {
 
     /** Under {@code /v1} by either view of the path ({@code /v1;x/usage} too), as the API's filters judge. */
     private static boolean isApiCall(ServerHttpRequest request) {
-        return request instanceof ServletServerHttpRequest servlet ? BearerTokenFilter.isApiCall(servlet.getServletRequest())
-                : request.getURI().getRawPath().startsWith("/v1/");
+        return request instanceof ServletServerHttpRequest servlet
+                && BearerTokenFilter.isApiCall(servlet.getServletRequest());
     }
 
     /** A {@code +json} type (a problem document's, a vendor's), not JSON itself. */
