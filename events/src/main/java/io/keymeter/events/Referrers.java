@@ -51,6 +51,16 @@ public final class Referrers {
     }
 
     /**
+     * What a valid pattern admits, as one string: two patterns that differ only in spelling ({@code HTTPS://Example.com},
+     * {@code https://example.com:443/}, {@code https://example.com/*}) have the same. Null for an invalid pattern.
+     */
+    public static String canonical(String pattern) {
+        Parsed parsed = parse(pattern, true);
+        return parsed == null ? null
+                : parsed.scheme() + "://" + (parsed.wildcard() ? "*." : "") + parsed.host() + ":" + parsed.port() + parsed.path();
+    }
+
+    /**
      * The domain a pattern's wildcard sits on when that lets sites of other owners through, else null: a single label
      * ({@code https://*.com}, {@code https://*.localhost}), the end of an IP address ({@code https://*.0.1}) or a public suffix of Mozilla's list, as Guava carries it
      * ({@code https://*.co.uk}, {@code https://*.github.io}: anyone can register a site there). Browsers refuse

@@ -162,6 +162,15 @@ class ReferrersTest {
     }
 
     @Test
+    void aPatternsCanonicalFormSaysWhatItAdmits() {
+        assertThat(Referrers.canonical("HTTPS://Example.com:443/a/%7e/")).isEqualTo("https://example.com:443/a/~");
+        assertThat(Referrers.canonical("https://*.example.com/*")).isEqualTo("https://*.example.com:443");
+        assertThat(Referrers.canonical("http://example.com:8080")).isEqualTo("http://example.com:8080");
+        assertThat(Referrers.canonical("example.com")).isNull();
+        assertThat(Referrers.canonical(null)).isNull();
+    }
+
+    @Test
     void nullPatternIsInvalid() {
         assertThat(Referrers.isValidPattern(null)).isFalse();
     }

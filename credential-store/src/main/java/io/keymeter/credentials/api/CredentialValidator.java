@@ -8,8 +8,11 @@ import io.keymeter.platform.web.ApiProblem;
 import io.keymeter.platform.web.ApiProblem.FieldError;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
@@ -134,7 +137,21 @@ final class CredentialValidator {
                         "must be scheme://host[:port][/path], '*' only as the leftmost host label"));
             }
         }
-        return distinct(referrers);
+        return distinctPatterns(referrers);
+    }
+
+    /**
+     * Each pattern once by what it admits, in its first spelling: {@code https://Example.com} after
+     * {@code https://example.com/} was stored beside it, one allowed referrer listed twice.
+     */
+    private static List<String> distinctPatterns(List<String> patterns) {
+        Map<String, String> byMeaning = new LinkedHashMap<>();
+        for (String pattern : patterns) {
+            if (pattern != null) {
+                byMeaning.putIfAbsent(Objects.requireNonNullElse(Referrers.canonical(pattern), pattern), pattern);
+            }
+        }
+        return List.copyOf(byMeaning.values());
     }
 
     void slot(Integer slot) {

@@ -30,6 +30,18 @@ class CredentialValidatorTest {
         assertThatCode(v::throwIfInvalid).doesNotThrowAnyException();
     }
 
+    /** Case, a default port, a trailing slash or {@code /*} spell the same pattern: it is kept once, as first given. */
+    @Test
+    void referrerPatternsThatAdmitTheSamePagesAreKeptOnce() {
+        CredentialValidator v = new CredentialValidator();
+        assertThat(v.referrers(List.of("https://example.com/app", "HTTPS://Example.COM:443/app/", "https://*.example.com",
+                "https://*.EXAMPLE.com/*", "https://example.com/app/*", "http://example.com/app", "https://example.com"),
+                false))
+                .containsExactly("https://example.com/app", "https://*.example.com", "http://example.com/app",
+                        "https://example.com");
+        assertThatCode(v::throwIfInvalid).doesNotThrowAnyException();
+    }
+
     @Test
     void everyBrokenRuleIsReportedWithItsField() {
         CredentialValidator v = new CredentialValidator();
