@@ -273,10 +273,13 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
         return key(generation, new byte[0]);
     }
 
-    /** A request's identity: its id, then its keyId and that keyId's length, so no two pairs share bytes. */
+    /**
+     * A request's identity: its id, then its keyId and that keyId's length, so no two pairs share bytes (each text
+     * in {@link LosslessUtf8}: UTF-8 made ids that differ in a lone surrogate one).
+     */
     static byte[] identity(String keyId, String requestId) {
-        byte[] key = keyId == null ? new byte[0] : keyId.getBytes(StandardCharsets.UTF_8);
-        byte[] id = requestId.getBytes(StandardCharsets.UTF_8);
+        byte[] key = keyId == null ? new byte[0] : LosslessUtf8.bytes(keyId);
+        byte[] id = LosslessUtf8.bytes(requestId);
         if (key.length > KEY_ID_MAX_BYTES) {
             throw new IllegalArgumentException("keyId longer than " + KEY_ID_MAX_BYTES + " bytes");
         }

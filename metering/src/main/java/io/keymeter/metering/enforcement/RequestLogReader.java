@@ -23,24 +23,25 @@ import tools.jackson.core.JsonToken;
 public final class RequestLogReader {
 
     private final Deserializer<RequestLog> fallback;
-    private final boolean refuseMisspellings;
+    private final boolean strict;
 
     /**
      * {@code fallback}: the topic's serde, which reads whatever this reader does not (and fails what is bad).
-     * {@code refuseMisspellings}: fail a record that spells a field it lacks another way ({@link MisspeltFields}),
-     * so that it goes to the dead letters rather than be judged without it; not for what a store kept, which must
+     * {@code strict}, for what others write, whose fallback is the topic's strict serde: fail a record that spells a
+     * field it lacks another way ({@link MisspeltFields}), so that it goes to the dead letters rather than be judged
+     * without it, and read it as that serde does, each name once at any depth; not for what a store kept, which must
      * read back as it was taken.
      */
-    public RequestLogReader(Deserializer<RequestLog> fallback, boolean refuseMisspellings) {
+    public RequestLogReader(Deserializer<RequestLog> fallback, boolean strict) {
         this.fallback = fallback;
-        this.refuseMisspellings = refuseMisspellings;
+        this.strict = strict;
     }
 
     public RequestLog read(String topic, byte[] data) {
         if (data == null) {
             return null;
         }
-        RequestLog fast = readFlat(data, refuseMisspellings);
+        RequestLog fast = readFlat(data, strict);
         return fast != null ? fast : fallback.deserialize(topic, data);
     }
 
@@ -50,10 +51,13 @@ public final class RequestLogReader {
 
     /**
      * The request, or null when anything is not the expected shape (the fallback then reads it). With
-     * {@code refuseMisspellings}, throws for a misspelt field the record lacks, whatever its shape.
+     * {@code strict}, throws for a misspelt field the record lacks, whatever its shape, and gives a record with a name
+     * repeated anywhere, also in a field it does not read, to the strict fallback, which refuses it: the lenient
+     * parser let {@code "status":200,"status":201} through in the usual shape, while the same record with a
+     * timestamp in another form went to the fallback and was dead-lettered.
      */
-    static RequestLog readFlat(byte[] data, boolean refuseMisspellings) {
-        try (JsonParser parser = Json.mapper().createParser(data)) {
+    static RequestLog readFlat(byte[] data, boolean strict) {
+        try (JsonParser parser = (strict ? Json.strictMapper() : Json.mapper()).createParser(data)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 return null;
             }
@@ -64,7 +68,7 @@ public final class RequestLogReader {
                 String name = parser.currentName();
                 JsonToken value = parser.nextToken();
                 if (flat && !fields.read(name, value, parser)) {
-                    if (!refuseMisspellings) {
+                    if (!strict) {
                         return null;
                     }
                     flat = false; // not for the fast read, but its names are still looked at
@@ -73,7 +77,7 @@ public final class RequestLogReader {
                     fields.note(name, parser);
                 }
             }
-            if (refuseMisspellings) {
+            if (strict) {
                 fields.refuseMisspelling();
             }
             // anything after the object is refused by the mapper (FAIL_ON_TRAILING_TOKENS): the fallback says so

@@ -260,4 +260,14 @@ class DeduplicatorTest {
         }
         return ids;
     }
+
+    /** Ingest takes {@code "r\uD800"} and {@code "r\uD801"} (JSON escapes) as two requests; UTF-8 made both "r?". */
+    @Test
+    void requestIdsThatDifferOnlyInALoneSurrogateAreTwoRequests() {
+        byte[] cut = Deduplicator.identity("AbCdEfGh12345678", "r\uD800");
+        assertThat(cut).isNotEqualTo(Deduplicator.identity("AbCdEfGh12345678", "r\uD801"))
+                .isNotEqualTo(Deduplicator.identity("AbCdEfGh12345678", "r?"));
+        assertThat(Deduplicator.identity("AbCdEfGh12345678", "r?"))
+                .isEqualTo(Deduplicator.identity("AbCdEfGh12345678", "r?"));
+    }
 }

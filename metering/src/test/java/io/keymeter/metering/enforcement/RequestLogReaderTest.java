@@ -179,6 +179,24 @@ class RequestLogReaderTest {
     }
 
     /**
+     * A name given twice that the request does not read, at the top or inside an unknown field: the usual shape was
+     * billed, the same record with its time in another form dead-lettered by the strict serde. Now the reader
+     * answers as that serde does in either form (refused, with its reason); the join buffer, which holds what an
+     * earlier version took, still reads such a request.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"\"status\":200,\"status\":201", "\"meta\":{\"a\":1,\"a\":2}",
+            "\"itemID\":\"i-1\",\"itemID\":\"i-1\",\"itemId\":\"i-1\""})
+    void aNameGivenTwiceIsAnsweredAsTheTopicsSerdeAnswersIt(String fields) {
+        String json = USUAL.replace("\"units\":3,", "\"units\":3," + fields + ",");
+        assertSameAnswer(json);
+        assertSameAnswer(json.replace("14:00:00.123Z", "15:00:00.123+01:00"));
+        assertThat(outcome(() -> reader.read(TOPIC, bytes(json)))).asString().startsWith("SerializationException");
+        assertThat(MeteringSerdes.BUFFERED_REQUEST.deserializer().deserialize(TOPIC, bytes(json)).log().units())
+                .isEqualTo(3);
+    }
+
+    /**
      * The join buffer holds requests an earlier version took, which the strict read now refuses: read back strictly
      * on every start (outside the dead-letter handlers), one such request waiting across an upgrade failed the task
      * for good. The buffer's serde reads them as they were taken.
