@@ -77,6 +77,15 @@ class RequestBoundsTest {
                 .hasMessage("request itemId of 4000 characters longer than 2048");
     }
 
+    /** Documented: ingest requires an operation of a line; produced directly, one without is billed as sent. */
+    @Test
+    void aRequestWithoutAnOperationPasses() {
+        for (String operation : new String[] {null, ""}) {
+            RequestLog request = new RequestLog("r", "k", "h", "basemaps", operation, 1, null, null, null);
+            assertThatCode(() -> bounds.check("k", request, NOW, NOW)).as(operation).doesNotThrowAnyException();
+        }
+    }
+
     @Test
     void theWholeRequestIsCheckedForTimeAndUnitsToo() {
         RequestLog negative = new RequestLog("r", "k", "h", "basemaps", "op", -1, null, null, null);
