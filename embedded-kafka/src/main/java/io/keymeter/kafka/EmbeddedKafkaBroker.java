@@ -41,6 +41,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      */
     static final int TRANSACTION_VERSION = 1;
 
+    /** In the log directory: the ports the broker took last. */
+    static final String PORTS_FILE = "keymeter-ports.properties";
+
     /** The one user of a broker started with a password. */
     public static final String USER = "keymeter";
 
@@ -57,8 +60,45 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      */
     public EmbeddedKafkaBroker(Path logDir, int port) {
         this.logDir = logDir.toAbsolutePath();
-        this.port = port == 0 ? FreePorts.next() : port;
-        this.controllerPort = FreePorts.next();
+        Properties last = lastPorts(this.logDir);
+        this.port = port == 0 ? FreePorts.preferring(portIn(last, "port")) : port;
+        this.controllerPort = FreePorts.preferring(portIn(last, "controller.port"));
+    }
+
+    /**
+     * The ports the last broker on this data took, kept in its directory ({@link #PORTS_FILE}; Kafka reads only
+     * directories there): a broker for "any free port" takes them again when free. On new ports at every start, a
+     * broker restarted after a kill once left a transaction hanging on {@code __consumer_offsets} (its transaction
+     * coordinator sent the markers of a transaction it was completing to its own previous address), and metering
+     * never got its committed offsets again.
+     */
+    private static Properties lastPorts(Path logDir) {
+        Properties ports = new Properties();
+        try (var in = Files.newBufferedReader(logDir.resolve(PORTS_FILE))) {
+            ports.load(in);
+        } catch (IOException | RuntimeException none) {
+            // a new data dir, or a file not ours: any free ports
+        }
+        return ports;
+    }
+
+    private static int portIn(Properties ports, String name) {
+        try {
+            return Integer.parseInt(ports.getProperty(name, "0").trim());
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private void notePorts() {
+        Properties ports = new Properties();
+        ports.setProperty("port", String.valueOf(port));
+        ports.setProperty("controller.port", String.valueOf(controllerPort));
+        try (var out = Files.newBufferedWriter(logDir.resolve(PORTS_FILE))) {
+            ports.store(out, "the ports Keymeter's embedded broker took last, taken again at its next start when free");
+        } catch (IOException e) {
+            log.warn("Could not note the broker's ports in {}: the next start takes any free ones", logDir, e);
+        }
     }
 
     /**
@@ -107,6 +147,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             unlockDataDir();
             throw portInUse(e) ? portTaken(e) : e;
         }
+        notePorts();
         log.info("Embedded Kafka broker on {} started in {} ms, data in {}", bootstrapServers(),
                 (System.nanoTime() - started) / 1_000_000, logDir);
         return this;

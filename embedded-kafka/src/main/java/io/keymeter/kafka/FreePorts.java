@@ -42,6 +42,15 @@ public final class FreePorts {
         throw new UncheckedIOException(new IOException("no free port between " + LOWEST + " and " + highest));
     }
 
+    /** {@code preferred} when it is a port and free now (a broker's port of its last run), else {@link #next()}. */
+    public static synchronized int preferring(int preferred) {
+        if (preferred > 0 && preferred <= 65_535 && free(preferred)) {
+            handedOut.add(preferred);
+            return preferred;
+        }
+        return next();
+    }
+
     /** Where the kernel starts picking ports for outgoing connections (32768 when it does not say). */
     static int ephemeralStart() {
         try {

@@ -46,6 +46,28 @@ class EmbeddedKafkaBrokerTest {
         }
     }
 
+    /**
+     * "Any free port" is the last run's port while it is free: on a new port at every start, a broker restarted after
+     * a kill once left a transaction hanging (its coordinator sent markers to its previous address).
+     */
+    @Test
+    void aBrokerForAnyFreePortTakesItsLastPortsAgainWhileTheyAreFree() throws Exception {
+        String first;
+        try (EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(dir, 0).start()) {
+            first = broker.bootstrapServers();
+        }
+        try (EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(dir, 0).start(); Admin admin = admin(broker)) {
+            assertThat(broker.bootstrapServers()).isEqualTo(first);
+            assertThat(admin.describeCluster().nodes().get()).hasSize(1);
+        }
+        int port = Integer.parseInt(first.substring(first.lastIndexOf(':') + 1));
+        try (ServerSocket taken = new ServerSocket(port, 1, InetAddress.getLoopbackAddress());
+                EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(dir, 0).start(); Admin admin = admin(broker)) {
+            assertThat(broker.bootstrapServers()).as("taken meanwhile: another free one").isNotEqualTo(first);
+            assertThat(admin.describeCluster().nodes().get()).hasSize(1);
+        }
+    }
+
     @Test
     void aSecondBrokerOnTheSameDataIsRefusedAndTheFirstKeepsServing() throws Exception {
         try (EmbeddedKafkaBroker first = new EmbeddedKafkaBroker(dir, 0).start(); Admin admin = admin(first)) {
