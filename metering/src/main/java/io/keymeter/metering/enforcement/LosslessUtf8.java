@@ -21,27 +21,26 @@ final class LosslessUtf8 {
         return indexOfQuestionMark(utf8) < 0 ? utf8 : withLoneSurrogates(text, utf8);
     }
 
+    /** Code point by code point: {@link String#codePoints()} pairs the halves itself and hands a lone one on alone. */
     private static byte[] withLoneSurrogates(String text, byte[] utf8) {
-        ByteArrayOutputStream out = null;
-        int start = 0;
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
-                i++; // a whole pair, which UTF-8 writes as one code point
-            } else if (Character.isSurrogate(c)) {
-                out = out == null ? new ByteArrayOutputStream(utf8.length + 8) : out;
-                out.writeBytes(text.substring(start, i).getBytes(StandardCharsets.UTF_8));
+        if (text.codePoints().noneMatch(LosslessUtf8::isSurrogate)) {
+            return utf8;
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(utf8.length + 8);
+        text.codePoints().forEach(c -> {
+            if (isSurrogate(c)) {
                 out.write(0xE0 | c >> 12);
                 out.write(0x80 | c >> 6 & 0x3F);
                 out.write(0x80 | c & 0x3F);
-                start = i + 1;
+            } else {
+                out.writeBytes(Character.toString(c).getBytes(StandardCharsets.UTF_8));
             }
-        }
-        if (out == null) {
-            return utf8;
-        }
-        out.writeBytes(text.substring(start).getBytes(StandardCharsets.UTF_8));
+        });
         return out.toByteArray();
+    }
+
+    private static boolean isSurrogate(int codePoint) {
+        return codePoint >= Character.MIN_SURROGATE && codePoint <= Character.MAX_SURROGATE;
     }
 
     private static int indexOfQuestionMark(byte[] bytes) {
