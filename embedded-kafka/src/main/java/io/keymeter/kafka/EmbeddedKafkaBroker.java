@@ -195,9 +195,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      * report of the same fact. Kafka may still find it taken (a race), and is then reported the same way.
      */
     private void refuseIfPortTaken() {
-        if (port == 0) {
-            return;
-        }
         try (ServerSocket probe = new ServerSocket()) {
             probe.bind(new InetSocketAddress("localhost", port));
         } catch (IOException e) {

@@ -57,19 +57,15 @@ final class CredentialValidator {
      * statements, so a name could pass for another.
      */
     static boolean isPrintable(String text) {
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (Character.isISOControl(c) && c != '\t' && c != '\n' && c != '\r'
-                    || c >= '\u202a' && c <= '\u202e' || c >= '\u2066' && c <= '\u2069') {
-                return false;
-            }
-            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
-                i++;
-            } else if (Character.isSurrogate(c)) {
-                return false;
-            }
-        }
-        return true;
+        return text.codePoints().allMatch(CredentialValidator::isPrintableCodePoint); // pairs the halves; a lone one alone
+    }
+
+    private static boolean isPrintableCodePoint(int codePoint) {
+        boolean control = Character.isISOControl(codePoint)
+                && codePoint != '\t' && codePoint != '\n' && codePoint != '\r';
+        boolean bidi = codePoint >= 0x202a && codePoint <= 0x202e || codePoint >= 0x2066 && codePoint <= 0x2069;
+        boolean loneSurrogate = codePoint >= Character.MIN_SURROGATE && codePoint <= Character.MAX_SURROGATE;
+        return !control && !bidi && !loneSurrogate;
     }
 
     List<String> privileges(List<String> privileges) {

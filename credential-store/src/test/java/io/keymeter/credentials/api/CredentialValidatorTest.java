@@ -90,14 +90,16 @@ class CredentialValidatorTest {
     @Test
     void aNameWithControlCharactersOrHalfASurrogatePairIsRefused() {
         for (String name : List.of("a\u0000b", "esc\u001b[31m", "lone \ud800 surrogate", "low \udc00 first", "end \ud83d",
-                "del\u007f", "c1\u0085", "Acme \u202egnillib", "embed \u202a", "isolate \u2066x\u2069")) {
+                "del\u007f", "c1\u0085", "Acme \u202egnillib", "embed \u202a", "isolate \u2066x\u2069",
+                "pair then half \ud83d\ude00\ude00")) {
             CredentialValidator v = new CredentialValidator();
             v.name(name);
             assertThat(catchThrowableOfType(ApiProblem.class, v::throwIfInvalid).errors())
                     .as(name).extracting(ApiProblem.FieldError::field).containsExactly("name");
         }
         for (String name : List.of("Acme, \"West\" – Zürich\nsecond line", "tab\there", "emoji \ud83d\ude00", "日本語",
-                "עברית and English", "mark \u200f")) {
+                "עברית and English", "mark \u200f",
+                "next to the ranges \u2029\u202f\u2065\u206a")) {
             CredentialValidator v = new CredentialValidator();
             v.name(name);
             assertThatCode(v::throwIfInvalid).as(name).doesNotThrowAnyException();
