@@ -2,6 +2,7 @@ package io.keymeter.metering.backlog;
 
 import io.keymeter.events.Topics;
 import io.keymeter.metering.MeteringConfiguration;
+import io.keymeter.platform.PeriodicTask;
 import io.keymeter.platform.kafka.KafkaClients;
 import io.keymeter.platform.streams.StreamsFactory;
 import io.micrometer.core.instrument.Gauge;
@@ -9,9 +10,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,7 +41,7 @@ public class MeteringBacklog implements DisposableBean {
     private final Reading reading;
     private final Clock clock;
     private final Admin admin;
-    private final ScheduledExecutorService schedule;
+    private final PeriodicTask schedule;
     private volatile double latest = Double.NaN;
     private Instant warnedAt;
 
@@ -70,16 +68,8 @@ public class MeteringBacklog implements DisposableBean {
         Gauge.builder("keymeter.metering.backlog", this, MeteringBacklog::latest).baseUnit("requests")
                 .description("Requests on keymeter.requests not metered yet (offsets: transaction markers count too)")
                 .register(registry);
-        if (admin == null) {
-            this.schedule = null;
-            return;
-        }
-        this.schedule = Executors.newSingleThreadScheduledExecutor(task -> {
-            Thread thread = new Thread(task, "keymeter-metering-backlog");
-            thread.setDaemon(true);
-            return thread;
-        });
-        schedule.scheduleWithFixedDelay(this::measureQuietly, 0, INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+        this.schedule = admin == null ? null
+                : new PeriodicTask("keymeter-metering-backlog", Duration.ZERO, INTERVAL, this::measureQuietly);
     }
 
     /** The last reading, NaN before the first or while Kafka does not answer. */
@@ -124,7 +114,7 @@ public class MeteringBacklog implements DisposableBean {
     @Override
     public void destroy() {
         if (schedule != null) {
-            schedule.shutdownNow();
+            schedule.close();
         }
         if (admin != null) {
             admin.close(Duration.ofSeconds(5));

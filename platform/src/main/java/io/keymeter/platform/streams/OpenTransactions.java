@@ -1,0 +1,89 @@
+package io.keymeter.platform.streams;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListTransactionsOptions;
+import org.apache.kafka.clients.admin.ProducerState;
+import org.apache.kafka.clients.admin.TransactionListing;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TransactionalIdNotFoundException;
+import org.apache.kafka.common.internals.Topic;
+import org.apache.kafka.common.utils.Utils;
+
+/**
+ * The transactions open on the partition of {@code __consumer_offsets} that holds a consumer group's committed
+ * offsets. While one is open there, the group's members cannot read their committed offsets (Kafka answers them
+ * "unstable" until it ends): a Kafka Streams application stays out of RUNNING, its log saying every minute that the
+ * last committed offset could not be determined, and nothing else.
+ */
+final class OpenTransactions {
+
+    private final Admin admin;
+    private final Clock clock;
+    private final Duration timeout;
+
+    OpenTransactions(Admin admin, Clock clock, Duration timeout) {
+        this.admin = admin;
+        this.clock = clock;
+        this.timeout = timeout;
+    }
+
+    /** The transactions open on {@code group}'s offsets partition, with what their coordinators say of them. */
+    List<OpenTransaction> onOffsetsOf(String group) throws ExecutionException, InterruptedException, TimeoutException {
+        TopicPartition partition = offsetsPartitionOf(group);
+        List<ProducerState> open = admin.describeProducers(List.of(partition)).partitionResult(partition)
+                .get(timeout.toMillis(), TimeUnit.MILLISECONDS).activeProducers().stream()
+                .filter(producer -> producer.currentTransactionStartOffset().isPresent()).toList();
+        List<OpenTransaction> found = new ArrayList<>();
+        for (ProducerState producer : open) {
+            Optional<String> transactionalId = transactionalIdOf(producer.producerId());
+            found.add(new OpenTransaction(partition, producer.producerId(), producer.producerEpoch(),
+                    producer.currentTransactionStartOffset().getAsLong(),
+                    Duration.ofMillis(Math.max(0, clock.millis() - producer.lastTimestamp())), transactionalId,
+                    transactionalId.flatMap(this::coordinatorView)));
+        }
+        return found;
+    }
+
+    /** Where the group coordinator keeps {@code group}: the partition its id hashes to, as Kafka computes it. */
+    TopicPartition offsetsPartitionOf(String group) throws ExecutionException, InterruptedException,
+            TimeoutException {
+        String topic = Topic.GROUP_METADATA_TOPIC_NAME;
+        int partitions = admin.describeTopics(List.of(topic)).allTopicNames()
+                .get(timeout.toMillis(), TimeUnit.MILLISECONDS).get(topic).partitions().size();
+        return new TopicPartition(topic, Utils.abs(group.hashCode()) % partitions);
+    }
+
+    private Optional<String> transactionalIdOf(long producerId) throws ExecutionException, InterruptedException,
+            TimeoutException {
+        return admin.listTransactions(new ListTransactionsOptions().filterProducerIds(Set.of(producerId))).all()
+                .get(timeout.toMillis(), TimeUnit.MILLISECONDS).stream()
+                .filter(listing -> listing.producerId() == producerId).map(TransactionListing::transactionalId)
+                .findFirst();
+    }
+
+    private Optional<OpenTransaction.CoordinatorView> coordinatorView(String transactionalId) {
+        try {
+            return Optional.of(OpenTransaction.CoordinatorView.of(admin.describeTransactions(Set.of(transactionalId))
+                    .description(transactionalId).get(timeout.toMillis(), TimeUnit.MILLISECONDS)));
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof TransactionalIdNotFoundException) {
+                return Optional.empty();
+            }
+            throw new IllegalStateException("cannot describe transaction " + transactionalId, e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("no answer describing transaction " + transactionalId, e);
+        }
+    }
+}
