@@ -35,6 +35,12 @@ public class StuckTopologyWatch implements DisposableBean {
     static final Duration INTERVAL = Duration.ofSeconds(30);
     static final Duration STUCK_AFTER = Duration.ofMinutes(2);
     static final Duration WARN_EVERY = Duration.ofMinutes(10);
+    /**
+     * A transaction named must not have been written to for this long: Keymeter's last a commit interval (Kafka
+     * Streams times them out after 10 s), so one this quiet is stuck, while another instance's, open for a moment
+     * as it commits, is not what holds this one up.
+     */
+    static final Duration QUIET_FOR = Duration.ofMinutes(1);
     private static final Logger LOG = LoggerFactory.getLogger(StuckTopologyWatch.class);
 
     /** The transactions open on a group's offsets partition ({@link OpenTransactions#onOffsetsOf}). */
@@ -99,7 +105,8 @@ public class StuckTopologyWatch implements DisposableBean {
 
     /**
      * Looks at each topology; one REBALANCING for {@link #STUCK_AFTER} has its group's offsets
-     * partition searched, and each transaction open there is logged (at most every {@link #WARN_EVERY} a topology).
+     * partition searched, and each transaction open there, quiet for {@link #QUIET_FOR}, is logged (at most every
+     * {@link #WARN_EVERY} a topology).
      * Returns what it logged.
      */
     synchronized List<String> check() {
@@ -136,6 +143,7 @@ public class StuckTopologyWatch implements DisposableBean {
             return List.of();
         }
         return open.stream().filter(transaction -> transaction.mayHoldOffsetsOf(topology.group()))
+                .filter(transaction -> transaction.sinceLastWrite().compareTo(QUIET_FOR) >= 0)
                 .map(transaction -> warning(topology.name(), state, outOfRunning, transaction)).toList();
     }
 

@@ -25,12 +25,16 @@ class StuckTopologyWatchTest {
     private static final OpenTransaction HANGING = new OpenTransaction(OFFSETS, 12, 1, 345, Duration.ofMinutes(20),
             Optional.of("keymeter-metering-p-1"), Optional.of(new CoordinatorView("Empty", Set.of(),
             Optional.empty())));
-    private static final OpenTransaction ONGOING = new OpenTransaction(OFFSETS, 13, 0, 346, Duration.ofSeconds(3),
+    private static final OpenTransaction ONGOING = new OpenTransaction(OFFSETS, 13, 0, 346, Duration.ofMinutes(5),
             Optional.of("keymeter-metering-p-2"), Optional.of(new CoordinatorView("Ongoing", Set.of(OFFSETS),
             Optional.of(Instant.parse("2026-12-06T09:13:00Z")))));
     private static final OpenTransaction OTHER_GROUPS = new OpenTransaction(OFFSETS, 14, 0, 347,
             Duration.ofMinutes(30), Optional.of("keymeter-billing-p-1"), Optional.of(new CoordinatorView("Empty",
             Set.of(), Optional.empty())));
+
+    /** Another instance's, committing as the broker is asked. */
+    private static final OpenTransaction COMMITTING = new OpenTransaction(OFFSETS, 15, 3, 348, Duration.ofSeconds(59),
+            Optional.of("keymeter-metering-q-1"), Optional.empty());
 
     private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-12-06T09:00:00Z"));
     private final AtomicReference<State> state = new AtomicReference<>(State.REBALANCING);
@@ -119,8 +123,8 @@ class StuckTopologyWatchTest {
     }
 
     @Test
-    void anOngoingTransactionOfItsOwnIsNamedWithoutAnAbortAndAnotherGroupsIsNotNamed() {
-        open = List.of(ONGOING, OTHER_GROUPS);
+    void anOngoingTransactionOfItsOwnIsNamedWithoutAnAbortAndAnotherGroupsOrAFreshOneIsNotNamed() {
+        open = List.of(ONGOING, OTHER_GROUPS, COMMITTING);
         watch.check();
         after(StuckTopologyWatch.STUCK_AFTER);
 
