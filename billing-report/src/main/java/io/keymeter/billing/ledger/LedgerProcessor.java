@@ -284,6 +284,12 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
             issue(accountId, cycle, state.statements(), calculator.finalStatement(accountId, cycle, totals, now));
             cycles.put(cycleKey, state.closedWith(calculator.linesByService(totals), calculator.prices(), now));
         } else {
+            Instant next = state.nextAdjustmentAt(cycle.end(), adjustmentInterval);
+            if (now.isBefore(next)) {
+                // a close queued under another grace, come due after the final: the adjustment waits its interval
+                pending.put(StoreKeys.pending(next, accountId, cycle), cycleKey);
+                return true;
+            }
             // priced as the final was: a catalog changed since must not re-price what was billed
             StatementCalculator closedAt = calculator.at(state.prices());
             Map<String, StatementLine> lines = closedAt.linesByService(totals);

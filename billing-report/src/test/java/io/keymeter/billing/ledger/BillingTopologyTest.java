@@ -509,19 +509,47 @@ class BillingTopologyTest {
         clockTo("2026-12-01T01:00:00Z");
         assertThat(statements.readValue().amountDue()).isEqualTo(new BigDecimal("4.00"));
 
-        // restarted with a longer grace: the ledger's stores are what its changelogs restore
-        Map<String, Map<String, Object>> restored = storeContents(BillingTopology.CYCLES_STORE,
-                BillingTopology.USAGE_STORE, BillingTopology.STATEMENTS_STORE);
-        driver.close();
-        grace = Duration.ofDays(3);
-        startAt("2026-12-01T02:00:00Z");
-        restore(restored);
+        restartWith(Duration.ofDays(3), "2026-12-01T02:00:00Z");
 
         send("acme", "c1", "geocoding-stored", "2026-11-30", 15, 1500);
         clockTo("2026-12-01T02:00:10Z");
         Statement adjustment = statements.readValue();
         assertThat(adjustment.statementId()).isEqualTo("acme-2026-11-adj-1");
         assertThat(adjustment.amountDue()).isEqualTo(new BigDecimal("2.00"));
+        assertThat(statements.isEmpty()).isTrue();
+    }
+
+    /**
+     * A grace changed within a cycle leaves the cycle's close queued at both times; the final is issued at the first,
+     * and the second, come due, issued an adjustment minutes after the last statement, not the interval after it.
+     * (Found by a model of the ledger with random inputs.)
+     */
+    @Test
+    void aCloseLeftQueuedByAGraceChangedInTheCycleIssuesNoAdjustmentWithinTheInterval() {
+        startAt("2026-11-10T00:00:00Z");
+        send("acme", "c1", "geocoding-stored", "2026-11-10", 1, 1000);
+        clockTo("2026-11-20T00:00:00Z");
+        restartWith(Duration.ofDays(2), "2026-11-20T00:00:00Z");
+        send("acme", "c1", "geocoding-stored", "2026-11-20", 1, 1000);
+
+        clockTo("2026-12-01T01:00:00Z");
+        assertThat(statements.readValue().statementId()).isEqualTo("acme-2026-11-final");
+        clockTo("2026-12-02T23:50:00Z");
+        send("acme", "c1", "geocoding-stored", "2026-11-25", 1, 1000);
+        clockTo("2026-12-02T23:50:10Z");
+        assertThat(statements.readValue().statementId()).isEqualTo("acme-2026-11-adj-1");
+        send("acme", "c1", "geocoding-stored", "2026-11-26", 1, 1000);
+
+        clockTo("2026-12-03T00:00:00Z"); // the close under the two-day grace
+        assertThat(statements.isEmpty()).as("10 minutes after adj-1").isTrue();
+        clockTo("2026-12-03T00:50:00Z");
+        assertThat(statements.isEmpty()).isTrue();
+        clockTo("2026-12-03T00:50:10Z");
+        Statement second = statements.readValue();
+        assertThat(second.statementId()).isEqualTo("acme-2026-11-adj-2");
+        assertThat(second.issuedAt()).isEqualTo(Instant.parse("2026-12-03T00:50:10Z"));
+        assertThat(second.amountDue()).isEqualTo(new BigDecimal("4.00"));
+        clockTo("2026-12-03T03:00:00Z");
         assertThat(statements.isEmpty()).isTrue();
     }
 
@@ -545,6 +573,16 @@ class BillingTopologyTest {
         Statement last = statements.readValue();
         assertThat(last.statementId()).isEqualTo("acme-2026-11-final");
         assertThat(last.amountDue()).isEqualTo(new BigDecimal("1.00"));
+    }
+
+    /** Restarts the ledger at {@code at} with another grace, its stores as its changelogs restore them. */
+    private void restartWith(Duration newGrace, String at) {
+        Map<String, Map<String, Object>> restored = storeContents(BillingTopology.CYCLES_STORE,
+                BillingTopology.USAGE_STORE, BillingTopology.STATEMENTS_STORE, BillingTopology.PENDING_STORE);
+        driver.close();
+        grace = newGrace;
+        startAt(at);
+        restore(restored);
     }
 
     private Map<String, Map<String, Object>> storeContents(String... stores) {
