@@ -55,4 +55,37 @@ class ApiKeysTest {
         assertThat(ApiKeys.hashesEqual(hash, ApiKeys.hashSecret("other"))).isFalse();
         assertThat(ApiKeys.hashesEqual(hash, null)).isFalse();
     }
+
+    /** The checksum alone does not guard the alphabet: a key made with a foreign character and a matching checksum. */
+    @Test
+    void aForeignCharacterIsRefusedEvenUnderAMatchingChecksum() {
+        String keyId = "abcdefgh-jklmnop";
+        String secret = "0123456789ABCDEFGHIJKLMNOPQRSTUV";
+        String withForeignKeyId = ApiKeys.PREFIX + keyId + "_" + secret;
+        assertThat(ApiKeys.parse(withForeignKeyId + ApiKeys.checksum(withForeignKeyId))).isEmpty();
+        String withForeignSecret = ApiKeys.PREFIX + "abcdefghijklmnop_" + "0123456789ABCDEFGHIJKLMNOPQRST\u00e9V";
+        assertThat(ApiKeys.parse(withForeignSecret + ApiKeys.checksum(withForeignSecret))).isEmpty();
+        String wellFormed = ApiKeys.PREFIX + "abcdefghijklmnop_" + secret;
+        assertThat(ApiKeys.parse(wellFormed + ApiKeys.checksum(wellFormed))).isPresent();
+    }
+
+    @Test
+    void aKeyIdIsSixteenBase62Characters() {
+        assertThat(ApiKeys.isKeyId("abcdefghijklmnop")).isTrue();
+        assertThat(ApiKeys.isKeyId("AZaz09AZaz09AZaz")).isTrue();
+        assertThat(ApiKeys.isKeyId(ApiKeys.newKeyId())).isTrue();
+        assertThat(ApiKeys.isKeyId("abcdefghijklmno")).isFalse();
+        assertThat(ApiKeys.isKeyId("abcdefghijklmnopq")).isFalse();
+        assertThat(ApiKeys.isKeyId("abcdefgh/jklmnop")).isFalse();
+        assertThat(ApiKeys.isKeyId("abcdefgh_jklmnop")).isFalse();
+        assertThat(ApiKeys.isKeyId(null)).isFalse();
+    }
+
+    /** The checksum is part of the key format: a key issued by an earlier version must still parse. */
+    @Test
+    void theChecksumOfAKnownBodyIsUnchanged() {
+        String body = ApiKeys.PREFIX + "abcdefghijklmnop_0123456789ABCDEFGHIJKLMNOPQRSTUV";
+        assertThat(ApiKeys.checksum(body)).isEqualTo("0gRWxk");
+        assertThat(ApiKeys.parse(body + "0gRWxk")).isPresent();
+    }
 }

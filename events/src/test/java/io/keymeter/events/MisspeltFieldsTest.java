@@ -43,4 +43,32 @@ class MisspeltFieldsTest {
         assertThat(MisspeltFields.TOPIC.meant(name)).isEqualTo(meant);
         assertThat(MisspeltFields.LINE.meant(name)).isNull();
     }
+
+    /** Every misspelt name of a record is noted, the first of each field, and refused for a field the record lacks. */
+    @org.junit.jupiter.api.Test
+    void theFirstMisspellingOfEachMissingFieldIsRefusedInTheRecordsOrder() {
+        assertThat(MisspeltFields.LINE.note(null, "status")).isNull();
+        MisspeltFields.Found found = MisspeltFields.LINE.note(null, "item_id");
+        assertThat(MisspeltFields.LINE.note(found, "status")).isSameAs(found);
+        found = MisspeltFields.LINE.note(found, "referer");
+        for (int i = 0; i < 40; i++) { // many spellings of one field take no more room than one
+            found = MisspeltFields.LINE.note(found, i % 2 == 0 ? "itemID" : "ITEM-ID");
+        }
+
+        assertThat(found.refusal(field -> false)).isEqualTo("item_id: is not a field; did you mean itemId?");
+        assertThat(found.refusal(field -> field.equals("itemId")))
+                .isEqualTo("referer: is not a field; did you mean referrer?");
+        assertThat(found.refusal(field -> true)).isNull();
+        // a predicate that cannot take null, as ingest's cannot: only the names noted are asked about
+        assertThat(found.refusal(java.util.Set.of("itemId", "referrer")::contains)).isNull();
+    }
+
+    /** Spaces around a name count in its length: a name of the longest length looked at is still named. */
+    @org.junit.jupiter.api.Test
+    void aMisspellingOfTheLongestLengthLookedAtIsNamed() {
+        String padded = " ".repeat(26) + "itemID";
+        assertThat(padded).hasSize(32);
+        assertThat(MisspeltFields.LINE.meant(padded)).isEqualTo("itemId");
+        assertThat(MisspeltFields.LINE.meant(" " + padded)).isNull();
+    }
 }

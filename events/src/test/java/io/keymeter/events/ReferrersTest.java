@@ -283,4 +283,50 @@ class ReferrersTest {
         assertThat(Referrers.matches(several, "https://a.com")).isTrue();
         assertThat(Referrers.matches(several, "https://c.com")).isFalse();
     }
+
+    /** Ports are one to five digits, 1 to 65535, and nothing but digits (no sign, no letter). */
+    @Test
+    void aPortIsOneToFiveDigitsWithinTheirRange() {
+        assertThat(Referrers.matches(List.of("https://example.com:10443"), "https://example.com:10443/x")).isTrue();
+        assertThat(Referrers.matches(List.of("https://example.com:65535"), "https://example.com:65535/")).isTrue();
+        assertThat(Referrers.matches(List.of("http://example.com:1"), "http://example.com:1/")).isTrue();
+        assertThat(Referrers.matches(List.of("http://example.com:9000"), "http://example.com:9000")).isTrue();
+        assertThat(Referrers.isValidPattern("https://example.com:65536")).isFalse();
+        assertThat(Referrers.isValidPattern("https://example.com:0")).isFalse();
+        assertThat(Referrers.isValidPattern("https://example.com:065535")).isFalse();
+        assertThat(Referrers.isValidPattern("https://example.com:+443")).isFalse();
+        assertThat(Referrers.matches(List.of("https://example.com"), "https://example.com:+443/")).isFalse();
+        assertThat(Referrers.matches(List.of("https://example.com"), "https://example.com:44a/")).isFalse();
+    }
+
+    /** A host name is at most 253 characters. */
+    @Test
+    void aHostOfTheLongestNameIsStillAHost() {
+        String label = "a".repeat(62);
+        String longest = String.join(".", label, label, label, "b".repeat(60)) + ".com"; // 253 characters
+        assertThat(longest).hasSize(253);
+        assertThat(Referrers.isValidPattern("https://" + longest)).isTrue();
+        assertThat(Referrers.matches(List.of("https://" + longest), "https://" + longest + "/")).isTrue();
+        assertThat(Referrers.isValidPattern("https://a" + longest)).isFalse();
+    }
+
+    /** Every unreserved character's escape is decoded, at both ends of each range, and nothing else's. */
+    @Test
+    void everyUnreservedEscapeIsDecodedAndNoOther() {
+        assertThat(Referrers.withNormalEscapes("/%61%7A%41%5A%30%39%2D%2E%5F%7E"))
+                .isEqualTo("/azAZ09-._~");
+        assertThat(Referrers.withNormalEscapes("/%60%7b%40%5b%2f%3a%2c%00%0a"))
+                .isEqualTo("/%60%7B%40%5B%2F%3A%2C%00%0A");
+        assertThat(Referrers.matches(List.of("https://x.test/v%30"), "https://x.test/v0")).isTrue();
+        assertThat(Referrers.matches(List.of("https://x.test/a%0a"), "https://x.test/a%0A")).isTrue();
+    }
+
+    /** A last label that is all digits is an address, whichever digits: a 0 and a 9 among them too. */
+    @Test
+    void aWildcardOverAnyNumericLastLabelIsTooWide() {
+        assertThat(Referrers.wildcardTooWide("https://*.1.90")).isEqualTo("1.90");
+        assertThat(Referrers.wildcardTooWide("https://*.1.0")).isEqualTo("1.0");
+        assertThat(Referrers.wildcardTooWide("https://*.1.9")).isEqualTo("1.9");
+        assertThat(Referrers.isAddress("example.09")).isTrue();
+    }
 }

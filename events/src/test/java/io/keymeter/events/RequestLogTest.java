@@ -33,4 +33,27 @@ class RequestLogTest {
         assertThat(RequestLog.textInBounds(emoji.repeat(RequestLog.MAX_TEXT_CHARS))).isTrue();
         assertThat(RequestLog.textInBounds(emoji.repeat(RequestLog.MAX_TEXT_CHARS) + "t")).isFalse();
     }
+
+    @Test
+    void unitsAreBoundedFromOneToTheMostAnIntHolds() {
+        assertThat(RequestLog.unitsInBounds(0)).isFalse();
+        assertThat(RequestLog.unitsInBounds(-1)).isFalse();
+        assertThat(RequestLog.unitsInBounds(1)).isTrue();
+        assertThat(RequestLog.unitsInBounds(RequestLog.MAX_UNITS)).isTrue();
+        assertThat(RequestLog.unitsInBounds(RequestLog.MAX_UNITS + 1)).isFalse();
+        assertThat(RequestLog.unitsOutOfBounds(0)).isEqualTo("must be a positive integer");
+        assertThat(RequestLog.unitsOutOfBounds(1)).isEqualTo("must be at most " + RequestLog.MAX_UNITS);
+        assertThat(RequestLog.unitsOutOfBounds(RequestLog.MAX_UNITS + 1)).isEqualTo("must be at most 2147483647");
+    }
+
+    @Test
+    void theFirstTextOverItsBoundIsNamed() {
+        String tooLong = "x".repeat(RequestLog.MAX_TEXT_CHARS + 1);
+        String longest = "x".repeat(RequestLog.MAX_TEXT_CHARS);
+        assertThat(RequestLog.textOverBound(longest, longest, longest)).isEmpty();
+        assertThat(RequestLog.textOverBound(null, null, null)).isEmpty();
+        assertThat(RequestLog.textOverBound(tooLong, tooLong, tooLong)).contains("operation");
+        assertThat(RequestLog.textOverBound("op", tooLong, tooLong)).contains("itemId");
+        assertThat(RequestLog.textOverBound("op", "item", tooLong)).contains("referrer");
+    }
 }

@@ -62,4 +62,20 @@ class TimestampsTest {
             assertThat(Timestamps.parseUtcFast(instant.toString())).as(instant.toString()).isEqualTo(instant);
         }
     }
+
+    /** A letter in any field is no digit: the fast path must not read it as a number (an hour 0a read as 0). */
+    @ParameterizedTest
+    @ValueSource(strings = {"2o26-11-26T10:15:30Z", "2026-1a-26T10:15:30Z", "2026-11-2aT10:15:30Z",
+            "2026-11-26T0a:15:30Z", "2026-11-26T10:1a:30Z", "2026-11-26T10:15:3aZ", "2026-11-26T10:15:30.1a3Z"})
+    void theFastPathReadsNoLetterAsADigit(String text) {
+        assertThat(Timestamps.parseUtcFast(text)).isNull();
+    }
+
+    /** The fast path's bounds: second 59, one and nine fraction digits, a fraction of zero. */
+    @ParameterizedTest
+    @ValueSource(strings = {"2026-11-26T10:15:59Z", "2026-11-26T10:15:30.5Z", "2026-11-26T10:15:30.123456789Z",
+            "2026-11-26T10:15:30.000Z", "2026-11-26T10:15:30.0Z"})
+    void theFastPathReadsItsWholeRange(String text) {
+        assertThat(Timestamps.parseUtcFast(text)).isEqualTo(Instant.parse(text));
+    }
 }

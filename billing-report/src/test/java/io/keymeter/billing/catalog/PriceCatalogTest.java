@@ -164,4 +164,14 @@ class PriceCatalogTest {
         assertThatThrownBy(() -> new CatalogProperties("EUR", List.of()).toCatalog("USD"))
                 .hasMessageContaining("keymeter.catalog.currency").hasMessageContaining("keymeter.billing.currency");
     }
+
+    /** An entry that leaves out its free units keeps its service's default free units, as it keeps its unit. */
+    @Test
+    void anEntryWithoutFreeUnitsKeepsTheDefaultOnes() {
+        PriceCatalog catalog = PriceCatalog.of("USD", List.of(
+                new CatalogProperties.ServiceEntry("routing", null, new BigDecimal("1.25"), null)));
+
+        assertThat(catalog.price("routing").freeUnits()).isEqualTo(20_000);
+        assertThat(catalog.price("routing").pricePer1000()).isEqualByComparingTo("1.25");
+    }
 }

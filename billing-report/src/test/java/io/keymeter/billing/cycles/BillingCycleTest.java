@@ -64,4 +64,33 @@ class BillingCycleTest {
         Clock clock = Clock.fixed(Instant.parse("2026-11-30T23:59:59.999Z"), ZoneOffset.UTC);
         assertThat(BillingCycle.current(clock).id()).isEqualTo("2026-11");
     }
+
+    @Test
+    void aCycleContainsTheDaysOfItsMonthOnly() {
+        BillingCycle november = BillingCycle.parse("2026-11").orElseThrow();
+
+        assertThat(november.contains(LocalDate.parse("2026-11-01"))).isTrue();
+        assertThat(november.contains(LocalDate.parse("2026-11-30"))).isTrue();
+        assertThat(november.contains(LocalDate.parse("2026-12-01"))).isFalse();
+        assertThat(november.contains(LocalDate.parse("2025-11-15"))).isFalse();
+    }
+
+    @Test
+    void cyclesOrderByTheirMonth() {
+        BillingCycle november = BillingCycle.parse("2026-11").orElseThrow();
+        BillingCycle december = BillingCycle.parse("2026-12").orElseThrow();
+
+        assertThat(november.compareTo(december)).isNegative();
+        assertThat(december.compareTo(november)).isPositive();
+        assertThat(november.compareTo(BillingCycle.parse("2026-11").orElseThrow())).isZero();
+        assertThat(november).hasToString("2026-11");
+    }
+
+    @Test
+    void totalsAddUpAndAreZeroOnlyWhenBothAre() {
+        assertThat(new Totals(1, 2).plus(new Totals(3, 4))).isEqualTo(new Totals(4, 6));
+        assertThat(Totals.ZERO.isZero()).isTrue();
+        assertThat(new Totals(1, 0).isZero()).isFalse();
+        assertThat(new Totals(0, 1).isZero()).isFalse();
+    }
 }

@@ -127,4 +127,20 @@ class InputMappersTest {
         StoreKeys.UsageKey key = StoreKeys.UsageKey.parse(StoreKeys.usage("acme", "c/1", "routing", LocalDate.parse("2026-11-02")));
         assertThat(key).isEqualTo(new StoreKeys.UsageKey("acme", "2026-11", "c/1", "routing", LocalDate.parse("2026-11-02")));
     }
+
+    /** The first use of a dead key is an alert of count 1: billing must list it. */
+    @Test
+    void aSecurityAlertOfOneUseIsTaken() {
+        SecurityAlert first = new SecurityAlert("invalid-key-in-use", "acme", "c1", "key1", "expired", 1, at, at);
+
+        assertThat(InputMappers.alert("c1", first).value).isEqualTo(new BillingInput.Alerted(first));
+    }
+
+    /** A tombstone key needs all four parts: one without its credential fails as unattributable, not out of bounds. */
+    @Test
+    void aTombstoneKeyWithoutItsCredentialFailsSoItReachesTheDeadLetters() {
+        assertThatThrownBy(() -> InputMappers.usage("acme/routing/2026-11-02", null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("usage-daily key is not accountId/credentialId/service/date");
+    }
 }

@@ -21,4 +21,27 @@ class StoreKeysTest {
         assertThat(issued.get(1)).isEqualTo(StoreKeys.cyclePrefix("acme", CYCLE) + "0001"); // keys already written
         assertThat(issued).allSatisfy(key -> assertThat(key).startsWith(StoreKeys.cyclePrefix("acme", CYCLE)));
     }
+
+    /** The layout of the stores' keys: what a restart reads back must be what was written before it. */
+    @Test
+    void keysAreLaidOutAsTheStoresHoldThem() {
+        assertThat(StoreKeys.cyclePrefix("acme", CYCLE)).isEqualTo("acme/2026-11/");
+        assertThat(StoreKeys.cycle("acme", CYCLE)).isEqualTo("acme/2026-11");
+        assertThat(StoreKeys.credential("acme", "c1")).isEqualTo("acme/c1");
+        assertThat(StoreKeys.rejections("acme", CYCLE, "c1")).isEqualTo("acme/2026-11/c1");
+        assertThat(StoreKeys.rejectionReason("acme", CYCLE, "c1", "expired")).isEqualTo("acme/2026-11/c1/expired");
+        assertThat(StoreKeys.alertPrefix("acme", CYCLE, "c1", "key1")).isEqualTo("acme/2026-11/c1/key1/");
+    }
+
+    @Test
+    void aPendingKeySortsByWhenItIsDueAndSplitsBack() {
+        java.time.Instant due = java.time.Instant.ofEpochMilli(1_800_000_000_000L);
+        String key = StoreKeys.pending(due, "acme/west", CYCLE);
+
+        assertThat(key).isEqualTo("001800000000000/acme/west/2026-11");
+        assertThat(StoreKeys.pendingDueAt(key)).isEqualTo(1_800_000_000_000L);
+        assertThat(StoreKeys.pendingAccountAndCycle(key)).containsExactly("acme/west", "2026-11");
+        assertThat(StoreKeys.pending(java.time.Instant.ofEpochMilli(999), "acme", CYCLE))
+                .isLessThan(StoreKeys.pending(java.time.Instant.ofEpochMilli(1000), "acme", CYCLE));
+    }
 }

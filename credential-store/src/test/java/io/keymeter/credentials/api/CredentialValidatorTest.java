@@ -91,7 +91,7 @@ class CredentialValidatorTest {
     void aNameWithControlCharactersOrHalfASurrogatePairIsRefused() {
         for (String name : List.of("a\u0000b", "esc\u001b[31m", "lone \ud800 surrogate", "low \udc00 first", "end \ud83d",
                 "del\u007f", "c1\u0085", "Acme \u202egnillib", "embed \u202a", "isolate \u2066x\u2069",
-                "pair then half \ud83d\ude00\ude00")) {
+                "pair then half \ud83d\ude00\ude00", "left \u2066isolate", "pop \u2069isolate")) {
             CredentialValidator v = new CredentialValidator();
             v.name(name);
             assertThat(catchThrowableOfType(ApiProblem.class, v::throwIfInvalid).errors())
@@ -152,5 +152,23 @@ class CredentialValidatorTest {
         v.expiresAt(NOW.plus(Duration.ofDays(366)), true, NOW, KEYS);
         assertThat(v.pathSlot("2")).isEqualTo(2);
         assertThatCode(v::throwIfInvalid).doesNotThrowAnyException();
+    }
+
+    @Test
+    void theValidatedNameIsTheOneGiven() {
+        CredentialValidator v = new CredentialValidator();
+        assertThat(v.name("Store locator")).isEqualTo("Store locator");
+    }
+
+    /** A PUT of item access must name the list, even empty; a create may leave it out. */
+    @Test
+    void itemAccessIsRequiredOnlyWhereTheCallerSaysSo() {
+        CredentialValidator put = new CredentialValidator();
+        assertThat(put.itemAccess(null, true)).isEmpty();
+        assertThat(catchThrowableOfType(ApiProblem.class, put::throwIfInvalid).errors())
+                .extracting(ApiProblem.FieldError::field).containsExactly("itemAccess");
+        CredentialValidator create = new CredentialValidator();
+        assertThat(create.itemAccess(null, false)).isEmpty();
+        assertThatCode(create::throwIfInvalid).doesNotThrowAnyException();
     }
 }

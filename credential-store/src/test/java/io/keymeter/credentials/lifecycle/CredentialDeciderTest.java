@@ -190,4 +190,92 @@ class CredentialDeciderTest {
         return decider.decide(created.state(), new CredentialCommand.GenerateKey("c1", "cred", "acme",
                 at.plusSeconds(5), 1, key.keyId(), key.secretHash(), expiresAt), at.plusMillis(1)).state();
     }
+
+    @Test
+    void aCommandThatArrivesAfterItsDeadlineIsRefusedAndChangesNothing() {
+        Credential state = withKeyInSlot1(T0.plus(Duration.ofDays(30)));
+        Instant later = T0.plusSeconds(60);
+
+        Decision decision = decider.decide(state, new CredentialCommand.InvalidateKey("c2", "cred", "acme",
+                later.minusSeconds(1), 1), later);
+
+        assertThat(decision.reply().outcome()).isEqualTo(Outcome.EXPIRED);
+        assertThat(decision.events()).isEmpty();
+        assertThat(decision.keyStates()).isEmpty();
+        assertThat(decision.state()).isSameAs(state);
+    }
+
+    /** The old key of a slot must stop working: its invalidation is published before the new key. */
+    @Test
+    void regeneratingAnActiveKeyInvalidatesThePreviousOneAndTakesItsSlot() {
+        Credential state = withKeyInSlot1(T0.plus(Duration.ofDays(30)));
+        String previous = state.key(1).orElseThrow().keyId();
+        ApiKeys.GeneratedKey key = ApiKeys.generate();
+        Instant later = T0.plusSeconds(60);
+
+        Decision decision = decider.decide(state, new CredentialCommand.RegenerateKey("c2", "cred", "acme",
+                later.plusSeconds(5), 1, key.keyId(), key.secretHash(), null), later);
+
+        assertThat(decision.reply().outcome()).isEqualTo(Outcome.APPLIED);
+        assertThat(decision.events()).extracting(CredentialEvent::getClass)
+                .containsExactly(CredentialEvent.KeyInvalidated.class, CredentialEvent.KeyRegenerated.class);
+        CredentialEvent.KeyInvalidated invalidated = (CredentialEvent.KeyInvalidated) decision.events().get(0);
+        assertThat(invalidated.keyId()).isEqualTo(previous);
+        assertThat(invalidated.reason()).isEqualTo(CredentialDecider.REASON_REGENERATED);
+        assertThat(decision.keyStates()).extracting(s -> s.keyId() + ":" + s.status())
+                .containsExactly(previous + ":" + KeyStatus.INVALIDATED, key.keyId() + ":" + KeyStatus.ACTIVE);
+        assertThat(decision.state().keys()).extracting(Credential.Key::keyId).containsExactly(key.keyId());
+    }
+
+    /** A slot whose key was already invalidated is taken without a second invalidation. */
+    @Test
+    void regeneratingAnInactiveKeyInvalidatesNothing() {
+        Credential state = withKeyInSlot1(T0.plus(Duration.ofDays(30)));
+        state = decider.decide(state, new CredentialCommand.InvalidateKey("c2", "cred", "acme", T0.plusSeconds(30), 1),
+                T0.plusSeconds(10)).state();
+        ApiKeys.GeneratedKey key = ApiKeys.generate();
+
+        Decision decision = decider.decide(state, new CredentialCommand.RegenerateKey("c3", "cred", "acme",
+                T0.plusSeconds(80), 1, key.keyId(), key.secretHash(), null), T0.plusSeconds(60));
+
+        assertThat(decision.events()).extracting(CredentialEvent::getClass)
+                .containsExactly(CredentialEvent.KeyRegenerated.class);
+    }
+
+    /** Versions count the credential's events from 1, and event ids are made of them (a redelivery repeats them). */
+    @Test
+    void eventsAreNumberedOnFromTheCredentialsVersion() {
+        Decision created = decider.decide(null, new CredentialCommand.CreateCredential("c0", "cred", "acme",
+                T0.plusSeconds(5), "n", List.of("premium:user:basemaps"), List.of(), List.of()), T0);
+        assertThat(created.events()).extracting(CredentialEvent::version).containsExactly(1L);
+        assertThat(created.events()).extracting(CredentialEvent::eventId).containsExactly("cred-1");
+        Credential state = withKeyInSlot1(T0.plus(Duration.ofDays(30)));
+        ApiKeys.GeneratedKey key = ApiKeys.generate();
+
+        Decision regenerated = decider.decide(state, new CredentialCommand.RegenerateKey("c2", "cred", "acme",
+                T0.plusSeconds(65), 1, key.keyId(), key.secretHash(), null), T0.plusSeconds(60));
+
+        assertThat(regenerated.events()).extracting(CredentialEvent::version).containsExactly(3L, 4L);
+        assertThat(regenerated.events()).extracting(CredentialEvent::eventId).containsExactly("cred-3", "cred-4");
+        assertThat(regenerated.state().version()).isEqualTo(4L);
+    }
+
+    /** New referrers reach the enforcers through the states of the active keys, and only theirs. */
+    @Test
+    void changingReferrersRepublishesTheActiveKeysOnly() {
+        Credential state = withKeyInSlot1(T0.plus(Duration.ofDays(30)));
+        String invalidatedKey = state.key(1).orElseThrow().keyId();
+        state = decider.decide(state, new CredentialCommand.InvalidateKey("c2", "cred", "acme", T0.plusSeconds(30), 1),
+                T0.plusSeconds(10)).state();
+        ApiKeys.GeneratedKey key = ApiKeys.generate();
+        state = decider.decide(state, new CredentialCommand.GenerateKey("c3", "cred", "acme", T0.plusSeconds(30), 2,
+                key.keyId(), key.secretHash(), T0.plus(Duration.ofDays(30))), T0.plusSeconds(20)).state();
+
+        Decision decision = decider.decide(state, new CredentialCommand.ChangeReferrers("c4", "cred", "acme",
+                T0.plusSeconds(60), List.of("https://example.com")), T0.plusSeconds(40));
+
+        assertThat(decision.keyStates()).extracting(s -> s.keyId()).containsExactly(key.keyId())
+                .doesNotContain(invalidatedKey);
+        assertThat(decision.keyStates().get(0).referrers()).containsExactly("https://example.com");
+    }
 }

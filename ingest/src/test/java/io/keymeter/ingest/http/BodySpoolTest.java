@@ -104,4 +104,32 @@ class BodySpoolTest {
         assertThat(BodySpool.written(DataSize.ofBytes(1000))).isEqualTo("1000B");
         assertThat(new BodySpool(DataSize.ofMegabytes(16), Duration.ofSeconds(10)).freeChunks()).isEqualTo(256);
     }
+
+    /** Read a byte at a time (as GZIPInputStream reads a header), a body is the bytes sent. */
+    @Test
+    void aBodyReadByteByByteIsTheBodySent() throws IOException {
+        BodySpool spool = new BodySpool(8L * CHUNK, Duration.ofMillis(100));
+        byte[] sent = new byte[CHUNK + 3];
+        new Random(3).nextBytes(sent);
+        try (BodySpool.Body body = spool.receive(new ByteArrayInputStream(sent), -1)) {
+            InputStream in = body.stream();
+            for (int i = 0; i < sent.length; i++) {
+                assertThat(in.read()).as("byte %d", i).isEqualTo(sent[i] & 0xff);
+            }
+            assertThat(in.read()).isEqualTo(-1);
+        }
+    }
+
+    /** With its length declared, a body that cannot have all its chunks is refused before a byte of it is read. */
+    @Test
+    void aDeclaredBodyWithoutRoomIsRefusedBeforeItIsRead() throws IOException {
+        BodySpool spool = new BodySpool(4L * CHUNK, Duration.ofMillis(50));
+        try (BodySpool.Body held = spool.receive(new ByteArrayInputStream(new byte[2 * CHUNK - 1]), -1)) {
+            ByteArrayInputStream refused = new ByteArrayInputStream(new byte[3 * CHUNK]);
+
+            assertThatThrownBy(() -> spool.receive(refused, 3 * CHUNK))
+                    .isInstanceOf(BodySpool.SpoolFullException.class);
+            assertThat(refused.available()).as("nothing read").isEqualTo(3 * CHUNK);
+        }
+    }
 }

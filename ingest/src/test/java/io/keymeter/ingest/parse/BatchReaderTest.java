@@ -1,5 +1,7 @@
 package io.keymeter.ingest.parse;
 
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.ParameterizedTest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -271,5 +273,55 @@ class BatchReaderTest {
         // Jackson 3 wraps it in a JacksonException; a BadBodyException would answer 400 "not valid JSON" for a 413
         assertThatThrownBy(() -> BatchReader.read(failing, BatchFormat.JSON_ARRAY, recorder)).isSameAs(tooLarge);
         assertThat(seen).containsExactly("1 ok a");
+    }
+
+    private List<RawLine> rawLines(String body) throws IOException {
+        List<RawLine> lines = new ArrayList<>();
+        BatchReader.read(new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8)), BatchFormat.NDJSON,
+                new LineHandler() {
+                    @Override
+                    public void line(int line, RawLine raw) {
+                        lines.add(raw);
+                    }
+
+                    @Override
+                    public void unreadable(int line, String error) {
+                        throw new AssertionError(line + " " + error);
+                    }
+                });
+        return lines;
+    }
+
+    @Test
+    void unitsAreReadAsTheNumberGiven() throws IOException {
+        List<RawLine> lines = rawLines("{\"requestId\":\"a\",\"units\":5}\n{\"requestId\":\"b\",\"units\":"
+                + Long.MAX_VALUE + "}\n{\"requestId\":\"c\"}");
+
+        assertThat(lines).extracting(RawLine::units).containsExactly(5L, Long.MAX_VALUE, null);
+    }
+
+    /** A misspelt name is refused when the line lacks the field it means, whichever field; beside the field it is not. */
+    @ParameterizedTest
+    @CsvSource({"requestId,request_id,'\"r\"'", "apiKey,api_key,'\"k\"'", "service,SERVICE,'\"basemaps\"'",
+            "operation,Operation,'\"tile\"'", "itemId,item_id,'\"i\"'", "referrer,referer,'\"https://x.test\"'",
+            "timestamp,TimeStamp,'\"2026-11-26T10:00:00Z\"'", "units,Units,3"})
+    void aMisspeltFieldIsRefusedOnlyWhenTheLineLacksTheFieldItMeans(String field, String misspelt, String value)
+            throws IOException {
+        RawLine without = rawLines("{\"" + misspelt + "\":" + value + "}").get(0);
+        assertThat(without.typeError()).isEqualTo(misspelt + ": is not a field; did you mean " + field + "?");
+
+        RawLine beside = rawLines("{\"" + misspelt + "\":" + value + ",\"" + field + "\":" + value + "}").get(0);
+        assertThat(beside.typeError()).isNull();
+    }
+
+    /** The length of a line is its own, wherever it starts in the reader's buffer. */
+    @Test
+    void aLongLineAfterAShortOneIsMeasuredFromItsOwnStart() throws IOException {
+        String first = "{\"requestId\":\"a\"}";
+        String prefix = "{\"requestId\":\"b\",\"pad\":\"";
+        String nearLimit = prefix + "x".repeat(BatchReader.MAX_LINE_BYTES - 20 - prefix.length() - 2) + "\"}";
+        read(first + "\n" + nearLimit + "\n", BatchFormat.NDJSON);
+
+        assertThat(seen).containsExactly("1 ok a", "2 ok b");
     }
 }

@@ -130,4 +130,12 @@ class RequestLineValidatorTest {
         assertThat(validator.validate(line("r3", "km_nope", "teleport", 1L, "2026-11-26T11:00:00Z")))
                 .isInstanceOf(LineOutcome.Invalid.class);
     }
+
+    @Test
+    void aLineTheReaderFoundAFieldOfTheWrongTypeInIsInvalidInTheReadersWords() {
+        RawLine raw = new RawLine("r1", key.apiKey(), "basemaps", "tile", null, null, null, "2026-11-26T11:00:00Z",
+                "units: must be a positive integer");
+
+        assertThat(error(raw)).isEqualTo("units: must be a positive integer");
+    }
 }

@@ -58,4 +58,13 @@ class UsageBinarySerdeTest {
                     .as("cut at %d bytes", length).isInstanceOf(SerializationException.class);
         }
     }
+
+    /** A field's length is written in two bytes: 65535 bytes are the most, and fit. */
+    @Test
+    void aFieldOfTheLongestLengthRoundTripsAndALongerOneIsRefused() {
+        UsageDaily longest = new UsageDaily("a".repeat(0xFFFF), "cred-1", "geocoding", LocalDate.of(2026, 12, 31), 1, 1);
+        assertThat(serde.deserializer().deserialize("t", serde.serializer().serialize("t", longest))).isEqualTo(longest);
+        UsageDaily longer = new UsageDaily("a".repeat(0x10000), "cred-1", "geocoding", LocalDate.of(2026, 12, 31), 1, 1);
+        assertThatThrownBy(() -> serde.serializer().serialize("t", longer)).isInstanceOf(SerializationException.class);
+    }
 }

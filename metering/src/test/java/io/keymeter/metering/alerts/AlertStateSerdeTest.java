@@ -47,4 +47,30 @@ class AlertStateSerdeTest {
     private AlertState read(String json) {
         return serde.deserializer().deserialize("t", json.getBytes(StandardCharsets.UTF_8));
     }
+
+    /** The first use of a dead key is a state of count 1: it must read back, not as none. */
+    @Test
+    void aStateOfOneUseIsReadBack() {
+        Instant at = Instant.parse("2026-11-01T10:00:00Z");
+        AlertState first = new AlertState("acme", "cred-1", "expired", 1, at, at, null, null, null, null);
+
+        assertThat(serde.deserializer().deserialize("t", serde.serializer().serialize("t", first))).isEqualTo(first);
+    }
+
+    @Test
+    void aStateIsLastTouchedAtItsTouchOrElseItsLastUseAndAnAlertKeepsItsUses() {
+        Instant at = Instant.parse("2026-11-01T10:00:00Z");
+        AlertState untouched = new AlertState("acme", "cred-1", "expired", 2, at, at.plusSeconds(5), null, null, null,
+                null);
+        assertThat(untouched.lastTouched()).isEqualTo(at.plusSeconds(5));
+        AlertState touched = new AlertState("acme", "cred-1", "expired", 2, at, at.plusSeconds(5), null,
+                at.plusSeconds(9), null, null);
+        assertThat(touched.lastTouched()).isEqualTo(at.plusSeconds(9));
+
+        AlertState alerted = untouched.alerted(at.plusSeconds(60));
+        assertThat(alerted.alertedCount()).isEqualTo(2L);
+        assertThat(alerted.alertedAt()).isEqualTo(at.plusSeconds(60));
+        assertThat(alerted.lastAlertAt()).isEqualTo(at.plusSeconds(5));
+        assertThat(alerted.count()).isEqualTo(2);
+    }
 }

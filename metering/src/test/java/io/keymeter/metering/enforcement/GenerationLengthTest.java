@@ -50,4 +50,11 @@ class GenerationLengthTest {
         assertThat(GenerationLength.filterCapacity(1_000_000, DAY, 2 * DAY)).isEqualTo(2_000_000);
         assertThat(GenerationLength.filterCapacity(0, 7 * DAY, DAY)).isZero();
     }
+
+    /** Generation 0, or one no length can give, cannot be told: the window, and no division by zero. */
+    @Test
+    void aGenerationNoLengthExplainsIsReadWithTheWindow() {
+        assertThat(GenerationLength.writtenWith(0, 5_000, 1_000)).isEqualTo(1_000);
+        assertThat(GenerationLength.writtenWith(3, 5, 1_000)).isEqualTo(1_000); // no length L has floor(5 / L) == 3
+    }
 }

@@ -1,5 +1,6 @@
 package io.keymeter.metering.enforcement;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -111,5 +112,18 @@ class RequestBoundsTest {
 
     private static RequestLog request(String requestId, String referrer) {
         return new RequestLog(requestId, "k", "h", "basemaps", "op", 1, null, referrer, null);
+    }
+
+    /** Kafka takes no event time before 1970 nor past a millisecond count: such a request is a dead letter. */
+    @Test
+    void aRequestStampedBefore1970OrBeyondAMillisecondCountIsRefused() {
+        assertThat(RequestBounds.representable(Instant.EPOCH)).isTrue();
+        assertThat(RequestBounds.representable(Instant.ofEpochMilli(Long.MAX_VALUE))).isTrue();
+        assertThat(RequestBounds.representable(Instant.EPOCH.minusMillis(1))).isFalse();
+        assertThat(RequestBounds.representable(Instant.ofEpochMilli(Long.MAX_VALUE).plusMillis(1))).isFalse();
+        RequestLog old = new RequestLog("r1", "key1", "hash", "basemaps", "tile", 1, null, null,
+                Instant.parse("1969-12-31T23:59:59Z"));
+        assertThatThrownBy(() -> bounds.check("key1", old, NOW, NOW)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("before 1970");
     }
 }
