@@ -36,9 +36,9 @@ public class StuckTopologyWatch implements DisposableBean {
     static final Duration STUCK_AFTER = Duration.ofMinutes(2);
     static final Duration WARN_EVERY = Duration.ofMinutes(10);
     /**
-     * A transaction named must not have been written to for this long: Keymeter's last a commit interval (Kafka
-     * Streams times them out after 10 s), so one this quiet is stuck, while another instance's, open for a moment
-     * as it commits, is not what holds this one up.
+     * A transaction named must not have been written to for this long. A topology's transactions last about a
+     * commit interval (Kafka Streams' transaction timeout is 10 s), so one this quiet is stuck; another instance's,
+     * open for a moment as it commits, is not what holds this one up.
      */
     static final Duration QUIET_FOR = Duration.ofMinutes(1);
     private static final Logger LOG = LoggerFactory.getLogger(StuckTopologyWatch.class);
@@ -59,7 +59,7 @@ public class StuckTopologyWatch implements DisposableBean {
     private final Optional<String> commandConfig;
     private final Admin admin;
     private final PeriodicTask schedule;
-    private final Map<String, Instant> outOfRunningSince = new HashMap<>();
+    private final Map<String, Instant> rebalancingSince = new HashMap<>();
     private final Map<String, Instant> warnedAt = new HashMap<>();
 
     @Autowired
@@ -104,10 +104,9 @@ public class StuckTopologyWatch implements DisposableBean {
     }
 
     /**
-     * Looks at each topology; one REBALANCING for {@link #STUCK_AFTER} has its group's offsets
-     * partition searched, and each transaction open there, quiet for {@link #QUIET_FOR}, is logged (at most every
-     * {@link #WARN_EVERY} a topology).
-     * Returns what it logged.
+     * Looks at each topology: one REBALANCING for {@link #STUCK_AFTER} has its group's offsets partition searched,
+     * and each transaction open there and quiet for {@link #QUIET_FOR} is logged, at most every {@link #WARN_EVERY}
+     * a topology. Returns what it logged.
      */
     synchronized List<String> check() {
         Instant now = clock.instant();
@@ -115,11 +114,11 @@ public class StuckTopologyWatch implements DisposableBean {
         for (Watched topology : watched) {
             KafkaStreams.State state = topology.state().get();
             if (state != KafkaStreams.State.REBALANCING) {
-                outOfRunningSince.remove(topology.name()); // RUNNING, or not started or stopped: health says why
+                rebalancingSince.remove(topology.name()); // RUNNING, or not started or stopped: health says why
                 warnedAt.remove(topology.name());
                 continue;
             }
-            Instant since = outOfRunningSince.computeIfAbsent(topology.name(), name -> now);
+            Instant since = rebalancingSince.computeIfAbsent(topology.name(), name -> now);
             Instant warned = warnedAt.get(topology.name());
             if (now.isBefore(since.plus(STUCK_AFTER)) || warned != null && now.isBefore(warned.plus(WARN_EVERY))) {
                 continue;
@@ -134,7 +133,7 @@ public class StuckTopologyWatch implements DisposableBean {
         return warnings;
     }
 
-    private List<String> warningsFor(Watched topology, KafkaStreams.State state, Duration outOfRunning) {
+    private List<String> warningsFor(Watched topology, KafkaStreams.State state, Duration rebalancing) {
         List<OpenTransaction> open;
         try {
             open = finder.onOffsetsOf(topology.group());
@@ -144,11 +143,11 @@ public class StuckTopologyWatch implements DisposableBean {
         }
         return open.stream().filter(transaction -> transaction.mayHoldOffsetsOf(topology.group()))
                 .filter(transaction -> transaction.sinceLastWrite().compareTo(QUIET_FOR) >= 0)
-                .map(transaction -> warning(topology.name(), state, outOfRunning, transaction)).toList();
+                .map(transaction -> warning(topology.name(), state, rebalancing, transaction)).toList();
     }
 
-    private String warning(String name, KafkaStreams.State state, Duration outOfRunning, OpenTransaction transaction) {
-        String what = name + " has been " + state + " for " + outOfRunning.toMinutes() + " min, and "
+    private String warning(String name, KafkaStreams.State state, Duration rebalancing, OpenTransaction transaction) {
+        String what = name + " has been " + state + " for " + rebalancing.toMinutes() + " min, and "
                 + transaction.describe() + ". Until it ends, " + name + " cannot read its committed offsets. ";
         return what + (transaction.hanging()
                 ? "It hangs: nothing will end it but an abort, `" + transaction.abortCommand(bootstrapServers,
