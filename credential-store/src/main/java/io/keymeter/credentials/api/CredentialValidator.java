@@ -57,7 +57,8 @@ final class CredentialValidator {
      * statements, so a name could pass for another.
      */
     static boolean isPrintable(String text) {
-        return text.codePoints().allMatch(CredentialValidator::isPrintableCodePoint); // pairs the halves; a lone one alone
+        // code points pair the halves of a surrogate pair and hand a lone half on alone
+        return text.codePoints().allMatch(CredentialValidator::isPrintableCodePoint);
     }
 
     private static boolean isPrintableCodePoint(int codePoint) {

@@ -3,12 +3,15 @@ package io.keymeter.platform.streams;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListTransactionsOptions;
 import org.apache.kafka.clients.admin.ProducerState;
@@ -42,9 +45,10 @@ final class OpenTransactions {
         List<ProducerState> open = admin.describeProducers(List.of(partition)).partitionResult(partition)
                 .get(timeout.toMillis(), TimeUnit.MILLISECONDS).activeProducers().stream()
                 .filter(producer -> producer.currentTransactionStartOffset().isPresent()).toList();
+        Map<Long, String> transactionalIds = transactionalIdsOf(open);
         List<OpenTransaction> found = new ArrayList<>();
         for (ProducerState producer : open) {
-            Optional<String> transactionalId = transactionalIdOf(producer.producerId());
+            Optional<String> transactionalId = Optional.ofNullable(transactionalIds.get(producer.producerId()));
             found.add(new OpenTransaction(partition, producer.producerId(), producer.producerEpoch(),
                     producer.currentTransactionStartOffset().getAsLong(),
                     Duration.ofMillis(Math.max(0, clock.millis() - producer.lastTimestamp())), transactionalId,
@@ -62,12 +66,21 @@ final class OpenTransactions {
         return new TopicPartition(topic, Utils.abs(group.hashCode()) % partitions);
     }
 
-    private Optional<String> transactionalIdOf(long producerId) throws ExecutionException, InterruptedException,
-            TimeoutException {
-        return admin.listTransactions(new ListTransactionsOptions().filterProducerIds(Set.of(producerId))).all()
-                .get(timeout.toMillis(), TimeUnit.MILLISECONDS).stream()
-                .filter(listing -> listing.producerId() == producerId).map(TransactionListing::transactionalId)
-                .findFirst();
+    /** The coordinators' transactional ids of {@code producers}, by producer id, in one listing. */
+    private Map<Long, String> transactionalIdsOf(List<ProducerState> producers) throws ExecutionException,
+            InterruptedException, TimeoutException {
+        if (producers.isEmpty()) {
+            return Map.of();
+        }
+        Set<Long> ids = producers.stream().map(ProducerState::producerId).collect(Collectors.toSet());
+        Map<Long, String> found = new HashMap<>();
+        for (TransactionListing listing : admin.listTransactions(new ListTransactionsOptions().filterProducerIds(ids))
+                .all().get(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            if (ids.contains(listing.producerId())) {
+                found.putIfAbsent(listing.producerId(), listing.transactionalId());
+            }
+        }
+        return found;
     }
 
     private Optional<OpenTransaction.CoordinatorView> coordinatorView(String transactionalId) {
