@@ -18,11 +18,12 @@ import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * How far a consumer group is behind a topic, from Kafka alone (any instance can ask): per partition, the last
- * stable offset (what a read_committed reader can reach) less the group's committed offset, or less the log's start
- * when the group has committed none there. Counted in offsets, which are records plus a transaction marker per
- * transaction that wrote the partition, so an idle topic written by ingest's transactions reads a handful behind
- * at most, never less than 0.
+ * How far a consumer group is behind a topic, from Kafka alone (any instance can ask): per partition, the log's end
+ * less the group's committed offset, or less the log's start when the group has committed none there. The end, not
+ * the last stable offset a read_committed reader can reach: a transaction left open holds back every record behind
+ * it, and those must show here. Counted in offsets, which are records plus a transaction marker per transaction that
+ * wrote the partition, so an idle topic written by ingest's transactions reads a handful behind at most, never less
+ * than 0; a transaction still open counts its records at once.
  */
 final class BacklogReader {
 
@@ -37,12 +38,12 @@ final class BacklogReader {
     long behind(String groupId, String topic) throws ExecutionException, InterruptedException, TimeoutException {
         Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(groupId)
                 .partitionsToOffsetAndMetadata().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        Map<TopicPartition, Long> stable = KafkaTopics.endOffsets(admin, List.of(topic), IsolationLevel.READ_COMMITTED,
-                timeout);
-        Map<TopicPartition, ListOffsetsResultInfo> starts = starts(stable.keySet().stream()
+        Map<TopicPartition, Long> ends = KafkaTopics.endOffsets(admin, List.of(topic),
+                IsolationLevel.READ_UNCOMMITTED, timeout);
+        Map<TopicPartition, ListOffsetsResultInfo> starts = starts(ends.keySet().stream()
                 .filter(p -> committed.get(p) == null).toList());
         long behind = 0;
-        for (Map.Entry<TopicPartition, Long> end : stable.entrySet()) {
+        for (Map.Entry<TopicPartition, Long> end : ends.entrySet()) {
             OffsetAndMetadata done = committed.get(end.getKey());
             long from = done != null ? done.offset() : starts.get(end.getKey()).offset();
             behind += Math.max(0, end.getValue() - from);

@@ -43,18 +43,20 @@ class BacklogReaderTest {
                     partition(1), new OffsetAndMetadata(3))).all().get();
             assertThat(reader.behind(group, topic)).isEqualTo(3);
 
-            // a transaction's records, and its marker, count once it commits: offsets, not records
+            // an open transaction's records count, and what it holds back behind it (a read_committed reader gets
+            // none of it until the transaction ends); its marker counts once it commits: offsets, not records
             transactional.initTransactions();
             transactional.beginTransaction();
             send(transactional, 2, 2);
-            assertThat(reader.behind(group, topic)).as("an open transaction is not there yet").isEqualTo(3);
+            send(producer, 2, 1);
+            assertThat(reader.behind(group, topic)).as("held behind an open transaction").isEqualTo(3 + 3);
             transactional.commitTransaction();
             // the commit's marker reaches the partition after commitTransaction returns
             await().atMost(Duration.ofSeconds(30))
-                    .untilAsserted(() -> assertThat(reader.behind(group, topic)).isEqualTo(3 + 3));
+                    .untilAsserted(() -> assertThat(reader.behind(group, topic)).isEqualTo(3 + 4));
 
             admin.alterConsumerGroupOffsets(group, Map.of(partition(0), new OffsetAndMetadata(5),
-                    partition(2), new OffsetAndMetadata(3))).all().get();
+                    partition(2), new OffsetAndMetadata(4))).all().get();
             assertThat(reader.behind(group, topic)).isZero();
         }
     }

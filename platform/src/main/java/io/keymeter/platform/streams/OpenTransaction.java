@@ -68,10 +68,19 @@ public record OpenTransaction(TopicPartition partition, long producerId, int pro
 
     /** One sentence for the log: where, since when, whose, and what the coordinator says of it. */
     public String describe() {
+        return whose() + " open on " + partition + " from offset " + startOffset + ", last written "
+                + sinceLastWrite.toSeconds() + " s ago; " + coordinatorSays();
+    }
+
+    /** Whose it is: "a transaction of producer 12 (epoch 1, transactional id ...)". */
+    public String whose() {
         return "a transaction of producer " + producerId + " (epoch " + producerEpoch + transactionalId
-                .map(id -> ", transactional id " + id).orElse("") + ") open on " + partition + " from offset "
-                + startOffset + ", last written " + sinceLastWrite.toSeconds() + " s ago; its coordinator "
-                + coordinatorView.map(view -> "holds it " + view.state() + (hanging()
-                        ? " without this partition" : " with this partition")).orElse("knows no such transaction");
+                .map(id -> ", transactional id " + id).orElse("") + ")";
+    }
+
+    /** What its coordinator says of it, for the log. */
+    public String coordinatorSays() {
+        return "its coordinator " + coordinatorView.map(view -> "holds it " + view.state() + (hanging()
+                ? " without this partition" : " with this partition")).orElse("knows no such transaction");
     }
 }

@@ -3,7 +3,9 @@ package io.keymeter.platform.streams;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -22,10 +24,11 @@ import org.apache.kafka.common.internals.Topic;
 import org.apache.kafka.common.utils.Utils;
 
 /**
- * The transactions open on the partition of {@code __consumer_offsets} that holds a consumer group's committed
- * offsets. While one is open there, the group's members cannot read their committed offsets (Kafka answers them
- * "unstable" until it ends): a Kafka Streams application stays out of RUNNING, its log saying every minute that the
- * last committed offset could not be determined, and nothing else.
+ * The transactions open on partitions: on the one of {@code __consumer_offsets} that holds a consumer group's
+ * committed offsets, or on any other. While one is open on a group's, its members cannot read their committed offsets
+ * (Kafka answers them "unstable" until it ends): a Kafka Streams application stays out of RUNNING, its log saying
+ * every minute that the last committed offset could not be determined, and nothing else. While one is open on a data
+ * partition, a read_committed reader gets nothing from its first record on, committed or not.
  */
 final class OpenTransactions {
 
@@ -41,19 +44,36 @@ final class OpenTransactions {
 
     /** The transactions open on {@code group}'s offsets partition, with what their coordinators say of them. */
     List<OpenTransaction> onOffsetsOf(String group) throws ExecutionException, InterruptedException, TimeoutException {
-        TopicPartition partition = offsetsPartitionOf(group);
-        List<ProducerState> open = admin.describeProducers(List.of(partition)).partitionResult(partition)
-                .get(timeout.toMillis(), TimeUnit.MILLISECONDS).activeProducers().stream()
-                .filter(producer -> producer.currentTransactionStartOffset().isPresent()).toList();
-        Map<Long, String> transactionalIds = transactionalIdsOf(open);
-        List<OpenTransaction> found = new ArrayList<>();
-        for (ProducerState producer : open) {
-            Optional<String> transactionalId = Optional.ofNullable(transactionalIds.get(producer.producerId()));
-            found.add(new OpenTransaction(partition, producer.producerId(), producer.producerEpoch(),
-                    producer.currentTransactionStartOffset().getAsLong(),
-                    Duration.ofMillis(Math.max(0, clock.millis() - producer.lastTimestamp())), transactionalId,
-                    transactionalId.flatMap(this::coordinatorView)));
+        return on(List.of(offsetsPartitionOf(group)));
+    }
+
+    /**
+     * The transactions open on {@code partitions}, with what their coordinators say of them. On a partition whose
+     * records carry their own time, {@link OpenTransaction#sinceLastWrite} counts from the last one's time, not from
+     * when it was written.
+     */
+    List<OpenTransaction> on(Collection<TopicPartition> partitions) throws ExecutionException, InterruptedException,
+            TimeoutException {
+        if (partitions.isEmpty()) {
+            return List.of();
         }
+        Map<TopicPartition, List<ProducerState>> open = new LinkedHashMap<>();
+        admin.describeProducers(partitions).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .forEach((partition, state) -> open.put(partition, state.activeProducers().stream()
+                        .filter(producer -> producer.currentTransactionStartOffset().isPresent()).toList()));
+        Map<Long, String> transactionalIds = transactionalIdsOf(open.values().stream().flatMap(List::stream)
+                .toList());
+        Map<String, Optional<OpenTransaction.CoordinatorView>> views = new HashMap<>();
+        List<OpenTransaction> found = new ArrayList<>();
+        open.forEach((partition, producers) -> {
+            for (ProducerState producer : producers) {
+                Optional<String> transactionalId = Optional.ofNullable(transactionalIds.get(producer.producerId()));
+                found.add(new OpenTransaction(partition, producer.producerId(), producer.producerEpoch(),
+                        producer.currentTransactionStartOffset().getAsLong(),
+                        Duration.ofMillis(Math.max(0, clock.millis() - producer.lastTimestamp())), transactionalId,
+                        transactionalId.flatMap(id -> views.computeIfAbsent(id, this::coordinatorView))));
+            }
+        });
         return found;
     }
 

@@ -9,11 +9,15 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsException;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -85,6 +89,23 @@ public final class StreamsApp implements SmartLifecycle {
             return stoppedBecause == null ? KafkaStreams.State.CREATED : KafkaStreams.State.ERROR;
         }
         return current.state();
+    }
+
+    /**
+     * The partitions this instance's active tasks read now (their source partitions); none while it is neither
+     * RUNNING nor REBALANCING.
+     */
+    public Set<TopicPartition> activeInputs() {
+        KafkaStreams current = streams;
+        if (current == null) {
+            return Set.of();
+        }
+        try {
+            return current.metadataForLocalThreads().stream().flatMap(thread -> thread.activeTasks().stream())
+                    .flatMap(task -> task.topicPartitions().stream()).collect(Collectors.toUnmodifiableSet());
+        } catch (StreamsException | IllegalStateException e) {
+            return Set.of(); // starting or stopping
+        }
     }
 
     /** The running Kafka Streams instance, for interactive queries. */

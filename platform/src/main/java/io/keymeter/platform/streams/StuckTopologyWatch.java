@@ -8,12 +8,16 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.KafkaStreams;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,11 +27,18 @@ import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
- * Says in the log why a topology stays out of RUNNING when a transaction left open on its group's offsets partition
- * is the reason. Kafka's own log says only, every minute, that "the last committed offset ... could not be
- * determined". A probe saw metering so for good after a restart (1 of 19): the broker held a transaction open that
- * its coordinator had completed, a hanging transaction, which only an abort ends. This names the transaction, says
- * whether it hangs, and gives the command that ends it; it aborts nothing itself, which is the operator's call.
+ * Says in the log when a transaction left open holds a topology up, which Kafka's own log does not say plainly.
+ * <ul>
+ * <li>On its group's offsets partition, the topology stays out of RUNNING: Kafka logs only, every minute, that "the
+ * last committed offset ... could not be determined". A probe saw metering so for good after a restart (1 of 19):
+ * the broker held a transaction open that its coordinator had completed, a hanging transaction, which only an abort
+ * ends.</li>
+ * <li>On a partition the topology reads, it stays RUNNING and reads nothing there from the transaction's first
+ * record on (read_committed), committed or not: requests wait unbilled, key changes unenforced, and nothing in the
+ * log says why.</li>
+ * </ul>
+ * This names the transaction, says whether it hangs, and gives the command that ends it; it aborts nothing itself,
+ * which is the operator's call.
  */
 @Component
 public class StuckTopologyWatch implements DisposableBean {
@@ -43,13 +54,29 @@ public class StuckTopologyWatch implements DisposableBean {
     static final Duration QUIET_FOR = Duration.ofMinutes(1);
     private static final Logger LOG = LoggerFactory.getLogger(StuckTopologyWatch.class);
 
-    /** The transactions open on a group's offsets partition ({@link OpenTransactions#onOffsetsOf}). */
+    /** Open transactions, as {@link OpenTransactions} finds them. */
     interface Finder {
+        /** Those on a group's offsets partition. */
         List<OpenTransaction> onOffsetsOf(String group) throws Exception;
+
+        /** Those on the given partitions. */
+        List<OpenTransaction> on(Collection<TopicPartition> partitions) throws Exception;
     }
 
-    /** A topology as this watch sees it: its name, its group, its state now. */
-    record Watched(String name, String group, Supplier<KafkaStreams.State> state) {
+    /**
+     * A topology as this watch sees it: its name, its group, its state now, and the partitions this instance's tasks
+     * of it read now.
+     */
+    record Watched(String name, String group, Supplier<KafkaStreams.State> state,
+                   Supplier<Set<TopicPartition>> reads) {
+    }
+
+    /** A transaction open on a partition a topology reads, as seen first by this watch. */
+    private record Held(String topology, TopicPartition partition, long producerId, long startOffset) {
+
+        static Held of(String topology, OpenTransaction transaction) {
+            return new Held(topology, transaction.partition(), transaction.producerId(), transaction.startOffset());
+        }
     }
 
     private final List<Watched> watched;
@@ -61,6 +88,8 @@ public class StuckTopologyWatch implements DisposableBean {
     private final PeriodicTask schedule;
     private final Map<String, Instant> rebalancingSince = new HashMap<>();
     private final Map<String, Instant> warnedAt = new HashMap<>();
+    private final Map<Held, Instant> heldSince = new HashMap<>();
+    private final Map<Held, Instant> heldWarnedAt = new HashMap<>();
 
     @Autowired
     StuckTopologyWatch(List<StreamsApp> apps, KafkaClients clients, Clock clock, KeymeterProperties properties,
@@ -74,8 +103,22 @@ public class StuckTopologyWatch implements DisposableBean {
 
     private StuckTopologyWatch(List<Watched> watched, Admin admin, Clock clock, String bootstrapServers,
                                Optional<String> commandConfig) {
-        this(watched, new OpenTransactions(admin, clock, Duration.ofSeconds(10))::onOffsetsOf, clock,
-                bootstrapServers, commandConfig, admin);
+        this(watched, finder(new OpenTransactions(admin, clock, Duration.ofSeconds(10))), clock, bootstrapServers,
+                commandConfig, admin);
+    }
+
+    static Finder finder(OpenTransactions transactions) {
+        return new Finder() {
+            @Override
+            public List<OpenTransaction> onOffsetsOf(String group) throws Exception {
+                return transactions.onOffsetsOf(group);
+            }
+
+            @Override
+            public List<OpenTransaction> on(Collection<TopicPartition> partitions) throws Exception {
+                return transactions.on(partitions);
+            }
+        };
     }
 
     /** {@code admin}, if any, is closed with this. Nothing is scheduled without it: a test checks by hand. */
@@ -92,7 +135,7 @@ public class StuckTopologyWatch implements DisposableBean {
     }
 
     private static Watched watched(StreamsApp app) {
-        return new Watched(app.name(), StreamsFactory.applicationId(app.name()), app::state);
+        return new Watched(app.name(), StreamsFactory.applicationId(app.name()), app::state, app::activeInputs);
     }
 
     private void checkQuietly() {
@@ -106,15 +149,22 @@ public class StuckTopologyWatch implements DisposableBean {
     /**
      * Looks at each topology: one REBALANCING for {@link #STUCK_AFTER} has its group's offsets partition searched,
      * and each transaction open there and quiet for {@link #QUIET_FOR} is logged, at most every {@link #WARN_EVERY}
-     * a topology. Returns what it logged.
+     * a topology; one RUNNING has the partitions it reads here searched, and each transaction found open on one of
+     * them, from the same offset, for {@link #STUCK_AFTER} is logged, at most every {@link #WARN_EVERY} each.
+     * Returns what it logged.
      */
     synchronized List<String> check() {
         Instant now = clock.instant();
         List<String> warnings = new ArrayList<>();
         for (Watched topology : watched) {
             KafkaStreams.State state = topology.state().get();
+            if (state == KafkaStreams.State.RUNNING) {
+                warnings.addAll(heldReads(topology, now));
+            } else if (state != KafkaStreams.State.REBALANCING) {
+                forgetHeld(topology.name(), Set.of()); // not started or stopped: health says why
+            }
             if (state != KafkaStreams.State.REBALANCING) {
-                rebalancingSince.remove(topology.name()); // RUNNING, or not started or stopped: health says why
+                rebalancingSince.remove(topology.name());
                 warnedAt.remove(topology.name());
                 continue;
             }
@@ -133,6 +183,50 @@ public class StuckTopologyWatch implements DisposableBean {
         return warnings;
     }
 
+    /**
+     * The warnings for transactions open on partitions {@code topology} reads here since {@link #STUCK_AFTER} ago.
+     * A transaction is told apart by where it started, not by its last write's time, which on a partition of
+     * requests is the request's own.
+     */
+    private List<String> heldReads(Watched topology, Instant now) {
+        List<OpenTransaction> open;
+        try {
+            open = finder.on(topology.reads().get());
+        } catch (Exception e) {
+            LOG.debug("Could not look for transactions open on what {} reads: {}", topology.name(), e.toString());
+            return List.of();
+        }
+        Set<Held> current = new HashSet<>();
+        List<String> warnings = new ArrayList<>();
+        for (OpenTransaction transaction : open) {
+            Held held = Held.of(topology.name(), transaction);
+            current.add(held);
+            Instant since = heldSince.computeIfAbsent(held, key -> now);
+            Instant warned = heldWarnedAt.get(held);
+            if (!now.isBefore(since.plus(STUCK_AFTER)) && (warned == null || !now.isBefore(warned.plus(WARN_EVERY)))) {
+                String warning = heldWarning(topology.name(), Duration.between(since, now), transaction);
+                LOG.warn(warning);
+                warnings.add(warning);
+                heldWarnedAt.put(held, now);
+            }
+        }
+        forgetHeld(topology.name(), current);
+        return warnings;
+    }
+
+    /** Forgets the transactions held on {@code topology}'s partitions other than {@code current}: they ended. */
+    private void forgetHeld(String topology, Set<Held> current) {
+        heldSince.keySet().removeIf(held -> held.topology().equals(topology) && !current.contains(held));
+        heldWarnedAt.keySet().removeIf(held -> held.topology().equals(topology) && !current.contains(held));
+    }
+
+    private String heldWarning(String name, Duration open, OpenTransaction transaction) {
+        return name + " reads " + transaction.partition() + " no further than offset " + transaction.startOffset()
+                + ": " + transaction.whose() + " has been open there from that offset for at least " + open.toMinutes()
+                + " min; " + transaction.coordinatorSays() + ". Until it ends, the records after it wait, committed or"
+                + " not. " + ending(transaction, "A partition a topology reads no further");
+    }
+
     private List<String> warningsFor(Watched topology, KafkaStreams.State state, Duration rebalancing) {
         List<OpenTransaction> open;
         try {
@@ -147,14 +241,19 @@ public class StuckTopologyWatch implements DisposableBean {
     }
 
     private String warning(String name, KafkaStreams.State state, Duration rebalancing, OpenTransaction transaction) {
-        String what = name + " has been " + state + " for " + rebalancing.toMinutes() + " min, and "
-                + transaction.describe() + ". Until it ends, " + name + " cannot read its committed offsets. ";
-        return what + (transaction.hanging()
+        return name + " has been " + state + " for " + rebalancing.toMinutes() + " min, and "
+                + transaction.describe() + ". Until it ends, " + name + " cannot read its committed offsets. "
+                + ending(transaction, "A topology that stays REBALANCING");
+    }
+
+    /** What ends {@code transaction}: an abort, for a hanging one (README section {@code readme}), else its own. */
+    private String ending(OpenTransaction transaction, String readme) {
+        return transaction.hanging()
                 ? "It hangs: nothing will end it but an abort, `" + transaction.abortCommand(bootstrapServers,
-                        commandConfig) + "` (README: \"A topology that stays REBALANCING\")."
+                        commandConfig) + "` (README: \"" + readme + "\")."
                 : "Its producer may still end it, or its coordinator" + transaction.coordinatorView()
                         .flatMap(OpenTransaction.CoordinatorView::timesOutAt).map(at -> " at its timeout, " + at)
-                        .orElse(" at its timeout") + ".");
+                        .orElse(" at its timeout") + ".";
     }
 
     @Override

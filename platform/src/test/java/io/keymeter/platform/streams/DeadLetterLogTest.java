@@ -2,47 +2,31 @@ package io.keymeter.platform.streams;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Clock;
+import io.keymeter.platform.testing.MovableClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class DeadLetterLogTest {
 
-    private Instant now = Instant.parse("2026-12-02T03:00:00Z");
+    private final MovableClock clock = new MovableClock(Instant.parse("2026-12-02T03:00:00Z"));
     private final List<String> lines = new ArrayList<>();
-    private final DeadLetterLog log = new DeadLetterLog(new Clock() {
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }, lines::add);
+    private final DeadLetterLog log = new DeadLetterLog(clock, lines::add);
 
     @Test
     void theFirstDeadLetterIsLoggedThenOneLinePerIntervalCountingTheOnesLeftOut() {
         log.record(() -> "first");
         log.record(() -> "second");
-        now = now.plus(DeadLetterLog.INTERVAL).minusMillis(1);
+        clock.advance(DeadLetterLog.INTERVAL.minusMillis(1));
         log.record(() -> "third");
         assertThat(lines).containsExactly("first");
 
-        now = now.plusMillis(1);
+        clock.advance(Duration.ofMillis(1));
         log.record(() -> "fourth");
         log.record(() -> "fifth");
-        now = now.plus(Duration.ofMinutes(5));
+        clock.advance(Duration.ofMinutes(5));
         log.record(() -> "sixth");
         assertThat(lines).containsExactly("first", "fourth (2 more since the previous line)",
                 "sixth (1 more since the previous line)");

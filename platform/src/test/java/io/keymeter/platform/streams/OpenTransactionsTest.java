@@ -19,6 +19,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -89,6 +90,53 @@ class OpenTransactionsTest {
 
             await().atMost(Duration.ofSeconds(30)).until(() -> transactions.onOffsetsOf(GROUP), List::isEmpty);
             assertThat(consumer.committed(Set.of(IN), Duration.ofSeconds(10)).get(IN).offset()).isEqualTo(5);
+        }
+    }
+
+    @Test
+    void aTransactionLeftOpenOnADataPartitionHoldsItsStableEndAndIsFoundThereUntilItEnds() throws Exception {
+        TopicPartition data = new TopicPartition("held-data", 1);
+        try (OwnBroker broker = OwnBroker.start(dir, List.of(new NewTopic(data.topic(), 2, (short) 1)));
+             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                     ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                     ProducerConfig.TRANSACTIONAL_ID_CONFIG, "gateway-7",
+                     ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 600_000),
+                     new ByteArraySerializer(), new ByteArraySerializer());
+             KafkaProducer<byte[], byte[]> plain = new KafkaProducer<>(Map.of(
+                     ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()),
+                     new ByteArraySerializer(), new ByteArraySerializer());
+             KafkaConsumer<byte[], byte[]> reader = new KafkaConsumer<>(Map.of(
+                     ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                     ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+                     new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            OpenTransactions transactions = new OpenTransactions(broker.admin(), Clock.systemUTC(),
+                    Duration.ofSeconds(10));
+            plain.send(new ProducerRecord<>(data.topic(), data.partition(), null, new byte[1])).get();
+            producer.initTransactions();
+            producer.beginTransaction();
+            long start = producer.send(new ProducerRecord<>(data.topic(), data.partition(), null, new byte[1])).get()
+                    .offset();
+            plain.send(new ProducerRecord<>(data.topic(), data.partition(), null, new byte[1])).get();
+
+            // the symptom: a read_committed reader's end stays at the open transaction's first record
+            assertThat(reader.endOffsets(Set.of(data)).get(data)).isEqualTo(start);
+            List<OpenTransaction> open = transactions.on(List.of(data, new TopicPartition(data.topic(), 0)));
+            assertThat(open).singleElement().satisfies(transaction -> {
+                assertThat(transaction.partition()).isEqualTo(data);
+                assertThat(transaction.startOffset()).isEqualTo(start);
+                assertThat(transaction.transactionalId()).contains("gateway-7");
+                assertThat(transaction.coordinatorView()).hasValueSatisfying(view -> {
+                    assertThat(view.state()).isEqualTo("Ongoing");
+                    assertThat(view.partitions()).containsExactly(data);
+                });
+                assertThat(transaction.hanging()).isFalse();
+            });
+            assertThat(transactions.on(List.of())).isEmpty();
+
+            producer.commitTransaction();
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> transactions.on(List.of(data)), List::isEmpty);
+            assertThat(reader.endOffsets(Set.of(data)).get(data)).isEqualTo(start + 3); // its marker counts one
         }
     }
 }
