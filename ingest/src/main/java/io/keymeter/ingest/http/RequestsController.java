@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import org.apache.commons.io.input.ReaderInputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,10 +42,12 @@ class RequestsController {
 
     private final BatchIngestor ingestor;
     private final BodySpool spool;
+    private final DiskReserve disk;
 
-    RequestsController(BatchIngestor ingestor, BodySpool spool) {
+    RequestsController(BatchIngestor ingestor, BodySpool spool, DiskReserve disk) {
         this.ingestor = ingestor;
         this.spool = spool;
+        this.disk = disk;
     }
 
     // no "produces", as for verify (VerifyController)
@@ -61,6 +64,10 @@ class RequestsController {
         }
         if (request.getContentLengthLong() > MAX_BODY) {
             throw tooLarge("the body is larger than 16 MiB");
+        }
+        Optional<String> diskFull = disk.refusal();
+        if (diskFull.isPresent()) {
+            throw ApiProblem.unavailable(diskFull.get(), DiskReserve.RETRY_AFTER);
         }
         // received whole before Kafka is touched: an upload's time is the client's, not the transaction's
         try (BodySpool.Body received = spool.receive(
