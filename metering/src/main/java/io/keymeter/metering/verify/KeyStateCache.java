@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -40,6 +41,12 @@ import org.springframework.stereotype.Component;
  * or cannot reach the broker while others can, stops being current, and verify answers 503 instead of calling an
  * invalidated key valid. A failed reader starts over a second later with a new consumer at the positions it had
  * reached, so a restart rereads nothing.
+ * <p>
+ * A read_committed reader's end is the first record of the oldest transaction still open: a transaction left open
+ * on a partition (its producer dead and its timeout not yet reached, or hanging for good) keeps every key state
+ * behind it unread, invalidations included, while the cache seems at the end. So every {@link #HELD_CHECK_INTERVAL}
+ * the reader also asks for the logs' own ends, and a partition it has stood below, unmoved, for {@link #HELD_AFTER}
+ * ({@link HeldPartitions}) makes the cache not current, which names it, until it is read past.
  */
 @Component
 public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
@@ -50,6 +57,13 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
     public static final String MAX_STALENESS = "keymeter.verify.max-staleness";
     /** How often the reader asks the broker for the end offsets. */
     static final Duration END_CHECK_INTERVAL = Duration.ofSeconds(1);
+    /** How often the reader asks for the logs' own ends, past any transaction still open. */
+    static final Duration HELD_CHECK_INTERVAL = Duration.ofSeconds(5);
+    /**
+     * How long the reader may stand unmoved below a log's end before the partition counts as held: well past a
+     * transaction whose producer died (Kafka Streams' 10 s timeout, which its coordinator checks every 10 s).
+     */
+    static final Duration HELD_AFTER = Duration.ofSeconds(60);
 
     private final Map<String, Object> consumerConfig;
     private final Duration maxStaleness;
@@ -67,8 +81,18 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
     private volatile Thread thread;
     /** End-offset requests the broker has not answered in a row (reader thread only). */
     private int unanswered;
+    private final Duration heldAfter;
+    private final HeldPartitions heldPartitions;
+    /** The partitions the reader is held on, with the offset of each (see the class comment). */
+    private volatile Map<TopicPartition, Long> held = Map.of();
 
     public KeyStateCache(KafkaClients clients, VerifySettings settings) {
+        this(clients, settings, HELD_AFTER);
+    }
+
+    KeyStateCache(KafkaClients clients, VerifySettings settings, Duration heldAfter) {
+        this.heldAfter = heldAfter;
+        this.heldPartitions = new HeldPartitions(heldAfter);
         Duration maxStaleness = settings.maxStaleness();
         Map<String, Object> config = clients.consumer("keymeter-metering-verify");
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -108,6 +132,10 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
         if (!running) {
             return Optional.of("the key-state reader has stopped (Keymeter is stopping)");
         }
+        Map<TopicPartition, Long> heldNow = held;
+        if (!heldNow.isEmpty()) {
+            return Optional.of(heldDescription(heldNow));
+        }
         long behind = System.nanoTime() - currentAsOf;
         return behind < maxStaleness.toNanos() ? Optional.empty()
                 : Optional.of("not at the end of " + Topics.API_KEYS.name() + " for " + Duration.ofNanos(behind).toSeconds()
@@ -125,6 +153,7 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
         }
         caughtUp = false;
         stopped = false;
+        held = Map.of();
         Thread reader = new Thread(this::run, "keymeter-verify-keys");
         reader.setDaemon(true);
         thread = reader; // first: a reader of an earlier start that outlived stop() sees it is no longer the one
@@ -141,12 +170,13 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
     private void run() {
         try {
             while (active()) {
-                try (Consumer<String, byte[]> c = newConsumer(consumerConfig)) {
+                try (Consumer<String, byte[]> c = newConsumer(consumerConfig);
+                     Consumer<String, byte[]> logEnds = newLogEndReader()) {
                     consumer = c;
                     if (!active()) {
                         return;
                     }
-                    tail(c);
+                    tail(c, logEnds);
                 } catch (WakeupException e) {
                     return; // stopping
                 } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
@@ -167,12 +197,21 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
         return new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
     }
 
-    private void tail(Consumer<String, byte[]> c) {
+    /** A consumer that only asks for the logs' ends, read_uncommitted: past any transaction still open. */
+    private Consumer<String, byte[]> newLogEndReader() {
+        Map<String, Object> config = new HashMap<>(consumerConfig);
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
+        config.put(ConsumerConfig.CLIENT_ID_CONFIG, consumerConfig.get(ConsumerConfig.CLIENT_ID_CONFIG) + "-log-ends");
+        return new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
+    }
+
+    private void tail(Consumer<String, byte[]> c, Consumer<String, byte[]> logEnds) {
         AllPartitions all = new AllPartitions(Topics.API_KEYS.name());
         List<TopicPartition> partitions = all.assign(c, Duration.ofSeconds(60));
         AllPartitions.seekToBeginning(c, AllPartitions.seekToKnown(c, partitions, positions));
         long endsAskedAt = System.nanoTime();
         Map<TopicPartition, Long> ends = endOffsets(c, partitions);
+        long heldCheckedAt = System.nanoTime();
         while (active()) {
             for (ConsumerRecord<String, byte[]> record : c.poll(Duration.ofMillis(500))) {
                 apply(record);
@@ -193,7 +232,38 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
                 endsAskedAt = System.nanoTime();
                 ends = endOffsets(c, c.assignment());
             }
+            if (caughtUp && System.nanoTime() - heldCheckedAt >= HELD_CHECK_INTERVAL.toNanos()) {
+                heldCheckedAt = System.nanoTime();
+                checkHeld(logEnds, c.assignment());
+            }
         }
+    }
+
+    /** Notes which partitions the reader is held on; the staleness check covers a broker that does not answer. */
+    private void checkHeld(Consumer<String, byte[]> logEnds, Collection<TopicPartition> partitions) {
+        Map<TopicPartition, Long> ends;
+        try {
+            ends = logEnds.endOffsets(partitions, END_CHECK_INTERVAL.multipliedBy(2));
+        } catch (TimeoutException e) {
+            return;
+        }
+        // a fresh map each time, never changed after: safe to publish
+        Map<TopicPartition, Long> now = heldPartitions.update(positions, ends, System.nanoTime());
+        if (!now.keySet().equals(held.keySet())) {
+            if (now.isEmpty()) {
+                log.info("Verify cache: {} read again past the transaction that held it", held.keySet());
+            } else {
+                log.warn("Verify cache: {}; verify answers 503 until it ends", heldDescription(now));
+            }
+        }
+        held = now;
+    }
+
+    private String heldDescription(Map<TopicPartition, Long> held) {
+        return held.entrySet().stream().map(e -> e.getKey() + " at offset " + e.getValue())
+                .collect(Collectors.joining(", ", "held on ", "")) + " for over " + heldAfter.toSeconds() + " s"
+                + " by a transaction left open there: key states written after it, invalidations included, cannot be"
+                + " read until it ends (README: \"A partition a topology reads no further\")";
     }
 
     /**
