@@ -26,6 +26,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
@@ -86,6 +87,7 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
     /** The partitions the reader is held on, with the offset of each (see the class comment). */
     private volatile Map<TopicPartition, Long> held = Map.of();
 
+    @Autowired
     public KeyStateCache(KafkaClients clients, VerifySettings settings) {
         this(clients, settings, HELD_AFTER);
     }
