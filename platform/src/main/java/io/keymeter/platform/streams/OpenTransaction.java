@@ -39,14 +39,22 @@ public record OpenTransaction(TopicPartition partition, long producerId, int pro
     }
 
     /**
-     * Whether the broker holds it open while no coordinator will ever end it (Kafka's own test, as in
-     * {@code kafka-transactions.sh find-hanging}): the producer has no transactional id, or its coordinator's
-     * transaction no longer includes this partition (completed, the marker never written here). Only an abort ends
-     * such a transaction; every read_committed reader of the partition, and every offset fetch of its groups, waits
-     * until then.
+     * How long a transaction may last at most, by default: the brokers' {@code transaction.max.timeout.ms}, which
+     * bounds every producer's timeout. One open longer is past any coordinator's abort.
      */
-    public boolean hanging() {
-        return coordinatorView.map(view -> !view.partitions().contains(partition)).orElse(true);
+    public static final Duration LONGEST_TIMEOUT = Duration.ofMinutes(15);
+
+    /**
+     * Whether the broker holds it open while no coordinator will ever end it (Kafka's own test, as in
+     * {@code kafka-transactions.sh find-hanging}): its coordinator's transaction no longer includes this partition
+     * (completed, the marker never written here), or, when no coordinator lists a transaction of that producer (none
+     * has one, or Keymeter may not describe it), it has been open for {@code openFor}, past {@link #LONGEST_TIMEOUT}.
+     * Only an abort ends such a transaction; every read_committed reader of the partition, and every offset fetch of
+     * its groups, waits until then.
+     */
+    public boolean hanging(Duration openFor) {
+        return coordinatorView.map(view -> !view.partitions().contains(partition))
+                .orElse(openFor.compareTo(LONGEST_TIMEOUT) > 0);
     }
 
     /**
@@ -80,7 +88,8 @@ public record OpenTransaction(TopicPartition partition, long producerId, int pro
 
     /** What its coordinator says of it, for the log. */
     public String coordinatorSays() {
-        return "its coordinator " + coordinatorView.map(view -> "holds it " + view.state() + (hanging()
-                ? " without this partition" : " with this partition")).orElse("knows no such transaction");
+        return "its coordinator " + coordinatorView.map(view -> "holds it " + view.state()
+                + (view.partitions().contains(partition) ? " with this partition" : " without this partition"))
+                .orElse("lists no transaction of that producer to Keymeter");
     }
 }

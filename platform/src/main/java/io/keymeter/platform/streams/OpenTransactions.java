@@ -19,7 +19,6 @@ import org.apache.kafka.clients.admin.ListTransactionsOptions;
 import org.apache.kafka.clients.admin.ProducerState;
 import org.apache.kafka.clients.admin.TransactionListing;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.TransactionalIdNotFoundException;
 import org.apache.kafka.common.internals.Topic;
 import org.apache.kafka.common.utils.Utils;
 
@@ -103,20 +102,19 @@ final class OpenTransactions {
         return found;
     }
 
+    /**
+     * What the coordinator says of {@code transactionalId}, or nothing when it cannot say: the id unknown, or not
+     * Keymeter's to describe on a cluster with ACLs (a gateway's), or no answer. Unknown is not taken for hanging.
+     */
     private Optional<OpenTransaction.CoordinatorView> coordinatorView(String transactionalId) {
         try {
             return Optional.of(OpenTransaction.CoordinatorView.of(admin.describeTransactions(Set.of(transactionalId))
                     .description(transactionalId).get(timeout.toMillis(), TimeUnit.MILLISECONDS)));
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof TransactionalIdNotFoundException) {
-                return Optional.empty();
-            }
-            throw new IllegalStateException("cannot describe transaction " + transactionalId, e.getCause());
+        } catch (ExecutionException | TimeoutException e) {
+            return Optional.empty();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
-        } catch (TimeoutException e) {
-            throw new IllegalStateException("no answer describing transaction " + transactionalId, e);
         }
     }
 }

@@ -224,7 +224,7 @@ public class StuckTopologyWatch implements DisposableBean {
         return name + " reads " + transaction.partition() + " no further than offset " + transaction.startOffset()
                 + ": " + transaction.whose() + " has been open there from that offset for at least " + open.toMinutes()
                 + " min; " + transaction.coordinatorSays() + ". Until it ends, the records after it wait, committed or"
-                + " not. " + ending(transaction, "A partition a topology reads no further");
+                + " not. " + ending(transaction, open, "A partition a topology reads no further");
     }
 
     private List<String> warningsFor(Watched topology, KafkaStreams.State state, Duration rebalancing) {
@@ -243,17 +243,27 @@ public class StuckTopologyWatch implements DisposableBean {
     private String warning(String name, KafkaStreams.State state, Duration rebalancing, OpenTransaction transaction) {
         return name + " has been " + state + " for " + rebalancing.toMinutes() + " min, and "
                 + transaction.describe() + ". Until it ends, " + name + " cannot read its committed offsets. "
-                + ending(transaction, "A topology that stays REBALANCING");
+                + ending(transaction, transaction.sinceLastWrite(), "A topology that stays REBALANCING");
     }
 
-    /** What ends {@code transaction}: an abort, for a hanging one (README section {@code readme}), else its own. */
-    private String ending(OpenTransaction transaction, String readme) {
-        return transaction.hanging()
-                ? "It hangs: nothing will end it but an abort, `" + transaction.abortCommand(bootstrapServers,
-                        commandConfig) + "` (README: \"" + readme + "\")."
-                : "Its producer may still end it, or its coordinator" + transaction.coordinatorView()
-                        .flatMap(OpenTransaction.CoordinatorView::timesOutAt).map(at -> " at its timeout, " + at)
-                        .orElse(" at its timeout") + ".";
+    /**
+     * What ends {@code transaction}, open at least {@code openFor}: an abort, for a hanging one (README section
+     * {@code readme}), else its producer or its coordinator's timeout.
+     */
+    private String ending(OpenTransaction transaction, Duration openFor, String readme) {
+        String abort = "`" + transaction.abortCommand(bootstrapServers, commandConfig) + "` (README: \"" + readme
+                + "\")";
+        if (transaction.hanging(openFor)) {
+            return "It hangs: nothing will end it but an abort, " + abort + ".";
+        }
+        if (transaction.coordinatorView().isEmpty()) {
+            return "Keymeter may not be allowed to describe that producer; if the transaction is still open "
+                    + OpenTransaction.LONGEST_TIMEOUT.toMinutes() + " minutes after it began (the brokers' "
+                    + "transaction.max.timeout.ms by default), it hangs, and " + abort + " ends it.";
+        }
+        return "Its producer may still end it, or its coordinator" + transaction.coordinatorView()
+                .flatMap(OpenTransaction.CoordinatorView::timesOutAt).map(at -> " at its timeout, " + at)
+                .orElse(" at its timeout") + ".";
     }
 
     @Override

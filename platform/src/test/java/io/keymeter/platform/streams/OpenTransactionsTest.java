@@ -79,7 +79,7 @@ class OpenTransactionsTest {
                     assertThat(view.timesOutAt()).hasValueSatisfying(at -> assertThat(at)
                             .isBetween(started.plusSeconds(590), Instant.now().plusSeconds(600)));
                 });
-                assertThat(transaction.hanging()).isFalse();
+                assertThat(transaction.hanging(Duration.ofHours(1))).isFalse();
                 assertThat(transaction.mayHoldOffsetsOf(GROUP)).isTrue();
             });
             // the symptom: the group's committed offsets cannot be read while it is open
@@ -129,7 +129,7 @@ class OpenTransactionsTest {
                     assertThat(view.state()).isEqualTo("Ongoing");
                     assertThat(view.partitions()).containsExactly(data);
                 });
-                assertThat(transaction.hanging()).isFalse();
+                assertThat(transaction.hanging(Duration.ofHours(1))).isFalse();
             });
             assertThat(transactions.on(List.of())).isEmpty();
 

@@ -255,4 +255,26 @@ class StuckTopologyWatchTest {
         after(StuckTopologyWatch.STUCK_AFTER);
         assertThat(watch.check()).hasSize(1);
     }
+
+    /** A gateway's transaction its coordinator lists to no one here (ACLs): not called hanging before Kafka would. */
+    @Test
+    void anUnlistedTransactionIsCalledHangingOnlyOncePastTheLongestTimeout() {
+        state.set(State.RUNNING);
+        openOnReads = List.of(new OpenTransaction(REQUESTS, 22, 0, 9100, Duration.ZERO, Optional.empty(),
+                Optional.empty()));
+        watch.check();
+        after(StuckTopologyWatch.STUCK_AFTER);
+        assertThat(watch.check()).singleElement().asString().contains("its coordinator lists no transaction of that "
+                + "producer to Keymeter.").endsWith("Keymeter may not be allowed to describe that producer; if the "
+                + "transaction is still open 15 minutes after it began (the brokers' transaction.max.timeout.ms by "
+                + "default), it hangs, and `kafka-transactions.sh --bootstrap-server localhost:9092 --command-config "
+                + "data/kafka-client.properties abort --topic keymeter.requests --partition 2 --start-offset 9100` "
+                + "(README: \"A partition a topology reads no further\") ends it.");
+
+        after(StuckTopologyWatch.WARN_EVERY);
+        assertThat(watch.check()).singleElement().asString().contains("for at least 12 min").doesNotContain("It hangs");
+        after(StuckTopologyWatch.WARN_EVERY);
+        assertThat(watch.check()).singleElement().asString().contains("for at least 22 min").contains("It hangs: "
+                + "nothing will end it but an abort, `kafka-transactions.sh");
+    }
 }
