@@ -63,11 +63,12 @@ class DiskReserveHttpTest {
             assertThat(again.statusCode()).isEqualTo(503);
             assertThat(answer.headers().firstValue("Content-Type")).hasValue("application/problem+json");
             assertThat(answer.headers().firstValue("Retry-After")).hasValue("30");
-            assertThat(answer.body()).contains("\"status\":503").contains("free, less than "
-                    + "keymeter.ingest.min-free-disk (1048576000000 MiB): batches are refused until space is freed");
+            assertThat(answer.body()).contains("\"status\":503").contains("has less free space than "
+                    + "keymeter.ingest.min-free-disk: batches are refused until space is freed").doesNotContain("MiB");
             assertThat(ends(admin)).as("nothing written, not even in an aborted transaction").isEqualTo(before);
-            assertThat(output.getOut()).as("once for both").containsOnlyOnce("batches are refused until space is "
-                    + "freed").doesNotContain("nothing of this one");
+            assertThat(output.getOut()).as("once for both, at start").containsOnlyOnce("batches are refused until "
+                    + "space is freed").contains("less than keymeter.ingest.min-free-disk (1048576000000 MiB)")
+                    .doesNotContain("nothing of this one");
         }
     }
 

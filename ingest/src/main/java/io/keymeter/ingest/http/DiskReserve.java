@@ -15,6 +15,8 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 import org.springframework.util.unit.DataSize;
 
@@ -40,6 +42,8 @@ final class DiskReserve implements CheckedAtStart {
     private final LongSupplier freeBytes;
     private final Clock clock;
     private Instant warnedAt;
+    /** Whether a WARN was logged with no INFO since. */
+    private boolean announced;
     private volatile Boolean applies;
 
     /**
@@ -104,25 +108,37 @@ final class DiskReserve implements CheckedAtStart {
             tookAgain(free);
             return Optional.empty();
         }
-        String detail = "The disk of Keymeter's data directory has " + megabytes(free) + " free, less than "
-                + PROPERTY + " (" + megabytes(minimum) + "): batches are refused until space is freed, so that the "
-                + "Kafka broker does not fill it and halt; nothing of this one was kept. Send it again later.";
-        warn(detail);
-        return Optional.of(detail);
+        refused(free);
+        // the figures are for the log: the disk's size is no gateway's business
+        return Optional.of("The disk of Keymeter's data directory has less free space than "
+                + PROPERTY + ": batches are refused until space is freed, so that the disk does not fill up (a full "
+                + "disk stops Kafka and the state stores); nothing of this one was kept. Send it again later.");
     }
 
-    private synchronized void warn(String detail) {
+    /** Says at start, once ready, when batches will be refused from the first: nothing else would until one is. */
+    @EventListener(ApplicationReadyEvent.class)
+    void checkAtStart() {
+        refusal();
+    }
+
+    /**
+     * A WARN at most every {@link #WARN_EVERY}, the clock kept across recoveries (free space near the minimum moves
+     * up and down with every compaction), and an INFO for the first batch taken after each WARN.
+     */
+    private synchronized void refused(long free) {
         Instant now = clock.instant();
         if (warnedAt == null || !now.isBefore(warnedAt.plus(WARN_EVERY))) {
-            LOG.warn(detail.substring(0, detail.indexOf("; nothing")));
+            LOG.warn("The disk of Keymeter's data directory has {} free, less than {} ({}): batches are refused until "
+                    + "space is freed", megabytes(free), PROPERTY, megabytes(minimum));
             warnedAt = now;
+            announced = true;
         }
     }
 
     private synchronized void tookAgain(long free) {
-        if (warnedAt != null) {
+        if (announced) {
             LOG.info("Batches are taken again: the data directory's disk has {} free", megabytes(free));
-            warnedAt = null;
+            announced = false;
         }
     }
 
