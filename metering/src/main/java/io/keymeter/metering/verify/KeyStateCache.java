@@ -5,6 +5,7 @@ import io.keymeter.events.Topics;
 import io.keymeter.platform.LifecyclePhases;
 import io.keymeter.platform.kafka.AllPartitions;
 import io.keymeter.platform.kafka.KafkaClients;
+import io.keymeter.platform.kafka.KafkaTopics;
 import io.keymeter.platform.keys.LocalKeyStates;
 import java.time.Duration;
 import java.util.Collection;
@@ -47,7 +48,8 @@ import org.springframework.stereotype.Component;
  * on a partition (its producer dead and its timeout not yet reached, or hanging for good) keeps every key state
  * behind it unread, invalidations included, while the cache seems at the end. So every {@link #HELD_CHECK_INTERVAL}
  * the reader also asks for the logs' own ends, and a partition it has stood below, unmoved, for {@link #HELD_AFTER}
- * ({@link HeldPartitions}) makes the cache not current, which names it, until it is read past.
+ * ({@link HeldPartitions}) is held: verify answers 503 for the keys written there ({@link #heldFor}), naming it,
+ * until it is read past, and answers for the others.
  */
 @Component
 public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
@@ -86,6 +88,8 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
     private final HeldPartitions heldPartitions;
     /** The partitions the reader is held on, with the offset of each (see the class comment). */
     private volatile Map<TopicPartition, Long> held = Map.of();
+    /** The partitions of {@code keymeter.api-keys} when held was computed: where a keyId's states are written. */
+    private volatile int partitionCount = 1;
 
     @Autowired
     public KeyStateCache(KafkaClients clients, VerifySettings settings) {
@@ -134,14 +138,31 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
         if (!running) {
             return Optional.of("the key-state reader has stopped (Keymeter is stopping)");
         }
-        Map<TopicPartition, Long> heldNow = held;
-        if (!heldNow.isEmpty()) {
-            return Optional.of(heldDescription(heldNow));
-        }
         long behind = System.nanoTime() - currentAsOf;
         return behind < maxStaleness.toNanos() ? Optional.empty()
                 : Optional.of("not at the end of " + Topics.API_KEYS.name() + " for " + Duration.ofNanos(behind).toSeconds()
                         + " s (" + MAX_STALENESS + " " + maxStaleness + ")");
+    }
+
+    /**
+     * Why {@code keyId} may not be answered for although the cache is current: its partition is held behind a
+     * transaction left open (see the class comment). Only the keys of that partition wait: the others' states are
+     * read as they come.
+     */
+    public Optional<String> heldFor(String keyId) {
+        Map<TopicPartition, Long> heldNow = held;
+        if (heldNow.isEmpty()) {
+            return Optional.empty();
+        }
+        TopicPartition partition = new TopicPartition(Topics.API_KEYS.name(),
+                KafkaTopics.partitionOf(keyId, partitionCount));
+        Long offset = heldNow.get(partition);
+        return offset == null ? Optional.empty() : Optional.of(heldDescription(Map.of(partition, offset)));
+    }
+
+    /** The partitions held now, each with why (empty when none is). */
+    public List<String> heldPartitions() {
+        return held.entrySet().stream().map(e -> heldDescription(Map.of(e.getKey(), e.getValue()))).toList();
     }
 
     public int size() {
@@ -251,11 +272,16 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
         }
         // a fresh map each time, never changed after: safe to publish
         Map<TopicPartition, Long> now = heldPartitions.update(positions, ends, System.nanoTime());
-        if (!now.keySet().equals(held.keySet())) {
+        if (!active()) {
+            return; // a reader stop() gave up waiting for: not the cache's any more
+        }
+        partitionCount = partitions.size();
+        if (!now.equals(held)) {
             if (now.isEmpty()) {
                 log.info("Verify cache: {} read again past the transaction that held it", held.keySet());
             } else {
-                log.warn("Verify cache: {}; verify answers 503 until it ends", heldDescription(now));
+                log.warn("Verify cache: {}; verify answers 503 for the keys of {} until it ends",
+                        heldDescription(now), now.size() == 1 ? "that partition" : "those partitions");
             }
         }
         held = now;

@@ -28,9 +28,14 @@ public class Verifier {
                 "Answers of POST /v1/verify, by outcome: valid or the reason refused", "valid");
     }
 
-    /** Why answers may not be given now (see {@link KeyStateCache#current}), or empty when they may. */
-    public Optional<String> notReadyBecause() {
-        return cache.notCurrentBecause();
+    /**
+     * Why {@code request} may not be answered now, or empty when it may: the cache is not current (see
+     * {@link KeyStateCache#current}), or the key's partition is held behind a transaction left open
+     * ({@link KeyStateCache#heldFor}).
+     */
+    public Optional<String> notReadyBecause(VerifyRequest request) {
+        return cache.notCurrentBecause().or(() -> ApiKeys.parse(request.apiKey())
+                .flatMap(key -> cache.heldFor(key.keyId())));
     }
 
     public VerifyResponse verify(VerifyRequest request) {

@@ -40,7 +40,7 @@ class VerifyController {
             throw ApiProblem.invalid(field, RequestLog.TEXT_TOO_LONG);
         });
         checkLineFields(request);
-        verifier.notReadyBecause().ifPresent(reason -> {
+        verifier.notReadyBecause(request).ifPresent(reason -> {
             throw ApiProblem.unavailable("Verify cannot answer now: " + reason + ".", Duration.ofSeconds(1));
         });
         return verifier.verify(request);

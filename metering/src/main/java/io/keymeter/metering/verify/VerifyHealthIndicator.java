@@ -1,6 +1,7 @@
 package io.keymeter.metering.verify;
 
 import io.keymeter.platform.health.ReasonedHealthIndicator;
+import java.util.List;
 import java.util.Optional;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.stereotype.Component;
@@ -21,6 +22,11 @@ class VerifyHealthIndicator extends ReasonedHealthIndicator {
     @Override
     protected void details(Health.Builder builder) {
         builder.withDetail("keys", cache.size());
+        List<String> held = cache.heldPartitions();
+        if (!held.isEmpty()) {
+            // UP still, as the other keys are answered: DOWN would take every instance out of a load balancer alike
+            builder.withDetail("heldPartitions", held);
+        }
     }
 
     @Override
