@@ -49,6 +49,8 @@ class DiskReserveHttpTest {
                 "--server.port=0");
              Admin admin = Admin.create(Map.of("bootstrap.servers", SharedKafka.bootstrapServers()))) {
             int port = ingest.getEnvironment().getProperty("local.server.port", Integer.class);
+            assertThat(output.getOut()).as("said at start, before any batch").contains("less than "
+                    + "keymeter.ingest.min-free-disk (1048576000000 MiB): batches are refused until space is freed");
             String line = "{\"requestId\":\"disk-1\",\"apiKey\":\"" + ApiKeys.generate().apiKey() + "\",\"service\":"
                     + "\"basemaps\",\"operation\":\"tile\",\"timestamp\":\"" + Instant.now() + "\"}\n";
             Map<TopicPartition, Long> before = ends(admin);

@@ -10,9 +10,12 @@ import io.keymeter.platform.keys.LocalKeyStates;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
@@ -88,8 +91,12 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
     private final HeldPartitions heldPartitions;
     /** The partitions the reader is held on, with the offset of each (see the class comment). */
     private volatile Map<TopicPartition, Long> held = Map.of();
-    /** The partitions of {@code keymeter.api-keys} when held was computed: where a keyId's states are written. */
-    private volatile int partitionCount = 1;
+    /**
+     * The partition counts of {@code keymeter.api-keys} this reader has seen, as of when held was computed: a keyId's
+     * states are written to its partition under the count its writer knew (partitions added to the topic are
+     * documented as stopping metering; the credential store's producer learns of them up to 5 minutes late).
+     */
+    private volatile Set<Integer> partitionCounts = Set.of();
 
     @Autowired
     public KeyStateCache(KafkaClients clients, VerifySettings settings) {
@@ -154,15 +161,25 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
         if (heldNow.isEmpty()) {
             return Optional.empty();
         }
-        TopicPartition partition = new TopicPartition(Topics.API_KEYS.name(),
-                KafkaTopics.partitionOf(keyId, partitionCount));
-        Long offset = heldNow.get(partition);
-        return offset == null ? Optional.empty() : Optional.of(heldDescription(Map.of(partition, offset)));
+        // every count seen: a key's state written before partitions were added stays on the partition it had
+        for (int count : partitionCounts) {
+            TopicPartition partition = new TopicPartition(Topics.API_KEYS.name(), KafkaTopics.partitionOf(keyId, count));
+            Long offset = heldNow.get(partition);
+            if (offset != null) {
+                return Optional.of(heldDescription(Map.of(partition, offset)));
+            }
+        }
+        return Optional.empty();
     }
 
     /** The partitions held now, each with why (empty when none is). */
     public List<String> heldPartitions() {
         return held.entrySet().stream().map(e -> heldDescription(Map.of(e.getKey(), e.getValue()))).toList();
+    }
+
+    /** The partition counts of the topic seen so far (see the field). */
+    Set<Integer> partitionCounts() {
+        return partitionCounts;
     }
 
     public int size() {
@@ -275,14 +292,21 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
         if (!active()) {
             return; // a reader stop() gave up waiting for: not the cache's any more
         }
-        partitionCount = partitions.size();
-        if (!now.equals(held)) {
-            if (now.isEmpty()) {
-                log.info("Verify cache: {} read again past the transaction that held it", held.keySet());
-            } else {
-                log.warn("Verify cache: {}; verify answers 503 for the keys of {} until it ends",
-                        heldDescription(now), now.size() == 1 ? "that partition" : "those partitions");
-            }
+        if (!partitionCounts.contains(partitions.size())) {
+            Set<Integer> counts = new HashSet<>(partitionCounts);
+            counts.add(partitions.size());
+            partitionCounts = Set.copyOf(counts);
+        }
+        Set<TopicPartition> released = new HashSet<>(held.keySet());
+        released.removeAll(now.keySet());
+        if (!released.isEmpty()) {
+            log.info("Verify cache: {} read again past the transaction that held it", released);
+        }
+        Map<TopicPartition, Long> newlyHeld = new LinkedHashMap<>(now);
+        newlyHeld.entrySet().removeIf(e -> e.getValue().equals(held.get(e.getKey())));
+        if (!newlyHeld.isEmpty()) {
+            log.warn("Verify cache: {}; verify answers 503 for the keys written there until it ends",
+                    heldDescription(newlyHeld));
         }
         held = now;
     }

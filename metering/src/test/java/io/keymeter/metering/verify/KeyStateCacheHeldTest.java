@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -81,6 +82,12 @@ class KeyStateCacheHeldTest {
             send(plain, otherKey, active(otherKey));
             await().atMost(Duration.ofSeconds(10)).until(() -> started.get(otherKey) != null);
 
+            // partitions added: the key now hashes elsewhere, but its state waits where it was written
+            admin.createPartitions(Map.of(Topics.API_KEYS.name(), NewPartitions.increaseTo(6))).all().get();
+            await().atMost(Duration.ofSeconds(60)).until(() -> started.partitionCounts().contains(6));
+            assertThat(KafkaTopics.partitionOf(heldKey, 6)).isNotEqualTo(2);
+            assertThat(started.heldFor(heldKey)).hasValue(why);
+
             left.commitTransaction();
             await().atMost(KeyStateCache.HELD_CHECK_INTERVAL.plusSeconds(10)).until(() -> started.heldFor(heldKey)
                     .isEmpty() && started.get(heldKey) == null);
@@ -93,10 +100,14 @@ class KeyStateCacheHeldTest {
         }
     }
 
-    /** A keyId whose states go to {@code partition} of three, as the credential store's producer sends them. */
+    /**
+     * A keyId whose states go to {@code partition} of three, as the credential store's producer sends them, and to
+     * another of six.
+     */
     private static String keyOn(int partition) {
         for (int i = 0; ; i++) {
-            if (KafkaTopics.partitionOf("held-key-" + i, 3) == partition) {
+            if (KafkaTopics.partitionOf("held-key-" + i, 3) == partition
+                    && KafkaTopics.partitionOf("held-key-" + i, 6) != partition) {
                 return "held-key-" + i;
             }
         }

@@ -28,6 +28,9 @@ public record OpenTransaction(TopicPartition partition, long producerId, int pro
      */
     public record CoordinatorView(String state, Set<TopicPartition> partitions, Optional<Instant> timesOutAt) {
 
+        /** The coordinator no longer knows the transactional id: it marks no partition, and never will. */
+        public static final CoordinatorView GONE = new CoordinatorView("gone", Set.of(), Optional.empty());
+
         static CoordinatorView of(TransactionDescription description) {
             Optional<Instant> timesOutAt = description.transactionStartTimeMs().isPresent()
                     ? Optional.of(Instant.ofEpochMilli(description.transactionStartTimeMs().getAsLong()
@@ -88,7 +91,8 @@ public record OpenTransaction(TopicPartition partition, long producerId, int pro
 
     /** What its coordinator says of it, for the log. */
     public String coordinatorSays() {
-        return "its coordinator " + coordinatorView.map(view -> "holds it " + view.state()
+        return "its coordinator " + coordinatorView.map(view -> view == CoordinatorView.GONE
+                ? "no longer knows that transactional id" : "holds it " + view.state()
                 + (view.partitions().contains(partition) ? " with this partition" : " without this partition"))
                 .orElse("lists no transaction of that producer to Keymeter");
     }

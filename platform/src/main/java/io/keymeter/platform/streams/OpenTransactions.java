@@ -19,6 +19,7 @@ import org.apache.kafka.clients.admin.ListTransactionsOptions;
 import org.apache.kafka.clients.admin.ProducerState;
 import org.apache.kafka.clients.admin.TransactionListing;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TransactionalIdNotFoundException;
 import org.apache.kafka.common.internals.Topic;
 import org.apache.kafka.common.utils.Utils;
 
@@ -103,14 +104,19 @@ final class OpenTransactions {
     }
 
     /**
-     * What the coordinator says of {@code transactionalId}, or nothing when it cannot say: the id unknown, or not
-     * Keymeter's to describe on a cluster with ACLs (a gateway's), or no answer. Unknown is not taken for hanging.
+     * What the coordinator says of {@code transactionalId}: {@link OpenTransaction.CoordinatorView#GONE} when it
+     * no longer knows the id, nothing when it cannot say (not Keymeter's to describe on a cluster with ACLs, a
+     * gateway's; no answer), which is not taken for hanging before {@link OpenTransaction#LONGEST_TIMEOUT}.
      */
     private Optional<OpenTransaction.CoordinatorView> coordinatorView(String transactionalId) {
         try {
             return Optional.of(OpenTransaction.CoordinatorView.of(admin.describeTransactions(Set.of(transactionalId))
                     .description(transactionalId).get(timeout.toMillis(), TimeUnit.MILLISECONDS)));
-        } catch (ExecutionException | TimeoutException e) {
+        } catch (ExecutionException e) {
+            // listed a moment ago, gone now: that id's transaction cannot be what is open here
+            return e.getCause() instanceof TransactionalIdNotFoundException
+                    ? Optional.of(OpenTransaction.CoordinatorView.GONE) : Optional.empty();
+        } catch (TimeoutException e) {
             return Optional.empty();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

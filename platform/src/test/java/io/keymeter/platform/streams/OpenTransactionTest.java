@@ -38,6 +38,9 @@ class OpenTransactionTest {
         assertThat(open(Optional.of("keymeter-metering-p1-1"), Optional.of(new CoordinatorView("Ongoing",
                 Set.of(new TopicPartition("__consumer_offsets", 8)), Optional.empty()))).hanging(young))
                 .as("another partition's").isTrue();
+        OpenTransaction gone = open(Optional.of("keymeter-metering-p1-1"), Optional.of(CoordinatorView.GONE));
+        assertThat(gone.hanging(young)).as("listed, then no longer known").isTrue();
+        assertThat(gone.coordinatorSays()).isEqualTo("its coordinator no longer knows that transactional id");
         // none listed: none, or not Keymeter's to describe (a gateway's, under ACLs): Kafka's own test waits it out
         OpenTransaction unlisted = open(Optional.of("gateway-1"), Optional.empty());
         assertThat(unlisted.hanging(young)).isFalse();

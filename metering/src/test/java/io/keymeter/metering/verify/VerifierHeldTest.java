@@ -1,0 +1,64 @@
+package io.keymeter.metering.verify;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.keymeter.events.ApiKeys;
+import io.keymeter.platform.kafka.KafkaClients;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
+
+/**
+ * A held key-state partition refuses the verify calls of its own keys only, and health says which while it stays
+ * UP. The cache is a stand-in holding one key's partition (its reader, on a broker, in {@link KeyStateCacheHeldTest}).
+ */
+class VerifierHeldTest {
+
+    private static final String HELD = "held on keymeter.api-keys-2 at offset 7 for over 60 s by a transaction ...";
+    private final ApiKeys.GeneratedKey heldKey = ApiKeys.generate();
+    private final ApiKeys.GeneratedKey otherKey = ApiKeys.generate();
+
+    private final KeyStateCache cache = new KeyStateCache(new KafkaClients(() -> List.of("localhost:1"),
+            new KafkaProperties()), new VerifySettings(Duration.ofSeconds(10))) {
+        @Override
+        public Optional<String> notCurrentBecause() {
+            return Optional.empty();
+        }
+
+        @Override
+        public Optional<String> heldFor(String keyId) {
+            return keyId.equals(heldKey.keyId()) ? Optional.of(HELD) : Optional.empty();
+        }
+
+        @Override
+        public List<String> heldPartitions() {
+            return List.of(HELD);
+        }
+    };
+
+    private final Verifier verifier = new Verifier(cache, Clock.systemUTC(), new SimpleMeterRegistry());
+
+    @Test
+    void onlyTheHeldPartitionsKeysWait() {
+        assertThat(verifier.notReadyBecause(request(heldKey.apiKey()))).hasValue(HELD);
+        assertThat(verifier.notReadyBecause(request(otherKey.apiKey()))).isEmpty();
+        assertThat(verifier.notReadyBecause(request("not-a-key"))).as("malformed: answered as such").isEmpty();
+    }
+
+    @Test
+    void healthStaysUpAndListsTheHeldPartitions() {
+        Health health = new VerifyHealthIndicator(cache).health();
+        assertThat(health.getStatus()).isEqualTo(Status.UP);
+        assertThat(health.getDetails()).containsEntry("heldPartitions", List.of(HELD));
+    }
+
+    private static VerifyRequest request(String apiKey) {
+        return new VerifyRequest(apiKey, "basemaps", null, null);
+    }
+}
