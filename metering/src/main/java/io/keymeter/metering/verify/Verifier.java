@@ -5,8 +5,10 @@ import io.keymeter.events.ApiKeys;
 import io.keymeter.events.RejectionReason;
 import io.keymeter.metering.enforcement.KeyValidator;
 import io.keymeter.metering.enforcement.OutcomeCounters;
+import io.keymeter.platform.web.ApiProblem;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Optional;
 import org.springframework.stereotype.Component;
 
@@ -29,25 +31,27 @@ public class Verifier {
     }
 
     /**
-     * Why {@code request} may not be answered now, or empty when it may: the cache is not current (see
-     * {@link KeyStateCache#current}), or the key's partition is held behind a transaction left open
-     * ({@link KeyStateCache#heldFor}).
+     * The answer for {@code request}; a 503 instead while the cache is not current (see
+     * {@link KeyStateCache#current}) or the key's partition is held behind a transaction left open
+     * ({@link KeyStateCache#heldFor}): a 503 is not an answer, and is not counted as one. The key is parsed once,
+     * here: parsing hashes its secret.
      */
-    public Optional<String> notReadyBecause(VerifyRequest request) {
-        return cache.notCurrentBecause().or(() -> ApiKeys.parse(request.apiKey())
-                .flatMap(key -> cache.heldFor(key.keyId())));
-    }
-
     public VerifyResponse verify(VerifyRequest request) {
+        cache.notCurrentBecause().ifPresent(Verifier::cannotAnswer);
         Optional<ApiKeys.ParsedKey> parsed = ApiKeys.parse(request.apiKey());
         if (parsed.isEmpty()) {
             answers.count(RejectionReason.MALFORMED_KEY);
             return VerifyResponse.invalid(RejectionReason.MALFORMED_KEY);
         }
+        cache.heldFor(parsed.get().keyId()).ifPresent(Verifier::cannotAnswer);
         ApiKeyState key = cache.get(parsed.get().keyId());
         RejectionReason reason = KeyValidator.check(key, parsed.get().secretHash(), request.service(),
                 request.itemId(), request.referrer(), clock.instant()).orElse(null);
         answers.count(reason);
         return reason == null ? VerifyResponse.valid(key) : VerifyResponse.invalid(reason);
+    }
+
+    private static void cannotAnswer(String reason) {
+        throw ApiProblem.unavailable("Verify cannot answer now: " + reason + ".", Duration.ofSeconds(1));
     }
 }

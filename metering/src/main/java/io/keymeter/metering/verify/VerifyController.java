@@ -5,7 +5,6 @@ import io.keymeter.events.ServiceCatalog;
 import io.keymeter.events.Timestamps;
 import io.keymeter.platform.web.ApiProblem;
 import java.math.BigInteger;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -40,9 +39,6 @@ class VerifyController {
             throw ApiProblem.invalid(field, RequestLog.TEXT_TOO_LONG);
         });
         checkLineFields(request);
-        verifier.notReadyBecause(request).ifPresent(reason -> {
-            throw ApiProblem.unavailable("Verify cannot answer now: " + reason + ".", Duration.ofSeconds(1));
-        });
         return verifier.verify(request);
     }
 

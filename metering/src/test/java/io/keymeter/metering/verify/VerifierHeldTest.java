@@ -1,9 +1,12 @@
 package io.keymeter.metering.verify;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keymeter.events.ApiKeys;
+import io.keymeter.events.RejectionReason;
 import io.keymeter.platform.kafka.KafkaClients;
+import io.keymeter.platform.web.ApiProblem;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -46,9 +49,32 @@ class VerifierHeldTest {
 
     @Test
     void onlyTheHeldPartitionsKeysWait() {
-        assertThat(verifier.notReadyBecause(request(heldKey.apiKey()))).hasValue(HELD);
-        assertThat(verifier.notReadyBecause(request(otherKey.apiKey()))).isEmpty();
-        assertThat(verifier.notReadyBecause(request("not-a-key"))).as("malformed: answered as such").isEmpty();
+        assertThatThrownBy(() -> verifier.verify(request(heldKey.apiKey()))).isInstanceOfSatisfying(
+                ApiProblem.class, problem -> {
+                    assertThat(problem.status()).isEqualTo(503);
+                    assertThat(problem.getMessage()).isEqualTo("Verify cannot answer now: " + HELD + ".");
+                    assertThat(problem.retryAfter()).isEqualTo(Duration.ofSeconds(1));
+                });
+        assertThat(verifier.verify(request(otherKey.apiKey())).reason()).as("answered: no such key here")
+                .isEqualTo(RejectionReason.UNKNOWN_KEY);
+        assertThat(verifier.verify(request("not-a-key")).reason()).as("malformed: answered as such")
+                .isEqualTo(RejectionReason.MALFORMED_KEY);
+    }
+
+    @Test
+    void aCacheNotCurrentAnswersNoKeyAndCountsNoAnswer() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        KeyStateCache loading = new KeyStateCache(new KafkaClients(() -> List.of("localhost:1"),
+                new KafkaProperties()), new VerifySettings(Duration.ofSeconds(10)));
+        Verifier notReady = new Verifier(loading, Clock.systemUTC(), registry);
+
+        for (String apiKey : List.of(otherKey.apiKey(), "not-a-key")) {
+            assertThatThrownBy(() -> notReady.verify(request(apiKey))).isInstanceOfSatisfying(ApiProblem.class,
+                    problem -> assertThat(problem.getMessage()).isEqualTo("Verify cannot answer now: loading key "
+                            + "states."));
+        }
+        assertThat(registry.find(Verifier.ANSWERS_METRIC).counters()).isNotEmpty().allSatisfy(counter -> assertThat(
+                counter.count()).isZero());
     }
 
     @Test
