@@ -30,7 +30,7 @@ import org.apache.kafka.common.utils.Utils;
  * every minute that the last committed offset could not be determined, and nothing else. While one is open on a data
  * partition, a read_committed reader gets nothing from its first record on, committed or not.
  */
-final class OpenTransactions {
+final class OpenTransactions implements StuckTopologyWatch.Finder {
 
     private final Admin admin;
     private final Clock clock;
@@ -43,7 +43,9 @@ final class OpenTransactions {
     }
 
     /** The transactions open on {@code group}'s offsets partition, with what their coordinators say of them. */
-    List<OpenTransaction> onOffsetsOf(String group) throws ExecutionException, InterruptedException, TimeoutException {
+    @Override
+    public List<OpenTransaction> onOffsetsOf(String group) throws ExecutionException, InterruptedException,
+            TimeoutException {
         return on(List.of(offsetsPartitionOf(group)));
     }
 
@@ -52,8 +54,9 @@ final class OpenTransactions {
      * records carry their own time, {@link OpenTransaction#sinceLastWrite} counts from the last one's time, not from
      * when it was written.
      */
-    List<OpenTransaction> on(Collection<TopicPartition> partitions) throws ExecutionException, InterruptedException,
-            TimeoutException {
+    @Override
+    public List<OpenTransaction> on(Collection<TopicPartition> partitions) throws ExecutionException,
+            InterruptedException, TimeoutException {
         if (partitions.isEmpty()) {
             return List.of();
         }

@@ -79,6 +79,10 @@ public class StuckTopologyWatch implements DisposableBean {
         }
     }
 
+    /** When a held transaction was first seen, and last warned of (null: not yet). */
+    private record Seen(Instant since, Instant warnedAt) {
+    }
+
     private final List<Watched> watched;
     private final Finder finder;
     private final Clock clock;
@@ -88,8 +92,7 @@ public class StuckTopologyWatch implements DisposableBean {
     private final PeriodicTask schedule;
     private final Map<String, Instant> rebalancingSince = new HashMap<>();
     private final Map<String, Instant> warnedAt = new HashMap<>();
-    private final Map<Held, Instant> heldSince = new HashMap<>();
-    private final Map<Held, Instant> heldWarnedAt = new HashMap<>();
+    private final Map<Held, Seen> held = new HashMap<>();
 
     @Autowired
     StuckTopologyWatch(List<StreamsApp> apps, KafkaClients clients, Clock clock, KeymeterProperties properties,
@@ -103,22 +106,8 @@ public class StuckTopologyWatch implements DisposableBean {
 
     private StuckTopologyWatch(List<Watched> watched, Admin admin, Clock clock, String bootstrapServers,
                                Optional<String> commandConfig) {
-        this(watched, finder(new OpenTransactions(admin, clock, Duration.ofSeconds(10))), clock, bootstrapServers,
+        this(watched, new OpenTransactions(admin, clock, Duration.ofSeconds(10)), clock, bootstrapServers,
                 commandConfig, admin);
-    }
-
-    static Finder finder(OpenTransactions transactions) {
-        return new Finder() {
-            @Override
-            public List<OpenTransaction> onOffsetsOf(String group) throws Exception {
-                return transactions.onOffsetsOf(group);
-            }
-
-            @Override
-            public List<OpenTransaction> on(Collection<TopicPartition> partitions) throws Exception {
-                return transactions.on(partitions);
-            }
-        };
     }
 
     /** {@code admin}, if any, is closed with this. Nothing is scheduled without it: a test checks by hand. */
@@ -199,15 +188,15 @@ public class StuckTopologyWatch implements DisposableBean {
         Set<Held> current = new HashSet<>();
         List<String> warnings = new ArrayList<>();
         for (OpenTransaction transaction : open) {
-            Held held = Held.of(topology.name(), transaction);
-            current.add(held);
-            Instant since = heldSince.computeIfAbsent(held, key -> now);
-            Instant warned = heldWarnedAt.get(held);
-            if (!now.isBefore(since.plus(STUCK_AFTER)) && (warned == null || !now.isBefore(warned.plus(WARN_EVERY)))) {
-                String warning = heldWarning(topology.name(), Duration.between(since, now), transaction);
+            Held key = Held.of(topology.name(), transaction);
+            current.add(key);
+            Seen seen = held.computeIfAbsent(key, first -> new Seen(now, null));
+            if (!now.isBefore(seen.since().plus(STUCK_AFTER))
+                    && (seen.warnedAt() == null || !now.isBefore(seen.warnedAt().plus(WARN_EVERY)))) {
+                String warning = heldWarning(topology.name(), Duration.between(seen.since(), now), transaction);
                 LOG.warn(warning);
                 warnings.add(warning);
-                heldWarnedAt.put(held, now);
+                held.put(key, new Seen(seen.since(), now));
             }
         }
         forgetHeld(topology.name(), current);
@@ -216,8 +205,7 @@ public class StuckTopologyWatch implements DisposableBean {
 
     /** Forgets the transactions held on {@code topology}'s partitions other than {@code current}: they ended. */
     private void forgetHeld(String topology, Set<Held> current) {
-        heldSince.keySet().removeIf(held -> held.topology().equals(topology) && !current.contains(held));
-        heldWarnedAt.keySet().removeIf(held -> held.topology().equals(topology) && !current.contains(held));
+        held.keySet().removeIf(key -> key.topology().equals(topology) && !current.contains(key));
     }
 
     private String heldWarning(String name, Duration open, OpenTransaction transaction) {

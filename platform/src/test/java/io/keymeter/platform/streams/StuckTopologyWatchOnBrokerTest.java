@@ -74,8 +74,8 @@ class StuckTopologyWatchOnBrokerTest {
                         inputs -> inputs.equals(Set.of(new TopicPartition(IN, 0), held)));
                 StuckTopologyWatch watch = new StuckTopologyWatch(List.of(new Watched(app.name(),
                         StreamsFactory.applicationId(app.name()), app::state, app::activeInputs)),
-                        StuckTopologyWatch.finder(new OpenTransactions(broker.admin(), Clock.systemUTC(),
-                                Duration.ofSeconds(10))), clock, broker.bootstrapServers(), Optional.empty(), null);
+                        new OpenTransactions(broker.admin(), Clock.systemUTC(), Duration.ofSeconds(10)), clock,
+                        broker.bootstrapServers(), Optional.empty(), null);
 
                 gateway.initTransactions();
                 gateway.beginTransaction();
