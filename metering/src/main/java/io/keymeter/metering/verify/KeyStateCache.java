@@ -5,7 +5,6 @@ import io.keymeter.events.Topics;
 import io.keymeter.platform.LifecyclePhases;
 import io.keymeter.platform.kafka.AllPartitions;
 import io.keymeter.platform.kafka.KafkaClients;
-import io.keymeter.platform.kafka.KafkaTopics;
 import io.keymeter.platform.keys.LocalKeyStates;
 import java.time.Duration;
 import java.util.Collection;
@@ -49,10 +48,10 @@ import org.springframework.stereotype.Component;
  * <p>
  * A read_committed reader's end is the first record of the oldest transaction still open: a transaction left open
  * on a partition (its producer dead and its timeout not yet reached, or hanging for good) keeps every key state
- * behind it unread, invalidations included, while the cache seems at the end. So every {@link #HELD_CHECK_INTERVAL}
- * the reader also asks for the logs' own ends, and a partition it has stood below, unmoved, for {@link #HELD_AFTER}
- * ({@link HeldPartitions}) is held: verify answers 503 for the keys written there ({@link #heldFor}), naming it,
- * until it is read past, and answers for the others.
+ * behind it unread, invalidations included, while the cache seems at the end. So once caught up, a second reader
+ * runs ahead, read_uncommitted, noting each key state the first has not read yet ({@link UnreadChanges}): a key
+ * with one unread for {@link #UNREAD_AFTER} is not answered for ({@link #heldFor}: 503), the others are, and a
+ * partition on which one has waited {@link #HELD_AFTER} is named in the log and in health.
  */
 @Component
 public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
@@ -63,13 +62,18 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
     public static final String MAX_STALENESS = "keymeter.verify.max-staleness";
     /** How often the reader asks the broker for the end offsets. */
     static final Duration END_CHECK_INTERVAL = Duration.ofSeconds(1);
-    /** How often the reader asks for the logs' own ends, past any transaction still open. */
-    static final Duration HELD_CHECK_INTERVAL = Duration.ofSeconds(5);
     /**
-     * How long the reader may stand unmoved below a log's end before the partition counts as held: well past a
+     * How long a key state seen ahead may stay unread before verify stops answering for its key: a transaction being
+     * committed takes milliseconds, and a change's HTTP answer waits up to a second for verify here to read it.
+     */
+    static final Duration UNREAD_AFTER = Duration.ofMillis(500);
+    /**
+     * How long a state may wait unread before its partition is named in the log and in health as held: well past a
      * transaction whose producer died (Kafka Streams' 10 s timeout, which its coordinator checks every 10 s).
      */
     static final Duration HELD_AFTER = Duration.ofSeconds(60);
+    /** How many unread key states are tracked one by one; past it, no key is answered for until they are read. */
+    static final int MAX_UNREAD = 100_000;
 
     private final Map<String, Object> consumerConfig;
     private final Duration maxStaleness;
@@ -88,15 +92,11 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
     /** End-offset requests the broker has not answered in a row (reader thread only). */
     private int unanswered;
     private final Duration heldAfter;
-    private final HeldPartitions heldPartitions;
-    /** The partitions the reader is held on, with the offset of each (see the class comment). */
+    private final UnreadChanges unread = new UnreadChanges(MAX_UNREAD);
+    /** The partitions held {@link #HELD_AFTER}, with the reader's offset on each (see the class comment). */
     private volatile Map<TopicPartition, Long> held = Map.of();
-    /**
-     * The partition counts of {@code keymeter.api-keys} this reader has seen, as of when held was computed: a keyId's
-     * states are written to its partition under the count its writer knew (partitions added to the topic are
-     * documented as stopping metering; the credential store's producer learns of them up to 5 minutes late).
-     */
-    private volatile Set<Integer> partitionCounts = Set.of();
+    private volatile Consumer<String, Void> aheadConsumer;
+    private volatile Thread ahead;
 
     @Autowired
     public KeyStateCache(KafkaClients clients, VerifySettings settings) {
@@ -105,7 +105,6 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
 
     KeyStateCache(KafkaClients clients, VerifySettings settings, Duration heldAfter) {
         this.heldAfter = heldAfter;
-        this.heldPartitions = new HeldPartitions(heldAfter);
         Duration maxStaleness = settings.maxStaleness();
         Map<String, Object> config = clients.consumer("keymeter-metering-verify");
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -152,24 +151,22 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
     }
 
     /**
-     * Why {@code keyId} may not be answered for although the cache is current: its partition is held behind a
-     * transaction left open (see the class comment). Only the keys of that partition wait: the others' states are
-     * read as they come.
+     * Why {@code keyId} may not be answered for although the cache is current: a newer state of it, written to the
+     * topic, has stayed unread for {@link #UNREAD_AFTER} (see the class comment). Only such keys wait.
      */
     public Optional<String> heldFor(String keyId) {
-        Map<TopicPartition, Long> heldNow = held;
-        if (heldNow.isEmpty()) {
-            return Optional.empty();
+        Map<TopicPartition, Long> overflowed = unread.overflowed(UNREAD_AFTER, System.nanoTime());
+        if (!overflowed.isEmpty()) {
+            // each key's states no longer told apart: any key may have one waiting
+            return Optional.of("more than " + MAX_UNREAD + " key states written to " + overflowed.keySet()
+                    + " have stayed unread for over " + UNREAD_AFTER.toMillis() + " ms: a transaction left open there"
+                    + " holds them back (README: \"A partition a topology reads no further\")");
         }
-        // every count seen: a key's state written before partitions were added stays on the partition it had
-        for (int count : partitionCounts) {
-            TopicPartition partition = new TopicPartition(Topics.API_KEYS.name(), KafkaTopics.partitionOf(keyId, count));
-            Long offset = heldNow.get(partition);
-            if (offset != null) {
-                return Optional.of(heldDescription(Map.of(partition, offset)));
-            }
-        }
-        return Optional.empty();
+        return unread.waiting(keyId, UNREAD_AFTER, System.nanoTime()).map(waiting -> "a newer state of this key,"
+                + " written to " + waiting.partition() + " at offset " + waiting.offset() + ", has stayed unread for"
+                + " over " + UNREAD_AFTER.toMillis() + " ms behind offset " + unread.readPosition(waiting.partition())
+                + ": a transaction left open there holds it back (README: \"A partition a topology reads no"
+                + " further\")");
     }
 
     /** The partitions held now, each with why (empty when none is). */
@@ -177,9 +174,9 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
         return held.entrySet().stream().map(e -> heldDescription(Map.of(e.getKey(), e.getValue()))).toList();
     }
 
-    /** The partition counts of the topic seen so far (see the field). */
-    Set<Integer> partitionCounts() {
-        return partitionCounts;
+    /** How many key states written to the topic wait unread. */
+    int unreadCount() {
+        return unread.size();
     }
 
     public int size() {
@@ -194,6 +191,8 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
         caughtUp = false;
         stopped = false;
         held = Map.of();
+        unread.clear();
+        ahead = null;
         Thread reader = new Thread(this::run, "keymeter-verify-keys");
         reader.setDaemon(true);
         thread = reader; // first: a reader of an earlier start that outlived stop() sees it is no longer the one
@@ -210,13 +209,12 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
     private void run() {
         try {
             while (active()) {
-                try (Consumer<String, byte[]> c = newConsumer(consumerConfig);
-                     Consumer<String, byte[]> logEnds = newLogEndReader()) {
+                try (Consumer<String, byte[]> c = newConsumer(consumerConfig)) {
                     consumer = c;
                     if (!active()) {
                         return;
                     }
-                    tail(c, logEnds);
+                    tail(c);
                 } catch (WakeupException e) {
                     return; // stopping
                 } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
@@ -237,15 +235,7 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
         return new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
     }
 
-    /** A consumer that only asks for the logs' ends, read_uncommitted: past any transaction still open. */
-    private Consumer<String, byte[]> newLogEndReader() {
-        Map<String, Object> config = new HashMap<>(consumerConfig);
-        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
-        config.put(ConsumerConfig.CLIENT_ID_CONFIG, consumerConfig.get(ConsumerConfig.CLIENT_ID_CONFIG) + "-log-ends");
-        return new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
-    }
-
-    private void tail(Consumer<String, byte[]> c, Consumer<String, byte[]> logEnds) {
+    private void tail(Consumer<String, byte[]> c) {
         AllPartitions all = new AllPartitions(Topics.API_KEYS.name());
         List<TopicPartition> partitions = all.assign(c, Duration.ofSeconds(60));
         AllPartitions.seekToBeginning(c, AllPartitions.seekToKnown(c, partitions, positions));
@@ -259,6 +249,7 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
             // states of keys hashed to a partition added later are sent there: without this, never seen
             all.follow(c);
             AllPartitions.remember(c, positions);
+            unread.readTo(positions);
             if (ends != null && ends.entrySet().stream().allMatch(e -> positions.getOrDefault(e.getKey(), -1L) >= e.getValue())) {
                 currentAsOf = endsAskedAt;
                 ends = null;
@@ -268,35 +259,75 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
                     log.info("Verify cache caught up with {}: {} keys", Topics.API_KEYS.name(), keys.size());
                 }
             }
+            if (caughtUp && ahead == null) {
+                startAhead();
+            }
             if (ends == null && System.nanoTime() - endsAskedAt >= END_CHECK_INTERVAL.toNanos()) {
                 endsAskedAt = System.nanoTime();
                 ends = endOffsets(c, c.assignment());
             }
-            if (caughtUp && System.nanoTime() - heldCheckedAt >= HELD_CHECK_INTERVAL.toNanos()) {
+            if (System.nanoTime() - heldCheckedAt >= END_CHECK_INTERVAL.toNanos()) {
                 heldCheckedAt = System.nanoTime();
-                checkHeld(logEnds, c.assignment());
+                checkHeld();
             }
         }
     }
 
-    /** Notes which partitions the reader is held on; the staleness check covers a broker that does not answer. */
-    private void checkHeld(Consumer<String, byte[]> logEnds, Collection<TopicPartition> partitions) {
-        Map<TopicPartition, Long> ends;
+    /**
+     * Starts the reader ahead (see the class comment) from where this one stands: read_uncommitted, it reads past a
+     * transaction still open, and reads only the keys.
+     */
+    private void startAhead() {
+        Map<String, Object> config = new HashMap<>(consumerConfig);
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
+        config.put(ConsumerConfig.CLIENT_ID_CONFIG, consumerConfig.get(ConsumerConfig.CLIENT_ID_CONFIG) + "-ahead");
+        Thread owner = Thread.currentThread();
+        Thread aheadReader = new Thread(() -> runAhead(config, owner), "keymeter-verify-keys-ahead");
+        aheadReader.setDaemon(true);
+        ahead = aheadReader;
+        aheadReader.start();
+    }
+
+    /** Notes every key state as the reader ahead sees it, while {@code owner} is the cache's reader. */
+    private void runAhead(Map<String, Object> config, Thread owner) {
         try {
-            ends = logEnds.endOffsets(partitions, END_CHECK_INTERVAL.multipliedBy(2));
-        } catch (TimeoutException e) {
-            return;
+            while (running && thread == owner) {
+                try (Consumer<String, Void> c = new KafkaConsumer<>(config, new StringDeserializer(),
+                        (topic, value) -> null)) {
+                    aheadConsumer = c;
+                    if (!(running && thread == owner)) {
+                        return;
+                    }
+                    AllPartitions all = new AllPartitions(Topics.API_KEYS.name());
+                    for (TopicPartition partition : all.assign(c, Duration.ofSeconds(60))) {
+                        c.seek(partition, unread.readPosition(partition));
+                    }
+                    while (running && thread == owner) {
+                        for (ConsumerRecord<String, Void> record : c.poll(Duration.ofMillis(500))) {
+                            unread.seen(record.key(), new TopicPartition(record.topic(), record.partition()),
+                                    record.offset(), System.nanoTime());
+                        }
+                        all.follow(c);
+                    }
+                } catch (WakeupException e) {
+                    return; // stopping
+                } catch (RuntimeException e) {
+                    log.error("Verify cache's reader ahead failed reading {}; starting over", Topics.API_KEYS.name(), e);
+                    LockSupport.parkNanos(Duration.ofSeconds(1).toNanos());
+                }
+            }
+        } finally {
+            if (running && thread == owner) {
+                stopped = true;
+                log.error("Verify cache's reader ahead stopped; verify answers 503 until a restart");
+            }
         }
+    }
+
+    /** Notes, and logs, the partitions on which a key state has waited unread for the time allowed. */
+    private void checkHeld() {
         // a fresh map each time, never changed after: safe to publish
-        Map<TopicPartition, Long> now = heldPartitions.update(positions, ends, System.nanoTime());
-        if (!active()) {
-            return; // a reader stop() gave up waiting for: not the cache's any more
-        }
-        if (!partitionCounts.contains(partitions.size())) {
-            Set<Integer> counts = new HashSet<>(partitionCounts);
-            counts.add(partitions.size());
-            partitionCounts = Set.copyOf(counts);
-        }
+        Map<TopicPartition, Long> now = unread.heldLongerThan(heldAfter, System.nanoTime());
         Set<TopicPartition> released = new HashSet<>(held.keySet());
         released.removeAll(now.keySet());
         if (!released.isEmpty()) {
@@ -305,7 +336,7 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
         Map<TopicPartition, Long> newlyHeld = new LinkedHashMap<>(now);
         newlyHeld.entrySet().removeIf(e -> e.getValue().equals(held.get(e.getKey())));
         if (!newlyHeld.isEmpty()) {
-            log.warn("Verify cache: {}; verify answers 503 for the keys written there until it ends",
+            log.warn("Verify cache: {}; verify answers 503 for the keys with states waiting there until it ends",
                     heldDescription(newlyHeld));
         }
         held = now;
@@ -374,8 +405,16 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
         if (current != null) {
             current.wakeup();
         }
+        Consumer<String, Void> currentAhead = aheadConsumer;
+        Thread aheadReader = ahead;
+        if (currentAhead != null && aheadReader != null) {
+            currentAhead.wakeup();
+        }
         try {
             thread.join(10_000);
+            if (aheadReader != null) {
+                aheadReader.join(10_000);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -18,11 +18,13 @@ import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 
 /**
- * A held key-state partition refuses the verify calls of its own keys only, and health says which while it stays
- * UP. The cache is a stand-in holding one key's partition (its reader, on a broker, in {@link KeyStateCacheHeldTest}).
+ * A key whose newer state waits unread is refused; the others are answered, and health names the held partition
+ * while it stays UP. The cache is a stand-in holding one key (its readers, on a broker, in
+ * {@link KeyStateCacheHeldTest}).
  */
 class VerifierHeldTest {
 
+    private static final String WAITS = "a newer state of this key, written to keymeter.api-keys-2 at offset 9, ...";
     private static final String HELD = "held on keymeter.api-keys-2 at offset 7 for over 60 s by a transaction ...";
     private final ApiKeys.GeneratedKey heldKey = ApiKeys.generate();
     private final ApiKeys.GeneratedKey otherKey = ApiKeys.generate();
@@ -36,7 +38,7 @@ class VerifierHeldTest {
 
         @Override
         public Optional<String> heldFor(String keyId) {
-            return keyId.equals(heldKey.keyId()) ? Optional.of(HELD) : Optional.empty();
+            return keyId.equals(heldKey.keyId()) ? Optional.of(WAITS) : Optional.empty();
         }
 
         @Override
@@ -48,11 +50,11 @@ class VerifierHeldTest {
     private final Verifier verifier = new Verifier(cache, Clock.systemUTC(), new SimpleMeterRegistry());
 
     @Test
-    void onlyTheHeldPartitionsKeysWait() {
+    void onlyAKeyWithAStateUnreadWaits() {
         assertThatThrownBy(() -> verifier.verify(request(heldKey.apiKey()))).isInstanceOfSatisfying(
                 ApiProblem.class, problem -> {
                     assertThat(problem.status()).isEqualTo(503);
-                    assertThat(problem.getMessage()).isEqualTo("Verify cannot answer now: " + HELD + ".");
+                    assertThat(problem.getMessage()).isEqualTo("Verify cannot answer now: " + WAITS + ".");
                     assertThat(problem.retryAfter()).isEqualTo(Duration.ofSeconds(1));
                 });
         assertThat(verifier.verify(request(otherKey.apiKey())).reason()).as("answered: no such key here")
