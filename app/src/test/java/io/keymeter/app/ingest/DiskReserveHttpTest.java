@@ -28,7 +28,8 @@ import org.springframework.context.ConfigurableApplicationContext;
 
 /**
  * With less free disk than {@code keymeter.ingest.min-free-disk} under the data directory, a batch is answered 503
- * with {@code Retry-After} and the reason, before anything of it reaches Kafka, and the log says so once.
+ * with {@code Retry-After} and the reason, before anything of it reaches Kafka, the log says so once, and health
+ * component {@code ingest} is DOWN with the figures.
  */
 @ExtendWith(OutputCaptureExtension.class)
 class DiskReserveHttpTest {
@@ -68,6 +69,11 @@ class DiskReserveHttpTest {
             assertThat(answer.body()).contains("\"status\":503").contains("has less free space than "
                     + "keymeter.ingest.min-free-disk: batches are refused until space is freed").doesNotContain("MiB");
             assertThat(ends(admin)).as("nothing written, not even in an aborted transaction").isEqualTo(before);
+            HttpResponse<String> health = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                    "http://localhost:" + port + "/actuator/health/ingest")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(health.statusCode()).isEqualTo(503);
+            assertThat(health.body()).contains("\"status\":\"DOWN\"").contains("batches are refused: the data "
+                    + "directory's disk has ").contains(" free, less than keymeter.ingest.min-free-disk (1048576000000 MiB)");
             assertThat(output.getOut()).as("once for both, at start").containsOnlyOnce("batches are refused until "
                     + "space is freed").contains("less than keymeter.ingest.min-free-disk (1048576000000 MiB)")
                     .doesNotContain("nothing of this one");

@@ -115,6 +115,19 @@ final class DiskReserve implements CheckedAtStart {
                 + "disk stops Kafka and the state stores); nothing of this one was kept. Send it again later.");
     }
 
+    /**
+     * Why batches are refused now, for health: the check {@link #refusal} makes, with the figures, and without its
+     * log.
+     */
+    Optional<String> shortBecause() {
+        if (!applies()) {
+            return Optional.empty();
+        }
+        long free = freeBytes.getAsLong();
+        return free >= minimum ? Optional.empty() : Optional.of("batches are refused: the data directory's disk has "
+                + megabytes(free) + " free, less than " + PROPERTY + " (" + megabytes(minimum) + ")");
+    }
+
     /** Says at start, once ready, when batches will be refused from the first: nothing else would until one is. */
     @EventListener(ApplicationReadyEvent.class)
     void checkAtStart() {

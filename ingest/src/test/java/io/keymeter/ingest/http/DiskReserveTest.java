@@ -43,6 +43,19 @@ class DiskReserveTest {
     }
 
     @Test
+    void healthGivesTheFiguresWhileBatchesAreRefusedAndLogsNothing(CapturedOutput output) {
+        DiskReserve reserve = reserve(1024 * MIB, true, false);
+        assertThat(reserve.shortBecause()).isEmpty();
+
+        free.set(700 * MIB + 5);
+        assertThat(reserve.shortBecause()).hasValue("batches are refused: the data directory's disk has 700 MiB free, "
+                + "less than keymeter.ingest.min-free-disk (1024 MiB)");
+        assertThat(reserve(1024 * MIB, false, false).shortBecause()).as("not watched on a cluster by default")
+                .isEmpty();
+        assertThat(output.getOut()).doesNotContain("refused");
+    }
+
+    @Test
     void byDefaultOnAClusterTheDiskIsNotWatchedButASettingGivenAppliesAnywhere() {
         free.set(0);
         assertThat(reserve(DiskReserve.DEFAULT.toBytes(), false, false).refusal()).isEmpty();
