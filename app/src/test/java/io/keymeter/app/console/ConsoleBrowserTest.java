@@ -970,8 +970,12 @@ class ConsoleBrowserTest {
             assertThat(sendRequests(key, "basemaps", 1, 1, Instant.now()).getStatusCode().value()).isEqualTo(202);
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1)).until(() -> {
                 nudgeMetering(keyIdOf(key));
+                // the account's report, which the usage page draws, lists it: "requests=1" alone could be the
+                // account-wide services[] of a credential before
                 return String.valueOf(exchange(MANY_ACCOUNT, HttpMethod.GET, "/v1/usage?cycle=" + cycle
-                        + "&credentialId=" + ids.get(name), null).getBody()).contains("requests=1");
+                        + "&credentialId=" + ids.get(name), null).getBody()).contains("requests=1")
+                        && String.valueOf(exchange(MANY_ACCOUNT, HttpMethod.GET, "/v1/usage?cycle=" + cycle, null)
+                        .getBody()).contains("credentialId=" + ids.get(name));
             });
         }
         signIn(MANY_ACCOUNT);
