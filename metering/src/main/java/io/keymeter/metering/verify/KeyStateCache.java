@@ -63,8 +63,9 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
     /** How often the reader asks the broker for the end offsets. */
     static final Duration END_CHECK_INTERVAL = Duration.ofSeconds(1);
     /**
-     * How long a key state seen ahead may stay unread before verify stops answering for its key: a transaction being
-     * committed takes milliseconds, and a change's HTTP answer waits up to a second for verify here to read it.
+     * How long a key state seen ahead may stay unread, past the credential store's commit interval, before verify
+     * stops answering for its key: a transaction being committed takes milliseconds, and a change's HTTP answer waits
+     * up to a second for verify here to read it.
      */
     static final Duration UNREAD_AFTER = Duration.ofMillis(500);
     /**
@@ -84,14 +85,16 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
     private volatile boolean caughtUp;
     /** nanoTime at which the end offsets that the reader has since reached were asked for. */
     private volatile long currentAsOf;
-    /** Set when the reader ended on an error it could not survive. */
-    private volatile boolean stopped;
+    /** Why a reader ended on an error it could not survive; null while none has. */
+    private volatile String stoppedBecause;
     private volatile boolean running;
     private volatile Consumer<String, byte[]> consumer;
     private volatile Thread thread;
     /** End-offset requests the broker has not answered in a row (reader thread only). */
     private int unanswered;
     private final Duration heldAfter;
+    /** {@link #UNREAD_AFTER} past the credential store's commit interval: its transactions stay open that long. */
+    private final Duration unreadAfter;
     private final UnreadChanges unread = new UnreadChanges(MAX_UNREAD);
     /** The partitions held {@link #HELD_AFTER}, with the reader's offset on each (see the class comment). */
     private volatile Map<TopicPartition, Long> held = Map.of();
@@ -105,6 +108,7 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
 
     KeyStateCache(KafkaClients clients, VerifySettings settings, Duration heldAfter) {
         this.heldAfter = heldAfter;
+        this.unreadAfter = UNREAD_AFTER.plus(settings.credentialsCommitInterval());
         Duration maxStaleness = settings.maxStaleness();
         Map<String, Object> config = clients.consumer("keymeter-metering-verify");
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -135,8 +139,9 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
 
     /** Why the cache is not current, or empty when it is. */
     public Optional<String> notCurrentBecause() {
-        if (stopped) {
-            return Optional.of("the key-state reader stopped on an error; restart Keymeter");
+        String stopped = stoppedBecause;
+        if (stopped != null) {
+            return Optional.of(stopped);
         }
         if (!caughtUp) {
             return Optional.of("loading key states");
@@ -152,19 +157,19 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
 
     /**
      * Why {@code keyId} may not be answered for although the cache is current: a newer state of it, written to the
-     * topic, has stayed unread for {@link #UNREAD_AFTER} (see the class comment). Only such keys wait.
+     * topic, has stayed unread for {@link #unreadAfter()} (see the class comment). Only such keys wait.
      */
     public Optional<String> heldFor(String keyId) {
-        Map<TopicPartition, Long> overflowed = unread.overflowed(UNREAD_AFTER, System.nanoTime());
+        Map<TopicPartition, Long> overflowed = unread.overflowed(unreadAfter, System.nanoTime());
         if (!overflowed.isEmpty()) {
             // each key's states no longer told apart: any key may have one waiting
             return Optional.of("more than " + MAX_UNREAD + " key states written to " + overflowed.keySet()
-                    + " have stayed unread for over " + UNREAD_AFTER.toMillis() + " ms: a transaction left open there"
+                    + " have stayed unread for over " + unreadAfter.toMillis() + " ms: a transaction left open there"
                     + " holds them back (README: \"A partition a topology reads no further\")");
         }
-        return unread.waiting(keyId, UNREAD_AFTER, System.nanoTime()).map(waiting -> "a newer state of this key,"
+        return unread.waiting(keyId, unreadAfter, System.nanoTime()).map(waiting -> "a newer state of this key,"
                 + " written to " + waiting.partition() + " at offset " + waiting.offset() + ", has stayed unread for"
-                + " over " + UNREAD_AFTER.toMillis() + " ms behind offset " + unread.readPosition(waiting.partition())
+                + " over " + unreadAfter.toMillis() + " ms behind offset " + unread.readPosition(waiting.partition())
                 + ": a transaction left open there holds it back (README: \"A partition a topology reads no"
                 + " further\")");
     }
@@ -172,6 +177,11 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
     /** The partitions held now, each with why (empty when none is). */
     public List<String> heldPartitions() {
         return held.entrySet().stream().map(e -> heldDescription(Map.of(e.getKey(), e.getValue()))).toList();
+    }
+
+    /** How long a key state may stay unread before its key is refused: {@link #UNREAD_AFTER} past a commit interval. */
+    Duration unreadAfter() {
+        return unreadAfter;
     }
 
     /** How many key states written to the topic wait unread. */
@@ -189,7 +199,7 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
             return;
         }
         caughtUp = false;
-        stopped = false;
+        stoppedBecause = null;
         held = Map.of();
         unread.clear();
         ahead = null;
@@ -224,7 +234,7 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
             }
         } finally {
             if (active()) {
-                stopped = true;
+                stoppedBecause = "the key-state reader stopped on an error; restart Keymeter";
                 log.error("Verify cache stopped reading {}; verify answers 503 until a restart", Topics.API_KEYS.name());
             }
         }
@@ -291,18 +301,18 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
     /** Notes every key state as the reader ahead sees it, while {@code owner} is the cache's reader. */
     private void runAhead(Map<String, Object> config, Thread owner) {
         try {
-            while (running && thread == owner) {
+            while (aheadActive(owner)) {
                 try (Consumer<String, Void> c = new KafkaConsumer<>(config, new StringDeserializer(),
                         (topic, value) -> null)) {
                     aheadConsumer = c;
-                    if (!(running && thread == owner)) {
+                    if (!aheadActive(owner)) {
                         return;
                     }
                     AllPartitions all = new AllPartitions(Topics.API_KEYS.name());
                     for (TopicPartition partition : all.assign(c, Duration.ofSeconds(60))) {
                         c.seek(partition, unread.readPosition(partition));
                     }
-                    while (running && thread == owner) {
+                    while (aheadActive(owner)) {
                         for (ConsumerRecord<String, Void> record : c.poll(Duration.ofMillis(500))) {
                             unread.seen(record.key(), new TopicPartition(record.topic(), record.partition()),
                                     record.offset(), System.nanoTime());
@@ -311,17 +321,22 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
                     }
                 } catch (WakeupException e) {
                     return; // stopping
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
                     log.error("Verify cache's reader ahead failed reading {}; starting over", Topics.API_KEYS.name(), e);
                     LockSupport.parkNanos(Duration.ofSeconds(1).toNanos());
                 }
             }
         } finally {
-            if (running && thread == owner) {
-                stopped = true;
+            if (aheadActive(owner)) {
+                stoppedBecause = "the key-state reader ahead stopped on an error; restart Keymeter";
                 log.error("Verify cache's reader ahead stopped; verify answers 503 until a restart");
             }
         }
+    }
+
+    /** True while {@code owner} is the cache's reader and no reader has stopped on an error. */
+    private boolean aheadActive(Thread owner) {
+        return running && thread == owner && stoppedBecause == null;
     }
 
     /** Notes, and logs, the partitions on which a key state has waited unread for the time allowed. */

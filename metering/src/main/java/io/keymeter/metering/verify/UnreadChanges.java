@@ -62,8 +62,9 @@ final class UnreadChanges {
         if (keyId == null || offset < readTo.getOrDefault(partition, 0L)) {
             return;
         }
-        if (size >= capacity || overflowed.containsKey(partition)) {
-            // more than the bound waits: the partition as a whole is unread until the reader gets past this
+        if (size >= capacity) {
+            // more than the bound waits: the partition as a whole is unread until the reader gets past this; what
+            // comes once there is room again is tracked one by one, so the mark stops moving and can be passed
             overflowed.put(partition, offset);
             overflowedAt.putIfAbsent(partition, now);
             anyOverflowed = true;
@@ -137,7 +138,8 @@ final class UnreadChanges {
         Map<TopicPartition, Long> held = new LinkedHashMap<>();
         Stream.concat(byPartition.entrySet().stream()
                         .filter(e -> !e.getValue().isEmpty() && now - e.getValue().peekFirst().seenAt() >= after.toNanos())
-                        .map(Map.Entry::getKey), overflowed.keySet().stream())
+                        .map(Map.Entry::getKey), overflowed.keySet().stream()
+                        .filter(partition -> now - overflowedAt.get(partition) >= after.toNanos()))
                 .distinct().sorted(Comparator.comparingInt(TopicPartition::partition))
                 .forEach(partition -> held.put(partition, readPosition(partition)));
         return held;

@@ -57,7 +57,7 @@ class KeyStateCacheFailureTest {
     @Timeout(120)
     void verifyAnswersOnlyFromACacheThatIsCurrent() throws Exception {
         KafkaConnectionDetails cluster = apiKeysTopic();
-        KeyStateCache cache = new KeyStateCache(new KafkaClients(cluster, new KafkaProperties()), new VerifySettings(MAX_STALENESS)) {
+        KeyStateCache cache = new KeyStateCache(new KafkaClients(cluster, new KafkaProperties()), new VerifySettings(MAX_STALENESS, Duration.ZERO)) {
             @Override
             Consumer<String, byte[]> newConsumer(Map<String, Object> config) {
                 consumers.incrementAndGet();
@@ -132,7 +132,7 @@ class KeyStateCacheFailureTest {
             producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), "resume-" + UUID.randomUUID(), null)).get();
         }
         List<AtomicInteger> readBy = new CopyOnWriteArrayList<>();
-        KeyStateCache cache = new KeyStateCache(new KafkaClients(cluster, new KafkaProperties()), new VerifySettings(MAX_STALENESS)) {
+        KeyStateCache cache = new KeyStateCache(new KafkaClients(cluster, new KafkaProperties()), new VerifySettings(MAX_STALENESS, Duration.ZERO)) {
             @Override
             Consumer<String, byte[]> newConsumer(Map<String, Object> config) {
                 AtomicInteger read = new AtomicInteger();
@@ -173,7 +173,7 @@ class KeyStateCacheFailureTest {
     @Timeout(120)
     void aStoppedCacheIsNotCurrent() throws Exception {
         KafkaConnectionDetails cluster = apiKeysTopic();
-        KeyStateCache cache = new KeyStateCache(new KafkaClients(cluster, new KafkaProperties()), new VerifySettings(MAX_STALENESS));
+        KeyStateCache cache = new KeyStateCache(new KafkaClients(cluster, new KafkaProperties()), new VerifySettings(MAX_STALENESS, Duration.ZERO));
         cache.start();
         try {
             await().atMost(Duration.ofSeconds(30)).until(cache::current);

@@ -82,7 +82,7 @@ class UnreadChangesTest {
     }
 
     @Test
-    void pastItsCapacityAPartitionCountsAsOverflowedUntilReadPastTheLastStateSeen() {
+    void pastItsCapacityAPartitionCountsAsOverflowedUntilReadPastTheLastStateDropped() {
         UnreadChanges small = new UnreadChanges(2);
         small.readTo(Map.of(P0, 0L, P2, 0L));
         small.seen("a", P2, 0, 0);
@@ -93,14 +93,20 @@ class UnreadChangesTest {
 
         assertThat(small.overflowed(AFTER, 599 * MS)).as("a burst read at once").isEmpty();
         assertThat(small.overflowed(AFTER, 600 * MS)).containsExactly(Map.entry(P2, 3L));
-        assertThat(small.heldLongerThan(Duration.ofSeconds(60), 0)).containsExactly(Map.entry(P2, 0L));
-        small.readTo(Map.of(P2, 3L));
-        assertThat(small.overflowed(AFTER, 600 * MS)).as("offset 3 not read yet").isNotEmpty();
-        small.readTo(Map.of(P2, 4L));
-        assertThat(small.overflowed(AFTER, 600 * MS)).isEmpty();
-        assertThat(small.size()).isZero();
+        small.readTo(Map.of(P2, 2L));
+        assertThat(small.heldLongerThan(Duration.ofSeconds(60), 60_099 * MS)).as("overflowed 59.999 s ago").isEmpty();
+        assertThat(small.heldLongerThan(Duration.ofSeconds(60), 60_100 * MS)).containsExactly(Map.entry(P2, 2L));
+
+        // room again: tracked one by one, and the mark stays where the last state was dropped
         small.seen("e", P2, 4, 700 * MS);
-        assertThat(small.waiting("e", AFTER, 1_200 * MS)).as("tracked one by one again").isPresent();
+        small.seen("f", P2, 5, 700 * MS);
+        assertThat(small.overflowed(AFTER, 1_200 * MS)).containsExactly(Map.entry(P2, 3L));
+        small.readTo(Map.of(P2, 4L));
+        assertThat(small.overflowed(AFTER, 1_200 * MS)).as("read past what was dropped").isEmpty();
+        assertThat(small.waiting("e", AFTER, 1_200 * MS)).isPresent();
+        assertThat(small.waiting("c", AFTER, 1_200 * MS)).as("dropped, never tracked").isEmpty();
+        small.readTo(Map.of(P2, 6L));
+        assertThat(small.size()).isZero();
     }
 
     @Test

@@ -30,7 +30,7 @@ class VerifierHeldTest {
     private final ApiKeys.GeneratedKey otherKey = ApiKeys.generate();
 
     private final KeyStateCache cache = new KeyStateCache(new KafkaClients(() -> List.of("localhost:1"),
-            new KafkaProperties()), new VerifySettings(Duration.ofSeconds(10))) {
+            new KafkaProperties()), new VerifySettings(Duration.ofSeconds(10), Duration.ZERO)) {
         @Override
         public Optional<String> notCurrentBecause() {
             return Optional.empty();
@@ -67,7 +67,7 @@ class VerifierHeldTest {
     void aCacheNotCurrentAnswersNoKeyAndCountsNoAnswer() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         KeyStateCache loading = new KeyStateCache(new KafkaClients(() -> List.of("localhost:1"),
-                new KafkaProperties()), new VerifySettings(Duration.ofSeconds(10)));
+                new KafkaProperties()), new VerifySettings(Duration.ofSeconds(10), Duration.ZERO));
         Verifier notReady = new Verifier(loading, Clock.systemUTC(), registry);
 
         for (String apiKey : List.of(otherKey.apiKey(), "not-a-key")) {
