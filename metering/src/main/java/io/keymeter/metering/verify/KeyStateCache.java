@@ -184,6 +184,12 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
         return unreadAfter;
     }
 
+    /** Whether the reader ahead's thread runs. */
+    boolean aheadReading() {
+        Thread aheadReader = ahead;
+        return aheadReader != null && aheadReader.isAlive();
+    }
+
     /** How many key states written to the topic wait unread. */
     int unreadCount() {
         return unread.size();

@@ -105,10 +105,13 @@ class KeyStateCacheFailureTest {
             await().atMost(Duration.ofSeconds(30)).until(cache::current);
             assertThat(consumers.get()).as("an unanswered end-offset request keeps the consumer").isEqualTo(before);
 
+            assertThat(cache.aheadReading()).isTrue();
             untilFatal.set(0);
             // the reader's thread ends with the error (Awaitility would fail the test on it: it is expected here)
             await().dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(10)).until(() -> !cache.current());
             assertThat(cache.notCurrentBecause()).hasValueSatisfying(reason -> assertThat(reason).contains("stopped"));
+            // and the reader ahead with it: it would poll for nothing until a restart
+            await().atMost(Duration.ofSeconds(5)).until(() -> !cache.aheadReading());
         } finally {
             cache.stop();
         }
