@@ -160,14 +160,15 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
      * topic, has stayed unread for {@link #unreadAfter()} (see the class comment). Only such keys wait.
      */
     public Optional<String> heldFor(String keyId) {
-        Map<TopicPartition, Long> overflowed = unread.overflowed(unreadAfter, System.nanoTime());
+        long now = System.nanoTime();
+        Map<TopicPartition, Long> overflowed = unread.overflowed(unreadAfter, now);
         if (!overflowed.isEmpty()) {
             // each key's states no longer told apart: any key may have one waiting
             return Optional.of("more than " + MAX_UNREAD + " key states written to " + overflowed.keySet()
                     + " have stayed unread for over " + unreadAfter.toMillis() + " ms: a transaction left open there"
                     + " holds them back (README: \"A partition a topology reads no further\")");
         }
-        return unread.waiting(keyId, unreadAfter, System.nanoTime()).map(waiting -> "a newer state of this key,"
+        return unread.waiting(keyId, unreadAfter, now).map(waiting -> "a newer state of this key,"
                 + " written to " + waiting.partition() + " at offset " + waiting.offset() + ", has stayed unread for"
                 + " over " + unreadAfter.toMillis() + " ms behind offset " + unread.readPosition(waiting.partition())
                 + ": a transaction left open there holds it back (README: \"A partition a topology reads no"

@@ -38,10 +38,12 @@ final class UnreadChanges {
     private final Map<TopicPartition, Long> readTo = new HashMap<>();
     /** The ahead reader's last offset by partition: a reader started over sees records again. */
     private final Map<TopicPartition, Long> seenTo = new HashMap<>();
-    /** Partitions on which more was unread than {@link #capacity}, with the last offset seen there. */
-    private final Map<TopicPartition, Long> overflowed = new HashMap<>();
-    /** When (nanoTime) each of those overflowed. */
-    private final Map<TopicPartition, Long> overflowedAt = new HashMap<>();
+    /** Where more was unread than {@link #capacity}: the last offset dropped there, and since when (nanoTime). */
+    private record Overflow(long lastDropped, long since) {
+    }
+
+    /** Partitions on which more was unread than {@link #capacity}. */
+    private final Map<TopicPartition, Overflow> overflowed = new HashMap<>();
     private int size;
     private volatile boolean anyOverflowed;
 
@@ -65,8 +67,8 @@ final class UnreadChanges {
         if (size >= capacity) {
             // more than the bound waits: the partition as a whole is unread until the reader gets past this; what
             // comes once there is room again is tracked one by one, so the mark stops moving and can be passed
-            overflowed.put(partition, offset);
-            overflowedAt.putIfAbsent(partition, now);
+            Overflow before = overflowed.get(partition);
+            overflowed.put(partition, new Overflow(offset, before == null ? now : before.since()));
             anyOverflowed = true;
             return;
         }
@@ -85,10 +87,9 @@ final class UnreadChanges {
             while (unread != null && !unread.isEmpty() && unread.peekFirst().offset() < position) {
                 forget(unread.pollFirst());
             }
-            Long overflowedTo = overflowed.get(partition);
-            if (overflowedTo != null && overflowedTo < position) {
+            Overflow overflow = overflowed.get(partition);
+            if (overflow != null && overflow.lastDropped() < position) {
                 overflowed.remove(partition);
-                overflowedAt.remove(partition);
             }
         });
         anyOverflowed = !overflowed.isEmpty();
@@ -114,7 +115,6 @@ final class UnreadChanges {
         readTo.clear();
         seenTo.clear();
         overflowed.clear();
-        overflowedAt.clear();
         anyOverflowed = false;
         size = 0;
     }
@@ -138,8 +138,8 @@ final class UnreadChanges {
         Map<TopicPartition, Long> held = new LinkedHashMap<>();
         Stream.concat(byPartition.entrySet().stream()
                         .filter(e -> !e.getValue().isEmpty() && now - e.getValue().peekFirst().seenAt() >= after.toNanos())
-                        .map(Map.Entry::getKey), overflowed.keySet().stream()
-                        .filter(partition -> now - overflowedAt.get(partition) >= after.toNanos()))
+                        .map(Map.Entry::getKey), overflowed.entrySet().stream()
+                        .filter(e -> now - e.getValue().since() >= after.toNanos()).map(Map.Entry::getKey))
                 .distinct().sorted(Comparator.comparingInt(TopicPartition::partition))
                 .forEach(partition -> held.put(partition, readPosition(partition)));
         return held;
@@ -155,9 +155,9 @@ final class UnreadChanges {
         }
         synchronized (this) {
             Map<TopicPartition, Long> found = new LinkedHashMap<>();
-            overflowed.entrySet().stream().filter(e -> now - overflowedAt.get(e.getKey()) >= after.toNanos())
+            overflowed.entrySet().stream().filter(e -> now - e.getValue().since() >= after.toNanos())
                     .sorted(Map.Entry.comparingByKey(Comparator.comparingInt(TopicPartition::partition)))
-                    .forEach(e -> found.put(e.getKey(), e.getValue()));
+                    .forEach(e -> found.put(e.getKey(), e.getValue().lastDropped()));
             return found;
         }
     }
