@@ -1,9 +1,11 @@
 package io.keymeter.platform.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.keymeter.kafka.EmbeddedKafkaBroker;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -34,15 +36,18 @@ class TransactionVersionCheckTest {
             admin.updateFeatures(Map.of(TransactionVersionCheck.FEATURE,
                     new FeatureUpdate((short) 2, FeatureUpdate.UpgradeType.UPGRADE)), new UpdateFeaturesOptions()).all().get();
 
-            assertThat(TransactionVersionCheck.warnOfTransactionsV2(admin, servers, 30)).hasValueSatisfying(warning ->
-                    assertThat(warning).contains("transaction.version=2").contains("kafka-features.sh --bootstrap-server "
-                            + servers + " downgrade --feature transaction.version=1"));
+            // the update is acknowledged by the controller; the broker answering describeFeatures learns of it after
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(TransactionVersionCheck
+                    .warnOfTransactionsV2(admin, servers, 30)).hasValueSatisfying(warning -> assertThat(warning)
+                    .contains("transaction.version=2").contains("kafka-features.sh --bootstrap-server " + servers
+                            + " downgrade --feature transaction.version=1")));
 
             // what the named command does, through the Admin API: a safe downgrade, after which nothing is said
             admin.updateFeatures(Map.of(TransactionVersionCheck.FEATURE,
                     new FeatureUpdate((short) 1, FeatureUpdate.UpgradeType.SAFE_DOWNGRADE)), new UpdateFeaturesOptions())
                     .all().get();
-            assertThat(TransactionVersionCheck.warnOfTransactionsV2(admin, servers, 30)).isEmpty();
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(TransactionVersionCheck
+                    .warnOfTransactionsV2(admin, servers, 30)).isEmpty());
             // and again, as docker-compose.yml runs it at every start: a cluster already on v1 takes it too
             admin.updateFeatures(Map.of(TransactionVersionCheck.FEATURE,
                     new FeatureUpdate((short) 1, FeatureUpdate.UpgradeType.SAFE_DOWNGRADE)), new UpdateFeaturesOptions())
