@@ -3,11 +3,20 @@ package io.keymeter.ingest.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.keymeter.platform.config.KeymeterProperties;
+import io.keymeter.platform.kafka.KafkaClients;
+import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.support.StaticListableBeanFactory;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.util.unit.DataSize;
@@ -47,6 +56,8 @@ class DiskReserveTest {
         DiskReserve reserve = reserve(1024 * MIB, true, false);
         assertThat(reserve.shortBecause()).isEmpty();
 
+        free.set(1024 * MIB);
+        assertThat(reserve.shortBecause()).as("the minimum itself is free").isEmpty();
         free.set(700 * MIB + 5);
         assertThat(reserve.shortBecause()).hasValue("batches are refused: the data directory's disk has 700 MiB free, "
                 + "less than keymeter.ingest.min-free-disk (1024 MiB)");
@@ -58,6 +69,8 @@ class DiskReserveTest {
     @Test
     void byDefaultOnAClusterTheDiskIsNotWatchedButASettingGivenAppliesAnywhere() {
         free.set(0);
+        assertThat(reserve(0, false, true).refusal()).isEmpty();
+        assertThat(askedEmbedded).as("0: whether the broker is embedded does not matter").hasValue(0);
         assertThat(reserve(DiskReserve.DEFAULT.toBytes(), false, false).refusal()).isEmpty();
         assertThat(reserve(10 * MIB, true, false).refusal()).isPresent();
         assertThat(reserve(0, true, true).refusal()).as("0: never").isEmpty();
@@ -96,6 +109,40 @@ class DiskReserveTest {
         free.set(0);
         reserve.refusal();
         assertThat(count(output, "WARN")).isEqualTo(2);
+    }
+
+    /** As Spring makes it: the setting as written, the disk of the data directory, the cluster asked when needed. */
+    @Test
+    void aSettingGivenIsTakenForTheDataDirectorysDiskWhateverTheCluster(@TempDir Path dir) {
+        KeymeterProperties properties = dataDir(dir);
+        assertThat(new DiskReserve("1000000TB", properties, clients(false), Clock.systemUTC()).refusal())
+                .as("no disk has an exbibyte free").isPresent();
+        assertThat(new DiskReserve("1B", properties, clients(false), Clock.systemUTC()).refusal())
+                .as("the directory's disk has a byte free").isEmpty();
+    }
+
+    /** A directory not there has no usable space to the JDK: a disk with nothing free, whatever the machine's. */
+    @Test
+    void unsetTheDefaultIsTakenOnlyWithTheEmbeddedBroker(@TempDir Path dir) {
+        KeymeterProperties properties = dataDir(dir.resolve("not-there"));
+        assertThat(new DiskReserve(null, properties, clients(true), Clock.systemUTC()).shortBecause()).hasValue(
+                "batches are refused: the data directory's disk has 0 MiB free, less than "
+                        + "keymeter.ingest.min-free-disk (1024 MiB)");
+        assertThat(new DiskReserve(null, properties, clients(false), Clock.systemUTC()).shortBecause()).isEmpty();
+    }
+
+    private static KeymeterProperties dataDir(Path dir) {
+        return new KeymeterProperties(null, dir, null, null, null, null, null, null, null, null, null);
+    }
+
+    private static ObjectProvider<KafkaClients> clients(boolean embedded) {
+        KafkaClients clients = new KafkaClients(() -> List.of("localhost:1"), new KafkaProperties()) {
+            @Override
+            public boolean embedded() {
+                return embedded;
+            }
+        };
+        return new StaticListableBeanFactory(Map.of("kafkaClients", clients)).getBeanProvider(KafkaClients.class);
     }
 
     private static int count(CapturedOutput output, String text) {

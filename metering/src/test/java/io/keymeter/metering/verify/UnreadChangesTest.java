@@ -110,6 +110,23 @@ class UnreadChangesTest {
     }
 
     @Test
+    void aPartitionStaysOverflowedWhileTheLastStateDroppedIsTheNextToRead() {
+        UnreadChanges small = new UnreadChanges(1);
+        small.readTo(Map.of(P2, 0L));
+        small.seen("a", P2, 0, 0);
+        small.seen("b", P2, 1, 0);
+        small.seen("c", P2, 2, 0);
+
+        small.readTo(Map.of(P2, 2L));
+        assertThat(small.overflowed(AFTER, 1_000 * MS)).as("offset 2, dropped, is still unread")
+                .containsExactly(Map.entry(P2, 2L));
+        assertThat(small.heldLongerThan(AFTER, 1_000 * MS)).containsExactly(Map.entry(P2, 2L));
+        small.readTo(Map.of(P2, 3L));
+        assertThat(small.overflowed(AFTER, 1_000 * MS)).isEmpty();
+        assertThat(small.heldLongerThan(AFTER, 1_000 * MS)).isEmpty();
+    }
+
+    @Test
     void clearedItForgetsEverything() {
         unread.readTo(Map.of(P2, 7L));
         unread.seen("k", P2, 9, 0);
@@ -118,5 +135,48 @@ class UnreadChangesTest {
         assertThat(unread.waiting("k", AFTER, 10_000 * MS)).isEmpty();
         assertThat(unread.size()).isZero();
         assertThat(unread.readPosition(P2)).isZero();
+    }
+
+    @Test
+    void clearedItForgetsTheHeldAndOverflowedPartitions() {
+        UnreadChanges small = new UnreadChanges(1);
+        small.readTo(Map.of(P0, 0L, P2, 7L));
+        small.seen("k", P2, 9, 0);
+        small.seen("j", P0, 3, 0);
+        assertThat(small.heldLongerThan(AFTER, 10_000 * MS)).containsExactly(Map.entry(P0, 0L), Map.entry(P2, 7L));
+
+        small.clear();
+        assertThat(small.heldLongerThan(AFTER, 10_000 * MS)).isEmpty();
+        assertThat(small.overflowed(AFTER, 10_000 * MS)).isEmpty();
+        small.readTo(Map.of(P0, 0L, P2, 0L));
+        assertThat(small.heldLongerThan(AFTER, 10_000 * MS)).as("nothing seen since").isEmpty();
+        assertThat(small.overflowed(AFTER, 10_000 * MS)).isEmpty();
+        assertThat(small.size()).isZero();
+    }
+
+    /** The reader ahead starts over from the committed reader's positions: what it sees again is noted again. */
+    @Test
+    void clearedAStateSeenBeforeIsNotedWhenSeenAgain() {
+        unread.readTo(Map.of(P2, 7L));
+        unread.seen("k", P2, 9, 0);
+        unread.clear();
+
+        unread.readTo(Map.of(P2, 7L));
+        unread.seen("k", P2, 9, 1_000 * MS);
+        assertThat(unread.waiting("k", AFTER, 1_500 * MS)).hasValue(new UnreadChanges.Unread("k", P2, 9, 1_000 * MS));
+        assertThat(unread.size()).isEqualTo(1);
+    }
+
+    @Test
+    void clearedAKeySeenAgainAndReadWaitsNoLonger() {
+        unread.readTo(Map.of(P2, 7L));
+        unread.seen("k", P2, 8, 0);
+        unread.clear();
+
+        unread.readTo(Map.of(P2, 9L));
+        unread.seen("k", P2, 9, 1_000 * MS);
+        unread.readTo(Map.of(P2, 10L));
+        assertThat(unread.waiting("k", AFTER, 10_000 * MS)).as("its state from before was read too").isEmpty();
+        assertThat(unread.size()).isZero();
     }
 }

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keymeter.events.ApiKeys;
 import io.keymeter.events.RejectionReason;
+import io.keymeter.metering.enforcement.OutcomeCounters;
 import io.keymeter.platform.kafka.KafkaClients;
 import io.keymeter.platform.web.ApiProblem;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -80,10 +82,30 @@ class VerifierHeldTest {
     }
 
     @Test
+    void eachAnswerIsCountedByItsOutcomeAndAWaitingKeyIsNot() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        Verifier counted = new Verifier(cache, Clock.systemUTC(), registry);
+
+        counted.verify(request(otherKey.apiKey()));
+        counted.verify(request("not-a-key"));
+        counted.verify(request("not-a-key"));
+        assertThatThrownBy(() -> counted.verify(request(heldKey.apiKey()))).isInstanceOf(ApiProblem.class);
+
+        assertThat(answers(registry, RejectionReason.UNKNOWN_KEY.code())).isEqualTo(1);
+        assertThat(answers(registry, RejectionReason.MALFORMED_KEY.code())).isEqualTo(2);
+        assertThat(registry.find(Verifier.ANSWERS_METRIC).counters().stream().mapToDouble(Counter::count).sum())
+                .as("the 503 is no answer").isEqualTo(3);
+    }
+
+    @Test
     void healthStaysUpAndListsTheHeldPartitions() {
         Health health = new VerifyHealthIndicator(cache).health();
         assertThat(health.getStatus()).isEqualTo(Status.UP);
         assertThat(health.getDetails()).containsEntry("heldPartitions", List.of(HELD));
+    }
+
+    private static double answers(SimpleMeterRegistry registry, String outcome) {
+        return registry.get(Verifier.ANSWERS_METRIC).tag(OutcomeCounters.OUTCOME_TAG, outcome).counter().count();
     }
 
     private static VerifyRequest request(String apiKey) {

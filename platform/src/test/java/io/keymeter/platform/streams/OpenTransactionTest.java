@@ -4,8 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.keymeter.platform.streams.OpenTransaction.CoordinatorView;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
+import org.apache.kafka.clients.admin.TransactionDescription;
+import org.apache.kafka.clients.admin.TransactionState;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
@@ -62,6 +66,17 @@ class OpenTransactionTest {
         assertThat(orphan.abortCommand("k1:9092,k2:9092", Optional.empty())).isEqualTo("kafka-transactions.sh"
                 + " --bootstrap-server k1:9092,k2:9092 abort --topic __consumer_offsets --partition 7"
                 + " --start-offset 1234");
+    }
+
+    /** The coordinator's abort comes the producer's timeout after the transaction started; none while none is open. */
+    @Test
+    void theCoordinatorsViewGivesItsStateItsPartitionsAndWhenItAborts() {
+        TopicPartition requests = new TopicPartition("keymeter.requests", 0);
+        assertThat(CoordinatorView.of(new TransactionDescription(1, TransactionState.ONGOING, 4001, 1, 60_000,
+                OptionalLong.of(1_765_000_000_000L), Set.of(requests, OFFSETS)))).isEqualTo(new CoordinatorView(
+                        "Ongoing", Set.of(requests, OFFSETS), Optional.of(Instant.ofEpochMilli(1_765_000_060_000L))));
+        assertThat(CoordinatorView.of(new TransactionDescription(1, TransactionState.EMPTY, 4001, 2, 60_000,
+                OptionalLong.empty(), Set.of()))).isEqualTo(new CoordinatorView("Empty", Set.of(), Optional.empty()));
     }
 
     /** Kafka Streams names a producer's transactional id after its application id, its group. */
