@@ -100,6 +100,10 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
     private volatile Map<TopicPartition, Long> held = Map.of();
     private volatile Consumer<String, Void> aheadConsumer;
     private volatile Thread ahead;
+    /** Set once the reader ahead has read to the end the topic had when it started: until then verify cannot tell. */
+    private volatile boolean aheadCaughtUp;
+    /** nanoTime of the reader ahead's last poll that did not fail. */
+    private volatile long aheadPolledAt;
 
     @Autowired
     public KeyStateCache(KafkaClients clients, VerifySettings settings) {
@@ -143,11 +147,17 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
         if (stopped != null) {
             return Optional.of(stopped);
         }
-        if (!caughtUp) {
+        if (!caughtUp || !aheadCaughtUp) {
             return Optional.of("loading key states");
         }
         if (!running) {
             return Optional.of("the key-state reader has stopped (Keymeter is stopping)");
+        }
+        long aheadBehind = System.nanoTime() - aheadPolledAt;
+        if (aheadBehind >= maxStaleness.toNanos()) {
+            return Optional.of("the key-state reader ahead has not read " + Topics.API_KEYS.name() + " for "
+                    + Duration.ofNanos(aheadBehind).toSeconds() + " s: key states behind a transaction left open"
+                    + " would go unnoticed");
         }
         long behind = System.nanoTime() - currentAsOf;
         return behind < maxStaleness.toNanos() ? Optional.empty()
@@ -210,6 +220,7 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
         held = Map.of();
         unread.clear();
         ahead = null;
+        aheadCaughtUp = false;
         Thread reader = new Thread(this::run, "keymeter-verify-keys");
         reader.setDaemon(true);
         thread = reader; // first: a reader of an earlier start that outlived stop() sees it is no longer the one
@@ -315,17 +326,7 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
                     if (!aheadActive(owner)) {
                         return;
                     }
-                    AllPartitions all = new AllPartitions(Topics.API_KEYS.name());
-                    for (TopicPartition partition : all.assign(c, Duration.ofSeconds(60))) {
-                        c.seek(partition, unread.readPosition(partition));
-                    }
-                    while (aheadActive(owner)) {
-                        for (ConsumerRecord<String, Void> record : c.poll(Duration.ofMillis(500))) {
-                            unread.seen(record.key(), new TopicPartition(record.topic(), record.partition()),
-                                    record.offset(), System.nanoTime());
-                        }
-                        all.follow(c);
-                    }
+                    readAhead(c, owner);
                 } catch (WakeupException e) {
                     return; // stopping
                 } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
@@ -337,6 +338,35 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
             if (aheadActive(owner)) {
                 stoppedBecause = "the key-state reader ahead stopped on an error; restart Keymeter";
                 log.error("Verify cache's reader ahead stopped; verify answers 503 until a restart");
+            }
+        }
+    }
+
+    /**
+     * Reads ahead from the committed reader's positions until stopped, or until the committed reader finds a log
+     * replaced (its positions went back), when the caller starts it over from the new positions.
+     */
+    private void readAhead(Consumer<String, Void> c, Thread owner) {
+        int replaced = unread.replacements(); // first: a replacement after it, while seeking, starts this over
+        AllPartitions all = new AllPartitions(Topics.API_KEYS.name());
+        List<TopicPartition> partitions = all.assign(c, Duration.ofSeconds(60));
+        for (TopicPartition partition : partitions) {
+            c.seek(partition, unread.readPosition(partition));
+        }
+        // at the start, what is already written may have waited for minutes behind an open transaction: due at once
+        Map<TopicPartition, Long> ends = aheadCaughtUp ? null
+                : c.endOffsets(partitions, END_CHECK_INTERVAL.multipliedBy(2));
+        while (aheadActive(owner) && unread.replacements() == replaced) {
+            for (ConsumerRecord<String, Void> record : c.poll(Duration.ofMillis(500))) {
+                long now = System.nanoTime();
+                unread.seen(record.key(), new TopicPartition(record.topic(), record.partition()), record.offset(),
+                        ends == null ? now : now - unreadAfter.toNanos());
+            }
+            all.follow(c);
+            aheadPolledAt = System.nanoTime();
+            if (ends != null && ends.entrySet().stream().allMatch(e -> c.position(e.getKey()) >= e.getValue())) {
+                ends = null;
+                aheadCaughtUp = true;
             }
         }
     }

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.apache.kafka.common.TopicPartition;
 
@@ -46,6 +47,7 @@ final class UnreadChanges {
     private final Map<TopicPartition, Overflow> overflowed = new HashMap<>();
     private int size;
     private volatile boolean anyOverflowed;
+    private final AtomicInteger replacements = new AtomicInteger();
 
     UnreadChanges(int capacity) {
         this.capacity = capacity;
@@ -82,7 +84,10 @@ final class UnreadChanges {
     /** Notes the committed reader's next offsets: every state before them is read. */
     synchronized void readTo(Map<TopicPartition, Long> positions) {
         positions.forEach((partition, position) -> {
-            readTo.put(partition, position);
+            Long before = readTo.put(partition, position);
+            if (before != null && position < before) {
+                replaced(partition); // the committed reader went back: the log was replaced, its offsets mean nothing
+            }
             ArrayDeque<Unread> unread = byPartition.get(partition);
             while (unread != null && !unread.isEmpty() && unread.peekFirst().offset() < position) {
                 forget(unread.pollFirst());
@@ -93,6 +98,22 @@ final class UnreadChanges {
             }
         });
         anyOverflowed = !overflowed.isEmpty();
+    }
+
+    /** Forgets what was noted on {@code partition}: its log was replaced (the topic deleted and created again). */
+    private void replaced(TopicPartition partition) {
+        ArrayDeque<Unread> unread = byPartition.remove(partition);
+        while (unread != null && !unread.isEmpty()) {
+            forget(unread.pollFirst());
+        }
+        seenTo.remove(partition);
+        overflowed.remove(partition);
+        replacements.incrementAndGet();
+    }
+
+    /** How many times a partition's log was found replaced: the reader ahead starts over when this changes. */
+    int replacements() {
+        return replacements.get();
     }
 
     private void forget(Unread read) {

@@ -177,13 +177,13 @@ class KeyStateCacheHeldTest {
      * Sends {@code state} (null: the key's removal) keyed by its keyId, to the partition its key hashes to; returns
      * its offset.
      */
-    private static long send(KafkaProducer<String, byte[]> producer, String keyId, ApiKeyState state)
+    static long send(KafkaProducer<String, byte[]> producer, String keyId, ApiKeyState state)
             throws Exception {
         return producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), keyId, state == null ? null
                 : Topics.API_KEYS.valueSerde().serializer().serialize(Topics.API_KEYS.name(), state))).get().offset();
     }
 
-    private static KafkaProducer<String, byte[]> producer(EmbeddedKafkaBroker broker, Map<String, Object> more) {
+    static KafkaProducer<String, byte[]> producer(EmbeddedKafkaBroker broker, Map<String, Object> more) {
         Map<String, Object> config = new java.util.HashMap<>(more);
         config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
         return new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());

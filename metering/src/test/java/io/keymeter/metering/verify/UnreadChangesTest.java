@@ -126,6 +126,29 @@ class UnreadChangesTest {
         assertThat(small.heldLongerThan(AFTER, 1_000 * MS)).isEmpty();
     }
 
+    /** The committed reader going back means the topic was deleted and created again: the old log's offsets go. */
+    @Test
+    void aPositionThatGoesBackIsALogReplacedAndWhatWasNotedThereIsForgotten() {
+        UnreadChanges small = new UnreadChanges(1);
+        small.readTo(Map.of(P0, 4L, P2, 7L));
+        small.seen("k", P2, 9, 0);
+        small.seen("j", P2, 10, 0);
+        small.seen("other", P0, 5, 0);
+        int before = small.replacements();
+
+        small.readTo(Map.of(P0, 4L, P2, 1L));
+        assertThat(small.replacements()).isEqualTo(before + 1);
+        assertThat(small.waiting("k", AFTER, 10_000 * MS)).isEmpty();
+        assertThat(small.overflowed(AFTER, 10_000 * MS)).as("the other partition's overflow is kept")
+                .containsExactly(Map.entry(P0, 5L));
+        assertThat(small.heldLongerThan(AFTER, 10_000 * MS)).containsExactly(Map.entry(P0, 4L));
+        small.readTo(Map.of(P0, 6L));
+        small.seen("k", P2, 3, 0);
+        assertThat(small.waiting("k", AFTER, 10_000 * MS)).as("the new log's offset 3, below the old one's 9")
+                .hasValue(new UnreadChanges.Unread("k", P2, 3, 0));
+        assertThat(small.replacements()).isEqualTo(before + 1);
+    }
+
     @Test
     void clearedItForgetsEverything() {
         unread.readTo(Map.of(P2, 7L));
