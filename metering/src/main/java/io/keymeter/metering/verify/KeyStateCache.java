@@ -51,7 +51,10 @@ import org.springframework.stereotype.Component;
  * behind it unread, invalidations included, while the cache seems at the end. So once caught up, a second reader
  * runs ahead, read_uncommitted, noting each key state the first has not read yet ({@link UnreadChanges}): a key
  * with one unread for {@link #UNREAD_AFTER} is not answered for ({@link #heldFor}: 503), the others are, and a
- * partition on which one has waited {@link #HELD_AFTER} is named in the log and in health.
+ * partition on which one has waited {@link #HELD_AFTER} is named in the log and in health. The cache is current only
+ * while that reader too has been at its end within the max staleness; what it finds unread below the end it asked
+ * for at each of its starts is taken as waiting already. A position of the first reader that goes back (the topic
+ * created again, a log truncated) makes it read every partition again.
  */
 @Component
 public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
@@ -102,7 +105,7 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
     private volatile Thread ahead;
     /** Set once the reader ahead has read to the end the topic had when it started: until then verify cannot tell. */
     private volatile boolean aheadCaughtUp;
-    /** nanoTime of the reader ahead's last poll that did not fail. */
+    /** nanoTime of the reader ahead's last poll at its end (not restarting, not reading a backlog since a restart). */
     private volatile long aheadPolledAt;
 
     @Autowired
@@ -277,7 +280,10 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
             // states of keys hashed to a partition added later are sent there: without this, never seen
             all.follow(c);
             AllPartitions.remember(c, positions);
-            unread.readTo(positions);
+            if (unread.readTo(positions)) {
+                reload();
+                return; // run() reads again with a new consumer
+            }
             if (ends != null && ends.entrySet().stream().allMatch(e -> positions.getOrDefault(e.getKey(), -1L) >= e.getValue())) {
                 currentAsOf = endsAskedAt;
                 ends = null;
@@ -302,6 +308,21 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
     }
 
     /**
+     * A position went back: that partition's log was replaced (the topic deleted and created again, or truncated),
+     * so what was read from the old one may no longer be in Kafka. Read every partition again from its beginning,
+     * verify answering 503 meanwhile rather than from the old log's states.
+     */
+    private void reload() {
+        caughtUp = false; // first: a request sees "loading key states", not a key cleared below
+        aheadCaughtUp = false;
+        log.warn("Verify cache: a partition of {} went back (the topic deleted and created again, or truncated); "
+                + "reading every key state again", Topics.API_KEYS.name());
+        keys.clear();
+        positions.clear();
+        unread.clear(); // the new positions start lower: not another replacement
+    }
+
+    /**
      * Starts the reader ahead (see the class comment) from where this one stands: read_uncommitted, it reads past a
      * transaction still open, and reads only the keys.
      */
@@ -313,7 +334,12 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
         Thread aheadReader = new Thread(() -> runAhead(config, owner), "keymeter-verify-keys-ahead");
         aheadReader.setDaemon(true);
         ahead = aheadReader;
-        aheadReader.start();
+        try {
+            aheadReader.start();
+        } catch (OutOfMemoryError e) {
+            ahead = null; // no thread to run it: the reader started over tries again
+            throw e;
+        }
     }
 
     /** Notes every key state as the reader ahead sees it, while {@code owner} is the cache's reader. */
@@ -353,19 +379,23 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
         for (TopicPartition partition : partitions) {
             c.seek(partition, unread.readPosition(partition));
         }
-        // at the start, what is already written may have waited for minutes behind an open transaction: due at once
-        Map<TopicPartition, Long> ends = aheadCaughtUp ? null
-                : c.endOffsets(partitions, END_CHECK_INTERVAL.multipliedBy(2));
+        // what is written up to the end now may have waited unread since this reader last read (at a start, for
+        // minutes behind a transaction open before it): due at once; until there, key states may go unnoticed
+        Map<TopicPartition, Long> ends = c.endOffsets(partitions, END_CHECK_INTERVAL.multipliedBy(2));
         while (aheadActive(owner) && unread.replacements() == replaced) {
             for (ConsumerRecord<String, Void> record : c.poll(Duration.ofMillis(500))) {
+                TopicPartition partition = new TopicPartition(record.topic(), record.partition());
                 long now = System.nanoTime();
-                unread.seen(record.key(), new TopicPartition(record.topic(), record.partition()), record.offset(),
-                        ends == null ? now : now - unreadAfter.toNanos());
+                boolean waited = ends != null && record.offset() < ends.getOrDefault(partition, 0L);
+                unread.seen(replaced, record.key(), partition, record.offset(),
+                        waited ? now - unreadAfter.toNanos() : now);
             }
             all.follow(c);
-            aheadPolledAt = System.nanoTime();
             if (ends != null && ends.entrySet().stream().allMatch(e -> c.position(e.getKey()) >= e.getValue())) {
                 ends = null;
+            }
+            if (ends == null) {
+                aheadPolledAt = System.nanoTime(); // first: whoever sees aheadCaughtUp sees this
                 aheadCaughtUp = true;
             }
         }

@@ -55,9 +55,13 @@ final class UnreadChanges {
 
     /**
      * Notes a key state the ahead reader saw at {@code now} (nanoTime), unless the committed reader has read it
-     * already or it was seen before.
+     * already, it was seen before, or a log was found replaced since the reader read from {@code generation} of
+     * {@link #replacements()} (a batch polled before that may hold the old log's records).
      */
-    synchronized void seen(String keyId, TopicPartition partition, long offset, long now) {
+    synchronized void seen(int generation, String keyId, TopicPartition partition, long offset, long now) {
+        if (generation != replacements.get()) {
+            return;
+        }
         Long last = seenTo.get(partition);
         if (last != null && offset <= last) {
             return;
@@ -81,12 +85,16 @@ final class UnreadChanges {
         size++;
     }
 
-    /** Notes the committed reader's next offsets: every state before them is read. */
-    synchronized void readTo(Map<TopicPartition, Long> positions) {
+    /**
+     * Notes the committed reader's next offsets: every state before them is read. True when one went back: that
+     * partition's log was replaced (the topic deleted and created again, or truncated), what was noted there is gone.
+     */
+    synchronized boolean readTo(Map<TopicPartition, Long> positions) {
+        int generation = replacements.get();
         positions.forEach((partition, position) -> {
             Long before = readTo.put(partition, position);
             if (before != null && position < before) {
-                replaced(partition); // the committed reader went back: the log was replaced, its offsets mean nothing
+                replaced(partition); // its offsets mean nothing in the new log
             }
             ArrayDeque<Unread> unread = byPartition.get(partition);
             while (unread != null && !unread.isEmpty() && unread.peekFirst().offset() < position) {
@@ -98,9 +106,10 @@ final class UnreadChanges {
             }
         });
         anyOverflowed = !overflowed.isEmpty();
+        return replacements.get() != generation;
     }
 
-    /** Forgets what was noted on {@code partition}: its log was replaced (the topic deleted and created again). */
+    /** Forgets what was noted on {@code partition}: its log was replaced. */
     private void replaced(TopicPartition partition) {
         ArrayDeque<Unread> unread = byPartition.remove(partition);
         while (unread != null && !unread.isEmpty()) {
@@ -111,7 +120,7 @@ final class UnreadChanges {
         replacements.incrementAndGet();
     }
 
-    /** How many times a partition's log was found replaced: the reader ahead starts over when this changes. */
+    /** How many times a partition's log was found replaced: the readers start over when this changes. */
     int replacements() {
         return replacements.get();
     }

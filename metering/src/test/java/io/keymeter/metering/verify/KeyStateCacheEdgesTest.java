@@ -19,11 +19,18 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,9 +48,8 @@ class KeyStateCacheEdgesTest {
 
     /**
      * A transaction already open when the cache starts (a hanging one, or a dead producer's, for up to 15 min): the
-     * invalidation behind it has been unread for longer than allowed, but the reader ahead starts only once the
-     * committed reader has caught up and dates each state from when it first sees it, so for at least
-     * {@code unreadAfter} after the cache turns current, verify answers the invalidated key {@code valid}.
+     * invalidation behind it has been unread for longer than allowed, so it is refused as soon as verify answers
+     * (it was answered {@code valid} for {@code unreadAfter}: each state dated from when the reader ahead saw it).
      */
     @Test
     @Timeout(120)
@@ -81,6 +87,7 @@ class KeyStateCacheEdgesTest {
                 answer = verifier.verify(new VerifyRequest(key.apiKey(), "basemaps", null, null));
             } catch (ApiProblem expected) {
                 assertThat(expected.status()).isEqualTo(503);
+                assertThat(cache.heldFor(key.keyId())).as("held, not loading").isPresent();
             }
             assertThat(answer).as("an invalidation unread for over %s ms, behind a transaction left open, answered from"
                     + " the state before it", cache.unreadAfter().toMillis()).isNull();
@@ -93,16 +100,15 @@ class KeyStateCacheEdgesTest {
     }
 
     /**
-     * The reader ahead fails on every poll that returns records (the failing committed reader makes the cache not
-     * current; the failing reader ahead changes nothing): an invalidation behind a transaction left open is answered
-     * {@code valid} indefinitely, current and health UP with no detail.
+     * The reader ahead fails on every poll that returns records, so it never sees the invalidation behind a
+     * transaction left open: the cache stops being current (it answered {@code valid}, health UP, for good), and once
+     * the reader ahead reads again, the invalidation it missed has waited too long already.
      */
     @Test
     @Timeout(120)
     void aReaderAheadThatKeepsFailingDoesNotLeaveVerifyAnsweringFromStaleStates() throws Exception {
         EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(dir.resolve("kafka"), 0).start();
-        KafkaProperties properties = new KafkaProperties();
-        properties.getConsumer().getProperties().put("interceptor.classes", FailingAheadInterceptor.class.getName());
+        KafkaProperties properties = withAheadInterceptor();
         KeyStateCache cache = new KeyStateCache(new KafkaClients(() -> List.of(broker.bootstrapServers()), properties),
                 new VerifySettings(Duration.ofSeconds(3), Duration.ZERO));
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()));
@@ -129,6 +135,11 @@ class KeyStateCacheEdgesTest {
             assertThat(cache.notCurrentBecause()).hasValueSatisfying(why -> assertThat(why)
                     .startsWith("the key-state reader ahead has not read keymeter.api-keys for "));
             assertThat(new VerifyHealthIndicator(cache).health().getStatus()).isEqualTo(Status.DOWN);
+
+            // back: the invalidation it could not read has waited longer than allowed, refused as soon as answers are
+            FailingAheadInterceptor.ERRORS.set(0);
+            await().pollInterval(Duration.ofMillis(5)).atMost(Duration.ofSeconds(10)).until(cache::current);
+            assertThat(cache.heldFor(key.keyId())).isPresent();
         } finally {
             FailingAheadInterceptor.ERRORS.set(0);
             cache.stop();
@@ -137,10 +148,9 @@ class KeyStateCacheEdgesTest {
     }
 
     /**
-     * keymeter.api-keys deleted and created again (a restore, a mistaken delete): UnreadChanges keeps, per partition,
-     * the last offset the reader ahead saw and the states it noted, offsets of the old log. A state noted before the
-     * delete waits for the new log to pass its old offset (its key refused meanwhile), and every state the new log
-     * writes at an offset the old one had reached is taken as "seen before" and never noted.
+     * keymeter.api-keys deleted and created again (a restore, a mistaken delete): the cache reads it again, forgetting
+     * the old log's keys and the states noted there. Before, a state noted before the delete held its key until the
+     * new log passed its old offset, and states the new log wrote at offsets the old one had reached were never noted.
      */
     @Test
     @Timeout(180)
@@ -179,6 +189,7 @@ class KeyStateCacheEdgesTest {
             long first = send(plain, state(after, KeyStatus.ACTIVE));
             assertThat(first).isLessThan(oldOffset);
             await().atMost(Duration.ofSeconds(60)).until(() -> cache.current() && cache.get(after.keyId()) != null);
+            assertThat(cache.get(before.keyId())).as("read again from the new log, which does not have it").isNull();
             // the state noted in the old log (its transaction deleted with it) must not hold its key any longer
             await().atMost(Duration.ofSeconds(10)).until(() -> cache.heldFor(before.keyId()).isEmpty());
 
@@ -192,6 +203,85 @@ class KeyStateCacheEdgesTest {
             cache.stop();
             broker.close();
         }
+    }
+
+    /**
+     * The other order: the reader ahead finds the new log while the committed reader still stands at the old one's
+     * offset, so the new log's states come at offsets it saw before and are passed over. Once the committed reader
+     * goes back, the reader ahead starts over from there and notes them.
+     */
+    @Test
+    @Timeout(180)
+    void aReaderAheadThatFindsTheNewLogFirstReadsItAgainOnceTheCommittedReaderGoesBack() throws Exception {
+        EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(dir.resolve("kafka"), 0).start();
+        KafkaProperties properties = withAheadInterceptor();
+        AtomicBoolean pause = new AtomicBoolean();
+        AtomicBoolean paused = new AtomicBoolean();
+        KeyStateCache cache = new KeyStateCache(new KafkaClients(() -> List.of(broker.bootstrapServers()), properties),
+                new VerifySettings(Duration.ofSeconds(60), Duration.ZERO)) {
+            @Override
+            Consumer<String, byte[]> newConsumer(Map<String, Object> config) {
+                return new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer()) {
+                    @Override
+                    public ConsumerRecords<String, byte[]> poll(Duration timeout) {
+                        paused.set(pause.get());
+                        while (pause.get()) {
+                            LockSupport.parkNanos(Duration.ofMillis(5).toNanos()); // the committed reader held back
+                        }
+                        paused.set(false);
+                        return super.poll(timeout);
+                    }
+                };
+            }
+        };
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()));
+             KafkaProducer<String, byte[]> left = producer(broker, Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG,
+                     "keymeter-credential-store-left-r5", ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 600_000));
+             KafkaProducer<String, byte[]> plain = producer(broker, Map.of())) {
+            admin.createTopics(List.of(new NewTopic(Topics.API_KEYS.name(), 1, (short) 1))).all().get();
+            ApiKeys.GeneratedKey key = ApiKeys.generate();
+            for (int i = 0; i < 20; i++) {
+                send(plain, state(ApiKeys.generate(), KeyStatus.ACTIVE));
+            }
+            cache.start();
+            await().atMost(Duration.ofSeconds(30)).until(cache::current);
+            long last = send(plain, state(ApiKeys.generate(), KeyStatus.ACTIVE));
+            await().atMost(Duration.ofSeconds(10)).until(() -> FailingAheadInterceptor.SEEN.contains(last));
+
+            pause.set(true);
+            await().atMost(Duration.ofSeconds(10)).until(paused::get);
+            admin.deleteTopics(List.of(Topics.API_KEYS.name())).all().get();
+            await().atMost(Duration.ofSeconds(30)).until(() -> !admin.listTopics().names().get()
+                    .contains(Topics.API_KEYS.name()));
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+                admin.createTopics(List.of(new NewTopic(Topics.API_KEYS.name(), 1, (short) 1))).all().get();
+                return true;
+            });
+            FailingAheadInterceptor.SEEN.clear();
+            send(plain, state(key, KeyStatus.ACTIVE));
+            left.initTransactions();
+            left.beginTransaction();
+            left.send(new ProducerRecord<>(Topics.API_KEYS.name(), 0, "left-open", null)).get();
+            long invalidation = send(plain, state(key, KeyStatus.INVALIDATED));
+            await().atMost(Duration.ofSeconds(30)).until(() -> FailingAheadInterceptor.SEEN.contains(invalidation));
+            assertThat(cache.heldFor(key.keyId())).as("passed over: seen at that offset in the old log").isEmpty();
+
+            pause.set(false);
+            await().atMost(cache.unreadAfter().plusSeconds(10)).until(() -> cache.heldFor(key.keyId()).isPresent()
+                    && cache.get(key.keyId()) != null);
+            assertThat(cache.get(key.keyId()).status()).isEqualTo(KeyStatus.ACTIVE);
+        } finally {
+            pause.set(false);
+            FailingAheadInterceptor.SEEN.clear();
+            cache.stop();
+            broker.close();
+        }
+    }
+
+    private static KafkaProperties withAheadInterceptor() {
+        KafkaProperties properties = new KafkaProperties();
+        properties.getConsumer().getProperties().put("interceptor.classes", FailingAheadInterceptor.class.getName());
+        return properties;
     }
 
     private static ApiKeyState state(ApiKeys.GeneratedKey key, KeyStatus status) {

@@ -127,7 +127,7 @@ class KeyStateCacheHeldTest {
         KafkaProperties properties = new KafkaProperties();
         properties.getConsumer().getProperties().put("interceptor.classes", FailingAheadInterceptor.class.getName());
         KeyStateCache cache = new KeyStateCache(new KafkaClients(() -> List.of(broker.bootstrapServers()), properties),
-                new VerifySettings(Duration.ofSeconds(3), Duration.ZERO), HELD_AFTER);
+                new VerifySettings(Duration.ofSeconds(10), Duration.ZERO), HELD_AFTER); // the default staleness
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()));
              KafkaProducer<String, byte[]> left = producer(broker, Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG,
                      "keymeter-credential-store-left-2", ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 600_000));
