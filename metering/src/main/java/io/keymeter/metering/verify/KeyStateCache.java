@@ -21,6 +21,7 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TimeoutException;
@@ -53,8 +54,8 @@ import org.springframework.stereotype.Component;
  * with one unread for {@link #UNREAD_AFTER} is not answered for ({@link #heldFor}: 503), the others are, and a
  * partition on which one has waited {@link #HELD_AFTER} is named in the log and in health. The cache is current only
  * while that reader too has been at its end within the max staleness; what it finds unread below the end it asked
- * for at each of its starts is taken as waiting already. A position of the first reader that goes back (the topic
- * created again, a log truncated) makes it read every partition again.
+ * for at each of its starts is taken as waiting already. A log that goes back under the first reader (the topic
+ * created again, a log truncated) stops verify until a restart.
  */
 @Component
 public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
@@ -65,6 +66,8 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
     public static final String MAX_STALENESS = "keymeter.verify.max-staleness";
     /** How often the reader asks the broker for the end offsets. */
     static final Duration END_CHECK_INTERVAL = Duration.ofSeconds(1);
+    /** How long the reader ahead waits for its end offsets at a start: not answered, it starts over (an ERROR). */
+    private static final Duration AHEAD_ENDS_TIMEOUT = Duration.ofSeconds(30);
     /**
      * How long a key state seen ahead may stay unread, past the credential store's commit interval, before verify
      * stops answering for its key: a transaction being committed takes milliseconds, and a change's HTTP answer waits
@@ -233,7 +236,7 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
 
     /** True while this thread is the cache's reader: not stopped, and not replaced by a later start. */
     private boolean active() {
-        return running && thread == Thread.currentThread();
+        return running && thread == Thread.currentThread() && stoppedBecause == null;
     }
 
     /** Tails the topic; after a failure starts over with a fresh consumer where the last one stopped. */
@@ -274,16 +277,19 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
         Map<TopicPartition, Long> ends = endOffsets(c, partitions);
         long heldCheckedAt = System.nanoTime();
         while (active()) {
-            for (ConsumerRecord<String, byte[]> record : c.poll(Duration.ofMillis(500))) {
+            ConsumerRecords<String, byte[]> records = c.poll(Duration.ofMillis(500));
+            Optional<TopicPartition> back = wentBack(c, records);
+            if (back.isPresent()) {
+                stopBecauseWentBack(back.get());
+                return;
+            }
+            for (ConsumerRecord<String, byte[]> record : records) {
                 apply(record);
             }
             // states of keys hashed to a partition added later are sent there: without this, never seen
             all.follow(c);
             AllPartitions.remember(c, positions);
-            if (unread.readTo(positions)) {
-                reload();
-                return; // run() reads again with a new consumer
-            }
+            unread.readTo(positions);
             if (ends != null && ends.entrySet().stream().allMatch(e -> positions.getOrDefault(e.getKey(), -1L) >= e.getValue())) {
                 currentAsOf = endsAskedAt;
                 ends = null;
@@ -308,18 +314,31 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
     }
 
     /**
-     * A position went back: that partition's log was replaced (the topic deleted and created again, or truncated),
-     * so what was read from the old one may no longer be in Kafka. Read every partition again from its beginning,
-     * verify answering 503 meanwhile rather than from the old log's states.
+     * The first partition whose log went back under the reader, if any: a record, or the position after the poll,
+     * below where it had read. The topic was deleted and created again (or a log truncated): what was read from the
+     * old log may no longer be in Kafka, an invalidation waiting behind a transaction there may be gone with it, and
+     * the offsets noted ahead mean nothing in the new one.
      */
-    private void reload() {
-        caughtUp = false; // first: a request sees "loading key states", not a key cleared below
-        aheadCaughtUp = false;
-        log.warn("Verify cache: a partition of {} went back (the topic deleted and created again, or truncated); "
-                + "reading every key state again", Topics.API_KEYS.name());
-        keys.clear();
-        positions.clear();
-        unread.clear(); // the new positions start lower: not another replacement
+    private Optional<TopicPartition> wentBack(Consumer<String, byte[]> c, ConsumerRecords<String, byte[]> records) {
+        for (TopicPartition partition : c.assignment()) {
+            Long before = positions.get(partition);
+            if (before != null) {
+                List<ConsumerRecord<String, byte[]>> read = records.records(partition);
+                long lowest = read.isEmpty() ? c.position(partition) : read.get(0).offset();
+                if (lowest < before) {
+                    return Optional.of(partition);
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Verify stops answering, before anything of the new log is applied: a restart reads the new log whole. */
+    private void stopBecauseWentBack(TopicPartition partition) {
+        stoppedBecause = "the log of " + partition + " went back below where verify had read (the topic deleted and"
+                + " created again, or truncated): the key states read may no longer be in Kafka; restart Keymeter";
+        log.error("Verify cache: {} went back below offset {} (the topic deleted and created again, or truncated); "
+                + "verify answers 503 until a restart reads it again", partition, positions.get(partition));
     }
 
     /**
@@ -368,12 +387,8 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
         }
     }
 
-    /**
-     * Reads ahead from the committed reader's positions until stopped, or until the committed reader finds a log
-     * replaced (its positions went back), when the caller starts it over from the new positions.
-     */
+    /** Reads ahead from the committed reader's positions until stopped. */
     private void readAhead(Consumer<String, Void> c, Thread owner) {
-        int replaced = unread.replacements(); // first: a replacement after it, while seeking, starts this over
         AllPartitions all = new AllPartitions(Topics.API_KEYS.name());
         List<TopicPartition> partitions = all.assign(c, Duration.ofSeconds(60));
         for (TopicPartition partition : partitions) {
@@ -381,13 +396,13 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
         }
         // what is written up to the end now may have waited unread since this reader last read (at a start, for
         // minutes behind a transaction open before it): due at once; until there, key states may go unnoticed
-        Map<TopicPartition, Long> ends = c.endOffsets(partitions, END_CHECK_INTERVAL.multipliedBy(2));
-        while (aheadActive(owner) && unread.replacements() == replaced) {
+        Map<TopicPartition, Long> ends = c.endOffsets(partitions, AHEAD_ENDS_TIMEOUT);
+        while (aheadActive(owner)) {
             for (ConsumerRecord<String, Void> record : c.poll(Duration.ofMillis(500))) {
                 TopicPartition partition = new TopicPartition(record.topic(), record.partition());
                 long now = System.nanoTime();
                 boolean waited = ends != null && record.offset() < ends.getOrDefault(partition, 0L);
-                unread.seen(replaced, record.key(), partition, record.offset(),
+                unread.seen(record.key(), partition, record.offset(),
                         waited ? now - unreadAfter.toNanos() : now);
             }
             all.follow(c);

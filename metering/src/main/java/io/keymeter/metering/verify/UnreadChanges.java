@@ -8,7 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.apache.kafka.common.TopicPartition;
 
@@ -47,7 +46,6 @@ final class UnreadChanges {
     private final Map<TopicPartition, Overflow> overflowed = new HashMap<>();
     private int size;
     private volatile boolean anyOverflowed;
-    private final AtomicInteger replacements = new AtomicInteger();
 
     UnreadChanges(int capacity) {
         this.capacity = capacity;
@@ -55,13 +53,9 @@ final class UnreadChanges {
 
     /**
      * Notes a key state the ahead reader saw at {@code now} (nanoTime), unless the committed reader has read it
-     * already, it was seen before, or a log was found replaced since the reader read from {@code generation} of
-     * {@link #replacements()} (a batch polled before that may hold the old log's records).
+     * already or it was seen before.
      */
-    synchronized void seen(int generation, String keyId, TopicPartition partition, long offset, long now) {
-        if (generation != replacements.get()) {
-            return;
-        }
+    synchronized void seen(String keyId, TopicPartition partition, long offset, long now) {
         Long last = seenTo.get(partition);
         if (last != null && offset <= last) {
             return;
@@ -85,17 +79,10 @@ final class UnreadChanges {
         size++;
     }
 
-    /**
-     * Notes the committed reader's next offsets: every state before them is read. True when one went back: that
-     * partition's log was replaced (the topic deleted and created again, or truncated), what was noted there is gone.
-     */
-    synchronized boolean readTo(Map<TopicPartition, Long> positions) {
-        int generation = replacements.get();
+    /** Notes the committed reader's next offsets: every state before them is read. */
+    synchronized void readTo(Map<TopicPartition, Long> positions) {
         positions.forEach((partition, position) -> {
-            Long before = readTo.put(partition, position);
-            if (before != null && position < before) {
-                replaced(partition); // its offsets mean nothing in the new log
-            }
+            readTo.put(partition, position);
             ArrayDeque<Unread> unread = byPartition.get(partition);
             while (unread != null && !unread.isEmpty() && unread.peekFirst().offset() < position) {
                 forget(unread.pollFirst());
@@ -106,23 +93,6 @@ final class UnreadChanges {
             }
         });
         anyOverflowed = !overflowed.isEmpty();
-        return replacements.get() != generation;
-    }
-
-    /** Forgets what was noted on {@code partition}: its log was replaced. */
-    private void replaced(TopicPartition partition) {
-        ArrayDeque<Unread> unread = byPartition.remove(partition);
-        while (unread != null && !unread.isEmpty()) {
-            forget(unread.pollFirst());
-        }
-        seenTo.remove(partition);
-        overflowed.remove(partition);
-        replacements.incrementAndGet();
-    }
-
-    /** How many times a partition's log was found replaced: the readers start over when this changes. */
-    int replacements() {
-        return replacements.get();
     }
 
     private void forget(Unread read) {

@@ -1,22 +1,16 @@
 package io.keymeter.metering.verify;
 
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerInterceptor;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 
-/**
- * Throws a {@link StackOverflowError} from the poll of verify's reader ahead, as often as {@link #ERRORS} says, and
- * notes the offsets its polls were given in {@link #SEEN}.
- */
+/** Throws a {@link StackOverflowError} from the poll of verify's reader ahead, as often as {@link #ERRORS} says. */
 public class FailingAheadInterceptor implements ConsumerInterceptor<Object, Object> {
 
     static final AtomicInteger ERRORS = new AtomicInteger();
-    static final Set<Long> SEEN = ConcurrentHashMap.newKeySet();
     private boolean ahead;
 
     @Override
@@ -28,9 +22,6 @@ public class FailingAheadInterceptor implements ConsumerInterceptor<Object, Obje
     public ConsumerRecords<Object, Object> onConsume(ConsumerRecords<Object, Object> records) {
         if (ahead && ERRORS.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
             throw new StackOverflowError("a test's, in the reader ahead");
-        }
-        if (ahead) {
-            records.forEach(record -> SEEN.add(record.offset()));
         }
         return records;
     }

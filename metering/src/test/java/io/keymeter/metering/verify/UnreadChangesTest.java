@@ -19,7 +19,7 @@ class UnreadChangesTest {
     @Test
     void aKeyWaitsOnlyOnceItsStateHasStayedUnreadForTheTimeAllowed() {
         unread.readTo(Map.of(P2, 7L));
-        unread.seen(0, "k", P2, 9, 0);
+        unread.seen("k", P2, 9, 0);
 
         assertThat(unread.waiting("k", AFTER, 499 * MS)).as("a commit takes a moment").isEmpty();
         assertThat(unread.waiting("k", AFTER, 500 * MS)).hasValue(new UnreadChanges.Unread("k", P2, 9, 0));
@@ -30,7 +30,7 @@ class UnreadChangesTest {
     @Test
     void aStateTheCommittedReaderHasReadIsForgotten() {
         unread.readTo(Map.of(P2, 7L));
-        unread.seen(0, "k", P2, 9, 0);
+        unread.seen("k", P2, 9, 0);
         unread.readTo(Map.of(P2, 9L));
         assertThat(unread.waiting("k", AFTER, 10_000 * MS)).as("offset 9 is the next to read").isPresent();
 
@@ -43,10 +43,10 @@ class UnreadChangesTest {
     @Test
     void statesAlreadyReadOrSeenBeforeAreNotNoted() {
         unread.readTo(Map.of(P2, 7L));
-        unread.seen(0, "read", P2, 6, 0);
-        unread.seen(0, "k", P2, 8, 0);
-        unread.seen(0, "k", P2, 8, 0); // the reader ahead started over
-        unread.seen(0, null, P2, 9, 0);
+        unread.seen("read", P2, 6, 0);
+        unread.seen("k", P2, 8, 0);
+        unread.seen("k", P2, 8, 0); // the reader ahead started over
+        unread.seen(null, P2, 9, 0);
 
         assertThat(unread.waiting("read", AFTER, 10_000 * MS)).isEmpty();
         assertThat(unread.size()).isEqualTo(1);
@@ -55,9 +55,9 @@ class UnreadChangesTest {
     @Test
     void aKeyWithTwoStatesUnreadWaitsFromTheOlderUntilBothAreRead() {
         unread.readTo(Map.of(P2, 7L));
-        unread.seen(0, "k", P2, 8, 0);
-        unread.seen(0, "other", P2, 9, 100 * MS);
-        unread.seen(0, "k", P2, 10, 400 * MS);
+        unread.seen("k", P2, 8, 0);
+        unread.seen("other", P2, 9, 100 * MS);
+        unread.seen("k", P2, 10, 400 * MS);
 
         assertThat(unread.waiting("k", AFTER, 500 * MS)).hasValue(new UnreadChanges.Unread("k", P2, 8, 0));
         unread.readTo(Map.of(P2, 9L));
@@ -72,8 +72,8 @@ class UnreadChangesTest {
     @Test
     void aPartitionIsHeldOnceItsOldestUnreadStateHasWaitedTheTimeGiven() {
         unread.readTo(Map.of(P0, 3L, P2, 7L));
-        unread.seen(0, "k", P2, 9, 0);
-        unread.seen(0, "j", P0, 3, 50_000 * MS);
+        unread.seen("k", P2, 9, 0);
+        unread.seen("j", P0, 3, 50_000 * MS);
 
         assertThat(unread.heldLongerThan(Duration.ofSeconds(60), 59_999 * MS)).isEmpty();
         assertThat(unread.heldLongerThan(Duration.ofSeconds(60), 60_000 * MS)).containsExactly(Map.entry(P2, 7L));
@@ -85,11 +85,11 @@ class UnreadChangesTest {
     void pastItsCapacityAPartitionCountsAsOverflowedUntilReadPastTheLastStateDropped() {
         UnreadChanges small = new UnreadChanges(2);
         small.readTo(Map.of(P0, 0L, P2, 0L));
-        small.seen(0, "a", P2, 0, 0);
-        small.seen(0, "b", P2, 1, 0);
+        small.seen("a", P2, 0, 0);
+        small.seen("b", P2, 1, 0);
         assertThat(small.overflowed(AFTER, 10_000 * MS)).isEmpty();
-        small.seen(0, "c", P2, 2, 100 * MS);
-        small.seen(0, "d", P2, 3, 200 * MS);
+        small.seen("c", P2, 2, 100 * MS);
+        small.seen("d", P2, 3, 200 * MS);
 
         assertThat(small.overflowed(AFTER, 599 * MS)).as("a burst read at once").isEmpty();
         assertThat(small.overflowed(AFTER, 600 * MS)).containsExactly(Map.entry(P2, 3L));
@@ -98,8 +98,8 @@ class UnreadChangesTest {
         assertThat(small.heldLongerThan(Duration.ofSeconds(60), 60_100 * MS)).containsExactly(Map.entry(P2, 2L));
 
         // room again: tracked one by one, and the mark stays where the last state was dropped
-        small.seen(0, "e", P2, 4, 700 * MS);
-        small.seen(0, "f", P2, 5, 700 * MS);
+        small.seen("e", P2, 4, 700 * MS);
+        small.seen("f", P2, 5, 700 * MS);
         assertThat(small.overflowed(AFTER, 1_200 * MS)).containsExactly(Map.entry(P2, 3L));
         small.readTo(Map.of(P2, 4L));
         assertThat(small.overflowed(AFTER, 1_200 * MS)).as("read past what was dropped").isEmpty();
@@ -113,9 +113,9 @@ class UnreadChangesTest {
     void aPartitionStaysOverflowedWhileTheLastStateDroppedIsTheNextToRead() {
         UnreadChanges small = new UnreadChanges(1);
         small.readTo(Map.of(P2, 0L));
-        small.seen(0, "a", P2, 0, 0);
-        small.seen(0, "b", P2, 1, 0);
-        small.seen(0, "c", P2, 2, 0);
+        small.seen("a", P2, 0, 0);
+        small.seen("b", P2, 1, 0);
+        small.seen("c", P2, 2, 0);
 
         small.readTo(Map.of(P2, 2L));
         assertThat(small.overflowed(AFTER, 1_000 * MS)).as("offset 2, dropped, is still unread")
@@ -126,36 +126,10 @@ class UnreadChangesTest {
         assertThat(small.heldLongerThan(AFTER, 1_000 * MS)).isEmpty();
     }
 
-    /** The committed reader going back means the topic was deleted and created again: the old log's offsets go. */
-    @Test
-    void aPositionThatGoesBackIsALogReplacedAndWhatWasNotedThereIsForgotten() {
-        UnreadChanges small = new UnreadChanges(1);
-        small.readTo(Map.of(P0, 4L, P2, 7L));
-        small.seen(0, "k", P2, 9, 0);
-        small.seen(0, "j", P2, 10, 0);
-        small.seen(0, "other", P0, 5, 0);
-        int before = small.replacements();
-
-        assertThat(small.readTo(Map.of(P0, 4L, P2, 7L))).as("the same positions").isFalse();
-        assertThat(small.readTo(Map.of(P0, 4L, P2, 1L))).isTrue();
-        assertThat(small.replacements()).isEqualTo(before + 1);
-        assertThat(small.waiting("k", AFTER, 10_000 * MS)).isEmpty();
-        assertThat(small.overflowed(AFTER, 10_000 * MS)).as("the other partition's overflow is kept")
-                .containsExactly(Map.entry(P0, 5L));
-        assertThat(small.heldLongerThan(AFTER, 10_000 * MS)).containsExactly(Map.entry(P0, 4L));
-        small.readTo(Map.of(P0, 6L));
-        small.seen(before, "k", P2, 3, 0);
-        assertThat(small.waiting("k", AFTER, 10_000 * MS)).as("a batch polled before the replacement").isEmpty();
-        small.seen(small.replacements(), "k", P2, 3, 0);
-        assertThat(small.waiting("k", AFTER, 10_000 * MS)).as("the new log's offset 3, below the old one's 9")
-                .hasValue(new UnreadChanges.Unread("k", P2, 3, 0));
-        assertThat(small.replacements()).isEqualTo(before + 1);
-    }
-
     @Test
     void clearedItForgetsEverything() {
         unread.readTo(Map.of(P2, 7L));
-        unread.seen(0, "k", P2, 9, 0);
+        unread.seen("k", P2, 9, 0);
         unread.clear();
 
         assertThat(unread.waiting("k", AFTER, 10_000 * MS)).isEmpty();
@@ -167,8 +141,8 @@ class UnreadChangesTest {
     void clearedItForgetsTheHeldAndOverflowedPartitions() {
         UnreadChanges small = new UnreadChanges(1);
         small.readTo(Map.of(P0, 0L, P2, 7L));
-        small.seen(0, "k", P2, 9, 0);
-        small.seen(0, "j", P0, 3, 0);
+        small.seen("k", P2, 9, 0);
+        small.seen("j", P0, 3, 0);
         assertThat(small.heldLongerThan(AFTER, 10_000 * MS)).containsExactly(Map.entry(P0, 0L), Map.entry(P2, 7L));
 
         small.clear();
@@ -184,11 +158,11 @@ class UnreadChangesTest {
     @Test
     void clearedAStateSeenBeforeIsNotedWhenSeenAgain() {
         unread.readTo(Map.of(P2, 7L));
-        unread.seen(0, "k", P2, 9, 0);
+        unread.seen("k", P2, 9, 0);
         unread.clear();
 
         unread.readTo(Map.of(P2, 7L));
-        unread.seen(0, "k", P2, 9, 1_000 * MS);
+        unread.seen("k", P2, 9, 1_000 * MS);
         assertThat(unread.waiting("k", AFTER, 1_500 * MS)).hasValue(new UnreadChanges.Unread("k", P2, 9, 1_000 * MS));
         assertThat(unread.size()).isEqualTo(1);
     }
@@ -196,11 +170,11 @@ class UnreadChangesTest {
     @Test
     void clearedAKeySeenAgainAndReadWaitsNoLonger() {
         unread.readTo(Map.of(P2, 7L));
-        unread.seen(0, "k", P2, 8, 0);
+        unread.seen("k", P2, 8, 0);
         unread.clear();
 
         unread.readTo(Map.of(P2, 9L));
-        unread.seen(0, "k", P2, 9, 1_000 * MS);
+        unread.seen("k", P2, 9, 1_000 * MS);
         unread.readTo(Map.of(P2, 10L));
         assertThat(unread.waiting("k", AFTER, 10_000 * MS)).as("its state from before was read too").isEmpty();
         assertThat(unread.size()).isZero();
