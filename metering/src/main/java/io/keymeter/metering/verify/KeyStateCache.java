@@ -53,9 +53,9 @@ import org.springframework.stereotype.Component;
  * runs ahead, read_uncommitted, noting each key state the first has not read yet ({@link UnreadChanges}): a key
  * with one unread for {@link #UNREAD_AFTER} is not answered for ({@link #heldFor}: 503), the others are, and a
  * partition on which one has waited {@link #HELD_AFTER} is named in the log and in health. The cache is current only
- * while that reader too has been at its end within the max staleness; what it finds unread below the end it asked
- * for at each of its starts is taken as waiting already. A log that goes back under the first reader (the topic
- * created again, a log truncated) stops verify until a restart.
+ * while that reader too has polled past the end it asked for at its start within the max staleness; what it finds
+ * unread below that end is taken as waiting since it was written. A log that goes back under the first reader (the
+ * topic created again, a log truncated) stops verify until a restart.
  */
 @Component
 public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
@@ -108,7 +108,7 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
     private volatile Thread ahead;
     /** Set once the reader ahead has read to the end the topic had when it started: until then verify cannot tell. */
     private volatile boolean aheadCaughtUp;
-    /** nanoTime of the reader ahead's last poll at its end (not restarting, not reading a backlog since a restart). */
+    /** nanoTime of the reader ahead's last poll past the end it asked for at its start. */
     private volatile long aheadPolledAt;
 
     @Autowired
@@ -199,6 +199,12 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
     /** How long a key state may stay unread before its key is refused: {@link #UNREAD_AFTER} past a commit interval. */
     Duration unreadAfter() {
         return unreadAfter;
+    }
+
+    /** Whether the committed reader's thread runs. */
+    boolean reading() {
+        Thread reader = thread;
+        return reader != null && reader.isAlive();
     }
 
     /** Whether the reader ahead's thread runs. */
@@ -334,7 +340,10 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
     }
 
     /** Verify stops answering, before anything of the new log is applied: a restart reads the new log whole. */
-    private void stopBecauseWentBack(TopicPartition partition) {
+    private synchronized void stopBecauseWentBack(TopicPartition partition) {
+        if (!active()) {
+            return; // stopped or started again meanwhile: the positions compared may be a later reader's
+        }
         stoppedBecause = "the log of " + partition + " went back below where verify had read (the topic deleted and"
                 + " created again, or truncated): the key states read may no longer be in Kafka; restart Keymeter";
         log.error("Verify cache: {} went back below offset {} (the topic deleted and created again, or truncated); "
@@ -400,20 +409,28 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
         while (aheadActive(owner)) {
             for (ConsumerRecord<String, Void> record : c.poll(Duration.ofMillis(500))) {
                 TopicPartition partition = new TopicPartition(record.topic(), record.partition());
-                long now = System.nanoTime();
-                boolean waited = ends != null && record.offset() < ends.getOrDefault(partition, 0L);
-                unread.seen(record.key(), partition, record.offset(),
-                        waited ? now - unreadAfter.toNanos() : now);
+                boolean before = ends != null && record.offset() < ends.getOrDefault(partition, 0L);
+                unread.seen(record.key(), partition, record.offset(), System.nanoTime() - (before ? age(record) : 0));
             }
             all.follow(c);
             if (ends != null && ends.entrySet().stream().allMatch(e -> c.position(e.getKey()) >= e.getValue())) {
                 ends = null;
             }
-            if (ends == null) {
+            if (ends == null && aheadActive(owner)) { // not a reader ahead of an earlier start: that reset the mark
                 aheadPolledAt = System.nanoTime(); // first: whoever sees aheadCaughtUp sees this
                 aheadCaughtUp = true;
             }
         }
+    }
+
+    /**
+     * How long a state found at a start of the reader ahead may already have waited unread, in nanoseconds: since it
+     * was written, as its timestamp says, at most {@link #unreadAfter()} (another host's clock may differ), so one
+     * behind a transaction left open before is refused at once and one in a transaction committing now is not.
+     */
+    private long age(ConsumerRecord<?, ?> record) {
+        long millis = Math.max(0, System.currentTimeMillis() - record.timestamp());
+        return Math.min(unreadAfter.toNanos(), Duration.ofMillis(millis).toNanos());
     }
 
     /** True while {@code owner} is the cache's reader and no reader has stopped on an error. */

@@ -187,6 +187,7 @@ class KeyStateCacheEdgesTest {
             assertThat(cache.notCurrentBecause()).hasValueSatisfying(why -> assertThat(why).startsWith(
                     "the log of keymeter.api-keys-0 went back below where verify had read"));
             assertThat(cache.get(after.keyId())).as("nothing of the new log applied").isNull();
+            await().atMost(Duration.ofSeconds(10)).until(() -> !cache.reading() && !cache.aheadReading());
             Verifier verifier = new Verifier(cache, Clock.systemUTC(), new SimpleMeterRegistry());
             assertThatThrownBy(() -> verifier.verify(new VerifyRequest(before.apiKey(), "basemaps", null, null)))
                     .isInstanceOfSatisfying(ApiProblem.class, problem -> assertThat(problem.status()).isEqualTo(503));

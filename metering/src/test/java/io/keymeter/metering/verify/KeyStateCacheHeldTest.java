@@ -60,7 +60,7 @@ class KeyStateCacheHeldTest {
             send(plain, heldKey, active(heldKey));
             send(plain, quietKey, active(quietKey));
             cache = new KeyStateCache(new KafkaClients(() -> List.of(broker.bootstrapServers()),
-                    new KafkaProperties()), new VerifySettings(Duration.ofSeconds(3), COMMIT_INTERVAL), HELD_AFTER);
+                    new KafkaProperties()), new VerifySettings(Duration.ofSeconds(10), COMMIT_INTERVAL), HELD_AFTER);
             cache.start();
             KeyStateCache started = cache;
             await().atMost(Duration.ofSeconds(30)).until(() -> started.current() && started.get(heldKey) != null
