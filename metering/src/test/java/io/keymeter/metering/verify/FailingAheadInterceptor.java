@@ -6,12 +6,20 @@ import org.apache.kafka.clients.consumer.ConsumerInterceptor;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 
 /** Throws a {@link StackOverflowError} from the poll of verify's reader ahead, as often as {@link #ERRORS} says. */
 public class FailingAheadInterceptor implements ConsumerInterceptor<Object, Object> {
 
     static final AtomicInteger ERRORS = new AtomicInteger();
     private boolean ahead;
+
+    /** Kafka properties with this interceptor on every consumer made from them (it acts on the reader ahead's only). */
+    static KafkaProperties installed() {
+        KafkaProperties properties = new KafkaProperties();
+        properties.getConsumer().getProperties().put("interceptor.classes", FailingAheadInterceptor.class.getName());
+        return properties;
+    }
 
     @Override
     public void configure(Map<String, ?> configs) {

@@ -49,7 +49,8 @@ class KeyStateCacheEdgesTest {
     @Timeout(120)
     void anInvalidationLeftBehindATransactionOpenBeforeTheStartIsNotAnsweredValid() throws Exception {
         EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(dir.resolve("kafka"), 0).start();
-        KeyStateCache cache = null;
+        KeyStateCache cache = new KeyStateCache(new KafkaClients(() -> List.of(broker.bootstrapServers()),
+                new KafkaProperties()), new VerifySettings(Duration.ofSeconds(3), Duration.ZERO));
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()));
              KafkaProducer<String, byte[]> left = producer(broker, Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG,
                      "keymeter-credential-store-left-r1", ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 600_000));
@@ -65,30 +66,21 @@ class KeyStateCacheEdgesTest {
             send(plain, state(key, KeyStatus.INVALIDATED));
             long invalidatedAt = System.nanoTime();
 
-            cache = new KeyStateCache(new KafkaClients(() -> List.of(broker.bootstrapServers()),
-                    new KafkaProperties()), new VerifySettings(Duration.ofSeconds(3), Duration.ZERO));
-            KeyStateCache started = cache;
             Verifier verifier = new Verifier(cache, Clock.systemUTC(), new SimpleMeterRegistry());
             // the invalidation has waited unread longer than allowed before the cache even starts
             long due = cache.unreadAfter().plusMillis(200).toNanos();
             await().atMost(Duration.ofSeconds(5)).until(() -> System.nanoTime() - invalidatedAt > due);
             cache.start();
-            await().pollInterval(Duration.ofMillis(5)).atMost(Duration.ofSeconds(30)).until(started::current);
+            await().pollInterval(Duration.ofMillis(5)).atMost(Duration.ofSeconds(30)).until(cache::current);
 
             assertThat(Duration.ofNanos(System.nanoTime() - invalidatedAt)).isGreaterThan(cache.unreadAfter());
-            VerifyResponse answer = null;
-            try {
-                answer = verifier.verify(new VerifyRequest(key.apiKey(), "basemaps", null, null));
-            } catch (ApiProblem expected) {
-                assertThat(expected.status()).isEqualTo(503);
-                assertThat(cache.heldFor(key.keyId())).as("held, not loading").isPresent();
-            }
-            assertThat(answer).as("an invalidation unread for over %s ms, behind a transaction left open, answered from"
-                    + " the state before it", cache.unreadAfter().toMillis()).isNull();
+            assertThatThrownBy(() -> verifier.verify(new VerifyRequest(key.apiKey(), "basemaps", null, null)))
+                    .as("an invalidation unread for over %s ms, behind a transaction left open, answered from the"
+                            + " state before it", cache.unreadAfter().toMillis())
+                    .isInstanceOfSatisfying(ApiProblem.class, problem -> assertThat(problem.status()).isEqualTo(503));
+            assertThat(cache.heldFor(key.keyId())).as("held, not loading").isPresent();
         } finally {
-            if (cache != null) {
-                cache.stop();
-            }
+            cache.stop();
             broker.close();
         }
     }
@@ -102,7 +94,7 @@ class KeyStateCacheEdgesTest {
     @Timeout(120)
     void aReaderAheadThatKeepsFailingDoesNotLeaveVerifyAnsweringFromStaleStates() throws Exception {
         EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(dir.resolve("kafka"), 0).start();
-        KafkaProperties properties = withAheadInterceptor();
+        KafkaProperties properties = FailingAheadInterceptor.installed();
         KeyStateCache cache = new KeyStateCache(new KafkaClients(() -> List.of(broker.bootstrapServers()), properties),
                 new VerifySettings(Duration.ofSeconds(3), Duration.ZERO));
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()));
@@ -203,12 +195,6 @@ class KeyStateCacheEdgesTest {
             restarted.stop();
             broker.close();
         }
-    }
-
-    private static KafkaProperties withAheadInterceptor() {
-        KafkaProperties properties = new KafkaProperties();
-        properties.getConsumer().getProperties().put("interceptor.classes", FailingAheadInterceptor.class.getName());
-        return properties;
     }
 
     private static ApiKeyState state(ApiKeys.GeneratedKey key, KeyStatus status) {

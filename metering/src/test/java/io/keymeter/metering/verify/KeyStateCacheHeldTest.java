@@ -124,8 +124,7 @@ class KeyStateCacheHeldTest {
     @Timeout(120)
     void anErrorInTheReaderAheadStartsItOverAndVerifyGoesOnAnswering() throws Exception {
         EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(dir.resolve("kafka"), 0).start();
-        KafkaProperties properties = new KafkaProperties();
-        properties.getConsumer().getProperties().put("interceptor.classes", FailingAheadInterceptor.class.getName());
+        KafkaProperties properties = FailingAheadInterceptor.installed();
         KeyStateCache cache = new KeyStateCache(new KafkaClients(() -> List.of(broker.bootstrapServers()), properties),
                 new VerifySettings(Duration.ofSeconds(10), Duration.ZERO), HELD_AFTER); // the default staleness
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()));
