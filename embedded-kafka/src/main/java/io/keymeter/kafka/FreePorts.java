@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A port free on the loopback interface right now: for the embedded broker asked for "any free port", and for the
@@ -16,16 +18,16 @@ import java.util.concurrent.ThreadLocalRandom;
  * range (Linux's {@code ip_local_port_range}, 32768 by default): a port from that range, free when chosen, was now
  * and then taken by one of the many client connections opened before the server bound it (a test's second
  * instance failed "Port … is already in use"). Never the same port twice in one JVM: two ports asked for before
- * either is bound (a broker and its controller) could otherwise be one. JVMs running side by side (the test forks)
- * each name a slice of that range in {@value #SLICE_PROPERTY}, so none can pick a port another picked and has not
- * bound yet.
+ * either is bound (a broker and its controller) could otherwise be one. JVMs of one surefire run side by side (its
+ * forks) each name their own slice of that range in {@value #SLICE_PROPERTY}, so none can pick a port another picked
+ * and has not bound yet; a JVM without it (an IDE's run, another build beside) takes from the whole range.
  */
 public final class FreePorts {
 
     static final int LOWEST = 10_000;
-    /** System property: which of {@link #SLICES} parts of the range this JVM takes from, 1 to 4 (surefire's fork). */
+    /** System property {@code k/n}: this JVM takes ports from the k-th of n equal parts of the range (surefire's fork). */
     static final String SLICE_PROPERTY = "keymeter.free-ports.slice";
-    static final int SLICES = 4;
+    private static final Pattern SLICE = Pattern.compile("0*([1-9][0-9]{0,2})/([1-9][0-9]{0,2})");
     private static final Path EPHEMERAL_RANGE = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
     private static final Set<Integer> handedOut = new HashSet<>();
 
@@ -48,22 +50,27 @@ public final class FreePorts {
     }
 
     /**
-     * The lowest and highest port to pick from below {@code ephemeralStart}: the slice named (a number from 1 to
-     * {@link #SLICES}, leading zeros allowed; anything else, or none, takes the whole range), or null when the range
-     * is too small to share.
+     * The lowest and highest port to pick from below {@code ephemeralStart}: the slice named ({@code k/n}, leading
+     * zeros allowed, 1 ≤ k ≤ n, at least 100 ports a slice; anything else, or none, takes the whole range), or null
+     * when the range is too small to share.
      */
     static int[] range(String slice, int ephemeralStart) {
         int highest = ephemeralStart - 1;
         if (highest - LOWEST < 1_000) {
             return null;
         }
-        int part = slice == null || !slice.matches("[0-9]{1,3}") ? 0 : Integer.parseInt(slice);
-        if (part < 1 || part > SLICES) {
+        Matcher named = slice == null ? null : SLICE.matcher(slice);
+        if (named == null || !named.matches()) {
             return new int[] {LOWEST, highest};
         }
-        int width = (highest - LOWEST + 1) / SLICES;
+        int part = Integer.parseInt(named.group(1));
+        int parts = Integer.parseInt(named.group(2));
+        int width = (highest - LOWEST + 1) / parts;
+        if (part > parts || width < 100) {
+            return new int[] {LOWEST, highest};
+        }
         int low = LOWEST + (part - 1) * width;
-        return new int[] {low, part == SLICES ? highest : low + width - 1};
+        return new int[] {low, part == parts ? highest : low + width - 1};
     }
 
     /** {@code preferred} when it is a port and free now (a broker's port of its last run), else {@link #next()}. */

@@ -26,19 +26,25 @@ class FreePortsTest {
 
     @Test
     void underSurefireEachForkIsGivenItsSlice() {
-        // the parent pom passes it; a value of surefire's placeholder alone arrives empty (SUREFIRE-1068)
+        // the parent pom passes it; a value starting with surefire's placeholder arrives empty (SUREFIRE-1068)
         assumeTrue(System.getProperty("surefire.real.class.path") != null, "not run by surefire");
-        assertThat(System.getProperty(FreePorts.SLICE_PROPERTY)).matches("0[1-4]");
+        String slice = System.getProperty(FreePorts.SLICE_PROPERTY);
+        assertThat(slice).matches("0[1-9][0-9]*/[1-9][0-9]*");
+        String[] parts = slice.split("/");
+        assertThat(Integer.parseInt(parts[0])).as("fork within the forks").isLessThanOrEqualTo(Integer.parseInt(parts[1]));
     }
 
     @Test
-    void eachSliceIsItsOwnQuarterOfTheRangeAndAnythingElseTakesItWhole() {
-        assertThat(FreePorts.range("1", 32_768)).containsExactly(10_000, 15_691);
-        assertThat(FreePorts.range("02", 32_768)).as("as the pom passes it").containsExactly(15_692, 21_383);
-        assertThat(FreePorts.range("4", 32_768)).as("the last takes the remainder").containsExactly(27_076, 32_767);
-        for (String whole : new String[] {null, "", "0", "00", "5", "12", "1x", "0${surefire.forkNumber}"}) {
+    void eachSliceIsItsOwnPartOfTheRangeAndAnythingElseTakesItWhole() {
+        assertThat(FreePorts.range("01/4", 32_768)).containsExactly(10_000, 15_691);
+        assertThat(FreePorts.range("2/4", 32_768)).containsExactly(15_692, 21_383);
+        assertThat(FreePorts.range("4/4", 32_768)).as("the last takes the remainder").containsExactly(27_076, 32_767);
+        assertThat(FreePorts.range("01/2", 32_768)).as("as the pom passes it").containsExactly(10_000, 21_383);
+        assertThat(FreePorts.range("02/2", 32_768)).containsExactly(21_384, 32_767);
+        assertThat(FreePorts.range("01/1", 32_768)).containsExactly(10_000, 32_767);
+        for (String whole : new String[] {null, "", "1", "0/2", "3/2", "1/0", "1/500", "x/2", "0${surefire.forkNumber}/2"}) {
             assertThat(FreePorts.range(whole, 32_768)).as(String.valueOf(whole)).containsExactly(10_000, 32_767);
         }
-        assertThat(FreePorts.range("1", 10_500)).as("too small a range to share").isNull();
+        assertThat(FreePorts.range("1/2", 10_500)).as("too small a range to share").isNull();
     }
 }
