@@ -70,6 +70,27 @@ final class ChildApp implements AutoCloseable {
         return HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).timeout(Duration.ofSeconds(2)).build();
     }
 
+    /**
+     * SIGSTOP: every thread of the JVM stops where it is and sends nothing more (no commit, no heartbeat) until
+     * {@link #thaw()} or {@link #kill()}. Sent by bash's builtin {@code kill}: Java signals a child only to end it.
+     */
+    void freeze() throws IOException, InterruptedException {
+        signal("STOP");
+    }
+
+    /** SIGCONT: a frozen JVM goes on. */
+    void thaw() throws IOException, InterruptedException {
+        signal("CONT");
+    }
+
+    private void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("bash", "-c", "kill -" + name + " " + process.pid())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        if (kill.waitFor() != 0) {
+            throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed, see " + log);
+        }
+    }
+
     /** SIGKILL: no shutdown hook, no commit, no flush. */
     void kill() throws InterruptedException {
         process.destroyForcibly();

@@ -100,8 +100,8 @@ class ExactlyOnceCrashTest {
      * move over, their stores restored from the changelogs), is SIGKILLed while it judges (the first takes its tasks
      * back once its session times out), restarts on its own disk, and then the first is SIGKILLed while both work
      * on the last chunk, sent paced, inside a transaction of its own: one of the transactional ids noted while it
-     * worked alone, in progress on the outputs, begun 0.4 to 1 s before and still open after the kill (so it can
-     * only be aborted). It is restarted. Every daily total and every rejection must equal the ledger, the second
+     * worked alone, in progress on the outputs, begun 0.4 to 1 s before, still open 300 ms into a SIGSTOP that
+     * precedes the kill, and still open after the kill (so it can only be aborted). It is restarted. Every daily total and every rejection must equal the ledger, the second
      * instance must have judged requests of its own (else no task ever moved and nothing was proved), and the kills
      * must have aborted records.
      */
@@ -159,9 +159,9 @@ class ExactlyOnceCrashTest {
                             .until(() -> sent.get() >= last.size() / 4);
                     try (Admin admin = admin(broker)) {
                         // the chunk is paced over 8 s and the wait starts 2 s in: longer than 30 s, none is coming
-                        OpenTransaction open = awaitYoungOpenTransaction(admin, () -> idsOfA, OUTPUTS,
-                                Duration.ofSeconds(30));
-                        a.get().kill();
+                        OpenTransaction open = killInsideTransaction(admin, a.get(), () -> idsOfA, OUTPUTS,
+                                Duration.ofSeconds(30)).orElseThrow(() -> new AssertionError(
+                                        "no transaction of the first instance open on the outputs within 30 s"));
                         // a is dead: a transaction of its still open on the outputs can only be aborted
                         assertThat(openTransactions(admin, idsOfA, OUTPUTS))
                                 .as("the first instance's transaction open on the outputs after its kill")
@@ -433,11 +433,9 @@ class ExactlyOnceCrashTest {
         return Stream.concat(Arrays.stream(args), Arrays.stream(more)).toArray(String[]::new);
     }
 
-    /** SIGKILL, then a new JVM on the same data dir, as a crashed and restarted pod. */
     /**
      * Kills inside a transaction that has written to the join buffer's changelog (requests waiting there,
-     * uncommitted) and begun 0.4 to 1 s before, or 15 s after its time without one (the minute of traffic over),
-     * and restarts. A changelog whose stable end lagged its log end was not enough: that is also a transaction
+     * uncommitted), or 15 s after its time without one (the minute of traffic over), and restarts. A changelog whose stable end lagged its log end was not enough: that is also a transaction
      * already committing (its markers not yet written, slow on a loaded machine), and one CI run's three kills each
      * found only such a one, aborting nothing.
      */
@@ -447,14 +445,12 @@ class ExactlyOnceCrashTest {
         boolean inside = false;
         try (Admin admin = admin(broker)) {
             List<String> buffer = List.of(bufferChangelog);
-            OpenTransaction open = null;
-            try {
-                open = awaitYoungOpenTransaction(admin, () -> transactionalIds(admin), buffer, Duration.ofSeconds(15));
-            } catch (ConditionTimeoutException e) {
-                System.out.println("no young transaction on the join buffer's changelog within 15 s: killed all the same");
-            }
-            metering.get().kill();
-            if (open != null) {
+            OpenTransaction open = killInsideTransaction(admin, metering.get(), () -> transactionalIds(admin), buffer,
+                    Duration.ofSeconds(15)).orElse(null);
+            if (open == null) {
+                System.out.println("no transaction kept open on the join buffer's changelog within 15 s: killed all the same");
+                metering.get().kill();
+            } else {
                 // still open after the kill: it can only be aborted (one that committed in between is not counted)
                 OpenTransaction killed = open;
                 inside = openTransactions(admin, Set.of(open.transactionalId()), buffer).stream()
@@ -466,6 +462,7 @@ class ExactlyOnceCrashTest {
         return inside;
     }
 
+    /** SIGKILL, then a new JVM on the same data dir, as a crashed and restarted pod. */
     private static Void killAndRestart(AtomicReference<ChildApp> metering, Path log, String[] args) throws Exception {
         metering.get().kill();
         restart(metering, log, args);
@@ -557,9 +554,9 @@ class ExactlyOnceCrashTest {
     }
 
     /**
-     * A transaction of one of {@code ids} open on {@code topics}, begun 0.4 to 1 s ago: with a commit every 2 s and
-     * records arriving all the time it stays open well past a kill made now (one found at any age could commit
-     * between the look and the kill), and it has had time to write.
+     * A transaction of one of {@code ids} open on {@code topics}, begun 0.4 to 1 s ago: it has had time to write,
+     * and with a commit every 2 s and records arriving all the time it is rarely committing already (which the freeze
+     * in {@link #killInsideTransaction} then finds).
      */
     private static OpenTransaction awaitYoungOpenTransaction(Admin admin, Callable<Set<String>> ids,
                                                              List<String> topics, Duration atMost) {
@@ -570,6 +567,49 @@ class ExactlyOnceCrashTest {
                     return age >= 400 && age < 1000;
                 }).findFirst(), Optional::isPresent)
                 .orElseThrow();
+    }
+
+    /**
+     * Kills {@code app} inside a transaction of {@code ids} open on {@code topics}. A young one is found, the JVM
+     * frozen (SIGSTOP: it can commit no more), and killed only if that transaction is still in progress 300 ms later
+     * (a commit sent just before the freeze has reached the coordinator by then); otherwise it is thawed and the next
+     * one tried. Looking and then killing, a transaction could commit in between. Empty, the app still running, when
+     * none was caught within {@code atMost}.
+     */
+    private static Optional<OpenTransaction> killInsideTransaction(Admin admin, ChildApp app,
+                                                                   Callable<Set<String>> ids, List<String> topics,
+                                                                   Duration atMost) throws Exception {
+        long deadline = System.nanoTime() + atMost.toNanos();
+        while (System.nanoTime() < deadline) {
+            OpenTransaction open;
+            try {
+                open = awaitYoungOpenTransaction(admin, ids, topics,
+                        Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+            } catch (ConditionTimeoutException e) {
+                return Optional.empty();
+            }
+            app.freeze();
+            if (staysOpen(admin, open, topics)) {
+                app.kill();
+                return Optional.of(open);
+            }
+            app.thaw();
+            System.out.println("transaction " + open + " ended during the freeze: thawed, looking again");
+        }
+        return Optional.empty();
+    }
+
+    /** Whether {@code open} stays in progress for 300 ms (polled; the caller has frozen its producer). */
+    private static boolean staysOpen(Admin admin, OpenTransaction open, List<String> topics) {
+        try {
+            await("transaction " + open + " still open").during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(1))
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(() -> openTransactions(admin, Set.of(open.transactionalId()), topics).stream()
+                            .anyMatch(t -> t.startMs() == open.startMs()));
+            return true;
+        } catch (ConditionTimeoutException e) {
+            return false;
+        }
     }
 
     /** Whether these topics hold a transaction not yet committed or aborted (the stable end lags the log end). */
