@@ -9,10 +9,13 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 
 /**
@@ -88,6 +91,14 @@ final class ChildApp implements AutoCloseable {
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         if (kill.waitFor() != 0) {
             throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed, see " + log);
+        }
+    }
+
+    /** The file RocksDB's native library was mapped from in this JVM, read from Linux's {@code /proc}. */
+    Optional<Path> rocksDbLibrary() throws IOException {
+        try (Stream<String> maps = Files.lines(Path.of("/proc", String.valueOf(process.pid()), "maps"))) {
+            return maps.filter(line -> line.contains("rocksdbjni") && line.contains("/"))
+                    .map(line -> Path.of(line.substring(line.indexOf('/')))).findFirst();
         }
     }
 

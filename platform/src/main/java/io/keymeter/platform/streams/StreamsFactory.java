@@ -88,6 +88,7 @@ public class StreamsFactory {
 
     public StreamsApp create(String name, Topology topology, Map<String, Object> overrides,
                              StartRequirements requirements) {
+        RocksDbLibrary.loadUnder(properties.dataDir()); // before any store opens: not a new copy in /tmp each start
         Properties config = config(name, overrides);
         Path stateDir = Path.of(config.getProperty(StreamsConfig.STATE_DIR_CONFIG)).toAbsolutePath().normalize();
         // a state dir the operator moved out of the data dir is not under its lock: never deleted from here

@@ -1,0 +1,62 @@
+package io.keymeter.platform.streams;
+
+import io.keymeter.platform.config.OwnerOnly;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.rocksdb.NativeLibraryLoader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Has RocksJava copy its native library to {@code <data-dir>/native} rather than to a new file in
+ * {@code java.io.tmpdir}. RocksJava copies the library (about 15 MB) out of its jar at every start under a random
+ * name and deletes it only at a clean exit: every {@code kill -9} (a crashed pod, an OOM kill, a stop that timed
+ * out) left one behind for good, and a temporary directory mounted {@code noexec}, a common hardening, kept RocksDB
+ * from loading at all. Under the data dir the copy has one name, replaced at each start, and sits where only the
+ * owner may enter (a library at a known name in a shared {@code /tmp} could be swapped by another user).
+ * <p>
+ * {@code ROCKSDB_SHAREDLIB_DIR}, RocksJava's own setting, still wins. When the data dir cannot hold the library,
+ * RocksJava loads it its own way, after a warning.
+ */
+public final class RocksDbLibrary {
+
+    /** RocksJava's environment variable for the directory it copies its library to. */
+    static final String SHAREDLIB_DIR = "ROCKSDB_SHAREDLIB_DIR";
+    static final String DIR = "native";
+
+    private static final Logger log = LoggerFactory.getLogger(RocksDbLibrary.class);
+    private static boolean tried;
+
+    private RocksDbLibrary() {
+    }
+
+    /** Once a JVM, before the first RocksDB store opens; a library already loaded stays as it is. */
+    public static synchronized void loadUnder(Path dataDir) {
+        if (!tried) {
+            tried = true;
+            load(dataDir, System.getenv(SHAREDLIB_DIR));
+        }
+    }
+
+    /** The directory the library was copied to, or empty when left to RocksJava (the variable set, or a failure). */
+    static Optional<Path> load(Path dataDir, String sharedLibDir) {
+        if (sharedLibDir != null && !sharedLibDir.isBlank()) {
+            return Optional.empty();
+        }
+        Path dir = dataDir.toAbsolutePath().resolve(DIR);
+        try {
+            if (!Files.isDirectory(dir)) {
+                OwnerOnly.createDirectories(dir);
+            }
+            NativeLibraryLoader.getInstance().loadLibrary(dir.toString());
+            return Optional.of(dir);
+        } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
+            log.warn("RocksDB's native library could not be loaded from {} ({}): RocksDB copies it to {} instead,"
+                    + " where it stays after a kill -9; set {} to a directory of your own to choose", dir, e,
+                    System.getProperty("java.io.tmpdir"), SHAREDLIB_DIR);
+            return Optional.empty();
+        }
+    }
+}
