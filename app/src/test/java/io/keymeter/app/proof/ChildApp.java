@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.awaitility.Awaitility;
+import org.rocksdb.util.Environment;
 
 /**
  * Keymeter running in a separate JVM on the test's broker, so a test can kill it with SIGKILL mid-transaction and
@@ -29,6 +30,7 @@ final class ChildApp implements AutoCloseable {
     private final int port;
     private final HttpClient http = HttpClient.newHttpClient();
     private Process process;
+    private boolean frozen;
 
     ChildApp(Path log, String... args) {
         this.log = log;
@@ -79,14 +81,19 @@ final class ChildApp implements AutoCloseable {
      */
     void freeze() throws IOException, InterruptedException {
         signal("STOP");
+        frozen = true;
     }
 
     /** SIGCONT: a frozen JVM goes on. */
     void thaw() throws IOException, InterruptedException {
         signal("CONT");
+        frozen = false;
     }
 
     private void signal(String name) throws IOException, InterruptedException {
+        if (!process.isAlive()) {
+            throw new IllegalStateException("child app already exited with " + process.exitValue() + ", see " + log);
+        }
         Process kill = new ProcessBuilder("bash", "-c", "kill -" + name + " " + process.pid())
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         if (kill.waitFor() != 0) {
@@ -94,10 +101,13 @@ final class ChildApp implements AutoCloseable {
         }
     }
 
-    /** The file RocksDB's native library was mapped from in this JVM, read from Linux's {@code /proc}. */
+    /**
+     * The file RocksDB's native library was mapped from in this JVM, read from Linux's {@code /proc}: by its name
+     * under a directory chosen for it (RocksDB's own copy in {@code /tmp} is named at random).
+     */
     Optional<Path> rocksDbLibrary() throws IOException {
         try (Stream<String> maps = Files.lines(Path.of("/proc", String.valueOf(process.pid()), "maps"))) {
-            return maps.filter(line -> line.contains("rocksdbjni") && line.contains("/"))
+            return maps.filter(line -> line.endsWith("/" + Environment.getJniLibraryFileName("rocksdb")))
                     .map(line -> Path.of(line.substring(line.indexOf('/')))).findFirst();
         }
     }
@@ -115,6 +125,10 @@ final class ChildApp implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         if (process != null && process.isAlive()) {
+            if (frozen) { // a SIGTERM would wait, pending, for a SIGCONT that never comes
+                kill();
+                return;
+            }
             process.destroy();
             if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
                 kill();

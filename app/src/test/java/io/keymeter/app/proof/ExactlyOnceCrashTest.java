@@ -52,6 +52,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.awaitility.core.ConditionTimeoutException;
+import org.awaitility.core.TerminalFailureException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -101,7 +102,7 @@ class ExactlyOnceCrashTest {
      * back once its session times out), restarts on its own disk, and then the first is SIGKILLed while both work
      * on the last chunk, sent paced, inside a transaction of its own: one of the transactional ids noted while it
      * worked alone, in progress on the outputs, begun 0.4 to 1 s before, still open 300 ms into a SIGSTOP that
-     * precedes the kill, and still open after the kill (so it can only be aborted). It is restarted. Every daily total and every rejection must equal the ledger, the second
+     * precedes the kill, and still open 1 s after the kill (so it can only be aborted). It is restarted. Every daily total and every rejection must equal the ledger, the second
      * instance must have judged requests of its own (else no task ever moved and nothing was proved), and the kills
      * must have aborted records.
      */
@@ -166,11 +167,11 @@ class ExactlyOnceCrashTest {
                         OpenTransaction open = killInsideTransaction(admin, a.get(), () -> idsOfA, OUTPUTS,
                                 Duration.ofSeconds(30)).orElseThrow(() -> new AssertionError(
                                         "no transaction of the first instance open on the outputs within 30 s"));
-                        // a is dead: a transaction of its still open on the outputs can only be aborted
-                        assertThat(openTransactions(admin, idsOfA, OUTPUTS))
-                                .as("the first instance's transaction open on the outputs after its kill")
-                                .anyMatch(t -> t.transactionalId().equals(open.transactionalId())
-                                        && t.startMs() == open.startMs());
+                        // a is dead: a transaction of its still open on the outputs a second later can only be
+                        // aborted (a commit sent before the freeze would have landed by then)
+                        assertThat(staysOpen(admin, open, OUTPUTS, Duration.ofSeconds(1)))
+                                .as("the first instance's transaction %s open on the outputs for 1 s after its kill", open)
+                                .isTrue();
                         System.out.println("killed metering a inside its transaction " + open);
                     }
                     pacing.get(120, TimeUnit.SECONDS);
@@ -201,8 +202,8 @@ class ExactlyOnceCrashTest {
      * old requests, which are judged on arrival and never wait. Metering is SIGKILLed three times during the minute,
      * each time inside a transaction that has written to the buffer's changelog (after a restart, metering first
      * judges the backlog at once, and a kill then found nothing waiting), and restarted; every total and rejection
-     * must equal the ledger, and at least one kill must have landed inside such a transaction (it was still open after
-     * the kill, so it could only be aborted).
+     * must equal the ledger, and at least one kill must have landed inside such a transaction (it was still open 1 s
+     * after the kill, so it could only be aborted).
      */
     @Test
     void exactlyOnceBillsLiveRequestsWaitingInTheJoinBufferAcrossSigkills() throws Exception {
@@ -455,10 +456,8 @@ class ExactlyOnceCrashTest {
                 System.out.println("no transaction kept open on the join buffer's changelog within 15 s: killed all the same");
                 metering.get().kill();
             } else {
-                // still open after the kill: it can only be aborted (one that committed in between is not counted)
-                OpenTransaction killed = open;
-                inside = openTransactions(admin, Set.of(open.transactionalId()), buffer).stream()
-                        .anyMatch(t -> t.startMs() == killed.startMs());
+                // still open a second after the kill: it can only be aborted (one that committed is not counted)
+                inside = staysOpen(admin, open, buffer, Duration.ofSeconds(1));
                 System.out.println("killed metering " + (inside ? "inside" : "just after") + " its transaction " + open);
             }
         }
@@ -575,43 +574,57 @@ class ExactlyOnceCrashTest {
 
     /**
      * Kills {@code app} inside a transaction of {@code ids} open on {@code topics}. A young one is found, the JVM
-     * frozen (SIGSTOP: it can commit no more), and killed only if that transaction is still in progress 300 ms later
-     * (a commit sent just before the freeze has reached the coordinator by then); otherwise it is thawed and the next
-     * one tried. Looking and then killing, a transaction could commit in between. Empty, the app still running, when
-     * none was caught within {@code atMost}.
+     * frozen (SIGSTOP: it can begin no commit), and killed only if that transaction is still in progress 300 ms later;
+     * otherwise it is thawed and the next one tried. Looking and then killing, a transaction could commit in between.
+     * A commit sent just before the freeze can still reach a slow coordinator after the 300 ms: callers check that
+     * the transaction stays open after the kill ({@link #staysOpen}). Empty, the app still running, when none was
+     * caught within {@code atMost}.
      */
     private static Optional<OpenTransaction> killInsideTransaction(Admin admin, ChildApp app,
                                                                    Callable<Set<String>> ids, List<String> topics,
                                                                    Duration atMost) throws Exception {
         long deadline = System.nanoTime() + atMost.toNanos();
-        while (System.nanoTime() < deadline) {
+        while (true) {
+            Duration left = Duration.ofNanos(deadline - System.nanoTime());
+            if (left.compareTo(Duration.ofMillis(100)) < 0) { // Awaitility refuses an atMost within its poll delay
+                return Optional.empty();
+            }
             OpenTransaction open;
             try {
-                open = awaitYoungOpenTransaction(admin, ids, topics,
-                        Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+                open = awaitYoungOpenTransaction(admin, ids, topics, left);
             } catch (ConditionTimeoutException e) {
                 return Optional.empty();
             }
             app.freeze();
-            if (staysOpen(admin, open, topics)) {
-                app.kill();
-                return Optional.of(open);
+            boolean killed = false;
+            try {
+                if (staysOpen(admin, open, topics, Duration.ofMillis(300))) {
+                    app.kill();
+                    killed = true;
+                    return Optional.of(open);
+                }
+            } finally {
+                if (!killed) {
+                    app.thaw();
+                }
             }
-            app.thaw();
-            System.out.println("transaction " + open + " ended during the freeze: thawed, looking again");
+            System.out.println("transaction " + open + " not kept open during the freeze: thawed, looking again");
         }
-        return Optional.empty();
     }
 
-    /** Whether {@code open} stays in progress for 300 ms (polled; the caller has frozen its producer). */
-    private static boolean staysOpen(Admin admin, OpenTransaction open, List<String> topics) {
+    /**
+     * Whether {@code open} stays in progress for {@code hold}, polled; false as soon as it is seen ended. Its producer
+     * frozen or dead, only a commit already on its way can end it (the transaction timeout is far longer).
+     */
+    private static boolean staysOpen(Admin admin, OpenTransaction open, List<String> topics, Duration hold) {
+        Callable<Boolean> isOpen = () -> openTransactions(admin, Set.of(open.transactionalId()), topics).stream()
+                .anyMatch(t -> t.startMs() == open.startMs());
         try {
-            await("transaction " + open + " still open").during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(1))
-                    .pollInterval(Duration.ofMillis(20))
-                    .until(() -> openTransactions(admin, Set.of(open.transactionalId()), topics).stream()
-                            .anyMatch(t -> t.startMs() == open.startMs()));
+            await("transaction " + open + " open for " + hold).during(hold).atMost(hold.plusSeconds(1))
+                    .pollInterval(Duration.ofMillis(20)).failFast("transaction " + open + " ended", () -> !isOpen.call())
+                    .until(isOpen);
             return true;
-        } catch (ConditionTimeoutException e) {
+        } catch (ConditionTimeoutException | TerminalFailureException e) {
             return false;
         }
     }

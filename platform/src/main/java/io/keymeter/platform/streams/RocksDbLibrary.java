@@ -40,7 +40,11 @@ public final class RocksDbLibrary {
         }
     }
 
-    /** The directory the library was copied to, or empty when left to RocksJava (the variable set, or a failure). */
+    /**
+     * The directory RocksJava was told to copy its library to, or empty when it was left to RocksJava (the variable
+     * set, or a failure). RocksJava copies nothing when it finds the library on {@code java.library.path} or has
+     * loaded it already.
+     */
     static Optional<Path> load(Path dataDir, String sharedLibDir) {
         if (sharedLibDir != null && !sharedLibDir.isBlank()) {
             return Optional.empty();

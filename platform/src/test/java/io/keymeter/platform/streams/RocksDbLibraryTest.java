@@ -59,8 +59,12 @@ class RocksDbLibraryTest {
     void aKilledProcessLeavesOneCopyWhichTheNextStartReplaces() throws Exception {
         for (int i = 0; i < 2; i++) {
             Process probe = start(Map.of(), "hang");
-            List<String> out = readUntilReady(probe);
-            probe.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            List<String> out;
+            try {
+                out = readUntilReady(probe);
+            } finally {
+                probe.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            }
             assertThat(out).contains("mapped=" + dataDir.resolve(RocksDbLibrary.DIR).resolve(LIBRARY));
         }
         assertThat(files(dataDir.resolve(RocksDbLibrary.DIR))).containsExactly(LIBRARY);
@@ -91,10 +95,14 @@ class RocksDbLibraryTest {
 
     private List<String> run(Map<String, String> env, String mode) throws Exception {
         Process probe = start(env, mode);
-        List<String> out = CompletableFuture.supplyAsync(() -> lines(probe)).get(60, TimeUnit.SECONDS);
-        assertThat(probe.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(probe.exitValue()).as("probe's exit, output: %s", out).isZero();
-        return out;
+        try {
+            List<String> out = CompletableFuture.supplyAsync(() -> lines(probe)).get(60, TimeUnit.SECONDS);
+            assertThat(probe.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(probe.exitValue()).as("probe's exit, output: %s", out).isZero();
+            return out;
+        } finally {
+            probe.destroyForcibly();
+        }
     }
 
     private Process start(Map<String, String> env, String mode) throws IOException {
