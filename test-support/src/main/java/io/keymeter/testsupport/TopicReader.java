@@ -12,6 +12,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.awaitility.Awaitility;
 
 /** Reads what is committed on a topic, from the beginning, the way a downstream {@code read_committed} consumer sees it. */
 public final class TopicReader {
@@ -40,6 +41,25 @@ public final class TopicReader {
         return out;
     }
 
+    /**
+     * As {@link #readAll}, once every transaction that had written to the topic when called has ended. A producer's
+     * commit returns once the coordinator has logged it, before its markers reach the partitions, so a
+     * {@code read_committed} read right after a call that answered on that commit (ingest's 202) could miss the whole
+     * batch: it did once in CI.
+     */
+    public static <K, V> List<ConsumerRecord<K, V>> readAllSettled(String bootstrapServers, Topic<K, V> topic) {
+        try (KafkaConsumer<byte[], byte[]> uncommitted = consumer(bootstrapServers, false, Map.of());
+                KafkaConsumer<byte[], byte[]> committed = consumer(bootstrapServers, true, Map.of())) {
+            List<TopicPartition> partitions = partitions(uncommitted, topic.name());
+            Map<TopicPartition, Long> logEnd = uncommitted.endOffsets(partitions);
+            Awaitility.await("transactions on " + topic.name() + " ended").atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(10))
+                    .until(() -> committed.endOffsets(partitions).entrySet().stream()
+                            .allMatch(stable -> stable.getValue() >= logEnd.get(stable.getKey())));
+        }
+        return readAll(bootstrapServers, topic);
+    }
+
     /** Every committed record currently on the topic, as bytes. */
     public static List<ConsumerRecord<byte[], byte[]>> readRaw(String bootstrapServers, String topic) {
         return readRaw(bootstrapServers, topic, true);
@@ -57,16 +77,8 @@ public final class TopicReader {
     /** As {@link #readRaw(String, String, boolean)}, signed in with {@code security} (an embedded broker's). */
     public static List<ConsumerRecord<byte[], byte[]>> readRaw(String bootstrapServers, String topic,
                                                                boolean committedOnly, Map<String, Object> security) {
-        Map<String, Object> config = new java.util.HashMap<>(security);
-        config.putAll(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ConsumerConfig.GROUP_ID_CONFIG, "test-reader-" + UUID.randomUUID(),
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, committedOnly ? "read_committed" : "read_uncommitted",
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false));
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                     new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+        try (KafkaConsumer<byte[], byte[]> consumer = consumer(bootstrapServers, committedOnly, security)) {
+            List<TopicPartition> partitions = partitions(consumer, topic);
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
@@ -93,6 +105,22 @@ public final class TopicReader {
             aborted += readRaw(bootstrapServers, topic, false).size() - readRaw(bootstrapServers, topic, true).size();
         }
         return aborted;
+    }
+
+    private static KafkaConsumer<byte[], byte[]> consumer(String bootstrapServers, boolean committedOnly,
+                                                          Map<String, Object> security) {
+        Map<String, Object> config = new java.util.HashMap<>(security);
+        config.putAll(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.GROUP_ID_CONFIG, "test-reader-" + UUID.randomUUID(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, committedOnly ? "read_committed" : "read_uncommitted",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false));
+        return new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    private static List<TopicPartition> partitions(KafkaConsumer<?, ?> consumer, String topic) {
+        return consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
+                .map(p -> new TopicPartition(topic, p.partition())).toList();
     }
 
     private static boolean reachedEnd(KafkaConsumer<?, ?> consumer, Map<TopicPartition, Long> end) {

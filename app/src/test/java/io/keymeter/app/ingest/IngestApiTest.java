@@ -452,7 +452,7 @@ class IngestApiTest {
     /** This test's records on a topic (by requestId prefix), keyed by requestId without the prefix check. */
     private <V> Map<String, ConsumerRecord<String, V>> ours(io.keymeter.events.Topic<String, V> topic,
                                                              Function<V, String> requestId) {
-        return TopicReader.readAll(SharedKafka.bootstrapServers(), topic).stream()
+        return TopicReader.readAllSettled(SharedKafka.bootstrapServers(), topic).stream()
                 .filter(r -> r.value() != null && requestId.apply(r.value()) != null
                         && requestId.apply(r.value()).startsWith(run + "-"))
                 .collect(Collectors.toMap(r -> requestId.apply(r.value()), Function.identity()));

@@ -198,7 +198,7 @@ class IngestBrokerDownTest {
     }
 
     private Map<String, Long> ours() {
-        return TopicReader.readAll(broker.bootstrapServers(), Topics.REQUESTS).stream()
+        return TopicReader.readAllSettled(broker.bootstrapServers(), Topics.REQUESTS).stream()
                 .map(r -> r.value().requestId()).filter(id -> id.startsWith(run))
                 .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
     }
