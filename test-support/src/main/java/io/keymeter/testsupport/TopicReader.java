@@ -48,16 +48,21 @@ public final class TopicReader {
      * batch: it did once in CI.
      */
     public static <K, V> List<ConsumerRecord<K, V>> readAllSettled(String bootstrapServers, Topic<K, V> topic) {
+        awaitSettled(bootstrapServers, topic.name());
+        return readAll(bootstrapServers, topic);
+    }
+
+    /** Waits until every transaction that had written to {@code topic} when called has ended, markers written. */
+    private static void awaitSettled(String bootstrapServers, String topic) {
         try (KafkaConsumer<byte[], byte[]> uncommitted = consumer(bootstrapServers, false, Map.of());
                 KafkaConsumer<byte[], byte[]> committed = consumer(bootstrapServers, true, Map.of())) {
-            List<TopicPartition> partitions = partitions(uncommitted, topic.name());
+            List<TopicPartition> partitions = partitions(uncommitted, topic);
             Map<TopicPartition, Long> logEnd = uncommitted.endOffsets(partitions);
-            Awaitility.await("transactions on " + topic.name() + " ended").atMost(Duration.ofSeconds(30))
+            Awaitility.await("transactions on " + topic + " ended").atMost(Duration.ofSeconds(30))
                     .pollInterval(Duration.ofMillis(10))
                     .until(() -> committed.endOffsets(partitions).entrySet().stream()
                             .allMatch(stable -> stable.getValue() >= logEnd.get(stable.getKey())));
         }
-        return readAll(bootstrapServers, topic);
     }
 
     /** Every committed record currently on the topic, as bytes. */
@@ -96,12 +101,14 @@ public final class TopicReader {
 
     /**
      * Records on these topics that {@code read_uncommitted} sees and {@code read_committed} does not: those of aborted
-     * transactions, once none is open. A crash proof asserts it is positive, or its kills may all have landed between
-     * transactions and proved nothing about recovering from one.
+     * transactions, counted once every transaction open on them at the call has ended (a committed one whose markers
+     * were still on their way counted as aborted). A crash proof asserts it is positive, or its kills may all have
+     * landed between transactions and proved nothing about recovering from one. Call it with their writers stopped.
      */
     public static long abortedRecords(String bootstrapServers, List<String> topics) {
         long aborted = 0;
         for (String topic : topics) {
+            awaitSettled(bootstrapServers, topic);
             aborted += readRaw(bootstrapServers, topic, false).size() - readRaw(bootstrapServers, topic, true).size();
         }
         return aborted;

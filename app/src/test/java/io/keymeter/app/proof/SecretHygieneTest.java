@@ -116,7 +116,9 @@ class SecretHygieneTest {
     private static List<String> findIn(List<String> topics, List<String> secrets) {
         List<String> found = new ArrayList<>();
         for (String topic : topics) {
-            for (ConsumerRecord<byte[], byte[]> r : TopicReader.readRaw(SharedKafka.bootstrapServers(), topic)) {
+            // read_uncommitted: records of open and aborted transactions leak as much as committed ones, and a
+            // read_committed read stops at the first transaction still open or not yet marked
+            for (ConsumerRecord<byte[], byte[]> r : TopicReader.readRaw(SharedKafka.bootstrapServers(), topic, false)) {
                 String text = (r.key() == null ? "" : new String(r.key(), StandardCharsets.ISO_8859_1))
                         + (r.value() == null ? "" : new String(r.value(), StandardCharsets.ISO_8859_1));
                 secrets.stream().filter(text::contains).forEach(s -> found.add(topic + "@" + r.partition() + ":" + r.offset()));

@@ -6,10 +6,18 @@ import static org.awaitility.Awaitility.await;
 import io.keymeter.billing.catalog.PriceCatalog;
 import io.keymeter.billing.cycles.BillingCycle;
 import io.keymeter.events.Statement;
+import io.keymeter.testsupport.SharedKafka;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.TransactionListing;
+import org.apache.kafka.clients.admin.TransactionState;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.streams.KafkaStreams;
@@ -64,6 +72,13 @@ class LedgerReadIsolationTest {
                 StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
                 (int) COMMIT_INTERVAL.multipliedBy(6).toMillis()));
         // a commit can fall between the two reads; then the attempt tells nothing and another account tries again
+        try (Admin admin = Admin.create(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG,
+                SharedKafka.bootstrapServers()))) {
+            isolatedReadOfAStagedStatement(admin, suffix);
+        }
+    }
+
+    private void isolatedReadOfAStagedStatement(Admin admin, String suffix) throws Exception {
         for (int attempt = 0; attempt < 5; attempt++) {
             String account = "isolation-" + suffix + "-" + attempt;
             String key = StoreKeys.statement(account, JANUARY, 0);
@@ -71,9 +86,12 @@ class LedgerReadIsolationTest {
 
             Statement staged = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
                     .until(() -> uncommitted(key), s -> s != null);
+            long stagedAt = System.currentTimeMillis();
             Statement read = reportView().get(key);
-            if (!LedgerOnBroker.committedStatements(account).isEmpty()) {
-                continue; // committed since it was staged: not an observation of an open transaction
+            if (!openSince(admin, "keymeter-isolation-" + suffix + "-", stagedAt)) {
+                // committed (or committing) since it was staged: not an observation of an open transaction. Asked
+                // of the coordinator: the topic shows a commit only once its markers are written, a moment later
+                continue;
             }
             assertThat(staged.statementId()).isEqualTo(account + "-2025-01-final");
             assertThat(read).as("a staged statement of a transaction still open, read as the reports read")
@@ -81,10 +99,26 @@ class LedgerReadIsolationTest {
 
             await().atMost(COMMIT_INTERVAL.multipliedBy(3)).untilAsserted(() ->
                     assertThat(reportView().get(key)).as("read once its transaction committed").isEqualTo(staged));
-            assertThat(LedgerOnBroker.committedStatements(account)).containsExactly(staged);
+            // the store commits once the coordinator has logged the commit, the topic once the markers are written
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(LedgerOnBroker.committedStatements(account)).containsExactly(staged));
             return;
         }
         throw new AssertionError("every attempt's statement was committed between the two reads");
+    }
+
+    /**
+     * Whether a transaction of the application whose transactional ids start with {@code prefix} is in progress at
+     * its coordinator and began no later than {@code since}: then what it staged before {@code since} was still
+     * uncommitted a moment before this question.
+     */
+    private static boolean openSince(Admin admin, String prefix, long since) throws Exception {
+        Set<String> ids = admin.listTransactions().all().get(30, TimeUnit.SECONDS).stream()
+                .map(TransactionListing::transactionalId).filter(id -> id.startsWith(prefix))
+                .collect(Collectors.toSet());
+        return !ids.isEmpty() && admin.describeTransactions(ids).all().get(30, TimeUnit.SECONDS).values().stream()
+                .anyMatch(t -> t.state() == TransactionState.ONGOING && t.transactionStartTimeMs().isPresent()
+                        && t.transactionStartTimeMs().getAsLong() <= since);
     }
 
     /** How {@code LedgerStores} reads: IQv1, which always uses the application's configured isolation level. */
