@@ -14,7 +14,10 @@ import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.awaitility.Awaitility;
 
-/** Reads what is committed on a topic, from the beginning, the way a downstream {@code read_committed} consumer sees it. */
+/**
+ * Reads what is committed on a topic, from the beginning, the way a downstream {@code read_committed} consumer sees
+ * it; or everything on it, open and aborted transactions included; or what aborted transactions left there.
+ */
 public final class TopicReader {
 
     private TopicReader() {

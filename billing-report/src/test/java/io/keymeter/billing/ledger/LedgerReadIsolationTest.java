@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
@@ -84,13 +85,23 @@ class LedgerReadIsolationTest {
             String key = StoreKeys.statement(account, JANUARY, 0);
             LedgerOnBroker.sendJanuaryUsage(account, "c1", 3, 300); // the next punctuation stages the final
 
+            AtomicLong notYetStagedAt = new AtomicLong(-1);
             Statement staged = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
-                    .until(() -> uncommitted(key), s -> s != null);
-            long stagedAt = System.currentTimeMillis();
+                    .until(() -> {
+                        long before = System.currentTimeMillis();
+                        Statement found = uncommitted(key);
+                        if (found == null) {
+                            notYetStagedAt.set(before);
+                        }
+                        return found;
+                    }, s -> s != null);
             Statement read = reportView().get(key);
-            if (!openSince(admin, "keymeter-isolation-" + suffix + "-", stagedAt)) {
-                // committed (or committing) since it was staged: not an observation of an open transaction. Asked
-                // of the coordinator: the topic shows a commit only once its markers are written, a moment later
+            // one stream thread, one transaction at a time: one open since before the statement was staged and still
+            // open after the read staged it and was open at the read. Else (committed or committing since, or staged
+            // before the first look) the attempt tells nothing. Asked of the coordinator: the topic shows a commit
+            // only once its markers are written, a moment later
+            if (notYetStagedAt.get() < 0
+                    || !openSince(admin, "keymeter-isolation-" + suffix + "-", notYetStagedAt.get())) {
                 continue;
             }
             assertThat(staged.statementId()).isEqualTo(account + "-2025-01-final");
