@@ -14,8 +14,9 @@ import org.slf4j.LoggerFactory;
  * {@code java.io.tmpdir}. RocksJava copies the library (about 15 MB) out of its jar at every start under a random
  * name and deletes it only at a clean exit: every {@code kill -9} (a crashed pod, an OOM kill, a stop that timed
  * out) left one behind for good, and a temporary directory mounted {@code noexec}, a common hardening, kept RocksDB
- * from loading at all. Under the data dir the copy has one name, replaced at each start, and sits where only the
- * owner may enter (a library at a known name in a shared {@code /tmp} could be swapped by another user).
+ * from loading at all. Under the data dir the copy has one name, replaced at each start (and still deleted at a
+ * clean exit), and sits where only the owner may enter (a library at a known name in a shared {@code /tmp} could be
+ * swapped by another user).
  * <p>
  * {@code ROCKSDB_SHAREDLIB_DIR}, RocksJava's own setting, still wins. When the data dir cannot hold the library,
  * RocksJava loads it its own way, after a warning.
