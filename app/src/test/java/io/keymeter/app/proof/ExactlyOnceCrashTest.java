@@ -80,6 +80,8 @@ class ExactlyOnceCrashTest {
     private static final int REQUESTS = Integer.getInteger("proof.requests", 10_000);
     private static final int KILLS = Integer.getInteger("proof.kills", 3);
     private static final int LIVE_REQUESTS_MAX = 50_000;
+    /** Metering's consumer group: its Kafka Streams application id. */
+    private static final String METERING_GROUP = StreamsFactory.applicationId(MeteringConfiguration.APP_NAME);
     /** Topics metering writes in its transactions: a kill inside one leaves aborted records on them. */
     private static final List<String> OUTPUTS = List.of(Topics.REJECTIONS.name(), Topics.USAGE_DAILY.name(),
             StreamsFactory.changelogTopic(MeteringConfiguration.APP_NAME, MeteringTopology.DEDUPE_STORE));
@@ -103,9 +105,9 @@ class ExactlyOnceCrashTest {
      * back once its session times out), restarts on its own disk, and then the first is SIGKILLed while both work
      * on the last chunk, sent paced, inside a transaction of its own: one of the transactional ids noted while it
      * worked alone, in progress on the outputs, begun 0.4 to 1 s before, still open 300 ms into a SIGSTOP that
-     * precedes the kill, and still open 1 s after the kill (so it can only be aborted). It is restarted. Every daily total and every rejection must equal the ledger, the second
-     * instance must have judged requests of its own (else no task ever moved and nothing was proved), and the kills
-     * must have aborted records.
+     * precedes the kill, and still open 1 s after the kill (so it can only be aborted). It is restarted. Every daily
+     * total and every rejection must equal the ledger, the second instance must have judged requests of its own (else
+     * no task ever moved and nothing was proved), and the kills must have aborted records.
      */
     @Test
     void exactlyOnceBillsEveryRequestOnceAcrossRebalancesBetweenTwoInstances() throws Exception {
@@ -301,7 +303,6 @@ class ExactlyOnceCrashTest {
         }
     }
 
-    /** Sends requests and waits until metering writes while working on them (read_uncommitted). */
     /**
      * Sends the scenario's key states and waits until metering has committed reading all of them, before any request
      * goes out. Sent together, a request could be judged before its key's state, made long before it, was read:
@@ -321,10 +322,11 @@ class ExactlyOnceCrashTest {
         try (Admin admin = admin(broker)) {
             await("metering committed reading every key state").atMost(Duration.ofSeconds(60))
                     .pollInterval(Duration.ofMillis(100))
-                    .until(() -> ConsumerGroups.committed(admin, "keymeter-metering", Topics.API_KEYS.name()) >= end);
+                    .until(() -> ConsumerGroups.committed(admin, METERING_GROUP, Topics.API_KEYS.name()) >= end);
         }
     }
 
+    /** Sends requests and waits until metering writes while working on them (read_uncommitted). */
     private static void sendAndAwaitWork(EmbeddedKafkaBroker broker, KafkaProducer<String, Object> producer,
             List<LoadGenerator.Request> requests) throws Exception {
         long before = logEnd(broker, Topics.REJECTIONS.name());
@@ -462,9 +464,10 @@ class ExactlyOnceCrashTest {
 
     /**
      * Kills inside a transaction that has written to the join buffer's changelog (requests waiting there,
-     * uncommitted), or 15 s after its time without one (the minute of traffic over), and restarts. A changelog whose stable end lagged its log end was not enough: that is also a transaction
-     * already committing (its markers not yet written, slow on a loaded machine), and one CI run's three kills each
-     * found only such a one, aborting nothing.
+     * uncommitted), or 15 s after its time without one (the minute of traffic over), and restarts. A changelog whose
+     * stable end lagged its log end was not enough: that is also a transaction already committing (its markers not
+     * yet written, slow on a loaded machine), and one CI run's three kills each found only such a one, aborting
+     * nothing.
      */
     private static boolean killWhileRequestsWaitAndRestart(EmbeddedKafkaBroker broker, String bufferChangelog,
                                                            AtomicReference<ChildApp> metering, Path log, String[] args)
@@ -675,7 +678,7 @@ class ExactlyOnceCrashTest {
 
     private static long committedRequests(EmbeddedKafkaBroker broker) throws Exception {
         try (Admin admin = admin(broker)) {
-            return ConsumerGroups.committed(admin, "keymeter-metering", Topics.REQUESTS.name());
+            return ConsumerGroups.committed(admin, METERING_GROUP, Topics.REQUESTS.name());
         }
     }
 

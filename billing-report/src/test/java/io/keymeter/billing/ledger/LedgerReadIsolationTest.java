@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.keymeter.billing.catalog.PriceCatalog;
 import io.keymeter.billing.cycles.BillingCycle;
 import io.keymeter.events.Statement;
+import io.keymeter.platform.streams.StreamsFactory;
 import io.keymeter.testsupport.SharedKafka;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -101,7 +102,7 @@ class LedgerReadIsolationTest {
             // before the first look) the attempt tells nothing. Asked of the coordinator: the topic shows a commit
             // only once its markers are written, a moment later
             if (notYetStagedAt.get() < 0
-                    || !openSince(admin, "keymeter-isolation-" + suffix + "-", notYetStagedAt.get())) {
+                    || !openSince(admin, StreamsFactory.applicationId("isolation-" + suffix) + "-", notYetStagedAt.get())) {
                 continue;
             }
             assertThat(staged.statementId()).isEqualTo(account + "-2025-01-final");
