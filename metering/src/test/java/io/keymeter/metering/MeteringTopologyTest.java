@@ -69,6 +69,8 @@ class MeteringTopologyTest {
     private TestOutputTopic<String, SecurityAlert> alerts;
     private MeteringTopics topics;
     private int ticks;
+    /** How often the judge checks the wall clock ({@code RequestJudge.WALL_CLOCK_CHECK}). */
+    private static final long WALL_CLOCK_CHECK_MS = 500;
     /** The driver's wall clock: it starts at T0 and only {@link #advanceClock} moves it. */
     private Instant clock = T0;
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -174,6 +176,54 @@ class MeteringTopologyTest {
         // no later request, no punctuation: judged on arrival, nothing waits in the join buffer
         assertThat(latestUsage().get(UsageDaily.key(ACME, "cred-backlog", "basemaps", LocalDate.of(2026, 11, 1))))
                 .isEqualTo(new UsageDaily(ACME, "cred-backlog", "basemaps", LocalDate.of(2026, 11, 1), 1, 2));
+        assertThat(driver.getKeyValueStore(MeteringTopology.JOIN_BUFFER_STORE).approximateNumEntries()).isZero();
+        assertNothingDropped();
+    }
+
+    /**
+     * Streams takes an empty key-state partition for read to its end by the lag of its last fetch: a key state
+     * appended just before backlog requests that use it can be read after them. Such a request is held the grace by
+     * the wall clock (in the buffer store, so a crash keeps it) and judged by the state read meanwhile.
+     */
+    @Test
+    void aBacklogRequestReadJustBeforeItsKeysStateIsJudgedByThatState() {
+        advanceClock(Duration.ofHours(1)); // metering catching up an hour behind
+        TestKey key = TestKey.create(ACME, "cred-raced", 1);
+        RequestLog request = key.request("raced", KeyFixtures.BASEMAPS, 2, T0.plusSeconds(5));
+        requests.pipeInput(key.keyId(), request, clock); // read before the state appended just before it
+        assertThat(rejections.isEmpty()).as("not refused on arrival").isTrue();
+        assertThat(driver.getKeyValueStore(MeteringTopology.JOIN_BUFFER_STORE).approximateNumEntries()).isOne();
+        publish(key, KeyStatus.ACTIVE, T0);
+
+        advanceClock(settings.joinGrace().minusMillis(1));
+        assertThat(latestUsage()).as("held the whole grace").isEmpty();
+        advanceClock(Duration.ofMillis(WALL_CLOCK_CHECK_MS));
+        assertThat(latestUsage().get(UsageDaily.key(ACME, "cred-raced", "basemaps", LocalDate.of(2026, 11, 1))))
+                .isEqualTo(new UsageDaily(ACME, "cred-raced", "basemaps", LocalDate.of(2026, 11, 1), 1, 2));
+        assertThat(rejections.isEmpty()).isTrue();
+        assertThat(outcomeCount("accepted")).isEqualTo(1);
+        assertThat(driver.getKeyValueStore(MeteringTopology.JOIN_BUFFER_STORE).approximateNumEntries()).isZero();
+        assertNothingDropped();
+    }
+
+    /** A backlog request whose key never comes (or whose secret is wrong) is refused once the grace has passed. */
+    @Test
+    void aBacklogRequestItsKeyDoesNotKnowIsRefusedAfterTheGraceAndOthersAreNotHeld() {
+        TestKey known = publish(TestKey.create(ACME, "cred-known", 1), KeyStatus.ACTIVE, T0);
+        advanceClock(Duration.ofHours(1));
+        TestKey stranger = TestKey.create(ACME, "cred-stranger", 1);
+        RequestLog forged = known.forged("forged", KeyFixtures.BASEMAPS, T0.plusSeconds(3));
+        requests.pipeInput(stranger.keyId(), stranger.request("stranger", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(4)), clock);
+        requests.pipeInput(known.keyId(), forged, clock);
+        requests.pipeInput(known.keyId(), known.request("known", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(5)), clock);
+        assertThat(basemapsRequestsOnNov1("cred-known")).as("a known key's request judged at once").isEqualTo(1);
+        assertThat(rejections.isEmpty()).isTrue();
+
+        advanceClock(settings.joinGrace().plusMillis(WALL_CLOCK_CHECK_MS));
+        assertThat(realRejections()).extracting(Rejection::requestId, Rejection::reason).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("stranger", RejectionReason.UNKNOWN_KEY),
+                org.assertj.core.groups.Tuple.tuple("forged", RejectionReason.UNKNOWN_KEY));
+        assertThat(outcomeCount("unknown-key")).isEqualTo(2);
         assertThat(driver.getKeyValueStore(MeteringTopology.JOIN_BUFFER_STORE).approximateNumEntries()).isZero();
         assertNothingDropped();
     }

@@ -1,6 +1,7 @@
 package io.keymeter.metering.enforcement;
 
 import io.keymeter.events.ApiKeyState;
+import io.keymeter.events.RejectionReason;
 import io.keymeter.events.RequestLog;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -40,6 +41,12 @@ import org.apache.kafka.streams.state.VersionedRecord;
  * without the grace, until real time caught up. And never more than twice the grace after it arrived, whatever its
  * stamp: a request stamped ahead of this instance's clock (that gateway's clock fast, or this one's slow) would
  * otherwise wait, in memory and unbilled, until this clock reached its stamp, minutes.
+ * <p>
+ * A backlog request its key does not know (no state at its time, or another secret) is not refused at once but held
+ * the grace by this instance's clock and judged again: Streams takes an empty key-state partition for read to its end
+ * by the lag its last fetch saw, so a key state appended just before the requests that use it can be read after
+ * them. Held requests are in the buffer store too; restored after a stop, they (and waiting requests whose grace
+ * has passed meanwhile) wait a grace from the restart, while the key states appended before the stop are read.
  */
 public final class RequestJudge implements Processor<String, ArrivedRequest, String, Decision> {
 
@@ -68,6 +75,11 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
     private final TreeMap<Slot, RequestLog> waiting = new TreeMap<>(Slot.ORDER);
     /** Waiting requests in arrival order, with their arrival time; those already judged are skipped. */
     private final ArrayDeque<Arrival> arrivals = new ArrayDeque<>();
+    /**
+     * Backlog requests their key did not know on arrival, and requests restored past their grace: in arrival order,
+     * each judged (again) a grace after it arrived.
+     */
+    private final ArrayDeque<Held> held = new ArrayDeque<>();
     private final long maxWaitMs;
     private ProcessorContext<String, Decision> context;
     private VersionedKeyValueStore<String, ApiKeyState> keys;
@@ -105,13 +117,21 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
         // its topic, so memory starts from the buffer store alone (a stale copy was judged too: billed twice)
         waiting.clear();
         arrivals.clear();
+        held.clear();
         long now = context.currentSystemTimeMs();
         try (KeyValueIterator<Bytes, ArrivedRequest> restored = buffer.all()) {
             while (restored.hasNext()) {
                 KeyValue<Bytes, ArrivedRequest> entry = restored.next();
                 Slot slot = Slot.of(entry.key);
-                waiting.put(slot, entry.value.log().withTimestampIfMissing(slot.timestamp()));
-                arrivals.add(new Arrival(slot, now)); // arrived again, as far as the wait is concerned
+                RequestLog request = entry.value.log().withTimestampIfMissing(slot.timestamp());
+                if (slot.timestamp() <= now - graceMs) {
+                    // past its grace already: a key state it waited for may still be unread on its topic (the
+                    // store restored only what was read before the stop), so it waits a grace from now
+                    held.add(new Held(slot, request, now));
+                } else {
+                    waiting.put(slot, request);
+                    arrivals.add(new Arrival(slot, now)); // arrived again, as far as the wait is concerned
+                }
             }
         }
         // when traffic pauses, no record comes to release the last requests: real time does (with no grace too,
@@ -124,23 +144,51 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
         long timestamp = record.timestamp();
         // in a backlog (catching up after an outage) key states stamped before a request are long in Kafka, and
         // Streams reads them first (it orders a task's partitions by timestamp and waits for a partition it knows
-        // has unread records): judged at once
+        // has unread records): judged at once, unless its key is unknown (judgeOrHold)
         long now = context.currentSystemTimeMs();
-        if (graceMs == 0 || timestamp <= now - graceMs) {
+        if (graceMs == 0) {
             judge(record.key(), record.value().log(), timestamp);
+        } else if (timestamp <= now - graceMs) {
+            judgeOrHold(record, now);
         } else {
-            long offset = context.recordMetadata().map(m -> m.offset()).orElse(sequence++);
-            Slot slot = new Slot(timestamp, offset);
-            buffer.put(slot.key(), record.value());
+            Slot slot = bufferSlot(record);
             waiting.put(slot, record.value().log());
             arrivals.add(new Arrival(slot, now));
         }
         release(now);
     }
 
+    /**
+     * A backlog request is judged at once, but one its key does not know is held the grace first: its key's state
+     * may have been appended a moment before it and not yet fetched (see the class comment).
+     */
+    private void judgeOrHold(Record<String, ArrivedRequest> record, long now) {
+        String keyId = record.key();
+        RequestLog request = record.value().log();
+        Decision decision = decide(keyId, request, record.timestamp());
+        if (keyId != null && decision.reason() == RejectionReason.UNKNOWN_KEY) {
+            held.add(new Held(bufferSlot(record), request, now));
+        } else {
+            emit(keyId, decision, record.timestamp());
+        }
+    }
+
+    /** Puts the request's arrival bytes in the buffer store, so that a crash does not lose it while it waits. */
+    private Slot bufferSlot(Record<String, ArrivedRequest> record) {
+        long offset = context.recordMetadata().map(m -> m.offset()).orElse(sequence++);
+        Slot slot = new Slot(record.timestamp(), offset);
+        buffer.put(slot.key(), record.value());
+        return slot;
+    }
+
     /** Judges what real time has taken past its stamp plus the grace, and what has waited its longest. */
     private void release(long now) {
         evictUpTo(now - graceMs);
+        Held done;
+        while ((done = held.peekFirst()) != null && done.at() <= now - graceMs) {
+            held.pollFirst();
+            judgeWaiting(done.slot(), done.request());
+        }
         Arrival first;
         while ((first = arrivals.peekFirst()) != null && first.at() <= now - maxWaitMs) {
             arrivals.pollFirst();
@@ -153,6 +201,10 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
 
     /** A waiting request's slot and when it arrived, by this instance's clock. */
     private record Arrival(Slot slot, long at) {
+    }
+
+    /** A held backlog request, its slot in the buffer store and when it arrived, by this instance's clock. */
+    private record Held(Slot slot, RequestLog request, long at) {
     }
 
     private void evictUpTo(long cutoff) {
@@ -170,8 +222,15 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
     }
 
     private void judge(String keyId, RequestLog request, long timestamp) {
+        emit(keyId, decide(keyId, request, timestamp), timestamp);
+    }
+
+    private Decision decide(String keyId, RequestLog request, long timestamp) {
         VersionedRecord<ApiKeyState> state = keyId == null ? null : stateAt(keyId, timestamp);
-        Decision decision = joiner.apply(request, state == null ? null : state.value());
+        return joiner.apply(request, state == null ? null : state.value());
+    }
+
+    private void emit(String keyId, Decision decision, long timestamp) {
         outcomes.count(decision.reason());
         context.forward(new Record<>(keyId, decision, timestamp));
     }

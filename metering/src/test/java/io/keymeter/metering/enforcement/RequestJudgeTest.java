@@ -169,6 +169,64 @@ class RequestJudgeTest {
         assertThat(judged()).singleElement().satisfies(d -> assertThat(d.reason()).isEqualTo(RejectionReason.INVALIDATED));
     }
 
+    /**
+     * A backlog request its key does not know yet is held in the buffer store too: after a crash it is restored and
+     * waits a grace from the restart, while the key state appended before it is read from its topic again.
+     */
+    @Test
+    void aBacklogRequestHeldForItsKeyIsKeptAcrossARestartAndWaitsAGraceFromIt() {
+        TestKey newcomer = TestKey.create("acme", "cred-2", 1);
+        RequestLog request = newcomer.request("held", KeyFixtures.BASEMAPS, 4, T0.plusSeconds(1));
+        context.setCurrentSystemTimeMs(T0.plus(Duration.ofHours(1)).toEpochMilli()); // a backlog
+        context.setRecordMetadata(Topics.REQUESTS.name(), 0, 9);
+        RequestJudge first = judge();
+        first.init(context);
+        first.process(new Record<>(newcomer.keyId(), arrived(request), request.timestamp().toEpochMilli()));
+        assertThat(judged()).as("held, not refused").isEmpty();
+        assertThat(buffer.approximateNumEntries()).isOne();
+        first.close(); // the crash, its key state appended a moment before it still unread
+
+        RequestJudge again = judge();
+        context.setCurrentSystemTimeMs(context.currentSystemTimeMs() + 60_000); // restarted a minute later
+        again.init(context);
+        punctuateAt(context.currentSystemTimeMs() + GRACE.toMillis() - 1);
+        assertThat(judged()).as("waits a grace from the restart").isEmpty();
+        keys.put(newcomer.keyId(), newcomer.state(KeyStatus.ACTIVE, T0.plus(Duration.ofDays(30)), T0), T0.toEpochMilli());
+        punctuateAt(context.currentSystemTimeMs() + 1);
+
+        assertThat(judged()).singleElement().satisfies(d -> {
+            assertThat(d.request().requestId()).isEqualTo("held");
+            assertThat(d.accepted()).isTrue();
+        });
+        assertThat(buffer.approximateNumEntries()).isZero();
+    }
+
+    /** A held request that lived only in an aborted transaction is judged once when its record is read again. */
+    @Test
+    void aHeldRequestOfAnAbortedTransactionIsJudgedOnceWhenReadAgain() {
+        TestKey stranger = TestKey.create("acme", "cred-3", 1);
+        RequestLog request = stranger.request("stranger", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(1));
+        Record<String, ArrivedRequest> record = new Record<>(stranger.keyId(), arrived(request),
+                request.timestamp().toEpochMilli());
+        context.setCurrentSystemTimeMs(T0.plus(Duration.ofHours(1)).toEpochMilli());
+        context.setRecordMetadata(Topics.REQUESTS.name(), 0, 5);
+        RequestJudge judge = judge();
+        judge.init(context);
+        judge.process(record);
+
+        buffer.put(new RequestJudge.Slot(request.timestamp().toEpochMilli(), 5).key(), null); // rolled back
+        judge.close();
+        judge.init(context);
+        judge.process(record);
+        punctuateAt(context.currentSystemTimeMs() + GRACE.toMillis());
+
+        assertThat(judged()).singleElement().satisfies(d -> {
+            assertThat(d.request().requestId()).isEqualTo("stranger");
+            assertThat(d.reason()).isEqualTo(RejectionReason.UNKNOWN_KEY);
+        });
+        assertThat(buffer.approximateNumEntries()).isZero();
+    }
+
     /** Requests restored from a buffer written under a grace, the task now run without one: real time releases them. */
     @Test
     void withoutAGraceRestoredRequestsAreReleasedByRealTimeToo() {
@@ -183,6 +241,13 @@ class RequestJudgeTest {
 
         assertThat(judged()).extracting(d -> d.request().requestId()).containsExactly("waited");
         assertThat(buffer.approximateNumEntries()).isZero();
+    }
+
+    /** The wall-clock check of the judge initialised last, at {@code now} (the mock keeps closed ones' too). */
+    private void punctuateAt(long now) {
+        context.setCurrentSystemTimeMs(now);
+        List<MockProcessorContext.CapturedPunctuator> scheduled = context.scheduledPunctuators();
+        scheduled.get(scheduled.size() - 1).getPunctuator().punctuate(now);
     }
 
     private static ArrivedRequest arrived(RequestLog request) {
