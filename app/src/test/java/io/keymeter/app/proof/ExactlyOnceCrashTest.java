@@ -203,7 +203,7 @@ class ExactlyOnceCrashTest {
      * waiting there, some of them committed as seen by the dedupe but not judged yet. The crash proofs above send
      * old requests, which are judged on arrival and never wait. Metering is SIGKILLed three times during the minute,
      * each time inside a transaction that has written to the buffer's changelog (after a restart, metering first
-     * judges the backlog at once, and a kill then found nothing waiting), and restarted; every total and rejection
+     * judges a backlog, most of it at once, and a kill then found nothing waiting), and restarted; every total and rejection
      * must equal the ledger, and at least one kill must have landed inside such a transaction (it was still open 1 s
      * after the kill, so it could only be aborted).
      */

@@ -45,8 +45,8 @@ import org.apache.kafka.streams.state.VersionedRecord;
  * A backlog request its key does not know (no state at its time, or another secret) is not refused at once but held
  * the grace by this instance's clock and judged again: Streams takes an empty key-state partition for read to its end
  * by the lag its last fetch saw, so a key state appended just before the requests that use it can be read after
- * them. Held requests are in the buffer store too; restored after a stop, they (and waiting requests whose grace
- * has passed meanwhile) wait a grace from the restart, while the key states appended before the stop are read.
+ * them. Held requests are in the buffer store too; restored after a stop, they and the waiting requests stamped
+ * before the restart wait a grace from it, while the key states appended before the stop are read again.
  */
 public final class RequestJudge implements Processor<String, ArrivedRequest, String, Decision> {
 
@@ -76,8 +76,8 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
     /** Waiting requests in arrival order, with their arrival time; those already judged are skipped. */
     private final ArrayDeque<Arrival> arrivals = new ArrayDeque<>();
     /**
-     * Backlog requests their key did not know on arrival, and requests restored past their grace: in arrival order,
-     * each judged (again) a grace after it arrived.
+     * Backlog requests their key did not know on arrival, and requests restored stamped before the restart: in
+     * arrival order, each judged (again) a grace after it arrived.
      */
     private final ArrayDeque<Held> held = new ArrayDeque<>();
     private final long maxWaitMs;
@@ -118,15 +118,16 @@ public final class RequestJudge implements Processor<String, ArrivedRequest, Str
         waiting.clear();
         arrivals.clear();
         held.clear();
+        // the real clock here since Kafka 4.2 (KAFKA-19638); before, 0 until the first record or punctuation
         long now = context.currentSystemTimeMs();
         try (KeyValueIterator<Bytes, ArrivedRequest> restored = buffer.all()) {
             while (restored.hasNext()) {
                 KeyValue<Bytes, ArrivedRequest> entry = restored.next();
                 Slot slot = Slot.of(entry.key);
                 RequestLog request = entry.value.log().withTimestampIfMissing(slot.timestamp());
-                if (slot.timestamp() <= now - graceMs) {
-                    // past its grace already: a key state it waited for may still be unread on its topic (the
-                    // store restored only what was read before the stop), so it waits a grace from now
+                if (slot.timestamp() <= now) {
+                    // a key state it waits for may still be unread on its topic (the store restored only what was
+                    // read before the stop): a grace from now, even if its own grace has passed or nearly so
                     held.add(new Held(slot, request, now));
                 } else {
                     waiting.put(slot, request);

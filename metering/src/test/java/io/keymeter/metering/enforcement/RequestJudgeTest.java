@@ -95,6 +95,26 @@ class RequestJudgeTest {
         assertThat(buffer.approximateNumEntries()).as("the judged request left the buffer; the later one waits").isEqualTo(1);
     }
 
+    /**
+     * A restored request with part of its grace left waits a whole grace from the restart: the key state it waits for
+     * may have been appended before the stop and not read yet.
+     */
+    @Test
+    void aRestoredRequestWithinItsGraceWaitsAWholeGraceFromTheRestart() {
+        TestKey newcomer = TestKey.create("acme", "cred-4", 1);
+        RequestLog request = newcomer.request("in-its-grace", KeyFixtures.BASEMAPS, 1, T0.minusSeconds(1));
+        buffer.put(new RequestJudge.Slot(request.timestamp().toEpochMilli(), 11).key(), arrived(request));
+        RequestJudge judge = judge();
+        judge.init(context); // at T0: a second of its grace left
+
+        punctuateAt(T0.plus(GRACE).minusMillis(1).toEpochMilli());
+        assertThat(judged()).as("past its own grace, within the restart's").isEmpty();
+        keys.put(newcomer.keyId(), newcomer.state(KeyStatus.ACTIVE, T0.plus(Duration.ofDays(30)), T0.minusSeconds(2)),
+                T0.minusSeconds(2).toEpochMilli());
+        punctuateAt(T0.plus(GRACE).toEpochMilli());
+        assertThat(judged()).singleElement().satisfies(d -> assertThat(d.accepted()).isTrue());
+    }
+
     /** A restored request stamped ahead of this clock waits at most twice the grace from the restart, not to its stamp. */
     @Test
     void aRestoredRequestStampedAheadWaitsAtMostTwiceTheGraceFromTheRestart() {
