@@ -69,6 +69,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class MeteringModelTest {
 
     private static final int ACTIONS = Integer.getInteger("model.actions", 5_000);
+    /** A backlog run's wall clock moves a second every this many arrivals. */
+    private static final int BACKLOG_ARRIVALS_A_SECOND = 50;
     private static final Instant START = Instant.parse("2026-10-30T21:00:00Z");
     private static final List<String> ACCOUNTS = List.of("acme", "globex");
     private static final List<String> SERVICES =
@@ -123,6 +125,8 @@ class MeteringModelTest {
         MeteringSettings settings = MeteringSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE);
         Scenario scenario = new Scenario(new Random(seed), ACTIONS);
         long slack = setup.live() ? settings.joinGrace().toMillis() : 0;
+        assertThat(settings.joinGrace()).as("what a backlog's raced key creations rely on (Scenario.Racing)")
+                .isGreaterThanOrEqualTo(Duration.ofSeconds(2));
         List<Object> arrivals = scenario.arrivals(slack);
         Model model = new Model(scenario.history, scenario.removedAt, settings.dedupeWindow());
         arrivals.forEach(model::arrive);
@@ -244,6 +248,9 @@ class MeteringModelTest {
         /** Dead keys removed (a tombstone after their last state), and when. */
         final Map<String, Long> removedAt = new HashMap<>();
         Instant end;
+        /** How many items a backlog's key creation may come after requests that use it (see {@link Racing}). */
+        static final int MAX_RACE = 20;
+
         /** Key-state updates that arrived after a request stamped at or after them. */
         int lateUpdates;
         /** Backlog requests that arrived before their key's creation, stamped after it. */
@@ -434,7 +441,8 @@ class MeteringModelTest {
 
         /**
          * The arrival order: what happened, with a third of the key-state updates held back a few records, each
-         * at most until just before the first request stamped {@code slack} or more after it.
+         * at most until just before the first request stamped {@code slack} or more after it; in a backlog (no
+         * slack), a third of key creations also up to {@code MAX_RACE} items later, whatever requests come.
          */
         List<Object> arrivals(long slack) {
             List<Object> arrived = new ArrayList<>();
@@ -449,7 +457,7 @@ class MeteringModelTest {
                 }
                 if (next instanceof KeyEvent event && slack == 0 && event.state() != null
                         && created.add(event.keyId()) && random.nextInt(3) == 0) {
-                    racing.add(new Racing(event, arrived.size(), 1 + random.nextInt(20)));
+                    racing.add(new Racing(event, arrived.size(), 1 + random.nextInt(MAX_RACE)));
                 } else if (next instanceof KeyEvent event && random.nextInt(3) == 0) {
                     held.add(KeyValue.pair(event, 1 + random.nextInt(30)));
                 } else {
@@ -466,7 +474,10 @@ class MeteringModelTest {
 
         /**
          * A backlog's key creation read after requests that use it (Streams trusts the lag of its last fetch of the
-         * key-state partition): it arrives up to 20 items later, well within a grace of the backlog's wall clock.
+         * key-state partition): it arrives up to {@code MAX_RACE} items later, plus the held updates released
+         * meanwhile (each held at most 30 items, and all released by the next fresh request). The judge holds such a
+         * request a grace of wall clock, which a backlog run advances a second every 50 arrivals: the creation must
+         * come within 50 arrivals of the request, checked as it is released (with a grace of 2 s or more).
          */
         private static final class Racing {
             final KeyEvent event;
@@ -484,6 +495,8 @@ class MeteringModelTest {
             for (Iterator<Racing> it = racing.iterator(); it.hasNext(); ) {
                 Racing next = it.next();
                 if (all || --next.left <= 0) {
+                    assertThat(all || arrived.size() - next.from < BACKLOG_ARRIVALS_A_SECOND)
+                            .as("a raced creation within a grace of the requests before it").isTrue();
                     for (Object before : arrived.subList(next.from, arrived.size())) {
                         if (before instanceof Request request && !request.malformed()
                                 && next.event.keyId().equals(request.log().keyId()) && request.at() >= next.event.at()) {
@@ -635,7 +648,7 @@ class MeteringModelTest {
                 Object next = arrivals.get(i);
                 if (live && next instanceof Request request && !request.malformed()) {
                     advanceClockTo(Instant.ofEpochMilli(request.at()));
-                } else if (!live && i % 50 == 49) {
+                } else if (!live && i % BACKLOG_ARRIVALS_A_SECOND == BACKLOG_ARRIVALS_A_SECOND - 1) {
                     advanceClockTo(clock.plusSeconds(1));
                 }
                 pipe(next);
