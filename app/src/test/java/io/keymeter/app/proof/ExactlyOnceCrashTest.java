@@ -16,6 +16,7 @@ import io.keymeter.platform.streams.StreamsFactory;
 import io.keymeter.testsupport.ConsumerGroups;
 import io.keymeter.testsupport.PrometheusSamples;
 import io.keymeter.testsupport.TopicReader;
+import io.keymeter.testsupport.Transactions;
 import io.keymeter.testsupport.load.Ledger;
 import io.keymeter.testsupport.load.LoadGenerator;
 import java.nio.file.Files;
@@ -42,8 +43,6 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.TransactionListing;
-import org.apache.kafka.clients.admin.TransactionState;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -555,8 +554,7 @@ class ExactlyOnceCrashTest {
     }
 
     private static Set<String> transactionalIds(Admin admin) throws Exception {
-        return admin.listTransactions().all().get().stream().map(TransactionListing::transactionalId)
-                .collect(Collectors.toSet());
+        return Transactions.ids(admin);
     }
 
     /** A transaction in progress that has written to some topics: its id, its start (broker clock), those partitions. */
@@ -567,17 +565,13 @@ class ExactlyOnceCrashTest {
     private static List<OpenTransaction> openTransactions(Admin admin, Set<String> ids, List<String> topics)
             throws Exception {
         List<OpenTransaction> open = new ArrayList<>();
-        if (ids.isEmpty()) {
-            return open;
-        }
-        admin.describeTransactions(ids).all().get().forEach((id, description) -> {
-            Set<TopicPartition> outputs = description.topicPartitions().stream()
+        for (Transactions.InProgress transaction : Transactions.inProgress(admin, ids)) {
+            Set<TopicPartition> outputs = transaction.partitions().stream()
                     .filter(partition -> topics.contains(partition.topic())).collect(Collectors.toSet());
-            if (description.state() == TransactionState.ONGOING && !outputs.isEmpty()
-                    && description.transactionStartTimeMs().isPresent()) {
-                open.add(new OpenTransaction(id, description.transactionStartTimeMs().getAsLong(), outputs));
+            if (!outputs.isEmpty()) {
+                open.add(new OpenTransaction(transaction.transactionalId(), transaction.startMs(), outputs));
             }
-        });
+        }
         return open;
     }
 

@@ -8,18 +8,16 @@ import io.keymeter.billing.cycles.BillingCycle;
 import io.keymeter.events.Statement;
 import io.keymeter.platform.streams.StreamsFactory;
 import io.keymeter.testsupport.SharedKafka;
+import io.keymeter.testsupport.Transactions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.TransactionListing;
-import org.apache.kafka.clients.admin.TransactionState;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.streams.KafkaStreams;
@@ -125,12 +123,9 @@ class LedgerReadIsolationTest {
      * uncommitted a moment before this question.
      */
     private static boolean openSince(Admin admin, String prefix, long since) throws Exception {
-        Set<String> ids = admin.listTransactions().all().get(30, TimeUnit.SECONDS).stream()
-                .map(TransactionListing::transactionalId).filter(id -> id.startsWith(prefix))
+        Set<String> ids = Transactions.ids(admin).stream().filter(id -> id.startsWith(prefix))
                 .collect(Collectors.toSet());
-        return !ids.isEmpty() && admin.describeTransactions(ids).all().get(30, TimeUnit.SECONDS).values().stream()
-                .anyMatch(t -> t.state() == TransactionState.ONGOING && t.transactionStartTimeMs().isPresent()
-                        && t.transactionStartTimeMs().getAsLong() <= since);
+        return Transactions.inProgress(admin, ids).stream().anyMatch(t -> t.startMs() <= since);
     }
 
     /** How {@code LedgerStores} reads: IQv1, which always uses the application's configured isolation level. */
