@@ -35,7 +35,6 @@ import java.util.TreeMap;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.apache.kafka.common.utils.Bytes;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -446,62 +445,62 @@ class MeteringModelTest {
          */
         List<Object> arrivals(long slack) {
             List<Object> arrived = new ArrayList<>();
-            List<KeyValue<KeyEvent, Integer>> held = new ArrayList<>();
-            List<Racing> racing = new ArrayList<>();
+            List<Delayed> delayed = new ArrayList<>();
             Set<String> created = new HashSet<>();
             long newestRequest = Long.MIN_VALUE;
             for (Object next : happened) {
                 if (next instanceof Request request && !request.malformed()) {
-                    release(held, arrived, newestRequest, event -> request.at() >= event.at() + slack);
+                    release(delayed, arrived, newestRequest, event -> request.at() >= event.at() + slack, false);
                     newestRequest = Math.max(newestRequest, request.at());
                 }
                 if (next instanceof KeyEvent event && slack == 0 && event.state() != null
                         && created.add(event.keyId()) && random.nextInt(3) == 0) {
-                    racing.add(new Racing(event, arrived.size(), 1 + random.nextInt(MAX_RACE)));
+                    delayed.add(new Delayed(event, arrived.size(), 1 + random.nextInt(MAX_RACE), true));
                 } else if (next instanceof KeyEvent event && random.nextInt(3) == 0) {
-                    held.add(KeyValue.pair(event, 1 + random.nextInt(30)));
+                    delayed.add(new Delayed(event, arrived.size(), 1 + random.nextInt(30), false));
                 } else {
                     arrived.add(next);
                 }
-                held.replaceAll(h -> KeyValue.pair(h.key, h.value - 1));
-                release(held, arrived, newestRequest, event -> false);
-                releaseRacing(racing, arrived, false);
+                delayed.forEach(d -> d.left--);
+                release(delayed, arrived, newestRequest, event -> false, false);
             }
-            release(held, arrived, newestRequest, event -> true);
-            releaseRacing(racing, arrived, true);
+            release(delayed, arrived, newestRequest, event -> false, true);
             return arrived;
         }
 
         /**
-         * A backlog's key creation read after requests that use it (Streams trusts the lag of its last fetch of the
-         * key-state partition): it arrives up to {@code MAX_RACE} items later, plus the held updates released
-         * meanwhile (each held at most 30 items, and all released by the next fresh request). The judge holds such a
-         * request a grace of wall clock, which a backlog run advances a second every 50 arrivals: the creation must
-         * come within 50 arrivals of the request, checked as it is released (with a grace of 2 s or more).
+         * A key-state update held back: for at most {@code left} more items, and, unless {@code raced}, no longer
+         * than until a request stamped the slack after it comes. A raced one is a backlog's key creation read after
+         * requests that use it (Streams trusts the lag of its last fetch of the key-state partition): it arrives up to
+         * {@code MAX_RACE} items later, plus the held updates released meanwhile (each held at most 30 items, and all
+         * released by the next fresh request). The judge holds such a request a grace of wall clock, which a backlog
+         * run advances a second every 50 arrivals: the creation must come within 50 arrivals of the request, checked
+         * as it is released (with a grace of 2 s or more).
          */
-        private static final class Racing {
+        private static final class Delayed {
             final KeyEvent event;
             final int from;
+            final boolean raced;
             int left;
 
-            Racing(KeyEvent event, int from, int left) {
+            Delayed(KeyEvent event, int from, int left, boolean raced) {
                 this.event = event;
                 this.from = from;
                 this.left = left;
+                this.raced = raced;
             }
         }
 
-        private void releaseRacing(List<Racing> racing, List<Object> arrived, boolean all) {
-            for (Iterator<Racing> it = racing.iterator(); it.hasNext(); ) {
-                Racing next = it.next();
-                if (all || --next.left <= 0) {
-                    assertThat(all || arrived.size() - next.from < BACKLOG_ARRIVALS_A_SECOND)
-                            .as("a raced creation within a grace of the requests before it").isTrue();
-                    for (Object before : arrived.subList(next.from, arrived.size())) {
-                        if (before instanceof Request request && !request.malformed()
-                                && next.event.keyId().equals(request.log().keyId()) && request.at() >= next.event.at()) {
-                            racedUses++;
-                        }
+        /** Lets through what has waited its count, what is {@code due} (raced ones never are), or, at the end, all. */
+        private void release(List<Delayed> delayed, List<Object> arrived, long newestRequest, Predicate<KeyEvent> due,
+                             boolean all) {
+            for (Iterator<Delayed> it = delayed.iterator(); it.hasNext(); ) {
+                Delayed next = it.next();
+                if (all || next.left <= 0 || (!next.raced && due.test(next.event))) {
+                    if (next.raced) {
+                        countRacedUses(next, arrived, all);
+                    } else if (next.event.at() <= newestRequest) {
+                        lateUpdates++;
                     }
                     arrived.add(next.event);
                     it.remove();
@@ -509,16 +508,13 @@ class MeteringModelTest {
             }
         }
 
-        private void release(List<KeyValue<KeyEvent, Integer>> held, List<Object> arrived, long newestRequest,
-                             Predicate<KeyEvent> due) {
-            for (Iterator<KeyValue<KeyEvent, Integer>> it = held.iterator(); it.hasNext(); ) {
-                KeyValue<KeyEvent, Integer> next = it.next();
-                if (next.value <= 0 || due.test(next.key)) {
-                    arrived.add(next.key);
-                    it.remove();
-                    if (next.key.at() <= newestRequest) {
-                        lateUpdates++;
-                    }
+        private void countRacedUses(Delayed raced, List<Object> arrived, boolean atTheEnd) {
+            assertThat(atTheEnd || arrived.size() - raced.from < BACKLOG_ARRIVALS_A_SECOND)
+                    .as("a raced creation within a grace of the requests before it").isTrue();
+            for (Object before : arrived.subList(raced.from, arrived.size())) {
+                if (before instanceof Request request && !request.malformed()
+                        && raced.event.keyId().equals(request.log().keyId()) && request.at() >= raced.event.at()) {
+                    racedUses++;
                 }
             }
         }

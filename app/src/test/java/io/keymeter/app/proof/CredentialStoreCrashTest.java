@@ -106,7 +106,7 @@ class CredentialStoreCrashTest {
             int kills;
             List<Op> ops;
             String bootstrap = broker.bootstrapServers();
-            try (Crashes crashes = new Crashes(broker.bootstrapServers(), log, args, new Random(SEED))) {
+            try (Crashes crashes = new Crashes(bootstrap, log, args, new Random(SEED))) {
                 Clients clients = new Clients(crashes);
                 List<String> credentials = clients.createCredentials();
                 crashes.startKilling();

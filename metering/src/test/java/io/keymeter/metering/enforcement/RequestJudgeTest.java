@@ -256,8 +256,7 @@ class RequestJudgeTest {
                 new OutcomeCounters(registry, "judged", "test", "accepted"));
         judge.init(context);
 
-        context.setCurrentSystemTimeMs(T0.plusSeconds(5).toEpochMilli());
-        context.scheduledPunctuators().forEach(p -> p.getPunctuator().punctuate(T0.plusSeconds(5).toEpochMilli()));
+        punctuateAt(T0.plusSeconds(5).toEpochMilli());
 
         assertThat(judged()).extracting(d -> d.request().requestId()).containsExactly("waited");
         assertThat(buffer.approximateNumEntries()).isZero();
