@@ -130,7 +130,7 @@ class ExactlyOnceCrashTest {
             AtomicReference<ChildApp> b = new AtomicReference<>();
             try {
                 a.get().awaitHealthy(Duration.ofSeconds(120));
-                // under its data dir, one name replaced at each start: RocksDB's own copy in /tmp outlived each kill
+                // in its data dir, earlier copies deleted at each start (RocksDB's own copy in /tmp outlived each kill)
                 Path nativeDirA = dir.toRealPath().resolve("metering-a").resolve("native");
                 assertThat(a.get().rocksDbLibrary()).as("RocksDB's native library, as mapped by the first instance")
                         .hasValueSatisfying(lib -> assertThat(lib).startsWith(nativeDirA));

@@ -1,5 +1,6 @@
 package io.keymeter.platform.streams;
 
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.rocksdb.LRUCache;
@@ -8,7 +9,7 @@ import org.rocksdb.RocksDB;
 /**
  * Run in a JVM of its own by {@link RocksDbLibraryTest} (a native library loads once a JVM): loads RocksDB as a
  * topology's start does, uses it, and prints the file its library was mapped from. With {@code hang} it then waits
- * to be killed.
+ * to be killed; with {@code wait} it exits normally (its exit hooks run) once its standard input ends.
  */
 public final class RocksDbLibraryProbe {
 
@@ -29,6 +30,9 @@ public final class RocksDbLibraryProbe {
         System.out.flush();
         if (args.length > 1 && args[1].equals("hang")) {
             Thread.sleep(Long.MAX_VALUE); // killed by the test
+        }
+        if (args.length > 1 && args[1].equals("wait")) {
+            System.in.transferTo(OutputStream.nullOutputStream());
         }
     }
 }

@@ -49,26 +49,63 @@ class RocksDbLibraryTest {
         List<String> out = run(Map.of(), "exit");
 
         Path native_ = dataDir.resolve(RocksDbLibrary.DIR);
-        assertThat(out).contains("usage=0", "mapped=" + native_.resolve(LIBRARY));
+        Path copy = mapped(out);
+        assertThat(out).contains("usage=0");
+        assertThat(copy.getParent().getParent()).isEqualTo(native_);
         assertThat(Files.getPosixFilePermissions(native_)).isEqualTo(OwnerOnly.DIRECTORY);
         assertThat(files(tmp)).as("copies in java.io.tmpdir").noneMatch(name -> name.contains("rocksdb"));
+        assertThat(files(native_)).as("left after a clean exit").isEmpty();
     }
 
     /** RocksJava's own copy stayed in the temporary directory after each SIGKILL, 15 MB a time. */
     @Test
-    void aKilledProcessLeavesOneCopyWhichTheNextStartReplaces() throws Exception {
-        for (int i = 0; i < 2; i++) {
+    void aKilledProcessLeavesOneCopyWhichTheNextStartDeletes() throws Exception {
+        Path last = null;
+        for (int i = 0; i < 3; i++) {
             Process probe = start(Map.of(), "hang");
-            List<String> out;
             try {
-                out = readUntilReady(probe);
+                last = mapped(readUntilReady(probe));
             } finally {
                 probe.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
             }
-            assertThat(out).contains("mapped=" + dataDir.resolve(RocksDbLibrary.DIR).resolve(LIBRARY));
+            assertThat(last.getParent().getParent()).isEqualTo(dataDir.resolve(RocksDbLibrary.DIR));
         }
-        assertThat(files(dataDir.resolve(RocksDbLibrary.DIR))).containsExactly(LIBRARY);
+        assertThat(files(dataDir.resolve(RocksDbLibrary.DIR))).containsExactly(last.getParent().getFileName()
+                .toString());
+        assertThat(files(last.getParent())).containsExactly(LIBRARY);
         assertThat(files(tmp)).noneMatch(name -> name.contains("rocksdb"));
+    }
+
+    /**
+     * A stopping process deletes its copy at its very end, after it has let the data dir go: with one shared file
+     * name, that deleted the copy of the process starting in its place.
+     */
+    @Test
+    void aProcessExitingAfterTheNextOneStartedLeavesTheNewCopyInPlace() throws Exception {
+        Process old = start(Map.of(), "wait");
+        Process next = null;
+        try {
+            Path oldCopy = mapped(readUntilReady(old));
+            next = start(Map.of(), "wait");
+            Path nextCopy = mapped(readUntilReady(next));
+
+            old.getOutputStream().close(); // the old one exits now, its exit hooks run
+            assertThat(old.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(old.exitValue()).isZero();
+
+            assertThat(nextCopy).as("the new process's copy").exists().isNotEqualTo(oldCopy);
+            assertThat(files(dataDir.resolve(RocksDbLibrary.DIR))).containsExactly(nextCopy.getParent().getFileName()
+                    .toString());
+            next.getOutputStream().close();
+            assertThat(next.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(next.exitValue()).isZero();
+            assertThat(files(dataDir.resolve(RocksDbLibrary.DIR))).as("left after a clean exit").isEmpty();
+        } finally {
+            old.destroyForcibly();
+            if (next != null) {
+                next.destroyForcibly();
+            }
+        }
     }
 
     @Test
@@ -112,6 +149,13 @@ class RocksDbLibraryTest {
         builder.environment().remove(RocksDbLibrary.SHAREDLIB_DIR);
         builder.environment().putAll(env);
         return builder.start();
+    }
+
+    /** The library file the probe's process mapped, as it printed it. */
+    private static Path mapped(List<String> out) {
+        return out.stream().filter(line -> line.startsWith("mapped=")).findFirst()
+                .map(line -> Path.of(line.substring("mapped=".length())))
+                .orElseThrow(() -> new AssertionError("no library mapped: " + out));
     }
 
     private static List<String> readUntilReady(Process probe) throws Exception {
