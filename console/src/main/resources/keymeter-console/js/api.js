@@ -119,9 +119,12 @@ export async function api(method, path, body) {
   return text ? JSON.parse(text) : null;
 }
 
-/** Checks a token before the console keeps it: resolves when the API accepts it, else throws the ApiError. */
+/**
+ * Checks a token before the console keeps it: resolves when the API accepts it, else throws the ApiError. Asks for one
+ * credential: the whole list (megabytes for a large account) was read here only to be thrown away.
+ */
 export async function checkToken(token) {
-  await send('GET', 'v1/credentials', undefined, token);
+  await send('GET', 'v1/credentials?limit=1', undefined, token);
 }
 
 /** Calls the API and returns the answer as a Blob (for downloads, which must carry the bearer token) of type {@code accept}. */

@@ -910,9 +910,7 @@ class ConsoleBrowserTest {
     @Test
     void aReadAnswered503WithAShortRetryAfterIsTriedOnceMore() {
         open("#/");
-        Object result = browser.driver().executeAsyncScript("""
-                const done = arguments[arguments.length - 1];
-                const real = window.fetch;
+        Map<String, Object> checks = withStandInFetch("""
                 let calls = 0;
                 let retryAfter = '1';
                 window.fetch = async () => {
@@ -924,26 +922,71 @@ class ConsoleBrowserTest {
                 };
                 const outcome = (promise) => promise.then((answer) => ({ answer, calls }),
                   (error) => ({ status: error.status, calls }));
+                """, """
+                const read = await outcome(api.api('GET', 'v1/credentials'));
+                calls = 0;
+                const write = await outcome(api.api('POST', 'v1/credentials', {}));
+                calls = 0;
+                retryAfter = '30';
+                const longWait = await outcome(api.api('GET', 'v1/credentials'));
+                return { read, write, longWait };
+                """);
+        assertThat(checks.get("read")).isEqualTo(Map.of("answer", Map.of("ok", true), "calls", 2L));
+        assertThat(checks.get("write")).isEqualTo(Map.of("status", 503L, "calls", 1L));
+        assertThat(checks.get("longWait")).isEqualTo(Map.of("status", 503L, "calls", 1L));
+    }
+
+    /** Signing in reads one credential to check the token: it read the whole list, only to throw it away. */
+    @Test
+    void signInChecksTheTokenWithOneCredentialNotTheWholeList() {
+        open("#/");
+        Map<String, Object> checks = withStandInFetch("""
+                const asked = [];
+                window.fetch = async (url, init) => {
+                  asked.push({ url: String(url), auth: init.headers.Authorization });
+                  return asked.length === 1
+                    ? new Response('{"credentials":[]}', { status: 200, headers: { 'Content-Type': 'application/json' } })
+                    : new Response('{"status":401,"detail":"no"}', { status: 401,
+                        headers: { 'Content-Type': 'application/problem+json' } });
+                };
+                """, """
+                await api.checkToken('good');
+                const refused = await api.checkToken('bad').then(() => 'accepted', (error) => error.status);
+                return { asked, refused };
+                """);
+        assertThat(checks.get("refused")).isEqualTo(401L);
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> asked = (List<Map<String, Object>>) checks.get("asked");
+        assertThat(asked).hasSize(2).allSatisfy(call -> assertThat(call.get("url"))
+                .isEqualTo("v1/credentials?limit=1"));
+        assertThat(asked).extracting(call -> call.get("auth")).containsExactly("Bearer good", "Bearer bad");
+    }
+
+    /**
+     * Runs {@code calls} (a function body given {@code api}, the page's {@code api.js}, returning an object) with
+     * {@code window.fetch} stood in for by what {@code standIn} sets, the real one put back after.
+     */
+    private Map<String, Object> withStandInFetch(String standIn, String calls) {
+        Object result = browser.driver().executeAsyncScript("""
+                const done = arguments[arguments.length - 1];
+                const real = window.fetch;
+                %s
                 import('./js/api.js').then(async (api) => {
                   try {
-                    const read = await outcome(api.api('GET', 'v1/credentials'));
-                    calls = 0;
-                    const write = await outcome(api.api('POST', 'v1/credentials', {}));
-                    calls = 0;
-                    retryAfter = '30';
-                    const longWait = await outcome(api.api('GET', 'v1/credentials'));
-                    done({ read, write, longWait });
+                    done(await (async () => {
+                %s
+                    })());
+                  } catch (e) {
+                    done(String(e));
                   } finally {
                     window.fetch = real;
                   }
                 }, (e) => done(String(e)));
-                """);
-        assertThat(result).isInstanceOf(Map.class);
+                """.formatted(standIn, calls));
+        assertThat(result).as("the page's answer").isInstanceOf(Map.class);
         @SuppressWarnings("unchecked")
-        Map<String, Object> checks = (Map<String, Object>) result;
-        assertThat(checks.get("read")).isEqualTo(Map.of("answer", Map.of("ok", true), "calls", 2L));
-        assertThat(checks.get("write")).isEqualTo(Map.of("status", 503L, "calls", 1L));
-        assertThat(checks.get("longWait")).isEqualTo(Map.of("status", 503L, "calls", 1L));
+        Map<String, Object> answer = (Map<String, Object>) result;
+        return answer;
     }
 
     /**
