@@ -396,8 +396,9 @@ async function loadAlerts(container, cycle, credentialId, isCurrent) {
     }
     return;
   }
-  // the latest use first: the key still being sent matters most
-  const list = [...(answer.alerts || [])].sort((a, b) => String(b.lastSeen).localeCompare(String(a.lastSeen)));
+  // the latest use first: the key still being sent matters most. By time, not text: an instant on the whole second
+  // is written without a fraction ("…:30Z"), and sorted after "…:30.120Z" as text
+  const list = [...(answer.alerts || [])].sort((a, b) => Date.parse(b.lastSeen) - Date.parse(a.lastSeen));
   if (!isCurrent() || !list.length) {
     return;
   }
