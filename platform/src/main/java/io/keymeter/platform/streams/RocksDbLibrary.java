@@ -3,8 +3,9 @@ package io.keymeter.platform.streams;
 import io.keymeter.platform.config.OwnerOnly;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.rocksdb.NativeLibraryLoader;
@@ -61,8 +62,7 @@ public final class RocksDbLibrary {
                 OwnerOnly.createDirectories(root);
             }
             deleteEarlierCopies(root);
-            Path dir = Files.createTempDirectory(root, "jvm-",
-                    PosixFilePermissions.asFileAttribute(OwnerOnly.DIRECTORY));
+            Path dir = Files.createTempDirectory(root, "jvm-"); // owner-only where permissions exist (the JDK's)
             // registered before RocksJava registers its copy inside: deleted after it, at exit (reverse order)
             dir.toFile().deleteOnExit();
             NativeLibraryLoader.getInstance().loadLibrary(dir.toString());
@@ -77,17 +77,24 @@ public final class RocksDbLibrary {
 
     /**
      * Whatever is in {@code native} comes from processes gone or going (the data dir is locked to one process at a
-     * time): a library mapped by a process still exiting stays mapped when its file is deleted. A copy that cannot be
-     * deleted is only disk: this start goes on.
+     * time): a library mapped by a process still exiting stays mapped when its file is deleted, and what that process
+     * deletes meanwhile is gone either way. A copy that cannot be deleted is only disk: this start goes on.
      */
-    private static void deleteEarlierCopies(Path root) throws IOException {
-        try (Stream<Path> entries = Files.list(root)) {
-            for (Path entry : entries.toList()) {
-                try {
-                    FileSystemUtils.deleteRecursively(entry);
-                } catch (IOException e) {
-                    log.warn("An earlier copy of RocksDB's native library could not be deleted: {} ({})", entry, e);
-                }
+    private static void deleteEarlierCopies(Path root) {
+        List<Path> entries;
+        try (Stream<Path> listed = Files.list(root)) {
+            entries = listed.toList();
+        } catch (IOException e) {
+            log.warn("Earlier copies of RocksDB's native library in {} could not be listed ({})", root, e);
+            return;
+        }
+        for (Path entry : entries) {
+            try {
+                FileSystemUtils.deleteRecursively(entry);
+            } catch (NoSuchFileException gone) {
+                // deleted by the process it came from, exiting as this one starts
+            } catch (IOException e) {
+                log.warn("An earlier copy of RocksDB's native library could not be deleted: {} ({})", entry, e);
             }
         }
     }

@@ -73,6 +73,7 @@ class RocksDbLibraryTest {
         assertThat(files(dataDir.resolve(RocksDbLibrary.DIR))).containsExactly(last.getParent().getFileName()
                 .toString());
         assertThat(files(last.getParent())).containsExactly(LIBRARY);
+        assertThat(Files.getPosixFilePermissions(last.getParent())).isEqualTo(OwnerOnly.DIRECTORY);
         assertThat(files(tmp)).noneMatch(name -> name.contains("rocksdb"));
     }
 
