@@ -575,6 +575,12 @@ class MeteringTopologyTest {
         // the key changed since (referrers), so the state at the edge is history, not the latest version
         keys.pipeInput(key.keyId(), key.state(KeyStatus.ACTIVE, now.plus(Duration.ofDays(30)), now, List.of(),
                 List.of("https://only.example.com")), now);
+        // metering half a day behind: a state stamped after the edge request was taken has been read already (the
+        // history's margin past max-age covers that; kept to max-age alone, the edge request was refused unknown-key)
+        TestKey later = TestKey.create(ACME, "cred-15b", 1);
+        Instant halfADayOn = now.plus(Duration.ofHours(12));
+        keys.pipeInput(later.keyId(), later.state(KeyStatus.ACTIVE, now.plus(Duration.ofDays(30)), halfADayOn),
+                halfADayOn);
         send(key.request("now", KeyFixtures.BASEMAPS, 1, null, "https://only.example.com/", now));
         send(key.request("edge", KeyFixtures.BASEMAPS, 5, edge));
         flush(now);
@@ -723,6 +729,39 @@ class MeteringTopologyTest {
         });
         advanceClock(Duration.ofHours(3));
         assertThat(alerts.readValuesToList()).as("reported once").isEmpty();
+        assertNothingDropped();
+    }
+
+    /**
+     * A key used every 35 minutes, the instance's clock moving with the uses: the sweep reports the use after the
+     * first alert once the hour has passed, and the next alert comes an hour after that report. Counted from the
+     * last use the report named, a use 41 minutes after the report alerted again.
+     */
+    @Test
+    void aKeyInSteadyUseAlertsAtMostOncePerHourAcrossTheSweepsReports() {
+        Instant invalidatedAt = T0.plusSeconds(10);
+        TestKey key = invalidated(TestKey.create(ACME, "cred-16s", 1), invalidatedAt);
+        List<Instant> sentAt = new ArrayList<>();
+        List<SecurityAlert> raised = new ArrayList<>();
+        int used = 0;
+        for (int minute = 1; minute <= 250; minute++) {
+            advanceClock(Duration.ofMinutes(1));
+            if (minute % 35 == 1 && minute < 150) { // +1, +36, +71, +106, +141 minutes
+                arrive(key.request("steady-" + used++, KeyFixtures.BASEMAPS, 1, clock), clock);
+            }
+            for (SecurityAlert alert : alerts.readValuesToList()) {
+                raised.add(alert);
+                sentAt.add(clock);
+            }
+        }
+
+        assertThat(raised).extracting(SecurityAlert::count).as("counts, alert by alert").containsExactly(1L, 2L, 4L,
+                5L);
+        for (int i = 1; i < sentAt.size(); i++) {
+            assertThat(Duration.between(sentAt.get(i - 1), sentAt.get(i))).as("between alerts %d and %d, sent at %s",
+                    i - 1, i, sentAt).isGreaterThanOrEqualTo(Duration.ofHours(1));
+        }
+        assertThat(raised.get(3).lastSeen()).isEqualTo(T0.plus(Duration.ofMinutes(141)));
         assertNothingDropped();
     }
 

@@ -26,6 +26,7 @@ import org.slf4j.LoggerFactory;
  * Uses within the interval after an alert are counted, and reported by the next alert. A key that then goes quiet
  * sends no further use to bring one: the sweep (every 5 minutes) reports such uses once an interval has passed since
  * the last alert, by the instance's clock (without it the last alert's count and last use stayed behind for good).
+ * The next use's alert then waits an interval from the sweep's report ({@link AlertState#swept}).
  * <p>
  * A key's state is forgotten once no use of it has reached this processor for {@code retention} (the key-state
  * history's retention) by the instance's clock, so the store holds the keys used stale lately, not every key ever
@@ -99,7 +100,7 @@ public final class StaleKeyAlerter implements Processor<String, Rejection, Strin
                 AlertState state = counted(entry.value);
                 if (state.count() > state.alertedCount()
                         && (state.alertedAt() == null || !now.isBefore(state.alertedAt().plus(interval)))) {
-                    changes.add(new Change(entry.key, state.alerted(now), true));
+                    changes.add(new Change(entry.key, state.swept(now), true));
                 } else if (state != entry.value) {
                     changes.add(new Change(entry.key, state, false)); // counted now, nothing to report
                 }

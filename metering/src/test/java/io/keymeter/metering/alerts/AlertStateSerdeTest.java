@@ -3,6 +3,7 @@ package io.keymeter.metering.alerts;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import org.apache.kafka.common.serialization.Serde;
 import org.junit.jupiter.api.Test;
@@ -72,5 +73,26 @@ class AlertStateSerdeTest {
         assertThat(alerted.alertedAt()).isEqualTo(at.plusSeconds(60));
         assertThat(alerted.lastAlertAt()).isEqualTo(at.plusSeconds(5));
         assertThat(alerted.count()).isEqualTo(2);
+    }
+
+    /**
+     * A sweep's report counts the next interval from its own moment in the uses' time: the last use's time plus the
+     * instance's time since a use last arrived (a key in steady use: about now; a backlog just read: its last use).
+     */
+    @Test
+    void aSweepsReportCountsTheNextIntervalFromItsMomentInTheUsesTime() {
+        Instant use = Instant.parse("2026-11-01T10:00:00Z");
+        AlertState live = new AlertState("acme", "cred-1", "invalidated", 2, use, use, use.minusSeconds(60), use, 1L,
+                use.minusSeconds(60));
+        AlertState swept = live.swept(use.plus(Duration.ofMinutes(29)));
+        assertThat(swept.lastAlertAt()).isEqualTo(use.plus(Duration.ofMinutes(29)));
+        assertThat(swept.alertedAt()).isEqualTo(use.plus(Duration.ofMinutes(29)));
+        assertThat(swept.alertedCount()).isEqualTo(2L);
+
+        Instant arrived = use.plus(Duration.ofDays(3)); // a backlog: its uses three days old, one read a second ago
+        AlertState backlog = new AlertState("acme", "cred-1", "invalidated", 5, use, use, use, arrived, 1L, arrived);
+        assertThat(backlog.swept(arrived.plusSeconds(1)).lastAlertAt()).isEqualTo(use.plusSeconds(1));
+        AlertState clockBack = new AlertState("acme", "cred-1", "invalidated", 5, use, use, use, arrived, 1L, arrived);
+        assertThat(clockBack.swept(arrived.minusSeconds(1)).lastAlertAt()).as("a clock set back").isEqualTo(use);
     }
 }

@@ -88,6 +88,13 @@ class KeyValidatorTest {
         assertThat(check(active(), null, null, null, NOW)).contains(RejectionReason.SERVICE_NOT_PERMITTED);
     }
 
+    /** The credential store always writes an expiry; a state without one lets no request through. */
+    @Test
+    void aStateWithoutAnExpiryIsExpired() {
+        assertThat(check(key.state(KeyStatus.ACTIVE, null, NOW), KeyFixtures.BASEMAPS, null, null, NOW))
+                .contains(RejectionReason.EXPIRED);
+    }
+
     @Test
     void expiredComesBeforeTheServiceCheck() {
         assertThat(check(active(), KeyFixtures.ROUTING, null, null, EXPIRES)).contains(RejectionReason.EXPIRED);
@@ -112,6 +119,13 @@ class KeyValidatorTest {
                 .contains(RejectionReason.REFERRER_NOT_PERMITTED);
         assertThat(check(restricted, KeyFixtures.BASEMAPS, null, null, NOW)).contains(RejectionReason.REFERRER_NOT_PERMITTED);
         assertThat(check(active(), KeyFixtures.BASEMAPS, null, null, NOW)).isEmpty();
+    }
+
+    @Test
+    void theServiceIsCheckedBeforeItemAndReferrer() {
+        ApiKeyState restricted = key.state(KeyStatus.ACTIVE, EXPIRES, NOW, List.of("item1"), List.of("https://a.test"));
+        assertThat(check(restricted, KeyFixtures.ROUTING, "item9", "https://b.test", NOW))
+                .contains(RejectionReason.SERVICE_NOT_PERMITTED);
     }
 
     @Test

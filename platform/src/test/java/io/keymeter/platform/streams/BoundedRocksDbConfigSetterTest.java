@@ -3,6 +3,7 @@ package io.keymeter.platform.streams;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Map;
+import org.assertj.core.util.introspection.PropertyOrFieldSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.rocksdb.BlockBasedTableConfig;
@@ -44,6 +45,28 @@ class BoundedRocksDbConfigSetterTest {
 
             assertThat(rocksDbDefault).isEqualTo(4L << 20);
             assertThat(options.manifestPreallocationSize()).isEqualTo(64L << 10);
+        }
+    }
+
+    /**
+     * The bound is the process's, not a store's: every store, each given its own setter as Kafka Streams does, gets
+     * the one block cache and the one write-buffer manager (a cache a store would be 64 MiB more for each).
+     */
+    @Test
+    void everyStoreGetsTheOneBlockCacheAndTheOneWriteBufferManager() {
+        RocksDB.loadLibrary();
+        try (Options first = new Options(); Options second = new Options()) {
+            first.setTableFormatConfig(new BlockBasedTableConfig());
+            second.setTableFormatConfig(new BlockBasedTableConfig());
+
+            new BoundedRocksDbConfigSetter().setConfig("first", first, Map.of());
+            new BoundedRocksDbConfigSetter().setConfig("second", second, Map.of());
+
+            assertThat(first.writeBufferManager()).isNotNull().isSameAs(second.writeBufferManager());
+            // RocksJava keeps the cache set on a table config without a getter
+            Object cache = PropertyOrFieldSupport.EXTRACTION.getValueOf("blockCache", first.tableFormatConfig());
+            assertThat(cache).isNotNull();
+            assertThat(second.tableFormatConfig()).extracting("blockCache").isSameAs(cache);
         }
     }
 }

@@ -41,6 +41,13 @@ class StreamsFactoryTest {
         assertThat(config.get(StreamsConfig.topicPrefix("message.timestamp.before.max.ms")))
                 .isEqualTo(String.valueOf(Long.MAX_VALUE));
         assertThat(config.get(StreamsConfig.topicPrefix("message.timestamp.after.max.ms"))).isEqualTo("3600000");
+        // RocksDB's memory bounded by one setter, sized by keymeter.streams.rocksdb-cache and -write-buffers
+        assertThat(config.get(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG))
+                .isEqualTo(BoundedRocksDbConfigSetter.class);
+        assertThat(config.get(BoundedRocksDbConfigSetter.CACHE_BYTES))
+                .isEqualTo(properties.streams().rocksdbCache().toBytes());
+        assertThat(config.get(BoundedRocksDbConfigSetter.WRITE_BUFFER_BYTES))
+                .isEqualTo(properties.streams().rocksdbWriteBuffers().toBytes());
         try (KafkaStreams ignored = new KafkaStreams(builder.build(), config)) {
             assertThat(logged.list).filteredOn(event -> event.getLevel().isGreaterOrEqual(Level.WARN))
                     .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
