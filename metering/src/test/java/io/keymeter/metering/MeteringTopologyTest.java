@@ -735,34 +735,70 @@ class MeteringTopologyTest {
     /**
      * A key used every 35 minutes, the instance's clock moving with the uses: the sweep reports the use after the
      * first alert once the hour has passed, and the next alert comes an hour after that report. Counted from the
-     * last use the report named, a use 41 minutes after the report alerted again.
+     * last use the report named, a use 42 minutes after the report alerted again.
      */
     @Test
     void aKeyInSteadyUseAlertsAtMostOncePerHourAcrossTheSweepsReports() {
-        Instant invalidatedAt = T0.plusSeconds(10);
-        TestKey key = invalidated(TestKey.create(ACME, "cred-16s", 1), invalidatedAt);
-        List<Instant> sentAt = new ArrayList<>();
-        List<SecurityAlert> raised = new ArrayList<>();
-        int used = 0;
-        for (int minute = 1; minute <= 250; minute++) {
-            advanceClock(Duration.ofMinutes(1));
-            if (minute % 35 == 1 && minute < 150) { // +1, +36, +71, +106, +141 minutes
-                arrive(key.request("steady-" + used++, KeyFixtures.BASEMAPS, 1, clock), clock);
-            }
-            for (SecurityAlert alert : alerts.readValuesToList()) {
-                raised.add(alert);
-                sentAt.add(clock);
-            }
+        TestKey key = invalidated(TestKey.create(ACME, "cred-16s", 1), T0.plusSeconds(10));
+        Map<Integer, Instant> uses = new LinkedHashMap<>();
+        for (int minute = 1; minute < 150; minute += 35) { // +1, +36, +71, +106, +141 minutes
+            uses.put(minute, T0.plus(Duration.ofMinutes(minute)));
         }
 
-        assertThat(raised).extracting(SecurityAlert::count).as("counts, alert by alert").containsExactly(1L, 2L, 4L,
-                5L);
-        for (int i = 1; i < sentAt.size(); i++) {
-            assertThat(Duration.between(sentAt.get(i - 1), sentAt.get(i))).as("between alerts %d and %d, sent at %s",
-                    i - 1, i, sentAt).isGreaterThanOrEqualTo(Duration.ofHours(1));
+        Map<Long, SecurityAlert> sent = alertsByMinuteSent(key, uses, 250);
+
+        assertThat(sent.values()).extracting(SecurityAlert::count).as("counts, alert by alert")
+                .containsExactly(1L, 2L, 4L, 5L);
+        List<Long> minutes = List.copyOf(sent.keySet());
+        for (int i = 1; i < minutes.size(); i++) {
+            assertThat(minutes.get(i) - minutes.get(i - 1)).as("minutes between alerts, sent at minutes %s", minutes)
+                    .isGreaterThanOrEqualTo(60);
         }
-        assertThat(raised.get(3).lastSeen()).isEqualTo(T0.plus(Duration.ofMinutes(141)));
+        assertThat(sent.values()).last().extracting(SecurityAlert::lastSeen).isEqualTo(T0.plus(Duration.ofMinutes(141)));
         assertNothingDropped();
+    }
+
+    /**
+     * After a sweep's report a use alerts by itself once the hour from the report has passed, in the minute it is
+     * judged; and a use made earlier but arriving later (a gateway's buffer) does not bring that hour forward: taken
+     * as the last use's arrival, it had a use 46 minutes after the report alert.
+     */
+    @Test
+    void aUseAnHourAfterTheSweepsReportAlertsAndALateUseDoesNotBringThatForward() {
+        TestKey key = invalidated(TestKey.create(ACME, "cred-16l", 1), T0.plusSeconds(10));
+        Map<Integer, Instant> uses = new LinkedHashMap<>();
+        uses.put(1, T0.plus(Duration.ofMinutes(1)));
+        uses.put(36, T0.plus(Duration.ofMinutes(36)));
+        uses.put(58, T0.plus(Duration.ofMinutes(30))); // made at +30, arriving at +58
+        uses.put(110, T0.plus(Duration.ofMinutes(110)));
+        uses.put(190, T0.plus(Duration.ofMinutes(190)));
+
+        Map<Long, SecurityAlert> sent = alertsByMinuteSent(key, uses, 200);
+
+        // the report at +65 is a moment an hour after +64 of the uses' time (+36, judged at +37, plus 28 minutes)
+        assertThat(sent.keySet()).containsExactly(2L, 65L, 125L, 191L);
+        assertThat(sent.values()).extracting(SecurityAlert::count).containsExactly(1L, 3L, 4L, 5L);
+        assertThat(sent.get(191L).lastSeen()).isEqualTo(T0.plus(Duration.ofMinutes(190)));
+        assertNothingDropped();
+    }
+
+    /**
+     * Steps the instance's clock a minute at a time from T0 for {@code minutes} minutes, a use of {@code key} arriving
+     * at each minute of {@code uses} stamped as given there, and returns the alerts by the minute they were sent.
+     */
+    private Map<Long, SecurityAlert> alertsByMinuteSent(TestKey key, Map<Integer, Instant> uses, int minutes) {
+        Map<Long, SecurityAlert> sent = new LinkedHashMap<>();
+        for (int minute = 1; minute <= minutes; minute++) {
+            advanceClock(Duration.ofMinutes(1));
+            Instant made = uses.get(minute);
+            if (made != null) {
+                arrive(key.request("use-" + minute, KeyFixtures.BASEMAPS, 1, made), clock);
+            }
+            for (SecurityAlert alert : alerts.readValuesToList()) {
+                assertThat(sent.put((long) minute, alert)).as("one alert a minute").isNull();
+            }
+        }
+        return sent;
     }
 
     /**

@@ -137,7 +137,7 @@ public final class StaleKeyAlerter implements Processor<String, Rejection, Strin
         boolean unreported = state.lastAlertAt() == null || state.lastSeen().isAfter(state.lastAlertAt());
         return new AlertState(state.accountId(), state.credentialId(), state.reason(), state.count(),
                 state.firstSeen(), state.lastSeen(), state.lastAlertAt(), state.touchedAt(),
-                unreported ? state.count() - 1 : state.count(), null);
+                unreported ? state.count() - 1 : state.count(), null, state.lastSeenArrivedAt());
     }
 
     private void forward(String keyId, AlertState state, long timestamp) {
@@ -156,13 +156,14 @@ public final class StaleKeyAlerter implements Processor<String, Rejection, Strin
         AlertState previous = states.get(record.key()); // null too when unreadable: a new count, alerted at once
         AlertState state = previous == null
                 ? new AlertState(rejection.accountId(), rejection.credentialId(), rejection.reason().code(), 1, at, at,
-                        null, now, 0L, null)
+                        null, now, 0L, null, now)
                 // the reason of the latest use by time: a late request made before the key was invalidated (refused
                 // expired) must not relabel a stolen key's uses after the invalidation
                 : new AlertState(previous.accountId(), previous.credentialId(),
                         at.isBefore(previous.lastSeen()) ? previous.reason() : rejection.reason().code(),
                         previous.count() + 1, min(previous.firstSeen(), at), max(previous.lastSeen(), at),
-                        previous.lastAlertAt(), now, previous.alertedCount(), previous.alertedAt());
+                        previous.lastAlertAt(), now, previous.alertedCount(), previous.alertedAt(),
+                        at.isBefore(previous.lastSeen()) ? previous.lastSeenArrivedAt() : now);
         if (state.lastAlertAt() == null || !state.lastSeen().isBefore(state.lastAlertAt().plus(interval))) {
             state = state.alerted(now);
             forward(record.key(), state, record.timestamp());

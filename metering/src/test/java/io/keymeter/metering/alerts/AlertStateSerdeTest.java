@@ -16,7 +16,8 @@ class AlertStateSerdeTest {
     @Test
     void aStateIsWrittenAndReadBackAsJson() {
         Instant at = Instant.parse("2026-11-01T10:00:00Z");
-        AlertState state = new AlertState("acme", "cred-1", "invalidated", 3, at, at.plusSeconds(60), at, at, 3L, at);
+        AlertState state = new AlertState("acme", "cred-1", "invalidated", 3, at, at.plusSeconds(60), at, at, 3L, at,
+                at.plusSeconds(1));
         byte[] bytes = serde.serializer().serialize("t", state);
         assertThat(new String(bytes, StandardCharsets.UTF_8)).startsWith("{").contains("\"count\":3");
         assertThat(serde.deserializer().deserialize("t", bytes)).isEqualTo(state);
@@ -53,7 +54,7 @@ class AlertStateSerdeTest {
     @Test
     void aStateOfOneUseIsReadBack() {
         Instant at = Instant.parse("2026-11-01T10:00:00Z");
-        AlertState first = new AlertState("acme", "cred-1", "expired", 1, at, at, null, null, null, null);
+        AlertState first = new AlertState("acme", "cred-1", "expired", 1, at, at, null, null, null, null, null);
 
         assertThat(serde.deserializer().deserialize("t", serde.serializer().serialize("t", first))).isEqualTo(first);
     }
@@ -62,10 +63,10 @@ class AlertStateSerdeTest {
     void aStateIsLastTouchedAtItsTouchOrElseItsLastUseAndAnAlertKeepsItsUses() {
         Instant at = Instant.parse("2026-11-01T10:00:00Z");
         AlertState untouched = new AlertState("acme", "cred-1", "expired", 2, at, at.plusSeconds(5), null, null, null,
-                null);
+                null, null);
         assertThat(untouched.lastTouched()).isEqualTo(at.plusSeconds(5));
         AlertState touched = new AlertState("acme", "cred-1", "expired", 2, at, at.plusSeconds(5), null,
-                at.plusSeconds(9), null, null);
+                at.plusSeconds(9), null, null, null);
         assertThat(touched.lastTouched()).isEqualTo(at.plusSeconds(9));
 
         AlertState alerted = untouched.alerted(at.plusSeconds(60));
@@ -77,22 +78,35 @@ class AlertStateSerdeTest {
 
     /**
      * A sweep's report counts the next interval from its own moment in the uses' time: the last use's time plus the
-     * instance's time since a use last arrived (a key in steady use: about now; a backlog just read: its last use).
+     * instance's time since that use arrived (a key in steady use: about now; a backlog just read: its last use). A
+     * use made earlier and arriving later does not move that arrival.
      */
     @Test
     void aSweepsReportCountsTheNextIntervalFromItsMomentInTheUsesTime() {
         Instant use = Instant.parse("2026-11-01T10:00:00Z");
+        Instant sweep = use.plus(Duration.ofMinutes(29));
         AlertState live = new AlertState("acme", "cred-1", "invalidated", 2, use, use, use.minusSeconds(60), use, 1L,
-                use.minusSeconds(60));
-        AlertState swept = live.swept(use.plus(Duration.ofMinutes(29)));
-        assertThat(swept.lastAlertAt()).isEqualTo(use.plus(Duration.ofMinutes(29)));
-        assertThat(swept.alertedAt()).isEqualTo(use.plus(Duration.ofMinutes(29)));
+                use.minusSeconds(60), use);
+        AlertState swept = live.swept(sweep);
+        assertThat(swept.lastAlertAt()).isEqualTo(sweep);
+        assertThat(swept.alertedAt()).isEqualTo(sweep);
         assertThat(swept.alertedCount()).isEqualTo(2L);
+        assertThat(swept).usingRecursiveComparison().ignoringFields("lastAlertAt", "alertedAt", "alertedCount")
+                .isEqualTo(live);
+
+        // a use made a minute before the last one arrives 28 minutes after it (a gateway's buffer)
+        AlertState late = new AlertState("acme", "cred-1", "invalidated", 3, use.minusSeconds(60), use,
+                use.minusSeconds(60), use.plus(Duration.ofMinutes(28)), 1L, use.minusSeconds(60), use);
+        assertThat(late.swept(sweep).lastAlertAt()).isEqualTo(sweep);
+        AlertState earlierVersion = new AlertState("acme", "cred-1", "invalidated", 2, use, use, use.minusSeconds(60),
+                use.plusSeconds(30), 1L, use.minusSeconds(60), null);
+        assertThat(earlierVersion.swept(sweep).lastAlertAt()).as("arrival unknown: the last touch stands in")
+                .isEqualTo(sweep.minusSeconds(30));
 
         Instant arrived = use.plus(Duration.ofDays(3)); // a backlog: its uses three days old, one read a second ago
-        AlertState backlog = new AlertState("acme", "cred-1", "invalidated", 5, use, use, use, arrived, 1L, arrived);
+        AlertState backlog = new AlertState("acme", "cred-1", "invalidated", 5, use, use, use, arrived, 1L, arrived,
+                arrived);
         assertThat(backlog.swept(arrived.plusSeconds(1)).lastAlertAt()).isEqualTo(use.plusSeconds(1));
-        AlertState clockBack = new AlertState("acme", "cred-1", "invalidated", 5, use, use, use, arrived, 1L, arrived);
-        assertThat(clockBack.swept(arrived.minusSeconds(1)).lastAlertAt()).as("a clock set back").isEqualTo(use);
+        assertThat(backlog.swept(arrived.minusSeconds(1)).lastAlertAt()).as("a clock set back").isEqualTo(use);
     }
 }

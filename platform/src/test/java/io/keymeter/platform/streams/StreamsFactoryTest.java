@@ -16,6 +16,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
+import org.springframework.util.unit.DataSize;
 
 class StreamsFactoryTest {
 
@@ -24,8 +25,10 @@ class StreamsFactoryTest {
 
     @Test
     void theProductionSettingsGiveKafkaStreamsNothingToWarnAbout() {
+        // RocksDB sizes other than the setter's own fallbacks, so that the test sees them passed on
         KeymeterProperties properties = new KeymeterProperties(null, dir.resolve("data"), null, null, null, null,
-                null, null, null, null, null);
+                null, null, null, null, new KeymeterProperties.Streams(null, null, DataSize.ofMegabytes(96),
+                        DataSize.ofMegabytes(24), null));
         Properties config = StreamsFactory.config(Map.of(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:9092"),
                 properties, "metering", Map.of());
         StreamsBuilder builder = new StreamsBuilder();
@@ -44,10 +47,8 @@ class StreamsFactoryTest {
         // RocksDB's memory bounded by one setter, sized by keymeter.streams.rocksdb-cache and -write-buffers
         assertThat(config.get(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG))
                 .isEqualTo(BoundedRocksDbConfigSetter.class);
-        assertThat(config.get(BoundedRocksDbConfigSetter.CACHE_BYTES))
-                .isEqualTo(properties.streams().rocksdbCache().toBytes());
-        assertThat(config.get(BoundedRocksDbConfigSetter.WRITE_BUFFER_BYTES))
-                .isEqualTo(properties.streams().rocksdbWriteBuffers().toBytes());
+        assertThat(config.get(BoundedRocksDbConfigSetter.CACHE_BYTES)).isEqualTo(96L << 20);
+        assertThat(config.get(BoundedRocksDbConfigSetter.WRITE_BUFFER_BYTES)).isEqualTo(24L << 20);
         try (KafkaStreams ignored = new KafkaStreams(builder.build(), config)) {
             assertThat(logged.list).filteredOn(event -> event.getLevel().isGreaterOrEqual(Level.WARN))
                     .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
