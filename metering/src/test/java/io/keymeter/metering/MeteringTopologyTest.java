@@ -747,6 +747,7 @@ class MeteringTopologyTest {
 
         Map<Long, SecurityAlert> sent = alertsByMinuteSent(key, uses, 250);
 
+        assertThat(sent.keySet()).as("minutes the alerts were sent").containsExactly(2L, 65L, 125L, 185L);
         assertThat(sent.values()).extracting(SecurityAlert::count).as("counts, alert by alert")
                 .containsExactly(1L, 2L, 4L, 5L);
         List<Long> minutes = List.copyOf(sent.keySet());
@@ -775,10 +776,39 @@ class MeteringTopologyTest {
 
         Map<Long, SecurityAlert> sent = alertsByMinuteSent(key, uses, 200);
 
-        // the report at +65 is a moment an hour after +64 of the uses' time (+36, judged at +37, plus 28 minutes)
+        // the report at +65 counts the next hour from +64 of the uses' time (the use at +36, judged at +37, plus the
+        // 28 minutes since), not from +43 (the late use's arrival at +58, 7 minutes before the report)
         assertThat(sent.keySet()).containsExactly(2L, 65L, 125L, 191L);
         assertThat(sent.values()).extracting(SecurityAlert::count).containsExactly(1L, 3L, 4L, 5L);
         assertThat(sent.get(191L).lastSeen()).isEqualTo(T0.plus(Duration.ofMinutes(190)));
+        assertNothingDropped();
+    }
+
+    /**
+     * A use made earlier than the last one, or at its time, and arriving later keeps when the last one arrived; for a
+     * state written before that was kept, its last touch stands in. A use made later takes its own arrival.
+     */
+    @Test
+    void aLateUseKeepsWhenTheLastUseArrived() {
+        TestKey key = invalidated(TestKey.create(ACME, "cred-16t", 1), T0.plusSeconds(10));
+        KeyValueStore<String, AlertState> states = driver.getKeyValueStore(MeteringTopology.ALERT_STORE);
+        Instant lastUse = T0.plus(Duration.ofMinutes(5));
+        Instant touched = T0.plus(Duration.ofMinutes(6));
+        states.put(key.keyId(), new AlertState(ACME, "cred-16t", "invalidated", 2, lastUse, lastUse, lastUse, touched,
+                2L, touched, null));
+        advanceClock(Duration.ofMinutes(20));
+
+        arrive(key.request("same-time", KeyFixtures.BASEMAPS, 1, lastUse), clock);
+        arrive(key.request("earlier", KeyFixtures.BASEMAPS, 1, lastUse.minusSeconds(60)), clock);
+        assertThat(states.get(key.keyId())).satisfies(state -> {
+            assertThat(state.count()).isEqualTo(4);
+            assertThat(state.touchedAt()).isEqualTo(clock);
+            assertThat(state.lastSeenArrivedAt()).isEqualTo(touched);
+        });
+        arrive(key.request("later", KeyFixtures.BASEMAPS, 1, clock), clock);
+        advanceClock(Duration.ofMinutes(1)); // judged after the join grace
+        assertThat(states.get(key.keyId()).lastSeenArrivedAt()).isEqualTo(clock);
+        assertThat(alerts.readValuesToList()).as("none due").isEmpty();
         assertNothingDropped();
     }
 
