@@ -21,6 +21,7 @@ import io.keymeter.metering.enforcement.OutcomeCounters;
 import io.keymeter.metering.enforcement.RequestBounds;
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.streams.StreamsFactory;
+import io.keymeter.testsupport.TopologyNames;
 import java.nio.charset.StandardCharsets;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
@@ -37,7 +38,7 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
-import org.apache.kafka.streams.TopologyDescription;
+import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -941,28 +942,12 @@ class MeteringTopologyTest {
         assertNothingDropped();
     }
 
-    /**
-     * Every processor, store and topic of the topology is named: a generated name ({@code KSTREAM-…-0000000012})
-     * moves when an operator is added before it, and a store's changelog or a repartition topic with it (a store
-     * restored from nothing, records left unread).
-     */
+    /** Every processor, store and topic of the topology is named (see {@link TopologyNames}). */
     @Test
     void everyProcessorStoreAndTopicIsNamed() {
-        List<String> names = new ArrayList<>();
-        for (TopologyDescription.Subtopology subtopology : MeteringTopology.build(settings, registry).describe()
-                .subtopologies()) {
-            for (TopologyDescription.Node node : subtopology.nodes()) {
-                names.add(node.name());
-                if (node instanceof TopologyDescription.Processor processor) {
-                    names.addAll(processor.stores());
-                } else if (node instanceof TopologyDescription.Source source) {
-                    names.addAll(source.topicSet());
-                } else if (node instanceof TopologyDescription.Sink sink && sink.topic() != null) {
-                    names.add(sink.topic());
-                }
-            }
-        }
-        assertThat(names).hasSizeGreaterThan(10).noneMatch(name -> name.matches(".*\\d{10}.*"));
+        Topology topology = MeteringTopology.build(settings, registry);
+        assertThat(TopologyNames.all(topology)).hasSizeGreaterThan(10);
+        assertThat(TopologyNames.generated(topology)).isEmpty();
     }
 
     // --- nothing silently lost ----------------------------------------------------------------------------

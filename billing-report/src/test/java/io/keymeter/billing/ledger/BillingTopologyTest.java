@@ -15,6 +15,7 @@ import io.keymeter.events.UsageDaily;
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.streams.RunningPartitions;
 import io.keymeter.platform.streams.StreamsFactory;
+import io.keymeter.testsupport.TopologyNames;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -32,6 +33,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -83,6 +85,15 @@ class BillingTopologyTest {
                 Topics.REJECTIONS.valueSerde().serializer());
         statements = driver.createOutputTopic(Topics.BILLING_STATEMENTS.name(),
                 Topics.BILLING_STATEMENTS.keySerde().deserializer(), Topics.BILLING_STATEMENTS.valueSerde().deserializer());
+    }
+
+    /** Every processor, store and topic of the topology is named (see {@link TopologyNames}). */
+    @Test
+    void everyProcessorStoreAndTopicIsNamed() {
+        Topology topology = new BillingTopology(PriceCatalog.defaults("USD"), GRACE, Duration.ofHours(1),
+                new RunningPartitions()).build();
+        assertThat(TopologyNames.all(topology)).hasSizeGreaterThan(10);
+        assertThat(TopologyNames.generated(topology)).isEmpty();
     }
 
     @Test

@@ -15,6 +15,7 @@ import io.keymeter.events.Topics;
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.streams.RunningPartitions;
 import io.keymeter.platform.streams.StreamsFactory;
+import io.keymeter.testsupport.TopologyNames;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -25,6 +26,7 @@ import java.util.UUID;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.test.TestRecord;
@@ -294,6 +296,14 @@ class CredentialTopologyTest {
             assertThat(other.<String, Credential>getKeyValueStore(CredentialTopology.STORE).get(credentialId)
                     .updatedAt()).isEqualTo(invalidated.getRecordTime());
         }
+    }
+
+    /** Every processor, store and topic of the topology is named (see {@link TopologyNames}). */
+    @Test
+    void everyProcessorStoreAndTopicIsNamed() {
+        Topology topology = new CredentialTopology(NOTICE, FORGET_AFTER, new RunningPartitions()).build();
+        assertThat(TopologyNames.all(topology)).hasSizeGreaterThan(5);
+        assertThat(TopologyNames.generated(topology)).isEmpty();
     }
 
     @Test
