@@ -21,6 +21,11 @@ public record AlertState(String accountId, String credentialId, String reason, l
         return touchedAt != null ? touchedAt : lastSeen;
     }
 
+    /** When the use at {@code lastSeen} arrived; for a state written before that was kept, its last touch. */
+    Instant lastSeenArrival() {
+        return lastSeenArrivedAt != null ? lastSeenArrivedAt : lastTouched();
+    }
+
     /** The same uses, reported now (by the instance's clock {@code now}) in an alert a use brought. */
     AlertState alerted(Instant now) {
         return new AlertState(accountId, credentialId, reason, count, firstSeen, lastSeen, lastSeen, touchedAt, count, now,
@@ -34,8 +39,7 @@ public record AlertState(String accountId, String credentialId, String reason, l
      * the hour of the sweep's report (uses every 35 minutes: 42 minutes after it).
      */
     AlertState swept(Instant now) {
-        Instant arrived = lastSeenArrivedAt != null ? lastSeenArrivedAt : lastTouched();
-        Duration sinceArrival = Duration.between(arrived, now);
+        Duration sinceArrival = Duration.between(lastSeenArrival(), now);
         Instant reportedAt = sinceArrival.isNegative() ? lastSeen : lastSeen.plus(sinceArrival);
         return new AlertState(accountId, credentialId, reason, count, firstSeen, lastSeen, reportedAt, touchedAt, count,
                 now, lastSeenArrivedAt);

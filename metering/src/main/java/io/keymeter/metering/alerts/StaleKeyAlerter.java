@@ -163,20 +163,14 @@ public final class StaleKeyAlerter implements Processor<String, Rejection, Strin
                         at.isBefore(previous.lastSeen()) ? previous.reason() : rejection.reason().code(),
                         previous.count() + 1, min(previous.firstSeen(), at), max(previous.lastSeen(), at),
                         previous.lastAlertAt(), now, previous.alertedCount(), previous.alertedAt(),
-                        at.isAfter(previous.lastSeen()) ? now : lastSeenArrival(previous));
+                        // a use made earlier, or at the same time, and arriving later does not move it (the
+                        // last touch, for a state written before it was kept, is no earlier than that arrival)
+                        at.isAfter(previous.lastSeen()) ? now : previous.lastSeenArrival());
         if (state.lastAlertAt() == null || !state.lastSeen().isBefore(state.lastAlertAt().plus(interval))) {
             state = state.alerted(now);
             forward(record.key(), state, record.timestamp());
         }
         states.put(record.key(), state);
-    }
-
-    /**
-     * When the use at a state's {@code lastSeen} arrived; for a state written before that was kept, its last touch (no
-     * earlier than that arrival): a use made earlier, or at the same time, and arriving later does not move it.
-     */
-    private static Instant lastSeenArrival(AlertState state) {
-        return state.lastSeenArrivedAt() != null ? state.lastSeenArrivedAt() : state.lastTouched();
     }
 
     private static Instant min(Instant a, Instant b) {
