@@ -6,11 +6,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.util.FileSystemUtils;
 
 /**
  * A topology's local state is a copy of what its Kafka cluster holds, and only of that cluster: kept beside the state
@@ -60,7 +60,7 @@ final class ClusterBoundState {
                         before.isPresent() ? "Kafka cluster " + before.get()
                                 : "a Kafka cluster that is not this one (it holds none of its topics)",
                         clusterId, clusterId);
-                deleteRecursively(state);
+                FileSystemUtils.deleteRecursively(state);
             }
             if (before.isEmpty() || other.isPresent()) { // none before: this version's first start, on its cluster
                 Files.createDirectories(stateDir);
@@ -79,14 +79,6 @@ final class ClusterBoundState {
     private static boolean isEmpty(Path dir) throws IOException {
         try (Stream<Path> entries = Files.list(dir)) {
             return entries.findAny().isEmpty();
-        }
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(path);
-            }
         }
     }
 }
