@@ -654,6 +654,28 @@ class MeteringTopologyTest {
         assertNothingDropped();
     }
 
+    /**
+     * A key state without an expiry (no writer of Keymeter's makes one) is refused {@code expired}: its uses alert
+     * like any expired key's, counted from when that state began. They raised none: no expiry to count from.
+     */
+    @Test
+    void aKeyStateWithoutAnExpiryInUseRaisesAnAlert() {
+        TestKey key = TestKey.create(ACME, "cred-16x", 1);
+        keys.pipeInput(key.keyId(), key.state(KeyStatus.ACTIVE, null, T0), T0);
+        RequestLog early = key.request("within-grace", KeyFixtures.BASEMAPS, 1, T0.plusMillis(300));
+        RequestLog use = key.request("no-expiry", KeyFixtures.BASEMAPS, 1, T0.plus(MeteringSettings.DEFAULT_ALERT_GRACE));
+        send(early, use);
+        flush(use.timestamp());
+
+        assertThat(realRejections()).extracting(Rejection::requestId, Rejection::reason).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("within-grace", RejectionReason.EXPIRED),
+                org.assertj.core.groups.Tuple.tuple("no-expiry", RejectionReason.EXPIRED));
+        assertThat(alerts.readValuesToList()).extracting(SecurityAlert::keyId, SecurityAlert::reason,
+                SecurityAlert::count, SecurityAlert::firstSeen).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(key.keyId(), "expired", 1L, use.timestamp()));
+        assertNothingDropped();
+    }
+
     /** An alert names a use's own time, finer than a millisecond: cut to the record's, it preceded the invalidation. */
     @Test
     void anAlertNamesTheUsesOwnTime() {

@@ -32,6 +32,29 @@ class DecisionTest {
         assertThat(new Decision(REQUEST, KEY, RejectionReason.EXPIRED).deadFor()).isEqualTo(Duration.ofHours(3));
     }
 
+    /**
+     * The validator refuses {@code expired} a state without an expiry, or one saying expired before its expiry; such
+     * a key is dead since that state began (the uses of it went unalerted: no time to count from).
+     */
+    @Test
+    void aKeyStatedExpiredOrWithoutAnExpiryIsDeadSinceThatState() {
+        ApiKeyState noExpiry = new ApiKeyState("key1", "cred", "acme", 1, KeyStatus.ACTIVE, null, "hash", List.of(),
+                List.of(), List.of(), USED.minus(Duration.ofHours(2)));
+        assertThat(new Decision(REQUEST, noExpiry, RejectionReason.EXPIRED).deadFor()).isEqualTo(Duration.ofHours(2));
+        ApiKeyState expiredEarly = new ApiKeyState("key1", "cred", "acme", 1, KeyStatus.EXPIRED,
+                USED.plus(Duration.ofDays(1)), "hash", List.of(), List.of(), List.of(), USED.minus(Duration.ofHours(4)));
+        assertThat(new Decision(REQUEST, expiredEarly, RejectionReason.EXPIRED).deadFor())
+                .isEqualTo(Duration.ofHours(4));
+        // as the credential store writes it: expired once its time came, dead since that time, not since the state
+        ApiKeyState expiredLater = new ApiKeyState("key1", "cred", "acme", 1, KeyStatus.EXPIRED,
+                USED.minus(Duration.ofHours(5)), "hash", List.of(), List.of(), List.of(), USED.minus(Duration.ofHours(4)));
+        assertThat(new Decision(REQUEST, expiredLater, RejectionReason.EXPIRED).deadFor())
+                .isEqualTo(Duration.ofHours(5));
+        ApiKeyState nothingKnown = new ApiKeyState("key1", "cred", "acme", 1, KeyStatus.ACTIVE, null, "hash", List.of(),
+                List.of(), List.of(), null);
+        assertThat(new Decision(REQUEST, nothingKnown, RejectionReason.EXPIRED).deadFor()).isNull();
+    }
+
     @Test
     void anyOtherOutcomeHasNoDeadTime() {
         assertThat(new Decision(REQUEST, KEY, null).deadFor()).isNull();
