@@ -1,8 +1,10 @@
 package io.keymeter.testsupport;
 
 import io.keymeter.events.Topic;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -10,6 +12,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.awaitility.Awaitility;
@@ -21,6 +24,16 @@ import org.awaitility.Awaitility;
 public final class TopicReader {
 
     private TopicReader() {
+    }
+
+    /** A record's headers as text (UTF-8), by name; the last of a name given twice. */
+    public static Map<String, String> headers(ConsumerRecord<?, ?> record) {
+        Map<String, String> headers = new HashMap<>();
+        for (Header header : record.headers()) {
+            headers.put(header.key(),
+                    header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8));
+        }
+        return headers;
     }
 
     /**

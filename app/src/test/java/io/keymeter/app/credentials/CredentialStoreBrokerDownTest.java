@@ -4,13 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.keymeter.app.KeymeterApplication;
+import io.keymeter.app.support.AppHttp;
 import io.keymeter.kafka.EmbeddedKafkaBroker;
 import io.keymeter.kafka.FreePorts;
 import io.keymeter.testsupport.TempDirs;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,7 +17,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.springframework.boot.SpringApplication;
-import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
@@ -34,7 +31,6 @@ class CredentialStoreBrokerDownTest {
     private static final String TOKEN = "token-credentials-down";
     private static final String CREDENTIAL = "{\"name\":\"down\",\"privileges\":[\"premium:user:basemaps\"]}";
 
-    private final HttpClient http = HttpClient.newHttpClient();
     private EmbeddedKafkaBroker broker;
     private ConfigurableApplicationContext app;
 
@@ -82,12 +78,6 @@ class CredentialStoreBrokerDownTest {
     }
 
     private HttpResponse<String> send(String method, String path, String json) throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:"
-                        + ((WebServerApplicationContext) app).getWebServer().getPort() + path))
-                .timeout(Duration.ofSeconds(90)).header("Authorization", "Bearer " + TOKEN)
-                .header("Content-Type", "application/json")
-                .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json))
-                .build();
-        return http.send(request, HttpResponse.BodyHandlers.ofString());
+        return new AppHttp(app, Duration.ofSeconds(90)).send(method, path, json, TOKEN);
     }
 }

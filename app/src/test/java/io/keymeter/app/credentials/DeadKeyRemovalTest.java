@@ -3,14 +3,11 @@ package io.keymeter.app.credentials;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.keymeter.app.support.AppHttp;
 import io.keymeter.app.support.AwaitStreamsRunning;
 import io.keymeter.app.support.OwnKafka;
-import io.keymeter.events.Json;
 import io.keymeter.events.Topics;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,7 +25,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 import tools.jackson.databind.JsonNode;
 
@@ -43,14 +39,13 @@ class DeadKeyRemovalTest {
     private static final String GATEWAY = "dead-keys-gateway";
     private static final Duration FORGET_AFTER = Duration.ofSeconds(5);
 
-    private final HttpClient http = HttpClient.newHttpClient();
     private OwnKafka kafka;
-    private ConfigurableApplicationContext app;
+    private AppHttp http;
 
     @BeforeEach
     void start() {
         kafka = OwnKafka.start("keymeter-dead-keys");
-        app = kafka.startKeymeter("--keymeter.roles=credential-store,metering",
+        ConfigurableApplicationContext app = kafka.startKeymeter("--keymeter.roles=credential-store,metering",
                 "--keymeter.data-dir=" + kafka.dir(),
                 "--keymeter.keys.forget-after=" + FORGET_AFTER,
                 "--keymeter.gateway-tokens[0]=" + GATEWAY,
@@ -59,6 +54,7 @@ class DeadKeyRemovalTest {
         // a command sent while the credential store still joins its group can expire (503): on a loaded machine
         // the first create did (CI, session 55)
         AwaitStreamsRunning.ready(app);
+        http = new AppHttp(app, Duration.ofSeconds(30));
     }
 
     @AfterEach
@@ -116,28 +112,16 @@ class DeadKeyRemovalTest {
     }
 
     private String verify(JsonNode key) throws IOException, InterruptedException {
-        return send(request("/v1/verify", "{\"apiKey\":\"" + key.get("apiKey").asString() + "\",\"service\":\"basemaps\"}",
-                GATEWAY)).body();
+        return http.verify(key.get("apiKey").asString(), "basemaps", GATEWAY);
     }
 
     private HttpResponse<String> post(String path, String json, int expected) throws IOException, InterruptedException {
-        HttpResponse<String> response = send(request(path, json, ACCOUNT_TOKEN));
+        HttpResponse<String> response = http.send("POST", path, json, ACCOUNT_TOKEN);
         assertThat(response.statusCode()).as(response.body()).isEqualTo(expected);
         return response;
     }
 
-    private HttpRequest request(String path, String json, String token) {
-        return HttpRequest.newBuilder(URI.create("http://localhost:"
-                        + ((WebServerApplicationContext) app).getWebServer().getPort() + path))
-                .timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + token)
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build();
-    }
-
-    private HttpResponse<String> send(HttpRequest request) throws IOException, InterruptedException {
-        return http.send(request, HttpResponse.BodyHandlers.ofString());
-    }
-
     private static JsonNode json(HttpResponse<String> response) {
-        return Json.mapper().readTree(response.body());
+        return AppHttp.json(response);
     }
 }

@@ -35,7 +35,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
@@ -188,7 +187,7 @@ class MeteringIntegrationTest {
                     Topics.DEAD_LETTERS).stream().filter(r -> r.key() != null
                             && new String(r.key(), StandardCharsets.UTF_8).equals(key.keyId())).toList();
             assertThat(dead).hasSize(1);
-            Map<String, String> headers = headers(dead.get(0));
+            Map<String, String> headers = TopicReader.headers(dead.get(0));
             assertThat(headers.get("__streams.errors.message")).contains("2100-01-01T00:00:00Z");
             assertThat(headers).containsEntry("keymeter.errors.timestamp", "4102444800000");
             assertThat(dead.get(0).timestamp()).isBetween(sent.toEpochMilli(), Instant.now().toEpochMilli());
@@ -215,7 +214,7 @@ class MeteringIntegrationTest {
 
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
             List<Map<String, String>> dead = TopicReader.readRaw(SharedKafka.bootstrapServers(), Topics.DEAD_LETTERS)
-                    .stream().map(MeteringIntegrationTest::headers)
+                    .stream().map(TopicReader::headers)
                     .filter(headers -> Topics.REQUESTS.name().equals(headers.get("__streams.errors.topic"))
                             && String.valueOf(sent.partition()).equals(headers.get("__streams.errors.partition"))
                             && String.valueOf(sent.offset()).equals(headers.get("__streams.errors.offset")))
@@ -233,15 +232,6 @@ class MeteringIntegrationTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> metering.state() == KafkaStreams.State.RUNNING);
     }
 
-    private static Map<String, String> headers(ConsumerRecord<byte[], byte[]> record) {
-        Map<String, String> headers = new HashMap<>();
-        for (Header header : record.headers()) {
-            headers.put(header.key(),
-                    header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8));
-        }
-        return headers;
-    }
-
     private static void awaitDeadLetter(String key, byte[] poison) {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
             List<ConsumerRecord<byte[], byte[]>> dead = TopicReader.readRaw(SharedKafka.bootstrapServers(), Topics.DEAD_LETTERS)
@@ -249,7 +239,7 @@ class MeteringIntegrationTest {
                             .equals(new String(poison, StandardCharsets.UTF_8))).toList();
             assertThat(dead).hasSize(1);
             assertThat(new String(dead.get(0).key(), StandardCharsets.UTF_8)).isEqualTo(key);
-            Map<String, String> headers = headers(dead.get(0));
+            Map<String, String> headers = TopicReader.headers(dead.get(0));
             assertThat(headers).containsEntry("__streams.errors.topic", Topics.REQUESTS.name())
                     .containsEntry("__streams.errors.exception", "org.apache.kafka.common.errors.SerializationException");
             assertThat(headers.get("__streams.errors.message")).contains("cannot read RequestLog");

@@ -1,0 +1,156 @@
+package io.keymeter.app.metering;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.keymeter.app.support.AppHttp;
+import io.keymeter.app.support.AwaitStreamsRunning;
+import io.keymeter.app.support.OwnKafka;
+import io.keymeter.events.ApiKeys;
+import io.keymeter.events.Rejection;
+import io.keymeter.events.RejectionReason;
+import io.keymeter.events.RequestLog;
+import io.keymeter.events.Topics;
+import io.keymeter.events.UsageDaily;
+import io.keymeter.platform.streams.StreamsApp;
+import io.keymeter.testsupport.TopicReader;
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * A key state nobody can read on {@code keymeter.api-keys} (a writer other than the credential store, a damaged
+ * record): metering sends it to the dead letters and keeps judging by the key's previous state, verify skips it,
+ * and the key's next state applies in both. On a broker of its own: on the shared one the record would stay on the
+ * topic the other tests read typed.
+ */
+@Timeout(180)
+class UnreadableKeyStateTest {
+
+    private static final String ACCOUNT = "unreadable-states";
+    private static final String ACCOUNT_TOKEN = "token-unreadable-states";
+    private static final String GATEWAY = "unreadable-states-gateway";
+
+    private OwnKafka kafka;
+    private AppHttp http;
+
+    @BeforeEach
+    void start() {
+        kafka = OwnKafka.start("keymeter-unreadable-states");
+        ConfigurableApplicationContext app = kafka.startKeymeter("--keymeter.roles=credential-store,metering",
+                "--keymeter.data-dir=" + kafka.dir(),
+                "--keymeter.gateway-tokens[0]=" + GATEWAY,
+                "--keymeter.accounts[0].id=" + ACCOUNT,
+                "--keymeter.accounts[0].token=" + ACCOUNT_TOKEN);
+        AwaitStreamsRunning.ready(app);
+        http = new AppHttp(app, Duration.ofSeconds(30));
+    }
+
+    @AfterEach
+    void stop() {
+        kafka.close();
+    }
+
+    @Test
+    void anUnreadableKeyStateGoesToTheDeadLettersAndThePreviousStateStillJudges() throws Exception {
+        String credential = AppHttp.json(post("/v1/credentials",
+                "{\"name\":\"damaged\",\"privileges\":[\"premium:user:basemaps\"],\"itemAccess\":[],\"referrers\":[]}"))
+                .get("id").asString();
+        String expiresAt = Instant.now().plus(Duration.ofDays(30)).truncatedTo(ChronoUnit.SECONDS).toString();
+        String apiKey = AppHttp.json(post("/v1/credentials/" + credential + "/keys", "{\"expiresAt\":\"" + expiresAt + "\"}"))
+                .get("apiKey").asString();
+        ApiKeys.ParsedKey key = ApiKeys.parse(apiKey).orElseThrow();
+        await().atMost(Duration.ofSeconds(60)).until(() -> verify(apiKey).contains("\"valid\":true"));
+
+        byte[] damaged = ("{\"keyId\":\"" + key.keyId() + "\",\"status\": damaged}").getBytes(StandardCharsets.UTF_8);
+        Instant stamped = Instant.now();
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all"),
+                new StringSerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), null, stamped.toEpochMilli(), key.keyId(),
+                    damaged)).get();
+        }
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            List<ConsumerRecord<byte[], byte[]>> dead = TopicReader.readRaw(kafka.bootstrapServers(), Topics.DEAD_LETTERS);
+            assertThat(dead).hasSize(1);
+            assertThat(new String(dead.get(0).key(), StandardCharsets.UTF_8)).isEqualTo(key.keyId());
+            assertThat(dead.get(0).value()).isEqualTo(damaged);
+            assertThat(TopicReader.headers(dead.get(0))).containsEntry("__streams.errors.topic", Topics.API_KEYS.name())
+                    .containsEntry("__streams.errors.exception",
+                            "org.apache.kafka.common.errors.SerializationException");
+        });
+
+        // made after the damaged record's time: judged by the state before it, the key's only readable one
+        String run = UUID.randomUUID().toString();
+        kafka.sendRequests(request(run + "-after-damage", key, stamped.plusSeconds(1)));
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
+                assertThat(usage(credential)).extracting(UsageDaily::requests, UsageDaily::units)
+                        .containsExactly(1L, 2L));
+        assertThat(verify(apiKey)).contains("\"valid\":true");
+        StreamsApp metering = kafka.streams("metering");
+        assertThat(metering.state()).isEqualTo(KafkaStreams.State.RUNNING);
+        assertThat(droppedRecords(metering)).isEqualTo(1.0);
+
+        // the key's next state is read as ever, by both
+        assertThat(post("/v1/credentials/" + credential + "/keys/1/invalidate", "").statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> verify(apiKey).contains("\"reason\":\"invalidated\""));
+        kafka.sendRequests(request(run + "-after-invalidation", key, Instant.now().plusSeconds(1)));
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
+                assertThat(TopicReader.readAll(kafka.bootstrapServers(), Topics.REJECTIONS))
+                        .extracting(ConsumerRecord::value)
+                        .extracting(Rejection::requestId, Rejection::reason)
+                        .containsExactly(org.assertj.core.groups.Tuple.tuple(run + "-after-invalidation",
+                                RejectionReason.INVALIDATED)));
+        assertThat(usage(credential)).extracting(UsageDaily::requests).isEqualTo(1L);
+    }
+
+    private static RequestLog request(String id, ApiKeys.ParsedKey key, Instant at) {
+        return new RequestLog(id, key.keyId(), key.secretHash(), "basemaps", "tile", 2, null, null, at);
+    }
+
+    /** The credential's latest daily total: one day, one service (a run crossing midnight UTC retries). */
+    private UsageDaily usage(String credential) {
+        Map<String, UsageDaily> latest = new HashMap<>();
+        TopicReader.readAll(kafka.bootstrapServers(), Topics.USAGE_DAILY).stream()
+                .filter(r -> credential.equals(r.value().credentialId()))
+                .forEach(r -> latest.put(r.key(), r.value()));
+        assertThat(latest).hasSize(1);
+        return latest.values().iterator().next();
+    }
+
+    /** Kafka Streams' {@code dropped-records-total}, summed over metering's tasks. */
+    private static double droppedRecords(StreamsApp streams) {
+        return streams.kafkaStreams().metrics().entrySet().stream()
+                .filter(e -> e.getKey().name().equals("dropped-records-total"))
+                .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue()).sum();
+    }
+
+    private String verify(String apiKey) throws IOException, InterruptedException {
+        return http.verify(apiKey, "basemaps", GATEWAY);
+    }
+
+    private HttpResponse<String> post(String path, String json) throws IOException, InterruptedException {
+        HttpResponse<String> response = http.send("POST", path, json, ACCOUNT_TOKEN);
+        assertThat(response.statusCode()).as(response.body()).isBetween(200, 201);
+        return response;
+    }
+}
