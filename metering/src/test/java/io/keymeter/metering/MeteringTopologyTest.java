@@ -7,6 +7,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.keymeter.events.ApiKeyState;
+import io.keymeter.events.Json;
 import io.keymeter.events.KeyStatus;
 import io.keymeter.events.Rejection;
 import io.keymeter.events.RejectionReason;
@@ -1146,14 +1147,25 @@ class MeteringTopologyTest {
                 key.request("still-fits", KeyFixtures.BASEMAPS, 5, T0.plusSeconds(2)));
         flush(T0.plusSeconds(2));
 
-        assertThat(topics.deadLetterReasons()).containsExactly("usage of credential cred-23 for basemaps on 2026-11-01 "
-                + "would pass 9223372036854775807 requests or units; 1 request(s) of 7 units not added");
+        var letter = topics.deadLetters.readRecordsToList();
+        assertThat(letter).extracting(dead -> header(dead.headers(), "__streams.errors.message")).containsExactly(
+                "usage of credential cred-23 for basemaps on 2026-11-01 would pass 9223372036854775807 requests or "
+                        + "units; 1 request(s) of 7 units not added");
+        // the request's usage as the adder got it: what a replay would add
+        assertThat(Json.mapper().readTree(header(letter.get(0).headers(), "keymeter.errors.record")))
+                .isEqualTo(Json.mapper().readTree("{\"key\":\"" + nearlyFull.key() + "\",\"value\":"
+                        + Json.mapper().writeValueAsString(new UsageDaily(ACME, "cred-23", "basemaps", day, 1, 7))
+                        + ",\"timestamp\":\"" + T0.plusSeconds(1) + "\"}"));
         assertThat(latestUsage().get(nearlyFull.key()))
                 .isEqualTo(new UsageDaily(ACME, "cred-23", "basemaps", day, 4_294_967_300L, Long.MAX_VALUE));
         assertThat(droppedRecords()).isEqualTo(1.0);
     }
 
     // --- helpers -------------------------------------------------------------------------------------------------
+
+    private static String header(org.apache.kafka.common.header.Headers headers, String name) {
+        return new String(headers.lastHeader(name).value(), java.nio.charset.StandardCharsets.UTF_8);
+    }
 
     private TestKey publish(TestKey key, KeyStatus status, Instant at) {
         keys.pipeInput(key.keyId(), key.state(status, EXPIRES, at), at);

@@ -58,14 +58,14 @@ public class DeadLetterHandler implements ProcessingExceptionHandler, Deserializ
     @Override
     public ProcessingExceptionHandler.Response handleError(ErrorHandlerContext context, Record<?, ?> record,
                                                            Exception exception) {
-        return ProcessingExceptionHandler.Response.resume(deadLetters(context, exception));
+        return ProcessingExceptionHandler.Response.resume(deadLetters(context, record, exception));
     }
 
     @Override
     public DeserializationExceptionHandler.Response handleError(ErrorHandlerContext context,
                                                                 ConsumerRecord<byte[], byte[]> record,
                                                                 Exception exception) {
-        return DeserializationExceptionHandler.Response.resume(deadLetters(context, exception));
+        return DeserializationExceptionHandler.Response.resume(deadLetters(context, null, exception));
     }
 
     /**
@@ -73,7 +73,8 @@ public class DeadLetterHandler implements ProcessingExceptionHandler, Deserializ
      * which then meets the same failure again (a punctuation every few hundred milliseconds, for ever). A letter that
      * cannot be built is logged and left out; dropped-records still counts the failure.
      */
-    private List<ProducerRecord<byte[], byte[]>> deadLetters(ErrorHandlerContext context, Exception exception) {
+    private List<ProducerRecord<byte[], byte[]>> deadLetters(ErrorHandlerContext context, Record<?, ?> failed,
+                                                             Exception exception) {
         try {
             if (log.isDebugEnabled()) {
                 log.debug("{} failed in {}", source(context), context.processorNodeId(), exception);
@@ -83,7 +84,7 @@ public class DeadLetterHandler implements ProcessingExceptionHandler, Deserializ
                 punctuationFailures.record(context.processorNodeId(), context.taskId(), exception, clock.millis());
             }
             return deadLetterTopic == null ? List.of()
-                    : List.of(DeadLetterRecord.of(deadLetterTopic, context, exception, maxRequestSize,
+                    : List.of(DeadLetterRecord.of(deadLetterTopic, context, failed, exception, maxRequestSize,
                             clock.millis()));
         } catch (RuntimeException e) {
             // sampled like the letters: a punctuation failing this way would otherwise log a line every run

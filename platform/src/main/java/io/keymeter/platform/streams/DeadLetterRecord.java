@@ -12,6 +12,7 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
+import org.apache.kafka.streams.processor.api.Record;
 
 /**
  * The dead letter for a record that failed: what Kafka's own handlers send (the source key, value, timestamp and
@@ -30,6 +31,12 @@ final class DeadLetterRecord {
     static final String PARTITION = "__streams.errors.partition";
     static final String OFFSET = "__streams.errors.offset";
     static final String OMITTED = "keymeter.errors.omitted";
+    /**
+     * The record as the processor that failed got it, as JSON ({@link FailedRecordJson}): a processor may forward
+     * records other than the source record of the moment (a request it held, released by the next record or a
+     * punctuation), and the source key and value then describe another record, or none.
+     */
+    static final String FAILED_RECORD = "keymeter.errors.record";
     /** The failed record's own time, when the letter could not carry it (see {@link #of}). */
     static final String TIMESTAMP = "keymeter.errors.timestamp";
     /** ProducerConfig's default {@code max.request.size}. */
@@ -62,6 +69,15 @@ final class DeadLetterRecord {
      */
     static ProducerRecord<byte[], byte[]> of(String topic, ErrorHandlerContext context, Exception exception,
                                              int maxRequestSize, long now) {
+        return of(topic, context, null, exception, maxRequestSize, now);
+    }
+
+    /**
+     * The letter of a processing failure: also {@code failed}, the record the failing processor got, in header
+     * {@link #FAILED_RECORD} (left out first when the letter is too large).
+     */
+    static ProducerRecord<byte[], byte[]> of(String topic, ErrorHandlerContext context, Record<?, ?> failed,
+                                             Exception exception, int maxRequestSize, long now) {
         int budget = maxRequestSize - FRAMING_BYTES;
         byte[] key = context.sourceRawKey();
         byte[] value = context.sourceRawValue();
@@ -76,6 +92,14 @@ final class DeadLetterRecord {
         // what no step below shortens: the exception's name, the topic twice (its header, the note), NOTES_BYTES
         long fixed = NOTES_BYTES + 3L * (exception.getClass().getName().length() + 2L * sourceTopic.length());
         List<String> omitted = new ArrayList<>();
+        String rendered = failed == null ? null : FailedRecordJson.of(failed);
+        if (rendered != null && size(key, value, source, message, trace, fixed + 3L * rendered.length()) > budget) {
+            omitted.add("the failed record as its processor got it (" + rendered.length() + " chars)");
+            rendered = null;
+        }
+        if (rendered != null) {
+            fixed += 3L * (FAILED_RECORD.length() + rendered.length());
+        }
         if (size(key, value, source, message, trace, fixed) > budget && value != null) {
             omitted.add("value (" + value.length + " bytes)");
             value = null;
@@ -98,6 +122,9 @@ final class DeadLetterRecord {
             letter.headers().add(TIMESTAMP, utf8(String.valueOf(context.timestamp())));
         }
         addWhy(letter.headers(), exception, message, trace, context);
+        if (rendered != null) {
+            letter.headers().add(FAILED_RECORD, utf8(rendered));
+        }
         if (!omitted.isEmpty()) {
             letter.headers().add(OMITTED, utf8(String.join(", ", omitted) + ": too large for a dead letter within "
                     + "max.request.size " + maxRequestSize + (context.topic() == null ? "" : "; the record is on "

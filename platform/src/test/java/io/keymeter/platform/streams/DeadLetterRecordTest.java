@@ -66,6 +66,29 @@ class DeadLetterRecordTest {
         assertThat(letter.headers().lastHeader(DeadLetterRecord.OMITTED)).isNull();
     }
 
+    /** The failed record as its processor got it goes first: the source record is the one a replay needs. */
+    @Test
+    void aFailedRecordTooLargeToDescribeIsLeftOutBeforeTheSourceValue() {
+        String text = "y".repeat(300_000);
+        FailedRecord failed = new FailedRecord(4, 9, bytes(10), bytes(300_000), new RecordHeaders());
+        ProducerRecord<byte[], byte[]> large = DeadLetterRecord.of("dead", failed,
+                new org.apache.kafka.streams.processor.api.Record<>("k", text, failed.timestamp()),
+                new IllegalStateException("bad"), LIMIT, NOW);
+
+        assertThat(large.value()).isEqualTo(failed.sourceRawValue());
+        assertThat(large.headers().lastHeader(DeadLetterRecord.FAILED_RECORD)).isNull();
+        assertThat(header(large, DeadLetterRecord.OMITTED)).startsWith("the failed record as its processor got it "
+                + "(300057 chars): too large");
+        assertThat(bytesOf(large)).isLessThanOrEqualTo(LIMIT - DeadLetterRecord.FRAMING_BYTES);
+
+        ProducerRecord<byte[], byte[]> fits = DeadLetterRecord.of("dead", failed,
+                new org.apache.kafka.streams.processor.api.Record<>("k", text.substring(200_000), failed.timestamp()),
+                new IllegalStateException("bad"), LIMIT, NOW);
+        assertThat(fits.value()).isEqualTo(failed.sourceRawValue());
+        assertThat(header(fits, DeadLetterRecord.FAILED_RECORD)).contains("\"value\":\"" + text.substring(200_000));
+        assertThat(fits.headers().lastHeader(DeadLetterRecord.OMITTED)).isNull();
+    }
+
     @Test
     void theProducersOwnLimitIsTheOneKeptPrefixedFirst() {
         assertThat(DeadLetterRecord.maxRequestSize(Map.of())).isEqualTo(1_048_576);
