@@ -600,13 +600,21 @@ class MeteringModelTest {
             rejectionCounts.merge((credentialId == null ? "-" : credentialId) + "/" + day + "/" + reason.code(), 1L,
                     Long::sum);
             // a use alerts once the key has been dead the grace: since its invalidation (the state's start), or expiry
+            // (or the start of a state marking it expired before its expiresAt, whichever came first)
             Instant deadSince = reason == RejectionReason.INVALIDATED ? state.updatedAt()
-                    : reason == RejectionReason.EXPIRED ? state.expiresAt() : null;
+                    : reason == RejectionReason.EXPIRED ? expiredSince(state) : null;
             if (credentialId != null && deadSince != null
                     && !at.isBefore(deadSince.plus(MeteringSettings.DEFAULT_ALERT_GRACE))) {
                 staleUses.merge(log.keyId(), 1L, Long::sum);
                 credentialOf.put(log.keyId(), credentialId);
             }
+        }
+
+        private static Instant expiredSince(ApiKeyState state) {
+            if (state.status() == KeyStatus.EXPIRED && state.updatedAt().isBefore(state.expiresAt())) {
+                return state.updatedAt();
+            }
+            return state.expiresAt();
         }
 
         private ApiKeyState stateAt(String keyId, long at) {
