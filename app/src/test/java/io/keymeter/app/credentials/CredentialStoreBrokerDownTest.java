@@ -33,6 +33,7 @@ class CredentialStoreBrokerDownTest {
 
     private EmbeddedKafkaBroker broker;
     private ConfigurableApplicationContext app;
+    private AppHttp http;
 
     @BeforeEach
     void start() {
@@ -45,6 +46,7 @@ class CredentialStoreBrokerDownTest {
                 "--spring.kafka.bootstrap-servers=" + broker.bootstrapServers(),
                 "--keymeter.accounts[0].id=credentials-down",
                 "--keymeter.accounts[0].token=" + TOKEN);
+        http = new AppHttp(app, Duration.ofSeconds(90));
     }
 
     @AfterEach
@@ -78,6 +80,6 @@ class CredentialStoreBrokerDownTest {
     }
 
     private HttpResponse<String> send(String method, String path, String json) throws IOException, InterruptedException {
-        return new AppHttp(app, Duration.ofSeconds(90)).send(method, path, json, TOKEN);
+        return http.send(method, path, json, TOKEN);
     }
 }

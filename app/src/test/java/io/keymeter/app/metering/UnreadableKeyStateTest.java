@@ -3,6 +3,9 @@ package io.keymeter.app.metering;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.keymeter.app.support.AppHttp;
 import io.keymeter.app.support.AwaitStreamsRunning;
 import io.keymeter.app.support.OwnKafka;
@@ -12,6 +15,7 @@ import io.keymeter.events.RejectionReason;
 import io.keymeter.events.RequestLog;
 import io.keymeter.events.Topics;
 import io.keymeter.events.UsageDaily;
+import io.keymeter.metering.verify.KeyStateCache;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.testsupport.TopicReader;
 import java.io.IOException;
@@ -35,11 +39,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.slf4j.LoggerFactory;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
  * A key state nobody can read on {@code keymeter.api-keys} (a writer other than the credential store, a damaged
- * record): metering sends it to the dead letters and keeps judging by the key's previous state, verify skips it,
+ * record): metering sends it to the dead letters and keeps judging by the key's previous state, verify skips it
+ * (with a warning),
  * and the key's next state applies in both. On a broker of its own: on the shared one the record would stay on the
  * topic the other tests read typed.
  */
@@ -81,6 +87,10 @@ class UnreadableKeyStateTest {
         ApiKeys.ParsedKey key = ApiKeys.parse(apiKey).orElseThrow();
         await().atMost(Duration.ofSeconds(60)).until(() -> verify(apiKey).contains("\"valid\":true"));
 
+        Logger cacheLog = (Logger) LoggerFactory.getLogger(KeyStateCache.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        cacheLog.addAppender(logged);
         byte[] damaged = ("{\"keyId\":\"" + key.keyId() + "\",\"status\": damaged}").getBytes(StandardCharsets.UTF_8);
         Instant stamped = Instant.now();
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
@@ -105,6 +115,14 @@ class UnreadableKeyStateTest {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
                 assertThat(usage(credential)).extracting(UsageDaily::requests, UsageDaily::units)
                         .containsExactly(1L, 2L));
+        try {
+            // verify has read past it, and skipped it
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(logged.list)
+                    .extracting(ILoggingEvent::getFormattedMessage).anyMatch(line ->
+                            line.startsWith("Skipping unreadable key state at " + Topics.API_KEYS.name() + "-")));
+        } finally {
+            cacheLog.detachAppender(logged);
+        }
         assertThat(verify(apiKey)).contains("\"valid\":true");
         StreamsApp metering = kafka.streams("metering");
         assertThat(metering.state()).isEqualTo(KafkaStreams.State.RUNNING);

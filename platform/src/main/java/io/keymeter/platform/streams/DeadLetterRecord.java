@@ -18,9 +18,10 @@ import org.apache.kafka.streams.processor.api.Record;
  * The dead letter for a record that failed: what Kafka's own handlers send (the source key, value, timestamp and
  * headers, then KIP-1034's headers saying why), kept within the size the producer will send. A record near the
  * size limit plus a stack trace is over it, and a dead letter the producer refuses fails the stream thread, which
- * then meets the same record again, for ever. So an oversized letter leaves out, in turn, the value, most of the
- * trace and message, then the key and the source headers, each with a header saying what was left out; the
- * record itself stays on its topic at the partition and offset the letter names.
+ * then meets the same record again, for ever. So an oversized letter leaves out, in turn, the failed record as its
+ * processor got it ({@link #FAILED_RECORD}), the value, most of the trace and message, then the key and the source
+ * headers, each with a header saying what was left out; the record itself stays on its topic at the partition and
+ * offset the letter names.
  */
 final class DeadLetterRecord {
 
@@ -74,7 +75,7 @@ final class DeadLetterRecord {
 
     /**
      * The letter of a processing failure: also {@code failed}, the record the failing processor got, in header
-     * {@link #FAILED_RECORD} (left out first when the letter is too large).
+     * {@link #FAILED_RECORD} (left out first when the letter is too large, or when it cannot be written as JSON).
      */
     static ProducerRecord<byte[], byte[]> of(String topic, ErrorHandlerContext context, Record<?, ?> failed,
                                              Exception exception, int maxRequestSize, long now) {
@@ -93,13 +94,13 @@ final class DeadLetterRecord {
         long fixed = NOTES_BYTES + 3L * (exception.getClass().getName().length() + 2L * sourceTopic.length());
         List<String> omitted = new ArrayList<>();
         String rendered = failed == null ? null : FailedRecordJson.of(failed);
-        if (rendered != null && size(key, value, source, message, trace, fixed + 3L * rendered.length()) > budget) {
+        long renderedSize = rendered == null ? 0 : 3L * (FAILED_RECORD.length() + rendered.length());
+        if (rendered != null && size(key, value, source, message, trace, fixed + renderedSize) > budget) {
             omitted.add("the failed record as its processor got it (" + rendered.length() + " chars)");
             rendered = null;
+            renderedSize = 0;
         }
-        if (rendered != null) {
-            fixed += 3L * (FAILED_RECORD.length() + rendered.length());
-        }
+        fixed += renderedSize;
         if (size(key, value, source, message, trace, fixed) > budget && value != null) {
             omitted.add("value (" + value.length + " bytes)");
             value = null;

@@ -10,29 +10,34 @@ import tools.jackson.databind.node.StringNode;
 /**
  * A record inside a topology as JSON, for a dead letter: {@code {"key", "value", "timestamp"}}, key and value as
  * Keymeter's mapper writes them (its events are records; bytes as base64), or their {@code toString()} where the
- * mapper cannot write them. No type is left out: the failed record is whatever the failing processor got, and the
- * types that flow through Keymeter's topologies carry hashes of secrets at most (the dead-letter topic holds those
- * already, in the source records it copies).
+ * mapper cannot write them. No type is left out: the failed record is whatever the failing processor got, which in
+ * Keymeter's topologies may hold secret hashes (a request's, a key state's), never a plaintext key.
  */
 final class FailedRecordJson {
 
     private FailedRecordJson() {
     }
 
+    /** The record as JSON, or null when it cannot be written at all: the letter then goes without it. */
     static String of(Record<?, ?> record) {
-        ObjectNode json = Json.mapper().createObjectNode();
-        json.set("key", node(record.key()));
-        json.set("value", node(record.value()));
-        long timestamp = record.timestamp();
-        json.put("timestamp", timestamp < 0 ? String.valueOf(timestamp) : Instant.ofEpochMilli(timestamp).toString());
-        return Json.mapper().writeValueAsString(json);
+        try {
+            ObjectNode json = Json.mapper().createObjectNode();
+            json.set("key", node(record.key()));
+            json.set("value", node(record.value()));
+            long timestamp = record.timestamp();
+            json.put("timestamp", timestamp < 0 ? String.valueOf(timestamp)
+                    : Instant.ofEpochMilli(timestamp).toString());
+            return Json.mapper().writeValueAsString(json);
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     private static JsonNode node(Object value) {
         try {
             return Json.mapper().valueToTree(value);
         } catch (RuntimeException e) {
-            return StringNode.valueOf(String.valueOf(value));
+            return StringNode.valueOf(String.valueOf(value)); // throwing too, the record goes undescribed
         }
     }
 }

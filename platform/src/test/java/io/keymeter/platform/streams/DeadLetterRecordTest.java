@@ -89,6 +89,29 @@ class DeadLetterRecordTest {
         assertThat(fits.headers().lastHeader(DeadLetterRecord.OMITTED)).isNull();
     }
 
+    /** A value neither JSON nor its {@code toString()} can write: the letter goes without it, never not at all. */
+    @Test
+    void aFailedRecordThatCannotBeWrittenLeavesTheLetterWhole() {
+        Object unwritable = new Object() {
+            public String getBroken() {
+                throw new IllegalStateException("no getter");
+            }
+
+            @Override
+            public String toString() {
+                throw new IllegalStateException("no text");
+            }
+        };
+        FailedRecord failed = FailedRecord.at(4, 9);
+        ProducerRecord<byte[], byte[]> letter = DeadLetterRecord.of("dead", failed,
+                new org.apache.kafka.streams.processor.api.Record<>("k", unwritable, failed.timestamp()),
+                new IllegalStateException("bad"), LIMIT, NOW);
+
+        assertThat(letter.value()).isEqualTo(failed.sourceRawValue());
+        assertThat(header(letter, DeadLetterRecord.MESSAGE)).isEqualTo("bad");
+        assertThat(letter.headers().lastHeader(DeadLetterRecord.FAILED_RECORD)).isNull();
+    }
+
     @Test
     void theProducersOwnLimitIsTheOneKeptPrefixedFirst() {
         assertThat(DeadLetterRecord.maxRequestSize(Map.of())).isEqualTo(1_048_576);
