@@ -66,6 +66,8 @@ class OperationalMetricsTest {
         // every outcome is a series from the start, zeros included
         assertThat(after).containsKeys("keymeter_metering_requests_total|accepted",
                 "keymeter_metering_requests_total|referrer-not-permitted", "keymeter_verify_answers_total|expired");
+        assertThat(PrometheusSamples.untagged(http.getForObject("/actuator/prometheus", String.class),
+                "keymeter_verify_unreadable_key_states_total")).as("verify's skipped key states, listed at 0").isPresent();
 
         // the resend is dropped by the dedupe, the other two judged unknown-key (the key was never issued). The three
         // share a key, so a partition, in this order: once the last one's rejection is on the topic, metering has

@@ -3,9 +3,11 @@ package io.keymeter.metering.verify;
 import io.keymeter.events.ApiKeyState;
 import io.keymeter.events.Topics;
 import io.keymeter.platform.LifecyclePhases;
+import io.keymeter.platform.SampledLog;
 import io.keymeter.platform.kafka.AllPartitions;
 import io.keymeter.platform.kafka.KafkaClients;
 import io.keymeter.platform.keys.LocalKeyStates;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
@@ -16,6 +18,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -86,6 +89,9 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
     private final Duration maxStaleness;
     private final Map<String, ApiKeyState> keys = new ConcurrentHashMap<>();
     private final KeyStateInterner interner = new KeyStateInterner();
+    /** Key states skipped as unreadable, and their log: a line, then at most one per 10 s (a flood of them). */
+    private final AtomicLong unreadable = new AtomicLong();
+    private final SampledLog skipped = new SampledLog(Clock.systemUTC(), log::warn);
     /** Next offset to read by partition, kept across the reader's consumers (reader thread only). */
     private final Map<TopicPartition, Long> positions = new HashMap<>();
     private volatile boolean caughtUp;
@@ -129,6 +135,11 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
         AllPartitions.configure(config);
         this.consumerConfig = config;
         this.maxStaleness = maxStaleness;
+    }
+
+    /** How many key states this cache has skipped as unreadable (read again after a restart, counted again). */
+    public long unreadableStates() {
+        return unreadable.get();
     }
 
     /** The latest state of a key, or null when no such key was ever published (or it was deleted). */
@@ -497,8 +508,10 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
         try {
             state = interner.intern(Topics.API_KEYS.valueSerde().deserializer().deserialize(record.topic(), record.value()));
         } catch (RuntimeException e) {
-            log.warn("Skipping unreadable key state at {}-{}@{}: {}", record.topic(), record.partition(),
-                    record.offset(), e.getMessage());
+            unreadable.incrementAndGet();
+            skipped.record(() -> "Skipping unreadable key state at " + record.topic() + "-" + record.partition()
+                    + "@" + record.offset() + " (the key's previous state stays; metering dead-letters it): "
+                    + e.getMessage());
             return;
         }
         // the state's own keyId as the map key when they agree: one copy of the string per key, not two

@@ -6,6 +6,7 @@ import io.keymeter.events.RejectionReason;
 import io.keymeter.metering.enforcement.KeyValidator;
 import io.keymeter.metering.enforcement.OutcomeCounters;
 import io.keymeter.platform.web.ApiProblem;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -18,6 +19,8 @@ public class Verifier {
 
     /** {@code keymeter_verify_answers_total{outcome}}: {@code valid} or the reason refused. */
     public static final String ANSWERS_METRIC = "keymeter.verify.answers";
+    /** {@code keymeter_verify_unreadable_key_states_total}: key states the cache skipped (see {@link KeyStateCache}). */
+    public static final String UNREADABLE_METRIC = "keymeter.verify.unreadable-key-states";
 
     private final KeyStateCache cache;
     private final Clock clock;
@@ -28,6 +31,10 @@ public class Verifier {
         this.clock = clock;
         this.answers = new OutcomeCounters(meterRegistry, ANSWERS_METRIC,
                 "Answers of POST /v1/verify, by outcome: valid or the reason refused", "valid");
+        FunctionCounter.builder(UNREADABLE_METRIC, cache, KeyStateCache::unreadableStates)
+                .description("Key states on keymeter.api-keys verify could not read and skipped, keeping the key's "
+                        + "previous state")
+                .register(meterRegistry);
     }
 
     /**

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.keymeter.events.ApiKeyState;
 import io.keymeter.events.ApiKeys;
 import io.keymeter.events.KeyStatus;
@@ -14,6 +17,7 @@ import io.keymeter.platform.kafka.KafkaClients;
 import io.keymeter.platform.kafka.KafkaTopics;
 import io.keymeter.platform.web.ApiProblem;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -28,6 +32,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 
@@ -193,6 +198,48 @@ class KeyStateCacheEdgesTest {
         } finally {
             cache.stop();
             restarted.stop();
+            broker.close();
+        }
+    }
+
+    /**
+     * Key states verify cannot read (metering dead-letters the same records): skipped, the key's previous state kept,
+     * counted in {@code keymeter_verify_unreadable_key_states_total}, and logged a line at most per 10 s. Each was a
+     * line of its own and counted nowhere: a writer gone wrong filled the log at every start.
+     */
+    @Test
+    @Timeout(120)
+    void unreadableKeyStatesAreSkippedCountedAndLoggedOncePerInterval() throws Exception {
+        EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(dir.resolve("kafka"), 0).start();
+        KeyStateCache cache = new KeyStateCache(new KafkaClients(() -> List.of(broker.bootstrapServers()),
+                new KafkaProperties()), new VerifySettings(Duration.ofSeconds(30), Duration.ZERO));
+        Logger cacheLog = (Logger) LoggerFactory.getLogger(KeyStateCache.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        cacheLog.addAppender(logged);
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()));
+             KafkaProducer<String, byte[]> plain = producer(broker, Map.of())) {
+            admin.createTopics(List.of(new NewTopic(Topics.API_KEYS.name(), 3, (short) 1))).all().get();
+            ApiKeys.GeneratedKey key = ApiKeys.generate();
+            send(plain, state(key, KeyStatus.ACTIVE));
+            for (int i = 0; i < 50; i++) {
+                plain.send(new ProducerRecord<>(Topics.API_KEYS.name(), key.keyId(),
+                        ("{\"keyId\": damaged " + i + "}").getBytes(StandardCharsets.UTF_8))).get();
+            }
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            Verifier verifier = new Verifier(cache, Clock.systemUTC(), registry);
+            cache.start();
+            await().atMost(Duration.ofSeconds(30)).until(() -> cache.current() && cache.unreadableStates() == 50);
+
+            assertThat(verifier.verify(new VerifyRequest(key.apiKey(), "basemaps", null, null)).valid()).isTrue();
+            assertThat(registry.get(Verifier.UNREADABLE_METRIC).functionCounter().count()).isEqualTo(50.0);
+            assertThat(logged.list).extracting(ILoggingEvent::getFormattedMessage)
+                    .filteredOn(line -> line.startsWith("Skipping unreadable key state")).singleElement().asString()
+                    .startsWith("Skipping unreadable key state at " + Topics.API_KEYS.name() + "-"
+                            + KafkaTopics.partitionOf(key.keyId(), 3) + "@1 (the key's previous state stays");
+        } finally {
+            cacheLog.detachAppender(logged);
+            cache.stop();
             broker.close();
         }
     }

@@ -1,5 +1,6 @@
 package io.keymeter.platform.streams;
 
+import io.keymeter.platform.SampledLog;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * Kafka's LogAndContinue handlers and with the same record ({@link DeadLetterRecord}: the source key, value,
  * timestamp and headers, plus KIP-1034's headers saying why), but never one too large to send. Kafka's handlers
  * also log every such record with its whole stack trace (about 180 lines), so a gateway with a broken clock would
- * flood the log; this one logs a line without it, then at most one line per {@link DeadLetterLog#INTERVAL} per
+ * flood the log; this one logs a line without it, then at most one line per {@link SampledLog#INTERVAL} per
  * task and kind (Kafka Streams makes a reading and a processing handler for each task), saying how many it left
  * out. Kafka's {@code dropped-records} metric counts every one; the stack trace travels on the dead letter (and in
  * the log at DEBUG).
@@ -33,7 +34,7 @@ public class DeadLetterHandler implements ProcessingExceptionHandler, Deserializ
     private final Clock clock;
     private String deadLetterTopic;
     private int maxRequestSize;
-    private DeadLetterLog sampled;
+    private SampledLog sampled;
     /** Where failed punctuations are noted for health; absent outside a {@link StreamsApp} (tests, benchmarks). */
     private PunctuationFailures punctuationFailures;
 
@@ -50,7 +51,7 @@ public class DeadLetterHandler implements ProcessingExceptionHandler, Deserializ
         Object topic = configs.get(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG);
         deadLetterTopic = topic == null ? null : String.valueOf(topic);
         maxRequestSize = DeadLetterRecord.maxRequestSize(configs);
-        sampled = new DeadLetterLog(clock, log::warn);
+        sampled = new SampledLog(clock, log::warn);
         punctuationFailures = configs.get(PunctuationFailures.CONFIG) instanceof PunctuationFailures failures
                 ? failures : null;
     }
@@ -112,6 +113,6 @@ public class DeadLetterHandler implements ProcessingExceptionHandler, Deserializ
                 + (deadLetterTopic == null ? "no dead-letter topic" : deadLetterTopic) + ": "
                 + exception.getClass().getName() + ": " + message + ". Its stack trace is in the "
                 + DeadLetterRecord.STACKTRACE + " header; at most one such line per "
-                + DeadLetterLog.INTERVAL.toSeconds() + " s per task, dropped-records counts them all";
+                + SampledLog.INTERVAL.toSeconds() + " s per task, dropped-records counts them all";
     }
 }

@@ -1,4 +1,4 @@
-package io.keymeter.platform.streams;
+package io.keymeter.platform;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -9,17 +9,17 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class DeadLetterLogTest {
+class SampledLogTest {
 
     private final MovableClock clock = new MovableClock(Instant.parse("2026-12-02T03:00:00Z"));
     private final List<String> lines = new ArrayList<>();
-    private final DeadLetterLog log = new DeadLetterLog(clock, lines::add);
+    private final SampledLog log = new SampledLog(clock, lines::add);
 
     @Test
     void theFirstDeadLetterIsLoggedThenOneLinePerIntervalCountingTheOnesLeftOut() {
         log.record(() -> "first");
         log.record(() -> "second");
-        clock.advance(DeadLetterLog.INTERVAL.minusMillis(1));
+        clock.advance(SampledLog.INTERVAL.minusMillis(1));
         log.record(() -> "third");
         assertThat(lines).containsExactly("first");
 
