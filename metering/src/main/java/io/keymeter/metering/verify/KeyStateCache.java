@@ -313,7 +313,9 @@ public class KeyStateCache implements SmartLifecycle, LocalKeyStates {
                 // a first read longer than the max staleness reached ends already stale: caught up at the next check
                 if (!caughtUp && System.nanoTime() - endsAskedAt < maxStaleness.toNanos()) {
                     caughtUp = true;
-                    log.info("Verify cache caught up with {}: {} keys", Topics.API_KEYS.name(), keys.size());
+                    // the sampled log may have left some out: the count says how many were skipped in all
+                    log.info("Verify cache caught up with {}: {} keys{}", Topics.API_KEYS.name(), keys.size(),
+                            unreadable.get() == 0 ? "" : ", " + unreadable.get() + " unreadable key state(s) skipped");
                 }
             }
             if (caughtUp && ahead == null) {

@@ -237,6 +237,10 @@ class KeyStateCacheEdgesTest {
                     .filteredOn(line -> line.startsWith("Skipping unreadable key state")).singleElement().asString()
                     .startsWith("Skipping unreadable key state at " + Topics.API_KEYS.name() + "-"
                             + KafkaTopics.partitionOf(key.keyId(), 3) + "@1 (the key's previous state stays");
+            // and the catch-up line says how many in all, the ones the sampled log left out too
+            assertThat(logged.list).extracting(ILoggingEvent::getFormattedMessage)
+                    .filteredOn(line -> line.startsWith("Verify cache caught up with")).singleElement().asString()
+                    .endsWith(": 1 keys, 50 unreadable key state(s) skipped");
         } finally {
             cacheLog.detachAppender(logged);
             cache.stop();
