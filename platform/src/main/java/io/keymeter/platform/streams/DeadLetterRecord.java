@@ -66,16 +66,9 @@ final class DeadLetterRecord {
      * broker refuses a record stamped more than {@code message.timestamp.after.max.ms} (an hour by default) ahead of
      * its clock, and a dead letter the producer cannot send fails the stream thread, which meets the record again.
      * A request stamped 2100-01-01 produced straight to {@code keymeter.requests} stopped metering for every account
-     * that way (its five thread failures in ten minutes). The record's own time is then in a header.
-     */
-    static ProducerRecord<byte[], byte[]> of(String topic, ErrorHandlerContext context, Exception exception,
-                                             int maxRequestSize, long now) {
-        return of(topic, context, null, exception, maxRequestSize, now);
-    }
-
-    /**
-     * The letter of a processing failure: also {@code failed}, the record the failing processor got, in header
-     * {@link #FAILED_RECORD} (left out first when the letter is too large, or when it cannot be written as JSON).
+     * that way (its five thread failures in ten minutes). The record's own time is then in a header. For a processing
+     * failure, {@code failed} is the record the failing processor got, in header {@link #FAILED_RECORD} (left out
+     * first when the letter is too large, or when it cannot be written as JSON); null for a record not read.
      */
     static ProducerRecord<byte[], byte[]> of(String topic, ErrorHandlerContext context, Record<?, ?> failed,
                                              Exception exception, int maxRequestSize, long now) {

@@ -29,14 +29,14 @@ class DeadLetterRecordTest {
         long year2100 = 4_102_444_800_000L;
         for (long time : new long[] {year2100, NOW + 1, -1}) {
             FailedRecord failed = new FailedRecord(4, 9, bytes(10), bytes(100), new RecordHeaders(), time);
-            ProducerRecord<byte[], byte[]> letter = DeadLetterRecord.of("dead", failed, new IllegalStateException("bad"),
-                    LIMIT, NOW);
+            ProducerRecord<byte[], byte[]> letter = DeadLetterRecord.of("dead", failed, null,
+                    new IllegalStateException("bad"), LIMIT, NOW);
             assertThat(letter.timestamp()).as("%d", time).isEqualTo(NOW);
             assertThat(header(letter, DeadLetterRecord.TIMESTAMP)).isEqualTo(String.valueOf(time));
         }
         FailedRecord past = FailedRecord.at(4, 9);
-        ProducerRecord<byte[], byte[]> letter = DeadLetterRecord.of("dead", past, new IllegalStateException("bad"),
-                LIMIT, NOW);
+        ProducerRecord<byte[], byte[]> letter = DeadLetterRecord.of("dead", past, null,
+                new IllegalStateException("bad"), LIMIT, NOW);
         assertThat(letter.timestamp()).isEqualTo(past.timestamp());
         assertThat(letter.headers().lastHeader(DeadLetterRecord.TIMESTAMP)).isNull();
     }
@@ -44,8 +44,8 @@ class DeadLetterRecordTest {
     @Test
     void aRecordNearTheSizeLimitLeavesItsValueOnItsTopicAndSaysWhere() {
         FailedRecord failed = new FailedRecord(4, 9, bytes(10), bytes(1_048_000), new RecordHeaders());
-        ProducerRecord<byte[], byte[]> letter = DeadLetterRecord.of("dead", failed, new IllegalStateException("bad"),
-                LIMIT, NOW);
+        ProducerRecord<byte[], byte[]> letter = DeadLetterRecord.of("dead", failed, null,
+                new IllegalStateException("bad"), LIMIT, NOW);
 
         assertThat(letter.value()).isNull();
         assertThat(letter.key()).isEqualTo(failed.sourceRawKey());
@@ -59,8 +59,8 @@ class DeadLetterRecordTest {
     @Test
     void aLetterThatFitsIsWholeAndCarriesNoNote() {
         FailedRecord failed = new FailedRecord(4, 9, bytes(10), bytes(1_000_000), new RecordHeaders());
-        ProducerRecord<byte[], byte[]> letter = DeadLetterRecord.of("dead", failed, new IllegalStateException("bad"),
-                LIMIT, NOW);
+        ProducerRecord<byte[], byte[]> letter = DeadLetterRecord.of("dead", failed, null,
+                new IllegalStateException("bad"), LIMIT, NOW);
 
         assertThat(letter.value()).isEqualTo(failed.sourceRawValue());
         assertThat(letter.headers().lastHeader(DeadLetterRecord.OMITTED)).isNull();
@@ -120,16 +120,16 @@ class DeadLetterRecordTest {
                 "producer.max.request.size", 20_000))).isEqualTo(20_000);
 
         FailedRecord failed = new FailedRecord(4, 9, bytes(10), bytes(19_500), new RecordHeaders());
-        assertThat(DeadLetterRecord.of("dead", failed, new IllegalStateException("bad"), 20_000, NOW).value()).isNull();
-        assertThat(DeadLetterRecord.of("dead", failed, new IllegalStateException("bad"), 50_000, NOW).value())
-                .hasSize(19_500);
+        IllegalStateException bad = new IllegalStateException("bad");
+        assertThat(DeadLetterRecord.of("dead", failed, null, bad, 20_000, NOW).value()).isNull();
+        assertThat(DeadLetterRecord.of("dead", failed, null, bad, 50_000, NOW).value()).hasSize(19_500);
     }
 
     @Test
     void aHugeMessageKeyAndHeadersAreCutTooUntilTheLetterFits() {
         Headers source = new RecordHeaders().add("big", bytes(400_000)).add("small", bytes(10));
         FailedRecord failed = new FailedRecord(4, 9, bytes(700_000), bytes(500), source);
-        ProducerRecord<byte[], byte[]> letter = DeadLetterRecord.of("dead", failed,
+        ProducerRecord<byte[], byte[]> letter = DeadLetterRecord.of("dead", failed, null,
                 new IllegalArgumentException("m".repeat(200_000)), LIMIT, NOW);
 
         assertThat(letter.key()).isNull();
