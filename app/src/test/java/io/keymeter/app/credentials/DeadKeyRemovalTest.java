@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.keymeter.app.support.AppHttp;
-import io.keymeter.app.support.AwaitStreamsRunning;
 import io.keymeter.app.support.OwnKafka;
 import io.keymeter.events.Topics;
 import java.io.IOException;
@@ -25,7 +24,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.springframework.context.ConfigurableApplicationContext;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -45,16 +43,8 @@ class DeadKeyRemovalTest {
     @BeforeEach
     void start() {
         kafka = OwnKafka.start("keymeter-dead-keys");
-        ConfigurableApplicationContext app = kafka.startKeymeter("--keymeter.roles=credential-store,metering",
-                "--keymeter.data-dir=" + kafka.dir(),
-                "--keymeter.keys.forget-after=" + FORGET_AFTER,
-                "--keymeter.gateway-tokens[0]=" + GATEWAY,
-                "--keymeter.accounts[0].id=dead-keys",
-                "--keymeter.accounts[0].token=" + ACCOUNT_TOKEN);
-        // a command sent while the credential store still joins its group can expire (503): on a loaded machine
-        // the first create did (CI, session 55)
-        AwaitStreamsRunning.ready(app);
-        http = new AppHttp(app, Duration.ofSeconds(30));
+        http = kafka.startCredentialsAndMetering("dead-keys", ACCOUNT_TOKEN, GATEWAY,
+                "--keymeter.keys.forget-after=" + FORGET_AFTER);
     }
 
     @AfterEach

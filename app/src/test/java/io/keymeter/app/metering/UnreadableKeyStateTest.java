@@ -7,7 +7,6 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.keymeter.app.support.AppHttp;
-import io.keymeter.app.support.AwaitStreamsRunning;
 import io.keymeter.app.support.OwnKafka;
 import io.keymeter.events.ApiKeys;
 import io.keymeter.events.Rejection;
@@ -40,7 +39,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.ConfigurableApplicationContext;
 
 /**
  * A key state nobody can read on {@code keymeter.api-keys} (a writer other than the credential store, a damaged
@@ -62,13 +60,7 @@ class UnreadableKeyStateTest {
     @BeforeEach
     void start() {
         kafka = OwnKafka.start("keymeter-unreadable-states");
-        ConfigurableApplicationContext app = kafka.startKeymeter("--keymeter.roles=credential-store,metering",
-                "--keymeter.data-dir=" + kafka.dir(),
-                "--keymeter.gateway-tokens[0]=" + GATEWAY,
-                "--keymeter.accounts[0].id=" + ACCOUNT,
-                "--keymeter.accounts[0].token=" + ACCOUNT_TOKEN);
-        AwaitStreamsRunning.ready(app);
-        http = new AppHttp(app, Duration.ofSeconds(30));
+        http = kafka.startCredentialsAndMetering(ACCOUNT, ACCOUNT_TOKEN, GATEWAY);
     }
 
     @AfterEach

@@ -7,6 +7,7 @@ import io.keymeter.kafka.EmbeddedKafkaBroker;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.testsupport.TempDirs;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -61,6 +62,26 @@ public final class OwnKafka implements AutoCloseable {
         all.addAll(List.of(args));
         keymeter = new SpringApplication(KeymeterApplication.class).run(all.toArray(String[]::new));
         return keymeter;
+    }
+
+    /**
+     * Starts Keymeter with the credential-store and metering roles, account {@code accountId} with
+     * {@code accountToken}, gateway token {@code gatewayToken} and {@code more} settings, data under {@link #dir()};
+     * returns once every topology is RUNNING and verify current (a command sent while the credential store still
+     * joins its group can expire, 503: on a loaded machine the first create did, CI, session 55), with a client
+     * for it whose calls are bounded at 30 s.
+     */
+    public AppHttp startCredentialsAndMetering(String accountId, String accountToken, String gatewayToken,
+                                               String... more) {
+        List<String> args = new ArrayList<>(List.of("--keymeter.roles=credential-store,metering",
+                "--keymeter.data-dir=" + dir,
+                "--keymeter.gateway-tokens[0]=" + gatewayToken,
+                "--keymeter.accounts[0].id=" + accountId,
+                "--keymeter.accounts[0].token=" + accountToken));
+        args.addAll(List.of(more));
+        ConfigurableApplicationContext app = startKeymeter(args.toArray(String[]::new));
+        AwaitStreamsRunning.ready(app);
+        return new AppHttp(app, Duration.ofSeconds(30));
     }
 
     public void stopKeymeter() {
