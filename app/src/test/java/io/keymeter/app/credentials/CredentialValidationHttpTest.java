@@ -105,7 +105,8 @@ class CredentialValidationHttpTest {
     /**
      * {@code curl -X POST -d ''} sends an empty body typed as a form, and {@code -d '{}'} a {@code {}} typed so: a call
      * that takes no body takes both, and refuses a field in either (Spring hands a form-typed body over re-encoded as
-     * form fields, {@code %7B%7D=}, so the body is read as sent).
+     * form fields, {@code %7B%7D=}, so the body is read as sent). A JSON {@code null} is refused as every call that
+     * takes a body refuses it: these calls took it as no body and regenerated, invalidated or deleted.
      */
     @Test
     void aCallThatTakesNoBodyTakesAnEmptyOneWhateverItsType() {
@@ -115,6 +116,13 @@ class CredentialValidationHttpTest {
         assertThat(http.post(keys, "{\"slot\":1," + in5Days + "}").status()).isEqualTo(201);
         assertThat(http.post(keys, "{\"slot\":2," + in5Days + "}").status()).isEqualTo(201);
 
+        for (CredentialsHttp.Answer nullBody : List.of(http.post(keys + "/1/regenerate", "null"),
+                http.post(keys + "/1/invalidate", "null"), http.call(HttpMethod.DELETE, "/v1/credentials/" + id, "null"))) {
+            assertThat(nullBody.status()).as(nullBody.toString()).isEqualTo(400); // was taken as no body: 201, 200, 204
+            assertThat(nullBody.json().get("detail").asString()).isEqualTo("The body must be a JSON object.");
+        }
+        assertThat(http.get("/v1/credentials/" + id).json().get("keys").findValuesAsString("status"))
+                .containsOnly("active");
         assertField(formPost(keys + "/1/regenerate", "{\"expiresAt\":12}"), "expiresAt");
         assertThat(formPost(keys + "/1/regenerate", "").status()).as("regenerate's body is optional too").isEqualTo(201);
         assertField(formPost(keys + "/1/invalidate", "{\"slot\":2}"), "slot");

@@ -263,13 +263,18 @@ class CredentialController {
         if (new String(body, StandardCharsets.UTF_8).isBlank()) {
             return null;
         }
+        T value;
         try {
-            return json.readValue(body, type);
+            value = json.readValue(body, type);
         } catch (JacksonException e) {
             // the platform's handler names the field, as for every @RequestBody
             throw new HttpMessageNotReadableException("body: " + type.getSimpleName(), e,
                     new ServletServerHttpRequest(request));
         }
+        if (value == null) { // a JSON null reads as no value: refused as every @RequestBody refuses it
+            throw ApiProblem.notAnObject();
+        }
+        return value;
     }
 
     /** The credential after the command, or the problem its refusal means. */

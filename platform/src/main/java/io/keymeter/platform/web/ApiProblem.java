@@ -9,6 +9,8 @@ import java.util.List;
  */
 public class ApiProblem extends RuntimeException {
 
+    static final String NOT_AN_OBJECT = "The body must be a JSON object.";
+
     private final int status;
     private final String title;
     private final List<FieldError> errors;
@@ -30,6 +32,11 @@ public class ApiProblem extends RuntimeException {
         String detail = errors.size() == 1 ? errors.get(0).field() + ": " + errors.get(0).message()
                 : errors.size() + " fields are invalid";
         return new ApiProblem(400, "Invalid request", detail, errors, null);
+    }
+
+    /** A body that is JSON but not one object ({@code []}, {@code null}, {@code 42}). */
+    public static ApiProblem notAnObject() {
+        return new ApiProblem(400, "Invalid request", NOT_AN_OBJECT, List.of(), null);
     }
 
     public static ApiProblem badRequest(String detail) {

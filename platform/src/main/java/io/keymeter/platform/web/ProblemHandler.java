@@ -161,7 +161,7 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
                     List.of(new ApiProblem.FieldError(duplicate, "appears more than once")));
         } else if (cause instanceof MismatchedInputException notAnObject && notAnObject.getPath().isEmpty()
                 || e.getMessage() != null && e.getMessage().startsWith("Required request body is missing")) {
-            body = Problems.of(400, "Invalid request", "The body must be a JSON object.", List.of());
+            body = Problems.of(400, "Invalid request", ApiProblem.NOT_AN_OBJECT, List.of());
         } else if (cause instanceof UnrecognizedPropertyException unknown) {
             // a field written another way (itemID, referer) names the one meant
             String meant = MisspeltFields.meant(unknown.getPropertyName(), unknown.getKnownPropertyIds());
