@@ -28,6 +28,7 @@ final class Shipper {
      * every run: the lines after it were never sent.
      */
     static final int LINE_SENT_BYTES = 65_536 + 2;
+    private static final byte[] BYTE_ORDER_MARK = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
 
     private final BatchPoster poster;
     private final ShipState state;
@@ -135,8 +136,13 @@ final class Shipper {
         Batch batch = new Batch(from);
         byte[] chunk = new byte[64 * 1024];
         int lineBytes = 0; // of the current line, newline excluded
+        boolean fileStart = from.offset() == 0;
         int n;
         while ((n = in.read(chunk)) > 0) {
+            if (fileStart && startsWithByteOrderMark(chunk, n)) {
+                lineBytes = -BYTE_ORDER_MARK.length; // the server skips it: not part of line 1's length
+            }
+            fileStart = false;
             int pos = 0;
             while (pos < n) {
                 int newline = indexOf(chunk, pos, n);
@@ -214,6 +220,11 @@ final class Shipper {
             }
         }
         return 0;
+    }
+
+    private static boolean startsWithByteOrderMark(byte[] chunk, int n) {
+        return n >= BYTE_ORDER_MARK.length && Arrays.equals(chunk, 0, BYTE_ORDER_MARK.length, BYTE_ORDER_MARK, 0,
+                BYTE_ORDER_MARK.length);
     }
 
     private static int indexOf(byte[] buf, int from, int to) {

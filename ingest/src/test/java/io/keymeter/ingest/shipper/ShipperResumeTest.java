@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.keymeter.ingest.parse.BatchReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -172,6 +173,24 @@ class ShipperResumeTest {
         Files.writeString(file, "\n{\"requestId\":\"r-5\"}\n", StandardOpenOption.APPEND);
         ship(file, state);
         assertThat(acknowledged).hasSize(5).last().isEqualTo("{\"requestId\":\"r-5\"}");
+    }
+
+    /**
+     * A UTF-8 byte order mark at a file's start is not part of its first line's length, for the server either: a line
+     * of the longest length the server takes, after one, was cut by the mark's 3 bytes and refused as not valid JSON.
+     */
+    @Test
+    void aByteOrderMarkDoesNotCountInTheFirstLinesLength() throws Exception {
+        Path file = dir.resolve("marked.ndjson");
+        String prefix = "{\"requestId\":\"r-1\",\"pad\":\"";
+        String longest = prefix + "p".repeat(BatchReader.MAX_LINE_BYTES - prefix.length() - 2) + "\"}";
+        Files.writeString(file, "\uFEFF" + longest + "\r\n{\"requestId\":\"r-2\"}\n");
+
+        ship(file, dir.resolve("ship.state"));
+
+        assertThat(acknowledged).hasSize(2);
+        assertThat(acknowledged.get(0)).as("the mark and the whole line").isEqualTo("\uFEFF" + longest + "\r");
+        assertThat(acknowledged.get(1)).isEqualTo("{\"requestId\":\"r-2\"}");
     }
 
     /** An unterminated last line cut short and then continued is sent again from its start, skipped bytes counted. */
