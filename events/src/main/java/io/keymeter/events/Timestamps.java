@@ -27,6 +27,10 @@ public final class Timestamps {
     private static final Pattern RFC_3339 = Pattern.compile(
             "\\d{4}-\\d{2}-\\d{2}[Tt]([01]\\d|2[0-3]):[0-5]\\d:([0-5]\\d|60)(\\.\\d{1,9})?([Zz]|[+-]([01]\\d|2[0-3]):[0-5]\\d)");
 
+    /** Where the seconds start in an RFC 3339 date-time (its year has four digits). */
+    private static final int SECOND = 17;
+    private static final long SECONDS_A_DAY = 86_400;
+
     /** Why a request line's timestamp that is no RFC 3339 date-time is refused (ingest and verify alike). */
     public static final String NOT_RFC_3339 = "must be an RFC 3339 date-time such as 2026-11-26T10:15:30Z";
     /** Why one before 1970 is refused: metering can give such a request no record time. */
@@ -41,7 +45,23 @@ public final class Timestamps {
         if (!isRfc3339(s)) {
             throw new DateTimeParseException("not an RFC 3339 date-time", s, 0);
         }
+        if (s.startsWith("60", SECOND)) {
+            return leapSecond(s);
+        }
         return Instant.parse(s); // throws for what is still invalid (February 30th)
+    }
+
+    /**
+     * Second 60 is a leap second, the last of a UTC day whatever the offset it is written with, read as 23:59:59 UTC
+     * (as {@link Instant#parse} reads {@code 23:59:60Z}). {@link Instant#parse} looks for 23:59 in the local time: it
+     * refused {@code 15:59:60-08:00}, RFC 3339's own example, and read {@code 23:59:60+02:00} as 21:59:59 UTC.
+     */
+    private static Instant leapSecond(String s) {
+        Instant atFiftyNine = Instant.parse(s.substring(0, SECOND) + "59" + s.substring(SECOND + 2));
+        if (Math.floorMod(atFiftyNine.getEpochSecond(), SECONDS_A_DAY) != SECONDS_A_DAY - 1) {
+            throw new DateTimeParseException("second 60 is not the last second of a UTC day", s, SECOND);
+        }
+        return atFiftyNine;
     }
 
     /** Whether the text has the form of an RFC 3339 date-time (its date may still not exist). */

@@ -39,6 +39,27 @@ class TimestampsTest {
         assertThat(Timestamps.isRfc3339(text)).isFalse();
     }
 
+    /**
+     * A leap second is the last second of a UTC day, whatever offset writes it (RFC 3339 section 5.8's example is
+     * {@code 1990-12-31T15:59:60-08:00}): read, as {@link Instant#parse} reads {@code 23:59:60Z}, as 23:59:59Z. The
+     * JDK looks for 23:59 in the local time instead: it refused these and took {@code 23:59:60+02:00}, 21:59:60 UTC.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"1990-12-31T15:59:60-08:00 | 1990-12-31T23:59:59Z",
+            "2016-12-31T18:59:60.25-05:00 | 2016-12-31T23:59:59.25Z", "2017-01-01T05:29:60+05:30 | 2016-12-31T23:59:59Z",
+            "2016-12-31t23:59:60z | 2016-12-31T23:59:59Z", "2016-12-31T23:59:60-00:00 | 2016-12-31T23:59:59Z"})
+    void aLeapSecondIsTheLastSecondOfAUtcDayWhateverItsOffset(String pair) {
+        String[] texts = pair.split(" \\| ");
+        assertThat(Timestamps.parse(texts[0])).isEqualTo(Instant.parse(texts[1]));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"2016-12-31T23:59:60+02:00", "2016-12-31T10:15:60Z", "2016-12-31T23:58:60Z",
+            "2016-12-31T18:59:60-05:30"})
+    void secondSixtyAnywhereElseIsRefused(String text) {
+        assertThatThrownBy(() -> Timestamps.parse(text)).isInstanceOf(DateTimeParseException.class);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"2026-11-26T10:15:30+01:00", "2026-12-31T23:59:60Z", "2026-11-26T24:00:00Z",
             "2026-11-26T10:15:30.Z", "+12026-11-26T10:15:30Z", "2026-11-26t10:15:30z"})
