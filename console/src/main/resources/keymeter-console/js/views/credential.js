@@ -138,7 +138,7 @@ function draw(view, credential, list, context) {
     }
   }
   // the field the user was in keeps the focus and the caret (they fell to the page's body)
-  const again = focused && focused.id ? document.getElementById(focused.id) : null;
+  const again = drawnAgain(focused);
   if (again && again !== focused) {
     again.focus();
     if (caret && typeof again.setSelectionRange === 'function') {
@@ -147,10 +147,25 @@ function draw(view, credential, list, context) {
   }
 }
 
+/** The element drawn in place of `element`: by its id, or by its form, name and value (a privilege's box has no id). */
+function drawnAgain(element) {
+  if (!element) {
+    return null;
+  }
+  if (element.id) {
+    return document.getElementById(element.id);
+  }
+  const form = element.form && element.form.id ? document.getElementById(element.form.id) : null;
+  return form && element.name
+    ? [...form.elements].find((e) => e.name === element.name && e.value === element.value) || null : null;
+}
+
 /** The settings form whose successful save the next draw shows. */
 let justSaved = null;
 /** Settings forms whose save runs, as credentialId/formId: a form drawn meanwhile is drawn with Save disabled. */
 const saving = new Set();
+/** Credentials whose deletion runs: their Delete is drawn disabled. */
+const deleting = new Set();
 
 // ---- key slots --------------------------------------------------------------------------------------------------
 
@@ -442,18 +457,34 @@ function settingsSection({ credential, id, title, fields, save, warn }) {
   const form = h('form', { class: 'card form', id: `${id}-form`, novalidate: true }, fields,
     warn ? h('p', { class: 'help warning-note' }, 'Saving invalidates every key of these credentials.') : null,
     h('div', { class: 'actions' }, button));
+  const key = `${credential.id}/${form.id}`;
+  // this credential's form as the page shows it now (a redraw meanwhile replaced it), or null when the page shows
+  // another credential, or none: every credential's form has the same id, and a save's outcome was drawn on the
+  // credential the user had gone to, re-enabling its Save while its own save ran
+  const current = () => {
+    const drawn = document.getElementById(form.id);
+    return drawn && shown && shown.credential.id === credential.id && shown.context.isCurrent() ? drawn : null;
+  };
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
+    if (saving.has(key)) {
+      return; // its save runs (Enter in a field, or a Save drawn while a confirmation was open)
+    }
     clearProblem(form);
     if (warn && !(await confirmDialog({
       title: `Change ${title.toLowerCase()}?`, message: INVALIDATES_EVERY_KEY, confirmLabel: 'Save and invalidate keys', danger: true,
     }))) {
       return;
     }
-    const key = `${credential.id}/${form.id}`;
+    if (saving.has(key)) {
+      return; // saved from a form drawn while this one's confirmation was open
+    }
     saving.add(key);
     button.disabled = true;
-    const current = () => document.getElementById(form.id) || form; // a redraw meanwhile replaced the form
+    const drawn = current();
+    if (drawn) {
+      drawn.querySelector('[data-action="save"]').disabled = true; // drawn while the confirmation was open
+    }
     try {
       const saved = await save(form);
       saving.delete(key);
@@ -461,10 +492,14 @@ function settingsSection({ credential, id, title, fields, save, warn }) {
       redraw(saved);
       justSaved = null;
       toast(`${title} saved.`);
-      focusIfLost(current().querySelector('[data-action="save"]'));
+      focusIfLost(current()?.querySelector('[data-action="save"]'));
     } catch (error) {
       saving.delete(key);
       const target = await changedMeanwhile(error, credential, id) || current();
+      if (!target) {
+        toast(`${title} of ${credential.name}: ${error.message}`); // said where the user is, not on another page
+        return;
+      }
       const box = showProblem(target, error);
       target.querySelector('[data-action="save"]').disabled = false;
       focusIfLost(target.querySelector('[aria-invalid="true"]') || box);
@@ -526,15 +561,18 @@ function deleteSection(credential, { isCurrent, navigate }) {
   const section = h('section', { class: 'section danger-zone', id: 'delete' },
     h('h2', {}, 'Delete credentials'),
     h('p', {}, 'Deleting invalidates every key at once. Usage already recorded stays in your reports.'));
-  section.append(h('button', {
+  const button = h('button', {
     type: 'button', class: 'button danger', 'data-action': 'delete',
     onclick: async () => {
-      if (!(await confirmDialog({
+      if (deleting.has(credential.id) || !(await confirmDialog({
         title: `Delete ${credential.name}?`, message: 'Every key of these credentials stops working. This cannot be undone.',
         confirmLabel: 'Delete credentials', danger: true,
-      }))) {
+      })) || deleting.has(credential.id)) {
         return;
       }
+      // disabled while it runs, on a redrawn page too: a second Delete was sent and answered 404
+      deleting.add(credential.id);
+      setDeleteDisabled(true);
       clearProblem(section);
       try {
         await api('DELETE', `v1/credentials/${encodeURIComponent(credential.id)}`);
@@ -543,9 +581,26 @@ function deleteSection(credential, { isCurrent, navigate }) {
           navigate('#/credentials'); // not from a page the user went to meanwhile
         }
       } catch (error) {
-        showProblem(section, error, { prepend: false });
+        const shownSection = document.getElementById('delete');
+        const target = shownSection && shown && shown.credential.id === credential.id && isCurrent() ? shownSection : null;
+        if (target) {
+          showProblem(target, error, { prepend: false });
+        } else {
+          toast(`Deleting ${credential.name}: ${error.message}`);
+        }
+      } finally {
+        deleting.delete(credential.id);
+        setDeleteDisabled(false);
       }
     },
-  }, 'Delete credentials'));
+  }, 'Delete credentials');
+  /** This credential's Delete, on the page drawn at the start and on any drawn since. */
+  function setDeleteDisabled(disabled) {
+    const drawn = document.querySelector('#delete [data-action="delete"]');
+    [button, shown && shown.credential.id === credential.id ? drawn : null]
+      .forEach((b) => { if (b) { b.disabled = disabled; } });
+  }
+  button.disabled = deleting.has(credential.id);
+  section.append(button);
   return section;
 }

@@ -27,6 +27,14 @@ export function renderSignIn(view, { notice, navigate }) {
       showProblem(form, { title: 'Enter your account token.', errors: [{ field: 'token', message: 'is required' }] });
       return;
     }
+    if (/[^\x20-\x7e]/.test(token)) {
+      // a browser cannot send it in a header: it was told the server could not be reached
+      showProblem(form, { title: 'That token was not accepted.',
+        detail: 'It holds a character outside printable ASCII, which no token has (often from copying): paste it again.',
+        errors: [{ field: 'token', message: 'holds a character no token has' }] });
+      input.focus();
+      return;
+    }
     button.disabled = true;
     try {
       await checkToken(token);
