@@ -2,6 +2,7 @@ package io.keymeter.ingest.shipper;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PushbackInputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
@@ -131,18 +132,16 @@ final class Shipper {
         return Arrays.copyOf(buf.array(), buf.position());
     }
 
-    private void ship(InputStream in, Path file, String name, ShipState.Position from)
+    private void ship(InputStream source, Path file, String name, ShipState.Position from)
             throws IOException, InterruptedException, BatchPoster.ShipException {
         Batch batch = new Batch(from);
         byte[] chunk = new byte[64 * 1024];
-        int lineBytes = 0; // of the current line, newline excluded
-        boolean fileStart = from.offset() == 0;
+        PushbackInputStream in = new PushbackInputStream(source, BYTE_ORDER_MARK.length);
+        // of the current line, newline excluded; a byte order mark at the start, which the server skips, is not
+        // part of line 1's length
+        int lineBytes = from.offset() == 0 && startsWithByteOrderMark(in) ? -BYTE_ORDER_MARK.length : 0;
         int n;
         while ((n = in.read(chunk)) > 0) {
-            if (fileStart && startsWithByteOrderMark(chunk, n)) {
-                lineBytes = -BYTE_ORDER_MARK.length; // the server skips it: not part of line 1's length
-            }
-            fileStart = false;
             int pos = 0;
             while (pos < n) {
                 int newline = indexOf(chunk, pos, n);
@@ -222,9 +221,11 @@ final class Shipper {
         return 0;
     }
 
-    private static boolean startsWithByteOrderMark(byte[] chunk, int n) {
-        return n >= BYTE_ORDER_MARK.length && Arrays.equals(chunk, 0, BYTE_ORDER_MARK.length, BYTE_ORDER_MARK, 0,
-                BYTE_ORDER_MARK.length);
+    /** Whether the stream starts with a UTF-8 byte order mark; reads its first bytes (waiting for them) and puts them back. */
+    private static boolean startsWithByteOrderMark(PushbackInputStream in) throws IOException {
+        byte[] first = in.readNBytes(BYTE_ORDER_MARK.length);
+        in.unread(first);
+        return Arrays.equals(first, BYTE_ORDER_MARK);
     }
 
     private static int indexOf(byte[] buf, int from, int to) {

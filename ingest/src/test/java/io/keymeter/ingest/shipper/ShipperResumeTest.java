@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.keymeter.ingest.parse.BatchReader;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -42,6 +44,8 @@ class ShipperResumeTest {
 
     private static final int LINES = 1000;
     private static final int BATCH = 100;
+    /** A request line of the longest length the server takes. */
+    private static final String LONGEST_LINE = longestLine();
 
     @TempDir
     Path dir;
@@ -182,15 +186,29 @@ class ShipperResumeTest {
     @Test
     void aByteOrderMarkDoesNotCountInTheFirstLinesLength() throws Exception {
         Path file = dir.resolve("marked.ndjson");
-        String prefix = "{\"requestId\":\"r-1\",\"pad\":\"";
-        String longest = prefix + "p".repeat(BatchReader.MAX_LINE_BYTES - prefix.length() - 2) + "\"}";
-        Files.writeString(file, "\uFEFF" + longest + "\r\n{\"requestId\":\"r-2\"}\n");
+        Files.writeString(file, "\uFEFF" + LONGEST_LINE + "\r\n{\"requestId\":\"r-2\"}\n");
 
         ship(file, dir.resolve("ship.state"));
 
         assertThat(acknowledged).hasSize(2);
-        assertThat(acknowledged.get(0)).as("the mark and the whole line").isEqualTo("\uFEFF" + longest + "\r");
+        assertThat(acknowledged.get(0)).as("the mark and the whole line").isEqualTo("\uFEFF" + LONGEST_LINE + "\r");
         assertThat(acknowledged.get(1)).isEqualTo("{\"requestId\":\"r-2\"}");
+    }
+
+    /** The same on standard input read a byte at a time (a pipe may hand over the mark's bytes in separate reads). */
+    @Test
+    void aByteOrderMarkReadAByteAtATimeDoesNotCountEither() throws Exception {
+        byte[] bytes = ("\uFEFF" + LONGEST_LINE + "\n").getBytes(StandardCharsets.UTF_8);
+        InputStream trickle = new FilterInputStream(new ByteArrayInputStream(bytes)) {
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                return super.read(b, off, Math.min(len, 1));
+            }
+        };
+        BatchPoster poster = new BatchPoster(URI.create(url()), "t", true, 3, Duration.ofMillis(10), Duration.ofMillis(50));
+        new Shipper(poster, ShipState.load(dir.resolve("ship.state")), BATCH, 1 << 20, null).ship(List.of(), trickle);
+
+        assertThat(acknowledged).containsExactly("\uFEFF" + LONGEST_LINE);
     }
 
     /** An unterminated last line cut short and then continued is sent again from its start, skipped bytes counted. */
@@ -281,6 +299,11 @@ class ShipperResumeTest {
         Shipper shipper = new Shipper(poster, ShipState.load(state), BATCH, 1 << 20, null);
         shipper.ship(files.stream().filter(Files::exists).toList(), InputStream.nullInputStream());
         return shipper.summary();
+    }
+
+    private static String longestLine() {
+        String prefix = "{\"requestId\":\"r-1\",\"pad\":\"";
+        return prefix + "p".repeat(BatchReader.MAX_LINE_BYTES - prefix.length() - 2) + "\"}";
     }
 
     private String url() {
