@@ -3,6 +3,7 @@ package io.keymeter.metering.enforcement;
 import io.keymeter.events.JsonSerde;
 import io.keymeter.events.RequestLog;
 import io.keymeter.events.Topics;
+import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -25,12 +26,21 @@ public record ArrivedRequest(RequestLog log, byte[] raw) {
 
     /**
      * The join buffer's: what it holds passed the topic's read when it arrived, perhaps an earlier version's, which
-     * took what the strict read now refuses ({@code "units":"5"}): read leniently, or a request waiting across an
-     * upgrade would fail the task's start for good (its store is read back on every start, outside the dead-letter
-     * handlers).
+     * took what the strict read now refuses ({@code "units":"5"}): read strictly, as it was taken, else leniently, or
+     * a request waiting across an upgrade would fail the task's start for good (its store is read back on every
+     * start, outside the dead-letter handlers). Not leniently alone: Jackson's reader of times refuses a leap second
+     * written with an offset, which the strict read takes.
      */
     public static Serde<ArrivedRequest> bufferedSerde() {
-        return serde(new JsonSerde<>(RequestLog.class), false);
+        Deserializer<RequestLog> strict = Topics.REQUESTS.valueSerde().deserializer();
+        Deserializer<RequestLog> lenient = new JsonSerde<>(RequestLog.class);
+        return serde((topic, data) -> {
+            try {
+                return strict.deserialize(topic, data);
+            } catch (SerializationException refused) {
+                return lenient.deserialize(topic, data);
+            }
+        }, false);
     }
 
     private static Serde<ArrivedRequest> serde(Deserializer<RequestLog> fallback, boolean refuseMisspellings) {
