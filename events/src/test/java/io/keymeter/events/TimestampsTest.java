@@ -42,7 +42,8 @@ class TimestampsTest {
     /**
      * A leap second is the last second of a UTC day, whatever offset writes it (RFC 3339 section 5.8's example is
      * {@code 1990-12-31T15:59:60-08:00}): read, as {@link Instant#parse} reads {@code 23:59:60Z}, as 23:59:59Z. The
-     * JDK looks for 23:59 in the local time instead: it refused these and took {@code 23:59:60+02:00}, 21:59:60 UTC.
+     * JDK looks for 23:59 in the local time instead: it refused the first three and read {@code 23:59:60+02:00} as
+     * 21:59:59 UTC.
      */
     @ParameterizedTest
     @ValueSource(strings = {"1990-12-31T15:59:60-08:00 | 1990-12-31T23:59:59Z",
