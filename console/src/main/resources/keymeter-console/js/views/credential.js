@@ -491,8 +491,12 @@ function settingsSection({ credential, id, title, fields, save, warn }) {
       justSaved = form.id;
       redraw(saved);
       justSaved = null;
-      toast(`${title} saved.`);
-      focusIfLost(current()?.querySelector('[data-action="save"]'));
+      const now = current();
+      if (now) {
+        now.querySelector('[data-action="save"]').disabled = false; // an answer older than the page is not drawn
+      }
+      toast(now ? `${title} saved.` : `${title} of ${credential.name} saved.`);
+      focusIfLost(now?.querySelector('[data-action="save"]'));
     } catch (error) {
       saving.delete(key);
       const target = await changedMeanwhile(error, credential, id) || current();
@@ -557,7 +561,7 @@ function referrersSection(credential) {
   });
 }
 
-function deleteSection(credential, { isCurrent, navigate }) {
+function deleteSection(credential, { navigate }) {
   const section = h('section', { class: 'section danger-zone', id: 'delete' },
     h('h2', {}, 'Delete credentials'),
     h('p', {}, 'Deleting invalidates every key at once. Usage already recorded stays in your reports.'));
@@ -574,23 +578,28 @@ function deleteSection(credential, { isCurrent, navigate }) {
       deleting.add(credential.id);
       setDeleteDisabled(true);
       clearProblem(section);
+      let deleted = false;
+      // the page shown now is this credential's, whichever visit drew it (not the page the user went to meanwhile)
+      const onItsPage = () => shown && shown.credential.id === credential.id && shown.context.isCurrent();
       try {
         await api('DELETE', `v1/credentials/${encodeURIComponent(credential.id)}`);
+        deleted = true;
         toast(`${credential.name} deleted.`);
-        if (isCurrent()) {
-          navigate('#/credentials'); // not from a page the user went to meanwhile
+        if (onItsPage()) {
+          navigate('#/credentials');
         }
       } catch (error) {
         const shownSection = document.getElementById('delete');
-        const target = shownSection && shown && shown.credential.id === credential.id && isCurrent() ? shownSection : null;
-        if (target) {
-          showProblem(target, error, { prepend: false });
+        if (shownSection && onItsPage()) {
+          showProblem(shownSection, error, { prepend: false });
         } else {
           toast(`Deleting ${credential.name}: ${error.message}`);
         }
       } finally {
         deleting.delete(credential.id);
-        setDeleteDisabled(false);
+        if (!deleted) {
+          setDeleteDisabled(false);
+        }
       }
     },
   }, 'Delete credentials');

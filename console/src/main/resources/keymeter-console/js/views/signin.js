@@ -28,7 +28,7 @@ export function renderSignIn(view, { notice, navigate }) {
       return;
     }
     if (/[^\x20-\x7e]/.test(token)) {
-      // a browser cannot send it in a header: it was told the server could not be reached
+      // no token has one, and a browser sends most such characters in no header: it said the server was unreachable
       showProblem(form, { title: 'That token was not accepted.',
         detail: 'It holds a character outside printable ASCII, which no token has (often from copying): paste it again.',
         errors: [{ field: 'token', message: 'holds a character no token has' }] });
