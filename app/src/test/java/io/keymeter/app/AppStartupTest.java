@@ -412,7 +412,7 @@ class AppStartupTest {
      * its replicas may share one (docker-compose.yml).
      */
     @Test
-    void aSecondKeymeterOnTheSameDataDirStopsWhateverItsBroker(CapturedOutput output) {
+    void aSecondKeymeterOnTheSameDataDirStopsWhateverItsBroker(CapturedOutput output) throws IOException {
         // on its own embedded broker, so that its topology does not join the shared broker's groups; the process's
         // lock is taken first (the broker's would say "in use by another broker"), and the same with a cluster
         String own = "--keymeter.embedded-kafka.port=0";
@@ -424,6 +424,13 @@ class AppStartupTest {
             assertThatThrownBy(() -> start(own, "--keymeter.data-dir=" + dataDir, "--keymeter.roles=billing-report"))
                     .hasStackTraceContaining("is in use by another Keymeter");
             assertThat(first.isRunning()).isTrue();
+            // a role that keeps no state (ingest) is stopped by the broker's own lock instead; it had written its
+            // port into the running broker's kafka-client.properties first, which then named a port nothing served
+            Path clientFile = dataDir.resolve("kafka-client.properties");
+            String written = Files.readString(clientFile);
+            assertThatThrownBy(() -> start(own, "--keymeter.data-dir=" + dataDir, "--keymeter.roles=ingest"))
+                    .hasStackTraceContaining("in use by another broker");
+            assertThat(Files.readString(clientFile)).as("the running broker's sign-in file").isEqualTo(written);
             String cluster = "--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers();
             Path ingestDir = dataDir.resolve("ingest");
             try (ConfigurableApplicationContext one = start(cluster, "--keymeter.data-dir=" + ingestDir,

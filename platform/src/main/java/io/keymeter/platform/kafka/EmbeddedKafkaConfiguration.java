@@ -38,7 +38,7 @@ public class EmbeddedKafkaConfiguration {
      * The embedded broker is one broker: a replication factor above 1 failed later, while the topics were checked,
      * as "Kafka did not answer" with a stack trace.
      */
-    @Bean(initMethod = "start", destroyMethod = "stop")
+    @Bean(destroyMethod = "stop")
     @DependsOn(DataDirLock.BEAN)
     EmbeddedKafkaBroker embeddedKafkaBroker(KeymeterProperties properties) {
         int replicas = properties.topics().replicationFactor();
@@ -50,8 +50,15 @@ public class EmbeddedKafkaConfiguration {
         Path dataDir = properties.dataDir().toAbsolutePath();
         String password = AccessTokens.readOrCreate(dataDir.resolve("kafka-password"), "kmkafka_");
         EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(properties.kafkaDir(), properties.embeddedKafka().port())
-                .withPassword(password);
-        writeClientProperties(dataDir.resolve(CLIENT_PROPERTIES), broker);
+                .withPassword(password).start();
+        // once started, so holding the broker's lock: a start refused by it (a role that takes no lock of the
+        // process's) wrote its own port over the running broker's, and the file named a port nothing served
+        try {
+            writeClientProperties(dataDir.resolve(CLIENT_PROPERTIES), broker);
+        } catch (RuntimeException e) {
+            broker.stop(); // no bean, so no destroy method: stopped here
+            throw e;
+        }
         return broker;
     }
 
