@@ -7,12 +7,15 @@ import io.keymeter.platform.config.OwnerOnly;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.annotation.DependsOn;
@@ -168,7 +171,8 @@ public class AccessTokens {
     /**
      * The token kept in {@code file}, created owner-only (rw-------) from the start: it used to be written with the
      * default permissions (world-readable under the usual umask) and restricted afterwards, so another user could
-     * read it in between. A kept file readable by others is made owner-only, with a warning.
+     * read it in between. A kept file readable by others is made owner-only, with a warning. A new file appears
+     * whole: processes sharing a data dir and starting at once all keep the one token that got there first.
      */
     public static String readOrCreate(Path file, String prefix) {
         try {
@@ -179,17 +183,41 @@ public class AccessTokens {
                 if (!kept.isEmpty()) {
                     return kept;
                 }
-                // a first start stopped between creating the file and writing it: an empty token nobody can send
+                // an earlier version's start stopped between creating the file and writing it: an empty token
+                // nobody can send
                 log.warn("{} was empty (a start stopped while writing it?): a new token is kept in it", file);
-            } else {
-                Files.createDirectories(file.toAbsolutePath().getParent());
-                OwnerOnly.createFile(file);
+                String token = Tokens.newToken(prefix);
+                Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
+                return token;
             }
-            String token = Tokens.newToken(prefix);
-            Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
-            return token;
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            return createWhole(file, Tokens.newToken(prefix));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot keep a token in " + file, e);
+        }
+    }
+
+    /**
+     * Writes the token to a file of its own beside {@code file}, then links it in under the name, which fails when the
+     * name exists: another process sharing the data dir was first, and its token, whole, is the one kept. (Created
+     * empty and written after, another start could read the file empty in between and write its own over it, and
+     * the two kept different tokens.)
+     */
+    private static String createWhole(Path file, String token) throws IOException {
+        Path whole = file.resolveSibling(file.getFileName() + "." + UUID.randomUUID() + ".new");
+        OwnerOnly.createFile(whole);
+        try {
+            Files.writeString(whole, token + "\n", StandardCharsets.UTF_8);
+            try {
+                Files.createLink(file, whole);
+            } catch (FileAlreadyExistsException first) {
+                return Files.readString(file, StandardCharsets.UTF_8).trim();
+            } catch (UnsupportedOperationException | FileSystemException noLinks) {
+                Files.move(whole, file); // a file system without hard links: refuses an existing name too
+            }
+            return token;
+        } finally {
+            Files.deleteIfExists(whole);
         }
     }
 

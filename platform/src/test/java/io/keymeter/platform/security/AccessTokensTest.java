@@ -8,8 +8,17 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -33,6 +42,37 @@ class AccessTokensTest {
         assertThat(token).startsWith("kmgw_");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
         assertThat(AccessTokens.readOrCreate(file, "kmgw_")).isEqualTo(token);
+    }
+
+    /**
+     * Processes sharing a data dir (ingest replicas, each its own token check) starting at once end with one token:
+     * one saw the file another had just created, still empty, wrote a token of its own over it, and the other kept
+     * the token it had made, so calls to one of them were refused; or one failed on the file the other created.
+     */
+    @Test
+    void startsAtOnceOnOneDataDirKeepOneToken() throws Exception {
+        ExecutorService threads = Executors.newFixedThreadPool(4);
+        try {
+            for (int round = 0; round < 200; round++) {
+                Path file = dir.resolve("round-" + round + "/gateway-token");
+                CyclicBarrier together = new CyclicBarrier(4);
+                List<Future<String>> tokens = new ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    tokens.add(threads.submit(() -> {
+                        together.await();
+                        return AccessTokens.readOrCreate(file, "kmgw_");
+                    }));
+                }
+                Set<String> distinct = new HashSet<>();
+                for (Future<String> token : tokens) {
+                    distinct.add(token.get(30, TimeUnit.SECONDS));
+                }
+                assertThat(distinct).as("round %d", round).hasSize(1);
+                assertThat(Files.readString(file).trim()).isEqualTo(distinct.iterator().next());
+            }
+        } finally {
+            threads.shutdownNow();
+        }
     }
 
     @Test
