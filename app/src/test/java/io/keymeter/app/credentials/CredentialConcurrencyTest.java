@@ -80,7 +80,7 @@ class CredentialConcurrencyTest {
         assertThat(keys).filteredOn(k -> k.get("status").asString().equals("active")).hasSizeLessThanOrEqualTo(2);
 
         // every key issued with 201 is known, and at most one per slot was ever active at once (api-keys history)
-        List<ConsumerRecord<String, ApiKeyState>> states = TopicReader.readAll(SharedKafka.bootstrapServers(),
+        List<ConsumerRecord<String, ApiKeyState>> states = TopicReader.readAllSettled(SharedKafka.bootstrapServers(),
                 Topics.API_KEYS).stream().filter(r -> r.value() != null && id.equals(r.value().credentialId())).toList();
         assertThat(states.stream().map(ConsumerRecord::key).collect(Collectors.toSet())).containsAll(answers.stream()
                 .filter(a -> a.status() == 201).map(a -> a.json().get("keyId").asString()).toList());
@@ -96,7 +96,7 @@ class CredentialConcurrencyTest {
         }
 
         // the final state is the events replayed
-        List<CredentialEvent> events = TopicReader.readAll(SharedKafka.bootstrapServers(), Topics.CREDENTIAL_EVENTS)
+        List<CredentialEvent> events = TopicReader.readAllSettled(SharedKafka.bootstrapServers(), Topics.CREDENTIAL_EVENTS)
                 .stream().filter(r -> id.equals(r.key())).map(ConsumerRecord::value).toList();
         assertThat(events).extracting(CredentialEvent::version)
                 .containsExactlyElementsOf(IntStream.rangeClosed(1, events.size()).mapToObj(Long::valueOf).toList());

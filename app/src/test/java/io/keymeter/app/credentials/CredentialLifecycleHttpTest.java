@@ -134,7 +134,7 @@ class CredentialLifecycleHttpTest {
         assertThat(events).allSatisfy(e -> assertThat(e.accountId()).isEqualTo("wonka"));
 
         // api-keys: each key's history, record time = event time, all invalidated at the end
-        List<ConsumerRecord<String, ApiKeyState>> states = TopicReader.readAll(SharedKafka.bootstrapServers(),
+        List<ConsumerRecord<String, ApiKeyState>> states = TopicReader.readAllSettled(SharedKafka.bootstrapServers(),
                 Topics.API_KEYS).stream().filter(r -> r.value() != null && id.equals(r.value().credentialId())).toList();
         assertThat(states).allSatisfy(r -> {
             assertThat(r.key()).isEqualTo(r.value().keyId());
@@ -186,7 +186,7 @@ class CredentialLifecycleHttpTest {
 
         assertThat(edited.status()).as(edited.toString()).isEqualTo(200);
         assertThat(edited.json().get("keys").get(0).get("status").asString()).isEqualTo("active");
-        List<ApiKeyState> states = TopicReader.readAll(SharedKafka.bootstrapServers(), Topics.API_KEYS).stream()
+        List<ApiKeyState> states = TopicReader.readAllSettled(SharedKafka.bootstrapServers(), Topics.API_KEYS).stream()
                 .filter(r -> keyId.equals(r.key())).map(ConsumerRecord::value).toList();
         assertThat(states).last().satisfies(s -> {
             assertThat(s.status()).isEqualTo(KeyStatus.ACTIVE);
@@ -226,7 +226,7 @@ class CredentialLifecycleHttpTest {
         assertThat(Instant.parse(regenerated.json().get("expiresAt").asString())).isEqualTo(whole.plusSeconds(2));
         String keyId = generated.json().get("keyId").asString();
         // what verify and metering compare request times with
-        assertThat(TopicReader.readAll(SharedKafka.bootstrapServers(), Topics.API_KEYS).stream()
+        assertThat(TopicReader.readAllSettled(SharedKafka.bootstrapServers(), Topics.API_KEYS).stream()
                 .filter(r -> keyId.equals(r.key())).map(ConsumerRecord::value).toList())
                 .last().satisfies(s -> assertThat(s.expiresAt()).isEqualTo(whole));
     }
@@ -287,7 +287,7 @@ class CredentialLifecycleHttpTest {
 
     private static List<CredentialEvent> eventsOf(String credentialId) {
         List<CredentialEvent> out = new ArrayList<>();
-        for (ConsumerRecord<String, CredentialEvent> r : TopicReader.readAll(SharedKafka.bootstrapServers(),
+        for (ConsumerRecord<String, CredentialEvent> r : TopicReader.readAllSettled(SharedKafka.bootstrapServers(),
                 Topics.CREDENTIAL_EVENTS)) {
             if (credentialId.equals(r.key())) {
                 out.add(r.value());

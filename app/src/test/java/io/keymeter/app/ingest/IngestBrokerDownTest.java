@@ -95,8 +95,9 @@ class IngestBrokerDownTest {
         assertThat(refused.statusCode()).isEqualTo(503);
         assertThat(refused.headers().firstValue("Retry-After")).hasValueSatisfying(v -> assertThat(Long.parseLong(v)).isPositive());
         assertThat(refused.body()).contains("\"status\":503").doesNotContain(key);
-        // bounded: the commit waits at most max.block.ms (= the publish timeout), plus scheduling slack
-        assertThat(took).isLessThan(PUBLISH_TIMEOUT.multipliedBy(4));
+        // bounded: the commit waits at most max.block.ms (= the publish timeout), not Kafka's default 60 s; the bound
+        // leaves a loaded machine room (4 x the timeout, 12 s, was close to the watchdog's own 6 s)
+        assertThat(took).isLessThan(Duration.ofSeconds(40));
 
         // a body bad for good is a 400 with Kafka down too (no retry can fix it), and one whose every line is refused
         // needs no Kafka: both were 503s, each waiting for a new producer first

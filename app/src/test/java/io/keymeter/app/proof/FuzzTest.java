@@ -30,6 +30,12 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 @KeymeterIntegrationTest
 class FuzzTest {
 
+    /**
+     * Longer than any answer is designed to take (a credential change may wait 5 s to be sent and 25 s for its reply
+     * on a loaded machine): 15 s counted a slow answer as a hung request.
+     */
+    private static final Duration ANSWER_WITHIN = Duration.ofSeconds(40);
+
     private static final long SEED = Long.getLong("fuzz.seed", 20261126L);
     private static final int CASES = Integer.getInteger("fuzz.cases", 2500);
     private static final String ACCOUNT = "oscorp";
@@ -107,7 +113,7 @@ class FuzzTest {
         String method = random.nextInt(15) == 0 ? new String[] {"PATCH", "DELETE", "PUT", "GET", "POST"}[random.nextInt(5)]
                 : endpoint[0];
         String path = endpoint[1] + (random.nextInt(3) == 0 ? "?" + randomQuery() : "");
-        HttpRequest.Builder builder = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(15));
+        HttpRequest.Builder builder = HttpRequest.newBuilder(uri(path)).timeout(ANSWER_WITHIN);
         String token = switch (random.nextInt(6)) {
             case 0 -> null;
             case 1 -> randomText(30);
@@ -235,7 +241,7 @@ class FuzzTest {
     }
 
     private HttpRequest get(String path, String token) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(15)).GET();
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(ANSWER_WITHIN).GET();
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
         }

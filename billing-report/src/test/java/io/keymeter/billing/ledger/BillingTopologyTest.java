@@ -73,7 +73,7 @@ class BillingTopologyTest {
         KeymeterProperties properties = new KeymeterProperties(null, dataDir, null, null, null, null, null, null,
                 null, null, null);
         Properties config = StreamsFactory.config(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"),
-                properties, BillingTopology.APP_NAME, Map.of());
+                properties, BillingTopology.APP_NAME, BillingTopology.streamsOverrides());
         driver = new TopologyTestDriver(new BillingTopology(PriceCatalog.defaults("USD"), grace,
                 adjustmentInterval == null ? properties.billing().adjustmentInterval() : adjustmentInterval,
                 BillingTopology.CHECK_INTERVAL, limits).build(), config, wallClock);
@@ -101,7 +101,7 @@ class BillingTopologyTest {
         KeymeterProperties properties = new KeymeterProperties(null, dataDir, null, null, null, null, null, null,
                 null, null, null);
         Properties config = StreamsFactory.config(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"),
-                properties, BillingTopology.APP_NAME, Map.of());
+                properties, BillingTopology.APP_NAME, BillingTopology.streamsOverrides());
         RunningPartitions running = new RunningPartitions();
         BillingTopology topology = new BillingTopology(PriceCatalog.defaults("USD"), GRACE,
                 properties.billing().adjustmentInterval(), running);

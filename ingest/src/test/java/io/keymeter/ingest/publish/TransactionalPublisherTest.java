@@ -135,7 +135,8 @@ class TransactionalPublisherTest {
             stuck.send(request);
             long committing = System.nanoTime();
             assertThatThrownBy(stuck::commit).isInstanceOf(PublishUnavailableException.class);
-            assertThat(Duration.ofNanos(System.nanoTime() - committing)).isLessThan(Duration.ofSeconds(10));
+            // the commit hangs 30 s unless the watchdog fails it; room for a loaded machine below that
+            assertThat(Duration.ofNanos(System.nanoTime() - committing)).isLessThan(Duration.ofSeconds(25));
             assertThat(producer.closed()).isTrue();
         }
     }
@@ -177,7 +178,8 @@ class TransactionalPublisherTest {
                     batch.send(request);
                 }
             }).isInstanceOf(PublishUnavailableException.class);
-            assertThat(sends.get()).as("sends made before the batch was failed").isBetween(2, 5);
+            // a few, however late the watchdog's thread runs; not all 50
+            assertThat(sends.get()).as("sends made before the batch was failed").isBetween(2, 20);
             batch.close();
         }
     }
