@@ -57,9 +57,13 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * time resumed at {@code newest generation × new window}, decades ahead after a raise, which stopped the sweep.)
  * A store from a version without the stored length takes it from its newest entry ({@link GenerationLength}).
  * <p>
- * <b>After a restart</b> the request time starts again from the start of the newest generation in the store (never
- * later than before the restart, so entries only look younger), which keeps every entry written before the restart
- * within the two generations a lookup reads, even when the first request after it is older than the ones before.
+ * <b>After a restart</b> the request time starts again where it stood, to the second: the store keeps it under
+ * {@link #REQUEST_TIME_KEY}, written whenever it enters a new second, so with the entries of the same commit (from
+ * the start of the newest generation when a store has none, as versions before it wrote). Never later than before
+ * the restart, so entries only look younger, and every entry written before the restart stays within the
+ * generations a lookup reads, even when the first request after it is older than the ones before. (Resumed at the
+ * start of the newest generation, a request first seen after the restart, before request time caught up, was
+ * remembered from that start: a window shortened by up to a whole one, and a resend within it billed twice.)
  * Nothing but a repeat is dropped: a request without a requestId passes. A request stamped too far ahead of this
  * instance's clock, or with units ingest would refuse, is failed before it can move request time (see
  * {@link RequestBounds}).
@@ -89,6 +93,8 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
     private FixedKeyProcessorContext<String, ArrivedRequest> context;
     private KeyValueStore<Bytes, Long> seen;
     private long requestTime = Long.MIN_VALUE;
+    /** The second of request time last kept under {@link #REQUEST_TIME_KEY}. */
+    private long keptSecond = Long.MIN_VALUE;
     private boolean resumed;
     private long writesSinceSweep;
     private Bytes sweepFrom;
@@ -126,6 +132,7 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
         this.filters = new SeenRequestFilters(filterCapacity, 2);
         this.resumed = false;
         this.requestTime = Long.MIN_VALUE;
+        this.keptSecond = Long.MIN_VALUE;
         this.sweepFrom = null;
         this.writesSinceSweep = 0;
         context.schedule(SWEEP_INTERVAL, PunctuationType.WALL_CLOCK_TIME, now -> sweep());
@@ -152,6 +159,7 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
         }
         resumeRequestTime();
         requestTime = Math.max(requestTime, record.timestamp());
+        keepRequestTime();
         if (seenWithinWindow(identity(request.keyId(), request.requestId()), requestTime)) {
             onDuplicate.run(); // a resend within the window: already counted
             return;
@@ -215,6 +223,20 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
         if (newest != null) {
             requestTime = Math.max(requestTime, Math.multiplyExact(newestGeneration, generationMs));
             filters.restart(newestGeneration);
+        }
+        Long kept = seen.get(REQUEST_TIME_KEY);
+        if (kept != null) {
+            requestTime = Math.max(requestTime, kept);
+            keptSecond = Math.floorDiv(kept, 1000L);
+        }
+    }
+
+    /** Keeps request time in the store whenever it enters a new second: one write a second of it, not one a request. */
+    private void keepRequestTime() {
+        long second = Math.floorDiv(requestTime, 1000L);
+        if (second > keptSecond) {
+            seen.put(REQUEST_TIME_KEY, requestTime);
+            keptSecond = second;
         }
     }
 
@@ -289,10 +311,12 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
 
     /** Where the store keeps its generation length: the generation no request reaches, so after every entry. */
     public static final Bytes GENERATION_LENGTH_KEY = firstKeyOf(Long.MAX_VALUE);
+    /** Where the store keeps request time (see the class comment): in the same generation, after the length. */
+    public static final Bytes REQUEST_TIME_KEY = key(Long.MAX_VALUE, new byte[] {0});
 
-    /** Whether a store key is a request's entry (not the generation length). */
+    /** Whether a store key is a request's entry (not the generation length or request time). */
     public static boolean isRequest(Bytes key) {
-        return !key.equals(GENERATION_LENGTH_KEY);
+        return generationOf(key) != Long.MAX_VALUE;
     }
 
     static long generationOf(Bytes key) {

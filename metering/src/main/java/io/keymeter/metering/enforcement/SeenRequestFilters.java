@@ -113,7 +113,7 @@ public final class SeenRequestFilters {
             for (int read = 0; read < batch && entries.hasNext(); read++) {
                 Bytes key = entries.peekNextKey();
                 if (!Deduplicator.isRequest(key)) {
-                    break; // the generation length, after every entry: the store is read
+                    break; // the stored length and request time, after every entry: the store is read
                 }
                 entries.next();
                 long generation = Deduplicator.generationOf(key);

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
@@ -166,6 +167,26 @@ class DeduplicatorTest {
         assertThat(out.readValuesToList()).containsExactly("late");
     }
 
+    /**
+     * Request time resumes after a restart where it stood (to the second), not at the start of the newest generation:
+     * a request first seen after the restart, before request time caught up, was remembered from that start, a window
+     * shortened by up to a whole one, and its resend a moment later was billed twice.
+     */
+    @Test
+    void aRequestFirstSeenAfterARestartKeepsItsWholeWindow() {
+        Instant generation5 = T0.plus(WINDOW.multipliedBy(5));
+        send("before", generation5.plusMillis(9_900));
+        assertThat(out.readValuesToList()).containsExactly("before");
+
+        restart();
+        send("late", generation5.minusSeconds(5));     // the first after the restart: seen at g5 + 9.9 s
+        send("live", generation5.plusMillis(10_100));  // 0.2 s of request time after the newest one before it
+        send("late", generation5.minusSeconds(5));     // resent: within the window of its first sighting
+
+        assertThat(out.readValuesToList()).containsExactly("late", "live");
+        assertThat(duplicates).hasValue(1);
+    }
+
     @Test
     void entriesLeftBeforeARestartAreFoundWhileTheFiltersAreReadBackAndAfter() {
         // left by the task before a restart: one window of requests in generations 5 and 6
@@ -233,6 +254,17 @@ class DeduplicatorTest {
 
         assertThat(out.readValuesToList()).containsExactly("a");
         assertThat(seen.get(Deduplicator.GENERATION_LENGTH_KEY)).isEqualTo(WINDOW.toMillis());
+    }
+
+    /** A restart as the task sees it: the store as last committed (the driver commits after every record), a new processor. */
+    private void restart() {
+        List<KeyValue<Bytes, Long>> kept = new ArrayList<>();
+        try (KeyValueIterator<Bytes, Long> all = seen.all()) {
+            all.forEachRemaining(kept::add);
+        }
+        driver.close();
+        startDriver();
+        kept.forEach(entry -> seen.put(entry.key, entry.value));
     }
 
     /** An entry as a run with {@code window} wrote it, without the stored length (as versions before it did). */
