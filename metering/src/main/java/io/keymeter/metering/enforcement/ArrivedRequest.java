@@ -38,7 +38,12 @@ public record ArrivedRequest(RequestLog log, byte[] raw) {
             try {
                 return strict.deserialize(topic, data);
             } catch (SerializationException refused) {
-                return lenient.deserialize(topic, data);
+                try {
+                    return lenient.deserialize(topic, data);
+                } catch (SerializationException alsoRefused) {
+                    alsoRefused.addSuppressed(refused);
+                    throw alsoRefused;
+                }
             }
         }, false);
     }

@@ -57,13 +57,14 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * time resumed at {@code newest generation × new window}, decades ahead after a raise, which stopped the sweep.)
  * A store from a version without the stored length takes it from its newest entry ({@link GenerationLength}).
  * <p>
- * <b>After a restart</b> the request time starts again where it stood, to the second: the store keeps it under
- * {@link #REQUEST_TIME_KEY}, written whenever it enters a new second, so with the entries of the same commit (from
- * the start of the newest generation when a store has none, as versions before it wrote). Never later than before
- * the restart, so entries only look younger, and every entry written before the restart stays within the
- * generations a lookup reads, even when the first request after it is older than the ones before. (Resumed at the
- * start of the newest generation, a request first seen after the restart, before request time caught up, was
- * remembered from that start: a window shortened by up to a whole one, and a resend within it billed twice.)
+ * <b>After a restart</b> the request time starts again where it stood, less under a second: the store keeps it
+ * under {@link #REQUEST_TIME_KEY}, written whenever it enters a new second, so with the entries of the same commit
+ * (from the start of the newest generation until a store written before this has its first request since). Never
+ * later than before the restart, so entries only look younger, and every entry written before the restart stays
+ * within the generations a lookup reads, even when the first request after it is older than the ones before.
+ * (Resumed at the start of the newest generation, a request first seen after the restart, before request time
+ * caught up, was remembered from that start: a window shortened by up to a whole one, and a resend within it billed
+ * twice.) A version before this one reads the key as an old request's entry ({@link #REQUEST_TIME_KEY}).
  * Nothing but a repeat is dropped: a request without a requestId passes. A request stamped too far ahead of this
  * instance's clock, or with units ingest would refuse, is failed before it can move request time (see
  * {@link RequestBounds}).
@@ -201,8 +202,8 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
     }
 
     /**
-     * Once per task start: the store's generation length, and a request time no earlier than the newest generation
-     * already in the store (see the class comment).
+     * Once per task start: the store's generation length, and the request time kept in the store, or the start of the
+     * newest generation in it when none is kept (see the class comment).
      */
     private void resumeRequestTime() {
         if (resumed) {
@@ -268,6 +269,10 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
         Bytes resumeAt = firstKeyOf(firstLive);
         try (KeyValueIterator<Bytes, Long> entries = sweepFrom == null ? seen.all() : seen.range(sweepFrom, null)) {
             while (entries.hasNext() && generationOf(entries.peekNextKey()) < firstLive) {
+                if (!isRequest(entries.peekNextKey())) {
+                    entries.next(); // the kept request time, in generation 0: kept
+                    continue;
+                }
                 if (expired.size() == budget) {
                     resumeAt = entries.peekNextKey(); // still expired: the next sweep goes on from here
                     break;
@@ -311,12 +316,18 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
 
     /** Where the store keeps its generation length: the generation no request reaches, so after every entry. */
     public static final Bytes GENERATION_LENGTH_KEY = firstKeyOf(Long.MAX_VALUE);
-    /** Where the store keeps request time (see the class comment): in the same generation, after the length. */
-    public static final Bytes REQUEST_TIME_KEY = key(Long.MAX_VALUE, new byte[] {0});
+    /**
+     * Where the store keeps request time (see the class comment): generation 0 (1970) with no identity, a key no
+     * request has (an identity has at least its keyId's length). A version before this one reads it as an old
+     * request's entry: never the newest while the store holds any other (so its resume is as before), generation 0
+     * when it is alone (a request time it can compute with: the key's generation {@code Long.MIN_VALUE} or
+     * {@code MAX_VALUE} overflowed there and lost the first request to the dead letters), and its sweep deletes it.
+     */
+    public static final Bytes REQUEST_TIME_KEY = firstKeyOf(0);
 
-    /** Whether a store key is a request's entry (not the generation length or request time). */
+    /** Whether a store key is a request's entry (not the generation length or the kept request time). */
     public static boolean isRequest(Bytes key) {
-        return generationOf(key) != Long.MAX_VALUE;
+        return !key.equals(GENERATION_LENGTH_KEY) && !key.equals(REQUEST_TIME_KEY);
     }
 
     static long generationOf(Bytes key) {

@@ -112,16 +112,19 @@ public final class SeenRequestFilters {
         try (KeyValueIterator<Bytes, Long> entries = store.range(rebuildFrom, null)) {
             for (int read = 0; read < batch && entries.hasNext(); read++) {
                 Bytes key = entries.peekNextKey();
-                if (!Deduplicator.isRequest(key)) {
-                    break; // the stored length and request time, after every entry: the store is read
+                if (key.equals(Deduplicator.GENERATION_LENGTH_KEY)) {
+                    break; // after every entry: the store is read
                 }
                 entries.next();
+                if (!Deduplicator.isRequest(key)) {
+                    continue; // the kept request time (generation 0: a rebuild reaches it only in 1970)
+                }
                 long generation = Deduplicator.generationOf(key);
                 if (byGeneration.isEmpty() || generation > byGeneration.lastKey() - span) { // older: out of reach
                     add(generation, key);
                 }
             }
-            if (entries.hasNext() && Deduplicator.isRequest(entries.peekNextKey())) {
+            if (entries.hasNext() && !entries.peekNextKey().equals(Deduplicator.GENERATION_LENGTH_KEY)) {
                 rebuildFrom = entries.peekNextKey();
                 return;
             }
