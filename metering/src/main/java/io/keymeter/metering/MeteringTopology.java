@@ -90,9 +90,10 @@ public final class MeteringTopology {
 
     /**
      * The dedupe store's changelog: every request leaves a record in it and, once its generation has expired, a
-     * tombstone (and each second of request time a record of the kept request time, compacted to its latest). With the broker's defaults a segment rolls only at 1 GiB or after 7 days and tombstones stay a day,
-     * so a restore on a new instance (or after a wipe) read days of puts and tombstones for the 1.5 to 2 windows of
-     * entries the store holds. Segments roll every 1/24 of the window (at least a minute) and tombstones are kept as
+     * tombstone (and each second of request time a record of the kept request time, compacted to its latest). With
+     * the broker's defaults a segment rolls only at 1 GiB or after 7 days and tombstones stay a day, so a restore on a
+     * new instance (or after a wipe) read days of puts and tombstones for the 1.5 to 2 windows of entries the store
+     * holds. Segments roll every 1/24 of the window (at least a minute) and tombstones are kept as
      * long: compaction then drops swept entries within hours at the default window. A restore slower than that can
      * miss a tombstone and bring an expired entry back, which is harmless: lookups read only the two newest
      * generations, and the sweeper deletes it again.

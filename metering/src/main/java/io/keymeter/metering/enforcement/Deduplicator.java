@@ -325,9 +325,12 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
      */
     public static final Bytes REQUEST_TIME_KEY = firstKeyOf(0);
 
-    /** Whether a store key is a request's entry (not the generation length or the kept request time). */
+    /**
+     * Whether a store key is a request's entry: not the kept request time, nor any key of the generation no request
+     * reaches (the length's, and the request time as f587cb1 kept it there, which is left alone).
+     */
     public static boolean isRequest(Bytes key) {
-        return !key.equals(GENERATION_LENGTH_KEY) && !key.equals(REQUEST_TIME_KEY);
+        return generationOf(key) != Long.MAX_VALUE && !key.equals(REQUEST_TIME_KEY);
     }
 
     static long generationOf(Bytes key) {
