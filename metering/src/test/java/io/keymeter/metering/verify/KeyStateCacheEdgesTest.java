@@ -54,8 +54,7 @@ class KeyStateCacheEdgesTest {
     @Timeout(120)
     void anInvalidationLeftBehindATransactionOpenBeforeTheStartIsNotAnsweredValid() throws Exception {
         EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(dir.resolve("kafka"), 0).start();
-        KeyStateCache cache = new KeyStateCache(new KafkaClients(() -> List.of(broker.bootstrapServers()),
-                new KafkaProperties()), new VerifySettings(Duration.ofSeconds(3), Duration.ZERO));
+        KeyStateCache cache = cacheOn(broker, Duration.ofSeconds(3));
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()));
              KafkaProducer<String, byte[]> left = producer(broker, Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG,
                      "keymeter-credential-store-left-r1", ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 600_000));
@@ -211,8 +210,7 @@ class KeyStateCacheEdgesTest {
     @Timeout(120)
     void unreadableKeyStatesAreSkippedCountedAndLoggedOncePerInterval() throws Exception {
         EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(dir.resolve("kafka"), 0).start();
-        KeyStateCache cache = new KeyStateCache(new KafkaClients(() -> List.of(broker.bootstrapServers()),
-                new KafkaProperties()), new VerifySettings(Duration.ofSeconds(30), Duration.ZERO));
+        KeyStateCache cache = cacheOn(broker, Duration.ofSeconds(30));
         Logger cacheLog = (Logger) LoggerFactory.getLogger(KeyStateCache.class);
         ListAppender<ILoggingEvent> logged = new ListAppender<>();
         logged.start();
@@ -256,6 +254,12 @@ class KeyStateCacheEdgesTest {
 
     private static long send(KafkaProducer<String, byte[]> producer, ApiKeyState state) throws Exception {
         return KeyStateCacheHeldTest.send(producer, state.keyId(), state);
+    }
+
+    /** A cache reading {@code broker}'s key states, answering 503 once it has not been current for {@code maxStaleness}. */
+    private static KeyStateCache cacheOn(EmbeddedKafkaBroker broker, Duration maxStaleness) {
+        return new KeyStateCache(new KafkaClients(() -> List.of(broker.bootstrapServers()), new KafkaProperties()),
+                new VerifySettings(maxStaleness, Duration.ZERO));
     }
 
     private static KafkaProducer<String, byte[]> producer(EmbeddedKafkaBroker broker, Map<String, Object> more) {
