@@ -33,10 +33,10 @@ public final class Json {
             .build();
 
     /**
-     * For what others write: an integer only as a JSON integer, each field once, a time only as an RFC 3339 string.
-     * The lenient one took {@code "units":2.5} produced straight to the request log as 2 units, {@code "units":"5"}
-     * as 5, a field given twice by its last value, and a time as a number of epoch seconds or {@code T24:00:00Z},
-     * where ingest refuses them all.
+     * For what others write: an integer only as a JSON integer, text only as a JSON string, each field once, a time
+     * only as an RFC 3339 string. The lenient one took {@code "units":2.5} produced straight to the request log as 2
+     * units, {@code "units":"5"} as 5, {@code "requestId":1234} as "1234", a field given twice by its last value, and a
+     * time as a number of epoch seconds or {@code T24:00:00Z}, where ingest refuses them all.
      */
     private static final JsonMapper STRICT = MAPPER.rebuild()
             .addModule(new SimpleModule("keymeter-rfc3339").addDeserializer(Instant.class, new Rfc3339Instants()))
@@ -44,6 +44,10 @@ public final class Json {
             .withCoercionConfig(LogicalType.Integer, c -> c
                     .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
                     .setCoercion(CoercionInputShape.String, CoercionAction.Fail))
+            .withCoercionConfig(LogicalType.Textual, c -> c
+                    .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+                    .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                    .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
 

@@ -130,7 +130,7 @@ public final class RequestLogReader {
                 return readUnits(value, parser);
             }
             if (value != JsonToken.VALUE_STRING && value != JsonToken.VALUE_NULL) {
-                return false; // the mapper coerces numbers and booleans to strings: its rules, its answer
+                return false; // a number or a boolean for text: the strict mapper refuses it, and its answer is the one
             }
             if (value == JsonToken.VALUE_NULL) {
                 nulls |= field;

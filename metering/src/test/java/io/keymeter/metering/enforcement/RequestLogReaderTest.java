@@ -120,6 +120,20 @@ class RequestLogReaderTest {
     }
 
     /**
+     * A number or a boolean where the record has text: ingest and verify refuse it ("must be a string"), and the read
+     * took {@code "requestId":1234} as "1234" and {@code "itemId":42} as "42", judged and billed.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"\"requestId\":\"r-1\"|\"requestId\":1234", "\"units\":3|\"units\":3,\"itemId\":42",
+            "\"operation\":\"tile\"|\"operation\":true", "\"service\":\"basemaps\"|\"service\":7.5"})
+    void aNumberOrABooleanForTextMakesTheRecordUnreadable(String replacement) {
+        String[] parts = replacement.split("\\|");
+        String json = USUAL.replace(parts[0], parts[1]);
+        assertThat(outcome(() -> reader.read(TOPIC, bytes(json)))).as(json).asString()
+                .startsWith("SerializationException: cannot read RequestLog");
+    }
+
+    /**
      * A producer's {@code itemID} let a request past its credential's item access (read as none sent, billed) and its
      * {@code referer} refused one as if no referrer were sent: a field the record lacks, spelt another way, makes it
      * unreadable (a dead letter saying which), in the usual shape or not. Beside the field itself, or an unknown field

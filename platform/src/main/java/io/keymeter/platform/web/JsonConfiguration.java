@@ -6,10 +6,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.converter.json.ProblemDetailJacksonMixin;
 import tools.jackson.databind.DeserializationFeature;
-import tools.jackson.databind.cfg.CoercionAction;
-import tools.jackson.databind.cfg.CoercionInputShape;
 import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.type.LogicalType;
 
 /**
  * The HTTP API speaks the topics' JSON dialect, but refuses unknown fields (no mass assignment) and values of the
@@ -22,13 +19,9 @@ public class JsonConfiguration {
 
     @Bean
     JsonMapper jsonMapper() {
-        // strict: integers only as JSON integers, times only as RFC 3339 strings, and a name given twice refused,
-        // not resolved to its last value ({"slot":1,"slot":2} made slot 2)
+        // strict: integers only as JSON integers, text only as JSON strings, times only as RFC 3339 strings, and a
+        // name given twice refused, not resolved to its last value ({"slot":1,"slot":2} made slot 2)
         return Json.strictMapper().rebuild().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-                .withCoercionConfig(LogicalType.Textual, c -> c
-                        .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
-                        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
-                        .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
                 // problem+json extension members ("errors") at the top level, not under "properties"
                 .addMixIn(ProblemDetail.class, ProblemDetailJacksonMixin.class)
                 .build();
