@@ -19,7 +19,12 @@ public final class StandInInstance implements AutoCloseable {
     }
 
     public static StandInInstance start() throws IOException {
-        HttpServer server = HttpServer.create(new InetSocketAddress("localhost", 0), 0);
+        return startOn("localhost");
+    }
+
+    /** On this host's address, e.g. {@code ::1} for an instance reached by its IPv6 address. */
+    public static StandInInstance startOn(String host) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress(host, 0), 0);
         server.start();
         return new StandInInstance(server);
     }

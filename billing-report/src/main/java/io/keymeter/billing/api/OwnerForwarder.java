@@ -2,6 +2,7 @@ package io.keymeter.billing.api;
 
 import io.keymeter.platform.security.BearerTokenFilter;
 import io.keymeter.platform.security.ForwardedCalls;
+import io.keymeter.platform.web.AdvertisedAddress;
 import io.keymeter.platform.web.ApiProblem;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
@@ -69,7 +70,8 @@ class OwnerForwarder {
 
     ResponseEntity<byte[]> forward(HostInfo owner, HttpServletRequest request) {
         // the path as routed here, path parameters dropped: a raw | in one (/v1/usage;a|b) made building the URI throw
-        URI uri = UriComponentsBuilder.newInstance().scheme("http").host(owner.host()).port(owner.port())
+        URI uri = UriComponentsBuilder.newInstance().scheme("http").host(AdvertisedAddress.uriHost(owner.host()))
+                .port(owner.port())
                 .path(UriUtils.encodePath(BearerTokenFilter.routedPath(request), StandardCharsets.UTF_8))
                 .query(query(request)).build(true).toUri();
         ResponseEntity<byte[]> answer;

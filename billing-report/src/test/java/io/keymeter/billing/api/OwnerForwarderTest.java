@@ -9,10 +9,12 @@ import static org.mockito.Mockito.when;
 import io.keymeter.platform.security.ForwardedCalls;
 import io.keymeter.platform.web.ApiProblem;
 import io.keymeter.testsupport.StandInInstance;
+import java.nio.charset.StandardCharsets;
 import org.apache.kafka.streams.state.HostInfo;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.http.ResponseEntity;
 import org.springframework.mock.web.MockHttpServletRequest;
 
 /**
@@ -48,5 +50,22 @@ class OwnerForwarderTest {
                     assertThat(problem.status()).isEqualTo(503);
                     assertThat(problem.getMessage()).contains("refused this instance's forwarded call");
                 });
+    }
+
+    /** Kafka gives an owner advertised by its IPv6 address without brackets: building the URI from it threw (a 500). */
+    @Test
+    void anOwnerAdvertisedByItsIpv6AddressIsCalled() throws Exception {
+        ForwardedCalls signing = mock(ForwardedCalls.class);
+        when(signing.authorization(any(), any())).thenReturn("Keymeter-Forwarded account=acme, issued=1, signature=x");
+        MockHttpServletRequest request = new MockHttpServletRequest("GET", "/v1/usage");
+        request.setServletPath("/v1/usage");
+        try (StandInInstance ipv6Owner = StandInInstance.startOn("::1")
+                .problem("/v1/usage", 503, "starting", "Retry-After", "1")) {
+            ResponseEntity<byte[]> answer = new OwnerForwarder(signing).forward(
+                    HostInfo.buildFromEndpoint("[::1]:" + ipv6Owner.port()), request);
+
+            assertThat(answer.getStatusCode().value()).isEqualTo(503);
+            assertThat(new String(answer.getBody(), StandardCharsets.UTF_8)).contains("starting");
+        }
     }
 }

@@ -3,6 +3,7 @@ package io.keymeter.credentials.api;
 import io.keymeter.events.Json;
 import io.keymeter.platform.security.BearerTokenFilter;
 import io.keymeter.platform.security.ForwardedCalls;
+import io.keymeter.platform.web.AdvertisedAddress;
 import io.keymeter.platform.web.ApiProblem;
 import java.io.IOException;
 import java.net.URI;
@@ -89,7 +90,7 @@ class ReadForwarder {
      */
     private HttpResponse<String> send(HostInfo host, String path, Function<URI, String> authorization,
                                       Optional<String> accept) {
-        URI uri = URI.create("http://" + host.host() + ":" + host.port() + path);
+        URI uri = URI.create("http://" + AdvertisedAddress.uriHost(host.host()) + ":" + host.port() + path);
         HttpRequest.Builder builder = HttpRequest.newBuilder(uri).timeout(TIMEOUT)
                 .header(HttpHeaders.AUTHORIZATION, authorization.apply(uri)).header(HEADER, "1");
         accept.ifPresent(value -> builder.header(HttpHeaders.ACCEPT, value));

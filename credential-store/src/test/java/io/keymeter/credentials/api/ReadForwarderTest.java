@@ -59,4 +59,18 @@ class ReadForwarderTest {
         assertThat(answer.getHeaders().getContentType()).hasToString("application/problem+json");
         assertThat(answer.getBody()).contains("starting");
     }
+
+    /** Kafka gives an owner advertised by its IPv6 address without brackets: the URI built from it had no host. */
+    @Test
+    void anOwnerAdvertisedByItsIpv6AddressIsCalled() throws Exception {
+        try (StandInInstance ipv6Owner = StandInInstance.startOn("::1")
+                .problem("/v1/credentials/c1", 503, "starting", "Retry-After", "1")) {
+            ResponseEntity<String> answer = new ReadForwarder().get(
+                    HostInfo.buildFromEndpoint("[::1]:" + ipv6Owner.port()), "/v1/credentials/c1", uri -> "Bearer t",
+                    Optional.empty());
+
+            assertThat(answer.getStatusCode().value()).isEqualTo(503);
+            assertThat(answer.getBody()).contains("starting");
+        }
+    }
 }

@@ -26,7 +26,16 @@ public final class AdvertisedAddress {
         if (port <= 0) {
             return Optional.empty();
         }
-        return Optional.of(environment.getProperty(HOST, localHostName()) + ":" + port);
+        return Optional.of(uriHost(environment.getProperty(HOST, localHostName())) + ":" + port);
+    }
+
+    /**
+     * A host as a URI writes it: an IPv6 address in brackets. Kafka gives an owner's host without them (from
+     * {@code [fd00::5]:8080} as from {@code fd00::5:8080}), and a URI built from it bare had no host: every read
+     * forwarded to an instance advertised by its IPv6 address failed.
+     */
+    public static String uriHost(String host) {
+        return host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host;
     }
 
     private static String localHostName() {
