@@ -7,7 +7,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends unzip && rm -rf
 RUN ./mvnw -q -B -DskipTests package
 
 FROM eclipse-temurin:17-jre
-RUN useradd --system --home /var/lib/keymeter keymeter && mkdir -p /var/lib/keymeter && chown keymeter /var/lib/keymeter
+# owner-only from the start, as Keymeter keeps its data dir (a new volume takes this mode)
+RUN useradd --system --home /var/lib/keymeter keymeter && install -d -m 700 -o keymeter /var/lib/keymeter
 COPY --from=build /src/app/target/keymeter.jar /opt/keymeter/keymeter.jar
 USER keymeter
 ENV KEYMETER_ROLES=all \

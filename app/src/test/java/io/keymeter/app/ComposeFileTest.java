@@ -8,8 +8,10 @@ import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
 import com.sun.net.httpserver.HttpServer;
 import io.keymeter.events.Json;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -114,6 +116,46 @@ class ComposeFileTest {
         assertThat(mounts).as("the image's default log dir is under /tmp, off any volume").contains(logDirs);
     }
 
+    /** Kafka's default deletes a group's offsets after 7 days without members; metering then refuses to start. */
+    @Test
+    void kafkaKeepsAStoppedRolesOffsetsForGood() {
+        JsonNode kafka = compose.get("services").get("kafka");
+        assertThat(kafka.get("environment").get("KAFKA_OFFSETS_RETENTION_MINUTES").asString())
+                .isEqualTo(String.valueOf(Integer.MAX_VALUE));
+    }
+
+    /** The image's heap is a share of the memory the JVM sees: without a limit, every service takes the host's. */
+    @Test
+    void everyKeymeterHasAMemoryLimit() {
+        compose.get("services").properties().stream()
+                .filter(s -> s.getValue().has("environment") && s.getValue().get("environment").has("KEYMETER_ROLES"))
+                .forEach(s -> assertThat(s.getValue().has("mem_limit")).as(s.getKey()).isTrue());
+        assertThat(readDockerfile()).contains("-XX:MaxRAMPercentage=");
+    }
+
+    /** The actuator takes no token: its port is the healthcheck's and is not published, unlike the API's. */
+    @Test
+    void theActuatorHasAnUnpublishedPortOfItsOwn() {
+        String port = compose.get("x-keymeter").get("environment").get("MANAGEMENT_SERVER_PORT").asString();
+        compose.get("services").properties().stream()
+                .filter(s -> s.getValue().has("environment") && s.getValue().get("environment").has("KEYMETER_ROLES"))
+                .forEach(s -> {
+                    assertThat(s.getValue().get("environment").get("MANAGEMENT_SERVER_PORT").asString())
+                            .as(s.getKey()).isEqualTo(port).isNotEqualTo("8080");
+                    assertThat(s.getValue().get("ports").valueStream().map(JsonNode::asString))
+                            .as(s.getKey()).noneMatch(p -> p.endsWith(":" + port)).anyMatch(p -> p.endsWith(":8080"));
+                    assertThat(s.getValue().get("healthcheck").get("test").valueStream().map(JsonNode::asString))
+                            .as(s.getKey()).anyMatch(a -> a.contains("/dev/tcp/127.0.0.1/" + port + " "));
+                });
+    }
+
+    /** Keymeter makes its data dir owner-only, warning when it was not: a new volume takes the image's mode. */
+    @Test
+    void theImageMakesItsDataDirOwnerOnly() {
+        assertThat(readDockerfile()).contains("install -d -m 700 -o keymeter /var/lib/keymeter")
+                .doesNotContain("mkdir -p /var/lib/keymeter");
+    }
+
     @Test
     void keymetersHealthcheckPassesOnlyWhenTheOverallHealthIsUp() throws Exception {
         List<String> test = compose.get("services").get("ingest").get("healthcheck").get("test").valueStream()
@@ -128,12 +170,20 @@ class ComposeFileTest {
 
     @Test
     void theImageBuildsWithTheWrapper() throws Exception {
-        String dockerfile = Files.readString(Path.of("..", "Dockerfile"));
+        String dockerfile = readDockerfile();
         String wrapper = Files.readString(Path.of("..", ".mvn", "wrapper", "maven-wrapper.properties"));
         assertThat(wrapper).contains("distributionSha256Sum");
         // without unzip, mvnw downloads the tar.gz and checks it against the zip's SHA-256, which fails the build
         assertThat(dockerfile.indexOf("install -y --no-install-recommends unzip")).as("unzip installed")
                 .isPositive().isLessThan(dockerfile.indexOf("./mvnw"));
+    }
+
+    private static String readDockerfile() {
+        try {
+            return Files.readString(Path.of("..", "Dockerfile"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Runs the healthcheck's command as Docker would, against a server answering health with this status. */
@@ -148,7 +198,7 @@ class ComposeFileTest {
         server.start();
         try {
             List<String> command = test.subList(1, test.size()).stream()
-                    .map(a -> a.replace("127.0.0.1/8080", "127.0.0.1/" + server.getAddress().getPort())).toList();
+                    .map(a -> a.replace("127.0.0.1/9090", "127.0.0.1/" + server.getAddress().getPort())).toList();
             Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
             assertThat(process.waitFor(20, TimeUnit.SECONDS)).as("the healthcheck finished").isTrue();
             return process.exitValue();
