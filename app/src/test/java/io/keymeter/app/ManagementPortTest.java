@@ -13,20 +13,26 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
  * {@code /actuator/*} takes no token, so the README and {@code docker-compose.yml} move it to a port of its own
  * ({@code management.server.port}): there it answers, health and metrics, and the API's port answers the API only.
+ * Spring serves that port from a context of its own, without the main context's filters: there TRACE was echoed and
+ * answers lacked {@code nosniff}, and the start-up report named health on the API's port, a 404.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class ManagementPortTest {
 
     private final HttpClient http = HttpClient.newHttpClient();
 
     @Test
     @Timeout(120)
-    void theActuatorAnswersOnItsOwnPortAndTheApiOnTheOther() throws Exception {
+    void theActuatorAnswersOnItsOwnPortAndTheApiOnTheOther(CapturedOutput output) throws Exception {
         try (ConfigurableApplicationContext ingest = new SpringApplicationBuilder(KeymeterApplication.class).run(
                 "--spring.kafka.bootstrap-servers=" + SharedKafka.bootstrapServers(),
                 "--keymeter.data-dir=" + TempDirs.create("keymeter-management-port"),
@@ -45,6 +51,14 @@ class ManagementPortTest {
                 return health.statusCode() == 200 && Health.isUp(health.body());
             });
             assertThat(get(management, "/actuator/prometheus", null).body()).contains("keymeter_ingest_lines_total");
+            assertThat(get(management, "/actuator/health", null).headers().firstValue("X-Content-Type-Options"))
+                    .contains("nosniff");
+            HttpResponse<String> trace = http.send(HttpRequest.newBuilder(
+                    URI.create("http://localhost:" + management + "/actuator/health"))
+                    .method("TRACE", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(trace.statusCode()).as("TRACE refused, not echoed").isEqualTo(405);
+            assertThat(trace.headers().firstValue("X-Content-Type-Options")).contains("nosniff");
+            assertThat(output.getOut()).contains("health:  http://localhost:" + management + "/actuator/health");
             assertThat(get(api, "/actuator/health", null).statusCode()).isEqualTo(404);
             assertThat(get(api, "/actuator/prometheus", null).statusCode()).isEqualTo(404);
             HttpResponse<String> refused = get(api, "/v1/requests", "gateway-management");

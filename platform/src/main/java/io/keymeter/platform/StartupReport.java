@@ -52,6 +52,9 @@ class StartupReport {
         int port = event.getApplicationContext() instanceof WebServerApplicationContext web && web.getWebServer() != null
                 ? web.getWebServer().getPort() : -1;
         String base = "http://localhost:" + port;
+        // the actuator's own port, when management.server.port gives it one (as docker-compose.yml does)
+        int managementPort = event.getApplicationContext().getEnvironment()
+                .getProperty("local.management.port", Integer.class, port);
         long uptime = ManagementFactory.getRuntimeMXBean().getUptime();
         Set<Role> roles = Role.parse(properties.roles());
         StringBuilder message = new StringBuilder()
@@ -63,7 +66,7 @@ class StartupReport {
             message.append("\n  console: ").append(base).append("/");
         }
         message.append("\n  API:     ").append(base).append("/v1")
-                .append("\n  health:  ").append(base).append("/actuator/health");
+                .append("\n  health:  http://localhost:").append(managementPort).append("/actuator/health");
         for (Path file : tokens.generatedTokenFiles()) {
             message.append("\n  token:   ").append(file.toAbsolutePath().normalize());
         }

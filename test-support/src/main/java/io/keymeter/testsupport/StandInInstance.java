@@ -3,7 +3,9 @@ package io.keymeter.testsupport;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -20,6 +22,15 @@ public final class StandInInstance implements AutoCloseable {
 
     public static StandInInstance start() throws IOException {
         return startOn("localhost");
+    }
+
+    /** Whether this machine can listen on {@code host} (a build host without IPv6 has no {@code ::1}). */
+    public static boolean canListenOn(String host) {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(host))) {
+            return socket.isBound();
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** On this host's address, e.g. {@code ::1} for an instance reached by its IPv6 address. */

@@ -2,6 +2,7 @@ package io.keymeter.billing.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
@@ -59,6 +60,7 @@ class OwnerForwarderTest {
         when(signing.authorization(any(), any())).thenReturn("Keymeter-Forwarded account=acme, issued=1, signature=x");
         MockHttpServletRequest request = new MockHttpServletRequest("GET", "/v1/usage");
         request.setServletPath("/v1/usage");
+        assumeTrue(StandInInstance.canListenOn("::1"), "this machine has no IPv6 loopback");
         try (StandInInstance ipv6Owner = StandInInstance.startOn("::1")
                 .problem("/v1/usage", 503, "starting", "Retry-After", "1")) {
             ResponseEntity<byte[]> answer = new OwnerForwarder(signing).forward(

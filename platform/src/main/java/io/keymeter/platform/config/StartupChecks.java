@@ -1,6 +1,7 @@
 package io.keymeter.platform.config;
 
 import io.keymeter.kafka.StartupRefusedException;
+import io.keymeter.platform.web.AdvertisedAddress;
 import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.DependsOn;
@@ -24,7 +25,7 @@ public class StartupChecks {
      * {@code body-memory} say so in their own words.)
      */
     static final List<String> NOT_EMPTY = List.of("keymeter.roles", "keymeter.data-dir", "keymeter.embedded-kafka.port",
-            "keymeter.credentials.advertised-host",
+            AdvertisedAddress.HOST,
             "keymeter.metering.dedupe-filter-capacity", "keymeter.ingest.publish.producers",
             "keymeter.ingest.publish.linger-ms", "keymeter.ingest.publish.batch-bytes",
             "keymeter.ingest.publish.compression", "keymeter.topics.partitions", "keymeter.topics.replication-factor",
@@ -38,6 +39,13 @@ public class StartupChecks {
                 throw new StartupRefusedException(name + " is empty.",
                         "Give it a value, or leave it out for its default (README, Configuration).");
             }
+        }
+        String host = environment.getProperty(AdvertisedAddress.HOST);
+        if (host != null && host.indexOf('%') >= 0) {
+            // Kafka takes it, and a URL cannot carry it: every read forwarded to this instance failed
+            throw new StartupRefusedException(AdvertisedAddress.HOST + " " + host + " names an IPv6 zone (%): other"
+                    + " instances reach no address that is local to one of this host's links.",
+                    "Give a name or an address they reach (README, Configuration).");
         }
         checkedAtStart.orderedStream().forEach(made -> { }); // each checks its settings as it is made
     }

@@ -1,5 +1,6 @@
 package io.keymeter.platform.security;
 
+import io.keymeter.platform.web.AdvertisedAddress;
 import io.keymeter.platform.web.ApiProblem;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
@@ -143,7 +144,8 @@ public class ForwardedCalls {
      */
     public static ApiProblem refusedByOwner(HostInfo owner, String ownersAnswer) {
         log.warn("{}:{} refused a call forwarded to it ({}): instances need the same keymeter.accounts, clocks within {} "
-                + "s and this version", owner.host(), owner.port(), forLog(ownersAnswer), VALID_FOR.toSeconds());
+                + "s and this version", AdvertisedAddress.uriHost(owner.host()), owner.port(), forLog(ownersAnswer),
+                VALID_FOR.toSeconds());
         return ApiProblem.unavailable("The instance that holds this data refused this instance's forwarded call: the "
                 + "instances do not hold the same account tokens, their clocks differ by more than "
                 + VALID_FOR.toSeconds() + " s, or one runs an earlier version. Try again; if it persists, tell the "
@@ -173,7 +175,7 @@ public class ForwardedCalls {
         log.warn("{}:{}, which Kafka Streams names as the instance holding the data of calls made here, does not"
                 + " answer ({}): those calls answer 503. Is that address (keymeter.credentials.advertised-host and"
                 + " server.port, or application.server) reachable from this instance? Logged at most once a minute.",
-                owner.host(), owner.port(), cause.toString());
+                AdvertisedAddress.uriHost(owner.host()), owner.port(), cause.toString());
     }
 
     /** Longest part of another instance's answer that goes to the log. */

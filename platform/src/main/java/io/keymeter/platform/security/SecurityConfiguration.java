@@ -1,20 +1,14 @@
 package io.keymeter.platform.security;
 
-import jakarta.servlet.FilterChain;
-import jakarta.servlet.ServletException;
-import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletResponse;
-import java.io.IOException;
+import io.keymeter.platform.web.NoSniffFilter;
 import java.util.List;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.MethodParameter;
-import org.springframework.core.Ordered;
 import org.springframework.web.bind.support.WebDataBinderFactory;
 import org.springframework.web.context.request.NativeWebRequest;
 import org.springframework.web.context.request.RequestAttributes;
-import org.springframework.web.filter.OncePerRequestFilter;
 import org.springframework.web.method.support.HandlerMethodArgumentResolver;
 import org.springframework.web.method.support.ModelAndViewContainer;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
@@ -38,19 +32,8 @@ public class SecurityConfiguration implements WebMvcConfigurer {
      * API's and the console's did.
      */
     @Bean
-    FilterRegistrationBean<OncePerRequestFilter> noSniffFilter() {
-        FilterRegistrationBean<OncePerRequestFilter> registration = new FilterRegistrationBean<>(new OncePerRequestFilter() {
-            @Override
-            protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
-                    throws ServletException, IOException {
-                response.setHeader("X-Content-Type-Options", "nosniff");
-                chain.doFilter(request, response);
-            }
-        });
-        registration.addUrlPatterns("/*");
-        // first of all: TraceGuard answers without passing the chain on, and lacked it
-        registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
-        return registration;
+    FilterRegistrationBean<NoSniffFilter> noSniffFilter() {
+        return NoSniffFilter.registration();
     }
 
     @Override

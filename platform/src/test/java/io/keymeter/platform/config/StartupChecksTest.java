@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keymeter.kafka.StartupRefusedException;
+import io.keymeter.platform.web.AdvertisedAddress;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.FieldSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -22,6 +24,18 @@ class StartupChecksTest {
 
         assertThatThrownBy(() -> new StartupChecks(environment, beans.getBeanProvider(CheckedAtStart.class)))
                 .isInstanceOf(StartupRefusedException.class).hasMessageStartingWith(name + " is empty. Give it a value");
+    }
+
+    /** Kafka Streams takes {@code [fe80::1%eth0]:8080}, and the URL built from it threw: every forwarded read a 500. */
+    @Test
+    void anAdvertisedHostWithAnIpv6ZoneIsRefused() {
+        MockEnvironment environment = new MockEnvironment().withProperty(AdvertisedAddress.HOST, "fe80::1%eth0");
+
+        assertThatThrownBy(() -> new StartupChecks(environment, beans.getBeanProvider(CheckedAtStart.class)))
+                .isInstanceOf(StartupRefusedException.class)
+                .hasMessageStartingWith("keymeter.credentials.advertised-host fe80::1%eth0 names an IPv6 zone");
+        assertThatCode(() -> new StartupChecks(new MockEnvironment().withProperty(AdvertisedAddress.HOST,
+                "fd00::5"), beans.getBeanProvider(CheckedAtStart.class))).doesNotThrowAnyException();
     }
 
     @ParameterizedTest
