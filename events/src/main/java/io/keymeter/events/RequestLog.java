@@ -19,6 +19,13 @@ public record RequestLog(
         String referrer,
         Instant timestamp) {
 
+    /**
+     * The longest request as JSON: an NDJSON line ingest takes, a value on {@code keymeter.requests} metering takes
+     * (it sends longer to the dead letters). Every field at its bound fits; a longer one carries what nobody reads,
+     * and copied on it could pass no producer's {@code max.request.size}, which counts bytes before compression.
+     */
+    public static final int MAX_JSON_BYTES = 64 * 1024;
+
     /** The most units one request may carry (ingest refuses more; metering sends more to the dead letters). */
     public static final long MAX_UNITS = Integer.MAX_VALUE;
 

@@ -213,17 +213,61 @@ class MeteringIntegrationTest {
         }
 
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
-            List<Map<String, String>> dead = TopicReader.readRaw(SharedKafka.bootstrapServers(), Topics.DEAD_LETTERS)
-                    .stream().map(TopicReader::headers)
-                    .filter(headers -> Topics.REQUESTS.name().equals(headers.get("__streams.errors.topic"))
-                            && String.valueOf(sent.partition()).equals(headers.get("__streams.errors.partition"))
-                            && String.valueOf(sent.offset()).equals(headers.get("__streams.errors.offset")))
-                    .toList();
+            List<Map<String, String>> dead = deadLettersOf(sent);
             assertThat(dead).hasSize(1);
             assertThat(dead.get(0).get("keymeter.errors.omitted")).startsWith("value (1048000 bytes): too large");
             assertThat(dead.get(0).get("__streams.errors.message")).contains("cannot read RequestLog");
         });
         awaitMeteringRunning();
+    }
+
+    /**
+     * A readable request padded with an unknown field, compressed: the broker limits the batch after compression and
+     * took it, and metering copied its 2 MB into the join buffer's changelog, which its producer refused (its limit is
+     * on the size before compression): the stream thread failed on it, read it again, and metering stopped for every
+     * account. Now a request over ingest's line limit is unreadable, and the request after it on its partition is
+     * judged.
+     */
+    @Test
+    void aRequestOverTheLineLimitGoesToTheDeadLettersAndTheNextIsJudged() throws Exception {
+        ApiKeys.GeneratedKey key = ApiKeys.generate();
+        Instant now = Instant.now();
+        String run = UUID.randomUUID().toString();
+        String padded = new String(Topics.REQUESTS.valueSerde().serializer().serialize(Topics.REQUESTS.name(),
+                request(run + "-padded", key, "basemaps", 1, now)), StandardCharsets.UTF_8)
+                .replaceFirst("\\}$", ",\"pad\":\"" + "x".repeat(2_000_000) + "\"}");
+        Map<String, Object> config = new HashMap<>(clients.producer("metering-it-padded"));
+        config.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 * 1024 * 1024);
+        config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        RecordMetadata sent;
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(config, new StringSerializer(),
+                new ByteArraySerializer())) {
+            sent = producer.send(new ProducerRecord<>(Topics.REQUESTS.name(), null, now.toEpochMilli(), key.keyId(),
+                    padded.getBytes(StandardCharsets.UTF_8))).get();
+        }
+        publish(Topics.REQUESTS, key.keyId(), request(run + "-next", key, "basemaps", 1, now), now);
+
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            List<Map<String, String>> dead = deadLettersOf(sent);
+            assertThat(dead).hasSize(1);
+            assertThat(dead.get(0).get("__streams.errors.message")).contains("cannot read RequestLog")
+                    .contains("bytes, more than");
+        });
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(
+                TopicReader.readAll(SharedKafka.bootstrapServers(), Topics.REJECTIONS)).anySatisfy(r -> {
+                    assertThat(r.value().requestId()).isEqualTo(run + "-next");
+                    assertThat(r.value().reason()).isEqualTo(RejectionReason.UNKNOWN_KEY);
+                }));
+        awaitMeteringRunning();
+    }
+
+    /** The headers of the dead letters of this request record. */
+    private static List<Map<String, String>> deadLettersOf(RecordMetadata sent) {
+        return TopicReader.readRaw(SharedKafka.bootstrapServers(), Topics.DEAD_LETTERS).stream().map(TopicReader::headers)
+                .filter(headers -> Topics.REQUESTS.name().equals(headers.get("__streams.errors.topic"))
+                        && String.valueOf(sent.partition()).equals(headers.get("__streams.errors.partition"))
+                        && String.valueOf(sent.offset()).equals(headers.get("__streams.errors.offset")))
+                .toList();
     }
 
     private void awaitMeteringRunning() {

@@ -28,7 +28,7 @@ import tools.jackson.core.json.JsonFactory;
 public final class BatchReader {
 
     /** Longest NDJSON line accepted; a longer one is a line error. Request-log lines are a few hundred bytes. */
-    public static final int MAX_LINE_BYTES = 64 * 1024;
+    public static final int MAX_LINE_BYTES = RequestLog.MAX_JSON_BYTES;
 
     static final String NOT_JSON = "line: is not valid JSON";
     static final String NOT_OBJECT = "line: must be a JSON object";

@@ -41,6 +41,12 @@ public final class RequestLogReader {
         if (data == null) {
             return null;
         }
+        if (strict && data.length > RequestLog.MAX_JSON_BYTES) {
+            // padded with what nobody reads and compressed, it passed the broker; copied on into the join buffer it
+            // failed the producer's limit (bytes before compression), and with it the stream thread, again and again
+            throw new SerializationException("cannot read RequestLog from " + topic + ": a value of " + data.length
+                    + " bytes, more than " + RequestLog.MAX_JSON_BYTES + " (ingest's line limit)");
+        }
         RequestLog fast = readFlat(data, strict);
         return fast != null ? fast : fallback.deserialize(topic, data);
     }

@@ -120,6 +120,22 @@ class RequestLogReaderTest {
     }
 
     /**
+     * A request padded with a field nobody reads, compressed by its producer, passes the broker's limit (on the batch
+     * after compression) however large: copied on into the join buffer, it failed the producer's limit (before
+     * compression) and stopped metering. Ingest takes no line over 64 KiB; neither does the topic's read now.
+     */
+    @Test
+    void aRecordOverIngestsLineLimitIsUnreadable() {
+        String over = USUAL.replace("\"units\":3", "\"units\":3,\"pad\":\"" + "x".repeat(2_000_000) + "\"");
+        assertThat(outcome(() -> reader.read(TOPIC, bytes(over)))).asString()
+                .startsWith("SerializationException: cannot read RequestLog").contains("2000");
+        String padding = "x".repeat(RequestLog.MAX_JSON_BYTES - bytes(USUAL).length - ",\"pad\":\"\"".length());
+        String atTheLimit = USUAL.replace("\"units\":3", "\"units\":3,\"pad\":\"" + padding + "\"");
+        assertThat(bytes(atTheLimit)).hasSize(RequestLog.MAX_JSON_BYTES);
+        assertThat(reader.read(TOPIC, bytes(atTheLimit)).units()).isEqualTo(3);
+    }
+
+    /**
      * A number or a boolean where the record has text: ingest and verify refuse it ("must be a string"), and the read
      * took {@code "requestId":1234} as "1234" and {@code "itemId":42} as "42", judged and billed.
      */
