@@ -21,7 +21,7 @@ import org.springframework.validation.ObjectError;
  * by a method by that method ({@code validExpiringNotice}). Every setting of the record that its checks refuse is
  * listed, one a line.
  */
-@Order(Ordered.HIGHEST_PRECEDENCE)
+@Order(Ordered.HIGHEST_PRECEDENCE + 1) // after SecretSettingFailureAnalyzer: this one prints the value
 class BoundSettingFailureAnalyzer extends AbstractFailureAnalyzer<BindException> {
 
     @Override

@@ -320,6 +320,23 @@ class AppStartupTest {
                 .doesNotContain("Failed startup of context"); // Jetty's trace of the same refusal, before the report
     }
 
+    /**
+     * A token setting Spring cannot bind (a list from index 1 after index 0 was removed, a token where the account
+     * belongs, accounts written as one value) is named with where it came from, never printed: Spring Boot's reports,
+     * and Keymeter's of a value it cannot read, printed it as the value.
+     */
+    @Test
+    void aTokenSettingThatCannotBeBoundIsNamedNotPrinted(CapturedOutput output) {
+        assertStartStops("keymeter.accounts[1].token", "--keymeter.accounts[1].id=acme",
+                "--keymeter.accounts[1].token=acct-secret-unbound-one");
+        assertStartStops("keymeter.gateway-tokens[1]", "--keymeter.gateway-tokens[1]=gw-secret-unbound-two");
+        assertStartStops("keymeter.accounts", "--keymeter.accounts[0]=acct-secret-unbound-three");
+        assertStartStops("keymeter.accounts", "--keymeter.accounts=acme:acct-secret-unbound-four");
+        assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START",
+                "keymeter.accounts[1].token", "keymeter.gateway-tokens[1]", "their values are not shown")
+                .doesNotContain("secret-unbound");
+    }
+
     @Test
     void aBadConfigurationValueStopsStartUpNamingTheProperty() {
         assertStartStops("topics.partitions", "--keymeter.topics.partitions=0");
