@@ -333,6 +333,11 @@ class IngestApiTest {
                 MediaType.parseMediaType("application/x-ndjson; charset=utf-16"), null);
         assertThat(utf16.getStatusCode()).as(String.valueOf(utf16.getBody())).isEqualTo(HttpStatus.ACCEPTED);
         assertThat(utf16.getBody().get("accepted").asInt()).isEqualTo(1);
+        // undeclared, it was cut at each 0A byte: line 1 taken, every later one refused; now refused whole
+        ResponseEntity<JsonNode> undeclared = post((body + body.replace("cs1", "cs4")).getBytes(StandardCharsets.UTF_16LE),
+                NDJSON, null);
+        assertThat(undeclared.getStatusCode()).as(String.valueOf(undeclared.getBody())).isEqualTo(HttpStatus.BAD_REQUEST);
+        assertThat(undeclared.getBody().get("detail").asString()).startsWith("body: is not UTF-8");
         String latin = line("cs3", sent(ApiKeys.generate()).apiKey(), "basemaps", "\"operation\":\"caf\u00e9\"");
         ResponseEntity<JsonNode> latin1 = post(latin.getBytes(StandardCharsets.ISO_8859_1),
                 MediaType.parseMediaType("application/x-ndjson; charset=iso-8859-1"), null);

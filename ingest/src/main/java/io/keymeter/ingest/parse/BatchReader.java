@@ -33,6 +33,8 @@ public final class BatchReader {
     static final String NOT_JSON = "line: is not valid JSON";
     static final String NOT_OBJECT = "line: must be a JSON object";
     static final String TOO_LONG = "line: is longer than " + MAX_LINE_BYTES + " bytes";
+    static final String NOT_UTF8 = "body: is not UTF-8 (UTF-16 or UTF-32: a byte order mark or NUL bytes at its start);"
+            + " send it as UTF-8, or declare its charset in Content-Type; nothing of it was taken";
     /** Longest string the reader holds: no field takes more than 2,048 characters, so this only bounds memory. */
     static final int MAX_STRING_CHARS = 1024 * 1024;
     static final String PARSER_LIMITS = "strings up to " + MAX_STRING_CHARS + " characters, numbers up to "
@@ -57,12 +59,33 @@ public final class BatchReader {
         }
     }
 
+    /**
+     * Whether the first {@code length} bytes of a body or file are UTF-16 or UTF-32 (a Windows tool's "Unicode" log):
+     * a byte order mark FF FE or FE FF, or a NUL byte, which UTF-8 JSON never holds. Read as UTF-8 lines, such a body
+     * had its first line taken and the rest refused (cut at each 0A byte, the next line began with a NUL).
+     */
+    public static boolean notUtf8(byte[] head, int length) {
+        if (length >= 2 && ((head[0] & 0xff) == 0xff && (head[1] & 0xff) == 0xfe
+                || (head[0] & 0xff) == 0xfe && (head[1] & 0xff) == 0xff)) {
+            return true;
+        }
+        for (int i = 0; i < length; i++) {
+            if (head[i] == 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static void readNdjson(InputStream body, LineHandler handler) throws IOException {
         byte[] buf = new byte[MAX_LINE_BYTES + 2]; // the longest line and its CRLF
-        int end = body.readNBytes(buf, 0, 3);
+        int end = body.readNBytes(buf, 0, 4);
+        if (notUtf8(buf, end)) {
+            throw new BadBodyException(NOT_UTF8);
+        }
         // a UTF-8 byte order mark is skipped before lines are read: Jackson skips one only when four bytes follow (BOM +
         // blank line failed), and counted in line 1 it refused a line 3 bytes under the limit as too long
-        boolean bom = end == 3 && buf[0] == (byte) 0xEF && buf[1] == (byte) 0xBB && buf[2] == (byte) 0xBF;
+        boolean bom = end >= 3 && buf[0] == (byte) 0xEF && buf[1] == (byte) 0xBB && buf[2] == (byte) 0xBF;
         int start = bom ? 3 : 0;
         int scan = start;
         int line = 0;

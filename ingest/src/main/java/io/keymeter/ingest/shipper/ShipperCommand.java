@@ -1,5 +1,6 @@
 package io.keymeter.ingest.shipper;
 
+import io.keymeter.ingest.parse.BatchReader;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -133,21 +134,9 @@ public final class ShipperCommand implements Callable<Integer> {
         return head.length >= 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b;
     }
 
-    /**
-     * UTF-16 or UTF-32 (a Windows tool's "Unicode" log) starts with a byte-order mark FF FE or FE FF, or, without
-     * one, holds NUL bytes, which a UTF-8 JSON line never does: read as UTF-8, only its first line was taken.
-     */
+    /** UTF-16 or UTF-32 (a Windows tool's "Unicode" log): read as UTF-8, only its first line was taken. */
     static boolean notUtf8(byte[] head) {
-        if (head.length >= 2 && ((head[0] & 0xff) == 0xff && (head[1] & 0xff) == 0xfe
-                || (head[0] & 0xff) == 0xfe && (head[1] & 0xff) == 0xff)) {
-            return true;
-        }
-        for (byte b : head) {
-            if (b == 0) {
-                return true;
-            }
-        }
-        return false;
+        return BatchReader.notUtf8(head, head.length);
     }
 
     public static void main(String[] args) {

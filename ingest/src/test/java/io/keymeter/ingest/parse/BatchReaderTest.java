@@ -1,7 +1,5 @@
 package io.keymeter.ingest.parse;
 
-import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.params.ParameterizedTest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -10,10 +8,14 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.SequenceInputStream;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class BatchReaderTest {
 
@@ -132,6 +134,21 @@ class BatchReaderTest {
 
         assertThat(seen).containsExactly("1 ok a api_key: is not a field; did you mean apiKey?",
                 "2 ok b api_key: is not a field; did you mean apiKey?", "3 ok c");
+    }
+
+    /**
+     * A UTF-16 or UTF-32 body without a declared charset (a Windows tool's "Unicode" log): cut at each 0A byte, its
+     * first line was taken and every later one refused as not JSON (or every one, big-endian). Refused whole now, as
+     * the shipper refuses such a file; declared (`charset=UTF-16`), it is read.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"UTF-16LE", "UTF-16BE", "UTF-16", "UTF-32LE", "UTF-32BE"})
+    void aBodyInUtf16OrUtf32IsRefusedWhole(String charset) {
+        byte[] body = "{\"requestId\":\"a\"}\n{\"requestId\":\"b\"}\n".getBytes(Charset.forName(charset));
+
+        assertThatThrownBy(() -> BatchReader.read(new ByteArrayInputStream(body), BatchFormat.NDJSON, recorder))
+                .isInstanceOf(BadBodyException.class).hasMessageStartingWith("body: is not UTF-8");
+        assertThat(seen).isEmpty();
     }
 
     @Test
