@@ -33,7 +33,8 @@ public final class BatchReader {
     static final String NOT_JSON = "line: is not valid JSON";
     static final String NOT_OBJECT = "line: must be a JSON object";
     static final String TOO_LONG = "line: is longer than " + MAX_LINE_BYTES + " bytes";
-    static final String NOT_UTF8 = "body: is not UTF-8 (UTF-16 or UTF-32: a byte order mark or NUL bytes at its start);"
+    static final String NOT_UTF8 = "body: is not UTF-8 (UTF-16 or UTF-32: a byte order mark, or NUL bytes between its"
+            + " first characters);"
             + " send it as UTF-8, or declare its charset in Content-Type; nothing of it was taken";
     /** Longest string the reader holds: no field takes more than 2,048 characters, so this only bounds memory. */
     static final int MAX_STRING_CHARS = 1024 * 1024;
@@ -60,21 +61,27 @@ public final class BatchReader {
     }
 
     /**
-     * Whether the first {@code length} bytes of a body or file are UTF-16 or UTF-32 (a Windows tool's "Unicode" log):
-     * a byte order mark FF FE or FE FF, or a NUL byte, which UTF-8 JSON never holds. Read as UTF-8 lines, such a body
-     * had its first line taken and the rest refused (cut at each 0A byte, the next line began with a NUL).
+     * Whether a body or file whose first {@code length} bytes are {@code head} is UTF-16 or UTF-32 (a Windows tool's
+     * "Unicode" log): a byte order mark FF FE or FE FF (00 00 FE FF for UTF-32BE), or text in the byte pattern those
+     * encodings give ASCII (x 00 y 00, 00 x 00 y, x 00 00 00, 00 00 00 x). Read as UTF-8 lines, such a body had its
+     * first line taken and the rest refused. Not any NUL: a run of them, left by a crash or a copy-and-truncate
+     * rotation in a log file, is a line error, and refusing the whole batch stopped the shipper at it for good.
      */
     public static boolean notUtf8(byte[] head, int length) {
         if (length >= 2 && ((head[0] & 0xff) == 0xff && (head[1] & 0xff) == 0xfe
                 || (head[0] & 0xff) == 0xfe && (head[1] & 0xff) == 0xff)) {
             return true;
         }
-        for (int i = 0; i < length; i++) {
-            if (head[i] == 0) {
-                return true;
-            }
+        if (length < 4) {
+            return false;
         }
-        return false;
+        boolean z0 = head[0] == 0;
+        boolean z1 = head[1] == 0;
+        boolean z2 = head[2] == 0;
+        boolean z3 = head[3] == 0;
+        return !z0 && z1 && !z2 && z3 || z0 && !z1 && z2 && !z3 // UTF-16 LE, BE
+                || !z0 && z1 && z2 && z3 || z0 && z1 && z2 && !z3 // UTF-32 LE, BE (and the BE mark)
+                || z0 && z1 && (head[2] & 0xff) == 0xfe && (head[3] & 0xff) == 0xff;
     }
 
     private static void readNdjson(InputStream body, LineHandler handler) throws IOException {

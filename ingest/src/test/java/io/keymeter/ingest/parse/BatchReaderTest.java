@@ -151,6 +151,22 @@ class BatchReaderTest {
         assertThat(seen).isEmpty();
     }
 
+    /**
+     * NUL bytes at a body's start that are no UTF-16 or UTF-32 (what a crash or a copy-and-truncate rotation leaves in
+     * a log file the shipper reads): a line error, and the lines after them taken. Refused whole, the shipper stopped
+     * at that batch for good.
+     */
+    @Test
+    void nulBytesThatAreNoUtf16AreALineErrorAndTheRestIsTaken() throws IOException {
+        read("\0\0\0\0\0\0{\"requestId\":\"a\"}\n{\"requestId\":\"b\"}\n", BatchFormat.NDJSON);
+        read("\0\0\n{\"requestId\":\"c\"}\n", BatchFormat.NDJSON);
+
+        assertThat(seen).containsExactly("1 " + BatchReader.NOT_JSON, "2 ok b", "1 " + BatchReader.NOT_JSON, "2 ok c");
+        assertThat(BatchReader.notUtf8(new byte[] {'{', 0, '"', 0}, 4)).isTrue();
+        assertThat(BatchReader.notUtf8(new byte[] {0, 0, 0, '{'}, 4)).isTrue();
+        assertThat(BatchReader.notUtf8(new byte[] {'{', '"', 0, 0}, 4)).isFalse();
+    }
+
     @Test
     void aByteOrderMarkStartsABodyWhateverFollowsIt() throws IOException {
         read("\uFEFF\n{\"requestId\":\"a\"}\n", BatchFormat.NDJSON);
