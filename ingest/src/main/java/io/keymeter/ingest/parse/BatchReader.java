@@ -63,30 +63,41 @@ public final class BatchReader {
     /**
      * Whether a body or file whose first {@code length} bytes are {@code head} is UTF-16 or UTF-32 (a Windows tool's
      * "Unicode" log): a byte order mark FF FE or FE FF (00 00 FE FF for UTF-32BE), or text in the byte pattern those
-     * encodings give ASCII (x 00 y 00, 00 x 00 y, x 00 00 00, 00 00 00 x). Read as UTF-8 lines, such a body had its
-     * first line taken and the rest refused. Not any NUL: a run of them, left by a crash or a copy-and-truncate
-     * rotation in a log file, is a line error, and refusing the whole batch stopped the shipper at it for good.
+     * encodings give ASCII: x 00 y 00 or 00 x 00 y, and for UTF-32 two characters, x 00 00 00 y 00 00 00 or
+     * 00 00 00 x 00 00 00 y. Read as UTF-8 lines, such a body had its first line taken and the rest refused. Not any
+     * NUL: a run of them, left by a crash or a copy-and-truncate rotation in a log file (after a line's first byte,
+     * too), is a line error, and refusing the whole batch stopped the shipper at it for good.
      */
     public static boolean notUtf8(byte[] head, int length) {
         if (length >= 2 && ((head[0] & 0xff) == 0xff && (head[1] & 0xff) == 0xfe
                 || (head[0] & 0xff) == 0xfe && (head[1] & 0xff) == 0xff)) {
             return true;
         }
-        if (length < 4) {
-            return false;
+        if (length >= 4 && head[0] == 0 && head[1] == 0 && (head[2] & 0xff) == 0xfe && (head[3] & 0xff) == 0xff) {
+            return true; // the UTF-32BE mark
         }
-        boolean z0 = head[0] == 0;
-        boolean z1 = head[1] == 0;
-        boolean z2 = head[2] == 0;
-        boolean z3 = head[3] == 0;
-        return !z0 && z1 && !z2 && z3 || z0 && !z1 && z2 && !z3 // UTF-16 LE, BE
-                || !z0 && z1 && z2 && z3 || z0 && z1 && z2 && !z3 // UTF-32 LE, BE (and the BE mark)
-                || z0 && z1 && (head[2] & 0xff) == 0xfe && (head[3] & 0xff) == 0xff;
+        return length >= 4 && (utf16(head, 0, 1) || utf16(head, 1, 0))
+                || length >= 8 && (utf32(head, 0, 0) && utf32(head, 4, 0) || utf32(head, 0, 3) && utf32(head, 4, 3));
+    }
+
+    /** An ASCII character in UTF-16 twice: its byte at {@code text}, the NUL at {@code nul}, in two 2-byte units. */
+    private static boolean utf16(byte[] head, int text, int nul) {
+        return head[text] != 0 && head[nul] == 0 && head[text + 2] != 0 && head[nul + 2] == 0;
+    }
+
+    /** An ASCII character in the 4-byte unit at {@code unit}: its byte at offset {@code text}, NULs elsewhere. */
+    private static boolean utf32(byte[] head, int unit, int text) {
+        for (int i = 0; i < 4; i++) {
+            if ((head[unit + i] != 0) != (i == text)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void readNdjson(InputStream body, LineHandler handler) throws IOException {
         byte[] buf = new byte[MAX_LINE_BYTES + 2]; // the longest line and its CRLF
-        int end = body.readNBytes(buf, 0, 4);
+        int end = body.readNBytes(buf, 0, 8);
         if (notUtf8(buf, end)) {
             throw new BadBodyException(NOT_UTF8);
         }

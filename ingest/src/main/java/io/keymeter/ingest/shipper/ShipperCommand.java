@@ -167,8 +167,9 @@ public final class ShipperCommand implements Callable<Integer> {
                 return 1;
             }
             if (notUtf8(head)) {
-                System.err.println("ship: " + file + " is not UTF-8 (UTF-16 or UTF-32: a byte-order mark or NUL bytes):"
-                        + " convert it (iconv -f UTF-16 -t UTF-8) or leave it out; nothing sent");
+                System.err.println("ship: " + file + " is not UTF-8 (UTF-16 or UTF-32: a byte order mark, or NUL bytes"
+                        + " between its first characters): convert it (iconv -f UTF-16 -t UTF-8) or leave it out;"
+                        + " nothing sent");
                 return 1;
             }
         }
@@ -189,8 +190,9 @@ public final class ShipperCommand implements Callable<Integer> {
             return 1;
         }
         if (notUtf8(stdinHead)) {
-            System.err.println("ship: standard input is not UTF-8 (UTF-16 or UTF-32: a byte-order mark or NUL bytes):"
-                    + " convert it first (iconv -f UTF-16 -t UTF-8 FILE | ship ...); nothing sent");
+            System.err.println("ship: standard input is not UTF-8 (UTF-16 or UTF-32: a byte order mark, or NUL"
+                    + " bytes between its first characters): convert it first (iconv -f UTF-16 -t UTF-8 FILE | ship"
+                    + " ...); nothing sent");
             return 1;
         }
         BatchPoster poster = new BatchPoster(url, gatewayToken, !noGzip, maxAttempts, Duration.ofMillis(500), maxBackoff);

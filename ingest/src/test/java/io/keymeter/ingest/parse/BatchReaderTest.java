@@ -160,10 +160,13 @@ class BatchReaderTest {
     void nulBytesThatAreNoUtf16AreALineErrorAndTheRestIsTaken() throws IOException {
         read("\0\0\0\0\0\0{\"requestId\":\"a\"}\n{\"requestId\":\"b\"}\n", BatchFormat.NDJSON);
         read("\0\0\n{\"requestId\":\"c\"}\n", BatchFormat.NDJSON);
+        read("{\0\0\0\0\0\0\0\0\n{\"requestId\":\"d\"}\n", BatchFormat.NDJSON); // zeroed after a line's first byte
 
-        assertThat(seen).containsExactly("1 " + BatchReader.NOT_JSON, "2 ok b", "1 " + BatchReader.NOT_JSON, "2 ok c");
+        assertThat(seen).containsExactly("1 " + BatchReader.NOT_JSON, "2 ok b", "1 " + BatchReader.NOT_JSON, "2 ok c",
+                "1 " + BatchReader.NOT_JSON, "2 ok d");
         assertThat(BatchReader.notUtf8(new byte[] {'{', 0, '"', 0}, 4)).isTrue();
-        assertThat(BatchReader.notUtf8(new byte[] {0, 0, 0, '{'}, 4)).isTrue();
+        assertThat(BatchReader.notUtf8(new byte[] {0, 0, 0, '{', 0, 0, 0, '"'}, 8)).isTrue();
+        assertThat(BatchReader.notUtf8(new byte[] {0, 0, 0, '{', 0, 0, 0, 0}, 8)).isFalse();
         assertThat(BatchReader.notUtf8(new byte[] {'{', '"', 0, 0}, 4)).isFalse();
     }
 

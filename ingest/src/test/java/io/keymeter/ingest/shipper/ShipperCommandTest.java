@@ -131,14 +131,16 @@ class ShipperCommandTest {
 
         for (Path file : List.of(withMark, withoutMark)) {
             assertRefusedWithNothingSent(ship("--token", "t", good.toString(), file.toString()), "ship: " + file
-                    + " is not UTF-8 (UTF-16 or UTF-32: a byte-order mark or NUL bytes): convert it (iconv -f UTF-16"
+                    + " is not UTF-8 (UTF-16 or UTF-32: a byte order mark, or NUL bytes between its first characters):"
+                    + " convert it (iconv -f UTF-16"
                     + " -t UTF-8) or leave it out; nothing sent\n");
         }
         java.io.InputStream stdin = System.in;
         try {
             System.setIn(new java.io.ByteArrayInputStream("{\"requestId\":\"r4\"}\n".getBytes(StandardCharsets.UTF_16)));
             assertRefusedWithNothingSent(ship("--token", "t"), "ship: standard input is not UTF-8 (UTF-16 or UTF-32:"
-                    + " a byte-order mark or NUL bytes): convert it first (iconv -f UTF-16 -t UTF-8 FILE | ship ...);"
+                    + " a byte order mark, or NUL bytes between its first characters): convert it first (iconv -f UTF-16"
+                    + " -t UTF-8 FILE | ship ...);"
                     + " nothing sent\n");
         } finally {
             System.setIn(stdin);
