@@ -337,6 +337,19 @@ class AppStartupTest {
                 .doesNotContain("secret-unbound");
     }
 
+    /**
+     * An IPv6 zone in the operator's own {@code application.server}, from any of the places Kafka Streams takes it:
+     * Kafka took it and the URL built from it threw, so every read forwarded to this instance was a 500.
+     */
+    @Test
+    void anApplicationServerWithAnIpv6ZoneStopsStartUp() {
+        for (String setting : List.of("spring.kafka.streams.properties", "spring.kafka.properties")) {
+            assertStartStops("application.server (spring.kafka.streams.properties, spring.kafka.properties or"
+                    + " keymeter.kafka.client-properties) [fe80::1%eth0]:8080 names an IPv6 zone",
+                    "--" + setting + "[application.server]=[fe80::1%eth0]:8080");
+        }
+    }
+
     @Test
     void aBadConfigurationValueStopsStartUpNamingTheProperty() {
         assertStartStops("topics.partitions", "--keymeter.topics.partitions=0");

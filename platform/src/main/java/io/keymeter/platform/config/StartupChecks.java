@@ -3,10 +3,7 @@ package io.keymeter.platform.config;
 import io.keymeter.kafka.StartupRefusedException;
 import io.keymeter.platform.web.AdvertisedAddress;
 import java.util.List;
-import java.util.Map;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.boot.context.properties.bind.Bindable;
-import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.DependsOn;
 import org.springframework.core.env.Environment;
 import org.springframework.stereotype.Component;
@@ -35,9 +32,6 @@ public class StartupChecks {
             "keymeter.streams.threads", "keymeter.streams.rocksdb-cache", "keymeter.streams.rocksdb-write-buffers",
             "keymeter.streams.static-membership");
 
-    /** The operator's own address for Kafka Streams, which applies as given. */
-    static final String APPLICATION_SERVER = "spring.kafka.streams.properties[application.server]";
-
     public StartupChecks(Environment environment, ObjectProvider<CheckedAtStart> checkedAtStart) {
         for (String name : NOT_EMPTY) {
             String value = environment.getProperty(name);
@@ -46,18 +40,8 @@ public class StartupChecks {
                         "Give it a value, or leave it out for its default (README, Configuration).");
             }
         }
-        refuseZone(AdvertisedAddress.HOST, environment.getProperty(AdvertisedAddress.HOST));
-        refuseZone(APPLICATION_SERVER, Binder.get(environment).bind("spring.kafka.streams.properties",
-                Bindable.mapOf(String.class, String.class)).orElse(Map.of()).get("application.server"));
+        // the operator's own application.server is checked where its applied value is known (StreamsFactory)
+        AdvertisedAddress.refuseZone(AdvertisedAddress.HOST, environment.getProperty(AdvertisedAddress.HOST));
         checkedAtStart.orderedStream().forEach(made -> { }); // each checks its settings as it is made
-    }
-
-    /** Kafka takes an IPv6 zone (%), and a URL cannot carry it: every read forwarded to this instance failed. */
-    private static void refuseZone(String setting, String address) {
-        if (address != null && address.indexOf('%') >= 0) {
-            throw new StartupRefusedException(setting + " " + address + " names an IPv6 zone (%): other instances"
-                    + " reach no address that is local to one of this host's links.",
-                    "Give a name or an address they reach (README, Configuration).");
-        }
     }
 }

@@ -6,11 +6,13 @@ import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.kafka.AllPartitions;
 import io.keymeter.platform.kafka.KafkaClients;
 import io.keymeter.platform.kafka.KafkaTopics;
+import io.keymeter.platform.web.AdvertisedAddress;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
@@ -61,6 +63,10 @@ public class StreamsFactory {
         this.properties = properties;
         this.topics = topics;
         this.meterRegistry = meterRegistry.getIfAvailable();
+        // the value that applies, from spring.kafka.streams.properties, spring.kafka.properties or the client file
+        AdvertisedAddress.refuseZone(StreamsConfig.APPLICATION_SERVER_CONFIG + " (spring.kafka.streams.properties,"
+                + " spring.kafka.properties or keymeter.kafka.client-properties)",
+                Objects.toString(clients.streams().get(StreamsConfig.APPLICATION_SERVER_CONFIG), null));
     }
 
     /** The configuration of application {@code keymeter-<name>}, usable by TopologyTestDriver too. */

@@ -1,5 +1,6 @@
 package io.keymeter.platform.web;
 
+import io.keymeter.kafka.StartupRefusedException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Optional;
@@ -27,6 +28,18 @@ public final class AdvertisedAddress {
             return Optional.empty();
         }
         return Optional.of(uriHost(environment.getProperty(HOST, localHostName())) + ":" + port);
+    }
+
+    /**
+     * Refuses an address with an IPv6 zone ({@code fe80::1%eth0}): Kafka takes it, a URL cannot carry it, and other
+     * instances reach no address local to one of this host's links: every read forwarded to this instance failed.
+     */
+    public static void refuseZone(String setting, String address) {
+        if (address != null && address.indexOf('%') >= 0) {
+            throw new StartupRefusedException(setting + " " + address + " names an IPv6 zone (%): other instances"
+                    + " reach no address that is local to one of this host's links.",
+                    "Give a name or an address they reach (README, Configuration).");
+        }
     }
 
     /**
