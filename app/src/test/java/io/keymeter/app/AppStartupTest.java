@@ -342,11 +342,17 @@ class AppStartupTest {
      * Kafka took it and the URL built from it threw, so every read forwarded to this instance was a 500.
      */
     @Test
-    void anApplicationServerWithAnIpv6ZoneStopsStartUp() {
-        for (String setting : List.of("spring.kafka.streams.properties", "spring.kafka.properties")) {
-            assertStartStops("application.server (spring.kafka.streams.properties, spring.kafka.properties or"
-                    + " keymeter.kafka.client-properties) [fe80::1%eth0]:8080 names an IPv6 zone",
-                    "--" + setting + "[application.server]=[fe80::1%eth0]:8080");
+    void anApplicationServerWithAnIpv6ZoneStopsStartUpBeforeTheBrokerStarts() throws IOException {
+        Path file = Files.writeString(dataDir.resolveSibling(dataDir.getFileName() + "-client.properties"),
+                "application.server=[fe80::1%eth0]:8080\n");
+        for (String setting : List.of("--spring.kafka.streams.properties[application.server]=[fe80::1%eth0]:8080",
+                "--spring.kafka.properties[application.server]=[fe80::1%eth0]:8080",
+                "--keymeter.kafka.client-properties=" + file)) {
+            assertThatThrownBy(() -> start("--keymeter.data-dir=" + dataDir, "--keymeter.embedded-kafka.port=0",
+                    setting)).as(setting).hasStackTraceContaining("application.server (spring.kafka.streams.properties,"
+                    + " spring.kafka.properties or keymeter.kafka.client-properties) [fe80::1%eth0]:8080 names an IPv6"
+                    + " zone");
+            assertThat(dataDir.resolve("kafka")).as("the embedded broker never started").doesNotExist();
         }
     }
 

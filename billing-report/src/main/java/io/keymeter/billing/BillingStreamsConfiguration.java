@@ -48,7 +48,8 @@ class BillingStreamsConfiguration {
 
     /**
      * The ledger's own settings, and this instance's HTTP address unless the operator gave one
-     * ({@code spring.kafka.streams.properties[application.server]}): without it a second instance answered the
+     * ({@code application.server} in {@code spring.kafka.streams.properties}, {@code spring.kafka.properties} or the
+     * client-properties file): without it a second instance answered the
      * accounts the first one owns from its own partitions, an empty report with 200, as the credential store's
      * reads, which always had it, did not.
      */

@@ -70,7 +70,8 @@ public class CredentialStoreConfiguration implements CheckedAtStart {
 
     /**
      * The topology's own settings, then the commit interval and this instance's HTTP address from the environment,
-     * unless the operator gave one ({@code spring.kafka.streams.properties[application.server]}, as billing takes it):
+     * unless the operator gave one ({@code application.server} in {@code spring.kafka.streams.properties} or another
+     * place {@code StreamsFactory.operatorGaveApplicationServer} reads, as billing takes it):
      * the derived address replaced it.
      */
     static Map<String, Object> streamsOverrides(Environment environment, boolean operatorServer) {

@@ -1,9 +1,13 @@
 package io.keymeter.platform.config;
 
 import io.keymeter.kafka.StartupRefusedException;
+import io.keymeter.platform.kafka.KafkaClients;
 import io.keymeter.platform.web.AdvertisedAddress;
 import java.util.List;
+import java.util.Objects;
+import org.apache.kafka.streams.StreamsConfig;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.DependsOn;
 import org.springframework.core.env.Environment;
 import org.springframework.stereotype.Component;
@@ -32,7 +36,8 @@ public class StartupChecks {
             "keymeter.streams.threads", "keymeter.streams.rocksdb-cache", "keymeter.streams.rocksdb-write-buffers",
             "keymeter.streams.static-membership");
 
-    public StartupChecks(Environment environment, ObjectProvider<CheckedAtStart> checkedAtStart) {
+    public StartupChecks(Environment environment, ObjectProvider<CheckedAtStart> checkedAtStart,
+                         ObjectProvider<KafkaProperties> kafkaProperties) {
         for (String name : NOT_EMPTY) {
             String value = environment.getProperty(name);
             if (value != null && value.isBlank()) {
@@ -40,8 +45,12 @@ public class StartupChecks {
                         "Give it a value, or leave it out for its default (README, Configuration).");
             }
         }
-        // the operator's own application.server is checked where its applied value is known (StreamsFactory)
         AdvertisedAddress.refuseZone(AdvertisedAddress.HOST, environment.getProperty(AdvertisedAddress.HOST));
+        // the operator's own, as Kafka Streams would be given it
+        kafkaProperties.ifAvailable(kafka -> AdvertisedAddress.refuseZone(StreamsConfig.APPLICATION_SERVER_CONFIG
+                + " (spring.kafka.streams.properties, spring.kafka.properties or " + KafkaClients.CLIENT_PROPERTIES + ")",
+                Objects.toString(KafkaClients.applicationServer(kafka,
+                        environment.getProperty(KafkaClients.CLIENT_PROPERTIES, "")), null)));
         checkedAtStart.orderedStream().forEach(made -> { }); // each checks its settings as it is made
     }
 }

@@ -14,6 +14,7 @@ import java.util.Properties;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.StreamsConfig;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
@@ -70,6 +71,19 @@ public class KafkaClients {
      * password in the process list. Its {@code bootstrap.servers} is left to {@code spring.kafka.bootstrap-servers},
      * which says whether a broker is embedded.
      */
+    /**
+     * The {@code application.server} Kafka Streams is given, as {@link #streams()} lays the settings: the
+     * client-properties file's over {@code spring.kafka.properties} and {@code spring.kafka.streams.properties}.
+     * Read before anything starts, for {@code StartupChecks}.
+     */
+    public static Object applicationServer(KafkaProperties kafkaProperties, String clientProperties) {
+        Map<String, Object> props = new HashMap<>(kafkaProperties.buildStreamsProperties());
+        if (clientProperties != null && !clientProperties.isBlank()) {
+            props.putAll(fileSettings(Path.of(clientProperties.strip())));
+        }
+        return props.get(StreamsConfig.APPLICATION_SERVER_CONFIG);
+    }
+
     static Map<String, Object> fileSettings(Path file) {
         Properties properties = new Properties();
         try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {

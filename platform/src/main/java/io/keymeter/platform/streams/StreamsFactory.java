@@ -6,13 +6,11 @@ import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.kafka.AllPartitions;
 import io.keymeter.platform.kafka.KafkaClients;
 import io.keymeter.platform.kafka.KafkaTopics;
-import io.keymeter.platform.web.AdvertisedAddress;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
@@ -63,10 +61,6 @@ public class StreamsFactory {
         this.properties = properties;
         this.topics = topics;
         this.meterRegistry = meterRegistry.getIfAvailable();
-        // the value that applies, from spring.kafka.streams.properties, spring.kafka.properties or the client file
-        AdvertisedAddress.refuseZone(StreamsConfig.APPLICATION_SERVER_CONFIG + " (spring.kafka.streams.properties,"
-                + " spring.kafka.properties or keymeter.kafka.client-properties)",
-                Objects.toString(clients.streams().get(StreamsConfig.APPLICATION_SERVER_CONFIG), null));
     }
 
     /** The configuration of application {@code keymeter-<name>}, usable by TopologyTestDriver too. */
@@ -80,8 +74,8 @@ public class StreamsFactory {
     }
 
     /**
-     * Whether the operator gave Kafka Streams an {@code application.server}
-     * ({@code spring.kafka.streams.properties[application.server]}): it applies as given, and the topologies whose
+     * Whether the operator gave Kafka Streams an {@code application.server} ({@code spring.kafka.streams.properties},
+     * {@code spring.kafka.properties} or the client-properties file): it applies as given, and the topologies whose
      * reads are forwarded derive none of their own.
      */
     public boolean operatorGaveApplicationServer() {

@@ -10,6 +10,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.FieldSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.beans.factory.support.StaticListableBeanFactory;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.mock.env.MockEnvironment;
 
 class StartupChecksTest {
@@ -22,7 +23,8 @@ class StartupChecksTest {
     void aSettingWithADefaultGivenEmptyIsRefusedNamingIt(String name) {
         MockEnvironment environment = new MockEnvironment().withProperty(name, " ");
 
-        assertThatThrownBy(() -> new StartupChecks(environment, beans.getBeanProvider(CheckedAtStart.class)))
+        assertThatThrownBy(() -> new StartupChecks(environment, beans.getBeanProvider(CheckedAtStart.class),
+                beans.getBeanProvider(KafkaProperties.class)))
                 .isInstanceOf(StartupRefusedException.class).hasMessageStartingWith(name + " is empty. Give it a value");
     }
 
@@ -31,11 +33,13 @@ class StartupChecksTest {
     void anAdvertisedHostWithAnIpv6ZoneIsRefused() {
         MockEnvironment environment = new MockEnvironment().withProperty(AdvertisedAddress.HOST, "fe80::1%eth0");
 
-        assertThatThrownBy(() -> new StartupChecks(environment, beans.getBeanProvider(CheckedAtStart.class)))
+        assertThatThrownBy(() -> new StartupChecks(environment, beans.getBeanProvider(CheckedAtStart.class),
+                beans.getBeanProvider(KafkaProperties.class)))
                 .isInstanceOf(StartupRefusedException.class)
                 .hasMessageStartingWith("keymeter.credentials.advertised-host fe80::1%eth0 names an IPv6 zone");
         assertThatCode(() -> new StartupChecks(new MockEnvironment().withProperty(AdvertisedAddress.HOST,
-                "fd00::5"), beans.getBeanProvider(CheckedAtStart.class))).doesNotThrowAnyException();
+                "fd00::5"), beans.getBeanProvider(CheckedAtStart.class),
+                beans.getBeanProvider(KafkaProperties.class))).doesNotThrowAnyException();
     }
 
     @ParameterizedTest
@@ -44,7 +48,8 @@ class StartupChecksTest {
         MockEnvironment environment = new MockEnvironment().withProperty("keymeter.streams.threads", value)
                 .withProperty("keymeter.roles", value).withProperty("keymeter.data-dir", value);
 
-        assertThatCode(() -> new StartupChecks(environment, beans.getBeanProvider(CheckedAtStart.class)))
+        assertThatCode(() -> new StartupChecks(environment, beans.getBeanProvider(CheckedAtStart.class),
+                beans.getBeanProvider(KafkaProperties.class)))
                 .doesNotThrowAnyException();
     }
 }
