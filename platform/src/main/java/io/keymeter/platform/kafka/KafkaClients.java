@@ -50,8 +50,7 @@ public class KafkaClients {
         this.kafkaProperties = kafkaProperties;
         EmbeddedKafkaBroker broker = embedded.getIfAvailable();
         Map<String, Object> signIn = broker == null ? Map.of() : broker.clientSecurity();
-        Map<String, Object> overrides = new HashMap<>(clientProperties.isBlank() ? Map.of()
-                : fileSettings(Path.of(clientProperties.strip())));
+        Map<String, Object> overrides = new HashMap<>(fileSettings(clientProperties));
         overrides.putAll(signIn);
         this.embedded = !signIn.isEmpty();
         this.overrides = Map.copyOf(overrides);
@@ -66,24 +65,28 @@ public class KafkaClients {
     }
 
     /**
-     * A client properties file as Kafka's tools take it ({@code --command-config}), another Keymeter's
-     * {@code kafka-client.properties} for one: its sign-in given as {@code spring.kafka.properties.*} showed the
-     * password in the process list. Its {@code bootstrap.servers} is left to {@code spring.kafka.bootstrap-servers},
-     * which says whether a broker is embedded.
-     */
-    /**
      * The {@code application.server} Kafka Streams is given, as {@link #streams()} lays the settings: the
      * client-properties file's over {@code spring.kafka.properties} and {@code spring.kafka.streams.properties}.
      * Read before anything starts, for {@code StartupChecks}.
      */
     public static Object applicationServer(KafkaProperties kafkaProperties, String clientProperties) {
         Map<String, Object> props = new HashMap<>(kafkaProperties.buildStreamsProperties());
-        if (clientProperties != null && !clientProperties.isBlank()) {
-            props.putAll(fileSettings(Path.of(clientProperties.strip())));
-        }
+        props.putAll(fileSettings(clientProperties));
         return props.get(StreamsConfig.APPLICATION_SERVER_CONFIG);
     }
 
+    /** The settings of {@code keymeter.kafka.client-properties}'s file; none when it names none. */
+    private static Map<String, Object> fileSettings(String clientProperties) {
+        return clientProperties == null || clientProperties.isBlank() ? Map.of()
+                : fileSettings(Path.of(clientProperties.strip()));
+    }
+
+    /**
+     * A client properties file as Kafka's tools take it ({@code --command-config}), another Keymeter's
+     * {@code kafka-client.properties} for one: its sign-in given as {@code spring.kafka.properties.*} showed the
+     * password in the process list. Its {@code bootstrap.servers} is left to {@code spring.kafka.bootstrap-servers},
+     * which says whether a broker is embedded.
+     */
     static Map<String, Object> fileSettings(Path file) {
         Properties properties = new Properties();
         try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
