@@ -70,7 +70,7 @@ class JoinBufferRestoreBenchmark {
         Path dataDir = TempDirs.create("keymeter-live");
         KeymeterProperties properties = new KeymeterProperties(List.of("metering"), dataDir, null, null, null, null,
                 null, MeteringBenchSettings.metering(), null, null, null);
-        MeteringSettings settings = MeteringSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE);
+        MeteringSettings settings = MeteringSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE, PARTITIONS);
         Properties config = StreamsFactory.config(Map.of("bootstrap.servers", bootstrap), properties, APP, Map.of());
 
         long sent;

@@ -120,13 +120,13 @@ class MeteringBenchmark {
             Figures.print("metering.pass-through-reader.throughput" + suffix, readerBaseline, "records/s");
             double bytesBaseline = run("bench-pass-through-bytes" + app, passThroughBytes(), properties, Map.of());
             Figures.print("metering.pass-through-bytes.throughput" + suffix, bytesBaseline, "records/s");
-            MeteringSettings settings = MeteringSettings.of(properties, Duration.ZERO); // no join grace
+            MeteringSettings settings = MeteringSettings.of(properties, Duration.ZERO, PARTITIONS); // no join grace
             double reference = run("bench-join-count" + app, joinAndCount(settings), properties, Map.of());
             Figures.print("metering.reference.join-count.throughput" + suffix, reference, "records/s");
             Figures.ratio("metering.reference.join-count.vs.pass-through" + suffix, reference, baseline);
             Figures.ratio("metering.reference.join-count.vs.pass-through-bytes" + suffix, reference, bytesBaseline);
             SimpleMeterRegistry counters = new SimpleMeterRegistry();
-            Topology metering = MeteringTopology.build(MeteringSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE),
+            Topology metering = MeteringTopology.build(MeteringSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE, PARTITIONS),
                     counters);
             // a backlog request its key does not know is judged a grace after it was read, after its offset was
             // committed: the rate ends at the commit of the last offset, the outcomes are read once all are judged

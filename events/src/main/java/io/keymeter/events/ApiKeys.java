@@ -26,6 +26,8 @@ public final class ApiKeys {
     public static final int SECRET_LENGTH = 32;
     public static final int CHECKSUM_LENGTH = 6;
     public static final int LENGTH = PREFIX.length() + KEY_ID_LENGTH + 1 + SECRET_LENGTH + CHECKSUM_LENGTH;
+    /** Characters of a secret hash: lowercase hex of SHA-256's 32 bytes. */
+    public static final int SECRET_HASH_LENGTH = 64;
 
     private static final String BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -85,6 +87,20 @@ public final class ApiKeys {
     /** True when the string is shaped like a keyId (so it can be used in a topic key). */
     public static boolean isKeyId(String keyId) {
         return keyId != null && keyId.length() == KEY_ID_LENGTH && isBase62(keyId, 0, KEY_ID_LENGTH);
+    }
+
+    /** True when the string is shaped like a secret hash: 64 lowercase hex characters, as {@link #hashSecret} gives. */
+    public static boolean isSecretHash(String secretHash) {
+        if (secretHash == null || secretHash.length() != SECRET_HASH_LENGTH) {
+            return false;
+        }
+        for (int i = 0; i < SECRET_HASH_LENGTH; i++) {
+            char c = secretHash.charAt(i);
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Lowercase hex SHA-256 of the secret. */

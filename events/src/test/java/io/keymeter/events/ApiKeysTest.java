@@ -81,6 +81,19 @@ class ApiKeysTest {
         assertThat(ApiKeys.isKeyId(null)).isFalse();
     }
 
+    @Test
+    void aSecretHashIsSixtyFourLowercaseHexCharacters() {
+        assertThat(ApiKeys.isSecretHash(ApiKeys.hashSecret("s3cret"))).isTrue();
+        assertThat(ApiKeys.isSecretHash(ApiKeys.generate().secretHash())).isTrue();
+        assertThat(ApiKeys.isSecretHash("0123456789abcdef".repeat(4))).isTrue();
+        assertThat(ApiKeys.isSecretHash(ApiKeys.hashSecret("s3cret").toUpperCase())).isFalse(); // .NET's ToHexString
+        assertThat(ApiKeys.isSecretHash("0123456789abcdef".repeat(4).substring(1))).isFalse();
+        assertThat(ApiKeys.isSecretHash("0123456789abcdef".repeat(4) + "0")).isFalse();
+        assertThat(ApiKeys.isSecretHash("g" + "0".repeat(63))).isFalse();
+        assertThat(ApiKeys.isSecretHash(ApiKeys.generate().apiKey())).isFalse();
+        assertThat(ApiKeys.isSecretHash(null)).isFalse();
+    }
+
     /** The checksum is part of the key format: a key issued by an earlier version must still parse. */
     @Test
     void theChecksumOfAKnownBodyIsUnchanged() {

@@ -1,8 +1,10 @@
 package io.keymeter.metering;
 
+import io.keymeter.events.Topics;
 import io.keymeter.platform.config.ConditionalOnRole;
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.config.Role;
+import io.keymeter.platform.kafka.KafkaTopics;
 import io.keymeter.platform.streams.StartRequirements;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.platform.streams.StreamsFactory;
@@ -24,9 +26,9 @@ public class MeteringConfiguration {
     public static final String APP_NAME = "metering";
 
     @Bean
-    MeteringSettings meteringSettings(KeymeterProperties properties,
+    MeteringSettings meteringSettings(KeymeterProperties properties, KafkaTopics topics,
                                       @Value("${keymeter.metering.join-grace:PT2S}") Duration joinGrace) {
-        return MeteringSettings.of(properties, joinGrace);
+        return MeteringSettings.of(properties, joinGrace, topics.partitions(Topics.REQUESTS.name()));
     }
 
     @Bean

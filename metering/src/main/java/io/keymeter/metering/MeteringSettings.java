@@ -20,10 +20,12 @@ import java.time.Duration;
  * @param dedupeFilterCapacity requests a dedupe generation's in-memory filter holds per task (0: no filters)
  * @param maxFutureSkew    how far ahead of the clock ingest accepts a request; metering refuses one further ahead
  *                         (see {@link io.keymeter.metering.enforcement.RequestBounds})
+ * @param requestPartitions partitions of {@code keymeter.requests} as the cluster has them (not as configured: a topic
+ *                         made before may have others), to refuse a request on another partition than its keyId's
  */
 public record MeteringSettings(Duration dedupeWindow, Duration historyRetention, Duration joinGrace,
                                Duration alertInterval, Duration alertGrace, long dedupeFilterCapacity,
-                               Duration maxFutureSkew)
+                               Duration maxFutureSkew, int requestPartitions)
         implements CheckedAtStart {
 
     /** Margin of history kept beyond max-age (clock skew, requests in flight, a late partition). */
@@ -49,16 +51,20 @@ public record MeteringSettings(Duration dedupeWindow, Duration historyRetention,
         }
     }
 
-    public static MeteringSettings of(KeymeterProperties properties, Duration joinGrace) {
+    /**
+     * @param requestPartitions partitions of {@code keymeter.requests} on the cluster ({@code KafkaTopics}); 1 for a
+     *                          TopologyTestDriver, which has one partition a topic
+     */
+    public static MeteringSettings of(KeymeterProperties properties, Duration joinGrace, int requestPartitions) {
         if (joinGrace.isNegative() || joinGrace.compareTo(KeymeterProperties.LONGEST) > 0) {
             throw new StartupRefusedException("keymeter.metering.join-grace must not be negative, and at most 36500 days; "
                     + "was " + DurationText.of(joinGrace) + ".", "Set it to PT0S or more (PT2S by default).");
         }
-        requireFiltersFitHeap(properties.metering().dedupeFilterCapacity(), properties.topics().partitions(),
+        requireFiltersFitHeap(properties.metering().dedupeFilterCapacity(), requestPartitions,
                 Runtime.getRuntime().maxMemory());
         return new MeteringSettings(properties.metering().dedupeWindow(),
                 properties.ingest().maxAge().plus(properties.ingest().maxFutureSkew()).plus(HISTORY_MARGIN),
                 joinGrace, DEFAULT_ALERT_INTERVAL, DEFAULT_ALERT_GRACE, properties.metering().dedupeFilterCapacity(),
-                properties.ingest().maxFutureSkew());
+                properties.ingest().maxFutureSkew(), requestPartitions);
     }
 }

@@ -121,7 +121,7 @@ class MeteringModelTest {
     void theTopologyMetersExactlyWhatTheModelSays(long seed, Setup setup) {
         KeymeterProperties properties = new KeymeterProperties(List.of("all"), dataDir, null, null, null, null, null,
                 new KeymeterProperties.Metering(setup.dedupeWindow(), setup.filterCapacity()), null, null, null);
-        MeteringSettings settings = MeteringSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE);
+        MeteringSettings settings = MeteringSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE, 1); // one partition a topic, as the driver has
         Scenario scenario = new Scenario(new Random(seed), ACTIONS);
         long slack = setup.live() ? settings.joinGrace().toMillis() : 0;
         assertThat(settings.joinGrace()).as("what a backlog's raced key creations rely on (Scenario.Racing)")
@@ -342,7 +342,8 @@ class MeteringModelTest {
 
         private Key create(String credentialId, int slot) {
             String accountId = ACCOUNTS.get(credentialId.hashCode() & 1);
-            Key key = new Key("k" + Long.toHexString(random.nextLong()), ApiKeys.hashSecret("secret-" + keys.size()));
+            Key key = new Key(String.format("k%015d", Math.floorMod(random.nextLong(), 1_000_000_000_000_000L)),
+                    ApiKeys.hashSecret("secret-" + keys.size()));
             keys.add(key);
             Instant at = Instant.ofEpochMilli(t);
             publish(key, new ApiKeyState(key.keyId, credentialId, accountId, slot, KeyStatus.ACTIVE,
@@ -375,7 +376,7 @@ class MeteringModelTest {
             String service = pick(SERVICES);
             long at = t;
             if (who < 3) { // a keyId never issued
-                keyId = "k" + Long.toHexString(random.nextLong());
+                keyId = String.format("never%011d", Math.floorMod(random.nextLong(), 100_000_000_000L));
                 secretHash = ApiKeys.hashSecret("guess");
             } else if (who < 4) { // no keyId at all (a producer writing straight to the topic)
                 keyId = null;
@@ -404,14 +405,17 @@ class MeteringModelTest {
                     ITEMS[random.nextInt(ITEMS.length)], SENT_REFERRERS[random.nextInt(SENT_REFERRERS.length)],
                     timestamp);
             int malformed = random.nextInt(1000);
-            if (malformed < 7) { // what ingest would refuse: a clock years ahead, units out of bounds, long texts
+            if (malformed < 8) { // what ingest would refuse: a clock years ahead, units out of bounds, long texts,
+                // a hash in uppercase
                 long units = malformed < 3 || malformed > 4 ? log.units()
                         : malformed == 3 ? -random.nextInt(1000) : Long.MAX_VALUE;
                 at = malformed < 3 ? START.toEpochMilli() + Duration.ofDays(365 + random.nextInt(80 * 365)).toMillis()
                         : at;
                 String longId = malformed == 5 ? "r".repeat(RequestLog.MAX_REQUEST_ID_CHARS + 1) : log.requestId();
                 String referrer = malformed == 6 ? "x".repeat(RequestLog.MAX_TEXT_CHARS + 1) : log.referrer();
-                log = new RequestLog(longId, log.keyId(), log.secretHash(), log.service(), log.operation(),
+                String hash = malformed == 7 && log.secretHash() != null ? log.secretHash().toUpperCase()
+                        : log.secretHash();
+                log = new RequestLog(longId, log.keyId(), hash, log.service(), log.operation(),
                         units, log.itemId(), referrer, Instant.ofEpochMilli(at));
                 happened.add(new Request(log, at, true));
                 return;

@@ -149,7 +149,8 @@ class MeteringRestoreTest {
                 Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, SharedKafka.bootstrapServers()), properties,
                 MeteringConfiguration.APP_NAME, Map.of(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 6000));
         KafkaStreams streams = new KafkaStreams(MeteringTopology.build(
-                MeteringSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE), counters), config);
+                MeteringSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE, properties.topics().partitions()),
+                counters), config); // the topics were made with the same default count
         started.add(streams);
         streams.start();
         return streams;

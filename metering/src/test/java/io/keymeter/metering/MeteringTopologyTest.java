@@ -7,6 +7,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.keymeter.events.ApiKeyState;
+import io.keymeter.events.ApiKeys;
 import io.keymeter.events.Json;
 import io.keymeter.events.KeyStatus;
 import io.keymeter.events.Rejection;
@@ -21,6 +22,7 @@ import io.keymeter.metering.enforcement.Deduplicator;
 import io.keymeter.metering.enforcement.OutcomeCounters;
 import io.keymeter.metering.enforcement.RequestBounds;
 import io.keymeter.platform.config.KeymeterProperties;
+import io.keymeter.platform.kafka.KafkaTopics;
 import io.keymeter.platform.streams.StreamsFactory;
 import io.keymeter.testsupport.TopologyNames;
 import java.nio.charset.StandardCharsets;
@@ -80,8 +82,13 @@ class MeteringTopologyTest {
 
     @BeforeEach
     void startDriver() {
+        startDriver(1); // one partition a topic, as the driver has
+    }
+
+    /** The driver reads partition 0 of every topic: with more partitions, keyIds of the others belong elsewhere. */
+    private void startDriver(int requestPartitions) {
         properties = new KeymeterProperties(List.of("all"), dataDir, null, null, null, null, null, null, null, null, null);
-        settings = MeteringSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE);
+        settings = MeteringSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE, requestPartitions);
         Properties config = StreamsFactory.config(Map.of("bootstrap.servers", "unused:9092"), properties,
                 MeteringConfiguration.APP_NAME, Map.of());
         // the wall clock starts at T0: requests are live traffic, not a backlog (see the backlog test)
@@ -1072,6 +1079,53 @@ class MeteringTopologyTest {
         assertThat(droppedRecords()).isEqualTo(2.0);
     }
 
+    /**
+     * Produced directly by a client whose partitioner is not Kafka's (librdkafka's default): on another partition than
+     * its key's states, it was refused {@code unknown-key} while verify found the key valid, never billed. Now a dead
+     * letter saying so; one on its keyId's partition is billed. A whole API key given as keyId, an uppercase hash: dead
+     * letters too, not {@code unknown-key} rejections carrying the key on.
+     */
+    @Test
+    void aRequestOnAnotherPartitionThanItsKeyIdsOrWithAKeyIdOrHashNotShapedAsOneGoesToTheDeadLetters() {
+        driver.close();
+        startDriver(6);
+        TestKey home = keyOnPartition(true, ACME, "cred-23");
+        TestKey away = keyOnPartition(false, ACME, "cred-24");
+        publish(home, KeyStatus.ACTIVE, T0);
+        publish(away, KeyStatus.ACTIVE, T0);
+        send(home.request("home", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(1)));
+        send(away.request("away", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(1)));
+        RequestLog wholeKey = home.request("whole-key", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(2));
+        requests.pipeInput(home.apiKey(), new RequestLog(wholeKey.requestId(), home.apiKey(), wholeKey.secretHash(),
+                wholeKey.service(), wholeKey.operation(), 1, null, null, wholeKey.timestamp()), T0.plusSeconds(2));
+        RequestLog upper = home.request("upper", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(2));
+        send(new RequestLog(upper.requestId(), upper.keyId(), upper.secretHash().toUpperCase(), upper.service(),
+                upper.operation(), 1, null, null, upper.timestamp()));
+        flush(T0.plusSeconds(2));
+
+        assertThat(topics.deadLetterReasons()).containsExactly(
+                "request on partition 0 of keymeter.requests, where its keyId's states are on partition "
+                        + KafkaTopics.partitionOf(away.keyId(), 6) + " of 6: produce it with Kafka's default partitioner"
+                        + " (murmur2 of the key; librdkafka: partitioner=murmur2_random)",
+                "request keyId of " + ApiKeys.LENGTH + " characters is not 16 base62 characters (the keyId part of the"
+                        + " API key, as ApiKeys.parse gives it)",
+                "request secretHash of 64 characters is not 64 lowercase hex characters (the SHA-256 of the key's"
+                        + " secret, as ApiKeys.parse gives it)");
+        assertThat(basemapsRequestsOnNov1("cred-23")).isEqualTo(1);
+        assertThat(realRejections()).as("none refused unknown-key").isEmpty();
+        assertThat(droppedRecords()).isEqualTo(3.0);
+    }
+
+    /** A key whose keyId the default partitioner puts on partition 0 of 6 ({@code home}), or on another. */
+    private static TestKey keyOnPartition(boolean home, String accountId, String credentialId) {
+        while (true) {
+            TestKey key = TestKey.create(accountId, credentialId, 1);
+            if ((KafkaTopics.partitionOf(key.keyId(), 6) == 0) == home) {
+                return key;
+            }
+        }
+    }
+
     /** Texts ingest would refuse, produced directly: on the dead-letter topic; the longest allowed is billed. */
     @Test
     void aRequestWithTextsLongerThanIngestTakesGoesToTheDeadLetters() {
@@ -1200,7 +1254,7 @@ class MeteringTopologyTest {
     /** Requests wait out the join grace in real time: the clock moves past it, and a request arrives then. */
     private void flush(Instant lastRequest) {
         Instant at = lastRequest.plus(settings.joinGrace()).plusMillis(1);
-        TestKey nobody = TestKey.create("tick", "tick", 1);
+        TestKey nobody = keyOnPartition(true, "tick", "tick"); // on partition 0 of any count: never a dead letter
         arrive(nobody.request("tick-" + ticks++, KeyFixtures.BASEMAPS, 1, at), at);
     }
 

@@ -118,7 +118,7 @@ class KeyHistoryCompactionTest {
         });
         // it meters something, as the earlier deployment did: its group has committed offsets (or it is not started
         // again: LostOffsets)
-        kafka.sendRequests(new RequestLog("before-the-restart", "unknown-key-id", key.secretHash(), "basemaps", "op", 1, null, null,
+        kafka.sendRequests(new RequestLog("before-the-restart", "unknownKeyId0000", key.secretHash(), "basemaps", "op", 1, null, null,
                 now));
         await("metering committed its position").atMost(Duration.ofSeconds(30)).until(() -> !kafka.admin()
                 .listConsumerGroupOffsets(StreamsFactory.applicationId(MeteringConfiguration.APP_NAME))

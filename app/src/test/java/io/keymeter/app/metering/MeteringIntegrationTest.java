@@ -17,6 +17,7 @@ import io.keymeter.events.Topic;
 import io.keymeter.events.Topics;
 import io.keymeter.events.UsageDaily;
 import io.keymeter.platform.kafka.KafkaClients;
+import io.keymeter.platform.kafka.KafkaTopics;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.testsupport.SharedKafka;
 import io.keymeter.testsupport.TopicReader;
@@ -56,6 +57,9 @@ class MeteringIntegrationTest {
 
     @Autowired
     List<StreamsApp> streamsApps;
+
+    @Autowired
+    KafkaTopics topics;
 
     @Test
     void publishesExactDailyTotalsAndRejections() throws Exception {
@@ -256,6 +260,45 @@ class MeteringIntegrationTest {
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(
                 TopicReader.readAll(SharedKafka.bootstrapServers(), Topics.REJECTIONS)).anySatisfy(r -> {
                     assertThat(r.value().requestId()).isEqualTo(run + "-next");
+                    assertThat(r.value().reason()).isEqualTo(RejectionReason.UNKNOWN_KEY);
+                }));
+        awaitMeteringRunning();
+    }
+
+    /**
+     * A gateway whose client partitions otherwise than Kafka's default (librdkafka's {@code consistent_random}, Sarama's
+     * FNV) puts a request on another partition than its key's states: it was refused {@code unknown-key} there while
+     * verify found the key valid, never billed, and nothing said why. Now a dead letter naming both partitions; the
+     * same request on its keyId's partition is judged.
+     */
+    @Test
+    void aRequestOnAnotherPartitionThanItsKeyIdsGoesToTheDeadLettersSayingWhy() throws Exception {
+        ApiKeys.GeneratedKey key = ApiKeys.generate();
+        Instant now = Instant.now();
+        String run = UUID.randomUUID().toString();
+        int partitions = topics.partitions(Topics.REQUESTS.name());
+        int home = KafkaTopics.partitionOf(key.keyId(), partitions);
+        int away = (home + 1) % partitions;
+        RecordMetadata sent;
+        try (KafkaProducer<String, RequestLog> producer = new KafkaProducer<>(clients.producer("metering-it-away"),
+                Topics.REQUESTS.keySerde().serializer(), Topics.REQUESTS.valueSerde().serializer())) {
+            sent = producer.send(new ProducerRecord<>(Topics.REQUESTS.name(), away, now.toEpochMilli(), key.keyId(),
+                    request(run + "-away", key, "basemaps", 1, now))).get();
+        }
+        publish(Topics.REQUESTS, key.keyId(), request(run + "-home", key, "basemaps", 1, now), now);
+
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            List<Map<String, String>> dead = deadLettersOf(sent);
+            assertThat(dead).hasSize(1);
+            assertThat(dead.get(0).get("__streams.errors.message")).isEqualTo("request on partition " + away
+                    + " of keymeter.requests, where its keyId's states are on partition " + home + " of " + partitions
+                    + ": produce it with Kafka's default partitioner (murmur2 of the key; librdkafka:"
+                    + " partitioner=murmur2_random)");
+        });
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(
+                TopicReader.readAll(SharedKafka.bootstrapServers(), Topics.REJECTIONS))
+                .filteredOn(r -> r.value().requestId().startsWith(run)).singleElement().satisfies(r -> {
+                    assertThat(r.value().requestId()).isEqualTo(run + "-home");
                     assertThat(r.value().reason()).isEqualTo(RejectionReason.UNKNOWN_KEY);
                 }));
         awaitMeteringRunning();

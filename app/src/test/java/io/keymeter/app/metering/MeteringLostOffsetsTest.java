@@ -53,7 +53,7 @@ class MeteringLostOffsetsTest {
         startKeymeter();
         await("metering running").atMost(Duration.ofSeconds(90))
                 .until(() -> metering().state() == KafkaStreams.State.RUNNING);
-        kafka.sendRequests(new RequestLog("metered-once", "no-such-key", "0".repeat(64), "basemaps", "op", 1, null, null,
+        kafka.sendRequests(new RequestLog("metered-once", "noSuchKeyId00000", "0".repeat(64), "basemaps", "op", 1, null, null,
                 Instant.now()));
         await("judged and committed").atMost(Duration.ofSeconds(30)).until(() ->
                 TopicReader.readAll(kafka.bootstrapServers(), Topics.REJECTIONS).size() == 1

@@ -102,7 +102,8 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
 
     /**
      * @param filterCapacity requests a generation's in-memory filter holds per task (0: no filters)
-     * @param bounds         refuses a request stamped too far ahead of this instance's clock, or with bad units
+     * @param bounds         refuses a request stamped too far ahead of this instance's clock, with bad units, or not
+     *                       keyed and partitioned by a keyId
      * @param onDuplicate    told of every resend dropped, so drops are counted
      */
     public Deduplicator(String storeName, Duration window, long filterCapacity, RequestBounds bounds,
@@ -153,7 +154,9 @@ public final class Deduplicator implements FixedKeyProcessor<String, ArrivedRequ
             request = request.withTimestampIfMissing(record.timestamp());
             record = record.withValue(record.value().withLog(request));
         }
-        bounds.check(record.key(), request, record.timestamp(), context.currentSystemTimeMs());
+        // the task's partition is the request's: the task reads one partition of each topic it joins
+        bounds.check(record.key(), context.taskId().partition(), request, record.timestamp(),
+                context.currentSystemTimeMs());
         if (request.requestId() == null) {
             context.forward(record);
             return;

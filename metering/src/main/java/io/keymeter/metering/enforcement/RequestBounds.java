@@ -1,8 +1,10 @@
 package io.keymeter.metering.enforcement;
 
+import io.keymeter.events.ApiKeys;
 import io.keymeter.events.RequestLog;
 import io.keymeter.events.Topics;
 import io.keymeter.platform.config.DurationText;
+import io.keymeter.platform.kafka.KafkaTopics;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -11,7 +13,15 @@ import java.util.Objects;
  * What metering refuses of a request on {@code keymeter.requests} because following it would corrupt what it keeps.
  * Ingest refuses such lines; a gateway producing to the topic directly is checked by nobody else.
  * <ul>
- * <li>A record key other than its keyId: on another partition than its key's states.</li>
+ * <li>A record key other than its keyId, or on another partition than Kafka's default partitioner gives its keyId
+ * (murmur2 of its UTF-8 bytes, as the credential store writes the key's states): judged by none of its key's states.
+ * Java clients partition so by default; librdkafka's (Go, Python, .NET, Node) does not (its {@code partitioner} must be
+ * {@code murmur2_random}), nor Sarama's. Judged here, such requests would be refused {@code unknown-key} while
+ * {@code /v1/verify} found the key valid: served and never billed.</li>
+ * <li>A keyId not shaped as one (16 base62 characters), or a secretHash not shaped as one (64 lowercase hex
+ * characters): no key has such an id or hash, so each would be refused {@code unknown-key} for a fault that is the
+ * producer's (a whole API key given as keyId, the plaintext secret or an uppercase hash as secretHash), and the first
+ * would be copied on into rejections.</li>
  * <li>Stamped more than {@code keymeter.ingest.max-future-skew} (plus {@link #CLOCK_MARGIN} for clock differences
  * between hosts) ahead of this instance's clock. One request stamped years ahead (a broken clock, microseconds taken
  * for milliseconds) would carry the dedupe's request time with it: every requestId seen before it forgotten (a
@@ -37,20 +47,31 @@ public final class RequestBounds {
 
     private final Duration maxFutureSkew;
     private final long maxAheadMs;
+    private final int partitions;
 
-    public RequestBounds(Duration maxFutureSkew) {
+    /**
+     * @param maxFutureSkew ingest's {@code keymeter.ingest.max-future-skew}
+     * @param partitions    partitions of {@code keymeter.requests} (and of {@code keymeter.api-keys}, checked equal at
+     *                      start-up)
+     */
+    public RequestBounds(Duration maxFutureSkew, int partitions) {
+        if (partitions < 1) {
+            throw new IllegalArgumentException("partitions must be at least 1, was " + partitions);
+        }
         this.maxFutureSkew = maxFutureSkew;
         this.maxAheadMs = maxFutureSkew.plus(CLOCK_MARGIN).toMillis();
+        this.partitions = partitions;
     }
 
     /**
      * @param recordKey the request record's key
+     * @param partition the partition of {@code keymeter.requests} it was read from
      * @param request   the request
      * @param timestamp its event time
      * @param now       this instance's clock
      * @throws IllegalArgumentException when the request is out of bounds, saying why
      */
-    public void check(String recordKey, RequestLog request, long timestamp, long now) {
+    public void check(String recordKey, int partition, RequestLog request, long timestamp, long now) {
         if (!Objects.equals(request.keyId(), recordKey)) {
             // on another partition than its key's states, it would be judged by none of them (or, waiting for its
             // grace, by its keyId): a gateway producing directly keyed it wrongly. A keyed request without a keyId
@@ -59,6 +80,15 @@ public final class RequestBounds {
             // API key too
             throw new IllegalArgumentException("request record not keyed by its keyId (" + Topics.REQUESTS.name()
                     + " is partitioned by keyId, as the key states are)");
+        }
+        if (request.keyId() != null) {
+            keyed(request.keyId(), partition);
+        }
+        if (request.secretHash() != null && !ApiKeys.isSecretHash(request.secretHash())) {
+            // not quoted: it may be the plaintext secret
+            throw new IllegalArgumentException("request secretHash of " + request.secretHash().length()
+                    + " characters is not 64 lowercase hex characters (the SHA-256 of the key's secret, as"
+                    + " ApiKeys.parse gives it)");
         }
         if (request.timestamp() != null && !representable(request.timestamp())) {
             throw new IllegalArgumentException("request stamped " + request.timestamp()
@@ -73,6 +103,20 @@ public final class RequestBounds {
         text("operation", request.operation());
         text("itemId", request.itemId());
         text("referrer", request.referrer());
+    }
+
+    private void keyed(String keyId, int partition) {
+        if (!ApiKeys.isKeyId(keyId)) {
+            // not quoted: a whole API key given as keyId is the likeliest case
+            throw new IllegalArgumentException("request keyId of " + keyId.length() + " characters is not 16 base62"
+                    + " characters (the keyId part of the API key, as ApiKeys.parse gives it)");
+        }
+        int expected = KafkaTopics.partitionOf(keyId, partitions);
+        if (expected != partition) {
+            throw new IllegalArgumentException("request on partition " + partition + " of " + Topics.REQUESTS.name()
+                    + ", where its keyId's states are on partition " + expected + " of " + partitions + ": produce it"
+                    + " with Kafka's default partitioner (murmur2 of the key; librdkafka: partitioner=murmur2_random)");
+        }
     }
 
     /** Whether the instant is an event time Kafka takes: milliseconds since 1970, not negative, not overflowing. */

@@ -53,7 +53,7 @@ class DeduplicatorRevivalTest {
                 .withLoggingDisabled().build());
         FixedKeyProcessorContext<String, ArrivedRequest> context = fixedKey(mock);
         AtomicInteger duplicates = new AtomicInteger();
-        Deduplicator dedupe = new Deduplicator("seen", WINDOW, 10_000, new RequestBounds(Duration.ofDays(365)),
+        Deduplicator dedupe = new Deduplicator("seen", WINDOW, 10_000, new RequestBounds(Duration.ofDays(365), 1),
                 duplicates::incrementAndGet);
         TestKey key = TestKey.create("acme", "cred-1", 1);
 
