@@ -26,16 +26,20 @@ public class MeteringConfiguration {
     public static final String APP_NAME = "metering";
 
     @Bean
-    MeteringSettings meteringSettings(KeymeterProperties properties, KafkaTopics topics,
+    MeteringSettings meteringSettings(KeymeterProperties properties,
                                       @Value("${keymeter.metering.join-grace:PT2S}") Duration joinGrace) {
-        return MeteringSettings.of(properties, joinGrace, topics.partitions(Topics.REQUESTS.name()));
+        // checked before anything of Kafka starts (CheckedAtStart): with the configured partition count, which
+        // meteringStreams replaces with the cluster's
+        return MeteringSettings.of(properties, joinGrace, properties.topics().partitions());
     }
 
     @Bean
-    StreamsApp meteringStreams(StreamsFactory factory, MeteringSettings settings, MeterRegistry meterRegistry) {
+    StreamsApp meteringStreams(StreamsFactory factory, MeteringSettings settings, KafkaTopics topics,
+                               MeterRegistry meterRegistry) {
+        MeteringSettings onCluster = settings.withRequestPartitions(topics.partitions(Topics.REQUESTS.name()));
         // every changelog write of metering follows a request or key state it consumed: committed state without
         // committed offsets means the offsets were lost, and reading from the start would bill requests again
-        return factory.create(APP_NAME, MeteringTopology.build(settings, meterRegistry), Map.of(),
-                new StartRequirements(MeteringTopology.changelogConfigs(settings), true));
+        return factory.create(APP_NAME, MeteringTopology.build(onCluster, meterRegistry), Map.of(),
+                new StartRequirements(MeteringTopology.changelogConfigs(onCluster), true));
     }
 }

@@ -20,8 +20,8 @@ import java.time.Duration;
  * @param dedupeFilterCapacity requests a dedupe generation's in-memory filter holds per task (0: no filters)
  * @param maxFutureSkew    how far ahead of the clock ingest accepts a request; metering refuses one further ahead
  *                         (see {@link io.keymeter.metering.enforcement.RequestBounds})
- * @param requestPartitions partitions of {@code keymeter.requests} as the cluster has them (not as configured: a topic
- *                         made before may have others), to refuse a request on another partition than its keyId's
+ * @param requestPartitions partitions of {@code keymeter.requests}, to refuse a request on another partition than its
+ *                         keyId's: the topology is built with the cluster's count ({@link #withRequestPartitions})
  */
 public record MeteringSettings(Duration dedupeWindow, Duration historyRetention, Duration joinGrace,
                                Duration alertInterval, Duration alertGrace, long dedupeFilterCapacity,
@@ -52,9 +52,20 @@ public record MeteringSettings(Duration dedupeWindow, Duration historyRetention,
     }
 
     /**
-     * @param requestPartitions partitions of {@code keymeter.requests} on the cluster ({@code KafkaTopics}); 1 for a
+     * @param requestPartitions partitions of {@code keymeter.requests}: at start-up checks, before Kafka is reached,
+     *                          as configured; for the topology, the cluster's ({@link #withRequestPartitions}); 1 for a
      *                          TopologyTestDriver, which has one partition a topic
      */
+    /**
+     * These settings for the partition count the cluster has: a topic made before may have another than configured.
+     * The dedupe's filters are sized per partition, so they are checked against the heap again.
+     */
+    public MeteringSettings withRequestPartitions(int partitions) {
+        requireFiltersFitHeap(dedupeFilterCapacity, partitions, Runtime.getRuntime().maxMemory());
+        return new MeteringSettings(dedupeWindow, historyRetention, joinGrace, alertInterval, alertGrace,
+                dedupeFilterCapacity, maxFutureSkew, partitions);
+    }
+
     public static MeteringSettings of(KeymeterProperties properties, Duration joinGrace, int requestPartitions) {
         if (joinGrace.isNegative() || joinGrace.compareTo(KeymeterProperties.LONGEST) > 0) {
             throw new StartupRefusedException("keymeter.metering.join-grace must not be negative, and at most 36500 days; "

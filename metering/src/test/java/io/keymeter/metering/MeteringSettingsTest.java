@@ -1,9 +1,11 @@
 package io.keymeter.metering;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keymeter.kafka.StartupRefusedException;
+import io.keymeter.platform.config.KeymeterProperties;
 import org.junit.jupiter.api.Test;
 
 class MeteringSettingsTest {
@@ -19,6 +21,19 @@ class MeteringSettingsTest {
                         + " 1371 MiB (two a partition, 6 partitions), more than half of this JVM's heap (768 MiB).");
         assertThatThrownBy(() -> MeteringSettings.requireFiltersFitHeap(1_000_000, 6, 26 * MIB))
                 .isInstanceOf(StartupRefusedException.class);
+    }
+
+    /** The topology takes the cluster's partition count; the filters, sized per partition, are checked again. */
+    @Test
+    void theClustersPartitionCountReplacesTheConfiguredOneAndIsCheckedAgainstTheHeap() {
+        KeymeterProperties properties = new KeymeterProperties(null, null, null, null, null, null, null, null, null,
+                null, null);
+        MeteringSettings configured = MeteringSettings.of(properties, MeteringSettings.DEFAULT_JOIN_GRACE, 6);
+        MeteringSettings onCluster = configured.withRequestPartitions(12);
+        assertThat(onCluster.requestPartitions()).isEqualTo(12);
+        assertThat(onCluster.withRequestPartitions(6)).isEqualTo(configured);
+        assertThatThrownBy(() -> configured.withRequestPartitions(1_000_000))
+                .isInstanceOf(StartupRefusedException.class).hasMessageContaining("1000000 partitions");
     }
 
     @Test

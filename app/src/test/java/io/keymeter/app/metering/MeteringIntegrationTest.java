@@ -297,7 +297,7 @@ class MeteringIntegrationTest {
         });
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(
                 TopicReader.readAll(SharedKafka.bootstrapServers(), Topics.REJECTIONS))
-                .filteredOn(r -> r.value().requestId().startsWith(run)).singleElement().satisfies(r -> {
+                .filteredOn(r -> r.value().requestId() != null && r.value().requestId().startsWith(run)).singleElement().satisfies(r -> {
                     assertThat(r.value().requestId()).isEqualTo(run + "-home");
                     assertThat(r.value().reason()).isEqualTo(RejectionReason.UNKNOWN_KEY);
                 }));

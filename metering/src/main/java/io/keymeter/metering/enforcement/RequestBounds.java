@@ -15,7 +15,7 @@ import java.util.Objects;
  * <ul>
  * <li>A record key other than its keyId, or on another partition than Kafka's default partitioner gives its keyId
  * (murmur2 of its UTF-8 bytes, as the credential store writes the key's states): judged by none of its key's states.
- * Java clients partition so by default; librdkafka's (Go, Python, .NET, Node) does not (its {@code partitioner} must be
+ * The Java client partitions so by default; librdkafka's clients do not (their {@code partitioner} must be
  * {@code murmur2_random}), nor Sarama's. Judged here, such requests would be refused {@code unknown-key} while
  * {@code /v1/verify} found the key valid: served and never billed.</li>
  * <li>A keyId not shaped as one (16 base62 characters), or a secretHash not shaped as one (64 lowercase hex
