@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.zip.CRC32;
@@ -103,6 +104,50 @@ public final class ApiKeys {
         return true;
     }
 
+    /**
+     * The text with the secret part of every key in it masked: each {@code km_<keyId>_} followed by base62 characters
+     * keeps its prefix and keyId (public), and each character after them becomes {@code *}, so the text keeps its
+     * length. A mistyped or truncated key is masked too (it still holds most of a secret); a secret without its
+     * {@code km_<keyId>_} is not recognisable, and stays. For texts a gateway reports (a logged URL with
+     * {@code ?token=}) and for whatever is copied into a dead letter. The same text when there is nothing to mask.
+     */
+    public static String redact(String text) {
+        if (text == null || !text.contains(PREFIX)) {
+            return text;
+        }
+        char[] chars = null;
+        for (int at = text.indexOf(PREFIX); at >= 0; at = text.indexOf(PREFIX, at + 1)) {
+            int secretFrom = at + PREFIX.length() + KEY_ID_LENGTH + 1;
+            int end = secretFrom;
+            while (end < text.length() && isBase62(text.charAt(end))) {
+                end++;
+            }
+            // end > secretFrom: the text reaches past the keyId and its '_'
+            if (end > secretFrom && text.charAt(secretFrom - 1) == '_'
+                    && isBase62(text, at + PREFIX.length(), secretFrom - 1)) {
+                if (chars == null) {
+                    chars = text.toCharArray();
+                }
+                Arrays.fill(chars, secretFrom, end, '*');
+                at = end - 1;
+            }
+        }
+        return chars == null ? text : new String(chars);
+    }
+
+    /**
+     * {@link #redact(String)} on bytes in any ASCII-compatible encoding (UTF-8 among them: a multi-byte character
+     * holds no ASCII byte, so masking leaves it whole): the same array when there is nothing to mask, else a copy.
+     */
+    public static byte[] redact(byte[] bytes) {
+        if (bytes == null) {
+            return null;
+        }
+        String latin1 = new String(bytes, StandardCharsets.ISO_8859_1); // one char a byte, both ways
+        String redacted = redact(latin1);
+        return redacted == latin1 ? bytes : redacted.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
     /** Lowercase hex SHA-256 of the secret. */
     public static String hashSecret(String secret) {
         MessageDigest digest = SHA256.get();
@@ -140,12 +185,15 @@ public final class ApiKeys {
 
     private static boolean isBase62(String s, int from, int to) {
         for (int i = from; i < to; i++) {
-            char c = s.charAt(i);
-            if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) {
+            if (!isBase62(s.charAt(i))) {
                 return false;
             }
         }
         return true;
+    }
+
+    private static boolean isBase62(char c) {
+        return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
     }
 
     private static MessageDigest newDigest() {

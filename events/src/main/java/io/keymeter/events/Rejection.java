@@ -19,8 +19,14 @@ public record Rejection(
         Instant timestamp,
         RejectionReason reason) {
 
+    /**
+     * The rejection of a request, every key's secret in its texts masked ({@link ApiKeys#redact}): ingest masks a
+     * line's, but a gateway producing to {@code keymeter.requests} directly may have put a key in any of them (a
+     * logged URL with {@code ?token=}), and this topic is read by billing and kept for max-age plus a week.
+     */
     public static Rejection of(RequestLog request, RejectionReason reason, String accountId, String credentialId) {
-        return new Rejection(request.requestId(), request.keyId(), accountId, credentialId, request.service(),
-                request.operation(), request.units(), request.itemId(), request.referrer(), request.timestamp(), reason);
+        return new Rejection(ApiKeys.redact(request.requestId()), request.keyId(), accountId, credentialId,
+                ApiKeys.redact(request.service()), ApiKeys.redact(request.operation()), request.units(),
+                ApiKeys.redact(request.itemId()), ApiKeys.redact(request.referrer()), request.timestamp(), reason);
     }
 }

@@ -2,6 +2,7 @@ package io.keymeter.events;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 class ApiKeysTest {
@@ -92,6 +93,45 @@ class ApiKeysTest {
         assertThat(ApiKeys.isSecretHash("g" + "0".repeat(63))).isFalse();
         assertThat(ApiKeys.isSecretHash(ApiKeys.generate().apiKey())).isFalse();
         assertThat(ApiKeys.isSecretHash(null)).isFalse();
+    }
+
+    @Test
+    void redactMasksTheSecretOfEveryKeyInATextKeepingItsKeyIdAndLength() {
+        ApiKeys.GeneratedKey one = ApiKeys.generate();
+        ApiKeys.GeneratedKey two = ApiKeys.generate();
+        String masked = "km_" + one.keyId() + "_" + "*".repeat(ApiKeys.SECRET_LENGTH + ApiKeys.CHECKSUM_LENGTH);
+        String url = "GET /arcgis/rest/services/World/MapServer/tile/3/2/1?token=" + one.apiKey() + "&f=json";
+        assertThat(ApiKeys.redact(url)).isEqualTo("GET /arcgis/rest/services/World/MapServer/tile/3/2/1?token="
+                + masked + "&f=json");
+        assertThat(ApiKeys.redact(one.apiKey() + "," + two.apiKey())).doesNotContain(one.apiKey().substring(20, 52))
+                .doesNotContain(two.apiKey().substring(20, 52)).contains(one.keyId()).contains(two.keyId())
+                .hasSize(2 * ApiKeys.LENGTH + 1);
+        String truncated = one.apiKey().substring(0, 30); // still most of a secret
+        assertThat(ApiKeys.redact("x" + truncated)).isEqualTo("x" + truncated.substring(0, 20) + "*".repeat(10));
+        for (String untouched : new String[] {"https://app.example.com/", "km_", "km_" + one.keyId(),
+                "km_" + one.keyId() + "_", "km_short_secret", "km_" + one.keyId() + "-abc", ""}) {
+            assertThat(ApiKeys.redact(untouched)).as(untouched).isSameAs(untouched);
+        }
+        assertThat(ApiKeys.redact((String) null)).isNull();
+    }
+
+    @Test
+    void redactOnBytesKeepsEveryOtherByteEvenInvalidUtf8() {
+        ApiKeys.GeneratedKey key = ApiKeys.generate();
+        byte[] text = ("{\"note\":\"é " + key.apiKey() + "\"}").getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = new byte[text.length + 2];
+        System.arraycopy(text, 0, bytes, 1, text.length);
+        bytes[0] = (byte) 0xff; // not UTF-8
+        bytes[bytes.length - 1] = (byte) 0xc3;
+        byte[] redacted = ApiKeys.redact(bytes);
+        assertThat(redacted).hasSameSizeAs(bytes).isNotSameAs(bytes);
+        assertThat(redacted[0]).isEqualTo((byte) 0xff);
+        assertThat(redacted[redacted.length - 1]).isEqualTo((byte) 0xc3);
+        assertThat(new String(redacted, 1, text.length, StandardCharsets.UTF_8)).isEqualTo("{\"note\":\"é km_"
+                + key.keyId() + "_" + "*".repeat(38) + "\"}");
+        byte[] clean = "{\"requestId\":\"r1\"}".getBytes(StandardCharsets.UTF_8);
+        assertThat(ApiKeys.redact(clean)).isSameAs(clean);
+        assertThat(ApiKeys.redact((byte[]) null)).isNull();
     }
 
     /** The checksum is part of the key format: a key issued by an earlier version must still parse. */

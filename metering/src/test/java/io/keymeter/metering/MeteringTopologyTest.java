@@ -1116,6 +1116,29 @@ class MeteringTopologyTest {
         assertThat(droppedRecords()).isEqualTo(3.0);
     }
 
+    /**
+     * A gateway producing directly that logs the URL it served puts the client's key in the operation or referrer
+     * (ArcGIS clients send {@code ?token=}): the rejection copied it on to {@code keymeter.rejections}. Masked now.
+     */
+    @Test
+    void aKeyInARequestsTextsIsMaskedInItsRejection() {
+        TestKey stranger = TestKey.create(ACME, "cred-25", 1); // never published: unknown-key
+        String masked = "km_" + stranger.keyId() + "_" + "*".repeat(38);
+        RequestLog plain = stranger.request("r-" + stranger.apiKey(), KeyFixtures.BASEMAPS, 1, T0.plusSeconds(1));
+        send(new RequestLog(plain.requestId(), plain.keyId(), plain.secretHash(), plain.service(),
+                "GET /tile?token=" + stranger.apiKey(), 1, "item-" + stranger.apiKey(),
+                "https://app.example.com/?token=" + stranger.apiKey(), plain.timestamp()));
+        flush(T0.plusSeconds(1));
+
+        assertThat(realRejections()).singleElement().satisfies(rejection -> {
+            assertThat(rejection.reason()).isEqualTo(RejectionReason.UNKNOWN_KEY);
+            assertThat(rejection.requestId()).isEqualTo("r-" + masked);
+            assertThat(rejection.operation()).isEqualTo("GET /tile?token=" + masked);
+            assertThat(rejection.itemId()).isEqualTo("item-" + masked);
+            assertThat(rejection.referrer()).isEqualTo("https://app.example.com/?token=" + masked);
+        });
+    }
+
     /** A key whose keyId the default partitioner puts on partition 0 of 6 ({@code home}), or on another. */
     private static TestKey keyOnPartition(boolean home, String accountId, String credentialId) {
         while (true) {

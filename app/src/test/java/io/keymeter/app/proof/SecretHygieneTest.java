@@ -27,6 +27,10 @@ import java.util.Set;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -41,9 +45,10 @@ import org.springframework.http.ResponseEntity;
 import tools.jackson.databind.JsonNode;
 
 /**
- * After an end-to-end run (keys issued, rotated, used through ingest and verify, a mistyped key sent), no plaintext
- * key or secret is found anywhere Keymeter writes: any topic (internal ones included), the state directories, the
- * broker's log segments, or the log output.
+ * After an end-to-end run (keys issued, rotated, used through ingest and verify, a mistyped key sent, keys in a
+ * logged URL, a key given as keyId by a gateway producing directly), no plaintext key or secret is found anywhere
+ * Keymeter writes: any topic (internal ones included), the state directories, the broker's log segments, or the log
+ * output. The direct request's own record on keymeter.requests holds what its gateway put there.
  */
 @KeymeterIntegrationTest
 @ExtendWith(OutputCaptureExtension.class)
@@ -79,6 +84,11 @@ class SecretHygieneTest {
                     "apiKey", keys.get(i), "service", "geocoding", "operation", "find", "units", 1,
                     "timestamp", Instant.now().toString()))).append('\n');
         }
+        // a gateway that logs the URL it served, the client's key in its query (as ArcGIS clients send it)
+        ndjson.append(Json.mapper().writeValueAsString(Map.of("requestId", "hygiene-" + credentialId + "-url",
+                "apiKey", keys.get(1), "service", "geocoding", "operation", "GET /find?token=" + keys.get(1),
+                "referrer", "https://app.example.com/?token=" + keys.get(2), "itemId", "item-" + keys.get(3),
+                "units", 1, "timestamp", Instant.now().toString()))).append('\n');
         HttpHeaders gateway = new HttpHeaders();
         gateway.setBearerAuth(TestAccounts.GATEWAY_TOKEN);
         gateway.setContentType(MediaType.parseMediaType("application/x-ndjson"));
@@ -93,14 +103,33 @@ class SecretHygieneTest {
                 TopicReader.readAll(SharedKafka.bootstrapServers(), Topics.USAGE_DAILY).stream()
                         .anyMatch(r -> r.value() != null && credentialId.equals(r.value().credentialId())));
 
+        // a gateway producing directly that took "keyId" for the key, and kept the key in a field and a header
+        String direct = "hygiene-" + credentialId + "-direct";
+        String value = "{\"requestId\":\"" + direct + "\",\"keyId\":\"" + keys.get(0) + "\",\"secretHash\":\""
+                + "0".repeat(64) + "\",\"service\":\"geocoding\",\"operation\":\"find\",\"units\":1,\"apiKey\":\""
+                + keys.get(0) + "\"}";
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedKafka.bootstrapServers()), new StringSerializer(),
+                new StringSerializer())) {
+            ProducerRecord<String, String> record = new ProducerRecord<>(Topics.REQUESTS.name(), keys.get(0), value);
+            record.headers().add("authorization", ("Bearer " + keys.get(0)).getBytes(StandardCharsets.UTF_8));
+            producer.send(record).get();
+        }
+        await("the direct request dead-lettered").atMost(Duration.ofSeconds(60)).until(() ->
+                TopicReader.readRaw(SharedKafka.bootstrapServers(), Topics.DEAD_LETTERS).stream()
+                        .anyMatch(r -> r.value() != null && new String(r.value(), StandardCharsets.UTF_8).contains(direct)));
+
         List<String> secrets = new ArrayList<>();
         for (String key : keys) {
             secrets.add(key);
             secrets.add(key.substring(20, 52)); // the secret part alone
         }
-        assertThat(findIn(allTopics(), secrets)).as("topics").isEmpty();
+        // the direct request's own record holds the key on keymeter.requests: the gateway put it there
+        List<String> written = allTopics().stream().filter(topic -> !topic.equals(Topics.REQUESTS.name())).toList();
+        assertThat(findIn(written, secrets)).as("topics").isEmpty();
         assertThat(findInFiles(properties.dataDir(), secrets)).as("state and token files").isEmpty();
-        assertThat(findInFiles(SharedKafka.broker().logDir(), secrets)).as("broker log segments").isEmpty();
+        assertThat(findInFiles(SharedKafka.broker().logDir(), secrets).stream()
+                .filter(file -> !file.contains(Topics.REQUESTS.name() + "-")).toList()).as("broker log segments").isEmpty();
         for (String secret : secrets) {
             assertThat(output.getAll()).as("log output").doesNotContain(secret);
         }

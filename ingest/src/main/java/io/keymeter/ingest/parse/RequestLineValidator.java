@@ -14,10 +14,13 @@ import java.time.format.DateTimeParseException;
 import java.util.Optional;
 
 /**
- * Validates one line on its own and hashes its key at once: the plaintext key goes no further than this class.
- * Error messages name the field and the rule, never the value.
+ * Validates one line on its own and hashes its key at once: the plaintext key goes no further than this class, and
+ * a key found in the line's texts has its secret masked ({@link ApiKeys#redact}). Error messages name the field and
+ * the rule, never the value.
  */
 public final class RequestLineValidator {
+
+    static final String HOLDS_A_KEY = "holds an API key (km_…): give each request an id of the gateway's own";
 
     /** Record key of malformed-key rejections: there is no keyId to key them by. Not a valid keyId shape. */
     public static final String MALFORMED_KEY_ID = "malformed";
@@ -41,6 +44,10 @@ public final class RequestLineValidator {
         }
         if (!RequestLog.requestIdInBounds(line.requestId())) {
             return invalid("requestId", RequestLog.REQUEST_ID_OUT_OF_BOUNDS);
+        }
+        if (ApiKeys.redact(line.requestId()) != line.requestId()) {
+            // masked, two requests of one key would share an id and the second be dropped as a resend
+            return invalid("requestId", HOLDS_A_KEY);
         }
         // a line without the field is the gateway's (a misspelt name): refused. An empty or null key is the
         // client's, sent as it came: malformed-key, as verify answers it (CONTRACT: a malformed key is taken and
@@ -90,10 +97,14 @@ public final class RequestLineValidator {
         Optional<ApiKeys.ParsedKey> key = ApiKeys.parse(line.apiKey());
         if (key.isEmpty()) {
             return new LineOutcome.MalformedKey(new Rejection(line.requestId(), null, null, null, line.service(),
-                    line.operation(), units, line.itemId(), line.referrer(), timestamp, RejectionReason.MALFORMED_KEY));
+                    ApiKeys.redact(line.operation()), units, ApiKeys.redact(line.itemId()),
+                    ApiKeys.redact(line.referrer()), timestamp, RejectionReason.MALFORMED_KEY));
         }
+        // a gateway that logs the URL it served may log a key with it (ArcGIS clients send ?token=): masked, so it
+        // reaches no topic
         return new LineOutcome.Accepted(new RequestLog(line.requestId(), key.get().keyId(), key.get().secretHash(),
-                line.service(), line.operation(), units, line.itemId(), line.referrer(), timestamp));
+                line.service(), ApiKeys.redact(line.operation()), units, ApiKeys.redact(line.itemId()),
+                ApiKeys.redact(line.referrer()), timestamp));
     }
 
     private static LineOutcome invalid(String field, String message) {

@@ -37,6 +37,36 @@ class RequestLineValidatorTest {
         assertThat(request.toString()).doesNotContain(key.apiKey());
     }
 
+    /**
+     * A gateway that logs the URL it served logs the key with it when the client sent it as {@code ?token=} (as
+     * ArcGIS clients do): the line was written to the topic as it came. Now every key's secret in the texts is masked
+     * (the line still billed and judged: the referrer's host stays), and a requestId holding one is refused (masked,
+     * two requests of one key would share an id, the second dropped as a resend).
+     */
+    @Test
+    void aKeyInALinesTextsIsMaskedAndARequestIdHoldingOneRefused() {
+        String masked = "km_" + key.keyId() + "_" + "*".repeat(38);
+        String ts = "2026-11-26T11:00:00Z";
+        RawLine logged = new RawLine("r1", key.apiKey(), "basemaps", "GET /tile/3/2/1?token=" + key.apiKey(), 1L,
+                "item-" + key.apiKey(), "https://app.example.com/map?token=" + key.apiKey(), ts, null);
+        RequestLog request = ((LineOutcome.Accepted) validator.validate(logged)).request();
+        assertThat(request.operation()).isEqualTo("GET /tile/3/2/1?token=" + masked);
+        assertThat(request.itemId()).isEqualTo("item-" + masked);
+        assertThat(request.referrer()).isEqualTo("https://app.example.com/map?token=" + masked);
+        assertThat(request.keyId()).isEqualTo(key.keyId());
+
+        RawLine mistyped = new RawLine("r2", "km_nope", "basemaps", "GET /tile?token=" + key.apiKey(), 1L, null,
+                "https://app.example.com/?token=" + key.apiKey(), ts, null);
+        var rejection = ((LineOutcome.MalformedKey) validator.validate(mistyped)).rejection();
+        assertThat(rejection.operation()).isEqualTo("GET /tile?token=" + masked);
+        assertThat(rejection.referrer()).isEqualTo("https://app.example.com/?token=" + masked);
+
+        assertThat(error(line("gw-" + key.apiKey(), key.apiKey(), "basemaps", 1L, ts)))
+                .isEqualTo("requestId: holds an API key (km_…): give each request an id of the gateway's own");
+        RawLine plain = line("r3", key.apiKey(), "basemaps", 1L, ts);
+        assertThat(((LineOutcome.Accepted) validator.validate(plain)).request().operation()).isSameAs(plain.operation());
+    }
+
     @Test
     void eachRuleNamesItsFieldWithoutEchoingTheValue() {
         String ts = "2026-11-26T11:00:00Z";

@@ -1,5 +1,6 @@
 package io.keymeter.platform.streams;
 
+import io.keymeter.events.ApiKeys;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -10,6 +11,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -21,7 +23,7 @@ import org.apache.kafka.streams.processor.api.Record;
  * then meets the same record again, for ever. So an oversized letter leaves out, in turn, the failed record as its
  * processor got it ({@link #FAILED_RECORD}), the value, most of the trace and message, then the key and the source
  * headers, each with a header saying what was left out; the record itself stays on its topic at the partition and
- * offset the letter names.
+ * offset the letter names. Every key's secret in what the letter copies is masked ({@link ApiKeys#redact}).
  */
 final class DeadLetterRecord {
 
@@ -73,20 +75,24 @@ final class DeadLetterRecord {
     static ProducerRecord<byte[], byte[]> of(String topic, ErrorHandlerContext context, Record<?, ?> failed,
                                              Exception exception, int maxRequestSize, long now) {
         int budget = maxRequestSize - FRAMING_BYTES;
-        byte[] key = context.sourceRawKey();
-        byte[] value = context.sourceRawValue();
+        // a gateway producing directly may have put a plaintext key anywhere: as the keyId, in a field of its own,
+        // in a header; what the letter copies has every key's secret masked (same length, so the sizes hold)
+        byte[] key = ApiKeys.redact(context.sourceRawKey());
+        byte[] value = ApiKeys.redact(context.sourceRawValue());
         List<Header> source = new ArrayList<>();
         if (context.headers() != null) {
-            context.headers().forEach(source::add);
+            for (Header header : context.headers()) {
+                source.add(new RecordHeader(header.key(), ApiKeys.redact(header.value())));
+            }
         }
-        String message = exception.getMessage();
-        String trace = stackTrace(exception);
+        String message = ApiKeys.redact(exception.getMessage());
+        String trace = ApiKeys.redact(stackTrace(exception));
         // a punctuation has no source record: no topic (its header is then null, as Kafka's own handlers write it)
         String sourceTopic = context.topic() == null ? "" : context.topic();
         // what no step below shortens: the exception's name, the topic twice (its header, the note), NOTES_BYTES
         long fixed = NOTES_BYTES + 3L * (exception.getClass().getName().length() + 2L * sourceTopic.length());
         List<String> omitted = new ArrayList<>();
-        String rendered = failed == null ? null : FailedRecordJson.of(failed);
+        String rendered = failed == null ? null : ApiKeys.redact(FailedRecordJson.of(failed));
         long renderedSize = rendered == null ? 0 : 3L * (FAILED_RECORD.length() + rendered.length());
         if (rendered != null && size(key, value, source, message, trace, fixed + renderedSize) > budget) {
             omitted.add("the failed record as its processor got it (" + rendered.length() + " chars)");

@@ -3,6 +3,7 @@ package io.keymeter.platform.streams;
 import static io.keymeter.platform.streams.FailedRecord.header;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.keymeter.events.ApiKeys;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Map;
@@ -141,6 +142,43 @@ class DeadLetterRecordTest {
                 + "stack trace and message, key (700000 bytes) and 2 source headers: too large");
         assertThat(header(letter, DeadLetterRecord.OFFSET)).isEqualTo("9");
         assertThat(bytesOf(letter)).isLessThanOrEqualTo(LIMIT - DeadLetterRecord.FRAMING_BYTES);
+    }
+
+    /** The failed record as a processor got it: a request's parsed fields and the bytes it arrived as. */
+    record Arrived(String operation, byte[] raw) {
+    }
+
+    /**
+     * A gateway producing directly put a plaintext key in a record: as its key, in a field of its own, in a header,
+     * quoted by an exception. The letter copied each (and the failed record's bytes as base64, which no masking of the
+     * text would find); now every key's secret is masked, its keyId kept, and the bytes given as their count.
+     */
+    @Test
+    void noSecretOfAKeyInTheRecordReachesTheLetter() {
+        ApiKeys.GeneratedKey key = ApiKeys.generate();
+        String secret = key.apiKey().substring(20, 52);
+        byte[] value = ("{\"requestId\":\"r1\",\"apiKey\":\"" + key.apiKey() + "\"}").getBytes(StandardCharsets.UTF_8);
+        Headers headers = new RecordHeaders().add("authorization", ("Bearer " + key.apiKey()).getBytes(StandardCharsets.UTF_8))
+                .add("empty", null);
+        FailedRecord failed = new FailedRecord(4, 9, key.apiKey().getBytes(StandardCharsets.UTF_8), value, headers);
+        ProducerRecord<byte[], byte[]> letter = DeadLetterRecord.of("dead", failed,
+                new org.apache.kafka.streams.processor.api.Record<>(key.apiKey(),
+                        new Arrived("GET /tile?token=" + key.apiKey(), value), failed.timestamp()),
+                new IllegalArgumentException("refused " + key.apiKey()), LIMIT, NOW);
+
+        StringBuilder all = new StringBuilder(new String(letter.key(), StandardCharsets.ISO_8859_1))
+                .append(new String(letter.value(), StandardCharsets.ISO_8859_1));
+        for (Header header : letter.headers()) {
+            all.append(header.key()).append(header.value() == null ? "" : new String(header.value(),
+                    StandardCharsets.ISO_8859_1));
+        }
+        assertThat(all.toString()).doesNotContain(secret).contains("km_" + key.keyId() + "_***");
+        assertThat(new String(letter.value(), StandardCharsets.UTF_8)).isEqualTo(
+                "{\"requestId\":\"r1\",\"apiKey\":\"km_" + key.keyId() + "_" + "*".repeat(38) + "\"}");
+        assertThat(header(letter, DeadLetterRecord.FAILED_RECORD)).contains("\"raw\":\"(" + value.length + " bytes)\"");
+        assertThat(letter.headers().lastHeader("empty").value()).isNull();
+        assertThat(header(letter, DeadLetterRecord.PARTITION)).isEqualTo("4");
+        assertThat(header(letter, DeadLetterRecord.OFFSET)).isEqualTo("9");
     }
 
     private static long bytesOf(ProducerRecord<byte[], byte[]> letter) {
