@@ -159,6 +159,7 @@ class ConsoleBrowserTest {
         String keyId = keyIdOf(key);
         await().atMost(Duration.ofSeconds(30)).until(() -> "active".equals(slotStatus(1)));
         assertThat(browser.driver().findElement(By.cssSelector("#slot-1 .key-id")).getText()).isEqualTo(keyId);
+        // (issuedKey checked that no input holds it: a value set by script is not in the HTML)
         assertThat(browser.js("return document.documentElement.outerHTML.includes(arguments[0])", key)).isEqualTo(false);
         assertThat(browser.js("return JSON.stringify(sessionStorage) + JSON.stringify(localStorage)").toString())
                 .doesNotContain(key);
@@ -1383,6 +1384,12 @@ class ConsoleBrowserTest {
         browser.waiting().until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#key-dialog .copied"), "Copied"));
         browser.click(dialog.findElement(By.cssSelector("[data-action='done']")));
         browser.waiting().until(ExpectedConditions.invisibilityOfElementLocated(By.id("key-dialog")));
+        // off the page, not only hidden: a closed dialog left in place keeps the key as its input's value, which
+        // neither its visibility nor the page's HTML shows
+        await().atMost(Duration.ofSeconds(5)).until(() -> Boolean.TRUE.equals(browser.js(
+                "return document.getElementById('key-dialog') === null"
+                        + " && ![...document.querySelectorAll('input, textarea')].some(e => e.value === arguments[0])",
+                key)));
         return key;
     }
 
