@@ -27,6 +27,8 @@ public final class ApiKeys {
     public static final int SECRET_LENGTH = 32;
     public static final int CHECKSUM_LENGTH = 6;
     public static final int LENGTH = PREFIX.length() + KEY_ID_LENGTH + 1 + SECRET_LENGTH + CHECKSUM_LENGTH;
+    /** Characters after {@code km_<keyId>_} from which {@link #redact} takes them for (part of) a secret. */
+    public static final int MASKED_FROM = SECRET_LENGTH / 2;
     /** Characters of a secret hash: lowercase hex of SHA-256's 32 bytes. */
     public static final int SECRET_HASH_LENGTH = 64;
 
@@ -105,11 +107,14 @@ public final class ApiKeys {
     }
 
     /**
-     * The text with the secret part of every key in it masked: each {@code km_<keyId>_} followed by base62 characters
-     * keeps its prefix and keyId (public), and each character after them becomes {@code *}, so the text keeps its
-     * length. A mistyped or truncated key is masked too (it still holds most of a secret); a secret without its
-     * {@code km_<keyId>_} is not recognisable, and stays. For texts a gateway reports (a logged URL with
-     * {@code ?token=}) and for whatever is copied into a dead letter. The same text when there is nothing to mask.
+     * The text with the secret part of every key in it masked: each {@code km_<keyId>_} followed by at least
+     * {@link #MASKED_FROM} base62 characters keeps its prefix and keyId (public), and each character after them
+     * becomes {@code *}, so the text keeps its length. A mistyped key, or one cut within its secret, is masked too (it
+     * still holds most of a secret); fewer characters leave at least as many unknown, and are not taken for a key (an
+     * item may be called {@code km_basemapsEurope24_tiles}). Only keys written out in ASCII are found: a secret
+     * without its {@code km_<keyId>_}, or escaped, percent-encoded or base64-encoded, stays. For texts a gateway
+     * reports (a logged URL with {@code ?token=}) and for whatever is copied into a dead letter. The same text when
+     * there is nothing to mask.
      */
     public static String redact(String text) {
         if (text == null || !text.contains(PREFIX)) {
@@ -119,11 +124,12 @@ public final class ApiKeys {
         for (int at = text.indexOf(PREFIX); at >= 0; at = text.indexOf(PREFIX, at + 1)) {
             int secretFrom = at + PREFIX.length() + KEY_ID_LENGTH + 1;
             int end = secretFrom;
-            while (end < text.length() && isBase62(text.charAt(end))) {
+            // a key written right after another starts at its km_, which a secret never holds ('_' is not base62)
+            while (end < text.length() && isBase62(text.charAt(end)) && !text.startsWith(PREFIX, end)) {
                 end++;
             }
-            // end > secretFrom: the text reaches past the keyId and its '_'
-            if (end > secretFrom && text.charAt(secretFrom - 1) == '_'
+            // end >= secretFrom + MASKED_FROM: the text reaches past the keyId, its '_' and part of a secret
+            if (end - secretFrom >= MASKED_FROM && text.charAt(secretFrom - 1) == '_'
                     && isBase62(text, at + PREFIX.length(), secretFrom - 1)) {
                 if (chars == null) {
                     chars = text.toCharArray();

@@ -106,10 +106,14 @@ class ApiKeysTest {
         assertThat(ApiKeys.redact(one.apiKey() + "," + two.apiKey())).doesNotContain(one.apiKey().substring(20, 52))
                 .doesNotContain(two.apiKey().substring(20, 52)).contains(one.keyId()).contains(two.keyId())
                 .hasSize(2 * ApiKeys.LENGTH + 1);
-        String truncated = one.apiKey().substring(0, 30); // still most of a secret
-        assertThat(ApiKeys.redact("x" + truncated)).isEqualTo("x" + truncated.substring(0, 20) + "*".repeat(10));
+        String truncated = one.apiKey().substring(0, 36); // still half a secret
+        assertThat(ApiKeys.redact("x" + truncated)).isEqualTo("x" + truncated.substring(0, 20) + "*".repeat(16));
+        // written back to back: the second key starts at its km_, which no secret holds
+        assertThat(ApiKeys.redact(one.apiKey() + two.apiKey())).isEqualTo(masked + "km_" + two.keyId() + "_"
+                + "*".repeat(ApiKeys.SECRET_LENGTH + ApiKeys.CHECKSUM_LENGTH));
         for (String untouched : new String[] {"https://app.example.com/", "km_", "km_" + one.keyId(),
-                "km_" + one.keyId() + "_", "km_short_secret", "km_" + one.keyId() + "-abc", ""}) {
+                "km_" + one.keyId() + "_", "km_short_secret", "km_" + one.keyId() + "-abc", "",
+                "km_basemapsEurope24_tiles", one.apiKey().substring(0, 35)}) { // an item's name; under half a secret
             assertThat(ApiKeys.redact(untouched)).as(untouched).isSameAs(untouched);
         }
         assertThat(ApiKeys.redact((String) null)).isNull();

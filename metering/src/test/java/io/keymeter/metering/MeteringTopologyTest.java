@@ -1118,21 +1118,25 @@ class MeteringTopologyTest {
 
     /**
      * A gateway producing directly that logs the URL it served puts the client's key in the operation or referrer
-     * (ArcGIS clients send {@code ?token=}): the rejection copied it on to {@code keymeter.rejections}. Masked now.
+     * (ArcGIS clients send {@code ?token=}): the rejection copied it on to {@code keymeter.rejections}. Masked now;
+     * a requestId holding a key is a dead letter, as ingest refuses it.
      */
     @Test
     void aKeyInARequestsTextsIsMaskedInItsRejection() {
         TestKey stranger = TestKey.create(ACME, "cred-25", 1); // never published: unknown-key
         String masked = "km_" + stranger.keyId() + "_" + "*".repeat(38);
-        RequestLog plain = stranger.request("r-" + stranger.apiKey(), KeyFixtures.BASEMAPS, 1, T0.plusSeconds(1));
+        RequestLog plain = stranger.request("r-url", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(1));
         send(new RequestLog(plain.requestId(), plain.keyId(), plain.secretHash(), plain.service(),
                 "GET /tile?token=" + stranger.apiKey(), 1, "item-" + stranger.apiKey(),
                 "https://app.example.com/?token=" + stranger.apiKey(), plain.timestamp()));
+        send(stranger.request("r-" + stranger.apiKey(), KeyFixtures.BASEMAPS, 1, T0.plusSeconds(1)));
         flush(T0.plusSeconds(1));
 
+        assertThat(topics.deadLetterReasons()).containsExactly(
+                "request requestId holds an API key (km_…): give each request an id of the gateway's own");
         assertThat(realRejections()).singleElement().satisfies(rejection -> {
             assertThat(rejection.reason()).isEqualTo(RejectionReason.UNKNOWN_KEY);
-            assertThat(rejection.requestId()).isEqualTo("r-" + masked);
+            assertThat(rejection.requestId()).isEqualTo("r-url");
             assertThat(rejection.operation()).isEqualTo("GET /tile?token=" + masked);
             assertThat(rejection.itemId()).isEqualTo("item-" + masked);
             assertThat(rejection.referrer()).isEqualTo("https://app.example.com/?token=" + masked);

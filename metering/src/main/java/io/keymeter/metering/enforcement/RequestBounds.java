@@ -18,6 +18,7 @@ import java.util.Objects;
  * The Java client partitions so by default; librdkafka's clients do not (their {@code partitioner} must be
  * {@code murmur2_random}), nor Sarama's. Judged here, such requests would be refused {@code unknown-key} while
  * {@code /v1/verify} found the key valid: served and never billed.</li>
+ * <li>A requestId holding an API key (kept in the dedupe store, or masked and colliding), as ingest refuses it.</li>
  * <li>A keyId not shaped as one (16 base62 characters), or a secretHash not shaped as one (64 lowercase hex
  * characters): no key has such an id or hash, so each would be refused {@code unknown-key} for a fault that is the
  * producer's (a whole API key given as keyId, the plaintext secret or an uppercase hash as secretHash), and the first
@@ -98,6 +99,12 @@ public final class RequestBounds {
         if (request.requestId() != null && !RequestLog.requestIdInBounds(request.requestId())) {
             throw new IllegalArgumentException("request requestId of " + characters(request.requestId())
                     + " characters outside 1 to " + RequestLog.MAX_REQUEST_ID_CHARS);
+        }
+        if (ApiKeys.redact(request.requestId()) != request.requestId()) {
+            // as ingest refuses it: kept, the key would sit in the dedupe store and its changelog; masked, two
+            // requests of one key would share an id, the second dropped as a resend
+            throw new IllegalArgumentException("request requestId holds an API key (km_…): give each request an id"
+                    + " of the gateway's own");
         }
         text("service", request.service()); // ingest takes catalog names only; a direct producer could send 1 MiB
         text("operation", request.operation());

@@ -154,6 +154,15 @@ class RequestBoundsTest {
                 .doesNotThrowAnyException();
     }
 
+    @Test
+    void aRequestIdHoldingAKeyIsRefusedWithoutQuotingIt() {
+        ApiKeys.GeneratedKey key = ApiKeys.generate();
+        assertThatThrownBy(() -> bounds.check(K, 0, request("gw-" + key.apiKey(), null), NOW, NOW))
+                .hasMessage("request requestId holds an API key (km_…): give each request an id of the gateway's own");
+        assertThatCode(() -> bounds.check(K, 0, request("km_basemapsEurope24_1", null), NOW, NOW))
+                .as("not a key").doesNotThrowAnyException();
+    }
+
     private static RequestLog request(String requestId, String referrer) {
         return new RequestLog(requestId, K, H, "basemaps", "op", 1, null, referrer, null);
     }

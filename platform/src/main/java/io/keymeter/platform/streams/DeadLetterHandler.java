@@ -1,5 +1,6 @@
 package io.keymeter.platform.streams;
 
+import io.keymeter.events.ApiKeys;
 import io.keymeter.platform.SampledLog;
 import java.time.Clock;
 import java.util.List;
@@ -78,7 +79,9 @@ public class DeadLetterHandler implements ProcessingExceptionHandler, Deserializ
                                                              Exception exception) {
         try {
             if (log.isDebugEnabled()) {
-                log.debug("{} failed in {}", source(context), context.processorNodeId(), exception);
+                // masked as the letter's trace is: no stack trace object, whose messages would go out as they are
+                log.debug("{} failed in {}: {}", source(context), context.processorNodeId(),
+                        ApiKeys.redact(DeadLetterRecord.stackTrace(exception)));
             }
             sampled.record(() -> describe(context, exception));
             if (context.topic() == null && punctuationFailures != null) {
@@ -107,7 +110,7 @@ public class DeadLetterHandler implements ProcessingExceptionHandler, Deserializ
     }
 
     private String describe(ErrorHandlerContext context, Exception exception) {
-        String message = shortened(String.valueOf(exception.getMessage()));
+        String message = shortened(ApiKeys.redact(String.valueOf(exception.getMessage())));
         return source(context) + " (task "
                 + context.taskId() + ", processor " + context.processorNodeId() + ") sent to "
                 + (deadLetterTopic == null ? "no dead-letter topic" : deadLetterTopic) + ": "

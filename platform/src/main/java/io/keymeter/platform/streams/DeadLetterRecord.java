@@ -161,7 +161,7 @@ final class DeadLetterRecord {
                 : text.substring(0, SHRUNK_TEXT_CHARS) + "… (" + (text.length() - SHRUNK_TEXT_CHARS) + " more chars)";
     }
 
-    private static String stackTrace(Exception exception) {
+    static String stackTrace(Exception exception) {
         StringWriter trace = new StringWriter();
         exception.printStackTrace(new PrintWriter(trace));
         return trace.toString();
