@@ -134,8 +134,8 @@ public final class ApiKeys {
                 if (chars == null) {
                     chars = text.toCharArray();
                 }
+                // every km_ is still looked at: one inside what was taken for a keyId here may start the real key
                 Arrays.fill(chars, secretFrom, end, '*');
-                at = end - 1;
             }
         }
         return chars == null ? text : new String(chars);

@@ -108,6 +108,10 @@ class ApiKeysTest {
                 .hasSize(2 * ApiKeys.LENGTH + 1);
         String truncated = one.apiKey().substring(0, 36); // still half a secret
         assertThat(ApiKeys.redact("x" + truncated)).isEqualTo("x" + truncated.substring(0, 20) + "*".repeat(16));
+        // after km_ and 14 characters, the key's own km_ is read as the end of a keyId, its keyId as a secret: the
+        // key's km_ is still looked at, and its secret masked
+        assertThat(ApiKeys.redact("km_AAAAAAAAAAAAAA" + one.apiKey())).doesNotContain(one.apiKey().substring(20, 52))
+                .endsWith("_" + "*".repeat(ApiKeys.SECRET_LENGTH + ApiKeys.CHECKSUM_LENGTH));
         // written back to back: the second key starts at its km_, which no secret holds
         assertThat(ApiKeys.redact(one.apiKey() + two.apiKey())).isEqualTo(masked + "km_" + two.keyId() + "_"
                 + "*".repeat(ApiKeys.SECRET_LENGTH + ApiKeys.CHECKSUM_LENGTH));

@@ -93,7 +93,8 @@ public class DeadLetterHandler implements ProcessingExceptionHandler, Deserializ
         } catch (RuntimeException e) {
             // sampled like the letters: a punctuation failing this way would otherwise log a line every run
             sampled.record(() -> "Could not build the dead letter of a failure in processor " + context.processorNodeId()
-                    + " (task " + context.taskId() + "): " + e + "; the failure was " + exception);
+                    + " (task " + context.taskId() + "): " + described(e) + "; the failure was "
+                    + described(exception));
             return List.of();
         }
     }
@@ -104,17 +105,22 @@ public class DeadLetterHandler implements ProcessingExceptionHandler, Deserializ
                 : "Record " + context.topic() + "-" + context.partition() + "@" + context.offset();
     }
 
+    /** An exception's class and message, keys masked and cut as {@link #shortened} cuts, for a log line or health. */
+    static String described(Exception exception) {
+        return exception.getClass().getName() + ": "
+                + shortened(ApiKeys.redact(String.valueOf(exception.getMessage())));
+    }
+
     /** A message cut to {@link #LOGGED_MESSAGE_CHARS}: the whole of it is on the dead letter. */
     static String shortened(String message) {
         return message.length() > LOGGED_MESSAGE_CHARS ? message.substring(0, LOGGED_MESSAGE_CHARS) + "…" : message;
     }
 
     private String describe(ErrorHandlerContext context, Exception exception) {
-        String message = shortened(ApiKeys.redact(String.valueOf(exception.getMessage())));
         return source(context) + " (task "
                 + context.taskId() + ", processor " + context.processorNodeId() + ") sent to "
                 + (deadLetterTopic == null ? "no dead-letter topic" : deadLetterTopic) + ": "
-                + exception.getClass().getName() + ": " + message + ". Its stack trace is in the "
+                + described(exception) + ". Its stack trace is in the "
                 + DeadLetterRecord.STACKTRACE + " header; at most one such line per "
                 + SampledLog.INTERVAL.toSeconds() + " s per task, dropped-records counts them all";
     }

@@ -26,8 +26,7 @@ public final class PunctuationFailures {
     private final Map<String, Failures> byProcessorAndTask = new ConcurrentHashMap<>();
 
     void record(String processor, TaskId task, Exception failure, long nowMillis) {
-        String last = failure.getClass().getName() + ": "
-                + DeadLetterHandler.shortened(String.valueOf(failure.getMessage()));
+        String last = DeadLetterHandler.described(failure);
         byProcessorAndTask.merge("processor " + processor + " (task " + task + ")",
                 new Failures(nowMillis, nowMillis, 1, last),
                 (before, now) -> before.lastMillis() < nowMillis - RECENT.toMillis() ? now
