@@ -164,15 +164,23 @@ class CommandBus implements SmartLifecycle {
             }
             // released by releaseWaiting, no reply will come; the store may still apply it until the wait would have
             // ended: retry, or read, only after that
-            Duration settled = Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime())).plusSeconds(1);
             throw new Unconfirmed("The change cannot be confirmed: " + e.getCause().getMessage(), null,
-                    settled.compareTo(RETRY_AFTER) > 0 ? Duration.ofSeconds(settled.toSeconds()) : RETRY_AFTER);
+                    settledIn(deadlineNanos));
         } catch (InterruptedException e) {
+            // sent (a shutdown that outlasted the drain interrupts the request's thread): the same as a release. A
+            // plain 503 with Retry-After 1 s invited a retry that could apply a regeneration twice, and a create's
+            // did not name the credential it would have made
             Thread.currentThread().interrupt();
-            throw ApiProblem.unavailable("Interrupted while waiting for the change.", RETRY_AFTER);
+            throw new Unconfirmed("Interrupted while waiting for the change", null, settledIn(deadlineNanos));
         } finally {
             pending.remove(command.commandId());
         }
+    }
+
+    /** How long until the store can no longer apply a command whose wait ends at {@code deadlineNanos}. */
+    private static Duration settledIn(long deadlineNanos) {
+        Duration settled = Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime())).plusSeconds(1);
+        return settled.compareTo(RETRY_AFTER) > 0 ? Duration.ofSeconds(settled.toSeconds()) : RETRY_AFTER;
     }
 
     /** The producer of commands (a test's seam, as {@link #newConsumer} is). */

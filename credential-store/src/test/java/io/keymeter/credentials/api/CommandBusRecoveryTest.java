@@ -22,7 +22,9 @@ import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -180,6 +182,37 @@ class CommandBusRecoveryTest {
             HttpResponse<String> refused = create(port, "refused");
             assertThat(refused.statusCode()).isEqualTo(503);
             assertThat(refused.body()).contains("Kafka cannot take the change now; nothing was applied.");
+        }
+    }
+
+    /**
+     * A call whose thread is interrupted while it waits (a shutdown that outlasted the drain) was sent: the store may
+     * still apply it. It was a plain 503 with Retry-After 1 s, which invited a retry that could apply a regeneration
+     * twice; now it says so, as a release does, with a Retry-After until the store can no longer apply it.
+     */
+    @Test
+    @Timeout(120)
+    void aCallInterruptedWhileWaitingIsToldTheChangeMayStillBeAppliedAndWhenToLook() throws Exception {
+        try (ConfigurableApplicationContext store = start(FreePorts.next())) {
+            confirmingChanges(store);
+            CommandBus bus = store.getBean(CommandBus.class);
+            AtomicReference<Throwable> answer = new AtomicReference<>();
+            Thread caller = new Thread(() -> {
+                Thread.currentThread().interrupt(); // its wait for the reply ends at once, after the send
+                try {
+                    bus.send(new CredentialCommand.CreateCredential(UUID.randomUUID().toString(),
+                            UUID.randomUUID().toString(), "acme", bus.deadline(), "interrupted",
+                            List.of("premium:user:basemaps"), List.of(), List.of()));
+                } catch (Throwable t) {
+                    answer.set(t);
+                }
+            });
+            caller.start();
+            caller.join(30_000);
+
+            assertThat(answer.get()).isInstanceOf(CommandBus.Unconfirmed.class).hasMessage("Interrupted while waiting"
+                    + " for the change; it was applied in full or not at all. Read the credential before retrying.");
+            assertThat(((CommandBus.Unconfirmed) answer.get()).retryAfter()).isGreaterThan(CommandBus.RETRY_AFTER);
         }
     }
 
