@@ -317,6 +317,7 @@ class ConsoleBrowserTest {
         WebElement basemaps = browser.visible(By.cssSelector("#services-table tr[data-service='basemaps']"));
         assertThat(basemaps.getText()).contains("22");
         assertThat(browser.visible(By.id("total-units")).getText()).isEqualTo("42");
+        awaitStatementsLoaded();
         assertThat(browser.driver().findElement(By.id("statements")).findElements(By.cssSelector(".problem")))
                 .as("statements load without error").isEmpty();
         browser.screenshot("08-usage");
@@ -354,6 +355,7 @@ class ConsoleBrowserTest {
         new org.openqa.selenium.support.ui.Select(browser.clickable(By.id("cycle"))).selectByValue(previous);
         browser.waiting().until(ExpectedConditions.urlContains("cycle=" + previous));
         assertThat(browser.visible(By.id("no-usage")).getText()).contains("No usage");
+        awaitStatementsLoaded();
         assertThat(browser.visible(By.id("statements")).findElements(By.cssSelector(".problem"))).isEmpty();
 
         // the other credential's key invalidated and used again (a stolen key): metering's alert reaches the page
@@ -1357,6 +1359,15 @@ class ConsoleBrowserTest {
 
     private String issuedKey(String screenshot) {
         return issuedKey(screenshot, false);
+    }
+
+    /**
+     * Statements load on their own after the usage report: "no problem" checked while they still said "Loading
+     * statements…" could not fail.
+     */
+    private void awaitStatementsLoaded() {
+        browser.waiting().until(driver -> driver.findElement(By.id("statements"))
+                .findElements(By.cssSelector(".loading")).isEmpty());
     }
 
     /** Reads the key from the one-time dialog, checks its warning and closes it; with {@code escape}, tries Escape first. */
