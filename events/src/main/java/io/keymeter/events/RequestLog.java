@@ -43,6 +43,9 @@ public record RequestLog(
     public static final int MAX_REQUEST_ID_CHARS = 128;
     /** Why a requestId out of bounds is refused, in ingest's and verify's answers alike. */
     public static final String REQUEST_ID_OUT_OF_BOUNDS = "must be 1-" + MAX_REQUEST_ID_CHARS + " characters";
+    /** Why a requestId holding an API key is refused: masked, two requests of one key would share an id. */
+    public static final String REQUEST_ID_HOLDS_A_KEY =
+            "holds an API key (km_…): give each request an id of the gateway's own";
     /** The longest operation, itemId or referrer, likewise. */
     public static final int MAX_TEXT_CHARS = 2048;
 

@@ -52,11 +52,6 @@ public record MeteringSettings(Duration dedupeWindow, Duration historyRetention,
     }
 
     /**
-     * @param requestPartitions partitions of {@code keymeter.requests}: at start-up checks, before Kafka is reached,
-     *                          as configured; for the topology, the cluster's ({@link #withRequestPartitions}); 1 for a
-     *                          TopologyTestDriver, which has one partition a topic
-     */
-    /**
      * These settings for the partition count the cluster has: a topic made before may have another than configured.
      * The dedupe's filters are sized per partition, so they are checked against the heap again.
      */
@@ -66,6 +61,11 @@ public record MeteringSettings(Duration dedupeWindow, Duration historyRetention,
                 dedupeFilterCapacity, maxFutureSkew, partitions);
     }
 
+    /**
+     * @param requestPartitions partitions of {@code keymeter.requests}: at start-up checks, before Kafka is reached,
+     *                          as configured; for the topology, the cluster's ({@link #withRequestPartitions}); 1 for a
+     *                          TopologyTestDriver, which has one partition a topic
+     */
     public static MeteringSettings of(KeymeterProperties properties, Duration joinGrace, int requestPartitions) {
         if (joinGrace.isNegative() || joinGrace.compareTo(KeymeterProperties.LONGEST) > 0) {
             throw new StartupRefusedException("keymeter.metering.join-grace must not be negative, and at most 36500 days; "

@@ -177,6 +177,38 @@ class VerifyIntegrationTest {
                 : "129".equals(value) ? "r".repeat(129) : value), error);
     }
 
+    /**
+     * A requestId holding an API key is refused at ingest (masked, two requests of one key would share an id): verify
+     * answered valid for it, and the request was served and never billed.
+     */
+    @Test
+    void aRequestIdHoldingAnApiKeyIsRefusedAsIngestRefusesIt() {
+        assertRefused(withField("requestId", "gw-" + ApiKeys.generate().apiKey()),
+                "requestId: holds an API key (km_…): give each request an id of the gateway's own");
+    }
+
+    /**
+     * An item id shaped like a key (km_, 16 base62 characters, _, 16 or more) is masked by ingest, and metering judges
+     * the masked one: verify judges it so too (it answered valid, then metering refused the line item-not-permitted,
+     * the request served and never billed).
+     */
+    @Test
+    void anItemIdShapedLikeAKeyIsJudgedMaskedAsMeteringJudgesIt() throws Exception {
+        ApiKeys.GeneratedKey key = ApiKeys.generate();
+        Instant now = Instant.now();
+        String keyShaped = "km_basemapsEurope24_tilesAndLabels2026";
+        ApiKeyState restricted = state(key, "cred-" + UUID.randomUUID(), KeyStatus.ACTIVE, now.plus(Duration.ofDays(1)),
+                List.of(), now.minusSeconds(5));
+        publish(new ApiKeyState(restricted.keyId(), restricted.credentialId(), restricted.accountId(), 1,
+                restricted.status(), restricted.expiresAt(), restricted.secretHash(), restricted.privileges(),
+                List.of(keyShaped, "plain-item"), List.of(), restricted.updatedAt()));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(verify(Map.of("apiKey", key.apiKey(),
+                "service", "basemaps", "itemId", "plain-item")).getBody()).containsEntry("valid", true));
+
+        assertThat(verify(Map.of("apiKey", key.apiKey(), "service", "basemaps", "itemId", keyShaped)).getBody())
+                .isEqualTo(Map.of("valid", false, "reason", "item-not-permitted"));
+    }
+
     /** A call with a new key, for basemaps, and {@code field} set to {@code value}. */
     private static Map<String, Object> withField(String field, Object value) {
         Map<String, Object> body = new HashMap<>(Map.of("apiKey", ApiKeys.generate().apiKey(), "service", "basemaps"));

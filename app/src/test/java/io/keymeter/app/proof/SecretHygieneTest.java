@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.keymeter.app.support.KeymeterIntegrationTest;
 import io.keymeter.app.support.TestAccounts;
+import io.keymeter.events.ApiKeys;
 import io.keymeter.events.Json;
 import io.keymeter.events.Topics;
 import io.keymeter.platform.config.KeymeterProperties;
@@ -103,16 +104,18 @@ class SecretHygieneTest {
                 TopicReader.readAll(SharedKafka.bootstrapServers(), Topics.USAGE_DAILY).stream()
                         .anyMatch(r -> r.value() != null && credentialId.equals(r.value().credentialId())));
 
-        // a gateway producing directly that took "keyId" for the key, and kept the key in a field and a header
+        // a gateway producing directly that took "keyId" for the key, and kept the key in a field and a header: a key
+        // of its own (never issued here), which its record on keymeter.requests holds as the gateway put it there
+        String own = ApiKeys.generate().apiKey();
         String direct = "hygiene-" + credentialId + "-direct";
-        String value = "{\"requestId\":\"" + direct + "\",\"keyId\":\"" + keys.get(0) + "\",\"secretHash\":\""
+        String value = "{\"requestId\":\"" + direct + "\",\"keyId\":\"" + own + "\",\"secretHash\":\""
                 + "0".repeat(64) + "\",\"service\":\"geocoding\",\"operation\":\"find\",\"units\":1,\"apiKey\":\""
-                + keys.get(0) + "\"}";
+                + own + "\"}";
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedKafka.bootstrapServers()), new StringSerializer(),
                 new StringSerializer())) {
-            ProducerRecord<String, String> record = new ProducerRecord<>(Topics.REQUESTS.name(), keys.get(0), value);
-            record.headers().add("authorization", ("Bearer " + keys.get(0)).getBytes(StandardCharsets.UTF_8));
+            ProducerRecord<String, String> record = new ProducerRecord<>(Topics.REQUESTS.name(), own, value);
+            record.headers().add("authorization", ("Bearer " + own).getBytes(StandardCharsets.UTF_8));
             producer.send(record).get();
         }
         await("the direct request dead-lettered").atMost(Duration.ofSeconds(60)).until(() ->
@@ -124,15 +127,19 @@ class SecretHygieneTest {
             secrets.add(key);
             secrets.add(key.substring(20, 52)); // the secret part alone
         }
-        // the direct request's own record holds the key on keymeter.requests: the gateway put it there
-        List<String> written = allTopics().stream().filter(topic -> !topic.equals(Topics.REQUESTS.name())).toList();
-        assertThat(findIn(written, secrets)).as("topics").isEmpty();
+        assertThat(findIn(allTopics(), secrets)).as("topics").isEmpty();
         assertThat(findInFiles(properties.dataDir(), secrets)).as("state and token files").isEmpty();
-        assertThat(findInFiles(SharedKafka.broker().logDir(), secrets).stream()
-                .filter(file -> !file.contains(Topics.REQUESTS.name() + "-")).toList()).as("broker log segments").isEmpty();
+        assertThat(findInFiles(SharedKafka.broker().logDir(), secrets)).as("broker log segments").isEmpty();
+        // the direct producer's own key: in its record on keymeter.requests, as it put it there, and nowhere else
+        List<String> ownKey = List.of(own, own.substring(20, 52));
+        List<String> written = allTopics().stream().filter(topic -> !topic.equals(Topics.REQUESTS.name())).toList();
+        assertThat(findIn(written, ownKey)).as("topics but the one it wrote").isEmpty();
+        assertThat(findIn(List.of(Topics.REQUESTS.name()), ownKey)).as("its own record").isNotEmpty();
+        assertThat(findInFiles(properties.dataDir(), ownKey)).as("state and token files").isEmpty();
         for (String secret : secrets) {
             assertThat(output.getAll()).as("log output").doesNotContain(secret);
         }
+        assertThat(output.getAll()).as("log output").doesNotContain(own.substring(20, 52));
     }
 
     private List<String> allTopics() throws Exception {

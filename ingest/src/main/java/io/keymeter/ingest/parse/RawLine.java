@@ -1,5 +1,7 @@
 package io.keymeter.ingest.parse;
 
+import io.keymeter.events.ApiKeys;
+
 /**
  * One request-log line as read from the body, before validation: the fields as the gateway wrote them, or the first
  * type error found while reading them. Holds the plaintext {@code apiKey}, so it lives only for the time of one line
@@ -12,6 +14,6 @@ public record RawLine(String requestId, String apiKey, String service, String op
 
     @Override
     public String toString() {
-        return "RawLine[requestId=" + requestId + ", service=" + service + "]";
+        return "RawLine[requestId=" + ApiKeys.redact(requestId) + ", service=" + service + "]";
     }
 }

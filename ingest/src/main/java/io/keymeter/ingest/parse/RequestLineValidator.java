@@ -20,8 +20,6 @@ import java.util.Optional;
  */
 public final class RequestLineValidator {
 
-    static final String HOLDS_A_KEY = "holds an API key (km_…): give each request an id of the gateway's own";
-
     /** Record key of malformed-key rejections: there is no keyId to key them by. Not a valid keyId shape. */
     public static final String MALFORMED_KEY_ID = "malformed";
 
@@ -47,7 +45,7 @@ public final class RequestLineValidator {
         }
         if (ApiKeys.redact(line.requestId()) != line.requestId()) {
             // masked, two requests of one key would share an id and the second be dropped as a resend
-            return invalid("requestId", HOLDS_A_KEY);
+            return invalid("requestId", RequestLog.REQUEST_ID_HOLDS_A_KEY);
         }
         // a line without the field is the gateway's (a misspelt name): refused. An empty or null key is the
         // client's, sent as it came: malformed-key, as verify answers it (CONTRACT: a malformed key is taken and

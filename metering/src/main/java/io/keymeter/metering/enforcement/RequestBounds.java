@@ -103,8 +103,7 @@ public final class RequestBounds {
         if (ApiKeys.redact(request.requestId()) != request.requestId()) {
             // as ingest refuses it: kept, the key would sit in the dedupe store and its changelog; masked, two
             // requests of one key would share an id, the second dropped as a resend
-            throw new IllegalArgumentException("request requestId holds an API key (km_…): give each request an id"
-                    + " of the gateway's own");
+            throw new IllegalArgumentException("request requestId " + RequestLog.REQUEST_ID_HOLDS_A_KEY);
         }
         text("service", request.service()); // ingest takes catalog names only; a direct producer could send 1 MiB
         text("operation", request.operation());

@@ -1,5 +1,6 @@
 package io.keymeter.metering.verify;
 
+import io.keymeter.events.ApiKeys;
 import io.keymeter.events.RequestLog;
 import io.keymeter.events.ServiceCatalog;
 import io.keymeter.events.Timestamps;
@@ -50,6 +51,9 @@ class VerifyController {
     private static void checkLineFields(VerifyRequest request) {
         if (request.requestId() != null && !RequestLog.requestIdInBounds(request.requestId())) {
             throw ApiProblem.invalid("requestId", RequestLog.REQUEST_ID_OUT_OF_BOUNDS);
+        }
+        if (ApiKeys.redact(request.requestId()) != request.requestId()) {
+            throw ApiProblem.invalid("requestId", RequestLog.REQUEST_ID_HOLDS_A_KEY);
         }
         if (request.operation() != null && request.operation().isEmpty()) {
             throw ApiProblem.invalid("operation", "is required");

@@ -1,5 +1,7 @@
 package io.keymeter.metering.verify;
 
+import io.keymeter.events.ApiKeys;
+
 /**
  * Body of {@code POST /v1/verify}. A gateway may send the line it will log: its other fields ({@code operation},
  * {@code requestId}, {@code units}, {@code timestamp}) do not change the answer and are only checked as ingest checks
@@ -18,6 +20,7 @@ public record VerifyRequest(String apiKey, String service, String referrer, Stri
 
     @Override
     public String toString() {
-        return "VerifyRequest[service=" + service + ", referrer=" + referrer + ", itemId=" + itemId + "]";
+        return "VerifyRequest[service=" + service + ", referrer=" + ApiKeys.redact(referrer) + ", itemId="
+                + ApiKeys.redact(itemId) + "]";
     }
 }
