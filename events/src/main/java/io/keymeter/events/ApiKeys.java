@@ -141,6 +141,11 @@ public final class ApiKeys {
         return chars == null ? text : new String(chars);
     }
 
+    /** Whether {@link #redact(String)} would mask anything in the text: it holds (most of) an API key. */
+    public static boolean holdsKey(String text) {
+        return redact(text) != text;
+    }
+
     /**
      * {@link #redact(String)} on bytes in any ASCII-compatible encoding (UTF-8 among them: a multi-byte character
      * holds no ASCII byte, so masking leaves it whole): the same array when there is nothing to mask, else a copy.

@@ -182,8 +182,8 @@ public final class MeteringTopology {
                         Consumed.with(Topics.REQUESTS.keySerde(), MeteringSerdes.ARRIVED_REQUEST)
                                 .withTimestampExtractor(new RequestTimestampExtractor()).withName("requests-source"))
                 .processValues(() -> new Deduplicator(DEDUPE_STORE, settings.dedupeWindow(),
-                                settings.dedupeFilterCapacity(), new RequestBounds(settings.maxFutureSkew(), settings.requestPartitions()),
-                                duplicate),
+                                settings.dedupeFilterCapacity(),
+                                new RequestBounds(settings.maxFutureSkew(), settings.requestPartitions()), duplicate),
                         Named.as("dedupe-requests"), DEDUPE_STORE)
                 .process(() -> new RequestJudge(API_KEYS_STORE, LATEST_KEY_STATES_STORE, JOIN_BUFFER_STORE,
                                 settings.joinGrace(), outcomes),

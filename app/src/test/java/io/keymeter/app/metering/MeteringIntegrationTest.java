@@ -279,12 +279,8 @@ class MeteringIntegrationTest {
         int partitions = topics.partitions(Topics.REQUESTS.name());
         int home = KafkaTopics.partitionOf(key.keyId(), partitions);
         int away = (home + 1) % partitions;
-        RecordMetadata sent;
-        try (KafkaProducer<String, RequestLog> producer = new KafkaProducer<>(clients.producer("metering-it-away"),
-                Topics.REQUESTS.keySerde().serializer(), Topics.REQUESTS.valueSerde().serializer())) {
-            sent = producer.send(new ProducerRecord<>(Topics.REQUESTS.name(), away, now.toEpochMilli(), key.keyId(),
-                    request(run + "-away", key, "basemaps", 1, now))).get();
-        }
+        RecordMetadata sent = publish(Topics.REQUESTS, away, key.keyId(), request(run + "-away", key, "basemaps", 1, now),
+                now);
         publish(Topics.REQUESTS, key.keyId(), request(run + "-home", key, "basemaps", 1, now), now);
 
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
@@ -297,7 +293,8 @@ class MeteringIntegrationTest {
         });
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(
                 TopicReader.readAll(SharedKafka.bootstrapServers(), Topics.REJECTIONS))
-                .filteredOn(r -> r.value().requestId() != null && r.value().requestId().startsWith(run)).singleElement().satisfies(r -> {
+                .filteredOn(r -> r.value().requestId() != null && r.value().requestId().startsWith(run))
+                .singleElement().satisfies(r -> {
                     assertThat(r.value().requestId()).isEqualTo(run + "-home");
                     assertThat(r.value().reason()).isEqualTo(RejectionReason.UNKNOWN_KEY);
                 }));
@@ -334,9 +331,16 @@ class MeteringIntegrationTest {
     }
 
     private <V> void publish(Topic<String, V> topic, String key, V value, Instant timestamp) throws Exception {
+        publish(topic, null, key, value, timestamp);
+    }
+
+    /** Produced to {@code partition}, or where the default partitioner puts {@code key} when it is null. */
+    private <V> RecordMetadata publish(Topic<String, V> topic, Integer partition, String key, V value,
+                                       Instant timestamp) throws Exception {
         try (KafkaProducer<String, V> producer = new KafkaProducer<>(clients.producer("metering-it"),
                 topic.keySerde().serializer(), topic.valueSerde().serializer())) {
-            producer.send(new ProducerRecord<>(topic.name(), null, timestamp.toEpochMilli(), key, value)).get();
+            return producer.send(new ProducerRecord<>(topic.name(), partition, timestamp.toEpochMilli(), key, value))
+                    .get();
         }
     }
 

@@ -43,7 +43,7 @@ public final class RequestLineValidator {
         if (!RequestLog.requestIdInBounds(line.requestId())) {
             return invalid("requestId", RequestLog.REQUEST_ID_OUT_OF_BOUNDS);
         }
-        if (ApiKeys.redact(line.requestId()) != line.requestId()) {
+        if (ApiKeys.holdsKey(line.requestId())) {
             // masked, two requests of one key would share an id and the second be dropped as a resend
             return invalid("requestId", RequestLog.REQUEST_ID_HOLDS_A_KEY);
         }
@@ -92,17 +92,18 @@ public final class RequestLineValidator {
             return invalid("timestamp", "is more than " + DurationText.of(maxFutureSkew)
                     + " in the future (keymeter.ingest.max-future-skew)");
         }
+        // a gateway that logs the URL it served may log a key with it (ArcGIS clients send ?token=): masked, so it
+        // reaches no topic, whichever the line's outcome
+        String operation = ApiKeys.redact(line.operation());
+        String itemId = ApiKeys.redact(line.itemId());
+        String referrer = ApiKeys.redact(line.referrer());
         Optional<ApiKeys.ParsedKey> key = ApiKeys.parse(line.apiKey());
         if (key.isEmpty()) {
             return new LineOutcome.MalformedKey(new Rejection(line.requestId(), null, null, null, line.service(),
-                    ApiKeys.redact(line.operation()), units, ApiKeys.redact(line.itemId()),
-                    ApiKeys.redact(line.referrer()), timestamp, RejectionReason.MALFORMED_KEY));
+                    operation, units, itemId, referrer, timestamp, RejectionReason.MALFORMED_KEY));
         }
-        // a gateway that logs the URL it served may log a key with it (ArcGIS clients send ?token=): masked, so it
-        // reaches no topic
         return new LineOutcome.Accepted(new RequestLog(line.requestId(), key.get().keyId(), key.get().secretHash(),
-                line.service(), ApiKeys.redact(line.operation()), units, ApiKeys.redact(line.itemId()),
-                ApiKeys.redact(line.referrer()), timestamp));
+                line.service(), operation, units, itemId, referrer, timestamp));
     }
 
     private static LineOutcome invalid(String field, String message) {

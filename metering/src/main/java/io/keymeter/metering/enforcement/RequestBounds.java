@@ -100,7 +100,7 @@ public final class RequestBounds {
             throw new IllegalArgumentException("request requestId of " + characters(request.requestId())
                     + " characters outside 1 to " + RequestLog.MAX_REQUEST_ID_CHARS);
         }
-        if (ApiKeys.redact(request.requestId()) != request.requestId()) {
+        if (ApiKeys.holdsKey(request.requestId())) {
             // as ingest refuses it: kept, the key would sit in the dedupe store and its changelog; masked, two
             // requests of one key would share an id, the second dropped as a resend
             throw new IllegalArgumentException("request requestId " + RequestLog.REQUEST_ID_HOLDS_A_KEY);

@@ -52,7 +52,7 @@ class VerifyController {
         if (request.requestId() != null && !RequestLog.requestIdInBounds(request.requestId())) {
             throw ApiProblem.invalid("requestId", RequestLog.REQUEST_ID_OUT_OF_BOUNDS);
         }
-        if (ApiKeys.redact(request.requestId()) != request.requestId()) {
+        if (ApiKeys.holdsKey(request.requestId())) {
             throw ApiProblem.invalid("requestId", RequestLog.REQUEST_ID_HOLDS_A_KEY);
         }
         if (request.operation() != null && request.operation().isEmpty()) {
