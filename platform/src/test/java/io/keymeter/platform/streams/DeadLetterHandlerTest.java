@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.keymeter.events.ApiKeys;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
@@ -89,6 +90,31 @@ class DeadLetterHandlerTest {
                         + "java.lang.IllegalStateException: " + "x".repeat(DeadLetterHandler.LOGGED_MESSAGE_CHARS)
                         + "…. Its stack trace is in the __streams.errors.stacktrace header")
                 .hasSizeLessThan(DeadLetterHandler.LOGGED_MESSAGE_CHARS + 300);
+    }
+
+    /**
+     * A message quoting a plaintext key (a direct producer's): the log lines, the debug one with its stack trace too,
+     * mask it as the letter does; they printed the message, and the exception itself, as they were.
+     */
+    @Test
+    void aKeyInTheFailuresMessageIsMaskedInEveryLogLine() {
+        ApiKeys.GeneratedKey key = ApiKeys.generate();
+        String secret = key.apiKey().substring(20, 52);
+        ch.qos.logback.classic.Level level = logger.getLevel();
+        logger.setLevel(ch.qos.logback.classic.Level.DEBUG);
+        try {
+            handler.handleError(FailedRecord.at(5, 1), new Record<>("key", "value", 0L),
+                    new IllegalStateException("refused " + key.apiKey()));
+        } finally {
+            logger.setLevel(level);
+        }
+
+        assertThat(logged.list).hasSize(2).allSatisfy(line -> {
+            assertThat(line.getFormattedMessage()).doesNotContain(secret).contains("km_" + key.keyId() + "_***");
+            assertThat(line.getThrowableProxy()).isNull();
+        });
+        assertThat(DeadLetterHandler.described(new IllegalStateException(key.apiKey())))
+                .as("as health lists a punctuation's failure").doesNotContain(secret);
     }
 
     @Test
