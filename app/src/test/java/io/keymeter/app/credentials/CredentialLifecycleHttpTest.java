@@ -33,6 +33,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.resttestclient.TestRestTemplate;
 import org.springframework.http.HttpEntity;
 import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpMethod;
 import org.springframework.http.MediaType;
 import tools.jackson.databind.JsonNode;
 
@@ -172,6 +173,62 @@ class CredentialLifecycleHttpTest {
                 .status()).isEqualTo(201);
         assertThat(http.post("/v1/credentials", "{\"name\":\"after stray 2\",\"privileges\":[\"premium:user:basemaps\"]}")
                 .status()).isEqualTo(201);
+    }
+
+    /**
+     * Conditional changes (README "Conditional changes"): every answer holding the credential carries its version as
+     * ETag, and a change sent with If-Match is refused 412, nothing applied, once the credential has changed since.
+     * An invalidation sent over a read from before a colleague regenerated the slot leaves the new key working.
+     */
+    @Test
+    void aChangeMadeOverAStaleReadIsRefusedAndChangesNothing() {
+        CredentialsHttp.Answer created = http.post("/v1/credentials",
+                "{\"name\":\"conditional\",\"privileges\":[\"premium:user:basemaps\"]}");
+        assertThat(created.headers().getETag()).isEqualTo("\"1\"");
+        String path = "/v1/credentials/" + created.json().get("id").asString();
+        String expires = "{\"expiresAt\":\"" + Instant.now().plus(Duration.ofDays(10)) + "\"}";
+        assertThat(conditional(HttpMethod.POST, path + "/keys", expires, "\"1\"").status()).isEqualTo(201);
+        CredentialsHttp.Answer read = http.get(path);
+        assertThat(read.headers().getETag()).isEqualTo("\"2\"");
+        HttpHeaders unchanged = new HttpHeaders();
+        unchanged.setIfNoneMatch("\"2\"");
+        assertThat(http.call(HttpMethod.GET, path, null, unchanged).status()).as("conditional read").isEqualTo(304);
+
+        // a colleague regenerates slot 1 meanwhile; the invalidation made over the read must not kill the new key
+        String successor = conditional(HttpMethod.POST, path + "/keys/1/regenerate", null, "\"2\"").json()
+                .get("keyId").asString();
+        CredentialsHttp.Answer stale = conditional(HttpMethod.POST, path + "/keys/1/invalidate", null, "\"2\"");
+        assertThat(stale.status()).as(stale.toString()).isEqualTo(412);
+        assertThat(stale.headers().getContentType()).hasToString("application/problem+json");
+        assertThat(stale.json().get("detail").asString()).contains("version 4");
+        JsonNode key = http.get(path).json().get("keys").get(0);
+        assertThat(key.get("keyId").asString()).isEqualTo(successor);
+        assertThat(key.get("status").asString()).isEqualTo("active");
+        assertThat(conditional(HttpMethod.PUT, path + "/referrers", "{\"referrers\":[]}", "W/\"4\"").status())
+                .as("a weak tag never matches").isEqualTo(412);
+
+        CredentialsHttp.Answer unquoted = conditional(HttpMethod.POST, path + "/keys/1/invalidate", null, "4");
+        assertThat(unquoted.status()).isEqualTo(400);
+        assertThat(unquoted.json().get("errors").findValuesAsString("field")).containsExactly("If-Match");
+        assertThat(new CredentialsHttp(rest, "cyberdyne").call(HttpMethod.POST, path + "/keys/1/invalidate", null,
+                ifMatch("\"4\"")).status()).as("another account's, conditional or not").isEqualTo(404);
+
+        CredentialsHttp.Answer invalidated = conditional(HttpMethod.POST, path + "/keys/1/invalidate", null,
+                "\"3\", \"4\"");
+        assertThat(invalidated.status()).as(invalidated.toString()).isEqualTo(200);
+        assertThat(invalidated.headers().getETag()).isEqualTo("\"5\"");
+        assertThat(invalidated.json().get("keys").get(0).get("status").asString()).isEqualTo("invalidated");
+        assertThat(conditional(HttpMethod.DELETE, path, null, "*").status()).isEqualTo(204);
+    }
+
+    private CredentialsHttp.Answer conditional(HttpMethod method, String path, String json, String ifMatch) {
+        return http.call(method, path, json, ifMatch(ifMatch));
+    }
+
+    private static HttpHeaders ifMatch(String value) {
+        HttpHeaders headers = new HttpHeaders();
+        headers.set(HttpHeaders.IF_MATCH, value);
+        return headers;
     }
 
     @Test

@@ -30,7 +30,11 @@ final class CredentialsHttp {
     }
 
     Answer call(HttpMethod method, String path, String json) {
-        HttpHeaders headers = new HttpHeaders();
+        return call(method, path, json, new HttpHeaders());
+    }
+
+    /** With headers of the caller's own ({@code If-Match}, say). */
+    Answer call(HttpMethod method, String path, String json, HttpHeaders headers) {
         if (token != null) {
             headers.setBearerAuth(token);
         }

@@ -96,7 +96,7 @@ class CredentialController {
         } catch (CommandBus.Unconfirmed e) {
             throw e.created(location);
         }
-        return ResponseEntity.created(URI.create(location)).body(view(created));
+        return ResponseEntity.created(URI.create(location)).eTag(IfMatch.tag(created.version())).body(view(created));
     }
 
     /**
@@ -148,7 +148,7 @@ class CredentialController {
                         ForwardedCalls.accept(request));
             }
         }
-        return ResponseEntity.ok(view(reads.find(account.id(), id).orElseThrow(() -> notFound(id))));
+        return answer(reads.find(account.id(), id).orElseThrow(() -> notFound(id)));
     }
 
     /** The caller's call, signed for the instance it is forwarded to: the caller's token stays here. */
@@ -157,39 +157,45 @@ class CredentialController {
     }
 
     @PutMapping("/{id}/privileges")
-    CredentialView privileges(Account account, @PathVariable String id, @RequestBody CredentialRequests.Privileges body,
-                              HttpServletRequest request) {
+    ResponseEntity<CredentialView> privileges(Account account, @PathVariable String id,
+                                              @RequestBody CredentialRequests.Privileges body,
+                                              HttpServletRequest request) {
         QueryParameters.none(request);
         checkId(id);
         CredentialValidator v = new CredentialValidator();
         List<String> privileges = v.privileges(body.privileges());
+        List<Long> versions = IfMatch.versions(request);
         v.throwIfInvalid();
-        return view(applied(new CredentialCommand.ChangePrivileges(newCommandId(), id, account.id(), bus.deadline(),
-                privileges), id));
+        return answer(applied(new CredentialCommand.ChangePrivileges(newCommandId(), id, account.id(), bus.deadline(),
+                privileges, versions), id));
     }
 
     @PutMapping("/{id}/item-access")
-    CredentialView itemAccess(Account account, @PathVariable String id, @RequestBody CredentialRequests.ItemAccess body,
-                              HttpServletRequest request) {
+    ResponseEntity<CredentialView> itemAccess(Account account, @PathVariable String id,
+                                              @RequestBody CredentialRequests.ItemAccess body,
+                                              HttpServletRequest request) {
         QueryParameters.none(request);
         checkId(id);
         CredentialValidator v = new CredentialValidator();
         List<String> itemAccess = v.itemAccess(body.itemAccess(), true);
+        List<Long> versions = IfMatch.versions(request);
         v.throwIfInvalid();
-        return view(applied(new CredentialCommand.ChangeItemAccess(newCommandId(), id, account.id(), bus.deadline(),
-                itemAccess), id));
+        return answer(applied(new CredentialCommand.ChangeItemAccess(newCommandId(), id, account.id(), bus.deadline(),
+                itemAccess, versions), id));
     }
 
     @PutMapping("/{id}/referrers")
-    CredentialView referrers(Account account, @PathVariable String id, @RequestBody CredentialRequests.Referrers body,
-                             HttpServletRequest request) {
+    ResponseEntity<CredentialView> referrers(Account account, @PathVariable String id,
+                                             @RequestBody CredentialRequests.Referrers body,
+                                             HttpServletRequest request) {
         QueryParameters.none(request);
         checkId(id);
         CredentialValidator v = new CredentialValidator();
         List<String> referrers = v.referrers(body.referrers(), true);
+        List<Long> versions = IfMatch.versions(request);
         v.throwIfInvalid();
-        return view(applied(new CredentialCommand.ChangeReferrers(newCommandId(), id, account.id(), bus.deadline(),
-                referrers), id));
+        return answer(applied(new CredentialCommand.ChangeReferrers(newCommandId(), id, account.id(), bus.deadline(),
+                referrers, versions), id));
     }
 
     @DeleteMapping("/{id}")
@@ -198,7 +204,8 @@ class CredentialController {
         QueryParameters.none(request);
         checkId(id);
         noFields(request);
-        applied(new CredentialCommand.DeleteCredential(newCommandId(), id, account.id(), bus.deadline()), id);
+        List<Long> versions = IfMatch.versions(request);
+        applied(new CredentialCommand.DeleteCredential(newCommandId(), id, account.id(), bus.deadline(), versions), id);
         return ResponseEntity.noContent().build();
     }
 
@@ -210,10 +217,11 @@ class CredentialController {
         CredentialValidator v = new CredentialValidator();
         v.slot(body.slot());
         v.expiresAt(body.expiresAt(), true, clock.instant(), keys);
+        List<Long> versions = IfMatch.versions(request);
         v.throwIfInvalid();
         ApiKeys.GeneratedKey key = ApiKeys.generate();
         Credential after = applied(new CredentialCommand.GenerateKey(newCommandId(), id, account.id(), bus.deadline(),
-                body.slot(), key.keyId(), key.secretHash(), body.expiresAt()), id);
+                body.slot(), key.keyId(), key.secretHash(), body.expiresAt(), versions), id);
         return issued(after, key);
     }
 
@@ -227,24 +235,27 @@ class CredentialController {
         int slot = v.pathSlot(slotText);
         Instant expiresAt = body == null ? null : body.expiresAt();
         v.expiresAt(expiresAt, false, clock.instant(), keys);
+        List<Long> versions = IfMatch.versions(request);
         v.throwIfInvalid();
         ApiKeys.GeneratedKey key = ApiKeys.generate();
         Credential after = applied(new CredentialCommand.RegenerateKey(newCommandId(), id, account.id(), bus.deadline(),
-                slot, key.keyId(), key.secretHash(), expiresAt), id);
+                slot, key.keyId(), key.secretHash(), expiresAt, versions), id);
         return issued(after, key);
     }
 
     @PostMapping("/{id}/keys/{slot}/invalidate")
-    CredentialView invalidate(Account account, @PathVariable String id, @PathVariable("slot") String slotText,
-                              HttpServletRequest request) throws IOException {
+    ResponseEntity<CredentialView> invalidate(Account account, @PathVariable String id,
+                                              @PathVariable("slot") String slotText, HttpServletRequest request)
+            throws IOException {
         QueryParameters.none(request);
         checkId(id);
         noFields(request);
         CredentialValidator v = new CredentialValidator();
         int slot = v.pathSlot(slotText);
+        List<Long> versions = IfMatch.versions(request);
         v.throwIfInvalid();
-        return view(applied(new CredentialCommand.InvalidateKey(newCommandId(), id, account.id(), bus.deadline(), slot),
-                id));
+        return answer(applied(new CredentialCommand.InvalidateKey(newCommandId(), id, account.id(), bus.deadline(),
+                slot, versions), id));
     }
 
     /** The body of a call that takes none: absent, empty or {@code {}}; a field in it is refused, not ignored. */
@@ -288,6 +299,7 @@ class CredentialController {
             case NOT_FOUND -> throw reply.field() == null ? notFound(id) : ApiProblem.notFound(reply.message());
             case CONFLICT -> throw ApiProblem.conflict(reply.message());
             case INVALID -> throw ApiProblem.invalid(reply.field(), reply.message());
+            case PRECONDITION_FAILED -> throw ApiProblem.preconditionFailed(reply.message());
             case EXPIRED -> throw ApiProblem.unavailable("The credential store did not take the change in time;"
                     + " nothing was applied.", CommandBus.RETRY_AFTER);
         };
@@ -297,6 +309,11 @@ class CredentialController {
         Credential.Key issued = after.keyById(key.keyId()).orElseThrow();
         return ResponseEntity.status(201).body(new IssuedKey(issued.slot(), issued.keyId(), key.apiKey(),
                 issued.expiresAt(), issued.createdAt()));
+    }
+
+    /** The credential with its version as entity-tag: the {@code If-Match} of a change made over this read. */
+    private ResponseEntity<CredentialView> answer(Credential credential) {
+        return ResponseEntity.ok().eTag(IfMatch.tag(credential.version())).body(view(credential));
     }
 
     private CredentialView view(Credential credential) {

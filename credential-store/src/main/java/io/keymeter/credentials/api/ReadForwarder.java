@@ -41,7 +41,7 @@ class ReadForwarder {
 
     /**
      * The owner's answer to the caller's {@code accept}, status and body as they are, with its {@code Retry-After} (a
-     * 503 says when to retry).
+     * 503 says when to retry) and its {@code ETag}.
      */
     ResponseEntity<String> get(HostInfo host, String path, Function<URI, String> authorization,
                                Optional<String> accept) {
@@ -51,6 +51,8 @@ class ReadForwarder {
                         .orElse(MediaType.APPLICATION_JSON_VALUE)));
         response.headers().firstValue(HttpHeaders.RETRY_AFTER)
                 .ifPresent(retryAfter -> answer.header(HttpHeaders.RETRY_AFTER, retryAfter));
+        // the version a conditional change (If-Match) is made over, and what a conditional read compares
+        response.headers().firstValue(HttpHeaders.ETAG).ifPresent(tag -> answer.header(HttpHeaders.ETAG, tag));
         return answer.body(response.body());
     }
 

@@ -37,7 +37,9 @@ public record CommandReply(String commandId, Outcome outcome, String field, Stri
         /** Refused by the current state (slot holds an active key…); nothing changed. */
         CONFLICT,
         /** Reached the processor after its deadline; nothing changed. */
-        EXPIRED
+        EXPIRED,
+        /** Conditional ({@code If-Match}) on versions the credential is no longer at; nothing changed. */
+        PRECONDITION_FAILED
     }
 
     public static CommandReply applied(String commandId, Credential credential, List<ApiKeyState> published) {

@@ -9,7 +9,8 @@ import java.util.List;
  * A change asked of one credential, on {@code keymeter.credential-commands} keyed by credentialId, so one stream
  * task is the single writer of each credential. {@code deadline}: a command still unprocessed after it is refused
  * unapplied (the HTTP caller has given up on it by then). Commands never carry a plaintext key: only its keyId and
- * the SHA-256 of its secret.
+ * the SHA-256 of its secret. {@code ifMatch}: the credential versions the caller's {@code If-Match} named; a change
+ * is applied only while the credential is at one of them (null: unconditional; empty: none can match).
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
 @JsonSubTypes({
@@ -32,30 +33,62 @@ public sealed interface CredentialCommand {
 
     Instant deadline();
 
+    /** The versions this change is conditional on, or null when it is not conditional. */
+    default List<Long> ifMatch() {
+        return null;
+    }
+
     record CreateCredential(String commandId, String credentialId, String accountId, Instant deadline,
                             String name, List<String> privileges, List<String> itemAccess, List<String> referrers)
             implements CredentialCommand {
     }
 
     record ChangePrivileges(String commandId, String credentialId, String accountId, Instant deadline,
-                            List<String> privileges) implements CredentialCommand {
+                            List<String> privileges, List<Long> ifMatch) implements CredentialCommand {
+        /** Unconditional. */
+        public ChangePrivileges(String commandId, String credentialId, String accountId, Instant deadline,
+                                List<String> privileges) {
+            this(commandId, credentialId, accountId, deadline, privileges, null);
+        }
     }
 
     record ChangeItemAccess(String commandId, String credentialId, String accountId, Instant deadline,
-                            List<String> itemAccess) implements CredentialCommand {
+                            List<String> itemAccess, List<Long> ifMatch) implements CredentialCommand {
+        /** Unconditional. */
+        public ChangeItemAccess(String commandId, String credentialId, String accountId, Instant deadline,
+                                List<String> itemAccess) {
+            this(commandId, credentialId, accountId, deadline, itemAccess, null);
+        }
     }
 
     record ChangeReferrers(String commandId, String credentialId, String accountId, Instant deadline,
-                           List<String> referrers) implements CredentialCommand {
+                           List<String> referrers, List<Long> ifMatch) implements CredentialCommand {
+        /** Unconditional. */
+        public ChangeReferrers(String commandId, String credentialId, String accountId, Instant deadline,
+                               List<String> referrers) {
+            this(commandId, credentialId, accountId, deadline, referrers, null);
+        }
     }
 
-    record DeleteCredential(String commandId, String credentialId, String accountId, Instant deadline)
+    record DeleteCredential(String commandId, String credentialId, String accountId, Instant deadline,
+                            List<Long> ifMatch)
             implements CredentialCommand {
+        /** Unconditional. */
+        public DeleteCredential(String commandId, String credentialId, String accountId, Instant deadline) {
+            this(commandId, credentialId, accountId, deadline, null);
+        }
     }
 
     /** {@code slot} null: the first slot without an active key. */
     record GenerateKey(String commandId, String credentialId, String accountId, Instant deadline,
-                       Integer slot, String keyId, String secretHash, Instant expiresAt) implements CredentialCommand {
+                       Integer slot, String keyId, String secretHash, Instant expiresAt, List<Long> ifMatch)
+            implements CredentialCommand {
+        /** Unconditional. */
+        public GenerateKey(String commandId, String credentialId, String accountId, Instant deadline,
+                           Integer slot, String keyId, String secretHash, Instant expiresAt) {
+            this(commandId, credentialId, accountId, deadline, slot, keyId, secretHash, expiresAt, null);
+        }
+
         @Override
         public String toString() {
             return "GenerateKey[commandId=" + commandId + ", credentialId=" + credentialId + ", slot=" + slot
@@ -65,7 +98,14 @@ public sealed interface CredentialCommand {
 
     /** {@code expiresAt} null: keep the previous key's expiration if it is still ahead. */
     record RegenerateKey(String commandId, String credentialId, String accountId, Instant deadline,
-                         int slot, String keyId, String secretHash, Instant expiresAt) implements CredentialCommand {
+                         int slot, String keyId, String secretHash, Instant expiresAt, List<Long> ifMatch)
+            implements CredentialCommand {
+        /** Unconditional. */
+        public RegenerateKey(String commandId, String credentialId, String accountId, Instant deadline,
+                             int slot, String keyId, String secretHash, Instant expiresAt) {
+            this(commandId, credentialId, accountId, deadline, slot, keyId, secretHash, expiresAt, null);
+        }
+
         @Override
         public String toString() {
             return "RegenerateKey[commandId=" + commandId + ", credentialId=" + credentialId + ", slot=" + slot
@@ -73,7 +113,12 @@ public sealed interface CredentialCommand {
         }
     }
 
-    record InvalidateKey(String commandId, String credentialId, String accountId, Instant deadline, int slot)
+    record InvalidateKey(String commandId, String credentialId, String accountId, Instant deadline, int slot,
+                         List<Long> ifMatch)
             implements CredentialCommand {
+        /** Unconditional. */
+        public InvalidateKey(String commandId, String credentialId, String accountId, Instant deadline, int slot) {
+            this(commandId, credentialId, accountId, deadline, slot, null);
+        }
     }
 }

@@ -50,6 +50,12 @@ public final class CredentialDecider {
             // another account's credential answers exactly like a missing one
             return refuse(state, id, Outcome.NOT_FOUND, null, "credential " + command.credentialId());
         }
+        // checked here, by the credential's single writer, so no change can land between the check and this one
+        if (command.ifMatch() != null && !command.ifMatch().contains(state.version())) {
+            return refuse(state, id, Outcome.PRECONDITION_FAILED, null, "The credential is at version "
+                    + state.version() + " (ETag \"" + state.version() + "\") now, not at the one If-Match names;"
+                    + " nothing was applied. Read it again before changing it.");
+        }
         Changes changes = new Changes(state.id(), state, now, clockNow);
         changes.expireDueKeys();
         if (command instanceof CredentialCommand.ChangePrivileges c) {

@@ -73,6 +73,8 @@ class ReadForwardingTest {
                     HttpResponse<String> read = send(port, "GET", "/v1/credentials/" + id, "acme", null);
                     assertThat(read.statusCode()).as("read of %s on %d: %s", id, port, read.body()).isEqualTo(200);
                     assertThat(Json.mapper().readTree(read.body()).get("id").asString()).isEqualTo(id);
+                    // forwarded or not, the version a conditional change (If-Match) is made over
+                    assertThat(read.headers().firstValue("ETag")).as("ETag of %s on %d", id, port).contains("\"1\"");
                     assertThat(send(port, "GET", "/v1/credentials/" + id, "globex", null).statusCode())
                             .as("another account, forwarded or not").isEqualTo(404);
                     // the caller's Accept reaches the owner: forwarded without it, this was a 200 in JSON

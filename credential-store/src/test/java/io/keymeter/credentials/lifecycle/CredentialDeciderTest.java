@@ -278,4 +278,43 @@ class CredentialDeciderTest {
                 .doesNotContain(invalidatedKey);
         assertThat(decision.keyStates().get(0).referrers()).containsExactly("https://example.com");
     }
+
+    /**
+     * If-Match: a change is applied only while the credential is at a version it names, decided by its single writer
+     * so nothing can land between the check and the change. An invalidation made over a read from before the slot's
+     * key was generated must not kill that key.
+     */
+    @Test
+    void aConditionalChangeIsAppliedOnlyAtAVersionItNames() {
+        Credential state = withKeyInSlot1(T0.plus(Duration.ofDays(30)));
+        assertThat(state.version()).isEqualTo(2L);
+        Instant now = T0.plusSeconds(10);
+
+        Decision stale = decider.decide(state, new CredentialCommand.InvalidateKey("c2", "cred", "acme",
+                now.plusSeconds(5), 1, List.of(1L)), now);
+        assertThat(stale.reply().outcome()).isEqualTo(Outcome.PRECONDITION_FAILED);
+        assertThat(stale.reply().message()).contains("version 2", "ETag \"2\"");
+        assertThat(stale.changed()).isFalse();
+        assertThat(stale.keyStates()).isEmpty();
+        assertThat(stale.state()).isSameAs(state);
+        assertThat(decider.decide(state, new CredentialCommand.InvalidateKey("c3", "cred", "acme",
+                now.plusSeconds(5), 1, List.of()), now).reply().outcome()).isEqualTo(Outcome.PRECONDITION_FAILED);
+
+        Decision current = decider.decide(state, new CredentialCommand.InvalidateKey("c4", "cred", "acme",
+                now.plusSeconds(5), 1, List.of(1L, 2L)), now);
+        assertThat(current.reply().outcome()).isEqualTo(Outcome.APPLIED);
+        assertThat(current.state().version()).isEqualTo(3L);
+        assertThat(current.keyStates()).extracting(s -> s.status()).containsExactly(KeyStatus.INVALIDATED);
+    }
+
+    /** A condition never tells another account (or anyone) that a credential exists: 404 before 412. */
+    @Test
+    void aConditionalChangeOfAnotherAccountsCredentialIsNotFound() {
+        Credential state = withKeyInSlot1(T0.plus(Duration.ofDays(30)));
+        Decision decision = decider.decide(state, new CredentialCommand.ChangeReferrers("c2", "cred", "globex",
+                T0.plusSeconds(30), List.of(), List.of(1L)), T0.plusSeconds(10));
+        assertThat(decision.reply().outcome()).isEqualTo(Outcome.NOT_FOUND);
+        assertThat(decider.decide(null, new CredentialCommand.DeleteCredential("c3", "cred", "acme",
+                T0.plusSeconds(30), List.of(1L)), T0.plusSeconds(10)).reply().outcome()).isEqualTo(Outcome.NOT_FOUND);
+    }
 }

@@ -268,6 +268,36 @@ class CredentialTopologyTest {
                 .isEqualTo(Outcome.APPLIED);
     }
 
+    /**
+     * If-Match through the topic: the condition travels in the command's JSON and is judged by the single writer. An
+     * invalidation made over a read from before the slot's key was regenerated leaves the new key active.
+     */
+    @Test
+    void aConditionalInvalidationOverAStaleReadLeavesTheNewKeyActive() {
+        created();
+        send(generate(1, ApiKeys.generate(), START.plus(Duration.ofDays(30))));
+        long read = store.get(credentialId).version();
+        ApiKeys.GeneratedKey successor = ApiKeys.generate();
+        send(new CredentialCommand.RegenerateKey(cmdId(), credentialId, ACCOUNT, deadline(), 1, successor.keyId(),
+                successor.secretHash(), null, List.of(read)));
+        drain();
+
+        CommandReply stale = send(new CredentialCommand.InvalidateKey(cmdId(), credentialId, ACCOUNT, deadline(), 1,
+                List.of(read)));
+
+        assertThat(stale.outcome()).isEqualTo(Outcome.PRECONDITION_FAILED);
+        assertThat(events.isEmpty()).isTrue();
+        assertThat(apiKeys.isEmpty()).isTrue();
+        assertThat(store.get(credentialId).key(1).orElseThrow()).satisfies(k -> {
+            assertThat(k.keyId()).isEqualTo(successor.keyId());
+            assertThat(k.status()).isEqualTo(KeyStatus.ACTIVE);
+        });
+        CommandReply current = send(new CredentialCommand.InvalidateKey(cmdId(), credentialId, ACCOUNT, deadline(), 1,
+                List.of(store.get(credentialId).version())));
+        assertThat(current.outcome()).isEqualTo(Outcome.APPLIED);
+        assertThat(apiKeys.readValue().status()).isEqualTo(KeyStatus.INVALIDATED);
+    }
+
     @Test
     void anInvalidationDecidedOnAClockBehindTheKeysCreationIsStampedAfterIt() {
         created();

@@ -52,6 +52,11 @@ public class ApiProblem extends RuntimeException {
         return new ApiProblem(409, "Conflict", detail, List.of(), null);
     }
 
+    /** A conditional call ({@code If-Match}) on a state the resource is no longer in; nothing was changed. */
+    public static ApiProblem preconditionFailed(String detail) {
+        return new ApiProblem(412, "Precondition failed", detail, List.of(), null);
+    }
+
     public static ApiProblem unavailable(String detail, Duration retryAfter) {
         return new ApiProblem(503, "Service unavailable", detail, List.of(), retryAfter);
     }
