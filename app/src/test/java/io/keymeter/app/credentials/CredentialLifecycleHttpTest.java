@@ -21,10 +21,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.BeforeEach;
@@ -149,15 +151,32 @@ class CredentialLifecycleHttpTest {
         assertThat(history.get(secondKeyId)).containsExactly(KeyStatus.ACTIVE, KeyStatus.INVALIDATED);
         assertThat(history.get(regeneratedKeyId)).containsExactly(KeyStatus.ACTIVE, KeyStatus.INVALIDATED);
 
-        // the plaintext keys reached no topic
+        // none of the three plaintext keys (generated, secondary, regenerated) reached a topic: key, value or header
+        List<String> secrets = Stream.of(firstKey, second.json().get("apiKey").asString(),
+                regenerated.json().get("apiKey").asString())
+                .map(key -> key.substring(ApiKeys.PREFIX.length() + ApiKeys.KEY_ID_LENGTH + 1)).toList();
         for (String topic : List.of(Topics.API_KEYS.name(), Topics.CREDENTIAL_EVENTS.name(), Topics.CREDENTIAL_COMMANDS,
                 Topics.CREDENTIAL_REPLIES)) {
             // read_uncommitted: what an open or aborted transaction holds counts too
             List<String> raw = TopicReader.readRaw(SharedKafka.bootstrapServers(), topic, false).stream()
-                    .filter(r -> r.value() != null).map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList();
-            assertThat(raw).as(topic).noneMatch(v -> v.contains(firstKey.substring(ApiKeys.PREFIX.length()
-                    + ApiKeys.KEY_ID_LENGTH + 1)));
+                    .map(CredentialLifecycleHttpTest::everything).toList();
+            assertThat(raw).as(topic).isNotEmpty();
+            for (String secret : secrets) {
+                assertThat(raw).as(topic).noneMatch(record -> record.contains(secret));
+            }
         }
+    }
+
+    /** A record's key, value and headers as text. */
+    private static String everything(ConsumerRecord<byte[], byte[]> record) {
+        StringBuilder text = new StringBuilder();
+        text.append(record.key() == null ? "" : new String(record.key(), StandardCharsets.UTF_8)).append('\n')
+                .append(record.value() == null ? "" : new String(record.value(), StandardCharsets.UTF_8));
+        for (Header header : record.headers()) {
+            text.append('\n').append(header.key()).append('=')
+                    .append(header.value() == null ? "" : new String(header.value(), StandardCharsets.UTF_8));
+        }
+        return text.toString();
     }
 
     @Test

@@ -31,6 +31,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -155,9 +156,15 @@ class SecretHygieneTest {
             // read_uncommitted: records of open and aborted transactions leak as much as committed ones, and a
             // read_committed read stops at the first transaction still open or not yet marked
             for (ConsumerRecord<byte[], byte[]> r : TopicReader.readRaw(SharedKafka.bootstrapServers(), topic, false)) {
-                String text = (r.key() == null ? "" : new String(r.key(), StandardCharsets.ISO_8859_1))
-                        + (r.value() == null ? "" : new String(r.value(), StandardCharsets.ISO_8859_1));
-                secrets.stream().filter(text::contains).forEach(s -> found.add(topic + "@" + r.partition() + ":" + r.offset()));
+                StringBuilder text = new StringBuilder()
+                        .append(r.key() == null ? "" : new String(r.key(), StandardCharsets.ISO_8859_1)).append('\n')
+                        .append(r.value() == null ? "" : new String(r.value(), StandardCharsets.ISO_8859_1));
+                // headers too: a dead letter copies the failed record's headers (the direct producer's Authorization)
+                for (Header header : r.headers()) {
+                    text.append('\n').append(header.key()).append('=')
+                            .append(header.value() == null ? "" : new String(header.value(), StandardCharsets.ISO_8859_1));
+                }
+                secrets.stream().filter(secret -> text.indexOf(secret) >= 0).forEach(s -> found.add(topic + "@" + r.partition() + ":" + r.offset()));
             }
         }
         return found;

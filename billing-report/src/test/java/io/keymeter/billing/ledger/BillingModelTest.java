@@ -1107,7 +1107,8 @@ class BillingModelTest {
                             label, credential).isEqualTo(expectedReport(model, c, report.cycle(), credential));
                 } else {
                     assertThatThrownBy(() -> run.reports.usage(account, billingCycle, credential))
-                            .as("%s unknown in %s", credential, label).isInstanceOf(ApiProblem.class);
+                            .as("%s unknown in %s", credential, label).isInstanceOfSatisfying(ApiProblem.class,
+                                    p -> assertThat(p.status()).as("as if it did not exist").isEqualTo(404));
                 }
 
                 LocalDate today = LocalDate.ofInstant(run.clock.now, ZoneOffset.UTC);

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.keymeter.events.ApiKeys;
 import io.keymeter.events.RejectionReason;
 import io.keymeter.events.RequestLog;
+import io.keymeter.events.Topics;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -145,6 +147,13 @@ class RequestLineValidatorTest {
         assertThat(rejection.keyId()).isNull();
         assertThat(rejection.requestId()).isEqualTo("r2");
         assertThat(rejection.units()).isEqualTo(3);
+        // all of the key but its last character is the secret: none of it in what goes to keymeter.rejections
+        String written = new String(Topics.REJECTIONS.valueSerde().serializer().serialize(Topics.REJECTIONS.name(),
+                rejection), StandardCharsets.UTF_8);
+        assertThat(written).contains("\"requestId\":\"r2\"")
+                .doesNotContain(tampered.substring(ApiKeys.PREFIX.length() + ApiKeys.KEY_ID_LENGTH + 1,
+                        tampered.length() - 1))
+                .doesNotContain(key.keyId());
     }
 
     /** Verify answers an empty key malformed-key; ingest refused its line, and the refusal was counted nowhere. */
