@@ -229,6 +229,14 @@ class CredentialLifecycleHttpTest {
         CredentialsHttp.Answer unquoted = conditional(HttpMethod.POST, path + "/keys/1/invalidate", null, "4");
         assertThat(unquoted.status()).isEqualTo(400);
         assertThat(unquoted.json().get("errors").findValuesAsString("field")).containsExactly("If-Match");
+        CredentialsHttp.Answer both = conditional(HttpMethod.PUT, path + "/privileges",
+                "{\"privileges\":[\"premium:user:nothing\"]}", "\"4\", *");
+        assertThat(both.status()).isEqualTo(400);
+        assertThat(both.json().get("errors").findValuesAsString("field")).as("reported with the body's errors")
+                .containsExactlyInAnyOrder("privileges[0]", "If-Match");
+        assertThat(conditional(HttpMethod.POST, "/v1/credentials",
+                "{\"name\":\"conditional 2\",\"privileges\":[\"premium:user:basemaps\"]}", "\"4\"").status())
+                .as("a credential being created has no version").isEqualTo(412);
         assertThat(new CredentialsHttp(rest, "cyberdyne").call(HttpMethod.POST, path + "/keys/1/invalidate", null,
                 ifMatch("\"4\"")).status()).as("another account's, conditional or not").isEqualTo(404);
 

@@ -86,7 +86,12 @@ class CredentialController {
         List<String> privileges = v.privileges(body.privileges());
         List<String> itemAccess = v.itemAccess(body.itemAccess(), false);
         List<String> referrers = v.referrers(body.referrers(), false);
+        List<Long> versions = v.ifMatch(request);
         v.throwIfInvalid();
+        if (versions != null) { // RFC 9110: a tag names a current representation, and a new credential has none
+            throw ApiProblem.preconditionFailed("A credential being created has no version yet: If-Match takes only *"
+                    + " here; nothing was created.");
+        }
         String id = UUID.randomUUID().toString();
         String location = "/v1/credentials/" + id;
         Credential created;
@@ -96,7 +101,9 @@ class CredentialController {
         } catch (CommandBus.Unconfirmed e) {
             throw e.created(location);
         }
-        return ResponseEntity.created(URI.create(location)).eTag(IfMatch.tag(created.version())).body(view(created));
+        Instant now = clock.instant();
+        return ResponseEntity.created(URI.create(location)).eTag(IfMatch.tag(created, now))
+                .body(CredentialView.of(created, now));
     }
 
     /**
@@ -164,7 +171,7 @@ class CredentialController {
         checkId(id);
         CredentialValidator v = new CredentialValidator();
         List<String> privileges = v.privileges(body.privileges());
-        List<Long> versions = IfMatch.versions(request);
+        List<Long> versions = v.ifMatch(request);
         v.throwIfInvalid();
         return answer(applied(new CredentialCommand.ChangePrivileges(newCommandId(), id, account.id(), bus.deadline(),
                 privileges, versions), id));
@@ -178,7 +185,7 @@ class CredentialController {
         checkId(id);
         CredentialValidator v = new CredentialValidator();
         List<String> itemAccess = v.itemAccess(body.itemAccess(), true);
-        List<Long> versions = IfMatch.versions(request);
+        List<Long> versions = v.ifMatch(request);
         v.throwIfInvalid();
         return answer(applied(new CredentialCommand.ChangeItemAccess(newCommandId(), id, account.id(), bus.deadline(),
                 itemAccess, versions), id));
@@ -192,7 +199,7 @@ class CredentialController {
         checkId(id);
         CredentialValidator v = new CredentialValidator();
         List<String> referrers = v.referrers(body.referrers(), true);
-        List<Long> versions = IfMatch.versions(request);
+        List<Long> versions = v.ifMatch(request);
         v.throwIfInvalid();
         return answer(applied(new CredentialCommand.ChangeReferrers(newCommandId(), id, account.id(), bus.deadline(),
                 referrers, versions), id));
@@ -204,7 +211,9 @@ class CredentialController {
         QueryParameters.none(request);
         checkId(id);
         noFields(request);
-        List<Long> versions = IfMatch.versions(request);
+        CredentialValidator v = new CredentialValidator();
+        List<Long> versions = v.ifMatch(request);
+        v.throwIfInvalid();
         applied(new CredentialCommand.DeleteCredential(newCommandId(), id, account.id(), bus.deadline(), versions), id);
         return ResponseEntity.noContent().build();
     }
@@ -217,7 +226,7 @@ class CredentialController {
         CredentialValidator v = new CredentialValidator();
         v.slot(body.slot());
         v.expiresAt(body.expiresAt(), true, clock.instant(), keys);
-        List<Long> versions = IfMatch.versions(request);
+        List<Long> versions = v.ifMatch(request);
         v.throwIfInvalid();
         ApiKeys.GeneratedKey key = ApiKeys.generate();
         Credential after = applied(new CredentialCommand.GenerateKey(newCommandId(), id, account.id(), bus.deadline(),
@@ -235,7 +244,7 @@ class CredentialController {
         int slot = v.pathSlot(slotText);
         Instant expiresAt = body == null ? null : body.expiresAt();
         v.expiresAt(expiresAt, false, clock.instant(), keys);
-        List<Long> versions = IfMatch.versions(request);
+        List<Long> versions = v.ifMatch(request);
         v.throwIfInvalid();
         ApiKeys.GeneratedKey key = ApiKeys.generate();
         Credential after = applied(new CredentialCommand.RegenerateKey(newCommandId(), id, account.id(), bus.deadline(),
@@ -252,7 +261,7 @@ class CredentialController {
         noFields(request);
         CredentialValidator v = new CredentialValidator();
         int slot = v.pathSlot(slotText);
-        List<Long> versions = IfMatch.versions(request);
+        List<Long> versions = v.ifMatch(request);
         v.throwIfInvalid();
         return answer(applied(new CredentialCommand.InvalidateKey(newCommandId(), id, account.id(), bus.deadline(),
                 slot, versions), id));
@@ -313,7 +322,8 @@ class CredentialController {
 
     /** The credential with its version as entity-tag: the {@code If-Match} of a change made over this read. */
     private ResponseEntity<CredentialView> answer(Credential credential) {
-        return ResponseEntity.ok().eTag(IfMatch.tag(credential.version())).body(view(credential));
+        Instant now = clock.instant(); // the view and its tag show the keys' statuses at the same moment
+        return ResponseEntity.ok().eTag(IfMatch.tag(credential, now)).body(CredentialView.of(credential, now));
     }
 
     private CredentialView view(Credential credential) {

@@ -6,6 +6,7 @@ import io.keymeter.platform.config.DurationText;
 import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.web.ApiProblem;
 import io.keymeter.platform.web.ApiProblem.FieldError;
+import jakarta.servlet.http.HttpServletRequest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,6 +32,19 @@ final class CredentialValidator {
     private final List<FieldError> errors = new ArrayList<>();
 
     /** Throws the collected errors as one 400, if any. */
+    /**
+     * The versions a change's {@code If-Match} accepts, null for none ({@link IfMatch}); a malformed one is an error
+     * of field {@code If-Match}, reported with the body's.
+     */
+    List<Long> ifMatch(HttpServletRequest request) {
+        try {
+            return IfMatch.versions(request);
+        } catch (IllegalArgumentException e) {
+            errors.add(new FieldError("If-Match", e.getMessage()));
+            return null;
+        }
+    }
+
     void throwIfInvalid() {
         if (!errors.isEmpty()) {
             throw ApiProblem.invalid(errors);

@@ -1,11 +1,11 @@
 package io.keymeter.credentials.api;
 
-import io.keymeter.platform.web.ApiProblem;
+import io.keymeter.credentials.lifecycle.Credential;
 import jakarta.servlet.http.HttpServletRequest;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import org.springframework.http.ETag;
 import org.springframework.http.HttpHeaders;
 
 /**
@@ -16,43 +16,91 @@ import org.springframework.http.HttpHeaders;
  */
 final class IfMatch {
 
+    static final String MALFORMED =
+            "must be * alone or quoted entity-tags as the ETag header gives them, such as \"7\"";
+
     private IfMatch() {
+    }
+
+    /** The versions the request's {@code If-Match} lines name, taken as one list (RFC 9110 §5.3). */
+    static List<Long> versions(HttpServletRequest request) {
+        List<String> lines = Collections.list(request.getHeaders(HttpHeaders.IF_MATCH));
+        return lines.isEmpty() ? null : versions(String.join(", ", lines));
     }
 
     /**
      * The versions an {@code If-Match} value names: null when there is no condition (absent, or {@code *}: the
      * credential exists, which every change requires anyway); empty when none can match (weak tags never match under
-     * the strong comparison If-Match uses, nor tags that are not one of our versions). A value that is not a list of
-     * quoted entity-tags is refused, not taken as unconditional.
+     * the strong comparison If-Match uses, nor tags that are not one of our versions).
+     *
+     * @throws IllegalArgumentException for a value that is not {@code *} alone nor a list of quoted entity-tags:
+     *         refused, never taken as unconditional (Spring's lenient {@code ETag.parse} skipped what it could not
+     *         read, so {@code 7, *} was no condition)
      */
-    static List<Long> versions(HttpServletRequest request) {
-        List<String> lines = Collections.list(request.getHeaders(HttpHeaders.IF_MATCH));
-        return lines.isEmpty() ? null : versions(String.join(", ", lines)); // repeated lines are one list
-    }
-
     static List<Long> versions(String header) {
         if (header == null) {
             return null;
         }
-        List<ETag> tags = ETag.parse(header);
-        if (tags.isEmpty()) {
-            throw ApiProblem.invalid("If-Match", "must be * or quoted entity-tags as the ETag header gives them,"
-                    + " such as \"7\"");
+        String value = header.strip();
+        if (value.equals("*")) {
+            return null;
         }
         List<Long> versions = new ArrayList<>();
-        for (ETag tag : tags) {
-            if (tag.isWildcard()) {
-                return null;
+        boolean any = false;
+        int i = 0;
+        while (i < value.length()) {
+            char c = value.charAt(i);
+            if (c == ',' || c == ' ' || c == '\t') { // separators, and the empty elements a list may hold
+                i++;
+                continue;
             }
-            if (!tag.weak() && tag.tag().matches("[1-9][0-9]{0,17}")) {
-                versions.add(Long.parseLong(tag.tag()));
+            boolean weak = value.startsWith("W/", i);
+            int open = weak ? i + 2 : i;
+            int close = open < value.length() && value.charAt(open) == '"' ? value.indexOf('"', open + 1) : -1;
+            if (close < 0 || !opaque(value, open + 1, close) || !endsElement(value, close + 1)) {
+                throw new IllegalArgumentException(MALFORMED);
             }
+            String tag = value.substring(open + 1, close);
+            if (!weak && tag.matches("[1-9][0-9]{0,17}")) {
+                versions.add(Long.parseLong(tag));
+            }
+            any = true;
+            i = close + 1;
+        }
+        if (!any) {
+            throw new IllegalArgumentException(MALFORMED);
         }
         return List.copyOf(versions);
     }
 
-    /** The entity-tag of a credential at this version, unquoted (Spring quotes it). */
-    static String tag(long version) {
-        return Long.toString(version);
+    /** etagc (RFC 9110 §8.8.3): visible characters but the double quote, and obs-text. */
+    private static boolean opaque(String value, int from, int to) {
+        for (int i = from; i < to; i++) {
+            char c = value.charAt(i);
+            if (c <= 0x20 || c == 0x7F) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** After a tag: spaces, then a comma or the end. */
+    private static boolean endsElement(String value, int from) {
+        int i = from;
+        while (i < value.length() && (value.charAt(i) == ' ' || value.charAt(i) == '\t')) {
+            i++;
+        }
+        return i == value.length() || value.charAt(i) == ',';
+    }
+
+    /**
+     * The entity-tag of a credential as shown at {@code now}, unquoted (Spring quotes it): its version, unless a key
+     * reads expired by the clock before its expiry is stored (the view shows {@code expired}, the version has not
+     * moved yet): a tag of its own then, which no If-Match can name, so a conditional read never answers 304 over a
+     * changed status.
+     */
+    static String tag(Credential credential, Instant now) {
+        boolean ahead = credential.keys().stream().anyMatch(k -> k.statusAt(now) != k.status());
+        return ahead ? credential.version() + "-expired" : Long.toString(credential.version());
     }
 }
