@@ -61,8 +61,12 @@ const TIMEOUT_MS = 40000;
 /** A read answered 503 is tried once more after its Retry-After when that is this short (a rebalance, a restore). */
 const RETRY_AFTER_MAX_S = 5;
 
-async function send(method, path, body, token = session.token(), retried = false, accept = 'application/json') {
+async function send(method, path, body, token = session.token(), retried = false, accept = 'application/json',
+  ifMatch = null) {
   const headers = { Accept: `${accept}, application/problem+json` };
+  if (ifMatch) {
+    headers['If-Match'] = ifMatch; // applied only while the credential is at the version the page acted on
+  }
   if (token) {
     headers.Authorization = `Bearer ${token}`;
   }
@@ -97,7 +101,7 @@ async function send(method, path, body, token = session.token(), retried = false
   const retryAfter = Number(response.headers.get('Retry-After'));
   if (response.status === 503 && method === 'GET' && !retried && retryAfter > 0 && retryAfter <= RETRY_AFTER_MAX_S) {
     await new Promise((resolve) => { setTimeout(resolve, retryAfter * 1000); });
-    return send(method, path, body, token, true, accept);
+    return send(method, path, body, token, true, accept, ifMatch);
   }
   if (!response.ok) {
     const error = await ApiError.from(response);
@@ -109,14 +113,23 @@ async function send(method, path, body, token = session.token(), retried = false
   return response;
 }
 
-/** Calls the API and returns its JSON answer (null for 204). */
-export async function api(method, path, body) {
-  const response = await send(method, path, body);
+/**
+ * Calls the API and returns its JSON answer (null for 204). An answer's ETag (a credential's version) rides along as
+ * the object's `etag`, not enumerable, so it is never sent back as a field; `ifMatch` makes a change conditional on
+ * one: answered 412, nothing applied, once the credential has changed since.
+ */
+export async function api(method, path, body, { ifMatch = null } = {}) {
+  const response = await send(method, path, body, session.token(), false, 'application/json', ifMatch);
   if (response.status === 204) {
     return null;
   }
   const text = await response.text();
-  return text ? JSON.parse(text) : null;
+  const json = text ? JSON.parse(text) : null;
+  const etag = response.headers.get('ETag');
+  if (etag && json && typeof json === 'object') {
+    Object.defineProperty(json, 'etag', { value: etag, enumerable: false });
+  }
+  return json;
 }
 
 /**

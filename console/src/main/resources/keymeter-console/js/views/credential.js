@@ -329,18 +329,19 @@ async function regenerate(credential, slot, card, key) {
     warning: `The key now in slot ${slot} (${card.dataset.keyId}) stops working at once: applications using it are `
       + 'refused until you deploy the new key.',
   });
-  if (!choice || !(await stillShown(credential, slot, card))) {
+  const read = choice && await stillShown(credential, slot, card);
+  if (!read) {
     return;
   }
   await issue(card, credential, slot,
-    `v1/credentials/${encodeURIComponent(credential.id)}/keys/${slot}/regenerate`, choice);
+    `v1/credentials/${encodeURIComponent(credential.id)}/keys/${slot}/regenerate`, choice, read.etag);
 }
 
-async function issue(card, credential, slot, path, body) {
+async function issue(card, credential, slot, path, body, ifMatch = null) {
   clearProblem(card);
   let issued;
   try {
-    issued = await api('POST', path, body);
+    issued = await api('POST', path, body, { ifMatch });
   } catch (error) {
     await showFailure(error, credential, slot, card, { issuing: true });
     return;
@@ -351,9 +352,11 @@ async function issue(card, credential, slot, path, body) {
 }
 
 /**
- * True when the slot still holds the active key its card shows. Regenerate and Invalidate name a slot, not a key: on a
- * page drawn before another tab, a colleague or the API put a new key there, they killed a key the user had never
- * seen. Otherwise the page is drawn as the store holds it, nothing is sent, and the slot says why.
+ * The credential as read now when the slot still holds the active key its card shows, else null. Regenerate and
+ * Invalidate name a slot, not a key: on a page drawn before another tab, a colleague or the API put a new key there,
+ * they killed a key the user had never seen. Otherwise the page is drawn as the store holds it, nothing is sent, and
+ * the slot says why. The change is then sent with this read's ETag as If-Match: a key put in the slot between the
+ * read and the change makes it a 412, nothing applied (`showFailure`).
  */
 async function stillShown(credential, slot, card) {
   let now;
@@ -361,11 +364,11 @@ async function stillShown(credential, slot, card) {
     now = await api('GET', `v1/credentials/${encodeURIComponent(credential.id)}`);
   } catch (error) {
     showProblem(card, error, { prepend: false });
-    return false;
+    return null;
   }
   const key = keysBySlot(now)[slot];
   if (key && key.status === 'active' && key.keyId === card.dataset.keyId) {
-    return true;
+    return now;
   }
   const target = redraw(now) ? document.getElementById(`slot-${slot}`) || card : card;
   const sameKey = key && key.keyId === card.dataset.keyId;
@@ -377,7 +380,7 @@ async function stillShown(credential, slot, card) {
     detail: `It no longer holds the active key ${card.dataset.keyId} that this page showed; nothing was done. `
       + 'Check the slot as it is now.',
   }, { prepend: false });
-  return false;
+  return null;
 }
 
 async function invalidate(credential, slot, card) {
@@ -390,11 +393,13 @@ async function invalidate(credential, slot, card) {
     return;
   }
   clearProblem(card);
-  if (!(await stillShown(credential, slot, card))) {
+  const read = await stillShown(credential, slot, card);
+  if (!read) {
     return;
   }
   try {
-    redraw(await api('POST', `v1/credentials/${encodeURIComponent(credential.id)}/keys/${slot}/invalidate`));
+    redraw(await api('POST', `v1/credentials/${encodeURIComponent(credential.id)}/keys/${slot}/invalidate`, undefined,
+      { ifMatch: read.etag }));
     toast(`The key in slot ${slot} is invalidated.`);
   } catch (error) {
     await showFailure(error, credential, slot, card);
@@ -410,13 +415,22 @@ async function invalidate(credential, slot, card) {
 async function showFailure(error, credential, slot, card, { issuing = false } = {}) {
   let target = card;
   const before = card.dataset.keyId;
-  if (error.status === 0 || error.status === 409 || error.status >= 500) {
+  const changed = error.status === 412; // the credential changed between the slot's read and the change
+  if (error.status === 0 || error.status === 409 || changed || error.status >= 500) {
     try {
       const now = await api('GET', `v1/credentials/${encodeURIComponent(credential.id)}`);
       if (redraw(now)) {
         target = document.getElementById(`slot-${slot}`) || card;
       }
       const key = keysBySlot(now)[slot];
+      if (changed) {
+        showProblem(target, {
+          title: 'This credential changed meanwhile.',
+          detail: `It changed while this page sent the change to the key ${before}; nothing was done. `
+            + 'Check the slot as it is now.',
+        }, { prepend: false });
+        return;
+      }
       if (issuing && error.status !== 409 && key && key.status === 'active' && key.keyId !== before) {
         showProblem(target, lostSecret(key), { prepend: false });
         return;

@@ -723,6 +723,48 @@ class ConsoleBrowserTest {
     }
 
     /**
+     * A colleague regenerates the slot between the page's read of it (which found the key shown still there) and the
+     * invalidation: the invalidation carries that read's ETag as If-Match and is refused 412, so the new key keeps
+     * working and the slot is drawn as it is. Sent unconditionally, as before, it killed the new key.
+     */
+    @Test
+    void aKeyRegeneratedBetweenTheSlotsReadAndItsInvalidationKeepsWorking() {
+        signIn(ACCOUNT);
+        String id = basemapsCredential("Race " + UUID.randomUUID().toString().substring(0, 8));
+        String expiresAt = LocalDate.now(ZoneOffset.UTC).plusDays(30) + "T23:59:59Z";
+        String first = (String) exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials/" + id + "/keys",
+                Map.of("slot", 1, "expiresAt", expiresAt)).getBody().get("keyId");
+        open("#/credentials/" + id);
+        await().atMost(Duration.ofSeconds(30)).until(() -> first.equals(slotKeyId(1)));
+
+        // the colleague acts in the page's own window: after its read of the slot, just before the invalidation
+        browser.js("""
+                const token = arguments[0];
+                const real = window.fetch;
+                window.fetch = async (url, init) => {
+                  if (init && init.method === 'POST' && String(url).includes('/keys/1/invalidate')) {
+                    window.fetch = real;
+                    const colleague = await real(String(url).replace('/invalidate', '/regenerate'),
+                      { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+                    window.regeneratedMeanwhile = (await colleague.json()).keyId;
+                  }
+                  return real(url, init);
+                };
+                """, TestAccounts.token(ACCOUNT));
+        browser.click(By.cssSelector("#slot-1 [data-action='invalidate']"));
+        browser.click(browser.visible(By.id("confirm-dialog")).findElement(By.cssSelector("[data-action='confirm']")));
+
+        assertThat(browser.visible(By.cssSelector("#slot-1 .problem")).getText()).contains("changed meanwhile")
+                .contains(first);
+        String second = (String) browser.js("return window.regeneratedMeanwhile");
+        assertThat(second).isNotNull().isNotEqualTo(first);
+        assertThat(keyInSlot(credential(ACCOUNT, id), 1)).as("the colleague's key")
+                .containsEntry("keyId", second).containsEntry("status", "active");
+        await().atMost(Duration.ofSeconds(30)).until(() -> second.equals(slotKeyId(1)));
+        assertThat(slotStatus(1)).isEqualTo("active");
+    }
+
+    /**
      * Answers that come after the page changed stay with their own credential: a failed save of one credential was
      * drawn on the page of the credential the user had gone to (every credential's forms have the same ids), naming
      * that one's line as the bad one and enabling its Save while its own save ran; a redraw while a save's
