@@ -30,9 +30,16 @@ public class KeymeterApplication {
         if (args.length > 0 && "ship".equals(args[0])) {
             System.exit(io.keymeter.ingest.shipper.ShipperCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length)));
         }
+        application().run(args);
+    }
+
+    /**
+     * The application the jar runs: with the HTTP port tried before anything starts (the jar only, not the tests'
+     * {@code @SpringBootTest} contexts: a mock server or a random port has no port to try).
+     */
+    static SpringApplication application() {
         SpringApplication application = new SpringApplication(KeymeterApplication.class);
-        // the jar only: a test's mock server or random port has no port to try
         application.addListeners(new ServerPortCheck());
-        application.run(args);
+        return application;
     }
 }
