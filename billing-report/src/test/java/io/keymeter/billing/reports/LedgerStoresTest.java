@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.anyString;
+import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
@@ -14,7 +15,14 @@ import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.platform.web.ApiProblem;
 import java.time.Duration;
 import java.util.Properties;
+import java.util.Set;
+import java.util.stream.IntStream;
+import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyQueryMetadata;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -87,6 +95,73 @@ class LedgerStoresTest {
             return first + stores.<Long>store(BillingTopology.REJECTIONS_STORE, "acme").get("another key");
         }));
         assertThat(read("acme")).as("read again once nothing changes under it").isEqualTo(3L);
+    }
+
+    /**
+     * Without {@code application.server} the account's partition is the one the repartition sends it to, counted over
+     * the largest source topic (the repartition topic has as many partitions): read there, and nowhere else.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void withoutAnOwnerNamedTheAccountsPartitionIsCountedOverTheLargestSource() {
+        String account = IntStream.range(0, 100).mapToObj(i -> "account-" + i)
+                .filter(a -> KafkaTopics.partitionOf(a, 12) != KafkaTopics.partitionOf(a, 3)
+                        && KafkaTopics.partitionOf(a, 12) != KafkaTopics.partitionOf(a, 6))
+                .findFirst().orElseThrow();
+        KafkaTopics topics = mock(KafkaTopics.class);
+        when(topics.partitions(anyString())).thenReturn(3);
+        when(topics.partitions(BillingTopology.SOURCES.get(BillingTopology.SOURCES.size() - 1))).thenReturn(12);
+        when(topics.partitions(BillingTopology.SOURCES.get(0))).thenReturn(6);
+        KafkaStreams kafkaStreams = onlyPartitionAnswers(KafkaTopics.partitionOf(account, 12));
+        for (int p = 0; p < 12; p++) {
+            running.started(p);
+        }
+        LedgerStores sized = new LedgerStores(app(kafkaStreams), topics, running);
+
+        assertThat(sized.read(() -> sized.<Long>store(BillingTopology.REJECTIONS_STORE, account).get("k")))
+                .isEqualTo(3L);
+    }
+
+    /** With {@code application.server}, the partition Kafka Streams names for the key is the one read. */
+    @Test
+    @SuppressWarnings("unchecked")
+    void aPartitionKafkaStreamsNamesIsTheOneRead() {
+        int named = (KafkaTopics.partitionOf("acme", PARTITIONS) + 1) % PARTITIONS;
+        KafkaStreams kafkaStreams = onlyPartitionAnswers(named);
+        when(kafkaStreams.queryMetadataForKey(eq(BillingTopology.REJECTIONS_STORE), eq("acme"), any(Serializer.class)))
+                .thenReturn(new KeyQueryMetadata(new HostInfo("localhost", 8080), Set.of(), named));
+        KafkaTopics topics = mock(KafkaTopics.class);
+        when(topics.partitions(anyString())).thenReturn(PARTITIONS);
+        running.started(named);
+        LedgerStores owned = new LedgerStores(app(kafkaStreams), topics, running);
+
+        assertThat(owned.read(() -> owned.<Long>store(BillingTopology.REJECTIONS_STORE, "acme").get("k")))
+                .isEqualTo(3L);
+    }
+
+    /** Kafka Streams whose store answers for {@code partition} only, as an instance holding just that one would. */
+    @SuppressWarnings("unchecked")
+    private static KafkaStreams onlyPartitionAnswers(int partition) {
+        ReadOnlyKeyValueStore<String, Long> store = mock(ReadOnlyKeyValueStore.class);
+        when(store.get(anyString())).thenReturn(3L);
+        KafkaStreams kafkaStreams = mock(KafkaStreams.class);
+        when(kafkaStreams.state()).thenReturn(KafkaStreams.State.RUNNING);
+        when(kafkaStreams.store(any())).thenAnswer(call -> {
+            StoreQueryParameters<?> parameters = call.getArgument(0);
+            if (parameters.partition() == null || parameters.partition() != partition) {
+                throw new InvalidStateStoreException("partition " + parameters.partition() + " is not here");
+            }
+            return store;
+        });
+        return kafkaStreams;
+    }
+
+    private static StreamsApp app(KafkaStreams kafkaStreams) {
+        StreamsApp streams = mock(StreamsApp.class);
+        when(streams.kafkaStreams()).thenReturn(kafkaStreams);
+        when(streams.state()).thenReturn(KafkaStreams.State.RUNNING);
+        when(streams.config()).thenReturn(new Properties());
+        return streams;
     }
 
     private Long read(String accountId) {
