@@ -4,6 +4,7 @@ import io.keymeter.credentials.lifecycle.CredentialTopology;
 import io.keymeter.platform.config.CheckedAtStart;
 import io.keymeter.platform.config.ConditionalOnRole;
 import io.keymeter.platform.config.KeymeterProperties;
+import io.keymeter.platform.security.AccessTokens;
 import io.keymeter.platform.config.Role;
 import io.keymeter.platform.streams.RunningPartitions;
 import io.keymeter.platform.streams.StreamsApp;
@@ -57,11 +58,15 @@ public class CredentialStoreConfiguration implements CheckedAtStart {
 
     @Bean(STREAMS)
     StreamsApp credentialStoreStreams(StreamsFactory factory, KeymeterProperties properties, Environment environment,
-                                      @Qualifier(RUNNING_PARTITIONS) RunningPartitions running) {
-        CredentialTopology topology = new CredentialTopology(properties.keys().expiringNotice(),
-                properties.keys().forgetAfter(), running);
-        return factory.create(CredentialTopology.APP_NAME, topology.build(),
+                                      @Qualifier(RUNNING_PARTITIONS) RunningPartitions running, AccessTokens tokens) {
+        return factory.create(CredentialTopology.APP_NAME, topology(properties, running, tokens).build(),
                 streamsOverrides(environment, factory.operatorGaveApplicationServer()));
+    }
+
+    /** The topology, told which accounts have a token here: a task warns of credentials of any other. */
+    static CredentialTopology topology(KeymeterProperties properties, RunningPartitions running, AccessTokens tokens) {
+        return new CredentialTopology(properties.keys().expiringNotice(), properties.keys().forgetAfter(), running,
+                tokens.accountIds());
     }
 
     static Map<String, Object> streamsOverrides(Environment environment) {

@@ -31,10 +31,9 @@ final class CredentialValidator {
 
     private final List<FieldError> errors = new ArrayList<>();
 
-    /** Throws the collected errors as one 400, if any. */
     /**
      * The versions a change's {@code If-Match} accepts, null for none ({@link IfMatch}); a malformed one is an error
-     * of field {@code If-Match}, reported with the body's.
+     * of field {@code If-Match}, reported with the body's field errors.
      */
     List<Long> ifMatch(HttpServletRequest request) {
         try {
@@ -45,6 +44,7 @@ final class CredentialValidator {
         }
     }
 
+    /** Throws the collected errors as one 400, if any. */
     void throwIfInvalid() {
         if (!errors.isEmpty()) {
             throw ApiProblem.invalid(errors);

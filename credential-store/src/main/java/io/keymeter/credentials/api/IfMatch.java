@@ -19,6 +19,9 @@ final class IfMatch {
     static final String MALFORMED =
             "must be * alone or quoted entity-tags as the ETag header gives them, such as \"7\"";
 
+    /** After the version in the tag of a view in which a key reads expired before its expiry is stored. */
+    private static final String EXPIRED = "-expired";
+
     private IfMatch() {
     }
 
@@ -30,8 +33,10 @@ final class IfMatch {
 
     /**
      * The versions an {@code If-Match} value names: null when there is no condition (absent, or {@code *}: the
-     * credential exists, which every change requires anyway); empty when none can match (weak tags never match under
-     * the strong comparison If-Match uses, nor tags that are not one of our versions).
+     * credential exists, which every change requires anyway); empty when none can match (no tag at all, weak tags,
+     * which never match under the strong comparison If-Match uses, and tags that are not one of our versions).
+     * {@code "7-expired"}, the tag of version 7 read while a key showed expired before its expiry was stored, names 7:
+     * the change is decided after that expiry is stored, on the state the read showed.
      *
      * @throws IllegalArgumentException for a value that is not {@code *} alone nor a list of quoted entity-tags:
      *         refused, never taken as unconditional (Spring's lenient {@code ETag.parse} skipped what it could not
@@ -41,12 +46,11 @@ final class IfMatch {
         if (header == null) {
             return null;
         }
-        String value = header.strip();
+        String value = trimmed(header);
         if (value.equals("*")) {
             return null;
         }
         List<Long> versions = new ArrayList<>();
-        boolean any = false;
         int i = 0;
         while (i < value.length()) {
             char c = value.charAt(i);
@@ -61,16 +65,28 @@ final class IfMatch {
                 throw new IllegalArgumentException(MALFORMED);
             }
             String tag = value.substring(open + 1, close);
+            if (tag.endsWith(EXPIRED)) {
+                tag = tag.substring(0, tag.length() - EXPIRED.length());
+            }
             if (!weak && tag.matches("[1-9][0-9]{0,17}")) {
                 versions.add(Long.parseLong(tag));
             }
-            any = true;
             i = close + 1;
         }
-        if (!any) {
-            throw new IllegalArgumentException(MALFORMED);
+        return List.copyOf(versions); // no tag at all (an empty list, RFC 9110 §5.6.1): nothing matches, 412
+    }
+
+    /** Without the white space around it: spaces and tabs only, so no control character passes for {@code *}. */
+    private static String trimmed(String value) {
+        int from = 0;
+        int to = value.length();
+        while (from < to && (value.charAt(from) == ' ' || value.charAt(from) == '\t')) {
+            from++;
         }
-        return List.copyOf(versions);
+        while (to > from && (value.charAt(to - 1) == ' ' || value.charAt(to - 1) == '\t')) {
+            to--;
+        }
+        return value.substring(from, to);
     }
 
     /** etagc (RFC 9110 §8.8.3): visible characters but the double quote, and obs-text. */
@@ -96,11 +112,11 @@ final class IfMatch {
     /**
      * The entity-tag of a credential as shown at {@code now}, unquoted (Spring quotes it): its version, unless a key
      * reads expired by the clock before its expiry is stored (the view shows {@code expired}, the version has not
-     * moved yet): a tag of its own then, which no If-Match can name, so a conditional read never answers 304 over a
-     * changed status.
+     * moved yet): {@code <version>-expired}, so a conditional read never answers 304 over a changed status. A change
+     * conditional on it is decided on that version, its due expiries stored first: what the read showed.
      */
     static String tag(Credential credential, Instant now) {
         boolean ahead = credential.keys().stream().anyMatch(k -> k.statusAt(now) != k.status());
-        return ahead ? credential.version() + "-expired" : Long.toString(credential.version());
+        return ahead ? credential.version() + EXPIRED : Long.toString(credential.version());
     }
 }

@@ -4,6 +4,7 @@ import io.keymeter.platform.streams.RunningPartitions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -39,6 +40,8 @@ final class CredentialCommandHandler implements Processor<String, CredentialComm
     private final Duration expiryCheckInterval;
     private final Duration forgetAfter;
     private final RunningPartitions runningPartitions;
+    /** The configured account ids, null when not known: credentials of others are warned of at start. */
+    private final Set<String> accounts;
     private RunningPartitions.Registration running;
     private ProcessorContext<String, LifecycleOutput> context;
     private KeyValueStore<String, Credential> store;
@@ -53,6 +56,12 @@ final class CredentialCommandHandler implements Processor<String, CredentialComm
 
     CredentialCommandHandler(CredentialDecider decider, Duration expiryCheckInterval, Duration forgetAfter,
                              RunningPartitions runningPartitions) {
+        this(decider, expiryCheckInterval, forgetAfter, runningPartitions, null);
+    }
+
+    CredentialCommandHandler(CredentialDecider decider, Duration expiryCheckInterval, Duration forgetAfter,
+                             RunningPartitions runningPartitions, Set<String> accounts) {
+        this.accounts = accounts;
         this.decider = decider;
         this.expiryCheckInterval = expiryCheckInterval;
         this.forgetAfter = forgetAfter;
@@ -94,12 +103,16 @@ final class CredentialCommandHandler implements Processor<String, CredentialComm
                 all.forEachRemaining(entry -> index.delete(entry.key));
             }
         }
+        UnconfiguredAccounts unconfigured = new UnconfiguredAccounts(accounts,
+                accounts == null ? Instant.EPOCH : Instant.ofEpochMilli(context.currentSystemTimeMs()));
         try (KeyValueIterator<String, Credential> all = store.all()) {
             all.forEachRemaining(entry -> {
                 expiryIndex.update(entry.key, null, entry.value);
                 accountIndex.update(entry.key, null, entry.value);
+                unconfigured.add(entry.value);
             });
         }
+        unconfigured.warning(context.taskId().partition()).ifPresent(log::warn);
     }
 
     @Override

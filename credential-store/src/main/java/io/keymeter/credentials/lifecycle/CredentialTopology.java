@@ -6,6 +6,7 @@ import io.keymeter.events.Topics;
 import io.keymeter.platform.streams.RunningPartitions;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -66,6 +67,7 @@ public final class CredentialTopology {
     private final CredentialDecider decider;
     private final Duration forgetAfter;
     private final RunningPartitions running;
+    private final Set<String> accounts;
 
     /**
      * @param expiringNotice how long before its expiration a key is announced as expiring
@@ -80,9 +82,19 @@ public final class CredentialTopology {
      *                not: the HTTP reads answer only from a running partition ({@link #running()})
      */
     public CredentialTopology(Duration expiringNotice, Duration forgetAfter, RunningPartitions running) {
+        this(expiringNotice, forgetAfter, running, null);
+    }
+
+    /**
+     * @param accounts the configured account ids: a task that finds credentials of others at its start says so (their
+     *                 keys stay valid, and no token can revoke them); null: not checked
+     */
+    public CredentialTopology(Duration expiringNotice, Duration forgetAfter, RunningPartitions running,
+                              Set<String> accounts) {
         this.decider = new CredentialDecider(expiringNotice);
         this.forgetAfter = forgetAfter;
         this.running = running;
+        this.accounts = accounts == null ? null : Set.copyOf(accounts);
     }
 
     /**
@@ -91,6 +103,11 @@ public final class CredentialTopology {
      */
     public RunningPartitions running() {
         return running;
+    }
+
+    /** The configured account ids the command handler checks stored credentials against; null: not checked. */
+    public Set<String> accounts() {
+        return accounts;
     }
 
     public Topology build() {
@@ -107,7 +124,8 @@ public final class CredentialTopology {
         KStream<String, LifecycleOutput> outputs = builder
                 .stream(CredentialTopics.COMMANDS.name(), Consumed.with(CredentialTopics.COMMANDS.keySerde(),
                         CredentialTopics.COMMANDS.valueSerde()).withName("credential-commands-source"))
-                .process(() -> new CredentialCommandHandler(decider, EXPIRY_CHECK_INTERVAL, forgetAfter, running),
+                .process(() -> new CredentialCommandHandler(decider, EXPIRY_CHECK_INTERVAL, forgetAfter, running,
+                        accounts),
                         Named.as("credential-command-handler"), STORE, EXPIRY_INDEX, ACCOUNT_INDEX, KEY_REMOVALS);
 
         outputs.split(Named.as("credential-output-"))

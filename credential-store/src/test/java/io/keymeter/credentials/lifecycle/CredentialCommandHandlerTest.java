@@ -2,6 +2,10 @@ package io.keymeter.credentials.lifecycle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.keymeter.events.ApiKeys;
 import io.keymeter.events.CredentialEvent;
 import io.keymeter.platform.streams.RunningPartitions;
@@ -10,6 +14,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -17,6 +22,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** The indexes across a task (re)start, which TopologyTestDriver cannot show: it never keeps state. */
 class CredentialCommandHandlerTest {
@@ -73,6 +79,38 @@ class CredentialCommandHandlerTest {
         new CredentialCommandHandler(decider, Duration.ofSeconds(1), FORGET_AFTER).init(context);
 
         assertThat(entries(accounts)).containsExactly("acme/cred");
+    }
+
+    /**
+     * Credentials of an account no longer configured keep their keys valid while no token can revoke them: a task
+     * that finds some at its start says which accounts, how many credentials and active keys, and what to do.
+     */
+    @Test
+    void credentialsOfAnAccountNotConfiguredAreWarnedOfAtStart() {
+        Credential gone = withKey(T0.plus(Duration.ofDays(30)), "globex", "cred-1");
+        credentials.put(gone.id(), gone);
+        Credential expired = withKey(T0.plus(Duration.ofDays(1)), "globex", "cred-2");
+        credentials.put(expired.id(), expired);
+        credentials.put("cred", withKey(T0.plus(Duration.ofDays(30))));
+        context.setCurrentSystemTimeMs(T0.plus(Duration.ofDays(2)).toEpochMilli());
+        Logger handlerLog = (Logger) LoggerFactory.getLogger(CredentialCommandHandler.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        handlerLog.addAppender(logged);
+        try {
+            new CredentialCommandHandler(decider, Duration.ofSeconds(1), FORGET_AFTER, new RunningPartitions(),
+                    Set.of("acme")).init(context);
+            new CredentialCommandHandler(decider, Duration.ofSeconds(1), FORGET_AFTER, new RunningPartitions(),
+                    Set.of("acme", "globex")).init(context);
+            new CredentialCommandHandler(decider, Duration.ofSeconds(1), FORGET_AFTER).init(context);
+        } finally {
+            handlerLog.detachAppender(logged);
+        }
+
+        assertThat(logged.list).filteredOn(e -> e.getLevel() == Level.WARN).singleElement()
+                .extracting(ILoggingEvent::getFormattedMessage).asString()
+                .contains("accounts not in keymeter.accounts: globex (2 credentials, 1 active keys)")
+                .contains("still pass /v1/verify").doesNotContain("acme");
     }
 
     @Test
@@ -176,10 +214,14 @@ class CredentialCommandHandlerTest {
     }
 
     private Credential withKey(Instant expiresAt) {
-        Credential created = decider.decide(null, new CredentialCommand.CreateCredential("c0", "cred", "acme",
+        return withKey(expiresAt, "acme", "cred");
+    }
+
+    private Credential withKey(Instant expiresAt, String account, String id) {
+        Credential created = decider.decide(null, new CredentialCommand.CreateCredential("c0", id, account,
                 T0.plusSeconds(5), "n", List.of("premium:user:basemaps"), List.of(), List.of()), T0).state();
         ApiKeys.GeneratedKey key = ApiKeys.generate();
-        return decider.decide(created, new CredentialCommand.GenerateKey("c1", "cred", "acme", T0.plusSeconds(5), 1,
+        return decider.decide(created, new CredentialCommand.GenerateKey("c1", id, account, T0.plusSeconds(5), 1,
                 key.keyId(), key.secretHash(), expiresAt), T0).state();
     }
 }

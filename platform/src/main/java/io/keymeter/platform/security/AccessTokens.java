@@ -15,7 +15,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.annotation.DependsOn;
@@ -72,6 +74,11 @@ public class AccessTokens {
             }
         }
         requireDistinct(sources);
+    }
+
+    /** The ids of the accounts that have a token here: the configured ones, or the embedded default's demo. */
+    public Set<String> accountIds() {
+        return accounts.stream().map(Entry::accountId).collect(Collectors.toUnmodifiableSet());
     }
 
     /**
