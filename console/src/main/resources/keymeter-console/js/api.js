@@ -125,11 +125,19 @@ export async function api(method, path, body, { ifMatch = null } = {}) {
   }
   const text = await response.text();
   const json = text ? JSON.parse(text) : null;
-  const etag = response.headers.get('ETag');
+  const etag = strongTag(response.headers.get('ETag'));
   if (etag && json && typeof json === 'object') {
     Object.defineProperty(json, 'etag', { value: etag, enumerable: false });
   }
   return json;
+}
+
+/**
+ * Keymeter's tags are strong; a proxy that compresses an answer marks its tag weak (`W/"7"`), which If-Match never
+ * matches, and every key action was refused 412. The version in it is still the credential's.
+ */
+function strongTag(tag) {
+  return tag ? tag.replace(/^W\//, '') : tag;
 }
 
 /**

@@ -1,15 +1,17 @@
 package io.keymeter.credentials;
 
+import io.keymeter.credentials.lifecycle.ConfiguredAccounts;
 import io.keymeter.credentials.lifecycle.CredentialTopology;
 import io.keymeter.platform.config.CheckedAtStart;
 import io.keymeter.platform.config.ConditionalOnRole;
 import io.keymeter.platform.config.KeymeterProperties;
-import io.keymeter.platform.security.AccessTokens;
 import io.keymeter.platform.config.Role;
+import io.keymeter.platform.security.AccessTokens;
 import io.keymeter.platform.streams.RunningPartitions;
 import io.keymeter.platform.streams.StreamsApp;
 import io.keymeter.platform.streams.StreamsFactory;
 import io.keymeter.platform.web.AdvertisedAddress;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -58,15 +60,17 @@ public class CredentialStoreConfiguration implements CheckedAtStart {
 
     @Bean(STREAMS)
     StreamsApp credentialStoreStreams(StreamsFactory factory, KeymeterProperties properties, Environment environment,
-                                      @Qualifier(RUNNING_PARTITIONS) RunningPartitions running, AccessTokens tokens) {
-        return factory.create(CredentialTopology.APP_NAME, topology(properties, running, tokens).build(),
+                                      @Qualifier(RUNNING_PARTITIONS) RunningPartitions running, AccessTokens tokens,
+                                      Clock clock) {
+        return factory.create(CredentialTopology.APP_NAME, topology(properties, running, tokens, clock).build(),
                 streamsOverrides(environment, factory.operatorGaveApplicationServer()));
     }
 
-    /** The topology, told which accounts have a token here: a task warns of credentials of any other. */
-    static CredentialTopology topology(KeymeterProperties properties, RunningPartitions running, AccessTokens tokens) {
+    /** The topology, told which accounts have a token here: a task warns of active keys of any other. */
+    static CredentialTopology topology(KeymeterProperties properties, RunningPartitions running, AccessTokens tokens,
+                                       Clock clock) {
         return new CredentialTopology(properties.keys().expiringNotice(), properties.keys().forgetAfter(), running,
-                tokens.accountIds());
+                new ConfiguredAccounts(tokens.accountIds(), clock));
     }
 
     static Map<String, Object> streamsOverrides(Environment environment) {

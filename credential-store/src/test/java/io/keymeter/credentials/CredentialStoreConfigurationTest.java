@@ -7,6 +7,7 @@ import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.platform.security.AccessTokens;
 import io.keymeter.platform.streams.RunningPartitions;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.streams.StreamsConfig;
@@ -65,8 +66,12 @@ class CredentialStoreConfigurationTest {
         KeymeterProperties properties = new Binder(new MapConfigurationPropertySource(values))
                 .bindOrCreate("keymeter", KeymeterProperties.class);
 
+        Clock clock = Clock.systemUTC();
         assertThat(CredentialStoreConfiguration.topology(properties, new RunningPartitions(),
-                new AccessTokens(properties)).accounts()).containsExactlyInAnyOrder("acme", "globex");
+                new AccessTokens(properties), clock).accounts()).satisfies(accounts -> {
+                    assertThat(accounts.ids()).containsExactlyInAnyOrder("acme", "globex");
+                    assertThat(accounts.clock()).isSameAs(clock);
+                });
     }
 
     /** An environment converting values as the application's does ({@code PT1S} to a Duration). */

@@ -4,7 +4,6 @@ import io.keymeter.platform.streams.RunningPartitions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Set;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -40,8 +39,8 @@ final class CredentialCommandHandler implements Processor<String, CredentialComm
     private final Duration expiryCheckInterval;
     private final Duration forgetAfter;
     private final RunningPartitions runningPartitions;
-    /** The configured account ids, null when not known: credentials of others are warned of at start. */
-    private final Set<String> accounts;
+    /** The configured accounts, null when not known: active keys of others are warned of at start. */
+    private final ConfiguredAccounts accounts;
     private RunningPartitions.Registration running;
     private ProcessorContext<String, LifecycleOutput> context;
     private KeyValueStore<String, Credential> store;
@@ -60,7 +59,7 @@ final class CredentialCommandHandler implements Processor<String, CredentialComm
     }
 
     CredentialCommandHandler(CredentialDecider decider, Duration expiryCheckInterval, Duration forgetAfter,
-                             RunningPartitions runningPartitions, Set<String> accounts) {
+                             RunningPartitions runningPartitions, ConfiguredAccounts accounts) {
         this.accounts = accounts;
         this.decider = decider;
         this.expiryCheckInterval = expiryCheckInterval;
@@ -85,6 +84,11 @@ final class CredentialCommandHandler implements Processor<String, CredentialComm
     }
 
     /** The task is suspended or closed (also dirty, on a corruption, before its store is wiped and restored). */
+    /** What this handler checks its stored credentials against at start; null: nothing. */
+    ConfiguredAccounts accounts() {
+        return accounts;
+    }
+
     @Override
     public void close() {
         if (running != null) { // closing it again, on a later close, counts once
@@ -103,16 +107,20 @@ final class CredentialCommandHandler implements Processor<String, CredentialComm
                 all.forEachRemaining(entry -> index.delete(entry.key));
             }
         }
-        UnconfiguredAccounts unconfigured = new UnconfiguredAccounts(accounts,
-                accounts == null ? Instant.EPOCH : Instant.ofEpochMilli(context.currentSystemTimeMs()));
+        UnconfiguredAccounts unconfigured = accounts == null ? null
+                : new UnconfiguredAccounts(accounts.ids(), accounts.clock().instant());
         try (KeyValueIterator<String, Credential> all = store.all()) {
             all.forEachRemaining(entry -> {
                 expiryIndex.update(entry.key, null, entry.value);
                 accountIndex.update(entry.key, null, entry.value);
-                unconfigured.add(entry.value);
+                if (unconfigured != null) {
+                    unconfigured.add(entry.value);
+                }
             });
         }
-        unconfigured.warning(context.taskId().partition()).ifPresent(log::warn);
+        if (unconfigured != null) {
+            unconfigured.warning(context.taskId().partition()).ifPresent(log::warn);
+        }
     }
 
     @Override

@@ -6,7 +6,6 @@ import io.keymeter.events.Topics;
 import io.keymeter.platform.streams.RunningPartitions;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -67,7 +66,7 @@ public final class CredentialTopology {
     private final CredentialDecider decider;
     private final Duration forgetAfter;
     private final RunningPartitions running;
-    private final Set<String> accounts;
+    private final ConfiguredAccounts accounts;
 
     /**
      * @param expiringNotice how long before its expiration a key is announced as expiring
@@ -86,15 +85,15 @@ public final class CredentialTopology {
     }
 
     /**
-     * @param accounts the configured account ids: a task that finds credentials of others at its start says so (their
-     *                 keys stay valid, and no token can revoke them); null: not checked
+     * @param accounts the configured accounts: a task that finds active keys of others at its start says so (they
+     *                 stay valid, and no token can revoke them); null: not checked
      */
     public CredentialTopology(Duration expiringNotice, Duration forgetAfter, RunningPartitions running,
-                              Set<String> accounts) {
+                              ConfiguredAccounts accounts) {
         this.decider = new CredentialDecider(expiringNotice);
         this.forgetAfter = forgetAfter;
         this.running = running;
-        this.accounts = accounts == null ? null : Set.copyOf(accounts);
+        this.accounts = accounts;
     }
 
     /**
@@ -105,9 +104,14 @@ public final class CredentialTopology {
         return running;
     }
 
-    /** The configured account ids the command handler checks stored credentials against; null: not checked. */
-    public Set<String> accounts() {
+    /** What each task's command handler checks its stored credentials against; null: not checked. */
+    public ConfiguredAccounts accounts() {
         return accounts;
+    }
+
+    /** The processor of each task: the single writer of its partition's credentials. */
+    CredentialCommandHandler newHandler() {
+        return new CredentialCommandHandler(decider, EXPIRY_CHECK_INTERVAL, forgetAfter, running, accounts);
     }
 
     public Topology build() {
@@ -124,8 +128,7 @@ public final class CredentialTopology {
         KStream<String, LifecycleOutput> outputs = builder
                 .stream(CredentialTopics.COMMANDS.name(), Consumed.with(CredentialTopics.COMMANDS.keySerde(),
                         CredentialTopics.COMMANDS.valueSerde()).withName("credential-commands-source"))
-                .process(() -> new CredentialCommandHandler(decider, EXPIRY_CHECK_INTERVAL, forgetAfter, running,
-                        accounts),
+                .process(this::newHandler,
                         Named.as("credential-command-handler"), STORE, EXPIRY_INDEX, ACCOUNT_INDEX, KEY_REMOVALS);
 
         outputs.split(Named.as("credential-output-"))

@@ -1,6 +1,7 @@
 package io.keymeter.credentials.lifecycle;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -18,6 +19,9 @@ final class UnconfiguredAccounts {
     /** Credentials and keys active now of one account. */
     private record Tally(int credentials, int activeKeys) {
     }
+
+    /** Accounts named in one warning at most; the rest counted. */
+    static final int NAMED = 20;
 
     private final Set<String> configured;
     private final Instant now;
@@ -38,18 +42,28 @@ final class UnconfiguredAccounts {
                 (a, b) -> new Tally(a.credentials + b.credentials, a.activeKeys + b.activeKeys));
     }
 
-    /** What to tell the operator about {@code partition}, or empty when every credential's account is configured. */
+    /**
+     * What to tell the operator about {@code partition}: the accounts not configured that hold active keys (those of
+     * dead keys only can do nothing), at most {@link #NAMED} of them by name; empty when there are none.
+     */
     Optional<String> warning(int partition) {
-        if (found.isEmpty()) {
+        List<Map.Entry<String, Tally>> live = found.entrySet().stream().filter(e -> e.getValue().activeKeys > 0)
+                .toList();
+        if (live.isEmpty()) {
             return Optional.empty();
         }
-        String accounts = found.entrySet().stream()
-                .map(e -> e.getKey() + " (" + e.getValue().credentials + " credentials, " + e.getValue().activeKeys
-                        + " active keys)")
-                .collect(Collectors.joining(", "));
-        return Optional.of("Partition " + partition + " of the credential store holds credentials of accounts not"
-                + " in keymeter.accounts: " + accounts + ". Their active keys still pass /v1/verify and are metered"
-                + " and billed, and no token can list, change or revoke them. Configure each such account again"
+        String accounts = live.stream().limit(NAMED)
+                .map(e -> e.getKey() + " (" + count(e.getValue().activeKeys, "active key") + " in "
+                        + count(e.getValue().credentials, "credential") + ")")
+                .collect(Collectors.joining(", "))
+                + (live.size() > NAMED ? " and " + (live.size() - NAMED) + " more" : "");
+        return Optional.of("Partition " + partition + " of the credential store holds active keys of accounts not"
+                + " in keymeter.accounts: " + accounts + ". They still pass /v1/verify and are metered and billed,"
+                + " and no token can list, change or revoke them. Configure each such account again"
                 + " (keymeter.accounts[N].id and a token) to manage them, and invalidate or delete what must stop.");
+    }
+
+    private static String count(int n, String what) {
+        return n + " " + what + (n == 1 ? "" : "s");
     }
 }

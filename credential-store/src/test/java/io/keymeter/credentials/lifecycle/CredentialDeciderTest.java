@@ -30,6 +30,17 @@ class CredentialDeciderTest {
                 .containsExactly(CredentialEvent.KeyExpired.class, CredentialEvent.KeyCreated.class);
         assertThat(decision.keyStates()).extracting(s -> s.status())
                 .containsExactly(KeyStatus.EXPIRED, KeyStatus.ACTIVE);
+
+        // a change conditional on the version read while the key showed expired, its expiry not stored (tag
+        // "2-expired" names 2): decided on that version with the expiry first, as the read showed it (checked after
+        // the expiry, such a change was refused until the punctuator caught up)
+        ApiKeys.GeneratedKey next = ApiKeys.generate();
+        Decision conditional = decider.decide(state, new CredentialCommand.RegenerateKey("c3", "cred", "acme",
+                later.plusSeconds(5), 1, next.keyId(), next.secretHash(), later.plus(Duration.ofDays(30)),
+                List.of(2L)), later);
+        assertThat(conditional.reply().outcome()).isEqualTo(Outcome.APPLIED);
+        assertThat(conditional.events()).extracting(CredentialEvent::getClass)
+                .containsExactly(CredentialEvent.KeyExpired.class, CredentialEvent.KeyRegenerated.class);
     }
 
     @Test

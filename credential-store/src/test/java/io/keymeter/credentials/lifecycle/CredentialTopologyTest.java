@@ -17,11 +17,13 @@ import io.keymeter.platform.streams.RunningPartitions;
 import io.keymeter.platform.streams.StreamsFactory;
 import io.keymeter.testsupport.TopologyNames;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.UUID;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
@@ -597,6 +599,14 @@ class CredentialTopologyTest {
      * exists), whichever change is sent, and nothing of it changes: with keys in both slots, a missing account check
      * would invalidate them.
      */
+    /** Every task's handler checks its stored credentials against the accounts the topology was given. */
+    @Test
+    void eachTasksHandlerIsGivenTheConfiguredAccounts() {
+        ConfiguredAccounts accounts = new ConfiguredAccounts(Set.of(ACCOUNT), Clock.systemUTC());
+        assertThat(new CredentialTopology(NOTICE, FORGET_AFTER, new RunningPartitions(), accounts).newHandler()
+                .accounts()).isSameAs(accounts);
+    }
+
     @Test
     void anotherAccountsCredentialIsNotFound() {
         createdWithTwoKeys();
