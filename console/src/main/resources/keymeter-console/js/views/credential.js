@@ -415,10 +415,12 @@ async function invalidate(credential, slot, card) {
 async function showFailure(error, credential, slot, card, { issuing = false } = {}) {
   let target = card;
   const before = card.dataset.keyId;
+  let seen = credential.updatedAt;
   const changed = error.status === 412; // the credential changed between the slot's read and the change
   if (error.status === 0 || error.status === 409 || changed || error.status >= 500) {
     try {
       const now = await api('GET', `v1/credentials/${encodeURIComponent(credential.id)}`);
+      seen = now.updatedAt;
       if (redraw(now)) {
         target = document.getElementById(`slot-${slot}`) || card;
       }
@@ -440,6 +442,54 @@ async function showFailure(error, credential, slot, card, { issuing = false } = 
     }
   }
   showProblem(target, error, { prepend: false });
+  settleLater(error, credential.id, seen, (now, landed) => {
+    const slotNow = onPageOf(credential) ? document.getElementById(`slot-${slot}`) : null;
+    if (!landed) {
+      if (slotNow) {
+        showProblem(slotNow, NOT_APPLIED, { prepend: false });
+      }
+      return;
+    }
+    redraw(now);
+    const key = keysBySlot(now)[slot];
+    const redrawn = onPageOf(credential) ? document.getElementById(`slot-${slot}`) : null;
+    if (issuing && redrawn && key && key.status === 'active' && key.keyId !== before) {
+      showProblem(redrawn, lostSecret(key), { prepend: false });
+    }
+  });
+}
+
+/** Longest Retry-After a page waits out to read a credential again after a change answered 503. */
+const SETTLE_MAX_S = 60;
+const NOT_APPLIED = {
+  title: 'The change was not applied.',
+  detail: 'The credential store did not confirm it in time and can no longer apply it. Send it again.',
+};
+
+/** True while the page shown is this credential's, whichever visit drew it. */
+function onPageOf(credential) {
+  return Boolean(shown && shown.credential.id === credential.id && shown.context.isCurrent());
+}
+
+/**
+ * A change answered 503 ("applied in full or not at all") can still be applied until its Retry-After, when the store
+ * can no longer apply it; the page read the credential at once, before that, and kept showing the state before a
+ * change that landed seconds later. The credential is read again once the Retry-After has passed: `settled(now,
+ * landed)`, `landed` when it changed since `seen` (an `updatedAt`): every change moves it.
+ */
+function settleLater(error, credentialId, seen, settled) {
+  if (error.status !== 503 || !(error.retryAfter > 0) || error.retryAfter > SETTLE_MAX_S) {
+    return;
+  }
+  setTimeout(async () => {
+    let now;
+    try {
+      now = await api('GET', `v1/credentials/${encodeURIComponent(credentialId)}`);
+    } catch {
+      return; // the page keeps the problem it shows
+    }
+    settled(now, Date.parse(now.updatedAt) > Date.parse(seen));
+  }, error.retryAfter * 1000 + 250);
 }
 
 /**
@@ -521,6 +571,13 @@ function settingsSection({ credential, id, title, fields, save, warn }) {
       const box = showProblem(target, error);
       target.querySelector('[data-action="save"]').disabled = false;
       focusIfLost(target.querySelector('[aria-invalid="true"]') || box);
+      settleLater(error, credential.id, credential.updatedAt, (now, landed) => {
+        if (landed) {
+          redraw(now);
+        } else if (current()) {
+          showProblem(current(), NOT_APPLIED);
+        }
+      });
     }
   });
   return h('section', { class: 'section', id }, h('h2', {}, title), form);

@@ -729,13 +729,9 @@ class ConsoleBrowserTest {
      */
     @Test
     void aKeyRegeneratedBetweenTheSlotsReadAndItsInvalidationKeepsWorking() {
-        signIn(ACCOUNT);
-        String id = basemapsCredential("Race " + UUID.randomUUID().toString().substring(0, 8));
-        String expiresAt = LocalDate.now(ZoneOffset.UTC).plusDays(30) + "T23:59:59Z";
-        String first = (String) exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials/" + id + "/keys",
-                Map.of("slot", 1, "expiresAt", expiresAt)).getBody().get("keyId");
-        open("#/credentials/" + id);
-        await().atMost(Duration.ofSeconds(30)).until(() -> first.equals(slotKeyId(1)));
+        String[] shown = pageWithAKeyInSlot1("Race");
+        String id = shown[0];
+        String first = shown[1];
 
         // the colleague acts in the page's own window: after its read of the slot, just before the invalidation
         browser.js("""
@@ -783,6 +779,57 @@ class ConsoleBrowserTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> "invalidated".equals(slotStatus(1)));
         assertThat(keyInSlot(credential(ACCOUNT, id), 1)).containsEntry("keyId", second)
                 .containsEntry("status", "invalidated");
+    }
+
+    /**
+     * A change answered 503 ("applied in full or not at all") can still land until its Retry-After: the page read the
+     * credential at once and kept showing the state before an invalidation that landed a second later. It reads it
+     * again once the Retry-After has passed and draws what landed; a save that never landed then says it was not
+     * applied.
+     */
+    @Test
+    void aChangeAnswered503IsReadAgainOnceItsRetryAfterHasPassed() {
+        String id = pageWithAKeyInSlot1("Settle")[0];
+
+        // the invalidation is answered 503 at once and reaches the store 1.5 s later, after the page's first read
+        browser.js("""
+                const real = window.fetch;
+                window.fetch = async (url, init) => {
+                  if (init && init.method === 'POST' && String(url).includes('/keys/1/invalidate')) {
+                    window.fetch = real;
+                    setTimeout(() => real(url, init), 1500);
+                    return new Response(JSON.stringify({ status: 503, title: 'Service unavailable',
+                      detail: 'The change cannot be confirmed: it was applied in full or not at all.' }),
+                      { status: 503, headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '3' } });
+                  }
+                  return real(url, init);
+                };
+                """);
+        browser.click(By.cssSelector("#slot-1 [data-action='invalidate']"));
+        browser.click(browser.visible(By.id("confirm-dialog")).findElement(By.cssSelector("[data-action='confirm']")));
+        assertThat(browser.visible(By.cssSelector("#slot-1 .problem")).getText()).contains("cannot be confirmed");
+        assertThat(slotStatus(1)).as("read before the invalidation landed").isEqualTo("active");
+        await().atMost(Duration.ofSeconds(15)).until(() -> "invalidated".equals(slotStatus(1)));
+
+        // a save answered 503 that never reaches the store: once its Retry-After has passed, it says so
+        browser.js("""
+                const real = window.fetch;
+                window.fetch = async (url, init) => {
+                  if (init && init.method === 'PUT' && String(url).includes('/referrers')) {
+                    window.fetch = real;
+                    return new Response(JSON.stringify({ status: 503, title: 'Service unavailable',
+                      detail: 'The change cannot be confirmed: it was applied in full or not at all.' }),
+                      { status: 503, headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '2' } });
+                  }
+                  return real(url, init);
+                };
+                """);
+        browser.visible(By.id("field-referrers")).sendKeys("https://c.example.com");
+        browser.click(By.cssSelector("#referrers-form [data-action='save']"));
+        assertThat(browser.visible(By.cssSelector("#referrers-form .problem")).getText()).contains("cannot be confirmed");
+        await().atMost(Duration.ofSeconds(15)).ignoreExceptions().until(() -> browser.visible(
+                By.cssSelector("#referrers-form .problem")).getText().contains("was not applied"));
+        assertThat(credential(ACCOUNT, id).get("referrers")).isEqualTo(List.of());
     }
 
     /**
@@ -1540,6 +1587,18 @@ class ConsoleBrowserTest {
     }
 
     /** Credentials of {@code ACCOUNT} named {@code name} with the basemaps privilege; their id. */
+    /** Signed in, a new credential's page drawn with a key in slot 1: {credential id, keyId}. */
+    private String[] pageWithAKeyInSlot1(String name) {
+        signIn(ACCOUNT);
+        String id = basemapsCredential(name + " " + UUID.randomUUID().toString().substring(0, 8));
+        String expiresAt = LocalDate.now(ZoneOffset.UTC).plusDays(30) + "T23:59:59Z";
+        String key = (String) exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials/" + id + "/keys",
+                Map.of("slot", 1, "expiresAt", expiresAt)).getBody().get("keyId");
+        open("#/credentials/" + id);
+        await().atMost(Duration.ofSeconds(30)).until(() -> key.equals(slotKeyId(1)));
+        return new String[] {id, key};
+    }
+
     private String basemapsCredential(String name) {
         return (String) exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials",
                 Map.of("name", name, "privileges", List.of("premium:user:basemaps"))).getBody().get("id");
