@@ -415,16 +415,15 @@ async function invalidate(credential, slot, card) {
 async function showFailure(error, credential, slot, card, { issuing = false } = {}) {
   let target = card;
   const before = card.dataset.keyId;
-  let seen = credential.updatedAt;
+  let read = null;
   const changed = error.status === 412; // the credential changed between the slot's read and the change
   if (error.status === 0 || error.status === 409 || changed || error.status >= 500) {
     try {
-      const now = await api('GET', `v1/credentials/${encodeURIComponent(credential.id)}`);
-      seen = now.updatedAt;
-      if (redraw(now)) {
+      read = await api('GET', `v1/credentials/${encodeURIComponent(credential.id)}`);
+      if (redraw(read)) {
         target = document.getElementById(`slot-${slot}`) || card;
       }
-      const key = keysBySlot(now)[slot];
+      const key = keysBySlot(read)[slot];
       if (changed) {
         showProblem(target, {
           title: 'This credential changed meanwhile.',
@@ -441,55 +440,70 @@ async function showFailure(error, credential, slot, card, { issuing = false } = 
       // the read failed too: the slot stays as it was, with the first problem
     }
   }
-  showProblem(target, error, { prepend: false });
-  settleLater(error, credential.id, seen, (now, landed) => {
-    const slotNow = onPageOf(credential) ? document.getElementById(`slot-${slot}`) : null;
-    if (!landed) {
-      if (slotNow) {
-        showProblem(slotNow, NOT_APPLIED, { prepend: false });
-      }
-      return;
-    }
-    redraw(now);
-    const key = keysBySlot(now)[slot];
-    const redrawn = onPageOf(credential) ? document.getElementById(`slot-${slot}`) : null;
-    if (issuing && redrawn && key && key.status === 'active' && key.keyId !== before) {
-      showProblem(redrawn, lostSecret(key), { prepend: false });
-    }
-  });
+  const box = showProblem(target, error, { prepend: false });
+  if (read && !landed(read, slot, before, issuing)) {
+    settleLater(error, credential, slot, before, issuing, box);
+  }
 }
 
-/** Longest Retry-After a page waits out to read a credential again after a change answered 503. */
+/** Longest Retry-After a slot waits out to read its credential again after a change it could not confirm. */
 const SETTLE_MAX_S = 60;
 const NOT_APPLIED = {
   title: 'The change was not applied.',
   detail: 'The credential store did not confirm it in time and can no longer apply it. Send it again.',
 };
 
-/** True while the page shown is this credential's, whichever visit drew it. */
-function onPageOf(credential) {
-  return Boolean(shown && shown.credential.id === credential.id && shown.context.isCurrent());
+/** Whether the slot shows the key action done: a new active key (generate, regenerate), or `before` no longer active. */
+function landed(credential, slot, before, issuing) {
+  const key = keysBySlot(credential)[slot];
+  if (issuing) {
+    return Boolean(key && key.status === 'active' && key.keyId !== before);
+  }
+  return !key || key.keyId !== before || key.status !== 'active';
 }
 
 /**
- * A change answered 503 ("applied in full or not at all") can still be applied until its Retry-After, when the store
- * can no longer apply it; the page read the credential at once, before that, and kept showing the state before a
- * change that landed seconds later. The credential is read again once the Retry-After has passed: `settled(now,
- * landed)`, `landed` when it changed since `seen` (an `updatedAt`): every change moves it.
+ * A key action answered 503 "applied in full or not at all" can still land until its Retry-After, when the store can
+ * no longer apply it; the page read the credential at once, before that, and kept showing the slot as it was before
+ * an invalidation that landed a second later. Once the Retry-After has passed, and only while the slot still shows
+ * that problem (a page drawn since shows a later state, or other messages), the credential is read again: the slot
+ * is drawn as it is (a generation's secret said lost), or says the change was not applied.
  */
-function settleLater(error, credentialId, seen, settled) {
-  if (error.status !== 503 || !(error.retryAfter > 0) || error.retryAfter > SETTLE_MAX_S) {
+function settleLater(error, credential, slot, before, issuing, box) {
+  const unconfirmed = error.status === 503 && (error.detail || '').includes('applied in full or not at all');
+  if (!unconfirmed || !(error.retryAfter > 0) || error.retryAfter > SETTLE_MAX_S) {
     return;
   }
   setTimeout(async () => {
+    if (!box.isConnected || !onPageOf(credential)) {
+      return;
+    }
     let now;
     try {
-      now = await api('GET', `v1/credentials/${encodeURIComponent(credentialId)}`);
+      now = await api('GET', `v1/credentials/${encodeURIComponent(credential.id)}`);
     } catch {
-      return; // the page keeps the problem it shows
+      return; // the slot keeps the problem it shows
     }
-    settled(now, Date.parse(now.updatedAt) > Date.parse(seen));
+    if (!box.isConnected || !onPageOf(credential)) {
+      return;
+    }
+    if (!landed(now, slot, before, issuing)) {
+      showProblem(box.parentElement, NOT_APPLIED, { prepend: false });
+      return;
+    }
+    if (Date.parse(now.updatedAt) > Date.parse(shown.credential.updatedAt)) {
+      redraw(now);
+    }
+    const redrawn = document.getElementById(`slot-${slot}`);
+    if (issuing && redrawn) {
+      showProblem(redrawn, lostSecret(keysBySlot(now)[slot]), { prepend: false });
+    }
   }, error.retryAfter * 1000 + 250);
+}
+
+/** True while the page shown is this credential's, whichever visit drew it. */
+function onPageOf(credential) {
+  return Boolean(shown && shown.credential.id === credential.id && shown.context.isCurrent());
 }
 
 /**
@@ -571,13 +585,6 @@ function settingsSection({ credential, id, title, fields, save, warn }) {
       const box = showProblem(target, error);
       target.querySelector('[data-action="save"]').disabled = false;
       focusIfLost(target.querySelector('[aria-invalid="true"]') || box);
-      settleLater(error, credential.id, credential.updatedAt, (now, landed) => {
-        if (landed) {
-          redraw(now);
-        } else if (current()) {
-          showProblem(current(), NOT_APPLIED);
-        }
-      });
     }
   });
   return h('section', { class: 'section', id }, h('h2', {}, title), form);

@@ -782,54 +782,57 @@ class ConsoleBrowserTest {
     }
 
     /**
-     * A change answered 503 ("applied in full or not at all") can still land until its Retry-After: the page read the
-     * credential at once and kept showing the state before an invalidation that landed a second later. It reads it
-     * again once the Retry-After has passed and draws what landed; a save that never landed then says it was not
-     * applied.
+     * A key action answered 503 "applied in full or not at all" can still land until its Retry-After: the page read
+     * the credential at once and kept showing the slot as it was before an invalidation that landed a second later. It
+     * reads it again once the Retry-After has passed and draws what landed; one that never landed then says so.
      */
     @Test
-    void aChangeAnswered503IsReadAgainOnceItsRetryAfterHasPassed() {
+    void aKeyActionAnswered503IsReadAgainOnceItsRetryAfterHasPassed() {
         String id = pageWithAKeyInSlot1("Settle")[0];
+        String unconfirmed = "new Response(JSON.stringify({ status: 503, title: 'Service unavailable', detail: "
+                + "'The change cannot be confirmed; it was applied in full or not at all. Read it before retrying.' }),"
+                + " { status: 503, headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '2' } })";
 
-        // the invalidation is answered 503 at once and reaches the store 1.5 s later, after the page's first read
+        // answered at once, and reaching the store 1.5 s later, after the page's first read
         browser.js("""
                 const real = window.fetch;
                 window.fetch = async (url, init) => {
                   if (init && init.method === 'POST' && String(url).includes('/keys/1/invalidate')) {
                     window.fetch = real;
                     setTimeout(() => real(url, init), 1500);
-                    return new Response(JSON.stringify({ status: 503, title: 'Service unavailable',
-                      detail: 'The change cannot be confirmed: it was applied in full or not at all.' }),
-                      { status: 503, headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '3' } });
+                    return %s;
                   }
                   return real(url, init);
                 };
-                """);
+                """.formatted(unconfirmed));
         browser.click(By.cssSelector("#slot-1 [data-action='invalidate']"));
         browser.click(browser.visible(By.id("confirm-dialog")).findElement(By.cssSelector("[data-action='confirm']")));
         assertThat(browser.visible(By.cssSelector("#slot-1 .problem")).getText()).contains("cannot be confirmed");
         assertThat(slotStatus(1)).as("read before the invalidation landed").isEqualTo("active");
         await().atMost(Duration.ofSeconds(15)).until(() -> "invalidated".equals(slotStatus(1)));
 
-        // a save answered 503 that never reaches the store: once its Retry-After has passed, it says so
+        // never reaching the store: once its Retry-After has passed, the slot says the change was not applied
+        exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials/" + id + "/keys", Map.of("slot", 2,
+                "expiresAt", LocalDate.now(ZoneOffset.UTC).plusDays(30) + "T23:59:59Z"));
+        reopen(id);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "active".equals(slotStatus(2)));
         browser.js("""
                 const real = window.fetch;
                 window.fetch = async (url, init) => {
-                  if (init && init.method === 'PUT' && String(url).includes('/referrers')) {
+                  if (init && init.method === 'POST' && String(url).includes('/keys/2/invalidate')) {
                     window.fetch = real;
-                    return new Response(JSON.stringify({ status: 503, title: 'Service unavailable',
-                      detail: 'The change cannot be confirmed: it was applied in full or not at all.' }),
-                      { status: 503, headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '2' } });
+                    return %s;
                   }
                   return real(url, init);
                 };
-                """);
-        browser.visible(By.id("field-referrers")).sendKeys("https://c.example.com");
-        browser.click(By.cssSelector("#referrers-form [data-action='save']"));
-        assertThat(browser.visible(By.cssSelector("#referrers-form .problem")).getText()).contains("cannot be confirmed");
+                """.formatted(unconfirmed));
+        browser.click(By.cssSelector("#slot-2 [data-action='invalidate']"));
+        browser.click(browser.visible(By.id("confirm-dialog")).findElement(By.cssSelector("[data-action='confirm']")));
+        assertThat(browser.visible(By.cssSelector("#slot-2 .problem")).getText()).contains("cannot be confirmed");
         await().atMost(Duration.ofSeconds(15)).ignoreExceptions().until(() -> browser.visible(
-                By.cssSelector("#referrers-form .problem")).getText().contains("was not applied"));
-        assertThat(credential(ACCOUNT, id).get("referrers")).isEqualTo(List.of());
+                By.cssSelector("#slot-2 .problem")).getText().contains("was not applied"));
+        assertThat(slotStatus(2)).isEqualTo("active");
+        assertThat(keyInSlot(credential(ACCOUNT, id), 2)).containsEntry("status", "active");
     }
 
     /**
@@ -1586,7 +1589,6 @@ class ConsoleBrowserTest {
         return response;
     }
 
-    /** Credentials of {@code ACCOUNT} named {@code name} with the basemaps privilege; their id. */
     /** Signed in, a new credential's page drawn with a key in slot 1: {credential id, keyId}. */
     private String[] pageWithAKeyInSlot1(String name) {
         signIn(ACCOUNT);
@@ -1599,6 +1601,7 @@ class ConsoleBrowserTest {
         return new String[] {id, key};
     }
 
+    /** Credentials of {@code ACCOUNT} named {@code name} with the basemaps privilege; their id. */
     private String basemapsCredential(String name) {
         return (String) exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials",
                 Map.of("name", name, "privileges", List.of("premium:user:basemaps"))).getBody().get("id");

@@ -83,12 +83,12 @@ final class CredentialCommandHandler implements Processor<String, CredentialComm
         running = runningPartitions.started(context.taskId().partition());
     }
 
-    /** The task is suspended or closed (also dirty, on a corruption, before its store is wiped and restored). */
     /** What this handler checks its stored credentials against at start; null: nothing. */
     ConfiguredAccounts accounts() {
         return accounts;
     }
 
+    /** The task is suspended or closed (also dirty, on a corruption, before its store is wiped and restored). */
     @Override
     public void close() {
         if (running != null) { // closing it again, on a later close, counts once

@@ -594,11 +594,6 @@ class CredentialTopologyTest {
 
     // ---- accounts, deadlines, replay
 
-    /**
-     * Another account's credential answers as a missing one (no field named, so no 404 "key in slot 1" telling it
-     * exists), whichever change is sent, and nothing of it changes: with keys in both slots, a missing account check
-     * would invalidate them.
-     */
     /** Every task's handler checks its stored credentials against the accounts the topology was given. */
     @Test
     void eachTasksHandlerIsGivenTheConfiguredAccounts() {
@@ -607,6 +602,11 @@ class CredentialTopologyTest {
                 .accounts()).isSameAs(accounts);
     }
 
+    /**
+     * Another account's credential answers as a missing one (no field named, so no 404 "key in slot 1" telling it
+     * exists), whichever change is sent, and nothing of it changes: with keys in both slots, a missing account check
+     * would invalidate them.
+     */
     @Test
     void anotherAccountsCredentialIsNotFound() {
         createdWithTwoKeys();
