@@ -339,6 +339,7 @@ async function regenerate(credential, slot, card, key) {
 
 async function issue(card, credential, slot, path, body, ifMatch = null) {
   clearProblem(card);
+  settling.delete(`${credential.id}/${slot}`); // this action's outcome is the slot's news now
   let issued;
   try {
     issued = await api('POST', path, body, { ifMatch });
@@ -393,6 +394,7 @@ async function invalidate(credential, slot, card) {
     return;
   }
   clearProblem(card);
+  settling.delete(`${credential.id}/${slot}`); // this action's outcome is the slot's news now
   const read = await stillShown(credential, slot, card);
   if (!read) {
     return;
@@ -440,9 +442,9 @@ async function showFailure(error, credential, slot, card, { issuing = false } = 
       // the read failed too: the slot stays as it was, with the first problem
     }
   }
-  const box = showProblem(target, error, { prepend: false });
+  showProblem(target, error, { prepend: false });
   if (read && !landed(read, slot, before, issuing)) {
-    settleLater(error, credential, slot, before, issuing, box);
+    settleLater(error, credential, slot, before, issuing);
   }
 }
 
@@ -462,38 +464,56 @@ function landed(credential, slot, before, issuing) {
   return !key || key.keyId !== before || key.status !== 'active';
 }
 
+/** The slots waiting to read their credential again after an unconfirmed action: `credentialId/slot` → token. */
+const settling = new Map();
+
 /**
  * A key action answered 503 "applied in full or not at all" can still land until its Retry-After, when the store can
  * no longer apply it; the page read the credential at once, before that, and kept showing the slot as it was before
- * an invalidation that landed a second later. Once the Retry-After has passed, and only while the slot still shows
- * that problem (a page drawn since shows a later state, or other messages), the credential is read again: the slot
- * is drawn as it is (a generation's secret said lost), or says the change was not applied.
+ * an invalidation that landed a second later. Once the Retry-After has passed the credential is read again, unless a
+ * later action on that slot took over (`settling`) or the page shows another one (its next visit reads it anew): the
+ * page is drawn as it is (a generation's secret said lost), or the slot says the change was not applied. Drawing it
+ * replaces the page, as any answer's redraw does: a problem shown elsewhere on it since goes with it.
  */
-function settleLater(error, credential, slot, before, issuing, box) {
+function settleLater(error, credential, slot, before, issuing) {
   const unconfirmed = error.status === 503 && (error.detail || '').includes('applied in full or not at all');
   if (!unconfirmed || !(error.retryAfter > 0) || error.retryAfter > SETTLE_MAX_S) {
     return;
   }
+  const key = `${credential.id}/${slot}`;
+  const token = {};
+  settling.set(key, token);
+  const release = () => {
+    if (settling.get(key) === token) {
+      settling.delete(key);
+    }
+  };
+  const ours = () => settling.get(key) === token && onPageOf(credential);
   setTimeout(async () => {
-    if (!box.isConnected || !onPageOf(credential)) {
+    if (!ours()) {
+      release();
       return;
     }
     let now;
     try {
       now = await api('GET', `v1/credentials/${encodeURIComponent(credential.id)}`);
     } catch {
-      return; // the slot keeps the problem it shows
+      release();
+      return; // the slot keeps what it shows
     }
-    if (!box.isConnected || !onPageOf(credential)) {
-      return;
+    if (!ours()) {
+      release();
+      return; // a later action on the slot, or another page, took over while it read
     }
+    release();
     if (!landed(now, slot, before, issuing)) {
-      showProblem(box.parentElement, NOT_APPLIED, { prepend: false });
+      const card = document.getElementById(`slot-${slot}`);
+      if (card) {
+        showProblem(card, NOT_APPLIED, { prepend: false });
+      }
       return;
     }
-    if (Date.parse(now.updatedAt) > Date.parse(shown.credential.updatedAt)) {
-      redraw(now);
-    }
+    redraw(now); // an equal updatedAt too: a key expired meanwhile moves no updatedAt
     const redrawn = document.getElementById(`slot-${slot}`);
     if (issuing && redrawn) {
       showProblem(redrawn, lostSecret(keysBySlot(now)[slot]), { prepend: false });

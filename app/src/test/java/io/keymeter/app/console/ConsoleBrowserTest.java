@@ -791,7 +791,7 @@ class ConsoleBrowserTest {
         String id = pageWithAKeyInSlot1("Settle")[0];
         String unconfirmed = "new Response(JSON.stringify({ status: 503, title: 'Service unavailable', detail: "
                 + "'The change cannot be confirmed; it was applied in full or not at all. Read it before retrying.' }),"
-                + " { status: 503, headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '2' } })";
+                + " { status: 503, headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '4' } })";
 
         // answered at once, and reaching the store 1.5 s later, after the page's first read
         browser.js("""
