@@ -329,6 +329,9 @@ async function regenerate(credential, slot, card, key) {
     warning: `The key now in slot ${slot} (${card.dataset.keyId}) stops working at once: applications using it are `
       + 'refused until you deploy the new key.',
   });
+  if (choice) {
+    settling.delete(`${credential.id}/${slot}`); // this action's outcome is the slot's news now
+  }
   const read = choice && await stillShown(credential, slot, card);
   if (!read) {
     return;
@@ -471,9 +474,10 @@ const settling = new Map();
  * A key action answered 503 "applied in full or not at all" can still land until its Retry-After, when the store can
  * no longer apply it; the page read the credential at once, before that, and kept showing the slot as it was before
  * an invalidation that landed a second later. Once the Retry-After has passed the credential is read again, unless a
- * later action on that slot took over (`settling`) or the page shows another one (its next visit reads it anew): the
- * page is drawn as it is (a generation's secret said lost), or the slot says the change was not applied. Drawing it
- * replaces the page, as any answer's redraw does: a problem shown elsewhere on it since goes with it.
+ * later action on that slot took over (`settling`): the page is drawn as it is when that differs from what it shows
+ * (off the page, kept for the next visit), and the slot says its secret is lost (a generation) or, when it still
+ * holds the key the action found, that the change was not applied. Drawing replaces the page, as any answer's
+ * redraw does: a problem shown elsewhere on it since goes with it.
  */
 function settleLater(error, credential, slot, before, issuing) {
   const unconfirmed = error.status === 503 && (error.detail || '').includes('applied in full or not at all');
@@ -488,10 +492,9 @@ function settleLater(error, credential, slot, before, issuing) {
       settling.delete(key);
     }
   };
-  const ours = () => settling.get(key) === token && onPageOf(credential);
+  const ours = () => settling.get(key) === token;
   setTimeout(async () => {
     if (!ours()) {
-      release();
       return;
     }
     let now;
@@ -502,21 +505,27 @@ function settleLater(error, credential, slot, before, issuing) {
       return; // the slot keeps what it shows
     }
     if (!ours()) {
-      release();
-      return; // a later action on the slot, or another page, took over while it read
+      return; // a later action on the slot took over while it read
     }
     release();
-    if (!landed(now, slot, before, issuing)) {
-      const card = document.getElementById(`slot-${slot}`);
-      if (card) {
-        showProblem(card, NOT_APPLIED, { prepend: false });
-      }
+    // drawn only when it shows something the page does not: an equal state redrawn wiped messages shown since (a
+    // lost secret in the other slot); off the page it is kept for the next visit, whose own read may be older
+    const drawn = onPageOf(credential) ? keysBySlot(shown.credential)[slot] : null;
+    const fresh = keysBySlot(now)[slot];
+    if (!onPageOf(credential) || Date.parse(now.updatedAt) > Date.parse(shown.credential.updatedAt)
+        || (drawn && drawn.keyId) !== (fresh && fresh.keyId) || (drawn && drawn.status) !== (fresh && fresh.status)) {
+      redraw(now);
+    }
+    const card = onPageOf(credential) ? document.getElementById(`slot-${slot}`) : null;
+    if (!card) {
       return;
     }
-    redraw(now); // an equal updatedAt too: a key expired meanwhile moves no updatedAt
-    const redrawn = document.getElementById(`slot-${slot}`);
-    if (issuing && redrawn) {
-      showProblem(redrawn, lostSecret(keysBySlot(now)[slot]), { prepend: false });
+    if (!landed(now, slot, before, issuing)) {
+      if (card.dataset.keyId === before) { // the slot as the action found it: not a key made meanwhile elsewhere
+        showProblem(card, NOT_APPLIED, { prepend: false });
+      }
+    } else if (issuing && card.dataset.keyId === fresh.keyId) {
+      showProblem(card, lostSecret(fresh), { prepend: false });
     }
   }, error.retryAfter * 1000 + 250);
 }
