@@ -329,9 +329,8 @@ async function regenerate(credential, slot, card, key) {
     warning: `The key now in slot ${slot} (${card.dataset.keyId}) stops working at once: applications using it are `
       + 'refused until you deploy the new key.',
   });
-  if (choice) {
-    settling.delete(`${credential.id}/${slot}`); // this action's outcome is the slot's news now
-  }
+  // the slot's pending read, if any, is taken over only once the slot is found as shown (in issue): when an earlier
+  // regeneration landed meanwhile, that read still says its secret is lost
   const read = choice && await stillShown(credential, slot, card);
   if (!read) {
     return;
@@ -521,7 +520,8 @@ function settleLater(error, credential, slot, before, issuing) {
       return;
     }
     if (!landed(now, slot, before, issuing)) {
-      if (card.dataset.keyId === before) { // the slot as the action found it: not a key made meanwhile elsewhere
+      // the slot as the action found it (not a key made meanwhile elsewhere, nor one a newer answer drew dead)
+      if (card.dataset.keyId === before && (issuing || card.dataset.status === 'active')) {
         showProblem(card, NOT_APPLIED, { prepend: false });
       }
     } else if (issuing && card.dataset.keyId === fresh.keyId) {
