@@ -436,7 +436,7 @@ async function showFailure(error, credential, slot, card, { issuing = false } = 
         }, { prepend: false });
         return;
       }
-      if (issuing && error.status !== 409 && key && key.status === 'active' && key.keyId !== before) {
+      if (issuing && error.status !== 409 && landed(read, slot, before, true)) {
         showProblem(target, lostSecret(key), { prepend: false });
         return;
       }
