@@ -26,6 +26,21 @@ public record ApiKeyState(
         referrers = referrers == null ? List.of() : List.copyOf(referrers);
     }
 
+    /**
+     * Why readers cannot use this state, or null: without the account and credential its accepted usage is billed to,
+     * metering cannot key that usage (every request such a state accepted went to the dead letters unbilled, the
+     * key's previous state ignored). Written only by other producers: the credential store always sets both.
+     */
+    static String unusableBecause(ApiKeyState state) {
+        if (state.accountId() == null || state.accountId().isEmpty()) {
+            return "no accountId";
+        }
+        if (state.credentialId() == null || state.credentialId().isEmpty()) {
+            return "no credentialId";
+        }
+        return null;
+    }
+
     @Override
     public String toString() {
         return "ApiKeyState[keyId=" + keyId + ", credentialId=" + credentialId + ", slot=" + slot

@@ -1,5 +1,6 @@
 package io.keymeter.events;
 
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -11,20 +12,28 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * A Kafka serde for one record type, backed by the shared {@link Json} mapper (or its strict twin, for what others
- * write). Null stays null (tombstones).
+ * write). Null stays null (tombstones). A type may name what makes a parsed value unusable (a field its readers
+ * cannot do without): such a value is refused as unreadable, as bytes that do not parse are.
  */
 public final class JsonSerde<T> implements Serde<T>, Serializer<T>, Deserializer<T> {
 
     private final Class<T> type;
     private final JsonMapper mapper;
+    private final Function<T, String> unusableBecause;
 
     public JsonSerde(Class<T> type) {
         this(type, Json.mapper());
     }
 
     public JsonSerde(Class<T> type, JsonMapper mapper) {
+        this(type, mapper, value -> null);
+    }
+
+    /** @param unusableBecause why a parsed value cannot be used, or null when it can */
+    public JsonSerde(Class<T> type, JsonMapper mapper, Function<T, String> unusableBecause) {
         this.type = type;
         this.mapper = mapper;
+        this.unusableBecause = unusableBecause;
     }
 
     public Class<T> type() {
@@ -48,11 +57,17 @@ public final class JsonSerde<T> implements Serde<T>, Serializer<T>, Deserializer
         if (data == null) {
             return null;
         }
+        T value;
         try {
-            return mapper.readValue(data, type);
+            value = mapper.readValue(data, type);
         } catch (JacksonException e) {
             throw new SerializationException("cannot read " + type.getSimpleName() + " from " + topic + ": " + what(e));
         }
+        String unusable = value == null ? null : unusableBecause.apply(value);
+        if (unusable != null) {
+            throw new SerializationException("cannot read " + type.getSimpleName() + " from " + topic + ": " + unusable);
+        }
+        return value;
     }
 
     /**

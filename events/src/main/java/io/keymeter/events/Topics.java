@@ -18,9 +18,9 @@ public final class Topics {
     public static final Topic<String, CredentialEvent> CREDENTIAL_EVENTS =
             new Topic<>("keymeter.credential-events", KEY, new JsonSerde<>(CredentialEvent.class), false, true);
 
-    /** Current state of every API key, keyed by keyId. */
-    public static final Topic<String, ApiKeyState> API_KEYS =
-            new Topic<>("keymeter.api-keys", KEY, new JsonSerde<>(ApiKeyState.class), true, false);
+    /** Current state of every API key, keyed by keyId. A state without the ids usage is billed to is unreadable. */
+    public static final Topic<String, ApiKeyState> API_KEYS = new Topic<>("keymeter.api-keys", KEY,
+            new JsonSerde<>(ApiKeyState.class, Json.mapper(), ApiKeyState::unusableBecause), true, false);
 
     /** Refused requests with their reason, keyed by keyId. */
     public static final Topic<String, Rejection> REJECTIONS =

@@ -57,6 +57,33 @@ class JsonSerdeTest {
         assertThat(RejectionReason.fromCode("malformed-key")).isEqualTo(RejectionReason.MALFORMED_KEY);
     }
 
+    /**
+     * Metering bills a key's accepted usage to the account and credential of its state: a state written without them
+     * (by another producer) is refused as unreadable, not read as a key that bills nobody.
+     */
+    @Test
+    void aKeyStateWithoutTheIdsUsageIsBilledToIsUnreadable() {
+        String complete = "{\"keyId\":\"k\",\"credentialId\":\"c\",\"accountId\":\"a\",\"slot\":1,\"status\":\"active\","
+                + "\"expiresAt\":\"2027-01-01T00:00:00Z\",\"secretHash\":\"h\",\"updatedAt\":\"2026-12-01T00:00:00Z\"}";
+        assertThat(readKeyState(complete)).extracting(ApiKeyState::accountId, ApiKeyState::credentialId)
+                .containsExactly("a", "c");
+
+        assertThatThrownBy(() -> readKeyState(complete.replace("\"accountId\":\"a\",", "")))
+                .isInstanceOf(SerializationException.class)
+                .hasMessage("cannot read ApiKeyState from keymeter.api-keys: no accountId");
+        assertThatThrownBy(() -> readKeyState(complete.replace("\"accountId\":\"a\"", "\"accountId\":\"\"")))
+                .hasMessage("cannot read ApiKeyState from keymeter.api-keys: no accountId");
+        assertThatThrownBy(() -> readKeyState(complete.replace("\"credentialId\":\"c\",", "")))
+                .hasMessage("cannot read ApiKeyState from keymeter.api-keys: no credentialId");
+        assertThat(Topics.API_KEYS.valueSerde().deserializer().deserialize("keymeter.api-keys", null))
+                .as("a tombstone").isNull();
+    }
+
+    private static ApiKeyState readKeyState(String json) {
+        return Topics.API_KEYS.valueSerde().deserializer().deserialize("keymeter.api-keys",
+                json.getBytes(StandardCharsets.UTF_8));
+    }
+
     @Test
     void unreadableBytesFailWithoutEchoingThePayload() {
         byte[] garbage = "{\"apiKey\":\"km_secretstuff\"".getBytes(StandardCharsets.UTF_8);

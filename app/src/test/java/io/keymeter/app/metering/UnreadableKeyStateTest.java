@@ -42,10 +42,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A key state nobody can read on {@code keymeter.api-keys} (a writer other than the credential store, a damaged
- * record): metering sends it to the dead letters and keeps judging by the key's previous state, verify skips it
- * (with a warning),
- * and the key's next state applies in both. On a broker of its own: on the shared one the record would stay on the
- * topic the other tests read typed.
+ * record), or one without the account its usage is billed to: metering sends it to the dead letters and keeps
+ * judging by the key's previous state, verify skips it (with a warning), and the key's next state applies in both.
+ * On a broker of its own: on the shared one the record would stay on the topic the other tests read typed.
  */
 @Timeout(180)
 class UnreadableKeyStateTest {
@@ -84,41 +83,54 @@ class UnreadableKeyStateTest {
         logged.start();
         cacheLog.addAppender(logged);
         byte[] damaged = ("{\"keyId\":\"" + key.keyId() + "\",\"status\": damaged}").getBytes(StandardCharsets.UTF_8);
+        // well-formed and active, but without the account: before, every request it accepted went to the dead
+        // letters unbilled (its usage could not be keyed), the key's previous state ignored
+        byte[] accountless = ("{\"keyId\":\"" + key.keyId() + "\",\"credentialId\":\"" + credential
+                + "\",\"slot\":1,\"status\":\"active\",\"expiresAt\":\"" + expiresAt + "\",\"secretHash\":\""
+                + key.secretHash() + "\",\"privileges\":[\"premium:user:basemaps\"],\"updatedAt\":\""
+                + Instant.now() + "\"}").getBytes(StandardCharsets.UTF_8);
         Instant stamped = Instant.now();
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all"),
                 new StringSerializer(), new ByteArraySerializer())) {
             producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), null, stamped.toEpochMilli(), key.keyId(),
                     damaged)).get();
+            producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), null, stamped.toEpochMilli(), key.keyId(),
+                    accountless)).get();
         }
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
             List<ConsumerRecord<byte[], byte[]>> dead = TopicReader.readRaw(kafka.bootstrapServers(), Topics.DEAD_LETTERS);
-            assertThat(dead).hasSize(1);
-            assertThat(new String(dead.get(0).key(), StandardCharsets.UTF_8)).isEqualTo(key.keyId());
-            assertThat(dead.get(0).value()).isEqualTo(damaged);
-            assertThat(TopicReader.headers(dead.get(0))).containsEntry("__streams.errors.topic", Topics.API_KEYS.name())
+            assertThat(dead).hasSize(2);
+            assertThat(dead).extracting(letter -> new String(letter.key(), StandardCharsets.UTF_8))
+                    .containsOnly(key.keyId());
+            assertThat(dead).extracting(ConsumerRecord::value).containsExactly(damaged, accountless);
+            assertThat(dead).extracting(TopicReader::headers).allSatisfy(headers -> assertThat(headers)
+                    .containsEntry("__streams.errors.topic", Topics.API_KEYS.name())
                     .containsEntry("__streams.errors.exception",
-                            "org.apache.kafka.common.errors.SerializationException");
+                            "org.apache.kafka.common.errors.SerializationException"));
+            assertThat(TopicReader.headers(dead.get(1))).containsEntry("__streams.errors.message",
+                    "cannot read ApiKeyState from " + Topics.API_KEYS.name() + ": no accountId");
         });
 
-        // made after the damaged record's time: judged by the state before it, the key's only readable one
+        // made after the two records' time: judged by the state before them, the key's only usable one
         String run = UUID.randomUUID().toString();
         kafka.sendRequests(request(run + "-after-damage", key, stamped.plusSeconds(1)));
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
                 assertThat(usage(credential)).extracting(UsageDaily::requests, UsageDaily::units)
                         .containsExactly(1L, 2L));
         try {
-            // verify has read past it, and skipped it
+            // verify has read past them, and skipped both (the sampled log names the first; the count says both)
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(logged.list)
                     .extracting(ILoggingEvent::getFormattedMessage).anyMatch(line ->
                             line.startsWith("Skipping unreadable key state at " + Topics.API_KEYS.name() + "-")));
+            assertThat(kafka.bean(KeyStateCache.class).unreadableStates()).isEqualTo(2);
         } finally {
             cacheLog.detachAppender(logged);
         }
         assertThat(verify(apiKey)).contains("\"valid\":true");
         StreamsApp metering = kafka.streams("metering");
         assertThat(metering.state()).isEqualTo(KafkaStreams.State.RUNNING);
-        assertThat(droppedRecords(metering)).isEqualTo(1.0);
+        assertThat(droppedRecords(metering)).isEqualTo(2.0);
 
         // the key's next state is read as ever, by both
         assertThat(post("/v1/credentials/" + credential + "/keys/1/invalidate", "").statusCode()).isEqualTo(200);

@@ -91,6 +91,11 @@ public final class OwnKafka implements AutoCloseable {
         }
     }
 
+    /** The running Keymeter's bean of {@code type}. */
+    public <T> T bean(Class<T> type) {
+        return keymeter.getBean(type);
+    }
+
     /** Topology {@code name} of the running Keymeter. */
     public StreamsApp streams(String name) {
         return keymeter.getBeansOfType(StreamsApp.class).values().stream().filter(s -> s.name().equals(name))
