@@ -791,25 +791,33 @@ class ConsoleBrowserTest {
         String id = pageWithAKeyInSlot1("Settle")[0];
         String unconfirmed = "new Response(JSON.stringify({ status: 503, title: 'Service unavailable', detail: "
                 + "'The change cannot be confirmed; it was applied in full or not at all. Read it before retrying.' }),"
-                + " { status: 503, headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '4' } })";
+                + " { status: 503, headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '8' } })";
 
-        // answered at once, and reaching the store 1.5 s later, after the page's first read
+        // answered at once, and reaching the store once the page's first read has been answered (sent 1.5 s later
+        // by the clock, a slow first read on a loaded machine could see it landed)
         browser.js("""
                 const real = window.fetch;
+                let held = null;
                 window.fetch = async (url, init) => {
                   if (init && init.method === 'POST' && String(url).includes('/keys/1/invalidate')) {
-                    window.fetch = real;
-                    setTimeout(() => real(url, init), 1500);
+                    held = () => real(url, init);
                     return %s;
                   }
-                  return real(url, init);
+                  const answer = await real(url, init);
+                  if (held && (!init || !init.method || init.method === 'GET') && String(url).endsWith('v1/credentials/%s')) {
+                    window.fetch = real;
+                    held();
+                    held = null;
+                  }
+                  return answer;
                 };
-                """.formatted(unconfirmed));
+                """.formatted(unconfirmed, id));
         browser.click(By.cssSelector("#slot-1 [data-action='invalidate']"));
         browser.click(browser.visible(By.id("confirm-dialog")).findElement(By.cssSelector("[data-action='confirm']")));
         assertThat(browser.visible(By.cssSelector("#slot-1 .problem")).getText()).contains("cannot be confirmed");
+        // drawn from the first read until the page reads again, 8 s after the answer
         assertThat(slotStatus(1)).as("read before the invalidation landed").isEqualTo("active");
-        await().atMost(Duration.ofSeconds(15)).until(() -> "invalidated".equals(slotStatus(1)));
+        await().atMost(Duration.ofSeconds(25)).until(() -> "invalidated".equals(slotStatus(1)));
 
         // never reaching the store: once its Retry-After has passed, the slot says the change was not applied
         exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials/" + id + "/keys", Map.of("slot", 2,
@@ -829,7 +837,7 @@ class ConsoleBrowserTest {
         browser.click(By.cssSelector("#slot-2 [data-action='invalidate']"));
         browser.click(browser.visible(By.id("confirm-dialog")).findElement(By.cssSelector("[data-action='confirm']")));
         assertThat(browser.visible(By.cssSelector("#slot-2 .problem")).getText()).contains("cannot be confirmed");
-        await().atMost(Duration.ofSeconds(15)).ignoreExceptions().until(() -> browser.visible(
+        await().atMost(Duration.ofSeconds(25)).ignoreExceptions().until(() -> browser.visible(
                 By.cssSelector("#slot-2 .problem")).getText().contains("was not applied"));
         assertThat(slotStatus(2)).isEqualTo("active");
         assertThat(keyInSlot(credential(ACCOUNT, id), 2)).containsEntry("status", "active");

@@ -142,8 +142,9 @@ class TransactionalPublisherTest {
     }
 
     /**
-     * Sends that each block 150 ms and return, as they do with the broker gone ({@code max.block.ms} waiting for
-     * metadata, then a failed future): the second passes the 200 ms watch, and the batch is failed.
+     * Sends that each block 600 ms and return, as they do with the broker gone ({@code max.block.ms} waiting for
+     * metadata, then a failed future): the second passes the 1 s watch, and the batch is failed. (With 150 ms sends
+     * and a 200 ms watch, a send returning 50 ms late on a busy machine failed the batch during the first.)
      */
     @Test
     void sendsThatEachBlockAddUp() {
@@ -157,12 +158,12 @@ class TransactionalPublisherTest {
                     org.apache.kafka.clients.producer.ProducerRecord<String, byte[]> record) {
                 if (brokerGone.get()) {
                     sends.incrementAndGet();
-                    awaitQuietly(never, Duration.ofMillis(150));
+                    awaitQuietly(never, Duration.ofMillis(600));
                 }
                 return super.send(record);
             }
         };
-        PublishSettings quick = new PublishSettings(1, Duration.ofMillis(100), 0, 16 * 1024, "none");
+        PublishSettings quick = new PublishSettings(1, Duration.ofMillis(500), 0, 16 * 1024, "none");
         RequestLog request = new RequestLog("r", "k", "h", "basemaps", "tile", 1, null, null, Instant.now());
         try (TransactionalPublisher publisher = new TransactionalPublisher(Map.of(), quick, slot -> producer)) {
             try (TransactionalPublisher.Batch warm = publisher.begin()) { // classes loaded: no first send slow for that

@@ -152,7 +152,7 @@ public class KafkaTopics {
 
     private static Map<String, TopicDescription> describe(Admin admin, Collection<String> topics, Duration timeout)
             throws ExecutionException, InterruptedException, TimeoutException {
-        return admin.describeTopics(topics).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        return admin.describeTopics(topics).allTopicNames().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /**
@@ -269,12 +269,13 @@ public class KafkaTopics {
                                                             IsolationLevel isolation, Duration timeout)
             throws ExecutionException, InterruptedException, TimeoutException {
         Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-        admin.describeTopics(topics).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS).values()
+        // in nanoseconds: what remains of the caller's deadline, cut to whole milliseconds, ended up to 1 ms early
+        admin.describeTopics(topics).allTopicNames().get(timeout.toNanos(), TimeUnit.NANOSECONDS).values()
                 .forEach(d -> d.partitions().forEach(p -> latest.put(new TopicPartition(d.name(), p.partition()),
                         OffsetSpec.latest())));
         Map<TopicPartition, Long> ends = new HashMap<>();
         admin.listOffsets(latest, new ListOffsetsOptions(isolation)).all()
-                .get(timeout.toMillis(), TimeUnit.MILLISECONDS).forEach((tp, info) -> ends.put(tp, info.offset()));
+                .get(timeout.toNanos(), TimeUnit.NANOSECONDS).forEach((tp, info) -> ends.put(tp, info.offset()));
         return ends;
     }
 
