@@ -27,11 +27,15 @@ public record ApiKeyState(
     }
 
     /**
-     * Why readers cannot use this state, or null: without the account and credential its accepted usage is billed to,
-     * metering cannot key that usage (every request such a state accepted went to the dead letters unbilled, the
-     * key's previous state ignored). Written only by other producers: the credential store always sets both.
+     * Why readers cannot use this state, or null: an active state without the account and credential its accepted
+     * usage is billed to (every request it accepted went to the dead letters unbilled, the key's previous state
+     * ignored). Written only by other producers: the credential store always sets both. Any other status accepts
+     * nothing, so it is used as it is: an invalidation without them still kills the key.
      */
-    static String unusableBecause(ApiKeyState state) {
+    public static String unusableBecause(ApiKeyState state) {
+        if (state.status() != KeyStatus.ACTIVE) {
+            return null;
+        }
         if (state.accountId() == null || state.accountId().isEmpty()) {
             return "no accountId";
         }

@@ -65,9 +65,14 @@ public final class JsonSerde<T> implements Serde<T>, Serializer<T>, Deserializer
         }
         String unusable = value == null ? null : unusableBecause.apply(value);
         if (unusable != null) {
-            throw new SerializationException("cannot read " + type.getSimpleName() + " from " + topic + ": " + unusable);
+            throw unreadable(type, topic, unusable);
         }
         return value;
+    }
+
+    /** The failure of a value that parsed but cannot be used, said as every unreadable record is. */
+    public static SerializationException unreadable(Class<?> type, String topic, String why) {
+        return new SerializationException("cannot read " + type.getSimpleName() + " from " + topic + ": " + why);
     }
 
     /**

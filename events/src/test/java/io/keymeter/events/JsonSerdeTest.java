@@ -58,8 +58,8 @@ class JsonSerdeTest {
     }
 
     /**
-     * Metering bills a key's accepted usage to the account and credential of its state: a state written without them
-     * (by another producer) is refused as unreadable, not read as a key that bills nobody.
+     * Metering bills a key's accepted usage to the account and credential of its state: an active state written
+     * without them (by another producer) is refused as unreadable, not read as a key that bills nobody.
      */
     @Test
     void aKeyStateWithoutTheIdsUsageIsBilledToIsUnreadable() {
@@ -75,6 +75,9 @@ class JsonSerdeTest {
                 .hasMessage("cannot read ApiKeyState from keymeter.api-keys: no accountId");
         assertThatThrownBy(() -> readKeyState(complete.replace("\"credentialId\":\"c\",", "")))
                 .hasMessage("cannot read ApiKeyState from keymeter.api-keys: no credentialId");
+        // a state that accepts nothing bills nobody: an invalidation without them still kills the key
+        assertThat(readKeyState(complete.replace("\"accountId\":\"a\",", "").replace("\"credentialId\":\"c\",", "")
+                .replace("active", "invalidated"))).extracting(ApiKeyState::status).isEqualTo(KeyStatus.INVALIDATED);
         assertThat(Topics.API_KEYS.valueSerde().deserializer().deserialize("keymeter.api-keys", null))
                 .as("a tombstone").isNull();
     }

@@ -1,6 +1,7 @@
 package io.keymeter.metering;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -46,6 +47,7 @@ import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.ValueAndTimestamp;
+import org.apache.kafka.streams.state.VersionedKeyValueStore;
 import org.apache.kafka.streams.state.internals.WrappedStateStore;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
@@ -1008,6 +1010,38 @@ class MeteringTopologyTest {
                 .containsEntry("__streams.errors.offset", "0");
         assertThat(basemapsRequestsOnNov1("cred-17")).isEqualTo(1);
         assertThat(droppedRecords()).isEqualTo(1.0); // the failed record, which is on the dead-letter topic
+    }
+
+    /**
+     * An active key state without the account its usage is billed to (another producer's): read from the topic it is
+     * refused (the real broker's dead letter is in {@code UnreadableKeyStateTest}) and the key's previous state judges
+     * and bills. One an earlier version stored, read back from the store, is taken as it is: the table source reads the
+     * stored state before each update, and checked there, the key's invalidation after it was a dead letter too.
+     */
+    @Test
+    void anActiveKeyStateWithoutItsAccountIsRefusedFromTheTopicButReadBackFromTheStore() {
+        TestKey key = publish(TestKey.create(ACME, "cred-accountless", 1), KeyStatus.ACTIVE, T0);
+        keys.pipeInput(key.keyId(), accountless(key, T0.plusSeconds(10)), T0.plusSeconds(10));
+        send(key.request("after-refused", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(20)));
+        flush(T0.plusSeconds(20));
+        assertThat(latestUsage()).containsEntry(UsageDaily.key(ACME, "cred-accountless", "basemaps",
+                LocalDate.of(2026, 11, 1)), new UsageDaily(ACME, "cred-accountless", "basemaps", LocalDate.of(2026, 11, 1), 1, 1));
+
+        VersionedKeyValueStore<String, ApiKeyState> stored = driver.getVersionedKeyValueStore(MeteringTopology.API_KEYS_STORE);
+        stored.put(key.keyId(), accountless(key, T0.plusSeconds(30)), T0.plusSeconds(30).toEpochMilli());
+        publish(key, KeyStatus.INVALIDATED, T0.plusSeconds(40));
+        send(key.request("after-invalidation", KeyFixtures.BASEMAPS, 1, T0.plusSeconds(50)));
+        flush(T0.plusSeconds(50));
+        assertThat(realRejections()).extracting(Rejection::requestId, Rejection::reason)
+                .containsExactly(tuple("after-invalidation", RejectionReason.INVALIDATED));
+        assertThat(topics.deadLetterReasons()).isEmpty();
+        assertThat(stored.get(key.keyId()).value().status()).isEqualTo(KeyStatus.INVALIDATED);
+    }
+
+    private static ApiKeyState accountless(TestKey key, Instant at) {
+        ApiKeyState state = key.state(KeyStatus.ACTIVE, EXPIRES, at);
+        return new ApiKeyState(state.keyId(), state.credentialId(), null, state.slot(), state.status(), state.expiresAt(),
+                state.secretHash(), state.privileges(), state.itemAccess(), state.referrers(), state.updatedAt());
     }
 
     /**

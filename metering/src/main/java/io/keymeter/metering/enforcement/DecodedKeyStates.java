@@ -1,6 +1,8 @@
 package io.keymeter.metering.enforcement;
 
 import io.keymeter.events.ApiKeyState;
+import io.keymeter.events.Json;
+import io.keymeter.events.JsonSerde;
 import io.keymeter.events.Topics;
 import java.util.Arrays;
 import java.util.Map;
@@ -32,12 +34,19 @@ public final class DecodedKeyStates {
     private DecodedKeyStates() {
     }
 
+    /**
+     * The serde of the topic and of the versioned store. States read from the topic are checked as the topic's serde
+     * checks them ({@link ApiKeyState#unusableBecause}: one dead letter, the key's previous state kept); read back
+     * from the store (its changelog's name) they are not: it holds what the source let through, or what an earlier
+     * version stored, and the table source reads the stored state before each update, so a check there would have
+     * dead-lettered every later state of such a key, its invalidation included.
+     */
     public static Serde<ApiKeyState> serde() {
-        Serde<ApiKeyState> json = Topics.API_KEYS.valueSerde();
-        return Serdes.serdeFrom(json.serializer(), new Memo(json.deserializer(), CAPACITY, BYTE_BUDGET));
+        Deserializer<ApiKeyState> unchecked = new JsonSerde<>(ApiKeyState.class, Json.mapper());
+        return Serdes.serdeFrom(Topics.API_KEYS.valueSerde().serializer(), new Memo(unchecked, CAPACITY, BYTE_BUDGET));
     }
 
-    /** The deserializer: each distinct state parsed once while it is held. */
+    /** The deserializer: each distinct state parsed once while it is held, checked each time it comes from the topic. */
     static final class Memo implements Deserializer<ApiKeyState> {
 
         private final Deserializer<ApiKeyState> parser;
@@ -54,6 +63,16 @@ public final class DecodedKeyStates {
 
         @Override
         public ApiKeyState deserialize(String topic, byte[] data) {
+            ApiKeyState state = decoded(topic, data);
+            String unusable = state != null && Topics.API_KEYS.name().equals(topic)
+                    ? ApiKeyState.unusableBecause(state) : null;
+            if (unusable != null) {
+                throw JsonSerde.unreadable(ApiKeyState.class, topic, unusable);
+            }
+            return state;
+        }
+
+        private ApiKeyState decoded(String topic, byte[] data) {
             if (data == null) {
                 return null;
             }
