@@ -251,9 +251,8 @@ public class KafkaTopics {
             throws ExecutionException, InterruptedException, TimeoutException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
-            Duration remaining = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
             try {
-                return endOffsetsOnce(admin, topics, isolation, remaining);
+                return endOffsetsOnce(admin, topics, isolation, deadline);
             } catch (ExecutionException e) {
                 // right after creation the broker can still answer "unknown topic" (its metadata lags the
                 // controller's), and the admin client does not retry that for describeTopics
@@ -266,17 +265,24 @@ public class KafkaTopics {
     }
 
     private static Map<TopicPartition, Long> endOffsetsOnce(Admin admin, Collection<String> topics,
-                                                            IsolationLevel isolation, Duration timeout)
+                                                            IsolationLevel isolation, long deadline)
             throws ExecutionException, InterruptedException, TimeoutException {
         Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-        // in nanoseconds: what remains of the caller's deadline, cut to whole milliseconds, ended up to 1 ms early
-        admin.describeTopics(topics).allTopicNames().get(timeout.toNanos(), TimeUnit.NANOSECONDS).values()
+        admin.describeTopics(topics).allTopicNames().get(left(deadline), TimeUnit.NANOSECONDS).values()
                 .forEach(d -> d.partitions().forEach(p -> latest.put(new TopicPartition(d.name(), p.partition()),
                         OffsetSpec.latest())));
         Map<TopicPartition, Long> ends = new HashMap<>();
         admin.listOffsets(latest, new ListOffsetsOptions(isolation)).all()
-                .get(timeout.toNanos(), TimeUnit.NANOSECONDS).forEach((tp, info) -> ends.put(tp, info.offset()));
+                .get(left(deadline), TimeUnit.NANOSECONDS).forEach((tp, info) -> ends.put(tp, info.offset()));
         return ends;
+    }
+
+    /**
+     * What remains until {@code deadline}, in nanoseconds: cut to whole milliseconds it ended a wait up to 1 ms early,
+     * and each of two waits given the whole remainder could take it twice.
+     */
+    private static long left(long deadline) {
+        return Math.max(0, deadline - System.nanoTime());
     }
 
     static Map<String, String> configsOf(Topic<String, ?> topic, Duration retention, int replicationFactor) {
