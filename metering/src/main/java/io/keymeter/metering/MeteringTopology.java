@@ -143,7 +143,12 @@ public final class MeteringTopology {
                 TopicConfig.DELETE_RETENTION_MS_CONFIG, String.valueOf(tombstones.toMillis()));
     }
 
-    /** The topology; its request counters go to {@code registry}. */
+    /**
+     * The topology; its request counters go to {@code registry}. Built without topology optimization on purpose: with
+     * {@code reuse.ktable.source.topics} the key history's store would take {@code keymeter.api-keys} itself as its
+     * changelog, and its reads would carry that topic's name, which
+     * {@link io.keymeter.metering.enforcement.DecodedKeyStates} checks (only states read from the topic are).
+     */
     public static Topology build(MeteringSettings settings, MeterRegistry registry) {
         StreamsBuilder builder = new StreamsBuilder();
         build(builder, settings, registry);

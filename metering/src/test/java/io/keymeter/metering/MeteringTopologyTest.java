@@ -1034,7 +1034,8 @@ class MeteringTopologyTest {
         flush(T0.plusSeconds(50));
         assertThat(realRejections()).extracting(Rejection::requestId, Rejection::reason)
                 .containsExactly(tuple("after-invalidation", RejectionReason.INVALIDATED));
-        assertThat(topics.deadLetterReasons()).isEmpty();
+        assertThat(topics.deadLetterReasons()).as("no processing failure").isEmpty();
+        assertThat(droppedRecords()).as("the state refused at the source, alone").isEqualTo(1.0);
         assertThat(stored.get(key.keyId()).value().status()).isEqualTo(KeyStatus.INVALIDATED);
     }
 
