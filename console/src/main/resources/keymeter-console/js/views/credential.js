@@ -20,7 +20,7 @@ export async function renderCredential(view, { id, isCurrent, navigate, reload }
   let list;
   try {
     [credential, list] = await Promise.all([
-      api('GET', `v1/credentials/${encodeURIComponent(id)}`), privileges()]);
+      readCredential(id), privileges()]);
   } catch (error) {
     if (isCurrent()) {
       if (error.status === 404) {
@@ -364,7 +364,7 @@ async function issue(card, credential, slot, path, body, ifMatch = null) {
 async function stillShown(credential, slot, card) {
   let now;
   try {
-    now = await api('GET', `v1/credentials/${encodeURIComponent(credential.id)}`);
+    now = await readCredential(credential.id);
   } catch (error) {
     showProblem(card, error, { prepend: false });
     return null;
@@ -423,7 +423,7 @@ async function showFailure(error, credential, slot, card, { issuing = false } = 
   const changed = error.status === 412; // the credential changed between the slot's read and the change
   if (error.status === 0 || error.status === 409 || changed || error.status >= 500) {
     try {
-      read = await api('GET', `v1/credentials/${encodeURIComponent(credential.id)}`);
+      read = await readCredential(credential.id);
       if (redraw(read)) {
         target = document.getElementById(`slot-${slot}`) || card;
       }
@@ -498,7 +498,7 @@ function settleLater(error, credential, slot, before, issuing) {
     }
     let now;
     try {
-      now = await api('GET', `v1/credentials/${encodeURIComponent(credential.id)}`);
+      now = await readCredential(credential.id);
     } catch {
       release();
       return; // the slot keeps what it shows
@@ -530,6 +530,11 @@ function settleLater(error, credential, slot, before, issuing) {
   }, error.retryAfter * 1000 + 250);
 }
 
+/** The credential as the store holds it now (with its version as `etag`). */
+function readCredential(id) {
+  return api('GET', `v1/credentials/${encodeURIComponent(id)}`);
+}
+
 /** True while the page shown is this credential's, whichever visit drew it. */
 function onPageOf(credential) {
   return Boolean(shown && shown.credential.id === credential.id && shown.context.isCurrent());
@@ -550,7 +555,7 @@ function lostSecret(key) {
 
 async function reload(credential, container) {
   try {
-    redraw(await api('GET', `v1/credentials/${encodeURIComponent(credential.id)}`));
+    redraw(await readCredential(credential.id));
   } catch (error) {
     showProblem(container, error, { prepend: false });
   }
@@ -630,7 +635,7 @@ async function changedMeanwhile(error, credential, id) {
     return null;
   }
   try {
-    const now = await api('GET', `v1/credentials/${encodeURIComponent(credential.id)}`);
+    const now = await readCredential(credential.id);
     if (Date.parse(now.updatedAt) > Date.parse(credential.updatedAt) && redraw(now)) {
       return document.getElementById(`${id}-form`);
     }

@@ -61,7 +61,7 @@ public final class JsonSerde<T> implements Serde<T>, Serializer<T>, Deserializer
         try {
             value = mapper.readValue(data, type);
         } catch (JacksonException e) {
-            throw new SerializationException("cannot read " + type.getSimpleName() + " from " + topic + ": " + what(e));
+            throw unreadable(type, topic, what(e));
         }
         String unusable = value == null ? null : unusableBecause.apply(value);
         if (unusable != null) {
@@ -70,7 +70,7 @@ public final class JsonSerde<T> implements Serde<T>, Serializer<T>, Deserializer
         return value;
     }
 
-    /** The failure of a value that parsed but cannot be used, said as every unreadable record is. */
+    /** The failure of a record that cannot be read, or parsed into a value that cannot be used, and why. */
     public static SerializationException unreadable(Class<?> type, String topic, String why) {
         return new SerializationException("cannot read " + type.getSimpleName() + " from " + topic + ": " + why);
     }
