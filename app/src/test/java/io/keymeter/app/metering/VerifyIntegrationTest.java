@@ -33,6 +33,7 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.http.client.JdkClientHttpRequestFactory;
 
 /** {@code POST /v1/verify} answering from the locally tailed key states. */
 @KeymeterIntegrationTest
@@ -61,6 +62,8 @@ class VerifyIntegrationTest {
      */
     @Test
     void theTestsHttpClientsDropAnIdleConnectionBeforeJettyDoes() {
+        // the setting reaches the JDK's client only: another one on the class path would take TestRestTemplate's place
+        assertThat(http.getRestTemplate().getRequestFactory()).isInstanceOf(JdkClientHttpRequestFactory.class);
         Duration clients = Duration.ofSeconds(Long.parseLong(System.getProperty("jdk.httpclient.keepalive.timeout",
                 "1200"))); // Java 17's default
         Connector[] connectors = ((JettyWebServer) context.getWebServer()).getServer().getConnectors();
