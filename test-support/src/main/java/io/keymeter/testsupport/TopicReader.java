@@ -142,7 +142,8 @@ public final class TopicReader {
     }
 
     private static List<TopicPartition> partitions(KafkaConsumer<?, ?> consumer, String topic) {
-        return consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
+        // a new client's first metadata, on a loaded machine: Kafka's own default bound, not a tighter one
+        return consumer.partitionsFor(topic, Duration.ofSeconds(60)).stream()
                 .map(p -> new TopicPartition(topic, p.partition())).toList();
     }
 

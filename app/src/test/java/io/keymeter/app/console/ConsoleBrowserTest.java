@@ -976,9 +976,11 @@ class ConsoleBrowserTest {
         browser.click(By.cssSelector("#referrers-form [data-action='save']"));
         await().atMost(Duration.ofSeconds(30)).until(() -> "Referrers saved.".equals(browser.js(
                 "return document.getElementById('toast').textContent")));
-        await().atMost(Duration.ofSeconds(30)).until(() -> ((List<Object>) credential(ACCOUNT, id).get("referrers"))
-                .size() == 1 && "https://app.example.com".equals(browser.js(
-                "return document.getElementById('field-referrers').value")));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat((List<Object>) credential(ACCOUNT, id).get("referrers")).hasSize(1);
+            assertThat(browser.js("return document.getElementById('field-referrers').value"))
+                    .isEqualTo("https://app.example.com");
+        });
         assertThat(browser.js("return document.getElementById('field-itemAccess').value"))
                 .as("an unsaved edit in another form, after the redraw").isEqualTo("typed-not-saved");
 
@@ -1616,7 +1618,9 @@ class ConsoleBrowserTest {
     }
 
     private Map<String, Object> credential(String account, String id) {
-        return exchange(account, HttpMethod.GET, "/v1/credentials/" + id, null).getBody();
+        ResponseEntity<Map<String, Object>> read = exchange(account, HttpMethod.GET, "/v1/credentials/" + id, null);
+        assertThat(read.getStatusCode().value()).as("read of %s: %s", id, read.getBody()).isEqualTo(200);
+        return read.getBody();
     }
 
     @SuppressWarnings("unchecked")
@@ -1629,6 +1633,7 @@ class ConsoleBrowserTest {
 
     @SuppressWarnings("unchecked")
     private static Map<String, Integer> serviceUnits(Map<String, Object> usage) {
+        assertThat(usage).as("a usage report, not a problem (a 503 while billing restores)").containsKey("services");
         Map<String, Integer> units = new java.util.HashMap<>();
         for (Map<String, Object> service : (List<Map<String, Object>>) usage.get("services")) {
             units.put((String) service.get("service"), ((Number) service.get("units")).intValue());
@@ -1665,7 +1670,8 @@ class ConsoleBrowserTest {
      */
     private void nudgeMetering(String keyId) {
         String forged = io.keymeter.events.ApiKeys.generate(keyId).apiKey();
-        assertThat(sendRequests(forged, "basemaps", 1, 1).getStatusCode().value()).isEqualTo(202);
+        // a 503 (ingest's backpressure) only skips this nudge: the waits around it send another a second later
+        assertThat(sendRequests(forged, "basemaps", 1, 1).getStatusCode().value()).isIn(202, 503);
     }
 
     @SuppressWarnings({"rawtypes", "unchecked"})

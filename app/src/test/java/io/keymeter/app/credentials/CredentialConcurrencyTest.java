@@ -72,7 +72,10 @@ class CredentialConcurrencyTest {
     }
 
     private static void assertCommittedStateAgrees(CredentialsHttp http, String id, List<CredentialsHttp.Answer> answers) {
-        JsonNode credential = http.get("/v1/credentials/" + id).json();
+        CredentialsHttp.Answer read = http.get("/v1/credentials/" + id);
+        // a 503 while the store restores a task after a timed-out commit: an assertion failure, which the wait retries
+        assertThat(read.status()).as(read.body()).isEqualTo(200);
+        JsonNode credential = read.json();
         List<JsonNode> keys = new ArrayList<>();
         credential.get("keys").forEach(keys::add);
         assertThat(keys).extracting(k -> k.get("slot").asInt()).doesNotHaveDuplicates().allSatisfy(s ->

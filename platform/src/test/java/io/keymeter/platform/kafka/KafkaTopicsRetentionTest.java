@@ -93,7 +93,7 @@ class KafkaTopicsRetentionTest {
                 Topics.USAGE_DAILY.name() + " message.timestamp.after.max.ms 60000 -> 3600000",
                 Topics.USAGE_DAILY.name() + " message.timestamp.before.max.ms " + DAY + " -> " + Long.MAX_VALUE);
         // the controller has committed the changes; the broker answering describeConfigs applies them a moment later
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             assertThat(retention(Topics.REQUESTS.name())).isEqualTo(42 * DAY);
             assertThat(retention(Topics.CREDENTIAL_EVENTS.name())).isEqualTo(-1);
             assertThat(retention(Topics.REJECTIONS.name())).isEqualTo(400 * DAY);
@@ -102,7 +102,7 @@ class KafkaTopicsRetentionTest {
             assertThat(config(Topics.API_KEYS.name(), TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG)).isEqualTo(42 * DAY);
         });
         // a daily total metering writes with its request's time, three days back, or 50 minutes ahead, is taken now
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             assertThat(write(Topics.USAGE_DAILY.name(), System.currentTimeMillis() - 3 * DAY)).isNull();
             assertThat(write(Topics.USAGE_DAILY.name(), System.currentTimeMillis() + Duration.ofMinutes(50).toMillis()))
                     .isNull();
@@ -126,7 +126,7 @@ class KafkaTopicsRetentionTest {
         assertThat(KafkaTopics.raiseTimestampBounds(admin, List.of(topic), Duration.ofSeconds(30)))
                 .containsExactly(topic + " message.timestamp.before.max.ms " + DAY + " -> " + Long.MAX_VALUE);
 
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 assertThat(write(topic, System.currentTimeMillis() - 3 * DAY)).isNull());
         assertThat(KafkaTopics.raiseTimestampBounds(admin, List.of(topic), Duration.ofSeconds(30))).isEmpty();
     }
