@@ -673,8 +673,8 @@ class ConsoleBrowserTest {
         // the slot's read before the invalidation (stillShown) went through; now the POST waits
         reopen(id); // its read is made, then held
         browser.js("window.releasePost()");
-        await().atMost(Duration.ofSeconds(30)).until(() -> "invalidated".equals(String.valueOf(
-                keyInSlot(credential(ACCOUNT, id), 2).get("status"))));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(String.valueOf(
+                keyInSlot(credential(ACCOUNT, id), 2).get("status"))).isEqualTo("invalidated"));
         browser.js("window.releaseRead()");
         await().atMost(Duration.ofSeconds(30)).until(() -> "invalidated".equals(slotStatus(2)));
         assertThat(slotKeyId(1)).isEqualTo(keyNow);

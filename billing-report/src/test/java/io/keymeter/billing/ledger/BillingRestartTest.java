@@ -116,7 +116,7 @@ class BillingRestartTest {
         assertThat(adjustment.lines()).singleElement().satisfies(line ->
                 assertThat(line.pricePer1000()).isEqualTo(new BigDecimal("4.00")));
         // the store commits just after the transaction that put the statement on the topic
-        await().atMost(Duration.ofSeconds(10)).ignoreExceptionsInstanceOf(InvalidStateStoreException.class)
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptionsInstanceOf(InvalidStateStoreException.class)
                 .untilAsserted(() -> { // a store not queryable for a moment while a task is (re)assigned
             CycleState cycle = second.<ReadOnlyKeyValueStore<String, CycleState>>store(
                             StoreQueryParameters.fromNameAndType(BillingTopology.CYCLES_STORE,

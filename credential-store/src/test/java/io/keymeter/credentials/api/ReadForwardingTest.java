@@ -47,7 +47,7 @@ class ReadForwardingTest {
     private ForwardedCalls signer;
 
     @Test
-    @Timeout(150)
+    @Timeout(300) // the waits' bounds for a loaded machine; it takes some 30 s
     void readsAreAnsweredByWhicheverInstanceOwnsTheCredential() throws Exception {
         int portA = FreePorts.next();
         int portB = FreePorts.next();
