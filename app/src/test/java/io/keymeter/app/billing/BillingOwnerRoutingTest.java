@@ -143,7 +143,7 @@ class BillingOwnerRoutingTest {
         String account = accounts.get(0);
         // asked until the alert is read, and again while a rebalance between the two answers 503 for a moment on a
         // loaded machine; any other answer is checked at once
-        await().atMost(Duration.ofSeconds(60)).until(() -> {
+        await("no 503 among the answers, and the alert read on port 0").atMost(Duration.ofSeconds(60)).until(() -> {
             HttpResponse<String> first = get(ports.get(0), account, "/v1/usage.csv?cycle=" + CYCLE);
             HttpResponse<String> second = get(ports.get(1), account, "/v1/usage.csv?cycle=" + CYCLE);
             // the security alerts too: one instance answers, the other forwards to it (the alert is in the owner's
@@ -151,14 +151,16 @@ class BillingOwnerRoutingTest {
             HttpResponse<String> alertsHere = get(ports.get(0), account, "/v1/security-alerts?cycle=" + CYCLE);
             HttpResponse<String> alertsThere = get(ports.get(1), account, "/v1/security-alerts?cycle=" + CYCLE);
             HttpResponse<String> missing = get(ports.get(1), account, "/v1/usage?cycle=" + CYCLE + "&credentialId=nope");
-            if (Stream.of(first, second, alertsHere, alertsThere, missing).anyMatch(r -> r.statusCode() == 503)
-                    || !alertsHere.body().contains(stolenKeyId)) {
+            if (Stream.of(first, second, alertsHere, alertsThere, missing).anyMatch(r -> r.statusCode() == 503)) {
+                return false;
+            }
+            assertThat(alertsHere.statusCode()).as(alertsHere.body()).isEqualTo(200);
+            if (!alertsHere.body().contains(stolenKeyId)) {
                 return false;
             }
             assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
             assertThat(first.body()).isEqualTo(second.body()).contains("cred-0");
             assertThat(first.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/csv");
-            assertThat(alertsHere.statusCode()).as(alertsHere.body()).isEqualTo(200);
             assertThat(alertsThere.statusCode()).as(alertsThere.body()).isEqualTo(200);
             assertThat(alertsThere.body()).isEqualTo(alertsHere.body());
             assertThat(alertsThere.headers().firstValue("X-Keymeter-Answered-By"))

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Streams application; its local state is wiped between runs, so the second run must restore what was issued from
  * the changelogs, as a new owner after a rebalance would.
  */
-@Timeout(120)
+@Timeout(200) // each test; its waits have bounds for a loaded machine of their own
 class BillingRestartTest {
 
     @TempDir

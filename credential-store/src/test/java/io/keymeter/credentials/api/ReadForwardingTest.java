@@ -47,7 +47,7 @@ class ReadForwardingTest {
     private ForwardedCalls signer;
 
     @Test
-    @Timeout(300) // the waits' bounds for a loaded machine; it takes some 30 s
+    @Timeout(300) // a backstop on a loaded machine, whose waits have bounds of their own; it takes some 30 s
     void readsAreAnsweredByWhicheverInstanceOwnsTheCredential() throws Exception {
         int portA = FreePorts.next();
         int portB = FreePorts.next();
