@@ -42,6 +42,9 @@ class ReadForwardingTest {
     static class CredentialStoreOnly {
     }
 
+    /** How long a change's call may wait for its reply, the commit interval at its default (none). */
+    private static final Duration CREATE_ANSWERED_WITHIN = CommandBus.replyWait(Duration.ZERO);
+
     private final HttpClient http = HttpClient.newHttpClient();
     /** Signs reads as another instance forwards them. */
     private ForwardedCalls signer;
@@ -62,7 +65,8 @@ class ReadForwardingTest {
             // eight ids spread over six partitions all land on one instance now and then: create more until both own some
             while (ids.size() < 8 || !ownedByBoth(streamsA, ids, portA, portB)) {
                 assertThat(ids).as("after 40 credentials one instance still owns them all").hasSizeLessThan(40);
-                // a create may wait up to 25 s for its reply on a loaded machine: a client time-out is tried again
+                // a create may wait CREATE_ANSWERED_WITHIN for its reply on a loaded machine: a client time-out is
+                // tried again
                 String id = Json.mapper().readTree(await().atMost(Duration.ofSeconds(90))
                         .ignoreExceptionsInstanceOf(IOException.class).until(() -> send(portA, "POST",
                         "/v1/credentials", "acme", "{\"name\":\"c" + ids.size() + "\",\"privileges\":[\"premium:user:basemaps\"]}"),
@@ -194,7 +198,7 @@ class ReadForwardingTest {
                 .header("Authorization", forwarded
                         ? signer.authorizationFor("token-" + account, URI.create(path)).orElseThrow()
                         : "Bearer token-" + account)
-                .timeout(Duration.ofSeconds(30)); // above a create's 25 s wait for its reply, a forwarded read's hop
+                .timeout(CREATE_ANSWERED_WITHIN.plusSeconds(5)); // and a forwarded read's hop
         if (forwarded || markedOnly) {
             request.header(ReadForwarder.HEADER, "1");
         }
