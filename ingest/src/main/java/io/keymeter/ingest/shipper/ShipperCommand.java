@@ -70,8 +70,21 @@ public final class ShipperCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "No progress bar, even on a terminal")
     boolean noProgress;
 
+    /** The JDK HttpClient's property for how long it keeps an idle connection (Java 17: 1,200 s, Java 21: 30 s). */
+    static final String KEEP_ALIVE_PROPERTY = "jdk.httpclient.keepalive.timeout";
+
+    /**
+     * Seconds the shipper keeps an idle connection unless the JVM was told otherwise: under the 30 s after which
+     * Keymeter (Jetty) closes one. After a 30 s backoff (the longest, and a 503's {@code Retry-After: 30}) the next
+     * attempt went out on a connection the server was closing just then, got no answer (a POST is not sent again by
+     * the JDK) and cost an attempt and another wait.
+     */
+    static final String KEEP_ALIVE_SECONDS = "20";
+
     /** Runs the command; returns the exit code. */
     public static int run(String... args) {
+        // read once, by the first HttpClient the JVM builds: the shipper's, as it runs in a JVM of its own
+        keepIdleConnectionsShort(System.getProperties());
         CommandLine commandLine = new CommandLine(new ShipperCommand());
         commandLine.getCommandSpec().exitCodeOnInvalidInput(1);
         return commandLine
@@ -96,6 +109,11 @@ public final class ShipperCommand implements Callable<Integer> {
         CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
         err.println("Options: ship --help. Nothing sent.");
         return 1;
+    }
+
+    /** Sets the idle connections' keep-alive to {@link #KEEP_ALIVE_SECONDS} where none is set. */
+    static void keepIdleConnectionsShort(java.util.Properties system) {
+        system.putIfAbsent(KEEP_ALIVE_PROPERTY, KEEP_ALIVE_SECONDS);
     }
 
     /** What went wrong, in one line: which file and why. */

@@ -239,6 +239,38 @@ class ShipperCommandTest {
         assertThat(posts).hasValue(0);
     }
 
+    @Test
+    void theShipperDropsIdleConnectionsBeforeKeymeterClosesThemUnlessTheJvmWasToldOtherwise() {
+        java.util.Properties unset = new java.util.Properties();
+        ShipperCommand.keepIdleConnectionsShort(unset);
+        assertThat(unset.getProperty(ShipperCommand.KEEP_ALIVE_PROPERTY)).isEqualTo("20");
+        java.util.Properties chosen = new java.util.Properties();
+        chosen.setProperty(ShipperCommand.KEEP_ALIVE_PROPERTY, "5");
+        ShipperCommand.keepIdleConnectionsShort(chosen);
+        assertThat(chosen.getProperty(ShipperCommand.KEEP_ALIVE_PROPERTY)).isEqualTo("5");
+        // shorter than the longest wait between attempts, so no attempt goes out on a connection idle that long
+        String longestBackoff = new picocli.CommandLine(new ShipperCommand()).getCommandSpec()
+                .findOption("--max-backoff").defaultValue();
+        assertThat(java.time.Duration.ofSeconds(Long.parseLong(ShipperCommand.KEEP_ALIVE_SECONDS)))
+                .isLessThan(java.time.Duration.parse(longestBackoff));
+    }
+
+    @Test
+    void aRunSetsTheKeepAliveBeforeItsHttpClientIsBuilt() {
+        // surefire's JVM has it set already (the root pom); taken away here to see the command set it
+        String before = System.clearProperty(ShipperCommand.KEEP_ALIVE_PROPERTY);
+        try {
+            ship("--help");
+            assertThat(System.getProperty(ShipperCommand.KEEP_ALIVE_PROPERTY)).isEqualTo(ShipperCommand.KEEP_ALIVE_SECONDS);
+        } finally {
+            if (before == null) {
+                System.clearProperty(ShipperCommand.KEEP_ALIVE_PROPERTY);
+            } else {
+                System.setProperty(ShipperCommand.KEEP_ALIVE_PROPERTY, before);
+            }
+        }
+    }
+
     private Run ship(String... args) {
         List<String> argv = new ArrayList<>(List.of("--no-progress"));
         argv.addAll(List.of(args));
