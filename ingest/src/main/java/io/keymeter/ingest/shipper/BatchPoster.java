@@ -36,7 +36,10 @@ final class BatchPoster {
     private final Duration maxBackoff;
 
     BatchPoster(URI baseUrl, String token, boolean gzip, int maxAttempts, Duration firstBackoff, Duration maxBackoff) {
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        // HTTP/1.1: the keep-alive ShipperCommand sets covers its connections only (the JDK keeps HTTP/2 ones apart,
+        // which an https proxy in front could offer); batches go one at a time, so HTTP/2 would gain nothing
+        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(10)).build();
         // under the base URL's path: behind a proxy at http://host/keymeter/ it posted to http://host/v1/requests
         URI base = baseUrl.getRawPath() != null && baseUrl.getRawPath().endsWith("/") ? baseUrl
                 : URI.create(baseUrl + "/");
