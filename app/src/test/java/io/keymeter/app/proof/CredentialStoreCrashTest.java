@@ -3,6 +3,7 @@ package io.keymeter.app.proof;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.keymeter.app.proof.TransactionKills.OpenTransaction;
 import io.keymeter.credentials.CredentialStoreConfiguration;
 import io.keymeter.credentials.lifecycle.Credential;
 import io.keymeter.events.ApiKeyState;
@@ -12,7 +13,7 @@ import io.keymeter.events.KeyStatus;
 import io.keymeter.events.Topics;
 import io.keymeter.kafka.EmbeddedKafkaBroker;
 import io.keymeter.testsupport.TopicReader;
-import io.keymeter.platform.kafka.KafkaTopics;
+import io.keymeter.testsupport.Transactions;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -30,6 +31,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -44,8 +46,6 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.IsolationLevel;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -64,7 +64,9 @@ import tools.jackson.databind.JsonNode;
  * no event twice (per credential, versions 1..n without gap or repeat); the latest state of every key on
  * {@code keymeter.api-keys} equals the events replayed with {@link Credential#apply}; never two active keys in a slot
  * or more than two per credential; a read of every credential equals the replay; every key inside the expiring
- * notice got exactly one key-expiring. And the kills did land inside open transactions (aborted records exist).
+ * notice got exactly one key-expiring. And the kills did land inside open transactions: each is attempted inside
+ * one (frozen first, {@link TransactionKills}; a plain kill when none is found in 30 s), at least one such
+ * transaction was still open 1 s after its kill, and aborted records exist.
  * <p>
  * Short version in the test command (~2 min); the long one: {@code -Dproof.credential-ops=5000} (README, "Proof").
  */
@@ -83,6 +85,9 @@ class CredentialStoreCrashTest {
     private static final String TOKEN = "crash-token";
     private static final Duration EXPIRING_NOTICE = Duration.ofDays(7);
     private static final Duration HEALTHY_WITHIN = Duration.ofSeconds(180);
+    /** Topics the credential store writes in its transactions: a kill inside one leaves aborted records on them. */
+    private static final List<String> OUTPUTS = List.of(Topics.CREDENTIAL_EVENTS.name(), Topics.API_KEYS.name(),
+            Topics.CREDENTIAL_REPLIES);
 
     @TempDir
     Path dir;
@@ -104,6 +109,7 @@ class CredentialStoreCrashTest {
                     "--spring.kafka.streams.properties.session.timeout.ms=6000",
                     "--spring.kafka.streams.properties.heartbeat.interval.ms=1500"};
             int kills;
+            int killsInside;
             List<Op> ops;
             String bootstrap = broker.bootstrapServers();
             try (Crashes crashes = new Crashes(bootstrap, log, args, new Random(SEED))) {
@@ -120,15 +126,18 @@ class CredentialStoreCrashTest {
                     dump(bootstrap, ops, logs);
                 }
                 kills = crashes.kills.get();
+                killsInside = crashes.killsInside.get();
             }
             // counted with the instance stopped: records of a transaction open, or committed and not yet marked,
             // counted as aborted while it ran
             long aborted = abortedRecords(bootstrap);
-            System.out.printf("CredentialStoreCrashTest %s: %d kills, %d operations %s, %d aborted records,"
-                            + " %d s%n", GUARANTEE, kills, ops.size(), summary(ops), aborted,
+            System.out.printf("CredentialStoreCrashTest %s: %d kills (%d inside a transaction), %d operations %s, %d"
+                            + " aborted records, %d s%n", GUARANTEE, kills, killsInside, ops.size(), summary(ops), aborted,
                     TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started));
             assertThat(kills).isGreaterThanOrEqualTo(KILLS);
             if (EXACTLY_ONCE) {
+                assertThat(killsInside).as("kills inside a transaction open on the outputs, still open 1 s after")
+                        .isPositive();
                 assertThat(aborted).as("records of transactions the kills aborted: kills landed in open"
                         + " transactions").isPositive();
             }
@@ -139,7 +148,7 @@ class CredentialStoreCrashTest {
 
     /**
      * The credential store in its own JVM. {@link #up} is the port of the instance that currently answers; it is an
-     * incomplete future from just before a kill until the restarted instance is healthy, and clients wait on it.
+     * incomplete future from just after a kill until the restarted instance is healthy, and clients wait on it.
      */
     private static final class Crashes implements AutoCloseable {
         private final Admin admin;
@@ -148,6 +157,8 @@ class CredentialStoreCrashTest {
         private final Random random;
         private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
         final AtomicInteger kills = new AtomicInteger();
+        /** Kills whose transaction was still open 1 s after them: aborted, so the kill landed inside it. */
+        final AtomicInteger killsInside = new AtomicInteger();
         final CompletableFuture<Void> killsDone = new CompletableFuture<>();
         private volatile ChildApp child;
         private volatile CompletableFuture<Integer> up;
@@ -170,11 +181,12 @@ class CredentialStoreCrashTest {
         }
 
         /**
-         * A random moment 2–8 s after the instance became healthy (all tasks RUNNING), while the clients keep it busy;
-         * from there, the first moment the replies hold records above their stable end. That is a transaction open
-         * or one already committing (its markers not yet written), so a kill may miss: the test asserts that the
-         * kills aborted records (one at least landed inside), not that each did. ExactlyOnceCrashTest freezes the JVM
-         * and checks the transaction stays open before it kills.
+         * Looked for from a random moment 2–8 s after the instance became healthy (all tasks RUNNING), while the
+         * clients keep it busy; under exactly-once, inside a transaction: one open on the outputs, begun 0.4 to 1 s
+         * before, still open 1 s into a SIGSTOP that precedes the kill ({@link TransactionKills#killInsideTransaction}),
+         * and counted as inside when it is still open 1 s after the kill (it can then only be aborted). A kill that
+         * found none in 30 s is made all the same. Records above the replies' stable end, the check before, were also
+         * a transaction already committing (its markers not yet written).
          */
         private void scheduleKill() {
             scheduler.schedule(this::killAndRestart, 2_000 + random.nextInt(6_000), TimeUnit.MILLISECONDS);
@@ -183,12 +195,14 @@ class CredentialStoreCrashTest {
         private void killAndRestart() {
             CompletableFuture<Integer> next = new CompletableFuture<>();
             try {
-                if (EXACTLY_ONCE) {
-                    await("a transaction with uncommitted records").atMost(Duration.ofSeconds(30))
-                            .pollInterval(Duration.ofMillis(10)).until(this::transactionOpen);
+                // clients keep sending until the kill (the port taken away then): a transaction needs their traffic
+                Optional<OpenTransaction> open = EXACTLY_ONCE ? killInsideTransaction() : Optional.empty();
+                if (open.isEmpty()) {
+                    child.kill();
                 }
                 up = next;
-                child.kill();
+                // before the restart, whose producer would abort (fence) the transaction at once
+                open.ifPresent(this::countIfStillOpen);
                 int n = kills.incrementAndGet();
                 child = new ChildApp(log, args).start().awaitHealthy(HEALTHY_WITHIN);
                 next.complete(child.port());
@@ -204,12 +218,25 @@ class CredentialStoreCrashTest {
             }
         }
 
-        /** Some partition of the replies (every command has one) has records above its last stable offset. */
-        private boolean transactionOpen() throws Exception {
-            List<String> replies = List.of(Topics.CREDENTIAL_REPLIES);
-            Map<TopicPartition, Long> stable = KafkaTopics.endOffsets(admin, replies, IsolationLevel.READ_COMMITTED, Duration.ofSeconds(30));
-            Map<TopicPartition, Long> end = KafkaTopics.endOffsets(admin, replies, IsolationLevel.READ_UNCOMMITTED, Duration.ofSeconds(30));
-            return end.keySet().stream().anyMatch(tp -> stable.get(tp) < end.get(tp));
+        /** Killed inside the transaction it returns; empty, the instance still running, when none was found. */
+        private Optional<OpenTransaction> killInsideTransaction() throws Exception {
+            Optional<OpenTransaction> open = TransactionKills.killInsideTransaction(admin, child,
+                    () -> Transactions.ids(admin), OUTPUTS, Duration.ofSeconds(30));
+            if (open.isEmpty()) {
+                System.out.println("no transaction kept open on the outputs within 30 s: the credential store is killed"
+                        + " all the same");
+            }
+            return open;
+        }
+
+        /** Still open 1 s after the kill, the transaction can only be aborted: the kill landed inside it. */
+        private void countIfStillOpen(OpenTransaction open) {
+            boolean inside = TransactionKills.staysOpen(admin, open, OUTPUTS, Duration.ofSeconds(1));
+            if (inside) {
+                killsInside.incrementAndGet();
+            }
+            System.out.println("killed the credential store " + (inside ? "inside" : "just after") + " its transaction "
+                    + open);
         }
 
         @Override
@@ -638,8 +665,7 @@ class CredentialStoreCrashTest {
 
     /** Records of aborted transactions on the store's outputs. */
     private static long abortedRecords(String bootstrap) {
-        return TopicReader.abortedRecords(bootstrap, List.of(Topics.CREDENTIAL_EVENTS.name(), Topics.API_KEYS.name(),
-                Topics.CREDENTIAL_REPLIES));
+        return TopicReader.abortedRecords(bootstrap, OUTPUTS);
     }
 
     private static String summary(List<Op> ops) {
