@@ -135,7 +135,8 @@ class KafkaTopicsRetentionTest {
     private static Throwable write(String topic, long timestamp) throws InterruptedException {
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 5000, ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 4000),
+                // long enough for a loaded machine: a refusal checked once must not be a timeout instead
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000, ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 25_000),
                 new StringSerializer(), new StringSerializer())) {
             producer.send(new ProducerRecord<>(topic, null, timestamp, "k", "v")).get();
             return null;

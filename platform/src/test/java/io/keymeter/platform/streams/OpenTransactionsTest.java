@@ -56,8 +56,9 @@ class OpenTransactionsTest {
                      ConsumerConfig.GROUP_ID_CONFIG, GROUP,
                      ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
                      new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            // each admin call's bound: the once-checks below must not time out on a loaded machine
             OpenTransactions transactions = new OpenTransactions(broker.admin(), Clock.systemUTC(),
-                    Duration.ofSeconds(10));
+                    Duration.ofSeconds(30));
             producer.initTransactions();
             Instant started = Instant.now();
             producer.beginTransaction();
@@ -90,7 +91,7 @@ class OpenTransactionsTest {
 
             await().atMost(Duration.ofSeconds(30)) // a timed-out admin call is asked again
                     .ignoreExceptions().until(() -> transactions.onOffsetsOf(GROUP), List::isEmpty);
-            assertThat(consumer.committed(Set.of(IN), Duration.ofSeconds(10)).get(IN).offset()).isEqualTo(5);
+            assertThat(consumer.committed(Set.of(IN), Duration.ofSeconds(30)).get(IN).offset()).isEqualTo(5);
         }
     }
 
@@ -110,8 +111,9 @@ class OpenTransactionsTest {
                      ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
                      ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
                      new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            // each admin call's bound: the once-checks below must not time out on a loaded machine
             OpenTransactions transactions = new OpenTransactions(broker.admin(), Clock.systemUTC(),
-                    Duration.ofSeconds(10));
+                    Duration.ofSeconds(30));
             plain.send(new ProducerRecord<>(data.topic(), data.partition(), null, new byte[1])).get();
             producer.initTransactions();
             producer.beginTransaction();
