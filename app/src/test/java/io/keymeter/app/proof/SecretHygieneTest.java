@@ -12,6 +12,10 @@ import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.testsupport.SharedKafka;
 import io.keymeter.testsupport.TopicReader;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -36,6 +40,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.logging.LogLevel;
+import org.springframework.boot.logging.LoggingSystem;
 import org.springframework.boot.resttestclient.TestRestTemplate;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -194,6 +200,81 @@ class SecretHygieneTest {
             }
         });
         return found;
+    }
+
+    /**
+     * An operator debugging request handling turns Spring's web layer to DEBUG: it then logs each body it read (the
+     * object's toString), each answer it wrote, and each exception it resolved with its message, where Jackson quotes
+     * what it could not parse. A key issued, a key verified, a key sent unquoted, in a field of the wrong type or in
+     * the wrong field, a key sent unquoted as a credential's name or inside a referrer, and keys in URLs (refused):
+     * none is in the output, nor in an answer. (Jetty's own DEBUG logs raw bytes,
+     * headers and all: no setting of Keymeter's can keep keys and tokens out of that.)
+     */
+    @Test
+    void springsWebLayerAtDebugLogsNoKey(CapturedOutput output) throws Exception {
+        String token = TestAccounts.token(ACCOUNT);
+        String credentialId = post("/v1/credentials", Map.of("name", "hygiene-debug",
+                "privileges", List.of("premium:user:basemaps"), "itemAccess", List.of(), "referrers", List.of()),
+                token).get("id").asString();
+        String expiresAt = Instant.now().plus(30, ChronoUnit.DAYS).truncatedTo(ChronoUnit.SECONDS).toString();
+        LoggingSystem logging = LoggingSystem.get(getClass().getClassLoader());
+        String key;
+        // the JDK's client, not Spring's: at DEBUG Spring's own client logs the bodies it sends, keys and all
+        HttpClient client = HttpClient.newHttpClient();
+        logging.setLogLevel("org.springframework.web", LogLevel.DEBUG);
+        try {
+            HttpResponse<String> issued = send(client, "/v1/credentials/" + credentialId + "/keys",
+                    "{\"slot\":1,\"expiresAt\":\"" + expiresAt + "\"}", token);
+            assertThat(issued.statusCode()).as(issued.body()).isEqualTo(201);
+            key = Json.mapper().readTree(issued.body()).get("apiKey").asString();
+            for (String body : List.of(
+                    "{\"apiKey\":\"" + key + "\",\"service\":\"basemaps\"}",
+                    "{\"apiKey\":" + key + ",\"service\":\"basemaps\"}",
+                    "{\"apiKey\":[\"" + key + "\"],\"service\":\"basemaps\"}",
+                    "{\"apiKey\":{\"" + key + "\":1},\"service\":\"basemaps\"}",
+                    "{\"apiKey\":\"x\",\"service\":\"" + key + "\"}",
+                    "{\"apiKey\":\"x\",\"service\":\"basemaps\",\"referrer\":\"" + key + "\"}",
+                    "{\"apiKey\":\"x\",\"service\":\"basemaps\",\"itemId\":\"" + key + "\"}",
+                    "{\"apiKey\":\"x\",\"service\":\"basemaps\",\"timestamp\":\"" + key + "\"}",
+                    "{\"apiKey\":\"x\",\"service\":\"basemaps\",\"" + key + "\":1}")) {
+                HttpResponse<String> answer = send(client, "/v1/verify", body, TestAccounts.GATEWAY_TOKEN);
+                assertThat(answer.statusCode()).as(body).isIn(200, 400);
+                assertThat(answer.body()).as("the answer to " + body).doesNotContain(key.substring(20, 52));
+            }
+            // in a URL, which Spring's dispatcher logs at DEBUG with its query: refused before it
+            for (String url : List.of("/v1/verify?apiKey=" + key, "/v1/verify?apiKey=" + key.replace("_", "%5F"),
+                    "/v1/credentials/" + key)) {
+                HttpResponse<String> refused = send(client, url, "{\"apiKey\":\"x\",\"service\":\"basemaps\"}",
+                        TestAccounts.GATEWAY_TOKEN);
+                assertThat(refused.statusCode()).as(url).isEqualTo(400);
+                assertThat(refused.body()).as(url).contains("The URL holds an API key")
+                        .doesNotContain(key.substring(20, 52));
+            }
+            assertThat(send(client, "/v1/credentials", "{\"name\":" + key + "}", token).statusCode()).isEqualTo(400);
+            assertThat(send(client, "/v1/credentials/" + credentialId + "/keys",
+                    "{\"slot\":1,\"expiresAt\":\"" + key + "\"}", token).statusCode()).isEqualTo(400);
+            // a host name like any other to the pattern's rules (taken: the client's own data, shown back to it)
+            assertThat(send(client, "PUT", "/v1/credentials/" + credentialId + "/referrers",
+                    "{\"referrers\":[\"https://" + key + ".example.com\"]}", token).statusCode()).isEqualTo(200);
+        } finally {
+            logging.setLogLevel("org.springframework.web", null);
+        }
+        // what it logs: the body read, the parse errors (so the check below reads lines that were written)
+        assertThat(output.getAll()).as("Spring's web layer logged at DEBUG").contains("Read \"application/json")
+                .contains("JSON parse error: Unrecognized token 'km_").contains("Resolved [");
+        assertThat(output.getAll()).as("log output at DEBUG").doesNotContain(key.substring(20, 52));
+    }
+
+    private HttpResponse<String> send(HttpClient client, String path, String json, String token) throws Exception {
+        return send(client, "POST", path, json, token);
+    }
+
+    private HttpResponse<String> send(HttpClient client, String method, String path, String json, String token)
+            throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create(http.getRootUri() + path))
+                .timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(json))
+                .build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private JsonNode post(String path, Object body, String token) {

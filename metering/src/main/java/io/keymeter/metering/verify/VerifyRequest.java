@@ -8,7 +8,8 @@ import io.keymeter.events.ApiKeys;
  * them, so that a call answered {@code valid} is not then refused at ingest (served, never billed); any other field
  * is refused with 400 (a misspelt {@code referer} would otherwise be ignored and the call judged as if no referrer
  * were sent). {@code units} is read as any JSON value, so that a wrong one is said in ingest's words (a float or a
- * string was "has an invalid value", one beyond a long "from -2^63 to 2^63-1"). toString leaves the key out.
+ * string was "has an invalid value", one beyond a long "from -2^63 to 2^63-1"). toString leaves the key out, and
+ * masks one sent in another field.
  */
 public record VerifyRequest(String apiKey, String service, String referrer, String itemId, String operation,
                             String requestId, Object units, String timestamp) {
@@ -20,7 +21,8 @@ public record VerifyRequest(String apiKey, String service, String referrer, Stri
 
     @Override
     public String toString() {
-        return "VerifyRequest[service=" + service + ", referrer=" + ApiKeys.redact(referrer) + ", itemId="
+        // a key sent in the wrong field too: Spring's web layer logs this at DEBUG
+        return "VerifyRequest[service=" + ApiKeys.redact(service) + ", referrer=" + ApiKeys.redact(referrer) + ", itemId="
                 + ApiKeys.redact(itemId) + "]";
     }
 }

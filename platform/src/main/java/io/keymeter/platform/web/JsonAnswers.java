@@ -5,6 +5,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.http.MediaType;
 import org.springframework.http.converter.HttpMessageConverter;
 import org.springframework.http.converter.HttpMessageConverters;
+import org.springframework.http.converter.json.JacksonJsonHttpMessageConverter;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
 /**
@@ -13,6 +14,7 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
  * write an {@code Instant}: {@code Accept: application/yaml} was a 500 on every answer with a time in it, and on a
  * change the change was made first, so {@code Accept: application/yaml, application/json} on a key's generation
  * made the key and lost its secret with the 500 ({@link AcceptGuard} lets that header through: it allows JSON).
+ * The JSON converter masks API keys in what it says of a body it cannot read ({@link KeyMaskingJsonConverter}).
  */
 @Configuration(proxyBeanMethods = false)
 public class JsonAnswers implements WebMvcConfigurer {
@@ -23,7 +25,16 @@ public class JsonAnswers implements WebMvcConfigurer {
 
     @Override
     public void configureMessageConverters(HttpMessageConverters.ServerBuilder builder) {
-        builder.configureMessageConvertersList(converters -> converters.removeIf(JsonAnswers::writesAnotherFormat));
+        builder.configureMessageConvertersList(converters -> {
+            converters.removeIf(JsonAnswers::writesAnotherFormat);
+            converters.replaceAll(JsonAnswers::maskingKeys);
+        });
+    }
+
+    /** Spring's JSON converter as {@link KeyMaskingJsonConverter}; any other as it is. */
+    static HttpMessageConverter<?> maskingKeys(HttpMessageConverter<?> converter) {
+        return converter.getClass() == JacksonJsonHttpMessageConverter.class
+                ? new KeyMaskingJsonConverter((JacksonJsonHttpMessageConverter) converter) : converter;
     }
 
     static boolean writesAnotherFormat(HttpMessageConverter<?> converter) {

@@ -1,5 +1,6 @@
 package io.keymeter.platform.web;
 
+import io.keymeter.events.ApiKeys;
 import io.keymeter.events.MisspeltFields;
 import jakarta.servlet.http.HttpServletRequest;
 import java.time.Instant;
@@ -166,8 +167,9 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
             // a field written another way (itemID, referer) names the one meant
             String meant = MisspeltFields.meant(unknown.getPropertyName(), unknown.getKnownPropertyIds());
             String hint = meant == null ? "" : "; did you mean '" + meant + "'?";
-            body = Problems.of(400, "Invalid request", "unknown field '" + unknown.getPropertyName() + "'" + hint,
-                    List.of(new ApiProblem.FieldError(unknown.getPropertyName(), "unknown field" + hint)));
+            String name = ApiKeys.redact(unknown.getPropertyName()); // a key sent as a field's name, echoed
+            body = Problems.of(400, "Invalid request", "unknown field '" + name + "'" + hint,
+                    List.of(new ApiProblem.FieldError(name, "unknown field" + hint)));
         } else if (cause instanceof DatabindException mapping && !mapping.getPath().isEmpty()) {
             String field = fieldOf(mapping);
             String expected = expectation(mapping);
@@ -237,7 +239,8 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         StreamReadException read = cause(e, StreamReadException.class);
         Matcher duplicate = read == null || read.getOriginalMessage() == null ? null
                 : DUPLICATE.matcher(read.getOriginalMessage());
-        return duplicate != null && duplicate.find() ? duplicate.group(1) : null;
+        // a field's name is the client's text, echoed: a key sent as one is masked (answers are logged at TRACE)
+        return duplicate != null && duplicate.find() ? ApiKeys.redact(duplicate.group(1)) : null;
     }
 
     /**
