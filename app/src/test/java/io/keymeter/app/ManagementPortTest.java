@@ -23,7 +23,8 @@ import org.springframework.context.ConfigurableApplicationContext;
  * {@code /actuator/*} takes no token, so the README and {@code docker-compose.yml} move it to a port of its own
  * ({@code management.server.port}): there it answers, health and metrics, and the API's port answers the API only.
  * Spring serves that port from a context of its own, without the main context's filters: there TRACE was echoed and
- * answers lacked {@code nosniff}, and the start-up report named health on the API's port, a 404.
+ * answers lacked {@code nosniff} (a key in a URL is refused there as on the API's port), and the start-up report
+ * named health on the API's port, a 404.
  */
 @ExtendWith(OutputCaptureExtension.class)
 class ManagementPortTest {
@@ -47,6 +48,7 @@ class ManagementPortTest {
             assertThat(management).isPositive().isNotEqualTo(api);
             // the actuator's context's own filters, not scanned into this one (they ran twice on every call)
             assertThat(ingest.containsBean("managementTraceGuard")).isFalse();
+            assertThat(ingest.containsBean("managementKeyInUrlGuard")).isFalse();
             assertThat(ingest.containsBean("managementNoSniffFilter")).isFalse();
 
             await().atMost(Duration.ofSeconds(60)).until(() -> {
@@ -61,6 +63,11 @@ class ManagementPortTest {
                     .method("TRACE", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(trace.statusCode()).as("TRACE refused, not echoed").isEqualTo(405);
             assertThat(trace.headers().firstValue("X-Content-Type-Options")).contains("nosniff");
+            // a key in a URL refused there too, before its dispatcher logs the URL at DEBUG
+            String key = io.keymeter.events.ApiKeys.generate().apiKey();
+            HttpResponse<String> keyInUrl = get(management, "/actuator/health?apiKey=" + key, null);
+            assertThat(keyInUrl.statusCode()).isEqualTo(400);
+            assertThat(keyInUrl.body()).contains("The URL holds an API key").doesNotContain(key.substring(20));
             assertThat(output.getOut()).contains("health:  http://localhost:" + management + "/actuator/health");
             assertThat(get(api, "/actuator/health", null).statusCode()).isEqualTo(404);
             assertThat(get(api, "/actuator/prometheus", null).statusCode()).isEqualTo(404);

@@ -1,5 +1,6 @@
 package io.keymeter.credentials.api;
 
+import io.keymeter.events.ApiKeys;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.keymeter.credentials.lifecycle.Credential;
 import io.keymeter.events.KeyStatus;
@@ -14,6 +15,14 @@ final class CredentialResponses {
 
     record CredentialView(String id, String name, List<String> privileges, List<String> itemAccess,
                           List<String> referrers, List<KeyView> keys, Instant createdAt, Instant updatedAt) {
+
+        /** As Spring's web layer logs an answer at DEBUG: a key the client put in a name, item or referrer masked. */
+        @Override
+        public String toString() {
+            return ApiKeys.redact("CredentialView[id=" + id + ", name=" + name + ", privileges=" + privileges
+                    + ", itemAccess=" + itemAccess + ", referrers=" + referrers + ", keys=" + keys + ", createdAt="
+                    + createdAt + ", updatedAt=" + updatedAt + "]");
+        }
 
         /** Key statuses as of {@code now}: a key past its expiration reads expired even before that is published. */
         static CredentialView of(Credential c, Instant now) {

@@ -7,7 +7,7 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.net.URLDecoder;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.springframework.core.Ordered;
@@ -23,7 +23,7 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * verify and ingest take it in the body, where it is hashed or masked.
  */
 @Component
-@Order(Ordered.HIGHEST_PRECEDENCE + 2)
+@Order(Ordered.HIGHEST_PRECEDENCE + 1)
 public class KeyInUrlGuard extends OncePerRequestFilter {
 
     static final String DETAIL = "The URL holds an API key: Keymeter takes keys in request bodies only, as URLs are"
@@ -51,11 +51,26 @@ public class KeyInUrlGuard extends OncePerRequestFilter {
         return raw != null && (ApiKeys.holdsKey(raw) || ApiKeys.holdsKey(decoded(raw)));
     }
 
-    private static String decoded(String raw) {
-        try {
-            return URLDecoder.decode(raw, StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
+    /**
+     * Every well-formed {@code %XX} decoded, anything else as it is: one bad escape made a strict decoder give up on
+     * the whole string, and a key encoded beside it passed. {@code +} stays a plus (a path's is one).
+     */
+    static String decoded(String raw) {
+        if (raw.indexOf('%') < 0) {
             return raw;
         }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(raw.length());
+        for (int i = 0; i < raw.length(); i++) {
+            char c = raw.charAt(i);
+            int high = i + 2 < raw.length() ? Character.digit(raw.charAt(i + 1), 16) : -1;
+            int low = high >= 0 ? Character.digit(raw.charAt(i + 2), 16) : -1;
+            if (c == '%' && low >= 0) {
+                bytes.write(high * 16 + low);
+                i += 2;
+            } else {
+                bytes.writeBytes(String.valueOf(c).getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return bytes.toString(StandardCharsets.UTF_8);
     }
 }

@@ -1,5 +1,6 @@
 package io.keymeter.platform.web;
 
+import jakarta.servlet.Filter;
 import org.springframework.boot.actuate.autoconfigure.web.ManagementContextConfiguration;
 import org.springframework.boot.actuate.autoconfigure.web.ManagementContextType;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
@@ -8,8 +9,8 @@ import org.springframework.core.Ordered;
 
 /**
  * With {@code management.server.port} the actuator answers from a context of its own, which takes none of the main
- * context's filters: there it echoed TRACE and left out {@code nosniff}. The same two here (the actuator takes no
- * token, so the bearer-token filter has nothing to do there).
+ * context's filters: there it echoed TRACE and left out {@code nosniff}. The same here, and the refusal of a key in a
+ * URL (the actuator takes no token, so the bearer-token filter has nothing to do there).
  */
 @ManagementContextConfiguration(value = ManagementContextType.CHILD, proxyBeanMethods = false)
 public class ManagementPortFilters {
@@ -20,10 +21,19 @@ public class ManagementPortFilters {
     }
 
     @Bean
+    FilterRegistrationBean<KeyInUrlGuard> managementKeyInUrlGuard() {
+        return onEveryPath(new KeyInUrlGuard(), Ordered.HIGHEST_PRECEDENCE + 1);
+    }
+
+    @Bean
     FilterRegistrationBean<TraceGuard> managementTraceGuard() {
-        FilterRegistrationBean<TraceGuard> registration = new FilterRegistrationBean<>(new TraceGuard());
+        return onEveryPath(new TraceGuard(), Ordered.HIGHEST_PRECEDENCE + 2); // the orders of the main context
+    }
+
+    private static <F extends Filter> FilterRegistrationBean<F> onEveryPath(F filter, int order) {
+        FilterRegistrationBean<F> registration = new FilterRegistrationBean<>(filter);
         registration.addUrlPatterns("/*");
-        registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 1);
+        registration.setOrder(order);
         return registration;
     }
 }

@@ -1,5 +1,6 @@
 package io.keymeter.platform.web;
 
+import io.keymeter.events.ApiKeys;
 import io.keymeter.events.Json;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -74,10 +75,11 @@ public final class Problems {
     }
 
     /** As {@link #withInstance(ProblemDetail, HttpServletRequest)}, for a request's raw path. */
-    static ProblemDetail withInstance(ProblemDetail problem, String raw) {
-        if (problem.getInstance() != null || raw == null) {
+    static ProblemDetail withInstance(ProblemDetail problem, String path) {
+        if (problem.getInstance() != null || path == null) {
             return problem;
         }
+        String raw = ApiKeys.redact(path); // never echoed with a key in it (KeyInUrlGuard refuses those early)
         try {
             problem.setInstance(URI.create(raw));
         } catch (IllegalArgumentException e) {

@@ -19,7 +19,7 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * gets Spring's 405.)
  */
 @Component
-@Order(Ordered.HIGHEST_PRECEDENCE + 1)
+@Order(Ordered.HIGHEST_PRECEDENCE + 2) // after KeyInUrlGuard: its 405 names the path
 public class TraceGuard extends OncePerRequestFilter {
 
     /** What the API and the console answer to (a 405 must list what is allowed; this is the union). */

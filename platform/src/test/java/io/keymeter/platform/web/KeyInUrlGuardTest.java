@@ -18,6 +18,7 @@ class KeyInUrlGuardTest {
     void aKeyInTheQueryOrThePathIsRefusedAndNotEchoed() throws Exception {
         for (String[] url : new String[][] {{"/v1/verify", "apiKey=" + key},
                 {"/v1/verify", "token=" + key.replace("_", "%5F")}, {"/v1/credentials/" + key, null},
+                {"/v1/verify", "x=%zz&apiKey=" + key.replace("_", "%5f")}, // a bad escape beside it
                 {"/v1/credentials/" + key.replace("_", "%5F") + "/keys", null}}) {
             MockHttpServletRequest request = new MockHttpServletRequest("POST", url[0]);
             request.setQueryString(url[1]);
@@ -45,5 +46,10 @@ class KeyInUrlGuardTest {
         assertThat(chain.getRequest()).isSameAs(request);
         assertThat(response.getStatus()).isEqualTo(200);
         assertThat(KeyInUrlGuard.holdsKey(null)).isFalse();
+        // near misses: the prefix and a keyId-long word, but a secret too short to be one
+        assertThat(KeyInUrlGuard.holdsKey("/v1/x/km_basemapsEurope24_tiles")).isFalse();
+        assertThat(KeyInUrlGuard.holdsKey("/v1/x/" + key.substring(0, 20 + 15))).isFalse();
+        assertThat(KeyInUrlGuard.holdsKey("/v1/x/" + key.substring(0, 20 + 16))).isTrue();
+        assertThat(KeyInUrlGuard.decoded("/a+b%2Bc%zz%4")).isEqualTo("/a+b+c%zz%4");
     }
 }
