@@ -496,6 +496,11 @@ class ErrorDocumentsHttpTest {
 
         assertThat(answer.getStatus()).as(answer.getContent()).isEqualTo(400);
         assertThat(Json.mapper().readTree(answer.getContent()).get("instance").asString()).isEqualTo("/v1/credentials/..;/x");
+        // refused before KeyInUrlGuard sees it: a key in it, percent-encoded, is masked all the same
+        String key = io.keymeter.events.ApiKeys.generate().apiKey();
+        HttpTester.Response keyed = send("GET /v1/credentials/" + key.replace("_", "%5F") + "/..;/x HTTP/1.1\r\n", "");
+        assertThat(keyed.getStatus()).as(keyed.getContent()).isEqualTo(400);
+        assertThat(keyed.getContent()).contains("\"instance\"").doesNotContain(key.substring(20, 36));
 
         // a path it cannot decode: none, not the placeholder Jetty gives such a request ("/badMessage")
         for (String line : List.of("GET /v1/%zz HTTP/1.1", "GET /v1/credentials/%zz/keys HTTP/1.1",

@@ -268,7 +268,7 @@ class SecretHygieneTest {
                 .contains("JSON parse error: Unrecognized token 'km_").contains("Resolved [");
         // as much of the secret as ApiKeys counts a key by
         assertThat(output.getAll()).as("log output at DEBUG")
-                .doesNotContain(key.substring(20, 20 + ApiKeys.MASKED_FROM));
+                .doesNotContain(key.substring(20, 20 + ApiKeys.MASKED_FROM)).doesNotContain(key.substring(36, 52));
     }
 
     private HttpResponse<String> send(HttpClient client, String path, String json, String token) throws Exception {

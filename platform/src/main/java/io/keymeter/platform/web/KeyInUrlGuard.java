@@ -38,7 +38,7 @@ public class KeyInUrlGuard extends OncePerRequestFilter {
             return;
         }
         ProblemDetail problem = Problems.of(400, Problems.titleOf(400), DETAIL, List.of());
-        Problems.withInstance(problem, ApiKeys.redact(decoded(path))); // the path without the key, as a client reads it
+        Problems.withInstance(problem, path); // masked there
         // answered before the token filter, which says it of every answer under /v1
         response.setHeader(HttpHeaders.CACHE_CONTROL, "no-store");
         response.setStatus(400);
@@ -46,9 +46,27 @@ public class KeyInUrlGuard extends OncePerRequestFilter {
         Json.mapper().writeValue(response.getOutputStream(), problem);
     }
 
-    /** Whether a raw path or query holds a key, as sent or percent-decoded ({@code km%5F…}). */
+    /** Whether a raw path or query holds a key, as sent or percent-decoded ({@code km%5F…}, also twice over). */
     static boolean holdsKey(String raw) {
-        return raw != null && (ApiKeys.holdsKey(raw) || ApiKeys.holdsKey(decoded(raw)));
+        return raw != null && (ApiKeys.holdsKey(raw) || ApiKeys.holdsKey(fullyDecoded(raw)));
+    }
+
+    /** The text with a key in it masked (then decoded, as a client reads it); null stays null. */
+    static String masked(String raw) {
+        return raw == null || !holdsKey(raw) ? raw : ApiKeys.redact(fullyDecoded(raw));
+    }
+
+    /** Decoded until nothing changes, three times at most: an escape escaped again ({@code %255F}) is one too. */
+    private static String fullyDecoded(String raw) {
+        String text = raw;
+        for (int round = 0; round < 3; round++) {
+            String next = decoded(text);
+            if (next.equals(text)) {
+                break;
+            }
+            text = next;
+        }
+        return text;
     }
 
     /**
@@ -59,18 +77,22 @@ public class KeyInUrlGuard extends OncePerRequestFilter {
         if (raw.indexOf('%') < 0) {
             return raw;
         }
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(raw.length());
+        StringBuilder text = new StringBuilder(raw.length());
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(); // a run of escapes: one UTF-8 sequence may span it
         for (int i = 0; i < raw.length(); i++) {
             char c = raw.charAt(i);
-            int high = i + 2 < raw.length() ? Character.digit(raw.charAt(i + 1), 16) : -1;
-            int low = high >= 0 ? Character.digit(raw.charAt(i + 2), 16) : -1;
-            if (c == '%' && low >= 0) {
-                bytes.write(high * 16 + low);
+            if (c == '%' && i + 2 < raw.length() && hex(raw.charAt(i + 1)) >= 0 && hex(raw.charAt(i + 2)) >= 0) {
+                bytes.write(hex(raw.charAt(i + 1)) * 16 + hex(raw.charAt(i + 2)));
                 i += 2;
             } else {
-                bytes.writeBytes(String.valueOf(c).getBytes(StandardCharsets.UTF_8));
+                text.append(bytes.toString(StandardCharsets.UTF_8)).append(c);
+                bytes.reset();
             }
         }
-        return bytes.toString(StandardCharsets.UTF_8);
+        return text.append(bytes.toString(StandardCharsets.UTF_8)).toString();
+    }
+
+    private static int hex(char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
     }
 }

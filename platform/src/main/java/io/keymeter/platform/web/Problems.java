@@ -1,6 +1,5 @@
 package io.keymeter.platform.web;
 
-import io.keymeter.events.ApiKeys;
 import io.keymeter.events.Json;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -79,7 +78,8 @@ public final class Problems {
         if (problem.getInstance() != null || path == null) {
             return problem;
         }
-        String raw = ApiKeys.redact(path); // never echoed with a key in it (KeyInUrlGuard refuses those early)
+        // never echoed with a key in it, as sent or percent-encoded: Jetty refuses some paths before KeyInUrlGuard
+        String raw = KeyInUrlGuard.masked(path);
         try {
             problem.setInstance(URI.create(raw));
         } catch (IllegalArgumentException e) {

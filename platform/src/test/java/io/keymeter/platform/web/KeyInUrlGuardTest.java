@@ -19,6 +19,7 @@ class KeyInUrlGuardTest {
         for (String[] url : new String[][] {{"/v1/verify", "apiKey=" + key},
                 {"/v1/verify", "token=" + key.replace("_", "%5F")}, {"/v1/credentials/" + key, null},
                 {"/v1/verify", "x=%zz&apiKey=" + key.replace("_", "%5f")}, // a bad escape beside it
+                {"/v1/verify", "apiKey=" + key.replace("_", "%255F")}, // escaped twice
                 {"/v1/credentials/" + key.replace("_", "%5F") + "/keys", null}}) {
             MockHttpServletRequest request = new MockHttpServletRequest("POST", url[0]);
             request.setQueryString(url[1]);
@@ -30,7 +31,7 @@ class KeyInUrlGuardTest {
             assertThat(response.getContentType()).isEqualTo(Problems.MEDIA_TYPE);
             assertThat(response.getHeader("Cache-Control")).isEqualTo("no-store");
             assertThat(response.getContentAsString()).contains(KeyInUrlGuard.DETAIL).contains("\"instance\"")
-                    .doesNotContain(secret);
+                    .doesNotContain(secret.substring(0, 16)).doesNotContain(secret.substring(16));
         }
     }
 
@@ -51,5 +52,11 @@ class KeyInUrlGuardTest {
         assertThat(KeyInUrlGuard.holdsKey("/v1/x/" + key.substring(0, 20 + 15))).isFalse();
         assertThat(KeyInUrlGuard.holdsKey("/v1/x/" + key.substring(0, 20 + 16))).isTrue();
         assertThat(KeyInUrlGuard.decoded("/a+b%2Bc%zz%4")).isEqualTo("/a+b+c%zz%4");
+        assertThat(KeyInUrlGuard.decoded("/a%4F")).isEqualTo("/aO");
+        assertThat(KeyInUrlGuard.decoded("/%F0%9F%94%91-%E2%82%AC")).as("a sequence over several escapes")
+                .isEqualTo("/\uD83D\uDD11-\u20AC");
+        assertThat(KeyInUrlGuard.masked("/x/" + key.replace("_", "%5F"))).startsWith("/x/km_")
+                .doesNotContain(secret.substring(0, 16));
+        assertThat(KeyInUrlGuard.masked("/v1/credentials/..;/x")).isEqualTo("/v1/credentials/..;/x");
     }
 }
