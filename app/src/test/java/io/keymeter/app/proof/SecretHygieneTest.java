@@ -3,6 +3,7 @@ package io.keymeter.app.proof;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.keymeter.app.support.AppHttp;
 import io.keymeter.app.support.KeymeterIntegrationTest;
 import io.keymeter.app.support.TestAccounts;
 import io.keymeter.events.ApiKeys;
@@ -12,9 +13,6 @@ import io.keymeter.platform.config.KeymeterProperties;
 import io.keymeter.testsupport.SharedKafka;
 import io.keymeter.testsupport.TopicReader;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
@@ -45,6 +43,7 @@ import org.springframework.boot.logging.LoggingSystem;
 import org.springframework.boot.resttestclient.TestRestTemplate;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.ApplicationContext;
 import org.springframework.http.HttpEntity;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
@@ -66,6 +65,9 @@ class SecretHygieneTest {
 
     @Autowired
     TestRestTemplate http;
+
+    @Autowired
+    ApplicationContext app;
 
     @Autowired
     KeymeterProperties properties;
@@ -219,11 +221,11 @@ class SecretHygieneTest {
         String expiresAt = Instant.now().plus(30, ChronoUnit.DAYS).truncatedTo(ChronoUnit.SECONDS).toString();
         LoggingSystem logging = LoggingSystem.get(getClass().getClassLoader());
         String key;
-        // the JDK's client, not Spring's: at DEBUG Spring's own client logs the bodies it sends, keys and all
-        HttpClient client = HttpClient.newHttpClient();
+        // the JDK's client (AppHttp), not Spring's: at DEBUG Spring's own client logs the bodies it sends, keys and all
+        AppHttp client = new AppHttp(app, Duration.ofSeconds(30));
         logging.setLogLevel("org.springframework.web", LogLevel.DEBUG);
         try {
-            HttpResponse<String> issued = send(client, "/v1/credentials/" + credentialId + "/keys",
+            HttpResponse<String> issued = client.send("POST", "/v1/credentials/" + credentialId + "/keys",
                     "{\"slot\":1,\"expiresAt\":\"" + expiresAt + "\"}", token);
             assertThat(issued.statusCode()).as(issued.body()).isEqualTo(201);
             key = Json.mapper().readTree(issued.body()).get("apiKey").asString();
@@ -237,7 +239,7 @@ class SecretHygieneTest {
                     "{\"apiKey\":\"x\",\"service\":\"basemaps\",\"itemId\":\"" + key + "\"}",
                     "{\"apiKey\":\"x\",\"service\":\"basemaps\",\"timestamp\":\"" + key + "\"}",
                     "{\"apiKey\":\"x\",\"service\":\"basemaps\",\"" + key + "\":1}")) {
-                HttpResponse<String> answer = send(client, "/v1/verify", body, TestAccounts.GATEWAY_TOKEN);
+                HttpResponse<String> answer = client.send("POST", "/v1/verify", body, TestAccounts.GATEWAY_TOKEN);
                 assertThat(answer.statusCode()).as(body).isIn(200, 400);
                 assertThat(answer.body()).as("the answer to " + body)
                         .doesNotContain(key.substring(20, 20 + ApiKeys.MASKED_FROM));
@@ -245,20 +247,20 @@ class SecretHygieneTest {
             // in a URL, which Spring's dispatcher logs at DEBUG with its query: refused before it
             for (String url : List.of("/v1/verify?apiKey=" + key, "/v1/verify?apiKey=" + key.replace("_", "%5F"),
                     "/v1/credentials/" + key)) {
-                HttpResponse<String> refused = send(client, url, "{\"apiKey\":\"x\",\"service\":\"basemaps\"}",
+                HttpResponse<String> refused = client.send("POST", url, "{\"apiKey\":\"x\",\"service\":\"basemaps\"}",
                         TestAccounts.GATEWAY_TOKEN);
                 assertThat(refused.statusCode()).as(url).isEqualTo(400);
                 assertThat(refused.body()).as(url).contains("The URL holds an API key")
                         .doesNotContain(key.substring(20, 20 + ApiKeys.MASKED_FROM));
             }
-            assertThat(send(client, "/v1/credentials", "{\"name\":" + key + "}", token).statusCode()).isEqualTo(400);
+            assertThat(client.send("POST", "/v1/credentials", "{\"name\":" + key + "}", token).statusCode()).isEqualTo(400);
             // taken (the client's own data, shown back to it), and logged masked in the body read and the answer
-            assertThat(send(client, "/v1/credentials", "{\"name\":\"" + key + "\",\"privileges\":[\"premium:user:basemaps\"]}",
+            assertThat(client.send("POST", "/v1/credentials", "{\"name\":\"" + key + "\",\"privileges\":[\"premium:user:basemaps\"]}",
                     token).statusCode()).isEqualTo(201);
-            assertThat(send(client, "/v1/credentials/" + credentialId + "/keys",
+            assertThat(client.send("POST", "/v1/credentials/" + credentialId + "/keys",
                     "{\"slot\":1,\"expiresAt\":\"" + key + "\"}", token).statusCode()).isEqualTo(400);
             // a host name like any other to the pattern's rules (taken: the client's own data, shown back to it)
-            assertThat(send(client, "PUT", "/v1/credentials/" + credentialId + "/referrers",
+            assertThat(client.send("PUT", "/v1/credentials/" + credentialId + "/referrers",
                     "{\"referrers\":[\"https://" + key + ".example.com\"]}", token).statusCode()).isEqualTo(200);
         } finally {
             logging.setLogLevel("org.springframework.web", null);
@@ -269,18 +271,6 @@ class SecretHygieneTest {
         // as much of the secret as ApiKeys counts a key by
         assertThat(output.getAll()).as("log output at DEBUG")
                 .doesNotContain(key.substring(20, 20 + ApiKeys.MASKED_FROM)).doesNotContain(key.substring(36, 52));
-    }
-
-    private HttpResponse<String> send(HttpClient client, String path, String json, String token) throws Exception {
-        return send(client, "POST", path, json, token);
-    }
-
-    private HttpResponse<String> send(HttpClient client, String method, String path, String json, String token)
-            throws Exception {
-        return client.send(HttpRequest.newBuilder(URI.create(http.getRootUri() + path))
-                .timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + token)
-                .header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(json))
-                .build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private JsonNode post(String path, Object body, String token) {

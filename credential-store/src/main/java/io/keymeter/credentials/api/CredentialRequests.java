@@ -11,10 +11,13 @@ final class CredentialRequests {
     private CredentialRequests() {
     }
 
+    // each toString as Spring's web layer logs a body at DEBUG: an API key pasted into a name, an item or a referrer
+    // masked (what is stored is the client's to see; the log is not)
+
     record CreateCredential(String name, List<String> privileges, List<String> itemAccess, List<String> referrers) {
         @Override
         public String toString() {
-            return masked("CreateCredential[name=" + name + ", privileges=" + privileges + ", itemAccess="
+            return ApiKeys.redact("CreateCredential[name=" + name + ", privileges=" + privileges + ", itemAccess="
                     + itemAccess + ", referrers=" + referrers + "]");
         }
     }
@@ -22,30 +25,22 @@ final class CredentialRequests {
     record Privileges(List<String> privileges) {
         @Override
         public String toString() {
-            return masked("Privileges[privileges=" + privileges + "]");
+            return ApiKeys.redact("Privileges[privileges=" + privileges + "]");
         }
     }
 
     record ItemAccess(List<String> itemAccess) {
         @Override
         public String toString() {
-            return masked("ItemAccess[itemAccess=" + itemAccess + "]");
+            return ApiKeys.redact("ItemAccess[itemAccess=" + itemAccess + "]");
         }
     }
 
     record Referrers(List<String> referrers) {
         @Override
         public String toString() {
-            return masked("Referrers[referrers=" + referrers + "]");
+            return ApiKeys.redact("Referrers[referrers=" + referrers + "]");
         }
-    }
-
-    /**
-     * A body as Spring's web layer logs it at DEBUG: an API key pasted into a name, an item or a referrer masked
-     * (what is stored is the client's to see; the log is not).
-     */
-    static String masked(String body) {
-        return ApiKeys.redact(body);
     }
 
     record GenerateKey(Integer slot, Instant expiresAt) {

@@ -1,7 +1,6 @@
 package io.keymeter.platform.web;
 
 import io.keymeter.events.ApiKeys;
-import io.keymeter.events.Json;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -9,11 +8,9 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpHeaders;
-import org.springframework.http.ProblemDetail;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
@@ -37,18 +34,18 @@ public class KeyInUrlGuard extends OncePerRequestFilter {
             chain.doFilter(request, response);
             return;
         }
-        ProblemDetail problem = Problems.of(400, Problems.titleOf(400), DETAIL, List.of());
-        Problems.withInstance(problem, path); // masked there
         // answered before the token filter, which says it of every answer under /v1
         response.setHeader(HttpHeaders.CACHE_CONTROL, "no-store");
-        response.setStatus(400);
-        response.setContentType(Problems.MEDIA_TYPE);
-        Json.mapper().writeValue(response.getOutputStream(), problem);
+        Problems.write(request, response, 400, Problems.titleOf(400), DETAIL); // its instance, the path, masked
     }
 
     /** Whether a raw path or query holds a key, as sent or percent-decoded ({@code km%5F…}, also twice over). */
     static boolean holdsKey(String raw) {
-        return raw != null && (ApiKeys.holdsKey(raw) || ApiKeys.holdsKey(fullyDecoded(raw)));
+        if (raw == null) {
+            return false;
+        }
+        String decoded = fullyDecoded(raw); // the same string when there is nothing to decode: looked at once
+        return ApiKeys.holdsKey(raw) || decoded != raw && ApiKeys.holdsKey(decoded);
     }
 
     /** The text with a key in it masked (then decoded, as a client reads it); null stays null. */
@@ -85,8 +82,11 @@ public class KeyInUrlGuard extends OncePerRequestFilter {
                 bytes.write(hex(raw.charAt(i + 1)) * 16 + hex(raw.charAt(i + 2)));
                 i += 2;
             } else {
-                text.append(bytes.toString(StandardCharsets.UTF_8)).append(c);
-                bytes.reset();
+                if (bytes.size() > 0) {
+                    text.append(bytes.toString(StandardCharsets.UTF_8));
+                    bytes.reset();
+                }
+                text.append(c);
             }
         }
         return text.append(bytes.toString(StandardCharsets.UTF_8)).toString();

@@ -43,10 +43,11 @@ final class KeyMaskingJsonConverter extends JacksonJsonHttpMessageConverter {
     }
 
     static HttpMessageNotReadableException masked(HttpMessageNotReadableException e, HttpInputMessage input) {
-        if (e.getMessage() == null || !ApiKeys.holdsKey(e.getMessage())) {
+        String masked = ApiKeys.redact(e.getMessage()); // the same string (null too) when it holds no key
+        if (masked == e.getMessage()) {
             return e;
         }
-        return new HttpMessageNotReadableException(ApiKeys.redact(e.getMessage()), e.getCause(),
+        return new HttpMessageNotReadableException(masked, e.getCause(),
                 e.getHttpInputMessage() != null ? e.getHttpInputMessage() : input);
     }
 }
