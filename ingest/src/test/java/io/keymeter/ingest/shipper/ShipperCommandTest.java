@@ -30,12 +30,15 @@ class ShipperCommandTest {
     private HttpServer server;
     private final AtomicInteger posts = new AtomicInteger();
     private final List<String> paths = java.util.Collections.synchronizedList(new ArrayList<>());
+    /** Each request's {@code Upgrade} header ("none" without one): the JDK's HTTP/2 client asks for h2c there. */
+    private final List<String> upgrades = java.util.Collections.synchronizedList(new ArrayList<>());
 
     @BeforeEach
     void startServer() throws IOException {
         server = HttpServer.create(new InetSocketAddress("localhost", 0), 0);
         server.createContext("/", exchange -> {
             paths.add(exchange.getRequestURI().getPath());
+            upgrades.add(String.valueOf(exchange.getRequestHeaders().getFirst("Upgrade")).replace("null", "none"));
             posts.incrementAndGet();
             exchange.getRequestBody().readAllBytes();
             byte[] body = "{\"accepted\":1,\"rejected\":[]}".getBytes(StandardCharsets.UTF_8);
@@ -266,6 +269,8 @@ class ShipperCommandTest {
             assertThat(run.exit()).as(run.err()).isZero();
             assertThat(posts.get()).isPositive();
             assertThat(System.getProperty(ShipperCommand.KEEP_ALIVE_PROPERTY)).isEqualTo(ShipperCommand.KEEP_ALIVE_SECONDS);
+            // HTTP/1.1, whose connections that keep-alive covers: an HTTP/2 client asks for an h2c upgrade
+            assertThat(upgrades).isNotEmpty().containsOnly("none");
         } finally {
             if (before == null) {
                 System.clearProperty(ShipperCommand.KEEP_ALIVE_PROPERTY);
