@@ -230,6 +230,11 @@ class AppStartupTest {
                 "--keymeter.ingest.publish.producers=0");
         assertThat(output.getOut() + output.getErr()).contains(
                 "keymeter.ingest.publish.producers must be at least 1.", "Change it, or leave it out for its default");
+        // ingest met it at its first batch, and answered every batch 503
+        assertStartStops("Kafka refuses Keymeter's producer settings", "--keymeter.roles=ingest",
+                "--spring.kafka.producer.retries=0");
+        assertThat(output.getOut() + output.getErr()).contains("Kafka refuses Keymeter's producer settings: Must set "
+                + "retries to non-zero when using the idempotent producer.", "Change it in spring.kafka.producer.*");
     }
 
     /**

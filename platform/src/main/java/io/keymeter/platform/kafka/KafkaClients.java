@@ -1,6 +1,7 @@
 package io.keymeter.platform.kafka;
 
 import io.keymeter.kafka.EmbeddedKafkaBroker;
+import io.keymeter.kafka.StartupRefusedException;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -14,7 +15,11 @@ import java.util.Properties;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.StreamsConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
@@ -29,6 +34,8 @@ import org.springframework.stereotype.Component;
  */
 @Component
 public class KafkaClients {
+
+    private static final Logger log = LoggerFactory.getLogger(KafkaClients.class);
 
     /** The property naming a Kafka client properties file whose settings every client Keymeter makes takes. */
     public static final String CLIENT_PROPERTIES = "keymeter.kafka.client-properties";
@@ -111,7 +118,12 @@ public class KafkaClients {
         return String.join(",", connection.getBootstrapServers());
     }
 
-    /** Idempotent producer, {@code acks=all}: nothing acknowledged is lost, nothing retried is duplicated. */
+    /**
+     * Idempotent producer, {@code acks=all}: nothing acknowledged is lost, nothing retried is duplicated. Records go
+     * to their key's murmur2 partition whatever partitioner the cluster's other clients are given: a request on
+     * another partition than its key's state is a dead letter, a command on another than its credential's splits it.
+     * A setting the idempotent producer refuses fails here, at start-up, not at the first batch.
+     */
     public Map<String, Object> producer(String clientId) {
         Map<String, Object> props = new HashMap<>(kafkaProperties.buildProducerProperties());
         props.putAll(overrides);
@@ -119,9 +131,30 @@ public class KafkaClients {
         props.put(CommonClientConfigs.CLIENT_ID_CONFIG, clientId);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        Object partitioner = props.remove(ProducerConfig.PARTITIONER_CLASS_CONFIG);
+        Object ignoreKeys = props.put(ProducerConfig.PARTITIONER_IGNORE_KEYS_CONFIG, false);
+        if (partitioner != null || "true".equalsIgnoreCase(String.valueOf(ignoreKeys).strip())) {
+            log.warn("{} and {} ignored for Keymeter's producer {}: its records go to their key's partition",
+                    ProducerConfig.PARTITIONER_CLASS_CONFIG, ProducerConfig.PARTITIONER_IGNORE_KEYS_CONFIG, clientId);
+        }
         props.remove(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG);
         props.remove(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG);
+        checkProducer(props);
         return props;
+    }
+
+    /** Kafka's own check of the settings (idempotence against retries, in-flight requests and the like). */
+    private static void checkProducer(Map<String, Object> props) {
+        Map<String, Object> check = new HashMap<>(props);
+        check.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+        check.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+        try {
+            new ProducerConfig(check);
+        } catch (ConfigException e) {
+            throw new StartupRefusedException("Kafka refuses Keymeter's producer settings: " + e.getMessage(),
+                    "Change it in spring.kafka.producer.*, spring.kafka.properties.* or " + CLIENT_PROPERTIES
+                            + ": Keymeter's producers are idempotent, with acks=all.", e);
+        }
     }
 
     public Map<String, Object> consumer(String clientId) {
