@@ -18,14 +18,17 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * Posts one NDJSON batch to {@code /v1/requests} under the base URL, retrying what passes (503, and 429, 502 and 504,
- * which a proxy or load balancer in front answers while Keymeter restarts; connection failures) with exponential
- * backoff, honouring {@code Retry-After}. Any other refusal is final: resending the same bytes cannot help, nor can
+ * which a proxy or load balancer in front answers while Keymeter restarts; 408, an upload that stalled; connection
+ * failures) with exponential backoff, honouring {@code Retry-After}. Any other refusal is final: resending the same bytes cannot help, nor can
  * a TLS handshake with a server that speaks none.
  */
 final class BatchPoster {
 
-    /** Answers that pass: Keymeter not ready (503), or a proxy in front while it restarts. */
-    private static final Set<Integer> RETRIED = Set.of(429, 502, 503, 504);
+    /**
+     * Answers that pass: Keymeter not ready (503), or a proxy in front while it restarts; and an upload that stalled
+     * past the server's idle timeout (408 from Keymeter or a proxy: nothing of it was taken, send it again).
+     */
+    private static final Set<Integer> RETRIED = Set.of(408, 429, 502, 503, 504);
 
     private final HttpClient http;
     private final URI endpoint;

@@ -30,6 +30,8 @@ import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -270,13 +272,17 @@ class ShipperResumeTest {
                 + lines("a", 11, 15) + lines("c", 1, 5));
     }
 
-    /** A proxy in front answers 502 or 504 while Keymeter restarts, or 429: retried like a 503, not final. */
-    @Test
-    void aProxysPassingRefusalIsRetried() throws Exception {
+    /**
+     * A proxy in front answers 502 or 504 while Keymeter restarts, or 429; Keymeter or a proxy answers 408 to an
+     * upload that stalled (nothing of it taken): retried like a 503, not final (a 408 ended the run, exit 1).
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {408, 429, 502, 504})
+    void aPassingRefusalIsRetried(int status) throws Exception {
         Path file = dir.resolve("proxied.ndjson");
         Files.writeString(file, lines("p", 1, 3));
         unavailableRequest = 1;
-        unavailableStatus = 502;
+        unavailableStatus = status;
 
         ShipSummary summary = ship(file, dir.resolve("ship.state"));
 
