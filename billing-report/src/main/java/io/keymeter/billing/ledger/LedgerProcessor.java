@@ -272,6 +272,13 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
     private boolean settle(String accountId, BillingCycle cycle, Instant now, boolean caughtUp) {
         String cycleKey = StoreKeys.cycle(accountId, cycle);
         CycleState state = Objects.requireNonNullElse(cycles.get(cycleKey), CycleState.open());
+        Instant closes = cycle.closesAt(closeGrace);
+        if (!state.closed() && now.isBefore(closes)) {
+            // queued under a shorter grace: one raised since (an operator holding bills while metering lags) holds
+            // the close back to it, as it does the report's status
+            pending.put(StoreKeys.pending(closes, accountId, cycle), cycleKey);
+            return true;
+        }
         if (!state.closed() && !caughtUp) {
             return false;
         }

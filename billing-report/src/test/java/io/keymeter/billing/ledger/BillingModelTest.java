@@ -111,8 +111,8 @@ class BillingModelTest {
 
     private static final int ACTIONS = Integer.getInteger("model.actions", 500);
     /**
-     * Whether the restart also changes {@code close-grace} (README: a cycle then closes at the earlier of the two
-     * graces its usage came under); {@code -Dmodel.graceChange=false} keeps it.
+     * Whether the restart also changes {@code close-grace} (README: an open cycle then closes at the earlier of the
+     * two graces its usage came under, or at the new one if that is later); {@code -Dmodel.graceChange=false} keeps it.
      */
     private static final boolean GRACE_CHANGE = Boolean.parseBoolean(System.getProperty("model.graceChange", "true"));
     private static final long TICK = BillingTopology.CHECK_INTERVAL.toMillis();
@@ -596,8 +596,8 @@ class BillingModelTest {
         Held held = Held.NONE;
         /**
          * The closes it is due at: the end plus the grace in effect when a change of its usage came while it was
-         * open (two after a grace changed in the middle of it: it closes at the earlier one); those passed are
-         * settled.
+         * open (two after a grace changed in the middle of it: it closes at the earlier one, or at the end plus the
+         * grace now if later); those passed are settled.
          */
         final TreeSet<Long> closes = new TreeSet<>();
         /** Usage that arrived after the close and was billed in the final (it waited for the input). */
@@ -820,7 +820,8 @@ class BillingModelTest {
             }
             for (CycleModel cycle : cycles.values()) {
                 Statement statement = byCycle.remove(cycle.account + "/" + cycle.month);
-                long close = cycle.closes.isEmpty() ? cycle.end() + grace : cycle.closes.first();
+                // a grace raised since holds a close queued under a shorter one back; one lowered since leaves it
+                long close = Math.max(cycle.end() + grace, cycle.closes.isEmpty() ? 0 : cycle.closes.first());
                 if (!cycle.closed) {
                     boolean due = now >= close;
                     boolean caughtUp = now - lastLedgerInput >= IDLE || streamTime >= close;

@@ -531,16 +531,17 @@ class BillingTopologyTest {
     }
 
     /**
-     * A grace changed within a cycle leaves the cycle's close queued at both times; the final is issued at the first,
+     * A grace lowered within a cycle leaves the cycle's close queued at both times; the final is issued at the first,
      * and the second, come due, issued an adjustment minutes after the last statement, not the interval after it.
      * (Found by a model of the ledger with random inputs.)
      */
     @Test
     void aCloseLeftQueuedByAGraceChangedInTheCycleIssuesNoAdjustmentWithinTheInterval() {
+        grace = Duration.ofDays(2);
         startAt("2026-11-10T00:00:00Z");
         send("acme", "c1", "geocoding-stored", "2026-11-10", 1, 1000);
         clockTo("2026-11-20T00:00:00Z");
-        restartWith(Duration.ofDays(2), "2026-11-20T00:00:00Z");
+        restartWith(GRACE, "2026-11-20T00:00:00Z");
         send("acme", "c1", "geocoding-stored", "2026-11-20", 1, 1000);
 
         clockTo("2026-12-01T01:00:00Z");
@@ -561,6 +562,30 @@ class BillingTopologyTest {
         assertThat(second.issuedAt()).isEqualTo(Instant.parse("2026-12-03T00:50:10Z"));
         assertThat(second.amountDue()).isEqualTo(new BigDecimal("4.00"));
         clockTo("2026-12-03T03:00:00Z");
+        assertThat(statements.isEmpty()).isTrue();
+    }
+
+    /**
+     * A grace raised after a cycle's usage came, before its close (an operator holding the bills while metering lags):
+     * the close queued under the former grace waits for the new one, and the usage that arrives meanwhile is in the
+     * final. It was issued at the former close, the lagging usage an adjustment after it.
+     */
+    @Test
+    void aGraceRaisedBeforeTheCloseHoldsTheFinalBack() {
+        startAt("2026-11-30T12:00:00Z");
+        send("acme", "c1", "geocoding-stored", "2026-11-30", 10, 1000);
+        restartWith(Duration.ofHours(6), "2026-12-01T00:20:00Z");
+
+        clockTo("2026-12-01T01:00:10Z"); // the close under the former grace
+        clockTo("2026-12-01T03:00:00Z");
+        assertThat(statements.isEmpty()).isTrue();
+        send("acme", "c1", "geocoding-stored", "2026-11-30", 15, 1500); // metering caught up
+        clockTo("2026-12-01T06:00:10Z");
+        Statement last = statements.readValue();
+        assertThat(last.statementId()).isEqualTo("acme-2026-11-final");
+        assertThat(last.amountDue()).isEqualTo(new BigDecimal("6.00"));
+        assertThat(last.issuedAt()).isEqualTo(Instant.parse("2026-12-01T06:00:10Z"));
+        clockTo("2026-12-01T08:00:00Z");
         assertThat(statements.isEmpty()).isTrue();
     }
 
