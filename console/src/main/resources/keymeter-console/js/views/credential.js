@@ -563,8 +563,39 @@ async function reload(credential, container) {
 
 // ---- settings ---------------------------------------------------------------------------------------------------
 
-/** A section with a form whose Save calls PUT; `warn` asks for confirmation first. */
-function settingsSection({ credential, id, title, fields, save, warn }) {
+/**
+ * Saves a setting unless someone changed it since the page drew it: the credential is read again, and the change is
+ * sent with that read's ETag as If-Match. Sent unconditionally, a save put back the list the page showed over a
+ * colleague's change (a referrer taken out of a leaked key's credential came back). A 412 from any other change
+ * between the read and the save (a key action, an expiry) reads again: only the setting itself stops the save.
+ * Resolves to `{ changed: credential as read }` when the setting changed, else to `{ saved: credential }`.
+ */
+async function saveOver(credential, field, send) {
+  for (let attempt = 1; ; attempt++) {
+    const read = await readCredential(credential.id);
+    if (JSON.stringify(read[field] || []) !== JSON.stringify(credential[field] || [])) {
+      return { changed: read };
+    }
+    try {
+      return { saved: await send(read.etag) };
+    } catch (error) {
+      if (error.status !== 412 || attempt === 3) {
+        throw error;
+      }
+    }
+  }
+}
+
+function changedSetting(title) {
+  return {
+    title: `${title}: changed meanwhile, nothing was saved.`,
+    detail: 'This setting was changed elsewhere after the page showed it. The form now shows what is stored: make'
+      + ' your change again.',
+  };
+}
+
+/** A section with a form whose Save calls PUT; `warn` asks for confirmation first; `field` is the setting saved. */
+function settingsSection({ credential, id, title, field, fields, save, warn }) {
   const button = h('button', { type: 'submit', class: 'button primary', 'data-action': 'save' }, 'Save');
   const form = h('form', { class: 'card form', id: `${id}-form`, novalidate: true }, fields,
     warn ? h('p', { class: 'help warning-note' }, 'Saving invalidates every key of these credentials.') : null,
@@ -598,7 +629,21 @@ function settingsSection({ credential, id, title, fields, save, warn }) {
       drawn.querySelector('[data-action="save"]').disabled = true; // drawn while the confirmation was open
     }
     try {
-      const saved = await save(form);
+      const outcome = await saveOver(credential, field, (etag) => save(form, etag));
+      if (outcome.changed) {
+        saving.delete(key);
+        redraw(outcome.changed); // the form shows the stored value; what was typed over the former one is dropped
+        const target = current();
+        if (!target) {
+          toast(`${title} of ${credential.name} changed meanwhile; nothing was saved.`);
+          return;
+        }
+        const box = showProblem(target, changedSetting(title));
+        target.querySelector('[data-action="save"]').disabled = false;
+        focusIfLost(box);
+        return;
+      }
+      const { saved } = outcome;
       saving.delete(key);
       justSaved = form.id;
       redraw(saved);
@@ -647,29 +692,29 @@ async function changedMeanwhile(error, credential, id) {
 
 function privilegesSection(credential, list) {
   return settingsSection({
-    credential, id: 'privileges', title: 'Privileges', warn: true,
+    credential, id: 'privileges', field: 'privileges', title: 'Privileges', warn: true,
     fields: privilegeFieldset(list, credential.privileges, { legend: null }),
-    save: (form) => api('PUT', `v1/credentials/${encodeURIComponent(credential.id)}/privileges`,
-      { privileges: checkedPrivileges(form) }),
+    save: (form, etag) => api('PUT', `v1/credentials/${encodeURIComponent(credential.id)}/privileges`,
+      { privileges: checkedPrivileges(form) }, { ifMatch: etag }),
   });
 }
 
 function itemAccessSection(credential) {
   return settingsSection({
-    credential, id: 'item-access', title: 'Item access', warn: true,
+    credential, id: 'item-access', field: 'itemAccess', title: 'Item access', warn: true,
     fields: linesField({ name: 'itemAccess', label: 'Item IDs', help: ITEM_ACCESS_HELP, values: credential.itemAccess || [],
       commas: true }),
-    save: (form) => api('PUT', `v1/credentials/${encodeURIComponent(credential.id)}/item-access`,
-      { itemAccess: linesOf(form.elements.itemAccess) }),
+    save: (form, etag) => api('PUT', `v1/credentials/${encodeURIComponent(credential.id)}/item-access`,
+      { itemAccess: linesOf(form.elements.itemAccess) }, { ifMatch: etag }),
   });
 }
 
 function referrersSection(credential) {
   return settingsSection({
-    credential, id: 'referrers', title: 'Referrers', warn: false,
+    credential, id: 'referrers', field: 'referrers', title: 'Referrers', warn: false,
     fields: linesField({ name: 'referrers', label: 'Allowed referrers', help: REFERRERS_HELP, values: credential.referrers || [] }),
-    save: (form) => api('PUT', `v1/credentials/${encodeURIComponent(credential.id)}/referrers`,
-      { referrers: linesOf(form.elements.referrers) }),
+    save: (form, etag) => api('PUT', `v1/credentials/${encodeURIComponent(credential.id)}/referrers`,
+      { referrers: linesOf(form.elements.referrers) }, { ifMatch: etag }),
   });
 }
 

@@ -723,6 +723,44 @@ class ConsoleBrowserTest {
     }
 
     /**
+     * A colleague changes the referrers after the page drew them: the page's save, sent unconditionally, put its list
+     * back over the change (a referrer taken out of the credential came back, the one put in was gone). The save reads
+     * the credential first and sends that read's ETag as If-Match: the setting changed, nothing is saved and the form
+     * shows the stored list. A change of something else meanwhile (a key generated) does not stop the next save.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void aSettingsSaveDoesNotUndoAChangeMadeMeanwhile() {
+        signIn(ACCOUNT);
+        String id = (String) exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials", Map.of("name",
+                "Meanwhile " + UUID.randomUUID().toString().substring(0, 8), "privileges",
+                List.of("premium:user:basemaps"), "referrers", List.of("https://a.example.com"))).getBody().get("id");
+        open("#/credentials/" + id);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "https://a.example.com".equals(
+                browser.js("return document.getElementById('field-referrers')?.value")));
+        assertThat(exchange(ACCOUNT, HttpMethod.PUT, "/v1/credentials/" + id + "/referrers",
+                Map.of("referrers", List.of("https://b.example.com"))).getStatusCode().value()).isEqualTo(200);
+
+        String add = "const f = document.getElementById('field-referrers'); f.value += '\\nhttps://c.example.com';";
+        browser.js(add);
+        browser.click(By.cssSelector("#referrers-form [data-action='save']"));
+        assertThat(browser.visible(By.cssSelector("#referrers-form .problem")).getText())
+                .contains("changed meanwhile, nothing was saved");
+        assertThat((List<Object>) credential(ACCOUNT, id).get("referrers")).containsExactly("https://b.example.com");
+        assertThat(browser.js("return document.getElementById('field-referrers').value"))
+                .isEqualTo("https://b.example.com");
+
+        exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials/" + id + "/keys",
+                Map.of("slot", 1, "expiresAt", LocalDate.now(ZoneOffset.UTC).plusDays(30) + "T23:59:59Z"));
+        browser.js(add);
+        browser.click(By.cssSelector("#referrers-form [data-action='save']"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "Referrers saved.".equals(browser.js(
+                "return document.getElementById('toast').textContent")));
+        assertThat((List<Object>) credential(ACCOUNT, id).get("referrers"))
+                .containsExactly("https://b.example.com", "https://c.example.com");
+    }
+
+    /**
      * A colleague regenerates the slot between the page's read of it (which found the key shown still there) and the
      * invalidation: the invalidation carries that read's ETag as If-Match and is refused 412, so the new key keeps
      * working and the slot is drawn as it is. Sent unconditionally, as before, it killed the new key.
