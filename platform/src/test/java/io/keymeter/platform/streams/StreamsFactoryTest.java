@@ -10,6 +10,8 @@ import io.keymeter.platform.config.KeymeterProperties;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.RoundRobinPartitioner;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
@@ -22,6 +24,25 @@ class StreamsFactoryTest {
 
     @TempDir
     Path dir;
+
+    /**
+     * A sink without a partitioner of its own goes where Kafka Streams' producer's partitioner says: one given to the
+     * cluster's clients put key states away from their requests. Read through Kafka's own producer settings.
+     */
+    @Test
+    void aPartitionerGivenToEveryClientIsNotKafkaStreams() {
+        KeymeterProperties properties = new KeymeterProperties(null, dir.resolve("data"), null, null, null, null,
+                null, null, null, null, null);
+        Properties config = StreamsFactory.config(Map.of(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:9092",
+                ProducerConfig.PARTITIONER_CLASS_CONFIG, RoundRobinPartitioner.class.getName(),
+                ProducerConfig.PARTITIONER_IGNORE_KEYS_CONFIG, "true",
+                StreamsConfig.producerPrefix(ProducerConfig.PARTITIONER_CLASS_CONFIG), RoundRobinPartitioner.class.getName()),
+                properties, "metering", Map.of());
+
+        Map<String, Object> producer = new StreamsConfig(config).getProducerConfigs("metering-producer");
+        assertThat(producer).doesNotContainKey(ProducerConfig.PARTITIONER_CLASS_CONFIG)
+                .containsEntry(ProducerConfig.PARTITIONER_IGNORE_KEYS_CONFIG, false);
+    }
 
     @Test
     void theProductionSettingsGiveKafkaStreamsNothingToWarnAbout() {
