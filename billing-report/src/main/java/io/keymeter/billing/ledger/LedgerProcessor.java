@@ -272,7 +272,9 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
     private boolean settle(String accountId, BillingCycle cycle, Instant now, boolean caughtUp) {
         String cycleKey = StoreKeys.cycle(accountId, cycle);
         CycleState state = Objects.requireNonNullElse(cycles.get(cycleKey), CycleState.open());
-        Instant closes = cycle.closesAt(closeGrace);
+        // to the millisecond, as the pending key holds it: a grace with a fraction of one re-put the entry being
+        // settled under its own key, which the caller then deleted
+        Instant closes = Instant.ofEpochMilli(cycle.closesAt(closeGrace).toEpochMilli());
         if (!state.closed() && now.isBefore(closes)) {
             // queued under a shorter grace: one raised since (an operator holding bills while metering lags) holds
             // the close back to it, as it does the report's status
@@ -291,7 +293,7 @@ final class LedgerProcessor implements Processor<String, BillingInput, String, S
             issue(accountId, cycle, state.statements(), calculator.finalStatement(accountId, cycle, totals, now));
             cycles.put(cycleKey, state.closedWith(calculator.linesByService(totals), calculator.prices(), now));
         } else {
-            Instant next = state.nextAdjustmentAt(cycle.end(), adjustmentInterval);
+            Instant next = Instant.ofEpochMilli(state.nextAdjustmentAt(cycle.end(), adjustmentInterval).toEpochMilli());
             if (now.isBefore(next)) {
                 // a close queued under another grace, come due after the final: the adjustment waits its interval
                 pending.put(StoreKeys.pending(next, accountId, cycle), cycleKey);
