@@ -23,10 +23,10 @@ import org.springframework.stereotype.Component;
  * for Kafka ({@link FirstSendBatch}).
  */
 @Component
-final class BatchIngestor {
+public final class BatchIngestor {
 
     /** More refused lines than this and the body is refused whole: bounds the memory of one answer. */
-    static final int MAX_LINE_ERRORS = 100_000;
+    public static final int MAX_LINE_ERRORS = 100_000;
 
     /** {@code keymeter_ingest_lines_total{outcome}}: lines of batches answered 202, by what became of them. */
     static final String LINES_METRIC = "keymeter.ingest.lines";

@@ -29,11 +29,11 @@ import org.springframework.web.bind.annotation.RestController;
  * checked by the platform filter before this runs.
  */
 @RestController
-class RequestsController {
+public class RequestsController {
 
     static final String NDJSON = "application/x-ndjson";
     /** Limit of the body as sent (compressed or not). */
-    static final long MAX_BODY = 16L * 1024 * 1024;
+    public static final long MAX_BODY = 16L * 1024 * 1024;
     /** Limit of a gzip body once decompressed: bounds the work one request can cause (gzip bombs). */
     static final long MAX_DECOMPRESSED = 64L * 1024 * 1024;
     static final Duration RETRY_AFTER = Duration.ofSeconds(5);

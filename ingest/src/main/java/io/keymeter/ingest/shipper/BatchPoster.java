@@ -26,7 +26,8 @@ final class BatchPoster {
 
     /**
      * Answers that pass: Keymeter not ready (503), or a proxy in front while it restarts; and an upload that stalled
-     * past the server's idle timeout (408 from Keymeter or a proxy: nothing of it was taken, send it again).
+     * past the server's idle timeout (Keymeter's 408 takes nothing of it; a proxy's may follow a batch taken, whose
+     * lines metering then counts once by requestId).
      */
     private static final Set<Integer> RETRIED = Set.of(408, 429, 502, 503, 504);
 

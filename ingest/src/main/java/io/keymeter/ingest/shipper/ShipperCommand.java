@@ -1,5 +1,7 @@
 package io.keymeter.ingest.shipper;
 
+import io.keymeter.ingest.http.BatchIngestor;
+import io.keymeter.ingest.http.RequestsController;
 import io.keymeter.ingest.parse.BatchReader;
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -198,6 +200,14 @@ public final class ShipperCommand implements Callable<Integer> {
         }
         if (batchLines < 1 || batchBytes < 1024 || maxAttempts < 1) {
             System.err.println("--batch-lines and --max-attempts must be positive, --batch-bytes at least 1024");
+            return 1;
+        }
+        if (batchLines > BatchIngestor.MAX_LINE_ERRORS || batchBytes > RequestsController.MAX_BODY) {
+            // the server refuses such a batch whole (413; 400 when every line is too old), and every run would send
+            // the same batch again: the file would never get past it
+            System.err.println("ship: --batch-lines is at most " + BatchIngestor.MAX_LINE_ERRORS + " and --batch-bytes"
+                    + " at most " + RequestsController.MAX_BODY + " (16 MiB), the largest batch Keymeter takes;"
+                    + " nothing sent");
             return 1;
         }
         InputStream stdin = new BufferedInputStream(System.in);

@@ -220,6 +220,23 @@ class ShipperCommandTest {
                 + " http://localhost:8080, not localhost:8080; nothing sent\n");
     }
 
+    /**
+     * A batch larger than Keymeter takes is refused whole (413, or 400 when every line of a backfill is too old), and
+     * each run sent the same batch again: the file never got past it. Such options are refused before anything is sent.
+     */
+    @Test
+    void batchesLargerThanKeymeterTakesAreRefused() throws IOException {
+        Path good = goodFile();
+        String refused = "ship: --batch-lines is at most 100000 and --batch-bytes at most 16777216 (16 MiB), the largest"
+                + " batch Keymeter takes; nothing sent\n";
+
+        assertRefusedWithNothingSent(ship("--token", "t", "--batch-lines", "100001", good.toString()), refused);
+        assertRefusedWithNothingSent(ship("--token", "t", "--batch-bytes", "16777217", "--no-gzip", good.toString()),
+                refused);
+        assertThat(ship("--token", "t", "--batch-lines", "100000", "--batch-bytes", "16777216", good.toString()).exit())
+                .as("the largest taken").isZero();
+    }
+
     /** Behind a proxy at a path of its own: the path was dropped (http://host/keymeter/ posted to /v1/requests). */
     @Test
     void theBaseUrlsPathIsKept() throws IOException {
