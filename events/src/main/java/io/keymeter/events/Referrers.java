@@ -23,6 +23,9 @@ public final class Referrers {
 
     private static final Pattern SCHEME = Pattern.compile("[a-z][a-z0-9+.-]{0,31}");
     private static final Pattern HEX_NUMBER = Pattern.compile("0[xX][0-9a-fA-F]*");
+    /** An IPv4 address as browsers write it: four decimal numbers up to 255, without leading zeros. */
+    private static final Pattern DOTTED_QUAD =
+            Pattern.compile("((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
     /**
      * A host label, ASCII: letters, digits and hyphens (not at either end), and underscores, which browsers take in a
      * host (the URL Standard's host parser does; {@code https://dev_portal.example.com} is a page some sites serve).
@@ -46,8 +49,23 @@ public final class Referrers {
      */
     public static boolean isValidPattern(String pattern) {
         Parsed parsed = parse(pattern, true);
-        return parsed != null && !tooWide(parsed)
+        return parsed != null && !tooWide(parsed) && !addressNotAsSent(parsed)
                 && withoutDotSegments(parsed.path()).equals(parsed.path()); // a referrer never has them: it would match none
+    }
+
+    /**
+     * The host of a pattern that names an IPv4 address otherwise than browsers send it, else null. The URL Standard
+     * reads a host ending in a number as an address and sends it as four decimal numbers: {@code 127.1},
+     * {@code 0x7f.0.0.1} and {@code 10.0.0.010} arrive as {@code 127.0.0.1}, {@code 127.0.0.1} and {@code 10.0.0.8};
+     * {@code example.1} is refused by the browser. Such a pattern was stored and matched no referrer.
+     */
+    public static String addressNotAsBrowsersSendIt(String pattern) {
+        Parsed parsed = parse(pattern, true);
+        return parsed != null && addressNotAsSent(parsed) ? parsed.host() : null;
+    }
+
+    private static boolean addressNotAsSent(Parsed pattern) {
+        return !pattern.wildcard() && isAddress(pattern.host()) && !DOTTED_QUAD.matcher(pattern.host()).matches();
     }
 
     /**

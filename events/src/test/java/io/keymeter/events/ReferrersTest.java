@@ -28,6 +28,30 @@ class ReferrersTest {
         assertThat(Referrers.isValidPattern(pattern)).isFalse();
     }
 
+    /**
+     * A host ending in a number is an IPv4 address to browsers, sent as four decimal numbers: a pattern naming one
+     * otherwise was stored and matched none of the referrers browsers send for it.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"http://127.1:8080", "http://0x7f.0.0.1", "http://10.0.0.010/app", "http://1.2.3.256",
+            "http://1.2.3.4.5", "https://example.1", "http://0177.0.0.1", "http://2130706433"})
+    void anAddressNotWrittenAsBrowsersSendItIsInvalid(String pattern) {
+        assertThat(Referrers.isValidPattern(pattern)).isFalse();
+        assertThat(Referrers.addressNotAsBrowsersSendIt(pattern)).isEqualTo(pattern.replaceAll("^https?://|[:/].*$", ""));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"http://127.0.0.1:8080", "http://10.0.0.8/app", "http://0.0.0.0", "http://255.255.255.255",
+            "https://192.168.100.99", "https://example.com", "https://v1.example.com"})
+    void anAddressWrittenAsBrowsersSendItIsValid(String pattern) {
+        assertThat(Referrers.isValidPattern(pattern)).isTrue();
+        assertThat(Referrers.addressNotAsBrowsersSendIt(pattern)).isNull();
+        String host = pattern.replaceAll("^https?://|[:/].*$", "");
+        if (Referrers.isAddress(host)) {
+            assertThat(Referrers.matches(List.of(pattern), pattern + (pattern.endsWith("/app") ? "/x" : "/"))).isTrue();
+        }
+    }
+
     /** Anyone can register a site under a public suffix, so a wildcard there admitted strangers' pages. */
     @ParameterizedTest
     @ValueSource(strings = {"https://*.co.uk", "https://*.github.io/app", "https://*.com.au:8443", "https://*.org"})
@@ -72,7 +96,9 @@ class ReferrersTest {
     void aWildcardMayNotSitOnTheEndOfAnAddress(String pattern) {
         assertThat(Referrers.isValidPattern(pattern)).isFalse();
         assertThat(Referrers.wildcardTooWide(pattern)).isEqualTo(pattern.replaceAll("^https?://\\*\\.|[:/].*$", ""));
-        assertThat(Referrers.isValidPattern(pattern.replace("*.", "192."))).as("an address, named").isTrue();
+        String host = pattern.replaceAll("^https?://\\*\\.|[:/].*$", "");
+        assertThat(Referrers.isValidPattern(pattern.replace("*.", "192.".repeat(4 - host.split("\\.").length))))
+                .as("an address, named in full").isTrue();
         assertThat(Referrers.wildcardTooWide("https://*.example.0a")).isNull();
         // one stored before the rule still matches as it did
         assertThat(Referrers.matches(List.of(pattern), pattern.replace("*.", "10.20."))).isTrue();

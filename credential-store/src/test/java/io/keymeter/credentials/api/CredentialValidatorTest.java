@@ -83,6 +83,19 @@ class CredentialValidatorTest {
                         + "subdomains; name each host, without a wildcard");
     }
 
+    /** An IPv4 address written otherwise than browsers send it matched no referrer: refused, saying how to write it. */
+    @Test
+    void anAddressNotWrittenAsBrowsersSendItIsRefusedSayingHow() {
+        CredentialValidator v = new CredentialValidator();
+        v.referrers(List.of("http://127.0.0.1:8080", "http://127.1:8080"), false);
+
+        ApiProblem problem = catchThrowableOfType(ApiProblem.class, v::throwIfInvalid);
+
+        assertThat(problem.errors()).extracting(ApiProblem.FieldError::field).containsExactly("referrers[1]");
+        assertThat(problem.errors().get(0).message()).startsWith("'127.1' ends in a number, so browsers read it as an"
+                + " IPv4 address and send it as four decimal numbers").endsWith("write it so, or it matches no referrer");
+    }
+
     /**
      * A NUL or a lone surrogate was taken, and the surrogate read back as "?" in the usage CSV; a bidirectional
      * override reversed what followed it wherever the name was shown ("Acme \u202Egnillib" reads "Acme billing").
