@@ -1,4 +1,5 @@
 import { api } from '../api.js';
+import { session } from '../session.js';
 import {
   clearProblem, confirmDialog, endOfUtcDay, focusIfLost, formatInstant, h, keyState, keysBySlot, linesOf, openDialog,
   relative, replace, showIssuedKey, showLoadProblem, showProblem, statusBadge, toast, utcDatePlus,
@@ -343,10 +344,17 @@ async function issue(card, credential, slot, path, body, ifMatch = null) {
   clearProblem(card);
   settling.delete(`${credential.id}/${slot}`); // this action's outcome is the slot's news now
   let issued;
+  const signedInAs = session.token();
   try {
     issued = await api('POST', path, body, { ifMatch });
   } catch (error) {
     await showFailure(error, credential, slot, card, { issuing: true });
+    return;
+  }
+  if (session.token() !== signedInAs) {
+    // signed out while the key was made (the answer can take 25 s): its secret is not shown to whoever uses the
+    // tab now, another account's user or the sign-in page's (the dialog opened over either)
+    issued = null;
     return;
   }
   await showIssuedKey(issued, credential.name);

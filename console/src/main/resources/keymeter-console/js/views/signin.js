@@ -44,7 +44,7 @@ export function renderSignIn(view, { notice, navigate }) {
       navigate(asked && asked !== '#/' && asked !== '#' ? asked : '#/credentials');
     } catch (error) {
       const box = showProblem(form, error.status === 401
-        ? { title: 'That token was not accepted.', detail: 'Check the account token and try again.' }
+        ? { title: 'That token was not accepted.', detail: refusal(error) }
         : error);
       // under the heading, in place of a notice that no longer applies ("You are signed out.")
       form.querySelector('#signin-notice')?.remove();
@@ -55,4 +55,15 @@ export function renderSignIn(view, { notice, navigate }) {
   });
   replace(view, h('div', { class: 'center' }, form));
   input.focus();
+}
+
+/**
+ * Why a token was refused, as the user can act on it: a gateway token (its file sits beside the account token's) is
+ * named as one, where every refusal read "Check the account token".
+ */
+function refusal(error) {
+  return /gateway token is good for/.test(error.detail)
+    ? 'That is a gateway token, for gateways\' calls only (data/gateway-token on a local install). Sign in with an'
+      + ' account token (data/demo-token).'
+    : 'Check the account token and try again.';
 }

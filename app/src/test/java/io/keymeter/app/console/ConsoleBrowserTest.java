@@ -99,9 +99,15 @@ class ConsoleBrowserTest {
         browser.visible(By.id("token")).sendKeys("not-a-token");
         browser.click(By.id("sign-in"));
         WebElement problem = browser.visible(By.cssSelector("#signin-form .problem"));
-        assertThat(problem.getText()).contains("That token was not accepted");
+        assertThat(problem.getText()).contains("That token was not accepted", "Check the account token");
         assertThat(browser.js("return sessionStorage.length")).isEqualTo(0L);
         browser.screenshot("01-sign-in-refused");
+        // the gateway token (its file beside the account token's) is named as one: it read "Check the account token"
+        browser.js("document.getElementById('token').value = arguments[0]", TestAccounts.GATEWAY_TOKEN);
+        browser.click(By.id("sign-in"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> String.valueOf(browser.js(
+                "return document.querySelector('#signin-form .problem')?.textContent")).contains("That is a gateway token"));
+        assertThat(browser.js("return sessionStorage.length")).isEqualTo(0L);
         // a character a header cannot carry (a zero-width space copied with the token) was "could not be reached"
         browser.js("document.getElementById('token').value = arguments[0] + '\\u200b'", TestAccounts.token(ACCOUNT));
         browser.click(By.id("sign-in"));
@@ -1378,6 +1384,48 @@ class ConsoleBrowserTest {
         assertThat(problem.getText()).startsWith("The answer was lost, but a new key is in this slot.")
                 .contains(keyId).contains("regenerate it").doesNotContain("Network error");
         assertThat(slotStatus(1)).isEqualTo("active");
+    }
+
+    /**
+     * Signed out while a key was being made (its answer can take 25 s): the answer opened the new key's dialog, with
+     * the secret, over the sign-in page, or over the next user's session. It is not shown; the key stays in the slot.
+     */
+    @Test
+    void aKeyAnsweredAfterSignOutIsNotShown() {
+        String id = (String) exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials", Map.of("name", "Signed out",
+                "privileges", List.of("premium:user:basemaps"))).getBody().get("id");
+        signIn(ACCOUNT);
+        open("#/credentials/" + id);
+        browser.visible(By.cssSelector("#slot-1 [data-action='generate']"));
+        browser.js("""
+                const real = window.fetch;
+                const held = new Promise((resolve) => { window.releaseHeld = resolve; });
+                window.fetch = async (url, options) => {
+                  if (options && options.method === 'POST' && String(url).endsWith('/keys')) {
+                    window.fetch = real;
+                    window.keyHeld = true;
+                    await held;
+                    const answer = await real(url, options);
+                    window.keyAnswered = answer.status;
+                    return answer;
+                  }
+                  return real(url, options);
+                };
+                """);
+        browser.click(By.cssSelector("#slot-1 [data-action='generate']"));
+        browser.click(By.cssSelector("#expiration-dialog [data-action='confirm']"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> Boolean.TRUE.equals(browser.js("return window.keyHeld")));
+        browser.click(By.id("sign-out"));
+        browser.visible(By.id("signin-notice"));
+
+        browser.js("window.releaseHeld()");
+        await().atMost(Duration.ofSeconds(30)).until(() -> Long.valueOf(201).equals(browser.js(
+                "return window.keyAnswered")));
+        assertThat(keyInSlot(credential(ACCOUNT, id), 1)).containsEntry("status", "active");
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> browser.driver()
+                .findElements(By.id("key-dialog")).isEmpty());
+        assertThat(browser.js("return document.body.textContent.includes('km_') || Array.from("
+                + "document.querySelectorAll('input, textarea')).some((e) => e.value.includes('km_'))")).isEqualTo(false);
     }
 
     /**
