@@ -1359,11 +1359,7 @@ class ConsoleBrowserTest {
      */
     @Test
     void aGenerationWhoseAnswerIsLostSaysTheSecretIsGone() {
-        String id = (String) exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials", Map.of("name", "Lost answer",
-                "privileges", List.of("premium:user:basemaps"))).getBody().get("id");
-        signIn(ACCOUNT);
-        open("#/credentials/" + id);
-        browser.visible(By.cssSelector("#slot-1 [data-action='generate']"));
+        String id = pageWithAnEmptySlot1("Lost answer");
         // the request reaches the server; its answer does not reach the page
         browser.js("""
                 const real = window.fetch;
@@ -1392,11 +1388,7 @@ class ConsoleBrowserTest {
      */
     @Test
     void aKeyAnsweredAfterSignOutIsNotShown() {
-        String id = (String) exchange(ACCOUNT, HttpMethod.POST, "/v1/credentials", Map.of("name", "Signed out",
-                "privileges", List.of("premium:user:basemaps"))).getBody().get("id");
-        signIn(ACCOUNT);
-        open("#/credentials/" + id);
-        browser.visible(By.cssSelector("#slot-1 [data-action='generate']"));
+        String id = pageWithAnEmptySlot1("Signed out");
         browser.js("""
                 const real = window.fetch;
                 const held = new Promise((resolve) => { window.releaseHeld = resolve; });
@@ -1702,6 +1694,15 @@ class ConsoleBrowserTest {
         open("#/credentials/" + id);
         await().atMost(Duration.ofSeconds(30)).until(() -> key.equals(slotKeyId(1)));
         return new String[] {id, key};
+    }
+
+    /** Signed in, a new credential's page drawn, its slot 1 offering Generate: the credential's id. */
+    private String pageWithAnEmptySlot1(String name) {
+        String id = basemapsCredential(name);
+        signIn(ACCOUNT);
+        open("#/credentials/" + id);
+        browser.visible(By.cssSelector("#slot-1 [data-action='generate']"));
+        return id;
     }
 
     /** Credentials of {@code ACCOUNT} named {@code name} with the basemaps privilege; their id. */
