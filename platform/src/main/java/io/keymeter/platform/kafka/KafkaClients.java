@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.CommonClientConfigs;
@@ -131,16 +132,32 @@ public class KafkaClients {
         props.put(CommonClientConfigs.CLIENT_ID_CONFIG, clientId);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        Object partitioner = props.remove(ProducerConfig.PARTITIONER_CLASS_CONFIG);
-        Object ignoreKeys = props.put(ProducerConfig.PARTITIONER_IGNORE_KEYS_CONFIG, false);
-        if (partitioner != null || "true".equalsIgnoreCase(String.valueOf(ignoreKeys).strip())) {
-            log.warn("{} and {} ignored for Keymeter's producer {}: its records go to their key's partition",
-                    ProducerConfig.PARTITIONER_CLASS_CONFIG, ProducerConfig.PARTITIONER_IGNORE_KEYS_CONFIG, clientId);
-        }
+        keyPartitioning(props, ProducerConfig.PARTITIONER_IGNORE_KEYS_CONFIG, clientId);
         props.remove(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG);
         props.remove(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG);
         checkProducer(props);
         return props;
+    }
+
+    /**
+     * Drops {@code partitioner.class} and {@code partitioner.ignore.keys}, plain and {@code producer.}-prefixed (Kafka
+     * Streams), given for the cluster's other clients, with a warning, and sets {@code ignoreKeysSetting} false: every
+     * record Keymeter writes goes to its key's murmur2 partition, where the records it is joined or summed with are.
+     */
+    public static void keyPartitioning(Map<? super String, Object> props, String ignoreKeysSetting, String client) {
+        boolean given = false;
+        for (String setting : List.of(ProducerConfig.PARTITIONER_CLASS_CONFIG,
+                ProducerConfig.PARTITIONER_IGNORE_KEYS_CONFIG,
+                StreamsConfig.producerPrefix(ProducerConfig.PARTITIONER_CLASS_CONFIG),
+                StreamsConfig.producerPrefix(ProducerConfig.PARTITIONER_IGNORE_KEYS_CONFIG))) {
+            Object value = props.remove(setting);
+            given |= value != null && !"false".equalsIgnoreCase(String.valueOf(value).strip());
+        }
+        props.put(ignoreKeysSetting, false);
+        if (given) {
+            log.warn("{} and {} ignored for {}: its records go to their key's partition",
+                    ProducerConfig.PARTITIONER_CLASS_CONFIG, ProducerConfig.PARTITIONER_IGNORE_KEYS_CONFIG, client);
+        }
     }
 
     /** Kafka's own check of the settings (idempotence against retries, in-flight requests and the like). */

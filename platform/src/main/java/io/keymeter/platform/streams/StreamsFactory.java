@@ -177,26 +177,6 @@ public class StreamsFactory {
     }
 
     /**
-     * Kafka Streams sends a sink's record without a partition of its own to where its producer's partitioner puts
-     * it: a {@code partitioner.class} or {@code partitioner.ignore.keys} given to the cluster's clients put key states
-     * on other partitions than their requests, and an account's usage in several ledger tasks. Both go.
-     */
-    private static void keyPartitioning(Properties p, String name) {
-        boolean given = false;
-        for (String key : List.of(ProducerConfig.PARTITIONER_CLASS_CONFIG, ProducerConfig.PARTITIONER_IGNORE_KEYS_CONFIG,
-                StreamsConfig.producerPrefix(ProducerConfig.PARTITIONER_CLASS_CONFIG),
-                StreamsConfig.producerPrefix(ProducerConfig.PARTITIONER_IGNORE_KEYS_CONFIG))) {
-            Object value = p.remove(key);
-            given |= value != null && !"false".equalsIgnoreCase(String.valueOf(value).strip());
-        }
-        p.put(StreamsConfig.producerPrefix(ProducerConfig.PARTITIONER_IGNORE_KEYS_CONFIG), false);
-        if (given) {
-            log.warn("{} and {} ignored for Kafka Streams {}: its records go to their key's partition",
-                    ProducerConfig.PARTITIONER_CLASS_CONFIG, ProducerConfig.PARTITIONER_IGNORE_KEYS_CONFIG, name);
-        }
-    }
-
-    /**
      * The production settings, without a Spring context (tests, benchmarks). Precedence, lowest first: Keymeter's
      * defaults, then the operator's {@code spring.kafka.streams.*} settings in {@code base}, then the topology's own
      * overrides; the application id is always {@code keymeter-<name>}.
@@ -237,7 +217,9 @@ public class StreamsFactory {
         p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
         p.putAll(base);
         p.putAll(overrides);
-        keyPartitioning(p, name);
+        // a sink without a partitioner of its own goes where its producer's partitioner says
+        KafkaClients.keyPartitioning(p, StreamsConfig.producerPrefix(ProducerConfig.PARTITIONER_IGNORE_KEYS_CONFIG),
+                "Kafka Streams " + name);
         if (!p.containsKey(CommonClientConfigs.METADATA_MAX_AGE_CONFIG)
                 && !p.containsKey(StreamsConfig.mainConsumerPrefix(CommonClientConfigs.METADATA_MAX_AGE_CONFIG))) {
             // partitions added to a source topic stop the topology (TopicChange) within seconds, not the
