@@ -134,6 +134,7 @@ final class CredentialValidator {
         }
         for (int i = 0; i < referrers.size(); i++) {
             String tooWide = Referrers.wildcardTooWide(referrers.get(i));
+            String address = Referrers.addressNotAsBrowsersSendIt(referrers.get(i));
             if (tooWide != null) {
                 errors.add(new FieldError("referrers[" + i + "]", Referrers.isAddress(tooWide)
                         // *.example.0 is no address, but no domain either: browsers take a numeric last label as IPv4
@@ -143,11 +144,10 @@ final class CredentialValidator {
                         ? "'*." + tooWide + "' would admit every host under " + tooWide + ": name a domain under it"
                         : "'*." + tooWide + "' would admit sites anyone can register under " + tooWide
                         + ": name a domain of your own"));
-            } else if (Referrers.addressNotAsBrowsersSendIt(referrers.get(i)) != null) {
-                errors.add(new FieldError("referrers[" + i + "]", "'" + Referrers.addressNotAsBrowsersSendIt(
-                        referrers.get(i)) + "' ends in a number, so browsers read it as an IPv4 address and send it as"
-                        + " four decimal numbers (127.1 as 127.0.0.1, 0x7f.0.0.1 too, 10.0.0.010 as 10.0.0.8): write"
-                        + " it so, or it matches no referrer"));
+            } else if (address != null) {
+                errors.add(new FieldError("referrers[" + i + "]", "'" + address + "' ends in a number, so browsers"
+                        + " read it as an IPv4 address and send it as four decimal numbers (127.1 as 127.0.0.1,"
+                        + " 0x7f.0.0.1 too, 10.0.0.010 as 10.0.0.8): write it so, or it matches no referrer"));
             } else if (!Referrers.isValidPattern(referrers.get(i))) {
                 errors.add(new FieldError("referrers[" + i + "]",
                         "must be scheme://host[:port][/path], '*' only as the leftmost host label"));
