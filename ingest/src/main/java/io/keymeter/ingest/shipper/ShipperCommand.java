@@ -55,6 +55,14 @@ public final class ShipperCommand implements Callable<Integer> {
     @Option(names = "--batch-lines", defaultValue = "5000", description = "Lines per batch (default: ${DEFAULT-VALUE})")
     int batchLines;
 
+
+    /**
+     * The largest {@code --batch-bytes} whose batches Keymeter takes: a batch closes after the line that reaches the
+     * setting (up to {@link Shipper#LINE_SENT_BYTES} and its newline more), and gzip grows bytes it cannot compress
+     * by 5 in every 64 KiB; the body may be 16 MiB.
+     */
+    static final int MAX_BATCH_BYTES = (int) RequestsController.MAX_BODY - Shipper.LINE_SENT_BYTES - 4096;
+
     @Option(names = "--batch-bytes", defaultValue = "4194304",
             description = "Uncompressed bytes per batch, at most (default: ${DEFAULT-VALUE})")
     int batchBytes;
@@ -202,12 +210,12 @@ public final class ShipperCommand implements Callable<Integer> {
             System.err.println("--batch-lines and --max-attempts must be positive, --batch-bytes at least 1024");
             return 1;
         }
-        if (batchLines > BatchIngestor.MAX_LINE_ERRORS || batchBytes > RequestsController.MAX_BODY) {
+        if (batchLines > BatchIngestor.MAX_LINE_ERRORS || batchBytes > MAX_BATCH_BYTES) {
             // the server refuses such a batch whole (413; 400 when every line is too old), and every run would send
             // the same batch again: the file would never get past it
             System.err.println("ship: --batch-lines is at most " + BatchIngestor.MAX_LINE_ERRORS + " and --batch-bytes"
-                    + " at most " + RequestsController.MAX_BODY + " (16 MiB), the largest batch Keymeter takes;"
-                    + " nothing sent");
+                    + " at most " + MAX_BATCH_BYTES + " (16 MiB less the longest line and gzip's overhead), the"
+                    + " largest batch Keymeter takes; nothing sent");
             return 1;
         }
         InputStream stdin = new BufferedInputStream(System.in);

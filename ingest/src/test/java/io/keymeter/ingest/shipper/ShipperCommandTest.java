@@ -227,13 +227,13 @@ class ShipperCommandTest {
     @Test
     void batchesLargerThanKeymeterTakesAreRefused() throws IOException {
         Path good = goodFile();
-        String refused = "ship: --batch-lines is at most 100000 and --batch-bytes at most 16777216 (16 MiB), the largest"
-                + " batch Keymeter takes; nothing sent\n";
+        String refused = "ship: --batch-lines is at most 100000 and --batch-bytes at most 16707582 (16 MiB less the"
+                + " longest line and gzip's overhead), the largest batch Keymeter takes; nothing sent\n";
 
         assertRefusedWithNothingSent(ship("--token", "t", "--batch-lines", "100001", good.toString()), refused);
-        assertRefusedWithNothingSent(ship("--token", "t", "--batch-bytes", "16777217", "--no-gzip", good.toString()),
+        assertRefusedWithNothingSent(ship("--token", "t", "--batch-bytes", "16707583", "--no-gzip", good.toString()),
                 refused);
-        assertThat(ship("--token", "t", "--batch-lines", "100000", "--batch-bytes", "16777216", good.toString()).exit())
+        assertThat(ship("--token", "t", "--batch-lines", "100000", "--batch-bytes", "16707582", good.toString()).exit())
                 .as("the largest taken").isZero();
     }
 

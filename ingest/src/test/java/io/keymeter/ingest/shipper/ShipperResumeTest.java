@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.keymeter.ingest.http.RequestsController;
 import io.keymeter.ingest.parse.BatchReader;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -289,6 +290,27 @@ class ShipperResumeTest {
         assertThat(summary.sent).isEqualTo(3);
         assertThat(requests).hasValue(2);
         assertThat(String.join("\n", acknowledged) + "\n").isEqualTo(lines("p", 1, 3));
+    }
+
+    /**
+     * At the largest {@code --batch-bytes} the shipper takes, a batch of the longest lines fits Keymeter's 16 MiB body:
+     * it closes after the line that reaches the setting, and at 16 MiB such a batch went 256 bytes over (413 on every
+     * run).
+     */
+    @Test
+    void aBatchAtTheLargestSettingFitsKeymetersBody() throws Exception {
+        Path file = dir.resolve("long-lines.ndjson");
+        String line = longestLine() + "\n";
+        Files.writeString(file, line.repeat(ShipperCommand.MAX_BATCH_BYTES / line.length() + 2));
+        BatchPoster poster = new BatchPoster(URI.create(url()), "t", false, 3, Duration.ofMillis(10),
+                Duration.ofMillis(50));
+        Shipper shipper = new Shipper(poster, ShipState.load(dir.resolve("ship.state")), 100_000,
+                ShipperCommand.MAX_BATCH_BYTES, null);
+        shipper.ship(List.of(file), InputStream.nullInputStream());
+
+        assertThat(requests).as("two batches").hasValue(2);
+        assertThat((long) largestBody.get()).isGreaterThan(ShipperCommand.MAX_BATCH_BYTES)
+                .isLessThanOrEqualTo(RequestsController.MAX_BODY);
     }
 
     private static String lines(String prefix, int from, int to) {
